@@ -1,0 +1,3 @@
+"""crossdock: an integration hub for order flows."""
+
+__version__ = "0.1.0"

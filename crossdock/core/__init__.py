@@ -1,0 +1,1 @@
+"""What every flow shares: models, configuration, store, pipeline. Imports no connector and no mapping."""

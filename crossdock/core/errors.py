@@ -1,0 +1,49 @@
+"""The one exception tree of crossdock.
+
+    CrossdockError
+     ├── ConfigError        a configuration that cannot work: fix the file, nothing is retried
+     ├── TransientError     worth retrying later (timeouts, 429, 5xx, a dropped connection)
+     ├── PermanentError     retrying cannot help (4xx, a refused document): dead-letter with the reason
+     └── DecodeError        inbound bytes that cannot be read: the raw document is kept, marked failed
+          └── NotX12Error   the bytes are not an X12 interchange at all
+
+Validation findings inside a readable document are values (``crossdock.mappings.x12.errors.X12Error``),
+not exceptions: a partner's bad segment is answered with a 997, not a crash.
+"""
+
+from __future__ import annotations
+
+
+class CrossdockError(Exception):
+    """Base of every error crossdock raises on purpose."""
+
+
+class ConfigError(CrossdockError):
+    pass
+
+
+class TransientError(CrossdockError):
+    pass
+
+
+class PermanentError(CrossdockError):
+    pass
+
+
+class DecodeError(CrossdockError):
+    """Bytes that cannot be decoded; ``source`` names the file or document, ``offset`` the byte."""
+
+    def __init__(self, message: str, *, source: str | None = None, offset: int | None = None) -> None:
+        self.reason = message
+        self.source = source
+        self.offset = offset
+        where = ""
+        if source:
+            where = f"{source}: "
+        if offset is not None:
+            where += f"byte {offset}: "
+        super().__init__(f"{where}{message}")
+
+
+class NotX12Error(DecodeError):
+    pass

@@ -1,0 +1,327 @@
+"""The canonical documents every connector and mapping speaks: orders, shipments, invoices, acknowledgments.
+
+Money is ``Decimal`` with a currency beside it, never float; quantities carry their unit of measure; a
+partner's own line number is kept exactly as sent (``line_number``) beside crossdock's 1-based ``position``,
+because the 855, 856 and 810 must echo it and it is often blank, zero-padded or non-sequential.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=False)
+
+
+class Address(Model):
+    lines: list[str] = Field(default_factory=list)
+    city: str | None = None
+    state: str | None = None
+    postal_code: str | None = None
+    country: str | None = None
+
+
+class Contact(Model):
+    function: str | None = None  # PER01: BD buyer, IC information contact ...
+    name: str | None = None
+    phone: str | None = None
+    fax: str | None = None
+    email: str | None = None
+
+
+class Party(Model):
+    role: str  # N101 entity code: ST ship-to, BT bill-to, BY buyer, SF ship-from, VN vendor, ...
+    name: str | None = None
+    extra_names: list[str] = Field(default_factory=list)
+    id_qualifier: str | None = None  # N103: 92 buyer-assigned, 9 DUNS+4, UL GLN, 1 DUNS, 15 SAN ...
+    id: str | None = None
+    address: Address | None = None
+    contacts: list[Contact] = Field(default_factory=list)
+
+
+class Reference(Model):
+    qualifier: str
+    value: str
+    description: str | None = None
+
+
+class DateRef(Model):
+    qualifier: str  # DTM01 / G62: 002 delivery requested, 010 ship, 037/038 ship window, 001 cancel after ...
+    date: date | None = None
+    time: str | None = None
+    time_zone: str | None = None
+
+
+class Charge(Model):
+    indicator: str  # A allowance, C charge, N information only
+    code: str | None = None
+    amount: Decimal | None = None
+    percent: Decimal | None = None
+    rate: Decimal | None = None
+    quantity: Decimal | None = None
+    uom: str | None = None
+    handling: str | None = None
+    description: str | None = None
+
+
+class Terms(Model):
+    type_code: str | None = None
+    basis_date_code: str | None = None
+    discount_percent: Decimal | None = None
+    discount_due_date: date | None = None
+    discount_days: int | None = None
+    net_due_date: date | None = None
+    net_days: int | None = None
+    discount_amount: Decimal | None = None
+    description: str | None = None
+
+
+class Carrier(Model):
+    routing_sequence: str | None = None
+    id_qualifier: str | None = None
+    scac: str | None = None
+    mode: str | None = None
+    routing: str | None = None
+    service_level: str | None = None
+
+
+class StoreQuantity(Model):
+    """One store's share of a line (SDQ): the ship notice needs an order level per store."""
+
+    location: str
+    quantity: Decimal
+
+
+class OrderLine(Model):
+    position: int
+    line_number: str | None = None  # the partner's PO101 exactly as sent (may be blank or "0001")
+    quantity: Decimal
+    uom: str
+    unit_price: Decimal | None = None
+    price_basis: str | None = None
+    product_ids: dict[str, str] = Field(default_factory=dict)  # qualifier -> value, every pair in any position
+    description: str | None = None
+    pack: int | None = None
+    inner_pack: int | None = None
+    prices: dict[str, Decimal] = Field(default_factory=dict)  # CTP class of trade/price id -> price (UCP, RES)
+    dates: list[DateRef] = Field(default_factory=list)
+    charges: list[Charge] = Field(default_factory=list)
+    references: list[Reference] = Field(default_factory=list)
+    parties: list[Party] = Field(default_factory=list)
+    stores: list[StoreQuantity] = Field(default_factory=list)
+    store_id_qualifier: str | None = None
+    notes: list[str] = Field(default_factory=list)
+
+
+class Order(Model):
+    """A purchase order from any source; ``(channel, partner, po_number)`` is its natural key."""
+
+    channel: str = "x12"
+    partner: str | None = None
+    po_number: str
+    order_date: date | None = None
+    purpose: str | None = None  # BEG01: 00 original, 05 replace, 01 cancel, 06 confirmation, 07 duplicate
+    order_type: str | None = None  # BEG02: SA stand-alone, NE new, RE reorder, BK blanket, RL release, DS ...
+    release_number: str | None = None
+    contract_number: str | None = None
+    currency: str = "USD"
+    parties: list[Party] = Field(default_factory=list)
+    references: list[Reference] = Field(default_factory=list)
+    contacts: list[Contact] = Field(default_factory=list)
+    dates: list[DateRef] = Field(default_factory=list)
+    carriers: list[Carrier] = Field(default_factory=list)
+    terms: list[Terms] = Field(default_factory=list)
+    charges: list[Charge] = Field(default_factory=list)
+    notes: list[str] = Field(default_factory=list)
+    lines: list[OrderLine] = Field(default_factory=list)
+    total_amount: Decimal | None = None
+    declared_line_count: int | None = None
+
+    @property
+    def is_replacement(self) -> bool:
+        return self.purpose == "05"
+
+    def party(self, role: str) -> Party | None:
+        return next((p for p in self.parties if p.role == role), None)
+
+    @property
+    def ship_to(self) -> Party | None:
+        return self.party("ST")
+
+
+class LineChange(Model):
+    position: int
+    line_number: str | None = None
+    change_code: str  # POC02: CA change, DI delete item, AI add item, QD quantity decrease, PC price change ...
+    quantity: Decimal | None = None
+    quantity_left: Decimal | None = None
+    uom: str | None = None
+    unit_price: Decimal | None = None
+    product_ids: dict[str, str] = Field(default_factory=dict)
+
+
+class OrderChange(Model):
+    """An 860: changes to an order already received, found by its PO number."""
+
+    channel: str = "x12"
+    partner: str | None = None
+    po_number: str
+    purpose: str  # BCH01: 01 cancel, 04 change, 18 reissue ...
+    order_type: str | None = None
+    order_date: date | None = None
+    change_date: date | None = None
+    references: list[Reference] = Field(default_factory=list)
+    dates: list[DateRef] = Field(default_factory=list)
+    parties: list[Party] = Field(default_factory=list)
+    lines: list[LineChange] = Field(default_factory=list)
+
+
+class LineAcknowledgment(Model):
+    position: int
+    line_number: str | None = None
+    status: str  # ACK01: IA accepted, IB backordered, IR rejected, IQ quantity changed, IP price changed ...
+    quantity: Decimal | None = None
+    uom: str | None = None
+    date: date | None = None
+    date_qualifier: str | None = None
+    ordered_quantity: Decimal | None = None
+    unit_price: Decimal | None = None
+    product_ids: dict[str, str] = Field(default_factory=dict)
+
+
+class OrderAcknowledgment(Model):
+    """An 855: the supplier's answer to a PO, line by line."""
+
+    po_number: str
+    po_date: date | None = None
+    purpose: str = "00"
+    ack_type: str | None = None  # BAK02; derived from the lines when crossdock writes it
+    ack_date: date | None = None
+    parties: list[Party] = Field(default_factory=list)
+    lines: list[LineAcknowledgment] = Field(default_factory=list)
+
+
+class ShipmentLine(Model):
+    line_number: str | None = None
+    product_ids: dict[str, str] = Field(default_factory=dict)
+    quantity: Decimal
+    uom: str = "EA"
+    ordered_quantity: Decimal | None = None
+    lot: str | None = None
+    description: str | None = None
+
+
+class Package(Model):
+    sscc: str | None = None
+    tracking_number: str | None = None
+    weight: Decimal | None = None
+    weight_uom: str | None = None
+    lines: list[ShipmentLine] = Field(default_factory=list)
+
+
+class Pallet(Model):
+    sscc: str | None = None
+    packages: list[Package] = Field(default_factory=list)
+
+
+class ShipmentOrder(Model):
+    """The order level of a shipment: one PO (and optionally one store) and what shipped against it."""
+
+    po_number: str
+    po_date: date | None = None
+    store: str | None = None
+    pallets: list[Pallet] = Field(default_factory=list)
+    packages: list[Package] = Field(default_factory=list)
+    lines: list[ShipmentLine] = Field(default_factory=list)
+
+
+class Shipment(Model):
+    shipment_id: str
+    ship_date: date | None = None
+    ship_time: str | None = None
+    purpose: str = "00"
+    carrier_scac: str | None = None
+    carrier_service: str | None = None
+    transport_mode: str | None = None
+    tracking_numbers: list[str] = Field(default_factory=list)
+    bill_of_lading: str | None = None
+    gross_weight: Decimal | None = None
+    weight_uom: str | None = None
+    lading_quantity: int | None = None
+    packaging_code: str | None = None
+    status: Literal["complete", "partial"] = "complete"
+    parties: list[Party] = Field(default_factory=list)
+    references: list[Reference] = Field(default_factory=list)
+    orders: list[ShipmentOrder] = Field(default_factory=list)
+
+
+class InvoiceLine(Model):
+    position: int
+    line_number: str | None = None
+    quantity: Decimal
+    uom: str
+    unit_price: Decimal
+    price_basis: str | None = None
+    product_ids: dict[str, str] = Field(default_factory=dict)
+    description: str | None = None
+    charges: list[Charge] = Field(default_factory=list)
+
+
+class Invoice(Model):
+    invoice_number: str
+    invoice_date: date
+    po_number: str | None = None
+    po_date: date | None = None
+    currency: str = "USD"
+    parties: list[Party] = Field(default_factory=list)
+    references: list[Reference] = Field(default_factory=list)
+    terms: list[Terms] = Field(default_factory=list)
+    ship_date: date | None = None
+    carrier_scac: str | None = None
+    lines: list[InvoiceLine] = Field(default_factory=list)
+    charges: list[Charge] = Field(default_factory=list)
+    total_amount: Decimal | None = None  # TDS01 as money (crossdock computes it when writing)
+
+
+class SetAcknowledgment(Model):
+    code: str
+    control: str
+    status: str  # AK501: A accepted, E accepted with errors, R rejected, ...
+    errors: list[str] = Field(default_factory=list)
+
+
+class Acknowledgment(Model):
+    """An inbound 997/999: which group and sets of ours the partner accepted or rejected."""
+
+    kind: Literal["997", "999"] = "997"
+    functional_id: str
+    group_control: str
+    version: str | None = None
+    status: str  # AK901: A, E, P, R
+    sets_included: int | None = None
+    sets_received: int | None = None
+    sets_accepted: int | None = None
+    errors: list[str] = Field(default_factory=list)
+    sets: list[SetAcknowledgment] = Field(default_factory=list)
+
+
+class InventoryItem(Model):
+    line_number: str | None = None
+    product_ids: dict[str, str] = Field(default_factory=dict)
+    quantities: dict[str, Decimal] = Field(default_factory=dict)  # QTY01 qualifier -> quantity (33 available)
+    uom: str = "EA"
+    description: str | None = None
+
+
+class InventorySnapshot(Model):
+    report_id: str
+    report_date: date
+    purpose: str = "00"
+    report_type: str = "SI"
+    parties: list[Party] = Field(default_factory=list)
+    items: list[InventoryItem] = Field(default_factory=list)

@@ -1,0 +1,1 @@
+"""Formats: bytes to canonical models and back. No I/O, no network."""

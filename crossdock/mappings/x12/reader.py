@@ -1,0 +1,257 @@
+"""The streaming X12 reader: bytes in, interchanges, groups and transaction sets out.
+
+It reads in chunks and holds at most one transaction set (plus one chunk) in memory, re-reads the
+delimiters at every ISA, and keeps every segment's byte offset and its position in its set (ST = 1).
+Bytes are read as Latin-1 (or cp037 for EBCDIC), which maps each byte to one character: offsets stay byte
+offsets and no byte can fail to decode. With another partner ``encoding`` (for example ``utf-8``), values
+that carry non-ASCII bytes are decoded with it, replacing what does not decode.
+
+Why not pyx12's tokenizer: it reads the ISA at fixed offsets (so short, NBSP-padded and wrapped ISAs fail),
+accepts only ISA12 00401/00501, treats only CR/LF as noise after terminators, and drops byte offsets; the
+corpus in ``shared/corpus`` has real files of each kind. crossdock keeps pyx12 as the independent reader
+its tests check every written document with.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+from pathlib import Path
+from typing import BinaryIO
+
+from crossdock.core.errors import NotX12Error
+from crossdock.mappings.x12 import errors as E
+from crossdock.mappings.x12.delimiters import ISA_SCAN_LIMIT, WHITESPACE, read_isa, sniff
+from crossdock.mappings.x12.envelope import (
+    SERVICE_SEGMENTS,
+    EnvelopeTracker,
+    Event,
+    FunctionalGroup,
+    Interchange,
+    Segment,
+    TransactionSet,
+)
+from crossdock.mappings.x12.errors import Level, X12Error
+
+CHUNK_SIZE = 1 << 20
+Source = bytes | bytearray | memoryview | BinaryIO | Path | str
+_SEGMENT_ID_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
+
+
+def _open(source: Source) -> tuple[BinaryIO, str | None, bool]:
+    if isinstance(source, bytes | bytearray | memoryview):
+        return io.BytesIO(bytes(source)), None, True
+    if isinstance(source, str | Path):
+        return open(source, "rb"), str(source), True
+    return source, getattr(source, "name", None), False
+
+
+def iter_events(
+    source: Source, *, encoding: str = "latin-1", name: str | None = None, chunk_size: int = CHUNK_SIZE
+) -> Iterator[Event]:
+    """Yield ("interchange" | "group" | "transaction" | "group_end" | "interchange_end", object) in file order.
+
+    Raises NotX12Error only when the data does not start with an interchange; every later problem is an
+    ``X12Error`` on the interchange, group or transaction set it belongs to.
+    """
+    stream, opened_name, owned = _open(source)
+    name = name or opened_name
+    try:
+        yield from _events(stream, encoding, name, chunk_size)
+    finally:
+        if owned:
+            stream.close()
+
+
+def _events(stream: BinaryIO, encoding: str, name: str | None, chunk_size: int) -> Iterator[Event]:
+    head = stream.read(chunk_size)
+    codec, skip = sniff(head, name)
+    recode = encoding.lower().replace("_", "-") not in ("latin-1", "latin1", "iso-8859-1") and codec == "latin-1"
+    text = head.decode(codec)
+    base = 0
+    pos = skip
+    eof = not head
+    env = EnvelopeTracker(codec)
+    fragments: list[str] = []
+    ts_start = 0
+    last: Interchange | None = None
+
+    def refill() -> bool:
+        nonlocal text, base, pos, eof, ts_start
+        if eof:
+            return False
+        more = stream.read(chunk_size)
+        if not more:
+            eof = True
+            return False
+        if env.ts is not None:
+            fragments.append(text[ts_start:pos])
+            ts_start = 0
+        base += pos
+        text = text[pos:] + more.decode(codec)
+        pos = 0
+        return True
+
+    while True:
+        while True:
+            while pos < len(text) and text[pos] in WHITESPACE:
+                pos += 1
+            if pos < len(text) or not refill():
+                break
+        if pos >= len(text):
+            break
+        while len(text) - pos < ISA_SCAN_LIMIT + 8 and refill():
+            pass
+        if not text.startswith("ISA", pos):
+            if last is None:
+                raise NotX12Error(f"no ISA interchange header at byte {base + pos}", source=name, offset=base + pos)
+            last.errors.append(
+                X12Error(
+                    Level.INTERCHANGE,
+                    E.ISA_INVALID_CONTENT,
+                    f"data after the IEA that is not an interchange: {text[pos : pos + 20]!r}",
+                    offset=base + pos,
+                )
+            )
+            break
+        try:
+            isa = read_isa(text, pos)
+        except NotX12Error as exc:
+            if last is None:
+                exc.source = name
+                raise NotX12Error(exc.reason, source=name, offset=base + (exc.offset or 0)) from None
+            last.errors.append(
+                X12Error(
+                    Level.INTERCHANGE,
+                    E.ISA_INVALID_CONTROL_STRUCTURE,
+                    f"unreadable ISA: {exc.reason}",
+                    segment_id="ISA",
+                    offset=base + pos,
+                )
+            )
+            break
+        ic = env.start_interchange(isa, base + pos)
+        last = ic
+        yield ("interchange", ic)
+        delims = isa.delimiters
+        term, sep, tlen = delims.segment, delims.element, len(delims.segment)
+        strip_cr = isa.newline_terminated
+        pos = isa.end
+        position = 0
+        new_isa = False
+        while True:
+            idx = text.find(term, pos)
+            if idx == -1:
+                if refill():
+                    continue
+                idx = len(text)
+                if idx == pos:
+                    break
+            piece = text[pos:idx]
+            start = pos
+            pos = min(idx + tlen, len(text))
+            seg_text = piece.lstrip(WHITESPACE)
+            if not seg_text:
+                continue
+            lead = len(piece) - len(seg_text)
+            if strip_cr:
+                seg_text = seg_text.rstrip("\r")
+            elif "\n" in seg_text or "\r" in seg_text:
+                seg_text = seg_text.replace("\r", "").replace("\n", "")
+            if idx == len(text) and len(term) > 1:
+                seg_text = seg_text.rstrip(term)
+            parts = seg_text.split(sep)
+            tag = parts[0]
+            if recode and not seg_text.isascii():
+                parts = [p.encode("latin-1").decode(encoding, "replace") for p in parts]
+            if tag == "ISA":
+                pos = start + lead
+                new_isa = True
+                break
+            ts = env.ts
+            if ts is not None and tag not in ("SE", "ST", "GE", "GS", "IEA"):
+                position += 1
+                ts.segments.append(Segment(parts, base + start + lead, position, delims, seg_text))
+                continue
+            if ts is not None and tag != "SE" and not ts.text:
+                ts.text = "".join(fragments) + text[ts_start:start]
+            if tag == "ST":
+                position = 1
+                seg = Segment(parts, base + start + lead, 1, delims, seg_text)
+                events = env.start_set(seg)
+                if env.ts is not None:
+                    fragments.clear()
+                    ts_start = start + lead
+            elif tag == "SE" and ts is not None:
+                position += 1
+                seg = Segment(parts, base + start + lead, position, delims, seg_text)
+                ts.segments.append(seg)
+                ts.text = "".join(fragments) + text[ts_start:pos]
+                fragments.clear()
+                events = env.close_set(seg)
+            else:
+                seg = Segment(parts, base + start + lead, 0, delims, seg_text)
+                if tag == "GS":
+                    events = env.start_group(seg)
+                elif tag == "GE":
+                    events = env.close_group(seg)
+                elif tag == "IEA":
+                    yield from env.close_interchange(seg)
+                    break
+                elif tag == "SE":
+                    events = env.close_set(seg)
+                elif tag in SERVICE_SEGMENTS:
+                    env.service(seg)
+                    continue
+                else:
+                    what = "unrecognized data" if not _SEGMENT_ID_CHARS.issuperset(tag) else f"segment {tag}"
+                    ic.errors.append(
+                        X12Error(
+                            Level.INTERCHANGE,
+                            E.ISA_INVALID_CONTENT,
+                            f"{what} {seg_text[:30]!r} outside a transaction set",
+                            segment_id=tag[:3],
+                            offset=seg.offset,
+                        )
+                    )
+                    continue
+            yield from events
+        if env.interchange is not None:
+            if env.ts is not None:
+                env.ts.text = "".join(fragments) + text[ts_start:pos]
+            marker = Segment(["ISA"], base + pos, 0, delims) if new_isa else None
+            yield from env.close_interchange(marker)
+
+
+def read_transactions(
+    source: Source, *, encoding: str = "latin-1", name: str | None = None
+) -> Iterator[TransactionSet]:
+    """Only the transaction sets, each linked to its group and interchange; envelope errors stay on those."""
+    for kind, obj in iter_events(source, encoding=encoding, name=name):
+        if kind == "transaction":
+            assert isinstance(obj, TransactionSet)
+            yield obj
+
+
+def parse(source: Source, *, encoding: str = "latin-1", name: str | None = None) -> list[Interchange]:
+    """Read a whole (small) file into interchanges with their groups and transaction sets attached."""
+    interchanges: list[Interchange] = []
+    for kind, obj in iter_events(source, encoding=encoding, name=name):
+        if kind == "interchange":
+            assert isinstance(obj, Interchange)
+            interchanges.append(obj)
+        elif kind == "transaction":
+            assert isinstance(obj, TransactionSet)
+            obj.group.transactions.append(obj)
+    return interchanges
+
+
+__all__ = [
+    "FunctionalGroup",
+    "Interchange",
+    "Segment",
+    "TransactionSet",
+    "iter_events",
+    "parse",
+    "read_transactions",
+]

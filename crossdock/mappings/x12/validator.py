@@ -1,0 +1,422 @@
+"""Validating a transaction set against its spec: structure, elements, syntax notes, then business rules.
+
+Speed comes from one compiled regular expression per segment and delimiter set: a segment whose text
+matches it has no element error, so the element-by-element check that names each error runs only for
+segments that fail. The structure is walked with per-loop indexes from segment id to child position.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from datetime import date
+from functools import cache
+
+from crossdock.mappings.x12 import errors as E
+from crossdock.mappings.x12.delimiters import Delimiters
+from crossdock.mappings.x12.envelope import Segment, TransactionSet
+from crossdock.mappings.x12.errors import Level, Severity, X12Error
+from crossdock.mappings.x12.spec import ElementSpec, LoopNode, SegmentNode, SegmentSpec, TransactionSetSpec
+from crossdock.mappings.x12.specs import base_version, get_spec, segment_dictionary
+
+Status = str  # "accepted" | "accepted_with_errors" | "rejected"
+RuleCheck = Callable[[TransactionSet], list[X12Error]]
+BUSINESS_RULES: dict[str, list[RuleCheck]] = {}
+
+_DATE8 = (
+    r"\d\d\d\d(?:(?:0[13578]|1[02])(?:0[1-9]|[12]\d|3[01])|(?:0[469]|11)(?:0[1-9]|[12]\d|30)"
+    r"|02(?:0[1-9]|1\d|2[0-8]))|\d\d(?:[02468][048]|[13579][26])0229"
+)
+_DATE6 = _DATE8.replace(r"\d\d\d\d(?:", r"\d\d(?:", 1).replace(r"|\d\d(?:[02468][048]", r"|(?:[02468][048]")
+_NUMERIC = re.compile(r"-?\d+")
+_REAL = re.compile(r"-?(?:\d+\.?\d*|\.\d+)")
+_TIME = re.compile(r"([01]\d|2[0-3])[0-5]\d(?:[0-5]\d(?:\d{1,2})?)?")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def register_rule(code: str) -> Callable[[RuleCheck], RuleCheck]:
+    """Add a business check for a transaction set code (run after syntax validation)."""
+
+    def wrap(fn: RuleCheck) -> RuleCheck:
+        BUSINESS_RULES.setdefault(code, []).append(fn)
+        return fn
+
+    return wrap
+
+
+def _value_pattern(es: ElementSpec, d: Delimiters) -> str:
+    if es.type.startswith("N") and es.type != "N":
+        return rf"-?\d{{{es.min_len},{es.max_len}}}"
+    if es.type == "R":
+        return (
+            rf"-?(?:\d{{{es.min_len},{es.max_len}}}|(?=\.?\d)(?=[\d.]{{{es.min_len + 1},{es.max_len + 1}}}"
+            rf"(?![\d.]))\d*\.\d*)"
+        )
+    if es.type == "DT":
+        options = [p for n, p in ((8, _DATE8), (6, _DATE6)) if es.min_len <= n <= es.max_len]
+        return "(?:" + "|".join(options or [_DATE8]) + ")"
+    if es.type == "TM":
+        tail = {4: "", 5: "", 6: r"(?:[0-5]\d)?", 7: r"(?:[0-5]\d\d?)?"}.get(es.max_len, r"(?:[0-5]\d(?:\d{1,2})?)?")
+        return rf"(?:[01]\d|2[0-3])[0-5]\d{tail}"
+    if es.codes:
+        return "(?:" + "|".join(re.escape(c) for c in sorted(es.codes, key=len, reverse=True)) + ")"
+    forbidden = re.escape(d.element + d.component + (d.repetition or "")) + r"\x00-\x1f\x7f"
+    return f"[^{forbidden}]{{{es.min_len},{es.max_len}}}"
+
+
+def _nested(parts: list[tuple[str, bool]], sep: str) -> str:
+    """Join (pattern, required) items so that every trailing optional item may be left off."""
+    last_required = max((i for i, (_, req) in enumerate(parts) if req), default=-1)
+    head = "".join(
+        (sep if i else "") + (p if req else f"(?:{p})?") for i, (p, req) in enumerate(parts[: last_required + 1])
+    )
+    tail = ""
+    for i in range(len(parts) - 1, last_required, -1):
+        p = parts[i][0]
+        tail = f"(?:{sep if i else ''}(?:{p})?{tail})?"
+    return head + tail
+
+
+def _element_pattern(es: ElementSpec, d: Delimiters) -> str:
+    if es.usage == "N":
+        return ""
+    if es.components is not None:
+        comps = [(_value_pattern(c, d), c.usage == "M") for c in es.components]
+        single = _nested(comps, re.escape(d.component))
+    else:
+        single = _value_pattern(es, d)
+    if es.repeat > 1 and d.repetition:
+        return f"{single}(?:{re.escape(d.repetition)}{single}){{0,{min(es.repeat - 1, 999)}}}"
+    return single
+
+
+@cache
+def segment_regex(spec: SegmentSpec, d: Delimiters) -> re.Pattern[str]:
+    parts = [(_element_pattern(es, d), es.usage == "M") for es in spec.elements]
+    body = _nested(parts, re.escape(d.element)) if parts else ""
+    sep = re.escape(d.element)
+    return re.compile(re.escape(spec.id) + (f"{sep}{body}" if parts and parts[0][1] else f"(?:{sep}{body})?"))
+
+
+def _simple_error(value: str, es: ElementSpec) -> tuple[str, str] | None:
+    t = es.type
+    if t.startswith("N") and t != "N":
+        if not _NUMERIC.fullmatch(value):
+            return E.ELEM_INVALID_CHARACTER, f"{value!r} is not a number of type {t}"
+        size = len(value.lstrip("-"))
+    elif t == "R":
+        if not _REAL.fullmatch(value):
+            return E.ELEM_INVALID_CHARACTER, f"{value!r} is not a decimal number"
+        size = sum(ch.isdigit() for ch in value)
+    elif t == "DT":
+        if not value.isdigit() or len(value) not in (6, 8) or not _valid_date(value):
+            return E.ELEM_INVALID_DATE, f"{value!r} is not a valid date"
+        size = len(value)
+    elif t == "TM":
+        if not value.isdigit() or not _TIME.fullmatch(value):
+            return E.ELEM_INVALID_TIME, f"{value!r} is not a valid time"
+        size = len(value)
+    else:
+        if _CONTROL.search(value):
+            return E.ELEM_INVALID_CHARACTER, f"{value!r} holds a control character"
+        size = len(value)
+    if size < es.min_len:
+        return E.ELEM_TOO_SHORT, f"{value!r} is shorter than {es.min_len}"
+    if size > es.max_len:
+        return E.ELEM_TOO_LONG, f"{value!r} is longer than {es.max_len}"
+    if es.codes is not None and value not in es.codes:
+        return E.ELEM_INVALID_CODE, f"{value!r} is not a valid code for element {es.ref}"
+    return None
+
+
+def _valid_date(value: str) -> bool:
+    try:
+        if len(value) == 6:
+            date(2000 + int(value[:2]), int(value[2:4]), int(value[4:6]))
+        else:
+            date(int(value[:4]), int(value[4:6]), int(value[6:8]))
+    except ValueError:
+        return False
+    return True
+
+
+def check_segment(seg: Segment, spec: SegmentSpec) -> list[X12Error]:
+    """Name every element error of one segment (the slow path)."""
+    d = seg.delimiters
+    found: list[X12Error] = []
+
+    def add(
+        code: str,
+        msg: str,
+        pos: int,
+        comp: int | None = None,
+        ref: str | None = None,
+        value: str = "",
+        rep: int | None = None,
+    ) -> None:
+        found.append(
+            X12Error(
+                Level.ELEMENT,
+                code,
+                f"{seg.id}{pos:02d}: {msg}",
+                segment_id=seg.id,
+                segment_position=seg.position,
+                element_position=pos,
+                component_position=comp,
+                repetition_position=rep,
+                element_ref=ref,
+                bad_value=value[:99] or None,
+                offset=seg.offset,
+            )
+        )
+
+    extra = [i for i in range(len(spec.elements) + 1, len(seg.elements)) if seg.elements[i]]
+    if extra:
+        add(
+            E.ELEM_TOO_MANY,
+            f"{seg.id} has {len(seg.elements) - 1} elements, at most {len(spec.elements)}",
+            extra[0],
+            value=seg.elements[extra[0]],
+        )
+    for i, es in enumerate(spec.elements, 1):
+        value = seg.get(i)
+        if es.usage == "N" or not value:
+            if es.usage == "M" and not value:
+                add(E.ELEM_MANDATORY_MISSING, "mandatory element is missing", i, ref=es.ref)
+            continue
+        reps = value.split(d.repetition) if d.repetition and es.repeat > 1 else [value]
+        if len(reps) > es.repeat:
+            add(
+                E.ELEM_TOO_MANY_REPETITIONS, f"{len(reps)} repetitions, at most {es.repeat}", i, ref=es.ref, value=value
+            )
+        for r, rv in enumerate(reps, 1):
+            rep = r if len(reps) > 1 else None
+            if es.components is None:
+                problem = _simple_error(rv, es)
+                if d.component in rv:
+                    problem = (E.ELEM_INVALID_CHARACTER, f"{rv!r} holds the component separator {d.component!r}")
+                if problem:
+                    add(problem[0], problem[1], i, ref=es.ref, value=rv, rep=rep)
+                continue
+            comps = rv.split(d.component)
+            if len(comps) > len(es.components):
+                add(
+                    E.ELEM_TOO_MANY_COMPONENTS,
+                    f"{len(comps)} components, at most {len(es.components)}",
+                    i,
+                    ref=es.ref,
+                    value=rv,
+                    rep=rep,
+                )
+            for j, cs in enumerate(es.components, 1):
+                cv = comps[j - 1] if j <= len(comps) else ""
+                if not cv:
+                    if cs.usage == "M":
+                        add(E.ELEM_MANDATORY_MISSING, f"mandatory component {j} is missing", i, j, cs.ref, rep=rep)
+                    continue
+                problem = _simple_error(cv, cs)
+                if problem:
+                    add(problem[0], problem[1], i, j, cs.ref, cv, rep)
+    found.extend(_note_errors(seg, spec))
+    return found
+
+
+def _note_errors(seg: Segment, spec: SegmentSpec) -> list[X12Error]:
+    found = []
+    for note in spec.notes:
+        present = [bool(seg.get(p)) for p in note.positions]
+        bad: tuple[str, int] | None = None
+        if note.kind == "P" and any(present) and not all(present):
+            bad = E.ELEM_CONDITIONAL_MISSING, note.positions[present.index(False)]
+        elif note.kind == "R" and not any(present):
+            bad = E.ELEM_CONDITIONAL_MISSING, note.positions[0]
+        elif note.kind == "E" and sum(present) > 1:
+            bad = E.ELEM_EXCLUSION_VIOLATED, note.positions[[i for i, p in enumerate(present) if p][1]]
+        elif note.kind == "C" and present[0] and not all(present[1:]):
+            bad = E.ELEM_CONDITIONAL_MISSING, note.positions[1 + present[1:].index(False)]
+        elif note.kind == "L" and present[0] and not any(present[1:]):
+            bad = E.ELEM_CONDITIONAL_MISSING, note.positions[1]
+        if bad:
+            code, pos = bad
+            ref = spec.elements[pos - 1].ref if pos <= len(spec.elements) else None
+            found.append(
+                X12Error(
+                    Level.ELEMENT,
+                    code,
+                    f"{seg.id}{pos:02d}: syntax note {note} is not met",
+                    segment_id=seg.id,
+                    segment_position=seg.position,
+                    element_position=pos,
+                    element_ref=ref,
+                    offset=seg.offset,
+                )
+            )
+    return found
+
+
+class _Frame:
+    __slots__ = ("counts", "idx", "loop")
+
+    def __init__(self, loop: LoopNode, idx: int) -> None:
+        self.loop = loop
+        self.idx = idx
+        self.counts: dict[int, int] = {}
+
+
+@cache
+def _loop_index(loop: LoopNode) -> dict[str, list[int]]:
+    index: dict[str, list[int]] = {}
+    for i, child in enumerate(loop.children):
+        key = child.id if isinstance(child, SegmentNode) else child.trigger
+        index.setdefault(key, []).append(i)
+    return index
+
+
+def _seg_error(code: str, msg: str, seg: Segment | None, seg_id: str, loop: str | None = None) -> X12Error:
+    return X12Error(
+        Level.SEGMENT,
+        code,
+        msg,
+        segment_id=seg_id,
+        segment_position=seg.position if seg else None,
+        loop_id=loop or None,
+        offset=seg.offset if seg else None,
+    )
+
+
+class _Walker:
+    """Places each segment in the spec's loop tree and reports what is missing, repeated or misplaced."""
+
+    def __init__(self, spec: TransactionSetSpec) -> None:
+        self.spec = spec
+        self.stack = [_Frame(spec.root, -1)]
+        self.errors: list[X12Error] = []
+
+    def _skipped(self, frame: _Frame, stop: int, seg: Segment | None) -> None:
+        for i in range(frame.idx + 1, stop):
+            child = frame.loop.children[i]
+            if child.usage == "M" and not frame.counts.get(i):
+                cid = child.id if isinstance(child, SegmentNode) else child.trigger
+                self.errors.append(
+                    _seg_error(E.SEG_MANDATORY_MISSING, f"mandatory segment {cid} is missing", seg, cid, frame.loop.id)
+                )
+
+    def place(self, seg: Segment) -> bool:
+        sid = seg.id
+        for depth in range(len(self.stack) - 1, -1, -1):
+            frame = self.stack[depth]
+            candidates = _loop_index(frame.loop).get(sid)
+            if not candidates:
+                continue
+            start = max(frame.idx, 0)
+            at = next((i for i in candidates if i >= start and (i or depth == 0)), None)
+            if at is None:
+                continue
+            for closed in self.stack[depth + 1 :]:
+                self._skipped(closed, len(closed.loop.children), seg)
+            del self.stack[depth + 1 :]
+            child = frame.loop.children[at]
+            self._skipped(frame, at, seg)
+            frame.idx = at
+            used = frame.counts[at] = frame.counts.get(at, 0) + 1
+            if isinstance(child, SegmentNode):
+                if used > child.max_use:
+                    self.errors.append(
+                        _seg_error(
+                            E.SEG_OVER_MAX_USE, f"{sid} occurs more than {child.max_use} times", seg, sid, frame.loop.id
+                        )
+                    )
+            else:
+                if used > child.max_repeat:
+                    self.errors.append(
+                        _seg_error(
+                            E.SEG_LOOP_OVER_MAX,
+                            f"loop {child.id} occurs more than {child.max_repeat} times",
+                            seg,
+                            sid,
+                            child.id,
+                        )
+                    )
+                inner = _Frame(child, 0)
+                inner.counts[0] = 1
+                self.stack.append(inner)
+            return True
+        known_here = sid in self.spec.segment_ids()
+        if known_here:
+            code, msg = E.SEG_OUT_OF_SEQUENCE, f"{sid} is not in its proper place"
+        elif sid in self.spec.segments:
+            code, msg = E.SEG_NOT_IN_SET, f"{sid} is not a segment of the {self.spec.code} transaction set"
+        elif re.fullmatch(r"[A-Z][A-Z0-9]{1,2}", sid):
+            code, msg = E.SEG_UNEXPECTED, f"{sid} is not expected in the {self.spec.code} transaction set"
+        else:
+            code, msg = E.SEG_UNRECOGNIZED, f"{sid[:20]!r} is not a segment id"
+        self.errors.append(_seg_error(code, msg, seg, sid[:3], self.stack[-1].loop.id))
+        return False
+
+    def finish(self, last: Segment | None) -> None:
+        for frame in reversed(self.stack):
+            self._skipped(frame, len(frame.loop.children), last)
+
+
+def validate(ts: TransactionSet) -> list[X12Error]:
+    """Validate one set; the findings are appended to ``ts.errors`` and returned."""
+    group = ts.group
+    spec = get_spec(ts.code, group.version)
+    found: list[X12Error] = []
+    if spec is None:
+        if base_version(group.version) is None:
+            why = f"version {group.version!r} is read with envelope checks only"
+        else:
+            why = f"crossdock has no specification for {ts.code}: envelope checks only"
+        found.append(
+            X12Error(
+                Level.TRANSACTION,
+                E.TS_NOT_SUPPORTED,
+                why,
+                segment_id="ST",
+                segment_position=1,
+                offset=ts.offset,
+                severity=Severity.WARNING,
+            )
+        )
+    else:
+        found.extend(_validate_against(ts, spec))
+    for rule in BUSINESS_RULES.get(ts.code, ()):
+        found.extend(rule(ts))
+    ts.errors.extend(found)
+    return found
+
+
+def _validate_against(ts: TransactionSet, spec: TransactionSetSpec) -> list[X12Error]:
+    walker = _Walker(spec)
+    dictionary = spec.segments
+    errors = walker.errors
+    segments = ts.segments
+    has_se = segments[-1].id == "SE" if segments else False
+    for seg in segments:
+        walker.place(seg)
+        sspec = dictionary.get(seg.id)
+        if sspec is None:
+            continue
+        if not segment_regex(sspec, seg.delimiters).fullmatch(seg.text) or (sspec.notes and _note_errors(seg, sspec)):
+            element_errors = check_segment(seg, sspec)
+            if element_errors:
+                errors.append(_seg_error(E.SEG_HAS_ELEMENT_ERRORS, f"{seg.id} has data element errors", seg, seg.id))
+                errors.extend(element_errors)
+    if has_se:
+        walker.finish(segments[-1])
+    return errors
+
+
+def status(ts: TransactionSet) -> Status:
+    """The acknowledgment status a set earns from its own findings."""
+    if any(e.is_error for e in ts.errors):
+        return "rejected"
+    if ts.errors:
+        return "accepted_with_errors"
+    return "accepted"
+
+
+def dictionary_for(gs08: str) -> dict[str, SegmentSpec] | None:
+    version = base_version(gs08)
+    return segment_dictionary(version) if version else None
