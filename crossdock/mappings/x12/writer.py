@@ -1,0 +1,157 @@
+"""Writing X12: segments with a partner's delimiters, and ISA/GS/ST envelopes around them.
+
+Control numbers are passed in (allocating them is the store's job, inside the transaction that records the
+document). The ISA is always fixed-width (106 bytes before any newline); dates are CCYYMMDD and times
+HHMM; trailing empty elements are dropped. A value that holds one of the partner's delimiters is refused
+rather than written, because it would split a segment on the partner's side.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+
+from crossdock.mappings.x12.delimiters import Delimiters
+
+Element = str | int | Decimal | Sequence[str] | None
+
+
+class X12WriteError(ValueError):
+    """A document that cannot be written as asked (a value holding a delimiter, an empty mandatory value)."""
+
+
+@dataclass(slots=True)
+class TransactionSet:
+    """One outbound set under construction: ST is added on creation, SE (with its count) on ``finish``."""
+
+    code: str
+    control: str
+    implementation: str | None = None
+    segments: list[list[Element]] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.segments.append(["ST", self.code, self.control] + ([self.implementation] if self.implementation else []))
+
+    def add(self, tag: str, *elements: Element) -> None:
+        self.segments.append([tag, *elements])
+
+    def finish(self) -> list[list[Element]]:
+        if self.segments[-1][0] != "SE":
+            self.segments.append(["SE", str(len(self.segments) + 1), self.control])
+        return self.segments
+
+
+@dataclass(frozen=True, slots=True)
+class Envelope:
+    """Who sends to whom, with which numbers: everything an ISA and a GS need."""
+
+    sender_qualifier: str
+    sender_id: str
+    receiver_qualifier: str
+    receiver_id: str
+    interchange_control: int
+    group_control: int
+    functional_id: str
+    version: str = "004010"
+    application_sender: str | None = None
+    application_receiver: str | None = None
+    usage: str = "P"
+    ack_requested: bool = False
+    created: datetime = field(default_factory=datetime.now)
+
+
+def format_decimal(value: Decimal | int, places: int | None = None) -> str:
+    """An explicit decimal (R) without exponent or needless trailing zeros: 12.50 -> 12.5, 3.00 -> 3."""
+    d = Decimal(value)
+    if places is not None:
+        d = d.quantize(Decimal(1).scaleb(-places))
+    text = format(d, "f")
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    if text in ("-0", ""):
+        text = "0"
+    return text
+
+
+def implied(value: Decimal, places: int = 2) -> str:
+    """An implied-decimal number (N2): 56358.00 -> "5635800"."""
+    scaled = (Decimal(value) * (10**places)).quantize(Decimal(1))
+    return str(int(scaled))
+
+
+def _text(value: Element, d: Delimiters, where: str) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, Decimal):
+        return format_decimal(value)
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, str):
+        for ch in (d.element, d.segment, d.component, d.repetition):
+            if ch and ch in value:
+                raise X12WriteError(f"{where}: value {value!r} holds the delimiter {ch!r}")
+        return value
+    return d.component.join(_text(v, d, where) for v in value).rstrip(d.component)
+
+
+def render_segment(segment: Sequence[Element], d: Delimiters) -> str:
+    tag = str(segment[0])
+    values = [_text(v, d, f"{tag}{i:02d}") for i, v in enumerate(segment[1:], 1)]
+    while values and values[-1] == "":
+        values.pop()
+    return d.element.join([tag, *values])
+
+
+def isa_segment(env: Envelope, d: Delimiters) -> list[str]:
+    five = env.version.startswith("005")
+    return [
+        "ISA",
+        "00",
+        " " * 10,
+        "00",
+        " " * 10,
+        env.sender_qualifier.ljust(2),
+        env.sender_id.ljust(15)[:15],
+        env.receiver_qualifier.ljust(2),
+        env.receiver_id.ljust(15)[:15],
+        env.created.strftime("%y%m%d"),
+        env.created.strftime("%H%M"),
+        (d.repetition or "^") if five else "U",
+        "00501" if five else "00401",
+        f"{env.interchange_control:09d}",
+        "1" if env.ack_requested else "0",
+        env.usage,
+        d.component,
+    ]
+
+
+def write_interchange(
+    env: Envelope, sets: Sequence[TransactionSet], d: Delimiters, *, newline: bool = False, encoding: str = "latin-1"
+) -> bytes:
+    """One ISA with one GS holding ``sets``, each finished with its SE; returns the bytes to send."""
+    if len(env.sender_id) > 15 or len(env.receiver_id) > 15:
+        raise X12WriteError("ISA06/ISA08 hold at most 15 characters")
+    if not 1 <= env.interchange_control <= 999_999_999 or not 1 <= env.group_control <= 999_999_999:
+        raise X12WriteError("control numbers run from 1 to 999999999")
+    end = d.segment + ("\n" if newline else "")
+    isa = d.element.join(isa_segment(env, d))
+    out = [isa + d.segment + ("\n" if newline else "")]
+    gs = [
+        "GS",
+        env.functional_id,
+        env.application_sender or env.sender_id,
+        env.application_receiver or env.receiver_id,
+        env.created.strftime("%Y%m%d"),
+        env.created.strftime("%H%M"),
+        str(env.group_control),
+        "X",
+        env.version,
+    ]
+    out.append(render_segment(gs, d) + end)
+    for ts in sets:
+        out.extend(render_segment(s, d) + end for s in ts.finish())
+    out.append(render_segment(["GE", str(len(sets)), str(env.group_control)], d) + end)
+    out.append(render_segment(["IEA", "1", f"{env.interchange_control:09d}"], d) + end)
+    return "".join(out).encode(encoding)
