@@ -7,7 +7,7 @@ because the 855, 856 and 810 must echo it and it is often blank, zero-padded or 
 
 from __future__ import annotations
 
-from datetime import date
+import datetime as dt
 from decimal import Decimal
 from typing import Literal
 
@@ -52,7 +52,7 @@ class Reference(Model):
 
 class DateRef(Model):
     qualifier: str  # DTM01 / G62: 002 delivery requested, 010 ship, 037/038 ship window, 001 cancel after ...
-    date: date | None = None
+    date: dt.date | None = None
     time: str | None = None
     time_zone: str | None = None
 
@@ -66,6 +66,9 @@ class Charge(Model):
     quantity: Decimal | None = None
     uom: str | None = None
     handling: str | None = None
+    agency: str | None = None  # SAC03: VI (VICS), UC ...
+    agency_code: str | None = None  # SAC04: ticketing and marking codes ride here with SAC01=N
+    reference: str | None = None  # SAC13
     description: str | None = None
 
 
@@ -73,9 +76,9 @@ class Terms(Model):
     type_code: str | None = None
     basis_date_code: str | None = None
     discount_percent: Decimal | None = None
-    discount_due_date: date | None = None
+    discount_due_date: dt.date | None = None
     discount_days: int | None = None
-    net_due_date: date | None = None
+    net_due_date: dt.date | None = None
     net_days: int | None = None
     discount_amount: Decimal | None = None
     description: str | None = None
@@ -124,7 +127,7 @@ class Order(Model):
     channel: str = "x12"
     partner: str | None = None
     po_number: str
-    order_date: date | None = None
+    order_date: dt.date | None = None
     purpose: str | None = None  # BEG01: 00 original, 05 replace, 01 cancel, 06 confirmation, 07 duplicate
     order_type: str | None = None  # BEG02: SA stand-alone, NE new, RE reorder, BK blanket, RL release, DS ...
     release_number: str | None = None
@@ -173,8 +176,8 @@ class OrderChange(Model):
     po_number: str
     purpose: str  # BCH01: 01 cancel, 04 change, 18 reissue ...
     order_type: str | None = None
-    order_date: date | None = None
-    change_date: date | None = None
+    order_date: dt.date | None = None
+    change_date: dt.date | None = None
     references: list[Reference] = Field(default_factory=list)
     dates: list[DateRef] = Field(default_factory=list)
     parties: list[Party] = Field(default_factory=list)
@@ -187,7 +190,7 @@ class LineAcknowledgment(Model):
     status: str  # ACK01: IA accepted, IB backordered, IR rejected, IQ quantity changed, IP price changed ...
     quantity: Decimal | None = None
     uom: str | None = None
-    date: date | None = None
+    date: dt.date | None = None
     date_qualifier: str | None = None
     ordered_quantity: Decimal | None = None
     unit_price: Decimal | None = None
@@ -198,10 +201,10 @@ class OrderAcknowledgment(Model):
     """An 855: the supplier's answer to a PO, line by line."""
 
     po_number: str
-    po_date: date | None = None
+    po_date: dt.date | None = None
     purpose: str = "00"
     ack_type: str | None = None  # BAK02; derived from the lines when crossdock writes it
-    ack_date: date | None = None
+    ack_date: dt.date | None = None
     parties: list[Party] = Field(default_factory=list)
     lines: list[LineAcknowledgment] = Field(default_factory=list)
 
@@ -233,7 +236,7 @@ class ShipmentOrder(Model):
     """The order level of a shipment: one PO (and optionally one store) and what shipped against it."""
 
     po_number: str
-    po_date: date | None = None
+    po_date: dt.date | None = None
     store: str | None = None
     pallets: list[Pallet] = Field(default_factory=list)
     packages: list[Package] = Field(default_factory=list)
@@ -242,7 +245,7 @@ class ShipmentOrder(Model):
 
 class Shipment(Model):
     shipment_id: str
-    ship_date: date | None = None
+    ship_date: dt.date | None = None
     ship_time: str | None = None
     purpose: str = "00"
     carrier_scac: str | None = None
@@ -274,14 +277,14 @@ class InvoiceLine(Model):
 
 class Invoice(Model):
     invoice_number: str
-    invoice_date: date
+    invoice_date: dt.date
     po_number: str | None = None
-    po_date: date | None = None
+    po_date: dt.date | None = None
     currency: str = "USD"
     parties: list[Party] = Field(default_factory=list)
     references: list[Reference] = Field(default_factory=list)
     terms: list[Terms] = Field(default_factory=list)
-    ship_date: date | None = None
+    ship_date: dt.date | None = None
     carrier_scac: str | None = None
     lines: list[InvoiceLine] = Field(default_factory=list)
     charges: list[Charge] = Field(default_factory=list)
@@ -320,7 +323,7 @@ class InventoryItem(Model):
 
 class InventorySnapshot(Model):
     report_id: str
-    report_date: date
+    report_date: dt.date
     purpose: str = "00"
     report_type: str = "SI"
     parties: list[Party] = Field(default_factory=list)

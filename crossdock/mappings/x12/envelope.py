@@ -359,6 +359,7 @@ class EnvelopeTracker:
                     f"group control number {control} repeats within the interchange",
                     seg,
                     6,
+                    Severity.WARNING,
                 )
             )
         if seg.get(7).strip() not in ("X", "T"):

@@ -80,7 +80,7 @@ class SegmentNode:
     max_use: int
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, eq=False)
 class LoopNode:
     """A loop (or the whole set, as the root loop ``id=""``)."""
 
@@ -95,15 +95,22 @@ class LoopNode:
         return first.id if isinstance(first, SegmentNode) else first.trigger
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, eq=False)
 class TransactionSetSpec:
     code: str
     version: str
     functional_id: str
     root: LoopNode
     segments: dict[str, SegmentSpec]
+    used: frozenset[str] = frozenset()
 
-    def segment_ids(self) -> set[str]:
+    def __post_init__(self) -> None:
+        self.used = frozenset(self._collect())
+
+    def segment_ids(self) -> frozenset[str]:
+        return self.used
+
+    def _collect(self) -> set[str]:
         found: set[str] = set()
 
         def walk(loop: LoopNode) -> None:

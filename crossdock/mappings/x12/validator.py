@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from contextlib import suppress
+from dataclasses import replace
 from datetime import date
 from functools import cache
+from importlib import import_module
 
 from crossdock.mappings.x12 import errors as E
 from crossdock.mappings.x12.delimiters import Delimiters
@@ -358,8 +361,27 @@ class _Walker:
             self._skipped(frame, len(frame.loop.children), last)
 
 
+ACKNOWLEDGMENT_SETS = frozenset({"997", "999"})
+
+
+def _as_warning(err: X12Error) -> X12Error:
+    return replace(err, severity=Severity.WARNING)
+
+
+RULE_MODULES = ("po850", "asn856", "invoice810")
+
+
+@cache
+def _load_rules() -> None:
+    """Import the mappings that register business rules (they import this module, so not at import time)."""
+    for name in RULE_MODULES:
+        with suppress(ModuleNotFoundError):
+            import_module(f"crossdock.mappings.x12.{name}")
+
+
 def validate(ts: TransactionSet) -> list[X12Error]:
     """Validate one set; the findings are appended to ``ts.errors`` and returned."""
+    _load_rules()
     group = ts.group
     spec = get_spec(ts.code, group.version)
     found: list[X12Error] = []
@@ -380,7 +402,13 @@ def validate(ts: TransactionSet) -> list[X12Error]:
             )
         )
     else:
-        found.extend(_validate_against(ts, spec))
+        syntax = _validate_against(ts, spec)
+        if ts.code in ACKNOWLEDGMENT_SETS:
+            syntax = [
+                _as_warning(e) if e.level in (Level.SEGMENT, Level.ELEMENT) and e.code != E.SEG_MANDATORY_MISSING else e
+                for e in syntax
+            ]
+        found.extend(syntax)
     for rule in BUSINESS_RULES.get(ts.code, ()):
         found.extend(rule(ts))
     ts.errors.extend(found)

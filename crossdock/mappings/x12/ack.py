@@ -1,0 +1,194 @@
+"""Functional acknowledgments out: a 997 or 999 for any inbound file, rejected sets and unknown senders included.
+
+Each inbound interchange is answered by one interchange with sender and receiver swapped, in the partner's
+own delimiters; each inbound group by one FA group whose GS08 follows the inbound GS08 (a 999 for a group
+older than 005010 is written as 005010X231, the first version that has the 999). An interchange with
+envelope errors also gets a TA1. Only syntax findings enter AK3/AK4 (IK3/IK4): business-rule warnings have
+no X12 code and stay in crossdock.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal
+
+from crossdock.mappings.x12 import errors as E
+from crossdock.mappings.x12.delimiters import Delimiters
+from crossdock.mappings.x12.envelope import Interchange
+from crossdock.mappings.x12.errors import Level, X12Error
+from crossdock.mappings.x12.reader import Source
+from crossdock.mappings.x12.report import FileResult, GroupResult, InterchangeResult, SetResult, validate_file
+from crossdock.mappings.x12.writer import Envelope, TransactionSet, isa_segment, render_segment
+
+AckKind = Literal["997", "999"]
+_STATUS = {"accepted": "A", "accepted_with_errors": "E", "rejected": "R"}
+_SYNTAX_LEVELS = (Level.SEGMENT, Level.ELEMENT)
+
+
+@dataclass(slots=True)
+class AckControls:
+    """The next control numbers to use; the store allocates them, the CLI starts at 1."""
+
+    interchange: int = 1
+    group: int = 1
+    transaction: int = 1
+
+
+def _is_syntax(err: X12Error) -> bool:
+    return err.level in _SYNTAX_LEVELS and err.code.isdigit()
+
+
+def _position(err: X12Error, sep: str) -> str:
+    pos = str(err.element_position or "")
+    if err.component_position is not None or err.repetition_position is not None:
+        pos += f"{sep}{err.component_position or ''}"
+    if err.repetition_position is not None:
+        pos += f"{sep}{err.repetition_position}"
+    return pos
+
+
+def _bad_value(err: X12Error, d: Delimiters) -> str | None:
+    if not err.bad_value:
+        return None
+    value = err.bad_value
+    for ch in {d.element, d.component, d.segment, d.repetition or d.element}:
+        value = value.replace(ch, " ")
+    return value[:99].rstrip() or None
+
+
+def _set_body(ts: TransactionSet, s: SetResult, kind: AckKind, d: Delimiters, five: bool) -> None:
+    ts.add("AK2", s.code, s.control)
+    by_segment: dict[tuple[str, int | None], list[X12Error]] = {}
+    for err in s.errors:
+        if _is_syntax(err):
+            by_segment.setdefault((err.segment_id or "", err.segment_position), []).append(err)
+    seg_tag, elem_tag = ("IK3", "IK4") if kind == "999" else ("AK3", "AK4")
+    for (seg_id, pos), errs in by_segment.items():
+        segment_errs = [e for e in errs if e.level is Level.SEGMENT]
+        element_errs = [e for e in errs if e.level is Level.ELEMENT]
+        code = segment_errs[0].code if segment_errs else E.SEG_HAS_ELEMENT_ERRORS
+        loop = next((e.loop_id for e in segment_errs if e.loop_id), None)
+        ts.add(seg_tag, seg_id[:3], pos, loop, code)
+        if kind == "999" and loop:
+            ts.add("CTX", "SITUATIONAL TRIGGER", seg_id[:3], pos, loop)
+        for err in element_errs[:99]:
+            position = _position(err, d.component) if (five or kind == "999") else str(err.element_position or "")
+            ts.add(elem_tag, position, err.element_ref, err.code, _bad_value(err, d))
+    codes = []
+    for err in s.errors:
+        if err.level is Level.TRANSACTION and err.code.isdigit() and err.is_error:
+            codes.append(err.code)
+    if by_segment and s.status != "accepted":
+        codes.append(E.TS_SEGMENTS_IN_ERROR)
+    status = _STATUS[s.status]
+    if status == "A":
+        codes = []
+    ts.add("IK5" if kind == "999" else "AK5", status, *list(dict.fromkeys(codes))[:5])
+
+
+def _group_ack(gr: GroupResult, kind: AckKind, control: str, d: Delimiters, version: str) -> TransactionSet:
+    five = version.startswith("005")
+    ts = TransactionSet(kind, control, version if kind == "999" else None)
+    group = gr.group
+    ts.add("AK1", group.functional_id, group.control, *([group.version] if five else []))
+    for s in gr.sets:
+        _set_body(ts, s, kind, d, five)
+    accepted = sum(1 for s in gr.sets if s.status != "rejected")
+    group_codes = [e.code for e in group.errors if e.is_error and e.code.isdigit()]
+    if group_codes:
+        status = "R"
+    elif accepted == len(gr.sets):
+        status = "E" if any(s.status == "accepted_with_errors" for s in gr.sets) else "A"
+    else:
+        status = "P" if accepted else "R"
+    ts.add("AK9", status, len(gr.sets), len(gr.sets), accepted, *group_codes[:5])
+    return ts
+
+
+def _ack_version(inbound: str, kind: AckKind) -> str:
+    version = inbound.strip() or "004010"
+    if kind == "999" and version[:6] < "005010":
+        return "005010X231"
+    return version
+
+
+def _ta1(ic: Interchange) -> list[str] | None:
+    errors = [e for e in ic.errors if e.is_error]
+    if not errors and not ic.ack_requested:
+        return None
+    isa = ic.isa
+    note = errors[0].code if errors else "000"
+    return ["TA1", ic.control, isa[9], isa[10], "R" if errors else "A", note]
+
+
+def acknowledge(
+    result: FileResult,
+    kind: AckKind = "997",
+    *,
+    controls: AckControls | None = None,
+    created: datetime | None = None,
+    newline: bool = True,
+) -> str:
+    """The acknowledgment interchanges for a validated file, as text in the partner's delimiters."""
+    controls = controls or AckControls()
+    created = created or datetime.now()
+    out: list[str] = []
+    for ir in result.interchanges:
+        out.append(_interchange(ir, kind, controls, created, newline))
+    return "".join(out)
+
+
+def _interchange(ir: InterchangeResult, kind: AckKind, controls: AckControls, created: datetime, nl: bool) -> str:
+    ic = ir.interchange
+    d = ic.delimiters
+    end = d.segment + ("\n" if nl and d.segment not in ("\n", " \n", " \r\n") else "")
+    versions = [_ack_version(gr.group.version, kind) for gr in ir.groups] or ["004010"]
+    env = Envelope(
+        sender_qualifier=ic.receiver_qualifier,
+        sender_id=ic.receiver_id,
+        receiver_qualifier=ic.sender_qualifier,
+        receiver_id=ic.sender_id,
+        interchange_control=controls.interchange,
+        group_control=controls.group,
+        functional_id="FA",
+        version=versions[0],
+        usage=ic.usage if ic.usage in ("P", "T") else "P",
+        created=created,
+    )
+    controls.interchange += 1
+    lines = [d.element.join(isa_segment(env, d)) + end]
+    ta1 = _ta1(ic)
+    if ta1:
+        lines.append(render_segment(ta1, d) + end)
+    for gr, version in zip(ir.groups, versions, strict=False):
+        group_control = controls.group
+        controls.group += 1
+        gs = [
+            "GS",
+            "FA",
+            gr.group.receiver or ic.receiver_id,
+            gr.group.sender or ic.sender_id,
+            created.strftime("%Y%m%d"),
+            created.strftime("%H%M"),
+            str(group_control),
+            "X",
+            version,
+        ]
+        lines.append(render_segment(gs, d) + end)
+        ts = _group_ack(gr, kind, f"{controls.transaction:04d}", d, version)
+        controls.transaction += 1
+        lines.extend(render_segment(seg, d) + end for seg in ts.finish())
+        lines.append(render_segment(["GE", "1", str(group_control)], d) + end)
+    lines.append(render_segment(["IEA", str(len(ir.groups)), f"{env.interchange_control:09d}"], d) + end)
+    return "".join(lines)
+
+
+def acknowledge_file(source: Source, *, kind: AckKind = "997", encoding: str = "latin-1") -> str:
+    """Validate a file and return its acknowledgment; raises NotX12Error when it is not X12 at all."""
+    from crossdock.core.errors import NotX12Error
+
+    result = validate_file(source, encoding=encoding)
+    if result.error is not None:
+        raise NotX12Error(result.error, source=result.file)
+    return acknowledge(result, kind)

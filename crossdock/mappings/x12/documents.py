@@ -1,0 +1,72 @@
+"""Decoding a whole X12 file into canonical documents, by transaction set code.
+
+The mapping for each set is named, not imported, so reading one set never loads the others.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from importlib import import_module
+from typing import Any
+
+from pydantic import BaseModel
+
+from crossdock.mappings.x12.envelope import TransactionSet
+from crossdock.mappings.x12.reader import Source, read_transactions
+
+# set code -> (output key, "module:function")
+DECODERS: dict[str, tuple[str, str]] = {
+    "850": ("orders", "po850:order_from_850"),
+    "860": ("order_changes", "poc860:change_from_860"),
+    "855": ("order_acknowledgments", "poack855:ack_from_855"),
+    "856": ("shipments", "asn856:shipment_from_856"),
+    "945": ("shipments", "whship945:shipment_from_945"),
+    "810": ("invoices", "invoice810:invoice_from_810"),
+    "846": ("inventory", "inventory846:inventory_from_846"),
+    "997": ("acknowledgments", "fa997:acknowledgment_from_997"),
+    "999": ("acknowledgments", "fa997:acknowledgment_from_997"),
+}
+OUTPUT_KEYS = (
+    "orders",
+    "shipments",
+    "invoices",
+    "acknowledgments",
+    "order_changes",
+    "order_acknowledgments",
+    "inventory",
+)
+
+
+def decoder_for(code: str) -> tuple[str, Callable[[TransactionSet], BaseModel]] | None:
+    entry = DECODERS.get(code)
+    if entry is None:
+        return None
+    key, target = entry
+    module, _, func = target.partition(":")
+    return key, getattr(import_module(f"crossdock.mappings.x12.{module}"), func)
+
+
+def document_json(model: BaseModel) -> dict[str, Any]:
+    data = model.model_dump(mode="json")
+    ship_to = getattr(model, "ship_to", None)
+    if isinstance(ship_to, BaseModel):
+        data["ship_to"] = ship_to.model_dump(mode="json")
+    elif "po_number" in data and "lines" in data and "order_date" in data:
+        data["ship_to"] = None
+    return data
+
+
+def decode_file(source: Source, *, encoding: str = "latin-1") -> dict[str, list[dict[str, Any]]]:
+    """Every transaction set crossdock has a mapping for, as canonical JSON, grouped by document kind."""
+    out: dict[str, list[dict[str, Any]]] = {key: [] for key in OUTPUT_KEYS}
+    skipped: list[dict[str, str]] = []
+    for ts in read_transactions(source, encoding=encoding):
+        found = decoder_for(ts.code)
+        if found is None:
+            skipped.append({"set": ts.code, "control": ts.control, "reason": "no mapping for this set"})
+            continue
+        key, decode = found
+        out[key].append(document_json(decode(ts)))
+    if skipped:
+        out["skipped"] = skipped  # type: ignore[assignment]
+    return out

@@ -1,0 +1,353 @@
+"""850 purchase order <-> canonical Order.
+
+Every field a retailer's 850 carries is kept: BEG purpose and type (05 is a replacement of the same order),
+CUR, REF, PER, DTM windows, N1 loops with N2/N3/N4, TD5, ITD, SAC (SAC05 is implied-decimal), PO1 with the
+partner's raw line number and every product-ID pair in any position, PID, PO4, CTP prices, SDQ store
+distribution, N9/MSG text, AMT and CTT.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from crossdock.core.models import Carrier, Charge, DateRef, Order, OrderLine, Reference, StoreQuantity, Terms
+from crossdock.mappings.x12 import errors as E
+from crossdock.mappings.x12.envelope import Segment
+from crossdock.mappings.x12.envelope import TransactionSet as ReadSet
+from crossdock.mappings.x12.errors import Level, Severity, X12Error
+from crossdock.mappings.x12.validator import register_rule
+from crossdock.mappings.x12.values import (
+    PartyBuilder,
+    contact,
+    decimal,
+    id_pairs,
+    implied_decimal,
+    text,
+    x12_date,
+)
+from crossdock.mappings.x12.writer import TransactionSet, format_decimal, implied
+
+
+def charge(seg: Segment) -> Charge:
+    return Charge(
+        indicator=seg.get(1).strip() or "N",
+        code=text(seg.get(2)),
+        amount=implied_decimal(seg.get(5)),
+        percent=decimal(seg.get(7)),
+        rate=decimal(seg.get(8)),
+        uom=text(seg.get(9)),
+        quantity=decimal(seg.get(10)),
+        handling=text(seg.get(12)),
+        agency=text(seg.get(3)),
+        agency_code=text(seg.get(4)),
+        reference=text(seg.get(13)),
+        description=text(seg.get(15)),
+    )
+
+
+def date_ref(seg: Segment) -> DateRef:
+    return DateRef(
+        qualifier=seg.get(1).strip(), date=x12_date(seg.get(2)), time=text(seg.get(3)), time_zone=text(seg.get(4))
+    )
+
+
+def terms(seg: Segment) -> Terms:
+    days = [decimal(seg.get(i)) for i in (5, 7)]
+    return Terms(
+        type_code=text(seg.get(1)),
+        basis_date_code=text(seg.get(2)),
+        discount_percent=decimal(seg.get(3)),
+        discount_due_date=x12_date(seg.get(4)),
+        discount_days=int(days[0]) if days[0] is not None else None,
+        net_due_date=x12_date(seg.get(6)),
+        net_days=int(days[1]) if days[1] is not None else None,
+        discount_amount=implied_decimal(seg.get(8)),
+        description=text(seg.get(12)),
+    )
+
+
+def carrier(seg: Segment) -> Carrier:
+    return Carrier(
+        routing_sequence=text(seg.get(1)),
+        id_qualifier=text(seg.get(2)),
+        scac=text(seg.get(3)),
+        mode=text(seg.get(4)),
+        routing=text(seg.get(5)),
+        service_level=text(seg.get(12)),
+    )
+
+
+def _line(seg: Segment, position: int) -> OrderLine:
+    return OrderLine(
+        position=position,
+        line_number=text(seg.get(1)),
+        quantity=decimal(seg.get(2)) or Decimal(0),
+        uom=seg.get(3).strip(),
+        unit_price=decimal(seg.get(4)),
+        price_basis=text(seg.get(5)),
+        product_ids=id_pairs(seg, 6, 25),
+    )
+
+
+def order_from_850(ts: ReadSet, partner: str | None = None) -> Order:
+    """Map one 850 set; ``partner`` defaults to the interchange sender (the natural key's first half)."""
+    segments = ts.segments
+    partner = partner or ts.group.interchange.sender_id
+    order = Order(po_number="", partner=partner)
+    line: OrderLine | None = None
+    party: PartyBuilder | None = None
+    for seg in segments:
+        tag = seg.id
+        if party is not None:
+            if party.add(seg):
+                continue
+            party = None
+        if tag == "PO1":
+            line = _line(seg, len(order.lines) + 1)
+            order.lines.append(line)
+        elif tag == "N1":
+            party = PartyBuilder(seg)
+            (line.parties if line else order.parties).append(party.party)
+        elif tag == "BEG":
+            order.purpose, order.order_type = text(seg.get(1)), text(seg.get(2))
+            order.po_number = seg.get(3).strip()
+            order.release_number = text(seg.get(4))
+            order.order_date = x12_date(seg.get(5))
+            order.contract_number = text(seg.get(6))
+        elif tag == "CUR" and not line:
+            order.currency = seg.get(2).strip() or order.currency
+        elif tag == "REF":
+            ref = Reference(qualifier=seg.get(1).strip(), value=seg.get(2).strip(), description=text(seg.get(3)))
+            (line.references if line else order.references).append(ref)
+        elif tag == "PER" and not line:
+            order.contacts.append(contact(seg))
+        elif tag == "DTM":
+            (line.dates if line else order.dates).append(date_ref(seg))
+        elif tag == "SAC":
+            (line.charges if line else order.charges).append(charge(seg))
+        elif tag == "ITD" and not line:
+            order.terms.append(terms(seg))
+        elif tag == "TD5" and not line:
+            order.carriers.append(carrier(seg))
+        elif tag == "MSG":
+            note = text(seg.get(1))
+            if note:
+                (line.notes if line else order.notes).append(note)
+        elif line is not None:
+            _line_detail(line, seg)
+        elif tag == "AMT" and seg.get(1).strip() in ("TT", "1", "GV"):
+            order.total_amount = decimal(seg.get(2))
+        elif tag == "CTT":
+            count = decimal(seg.get(1))
+            order.declared_line_count = int(count) if count is not None else None
+    return order
+
+
+def _line_detail(line: OrderLine, seg: Segment) -> None:
+    tag = seg.id
+    if tag == "PID":
+        description = text(seg.get(5))
+        if description and line.description is None:
+            line.description = description
+        elif description:
+            line.notes.append(description)
+    elif tag == "PO4":
+        pack, inner = decimal(seg.get(1)), decimal(seg.get(14))
+        line.pack = int(pack) if pack is not None else None
+        line.inner_pack = int(inner) if inner is not None else None
+    elif tag == "CTP":
+        price = decimal(seg.get(3))
+        if price is not None:
+            line.prices[seg.get(2).strip() or seg.get(1).strip()] = price
+    elif tag == "SDQ":
+        line.store_id_qualifier = line.store_id_qualifier or text(seg.get(2))
+        for i in range(3, 23, 2):
+            location, quantity = seg.get(i).strip(), decimal(seg.get(i + 1))
+            if location and quantity is not None:
+                line.stores.append(StoreQuantity(location=location, quantity=quantity))
+    elif tag == "AMT" and line.unit_price is None and seg.get(1).strip() == "1":
+        return
+
+
+def _date(value: object) -> str | None:
+    return value.strftime("%Y%m%d") if value is not None and hasattr(value, "strftime") else None
+
+
+def _charge_segment(c: Charge) -> list[object]:
+    amount = implied(c.amount) if c.amount is not None else None
+    return [
+        "SAC",
+        c.indicator,
+        c.code,
+        c.agency,
+        c.agency_code,
+        amount,
+        "3" if c.percent is not None else None,
+        c.percent,
+        c.rate,
+        c.uom,
+        c.quantity,
+        None,
+        c.handling,
+        c.reference,
+        None,
+        c.description,
+    ]
+
+
+def build_850(order: Order, control: str) -> TransactionSet:
+    """Write an Order as an 850 (crossdock's test partner and the benchmark speak it)."""
+    ts = TransactionSet("850", control)
+    add = ts.add
+    add(
+        "BEG",
+        order.purpose or "00",
+        order.order_type or "SA",
+        order.po_number,
+        order.release_number,
+        _date(order.order_date),
+        order.contract_number,
+    )
+    if order.currency:
+        add("CUR", "BY", order.currency)
+    for r in order.references:
+        add("REF", r.qualifier, r.value, r.description)
+    for c in order.contacts:
+        add("PER", *_per(c))
+    for ch in order.charges:
+        add(*_charge_segment(ch))
+    for t in order.terms:
+        add(
+            "ITD",
+            t.type_code,
+            t.basis_date_code,
+            t.discount_percent,
+            _date(t.discount_due_date),
+            t.discount_days,
+            _date(t.net_due_date),
+            t.net_days,
+            implied(t.discount_amount) if t.discount_amount is not None else None,
+            None,
+            None,
+            None,
+            t.description,
+        )
+    for d in order.dates:
+        add("DTM", d.qualifier, _date(d.date), d.time, d.time_zone)
+    for cr in order.carriers:
+        add(
+            "TD5",
+            cr.routing_sequence,
+            cr.id_qualifier,
+            cr.scac,
+            cr.mode,
+            cr.routing,
+            None,
+            None,
+            None,
+            None,
+            None,
+            None,
+            cr.service_level,
+        )
+    if order.notes:
+        add("N9", "L1", "NOTES")
+        for note in order.notes:
+            add("MSG", note)
+    for p in order.parties:
+        _party(ts, p)
+    for line in order.lines:
+        _write_line(ts, line)
+    add("CTT", len(order.lines))
+    if order.total_amount is not None:
+        add("AMT", "TT", order.total_amount)
+    return ts
+
+
+def _per(c: object) -> list[object]:
+    values: list[object] = [getattr(c, "function", None) or "BD", getattr(c, "name", None)]
+    for qualifier, attr in (("TE", "phone"), ("FX", "fax"), ("EM", "email")):
+        number = getattr(c, attr, None)
+        if number:
+            values += [qualifier, number]
+    return values
+
+
+def _party(ts: TransactionSet, p: object) -> None:
+    from crossdock.core.models import Party
+
+    assert isinstance(p, Party)
+    ts.add("N1", p.role, p.name, p.id_qualifier, p.id)
+    for i in range(0, len(p.extra_names), 2):
+        ts.add("N2", *p.extra_names[i : i + 2])
+    if p.address:
+        a = p.address
+        for i in range(0, len(a.lines), 2):
+            ts.add("N3", *a.lines[i : i + 2])
+        if a.city or a.state or a.postal_code or a.country:
+            ts.add("N4", a.city, a.state, a.postal_code, a.country)
+    for c in p.contacts:
+        ts.add("PER", *_per(c))
+
+
+def _write_line(ts: TransactionSet, line: OrderLine) -> None:
+    ids: list[object] = []
+    for qualifier, value in line.product_ids.items():
+        ids += [qualifier, value]
+    ts.add("PO1", line.line_number, line.quantity, line.uom, line.unit_price, line.price_basis, *ids)
+    for price_id, price in line.prices.items():
+        ts.add("CTP", None, price_id, format_decimal(price))
+    if line.description is not None:
+        ts.add("PID", "F", None, None, None, line.description)
+    for note in line.notes:
+        ts.add("PID", "F", None, None, None, note)
+    if line.pack is not None or line.inner_pack is not None:
+        ts.add("PO4", line.pack, *([None] * 12), line.inner_pack)
+    for ref in line.references:
+        ts.add("REF", ref.qualifier, ref.value, ref.description)
+    for ch in line.charges:
+        ts.add(*_charge_segment(ch))
+    if line.stores:
+        for i in range(0, len(line.stores), 10):
+            pairs: list[object] = []
+            for s in line.stores[i : i + 10]:
+                pairs += [s.location, s.quantity]
+            ts.add("SDQ", line.uom, line.store_id_qualifier or "92", *pairs)
+    for d in line.dates:
+        ts.add("DTM", d.qualifier, _date(d.date), d.time, d.time_zone)
+    for p in line.parties:
+        _party(ts, p)
+
+
+@register_rule("850")
+def check_lines(ts: ReadSet) -> list[X12Error]:
+    """An 850 with no PO1 lines, or a CTT01 that does not count them, is accepted but noted."""
+    lines = sum(1 for seg in ts.segments if seg.id == "PO1")
+    ctt = next((seg for seg in ts.segments if seg.id == "CTT"), None)
+    found = []
+    if not lines:
+        found.append(
+            X12Error(
+                Level.TRANSACTION,
+                E.RULE_LINE_COUNT,
+                "the purchase order has no PO1 lines",
+                segment_id="ST",
+                segment_position=1,
+                offset=ts.offset,
+                severity=Severity.WARNING,
+            )
+        )
+    elif ctt is not None and (count := decimal(ctt.get(1))) is not None and count != lines:
+        found.append(
+            X12Error(
+                Level.TRANSACTION,
+                E.RULE_LINE_COUNT,
+                f"CTT01 says {ctt.get(1)} lines, the order has {lines} PO1 segments",
+                segment_id="CTT",
+                segment_position=ctt.position,
+                element_position=1,
+                offset=ctt.offset,
+                severity=Severity.WARNING,
+            )
+        )
+    return found

@@ -1,0 +1,294 @@
+"""855 Purchase Order Acknowledgment: canonical ``OrderAcknowledgment`` to X12 and back.
+
+Traps this mapping handles (see shared/corpus/FINDINGS.md, 855):
+
+* PO101 echoes the partner's raw line number exactly: blank stays blank, "0001" stays "0001".
+* BAK02 is derived from the line statuses when crossdock writes it (``ack_type`` None): every line IA -> AD,
+  every line rejected (IR, R1-R8) -> RJ, anything else (a change, backorder, date, substitution or a mix of
+  accepted and rejected lines) -> AC; no lines at all -> AT.
+* On reading, BAK02 is not trusted: when the lines carry ACK segments, ``ack_type`` is derived from them
+  (a partner's "AD" over IR lines becomes "AC"); only an 855 without line ACKs keeps the BAK02 it declares.
+
+The small segment helpers at the bottom (dates, numbers, product ID pairs, N1 loops) are shared with the
+856 and 810 mappings.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+from decimal import Decimal, InvalidOperation
+
+from crossdock.core.models import Address, Contact, LineAcknowledgment, OrderAcknowledgment, Party
+from crossdock.mappings.x12 import writer
+from crossdock.mappings.x12.envelope import Segment
+from crossdock.mappings.x12.envelope import TransactionSet as ReadSet
+from crossdock.mappings.x12.writer import Element, X12WriteError
+
+ACCEPTED = frozenset({"IA"})
+REJECTED = frozenset({"IR", "R1", "R2", "R3", "R4", "R5", "R6", "R7", "R8"})
+HEADER_REJECTIONS = frozenset({"RJ", "RD", "RF", "RN", "RO", "RV"})
+DEFAULT_DATE_QUALIFIER = "068"  # current schedule ship
+NEEDS_DATE = frozenset({"DR"})
+
+
+def derive_ack_type(statuses: Sequence[str]) -> str:
+    """BAK02 from the line statuses (ACK01): AD, AC, RJ, or AT when there is no line detail."""
+    if not statuses:
+        return "AT"
+    if all(s in ACCEPTED for s in statuses):
+        return "AD"
+    if all(s in REJECTED for s in statuses):
+        return "RJ"
+    return "AC"
+
+
+def build_855(ack: OrderAcknowledgment, control: str) -> writer.TransactionSet:
+    """One 855 set (ST ... CTT; SE is added when the interchange is written)."""
+    if ack.po_date is None:
+        raise X12WriteError("BAK04: the 855 needs the PO date (po_date), the key partners match it on")
+    ts = writer.TransactionSet("855", control)
+    bak02 = ack.ack_type or derive_ack_type([line.status for line in ack.lines])
+    ts.add(
+        "BAK", ack.purpose, bak02, ack.po_number, fmt_date(ack.po_date), None, None, None, None, fmt_date(ack.ack_date)
+    )
+    add_parties(ts, ack.parties)
+    for line in ack.lines:
+        _add_line(ts, line)
+    ts.add("CTT", len(ack.lines))
+    return ts
+
+
+def _add_line(ts: writer.TransactionSet, line: LineAcknowledgment) -> None:
+    where = f"855 line {line.position} ({line.line_number or 'blank'})"
+    echoed = line.ordered_quantity if line.ordered_quantity is not None else line.quantity
+    if (echoed is not None or line.quantity is not None) and not line.uom:
+        raise X12WriteError(f"{where}: a quantity needs its unit of measure (PO103/ACK03)")
+    ts.add(
+        "PO1",
+        line.line_number or None,
+        echoed,
+        line.uom if echoed is not None else None,
+        line.unit_price,
+        None,
+        *pairs(line.product_ids, where),
+    )
+    qualifier = line.date_qualifier or (DEFAULT_DATE_QUALIFIER if line.date else None)
+    if line.date is None and (line.date_qualifier or line.status in NEEDS_DATE):
+        raise X12WriteError(f"{where}: ACK {line.status} with a date qualifier needs the date (ACK05)")
+    ts.add(
+        "ACK",
+        line.status,
+        line.quantity,
+        line.uom if line.quantity is not None else None,
+        qualifier,
+        fmt_date(line.date),
+    )
+
+
+def ack_from_855(ts: ReadSet) -> OrderAcknowledgment:
+    """Read a received 855; line statuses come from ACK, and BAK02 only when no line has one."""
+    segs = body(ts)
+    bak = next((s for s in segs if s.id == "BAK"), None)
+    if bak is None:
+        raise ValueError("855 without a BAK segment")
+    declared = bak.get(2)
+    parties: list[Party] = []
+    lines: list[LineAcknowledgment] = []
+    acked = False
+    i = 0
+    while i < len(segs):
+        seg = segs[i]
+        if seg.id == "N1" and not lines:
+            party, i = read_party(segs, i)
+            parties.append(party)
+            continue
+        if seg.id == "PO1":
+            j = i + 1
+            while j < len(segs) and segs[j].id not in ("PO1", "CTT", "SE"):
+                j += 1
+            line, has_ack = _read_line(seg, segs[i + 1 : j], len(lines) + 1, declared)
+            acked = acked or has_ack
+            lines.append(line)
+            i = j
+            continue
+        i += 1
+    ack_type = derive_ack_type([line.status for line in lines]) if acked else (declared or None)
+    return OrderAcknowledgment(
+        po_number=bak.get(3),
+        po_date=parse_date(bak.get(4)),
+        purpose=bak.get(1) or "00",
+        ack_type=ack_type,
+        ack_date=parse_date(bak.get(9)),
+        parties=parties,
+        lines=lines,
+    )
+
+
+def _read_line(po1: Segment, loop: list[Segment], position: int, declared: str) -> tuple[LineAcknowledgment, bool]:
+    """One PO1 loop; several ACKs (IP + DR + IQ ...) give the first status, quantity and date found."""
+    acks = [s for s in loop if s.id == "ACK"]
+    status = acks[0].get(1) if acks else ("IR" if declared in HEADER_REJECTIONS else "IA")
+    quantity = next((q for a in acks if (q := parse_decimal(a.get(2))) is not None), None)
+    uom = next((a.get(3) for a in acks if a.get(3)), None) or po1.get(3) or None
+    dated = next((a for a in acks if a.get(5)), None)
+    return (
+        LineAcknowledgment(
+            position=position,
+            line_number=po1.get(1) or None,
+            status=status,
+            quantity=quantity,
+            uom=uom,
+            date=parse_date(dated.get(5)) if dated else None,
+            date_qualifier=(dated.get(4) or None) if dated else None,
+            ordered_quantity=parse_decimal(po1.get(2)),
+            unit_price=parse_decimal(po1.get(4)),
+            product_ids=read_pairs(po1, 6),
+        ),
+        bool(acks),
+    )
+
+
+# --- helpers shared by the 855, 856 and 810 mappings -------------------------------------------------------
+
+
+def body(ts: ReadSet) -> list[Segment]:
+    """The set's segments between ST and SE."""
+    return [s for s in ts.segments if s.id not in ("ST", "SE")]
+
+
+def fmt_date(value: date | None) -> str | None:
+    return value.strftime("%Y%m%d") if value else None
+
+
+def parse_date(value: str) -> date | None:
+    """CCYYMMDD (or YYMMDD, read as 20YY) to a date; anything else is None."""
+    value = value.strip()
+    try:
+        if len(value) == 8 and value.isdigit():
+            return date(int(value[:4]), int(value[4:6]), int(value[6:]))
+        if len(value) == 6 and value.isdigit():
+            return date(2000 + int(value[:2]), int(value[2:4]), int(value[4:]))
+    except ValueError:
+        return None
+    return None
+
+
+def parse_decimal(value: str) -> Decimal | None:
+    value = value.strip()
+    if not value:
+        return None
+    try:
+        result = Decimal(value)
+    except InvalidOperation:
+        return None
+    return result if result.is_finite() else None
+
+
+def parse_implied(value: str, places: int = 2) -> Decimal | None:
+    """An implied-decimal (N2) value: "5635800" -> 56358.00."""
+    number = parse_decimal(value)
+    if number is None or number != number.to_integral_value():
+        return number
+    return number.scaleb(-places)
+
+
+def pairs(product_ids: dict[str, str], where: str) -> list[Element]:
+    """Qualifier/value pairs for PO1/LIN/IT1, in the model's order; an empty half is refused."""
+    out: list[Element] = []
+    for qualifier, value in product_ids.items():
+        if not qualifier or not value:
+            raise X12WriteError(f"{where}: product ID pair {qualifier!r}/{value!r} needs both halves")
+        out.extend([qualifier, value])
+    return out
+
+
+def read_pairs(seg: Segment, start: int) -> dict[str, str]:
+    """Every qualifier/value pair from element ``start`` on (the first value of a repeated qualifier wins)."""
+    found: dict[str, str] = {}
+    for i in range(start, len(seg.elements), 2):
+        qualifier, value = seg.get(i).strip(), seg.get(i + 1).strip()
+        if qualifier and value and qualifier not in found:
+            found[qualifier] = value
+    return found
+
+
+def party_segments(party: Party) -> list[list[Element]]:
+    """An N1 loop: N1, N2 (extra names), N3 (address lines), N4, PER (contacts)."""
+    where = f"N1 {party.role}"
+    if not party.name and not party.id:
+        raise X12WriteError(f"{where}: a party needs a name (N102) or an ID (N104)")
+    if bool(party.id) != bool(party.id_qualifier):
+        raise X12WriteError(f"{where}: N103 qualifier and N104 ID go together")
+    if len(party.extra_names) > 4:
+        raise X12WriteError(f"{where}: at most 4 extra names fit in two N2 segments")
+    out: list[list[Element]] = [["N1", party.role, party.name, party.id_qualifier, party.id]]
+    out.extend(["N2", *party.extra_names[k : k + 2]] for k in range(0, len(party.extra_names), 2))
+    addr = party.address
+    if addr is not None:
+        if len(addr.lines) > 4:
+            raise X12WriteError(f"{where}: at most 4 address lines fit in two N3 segments")
+        out.extend(["N3", *addr.lines[k : k + 2]] for k in range(0, len(addr.lines), 2))
+        if addr.city or addr.state or addr.postal_code or addr.country:
+            out.append(["N4", addr.city, addr.state, addr.postal_code, addr.country])
+    for c in party.contacts:
+        comms: list[Element] = []
+        for qualifier, value in (("TE", c.phone), ("FX", c.fax), ("EM", c.email)):
+            if value:
+                comms.extend([qualifier, value])
+        out.append(["PER", c.function or "IC", c.name, *comms])
+    return out
+
+
+def add_parties(ts: writer.TransactionSet, parties: Sequence[Party]) -> None:
+    for party in parties:
+        for seg in party_segments(party):
+            ts.add(str(seg[0]), *seg[1:])
+
+
+def read_party(segs: Sequence[Segment], i: int) -> tuple[Party, int]:
+    """The N1 loop starting at ``segs[i]``; returns the party and the index after the loop."""
+    n1 = segs[i]
+    names: list[str] = []
+    lines: list[str] = []
+    n4: Segment | None = None
+    contacts: list[Contact] = []
+    i += 1
+    while i < len(segs) and segs[i].id in ("N2", "N3", "N4", "PER", "REF"):
+        seg = segs[i]
+        if seg.id == "N2":
+            names.extend(v for v in seg.elements[1:3] if v)
+        elif seg.id == "N3":
+            lines.extend(v for v in seg.elements[1:3] if v)
+        elif seg.id == "N4":
+            n4 = seg
+        elif seg.id == "PER":
+            comms = {seg.get(k): seg.get(k + 1) for k in (3, 5, 7) if seg.get(k)}
+            contacts.append(
+                Contact(
+                    function=seg.get(1) or None,
+                    name=seg.get(2) or None,
+                    phone=comms.get("TE"),
+                    fax=comms.get("FX"),
+                    email=comms.get("EM"),
+                )
+            )
+        i += 1
+    address = None
+    if lines or n4 is not None:
+        address = Address(lines=lines)
+        if n4 is not None:
+            address.city = n4.get(1) or None
+            address.state = n4.get(2) or None
+            address.postal_code = n4.get(3) or None
+            address.country = n4.get(4) or None
+    party = Party(
+        role=n1.get(1),
+        name=n1.get(2) or None,
+        extra_names=names,
+        id_qualifier=n1.get(3) or None,
+        id=n1.get(4) or None,
+        address=address,
+        contacts=contacts,
+    )
+    return party, i
