@@ -72,9 +72,12 @@ def _set_body(ts: TransactionSet, s: SetResult, kind: AckKind, d: Delimiters, fi
         ts.add(seg_tag, seg_id[:3], pos, loop, code)
         if kind == "999" and loop:
             ts.add("CTX", "SITUATIONAL TRIGGER", seg_id[:3], pos, loop)
+        written: set[tuple[str, str]] = set()
         for err in element_errs[:99]:
             position = _position(err, d.component) if (five or kind == "999") else str(err.element_position or "")
-            ts.add(elem_tag, position, err.element_ref, err.code, _bad_value(err, d))
+            if (position, err.code) not in written:
+                written.add((position, err.code))
+                ts.add(elem_tag, position, err.element_ref, err.code, _bad_value(err, d))
     codes = []
     for err in s.errors:
         if err.level is Level.TRANSACTION and err.code.isdigit() and err.is_error:
