@@ -79,28 +79,31 @@ def _x12_ack(args: argparse.Namespace) -> int:
     return 0
 
 
+def _encoding_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--encoding", default="latin-1", help="partner text encoding (default latin-1)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="crossdock", description="Integration hub for order flows.")
     sub = parser.add_subparsers(dest="command", required=True)
     x12 = sub.add_parser("x12", help="read, validate and acknowledge X12 files").add_subparsers(
         dest="x12_command", required=True
     )
-    enc = {"default": "latin-1", "help": "partner text encoding (default latin-1)"}
 
     p = x12.add_parser("validate", help="validate files; exit 0 accepted, 1 rejected, 2 not X12")
     p.add_argument("--json", action="store_true", help="print one JSON report")
-    p.add_argument("--encoding", **enc)
+    _encoding_option(p)
     p.add_argument("files", nargs="+", metavar="FILE")
     p.set_defaults(func=_x12_validate)
 
     p = x12.add_parser("to-json", help="print the canonical documents of a file as JSON")
-    p.add_argument("--encoding", **enc)
+    _encoding_option(p)
     p.add_argument("file", metavar="FILE")
     p.set_defaults(func=_x12_to_json)
 
     p = x12.add_parser("ack", help="print the 997 (or 999) acknowledging a file")
     p.add_argument("--999", dest="ack999", action="store_true", help="write a 999 instead of a 997")
-    p.add_argument("--encoding", **enc)
+    _encoding_option(p)
     p.add_argument("file", metavar="FILE")
     p.set_defaults(func=_x12_ack)
     return parser

@@ -25,7 +25,7 @@ from crossdock.mappings.x12.values import (
     text,
     x12_date,
 )
-from crossdock.mappings.x12.writer import TransactionSet, format_decimal, implied
+from crossdock.mappings.x12.writer import Element, TransactionSet, format_decimal, implied
 
 
 def charge(seg: Segment) -> Charge:
@@ -173,10 +173,9 @@ def _date(value: object) -> str | None:
     return value.strftime("%Y%m%d") if value is not None and hasattr(value, "strftime") else None
 
 
-def _charge_segment(c: Charge) -> list[object]:
+def _charge_elements(c: Charge) -> list[Element]:
     amount = implied(c.amount) if c.amount is not None else None
     return [
-        "SAC",
         c.indicator,
         c.code,
         c.agency,
@@ -215,7 +214,7 @@ def build_850(order: Order, control: str) -> TransactionSet:
     for c in order.contacts:
         add("PER", *_per(c))
     for ch in order.charges:
-        add(*_charge_segment(ch))
+        add("SAC", *_charge_elements(ch))
     for t in order.terms:
         add(
             "ITD",
@@ -264,8 +263,8 @@ def build_850(order: Order, control: str) -> TransactionSet:
     return ts
 
 
-def _per(c: object) -> list[object]:
-    values: list[object] = [getattr(c, "function", None) or "BD", getattr(c, "name", None)]
+def _per(c: object) -> list[Element]:
+    values: list[Element] = [getattr(c, "function", None) or "BD", getattr(c, "name", None)]
     for qualifier, attr in (("TE", "phone"), ("FX", "fax"), ("EM", "email")):
         number = getattr(c, attr, None)
         if number:
@@ -291,7 +290,7 @@ def _party(ts: TransactionSet, p: object) -> None:
 
 
 def _write_line(ts: TransactionSet, line: OrderLine) -> None:
-    ids: list[object] = []
+    ids: list[Element] = []
     for qualifier, value in line.product_ids.items():
         ids += [qualifier, value]
     ts.add("PO1", line.line_number, line.quantity, line.uom, line.unit_price, line.price_basis, *ids)
@@ -306,10 +305,10 @@ def _write_line(ts: TransactionSet, line: OrderLine) -> None:
     for ref in line.references:
         ts.add("REF", ref.qualifier, ref.value, ref.description)
     for ch in line.charges:
-        ts.add(*_charge_segment(ch))
+        ts.add("SAC", *_charge_elements(ch))
     if line.stores:
         for i in range(0, len(line.stores), 10):
-            pairs: list[object] = []
+            pairs: list[Element] = []
             for s in line.stores[i : i + 10]:
                 pairs += [s.location, s.quantity]
             ts.add("SDQ", line.uom, line.store_id_qualifier or "92", *pairs)

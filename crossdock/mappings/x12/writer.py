@@ -32,7 +32,10 @@ class TransactionSet:
     segments: list[list[Element]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
-        self.segments.append(["ST", self.code, self.control] + ([self.implementation] if self.implementation else []))
+        header: list[Element] = ["ST", self.code, self.control]
+        if self.implementation:
+            header.append(self.implementation)
+        self.segments.append(header)
 
     def add(self, tag: str, *elements: Element) -> None:
         self.segments.append([tag, *elements])
