@@ -11,6 +11,8 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from crossdock.core.errors import CrossdockError
+
 from crossdock.mappings.x12.envelope import TransactionSet
 from crossdock.mappings.x12.reader import Source, read_transactions
 
@@ -66,7 +68,10 @@ def decode_file(source: Source, *, encoding: str = "latin-1") -> dict[str, list[
             skipped.append({"set": ts.code, "control": ts.control, "reason": "no mapping for this set"})
             continue
         key, decode = found
-        out[key].append(document_json(decode(ts)))
+        try:
+            out[key].append(document_json(decode(ts)))
+        except CrossdockError as exc:
+            skipped.append({"set": ts.code, "control": ts.control, "reason": str(exc)})
     if skipped:
         out["skipped"] = skipped
     return out

@@ -5,70 +5,41 @@ line number is kept exactly as sent and the PO number is only trimmed of the pad
 (``SP7301 `` in the Nissan sample). Values that are not what the standard says (BCH06 = ``PO DATE``) become
 None instead of failing the whole document: the validator reports them, the mapping carries on.
 
-``parse_date``, ``parse_decimal``, ``product_ids``, ``HeaderReader`` are shared with the 945 and 846 readers.
+``number``, ``elem``, ``product_ids``, ``reference``, ``HeaderReader`` are shared with the 945 and 846
+readers; they build on ``values`` and belong there once the mappings settle.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import date
-from decimal import Decimal, InvalidOperation
+from dataclasses import dataclass
+from dataclasses import field as dc_field
+from decimal import Decimal
 
 from crossdock.core.errors import PermanentError
-from crossdock.core.models import Address, Contact, DateRef, LineChange, OrderChange, Party, Reference
+from crossdock.core.models import DateRef, LineChange, OrderChange, Party, Reference
 from crossdock.mappings.x12.envelope import Segment, TransactionSet
-
-PARTY_DETAIL = frozenset({"N2", "N3", "N4", "PER"})
-
-
-def parse_date(value: str) -> date | None:
-    """CCYYMMDD, or YYMMDD as 003010 and older send it (pivot 50); anything else is None."""
-    v = value.strip()
-    if not v.isdigit():
-        return None
-    try:
-        if len(v) == 8:
-            return date(int(v[:4]), int(v[4:6]), int(v[6:]))
-        if len(v) == 6:
-            yy = int(v[:2])
-            return date((2000 if yy < 50 else 1900) + yy, int(v[2:4]), int(v[4:]))
-    except ValueError:
-        return None
-    return None
+from crossdock.mappings.x12.values import PartyBuilder, decimal, id_pairs, text, x12_date
 
 
-def parse_decimal(value: str) -> Decimal | None:
-    """An R/N0 value as Decimal; empty or non-numeric is None (the validator reports the latter)."""
-    v = value.strip()
-    if not v:
-        return None
-    try:
-        d = Decimal(v)
-    except InvalidOperation:
-        return None
-    return d if d.is_finite() else None
+def number(value: str) -> Decimal | None:
+    """A numeric element as a finite Decimal, or None (empty, not a number, NaN or infinite)."""
+    d = decimal(value)
+    return d if d is not None and d.is_finite() else None
 
 
-def text(seg: Segment, i: int) -> str | None:
+def elem(seg: Segment, i: int) -> str | None:
     """Element ``i`` trimmed, or None when empty."""
-    v = seg.get(i).strip()
-    return v or None
+    return text(seg.get(i))
 
 
 def product_ids(seg: Segment, first: int, last: int | None = None) -> dict[str, str]:
-    """Every qualifier/value pair from element ``first`` on (in any order; the first use of a qualifier wins)."""
-    ids: dict[str, str] = {}
-    stop = len(seg) if last is None else min(last, len(seg))
-    for k in range(first, stop, 2):
-        qualifier, value = seg.get(k).strip(), seg.get(k + 1).strip()
-        if qualifier and value:
-            ids.setdefault(qualifier, value)
-    return ids
+    """Every qualifier/value pair from element ``first`` (to ``last``, exclusive), the first use winning."""
+    return id_pairs(seg, first, len(seg) + 1 if last is None else last)
 
 
 def reference(seg: Segment) -> Reference | None:
-    """REF or N9: qualifier, value (or the free-form description when only that is sent)."""
-    qualifier, value, description = text(seg, 1), text(seg, 2), text(seg, 3)
+    """REF or N9: qualifier, value (or only the free-form description, which some senders use)."""
+    qualifier, value, description = elem(seg, 1), elem(seg, 2), elem(seg, 3)
     if qualifier is None or (value is None and description is None):
         return None
     return Reference(qualifier=qualifier, value=value or "", description=description)
@@ -76,53 +47,26 @@ def reference(seg: Segment) -> Reference | None:
 
 def date_ref(seg: Segment) -> DateRef:
     """DTM: qualifier, date, time and time zone (``DTM*003*20030910*105920*PD``)."""
-    return DateRef(qualifier=seg.get(1).strip(), date=parse_date(seg.get(2)), time=text(seg, 3), time_zone=text(seg, 4))
-
-
-def contact(seg: Segment) -> Contact:
-    """PER: function, name and up to three communication numbers."""
-    c = Contact(function=text(seg, 1), name=text(seg, 2))
-    for k in (3, 5, 7):
-        kind, number = seg.get(k).strip(), text(seg, k + 1)
-        if kind == "TE" and c.phone is None:
-            c.phone = number
-        elif kind == "FX" and c.fax is None:
-            c.fax = number
-        elif kind == "EM" and c.email is None:
-            c.email = number
-    return c
+    return DateRef(qualifier=seg.get(1).strip(), date=x12_date(seg.get(2)), time=elem(seg, 3), time_zone=elem(seg, 4))
 
 
 @dataclass(slots=True)
 class HeaderReader:
     """Collects N1 loops (N1 with its N2/N3/N4/PER) from segments fed in order."""
 
-    parties: list[Party] = field(default_factory=list)
-    current: Party | None = None
+    parties: list[Party] = dc_field(default_factory=list)
+    current: PartyBuilder | None = None
 
     def feed(self, seg: Segment) -> bool:
         """Take ``seg`` if it belongs to an N1 loop; return False (and close the loop) otherwise."""
         if seg.id == "N1":
-            self.current = Party(role=seg.get(1).strip(), name=text(seg, 2), id_qualifier=text(seg, 3), id=text(seg, 4))
-            self.parties.append(self.current)
+            self.current = PartyBuilder(seg)
+            self.parties.append(self.current.party)
             return True
-        party = self.current
-        if party is None or seg.id not in PARTY_DETAIL:
-            self.current = None
-            return False
-        if seg.id == "N2":
-            party.extra_names.extend(v for v in (text(seg, 1), text(seg, 2)) if v)
-        elif seg.id == "PER":
-            party.contacts.append(contact(seg))
-        else:
-            address = party.address or Address()
-            party.address = address
-            if seg.id == "N3":
-                address.lines.extend(v for v in (text(seg, 1), text(seg, 2)) if v)
-            else:
-                address.city, address.state = text(seg, 1), text(seg, 2)
-                address.postal_code, address.country = text(seg, 3), text(seg, 4)
-        return True
+        if self.current is not None and self.current.add(seg):
+            return True
+        self.current = None
+        return False
 
 
 def _line_change(seg: Segment, position: int) -> LineChange:
@@ -130,10 +74,10 @@ def _line_change(seg: Segment, position: int) -> LineChange:
         position=position,
         line_number=seg.get(1) or None,
         change_code=seg.get(2).strip(),
-        quantity=parse_decimal(seg.get(3)),
-        quantity_left=parse_decimal(seg.get(4)),
+        quantity=number(seg.get(3)),
+        quantity_left=number(seg.get(4)),
         uom=seg.component(5, 1).strip() or None,
-        unit_price=parse_decimal(seg.get(6)),
+        unit_price=number(seg.get(6)),
         product_ids=product_ids(seg, 8),
     )
 
@@ -156,12 +100,12 @@ def change_from_860(ts: TransactionSet) -> OrderChange:
             change = OrderChange(
                 po_number=seg.get(3).strip(),
                 purpose=seg.get(1).strip(),
-                order_type=text(seg, 2),
-                order_date=parse_date(seg.get(6)),
-                change_date=parse_date(seg.get(11)),
+                order_type=elem(seg, 2),
+                order_date=x12_date(seg.get(6)),
+                change_date=x12_date(seg.get(11)),
             )
             for k, qualifier in ((4, "RE"), (8, "CT")):
-                if value := text(seg, k):
+                if value := elem(seg, k):
                     references.append(Reference(qualifier=qualifier, value=value, description=f"BCH{k:02d}"))
         elif seg.id == "POC":
             lines.append(_line_change(seg, len(lines) + 1))

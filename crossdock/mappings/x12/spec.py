@@ -88,6 +88,8 @@ class LoopNode:
     usage: str
     max_repeat: int
     children: list[SegmentNode | LoopNode] = field(default_factory=list)
+    index: dict[str, tuple[int, ...]] = field(default_factory=dict)  # segment id -> child positions
+    mandatory: tuple[int, ...] = ()
 
     @property
     def trigger(self) -> str:
@@ -244,6 +246,12 @@ def parse_structure(text: str) -> LoopNode:
 
 
 def _check_loops(loop: LoopNode) -> None:
+    """Refuse malformed loops and index each loop's children by segment id for the validator's walk."""
+    index: dict[str, list[int]] = {}
+    for i, node in enumerate(loop.children):
+        index.setdefault(node.id if isinstance(node, SegmentNode) else node.trigger, []).append(i)
+    loop.index = {key: tuple(value) for key, value in index.items()}
+    loop.mandatory = tuple(i for i, node in enumerate(loop.children) if node.usage == "M")
     for child in loop.children:
         if isinstance(child, LoopNode):
             if not child.children or not isinstance(child.children[0], SegmentNode):

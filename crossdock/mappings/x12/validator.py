@@ -93,7 +93,6 @@ def _element_pattern(es: ElementSpec, d: Delimiters) -> str:
     return single
 
 
-@cache
 def segment_regex(spec: SegmentSpec, d: Delimiters) -> re.Pattern[str]:
     parts = [(_element_pattern(es, d), es.usage == "M") for es in spec.elements]
     body = _nested(parts, re.escape(d.element)) if parts else ""
@@ -266,15 +265,6 @@ class _Frame:
         self.counts: dict[int, int] = {}
 
 
-@cache
-def _loop_index(loop: LoopNode) -> dict[str, list[int]]:
-    index: dict[str, list[int]] = {}
-    for i, child in enumerate(loop.children):
-        key = child.id if isinstance(child, SegmentNode) else child.trigger
-        index.setdefault(key, []).append(i)
-    return index
-
-
 def _seg_error(code: str, msg: str, seg: Segment | None, seg_id: str, loop: str | None = None) -> X12Error:
     return X12Error(
         Level.SEGMENT,
@@ -296,30 +286,38 @@ class _Walker:
         self.errors: list[X12Error] = []
 
     def _skipped(self, frame: _Frame, stop: int, seg: Segment | None) -> None:
-        for i in range(frame.idx + 1, stop):
-            child = frame.loop.children[i]
-            if child.usage == "M" and not frame.counts.get(i):
+        counts = frame.counts
+        for i in frame.loop.mandatory:
+            if frame.idx < i < stop and not counts.get(i):
+                child = frame.loop.children[i]
                 cid = child.id if isinstance(child, SegmentNode) else child.trigger
                 self.errors.append(
                     _seg_error(E.SEG_MANDATORY_MISSING, f"mandatory segment {cid} is missing", seg, cid, frame.loop.id)
                 )
 
     def place(self, seg: Segment) -> bool:
-        sid = seg.id
-        for depth in range(len(self.stack) - 1, -1, -1):
-            frame = self.stack[depth]
-            candidates = _loop_index(frame.loop).get(sid)
+        sid = seg.elements[0]
+        stack = self.stack
+        for depth in range(len(stack) - 1, -1, -1):
+            frame = stack[depth]
+            candidates = frame.loop.index.get(sid)
             if not candidates:
                 continue
-            start = max(frame.idx, 0)
-            at = next((i for i in candidates if i >= start and (i or depth == 0)), None)
-            if at is None:
+            start = frame.idx if frame.idx > 0 else 0
+            at = -1
+            for i in candidates:
+                if i >= start and (i or not depth):
+                    at = i
+                    break
+            if at < 0:
                 continue
-            for closed in self.stack[depth + 1 :]:
-                self._skipped(closed, len(closed.loop.children), seg)
-            del self.stack[depth + 1 :]
+            if depth + 1 < len(stack):
+                for closed in stack[depth + 1 :]:
+                    self._skipped(closed, len(closed.loop.children), seg)
+                del stack[depth + 1 :]
             child = frame.loop.children[at]
-            self._skipped(frame, at, seg)
+            if frame.idx + 1 < at:
+                self._skipped(frame, at, seg)
             frame.idx = at
             used = frame.counts[at] = frame.counts.get(at, 0) + 1
             if isinstance(child, SegmentNode):
@@ -342,7 +340,7 @@ class _Walker:
                     )
                 inner = _Frame(child, 0)
                 inner.counts[0] = 1
-                self.stack.append(inner)
+                stack.append(inner)
             return True
         known_here = sid in self.spec.segment_ids()
         if known_here:
@@ -415,23 +413,70 @@ def validate(ts: TransactionSet) -> list[X12Error]:
     return found
 
 
+Matcher = tuple[Callable[[str], object], SegmentSpec, tuple[tuple[str, tuple[int, ...]], ...]]
+_MATCHERS: dict[tuple[int, Delimiters], dict[str, Matcher | None]] = {}
+
+
+def _matcher(spec: TransactionSetSpec, d: Delimiters, seg_id: str) -> Matcher | None:
+    """A segment's compiled full-match and syntax notes for one spec and delimiter set, built on first use."""
+    table = _MATCHERS.setdefault((id(spec), d), {})
+    if seg_id in table:
+        return table[seg_id]
+    sspec = spec.segments.get(seg_id)
+    entry = None
+    if sspec is not None:
+        entry = (segment_regex(sspec, d).fullmatch, sspec, tuple((n.kind, n.positions) for n in sspec.notes))
+    table[seg_id] = entry
+    return entry
+
+
+def _notes_hold(els: list[str], notes: tuple[tuple[str, tuple[int, ...]], ...]) -> bool:
+    n = len(els)
+    for kind, pos in notes:
+        if pos[0] >= n:
+            if kind == "R":
+                return False
+            continue
+        present = [p < n and els[p] != "" for p in pos]
+        if kind == "P":
+            if any(present) and not all(present):
+                return False
+        elif kind == "R":
+            if not any(present):
+                return False
+        elif kind == "E":
+            if sum(present) > 1:
+                return False
+        elif kind == "C":
+            if present[0] and not all(present[1:]):
+                return False
+        elif present[0] and not any(present[1:]):
+            return False
+    return True
+
+
 def _validate_against(ts: TransactionSet, spec: TransactionSetSpec) -> list[X12Error]:
     walker = _Walker(spec)
-    dictionary = spec.segments
     errors = walker.errors
     segments = ts.segments
-    has_se = segments[-1].id == "SE" if segments else False
+    if not segments:
+        return errors
+    d = segments[0].delimiters
+    matchers = _MATCHERS.setdefault((id(spec), d), {})
+    place = walker.place
     for seg in segments:
-        walker.place(seg)
-        sspec = dictionary.get(seg.id)
-        if sspec is None:
+        place(seg)
+        tag = seg.elements[0]
+        entry = matchers[tag] if tag in matchers else _matcher(spec, d, tag)
+        if entry is None:
             continue
-        if not segment_regex(sspec, seg.delimiters).fullmatch(seg.text) or (sspec.notes and _note_errors(seg, sspec)):
+        match, sspec, notes = entry
+        if match(seg.text) is None or (notes and not _notes_hold(seg.elements, notes)):
             element_errors = check_segment(seg, sspec)
             if element_errors:
                 errors.append(_seg_error(E.SEG_HAS_ELEMENT_ERRORS, f"{seg.id} has data element errors", seg, seg.id))
                 errors.extend(element_errors)
-    if has_se:
+    if segments[-1].elements[0] == "SE":
         walker.finish(segments[-1])
     return errors
 

@@ -51,8 +51,9 @@ def x12_date(value: str) -> date | None:
 def id_pairs(seg: Segment, first: int, last: int) -> dict[str, str]:
     """Qualifier/value pairs from element ``first`` to ``last`` (inclusive), in any order, none assumed."""
     pairs: dict[str, str] = {}
-    for i in range(first, last, 2):
-        qualifier, value = seg.get(i).strip(), seg.get(i + 1).strip()
+    els = seg.elements
+    for i in range(first, min(last, len(els) - 1), 2):
+        qualifier, value = els[i].strip(), els[i + 1].strip()
         if qualifier and value and qualifier not in pairs:
             pairs[qualifier] = value
     return pairs

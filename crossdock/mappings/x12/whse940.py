@@ -1,0 +1,158 @@
+"""Writing the 940 Warehouse Shipping Order crossdock sends a warehouse (3PL) for an order it routes there.
+
+W05 carries the PO number as both the depositor order number and the PO number, so the warehouse's 945
+comes back keyed by it (W0602/W0606). Each line carries the partner's raw line number in ``N9*LI`` so
+shipped quantities can be matched to the order line even when the partner's numbering is blank,
+zero-padded or non-sequential; a line without one is matched by its LX counter (its position).
+
+W01 has one UPC slot and three qualifier/value slots, filled like this:
+
+    W0103              the 12-character UPC, when ``product_ids["UP"]`` has 12 characters (element 438 is 12/12)
+    W0104/05, 06/07,   the other ids in the order VN, SK, BP, IN, UK, EN, UP (when not 12 long), then the rest
+    W0115/16           as they appear in ``product_ids``
+
+Ids beyond three pairs have no place in W01 and are left out: warehouses key on the first one. W76 carries
+the total quantity; the standard has no line-count element, the count is the number of LX loops.
+"""
+
+from __future__ import annotations
+
+import textwrap
+from collections.abc import Sequence
+from decimal import Decimal
+
+from crossdock.core.models import Order, OrderLine, Party
+from crossdock.mappings.x12.writer import Element, TransactionSet, X12WriteError
+
+ID_PRIORITY = ("VN", "SK", "BP", "IN", "UK", "EN", "UP")
+# order DateRef qualifiers (DTM 374) for each G62 qualifier (432), best first
+SHIP_DATES = ("010", "118", "037", "038")  # requested ship, requested pick-up, ship not before / no later
+DELIVERY_DATES = ("002",)  # delivery requested
+CANCEL_DATES = ("001",)  # cancel after
+MAX_N1_LOOPS = 10
+
+
+def party_segments(party: Party, *, max_contacts: int = 3) -> list[list[Element]]:
+    """N1 with N2 (extra names), N3 (address lines), N4 and PER: one N1 loop as segments.
+
+    Refuses what the loop cannot hold (more than 4 extra names or address lines) instead of dropping it.
+    """
+    if not party.name and not party.id:
+        raise X12WriteError(f"N1*{party.role}: a party needs a name or an id")
+    ident = bool(party.id and party.id_qualifier)
+    out: list[list[Element]] = [
+        ["N1", party.role, party.name, party.id_qualifier if ident else None, party.id if ident else None]
+    ]
+    if len(party.extra_names) > 4:
+        raise X12WriteError(f"N1*{party.role}: at most 4 extra names fit in two N2 segments")
+    out.extend(["N2", *party.extra_names[k : k + 2]] for k in range(0, len(party.extra_names), 2))
+    address = party.address
+    if address is not None:
+        if len(address.lines) > 4:
+            raise X12WriteError(f"N1*{party.role}: at most 4 address lines fit in two N3 segments")
+        out.extend(["N3", *address.lines[k : k + 2]] for k in range(0, len(address.lines), 2))
+        n4 = [address.city, address.state, address.postal_code, address.country]
+        if any(n4):
+            out.append(["N4", *n4])
+    for c in party.contacts[:max_contacts]:
+        numbers: list[Element] = []
+        for kind, number in (("TE", c.phone), ("FX", c.fax), ("EM", c.email)):
+            if number:
+                numbers.extend((kind, number))
+        if c.name or numbers:
+            out.append(["PER", c.function or "IC", c.name, *numbers])
+    return out
+
+
+def add_segments(ts: TransactionSet, segments: Sequence[Sequence[Element]]) -> None:
+    for seg in segments:
+        ts.add(str(seg[0]), *seg[1:])
+
+
+def w01_ids(ids: dict[str, str]) -> tuple[str | None, list[tuple[str, str]]]:
+    """Split product ids into the W0103 UPC and at most three qualifier/value pairs (see the module doc)."""
+    upc = ids.get("UP")
+    if upc is not None and len(upc) != 12:
+        upc = None
+    rest = {q: v for q, v in ids.items() if not (q == "UP" and upc is not None)}
+    ordered = [q for q in ID_PRIORITY if q in rest] + [q for q in rest if q not in ID_PRIORITY]
+    return upc, [(q, rest[q]) for q in ordered[:3]]
+
+
+def _w01(line: OrderLine) -> list[Element]:
+    upc, pairs = w01_ids(line.product_ids)
+    if upc is None and not pairs:
+        raise X12WriteError(f"940 line {line.position}: a warehouse line needs a product id")
+    elements: list[Element] = [None] * 16
+    elements[0], elements[1], elements[2] = line.quantity, line.uom, upc
+    for slot, (qualifier, value) in zip((3, 5, 14), pairs, strict=False):
+        elements[slot], elements[slot + 1] = qualifier, value
+    return ["W01", *elements]
+
+
+def _first_date(order: Order, qualifiers: Sequence[str]) -> str | None:
+    for q in qualifiers:
+        for d in order.dates:
+            if d.qualifier == q and d.date is not None:
+                return d.date.strftime("%Y%m%d")
+    return None
+
+
+def _header_parties(order: Order, depositor: str | None, warehouse: Party | None) -> list[list[Element]]:
+    ship_to = order.ship_to
+    if ship_to is None:
+        raise X12WriteError(f"order {order.po_number}: a 940 needs a ship-to (ST) party")
+    parties = [ship_to, *(p for p in order.parties if p.role not in ("ST", "DE", "WH"))]
+    if depositor:
+        parties.append(Party(role="DE", name=depositor))
+    if warehouse is not None:
+        parties.append(warehouse.model_copy(update={"role": "WH"}))
+    if len(parties) > MAX_N1_LOOPS:
+        raise X12WriteError(f"order {order.po_number}: {len(parties)} parties, a 940 header holds {MAX_N1_LOOPS}")
+    return [seg for p in parties for seg in party_segments(p, max_contacts=5)]
+
+
+def build_940(
+    order: Order,
+    control: str,
+    *,
+    depositor: str | None = None,
+    warehouse: Party | None = None,
+    payment_method: str = "PP",
+) -> TransactionSet:
+    """The 940 for ``order``: header parties, references, dates, carrier, one LX/W01 loop per line, W76.
+
+    ``payment_method`` is W6601 (PP prepaid, CC collect, TP third party); W66 is written only when the order
+    names a carrier, with W6602 from its mode (ZZ when unknown). The header holds at most 10 N9: further
+    order references are not sent (they matter to the buyer, not to the warehouse picking the order).
+    """
+    if not order.lines:
+        raise X12WriteError(f"order {order.po_number}: a 940 needs at least one line")
+    ts = TransactionSet("940", control)
+    ts.add("W05", "N", order.po_number, order.po_number)
+    add_segments(ts, _header_parties(order, depositor, warehouse))
+    for ref in order.references[:10]:
+        ts.add("N9", ref.qualifier, ref.value, ref.description)
+    for g62, qualifiers in (("10", SHIP_DATES), ("02", DELIVERY_DATES), ("01", CANCEL_DATES)):
+        if when := _first_date(order, qualifiers):
+            ts.add("G62", g62, when)
+    for note in order.notes:
+        for chunk in textwrap.wrap(note, 80):
+            ts.add("NTE", "WHI", chunk)
+    if order.carriers:
+        carrier = order.carriers[0]
+        ts.add("W66", payment_method, carrier.mode or "ZZ", None, None, carrier.routing, *[None] * 4, carrier.scac)
+    for counter, line in enumerate(order.lines, 1):
+        ts.add("LX", counter)
+        add_segments(ts, [_w01(line)])
+        for chunk in textwrap.wrap(line.description or "", 45)[:5]:
+            ts.add("G69", chunk)
+        if line.line_number and line.line_number.strip():
+            ts.add("N9", "LI", line.line_number)
+        for ref in line.references:
+            ts.add("N9", ref.qualifier, ref.value, ref.description)
+        for note in line.notes:
+            for chunk in textwrap.wrap(note, 80):
+                ts.add("NTE", "WHI", chunk)
+    ts.add("W76", sum((line.quantity for line in order.lines), start=Decimal(0)))
+    return ts
