@@ -12,7 +12,6 @@ from typing import Any
 from pydantic import BaseModel
 
 from crossdock.core.errors import CrossdockError
-
 from crossdock.mappings.x12.envelope import TransactionSet
 from crossdock.mappings.x12.reader import Source, read_transactions
 
