@@ -9,20 +9,22 @@ Traps this mapping handles (see shared/corpus/FINDINGS.md, 855):
 * On reading, BAK02 is not trusted: when the lines carry ACK segments, ``ack_type`` is derived from them
   (a partner's "AD" over IR lines becomes "AC"); only an 855 without line ACKs keeps the BAK02 it declares.
 
-The small segment helpers at the bottom (dates, numbers, product ID pairs, N1 loops) are shared with the
-856 and 810 mappings.
+The small writing helpers at the bottom (dates, product ID pairs, N1 loops) are shared with the 856 and 810
+mappings; reading goes through ``values``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date
-from decimal import Decimal, InvalidOperation
 
-from crossdock.core.models import Address, Contact, LineAcknowledgment, OrderAcknowledgment, Party
+from crossdock.core.models import LineAcknowledgment, OrderAcknowledgment, Party
 from crossdock.mappings.x12 import writer
 from crossdock.mappings.x12.envelope import Segment
 from crossdock.mappings.x12.envelope import TransactionSet as ReadSet
+from crossdock.mappings.x12.values import PartyBuilder
+from crossdock.mappings.x12.values import decimal as parse_decimal
+from crossdock.mappings.x12.values import x12_date as parse_date
 from crossdock.mappings.x12.writer import Element, X12WriteError
 
 ACCEPTED = frozenset({"IA"})
@@ -126,7 +128,10 @@ def ack_from_855(ts: ReadSet) -> OrderAcknowledgment:
 
 
 def _read_line(po1: Segment, loop: list[Segment], position: int, declared: str) -> tuple[LineAcknowledgment, bool]:
-    """One PO1 loop; several ACKs (IP + DR + IQ ...) give the first status, quantity and date found."""
+    """One PO1 loop; several ACKs (IP + DR + IQ ...) give the first status, quantity and date found.
+
+    A line without ACK (grocery AP, automotive AT) takes the header's verdict: IR under a rejection, else IA.
+    """
     acks = [s for s in loop if s.id == "ACK"]
     status = acks[0].get(1) if acks else ("IR" if declared in HEADER_REJECTIONS else "IA")
     quantity = next((q for a in acks if (q := parse_decimal(a.get(2))) is not None), None)
@@ -149,7 +154,7 @@ def _read_line(po1: Segment, loop: list[Segment], position: int, declared: str) 
     )
 
 
-# --- helpers shared by the 855, 856 and 810 mappings -------------------------------------------------------
+# --- helpers shared by the 855, 856 and 810 mappings --- -------------------------------------------------------
 
 
 def body(ts: ReadSet) -> list[Segment]:
@@ -159,38 +164,6 @@ def body(ts: ReadSet) -> list[Segment]:
 
 def fmt_date(value: date | None) -> str | None:
     return value.strftime("%Y%m%d") if value else None
-
-
-def parse_date(value: str) -> date | None:
-    """CCYYMMDD (or YYMMDD, read as 20YY) to a date; anything else is None."""
-    value = value.strip()
-    try:
-        if len(value) == 8 and value.isdigit():
-            return date(int(value[:4]), int(value[4:6]), int(value[6:]))
-        if len(value) == 6 and value.isdigit():
-            return date(2000 + int(value[:2]), int(value[2:4]), int(value[4:]))
-    except ValueError:
-        return None
-    return None
-
-
-def parse_decimal(value: str) -> Decimal | None:
-    value = value.strip()
-    if not value:
-        return None
-    try:
-        result = Decimal(value)
-    except InvalidOperation:
-        return None
-    return result if result.is_finite() else None
-
-
-def parse_implied(value: str, places: int = 2) -> Decimal | None:
-    """An implied-decimal (N2) value: "5635800" -> 56358.00."""
-    number = parse_decimal(value)
-    if number is None or number != number.to_integral_value():
-        return number
-    return number.scaleb(-places)
 
 
 def pairs(product_ids: dict[str, str], where: str) -> list[Element]:
@@ -247,48 +220,9 @@ def add_parties(ts: writer.TransactionSet, parties: Sequence[Party]) -> None:
 
 
 def read_party(segs: Sequence[Segment], i: int) -> tuple[Party, int]:
-    """The N1 loop starting at ``segs[i]``; returns the party and the index after the loop."""
-    n1 = segs[i]
-    names: list[str] = []
-    lines: list[str] = []
-    n4: Segment | None = None
-    contacts: list[Contact] = []
+    """The N1 loop starting at ``segs[i]`` (N1, N2, N3, N4, PER); returns the party and the index after it."""
+    builder = PartyBuilder(segs[i])
     i += 1
-    while i < len(segs) and segs[i].id in ("N2", "N3", "N4", "PER", "REF"):
-        seg = segs[i]
-        if seg.id == "N2":
-            names.extend(v for v in seg.elements[1:3] if v)
-        elif seg.id == "N3":
-            lines.extend(v for v in seg.elements[1:3] if v)
-        elif seg.id == "N4":
-            n4 = seg
-        elif seg.id == "PER":
-            comms = {seg.get(k): seg.get(k + 1) for k in (3, 5, 7) if seg.get(k)}
-            contacts.append(
-                Contact(
-                    function=seg.get(1) or None,
-                    name=seg.get(2) or None,
-                    phone=comms.get("TE"),
-                    fax=comms.get("FX"),
-                    email=comms.get("EM"),
-                )
-            )
+    while i < len(segs) and builder.add(segs[i]):
         i += 1
-    address = None
-    if lines or n4 is not None:
-        address = Address(lines=lines)
-        if n4 is not None:
-            address.city = n4.get(1) or None
-            address.state = n4.get(2) or None
-            address.postal_code = n4.get(3) or None
-            address.country = n4.get(4) or None
-    party = Party(
-        role=n1.get(1),
-        name=n1.get(2) or None,
-        extra_names=names,
-        id_qualifier=n1.get(3) or None,
-        id=n1.get(4) or None,
-        address=address,
-        contacts=contacts,
-    )
-    return party, i
+    return builder.party, i

@@ -1,0 +1,263 @@
+"""810: golden files, both readers on what we write, the round trip, TDS arithmetic and the TDS check on the corpus.
+
+Regenerate the golden files with ``CROSSDOCK_REGEN_GOLDEN=1 .venv/bin/pytest tests/x12/test_invoice810.py``.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+from dataclasses import replace
+from datetime import date, datetime
+from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
+
+import pytest
+import pyx12.rawx12file
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from crossdock.core.models import Charge, Invoice, InvoiceLine, Reference, Terms
+from crossdock.mappings.x12 import errors as E
+from crossdock.mappings.x12.delimiters import Delimiters
+from crossdock.mappings.x12.envelope import TransactionSet as ReadSet
+from crossdock.mappings.x12.invoice810 import build_810, invoice_from_810, invoice_total
+from crossdock.mappings.x12.reader import parse, read_transactions
+from crossdock.mappings.x12.validator import status, validate
+from crossdock.mappings.x12.writer import Envelope, TransactionSet, X12WriteError, write_interchange
+from tests.conftest import CASES, CORPUS
+from tests.x12.test_poack855 import DATES, LINE_NUMBERS, PRODUCT_IDS, TEXT, decimals, parties
+
+ENV = Envelope("ZZ", "CROSSDOCK", "ZZ", "PARTNER", 1, 1, "IN", created=datetime(2026, 11, 22, 10, 30))
+DELIMS = Delimiters("*", ">", "~")
+CASE_DIR = CASES / "x12" / "810"
+TDS_DEFECTS = {
+    "810/bots_retailer-demo_dummy-tds.edi": [0],
+    "810/staedi_buysnacks_2inv.edi": [1],
+    "810/x12types_5010_tds-inconsistent.edi": [0],
+}
+
+
+def write(ts: TransactionSet) -> bytes:
+    return write_interchange(replace(ENV, functional_id="IN"), [ts], DELIMS, newline=True)
+
+
+def golden(path: Path, data: bytes) -> None:
+    if os.environ.get("CROSSDOCK_REGEN_GOLDEN") == "1":
+        path.write_bytes(data)
+        return
+    assert path.exists(), f"{path} is missing: run with CROSSDOCK_REGEN_GOLDEN=1"
+    assert data == path.read_bytes()
+
+
+def read_back(data: bytes) -> ReadSet:
+    """Our reader and validator accept what we wrote, and pyx12's tokenizer splits it the same way."""
+    (ic,) = parse(data)
+    assert ic.errors == [] and all(g.errors == [] for g in ic.groups)
+    (ts,) = ic.groups[0].transactions
+    findings = validate(ts)
+    assert [str(e) for e in findings if e.is_error] == []
+    assert status(ts) == "accepted", [str(e) for e in findings]
+    raw = list(pyx12.rawx12file.RawX12File(io.StringIO(data.decode("latin-1"))))
+    assert len(raw) == len(ts.segments) + 4 == data.count(b"~")
+    return ts
+
+
+def normalised(invoice: Invoice) -> Invoice:
+    """TDS01 carries the computed total in cents, whatever ``total_amount`` held (within half a cent)."""
+    out = invoice.model_copy(deep=True)
+    out.total_amount = invoice_total(invoice).quantize(Decimal("0.01"), ROUND_HALF_UP)
+    return out
+
+
+@pytest.mark.parametrize("case", sorted(p.name for p in CASE_DIR.iterdir()) if CASE_DIR.exists() else [])
+def test_golden(case: str) -> None:
+    invoice = Invoice.model_validate_json((CASE_DIR / case / "input.json").read_text())
+    data = write(build_810(invoice, "0001"))
+    golden(CASE_DIR / case / "expected.edi", data)
+    assert invoice_from_810(read_back(data)) == normalised(invoice)
+
+
+def test_golden_money_formats() -> None:
+    text = (CASE_DIR / "allowance_and_charges" / "expected.edi").read_text()
+    assert "BIG*20261122*INV-2026-0001*20261118*PO-778812~" in text
+    assert "IT1*0001*24*EA*12.5*PE*UP*012345678905*VN*NW-100~" in text  # explicit decimal price
+    assert "IT1**6*CA*3.1275**VN*NW-200~" in text  # blank line number stays blank, 4-place price kept
+    assert "IT1*0013*2.5*LB*-4.2**VN*NW-RETURN~" in text
+    assert "SAC*A*I410***750*******02~" in text  # SAC05 implied cents
+    assert "TDS*33978~" in text  # 339.775 rounded half-up once
+    assert "SAC*A*C310***599*3*1.5~" in text and "CAD****ODFL~" in text and "CTT*3~" in text
+    assert text.index("TDS*") < text.index("SAC*C*D240") < text.index("CTT*")
+    assert "ITD*08*3*2**10**30*****2/10 NET 30~" in text
+    foreign = (CASE_DIR / "foreign_currency" / "expected.edi").read_text()
+    assert "CUR*SE*CAD~" in foreign and "TDS*289603530~" in foreign
+
+
+def _invoice(**change: object) -> Invoice:
+    line = InvoiceLine(position=1, quantity=Decimal(10), uom="EA", unit_price=Decimal(5))
+    base: dict[str, object] = {"invoice_number": "I1", "invoice_date": date(2026, 1, 2), "lines": [line]}
+    return Invoice.model_validate({**base, **change})
+
+
+def test_total_amount_that_disagrees_is_refused() -> None:
+    with pytest.raises(X12WriteError, match=r"total_amount 1\.30 .* come to 50"):
+        build_810(_invoice(total_amount=Decimal("1.30")), "0001")
+    with pytest.raises(X12WriteError, match=r"total_amount 50\.01"):
+        build_810(_invoice(total_amount=Decimal("50.01")), "0001")
+    build_810(_invoice(total_amount=Decimal("50.005")), "0001")
+    allowance = Charge(indicator="A", code="I410", amount=Decimal("2.50"))
+    with pytest.raises(X12WriteError, match="total_amount 50"):
+        build_810(_invoice(total_amount=Decimal(50), charges=[allowance]), "0001")
+    assert b"TDS*4750~" in write(build_810(_invoice(total_amount=Decimal("47.50"), charges=[allowance]), "0001"))
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"invoice_number": "I*1"}, "delimiter"),
+        ({"po_number": "P~1"}, "delimiter"),
+        ({"references": [Reference(qualifier="IA", value="A>B")]}, "delimiter"),
+        ({"charges": [Charge(indicator="C", code="D240", amount=Decimal("1.005"))]}, "whole number of cents"),
+        ({"charges": [Charge(indicator="C", amount=Decimal(1))]}, "SAC02"),
+        ({"charges": [Charge(indicator="C", code="D240", quantity=Decimal(1))]}, "go together"),
+        ({"terms": [Terms(type_code="01", discount_amount=Decimal("0.001"))]}, "ITD08"),
+        ({"lines": [InvoiceLine(position=1, quantity=Decimal(1), uom="", unit_price=Decimal(1))]}, "IT103"),
+    ],
+)
+def test_bad_inputs_are_refused(change: dict[str, object], message: str) -> None:
+    with pytest.raises(X12WriteError, match=message):
+        write(build_810(_invoice(**change), "0001"))
+
+
+# --- the TDS check on the corpus: every 810, three must warn ---------------------------------------------------------
+
+
+def _manifest_810() -> list[dict[str, object]]:
+    path = CORPUS / "manifest.json"
+    if not path.exists():
+        return []
+    return [e for e in json.loads(path.read_text()) if str(e["file"]).startswith("x12/810/")]
+
+
+@pytest.mark.parametrize("entry", _manifest_810(), ids=lambda e: str(e["file"]))
+def test_tds_check_on_corpus(entry: dict[str, object]) -> None:
+    name = str(entry["file"]).removeprefix("x12/")
+    sets = list(read_transactions(CORPUS / "x12" / name))
+    flagged = [i for i, ts in enumerate(sets) if any(e.code == E.RULE_TOTAL_MISMATCH for e in validate(ts))]
+    if entry["expect"] in ("valid", "lenient"):
+        assert flagged == []
+    assert flagged == TDS_DEFECTS.get(name, [])
+    for ts in sets:
+        invoice = invoice_from_810(ts)
+        assert invoice.lines and invoice.total_amount is not None
+
+
+def test_corpus_money_reads() -> None:
+    path = CORPUS / "x12" / "810" / "oopfactory_walmart-sample_sac-allowance.edi"
+    if not path.exists():
+        pytest.skip("shared corpus not present")
+    (invoice,) = [invoice_from_810(ts) for ts in read_transactions(path)]
+    assert invoice.total_amount == Decimal("3875.30") and invoice_total(invoice) == Decimal("3875.30")
+    assert invoice.lines[0].line_number is None and invoice.lines[0].charges[0].amount == Decimal("23.50")
+    assert invoice.carrier_scac == "RDWT"
+    (mattress,) = [
+        invoice_from_810(ts) for ts in read_transactions(path.with_name("oopfactory_mattress-retail_tds-implied.edi"))
+    ]
+    assert mattress.total_amount == Decimal("56358.00")
+
+
+# --- hypothesis round trip ------------------------------------------------------------------------------------------
+
+CHARGE_CODES = st.sampled_from(["I410", "D240", "G830", "H850", "C310", "B840"])
+
+
+@st.composite
+def charges(draw: st.DrawFn) -> Charge:
+    quantity = draw(st.none() | decimals(999, 2))
+    agency = draw(st.none() | st.just("VI"))
+    return Charge(
+        indicator=draw(st.sampled_from(["A", "C", "N"])),
+        code=draw(CHARGE_CODES) if agency is None else draw(st.none() | CHARGE_CODES),
+        amount=draw(st.none() | decimals(99999, 2)),
+        percent=draw(st.none() | decimals(99, 2)),
+        rate=draw(st.none() | decimals(999, 4)),
+        quantity=quantity,
+        uom=draw(st.sampled_from(["EA", "CA"])) if quantity is not None else None,
+        handling=draw(st.none() | st.sampled_from(["02", "06"])),
+        agency=agency,
+        agency_code=draw(st.from_regex(r"[A-Z0-9]{1,10}", fullmatch=True)) if agency else None,
+        reference=draw(st.none() | TEXT) if agency else None,
+        description=draw(st.none() | TEXT),
+    )
+
+
+@st.composite
+def terms(draw: st.DrawFn) -> Terms:
+    percent = draw(st.none() | decimals(99, 2))
+    amount = draw(st.none() | decimals(9999, 2))
+    return Terms(
+        type_code=draw(st.sampled_from(["01", "05", "08", "14"])),
+        basis_date_code=draw(st.none() | st.sampled_from(["3", "15"])),
+        discount_percent=percent,
+        discount_days=draw(st.integers(1, 99)) if percent is not None or amount is not None else None,
+        discount_due_date=draw(st.none() | DATES),
+        net_due_date=draw(st.none() | DATES),
+        net_days=draw(st.none() | st.integers(1, 999)),
+        discount_amount=amount,
+        description=draw(st.none() | TEXT),
+    )
+
+
+@st.composite
+def invoice_lines(draw: st.DrawFn, position: int) -> InvoiceLine:
+    return InvoiceLine(
+        position=position,
+        line_number=draw(LINE_NUMBERS),
+        quantity=draw(decimals(99999, 4)),
+        uom=draw(st.sampled_from(["EA", "CA", "LB"])),
+        unit_price=draw(decimals(99999, 4, signed=True)),
+        price_basis=draw(st.none() | st.sampled_from(["PE", "CP", "UM"])),
+        product_ids=draw(PRODUCT_IDS),
+        description=draw(st.none() | TEXT),
+        charges=draw(st.lists(charges(), max_size=2)),
+    )
+
+
+@st.composite
+def invoices(draw: st.DrawFn) -> Invoice:
+    count = draw(st.integers(1, 5))
+    invoice = Invoice(
+        invoice_number=draw(TEXT),
+        invoice_date=draw(DATES),
+        po_number=draw(st.none() | TEXT),
+        po_date=draw(st.none() | DATES),
+        currency=draw(st.sampled_from(["USD", "CAD", "EUR"])),
+        parties=draw(st.lists(parties(), max_size=3)),
+        references=draw(
+            st.lists(
+                st.builds(
+                    Reference,
+                    qualifier=st.sampled_from(["IA", "DP", "MR", "VN"]),
+                    value=TEXT,
+                    description=st.none() | TEXT,
+                ),
+                max_size=2,
+            )
+        ),
+        terms=draw(st.lists(terms(), max_size=2)),
+        ship_date=draw(st.none() | DATES),
+        carrier_scac=draw(st.none() | st.from_regex(r"[A-Z]{2,4}", fullmatch=True)),
+        lines=[draw(invoice_lines(i)) for i in range(1, count + 1)],
+        charges=draw(st.lists(charges(), max_size=3)),
+    )
+    if draw(st.booleans()):
+        invoice.total_amount = invoice_total(invoice)
+    return invoice
+
+
+@settings(max_examples=50, deadline=None)
+@given(invoices())
+def test_round_trip(invoice: Invoice) -> None:
+    data = write(build_810(invoice, "0001"))
+    assert invoice_from_810(read_back(data)) == normalised(invoice)
