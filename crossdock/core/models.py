@@ -3,29 +3,71 @@
 Money is ``Decimal`` with a currency beside it, never float; quantities carry their unit of measure; a
 partner's own line number is kept exactly as sent (``line_number``) beside crossdock's 1-based ``position``,
 because the 855, 856 and 810 must echo it and it is often blank, zero-padded or non-sequential.
+
+The models are plain slotted dataclasses, built by the mappings with values already of the right type;
+pydantic validates them at the edges (``model_validate``, ``model_validate_json``) and writes them out
+(``model_dump``). Measured on the 850 benchmark: a pydantic ``BaseModel`` line costs 6.4 µs to build, a
+dataclass about 1 µs, and a mapping builds a dozen of them per order.
 """
 
 from __future__ import annotations
 
+import copy
+import dataclasses
 import datetime as dt
+from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Literal
+from typing import Any, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, TypeAdapter
 
-
-class Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=False)
+_ADAPTERS: dict[type[Any], TypeAdapter[Any]] = {}
 
 
+def _adapter(cls: type[Any]) -> TypeAdapter[Any]:
+    found = _ADAPTERS.get(cls)
+    if found is None:
+        found = _ADAPTERS[cls] = TypeAdapter(cls)
+    return found
+
+
+class Model:
+    """Base of the canonical models: validation and serialisation through pydantic, at the edges only."""
+
+    __slots__ = ()
+    __pydantic_config__ = ConfigDict(extra="forbid")
+
+    @classmethod
+    def model_validate(cls, data: Any) -> Self:
+        result: Self = _adapter(cls).validate_python(data)
+        return result
+
+    @classmethod
+    def model_validate_json(cls, data: str | bytes) -> Self:
+        result: Self = _adapter(cls).validate_json(data)
+        return result
+
+    def model_dump(
+        self, *, mode: Literal["json", "python"] = "python", exclude: set[str] | None = None
+    ) -> dict[str, Any]:
+        data: dict[str, Any] = _adapter(type(self)).dump_python(self, mode=mode, exclude=exclude)
+        return data
+
+    def model_copy(self, *, update: dict[str, Any] | None = None, deep: bool = False) -> Self:
+        base = copy.deepcopy(self) if deep else self
+        return dataclasses.replace(base, **(update or {}))  # type: ignore[type-var]
+
+
+@dataclass(slots=True, kw_only=True)
 class Address(Model):
-    lines: list[str] = Field(default_factory=list)
+    lines: list[str] = field(default_factory=list)
     city: str | None = None
     state: str | None = None
     postal_code: str | None = None
     country: str | None = None
 
 
+@dataclass(slots=True, kw_only=True)
 class Contact(Model):
     function: str | None = None  # PER01: BD buyer, IC information contact ...
     name: str | None = None
@@ -34,22 +76,25 @@ class Contact(Model):
     email: str | None = None
 
 
+@dataclass(slots=True, kw_only=True)
 class Party(Model):
     role: str  # N101 entity code: ST ship-to, BT bill-to, BY buyer, SF ship-from, VN vendor, ...
     name: str | None = None
-    extra_names: list[str] = Field(default_factory=list)
+    extra_names: list[str] = field(default_factory=list)
     id_qualifier: str | None = None  # N103: 92 buyer-assigned, 9 DUNS+4, UL GLN, 1 DUNS, 15 SAN ...
     id: str | None = None
     address: Address | None = None
-    contacts: list[Contact] = Field(default_factory=list)
+    contacts: list[Contact] = field(default_factory=list)
 
 
+@dataclass(slots=True, kw_only=True)
 class Reference(Model):
     qualifier: str
     value: str
     description: str | None = None
 
 
+@dataclass(slots=True, kw_only=True)
 class DateRef(Model):
     qualifier: str  # DTM01 / G62: 002 delivery requested, 010 ship, 037/038 ship window, 001 cancel after ...
     date: dt.date | None = None
@@ -57,6 +102,7 @@ class DateRef(Model):
     time_zone: str | None = None
 
 
+@dataclass(slots=True, kw_only=True)
 class Charge(Model):
     indicator: str  # A allowance, C charge, N information only
     code: str | None = None
@@ -72,6 +118,7 @@ class Charge(Model):
     description: str | None = None
 
 
+@dataclass(slots=True, kw_only=True)
 class Terms(Model):
     type_code: str | None = None
     basis_date_code: str | None = None
@@ -84,6 +131,7 @@ class Terms(Model):
     description: str | None = None
 
 
+@dataclass(slots=True, kw_only=True)
 class Carrier(Model):
     routing_sequence: str | None = None
     id_qualifier: str | None = None
@@ -93,6 +141,7 @@ class Carrier(Model):
     service_level: str | None = None
 
 
+@dataclass(slots=True, kw_only=True)
 class StoreQuantity(Model):
     """One store's share of a line (SDQ): the ship notice needs an order level per store."""
 
@@ -100,6 +149,7 @@ class StoreQuantity(Model):
     quantity: Decimal
 
 
+@dataclass(slots=True, kw_only=True)
 class OrderLine(Model):
     position: int
     line_number: str | None = None  # the partner's PO101 exactly as sent (may be blank or "0001")
@@ -107,20 +157,21 @@ class OrderLine(Model):
     uom: str
     unit_price: Decimal | None = None
     price_basis: str | None = None
-    product_ids: dict[str, str] = Field(default_factory=dict)  # qualifier -> value, every pair in any position
+    product_ids: dict[str, str] = field(default_factory=dict)  # qualifier -> value, every pair in any position
     description: str | None = None
     pack: int | None = None
     inner_pack: int | None = None
-    prices: dict[str, Decimal] = Field(default_factory=dict)  # CTP class of trade/price id -> price (UCP, RES)
-    dates: list[DateRef] = Field(default_factory=list)
-    charges: list[Charge] = Field(default_factory=list)
-    references: list[Reference] = Field(default_factory=list)
-    parties: list[Party] = Field(default_factory=list)
-    stores: list[StoreQuantity] = Field(default_factory=list)
+    prices: dict[str, Decimal] = field(default_factory=dict)  # CTP class of trade/price id -> price (UCP, RES)
+    dates: list[DateRef] = field(default_factory=list)
+    charges: list[Charge] = field(default_factory=list)
+    references: list[Reference] = field(default_factory=list)
+    parties: list[Party] = field(default_factory=list)
+    stores: list[StoreQuantity] = field(default_factory=list)
     store_id_qualifier: str | None = None
-    notes: list[str] = Field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
 
 
+@dataclass(slots=True, kw_only=True)
 class Order(Model):
     """A purchase order from any source; ``(channel, partner, po_number)`` is its natural key."""
 
@@ -133,15 +184,15 @@ class Order(Model):
     release_number: str | None = None
     contract_number: str | None = None
     currency: str = "USD"
-    parties: list[Party] = Field(default_factory=list)
-    references: list[Reference] = Field(default_factory=list)
-    contacts: list[Contact] = Field(default_factory=list)
-    dates: list[DateRef] = Field(default_factory=list)
-    carriers: list[Carrier] = Field(default_factory=list)
-    terms: list[Terms] = Field(default_factory=list)
-    charges: list[Charge] = Field(default_factory=list)
-    notes: list[str] = Field(default_factory=list)
-    lines: list[OrderLine] = Field(default_factory=list)
+    parties: list[Party] = field(default_factory=list)
+    references: list[Reference] = field(default_factory=list)
+    contacts: list[Contact] = field(default_factory=list)
+    dates: list[DateRef] = field(default_factory=list)
+    carriers: list[Carrier] = field(default_factory=list)
+    terms: list[Terms] = field(default_factory=list)
+    charges: list[Charge] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    lines: list[OrderLine] = field(default_factory=list)
     total_amount: Decimal | None = None
     declared_line_count: int | None = None
 
@@ -157,6 +208,7 @@ class Order(Model):
         return self.party("ST")
 
 
+@dataclass(slots=True, kw_only=True)
 class LineChange(Model):
     position: int
     line_number: str | None = None
@@ -165,9 +217,10 @@ class LineChange(Model):
     quantity_left: Decimal | None = None
     uom: str | None = None
     unit_price: Decimal | None = None
-    product_ids: dict[str, str] = Field(default_factory=dict)
+    product_ids: dict[str, str] = field(default_factory=dict)
 
 
+@dataclass(slots=True, kw_only=True)
 class OrderChange(Model):
     """An 860: changes to an order already received, found by its PO number."""
 
@@ -178,12 +231,13 @@ class OrderChange(Model):
     order_type: str | None = None
     order_date: dt.date | None = None
     change_date: dt.date | None = None
-    references: list[Reference] = Field(default_factory=list)
-    dates: list[DateRef] = Field(default_factory=list)
-    parties: list[Party] = Field(default_factory=list)
-    lines: list[LineChange] = Field(default_factory=list)
+    references: list[Reference] = field(default_factory=list)
+    dates: list[DateRef] = field(default_factory=list)
+    parties: list[Party] = field(default_factory=list)
+    lines: list[LineChange] = field(default_factory=list)
 
 
+@dataclass(slots=True, kw_only=True)
 class LineAcknowledgment(Model):
     position: int
     line_number: str | None = None
@@ -194,9 +248,10 @@ class LineAcknowledgment(Model):
     date_qualifier: str | None = None
     ordered_quantity: Decimal | None = None
     unit_price: Decimal | None = None
-    product_ids: dict[str, str] = Field(default_factory=dict)
+    product_ids: dict[str, str] = field(default_factory=dict)
 
 
+@dataclass(slots=True, kw_only=True)
 class OrderAcknowledgment(Model):
     """An 855: the supplier's answer to a PO, line by line."""
 
@@ -205,13 +260,14 @@ class OrderAcknowledgment(Model):
     purpose: str = "00"
     ack_type: str | None = None  # BAK02; derived from the lines when crossdock writes it
     ack_date: dt.date | None = None
-    parties: list[Party] = Field(default_factory=list)
-    lines: list[LineAcknowledgment] = Field(default_factory=list)
+    parties: list[Party] = field(default_factory=list)
+    lines: list[LineAcknowledgment] = field(default_factory=list)
 
 
+@dataclass(slots=True, kw_only=True)
 class ShipmentLine(Model):
     line_number: str | None = None
-    product_ids: dict[str, str] = Field(default_factory=dict)
+    product_ids: dict[str, str] = field(default_factory=dict)
     quantity: Decimal
     uom: str = "EA"
     ordered_quantity: Decimal | None = None
@@ -219,30 +275,34 @@ class ShipmentLine(Model):
     description: str | None = None
 
 
+@dataclass(slots=True, kw_only=True)
 class Package(Model):
     sscc: str | None = None
     tracking_number: str | None = None
     weight: Decimal | None = None
     weight_uom: str | None = None
-    lines: list[ShipmentLine] = Field(default_factory=list)
+    lines: list[ShipmentLine] = field(default_factory=list)
 
 
+@dataclass(slots=True, kw_only=True)
 class Pallet(Model):
     sscc: str | None = None
-    packages: list[Package] = Field(default_factory=list)
+    packages: list[Package] = field(default_factory=list)
 
 
+@dataclass(slots=True, kw_only=True)
 class ShipmentOrder(Model):
     """The order level of a shipment: one PO (and optionally one store) and what shipped against it."""
 
     po_number: str
     po_date: dt.date | None = None
     store: str | None = None
-    pallets: list[Pallet] = Field(default_factory=list)
-    packages: list[Package] = Field(default_factory=list)
-    lines: list[ShipmentLine] = Field(default_factory=list)
+    pallets: list[Pallet] = field(default_factory=list)
+    packages: list[Package] = field(default_factory=list)
+    lines: list[ShipmentLine] = field(default_factory=list)
 
 
+@dataclass(slots=True, kw_only=True)
 class Shipment(Model):
     shipment_id: str
     ship_date: dt.date | None = None
@@ -251,18 +311,19 @@ class Shipment(Model):
     carrier_scac: str | None = None
     carrier_service: str | None = None
     transport_mode: str | None = None
-    tracking_numbers: list[str] = Field(default_factory=list)
+    tracking_numbers: list[str] = field(default_factory=list)
     bill_of_lading: str | None = None
     gross_weight: Decimal | None = None
     weight_uom: str | None = None
     lading_quantity: int | None = None
     packaging_code: str | None = None
     status: Literal["complete", "partial"] = "complete"
-    parties: list[Party] = Field(default_factory=list)
-    references: list[Reference] = Field(default_factory=list)
-    orders: list[ShipmentOrder] = Field(default_factory=list)
+    parties: list[Party] = field(default_factory=list)
+    references: list[Reference] = field(default_factory=list)
+    orders: list[ShipmentOrder] = field(default_factory=list)
 
 
+@dataclass(slots=True, kw_only=True)
 class InvoiceLine(Model):
     position: int
     line_number: str | None = None
@@ -270,34 +331,37 @@ class InvoiceLine(Model):
     uom: str
     unit_price: Decimal
     price_basis: str | None = None
-    product_ids: dict[str, str] = Field(default_factory=dict)
+    product_ids: dict[str, str] = field(default_factory=dict)
     description: str | None = None
-    charges: list[Charge] = Field(default_factory=list)
+    charges: list[Charge] = field(default_factory=list)
 
 
+@dataclass(slots=True, kw_only=True)
 class Invoice(Model):
     invoice_number: str
     invoice_date: dt.date
     po_number: str | None = None
     po_date: dt.date | None = None
     currency: str = "USD"
-    parties: list[Party] = Field(default_factory=list)
-    references: list[Reference] = Field(default_factory=list)
-    terms: list[Terms] = Field(default_factory=list)
+    parties: list[Party] = field(default_factory=list)
+    references: list[Reference] = field(default_factory=list)
+    terms: list[Terms] = field(default_factory=list)
     ship_date: dt.date | None = None
     carrier_scac: str | None = None
-    lines: list[InvoiceLine] = Field(default_factory=list)
-    charges: list[Charge] = Field(default_factory=list)
+    lines: list[InvoiceLine] = field(default_factory=list)
+    charges: list[Charge] = field(default_factory=list)
     total_amount: Decimal | None = None  # TDS01 as money (crossdock computes it when writing)
 
 
+@dataclass(slots=True, kw_only=True)
 class SetAcknowledgment(Model):
     code: str
     control: str
     status: str  # AK501: A accepted, E accepted with errors, R rejected, ...
-    errors: list[str] = Field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
 
 
+@dataclass(slots=True, kw_only=True)
 class Acknowledgment(Model):
     """An inbound 997/999: which group and sets of ours the partner accepted or rejected."""
 
@@ -309,22 +373,24 @@ class Acknowledgment(Model):
     sets_included: int | None = None
     sets_received: int | None = None
     sets_accepted: int | None = None
-    errors: list[str] = Field(default_factory=list)
-    sets: list[SetAcknowledgment] = Field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    sets: list[SetAcknowledgment] = field(default_factory=list)
 
 
+@dataclass(slots=True, kw_only=True)
 class InventoryItem(Model):
     line_number: str | None = None
-    product_ids: dict[str, str] = Field(default_factory=dict)
-    quantities: dict[str, Decimal] = Field(default_factory=dict)  # QTY01 qualifier -> quantity (33 available)
+    product_ids: dict[str, str] = field(default_factory=dict)
+    quantities: dict[str, Decimal] = field(default_factory=dict)  # QTY01 qualifier -> quantity (33 available)
     uom: str = "EA"
     description: str | None = None
 
 
+@dataclass(slots=True, kw_only=True)
 class InventorySnapshot(Model):
     report_id: str
     report_date: dt.date
     purpose: str = "00"
     report_type: str = "SI"
-    parties: list[Party] = Field(default_factory=list)
-    items: list[InventoryItem] = Field(default_factory=list)
+    parties: list[Party] = field(default_factory=list)
+    items: list[InventoryItem] = field(default_factory=list)

@@ -149,6 +149,8 @@ def purchase_orders(draw: st.DrawFn) -> Order:
             )
         ),
         lines=lines,
+        declared_line_count=len(lines),
+        total_amount=draw(st.one_of(st.none(), money)),
     )
 
 
@@ -175,3 +177,9 @@ def test_round_trip_order_to_850_and_back(order: Order) -> None:
     assert order_from_850(ts) == order
     raw = list(pyx12.rawx12file.RawX12File(io.StringIO(data.decode("latin-1"))))
     assert len(raw) == len(ts.segments) + 4
+
+
+def test_summary_line_count_and_total_are_read() -> None:
+    (order,) = orders("850/ediengine_1edisource-xyzretail_newline-term.edi")
+    assert order.declared_line_count == 6 == len(order.lines)
+    assert order.total_amount == Decimal("13045.94")

@@ -9,9 +9,8 @@ from collections.abc import Callable
 from importlib import import_module
 from typing import Any
 
-from pydantic import BaseModel
-
 from crossdock.core.errors import CrossdockError
+from crossdock.core.models import Model
 from crossdock.mappings.x12.envelope import TransactionSet
 from crossdock.mappings.x12.reader import Source, read_transactions
 
@@ -38,7 +37,7 @@ OUTPUT_KEYS = (
 )
 
 
-def decoder_for(code: str) -> tuple[str, Callable[[TransactionSet], BaseModel]] | None:
+def decoder_for(code: str) -> tuple[str, Callable[[TransactionSet], Model]] | None:
     entry = DECODERS.get(code)
     if entry is None:
         return None
@@ -47,10 +46,10 @@ def decoder_for(code: str) -> tuple[str, Callable[[TransactionSet], BaseModel]] 
     return key, getattr(import_module(f"crossdock.mappings.x12.{module}"), func)
 
 
-def document_json(model: BaseModel) -> dict[str, Any]:
+def document_json(model: Model) -> dict[str, Any]:
     data = model.model_dump(mode="json")
     ship_to = getattr(model, "ship_to", None)
-    if isinstance(ship_to, BaseModel):
+    if isinstance(ship_to, Model):
         data["ship_to"] = ship_to.model_dump(mode="json")
     elif "po_number" in data and "lines" in data and "order_date" in data:
         data["ship_to"] = None

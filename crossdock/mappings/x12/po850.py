@@ -20,7 +20,6 @@ from crossdock.mappings.x12.values import (
     PartyBuilder,
     contact,
     decimal,
-    id_pairs,
     implied_decimal,
     text,
     x12_date,
@@ -77,43 +76,58 @@ def carrier(seg: Segment) -> Carrier:
     )
 
 
-def _line(seg: Segment, position: int) -> OrderLine:
+_PAD = [""] * 26
+
+
+def _line(e: list[str], position: int) -> OrderLine:
+    """PO1 from its padded element list: the hot path of every purchase order."""
+    ids: dict[str, str] = {}
+    for i in range(6, 25, 2):
+        qualifier = e[i]
+        if qualifier:
+            value = e[i + 1].strip()
+            if value and qualifier not in ids:
+                ids[qualifier.strip()] = value
     return OrderLine(
         position=position,
-        line_number=text(seg.get(1)),
-        quantity=decimal(seg.get(2)) or Decimal(0),
-        uom=seg.get(3).strip(),
-        unit_price=decimal(seg.get(4)),
-        price_basis=text(seg.get(5)),
-        product_ids=id_pairs(seg, 6, 25),
+        line_number=e[1].strip() or None,
+        quantity=decimal(e[2]) or Decimal(0),
+        uom=e[3].strip(),
+        unit_price=decimal(e[4]) if e[4] else None,
+        price_basis=e[5].strip() or None,
+        product_ids=ids,
     )
 
 
 def order_from_850(ts: ReadSet, partner: str | None = None) -> Order:
     """Map one 850 set; ``partner`` defaults to the interchange sender (the natural key's first half)."""
-    segments = ts.segments
     partner = partner or ts.group.interchange.sender_id
     order = Order(po_number="", partner=partner)
+    lines = order.lines
     line: OrderLine | None = None
     party: PartyBuilder | None = None
-    for seg in segments:
-        tag = seg.id
+    for seg in ts.segments:
+        tag = seg.elements[0]
         if party is not None:
             if party.add(seg):
                 continue
             party = None
         if tag == "PO1":
-            line = _line(seg, len(order.lines) + 1)
-            order.lines.append(line)
+            e = seg.elements + _PAD
+            line = _line(e, len(lines) + 1)
+            lines.append(line)
         elif tag == "N1":
             party = PartyBuilder(seg)
             (line.parties if line else order.parties).append(party.party)
+        elif line is not None and tag in _LINE_DETAIL:
+            _line_detail(line, seg)
         elif tag == "BEG":
-            order.purpose, order.order_type = text(seg.get(1)), text(seg.get(2))
-            order.po_number = seg.get(3).strip()
-            order.release_number = text(seg.get(4))
-            order.order_date = x12_date(seg.get(5))
-            order.contract_number = text(seg.get(6))
+            e = seg.elements + _PAD
+            order.purpose, order.order_type = e[1].strip() or None, e[2].strip() or None
+            order.po_number = e[3].strip()
+            order.release_number = e[4].strip() or None
+            order.order_date = x12_date(e[5])
+            order.contract_number = e[6].strip() or None
         elif tag == "CUR" and not line:
             order.currency = seg.get(2).strip() or order.currency
         elif tag == "REF":
@@ -133,18 +147,20 @@ def order_from_850(ts: ReadSet, partner: str | None = None) -> Order:
             note = text(seg.get(1))
             if note:
                 (line.notes if line else order.notes).append(note)
-        elif line is not None:
-            _line_detail(line, seg)
-        elif tag == "AMT" and seg.get(1).strip() in ("TT", "1", "GV"):
+        elif line is None and tag == "AMT" and seg.get(1).strip() in ("TT", "1", "GV"):
             order.total_amount = decimal(seg.get(2))
         elif tag == "CTT":
             count = decimal(seg.get(1))
             order.declared_line_count = int(count) if count is not None else None
+            line = None  # the summary follows: its AMT is the order total
     return order
 
 
+_LINE_DETAIL = frozenset({"PID", "PO4", "CTP", "SDQ"})
+
+
 def _line_detail(line: OrderLine, seg: Segment) -> None:
-    tag = seg.id
+    tag = seg.elements[0]
     if tag == "PID":
         description = text(seg.get(5))
         if description and line.description is None:
@@ -165,8 +181,6 @@ def _line_detail(line: OrderLine, seg: Segment) -> None:
             location, quantity = seg.get(i).strip(), decimal(seg.get(i + 1))
             if location and quantity is not None:
                 line.stores.append(StoreQuantity(location=location, quantity=quantity))
-    elif tag == "AMT" and line.unit_price is None and seg.get(1).strip() == "1":
-        return
 
 
 def _date(value: object) -> str | None:

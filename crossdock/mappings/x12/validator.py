@@ -16,9 +16,9 @@ from functools import cache
 from importlib import import_module
 
 from crossdock.mappings.x12 import errors as E
-from crossdock.mappings.x12.delimiters import Delimiters
 from crossdock.mappings.x12.envelope import Segment, TransactionSet
 from crossdock.mappings.x12.errors import Level, Severity, X12Error
+from crossdock.mappings.x12.patterns import segment_regex, set_matcher
 from crossdock.mappings.x12.spec import ElementSpec, LoopNode, SegmentNode, SegmentSpec, TransactionSetSpec
 from crossdock.mappings.x12.specs import base_version, get_spec, segment_dictionary
 
@@ -26,11 +26,6 @@ Status = str  # "accepted" | "accepted_with_errors" | "rejected"
 RuleCheck = Callable[[TransactionSet], list[X12Error]]
 BUSINESS_RULES: dict[str, list[RuleCheck]] = {}
 
-_DATE8 = (
-    r"\d\d\d\d(?:(?:0[13578]|1[02])(?:0[1-9]|[12]\d|3[01])|(?:0[469]|11)(?:0[1-9]|[12]\d|30)"
-    r"|02(?:0[1-9]|1\d|2[0-8]))|\d\d(?:[02468][048]|[13579][26])0229"
-)
-_DATE6 = _DATE8.replace(r"\d\d\d\d(?:", r"\d\d(?:", 1).replace(r"|\d\d(?:[02468][048]", r"|(?:[02468][048]")
 _NUMERIC = re.compile(r"-?\d+")
 _REAL = re.compile(r"-?(?:\d+\.?\d*|\.\d+)")
 _TIME = re.compile(r"([01]\d|2[0-3])[0-5]\d(?:[0-5]\d(?:\d{1,2})?)?")
@@ -45,59 +40,6 @@ def register_rule(code: str) -> Callable[[RuleCheck], RuleCheck]:
         return fn
 
     return wrap
-
-
-def _value_pattern(es: ElementSpec, d: Delimiters) -> str:
-    if es.type.startswith("N") and es.type != "N":
-        return rf"-?\d{{{es.min_len},{es.max_len}}}"
-    if es.type == "R":
-        return (
-            rf"-?(?:\d{{{es.min_len},{es.max_len}}}|(?=\.?\d)(?=[\d.]{{{es.min_len + 1},{es.max_len + 1}}}"
-            rf"(?![\d.]))\d*\.\d*)"
-        )
-    if es.type == "DT":
-        options = [p for n, p in ((8, _DATE8), (6, _DATE6)) if es.min_len <= n <= es.max_len]
-        return "(?:" + "|".join(options or [_DATE8]) + ")"
-    if es.type == "TM":
-        tail = {4: "", 5: "", 6: r"(?:[0-5]\d)?", 7: r"(?:[0-5]\d\d?)?"}.get(es.max_len, r"(?:[0-5]\d(?:\d{1,2})?)?")
-        return rf"(?:[01]\d|2[0-3])[0-5]\d{tail}"
-    if es.codes:
-        return "(?:" + "|".join(re.escape(c) for c in sorted(es.codes, key=len, reverse=True)) + ")"
-    forbidden = re.escape(d.element + d.component + (d.repetition or "")) + r"\x00-\x1f\x7f"
-    return f"[^{forbidden}]{{{es.min_len},{es.max_len}}}"
-
-
-def _nested(parts: list[tuple[str, bool]], sep: str) -> str:
-    """Join (pattern, required) items so that every trailing optional item may be left off."""
-    last_required = max((i for i, (_, req) in enumerate(parts) if req), default=-1)
-    head = "".join(
-        (sep if i else "") + (p if req else f"(?:{p})?") for i, (p, req) in enumerate(parts[: last_required + 1])
-    )
-    tail = ""
-    for i in range(len(parts) - 1, last_required, -1):
-        p = parts[i][0]
-        tail = f"(?:{sep if i else ''}(?:{p})?{tail})?"
-    return head + tail
-
-
-def _element_pattern(es: ElementSpec, d: Delimiters) -> str:
-    if es.usage == "N":
-        return ""
-    if es.components is not None:
-        comps = [(_value_pattern(c, d), c.usage == "M") for c in es.components]
-        single = _nested(comps, re.escape(d.component))
-    else:
-        single = _value_pattern(es, d)
-    if es.repeat > 1 and d.repetition:
-        return f"{single}(?:{re.escape(d.repetition)}{single}){{0,{min(es.repeat - 1, 999)}}}"
-    return single
-
-
-def segment_regex(spec: SegmentSpec, d: Delimiters) -> re.Pattern[str]:
-    parts = [(_element_pattern(es, d), es.usage == "M") for es in spec.elements]
-    body = _nested(parts, re.escape(d.element)) if parts else ""
-    sep = re.escape(d.element)
-    return re.compile(re.escape(spec.id) + (f"{sep}{body}" if parts and parts[0][1] else f"(?:{sep}{body})?"))
 
 
 def _simple_error(value: str, es: ElementSpec) -> tuple[str, str] | None:
@@ -413,69 +355,22 @@ def validate(ts: TransactionSet) -> list[X12Error]:
     return found
 
 
-Matcher = tuple[Callable[[str], object], SegmentSpec, tuple[tuple[str, tuple[int, ...]], ...]]
-_MATCHERS: dict[tuple[int, Delimiters], dict[str, Matcher | None]] = {}
-
-
-def _matcher(spec: TransactionSetSpec, d: Delimiters, seg_id: str) -> Matcher | None:
-    """A segment's compiled full-match and syntax notes for one spec and delimiter set, built on first use."""
-    table = _MATCHERS.setdefault((id(spec), d), {})
-    if seg_id in table:
-        return table[seg_id]
-    sspec = spec.segments.get(seg_id)
-    entry = None
-    if sspec is not None:
-        entry = (segment_regex(sspec, d).fullmatch, sspec, tuple((n.kind, n.positions) for n in sspec.notes))
-    table[seg_id] = entry
-    return entry
-
-
-def _notes_hold(els: list[str], notes: tuple[tuple[str, tuple[int, ...]], ...]) -> bool:
-    n = len(els)
-    for kind, pos in notes:
-        if pos[0] >= n:
-            if kind == "R":
-                return False
-            continue
-        present = [p < n and els[p] != "" for p in pos]
-        if kind == "P":
-            if any(present) and not all(present):
-                return False
-        elif kind == "R":
-            if not any(present):
-                return False
-        elif kind == "E":
-            if sum(present) > 1:
-                return False
-        elif kind == "C":
-            if present[0] and not all(present[1:]):
-                return False
-        elif present[0] and not any(present[1:]):
-            return False
-    return True
-
-
 def _validate_against(ts: TransactionSet, spec: TransactionSetSpec) -> list[X12Error]:
+    segments = ts.segments
+    d = segments[0].delimiters
+    if segments[-1].elements[0] == "SE" and set_matcher(spec, d)("\n".join([s.text for s in segments]) + "\n"):
+        return []
     walker = _Walker(spec)
     errors = walker.errors
-    segments = ts.segments
-    if not segments:
-        return errors
-    d = segments[0].delimiters
-    matchers = _MATCHERS.setdefault((id(spec), d), {})
-    place = walker.place
     for seg in segments:
-        place(seg)
-        tag = seg.elements[0]
-        entry = matchers[tag] if tag in matchers else _matcher(spec, d, tag)
-        if entry is None:
+        walker.place(seg)
+        sspec = spec.segments.get(seg.elements[0])
+        if sspec is None or segment_regex(sspec, d).fullmatch(seg.text):
             continue
-        match, sspec, notes = entry
-        if match(seg.text) is None or (notes and not _notes_hold(seg.elements, notes)):
-            element_errors = check_segment(seg, sspec)
-            if element_errors:
-                errors.append(_seg_error(E.SEG_HAS_ELEMENT_ERRORS, f"{seg.id} has data element errors", seg, seg.id))
-                errors.extend(element_errors)
+        element_errors = check_segment(seg, sspec)
+        if element_errors:
+            errors.append(_seg_error(E.SEG_HAS_ELEMENT_ERRORS, f"{seg.id} has data element errors", seg, seg.id))
+            errors.extend(element_errors)
     if segments[-1].elements[0] == "SE":
         walker.finish(segments[-1])
     return errors

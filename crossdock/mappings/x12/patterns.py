@@ -1,0 +1,165 @@
+"""Specs compiled to regular expressions: one per segment, and one per transaction set.
+
+A set's pattern is its loop structure written over its segments' own patterns (element types, lengths,
+code lists and syntax notes), with possessive repeats so a failing match cannot backtrack without bound.
+The validator matches a whole set's text, segments joined by newlines, in one call: a set that matches
+has no syntax error, and only a set that fails is walked segment by segment to name its errors. The walk
+stays the authority; the pattern is a shortcut that may only ever be stricter.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+from crossdock.mappings.x12.delimiters import Delimiters
+from crossdock.mappings.x12.spec import (
+    UNBOUNDED,
+    ElementSpec,
+    LoopNode,
+    SegmentNode,
+    SegmentSpec,
+    SyntaxNote,
+    TransactionSetSpec,
+)
+
+_DATE8 = (
+    r"\d\d\d\d(?:(?:0[13578]|1[02])(?:0[1-9]|[12]\d|3[01])|(?:0[469]|11)(?:0[1-9]|[12]\d|30)"
+    r"|02(?:0[1-9]|1\d|2[0-8]))|\d\d(?:[02468][048]|[13579][26])0229"
+)
+_DATE6 = (
+    r"\d\d(?:(?:0[13578]|1[02])(?:0[1-9]|[12]\d|3[01])|(?:0[469]|11)(?:0[1-9]|[12]\d|30)"
+    r"|02(?:0[1-9]|1\d|2[0-8]))|(?:[02468][048]|[13579][26])0229"
+)
+_TIME_TAIL = {4: "", 5: "", 6: r"(?:[0-5]\d)?", 7: r"(?:[0-5]\d\d?)?"}
+
+
+def value_pattern(es: ElementSpec, d: Delimiters) -> str:
+    """A non-empty value of one simple element."""
+    if es.type.startswith("N") and es.type != "N":
+        return rf"-?\d{{{es.min_len},{es.max_len}}}"
+    if es.type == "R":
+        return (
+            rf"-?(?:\d{{{es.min_len},{es.max_len}}}|(?=\.?\d)(?=[\d.]{{{es.min_len + 1},{es.max_len + 1}}}"
+            rf"(?![\d.]))\d*\.\d*)"
+        )
+    if es.type == "DT":
+        options = [p for n, p in ((8, _DATE8), (6, _DATE6)) if es.min_len <= n <= es.max_len]
+        return "(?:" + "|".join(options or [_DATE8]) + ")"
+    if es.type == "TM":
+        tail = _TIME_TAIL.get(es.max_len, r"(?:[0-5]\d(?:\d{1,2})?)?")
+        return rf"(?:[01]\d|2[0-3])[0-5]\d{tail}"
+    if es.codes:
+        return "(?:" + "|".join(re.escape(c) for c in sorted(es.codes, key=len, reverse=True)) + ")"
+    forbidden = re.escape(d.element + d.component + (d.repetition or "")) + r"\x00-\x1f\x7f"
+    return f"[^{forbidden}]{{{es.min_len},{es.max_len}}}"
+
+
+def _nested(parts: list[tuple[str, bool, str]], sep: str) -> str:
+    """Join (pattern, required, prefix) items so that every trailing optional item may be left off.
+
+    ``prefix`` (a lookahead) is matched right after the item's separator, whether or not the item is empty.
+    """
+    last_required = max((i for i, (_, req, _) in enumerate(parts) if req), default=-1)
+    head = "".join(
+        (sep if i else "") + pre + (p if req else f"(?:{p})?")
+        for i, (p, req, pre) in enumerate(parts[: last_required + 1])
+    )
+    tail = ""
+    for i in range(len(parts) - 1, last_required, -1):
+        p, _, pre = parts[i]
+        tail = f"(?:{sep if i else ''}{pre}(?:{p})?{tail})?"
+    return head + tail
+
+
+def element_pattern(es: ElementSpec, d: Delimiters) -> str:
+    if es.usage == "N":
+        return ""
+    if es.components is not None:
+        comps = [(value_pattern(c, d), c.usage == "M", "") for c in es.components]
+        single = _nested(comps, re.escape(d.component))
+    else:
+        single = value_pattern(es, d)
+    if es.repeat > 1 and d.repetition:
+        return f"{single}(?:{re.escape(d.repetition)}{single}){{0,{min(es.repeat - 1, 999)}}}"
+    return single
+
+
+def _present(distance: int, sep: str) -> str:
+    """Element ``distance`` places after the current one (0: the current one) is not empty."""
+    skip = f"(?:[^{sep}\\n]*{sep}){{{distance}}}" if distance else ""
+    return f"{skip}[^{sep}\\n]"
+
+
+def _note_lookahead(note: SyntaxNote, at: int, sep: str) -> str:
+    """The note as a zero-width check, evaluated at the start of element ``at`` (R: right after the id)."""
+    p = [_present(k - at, sep) for k in note.positions]
+    if note.kind == "P":
+        return "(?:" + "".join(f"(?={x})" for x in p) + "|" + "".join(f"(?!{x})" for x in p) + ")"
+    if note.kind == "R":
+        return "(?=" + "|".join(p) + ")"
+    if note.kind == "C":
+        return f"(?:(?!{p[0]})|" + "".join(f"(?={x})" for x in p[1:]) + ")"
+    if note.kind == "L":
+        return f"(?:(?!{p[0]})|(?=" + "|".join(p[1:]) + "))"
+    return "".join(f"(?!(?={a})(?={b}))" for i, a in enumerate(p) for b in p[i + 1 :])
+
+
+def segment_pattern(spec: SegmentSpec, d: Delimiters) -> str:
+    """One segment's text, syntax notes included, with no terminator."""
+    sep = re.escape(d.element)
+    prefixes: dict[int, str] = {}
+    start = ""
+    for note in spec.notes:
+        if note.kind == "R":
+            start += _note_lookahead(note, 0, sep)
+            continue
+        at = min(note.positions)
+        prefixes[at] = prefixes.get(at, "") + _note_lookahead(note, at, sep)
+    parts = [(element_pattern(es, d), es.usage == "M", prefixes.get(i, "")) for i, es in enumerate(spec.elements, 1)]
+    body = _nested(parts, sep) if parts else ""
+    core = f"{sep}{body}" if parts and parts[0][1] else f"(?:{sep}{body})?"
+    return re.escape(spec.id) + start + core
+
+
+_SEGMENT_REGEXES: dict[tuple[int, Delimiters], re.Pattern[str]] = {}
+
+
+def segment_regex(spec: SegmentSpec, d: Delimiters) -> re.Pattern[str]:
+    key = (id(spec), d)
+    found = _SEGMENT_REGEXES.get(key)
+    if found is None:
+        found = _SEGMENT_REGEXES[key] = re.compile(segment_pattern(spec, d))
+    return found
+
+
+def _node_pattern(node: SegmentNode | LoopNode, spec: TransactionSetSpec, d: Delimiters, seen: dict[str, str]) -> str:
+    if isinstance(node, SegmentNode):
+        if node.id not in seen:
+            seen[node.id] = f"(?:{segment_pattern(spec.segments[node.id], d)}\\n)"
+        body, most = seen[node.id], node.max_use
+    else:
+        body = "(?:" + "".join(_node_pattern(c, spec, d, seen) for c in node.children) + ")"
+        most = node.max_repeat
+    least = 1 if node.usage == "M" else 0
+    if least == most == 1:
+        return body
+    if most == 1:
+        return body + "?+"
+    if most >= UNBOUNDED:
+        return body + ("++" if least else "*+")
+    return body + f"{{{least},{most}}}+"
+
+
+_SET_MATCHERS: dict[tuple[int, Delimiters], Callable[[str], object]] = {}
+
+
+def set_matcher(spec: TransactionSetSpec, d: Delimiters) -> Callable[[str], object]:
+    """``fullmatch`` of the whole-set pattern for a spec and delimiter set, compiled once."""
+    key = (id(spec), d)
+    found = _SET_MATCHERS.get(key)
+    if found is None:
+        seen: dict[str, str] = {}
+        pattern = "".join(_node_pattern(c, spec, d, seen) for c in spec.root.children)
+        found = _SET_MATCHERS[key] = re.compile(pattern).fullmatch
+    return found
