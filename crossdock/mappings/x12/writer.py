@@ -8,10 +8,11 @@ rather than written, because it would split a segment on the partner's side.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 from crossdock.mappings.x12.delimiters import Delimiters
 
@@ -85,6 +86,7 @@ def implied(value: Decimal, places: int = 2) -> str:
 
 
 def _text(value: Element, d: Delimiters, where: str) -> str:
+    """One value as text, refusing a delimiter inside it (the slow path that names the value)."""
     if value is None:
         return ""
     if isinstance(value, Decimal):
@@ -99,12 +101,38 @@ def _text(value: Element, d: Delimiters, where: str) -> str:
     return d.component.join(_text(v, d, where) for v in value).rstrip(d.component)
 
 
-def render_segment(segment: Sequence[Element], d: Delimiters) -> str:
+def _checked(segment: Sequence[Element], d: Delimiters) -> str:
     tag = str(segment[0])
     values = [_text(v, d, f"{tag}{i:02d}") for i, v in enumerate(segment[1:], 1)]
     while values and values[-1] == "":
         values.pop()
     return d.element.join([tag, *values])
+
+
+def _empty(_: object) -> str:
+    return ""
+
+
+_CONVERT: dict[type, Callable[[Any], str]] = {type(None): _empty, Decimal: format_decimal, int: str}
+
+
+def render_segment(segment: Sequence[Element], d: Delimiters) -> str:
+    """A segment's text without its terminator; trailing empty elements are dropped."""
+    try:
+        values = [v if v.__class__ is str else _CONVERT[v.__class__](v) for v in segment]
+    except KeyError:
+        return _checked(segment, d)
+    while values[-1] == "":
+        values.pop()
+    text = d.element.join(values)
+    if (
+        text.count(d.element) != len(values) - 1
+        or d.segment in text
+        or d.component in text
+        or (d.repetition is not None and d.repetition in text)
+    ):
+        return _checked(segment, d)
+    return text
 
 
 def isa_segment(env: Envelope, d: Delimiters) -> list[str]:

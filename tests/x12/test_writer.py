@@ -1,0 +1,76 @@
+"""The writer: fixed-width ISA, trailing empties dropped, numbers formatted, delimiters refused."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+
+import pytest
+
+from crossdock.mappings.x12.delimiters import Delimiters
+from crossdock.mappings.x12.reader import parse
+from crossdock.mappings.x12.writer import (
+    Envelope,
+    TransactionSet,
+    X12WriteError,
+    format_decimal,
+    implied,
+    render_segment,
+    write_interchange,
+)
+
+D = Delimiters("*", ">", "~", "^")
+
+
+def test_values_render_as_x12_text() -> None:
+    assert render_segment(["PO1", "1", 5, "EA", Decimal("12.500"), None, "UP", "0123", None, None], D) == (
+        "PO1*1*5*EA*12.5**UP*0123"
+    )
+    assert render_segment(["SLN", "1", None, "I", 4, ["EA", "13.3"]], D) == "SLN*1**I*4*EA>13.3"
+    assert format_decimal(Decimal("3.00")) == "3" and format_decimal(Decimal("-0.0")) == "0"
+    assert format_decimal(Decimal("1E+2")) == "100"
+    assert implied(Decimal("56358.00")) == "5635800" and implied(Decimal("-1.255")) == "-126"
+
+
+@pytest.mark.parametrize("value", ["A*B", "A~B", "A>B", "A^B"])
+def test_a_value_holding_a_delimiter_is_refused_with_its_place(value: str) -> None:
+    with pytest.raises(X12WriteError, match="N102"):
+        render_segment(["N1", "ST", value], D)
+
+
+def envelope(**changes: object) -> Envelope:
+    base: dict[str, object] = dict(
+        sender_qualifier="ZZ",
+        sender_id="ME",
+        receiver_qualifier="01",
+        receiver_id="123456789",
+        interchange_control=42,
+        group_control=7,
+        functional_id="PO",
+        created=datetime(2026, 11, 22, 10, 30),
+    )
+    base.update(changes)
+    return Envelope(**base)  # type: ignore[arg-type]
+
+
+def test_isa_is_fixed_width_and_the_envelope_reads_back() -> None:
+    ts = TransactionSet("850", "0001")
+    ts.add("BEG", "00", "SA", "PO-1", None, "20261122")
+    ts.add("PO1", "1", 1, "EA", None, None, "UP", "1")
+    ts.add("CTT", 1)
+    data = write_interchange(envelope(), [ts], D, newline=True)
+    assert data.index(b"~") == 105
+    (ic,) = parse(data)
+    assert ic.ok and ic.control == "000000042" and ic.groups[0].control == "7"
+    assert ic.groups[0].transactions[0].segments[-1].elements == ["SE", "5", "0001"]
+    five = write_interchange(envelope(version="005010"), [TransactionSet("850", "0002")], D)
+    assert five[82:83] == b"^" and b"*00501*" in five
+
+
+def test_impossible_envelopes_are_refused() -> None:
+    with pytest.raises(X12WriteError):
+        write_interchange(envelope(sender_id="X" * 16), [], D)
+    with pytest.raises(X12WriteError):
+        write_interchange(envelope(interchange_control=1_000_000_000), [], D)
+    with pytest.raises(ValueError):
+        Delimiters("*", "*", "~")
