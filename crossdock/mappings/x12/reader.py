@@ -34,6 +34,7 @@ from crossdock.mappings.x12.envelope import (
 from crossdock.mappings.x12.errors import Level, X12Error
 
 CHUNK_SIZE = 1 << 20
+WINDOW = 1 << 15  # split this much at a time: a new ISA re-splits at most one window
 Source = bytes | bytearray | memoryview | BinaryIO | Path | str
 _SEGMENT_ID_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
 
@@ -139,83 +140,93 @@ def _events(stream: BinaryIO, encoding: str, name: str | None, chunk_size: int) 
         pos = isa.end
         position = 0
         new_isa = False
-        while True:
-            idx = text.find(term, pos)
-            if idx == -1:
+        stop = False
+        while not stop:
+            end = text.rfind(term, pos, pos + WINDOW)
+            if end == -1:
+                end = text.find(term, pos)
+            at_eof = False
+            if end == -1:
                 if refill():
                     continue
-                idx = len(text)
-                if idx == pos:
+                if not text[pos:].strip(WHITESPACE):
+                    pos = len(text)
                     break
-            piece = text[pos:idx]
-            start = pos
-            pos = min(idx + tlen, len(text))
-            seg_text = piece.lstrip(WHITESPACE)
-            if not seg_text:
-                continue
-            lead = len(piece) - len(seg_text)
-            if strip_cr:
-                seg_text = seg_text.rstrip("\r")
-            elif "\n" in seg_text or "\r" in seg_text:
-                seg_text = seg_text.replace("\r", "").replace("\n", "")
-            if idx == len(text) and len(term) > 1:
-                seg_text = seg_text.rstrip(term)
-            parts = seg_text.split(sep)
-            tag = parts[0]
-            if recode and not seg_text.isascii():
-                parts = [p.encode("latin-1").decode(encoding, "replace") for p in parts]
-            if tag == "ISA":
-                pos = start + lead
-                new_isa = True
-                break
-            ts = env.ts
-            if ts is not None and tag not in ("SE", "ST", "GE", "GS", "IEA"):
-                position += 1
-                ts.segments.append(Segment(parts, base + start + lead, position, delims, seg_text))
-                continue
-            if ts is not None and tag != "SE" and not ts.text:
-                ts.text = "".join(fragments) + text[ts_start:start]
-            if tag == "ST":
-                position = 1
-                seg = Segment(parts, base + start + lead, 1, delims, seg_text)
-                events = env.start_set(seg)
-                if env.ts is not None:
-                    fragments.clear()
-                    ts_start = start + lead
-            elif tag == "SE" and ts is not None:
-                position += 1
-                seg = Segment(parts, base + start + lead, position, delims, seg_text)
-                ts.segments.append(seg)
-                ts.text = "".join(fragments) + text[ts_start:pos]
-                fragments.clear()
-                events = env.close_set(seg)
+                pieces = [text[pos:]]
+                at_eof = stop = True
             else:
-                seg = Segment(parts, base + start + lead, 0, delims, seg_text)
-                if tag == "GS":
-                    events = env.start_group(seg)
-                elif tag == "GE":
-                    events = env.close_group(seg)
-                elif tag == "IEA":
-                    yield from env.close_interchange(seg)
+                pieces = text[pos:end].split(term)
+            for piece in pieces:
+                start = pos
+                pos = start + len(piece) + tlen
+                seg_text = piece.lstrip(WHITESPACE)
+                if not seg_text:
+                    continue
+                lead = len(piece) - len(seg_text)
+                if strip_cr:
+                    seg_text = seg_text.rstrip("\r")
+                elif "\n" in seg_text or "\r" in seg_text:
+                    seg_text = seg_text.replace("\r", "").replace("\n", "")
+                if at_eof and len(term) > 1:
+                    seg_text = seg_text.rstrip(term)
+                parts = seg_text.split(sep)
+                tag = parts[0]
+                if recode and not seg_text.isascii():
+                    parts = [p.encode("latin-1").decode(encoding, "replace") for p in parts]
+                if tag == "ISA":
+                    pos = start + lead
+                    new_isa = stop = True
                     break
-                elif tag == "SE":
+                ts = env.ts
+                if ts is not None and tag not in ("SE", "ST", "GE", "GS", "IEA"):
+                    position += 1
+                    ts.segments.append(Segment(parts, base + start + lead, position, delims, seg_text))
+                    continue
+                if ts is not None and tag != "SE" and not ts.text:
+                    ts.text = "".join(fragments) + text[ts_start:start]
+                if tag == "ST":
+                    position = 1
+                    seg = Segment(parts, base + start + lead, 1, delims, seg_text)
+                    events = env.start_set(seg)
+                    if env.ts is not None:
+                        fragments.clear()
+                        ts_start = start + lead
+                elif tag == "SE" and ts is not None:
+                    position += 1
+                    seg = Segment(parts, base + start + lead, position, delims, seg_text)
+                    ts.segments.append(seg)
+                    ts.text = "".join(fragments) + text[ts_start:pos]
+                    fragments.clear()
                     events = env.close_set(seg)
-                elif tag in SERVICE_SEGMENTS:
-                    env.service(seg)
-                    continue
                 else:
-                    what = "unrecognized data" if not _SEGMENT_ID_CHARS.issuperset(tag) else f"segment {tag}"
-                    ic.errors.append(
-                        X12Error(
-                            Level.INTERCHANGE,
-                            E.ISA_INVALID_CONTENT,
-                            f"{what} {seg_text[:30]!r} outside a transaction set",
-                            segment_id=tag[:3],
-                            offset=seg.offset,
+                    seg = Segment(parts, base + start + lead, 0, delims, seg_text)
+                    if tag == "GS":
+                        events = env.start_group(seg)
+                    elif tag == "GE":
+                        events = env.close_group(seg)
+                    elif tag == "IEA":
+                        yield from env.close_interchange(seg)
+                        stop = True
+                        break
+                    elif tag == "SE":
+                        events = env.close_set(seg)
+                    elif tag in SERVICE_SEGMENTS:
+                        env.service(seg)
+                        continue
+                    else:
+                        what = "unrecognized data" if not _SEGMENT_ID_CHARS.issuperset(tag) else f"segment {tag}"
+                        ic.errors.append(
+                            X12Error(
+                                Level.INTERCHANGE,
+                                E.ISA_INVALID_CONTENT,
+                                f"{what} {seg_text[:30]!r} outside a transaction set",
+                                segment_id=tag[:3],
+                                offset=seg.offset,
+                            )
                         )
-                    )
-                    continue
-            yield from events
+                        continue
+                yield from events
+            pos = min(pos, len(text))
         if env.interchange is not None:
             if env.ts is not None:
                 env.ts.text = "".join(fragments) + text[ts_start:pos]
