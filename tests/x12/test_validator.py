@@ -122,7 +122,8 @@ def test_fast_path_matches_exactly_when_the_walk_finds_no_syntax_error() -> None
         if spec is None:
             continue
         d = ts.segments[0].delimiters
-        fast = bool(set_matcher(spec, d)("\n".join(s.text for s in ts.segments) + "\n"))
+        present = frozenset(s.id for s in ts.segments)
+        fast = bool(set_matcher(spec, d, present)("\n".join(s.text for s in ts.segments) + "\n"))
         walker = _Walker(spec)
         slow = []
         for seg in ts.segments:

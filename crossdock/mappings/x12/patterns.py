@@ -10,6 +10,7 @@ stays the authority; the pattern is a shortcut that may only ever be stricter.
 from __future__ import annotations
 
 import re
+from collections import OrderedDict
 from collections.abc import Callable
 
 from crossdock.mappings.x12.delimiters import Delimiters
@@ -133,13 +134,26 @@ def segment_regex(spec: SegmentSpec, d: Delimiters) -> re.Pattern[str]:
     return found
 
 
-def _node_pattern(node: SegmentNode | LoopNode, spec: TransactionSetSpec, d: Delimiters, seen: dict[str, str]) -> str:
+_NEVER = "(?!)"
+
+
+def _node_pattern(
+    node: SegmentNode | LoopNode, spec: TransactionSetSpec, d: Delimiters, seen: dict[str, str], present: frozenset[str]
+) -> str:
+    """A node's pattern, leaving out what cannot occur: segments and loops whose id is not in ``present``.
+
+    An optional node that cannot occur matches nothing either way; a mandatory one becomes a pattern that
+    never matches, so the set goes to the walk, which names what is missing.
+    """
+    trigger = node.id if isinstance(node, SegmentNode) else node.trigger
+    if trigger not in present:
+        return _NEVER if node.usage == "M" else ""
     if isinstance(node, SegmentNode):
         if node.id not in seen:
             seen[node.id] = f"(?:{segment_pattern(spec.segments[node.id], d)}\\n)"
         body, most = seen[node.id], node.max_use
     else:
-        body = "(?:" + "".join(_node_pattern(c, spec, d, seen) for c in node.children) + ")"
+        body = "(?:" + "".join(_node_pattern(c, spec, d, seen, present) for c in node.children) + ")"
         most = node.max_repeat
     least = 1 if node.usage == "M" else 0
     if least == most == 1:
@@ -151,15 +165,24 @@ def _node_pattern(node: SegmentNode | LoopNode, spec: TransactionSetSpec, d: Del
     return body + f"{{{least},{most}}}+"
 
 
-_SET_MATCHERS: dict[tuple[int, Delimiters], Callable[[str], object]] = {}
+_SET_MATCHERS: OrderedDict[tuple[int, Delimiters, frozenset[str]], Callable[[str], object]] = OrderedDict()
+SET_MATCHER_CACHE = 512
 
 
-def set_matcher(spec: TransactionSetSpec, d: Delimiters) -> Callable[[str], object]:
-    """``fullmatch`` of the whole-set pattern for a spec and delimiter set, compiled once."""
-    key = (id(spec), d)
+def set_matcher(spec: TransactionSetSpec, d: Delimiters, present: frozenset[str]) -> Callable[[str], object]:
+    """``fullmatch`` of the set pattern for a spec, delimiters and the segment ids a set holds.
+
+    Sets from one partner repeat the same few shapes, so patterns pruned to the ids present are small,
+    quick to compile and quick to match; the most recently used are kept.
+    """
+    key = (id(spec), d, present)
     found = _SET_MATCHERS.get(key)
     if found is None:
         seen: dict[str, str] = {}
-        pattern = "".join(_node_pattern(c, spec, d, seen) for c in spec.root.children)
+        pattern = "".join(_node_pattern(c, spec, d, seen, present) for c in spec.root.children)
         found = _SET_MATCHERS[key] = re.compile(pattern).fullmatch
+        if len(_SET_MATCHERS) > SET_MATCHER_CACHE:
+            _SET_MATCHERS.popitem(last=False)
+    else:
+        _SET_MATCHERS.move_to_end(key)
     return found

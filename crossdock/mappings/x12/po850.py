@@ -335,8 +335,9 @@ def _write_line(ts: TransactionSet, line: OrderLine) -> None:
 @register_rule("850")
 def check_lines(ts: ReadSet) -> list[X12Error]:
     """An 850 with no PO1 lines, or a CTT01 that does not count them, is accepted but noted."""
-    lines = sum(1 for seg in ts.segments if seg.id == "PO1")
-    ctt = next((seg for seg in ts.segments if seg.id == "CTT"), None)
+    tags = [seg.elements[0] for seg in ts.segments]
+    lines = tags.count("PO1")
+    ctt = ts.segments[tags.index("CTT")] if "CTT" in tags else None
     found = []
     if not lines:
         found.append(

@@ -358,7 +358,8 @@ def validate(ts: TransactionSet) -> list[X12Error]:
 def _validate_against(ts: TransactionSet, spec: TransactionSetSpec) -> list[X12Error]:
     segments = ts.segments
     d = segments[0].delimiters
-    if segments[-1].elements[0] == "SE" and set_matcher(spec, d)("\n".join([s.text for s in segments]) + "\n"):
+    tags = frozenset([s.elements[0] for s in segments])
+    if segments[-1].elements[0] == "SE" and set_matcher(spec, d, tags)("\n".join([s.text for s in segments]) + "\n"):
         return []
     walker = _Walker(spec)
     errors = walker.errors
