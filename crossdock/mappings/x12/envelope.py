@@ -381,7 +381,7 @@ class EnvelopeTracker:
         ts = TransactionSet(self.group, [seg], seg.offset, self.codec)
         self.ts = ts
         code, control = seg.get(1), seg.get(2)
-        if not re.fullmatch(r"\d{3}", code):
+        if not (len(code) == 3 and code.isdigit()):
             ts.errors.append(
                 _err(Level.TRANSACTION, E.TS_INVALID_ID, f"ST01 {code!r} is not a transaction set id", seg, 1)
             )

@@ -80,14 +80,15 @@ _PAD = [""] * 26
 
 
 def _line(e: list[str], position: int) -> OrderLine:
-    """PO1 from its padded element list: the hot path of every purchase order."""
+    """PO1 from its element list: the hot path of every purchase order."""
     ids: dict[str, str] = {}
-    for i in range(6, 25, 2):
+    for i in range(6, min(len(e) - 1, 25), 2):
         qualifier = e[i]
         if qualifier:
             value = e[i + 1].strip()
             if value and qualifier not in ids:
                 ids[qualifier.strip()] = value
+    e = e + _PAD if len(e) < 6 else e
     return OrderLine(
         position=position,
         line_number=e[1].strip() or None,
@@ -113,8 +114,7 @@ def order_from_850(ts: ReadSet, partner: str | None = None) -> Order:
                 continue
             party = None
         if tag == "PO1":
-            e = seg.elements + _PAD
-            line = _line(e, len(lines) + 1)
+            line = _line(seg.elements, len(lines) + 1)
             lines.append(line)
         elif tag == "N1":
             party = PartyBuilder(seg)
