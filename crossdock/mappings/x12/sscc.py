@@ -17,7 +17,8 @@ def gs1_check_digit(digits: str) -> str:
     """The GS1 mod-10 check digit for ``digits`` (weights 3,1,3,... from the rightmost digit)."""
     if not _DIGITS.fullmatch(digits):
         raise ValueError(f"GS1 check digit needs ASCII digits only, got {digits!r}")
-    total = sum(int(ch) * (3 if i % 2 == 0 else 1) for i, ch in enumerate(reversed(digits)))
+    reverse = digits[::-1]
+    total = 3 * sum(map(int, reverse[0::2])) + sum(map(int, reverse[1::2]))
     return str((10 - total % 10) % 10)
 
 

@@ -68,15 +68,13 @@ class Envelope:
 
 def format_decimal(value: Decimal | int, places: int | None = None) -> str:
     """An explicit decimal (R) without exponent or needless trailing zeros: 12.50 -> 12.5, 3.00 -> 3."""
-    d = Decimal(value)
+    d = value if value.__class__ is Decimal else Decimal(value)
     if places is not None:
         d = d.quantize(Decimal(1).scaleb(-places))
     text = format(d, "f")
     if "." in text:
         text = text.rstrip("0").rstrip(".")
-    if text in ("-0", ""):
-        text = "0"
-    return text
+    return "0" if text == "-0" else text
 
 
 def implied(value: Decimal, places: int = 2) -> str:
@@ -119,10 +117,10 @@ _CONVERT: dict[type, Callable[[Any], str]] = {type(None): _empty, Decimal: forma
 def render_segment(segment: Sequence[Element], d: Delimiters) -> str:
     """A segment's text without its terminator; trailing empty elements are dropped."""
     try:
-        values = [v if v.__class__ is str else _CONVERT[v.__class__](v) for v in segment]
+        values = [v if v.__class__ is str else "" if v is None else _CONVERT[v.__class__](v) for v in segment]
     except KeyError:
         return _checked(segment, d)
-    while values[-1] == "":
+    while not values[-1]:
         values.pop()
     text = d.element.join(values)
     if (
