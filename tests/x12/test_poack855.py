@@ -5,26 +5,22 @@ Regenerate the golden files with ``CROSSDOCK_REGEN_GOLDEN=1 .venv/bin/pytest tes
 
 from __future__ import annotations
 
-import io
-import os
 from dataclasses import replace
 from datetime import date, datetime
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
-import pyx12.rawx12file
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from crossdock.core.models import Address, Contact, LineAcknowledgment, OrderAcknowledgment, Party
 from crossdock.mappings.x12.delimiters import Delimiters
-from crossdock.mappings.x12.envelope import TransactionSet as ReadSet
 from crossdock.mappings.x12.poack855 import ack_from_855, build_855, derive_ack_type
-from crossdock.mappings.x12.reader import parse, read_transactions
-from crossdock.mappings.x12.validator import status, validate
+from crossdock.mappings.x12.reader import read_transactions
 from crossdock.mappings.x12.writer import Envelope, TransactionSet, X12WriteError, write_interchange
 from tests.conftest import CASES, CORPUS
+from tests.golden import assert_golden
+from tests.x12.written import read_back
 
 ENV = Envelope("ZZ", "CROSSDOCK", "ZZ", "PARTNER", 1, 1, "PR", created=datetime(2026, 11, 22, 10, 30))
 DELIMS = Delimiters("*", ">", "~")
@@ -35,32 +31,11 @@ def write(ts: TransactionSet) -> bytes:
     return write_interchange(replace(ENV, functional_id="PR"), [ts], DELIMS, newline=True)
 
 
-def golden(path: Path, data: bytes) -> None:
-    if os.environ.get("CROSSDOCK_REGEN_GOLDEN") == "1":
-        path.write_bytes(data)
-        return
-    assert path.exists(), f"{path} is missing: run with CROSSDOCK_REGEN_GOLDEN=1"
-    assert data == path.read_bytes()
-
-
-def read_back(data: bytes) -> ReadSet:
-    """Our reader and validator accept what we wrote, and pyx12's tokenizer splits it the same way."""
-    (ic,) = parse(data)
-    assert ic.errors == [] and all(g.errors == [] for g in ic.groups)
-    (ts,) = ic.groups[0].transactions
-    findings = validate(ts)
-    assert [str(e) for e in findings if e.is_error] == []
-    assert status(ts) == "accepted", [str(e) for e in findings]
-    raw = list(pyx12.rawx12file.RawX12File(io.StringIO(data.decode("latin-1"))))
-    assert len(raw) == len(ts.segments) + 4 == data.count(b"~")
-    return ts
-
-
 @pytest.mark.parametrize("case", sorted(p.name for p in CASE_DIR.iterdir()) if CASE_DIR.exists() else [])
 def test_golden(case: str) -> None:
     ack = OrderAcknowledgment.model_validate_json((CASE_DIR / case / "input.json").read_text())
     data = write(build_855(ack, "0001"))
-    golden(CASE_DIR / case / "expected.edi", data)
+    assert_golden(CASE_DIR / case / "expected.edi", data)
     back = ack_from_855(read_back(data))
     assert back == normalised(ack)
 
