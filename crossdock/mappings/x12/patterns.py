@@ -10,7 +10,6 @@ stays the authority; the pattern is a shortcut that may only ever be stricter.
 from __future__ import annotations
 
 import re
-from collections import OrderedDict
 from collections.abc import Callable
 
 from crossdock.mappings.x12.delimiters import Delimiters
@@ -165,24 +164,23 @@ def _node_pattern(
     return body + f"{{{least},{most}}}+"
 
 
-_SET_MATCHERS: OrderedDict[tuple[int, Delimiters, frozenset[str]], Callable[[str], object]] = OrderedDict()
-SET_MATCHER_CACHE = 512
+_SET_MATCHERS: dict[tuple[int, Delimiters], tuple[frozenset[str], Callable[[str], object]]] = {}
 
 
 def set_matcher(spec: TransactionSetSpec, d: Delimiters, present: frozenset[str]) -> Callable[[str], object]:
-    """``fullmatch`` of the set pattern for a spec, delimiters and the segment ids a set holds.
+    """``fullmatch`` of the set pattern for a spec and delimiters, pruned to the segment ids seen so far.
 
-    Sets from one partner repeat the same few shapes, so patterns pruned to the ids present are small,
-    quick to compile and quick to match; the most recently used are kept.
+    The full pattern of an 850 is large and slow to compile and to match; a partner's sets use a few dozen
+    of its segments. The pattern covers the union of the ids seen in this process and is rebuilt only when a
+    set brings an id not seen before, so a file costs a handful of small compilations at most.
     """
-    key = (id(spec), d, present)
-    found = _SET_MATCHERS.get(key)
-    if found is None:
-        seen: dict[str, str] = {}
-        pattern = "".join(_node_pattern(c, spec, d, seen, present) for c in spec.root.children)
-        found = _SET_MATCHERS[key] = re.compile(pattern).fullmatch
-        if len(_SET_MATCHERS) > SET_MATCHER_CACHE:
-            _SET_MATCHERS.popitem(last=False)
-    else:
-        _SET_MATCHERS.move_to_end(key)
-    return found
+    key = (id(spec), d)
+    known = _SET_MATCHERS.get(key)
+    if known is not None and present <= known[0]:
+        return known[1]
+    union = present | known[0] if known is not None else present
+    seen: dict[str, str] = {}
+    pattern = "".join(_node_pattern(c, spec, d, seen, union) for c in spec.root.children)
+    matcher = re.compile(pattern).fullmatch
+    _SET_MATCHERS[key] = (union, matcher)
+    return matcher
