@@ -34,7 +34,6 @@ from dataclasses import dataclass, field
 
 UNBOUNDED = 1 << 30
 
-ELEMENT_TYPES = frozenset({"AN", "ID", "DT", "TM", "R", "B"} | {f"N{i}" for i in range(10)} | {"N"})
 
 
 @dataclass(frozen=True, slots=True)

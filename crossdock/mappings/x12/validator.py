@@ -1,8 +1,9 @@
 """Validating a transaction set against its spec: structure, elements, syntax notes, then business rules.
 
-Speed comes from one compiled regular expression per segment and delimiter set: a segment whose text
-matches it has no element error, so the element-by-element check that names each error runs only for
-segments that fail. The structure is walked with per-loop indexes from segment id to child position.
+A set is first matched whole against its compiled pattern (``patterns.set_matcher``): a set that matches has
+no syntax error and costs one regular-expression call. Only a set that fails is walked: each segment is
+placed in the spec's loop tree (per-loop indexes from segment id to child position) and, where its own
+pattern fails, checked element by element so that every error is named with its code and place.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from crossdock.mappings.x12.envelope import Segment, TransactionSet
 from crossdock.mappings.x12.errors import Level, Severity, X12Error
 from crossdock.mappings.x12.patterns import segment_regex, set_matcher
 from crossdock.mappings.x12.spec import ElementSpec, LoopNode, SegmentNode, SegmentSpec, TransactionSetSpec
-from crossdock.mappings.x12.specs import base_version, get_spec, segment_dictionary
+from crossdock.mappings.x12.specs import base_version, get_spec
 
 Status = str  # "accepted" | "accepted_with_errors" | "rejected"
 RuleCheck = Callable[[TransactionSet], list[X12Error]]
@@ -384,8 +385,3 @@ def status(ts: TransactionSet) -> Status:
     if ts.errors:
         return "accepted_with_errors"
     return "accepted"
-
-
-def dictionary_for(gs08: str) -> dict[str, SegmentSpec] | None:
-    version = base_version(gs08)
-    return segment_dictionary(version) if version else None
