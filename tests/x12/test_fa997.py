@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from crossdock.core.errors import PermanentError
+from crossdock.core.errors import DecodeError
 from crossdock.core.models import Acknowledgment
 from crossdock.mappings.x12.fa997 import acknowledgment_from_997, acknowledgment_from_999
 from crossdock.mappings.x12.reader import read_transactions
@@ -199,7 +199,7 @@ def test_999_with_context_and_repetition_positions() -> None:
 
 def test_missing_ak1_is_refused_and_missing_ak9_noted() -> None:
     (ts,) = read_transactions(_interchange("997", "005010", ["AK2*850*0001", "AK5*A"]))
-    with pytest.raises(PermanentError, match="AK1"):
+    with pytest.raises(DecodeError, match="AK1"):
         acknowledgment_from_997(ts)
     (ts,) = read_transactions(_interchange("997", "005010", ["AK1*PO*5", "AK2*850*0001", "AK5*A"]))
     ack = acknowledgment_from_997(ts)

@@ -12,7 +12,7 @@ import pyx12.rawx12file
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from crossdock.core.errors import PermanentError
+from crossdock.core.errors import DecodeError
 from crossdock.core.models import InventoryItem, InventorySnapshot
 from crossdock.mappings.x12.delimiters import Delimiters
 from crossdock.mappings.x12.envelope import TransactionSet as ReadSet
@@ -110,7 +110,7 @@ def test_unreadable_report_date_is_refused() -> None:
         b"QTY*33*1~SE*5*0001~GE*1*1~IEA*1*000000001~"
     )
     (ts,) = read_transactions(data)
-    with pytest.raises(PermanentError, match="BIA04"):
+    with pytest.raises(DecodeError, match="BIA04"):
         inventory_from_846(ts)
 
 

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from crossdock.core.errors import PermanentError
+from crossdock.core.errors import DecodeError
 from crossdock.core.models import OrderChange
 from crossdock.mappings.x12.poc860 import change_from_860
 from crossdock.mappings.x12.reader import read_transactions
@@ -105,8 +105,8 @@ def test_wrong_set_or_missing_header() -> None:
         b"GS*PC*SENDER*RECEIVER*20200101*1200*1*X*004010~ST*860*0001~CTT*0~SE*3*0001~GE*1*1~IEA*1*000000001~"
     )
     (ts,) = read_transactions(data)
-    with pytest.raises(PermanentError, match="BCH"):
+    with pytest.raises(DecodeError, match="BCH"):
         change_from_860(ts)
     (ack,) = read_transactions(X12 / "997/x12types_5010_accept.edi")
-    with pytest.raises(ValueError, match="860"):
+    with pytest.raises(DecodeError, match="860"):
         change_from_860(ack)

@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import pytest
 
+from crossdock.core.errors import DecodeError
 from crossdock.core.models import Shipment
 from crossdock.mappings.x12.reader import read_transactions
 from crossdock.mappings.x12.validator import status, validate
@@ -147,5 +148,5 @@ def test_packages_line_numbers_and_partial_status() -> None:
 
 def test_wrong_set_is_refused() -> None:
     (ack,) = read_transactions(X12 / "997/x12types_5010_accept.edi")
-    with pytest.raises(ValueError, match="945"):
+    with pytest.raises(DecodeError, match="945"):
         shipment_from_945(ack)

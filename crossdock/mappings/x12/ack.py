@@ -9,6 +9,8 @@ no X12 code and stay in crossdock.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
@@ -19,7 +21,7 @@ from crossdock.mappings.x12.envelope import Interchange
 from crossdock.mappings.x12.errors import Level, X12Error
 from crossdock.mappings.x12.reader import Source
 from crossdock.mappings.x12.report import FileResult, GroupResult, InterchangeResult, SetResult, validate_file
-from crossdock.mappings.x12.writer import Envelope, TransactionSet, isa_segment, render_segment
+from crossdock.mappings.x12.writer import Element, Envelope, TransactionSet, isa_segment, render_segment
 
 AckKind = Literal["997", "999"]
 _STATUS = {"accepted": "A", "accepted_with_errors": "E", "rejected": "R"}
@@ -39,13 +41,37 @@ def _is_syntax(err: X12Error) -> bool:
     return err.level in _SYNTAX_LEVELS and err.code.isdigit()
 
 
-def _position(err: X12Error, sep: str) -> str:
-    pos = str(err.element_position or "")
+def _position(err: X12Error) -> list[str]:
+    """C030: element position, then component and repetition positions when there are any."""
+    pos = [str(err.element_position or "")]
     if err.component_position is not None or err.repetition_position is not None:
-        pos += f"{sep}{err.component_position or ''}"
+        pos.append(str(err.component_position or ""))
     if err.repetition_position is not None:
-        pos += f"{sep}{err.repetition_position}"
+        pos.append(str(err.repetition_position))
     return pos
+
+
+DEFAULT_DELIMITERS = Delimiters("*", ">", "~", "^")
+
+
+def ack_delimiters(d: Delimiters) -> Delimiters:
+    """The partner's own delimiters, unless the inbound ISA made them letters, digits or blanks."""
+    singles = [d.element, d.component] + ([d.repetition] if d.repetition else [])
+    if any(ch.isalnum() or ch.isspace() for ch in singles) or d.segment.strip(" \r\n").isalnum():
+        return DEFAULT_DELIMITERS
+    return d
+
+
+def _clean(segment: Sequence[Element], d: Delimiters) -> list[Element]:
+    """Values echoed from a broken inbound file may hold our delimiters: they become spaces, not a crash."""
+    bad = {d.element, d.component, d.segment, d.repetition or d.element, "\r", "\n"}
+    out: list[Element] = []
+    for value in segment:
+        if isinstance(value, str) and any(ch in value for ch in bad):
+            for ch in bad:
+                value = value.replace(ch, " ")
+        out.append(value)
+    return out
 
 
 def _bad_value(err: X12Error, d: Delimiters) -> str | None:
@@ -72,11 +98,11 @@ def _set_body(ts: TransactionSet, s: SetResult, kind: AckKind, d: Delimiters, fi
         ts.add(seg_tag, seg_id[:3], pos, loop, code)
         if kind == "999" and loop:
             ts.add("CTX", "SITUATIONAL TRIGGER", seg_id[:3], pos, loop)
-        written: set[tuple[str, str]] = set()
+        written: set[tuple[tuple[str, ...], str]] = set()
         for err in element_errs[:99]:
-            position = _position(err, d.component) if (five or kind == "999") else str(err.element_position or "")
-            if (position, err.code) not in written:
-                written.add((position, err.code))
+            position = _position(err) if (five or kind == "999") else [str(err.element_position or "")]
+            if (tuple(position), err.code) not in written:
+                written.add((tuple(position), err.code))
                 ts.add(elem_tag, position, err.element_ref, err.code, _bad_value(err, d))
     codes = []
     for err in s.errors:
@@ -110,13 +136,15 @@ def _group_ack(gr: GroupResult, kind: AckKind, control: str, d: Delimiters, vers
 
 
 def _ack_version(inbound: str, kind: AckKind) -> str:
-    version = inbound.strip() or "004010"
+    version = inbound.strip()
+    if not re.fullmatch(r"\d{6}[A-Z0-9]{0,6}", version):
+        version = "004010"
     if kind == "999" and version[:6] < "005010":
         return "005010X231"
     return version
 
 
-def _ta1(ic: Interchange) -> list[str] | None:
+def _ta1(ic: Interchange) -> list[Element] | None:
     errors = [e for e in ic.errors if e.is_error]
     if not errors and not ic.ack_requested:
         return None
@@ -144,14 +172,15 @@ def acknowledge(
 
 def _interchange(ir: InterchangeResult, kind: AckKind, controls: AckControls, created: datetime, nl: bool) -> str:
     ic = ir.interchange
-    d = ic.delimiters
+    d = ack_delimiters(ic.delimiters)
     end = d.segment + ("\n" if nl and d.segment not in ("\n", " \n", " \r\n") else "")
     versions = [_ack_version(gr.group.version, kind) for gr in ir.groups] or ["004010"]
+    ids = [str(v)[:15] for v in _clean([ic.receiver_qualifier, ic.receiver_id, ic.sender_qualifier, ic.sender_id], d)]
     env = Envelope(
-        sender_qualifier=ic.receiver_qualifier,
-        sender_id=ic.receiver_id,
-        receiver_qualifier=ic.sender_qualifier,
-        receiver_id=ic.sender_id,
+        sender_qualifier=ids[0][:2],
+        sender_id=ids[1],
+        receiver_qualifier=ids[2][:2],
+        receiver_id=ids[3],
         interchange_control=controls.interchange,
         group_control=controls.group,
         functional_id="FA",
@@ -163,7 +192,7 @@ def _interchange(ir: InterchangeResult, kind: AckKind, controls: AckControls, cr
     lines = [d.element.join(isa_segment(env, d)) + end]
     ta1 = _ta1(ic)
     if ta1:
-        lines.append(render_segment(ta1, d) + end)
+        lines.append(render_segment(_clean(ta1, d), d) + end)
     for gr, version in zip(ir.groups, versions, strict=False):
         group_control = controls.group
         controls.group += 1
@@ -178,10 +207,10 @@ def _interchange(ir: InterchangeResult, kind: AckKind, controls: AckControls, cr
             "X",
             version,
         ]
-        lines.append(render_segment(gs, d) + end)
+        lines.append(render_segment(_clean(gs, d), d) + end)
         ts = _group_ack(gr, kind, f"{controls.transaction:04d}", d, version)
         controls.transaction += 1
-        lines.extend(render_segment(seg, d) + end for seg in ts.finish())
+        lines.extend(render_segment(_clean(seg, d), d) + end for seg in ts.finish())
         lines.append(render_segment(["GE", "1", str(group_control)], d) + end)
     lines.append(render_segment(["IEA", str(len(ir.groups)), f"{env.interchange_control:09d}"], d) + end)
     return "".join(lines)

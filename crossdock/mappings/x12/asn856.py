@@ -21,6 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from crossdock.core.errors import DecodeError
 from crossdock.core.models import Package, Pallet, Reference, Shipment, ShipmentLine, ShipmentOrder
 from crossdock.mappings.x12 import errors as E
 from crossdock.mappings.x12 import writer
@@ -226,7 +227,7 @@ def shipment_from_856(ts: ReadSet) -> Shipment:
     segs = body(ts)
     bsn = next((s for s in segs if s.id == "BSN"), None)
     if bsn is None:
-        raise ValueError("856 without a BSN segment")
+        raise DecodeError("856 without a BSN segment")
     header, nodes = hl_nodes(segs)
     shipment = Shipment(shipment_id=bsn.get(2), purpose=bsn.get(1) or "00", ship_date=parse_date(bsn.get(3)))
     for seg in header:

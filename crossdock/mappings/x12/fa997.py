@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from crossdock.core.errors import PermanentError
+from crossdock.core.errors import DecodeError
 from crossdock.core.models import Acknowledgment, SetAcknowledgment
 from crossdock.mappings.x12.envelope import Segment, TransactionSet
 from crossdock.mappings.x12.poc860 import elem
@@ -155,7 +155,7 @@ def _codes(seg: Segment, first: int, last: int, table: dict[str, str]) -> list[s
 def acknowledgment_from_997(ts: TransactionSet) -> Acknowledgment:
     """Map a 997 or a 999 (same loop: AK1, AK2 per set with AK3/AK4 or IK3/IK4/CTX, AK5 or IK5, AK9)."""
     if ts.code not in ("997", "999"):
-        raise ValueError(f"expected a 997 or 999, got {ts.code}")
+        raise DecodeError(f"expected a 997 or 999, got {ts.code}")
     ack: Acknowledgment | None = None
     current: SetAcknowledgment | None = None
     segment: Segment | None = None
@@ -193,7 +193,7 @@ def acknowledgment_from_997(ts: TransactionSet) -> Acknowledgment:
             ack.sets_included, ack.sets_received, ack.sets_accepted = (_count(seg.get(i)) for i in (2, 3, 4))
             ack.errors.extend(_codes(seg, 5, 9, GROUP_ERRORS))
     if ack is None:
-        raise PermanentError(f"{ts.code} {ts.control} has no AK1 segment")
+        raise DecodeError(f"{ts.code} {ts.control} has no AK1 segment")
     if not any(seg.id == "AK9" for seg in ts.segments):
         ack.errors.append("AK9 missing: the partner sent no group response")
     return ack

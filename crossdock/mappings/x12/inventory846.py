@@ -11,7 +11,7 @@ instead of QTY03, decimal quantities in feet. ``InventoryItem`` has one unit, so
 
 from __future__ import annotations
 
-from crossdock.core.errors import PermanentError
+from crossdock.core.errors import DecodeError
 from crossdock.core.models import InventoryItem, InventorySnapshot
 from crossdock.mappings.x12.envelope import TransactionSet as ReadSet
 from crossdock.mappings.x12.poc860 import HeaderReader, elem, number, product_ids
@@ -53,7 +53,7 @@ def build_846(snapshot: InventorySnapshot, control: str) -> TransactionSet:
 def inventory_from_846(ts: ReadSet) -> InventorySnapshot:
     """Map one 846 set; a BIA without a readable report date is refused (the snapshot needs its date)."""
     if ts.code != "846":
-        raise ValueError(f"expected an 846, got {ts.code}")
+        raise DecodeError(f"expected an 846, got {ts.code}")
     header: dict[str, str] = {}
     parties = HeaderReader()
     items: list[InventoryItem] = []
@@ -80,7 +80,7 @@ def inventory_from_846(ts: ReadSet) -> InventorySnapshot:
             units.setdefault(len(items) - 1, unit)
     report_date = x12_date(header.get("date", ""))
     if report_date is None:
-        raise PermanentError(f"846 {ts.control}: BIA04 {header.get('date')!r} is not a report date")
+        raise DecodeError(f"846 {ts.control}: BIA04 {header.get('date')!r} is not a report date")
     for index, unit in units.items():
         items[index].uom = unit
     return InventorySnapshot(

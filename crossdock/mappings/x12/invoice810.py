@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from decimal import ROUND_HALF_UP, Decimal
 
+from crossdock.core.errors import DecodeError
 from crossdock.core.models import Charge, Invoice, InvoiceLine, Reference, Terms
 from crossdock.mappings.x12 import errors as E
 from crossdock.mappings.x12 import writer
@@ -157,7 +158,7 @@ def invoice_from_810(ts: ReadSet) -> Invoice:
     big = next((s for s in segs if s.id == "BIG"), None)
     invoice_date = parse_date(big.get(1)) if big else None
     if big is None or invoice_date is None:
-        raise ValueError("810 without a BIG segment carrying the invoice date")
+        raise DecodeError("810 without a BIG segment carrying the invoice date")
     invoice = Invoice(
         invoice_number=big.get(2),
         invoice_date=invoice_date,

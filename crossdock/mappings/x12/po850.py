@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from crossdock.core.errors import DecodeError
 from crossdock.core.models import Carrier, Charge, DateRef, Order, OrderLine, Reference, StoreQuantity, Terms
 from crossdock.mappings.x12 import errors as E
 from crossdock.mappings.x12.envelope import Segment
@@ -107,6 +108,7 @@ def order_from_850(ts: ReadSet, partner: str | None = None) -> Order:
     lines = order.lines
     line: OrderLine | None = None
     party: PartyBuilder | None = None
+    has_beg = False
     for seg in ts.segments:
         tag = seg.elements[0]
         if party is not None:
@@ -128,6 +130,7 @@ def order_from_850(ts: ReadSet, partner: str | None = None) -> Order:
             order.release_number = e[4].strip() or None
             order.order_date = x12_date(e[5])
             order.contract_number = e[6].strip() or None
+            has_beg = True
         elif tag == "CUR" and not line:
             order.currency = seg.get(2).strip() or order.currency
         elif tag == "REF":
@@ -153,6 +156,8 @@ def order_from_850(ts: ReadSet, partner: str | None = None) -> Order:
             count = decimal(seg.get(1))
             order.declared_line_count = int(count) if count is not None else None
             line = None  # the summary follows: its AMT is the order total
+    if not has_beg or not order.po_number:
+        raise DecodeError(f"850 {ts.control} has no BEG with a PO number", offset=ts.offset)
     return order
 
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date
 
+from crossdock.core.errors import DecodeError
 from crossdock.core.models import LineAcknowledgment, OrderAcknowledgment, Party
 from crossdock.mappings.x12 import writer
 from crossdock.mappings.x12.envelope import Segment
@@ -93,7 +94,7 @@ def ack_from_855(ts: ReadSet) -> OrderAcknowledgment:
     segs = body(ts)
     bak = next((s for s in segs if s.id == "BAK"), None)
     if bak is None:
-        raise ValueError("855 without a BAK segment")
+        raise DecodeError("855 without a BAK segment")
     declared = bak.get(2)
     parties: list[Party] = []
     lines: list[LineAcknowledgment] = []

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from dataclasses import field as dc_field
 from decimal import Decimal
 
-from crossdock.core.errors import PermanentError
+from crossdock.core.errors import DecodeError
 from crossdock.core.models import DateRef, LineChange, OrderChange, Party, Reference
 from crossdock.mappings.x12.envelope import Segment, TransactionSet
 from crossdock.mappings.x12.values import PartyBuilder, decimal, id_pairs, text, x12_date
@@ -89,7 +89,7 @@ def change_from_860(ts: TransactionSet) -> OrderChange:
     belong to a line, which ``LineChange`` has no place for, so they are skipped.
     """
     if ts.code != "860":
-        raise ValueError(f"expected an 860, got {ts.code}")
+        raise DecodeError(f"expected an 860, got {ts.code}")
     change: OrderChange | None = None
     references: list[Reference] = []
     dates: list[DateRef] = []
@@ -119,6 +119,6 @@ def change_from_860(ts: TransactionSet) -> OrderChange:
         elif seg.id == "DTM":
             dates.append(date_ref(seg))
     if change is None:
-        raise PermanentError(f"860 {ts.control} has no BCH segment")
+        raise DecodeError(f"860 {ts.control} has no BCH segment")
     change.references, change.dates, change.parties, change.lines = references, dates, parties.parties, lines
     return change

@@ -35,7 +35,6 @@ from dataclasses import dataclass, field
 UNBOUNDED = 1 << 30
 
 
-
 @dataclass(frozen=True, slots=True)
 class ElementSpec:
     """One simple element, or a composite when ``components`` is set."""

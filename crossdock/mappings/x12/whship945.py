@@ -22,6 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from crossdock.core.errors import DecodeError
 from crossdock.core.models import Package, Reference, Shipment, ShipmentLine, ShipmentOrder
 from crossdock.mappings.x12.envelope import Segment, TransactionSet
 from crossdock.mappings.x12.poc860 import HeaderReader, elem, number, product_ids, reference
@@ -84,7 +85,7 @@ def _close_line(detail: _Detail) -> None:
 def shipment_from_945(ts: TransactionSet) -> Shipment:
     """Map one 945 set (see the module doc for where each value comes from)."""
     if ts.code != "945":
-        raise ValueError(f"expected a 945, got {ts.code}")
+        raise DecodeError(f"expected a 945, got {ts.code}")
     shipment = Shipment(shipment_id="")
     order = ShipmentOrder(po_number="")
     parties = HeaderReader()
