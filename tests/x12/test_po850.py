@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 import string
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 
 import pyx12.rawx12file
@@ -17,7 +17,9 @@ from crossdock.mappings.x12.po850 import build_850, order_from_850
 from crossdock.mappings.x12.reader import parse, read_transactions
 from crossdock.mappings.x12.validator import status, validate
 from crossdock.mappings.x12.writer import Envelope, write_interchange
-from tests.conftest import CORPUS
+from tests.conftest import CASES, CORPUS
+from tests.golden import assert_golden
+from tests.x12.written import read_back
 
 X12 = CORPUS / "x12"
 
@@ -183,3 +185,12 @@ def test_summary_line_count_and_total_are_read() -> None:
     (order,) = orders("850/ediengine_1edisource-xyzretail_newline-term.edi")
     assert order.declared_line_count == 6 == len(order.lines)
     assert order.total_amount == Decimal("13045.94")
+
+
+def test_850_writer_matches_golden_and_reads_back() -> None:
+    case = CASES / "x12" / "850" / "retail_dc"
+    order = Order.model_validate_json((case / "input.json").read_text())
+    env = Envelope(**ENVELOPE, created=datetime(2026, 11, 22, 10, 30))  # type: ignore[arg-type]
+    data = write_interchange(env, [build_850(order, "0001")], Delimiters("*", ">", "~"), newline=True)
+    assert_golden(case / "expected.edi", data)
+    assert order_from_850(read_back(data)) == order
