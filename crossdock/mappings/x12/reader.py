@@ -24,7 +24,6 @@ from crossdock.mappings.x12 import errors as E
 from crossdock.mappings.x12.delimiters import ISA_SCAN_LIMIT, WHITESPACE, read_isa, sniff
 from crossdock.mappings.x12.envelope import (
     SERVICE_SEGMENTS,
-    EnvelopeTracker,
     Event,
     FunctionalGroup,
     Interchange,
@@ -32,6 +31,7 @@ from crossdock.mappings.x12.envelope import (
     TransactionSet,
 )
 from crossdock.mappings.x12.errors import Level, X12Error
+from crossdock.mappings.x12.tracker import EnvelopeTracker
 
 CHUNK_SIZE = 1 << 20
 WINDOW = 1 << 15  # split this much at a time: a new ISA re-splits at most one window
