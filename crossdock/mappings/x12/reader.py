@@ -34,7 +34,7 @@ from crossdock.mappings.x12.errors import Level, X12Error
 from crossdock.mappings.x12.tracker import EnvelopeTracker
 
 CHUNK_SIZE = 1 << 20
-WINDOW = 1 << 15  # split this much at a time: a new ISA re-splits at most one window
+FIRST_WINDOW, LAST_WINDOW = 1 << 12, 1 << 16  # split this much at a time, doubling within an interchange
 Source = bytes | bytearray | memoryview | BinaryIO | Path | str
 _SEGMENT_ID_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
 
@@ -141,8 +141,10 @@ def _events(stream: BinaryIO, encoding: str, name: str | None, chunk_size: int) 
         position = 0
         new_isa = False
         stop = False
+        window = FIRST_WINDOW
         while not stop:
-            end = text.rfind(term, pos, pos + WINDOW)
+            end = text.rfind(term, pos, pos + window)
+            window = min(window * 2, LAST_WINDOW)
             if end == -1:
                 end = text.find(term, pos)
             at_eof = False
