@@ -63,6 +63,9 @@ def _x12_to_json(args: argparse.Namespace) -> int:
     except NotX12Error as exc:
         print(f"crossdock: {exc}", file=sys.stderr)
         return 2
+    except OSError as exc:
+        print(f"crossdock: {args.file}: cannot read: {exc.strerror}", file=sys.stderr)
+        return 2
     print(json.dumps(decoded, indent=2))
     return 0
 
@@ -74,6 +77,9 @@ def _x12_ack(args: argparse.Namespace) -> int:
         text = acknowledge_file(Path(args.file), kind="999" if args.ack999 else "997", encoding=args.encoding)
     except NotX12Error as exc:
         print(f"crossdock: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:
+        print(f"crossdock: {args.file}: cannot read: {exc.strerror}", file=sys.stderr)
         return 2
     sys.stdout.write(text)
     return 0

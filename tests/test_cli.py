@@ -85,3 +85,13 @@ def test_ack_prints_a_997_and_a_999(capsys: pytest.CaptureFixture[str]) -> None:
     assert code == 0 and "ST*997*" in out and "AK5*R*4" in out
     code, out = run(capsys, "x12", "ack", "--999", BAD)
     assert code == 0 and "ST*999*" in out and "IK5*R*4" in out
+
+
+def test_a_missing_file_is_reported_not_raised(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    missing = str(tmp_path / "nope.edi")
+    assert main(["x12", "validate", "--json", missing]) == 2
+    report = json.loads(capsys.readouterr().out)
+    assert "cannot read" in report["files"][0]["error"]
+    assert main(["x12", "to-json", missing]) == 2
+    assert main(["x12", "ack", missing]) == 2
+    assert "cannot read" in capsys.readouterr().err
