@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from crossdock.core.errors import NotX12Error
@@ -55,26 +55,10 @@ def _print_result(result: object) -> None:
                     print(f"        {e}")
 
 
-def _x12_to_json(args: argparse.Namespace) -> int:
-    from crossdock.mappings.x12.documents import decode_file
-
+def _one_file(args: argparse.Namespace, produce: Callable[[Path], str]) -> int:
+    """Print what ``produce`` makes of the file; a file that is unreadable or not X12 exits 2 with why."""
     try:
-        decoded = decode_file(Path(args.file), encoding=args.encoding)
-    except NotX12Error as exc:
-        print(f"crossdock: {exc}", file=sys.stderr)
-        return 2
-    except OSError as exc:
-        print(f"crossdock: {args.file}: cannot read: {exc.strerror}", file=sys.stderr)
-        return 2
-    print(json.dumps(decoded, indent=2))
-    return 0
-
-
-def _x12_ack(args: argparse.Namespace) -> int:
-    from crossdock.mappings.x12.ack import acknowledge_file
-
-    try:
-        text = acknowledge_file(Path(args.file), kind="999" if args.ack999 else "997", encoding=args.encoding)
+        text = produce(Path(args.file))
     except NotX12Error as exc:
         print(f"crossdock: {exc}", file=sys.stderr)
         return 2
@@ -83,6 +67,19 @@ def _x12_ack(args: argparse.Namespace) -> int:
         return 2
     sys.stdout.write(text)
     return 0
+
+
+def _x12_to_json(args: argparse.Namespace) -> int:
+    from crossdock.mappings.x12.documents import decode_file
+
+    return _one_file(args, lambda path: json.dumps(decode_file(path, encoding=args.encoding), indent=2) + "\n")
+
+
+def _x12_ack(args: argparse.Namespace) -> int:
+    from crossdock.mappings.x12.ack import acknowledge_file
+
+    kind = "999" if args.ack999 else "997"
+    return _one_file(args, lambda path: acknowledge_file(path, kind=kind, encoding=args.encoding))
 
 
 def _encoding_option(parser: argparse.ArgumentParser) -> None:
