@@ -76,9 +76,9 @@ def _x12_to_json(args: argparse.Namespace) -> int:
 
 
 def _x12_ack(args: argparse.Namespace) -> int:
-    from crossdock.mappings.x12.ack import acknowledge_file
+    from crossdock.mappings.x12.ack import AckKind, acknowledge_file
 
-    kind = "999" if args.ack999 else "997"
+    kind: AckKind = "999" if args.ack999 else "997"
     return _one_file(args, lambda path: acknowledge_file(path, kind=kind, encoding=args.encoding))
 
 
