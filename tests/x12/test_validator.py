@@ -144,3 +144,7 @@ def test_segment_patterns_enforce_syntax_notes() -> None:
     assert not rx.fullmatch("PO1*1*5*EA*2.5**UP")
     assert not rx.fullmatch("PO1*1*5*EA*2.5**UP**VN*X")
     assert not rx.fullmatch("PO1*1*5*EA*2.5***1")
+    assert rx.fullmatch("PO1*1*5*EA*2.5****VN*X")
+    assert rx.fullmatch("PO1*1*5*EA*2.5**UP*1**")
+    assert not rx.fullmatch("PO1*1*5*EA*2.5**UP*1**VN")
+    assert not rx.fullmatch("PO1*1*5*EA*2.5**UP*1***X")
