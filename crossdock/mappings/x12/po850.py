@@ -18,6 +18,7 @@ from crossdock.mappings.x12.envelope import TransactionSet as ReadSet
 from crossdock.mappings.x12.errors import Level, Severity, X12Error
 from crossdock.mappings.x12.validator import register_rule
 from crossdock.mappings.x12.values import (
+    PAD,
     PartyBuilder,
     contact,
     decimal,
@@ -46,9 +47,8 @@ def charge(seg: Segment) -> Charge:
 
 
 def date_ref(seg: Segment) -> DateRef:
-    return DateRef(
-        qualifier=seg.get(1).strip(), date=x12_date(seg.get(2)), time=text(seg.get(3)), time_zone=text(seg.get(4))
-    )
+    e = seg.elements + PAD
+    return DateRef(qualifier=e[1].strip(), date=x12_date(e[2]), time=text(e[3]), time_zone=text(e[4]))
 
 
 def terms(seg: Segment) -> Terms:
@@ -67,17 +67,15 @@ def terms(seg: Segment) -> Terms:
 
 
 def carrier(seg: Segment) -> Carrier:
+    e = seg.elements + PAD
     return Carrier(
-        routing_sequence=text(seg.get(1)),
-        id_qualifier=text(seg.get(2)),
-        scac=text(seg.get(3)),
-        mode=text(seg.get(4)),
-        routing=text(seg.get(5)),
-        service_level=text(seg.get(12)),
+        routing_sequence=text(e[1]),
+        id_qualifier=text(e[2]),
+        scac=text(e[3]),
+        mode=text(e[4]),
+        routing=text(e[5]),
+        service_level=text(e[12]),
     )
-
-
-_PAD = [""] * 26
 
 
 def _line(e: list[str], position: int) -> OrderLine:
@@ -89,7 +87,7 @@ def _line(e: list[str], position: int) -> OrderLine:
             value = e[i + 1].strip()
             if value and qualifier not in ids:
                 ids[qualifier.strip()] = value
-    e = e + _PAD if len(e) < 6 else e
+    e = e + PAD if len(e) < 6 else e
     return OrderLine(
         position=position,
         line_number=e[1].strip() or None,
@@ -124,7 +122,7 @@ def order_from_850(ts: ReadSet, partner: str | None = None) -> Order:
         elif line is not None and tag in _LINE_DETAIL:
             _line_detail(line, seg)
         elif tag == "BEG":
-            e = seg.elements + _PAD
+            e = seg.elements + PAD
             order.purpose, order.order_type = e[1].strip() or None, e[2].strip() or None
             order.po_number = e[3].strip()
             order.release_number = e[4].strip() or None
@@ -134,7 +132,8 @@ def order_from_850(ts: ReadSet, partner: str | None = None) -> Order:
         elif tag == "CUR" and not line:
             order.currency = seg.get(2).strip() or order.currency
         elif tag == "REF":
-            ref = Reference(qualifier=seg.get(1).strip(), value=seg.get(2).strip(), description=text(seg.get(3)))
+            e = seg.elements + PAD
+            ref = Reference(qualifier=e[1].strip(), value=e[2].strip(), description=text(e[3]))
             (line.references if line else order.references).append(ref)
         elif tag == "PER" and not line:
             order.contacts.append(contact(seg))
@@ -166,24 +165,25 @@ _LINE_DETAIL = frozenset({"PID", "PO4", "CTP", "SDQ"})
 
 def _line_detail(line: OrderLine, seg: Segment) -> None:
     tag = seg.elements[0]
+    e = seg.elements + PAD
     if tag == "PID":
-        description = text(seg.get(5))
+        description = text(e[5])
         if description and line.description is None:
             line.description = description
         elif description:
             line.notes.append(description)
     elif tag == "PO4":
-        pack, inner = decimal(seg.get(1)), decimal(seg.get(14))
+        pack, inner = decimal(e[1]), decimal(e[14])
         line.pack = int(pack) if pack is not None else None
         line.inner_pack = int(inner) if inner is not None else None
     elif tag == "CTP":
-        price = decimal(seg.get(3))
+        price = decimal(e[3])
         if price is not None:
-            line.prices[seg.get(2).strip() or seg.get(1).strip()] = price
+            line.prices[e[2].strip() or e[1].strip()] = price
     elif tag == "SDQ":
-        line.store_id_qualifier = line.store_id_qualifier or text(seg.get(2))
+        line.store_id_qualifier = line.store_id_qualifier or text(e[2])
         for i in range(3, 23, 2):
-            location, quantity = seg.get(i).strip(), decimal(seg.get(i + 1))
+            location, quantity = e[i].strip(), decimal(e[i + 1])
             if location and quantity is not None:
                 line.stores.append(StoreQuantity(location=location, quantity=quantity))
 

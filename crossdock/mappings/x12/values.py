@@ -11,6 +11,8 @@ from decimal import Decimal, InvalidOperation
 from crossdock.core.models import Address, Contact, Party
 from crossdock.mappings.x12.envelope import Segment
 
+PAD = [""] * 32  # ``seg.elements + PAD`` can be indexed up to 32 without a length check
+
 
 def text(value: str) -> str | None:
     """An element's text with padding removed, or None when it is empty."""
@@ -61,9 +63,10 @@ def id_pairs(seg: Segment, first: int, last: int) -> dict[str, str]:
 
 def contact(seg: Segment) -> Contact:
     """PER: function, name, and up to three communication number pairs."""
-    found = Contact(function=text(seg.get(1)), name=text(seg.get(2)))
+    e = seg.elements + PAD
+    found = Contact(function=text(e[1]), name=text(e[2]))
     for i in (3, 5, 7):
-        qualifier, number = seg.get(i).strip(), text(seg.get(i + 1))
+        qualifier, number = e[i].strip(), text(e[i + 1])
         if qualifier == "TE":
             found.phone = number
         elif qualifier == "FX":
@@ -77,25 +80,29 @@ class PartyBuilder:
     """Collects an N1 loop (N1, N2, N3, N4, PER) into a Party."""
 
     def __init__(self, n1: Segment) -> None:
-        self.party = Party(
-            role=n1.get(1).strip(), name=text(n1.get(2)), id_qualifier=text(n1.get(3)), id=text(n1.get(4))
-        )
+        e = n1.elements + PAD
+        self.party = Party(role=e[1].strip(), name=text(e[2]), id_qualifier=text(e[3]), id=text(e[4]))
 
     def add(self, seg: Segment) -> bool:
         """Take a segment that belongs to the loop; False when it is not one of the loop's own."""
         party = self.party
-        tag = seg.id
+        tag = seg.elements[0]
         if tag == "N2":
-            party.extra_names.extend(v for v in (text(seg.get(1)), text(seg.get(2))) if v)
+            e = seg.elements + PAD
+            party.extra_names.extend(v for v in (text(e[1]), text(e[2])) if v)
         elif tag == "N3":
+            e = seg.elements + PAD
             party.address = party.address or Address()
-            party.address.lines.extend(v for v in (text(seg.get(1)), text(seg.get(2))) if v)
+            party.address.lines.extend(v for v in (text(e[1]), text(e[2])) if v)
         elif tag == "N4":
-            party.address = party.address or Address()
-            party.address.city = text(seg.get(1))
-            party.address.state = text(seg.get(2))
-            party.address.postal_code = text(seg.get(3))
-            party.address.country = text(seg.get(4))
+            e = seg.elements + PAD
+            address = party.address = party.address or Address()
+            address.city, address.state, address.postal_code, address.country = (
+                text(e[1]),
+                text(e[2]),
+                text(e[3]),
+                text(e[4]),
+            )
         elif tag == "PER":
             party.contacts.append(contact(seg))
         else:
