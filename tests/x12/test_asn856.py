@@ -25,7 +25,7 @@ from crossdock.mappings.x12.validator import status, validate
 from crossdock.mappings.x12.writer import Envelope, TransactionSet, X12WriteError, write_interchange
 from tests.conftest import CASES, CORPUS
 from tests.golden import assert_golden
-from tests.x12.test_poack855 import DATES, LINE_NUMBERS, PRODUCT_IDS, TEXT, decimals, parties
+from tests.x12.strategies import DATES, LINE_NUMBERS, PRODUCT_IDS, TEXT, decimals, parties
 from tests.x12.written import read_back
 
 ENV = Envelope("ZZ", "CROSSDOCK", "ZZ", "PARTNER", 1, 1, "SH", created=datetime(2026, 11, 22, 10, 30))

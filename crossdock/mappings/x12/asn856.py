@@ -28,7 +28,7 @@ from crossdock.mappings.x12 import writer
 from crossdock.mappings.x12.envelope import Segment
 from crossdock.mappings.x12.envelope import TransactionSet as ReadSet
 from crossdock.mappings.x12.errors import Level, Severity, X12Error
-from crossdock.mappings.x12.poack855 import add_parties, body, fmt_date, pairs, read_pairs, read_party
+from crossdock.mappings.x12.fragments import add_parties, body, fmt_date, pairs, read_pairs, read_party
 from crossdock.mappings.x12.sscc import gs1_check_digit, normalize_sscc, with_ai
 from crossdock.mappings.x12.validator import register_rule
 from crossdock.mappings.x12.values import decimal as parse_decimal

@@ -11,11 +11,12 @@ from __future__ import annotations
 from decimal import Decimal
 
 from crossdock.core.errors import DecodeError
-from crossdock.core.models import Carrier, Charge, DateRef, Order, OrderLine, Reference, StoreQuantity, Terms
+from crossdock.core.models import Carrier, Charge, Contact, DateRef, Order, OrderLine, Reference, StoreQuantity, Terms
 from crossdock.mappings.x12 import errors as E
 from crossdock.mappings.x12.envelope import Segment
 from crossdock.mappings.x12.envelope import TransactionSet as ReadSet
 from crossdock.mappings.x12.errors import Level, Severity, X12Error
+from crossdock.mappings.x12.fragments import add_parties
 from crossdock.mappings.x12.validator import register_rule
 from crossdock.mappings.x12.values import (
     PAD,
@@ -272,8 +273,7 @@ def build_850(order: Order, control: str) -> TransactionSet:
         add("N9", "L1", "NOTES")
         for note in order.notes:
             add("MSG", note)
-    for p in order.parties:
-        _party(ts, p)
+    add_parties(ts, order.parties)
     for line in order.lines:
         _write_line(ts, line)
     add("CTT", len(order.lines))
@@ -282,30 +282,12 @@ def build_850(order: Order, control: str) -> TransactionSet:
     return ts
 
 
-def _per(c: object) -> list[Element]:
-    values: list[Element] = [getattr(c, "function", None) or "BD", getattr(c, "name", None)]
-    for qualifier, attr in (("TE", "phone"), ("FX", "fax"), ("EM", "email")):
-        number = getattr(c, attr, None)
+def _per(c: Contact) -> list[Element]:
+    values: list[Element] = [c.function or "BD", c.name]
+    for qualifier, number in (("TE", c.phone), ("FX", c.fax), ("EM", c.email)):
         if number:
             values += [qualifier, number]
     return values
-
-
-def _party(ts: TransactionSet, p: object) -> None:
-    from crossdock.core.models import Party
-
-    assert isinstance(p, Party)
-    ts.add("N1", p.role, p.name, p.id_qualifier, p.id)
-    for i in range(0, len(p.extra_names), 2):
-        ts.add("N2", *p.extra_names[i : i + 2])
-    if p.address:
-        a = p.address
-        for i in range(0, len(a.lines), 2):
-            ts.add("N3", *a.lines[i : i + 2])
-        if a.city or a.state or a.postal_code or a.country:
-            ts.add("N4", a.city, a.state, a.postal_code, a.country)
-    for c in p.contacts:
-        ts.add("PER", *_per(c))
 
 
 def _write_line(ts: TransactionSet, line: OrderLine) -> None:
@@ -333,8 +315,7 @@ def _write_line(ts: TransactionSet, line: OrderLine) -> None:
             ts.add("SDQ", line.uom, line.store_id_qualifier or "92", *pairs)
     for d in line.dates:
         ts.add("DTM", d.qualifier, _date(d.date), d.time, d.time_zone)
-    for p in line.parties:
-        _party(ts, p)
+    add_parties(ts, line.parties)
 
 
 @register_rule("850")

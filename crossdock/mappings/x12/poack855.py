@@ -9,24 +9,21 @@ Traps this mapping handles (see shared/corpus/FINDINGS.md, 855):
 * On reading, BAK02 is not trusted: when the lines carry ACK segments, ``ack_type`` is derived from them
   (a partner's "AD" over IR lines becomes "AC"); only an 855 without line ACKs keeps the BAK02 it declares.
 
-The small writing helpers at the bottom (dates, product ID pairs, N1 loops) are shared with the 856 and 810
-mappings; reading goes through ``values``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date
 
 from crossdock.core.errors import DecodeError
 from crossdock.core.models import LineAcknowledgment, OrderAcknowledgment, Party
 from crossdock.mappings.x12 import writer
 from crossdock.mappings.x12.envelope import Segment
 from crossdock.mappings.x12.envelope import TransactionSet as ReadSet
-from crossdock.mappings.x12.values import PartyBuilder
+from crossdock.mappings.x12.fragments import add_parties, body, fmt_date, pairs, read_pairs, read_party
 from crossdock.mappings.x12.values import decimal as parse_decimal
 from crossdock.mappings.x12.values import x12_date as parse_date
-from crossdock.mappings.x12.writer import Element, X12WriteError
+from crossdock.mappings.x12.writer import X12WriteError
 
 ACCEPTED = frozenset({"IA"})
 REJECTED = frozenset({"IR", "R1", "R2", "R3", "R4", "R5", "R6", "R7", "R8"})
@@ -153,77 +150,3 @@ def _read_line(po1: Segment, loop: list[Segment], position: int, declared: str) 
         ),
         bool(acks),
     )
-
-
-# --- helpers shared by the 855, 856 and 810 mappings --- -------------------------------------------------------
-
-
-def body(ts: ReadSet) -> list[Segment]:
-    """The set's segments between ST and SE."""
-    return [s for s in ts.segments if s.id not in ("ST", "SE")]
-
-
-def fmt_date(value: date | None) -> str | None:
-    return value.strftime("%Y%m%d") if value else None
-
-
-def pairs(product_ids: dict[str, str], where: str) -> list[Element]:
-    """Qualifier/value pairs for PO1/LIN/IT1, in the model's order; an empty half is refused."""
-    out: list[Element] = []
-    for qualifier, value in product_ids.items():
-        if not qualifier or not value:
-            raise X12WriteError(f"{where}: product ID pair {qualifier!r}/{value!r} needs both halves")
-        out.extend([qualifier, value])
-    return out
-
-
-def read_pairs(seg: Segment, start: int) -> dict[str, str]:
-    """Every qualifier/value pair from element ``start`` on (the first value of a repeated qualifier wins)."""
-    found: dict[str, str] = {}
-    for i in range(start, len(seg.elements), 2):
-        qualifier, value = seg.get(i).strip(), seg.get(i + 1).strip()
-        if qualifier and value and qualifier not in found:
-            found[qualifier] = value
-    return found
-
-
-def party_segments(party: Party) -> list[list[Element]]:
-    """An N1 loop: N1, N2 (extra names), N3 (address lines), N4, PER (contacts)."""
-    where = f"N1 {party.role}"
-    if not party.name and not party.id:
-        raise X12WriteError(f"{where}: a party needs a name (N102) or an ID (N104)")
-    if bool(party.id) != bool(party.id_qualifier):
-        raise X12WriteError(f"{where}: N103 qualifier and N104 ID go together")
-    if len(party.extra_names) > 4:
-        raise X12WriteError(f"{where}: at most 4 extra names fit in two N2 segments")
-    out: list[list[Element]] = [["N1", party.role, party.name, party.id_qualifier, party.id]]
-    out.extend(["N2", *party.extra_names[k : k + 2]] for k in range(0, len(party.extra_names), 2))
-    addr = party.address
-    if addr is not None:
-        if len(addr.lines) > 4:
-            raise X12WriteError(f"{where}: at most 4 address lines fit in two N3 segments")
-        out.extend(["N3", *addr.lines[k : k + 2]] for k in range(0, len(addr.lines), 2))
-        if addr.city or addr.state or addr.postal_code or addr.country:
-            out.append(["N4", addr.city, addr.state, addr.postal_code, addr.country])
-    for c in party.contacts:
-        comms: list[Element] = []
-        for qualifier, value in (("TE", c.phone), ("FX", c.fax), ("EM", c.email)):
-            if value:
-                comms.extend([qualifier, value])
-        out.append(["PER", c.function or "IC", c.name, *comms])
-    return out
-
-
-def add_parties(ts: writer.TransactionSet, parties: Sequence[Party]) -> None:
-    for party in parties:
-        for seg in party_segments(party):
-            ts.add(str(seg[0]), *seg[1:])
-
-
-def read_party(segs: Sequence[Segment], i: int) -> tuple[Party, int]:
-    """The N1 loop starting at ``segs[i]`` (N1, N2, N3, N4, PER); returns the party and the index after it."""
-    builder = PartyBuilder(segs[i])
-    i += 1
-    while i < len(segs) and builder.add(segs[i]):
-        i += 1
-    return builder.party, i
