@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date
 
-from crossdock.core.models import Party
+from crossdock.core.models import Charge, Party
 from crossdock.mappings.x12 import writer
 from crossdock.mappings.x12.envelope import Segment
 from crossdock.mappings.x12.envelope import TransactionSet as ReadSet
@@ -77,3 +77,24 @@ def read_party(segs: Sequence[Segment], i: int) -> tuple[Party, int]:
     while i < len(segs) and builder.add(segs[i]):
         i += 1
     return builder.party, i
+
+
+def sac_elements(c: Charge, amount: str | None) -> list[Element]:
+    """SAC01-SAC15 for a charge whose SAC05 (implied decimals) the caller has already written."""
+    return [
+        c.indicator,
+        c.code,
+        c.agency,
+        c.agency_code,
+        amount,
+        "3" if c.percent is not None else None,  # SAC06 3: percent of the line or document amount
+        c.percent,
+        c.rate,
+        c.uom,
+        c.quantity,
+        None,
+        c.handling,
+        c.reference,
+        None,
+        c.description,
+    ]

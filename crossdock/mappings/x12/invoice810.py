@@ -24,7 +24,7 @@ from crossdock.mappings.x12 import writer
 from crossdock.mappings.x12.envelope import Segment
 from crossdock.mappings.x12.envelope import TransactionSet as ReadSet
 from crossdock.mappings.x12.errors import Level, Severity, X12Error
-from crossdock.mappings.x12.fragments import add_parties, body, fmt_date, pairs, read_pairs, read_party
+from crossdock.mappings.x12.fragments import add_parties, body, fmt_date, pairs, read_pairs, read_party, sac_elements
 from crossdock.mappings.x12.po850 import charge as read_charge
 from crossdock.mappings.x12.po850 import terms as read_terms
 from crossdock.mappings.x12.validator import register_rule
@@ -36,7 +36,6 @@ from crossdock.mappings.x12.writer import X12WriteError
 CENT = Decimal("0.01")
 WRITE_TOLERANCE = Decimal("0.005")
 READ_TOLERANCE = Decimal("0.01")
-PERCENT_QUALIFIER = "3"  # SAC06: discount/gross; the model keeps the percent, not its basis
 
 
 def _signed(charge: Charge) -> Decimal:
@@ -129,24 +128,7 @@ def _add_charges(ts: writer.TransactionSet, charges: Sequence[Charge], where: st
             raise X12WriteError(f"{where}: SAC03 agency qualifier and SAC04 agency code go together")
         if (c.quantity is None) != (c.uom is None):
             raise X12WriteError(f"{where}: SAC09 unit and SAC10 quantity go together")
-        ts.add(
-            "SAC",
-            c.indicator,
-            c.code,
-            c.agency,
-            c.agency_code,
-            cents(c.amount, f"{where} SAC05") if c.amount is not None else None,
-            PERCENT_QUALIFIER if c.percent is not None else None,
-            c.percent,
-            c.rate,
-            c.uom,
-            c.quantity,
-            None,
-            c.handling,
-            c.reference,
-            None,
-            c.description,
-        )
+        ts.add("SAC", *sac_elements(c, cents(c.amount, f"{where} SAC05") if c.amount is not None else None))
 
 
 # --- reading -------------------------------------------------------------------------------------------------

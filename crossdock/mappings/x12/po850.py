@@ -16,7 +16,7 @@ from crossdock.mappings.x12 import errors as E
 from crossdock.mappings.x12.envelope import Segment
 from crossdock.mappings.x12.envelope import TransactionSet as ReadSet
 from crossdock.mappings.x12.errors import Level, Severity, X12Error
-from crossdock.mappings.x12.fragments import add_parties
+from crossdock.mappings.x12.fragments import add_parties, sac_elements
 from crossdock.mappings.x12.validator import register_rule
 from crossdock.mappings.x12.values import (
     PAD,
@@ -193,27 +193,6 @@ def _date(value: object) -> str | None:
     return value.strftime("%Y%m%d") if value is not None and hasattr(value, "strftime") else None
 
 
-def _charge_elements(c: Charge) -> list[Element]:
-    amount = implied(c.amount) if c.amount is not None else None
-    return [
-        c.indicator,
-        c.code,
-        c.agency,
-        c.agency_code,
-        amount,
-        "3" if c.percent is not None else None,
-        c.percent,
-        c.rate,
-        c.uom,
-        c.quantity,
-        None,
-        c.handling,
-        c.reference,
-        None,
-        c.description,
-    ]
-
-
 def build_850(order: Order, control: str) -> TransactionSet:
     """Write an Order as an 850 (crossdock's test partner and the benchmark speak it)."""
     ts = TransactionSet("850", control)
@@ -234,7 +213,7 @@ def build_850(order: Order, control: str) -> TransactionSet:
     for c in order.contacts:
         add("PER", *_per(c))
     for ch in order.charges:
-        add("SAC", *_charge_elements(ch))
+        add("SAC", *sac_elements(ch, implied(ch.amount) if ch.amount is not None else None))
     for t in order.terms:
         add(
             "ITD",
@@ -306,7 +285,7 @@ def _write_line(ts: TransactionSet, line: OrderLine) -> None:
     for ref in line.references:
         ts.add("REF", ref.qualifier, ref.value, ref.description)
     for ch in line.charges:
-        ts.add("SAC", *_charge_elements(ch))
+        ts.add("SAC", *sac_elements(ch, implied(ch.amount) if ch.amount is not None else None))
     if line.stores:
         for i in range(0, len(line.stores), 10):
             pairs: list[Element] = []
