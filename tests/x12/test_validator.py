@@ -148,3 +148,17 @@ def test_segment_patterns_enforce_syntax_notes() -> None:
     assert rx.fullmatch("PO1*1*5*EA*2.5**UP*1**")
     assert not rx.fullmatch("PO1*1*5*EA*2.5**UP*1**VN")
     assert not rx.fullmatch("PO1*1*5*EA*2.5**UP*1***X")
+
+
+def test_a_line_count_that_disagrees_is_a_warning_at_ctt() -> None:
+    ts = one_set(HEAD + LINE + "CTT*3~")
+    assert status(ts) == "accepted_with_errors"
+    (finding,) = ts.errors
+    assert (finding.code, finding.segment_id, finding.segment_position, finding.element_position) == (
+        "CTT",
+        "CTT",
+        4,
+        1,
+    )
+    ts = one_set(HEAD + TAIL)
+    assert [e.message for e in ts.errors] == ["the purchase order has no PO1 lines"]

@@ -134,20 +134,63 @@ class FunctionalGroup:
 
 @dataclass(slots=True, eq=False)
 class TransactionSet:
+    """One set as read: each segment's text and byte offset; ``segments`` are built from them when first asked.
+
+    Validation needs only the texts (a set that matches its pattern is never split into elements), so the
+    reader does not pay for segment objects a caller may not want.
+    """
+
     group: FunctionalGroup
-    segments: list[Segment]
-    offset: int
+    texts: list[str]
+    offsets: list[int]
+    delimiters: Delimiters
     codec: str
+    encoding: str | None = None  # a partner encoding to decode non-ASCII values with (None: Latin-1)
     errors: list[X12Error] = field(default_factory=list)
     text: str = ""
+    _segments: list[Segment] | None = None
+    _tags: list[str] | None = None
+
+    @property
+    def offset(self) -> int:
+        return self.offsets[0]
+
+    @property
+    def segments(self) -> list[Segment]:
+        if self._segments is None:
+            d, sep, encoding = self.delimiters, self.delimiters.element, self.encoding
+            built = []
+            for position, (text, offset) in enumerate(zip(self.texts, self.offsets, strict=True), 1):
+                parts = text.split(sep)
+                if encoding is not None and not text.isascii():
+                    parts = [p.encode("latin-1").decode(encoding, "replace") for p in parts]
+                built.append(Segment(parts, offset, position, d, text))
+            self._segments = built
+        return self._segments
+
+    @property
+    def tags(self) -> list[str]:
+        """Each segment's id, in order."""
+        if self._tags is None:
+            sep = self.delimiters.element
+            self._tags = [text.split(sep, 1)[0] for text in self.texts]
+        return self._tags
+
+    def elements(self, index: int) -> list[str]:
+        """The elements of segment ``index`` (0-based), without building every segment."""
+        if self._segments is not None:
+            return self._segments[index].elements
+        return self.texts[index].split(self.delimiters.element)
 
     @property
     def code(self) -> str:
-        return self.segments[0].get(1).strip()
+        head = self.elements(0)
+        return head[1].strip() if len(head) > 1 else ""
 
     @property
     def control(self) -> str:
-        return self.segments[0].get(2).strip()
+        head = self.elements(0)
+        return head[2].strip() if len(head) > 2 else ""
 
     @property
     def raw(self) -> bytes:

@@ -300,12 +300,10 @@ def _write_line(ts: TransactionSet, line: OrderLine) -> None:
 @register_rule("850")
 def check_lines(ts: ReadSet) -> list[X12Error]:
     """An 850 with no PO1 lines, or a CTT01 that does not count them, is accepted but noted."""
-    tags = [seg.elements[0] for seg in ts.segments]
+    tags = ts.tags
     lines = tags.count("PO1")
-    ctt = ts.segments[tags.index("CTT")] if "CTT" in tags else None
-    found = []
     if not lines:
-        found.append(
+        return [
             X12Error(
                 Level.TRANSACTION,
                 E.RULE_LINE_COUNT,
@@ -315,18 +313,23 @@ def check_lines(ts: ReadSet) -> list[X12Error]:
                 offset=ts.offset,
                 severity=Severity.WARNING,
             )
+        ]
+    if "CTT" not in tags:
+        return []
+    at = tags.index("CTT")
+    declared = (ts.elements(at) + PAD)[1]
+    count = decimal(declared)
+    if count is None or count == lines:
+        return []
+    return [
+        X12Error(
+            Level.TRANSACTION,
+            E.RULE_LINE_COUNT,
+            f"CTT01 says {declared} lines, the order has {lines} PO1 segments",
+            segment_id="CTT",
+            segment_position=at + 1,
+            element_position=1,
+            offset=ts.offsets[at],
+            severity=Severity.WARNING,
         )
-    elif ctt is not None and (count := decimal(ctt.get(1))) is not None and count != lines:
-        found.append(
-            X12Error(
-                Level.TRANSACTION,
-                E.RULE_LINE_COUNT,
-                f"CTT01 says {ctt.get(1)} lines, the order has {lines} PO1 segments",
-                segment_id="CTT",
-                segment_position=ctt.position,
-                element_position=1,
-                offset=ctt.offset,
-                severity=Severity.WARNING,
-            )
-        )
-    return found
+    ]

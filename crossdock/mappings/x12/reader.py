@@ -36,6 +36,7 @@ from crossdock.mappings.x12.tracker import EnvelopeTracker
 CHUNK_SIZE = 1 << 20
 FIRST_WINDOW, LAST_WINDOW = 1 << 12, 1 << 16  # split this much at a time, doubling within an interchange
 Source = bytes | bytearray | memoryview | BinaryIO | Path | str
+_ENVELOPE = frozenset({"ISA", "IEA", "GS", "GE", "ST", "SE"})
 _SEGMENT_ID_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
 
 
@@ -72,7 +73,7 @@ def _events(stream: BinaryIO, encoding: str, name: str | None, chunk_size: int) 
     base = 0
     pos = skip
     eof = not head
-    env = EnvelopeTracker(codec)
+    env = EnvelopeTracker(codec, encoding if recode else None)
     fragments: list[str] = []
     ts_start = 0
     last: Interchange | None = None
@@ -138,7 +139,6 @@ def _events(stream: BinaryIO, encoding: str, name: str | None, chunk_size: int) 
         term, sep, tlen = delims.segment, delims.element, len(delims.segment)
         strip_cr = isa.newline_terminated
         pos = isa.end
-        position = 0
         new_isa = False
         stop = False
         window = FIRST_WINDOW
@@ -171,6 +171,11 @@ def _events(stream: BinaryIO, encoding: str, name: str | None, chunk_size: int) 
                     seg_text = seg_text.replace("\r", "").replace("\n", "")
                 if at_eof and len(term) > 1:
                     seg_text = seg_text.rstrip(term)
+                ts = env.ts
+                if ts is not None and (seg_text[0] not in "SGI" or seg_text.split(sep, 1)[0] not in _ENVELOPE):
+                    ts.texts.append(seg_text)
+                    ts.offsets.append(base + start + lead)
+                    continue
                 parts = seg_text.split(sep)
                 tag = parts[0]
                 if recode and not seg_text.isascii():
@@ -179,24 +184,18 @@ def _events(stream: BinaryIO, encoding: str, name: str | None, chunk_size: int) 
                     pos = start + lead
                     new_isa = stop = True
                     break
-                ts = env.ts
-                if ts is not None and tag not in ("SE", "ST", "GE", "GS", "IEA"):
-                    position += 1
-                    ts.segments.append(Segment(parts, base + start + lead, position, delims, seg_text))
-                    continue
                 if ts is not None and tag != "SE" and not ts.text:
                     ts.text = "".join(fragments) + text[ts_start:start]
                 if tag == "ST":
-                    position = 1
                     seg = Segment(parts, base + start + lead, 1, delims, seg_text)
                     events = env.start_set(seg)
                     if env.ts is not None:
                         fragments.clear()
                         ts_start = start + lead
                 elif tag == "SE" and ts is not None:
-                    position += 1
-                    seg = Segment(parts, base + start + lead, position, delims, seg_text)
-                    ts.segments.append(seg)
+                    ts.texts.append(seg_text)
+                    ts.offsets.append(base + start + lead)
+                    seg = Segment(parts, base + start + lead, len(ts.texts), delims, seg_text)
                     ts.text = "".join(fragments) + text[ts_start:pos]
                     fragments.clear()
                     events = env.close_set(seg)

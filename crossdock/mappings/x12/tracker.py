@@ -143,8 +143,9 @@ def check_isa(isa: IsaRead, offset: int) -> list[X12Error]:
 class EnvelopeTracker:
     """Follows ISA/GS/ST nesting, checks headers against trailers, and closes what a file leaves open."""
 
-    def __init__(self, codec: str) -> None:
+    def __init__(self, codec: str, encoding: str | None = None) -> None:
         self.codec = codec
+        self.encoding = encoding
         self.seen_controls: set[tuple[str, str]] = set()
         self.interchange: Interchange | None = None
         self.group: FunctionalGroup | None = None
@@ -228,7 +229,7 @@ class EnvelopeTracker:
         if self.group is None:
             self._content_error(seg, "ST outside a functional group (no GS before it)")
             return events
-        ts = TransactionSet(self.group, [seg], seg.offset, self.codec)
+        ts = TransactionSet(self.group, [seg.text], [seg.offset], seg.delimiters, self.codec, self.encoding)
         self.ts = ts
         code, control = seg.get(1), seg.get(2)
         if not (len(code) == 3 and code.isdigit()):
@@ -282,7 +283,7 @@ class EnvelopeTracker:
             return [("transaction", ts)]
         assert seg is not None
         count = _count(seg.get(1))
-        actual = len(ts.segments)
+        actual = len(ts.texts)
         if count != actual:
             ts.errors.append(
                 _err(

@@ -357,11 +357,11 @@ def validate(ts: TransactionSet) -> list[X12Error]:
 
 
 def _validate_against(ts: TransactionSet, spec: TransactionSetSpec) -> list[X12Error]:
-    segments = ts.segments
-    d = segments[0].delimiters
-    tags = frozenset([s.elements[0] for s in segments])
-    if segments[-1].elements[0] == "SE" and set_matcher(spec, d, tags)("\n".join([s.text for s in segments]) + "\n"):
+    d = ts.delimiters
+    tags = ts.tags
+    if tags[-1] == "SE" and set_matcher(spec, d, frozenset(tags))("\n".join(ts.texts) + "\n"):
         return []
+    segments = ts.segments
     walker = _Walker(spec)
     errors = walker.errors
     for seg in segments:
