@@ -168,6 +168,20 @@ class TransactionSet:
             self._segments = built
         return self._segments
 
+    def element_lists(self) -> list[list[str]]:
+        """Every segment's elements, without building the segments when nobody has yet."""
+        if self._segments is not None:
+            return [segment.elements for segment in self._segments]
+        sep, encoding = self.delimiters.element, self.encoding
+        if encoding is None:
+            return [text.split(sep) for text in self.texts]
+        return [
+            [p.encode("latin-1").decode(encoding, "replace") for p in text.split(sep)]
+            if not text.isascii()
+            else text.split(sep)
+            for text in self.texts
+        ]
+
     @property
     def tags(self) -> list[str]:
         """Each segment's id, in order."""

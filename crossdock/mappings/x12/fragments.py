@@ -72,9 +72,9 @@ def add_parties(ts: writer.TransactionSet, parties: Sequence[Party]) -> None:
 
 def read_party(segs: Sequence[Segment], i: int) -> tuple[Party, int]:
     """The N1 loop starting at ``segs[i]`` (N1, N2, N3, N4, PER); returns the party and the index after it."""
-    builder = PartyBuilder(segs[i])
+    builder = PartyBuilder(segs[i].elements)
     i += 1
-    while i < len(segs) and builder.add(segs[i]):
+    while i < len(segs) and builder.add(segs[i].elements):
         i += 1
     return builder.party, i
 

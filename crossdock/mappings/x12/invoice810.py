@@ -25,11 +25,11 @@ from crossdock.mappings.x12.envelope import Segment
 from crossdock.mappings.x12.envelope import TransactionSet as ReadSet
 from crossdock.mappings.x12.errors import Level, Severity, X12Error
 from crossdock.mappings.x12.fragments import add_parties, body, fmt_date, pairs, read_pairs, read_party, sac_elements
-from crossdock.mappings.x12.po850 import charge as read_charge
-from crossdock.mappings.x12.po850 import terms as read_terms
 from crossdock.mappings.x12.validator import register_rule
+from crossdock.mappings.x12.values import charge as read_charge
 from crossdock.mappings.x12.values import decimal as parse_decimal
 from crossdock.mappings.x12.values import implied_decimal as parse_implied
+from crossdock.mappings.x12.values import terms as read_terms
 from crossdock.mappings.x12.values import x12_date as parse_date
 from crossdock.mappings.x12.writer import X12WriteError
 
@@ -172,7 +172,7 @@ def invoice_from_810(ts: ReadSet) -> Invoice:
             summary, line = True, None
             invoice.total_amount = parse_implied(seg.get(1))
         elif seg.id == "SAC":
-            (line.charges if line is not None else invoice.charges).append(read_charge(seg))
+            (line.charges if line is not None else invoice.charges).append(read_charge(seg.elements))
         elif seg.id == "PID" and line is not None and seg.get(5) and line.description is None:
             line.description = seg.get(5)
         elif line is None and not summary:
@@ -188,7 +188,7 @@ def _read_header(invoice: Invoice, seg: Segment) -> None:
     elif seg.id == "REF":
         invoice.references.append(Reference(qualifier=seg.get(1), value=seg.get(2), description=seg.get(3) or None))
     elif seg.id == "ITD":
-        invoice.terms.append(read_terms(seg))
+        invoice.terms.append(read_terms(seg.elements))
     elif seg.id == "DTM" and seg.get(1) == "011":
         invoice.ship_date = parse_date(seg.get(2))
 

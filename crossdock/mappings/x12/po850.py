@@ -11,9 +11,8 @@ from __future__ import annotations
 from decimal import Decimal
 
 from crossdock.core.errors import DecodeError
-from crossdock.core.models import Carrier, Charge, Contact, DateRef, Order, OrderLine, Reference, StoreQuantity, Terms
+from crossdock.core.models import Contact, Order, OrderLine, Reference, StoreQuantity
 from crossdock.mappings.x12 import errors as E
-from crossdock.mappings.x12.envelope import Segment
 from crossdock.mappings.x12.envelope import TransactionSet as ReadSet
 from crossdock.mappings.x12.errors import Level, Severity, X12Error
 from crossdock.mappings.x12.fragments import add_parties, sac_elements
@@ -21,62 +20,16 @@ from crossdock.mappings.x12.validator import register_rule
 from crossdock.mappings.x12.values import (
     PAD,
     PartyBuilder,
+    carrier,
+    charge,
     contact,
+    date_ref,
     decimal,
-    implied_decimal,
+    terms,
     text,
     x12_date,
 )
 from crossdock.mappings.x12.writer import Element, TransactionSet, format_decimal, implied
-
-
-def charge(seg: Segment) -> Charge:
-    return Charge(
-        indicator=seg.get(1).strip() or "N",
-        code=text(seg.get(2)),
-        amount=implied_decimal(seg.get(5)),
-        percent=decimal(seg.get(7)),
-        rate=decimal(seg.get(8)),
-        uom=text(seg.get(9)),
-        quantity=decimal(seg.get(10)),
-        handling=text(seg.get(12)),
-        agency=text(seg.get(3)),
-        agency_code=text(seg.get(4)),
-        reference=text(seg.get(13)),
-        description=text(seg.get(15)),
-    )
-
-
-def date_ref(seg: Segment) -> DateRef:
-    e = seg.elements + PAD
-    return DateRef(qualifier=e[1].strip(), date=x12_date(e[2]), time=text(e[3]), time_zone=text(e[4]))
-
-
-def terms(seg: Segment) -> Terms:
-    days = [decimal(seg.get(i)) for i in (5, 7)]
-    return Terms(
-        type_code=text(seg.get(1)),
-        basis_date_code=text(seg.get(2)),
-        discount_percent=decimal(seg.get(3)),
-        discount_due_date=x12_date(seg.get(4)),
-        discount_days=int(days[0]) if days[0] is not None else None,
-        net_due_date=x12_date(seg.get(6)),
-        net_days=int(days[1]) if days[1] is not None else None,
-        discount_amount=implied_decimal(seg.get(8)),
-        description=text(seg.get(12)),
-    )
-
-
-def carrier(seg: Segment) -> Carrier:
-    e = seg.elements + PAD
-    return Carrier(
-        routing_sequence=text(e[1]),
-        id_qualifier=text(e[2]),
-        scac=text(e[3]),
-        mode=text(e[4]),
-        routing=text(e[5]),
-        service_level=text(e[12]),
-    )
 
 
 def _line(e: list[str], position: int) -> OrderLine:
@@ -108,54 +61,60 @@ def order_from_850(ts: ReadSet, partner: str | None = None) -> Order:
     line: OrderLine | None = None
     party: PartyBuilder | None = None
     has_beg = False
-    for seg in ts.segments:
-        tag = seg.elements[0]
+    for e in ts.element_lists():
+        tag = e[0]
         if party is not None:
-            if party.add(seg):
+            if party.add(e):
                 continue
             party = None
         if tag == "PO1":
-            line = _line(seg.elements, len(lines) + 1)
+            line = _line(e, len(lines) + 1)
             lines.append(line)
-        elif tag == "N1":
-            party = PartyBuilder(seg)
+            continue
+        if tag == "N1":
+            party = PartyBuilder(e)
             (line.parties if line else order.parties).append(party.party)
-        elif line is not None and tag in _LINE_DETAIL:
-            _line_detail(line, seg)
-        elif tag == "BEG":
-            e = seg.elements + PAD
+            continue
+        if line is not None and tag in _LINE_DETAIL:
+            _line_detail(line, tag, e + PAD)
+            continue
+        if tag == "DTM":
+            (line.dates if line else order.dates).append(date_ref(e))
+            continue
+        if tag == "SAC":
+            (line.charges if line else order.charges).append(charge(e))
+            continue
+        e = e + PAD
+        if tag == "BEG":
             order.purpose, order.order_type = e[1].strip() or None, e[2].strip() or None
             order.po_number = e[3].strip()
             order.release_number = e[4].strip() or None
             order.order_date = x12_date(e[5])
             order.contract_number = e[6].strip() or None
             has_beg = True
-        elif tag == "CUR" and not line:
-            order.currency = seg.get(2).strip() or order.currency
         elif tag == "REF":
-            e = seg.elements + PAD
             ref = Reference(qualifier=e[1].strip(), value=e[2].strip(), description=text(e[3]))
             (line.references if line else order.references).append(ref)
-        elif tag == "PER" and not line:
-            order.contacts.append(contact(seg))
-        elif tag == "DTM":
-            (line.dates if line else order.dates).append(date_ref(seg))
-        elif tag == "SAC":
-            (line.charges if line else order.charges).append(charge(seg))
-        elif tag == "ITD" and not line:
-            order.terms.append(terms(seg))
-        elif tag == "TD5" and not line:
-            order.carriers.append(carrier(seg))
         elif tag == "MSG":
-            note = text(seg.get(1))
+            note = text(e[1])
             if note:
                 (line.notes if line else order.notes).append(note)
-        elif line is None and tag == "AMT" and seg.get(1).strip() in ("TT", "1", "GV"):
-            order.total_amount = decimal(seg.get(2))
         elif tag == "CTT":
-            count = decimal(seg.get(1))
+            count = decimal(e[1])
             order.declared_line_count = int(count) if count is not None else None
             line = None  # the summary follows: its AMT is the order total
+        elif line is not None:
+            continue
+        elif tag == "CUR":
+            order.currency = e[2].strip() or order.currency
+        elif tag == "PER":
+            order.contacts.append(contact(e))
+        elif tag == "ITD":
+            order.terms.append(terms(e))
+        elif tag == "TD5":
+            order.carriers.append(carrier(e))
+        elif tag == "AMT" and e[1].strip() in ("TT", "1", "GV"):
+            order.total_amount = decimal(e[2])
     if not has_beg or not order.po_number:
         raise DecodeError(f"850 {ts.control} has no BEG with a PO number", offset=ts.offset)
     return order
@@ -164,9 +123,8 @@ def order_from_850(ts: ReadSet, partner: str | None = None) -> Order:
 _LINE_DETAIL = frozenset({"PID", "PO4", "CTP", "SDQ"})
 
 
-def _line_detail(line: OrderLine, seg: Segment) -> None:
-    tag = seg.elements[0]
-    e = seg.elements + PAD
+def _line_detail(line: OrderLine, tag: str, e: list[str]) -> None:
+    """PID, PO4, CTP and SDQ of the current line, from its padded element list."""
     if tag == "PID":
         description = text(e[5])
         if description and line.description is None:

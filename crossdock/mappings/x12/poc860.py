@@ -18,7 +18,7 @@ from decimal import Decimal
 from crossdock.core.errors import DecodeError
 from crossdock.core.models import DateRef, LineChange, OrderChange, Party, Reference
 from crossdock.mappings.x12.envelope import Segment, TransactionSet
-from crossdock.mappings.x12.values import PartyBuilder, decimal, id_pairs, text, x12_date
+from crossdock.mappings.x12.values import PartyBuilder, date_ref, decimal, id_pairs, text, x12_date
 
 
 def number(value: str) -> Decimal | None:
@@ -45,11 +45,6 @@ def reference(seg: Segment) -> Reference | None:
     return Reference(qualifier=qualifier, value=value or "", description=description)
 
 
-def date_ref(seg: Segment) -> DateRef:
-    """DTM: qualifier, date, time and time zone (``DTM*003*20030910*105920*PD``)."""
-    return DateRef(qualifier=seg.get(1).strip(), date=x12_date(seg.get(2)), time=elem(seg, 3), time_zone=elem(seg, 4))
-
-
 @dataclass(slots=True)
 class HeaderReader:
     """Collects N1 loops (N1 with its N2/N3/N4/PER) from segments fed in order."""
@@ -60,10 +55,10 @@ class HeaderReader:
     def feed(self, seg: Segment) -> bool:
         """Take ``seg`` if it belongs to an N1 loop; return False (and close the loop) otherwise."""
         if seg.id == "N1":
-            self.current = PartyBuilder(seg)
+            self.current = PartyBuilder(seg.elements)
             self.parties.append(self.current.party)
             return True
-        if self.current is not None and self.current.add(seg):
+        if self.current is not None and self.current.add(seg.elements):
             return True
         self.current = None
         return False
@@ -117,7 +112,7 @@ def change_from_860(ts: TransactionSet) -> OrderChange:
             if ref := reference(seg):
                 references.append(ref)
         elif seg.id == "DTM":
-            dates.append(date_ref(seg))
+            dates.append(date_ref(seg.elements))
     if change is None:
         raise DecodeError(f"860 {ts.control} has no BCH segment")
     change.references, change.dates, change.parties, change.lines = references, dates, parties.parties, lines

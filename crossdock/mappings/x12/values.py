@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal, InvalidOperation
 
-from crossdock.core.models import Address, Contact, Party
+from crossdock.core.models import Address, Carrier, Charge, Contact, DateRef, Party, Terms
 from crossdock.mappings.x12.envelope import Segment
 
 PAD = [""] * 32  # ``seg.elements + PAD`` can be indexed up to 32 without a length check
@@ -61,9 +61,9 @@ def id_pairs(seg: Segment, first: int, last: int) -> dict[str, str]:
     return pairs
 
 
-def contact(seg: Segment) -> Contact:
+def contact(elements: list[str]) -> Contact:
     """PER: function, name, and up to three communication number pairs."""
-    e = seg.elements + PAD
+    e = elements + PAD
     found = Contact(function=text(e[1]), name=text(e[2]))
     for i in (3, 5, 7):
         qualifier, number = e[i].strip(), text(e[i + 1])
@@ -76,26 +76,84 @@ def contact(seg: Segment) -> Contact:
     return found
 
 
-class PartyBuilder:
-    """Collects an N1 loop (N1, N2, N3, N4, PER) into a Party."""
+def date_ref(elements: list[str]) -> DateRef:
+    """DTM: qualifier, date, time and time zone (``DTM*003*20030910*105920*PD``)."""
+    e = elements + PAD
+    return DateRef(qualifier=e[1].strip(), date=x12_date(e[2]), time=text(e[3]), time_zone=text(e[4]))
 
-    def __init__(self, n1: Segment) -> None:
-        e = n1.elements + PAD
+
+def charge(elements: list[str]) -> Charge:
+    """SAC: SAC05 is implied-decimal, SAC07 an explicit percent; SAC03/04 carry agency codes (VICS)."""
+    e = elements + PAD
+    return Charge(
+        indicator=e[1].strip() or "N",
+        code=text(e[2]),
+        amount=implied_decimal(e[5]),
+        percent=decimal(e[7]),
+        rate=decimal(e[8]),
+        uom=text(e[9]),
+        quantity=decimal(e[10]),
+        handling=text(e[12]),
+        agency=text(e[3]),
+        agency_code=text(e[4]),
+        reference=text(e[13]),
+        description=text(e[15]),
+    )
+
+
+def terms(elements: list[str]) -> Terms:
+    """ITD: terms type, basis, discount percent/date/days, net date/days, discount amount (N2), text."""
+    e = elements + PAD
+    days = decimal(e[5]), decimal(e[7])
+    return Terms(
+        type_code=text(e[1]),
+        basis_date_code=text(e[2]),
+        discount_percent=decimal(e[3]),
+        discount_due_date=x12_date(e[4]),
+        discount_days=int(days[0]) if days[0] is not None else None,
+        net_due_date=x12_date(e[6]),
+        net_days=int(days[1]) if days[1] is not None else None,
+        discount_amount=implied_decimal(e[8]),
+        description=text(e[12]),
+    )
+
+
+def carrier(elements: list[str]) -> Carrier:
+    """TD5: routing sequence, ID qualifier, SCAC (when TD502 is 2), mode, routing text, service level."""
+    e = elements + PAD
+    return Carrier(
+        routing_sequence=text(e[1]),
+        id_qualifier=text(e[2]),
+        scac=text(e[3]),
+        mode=text(e[4]),
+        routing=text(e[5]),
+        service_level=text(e[12]),
+    )
+
+
+class PartyBuilder:
+    """Collects an N1 loop (N1, N2, N3, N4, PER), given each segment's element list, into a Party."""
+
+    def __init__(self, n1: list[str]) -> None:
+        e = n1 + PAD
         self.party = Party(role=e[1].strip(), name=text(e[2]), id_qualifier=text(e[3]), id=text(e[4]))
 
-    def add(self, seg: Segment) -> bool:
+    def add(self, elements: list[str]) -> bool:
         """Take a segment that belongs to the loop; False when it is not one of the loop's own."""
         party = self.party
-        tag = seg.elements[0]
+        tag = elements[0]
+        if tag == "PER":
+            party.contacts.append(contact(elements))
+            return True
+        if tag not in ("N2", "N3", "N4"):
+            return False
+        e = elements + PAD
         if tag == "N2":
-            e = seg.elements + PAD
             party.extra_names.extend(v for v in (text(e[1]), text(e[2])) if v)
         elif tag == "N3":
-            e = seg.elements + PAD
             party.address = party.address or Address()
             party.address.lines.extend(v for v in (text(e[1]), text(e[2])) if v)
-        elif tag == "N4":
-            e = seg.elements + PAD
+        else:
             address = party.address = party.address or Address()
             address.city, address.state, address.postal_code, address.country = (
                 text(e[1]),
@@ -103,8 +161,4 @@ class PartyBuilder:
                 text(e[3]),
                 text(e[4]),
             )
-        elif tag == "PER":
-            party.contacts.append(contact(seg))
-        else:
-            return False
         return True
