@@ -74,3 +74,22 @@ def test_impossible_envelopes_are_refused() -> None:
         write_interchange(envelope(interchange_control=1_000_000_000), [], D)
     with pytest.raises(ValueError):
         Delimiters("*", "*", "~")
+
+
+@pytest.mark.parametrize("value", ["A*B", "A~B", "A>B", "A^B"])
+def test_a_set_holding_a_delimiter_is_refused_with_its_place(value: str) -> None:
+    ts = TransactionSet("850", "0001")
+    ts.add("BEG", "00", "SA", "PO-1", None, "20261122")
+    ts.add("N1", "ST", value)
+    with pytest.raises(X12WriteError, match="N102"):
+        write_interchange(envelope(), [ts], D)
+
+
+def test_newline_terminators_and_composites_are_written() -> None:
+    ts = TransactionSet("850", "0001")
+    ts.add("BEG", "00", "SA", "PO-1", None, "20261122")
+    ts.add("SLN", "1", None, "I", 4, ["EA", "13.3"])
+    data = write_interchange(envelope(), [ts], Delimiters("*", ">", "\n"), newline=True)
+    (ic,) = parse(data)
+    assert ic.ok
+    assert ic.groups[0].transactions[0].segments[2].elements == ["SLN", "1", "", "I", "4", "EA>13.3"]

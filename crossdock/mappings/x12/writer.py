@@ -133,6 +133,39 @@ def render_segment(segment: Sequence[Element], d: Delimiters) -> str:
     return text
 
 
+def render_set(segments: Sequence[Sequence[Element]], d: Delimiters, end: str) -> str:
+    """A set's segments, each followed by ``end``; the delimiter checks run once over the whole text.
+
+    A set is rendered thousands of times a second, so values are converted in one pass per segment and
+    the search for a delimiter inside a value happens only when the counts say one is there.
+    """
+    sep, convert = d.element, _CONVERT
+    out: list[str] = []
+    components = 0
+    for segment in segments:
+        try:
+            values = [v if v.__class__ is str else "" if v is None else convert[v.__class__](v) for v in segment]
+        except KeyError:
+            text = _checked(segment, d)
+            components += text.count(d.component)
+            out.append(text)
+            continue
+        while not values[-1]:
+            values.pop()
+        text = sep.join(values)
+        out.append(text if text.count(sep) == len(values) - 1 else _checked(segment, d))
+    body = end.join(out) + end
+    if (
+        body.count(d.segment) != len(out) * end.count(d.segment)
+        or body.count(d.component) != components
+        or (d.repetition is not None and d.repetition in body)
+    ):
+        for segment in segments:
+            _checked(segment, d)
+        raise X12WriteError("a value holds a delimiter")
+    return body
+
+
 def isa_segment(env: Envelope, d: Delimiters) -> list[str]:
     five = env.version.startswith("005")
     return [
@@ -179,8 +212,7 @@ def write_interchange(
         env.version,
     ]
     out.append(render_segment(gs, d) + end)
-    for ts in sets:
-        out.extend(render_segment(s, d) + end for s in ts.finish())
+    out.extend(render_set(ts.finish(), d, end) for ts in sets)
     out.append(render_segment(["GE", str(len(sets)), str(env.group_control)], d) + end)
     out.append(render_segment(["IEA", "1", f"{env.interchange_control:09d}"], d) + end)
     return "".join(out).encode(encoding)
