@@ -64,23 +64,20 @@ def ack_delimiters(d: Delimiters) -> Delimiters:
 
 def _clean(segment: Sequence[Element], d: Delimiters) -> list[Element]:
     """Values echoed from a broken inbound file may hold our delimiters: they become spaces, not a crash."""
-    bad = {d.element, d.component, d.segment, d.repetition or d.element, "\r", "\n"}
-    out: list[Element] = []
-    for value in segment:
-        if isinstance(value, str) and any(ch in value for ch in bad):
-            for ch in bad:
-                value = value.replace(ch, " ")
-        out.append(value)
-    return out
+    return [_scrub(value, d) if isinstance(value, str) else value for value in segment]
+
+
+def _scrub(value: str, d: Delimiters) -> str:
+    for ch in (d.element, d.component, d.segment, d.repetition or d.element, "\r", "\n"):
+        if ch in value:
+            value = value.replace(ch, " ")
+    return value
 
 
 def _bad_value(err: X12Error, d: Delimiters) -> str | None:
     if not err.bad_value:
         return None
-    value = err.bad_value
-    for ch in {d.element, d.component, d.segment, d.repetition or d.element}:
-        value = value.replace(ch, " ")
-    return value[:99].rstrip() or None
+    return _scrub(err.bad_value, d)[:99].rstrip() or None
 
 
 def _set_body(ts: TransactionSet, s: SetResult, kind: AckKind, d: Delimiters, five: bool) -> None:

@@ -28,10 +28,11 @@ from crossdock.mappings.x12 import writer
 from crossdock.mappings.x12.envelope import Segment
 from crossdock.mappings.x12.envelope import TransactionSet as ReadSet
 from crossdock.mappings.x12.errors import Level, Severity, X12Error
-from crossdock.mappings.x12.fragments import add_parties, body, fmt_date, pairs, read_pairs, read_party
+from crossdock.mappings.x12.fragments import add_parties, body, fmt_date, pairs, read_party
 from crossdock.mappings.x12.sscc import gs1_check_digit, normalize_sscc, with_ai
 from crossdock.mappings.x12.validator import register_rule
 from crossdock.mappings.x12.values import decimal as parse_decimal
+from crossdock.mappings.x12.values import id_pairs
 from crossdock.mappings.x12.values import x12_date as parse_date
 from crossdock.mappings.x12.writer import X12WriteError
 
@@ -341,7 +342,7 @@ def _read_item(segs: list[Segment]) -> ShipmentLine:
     sn1 = next((s for s in segs if s.id == "SN1"), None)
     pid = next((s for s in segs if s.id == "PID" and s.get(5)), None)
     lot = next((s.get(2) for s in segs if s.id == "REF" and s.get(1) == "LT" and s.get(2)), None)
-    product_ids = read_pairs(lin, 2) if lin else {}
+    product_ids = id_pairs(lin.elements, 2) if lin else {}
     return ShipmentLine(
         line_number=(lin.get(1) or None) if lin else None,
         product_ids=product_ids,

@@ -16,7 +16,7 @@ from typing import Literal
 from crossdock.core.errors import DecodeError
 from crossdock.core.models import Acknowledgment, SetAcknowledgment
 from crossdock.mappings.x12.envelope import Segment, TransactionSet
-from crossdock.mappings.x12.poc860 import elem
+from crossdock.mappings.x12.values import elem
 
 SEGMENT_ERRORS = {
     "1": "unrecognized segment ID",

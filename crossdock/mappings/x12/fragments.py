@@ -9,7 +9,7 @@ from crossdock.core.models import Charge, Party
 from crossdock.mappings.x12 import writer
 from crossdock.mappings.x12.envelope import Segment
 from crossdock.mappings.x12.envelope import TransactionSet as ReadSet
-from crossdock.mappings.x12.values import PartyBuilder, id_pairs
+from crossdock.mappings.x12.values import PartyBuilder
 from crossdock.mappings.x12.writer import Element, X12WriteError
 
 
@@ -30,11 +30,6 @@ def pairs(product_ids: dict[str, str], where: str) -> list[Element]:
             raise X12WriteError(f"{where}: product ID pair {qualifier!r}/{value!r} needs both halves")
         out.extend([qualifier, value])
     return out
-
-
-def read_pairs(seg: Segment, start: int) -> dict[str, str]:
-    """Every qualifier/value pair from element ``start`` on (the first value of a repeated qualifier wins)."""
-    return id_pairs(seg, start, len(seg.elements))
 
 
 def party_segments(party: Party) -> list[list[Element]]:

@@ -14,8 +14,7 @@ from __future__ import annotations
 from crossdock.core.errors import DecodeError
 from crossdock.core.models import InventoryItem, InventorySnapshot
 from crossdock.mappings.x12.envelope import TransactionSet as ReadSet
-from crossdock.mappings.x12.poc860 import HeaderReader, elem, number, product_ids
-from crossdock.mappings.x12.values import x12_date
+from crossdock.mappings.x12.values import HeaderReader, decimal, elem, id_pairs, x12_date
 from crossdock.mappings.x12.whse940 import add_segments, party_segments
 from crossdock.mappings.x12.writer import Element, TransactionSet, X12WriteError
 
@@ -64,14 +63,14 @@ def inventory_from_846(ts: ReadSet) -> InventorySnapshot:
             header = {"purpose": seg.get(1).strip(), "type": seg.get(2).strip(), "id": seg.get(3).strip()}
             header["date"] = seg.get(4)
         elif sid == "LIN":
-            items.append(InventoryItem(line_number=seg.get(1) or None, product_ids=product_ids(seg, 2)))
+            items.append(InventoryItem(line_number=seg.get(1) or None, product_ids=id_pairs(seg.elements, 2)))
         elif not items:
             parties.feed(seg)
         elif sid == "PID" and (description := elem(seg, 5)):
             item = items[-1]
             item.description = f"{item.description} {description}" if item.description else description
         elif sid == "QTY":
-            quantity = number(seg.get(2))
+            quantity = decimal(seg.get(2))
             if quantity is not None and (qualifier := seg.get(1).strip()):
                 items[-1].quantities[qualifier] = quantity
             if unit := seg.component(3, 1).strip():

@@ -24,10 +24,11 @@ from crossdock.mappings.x12 import writer
 from crossdock.mappings.x12.envelope import Segment
 from crossdock.mappings.x12.envelope import TransactionSet as ReadSet
 from crossdock.mappings.x12.errors import Level, Severity, X12Error
-from crossdock.mappings.x12.fragments import add_parties, body, fmt_date, pairs, read_pairs, read_party, sac_elements
+from crossdock.mappings.x12.fragments import add_parties, body, fmt_date, pairs, read_party, sac_elements
 from crossdock.mappings.x12.validator import register_rule
 from crossdock.mappings.x12.values import charge as read_charge
 from crossdock.mappings.x12.values import decimal as parse_decimal
+from crossdock.mappings.x12.values import id_pairs
 from crossdock.mappings.x12.values import implied_decimal as parse_implied
 from crossdock.mappings.x12.values import terms as read_terms
 from crossdock.mappings.x12.values import x12_date as parse_date
@@ -165,7 +166,7 @@ def invoice_from_810(ts: ReadSet) -> Invoice:
                 uom=seg.get(3),
                 unit_price=parse_decimal(seg.get(4)) or Decimal(0),
                 price_basis=seg.get(5) or None,
-                product_ids=read_pairs(seg, 6),
+                product_ids=id_pairs(seg.elements, 6),
             )
             invoice.lines.append(line)
         elif seg.id == "TDS":

@@ -25,6 +25,7 @@ from crossdock.mappings.x12.values import (
     contact,
     date_ref,
     decimal,
+    id_pairs,
     terms,
     text,
     x12_date,
@@ -34,13 +35,7 @@ from crossdock.mappings.x12.writer import Element, TransactionSet, format_decima
 
 def _line(e: list[str], position: int) -> OrderLine:
     """PO1 from its element list: the hot path of every purchase order."""
-    ids: dict[str, str] = {}
-    for i in range(6, min(len(e) - 1, 25), 2):
-        qualifier = e[i]
-        if qualifier:
-            value = e[i + 1].strip()
-            if value and qualifier not in ids:
-                ids[qualifier.strip()] = value
+    ids = id_pairs(e, 6, 25)
     e = e + PAD if len(e) < 6 else e
     return OrderLine(
         position=position,

@@ -20,8 +20,9 @@ from crossdock.core.models import LineAcknowledgment, OrderAcknowledgment, Party
 from crossdock.mappings.x12 import writer
 from crossdock.mappings.x12.envelope import Segment
 from crossdock.mappings.x12.envelope import TransactionSet as ReadSet
-from crossdock.mappings.x12.fragments import add_parties, body, fmt_date, pairs, read_pairs, read_party
+from crossdock.mappings.x12.fragments import add_parties, body, fmt_date, pairs, read_party
 from crossdock.mappings.x12.values import decimal as parse_decimal
+from crossdock.mappings.x12.values import id_pairs
 from crossdock.mappings.x12.values import x12_date as parse_date
 from crossdock.mappings.x12.writer import X12WriteError
 
@@ -146,7 +147,7 @@ def _read_line(po1: Segment, loop: list[Segment], position: int, declared: str) 
             date_qualifier=(dated.get(4) or None) if dated else None,
             ordered_quantity=parse_decimal(po1.get(2)),
             unit_price=parse_decimal(po1.get(4)),
-            product_ids=read_pairs(po1, 6),
+            product_ids=id_pairs(po1.elements, 6),
         ),
         bool(acks),
     )

@@ -4,64 +4,14 @@ The change is applied later to the stored 850 by PO number and the partner's raw
 line number is kept exactly as sent and the PO number is only trimmed of the padding some senders add
 (``SP7301 `` in the Nissan sample). Values that are not what the standard says (BCH06 = ``PO DATE``) become
 None instead of failing the whole document: the validator reports them, the mapping carries on.
-
-``number``, ``elem``, ``product_ids``, ``reference``, ``HeaderReader`` are shared with the 945 and 846
-readers; they build on ``values`` and belong there once the mappings settle.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from dataclasses import field as dc_field
-from decimal import Decimal
-
 from crossdock.core.errors import DecodeError
-from crossdock.core.models import DateRef, LineChange, OrderChange, Party, Reference
+from crossdock.core.models import DateRef, LineChange, OrderChange, Reference
 from crossdock.mappings.x12.envelope import Segment, TransactionSet
-from crossdock.mappings.x12.values import PartyBuilder, date_ref, decimal, id_pairs, text, x12_date
-
-
-def number(value: str) -> Decimal | None:
-    """A numeric element as a finite Decimal, or None (empty, not a number, NaN or infinite)."""
-    d = decimal(value)
-    return d if d is not None and d.is_finite() else None
-
-
-def elem(seg: Segment, i: int) -> str | None:
-    """Element ``i`` trimmed, or None when empty."""
-    return text(seg.get(i))
-
-
-def product_ids(seg: Segment, first: int, last: int | None = None) -> dict[str, str]:
-    """Every qualifier/value pair from element ``first`` (to ``last``, exclusive), the first use winning."""
-    return id_pairs(seg, first, len(seg) + 1 if last is None else last)
-
-
-def reference(seg: Segment) -> Reference | None:
-    """REF or N9: qualifier, value (or only the free-form description, which some senders use)."""
-    qualifier, value, description = elem(seg, 1), elem(seg, 2), elem(seg, 3)
-    if qualifier is None or (value is None and description is None):
-        return None
-    return Reference(qualifier=qualifier, value=value or "", description=description)
-
-
-@dataclass(slots=True)
-class HeaderReader:
-    """Collects N1 loops (N1 with its N2/N3/N4/PER) from segments fed in order."""
-
-    parties: list[Party] = dc_field(default_factory=list)
-    current: PartyBuilder | None = None
-
-    def feed(self, seg: Segment) -> bool:
-        """Take ``seg`` if it belongs to an N1 loop; return False (and close the loop) otherwise."""
-        if seg.id == "N1":
-            self.current = PartyBuilder(seg.elements)
-            self.parties.append(self.current.party)
-            return True
-        if self.current is not None and self.current.add(seg.elements):
-            return True
-        self.current = None
-        return False
+from crossdock.mappings.x12.values import HeaderReader, date_ref, decimal, elem, id_pairs, reference, x12_date
 
 
 def _line_change(seg: Segment, position: int) -> LineChange:
@@ -69,11 +19,11 @@ def _line_change(seg: Segment, position: int) -> LineChange:
         position=position,
         line_number=seg.get(1) or None,
         change_code=seg.get(2).strip(),
-        quantity=number(seg.get(3)),
-        quantity_left=number(seg.get(4)),
+        quantity=decimal(seg.get(3)),
+        quantity_left=decimal(seg.get(4)),
         uom=seg.component(5, 1).strip() or None,
-        unit_price=number(seg.get(6)),
-        product_ids=product_ids(seg, 8),
+        unit_price=decimal(seg.get(6)),
+        product_ids=id_pairs(seg.elements, 8),
     )
 
 

@@ -12,7 +12,6 @@ import re
 from collections.abc import Callable
 from contextlib import suppress
 from dataclasses import replace
-from datetime import date
 from functools import cache
 from importlib import import_module
 
@@ -22,6 +21,7 @@ from crossdock.mappings.x12.errors import Level, Severity, X12Error
 from crossdock.mappings.x12.patterns import segment_regex, set_matcher
 from crossdock.mappings.x12.spec import ElementSpec, LoopNode, SegmentNode, SegmentSpec, TransactionSetSpec
 from crossdock.mappings.x12.specs import base_version, get_spec
+from crossdock.mappings.x12.values import x12_date
 
 Status = str  # "accepted" | "accepted_with_errors" | "rejected"
 RuleCheck = Callable[[TransactionSet], list[X12Error]]
@@ -54,7 +54,7 @@ def _simple_error(value: str, es: ElementSpec) -> tuple[str, str] | None:
             return E.ELEM_INVALID_CHARACTER, f"{value!r} is not a decimal number"
         size = sum(ch.isdigit() for ch in value)
     elif t == "DT":
-        if not value.isdigit() or len(value) not in (6, 8) or not _valid_date(value):
+        if not value.isdigit() or len(value) not in (6, 8) or x12_date(value) is None:
             return E.ELEM_INVALID_DATE, f"{value!r} is not a valid date"
         size = len(value)
     elif t == "TM":
@@ -72,17 +72,6 @@ def _simple_error(value: str, es: ElementSpec) -> tuple[str, str] | None:
     if es.codes is not None and value not in es.codes:
         return E.ELEM_INVALID_CODE, f"{value!r} is not a valid code for element {es.ref}"
     return None
-
-
-def _valid_date(value: str) -> bool:
-    try:
-        if len(value) == 6:
-            date(2000 + int(value[:2]), int(value[2:4]), int(value[4:6]))
-        else:
-            date(int(value[:4]), int(value[4:6]), int(value[6:8]))
-    except ValueError:
-        return False
-    return True
 
 
 def check_segment(seg: Segment, spec: SegmentSpec) -> list[X12Error]:

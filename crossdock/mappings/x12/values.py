@@ -5,10 +5,11 @@ The validator has already reported what is wrong with a value; the mappings only
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, InvalidOperation
 
-from crossdock.core.models import Address, Carrier, Charge, Contact, DateRef, Party, Terms
+from crossdock.core.models import Address, Carrier, Charge, Contact, DateRef, Party, Reference, Terms
 from crossdock.mappings.x12.envelope import Segment
 
 PAD = [""] * 32  # ``seg.elements + PAD`` can be indexed up to 32 without a length check
@@ -25,9 +26,10 @@ def decimal(value: str) -> Decimal | None:
     if not value:
         return None
     try:
-        return Decimal(value)
+        number = Decimal(value)
     except InvalidOperation:
         return None
+    return number if number.is_finite() else None
 
 
 def implied_decimal(value: str, places: int = 2) -> Decimal | None:
@@ -50,15 +52,31 @@ def x12_date(value: str) -> date | None:
     return None
 
 
-def id_pairs(seg: Segment, first: int, last: int) -> dict[str, str]:
-    """Qualifier/value pairs from element ``first`` to ``last`` (inclusive), in any order, none assumed."""
+def id_pairs(elements: list[str], first: int, last: int | None = None) -> dict[str, str]:
+    """Qualifier/value pairs from element ``first`` on (qualifiers before ``last``), in any order, none assumed.
+
+    The first value of a repeated qualifier wins.
+    """
+    stop = len(elements) - 1 if last is None else min(last, len(elements) - 1)
     pairs: dict[str, str] = {}
-    els = seg.elements
-    for i in range(first, min(last, len(els) - 1), 2):
-        qualifier, value = els[i].strip(), els[i + 1].strip()
+    for i in range(first, stop, 2):
+        qualifier, value = elements[i].strip(), elements[i + 1].strip()
         if qualifier and value and qualifier not in pairs:
             pairs[qualifier] = value
     return pairs
+
+
+def elem(seg: Segment, i: int) -> str | None:
+    """Element ``i`` trimmed, or None when empty."""
+    return text(seg.get(i))
+
+
+def reference(seg: Segment) -> Reference | None:
+    """REF or N9: qualifier, value (or only the free-form description, which some senders use)."""
+    qualifier, value, description = elem(seg, 1), elem(seg, 2), elem(seg, 3)
+    if qualifier is None or (value is None and description is None):
+        return None
+    return Reference(qualifier=qualifier, value=value or "", description=description)
 
 
 def contact(elements: list[str]) -> Contact:
@@ -162,3 +180,22 @@ class PartyBuilder:
                 text(e[4]),
             )
         return True
+
+
+@dataclass(slots=True)
+class HeaderReader:
+    """Collects N1 loops (N1 with its N2/N3/N4/PER) from segments fed in order."""
+
+    parties: list[Party] = field(default_factory=list)
+    current: PartyBuilder | None = None
+
+    def feed(self, seg: Segment) -> bool:
+        """Take ``seg`` if it belongs to an N1 loop; return False (and close the loop) otherwise."""
+        if seg.id == "N1":
+            self.current = PartyBuilder(seg.elements)
+            self.parties.append(self.current.party)
+            return True
+        if self.current is not None and self.current.add(seg.elements):
+            return True
+        self.current = None
+        return False

@@ -25,8 +25,7 @@ from decimal import Decimal
 from crossdock.core.errors import DecodeError
 from crossdock.core.models import Package, Reference, Shipment, ShipmentLine, ShipmentOrder
 from crossdock.mappings.x12.envelope import Segment, TransactionSet
-from crossdock.mappings.x12.poc860 import HeaderReader, elem, number, product_ids, reference
-from crossdock.mappings.x12.values import x12_date
+from crossdock.mappings.x12.values import HeaderReader, decimal, elem, id_pairs, reference, x12_date
 
 LINE_REFERENCE = "LI"
 TRACKING_REFERENCE = "2I"
@@ -34,15 +33,15 @@ BILL_OF_LADING = "BM"
 
 
 def _w12_line(seg: Segment) -> ShipmentLine:
-    ordered = number(seg.get(2))
-    shipped = number(seg.get(3))
+    ordered = decimal(seg.get(2))
+    shipped = decimal(seg.get(3))
     if shipped is None:
-        shipped = (ordered - (number(seg.get(4)) or Decimal(0))) if ordered is not None else Decimal(0)
+        shipped = (ordered - (decimal(seg.get(4)) or Decimal(0))) if ordered is not None else Decimal(0)
     ids: dict[str, str] = {}
     if upc := elem(seg, 6):
         ids["UP"] = upc
     for first, last in ((7, 9), (17, 19), (21, 23)):
-        for q, v in product_ids(seg, first, last).items():
+        for q, v in id_pairs(seg.elements, first, last).items():
             ids.setdefault(q, v)
     if case_upc := elem(seg, 16):
         ids.setdefault("UA", case_upc)
@@ -164,7 +163,7 @@ def _add_reference(shipment: Shipment, ref: Reference) -> None:
 
 def _w03(shipment: Shipment, seg: Segment) -> None:
     """W03 totals: W0302/03 weight, W0306 lading quantity (W0301, the unit total, is derivable from lines)."""
-    shipment.gross_weight = number(seg.get(2))
+    shipment.gross_weight = decimal(seg.get(2))
     shipment.weight_uom = elem(seg, 3)
-    lading = number(seg.get(6))
+    lading = decimal(seg.get(6))
     shipment.lading_quantity = int(lading) if lading is not None else None
