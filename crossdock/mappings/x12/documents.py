@@ -10,7 +10,7 @@ from importlib import import_module
 from typing import Any
 
 from crossdock.core.errors import CrossdockError
-from crossdock.core.models import Model
+from crossdock.core.models import Model, Order
 from crossdock.mappings.x12.envelope import TransactionSet
 from crossdock.mappings.x12.reader import Source, read_transactions
 
@@ -47,12 +47,10 @@ def decoder_for(code: str) -> tuple[str, Callable[[TransactionSet], Model]] | No
 
 
 def document_json(model: Model) -> dict[str, Any]:
+    """A model as JSON; an order also carries its ship-to party, which the ``to-json`` contract names."""
     data = model.model_dump(mode="json")
-    ship_to = getattr(model, "ship_to", None)
-    if isinstance(ship_to, Model):
-        data["ship_to"] = ship_to.model_dump(mode="json")
-    elif "po_number" in data and "lines" in data and "order_date" in data:
-        data["ship_to"] = None
+    if isinstance(model, Order):
+        data["ship_to"] = model.ship_to.model_dump(mode="json") if model.ship_to else None
     return data
 
 
