@@ -48,10 +48,6 @@ class ElementSpec:
     codes: frozenset[str] | None = None
     components: tuple[ElementSpec, ...] | None = None
 
-    @property
-    def is_composite(self) -> bool:
-        return self.components is not None
-
 
 @dataclass(frozen=True, slots=True)
 class SyntaxNote:
