@@ -23,7 +23,11 @@ class ConfigError(CrossdockError):
 
 
 class TransientError(CrossdockError):
-    pass
+    """Worth retrying; ``retry_after`` (seconds) is the peer's own wish when it said one (Retry-After)."""
+
+    def __init__(self, message: str, *, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
 
 
 class PermanentError(CrossdockError):

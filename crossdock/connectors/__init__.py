@@ -1,0 +1,1 @@
+"""Transports and APIs: each module one connector, knowing its protocol and never a document format."""

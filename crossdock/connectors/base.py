@@ -1,0 +1,73 @@
+"""The two faces of a connector: a Source hands documents in, a Sink takes documents out.
+
+A source never deletes, moves or flags anything on the remote side by itself. It yields each document as
+an ``Inbound`` whose ``settle`` callback the pipeline calls only after the raw bytes are committed to the
+store (Redpanda Connect's ack function): a crash before the commit leaves the file on the partner's server to
+be read again, and the store's deduplication makes that second read harmless.
+
+A sink sends one ``Outbound`` and returns the remote name it wrote. It raises ``TransientError`` for what a
+later attempt may fix and ``PermanentError`` for what it cannot; the outbox decides what happens next. The
+same ``Outbound`` may be sent twice after a crash, so a sink makes that harmless: files are written under a
+name derived from the document (the second write replaces the first), and HTTP sinks pass
+``idempotency_key`` on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
+from typing import Protocol, runtime_checkable
+
+
+def _nothing() -> None:
+    return None
+
+
+@dataclass(slots=True)
+class Inbound:
+    """One document a source found: its bytes, where it came from, and what to do once it is stored.
+
+    ``identity`` is stable for the same remote object (path with size and mtime, mailbox UID with the
+    attachment's index) so a re-read is recognised even when the bytes changed name. ``settle`` archives,
+    deletes or flags the remote object; ``quarantine`` names why the source refuses it (for example mail
+    from an unknown sender): the pipeline keeps the bytes, marks them quarantined and does not process them.
+    """
+
+    name: str
+    data: bytes
+    identity: str
+    sender: str | None = None
+    quarantine: str | None = None
+    settle: Callable[[], None] = field(default=_nothing, repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Outbound:
+    """One document to send: a file name the sink may use, the bytes, and the delivery's stable key."""
+
+    name: str
+    data: bytes
+    idempotency_key: str
+    content_type: str = "application/octet-stream"
+    subject: str | None = None
+
+
+@runtime_checkable
+class Source(Protocol):
+    name: str
+
+    def receive(self) -> AbstractContextManager[Iterator[Inbound]]:
+        """Open the connection and yield every document that is ready; the connection closes on exit."""
+        ...
+
+
+@runtime_checkable
+class Sink(Protocol):
+    name: str
+
+    def send(self, document: Outbound) -> str:
+        """Deliver one document and return where it went (remote path, message id, URL)."""
+        ...
+
+    def close(self) -> None: ...

@@ -1,0 +1,567 @@
+"""Typed configuration: one YAML file (plus an optional folder of partner files), checked before anything runs.
+
+Every block is a pydantic model that rejects unknown keys, so a misspelt key is an error with its file, line
+and key path instead of a silently ignored setting. Secrets are never written in the file: a secret field
+holds only a ``${ENV_VAR}`` reference, resolved when a connector is built, so the configuration can be
+committed and logged. Relative paths (folders, key files, a SQLite database) are read from the directory
+of the file that names them, not from wherever the command happens to run.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    WithJsonSchema,
+    field_validator,
+    model_validator,
+)
+
+from crossdock.core.errors import ConfigError
+
+_ENV_REF = re.compile(r"^\$\{([A-Za-z_][A-Za-z0-9_]*)\}$")
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$")
+_UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0, None: 1.0}
+
+
+def _secret_ref(value: str) -> str:
+    if not _ENV_REF.match(value):
+        raise ValueError("a secret must be an environment reference like ${ACME_SFTP_PASSWORD}, never the value")
+    return value
+
+
+def _duration(value: Any) -> Any:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int | float):
+        return float(value)
+    if isinstance(value, str):
+        m = _DURATION.match(value)
+        if m:
+            return float(m.group(1)) * _UNITS[m.group(2)]
+        raise ValueError(f"{value!r} is not a duration (write 30s, 5m, 2h, 1d or a number of seconds)")
+    return value
+
+
+def _relative_path(value: Path, info: ValidationInfo) -> Path:
+    base = (info.context or {}).get("base_dir")
+    value = value.expanduser()
+    if base is not None and not value.is_absolute():
+        value = Path(base) / value
+    return value
+
+
+SecretRef = Annotated[
+    str,
+    AfterValidator(_secret_ref),
+    WithJsonSchema({"type": "string", "pattern": _ENV_REF.pattern, "description": "${ENV_VAR} reference"}),
+]
+Duration = Annotated[
+    float,
+    BeforeValidator(_duration),
+    Field(ge=0),
+    WithJsonSchema({"anyOf": [{"type": "number", "minimum": 0}, {"type": "string", "pattern": _DURATION.pattern}]}),
+]
+ConfigPath = Annotated[Path, AfterValidator(_relative_path)]
+Name = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", max_length=64)]
+
+
+def resolve_secret(ref: str | None) -> str | None:
+    """The value behind a ``${VAR}`` reference; an unset variable is a ConfigError naming it (never its value)."""
+    if ref is None:
+        return None
+    m = _ENV_REF.match(ref)
+    if not m:
+        raise ConfigError("a secret must be an environment reference like ${NAME}")
+    value = os.environ.get(m.group(1))
+    if value is None:
+        raise ConfigError(f"environment variable {m.group(1)} is not set")
+    return value
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Schedule(Strict):
+    """When a source is polled: ``every`` seconds, or a five-field ``cron`` expression (UTC)."""
+
+    every: Duration | None = None
+    cron: str | None = None
+
+    @model_validator(mode="after")
+    def _one(self) -> Schedule:
+        if (self.every is None) == (self.cron is None):
+            raise ValueError("give exactly one of every or cron")
+        if self.cron is not None and len(self.cron.split()) != 5:
+            raise ValueError(f"cron {self.cron!r} must have five fields: minute hour day month weekday")
+        if self.every is not None and self.every <= 0:
+            raise ValueError("every must be more than zero")
+        return self
+
+
+class _SourceBase(Strict):
+    schedule: Schedule = Schedule(every=60.0)
+    partner: Name | None = Field(
+        default=None, description="expected partner; the ISA identifiers still decide who sent a file"
+    )
+
+
+# --- folder -------------------------------------------------------------------------------------------------
+
+
+class FolderSourceConfig(_SourceBase):
+    """Files dropped in a local folder (a mounted share, a VAN mailbox synced to disk, the demo)."""
+
+    type: Literal["folder"]
+    path: ConfigPath
+    pattern: str = "*"
+    min_age: Duration = Field(default=5.0, description="skip files modified more recently: still being written")
+    after_read: Literal["archive", "delete"] = "archive"
+    archive_dir: ConfigPath | None = Field(default=None, description="default: <path>/archive")
+
+
+class FolderSinkConfig(Strict):
+    """Writes each document atomically (temporary name, then rename) into a local folder."""
+
+    type: Literal["folder"]
+    path: ConfigPath
+    format: Literal["json"] = Field(default="json", description="how an order is written")
+
+
+# --- sftp ---------------------------------------------------------------------------------------------------
+
+
+class _SftpBase(Strict):
+    host: str
+    port: int = Field(default=22, ge=1, le=65535)
+    username: str
+    password: SecretRef | None = None
+    private_key: SecretRef | None = Field(
+        default=None, description="${VAR} holding a key file path or the key itself (OpenSSH or PEM)"
+    )
+    private_key_passphrase: SecretRef | None = None
+    known_hosts: ConfigPath | None = Field(default=None, description="known_hosts file holding the server's key")
+    host_key_fingerprint: str | None = Field(
+        default=None, pattern=r"^SHA256:[A-Za-z0-9+/]{43}=?$", description="the server key's SHA256 fingerprint"
+    )
+    legacy_algorithms: bool = Field(
+        default=False,
+        description="allow SHA-1 key exchange and ssh-rsa signatures for a partner's old server (off by default)",
+    )
+    timeout: Duration = 30.0
+
+    @model_validator(mode="after")
+    def _pinned(self) -> _SftpBase:
+        if self.known_hosts is None and self.host_key_fingerprint is None:
+            raise ValueError("pin the server's host key with known_hosts or host_key_fingerprint")
+        if self.password is None and self.private_key is None:
+            raise ValueError("give password or private_key (as ${ENV_VAR} references)")
+        return self
+
+
+class SftpSourceConfig(_SftpBase, _SourceBase):
+    type: Literal["sftp"]
+    remote_dir: str = "."
+    pattern: str = "*"
+    min_age: Duration = Field(default=30.0, description="skip files modified more recently: still being uploaded")
+    after_read: Literal["archive", "delete"] = "archive"
+    archive_dir: str | None = Field(default=None, description="default: <remote_dir>/archive")
+
+
+class SftpSinkConfig(_SftpBase):
+    type: Literal["sftp"]
+    remote_dir: str = "."
+    temp_suffix: str = Field(default=".part", description="uploads are written under this suffix, then renamed")
+
+
+# --- mail ---------------------------------------------------------------------------------------------------
+
+
+class ImapSourceConfig(_SourceBase):
+    """A mailbox whose attachments (EDI or CSV) are documents."""
+
+    type: Literal["imap"]
+    host: str
+    port: int = Field(default=993, ge=1, le=65535)
+    ssl: bool = True
+    username: str
+    password: SecretRef
+    folder: str = "INBOX"
+    processed_folder: str | None = Field(default=None, description="move read mail here; else flag it")
+    processed_flag: str = "$Crossdock"
+    quarantine_folder: str = "Quarantine"
+    allowed_senders: list[str] = Field(
+        default_factory=list, description="addresses or @domains; mail from anyone else is quarantined"
+    )
+    attachments: list[str] = Field(default_factory=lambda: ["*.edi", "*.x12", "*.txt", "*.csv", "*.dat"])
+    timeout: Duration = 30.0
+
+
+class SmtpSinkConfig(Strict):
+    """Sends documents as attachments, and alerts, by mail."""
+
+    type: Literal["smtp"]
+    host: str
+    port: int = Field(default=587, ge=1, le=65535)
+    security: Literal["starttls", "ssl", "none"] = "starttls"
+    username: str | None = None
+    password: SecretRef | None = None
+    from_address: str
+    to: list[str] = Field(min_length=1)
+    subject: str = "crossdock: {name}"
+    timeout: Duration = 30.0
+
+
+SourceConfig = Annotated[FolderSourceConfig | SftpSourceConfig | ImapSourceConfig, Field(discriminator="type")]
+SinkConfig = Annotated[FolderSinkConfig | SftpSinkConfig | SmtpSinkConfig, Field(discriminator="type")]
+
+
+# --- partners -----------------------------------------------------------------------------------------------
+
+
+class Delimiters(Strict):
+    element: str = Field(default="*", min_length=1, max_length=1)
+    segment: str = Field(default="~", min_length=1, max_length=1)
+    component: str = Field(default=">", min_length=1, max_length=1)
+    repetition: str = Field(default="^", min_length=1, max_length=1)
+    newline: bool = Field(default=True, description="write a newline after each segment terminator")
+
+    @model_validator(mode="after")
+    def _distinct(self) -> Delimiters:
+        chars = [self.element, self.segment, self.component, self.repetition]
+        if len(set(chars)) != 4:
+            raise ValueError("element, segment, component and repetition separators must all differ")
+        if any(c.isalnum() or c == " " for c in chars):
+            raise ValueError("a separator cannot be a letter, digit or space")
+        return self
+
+
+class Identity(Strict):
+    """Who we are on an interchange: our ISA qualifier and id, and our GS application id."""
+
+    isa_qualifier: str = Field(default="ZZ", min_length=2, max_length=2)
+    isa_id: str = Field(min_length=1, max_length=15)
+    gs_id: str | None = Field(default=None, max_length=15, description="default: isa_id")
+
+
+class PartnerConfig(Strict):
+    """A trading partner: how to recognise its files and how to answer them."""
+
+    name: str | None = None
+    isa_qualifier: str = Field(min_length=2, max_length=2)
+    isa_id: str = Field(min_length=1, max_length=15)
+    gs_id: str | None = Field(default=None, max_length=15, description="default: isa_id")
+    us: Identity | None = Field(default=None, description="our identifiers for this partner, if not the company's")
+    version: Literal["004010", "005010"] = "004010"
+    mode: Literal["test", "production"] = "production"
+    encoding: str = "latin-1"
+    delimiters: Delimiters = Delimiters()
+    ack: Literal["997", "999", "none"] = "997"
+    send_855: bool = False
+    reply_to: Name | None = Field(default=None, description="sink that carries acks and answers to this partner")
+
+    @field_validator("encoding")
+    @classmethod
+    def _codec(cls, value: str) -> str:
+        import codecs
+
+        try:
+            codecs.lookup(value)
+        except LookupError:
+            raise ValueError(f"unknown text encoding {value!r}") from None
+        return value
+
+
+# --- routing ------------------------------------------------------------------------------------------------
+
+
+class Match(Strict):
+    """Every key given must match (and); a list matches when any of its values does (or)."""
+
+    source: list[str] | None = None
+    partner: list[str] | None = None
+    channel: list[str] | None = None
+    country: list[str] | None = None
+    state: list[str] | None = None
+    postal_prefix: list[str] | None = None
+    sku: list[str] | None = Field(default=None, description="glob patterns matched against every product id")
+    fields: dict[str, str | list[str]] | None = Field(default=None, description="order field name -> value(s)")
+
+
+class RoutingRule(Strict):
+    name: str | None = None
+    match: Match = Match()
+    to: Name
+    split: bool = Field(default=False, description="send only the lines matching sku here; the rest route on")
+
+
+class RoutingConfig(Strict):
+    rules: list[RoutingRule] = Field(default_factory=list)
+    default: Name | None = Field(default=None, description="where an order no rule matches goes")
+    hold: Duration = Field(default=0.0, description="wait this long before sending, so a quick change or cancel lands")
+
+
+# --- outbox, store, the whole file --------------------------------------------------------------------------
+
+
+class RetryConfig(Strict):
+    """The one retry policy: exponential backoff with jitter, capped, honouring Retry-After."""
+
+    max_attempts: int = Field(default=8, ge=1)
+    initial: Duration = 2.0
+    maximum: Duration = 600.0
+    jitter: Duration = 1.0
+
+
+class OutboxConfig(Strict):
+    every: Duration = Field(default=2.0, gt=0, description="how often the dispatcher looks for due deliveries")
+    batch: int = Field(default=100, ge=1)
+    lease: Duration = Field(default=120.0, gt=0, description="a claimed delivery returns to the pool after this")
+
+
+class StoreConfig(Strict):
+    url: str = Field(default="sqlite:///crossdock.db", description="SQLAlchemy URL, or ${ENV_VAR} holding one")
+
+    @field_validator("url")
+    @classmethod
+    def _relative_sqlite(cls, value: str, info: ValidationInfo) -> str:
+        base = (info.context or {}).get("base_dir")
+        prefix = "sqlite:///"
+        if base is not None and value.startswith(prefix) and not value.startswith(prefix + "/"):
+            rest = value[len(prefix) :]
+            if rest and rest != ":memory:":
+                return prefix + str(Path(base) / rest)
+        return value
+
+
+class Config(Strict):
+    store: StoreConfig = StoreConfig()
+    company: Identity
+    partners: dict[Name, PartnerConfig] = Field(default_factory=dict)
+    partners_dir: ConfigPath | None = Field(default=None, description="folder of <partner>.yaml files")
+    sources: dict[Name, SourceConfig] = Field(default_factory=dict)
+    sinks: dict[Name, SinkConfig] = Field(default_factory=dict)
+    routing: RoutingConfig = RoutingConfig()
+    retry: RetryConfig = RetryConfig()
+    outbox: OutboxConfig = OutboxConfig()
+    housekeeping_every: Duration = Field(default=60.0, gt=0)
+
+    def secret_refs(self) -> Iterator[tuple[str, str]]:
+        """Every ``(key path, ${VAR})`` in the file, so ``check`` can say which variables are unset."""
+        for section in ("sources", "sinks"):
+            for name, block in getattr(self, section).items():
+                for key, value in block:
+                    if isinstance(value, str) and _ENV_REF.match(value):
+                        yield f"{section}.{name}.{key}", value
+        if _ENV_REF.match(self.store.url):
+            yield "store.url", self.store.url
+
+    @property
+    def store_url(self) -> str:
+        url = resolve_secret(self.store.url) if _ENV_REF.match(self.store.url) else self.store.url
+        assert url is not None
+        return url
+
+
+# --- loading with line numbers ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One thing wrong with a configuration, with the place to fix it."""
+
+    file: str
+    line: int | None
+    path: str
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.file}:{self.line}" if self.line else self.file
+        return f"{where}: {self.path or '(top)'}: {self.message}" if self.path else f"{where}: {self.message}"
+
+
+class ConfigProblems(ConfigError):
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = problems
+        super().__init__("\n".join(str(p) for p in problems))
+
+
+class _Lines:
+    """Key path -> line, read from the YAML node tree, so a pydantic error location becomes a line."""
+
+    def __init__(self) -> None:
+        self.lines: dict[tuple[str | int, ...], int] = {}
+
+    def walk(self, node: yaml.Node, path: tuple[str | int, ...]) -> None:
+        self.lines[path] = node.start_mark.line + 1
+        if isinstance(node, yaml.MappingNode):
+            for key, value in node.value:
+                k = key.value
+                self.lines[(*path, k)] = key.start_mark.line + 1
+                self.walk(value, (*path, k))
+                self.lines[(*path, k)] = key.start_mark.line + 1
+        elif isinstance(node, yaml.SequenceNode):
+            for i, item in enumerate(node.value):
+                self.walk(item, (*path, i))
+
+    def line(self, loc: tuple[str | int, ...]) -> int | None:
+        loc = tuple(str(p) if not isinstance(p, int) else p for p in loc)
+        while loc:
+            if loc in self.lines:
+                return self.lines[loc]
+            loc = loc[:-1]
+        return self.lines.get(())
+
+
+def _read_yaml(path: Path) -> tuple[Any, _Lines]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigProblems([Problem(str(path), None, "", f"cannot read: {exc.strerror}")]) from None
+    lines = _Lines()
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else None
+        raise ConfigProblems([Problem(str(path), line, "", f"not valid YAML: {exc}")]) from None
+    if node is not None:
+        lines.walk(node, ())
+    return data, lines
+
+
+def _loc_path(loc: tuple[str | int, ...]) -> tuple[str | int, ...]:
+    """Drop the discriminator tags pydantic adds to a location (``sources.x.sftp.host`` -> ``sources.x.host``)."""
+    out: list[str | int] = []
+    for part in loc:
+        if isinstance(part, str) and (part in ("folder", "sftp", "imap", "smtp") or "[" in part):
+            continue
+        out.append(part)
+    return tuple(out)
+
+
+def _problems(exc: ValidationError, file: str, lines: _Lines, prefix: tuple[str | int, ...] = ()) -> list[Problem]:
+    out = []
+    for err in exc.errors():
+        loc = (*prefix, *_loc_path(err["loc"]))
+        message = err["msg"].removeprefix("Value error, ")
+        if err["type"] == "extra_forbidden":
+            message = "unknown key"
+        if err["type"] == "missing":
+            message = "required key is missing"
+        out.append(Problem(file, lines.line(loc), ".".join(str(p) for p in loc), message))
+    return out
+
+
+def load_config(path: str | Path) -> Config:
+    """Read and validate a configuration file; every problem at once, each with file, line and key path."""
+    path = Path(path)
+    data, lines = _read_yaml(path)
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ConfigProblems([Problem(str(path), 1, "", "the file must be a mapping of keys")])
+    problems: list[Problem] = []
+    partners_dir = data.get("partners_dir")
+    partner_lines: dict[str, tuple[str, _Lines]] = {}
+    if isinstance(partners_dir, str):
+        folder = (path.parent / partners_dir).expanduser()
+        if not folder.is_dir():
+            problems.append(Problem(str(path), lines.line(("partners_dir",)), "partners_dir", "no such folder"))
+        else:
+            partners = dict(data.get("partners") or {})
+            for file in sorted([*folder.glob("*.yaml"), *folder.glob("*.yml")]):
+                try:
+                    pdata, plines = _read_yaml(file)
+                except ConfigProblems as exc:
+                    problems.extend(exc.problems)
+                    continue
+                if file.stem in partners:
+                    problems.append(Problem(str(file), 1, "", f"partner {file.stem!r} is also defined in {path}"))
+                    continue
+                partners[file.stem] = pdata
+                partner_lines[file.stem] = (str(file), plines)
+            data = {**data, "partners": partners}
+    try:
+        config = Config.model_validate(data, context={"base_dir": path.parent.resolve()})
+    except ValidationError as exc:
+        for problem in _problems(exc, str(path), lines):
+            parts = problem.path.split(".")
+            if len(parts) >= 2 and parts[0] == "partners" and parts[1] in partner_lines:
+                pfile, plines = partner_lines[parts[1]]
+                rest = tuple(int(p) if p.isdigit() else p for p in parts[2:])
+                problem = Problem(pfile, plines.line(rest), problem.path, problem.message)
+            problems.append(problem)
+        raise ConfigProblems(problems) from None
+    for loc, message in cross_references(config):
+        problems.append(Problem(str(path), lines.line(loc), ".".join(str(p) for p in loc), message))
+    if problems:
+        raise ConfigProblems(problems)
+    return config
+
+
+def cross_references(config: Config) -> list[tuple[tuple[str | int, ...], str]]:
+    """Names that point nowhere (a rule to a missing sink) and partners that could not be told apart."""
+    out: list[tuple[tuple[str | int, ...], str]] = []
+    for name, partner in config.partners.items():
+        if partner.reply_to is not None and partner.reply_to not in config.sinks:
+            out.append((("partners", name, "reply_to"), f"no sink named {partner.reply_to!r}"))
+    for i, rule in enumerate(config.routing.rules):
+        if rule.to not in config.sinks:
+            out.append((("routing", "rules", i, "to"), f"no sink named {rule.to!r}"))
+        if rule.split and not rule.match.sku:
+            out.append((("routing", "rules", i, "split"), "a split rule needs sku patterns to choose its lines"))
+    if config.routing.default is not None and config.routing.default not in config.sinks:
+        out.append((("routing", "default"), f"no sink named {config.routing.default!r}"))
+    for name, source in config.sources.items():
+        if source.partner is not None and source.partner not in config.partners:
+            out.append((("sources", name, "partner"), f"no partner named {source.partner!r}"))
+    seen: dict[tuple[str, str], str] = {}
+    for name, partner in config.partners.items():
+        key = (partner.isa_qualifier, partner.isa_id.strip())
+        if key in seen:
+            out.append((("partners", name, "isa_id"), f"same ISA id {key[0]}/{key[1]} as partner {seen[key]!r}"))
+        seen[key] = name
+    return out
+
+
+def check_config(path: str | Path) -> list[Problem]:
+    """Everything ``crossdock check`` reports: validation problems, then unset secret variables."""
+    try:
+        config = load_config(path)
+    except ConfigProblems as exc:
+        return exc.problems
+    _, lines = _read_yaml(Path(path))
+    problems = []
+    for key, ref in config.secret_refs():
+        try:
+            resolve_secret(ref)
+        except ConfigError as exc:
+            loc = tuple(int(p) if p.isdigit() else p for p in key.split("."))
+            problems.append(Problem(str(path), lines.line(loc), key, str(exc)))
+    return problems
+
+
+def config_schema() -> dict[str, Any]:
+    """The JSON Schema of the configuration file, for editors."""
+    schema = Config.model_json_schema(mode="validation")
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = "crossdock configuration"
+    return schema
+
+

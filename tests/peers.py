@@ -1,0 +1,1 @@
+"""Fixtures for the real loopback peers started by scripts/peers (filled in with the connectors)."""
