@@ -563,5 +563,3 @@ def config_schema() -> dict[str, Any]:
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     schema["title"] = "crossdock configuration"
     return schema
-
-

@@ -157,17 +157,23 @@ def acknowledge(
     controls: AckControls | None = None,
     created: datetime | None = None,
     newline: bool = True,
+    usage: str | None = None,
 ) -> str:
-    """The acknowledgment interchanges for a validated file, as text in the partner's delimiters."""
+    """The acknowledgment interchanges for a validated file, as text in the partner's delimiters.
+
+    ``usage`` forces ISA15 (a test partner gets T whatever it sent); by default the inbound ISA15 is echoed.
+    """
     controls = controls or AckControls()
     created = created or datetime.now()
     out: list[str] = []
     for ir in result.interchanges:
-        out.append(_interchange(ir, kind, controls, created, newline))
+        out.append(_interchange(ir, kind, controls, created, newline, usage))
     return "".join(out)
 
 
-def _interchange(ir: InterchangeResult, kind: AckKind, controls: AckControls, created: datetime, nl: bool) -> str:
+def _interchange(
+    ir: InterchangeResult, kind: AckKind, controls: AckControls, created: datetime, nl: bool, usage: str | None
+) -> str:
     ic = ir.interchange
     d = ack_delimiters(ic.delimiters)
     end = d.segment + ("\n" if nl and d.segment not in ("\n", " \n", " \r\n") else "")
@@ -182,7 +188,7 @@ def _interchange(ir: InterchangeResult, kind: AckKind, controls: AckControls, cr
         group_control=controls.group,
         functional_id="FA",
         version=versions[0],
-        usage=ic.usage if ic.usage in ("P", "T") else "P",
+        usage=usage or (ic.usage if ic.usage in ("P", "T") else "P"),
         created=created,
     )
     controls.interchange += 1

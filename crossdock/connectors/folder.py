@@ -1,0 +1,92 @@
+"""A local folder as a source (files older than a minimum age) and as a sink (atomic writes)."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from crossdock.connectors.base import Inbound, Outbound
+from crossdock.core.config import FolderSinkConfig, FolderSourceConfig
+from crossdock.core.errors import PermanentError, TransientError
+
+
+def _free_name(folder: Path, name: str) -> Path:
+    """``folder/name``, or ``name.1``, ``name.2`` ... when an archived file of that name is already there."""
+    target = folder / name
+    n = 0
+    while target.exists():
+        n += 1
+        target = folder / f"{name}.{n}"
+    return target
+
+
+class FolderSource:
+    def __init__(self, name: str, config: FolderSourceConfig) -> None:
+        self.name = name
+        self.config = config
+        self.archive = config.archive_dir or config.path / "archive"
+
+    def _settle(self, path: Path) -> None:
+        if self.config.after_read == "delete":
+            path.unlink(missing_ok=True)
+            return
+        self.archive.mkdir(parents=True, exist_ok=True)
+        os.replace(path, _free_name(self.archive, path.name))
+
+    @contextmanager
+    def receive(self) -> Iterator[Iterator[Inbound]]:
+        if not self.config.path.is_dir():
+            raise TransientError(f"source {self.name}: folder {self.config.path} does not exist")
+        yield self._files()
+
+    def _files(self) -> Iterator[Inbound]:
+        newest = time.time() - self.config.min_age
+        for path in sorted(self.config.path.glob(self.config.pattern)):
+            try:
+                st = path.stat()
+            except FileNotFoundError:
+                continue
+            if not path.is_file() or st.st_mtime > newest:
+                continue
+            try:
+                data = path.read_bytes()
+            except FileNotFoundError:
+                continue
+            except OSError as exc:
+                raise TransientError(f"source {self.name}: cannot read {path}: {exc.strerror}") from exc
+            yield Inbound(
+                name=path.name,
+                data=data,
+                identity=f"file://{path}@{st.st_size}:{st.st_mtime_ns}",
+                settle=lambda path=path: self._settle(path),  # type: ignore[misc]
+            )
+
+
+class FolderSink:
+    def __init__(self, name: str, config: FolderSinkConfig) -> None:
+        self.name = name
+        self.config = config
+
+    def send(self, document: Outbound) -> str:
+        if "/" in document.name or document.name.startswith("."):
+            raise PermanentError(f"sink {self.name}: refusing file name {document.name!r}")
+        folder = self.config.path
+        target = folder / document.name
+        temp = folder / f".{document.name}.{os.getpid()}.part"
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            with open(temp, "wb") as fh:
+                fh.write(document.data)
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.replace(temp, target)
+        except OSError as exc:
+            temp.unlink(missing_ok=True)
+            raise TransientError(f"sink {self.name}: cannot write {target}: {exc.strerror}") from exc
+        return str(target)
+
+    def close(self) -> None:
+        return None

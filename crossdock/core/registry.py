@@ -1,0 +1,49 @@
+"""Connectors and mappings by name, imported on demand: the only way ``core`` reaches them.
+
+A config block's ``type:`` names its connector class; a document kind names its mapping module. Importing
+this module imports neither, so a configuration that uses only folders never loads paramiko.
+"""
+
+from __future__ import annotations
+
+import importlib
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from crossdock.connectors.base import Sink, Source
+
+SOURCES = {
+    "folder": "crossdock.connectors.folder:FolderSource",
+    "sftp": "crossdock.connectors.sftp:SftpSource",
+    "imap": "crossdock.connectors.imap:ImapSource",
+}
+SINKS = {
+    "folder": "crossdock.connectors.folder:FolderSink",
+    "sftp": "crossdock.connectors.sftp:SftpSink",
+    "smtp": "crossdock.connectors.smtp:SmtpSink",
+}
+
+
+MAPPINGS = {
+    "x12": "crossdock.mappings.x12.hub",
+}
+
+
+def _load(target: str) -> Any:
+    module, _, name = target.partition(":")
+    return getattr(importlib.import_module(module), name)
+
+
+def build_source(name: str, config: Any) -> Source:
+    source: Source = _load(SOURCES[config.type])(name, config)
+    return source
+
+
+def build_sink(name: str, config: Any) -> Sink:
+    sink: Sink = _load(SINKS[config.type])(name, config)
+    return sink
+
+
+def mapping(kind: str) -> ModuleType:
+    return importlib.import_module(MAPPINGS[kind])

@@ -1,0 +1,236 @@
+"""What the hub needs from the X12 engine, in one pass and as plain values: read, acknowledge, answer.
+
+``read`` validates every set and maps the ones crossdock has a mapping for, keeping the validation result
+so that ``InboundFile.ack`` writes the 997/999 without reading the bytes again. Groups of functional
+acknowledgments are never acknowledged (a 997 for a 997 starts a loop with some partners' translators).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+
+from crossdock.core.errors import CrossdockError, NotX12Error
+from crossdock.core.models import LineAcknowledgment, Model, Order, OrderAcknowledgment, Party
+from crossdock.mappings.x12 import writer
+from crossdock.mappings.x12.ack import AckControls, AckKind, acknowledge
+from crossdock.mappings.x12.delimiters import Delimiters
+from crossdock.mappings.x12.documents import decoder_for, document_json
+from crossdock.mappings.x12.envelope import FunctionalGroup, Interchange, TransactionSet
+from crossdock.mappings.x12.poack855 import build_855
+from crossdock.mappings.x12.reader import iter_events
+from crossdock.mappings.x12.report import FileResult, GroupResult, InterchangeResult, SetResult
+from crossdock.mappings.x12.validator import status, validate
+
+NOT_ACKNOWLEDGED = frozenset({"FA"})
+
+
+@dataclass(slots=True)
+class InboundSet:
+    code: str
+    control: str
+    status: str  # accepted, accepted_with_errors, rejected
+    errors: list[str]
+    document: Model | None = None
+    decode_error: str | None = None
+
+
+@dataclass(slots=True)
+class InboundGroup:
+    functional_id: str
+    control: str
+    sender: str
+    receiver: str
+    version: str
+    errors: list[str]
+    sets: list[InboundSet] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class InboundInterchange:
+    sender_qualifier: str
+    sender_id: str
+    receiver_qualifier: str
+    receiver_id: str
+    control: str
+    usage: str
+    ok: bool
+    errors: list[str]
+    groups: list[InboundGroup] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class InboundFile:
+    interchanges: list[InboundInterchange]
+    result: FileResult
+
+    def _acknowledged(self) -> FileResult:
+        kept = FileResult(file=self.result.file)
+        for ir in self.result.interchanges:
+            groups = [g for g in ir.groups if g.group.functional_id not in NOT_ACKNOWLEDGED]
+            if groups or ir.interchange.errors:
+                kept.interchanges.append(InterchangeResult(ir.interchange, groups))
+        return kept
+
+    def ack_counts(self) -> tuple[int, int]:
+        """(interchanges, groups) the acknowledgment will use numbers for; (0, 0) when none is due."""
+        kept = self._acknowledged()
+        return len(kept.interchanges), sum(len(ir.groups) for ir in kept.interchanges)
+
+    def ack(
+        self, kind: AckKind, *, interchange: int, group: int, transaction: int, usage: str, created: datetime
+    ) -> bytes | None:
+        kept = self._acknowledged()
+        if not kept.interchanges:
+            return None
+        controls = AckControls(interchange=interchange, group=group, transaction=transaction)
+        return acknowledge(kept, kind, controls=controls, created=created, usage=usage).encode("latin-1")
+
+
+def _messages(errors: list[object]) -> list[str]:
+    return [str(e) for e in errors]
+
+
+def read(data: bytes, *, encoding: str = "latin-1", name: str | None = None) -> InboundFile:
+    """Validate and map every set of ``data``; raises NotX12Error when it is not an X12 interchange."""
+    result = FileResult(file=name or "<bytes>")
+    out: list[InboundInterchange] = []
+    groups: dict[int, tuple[GroupResult, InboundGroup]] = {}
+    for kind, obj in iter_events(data, encoding=encoding, name=name):
+        if kind == "interchange":
+            assert isinstance(obj, Interchange)
+            result.interchanges.append(InterchangeResult(obj))
+            out.append(
+                InboundInterchange(
+                    obj.sender_qualifier,
+                    obj.sender_id,
+                    obj.receiver_qualifier,
+                    obj.receiver_id,
+                    obj.control,
+                    obj.usage,
+                    True,
+                    [],
+                )
+            )
+        elif kind == "group":
+            assert isinstance(obj, FunctionalGroup)
+            gr = GroupResult(obj)
+            ig = InboundGroup(obj.functional_id, obj.control, obj.sender, obj.receiver, obj.version, [])
+            groups[id(obj)] = (gr, ig)
+            result.interchanges[-1].groups.append(gr)
+            out[-1].groups.append(ig)
+        elif kind == "transaction":
+            assert isinstance(obj, TransactionSet)
+            validate(obj)
+            state = status(obj)
+            gr, ig = groups[id(obj.group)]
+            gr.sets.append(SetResult(obj.code, obj.control, state, obj.errors))
+            item = InboundSet(obj.code, obj.control, state, _messages(list(obj.errors)))
+            if state != "rejected":
+                found = decoder_for(obj.code)
+                if found is not None:
+                    try:
+                        item.document = found[1](obj)
+                    except CrossdockError as exc:
+                        item.decode_error = str(exc)
+            ig.sets.append(item)
+    if result.error is not None:
+        raise NotX12Error(result.error, source=name)
+    for ir, ii in zip(result.interchanges, out, strict=True):
+        ii.ok = ir.ok
+        ii.errors = _messages(list(ir.interchange.errors))
+        for gr, ig in zip(ir.groups, ii.groups, strict=True):
+            ig.errors = _messages(list(gr.group.errors))
+    return InboundFile(out, result)
+
+
+@dataclass(frozen=True, slots=True)
+class Outgoing:
+    """Envelope values for one outbound interchange, decided by the hub from the partner's configuration."""
+
+    sender_qualifier: str
+    sender_id: str
+    receiver_qualifier: str
+    receiver_id: str
+    application_sender: str
+    application_receiver: str
+    version: str
+    usage: str
+    interchange: int
+    group: int
+    transaction: int
+    created: datetime
+    element: str = "*"
+    segment: str = "~"
+    component: str = ">"
+    repetition: str = "^"
+    newline: bool = True
+    encoding: str = "latin-1"
+
+
+def po_acknowledgment(order: Order, today: datetime) -> OrderAcknowledgment:
+    """The 855 for an order accepted as sent: every line IA with its quantity, the parties echoed."""
+    lines = [
+        LineAcknowledgment(
+            position=line.position,
+            line_number=line.line_number,
+            status="IA",
+            quantity=line.quantity,
+            uom=line.uom,
+            ordered_quantity=line.quantity,
+            unit_price=line.unit_price,
+            product_ids=dict(line.product_ids),
+        )
+        for line in order.lines
+    ]
+    parties = [Party(role=p.role, name=p.name, id_qualifier=p.id_qualifier, id=p.id) for p in order.parties]
+    return OrderAcknowledgment(
+        po_number=order.po_number,
+        po_date=order.order_date or today.date(),
+        ack_date=today.date(),
+        parties=parties,
+        lines=lines,
+    )
+
+
+def write_855(order: Order, out: Outgoing) -> bytes:
+    """One interchange carrying the 855 for ``order``."""
+    ts = build_855(po_acknowledgment(order, out.created), f"{out.transaction:04d}")
+    return _interchange(out, "PR", [ts])
+
+
+def _interchange(out: Outgoing, functional_id: str, sets: list[writer.TransactionSet]) -> bytes:
+    five = out.version.startswith("005")
+    d = Delimiters(out.element, out.component, out.segment, out.repetition if five else None)
+    env = writer.Envelope(
+        sender_qualifier=out.sender_qualifier,
+        sender_id=out.sender_id,
+        receiver_qualifier=out.receiver_qualifier,
+        receiver_id=out.receiver_id,
+        interchange_control=out.interchange,
+        group_control=out.group,
+        functional_id=functional_id,
+        version=out.version,
+        application_sender=out.application_sender,
+        application_receiver=out.application_receiver,
+        usage=out.usage,
+        created=out.created,
+    )
+    return writer.write_interchange(env, sets, d, newline=out.newline, encoding=out.encoding)
+
+
+def order_json(order: Order, positions: tuple[int, ...] | None = None) -> bytes:
+    """The canonical order as JSON for a destination, optionally only some of its lines (a split route)."""
+    data = document_json(order)
+    if positions is not None:
+        wanted = set(positions)
+        data["lines"] = [line for line in data["lines"] if line["position"] in wanted]
+    return json.dumps(data, indent=2, sort_keys=False, default=_default).encode("utf-8") + b"\n"
+
+
+def _default(value: object) -> str:
+    if isinstance(value, Decimal):
+        return str(value)
+    raise TypeError(f"cannot write {type(value).__name__} as JSON")

@@ -1,0 +1,142 @@
+"""``crossdock run``: APScheduler polls each source on its schedule, dispatches the outbox, and keeps house.
+
+Each job runs at most once at a time in this process (``max_instances=1``, missed runs coalesced), and a
+source's poll also holds the source's lease in the store, so several processes on several machines can
+run the same configuration without two of them reading the same folder at once. SIGTERM or SIGINT stops
+the scheduler after the running jobs finish their current document: nothing is cut half-way, and what was
+not reached waits in the store for the next start.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import signal
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+
+from crossdock.core.config import Config, Schedule
+from crossdock.core.outbox import Dispatcher, worker_id
+from crossdock.core.pipeline import Hub, poll, process_pending
+from crossdock.core.retry import RetryPolicy
+
+log = logging.getLogger("crossdock.scheduler")
+
+
+def _trigger(schedule: Schedule) -> IntervalTrigger | CronTrigger:
+    if schedule.cron is not None:
+        return CronTrigger.from_crontab(schedule.cron, timezone="UTC")
+    assert schedule.every is not None
+    return IntervalTrigger(seconds=schedule.every)
+
+
+def _guarded(name: str, job: Callable[[], Any]) -> Callable[[], None]:
+    """A job that logs its failure and lets the next run try again, instead of killing the scheduler."""
+
+    def run() -> None:
+        try:
+            job()
+        except Exception:
+            log.exception("job %s failed; it runs again on its schedule", name)
+
+    return run
+
+
+class Worker:
+    """Everything ``crossdock run`` does, startable and stoppable from a test."""
+
+    def __init__(self, config: Config, hub: Hub | None = None) -> None:
+        self.config = config
+        self.hub = hub or Hub(config)
+        self.owner = worker_id()
+        self.dispatcher = Dispatcher(
+            self.hub.store,
+            self.hub.sink,
+            RetryPolicy(config.retry),
+            owner=self.owner,
+            batch=config.outbox.batch,
+            lease=config.outbox.lease,
+        )
+        self.scheduler = BackgroundScheduler(
+            executors={"default": ThreadPoolExecutor(max_workers=max(4, len(config.sources) + 2))},
+            job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 60},
+            timezone="UTC",
+        )
+        self.stopped = threading.Event()
+
+    def _poll(self, name: str) -> None:
+        report = poll(self.hub, name, self.owner)
+        if report.received or report.already:
+            log.info("%s: %d new document(s), %d already stored", name, report.received, report.already)
+
+    def _dispatch(self) -> None:
+        self.dispatcher.drain(max_rounds=20)
+
+    def _housekeeping(self) -> None:
+        process_pending(self.hub)
+
+    def start(self) -> None:
+        process_pending(self.hub)
+        for name, source in self.config.sources.items():
+            self.scheduler.add_job(
+                _guarded(f"poll {name}", functools.partial(self._poll, name)),
+                _trigger(source.schedule),
+                id=f"poll:{name}",
+                name=f"poll {name}",
+                next_run_time=_now(),
+            )
+        self.scheduler.add_job(
+            _guarded("dispatch", self._dispatch),
+            IntervalTrigger(seconds=self.config.outbox.every),
+            id="dispatch",
+            next_run_time=_now(),
+        )
+        self.scheduler.add_job(
+            _guarded("housekeeping", self._housekeeping),
+            IntervalTrigger(seconds=self.config.housekeeping_every),
+            id="housekeeping",
+        )
+        self.scheduler.start()
+        log.info(
+            "crossdock running as %s: %d source(s), %d sink(s)",
+            self.owner,
+            len(self.config.sources),
+            len(self.config.sinks),
+        )
+
+    def stop(self) -> None:
+        if self.scheduler.running:
+            self.scheduler.shutdown(wait=True)
+        self.hub.close()
+        self.stopped.set()
+
+
+def _now() -> Any:
+    from datetime import UTC, datetime
+
+    return datetime.now(UTC)
+
+
+def run_forever(config: Config) -> int:
+    """Run until SIGTERM or SIGINT, then stop gracefully; returns the exit code."""
+    worker = Worker(config)
+    stop = threading.Event()
+
+    def _signal(signum: int, _frame: object) -> None:
+        log.info("received %s, stopping after the running jobs", signal.Signals(signum).name)
+        stop.set()
+
+    signal.signal(signal.SIGTERM, _signal)
+    signal.signal(signal.SIGINT, _signal)
+    worker.start()
+    try:
+        stop.wait()
+    finally:
+        worker.stop()
+    return 0
