@@ -90,7 +90,9 @@ def run_demo(folder: Path) -> int:
     for order in orders:
         assert order is not None
         data = order["data"]
-        state = next((p["address"] for p in data["parties"] if p["role"] == "ST" and p.get("address")), {})
+        state: dict[str, str] = next(
+            (p["address"] for p in data["parties"] if p["role"] == "ST" and p.get("address")), {}
+        )
         print(
             f"    {order['po_number']} from {order['partner']} ship to {state.get('city')}, {state.get('state')}: "
             f"{order['status']}, revision {order['revision']}"

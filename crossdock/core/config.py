@@ -334,7 +334,9 @@ class OutboxConfig(Strict):
 
 
 class StoreConfig(Strict):
-    url: str = Field(default="sqlite:///crossdock.db", description="SQLAlchemy URL, or ${ENV_VAR} holding one")
+    url: str = Field(
+        default="sqlite:///crossdock.db", validate_default=True, description="SQLAlchemy URL, or ${ENV_VAR} holding one"
+    )
 
     @field_validator("url")
     @classmethod
@@ -359,6 +361,14 @@ class Config(Strict):
     retry: RetryConfig = RetryConfig()
     outbox: OutboxConfig = OutboxConfig()
     housekeeping_every: Duration = Field(default=60.0, gt=0)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _store_block(cls, data: Any) -> Any:
+        """Validate the store block even when absent, so its SQLite path is read from the file's folder."""
+        if isinstance(data, dict) and data.get("store") is None:
+            data = {**data, "store": {}}
+        return data
 
     def secret_refs(self) -> Iterator[tuple[str, str]]:
         """Every ``(key path, ${VAR})`` in the file, so ``check`` can say which variables are unset."""
@@ -464,6 +474,10 @@ def _problems(exc: ValidationError, file: str, lines: _Lines, prefix: tuple[str 
             message = "unknown key"
         if err["type"] == "missing":
             message = "required key is missing"
+        if err["type"] == "union_tag_invalid":
+            ctx = err.get("ctx", {})
+            message = f"unknown type {ctx.get('tag')!r}: expected one of {ctx.get('expected_tags')}"
+            loc = (*loc, "type")
         out.append(Problem(file, lines.line(loc), ".".join(str(p) for p in loc), message))
     return out
 

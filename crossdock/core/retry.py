@@ -35,7 +35,7 @@ class RetryPolicy:
         self.config = config or RetryConfig()
         c = self.config
         self.wait = _WaitRetryAfter(
-            tenacity.wait_exponential_jitter(initial=c.initial, max=c.maximum, exp_base=2, jitter=c.jitter)
+            tenacity.wait_exponential_jitter(multiplier=c.initial, max=c.maximum, exp_base=2, jitter=c.jitter)
         )
 
     def delay(self, attempt: int, error: TransientError | None = None) -> float:

@@ -1,0 +1,102 @@
+"""The hub's fixtures: a store on each engine, and a folder-based configuration around it."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from sqlalchemy import create_engine, text
+
+from crossdock.core.config import Config, load_config
+from crossdock.core.pipeline import Hub
+from crossdock.core.store import Store
+
+
+def _pg_schema_url(base: str) -> Iterator[str]:
+    """A fresh schema per test on the PostgreSQL peer, dropped afterwards."""
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f"CREATE SCHEMA {schema}"))
+    sep = "&" if "?" in base else "?"
+    try:
+        yield f"{base}{sep}options=-csearch_path%3D{schema}"
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+        admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.peers)])
+def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path}/crossdock.db"
+        return
+    base = os.environ.get("CROSSDOCK_PG_URL")
+    if not base:
+        pytest.skip("no PostgreSQL peer: run scripts/peers up (CROSSDOCK_PG_URL unset)")
+    yield from _pg_schema_url(base)
+
+
+@pytest.fixture
+def pg_store() -> Iterator[Store]:
+    base = os.environ.get("CROSSDOCK_PG_URL")
+    if not base:
+        pytest.skip("no PostgreSQL peer: run scripts/peers up (CROSSDOCK_PG_URL unset)")
+    for url in _pg_schema_url(base):
+        s = Store.open(url)
+        yield s
+        s.close()
+
+
+@pytest.fixture
+def store(store_url: str) -> Iterator[Store]:
+    s = Store.open(store_url)
+    yield s
+    s.close()
+
+
+def base_config(tmp_path: Path, store_url: str, **extra: Any) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "store": {"url": store_url},
+        "company": {"isa_id": "CROSSDOCK"},
+        "partners": {
+            "northwind": {
+                "isa_qualifier": "ZZ",
+                "isa_id": "NORTHWIND",
+                "send_855": True,
+                "reply_to": "northwind-inbox",
+            }
+        },
+        "sources": {
+            "drop": {"type": "folder", "path": str(tmp_path / "drop"), "min_age": 0, "pattern": "*.edi"},
+        },
+        "sinks": {
+            "west": {"type": "folder", "path": str(tmp_path / "west")},
+            "east": {"type": "folder", "path": str(tmp_path / "east")},
+            "northwind-inbox": {"type": "folder", "path": str(tmp_path / "partner-inbox")},
+        },
+        "routing": {"rules": [{"match": {"state": ["CA", "OR"]}, "to": "west"}], "default": "east"},
+        "retry": {"max_attempts": 3, "initial": 0, "maximum": 0, "jitter": 0},
+    }
+    data.update(extra)
+    return data
+
+
+def write_config(tmp_path: Path, data: dict[str, Any]) -> Config:
+    path = tmp_path / "crossdock.yaml"
+    path.write_text(yaml.safe_dump(data))
+    (tmp_path / "drop").mkdir(exist_ok=True)
+    return load_config(path)
+
+
+@pytest.fixture
+def hub(tmp_path: Path, store_url: str) -> Iterator[Hub]:
+    h = Hub(write_config(tmp_path, base_config(tmp_path, store_url)))
+    yield h
+    h.close()

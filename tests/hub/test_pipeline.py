@@ -1,0 +1,293 @@
+"""The inbound flow on a folder source, on both engines: store first, decode, ack, upsert, route, enqueue."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from crossdock.core.outbox import Dispatcher
+from crossdock.core.pipeline import Hub, ingest, poll, process, process_pending, replay
+from crossdock.core.retry import RetryPolicy
+from crossdock.core.store import Queries, deliveries, documents, orders
+from crossdock.connectors.base import Inbound
+from crossdock.mappings.x12.reader import parse
+from tests.hub.conftest import base_config, write_config
+from tests.hub.edi import interchange, order
+
+
+def drop(hub: Hub, name: str, data: bytes) -> Path:
+    path = Path(hub.config.sources["drop"].path) / name  # type: ignore[union-attr]
+    path.write_bytes(data)
+    return path
+
+
+def dispatch(hub: Hub) -> None:
+    Dispatcher(hub.store, hub.sink, RetryPolicy(hub.config.retry), owner="test").drain()
+
+
+def count(hub: Hub, table, *where) -> int:  # type: ignore[no-untyped-def]
+    with hub.store.transaction() as conn:
+        return int(conn.execute(select(func.count()).select_from(table).where(*where)).scalar_one())
+
+
+def partner_files(tmp_path: Path) -> dict[str, bytes]:
+    folder = tmp_path / "partner-inbox"
+    return {p.name: p.read_bytes() for p in sorted(folder.glob("*.edi"))} if folder.exists() else {}
+
+
+def test_an_850_becomes_routed_orders_with_997_and_855_back(hub: Hub, tmp_path: Path) -> None:
+    path = drop(hub, "po.edi", interchange([order("PO-1"), order("PO-2", state="TX")]))
+    report = poll(hub, "drop", "me")
+    assert report.received == 1 and report.processed[0].state == "processed"
+    assert not path.exists() and (path.parent / "archive" / "po.edi").exists()
+    dispatch(hub)
+    west = json.loads((tmp_path / "west" / "northwind-PO-1-r1.json").read_text())
+    assert west["po_number"] == "PO-1" and west["lines"][0]["product_ids"] == {"VN": "MUG-BLU"}
+    assert (tmp_path / "east" / "northwind-PO-2-r1.json").exists()
+    files = partner_files(tmp_path)
+    assert sorted(n.split("-")[1] for n in files) == ["855", "855", "997"]
+    isa13 = sorted(int(parse(data)[0].control) for data in files.values())
+    assert isa13 == [1, 2, 3]
+    ack = next(data for name, data in files.items() if "-997-" in name).decode()
+    assert "AK1*PO*1~" in ack and ack.count("AK5*A~") == 2 and "*ZZ*NORTHWIND" in ack
+    with hub.store.transaction() as conn:
+        assert {r["status"] for r in Queries(hub.store).orders(conn)} == {"delivered"}
+
+
+def test_the_same_file_twice_is_stored_once_and_changes_nothing(hub: Hub, tmp_path: Path) -> None:
+    data = interchange([order("PO-1")])
+    drop(hub, "a.edi", data)
+    poll(hub, "drop", "me")
+    drop(hub, "a-again.edi", data)
+    report = poll(hub, "drop", "me")
+    assert report.received == 0 and report.already == 1
+    assert not (tmp_path / "drop" / "a-again.edi").exists(), "a re-read file is still archived"
+    assert count(hub, documents, documents.c.direction == "in") == 1
+    assert count(hub, orders) == 1
+    assert count(hub, deliveries) == 3  # one order delivery, one 997, one 855
+
+
+def test_a_resent_order_in_a_new_interchange_is_not_a_second_order(hub: Hub) -> None:
+    drop(hub, "a.edi", interchange([order("PO-1")], control=1))
+    drop(hub, "b.edi", interchange([order("PO-1")], control=2))
+    report = poll(hub, "drop", "me")
+    assert [p.orders_new for p in report.processed] == [1, 0]
+    assert report.processed[1].orders_unchanged == 1
+    assert count(hub, orders) == 1
+    assert count(hub, deliveries, deliveries.c.purpose == "order") == 1
+    assert count(hub, deliveries, deliveries.c.purpose == "997") == 2, "each interchange is acknowledged"
+
+
+def test_a_reused_interchange_number_is_flagged(hub: Hub) -> None:
+    drop(hub, "a.edi", interchange([order("PO-1")], control=7))
+    drop(hub, "b.edi", interchange([order("PO-2")], control=7))
+    poll(hub, "drop", "me")
+    with hub.store.transaction() as conn:
+        docs = sorted(Queries(hub.store).documents(conn, direction="in"), key=lambda d: d["id"])
+        second = Queries(hub.store).document(conn, docs[1]["id"])
+    assert [d["flags"] for d in docs] == [None, "duplicate-interchange"]
+    assert second is not None and any(
+        f"already received in document {docs[0]['id']}" in e["message"] for e in second["events"]
+    )
+    assert count(hub, orders) == 2
+
+
+def test_a_replacement_updates_the_order_and_supersedes_its_unsent_delivery(hub: Hub, tmp_path: Path) -> None:
+    drop(hub, "a.edi", interchange([order("PO-1", qty=5)], control=1))
+    poll(hub, "drop", "me")
+    drop(hub, "b.edi", interchange([order("PO-1", qty=9, purpose="05")], control=2))
+    poll(hub, "drop", "me")
+    assert count(hub, orders) == 1
+    with hub.store.transaction() as conn:
+        shown = Queries(hub.store).order(conn, "PO-1")
+    assert shown is not None and shown["revision"] == 2 and shown["data"]["lines"][0]["quantity"] == "9"
+    states = sorted(d["state"] for d in shown["deliveries"] if d["purpose"] == "order")
+    assert states == ["cancelled", "pending"]
+    dispatch(hub)
+    assert sorted(p.name for p in (tmp_path / "west").iterdir()) == ["northwind-PO-1-r2.json"]
+
+
+def test_a_cancel_stops_unsent_deliveries(hub: Hub, tmp_path: Path) -> None:
+    drop(hub, "a.edi", interchange([order("PO-1")], control=1))
+    poll(hub, "drop", "me")
+    drop(hub, "b.edi", interchange([order("PO-1", purpose="01")], control=2))
+    poll(hub, "drop", "me")
+    dispatch(hub)
+    with hub.store.transaction() as conn:
+        shown = Queries(hub.store).order(conn, "PO-1")
+    assert shown is not None and shown["status"] == "cancelled"
+    assert not (tmp_path / "west").exists() or not list((tmp_path / "west").iterdir())
+
+
+def test_unknown_partner_is_kept_failed_and_replayable(tmp_path: Path, store_url: str) -> None:
+    data = interchange([order("PO-9")], sender="ACMEWIDGETS")
+    cfg = base_config(tmp_path, store_url)
+    hub = Hub(write_config(tmp_path, cfg))
+    try:
+        drop(hub, "acme.edi", data)
+        report = poll(hub, "drop", "me")
+        result = report.processed[0]
+        assert result.state == "failed"
+        assert result.error is not None and "ZZ/ACMEWIDGETS" in result.error and "unknown partner" in result.error
+        with hub.store.transaction() as conn:
+            assert Queries(hub.store).data(conn, result.document_id) == data
+            assert Queries(hub.store).problems(conn)["failed_documents"][0]["id"] == result.document_id
+        assert count(hub, orders) == 0
+    finally:
+        hub.close()
+    cfg["partners"]["acme"] = {"isa_qualifier": "ZZ", "isa_id": "ACMEWIDGETS"}
+    hub = Hub(write_config(tmp_path, cfg))
+    try:
+        again = replay(hub, result.document_id)
+        assert again.state == "processed" and again.orders_new == 1
+        assert replay(hub, result.document_id).orders_unchanged == 1, "a second replay doubles nothing"
+        assert count(hub, orders) == 1
+    finally:
+        hub.close()
+
+
+@pytest.mark.parametrize(
+    ("data", "reason"),
+    [
+        (b"", "empty file"),
+        (b"%PDF-1.7 not an order", "PDF"),
+        (b"UNA:+.? 'UNB+UNOC:3+SENDER", "EDIFACT"),
+    ],
+)
+def test_bad_files_fail_with_their_reason_and_stay_stored(hub: Hub, data: bytes, reason: str) -> None:
+    drop(hub, "bad.edi", data)
+    result = poll(hub, "drop", "me").processed[0]
+    assert result.state == "failed" and result.error is not None and reason in result.error
+    assert "bad.edi" in result.error
+    with hub.store.transaction() as conn:
+        assert Queries(hub.store).data(conn, result.document_id) == data
+
+
+def test_a_rejected_set_gets_a_997_with_the_place_and_no_order(hub: Hub, tmp_path: Path) -> None:
+    good = interchange([order("PO-1")])
+    bad = good.replace(b"BEG*00*SA*PO-1**20261120~", b"BEG*00*SA~")
+    drop(hub, "bad.edi", bad)
+    result = poll(hub, "drop", "me").processed[0]
+    assert result.state == "rejected" and result.error is not None and "850 0001 rejected" in result.error
+    assert count(hub, orders) == 0
+    dispatch(hub)
+    ack = next(iter(partner_files(tmp_path).values())).decode()
+    assert "AK5*R" in ack and "AK3*BEG*2" in ack
+
+
+def test_a_997_from_the_partner_is_not_acknowledged(hub: Hub) -> None:
+    inbound = interchange([order("PO-1")])
+    from crossdock.mappings.x12.ack import acknowledge_file
+
+    their_997 = acknowledge_file(inbound).replace(
+        "*CROSSDOCK      *ZZ*NORTHWIND      *", "*NORTHWIND      *ZZ*CROSSDOCK      *"
+    )
+    their_997 = their_997.replace("GS*FA*CROSSDOCK*NORTHWIND", "GS*FA*NORTHWIND*CROSSDOCK")
+    drop(hub, "fa.edi", their_997.encode())
+    result = poll(hub, "drop", "me").processed[0]
+    assert result.acks == 0
+    assert count(hub, deliveries) == 0
+
+
+def test_a_test_partner_only_ever_receives_test_interchanges(tmp_path: Path, store_url: str) -> None:
+    cfg = base_config(tmp_path, store_url)
+    cfg["partners"]["northwind"]["mode"] = "test"
+    hub = Hub(write_config(tmp_path, cfg))
+    try:
+        drop(hub, "a.edi", interchange([order("PO-1")], usage="P"))
+        poll(hub, "drop", "me")
+        dispatch(hub)
+    finally:
+        hub.close()
+    usages = {parse(data)[0].usage for data in partner_files(tmp_path).values()}
+    assert usages == {"T"}
+
+
+def test_a_production_partner_never_receives_a_test_flag(hub: Hub, tmp_path: Path) -> None:
+    drop(hub, "a.edi", interchange([order("PO-1")], usage="T"))
+    poll(hub, "drop", "me")
+    dispatch(hub)
+    assert {parse(data)[0].usage for data in partner_files(tmp_path).values()} == {"P"}
+
+
+def test_without_a_reply_sink_the_ack_is_kept_unsent_and_shown(tmp_path: Path, store_url: str) -> None:
+    cfg = base_config(tmp_path, store_url)
+    del cfg["partners"]["northwind"]["reply_to"]
+    hub = Hub(write_config(tmp_path, cfg))
+    try:
+        drop(hub, "a.edi", interchange([order("PO-1")]))
+        poll(hub, "drop", "me")
+        with hub.store.transaction() as conn:
+            unsent = Queries(hub.store).problems(conn)["unsent_documents"]
+        assert {d["kind"] for d in unsent} == {"997", "855"}
+        assert "no reply_to sink" in unsent[0]["error"]
+    finally:
+        hub.close()
+
+
+def test_an_order_no_rule_takes_is_held(tmp_path: Path, store_url: str) -> None:
+    cfg = base_config(tmp_path, store_url)
+    cfg["routing"] = {"rules": [{"match": {"state": ["CA"]}, "to": "west"}]}
+    hub = Hub(write_config(tmp_path, cfg))
+    try:
+        drop(hub, "a.edi", interchange([order("PO-1", state="NY")]))
+        poll(hub, "drop", "me")
+        with hub.store.transaction() as conn:
+            assert Queries(hub.store).orders(conn)[0]["status"] == "held"
+        assert count(hub, deliveries, deliveries.c.purpose == "order") == 0
+    finally:
+        hub.close()
+
+
+def test_split_lines_go_to_their_destinations(tmp_path: Path, store_url: str) -> None:
+    cfg = base_config(tmp_path, store_url)
+    cfg["routing"]["rules"].insert(0, {"match": {"sku": ["KTL-*"]}, "to": "east", "split": True})
+    hub = Hub(write_config(tmp_path, cfg))
+    try:
+        drop(hub, "a.edi", interchange([order("PO-1", skus=("MUG-BLU", "KTL-STL", "MUG-RED"))]))
+        poll(hub, "drop", "me")
+        dispatch(hub)
+    finally:
+        hub.close()
+    east = json.loads(next((tmp_path / "east").iterdir()).read_text())
+    west = json.loads(next((tmp_path / "west").iterdir()).read_text())
+    assert [line["line_number"] for line in east["lines"]] == ["0002"]
+    assert [line["line_number"] for line in west["lines"]] == ["0001", "0003"]
+
+
+def test_a_file_on_another_partners_source_is_refused(tmp_path: Path, store_url: str) -> None:
+    cfg = base_config(tmp_path, store_url)
+    cfg["partners"]["acme"] = {"isa_qualifier": "ZZ", "isa_id": "ACMEWIDGETS"}
+    cfg["sources"]["drop"]["partner"] = "acme"
+    hub = Hub(write_config(tmp_path, cfg))
+    try:
+        drop(hub, "a.edi", interchange([order("PO-1")]))
+        result = poll(hub, "drop", "me").processed[0]
+        assert result.state == "failed" and result.error is not None and "belongs to 'acme'" in result.error
+    finally:
+        hub.close()
+
+
+def test_a_crash_after_storing_is_finished_on_restart(hub: Hub) -> None:
+    got = ingest(hub, "drop", Inbound(name="a.edi", data=interchange([order("PO-1")]), identity="x"))
+    assert got.new and got.state == "received"
+    assert count(hub, orders) == 0
+    done = process_pending(hub)
+    assert [p.state for p in done] == ["processed"] and count(hub, orders) == 1
+    assert process_pending(hub) == []
+    assert process(hub, got.document_id).state == "processed"
+    assert count(hub, deliveries) == 3, "processing a processed document again queues nothing"
+
+
+def test_a_crash_before_settling_reads_the_file_again_harmlessly(hub: Hub) -> None:
+    data = interchange([order("PO-1")])
+    first = ingest(hub, "drop", Inbound(name="a.edi", data=data, identity="file://a@1"))
+    process(hub, first.document_id)
+    path = drop(hub, "a.edi", data)  # the source never archived it: it is read again
+    report = poll(hub, "drop", "me")
+    assert report.already == 1 and report.received == 0
+    assert not path.exists()
+    assert count(hub, orders) == 1 and count(hub, documents, documents.c.direction == "in") == 1
