@@ -103,8 +103,8 @@ def load_private_key(value: str, passphrase: str | None, where: str) -> paramiko
             return paramiko.Ed25519Key.from_private_key(io.StringIO(data.decode("ascii")), password=passphrase)
     except TypeError:
         raise ConfigError(f"private key {where} is encrypted: set private_key_passphrase") from None
-    except (ValueError, paramiko.SSHException) as exc:
-        reason = "wrong passphrase" if secret is not None and "password" in str(exc).lower() else "not a valid key"
+    except (ValueError, paramiko.SSHException):
+        reason = "wrong passphrase, or not a valid key" if secret is not None else "not a valid key"
         raise ConfigError(f"private key {where} cannot be read ({reason}; ed25519, ECDSA or RSA expected)") from None
     raise ConfigError(f"private key {where} is a {type(loaded).__name__}: only ed25519, ECDSA and RSA are supported")
 
@@ -209,7 +209,7 @@ class Endpoint:
                 raise ConfigError(f"sftp {self.name}: known_hosts {config.known_hosts}: {exc.strerror}") from None
             except Exception:
                 raise ConfigError(f"sftp {self.name}: known_hosts {config.known_hosts} is not readable") from None
-        head = f"sftp {self.name}: connecting to {self.where}"
+        head = f"sftp {self.name} at {self.where}: connecting"
         client.set_missing_host_key_policy(_PinnedKeyPolicy(head, config.host_key_fingerprint))
         try:
             client.connect(
@@ -253,7 +253,7 @@ class Endpoint:
 
     def failure(self, exc: BaseException, doing: str) -> CrossdockError:
         """The crossdock error for what paramiko, the SFTP server or the network raised."""
-        head = f"sftp {self.name}: {doing} on {self.where}"
+        head = f"sftp {self.name} at {self.where}: {doing}"
         if isinstance(exc, CrossdockError):
             return exc
         if isinstance(exc, paramiko.BadHostKeyException):
@@ -278,7 +278,7 @@ class Endpoint:
         if isinstance(exc, EOFError):
             return TransientError(f"{head}: the connection closed unexpectedly")
         if isinstance(exc, paramiko.SSHException):
-            return TransientError(f"{head}: {exc}")
+            return TransientError(f"{head}: {str(exc).rstrip(': ') or type(exc).__name__}")
         if isinstance(exc, OSError):
             if exc.errno in (errno.EACCES, errno.EPERM):
                 return PermanentError(f"{head}: permission denied")

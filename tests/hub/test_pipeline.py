@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
+from crossdock.connectors.base import Inbound
 from crossdock.core.outbox import Dispatcher
 from crossdock.core.pipeline import Hub, ingest, poll, process, process_pending, replay
 from crossdock.core.retry import RetryPolicy
 from crossdock.core.store import Queries, deliveries, documents, orders
-from crossdock.connectors.base import Inbound
 from crossdock.mappings.x12.reader import parse
 from tests.hub.conftest import base_config, write_config
 from tests.hub.edi import interchange, order
