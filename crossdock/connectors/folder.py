@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import time
 from collections.abc import Iterator
@@ -84,7 +85,8 @@ class FolderSink:
                 os.fsync(fh.fileno())
             os.replace(temp, target)
         except OSError as exc:
-            temp.unlink(missing_ok=True)
+            with contextlib.suppress(OSError):
+                temp.unlink(missing_ok=True)
             raise TransientError(f"sink {self.name}: cannot write {target}: {exc.strerror}") from exc
         return str(target)
 
