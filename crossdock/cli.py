@@ -161,9 +161,10 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _poll(args: argparse.Namespace) -> int:
-    from crossdock.core.outbox import Dispatcher, worker_id
+    from crossdock.core.outbox import Dispatcher
     from crossdock.core.pipeline import poll
     from crossdock.core.retry import RetryPolicy
+    from crossdock.core.workers import worker_id
 
     with _hub(args) as hub:
         if args.source not in hub.config.sources:

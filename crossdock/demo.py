@@ -12,10 +12,11 @@ from importlib import resources
 from pathlib import Path
 
 from crossdock.core.config import load_config
-from crossdock.core.outbox import Dispatcher, worker_id
+from crossdock.core.outbox import Dispatcher
 from crossdock.core.pipeline import Hub, poll
 from crossdock.core.retry import RetryPolicy
 from crossdock.core.store import Queries
+from crossdock.core.workers import worker_id
 
 MARKER = ".crossdock-demo"
 SOURCE = "northwind-outbox"

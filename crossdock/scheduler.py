@@ -22,9 +22,10 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from crossdock.core.config import Config, Schedule
-from crossdock.core.outbox import Dispatcher, worker_id
+from crossdock.core.outbox import Dispatcher
 from crossdock.core.pipeline import Hub, poll, process_pending
 from crossdock.core.retry import RetryPolicy
+from crossdock.core.workers import worker_id
 
 log = logging.getLogger("crossdock.scheduler")
 

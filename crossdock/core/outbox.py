@@ -11,9 +11,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import os
-import socket
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -23,12 +20,9 @@ from crossdock.connectors.base import Outbound, Sink
 from crossdock.core.errors import CrossdockError, PermanentError, TransientError
 from crossdock.core.retry import RetryPolicy
 from crossdock.core.store import Claimed, Store, deliveries, utcnow
+from crossdock.core.workers import worker_id
 
 log = logging.getLogger("crossdock.outbox")
-
-
-def worker_id() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
 @dataclass(slots=True)

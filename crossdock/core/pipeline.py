@@ -33,6 +33,7 @@ from crossdock.core.models import Order
 from crossdock.core.partners import Directory, Partner, created_now, reserve
 from crossdock.core.routing import Unroutable, route
 from crossdock.core.store import OrderRace, Store, deliveries, documents, sha256, to_json, utcnow
+from crossdock.core.workers import is_dead_local
 
 log = logging.getLogger("crossdock.pipeline")
 
@@ -491,8 +492,15 @@ def poll(
     lease_name = f"source:{source_name}"
     with store.transaction() as conn:
         if not store.acquire_lease(conn, lease_name, owner, lease):
-            report.skipped = "another worker holds this source's lease"
-            return report
+            holder = store.lease_holder(conn, lease_name)
+            if (
+                holder is None
+                or not is_dead_local(holder)
+                or not store.take_lease(conn, lease_name, owner, holder, lease)
+            ):
+                report.skipped = f"worker {holder} holds this source's lease"
+                return report
+            store.log(conn, "lease", f"took over {lease_name} from {holder}, which is no longer running")
     try:
         source = hub.source(source_name)
         with source.receive() as items:

@@ -498,6 +498,18 @@ class Store:
         holder = conn.execute(select(leases.c.owner).where(leases.c.name == name)).scalar()
         return bool(holder == owner)
 
+    def lease_holder(self, conn: Connection, name: str) -> str | None:
+        holder = conn.execute(select(leases.c.owner).where(leases.c.name == name)).scalar()
+        return str(holder) if holder is not None else None
+
+    def take_lease(self, conn: Connection, name: str, owner: str, previous: str, seconds: float) -> bool:
+        """Take over a lease from ``previous`` (known dead), only if it still holds it."""
+        until = utcnow() + dt.timedelta(seconds=seconds)
+        result = conn.execute(
+            update(leases).where(leases.c.name == name, leases.c.owner == previous).values(owner=owner, until=until)
+        )
+        return result.rowcount == 1
+
     def release_lease(self, conn: Connection, name: str, owner: str) -> None:
         conn.execute(leases.delete().where(leases.c.name == name, leases.c.owner == owner))
 

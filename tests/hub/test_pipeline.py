@@ -291,3 +291,24 @@ def test_a_crash_before_settling_reads_the_file_again_harmlessly(hub: Hub) -> No
     assert report.already == 1 and report.received == 0
     assert not path.exists()
     assert count(hub, orders) == 1 and count(hub, documents, documents.c.direction == "in") == 1
+
+
+def test_a_source_lease_of_a_dead_local_process_is_taken_over(hub: Hub) -> None:
+    import socket
+    import subprocess
+
+    gone = subprocess.Popen(["true"])
+    gone.wait()
+    with hub.store.transaction() as conn:
+        hub.store.acquire_lease(conn, "source:drop", f"{socket.gethostname()}:{gone.pid}:dead", 600)
+    drop(hub, "a.edi", interchange([order("PO-1")]))
+    report = poll(hub, "drop", "me")
+    assert report.skipped is None and report.received == 1
+
+
+def test_a_source_lease_of_a_live_worker_is_respected(hub: Hub) -> None:
+    with hub.store.transaction() as conn:
+        hub.store.acquire_lease(conn, "source:drop", "elsewhere:1:other", 600)
+    drop(hub, "a.edi", interchange([order("PO-1")]))
+    report = poll(hub, "drop", "me")
+    assert report.skipped == "worker elsewhere:1:other holds this source's lease" and report.received == 0

@@ -1,0 +1,31 @@
+"""Who holds a lease: ``host:pid:nonce``, so a restarted process can tell its dead predecessor's leases apart.
+
+A lease normally runs out by time, which is all a worker on another machine can know. On the same host a
+process whose pid is gone will never renew its lease, so waiting for it to expire only delays the restart:
+such a lease is taken over at once.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import uuid
+
+
+def worker_id() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+def is_dead_local(owner: str) -> bool:
+    """True when ``owner`` names a process on this host that no longer runs."""
+    host, _, rest = owner.partition(":")
+    pid_text = rest.partition(":")[0]
+    if host != socket.gethostname() or not pid_text.isdigit() or int(pid_text) == os.getpid():
+        return False
+    try:
+        os.kill(int(pid_text), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
