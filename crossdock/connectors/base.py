@@ -9,7 +9,9 @@ A sink sends one ``Outbound`` and returns the remote name it wrote. It raises ``
 later attempt may fix and ``PermanentError`` for what it cannot; the outbox decides what happens next. The
 same ``Outbound`` may be sent twice after a crash, so a sink makes that harmless: files are written under a
 name derived from the document (the second write replaces the first), and HTTP sinks pass
-``idempotency_key`` on.
+``idempotency_key`` on. A sink may also have ``flush()``: the dispatcher calls it before recording any send
+as done, so a sink can make a whole batch durable at once; when ``flush`` raises, the batch's sends to that
+sink count as failed and are retried.
 """
 
 from __future__ import annotations

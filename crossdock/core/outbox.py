@@ -11,18 +11,22 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, select, update
 
 from crossdock.connectors.base import Outbound, Sink
 from crossdock.core.errors import CrossdockError, PermanentError, TransientError
 from crossdock.core.retry import RetryPolicy
-from crossdock.core.store import Claimed, Store, deliveries, utcnow
+from crossdock.core.store import Claimed, Store, deliveries, orders, utcnow
 from crossdock.core.workers import worker_id
 
 log = logging.getLogger("crossdock.outbox")
+
+FLUSH_SECONDS = 5.0  # outcomes are written at least this often, well inside any lease
 
 
 @dataclass(slots=True)
@@ -57,13 +61,42 @@ class Dispatcher:
         self.lease = lease
 
     def run_once(self) -> DispatchReport:
-        """Claim one batch and send it; returns what happened."""
+        """Claim one batch, send it, and record the outcomes (every few seconds, and at the end)."""
         report = DispatchReport()
         with self.store.transaction() as conn:
             claimed = self.store.claim(conn, self.owner, limit=self.batch, lease=self.lease)
+        outcomes: list[_Outcome] = []
+        flushed = time.monotonic()
         for item in claimed:
-            self._send(item, report)
+            outcomes.append(self._send(item))
+            if time.monotonic() - flushed > FLUSH_SECONDS:
+                self._record(self._flush(outcomes), report)
+                outcomes, flushed = [], time.monotonic()
+        self._record(self._flush(outcomes), report)
         return report
+
+    def _flush(self, outcomes: list[_Outcome]) -> list[_Outcome]:
+        """Let each sink that took documents make them durable; a sink that cannot fails its sends."""
+        failed: dict[str, TransientError] = {}
+        for sink_name in {o.item.sink for o in outcomes if o.kind == "sent"}:
+            flush = getattr(self.sinks(sink_name), "flush", None)
+            if flush is None:
+                continue
+            try:
+                flush()
+            except TransientError as exc:
+                failed[sink_name] = exc
+            except Exception as exc:
+                log.exception("flushing sink %s failed", sink_name)
+                failed[sink_name] = TransientError(f"{type(exc).__name__}: {exc}")
+        if not failed:
+            return outcomes
+        return [
+            self._transient(o.item, o.attempts, failed[o.item.sink])
+            if o.kind == "sent" and o.item.sink in failed
+            else o
+            for o in outcomes
+        ]
 
     def drain(self, max_rounds: int = 1000) -> DispatchReport:
         """Dispatch until nothing is due (used by the demo, ``poll`` and tests)."""
@@ -79,113 +112,112 @@ class Dispatcher:
                 break
         return total
 
-    def _send(self, item: Claimed, report: DispatchReport) -> None:
+    def _send(self, item: Claimed) -> _Outcome:
         attempts = item.attempts + 1
         try:
             sink = self.sinks(item.sink)
             remote = sink.send(Outbound(name=item.name, data=item.data, idempotency_key=item.key))
         except PermanentError as exc:
-            self._dead(item, attempts, str(exc), report)
+            return _Outcome(item, "dead", attempts, str(exc))
         except TransientError as exc:
-            if self.policy.gives_up(attempts):
-                self._dead(item, attempts, f"gave up after {attempts} attempts: {exc}", report)
-            else:
-                self._retry(item, attempts, exc, report)
+            return self._transient(item, attempts, exc)
         except CrossdockError as exc:
-            self._dead(item, attempts, str(exc), report)
+            return _Outcome(item, "dead", attempts, str(exc))
         except Exception as exc:  # a bug or an unforeseen library error: retried like a transient one, then dead
             log.exception("delivery %s to %s failed unexpectedly", item.id, item.sink)
-            error = TransientError(f"{type(exc).__name__}: {exc}")
-            if self.policy.gives_up(attempts):
-                self._dead(item, attempts, f"gave up after {attempts} attempts: {error}", report)
-            else:
-                self._retry(item, attempts, error, report)
-        else:
-            self._sent(item, attempts, remote, report)
+            return self._transient(item, attempts, TransientError(f"{type(exc).__name__}: {exc}"))
+        return _Outcome(item, "sent", attempts, remote)
 
-    def _sent(self, item: Claimed, attempts: int, remote: str, report: DispatchReport) -> None:
-        with self.store.transaction() as conn:
-            if not self.store.finish_delivery(
-                conn,
-                item.id,
-                self.owner,
-                state="sent",
-                attempts=attempts,
-                sent_at=utcnow(),
-                remote_ref=remote,
-                last_error=None,
-            ):
-                report.lost_lease += 1
-                return
-            self.store.update_document(conn, item.document_id, state="sent")
-            self.store.log(
-                conn,
-                "sent",
-                f"{item.purpose} sent to {item.sink}: {remote}",
-                order_id=item.order_id,
-                document_id=item.document_id,
-                delivery_id=item.id,
-            )
-            if item.order_id is not None and item.purpose == "order":
-                _order_delivered(self.store, conn, item.order_id)
-        report.sent += 1
+    def _transient(self, item: Claimed, attempts: int, exc: TransientError) -> _Outcome:
+        if self.policy.gives_up(attempts):
+            return _Outcome(item, "dead", attempts, f"gave up after {attempts} attempts: {exc}")
+        return _Outcome(item, "retry", attempts, str(exc), self.policy.delay(attempts, exc))
 
-    def _retry(self, item: Claimed, attempts: int, exc: TransientError, report: DispatchReport) -> None:
-        delay = self.policy.delay(attempts, exc)
-        with self.store.transaction() as conn:
-            ok = self.store.finish_delivery(
-                conn,
-                item.id,
-                self.owner,
-                attempts=attempts,
-                last_error=str(exc),
-                next_attempt_at=utcnow() + dt.timedelta(seconds=delay),
-            )
-            if ok:
-                self.store.log(
-                    conn,
-                    "retry",
-                    f"{item.purpose} to {item.sink} failed (attempt {attempts}), next in {delay:.0f}s: {exc}",
-                    order_id=item.order_id,
-                    delivery_id=item.id,
-                )
-        if ok:
-            report.retried += 1
-            report.errors.append(str(exc))
-        else:
-            report.lost_lease += 1
-
-    def _dead(self, item: Claimed, attempts: int, reason: str, report: DispatchReport) -> None:
-        with self.store.transaction() as conn:
-            ok = self.store.finish_delivery(
-                conn, item.id, self.owner, state="dead", attempts=attempts, last_error=reason
-            )
-            if ok:
-                self.store.update_document(conn, item.document_id, state="dead", error=reason)
-                self.store.log(
-                    conn,
-                    "dead",
-                    f"{item.purpose} to {item.sink} dead-lettered: {reason}",
-                    order_id=item.order_id,
-                    document_id=item.document_id,
-                    delivery_id=item.id,
-                )
-        if ok:
-            report.dead += 1
-            report.errors.append(reason)
-        else:
-            report.lost_lease += 1
+    def _record(self, outcomes: list[_Outcome], report: DispatchReport) -> None:
+        """Write the outcomes of sends in one transaction, for the deliveries this worker still holds."""
+        if not outcomes:
+            return
+        store = self.store
+        now = utcnow()
+        with store.transaction() as conn:
+            held = store.still_held(conn, [o.item.id for o in outcomes], self.owner)
+            rows: list[dict[str, Any]] = []
+            docs: list[dict[str, Any]] = []
+            events: list[dict[str, Any]] = []
+            delivered: set[int] = set()
+            for o in outcomes:
+                item = o.item
+                if item.id not in held:
+                    report.lost_lease += 1
+                    continue
+                row: dict[str, Any] = {
+                    "_id": item.id,
+                    "attempts": o.attempts,
+                    "state": "pending",
+                    "sent_at": None,
+                    "remote_ref": None,
+                    "last_error": None,
+                    "next_attempt_at": now,
+                }
+                event = {"order_id": item.order_id, "document_id": item.document_id, "delivery_id": item.id}
+                if o.kind == "sent":
+                    row.update(state="sent", sent_at=now, remote_ref=o.detail)
+                    docs.append({"_id": item.document_id, "state": "sent", "error": None})
+                    events.append(
+                        {**event, "kind": "sent", "message": f"{item.purpose} sent to {item.sink}: {o.detail}"}
+                    )
+                    if item.order_id is not None and item.purpose == "order":
+                        delivered.add(item.order_id)
+                    report.sent += 1
+                elif o.kind == "retry":
+                    row.update(last_error=o.detail, next_attempt_at=now + dt.timedelta(seconds=o.delay))
+                    events.append(
+                        {
+                            **event,
+                            "document_id": None,
+                            "kind": "retry",
+                            "message": f"{item.purpose} to "
+                            f"{item.sink} failed (attempt {o.attempts}), next in {o.delay:.0f}s: {o.detail}",
+                        }
+                    )
+                    report.retried += 1
+                    report.errors.append(o.detail)
+                else:
+                    row.update(state="dead", last_error=o.detail)
+                    docs.append({"_id": item.document_id, "state": "dead", "error": o.detail})
+                    events.append(
+                        {**event, "kind": "dead", "message": f"{item.purpose} to {item.sink} dead-lettered: {o.detail}"}
+                    )
+                    report.dead += 1
+                    report.errors.append(o.detail)
+                rows.append(row)
+            store.finish_deliveries(conn, rows)
+            store.update_documents(conn, docs)
+            store.log_many(conn, events)
+            if delivered:
+                _orders_delivered(store, conn, delivered)
 
 
-def _order_delivered(store: Store, conn: Connection, order_id: int) -> None:
-    """An order is delivered when every one of its order deliveries is sent."""
-    open_count = conn.execute(
-        select(func.count())
-        .select_from(deliveries)
-        .where(deliveries.c.order_id == order_id, deliveries.c.purpose == "order", deliveries.c.state != "sent")
-        .where(deliveries.c.state != "cancelled")
-    ).scalar_one()
-    if open_count == 0:
-        row = store.order(conn, order_id)
-        if row is not None and row.status == "routed":
-            store.update_order(conn, order_id, status="delivered")
+@dataclass(slots=True)
+class _Outcome:
+    item: Claimed
+    kind: str  # sent, retry, dead
+    attempts: int
+    detail: str  # the remote name when sent, else the error
+    delay: float = 0.0
+
+
+def _orders_delivered(store: Store, conn: Connection, order_ids: set[int]) -> None:
+    """An order is delivered when every one of its order deliveries is sent (or cancelled)."""
+    still_open = set(
+        conn.execute(
+            select(deliveries.c.order_id)
+            .where(deliveries.c.order_id.in_(order_ids), deliveries.c.purpose == "order")
+            .where(deliveries.c.state.not_in(["sent", "cancelled"]))
+        ).scalars()
+    )
+    done = order_ids - still_open
+    if done:
+        conn.execute(
+            update(orders).where(orders.c.id.in_(done), orders.c.status == "routed").values(status="delivered")
+        )

@@ -30,8 +30,8 @@ from crossdock.core import registry
 from crossdock.core.config import Config
 from crossdock.core.errors import CrossdockError, DecodeError
 from crossdock.core.models import Order
-from crossdock.core.partners import Directory, Partner, created_now, reserve
-from crossdock.core.routing import Unroutable, route
+from crossdock.core.partners import Controls, Directory, Partner, created_now, reserve
+from crossdock.core.routing import Assignment, Unroutable, route
 from crossdock.core.store import OrderRace, Store, deliveries, documents, sha256, to_json, utcnow
 from crossdock.core.workers import is_dead_local
 
@@ -193,31 +193,81 @@ def _partner_of(hub: Hub, inbound: Any, name: str) -> Partner:
     return found
 
 
+class _Ref:
+    """A row planned in this transaction whose id is known only once the plan is written."""
+
+    __slots__ = ("index", "table")
+
+    def __init__(self, table: str, index: int) -> None:
+        self.table = table
+        self.index = index
+
+
+Id = int | _Ref | None
+
+
+class _Plan:
+    """Everything one document causes, collected first and written with one multi-row insert per table."""
+
+    def __init__(self) -> None:
+        self.orders: list[dict[str, Any]] = []
+        self.documents: list[dict[str, Any]] = []
+        self.deliveries: list[tuple[dict[str, Any], Id, Id]] = []
+        self.events: list[tuple[str, str, Id, Id]] = []
+
+    def order(self, row: dict[str, Any]) -> _Ref:
+        self.orders.append(row)
+        return _Ref("orders", len(self.orders) - 1)
+
+    def document(self, row: dict[str, Any]) -> _Ref:
+        self.documents.append(row)
+        return _Ref("documents", len(self.documents) - 1)
+
+    def delivery(self, row: dict[str, Any], document: Id, order: Id) -> None:
+        self.deliveries.append((row, document, order))
+
+    def event(self, kind: str, message: str, *, order: Id = None, document: Id = None) -> None:
+        self.events.append((kind, message, order, document))
+
+    def write(self, store: Store, conn: Connection) -> None:
+        ids = {
+            "orders": store.insert_orders(conn, self.orders),
+            "documents": store.insert_documents(conn, self.documents),
+        }
+
+        def resolve(ref: Id) -> int | None:
+            return ids[ref.table][ref.index] if isinstance(ref, _Ref) else ref
+
+        store.enqueue_many(
+            conn,
+            [{**row, "document_id": resolve(doc), "order_id": resolve(order)} for row, doc, order in self.deliveries],
+        )
+        store.log_many(
+            conn,
+            [
+                {"kind": kind, "message": message, "order_id": resolve(order), "document_id": resolve(document)}
+                for kind, message, order, document in self.events
+            ],
+        )
+
+
 def _record(
     hub: Hub, conn: Connection, document_id: int, source: str | None, inbound: Any, partner: Partner
 ) -> Processed:
     store = hub.store
     result = Processed(document_id, "processed")
+    plan = _Plan()
     first = inbound.interchanges[0]
-    store.update_document(
-        conn,
-        document_id,
-        partner=partner.name,
-        kind="x12",
-        interchange_control=first.control,
-        group_control=",".join(g.control for g in first.groups)[:16] or None,
-    )
     dup = store.find_interchange(conn, partner.name, first.control, document_id)
     if dup is not None:
-        store.update_document(conn, document_id, flags="duplicate-interchange")
-        store.log(
-            conn,
+        plan.event(
             "duplicate",
             f"interchange {first.control} from {partner.name} was already received in document {dup}",
-            document_id=document_id,
+            document=document_id,
         )
-    result.acks = _acknowledge(hub, conn, document_id, inbound, partner)
+    result.acks = _acknowledge(hub, conn, plan, document_id, inbound, partner)
     problems: list[str] = []
+    found: list[Order] = []
     total = 0
     for ic in inbound.interchanges:
         if not ic.ok and ic.errors:
@@ -231,18 +281,31 @@ def _record(
                     problems.append(f"{ts.code} {ts.control}: {ts.decode_error}")
                 elif isinstance(ts.document, Order):
                     ts.document.partner = partner.name
-                    _upsert_order(hub, conn, document_id, source, ts.document, partner, result)
+                    found.append(ts.document)
                 elif ts.document is None:
                     problems.append(f"{ts.code} {ts.control}: crossdock has no inbound flow for this set yet")
+    if found:
+        _upsert_orders(hub, conn, plan, document_id, source, found, partner, result)
     if problems:
         rejected = sum(1 for p in problems if " rejected" in p)
         result.state = "rejected" if total and rejected == total else "processed"
         result.error = "; ".join(problems)[:4000]
-    store.update_document(conn, document_id, state=result.state, error=result.error)
+    plan.write(store, conn)
+    store.update_document(
+        conn,
+        document_id,
+        state=result.state,
+        error=result.error,
+        partner=partner.name,
+        kind="x12",
+        interchange_control=first.control,
+        group_control=",".join(g.control for g in first.groups)[:16] or None,
+        flags="duplicate-interchange" if dup is not None else None,
+    )
     return result
 
 
-def _acknowledge(hub: Hub, conn: Connection, document_id: int, inbound: Any, partner: Partner) -> int:
+def _acknowledge(hub: Hub, conn: Connection, plan: _Plan, document_id: int, inbound: Any, partner: Partner) -> int:
     kind = partner.config.ack
     key = delivery_key("ack", document_id)
     if kind == "none" or _queued(conn, key):
@@ -262,7 +325,7 @@ def _acknowledge(hub: Hub, conn: Connection, document_id: int, inbound: Any, par
     if data is None:
         return 0
     name = f"{safe_name(partner.name)}-{kind}-{controls.interchange:09d}.edi"
-    _outbound(hub, conn, partner, data, name, kind, key, document_id, None, str(controls.interchange), controls)
+    _outbound(plan, partner, data, name, kind, key, document_id, None, controls)
     return 1
 
 
@@ -271,110 +334,127 @@ def _queued(conn: Connection, key: str) -> bool:
 
 
 def _outbound(
-    hub: Hub,
-    conn: Connection,
-    partner: Partner | None,
+    plan: _Plan,
+    partner: Partner,
     data: bytes,
     name: str,
     purpose: str,
     key: str,
     parent: int | None,
-    order_id: int | None,
-    interchange: str | None,
-    controls: Any = None,
+    order: Id,
+    controls: Controls | None = None,
     sink: str | None = None,
     not_before: datetime | None = None,
-) -> int:
-    """Record an outbound document and queue its delivery; without a sink the document is kept as unsent."""
-    store = hub.store
-    sink = sink or (partner.config.reply_to if partner else None)
-    doc_id = store.add_document(
-        conn,
-        direction="out",
-        data=data,
-        state="queued" if sink else "unsent",
-        endpoint=sink,
-        remote_name=name,
-        kind=purpose,
-        partner=partner.name if partner else None,
-        parent_id=parent,
-        error=None if sink else f"partner {partner.name if partner else '?'} has no reply_to sink",
-        interchange_control=interchange,
-        group_control=str(controls.group) if controls is not None else None,
-        transaction_controls=str(controls.transaction) if controls is not None else None,
+) -> None:
+    """Plan an outbound document and its delivery; without a sink the document is kept as unsent."""
+    sink = sink or partner.config.reply_to
+    doc = plan.document(
+        {
+            "direction": "out",
+            "data": data,
+            "state": "queued" if sink else "unsent",
+            "endpoint": sink,
+            "remote_name": name,
+            "kind": purpose,
+            "partner": partner.name,
+            "parent_id": parent,
+            "error": None if sink else f"partner {partner.name} has no reply_to sink",
+            "interchange_control": str(controls.interchange) if controls else None,
+            "group_control": str(controls.group) if controls else None,
+            "transaction_controls": str(controls.transaction) if controls else None,
+        }
     )
     if sink:
-        delivery = store.enqueue(
-            conn, key=key, sink=sink, purpose=purpose, document_id=doc_id, order_id=order_id, not_before=not_before
-        )
-        store.log(
-            conn, "queued", f"{purpose} {name} for {sink}", document_id=doc_id, order_id=order_id, delivery_id=delivery
-        )
+        plan.delivery({"key": key, "sink": sink, "purpose": purpose, "next_attempt_at": not_before}, doc, order)
+        if purpose != "order":
+            plan.event("queued", f"{purpose} {name} for {sink}", document=doc, order=order)
     else:
-        store.log(conn, "unsent", f"{purpose} {name}: no sink to send it to", document_id=doc_id, order_id=order_id)
-    return doc_id
+        plan.event("unsent", f"{purpose} {name}: no sink to send it to", document=doc, order=order)
 
 
-def _upsert_order(
-    hub: Hub, conn: Connection, document_id: int, source: str | None, order: Order, partner: Partner, result: Processed
+def _upsert_orders(
+    hub: Hub,
+    conn: Connection,
+    plan: _Plan,
+    document_id: int,
+    source: str | None,
+    found: list[Order],
+    partner: Partner,
+    result: Processed,
 ) -> None:
+    """Insert new orders, update changed ones, leave re-read ones alone; route what is new or changed."""
     store = hub.store
-    data = to_json(order.model_dump(mode="json"))
-    existing = store.find_order(conn, order.channel, partner.name, order.po_number)
-    if existing is None:
-        order_id = store.insert_order(
-            conn,
-            channel=order.channel,
-            partner=partner.name,
-            external_id=order.po_number,
-            po_number=order.po_number,
-            status="received",
-            data=data,
-            document_id=document_id,
-        )
-        revision = 1
-        result.orders_new += 1
-        store.log(
-            conn,
-            "order",
-            f"order {order.po_number} from {partner.name} received",
-            order_id=order_id,
-            document_id=document_id,
-        )
-    else:
-        order_id = int(existing.id)
-        if existing.data == data:
-            result.orders_unchanged += 1
-            store.log(
-                conn,
+    latest: dict[str, Order] = {}
+    for order in found:
+        if order.po_number in latest:
+            plan.event(
                 "order",
-                f"order {order.po_number} read again, unchanged",
-                order_id=order_id,
-                document_id=document_id,
+                f"order {order.po_number} appears twice in the document; the later one is kept",
+                document=document_id,
             )
-            return
-        revision = int(existing.revision) + 1
-        result.orders_changed += 1
-        what = "replaced (BEG01=05)" if order.is_replacement else "changed"
-        store.update_order(conn, order_id, data=data, revision=revision, document_id=document_id)
-        _supersede(hub, conn, order_id)
-        store.log(
-            conn,
-            "order",
-            f"order {order.po_number} {what}, revision {revision}",
-            order_id=order_id,
-            document_id=document_id,
-        )
-    if order.purpose == "01":
-        store.update_order(conn, order_id, status="cancelled")
-        store.log(conn, "order", f"order {order.po_number} cancelled by the partner", order_id=order_id)
-        return
-    _route(hub, conn, order_id, revision, document_id, source, order, partner, result)
-    if revision == 1 and partner.config.send_855:
-        _send_855(hub, conn, order_id, document_id, order, partner)
+        latest[order.po_number] = order
+    existing = store.find_orders(conn, "x12", partner.name, list(latest))
+    x12 = registry.mapping("x12")
+    for po, order in latest.items():
+        dumped = x12.order_dict(order)
+        data = to_json(dumped)
+        row = existing.get(po)
+        if row is None:
+            assignments, status = _assign(hub, order, source)
+            ref: int | _Ref = plan.order(
+                {
+                    "channel": order.channel,
+                    "partner": partner.name,
+                    "external_id": po,
+                    "po_number": po,
+                    "status": "cancelled" if order.purpose == "01" else status,
+                    "revision": 1,
+                    "data": data,
+                    "document_id": document_id,
+                }
+            )
+            revision = 1
+            result.orders_new += 1
+            plan.event("order", f"order {po} from {partner.name} received", order=ref, document=document_id)
+        else:
+            ref = int(row.id)
+            if row.data == data:
+                result.orders_unchanged += 1
+                plan.event("order", f"order {po} read again, unchanged", order=ref, document=document_id)
+                continue
+            revision = int(row.revision) + 1
+            result.orders_changed += 1
+            assignments, status = _assign(hub, order, source)
+            what = "replaced (BEG01=05)" if order.is_replacement else "changed"
+            store.update_order(
+                conn,
+                ref,
+                data=data,
+                revision=revision,
+                document_id=document_id,
+                status="cancelled" if order.purpose == "01" else status,
+            )
+            _supersede(conn, ref)
+            plan.event("order", f"order {po} {what}, revision {revision}", order=ref, document=document_id)
+        if order.purpose == "01":
+            plan.event("order", f"order {po} cancelled by the partner", order=ref)
+            continue
+        if assignments is None:
+            plan.event("held", f"order {po}: no routing rule or default destination takes it", order=ref)
+            continue
+        _plan_deliveries(hub, plan, ref, revision, document_id, order, dumped, data, assignments, partner, result)
+        if revision == 1 and partner.config.send_855:
+            _send_855(hub, conn, plan, ref, document_id, order, partner)
 
 
-def _supersede(hub: Hub, conn: Connection, order_id: int) -> None:
+def _assign(hub: Hub, order: Order, source: str | None) -> tuple[list[Assignment] | None, str]:
+    try:
+        return route(order, hub.config.routing, source), "routed"
+    except Unroutable:
+        return None, "held"
+
+
+def _supersede(conn: Connection, order_id: int) -> None:
     """Deliveries of an earlier revision that have not left yet are cancelled: the new revision replaces them."""
     pending = (deliveries.c.order_id == order_id, deliveries.c.purpose == "order", deliveries.c.state == "pending")
     doc_ids = list(conn.execute(select(deliveries.c.document_id).where(*pending)).scalars())
@@ -384,59 +464,40 @@ def _supersede(hub: Hub, conn: Connection, order_id: int) -> None:
         conn.execute(update(documents).where(documents.c.id.in_(doc_ids)).values(state="cancelled", error=reason))
 
 
-def _route(
+def _plan_deliveries(
     hub: Hub,
-    conn: Connection,
-    order_id: int,
+    plan: _Plan,
+    order_ref: int | _Ref,
     revision: int,
     document_id: int,
-    source: str | None,
     order: Order,
+    dumped: dict[str, Any],
+    stored: str,
+    assignments: list[Assignment],
     partner: Partner,
     result: Processed,
 ) -> None:
-    store = hub.store
+    """One delivery per destination: the stored JSON itself, or for a split, the same with only its lines."""
     x12 = registry.mapping("x12")
-    try:
-        assignments = route(order, hub.config.routing, source)
-    except Unroutable as exc:
-        store.update_order(conn, order_id, status="held")
-        store.log(conn, "held", f"order {order.po_number}: {exc}", order_id=order_id)
-        return
     hold = hub.config.routing.hold
     not_before = utcnow() + timedelta(seconds=hold) if hold else None
+    whole = stored.encode("utf-8") + b"\n"
     for a in assignments:
-        positions = a.positions if a.split else None
-        data = x12.order_json(order, positions)
+        data = x12.order_json(dumped, a.positions) if a.split else whole
         suffix = f"-{safe_name(a.sink)}" if a.split else ""
         name = f"{safe_name(partner.name)}-{safe_name(order.po_number)}-r{revision}{suffix}.json"
-        key = delivery_key("order", order_id, revision, a.sink)
-        _outbound(
-            hub,
-            conn,
-            partner,
-            data,
-            name,
-            "order",
-            key,
-            document_id,
-            order_id,
-            None,
-            sink=a.sink,
-            not_before=not_before,
-        )
-        store.log(
-            conn,
-            "routed",
-            f"order {order.po_number} lines {list(a.positions)} to {a.sink} by {a.rule}",
-            order_id=order_id,
+        key = delivery_key("order", order.channel, partner.name, order.po_number, revision, a.sink)
+        _outbound(plan, partner, data, name, "order", key, document_id, order_ref, sink=a.sink, not_before=not_before)
+        plan.event(
+            "routed", f"order {order.po_number} lines {list(a.positions)} to {a.sink} by {a.rule}", order=order_ref
         )
         result.deliveries += 1
-    store.update_order(conn, order_id, status="routed")
 
 
-def _send_855(hub: Hub, conn: Connection, order_id: int, document_id: int, order: Order, partner: Partner) -> None:
-    key = delivery_key("855", order_id)
+def _send_855(
+    hub: Hub, conn: Connection, plan: _Plan, order_ref: int | _Ref, document_id: int, order: Order, partner: Partner
+) -> None:
+    key = delivery_key("855", order.channel, partner.name, order.po_number)
     if _queued(conn, key):
         return
     x12 = registry.mapping("x12")
@@ -465,10 +526,10 @@ def _send_855(hub: Hub, conn: Connection, order_id: int, document_id: int, order
     try:
         data = x12.write_855(order, out)
     except ValueError as exc:
-        hub.store.log(conn, "855", f"no 855 for order {order.po_number}: {exc}", order_id=order_id)
+        plan.event("855", f"no 855 for order {order.po_number}: {exc}", order=order_ref)
         return
     name = f"{safe_name(partner.name)}-855-{safe_name(order.po_number)}-{controls.interchange:09d}.edi"
-    _outbound(hub, conn, partner, data, name, "855", key, document_id, order_id, str(controls.interchange), controls)
+    _outbound(plan, partner, data, name, "855", key, document_id, order_ref, controls)
 
 
 # --- driving the flow ---------------------------------------------------------------------------------------

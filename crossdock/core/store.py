@@ -38,6 +38,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    bindparam,
     create_engine,
     event,
     func,
@@ -47,7 +48,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.pool import NullPool
+from sqlalchemy.exc import IntegrityError
 
 Id = BigInteger().with_variant(Integer(), "sqlite")
 
@@ -178,7 +179,7 @@ def _sqlite_engine(url: str) -> Engine:
     path = url.removeprefix("sqlite:///")
     if path and path != ":memory:" and not path.startswith("file:"):
         Path(path).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(url, connect_args={"timeout": 60}, poolclass=NullPool if ":memory:" not in url else None)
+    engine = create_engine(url, connect_args={"timeout": 60})
 
     @event.listens_for(engine, "connect")
     def _connect(dbapi_connection: Any, _record: Any) -> None:
@@ -334,44 +335,79 @@ class Store:
 
     # --- orders ---------------------------------------------------------------------------------------------
 
-    def find_order(self, conn: Connection, channel: str, partner: str, external_id: str) -> Row[Any] | None:
-        query = select(orders).where(
-            orders.c.channel == channel, orders.c.partner == partner, orders.c.external_id == external_id
-        )
-        if self.is_postgres:
-            query = query.with_for_update()
-        return conn.execute(query).first()
+    def find_orders(self, conn: Connection, channel: str, partner: str, external_ids: list[str]) -> dict[str, Any]:
+        """The stored orders among ``external_ids``, by external id (locked on PostgreSQL until commit)."""
+        found: dict[str, Any] = {}
+        for start in range(0, len(external_ids), 500):
+            chunk = external_ids[start : start + 500]
+            query = select(orders.c.id, orders.c.external_id, orders.c.revision, orders.c.data).where(
+                orders.c.channel == channel, orders.c.partner == partner, orders.c.external_id.in_(chunk)
+            )
+            if self.is_postgres:
+                query = query.with_for_update()
+            for row in conn.execute(query):
+                found[row.external_id] = row
+        return found
 
-    def insert_order(
-        self,
-        conn: Connection,
-        *,
-        channel: str,
-        partner: str,
-        external_id: str,
-        po_number: str,
-        status: str,
-        data: str,
-        document_id: int | None,
-    ) -> int:
+    def insert_orders(self, conn: Connection, rows: list[dict[str, Any]]) -> list[int]:
+        """Insert new orders, returning their ids in order; a concurrent insert of the same order raises OrderRace."""
+        if not rows:
+            return []
         now = utcnow()
-        stmt = (postgresql.insert(orders) if self.is_postgres else sqlite.insert(orders)).values(
-            channel=channel,
-            partner=partner,
-            external_id=external_id,
-            po_number=po_number,
-            status=status,
-            revision=1,
-            data=data,
-            document_id=document_id,
-            created_at=now,
-            updated_at=now,
-        )
-        result = conn.execute(stmt.on_conflict_do_nothing().returning(orders.c.id))
-        new_id = result.scalar()
-        if new_id is None:  # another worker inserted the same order between our look and our insert
-            raise OrderRace(channel, partner, external_id)
-        return int(new_id)
+        stmt = insert(orders).returning(orders.c.id, sort_by_parameter_order=True)
+        try:
+            result = conn.execute(stmt, [{**row, "created_at": now, "updated_at": now} for row in rows])
+        except IntegrityError as exc:
+            raise OrderRace(str(rows[0].get("channel")), str(rows[0].get("partner")), "one of the orders") from exc
+        return [int(r[0]) for r in result]
+
+    def insert_documents(self, conn: Connection, rows: list[dict[str, Any]]) -> list[int]:
+        """Insert outbound documents, returning their ids in order."""
+        if not rows:
+            return []
+        now = utcnow()
+        params = [
+            {
+                "endpoint": None,
+                "remote_name": None,
+                "identity": None,
+                "kind": None,
+                "partner": None,
+                "sender": None,
+                "error": None,
+                "flags": None,
+                "parent_id": None,
+                "interchange_control": None,
+                "group_control": None,
+                "transaction_controls": None,
+                **row,
+                "sha256": sha256(row["data"]),
+                "size": len(row["data"]),
+                "created_at": now,
+                "updated_at": now,
+            }
+            for row in rows
+        ]
+        result = conn.execute(insert(documents).returning(documents.c.id, sort_by_parameter_order=True), params)
+        return [int(r[0]) for r in result]
+
+    def enqueue_many(self, conn: Connection, rows: list[dict[str, Any]]) -> None:
+        """Queue deliveries; a key already queued is left alone."""
+        if not rows:
+            return
+        now = utcnow()
+        ins = postgresql.insert(deliveries) if self.is_postgres else sqlite.insert(deliveries)
+        params = [
+            {
+                **row,
+                "next_attempt_at": row.get("next_attempt_at") or now,
+                "state": "pending",
+                "attempts": 0,
+                "created_at": now,
+            }
+            for row in rows
+        ]
+        conn.execute(ins.on_conflict_do_nothing(), params)
 
     def update_order(self, conn: Connection, order_id: int, **values: Any) -> None:
         conn.execute(update(orders).where(orders.c.id == order_id).values(updated_at=utcnow(), **values))
@@ -443,14 +479,41 @@ class Store:
         )
         return [Claimed(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7] or f"document-{r[6]}", r[8]) for r in rows]
 
-    def finish_delivery(self, conn: Connection, delivery_id: int, owner: str, **values: Any) -> bool:
-        """Record a send's outcome, only if this worker still holds the lease (else another took it over)."""
-        result = conn.execute(
-            update(deliveries)
-            .where(deliveries.c.id == delivery_id, deliveries.c.lease_owner == owner)
-            .values(lease_owner=None, lease_until=None, **values)
-        )
-        return result.rowcount == 1
+    def still_held(self, conn: Connection, delivery_ids: list[int], owner: str) -> set[int]:
+        """Which of ``delivery_ids`` this worker still holds the lease on (locked on PostgreSQL)."""
+        query = select(deliveries.c.id).where(deliveries.c.id.in_(delivery_ids), deliveries.c.lease_owner == owner)
+        if self.is_postgres:
+            query = query.with_for_update()
+        return {int(i) for i in conn.execute(query).scalars()}
+
+    def finish_deliveries(self, conn: Connection, rows: list[dict[str, Any]]) -> None:
+        """Write send outcomes (``_id`` plus the new values) and release their leases."""
+        if rows:
+            stmt = (
+                update(deliveries)
+                .where(deliveries.c.id == bindparam("_id"))
+                .values(
+                    state=bindparam("state"),
+                    attempts=bindparam("attempts"),
+                    sent_at=bindparam("sent_at"),
+                    remote_ref=bindparam("remote_ref"),
+                    last_error=bindparam("last_error"),
+                    next_attempt_at=bindparam("next_attempt_at"),
+                    lease_owner=None,
+                    lease_until=None,
+                )
+            )
+            conn.execute(stmt, rows)
+
+    def update_documents(self, conn: Connection, rows: list[dict[str, Any]]) -> None:
+        """Set ``state`` and ``error`` of several documents (``_id`` each)."""
+        if rows:
+            stmt = (
+                update(documents)
+                .where(documents.c.id == bindparam("_id"))
+                .values(state=bindparam("state"), error=bindparam("error"), updated_at=utcnow())
+            )
+            conn.execute(stmt, rows)
 
     def delivery(self, conn: Connection, delivery_id: int) -> Row[Any] | None:
         return conn.execute(select(deliveries).where(deliveries.c.id == delivery_id)).first()

@@ -64,12 +64,27 @@ def test_a_missing_folder_is_transient(tmp_path: Path) -> None:
         pass
 
 
-def test_the_sink_writes_atomically_and_a_resend_replaces(tmp_path: Path) -> None:
+def test_the_sink_shows_files_only_once_flushed_and_a_resend_replaces(tmp_path: Path) -> None:
     sink = FolderSink("out", FolderSinkConfig(type="folder", path=tmp_path / "out"))
     where = sink.send(Outbound(name="a.json", data=b"{}", idempotency_key="k"))
-    sink.send(Outbound(name="a.json", data=b"{}", idempotency_key="k"))
     assert where == str(tmp_path / "out" / "a.json")
+    assert not (tmp_path / "out" / "a.json").exists(), "a reader never sees a file before it is durable"
+    sink.flush()
+    sink.send(Outbound(name="a.json", data=b'{"v":2}', idempotency_key="k"))
+    sink.close()
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["a.json"], "no temporary file is left"
+    assert (tmp_path / "out" / "a.json").read_bytes() == b'{"v":2}'
+
+
+def test_a_failed_flush_is_transient_and_leaves_no_temporary_files(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    sink = FolderSink("out", FolderSinkConfig(type="folder", path=out))
+    sink.send(Outbound(name="a.json", data=b"{}", idempotency_key="k"))
+    (out / "a.json").mkdir()  # the final name is taken by a folder: the rename fails
+    (out / "a.json" / "x").write_text("")
+    with pytest.raises(TransientError, match="cannot write into"):
+        sink.flush()
+    assert sorted(p.name for p in out.iterdir()) == ["a.json"]
 
 
 def test_the_sink_refuses_a_name_that_leaves_its_folder(tmp_path: Path) -> None:

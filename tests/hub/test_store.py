@@ -128,8 +128,8 @@ def test_an_expired_lease_returns_the_delivery_to_the_pool(store: Store) -> None
     with store.transaction() as conn:
         (again,) = store.claim(conn, "w2", limit=1, lease=60)
         assert again.id == item.id
-        assert not store.finish_delivery(conn, item.id, "w1", state="sent"), "the old holder lost the lease"
-        assert store.finish_delivery(conn, item.id, "w2", state="sent")
+        assert store.still_held(conn, [item.id], "w1") == set(), "the old holder lost the lease"
+        assert store.still_held(conn, [item.id], "w2") == {item.id}
 
 
 @pytest.mark.peers

@@ -11,6 +11,7 @@ import json
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 from crossdock.core.errors import CrossdockError, NotX12Error
 from crossdock.core.models import LineAcknowledgment, Model, Order, OrderAcknowledgment, Party
@@ -221,13 +222,17 @@ def _interchange(out: Outgoing, functional_id: str, sets: list[writer.Transactio
     return writer.write_interchange(env, sets, d, newline=out.newline, encoding=out.encoding)
 
 
-def order_json(order: Order, positions: tuple[int, ...] | None = None) -> bytes:
-    """The canonical order as JSON for a destination, optionally only some of its lines (a split route)."""
-    data = document_json(order)
+def order_dict(order: Order) -> dict[str, Any]:
+    """The canonical order as JSON-ready data: what the store keeps and destinations receive."""
+    return document_json(order)
+
+
+def order_json(data: dict[str, Any], positions: tuple[int, ...] | None = None) -> bytes:
+    """An order (as ``order_dict`` made it) as compact JSON with sorted keys, optionally only some lines."""
     if positions is not None:
         wanted = set(positions)
-        data["lines"] = [line for line in data["lines"] if line["position"] in wanted]
-    return json.dumps(data, indent=2, sort_keys=False, default=_default).encode("utf-8") + b"\n"
+        data = {**data, "lines": [line for line in data["lines"] if line["position"] in wanted]}
+    return json.dumps(data, separators=(",", ":"), sort_keys=True, default=_default).encode("utf-8") + b"\n"
 
 
 def _default(value: object) -> str:
