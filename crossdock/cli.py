@@ -175,6 +175,8 @@ def _poll(args: argparse.Namespace) -> int:
         if report.skipped:
             print(f"{args.source}: skipped: {report.skipped}")
             return 1
+        if report.error:
+            print(f"{args.source}: error: {report.error}", file=sys.stderr)
         failed = [p for p in report.processed if p.state != "processed"]
         print(f"{args.source}: {report.received} new document(s), {report.already} already stored")
         for p in report.processed:
@@ -189,7 +191,7 @@ def _poll(args: argparse.Namespace) -> int:
             print(f"outbox: {sent.sent} sent, {sent.retried} to retry, {sent.dead} dead")
             for error in sent.errors:
                 print(f"  {error}")
-        return 1 if failed else 0
+        return 1 if failed or report.error else 0
 
 
 def _status(args: argparse.Namespace) -> int:
@@ -204,6 +206,8 @@ def _status(args: argparse.Namespace) -> int:
     for name, by_state in counts.items():
         shown = ", ".join(f"{state} {n}" for state, n in sorted(by_state.items())) or "none"
         print(f"{name}: {shown}")
+    for src in problems["failing_sources"]:
+        print(f"SOURCE {src['source']} failed at {src['at']}: {src['error']}")
     for doc in problems["failed_documents"]:
         print(
             f"{doc['state'].upper()} document {doc['id']} {doc['remote_name'] or ''} from {doc['endpoint']}: "
@@ -213,6 +217,11 @@ def _status(args: argparse.Namespace) -> int:
         print(f"UNSENT document {doc['id']} {doc['remote_name']}: {doc['error']}")
     for d in problems["dead_deliveries"]:
         print(f"DEAD delivery {d['id']} ({d['purpose']} to {d['sink']}, {d['attempts']} attempts): {d['last_error']}")
+    for d in problems["retrying_deliveries"]:
+        print(
+            f"RETRYING delivery {d['id']} ({d['purpose']} to {d['sink']}, attempt {d['attempts']}, next at "
+            f"{d['next_attempt_at']}): {d['last_error']}"
+        )
     for d in problems["overdue_deliveries"]:
         print(
             f"OVERDUE delivery {d['id']} ({d['purpose']} to {d['sink']}, since {d['created_at']}): "

@@ -73,6 +73,8 @@ class Worker:
 
     def _poll(self, name: str) -> None:
         report = poll(self.hub, name, self.owner)
+        if report.error:
+            return  # already logged and recorded by poll
         if report.received or report.already:
             log.info("%s: %d new document(s), %d already stored", name, report.received, report.already)
 

@@ -18,7 +18,6 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -539,26 +538,27 @@ def _send_855(
 class PollReport:
     source: str
     skipped: str | None = None
+    error: str | None = None
     received: int = 0
     already: int = 0
     processed: list[Processed] = field(default_factory=list)
 
 
-def poll(
-    hub: Hub, source_name: str, owner: str, *, lease: float = 300.0, on_item: Callable[[], None] | None = None
-) -> PollReport:
-    """Read one source once: store each document, settle it remotely after the commit, then process it."""
+def poll(hub: Hub, source_name: str, owner: str, *, lease: float = 300.0) -> PollReport:
+    """Read one source once: store each document, settle it remotely after the commit, then process it.
+
+    A source that fails (a refused login, a connection dropped mid-transfer) ends the poll with ``error``
+    set and recorded for ``crossdock status``; what was stored before the failure stays stored, and what was
+    not is read again next time.
+    """
     report = PollReport(source_name)
     store = hub.store
     lease_name = f"source:{source_name}"
     with store.transaction() as conn:
         if not store.acquire_lease(conn, lease_name, owner, lease):
             holder = store.lease_holder(conn, lease_name)
-            if (
-                holder is None
-                or not is_dead_local(holder)
-                or not store.take_lease(conn, lease_name, owner, holder, lease)
-            ):
+            stale = holder is not None and is_dead_local(holder)
+            if not stale or not store.take_lease(conn, lease_name, owner, str(holder), lease):
                 report.skipped = f"worker {holder} holds this source's lease"
                 return report
             store.log(conn, "lease", f"took over {lease_name} from {holder}, which is no longer running")
@@ -567,9 +567,7 @@ def poll(
         with source.receive() as items:
             for item in items:
                 got = ingest(hub, source_name, item)
-                item.settle()
-                if on_item is not None:
-                    on_item()
+                _settle(hub, source_name, item, got.document_id)
                 if got.new:
                     report.received += 1
                 else:
@@ -578,10 +576,27 @@ def poll(
                     report.processed.append(process(hub, got.document_id))
                 with store.transaction() as conn:
                     store.acquire_lease(conn, lease_name, owner, lease)
+    except CrossdockError as exc:
+        report.error = str(exc)
+        log.warning("source %s: %s", source_name, exc)
     finally:
         with store.transaction() as conn:
+            store.set_cursor(conn, f"poll:{source_name}", to_json({"at": utcnow().isoformat(), "error": report.error}))
+            if report.error:
+                store.log(conn, "source_error", f"source {source_name}: {report.error}")
             store.release_lease(conn, lease_name, owner)
     return report
+
+
+def _settle(hub: Hub, source_name: str, item: Inbound, document_id: int) -> None:
+    """Archive or delete the remote object; if that fails the document is safe and the next poll tries again."""
+    try:
+        item.settle()
+    except CrossdockError as exc:
+        with hub.store.transaction() as conn:
+            hub.store.log(
+                conn, "settle", f"{item.name} on {source_name} not archived yet: {exc}", document_id=document_id
+            )
 
 
 def process_pending(hub: Hub, limit: int = 100) -> list[Processed]:

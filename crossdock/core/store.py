@@ -734,10 +734,17 @@ class Queries:
         return [_row(r) for r in conn.execute(query)]
 
     def problems(self, conn: Connection, stuck_after: float = 900.0) -> dict[str, list[dict[str, Any]]]:
-        """What needs a person: failed and quarantined documents, dead letters, unsent and stuck deliveries."""
+        """What needs a person: failing sources, failed and quarantined documents, dead letters, unsent,
+        retrying and stuck deliveries."""
         docs = select(*_DOC_COLUMNS).order_by(documents.c.id)
         stuck_since = utcnow() - dt.timedelta(seconds=stuck_after)
+        polls = conn.execute(select(cursors).where(cursors.c.name.like("poll:%")).order_by(cursors.c.name))
         return {
+            "failing_sources": [
+                {"source": r.name.removeprefix("poll:"), **json.loads(r.value)}
+                for r in polls
+                if json.loads(r.value).get("error")
+            ],
             "failed_documents": [
                 _row(r) for r in conn.execute(docs.where(documents.c.state.in_(["failed", "rejected", "quarantined"])))
             ],
@@ -745,6 +752,14 @@ class Queries:
             "dead_deliveries": [
                 _row(r)
                 for r in conn.execute(select(deliveries).where(deliveries.c.state == "dead").order_by(deliveries.c.id))
+            ],
+            "retrying_deliveries": [
+                _row(r)
+                for r in conn.execute(
+                    select(deliveries)
+                    .where(deliveries.c.state == "pending", deliveries.c.attempts > 0)
+                    .order_by(deliveries.c.id)
+                )
             ],
             "overdue_deliveries": [
                 _row(r)

@@ -312,3 +312,38 @@ def test_a_source_lease_of_a_live_worker_is_respected(hub: Hub) -> None:
     drop(hub, "a.edi", interchange([order("PO-1")]))
     report = poll(hub, "drop", "me")
     assert report.skipped == "worker elsewhere:1:other holds this source's lease" and report.received == 0
+
+
+def test_a_failing_source_is_shown_in_status_until_a_poll_succeeds(hub: Hub, tmp_path: Path) -> None:
+    drop_dir = tmp_path / "drop"
+    drop_dir.rename(tmp_path / "moved")
+    report = poll(hub, "drop", "me")
+    assert report.error is not None and "does not exist" in report.error
+    with hub.store.transaction() as conn:
+        (failing,) = Queries(hub.store).problems(conn)["failing_sources"]
+    assert failing["source"] == "drop" and "does not exist" in failing["error"]
+    (tmp_path / "moved").rename(drop_dir)
+    assert poll(hub, "drop", "me").error is None
+    with hub.store.transaction() as conn:
+        assert Queries(hub.store).problems(conn)["failing_sources"] == []
+
+
+def test_a_file_that_cannot_be_archived_is_processed_once_and_archived_later(
+    hub: Hub, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from crossdock.connectors import folder
+    from crossdock.core.errors import TransientError
+
+    path = drop(hub, "a.edi", interchange([order("PO-1")]))
+    real = folder.FolderSource._settle
+
+    def refuse(self: folder.FolderSource, p: Path) -> None:
+        raise TransientError("archive folder is read-only")
+
+    monkeypatch.setattr(folder.FolderSource, "_settle", refuse)
+    first = poll(hub, "drop", "me")
+    assert first.error is None and first.processed[0].state == "processed" and path.exists()
+    monkeypatch.setattr(folder.FolderSource, "_settle", real)
+    again = poll(hub, "drop", "me")
+    assert again.already == 1 and not path.exists()
+    assert count(hub, orders) == 1 and count(hub, deliveries) == 3
