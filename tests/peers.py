@@ -33,7 +33,8 @@ HINT = "run scripts/peers up, then source /tmp/crossdock-peers/env"
 def _env(name: str, peer: str) -> str:
     value = os.environ.get(name)
     if not value:
-        pytest.skip(f"no {peer} peer: {HINT} ({name} unset)")
+        why = os.environ.get("CROSSDOCK_PEERS_UNAVAILABLE")  # written by scripts/peers up when it cannot start them
+        pytest.skip(f"no {peer} peer: {why}" if why else f"no {peer} peer: {HINT} ({name} unset)")
     return value
 
 
@@ -206,6 +207,7 @@ class CuttingProxy:
 
     def _pump(self, client: socket.socket, upstream: socket.socket) -> None:
         peer = {client: upstream, upstream: client}
+        by_fd = {sock.fileno(): sock for sock in peer}
         forwarded = 0
         limit = self.cut_after
         with selectors.DefaultSelector() as selector:
@@ -215,16 +217,16 @@ class CuttingProxy:
             try:
                 while not self._closed:
                     for key, _ in selector.select(timeout=0.2):
-                        sock: socket.socket = key.fileobj  # type: ignore[assignment]
-                        data = sock.recv(65536)
+                        source = by_fd[key.fd]
+                        data = source.recv(65536)
                         if not data:
                             return
                         if limit is not None and forwarded + len(data) >= limit:
-                            peer[sock].sendall(data[: limit - forwarded])
+                            peer[source].sendall(data[: limit - forwarded])
                             with self._lock:
                                 self.cuts += 1
                             return
-                        peer[sock].sendall(data)
+                        peer[source].sendall(data)
                         forwarded += len(data)
             except OSError:
                 return

@@ -170,12 +170,16 @@ class Endpoint:
         self.name = name
         self.config = config
         self.where = f"{config.host}:{config.port}"
-        self.password = resolve_secret(config.password)
         self.key: paramiko.PKey | None = None
-        if config.private_key is not None:
-            value = resolve_secret(config.private_key)
-            assert value is not None
-            self.key = load_private_key(value, resolve_secret(config.private_key_passphrase), config.private_key)
+        try:
+            self.password = resolve_secret(config.password)
+            if config.private_key is not None:
+                value = resolve_secret(config.private_key)
+                assert value is not None
+                passphrase = resolve_secret(config.private_key_passphrase)
+                self.key = load_private_key(value, passphrase, config.private_key)
+        except ConfigError as exc:
+            raise ConfigError(f"sftp {name}: {exc}") from None
         # learnt once per process: a legacy server that takes RSA keys only with ssh-rsa signatures
         self._sha1_rsa_login = False
 
@@ -265,8 +269,13 @@ class Endpoint:
         if isinstance(exc, paramiko.AuthenticationException):
             if "pubkey algorithm" in str(exc) and not self.config.legacy_algorithms:
                 return PermanentError(f"{head}: login refused: {_LEGACY_HINT}")
+            refused = f"{head}: login as {self.config.username!r} refused"
+            if isinstance(exc, paramiko.BadAuthenticationType):
+                return PermanentError(f"{refused}: the server takes only {', '.join(exc.allowed_types)}")
             what = "password" if self.key is None else "private key" if self.password is None else "key or password"
-            return PermanentError(f"{head}: login as {self.config.username!r} refused ({what} not accepted)")
+            if isinstance(self.key, paramiko.RSAKey) and not self.config.legacy_algorithms:
+                what += "; if the server takes RSA keys only with ssh-rsa signatures, see legacy_algorithms"
+            return PermanentError(f"{refused} ({what} not accepted)")
         if isinstance(exc, IncompatiblePeer):
             if not self.config.legacy_algorithms and self._negotiates_with_legacy():
                 return PermanentError(f"{head}: {_LEGACY_HINT}")
@@ -354,7 +363,7 @@ class SftpSource:
     def _settle(self, session: Session, path: str, size: int, mtime: int) -> None:
         if not session.alive():
             raise TransientError(
-                f"sftp {self.name}: {path} on {self._endpoint.where} settled after its connection closed"
+                f"sftp {self.name} at {self._endpoint.where}: {path} settled after its connection closed"
             )
         session.call(f"settling {path}", lambda: self._archive_or_delete(session, path, size, mtime))
 
@@ -394,7 +403,7 @@ class SftpSource:
                 if not _exists(sftp, target):
                     raise
         raise PermanentError(
-            f"sftp {self.name}: {archive} on {self._endpoint.where} already holds 1000 files named {base}"
+            f"sftp {self.name} at {self._endpoint.where}: {archive} already holds 1000 files named {base}"
         )
 
 
@@ -413,10 +422,13 @@ class SftpSink:
         if not reused:
             self.close()
             self._session = self._endpoint.open()
-        assert self._session is not None
+        session = self._session
+        assert session is not None
         try:
-            return self._upload(self._session, document)
+            return self._upload(session, document)
         except TransientError:
+            if session.alive():
+                raise
             self.close()
             if not reused:
                 raise

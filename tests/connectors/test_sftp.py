@@ -1,0 +1,514 @@
+"""SftpSource and SftpSink against a real OpenSSH sshd on loopback (scripts/peers up), plus key loading."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import os
+import time
+from pathlib import Path
+
+import paramiko
+import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ed25519
+
+from crossdock.connectors.base import Inbound, Outbound, Sink, Source
+from crossdock.connectors.sftp import SECURE_DISABLED, Endpoint, SftpSink, SftpSource, load_private_key
+from crossdock.core.errors import ConfigError, PermanentError, TransientError
+from tests.peers import CuttingProxy, SftpPeer, free_port, sftp_sink_config, sftp_source_config
+
+peers = pytest.mark.peers
+
+
+def read_all(source: SftpSource, settle: bool = False) -> list[Inbound]:
+    with source.receive() as documents:
+        found = list(documents)
+        if settle:
+            for document in found:
+                document.settle()
+    return found
+
+
+def host_fingerprint(known_hosts: Path) -> str:
+    """The SHA256 fingerprint of the key in a one-line known_hosts file, computed here independently."""
+    blob = base64.b64decode(known_hosts.read_text().split()[2])
+    return "SHA256:" + base64.b64encode(hashlib.sha256(blob).digest()).decode().rstrip("=")
+
+
+def outbound(name: str, data: bytes) -> Outbound:
+    return Outbound(name=name, data=data, idempotency_key=f"key-{name}")
+
+
+# --- source -------------------------------------------------------------------------------------------------
+
+
+@peers
+def test_source_reads_ready_files_in_name_order(sftp_peer: SftpPeer) -> None:
+    sftp_peer.put("b.edi", b"ISA*second~")
+    sftp_peer.put("a.edi", b"ISA*first~\r\n")
+    sftp_peer.put("young.edi", b"still uploading", age=0)
+    sftp_peer.put("notes.txt", b"not matching")
+    (sftp_peer.path / "sub.edi").mkdir()  # a folder is never a document
+    source = SftpSource("acme", sftp_source_config(sftp_peer, pattern="*.edi", min_age=60))
+    assert isinstance(source, Source)
+
+    found = read_all(source)
+
+    assert [d.name for d in found] == ["a.edi", "b.edi"]
+    assert found[0].data == b"ISA*first~\r\n"
+    stat = (sftp_peer.path / "a.edi").stat()
+    remote = f"{sftp_peer.path}/a.edi".lstrip("/")
+    assert found[0].identity == f"sftp://127.0.0.1:{sftp_peer.port}/{remote}@{stat.st_size}:{int(stat.st_mtime)}"
+    assert found[0].quarantine is None
+    # nothing settled: every file is where it was
+    assert sftp_peer.files() == ["a.edi", "b.edi", "notes.txt", "young.edi"]
+
+
+@peers
+def test_settle_archives_and_never_overwrites(sftp_peer: SftpPeer) -> None:
+    sftp_peer.put("po.edi", b"new")
+    sftp_peer.put("archive/po.edi", b"archived yesterday")
+    sftp_peer.put("archive/po-1.edi", b"archived the day before")
+
+    found = read_all(SftpSource("acme", sftp_source_config(sftp_peer)), settle=True)
+
+    assert [d.name for d in found] == ["po.edi"]
+    assert sftp_peer.files() == ["archive/po-1.edi", "archive/po-2.edi", "archive/po.edi"]
+    assert (sftp_peer.path / "archive/po.edi").read_bytes() == b"archived yesterday"
+    assert (sftp_peer.path / "archive/po-1.edi").read_bytes() == b"archived the day before"
+    assert (sftp_peer.path / "archive/po-2.edi").read_bytes() == b"new"
+
+
+@peers
+def test_settle_creates_a_configured_archive_folder(sftp_peer: SftpPeer) -> None:
+    sftp_peer.put("in/po.edi", b"x")
+    config = sftp_source_config(
+        sftp_peer, remote_dir=f"{sftp_peer.remote_dir}/in", archive_dir=f"{sftp_peer.remote_dir}/done/2024"
+    )
+    read_all(SftpSource("acme", config), settle=True)
+    assert sftp_peer.files() == ["done/2024/po.edi"]
+
+
+@peers
+def test_settle_deletes(sftp_peer: SftpPeer) -> None:
+    sftp_peer.put("po.edi", b"x")
+    found = read_all(SftpSource("acme", sftp_source_config(sftp_peer, after_read="delete")), settle=True)
+    assert len(found) == 1
+    assert sftp_peer.files() == []
+
+
+@peers
+def test_settle_leaves_a_file_replaced_after_it_was_read(sftp_peer: SftpPeer) -> None:
+    sftp_peer.put("po.edi", b"first upload")
+    with SftpSource("acme", sftp_source_config(sftp_peer)).receive() as documents:
+        (document,) = list(documents)
+        sftp_peer.put("po.edi", b"the partner sent a corrected file", age=1800)
+        document.settle()
+    assert sftp_peer.files() == ["po.edi"]
+    assert (sftp_peer.path / "po.edi").read_bytes() == b"the partner sent a corrected file"
+
+
+@peers
+def test_a_missing_remote_folder_is_permanent(sftp_peer: SftpPeer) -> None:
+    source = SftpSource("acme", sftp_source_config(sftp_peer, remote_dir=f"{sftp_peer.remote_dir}/nope"))
+    with pytest.raises(PermanentError, match="no such file"), source.receive() as documents:
+        list(documents)
+
+
+# --- sink ---------------------------------------------------------------------------------------------------
+
+
+@peers
+def test_sink_uploads_under_a_temporary_name_then_renames(sftp_peer: SftpPeer, monkeypatch: pytest.MonkeyPatch) -> None:
+    renames: list[tuple[str, str, bool]] = []
+    original = paramiko.SFTPClient.posix_rename
+
+    def spy(self: paramiko.SFTPClient, old: str, new: str) -> None:
+        renames.append((old, new, Path(old).exists()))  # the SFTP root is not chrooted: remote paths are local
+        original(self, old, new)
+
+    monkeypatch.setattr(paramiko.SFTPClient, "posix_rename", spy)
+    sink = SftpSink("wh", sftp_sink_config(sftp_peer))
+    assert isinstance(sink, Sink)
+    data = bytes(range(256)) * 1000
+    try:
+        where = sink.send(outbound("order-1.json", data))
+    finally:
+        sink.close()
+
+    final = f"{sftp_peer.path}/order-1.json"
+    assert where == final
+    assert renames == [(final + ".part", final, True)]  # the .part file was there, complete, before the rename
+    assert sftp_peer.files() == ["order-1.json"]
+    assert (sftp_peer.path / "order-1.json").read_bytes() == data
+
+
+@peers
+def test_sink_replaces_a_previous_send_and_keeps_one_connection(sftp_peer: SftpPeer) -> None:
+    sink = SftpSink("wh", sftp_sink_config(sftp_peer, temp_suffix=".tmp"))
+    try:
+        sink.send(outbound("o.json", b"first"))
+        session = sink._session
+        sink.send(outbound("o.json", b"second"))
+        assert sink._session is session
+    finally:
+        sink.close()
+    assert sftp_peer.files() == ["o.json"]
+    assert (sftp_peer.path / "o.json").read_bytes() == b"second"
+
+
+@peers
+def test_sink_reconnects_once_after_the_connection_dropped(sftp_peer: SftpPeer, cutting_proxy: CuttingProxy) -> None:
+    config = sftp_sink_config(
+        sftp_peer,
+        port=cutting_proxy.port,
+        known_hosts=None,
+        host_key_fingerprint=host_fingerprint(sftp_peer.known_hosts),
+    )
+    sink = SftpSink("wh", config)
+    try:
+        sink.send(outbound("1.json", b"one"))
+        cutting_proxy.drop_all()
+        sink.send(outbound("2.json", b"two"))
+    finally:
+        sink.close()
+    assert cutting_proxy.connections == 2
+    assert sftp_peer.files() == ["1.json", "2.json"]
+
+
+@peers
+def test_sink_sends_again_on_a_new_connection_when_the_kept_one_died_unnoticed(
+    sftp_peer: SftpPeer, cutting_proxy: CuttingProxy
+) -> None:
+    config = sftp_sink_config(
+        sftp_peer,
+        port=cutting_proxy.port,
+        known_hosts=None,
+        host_key_fingerprint=host_fingerprint(sftp_peer.known_hosts),
+    )
+    sink = SftpSink("wh", config)
+    try:
+        sink.send(outbound("1.json", b"one"))
+        session = sink._session
+        assert session is not None
+        cutting_proxy.drop_all()
+        deadline = time.monotonic() + 5
+        while session.alive() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        real_alive = session.alive
+        answers = iter([True])  # the check before sending still believes the connection is up
+        session.alive = lambda: next(answers, None) or real_alive()  # type: ignore[method-assign]
+        sink.send(outbound("2.json", b"two"))
+        assert sink._session is not session
+    finally:
+        sink.close()
+    assert cutting_proxy.connections == 2
+    assert sftp_peer.files() == ["1.json", "2.json"]
+
+
+@peers
+def test_sink_refuses_a_name_with_a_path(sftp_peer: SftpPeer) -> None:
+    sink = SftpSink("wh", sftp_sink_config(sftp_peer))
+    with pytest.raises(PermanentError, match="plain file name"):
+        sink.send(outbound("../escape.json", b"x"))
+    assert not (sftp_peer.root / "escape.json").exists()
+
+
+# --- connection cut mid-transfer ----------------------------------------------------------------------------
+
+
+@peers
+def test_download_cut_mid_transfer_is_transient_and_settles_nothing(
+    sftp_peer: SftpPeer, cutting_proxy: CuttingProxy
+) -> None:
+    data = bytes(range(256)) * 8192  # 2 MiB
+    sftp_peer.put("big.edi", data)
+    cutting_proxy.cut_after = 400_000
+    config = sftp_source_config(
+        sftp_peer,
+        port=cutting_proxy.port,
+        known_hosts=None,
+        host_key_fingerprint=host_fingerprint(sftp_peer.known_hosts),
+    )
+    source = SftpSource("acme", config)
+    started = time.monotonic()
+    with pytest.raises(TransientError) as caught, source.receive() as documents:
+        for document in documents:
+            document.settle()
+    assert time.monotonic() - started < 5
+    assert cutting_proxy.cuts == 1
+    assert f"127.0.0.1:{cutting_proxy.port}" in str(caught.value)
+    assert "big.edi" in str(caught.value)
+    assert sftp_peer.files() == ["big.edi"]
+    assert (sftp_peer.path / "big.edi").read_bytes() == data
+
+
+@peers
+def test_upload_cut_mid_transfer_is_transient_and_leaves_nothing_at_the_final_name(
+    sftp_peer: SftpPeer, cutting_proxy: CuttingProxy
+) -> None:
+    cutting_proxy.cut_after = 400_000
+    config = sftp_sink_config(
+        sftp_peer,
+        port=cutting_proxy.port,
+        known_hosts=None,
+        host_key_fingerprint=host_fingerprint(sftp_peer.known_hosts),
+    )
+    sink = SftpSink("wh", config)
+    try:
+        with pytest.raises(TransientError) as caught:
+            sink.send(outbound("big.json", bytes(range(256)) * 8192))
+    finally:
+        sink.close()
+    assert "big.json" in str(caught.value)
+    assert cutting_proxy.cuts == 1
+    assert "big.json" not in sftp_peer.files()  # at most a partial big.json.part
+
+
+# --- host keys ----------------------------------------------------------------------------------------------
+
+
+@peers
+def test_host_key_pinned_by_fingerprint_alone(sftp_peer: SftpPeer) -> None:
+    sftp_peer.put("po.edi", b"x")
+    config = sftp_source_config(
+        sftp_peer, known_hosts=None, host_key_fingerprint=host_fingerprint(sftp_peer.known_hosts)
+    )
+    assert [d.name for d in read_all(SftpSource("acme", config))] == ["po.edi"]
+
+
+@peers
+def test_a_wrong_fingerprint_is_refused(sftp_peer: SftpPeer) -> None:
+    wrong = "SHA256:" + base64.b64encode(hashlib.sha256(b"another server").digest()).decode().rstrip("=")
+    config = sftp_source_config(sftp_peer, known_hosts=None, host_key_fingerprint=wrong)
+    with pytest.raises(PermanentError) as caught, SftpSource("acme", config).receive():
+        pass
+    message = str(caught.value)
+    assert f"127.0.0.1:{sftp_peer.port}" in message
+    assert host_fingerprint(sftp_peer.known_hosts) in message  # the key it saw
+    assert wrong in message
+
+
+@peers
+def test_a_fingerprint_is_checked_even_when_known_hosts_matches(sftp_peer: SftpPeer) -> None:
+    wrong = "SHA256:" + base64.b64encode(hashlib.sha256(b"another server").digest()).decode().rstrip("=")
+    config = sftp_source_config(sftp_peer, host_key_fingerprint=wrong)
+    with pytest.raises(PermanentError, match="does not match host_key_fingerprint"), SftpSource("a", config).receive():
+        pass
+
+
+@peers
+def test_a_changed_host_key_is_refused(sftp_peer: SftpPeer, tmp_path: Path) -> None:
+    other = ed25519.Ed25519PrivateKey.generate().public_key()
+    line = other.public_bytes(serialization.Encoding.OpenSSH, serialization.PublicFormat.OpenSSH).decode()
+    known_hosts = tmp_path / "known_hosts"
+    known_hosts.write_text(f"[127.0.0.1]:{sftp_peer.port} {line}\n")
+    config = sftp_source_config(sftp_peer, known_hosts=known_hosts)
+    with pytest.raises(PermanentError) as caught, SftpSource("acme", config).receive():
+        pass
+    message = str(caught.value)
+    assert f"127.0.0.1:{sftp_peer.port}" in message
+    assert host_fingerprint(sftp_peer.known_hosts) in message
+    assert host_fingerprint(known_hosts) in message
+
+
+@peers
+def test_a_host_missing_from_known_hosts_is_refused(sftp_peer: SftpPeer, tmp_path: Path) -> None:
+    known_hosts = tmp_path / "known_hosts"
+    known_hosts.write_text(sftp_peer.known_hosts.read_text().replace(f"]:{sftp_peer.port} ", "]:2 ", 1))
+    config = sftp_source_config(sftp_peer, known_hosts=known_hosts)
+    with (
+        pytest.raises(PermanentError, match="known_hosts has no key for it") as caught,
+        SftpSource("a", config).receive(),
+    ):
+        pass
+    assert host_fingerprint(sftp_peer.known_hosts) in str(caught.value)
+
+
+# --- credentials and keys -----------------------------------------------------------------------------------
+
+
+def test_a_password_variable_that_is_not_set_is_a_config_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("CROSSDOCK_TEST_NO_SUCH_PASSWORD", raising=False)
+    config = sftp_sink_config(
+        SftpPeer("127.0.0.1", 1, "u", Path("k"), Path("kh"), Path("/"), ".", "UNUSED"),
+        private_key=None,
+        password="${CROSSDOCK_TEST_NO_SUCH_PASSWORD}",
+    )
+    with pytest.raises(ConfigError, match="CROSSDOCK_TEST_NO_SUCH_PASSWORD is not set"):
+        SftpSink("wh", config)
+
+
+@peers
+@pytest.mark.parametrize("variable", ["CROSSDOCK_SFTP_ECDSA_KEY", "CROSSDOCK_SFTP_RSA_KEY"])
+def test_ecdsa_and_rsa_pem_keys_log_in(sftp_peer: SftpPeer, monkeypatch: pytest.MonkeyPatch, variable: str) -> None:
+    path = _env_path(variable)
+    monkeypatch.setenv("CROSSDOCK_TEST_OTHER_KEY", str(path))
+    sftp_peer.put("po.edi", b"x")
+    config = sftp_source_config(sftp_peer, private_key="${CROSSDOCK_TEST_OTHER_KEY}")
+    assert [d.name for d in read_all(SftpSource("acme", config))] == ["po.edi"]
+
+
+@peers
+def test_key_text_in_the_variable_logs_in(sftp_peer: SftpPeer, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CROSSDOCK_TEST_KEY_TEXT", sftp_peer.key.read_text())
+    sftp_peer.put("po.edi", b"x")
+    config = sftp_source_config(sftp_peer, private_key="${CROSSDOCK_TEST_KEY_TEXT}")
+    assert [d.name for d in read_all(SftpSource("acme", config))] == ["po.edi"]
+
+
+@peers
+def test_password_login(sftp_peer: SftpPeer) -> None:
+    if sftp_peer.password_user is None:
+        pytest.skip("the SFTP peer has no password user (scripts/peers up was not run as root)")
+    config = sftp_sink_config(
+        sftp_peer, username=sftp_peer.password_user, private_key=None, password=f"${{{sftp_peer.password_env}}}"
+    )
+    sink = SftpSink("wh", config)
+    try:
+        sink.send(outbound("o.json", b"by password"))
+    finally:
+        sink.close()
+    assert (sftp_peer.path / "o.json").read_bytes() == b"by password"
+
+
+@peers
+def test_permission_denied_is_permanent(sftp_peer: SftpPeer) -> None:
+    if sftp_peer.password_user is None:
+        pytest.skip("the SFTP peer has no password user (scripts/peers up was not run as root)")
+    (sftp_peer.path / "locked").mkdir(mode=0o755)  # owned by root: the password user cannot write here
+    config = sftp_sink_config(
+        sftp_peer,
+        username=sftp_peer.password_user,
+        private_key=None,
+        password=f"${{{sftp_peer.password_env}}}",
+        remote_dir=f"{sftp_peer.remote_dir}/locked",
+    )
+    sink = SftpSink("wh", config)
+    try:
+        with pytest.raises(PermanentError, match="permission denied"):
+            sink.send(outbound("o.json", b"x"))
+    finally:
+        sink.close()
+
+
+@peers
+def test_a_wrong_password_is_permanent_and_not_shown(sftp_peer: SftpPeer, monkeypatch: pytest.MonkeyPatch) -> None:
+    user = sftp_peer.password_user or sftp_peer.user
+    monkeypatch.setenv("CROSSDOCK_TEST_WRONG_PASSWORD", "hunter2-not-it")
+    config = sftp_sink_config(sftp_peer, username=user, private_key=None, password="${CROSSDOCK_TEST_WRONG_PASSWORD}")
+    sink = SftpSink("wh", config)
+    with pytest.raises(PermanentError, match="refused") as caught:
+        sink.send(outbound("o.json", b"x"))
+    assert "hunter2" not in str(caught.value)
+    assert f"127.0.0.1:{sftp_peer.port}" in str(caught.value)
+
+
+def test_nothing_answering_is_transient(unused_port: int, tmp_path: Path) -> None:
+    key = ed25519.Ed25519PrivateKey.generate()
+    text = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.OpenSSH, serialization.NoEncryption()
+    ).decode()
+    peer = SftpPeer("127.0.0.1", unused_port, "u", tmp_path, tmp_path, tmp_path, ".", "K")
+    config = sftp_sink_config(peer, known_hosts=None, host_key_fingerprint="SHA256:" + "A" * 43)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("K", text)
+        sink = SftpSink("wh", config)
+    with pytest.raises(TransientError, match=f"127.0.0.1:{unused_port}"):
+        sink.send(outbound("o.json", b"x"))
+
+
+def test_key_loading_errors_never_show_the_key(tmp_path: Path) -> None:
+    key = ed25519.Ed25519PrivateKey.generate()
+    encrypted = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.OpenSSH,
+        serialization.BestAvailableEncryption(b"right"),
+    ).decode()
+    with pytest.raises(ConfigError, match="encrypted: set private_key_passphrase") as caught:
+        load_private_key(encrypted, None, "${K}")
+    assert encrypted.splitlines()[1] not in str(caught.value)
+    with pytest.raises(ConfigError, match="wrong passphrase"):
+        load_private_key(encrypted, "wrong", "${K}")
+    assert isinstance(load_private_key(encrypted, "right", "${K}"), paramiko.Ed25519Key)
+    garbage = "-----BEGIN OPENSSH PRIVATE KEY-----\nc2VjcmV0LWtleS1tYXRlcmlhbA==\n-----END OPENSSH PRIVATE KEY-----"
+    with pytest.raises(ConfigError, match="not a valid key") as caught:
+        load_private_key(garbage, None, "${K}")
+    assert "c2VjcmV0" not in str(caught.value)
+    with pytest.raises(ConfigError, match="cannot be read"):
+        load_private_key(str(tmp_path / "missing"), None, "${K}")
+    # a key pasted into a CI secret with literal \n
+    one_line = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.OpenSSH, serialization.NoEncryption()
+    ).decode()
+    assert isinstance(load_private_key(one_line.replace("\n", "\\n"), None, "${K}"), paramiko.Ed25519Key)
+
+
+# --- SHA-1 and ssh-rsa --------------------------------------------------------------------------------------
+
+
+def test_sha1_and_ssh_rsa_are_disabled_unless_asked(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CROSSDOCK_TEST_PW", "x")
+    base = SftpPeer("127.0.0.1", 22, "u", tmp_path, tmp_path, tmp_path, ".", "UNUSED")
+    modern = Endpoint("a", sftp_sink_config(base, private_key=None, password="${CROSSDOCK_TEST_PW}"))
+    legacy = Endpoint(
+        "b", sftp_sink_config(base, private_key=None, password="${CROSSDOCK_TEST_PW}", legacy_algorithms=True)
+    )
+    assert modern.disabled_algorithms() is SECURE_DISABLED
+    assert {"diffie-hellman-group14-sha1", "diffie-hellman-group1-sha1", "diffie-hellman-group-exchange-sha1"} <= set(
+        SECURE_DISABLED["kex"]
+    )
+    assert "ssh-rsa" in SECURE_DISABLED["keys"] and "ssh-rsa" in SECURE_DISABLED["pubkeys"]
+    assert legacy.disabled_algorithms() == {}
+
+
+@peers
+def test_a_legacy_server_is_refused_by_default_with_the_way_out(sftp_legacy_peer: SftpPeer) -> None:
+    sftp_legacy_peer.put("po.edi", b"x")
+    source = SftpSource("oldretail", sftp_source_config(sftp_legacy_peer))
+    with pytest.raises(PermanentError) as caught, source.receive():
+        pass
+    message = str(caught.value)
+    assert "SHA-1" in message and "ssh-rsa" in message
+    assert "legacy_algorithms: true" in message
+    assert f"127.0.0.1:{sftp_legacy_peer.port}" in message
+
+
+@peers
+def test_a_legacy_server_is_read_with_legacy_algorithms(sftp_legacy_peer: SftpPeer) -> None:
+    sftp_legacy_peer.put("po.edi", b"ISA*legacy~")
+    source = SftpSource("oldretail", sftp_source_config(sftp_legacy_peer, legacy_algorithms=True))
+    found = read_all(source, settle=True)
+    assert [(d.name, d.data) for d in found] == [("po.edi", b"ISA*legacy~")]
+    assert sftp_legacy_peer.files() == ["archive/po.edi"]
+    # the second connection goes straight to ssh-rsa signatures, learnt on the first
+    assert read_all(source) == []
+
+
+@peers
+def test_the_modern_server_accepts_an_rsa_key_with_sha2_signatures(
+    sftp_peer: SftpPeer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CROSSDOCK_TEST_RSA", str(_env_path("CROSSDOCK_SFTP_RSA_KEY")))
+    sink = SftpSink("wh", sftp_sink_config(sftp_peer, private_key="${CROSSDOCK_TEST_RSA}"))
+    try:
+        sink.send(outbound("o.json", b"x"))
+        assert sink._session is not None
+        transport = sink._session.client.get_transport()
+        assert transport is not None
+        assert transport._agreed_pubkey_algorithm in ("rsa-sha2-512", "rsa-sha2-256")  # type: ignore[attr-defined]
+    finally:
+        sink.close()
+
+
+def _env_path(variable: str) -> Path:
+    value = os.environ.get(variable)
+    if not value:
+        pytest.skip(f"no SFTP peer key: run scripts/peers up ({variable} unset)")
+    return Path(value)
+
+
+@pytest.fixture
+def unused_port() -> int:
+    return free_port()
