@@ -161,9 +161,7 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _poll(args: argparse.Namespace) -> int:
-    from crossdock.core.outbox import Dispatcher
     from crossdock.core.pipeline import poll
-    from crossdock.core.retry import RetryPolicy
     from crossdock.core.workers import worker_id
 
     with _hub(args) as hub:
@@ -187,7 +185,7 @@ def _poll(args: argparse.Namespace) -> int:
                 line += f": {p.error}"
             print(line)
         if not args.no_dispatch:
-            sent = Dispatcher(hub.store, hub.sink, RetryPolicy(hub.config.retry), owner=owner).drain()
+            sent = hub.dispatcher(owner).drain()
             print(f"outbox: {sent.sent} sent, {sent.retried} to retry, {sent.dead} dead")
             for error in sent.errors:
                 print(f"  {error}")

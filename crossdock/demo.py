@@ -12,9 +12,7 @@ from importlib import resources
 from pathlib import Path
 
 from crossdock.core.config import load_config
-from crossdock.core.outbox import Dispatcher
 from crossdock.core.pipeline import Hub, poll
-from crossdock.core.retry import RetryPolicy
 from crossdock.core.store import Queries
 from crossdock.core.workers import worker_id
 
@@ -69,7 +67,7 @@ def run_demo(folder: Path) -> int:
     try:
         owner = worker_id()
         report = poll(hub, SOURCE, owner)
-        sent = Dispatcher(hub.store, hub.sink, RetryPolicy(hub.config.retry), owner=owner).drain()
+        sent = hub.dispatcher(owner).drain()
         with hub.store.transaction() as conn:
             q = Queries(hub.store)
             inbound = sorted(q.documents(conn, direction="in"), key=lambda d: d["id"])

@@ -22,9 +22,7 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from crossdock.core.config import Config, Schedule
-from crossdock.core.outbox import Dispatcher
 from crossdock.core.pipeline import Hub, poll, process_pending
-from crossdock.core.retry import RetryPolicy
 from crossdock.core.workers import worker_id
 
 log = logging.getLogger("crossdock.scheduler")
@@ -56,14 +54,7 @@ class Worker:
         self.config = config
         self.hub = hub or Hub(config)
         self.owner = worker_id()
-        self.dispatcher = Dispatcher(
-            self.hub.store,
-            self.hub.sink,
-            RetryPolicy(config.retry),
-            owner=self.owner,
-            batch=config.outbox.batch,
-            lease=config.outbox.lease,
-        )
+        self.dispatcher = self.hub.dispatcher(self.owner)
         self.scheduler = BackgroundScheduler(
             executors={"default": ThreadPoolExecutor(max_workers=max(4, len(config.sources) + 2))},
             job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 60},

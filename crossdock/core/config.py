@@ -333,6 +333,12 @@ class OutboxConfig(Strict):
     lease: Duration = Field(default=120.0, gt=0, description="a claimed delivery returns to the pool after this")
 
 
+class AlertsConfig(Strict):
+    """Where a person is told about what needs them: a failed document, a dead letter, a source that fails."""
+
+    sink: Name = Field(description="the sink alerts go to (an smtp sink mails them; a folder sink files them)")
+
+
 class StoreConfig(Strict):
     url: str = Field(
         default="sqlite:///crossdock.db", validate_default=True, description="SQLAlchemy URL, or ${ENV_VAR} holding one"
@@ -360,6 +366,7 @@ class Config(Strict):
     routing: RoutingConfig = RoutingConfig()
     retry: RetryConfig = RetryConfig()
     outbox: OutboxConfig = OutboxConfig()
+    alerts: AlertsConfig | None = None
     housekeeping_every: Duration = Field(default=60.0, gt=0)
 
     @model_validator(mode="before")
@@ -540,6 +547,8 @@ def cross_references(config: Config) -> list[tuple[tuple[str | int, ...], str]]:
             out.append((("routing", "rules", i, "to"), f"no sink named {rule.to!r}"))
         if rule.split and not rule.match.sku:
             out.append((("routing", "rules", i, "split"), "a split rule needs sku patterns to choose its lines"))
+    if config.alerts is not None and config.alerts.sink not in config.sinks:
+        out.append((("alerts", "sink"), f"no sink named {config.alerts.sink!r}"))
     if config.routing.default is not None and config.routing.default not in config.sinks:
         out.append((("routing", "default"), f"no sink named {config.routing.default!r}"))
     for name, source in config.sources.items():

@@ -19,6 +19,8 @@ from typing import Any
 from sqlalchemy import Connection, select, update
 
 from crossdock.connectors.base import Outbound, Sink
+from crossdock.core.alerts import raise_alert
+from crossdock.core.config import Config
 from crossdock.core.errors import CrossdockError, PermanentError, TransientError
 from crossdock.core.retry import RetryPolicy
 from crossdock.core.store import Claimed, Store, deliveries, orders, utcnow
@@ -49,11 +51,13 @@ class Dispatcher:
         sinks: Callable[[str], Sink],
         policy: RetryPolicy,
         *,
+        config: Config | None = None,
         owner: str | None = None,
         batch: int = 100,
         lease: float = 120.0,
     ) -> None:
         self.store = store
+        self.config = config
         self.sinks = sinks
         self.policy = policy
         self.owner = owner or worker_id()
@@ -116,7 +120,7 @@ class Dispatcher:
         attempts = item.attempts + 1
         try:
             sink = self.sinks(item.sink)
-            remote = sink.send(Outbound(name=item.name, data=item.data, idempotency_key=item.key))
+            remote = sink.send(_outbound(item))
         except PermanentError as exc:
             return _Outcome(item, "dead", attempts, str(exc))
         except TransientError as exc:
@@ -188,6 +192,16 @@ class Dispatcher:
                     events.append(
                         {**event, "kind": "dead", "message": f"{item.purpose} to {item.sink} dead-lettered: {o.detail}"}
                     )
+                    if self.config is not None and item.purpose != "alert":
+                        raise_alert(
+                            store,
+                            conn,
+                            self.config,
+                            f"dead:{item.id}",
+                            f"crossdock: {item.purpose} to {item.sink} dead-lettered",
+                            f"Delivery {item.id} ({item.name}) gave up after {o.attempts} attempt(s): {o.detail}\n\n"
+                            f"After fixing the cause: crossdock retry {item.id}",
+                        )
                     report.dead += 1
                     report.errors.append(o.detail)
                 rows.append(row)
@@ -196,6 +210,13 @@ class Dispatcher:
             store.log_many(conn, events)
             if delivered:
                 _orders_delivered(store, conn, delivered)
+
+
+def _outbound(item: Claimed) -> Outbound:
+    if item.purpose == "alert":
+        text = item.data.decode("utf-8", "replace")
+        return Outbound(item.name, item.data, item.key, "text/plain; charset=utf-8", subject=text.split("\n", 1)[0])
+    return Outbound(name=item.name, data=item.data, idempotency_key=item.key)
 
 
 @dataclass(slots=True)

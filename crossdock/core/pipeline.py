@@ -16,6 +16,7 @@ reason and kept: ``crossdock replay`` runs it again after the configuration is f
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import re
 from dataclasses import dataclass, field
@@ -26,10 +27,13 @@ from sqlalchemy import Connection, select, update
 
 from crossdock.connectors.base import Inbound, Sink, Source
 from crossdock.core import registry
+from crossdock.core.alerts import raise_alert
 from crossdock.core.config import Config
 from crossdock.core.errors import CrossdockError, DecodeError
 from crossdock.core.models import Order
+from crossdock.core.outbox import Dispatcher
 from crossdock.core.partners import Controls, Directory, Partner, created_now, reserve
+from crossdock.core.retry import RetryPolicy
 from crossdock.core.routing import Assignment, Unroutable, route
 from crossdock.core.store import OrderRace, Store, deliveries, documents, sha256, to_json, utcnow
 from crossdock.core.workers import is_dead_local
@@ -72,6 +76,18 @@ class Hub:
         if cfg is None:
             raise CrossdockError(f"no source named {name!r} in the configuration")
         return registry.build_source(name, cfg)
+
+    def dispatcher(self, owner: str | None = None) -> Dispatcher:
+        """The outbox dispatcher for this configuration: its retry policy, batch, lease and alerts."""
+        return Dispatcher(
+            self.store,
+            self.sink,
+            RetryPolicy(self.config.retry),
+            config=self.config,
+            owner=owner,
+            batch=self.config.outbox.batch,
+            lease=self.config.outbox.lease,
+        )
 
     def close(self) -> None:
         for sink in self._sinks.values():
@@ -168,6 +184,14 @@ def _fail(hub: Hub, document_id: int, reason: str, partner: str | None) -> Proce
     with hub.store.transaction() as conn:
         hub.store.update_document(conn, document_id, state="failed", error=reason, partner=partner)
         hub.store.log(conn, "failed", reason, document_id=document_id)
+        raise_alert(
+            hub.store,
+            conn,
+            hub.config,
+            f"document-failed:{document_id}",
+            f"crossdock: document {document_id} failed",
+            f"{reason}\n\nThe raw file is kept. Fix the cause, then: crossdock replay {document_id}",
+        )
     log.warning("document %s failed: %s", document_id, reason)
     return Processed(document_id, "failed", reason)
 
@@ -581,9 +605,21 @@ def poll(hub: Hub, source_name: str, owner: str, *, lease: float = 300.0) -> Pol
         log.warning("source %s: %s", source_name, exc)
     finally:
         with store.transaction() as conn:
-            store.set_cursor(conn, f"poll:{source_name}", to_json({"at": utcnow().isoformat(), "error": report.error}))
+            cursor = f"poll:{source_name}"
+            previous = json.loads(store.cursor(conn, cursor) or "{}")
+            since = previous.get("since") if previous.get("error") else utcnow().isoformat()
+            status = {"at": utcnow().isoformat(), "error": report.error, "since": since if report.error else None}
+            store.set_cursor(conn, cursor, to_json(status))
             if report.error:
                 store.log(conn, "source_error", f"source {source_name}: {report.error}")
+                raise_alert(
+                    store,
+                    conn,
+                    hub.config,
+                    f"source:{source_name}:{since}",
+                    f"crossdock: source {source_name} fails",
+                    f"{report.error}\n\nFailing since {since} UTC; nothing is lost, it is read again on the next poll.",
+                )
             store.release_lease(conn, lease_name, owner)
     return report
 

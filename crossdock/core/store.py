@@ -219,6 +219,7 @@ class Claimed:
     document_id: int
     name: str
     data: bytes
+    kind: str | None = None
 
 
 class Store:
@@ -296,6 +297,10 @@ class Store:
 
     def update_document(self, conn: Connection, document_id: int, **values: Any) -> None:
         conn.execute(update(documents).where(documents.c.id == document_id).values(updated_at=utcnow(), **values))
+
+    def delete_document(self, conn: Connection, document_id: int) -> None:
+        """Remove an outbound document that was never queued (an alert already raised); inbound ones are kept."""
+        conn.execute(documents.delete().where(documents.c.id == document_id, documents.c.direction == "out"))
 
     def document(self, conn: Connection, document_id: int) -> Row[Any] | None:
         return conn.execute(select(documents).where(documents.c.id == document_id)).first()
@@ -472,12 +477,13 @@ class Store:
                 deliveries.c.document_id,
                 documents.c.remote_name,
                 documents.c.data,
+                documents.c.kind,
             )
             .join(documents, documents.c.id == deliveries.c.document_id)
             .where(deliveries.c.id.in_(ids))
             .order_by(deliveries.c.id)
         )
-        return [Claimed(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7] or f"document-{r[6]}", r[8]) for r in rows]
+        return [Claimed(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7] or f"document-{r[6]}", r[8], r[9]) for r in rows]
 
     def still_held(self, conn: Connection, delivery_ids: list[int], owner: str) -> set[int]:
         """Which of ``delivery_ids`` this worker still holds the lease on (locked on PostgreSQL)."""
@@ -708,6 +714,10 @@ class Queries:
         if name:
             query = query.where(documents.c.remote_name.like(name.replace("*", "%")))
         return [_row(r) for r in conn.execute(query)]
+
+    def delete_document(self, conn: Connection, document_id: int) -> None:
+        """Remove an outbound document that was never queued (an alert already raised); inbound ones are kept."""
+        conn.execute(documents.delete().where(documents.c.id == document_id, documents.c.direction == "out"))
 
     def document(self, conn: Connection, document_id: int) -> dict[str, Any] | None:
         row = conn.execute(select(*_DOC_COLUMNS).where(documents.c.id == document_id)).first()

@@ -9,9 +9,7 @@ import pytest
 from sqlalchemy import func, select
 
 from crossdock.connectors.base import Inbound
-from crossdock.core.outbox import Dispatcher
 from crossdock.core.pipeline import Hub, ingest, poll, process, process_pending, replay
-from crossdock.core.retry import RetryPolicy
 from crossdock.core.store import Queries, deliveries, documents, orders
 from crossdock.mappings.x12.reader import parse
 from tests.hub.conftest import base_config, write_config
@@ -25,7 +23,7 @@ def drop(hub: Hub, name: str, data: bytes) -> Path:
 
 
 def dispatch(hub: Hub) -> None:
-    Dispatcher(hub.store, hub.sink, RetryPolicy(hub.config.retry), owner="test").drain()
+    hub.dispatcher("test").drain()
 
 
 def count(hub: Hub, table, *where) -> int:  # type: ignore[no-untyped-def]
@@ -347,3 +345,61 @@ def test_a_file_that_cannot_be_archived_is_processed_once_and_archived_later(
     again = poll(hub, "drop", "me")
     assert again.already == 1 and not path.exists()
     assert count(hub, orders) == 1 and count(hub, deliveries) == 3
+
+
+def _alerts_hub(tmp_path: Path, store_url: str) -> Hub:
+    cfg = base_config(tmp_path, store_url)
+    cfg["sinks"]["people"] = {"type": "folder", "path": str(tmp_path / "alerts")}
+    cfg["alerts"] = {"sink": "people"}
+    return Hub(write_config(tmp_path, cfg))
+
+
+def alert_texts(tmp_path: Path) -> list[str]:
+    folder = tmp_path / "alerts"
+    return [p.read_text() for p in sorted(folder.iterdir())] if folder.exists() else []
+
+
+def test_a_failed_document_raises_one_alert(tmp_path: Path, store_url: str) -> None:
+    hub = _alerts_hub(tmp_path, store_url)
+    try:
+        drop(hub, "junk.edi", b"hello")
+        result = poll(hub, "drop", "me").processed[0]
+        replay(hub, result.document_id)  # fails again: the same cause, no second alert
+        dispatch(hub)
+    finally:
+        hub.close()
+    (text,) = alert_texts(tmp_path)
+    assert text.startswith(f"crossdock: document {result.document_id} failed")
+    assert "junk.edi" in text and f"crossdock replay {result.document_id}" in text
+
+
+def test_a_dead_letter_raises_an_alert(tmp_path: Path, store_url: str) -> None:
+    hub = _alerts_hub(tmp_path, store_url)
+    try:
+        (tmp_path / "west").write_text("a file where the warehouse folder should be")
+        drop(hub, "a.edi", interchange([order("PO-1")]))
+        poll(hub, "drop", "me")
+        dispatch(hub)
+    finally:
+        hub.close()
+    (text,) = alert_texts(tmp_path)
+    assert text.startswith("crossdock: order to west dead-lettered") and "crossdock retry" in text
+
+
+def test_a_failing_source_raises_one_alert_per_streak(tmp_path: Path, store_url: str) -> None:
+    hub = _alerts_hub(tmp_path, store_url)
+    try:
+        (tmp_path / "drop").rename(tmp_path / "moved")
+        poll(hub, "drop", "me")
+        poll(hub, "drop", "me")
+        dispatch(hub)
+        assert len(alert_texts(tmp_path)) == 1
+        (tmp_path / "moved").rename(tmp_path / "drop")
+        poll(hub, "drop", "me")
+        (tmp_path / "drop").rename(tmp_path / "moved")
+        poll(hub, "drop", "me")
+        dispatch(hub)
+    finally:
+        hub.close()
+    texts = alert_texts(tmp_path)
+    assert len(texts) == 2 and all(t.startswith("crossdock: source drop fails") for t in texts)
