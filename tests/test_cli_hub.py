@@ -52,7 +52,9 @@ def test_demo_refuses_a_folder_it_did_not_make(tmp_path: Path, capsys: pytest.Ca
     assert (tmp_path / "mine.txt").exists()
 
 
-def test_check_reports_problems_with_their_place_and_exits_1(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_check_reports_problems_with_their_place_and_exits_1(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     bad = tmp_path / "bad.yaml"
     bad.write_text("company:\n  isa_id: X\n  colour: red\n")
     code, _, err = run(capsys, "check", "-c", str(bad))
@@ -69,7 +71,9 @@ def test_config_schema_prints_json_schema(capsys: pytest.CaptureFixture[str]) ->
     assert code == 0 and json.loads(out)["title"] == "crossdock configuration"
 
 
-def test_poll_status_orders_documents_replay_retry(config: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_poll_status_orders_documents_replay_retry(
+    config: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     (tmp_path / "drop" / "po.edi").write_bytes(interchange([order("PO-77")]))
     (tmp_path / "drop" / "junk.edi").write_bytes(b"hello")
     code, out, _ = run(capsys, "poll", "drop", "-c", str(config))
@@ -125,7 +129,9 @@ def test_run_works_until_sigterm_and_stops_cleanly(config: Path, tmp_path: Path)
     (tmp_path / "drop" / "po.edi").write_bytes(interchange([order("PO-5")]))
     proc = subprocess.Popen(
         [sys.executable, "-m", "crossdock.cli", "run", "-c", str(config)],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env={**os.environ, "CROSSDOCK_LOG_LEVEL": "INFO"},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        env={**os.environ, "CROSSDOCK_LOG_LEVEL": "INFO"},
     )
     try:
         deadline = time.monotonic() + 20
