@@ -345,7 +345,7 @@ def imap_source_config(peer: ImapPeer, **overrides: Any) -> ImapSourceConfig:
         "type": "imap",
         "host": peer.host,
         "port": peer.port,
-        "ssl": False,
+        "security": "none",
         "username": peer.user,
         "password": f"${{{peer.password_env}}}",
         "folder": peer.folder,

@@ -32,7 +32,8 @@ class Inbound:
 
     ``identity`` is stable for the same remote object (path with size and mtime, mailbox UID with the
     attachment's index) so a re-read is recognised even when the bytes changed name. ``settle`` archives,
-    deletes or flags the remote object; ``quarantine`` names why the source refuses it (for example mail
+    deletes or flags the remote object, and must be called inside the ``receive()`` block, while the
+    connection is open; ``quarantine`` names why the source refuses it (for example mail
     from an unknown sender): the pipeline keeps the bytes, marks them quarantined and does not process them.
     """
 

@@ -129,10 +129,12 @@ class ImapSource:
             client = IMAPClient(
                 config.host,
                 port=config.port,
-                ssl=config.ssl,
-                ssl_context=ssl.create_default_context() if config.ssl else None,
+                ssl=config.security == "ssl",
+                ssl_context=ssl.create_default_context() if config.security == "ssl" else None,
                 timeout=config.timeout,
             )
+            if config.security == "starttls":
+                client.starttls(ssl.create_default_context())
         except Exception as exc:
             raise self._failure(exc, "connecting") from None
         try:

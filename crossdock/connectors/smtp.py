@@ -40,12 +40,6 @@ class SmtpSink:
             self._password = resolve_secret(config.password)
         except ConfigError as exc:
             raise ConfigError(f"smtp {name}: {exc}") from None
-        if config.username is not None and self._password is None:
-            raise ConfigError(f"smtp {name}: username is set but password is not")
-        try:
-            config.subject.format(name="x")
-        except (KeyError, IndexError, ValueError) as exc:
-            raise ConfigError(f"smtp {name}: subject {config.subject!r} may only use {{name}} ({exc})") from None
         self._sender = parseaddr(config.from_address)[1] or config.from_address
 
     def send(self, document: Outbound) -> str:

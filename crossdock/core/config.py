@@ -45,7 +45,7 @@ def _secret_ref(value: str) -> str:
 
 def _duration(value: Any) -> Any:
     if isinstance(value, bool):
-        return value
+        raise ValueError(f"{value!r} is not a duration (write 30s, 5m, 2h, 1d or a number of seconds)")
     if isinstance(value, int | float):
         return float(value)
     if isinstance(value, str):
@@ -74,6 +74,14 @@ Duration = Annotated[
     BeforeValidator(_duration),
     Field(ge=0),
     WithJsonSchema({"anyOf": [{"type": "number", "minimum": 0}, {"type": "string", "pattern": _DURATION.pattern}]}),
+]
+Timeout = Annotated[
+    float,
+    BeforeValidator(_duration),
+    Field(gt=0),
+    WithJsonSchema(
+        {"anyOf": [{"type": "number", "exclusiveMinimum": 0}, {"type": "string", "pattern": _DURATION.pattern}]}
+    ),
 ]
 ConfigPath = Annotated[Path, AfterValidator(_relative_path)]
 Name = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", max_length=64)]
@@ -162,7 +170,7 @@ class _SftpBase(Strict):
         default=False,
         description="allow SHA-1 key exchange and ssh-rsa signatures for a partner's old server (off by default)",
     )
-    timeout: Duration = 30.0
+    timeout: Timeout = 30.0
 
     @model_validator(mode="after")
     def _pinned(self) -> _SftpBase:
@@ -179,7 +187,9 @@ class SftpSourceConfig(_SftpBase, _SourceBase):
     pattern: str = "*"
     min_age: Duration = Field(default=30.0, description="skip files modified more recently: still being uploaded")
     after_read: Literal["archive", "delete"] = "archive"
-    archive_dir: str | None = Field(default=None, description="default: <remote_dir>/archive")
+    archive_dir: str | None = Field(
+        default=None, description="default <remote_dir>/archive; a relative path starts at the login folder"
+    )
 
 
 class SftpSinkConfig(_SftpBase):
@@ -196,8 +206,10 @@ class ImapSourceConfig(_SourceBase):
 
     type: Literal["imap"]
     host: str
-    port: int = Field(default=993, ge=1, le=65535)
-    ssl: bool = True
+    security: Literal["ssl", "starttls", "none"] = Field(
+        default="ssl", description="ssl (port 993), starttls (143) or none: only for a server on this machine"
+    )
+    port: int = Field(default=0, ge=0, le=65535, description="default 993 with ssl, else 143")
     username: str
     password: SecretRef
     folder: str = "INBOX"
@@ -208,7 +220,13 @@ class ImapSourceConfig(_SourceBase):
         default_factory=list, description="addresses or @domains; mail from anyone else is quarantined"
     )
     attachments: list[str] = Field(default_factory=lambda: ["*.edi", "*.x12", "*.txt", "*.csv", "*.dat"])
-    timeout: Duration = 30.0
+    timeout: Timeout = 30.0
+
+    @model_validator(mode="after")
+    def _port(self) -> ImapSourceConfig:
+        if self.port == 0:
+            object.__setattr__(self, "port", 993 if self.security == "ssl" else 143)
+        return self
 
 
 class SmtpSinkConfig(Strict):
@@ -223,7 +241,17 @@ class SmtpSinkConfig(Strict):
     from_address: str
     to: list[str] = Field(min_length=1)
     subject: str = "crossdock: {name}"
-    timeout: Duration = 30.0
+    timeout: Timeout = 30.0
+
+    @model_validator(mode="after")
+    def _login(self) -> SmtpSinkConfig:
+        if self.username is not None and self.password is None:
+            raise ValueError("username is set but password is not")
+        try:
+            self.subject.format(name="x")
+        except (KeyError, IndexError, ValueError):
+            raise ValueError(f"subject {self.subject!r} may use only {{name}}") from None
+        return self
 
 
 SourceConfig = Annotated[FolderSourceConfig | SftpSourceConfig | ImapSourceConfig, Field(discriminator="type")]

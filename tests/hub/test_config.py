@@ -172,3 +172,29 @@ def test_resolving_a_plain_value_as_a_secret_is_refused() -> None:
         resolve_secret("hunter2")
     with pytest.raises(ConfigProblems):
         load_config(Path("/nonexistent/crossdock.yaml"))
+
+
+def test_durations_timeouts_and_mail_settings_are_checked(tmp_path: Path) -> None:
+    text = (
+        MINIMAL
+        + """\
+sources:
+  mail:
+    type: imap
+    host: imap.example
+    username: u
+    password: ${X}
+    security: starttls
+    timeout: 0
+  drop:
+    type: folder
+    path: in
+    min_age: true
+"""
+    )
+    found = {k: m for _, k, m in problems(write(tmp_path, text))}
+    assert "greater than 0" in found["sources.mail.timeout"]
+    assert "not a duration" in found["sources.drop.min_age"]
+    fixed = text.replace("    timeout: 0\n", "").replace("    min_age: true\n", "")
+    config = load_config(write(tmp_path, fixed))
+    assert config.sources["mail"].port == 143  # type: ignore[union-attr]
