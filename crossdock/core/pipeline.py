@@ -53,6 +53,9 @@ def delivery_key(*parts: object) -> str:
     return hashlib.sha256("\x1f".join(str(p) for p in parts).encode()).hexdigest()[:40]
 
 
+PROCESSABLE = ("received", "failed")
+
+
 class Hub:
     """One process's view of crossdock: configuration, store, partners, and connectors built on first use."""
 
@@ -151,7 +154,7 @@ def process(hub: Hub, document_id: int) -> Processed:
         row = store.document(conn, document_id)
     if row is None:
         raise CrossdockError(f"no document {document_id}")
-    if row.state not in ("received", "failed"):
+    if row.state not in PROCESSABLE:
         return Processed(document_id, str(row.state))
     name = f"document {document_id} ({row.remote_name or 'unnamed'})"
     source_cfg = hub.config.sources.get(row.endpoint or "")
@@ -173,6 +176,9 @@ def process(hub: Hub, document_id: int) -> Processed:
     for attempt in range(3):
         try:
             with store.transaction() as conn:
+                state = store.claim_document(conn, document_id)
+                if state not in PROCESSABLE:  # another worker processed it while this one was decoding
+                    return Processed(document_id, state)
                 return _record(hub, conn, document_id, row.endpoint, inbound, partner)
         except OrderRace:
             if attempt == 2:

@@ -298,6 +298,14 @@ class Store:
     def update_document(self, conn: Connection, document_id: int, **values: Any) -> None:
         conn.execute(update(documents).where(documents.c.id == document_id).values(updated_at=utcnow(), **values))
 
+    def claim_document(self, conn: Connection, document_id: int) -> str:
+        """The document's state, read under a row lock held to the end of the transaction (PostgreSQL; SQLite's
+        BEGIN IMMEDIATE already serialises), so two workers never record the same document twice."""
+        query = select(documents.c.state).where(documents.c.id == document_id)
+        if self.is_postgres:
+            query = query.with_for_update()
+        return str(conn.execute(query).scalar_one())
+
     def delete_document(self, conn: Connection, document_id: int) -> None:
         """Remove an outbound document that was never queued (an alert already raised); inbound ones are kept."""
         conn.execute(documents.delete().where(documents.c.id == document_id, documents.c.direction == "out"))
@@ -714,10 +722,6 @@ class Queries:
         if name:
             query = query.where(documents.c.remote_name.like(name.replace("*", "%")))
         return [_row(r) for r in conn.execute(query)]
-
-    def delete_document(self, conn: Connection, document_id: int) -> None:
-        """Remove an outbound document that was never queued (an alert already raised); inbound ones are kept."""
-        conn.execute(documents.delete().where(documents.c.id == document_id, documents.c.direction == "out"))
 
     def document(self, conn: Connection, document_id: int) -> dict[str, Any] | None:
         row = conn.execute(select(*_DOC_COLUMNS).where(documents.c.id == document_id)).first()

@@ -403,3 +403,37 @@ def test_a_failing_source_raises_one_alert_per_streak(tmp_path: Path, store_url:
         hub.close()
     texts = alert_texts(tmp_path)
     assert len(texts) == 2 and all(t.startswith("crossdock: source drop fails") for t in texts)
+
+
+def test_a_hold_window_delays_deliveries_but_not_acknowledgments(tmp_path: Path, store_url: str) -> None:
+    cfg = base_config(tmp_path, store_url)
+    cfg["routing"]["hold"] = "1h"
+    hub = Hub(write_config(tmp_path, cfg))
+    try:
+        drop(hub, "a.edi", interchange([order("PO-1")]))
+        poll(hub, "drop", "me")
+        report = hub.dispatcher("test").drain()
+        assert report.sent == 2, "the 997 and the 855 leave at once"
+        assert not (tmp_path / "west").exists(), "the order waits out its hold window"
+        with hub.store.transaction() as conn:
+            (pending,) = [d for d in Queries(hub.store).order(conn, "PO-1")["deliveries"] if d["state"] == "pending"]  # type: ignore[index]
+        assert pending["purpose"] == "order"
+    finally:
+        hub.close()
+
+
+def test_two_workers_processing_one_document_record_it_once(hub: Hub) -> None:
+    import threading
+
+    got = ingest(hub, "drop", Inbound(name="a.edi", data=interchange([order("PO-1"), order("PO-2")]), identity="x"))
+    results = []
+    threads = [threading.Thread(target=lambda: results.append(process(hub, got.document_id))) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert [r.state for r in results] == ["processed"] * 4
+    assert sum(r.orders_new for r in results) == 2
+    assert count(hub, documents, documents.c.direction == "out") == 5  # one 997, two 855s, two orders
+    with hub.store.transaction() as conn:
+        assert hub.store.next_numbers(conn, "northwind", "isa") == 4, "ISA13 1-3 used, none skipped"
