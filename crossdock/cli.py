@@ -211,6 +211,8 @@ def _status(args: argparse.Namespace) -> int:
             f"{doc['state'].upper()} document {doc['id']} {doc['remote_name'] or ''} from {doc['endpoint']}: "
             f"{doc['error']}"
         )
+    for doc in problems["flagged_documents"]:
+        print(f"FLAGGED document {doc['id']} {doc['remote_name'] or ''}: {doc['flags']}")
     for doc in problems["unsent_documents"]:
         print(f"UNSENT document {doc['id']} {doc['remote_name']}: {doc['error']}")
     for d in problems["dead_deliveries"]:
@@ -481,6 +483,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except CrossdockError as exc:
         print(f"crossdock: {exc}", file=sys.stderr)
+        return 1
+    except BrokenPipeError:  # the reader went away (`crossdock ... | head`): stop quietly
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 1
     return code
 

@@ -38,11 +38,11 @@ def test_demo_runs_the_whole_cycle_offline(tmp_path: Path, capsys: pytest.Captur
     assert code == 0
     assert "NW-100240 from northwind ship to DALLAS, TX: delivered, revision 1" in out
     assert "NW-100232 from northwind ship to OAKLAND, CA: delivered, revision 2" in out
-    assert "same bytes as a file already stored" in out and "unknown partner" in out
+    assert "duplicate: the same bytes as document 1 (01-northwind-850.edi)" in out and "unknown partner" in out
     assert len(list((folder / "northwind" / "inbox").glob("*-997-*.edi"))) == 2
     assert len(list((folder / "northwind" / "inbox").glob("*-855-*.edi"))) == 3
     code, again, _ = run(capsys, "demo", "--dir", str(folder))
-    assert code == 0 and "IN  3 file(s)" in again, "a second run starts afresh"
+    assert code == 0 and "IN  4 file(s)" in again, "a second run starts afresh"
 
 
 def test_demo_refuses_a_folder_it_did_not_make(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -126,11 +126,17 @@ def ingest(hub: Hub, source: str, item: Inbound) -> Ingested:
     digest = sha256(item.data)
     store = hub.store
     with store.transaction() as conn:
-        earlier = store.find_inbound(conn, source, item.identity, digest)
-        if earlier is not None:
-            store.log(conn, "reread", f"{item.name} from {source} was already stored", document_id=int(earlier.id))
-            return Ingested(int(earlier.id), False, str(earlier.state))
-        state = "quarantined" if item.quarantine else "received"
+        same_object, same_bytes = store.find_inbound(conn, source, item.identity, digest)
+        if same_object is not None:
+            store.log(conn, "reread", f"{item.name} from {source} was already stored", document_id=int(same_object.id))
+            return Ingested(int(same_object.id), False, str(same_object.state))
+        state, error = ("quarantined", item.quarantine) if item.quarantine else ("received", None)
+        if same_bytes is not None:
+            state = "duplicate"
+            error = (
+                f"the same bytes as document {same_bytes.id} ({same_bytes.remote_name}) from {source}: not processed "
+                "again (crossdock replay processes it anyway)"
+            )
         doc_id = store.add_document(
             conn,
             direction="in",
@@ -141,7 +147,7 @@ def ingest(hub: Hub, source: str, item: Inbound) -> Ingested:
             remote_name=item.name,
             identity=item.identity,
             sender=item.sender,
-            error=item.quarantine,
+            error=error,
         )
         store.log(conn, state, f"{item.name} ({len(item.data)} bytes) from {source}", document_id=doc_id)
     return Ingested(doc_id, True, state)

@@ -313,17 +313,18 @@ class Store:
     def document(self, conn: Connection, document_id: int) -> Row[Any] | None:
         return conn.execute(select(documents).where(documents.c.id == document_id)).first()
 
-    def find_inbound(self, conn: Connection, endpoint: str, identity: str, digest: str) -> Row[Any] | None:
-        """An earlier inbound document with the same source identity, or the same bytes from the same source."""
-        cols = [documents.c.id, documents.c.state, documents.c.sha256]
-        query = (
-            select(*cols)
+    def find_inbound(self, conn: Connection, endpoint: str, identity: str, digest: str) -> tuple[Any, Any]:
+        """Earlier inbound documents from ``endpoint``: (the same remote object, the same bytes), each or None."""
+        base = (
+            select(documents.c.id, documents.c.state, documents.c.remote_name)
             .where(documents.c.direction == "in", documents.c.endpoint == endpoint)
-            .where(or_(documents.c.identity == identity, documents.c.sha256 == digest))
             .order_by(documents.c.id)
             .limit(1)
         )
-        return conn.execute(query).first()
+        same_object = conn.execute(base.where(documents.c.identity == identity)).first()
+        if same_object is not None:
+            return same_object, None
+        return None, conn.execute(base.where(documents.c.sha256 == digest)).first()
 
     def find_interchange(self, conn: Connection, partner: str, control: str, exclude: int) -> int | None:
         """The first other inbound document from ``partner`` that carried ISA13 ``control``."""
@@ -655,6 +656,9 @@ def _row(row: Any) -> dict[str, Any]:
     return {k: (v.isoformat() if isinstance(v, dt.datetime) else v) for k, v in row._mapping.items()}
 
 
+# Inbound document states that stop a document short of the flow until someone replays or dismisses it.
+NEEDS_A_PERSON = ("failed", "rejected", "quarantined", "duplicate")
+
 _DOC_COLUMNS = [c for c in documents.c if c.name != "data"]
 
 
@@ -759,9 +763,8 @@ class Queries:
                 for r in polls
                 if json.loads(r.value).get("error")
             ],
-            "failed_documents": [
-                _row(r) for r in conn.execute(docs.where(documents.c.state.in_(["failed", "rejected", "quarantined"])))
-            ],
+            "failed_documents": [_row(r) for r in conn.execute(docs.where(documents.c.state.in_(NEEDS_A_PERSON)))],
+            "flagged_documents": [_row(r) for r in conn.execute(docs.where(documents.c.flags.is_not(None)))],
             "unsent_documents": [_row(r) for r in conn.execute(docs.where(documents.c.state == "unsent"))],
             "dead_deliveries": [
                 _row(r)

@@ -55,17 +55,24 @@ def test_an_850_becomes_routed_orders_with_997_and_855_back(hub: Hub, tmp_path: 
         assert {r["status"] for r in Queries(hub.store).orders(conn)} == {"delivered"}
 
 
-def test_the_same_file_twice_is_stored_once_and_changes_nothing(hub: Hub, tmp_path: Path) -> None:
+def test_the_same_bytes_twice_are_kept_as_a_duplicate_and_change_nothing(hub: Hub, tmp_path: Path) -> None:
     data = interchange([order("PO-1")])
     drop(hub, "a.edi", data)
     poll(hub, "drop", "me")
     drop(hub, "a-again.edi", data)
     report = poll(hub, "drop", "me")
-    assert report.received == 0 and report.already == 1
-    assert not (tmp_path / "drop" / "a-again.edi").exists(), "a re-read file is still archived"
-    assert count(hub, documents, documents.c.direction == "in") == 1
+    assert report.received == 1 and report.processed == []
+    assert not (tmp_path / "drop" / "a-again.edi").exists(), "a duplicate is still archived"
+    with hub.store.transaction() as conn:
+        docs = sorted(Queries(hub.store).documents(conn, direction="in"), key=lambda d: d["id"])
+        shown = Queries(hub.store).problems(conn)["failed_documents"]
+    assert [d["state"] for d in docs] == ["processed", "duplicate"]
+    assert [d["id"] for d in shown] == [docs[1]["id"]]
+    assert f"the same bytes as document {docs[0]['id']} (a.edi)" in shown[0]["error"]
     assert count(hub, orders) == 1
     assert count(hub, deliveries) == 3  # one order delivery, one 997, one 855
+    assert replay(hub, docs[1]["id"]).orders_unchanged == 1, "replaying the duplicate doubles nothing"
+    assert count(hub, orders) == 1 and count(hub, deliveries, deliveries.c.purpose == "order") == 1
 
 
 def test_a_resent_order_in_a_new_interchange_is_not_a_second_order(hub: Hub) -> None:
@@ -281,10 +288,12 @@ def test_a_crash_after_storing_is_finished_on_restart(hub: Hub) -> None:
 
 
 def test_a_crash_before_settling_reads_the_file_again_harmlessly(hub: Hub) -> None:
-    data = interchange([order("PO-1")])
-    first = ingest(hub, "drop", Inbound(name="a.edi", data=data, identity="file://a@1"))
+    path = drop(hub, "a.edi", interchange([order("PO-1")]))
+    with hub.source("drop").receive() as items:
+        (item,) = list(items)
+        first = ingest(hub, "drop", item)  # stored and committed; the crash comes before settle()
     process(hub, first.document_id)
-    path = drop(hub, "a.edi", data)  # the source never archived it: it is read again
+    assert path.exists()
     report = poll(hub, "drop", "me")
     assert report.already == 1 and report.received == 0
     assert not path.exists()
