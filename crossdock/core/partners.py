@@ -9,8 +9,10 @@ carry ISA15=T and a production partner's ISA15=P, whatever the inbound file said
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Connection
 
@@ -36,6 +38,30 @@ class Partner:
     @property
     def their_gs_id(self) -> str:
         return self.config.gs_id or self.config.isa_id
+
+    def envelope(self, controls: Controls, created: datetime) -> dict[str, Any]:
+        """Everything an outbound interchange to this partner needs, as the X12 mapping's ``Outgoing`` fields."""
+        pc = self.config
+        return {
+            "sender_qualifier": self.us.isa_qualifier,
+            "sender_id": self.us.isa_id,
+            "receiver_qualifier": pc.isa_qualifier,
+            "receiver_id": pc.isa_id,
+            "application_sender": self.our_gs_id,
+            "application_receiver": self.their_gs_id,
+            "version": pc.version,
+            "usage": self.usage,
+            "interchange": controls.interchange,
+            "group": controls.group,
+            "transaction": controls.transaction,
+            "created": created,
+            "element": pc.delimiters.element,
+            "segment": pc.delimiters.segment,
+            "component": pc.delimiters.component,
+            "repetition": pc.delimiters.repetition,
+            "newline": pc.delimiters.newline,
+            "encoding": pc.encoding,
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,7 +98,7 @@ class Directory:
             found = self._by_gs.get(gs_id.strip().upper())
         return found
 
-    def __iter__(self):  # type: ignore[no-untyped-def]
+    def __iter__(self) -> Iterator[Partner]:
         return iter(self._by_name.values())
 
 

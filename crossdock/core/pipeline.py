@@ -537,27 +537,7 @@ def _send_855(
         return
     x12 = registry.mapping("x12")
     controls = reserve(hub.store, conn, partner.name)
-    pc = partner.config
-    out = x12.Outgoing(
-        sender_qualifier=partner.us.isa_qualifier,
-        sender_id=partner.us.isa_id,
-        receiver_qualifier=pc.isa_qualifier,
-        receiver_id=pc.isa_id,
-        application_sender=partner.our_gs_id,
-        application_receiver=partner.their_gs_id,
-        version=pc.version,
-        usage=partner.usage,
-        interchange=controls.interchange,
-        group=controls.group,
-        transaction=controls.transaction,
-        created=created_now(),
-        element=pc.delimiters.element,
-        segment=pc.delimiters.segment,
-        component=pc.delimiters.component,
-        repetition=pc.delimiters.repetition,
-        newline=pc.delimiters.newline,
-        encoding=pc.encoding,
-    )
+    out = x12.Outgoing(**partner.envelope(controls, created_now()))
     try:
         data = x12.write_855(order, out)
     except ValueError as exc:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -100,3 +102,13 @@ def hub(tmp_path: Path, store_url: str) -> Iterator[Hub]:
     h = Hub(write_config(tmp_path, base_config(tmp_path, store_url)))
     yield h
     h.close()
+
+
+def start_run(config: Path) -> subprocess.Popen[bytes]:
+    """``crossdock run -c config`` as a separate process, as an operator starts it."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "crossdock.cli", "run", "-c", str(config)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        env={**os.environ, "CROSSDOCK_LOG_LEVEL": "WARNING"},
+    )

@@ -9,11 +9,8 @@ and acknowledged once, and the control numbers of everything sent to the partner
 from __future__ import annotations
 
 import json
-import os
 import random
 import signal
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -23,21 +20,12 @@ from sqlalchemy import select
 
 from crossdock.core.store import Store, deliveries, documents, orders
 from crossdock.mappings.x12.reader import parse
-from tests.hub.conftest import base_config
+from tests.hub.conftest import base_config, start_run
 from tests.hub.edi import interchange, order
 
 FILES = 30
 ORDERS_PER_FILE = 3
 TRIALS = 20
-
-
-def _start(config: Path) -> subprocess.Popen[bytes]:
-    return subprocess.Popen(
-        [sys.executable, "-m", "crossdock.cli", "run", "-c", str(config)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        env={**os.environ, "CROSSDOCK_LOG_LEVEL": "WARNING"},
-    )
 
 
 def _done(tmp_path: Path, store: Store) -> bool:
@@ -70,7 +58,7 @@ def test_sigkill_at_random_moments_loses_and_duplicates_nothing(tmp_path: Path) 
         for f in range(trial * FILES // TRIALS, (trial + 1) * FILES // TRIALS):
             name, batch = files[f]
             (drop / name).write_bytes(interchange(batch, control=f + 1))
-        proc = _start(config)
+        proc = start_run(config)
         time.sleep(rng.uniform(0.8, 2.5))  # the interpreter and imports take about 0.8 s
         proc.send_signal(signal.SIGKILL)
         proc.wait(timeout=10)
@@ -78,7 +66,7 @@ def test_sigkill_at_random_moments_loses_and_duplicates_nothing(tmp_path: Path) 
 
     store = Store.open(f"sqlite:///{tmp_path}/crossdock.db")
     try:
-        proc = _start(config)
+        proc = start_run(config)
         try:
             while not _done(tmp_path, store):
                 assert time.monotonic() < deadline + 60, "crossdock did not finish after the crashes"

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,7 +13,7 @@ import yaml
 from sqlalchemy import select
 
 from crossdock.core.store import Store, deliveries, documents, events, orders
-from tests.hub.conftest import _pg_schema_url, base_config
+from tests.hub.conftest import _pg_schema_url, base_config, start_run
 from tests.hub.edi import interchange, order
 
 pytestmark = pytest.mark.peers
@@ -38,15 +36,7 @@ def test_two_workers_share_one_postgresql_store(tmp_path: Path, pg_url: str) -> 
     drop = tmp_path / "drop"
     drop.mkdir()
     store = Store.open(pg_url)
-    procs = [
-        subprocess.Popen(
-            [sys.executable, "-m", "crossdock.cli", "run", "-c", str(config)],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-            env={**os.environ, "CROSSDOCK_LOG_LEVEL": "WARNING"},
-        )
-        for _ in range(2)
-    ]
+    procs = [start_run(config) for _ in range(2)]
     try:
         for f in range(20):
             (drop / f"po-{f:02d}.edi").write_bytes(
