@@ -446,3 +446,48 @@ def test_two_workers_processing_one_document_record_it_once(hub: Hub) -> None:
     assert count(hub, documents, documents.c.direction == "out") == 5  # one 997, two 855s, two orders
     with hub.store.transaction() as conn:
         assert hub.store.next_numbers(conn, "northwind", "isa") == 4, "ISA13 1-3 used, none skipped"
+
+
+@pytest.mark.parametrize(("ack", "expected"), [("999", "ST*999*"), ("none", None)])
+def test_the_partner_chooses_its_acknowledgment(tmp_path: Path, store_url: str, ack: str, expected: str | None) -> None:
+    cfg = base_config(tmp_path, store_url)
+    cfg["partners"]["northwind"]["ack"] = ack
+    cfg["partners"]["northwind"]["send_855"] = False
+    hub = Hub(write_config(tmp_path, cfg))
+    try:
+        drop(hub, "a.edi", interchange([order("PO-1")]))
+        poll(hub, "drop", "me")
+        dispatch(hub)
+    finally:
+        hub.close()
+    acks = list(partner_files(tmp_path).values())
+    if expected is None:
+        assert acks == []
+    else:
+        (data,) = acks
+        assert expected in data.decode() and "IK5*A" in data.decode()
+
+
+def test_the_855_is_written_in_the_partners_delimiters_version_and_ids(tmp_path: Path, store_url: str) -> None:
+    cfg = base_config(tmp_path, store_url)
+    cfg["partners"]["northwind"].update(
+        version="005010",
+        gs_id="NWGS",
+        us={"isa_qualifier": "01", "isa_id": "123456789", "gs_id": "CDGS"},
+        delimiters={"element": "|", "segment": "\n", "component": ":", "repetition": "^", "newline": False},
+    )
+    hub = Hub(write_config(tmp_path, cfg))
+    try:
+        drop(hub, "a.edi", interchange([order("PO-1")]))
+        poll(hub, "drop", "me")
+        dispatch(hub)
+    finally:
+        hub.close()
+    data = next(d for name, d in partner_files(tmp_path).items() if "-855-" in name)
+    lines = data.decode().split("\n")
+    assert lines[0].startswith("ISA|00|") and "|01|123456789      |ZZ|NORTHWIND      |" in lines[0]
+    assert lines[0].split("|")[11:13] == ["^", "00501"]
+    assert lines[1].startswith("GS|PR|CDGS|NWGS|") and lines[1].endswith("|X|005010")
+    assert lines[3].startswith("BAK|00|AD|PO-1|20261120")
+    (ic,) = parse(data)
+    assert [ts.code for g in ic.groups for ts in g.transactions] == ["855"]

@@ -25,9 +25,9 @@ def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
 
 
 @pytest.fixture
-def config(tmp_path: Path) -> Path:
+def config(tmp_path: Path, store_url: str) -> Path:
     path = tmp_path / "crossdock.yaml"
-    path.write_text(yaml.safe_dump(base_config(tmp_path, "sqlite:///crossdock.db")))
+    path.write_text(yaml.safe_dump(base_config(tmp_path, store_url)))
     (tmp_path / "drop").mkdir()
     return path
 

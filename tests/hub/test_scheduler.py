@@ -23,8 +23,8 @@ def test_schedules_become_triggers() -> None:
     assert str(cron.fields[6]) == "*/5" and str(cron.fields[5]) == "6-18"  # minute, hour
 
 
-def test_a_worker_polls_dispatches_and_stops(tmp_path: Path) -> None:
-    data = base_config(tmp_path, "sqlite:///crossdock.db")
+def test_a_worker_polls_dispatches_and_stops(tmp_path: Path, store_url: str) -> None:
+    data = base_config(tmp_path, store_url)
     data["sources"]["drop"]["schedule"] = {"every": 0.2}
     data["outbox"] = {"every": 0.2}
     path = tmp_path / "crossdock.yaml"
