@@ -43,6 +43,7 @@ from sqlalchemy import (
     event,
     func,
     insert,
+    insert_sentinel,
     or_,
     select,
     update,
@@ -77,6 +78,7 @@ documents = Table(
     Column("parent_id", Id, ForeignKey("documents.id")),
     Column("created_at", DateTime, nullable=False),
     Column("updated_at", DateTime, nullable=False),
+    insert_sentinel("insert_sentinel"),  # lets one multi-row INSERT .. RETURNING give ids in order on SQLite too
     Index("ix_documents_identity", "endpoint", "identity"),
     Index("ix_documents_sha256", "sha256"),
     Index("ix_documents_interchange", "partner", "direction", "interchange_control"),
@@ -97,6 +99,7 @@ orders = Table(
     Column("document_id", Id, ForeignKey("documents.id")),
     Column("created_at", DateTime, nullable=False),
     Column("updated_at", DateTime, nullable=False),
+    insert_sentinel("insert_sentinel"),
     UniqueConstraint("channel", "partner", "external_id", name="uq_orders_natural_key"),
     Index("ix_orders_po_number", "po_number"),
     Index("ix_orders_status", "status"),
@@ -649,7 +652,8 @@ class OrderRace(Exception):
 
 
 def to_json(data: Any) -> str:
-    return json.dumps(data, separators=(",", ":"), sort_keys=True, default=str)
+    """Compact JSON in the data's own key order (the models' field order, so equal data gives equal text)."""
+    return json.dumps(data, separators=(",", ":"), default=str)
 
 
 def _row(row: Any) -> dict[str, Any]:

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-22 04:11:24.779742
+Create Date: 2026-11-22
 """
 
 from __future__ import annotations
@@ -46,6 +46,7 @@ def upgrade() -> None:
         sa.Column("parent_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True),
         sa.Column("created_at", sa.DateTime(), nullable=False),
         sa.Column("updated_at", sa.DateTime(), nullable=False),
+        sa.Column("insert_sentinel", sa.Integer(), nullable=True),
         sa.ForeignKeyConstraint(
             ["parent_id"],
             ["documents.id"],
@@ -100,6 +101,7 @@ def upgrade() -> None:
         sa.Column("document_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True),
         sa.Column("created_at", sa.DateTime(), nullable=False),
         sa.Column("updated_at", sa.DateTime(), nullable=False),
+        sa.Column("insert_sentinel", sa.Integer(), nullable=True),
         sa.ForeignKeyConstraint(
             ["document_id"],
             ["documents.id"],
