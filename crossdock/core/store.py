@@ -38,7 +38,6 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
-    bindparam,
     create_engine,
     event,
     func,
@@ -165,8 +164,16 @@ events = Table(
     Index("ix_events_document", "document_id"),
 )
 
+_EVENTS_INSERT = "INSERT INTO events (at, kind, message, order_id, document_id, delivery_id) VALUES (?, ?, ?, ?, ?, ?)"
+
 # Control numbers that an X12 envelope limits: ISA13 is nine digits, GS06 and ST02 nine at most.
 CONTROL_LIMITS = {"isa": 999_999_999, "gs": 999_999_999, "st": 999_999_999}
+
+
+def _sqlite_value(value: Any) -> Any:
+    if isinstance(value, dt.datetime):
+        return value.isoformat(sep=" ", timespec="microseconds")  # SQLAlchemy's DateTime text on SQLite
+    return value
 
 
 def utcnow() -> dt.datetime:
@@ -506,32 +513,43 @@ class Store:
 
     def finish_deliveries(self, conn: Connection, rows: list[dict[str, Any]]) -> None:
         """Write send outcomes (``_id`` plus the new values) and release their leases."""
-        if rows:
-            stmt = (
-                update(deliveries)
-                .where(deliveries.c.id == bindparam("_id"))
-                .values(
-                    state=bindparam("state"),
-                    attempts=bindparam("attempts"),
-                    sent_at=bindparam("sent_at"),
-                    remote_ref=bindparam("remote_ref"),
-                    last_error=bindparam("last_error"),
-                    next_attempt_at=bindparam("next_attempt_at"),
-                    lease_owner=None,
-                    lease_until=None,
+        self._many(
+            conn,
+            "UPDATE deliveries SET state = ?, attempts = ?, sent_at = ?, remote_ref = ?, last_error = ?, "
+            "next_attempt_at = ?, lease_owner = NULL, lease_until = NULL WHERE id = ?",
+            [
+                (
+                    r["state"],
+                    r["attempts"],
+                    r["sent_at"],
+                    r["remote_ref"],
+                    r["last_error"],
+                    r["next_attempt_at"],
+                    r["_id"],
                 )
-            )
-            conn.execute(stmt, rows)
+                for r in rows
+            ],
+        )
 
     def update_documents(self, conn: Connection, rows: list[dict[str, Any]]) -> None:
         """Set ``state`` and ``error`` of several documents (``_id`` each)."""
-        if rows:
-            stmt = (
-                update(documents)
-                .where(documents.c.id == bindparam("_id"))
-                .values(state=bindparam("state"), error=bindparam("error"), updated_at=utcnow())
-            )
-            conn.execute(stmt, rows)
+        now = utcnow()
+        self._many(
+            conn,
+            "UPDATE documents SET state = ?, error = ?, updated_at = ? WHERE id = ?",
+            [(r["state"], r["error"], now, r["_id"]) for r in rows],
+        )
+
+    def _many(self, conn: Connection, sql: str, params: list[tuple[Any, ...]]) -> None:
+        """One driver-level executemany: for the statements run once per row of a batch, where SQLAlchemy's
+        per-row parameter handling cost more than the statement (measured on the dispatcher and the event log).
+        ``sql`` is written with ``?``; datetimes are stored as SQLAlchemy stores them on SQLite."""
+        if not params:
+            return
+        if self.is_postgres:
+            conn.exec_driver_sql(sql.replace("?", "%s"), params)
+            return
+        conn.exec_driver_sql(sql, [tuple(_sqlite_value(v) for v in row) for row in params])
 
     def delivery(self, conn: Connection, delivery_id: int) -> Row[Any] | None:
         return conn.execute(select(deliveries).where(deliveries.c.id == delivery_id)).first()
@@ -618,12 +636,14 @@ class Store:
         )
 
     def log_many(self, conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
-        if rows:
-            now = utcnow()
-            conn.execute(
-                insert(events),
-                [{"at": now, "order_id": None, "document_id": None, "delivery_id": None, **row} for row in rows],
-            )
+        """Append events: several rows per order, so one driver-level executemany."""
+        if not rows:
+            return
+        now = utcnow()
+        params = [
+            (now, r["kind"], r["message"], r.get("order_id"), r.get("document_id"), r.get("delivery_id")) for r in rows
+        ]
+        self._many(conn, _EVENTS_INSERT, params)
 
     # --- reports --------------------------------------------------------------------------------------------
 
