@@ -193,10 +193,10 @@ def _poll(args: argparse.Namespace) -> int:
 
 
 def _status(args: argparse.Namespace) -> int:
-    from crossdock.core.store import Queries
+    from crossdock.core.queries import Queries
 
     with _hub(args) as hub, hub.store.transaction() as conn:
-        counts = hub.store.counts(conn)
+        counts = Queries(hub.store).counts(conn)
         problems = Queries(hub.store).problems(conn)
     if args.json:
         _print_json({"counts": counts, **problems})
@@ -231,7 +231,7 @@ def _status(args: argparse.Namespace) -> int:
 
 
 def _orders(args: argparse.Namespace) -> int:
-    from crossdock.core.store import Queries
+    from crossdock.core.queries import Queries
 
     with _hub(args) as hub, hub.store.transaction() as conn:
         q = Queries(hub.store)
@@ -283,7 +283,7 @@ def _show_order(found: dict[str, Any]) -> None:
 
 
 def _documents(args: argparse.Namespace) -> int:
-    from crossdock.core.store import Queries
+    from crossdock.core.queries import Queries
 
     with _hub(args) as hub, hub.store.transaction() as conn:
         q = Queries(hub.store)
@@ -355,7 +355,7 @@ def _replay(args: argparse.Namespace) -> int:
 
 
 def _retry(args: argparse.Namespace) -> int:
-    from crossdock.core.store import Queries
+    from crossdock.core.queries import Queries
 
     with _hub(args) as hub, hub.store.transaction() as conn:
         ok = Queries(hub.store).retry(conn, args.delivery)

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from crossdock.core.config import load_config
 from crossdock.core.pipeline import Hub, poll
-from crossdock.core.store import Queries
+from crossdock.core.queries import Queries
 from crossdock.core.workers import worker_id
 
 MARKER = ".crossdock-demo"

@@ -21,9 +21,12 @@ from sqlalchemy import Connection, select, update
 from crossdock.connectors.base import Outbound, Sink
 from crossdock.core.alerts import raise_alert
 from crossdock.core.config import Config
+from crossdock.core.engine import utcnow
 from crossdock.core.errors import CrossdockError, PermanentError, TransientError
+from crossdock.core.outbox_records import Claimed
 from crossdock.core.retry import RetryPolicy
-from crossdock.core.store import Claimed, Store, deliveries, orders, utcnow
+from crossdock.core.schema import deliveries, orders
+from crossdock.core.store import Store
 from crossdock.core.workers import worker_id
 
 log = logging.getLogger("crossdock.outbox")

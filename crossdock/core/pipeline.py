@@ -29,13 +29,15 @@ from crossdock.connectors.base import Inbound, Sink, Source
 from crossdock.core import registry
 from crossdock.core.alerts import raise_alert
 from crossdock.core.config import Config
+from crossdock.core.engine import utcnow
 from crossdock.core.errors import CrossdockError, DecodeError
 from crossdock.core.models import Order
 from crossdock.core.outbox import Dispatcher
 from crossdock.core.partners import Controls, Directory, Partner, created_now, reserve
 from crossdock.core.retry import RetryPolicy
 from crossdock.core.routing import Assignment, Unroutable, route
-from crossdock.core.store import OrderRace, Store, deliveries, documents, sha256, to_json, utcnow
+from crossdock.core.schema import deliveries, documents
+from crossdock.core.store import OrderRace, Store, sha256, to_json
 from crossdock.core.workers import is_dead_local
 
 log = logging.getLogger("crossdock.pipeline")

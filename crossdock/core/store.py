@@ -1,7 +1,7 @@
 """The store: every document in and out, orders, the outbox, control numbers, cursors, leases and events.
 
-SQLAlchemy Core on SQLite (default) or PostgreSQL, same code and same tests on both. The schema is created
-and upgraded by the alembic migrations in ``crossdock/migrations`` when the store opens.
+SQLAlchemy Core on SQLite (default) or PostgreSQL, same code and same tests on both. The tables are in
+``schema.py``; the alembic migrations in ``crossdock/migrations`` create and upgrade them when a store opens.
 
 SQLite runs in WAL mode with a busy timeout, and every transaction starts with ``BEGIN IMMEDIATE``: the
 write lock is taken up front, so two writers (an APScheduler poll job and the dispatcher, or two
@@ -18,151 +18,15 @@ import hashlib
 import json
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
-from sqlalchemy import (
-    BigInteger,
-    Column,
-    Connection,
-    DateTime,
-    Engine,
-    ForeignKey,
-    Index,
-    Integer,
-    LargeBinary,
-    MetaData,
-    Row,
-    String,
-    Table,
-    Text,
-    UniqueConstraint,
-    create_engine,
-    event,
-    func,
-    insert,
-    insert_sentinel,
-    or_,
-    select,
-    update,
-)
+from sqlalchemy import Connection, Engine, Row, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
-Id = BigInteger().with_variant(Integer(), "sqlite")
-
-metadata = MetaData()
-
-documents = Table(
-    "documents",
-    metadata,
-    Column("id", Id, primary_key=True, autoincrement=True),
-    Column("direction", String(3), nullable=False),  # in / out
-    Column("endpoint", String(64)),  # the source it came from or the sink it goes to
-    Column("remote_name", String(1024)),
-    Column("identity", String(1024)),
-    Column("sha256", String(64), nullable=False),
-    Column("size", Integer, nullable=False),
-    Column("data", LargeBinary, nullable=False),
-    Column("kind", String(32)),  # x12, 997, 855, order-json ...
-    Column("partner", String(64)),
-    Column("sender", String(256)),
-    Column("interchange_control", String(16)),
-    Column("group_control", String(16)),
-    Column("transaction_controls", String(256)),
-    Column("state", String(16), nullable=False),
-    Column("error", Text),
-    Column("flags", String(256)),
-    Column("parent_id", Id, ForeignKey("documents.id")),
-    Column("created_at", DateTime, nullable=False),
-    Column("updated_at", DateTime, nullable=False),
-    insert_sentinel("insert_sentinel"),  # lets one multi-row INSERT .. RETURNING give ids in order on SQLite too
-    Index("ix_documents_identity", "endpoint", "identity"),
-    Index("ix_documents_sha256", "sha256"),
-    Index("ix_documents_interchange", "partner", "direction", "interchange_control"),
-    Index("ix_documents_state", "state"),
-)
-
-orders = Table(
-    "orders",
-    metadata,
-    Column("id", Id, primary_key=True, autoincrement=True),
-    Column("channel", String(32), nullable=False),
-    Column("partner", String(64), nullable=False),
-    Column("external_id", String(128), nullable=False),
-    Column("po_number", String(128), nullable=False),
-    Column("status", String(24), nullable=False),
-    Column("revision", Integer, nullable=False),
-    Column("data", Text, nullable=False),
-    Column("document_id", Id, ForeignKey("documents.id")),
-    Column("created_at", DateTime, nullable=False),
-    Column("updated_at", DateTime, nullable=False),
-    insert_sentinel("insert_sentinel"),
-    UniqueConstraint("channel", "partner", "external_id", name="uq_orders_natural_key"),
-    Index("ix_orders_po_number", "po_number"),
-    Index("ix_orders_status", "status"),
-)
-
-deliveries = Table(
-    "deliveries",
-    metadata,
-    Column("id", Id, primary_key=True, autoincrement=True),
-    Column("key", String(64), nullable=False, unique=True),
-    Column("sink", String(64), nullable=False),
-    Column("purpose", String(16), nullable=False),  # order, 997, 999, 855, alert
-    Column("order_id", Id, ForeignKey("orders.id")),
-    Column("document_id", Id, ForeignKey("documents.id"), nullable=False),
-    Column("state", String(16), nullable=False),  # pending, sent, dead, cancelled
-    Column("attempts", Integer, nullable=False),
-    Column("next_attempt_at", DateTime, nullable=False),
-    Column("lease_owner", String(128)),
-    Column("lease_until", DateTime),
-    Column("last_error", Text),
-    Column("remote_ref", String(1024)),
-    Column("created_at", DateTime, nullable=False),
-    Column("sent_at", DateTime),
-    Index("ix_deliveries_due", "state", "next_attempt_at"),
-    Index("ix_deliveries_order", "order_id"),
-)
-
-sequences = Table(
-    "sequences",
-    metadata,
-    Column("scope", String(64), primary_key=True),
-    Column("kind", String(16), primary_key=True),
-    Column("value", BigInteger, nullable=False),
-)
-
-cursors = Table(
-    "cursors",
-    metadata,
-    Column("name", String(128), primary_key=True),
-    Column("value", Text, nullable=False),
-    Column("updated_at", DateTime, nullable=False),
-)
-
-leases = Table(
-    "leases",
-    metadata,
-    Column("name", String(128), primary_key=True),
-    Column("owner", String(128), nullable=False),
-    Column("until", DateTime, nullable=False),
-)
-
-events = Table(
-    "events",
-    metadata,
-    Column("id", Id, primary_key=True, autoincrement=True),
-    Column("at", DateTime, nullable=False),
-    Column("kind", String(32), nullable=False),
-    Column("message", Text, nullable=False),
-    Column("order_id", Id),
-    Column("document_id", Id),
-    Column("delivery_id", Id),
-    Index("ix_events_order", "order_id"),
-    Index("ix_events_document", "document_id"),
-)
+from crossdock.core.engine import make_engine, utcnow
+from crossdock.core.outbox_records import OutboxRecords
+from crossdock.core.schema import cursors, documents, events, leases, orders, sequences
 
 _EVENTS_INSERT = "INSERT INTO events (at, kind, message, order_id, document_id, delivery_id) VALUES (?, ?, ?, ?, ?, ?)"
 
@@ -170,69 +34,11 @@ _EVENTS_INSERT = "INSERT INTO events (at, kind, message, order_id, document_id, 
 CONTROL_LIMITS = {"isa": 999_999_999, "gs": 999_999_999, "st": 999_999_999}
 
 
-def _sqlite_value(value: Any) -> Any:
-    if isinstance(value, dt.datetime):
-        return value.isoformat(sep=" ", timespec="microseconds")  # SQLAlchemy's DateTime text on SQLite
-    return value
-
-
-def utcnow() -> dt.datetime:
-    """Naive UTC, the one clock of the store (both engines compare it the same way)."""
-    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
-
-
 def sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def _sqlite_engine(url: str) -> Engine:
-    path = url.removeprefix("sqlite:///")
-    if path and path != ":memory:" and not path.startswith("file:"):
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(url, connect_args={"timeout": 60})
-
-    @event.listens_for(engine, "connect")
-    def _connect(dbapi_connection: Any, _record: Any) -> None:
-        dbapi_connection.isolation_level = None  # SQLAlchemy emits BEGIN itself, below
-        cur = dbapi_connection.cursor()
-        cur.execute("PRAGMA journal_mode=WAL")
-        cur.execute("PRAGMA synchronous=NORMAL")
-        cur.execute("PRAGMA busy_timeout=60000")
-        cur.execute("PRAGMA foreign_keys=ON")
-        cur.close()
-
-    @event.listens_for(engine, "begin")
-    def _begin(conn: Connection) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
-
-    return engine
-
-
-def make_engine(url: str) -> Engine:
-    if url.startswith("sqlite"):
-        return _sqlite_engine(url)
-    if url.startswith("postgresql://"):
-        url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
-    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5)
-
-
-@dataclass(frozen=True, slots=True)
-class Claimed:
-    """A delivery a worker holds the lease on, with the bytes to send."""
-
-    id: int
-    key: str
-    sink: str
-    purpose: str
-    attempts: int
-    order_id: int | None
-    document_id: int
-    name: str
-    data: bytes
-    kind: str | None = None
-
-
-class Store:
+class Store(OutboxRecords):
     """The database and the operations on it; each operation runs inside a transaction the caller opens."""
 
     def __init__(self, engine: Engine) -> None:
@@ -415,144 +221,11 @@ class Store:
         result = conn.execute(insert(documents).returning(documents.c.id, sort_by_parameter_order=True), params)
         return [int(r[0]) for r in result]
 
-    def enqueue_many(self, conn: Connection, rows: list[dict[str, Any]]) -> None:
-        """Queue deliveries; a key already queued is left alone."""
-        if not rows:
-            return
-        now = utcnow()
-        ins = postgresql.insert(deliveries) if self.is_postgres else sqlite.insert(deliveries)
-        params = [
-            {
-                **row,
-                "next_attempt_at": row.get("next_attempt_at") or now,
-                "state": "pending",
-                "attempts": 0,
-                "created_at": now,
-            }
-            for row in rows
-        ]
-        conn.execute(ins.on_conflict_do_nothing(), params)
-
     def update_order(self, conn: Connection, order_id: int, **values: Any) -> None:
         conn.execute(update(orders).where(orders.c.id == order_id).values(updated_at=utcnow(), **values))
 
     def order(self, conn: Connection, order_id: int) -> Row[Any] | None:
         return conn.execute(select(orders).where(orders.c.id == order_id)).first()
-
-    # --- outbox ---------------------------------------------------------------------------------------------
-
-    def enqueue(
-        self,
-        conn: Connection,
-        *,
-        key: str,
-        sink: str,
-        purpose: str,
-        document_id: int,
-        order_id: int | None = None,
-        not_before: dt.datetime | None = None,
-    ) -> int | None:
-        """Queue a delivery; a key already queued is left alone and None returned (a replay re-queues nothing)."""
-        now = utcnow()
-        stmt = (postgresql.insert(deliveries) if self.is_postgres else sqlite.insert(deliveries)).values(
-            key=key,
-            sink=sink,
-            purpose=purpose,
-            order_id=order_id,
-            document_id=document_id,
-            state="pending",
-            attempts=0,
-            next_attempt_at=not_before or now,
-            created_at=now,
-        )
-        new_id = conn.execute(stmt.on_conflict_do_nothing().returning(deliveries.c.id)).scalar()
-        return int(new_id) if new_id is not None else None
-
-    def claim(self, conn: Connection, owner: str, *, limit: int, lease: float) -> list[Claimed]:
-        """Take the lease on up to ``limit`` due deliveries that nobody else holds."""
-        now = utcnow()
-        query = (
-            select(deliveries.c.id)
-            .where(deliveries.c.state == "pending", deliveries.c.next_attempt_at <= now)
-            .where(or_(deliveries.c.lease_until.is_(None), deliveries.c.lease_until < now))
-            .order_by(deliveries.c.next_attempt_at, deliveries.c.id)
-            .limit(limit)
-        )
-        if self.is_postgres:
-            query = query.with_for_update(skip_locked=True)
-        ids = [int(i) for i in conn.execute(query).scalars()]
-        if not ids:
-            return []
-        until = now + dt.timedelta(seconds=lease)
-        conn.execute(update(deliveries).where(deliveries.c.id.in_(ids)).values(lease_owner=owner, lease_until=until))
-        rows = conn.execute(
-            select(
-                deliveries.c.id,
-                deliveries.c.key,
-                deliveries.c.sink,
-                deliveries.c.purpose,
-                deliveries.c.attempts,
-                deliveries.c.order_id,
-                deliveries.c.document_id,
-                documents.c.remote_name,
-                documents.c.data,
-                documents.c.kind,
-            )
-            .join(documents, documents.c.id == deliveries.c.document_id)
-            .where(deliveries.c.id.in_(ids))
-            .order_by(deliveries.c.id)
-        )
-        return [Claimed(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7] or f"document-{r[6]}", r[8], r[9]) for r in rows]
-
-    def still_held(self, conn: Connection, delivery_ids: list[int], owner: str) -> set[int]:
-        """Which of ``delivery_ids`` this worker still holds the lease on (locked on PostgreSQL)."""
-        query = select(deliveries.c.id).where(deliveries.c.id.in_(delivery_ids), deliveries.c.lease_owner == owner)
-        if self.is_postgres:
-            query = query.with_for_update()
-        return {int(i) for i in conn.execute(query).scalars()}
-
-    def finish_deliveries(self, conn: Connection, rows: list[dict[str, Any]]) -> None:
-        """Write send outcomes (``_id`` plus the new values) and release their leases."""
-        self._many(
-            conn,
-            "UPDATE deliveries SET state = ?, attempts = ?, sent_at = ?, remote_ref = ?, last_error = ?, "
-            "next_attempt_at = ?, lease_owner = NULL, lease_until = NULL WHERE id = ?",
-            [
-                (
-                    r["state"],
-                    r["attempts"],
-                    r["sent_at"],
-                    r["remote_ref"],
-                    r["last_error"],
-                    r["next_attempt_at"],
-                    r["_id"],
-                )
-                for r in rows
-            ],
-        )
-
-    def update_documents(self, conn: Connection, rows: list[dict[str, Any]]) -> None:
-        """Set ``state`` and ``error`` of several documents (``_id`` each)."""
-        now = utcnow()
-        self._many(
-            conn,
-            "UPDATE documents SET state = ?, error = ?, updated_at = ? WHERE id = ?",
-            [(r["state"], r["error"], now, r["_id"]) for r in rows],
-        )
-
-    def _many(self, conn: Connection, sql: str, params: list[tuple[Any, ...]]) -> None:
-        """One driver-level executemany: for the statements run once per row of a batch, where SQLAlchemy's
-        per-row parameter handling cost more than the statement (measured on the dispatcher and the event log).
-        ``sql`` is written with ``?``; datetimes are stored as SQLAlchemy stores them on SQLite."""
-        if not params:
-            return
-        if self.is_postgres:
-            conn.exec_driver_sql(sql.replace("?", "%s"), params)
-            return
-        conn.exec_driver_sql(sql, [tuple(_sqlite_value(v) for v in row) for row in params])
-
-    def delivery(self, conn: Connection, delivery_id: int) -> Row[Any] | None:
-        return conn.execute(select(deliveries).where(deliveries.c.id == delivery_id)).first()
 
     # --- control numbers ------------------------------------------------------------------------------------
 
@@ -645,24 +318,6 @@ class Store:
         ]
         self._many(conn, _EVENTS_INSERT, params)
 
-    # --- reports --------------------------------------------------------------------------------------------
-
-    def counts(self, conn: Connection) -> dict[str, dict[str, int]]:
-        """Rows by state: documents in and out, orders, deliveries."""
-        out: dict[str, dict[str, int]] = {}
-        for direction in ("in", "out"):
-            query = select(documents.c.state, func.count()).where(documents.c.direction == direction)
-            out[f"documents {direction}"] = dict(_pairs(conn.execute(query.group_by(documents.c.state))))
-        out["orders"] = dict(_pairs(conn.execute(select(orders.c.status, func.count()).group_by(orders.c.status))))
-        query = select(deliveries.c.state, func.count()).group_by(deliveries.c.state)
-        out["deliveries"] = dict(_pairs(conn.execute(query)))
-        return out
-
-
-def _pairs(rows: Any) -> Iterator[tuple[str, int]]:
-    for key, count in rows:
-        yield str(key), int(count)
-
 
 class OrderRace(Exception):
     """Two workers inserted the same order at once; the loser's transaction is retried from the start."""
@@ -674,153 +329,3 @@ class OrderRace(Exception):
 def to_json(data: Any) -> str:
     """Compact JSON in the data's own key order (the models' field order, so equal data gives equal text)."""
     return json.dumps(data, separators=(",", ":"), default=str)
-
-
-def _row(row: Any) -> dict[str, Any]:
-    return {k: (v.isoformat() if isinstance(v, dt.datetime) else v) for k, v in row._mapping.items()}
-
-
-# Inbound document states that stop a document short of the flow until someone replays or dismisses it.
-NEEDS_A_PERSON = ("failed", "rejected", "quarantined", "duplicate")
-
-_DOC_COLUMNS = [c for c in documents.c if c.name != "data"]
-
-
-class Queries:
-    """Read-only views for the command line: lists and details, as plain dictionaries."""
-
-    def __init__(self, store: Store) -> None:
-        self.store = store
-
-    def orders(
-        self,
-        conn: Connection,
-        *,
-        po: str | None = None,
-        partner: str | None = None,
-        status: str | None = None,
-        limit: int = 50,
-    ) -> list[dict[str, Any]]:
-        cols = [c for c in orders.c if c.name != "data"]
-        query = select(*cols).order_by(orders.c.id.desc()).limit(limit)
-        if po:
-            query = query.where(orders.c.po_number.like(po.replace("*", "%")))
-        if partner:
-            query = query.where(orders.c.partner == partner)
-        if status:
-            query = query.where(orders.c.status == status)
-        return [_row(r) for r in conn.execute(query)]
-
-    def order(self, conn: Connection, ref: str) -> dict[str, Any] | None:
-        """An order by id, or by PO number (the newest when several partners used it)."""
-        query = select(orders)
-        query = query.where(orders.c.id == int(ref)) if ref.isdigit() else query.where(orders.c.po_number == ref)
-        row = conn.execute(query.order_by(orders.c.id.desc()).limit(1)).first()
-        if row is None:
-            query = select(orders).where(orders.c.po_number == ref).order_by(orders.c.id.desc()).limit(1)
-            row = conn.execute(query).first()
-        if row is None:
-            return None
-        out = _row(row)
-        out["data"] = json.loads(row.data)
-        out["deliveries"] = [
-            _row(r)
-            for r in conn.execute(select(deliveries).where(deliveries.c.order_id == row.id).order_by(deliveries.c.id))
-        ]
-        out["events"] = self._events(conn, events.c.order_id == row.id)
-        return out
-
-    def documents(
-        self,
-        conn: Connection,
-        *,
-        direction: str | None = None,
-        partner: str | None = None,
-        state: str | None = None,
-        name: str | None = None,
-        limit: int = 50,
-    ) -> list[dict[str, Any]]:
-        query = select(*_DOC_COLUMNS).order_by(documents.c.id.desc()).limit(limit)
-        if direction:
-            query = query.where(documents.c.direction == direction)
-        if partner:
-            query = query.where(documents.c.partner == partner)
-        if state:
-            query = query.where(documents.c.state == state)
-        if name:
-            query = query.where(documents.c.remote_name.like(name.replace("*", "%")))
-        return [_row(r) for r in conn.execute(query)]
-
-    def document(self, conn: Connection, document_id: int) -> dict[str, Any] | None:
-        row = conn.execute(select(*_DOC_COLUMNS).where(documents.c.id == document_id)).first()
-        if row is None:
-            return None
-        out = _row(row)
-        out["deliveries"] = [
-            _row(r)
-            for r in conn.execute(
-                select(deliveries).where(deliveries.c.document_id == document_id).order_by(deliveries.c.id)
-            )
-        ]
-        children = select(*_DOC_COLUMNS).where(documents.c.parent_id == document_id).order_by(documents.c.id)
-        out["children"] = [_row(r) for r in conn.execute(children)]
-        out["events"] = self._events(conn, events.c.document_id == document_id)
-        return out
-
-    def data(self, conn: Connection, document_id: int) -> bytes | None:
-        value = conn.execute(select(documents.c.data).where(documents.c.id == document_id)).scalar()
-        return bytes(value) if value is not None else None
-
-    def _events(self, conn: Connection, where: Any) -> list[dict[str, Any]]:
-        query = select(events.c.at, events.c.kind, events.c.message).where(where).order_by(events.c.id)
-        return [_row(r) for r in conn.execute(query)]
-
-    def problems(self, conn: Connection, stuck_after: float = 900.0) -> dict[str, list[dict[str, Any]]]:
-        """What needs a person: failing sources, failed and quarantined documents, dead letters, unsent,
-        retrying and stuck deliveries."""
-        docs = select(*_DOC_COLUMNS).order_by(documents.c.id)
-        stuck_since = utcnow() - dt.timedelta(seconds=stuck_after)
-        polls = conn.execute(select(cursors).where(cursors.c.name.like("poll:%")).order_by(cursors.c.name))
-        return {
-            "failing_sources": [
-                {"source": r.name.removeprefix("poll:"), **json.loads(r.value)}
-                for r in polls
-                if json.loads(r.value).get("error")
-            ],
-            "failed_documents": [_row(r) for r in conn.execute(docs.where(documents.c.state.in_(NEEDS_A_PERSON)))],
-            "flagged_documents": [_row(r) for r in conn.execute(docs.where(documents.c.flags.is_not(None)))],
-            "unsent_documents": [_row(r) for r in conn.execute(docs.where(documents.c.state == "unsent"))],
-            "dead_deliveries": [
-                _row(r)
-                for r in conn.execute(select(deliveries).where(deliveries.c.state == "dead").order_by(deliveries.c.id))
-            ],
-            "retrying_deliveries": [
-                _row(r)
-                for r in conn.execute(
-                    select(deliveries)
-                    .where(deliveries.c.state == "pending", deliveries.c.attempts > 0)
-                    .order_by(deliveries.c.id)
-                )
-            ],
-            "overdue_deliveries": [
-                _row(r)
-                for r in conn.execute(
-                    select(deliveries)
-                    .where(deliveries.c.state == "pending", deliveries.c.created_at < stuck_since)
-                    .order_by(deliveries.c.id)
-                )
-            ],
-        }
-
-    def retry(self, conn: Connection, delivery_id: int) -> bool:
-        """Put a dead (or cancelled) delivery back in the queue, due now, with its attempts reset."""
-        result = conn.execute(
-            update(deliveries)
-            .where(deliveries.c.id == delivery_id, deliveries.c.state.in_(["dead", "pending"]))
-            .values(state="pending", attempts=0, next_attempt_at=utcnow(), lease_owner=None, lease_until=None)
-        )
-        if result.rowcount:
-            row = conn.execute(select(deliveries.c.document_id).where(deliveries.c.id == delivery_id)).scalar()
-            conn.execute(update(documents).where(documents.c.id == row).values(state="queued", error=None))
-            self.store.log(conn, "retry", f"delivery {delivery_id} queued again by hand", delivery_id=delivery_id)
-        return bool(result.rowcount)

@@ -18,7 +18,8 @@ import pytest
 import yaml
 from sqlalchemy import select
 
-from crossdock.core.store import Store, deliveries, documents, orders
+from crossdock.core.schema import deliveries, documents, orders
+from crossdock.core.store import Store
 from crossdock.mappings.x12.reader import parse
 from tests.hub.conftest import base_config, start_run
 from tests.hub.edi import interchange, order

@@ -11,7 +11,7 @@ import yaml
 
 from crossdock.core.config import load_config
 from crossdock.core.pipeline import Hub, poll
-from crossdock.core.store import Queries
+from crossdock.core.queries import Queries
 from tests.hub.conftest import base_config
 from tests.hub.edi import interchange, order
 from tests.peers import ImapPeer, imap_source_config

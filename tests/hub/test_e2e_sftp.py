@@ -16,8 +16,8 @@ from crossdock.connectors.sftp import fingerprint
 from crossdock.core.config import load_config
 from crossdock.core.outbox import Dispatcher
 from crossdock.core.pipeline import Hub, poll
+from crossdock.core.queries import Queries
 from crossdock.core.retry import RetryPolicy
-from crossdock.core.store import Queries
 from crossdock.mappings.x12.reader import parse
 from tests.hub.edi import interchange, order
 from tests.peers import CuttingProxy, SftpPeer

@@ -10,7 +10,8 @@ from sqlalchemy import func, select
 
 from crossdock.connectors.base import Inbound
 from crossdock.core.pipeline import Hub, ingest, poll, process, process_pending, replay
-from crossdock.core.store import Queries, deliveries, documents, orders
+from crossdock.core.queries import Queries
+from crossdock.core.schema import deliveries, documents, orders
 from crossdock.mappings.x12.reader import parse
 from tests.hub.conftest import base_config, write_config
 from tests.hub.edi import interchange, order

@@ -10,7 +10,8 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import select
 
 from crossdock.core.migrate import current, head
-from crossdock.core.store import Store, metadata, sequences
+from crossdock.core.schema import metadata, sequences
+from crossdock.core.store import Store
 
 
 def test_migrations_build_exactly_the_schema_the_code_uses(store: Store) -> None:

@@ -1,0 +1,168 @@
+"""The outbox's rows: queueing deliveries, claiming them under a lease, and recording what sending did.
+
+A mixin of ``Store`` (it uses the store's engine and dialect), kept apart because it is the one part of the
+store that workers on many machines contend for.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Connection, Row, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from crossdock.core.engine import sqlite_value, utcnow
+from crossdock.core.schema import deliveries, documents
+
+
+@dataclass(frozen=True, slots=True)
+class Claimed:
+    """A delivery a worker holds the lease on, with the bytes to send."""
+
+    id: int
+    key: str
+    sink: str
+    purpose: str
+    attempts: int
+    order_id: int | None
+    document_id: int
+    name: str
+    data: bytes
+    kind: str | None = None
+
+
+class OutboxRecords:
+    is_postgres: bool
+
+    def enqueue_many(self, conn: Connection, rows: list[dict[str, Any]]) -> None:
+        """Queue deliveries; a key already queued is left alone."""
+        if not rows:
+            return
+        now = utcnow()
+        ins = postgresql.insert(deliveries) if self.is_postgres else sqlite.insert(deliveries)
+        params = [
+            {
+                **row,
+                "next_attempt_at": row.get("next_attempt_at") or now,
+                "state": "pending",
+                "attempts": 0,
+                "created_at": now,
+            }
+            for row in rows
+        ]
+        conn.execute(ins.on_conflict_do_nothing(), params)
+
+    def enqueue(
+        self,
+        conn: Connection,
+        *,
+        key: str,
+        sink: str,
+        purpose: str,
+        document_id: int,
+        order_id: int | None = None,
+        not_before: dt.datetime | None = None,
+    ) -> int | None:
+        """Queue a delivery; a key already queued is left alone and None returned (a replay re-queues nothing)."""
+        now = utcnow()
+        stmt = (postgresql.insert(deliveries) if self.is_postgres else sqlite.insert(deliveries)).values(
+            key=key,
+            sink=sink,
+            purpose=purpose,
+            order_id=order_id,
+            document_id=document_id,
+            state="pending",
+            attempts=0,
+            next_attempt_at=not_before or now,
+            created_at=now,
+        )
+        new_id = conn.execute(stmt.on_conflict_do_nothing().returning(deliveries.c.id)).scalar()
+        return int(new_id) if new_id is not None else None
+
+    def claim(self, conn: Connection, owner: str, *, limit: int, lease: float) -> list[Claimed]:
+        """Take the lease on up to ``limit`` due deliveries that nobody else holds."""
+        now = utcnow()
+        query = (
+            select(deliveries.c.id)
+            .where(deliveries.c.state == "pending", deliveries.c.next_attempt_at <= now)
+            .where(or_(deliveries.c.lease_until.is_(None), deliveries.c.lease_until < now))
+            .order_by(deliveries.c.next_attempt_at, deliveries.c.id)
+            .limit(limit)
+        )
+        if self.is_postgres:
+            query = query.with_for_update(skip_locked=True)
+        ids = [int(i) for i in conn.execute(query).scalars()]
+        if not ids:
+            return []
+        until = now + dt.timedelta(seconds=lease)
+        conn.execute(update(deliveries).where(deliveries.c.id.in_(ids)).values(lease_owner=owner, lease_until=until))
+        rows = conn.execute(
+            select(
+                deliveries.c.id,
+                deliveries.c.key,
+                deliveries.c.sink,
+                deliveries.c.purpose,
+                deliveries.c.attempts,
+                deliveries.c.order_id,
+                deliveries.c.document_id,
+                documents.c.remote_name,
+                documents.c.data,
+                documents.c.kind,
+            )
+            .join(documents, documents.c.id == deliveries.c.document_id)
+            .where(deliveries.c.id.in_(ids))
+            .order_by(deliveries.c.id)
+        )
+        return [Claimed(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7] or f"document-{r[6]}", r[8], r[9]) for r in rows]
+
+    def still_held(self, conn: Connection, delivery_ids: list[int], owner: str) -> set[int]:
+        """Which of ``delivery_ids`` this worker still holds the lease on (locked on PostgreSQL)."""
+        query = select(deliveries.c.id).where(deliveries.c.id.in_(delivery_ids), deliveries.c.lease_owner == owner)
+        if self.is_postgres:
+            query = query.with_for_update()
+        return {int(i) for i in conn.execute(query).scalars()}
+
+    def finish_deliveries(self, conn: Connection, rows: list[dict[str, Any]]) -> None:
+        """Write send outcomes (``_id`` plus the new values) and release their leases."""
+        self._many(
+            conn,
+            "UPDATE deliveries SET state = ?, attempts = ?, sent_at = ?, remote_ref = ?, last_error = ?, "
+            "next_attempt_at = ?, lease_owner = NULL, lease_until = NULL WHERE id = ?",
+            [
+                (
+                    r["state"],
+                    r["attempts"],
+                    r["sent_at"],
+                    r["remote_ref"],
+                    r["last_error"],
+                    r["next_attempt_at"],
+                    r["_id"],
+                )
+                for r in rows
+            ],
+        )
+
+    def update_documents(self, conn: Connection, rows: list[dict[str, Any]]) -> None:
+        """Set ``state`` and ``error`` of several documents (``_id`` each)."""
+        now = utcnow()
+        self._many(
+            conn,
+            "UPDATE documents SET state = ?, error = ?, updated_at = ? WHERE id = ?",
+            [(r["state"], r["error"], now, r["_id"]) for r in rows],
+        )
+
+    def _many(self, conn: Connection, sql: str, params: list[tuple[Any, ...]]) -> None:
+        """One driver-level executemany: for the statements run once per row of a batch, where SQLAlchemy's
+        per-row parameter handling cost more than the statement (measured on the dispatcher and the event log).
+        ``sql`` is written with ``?``; datetimes are stored as SQLAlchemy stores them on SQLite."""
+        if not params:
+            return
+        if self.is_postgres:
+            conn.exec_driver_sql(sql.replace("?", "%s"), params)
+            return
+        conn.exec_driver_sql(sql, [tuple(sqlite_value(v) for v in row) for row in params])
+
+    def delivery(self, conn: Connection, delivery_id: int) -> Row[Any] | None:
+        return conn.execute(select(deliveries).where(deliveries.c.id == delivery_id)).first()

@@ -1,0 +1,133 @@
+"""The store's tables: what crossdock keeps, declared once for the code and for the alembic migrations."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    insert_sentinel,
+)
+
+Id = BigInteger().with_variant(Integer(), "sqlite")
+
+metadata = MetaData()
+
+documents = Table(
+    "documents",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("direction", String(3), nullable=False),  # in / out
+    Column("endpoint", String(64)),  # the source it came from or the sink it goes to
+    Column("remote_name", String(1024)),
+    Column("identity", String(1024)),
+    Column("sha256", String(64), nullable=False),
+    Column("size", Integer, nullable=False),
+    Column("data", LargeBinary, nullable=False),
+    Column("kind", String(32)),  # x12, 997, 855, order-json ...
+    Column("partner", String(64)),
+    Column("sender", String(256)),
+    Column("interchange_control", String(16)),
+    Column("group_control", String(16)),
+    Column("transaction_controls", String(256)),
+    Column("state", String(16), nullable=False),
+    Column("error", Text),
+    Column("flags", String(256)),
+    Column("parent_id", Id, ForeignKey("documents.id")),
+    Column("created_at", DateTime, nullable=False),
+    Column("updated_at", DateTime, nullable=False),
+    insert_sentinel("insert_sentinel"),  # lets one multi-row INSERT .. RETURNING give ids in order on SQLite too
+    Index("ix_documents_identity", "endpoint", "identity"),
+    Index("ix_documents_sha256", "sha256"),
+    Index("ix_documents_interchange", "partner", "direction", "interchange_control"),
+    Index("ix_documents_state", "state"),
+)
+
+orders = Table(
+    "orders",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("channel", String(32), nullable=False),
+    Column("partner", String(64), nullable=False),
+    Column("external_id", String(128), nullable=False),
+    Column("po_number", String(128), nullable=False),
+    Column("status", String(24), nullable=False),
+    Column("revision", Integer, nullable=False),
+    Column("data", Text, nullable=False),
+    Column("document_id", Id, ForeignKey("documents.id")),
+    Column("created_at", DateTime, nullable=False),
+    Column("updated_at", DateTime, nullable=False),
+    insert_sentinel("insert_sentinel"),
+    UniqueConstraint("channel", "partner", "external_id", name="uq_orders_natural_key"),
+    Index("ix_orders_po_number", "po_number"),
+    Index("ix_orders_status", "status"),
+)
+
+deliveries = Table(
+    "deliveries",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("key", String(64), nullable=False, unique=True),
+    Column("sink", String(64), nullable=False),
+    Column("purpose", String(16), nullable=False),  # order, 997, 999, 855, alert
+    Column("order_id", Id, ForeignKey("orders.id")),
+    Column("document_id", Id, ForeignKey("documents.id"), nullable=False),
+    Column("state", String(16), nullable=False),  # pending, sent, dead, cancelled
+    Column("attempts", Integer, nullable=False),
+    Column("next_attempt_at", DateTime, nullable=False),
+    Column("lease_owner", String(128)),
+    Column("lease_until", DateTime),
+    Column("last_error", Text),
+    Column("remote_ref", String(1024)),
+    Column("created_at", DateTime, nullable=False),
+    Column("sent_at", DateTime),
+    Index("ix_deliveries_due", "state", "next_attempt_at"),
+    Index("ix_deliveries_order", "order_id"),
+)
+
+sequences = Table(
+    "sequences",
+    metadata,
+    Column("scope", String(64), primary_key=True),
+    Column("kind", String(16), primary_key=True),
+    Column("value", BigInteger, nullable=False),
+)
+
+cursors = Table(
+    "cursors",
+    metadata,
+    Column("name", String(128), primary_key=True),
+    Column("value", Text, nullable=False),
+    Column("updated_at", DateTime, nullable=False),
+)
+
+leases = Table(
+    "leases",
+    metadata,
+    Column("name", String(128), primary_key=True),
+    Column("owner", String(128), nullable=False),
+    Column("until", DateTime, nullable=False),
+)
+
+events = Table(
+    "events",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("at", DateTime, nullable=False),
+    Column("kind", String(32), nullable=False),
+    Column("message", Text, nullable=False),
+    Column("order_id", Id),
+    Column("document_id", Id),
+    Column("delivery_id", Id),
+    Index("ix_events_order", "order_id"),
+    Index("ix_events_document", "document_id"),
+)
