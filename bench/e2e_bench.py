@@ -29,9 +29,10 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from crossdock.core.config import load_config  # noqa: E402
+from crossdock.core.hub import Hub  # noqa: E402
 from crossdock.core.models import Address, Order, OrderLine, Party  # noqa: E402
 from crossdock.core.outbox import Dispatcher  # noqa: E402
-from crossdock.core.pipeline import Hub, poll  # noqa: E402
+from crossdock.core.pipeline import poll  # noqa: E402
 from crossdock.core.retry import RetryPolicy  # noqa: E402
 from crossdock.mappings.x12.delimiters import Delimiters  # noqa: E402
 from crossdock.mappings.x12.po850 import build_850  # noqa: E402
@@ -176,8 +177,10 @@ def main() -> None:
     print(f"{args.orders} orders in files of {args.per_file}, 3 lines each; one 997 per file")
     print(f"{'store':<11} {'workers':>7} {'orders/s':>9} {'wall s':>7} {'ingest s':>9} {'dispatch s':>11}")
     for name, n, r in rows:
-        print(f"{name:<11} {n:>7} {r['orders_per_s']:>9.0f} {r['wall_s']:>7.2f} {r['ingest_s']:>9.2f} "
-              f"{r['dispatch_s']:>11.2f}")
+        print(
+            f"{name:<11} {n:>7} {r['orders_per_s']:>9.0f} {r['wall_s']:>7.2f} {r['ingest_s']:>9.2f} "
+            f"{r['dispatch_s']:>11.2f}"
+        )
 
 
 if __name__ == "__main__":

@@ -16,7 +16,7 @@ from crossdock.core.errors import ConfigError, CrossdockError, NotX12Error
 
 if TYPE_CHECKING:
     from crossdock.core.config import Config
-    from crossdock.core.pipeline import Hub
+    from crossdock.core.hub import Hub
 
 
 def _x12_validate(args: argparse.Namespace) -> int:
@@ -110,7 +110,7 @@ def _load(args: argparse.Namespace) -> Config:
 
 @contextmanager
 def _hub(args: argparse.Namespace) -> Iterator[Hub]:
-    from crossdock.core.pipeline import Hub
+    from crossdock.core.hub import Hub
 
     hub = Hub(_load(args))
     try:
@@ -161,7 +161,7 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _poll(args: argparse.Namespace) -> int:
-    from crossdock.core.pipeline import poll
+    from crossdock.core.poller import poll
     from crossdock.core.workers import worker_id
 
     with _hub(args) as hub:

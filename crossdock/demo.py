@@ -12,7 +12,8 @@ from importlib import resources
 from pathlib import Path
 
 from crossdock.core.config import load_config
-from crossdock.core.pipeline import Hub, poll
+from crossdock.core.hub import Hub
+from crossdock.core.poller import poll
 from crossdock.core.queries import Queries
 from crossdock.core.workers import worker_id
 

@@ -22,7 +22,9 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from crossdock.core.config import Config, Schedule
-from crossdock.core.pipeline import Hub, poll, process_pending
+from crossdock.core.hub import Hub
+from crossdock.core.pipeline import process_pending
+from crossdock.core.poller import poll
 from crossdock.core.workers import worker_id
 
 log = logging.getLogger("crossdock.scheduler")

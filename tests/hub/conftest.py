@@ -15,7 +15,7 @@ import yaml
 from sqlalchemy import create_engine, text
 
 from crossdock.core.config import Config, load_config
-from crossdock.core.pipeline import Hub
+from crossdock.core.hub import Hub
 from crossdock.core.store import Store
 
 

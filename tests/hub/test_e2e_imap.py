@@ -10,7 +10,8 @@ import pytest
 import yaml
 
 from crossdock.core.config import load_config
-from crossdock.core.pipeline import Hub, poll
+from crossdock.core.hub import Hub
+from crossdock.core.poller import poll
 from crossdock.core.queries import Queries
 from tests.hub.conftest import base_config
 from tests.hub.edi import interchange, order

@@ -14,8 +14,9 @@ import yaml
 
 from crossdock.connectors.sftp import fingerprint
 from crossdock.core.config import load_config
+from crossdock.core.hub import Hub
 from crossdock.core.outbox import Dispatcher
-from crossdock.core.pipeline import Hub, poll
+from crossdock.core.poller import poll
 from crossdock.core.queries import Queries
 from crossdock.core.retry import RetryPolicy
 from crossdock.mappings.x12.reader import parse

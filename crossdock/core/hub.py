@@ -1,0 +1,62 @@
+"""One process's view of crossdock: its configuration, its store, its partners and its connectors."""
+
+from __future__ import annotations
+
+import logging
+
+from crossdock.connectors.base import Sink, Source
+from crossdock.core import registry
+from crossdock.core.config import Config
+from crossdock.core.errors import CrossdockError
+from crossdock.core.outbox import Dispatcher
+from crossdock.core.partners import Directory
+from crossdock.core.retry import RetryPolicy
+from crossdock.core.store import Store
+
+log = logging.getLogger("crossdock.hub")
+
+
+class Hub:
+    """One process's view of crossdock: configuration, store, partners, and connectors built on first use."""
+
+    def __init__(self, config: Config, store: Store | None = None) -> None:
+        self.config = config
+        self.store = store or Store.open(config.store_url)
+        self.partners = Directory(config)
+        self._sinks: dict[str, Sink] = {}
+
+    def sink(self, name: str) -> Sink:
+        found = self._sinks.get(name)
+        if found is None:
+            cfg = self.config.sinks.get(name)
+            if cfg is None:
+                raise CrossdockError(f"no sink named {name!r} in the configuration")
+            found = self._sinks[name] = registry.build_sink(name, cfg)
+        return found
+
+    def source(self, name: str) -> Source:
+        cfg = self.config.sources.get(name)
+        if cfg is None:
+            raise CrossdockError(f"no source named {name!r} in the configuration")
+        return registry.build_source(name, cfg)
+
+    def dispatcher(self, owner: str | None = None) -> Dispatcher:
+        """The outbox dispatcher for this configuration: its retry policy, batch, lease and alerts."""
+        return Dispatcher(
+            self.store,
+            self.sink,
+            RetryPolicy(self.config.retry),
+            config=self.config,
+            owner=owner,
+            batch=self.config.outbox.batch,
+            lease=self.config.outbox.lease,
+        )
+
+    def close(self) -> None:
+        for sink in self._sinks.values():
+            try:
+                sink.close()
+            except Exception:  # closing must not hide the real outcome
+                log.warning("closing sink %s failed", sink.name, exc_info=True)
+        self._sinks.clear()
+        self.store.close()

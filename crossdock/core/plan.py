@@ -1,0 +1,145 @@
+"""What one document causes, planned in memory and written with one multi-row insert per table.
+
+Outbound documents and their deliveries are planned here too, with the file names and idempotency keys that
+make a repeated send harmless.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, select
+
+from crossdock.core.partners import Controls, Partner
+from crossdock.core.schema import deliveries
+from crossdock.core.store import Store
+
+
+@dataclass(slots=True)
+class Processed:
+    document_id: int
+    state: str
+    error: str | None = None
+    orders_new: int = 0
+    orders_changed: int = 0
+    orders_unchanged: int = 0
+    deliveries: int = 0
+    acks: int = 0
+
+
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+def safe_name(value: str) -> str:
+    """A value fit for a file name on any partner's server."""
+    return _UNSAFE.sub("_", value).strip("._") or "x"
+
+
+def delivery_key(*parts: object) -> str:
+    """The idempotency key of a delivery: stable for the same thing sent to the same place."""
+    return hashlib.sha256("\x1f".join(str(p) for p in parts).encode()).hexdigest()[:40]
+
+
+class Ref:
+    """A row planned in this transaction whose id is known only once the plan is written."""
+
+    __slots__ = ("index", "table")
+
+    def __init__(self, table: str, index: int) -> None:
+        self.table = table
+        self.index = index
+
+
+Id = int | Ref | None
+
+
+class Plan:
+    """Everything one document causes, collected first and written with one multi-row insert per table."""
+
+    def __init__(self) -> None:
+        self.orders: list[dict[str, Any]] = []
+        self.documents: list[dict[str, Any]] = []
+        self.deliveries: list[tuple[dict[str, Any], Id, Id]] = []
+        self.events: list[tuple[str, str, Id, Id]] = []
+
+    def order(self, row: dict[str, Any]) -> Ref:
+        self.orders.append(row)
+        return Ref("orders", len(self.orders) - 1)
+
+    def document(self, row: dict[str, Any]) -> Ref:
+        self.documents.append(row)
+        return Ref("documents", len(self.documents) - 1)
+
+    def delivery(self, row: dict[str, Any], document: Id, order: Id) -> None:
+        self.deliveries.append((row, document, order))
+
+    def event(self, kind: str, message: str, *, order: Id = None, document: Id = None) -> None:
+        self.events.append((kind, message, order, document))
+
+    def write(self, store: Store, conn: Connection) -> None:
+        ids = {
+            "orders": store.insert_orders(conn, self.orders),
+            "documents": store.insert_documents(conn, self.documents),
+        }
+
+        def resolve(ref: Id) -> int | None:
+            return ids[ref.table][ref.index] if isinstance(ref, Ref) else ref
+
+        store.enqueue_many(
+            conn,
+            [{**row, "document_id": resolve(doc), "order_id": resolve(order)} for row, doc, order in self.deliveries],
+        )
+        store.log_many(
+            conn,
+            [
+                {"kind": kind, "message": message, "order_id": resolve(order), "document_id": resolve(document)}
+                for kind, message, order, document in self.events
+            ],
+        )
+
+
+def queued(conn: Connection, key: str) -> bool:
+    return conn.execute(select(deliveries.c.id).where(deliveries.c.key == key)).first() is not None
+
+
+def outbound(
+    plan: Plan,
+    partner: Partner,
+    data: bytes,
+    name: str,
+    purpose: str,
+    key: str,
+    parent: int | None,
+    order: Id,
+    controls: Controls | None = None,
+    sink: str | None = None,
+    not_before: datetime | None = None,
+) -> None:
+    """Plan an outbound document and its delivery; without a sink the document is kept as unsent."""
+    sink = sink or partner.config.reply_to
+    doc = plan.document(
+        {
+            "direction": "out",
+            "data": data,
+            "state": "queued" if sink else "unsent",
+            "endpoint": sink,
+            "remote_name": name,
+            "kind": purpose,
+            "partner": partner.name,
+            "parent_id": parent,
+            "error": None if sink else f"partner {partner.name} has no reply_to sink",
+            "interchange_control": str(controls.interchange) if controls else None,
+            "group_control": str(controls.group) if controls else None,
+            "transaction_controls": str(controls.transaction) if controls else None,
+        }
+    )
+    if sink:
+        plan.delivery({"key": key, "sink": sink, "purpose": purpose, "next_attempt_at": not_before}, doc, order)
+        if purpose != "order":
+            plan.event("queued", f"{purpose} {name} for {sink}", document=doc, order=order)
+    else:
+        plan.event("unsent", f"{purpose} {name}: no sink to send it to", document=doc, order=order)

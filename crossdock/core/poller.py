@@ -1,0 +1,96 @@
+"""Reading a source once: store each document, settle it remotely after the commit, then process it."""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass, field
+
+from crossdock.connectors.base import Inbound
+from crossdock.core.alerts import raise_alert
+from crossdock.core.engine import utcnow
+from crossdock.core.errors import CrossdockError
+from crossdock.core.hub import Hub
+from crossdock.core.pipeline import ingest, process
+from crossdock.core.plan import Processed
+from crossdock.core.store import to_json
+from crossdock.core.workers import is_dead_local
+
+log = logging.getLogger("crossdock.poller")
+
+
+@dataclass(slots=True)
+class PollReport:
+    source: str
+    skipped: str | None = None
+    error: str | None = None
+    received: int = 0
+    already: int = 0
+    processed: list[Processed] = field(default_factory=list)
+
+
+def poll(hub: Hub, source_name: str, owner: str, *, lease: float = 300.0) -> PollReport:
+    """Read one source once: store each document, settle it remotely after the commit, then process it.
+
+    A source that fails (a refused login, a connection dropped mid-transfer) ends the poll with ``error``
+    set and recorded for ``crossdock status``; what was stored before the failure stays stored, and what was
+    not is read again next time.
+    """
+    report = PollReport(source_name)
+    store = hub.store
+    lease_name = f"source:{source_name}"
+    with store.transaction() as conn:
+        if not store.acquire_lease(conn, lease_name, owner, lease):
+            holder = store.lease_holder(conn, lease_name)
+            stale = holder is not None and is_dead_local(holder)
+            if not stale or not store.take_lease(conn, lease_name, owner, str(holder), lease):
+                report.skipped = f"worker {holder} holds this source's lease"
+                return report
+            store.log(conn, "lease", f"took over {lease_name} from {holder}, which is no longer running")
+    try:
+        source = hub.source(source_name)
+        with source.receive() as items:
+            for item in items:
+                got = ingest(hub, source_name, item)
+                _settle(hub, source_name, item, got.document_id)
+                if got.new:
+                    report.received += 1
+                else:
+                    report.already += 1
+                if got.state == "received":
+                    report.processed.append(process(hub, got.document_id))
+                with store.transaction() as conn:
+                    store.acquire_lease(conn, lease_name, owner, lease)
+    except CrossdockError as exc:
+        report.error = str(exc)
+        log.warning("source %s: %s", source_name, exc)
+    finally:
+        with store.transaction() as conn:
+            cursor = f"poll:{source_name}"
+            previous = json.loads(store.cursor(conn, cursor) or "{}")
+            since = previous.get("since") if previous.get("error") else utcnow().isoformat()
+            status = {"at": utcnow().isoformat(), "error": report.error, "since": since if report.error else None}
+            store.set_cursor(conn, cursor, to_json(status))
+            if report.error:
+                store.log(conn, "source_error", f"source {source_name}: {report.error}")
+                raise_alert(
+                    store,
+                    conn,
+                    hub.config,
+                    f"source:{source_name}:{since}",
+                    f"crossdock: source {source_name} fails",
+                    f"{report.error}\n\nFailing since {since} UTC; nothing is lost, it is read again on the next poll.",
+                )
+            store.release_lease(conn, lease_name, owner)
+    return report
+
+
+def _settle(hub: Hub, source_name: str, item: Inbound, document_id: int) -> None:
+    """Archive or delete the remote object; if that fails the document is safe and the next poll tries again."""
+    try:
+        item.settle()
+    except CrossdockError as exc:
+        with hub.store.transaction() as conn:
+            hub.store.log(
+                conn, "settle", f"{item.name} on {source_name} not archived yet: {exc}", document_id=document_id
+            )
