@@ -32,7 +32,7 @@ from crossdock.core.config import load_config  # noqa: E402
 from crossdock.core.hub import Hub  # noqa: E402
 from crossdock.core.models import Address, Order, OrderLine, Party  # noqa: E402
 from crossdock.core.outbox import Dispatcher  # noqa: E402
-from crossdock.core.pipeline import poll  # noqa: E402
+from crossdock.core.poller import poll  # noqa: E402
 from crossdock.core.retry import RetryPolicy  # noqa: E402
 from crossdock.mappings.x12.delimiters import Delimiters  # noqa: E402
 from crossdock.mappings.x12.po850 import build_850  # noqa: E402
