@@ -21,7 +21,8 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from crossdock.core.config import Config, Schedule
+from crossdock.core.config import Config
+from crossdock.core.connector_config import Schedule
 from crossdock.core.hub import Hub
 from crossdock.core.pipeline import process_pending
 from crossdock.core.poller import poll

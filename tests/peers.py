@@ -25,7 +25,7 @@ from typing import Any
 
 import pytest
 
-from crossdock.core.config import ImapSourceConfig, SftpSinkConfig, SftpSourceConfig, SmtpSinkConfig
+from crossdock.core.connector_config import ImapSourceConfig, SftpSinkConfig, SftpSourceConfig, SmtpSinkConfig
 
 HINT = "run scripts/peers up, then source /tmp/crossdock-peers/env"
 

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from crossdock.connectors.base import Inbound, Outbound
-from crossdock.core.config import FolderSinkConfig, FolderSourceConfig
+from crossdock.core.connector_config import FolderSinkConfig, FolderSourceConfig
 from crossdock.core.errors import PermanentError, TransientError
 
 

@@ -26,7 +26,8 @@ from imapclient import IMAPClient  # type: ignore[import-untyped]
 from imapclient.exceptions import IMAPClientAbortError, IMAPClientError, LoginError  # type: ignore[import-untyped]
 
 from crossdock.connectors.base import Inbound
-from crossdock.core.config import ImapSourceConfig, resolve_secret
+from crossdock.core.config_types import resolve_secret
+from crossdock.core.connector_config import ImapSourceConfig
 from crossdock.core.errors import ConfigError, CrossdockError, PermanentError, TransientError
 
 log = logging.getLogger(__name__)

@@ -38,7 +38,8 @@ from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes
 from paramiko.ssh_exception import IncompatiblePeer, NoValidConnectionsError
 
 from crossdock.connectors.base import Inbound, Outbound
-from crossdock.core.config import SftpSinkConfig, SftpSourceConfig, resolve_secret
+from crossdock.core.config_types import resolve_secret
+from crossdock.core.connector_config import SftpSinkConfig, SftpSourceConfig
 from crossdock.core.errors import ConfigError, CrossdockError, PermanentError, TransientError
 
 log = logging.getLogger(__name__)

@@ -14,7 +14,8 @@ from email.message import EmailMessage
 from email.utils import formatdate, make_msgid, parseaddr
 
 from crossdock.connectors.base import Outbound
-from crossdock.core.config import SmtpSinkConfig, resolve_secret
+from crossdock.core.config_types import resolve_secret
+from crossdock.core.connector_config import SmtpSinkConfig
 from crossdock.core.errors import ConfigError, CrossdockError, PermanentError, TransientError
 
 

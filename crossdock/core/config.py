@@ -9,254 +9,23 @@ of the file that names them, not from wherever the command happens to run.
 
 from __future__ import annotations
 
-import os
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
 import yaml
 from pydantic import (
-    AfterValidator,
-    BaseModel,
-    BeforeValidator,
-    ConfigDict,
     Field,
     ValidationError,
     ValidationInfo,
-    WithJsonSchema,
     field_validator,
     model_validator,
 )
 
+from crossdock.core.config_types import ENV_REF, ConfigPath, Duration, Name, Strict, resolve_secret
+from crossdock.core.connector_config import SinkConfig, SourceConfig
 from crossdock.core.errors import ConfigError
-
-_ENV_REF = re.compile(r"^\$\{([A-Za-z_][A-Za-z0-9_]*)\}$")
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$")
-_UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0, None: 1.0}
-
-
-def _secret_ref(value: str) -> str:
-    if not _ENV_REF.match(value):
-        raise ValueError("a secret must be an environment reference like ${ACME_SFTP_PASSWORD}, never the value")
-    return value
-
-
-def _duration(value: Any) -> Any:
-    if isinstance(value, bool):
-        raise ValueError(f"{value!r} is not a duration (write 30s, 5m, 2h, 1d or a number of seconds)")
-    if isinstance(value, int | float):
-        return float(value)
-    if isinstance(value, str):
-        m = _DURATION.match(value)
-        if m:
-            return float(m.group(1)) * _UNITS[m.group(2)]
-        raise ValueError(f"{value!r} is not a duration (write 30s, 5m, 2h, 1d or a number of seconds)")
-    return value
-
-
-def _relative_path(value: Path, info: ValidationInfo) -> Path:
-    base = (info.context or {}).get("base_dir")
-    value = value.expanduser()
-    if base is not None and not value.is_absolute():
-        value = Path(base) / value
-    return value
-
-
-SecretRef = Annotated[
-    str,
-    AfterValidator(_secret_ref),
-    WithJsonSchema({"type": "string", "pattern": _ENV_REF.pattern, "description": "${ENV_VAR} reference"}),
-]
-Duration = Annotated[
-    float,
-    BeforeValidator(_duration),
-    Field(ge=0),
-    WithJsonSchema({"anyOf": [{"type": "number", "minimum": 0}, {"type": "string", "pattern": _DURATION.pattern}]}),
-]
-Timeout = Annotated[
-    float,
-    BeforeValidator(_duration),
-    Field(gt=0),
-    WithJsonSchema(
-        {"anyOf": [{"type": "number", "exclusiveMinimum": 0}, {"type": "string", "pattern": _DURATION.pattern}]}
-    ),
-]
-ConfigPath = Annotated[Path, AfterValidator(_relative_path)]
-Name = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", max_length=64)]
-
-
-def resolve_secret(ref: str | None) -> str | None:
-    """The value behind a ``${VAR}`` reference; an unset variable is a ConfigError naming it (never its value)."""
-    if ref is None:
-        return None
-    m = _ENV_REF.match(ref)
-    if not m:
-        raise ConfigError("a secret must be an environment reference like ${NAME}")
-    value = os.environ.get(m.group(1))
-    if value is None:
-        raise ConfigError(f"environment variable {m.group(1)} is not set")
-    return value
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class Schedule(Strict):
-    """When a source is polled: ``every`` seconds, or a five-field ``cron`` expression (UTC)."""
-
-    every: Duration | None = None
-    cron: str | None = None
-
-    @model_validator(mode="after")
-    def _one(self) -> Schedule:
-        if (self.every is None) == (self.cron is None):
-            raise ValueError("give exactly one of every or cron")
-        if self.cron is not None and len(self.cron.split()) != 5:
-            raise ValueError(f"cron {self.cron!r} must have five fields: minute hour day month weekday")
-        if self.every is not None and self.every <= 0:
-            raise ValueError("every must be more than zero")
-        return self
-
-
-class _SourceBase(Strict):
-    schedule: Schedule = Schedule(every=60.0)
-    partner: Name | None = Field(
-        default=None, description="expected partner; the ISA identifiers still decide who sent a file"
-    )
-
-
-# --- folder -------------------------------------------------------------------------------------------------
-
-
-class FolderSourceConfig(_SourceBase):
-    """Files dropped in a local folder (a mounted share, a VAN mailbox synced to disk, the demo)."""
-
-    type: Literal["folder"]
-    path: ConfigPath
-    pattern: str = "*"
-    min_age: Duration = Field(default=5.0, description="skip files modified more recently: still being written")
-    after_read: Literal["archive", "delete"] = "archive"
-    archive_dir: ConfigPath | None = Field(default=None, description="default: <path>/archive")
-
-
-class FolderSinkConfig(Strict):
-    """Writes each document atomically (temporary name, then rename) into a local folder."""
-
-    type: Literal["folder"]
-    path: ConfigPath
-    format: Literal["json"] = Field(default="json", description="how an order is written")
-
-
-# --- sftp ---------------------------------------------------------------------------------------------------
-
-
-class _SftpBase(Strict):
-    host: str
-    port: int = Field(default=22, ge=1, le=65535)
-    username: str
-    password: SecretRef | None = None
-    private_key: SecretRef | None = Field(
-        default=None, description="${VAR} holding a key file path or the key itself (OpenSSH or PEM)"
-    )
-    private_key_passphrase: SecretRef | None = None
-    known_hosts: ConfigPath | None = Field(default=None, description="known_hosts file holding the server's key")
-    host_key_fingerprint: str | None = Field(
-        default=None, pattern=r"^SHA256:[A-Za-z0-9+/]{43}=?$", description="the server key's SHA256 fingerprint"
-    )
-    legacy_algorithms: bool = Field(
-        default=False,
-        description="allow SHA-1 key exchange and ssh-rsa signatures for a partner's old server (off by default)",
-    )
-    timeout: Timeout = 30.0
-
-    @model_validator(mode="after")
-    def _pinned(self) -> _SftpBase:
-        if self.known_hosts is None and self.host_key_fingerprint is None:
-            raise ValueError("pin the server's host key with known_hosts or host_key_fingerprint")
-        if self.password is None and self.private_key is None:
-            raise ValueError("give password or private_key (as ${ENV_VAR} references)")
-        return self
-
-
-class SftpSourceConfig(_SftpBase, _SourceBase):
-    type: Literal["sftp"]
-    remote_dir: str = "."
-    pattern: str = "*"
-    min_age: Duration = Field(default=30.0, description="skip files modified more recently: still being uploaded")
-    after_read: Literal["archive", "delete"] = "archive"
-    archive_dir: str | None = Field(
-        default=None, description="default <remote_dir>/archive; a relative path starts at the login folder"
-    )
-
-
-class SftpSinkConfig(_SftpBase):
-    type: Literal["sftp"]
-    remote_dir: str = "."
-    temp_suffix: str = Field(default=".part", description="uploads are written under this suffix, then renamed")
-
-
-# --- mail ---------------------------------------------------------------------------------------------------
-
-
-class ImapSourceConfig(_SourceBase):
-    """A mailbox whose attachments (EDI or CSV) are documents."""
-
-    type: Literal["imap"]
-    host: str
-    security: Literal["ssl", "starttls", "none"] = Field(
-        default="ssl", description="ssl (port 993), starttls (143) or none: only for a server on this machine"
-    )
-    port: int = Field(default=0, ge=0, le=65535, description="default 993 with ssl, else 143")
-    username: str
-    password: SecretRef
-    folder: str = "INBOX"
-    processed_folder: str | None = Field(default=None, description="move read mail here; else flag it")
-    processed_flag: str = "$Crossdock"
-    quarantine_folder: str = "Quarantine"
-    allowed_senders: list[str] = Field(
-        default_factory=list, description="addresses or @domains; mail from anyone else is quarantined"
-    )
-    attachments: list[str] = Field(default_factory=lambda: ["*.edi", "*.x12", "*.txt", "*.csv", "*.dat"])
-    timeout: Timeout = 30.0
-
-    @model_validator(mode="after")
-    def _port(self) -> ImapSourceConfig:
-        if self.port == 0:
-            object.__setattr__(self, "port", 993 if self.security == "ssl" else 143)
-        return self
-
-
-class SmtpSinkConfig(Strict):
-    """Sends documents as attachments, and alerts, by mail."""
-
-    type: Literal["smtp"]
-    host: str
-    port: int = Field(default=587, ge=1, le=65535)
-    security: Literal["starttls", "ssl", "none"] = "starttls"
-    username: str | None = None
-    password: SecretRef | None = None
-    from_address: str
-    to: list[str] = Field(min_length=1)
-    subject: str = "crossdock: {name}"
-    timeout: Timeout = 30.0
-
-    @model_validator(mode="after")
-    def _login(self) -> SmtpSinkConfig:
-        if self.username is not None and self.password is None:
-            raise ValueError("username is set but password is not")
-        try:
-            self.subject.format(name="x")
-        except (KeyError, IndexError, ValueError):
-            raise ValueError(f"subject {self.subject!r} may use only {{name}}") from None
-        return self
-
-
-SourceConfig = Annotated[FolderSourceConfig | SftpSourceConfig | ImapSourceConfig, Field(discriminator="type")]
-SinkConfig = Annotated[FolderSinkConfig | SftpSinkConfig | SmtpSinkConfig, Field(discriminator="type")]
-
 
 # --- partners -----------------------------------------------------------------------------------------------
 
@@ -410,14 +179,14 @@ class Config(Strict):
         for section in ("sources", "sinks"):
             for name, block in getattr(self, section).items():
                 for key, value in block:
-                    if isinstance(value, str) and _ENV_REF.match(value):
+                    if isinstance(value, str) and ENV_REF.match(value):
                         yield f"{section}.{name}.{key}", value
-        if _ENV_REF.match(self.store.url):
+        if ENV_REF.match(self.store.url):
             yield "store.url", self.store.url
 
     @property
     def store_url(self) -> str:
-        url = resolve_secret(self.store.url) if _ENV_REF.match(self.store.url) else self.store.url
+        url = resolve_secret(self.store.url) if ENV_REF.match(self.store.url) else self.store.url
         assert url is not None
         return url
 

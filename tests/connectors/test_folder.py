@@ -10,7 +10,7 @@ import pytest
 
 from crossdock.connectors.base import Outbound
 from crossdock.connectors.folder import FolderSink, FolderSource
-from crossdock.core.config import FolderSinkConfig, FolderSourceConfig
+from crossdock.core.connector_config import FolderSinkConfig, FolderSourceConfig
 from crossdock.core.errors import PermanentError, TransientError
 
 

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from crossdock.core.config import ConfigProblems, check_config, config_schema, load_config, resolve_secret
+from crossdock.core.config import ConfigProblems, check_config, config_schema, load_config
+from crossdock.core.config_types import resolve_secret
 from crossdock.core.errors import ConfigError
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -1,0 +1,163 @@
+"""The configuration blocks of the connectors: every source and sink ``type:`` and its keys."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import Field, model_validator
+
+from crossdock.core.config_types import ConfigPath, Duration, Name, SecretRef, Strict, Timeout
+
+
+class Schedule(Strict):
+    """When a source is polled: ``every`` seconds, or a five-field ``cron`` expression (UTC)."""
+
+    every: Duration | None = None
+    cron: str | None = None
+
+    @model_validator(mode="after")
+    def _one(self) -> Schedule:
+        if (self.every is None) == (self.cron is None):
+            raise ValueError("give exactly one of every or cron")
+        if self.cron is not None and len(self.cron.split()) != 5:
+            raise ValueError(f"cron {self.cron!r} must have five fields: minute hour day month weekday")
+        if self.every is not None and self.every <= 0:
+            raise ValueError("every must be more than zero")
+        return self
+
+
+class _SourceBase(Strict):
+    schedule: Schedule = Schedule(every=60.0)
+    partner: Name | None = Field(
+        default=None, description="expected partner; the ISA identifiers still decide who sent a file"
+    )
+
+
+# --- folder -------------------------------------------------------------------------------------------------
+
+
+class FolderSourceConfig(_SourceBase):
+    """Files dropped in a local folder (a mounted share, a VAN mailbox synced to disk, the demo)."""
+
+    type: Literal["folder"]
+    path: ConfigPath
+    pattern: str = "*"
+    min_age: Duration = Field(default=5.0, description="skip files modified more recently: still being written")
+    after_read: Literal["archive", "delete"] = "archive"
+    archive_dir: ConfigPath | None = Field(default=None, description="default: <path>/archive")
+
+
+class FolderSinkConfig(Strict):
+    """Writes each document atomically (temporary name, then rename) into a local folder."""
+
+    type: Literal["folder"]
+    path: ConfigPath
+    format: Literal["json"] = Field(default="json", description="how an order is written")
+
+
+# --- sftp ---------------------------------------------------------------------------------------------------
+
+
+class _SftpBase(Strict):
+    host: str
+    port: int = Field(default=22, ge=1, le=65535)
+    username: str
+    password: SecretRef | None = None
+    private_key: SecretRef | None = Field(
+        default=None, description="${VAR} holding a key file path or the key itself (OpenSSH or PEM)"
+    )
+    private_key_passphrase: SecretRef | None = None
+    known_hosts: ConfigPath | None = Field(default=None, description="known_hosts file holding the server's key")
+    host_key_fingerprint: str | None = Field(
+        default=None, pattern=r"^SHA256:[A-Za-z0-9+/]{43}=?$", description="the server key's SHA256 fingerprint"
+    )
+    legacy_algorithms: bool = Field(
+        default=False,
+        description="allow SHA-1 key exchange and ssh-rsa signatures for a partner's old server (off by default)",
+    )
+    timeout: Timeout = 30.0
+
+    @model_validator(mode="after")
+    def _pinned(self) -> _SftpBase:
+        if self.known_hosts is None and self.host_key_fingerprint is None:
+            raise ValueError("pin the server's host key with known_hosts or host_key_fingerprint")
+        if self.password is None and self.private_key is None:
+            raise ValueError("give password or private_key (as ${ENV_VAR} references)")
+        return self
+
+
+class SftpSourceConfig(_SftpBase, _SourceBase):
+    type: Literal["sftp"]
+    remote_dir: str = "."
+    pattern: str = "*"
+    min_age: Duration = Field(default=30.0, description="skip files modified more recently: still being uploaded")
+    after_read: Literal["archive", "delete"] = "archive"
+    archive_dir: str | None = Field(
+        default=None, description="default <remote_dir>/archive; a relative path starts at the login folder"
+    )
+
+
+class SftpSinkConfig(_SftpBase):
+    type: Literal["sftp"]
+    remote_dir: str = "."
+    temp_suffix: str = Field(default=".part", description="uploads are written under this suffix, then renamed")
+
+
+# --- mail ---------------------------------------------------------------------------------------------------
+
+
+class ImapSourceConfig(_SourceBase):
+    """A mailbox whose attachments (EDI or CSV) are documents."""
+
+    type: Literal["imap"]
+    host: str
+    security: Literal["ssl", "starttls", "none"] = Field(
+        default="ssl", description="ssl (port 993), starttls (143) or none: only for a server on this machine"
+    )
+    port: int = Field(default=0, ge=0, le=65535, description="default 993 with ssl, else 143")
+    username: str
+    password: SecretRef
+    folder: str = "INBOX"
+    processed_folder: str | None = Field(default=None, description="move read mail here; else flag it")
+    processed_flag: str = "$Crossdock"
+    quarantine_folder: str = "Quarantine"
+    allowed_senders: list[str] = Field(
+        default_factory=list, description="addresses or @domains; mail from anyone else is quarantined"
+    )
+    attachments: list[str] = Field(default_factory=lambda: ["*.edi", "*.x12", "*.txt", "*.csv", "*.dat"])
+    timeout: Timeout = 30.0
+
+    @model_validator(mode="after")
+    def _port(self) -> ImapSourceConfig:
+        if self.port == 0:
+            object.__setattr__(self, "port", 993 if self.security == "ssl" else 143)
+        return self
+
+
+class SmtpSinkConfig(Strict):
+    """Sends documents as attachments, and alerts, by mail."""
+
+    type: Literal["smtp"]
+    host: str
+    port: int = Field(default=587, ge=1, le=65535)
+    security: Literal["starttls", "ssl", "none"] = "starttls"
+    username: str | None = None
+    password: SecretRef | None = None
+    from_address: str
+    to: list[str] = Field(min_length=1)
+    subject: str = "crossdock: {name}"
+    timeout: Timeout = 30.0
+
+    @model_validator(mode="after")
+    def _login(self) -> SmtpSinkConfig:
+        if self.username is not None and self.password is None:
+            raise ValueError("username is set but password is not")
+        try:
+            self.subject.format(name="x")
+        except (KeyError, IndexError, ValueError):
+            raise ValueError(f"subject {self.subject!r} may use only {{name}}") from None
+        return self
+
+
+SourceConfig = Annotated[FolderSourceConfig | SftpSourceConfig | ImapSourceConfig, Field(discriminator="type")]
+SinkConfig = Annotated[FolderSinkConfig | SftpSinkConfig | SmtpSinkConfig, Field(discriminator="type")]
