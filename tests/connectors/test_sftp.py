@@ -14,7 +14,8 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
 from crossdock.connectors.base import Inbound, Outbound, Sink, Source
-from crossdock.connectors.sftp import SECURE_DISABLED, Endpoint, SftpSink, SftpSource, load_private_key
+from crossdock.connectors.sftp import SftpSink, SftpSource
+from crossdock.connectors.ssh import SECURE_DISABLED, Endpoint, load_private_key
 from crossdock.core.errors import ConfigError, PermanentError, TransientError
 from tests.peers import CuttingProxy, SftpPeer, free_port, sftp_sink_config, sftp_source_config
 

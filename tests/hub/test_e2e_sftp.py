@@ -12,7 +12,7 @@ import paramiko
 import pytest
 import yaml
 
-from crossdock.connectors.sftp import fingerprint
+from crossdock.connectors.ssh import fingerprint
 from crossdock.core.config import load_config
 from crossdock.core.hub import Hub
 from crossdock.core.outbox import Dispatcher
