@@ -70,6 +70,14 @@ class PartnerConfig(Strict):
     ack: Literal["997", "999", "none"] = "997"
     send_855: bool = False
     reply_to: Name | None = Field(default=None, description="sink that carries acks and answers to this partner")
+    asn_profile: Literal["SOI", "SOPI", "SOTPI"] = Field(
+        default="SOPI", description="856 HL structure: SOI, SOPI (pick and pack) or SOTPI (with pallets)"
+    )
+    gs1_prefix: str | None = Field(
+        default=None, pattern=r"^\d{6,11}$", description="GS1 company prefix for the SSCC-18 labels of our 856s"
+    )
+    invoice: Literal["on_shipment", "none"] = Field(default="none", description="send an 810 for each shipment")
+    allow_overship: bool = Field(default=False, description="accept shipped quantities above the ordered ones")
 
     @field_validator("encoding")
     @classmethod
@@ -336,6 +344,10 @@ def load_config(path: str | Path) -> Config:
 def cross_references(config: Config) -> list[tuple[tuple[str | int, ...], str]]:
     """Names that point nowhere (a rule to a missing sink) and partners that could not be told apart."""
     out: list[tuple[tuple[str | int, ...], str]] = []
+    for name, sink in config.sinks.items():
+        sink_partner = getattr(sink, "partner", None)
+        if sink_partner is not None and sink_partner not in config.partners:
+            out.append((("sinks", name, "partner"), f"no partner named {sink_partner!r}"))
     for name, partner in config.partners.items():
         if partner.reply_to is not None and partner.reply_to not in config.sinks:
             out.append((("partners", name, "reply_to"), f"no sink named {partner.reply_to!r}"))

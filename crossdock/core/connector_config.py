@@ -47,12 +47,40 @@ class FolderSourceConfig(_SourceBase):
     archive_dir: ConfigPath | None = Field(default=None, description="default: <path>/archive")
 
 
-class FolderSinkConfig(Strict):
+class CsvColumn(Strict):
+    """One column of an order file: its header and the order field it holds (one row per order line)."""
+
+    header: str
+    field: str = Field(
+        description="po_number, order_date, ship_to.name, ship_to.address.city, line.quantity, "
+        "line.product_ids.VN, ... (a dotted path in the order, or in the line after line.)"
+    )
+
+
+class OrderFormat(Strict):
+    """How a destination wants an order written: canonical JSON, CSV rows, or an X12 940 to a 3PL."""
+
+    format: Literal["json", "csv", "x12-940"] = Field(default="json", description="how an order is written")
+    columns: list[CsvColumn] = Field(default_factory=list, description="with format csv: the columns, in order")
+    partner: Name | None = Field(
+        default=None, description="with format x12-940: the partner block of the 3PL (its ids and delimiters)"
+    )
+    depositor: str | None = Field(default=None, description="with format x12-940: our depositor code at the 3PL")
+
+    @model_validator(mode="after")
+    def _complete(self) -> OrderFormat:
+        if self.format == "csv" and not self.columns:
+            raise ValueError("format csv needs columns")
+        if self.format == "x12-940" and self.partner is None:
+            raise ValueError("format x12-940 needs partner: the 3PL's partner block")
+        return self
+
+
+class FolderSinkConfig(OrderFormat):
     """Writes each document atomically (temporary name, then rename) into a local folder."""
 
     type: Literal["folder"]
     path: ConfigPath
-    format: Literal["json"] = Field(default="json", description="how an order is written")
 
 
 # --- sftp ---------------------------------------------------------------------------------------------------
@@ -97,7 +125,7 @@ class SftpSourceConfig(_SftpBase, _SourceBase):
     )
 
 
-class SftpSinkConfig(_SftpBase):
+class SftpSinkConfig(_SftpBase, OrderFormat):
     type: Literal["sftp"]
     remote_dir: str = "."
     temp_suffix: str = Field(default=".part", description="uploads are written under this suffix, then renamed")

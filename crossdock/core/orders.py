@@ -88,7 +88,7 @@ def upsert_orders(
         if assignments is None:
             plan.event("held", f"order {po}: no routing rule or default destination takes it", order=ref)
             continue
-        _plan_deliveries(hub, plan, ref, revision, document_id, order, dumped, data, assignments, partner, result)
+        _plan_deliveries(hub, conn, plan, ref, revision, document_id, order, dumped, data, assignments, partner, result)
         if revision == 1 and partner.config.send_855:
             _send_855(hub, conn, plan, ref, document_id, order, partner)
 
@@ -112,6 +112,7 @@ def _supersede(conn: Connection, order_id: int) -> None:
 
 def _plan_deliveries(
     hub: Hub,
+    conn: Connection,
     plan: Plan,
     order_ref: int | Ref,
     revision: int,
@@ -123,21 +124,62 @@ def _plan_deliveries(
     partner: Partner,
     result: Processed,
 ) -> None:
-    """One delivery per destination: the stored JSON itself, or for a split, the same with only its lines."""
-    x12 = registry.mapping("x12")
+    """One delivery per destination, written in the destination's format (JSON, CSV or an X12 940)."""
     hold = hub.config.routing.hold
     not_before = utcnow() + timedelta(seconds=hold) if hold else None
-    whole = stored.encode("utf-8") + b"\n"
     for a in assignments:
-        data = x12.order_json(dumped, a.positions) if a.split else whole
+        positions = a.positions if a.split else None
         suffix = f"-{safe_name(a.sink)}" if a.split else ""
-        name = f"{safe_name(partner.name)}-{safe_name(order.po_number)}-r{revision}{suffix}.json"
+        base = f"{safe_name(partner.name)}-{safe_name(order.po_number)}-r{revision}{suffix}"
         key = delivery_key("order", order.channel, partner.name, order.po_number, revision, a.sink)
-        outbound(plan, partner, data, name, "order", key, document_id, order_ref, sink=a.sink, not_before=not_before)
+        sink = hub.config.sinks[a.sink]
+        fmt = getattr(sink, "format", "json")
+        recipient, controls = partner, None
+        if fmt == "csv":
+            columns = [(c.header, c.field) for c in getattr(sink, "columns", [])]
+            data, name = registry.mapping("csv").order_rows(_only(dumped, positions), columns), f"{base}.csv"
+        elif fmt == "x12-940":
+            recipient = hub.partners[getattr(sink, "partner")]  # noqa: B009 - only sinks with a format have it
+            controls = reserve(hub.store, conn, recipient.name)
+            x12 = registry.mapping("x12")
+            out = x12.Outgoing(**recipient.envelope(controls, created_now()))
+            picked = (
+                order
+                if positions is None
+                else order.model_copy(update={"lines": [line for line in order.lines if line.position in positions]})
+            )
+            data = x12.write_940(picked, out, getattr(sink, "depositor", None))
+            name = f"{safe_name(recipient.name)}-940-{safe_name(order.po_number)}-{controls.interchange:09d}.edi"
+        else:
+            data = (
+                (stored.encode("utf-8") + b"\n")
+                if positions is None
+                else registry.mapping("x12").order_json(dumped, positions)
+            )
+            name = f"{base}.json"
+        outbound(
+            plan,
+            recipient,
+            data,
+            name,
+            "order",
+            key,
+            document_id,
+            order_ref,
+            controls,
+            sink=a.sink,
+            not_before=not_before,
+        )
         plan.event(
             "routed", f"order {order.po_number} lines {list(a.positions)} to {a.sink} by {a.rule}", order=order_ref
         )
         result.deliveries += 1
+
+
+def _only(dumped: dict[str, Any], positions: tuple[int, ...] | None) -> dict[str, Any]:
+    if positions is None:
+        return dumped
+    return {**dumped, "lines": [line for line in dumped["lines"] if line["position"] in positions]}
 
 
 def _send_855(

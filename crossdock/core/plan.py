@@ -28,6 +28,7 @@ class Processed:
     orders_changed: int = 0
     orders_unchanged: int = 0
     deliveries: int = 0
+    shipments: int = 0
     acks: int = 0
 
 

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import Connection, func, select, update
 
 from crossdock.core.engine import utcnow
-from crossdock.core.schema import cursors, deliveries, documents, events, orders
+from crossdock.core.schema import cursors, deliveries, documents, events, orders, shipments
 from crossdock.core.store import Store
 
 
@@ -139,6 +139,21 @@ class Queries:
             "failed_documents": [_row(r) for r in conn.execute(docs.where(documents.c.state.in_(NEEDS_A_PERSON)))],
             "flagged_documents": [_row(r) for r in conn.execute(docs.where(documents.c.flags.is_not(None)))],
             "unsent_documents": [_row(r) for r in conn.execute(docs.where(documents.c.state == "unsent"))],
+            "held_shipments": [
+                _row(r)
+                for r in conn.execute(
+                    select(
+                        shipments.c.id,
+                        shipments.c.partner,
+                        shipments.c.external_id,
+                        shipments.c.po_number,
+                        shipments.c.error,
+                        shipments.c.document_id,
+                    )
+                    .where(shipments.c.state == "held")
+                    .order_by(shipments.c.id)
+                )
+            ],
             "dead_deliveries": [
                 _row(r)
                 for r in conn.execute(select(deliveries).where(deliveries.c.state == "dead").order_by(deliveries.c.id))

@@ -27,6 +27,7 @@ SINKS = {
 
 MAPPINGS = {
     "x12": "crossdock.mappings.x12.hub",
+    "csv": "crossdock.mappings.csv",
 }
 
 

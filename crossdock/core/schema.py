@@ -131,3 +131,21 @@ events = Table(
     Index("ix_events_order", "order_id"),
     Index("ix_events_document", "document_id"),
 )
+
+shipments = Table(
+    "shipments",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("order_id", Id, ForeignKey("orders.id")),
+    Column("partner", String(64), nullable=False),  # who shipped it: the warehouse or 3PL
+    Column("external_id", String(128), nullable=False),
+    Column("po_number", String(128), nullable=False),
+    Column("state", String(16), nullable=False),  # recorded, held
+    Column("error", Text),
+    Column("data", Text, nullable=False),
+    Column("document_id", Id, ForeignKey("documents.id")),
+    Column("created_at", DateTime, nullable=False),
+    Column("updated_at", DateTime, nullable=False),
+    UniqueConstraint("partner", "external_id", "po_number", name="uq_shipments_natural_key"),
+    Index("ix_shipments_order", "order_id"),
+)

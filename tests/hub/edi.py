@@ -57,3 +57,35 @@ def interchange(orders: list[Order], *, control: int = 1, sender: str = "NORTHWI
     )
     sets = [build_850(o, f"{i + 1:04d}") for i, o in enumerate(orders)]
     return write_interchange(env, sets, Delimiters("*", ">", "~"), newline=True)
+
+
+def ship_advice(
+    po: str,
+    shipment_id: str,
+    lines: list[tuple[str, int, int, str]],
+    *,
+    control: int = 50,
+    sender: str = "ACME3PL",
+    sscc: str | None = None,
+) -> bytes:
+    """A 3PL's 945 for ``po``: each line as (line number, ordered, shipped, vendor item number)."""
+    body = [
+        f"W06*N*{po}*20261121*{shipment_id}***{po}",
+        "N1*ST*DC 42*92*0042",
+        "G62*11*20261121",
+        "W27*M*UPSN*GROUND",
+    ]
+    for i, (line_number, ordered, shipped, sku) in enumerate(lines, 1):
+        body.append(f"LX*{i}")
+        if sscc is not None:
+            body.append(f"MAN*GM*{sscc}")
+        status = "CC" if shipped >= ordered else "CP"
+        body.append(f"W12*{status}*{ordered}*{shipped}*{max(ordered - shipped, 0)}*EA**VN*{sku}")
+        body.append(f"N9*LI*{line_number}")
+    body.append(f"W03*{sum(line[2] for line in lines)}*10*LB")
+    segments = ["ST*945*0001", *body]
+    segments.append(f"SE*{len(segments) + 1}*0001")
+    isa = f"ISA*00*          *00*          *ZZ*{sender:<15}*ZZ*CROSSDOCK      *261121*1000*U*00401*{control:09d}*0*P*>"
+    text = [isa, f"GS*SW*{sender}*CROSSDOCK*20261121*1000*{control}*X*004010", *segments, f"GE*1*{control}"]
+    text.append(f"IEA*1*{control:09d}")
+    return ("~\n".join(text) + "~\n").encode()

@@ -140,13 +140,14 @@ def test_the_shipped_configurations_check_clean(monkeypatch: pytest.MonkeyPatch)
         "BIGMART_SFTP_KEY",
         "BIGMART_SFTP_KEY_PASSPHRASE",
         "ORDERS_IMAP_PASSWORD",
+        "ACME3PL_SFTP_KEY",
         "SMTP_PASSWORD",
     ):
         monkeypatch.setenv(var, "x")
     assert check_config(ROOT / "config" / "example.yaml") == []
     assert check_config(ROOT / "config" / "demo.yaml") == []
     example = load_config(ROOT / "config" / "example.yaml")
-    assert set(example.partners) == {"bigmart", "globex"}
+    assert set(example.partners) == {"bigmart", "acme-3pl", "globex"}
     assert {s.type for s in example.sources.values()} == {"sftp", "imap", "folder"}
     assert {s.type for s in example.sinks.values()} == {"sftp", "folder", "smtp"}
 

@@ -14,16 +14,28 @@ from decimal import Decimal
 from typing import Any
 
 from crossdock.core.errors import CrossdockError, NotX12Error
-from crossdock.core.models import LineAcknowledgment, Model, Order, OrderAcknowledgment, Party
+from crossdock.core.models import (
+    Invoice,
+    LineAcknowledgment,
+    Model,
+    Order,
+    OrderAcknowledgment,
+    Party,
+    Shipment,
+)
 from crossdock.mappings.x12 import writer
 from crossdock.mappings.x12.ack import AckControls, AckKind, acknowledge
+from crossdock.mappings.x12.asn856 import build_856
 from crossdock.mappings.x12.delimiters import Delimiters
 from crossdock.mappings.x12.documents import decoder_for, document_json
 from crossdock.mappings.x12.envelope import FunctionalGroup, Interchange, TransactionSet
+from crossdock.mappings.x12.invoice810 import build_810
 from crossdock.mappings.x12.poack855 import build_855
 from crossdock.mappings.x12.reader import iter_events
 from crossdock.mappings.x12.report import FileResult, GroupResult, InterchangeResult, SetResult
+from crossdock.mappings.x12.sscc import sscc18
 from crossdock.mappings.x12.validator import status, validate
+from crossdock.mappings.x12.whse940 import build_940
 
 NOT_ACKNOWLEDGED = frozenset({"FA"})
 
@@ -200,6 +212,32 @@ def write_855(order: Order, out: Outgoing) -> bytes:
     """One interchange carrying the 855 for ``order``."""
     ts = build_855(po_acknowledgment(order, out.created), f"{out.transaction:04d}")
     return _interchange(out, "PR", [ts])
+
+
+def write_940(order: Order, out: Outgoing, depositor: str | None = None) -> bytes:
+    """One interchange carrying the 940 warehouse shipping order for ``order`` (or the lines routed here)."""
+    return _interchange(out, "OW", [build_940(order, f"{out.transaction:04d}", depositor=depositor)])
+
+
+def write_856(shipment: Shipment, out: Outgoing, profile: str) -> bytes:
+    """One interchange carrying the 856 ship notice for ``shipment`` in the partner's HL profile."""
+    return _interchange(out, "SH", [build_856(shipment, f"{out.transaction:04d}", profile)])
+
+
+def write_810(invoice: Invoice, out: Outgoing) -> bytes:
+    """One interchange carrying the 810 invoice."""
+    return _interchange(out, "IN", [build_810(invoice, f"{out.transaction:04d}")])
+
+
+def package_label(gs1_prefix: str, serial: int) -> str:
+    """The SSCC-18 for one of our packages: the GS1 company prefix, a serial, the mod-10 check digit."""
+    return sscc18(gs1_prefix, serial)
+
+
+def order_from_dict(data: dict[str, Any]) -> Order:
+    """The canonical order back from the JSON the store keeps."""
+    data = {k: v for k, v in data.items() if k != "ship_to"}
+    return Order.model_validate(data)
 
 
 def _interchange(out: Outgoing, functional_id: str, sets: list[writer.TransactionSet]) -> bytes:

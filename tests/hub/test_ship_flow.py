@@ -1,0 +1,151 @@
+"""The ship flow on folders: order -> 940 to the 3PL -> 945 back -> 856 and 810 to the buyer."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from crossdock.core.hub import Hub
+from crossdock.core.poller import poll
+from crossdock.core.queries import Queries
+from crossdock.mappings.x12.asn856 import shipment_from_856
+from crossdock.mappings.x12.invoice810 import invoice_from_810
+from crossdock.mappings.x12.reader import parse
+from crossdock.mappings.x12.sscc import is_valid_sscc
+from crossdock.mappings.x12.validator import status, validate
+from tests.hub.conftest import base_config, write_config
+from tests.hub.edi import interchange, order, ship_advice
+
+
+def config(tmp_path: Path, store_url: str, **buyer: Any) -> dict[str, Any]:
+    cfg = base_config(tmp_path, store_url)
+    settings = {"send_855": False, "asn_profile": "SOPI", "gs1_prefix": "0614141", "invoice": "on_shipment"}
+    cfg["partners"]["northwind"].update({**settings, **buyer})
+    cfg["partners"]["acme3pl"] = {"isa_qualifier": "ZZ", "isa_id": "ACME3PL", "reply_to": "3pl-out"}
+    cfg["sinks"]["3pl-out"] = {
+        "type": "folder",
+        "path": str(tmp_path / "3pl"),
+        "format": "x12-940",
+        "partner": "acme3pl",
+        "depositor": "CROSSDOCK",
+    }
+    cfg["routing"] = {"default": "3pl-out"}
+    return cfg
+
+
+@pytest.fixture
+def hub(tmp_path: Path, store_url: str) -> Any:
+    h = Hub(write_config(tmp_path, config(tmp_path, store_url)))
+    yield h
+    h.close()
+
+
+def cycle(hub: Hub, name: str, data: bytes) -> Any:
+    (Path(hub.config.sources["drop"].path) / name).write_bytes(data)  # type: ignore[union-attr]
+    report = poll(hub, "drop", "me")
+    hub.dispatcher("test").drain()
+    return report
+
+
+def files(folder: Path, kind: str) -> list[bytes]:
+    return [p.read_bytes() for p in sorted(folder.glob(f"*-{kind}-*.edi"))] if folder.exists() else []
+
+
+def checked(data: bytes) -> Any:
+    (ic,) = parse(data)
+    (ts,) = ic.groups[0].transactions
+    validate(ts)
+    assert status(ts) == "accepted", [str(e) for e in ts.errors]
+    return ts
+
+
+def test_an_order_goes_to_the_3pl_as_a_940_and_its_945_brings_back_856_and_810(hub: Hub, tmp_path: Path) -> None:
+    cycle(hub, "po.edi", interchange([order("PO-1", skus=("MUG-BLU", "KTL-STL"), qty=5)]))
+    (w940,) = files(tmp_path / "3pl", "940")
+    ts940 = checked(w940)
+    assert ts940.texts[1].startswith("W05*N*PO-1")
+    assert parse(w940)[0].receiver_id == "ACME3PL"
+
+    report = cycle(
+        hub, "945.edi", ship_advice("PO-1", "SHIP-1", [("0001", 5, 5, "MUG-BLU"), ("0002", 5, 5, "KTL-STL")])
+    )
+    assert report.processed[0].shipments == 1 and report.processed[0].error is None
+    (asn,) = files(tmp_path / "partner-inbox", "856")
+    shipment = shipment_from_856(checked(asn))
+    assert shipment.shipment_id == "SHIP-1"
+    (shipped,) = shipment.orders
+    assert shipped.po_number == "PO-1"
+    (package,) = shipped.packages
+    assert package.sscc is not None and package.sscc.startswith("00614141") and is_valid_sscc(package.sscc)
+    assert [(line.line_number, line.quantity) for line in package.lines] == [("0001", 5), ("0002", 5)]
+    (inv,) = files(tmp_path / "partner-inbox", "810")
+    invoice = invoice_from_810(checked(inv))
+    assert invoice.po_number == "PO-1" and invoice.total_amount == Decimal("125.00")
+    with hub.store.transaction() as conn:
+        assert Queries(hub.store).order(conn, "PO-1")["status"] == "invoiced"  # type: ignore[index]
+
+
+def test_a_945_read_twice_answers_once(hub: Hub, tmp_path: Path) -> None:
+    cycle(hub, "po.edi", interchange([order("PO-1", qty=5)]))
+    cycle(hub, "945a.edi", ship_advice("PO-1", "SHIP-1", [("0001", 5, 5, "MUG-BLU")], control=50))
+    again = cycle(hub, "945b.edi", ship_advice("PO-1", "SHIP-1", [("0001", 5, 5, "MUG-BLU")], control=51))
+    assert again.processed[0].shipments == 0
+    assert len(files(tmp_path / "partner-inbox", "856")) == 1 and len(files(tmp_path / "partner-inbox", "810")) == 1
+
+
+def test_partial_shipments_move_the_status_and_each_get_their_856(hub: Hub, tmp_path: Path) -> None:
+    cycle(hub, "po.edi", interchange([order("PO-1", qty=10)]))
+    cycle(hub, "945a.edi", ship_advice("PO-1", "SHIP-1", [("0001", 10, 4, "MUG-BLU")], control=50))
+    with hub.store.transaction() as conn:
+        assert Queries(hub.store).order(conn, "PO-1")["status"] == "partially shipped"  # type: ignore[index]
+    cycle(hub, "945b.edi", ship_advice("PO-1", "SHIP-2", [("0001", 10, 6, "MUG-BLU")], control=51))
+    with hub.store.transaction() as conn:
+        assert Queries(hub.store).order(conn, "PO-1")["status"] == "invoiced"  # type: ignore[index]
+    asns = [shipment_from_856(checked(d)) for d in files(tmp_path / "partner-inbox", "856")]
+    assert sorted(s.shipment_id for s in asns) == ["SHIP-1", "SHIP-2"]
+    ssccs = [p.sscc for s in asns for o in s.orders for p in o.packages]
+    assert len(set(ssccs)) == 2, "SSCC serials are never reused"
+
+
+@pytest.mark.parametrize(
+    ("advice", "reason"),
+    [
+        (ship_advice("PO-404", "SHIP-9", [("0001", 5, 5, "MUG-BLU")]), "no order with PO number 'PO-404'"),
+        (ship_advice("PO-1", "SHIP-9", [("0001", 5, 7, "MUG-BLU")]), "ships 7 of 5 ordered"),
+        (ship_advice("PO-1", "SHIP-9", [("0009", 5, 5, "NOT-ORDERED")]), "is not on order PO-1"),
+    ],
+)
+def test_a_shipment_that_cannot_be_answered_is_held_with_its_reason(
+    hub: Hub, tmp_path: Path, advice: bytes, reason: str
+) -> None:
+    cycle(hub, "po.edi", interchange([order("PO-1", qty=5)]))
+    report = cycle(hub, "945.edi", advice)
+    assert report.processed[0].shipments == 0
+    assert report.processed[0].error is not None and reason in report.processed[0].error
+    assert files(tmp_path / "partner-inbox", "856") == []
+    with hub.store.transaction() as conn:
+        (held,) = Queries(hub.store).problems(conn)["held_shipments"]
+    assert held["external_id"] == "SHIP-9" and reason in held["error"]
+
+
+def test_overshipment_is_accepted_when_the_partner_allows_it(tmp_path: Path, store_url: str) -> None:
+    hub = Hub(write_config(tmp_path, config(tmp_path, store_url, allow_overship=True)))
+    try:
+        cycle(hub, "po.edi", interchange([order("PO-1", qty=5)]))
+        report = cycle(hub, "945.edi", ship_advice("PO-1", "SHIP-1", [("0001", 5, 7, "MUG-BLU")]))
+        assert report.processed[0].shipments == 1
+    finally:
+        hub.close()
+
+
+def test_without_a_gs1_prefix_a_pick_and_pack_asn_is_held(tmp_path: Path, store_url: str) -> None:
+    hub = Hub(write_config(tmp_path, config(tmp_path, store_url, gs1_prefix=None)))
+    try:
+        cycle(hub, "po.edi", interchange([order("PO-1", qty=5)]))
+        report = cycle(hub, "945.edi", ship_advice("PO-1", "SHIP-1", [("0001", 5, 5, "MUG-BLU")]))
+        assert report.processed[0].error is not None and "has no gs1_prefix" in report.processed[0].error
+    finally:
+        hub.close()
