@@ -213,6 +213,14 @@ def _status(args: argparse.Namespace) -> int:
         )
     for doc in problems["flagged_documents"]:
         print(f"FLAGGED document {doc['id']} {doc['remote_name'] or ''}: {doc['flags']}")
+    for doc in problems["unacknowledged_documents"]:
+        state = "OVERDUE" if doc["ack_state"] in ("overdue", "waiting") else "REJECTED"
+        print(
+            f"{state} {doc['kind']} document {doc['id']} {doc['remote_name']} to {doc['partner']}: "
+            + (doc["ack_detail"] or f"no 997 by {doc['ack_due_at']}")
+        )
+    for ship in problems["held_shipments"]:
+        print(f"HELD shipment {ship['external_id']} from {ship['partner']}: {ship['error']}")
     for doc in problems["unsent_documents"]:
         print(f"UNSENT document {doc['id']} {doc['remote_name']}: {doc['error']}")
     for d in problems["dead_deliveries"]:
@@ -354,6 +362,15 @@ def _replay(args: argparse.Namespace) -> int:
     return 0 if result.state == "processed" else 1
 
 
+def _resend(args: argparse.Namespace) -> int:
+    from crossdock.core.reconcile import resend
+
+    with _hub(args) as hub:
+        new_id = resend(hub, args.document)
+    print(f"document {args.document} queued again as document {new_id}, with new control numbers")
+    return 0
+
+
 def _retry(args: argparse.Namespace) -> int:
     from crossdock.core.queries import Queries
 
@@ -462,6 +479,11 @@ def build_parser() -> argparse.ArgumentParser:
     _config_option(p)
     p.add_argument("document", metavar="DOCUMENT", type=int)
     p.set_defaults(func=_replay)
+
+    p = sub.add_parser("resend", help="send an X12 document again with new control numbers (lineage kept)")
+    _config_option(p)
+    p.add_argument("document", metavar="DOCUMENT", type=int)
+    p.set_defaults(func=_resend)
 
     p = sub.add_parser("retry", help="queue a dead delivery again")
     _config_option(p)

@@ -26,6 +26,7 @@ from crossdock.core.connector_config import Schedule
 from crossdock.core.hub import Hub
 from crossdock.core.pipeline import process_pending
 from crossdock.core.poller import poll
+from crossdock.core.reconcile import mark_overdue
 from crossdock.core.workers import worker_id
 
 log = logging.getLogger("crossdock.scheduler")
@@ -77,6 +78,7 @@ class Worker:
 
     def _housekeeping(self) -> None:
         process_pending(self.hub)
+        mark_overdue(self.hub)
 
     def start(self) -> None:
         process_pending(self.hub)

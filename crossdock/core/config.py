@@ -55,6 +55,16 @@ class Identity(Strict):
     gs_id: str | None = Field(default=None, max_length=15, description="default: isa_id")
 
 
+AckedDocument = Literal["810", "846", "855", "856", "940"]
+DEFAULT_ACK_WINDOWS: dict[AckedDocument, float] = {
+    "855": 86400.0,
+    "856": 14400.0,
+    "810": 86400.0,
+    "940": 14400.0,
+    "846": 86400.0,
+}
+
+
 class PartnerConfig(Strict):
     """A trading partner: how to recognise its files and how to answer them."""
 
@@ -78,6 +88,10 @@ class PartnerConfig(Strict):
     )
     invoice: Literal["on_shipment", "none"] = Field(default="none", description="send an 810 for each shipment")
     allow_overship: bool = Field(default=False, description="accept shipped quantities above the ordered ones")
+    ack_windows: dict[AckedDocument, Duration] = Field(
+        default_factory=lambda: dict(DEFAULT_ACK_WINDOWS),
+        description="how long the partner has to send its 997/999 for each document type we send it",
+    )
 
     @field_validator("encoding")
     @classmethod

@@ -26,10 +26,11 @@ from crossdock.core import registry
 from crossdock.core.alerts import raise_alert
 from crossdock.core.errors import CrossdockError, DecodeError
 from crossdock.core.hub import Hub
-from crossdock.core.models import Order, Shipment
+from crossdock.core.models import Acknowledgment, Order, Shipment
 from crossdock.core.orders import upsert_orders
 from crossdock.core.partners import Partner, created_now, reserve
 from crossdock.core.plan import Plan, Processed, delivery_key, outbound, queued, safe_name
+from crossdock.core.reconcile import reconcile
 from crossdock.core.shipping import record_shipment
 from crossdock.core.store import OrderRace, sha256
 
@@ -184,6 +185,9 @@ def _record(
                 elif isinstance(ts.document, Order):
                     ts.document.partner = partner.name
                     found.append(ts.document)
+                elif isinstance(ts.document, Acknowledgment):
+                    if problem := reconcile(hub, conn, plan, document_id, ts.document, partner):
+                        problems.append(problem)
                 elif isinstance(ts.document, Shipment):
                     problems.extend(record_shipment(hub, conn, plan, document_id, ts.document, partner, result))
                 elif ts.document is None:

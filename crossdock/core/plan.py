@@ -9,11 +9,12 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, select
 
+from crossdock.core.engine import utcnow
 from crossdock.core.partners import Controls, Partner
 from crossdock.core.schema import deliveries
 from crossdock.core.store import Store
@@ -107,6 +108,14 @@ def queued(conn: Connection, key: str) -> bool:
     return conn.execute(select(deliveries.c.id).where(deliveries.c.key == key)).first() is not None
 
 
+def _expected_ack(partner: Partner, purpose: str, controls: Controls | None) -> dict[str, Any]:
+    """An X12 document the partner must acknowledge waits for its 997 until the partner's window closes."""
+    window = partner.config.ack_windows.get(purpose)  # type: ignore[call-overload]
+    if controls is None or window is None or partner.config.ack == "none":
+        return {}
+    return {"ack_state": "waiting", "ack_due_at": utcnow() + timedelta(seconds=window)}
+
+
 def outbound(
     plan: Plan,
     partner: Partner,
@@ -134,6 +143,7 @@ def outbound(
             "parent_id": parent,
             "error": None if sink else f"partner {partner.name} has no reply_to sink",
             "interchange_control": str(controls.interchange) if controls else None,
+            **_expected_ack(partner, purpose, controls),
             "group_control": str(controls.group) if controls else None,
             "transaction_controls": str(controls.transaction) if controls else None,
         }

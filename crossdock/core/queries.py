@@ -7,7 +7,7 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
-from sqlalchemy import Connection, func, select, update
+from sqlalchemy import Connection, and_, func, or_, select, update
 
 from crossdock.core.engine import utcnow
 from crossdock.core.schema import cursors, deliveries, documents, events, orders, shipments
@@ -139,6 +139,17 @@ class Queries:
             "failed_documents": [_row(r) for r in conn.execute(docs.where(documents.c.state.in_(NEEDS_A_PERSON)))],
             "flagged_documents": [_row(r) for r in conn.execute(docs.where(documents.c.flags.is_not(None)))],
             "unsent_documents": [_row(r) for r in conn.execute(docs.where(documents.c.state == "unsent"))],
+            "unacknowledged_documents": [
+                _row(r)
+                for r in conn.execute(
+                    docs.where(
+                        or_(
+                            documents.c.ack_state.in_(["overdue", "rejected"]),
+                            and_(documents.c.ack_state == "waiting", documents.c.ack_due_at < utcnow()),
+                        )
+                    )
+                )
+            ],
             "held_shipments": [
                 _row(r)
                 for r in conn.execute(

@@ -43,6 +43,10 @@ documents = Table(
     Column("error", Text),
     Column("flags", String(256)),
     Column("parent_id", Id, ForeignKey("documents.id")),
+    Column("ack_state", String(24)),  # outbound X12: waiting, accepted, accepted_with_errors, rejected, overdue
+    Column("ack_due_at", DateTime),
+    Column("ack_detail", Text),
+    Column("ack_document_id", Id),
     Column("created_at", DateTime, nullable=False),
     Column("updated_at", DateTime, nullable=False),
     insert_sentinel("insert_sentinel"),  # lets one multi-row INSERT .. RETURNING give ids in order on SQLite too
@@ -50,6 +54,7 @@ documents = Table(
     Index("ix_documents_sha256", "sha256"),
     Index("ix_documents_interchange", "partner", "direction", "interchange_control"),
     Index("ix_documents_state", "state"),
+    Index("ix_documents_ack", "ack_state", "ack_due_at"),
 )
 
 orders = Table(

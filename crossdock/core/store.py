@@ -207,6 +207,8 @@ class Store(OutboxRecords):
                 "error": None,
                 "flags": None,
                 "parent_id": None,
+                "ack_state": None,
+                "ack_due_at": None,
                 "interchange_control": None,
                 "group_control": None,
                 "transaction_controls": None,

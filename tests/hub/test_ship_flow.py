@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -147,5 +148,94 @@ def test_without_a_gs1_prefix_a_pick_and_pack_asn_is_held(tmp_path: Path, store_
         cycle(hub, "po.edi", interchange([order("PO-1", qty=5)]))
         report = cycle(hub, "945.edi", ship_advice("PO-1", "SHIP-1", [("0001", 5, 5, "MUG-BLU")]))
         assert report.processed[0].error is not None and "has no gs1_prefix" in report.processed[0].error
+    finally:
+        hub.close()
+
+
+def _sent(hub: Hub, kind: str) -> dict[str, Any]:
+    with hub.store.transaction() as conn:
+        (doc,) = [d for d in Queries(hub.store).documents(conn, direction="out") if d["kind"] == kind]
+    return doc
+
+
+def _their_997(ours: bytes, reject: bool = False) -> bytes:
+    from crossdock.mappings.x12.ack import acknowledge_file
+
+    text = acknowledge_file(ours)
+    if reject:
+        text = text.replace("AK5*A~", "AK3*HL*4**8~AK4*3*735*7*X~AK5*R*5~")
+        text = text.replace("AK9*A*1*1*1~", "AK9*R*1*1*0~")
+        text = re.sub(r"SE\*(\d+)\*", lambda m: f"SE*{int(m.group(1)) + 2}*", text)  # two segments added
+    return text.encode()
+
+
+def _shipped(hub: Hub, tmp_path: Path) -> bytes:
+    cycle(hub, "po.edi", interchange([order("PO-1", qty=5)]))
+    cycle(hub, "945.edi", ship_advice("PO-1", "SHIP-1", [("0001", 5, 5, "MUG-BLU")]))
+    (asn,) = files(tmp_path / "partner-inbox", "856")
+    return asn
+
+
+def test_the_partners_997_is_matched_to_what_we_sent_by_control_numbers(hub: Hub, tmp_path: Path) -> None:
+    asn = _shipped(hub, tmp_path)
+    assert _sent(hub, "856")["ack_state"] == "waiting"
+    report = cycle(hub, "997.edi", _their_997(asn))
+    assert report.processed[0].error is None and report.processed[0].acks == 0, "nobody acknowledges a 997"
+    assert _sent(hub, "856")["ack_state"] == "accepted"
+    assert _sent(hub, "810")["ack_state"] == "waiting", "the 810 is another group: still waiting"
+
+
+def test_a_rejection_keeps_the_partners_reasons_and_shows_in_status(hub: Hub, tmp_path: Path) -> None:
+    asn = _shipped(hub, tmp_path)
+    cycle(hub, "997.edi", _their_997(asn, reject=True))
+    doc = _sent(hub, "856")
+    assert doc["ack_state"] == "rejected" and "HL" in doc["ack_detail"] and "735" in doc["ack_detail"]
+    with hub.store.transaction() as conn:
+        shown = Queries(hub.store).problems(conn)["unacknowledged_documents"]
+    assert [d["id"] for d in shown] == [doc["id"]]
+
+
+def test_an_acknowledgment_for_nothing_we_sent_is_a_problem(hub: Hub, tmp_path: Path) -> None:
+    asn = _shipped(hub, tmp_path)
+    stray = _their_997(asn).replace(b"AK1*SH*", b"AK1*SH*9")
+    report = cycle(hub, "997.edi", stray)
+    assert (
+        report.processed[0].error is not None and "matches no document sent to northwind" in report.processed[0].error
+    )
+
+
+def test_a_late_997_makes_the_document_overdue_with_one_alert_and_resend_starts_again(
+    tmp_path: Path, store_url: str
+) -> None:
+    from crossdock.core.reconcile import mark_overdue, resend
+
+    cfg = config(tmp_path, store_url, ack_windows={"856": 0, "810": 3600})
+    cfg["sinks"]["people"] = {"type": "folder", "path": str(tmp_path / "alerts")}
+    cfg["alerts"] = {"sink": "people"}
+    hub = Hub(write_config(tmp_path, cfg))
+    try:
+        _shipped(hub, tmp_path)
+        assert mark_overdue(hub) == 1
+        assert mark_overdue(hub) == 0, "overdue once"
+        hub.dispatcher("test").drain()
+        (alert,) = list((tmp_path / "alerts").iterdir())
+        assert "no 997 from northwind for 856" in alert.read_text()
+        original = _sent(hub, "856")
+        assert original["ack_state"] == "overdue"
+        copy_id = resend(hub, original["id"])
+        hub.dispatcher("test").drain()
+        with hub.store.transaction() as conn:
+            copy = Queries(hub.store).document(conn, copy_id)
+            first = Queries(hub.store).document(conn, original["id"])
+        assert copy is not None and first is not None
+        assert copy["parent_id"] == original["id"] and first["ack_state"] == "resent"
+        assert int(copy["interchange_control"]) > int(original["interchange_control"])
+        asns = files(tmp_path / "partner-inbox", "856")
+        assert len(asns) == 2
+        assert {parse(d)[0].control for d in asns} == {
+            f"{int(original['interchange_control']):09d}",
+            f"{int(copy['interchange_control']):09d}",
+        }
+        checked(asns[1])
     finally:
         hub.close()

@@ -229,6 +229,42 @@ def write_810(invoice: Invoice, out: Outgoing) -> bytes:
     return _interchange(out, "IN", [build_810(invoice, f"{out.transaction:04d}")])
 
 
+def set_count(data: bytes) -> int:
+    """How many transaction sets an interchange crossdock wrote holds."""
+    text = data.decode("latin-1")
+    element, terminator = text[3], text[105]
+    return sum(1 for segment in text.split(terminator) if segment.lstrip("\r\n").startswith("ST" + element)) or 1
+
+
+def renumber(data: bytes, interchange: int, group: int, transaction: int) -> bytes:
+    """An interchange crossdock wrote, with new ISA13/IEA02, GS06/GE02 and ST02/SE02 (one per set, counting up).
+
+    Only for our own fixed-width ISA: the element separator is byte 4 and the terminator byte 106.
+    """
+    text = data.decode("latin-1")
+    element, terminator = text[3], text[105]
+    out: list[str] = []
+    current = transaction - 1
+    for segment in text.split(terminator):
+        body = segment.lstrip("\r\n")
+        lead = segment[: len(segment) - len(body)]
+        parts = body.split(element)
+        tag = parts[0]
+        if tag == "ISA":
+            parts[13] = f"{interchange:09d}"
+        elif tag == "IEA":
+            parts[2] = f"{interchange:09d}"
+        elif tag in ("GS", "GE"):
+            parts[6 if tag == "GS" else 2] = str(group)
+        elif tag == "ST":
+            current += 1
+            parts[2] = f"{current:04d}"
+        elif tag == "SE":
+            parts[2] = f"{current:04d}"
+        out.append(lead + element.join(parts))
+    return terminator.join(out).encode("latin-1")
+
+
 def package_label(gs1_prefix: str, serial: int) -> str:
     """The SSCC-18 for one of our packages: the GS1 company prefix, a serial, the mod-10 check digit."""
     return sscc18(gs1_prefix, serial)

@@ -1,0 +1,149 @@
+"""997/999 reconciliation: every X12 document we send waits for the partner's acknowledgment.
+
+An inbound 997 or 999 is matched to our documents by the partner, the group control number (AK102) and the
+set control number (AK202), compared as numbers, never by file name. Each matched document becomes accepted,
+accepted with errors or rejected, with the AK3/AK4 detail kept. A document still waiting when its
+partner's window closes is overdue: one alert per document, however often housekeeping looks.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import Connection, select, update
+
+from crossdock.core import registry
+from crossdock.core.alerts import raise_alert
+from crossdock.core.engine import utcnow
+from crossdock.core.errors import CrossdockError
+from crossdock.core.hub import Hub
+from crossdock.core.models import Acknowledgment
+from crossdock.core.partners import Partner, reserve
+from crossdock.core.plan import Plan, delivery_key, outbound
+from crossdock.core.schema import documents
+
+SET_STATES = {
+    "A": "accepted",
+    "E": "accepted_with_errors",
+    "R": "rejected",
+    "M": "rejected",
+    "W": "rejected",
+    "X": "rejected",
+    "P": "accepted_with_errors",
+}
+
+
+def _number(value: str | None) -> int | None:
+    value = (value or "").strip()
+    return int(value) if value.isdigit() else None
+
+
+def reconcile(
+    hub: Hub, conn: Connection, plan: Plan, document_id: int, ack: Acknowledgment, partner: Partner
+) -> str | None:
+    """Apply one acknowledgment; returns a problem when it matches nothing we sent."""
+    group = _number(ack.group_control)
+    candidates = conn.execute(
+        select(documents.c.id, documents.c.kind, documents.c.group_control, documents.c.transaction_controls)
+        .where(documents.c.direction == "out", documents.c.partner == partner.name)
+        .where(documents.c.ack_state.is_not(None))
+    ).all()
+    ours = [r for r in candidates if _number(r.group_control) == group]
+    if not ours:
+        return f"{ack.kind} for group {ack.group_control} matches no document sent to {partner.name}"
+    now = utcnow()
+    for row in ours:
+        set_ack = next((s for s in ack.sets if _number(s.control) == _number(row.transaction_controls)), None)
+        if set_ack is not None:
+            state = SET_STATES.get(set_ack.status, "rejected")
+            detail = "; ".join(set_ack.errors) or None
+        else:  # no AK2 for it: the group status speaks for every set in it
+            state = SET_STATES.get(ack.status, "rejected")
+            detail = "; ".join(ack.errors) or None
+        conn.execute(
+            update(documents)
+            .where(documents.c.id == row.id)
+            .values(ack_state=state, ack_detail=detail, ack_document_id=document_id, updated_at=now)
+        )
+        plan.event(
+            "ack",
+            f"{row.kind} document {row.id}: {state.replace('_', ' ')} by {partner.name}"
+            + (f" ({detail})" if detail else ""),
+            document=row.id,
+        )
+    return None
+
+
+def mark_overdue(hub: Hub) -> int:
+    """Documents whose acknowledgment is late become overdue, each with one alert; returns how many."""
+    store = hub.store
+    now = utcnow()
+    with store.transaction() as conn:
+        late = conn.execute(
+            select(
+                documents.c.id,
+                documents.c.kind,
+                documents.c.partner,
+                documents.c.remote_name,
+                documents.c.interchange_control,
+                documents.c.ack_due_at,
+            ).where(documents.c.ack_state == "waiting", documents.c.ack_due_at < now)
+        ).all()
+        for row in late:
+            conn.execute(update(documents).where(documents.c.id == row.id).values(ack_state="overdue", updated_at=now))
+            store.log(
+                conn,
+                "overdue",
+                f"{row.kind} {row.remote_name}: no 997 from {row.partner} by {row.ack_due_at}",
+                document_id=row.id,
+            )
+            raise_alert(
+                store,
+                conn,
+                hub.config,
+                f"ack-overdue:{row.id}",
+                f"crossdock: no 997 from {row.partner} for {row.kind} {row.remote_name}",
+                f"Interchange {row.interchange_control} was due to be acknowledged by {row.ack_due_at} UTC.\n\n"
+                f"If it was lost: crossdock resend {row.id}",
+            )
+    return len(late)
+
+
+def resend(hub: Hub, document_id: int) -> int:
+    """Send an outbound X12 document again under new control numbers; the copy's parent is the original."""
+    store = hub.store
+    x12 = registry.mapping("x12")
+    with store.transaction() as conn:
+        row = store.document(conn, document_id)
+        if row is None or row.direction != "out" or row.interchange_control is None:
+            raise CrossdockError(f"document {document_id} is not an X12 document crossdock sent")
+        partner = hub.partners.get(row.partner)
+        if partner is None or not row.endpoint:
+            raise CrossdockError(f"document {document_id} has no configured partner and sink to send it to again")
+        sets = x12.set_count(bytes(row.data))
+        controls = reserve(store, conn, partner.name, sets=sets)
+        data = x12.renumber(bytes(row.data), controls.interchange, controls.group, controls.transaction)
+        name = str(row.remote_name).replace(f"{int(row.interchange_control):09d}", f"{controls.interchange:09d}")
+        plan = Plan()
+        outbound(
+            plan,
+            partner,
+            data,
+            name,
+            str(row.kind),
+            delivery_key("resend", document_id, controls.interchange),
+            document_id,
+            None,
+            controls,
+            sink=str(row.endpoint),
+        )
+        plan.write(store, conn)
+        conn.execute(update(documents).where(documents.c.id == document_id).values(ack_state="resent"))
+        new_id = conn.execute(
+            select(documents.c.id).where(documents.c.parent_id == document_id).order_by(documents.c.id.desc())
+        ).scalar_one()
+        store.log(
+            conn,
+            "resend",
+            f"document {document_id} sent again as document {new_id}, interchange {controls.interchange}",
+            document_id=document_id,
+        )
+    return int(new_id)
