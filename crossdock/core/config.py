@@ -285,7 +285,7 @@ def _loc_path(loc: tuple[str | int, ...]) -> tuple[str | int, ...]:
     """Drop the discriminator tags pydantic adds to a location (``sources.x.sftp.host`` -> ``sources.x.host``)."""
     out: list[str | int] = []
     for part in loc:
-        if isinstance(part, str) and (part in ("folder", "sftp", "imap", "smtp") or "[" in part):
+        if isinstance(part, str) and (part in ("folder", "sftp", "imap", "smtp", "http") or "[" in part):
             continue
         out.append(part)
     return tuple(out)

@@ -60,7 +60,14 @@ class CsvColumn(Strict):
 class OrderFormat(Strict):
     """How a destination wants an order written: canonical JSON, CSV rows, or an X12 940 to a 3PL."""
 
-    format: Literal["json", "csv", "x12-940"] = Field(default="json", description="how an order is written")
+    format: Literal["json", "mapped", "csv", "x12-940"] = Field(
+        default="json", description="json (the canonical order), mapped (fields below), csv or x12-940"
+    )
+    fields: dict[str, str] = Field(
+        default_factory=dict, description="with format mapped: output path -> order path, e.g. ref: po_number"
+    )
+    line_fields: dict[str, str] = Field(default_factory=dict, description="with format mapped: the same, per line")
+    lines_key: str = Field(default="lines", description="with format mapped: where the list of lines goes")
     columns: list[CsvColumn] = Field(default_factory=list, description="with format csv: the columns, in order")
     partner: Name | None = Field(
         default=None, description="with format x12-940: the partner block of the 3PL (its ids and delimiters)"
@@ -69,6 +76,8 @@ class OrderFormat(Strict):
 
     @model_validator(mode="after")
     def _complete(self) -> OrderFormat:
+        if self.format == "mapped" and not self.fields and not self.line_fields:
+            raise ValueError("format mapped needs fields (and line_fields for the lines)")
         if self.format == "csv" and not self.columns:
             raise ValueError("format csv needs columns")
         if self.format == "x12-940" and self.partner is None:
@@ -187,5 +196,18 @@ class SmtpSinkConfig(Strict):
         return self
 
 
+class HttpSinkConfig(OrderFormat):
+    """A WMS, ERP or 3PL web hook: each document is POSTed (or PUT) as the body of one request."""
+
+    type: Literal["http"]
+    url: str = Field(pattern=r"^https?://", description="where documents are sent")
+    method: Literal["POST", "PUT"] = "POST"
+    headers: dict[str, str] = Field(default_factory=dict, description="extra headers that hold no secret")
+    auth_header: str = Field(default="Authorization", description="the header that carries the secret")
+    auth: SecretRef | None = Field(default=None, description="${VAR} holding e.g. 'Bearer abc...'")
+    idempotency_header: str = Field(default="Idempotency-Key", description="carries the delivery's stable key")
+    timeout: Timeout = 30.0
+
+
 SourceConfig = Annotated[FolderSourceConfig | SftpSourceConfig | ImapSourceConfig, Field(discriminator="type")]
-SinkConfig = Annotated[FolderSinkConfig | SftpSinkConfig | SmtpSinkConfig, Field(discriminator="type")]
+SinkConfig = Annotated[FolderSinkConfig | SftpSinkConfig | SmtpSinkConfig | HttpSinkConfig, Field(discriminator="type")]

@@ -135,7 +135,15 @@ def _plan_deliveries(
         sink = hub.config.sinks[a.sink]
         fmt = getattr(sink, "format", "json")
         recipient, controls = partner, None
-        if fmt == "csv":
+        if fmt == "mapped":
+            data = registry.mapping("json").mapped_order(
+                _only(dumped, positions),
+                getattr(sink, "fields", {}),
+                getattr(sink, "line_fields", {}),
+                getattr(sink, "lines_key", "lines"),
+            )
+            name = f"{base}.json"
+        elif fmt == "csv":
             columns = [(c.header, c.field) for c in getattr(sink, "columns", [])]
             data, name = registry.mapping("csv").order_rows(_only(dumped, positions), columns), f"{base}.csv"
         elif fmt == "x12-940":

@@ -22,12 +22,14 @@ SINKS = {
     "folder": "crossdock.connectors.folder:FolderSink",
     "sftp": "crossdock.connectors.sftp:SftpSink",
     "smtp": "crossdock.connectors.smtp:SmtpSink",
+    "http": "crossdock.connectors.http:HttpSink",
 }
 
 
 MAPPINGS = {
     "x12": "crossdock.mappings.x12.hub",
     "csv": "crossdock.mappings.csv",
+    "json": "crossdock.mappings.jsonmap",
 }
 
 

@@ -12,20 +12,12 @@ import io
 from collections.abc import Sequence
 from typing import Any
 
+from crossdock.mappings.paths import value_at
 
-def _get(data: Any, path: str) -> str:
-    for key in path.split("."):
-        if isinstance(data, dict):
-            data = data.get(key)
-        elif isinstance(data, list) and key.isdigit() and int(key) < len(data):
-            data = data[int(key)]
-        else:
-            return ""
-        if data is None:
-            return ""
-    if isinstance(data, dict | list):
-        return ""
-    return str(data)
+
+def _cell(data: Any, path: str) -> str:
+    value = value_at(data, path)
+    return "" if value is None or isinstance(value, dict | list) else str(value)
 
 
 def order_rows(order: dict[str, Any], columns: Sequence[tuple[str, str]]) -> bytes:
@@ -35,6 +27,6 @@ def order_rows(order: dict[str, Any], columns: Sequence[tuple[str, str]]) -> byt
     writer.writerow([header for header, _ in columns])
     for line in order.get("lines") or [{}]:
         writer.writerow(
-            [_get(line, field[5:]) if field.startswith("line.") else _get(order, field) for _, field in columns]
+            [_cell(line, field[5:]) if field.startswith("line.") else _cell(order, field) for _, field in columns]
         )
     return out.getvalue().encode("utf-8")

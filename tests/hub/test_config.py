@@ -75,7 +75,7 @@ routing:
 """
     found = problems(write(tmp_path, text))
     assert (1, "company.isa_id", "required key is missing") in found
-    assert (4, "sinks.wh.type", "unknown type 'ftp': expected one of 'folder', 'sftp', 'smtp'") in found
+    assert (4, "sinks.wh.type", "unknown type 'ftp': expected one of 'folder', 'sftp', 'smtp', 'http'") in found
     assert any(key == "routing.hold" and "not a duration" in msg and line == 6 for line, key, msg in found)
 
 
@@ -141,6 +141,7 @@ def test_the_shipped_configurations_check_clean(monkeypatch: pytest.MonkeyPatch)
         "BIGMART_SFTP_KEY_PASSPHRASE",
         "ORDERS_IMAP_PASSWORD",
         "ACME3PL_SFTP_KEY",
+        "WMS_TOKEN",
         "SMTP_PASSWORD",
     ):
         monkeypatch.setenv(var, "x")
@@ -149,7 +150,7 @@ def test_the_shipped_configurations_check_clean(monkeypatch: pytest.MonkeyPatch)
     example = load_config(ROOT / "config" / "example.yaml")
     assert set(example.partners) == {"bigmart", "acme-3pl", "globex"}
     assert {s.type for s in example.sources.values()} == {"sftp", "imap", "folder"}
-    assert {s.type for s in example.sinks.values()} == {"sftp", "folder", "smtp"}
+    assert {s.type for s in example.sinks.values()} == {"sftp", "folder", "smtp", "http"}
 
 
 def test_the_example_shows_every_key_of_every_block() -> None:
@@ -166,7 +167,7 @@ def test_the_schema_is_json_schema_with_every_connector_type() -> None:
     assert schema["$schema"].startswith("https://json-schema.org/")
     assert schema["additionalProperties"] is False
     types = {d["properties"]["type"]["const"] for d in schema["$defs"].values() if "type" in d.get("properties", {})}
-    assert types == {"folder", "sftp", "imap", "smtp"}
+    assert types == {"folder", "sftp", "imap", "smtp", "http"}
 
 
 def test_resolving_a_plain_value_as_a_secret_is_refused() -> None:

@@ -494,3 +494,46 @@ def test_the_855_is_written_in_the_partners_delimiters_version_and_ids(tmp_path:
     assert lines[3].startswith("BAK|00|AD|PO-1|20261120")
     (ic,) = parse(data)
     assert [ts.code for g in ic.groups for ts in g.transactions] == ["855"]
+
+
+def test_an_order_reaches_a_web_hook_in_the_declared_shape(
+    tmp_path: Path, store_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import json as jsonlib
+
+    import httpx
+    import respx
+
+    monkeypatch.setenv("WMS_TOKEN", "Bearer t")
+    cfg = base_config(tmp_path, store_url)
+    cfg["sinks"]["wms"] = {
+        "type": "http",
+        "url": "https://wms.example.test/orders",
+        "auth": "${WMS_TOKEN}",
+        "format": "mapped",
+        "fields": {"reference": "po_number", "ship.city": "ship_to.address.city", "partner": "partner"},
+        "line_fields": {"sku": "product_ids.VN", "qty": "quantity"},
+        "lines_key": "items",
+    }
+    cfg["routing"] = {"default": "wms"}
+    hub = Hub(write_config(tmp_path, cfg))
+    try:
+        with respx.mock(assert_all_called=True) as mock:
+            route = mock.post("https://wms.example.test/orders").mock(
+                side_effect=[httpx.Response(503, headers={"Retry-After": "0"}), httpx.Response(201)]
+            )
+            drop(hub, "a.edi", interchange([order("PO-1", skus=("MUG-BLU", "KTL-STL"), qty=3)]))
+            poll(hub, "drop", "me")
+            dispatch(hub)
+        first, second = route.calls
+        assert first.request.headers["Idempotency-Key"] == second.request.headers["Idempotency-Key"]
+        assert jsonlib.loads(second.request.content) == {
+            "reference": "PO-1",
+            "ship": {"city": "TOWN"},
+            "partner": "northwind",
+            "items": [{"sku": "MUG-BLU", "qty": "3"}, {"sku": "KTL-STL", "qty": "3"}],
+        }
+        with hub.store.transaction() as conn:
+            assert Queries(hub.store).orders(conn)[0]["status"] == "delivered"
+    finally:
+        hub.close()
