@@ -1,0 +1,117 @@
+"""The ship flow end to end on the real sshd: 850 from the buyer's server -> 940 on the 3PL's server -> 945
+back -> 856 and 810 on the buyer's server, read back by crossdock and by pyx12's tokenizer -> the buyer's 997
+reconciled, and a missing one overdue. Runs on SQLite and on PostgreSQL."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from crossdock.core.config import load_config
+from crossdock.core.hub import Hub
+from crossdock.core.poller import poll
+from crossdock.core.queries import Queries
+from crossdock.core.reconcile import mark_overdue
+from crossdock.mappings.x12.ack import acknowledge_file
+from crossdock.mappings.x12.asn856 import shipment_from_856
+from crossdock.mappings.x12.invoice810 import invoice_from_810
+from tests.hub.edi import interchange, order, ship_advice
+from tests.peers import SftpPeer
+from tests.x12.written import read_back
+
+pytestmark = pytest.mark.peers
+
+
+def _sftp(peer: SftpPeer, folder: str, **extra: Any) -> dict[str, Any]:
+    (peer.path / folder).mkdir(parents=True, exist_ok=True)
+    return {
+        "type": "sftp",
+        "host": peer.host,
+        "port": peer.port,
+        "username": peer.user,
+        "private_key": f"${{{peer.key_env}}}",
+        "known_hosts": str(peer.known_hosts),
+        "remote_dir": f"{peer.remote_dir}/{folder}",
+        "timeout": 5,
+        **extra,
+    }
+
+
+def _accepted(data: bytes) -> Any:
+    """Read back by crossdock's reader and validator and by pyx12's tokenizer (tests/x12/written.py)."""
+    return read_back(data)
+
+
+def test_order_to_3pl_and_ship_notice_back_on_sshd(tmp_path: Path, store_url: str, sftp_peer: SftpPeer) -> None:
+    data = {
+        "store": {"url": store_url},
+        "company": {"isa_id": "CROSSDOCK"},
+        "partners": {
+            "northwind": {
+                "isa_qualifier": "ZZ",
+                "isa_id": "NORTHWIND",
+                "reply_to": "northwind-in",
+                "asn_profile": "SOPI",
+                "gs1_prefix": "0614141",
+                "invoice": "on_shipment",
+                "ack_windows": {"856": 3600, "810": 0},
+            },
+            "acme3pl": {"isa_qualifier": "ZZ", "isa_id": "ACME3PL", "reply_to": "acme-in"},
+        },
+        "sources": {
+            "northwind-out": _sftp(sftp_peer, "northwind/out", min_age=0),
+            "acme-out": _sftp(sftp_peer, "acme/out", min_age=0),
+        },
+        "sinks": {
+            "northwind-in": _sftp(sftp_peer, "northwind/in"),
+            "acme-in": _sftp(sftp_peer, "acme/in", format="x12-940", partner="acme3pl", depositor="CROSSDOCK"),
+        },
+        "routing": {"default": "acme-in"},
+        "retry": {"max_attempts": 3, "initial": 0, "maximum": 0, "jitter": 0},
+    }
+    path = tmp_path / "crossdock.yaml"
+    path.write_text(yaml.safe_dump(data))
+    hub = Hub(load_config(path))
+    try:
+        sftp_peer.put("northwind/out/po.edi", interchange([order("PO-1", skus=("MUG-BLU", "KTL-STL"), qty=4)]))
+        assert poll(hub, "northwind-out", "w").processed[0].orders_new == 1
+        hub.dispatcher("w").drain()
+        (w940,) = [n for n in sftp_peer.files("acme/in") if "-940-" in n]
+        ts940 = _accepted((sftp_peer.path / "acme/in" / w940).read_bytes())
+        assert ts940.texts[1].startswith("W05*N*PO-1")
+
+        advice = ship_advice("PO-1", "SHIP-1", [("0001", 4, 4, "MUG-BLU"), ("0002", 4, 4, "KTL-STL")])
+        sftp_peer.put("acme/out/945.edi", advice)
+        assert poll(hub, "acme-out", "w").processed[0].shipments == 1
+        hub.dispatcher("w").drain()
+        inbound = sftp_peer.files("northwind/in")
+        asn_name = next(n for n in inbound if "-856-" in n)
+        inv_name = next(n for n in inbound if "-810-" in n)
+        asn = (sftp_peer.path / "northwind/in" / asn_name).read_bytes()
+        inv = (sftp_peer.path / "northwind/in" / inv_name).read_bytes()
+        ts856 = _accepted(asn)
+        hl = [t for t in ts856.texts if t.startswith("HL*")]
+        assert [t.split("*")[3] for t in hl] == ["S", "O", "P", "I", "I"]
+        assert next(t for t in ts856.texts if t.startswith("CTT*")) == "CTT*5*8"
+        (shipped,) = shipment_from_856(ts856).orders
+        assert len({p.sscc for p in shipped.packages}) == 1
+        invoice = invoice_from_810(_accepted(inv))
+        assert next(t for t in _accepted(inv).texts if t.startswith("TDS*")) == "TDS*10000"
+        assert invoice.total_amount is not None
+
+        sftp_peer.put("northwind/out/997.edi", acknowledge_file(asn).encode())
+        assert poll(hub, "northwind-out", "w").processed[0].error is None
+        assert mark_overdue(hub) == 1, "the 810's 997 never came: overdue"
+        with hub.store.transaction() as conn:
+            docs = {d["kind"]: d for d in Queries(hub.store).documents(conn, direction="out", partner="northwind")}
+            order_row = Queries(hub.store).order(conn, "PO-1")
+        assert docs["856"]["ack_state"] == "accepted"
+        assert docs["810"]["ack_state"] == "overdue"
+        assert order_row is not None and order_row["status"] == "invoiced"
+        assert dt.datetime.fromisoformat(docs["810"]["ack_due_at"]) <= dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    finally:
+        hub.close()
