@@ -31,7 +31,7 @@ from crossdock.core.orders import upsert_orders
 from crossdock.core.partners import Partner, created_now, reserve
 from crossdock.core.plan import Plan, Processed, delivery_key, outbound, queued, safe_name
 from crossdock.core.reconcile import reconcile
-from crossdock.core.shipping import record_shipment
+from crossdock.core.shipping import record_shipments
 from crossdock.core.store import OrderRace, sha256
 
 log = logging.getLogger("crossdock.pipeline")
@@ -171,6 +171,7 @@ def _record(
     result.acks = _acknowledge(hub, conn, plan, document_id, inbound, partner)
     problems: list[str] = []
     found: list[Order] = []
+    shipped: list[Shipment] = []
     total = 0
     for ic in inbound.interchanges:
         if not ic.ok and ic.errors:
@@ -189,9 +190,11 @@ def _record(
                     if problem := reconcile(hub, conn, plan, document_id, ts.document, partner):
                         problems.append(problem)
                 elif isinstance(ts.document, Shipment):
-                    problems.extend(record_shipment(hub, conn, plan, document_id, ts.document, partner, result))
+                    shipped.append(ts.document)
                 elif ts.document is None:
                     problems.append(f"{ts.code} {ts.control}: crossdock has no inbound flow for this set yet")
+    if shipped:
+        problems.extend(record_shipments(hub, conn, plan, document_id, shipped, partner, result))
     if found:
         upsert_orders(hub, conn, plan, document_id, source, found, partner, result)
     if problems:

@@ -21,7 +21,7 @@ from crossdock.core import registry
 from crossdock.core.engine import utcnow
 from crossdock.core.hub import Hub
 from crossdock.core.models import Invoice, InvoiceLine, Order, Package, Shipment, ShipmentLine, ShipmentOrder
-from crossdock.core.partners import Partner, created_now, reserve
+from crossdock.core.partners import Controls, Partner, created_now, reserve
 from crossdock.core.plan import Plan, Processed, delivery_key, outbound, safe_name
 from crossdock.core.schema import orders, shipments
 from crossdock.core.store import to_json
@@ -31,58 +31,152 @@ class Held(Exception):
     """A shipment that must not produce documents yet; the message says why, for a person to act on."""
 
 
-def record_shipment(
-    hub: Hub, conn: Connection, plan: Plan, document_id: int, shipment: Shipment, shipper: Partner, result: Processed
+def record_shipments(
+    hub: Hub,
+    conn: Connection,
+    plan: Plan,
+    document_id: int,
+    found: list[Shipment],
+    shipper: Partner,
+    result: Processed,
 ) -> list[str]:
-    """Record each order of ``shipment`` and plan the buyer's 856 (and 810); returns the problems found."""
+    """Record every order of every shipment in a document and plan the buyers' 856s (and 810s).
+
+    What the checks need is read in three queries for the whole document, and what is written goes in one
+    multi-row statement per table, so a file of a hundred 945s costs about what one does.
+    """
     problems: list[str] = []
-    for shipped in shipment.orders:
-        one = Shipment(**{**_fields(shipment), "orders": [shipped], "purpose": "00"})  # BSN01: an original
+    pieces = [
+        (s, Shipment(**{**_fields(s), "orders": [shipped], "purpose": "00"}))  # BSN01: our 856 is an original
+        for s in found
+        for shipped in s.orders
+    ]
+    if not pieces:
+        return problems
+    ctx = _Context(hub, conn, shipper, [one for _, one in pieces])
+    answers: list[tuple[int, Order, Shipment, Partner, str]] = []
+    for shipment, one in pieces:
+        shipped = one.orders[0]
         key = (shipper.name, shipment.shipment_id, shipped.po_number)
-        existing = conn.execute(
-            select(shipments.c.id, shipments.c.state).where(
-                shipments.c.partner == key[0], shipments.c.external_id == key[1], shipments.c.po_number == key[2]
-            )
-        ).first()
+        existing = ctx.existing.get(key)
         if existing is not None and existing.state == "recorded":
             plan.event("shipment", f"shipment {key[1]} for PO {key[2]} read again, unchanged", document=document_id)
             continue
         try:
-            order_id, order = _order_for(conn, shipped.po_number, hub)
+            order_id, order = ctx.order(shipped.po_number)
             buyer = hub.partners.get(order.partner)
             if buyer is None:
                 raise Held(f"order {order.po_number} is from {order.partner!r}, which is not a configured partner")
-            status = _check(conn, order_id, order, shipped, buyer)
+            status = _check(ctx.shipped_before(order_id, order), order, shipped, buyer)
             if buyer.config.invoice == "on_shipment":
                 invoice_for(order, one, "check", created_now().date())  # every shipped line priced, before labels
             _label(hub, conn, one, buyer)
         except Held as exc:
             reason = f"shipment {shipment.shipment_id} for PO {shipped.po_number} held: {exc}"
-            _save(conn, existing, key, None, "held", reason, one, document_id)
+            ctx.save(existing, key, None, "held", reason, one, document_id)
             plan.event("held", reason, document=document_id)
             problems.append(reason)
             continue
-        _save(conn, existing, key, order_id, "recorded", None, one, document_id)
+        ctx.save(existing, key, order_id, "recorded", None, one, document_id)
+        ctx.recorded(order_id, one)
         plan.event(
             "shipment", f"shipment {key[1]} recorded for order {order.po_number}", order=order_id, document=document_id
         )
-        _answer(hub, conn, plan, document_id, order_id, order, one, buyer, status)
+        answers.append((order_id, order, one, buyer, status))
         result.shipments += 1
+    ctx.flush()
+    _answer(hub, conn, plan, document_id, answers)
     return problems
+
+
+class _Context:
+    """What recording a document's shipments reads, fetched once, and what it writes, written once."""
+
+    def __init__(self, hub: Hub, conn: Connection, shipper: Partner, pieces: list[Shipment]) -> None:
+        self.conn = conn
+        pos = sorted({one.orders[0].po_number for one in pieces})
+        ids = sorted({one.shipment_id for one in pieces})
+        self.existing = {
+            (r.partner, r.external_id, r.po_number): r
+            for r in conn.execute(
+                select(
+                    shipments.c.id,
+                    shipments.c.state,
+                    shipments.c.partner,
+                    shipments.c.external_id,
+                    shipments.c.po_number,
+                ).where(shipments.c.partner == shipper.name, shipments.c.external_id.in_(ids))
+            )
+        }
+        self.orders: dict[str, list[Any]] = {}
+        for row in conn.execute(
+            select(orders.c.id, orders.c.po_number, orders.c.data).where(orders.c.po_number.in_(pos))
+        ):
+            self.orders.setdefault(row.po_number, []).append(row)
+        order_ids = [row.id for rows in self.orders.values() for row in rows]
+        self.earlier: dict[int, list[Shipment]] = {}
+        recorded = select(shipments.c.order_id, shipments.c.data).where(
+            shipments.c.order_id.in_(order_ids), shipments.c.state == "recorded"
+        )
+        for order_id, data in conn.execute(recorded):
+            self.earlier.setdefault(int(order_id), []).append(Shipment.model_validate_json(data))
+        self.inserts: list[dict[str, Any]] = []
+        self.x12 = registry.mapping("x12")
+
+    def order(self, po_number: str) -> tuple[int, Order]:
+        rows = self.orders.get(po_number, [])
+        if not rows:
+            raise Held(f"no order with PO number {po_number!r}")
+        if len(rows) > 1:
+            raise Held(f"{len(rows)} orders carry PO number {po_number!r}; the shipment cannot tell which")
+        return int(rows[0].id), self.x12.order_from_dict(json.loads(rows[0].data))
+
+    def shipped_before(self, order_id: int, order: Order) -> dict[int, Decimal]:
+        totals: dict[int, Decimal] = {}
+        for earlier in self.earlier.get(order_id, []):
+            for shipped in earlier.orders:
+                for line in _lines(shipped):
+                    pos = _match(order, line)
+                    if pos is not None:
+                        totals[pos] = totals.get(pos, Decimal(0)) + line.quantity
+        return totals
+
+    def recorded(self, order_id: int, shipment: Shipment) -> None:
+        self.earlier.setdefault(order_id, []).append(shipment)  # a second 945 in the same file sees the first
+
+    def save(
+        self,
+        existing: Any,
+        key: tuple[str, str, str],
+        order_id: int | None,
+        state: str,
+        error: str | None,
+        shipment: Shipment,
+        document_id: int,
+    ) -> None:
+        now = utcnow()
+        values = {
+            "order_id": order_id,
+            "state": state,
+            "error": error,
+            "data": to_json(shipment.model_dump(mode="json")),
+            "document_id": document_id,
+            "updated_at": now,
+        }
+        if existing is None:
+            self.inserts.append(
+                {"partner": key[0], "external_id": key[1], "po_number": key[2], "created_at": now, **values}
+            )
+        else:
+            self.conn.execute(shipments.update().where(shipments.c.id == existing.id).values(**values))
+
+    def flush(self) -> None:
+        if self.inserts:
+            self.conn.execute(insert(shipments), self.inserts)
 
 
 def _fields(shipment: Shipment) -> dict[str, Any]:
     return {f: getattr(shipment, f) for f in shipment.__dataclass_fields__ if f != "orders"}
-
-
-def _order_for(conn: Connection, po_number: str, hub: Hub) -> tuple[int, Order]:
-    rows = conn.execute(select(orders.c.id, orders.c.data).where(orders.c.po_number == po_number)).all()
-    if not rows:
-        raise Held(f"no order with PO number {po_number!r}")
-    if len(rows) > 1:
-        raise Held(f"{len(rows)} orders carry PO number {po_number!r}; the shipment cannot tell which")
-    x12 = registry.mapping("x12")
-    return int(rows[0].id), x12.order_from_dict(json.loads(rows[0].data))
 
 
 def _lines(shipped: ShipmentOrder) -> list[ShipmentLine]:
@@ -104,23 +198,8 @@ def _match(order: Order, line: ShipmentLine) -> int | None:
     return None
 
 
-def _shipped_before(conn: Connection, order_id: int, order: Order) -> dict[int, Decimal]:
-    totals: dict[int, Decimal] = {}
-    for (data,) in conn.execute(
-        select(shipments.c.data).where(shipments.c.order_id == order_id, shipments.c.state == "recorded")
-    ):
-        earlier = Shipment.model_validate_json(data)
-        for shipped in earlier.orders:
-            for line in _lines(shipped):
-                pos = _match(order, line)
-                if pos is not None:
-                    totals[pos] = totals.get(pos, Decimal(0)) + line.quantity
-    return totals
-
-
-def _check(conn: Connection, order_id: int, order: Order, shipped: ShipmentOrder, buyer: Partner) -> str:
+def _check(totals: dict[int, Decimal], order: Order, shipped: ShipmentOrder, buyer: Partner) -> str:
     """Refuse what the buyer would charge back for; return the order's status once this shipment is in."""
-    totals = _shipped_before(conn, order_id, order)
     by_position = {ol.position: ol for ol in order.lines}
     for line in _lines(shipped):
         pos = _match(order, line)
@@ -163,63 +242,44 @@ def _label(hub: Hub, conn: Connection, shipment: Shipment, buyer: Partner) -> No
             unit.sscc = x12.package_label(prefix, first + i)
 
 
-def _save(
-    conn: Connection,
-    existing: Any,
-    key: tuple[str, str, str],
-    order_id: int | None,
-    state: str,
-    error: str | None,
-    shipment: Shipment,
-    document_id: int,
-) -> None:
-    now = utcnow()
-    values = {
-        "order_id": order_id,
-        "state": state,
-        "error": error,
-        "data": to_json(shipment.model_dump(mode="json")),
-        "document_id": document_id,
-        "updated_at": now,
-    }
-    if existing is None:
-        conn.execute(
-            insert(shipments).values(partner=key[0], external_id=key[1], po_number=key[2], created_at=now, **values)
-        )
-    else:
-        conn.execute(shipments.update().where(shipments.c.id == existing.id).values(**values))
-
-
 def _answer(
-    hub: Hub,
-    conn: Connection,
-    plan: Plan,
-    document_id: int,
-    order_id: int,
-    order: Order,
-    shipment: Shipment,
-    buyer: Partner,
-    status: str,
+    hub: Hub, conn: Connection, plan: Plan, document_id: int, answers: list[tuple[int, Order, Shipment, Partner, str]]
 ) -> None:
-    """The 856 (and the 810 when the buyer wants one per shipment) to the buyer; the order's status follows."""
+    """The 856s (and 810s when a buyer wants one per shipment); control numbers reserved once per buyer."""
     x12 = registry.mapping("x12")
-    controls = reserve(hub.store, conn, buyer.name)
-    data = x12.write_856(shipment, x12.Outgoing(**buyer.envelope(controls, created_now())), buyer.config.asn_profile)
-    name = f"{safe_name(buyer.name)}-856-{safe_name(order.po_number)}-{controls.interchange:09d}.edi"
-    key = delivery_key("856", buyer.name, order.po_number, shipment.shipment_id)
-    outbound(plan, buyer, data, name, "856", key, document_id, order_id, controls)
-    if buyer.config.invoice == "on_shipment":
-        number = hub.store.next_numbers(conn, buyer.name, "invoice")
-        invoice = invoice_for(order, shipment, f"{number:06d}", created_now().date())
-        controls = reserve(hub.store, conn, buyer.name)
-        data = x12.write_810(invoice, x12.Outgoing(**buyer.envelope(controls, created_now())))
-        name = f"{safe_name(buyer.name)}-810-{invoice.invoice_number}-{controls.interchange:09d}.edi"
-        key = delivery_key("810", buyer.name, order.po_number, shipment.shipment_id)
-        outbound(plan, buyer, data, name, "810", key, document_id, order_id, controls)
-        if status == "shipped":
-            status = "invoiced"
-    hub.store.update_order(conn, order_id, status=status)
-    plan.event("order", f"order {order.po_number} {status}", order=order_id)
+    by_buyer: dict[str, list[tuple[int, Order, Shipment, Partner, str]]] = {}
+    for answer in answers:
+        by_buyer.setdefault(answer[3].name, []).append(answer)
+    statuses: list[tuple[str, int]] = []
+    for group in by_buyer.values():
+        buyer = group[0][3]
+        invoices = buyer.config.invoice == "on_shipment"
+        count = len(group) * (2 if invoices else 1)
+        first = reserve(hub.store, conn, buyer.name, interchanges=count, groups=count, sets=count)
+        number = hub.store.next_numbers(conn, buyer.name, "invoice", len(group)) if invoices else 0
+        n = 0
+        for order_id, order, shipment, _, status in group:
+            controls = Controls(first.interchange + n, first.group + n, first.transaction + n)
+            n += 1
+            out = x12.Outgoing(**buyer.envelope(controls, created_now()))
+            data = x12.write_856(shipment, out, buyer.config.asn_profile)
+            name = f"{safe_name(buyer.name)}-856-{safe_name(order.po_number)}-{controls.interchange:09d}.edi"
+            key = delivery_key("856", buyer.name, order.po_number, shipment.shipment_id)
+            outbound(plan, buyer, data, name, "856", key, document_id, order_id, controls)
+            if invoices:
+                controls = Controls(first.interchange + n, first.group + n, first.transaction + n)
+                n += 1
+                invoice = invoice_for(order, shipment, f"{number:06d}", created_now().date())
+                number += 1
+                data = x12.write_810(invoice, x12.Outgoing(**buyer.envelope(controls, created_now())))
+                name = f"{safe_name(buyer.name)}-810-{invoice.invoice_number}-{controls.interchange:09d}.edi"
+                key = delivery_key("810", buyer.name, order.po_number, shipment.shipment_id)
+                outbound(plan, buyer, data, name, "810", key, document_id, order_id, controls)
+                if status == "shipped":
+                    status = "invoiced"
+            statuses.append((status, order_id))
+            plan.event("order", f"order {order.po_number} {status}", order=order_id)
+    hub.store.set_order_statuses(conn, statuses)
 
 
 def invoice_for(order: Order, shipment: Shipment, number: str, today: dt.date) -> Invoice:

@@ -1,0 +1,122 @@
+"""Ship-flow throughput: 945 ship advices in -> recorded shipments -> 856 + 810 out, on SQLite.
+
+    python bench/ship_bench.py [--shipments 10000] [--per-file 100]
+
+The orders are loaded first (not timed); the clock covers ``poll`` of the 945 files (store raw, validate,
+map, match each shipment to its order, check quantities, label packages with SSCC-18, write the 856 and the
+810 with their control numbers) and the dispatcher writing every 856 and 810 to the buyer's folder.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from crossdock.core.config import load_config  # noqa: E402
+from crossdock.core.hub import Hub  # noqa: E402
+from crossdock.core.poller import poll  # noqa: E402
+from tests.hub.edi import interchange, order  # noqa: E402
+
+
+def advice_file(first: int, count: int, control: int) -> bytes:
+    """One 945 interchange with ``count`` sets, each shipping PO ``first + i`` in full."""
+    sets: list[str] = []
+    for i in range(count):
+        po = f"PO{first + i:07d}"
+        body = [
+            f"W06*N*{po}*20261121*S{first + i:07d}***{po}",
+            "N1*ST*DC 42*92*0042",
+            "G62*11*20261121",
+            "W27*M*UPSN*GROUND",
+            "LX*1",
+            "W12*CC*5*5*0*EA**VN*MUG-BLU",
+            "N9*LI*0001",
+            "W03*5*10*LB",
+        ]
+        st = f"{i + 1:04d}"
+        sets += [f"ST*945*{st}", *body, f"SE*{len(body) + 2}*{st}"]
+    isa = (
+        f"ISA*00*          *00*          *ZZ*ACME3PL        *ZZ*CROSSDOCK      *261121*1000*U*00401*{control:09d}*0*P*>"
+    )
+    text = [
+        isa,
+        f"GS*SW*ACME3PL*CROSSDOCK*20261121*1000*{control}*X*004010",
+        *sets,
+        f"GE*{count}*{control}",
+        f"IEA*1*{control:09d}",
+    ]
+    return ("~\n".join(text) + "~\n").encode()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--shipments", type=int, default=10_000)
+    parser.add_argument("--per-file", type=int, default=100)
+    args = parser.parse_args()
+    base = Path(tempfile.mkdtemp(prefix="crossdock-ship-bench-"))
+    try:
+        for folder in ("orders", "advices"):
+            (base / folder).mkdir()
+        data: dict[str, Any] = {
+            "store": {"url": f"sqlite:///{base}/bench.db"},
+            "company": {"isa_id": "CROSSDOCK"},
+            "partners": {
+                "northwind": {
+                    "isa_qualifier": "ZZ",
+                    "isa_id": "NORTHWIND",
+                    "reply_to": "buyer",
+                    "ack": "none",
+                    "gs1_prefix": "0614141",
+                    "invoice": "on_shipment",
+                },
+                "acme3pl": {"isa_qualifier": "ZZ", "isa_id": "ACME3PL", "ack": "none"},
+            },
+            "sources": {
+                "orders": {"type": "folder", "path": str(base / "orders"), "min_age": 0},
+                "advices": {"type": "folder", "path": str(base / "advices"), "min_age": 0},
+            },
+            "sinks": {
+                "buyer": {"type": "folder", "path": str(base / "buyer")},
+                "warehouse": {"type": "folder", "path": str(base / "warehouse")},
+            },
+            "routing": {"default": "warehouse"},
+            "outbox": {"batch": 500},
+        }
+        (base / "crossdock.yaml").write_text(yaml.safe_dump(data))
+        for f, start in enumerate(range(0, args.shipments, args.per_file)):
+            count = min(args.per_file, args.shipments - start)
+            orders = [order(f"PO{n:07d}", qty=5) for n in range(start, start + count)]
+            (base / "orders" / f"po-{f:05d}.edi").write_bytes(interchange(orders, control=f + 1))
+            (base / "advices" / f"945-{f:05d}.edi").write_bytes(advice_file(start, count, f + 1))
+        hub = Hub(load_config(base / "crossdock.yaml"))
+        poll(hub, "orders", "bench")
+        hub.dispatcher("bench").drain()
+        t0 = time.perf_counter()
+        report = poll(hub, "advices", "bench")
+        t1 = time.perf_counter()
+        sent = hub.dispatcher("bench").drain()
+        t2 = time.perf_counter()
+        hub.close()
+        shipments = sum(p.shipments for p in report.processed)
+        assert shipments == args.shipments, f"{shipments} shipments recorded, expected {args.shipments}"
+        assert sent.sent == 2 * args.shipments, f"{sent.sent} documents sent"
+        print(f"{args.shipments} shipments in 945 files of {args.per_file}; an 856 and an 810 for each")
+        print(
+            f"shipments/s {shipments / (t2 - t0):.0f}   wall {t2 - t0:.2f} s   in {t1 - t0:.2f} s   out {t2 - t1:.2f} s"
+        )
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
