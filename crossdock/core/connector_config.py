@@ -26,11 +26,49 @@ class Schedule(Strict):
         return self
 
 
+SHIPMENT_FIELDS = (
+    "shipment_id",
+    "po_number",
+    "ship_date",
+    "carrier_scac",
+    "carrier_service",
+    "tracking_number",
+    "line_number",
+    "sku",
+    "quantity",
+    "uom",
+    "sscc",
+    "weight",
+)
+
+
 class _SourceBase(Strict):
     schedule: Schedule = Schedule(every=60.0)
     partner: Name | None = Field(
-        default=None, description="expected partner; the ISA identifiers still decide who sent a file"
+        default=None,
+        description="who sends here: for X12 the ISA ids still decide and must agree; a CSV source needs it",
     )
+    format: Literal["x12", "csv-shipments"] = Field(
+        default="x12", description="x12, or csv-shipments: a warehouse's ship file, one row per shipped line"
+    )
+    shipment_columns: dict[str, str] = Field(
+        default_factory=dict,
+        description="with csv-shipments: shipment field -> the file's column header, for " + ", ".join(SHIPMENT_FIELDS),
+    )
+
+    @model_validator(mode="after")
+    def _csv(self) -> _SourceBase:
+        if self.format != "csv-shipments":
+            return self
+        if self.partner is None:
+            raise ValueError("a csv-shipments source needs partner: the warehouse that sends the file")
+        unknown = sorted(set(self.shipment_columns) - set(SHIPMENT_FIELDS))
+        if unknown:
+            raise ValueError(f"unknown shipment fields {unknown}: use {', '.join(SHIPMENT_FIELDS)}")
+        missing = [f for f in ("shipment_id", "po_number", "quantity") if f not in self.shipment_columns]
+        if missing or not ({"line_number", "sku"} & set(self.shipment_columns)):
+            raise ValueError("shipment_columns needs shipment_id, po_number, quantity, and line_number or sku")
+        return self
 
 
 # --- folder -------------------------------------------------------------------------------------------------

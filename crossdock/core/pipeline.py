@@ -90,6 +90,8 @@ def process(hub: Hub, document_id: int) -> Processed:
         return Processed(document_id, str(row.state))
     name = f"document {document_id} ({row.remote_name or 'unnamed'})"
     source_cfg = hub.config.sources.get(row.endpoint or "")
+    if source_cfg is not None and source_cfg.format == "csv-shipments":
+        return _ship_file(hub, document_id, bytes(row.data), row.remote_name or name, source_cfg)
     x12 = registry.mapping("x12")
     partner: Partner | None = None
     try:
@@ -116,6 +118,28 @@ def process(hub: Hub, document_id: int) -> Processed:
             if attempt == 2:
                 raise
     raise AssertionError("unreachable")
+
+
+def _ship_file(hub: Hub, document_id: int, data: bytes, name: str, source: Any) -> Processed:
+    """A warehouse's CSV ship file: its shipments recorded and answered like a 945's."""
+    shipper = hub.partners[source.partner]
+    try:
+        found = registry.mapping("shipcsv").shipments_from_csv(data, source.shipment_columns, name=name)
+    except CrossdockError as exc:
+        return _fail(hub, document_id, str(exc), shipper.name)
+    with hub.store.transaction() as conn:
+        state = hub.store.claim_document(conn, document_id)
+        if state not in PROCESSABLE:
+            return Processed(document_id, state)
+        result = Processed(document_id, "processed")
+        plan = Plan()
+        problems = record_shipments(hub, conn, plan, document_id, found, shipper, result)
+        plan.write(hub.store, conn)
+        result.error = "; ".join(problems)[:4000] or None
+        hub.store.update_document(
+            conn, document_id, state=result.state, error=result.error, partner=shipper.name, kind="csv"
+        )
+    return result
 
 
 def _fail(hub: Hub, document_id: int, reason: str, partner: str | None) -> Processed:

@@ -30,6 +30,7 @@ MAPPINGS = {
     "x12": "crossdock.mappings.x12.hub",
     "csv": "crossdock.mappings.csv",
     "json": "crossdock.mappings.jsonmap",
+    "shipcsv": "crossdock.mappings.shipcsv",
 }
 
 

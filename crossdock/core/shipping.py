@@ -15,7 +15,7 @@ import json
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, insert, select
+from sqlalchemy import Connection, insert, select, update
 
 from crossdock.core import registry
 from crossdock.core.engine import utcnow
@@ -85,7 +85,7 @@ def record_shipments(
         answers.append((order_id, order, one, buyer, status))
         result.shipments += 1
     ctx.flush()
-    _answer(hub, conn, plan, document_id, answers)
+    problems.extend(_answer(hub, conn, plan, document_id, answers))
     return problems
 
 
@@ -206,6 +206,8 @@ def _check(totals: dict[int, Decimal], order: Order, shipped: ShipmentOrder, buy
         if pos is None:
             raise Held(f"shipped item {line.line_number or dict(line.product_ids)} is not on order {order.po_number}")
         line.line_number = by_position[pos].line_number  # the 856 echoes the buyer's own PO101
+        if not line.product_ids:
+            line.product_ids = dict(by_position[pos].product_ids)
         line.ordered_quantity = by_position[pos].quantity
         line.uom = by_position[pos].uom or line.uom
         totals[pos] = totals.get(pos, Decimal(0)) + line.quantity
@@ -244,42 +246,51 @@ def _label(hub: Hub, conn: Connection, shipment: Shipment, buyer: Partner) -> No
 
 def _answer(
     hub: Hub, conn: Connection, plan: Plan, document_id: int, answers: list[tuple[int, Order, Shipment, Partner, str]]
-) -> None:
-    """The 856s (and 810s when a buyer wants one per shipment); control numbers reserved once per buyer."""
+) -> list[str]:
+    """The 856 (and the 810 when the buyer wants one per shipment) for each recorded shipment.
+
+    Each shipment's documents are numbered and written inside a savepoint: one that cannot be written (a
+    value the partner's delimiters forbid, say) is held with the reason and its control numbers go back, so
+    the buyer still sees them gap-free.
+    """
     x12 = registry.mapping("x12")
-    by_buyer: dict[str, list[tuple[int, Order, Shipment, Partner, str]]] = {}
-    for answer in answers:
-        by_buyer.setdefault(answer[3].name, []).append(answer)
     statuses: list[tuple[str, int]] = []
-    for group in by_buyer.values():
-        buyer = group[0][3]
-        invoices = buyer.config.invoice == "on_shipment"
-        count = len(group) * (2 if invoices else 1)
-        first = reserve(hub.store, conn, buyer.name, interchanges=count, groups=count, sets=count)
-        number = hub.store.next_numbers(conn, buyer.name, "invoice", len(group)) if invoices else 0
-        n = 0
-        for order_id, order, shipment, _, status in group:
-            controls = Controls(first.interchange + n, first.group + n, first.transaction + n)
-            n += 1
-            out = x12.Outgoing(**buyer.envelope(controls, created_now()))
-            data = x12.write_856(shipment, out, buyer.config.asn_profile)
-            name = f"{safe_name(buyer.name)}-856-{safe_name(order.po_number)}-{controls.interchange:09d}.edi"
-            key = delivery_key("856", buyer.name, order.po_number, shipment.shipment_id)
-            outbound(plan, buyer, data, name, "856", key, document_id, order_id, controls)
-            if invoices:
-                controls = Controls(first.interchange + n, first.group + n, first.transaction + n)
-                n += 1
-                invoice = invoice_for(order, shipment, f"{number:06d}", created_now().date())
-                number += 1
-                data = x12.write_810(invoice, x12.Outgoing(**buyer.envelope(controls, created_now())))
-                name = f"{safe_name(buyer.name)}-810-{invoice.invoice_number}-{controls.interchange:09d}.edi"
-                key = delivery_key("810", buyer.name, order.po_number, shipment.shipment_id)
-                outbound(plan, buyer, data, name, "810", key, document_id, order_id, controls)
-                if status == "shipped":
-                    status = "invoiced"
-            statuses.append((status, order_id))
-            plan.event("order", f"order {order.po_number} {status}", order=order_id)
+    problems: list[str] = []
+    for order_id, order, shipment, buyer, status in answers:
+        planned: list[tuple[bytes, str, str, str, Controls]] = []
+        try:
+            with conn.begin_nested():
+                controls = reserve(hub.store, conn, buyer.name)
+                out = x12.Outgoing(**buyer.envelope(controls, created_now()))
+                name = f"{safe_name(buyer.name)}-856-{safe_name(order.po_number)}-{controls.interchange:09d}.edi"
+                key = delivery_key("856", buyer.name, order.po_number, shipment.shipment_id)
+                planned.append((x12.write_856(shipment, out, buyer.config.asn_profile), name, "856", key, controls))
+                if buyer.config.invoice == "on_shipment":
+                    number = hub.store.next_numbers(conn, buyer.name, "invoice")
+                    invoice = invoice_for(order, shipment, f"{number:06d}", created_now().date())
+                    controls = reserve(hub.store, conn, buyer.name)
+                    out = x12.Outgoing(**buyer.envelope(controls, created_now()))
+                    name = f"{safe_name(buyer.name)}-810-{invoice.invoice_number}-{controls.interchange:09d}.edi"
+                    key = delivery_key("810", buyer.name, order.po_number, shipment.shipment_id)
+                    planned.append((x12.write_810(invoice, out), name, "810", key, controls))
+                    if status == "shipped":
+                        status = "invoiced"
+        except (ValueError, Held) as exc:
+            reason = f"shipment {shipment.shipment_id} for PO {order.po_number} held: {exc}"
+            conn.execute(
+                update(shipments)
+                .where(shipments.c.external_id == shipment.shipment_id, shipments.c.order_id == order_id)
+                .values(state="held", error=reason)
+            )
+            plan.event("held", reason, order=order_id, document=document_id)
+            problems.append(reason)
+            continue
+        for data, name, purpose, key, controls in planned:
+            outbound(plan, buyer, data, name, purpose, key, document_id, order_id, controls)
+        statuses.append((status, order_id))
+        plan.event("order", f"order {order.po_number} {status}", order=order_id)
     hub.store.set_order_statuses(conn, statuses)
+    return problems
 
 
 def invoice_for(order: Order, shipment: Shipment, number: str, today: dt.date) -> Invoice:

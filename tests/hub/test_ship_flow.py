@@ -239,3 +239,77 @@ def test_a_late_997_makes_the_document_overdue_with_one_alert_and_resend_starts_
         checked(asns[1])
     finally:
         hub.close()
+
+
+def test_a_csv_ship_file_is_answered_like_a_945(tmp_path: Path, store_url: str) -> None:
+    cfg = config(tmp_path, store_url)
+    cfg["sources"]["shipfile"] = {
+        "type": "folder",
+        "path": str(tmp_path / "shipfiles"),
+        "min_age": 0,
+        "format": "csv-shipments",
+        "partner": "acme3pl",
+        "shipment_columns": {
+            "shipment_id": "Shipment",
+            "po_number": "PO",
+            "ship_date": "Date",
+            "line_number": "Line",
+            "quantity": "Qty",
+            "tracking_number": "Tracking",
+        },
+    }
+    (tmp_path / "shipfiles").mkdir()
+    hub = Hub(write_config(tmp_path, cfg))
+    try:
+        cycle(hub, "po.edi", interchange([order("PO-1", skus=("MUG-BLU", "KTL-STL"), qty=5)]))
+        (tmp_path / "shipfiles" / "ship.csv").write_text(
+            "Shipment,PO,Date,Line,Qty,Tracking\nS7,PO-1,2026-11-21,0001,5,1Z9\nS7,PO-1,2026-11-21,0002,5,1Z9\n"
+        )
+        report = poll(hub, "shipfile", "me")
+        hub.dispatcher("test").drain()
+        assert report.processed[0].shipments == 1 and report.processed[0].error is None
+        (asn,) = files(tmp_path / "partner-inbox", "856")
+        shipment = shipment_from_856(checked(asn))
+        assert shipment.shipment_id == "S7" and shipment.orders[0].packages[0].tracking_number == "1Z9"
+        (tmp_path / "shipfiles" / "bad.csv").write_text("Shipment,PO,Date,Line,Qty,Tracking\nS8,PO-1,,0001,lots,\n")
+        bad = poll(hub, "shipfile", "me").processed[0]
+        assert bad.state == "failed" and bad.error is not None and "bad.csv row 2 column 'Qty'" in bad.error
+    finally:
+        hub.close()
+
+
+def test_a_shipment_whose_856_cannot_be_written_is_held_and_returns_its_numbers(tmp_path: Path, store_url: str) -> None:
+    cfg = config(tmp_path, store_url)
+    cfg["partners"]["northwind"]["invoice"] = "none"
+    cfg["sources"]["shipfile"] = {
+        "type": "folder",
+        "path": str(tmp_path / "shipfiles"),
+        "min_age": 0,
+        "format": "csv-shipments",
+        "partner": "acme3pl",
+        "shipment_columns": {
+            "shipment_id": "Shipment",
+            "po_number": "PO",
+            "ship_date": "Date",
+            "line_number": "Line",
+            "quantity": "Qty",
+        },
+    }
+    (tmp_path / "shipfiles").mkdir()
+    hub = Hub(write_config(tmp_path, cfg))
+    try:
+        cycle(hub, "po.edi", interchange([order("PO-1", qty=5), order("PO-2", qty=5)]))
+        (tmp_path / "shipfiles" / "ship.csv").write_text(
+            "Shipment,PO,Date,Line,Qty\nS*1,PO-1,2026-11-21,0001,5\nS2,PO-2,2026-11-21,0001,5\n"
+        )
+        result = poll(hub, "shipfile", "me").processed[0]
+        hub.dispatcher("test").drain()
+        assert result.error is not None and "shipment S*1 for PO PO-1 held" in result.error
+        (asn,) = files(tmp_path / "partner-inbox", "856")
+        assert shipment_from_856(checked(asn)).shipment_id == "S2"
+        with hub.store.transaction() as conn:
+            assert hub.store.next_numbers(conn, "northwind", "isa") == 3, "the 997 took 1, S2's 856 took 2: no gap"
+            assert Queries(hub.store).order(conn, "PO-1")["status"] == "delivered"  # type: ignore[index]
+            assert [s["external_id"] for s in Queries(hub.store).problems(conn)["held_shipments"]] == ["S*1"]
+    finally:
+        hub.close()

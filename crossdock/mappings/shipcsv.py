@@ -1,0 +1,94 @@
+"""A warehouse's ship file as CSV: one row per shipped line, columns named in the configuration.
+
+Rows with the same shipment id and PO number make one ``Shipment``; a tracking number or SSCC on a row puts
+that row's line in that package. A bad row is refused with the file's row number and column, so the warehouse
+can be told exactly what to fix: nothing of a file with a bad row is used.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+from collections.abc import Mapping
+from decimal import Decimal, InvalidOperation
+
+from crossdock.core.errors import DecodeError
+from crossdock.core.models import Package, Shipment, ShipmentLine, ShipmentOrder
+
+DATE_FORMATS = ("%Y-%m-%d", "%Y%m%d", "%m/%d/%Y", "%d.%m.%Y")
+
+
+def _date(value: str, where: str) -> dt.date:
+    for fmt in DATE_FORMATS:
+        try:
+            return dt.datetime.strptime(value, fmt).date()
+        except ValueError:
+            continue
+    raise DecodeError(f"{where}: {value!r} is not a date (write 2026-11-21)")
+
+
+def _decimal(value: str, where: str) -> Decimal:
+    try:
+        number = Decimal(value.replace(",", ""))
+    except InvalidOperation:
+        raise DecodeError(f"{where}: {value!r} is not a number") from None
+    if not number.is_finite() or number < 0:
+        raise DecodeError(f"{where}: {value!r} is not a quantity")
+    return number
+
+
+def shipments_from_csv(data: bytes, columns: Mapping[str, str], *, name: str = "ship file") -> list[Shipment]:
+    """``columns`` maps shipment fields (shipment_id, po_number, quantity, sku ...) to the file's headers."""
+    text = data.decode("utf-8-sig", errors="replace")
+    reader = csv.DictReader(io.StringIO(text))
+    headers = reader.fieldnames or []
+    missing = [header for header in columns.values() if header not in headers]
+    if missing:
+        raise DecodeError(f"{name}: no column {', '.join(repr(m) for m in missing)} in the header row {headers}")
+    found: dict[tuple[str, str], tuple[Shipment, ShipmentOrder]] = {}
+    for number, row in enumerate(reader, start=2):
+
+        def cell(field: str, row: dict[str, str] = row) -> str:
+            header = columns.get(field)
+            return (row.get(header) or "").strip() if header else ""
+
+        where = f"{name} row {number}"
+        shipment_id, po = cell("shipment_id"), cell("po_number")
+        for field, value in (("shipment_id", shipment_id), ("po_number", po), ("quantity", cell("quantity"))):
+            if not value:
+                raise DecodeError(f"{where}: column {columns[field]!r} ({field}) is empty")
+        if (shipment_id, po) not in found:
+            shipment = Shipment(shipment_id=shipment_id)
+            if value := cell("ship_date"):
+                shipment.ship_date = _date(value, f"{where} column {columns['ship_date']!r}")
+            shipment.carrier_scac = cell("carrier_scac") or None
+            shipment.carrier_service = cell("carrier_service") or None
+            order = ShipmentOrder(po_number=po)
+            shipment.orders.append(order)
+            found[(shipment_id, po)] = (shipment, order)
+        shipment, order = found[(shipment_id, po)]
+        line = ShipmentLine(
+            line_number=cell("line_number") or None,
+            product_ids={"VN": sku} if (sku := cell("sku")) else {},
+            quantity=_decimal(cell("quantity"), f"{where} column {columns['quantity']!r}"),
+            uom=cell("uom") or "EA",
+        )
+        tracking, sscc = cell("tracking_number"), cell("sscc")
+        if tracking and tracking not in shipment.tracking_numbers:
+            shipment.tracking_numbers.append(tracking)
+        if tracking or sscc:
+            package = next(
+                (p for p in order.packages if (p.tracking_number or "") == tracking and (p.sscc or "") == sscc), None
+            )
+            if package is None:
+                package = Package(tracking_number=tracking or None, sscc=sscc or None)
+                if weight := cell("weight"):
+                    package.weight = _decimal(weight, f"{where} column {columns['weight']!r}")
+                order.packages.append(package)
+            package.lines.append(line)
+        else:
+            order.lines.append(line)
+    if not found:
+        raise DecodeError(f"{name}: no rows after the header")
+    return [shipment for shipment, _ in found.values()]

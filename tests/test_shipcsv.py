@@ -1,0 +1,61 @@
+"""A warehouse's CSV ship file: rows grouped into shipments, and every bad row refused with its place."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+
+from crossdock.core.errors import DecodeError
+from crossdock.mappings.shipcsv import shipments_from_csv
+
+COLUMNS = {
+    "shipment_id": "Shipment",
+    "po_number": "PO",
+    "ship_date": "Shipped",
+    "carrier_scac": "SCAC",
+    "tracking_number": "Tracking",
+    "line_number": "Line",
+    "sku": "SKU",
+    "quantity": "Qty",
+    "weight": "Kg",
+}
+HEADER = "Shipment,PO,Shipped,SCAC,Tracking,Line,SKU,Qty,Kg\r\n"
+
+
+def test_rows_become_shipments_with_packages_by_tracking_number() -> None:
+    data = (
+        HEADER
+        + "S1,PO-1,2026-11-21,UPSN,1Z1,0001,MUG-BLU,4,2.5\r\n"
+        + "S1,PO-1,2026-11-21,UPSN,1Z1,0002,KTL-STL,1,2.5\r\n"
+        + "S1,PO-1,2026-11-21,UPSN,1Z2,0002,KTL-STL,1,1.0\r\n"
+        + 'S2,PO-2,11/22/2026,FDEG,,0001,PAN-SET,"1,200",\r\n'
+    ).encode()
+    first, second = shipments_from_csv(data, COLUMNS)
+    assert (first.shipment_id, first.ship_date, first.carrier_scac) == ("S1", dt.date(2026, 11, 21), "UPSN")
+    assert first.tracking_numbers == ["1Z1", "1Z2"]
+    (order,) = first.orders
+    assert [(p.tracking_number, [line.line_number for line in p.lines], p.weight) for p in order.packages] == [
+        ("1Z1", ["0001", "0002"], Decimal("2.5")),
+        ("1Z2", ["0002"], Decimal("1.0")),
+    ]
+    (loose,) = second.orders[0].lines
+    assert loose.quantity == Decimal("1200") and loose.product_ids == {"VN": "PAN-SET"}
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ("Shipment,PO,Qty\r\nS1,PO-1,4\r\n", "no column 'Shipped', 'SCAC', 'Tracking', 'Line', 'SKU', 'Kg'"),
+        (HEADER + "S1,,2026-11-21,UPSN,,0001,MUG,4,\r\n", "row 2: column 'PO' (po_number) is empty"),
+        (HEADER + "S1,PO-1,2026-11-21,UPSN,,0001,MUG,4,\r\nS1,PO-1,,,,0002,KTL,four,\r\n", "row 3 column 'Qty'"),
+        (HEADER + "S1,PO-1,21st Nov,UPSN,,0001,MUG,4,\r\n", "row 2 column 'Shipped': '21st Nov' is not a date"),
+        (HEADER + "S1,PO-1,2026-11-21,UPSN,,0001,MUG,-4,\r\n", "'-4' is not a quantity"),
+        (HEADER, "no rows after the header"),
+    ],
+)
+def test_a_bad_file_is_refused_with_the_place(data: str, message: str) -> None:
+    with pytest.raises(DecodeError, match=r"ship\.csv") as caught:
+        shipments_from_csv(data.encode(), COLUMNS, name="ship.csv")
+    assert message in str(caught.value)
