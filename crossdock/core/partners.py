@@ -106,11 +106,8 @@ def reserve(
     store: Store, conn: Connection, partner: str, *, interchanges: int = 1, groups: int = 1, sets: int = 1
 ) -> Controls:
     """Reserve consecutive ISA13, GS06 and ST02 numbers for ``partner`` inside the caller's transaction."""
-    return Controls(
-        interchange=store.next_numbers(conn, partner, "isa", interchanges),
-        group=store.next_numbers(conn, partner, "gs", groups),
-        transaction=store.next_numbers(conn, partner, "st", sets),
-    )
+    first = store.next_numbers_of(conn, partner, {"isa": interchanges, "gs": groups, "st": sets})
+    return Controls(interchange=first["isa"], group=first["gs"], transaction=first["st"])
 
 
 def created_now() -> datetime:

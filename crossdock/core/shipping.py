@@ -249,46 +249,66 @@ def _answer(
 ) -> list[str]:
     """The 856 (and the 810 when the buyer wants one per shipment) for each recorded shipment.
 
-    Each shipment's documents are numbered and written inside a savepoint: one that cannot be written (a
-    value the partner's delimiters forbid, say) is held with the reason and its control numbers go back, so
-    the buyer still sees them gap-free.
+    Control numbers are reserved once per buyer for every document this file could cause and handed out in
+    order; a shipment whose documents cannot be written (a value the partner's delimiters forbid, say) is
+    held with the reason and takes no number, and the unused tail goes back to the sequence, which this
+    transaction still holds locked: the buyer sees the numbers gap-free.
     """
     x12 = registry.mapping("x12")
     statuses: list[tuple[str, int]] = []
     problems: list[str] = []
-    for order_id, order, shipment, buyer, status in answers:
-        planned: list[tuple[bytes, str, str, str, Controls]] = []
-        try:
-            with conn.begin_nested():
-                controls = reserve(hub.store, conn, buyer.name)
+    by_buyer: dict[str, list[tuple[int, Order, Shipment, Partner, str]]] = {}
+    for answer in answers:
+        by_buyer.setdefault(answer[3].name, []).append(answer)
+    for group in by_buyer.values():
+        buyer = group[0][3]
+        invoices = buyer.config.invoice == "on_shipment"
+        per = 2 if invoices else 1
+        first = reserve(
+            hub.store, conn, buyer.name, interchanges=per * len(group), groups=per * len(group), sets=per * len(group)
+        )
+        first_invoice = hub.store.next_numbers(conn, buyer.name, "invoice", len(group)) if invoices else 0
+        used = invoiced = 0
+        for order_id, order, shipment, _, status in group:
+            planned: list[tuple[bytes, str, str, str, Controls]] = []
+            try:
+                controls = Controls(first.interchange + used, first.group + used, first.transaction + used)
                 out = x12.Outgoing(**buyer.envelope(controls, created_now()))
                 name = f"{safe_name(buyer.name)}-856-{safe_name(order.po_number)}-{controls.interchange:09d}.edi"
                 key = delivery_key("856", buyer.name, order.po_number, shipment.shipment_id)
                 planned.append((x12.write_856(shipment, out, buyer.config.asn_profile), name, "856", key, controls))
-                if buyer.config.invoice == "on_shipment":
-                    number = hub.store.next_numbers(conn, buyer.name, "invoice")
-                    invoice = invoice_for(order, shipment, f"{number:06d}", created_now().date())
-                    controls = reserve(hub.store, conn, buyer.name)
+                if invoices:
+                    controls = Controls(
+                        first.interchange + used + 1, first.group + used + 1, first.transaction + used + 1
+                    )
+                    invoice = invoice_for(order, shipment, f"{first_invoice + invoiced:06d}", created_now().date())
                     out = x12.Outgoing(**buyer.envelope(controls, created_now()))
                     name = f"{safe_name(buyer.name)}-810-{invoice.invoice_number}-{controls.interchange:09d}.edi"
                     key = delivery_key("810", buyer.name, order.po_number, shipment.shipment_id)
                     planned.append((x12.write_810(invoice, out), name, "810", key, controls))
                     if status == "shipped":
                         status = "invoiced"
-        except (ValueError, Held) as exc:
-            reason = f"shipment {shipment.shipment_id} for PO {order.po_number} held: {exc}"
-            conn.execute(
-                update(shipments)
-                .where(shipments.c.external_id == shipment.shipment_id, shipments.c.order_id == order_id)
-                .values(state="held", error=reason)
-            )
-            plan.event("held", reason, order=order_id, document=document_id)
-            problems.append(reason)
-            continue
-        for data, name, purpose, key, controls in planned:
-            outbound(plan, buyer, data, name, purpose, key, document_id, order_id, controls)
-        statuses.append((status, order_id))
-        plan.event("order", f"order {order.po_number} {status}", order=order_id)
+            except (ValueError, Held) as exc:
+                reason = f"shipment {shipment.shipment_id} for PO {order.po_number} held: {exc}"
+                conn.execute(
+                    update(shipments)
+                    .where(shipments.c.external_id == shipment.shipment_id, shipments.c.order_id == order_id)
+                    .values(state="held", error=reason)
+                )
+                plan.event("held", reason, order=order_id, document=document_id)
+                problems.append(reason)
+                continue
+            used += len(planned)
+            invoiced += 1 if invoices else 0
+            for data, name, purpose, key, controls in planned:
+                outbound(plan, buyer, data, name, purpose, key, document_id, order_id, controls)
+            statuses.append((status, order_id))
+            plan.event("order", f"order {order.po_number} {status}", order=order_id)
+        unused = per * len(group) - used
+        returned = {kind: unused for kind in ("isa", "gs", "st") if unused}
+        if invoices and len(group) - invoiced:
+            returned["invoice"] = len(group) - invoiced
+        hub.store.return_numbers(conn, buyer.name, returned)
     hub.store.set_order_statuses(conn, statuses)
     return problems
 
