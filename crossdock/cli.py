@@ -362,6 +362,16 @@ def _replay(args: argparse.Namespace) -> int:
     return 0 if result.state == "processed" else 1
 
 
+def _inventory(args: argparse.Namespace) -> int:
+    from crossdock.core.inventory import publish
+
+    with _hub(args) as hub:
+        print(f"{args.feed}: {publish(hub, args.feed)}")
+        sent = hub.dispatcher().drain()
+    print(f"outbox: {sent.sent} sent, {sent.retried} to retry, {sent.dead} dead")
+    return 0
+
+
 def _resend(args: argparse.Namespace) -> int:
     from crossdock.core.reconcile import resend
 
@@ -479,6 +489,11 @@ def build_parser() -> argparse.ArgumentParser:
     _config_option(p)
     p.add_argument("document", metavar="DOCUMENT", type=int)
     p.set_defaults(func=_replay)
+
+    p = sub.add_parser("inventory", help="send an inventory feed now: its 846s and JSON stock feed")
+    _config_option(p)
+    p.add_argument("feed", metavar="FEED")
+    p.set_defaults(func=_inventory)
 
     p = sub.add_parser("resend", help="send an X12 document again with new control numbers (lineage kept)")
     _config_option(p)

@@ -24,6 +24,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from crossdock.core.config import Config
 from crossdock.core.connector_config import Schedule
 from crossdock.core.hub import Hub
+from crossdock.core.inventory import publish
 from crossdock.core.pipeline import process_pending
 from crossdock.core.poller import poll
 from crossdock.core.reconcile import mark_overdue
@@ -89,6 +90,13 @@ class Worker:
                 id=f"poll:{name}",
                 name=f"poll {name}",
                 next_run_time=_now(),
+            )
+        for name, feed in self.config.inventory.items():
+            self.scheduler.add_job(
+                _guarded(f"inventory {name}", functools.partial(publish, self.hub, name)),
+                _trigger(feed.schedule),
+                id=f"inventory:{name}",
+                name=f"inventory {name}",
             )
         self.scheduler.add_job(
             _guarded("dispatch", self._dispatch),

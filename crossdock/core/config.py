@@ -24,7 +24,7 @@ from pydantic import (
 )
 
 from crossdock.core.config_types import ENV_REF, ConfigPath, Duration, Name, Strict, resolve_secret
-from crossdock.core.connector_config import SinkConfig, SourceConfig
+from crossdock.core.connector_config import Schedule, SinkConfig, SourceConfig
 from crossdock.core.errors import ConfigError
 
 # --- partners -----------------------------------------------------------------------------------------------
@@ -175,6 +175,26 @@ class StoreConfig(Strict):
         return value
 
 
+class InventoryFeedConfig(Strict):
+    """Stock levels out on a schedule: a snapshot file the WMS writes, as an 846 to partners and JSON to sinks."""
+
+    snapshot: ConfigPath = Field(description="the CSV file the warehouse system writes, one row per item")
+    columns: dict[Literal["sku", "quantity", "uom", "description"], str] = Field(
+        description="item field -> the file's column header; sku and quantity are needed"
+    )
+    partners: list[Name] = Field(default_factory=list, description="each gets an 846 through its reply_to sink")
+    sinks: list[Name] = Field(default_factory=list, description="each gets the snapshot as JSON (a stock feed)")
+    schedule: Schedule = Schedule(cron="0 6 * * *")
+
+    @model_validator(mode="after")
+    def _needs(self) -> InventoryFeedConfig:
+        if "sku" not in self.columns or "quantity" not in self.columns:
+            raise ValueError("columns needs sku and quantity")
+        if not self.partners and not self.sinks:
+            raise ValueError("give partners (846s) or sinks (JSON) to send the snapshot to")
+        return self
+
+
 class Config(Strict):
     store: StoreConfig = StoreConfig()
     company: Identity
@@ -186,6 +206,7 @@ class Config(Strict):
     retry: RetryConfig = RetryConfig()
     outbox: OutboxConfig = OutboxConfig()
     alerts: AlertsConfig | None = None
+    inventory: dict[Name, InventoryFeedConfig] = Field(default_factory=dict, description="stock feeds out")
     housekeeping_every: Duration = Field(default=60.0, gt=0)
 
     @model_validator(mode="before")
@@ -370,6 +391,13 @@ def cross_references(config: Config) -> list[tuple[tuple[str | int, ...], str]]:
             out.append((("routing", "rules", i, "to"), f"no sink named {rule.to!r}"))
         if rule.split and not rule.match.sku:
             out.append((("routing", "rules", i, "split"), "a split rule needs sku patterns to choose its lines"))
+    for name, feed in config.inventory.items():
+        for i, partner_name in enumerate(feed.partners):
+            if partner_name not in config.partners:
+                out.append((("inventory", name, "partners", i), f"no partner named {partner_name!r}"))
+        for i, sink_name in enumerate(feed.sinks):
+            if sink_name not in config.sinks:
+                out.append((("inventory", name, "sinks", i), f"no sink named {sink_name!r}"))
     if config.alerts is not None and config.alerts.sink not in config.sinks:
         out.append((("alerts", "sink"), f"no sink named {config.alerts.sink!r}"))
     if config.routing.default is not None and config.routing.default not in config.sinks:

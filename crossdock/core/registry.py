@@ -31,6 +31,7 @@ MAPPINGS = {
     "csv": "crossdock.mappings.csv",
     "json": "crossdock.mappings.jsonmap",
     "shipcsv": "crossdock.mappings.shipcsv",
+    "stockcsv": "crossdock.mappings.stockcsv",
 }
 
 

@@ -15,6 +15,7 @@ from typing import Any
 
 from crossdock.core.errors import CrossdockError, NotX12Error
 from crossdock.core.models import (
+    InventorySnapshot,
     Invoice,
     LineAcknowledgment,
     Model,
@@ -29,6 +30,7 @@ from crossdock.mappings.x12.asn856 import build_856
 from crossdock.mappings.x12.delimiters import Delimiters
 from crossdock.mappings.x12.documents import decoder_for, document_json
 from crossdock.mappings.x12.envelope import FunctionalGroup, Interchange, TransactionSet
+from crossdock.mappings.x12.inventory846 import build_846
 from crossdock.mappings.x12.invoice810 import build_810
 from crossdock.mappings.x12.poack855 import build_855
 from crossdock.mappings.x12.reader import iter_events
@@ -263,6 +265,11 @@ def renumber(data: bytes, interchange: int, group: int, transaction: int) -> byt
             parts[2] = f"{current:04d}"
         out.append(lead + element.join(parts))
     return terminator.join(out).encode("latin-1")
+
+
+def write_846(snapshot: InventorySnapshot, out: Outgoing) -> bytes:
+    """One interchange carrying the 846 inventory advice."""
+    return _interchange(out, "IB", [build_846(snapshot, f"{out.transaction:04d}")])
 
 
 def package_label(gs1_prefix: str, serial: int) -> str:

@@ -1,0 +1,55 @@
+"""A warehouse system's stock snapshot as CSV (one row per item) into the canonical ``InventorySnapshot``.
+
+Columns are named in the configuration; a bad row is refused with its row number and column, and nothing of
+the file is used, so a partner never receives half a stock report.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+from collections.abc import Mapping
+from decimal import Decimal, InvalidOperation
+
+from crossdock.core.errors import DecodeError
+from crossdock.core.models import InventoryItem, InventorySnapshot
+
+AVAILABLE = "33"  # QTY01: quantity available for sale
+
+
+def snapshot_from_csv(
+    data: bytes, columns: Mapping[str, str], *, report_id: str, report_date: dt.date, name: str = "snapshot"
+) -> InventorySnapshot:
+    text = data.decode("utf-8-sig", errors="replace")
+    reader = csv.DictReader(io.StringIO(text))
+    headers = reader.fieldnames or []
+    missing = [header for header in columns.values() if header not in headers]
+    if missing:
+        raise DecodeError(f"{name}: no column {', '.join(repr(m) for m in missing)} in the header row {headers}")
+    snapshot = InventorySnapshot(report_id=report_id, report_date=report_date)
+    for number, row in enumerate(reader, start=2):
+        sku = (row.get(columns["sku"]) or "").strip()
+        raw = (row.get(columns["quantity"]) or "").strip()
+        if not sku:
+            raise DecodeError(f"{name} row {number}: column {columns['sku']!r} (sku) is empty")
+        try:
+            quantity = Decimal(raw.replace(",", ""))
+        except InvalidOperation:
+            raise DecodeError(f"{name} row {number} column {columns['quantity']!r}: {raw!r} is not a number") from None
+        if not quantity.is_finite():
+            raise DecodeError(f"{name} row {number} column {columns['quantity']!r}: {raw!r} is not a quantity")
+        uom = (row.get(columns["uom"]) or "").strip() if "uom" in columns else ""
+        description = (row.get(columns["description"]) or "").strip() if "description" in columns else ""
+        snapshot.items.append(
+            InventoryItem(
+                line_number=str(len(snapshot.items) + 1),
+                product_ids={"VN": sku},
+                quantities={AVAILABLE: max(quantity, Decimal(0))},
+                uom=uom or "EA",
+                description=description or None,
+            )
+        )
+    if not snapshot.items:
+        raise DecodeError(f"{name}: no rows after the header")
+    return snapshot

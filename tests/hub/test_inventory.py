@@ -1,0 +1,78 @@
+"""Stock out: a snapshot file becomes an 846 per partner and a JSON feed, once per distinct snapshot."""
+
+from __future__ import annotations
+
+import json
+import re
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from crossdock.cli import main
+from crossdock.core.errors import DecodeError
+from crossdock.core.hub import Hub
+from crossdock.core.inventory import publish
+from crossdock.mappings.x12.inventory846 import inventory_from_846
+from crossdock.mappings.x12.reader import parse
+from tests.hub.conftest import base_config, write_config
+from tests.x12.written import read_back
+
+
+def _hub(tmp_path: Path, store_url: str) -> Hub:
+    cfg = base_config(tmp_path, store_url)
+    cfg["sinks"]["stock-feed"] = {"type": "folder", "path": str(tmp_path / "stock")}
+    cfg["inventory"] = {
+        "daily": {
+            "snapshot": str(tmp_path / "stock.csv"),
+            "columns": {"sku": "Item", "quantity": "Available", "uom": "Unit"},
+            "partners": ["northwind"],
+            "sinks": ["stock-feed"],
+        }
+    }
+    return Hub(write_config(tmp_path, cfg))
+
+
+def test_a_snapshot_goes_out_as_an_846_and_json_once(tmp_path: Path, store_url: str) -> None:
+    (tmp_path / "stock.csv").write_text("Item,Available,Unit\nMUG-BLU,120,EA\nKTL-STL,-3,EA\n")
+    hub = _hub(tmp_path, store_url)
+    try:
+        assert publish(hub, "daily") == "2 item(s): 846 to 1 partner(s), JSON to 1 sink(s)"
+        assert publish(hub, "daily").endswith("unchanged since document 1: nothing sent")
+        hub.dispatcher("test").drain()
+        (tmp_path / "stock.csv").write_text("Item,Available,Unit\nMUG-BLU,90,EA\n")
+        assert publish(hub, "daily").startswith("1 item(s)")
+        hub.dispatcher("test").drain()
+    finally:
+        hub.close()
+    reports = sorted((tmp_path / "partner-inbox").glob("*-846-*.edi"))
+    assert len(reports) == 2
+    first = inventory_from_846(read_back(reports[0].read_bytes()))
+    assert [(i.product_ids["VN"], i.quantities["33"]) for i in first.items] == [
+        ("MUG-BLU", Decimal("120")),
+        ("KTL-STL", Decimal("0")),
+    ], "a negative stock level is reported as none available"
+    assert {int(parse(p.read_bytes())[0].control) for p in reports} == {1, 2}
+    (feed, _) = sorted((tmp_path / "stock").iterdir())
+    assert json.loads(feed.read_text())["items"][0]["product_ids"] == {"VN": "MUG-BLU"}
+
+
+def test_a_bad_snapshot_is_kept_failed_and_nothing_is_sent(tmp_path: Path, store_url: str) -> None:
+    (tmp_path / "stock.csv").write_text("Item,Available,Unit\nMUG-BLU,plenty,EA\n")
+    hub = _hub(tmp_path, store_url)
+    try:
+        with pytest.raises(DecodeError, match=re.escape("stock.csv row 2 column 'Available': 'plenty' is not")):
+            publish(hub, "daily")
+        assert hub.dispatcher("test").drain().sent == 0
+    finally:
+        hub.close()
+
+
+def test_the_inventory_command_sends_a_feed_now(
+    tmp_path: Path, store_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "stock.csv").write_text("Item,Available,Unit\nMUG-BLU,5,EA\n")
+    _hub(tmp_path, store_url).close()
+    assert main(["inventory", "daily", "-c", str(tmp_path / "crossdock.yaml")]) == 0
+    out = capsys.readouterr().out
+    assert "daily: 1 item(s)" in out and "outbox: 2 sent" in out
