@@ -162,3 +162,21 @@ def test_an_upload_cut_off_is_retried_and_never_leaves_a_partial_file(
             assert parse((sftp_peer.path / "in" / name).read_bytes())
     finally:
         hub.close()
+
+
+def test_a_partner_server_that_refuses_the_upload_dead_letters_with_the_reason(
+    tmp_path: Path, store_url: str, sftp_peer: SftpPeer
+) -> None:
+    sftp_peer.put("out/po.edi", interchange([order("PO-1")]))
+    hub = _hub(tmp_path, store_url, sftp_peer, sink={"remote_dir": f"{sftp_peer.remote_dir}/no-such-folder"})
+    try:
+        poll(hub, "northwind-sftp", "w1")
+        report = hub.dispatcher("w1").drain()
+        assert report.dead == 2 and report.sent == 1, "the 997 and the 855 are refused; the order is delivered"
+        with hub.store.transaction() as conn:
+            dead = Queries(hub.store).problems(conn)["dead_deliveries"]
+        assert {d["purpose"] for d in dead} == {"997", "855"}
+        assert all("no-such-folder" in d["last_error"] and d["attempts"] == 1 for d in dead)
+        assert Dispatcher(hub.store, hub.sink, RetryPolicy(hub.config.retry), owner="w1").drain().claimed == 0
+    finally:
+        hub.close()
