@@ -153,6 +153,14 @@ def _sftp_fields(peer: SftpPeer, overrides: dict[str, Any]) -> dict[str, Any]:
     return fields
 
 
+def sftp_block(peer: SftpPeer, folder: str, **overrides: Any) -> dict[str, Any]:
+    """A YAML-ready sftp block on ``folder`` (made if missing) under this test's folder on the peer."""
+    (peer.path / folder).mkdir(parents=True, exist_ok=True)
+    return _sftp_fields(
+        peer, {"known_hosts": str(peer.known_hosts), "remote_dir": f"{peer.remote_dir}/{folder}", **overrides}
+    )
+
+
 def sftp_source_config(peer: SftpPeer, **overrides: Any) -> SftpSourceConfig:
     """A source reading the peer's per-test folder, with no minimum age unless ``min_age`` is given."""
     return SftpSourceConfig.model_validate(_sftp_fields(peer, {"min_age": 0, **overrides}))

@@ -1,4 +1,6 @@
-"""Orders as CSV rows for a destination: one row per line, the columns a warehouse or ERP asked for.
+"""CSV both ways: orders as rows for a destination, and the rows of a file a partner sends us.
+
+Orders go out one row per line, in the columns a warehouse or ERP asked for.
 
 A column names a dotted path in the canonical order's JSON (``po_number``, ``ship_to.address.city``) or, after
 ``line.``, in one of its lines (``line.quantity``, ``line.product_ids.VN``). A path that leads nowhere gives
@@ -9,9 +11,10 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
+from crossdock.core.errors import DecodeError
 from crossdock.mappings.paths import value_at
 
 
@@ -30,3 +33,16 @@ def order_rows(order: dict[str, Any], columns: Sequence[tuple[str, str]]) -> byt
             [_cell(line, field[5:]) if field.startswith("line.") else _cell(order, field) for _, field in columns]
         )
     return out.getvalue().encode("utf-8")
+
+
+def file_rows(data: bytes, columns: Mapping[str, str], name: str) -> Iterator[tuple[int, dict[str, str]]]:
+    """(row number, row) of a partner's CSV file, after checking its header has every configured column.
+
+    Row numbers count the header as row 1, as a spreadsheet shows them, so an error names the row to fix.
+    """
+    reader = csv.DictReader(io.StringIO(data.decode("utf-8-sig", errors="replace")))
+    headers = reader.fieldnames or []
+    missing = [header for header in columns.values() if header not in headers]
+    if missing:
+        raise DecodeError(f"{name}: no column {', '.join(repr(m) for m in missing)} in the header row {headers}")
+    yield from enumerate(reader, start=2)

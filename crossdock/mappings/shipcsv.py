@@ -7,14 +7,13 @@ can be told exactly what to fix: nothing of a file with a bad row is used.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
 
 from crossdock.core.errors import DecodeError
 from crossdock.core.models import Package, Shipment, ShipmentLine, ShipmentOrder
+from crossdock.mappings.csv import file_rows
 
 DATE_FORMATS = ("%Y-%m-%d", "%Y%m%d", "%m/%d/%Y", "%d.%m.%Y")
 
@@ -40,14 +39,8 @@ def _decimal(value: str, where: str) -> Decimal:
 
 def shipments_from_csv(data: bytes, columns: Mapping[str, str], *, name: str = "ship file") -> list[Shipment]:
     """``columns`` maps shipment fields (shipment_id, po_number, quantity, sku ...) to the file's headers."""
-    text = data.decode("utf-8-sig", errors="replace")
-    reader = csv.DictReader(io.StringIO(text))
-    headers = reader.fieldnames or []
-    missing = [header for header in columns.values() if header not in headers]
-    if missing:
-        raise DecodeError(f"{name}: no column {', '.join(repr(m) for m in missing)} in the header row {headers}")
     found: dict[tuple[str, str], tuple[Shipment, ShipmentOrder]] = {}
-    for number, row in enumerate(reader, start=2):
+    for number, row in file_rows(data, columns, name):
 
         def cell(field: str, row: dict[str, str] = row) -> str:
             header = columns.get(field)

@@ -6,14 +6,13 @@ the file is used, so a partner never receives half a stock report.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
 
 from crossdock.core.errors import DecodeError
 from crossdock.core.models import InventoryItem, InventorySnapshot
+from crossdock.mappings.csv import file_rows
 
 AVAILABLE = "33"  # QTY01: quantity available for sale
 
@@ -21,14 +20,8 @@ AVAILABLE = "33"  # QTY01: quantity available for sale
 def snapshot_from_csv(
     data: bytes, columns: Mapping[str, str], *, report_id: str, report_date: dt.date, name: str = "snapshot"
 ) -> InventorySnapshot:
-    text = data.decode("utf-8-sig", errors="replace")
-    reader = csv.DictReader(io.StringIO(text))
-    headers = reader.fieldnames or []
-    missing = [header for header in columns.values() if header not in headers]
-    if missing:
-        raise DecodeError(f"{name}: no column {', '.join(repr(m) for m in missing)} in the header row {headers}")
     snapshot = InventorySnapshot(report_id=report_id, report_date=report_date)
-    for number, row in enumerate(reader, start=2):
+    for number, row in file_rows(data, columns, name):
         sku = (row.get(columns["sku"]) or "").strip()
         raw = (row.get(columns["quantity"]) or "").strip()
         if not sku:

@@ -21,23 +21,9 @@ from crossdock.core.queries import Queries
 from crossdock.core.retry import RetryPolicy
 from crossdock.mappings.x12.reader import parse
 from tests.hub.edi import interchange, order
-from tests.peers import CuttingProxy, SftpPeer
+from tests.peers import CuttingProxy, SftpPeer, sftp_block
 
 pytestmark = pytest.mark.peers
-
-
-def _sftp(peer: SftpPeer, remote_dir: str, **extra: Any) -> dict[str, Any]:
-    return {
-        "type": "sftp",
-        "host": peer.host,
-        "port": peer.port,
-        "username": peer.user,
-        "private_key": f"${{{peer.key_env}}}",
-        "known_hosts": str(peer.known_hosts),
-        "remote_dir": f"{peer.remote_dir}/{remote_dir}",
-        "timeout": 5,
-        **extra,
-    }
 
 
 def _hub(
@@ -47,16 +33,15 @@ def _hub(
     source: dict[str, Any] | None = None,
     sink: dict[str, Any] | None = None,
 ) -> Hub:
-    (peer.path / "in").mkdir(parents=True, exist_ok=True)  # the partner's inbound folder
     data = {
         "store": {"url": store_url},
         "company": {"isa_id": "CROSSDOCK"},
         "partners": {
             "northwind": {"isa_qualifier": "ZZ", "isa_id": "NORTHWIND", "send_855": True, "reply_to": "northwind-sftp"}
         },
-        "sources": {"northwind-sftp": {**_sftp(peer, "out", min_age=0, pattern="*.edi"), **(source or {})}},
+        "sources": {"northwind-sftp": {**sftp_block(peer, "out", min_age=0, pattern="*.edi"), **(source or {})}},
         "sinks": {
-            "northwind-sftp": {**_sftp(peer, "in"), **(sink or {})},
+            "northwind-sftp": {**sftp_block(peer, "in"), **(sink or {})},
             "warehouse": {"type": "folder", "path": str(tmp_path / "warehouse")},
         },
         "routing": {"default": "warehouse"},

@@ -20,25 +20,10 @@ from crossdock.mappings.x12.ack import acknowledge_file
 from crossdock.mappings.x12.asn856 import shipment_from_856
 from crossdock.mappings.x12.invoice810 import invoice_from_810
 from tests.hub.edi import interchange, order, ship_advice
-from tests.peers import SftpPeer
+from tests.peers import SftpPeer, sftp_block
 from tests.x12.written import read_back
 
 pytestmark = pytest.mark.peers
-
-
-def _sftp(peer: SftpPeer, folder: str, **extra: Any) -> dict[str, Any]:
-    (peer.path / folder).mkdir(parents=True, exist_ok=True)
-    return {
-        "type": "sftp",
-        "host": peer.host,
-        "port": peer.port,
-        "username": peer.user,
-        "private_key": f"${{{peer.key_env}}}",
-        "known_hosts": str(peer.known_hosts),
-        "remote_dir": f"{peer.remote_dir}/{folder}",
-        "timeout": 5,
-        **extra,
-    }
 
 
 def _accepted(data: bytes) -> Any:
@@ -63,12 +48,12 @@ def test_order_to_3pl_and_ship_notice_back_on_sshd(tmp_path: Path, store_url: st
             "acme3pl": {"isa_qualifier": "ZZ", "isa_id": "ACME3PL", "reply_to": "acme-in"},
         },
         "sources": {
-            "northwind-out": _sftp(sftp_peer, "northwind/out", min_age=0),
-            "acme-out": _sftp(sftp_peer, "acme/out", min_age=0),
+            "northwind-out": sftp_block(sftp_peer, "northwind/out", min_age=0),
+            "acme-out": sftp_block(sftp_peer, "acme/out", min_age=0),
         },
         "sinks": {
-            "northwind-in": _sftp(sftp_peer, "northwind/in"),
-            "acme-in": _sftp(sftp_peer, "acme/in", format="x12-940", partner="acme3pl", depositor="CROSSDOCK"),
+            "northwind-in": sftp_block(sftp_peer, "northwind/in"),
+            "acme-in": sftp_block(sftp_peer, "acme/in", format="x12-940", partner="acme3pl", depositor="CROSSDOCK"),
         },
         "routing": {"default": "acme-in"},
         "retry": {"max_attempts": 3, "initial": 0, "maximum": 0, "jitter": 0},
