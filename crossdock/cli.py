@@ -160,6 +160,26 @@ def _run(args: argparse.Namespace) -> int:
     return run_forever(_load(args))
 
 
+def _serve(args: argparse.Namespace) -> int:
+    import signal
+    import threading
+
+    from crossdock.server import make_server, serve_in_background
+
+    with _hub(args) as hub:
+        server = make_server(hub, args.host, args.port)
+        stop = threading.Event()
+        signal.signal(signal.SIGTERM, lambda *_: stop.set())
+        signal.signal(signal.SIGINT, lambda *_: stop.set())
+        serve_in_background(server)
+        host, port = server.server_address[:2]
+        print(f"crossdock serving on http://{host!s}:{port}", flush=True)
+        stop.wait()
+        server.shutdown()
+        server.server_close()
+    return 0
+
+
 def _poll(args: argparse.Namespace) -> int:
     from crossdock.core.poller import poll
     from crossdock.core.workers import worker_id
@@ -439,6 +459,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("run", help="poll sources and send deliveries on their schedules until SIGTERM")
     _config_option(p)
     p.set_defaults(func=_run)
+
+    p = sub.add_parser("serve", help="answer the http sources' endpoints until SIGTERM (run does this too)")
+    _config_option(p)
+    p.add_argument("--host", help="address to listen on (default: server.host)")
+    p.add_argument("--port", type=int, help="port (default: server.port)")
+    p.set_defaults(func=_serve)
 
     p = sub.add_parser("poll", help="read one source once, process what came in, and send what is due")
     _config_option(p)

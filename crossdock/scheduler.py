@@ -14,6 +14,7 @@ import logging
 import signal
 import threading
 from collections.abc import Callable
+from http.server import ThreadingHTTPServer
 from typing import Any
 
 from apscheduler.executors.pool import ThreadPoolExecutor
@@ -66,6 +67,7 @@ class Worker:
             timezone="UTC",
         )
         self.stopped = threading.Event()
+        self.server: ThreadingHTTPServer | None = None
 
     def _poll(self, name: str) -> None:
         report = poll(self.hub, name, self.owner)
@@ -84,6 +86,8 @@ class Worker:
     def start(self) -> None:
         process_pending(self.hub)
         for name, source in self.config.sources.items():
+            if source.type == "http":
+                continue  # posted to, not polled: the server below answers it
             self.scheduler.add_job(
                 _guarded(f"poll {name}", functools.partial(self._poll, name)),
                 _trigger(source.schedule),
@@ -110,6 +114,12 @@ class Worker:
             id="housekeeping",
         )
         self.scheduler.start()
+        if any(source.type == "http" for source in self.config.sources.values()):
+            from crossdock.server import make_server, serve_in_background
+
+            self.server = make_server(self.hub)
+            serve_in_background(self.server)
+            log.info("serving http sources on %s:%s", *self.server.server_address[:2])
         log.info(
             "crossdock running as %s: %d source(s), %d sink(s)",
             self.owner,
@@ -118,6 +128,9 @@ class Worker:
         )
 
     def stop(self) -> None:
+        if self.server is not None:
+            self.server.shutdown()
+            self.server.server_close()
         if self.scheduler.running:
             self.scheduler.shutdown(wait=True)
         self.hub.close()

@@ -195,6 +195,13 @@ class InventoryFeedConfig(Strict):
         return self
 
 
+class ServerConfig(Strict):
+    """Where ``crossdock serve`` (and ``run``) listen for the http sources."""
+
+    host: str = Field(default="127.0.0.1", description="0.0.0.0 to listen on every interface")
+    port: int = Field(default=8080, ge=0, le=65535)
+
+
 class Config(Strict):
     store: StoreConfig = StoreConfig()
     company: Identity
@@ -206,6 +213,7 @@ class Config(Strict):
     retry: RetryConfig = RetryConfig()
     outbox: OutboxConfig = OutboxConfig()
     alerts: AlertsConfig | None = None
+    server: ServerConfig = ServerConfig()
     inventory: dict[Name, InventoryFeedConfig] = Field(default_factory=dict, description="stock feeds out")
     housekeeping_every: Duration = Field(default=60.0, gt=0)
 

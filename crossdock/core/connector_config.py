@@ -48,8 +48,10 @@ class _SourceBase(Strict):
         default=None,
         description="who sends here: for X12 the ISA ids still decide and must agree; a CSV source needs it",
     )
-    format: Literal["x12", "csv-shipments"] = Field(
-        default="x12", description="x12, or csv-shipments: a warehouse's ship file, one row per shipped line"
+    format: Literal["x12", "csv-shipments", "shipment-json"] = Field(
+        default="x12",
+        description="x12; csv-shipments: a warehouse's ship file, one row per shipped line; shipment-json: "
+        "crossdock's canonical Shipment as JSON",
     )
     shipment_columns: dict[str, str] = Field(
         default_factory=dict,
@@ -58,10 +60,10 @@ class _SourceBase(Strict):
 
     @model_validator(mode="after")
     def _csv(self) -> _SourceBase:
+        if self.format != "x12" and self.partner is None:
+            raise ValueError(f"a {self.format} source needs partner: the warehouse that sends the documents")
         if self.format != "csv-shipments":
             return self
-        if self.partner is None:
-            raise ValueError("a csv-shipments source needs partner: the warehouse that sends the file")
         unknown = sorted(set(self.shipment_columns) - set(SHIPMENT_FIELDS))
         if unknown:
             raise ValueError(f"unknown shipment fields {unknown}: use {', '.join(SHIPMENT_FIELDS)}")
@@ -247,5 +249,16 @@ class HttpSinkConfig(OrderFormat):
     timeout: Timeout = 30.0
 
 
-SourceConfig = Annotated[FolderSourceConfig | SftpSourceConfig | ImapSourceConfig, Field(discriminator="type")]
+class HttpSourceConfig(_SourceBase):
+    """An endpoint a warehouse posts to (ship confirmations, files): served by ``crossdock serve`` and ``run``."""
+
+    type: Literal["http"]
+    path: str = Field(pattern=r"^/[A-Za-z0-9/_.-]*$", description="the URL path it answers, e.g. /inbound/acme")
+    token: SecretRef = Field(description="${VAR} holding the bearer token the poster must send")
+    max_bytes: int = Field(default=20_000_000, ge=1, description="a larger body is refused (413)")
+
+
+SourceConfig = Annotated[
+    FolderSourceConfig | SftpSourceConfig | ImapSourceConfig | HttpSourceConfig, Field(discriminator="type")
+]
 SinkConfig = Annotated[FolderSinkConfig | SftpSinkConfig | SmtpSinkConfig | HttpSinkConfig, Field(discriminator="type")]

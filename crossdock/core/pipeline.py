@@ -90,7 +90,7 @@ def process(hub: Hub, document_id: int) -> Processed:
         return Processed(document_id, str(row.state))
     name = f"document {document_id} ({row.remote_name or 'unnamed'})"
     source_cfg = hub.config.sources.get(row.endpoint or "")
-    if source_cfg is not None and source_cfg.format == "csv-shipments":
+    if source_cfg is not None and source_cfg.format != "x12":
         return _ship_file(hub, document_id, bytes(row.data), row.remote_name or name, source_cfg)
     x12 = registry.mapping("x12")
     partner: Partner | None = None
@@ -121,10 +121,13 @@ def process(hub: Hub, document_id: int) -> Processed:
 
 
 def _ship_file(hub: Hub, document_id: int, data: bytes, name: str, source: Any) -> Processed:
-    """A warehouse's CSV ship file: its shipments recorded and answered like a 945's."""
+    """A warehouse's CSV ship file or Shipment JSON: its shipments recorded and answered like a 945's."""
     shipper = hub.partners[source.partner]
     try:
-        found = registry.mapping("shipcsv").shipments_from_csv(data, source.shipment_columns, name=name)
+        if source.format == "csv-shipments":
+            found = registry.mapping("shipcsv").shipments_from_csv(data, source.shipment_columns, name=name)
+        else:
+            found = registry.mapping("shipjson").shipments_from_json(data, name=name)
     except CrossdockError as exc:
         return _fail(hub, document_id, str(exc), shipper.name)
     with hub.store.transaction() as conn:

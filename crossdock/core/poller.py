@@ -37,6 +37,10 @@ def poll(hub: Hub, source_name: str, owner: str, *, lease: float = 300.0) -> Pol
     not is read again next time.
     """
     report = PollReport(source_name)
+    source_config = hub.config.sources.get(source_name)
+    if source_config is not None and source_config.type == "http":
+        report.skipped = "an http source is posted to, not polled (crossdock serve answers it)"
+        return report
     store = hub.store
     lease_name = f"source:{source_name}"
     with store.transaction() as conn:

@@ -32,6 +32,7 @@ MAPPINGS = {
     "json": "crossdock.mappings.jsonmap",
     "shipcsv": "crossdock.mappings.shipcsv",
     "stockcsv": "crossdock.mappings.stockcsv",
+    "shipjson": "crossdock.mappings.shipjson",
 }
 
 

@@ -142,6 +142,7 @@ def test_the_shipped_configurations_check_clean(monkeypatch: pytest.MonkeyPatch)
         "ORDERS_IMAP_PASSWORD",
         "ACME3PL_SFTP_KEY",
         "WMS_TOKEN",
+        "ACME_POST_TOKEN",
         "SMTP_PASSWORD",
     ):
         monkeypatch.setenv(var, "x")
@@ -149,7 +150,7 @@ def test_the_shipped_configurations_check_clean(monkeypatch: pytest.MonkeyPatch)
     assert check_config(ROOT / "config" / "demo.yaml") == []
     example = load_config(ROOT / "config" / "example.yaml")
     assert set(example.partners) == {"bigmart", "acme-3pl", "globex"}
-    assert {s.type for s in example.sources.values()} == {"sftp", "imap", "folder"}
+    assert {s.type for s in example.sources.values()} == {"sftp", "imap", "folder", "http"}
     assert {s.type for s in example.sinks.values()} == {"sftp", "folder", "smtp", "http"}
 
 

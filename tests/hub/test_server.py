@@ -1,0 +1,92 @@
+"""The endpoints warehouses post to: stored first, processed, answered with what became of the post."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from crossdock.core.hub import Hub
+from crossdock.core.poller import poll
+from crossdock.core.queries import Queries
+from crossdock.server import make_server, serve_in_background
+from tests.hub.conftest import write_config
+from tests.hub.edi import interchange, order
+from tests.hub.test_ship_flow import config, cycle, files
+
+SHIPMENT = {
+    "shipment_id": "WEB-1",
+    "ship_date": "2026-11-21",
+    "carrier_scac": "UPSN",
+    "orders": [{"po_number": "PO-1", "lines": [{"line_number": "0001", "quantity": "5"}]}],
+}
+
+
+@pytest.fixture
+def served(tmp_path: Path, store_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Hub, str]]:
+    monkeypatch.setenv("ACME_POST_TOKEN", "t0ken")
+    cfg = config(tmp_path, store_url)
+    cfg["sources"]["acme-post"] = {
+        "type": "http",
+        "path": "/inbound/acme",
+        "token": "${ACME_POST_TOKEN}",
+        "format": "shipment-json",
+        "partner": "acme3pl",
+        "max_bytes": 10_000,
+    }
+    hub = Hub(write_config(tmp_path, cfg))
+    server = make_server(hub, "127.0.0.1", 0)
+    serve_in_background(server)
+    try:
+        yield hub, f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        hub.close()
+
+
+def post(url: str, body: Any, token: str = "t0ken", **headers: str) -> httpx.Response:
+    data = body if isinstance(body, bytes) else json.dumps(body).encode()
+    return httpx.post(url, content=data, headers={"Authorization": f"Bearer {token}", **headers}, timeout=10)
+
+
+def test_a_posted_shipment_is_recorded_and_answered(served: tuple[Hub, str], tmp_path: Path) -> None:
+    hub, base = served
+    cycle(hub, "po.edi", interchange([order("PO-1", qty=5)]))
+    answer = post(f"{base}/inbound/acme", SHIPMENT, **{"Idempotency-Key": "ship-WEB-1"})
+    assert answer.status_code == 202
+    body = answer.json()
+    assert body["new"] is True and body["state"] == "processed" and body["shipments"] == 1
+    again = post(f"{base}/inbound/acme", SHIPMENT, **{"Idempotency-Key": "ship-WEB-1"}).json()
+    assert again["new"] is False and again["document"] == body["document"]
+    hub.dispatcher("test").drain()
+    assert len(files(tmp_path / "partner-inbox", "856")) == 1
+
+
+def test_refusals(served: tuple[Hub, str]) -> None:
+    hub, base = served
+    assert post(f"{base}/inbound/acme", SHIPMENT, token="wrong").status_code == 401
+    assert post(f"{base}/inbound/other", SHIPMENT).status_code == 404
+    assert post(f"{base}/inbound/acme", b"x" * 20_000).status_code == 413
+    assert httpx.get(f"{base}/healthz").json() == {"ok": True}
+    with hub.store.transaction() as conn:
+        assert Queries(hub.store).documents(conn, direction="in") == [], "nothing refused was stored"
+
+
+def test_a_bad_post_is_kept_failed_with_the_place(served: tuple[Hub, str]) -> None:
+    hub, base = served
+    body = post(f"{base}/inbound/acme", {"shipment_id": "X", "orders": [{"lines": []}]}).json()
+    assert body["state"] == "failed" and "orders.0.po_number" in body["error"]
+    with hub.store.transaction() as conn:
+        assert Queries(hub.store).data(conn, body["document"]) == b'{"shipment_id": "X", "orders": [{"lines": []}]}'
+
+
+def test_an_http_source_is_not_polled(served: tuple[Hub, str]) -> None:
+    hub, _ = served
+    assert (
+        poll(hub, "acme-post", "me").skipped == "an http source is posted to, not polled (crossdock serve answers it)"
+    )
