@@ -29,6 +29,7 @@ from crossdock.core.inventory import publish
 from crossdock.core.pipeline import process_pending
 from crossdock.core.poller import poll
 from crossdock.core.reconcile import mark_overdue
+from crossdock.core.shipping import invoice_day
 from crossdock.core.workers import worker_id
 
 log = logging.getLogger("crossdock.scheduler")
@@ -95,6 +96,14 @@ class Worker:
                 name=f"poll {name}",
                 next_run_time=_now(),
             )
+        for name, partner in self.config.partners.items():
+            if partner.invoice == "daily":
+                self.scheduler.add_job(
+                    _guarded(f"invoices {name}", functools.partial(invoice_day, self.hub, name)),
+                    _trigger(partner.invoice_schedule),
+                    id=f"invoices:{name}",
+                    name=f"invoices {name}",
+                )
         for name, feed in self.config.inventory.items():
             self.scheduler.add_job(
                 _guarded(f"inventory {name}", functools.partial(publish, self.hub, name)),

@@ -86,7 +86,12 @@ class PartnerConfig(Strict):
     gs1_prefix: str | None = Field(
         default=None, pattern=r"^\d{6,11}$", description="GS1 company prefix for the SSCC-18 labels of our 856s"
     )
-    invoice: Literal["on_shipment", "none"] = Field(default="none", description="send an 810 for each shipment")
+    invoice: Literal["on_shipment", "daily", "none"] = Field(
+        default="none", description="an 810 for each shipment: with it (on_shipment), or batched on invoice_schedule"
+    )
+    invoice_schedule: Schedule = Field(
+        default=Schedule(cron="0 18 * * *"), description="with invoice daily: when the day's 810s go out (UTC)"
+    )
     allow_overship: bool = Field(default=False, description="accept shipped quantities above the ordered ones")
     ack_windows: dict[AckedDocument, Duration] = Field(
         default_factory=lambda: dict(DEFAULT_ACK_WINDOWS),

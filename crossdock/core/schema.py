@@ -149,6 +149,7 @@ shipments = Table(
     Column("error", Text),
     Column("data", Text, nullable=False),
     Column("document_id", Id, ForeignKey("documents.id")),
+    Column("invoiced_at", DateTime),  # when an 810 billed it; empty until then
     Column("created_at", DateTime, nullable=False),
     Column("updated_at", DateTime, nullable=False),
     UniqueConstraint("partner", "external_id", "po_number", name="uq_shipments_natural_key"),

@@ -299,7 +299,13 @@ def _answer(
                 problems.append(reason)
                 continue
             used += len(planned)
-            invoiced += 1 if invoices else 0
+            if invoices:
+                invoiced += 1
+                conn.execute(
+                    update(shipments)
+                    .where(shipments.c.external_id == shipment.shipment_id, shipments.c.order_id == order_id)
+                    .values(invoiced_at=utcnow())
+                )
             for data, name, purpose, key, controls in planned:
                 outbound(plan, buyer, data, name, purpose, key, document_id, order_id, controls)
             statuses.append((status, order_id))
@@ -345,3 +351,59 @@ def invoice_for(order: Order, shipment: Shipment, number: str, today: dt.date) -
         carrier_scac=shipment.carrier_scac,
         lines=lines,
     )
+
+
+def invoice_day(hub: Hub, partner_name: str) -> int:
+    """The 810s for every shipment to ``partner_name`` not yet invoiced, in one interchange; returns how many.
+
+    For partners with ``invoice: daily``: the scheduler runs this on ``invoice_schedule``.
+    """
+    buyer = hub.partners[partner_name]
+    store = hub.store
+    x12 = registry.mapping("x12")
+    with store.transaction() as conn:
+        rows = conn.execute(
+            select(
+                shipments.c.id,
+                shipments.c.data,
+                shipments.c.order_id,
+                orders.c.data.label("order_data"),
+                orders.c.status,
+                shipments.c.document_id,
+            )
+            .join(orders, orders.c.id == shipments.c.order_id)
+            .where(orders.c.partner == buyer.name, shipments.c.state == "recorded", shipments.c.invoiced_at.is_(None))
+            .order_by(shipments.c.id)
+        ).all()
+        if not rows:
+            return 0
+        today = created_now().date()
+        first_number = store.next_numbers(conn, buyer.name, "invoice", len(rows))
+        invoices = []
+        for i, row in enumerate(rows):
+            order = x12.order_from_dict(json.loads(row.order_data))
+            invoices.append(
+                invoice_for(order, Shipment.model_validate_json(row.data), f"{first_number + i:06d}", today)
+            )
+        controls = reserve(store, conn, buyer.name, sets=len(invoices))
+        data = x12.write_810s(invoices, x12.Outgoing(**buyer.envelope(controls, created_now())))
+        name = f"{safe_name(buyer.name)}-810-{today:%Y%m%d}-{controls.interchange:09d}.edi"
+        plan = Plan()
+        outbound(
+            plan,
+            buyer,
+            data,
+            name,
+            "810",
+            delivery_key("810-day", buyer.name, controls.interchange),
+            None,
+            None,
+            controls,
+        )
+        plan.write(store, conn)
+        now = utcnow()
+        conn.execute(update(shipments).where(shipments.c.id.in_([r.id for r in rows])).values(invoiced_at=now))
+        shipped = sorted({int(r.order_id) for r in rows if r.status == "shipped"})
+        store.set_order_statuses(conn, [("invoiced", order_id) for order_id in shipped])
+        store.log(conn, "810", f"{len(invoices)} invoice(s) to {buyer.name} in interchange {controls.interchange}")
+    return len(invoices)

@@ -313,3 +313,28 @@ def test_a_shipment_whose_856_cannot_be_written_is_held_and_returns_its_numbers(
             assert [s["external_id"] for s in Queries(hub.store).problems(conn)["held_shipments"]] == ["S*1"]
     finally:
         hub.close()
+
+
+def test_daily_invoicing_sends_the_days_810s_in_one_interchange_once(tmp_path: Path, store_url: str) -> None:
+    from crossdock.core.shipping import invoice_day
+
+    hub = Hub(write_config(tmp_path, config(tmp_path, store_url, invoice="daily")))
+    try:
+        cycle(hub, "po.edi", interchange([order("PO-1", qty=5), order("PO-2", qty=5)]))
+        cycle(hub, "945a.edi", ship_advice("PO-1", "SHIP-1", [("0001", 5, 5, "MUG-BLU")], control=50))
+        cycle(hub, "945b.edi", ship_advice("PO-2", "SHIP-2", [("0001", 5, 2, "MUG-BLU")], control=51))
+        assert files(tmp_path / "partner-inbox", "810") == []
+        assert invoice_day(hub, "northwind") == 2
+        assert invoice_day(hub, "northwind") == 0, "a shipment is invoiced once"
+        hub.dispatcher("test").drain()
+        (day,) = files(tmp_path / "partner-inbox", "810")
+        (ic,) = parse(day)
+        sets = ic.groups[0].transactions
+        assert [ts.code for ts in sets] == ["810", "810"] and [ts.control for ts in sets] == ["0004", "0005"]
+        totals = [invoice_from_810(ts).total_amount for ts in sets]
+        assert totals == [Decimal("62.50"), Decimal("25.00")]
+        with hub.store.transaction() as conn:
+            statuses = {o["po_number"]: o["status"] for o in Queries(hub.store).orders(conn)}
+        assert statuses == {"PO-1": "invoiced", "PO-2": "partially shipped"}
+    finally:
+        hub.close()

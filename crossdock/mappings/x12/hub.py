@@ -267,6 +267,12 @@ def renumber(data: bytes, interchange: int, group: int, transaction: int) -> byt
     return terminator.join(out).encode("latin-1")
 
 
+def write_810s(invoices: list[Invoice], out: Outgoing) -> bytes:
+    """One interchange carrying several 810s (a day's invoices), numbered from ``out.transaction`` up."""
+    sets = [build_810(invoice, f"{out.transaction + i:04d}") for i, invoice in enumerate(invoices)]
+    return _interchange(out, "IN", sets)
+
+
 def write_846(snapshot: InventorySnapshot, out: Outgoing) -> bytes:
     """One interchange carrying the 846 inventory advice."""
     return _interchange(out, "IB", [build_846(snapshot, f"{out.transaction:04d}")])
