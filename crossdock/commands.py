@@ -1,0 +1,241 @@
+"""The hub's commands: each reads the configuration, opens the store, does one thing and says what it did."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from crossdock.core.config import Config
+    from crossdock.core.hub import Hub
+
+
+DEFAULT_CONFIG = "crossdock.yaml"
+
+
+def _config_path(args: argparse.Namespace) -> str:
+    return str(args.config or os.environ.get("CROSSDOCK_CONFIG") or DEFAULT_CONFIG)
+
+
+def _load(args: argparse.Namespace) -> Config:
+    from crossdock.core.config import load_config
+
+    return load_config(_config_path(args))
+
+
+@contextmanager
+def _hub(args: argparse.Namespace) -> Iterator[Hub]:
+    from crossdock.core.hub import Hub
+
+    hub = Hub(_load(args))
+    try:
+        yield hub
+    finally:
+        hub.close()
+
+
+def _print_json(data: Any) -> None:
+    print(json.dumps(data, indent=2, default=str))
+
+
+def _show(args: argparse.Namespace, data: Any, lines: Callable[[Any], list[str]]) -> None:
+    """``--json`` prints the data as it is; otherwise its text lines."""
+    if args.json:
+        _print_json(data)
+    else:
+        print("\n".join(lines(data)))
+
+
+def check(args: argparse.Namespace) -> int:
+    from crossdock.core.config import check_config, load_config
+
+    path = _config_path(args)
+    problems = check_config(path)
+    for problem in problems:
+        print(problem, file=sys.stderr)
+    if problems:
+        print(f"{path}: {len(problems)} problem(s)", file=sys.stderr)
+        return 1
+    config = load_config(path)
+    print(
+        f"{path}: ok ({len(config.partners)} partner(s), {len(config.sources)} source(s), "
+        f"{len(config.sinks)} sink(s), {len(config.routing.rules)} routing rule(s))"
+    )
+    return 0
+
+
+def schema(_: argparse.Namespace) -> int:
+    from crossdock.core.config import config_schema
+
+    _print_json(config_schema())
+    return 0
+
+
+def demo(args: argparse.Namespace) -> int:
+    from crossdock.demo import run_demo
+
+    return run_demo(Path(args.dir))
+
+
+def run(args: argparse.Namespace) -> int:
+    from crossdock.scheduler import run_forever
+
+    return run_forever(_load(args))
+
+
+def serve(args: argparse.Namespace) -> int:
+    import signal
+    import threading
+
+    from crossdock.server import make_server, serve_in_background
+
+    with _hub(args) as hub:
+        server = make_server(hub, args.host, args.port)
+        stop = threading.Event()
+        signal.signal(signal.SIGTERM, lambda *_: stop.set())
+        signal.signal(signal.SIGINT, lambda *_: stop.set())
+        serve_in_background(server)
+        host, port = server.server_address[:2]
+        print(f"crossdock serving on http://{host!s}:{port}", flush=True)
+        stop.wait()
+        server.shutdown()
+        server.server_close()
+    return 0
+
+
+def poll(args: argparse.Namespace) -> int:
+    from crossdock.core.poller import poll
+    from crossdock.core.workers import worker_id
+
+    with _hub(args) as hub:
+        if args.source not in hub.config.sources:
+            print(f"crossdock: no source named {args.source!r} in {_config_path(args)}", file=sys.stderr)
+            return 2
+        owner = worker_id()
+        report = poll(hub, args.source, owner)
+        if report.skipped:
+            print(f"{args.source}: skipped: {report.skipped}")
+            return 1
+        if report.error:
+            print(f"{args.source}: error: {report.error}", file=sys.stderr)
+        failed = [p for p in report.processed if p.state != "processed"]
+        print(f"{args.source}: {report.received} new document(s), {report.already} already stored")
+        for p in report.processed:
+            line = f"  document {p.document_id}: {p.state}"
+            if p.orders_new or p.orders_changed or p.orders_unchanged:
+                line += f", orders {p.orders_new} new, {p.orders_changed} changed, {p.orders_unchanged} unchanged"
+            if p.error:
+                line += f": {p.error}"
+            print(line)
+        if not args.no_dispatch:
+            sent = hub.dispatcher(owner).drain()
+            print(f"outbox: {sent.sent} sent, {sent.retried} to retry, {sent.dead} dead")
+            for error in sent.errors:
+                print(f"  {error}")
+        return 1 if failed or report.error else 0
+
+
+def status(args: argparse.Namespace) -> int:
+    from crossdock.core.queries import Queries
+    from crossdock.views import status_lines
+
+    with _hub(args) as hub, hub.store.transaction() as conn:
+        counts = Queries(hub.store).counts(conn)
+        problems = Queries(hub.store).problems(conn)
+    if args.json:
+        _print_json({"counts": counts, **problems})
+    else:
+        print("\n".join(status_lines(counts, problems)))
+    return 0
+
+
+def orders(args: argparse.Namespace) -> int:
+    from crossdock.core.queries import Queries
+    from crossdock.views import order_lines, order_list_lines
+
+    with _hub(args) as hub, hub.store.transaction() as conn:
+        q = Queries(hub.store)
+        if args.orders_command == "show":
+            found = q.order(conn, args.order)
+            if found is None:
+                print(f"crossdock: no order {args.order}", file=sys.stderr)
+                return 1
+            _show(args, found, order_lines)
+            return 0
+        rows = q.orders(conn, po=args.po, partner=args.partner, status=args.status, limit=args.limit)
+    _show(args, rows, order_list_lines)
+    return 0
+
+
+def documents(args: argparse.Namespace) -> int:
+    from crossdock.core.queries import Queries
+    from crossdock.views import document_lines, document_list_lines
+
+    with _hub(args) as hub, hub.store.transaction() as conn:
+        q = Queries(hub.store)
+        if args.documents_command == "show":
+            found = q.document(conn, args.document)
+            data = q.data(conn, args.document) if args.raw else None
+            if found is None:
+                print(f"crossdock: no document {args.document}", file=sys.stderr)
+                return 1
+            if data is not None:
+                sys.stdout.buffer.write(data)
+            else:
+                _show(args, found, document_lines)
+            return 0
+        rows = q.documents(
+            conn, direction=args.direction, partner=args.partner, state=args.state, name=args.name, limit=args.limit
+        )
+    _show(args, rows, document_list_lines)
+    return 0
+
+
+def replay(args: argparse.Namespace) -> int:
+    from crossdock.core.pipeline import replay
+
+    with _hub(args) as hub:
+        result = replay(hub, args.document)
+    print(f"document {result.document_id}: {result.state}" + (f": {result.error}" if result.error else ""))
+    print(
+        f"  orders {result.orders_new} new, {result.orders_changed} changed, {result.orders_unchanged} unchanged; "
+        f"{result.deliveries} deliveries, {result.acks} acknowledgment(s) queued"
+    )
+    return 0 if result.state == "processed" else 1
+
+
+def inventory(args: argparse.Namespace) -> int:
+    from crossdock.core.inventory import publish
+
+    with _hub(args) as hub:
+        print(f"{args.feed}: {publish(hub, args.feed)}")
+        sent = hub.dispatcher().drain()
+    print(f"outbox: {sent.sent} sent, {sent.retried} to retry, {sent.dead} dead")
+    return 0
+
+
+def resend(args: argparse.Namespace) -> int:
+    from crossdock.core.reconcile import resend
+
+    with _hub(args) as hub:
+        new_id = resend(hub, args.document)
+    print(f"document {args.document} queued again as document {new_id}, with new control numbers")
+    return 0
+
+
+def retry(args: argparse.Namespace) -> int:
+    from crossdock.core.queries import Queries
+
+    with _hub(args) as hub, hub.store.transaction() as conn:
+        ok = Queries(hub.store).retry(conn, args.delivery)
+    if not ok:
+        print(f"crossdock: delivery {args.delivery} is not dead or pending", file=sys.stderr)
+        return 1
+    print(f"delivery {args.delivery} queued again")
+    return 0

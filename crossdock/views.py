@@ -1,0 +1,133 @@
+"""What the store holds, as text for a person: status, orders and documents (``--json`` prints the data as is)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+DOCUMENT_FIELDS = (
+    "id",
+    "direction",
+    "kind",
+    "partner",
+    "endpoint",
+    "remote_name",
+    "size",
+    "sha256",
+    "state",
+    "error",
+    "flags",
+    "interchange_control",
+    "ack_state",
+    "ack_detail",
+    "parent_id",
+    "created_at",
+)
+
+
+def status_lines(counts: dict[str, dict[str, int]], problems: dict[str, list[dict[str, Any]]]) -> list[str]:
+    out = []
+    for name, by_state in counts.items():
+        shown = ", ".join(f"{state} {n}" for state, n in sorted(by_state.items())) or "none"
+        out.append(f"{name}: {shown}")
+    for src in problems["failing_sources"]:
+        out.append(f"SOURCE {src['source']} failed at {src['at']}: {src['error']}")
+    for doc in problems["failed_documents"]:
+        out.append(
+            f"{doc['state'].upper()} document {doc['id']} {doc['remote_name'] or ''} from {doc['endpoint']}: "
+            f"{doc['error']}"
+        )
+    for doc in problems["flagged_documents"]:
+        out.append(f"FLAGGED document {doc['id']} {doc['remote_name'] or ''}: {doc['flags']}")
+    for doc in problems["unacknowledged_documents"]:
+        state = "OVERDUE" if doc["ack_state"] in ("overdue", "waiting") else "REJECTED"
+        out.append(
+            f"{state} {doc['kind']} document {doc['id']} {doc['remote_name']} to {doc['partner']}: "
+            + (doc["ack_detail"] or f"no 997 by {doc['ack_due_at']}")
+        )
+    for ship in problems["held_shipments"]:
+        out.append(f"HELD shipment {ship['external_id']} from {ship['partner']}: {ship['error']}")
+    for doc in problems["unsent_documents"]:
+        out.append(f"UNSENT document {doc['id']} {doc['remote_name']}: {doc['error']}")
+    for d in problems["dead_deliveries"]:
+        out.append(
+            f"DEAD delivery {d['id']} ({d['purpose']} to {d['sink']}, {d['attempts']} attempts): {d['last_error']}"
+        )
+    for d in problems["retrying_deliveries"]:
+        out.append(
+            f"RETRYING delivery {d['id']} ({d['purpose']} to {d['sink']}, attempt {d['attempts']}, next at "
+            f"{d['next_attempt_at']}): {d['last_error']}"
+        )
+    for d in problems["overdue_deliveries"]:
+        out.append(
+            f"OVERDUE delivery {d['id']} ({d['purpose']} to {d['sink']}, since {d['created_at']}): "
+            f"{d['last_error'] or 'not sent yet'}"
+        )
+    return out
+
+
+def order_list_lines(rows: list[dict[str, Any]]) -> list[str]:
+    return [
+        f"{r['id']:>6}  {r['partner']:<16} {r['po_number']:<22} {r['status']:<10} r{r['revision']}  {r['updated_at']}"
+        for r in rows
+    ]
+
+
+def order_lines(found: dict[str, Any]) -> list[str]:
+    data = found["data"]
+    out = [
+        f"order {found['id']}: {found['po_number']} from {found['partner']} ({found['channel']}), "
+        f"{found['status']}, revision {found['revision']}"
+    ]
+    ship_to = next((p for p in data.get("parties", []) if p.get("role") == "ST"), None)
+    if ship_to:
+        address = ship_to.get("address") or {}
+        out.append(
+            f"  ship to: {ship_to.get('name')}, {address.get('city')} {address.get('state')} "
+            f"{address.get('postal_code')}"
+        )
+    for line in data.get("lines", []):
+        ids = " ".join(f"{k}:{v}" for k, v in line.get("product_ids", {}).items())
+        out.append(
+            f"  line {line.get('line_number')}: {line['quantity']} {line['uom']} @ {line.get('unit_price')}  {ids}"
+        )
+    for d in found["deliveries"]:
+        out.append(
+            f"  delivery {d['id']}: {d['purpose']} to {d['sink']}: {d['state']}"
+            + (f" ({d['last_error']})" if d["last_error"] else "")
+        )
+    out.extend(f"  {e['at']}  {e['kind']:<9} {e['message']}" for e in found["events"])
+    return out
+
+
+def document_lines(found: dict[str, Any]) -> list[str]:
+    out = [f"{key}: {found[key]}" for key in DOCUMENT_FIELDS if found.get(key) is not None]
+    out.extend(f"delivery {d['id']}: {d['purpose']} to {d['sink']}: {d['state']}" for d in found["deliveries"])
+    out.extend(f"caused document {c['id']}: {c['kind']} {c['remote_name']} ({c['state']})" for c in found["children"])
+    out.extend(f"{e['at']}  {e['kind']:<9} {e['message']}" for e in found["events"])
+    return out
+
+
+def document_list_lines(rows: list[dict[str, Any]]) -> list[str]:
+    return [
+        f"{r['id']:>6}  {r['direction']:<3} {r['kind'] or '-':<6} {r['partner'] or '-':<14} {r['state']:<11} "
+        f"{r['remote_name'] or ''}"
+        for r in rows
+    ]
+
+
+def validation_lines(result: Any) -> list[str]:
+    """A ``crossdock x12 validate`` result (``FileResult``) in words, finding by finding."""
+    if result.error:
+        return [f"{result.file}: not X12: {result.error}"]
+    out = [f"{result.file}: {'ok' if result.ok else 'REJECTED'}"]
+    for ir in result.interchanges:
+        ic = ir.interchange
+        out.append(f"  interchange {ic.control} {ic.sender_id} -> {ic.receiver_id}")
+        out.extend(f"    {e}" for e in ic.errors)
+        for gr in ir.groups:
+            out.append(f"    group {gr.group.control} {gr.group.functional_id} {gr.group.version}")
+            out.extend(f"      {e}" for e in gr.group.errors)
+            for st in gr.sets:
+                out.append(f"      {st.code} {st.control}: {st.status}")
+                out.extend(f"        {e}" for e in st.errors)
+    return out
