@@ -20,7 +20,16 @@ from sqlalchemy import Connection, insert, select, update
 from crossdock.core import registry
 from crossdock.core.engine import utcnow
 from crossdock.core.hub import Hub
-from crossdock.core.models import Invoice, InvoiceLine, Order, Package, Shipment, ShipmentLine, ShipmentOrder
+from crossdock.core.models import (
+    Invoice,
+    InvoiceLine,
+    Order,
+    Package,
+    Pallet,
+    Shipment,
+    ShipmentLine,
+    ShipmentOrder,
+)
 from crossdock.core.partners import Controls, Partner, created_now, reserve
 from crossdock.core.plan import Plan, Processed, delivery_key, outbound, safe_name
 from crossdock.core.schema import orders, shipments
@@ -47,7 +56,7 @@ def record_shipments(
     """
     problems: list[str] = []
     pieces = [
-        (s, Shipment(**{**_fields(s), "orders": [shipped], "purpose": "00"}))  # BSN01: our 856 is an original
+        (s, Shipment(**{**_fields(s), "orders": [shipped], "purpose": "00", "references": _for_buyer(s)}))
         for s in found
         for shipped in s.orders
     ]
@@ -175,6 +184,15 @@ class _Context:
             self.conn.execute(insert(shipments), self.inserts)
 
 
+# References a warehouse's confirmation carries that mean something to the buyer: bill of lading, carrier
+# PRO number, tracking. Its own (the depositor order it was given, its internal ids) stay out of the 856.
+BUYER_REFERENCES = frozenset({"BM", "CN", "2I"})
+
+
+def _for_buyer(shipment: Shipment) -> list[Any]:
+    return [ref for ref in shipment.references if ref.qualifier in BUYER_REFERENCES]
+
+
 def _fields(shipment: Shipment) -> dict[str, Any]:
     return {f: getattr(shipment, f) for f in shipment.__dataclass_fields__ if f != "orders"}
 
@@ -222,7 +240,8 @@ def _check(totals: dict[int, Decimal], order: Order, shipped: ShipmentOrder, buy
 
 
 def _label(hub: Hub, conn: Connection, shipment: Shipment, buyer: Partner) -> None:
-    """Give every package (and pallet) an SSCC-18 the profile needs; loose lines go into one package."""
+    """Give every package (and pallet) the SSCC-18 the profile needs: loose lines go into one package, and for
+    SOTPI the packages of an order the warehouse did not palletise go onto one pallet."""
     profile = buyer.config.asn_profile
     if profile == "SOI":
         return
@@ -230,6 +249,9 @@ def _label(hub: Hub, conn: Connection, shipment: Shipment, buyer: Partner) -> No
         if shipped.lines and not shipped.packages and not shipped.pallets:
             shipped.packages.append(Package(lines=shipped.lines))
             shipped.lines = []
+        if profile == "SOTPI" and shipped.packages and not shipped.pallets:
+            shipped.pallets.append(Pallet(packages=shipped.packages))
+            shipped.packages = []
         needing: list[Any] = [p for p in shipped.packages if not p.sscc]
         needing += [pal for pal in shipped.pallets if not pal.sscc]
         needing += [p for pal in shipped.pallets for p in pal.packages if not p.sscc]

@@ -36,7 +36,9 @@ def test_a_worker_polls_dispatches_and_stops(tmp_path: Path, store_url: str) -> 
     worker.start()
     try:
         assert {job.id for job in worker.scheduler.get_jobs()} == {"poll:drop", "dispatch", "housekeeping"}
-        (tmp_path / "drop" / "a.edi").write_bytes(interchange([order("PO-1")]))
+        staged = tmp_path / "drop" / "a.part"  # written whole, then renamed: the source has min_age 0
+        staged.write_bytes(interchange([order("PO-1")]))
+        staged.rename(tmp_path / "drop" / "a.edi")
         target = tmp_path / "west" / "northwind-PO-1-r1.json"
         deadline = time.monotonic() + 15
         while not target.exists() and time.monotonic() < deadline:

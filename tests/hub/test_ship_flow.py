@@ -19,6 +19,7 @@ from crossdock.mappings.x12.sscc import is_valid_sscc
 from crossdock.mappings.x12.validator import status, validate
 from tests.hub.conftest import base_config, write_config
 from tests.hub.edi import interchange, order, ship_advice
+from tests.x12.written import read_back
 
 
 def config(tmp_path: Path, store_url: str, **buyer: Any) -> dict[str, Any]:
@@ -338,3 +339,34 @@ def test_daily_invoicing_sends_the_days_810s_in_one_interchange_once(tmp_path: P
         assert statuses == {"PO-1": "invoiced", "PO-2": "partially shipped"}
     finally:
         hub.close()
+
+
+@pytest.mark.parametrize("profile", ["SOPI", "SOTPI"])
+def test_golden_documents_for_each_pack_profile(
+    tmp_path: Path, store_url: str, profile: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The 940, 856 and 810 the hub writes, byte for byte, for pick-and-pack and for pallets."""
+    import datetime as dt
+
+    from crossdock.core import orders as orders_module
+    from crossdock.core import shipping
+    from tests.golden import assert_golden
+
+    fixed = dt.datetime(2026, 11, 21, 14, 30)
+    for module in (orders_module, shipping):
+        monkeypatch.setattr(module, "created_now", lambda: fixed)
+    hub = Hub(write_config(tmp_path, config(tmp_path, store_url, asn_profile=profile)))
+    try:
+        cycle(hub, "po.edi", interchange([order("PO-1", skus=("MUG-BLU", "KTL-STL"), qty=4)]))
+        cycle(hub, "945.edi", ship_advice("PO-1", "SHIP-1", [("0001", 4, 4, "MUG-BLU"), ("0002", 4, 3, "KTL-STL")]))
+    finally:
+        hub.close()
+    cases = Path(__file__).resolve().parents[1] / "cases" / "hub" / profile.lower()
+    (w940,) = files(tmp_path / "3pl", "940")
+    (asn,) = files(tmp_path / "partner-inbox", "856")
+    (inv,) = files(tmp_path / "partner-inbox", "810")
+    for name, data in (("940.edi", w940), ("856.edi", asn), ("810.edi", inv)):
+        read_back(data)
+        assert_golden(cases / name, data)
+    hl = [t.split("*")[3] for t in checked(asn).texts if t.startswith("HL*")]
+    assert hl == (["S", "O", "P", "I", "I"] if profile == "SOPI" else ["S", "O", "T", "P", "I", "I"])

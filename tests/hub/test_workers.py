@@ -40,9 +40,9 @@ def test_two_workers_share_one_postgresql_store(tmp_path: Path, pg_url: str) -> 
     procs = [start_run(config) for _ in range(2)]
     try:
         for f in range(20):
-            (drop / f"po-{f:02d}.edi").write_bytes(
-                interchange([order(f"PO-{f:02d}-{i}") for i in range(3)], control=f + 1)
-            )
+            staged = drop / f"po-{f:02d}.part"  # whole, then renamed: the workers poll with min_age 0
+            staged.write_bytes(interchange([order(f"PO-{f:02d}-{i}") for i in range(3)], control=f + 1))
+            staged.rename(drop / f"po-{f:02d}.edi")
             time.sleep(0.05)
         deadline = time.monotonic() + 60
         while True:
