@@ -128,8 +128,13 @@ def outbound(
     controls: Controls | None = None,
     sink: str | None = None,
     not_before: datetime | None = None,
+    sets: int = 1,
 ) -> None:
-    """Plan an outbound document and its delivery; without a sink the document is kept as unsent."""
+    """Plan an outbound document and its delivery; without a sink the document is kept as unsent.
+
+    ``sets`` is how many transaction sets the interchange holds, numbered up from ``controls.transaction``:
+    their ST02s are kept so each set's 997 AK2 finds its document.
+    """
     sink = sink or partner.config.reply_to
     doc = plan.document(
         {
@@ -145,7 +150,7 @@ def outbound(
             "interchange_control": str(controls.interchange) if controls else None,
             **_expected_ack(partner, purpose, controls),
             "group_control": str(controls.group) if controls else None,
-            "transaction_controls": str(controls.transaction) if controls else None,
+            "transaction_controls": ",".join(str(controls.transaction + i) for i in range(sets)) if controls else None,
         }
     )
     if sink:

@@ -31,6 +31,9 @@ SET_STATES = {
 }
 
 
+SEVERITY = ["accepted", "accepted_with_errors", "rejected"]
+
+
 def _number(value: str | None) -> int | None:
     value = (value or "").strip()
     return int(value) if value.isdigit() else None
@@ -50,14 +53,20 @@ def reconcile(
     if not ours:
         return f"{ack.kind} for group {ack.group_control} matches no document sent to {partner.name}"
     now = utcnow()
+    by_control = {_number(s.control): s for s in ack.sets}
     for row in ours:
-        set_ack = next((s for s in ack.sets if _number(s.control) == _number(row.transaction_controls)), None)
-        if set_ack is not None:
-            state = SET_STATES.get(set_ack.status, "rejected")
-            detail = "; ".join(set_ack.errors) or None
-        else:  # no AK2 for it: the group status speaks for every set in it
-            state = SET_STATES.get(ack.status, "rejected")
-            detail = "; ".join(ack.errors) or None
+        states: list[str] = []
+        details: list[str] = []
+        for control in (_number(c) for c in (row.transaction_controls or "").split(",")):
+            set_ack = by_control.get(control)
+            if set_ack is not None:
+                states.append(SET_STATES.get(set_ack.status, "rejected"))
+                details.extend(set_ack.errors)
+            else:  # no AK2 for this set: the group status speaks for it
+                states.append(SET_STATES.get(ack.status, "rejected"))
+                details.extend(ack.errors)
+        state = max(states, key=SEVERITY.index)  # a document is as good as its worst set
+        detail = "; ".join(dict.fromkeys(details)) or None
         conn.execute(
             update(documents)
             .where(documents.c.id == row.id)
@@ -134,6 +143,7 @@ def resend(hub: Hub, document_id: int) -> int:
             None,
             controls,
             sink=str(row.endpoint),
+            sets=sets,
         )
         plan.write(store, conn)
         conn.execute(update(documents).where(documents.c.id == document_id).values(ack_state="resent"))

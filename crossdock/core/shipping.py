@@ -421,6 +421,7 @@ def invoice_day(hub: Hub, partner_name: str) -> int:
             None,
             None,
             controls,
+            sets=len(invoices),
         )
         plan.write(store, conn)
         now = utcnow()

@@ -337,6 +337,11 @@ def test_daily_invoicing_sends_the_days_810s_in_one_interchange_once(tmp_path: P
         with hub.store.transaction() as conn:
             statuses = {o["po_number"]: o["status"] for o in Queries(hub.store).orders(conn)}
         assert statuses == {"PO-1": "invoiced", "PO-2": "partially shipped"}
+        theirs = _their_997(day).decode()
+        theirs = re.sub(r"(AK2\*810\*0005~\n?)AK5\*A~", r"\1AK5*R*5~", theirs).replace("AK9*A*2*2*2", "AK9*P*2*2*1")
+        assert "AK5*R*5~" in theirs
+        cycle(hub, "997.edi", theirs.encode())
+        assert _sent(hub, "810")["ack_state"] == "rejected", "the second invoice of the day was refused"
     finally:
         hub.close()
 
