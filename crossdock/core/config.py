@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 import yaml
 from pydantic import (
@@ -315,11 +315,18 @@ def _read_yaml(path: Path) -> tuple[Any, _Lines]:
     return data, lines
 
 
+CONNECTOR_TYPES = frozenset(
+    get_args(model.model_fields["type"].annotation)[0]
+    for union in (SourceConfig, SinkConfig)
+    for model in get_args(get_args(union)[0])
+)
+
+
 def _loc_path(loc: tuple[str | int, ...]) -> tuple[str | int, ...]:
     """Drop the discriminator tags pydantic adds to a location (``sources.x.sftp.host`` -> ``sources.x.host``)."""
     out: list[str | int] = []
     for part in loc:
-        if isinstance(part, str) and (part in ("folder", "sftp", "imap", "smtp", "http") or "[" in part):
+        if isinstance(part, str) and (part in CONNECTOR_TYPES or "[" in part):
             continue
         out.append(part)
     return tuple(out)

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import Connection, select, update
 
 from crossdock.core import registry
+from crossdock.core.connector_config import OrderFormat
 from crossdock.core.engine import utcnow
 from crossdock.core.hub import Hub
 from crossdock.core.models import Order
@@ -133,21 +134,20 @@ def _plan_deliveries(
         base = f"{safe_name(partner.name)}-{safe_name(order.po_number)}-r{revision}{suffix}"
         key = delivery_key("order", order.channel, partner.name, order.po_number, revision, a.sink)
         sink = hub.config.sinks[a.sink]
-        fmt = getattr(sink, "format", "json")
+        fmt = sink.format if isinstance(sink, OrderFormat) else "json"
+        lines = _only(dumped, positions)
         recipient, controls = partner, None
         if fmt == "mapped":
-            data = registry.mapping("json").mapped_order(
-                _only(dumped, positions),
-                getattr(sink, "fields", {}),
-                getattr(sink, "line_fields", {}),
-                getattr(sink, "lines_key", "lines"),
-            )
+            assert isinstance(sink, OrderFormat)
+            data = registry.mapping("json").mapped_order(lines, sink.fields, sink.line_fields, sink.lines_key)
             name = f"{base}.json"
         elif fmt == "csv":
-            columns = [(c.header, c.field) for c in getattr(sink, "columns", [])]
-            data, name = registry.mapping("csv").order_rows(_only(dumped, positions), columns), f"{base}.csv"
+            assert isinstance(sink, OrderFormat)
+            columns = [(c.header, c.field) for c in sink.columns]
+            data, name = registry.mapping("csv").order_rows(lines, columns), f"{base}.csv"
         elif fmt == "x12-940":
-            recipient = hub.partners[getattr(sink, "partner")]  # noqa: B009 - only sinks with a format have it
+            assert isinstance(sink, OrderFormat) and sink.partner is not None
+            recipient = hub.partners[sink.partner]
             controls = reserve(hub.store, conn, recipient.name)
             x12 = registry.mapping("x12")
             out = x12.Outgoing(**recipient.envelope(controls, created_now()))
@@ -156,14 +156,10 @@ def _plan_deliveries(
                 if positions is None
                 else order.model_copy(update={"lines": [line for line in order.lines if line.position in positions]})
             )
-            data = x12.write_940(picked, out, getattr(sink, "depositor", None))
+            data = x12.write_940(picked, out, sink.depositor)
             name = f"{safe_name(recipient.name)}-940-{safe_name(order.po_number)}-{controls.interchange:09d}.edi"
         else:
-            data = (
-                (stored.encode("utf-8") + b"\n")
-                if positions is None
-                else registry.mapping("x12").order_json(dumped, positions)
-            )
+            data = (stored if positions is None else to_json(lines)).encode("utf-8") + b"\n"
             name = f"{base}.json"
         outbound(
             plan,

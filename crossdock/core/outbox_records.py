@@ -160,9 +160,13 @@ class OutboxRecords:
         if not params:
             return
         if self.is_postgres:
-            conn.exec_driver_sql(sql.replace("?", "%s"), params)
+            conn.exec_driver_sql(self._driver_sql(sql), params)
             return
         conn.exec_driver_sql(sql, [tuple(sqlite_value(v) for v in row) for row in params])
+
+    def _driver_sql(self, sql: str) -> str:
+        """SQL written with ``?`` in the driver's own placeholder style (psycopg takes ``%s``)."""
+        return sql.replace("?", "%s") if self.is_postgres else sql
 
     def delivery(self, conn: Connection, delivery_id: int) -> Row[Any] | None:
         return conn.execute(select(deliveries).where(deliveries.c.id == delivery_id)).first()

@@ -9,7 +9,6 @@ carry ISA15=T and a production partner's ISA15=P, whatever the inbound file said
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -97,9 +96,6 @@ class Directory:
         if found is None and gs_id:
             found = self._by_gs.get(gs_id.strip().upper())
         return found
-
-    def __iter__(self) -> Iterator[Partner]:
-        return iter(self._by_name.values())
 
 
 def reserve(

@@ -44,12 +44,11 @@ def reconcile(
 ) -> str | None:
     """Apply one acknowledgment; returns a problem when it matches nothing we sent."""
     group = _number(ack.group_control)
-    candidates = conn.execute(
-        select(documents.c.id, documents.c.kind, documents.c.group_control, documents.c.transaction_controls)
+    ours = conn.execute(  # we store GS06 unpadded, so the number as text finds it through the index
+        select(documents.c.id, documents.c.kind, documents.c.transaction_controls)
         .where(documents.c.direction == "out", documents.c.partner == partner.name)
-        .where(documents.c.ack_state.is_not(None))
+        .where(documents.c.group_control == str(group), documents.c.ack_state.is_not(None))
     ).all()
-    ours = [r for r in candidates if _number(r.group_control) == group]
     if not ours:
         return f"{ack.kind} for group {ack.group_control} matches no document sent to {partner.name}"
     now = utcnow()

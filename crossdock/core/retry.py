@@ -1,12 +1,9 @@
 """The one retry policy of the program: transient errors only, exponential backoff with jitter, capped, and
-a peer's Retry-After honoured. The outbox uses ``delay`` to schedule the next attempt in the store (so a
-retry survives a restart); code that must retry in-process (a connect) uses ``retrying``. Nothing else
-sleeps.
+a peer's Retry-After honoured. The outbox uses ``delay`` to schedule the next attempt in the store, so a
+retry survives a restart; nothing sleeps in-process waiting to retry.
 """
 
 from __future__ import annotations
-
-from typing import Any
 
 import tenacity
 
@@ -48,14 +45,3 @@ class RetryPolicy:
 
     def gives_up(self, attempts: int) -> bool:
         return attempts >= self.config.max_attempts
-
-    def retrying(self, **overrides: Any) -> tenacity.Retrying:
-        """A tenacity Retrying for in-process retries of transient errors under this policy."""
-        options: dict[str, Any] = {
-            "retry": tenacity.retry_if_exception_type(TransientError),
-            "wait": self.wait,
-            "stop": tenacity.stop_after_attempt(self.config.max_attempts),
-            "reraise": True,
-        }
-        options.update(overrides)
-        return tenacity.Retrying(**options)

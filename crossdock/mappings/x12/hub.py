@@ -7,13 +7,11 @@ acknowledgments are never acknowledged (a 997 for a 997 starts a loop with some 
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from datetime import datetime
-from decimal import Decimal
 from typing import Any
 
-from crossdock.core.errors import CrossdockError, NotX12Error
+from crossdock.core.errors import CrossdockError
 from crossdock.core.models import (
     InventorySnapshot,
     Invoice,
@@ -151,8 +149,6 @@ def read(data: bytes, *, encoding: str = "latin-1", name: str | None = None) -> 
                     except CrossdockError as exc:
                         item.decode_error = str(exc)
             ig.sets.append(item)
-    if result.error is not None:
-        raise NotX12Error(result.error, source=name)
     for ir, ii in zip(result.interchanges, out, strict=True):
         ii.ok = ir.ok
         ii.errors = _messages(list(ir.interchange.errors))
@@ -312,17 +308,3 @@ def _interchange(out: Outgoing, functional_id: str, sets: list[writer.Transactio
 def order_dict(order: Order) -> dict[str, Any]:
     """The canonical order as JSON-ready data: what the store keeps and destinations receive."""
     return document_json(order)
-
-
-def order_json(data: dict[str, Any], positions: tuple[int, ...] | None = None) -> bytes:
-    """An order (as ``order_dict`` made it) as compact JSON, optionally only some of its lines."""
-    if positions is not None:
-        wanted = set(positions)
-        data = {**data, "lines": [line for line in data["lines"] if line["position"] in wanted]}
-    return json.dumps(data, separators=(",", ":"), default=_default).encode("utf-8") + b"\n"
-
-
-def _default(value: object) -> str:
-    if isinstance(value, Decimal):
-        return str(value)
-    raise TypeError(f"cannot write {type(value).__name__} as JSON")
