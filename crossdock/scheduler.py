@@ -26,10 +26,10 @@ from crossdock.core.config import Config
 from crossdock.core.connector_config import Schedule
 from crossdock.core.hub import Hub
 from crossdock.core.inventory import publish
+from crossdock.core.invoicing import invoice_day
 from crossdock.core.pipeline import process_pending
 from crossdock.core.poller import poll
 from crossdock.core.reconcile import mark_overdue
-from crossdock.core.shipping import invoice_day
 from crossdock.core.workers import worker_id
 
 log = logging.getLogger("crossdock.scheduler")

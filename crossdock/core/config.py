@@ -79,6 +79,10 @@ class PartnerConfig(Strict):
     delimiters: Delimiters = Delimiters()
     ack: Literal["997", "999", "none"] = "997"
     send_855: bool = False
+    backorder_855: bool = Field(
+        default=False,
+        description="when a warehouse ships lines short, send an 855 change (BAK01 04) with the rest as backordered",
+    )
     reply_to: Name | None = Field(default=None, description="sink that carries acks and answers to this partner")
     asn_profile: Literal["SOI", "SOPI", "SOTPI"] = Field(
         default="SOPI", description="856 HL structure: SOI, SOPI (pick and pack) or SOTPI (with pallets)"
@@ -425,6 +429,8 @@ def cross_references(config: Config) -> list[tuple[tuple[str | int, ...], str]]:
     for name, source in config.sources.items():
         if source.partner is not None and source.partner not in config.partners:
             out.append((("sources", name, "partner"), f"no partner named {source.partner!r}"))
+        if source.fulfilment_sink is not None and source.fulfilment_sink not in config.sinks:
+            out.append((("sources", name, "fulfilment_sink"), f"no sink named {source.fulfilment_sink!r}"))
     seen: dict[tuple[str, str], str] = {}
     for name, partner in config.partners.items():
         key = (partner.isa_qualifier, partner.isa_id.strip())

@@ -4,8 +4,9 @@
      ├── ConfigError        a configuration that cannot work: fix the file, nothing is retried
      ├── TransientError     worth retrying later (timeouts, 429, 5xx, a dropped connection)
      ├── PermanentError     retrying cannot help (4xx, a refused document): dead-letter with the reason
-     └── DecodeError        inbound bytes that cannot be read: the raw document is kept, marked failed
-          └── NotX12Error   the bytes are not an X12 interchange at all
+     ├── DecodeError        inbound bytes that cannot be read: the raw document is kept, marked failed
+     │    └── NotX12Error   the bytes are not an X12 interchange at all
+     └── Held               a shipment that must not produce documents yet: kept with the reason
 
 Validation findings inside a readable document are values (``crossdock.mappings.x12.errors.X12Error``),
 not exceptions: a partner's bad segment is answered with a 997, not a crash.
@@ -51,3 +52,7 @@ class DecodeError(CrossdockError):
 
 class NotX12Error(DecodeError):
     pass
+
+
+class Held(CrossdockError):
+    """A shipment that must not produce documents yet; the message says why, for a person to act on."""

@@ -301,6 +301,14 @@ class ShipmentOrder(Model):
     packages: list[Package] = field(default_factory=list)
     lines: list[ShipmentLine] = field(default_factory=list)
 
+    def all_lines(self) -> list[ShipmentLine]:
+        """Every shipped line, loose, packed or on a pallet."""
+        return (
+            self.lines
+            + [line for p in self.packages for line in p.lines]
+            + [line for pallet in self.pallets for p in pallet.packages for line in p.lines]
+        )
+
 
 @dataclass(slots=True, kw_only=True)
 class Shipment(Model):
@@ -321,6 +329,34 @@ class Shipment(Model):
     parties: list[Party] = field(default_factory=list)
     references: list[Reference] = field(default_factory=list)
     orders: list[ShipmentOrder] = field(default_factory=list)
+
+
+@dataclass(slots=True, kw_only=True)
+class FulfilmentLine(Model):
+    line_number: str | None = None  # the order line's own number as the channel or partner sent it
+    product_ids: dict[str, str] = field(default_factory=dict)
+    quantity: Decimal
+    uom: str = "EA"
+
+
+@dataclass(slots=True, kw_only=True)
+class Fulfilment(Model):
+    """A shipment as the order's origin needs it to mark the order fulfilled: which lines, how many, tracking.
+
+    What crossdock sends to a source's ``fulfilment_sink`` (a channel's API, an ERP hook) for each recorded
+    shipment; ``order_status`` is the order's status once this shipment is counted.
+    """
+
+    channel: str
+    partner: str | None = None
+    po_number: str
+    shipment_id: str
+    ship_date: dt.date | None = None
+    carrier_scac: str | None = None
+    carrier_service: str | None = None
+    tracking_numbers: list[str] = field(default_factory=list)
+    order_status: Literal["partially shipped", "shipped"] = "shipped"
+    lines: list[FulfilmentLine] = field(default_factory=list)
 
 
 @dataclass(slots=True, kw_only=True)

@@ -118,7 +118,7 @@ def _expected_ack(partner: Partner, purpose: str, controls: Controls | None) -> 
 
 def outbound(
     plan: Plan,
-    partner: Partner,
+    partner: Partner | str,
     data: bytes,
     name: str,
     purpose: str,
@@ -133,9 +133,14 @@ def outbound(
     """Plan an outbound document and its delivery; without a sink the document is kept as unsent.
 
     ``sets`` is how many transaction sets the interchange holds, numbered up from ``controls.transaction``:
-    their ST02s are kept so each set's 997 AK2 finds its document.
+    their ST02s are kept so each set's 997 AK2 finds its document. ``partner`` is only a name for a document
+    that is not X12 (a fulfilment to a channel), which must name its sink.
     """
-    sink = sink or partner.config.reply_to
+    if isinstance(partner, str):
+        partner_name, expected = partner, {}
+    else:
+        partner_name, expected = partner.name, _expected_ack(partner, purpose, controls)
+        sink = sink or partner.config.reply_to
     doc = plan.document(
         {
             "direction": "out",
@@ -144,11 +149,11 @@ def outbound(
             "endpoint": sink,
             "remote_name": name,
             "kind": purpose,
-            "partner": partner.name,
+            "partner": partner_name,
             "parent_id": parent,
-            "error": None if sink else f"partner {partner.name} has no reply_to sink",
+            "error": None if sink else f"partner {partner_name} has no reply_to sink",
             "interchange_control": str(controls.interchange) if controls else None,
-            **_expected_ack(partner, purpose, controls),
+            **expected,
             "group_control": str(controls.group) if controls else None,
             "transaction_controls": ",".join(str(controls.transaction + i) for i in range(sets)) if controls else None,
         }

@@ -67,11 +67,13 @@ def ship_advice(
     control: int = 50,
     sender: str = "ACME3PL",
     sscc: str | None = None,
+    tracking: str | None = None,
 ) -> bytes:
     """A 3PL's 945 for ``po``: each line as (line number, ordered, shipped, vendor item number)."""
     body = [
         f"W06*N*{po}*20261121*{shipment_id}***{po}",
         "N1*ST*DC 42*92*0042",
+        *([f"N9*2I*{tracking}"] if tracking else []),
         "G62*11*20261121",
         "W27*M*UPSN*GROUND",
     ]

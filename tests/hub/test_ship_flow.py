@@ -317,7 +317,7 @@ def test_a_shipment_whose_856_cannot_be_written_is_held_and_returns_its_numbers(
 
 
 def test_daily_invoicing_sends_the_days_810s_in_one_interchange_once(tmp_path: Path, store_url: str) -> None:
-    from crossdock.core.shipping import invoice_day
+    from crossdock.core.invoicing import invoice_day
 
     hub = Hub(write_config(tmp_path, config(tmp_path, store_url, invoice="daily")))
     try:
@@ -353,12 +353,12 @@ def test_golden_documents_for_each_pack_profile(
     """The 940, 856 and 810 the hub writes, byte for byte, for pick-and-pack and for pallets."""
     import datetime as dt
 
+    from crossdock.core import answers, shipping
     from crossdock.core import orders as orders_module
-    from crossdock.core import shipping
     from tests.golden import assert_golden
 
     fixed = dt.datetime(2026, 11, 21, 14, 30)
-    for module in (orders_module, shipping):
+    for module in (orders_module, shipping, answers):
         monkeypatch.setattr(module, "created_now", lambda: fixed)
     hub = Hub(write_config(tmp_path, config(tmp_path, store_url, asn_profile=profile)))
     try:

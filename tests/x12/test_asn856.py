@@ -122,6 +122,17 @@ def test_delimiter_in_a_value_is_refused() -> None:
         build_856(shipment, "0001")
 
 
+def test_a_reference_that_repeats_the_bill_of_lading_or_a_tracking_number_is_written_once() -> None:
+    shipment = _tiny(packages=[])
+    shipment.orders[0].lines = [ShipmentLine(product_ids={"UP": "012345678905"}, quantity=Decimal(1))]
+    shipment.bill_of_lading = "BOL7"
+    shipment.tracking_numbers = ["1Z9"]
+    shipment.references = [Reference(qualifier="BM", value="BOL7"), Reference(qualifier="CN", value="1Z9")]
+    shipment.references.append(Reference(qualifier="BM", value="BOL8"))
+    text = write(build_856(shipment, "0001", "SOI")).decode()
+    assert text.count("REF*BM*BOL7~") == 1 and text.count("REF*CN*1Z9~") == 1 and "REF*BM*BOL8~" in text
+
+
 # --- reading: HL links, inferred parents, SSCC warnings ---------------------------------------------------------
 
 

@@ -105,8 +105,10 @@ def _shipment_level(ts: writer.TransactionSet, s: Shipment) -> None:
         ts.add("REF", "BM", s.bill_of_lading)
     for number in s.tracking_numbers:
         ts.add("REF", "CN", number)
+    written = {("BM", s.bill_of_lading)} | {("CN", number) for number in s.tracking_numbers}
     for ref in s.references:
-        ts.add("REF", ref.qualifier, ref.value, ref.description)
+        if (ref.qualifier, ref.value) not in written:  # a 945's bill of lading is also one of its references
+            ts.add("REF", ref.qualifier, ref.value, ref.description)
     ts.add("DTM", "011", fmt_date(s.ship_date), s.ship_time)
     add_parties(ts, s.parties)
 

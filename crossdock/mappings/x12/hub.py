@@ -7,8 +7,10 @@ acknowledgments are never acknowledged (a 997 for a 997 starts a loop with some 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from crossdock.core.errors import CrossdockError
@@ -209,6 +211,25 @@ def po_acknowledgment(order: Order, today: datetime) -> OrderAcknowledgment:
 def write_855(order: Order, out: Outgoing) -> bytes:
     """One interchange carrying the 855 for ``order``."""
     ts = build_855(po_acknowledgment(order, out.created), f"{out.transaction:04d}")
+    return _interchange(out, "PR", [ts])
+
+
+def backorder_acknowledgment(order: Order, shipped: Mapping[int, Decimal], today: datetime) -> OrderAcknowledgment:
+    """The 855 change (BAK01 04) after a short shipment: each line shipped in full is accepted (IA), the rest of a
+    line still open is backordered (IB, ACK02 the quantity still to come); ``shipped`` counts per line position."""
+    ack = po_acknowledgment(order, today)
+    ack.purpose = "04"
+    for line, ordered in zip(ack.lines, order.lines, strict=True):
+        done = shipped.get(ordered.position, Decimal(0))
+        if done < ordered.quantity:
+            line.status = "IB"
+            line.quantity = ordered.quantity - done
+    return ack
+
+
+def write_855_change(order: Order, shipped: Mapping[int, Decimal], out: Outgoing) -> bytes:
+    """One interchange carrying the 855 change that reports the backordered rest of ``order``."""
+    ts = build_855(backorder_acknowledgment(order, shipped, out.created), f"{out.transaction:04d}")
     return _interchange(out, "PR", [ts])
 
 

@@ -1,0 +1,191 @@
+"""What a recorded shipment sends back: the EDI buyer's 856 and 810, an 855 change when lines shipped short,
+and a Fulfilment (lines and tracking) to the order's origin when its source names a ``fulfilment_sink``.
+
+The channel connectors plug into the last one: a channel's sink takes the Fulfilment JSON and marks the
+order fulfilled on the channel, the way an ERP hook takes it to sync the shipment.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from types import ModuleType
+
+from sqlalchemy import Connection, bindparam, update
+
+from crossdock.core import registry
+from crossdock.core.engine import utcnow
+from crossdock.core.errors import Held
+from crossdock.core.hub import Hub
+from crossdock.core.invoicing import invoice_for
+from crossdock.core.models import Fulfilment, FulfilmentLine, Order, Shipment
+from crossdock.core.partners import Controls, Partner, created_now, reserve
+from crossdock.core.plan import Plan, delivery_key, outbound, safe_name
+from crossdock.core.schema import shipments
+from crossdock.core.store import to_json
+
+
+@dataclass(slots=True)
+class Answer:
+    """One recorded shipment of one order, and what answering it needs to know."""
+
+    order_id: int
+    order: Order
+    shipment: Shipment
+    buyer: Partner | None  # the EDI partner the order came from; None for a channel's order
+    status: str  # the order's status with this shipment counted: shipped or partially shipped
+    shipped: dict[int, Decimal]  # per order line position, everything shipped so far, this shipment included
+    short: bool  # the warehouse shipped some line short of what it was asked for
+    fulfilment_sink: str | None
+    held: str | None = None
+
+
+def answer(hub: Hub, conn: Connection, plan: Plan, document_id: int, answers: list[Answer]) -> list[str]:
+    """Plan every answer; return the reasons of the shipments that had to be held instead."""
+    statuses: list[tuple[str, int]] = []
+    by_buyer: dict[str, list[Answer]] = {}
+    for a in answers:
+        if a.buyer is not None:
+            by_buyer.setdefault(a.buyer.name, []).append(a)
+    for group in by_buyer.values():
+        _edi(hub, conn, plan, document_id, group)
+    held = [a for a in answers if a.held]
+    if held:
+        conn.execute(
+            update(shipments)
+            .where(shipments.c.external_id == bindparam("b_id"), shipments.c.order_id == bindparam("b_order"))
+            .values(state="held", error=bindparam("b_error")),
+            [{"b_id": a.shipment.shipment_id, "b_order": a.order_id, "b_error": a.held} for a in held],
+        )
+    for a in answers:
+        if a.held:
+            plan.event("held", a.held, order=a.order_id, document=document_id)
+            continue
+        if a.fulfilment_sink is not None:
+            _fulfil(plan, a, document_id)
+        statuses.append((a.status, a.order_id))
+        plan.event("order", f"order {a.order.po_number} {a.status}", order=a.order_id)
+    hub.store.set_order_statuses(conn, statuses)
+    return [a.held for a in held if a.held]
+
+
+def fulfilment_for(a: Answer) -> Fulfilment:
+    """The shipment as the order's origin reads it: the order's own line numbers and ids, and the tracking."""
+    order, shipment = a.order, a.shipment
+    lines = [
+        FulfilmentLine(
+            line_number=line.line_number, product_ids=dict(line.product_ids), quantity=line.quantity, uom=line.uom
+        )
+        for shipped in shipment.orders
+        for line in shipped.all_lines()
+    ]
+    tracking = list(shipment.tracking_numbers)
+    tracking += [
+        p.tracking_number
+        for shipped in shipment.orders
+        for p in shipped.packages + [p for pal in shipped.pallets for p in pal.packages]
+        if p.tracking_number and p.tracking_number not in tracking
+    ]
+    return Fulfilment(
+        channel=order.channel,
+        partner=order.partner,
+        po_number=order.po_number,
+        shipment_id=shipment.shipment_id,
+        ship_date=shipment.ship_date,
+        carrier_scac=shipment.carrier_scac,
+        carrier_service=shipment.carrier_service,
+        tracking_numbers=tracking,
+        order_status="shipped" if a.status == "shipped" else "partially shipped",
+        lines=lines,
+    )
+
+
+def _fulfil(plan: Plan, a: Answer, document_id: int) -> None:
+    assert a.fulfilment_sink is not None
+    data = to_json(fulfilment_for(a).model_dump(mode="json")).encode() + b"\n"
+    po, shipment_id = a.order.po_number, a.shipment.shipment_id
+    outbound(
+        plan,
+        a.order.partner or a.order.channel,
+        data,
+        f"fulfilment-{safe_name(po)}-{safe_name(shipment_id)}.json",
+        "fulfilment",
+        delivery_key("fulfilment", a.fulfilment_sink, a.order.channel, a.order.partner, po, shipment_id),
+        document_id,
+        a.order_id,
+        sink=a.fulfilment_sink,
+    )
+
+
+def _edi(hub: Hub, conn: Connection, plan: Plan, document_id: int, group: list[Answer]) -> None:
+    """The 856, the 810 when the buyer wants one per shipment, and the 855 change for a short shipment.
+
+    Control numbers are reserved once per buyer for every document this file could cause and handed out in
+    order; a shipment whose documents cannot be written (a value the partner's delimiters forbid, say) is
+    held with the reason and takes no number, and the unused tail goes back to the sequence, which this
+    transaction still holds locked: the buyer sees the numbers gap-free.
+    """
+    x12 = registry.mapping("x12")
+    buyer = group[0].buyer
+    assert buyer is not None
+    invoices = buyer.config.invoice == "on_shipment"
+    kinds = [["856"] + ["810"] * invoices + ["855"] * _backorder(buyer, a) for a in group]
+    total = sum(len(k) for k in kinds)
+    first = reserve(hub.store, conn, buyer.name, interchanges=total, groups=total, sets=total)
+    first_invoice = hub.store.next_numbers(conn, buyer.name, "invoice", len(group)) if invoices else 0
+    used = invoiced = 0
+    invoiced_now: list[Answer] = []
+    for a, wanted in zip(group, kinds, strict=True):
+        planned: list[tuple[bytes, str, str, str, Controls]] = []
+        try:
+            for i, kind in enumerate(wanted):
+                controls = Controls(first.interchange + used + i, first.group + used + i, first.transaction + used + i)
+                number = f"{first_invoice + invoiced:06d}"
+                planned.append((*_write(x12, kind, buyer, a, controls, number), controls))
+        except (ValueError, Held) as exc:
+            a.held = f"shipment {a.shipment.shipment_id} for PO {a.order.po_number} held: {exc}"
+            continue
+        used += len(planned)
+        if invoices:
+            invoiced += 1
+            invoiced_now.append(a)
+            if a.status == "shipped":
+                a.status = "invoiced"
+        for data, name, purpose, key, controls in planned:
+            outbound(plan, buyer, data, name, purpose, key, document_id, a.order_id, controls)
+    if invoiced_now:
+        conn.execute(
+            update(shipments)
+            .where(shipments.c.external_id == bindparam("b_id"), shipments.c.order_id == bindparam("b_order"))
+            .values(invoiced_at=utcnow()),
+            [{"b_id": a.shipment.shipment_id, "b_order": a.order_id} for a in invoiced_now],
+        )
+    unused = total - used
+    returned = {kind: unused for kind in ("isa", "gs", "st") if unused}
+    if invoices and len(group) - invoiced:
+        returned["invoice"] = len(group) - invoiced
+    hub.store.return_numbers(conn, buyer.name, returned)
+
+
+def _backorder(buyer: Partner, a: Answer) -> int:
+    return int(buyer.config.backorder_855 and a.short and a.status != "shipped")
+
+
+def _write(
+    x12: ModuleType, kind: str, buyer: Partner, a: Answer, controls: Controls, invoice_number: str
+) -> tuple[bytes, str, str, str]:
+    """One document for the buyer: its bytes, file name, purpose and delivery key."""
+    out = x12.Outgoing(**buyer.envelope(controls, created_now()))
+    po, shipment_id = a.order.po_number, a.shipment.shipment_id
+    label = safe_name(po)
+    if kind == "856":
+        data = x12.write_856(a.shipment, out, buyer.config.asn_profile)
+        key = delivery_key("856", buyer.name, po, shipment_id)
+    elif kind == "810":
+        invoice = invoice_for(a.order, a.shipment, invoice_number, created_now().date())
+        data, label = x12.write_810(invoice, out), invoice.invoice_number
+        key = delivery_key("810", buyer.name, po, shipment_id)
+    else:
+        data = x12.write_855_change(a.order, a.shipped, out)
+        key = delivery_key("855-change", buyer.name, po, shipment_id)
+    return data, f"{safe_name(buyer.name)}-{kind}-{label}-{controls.interchange:09d}.edi", kind, key
