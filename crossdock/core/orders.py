@@ -8,11 +8,13 @@ from typing import Any
 from sqlalchemy import Connection, select, update
 
 from crossdock.core import registry
-from crossdock.core.connector_config import OrderFormat
+from crossdock.core.alerts import raise_alert
+from crossdock.core.connector_config import ORDER_APIS, OrderFormat
 from crossdock.core.engine import utcnow
+from crossdock.core.errors import CrossdockError
 from crossdock.core.hub import Hub
 from crossdock.core.models import Order
-from crossdock.core.partners import Partner, created_now, reserve
+from crossdock.core.partners import Controls, Partner, created_now, reserve
 from crossdock.core.plan import Plan, Processed, Ref, delivery_key, outbound, queued, safe_name
 from crossdock.core.routing import Assignment, Unroutable, route
 from crossdock.core.schema import deliveries, documents
@@ -43,6 +45,7 @@ def upsert_orders(
     existing = store.find_orders(conn, "x12", partner.name, list(latest))
     x12 = registry.mapping("x12")
     for po, order in latest.items():
+        again = False
         dumped = x12.order_dict(order)
         data = to_json(dumped)
         row = existing.get(po)
@@ -63,6 +66,11 @@ def upsert_orders(
             revision = 1
             result.orders_new += 1
             plan.event("order", f"order {po} from {partner.name} received", order=ref, document=document_id)
+        elif row.data == data and row.status == "held":  # replayed after a fix: planned again, same revision
+            ref, revision, again = int(row.id), int(row.revision), True
+            assignments, status = _assign(hub, order, source)
+            store.update_order(conn, ref, status=status)
+            plan.event("order", f"order {po} was held: routed again", order=ref, document=document_id)
         else:
             ref = int(row.id)
             if row.data == data:
@@ -89,9 +97,31 @@ def upsert_orders(
         if assignments is None:
             plan.event("held", f"order {po}: no routing rule or default destination takes it", order=ref)
             continue
-        _plan_deliveries(hub, conn, plan, ref, revision, document_id, order, dumped, data, assignments, partner, result)
+        problems = _plan_deliveries(
+            hub, conn, plan, ref, revision, document_id, order, dumped, data, assignments, partner, result, again
+        )
+        if problems:
+            _hold(hub, conn, plan, ref, po, partner, problems)
         if revision == 1 and partner.config.send_855:
             _send_855(hub, conn, plan, ref, document_id, order, partner)
+
+
+def _hold(
+    hub: Hub, conn: Connection, plan: Plan, ref: int | Ref, po: str, partner: Partner, reasons: list[str]
+) -> None:
+    """An order a destination could not be written for is held, and a person is told once."""
+    if isinstance(ref, Ref):
+        plan.orders[ref.index]["status"] = "held"
+    else:
+        hub.store.update_order(conn, ref, status="held")
+    raise_alert(
+        hub.store,
+        conn,
+        hub.config,
+        f"order-held:{partner.name}:{po}:" + "|".join(reasons),
+        f"crossdock: order {po} from {partner.name} is held",
+        "\n".join(reasons),
+    )
 
 
 def _assign(hub: Hub, order: Order, source: str | None) -> tuple[list[Assignment] | None, str]:
@@ -124,43 +154,52 @@ def _plan_deliveries(
     assignments: list[Assignment],
     partner: Partner,
     result: Processed,
-) -> None:
-    """One delivery per destination, written in the destination's format (JSON, CSV or an X12 940)."""
+    again: bool = False,
+) -> list[str]:
+    """One delivery per destination, written in the destination's format; returns why any could not be written.
+
+    A destination whose document cannot be written (a line without the product id an ERP needs, a value the
+    3PL's delimiters forbid) gets a ``failed`` document holding the order and the reason instead, and the
+    order is held; after the fix, ``crossdock replay`` plans it again. ``again`` is that replay: destinations
+    already queued for this revision are left alone, so nothing is sent twice.
+    """
     hold = hub.config.routing.hold
     not_before = utcnow() + timedelta(seconds=hold) if hold else None
+    problems: list[str] = []
     for a in assignments:
         positions = a.positions if a.split else None
         suffix = f"-{safe_name(a.sink)}" if a.split else ""
         base = f"{safe_name(partner.name)}-{safe_name(order.po_number)}-r{revision}{suffix}"
         key = delivery_key("order", order.channel, partner.name, order.po_number, revision, a.sink)
-        sink = hub.config.sinks[a.sink]
-        fmt = sink.format if isinstance(sink, OrderFormat) else "json"
-        lines = _only(dumped, positions)
-        recipient, controls = partner, None
-        if fmt == "mapped":
-            assert isinstance(sink, OrderFormat)
-            data = registry.mapping("json").mapped_order(lines, sink.fields, sink.line_fields, sink.lines_key)
-            name = f"{base}.json"
-        elif fmt == "csv":
-            assert isinstance(sink, OrderFormat)
-            columns = [(c.header, c.field) for c in sink.columns]
-            data, name = registry.mapping("csv").order_rows(lines, columns), f"{base}.csv"
-        elif fmt == "x12-940":
-            assert isinstance(sink, OrderFormat) and sink.partner is not None
-            recipient = hub.partners[sink.partner]
-            controls = reserve(hub.store, conn, recipient.name)
-            x12 = registry.mapping("x12")
-            out = x12.Outgoing(**recipient.envelope(controls, created_now()))
-            picked = (
-                order
-                if positions is None
-                else order.model_copy(update={"lines": [line for line in order.lines if line.position in positions]})
+        if again:
+            if queued(conn, key):
+                continue
+            _retire_failed(conn, a.sink, f"{base}.json")
+        try:
+            data, name, recipient, controls = _render(
+                hub, conn, a.sink, order, dumped, stored, positions, base, partner
             )
-            data = x12.write_940(picked, out, sink.depositor)
-            name = f"{safe_name(recipient.name)}-940-{safe_name(order.po_number)}-{controls.interchange:09d}.edi"
-        else:
-            data = (stored if positions is None else to_json(lines)).encode("utf-8") + b"\n"
-            name = f"{base}.json"
+        except (CrossdockError, ValueError) as exc:
+            reason = (
+                f"order {order.po_number} cannot be written for {a.sink}: {exc}; after the fix, "
+                f"crossdock replay {document_id}"
+            )
+            plan.document(
+                {
+                    "direction": "out",
+                    "data": stored.encode("utf-8"),
+                    "state": "failed",
+                    "endpoint": a.sink,
+                    "remote_name": f"{base}.json",
+                    "kind": "order",
+                    "partner": partner.name,
+                    "parent_id": document_id,
+                    "error": reason,
+                }
+            )
+            plan.event("held", reason, order=order_ref, document=document_id)
+            problems.append(reason)
+            continue
         outbound(
             plan,
             recipient,
@@ -178,6 +217,70 @@ def _plan_deliveries(
             "routed", f"order {order.po_number} lines {list(a.positions)} to {a.sink} by {a.rule}", order=order_ref
         )
         result.deliveries += 1
+    return problems
+
+
+def _retire_failed(conn: Connection, sink: str, name: str) -> None:
+    """The failed attempts to write this order for this destination, replaced by the attempt now made."""
+    conn.execute(
+        update(documents)
+        .where(
+            documents.c.direction == "out",
+            documents.c.state == "failed",
+            documents.c.endpoint == sink,
+            documents.c.remote_name == name,
+        )
+        .values(state="cancelled", updated_at=utcnow())
+    )
+
+
+def _render(
+    hub: Hub,
+    conn: Connection,
+    sink_name: str,
+    order: Order,
+    dumped: dict[str, Any],
+    stored: str,
+    positions: tuple[int, ...] | None,
+    base: str,
+    partner: Partner,
+) -> tuple[bytes, str, Partner, Controls | None]:
+    """The order (or the lines routed here) in the destination's format: its bytes, file name, recipient and
+    the control numbers it took; a 940 that cannot be written gives its numbers back."""
+    sink = hub.config.sinks[sink_name]
+    fmt = sink.format if isinstance(sink, OrderFormat) else "json"
+    lines = _only(dumped, positions)
+    if fmt == "mapped":
+        assert isinstance(sink, OrderFormat)
+        data = registry.mapping("json").mapped_order(lines, sink.fields, sink.line_fields, sink.lines_key)
+        return data, f"{base}.json", partner, None
+    if fmt == "csv":
+        assert isinstance(sink, OrderFormat)
+        columns = [(c.header, c.field) for c in sink.columns]
+        return registry.mapping("csv").order_rows(lines, columns), f"{base}.csv", partner, None
+    if fmt == "x12-940":
+        assert isinstance(sink, OrderFormat) and sink.partner is not None
+        recipient = hub.partners[sink.partner]
+        controls = reserve(hub.store, conn, recipient.name)
+        x12 = registry.mapping("x12")
+        out = x12.Outgoing(**recipient.envelope(controls, created_now()))
+        try:
+            data = x12.write_940(_picked(order, positions), out, sink.depositor)
+        except ValueError:
+            hub.store.return_numbers(conn, recipient.name, {"isa": 1, "gs": 1, "st": 1})
+            raise
+        name = f"{safe_name(recipient.name)}-940-{safe_name(order.po_number)}-{controls.interchange:09d}.edi"
+        return data, name, recipient, controls
+    if sink.type in ORDER_APIS:
+        return registry.mapping(sink.type).order_request(_picked(order, positions), sink), f"{base}.json", partner, None
+    data = (stored if positions is None else to_json(lines)).encode("utf-8") + b"\n"
+    return data, f"{base}.json", partner, None
+
+
+def _picked(order: Order, positions: tuple[int, ...] | None) -> Order:
+    if positions is None:
+        return order
+    return order.model_copy(update={"lines": [line for line in order.lines if line.position in positions]})
 
 
 def _only(dumped: dict[str, Any], positions: tuple[int, ...] | None) -> dict[str, Any]:

@@ -33,6 +33,12 @@ class Claimed:
     kind: str | None = None
 
 
+_ENQUEUE = (
+    "INSERT INTO deliveries (key, sink, purpose, order_id, document_id, state, attempts, next_attempt_at, created_at) "
+    "VALUES (?, ?, ?, ?, ?, 'pending', 0, ?, ?) ON CONFLICT (key) DO NOTHING"
+)
+
+
 class OutboxRecords:
     is_postgres: bool
 
@@ -41,18 +47,22 @@ class OutboxRecords:
         if not rows:
             return
         now = utcnow()
-        ins = postgresql.insert(deliveries) if self.is_postgres else sqlite.insert(deliveries)
-        params = [
-            {
-                **row,
-                "next_attempt_at": row.get("next_attempt_at") or now,
-                "state": "pending",
-                "attempts": 0,
-                "created_at": now,
-            }
-            for row in rows
-        ]
-        conn.execute(ins.on_conflict_do_nothing(), params)
+        self._many(
+            conn,
+            _ENQUEUE,
+            [
+                (
+                    row["key"],
+                    row["sink"],
+                    row["purpose"],
+                    row.get("order_id"),
+                    row["document_id"],
+                    row.get("next_attempt_at") or now,
+                    now,
+                )
+                for row in rows
+            ],
+        )
 
     def enqueue(
         self,

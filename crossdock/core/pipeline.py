@@ -53,8 +53,7 @@ def ingest(hub: Hub, source: str, item: Inbound) -> Ingested:
     store = hub.store
     with store.transaction() as conn:
         same_object, same_bytes = store.find_inbound(conn, source, item.identity, digest)
-        if same_object is not None:
-            store.log(conn, "reread", f"{item.name} from {source} was already stored", document_id=int(same_object.id))
+        if same_object is not None:  # not logged: a source that polls a window (an API) re-reads every poll
             return Ingested(int(same_object.id), False, str(same_object.state))
         state, error = ("quarantined", item.quarantine) if item.quarantine else ("received", None)
         if same_bytes is not None:
@@ -91,7 +90,7 @@ def process(hub: Hub, document_id: int) -> Processed:
     name = f"document {document_id} ({row.remote_name or 'unnamed'})"
     source_cfg = hub.config.sources.get(row.endpoint or "")
     if source_cfg is not None and source_cfg.format != "x12":
-        return _ship_file(hub, document_id, bytes(row.data), row.remote_name or name, source_cfg)
+        return _ship_file(hub, document_id, bytes(row.data), row.remote_name or name, str(row.endpoint), source_cfg)
     x12 = registry.mapping("x12")
     partner: Partner | None = None
     try:
@@ -120,16 +119,18 @@ def process(hub: Hub, document_id: int) -> Processed:
     raise AssertionError("unreachable")
 
 
-def _ship_file(hub: Hub, document_id: int, data: bytes, name: str, source: Any) -> Processed:
+def _ship_file(hub: Hub, document_id: int, data: bytes, name: str, source_name: str, source: Any) -> Processed:
     """A warehouse's CSV ship file or Shipment JSON: its shipments recorded and answered like a 945's."""
-    shipper = hub.partners[source.partner]
+    shipper = source.partner or source_name
     try:
         if source.format == "csv-shipments":
             found = registry.mapping("shipcsv").shipments_from_csv(data, source.shipment_columns, name=name)
+        elif source.format == "shipbob":
+            found = registry.mapping("shipbob").shipments_from_shipbob(data, name=name)
         else:
             found = registry.mapping("shipjson").shipments_from_json(data, name=name)
     except CrossdockError as exc:
-        return _fail(hub, document_id, str(exc), shipper.name)
+        return _fail(hub, document_id, str(exc), shipper)
     with hub.store.transaction() as conn:
         state = hub.store.claim_document(conn, document_id)
         if state not in PROCESSABLE:
@@ -140,7 +141,7 @@ def _ship_file(hub: Hub, document_id: int, data: bytes, name: str, source: Any) 
         plan.write(hub.store, conn)
         result.error = "; ".join(problems)[:4000] or None
         hub.store.update_document(
-            conn, document_id, state=result.state, error=result.error, partner=shipper.name, kind="csv"
+            conn, document_id, state=result.state, error=result.error, partner=shipper, kind=source.format
         )
     return result
 
@@ -221,7 +222,7 @@ def _record(
                 elif ts.document is None:
                     problems.append(f"{ts.code} {ts.control}: crossdock has no inbound flow for this set yet")
     if shipped:
-        problems.extend(record_shipments(hub, conn, plan, document_id, shipped, partner, result))
+        problems.extend(record_shipments(hub, conn, plan, document_id, shipped, partner.name, result))
     if found:
         upsert_orders(hub, conn, plan, document_id, source, found, partner, result)
     if problems:
