@@ -17,12 +17,15 @@ SOURCES = {
     "folder": "crossdock.connectors.folder:FolderSource",
     "sftp": "crossdock.connectors.sftp:SftpSource",
     "imap": "crossdock.connectors.imap:ImapSource",
+    "shipbob": "crossdock.connectors.shipbob:ShipBobSource",
 }
 SINKS = {
     "folder": "crossdock.connectors.folder:FolderSink",
     "sftp": "crossdock.connectors.sftp:SftpSink",
     "smtp": "crossdock.connectors.smtp:SmtpSink",
     "http": "crossdock.connectors.http:HttpSink",
+    "odoo": "crossdock.connectors.odoo:OdooSink",
+    "shipbob": "crossdock.connectors.shipbob:ShipBobSink",
 }
 
 
@@ -33,6 +36,8 @@ MAPPINGS = {
     "shipcsv": "crossdock.mappings.shipcsv",
     "stockcsv": "crossdock.mappings.stockcsv",
     "shipjson": "crossdock.mappings.shipjson",
+    "odoo": "crossdock.mappings.odoo",
+    "shipbob": "crossdock.mappings.shipbob",
 }
 
 

@@ -75,17 +75,23 @@ routing:
 """
     found = problems(write(tmp_path, text))
     assert (1, "company.isa_id", "required key is missing") in found
-    assert (4, "sinks.wh.type", "unknown type 'ftp': expected one of 'folder', 'sftp', 'smtp', 'http'") in found
+    assert (
+        4,
+        "sinks.wh.type",
+        "unknown type 'ftp': expected one of 'folder', 'sftp', 'smtp', 'http', 'odoo', 'shipbob'",
+    ) in found
     assert any(key == "routing.hold" and "not a duration" in msg and line == 6 for line, key, msg in found)
 
 
 def test_names_that_point_nowhere_are_reported(tmp_path: Path) -> None:
     text = MINIMAL.replace("  default: wh\n", "  default: nowhere\n  rules:\n    - to: wh\n      split: true\n")
     text += "partners:\n  p:\n    isa_qualifier: ZZ\n    isa_id: P\n    reply_to: gone\n"
+    text += "sources:\n  in:\n    type: folder\n    path: in\n    fulfilment_sink: lost\n"
     found = problems(write(tmp_path, text))
     assert (8, "routing.default", "no sink named 'nowhere'") in found
     assert (11, "routing.rules.0.split", "a split rule needs sku patterns to choose its lines") in found
     assert (16, "partners.p.reply_to", "no sink named 'gone'") in found
+    assert (21, "sources.in.fulfilment_sink", "no sink named 'lost'") in found
 
 
 def test_two_partners_with_one_isa_id_cannot_be_told_apart(tmp_path: Path) -> None:
@@ -144,14 +150,16 @@ def test_the_shipped_configurations_check_clean(monkeypatch: pytest.MonkeyPatch)
         "WMS_TOKEN",
         "ACME_POST_TOKEN",
         "SMTP_PASSWORD",
+        "SHIPBOB_TOKEN",
+        "ODOO_API_KEY",
     ):
         monkeypatch.setenv(var, "x")
     assert check_config(ROOT / "config" / "example.yaml") == []
     assert check_config(ROOT / "config" / "demo.yaml") == []
     example = load_config(ROOT / "config" / "example.yaml")
     assert set(example.partners) == {"bigmart", "acme-3pl", "globex"}
-    assert {s.type for s in example.sources.values()} == {"sftp", "imap", "folder", "http"}
-    assert {s.type for s in example.sinks.values()} == {"sftp", "folder", "smtp", "http"}
+    assert {s.type for s in example.sources.values()} == {"sftp", "imap", "folder", "http", "shipbob"}
+    assert {s.type for s in example.sinks.values()} == {"sftp", "folder", "smtp", "http", "odoo", "shipbob"}
 
 
 def test_the_example_shows_every_key_of_every_block() -> None:
@@ -168,7 +176,7 @@ def test_the_schema_is_json_schema_with_every_connector_type() -> None:
     assert schema["$schema"].startswith("https://json-schema.org/")
     assert schema["additionalProperties"] is False
     types = {d["properties"]["type"]["const"] for d in schema["$defs"].values() if "type" in d.get("properties", {})}
-    assert types == {"folder", "sftp", "imap", "smtp", "http"}
+    assert types == {"folder", "sftp", "imap", "smtp", "http", "odoo", "shipbob"}
 
 
 def test_resolving_a_plain_value_as_a_secret_is_refused() -> None:

@@ -1,0 +1,259 @@
+"""Odoo ERP sink: each order request (``crossdock.mappings.odoo``) becomes one ``sale.order`` over JSON-RPC.
+
+What this relies on, from Odoo's External RPC API documentation (odoo/documentation,
+content/developer/reference/external_rpc_api.rst) and Odoo's source (odoo/odoo):
+
+* POST ``<url>/jsonrpc`` with ``{"jsonrpc": "2.0", "method": "call", "params": {"service", "method",
+  "args"}}``. ``common.login(db, login, password)`` answers the user id, or ``false`` for a bad login
+  (odoo/service/common.py). ``object.execute_kw(db, uid, password, model, method, args, kwargs)`` calls a
+  model method. Since Odoo 14 an API key replaces the password. The RPC endpoints are deprecated since
+  19.0 (revisions of the page name Odoo 20 to 22 for their removal); ``/json/2`` replaces them.
+* A failed call still answers HTTP 200, with ``{"error": {"code": 200, "message": "Odoo Server Error",
+  "data": {"name": "odoo.exceptions.AccessDenied", "message": ...}}}``; ``data.name`` is the Python
+  exception (AccessDenied, AccessError, ValidationError, UserError, MissingError) (``odoo.http``'s
+  serialize_exception; Cybrosys, "How to handle API errors effectively in Odoo 19").
+* ``sale.order`` takes ``partner_id``, ``partner_shipping_id``, ``client_order_ref`` (the customer's
+  reference), ``origin`` (source document), ``date_order`` and ``order_line`` as create commands
+  ``[0, 0, {product_id, product_uom_qty, price_unit, name}]``; its ``name`` is the reference (S00042) and
+  ``action_confirm`` turns the quotation into an order. ``res.partner`` has ``ref``, ``parent_id``,
+  ``type`` (contact, invoice, delivery, other) and the address fields; ``product.product`` has
+  ``default_code`` (the models' field definitions in odoo/odoo; the one2many commands in the ORM reference).
+  Each database lists its own models and fields on its ``/doc`` page.
+
+One send: log in (the uid is kept per sink), then look for a sale.order whose ``origin`` is
+``crossdock:<idempotency key>``: when an earlier attempt created it but its answer was lost (a timeout),
+that order is returned, never created twice. The marker goes in with the create itself, so the order
+exists exactly when the marker does. Otherwise the customer and all products are looked up (one
+``search_read`` per model) and the order is created. The ship-to is a delivery address under the
+customer, found by name or created (a retry finds the one it created).
+
+Outcomes: 408, 425, 429, 5xx, timeouts, dropped connections and unrecognised Odoo errors are transient
+(Retry-After passed on); bad credentials, an unknown customer or product, and Odoo's validation and user
+errors are permanent, with Odoo's message. The API key never appears in an error.
+"""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+import httpx
+from pydantic import ValidationError
+
+from crossdock.connectors.base import Outbound
+from crossdock.connectors.http import RETRYABLE, retry_after
+from crossdock.core.config_types import resolve_secret
+from crossdock.core.connector_config import OdooSinkConfig
+from crossdock.core.errors import PermanentError, TransientError
+from crossdock.mappings.odoo import Line, OdooOrder, ShipTo
+
+MARKER = "crossdock:"
+PERMANENT = {
+    "AccessError": "Odoo refused access",
+    "ValidationError": "Odoo refused the order",
+    "UserError": "Odoo refused the order",
+    "MissingError": "a record Odoo needs is gone",
+    "RedirectWarning": "Odoo refused the order",
+}
+
+
+class OdooSink:
+    def __init__(self, name: str, config: OdooSinkConfig, transport: httpx.BaseTransport | None = None) -> None:
+        self.name = name
+        self.config = config
+        self._key = resolve_secret(config.api_key) or ""
+        self._endpoint = config.url.rstrip("/") + "/jsonrpc"
+        self._client = httpx.Client(timeout=config.timeout, transport=transport)
+        self._ids = itertools.count(1)
+        self._uid: int | None = None
+
+    def send(self, document: Outbound) -> str:
+        try:
+            request = OdooOrder.model_validate_json(document.data)
+        except ValidationError as exc:
+            raise PermanentError(f"odoo {self.name}: {document.name} is not an Odoo order request: {exc}") from None
+        marker = MARKER + document.idempotency_key
+        found = self._search_read("sale.order", [["origin", "=", marker]], ["name", "state"], limit=1)
+        if found:
+            return self._finish(found[0]["id"], found[0]["name"], found[0]["state"])
+        customer = self._customer(request)
+        products = self._products(request)
+        values: dict[str, Any] = {
+            "partner_id": customer,
+            "client_order_ref": request.po_number,
+            "origin": marker,
+            "order_line": [[0, 0, _line_values(line, products[line.product])] for line in request.lines],
+        }
+        if request.date_order is not None:
+            values["date_order"] = f"{request.date_order.isoformat()} 00:00:00"
+        if request.ship_to is not None:
+            values["partner_shipping_id"] = self._ship_to(customer, request.ship_to)
+        order_id = self._execute("sale.order", "create", [values])
+        if not isinstance(order_id, int):
+            raise TransientError(f"{self._where()}: sale.order create answered {order_id!r}, not an id")
+        (read,) = self._execute("sale.order", "read", [[order_id]], {"fields": ["name", "state"]})
+        return self._finish(order_id, read["name"], read["state"])
+
+    def close(self) -> None:
+        self._client.close()
+
+    # --- the steps of a send ---------------------------------------------------------------------------
+
+    def _finish(self, order_id: int, name: str, state: str) -> str:
+        """Confirm when asked (again after a lost answer: a quotation left by the last attempt is confirmed)."""
+        if self.config.confirm and state in ("draft", "sent"):
+            self._execute("sale.order", "action_confirm", [[order_id]])
+        return f"sale.order {order_id} ({name})"
+
+    def _customer(self, request: OdooOrder) -> int:
+        """The customer is the first res.partner (by id) whose field has the value; none is permanent."""
+        lookup = request.customer
+        found = self._search_read("res.partner", [[lookup.field, "=", lookup.value]], ["id"], limit=1, order="id")
+        if not found:
+            raise PermanentError(
+                f"{self._where()}: order {request.po_number}: customer {lookup.field}={lookup.value!r} "
+                "not found in Odoo (res.partner)"
+            )
+        return int(found[0]["id"])
+
+    def _products(self, request: OdooOrder) -> dict[str, int]:
+        """Every line's product in one search; the lines whose code Odoo does not have are named, all at once."""
+        field = request.product_field
+        codes = sorted({line.product for line in request.lines})
+        found = self._search_read("product.product", [[field, "in", codes]], ["id", field])
+        ids: dict[str, int] = {}
+        for record in found:
+            ids.setdefault(str(record[field]), int(record["id"]))
+        missing = [line for line in request.lines if line.product not in ids]
+        if missing:
+            named = "; ".join(
+                f"line {line.position}"
+                + (f" ({line.line_number})" if line.line_number else "")
+                + f": {field}={line.product!r}"
+                for line in missing
+            )
+            raise PermanentError(
+                f"{self._where()}: order {request.po_number}: no such active product in Odoo (product.product): {named}"
+            )
+        return ids
+
+    def _ship_to(self, customer: int, ship_to: ShipTo) -> int:
+        """The customer's delivery address of that name; created (with its address) when there is none."""
+        domain: list[list[Any]] = [["parent_id", "=", customer], ["type", "=", "delivery"], ["name", "=", ship_to.name]]
+        found = self._search_read("res.partner", domain, ["id"], limit=1, order="id")
+        if found:
+            return int(found[0]["id"])
+        values: dict[str, Any] = {"parent_id": customer, "type": "delivery", "name": ship_to.name}
+        for key in ("street", "street2", "city", "zip"):
+            if getattr(ship_to, key):
+                values[key] = getattr(ship_to, key)
+        if ship_to.country:
+            country = self._search_read("res.country", [["code", "=", ship_to.country.upper()]], ["id"], limit=1)
+            if country:
+                values["country_id"] = country[0]["id"]
+                if ship_to.state:
+                    state = [["code", "=", ship_to.state.upper()], ["country_id", "=", country[0]["id"]]]
+                    states = self._search_read("res.country.state", state, ["id"], limit=1)
+                    if states:
+                        values["state_id"] = states[0]["id"]
+        created = self._execute("res.partner", "create", [values])
+        if not isinstance(created, int):
+            raise TransientError(f"{self._where()}: res.partner create answered {created!r}, not an id")
+        return created
+
+    # --- JSON-RPC -----------------------------------------------------------------------------------------
+
+    def _search_read(
+        self, model: str, domain: list[list[Any]], fields: list[str], *, limit: int = 0, order: str | None = None
+    ) -> list[dict[str, Any]]:
+        kwargs: dict[str, Any] = {"fields": fields}
+        if limit:
+            kwargs["limit"] = limit
+        if order:
+            kwargs["order"] = order
+        result = self._execute(model, "search_read", [domain], kwargs)
+        if not isinstance(result, list):
+            raise TransientError(f"{self._where()}: {model}.search_read answered {type(result).__name__}, not a list")
+        return result
+
+    def _execute(self, model: str, method: str, args: list[Any], kwargs: dict[str, Any] | None = None) -> Any:
+        uid = self._login()
+        call = [self.config.database, uid, self._key, model, method, args, kwargs or {}]
+        return self._call("object", "execute_kw", call, f"{model}.{method}")
+
+    def _login(self) -> int:
+        if self._uid is None:
+            config = self.config
+            uid = self._call("common", "login", [config.database, config.username, self._key], "login")
+            if not isinstance(uid, int) or isinstance(uid, bool) or uid <= 0:
+                raise PermanentError(self._refused())
+            self._uid = uid
+        return self._uid
+
+    def _call(self, service: str, method: str, args: list[Any], what: str) -> Any:
+        body = {
+            "jsonrpc": "2.0",
+            "method": "call",
+            "params": {"service": service, "method": method, "args": args},
+            "id": next(self._ids),
+        }
+        where = f"{self._where()}: {what}"
+        try:
+            response = self._client.post(self._endpoint, json=body)
+        except httpx.TimeoutException:
+            raise TransientError(f"{where}: no answer within {self.config.timeout:g} s") from None
+        except httpx.TransportError as exc:
+            raise TransientError(self._clean(f"{where}: {type(exc).__name__}: {exc}")) from None
+        code = response.status_code
+        if code != 200:
+            said = response.text[:300].strip().replace("\n", " ")
+            message = self._clean(f"{where}: HTTP {code} {response.reason_phrase}" + (f": {said}" if said else ""))
+            if code in RETRYABLE or code >= 500:
+                raise TransientError(message, retry_after=retry_after(response.headers.get("Retry-After")))
+            raise PermanentError(message)
+        try:
+            answer = response.json()
+        except ValueError:
+            raise TransientError(f"{where}: the answer is not JSON (a proxy page?)") from None
+        if not isinstance(answer, dict):
+            raise TransientError(f"{where}: the answer is not a JSON-RPC response")
+        if "error" in answer:
+            raise self._rpc_error(where, answer["error"])
+        return answer.get("result")
+
+    def _rpc_error(self, where: str, error: Any) -> PermanentError | TransientError:
+        """Odoo's exception, by its class name: refusals are permanent, anything unclear is worth retrying."""
+        error = error if isinstance(error, dict) else {"message": str(error)}
+        data = error.get("data") if isinstance(error.get("data"), dict) else {}
+        name = str(data.get("name") or "")
+        said = str(data.get("message") or error.get("message") or "")
+        short = name.rsplit(".", 1)[-1]
+        if short == "AccessDenied":
+            self._uid = None  # a revoked key: log in again once the cause is fixed
+            return PermanentError(self._refused())
+        if name.startswith("odoo.") and short in PERMANENT:
+            return PermanentError(self._clean(f"{where}: {PERMANENT[short]} ({short}): {said}"))
+        return TransientError(self._clean(f"{where}: Odoo error {name or 'without a name'}: {said}"[:600]))
+
+    def _refused(self) -> str:
+        config = self.config
+        return (
+            f"{self._where()}: Odoo refused the login of user {config.username!r} on database {config.database!r} "
+            "(AccessDenied): check username, database and the api_key"
+        )
+
+    def _where(self) -> str:
+        return f"odoo {self.name} ({self.config.url})"
+
+    def _clean(self, message: str) -> str:
+        return message.replace(self._key, "***") if self._key else message
+
+
+def _line_values(line: Line, product_id: int) -> dict[str, Any]:
+    """One sale.order.line; without a price Odoo's pricelist sets it, without a description the product's."""
+    values: dict[str, Any] = {"product_id": product_id, "product_uom_qty": float(line.quantity)}
+    if line.price_unit is not None:
+        values["price_unit"] = float(line.price_unit)
+    if line.description:
+        values["name"] = line.description
+    return values

@@ -1,0 +1,269 @@
+"""ShipBob, the 3PL reference: orders go in through its order API, shipments come back by polling it.
+
+Written from ShipBob's public API documentation (developer.shipbob.com, API version 2026-01); the facts
+relied on, and where they come from:
+
+- ``POST /2026-01/order`` creates an order, with ``Authorization: Bearer <personal access token>`` and the
+  ``shipbob_channel_id`` header (required). Required body fields: ``reference_id`` ("unique and immutable",
+  unique per channel), ``type`` (DTC, DropShip, B2B), ``shipping_method``, ``recipient`` (name; address1,
+  city, country), ``products`` (by ``reference_id`` with ``name`` and ``quantity``; optional integer
+  ``external_line_id``, ``quantity_unit_of_measure_code`` EA/INP/CS/PL). ``order_number`` is optional and need
+  not be unique; ``tags`` are name/value pairs kept for API use. 201 answers the order (``id``, ...).
+  [api/orders/create-order, guides/orders, concepts]
+- 422 is "Duplicate reference ID: you have already created a product or order with the same reference_id";
+  400 and 422 bodies are ``{field: [messages]}``. [errors; the published OpenAPI of 2026-01]
+- ``GET /2026-01/order`` filters by ``ReferenceIds``, ``LastUpdateStartDate``, ``IsTrackingUploaded``, pages
+  with ``Page`` and ``Limit`` (1-250) and answers a JSON list of orders, each with ``channel`` {id},
+  ``order_number``, ``reference_id``, ``products`` (with ``external_line_id``), ``tags`` and ``shipments``.
+  [api/orders/get-orders] A further page is announced by a ``next-page`` header [faq]; ``total-pages`` and
+  ``page-number`` headers [unverified: seen in a third-party client of API 2.0].
+- A shipment: ``id``, ``status`` (``Completed``: it has left ShipBob; also Processing, Exception, OnHold,
+  Cancelled, LabeledCreated ...), ``actual_fulfillment_date``, ``tracking`` {carrier, carrier_service,
+  tracking_number, scac, bol, pro_number, shipping_date}, ``measurements`` {total_weight_oz}, ``products``
+  [{reference_id, sku, name, inventory_items [{quantity, lot}]}], ``is_tracking_uploaded``. Its products
+  carry no ``external_line_id``. [status-reference; OpenAPI ShipmentViewModel]
+- ``POST /2026-01/shipment:batchUpdateTrackingUpload`` {shipment_ids, is_tracking_uploaded} marks shipments
+  as synced, so ``IsTrackingUploaded=false`` no longer returns them. [api/orders/mark-tracking-uploaded]
+- 150 requests a minute (sliding window); over it, 429 with ``x-retry-after`` seconds. [rate-limit]
+- [unverified] the exact wording of the duplicate answer (any 409 or 422 is checked by looking the reference
+  up); whether ``GET /order`` keeps to the header's channel (the source filters on ``channel.id`` itself);
+  that dates must go unescaped in the query (a third-party SDK says so; they are sent unescaped).
+
+The sink sets ``reference_id`` to the delivery's idempotency key, so a retry after a timeout where ShipBob
+did create the order is answered 422, found by that reference, and counted as done: never a second order.
+The source has no store: each poll reads the orders updated within ``lookback`` and yields every shipped
+shipment under the identity ``shipbob:shipment:<id>``, which the store recognises when it is read again.
+The token travels only in the Authorization header and never appears in an error.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from functools import partial
+from typing import Any
+from urllib.parse import quote, urlencode
+
+import httpx
+
+from crossdock.connectors.base import Inbound, Outbound
+from crossdock.connectors.http import retry_after
+from crossdock.core.config_types import resolve_secret
+from crossdock.core.connector_config import ShipBobSinkConfig, ShipBobSourceConfig
+from crossdock.core.errors import CrossdockError, PermanentError, TransientError
+from crossdock.mappings.shipbob import SHIPPED
+
+RETRYABLE = frozenset({408, 425, 429})
+DUPLICATE = frozenset({409, 422})
+MAX_PAGES = 400
+ORDER_FIELDS = ("id", "reference_id", "order_number", "status", "channel", "products", "tags")
+
+
+class _Api:
+    """ShipBob over HTTP: the token and channel headers on every call, retryable answers as TransientError."""
+
+    def __init__(
+        self,
+        who: str,
+        config: ShipBobSinkConfig | ShipBobSourceConfig,
+        channel_id: str | None,
+        transport: httpx.BaseTransport | None,
+    ) -> None:
+        headers = {"Authorization": f"Bearer {resolve_secret(config.token)}", "Accept": "application/json"}
+        if channel_id:
+            headers["shipbob_channel_id"] = channel_id
+        self.who = who
+        self.base = f"{config.url.rstrip('/')}/{config.api_version}"
+        self.timeout = config.timeout
+        self.client = httpx.Client(timeout=config.timeout, headers=headers, transport=transport)
+
+    def call(self, method: str, path: str, *, query: dict[str, str] | None = None, body: Any = None) -> httpx.Response:
+        """One request; 2xx and 4xx answers are returned, a timeout, 408, 425, 429 or 5xx raises TransientError."""
+        url = self.base + path + ("?" + urlencode(query, safe=":,", quote_via=quote) if query else "")
+        where = f"{self.who}: {method} {self.base}{path}"
+        try:
+            response = self.client.request(method, url, json=body)
+        except httpx.TimeoutException:
+            raise TransientError(f"{where}: no answer within {self.timeout:g} s") from None
+        except httpx.HTTPError as exc:  # a refused or dropped connection, a body that would not decode
+            raise TransientError(f"{where}: {type(exc).__name__}: {exc}") from None
+        code = response.status_code
+        if code in RETRYABLE or code >= 500:
+            wait = retry_after(response.headers.get("Retry-After"))
+            if wait is None:
+                wait = retry_after(response.headers.get("x-retry-after"))  # ShipBob's own rate-limit header
+            raise TransientError(self.refused(response), retry_after=wait)
+        return response
+
+    def refused(self, response: httpx.Response) -> str:
+        """What went wrong, in ShipBob's words: its validation messages rather than the raw body."""
+        request, said = response.request, _said(response)
+        return (
+            f"{self.who}: {request.method} {request.url.copy_with(query=None)}: "
+            f"{response.status_code} {response.reason_phrase}" + (f": {said}" if said else "")
+        )
+
+    def close(self) -> None:
+        self.client.close()
+
+
+def _said(response: httpx.Response) -> str:
+    """ShipBob's error body: ``{field: [messages]}``, a ProblemDetails ``errors`` map, or a ``message``."""
+    try:
+        body = response.json()
+    except ValueError:
+        return response.text[:300].strip().replace("\n", " ")
+    if isinstance(body, dict) and isinstance(body.get("errors"), dict):
+        body = body["errors"]
+    if isinstance(body, dict) and isinstance(body.get("message"), str):
+        return str(body["message"])[:500]
+    if isinstance(body, dict):
+        parts = [f"{k}: {'; '.join(map(str, v)) if isinstance(v, list) else v}" for k, v in body.items()]
+        return " | ".join(parts)[:500]
+    return json.dumps(body)[:300]
+
+
+def _order_id(response: httpx.Response) -> str | None:
+    try:
+        body = response.json()
+    except ValueError:
+        return None
+    return str(body["id"]) if isinstance(body, dict) and body.get("id") is not None else None
+
+
+class ShipBobSink:
+    """Creates one ShipBob order per delivery; the delivery's key is the order's ``reference_id``."""
+
+    def __init__(self, name: str, config: ShipBobSinkConfig, transport: httpx.BaseTransport | None = None) -> None:
+        self.name = name
+        self.config = config
+        self._api = _Api(f"shipbob {name}", config, config.channel_id, transport)
+
+    def send(self, document: Outbound) -> str:
+        try:
+            body = json.loads(document.data)
+        except ValueError:
+            body = None
+        if not isinstance(body, dict):
+            raise PermanentError(f"shipbob {self.name}: {document.name} is not a ShipBob order request (JSON object)")
+        reference = document.idempotency_key
+        body["reference_id"] = reference
+        response = self._api.call("POST", "/order", body=body)
+        if response.is_success:
+            return f"shipbob order {_order_id(response) or '(no id given)'} (reference {reference})"
+        refused = self._api.refused(response)
+        if response.status_code in DUPLICATE:  # a duplicate reference, or a validation error: the lookup tells
+            try:
+                found = self._find(reference)
+            except PermanentError as exc:
+                raise PermanentError(f"{refused}; looking the reference up failed too: {exc}") from None
+            if found is not None:
+                return f"shipbob order {found} (reference {reference}, created by an earlier attempt)"
+        raise PermanentError(refused)
+
+    def _find(self, reference: str) -> str | None:
+        """The id of the order created under ``reference``, if ShipBob has one (a retry after a lost answer)."""
+        response = self._api.call("GET", "/order", query={"ReferenceIds": reference})
+        if not response.is_success:
+            raise PermanentError(self._api.refused(response))
+        for order in _list(response, self._api):
+            if isinstance(order, dict) and order.get("reference_id") == reference and order.get("id") is not None:
+                return str(order["id"])
+        return None
+
+    def close(self) -> None:
+        self._api.close()
+
+
+def _list(response: httpx.Response, api: _Api) -> list[Any]:
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    if not isinstance(body, list):
+        raise TransientError(f"{api.who}: {response.request.url.path} did not answer a JSON list of orders")
+    return body
+
+
+def _more(response: httpx.Response, page: int, count: int, size: int) -> bool:
+    """Whether another page follows: ``total-pages`` when given, else a ``next-page`` header or a full page."""
+    if count == 0:
+        return False
+    total = response.headers.get("total-pages", "")
+    if total.isdigit():
+        return page < int(total)
+    return bool(response.headers.get("next-page")) or count >= size
+
+
+class ShipBobSource:
+    """Each shipped ShipBob shipment of the orders updated within ``lookback``, as one JSON document."""
+
+    def __init__(
+        self,
+        name: str,
+        config: ShipBobSourceConfig,
+        transport: httpx.BaseTransport | None = None,
+        now: Callable[[], dt.datetime] | None = None,
+    ) -> None:
+        self.name = name
+        self.config = config
+        self._transport = transport
+        self._now = now or (lambda: dt.datetime.now(dt.UTC))
+
+    @contextmanager
+    def receive(self) -> Iterator[Iterator[Inbound]]:
+        api = _Api(f"source {self.name}", self.config, self.config.channel_id, self._transport)
+        try:
+            yield self._shipments(api)
+        finally:
+            api.close()
+
+    def _orders(self, api: _Api) -> Iterator[dict[str, Any]]:
+        since = self._now().astimezone(dt.UTC) - dt.timedelta(seconds=self.config.lookback)
+        query = {"LastUpdateStartDate": since.strftime("%Y-%m-%dT%H:%M:%SZ"), "Limit": str(self.config.page_size)}
+        if self.config.mark_uploaded:
+            query["IsTrackingUploaded"] = "false"
+        for page in range(1, MAX_PAGES + 1):
+            response = api.call("GET", "/order", query={**query, "Page": str(page)})
+            if not response.is_success:
+                raise CrossdockError(api.refused(response))
+            orders = _list(response, api)
+            yield from (order for order in orders if isinstance(order, dict))
+            if not _more(response, page, len(orders), self.config.page_size):
+                return
+        raise CrossdockError(f"{api.who}: more than {MAX_PAGES} pages of orders; shorten lookback")
+
+    def _shipments(self, api: _Api) -> Iterator[Inbound]:
+        channel = self.config.channel_id
+        for order in self._orders(api):
+            if channel is not None and str((order.get("channel") or {}).get("id")) != channel:
+                continue  # another channel's order (the merchant's web shop): not one crossdock created
+            for shipment in order.get("shipments") or []:
+                if not isinstance(shipment, dict) or shipment.get("status") not in SHIPPED:
+                    continue
+                if shipment.get("id") is None or (self.config.mark_uploaded and shipment.get("is_tracking_uploaded")):
+                    continue
+                shipment_id = str(shipment["id"])
+                data = {"order": {k: order.get(k) for k in ORDER_FIELDS}, "shipment": shipment}
+                yield Inbound(
+                    name=f"shipbob-shipment-{shipment_id}.json",
+                    data=json.dumps(data, sort_keys=True).encode("utf-8") + b"\n",
+                    identity=f"shipbob:shipment:{shipment_id}",
+                    settle=partial(self._mark, api, shipment_id) if self.config.mark_uploaded else _nothing,
+                )
+
+    def _mark(self, api: _Api, shipment_id: str) -> None:
+        """With ``mark_uploaded``: flag the stored shipment so the next poll's query leaves it out."""
+        body = {
+            "shipment_ids": [int(shipment_id) if shipment_id.isdigit() else shipment_id],
+            "is_tracking_uploaded": True,
+        }
+        response = api.call("POST", "/shipment:batchUpdateTrackingUpload", body=body)
+        if not response.is_success:
+            raise CrossdockError(api.refused(response))
+
+
+def _nothing() -> None:
+    return None

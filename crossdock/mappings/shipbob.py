@@ -1,0 +1,337 @@
+"""ShipBob's order API in both directions: an order as ShipBob's create-order body, a shipment back as ours.
+
+Going out, ``order_number`` is the PO number (how a shipment finds its order again) and each line's product
+id becomes the product's ``reference_id`` (ShipBob's SKU). ShipBob's shipments list products, not order
+lines, so each line is also tagged on the order (``crossdock_line_<position>`` = ``<qualifier>:<line
+number>``, with ``external_line_id`` = position on the product): the order comes back with its tags and
+products, and a shipped product is traced to the partner's own line number and the qualifier its id was
+sent under. ``reference_id`` of the order is left to the sink, which sets it from the delivery's key.
+
+Coming back, the source hands one document per shipment: ``{"order": {...}, "shipment": {...}}`` with
+ShipBob's own field values. A shipped product's quantity is its inventory items' quantity (ShipBob creates
+one inventory item per product). No I/O here.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from decimal import Decimal
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from crossdock.core.connector_config import ShipBobSinkConfig
+from crossdock.core.errors import DecodeError, PermanentError
+from crossdock.core.models import Order, OrderLine, Package, Reference, Shipment, ShipmentLine, ShipmentOrder
+
+SHIPPED = frozenset({"Completed"})  # the shipment has left ShipBob (status reference); LabeledCreated has not
+LINE_TAG = "crossdock_line_"
+# X12 units of measure ShipBob's quantity_unit_of_measure_code can say (EA, INP, CS, PL); others cannot be sent.
+UNITS = {"EA": "EA", "UN": "EA", "PC": "EA", "CS": "CS", "PL": "PL"}
+
+
+class _Out(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Address(_Out):
+    address1: str
+    address2: str | None = None
+    company_name: str | None = None
+    city: str
+    state: str | None = None
+    country: str
+    zip_code: str | None = None
+
+
+class Recipient(_Out):
+    name: str
+    address: Address
+    email: str | None = None
+    phone_number: str | None = None
+
+
+class Product(_Out):
+    reference_id: str
+    name: str
+    quantity: int
+    quantity_unit_of_measure_code: str
+    external_line_id: int
+    upc: str | None = None
+    gtin: str | None = None
+    unit_price: float | None = None  # ShipBob's schema is a double: the Decimal becomes a number only here
+
+
+class Tag(_Out):
+    name: str
+    value: str
+
+
+class RetailerProgram(_Out):
+    purchase_order_number: str
+
+
+class CreateOrder(_Out):
+    """ShipBob's CreateOrderModel, less ``reference_id`` (the sink adds it from the delivery's key)."""
+
+    order_number: str
+    type: str
+    shipping_method: str
+    purchase_date: str | None = None
+    recipient: Recipient
+    products: list[Product]
+    tags: list[Tag]
+    retailer_program_data: RetailerProgram | None = None
+
+
+def order_request(order: Order, config: ShipBobSinkConfig) -> bytes:
+    """The create-order body for one delivery of ``order`` (already cut to the lines routed here).
+
+    What ShipBob could not take (no ship-to address, a line without a product id, a fractional quantity, a unit
+    it has no code for) is a ``PermanentError`` naming the order and line: sending later cannot help.
+    """
+    products: list[Product] = []
+    tags: list[Tag] = []
+    for line in order.lines:
+        qualifier, product = _product(order.po_number, line, config.product_ids)
+        products.append(product)
+        tags.append(Tag(name=f"{LINE_TAG}{line.position}", value=f"{qualifier}:{line.line_number or ''}"))
+    request = CreateOrder(
+        order_number=order.po_number,
+        type=config.order_type,
+        shipping_method=config.shipping_method,
+        purchase_date=f"{order.order_date.isoformat()}T00:00:00Z" if order.order_date else None,
+        recipient=_recipient(order, config.default_country),
+        products=products,
+        tags=tags,
+        retailer_program_data=RetailerProgram(purchase_order_number=order.po_number)
+        if config.order_type == "B2B"
+        else None,
+    )
+    return request.model_dump_json(exclude_none=True).encode("utf-8")
+
+
+def _recipient(order: Order, default_country: str) -> Recipient:
+    party = order.ship_to
+    address = party.address if party is not None else None
+    if party is None or address is None or not address.lines or not address.city or not (party.name or party.id):
+        raise PermanentError(
+            f"order {order.po_number}: ShipBob needs a ship-to party (N1*ST) with a name, a street and a city"
+        )
+    contacts = [*party.contacts, *order.contacts]
+    name = party.name or party.id or ""
+    return Recipient(
+        name=next((c.name for c in party.contacts if c.name), name),
+        address=Address(
+            address1=address.lines[0],
+            address2=", ".join(address.lines[1:]) or None,
+            company_name=name,
+            city=address.city,
+            state=address.state,
+            country=address.country or default_country,
+            zip_code=address.postal_code,
+        ),
+        email=next((c.email for c in contacts if c.email), None),
+        phone_number=next((c.phone for c in contacts if c.phone), None),
+    )
+
+
+def _product(po_number: str, line: OrderLine, qualifiers: list[str]) -> tuple[str, Product]:
+    label = f"order {po_number} line {line.position}" + (f" ({line.line_number})" if line.line_number else "")
+    qualifier = next((q for q in qualifiers if line.product_ids.get(q)), None)
+    if qualifier is None:
+        raise PermanentError(
+            f"{label}: no product id for ShipBob (looked for {', '.join(qualifiers)}; "
+            f"the line has {', '.join(sorted(line.product_ids)) or 'none'})"
+        )
+    if line.quantity != line.quantity.to_integral_value() or line.quantity <= 0:
+        raise PermanentError(f"{label}: ShipBob takes whole quantities, not {line.quantity}")
+    unit = UNITS.get(line.uom.upper())
+    if unit is None:
+        raise PermanentError(f"{label}: ShipBob has no unit for {line.uom!r} (it takes EA, CS or PL)")
+    reference = line.product_ids[qualifier]
+    gtin = line.product_ids.get("EN") or line.product_ids.get("UK")
+    return qualifier, Product(
+        reference_id=reference,
+        name=line.description or reference,
+        quantity=int(line.quantity),
+        quantity_unit_of_measure_code=unit,
+        external_line_id=line.position,
+        upc=line.product_ids.get("UP"),
+        gtin=gtin,
+        unit_price=float(line.unit_price) if line.unit_price is not None else None,
+    )
+
+
+# --- shipments back -----------------------------------------------------------------------------------------
+
+
+class _In(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True, coerce_numbers_to_str=True)
+
+
+class InTracking(_In):
+    carrier: str | None = None
+    carrier_service: str | None = None
+    tracking_number: str | None = None
+    scac: str | None = None
+    bol: str | None = None
+    pro_number: str | None = None
+    shipping_date: str | None = None
+
+
+class InInventory(_In):
+    quantity: Decimal | None = None
+    lot: str | None = None
+
+
+class InShipmentProduct(_In):
+    reference_id: str | None = None
+    sku: str | None = None
+    name: str | None = None
+    inventory_items: list[InInventory] | None = None
+
+
+class InMeasurements(_In):
+    total_weight_oz: Decimal | None = None
+
+
+class InShipment(_In):
+    id: str
+    status: str | None = None
+    actual_fulfillment_date: str | None = None
+    tracking: InTracking | None = None
+    measurements: InMeasurements | None = None
+    products: list[InShipmentProduct] | None = None
+
+
+class InOrderProduct(_In):
+    reference_id: str | None = None
+    external_line_id: int | None = None
+    quantity: Decimal | None = None
+
+
+class InTag(_In):
+    name: str | None = None
+    value: str | None = None
+
+
+class InOrder(_In):
+    order_number: str | None = None
+    reference_id: str | None = None
+    products: list[InOrderProduct] | None = None
+    tags: list[InTag] | None = None
+
+
+class InDocument(_In):
+    order: InOrder
+    shipment: InShipment
+
+
+def shipments_from_shipbob(data: bytes, *, name: str = "shipbob shipment") -> list[Shipment]:
+    """One ShipBob shipment (with its order's number, products and tags) as crossdock's ``Shipment``."""
+    try:
+        doc = InDocument.model_validate(json.loads(data))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise DecodeError(f"not JSON ({exc})", source=name) from None
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or "(top)"
+        raise DecodeError(f"{where}: {first['msg']}", source=name) from None
+    order, shipped = doc.order, doc.shipment
+    if not order.order_number:
+        raise DecodeError("order.order_number is missing: the shipment cannot name its PO", source=name)
+    if shipped.status not in SHIPPED:
+        raise DecodeError(f"shipment.status is {shipped.status!r}, not shipped ({', '.join(SHIPPED)})", source=name)
+    lines = _lines(order, shipped, name)
+    tracking = shipped.tracking or InTracking()
+    weight = shipped.measurements.total_weight_oz if shipped.measurements else None
+    shipment = Shipment(
+        shipment_id=shipped.id,
+        ship_date=_date(tracking.shipping_date or shipped.actual_fulfillment_date, name),
+        carrier_scac=tracking.scac or tracking.carrier,  # TD503: ShipBob gives a carrier name when no SCAC
+        carrier_service=(tracking.carrier_service or "")[:35] or None,
+        tracking_numbers=[tracking.tracking_number] if tracking.tracking_number else [],
+        bill_of_lading=tracking.bol,
+        gross_weight=weight,
+        weight_uom="OZ" if weight is not None else None,
+        references=[Reference(qualifier="CN", value=tracking.pro_number)] if tracking.pro_number else [],
+    )
+    shipment_order = ShipmentOrder(po_number=order.order_number)
+    if tracking.tracking_number or weight is not None:
+        package = Package(tracking_number=tracking.tracking_number, weight=weight, weight_uom=shipment.weight_uom)
+        package.lines = lines
+        shipment_order.packages.append(package)
+    else:
+        shipment_order.lines = lines
+    shipment.orders.append(shipment_order)
+    return [shipment]
+
+
+def _date(value: str | None, name: str) -> dt.date | None:
+    if not value:
+        return None
+    try:
+        return dt.date.fromisoformat(value[:10])
+    except ValueError:
+        raise DecodeError(f"shipment date {value!r} is not an ISO date", source=name) from None
+
+
+def _lines(order: InOrder, shipped: InShipment, name: str) -> list[ShipmentLine]:
+    """Each shipped product as shipped lines: traced through the order's products and tags to the partner's lines."""
+    if not shipped.products:
+        raise DecodeError("shipment.products is empty: nothing shipped", source=name)
+    tags = {t.name[len(LINE_TAG) :]: t.value or "" for t in order.tags or [] if t.name and t.name.startswith(LINE_TAG)}
+    out: list[ShipmentLine] = []
+    for i, product in enumerate(shipped.products):
+        where = f"shipment.products.{i}"
+        reference = product.reference_id or product.sku
+        if not reference:
+            raise DecodeError(f"{where}: no reference_id or sku", source=name)
+        quantity, lot = _quantity(product, where, name)
+        ordered = sorted(
+            (p for p in order.products or [] if p.reference_id == reference and p.external_line_id is not None),
+            key=lambda p: p.external_line_id or 0,
+        )
+        for position, share in _shares(ordered, quantity):
+            qualifier, _, line_number = tags.get(str(position), "").partition(":") if position else ("", "", "")
+            out.append(
+                ShipmentLine(
+                    line_number=line_number or None,
+                    product_ids={qualifier or "VN": reference},
+                    quantity=share,
+                    lot=lot,
+                    description=product.name,
+                )
+            )
+    return out
+
+
+def _quantity(product: InShipmentProduct, where: str, name: str) -> tuple[Decimal, str | None]:
+    """How many of a product shipped: its inventory item's quantity (several items must agree, e.g. a kit)."""
+    items = [item for item in product.inventory_items or [] if item.quantity is not None]
+    quantities = {item.quantity for item in items}
+    if len(quantities) != 1:
+        found = sorted(str(q) for q in quantities) or "none"
+        raise DecodeError(f"{where}.inventory_items: cannot tell how many shipped (quantities {found})", source=name)
+    (quantity,) = quantities
+    assert quantity is not None
+    if quantity <= 0:
+        raise DecodeError(f"{where}.inventory_items: quantity {quantity} is not a shipped quantity", source=name)
+    lots = {item.lot for item in items if item.lot}
+    return quantity, lots.pop() if len(lots) == 1 else None
+
+
+def _shares(ordered: list[InOrderProduct], quantity: Decimal) -> list[tuple[int | None, Decimal]]:
+    """A product on several order lines: filled line by line up to each line's quantity, the rest on the last."""
+    if not ordered:
+        return [(None, quantity)]
+    shares: list[tuple[int | None, Decimal]] = []
+    left = quantity
+    for n, product in enumerate(ordered):
+        last = n == len(ordered) - 1
+        take = left if last else min(left, product.quantity or Decimal(0))
+        if take > 0:
+            shares.append((product.external_line_id, take))
+        left -= take
+    return shares
