@@ -47,7 +47,7 @@ class OutboxRecords:
         if not rows:
             return
         now = utcnow()
-        self._many(
+        self.execute_many(
             conn,
             _ENQUEUE,
             [
@@ -136,7 +136,7 @@ class OutboxRecords:
 
     def finish_deliveries(self, conn: Connection, rows: list[dict[str, Any]]) -> None:
         """Write send outcomes (``_id`` plus the new values) and release their leases."""
-        self._many(
+        self.execute_many(
             conn,
             "UPDATE deliveries SET state = ?, attempts = ?, sent_at = ?, remote_ref = ?, last_error = ?, "
             "next_attempt_at = ?, lease_owner = NULL, lease_until = NULL WHERE id = ?",
@@ -157,13 +157,13 @@ class OutboxRecords:
     def update_documents(self, conn: Connection, rows: list[dict[str, Any]]) -> None:
         """Set ``state`` and ``error`` of several documents (``_id`` each)."""
         now = utcnow()
-        self._many(
+        self.execute_many(
             conn,
             "UPDATE documents SET state = ?, error = ?, updated_at = ? WHERE id = ?",
             [(r["state"], r["error"], now, r["_id"]) for r in rows],
         )
 
-    def _many(self, conn: Connection, sql: str, params: list[tuple[Any, ...]]) -> None:
+    def execute_many(self, conn: Connection, sql: str, params: list[tuple[Any, ...]]) -> None:
         """One driver-level executemany: for the statements run once per row of a batch, where SQLAlchemy's
         per-row parameter handling cost more than the statement (measured on the dispatcher and the event log).
         ``sql`` is written with ``?``; datetimes are stored as SQLAlchemy stores them on SQLite."""

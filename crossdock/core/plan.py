@@ -158,9 +158,7 @@ def outbound(
             "transaction_controls": ",".join(str(controls.transaction + i) for i in range(sets)) if controls else None,
         }
     )
-    if sink:
+    if sink:  # no event: the delivery row says it is queued, and the dispatcher logs its sending
         plan.delivery({"key": key, "sink": sink, "purpose": purpose, "next_attempt_at": not_before}, doc, order)
-        if purpose != "order":
-            plan.event("queued", f"{purpose} {name} for {sink}", document=doc, order=order)
     else:
         plan.event("unsent", f"{purpose} {name}: no sink to send it to", document=doc, order=order)

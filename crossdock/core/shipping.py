@@ -14,7 +14,7 @@ import json
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, insert, select
+from sqlalchemy import Connection, select
 
 from crossdock.core import registry
 from crossdock.core.answers import Answer, answer
@@ -111,11 +111,18 @@ def record_shipments(
     return problems
 
 
+_SHIPMENTS_INSERT = (
+    "INSERT INTO shipments (partner, external_id, po_number, order_id, state, error, data, document_id, "
+    "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+
+
 class _Context:
     """What recording a document's shipments reads, fetched once, and what it writes, written once."""
 
     def __init__(self, hub: Hub, conn: Connection, shipper: str, pieces: list[Shipment]) -> None:
         self.conn = conn
+        self.store = hub.store
         pos = sorted({one.orders[0].po_number for one in pieces})
         ids = sorted({one.shipment_id for one in pieces})
         self.existing = {
@@ -184,7 +191,7 @@ class _Context:
 
     def flush(self) -> None:
         now = utcnow()
-        inserts: list[dict[str, Any]] = []
+        inserts: list[tuple[Any, ...]] = []
         for existing, key, order_id, state, error, shipment, document_id in self.saved:
             values = {
                 "order_id": order_id,
@@ -195,13 +202,10 @@ class _Context:
                 "updated_at": now,
             }
             if existing is None:
-                inserts.append(
-                    {"partner": key[0], "external_id": key[1], "po_number": key[2], "created_at": now, **values}
-                )
+                inserts.append((*key, order_id, state, error, values["data"], document_id, now, now))
             else:
                 self.conn.execute(shipments.update().where(shipments.c.id == existing.id).values(**values))
-        if inserts:
-            self.conn.execute(insert(shipments), inserts)
+        self.store.execute_many(self.conn, _SHIPMENTS_INSERT, inserts)
 
 
 # References a warehouse's confirmation carries that mean something to the buyer: bill of lading, carrier

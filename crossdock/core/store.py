@@ -234,7 +234,7 @@ class Store(OutboxRecords):
             (id_, *(row.get(c) for c in _DOCUMENT_FIELDS), sha256(row["data"]), len(row["data"]), now, now)
             for id_, row in zip(ids, rows, strict=True)
         ]
-        self._many(conn, _DOCUMENTS_INSERT, params)
+        self.execute_many(conn, _DOCUMENTS_INSERT, params)
         return ids
 
     def _new_ids(self, conn: Connection, table: str, count: int) -> list[int]:
@@ -247,7 +247,7 @@ class Store(OutboxRecords):
     def set_order_statuses(self, conn: Connection, statuses: list[tuple[str, int]]) -> None:
         """Set several orders' status at once: (status, order id) pairs."""
         now = utcnow()
-        self._many(
+        self.execute_many(
             conn, "UPDATE orders SET status = ?, updated_at = ? WHERE id = ?", [(st, now, i) for st, i in statuses]
         )
 
@@ -284,7 +284,7 @@ class Store(OutboxRecords):
     def return_numbers(self, conn: Connection, scope: str, counts: dict[str, int]) -> None:
         """Give back the last ``count`` numbers reserved in this same transaction (its row locks are still held,
         so nobody can have taken a later one)."""
-        self._many(
+        self.execute_many(
             conn,
             "UPDATE sequences SET value = value - ? WHERE scope = ? AND kind = ?",
             [(count, scope, kind) for kind, count in counts.items() if count],
@@ -362,7 +362,7 @@ class Store(OutboxRecords):
         params = [
             (now, r["kind"], r["message"], r.get("order_id"), r.get("document_id"), r.get("delivery_id")) for r in rows
         ]
-        self._many(conn, _EVENTS_INSERT, params)
+        self.execute_many(conn, _EVENTS_INSERT, params)
 
 
 class OrderRace(Exception):

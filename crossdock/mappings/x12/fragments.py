@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from datetime import date
 
@@ -19,7 +20,13 @@ def body(ts: ReadSet) -> list[Segment]:
 
 
 def fmt_date(value: date | None) -> str | None:
-    return value.strftime("%Y%m%d") if value else None
+    return _ccyymmdd(value) if value else None
+
+
+@functools.lru_cache(maxsize=4096)
+def _ccyymmdd(value: date) -> str:
+    """A document repeats a few dates, and a batch of documents the same few: formatted once each."""
+    return value.strftime("%Y%m%d")
 
 
 def pairs(product_ids: dict[str, str], where: str) -> list[Element]:

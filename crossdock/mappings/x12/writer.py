@@ -8,6 +8,7 @@ rather than written, because it would split a segment on the partner's side.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -64,6 +65,17 @@ class Envelope:
     usage: str = "P"
     ack_requested: bool = False
     created: datetime = field(default_factory=datetime.now)
+
+
+def stamps(created: datetime) -> tuple[str, str, str]:
+    """ISA09 (YYMMDD), the time (HHMM) and GS04 (CCYYMMDD), formatted once a minute: a batch's documents
+    share them."""
+    return _stamps(created.replace(second=0, microsecond=0))
+
+
+@functools.lru_cache(maxsize=64)
+def _stamps(minute: datetime) -> tuple[str, str, str]:
+    return minute.strftime("%y%m%d"), minute.strftime("%H%M"), minute.strftime("%Y%m%d")
 
 
 def format_decimal(value: Decimal | int, places: int | None = None) -> str:
@@ -178,8 +190,7 @@ def isa_segment(env: Envelope, d: Delimiters) -> list[str]:
         env.sender_id.ljust(15)[:15],
         env.receiver_qualifier.ljust(2),
         env.receiver_id.ljust(15)[:15],
-        env.created.strftime("%y%m%d"),
-        env.created.strftime("%H%M"),
+        *stamps(env.created)[:2],
         (d.repetition or "^") if five else "U",
         "00501" if five else "00401",
         f"{env.interchange_control:09d}",
@@ -205,8 +216,8 @@ def write_interchange(
         env.functional_id,
         env.application_sender or env.sender_id,
         env.application_receiver or env.receiver_id,
-        env.created.strftime("%Y%m%d"),
-        env.created.strftime("%H%M"),
+        stamps(env.created)[2],
+        stamps(env.created)[1],
         str(env.group_control),
         "X",
         env.version,
