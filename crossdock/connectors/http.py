@@ -1,4 +1,5 @@
-"""HTTP sink: a WMS, ERP or 3PL web hook takes each document as the body of one request.
+"""HTTP sink: a WMS, ERP or 3PL web hook takes each document as the body of one request (and ``fetch``, the
+GET that reads a stock snapshot from a warehouse system's endpoint).
 
 The delivery's stable key goes in the idempotency header, so a destination that honours it never creates an
 order twice when the outbox sends again after a crash. The response decides what the outbox does next:
@@ -66,14 +67,34 @@ class HttpSink:
             raise TransientError(f"{where}: no answer within {config.timeout:g} s") from None
         except httpx.TransportError as exc:
             raise TransientError(f"{where}: {type(exc).__name__}: {exc}") from None
-        code = response.status_code
-        if 200 <= code < 300:
-            return response.headers.get("Location") or f"{config.url} {code}"
-        said = response.text[:300].strip().replace("\n", " ")
-        message = f"{where}: {code} {response.reason_phrase}" + (f": {said}" if said else "")
-        if code in RETRYABLE or code >= 500:
-            raise TransientError(message, retry_after=retry_after(response.headers.get("Retry-After")))
-        raise PermanentError(message)
+        check(response, where)
+        return response.headers.get("Location") or f"{config.url} {response.status_code}"
 
     def close(self) -> None:
         self._client.close()
+
+
+def check(response: httpx.Response, where: str) -> None:
+    """2xx passes; 408, 425, 429 and 5xx are transient (with the peer's Retry-After), other codes permanent."""
+    code = response.status_code
+    if 200 <= code < 300:
+        return
+    said = response.text[:300].strip().replace("\n", " ")
+    message = f"{where}: {code} {response.reason_phrase}" + (f": {said}" if said else "")
+    if code in RETRYABLE or code >= 500:
+        raise TransientError(message, retry_after=retry_after(response.headers.get("Retry-After")))
+    raise PermanentError(message)
+
+
+def fetch(url: str, *, headers: dict[str, str], timeout: float, transport: httpx.BaseTransport | None = None) -> bytes:
+    """GET ``url`` and return the body; errors classified like a send, the secret header never in a message."""
+    where = f"GET {url}"
+    try:
+        with httpx.Client(timeout=timeout, headers=headers, transport=transport) as client:
+            response = client.get(url)
+    except httpx.TimeoutException:
+        raise TransientError(f"{where}: no answer within {timeout:g} s") from None
+    except httpx.TransportError as exc:
+        raise TransientError(f"{where}: {type(exc).__name__}: {exc}") from None
+    check(response, where)
+    return response.content

@@ -23,7 +23,7 @@ from pydantic import (
     model_validator,
 )
 
-from crossdock.core.config_types import ENV_REF, ConfigPath, Duration, Name, Strict, resolve_secret
+from crossdock.core.config_types import ENV_REF, ConfigPath, Duration, Name, SecretRef, Strict, Timeout, resolve_secret
 from crossdock.core.connector_config import Schedule, SinkConfig, SourceConfig
 from crossdock.core.errors import ConfigError
 
@@ -187,9 +187,20 @@ class StoreConfig(Strict):
 class InventoryFeedConfig(Strict):
     """Stock levels out on a schedule: a snapshot file the WMS writes, as an 846 to partners and JSON to sinks."""
 
-    snapshot: ConfigPath = Field(description="the CSV file the warehouse system writes, one row per item")
+    snapshot: ConfigPath | None = Field(
+        default=None, description="the CSV file the warehouse system writes, one row per item"
+    )
+    snapshot_url: str | None = Field(
+        default=None,
+        pattern=r"^https?://",
+        description="or an endpoint answering the snapshot to a GET: the same CSV, or JSON (a list of items, or "
+        "an object holding one under items) with the columns as keys",
+    )
+    snapshot_auth_header: str = Field(default="Authorization", description="with snapshot_url: the secret's header")
+    snapshot_auth: SecretRef | None = Field(default=None, description="with snapshot_url: ${VAR} holding its value")
+    snapshot_timeout: Timeout = 30.0
     columns: dict[Literal["sku", "quantity", "uom", "description"], str] = Field(
-        description="item field -> the file's column header; sku and quantity are needed"
+        description="item field -> the file's column header (or the JSON key); sku and quantity are needed"
     )
     partners: list[Name] = Field(default_factory=list, description="each gets an 846 through its reply_to sink")
     sinks: list[Name] = Field(default_factory=list, description="each gets the snapshot as JSON (a stock feed)")
@@ -201,6 +212,8 @@ class InventoryFeedConfig(Strict):
             raise ValueError("columns needs sku and quantity")
         if not self.partners and not self.sinks:
             raise ValueError("give partners (846s) or sinks (JSON) to send the snapshot to")
+        if (self.snapshot is None) == (self.snapshot_url is None):
+            raise ValueError("give exactly one of snapshot (a file) or snapshot_url (an endpoint)")
         return self
 
 

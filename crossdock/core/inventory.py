@@ -1,4 +1,5 @@
-"""Stock out: a warehouse system's snapshot file becomes an 846 for each partner and a JSON feed for sinks.
+"""Stock out: a warehouse system's snapshot (a file it writes, or an endpoint it answers on) becomes an 846
+for each partner and a JSON feed for sinks.
 
 The snapshot's bytes are stored first like any inbound document; a snapshot already published (the same
 bytes) is not sent again, so a schedule that fires while the warehouse has not written a new file sends
@@ -10,6 +11,8 @@ from __future__ import annotations
 import json
 
 from crossdock.core import registry
+from crossdock.core.config import InventoryFeedConfig
+from crossdock.core.config_types import resolve_secret
 from crossdock.core.errors import CrossdockError, DecodeError
 from crossdock.core.hub import Hub
 from crossdock.core.partners import created_now, reserve
@@ -17,23 +20,39 @@ from crossdock.core.plan import Plan, delivery_key, outbound, safe_name
 from crossdock.core.store import sha256
 
 
+def _read(feed: InventoryFeedConfig, feed_name: str) -> bytes:
+    """The snapshot's bytes, from the file the warehouse system writes or the endpoint it answers on."""
+    if feed.snapshot is not None:
+        try:
+            return feed.snapshot.read_bytes()
+        except OSError as exc:
+            raise CrossdockError(f"inventory {feed_name}: cannot read {feed.snapshot}: {exc.strerror}") from None
+    assert feed.snapshot_url is not None
+    secret = resolve_secret(feed.snapshot_auth)
+    headers = {feed.snapshot_auth_header: secret} if secret is not None else {}
+    fetch = registry.connector("http", "fetch")
+    try:
+        data: bytes = fetch(feed.snapshot_url, headers=headers, timeout=feed.snapshot_timeout)
+    except CrossdockError as exc:
+        raise CrossdockError(f"inventory {feed_name}: {exc}") from None
+    return data
+
+
 def publish(hub: Hub, feed_name: str) -> str:
     """Read the feed's snapshot now and queue its 846s and JSON; returns what happened, in words."""
     feed = hub.config.inventory.get(feed_name)
     if feed is None:
         raise CrossdockError(f"no inventory feed named {feed_name!r} in the configuration")
-    try:
-        data = feed.snapshot.read_bytes()
-    except OSError as exc:
-        raise CrossdockError(f"inventory {feed_name}: cannot read {feed.snapshot}: {exc.strerror}") from None
+    where = str(feed.snapshot or feed.snapshot_url)
+    data = _read(feed, feed_name)
     digest = sha256(data)
     store = hub.store
     endpoint = f"inventory:{feed_name}"
     with store.transaction() as conn:
-        same, earlier = store.find_inbound(conn, endpoint, f"{feed.snapshot}@{digest}", digest)
+        same, earlier = store.find_inbound(conn, endpoint, f"{where}@{digest}", digest)
         earlier = same or earlier
         if earlier is not None:
-            return f"{feed.snapshot} unchanged since document {earlier.id}: nothing sent"
+            return f"{where} unchanged since document {earlier.id}: nothing sent"
         doc_id = store.add_document(
             conn,
             direction="in",
@@ -41,19 +60,16 @@ def publish(hub: Hub, feed_name: str) -> str:
             digest=digest,
             state="received",
             endpoint=endpoint,
-            remote_name=feed.snapshot.name,
-            identity=f"{feed.snapshot}@{digest}",
+            remote_name=where.rstrip("/").rsplit("/", 1)[-1],
+            identity=f"{where}@{digest}",
             kind="inventory",
         )
     today = created_now().date()
     try:
-        snapshot = registry.mapping("stockcsv").snapshot_from_csv(
-            data,
-            feed.columns,
-            report_id=f"{safe_name(feed_name)}-{doc_id}",
-            report_date=today,
-            name=str(feed.snapshot),
-        )
+        is_json = data.lstrip()[:1] in (b"[", b"{")
+        mapping = registry.mapping("stockjson" if is_json else "stockcsv")
+        read = mapping.snapshot_from_json if is_json else mapping.snapshot_from_csv
+        snapshot = read(data, feed.columns, report_id=f"{safe_name(feed_name)}-{doc_id}", report_date=today, name=where)
     except DecodeError as exc:
         with store.transaction() as conn:
             store.update_document(conn, doc_id, state="failed", error=str(exc))

@@ -35,6 +35,7 @@ MAPPINGS = {
     "json": "crossdock.mappings.jsonmap",
     "shipcsv": "crossdock.mappings.shipcsv",
     "stockcsv": "crossdock.mappings.stockcsv",
+    "stockjson": "crossdock.mappings.stockjson",
     "shipjson": "crossdock.mappings.shipjson",
     "odoo": "crossdock.mappings.odoo",
     "shipbob": "crossdock.mappings.shipbob",
@@ -54,6 +55,11 @@ def build_source(name: str, config: Any) -> Source:
 def build_sink(name: str, config: Any) -> Sink:
     sink: Sink = _load(SINKS[config.type])(name, config)
     return sink
+
+
+def connector(module: str, name: str) -> Any:
+    """A function of a connector module (``http.fetch``), imported when first needed."""
+    return _load(f"crossdock.connectors.{module}:{name}")
 
 
 def mapping(kind: str) -> ModuleType:

@@ -9,7 +9,7 @@ import pytest
 import respx
 
 from crossdock.connectors.base import Outbound
-from crossdock.connectors.http import HttpSink, retry_after
+from crossdock.connectors.http import HttpSink, fetch, retry_after
 from crossdock.core.connector_config import HttpSinkConfig
 from crossdock.core.errors import PermanentError, TransientError
 
@@ -78,3 +78,33 @@ def test_retry_after_reads_seconds_and_dates() -> None:
     assert retry_after("Sun, 22 Nov 2026 12:01:30 GMT", now) == 90.0
     assert retry_after("Sun, 22 Nov 2026 11:00:00 GMT", now) == 0.0
     assert retry_after("soon") is None and retry_after(None) is None
+
+
+@pytest.mark.parametrize(
+    ("answer", "error", "message"),
+    [
+        (httpx.Response(401, text="bad token"), PermanentError, "GET https://wms.example.test/stock: 401 Unauthorized"),
+        (httpx.Response(429, headers={"Retry-After": "9"}), TransientError, "429 Too Many Requests"),
+        (httpx.ConnectTimeout("slow"), TransientError, "no answer within 2 s"),
+    ],
+)
+def test_fetch_classifies_what_a_snapshot_endpoint_answers(
+    answer: httpx.Response | Exception, error: type[Exception], message: str
+) -> None:
+    with respx.mock(assert_all_called=True) as mock:
+        route = mock.get("https://wms.example.test/stock")
+        if isinstance(answer, Exception):
+            route.mock(side_effect=answer)
+        else:
+            route.mock(return_value=answer)
+        with pytest.raises(error, match=message) as caught:
+            fetch("https://wms.example.test/stock", headers={"Authorization": "Bearer s3cret"}, timeout=2)
+    assert "s3cret" not in str(caught.value)
+    if isinstance(caught.value, TransientError) and isinstance(answer, httpx.Response):
+        assert caught.value.retry_after == 9.0
+
+
+def test_fetch_returns_the_body() -> None:
+    with respx.mock(assert_all_called=True) as mock:
+        mock.get("https://wms.example.test/stock").mock(return_value=httpx.Response(200, content=b"sku,qty\n"))
+        assert fetch("https://wms.example.test/stock", headers={}, timeout=2) == b"sku,qty\n"

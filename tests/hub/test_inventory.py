@@ -10,11 +10,12 @@ from pathlib import Path
 import pytest
 
 from crossdock.cli import main
-from crossdock.core.errors import DecodeError
+from crossdock.core.errors import CrossdockError, DecodeError
 from crossdock.core.hub import Hub
 from crossdock.core.inventory import publish
 from crossdock.mappings.x12.inventory846 import inventory_from_846
 from crossdock.mappings.x12.reader import parse
+from tests.fakeapi import Response, fake_api
 from tests.hub.conftest import base_config, write_config
 from tests.x12.written import read_back
 
@@ -76,3 +77,46 @@ def test_the_inventory_command_sends_a_feed_now(
     assert main(["inventory", "daily", "-c", str(tmp_path / "crossdock.yaml")]) == 0
     out = capsys.readouterr().out
     assert "daily: 1 item(s)" in out and "outbox: 2 sent" in out
+
+
+def _endpoint_hub(tmp_path: Path, store_url: str, url: str) -> Hub:
+    cfg = base_config(tmp_path, store_url)
+    cfg["sinks"]["stock-feed"] = {"type": "folder", "path": str(tmp_path / "stock")}
+    cfg["inventory"] = {
+        "hourly": {
+            "snapshot_url": url,
+            "snapshot_auth": "${WMS_TEST_TOKEN}",
+            "snapshot_timeout": 2,
+            "columns": {"sku": "sku", "quantity": "available"},
+            "partners": ["northwind"],
+            "sinks": ["stock-feed"],
+        }
+    }
+    return Hub(write_config(tmp_path, cfg))
+
+
+def test_a_snapshot_read_from_an_endpoint_goes_out_once_and_a_failing_endpoint_sends_nothing(
+    tmp_path: Path, store_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("WMS_TEST_TOKEN", "Bearer s3cret")
+    body = {"items": [{"sku": "MUG-BLU", "available": 12}, {"sku": "KTL-STL", "available": "4"}]}
+    with fake_api() as api:
+        api.route("GET", "/stock", lambda request: Response(200, body))
+        api.fail_next(Response(503, {"error": "rebuilding"}, {"Retry-After": "30"}))
+        hub = _endpoint_hub(tmp_path, store_url, f"{api.url}/stock")
+        try:
+            with pytest.raises(CrossdockError, match=r"inventory hourly: GET .*/stock: 503 .*rebuilding"):
+                publish(hub, "hourly")
+            assert hub.dispatcher("test").drain().sent == 0
+            assert publish(hub, "hourly") == "2 item(s): 846 to 1 partner(s), JSON to 1 sink(s)"
+            assert publish(hub, "hourly").endswith("nothing sent"), "the same snapshot is not sent twice"
+            assert hub.dispatcher("test").drain().sent == 2
+        finally:
+            hub.close()
+        assert [r.headers["authorization"] for r in api.calls("GET", "/stock")] == ["Bearer s3cret"] * 3
+    (report,) = sorted((tmp_path / "partner-inbox").glob("*-846-*.edi"))
+    items = inventory_from_846(read_back(report.read_bytes())).items
+    assert [(i.product_ids["VN"], i.quantities["33"]) for i in items] == [
+        ("MUG-BLU", Decimal("12")),
+        ("KTL-STL", Decimal("4")),
+    ]
