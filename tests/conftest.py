@@ -14,6 +14,7 @@ pytest_plugins = ["tests.peers"]
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
+FIXTURES = Path(__file__).resolve().parents[2] / "shared" / "fixtures"
 CASES = ROOT / "tests" / "cases"
 
 

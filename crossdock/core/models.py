@@ -150,6 +150,35 @@ class StoreQuantity(Model):
 
 
 @dataclass(slots=True, kw_only=True)
+class TaxLine(Model):
+    """A tax as the channel computed it. ``collected_by`` is ``marketplace`` for marketplace-facilitator tax,
+    which the marketplace collects and remits: money the buyer paid that is not the seller's revenue."""
+
+    title: str | None = None
+    rate: Decimal | None = None
+    amount: Decimal
+    collected_by: Literal["seller", "marketplace"] = "seller"
+
+
+@dataclass(slots=True, kw_only=True)
+class Discount(Model):
+    code: str | None = None
+    description: str | None = None
+    amount: Decimal  # positive: what was taken off
+
+
+@dataclass(slots=True, kw_only=True)
+class ShippingLine(Model):
+    """What the buyer paid for shipping, by the channel's method, kept apart from the goods."""
+
+    code: str | None = None
+    title: str | None = None
+    amount: Decimal
+    taxes: list[TaxLine] = field(default_factory=list)
+    discounts: list[Discount] = field(default_factory=list)
+
+
+@dataclass(slots=True, kw_only=True)
 class OrderLine(Model):
     position: int
     line_number: str | None = None  # the partner's PO101 exactly as sent (may be blank or "0001")
@@ -169,6 +198,8 @@ class OrderLine(Model):
     stores: list[StoreQuantity] = field(default_factory=list)
     store_id_qualifier: str | None = None
     notes: list[str] = field(default_factory=list)
+    taxes: list[TaxLine] = field(default_factory=list)  # a channel's taxes on this line
+    discounts: list[Discount] = field(default_factory=list)  # and its discounts (unit_price is before them)
 
 
 @dataclass(slots=True, kw_only=True)
@@ -195,6 +226,11 @@ class Order(Model):
     lines: list[OrderLine] = field(default_factory=list)
     total_amount: Decimal | None = None
     declared_line_count: int | None = None
+    external_id: str | None = None  # a channel's own id for the order (its natural key); an EDI PO is keyed by number
+    updated_at: dt.datetime | None = None  # when the channel last changed it (the sync's high-water mark)
+    taxes: list[TaxLine] = field(default_factory=list)  # order-level taxes not on a line
+    discounts: list[Discount] = field(default_factory=list)  # order-level discounts not on a line
+    shipping_lines: list[ShippingLine] = field(default_factory=list)
 
     @property
     def is_replacement(self) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 from typing import Any
 
@@ -66,14 +67,14 @@ def upsert_orders(
             revision = 1
             result.orders_new += 1
             plan.event("order", f"order {po} from {partner.name} received", order=ref, document=document_id)
-        elif row.data == data and row.status == "held":  # replayed after a fix: planned again, same revision
+        elif _same(row.data, data) and row.status == "held":  # replayed after a fix: planned again, same revision
             ref, revision, again = int(row.id), int(row.revision), True
             assignments, status = _assign(hub, order, source)
             store.update_order(conn, ref, status=status)
             plan.event("order", f"order {po} was held: routed again", order=ref, document=document_id)
         else:
             ref = int(row.id)
-            if row.data == data:
+            if _same(row.data, data):
                 result.orders_unchanged += 1
                 plan.event("order", f"order {po} read again, unchanged", order=ref, document=document_id)
                 continue
@@ -104,6 +105,16 @@ def upsert_orders(
             _hold(hub, conn, plan, ref, po, partner, problems)
         if revision == 1 and partner.config.send_855:
             _send_855(hub, conn, plan, ref, document_id, order, partner)
+
+
+def _same(stored: str, data: str) -> bool:
+    """Whether the stored order is this one: compared as text, and when the text differs, once more after the
+    stored JSON is read through today's model, so an order stored before a field was added is not taken
+    for a changed one (which would send it again as a new revision)."""
+    if stored == data:
+        return True
+    x12 = registry.mapping("x12")
+    return bool(to_json(x12.order_dict(x12.order_from_dict(json.loads(stored)))) == data)
 
 
 def _hold(
