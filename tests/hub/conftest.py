@@ -112,3 +112,23 @@ def start_run(config: Path) -> subprocess.Popen[bytes]:
         stderr=subprocess.PIPE,
         env={**os.environ, "CROSSDOCK_LOG_LEVEL": "WARNING"},
     )
+
+
+def receive(hub: Hub, data: bytes, name: str = "po.edi") -> None:
+    """Drop a partner file in the folder source and poll it, which must go without a source error."""
+    from crossdock.core.poller import poll
+
+    (Path(hub.config.sources["drop"].path) / name).write_bytes(data)  # type: ignore[union-attr]
+    report = poll(hub, "drop", "me")
+    assert report.error is None and report.processed, report
+
+
+def only_delivery(hub: Hub, sink: str) -> Any:
+    """The one delivery queued for ``sink``."""
+    from sqlalchemy import select
+
+    from crossdock.core.schema import deliveries
+
+    with hub.store.transaction() as conn:
+        (row,) = conn.execute(select(deliveries).where(deliveries.c.sink == sink)).all()
+    return row

@@ -10,15 +10,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import update
 
 from crossdock.core.engine import utcnow
 from crossdock.core.hub import Hub
-from crossdock.core.poller import poll
 from crossdock.core.schema import deliveries
 from tests.connectors.test_odoo import KEY, FakeOdoo, Fault, seeded
 from tests.fakeapi import FakeApi, Request, Response, fake_api
-from tests.hub.conftest import base_config, write_config
+from tests.hub.conftest import base_config, only_delivery, receive, write_config
 from tests.hub.edi import interchange, order
 
 
@@ -59,20 +58,12 @@ def hub(tmp_path: Path, store_url: str, odoo: FakeOdoo, monkeypatch: pytest.Monk
     h.close()
 
 
-def receive(hub: Hub, name: str, data: bytes) -> None:
-    (Path(hub.config.sources["drop"].path) / name).write_bytes(data)  # type: ignore[union-attr]
-    report = poll(hub, "drop", "me")
-    assert report.error is None and report.processed, report
-
-
 def delivery(hub: Hub) -> Any:
-    with hub.store.transaction() as conn:
-        (row,) = conn.execute(select(deliveries).where(deliveries.c.sink == "erp")).all()
-    return row
+    return only_delivery(hub, "erp")
 
 
 def test_an_850_becomes_one_sale_order_with_its_customer_lines_and_ship_to(hub: Hub, odoo: FakeOdoo) -> None:
-    receive(hub, "po.edi", interchange([order("PO-1", skus=("MUG-BLU", "KTL-STL"), qty=5)]))
+    receive(hub, interchange([order("PO-1", skus=("MUG-BLU", "KTL-STL"), qty=5)]))
     report = hub.dispatcher("test").drain()
     assert report.sent >= 1 and report.dead == 0
     (created,) = odoo.all("sale.order")
@@ -93,7 +84,7 @@ def test_an_850_becomes_one_sale_order_with_its_customer_lines_and_ship_to(hub: 
 
 def test_a_500_is_retried_and_makes_one_order(hub: Hub, odoo: FakeOdoo) -> None:
     odoo.fail("sale.order.create", Fault(500, {"error": "database restarting"}))
-    receive(hub, "po.edi", interchange([order("PO-1")]))
+    receive(hub, interchange([order("PO-1")]))
     first = hub.dispatcher("test").run_once()
     assert first.retried == 1
     row = delivery(hub)
@@ -106,7 +97,7 @@ def test_a_500_is_retried_and_makes_one_order(hub: Hub, odoo: FakeOdoo) -> None:
 
 def test_a_429_waits_as_long_as_odoo_asks_then_sends_once(hub: Hub, odoo: FakeOdoo) -> None:
     odoo.fail("login", Fault(429, {"error": "slow down"}, {"Retry-After": "120"}))
-    receive(hub, "po.edi", interchange([order("PO-1")]))
+    receive(hub, interchange([order("PO-1")]))
     before = utcnow()
     hub.dispatcher("test").run_once()
     row = delivery(hub)
@@ -122,7 +113,7 @@ def test_a_429_waits_as_long_as_odoo_asks_then_sends_once(hub: Hub, odoo: FakeOd
 
 def test_an_order_created_before_the_answer_was_lost_is_not_created_again(hub: Hub, odoo: FakeOdoo) -> None:
     odoo.fail("sale.order.create", Fault(after=True, delay=2.0))  # Odoo creates it, the client stops waiting
-    receive(hub, "po.edi", interchange([order("PO-1")]))
+    receive(hub, interchange([order("PO-1")]))
     first = hub.dispatcher("test").run_once()
     assert first.retried == 1 and "no answer within 0.5 s" in delivery(hub).last_error
     (created,) = odoo.all("sale.order")
@@ -134,7 +125,7 @@ def test_an_order_created_before_the_answer_was_lost_is_not_created_again(hub: H
 
 
 def test_an_unknown_product_is_dead_lettered_at_once_naming_it(hub: Hub, odoo: FakeOdoo) -> None:
-    receive(hub, "po.edi", interchange([order("PO-1", skus=("MUG-BLU", "LAMP-RED"))]))
+    receive(hub, interchange([order("PO-1", skus=("MUG-BLU", "LAMP-RED"))]))
     report = hub.dispatcher("test").drain()
     assert report.dead == 1
     row = delivery(hub)
@@ -145,7 +136,7 @@ def test_an_unknown_product_is_dead_lettered_at_once_naming_it(hub: Hub, odoo: F
 
 def test_bad_credentials_are_dead_lettered_with_a_clear_reason(hub: Hub, odoo: FakeOdoo) -> None:
     odoo.key = "rotated-key"
-    receive(hub, "po.edi", interchange([order("PO-1")]))
+    receive(hub, interchange([order("PO-1")]))
     hub.dispatcher("test").drain()
     row = delivery(hub)
     assert row.state == "dead" and row.attempts == 1

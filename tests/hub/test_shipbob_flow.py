@@ -23,7 +23,7 @@ from crossdock.mappings.x12.asn856 import shipment_from_856
 from crossdock.mappings.x12.reader import parse
 from crossdock.mappings.x12.validator import status, validate
 from tests.fakeapi import FakeApi, Request, Response, fake_api
-from tests.hub.conftest import base_config, write_config
+from tests.hub.conftest import base_config, only_delivery, receive, write_config
 from tests.hub.edi import interchange, order
 
 TOKEN = "pat-flow-s3cret"
@@ -179,16 +179,8 @@ def hub(tmp_path: Path, store_url: str, shipbob: FakeShipBob, monkeypatch: pytes
     h.close()
 
 
-def receive(hub: Hub, data: bytes, name: str = "po.edi") -> None:
-    (Path(hub.config.sources["drop"].path) / name).write_bytes(data)  # type: ignore[union-attr]
-    report = poll(hub, "drop", "me")
-    assert report.error is None and report.processed, report
-
-
 def delivery(hub: Hub) -> Any:
-    with hub.store.transaction() as conn:
-        (row,) = conn.execute(select(deliveries).where(deliveries.c.sink == "shipbob")).all()
-    return row
+    return only_delivery(hub, "shipbob")
 
 
 def asns(tmp_path: Path) -> list[Any]:
