@@ -42,8 +42,8 @@ from pydantic import ValidationError
 
 from crossdock.connectors.base import Outbound
 from crossdock.connectors.http import RETRYABLE, retry_after
+from crossdock.core.api_config import OdooSinkConfig
 from crossdock.core.config_types import resolve_secret
-from crossdock.core.connector_config import OdooSinkConfig
 from crossdock.core.errors import PermanentError, TransientError
 from crossdock.mappings.odoo import Line, OdooOrder, ShipTo
 

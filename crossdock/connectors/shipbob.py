@@ -50,8 +50,8 @@ import httpx
 
 from crossdock.connectors.base import Inbound, Outbound
 from crossdock.connectors.http import retry_after
+from crossdock.core.api_config import ShipBobSinkConfig, ShipBobSourceConfig
 from crossdock.core.config_types import resolve_secret
-from crossdock.core.connector_config import ShipBobSinkConfig, ShipBobSourceConfig
 from crossdock.core.errors import CrossdockError, PermanentError, TransientError
 from crossdock.mappings.shipbob import SHIPPED
 

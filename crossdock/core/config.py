@@ -23,8 +23,9 @@ from pydantic import (
     model_validator,
 )
 
+from crossdock.core.api_config import SinkConfig, SourceConfig
 from crossdock.core.config_types import ENV_REF, ConfigPath, Duration, Name, SecretRef, Strict, Timeout, resolve_secret
-from crossdock.core.connector_config import Schedule, SinkConfig, SourceConfig
+from crossdock.core.connector_config import Schedule
 from crossdock.core.errors import ConfigError
 
 # --- partners -----------------------------------------------------------------------------------------------

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Literal
 
 from pydantic import Field, model_validator
 
@@ -48,10 +48,11 @@ class _SourceBase(Strict):
         default=None,
         description="who sends here: for X12 the ISA ids still decide and must agree; a CSV source needs it",
     )
-    format: Literal["x12", "csv-shipments", "shipment-json", "shipbob"] = Field(
+    format: Literal["x12", "csv-shipments", "shipment-json", "shipbob", "woocommerce"] = Field(
         default="x12",
         description="x12; csv-shipments: a warehouse's ship file, one row per shipped line; shipment-json: "
-        "crossdock's canonical Shipment as JSON; shipbob: shipments read from ShipBob's API (type shipbob)",
+        "crossdock's canonical Shipment as JSON; shipbob: shipments read from ShipBob's API (type shipbob); "
+        "woocommerce: WooCommerce orders as its REST API gives them",
     )
     fulfilment_sink: Name | None = Field(
         default=None,
@@ -261,102 +262,3 @@ class HttpSourceConfig(_SourceBase):
     path: str = Field(pattern=r"^/[A-Za-z0-9/_.-]*$", description="the URL path it answers, e.g. /inbound/acme")
     token: SecretRef = Field(description="${VAR} holding the bearer token the poster must send")
     max_bytes: int = Field(default=20_000_000, ge=1, description="a larger body is refused (413)")
-
-
-# --- API references: an ERP (Odoo) and a 3PL (ShipBob) ---------------------------------------------------
-
-
-class OdooSinkConfig(Strict):
-    """An Odoo ERP: each order becomes a ``sale.order`` (customer and products looked up) over JSON-RPC."""
-
-    type: Literal["odoo"]
-    url: str = Field(pattern=r"^https?://", description="the Odoo server, e.g. https://erp.example.com")
-    database: str
-    username: str
-    api_key: SecretRef = Field(description="${VAR} holding the user's API key (or password)")
-    customer_field: str = Field(default="ref", description="the res.partner field that identifies the customer")
-    customer: str = Field(
-        default="partner",
-        description="where the customer's value is in the order: a dotted path (partner: crossdock's partner "
-        "name; parties.BY.id: the buyer party's id, parties keyed by their role)",
-    )
-    product_field: str = Field(default="default_code", description="the product.product field holding the item code")
-    product_ids: list[str] = Field(
-        default_factory=lambda: ["VN", "SK", "BP", "UP", "EN"],
-        min_length=1,
-        description="the line's product id qualifiers to use as the item code, the first one present wins",
-    )
-    ship_to: Literal["delivery-address", "customer"] = Field(
-        default="delivery-address",
-        description="delivery-address: the order's ship-to party becomes a delivery address under the customer, "
-        "found by name or created; customer: ship to the customer's own address",
-    )
-    confirm: bool = Field(default=False, description="confirm each order (action_confirm); else it stays a quotation")
-    timeout: Timeout = 30.0
-
-
-class _ShipBobApi(Strict):
-    url: str = Field(
-        default="https://api.shipbob.com", pattern=r"^https?://", description="sandbox-api.shipbob.com to test"
-    )
-    api_version: str = Field(
-        default="2026-01", pattern=r"^[0-9.-]+$", description="the dated API version in every path, e.g. /2026-01/order"
-    )
-    token: SecretRef = Field(description="${VAR} holding the personal access token (sent as Authorization: Bearer)")
-    timeout: Timeout = 30.0
-
-
-class ShipBobSinkConfig(_ShipBobApi):
-    """ShipBob's order API: each delivery is created as one ShipBob order (its shipments are polled back)."""
-
-    type: Literal["shipbob"]
-    channel_id: str = Field(pattern=r"^[0-9]+$", description="shipbob_channel_id: the channel with write scopes")
-    shipping_method: str = Field(
-        default="Standard", min_length=1, description="ShipBob's shipping_method, mapped to a ship option there"
-    )
-    order_type: Literal["DTC", "B2B", "DropShip"] = Field(
-        default="DTC", description="ShipBob's order type; B2B also sends the PO number as purchase_order_number"
-    )
-    product_ids: list[str] = Field(
-        default_factory=lambda: ["VN", "SK", "BP", "UP"],
-        min_length=1,
-        description="the line's product id qualifiers to use as ShipBob's product reference_id, the first present wins",
-    )
-    default_country: str = Field(
-        default="US",
-        pattern=r"^[A-Z]{2}$",
-        description="ISO country for a ship-to without one (N404 is often left out)",
-    )
-
-
-class ShipBobSourceConfig(_ShipBobApi, _SourceBase):
-    """Polls ShipBob for the shipments of the orders crossdock created there; each becomes a ``Shipment``."""
-
-    type: Literal["shipbob"]
-    format: Literal["shipbob"] = "shipbob"
-    channel_id: str | None = Field(
-        default=None, pattern=r"^[0-9]+$", description="read only the orders of this channel (the sink's channel_id)"
-    )
-    lookback: Duration = Field(
-        default=604800.0,
-        gt=0,
-        description="each poll reads the orders updated this long ago or later; a shipment read again changes nothing",
-    )
-    page_size: int = Field(default=250, ge=1, le=250, description="orders per request (ShipBob allows 1 to 250)")
-    mark_uploaded: bool = Field(
-        default=False,
-        description="read only shipments not yet marked is_tracking_uploaded, and mark each once it is stored, so "
-        "a poll does not read the lookback's shipments again",
-    )
-
-
-SourceConfig = Annotated[
-    FolderSourceConfig | SftpSourceConfig | ImapSourceConfig | HttpSourceConfig | ShipBobSourceConfig,
-    Field(discriminator="type"),
-]
-SinkConfig = Annotated[
-    FolderSinkConfig | SftpSinkConfig | SmtpSinkConfig | HttpSinkConfig | OdooSinkConfig | ShipBobSinkConfig,
-    Field(discriminator="type"),
-]
-# Sinks whose request body a mapping of the same name writes from the order (``order_request``).
-ORDER_APIS = ("odoo", "shipbob")

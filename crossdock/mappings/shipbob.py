@@ -20,7 +20,7 @@ from decimal import Decimal
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from crossdock.core.connector_config import ShipBobSinkConfig
+from crossdock.core.api_config import ShipBobSinkConfig
 from crossdock.core.errors import DecodeError, PermanentError
 from crossdock.core.models import Order, OrderLine, Package, Reference, Shipment, ShipmentLine, ShipmentOrder
 

@@ -20,7 +20,7 @@ import respx
 
 from crossdock.connectors.base import Outbound
 from crossdock.connectors.odoo import OdooSink
-from crossdock.core.connector_config import OdooSinkConfig
+from crossdock.core.api_config import OdooSinkConfig
 from crossdock.core.errors import PermanentError, TransientError
 from crossdock.core.models import Address, Order, OrderLine, Party
 from crossdock.mappings.odoo import order_request

@@ -13,7 +13,7 @@ import respx
 
 from crossdock.connectors.base import Outbound
 from crossdock.connectors.shipbob import ShipBobSink, ShipBobSource
-from crossdock.core.connector_config import ShipBobSinkConfig, ShipBobSourceConfig
+from crossdock.core.api_config import ShipBobSinkConfig, ShipBobSourceConfig
 from crossdock.core.errors import CrossdockError, DecodeError, PermanentError, TransientError
 from crossdock.core.models import Address, Contact, Order, OrderLine, Party
 from crossdock.mappings.shipbob import order_request, shipments_from_shipbob
