@@ -1,0 +1,397 @@
+"""Amazon SP-API orders (Orders API 2026-01-01) -> canonical Order, and a canonical Fulfilment -> the body of the
+v0 ``confirmShipment`` (2026-01-01 has no shipment confirmation). Pure: no I/O.
+
+Sources: ``../shared/docs/channel-apis.md`` §1 and the owner's specs ``orders_2026-01-01.json`` / ``ordersV0.json``.
+Choices:
+
+- ``po_number`` and ``external_id`` are ``orderId``; ``line_number`` is ``orderItemId`` (confirmShipment needs it).
+- ``order_date`` is the UTC date of ``createdTime``; ``updated_at`` is ``lastUpdatedTime``, aware UTC.
+- ``purpose`` is ``01`` when ``fulfillment.fulfillmentStatus`` is cancelled, spelt ``CANCELLED`` (2026) or
+  ``Canceled`` (v0), else ``00``. A buyer's cancel request on an item is a note on its line: don't ship it.
+- Money (``{"amount": "…", "currencyCode": "…"}``) is ``Decimal`` from str, int or Decimal; a float is refused
+  (parse with ``parse_float=Decimal``). One currency per order: the first amount read (``proceeds.grandTotal``)
+  sets it, another currency is refused. An order without any amount needs ``currency=``.
+- ``unit_price`` is ``product.price.unitPrice`` [spec: "for a single unit"]; without it, the ``ITEM`` proceeds
+  ÷ quantity when that divides exactly.
+- Per item, ``proceeds.breakdowns``: ``TAX`` and ``DISCOUNT`` are split by ``detailedBreakdowns[].subtype``
+  (``SHIPPING`` goes to the shipping line, the rest to the line); ``SHIPPING`` is the shipping price;
+  ``GIFT_WRAP``, ``COD_FEE``, ``OTHER`` are line charges. Taxes of an item whose ``tax.taxCollections`` has model
+  ``MARKETPLACE_FACILITATOR`` are ``collected_by="marketplace"``, else ``"seller"`` (so ask for
+  ``includedData=TAX``, or every tax reads as the seller's). Discounts are positive, coded with the item's
+  promotion id when it has only one; promotion ids are line references ``PROMOTION``.
+- Order-level ``proceeds.breakdowns`` are the items' sums and are not read again, except ``TAX`` when no item
+  has one and ``DELIVERY_TIP`` (an order charge). ``total_amount`` is ``proceeds.grandTotal``.
+- Parties: ``ST`` from ``recipient.deliveryAddress`` (restricted: often absent), ``BT`` from the buyer's tax
+  registration address when given, ``BY`` from ``buyer``; the buyer's name and e-mail are a ``BD`` contact.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections.abc import Mapping
+from contextlib import suppress
+from decimal import Decimal, Inexact, InvalidOperation, localcontext
+from typing import Any, Literal, NoReturn
+
+from crossdock.core.errors import DecodeError
+from crossdock.core.models import (
+    Address,
+    Charge,
+    Contact,
+    DateRef,
+    Discount,
+    Fulfilment,
+    Order,
+    OrderLine,
+    Party,
+    Reference,
+    ShippingLine,
+    TaxLine,
+)
+
+Collector = Literal["seller", "marketplace"]
+
+# SCACs whose Amazon carrierCode is in the owner's examples ("FedEx", "UPS") or [unverified] ("USPS"); any other
+# carrier is sent as carrierCode "Other" with its name, as the v0 spec allows.
+_CARRIERS = {"FDEG": "FedEx", "FDE": "FedEx", "FXFE": "FedEx", "UPSN": "UPS", "UPSS": "UPS", "USPS": "USPS"}
+_CHARGES = {"GIFT_WRAP", "COD_FEE", "OTHER"}
+
+
+def order_from_amazon(payload: Mapping[str, Any], *, name: str = "order", currency: str | None = None) -> Order:
+    """Map one 2026-01-01 ``Order`` (an element of ``searchOrders``' ``orders`` or ``getOrder``'s ``order``; the
+    ``{"order": …}`` wrapper is read too). ``currency`` is used only when the order carries no amount at all."""
+    if not isinstance(payload, Mapping):
+        raise DecodeError(f"an order is an object, not {type(payload).__name__}", source=name)
+    path = ""
+    if "orderId" not in payload and isinstance(payload.get("order"), Mapping):
+        payload, path = payload["order"], "order"
+    if "orderId" not in payload and isinstance(payload.get("errors"), list):
+        errors = "; ".join(f"{e.get('code')}: {e.get('message')}" for e in payload["errors"] if isinstance(e, Mapping))
+        raise DecodeError(f"an error response, not an order ({errors or 'no details'})", source=name)
+    node = _Node(payload, path, {"source": name})
+    order_id = node.need("orderId")
+    order = Order(channel="amazon", po_number=order_id, external_id=order_id)
+    order.order_date = node.need_timestamp("createdTime").date()
+    order.updated_at = node.need_timestamp("lastUpdatedTime")
+    proceeds = node.child("proceeds")
+    order.total_amount = proceeds.money("grandTotal") if proceeds else None
+    fulfillment = node.child("fulfillment")
+    status = fulfillment.text("fulfillmentStatus") if fulfillment else None
+    order.purpose = "01" if status and status.upper().replace("_", "") in ("CANCELLED", "CANCELED") else "00"
+    _header(node, order, fulfillment)
+    items = node.children("orderItems", required=True)
+    if not items:
+        node.fail("orderItems", "no items")
+    shipping = _Shipping()
+    order.lines = [_line(item, i + 1, shipping) for i, item in enumerate(items)]
+    if shipping.seen:
+        code = fulfillment.text("fulfillmentServiceLevel") if fulfillment else None
+        order.shipping_lines.append(shipping.line(code))
+    if proceeds:
+        collected: Collector = "marketplace" if items and all(_facilitated(i) for i in items) else "seller"
+        for breakdown in proceeds.children("breakdowns"):
+            kind, amount = breakdown.need("type"), breakdown.need_money("subtotal")
+            if kind == "TAX" and not any(line.taxes for line in order.lines) and not shipping.taxes:
+                order.taxes.append(TaxLine(amount=amount, collected_by=collected))
+            elif kind == "DELIVERY_TIP":
+                order.charges.append(Charge(indicator="C", amount=amount, description="DELIVERY_TIP"))
+    order.currency = node.ctx.get("currency") or currency or node.fail("proceeds", "no amount: pass currency=")
+    return order
+
+
+def confirm_shipment_request(
+    fulfilment: Fulfilment,
+    *,
+    marketplace_id: str,
+    package_reference_id: str | None = None,
+    shipped_at: dt.datetime | None = None,
+) -> dict[str, Any]:
+    """The v0 ``ConfirmShipmentRequest`` for one package: the fulfilment's single tracking number and its lines.
+
+    ``packageReferenceId`` must be a positive number unique within the order [spec]: the shipment id when it is
+    one, else a number derived from it (stable, so sending it again edits the same package). ``shipDate`` is
+    ``shipped_at`` (aware) or midnight UTC of ``ship_date``. The carrier is ``carrier_scac`` (a known SCAC becomes
+    Amazon's code, any other is sent as ``Other`` with its name); ``shippingMethod`` is ``carrier_service``.
+    Missing marketplace, tracking number, carrier, ship date or item id, several tracking numbers (a Fulfilment
+    does not say which lines are in which package) or a quantity not a positive whole number: ``ValueError``.
+    """
+    where = f"amazon fulfilment {fulfilment.shipment_id} of order {fulfilment.external_id or fulfilment.po_number}"
+    if not marketplace_id.strip():
+        raise ValueError(f"{where}: no marketplace_id")
+    numbers = [n.strip() for n in fulfilment.tracking_numbers if n.strip()]
+    if not numbers:
+        raise ValueError(f"{where}: no tracking number (trackingNumber is required)")
+    if len(numbers) > 1:
+        raise ValueError(f"{where}: {len(numbers)} tracking numbers: confirm one package per call, with its lines")
+    carrier = (fulfilment.carrier_scac or "").strip()
+    if not carrier:
+        raise ValueError(f"{where}: no carrier (carrierCode is required)")
+    if shipped_at is None:
+        if fulfilment.ship_date is None:
+            raise ValueError(f"{where}: no ship date (shipDate is required)")
+        shipped_at = dt.datetime.combine(fulfilment.ship_date, dt.time(), dt.UTC)
+    elif shipped_at.tzinfo is None:
+        raise ValueError(f"{where}: shipped_at must be an aware datetime")
+    reference = package_reference_id or _package_reference(fulfilment.shipment_id)
+    if not (reference.isdigit() and int(reference) > 0):
+        raise ValueError(f"{where}: package reference {reference!r} is not a positive number")
+    quantities: dict[str, int] = {}
+    for i, line in enumerate(fulfilment.lines, 1):
+        item_id = (line.line_number or "").strip()
+        if not item_id:
+            raise ValueError(f"{where}: line {i}: no order item id (line_number)")
+        if line.quantity <= 0 or line.quantity != line.quantity.to_integral_value():
+            raise ValueError(f"{where}: order item {item_id}: {line.quantity} is not a whole quantity to ship")
+        quantities[item_id] = quantities.get(item_id, 0) + int(line.quantity)
+    if not quantities:
+        raise ValueError(f"{where}: no lines to confirm")
+    code = _CARRIERS.get(carrier.upper())
+    detail: dict[str, Any] = {
+        "packageReferenceId": reference,
+        "carrierCode": code or "Other",
+        **({} if code else {"carrierName": carrier}),
+        **({"shippingMethod": fulfilment.carrier_service} if fulfilment.carrier_service else {}),
+        "trackingNumber": numbers[0],
+        "shipDate": shipped_at.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "orderItems": [{"orderItemId": k, "quantity": q} for k, q in quantities.items()],
+    }
+    return {"marketplaceId": marketplace_id.strip(), "packageDetail": detail}
+
+
+def _package_reference(shipment_id: str) -> str:
+    text = shipment_id.strip()
+    if text.isdigit() and int(text) > 0:
+        return text
+    return str(int.from_bytes(hashlib.sha256(text.encode()).digest()[:8], "big") % 999_999_999 + 1)
+
+
+def _header(node: _Node, order: Order, fulfillment: _Node | None) -> None:
+    recipient = node.child("recipient")
+    address = recipient.child("deliveryAddress") if recipient else None
+    if address:
+        order.parties.append(_party("ST", address))
+    tax = node.child("tax")
+    for registration in tax.children("taxRegistrations") if tax else []:
+        billing = registration.child("taxRegistrationAddress")
+        if registration.text("entityType") == "BUYER" and billing:
+            order.parties.append(_party("BT", billing, registration.text("legalName")))
+            break
+    buyer = node.child("buyer")
+    if buyer:
+        name, company, email = buyer.text("buyerName"), buyer.text("buyerCompanyName"), buyer.text("buyerEmail")
+        if name or company:
+            order.parties.append(
+                Party(role="BY", name=name or company, extra_names=[company] if name and company else [])
+            )
+        if name or email:
+            order.contacts.append(Contact(function="BD", name=name, email=email))
+        if po := buyer.text("buyerPurchaseOrderNumber"):
+            order.references.append(Reference(qualifier="CO", value=po, description="buyer purchase order number"))
+    for alias in node.children("orderAliases"):
+        order.references.append(Reference(qualifier=alias.need("aliasType"), value=alias.need("aliasId")))
+    channel = node.child("salesChannel")
+    if channel and (marketplace := channel.text("marketplaceId")):
+        order.references.append(
+            Reference(qualifier="MARKETPLACE", value=marketplace, description=channel.text("marketplaceName"))
+        )
+    if fulfillment:
+        if by := fulfillment.text("fulfilledBy"):  # AMAZON (FBA): read-only, never for a warehouse
+            order.references.append(Reference(qualifier="FULFILLED_BY", value=by))
+        window = fulfillment.child("shipByWindow")
+        for qualifier, key in (("037", "earliestDateTime"), ("038", "latestDateTime")):
+            stamp = window.timestamp(key) if window else None
+            if stamp:
+                order.dates.append(
+                    DateRef(qualifier=qualifier, date=stamp.date(), time=f"{stamp:%H%M}", time_zone="UT")
+                )
+
+
+def _party(role: str, node: _Node, name: str | None = None) -> Party:
+    company, phone = node.text("companyName"), node.text("phone")
+    person = node.text("name")
+    return Party(
+        role=role,
+        name=name or person or company,
+        extra_names=[x for x in (person, company) if x and x != (name or person or company)],
+        address=Address(
+            lines=[x for x in (node.text(f"addressLine{n}") for n in (1, 2, 3)) if x],
+            city=node.text("city"),
+            state=node.text("stateOrRegion"),
+            postal_code=node.text("postalCode"),
+            country=(node.text("countryCode") or "").upper() or None,
+        ),
+        contacts=[Contact(phone=phone)] if phone else [],
+    )
+
+
+class _Shipping:
+    """The items' shipping charges, taxes and discounts, summed into the order's one shipping line."""
+
+    def __init__(self) -> None:
+        self.seen = False
+        self.amount = Decimal(0)
+        self.taxes: dict[Collector, Decimal] = {}
+        self.discounts: dict[str | None, Decimal] = {}
+
+    def line(self, code: str | None) -> ShippingLine:
+        return ShippingLine(
+            code=code,
+            amount=self.amount,
+            taxes=[TaxLine(amount=a, collected_by=c) for c, a in self.taxes.items()],
+            discounts=[Discount(code=c, amount=a) for c, a in self.discounts.items()],
+        )
+
+
+def _facilitated(item: _Node) -> bool:
+    tax = item.child("tax")
+    return any(c.text("model") == "MARKETPLACE_FACILITATOR" for c in (tax.children("taxCollections") if tax else []))
+
+
+def _line(item: _Node, position: int, shipping: _Shipping) -> OrderLine:
+    product = item.child("product") or item.fail("product", "missing")
+    quantity = item.quantity("quantityOrdered")
+    ids = {k: v for k, v in (("SK", product.text("sellerSku")), ("ASIN", product.text("asin"))) if v}
+    price = product.child("price")
+    line = OrderLine(
+        position=position,
+        line_number=item.need("orderItemId"),
+        quantity=quantity,
+        uom="EA",
+        unit_price=price.money("unitPrice") if price else None,
+        product_ids=ids,
+        description=product.text("title"),
+    )
+    promotion = item.child("promotion")
+    promotions = [x for p in (promotion.children("breakdowns") if promotion else []) if (x := p.text("promotionId"))]
+    code = promotions[0] if len(promotions) == 1 else None
+    collected: Collector = "marketplace" if _facilitated(item) else "seller"
+    proceeds = item.child("proceeds")
+    for breakdown in proceeds.children("breakdowns") if proceeds else []:
+        kind, total = breakdown.need("type"), breakdown.need_money("subtotal")
+        parts = [(d.text("subtype") or "ITEM", d.need_money("value")) for d in breakdown.children("detailedBreakdowns")]
+        if kind == "ITEM" and line.unit_price is None and quantity:
+            with localcontext() as context, suppress(Inexact):  # only a price that divides exactly
+                context.traps[Inexact] = True
+                line.unit_price = total / quantity
+        elif kind == "SHIPPING":
+            shipping.seen, shipping.amount = True, shipping.amount + total
+        elif kind in _CHARGES:
+            line.charges.append(Charge(indicator="C", amount=total, description=kind))
+        elif kind in ("TAX", "DISCOUNT"):
+            for subtype, amount in parts or [("ITEM", total)]:
+                if kind == "TAX" and subtype == "SHIPPING":
+                    shipping.seen = True
+                    shipping.taxes[collected] = shipping.taxes.get(collected, Decimal(0)) + amount
+                elif kind == "TAX":
+                    line.taxes.append(
+                        TaxLine(title=None if subtype == "ITEM" else subtype, amount=amount, collected_by=collected)
+                    )
+                elif amount and subtype == "SHIPPING":
+                    shipping.seen = True
+                    shipping.discounts[code] = shipping.discounts.get(code, Decimal(0)) + abs(amount)
+                elif amount:
+                    description = None if subtype == "ITEM" else subtype
+                    line.discounts.append(Discount(code=code, description=description, amount=abs(amount)))
+    line.references += [Reference(qualifier="PROMOTION", value=p) for p in promotions]
+    cancellation = item.child("cancellation")
+    request = cancellation.child("cancellationRequest") if cancellation else None
+    if request:
+        who, why = request.text("requester") or "someone", request.text("cancelReason")
+        line.notes.append(f"cancellation requested by {who}" + (f": {why}" if why else ""))
+    return line
+
+
+class _Node:
+    """One JSON object of the payload with its path; every failure is a DecodeError naming payload and path."""
+
+    __slots__ = ("ctx", "data", "path")
+
+    def __init__(self, data: Mapping[str, Any], path: str, ctx: dict[str, str]) -> None:
+        self.data, self.path, self.ctx = data, path, ctx
+
+    def at(self, key: str) -> str:
+        return f"{self.path}.{key}" if self.path else key
+
+    def fail(self, key: str, message: str) -> NoReturn:
+        raise DecodeError(f"{self.at(key)}: {message}", source=self.ctx["source"])
+
+    def _make(self, value: Any, path: str) -> _Node:
+        if not isinstance(value, Mapping):
+            raise DecodeError(f"{path}: {value!r} is not an object", source=self.ctx["source"])
+        return _Node(value, path, self.ctx)
+
+    def child(self, key: str) -> _Node | None:
+        value = self.data.get(key)
+        return None if value is None else self._make(value, self.at(key))
+
+    def children(self, key: str, *, required: bool = False) -> list[_Node]:
+        value = self.data.get(key)
+        if value is None and not required:
+            return []
+        if not isinstance(value, list):
+            self.fail(key, "missing" if value is None else f"{value!r} is not a list")
+        return [self._make(v, f"{self.at(key)}[{i}]") for i, v in enumerate(value)]
+
+    def text(self, key: str) -> str | None:
+        value = self.data.get(key)
+        if value is not None and not isinstance(value, str):
+            self.fail(key, f"{value!r} is not text")
+        return value.strip() or None if value else None
+
+    def need(self, key: str) -> str:
+        return self.text(key) or self.fail(key, "missing")
+
+    def decimal(self, key: str) -> Decimal | None:
+        value = self.data.get(key)
+        if value is None:
+            return None
+        if isinstance(value, float):
+            self.fail(key, f"{value!r} is a float: parse the JSON with parse_float=Decimal")
+        try:
+            number = Decimal(value) if isinstance(value, int | str | Decimal) and not isinstance(value, bool) else None
+        except InvalidOperation:
+            number = None
+        if number is None or not number.is_finite():
+            self.fail(key, f"{value!r} is not a number")
+        return number
+
+    def quantity(self, key: str) -> Decimal:
+        number = self.decimal(key)
+        if number is None:
+            self.fail(key, "missing")
+        if number < 0 or number != number.to_integral_value():
+            self.fail(key, f"{self.data.get(key)!r} is not a quantity")
+        return number
+
+    def money(self, key: str) -> Decimal | None:
+        """A ``Money`` object's amount; its currency must be the order's (the first one read sets it)."""
+        bag = self.child(key)
+        if bag is None:
+            return None
+        amount = bag.decimal("amount")
+        currency = bag.need("currencyCode").upper()
+        if amount is None:
+            bag.fail("amount", "missing")
+        if self.ctx.setdefault("currency", currency) != currency:
+            bag.fail("currencyCode", f"{currency!r} is not the order's currency {self.ctx['currency']!r}")
+        return amount
+
+    def need_money(self, key: str) -> Decimal:
+        amount = self.money(key)
+        return self.fail(key, "missing") if amount is None else amount
+
+    def timestamp(self, key: str) -> dt.datetime | None:
+        value = self.text(key)
+        if value is None:
+            return None
+        try:
+            stamp = dt.datetime.fromisoformat(value)
+        except ValueError:
+            self.fail(key, f"{value!r} is not a date and time")
+        if stamp.tzinfo is None:
+            self.fail(key, f"{value!r} has no UTC offset")
+        return stamp.astimezone(dt.UTC)
+
+    def need_timestamp(self, key: str) -> dt.datetime:
+        return self.timestamp(key) or self.fail(key, "missing")

@@ -1,0 +1,375 @@
+"""WooCommerce REST v3 orders -> canonical Order, and a canonical Fulfilment -> the store's request bodies.
+
+Pure: no I/O. What it relies on is in ``../shared/docs/channel-apis.md`` §6 (from the owner's REST API docs):
+
+- Amounts are strings (``"29.35"``, and ``taxes[].total`` may be ``"0.9"``, unpadded); line-item ``price`` is a
+  JSON number. Money is ``Decimal`` from its text: str, int or Decimal are read, a float is refused (the JSON
+  was parsed lossy: use ``json.loads(..., parse_float=Decimal)``). ``price`` is not read at all: ``unit_price``
+  is ``subtotal / quantity`` from the strings (before discounts, without tax), exact when the division is
+  exact, else rounded half-even to 6 places.
+- Dates without ``_gmt`` are the store's local time with no offset: ``updated_at`` is ``date_modified_gmt`` as
+  aware UTC and ``order_date`` the UTC date of ``date_created_gmt``; the local fields are never read.
+- ``purpose`` is ``01`` (cancel) for ``cancelled``, ``refunded`` (everything paid back: nothing left to ship),
+  ``failed`` (payment failed: nothing to ship unless it is paid later, which comes as a new version) and
+  ``trash``; any other status, plugin statuses included, is ``00``. ``pending`` and ``on-hold`` are unpaid
+  but still ``00``: the Order has no field to say so.
+- Line ``taxes[]`` point at ``tax_lines[].rate_id``; the ``label`` (else ``rate_code``) is the title. Line
+  discounts are ``subtotal - total``; ``coupon_lines`` become order-level discounts only when no line has one
+  (the line totals already carry the coupons, so both would count them twice). ``tax_lines`` become order-level
+  taxes only when no line or shipping line has taxes; fee taxes are always order-level, fees are charges.
+- Line ``meta_data`` (``{key, value}``): keys starting with ``_`` are hidden and skipped, others become the
+  line's notes as ``key: value`` (a list or object value as compact JSON); a 12/13/14-digit value under a GTIN-like
+  key (``gtin``, ``upc``, ``ean``, ``barcode``, ``_gtin`` ...) becomes ``UP``/``EN``/``UK``. Names are HTML-unescaped.
+- Fulfilment back: core WooCommerce has no shipment object. ``order_update`` completes the order (which e-mails
+  the customer) only when everything shipped; ``tracking_note`` is a customer note; ``shipment_tracking`` the
+  Shipment Tracking extension's bodies.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import json
+from collections.abc import Mapping
+from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
+from typing import Any, NoReturn
+
+from crossdock.core.errors import DecodeError
+from crossdock.core.models import (
+    Address,
+    Charge,
+    Contact,
+    Discount,
+    Fulfilment,
+    Order,
+    OrderLine,
+    Party,
+    ShippingLine,
+    TaxLine,
+)
+
+CANCEL_STATUSES = frozenset({"cancelled", "refunded", "failed", "trash"})
+_GTIN = {12: "UP", 13: "EN", 14: "UK"}  # a GTIN's X12 qualifier by length: UPC-A, EAN-13, GTIN-14
+_GTIN_KEYS = frozenset({"gtin", "upc", "ean", "barcode", "gtin_code", "global_unique_id"})
+_PLACES = Decimal("0.000001")
+# Carrier names for people (notes); a SCAC not here is written as it is.
+CARRIER_NAMES = {"UPSN": "UPS", "UPSS": "UPS", "FDEG": "FedEx", "FDE": "FedEx", "FXFE": "FedEx", "USPS": "USPS"}
+# Shipment Tracking's predefined provider names by SCAC. "USPS" is the docs' own example; "UPS" and "Fedex" are
+# [unverified] (a third-party copy of the extension's list). Pass ``providers`` to use the store's own list.
+TRACKING_PROVIDERS = {"USPS": "USPS", "UPSN": "UPS", "UPSS": "UPS", "FDEG": "Fedex", "FDE": "Fedex", "FXFE": "Fedex"}
+
+
+def order_from_woocommerce(payload: Mapping[str, Any], *, name: str = "order") -> Order:
+    """Map one REST v3 order object (``GET /orders/<id>``, or one element of ``GET /orders``)."""
+    return _order(_At(payload, "", name))
+
+
+order_from_payload = order_from_woocommerce  # the name the channel pipeline calls
+
+
+def orders_from_woocommerce(payload: Any, *, name: str = "orders") -> list[Order]:
+    """Map a page of orders (``GET /orders``); an error names the order by its index: ``[3].line_items[0]...``."""
+    if not isinstance(payload, list):
+        raise DecodeError(f"a page of orders is a list, not {type(payload).__name__}", source=name)
+    return [_order(_At(item, f"[{i}]", name)) for i, item in enumerate(payload)]
+
+
+def _order(node: _At) -> Order:
+    order_id = node.need_id("id")
+    number = node.text("number")
+    status = node.text("status")
+    order = Order(
+        channel="woocommerce",
+        po_number=number or order_id,
+        external_id=order_id,
+        currency=node.need_text("currency"),
+        purpose="01" if status in CANCEL_STATUSES else "00",
+    )
+    created = node.gmt("date_created_gmt")
+    order.order_date = created.date() if created else None
+    order.updated_at = node.gmt("date_modified_gmt")
+    for role, key in (("ST", "shipping"), ("BT", "billing")):
+        address = node.child(key)
+        party = _party(role, address) if address is not None else None
+        if party is not None:
+            order.parties.append(party)
+    billing = node.child("billing")
+    if billing is not None and (billing.text("email") or billing.text("phone")):
+        names = (billing.text("first_name"), billing.text("last_name"))
+        order.contacts.append(
+            Contact(
+                name=" ".join(n for n in names if n) or None, email=billing.text("email"), phone=billing.text("phone")
+            )
+        )
+    labels = {str(t.raw("rate_id")): t.text("label") or t.text("rate_code") for t in node.children("tax_lines")}
+    coupons = [(c.text("code"), c.money("discount")) for c in node.children("coupon_lines")]
+    order.lines = [_line(item, i + 1, labels, coupons) for i, item in enumerate(node.children("line_items"))]
+    order.shipping_lines = [
+        ShippingLine(
+            code=s.text("method_id"),
+            title=s.text("method_title"),
+            amount=s.need_money("total"),
+            taxes=_taxes(s, labels),
+        )
+        for s in node.children("shipping_lines")
+    ]
+    for fee in node.children("fee_lines"):
+        amount = fee.need_money("total")
+        indicator = "A" if amount < 0 else "C"
+        order.charges.append(Charge(indicator=indicator, amount=abs(amount), description=fee.text("name")))
+        order.taxes.extend(_taxes(fee, labels))
+    line_taxes = any(x.taxes for x in order.lines) or any(x.taxes for x in order.shipping_lines)
+    if not order.taxes and not line_taxes:
+        for tax in node.children("tax_lines"):
+            both = (tax.money("tax_total") or Decimal(0)) + (tax.money("shipping_tax_total") or Decimal(0))
+            if both:
+                order.taxes.append(TaxLine(title=tax.text("label") or tax.text("rate_code"), amount=both))
+    if not any(x.discounts for x in order.lines):
+        order.discounts = [Discount(code=code, amount=amount) for code, amount in coupons if amount]
+    order.total_amount = node.money("total")
+    note = node.text("customer_note")
+    if note:
+        order.notes.append(note)
+    return order
+
+
+def _party(role: str, node: _At) -> Party | None:
+    lines = [x for x in (node.text("address_1"), node.text("address_2")) if x]
+    address = Address(
+        lines=lines,
+        city=node.text("city"),
+        state=node.text("state"),
+        postal_code=node.text("postcode"),
+        country=node.text("country"),
+    )
+    name = " ".join(x for x in (node.text("first_name"), node.text("last_name")) if x) or None
+    company = node.text("company")
+    if not (name or company or lines or address.city or address.state or address.postal_code or address.country):
+        return None  # WooCommerce sends every field empty when there is no such address (a virtual order)
+    party = Party(role=role, name=name or company, extra_names=[company] if name and company else [], address=address)
+    if role == "ST" and node.text("phone"):  # newer versions add shipping.phone [unverified]
+        party.contacts.append(Contact(name=name, phone=node.text("phone")))
+    return party
+
+
+def _line(
+    node: _At, position: int, labels: Mapping[str, str | None], coupons: list[tuple[str | None, Decimal | None]]
+) -> OrderLine:
+    quantity = node.number("quantity")
+    if quantity <= 0:
+        node.fail("quantity", f"{quantity} is not a positive quantity")
+    subtotal = node.need_money("subtotal")
+    total = node.money("total")
+    line = OrderLine(
+        position=position,
+        line_number=node.need_id("id"),
+        quantity=quantity,
+        uom="EA",
+        unit_price=_divide(subtotal, quantity),
+        description=html.unescape(node.text("name") or "") or None,
+        taxes=_taxes(node, labels),
+    )
+    if sku := node.text("sku"):
+        line.product_ids["SK"] = sku
+    for qualifier, field in (("PRODUCT", "product_id"), ("VARIATION", "variation_id")):
+        if (found := node.optional_id(field)) and found != "0":
+            line.product_ids[qualifier] = found
+    for meta in node.children("meta_data"):
+        key, value = meta.text("key") or "", meta.raw("value")
+        text = value.strip() if isinstance(value, str) else json.dumps(value, default=str, separators=(",", ":"))
+        gtin = _GTIN.get(len(text)) if text.isdigit() else None
+        if gtin and key.lstrip("_").lower() in _GTIN_KEYS:
+            line.product_ids.setdefault(gtin, text)
+        if key and not key.startswith("_"):
+            line.notes.append(f"{key}: {text}")
+    if total is not None and subtotal > total:
+        codes = [code for code, _ in coupons if code]
+        line.discounts.append(
+            Discount(
+                code=codes[0] if len(codes) == 1 else None,
+                description=", ".join(codes) or None,
+                amount=subtotal - total,
+            )
+        )
+    return line
+
+
+def _taxes(node: _At, labels: Mapping[str, str | None]) -> list[TaxLine]:
+    out = []
+    for tax in node.children("taxes"):
+        amount = tax.money("total")
+        if amount is not None:
+            out.append(TaxLine(title=labels.get(str(tax.raw("id"))), amount=amount))
+    return out
+
+
+def _divide(amount: Decimal, quantity: Decimal) -> Decimal:
+    exact = amount / quantity
+    return exact if exact * quantity == amount else exact.quantize(_PLACES, rounding=ROUND_HALF_EVEN)
+
+
+def order_update(fulfilment: Fulfilment) -> dict[str, Any]:
+    """The ``PUT /orders/<id>`` body: ``completed`` once everything shipped (WooCommerce then e-mails the
+    customer its "Completed order" mail); empty, so nothing is sent, while part of the order is still to ship."""
+    return {"status": "completed"} if fulfilment.order_status == "shipped" else {}
+
+
+def tracking_note(fulfilment: Fulfilment) -> dict[str, Any]:
+    """The ``POST /orders/<id>/notes`` body: a note the customer sees (and is e-mailed), naming the carrier, the
+    service, the tracking numbers and the lines shipped (quantity, SKU when known, the order line's id)."""
+    whole = fulfilment.order_status == "shipped"
+    text = ["Your order has shipped." if whole else "Part of your order has shipped."]
+    carrier = _carrier_name(fulfilment.carrier_scac)
+    if carrier or fulfilment.carrier_service:
+        service = f", service {fulfilment.carrier_service}" if fulfilment.carrier_service else ""
+        text.append(f"Carrier: {carrier or 'unknown'}{service}")
+    numbers = list(dict.fromkeys(n.strip() for n in fulfilment.tracking_numbers if n.strip()))
+    if numbers:
+        text.append(f"Tracking number{'s' if len(numbers) > 1 else ''}: {', '.join(numbers)}")
+    items = []
+    for line in fulfilment.lines:
+        sku = line.product_ids.get("SK")
+        what = f"{sku} (line {line.line_number})" if sku and line.line_number else sku or f"line {line.line_number}"
+        items.append(f"{_quantity(line.quantity)} × {what}")
+    if items:
+        text.append(f"Items: {'; '.join(items)}")
+    shipped = f", shipped {fulfilment.ship_date.isoformat()}" if fulfilment.ship_date else ""
+    text.append(f"Shipment {fulfilment.shipment_id}{shipped}.")
+    return {"note": "\n".join(text), "customer_note": True}
+
+
+def shipment_tracking(
+    fulfilment: Fulfilment,
+    *,
+    providers: Mapping[str, str] | None = None,
+    links: Mapping[str, str] | None = None,
+) -> list[dict[str, Any]]:
+    """One Shipment Tracking body per tracking number (``POST /wp-json/wc-shipment-tracking/v3/orders/<id>/
+    shipment-trackings``). A carrier in ``providers`` (SCAC -> the store's provider name; default
+    ``TRACKING_PROVIDERS``) is sent as ``tracking_provider``; any other as ``custom_tracking_provider`` with
+    ``custom_tracking_link`` from ``links`` (SCAC -> URL with ``%1$s``) when there is one: the extension's docs
+    call the link required for a custom provider. ``date_shipped`` is YYYY-MM-DD (omitted: the extension uses
+    today). Without a carrier there is nothing to name the provider by: no bodies, the note carries the numbers."""
+    scac = (fulfilment.carrier_scac or "").strip().upper()
+    if not scac:
+        return []
+    known = TRACKING_PROVIDERS if providers is None else {k.upper(): v for k, v in providers.items()}
+    link = {k.upper(): v for k, v in (links or {}).items()}.get(scac)
+    out = []
+    for number in dict.fromkeys(n.strip() for n in fulfilment.tracking_numbers if n.strip()):
+        body: dict[str, Any] = {}
+        if scac in known:
+            body["tracking_provider"] = known[scac]
+        else:
+            body["custom_tracking_provider"] = _carrier_name(scac)
+            if link:
+                body["custom_tracking_link"] = link
+        body["tracking_number"] = number
+        if fulfilment.ship_date:
+            body["date_shipped"] = fulfilment.ship_date.isoformat()
+        out.append(body)
+    return out
+
+
+def _carrier_name(scac: str | None) -> str | None:
+    if not scac or not scac.strip():
+        return None
+    return CARRIER_NAMES.get(scac.strip().upper(), scac.strip())
+
+
+def _quantity(value: Decimal) -> str:
+    return format(value.normalize(), "f") if value == value.to_integral_value() else format(value, "f")
+
+
+class _At:
+    """A JSON object and where it is (``line_items[0]``), so every error names the payload and the field."""
+
+    __slots__ = ("data", "name", "path")
+
+    def __init__(self, data: Any, path: str, name: str) -> None:
+        self.path, self.name = path, name
+        if not isinstance(data, Mapping):
+            where = f"{path}: " if path else ""
+            raise DecodeError(f"{where}an object was expected, not {type(data).__name__}", source=name)
+        self.data: Mapping[str, Any] = data
+
+    def at(self, key: str) -> str:
+        return f"{self.path}.{key}" if self.path else key
+
+    def fail(self, key: str, message: str) -> NoReturn:
+        raise DecodeError(f"{self.at(key)}: {message}", source=self.name)
+
+    def raw(self, key: str) -> Any:
+        return self.data.get(key)
+
+    def child(self, key: str) -> _At | None:
+        value = self.data.get(key)
+        return None if value is None else _At(value, self.at(key), self.name)
+
+    def children(self, key: str) -> list[_At]:
+        value = self.data.get(key)
+        if value is None:
+            return []
+        if not isinstance(value, list):
+            self.fail(key, f"a list was expected, not {type(value).__name__}")
+        return [_At(item, f"{self.at(key)}[{i}]", self.name) for i, item in enumerate(value)]
+
+    def text(self, key: str) -> str | None:
+        value = self.data.get(key)
+        if value is None:
+            return None
+        if isinstance(value, bool) or not isinstance(value, str | int | Decimal):
+            self.fail(key, f"{value!r} is not text")
+        return str(value).strip() or None
+
+    def need_text(self, key: str) -> str:
+        return self.text(key) or self.fail(key, "missing")
+
+    def optional_id(self, key: str) -> str | None:
+        value = self.data.get(key)
+        if value is None or value == "":
+            return None
+        if isinstance(value, bool) or not (isinstance(value, int) or (isinstance(value, str) and value.isdigit())):
+            self.fail(key, f"{value!r} is not an id")
+        return str(value)
+
+    def need_id(self, key: str) -> str:
+        return self.optional_id(key) or self.fail(key, "missing")
+
+    def _decimal(self, key: str, value: Any) -> Decimal:
+        if isinstance(value, float):
+            self.fail(key, f"{value!r} is a float (parse the JSON with parse_float=Decimal)")
+        if isinstance(value, bool) or not isinstance(value, str | int | Decimal):
+            self.fail(key, f"{value!r} is not a number")
+        try:
+            number = Decimal(value.strip() if isinstance(value, str) else value)
+        except InvalidOperation:
+            self.fail(key, f"{value!r} is not a number")
+        if not number.is_finite():
+            self.fail(key, f"{value!r} is not a number")
+        return number
+
+    def money(self, key: str) -> Decimal | None:
+        value = self.data.get(key)
+        return None if value is None or value == "" else self._decimal(key, value)
+
+    def need_money(self, key: str) -> Decimal:
+        found = self.money(key)
+        return found if found is not None else self.fail(key, "missing")
+
+    def number(self, key: str) -> Decimal:
+        value = self.data.get(key)
+        return self.fail(key, "missing") if value is None else self._decimal(key, value)
+
+    def gmt(self, key: str) -> dt.datetime | None:
+        """A ``*_gmt`` field: UTC without an offset (``2017-03-22T19:28:08``); one with an offset is converted."""
+        value = self.data.get(key)
+        if value is None or value == "":
+            return None
+        try:
+            stamp = dt.datetime.fromisoformat(value) if isinstance(value, str) else None
+        except ValueError:
+            stamp = None
+        if stamp is None:
+            self.fail(key, f"{value!r} is not a date and time")
+        return stamp.replace(tzinfo=dt.UTC) if stamp.tzinfo is None else stamp.astimezone(dt.UTC)

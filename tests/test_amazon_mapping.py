@@ -1,0 +1,418 @@
+"""Amazon SP-API orders (2026-01-01 fixtures) into the canonical Order, and fulfilments out as v0 confirmShipment.
+
+``jsonschema`` is not installed in the venv, so the confirmShipment body is checked against the v0 spec's
+``ConfirmShipmentRequest`` by ``schema_errors`` below: ``$ref``, ``type``, ``required``, ``enum``, ``items`` and the
+``date-time`` format, read from the spec file itself, plus (stricter than the spec) no property it does not name.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import json
+import re
+from collections.abc import Mapping
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from crossdock.core.errors import DecodeError
+from crossdock.core.models import Fulfilment, FulfilmentLine, Order
+from crossdock.mappings.amazon import confirm_shipment_request, order_from_amazon
+from tests.conftest import CASES, FIXTURES
+from tests.golden import assert_golden
+
+ORDERS = FIXTURES / "amazon-sp-api" / "orders-2026-01-01"
+SPECS = FIXTURES / "specs" / "amazon-sp-api"
+
+
+def load(path: Path) -> Any:
+    return json.loads(path.read_text(), parse_float=Decimal)
+
+
+def orders_in(path: Path) -> list[dict[str, Any]]:
+    """The orders of a saved response: an example is the body, a sandbox file a request/response pair."""
+    body = load(path)
+    body = body.get("response", body)
+    return list(body["orders"]) if "orders" in body else [body["order"]]
+
+
+def fixture_order(file: str, index: int = 0) -> dict[str, Any]:
+    return orders_in(ORDERS / file)[index]
+
+
+ALL_200 = sorted(p.name for p in ORDERS.glob("*.200.*.json"))
+
+
+def test_the_fixtures_are_all_there() -> None:
+    assert len(ALL_200) == 8, ALL_200
+
+
+@pytest.mark.parametrize("file", ALL_200)
+def test_every_fixture_order_maps(file: str) -> None:
+    for i, raw in enumerate(orders_in(ORDERS / file)):
+        order = order_from_amazon(raw, name=f"{file}[{i}]")
+        assert order.channel == "amazon"
+        assert order.po_number == order.external_id == raw["orderId"]
+        assert order.currency == raw["proceeds"]["grandTotal"]["currencyCode"]
+        assert order.total_amount == Decimal(raw["proceeds"]["grandTotal"]["amount"])
+        assert order.updated_at == dt.datetime.fromisoformat(raw["lastUpdatedTime"])
+        assert order.updated_at is not None and order.updated_at.utcoffset() == dt.timedelta(0)
+        assert order.order_date == dt.date.fromisoformat(raw["createdTime"][:10])
+        assert order.purpose == "00"  # none of the owner's examples is cancelled
+        assert [line.position for line in order.lines] == list(range(1, len(raw["orderItems"]) + 1))
+        for line, item in zip(order.lines, raw["orderItems"], strict=True):
+            assert line.line_number == item["orderItemId"]
+            assert line.product_ids == {"SK": item["product"]["sellerSku"], "ASIN": item["product"]["asin"]}
+            assert line.quantity == Decimal(item["quantityOrdered"]) and line.uom == "EA"
+            unit = item["product"]["price"]["unitPrice"]["amount"]
+            assert isinstance(line.unit_price, Decimal) and str(line.unit_price) == unit
+            assert line.description == item["product"]["title"]
+        ship_to = order.ship_to
+        assert ship_to is not None and ship_to.address is not None
+        assert ship_to.address.country == raw["recipient"]["deliveryAddress"]["countryCode"]
+
+
+def test_get_order_example_money_taxes_shipping_and_parties() -> None:
+    order = order_from_amazon(load(ORDERS / "getOrder.200.example.json"), name="example")  # the {"order": …} body
+    assert (order.po_number, order.currency, order.total_amount) == ("202-1234567-8901234", "GBP", Decimal("103.97"))
+    assert order.updated_at == dt.datetime(2024, 12, 25, 16, 30, tzinfo=dt.UTC)
+    (line,) = order.lines
+    assert (line.quantity, line.unit_price) == (Decimal(3), Decimal("29.99"))
+    assert [(t.amount, t.collected_by, t.title) for t in line.taxes] == [(Decimal("3.00"), "seller", None)]
+    assert str(line.taxes[0].amount) == "3.00"  # the text's scale, not a float's
+    (shipping,) = order.shipping_lines
+    assert (shipping.code, shipping.amount) == ("STANDARD", Decimal("10.00"))
+    assert [(t.amount, t.collected_by) for t in shipping.taxes] == [(Decimal("1.00"), "seller")]
+    assert order.taxes == []  # the order-level TAX 4.00 is the items' 3.00 + 1.00, not counted twice
+    assert line.discounts == []  # a promotion id without an amount is no discount ...
+    assert [(r.qualifier, r.value) for r in line.references] == [("PROMOTION", "UK-BOXING-DAY-2024")]  # ... but kept
+    ship_to = order.ship_to
+    assert ship_to is not None and ship_to.address is not None
+    assert (ship_to.name, ship_to.extra_names) == ("James Wilson", ["Wilson Electronics Ltd"])
+    assert ship_to.address.lines == ["123 High Street", "Unit 4B"]  # the empty addressLine3 is dropped
+    assert (ship_to.address.city, ship_to.address.postal_code) == ("Manchester", "M1 2AB")
+    assert [c.phone for c in ship_to.contacts] == ["+44 161 123 4567"]
+    assert [(c.function, c.email) for c in order.contacts] == [("BD", "buyer-email@marketplace.amazon.co.uk")]
+    assert [(d.qualifier, d.date, d.time) for d in order.dates] == [
+        ("037", dt.date(2024, 12, 25), "0000"),
+        ("038", dt.date(2024, 12, 26), "2359"),
+    ]
+    refs = {r.qualifier: r.value for r in order.references}
+    assert refs == {"SELLER_ORDER_ID": "UK-MERCHANT-ORDER-2024-001", "MARKETPLACE": "A1F83G8C2ARO7P"} | {
+        "FULFILLED_BY": "MERCHANT"
+    }
+
+
+def test_search_orders_example_tip_buyer_po_and_cancel_request() -> None:
+    order = order_from_amazon(fixture_order("searchOrders.200.example.json"))
+    assert [(c.description, c.amount) for c in order.charges] == [("DELIVERY_TIP", Decimal("5.00"))]
+    assert [t.amount for t in order.lines[0].taxes] == [Decimal("0.02")] and order.lines[1].taxes == []
+    assert order.lines[0].notes == ["cancellation requested by BUYER: Changed mind about purchase"]
+    assert order.lines[1].notes == []
+    buyer = order.party("BY")
+    assert buyer is not None and (buyer.name, buyer.extra_names) == ("John Smith", ["Smith Industries LLC"])
+    assert ("CO", "PO-2024-12345") in [(r.qualifier, r.value) for r in order.references]
+    assert order.shipping_lines == []  # no SHIPPING proceeds on its items
+
+
+def test_fba_order_is_marked_and_yen_amounts_have_no_decimals() -> None:
+    order = order_from_amazon(fixture_order("searchOrders.200.sandbox-1.json"))
+    assert ("FULFILLED_BY", "AMAZON") in [(r.qualifier, r.value) for r in order.references]
+    assert [str(line.unit_price) for line in order.lines] == ["5980", "6980"]
+    assert order.total_amount == Decimal("19940") and order.currency == "JPY"
+
+
+def test_marketplace_facilitator_tax_is_kept_apart_from_the_sellers() -> None:
+    raw = fixture_order("getOrder.200.sandbox-2.json")  # TR: the item's taxCollections say MARKETPLACE_FACILITATOR
+    assert order_from_amazon(raw).lines[0].taxes == []  # the fixture has the model but no tax amount
+    tax = {"type": "TAX", "subtotal": {"amount": "22.50", "currencyCode": "TRY"}}
+    tax["detailedBreakdowns"] = [
+        {"subtype": "ITEM", "value": {"amount": "20.00", "currencyCode": "TRY"}},
+        {"subtype": "SHIPPING", "value": {"amount": "2.50", "currencyCode": "TRY"}},
+    ]
+    raw["orderItems"][0]["proceeds"]["breakdowns"].append(tax)
+    seller = copy.deepcopy(raw["orderItems"][0])
+    seller["orderItemId"], seller["tax"] = "02812345678902", {}
+    raw["orderItems"].append(seller)
+    order = order_from_amazon(raw)
+    assert [(t.amount, t.collected_by) for t in order.lines[0].taxes] == [(Decimal("20.00"), "marketplace")]
+    assert [(t.amount, t.collected_by) for t in order.lines[1].taxes] == [(Decimal("20.00"), "seller")]
+    taxes = {t.collected_by: t.amount for t in order.shipping_lines[0].taxes}
+    assert taxes == {"marketplace": Decimal("2.50"), "seller": Decimal("2.50")}
+    bill_to = order.party("BT")  # the buyer's tax registration address
+    assert bill_to is not None and bill_to.address is not None
+    assert (bill_to.name, bill_to.address.city) == ("Test company name", "Istanbul")
+
+
+def test_discounts_are_positive_and_split_between_line_and_shipping() -> None:
+    raw = fixture_order("getOrder.200.sandbox-1.json")
+    raw["orderItems"][0]["proceeds"]["breakdowns"] += [
+        {"type": "SHIPPING", "subtotal": {"amount": "15.00", "currencyCode": "BRL"}},
+        {
+            "type": "DISCOUNT",
+            "subtotal": {"amount": "-35.00", "currencyCode": "BRL"},
+            "detailedBreakdowns": [
+                {"subtype": "ITEM", "value": {"amount": "-30.00", "currencyCode": "BRL"}},
+                {"subtype": "SHIPPING", "value": {"amount": "-5.00", "currencyCode": "BRL"}},
+            ],
+        },
+        {"type": "GIFT_WRAP", "subtotal": {"amount": "4.99", "currencyCode": "BRL"}},
+    ]
+    order = order_from_amazon(raw)
+    (line,) = order.lines
+    assert [(d.code, d.amount) for d in line.discounts] == [("BR-NATAL-2024", Decimal("30.00"))]
+    assert [(c.description, c.amount) for c in line.charges] == [("GIFT_WRAP", Decimal("4.99"))]
+    (shipping,) = order.shipping_lines
+    assert shipping.amount == Decimal("15.00")
+    assert [(d.code, d.amount) for d in shipping.discounts] == [("BR-NATAL-2024", Decimal("5.00"))]
+
+
+@pytest.mark.parametrize("status", ["CANCELLED", "Canceled", "canceled"])
+def test_a_cancelled_order_has_purpose_01(status: str) -> None:
+    raw = fixture_order("getOrder.200.sandbox-3.json")
+    raw["fulfillment"]["fulfillmentStatus"] = status
+    assert order_from_amazon(raw).purpose == "01"
+
+
+def test_unit_price_from_item_proceeds_when_no_unit_price() -> None:
+    raw = fixture_order("searchOrders.200.sandbox-1.json")
+    for item in raw["orderItems"]:
+        del item["product"]["price"]
+    order = order_from_amazon(raw)
+    assert [line.unit_price for line in order.lines] == [Decimal("5980"), Decimal("6980")]  # 13960 / 2
+    raw["orderItems"][1]["proceeds"]["breakdowns"][0]["subtotal"]["amount"] = "13961"  # 6980.5: not 1/2 yen ...
+    raw["orderItems"][1]["quantityOrdered"] = 3  # ... 13961 / 3 does not divide: left unknown
+    assert order_from_amazon(raw).lines[1].unit_price is None
+
+
+def test_money_accepts_int_and_decimal() -> None:
+    raw = fixture_order("getOrder.200.sandbox-3.json")
+    raw["orderItems"][0]["product"]["price"]["unitPrice"]["amount"] = 40
+    raw["proceeds"]["grandTotal"]["amount"] = Decimal("49.990")
+    order = order_from_amazon(raw)
+    assert order.lines[0].unit_price == Decimal(40) and str(order.total_amount) == "49.990"
+
+
+@pytest.mark.parametrize("file", ["getOrder.400.sandbox-1.json", "searchOrders.400.sandbox-1.json"])
+def test_an_error_response_is_not_an_order(file: str) -> None:
+    with pytest.raises(DecodeError, match=r"an error response, not an order \(InvalidInput: Invalid Input\)") as err:
+        order_from_amazon(load(ORDERS / file)["response"], name=file)
+    assert err.value.source == file
+
+
+def _set(raw: dict[str, Any], path: str, value: Any) -> None:
+    keys: list[Any] = [int(k) if k.isdigit() else k for k in re.split(r"[.\[\]]+", path) if k]
+    target: Any = raw
+    for key in keys[:-1]:
+        target = target[key]
+    if value is _DELETE:
+        del target[keys[-1]]
+    else:
+        target[keys[-1]] = value
+
+
+_DELETE = object()
+
+
+@pytest.mark.parametrize(
+    ("path", "value", "message"),
+    [
+        ("orderId", _DELETE, "orderId: missing"),
+        ("orderId", 12345, "orderId: 12345 is not text"),
+        ("lastUpdatedTime", "2024-12-25 14:45", "lastUpdatedTime: '2024-12-25 14:45' has no UTC offset"),
+        ("orderItems", [], "orderItems: no items"),
+        ("orderItems[1].product.price.unitPrice.amount", 49.99, r"orderItems\[1\].product.price.unitPrice.amount: "),
+        ("proceeds.grandTotal.amount", 154.99, "proceeds.grandTotal.amount: 154.99 is a float"),
+        ("orderItems[0].quantityOrdered", "two", r"orderItems\[0\].quantityOrdered: 'two' is not a number"),
+        ("orderItems[0].quantityOrdered", "1.5", r"orderItems\[0\].quantityOrdered: '1.5' is not a quantity"),
+        ("orderItems[0].quantityOrdered", _DELETE, r"orderItems\[0\].quantityOrdered: missing"),
+        ("orderItems[0].product.price.unitPrice.amount", "4,99", "unitPrice.amount: '4,99' is not a number"),
+        ("orderItems[0].product.price.unitPrice.currencyCode", "EUR", "'EUR' is not the order's currency 'USD'"),
+        ("orderItems[0].product", _DELETE, r"orderItems\[0\].product: missing"),
+        ("orderItems[0].proceeds.breakdowns[1].subtotal", _DELETE, r"breakdowns\[1\].subtotal: missing"),
+    ],
+)
+def test_bad_input_names_the_field(path: str, value: Any, message: str) -> None:
+    raw = fixture_order("searchOrders.200.example.json")
+    _set(raw, path, value)
+    with pytest.raises(DecodeError, match=message) as err:
+        order_from_amazon(raw, name="search page 1")
+    assert str(err.value).startswith("search page 1: ")
+
+
+def test_a_float_amount_says_how_to_parse() -> None:
+    raw = json.loads((ORDERS / "getOrder.200.sandbox-3.json").read_text())["response"]["order"]
+    raw["orderItems"][0]["product"]["price"]["unitPrice"]["amount"] = 39.99  # json.loads without parse_float
+    with pytest.raises(DecodeError, match="is a float: parse the JSON with parse_float=Decimal"):
+        order_from_amazon(raw)
+
+
+def test_an_order_without_amounts_needs_a_currency() -> None:
+    raw = fixture_order("getOrder.200.sandbox-3.json")
+    del raw["proceeds"], raw["orderItems"][0]["proceeds"], raw["orderItems"][0]["product"]["price"]
+    with pytest.raises(DecodeError, match="no amount: pass currency="):
+        order_from_amazon(raw)
+    order = order_from_amazon(raw, currency="USD")
+    assert (order.currency, order.total_amount, order.lines[0].unit_price) == ("USD", None, None)
+
+
+# --- confirmShipment (v0) ---------------------------------------------------------------------------------------
+
+V0 = load(SPECS / "ordersV0.json")
+_DATE_TIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})")
+_TYPES: dict[str, Any] = {"object": Mapping, "array": list, "string": str, "integer": int, "boolean": bool}
+
+
+def schema_errors(schema: Mapping[str, Any], value: Any, path: str = "$") -> list[str]:
+    """The Draft-4 subset the v0 definitions use, checked by hand (see the module docstring)."""
+    if "$ref" in schema:
+        return schema_errors(V0["definitions"][schema["$ref"].rsplit("/", 1)[1]], value, path)
+    kind = schema.get("type")
+    if kind and (not isinstance(value, _TYPES[kind]) or (kind != "boolean" and isinstance(value, bool))):
+        return [f"{path}: {value!r} is not {kind}"]
+    errors = [f"{path}: {value!r} not in {schema['enum']}"] if "enum" in schema and value not in schema["enum"] else []
+    if schema.get("format") == "date-time" and not _DATE_TIME.fullmatch(value):
+        errors.append(f"{path}: {value!r} is not an ISO 8601 date-time")
+    if kind == "object":
+        properties = schema.get("properties", {})
+        errors += [f"{path}.{k}: required" for k in schema.get("required", []) if k not in value]
+        errors += [f"{path}.{k}: not in the spec" for k in value if k not in properties]
+        for key, sub in properties.items():
+            errors += schema_errors(sub, value[key], f"{path}.{key}") if key in value else []
+    if kind == "array":
+        for i, item in enumerate(value):
+            errors += schema_errors(schema["items"], item, f"{path}[{i}]")
+    return errors
+
+
+def request_schema() -> Mapping[str, Any]:
+    operation = V0["paths"]["/orders/v0/orders/{orderId}/shipmentConfirmation"]["post"]
+    (body,) = [p for p in operation["parameters"] if p["in"] == "body"]
+    schema: Mapping[str, Any] = body["schema"]
+    assert schema == {"$ref": "#/definitions/ConfirmShipmentRequest"}
+    return schema
+
+
+def test_the_hand_checker_agrees_with_the_owners_sandbox() -> None:
+    folder = FIXTURES / "amazon-sp-api" / "orders-v0"
+    good = load(folder / "confirmShipment.204.sandbox-1.json")["request"]["parameters"]["body"]["value"]
+    bad = load(folder / "confirmShipment.400.sandbox-1.json")["request"]["parameters"]["body"]["value"]
+    assert schema_errors(request_schema(), good) == []
+    assert schema_errors(request_schema(), bad) == [
+        "$.packageDetail.shipDate: '02/21/2022' is not an ISO 8601 date-time"
+    ]
+    del good["packageDetail"]["trackingNumber"]
+    good["packageDetail"]["orderItems"][0]["quantity"] = "1"
+    assert schema_errors(request_schema(), good) == [
+        "$.packageDetail.trackingNumber: required",
+        "$.packageDetail.orderItems[0].quantity: '1' is not integer",
+    ]
+
+
+def fulfilment_of(order: Order, **changes: Any) -> Fulfilment:
+    fields: dict[str, Any] = {
+        "channel": order.channel,
+        "po_number": order.po_number,
+        "external_id": order.external_id,
+        "shipment_id": "42",
+        "ship_date": dt.date(2024, 12, 25),
+        "carrier_scac": "UPSN",
+        "carrier_service": "UPS Ground",
+        "tracking_numbers": ["1Z999AA1234567890"],
+        "lines": [
+            FulfilmentLine(line_number=line.line_number, product_ids=dict(line.product_ids), quantity=line.quantity)
+            for line in order.lines
+        ],
+    }
+    return Fulfilment(**(fields | changes))
+
+
+def test_confirm_shipment_full() -> None:
+    order = order_from_amazon(fixture_order("searchOrders.200.example.json"))
+    body = confirm_shipment_request(fulfilment_of(order), marketplace_id="ATVPDKIKX0DER")
+    assert schema_errors(request_schema(), body) == []
+    assert body == {
+        "marketplaceId": "ATVPDKIKX0DER",
+        "packageDetail": {
+            "packageReferenceId": "42",
+            "carrierCode": "UPS",
+            "shippingMethod": "UPS Ground",
+            "trackingNumber": "1Z999AA1234567890",
+            "shipDate": "2024-12-25T00:00:00Z",
+            "orderItems": [
+                {"orderItemId": "12345678901234", "quantity": 2},
+                {"orderItemId": "12345678901235", "quantity": 1},
+            ],
+        },
+    }
+    text = json.dumps(body, indent=2, sort_keys=True) + "\n"
+    assert_golden(CASES / "channels" / "amazon" / "confirm_shipment.full.json", text.encode())
+
+
+def test_confirm_shipment_partial_other_carrier_and_derived_package_reference() -> None:
+    order = order_from_amazon(fixture_order("searchOrders.200.example.json"))
+    partial = fulfilment_of(
+        order,
+        shipment_id="SHP-7",
+        carrier_scac="ACME",
+        carrier_service=None,
+        order_status="partially shipped",
+        lines=[FulfilmentLine(line_number="12345678901234", quantity=Decimal(1))],
+    )
+    shipped_at = dt.datetime(2024, 12, 26, 9, 30, tzinfo=dt.timezone(dt.timedelta(hours=1)))
+    body = confirm_shipment_request(partial, marketplace_id="ATVPDKIKX0DER", shipped_at=shipped_at)
+    assert schema_errors(request_schema(), body) == []
+    detail = body["packageDetail"]
+    assert (detail["carrierCode"], detail["carrierName"]) == ("Other", "ACME")
+    assert "shippingMethod" not in detail
+    assert detail["shipDate"] == "2024-12-26T08:30:00Z"
+    assert detail["orderItems"] == [{"orderItemId": "12345678901234", "quantity": 1}]
+    reference = detail["packageReferenceId"]
+    assert reference.isdigit() and int(reference) > 0  # [spec] "Only positive numeric values are supported"
+    again = confirm_shipment_request(partial, marketplace_id="ATVPDKIKX0DER", shipped_at=shipped_at)
+    assert again["packageDetail"]["packageReferenceId"] == reference  # a resend edits the same package
+    other = confirm_shipment_request(partial.model_copy(update={"shipment_id": "SHP-8"}), marketplace_id="X")
+    assert other["packageDetail"]["packageReferenceId"] != reference
+    chosen = confirm_shipment_request(partial, marketplace_id="X", package_reference_id="3")
+    assert chosen["packageDetail"]["packageReferenceId"] == "3"
+
+
+def test_confirm_shipment_sums_split_lines_of_one_item() -> None:
+    order = order_from_amazon(fixture_order("searchOrders.200.example.json"))
+    lines = [FulfilmentLine(line_number="12345678901234", quantity=Decimal(1)) for _ in range(2)]
+    body = confirm_shipment_request(fulfilment_of(order, lines=lines), marketplace_id="ATVPDKIKX0DER")
+    assert body["packageDetail"]["orderItems"] == [{"orderItemId": "12345678901234", "quantity": 2}]
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"tracking_numbers": []}, "no tracking number"),
+        ({"tracking_numbers": [" "]}, "no tracking number"),
+        ({"tracking_numbers": ["A1", "A2"]}, "2 tracking numbers"),
+        ({"carrier_scac": None}, "no carrier"),
+        ({"ship_date": None}, "no ship date"),
+        ({"lines": []}, "no lines to confirm"),
+        ({"lines": [FulfilmentLine(line_number=None, quantity=Decimal(1))]}, r"line 1: no order item id"),
+        ({"lines": [FulfilmentLine(line_number="9", quantity=Decimal("1.5"))]}, "order item 9: 1.5 is not a whole"),
+        ({"lines": [FulfilmentLine(line_number="9", quantity=Decimal(0))]}, "order item 9: 0 is not a whole"),
+    ],
+)
+def test_confirm_shipment_refuses(changes: dict[str, Any], message: str) -> None:
+    order = order_from_amazon(fixture_order("searchOrders.200.example.json"))
+    with pytest.raises(ValueError, match=message) as err:
+        confirm_shipment_request(fulfilment_of(order, **changes), marketplace_id="ATVPDKIKX0DER")
+    assert "amazon fulfilment 42 of order 123-4567890-1234567" in str(err.value)
+
+
+def test_confirm_shipment_needs_a_marketplace_and_an_aware_time() -> None:
+    fulfilment = fulfilment_of(order_from_amazon(fixture_order("searchOrders.200.example.json")))
+    with pytest.raises(ValueError, match="no marketplace_id"):
+        confirm_shipment_request(fulfilment, marketplace_id=" ")
+    with pytest.raises(ValueError, match="shipped_at must be an aware datetime"):
+        confirm_shipment_request(fulfilment, marketplace_id="X", shipped_at=dt.datetime(2024, 12, 25, 10))
+    with pytest.raises(ValueError, match="package reference 'P1' is not a positive number"):
+        confirm_shipment_request(fulfilment, marketplace_id="X", package_reference_id="P1")
