@@ -1,4 +1,5 @@
-"""``crossdock serve``: the HTTP endpoints warehouses post to, one per ``type: http`` source.
+"""``crossdock serve``: the HTTP endpoints warehouses post to, one per ``type: http`` source, and the sales
+channels' webhooks, at ``/webhooks/<source>`` for each channel source with a ``webhook_secret``.
 
 A post is handled like a file read from a folder: its bytes are stored first (the raw-first law), then
 processed, and the answer says what became of it: 202 with the document's id and state. The poster
@@ -19,12 +20,16 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from crossdock.connectors.base import Inbound
+from crossdock.core import registry
+from crossdock.core.api_config import CHANNELS
 from crossdock.core.config_types import resolve_secret
 from crossdock.core.connector_config import HttpSourceConfig
+from crossdock.core.errors import CrossdockError
 from crossdock.core.hub import Hub
 from crossdock.core.pipeline import ingest, process
 
 log = logging.getLogger("crossdock.server")
+WEBHOOK_MAX_BYTES = 5_000_000
 
 
 class _Endpoint:
@@ -34,7 +39,7 @@ class _Endpoint:
         self.expected = f"Bearer {resolve_secret(config.token)}".encode()
 
 
-def _handler(hub: Hub, endpoints: dict[str, _Endpoint]) -> type[BaseHTTPRequestHandler]:
+def _handler(hub: Hub, endpoints: dict[str, _Endpoint], hooks: dict[str, _Webhook]) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         server_version = "crossdock"
 
@@ -56,7 +61,11 @@ def _handler(hub: Hub, endpoints: dict[str, _Endpoint]) -> type[BaseHTTPRequestH
                 self._answer(HTTPStatus.NOT_FOUND, {"error": f"nothing at {self.path}"})
 
         def do_POST(self) -> None:
-            endpoint = endpoints.get(self.path.split("?", 1)[0])
+            path = self.path.split("?", 1)[0]
+            if path in hooks:
+                self._webhook(hooks[path])
+                return
+            endpoint = endpoints.get(path)
             if endpoint is None:
                 self._answer(HTTPStatus.NOT_FOUND, {"error": f"no endpoint at {self.path}"})
                 return
@@ -80,7 +89,54 @@ def _handler(hub: Hub, endpoints: dict[str, _Endpoint]) -> type[BaseHTTPRequestH
                 body.update(state=result.state, error=result.error, shipments=result.shipments)
             self._answer(HTTPStatus.ACCEPTED, body)
 
+        def _webhook(self, hook: _Webhook) -> None:
+            """A channel's webhook is a hint: verified, then the order is read again by id and recorded like a
+            polled one. A failed read is answered 202 all the same (the next poll finds the order), so the
+            channel does not disable the webhook."""
+            length = int(self.headers.get("Content-Length") or 0)
+            if length > WEBHOOK_MAX_BYTES:
+                self._answer(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, {"error": f"more than {WEBHOOK_MAX_BYTES} bytes"})
+                return
+            data = self.rfile.read(length)
+            headers = {k.lower(): v for k, v in self.headers.items()}
+            if not hook.verify(data, headers, hook.secret):
+                self._answer(HTTPStatus.UNAUTHORIZED, {"error": "missing or wrong webhook signature"})
+                return
+            order_id = hook.order_id(data)
+            if order_id is None:
+                self._answer(HTTPStatus.OK, {"ignored": "not an order (a ping?)"})
+                return
+            try:
+                item = hook.source(hub).order(order_id)
+            except CrossdockError as exc:
+                log.warning("webhook %s: order %s not read: %s", hook.name, order_id, exc)
+                self._answer(HTTPStatus.ACCEPTED, {"order": order_id, "error": str(exc), "next": "the next poll"})
+                return
+            got = ingest(hub, hook.name, item)
+            result = process(hub, got.document_id) if got.state == "received" else None
+            body: dict[str, Any] = {"order": order_id, "document": got.document_id, "new": got.new, "state": got.state}
+            if result is not None:
+                body.update(state=result.state, error=result.error)
+            self._answer(HTTPStatus.ACCEPTED, body)
+
     return Handler
+
+
+class _Webhook:
+    """A sales channel's webhook endpoint: ``/webhooks/<source>``, answered when the source has a secret."""
+
+    def __init__(self, name: str, config: Any) -> None:
+        self.name = name
+        self.secret = resolve_secret(config.webhook_secret) or ""
+        self.verify = registry.connector(config.type, "verify_webhook")
+        self.order_id = registry.connector(config.type, "webhook_order_id")
+
+    def source(self, hub: Hub) -> Any:
+        return hub.source(self.name)
+
+
+def webhook_path(source_name: str) -> str:
+    return f"/webhooks/{source_name}"
 
 
 def make_server(hub: Hub, host: str | None = None, port: int | None = None) -> ThreadingHTTPServer:
@@ -88,9 +144,14 @@ def make_server(hub: Hub, host: str | None = None, port: int | None = None) -> T
     endpoints = {
         cfg.path: _Endpoint(name, cfg) for name, cfg in hub.config.sources.items() if isinstance(cfg, HttpSourceConfig)
     }
+    hooks = {
+        webhook_path(name): _Webhook(name, cfg)
+        for name, cfg in hub.config.sources.items()
+        if cfg.type in CHANNELS and getattr(cfg, "webhook_secret", None)
+    }
     settings = hub.config.server
     server = ThreadingHTTPServer(
-        (host or settings.host, settings.port if port is None else port), _handler(hub, endpoints)
+        (host or settings.host, settings.port if port is None else port), _handler(hub, endpoints, hooks)
     )
     server.daemon_threads = True
     return server

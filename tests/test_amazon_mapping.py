@@ -177,6 +177,17 @@ def test_a_cancelled_order_has_purpose_01(status: str) -> None:
     assert order_from_amazon(raw).purpose == "01"
 
 
+@pytest.mark.parametrize(
+    ("status", "awaiting"),
+    [("PENDING", "payment"), ("Pending", "payment"), ("PENDING_AVAILABILITY", "availability"), ("UNSHIPPED", None)],
+)
+def test_a_pending_order_awaits_payment_and_a_preorder_availability(status: str, awaiting: str | None) -> None:
+    raw = fixture_order("getOrder.200.sandbox-3.json")
+    raw["fulfillment"]["fulfillmentStatus"] = status
+    order = order_from_amazon(raw)
+    assert (order.purpose, order.awaiting) == ("00", awaiting)
+
+
 def test_unit_price_from_item_proceeds_when_no_unit_price() -> None:
     raw = fixture_order("searchOrders.200.sandbox-1.json")
     for item in raw["orderItems"]:

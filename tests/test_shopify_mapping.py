@@ -80,6 +80,7 @@ GRAPHQL_ORDER: dict[str, Any] = {
     "createdAt": "2008-01-10T16:00:00Z",
     "updatedAt": "2008-01-10T16:00:00Z",
     "cancelledAt": None,
+    "displayFinancialStatus": "AUTHORIZED",
     "currencyCode": "USD",
     "email": "bob.norman@hostmail.com",
     "phone": None,
@@ -238,6 +239,16 @@ def test_cancelled_rest_order_has_purpose_01_and_dates_are_utc() -> None:
     payload["created_at"] = "2008-01-10T21:30:00-05:00"  # 02:30 UTC the next day, as GraphQL would say it
     order = order_from_shopify(payload)
     assert (order.purpose, order.order_date) == ("01", dt.date(2008, 1, 11))
+
+
+@pytest.mark.parametrize(("status", "awaiting"), [("pending", "payment"), ("authorized", None), ("paid", None)])
+def test_an_unpaid_rest_order_awaits_payment(status: str, awaiting: str | None) -> None:
+    assert order_from_shopify(rest_order() | {"financial_status": status}).awaiting == awaiting
+
+
+def test_an_unpaid_graphql_order_awaits_payment() -> None:
+    assert order_from_shopify(wire(GRAPHQL_ORDER | {"displayFinancialStatus": "PENDING"})).awaiting == "payment"
+    assert order_from_shopify(wire(GRAPHQL_ORDER)).awaiting is None
 
 
 # --- GraphQL ----------------------------------------------------------------------------------------------------

@@ -181,21 +181,23 @@ def test_modified_time_is_the_gmt_field_read_as_utc_never_the_local_one() -> Non
 
 
 @pytest.mark.parametrize(
-    ("status", "purpose"),
+    ("status", "purpose", "awaiting"),
     [
-        ("cancelled", "01"),
-        ("refunded", "01"),
-        ("failed", "01"),
-        ("trash", "01"),
-        ("processing", "00"),
-        ("completed", "00"),
-        ("pending", "00"),
-        ("on-hold", "00"),
-        ("wc-awaiting-shipment", "00"),
+        ("cancelled", "01", None),
+        ("refunded", "01", None),
+        ("failed", "01", None),
+        ("trash", "01", None),
+        ("processing", "00", None),
+        ("completed", "00", None),
+        ("pending", "00", "payment"),
+        ("on-hold", "00", "payment"),
+        ("checkout-draft", "00", "checkout"),
+        ("wc-awaiting-shipment", "00", None),
     ],
 )
-def test_status_gives_the_purpose(status: str, purpose: str) -> None:
-    assert order_from_woocommerce(retrieved() | {"status": status}).purpose == purpose
+def test_status_gives_the_purpose_and_what_the_order_waits_for(status: str, purpose: str, awaiting: str) -> None:
+    order = order_from_woocommerce(retrieved() | {"status": status})
+    assert (order.purpose, order.awaiting) == (purpose, awaiting)
 
 
 def test_number_falls_back_to_id_and_customer_note_and_company_are_kept() -> None:

@@ -35,6 +35,9 @@ class Inbound:
     deletes or flags the remote object, and must be called inside the ``receive()`` block, while the
     connection is open; ``quarantine`` names why the source refuses it (for example mail
     from an unknown sender): the pipeline keeps the bytes, marks them quarantined and does not process them.
+    ``checkpoint`` is a polling API's high-water mark once this document and every one before it is stored:
+    the poller saves it in the transaction that records the document, and hands it back as the source's
+    ``since`` on the next poll.
     """
 
     name: str
@@ -43,6 +46,7 @@ class Inbound:
     sender: str | None = None
     quarantine: str | None = None
     settle: Callable[[], None] = field(default=_nothing, repr=False)
+    checkpoint: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,3 +78,11 @@ class Sink(Protocol):
         ...
 
     def close(self) -> None: ...
+
+
+@runtime_checkable
+class Syncing(Protocol):
+    """A source that reads an API by a high-water mark: the poller sets ``since`` to the last saved checkpoint
+    (None on the first poll) before ``receive``."""
+
+    since: str | None

@@ -90,6 +90,7 @@ def fulfilment_for(a: Answer) -> Fulfilment:
         channel=order.channel,
         partner=order.partner,
         po_number=order.po_number,
+        external_id=order.external_id,
         shipment_id=shipment.shipment_id,
         ship_date=shipment.ship_date,
         carrier_scac=shipment.carrier_scac,

@@ -6,6 +6,7 @@ import logging
 
 from crossdock.connectors.base import Sink, Source
 from crossdock.core import registry
+from crossdock.core.api_config import CHANNELS
 from crossdock.core.config import Config
 from crossdock.core.errors import CrossdockError
 from crossdock.core.outbox import Dispatcher
@@ -26,12 +27,17 @@ class Hub:
         self._sinks: dict[str, Sink] = {}
 
     def sink(self, name: str) -> Sink:
+        """The sink of that name; a sales channel's source is also the sink its fulfilments go to."""
         found = self._sinks.get(name)
         if found is None:
             cfg = self.config.sinks.get(name)
-            if cfg is None:
+            if cfg is not None:
+                found = registry.build_sink(name, cfg)
+            elif (channel := self.config.sources.get(name)) is not None and channel.type in CHANNELS:
+                found = registry.build_channel_sink(name, channel)
+            else:
                 raise CrossdockError(f"no sink named {name!r} in the configuration")
-            found = self._sinks[name] = registry.build_sink(name, cfg)
+            self._sinks[name] = found
         return found
 
     def source(self, name: str) -> Source:

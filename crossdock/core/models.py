@@ -231,6 +231,8 @@ class Order(Model):
     taxes: list[TaxLine] = field(default_factory=list)  # order-level taxes not on a line
     discounts: list[Discount] = field(default_factory=list)  # order-level discounts not on a line
     shipping_lines: list[ShippingLine] = field(default_factory=list)
+    # What the channel still waits for before the order may ship ("payment", "review"...): kept, not routed.
+    awaiting: str | None = None
 
     @property
     def is_replacement(self) -> bool:
@@ -386,6 +388,7 @@ class Fulfilment(Model):
     channel: str
     partner: str | None = None
     po_number: str
+    external_id: str | None = None  # the channel's own id for the order
     shipment_id: str
     ship_date: dt.date | None = None
     carrier_scac: str | None = None

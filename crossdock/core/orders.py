@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import json
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, select, update
 
 from crossdock.core import registry
 from crossdock.core.alerts import raise_alert
-from crossdock.core.connector_config import ORDER_APIS, OrderFormat
+from crossdock.core.api_config import ORDER_APIS
+from crossdock.core.connector_config import OrderFormat
 from crossdock.core.engine import utcnow
 from crossdock.core.errors import CrossdockError
 from crossdock.core.hub import Hub
@@ -29,34 +30,41 @@ def upsert_orders(
     document_id: int,
     source: str | None,
     found: list[Order],
-    partner: Partner,
+    partner: Partner | str,
     result: Processed,
 ) -> None:
-    """Insert new orders, update changed ones, leave re-read ones alone; route what is new or changed."""
+    """Insert new orders, update changed ones, leave re-read (and outdated) ones alone; route what is new or changed.
+
+    ``partner`` is the EDI partner, or for a sales channel's order the name of its source. An order is known by
+    (channel, partner, its external id: the channel's order id, else the PO number).
+    """
     store = hub.store
+    who = partner if isinstance(partner, str) else partner.name
     latest: dict[str, Order] = {}
     for order in found:
-        if order.po_number in latest:
+        key = order.external_id or order.po_number
+        if key in latest:
             plan.event(
                 "order",
                 f"order {order.po_number} appears twice in the document; the later one is kept",
                 document=document_id,
             )
-        latest[order.po_number] = order
-    existing = store.find_orders(conn, "x12", partner.name, list(latest))
+        latest[key] = order
+    existing = store.find_orders(conn, found[0].channel if found else "x12", who, list(latest))
     x12 = registry.mapping("x12")
-    for po, order in latest.items():
+    for key, order in latest.items():
+        po = order.po_number
         again = False
         dumped = x12.order_dict(order)
         data = to_json(dumped)
-        row = existing.get(po)
+        row = existing.get(key)
         if row is None:
             assignments, status = _assign(hub, order, source)
             ref: int | Ref = plan.order(
                 {
                     "channel": order.channel,
-                    "partner": partner.name,
-                    "external_id": po,
+                    "partner": who,
+                    "external_id": key,
                     "po_number": po,
                     "status": "cancelled" if order.purpose == "01" else status,
                     "revision": 1,
@@ -66,7 +74,7 @@ def upsert_orders(
             )
             revision = 1
             result.orders_new += 1
-            plan.event("order", f"order {po} from {partner.name} received", order=ref, document=document_id)
+            plan.event("order", f"order {po} from {who} received", order=ref, document=document_id)
         elif _same(row.data, data) and row.status == "held":  # replayed after a fix: planned again, same revision
             ref, revision, again = int(row.id), int(row.revision), True
             assignments, status = _assign(hub, order, source)
@@ -77,6 +85,10 @@ def upsert_orders(
             if _same(row.data, data):
                 result.orders_unchanged += 1
                 plan.event("order", f"order {po} read again, unchanged", order=ref, document=document_id)
+                continue
+            if _outdated(order, row.data):
+                result.orders_unchanged += 1
+                plan.event("order", f"order {po}: an older version arrived late and was ignored", order=ref)
                 continue
             revision = int(row.revision) + 1
             result.orders_changed += 1
@@ -92,8 +104,15 @@ def upsert_orders(
             )
             _supersede(conn, ref)
             plan.event("order", f"order {po} {what}, revision {revision}", order=ref, document=document_id)
+            if order.purpose == "01":
+                _notify_cancelled(hub, conn, plan, ref, order, who, document_id)
         if order.purpose == "01":
-            plan.event("order", f"order {po} cancelled by the partner", order=ref)
+            plan.event("order", f"order {po} cancelled by {who}", order=ref)
+            continue
+        if order.awaiting:
+            plan.event("order", f"order {po} waits for {order.awaiting} at {who}: not routed yet", order=ref)
+            if revision > 1:
+                _notify_paused(hub, conn, plan, ref, order, who, document_id)
             continue
         if assignments is None:
             plan.event("held", f"order {po}: no routing rule or default destination takes it", order=ref)
@@ -102,9 +121,61 @@ def upsert_orders(
             hub, conn, plan, ref, revision, document_id, order, dumped, data, assignments, partner, result, again
         )
         if problems:
-            _hold(hub, conn, plan, ref, po, partner, problems)
-        if revision == 1 and partner.config.send_855:
+            _hold(hub, conn, plan, ref, po, who, problems)
+        if revision == 1 and not isinstance(partner, str) and partner.config.send_855:
             _send_855(hub, conn, plan, ref, document_id, order, partner)
+
+
+def _notify_cancelled(
+    hub: Hub, conn: Connection, plan: Plan, ref: int, order: Order, who: str, document_id: int
+) -> None:
+    """A cancellation after the order reached a destination: one that takes crossdock's order JSON gets the
+    cancelled order (purpose 01); for any other (a 940, a CSV import, an ERP or 3PL API) a person is told."""
+    data = (to_json(registry.mapping("x12").order_dict(order)) + "\n").encode("utf-8")
+    external = order.external_id or order.po_number
+    for sink_name in _sent_to(conn, ref):
+        sink = hub.config.sinks.get(sink_name)
+        if sink is not None and getattr(sink, "format", None) == "json":
+            name = f"{safe_name(who)}-{safe_name(order.po_number)}-cancelled.json"
+            key = delivery_key("cancel", order.channel, who, external, sink_name)
+            outbound(plan, who, data, name, "cancel", key, document_id, ref, sink=sink_name)
+            continue
+        reason = f"order {order.po_number} from {who} was cancelled after it was sent to {sink_name}: stop it there"
+        plan.event("cancel", reason, order=ref, document=document_id)
+        raise_alert(hub.store, conn, hub.config, f"cancel:{who}:{external}:{sink_name}", f"crossdock: {reason}", reason)
+
+
+def _notify_paused(
+    hub: Hub, conn: Connection, plan: Plan, ref: int | Ref, order: Order, who: str, document_id: int
+) -> None:
+    """An order the channel put back on hold (awaiting payment or review) after it reached a destination: nothing
+    crossdock can send means "hold it" to a warehouse, so a person is told, once per destination."""
+    if isinstance(ref, Ref):
+        return
+    external = order.external_id or order.po_number
+    for sink_name in _sent_to(conn, ref):
+        reason = (
+            f"order {order.po_number} from {who} waits for {order.awaiting} again after it was sent to {sink_name}:"
+            " hold it there"
+        )
+        plan.event("hold", reason, order=ref, document=document_id)
+        raise_alert(hub.store, conn, hub.config, f"paused:{who}:{external}:{sink_name}", f"crossdock: {reason}", reason)
+
+
+def _sent_to(conn: Connection, ref: int) -> list[str]:
+    """The destinations an order (any revision) has already been delivered to."""
+    sent = select(deliveries.c.sink).where(
+        deliveries.c.order_id == ref, deliveries.c.purpose == "order", deliveries.c.state == "sent"
+    )
+    return sorted(set(conn.execute(sent).scalars()))
+
+
+def _outdated(order: Order, stored: str) -> bool:
+    """Whether a channel's order is older than the version stored (a webhook or page that arrived late)."""
+    if order.updated_at is None:
+        return False
+    before = json.loads(stored).get("updated_at")
+    return before is not None and order.updated_at < datetime.fromisoformat(before)
 
 
 def _same(stored: str, data: str) -> bool:
@@ -117,9 +188,7 @@ def _same(stored: str, data: str) -> bool:
     return bool(to_json(x12.order_dict(x12.order_from_dict(json.loads(stored)))) == data)
 
 
-def _hold(
-    hub: Hub, conn: Connection, plan: Plan, ref: int | Ref, po: str, partner: Partner, reasons: list[str]
-) -> None:
+def _hold(hub: Hub, conn: Connection, plan: Plan, ref: int | Ref, po: str, who: str, reasons: list[str]) -> None:
     """An order a destination could not be written for is held, and a person is told once."""
     if isinstance(ref, Ref):
         plan.orders[ref.index]["status"] = "held"
@@ -129,13 +198,15 @@ def _hold(
         hub.store,
         conn,
         hub.config,
-        f"order-held:{partner.name}:{po}:" + "|".join(reasons),
-        f"crossdock: order {po} from {partner.name} is held",
+        f"order-held:{who}:{po}:" + "|".join(reasons),
+        f"crossdock: order {po} from {who} is held",
         "\n".join(reasons),
     )
 
 
 def _assign(hub: Hub, order: Order, source: str | None) -> tuple[list[Assignment] | None, str]:
+    if order.awaiting:
+        return None, "waiting"
     try:
         return route(order, hub.config.routing, source), "routed"
     except Unroutable:
@@ -163,7 +234,7 @@ def _plan_deliveries(
     dumped: dict[str, Any],
     stored: str,
     assignments: list[Assignment],
-    partner: Partner,
+    partner: Partner | str,
     result: Processed,
     again: bool = False,
 ) -> list[str]:
@@ -177,11 +248,12 @@ def _plan_deliveries(
     hold = hub.config.routing.hold
     not_before = utcnow() + timedelta(seconds=hold) if hold else None
     problems: list[str] = []
+    who = partner if isinstance(partner, str) else partner.name
     for a in assignments:
         positions = a.positions if a.split else None
         suffix = f"-{safe_name(a.sink)}" if a.split else ""
-        base = f"{safe_name(partner.name)}-{safe_name(order.po_number)}-r{revision}{suffix}"
-        key = delivery_key("order", order.channel, partner.name, order.po_number, revision, a.sink)
+        base = f"{safe_name(who)}-{safe_name(order.po_number)}-r{revision}{suffix}"
+        key = delivery_key("order", order.channel, who, order.external_id or order.po_number, revision, a.sink)
         if again:
             if queued(conn, key):
                 continue
@@ -203,7 +275,7 @@ def _plan_deliveries(
                     "endpoint": a.sink,
                     "remote_name": f"{base}.json",
                     "kind": "order",
-                    "partner": partner.name,
+                    "partner": who,
                     "parent_id": document_id,
                     "error": reason,
                 }
@@ -254,8 +326,8 @@ def _render(
     stored: str,
     positions: tuple[int, ...] | None,
     base: str,
-    partner: Partner,
-) -> tuple[bytes, str, Partner, Controls | None]:
+    partner: Partner | str,
+) -> tuple[bytes, str, Partner | str, Controls | None]:
     """The order (or the lines routed here) in the destination's format: its bytes, file name, recipient and
     the control numbers it took; a 940 that cannot be written gives its numbers back."""
     sink = hub.config.sinks[sink_name]

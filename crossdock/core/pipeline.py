@@ -15,8 +15,10 @@ reason and kept: ``crossdock replay`` runs it again after the configuration is f
 
 from __future__ import annotations
 
+import json
 import logging
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Connection
@@ -24,6 +26,7 @@ from sqlalchemy import Connection
 from crossdock.connectors.base import Inbound
 from crossdock.core import registry
 from crossdock.core.alerts import raise_alert
+from crossdock.core.api_config import CHANNELS
 from crossdock.core.errors import CrossdockError, DecodeError
 from crossdock.core.hub import Hub
 from crossdock.core.models import Acknowledgment, Order, Shipment
@@ -78,8 +81,11 @@ def ingest(hub: Hub, source: str, item: Inbound) -> Ingested:
     return Ingested(doc_id, True, state)
 
 
-def process(hub: Hub, document_id: int) -> Processed:
-    """Decode a stored inbound document and record everything it causes, in one transaction."""
+def process(hub: Hub, document_id: int, checkpoint: tuple[str, str] | None = None) -> Processed:
+    """Decode a stored inbound document and record everything it causes, in one transaction.
+
+    ``checkpoint`` (cursor name, value) is a polling source's high-water mark, saved in that same transaction.
+    """
     store = hub.store
     with store.transaction() as conn:
         row = store.document(conn, document_id)
@@ -89,6 +95,10 @@ def process(hub: Hub, document_id: int) -> Processed:
         return Processed(document_id, str(row.state))
     name = f"document {document_id} ({row.remote_name or 'unnamed'})"
     source_cfg = hub.config.sources.get(row.endpoint or "")
+    if source_cfg is not None and source_cfg.format in CHANNELS:
+        return _channel_orders(
+            hub, document_id, bytes(row.data), row.remote_name or name, str(row.endpoint), checkpoint
+        )
     if source_cfg is not None and source_cfg.format != "x12":
         return _ship_file(hub, document_id, bytes(row.data), row.remote_name or name, str(row.endpoint), source_cfg)
     x12 = registry.mapping("x12")
@@ -144,6 +154,40 @@ def _ship_file(hub: Hub, document_id: int, data: bytes, name: str, source_name: 
             conn, document_id, state=result.state, error=result.error, partner=shipper, kind=source.format
         )
     return result
+
+
+def _channel_orders(
+    hub: Hub, document_id: int, data: bytes, name: str, source: str, checkpoint: tuple[str, str] | None
+) -> Processed:
+    """A sales channel's order, as its API gave it: mapped, then upserted and routed like a partner's PO. The
+    natural key is (channel, source, the channel's order id), so a re-poll, a webhook and a poll of the same
+    order, or its versions arriving out of order, never make a second order."""
+    channel = hub.config.sources[source].format
+    try:
+        payload = json.loads(data, parse_float=Decimal)
+        found = [registry.mapping(channel).order_from_payload(payload, name=name)]
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        return _fail(hub, document_id, f"{name}: not JSON ({exc})", source)
+    except CrossdockError as exc:
+        return _fail(hub, document_id, str(exc), source)
+    for attempt in range(3):
+        try:
+            with hub.store.transaction() as conn:
+                state = hub.store.claim_document(conn, document_id)
+                if state not in PROCESSABLE:
+                    return Processed(document_id, state)
+                result = Processed(document_id, "processed")
+                plan = Plan()
+                upsert_orders(hub, conn, plan, document_id, source, found, source, result)
+                plan.write(hub.store, conn)
+                hub.store.update_document(conn, document_id, state=result.state, partner=source, kind=channel)
+                if checkpoint is not None:
+                    hub.store.set_cursor(conn, *checkpoint)
+                return result
+        except OrderRace:
+            if attempt == 2:
+                raise
+    raise AssertionError("unreachable")
 
 
 def _fail(hub: Hub, document_id: int, reason: str, partner: str | None) -> Processed:

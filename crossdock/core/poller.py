@@ -6,7 +6,7 @@ import json
 import logging
 from dataclasses import dataclass, field
 
-from crossdock.connectors.base import Inbound
+from crossdock.connectors.base import Inbound, Syncing
 from crossdock.core.alerts import raise_alert
 from crossdock.core.engine import utcnow
 from crossdock.core.errors import CrossdockError
@@ -53,6 +53,10 @@ def poll(hub: Hub, source_name: str, owner: str, *, lease: float = 300.0) -> Pol
             store.log(conn, "lease", f"took over {lease_name} from {holder}, which is no longer running")
     try:
         source = hub.source(source_name)
+        sync = f"sync:{source_name}"
+        if isinstance(source, Syncing):
+            with store.transaction() as conn:
+                source.since = store.cursor(conn, sync)
         with source.receive() as items:
             for item in items:
                 got = ingest(hub, source_name, item)
@@ -61,9 +65,13 @@ def poll(hub: Hub, source_name: str, owner: str, *, lease: float = 300.0) -> Pol
                     report.received += 1
                 else:
                     report.already += 1
+                checkpoint = (sync, item.checkpoint) if item.checkpoint else None
                 if got.state == "received":
-                    report.processed.append(process(hub, got.document_id))
+                    report.processed.append(process(hub, got.document_id, checkpoint))
+                    checkpoint = None  # saved with the orders it covers
                 with store.transaction() as conn:
+                    if checkpoint is not None:  # a document stored and recorded by an earlier poll
+                        store.set_cursor(conn, *checkpoint)
                     store.acquire_lease(conn, lease_name, owner, lease)
     except CrossdockError as exc:
         report.error = str(exc)

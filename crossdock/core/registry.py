@@ -18,6 +18,10 @@ SOURCES = {
     "sftp": "crossdock.connectors.sftp:SftpSource",
     "imap": "crossdock.connectors.imap:ImapSource",
     "shipbob": "crossdock.connectors.shipbob:ShipBobSource",
+    "woocommerce": "crossdock.connectors.woocommerce:WooCommerceSource",
+}
+CHANNEL_SINKS = {
+    "woocommerce": "crossdock.connectors.woocommerce:WooCommerceSink",
 }
 SINKS = {
     "folder": "crossdock.connectors.folder:FolderSink",
@@ -36,6 +40,7 @@ MAPPINGS = {
     "shipcsv": "crossdock.mappings.shipcsv",
     "stockcsv": "crossdock.mappings.stockcsv",
     "stockjson": "crossdock.mappings.stockjson",
+    "woocommerce": "crossdock.mappings.woocommerce",
     "shipjson": "crossdock.mappings.shipjson",
     "odoo": "crossdock.mappings.odoo",
     "shipbob": "crossdock.mappings.shipbob",
@@ -54,6 +59,12 @@ def build_source(name: str, config: Any) -> Source:
 
 def build_sink(name: str, config: Any) -> Sink:
     sink: Sink = _load(SINKS[config.type])(name, config)
+    return sink
+
+
+def build_channel_sink(name: str, config: Any) -> Sink:
+    """A sales channel's sink, built from its source block: fulfilments go back where the orders came from."""
+    sink: Sink = _load(CHANNEL_SINKS[config.type])(name, config)
     return sink
 
 

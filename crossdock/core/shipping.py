@@ -18,6 +18,7 @@ from sqlalchemy import Connection, select
 
 from crossdock.core import registry
 from crossdock.core.answers import Answer, answer
+from crossdock.core.api_config import CHANNELS
 from crossdock.core.engine import utcnow
 from crossdock.core.errors import Held
 from crossdock.core.hub import Hub
@@ -72,7 +73,9 @@ def record_shipments(
             order_id, order, origin = ctx.order(shipped.po_number)
             buyer = hub.partners.get(order.partner)
             source = hub.config.sources.get(origin or "")
-            reply = source.fulfilment_sink if source is not None else None
+            reply = None
+            if source is not None:  # a sales channel's orders are fulfilled back on the channel by default
+                reply = source.fulfilment_sink or (origin if source.type in CHANNELS else None)
             if buyer is None and reply is None:
                 raise Held(
                     f"order {order.po_number} is from {order.partner!r}, which is not a configured partner, and its "

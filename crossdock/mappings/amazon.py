@@ -8,6 +8,8 @@ Choices:
 - ``order_date`` is the UTC date of ``createdTime``; ``updated_at`` is ``lastUpdatedTime``, aware UTC.
 - ``purpose`` is ``01`` when ``fulfillment.fulfillmentStatus`` is cancelled, spelt ``CANCELLED`` (2026) or
   ``Canceled`` (v0), else ``00``. A buyer's cancel request on an item is a note on its line: don't ship it.
+  ``PENDING`` (not yet charged: Amazon says not to ship) is ``awaiting="payment"``, ``PENDING_AVAILABILITY`` (a
+  pre-order) ``awaiting="availability"``.
 - Money (``{"amount": "…", "currencyCode": "…"}``) is ``Decimal`` from str, int or Decimal; a float is refused
   (parse with ``parse_float=Decimal``). One currency per order: the first amount read (``proceeds.grandTotal``)
   sets it, another currency is refused. An order without any amount needs ``currency=``.
@@ -57,6 +59,8 @@ Collector = Literal["seller", "marketplace"]
 _CARRIERS = {"FDEG": "FedEx", "FDE": "FedEx", "FXFE": "FedEx", "UPSN": "UPS", "UPSS": "UPS", "USPS": "USPS"}
 _CHARGES = {"GIFT_WRAP", "COD_FEE", "OTHER"}
 
+_AWAITING = {"PENDING": "payment", "PENDINGAVAILABILITY": "availability"}
+
 
 def order_from_amazon(payload: Mapping[str, Any], *, name: str = "order", currency: str | None = None) -> Order:
     """Map one 2026-01-01 ``Order`` (an element of ``searchOrders``' ``orders`` or ``getOrder``'s ``order``; the
@@ -78,7 +82,9 @@ def order_from_amazon(payload: Mapping[str, Any], *, name: str = "order", curren
     order.total_amount = proceeds.money("grandTotal") if proceeds else None
     fulfillment = node.child("fulfillment")
     status = fulfillment.text("fulfillmentStatus") if fulfillment else None
-    order.purpose = "01" if status and status.upper().replace("_", "") in ("CANCELLED", "CANCELED") else "00"
+    plain = status.upper().replace("_", "") if status else ""
+    order.purpose = "01" if plain in ("CANCELLED", "CANCELED") else "00"
+    order.awaiting = _AWAITING.get(plain)
     _header(node, order, fulfillment)
     items = node.children("orderItems", required=True)
     if not items:

@@ -18,6 +18,9 @@ Choices, so that a REST and a GraphQL read of one order give the same Order:
   kept only when no line carries any (the legacy shape); likewise the REST ``discount_codes`` become order-level
   discounts only when no line or shipping line has ``discount_allocations``.
 - ``quantity`` is the ordered quantity; order edits (``currentQuantity``) are not read.
+- A ``pending`` financial status (``financial_status``, ``displayFinancialStatus``: no payment yet, such as a bank
+  transfer) makes the order ``awaiting="payment"``: kept, not shipped. ``authorized`` is shippable (captured on
+  fulfilment).
 """
 
 from __future__ import annotations
@@ -44,7 +47,7 @@ ORDERS_QUERY = f"""query Orders($first: Int!, $after: String, $query: String) {{
   orders(first: $first, after: $after, sortKey: UPDATED_AT, query: $query) {{
     pageInfo {{ hasNextPage endCursor }}
     nodes {{
-      id name createdAt updatedAt cancelledAt currencyCode email phone
+      id name createdAt updatedAt cancelledAt displayFinancialStatus currencyCode email phone
       totalPriceSet {{ {_MONEY} }}
       shippingAddress {{ {_ADDRESS} }}
       billingAddress {{ {_ADDRESS} }}
@@ -96,6 +99,9 @@ def order_from_shopify(payload: Mapping[str, Any], *, name: str = "order") -> Or
     order.order_date = created.date() if created else None
     order.updated_at = node.timestamp("updatedAt")
     order.purpose = "01" if node.raw("cancelledAt") is not None else "00"
+    financial = node.raw("financialStatus" if rest else "displayFinancialStatus")
+    if isinstance(financial, str) and financial.lower() == "pending":
+        order.awaiting = "payment"
     for role, key in (("ST", "shippingAddress"), ("BT", "billingAddress")):
         address = node.child(key)
         if address is not None:

@@ -11,8 +11,9 @@ Pure: no I/O. What it relies on is in ``../shared/docs/channel-apis.md`` §6 (fr
   aware UTC and ``order_date`` the UTC date of ``date_created_gmt``; the local fields are never read.
 - ``purpose`` is ``01`` (cancel) for ``cancelled``, ``refunded`` (everything paid back: nothing left to ship),
   ``failed`` (payment failed: nothing to ship unless it is paid later, which comes as a new version) and
-  ``trash``; any other status, plugin statuses included, is ``00``. ``pending`` and ``on-hold`` are unpaid
-  but still ``00``: the Order has no field to say so.
+  ``trash``; any other status, plugin statuses included, is ``00``. ``pending`` (no payment yet) and ``on-hold``
+  (a payment to confirm, such as a bank transfer) are ``awaiting="payment"``, ``checkout-draft`` (a block
+  checkout in progress) ``awaiting="checkout"``: kept, not shipped until a later version says it is paid.
 - Line ``taxes[]`` point at ``tax_lines[].rate_id``; the ``label`` (else ``rate_code``) is the title. Line
   discounts are ``subtotal - total``; ``coupon_lines`` become order-level discounts only when no line has one
   (the line totals already carry the coupons, so both would count them twice). ``tax_lines`` become order-level
@@ -49,6 +50,7 @@ from crossdock.core.models import (
 )
 
 CANCEL_STATUSES = frozenset({"cancelled", "refunded", "failed", "trash"})
+AWAITING = {"pending": "payment", "on-hold": "payment", "checkout-draft": "checkout"}
 _GTIN = {12: "UP", 13: "EN", 14: "UK"}  # a GTIN's X12 qualifier by length: UPC-A, EAN-13, GTIN-14
 _GTIN_KEYS = frozenset({"gtin", "upc", "ean", "barcode", "gtin_code", "global_unique_id"})
 _PLACES = Decimal("0.000001")
@@ -84,6 +86,7 @@ def _order(node: _At) -> Order:
         external_id=order_id,
         currency=node.need_text("currency"),
         purpose="01" if status in CANCEL_STATUSES else "00",
+        awaiting=AWAITING.get(status or ""),
     )
     created = node.gmt("date_created_gmt")
     order.order_date = created.date() if created else None

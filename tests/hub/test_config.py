@@ -152,13 +152,16 @@ def test_the_shipped_configurations_check_clean(monkeypatch: pytest.MonkeyPatch)
         "SMTP_PASSWORD",
         "SHIPBOB_TOKEN",
         "ODOO_API_KEY",
+        "WOO_CONSUMER_KEY",
+        "WOO_CONSUMER_SECRET",
+        "WOO_WEBHOOK_SECRET",
     ):
         monkeypatch.setenv(var, "x")
     assert check_config(ROOT / "config" / "example.yaml") == []
     assert check_config(ROOT / "config" / "demo.yaml") == []
     example = load_config(ROOT / "config" / "example.yaml")
     assert set(example.partners) == {"bigmart", "acme-3pl", "globex"}
-    assert {s.type for s in example.sources.values()} == {"sftp", "imap", "folder", "http", "shipbob"}
+    assert {s.type for s in example.sources.values()} == {"sftp", "imap", "folder", "http", "shipbob", "woocommerce"}
     assert {s.type for s in example.sinks.values()} == {"sftp", "folder", "smtp", "http", "odoo", "shipbob"}
 
 
@@ -176,7 +179,7 @@ def test_the_schema_is_json_schema_with_every_connector_type() -> None:
     assert schema["$schema"].startswith("https://json-schema.org/")
     assert schema["additionalProperties"] is False
     types = {d["properties"]["type"]["const"] for d in schema["$defs"].values() if "type" in d.get("properties", {})}
-    assert types == {"folder", "sftp", "imap", "smtp", "http", "odoo", "shipbob"}
+    assert types == {"folder", "sftp", "imap", "smtp", "http", "odoo", "shipbob", "woocommerce"}
 
 
 def test_resolving_a_plain_value_as_a_secret_is_refused() -> None:
