@@ -16,7 +16,7 @@ sink count as failed and are retried.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
@@ -86,3 +86,25 @@ class Syncing(Protocol):
     (None on the first poll) before ``receive``."""
 
     since: str | None
+
+
+@runtime_checkable
+class Channel(Syncing, Protocol):
+    """A sales channel's source. Beside the poll it reads one order by its id, and it judges the channel's
+    webhooks: a webhook is only a hint, verified here and then answered by reading the order again.
+
+    A channel whose webhook subscription is confirmed by a GET (a challenge) also has
+    ``webhook_challenge(query) -> dict | None``: the JSON to answer with, None when the query is not one.
+    """
+
+    def order(self, order_id: str) -> Inbound:
+        """The order as the channel's API gives it now, as one document (``checkpoint`` unset)."""
+        ...
+
+    def verify_webhook(self, body: bytes, headers: Mapping[str, str]) -> bool:
+        """Whether the raw body is signed by the channel (header names lower-cased), compared in constant time."""
+        ...
+
+    def webhook_order_id(self, body: bytes, headers: Mapping[str, str]) -> str | None:
+        """The order a verified webhook is about; None when it is about something else (a ping, a product)."""
+        ...

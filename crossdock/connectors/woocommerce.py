@@ -33,7 +33,7 @@ import httpx
 
 from crossdock.connectors.base import Inbound, Outbound
 from crossdock.connectors.http import check, retry_after
-from crossdock.core.api_config import WooCommerceSourceConfig
+from crossdock.core.channel_config.woocommerce import WooCommerceSourceConfig
 from crossdock.core.config_types import resolve_secret
 from crossdock.core.errors import PermanentError, TransientError
 from crossdock.core.models import Fulfilment
@@ -111,6 +111,12 @@ class WooCommerceSource:
             raise TransientError(f"woocommerce {self.name}: order {order_id} is not an object")
         return _inbound(body)
 
+    def verify_webhook(self, body: bytes, headers: Mapping[str, str]) -> bool:
+        return verify_webhook(body, headers, resolve_secret(self.config.webhook_secret) or "")
+
+    def webhook_order_id(self, body: bytes, headers: Mapping[str, str]) -> str | None:
+        return webhook_order_id(body)
+
     def _orders(self, api: _Store) -> Iterator[Inbound]:
         now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
         start = (
@@ -161,7 +167,7 @@ def verify_webhook(body: bytes, headers: Mapping[str, str], secret: str) -> bool
     """``X-WC-Webhook-Signature`` (header names lower-cased): base64(HMAC-SHA256(secret, raw body)), compared in
     constant time."""
     signature = headers.get("x-wc-webhook-signature")
-    if not signature:
+    if not signature or not secret:
         return False
     expected = base64.b64encode(hmac.new(secret.encode(), body, hashlib.sha256).digest()).decode()
     return hmac.compare_digest(expected, signature.strip())

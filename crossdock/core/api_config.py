@@ -7,6 +7,12 @@ from typing import Annotated, Literal
 
 from pydantic import Field
 
+from crossdock.core.channel_config.amazon import AmazonSourceConfig
+from crossdock.core.channel_config.bigcommerce import BigCommerceSourceConfig
+from crossdock.core.channel_config.ebay import EbaySourceConfig
+from crossdock.core.channel_config.shopify import ShopifySourceConfig
+from crossdock.core.channel_config.walmart import WalmartSourceConfig
+from crossdock.core.channel_config.woocommerce import WooCommerceSourceConfig
 from crossdock.core.config_types import Duration, SecretRef, Strict, Timeout
 from crossdock.core.connector_config import (
     FolderSinkConfig,
@@ -107,39 +113,18 @@ class ShipBobSourceConfig(_ShipBobApi, _SourceBase):
     )
 
 
-# --- sales channels -----------------------------------------------------------------------------------------
-
-
-class WooCommerceSourceConfig(_SourceBase):
-    """A WooCommerce store (REST API v3): its orders in by modification time, fulfilments back to it."""
-
-    type: Literal["woocommerce"]
-    format: Literal["woocommerce"] = "woocommerce"
-    url: str = Field(pattern=r"^https?://", description="the store, e.g. https://shop.example.com")
-    consumer_key: SecretRef = Field(description="${VAR} holding the REST API consumer key (ck_...)")
-    consumer_secret: SecretRef = Field(description="${VAR} holding its consumer secret (cs_...)")
-    first_sync: Duration = Field(default=7 * 86400.0, description="how far back the very first poll reads")
-    overlap: Duration = Field(
-        default=300.0, description="each poll reads again this far before the last change it saw (clock skew)"
-    )
-    per_page: int = Field(default=100, ge=1, le=100)
-    tracking: Literal["note", "shipment-tracking"] = Field(
-        default="note",
-        description="note: tracking as a customer note; shipment-tracking: also the Shipment Tracking extension",
-    )
-    webhook_secret: SecretRef | None = Field(
-        default=None, description="${VAR} holding the webhooks' secret: order webhooks are then answered"
-    )
-    timeout: Timeout = 30.0
-
-
 SourceConfig = Annotated[
     FolderSourceConfig
     | SftpSourceConfig
     | ImapSourceConfig
     | HttpSourceConfig
     | ShipBobSourceConfig
-    | WooCommerceSourceConfig,
+    | ShopifySourceConfig
+    | WooCommerceSourceConfig
+    | BigCommerceSourceConfig
+    | AmazonSourceConfig
+    | EbaySourceConfig
+    | WalmartSourceConfig,
     Field(discriminator="type"),
 ]
 SinkConfig = Annotated[
@@ -149,5 +134,12 @@ SinkConfig = Annotated[
 # Sinks whose request body a mapping of the same name writes from the order (``order_request``).
 ORDER_APIS = ("odoo", "shipbob")
 # Sources that are a sales channel: each is also where its orders' fulfilments go, under the source's name.
-CHANNELS = ("woocommerce",)
-ChannelConfig = WooCommerceSourceConfig
+CHANNELS = ("shopify", "woocommerce", "bigcommerce", "amazon", "ebay", "walmart")
+ChannelConfig = (
+    ShopifySourceConfig
+    | WooCommerceSourceConfig
+    | BigCommerceSourceConfig
+    | AmazonSourceConfig
+    | EbaySourceConfig
+    | WalmartSourceConfig
+)

@@ -48,11 +48,23 @@ class _SourceBase(Strict):
         default=None,
         description="who sends here: for X12 the ISA ids still decide and must agree; a CSV source needs it",
     )
-    format: Literal["x12", "csv-shipments", "shipment-json", "shipbob", "woocommerce"] = Field(
+    format: Literal[
+        "x12",
+        "csv-shipments",
+        "shipment-json",
+        "shipbob",
+        "shopify",
+        "woocommerce",
+        "bigcommerce",
+        "amazon",
+        "ebay",
+        "walmart",
+    ] = Field(
         default="x12",
         description="x12; csv-shipments: a warehouse's ship file, one row per shipped line; shipment-json: "
         "crossdock's canonical Shipment as JSON; shipbob: shipments read from ShipBob's API (type shipbob); "
-        "woocommerce: WooCommerce orders as its REST API gives them",
+        "shopify, woocommerce, bigcommerce, amazon, ebay, walmart: a sales channel's orders as its API gives them "
+        "(the channel's own type sets it)",
     )
     fulfilment_sink: Name | None = Field(
         default=None,

@@ -18,10 +18,20 @@ SOURCES = {
     "sftp": "crossdock.connectors.sftp:SftpSource",
     "imap": "crossdock.connectors.imap:ImapSource",
     "shipbob": "crossdock.connectors.shipbob:ShipBobSource",
+    "shopify": "crossdock.connectors.shopify:ShopifySource",
     "woocommerce": "crossdock.connectors.woocommerce:WooCommerceSource",
+    "bigcommerce": "crossdock.connectors.bigcommerce:BigCommerceSource",
+    "amazon": "crossdock.connectors.amazon:AmazonSource",
+    "ebay": "crossdock.connectors.ebay:EbaySource",
+    "walmart": "crossdock.connectors.walmart:WalmartSource",
 }
 CHANNEL_SINKS = {
+    "shopify": "crossdock.connectors.shopify:ShopifySink",
     "woocommerce": "crossdock.connectors.woocommerce:WooCommerceSink",
+    "bigcommerce": "crossdock.connectors.bigcommerce:BigCommerceSink",
+    "amazon": "crossdock.connectors.amazon:AmazonSink",
+    "ebay": "crossdock.connectors.ebay:EbaySink",
+    "walmart": "crossdock.connectors.walmart:WalmartSink",
 }
 SINKS = {
     "folder": "crossdock.connectors.folder:FolderSink",
@@ -40,7 +50,12 @@ MAPPINGS = {
     "shipcsv": "crossdock.mappings.shipcsv",
     "stockcsv": "crossdock.mappings.stockcsv",
     "stockjson": "crossdock.mappings.stockjson",
+    "shopify": "crossdock.mappings.shopify",
     "woocommerce": "crossdock.mappings.woocommerce",
+    "bigcommerce": "crossdock.mappings.bigcommerce",
+    "amazon": "crossdock.mappings.amazon",
+    "ebay": "crossdock.mappings.ebay",
+    "walmart": "crossdock.mappings.walmart",
     "shipjson": "crossdock.mappings.shipjson",
     "odoo": "crossdock.mappings.odoo",
     "shipbob": "crossdock.mappings.shipbob",

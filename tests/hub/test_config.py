@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from crossdock.core.api_config import CHANNELS
 from crossdock.core.config import ConfigProblems, check_config, config_schema, load_config
 from crossdock.core.config_types import resolve_secret
 from crossdock.core.errors import ConfigError
@@ -179,7 +180,7 @@ def test_the_schema_is_json_schema_with_every_connector_type() -> None:
     assert schema["$schema"].startswith("https://json-schema.org/")
     assert schema["additionalProperties"] is False
     types = {d["properties"]["type"]["const"] for d in schema["$defs"].values() if "type" in d.get("properties", {})}
-    assert types == {"folder", "sftp", "imap", "smtp", "http", "odoo", "shipbob", "woocommerce"}
+    assert types == {"folder", "sftp", "imap", "smtp", "http", "odoo", "shipbob"} | set(CHANNELS)
 
 
 def test_resolving_a_plain_value_as_a_secret_is_refused() -> None:

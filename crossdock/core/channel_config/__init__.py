@@ -1,0 +1,1 @@
+"""Each sales channel's configuration block, one module per channel; ``api_config`` unions them."""
