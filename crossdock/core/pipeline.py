@@ -52,33 +52,76 @@ class Ingested:
 
 def ingest(hub: Hub, source: str, item: Inbound) -> Ingested:
     """Store the raw bytes of one inbound document, or find them already stored; commits before returning."""
-    digest = sha256(item.data)
+    return ingest_many(hub, source, [item])[0]
+
+
+def ingest_many(hub: Hub, source: str, items: list[Inbound]) -> list[Ingested]:
+    """Store the raw bytes of inbound documents from one source in one transaction, committed before returning:
+    each is new, the same remote object read again (not stored twice), or the same bytes as an earlier one (kept
+    as a duplicate, not processed)."""
     store = hub.store
+    digests = [sha256(item.data) for item in items]
     with store.transaction() as conn:
-        same_object, same_bytes = store.find_inbound(conn, source, item.identity, digest)
-        if same_object is not None:  # not logged: a source that polls a window (an API) re-reads every poll
-            return Ingested(int(same_object.id), False, str(same_object.state))
-        state, error = ("quarantined", item.quarantine) if item.quarantine else ("received", None)
-        if same_bytes is not None:
-            state = "duplicate"
-            error = (
-                f"the same bytes as document {same_bytes.id} ({same_bytes.remote_name}) from {source}: not processed "
-                "again (crossdock replay processes it anyway)"
-            )
-        doc_id = store.add_document(
-            conn,
-            direction="in",
-            data=item.data,
-            digest=digest,
-            state=state,
-            endpoint=source,
-            remote_name=item.name,
-            identity=item.identity,
-            sender=item.sender,
-            error=error,
+        by_identity, by_digest = store.find_inbound_many(
+            conn, source, [(item.identity, digest) for item, digest in zip(items, digests, strict=True)]
         )
-        store.log(conn, state, f"{item.name} ({len(item.data)} bytes) from {source}", document_id=doc_id)
-    return Ingested(doc_id, True, state)
+        fresh: list[int] = []  # the items to store: one per remote object not stored before
+        seen = set(by_identity)
+        for i, item in enumerate(items):
+            if item.identity not in seen:
+                seen.add(item.identity)
+                fresh.append(i)
+        ids = dict(zip(fresh, store.new_ids(conn, "documents", len(fresh)), strict=True))
+        out: list[Ingested] = []
+        rows: list[dict[str, Any]] = []
+        events: list[dict[str, Any]] = []
+        first: dict[str, Ingested] = {}  # identity -> what this batch made of it
+        for i, (item, digest) in enumerate(zip(items, digests, strict=True)):
+            known = by_identity.get(item.identity)
+            if known is not None:  # not logged: a source that polls a window (an API) re-reads every poll
+                out.append(Ingested(int(known.id), False, str(known.state)))
+                continue
+            if item.identity in first:
+                out.append(Ingested(first[item.identity].document_id, False, first[item.identity].state))
+                continue
+            state, error = ("quarantined", item.quarantine) if item.quarantine else ("received", None)
+            same = by_digest.get(digest)
+            if same is not None:
+                state = "duplicate"
+                error = (
+                    f"the same bytes as document {same.id} ({same.remote_name}) from {source}: not processed "
+                    "again (crossdock replay processes it anyway)"
+                )
+            else:
+                by_digest[digest] = _Stored(ids[i], item.name)
+            rows.append(
+                {
+                    "direction": "in",
+                    "data": item.data,
+                    "state": state,
+                    "endpoint": source,
+                    "remote_name": item.name,
+                    "identity": item.identity,
+                    "sender": item.sender,
+                    "error": error,
+                }
+            )
+            events.append(
+                {"kind": state, "message": f"{item.name} ({len(item.data)} bytes) from {source}", "document_id": ids[i]}
+            )
+            first[item.identity] = Ingested(ids[i], True, state)
+            out.append(first[item.identity])
+        store.insert_documents(conn, rows, [ids[i] for i in fresh])
+        store.log_many(conn, events)
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class _Stored:
+    """A document stored earlier in the same batch, as a duplicate's reason names it."""
+
+    id: int
+    remote_name: str
 
 
 def process(hub: Hub, document_id: int, checkpoint: tuple[str, str] | None = None) -> Processed:
@@ -96,9 +139,7 @@ def process(hub: Hub, document_id: int, checkpoint: tuple[str, str] | None = Non
     name = f"document {document_id} ({row.remote_name or 'unnamed'})"
     source_cfg = hub.config.sources.get(row.endpoint or "")
     if source_cfg is not None and source_cfg.format in CHANNELS:
-        return _channel_orders(
-            hub, document_id, bytes(row.data), row.remote_name or name, str(row.endpoint), checkpoint
-        )
+        return _channel_orders(hub, [row], str(row.endpoint), checkpoint)[0]
     if source_cfg is not None and source_cfg.format != "x12":
         return _ship_file(hub, document_id, bytes(row.data), row.remote_name or name, str(row.endpoint), source_cfg)
     x12 = registry.mapping("x12")
@@ -156,34 +197,61 @@ def _ship_file(hub: Hub, document_id: int, data: bytes, name: str, source_name: 
     return result
 
 
-def _channel_orders(
-    hub: Hub, document_id: int, data: bytes, name: str, source: str, checkpoint: tuple[str, str] | None
-) -> Processed:
-    """A sales channel's order, as its API gave it: mapped, then upserted and routed like a partner's PO. The
-    natural key is (channel, source, the channel's order id), so a re-poll, a webhook and a poll of the same
-    order, or its versions arriving out of order, never make a second order."""
+def process_many(hub: Hub, document_ids: list[int], checkpoint: tuple[str, str] | None = None) -> list[Processed]:
+    """Process stored inbound documents from one source, ``checkpoint`` saved with the last. A sales channel's
+    orders are recorded in one transaction (a page of an API's orders); any other document in its own."""
+    with hub.store.transaction() as conn:
+        rows = hub.store.documents_by_id(conn, document_ids)
+    endpoint = str(rows[document_ids[0]].endpoint) if document_ids and document_ids[0] in rows else ""
+    source_cfg = hub.config.sources.get(endpoint)
+    if source_cfg is None or source_cfg.format not in CHANNELS or len(rows) != len(document_ids):
+        last = len(document_ids) - 1
+        return [process(hub, d, checkpoint if i == last else None) for i, d in enumerate(document_ids)]
+    ready = [rows[d] for d in document_ids if rows[d].state in PROCESSABLE]
+    done = {d: Processed(d, str(rows[d].state)) for d in document_ids if rows[d].state not in PROCESSABLE}
+    if ready or checkpoint is not None:
+        done.update({r.document_id: r for r in _channel_orders(hub, ready, endpoint, checkpoint)})
+    return [done[d] for d in document_ids]
+
+
+def _channel_orders(hub: Hub, rows: list[Any], source: str, checkpoint: tuple[str, str] | None) -> list[Processed]:
+    """A sales channel's orders, each a document as its API gave it: mapped, then upserted and routed like a
+    partner's PO, all in one transaction. The natural key is (channel, source, the channel's order id), so a
+    re-poll, a webhook and a poll of the same order, or its versions arriving out of order, never make a
+    second order. A document that does not map fails alone, its raw bytes kept."""
     channel = hub.config.sources[source].format
-    try:
-        payload = json.loads(data, parse_float=Decimal)
-        found = [registry.mapping(channel).order_from_payload(payload, name=name)]
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        return _fail(hub, document_id, f"{name}: not JSON ({exc})", source)
-    except CrossdockError as exc:
-        return _fail(hub, document_id, str(exc), source)
+    mapping = registry.mapping(channel)
+    failed: dict[int, Processed] = {}
+    decoded: list[tuple[int, list[Order]]] = []
+    for row in rows:
+        document_id = int(row.id)
+        name = row.remote_name or f"document {document_id}"
+        try:
+            payload = json.loads(bytes(row.data), parse_float=Decimal)
+            decoded.append((document_id, [mapping.order_from_payload(payload, name=name)]))
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            failed[document_id] = _fail(hub, document_id, f"{name}: not JSON ({exc})", source)
+        except CrossdockError as exc:
+            failed[document_id] = _fail(hub, document_id, str(exc), source)
     for attempt in range(3):
+        results = dict(failed)
         try:
             with hub.store.transaction() as conn:
-                state = hub.store.claim_document(conn, document_id)
-                if state not in PROCESSABLE:
-                    return Processed(document_id, state)
-                result = Processed(document_id, "processed")
-                plan = Plan()
-                upsert_orders(hub, conn, plan, document_id, source, found, source, result)
-                plan.write(hub.store, conn)
-                hub.store.update_document(conn, document_id, state=result.state, partner=source, kind=channel)
+                states = hub.store.claim_documents(conn, [document_id for document_id, _ in decoded])
+                for document_id, found in decoded:
+                    if states[document_id] not in PROCESSABLE:  # another worker recorded it meanwhile
+                        results[document_id] = Processed(document_id, states[document_id])
+                        continue
+                    result = Processed(document_id, "processed")
+                    plan = Plan()
+                    upsert_orders(hub, conn, plan, document_id, source, found, source, result)
+                    plan.write(hub.store, conn)
+                    results[document_id] = result
+                recorded = [(d, results[d].state) for d, _ in decoded if states[d] in PROCESSABLE]
+                hub.store.set_document_states(conn, recorded, source, channel)
                 if checkpoint is not None:
                     hub.store.set_cursor(conn, *checkpoint)
-                return result
+            return [results[int(row.id)] for row in rows]
         except OrderRace:
             if attempt == 2:
                 raise

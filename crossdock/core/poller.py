@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import logging
+import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from crossdock.connectors.base import Inbound, Syncing
@@ -11,12 +13,15 @@ from crossdock.core.alerts import raise_alert
 from crossdock.core.engine import utcnow
 from crossdock.core.errors import CrossdockError
 from crossdock.core.hub import Hub
-from crossdock.core.pipeline import ingest, process
+from crossdock.core.pipeline import ingest_many, process_many
 from crossdock.core.plan import Processed
 from crossdock.core.store import to_json
 from crossdock.core.workers import is_dead_local
 
 log = logging.getLogger("crossdock.poller")
+# An API source's documents are stored, then recorded, this many at a time (one page of a channel's orders);
+# a file source's one by one, each settled on the server as soon as it is stored.
+API_BATCH = 100
 
 
 @dataclass(slots=True)
@@ -27,6 +32,24 @@ class PollReport:
     received: int = 0
     already: int = 0
     processed: list[Processed] = field(default_factory=list)
+
+
+def _batches(items: Iterator[Inbound], size: int) -> Iterator[list[Inbound]]:
+    """The source's documents ``size`` at a time; when the source fails mid-way, what it gave is still handed on
+    (to be stored) before the error goes up."""
+    batch: list[Inbound] = []
+    try:
+        for item in items:
+            batch.append(item)
+            if len(batch) >= size:
+                yield batch
+                batch = []
+    except CrossdockError:
+        if batch:
+            yield batch
+        raise
+    if batch:
+        yield batch
 
 
 def poll(hub: Hub, source_name: str, owner: str, *, lease: float = 300.0) -> PollReport:
@@ -51,28 +74,35 @@ def poll(hub: Hub, source_name: str, owner: str, *, lease: float = 300.0) -> Pol
                 report.skipped = f"worker {holder} holds this source's lease"
                 return report
             store.log(conn, "lease", f"took over {lease_name} from {holder}, which is no longer running")
+    renewed = time.monotonic()  # the lease is renewed as the poll goes on, a tenth of its length apart
     try:
         source = hub.source(source_name)
         sync = f"sync:{source_name}"
         if isinstance(source, Syncing):
             with store.transaction() as conn:
                 source.since = store.cursor(conn, sync)
+        size = API_BATCH if isinstance(source, Syncing) else 1
         with source.receive() as items:
-            for item in items:
-                got = ingest(hub, source_name, item)
-                _settle(hub, source_name, item, got.document_id)
-                if got.new:
-                    report.received += 1
-                else:
-                    report.already += 1
-                checkpoint = (sync, item.checkpoint) if item.checkpoint else None
-                if got.state == "received":
-                    report.processed.append(process(hub, got.document_id, checkpoint))
+            for batch in _batches(items, size):
+                stored = ingest_many(hub, source_name, batch)
+                for item, got in zip(batch, stored, strict=True):
+                    _settle(hub, source_name, item, got.document_id)
+                    if got.new:
+                        report.received += 1
+                    else:
+                        report.already += 1
+                marks = [item.checkpoint for item in batch if item.checkpoint]
+                checkpoint = (sync, marks[-1]) if marks else None
+                todo = [got.document_id for got in stored if got.state == "received"]
+                if todo:
+                    report.processed.extend(process_many(hub, todo, checkpoint))
                     checkpoint = None  # saved with the orders it covers
-                with store.transaction() as conn:
-                    if checkpoint is not None:  # a document stored and recorded by an earlier poll
-                        store.set_cursor(conn, *checkpoint)
-                    store.acquire_lease(conn, lease_name, owner, lease)
+                if checkpoint is not None or time.monotonic() - renewed > lease / 10:
+                    with store.transaction() as conn:
+                        if checkpoint is not None:  # documents stored and recorded by an earlier poll
+                            store.set_cursor(conn, *checkpoint)
+                        store.acquire_lease(conn, lease_name, owner, lease)
+                    renewed = time.monotonic()
     except CrossdockError as exc:
         report.error = str(exc)
         log.warning("source %s: %s", source_name, exc)

@@ -51,6 +51,13 @@ _DOCUMENTS_INSERT = (
     f"INSERT INTO documents (id, {', '.join(_DOCUMENT_FIELDS)}, sha256, size, created_at, updated_at) "
     f"VALUES ({', '.join(['?'] * (len(_DOCUMENT_FIELDS) + 5))})"
 )
+
+
+def _chunks(values: list[Any], size: int = 500) -> list[list[Any]]:
+    """``values`` in pieces small enough for one IN (...)."""
+    return [values[i : i + size] for i in range(0, len(values), size)]
+
+
 _EVENTS_INSERT = "INSERT INTO events (at, kind, message, order_id, document_id, delivery_id) VALUES (?, ?, ?, ?, ?, ?)"
 
 _NEXT_NUMBERS = (
@@ -150,6 +157,25 @@ class Store(OutboxRecords):
             query = query.with_for_update()
         return str(conn.execute(query).scalar_one())
 
+    def claim_documents(self, conn: Connection, document_ids: list[int]) -> dict[int, str]:
+        """``claim_document`` for many: their states, the rows locked to the end of the transaction."""
+        found: dict[int, str] = {}
+        for chunk in _chunks(document_ids):
+            query = select(documents.c.id, documents.c.state).where(documents.c.id.in_(chunk))
+            if self.is_postgres:
+                query = query.with_for_update()
+            found.update((int(i), str(state)) for i, state in conn.execute(query))
+        return found
+
+    def set_document_states(self, conn: Connection, states: list[tuple[int, str]], partner: str, kind: str) -> None:
+        """Record many inbound documents' outcome at once: (document id, state) pairs, all from ``partner``."""
+        now = utcnow()
+        self.execute_many(
+            conn,
+            "UPDATE documents SET state = ?, partner = ?, kind = ?, updated_at = ? WHERE id = ?",
+            [(state, partner, kind, now, document_id) for document_id, state in states],
+        )
+
     def delete_document(self, conn: Connection, document_id: int) -> None:
         """Remove an outbound document that was never queued (an alert already raised); inbound ones are kept."""
         conn.execute(documents.delete().where(documents.c.id == document_id, documents.c.direction == "out"))
@@ -169,6 +195,31 @@ class Store(OutboxRecords):
         if same_object is not None:
             return same_object, None
         return None, conn.execute(base.where(documents.c.sha256 == digest)).first()
+
+    def find_inbound_many(
+        self, conn: Connection, endpoint: str, wanted: list[tuple[str, str]]
+    ) -> tuple[dict[str, Any], dict[str, Any]]:
+        """``find_inbound`` for many (identity, sha256) pairs at once: the earliest document per identity, and per
+        digest among the pairs whose identity is new."""
+        cols = select(
+            documents.c.id, documents.c.state, documents.c.remote_name, documents.c.identity, documents.c.sha256
+        ).where(documents.c.direction == "in", documents.c.endpoint == endpoint)
+        by_identity: dict[str, Any] = {}
+        for chunk in _chunks(sorted({identity for identity, _ in wanted})):
+            for row in conn.execute(cols.where(documents.c.identity.in_(chunk)).order_by(documents.c.id)):
+                by_identity.setdefault(row.identity, row)
+        by_digest: dict[str, Any] = {}
+        for chunk in _chunks(sorted({digest for identity, digest in wanted if identity not in by_identity})):
+            for row in conn.execute(cols.where(documents.c.sha256.in_(chunk)).order_by(documents.c.id)):
+                by_digest.setdefault(row.sha256, row)
+        return by_identity, by_digest
+
+    def documents_by_id(self, conn: Connection, document_ids: list[int]) -> dict[int, Row[Any]]:
+        found: dict[int, Row[Any]] = {}
+        for chunk in _chunks(document_ids):
+            for row in conn.execute(select(documents).where(documents.c.id.in_(chunk))):
+                found[int(row.id)] = row
+        return found
 
     def find_interchange(self, conn: Connection, partner: str, control: str, exclude: int) -> int | None:
         """The first other inbound document from ``partner`` that carried ISA13 ``control``."""
@@ -219,8 +270,8 @@ class Store(OutboxRecords):
             raise OrderRace(str(rows[0].get("channel")), str(rows[0].get("partner")), "one of the orders") from exc
         return [int(r[0]) for r in result]
 
-    def insert_documents(self, conn: Connection, rows: list[dict[str, Any]]) -> list[int]:
-        """Insert outbound documents, returning their ids in order.
+    def insert_documents(self, conn: Connection, rows: list[dict[str, Any]], ids: list[int] | None = None) -> list[int]:
+        """Insert documents, returning their ids in order (``ids`` when the caller took them with ``new_ids``).
 
         The ids are taken first (the table's sequence on PostgreSQL; on SQLite the next free ones, safe because
         ``BEGIN IMMEDIATE`` holds the write lock) and the rows go in as one driver-level executemany: half the
@@ -229,7 +280,7 @@ class Store(OutboxRecords):
         if not rows:
             return []
         now = utcnow()
-        ids = self._new_ids(conn, "documents", len(rows))
+        ids = ids if ids is not None else self.new_ids(conn, "documents", len(rows))
         params = [
             (id_, *(row.get(c) for c in _DOCUMENT_FIELDS), sha256(row["data"]), len(row["data"]), now, now)
             for id_, row in zip(ids, rows, strict=True)
@@ -237,7 +288,7 @@ class Store(OutboxRecords):
         self.execute_many(conn, _DOCUMENTS_INSERT, params)
         return ids
 
-    def _new_ids(self, conn: Connection, table: str, count: int) -> list[int]:
+    def new_ids(self, conn: Connection, table: str, count: int) -> list[int]:
         if self.is_postgres:
             sql = f"SELECT nextval(pg_get_serial_sequence('{table}', 'id')) FROM generate_series(1, %s)"
             return [int(v) for v in conn.exec_driver_sql(sql, (count,)).scalars()]
