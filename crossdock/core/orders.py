@@ -75,14 +75,16 @@ def upsert_orders(
             revision = 1
             result.orders_new += 1
             plan.event("order", f"order {po} from {who} received", order=ref, document=document_id)
-        elif _same(row.data, data) and row.status == "held":  # replayed after a fix: planned again, same revision
+        elif _same(row.data, data, dumped) and row.status == "held":  # replayed after a fix: planned again
             ref, revision, again = int(row.id), int(row.revision), True
             assignments, status = _assign(hub, order, source)
             store.update_order(conn, ref, status=status)
             plan.event("order", f"order {po} was held: routed again", order=ref, document=document_id)
         else:
             ref = int(row.id)
-            if _same(row.data, data):
+            if _same(row.data, data, dumped):
+                if row.data != data and not _outdated(order, row.data):  # the same order, stamped later
+                    store.update_order(conn, ref, data=data)
                 result.orders_unchanged += 1
                 plan.event("order", f"order {po} read again, unchanged", order=ref, document=document_id)
                 continue
@@ -178,14 +180,16 @@ def _outdated(order: Order, stored: str) -> bool:
     return before is not None and order.updated_at < datetime.fromisoformat(before)
 
 
-def _same(stored: str, data: str) -> bool:
+def _same(stored: str, data: str, dumped: dict[str, Any]) -> bool:
     """Whether the stored order is this one: compared as text, and when the text differs, once more after the
     stored JSON is read through today's model, so an order stored before a field was added is not taken
-    for a changed one (which would send it again as a new revision)."""
+    for a changed one (which would send it again as a new revision). ``updated_at`` is left out: a channel
+    stamps an order anew when crossdock itself marks it fulfilled, and that is not a change to ship."""
     if stored == data:
         return True
     x12 = registry.mapping("x12")
-    return bool(to_json(x12.order_dict(x12.order_from_dict(json.loads(stored)))) == data)
+    before = x12.order_dict(x12.order_from_dict(json.loads(stored)))
+    return bool({**before, "updated_at": None} == {**dumped, "updated_at": None})
 
 
 def _hold(hub: Hub, conn: Connection, plan: Plan, ref: int | Ref, po: str, who: str, reasons: list[str]) -> None:

@@ -288,3 +288,19 @@ def test_an_unpaid_order_waits_is_routed_once_paid_and_a_hold_after_sending_tell
         assert "waits for payment again after it was sent to warehouse" in alert.read_text()
     finally:
         hub.close()
+
+
+def test_the_store_stamping_an_order_after_crossdock_completed_it_is_not_a_change_to_ship(
+    hub: Hub, store: tuple[FakeStore, FakeApi], tmp_path: Path
+) -> None:
+    fake, _ = store
+    fake.orders[601] = example(601, "2026-11-22T08:00:00")
+    poll(hub, "shop", "me")
+    hub.dispatcher("test").drain()
+    fake.orders[601].update(status="completed", date_modified_gmt="2026-11-24T10:00:00")  # the store's own stamp
+    report = poll(hub, "shop", "me")
+    assert report.received == 1 and report.processed[0].orders_unchanged == 1
+    hub.dispatcher("test").drain()
+    assert len(list((tmp_path / "warehouse").glob("*.json"))) == 1, "the warehouse gets the order once"
+    row = order_rows(hub)["601"]
+    assert row.revision == 1 and json.loads(row.data)["updated_at"].startswith("2026-11-24T10:00:00")
