@@ -156,13 +156,24 @@ def test_the_shipped_configurations_check_clean(monkeypatch: pytest.MonkeyPatch)
         "WOO_CONSUMER_KEY",
         "WOO_CONSUMER_SECRET",
         "WOO_WEBHOOK_SECRET",
+        "WALMART_CLIENT_ID",
+        "WALMART_CLIENT_SECRET",
+        "WALMART_WEBHOOK_AUTH",
     ):
         monkeypatch.setenv(var, "x")
     assert check_config(ROOT / "config" / "example.yaml") == []
     assert check_config(ROOT / "config" / "demo.yaml") == []
     example = load_config(ROOT / "config" / "example.yaml")
     assert set(example.partners) == {"bigmart", "acme-3pl", "globex"}
-    assert {s.type for s in example.sources.values()} == {"sftp", "imap", "folder", "http", "shipbob", "woocommerce"}
+    assert {s.type for s in example.sources.values()} == {
+        "sftp",
+        "imap",
+        "folder",
+        "http",
+        "shipbob",
+        "woocommerce",
+        "walmart",
+    }
     assert {s.type for s in example.sinks.values()} == {"sftp", "folder", "smtp", "http", "odoo", "shipbob"}
 
 

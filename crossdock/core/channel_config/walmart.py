@@ -1,20 +1,67 @@
-"""The configuration block of a Walmart Marketplace seller account (Marketplace APIs)."""
+"""The configuration block of a Walmart Marketplace seller account (Marketplace APIs, US)."""
 
 from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
-from crossdock.core.config_types import SecretRef
+from crossdock.core.config_types import Duration, SecretRef, Timeout
 from crossdock.core.connector_config import _SourceBase
+
+# Walmart serves only the last 180 days of orders [spec]; a first poll reaching further back is refused there.
+MAX_HISTORY = 180 * 86400.0
 
 
 class WalmartSourceConfig(_SourceBase):
-    """A Walmart Marketplace seller account (Marketplace APIs)."""
+    """A Walmart Marketplace seller account: its purchase orders in by modification time, each acknowledged once
+    stored, and shipments back as Shipped lines with tracking."""
 
     type: Literal["walmart"]
     format: Literal["walmart"] = "walmart"
-    webhook_secret: SecretRef | None = Field(
-        default=None, description="${VAR} holding the webhooks' secret: order webhooks are then answered"
+    url: str = Field(
+        default="https://marketplace.walmartapis.com",
+        pattern=r"^https?://",
+        description="the Marketplace API; https://sandbox.walmartapis.com to test",
     )
+    client_id: SecretRef = Field(description="${VAR} holding the API client id (token: client credentials)")
+    client_secret: SecretRef = Field(description="${VAR} holding its client secret")
+    service_name: str = Field(
+        default="Walmart Marketplace", min_length=1, description="sent as WM_SVC.NAME on every call"
+    )
+    channel_type: str | None = Field(
+        default=None,
+        min_length=1,
+        description="WM_CONSUMER.CHANNEL.TYPE: the consumer channel type a solution provider got at onboarding",
+    )
+    first_sync: Duration = Field(
+        default=7 * 86400.0, le=MAX_HISTORY, description="how far back the very first poll reads (180 days at most)"
+    )
+    overlap: Duration = Field(
+        default=300.0, description="each poll reads again this far before the last poll's start (clock skew)"
+    )
+    limit: int = Field(default=100, ge=1, le=200, description="orders per page (Walmart allows 1 to 200)")
+    tracking_urls: dict[str, str] = Field(
+        default_factory=dict,
+        description="carrier SCAC -> tracking page with {number}, e.g. https://track.example.com/{number}; "
+        "Walmart needs one for a carrier outside its own list (sent as otherCarrier)",
+    )
+    webhook_secret: SecretRef | None = Field(
+        default=None,
+        description="${VAR} holding userName:password, the BASIC_AUTH authDetails given when subscribing to the "
+        "order events: PO_CREATED and PO_LINE_AUTOCANCELLED webhooks at /webhooks/<source> are then answered",
+    )
+    webhook_header: str = Field(
+        default="Authorization",
+        min_length=1,
+        description="the authHeaderName given when subscribing: where Walmart puts the Base64 userName:password",
+    )
+    timeout: Timeout = 30.0
+
+    @field_validator("tracking_urls")
+    @classmethod
+    def _templates(cls, value: dict[str, str]) -> dict[str, str]:
+        for scac, url in value.items():
+            if not url.startswith(("https://", "http://")) or "{number}" not in url:
+                raise ValueError(f"tracking_urls.{scac}: {url!r} must be an http(s) URL with {{number}} in it")
+        return {scac.strip().upper(): url for scac, url in value.items()}

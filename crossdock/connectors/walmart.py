@@ -1,0 +1,435 @@
+"""Walmart Marketplace (US Orders API v3): purchase orders in by modification time, each acknowledged once
+stored, shipments back as Shipped lines with tracking.
+
+What this relies on (``../shared/docs/channel-apis.md`` §3, from Walmart's spec and docs):
+
+- ``POST /v3/token`` (``grant_type=client_credentials``, the client id and secret as HTTP Basic [unverified
+  header detail]) gives a token for **15 minutes** (``expires_in``). It is kept, fetched again a minute before it
+  runs out, and once more when a call answers 401 (revoked early). Every call sends ``WM_SEC.ACCESS_TOKEN``, a
+  fresh ``WM_QOS.CORRELATION_ID``, ``WM_SVC.NAME``, ``Accept: application/json`` and, for solution providers,
+  ``WM_CONSUMER.CHANNEL.TYPE``.
+- ``GET /v3/orders?lastModifiedStartDate=…&createdStartDate=…&limit=…``: every order changed in the window,
+  not only the released (Created) ones, so cancellations come in too. ``createdStartDate`` defaults to seven
+  days ago at Walmart, which would hide an older order changed today: it is sent as 179 days ago (Walmart keeps
+  180). Pages follow ``list.meta.nextCursor``, a query string appended to ``/v3/orders`` as it is.
+- The orders carry no modification time: the checkpoint is when the poll started (less the overlap next time),
+  and an order's version is the mapping's ``updated_at`` (its date, or the latest cancellation).
+- Walmart wants an order acknowledged (``POST /v3/orders/{id}/acknowledge``) before it ships, and within
+  four hours. Each order with a line still Created is acknowledged in ``settle``: after its bytes are
+  committed, so an order is never acknowledged and then lost. Acknowledging again is allowed; an order
+  already past Created is not acknowledged (Walmart says not to acknowledge shipped or cancelled ones). A
+  failed acknowledgement is logged by the poller and tried on the next poll; the sink acknowledges too
+  before it ships.
+- 429 when throttled; the wait comes from ``Retry-After`` or ``x-next-replenish-time`` [unverified name], read
+  defensively.
+- Webhooks (``PO_CREATED``, ``PO_LINE_AUTOCANCELLED``, or ``ORDER_UPDATES`` with the order under
+  ``payload.order``) are subscribed with ``authMethod: BASIC_AUTH``: Walmart then sends the Base64 of
+  ``userName:password`` in the ``authHeaderName`` header [docs createsubscription]. That shared secret is what
+  is checked (HMAC's canonical string is unverified). The body is only a hint: the order is read again.
+
+The sink reads the order first and ships only what Walmart does not show as shipped yet (a line with this
+tracking number, or nothing left open, is done), one ``POST /v3/orders/{id}/shipping`` per line, so sending
+again after a crash ships nothing twice. Secrets and tokens never appear in an error.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import hmac
+import json
+import time
+import uuid
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from decimal import Decimal
+from typing import Any
+
+import httpx
+
+from crossdock.connectors.base import Inbound, Outbound
+from crossdock.connectors.http import check, retry_after
+from crossdock.core.channel_config.walmart import WalmartSourceConfig
+from crossdock.core.config_types import resolve_secret
+from crossdock.core.errors import DecodeError, PermanentError, TransientError
+from crossdock.core.models import Fulfilment
+from crossdock.mappings import walmart as mapping
+
+ORDERS = "/v3/orders"
+CREATED_WINDOW = dt.timedelta(days=179)  # Walmart serves 180 days; a day's margin for clocks
+ORDER_EVENTS = frozenset({"PO_CREATED", "PO_LINE_AUTOCANCELLED", "ORDER_UPDATES"})
+_clock: Callable[[], float] = time.monotonic  # seconds, for the token's lifetime (tests move it)
+
+
+class _Token:
+    """An access token and when to stop using it; kept by a source or sink across polls and sends."""
+
+    __slots__ = ("good_until", "value")
+
+    def __init__(self) -> None:
+        self.value: str | None = None
+        self.good_until = 0.0
+
+    def forget(self) -> None:
+        self.value, self.good_until = None, 0.0
+
+
+class _Api:
+    """One seller account's API: the token fetched when needed, the WM_* headers on every call, the answers
+    classified, JSON read without float."""
+
+    def __init__(
+        self, who: str, config: WalmartSourceConfig, transport: httpx.BaseTransport | None, token: _Token
+    ) -> None:
+        self.who = who
+        self.config = config
+        self.token = token
+        self.client = httpx.Client(base_url=config.url.rstrip("/"), timeout=config.timeout, transport=transport)
+
+    def _headers(self) -> dict[str, str]:
+        headers = {
+            "WM_SVC.NAME": self.config.service_name,
+            "WM_QOS.CORRELATION_ID": str(uuid.uuid4()),
+            "Accept": "application/json",
+        }
+        if self.config.channel_type:
+            headers["WM_CONSUMER.CHANNEL.TYPE"] = self.config.channel_type
+        return headers
+
+    def _access_token(self) -> str:
+        if self.token.value is not None and _clock() < self.token.good_until:
+            return self.token.value
+        client_id = resolve_secret(self.config.client_id) or ""
+        secret = resolve_secret(self.config.client_secret) or ""
+        started = _clock()
+        body = self._read(
+            "POST",
+            "/v3/token",
+            self._send(
+                "POST",
+                "/v3/token",
+                data={"grant_type": "client_credentials"},
+                auth=(client_id, secret),
+                headers={**self._headers(), "Content-Type": "application/x-www-form-urlencoded"},
+            ),
+        )
+        token = body.get("access_token") if isinstance(body, dict) else None
+        lifetime = body.get("expires_in") if isinstance(body, dict) else None
+        if not isinstance(token, str) or not token or not isinstance(lifetime, int | Decimal | str):
+            raise TransientError(f"walmart {self.who}: POST /v3/token: no access_token and expires_in in the answer")
+        seconds = float(lifetime)
+        self.token.value = token
+        self.token.good_until = started + seconds - min(60.0, seconds / 10)
+        return token
+
+    def call(self, method: str, path: str, **kwargs: Any) -> Any:
+        """One API call; a 401 fetches a new token and tries once more (a token revoked before its time)."""
+        for attempt in (1, 2):
+            headers = {**self._headers(), "WM_SEC.ACCESS_TOKEN": self._access_token()}
+            response = self._send(method, path, headers=headers, **kwargs)
+            if response.status_code == 401 and attempt == 1:
+                self.token.forget()
+                continue
+            return self._read(method, path, response)
+        raise AssertionError("unreachable")
+
+    def _send(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        where = f"walmart {self.who}: {method} {path.split('?')[0]}"
+        try:
+            return self.client.request(method, path, **kwargs)
+        except httpx.TimeoutException:
+            raise TransientError(f"{where}: no answer in time") from None
+        except httpx.TransportError as exc:
+            raise TransientError(f"{where}: {type(exc).__name__}: {exc}") from None
+
+    def _read(self, method: str, path: str, response: httpx.Response) -> Any:
+        where = f"walmart {self.who}: {method} {path.split('?')[0]}"
+        try:
+            body = json.loads(response.content or b"null", parse_float=Decimal)
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            body = None
+            if response.is_success:
+                raise TransientError(f"{where}: {response.status_code}, not JSON") from None
+        if response.status_code == 429:
+            said = _errors(body)
+            raise TransientError(f"{where}: 429 throttled" + (f": {said}" if said else ""), retry_after=_wait(response))
+        if response.is_error and (said := _errors(body)):
+            response = httpx.Response(response.status_code, text=said, headers=response.headers)
+        check(response, where)
+        return body
+
+    def close(self) -> None:
+        self.client.close()
+
+
+def _errors(body: Any) -> str:
+    """Walmart's error list (``{"errors": {"error": [{code, description, info}]}}`` or a plain list) as text."""
+    found = body.get("errors") if isinstance(body, dict) else None
+    if isinstance(found, dict):
+        found = found.get("error")
+    if isinstance(found, dict):
+        found = [found]
+    if not isinstance(found, list):
+        return ""
+    parts = []
+    for error in found:
+        if isinstance(error, dict):
+            text = " ".join(str(error[k]) for k in ("code", "description", "info") if error.get(k))
+            parts.append(text)
+    return "; ".join(p for p in parts if p)
+
+
+def _wait(response: httpx.Response) -> float | None:
+    """Seconds until Walmart lets the call through again: Retry-After, else the replenishment time (epoch ms
+    or seconds from now, whichever it reads as)."""
+    said = retry_after(response.headers.get("Retry-After"))
+    if said is not None:
+        return said
+    value = (response.headers.get("x-next-replenish-time") or "").strip()
+    if not value.isdigit():
+        return None
+    number = int(value)
+    if number > 10**11:  # an epoch in milliseconds
+        return max(0.0, number / 1000 - time.time())
+    return float(number)
+
+
+class WalmartSource:
+    """Every order changed since the last poll began (less the overlap), one document per order version."""
+
+    def __init__(self, name: str, config: WalmartSourceConfig, transport: httpx.BaseTransport | None = None) -> None:
+        self.name = name
+        self.config = config
+        self.since: str | None = None
+        self._transport = transport
+        self._token = _Token()
+
+    @contextmanager
+    def receive(self) -> Iterator[Iterator[Inbound]]:
+        api = _Api(self.name, self.config, self._transport, self._token)
+        try:
+            yield self._orders(api)
+        finally:
+            api.close()
+
+    def order(self, order_id: str) -> Inbound:
+        """One purchase order read by id: what a webhook's hint turns into (acknowledged by the next poll)."""
+        if not _safe_id(order_id):
+            raise PermanentError(f"walmart {self.name}: {order_id!r} is not a purchase order id")
+        api = _Api(self.name, self.config, self._transport, self._token)
+        try:
+            body = api.call("GET", f"{ORDERS}/{order_id}")
+        finally:
+            api.close()
+        found = body.get("order") if isinstance(body, dict) else None
+        if not isinstance(found, dict):
+            raise TransientError(f"walmart {self.name}: order {order_id}: the answer holds no order")
+        return self._inbound(found, None)
+
+    def verify_webhook(self, body: bytes, headers: Mapping[str, str]) -> bool:
+        return verify_webhook(
+            headers, resolve_secret(self.config.webhook_secret) or "", self.config.webhook_header.lower()
+        )
+
+    def webhook_order_id(self, body: bytes, headers: Mapping[str, str]) -> str | None:
+        return webhook_order_id(body)
+
+    def _orders(self, api: _Api) -> Iterator[Inbound]:
+        now = dt.datetime.now(dt.UTC)
+        start = (
+            dt.datetime.fromisoformat(self.since) - dt.timedelta(seconds=self.config.overlap)
+            if self.since
+            else now - dt.timedelta(seconds=self.config.first_sync)
+        )
+        params = {
+            "lastModifiedStartDate": _stamp(start),
+            "createdStartDate": _stamp(min(start, now - CREATED_WINDOW)),
+            "limit": str(self.config.limit),
+        }
+        held: Inbound | None = None  # the last order waits, so it can carry the poll's checkpoint
+        path: str = ORDERS
+        query: dict[str, str] | None = params
+        seen: set[str] = set()
+        while True:
+            body = api.call("GET", path, params=query)
+            listing = body.get("list") if isinstance(body, dict) else None
+            if not isinstance(listing, dict):
+                raise TransientError(f"walmart {self.name}: GET {ORDERS}: the answer holds no list")
+            elements = listing.get("elements") or {}
+            found = elements.get("order") if isinstance(elements, dict) else None
+            for order in found or []:
+                item = self._inbound(order, api)
+                if held is not None:
+                    yield held
+                held = item
+            meta = listing.get("meta")
+            cursor = str(meta.get("nextCursor") or "").strip() if isinstance(meta, dict) else ""
+            if not cursor or not found:
+                break
+            if cursor in seen:
+                raise TransientError(f"walmart {self.name}: GET {ORDERS}: the same nextCursor came back twice")
+            seen.add(cursor)
+            path, query = f"{ORDERS}{cursor if cursor.startswith('?') else '?' + cursor}", None
+        if held is not None:
+            held.checkpoint = _stamp(now)
+            yield held
+
+    def _inbound(self, order: Any, api: _Api | None) -> Inbound:
+        """The order as one document; ``settle`` acknowledges it once stored, while a line is still Created."""
+        where = f"walmart {self.name}"
+        if not isinstance(order, dict):
+            raise TransientError(f"{where}: an order in the answer is not an object")
+        po = str(order.get("purchaseOrderId") or "")
+        try:
+            version = int(mapping.updated_at(order, name=f"{where} order {po}").timestamp() * 1000)
+            due = mapping.needs_acknowledgement(order)
+        except DecodeError:
+            version, due = 0, False  # stored all the same: decoding marks it failed with the reason
+        settle = (lambda: self._acknowledge(api, po)) if api is not None and due and _safe_id(po) else _nothing
+        return Inbound(
+            name=f"walmart-order-{po}.json",
+            data=json.dumps(order, default=str, separators=(",", ":")).encode("utf-8"),
+            identity=f"walmart:{po}:{version}",
+            settle=settle,
+        )
+
+    def _acknowledge(self, api: _Api, po: str) -> None:
+        method, path = mapping.acknowledge_request(po)
+        api.call(method, path)
+
+
+def _nothing() -> None:
+    return None
+
+
+def _stamp(when: dt.datetime) -> str:
+    return when.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _safe_id(value: str) -> bool:
+    """A purchase order id fit for a path (digits at Walmart; letters and dashes allowed, nothing else)."""
+    return bool(value) and len(value) <= 64 and value.replace("-", "").isalnum() and value.isascii()
+
+
+def verify_webhook(headers: Mapping[str, str], secret: str, header: str = "authorization") -> bool:
+    """BASIC_AUTH: the ``header`` (lower-cased) holds Base64 of ``userName:password``, with or without the
+    ``Basic`` scheme; compared in constant time. No secret configured: nothing is verified."""
+    given = (headers.get(header) or "").strip()
+    if not given or not secret:
+        return False
+    scheme, _, rest = given.partition(" ")
+    if rest and scheme.lower() == "basic":
+        given = rest.strip()
+    expected = base64.b64encode(secret.encode()).decode()
+    return hmac.compare_digest(expected.encode(), given.encode())
+
+
+def webhook_order_id(body: bytes) -> str | None:
+    """The purchase order an order event is about (``payload.purchaseOrderId``, or ``payload.order``'s for
+    ORDER_UPDATES); None for any other event (a test notification, an item event)."""
+    try:
+        parsed = json.loads(body)
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        return None
+    if not isinstance(parsed, dict):
+        return None
+    source, payload = parsed.get("source"), parsed.get("payload")
+    if not isinstance(source, dict) or not isinstance(payload, dict) or source.get("eventType") not in ORDER_EVENTS:
+        return None
+    inner = payload.get("order")
+    found = str((inner if isinstance(inner, dict) else payload).get("purchaseOrderId") or "").strip()
+    return found if _safe_id(found) else None
+
+
+class WalmartSink:
+    """A Fulfilment back to Walmart: the order acknowledged if it is not yet, then each line still open marked
+    Shipped with the carrier and tracking."""
+
+    def __init__(self, name: str, config: WalmartSourceConfig, transport: httpx.BaseTransport | None = None) -> None:
+        self.name = name
+        self.config = config
+        self._api = _Api(name, config, transport, _Token())
+
+    def send(self, document: Outbound) -> str:
+        where = f"walmart {self.name}"
+        try:
+            fulfilment = Fulfilment.model_validate_json(document.data)
+        except ValueError as exc:
+            raise PermanentError(f"{where}: {document.name} is not a Fulfilment: {exc}") from None
+        po = fulfilment.external_id or ""
+        if not _safe_id(po):
+            raise PermanentError(f"{where}: fulfilment of {fulfilment.po_number} has no purchase order id")
+        body = self._api.call("GET", f"{ORDERS}/{po}")
+        order = body.get("order") if isinstance(body, dict) else None
+        if not isinstance(order, dict):
+            raise TransientError(f"{where}: order {po}: the answer holds no order")
+        try:
+            lines = mapping.line_state(order, name=f"{where} order {po}")
+            due = mapping.needs_acknowledgement(order)
+            placed = mapping.ordered_at(order, name=f"{where} order {po}")
+        except DecodeError as exc:
+            raise PermanentError(f"{where}: {exc}") from None
+        if due:
+            self._api.call(*mapping.acknowledge_request(po))
+        method = _method(order)
+        shipped_at = _shipped_at(fulfilment, placed)
+        wanted, problems = self._wanted(fulfilment, lines)
+        number = next((n.strip() for n in fulfilment.tracking_numbers if n.strip()), "")
+        sent = done = 0
+        for line_number, quantity in wanted:
+            state = lines[line_number]
+            if number in state.tracking or state.open <= 0:
+                done += 1
+                if state.open <= 0 and state.shipped == 0:
+                    problems.append(f"line {line_number} is cancelled at Walmart")
+                continue
+            try:
+                request = mapping.shipping_request(
+                    fulfilment,
+                    shipped_at=shipped_at,
+                    lines=[(line_number, min(quantity, state.open))],
+                    method_code=method,
+                    tracking_urls=self.config.tracking_urls,
+                )
+            except ValueError as exc:
+                raise PermanentError(str(exc)) from None
+            self._api.call("POST", f"{ORDERS}/{po}/shipping", json=request)
+            sent += 1
+        if problems:
+            raise PermanentError(f"{where}: order {po}, shipment {fulfilment.shipment_id}: {'; '.join(problems)}")
+        return f"walmart order {po}: shipment {fulfilment.shipment_id} ({sent} lines shipped, {done} already)"
+
+    @staticmethod
+    def _wanted(
+        fulfilment: Fulfilment, lines: Mapping[str, mapping.LineState]
+    ) -> tuple[list[tuple[str, Decimal]], list[str]]:
+        """The fulfilment's quantities by Walmart lineNumber (a line without one found by its SKU)."""
+        by_sku = {state.sku: number for number, state in lines.items() if state.sku}
+        wanted: dict[str, Decimal] = {}
+        problems = []
+        for line in fulfilment.lines:
+            number = (line.line_number or "").strip() or by_sku.get(line.product_ids.get("SK", ""), "")
+            if number not in lines:
+                what = line.line_number or line.product_ids.get("SK") or "a line"
+                problems.append(f"{what} is not a line of the order")
+                continue
+            wanted[number] = wanted.get(number, Decimal(0)) + line.quantity
+        return list(wanted.items()), problems
+
+    def close(self) -> None:
+        self._api.close()
+
+
+def _method(order: Mapping[str, Any]) -> str | None:
+    info = order.get("shippingInfo")
+    code = info.get("methodCode") if isinstance(info, dict) else None
+    return code if isinstance(code, str) and code else None
+
+
+def _shipped_at(fulfilment: Fulfilment, ordered: dt.datetime) -> dt.datetime:
+    """When the shipment left, as Walmart takes it: the ship date's midnight UTC, but never before the order was
+    placed nor after now (a Fulfilment has a date, not a time)."""
+    now = dt.datetime.now(dt.UTC)
+    if fulfilment.ship_date is None:
+        return now
+    return min(max(dt.datetime.combine(fulfilment.ship_date, dt.time(), dt.UTC), ordered), now)

@@ -1,0 +1,299 @@
+"""Walmart Marketplace end to end against a fake of its Orders API on 127.0.0.1 (orders built from the documented
+fields, see tests/test_walmart_mapping.py): two pages of purchase orders, an update (a line cancelled) and a
+cancellation among them, each stored once and acknowledged after it is stored, routed to a warehouse folder;
+the warehouse's shipment goes back as the line Shipped with its tracking; a webhook is a hint that reads the
+order again; 429s, refused credentials and a token revoked before its time."""
+
+from __future__ import annotations
+
+import base64
+import copy
+import datetime as dt
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import func, select
+
+from crossdock.core.hub import Hub
+from crossdock.core.poller import poll
+from crossdock.core.schema import deliveries, orders
+from crossdock.server import make_server, serve_in_background, webhook_path
+from tests.conftest import CASES
+from tests.fakeapi import FakeApi, Request, Response, fake_api
+from tests.hub.conftest import base_config, write_config
+
+CLIENT_ID, CLIENT_SECRET, HOOK = "wm-client", "wm-secret", "walmart:hook-pass"
+EXAMPLE = json.loads((CASES / "channels" / "walmart" / "order.json").read_text())
+
+
+def ms(when: dt.datetime) -> int:
+    return int(when.timestamp() * 1000)
+
+
+def example(po: str) -> dict[str, Any]:
+    """Our documented-fields order under another PO number, placed a day ago, every line Created."""
+    order: dict[str, Any] = copy.deepcopy(EXAMPLE)
+    order["purchaseOrderId"] = po
+    order["orderDate"] = ms(dt.datetime.now(dt.UTC) - dt.timedelta(days=1))
+    return order
+
+
+class FakeWalmart:
+    """Purchase orders with Walmart's hidden modification time; pages of two by an opaque ``nextCursor``;
+    tokens that can be revoked; acknowledge and shipping move line statuses as Walmart does."""
+
+    def __init__(self) -> None:
+        self.orders: dict[str, dict[str, Any]] = {}
+        self.modified: dict[str, dt.datetime] = {}
+        self.tokens: set[str] = set()
+        self.issued = 0
+        self.expire_after: int | None = None  # calls a token still answers before it expires
+
+    def put(self, order: dict[str, Any]) -> None:
+        self.orders[order["purchaseOrderId"]] = order
+        self.modified[order["purchaseOrderId"]] = dt.datetime.now(dt.UTC)
+
+    def serve(self, api: FakeApi) -> None:
+        api.route("POST", "/v3/token", self._token)
+        api.route("GET", "/v3/orders", self._get)
+        api.route("POST", "/v3/orders/", self._post)
+
+    def _token(self, request: Request) -> Response:
+        expected = "Basic " + base64.b64encode(f"{CLIENT_ID}:{CLIENT_SECRET}".encode()).decode()
+        if request.headers.get("authorization") != expected:
+            return Response(401, {"errors": {"error": [{"code": "UNAUTHORIZED.GMP_GATEWAY_API"}]}})
+        assert request.body == b"grant_type=client_credentials"
+        self.issued += 1
+        value = f"token-{self.issued}"
+        self.tokens.add(value)
+        return Response(200, {"access_token": value, "token_type": "Bearer", "expires_in": 900})
+
+    def _denied(self, request: Request) -> Response | None:
+        assert request.headers.get("wm_svc.name") == "Walmart Marketplace"
+        assert request.headers.get("wm_qos.correlation_id")
+        if self.expire_after is not None:
+            if self.expire_after == 0:
+                self.tokens.clear()
+                self.expire_after = None
+            else:
+                self.expire_after -= 1
+        if request.headers.get("wm_sec.access_token") not in self.tokens:
+            return Response(401, {"errors": {"error": [{"code": "UNAUTHORIZED.GMP_GATEWAY_API"}]}})
+        return None
+
+    def _get(self, request: Request) -> Response:
+        if denied := self._denied(request):
+            return denied
+        rest = request.path.removeprefix("/v3/orders").strip("/")
+        if rest:
+            found = self.orders.get(rest)
+            return Response(200, {"order": found}) if found else Response(404, {"errors": []})
+        if "offset" in request.query:  # the cursor's own parameters, as Walmart's are opaque
+            since, offset = request.query["since"][0], int(request.query["offset"][0])
+        else:
+            since, offset = request.query["lastModifiedStartDate"][0], 0
+        start = dt.datetime.fromisoformat(since)
+        chosen = sorted((po for po, at in self.modified.items() if at >= start), key=lambda po: po)
+        part = [self.orders[po] for po in chosen[offset : offset + 2]]
+        meta: dict[str, Any] = {"totalCount": len(chosen), "limit": 2}
+        if offset + 2 < len(chosen):
+            meta["nextCursor"] = f"?limit=2&hasMoreElements=true&offset={offset + 2}&since={since}"
+        return Response(200, {"list": {"meta": meta, "elements": {"order": part}}})
+
+    def _post(self, request: Request) -> Response:
+        if denied := self._denied(request):
+            return denied
+        po, action = request.path.removeprefix("/v3/orders/").split("/")
+        order = self.orders[po]
+        lines = order["orderLines"]["orderLine"]
+        if action == "acknowledge":
+            for line in lines:
+                for status in line["orderLineStatuses"]["orderLineStatus"]:
+                    status["status"] = "Acknowledged" if status["status"] == "Created" else status["status"]
+        else:
+            for shipped in request.json()["orderShipment"]["orderLines"]["orderLine"]:
+                (line,) = [x for x in lines if x["lineNumber"] == shipped["lineNumber"]]
+                line["orderLineStatuses"] = shipped["orderLineStatuses"]
+        for line in lines:
+            line["statusDate"] = ms(dt.datetime.now(dt.UTC))
+        self.modified[po] = dt.datetime.now(dt.UTC)
+        return Response(200, {"order": order})
+
+
+@pytest.fixture
+def walmart() -> Iterator[tuple[FakeWalmart, FakeApi]]:
+    fake = FakeWalmart()
+    with fake_api() as api:
+        fake.serve(api)
+        yield fake, api
+
+
+@pytest.fixture
+def hub(
+    tmp_path: Path, store_url: str, walmart: tuple[FakeWalmart, FakeApi], monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Hub]:
+    for var, value in (("WM_ID", CLIENT_ID), ("WM_SECRET", CLIENT_SECRET), ("WM_HOOK", HOOK)):
+        monkeypatch.setenv(var, value)
+    (tmp_path / "shipped").mkdir()
+    cfg = base_config(tmp_path, store_url)
+    cfg["partners"]["acme-wh"] = {"isa_qualifier": "ZZ", "isa_id": "ACMEWH"}
+    cfg["sources"]["walmart-us"] = {
+        "type": "walmart",
+        "url": walmart[1].url,
+        "client_id": "${WM_ID}",
+        "client_secret": "${WM_SECRET}",
+        "webhook_secret": "${WM_HOOK}",
+        "limit": 2,
+        "first_sync": "30d",
+        "timeout": 2,
+    }
+    cfg["sources"]["shipped"] = {
+        "type": "folder",
+        "path": str(tmp_path / "shipped"),
+        "min_age": 0,
+        "format": "shipment-json",
+        "partner": "acme-wh",
+    }
+    cfg["sinks"]["warehouse"] = {"type": "folder", "path": str(tmp_path / "warehouse")}
+    cfg["routing"] = {"default": "warehouse"}
+    h = Hub(write_config(tmp_path, cfg))
+    yield h
+    h.close()
+
+
+def order_rows(hub: Hub) -> dict[str, Any]:
+    with hub.store.transaction() as conn:
+        return {r.external_id: r for r in conn.execute(select(orders).where(orders.c.channel == "walmart"))}
+
+
+def statuses(order: dict[str, Any]) -> list[str]:
+    return [
+        s["status"] for line in order["orderLines"]["orderLine"] for s in line["orderLineStatuses"]["orderLineStatus"]
+    ]
+
+
+def test_orders_in_over_two_pages_acknowledged_updated_cancelled_routed_and_shipped_back(
+    hub: Hub, walmart: tuple[FakeWalmart, FakeApi], tmp_path: Path
+) -> None:
+    fake, api = walmart
+    for po in ("5001", "5002", "5003"):
+        fake.put(example(po))
+    report = poll(hub, "walmart-us", "me")
+    assert report.error is None and report.received == 3
+    assert len(api.calls("GET", "/v3/orders")) == 2, "three orders, two to a page, the second by nextCursor"
+    assert len(api.calls("POST", "/v3/token")) == 1, "one token for the poll"
+    assert len(api.calls("POST", "/v3/orders/")) == 3 and all(
+        statuses(o) == ["Acknowledged", "Acknowledged"] for o in fake.orders.values()
+    ), "each order acknowledged once stored"
+    assert set(order_rows(hub)) == {"5001", "5002", "5003"}
+    hub.dispatcher("test").drain()
+    assert len(list((tmp_path / "warehouse").glob("*.json"))) == 3
+
+    now = ms(dt.datetime.now(dt.UTC))
+    second = fake.orders["5002"]["orderLines"]["orderLine"][1]
+    second["orderLineStatuses"]["orderLineStatus"][0]["status"] = "Cancelled"
+    second["statusDate"] = now
+    for line in fake.orders["5003"]["orderLines"]["orderLine"]:
+        line["orderLineStatuses"]["orderLineStatus"][0]["status"] = "Cancelled"
+        line["statusDate"] = now
+    fake.put(fake.orders["5002"])
+    fake.put(fake.orders["5003"])
+    report = poll(hub, "walmart-us", "me")
+    assert report.error is None and report.received == 2, "the acknowledgement itself is no new version"
+    assert len(api.calls("POST", "/v3/orders/")) == 3, "nothing acknowledged again"
+    rows = order_rows(hub)
+    assert len(rows) == 3, "an update and a cancellation never make a second order"
+    assert (rows["5002"].revision, rows["5003"].status) == (2, "cancelled")
+    assert rows["5001"].revision == 1
+    assert poll(hub, "walmart-us", "me").received == 0, "a re-poll within the overlap changes nothing"
+
+    hub.dispatcher("test").drain()
+    assert len(list((tmp_path / "warehouse").glob("*-cancelled.json"))) == 1, "the warehouse hears of the cancel"
+    shipment = {
+        "shipment_id": "WH-9",
+        "ship_date": dt.date.today().isoformat(),
+        "carrier_scac": "FDEG",
+        "tracking_numbers": ["794698766710"],
+        "orders": [{"po_number": "5001", "lines": [{"line_number": "1", "quantity": 2}]}],
+    }
+    (tmp_path / "shipped" / "ship.json").write_text(json.dumps(shipment))
+    assert poll(hub, "shipped", "me").processed[0].shipments == 1
+    hub.dispatcher("test").drain()
+    hub.dispatcher("test").drain()
+    (ship,) = [r for r in api.calls("POST", "/v3/orders/5001/shipping")]
+    (line,) = ship.json()["orderShipment"]["orderLines"]["orderLine"]
+    (status,) = line["orderLineStatuses"]["orderLineStatus"]
+    assert (line["lineNumber"], status["status"], status["statusQuantity"]["amount"]) == ("1", "Shipped", "2")
+    assert status["trackingInfo"]["carrierName"] == {"carrier": "FedEx"}
+    assert status["trackingInfo"]["trackingNumber"] == "794698766710"
+    assert statuses(fake.orders["5001"]) == ["Shipped", "Acknowledged"], "line 2 is still to ship"
+    with hub.store.transaction() as conn:
+        sent = conn.execute(
+            select(func.count()).where(deliveries.c.purpose == "fulfilment", deliveries.c.state == "sent")
+        )
+        assert sent.scalar_one() == 1
+
+
+def test_a_webhook_reads_the_order_again_and_the_next_poll_acknowledges_it(
+    hub: Hub, walmart: tuple[FakeWalmart, FakeApi]
+) -> None:
+    fake, api = walmart
+    fake.put(example("6001"))
+    server = make_server(hub, "127.0.0.1", 0)
+    serve_in_background(server)
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}{webhook_path('walmart-us')}"
+        event = {
+            "source": {"eventType": "PO_CREATED", "eventTime": "2026-11-22T13:47:18.442Z", "eventId": "e-1"},
+            "payload": {"partnerId": "10000682332", "purchaseOrderId": "6001", "orderLines": []},
+        }
+        body = json.dumps(event).encode()
+        auth = {"Authorization": base64.b64encode(HOOK.encode()).decode()}
+        forged = {"Authorization": base64.b64encode(b"walmart:guess").decode()}
+        assert httpx.post(url, content=body, headers=forged).status_code == 401
+        answer = httpx.post(url, content=body, headers=auth)
+        assert answer.status_code == 202 and answer.json()["new"] is True
+        assert httpx.post(url, content=body, headers=auth).json()["new"] is False, "the same version, stored once"
+        other = json.dumps({"source": {"eventType": "OFFER_UNPUBLISHED"}, "payload": {}}).encode()
+        assert httpx.post(url, content=other, headers=auth).status_code == 200
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert set(order_rows(hub)) == {"6001"}
+    assert statuses(fake.orders["6001"]) == ["Created", "Created"], "a webhook does not acknowledge by itself"
+    assert poll(hub, "walmart-us", "me").received == 0, "the poll finds the order the webhook brought in"
+    assert statuses(fake.orders["6001"]) == ["Acknowledged", "Acknowledged"], "and acknowledges it"
+    assert len(api.calls("POST", "/v3/orders/6001/acknowledge")) == 1
+
+
+def test_throttling_a_revoked_token_and_refused_credentials(
+    hub: Hub, walmart: tuple[FakeWalmart, FakeApi], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fake, api = walmart
+    fake.put(example("7001"))
+    api.fail_next(Response(429, {"errors": {"error": [{"code": "REQUEST_THRESHOLD_VIOLATED"}]}}, {"Retry-After": "5"}))
+    report = poll(hub, "walmart-us", "me")
+    assert report.error is not None and "429" in report.error and report.received == 0
+    assert poll(hub, "walmart-us", "me").received == 1
+
+    fake.put(example("7002"))
+    fake.put(example("7004"))
+    issued, mark = fake.issued, len(api.requests)
+    fake.expire_after = 1  # the token runs out after the first page, in the middle of the poll
+    report = poll(hub, "walmart-us", "me")
+    assert report.error is None and report.received == 2, "a 401 fetches a new token and the call goes through"
+    assert fake.issued == issued + 2, "the poll's token, and one more when it expired"
+    used = [r.headers["wm_sec.access_token"] for r in api.requests[mark:] if r.path.startswith("/v3/orders")]
+    assert used[0] != used[-1] and used[-2] == used[-1], "the calls after the 401 carry the new token"
+
+    fake.tokens.clear()
+    monkeypatch.setenv("WM_SECRET", "wrong-secret")
+    fake.put(example("7003"))
+    report = poll(hub, "walmart-us", "me")
+    assert report.error is not None and "POST /v3/token: 401" in report.error
+    assert "UNAUTHORIZED.GMP_GATEWAY_API" in report.error
+    assert "wrong-secret" not in report.error and CLIENT_SECRET not in report.error
