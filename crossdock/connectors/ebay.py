@@ -1,0 +1,480 @@
+"""eBay (Sell Fulfillment API): orders in by modification time, shipments back as shipping fulfilments, and the
+Notification API's signed notifications as hints.
+
+What this relies on (``../shared/docs/channel-apis.md`` §2, from eBay's specs, docs and notification SDK):
+
+- OAuth2: a user access token from ``POST <token_url>`` with ``Authorization: Basic base64(id:secret)`` and the
+  form ``grant_type=refresh_token&refresh_token=…&scope=…``; the Notification API's public keys take an
+  application token (``grant_type=client_credentials``, scope ``…/oauth/api_scope``). Both are kept until a minute
+  before ``expires_in`` runs out and renewed once when the API answers 401. The token endpoint has daily limits
+  (client_credentials only 1,000 a day) and the hub builds a new source for every poll and every webhook, so the
+  tokens and keys live in a process-wide cache, keyed by a hash of the credentials (never the secrets themselves).
+- ``GET /sell/fulfillment/v1/order?filter=lastmodifieddate:[a..b]&limit=…&offset=…``: the filter goes through
+  ``params=`` so its brackets are percent-encoded; it reaches back 90 days at most, so an older checkpoint is cut
+  to that (with a warning: what changed before then can no longer be listed). Pages are followed by ``next``
+  (its ``offset`` read back into the same request) until it is absent. ``lastModifiedDate`` is bumped by every
+  change: the window's latest one is the checkpoint.
+- ``GET /order/{orderId}`` reads one order (the only call that fills ``cancelStatus.cancelRequests``).
+- ``POST /order/{orderId}/shipping_fulfillment`` (201, ``Location`` ending in the fulfilment id, which is the
+  tracking number when one was sent). No idempotency key: ``GET /order/{orderId}/shipping_fulfillment`` first,
+  and a tracking number already there is not sent again.
+- Notifications: ``X-EBAY-SIGNATURE`` is base64 of ``{"alg":"ecdsa","kid":…,"signature":<base64 DER>,
+  "digest":"SHA1"}``; the key is ``GET /commerce/notification/v1/public_key/{kid}`` (``{key: PEM, algorithm,
+  digest}``, cached an hour) and the signature is ECDSA over the message. eBay's SDK verifies over
+  ``JSON.stringify(message)``: the raw body is tried first, then its compact JSON. The subscription's GET
+  challenge is answered with hex(SHA-256(challengeCode + verificationToken + endpoint URL)).
+- eBay's errors are ``{"errors": [{"errorId", "message", "longMessage"}]}``; the token endpoint's
+  ``{"error", "error_description"}``. Tokens and secrets travel only in headers and form bodies, never in an error.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime as dt
+import hashlib
+import json
+import logging
+import threading
+import time
+import urllib.parse
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from decimal import Decimal
+from typing import Any, Literal
+
+import httpx
+from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.serialization import load_der_public_key
+
+from crossdock.connectors.base import Inbound, Outbound
+from crossdock.connectors.http import check
+from crossdock.core.channel_config.ebay import MAX_WINDOW, EbaySourceConfig
+from crossdock.core.config_types import resolve_secret
+from crossdock.core.errors import PermanentError, TransientError
+from crossdock.core.models import Fulfilment
+from crossdock.mappings import ebay as mapping
+
+log = logging.getLogger("crossdock.connectors.ebay")
+
+FULFILLMENT = "/sell/fulfillment/v1"
+PUBLIC_KEY = "/commerce/notification/v1/public_key/"
+APP_SCOPE = "https://api.ebay.com/oauth/api_scope"
+TOKEN_MARGIN = 60.0  # a token is renewed this long before eBay says it expires
+KEY_TTL = 3600.0  # a notification public key is kept an hour, as eBay's SDK does
+WINDOW_MARGIN = 3600.0  # the oldest window start asked for: 90 days less an hour, so eBay never refuses it
+# Notification topics about an order, whose data carries its ``orderId`` [unverified field name]: eBay's
+# AsyncAPI contracts name ORDER_CONFIRMATION (the seller is to read the order by id) and ITEM_MARKED_SHIPPED.
+ORDER_TOPICS = frozenset({"ORDER_CONFIRMATION", "ITEM_MARKED_SHIPPED"})
+_DIGESTS: dict[str, type[hashes.HashAlgorithm]] = {
+    "SHA1": hashes.SHA1,
+    "SHA256": hashes.SHA256,
+    "SHA384": hashes.SHA384,
+    "SHA512": hashes.SHA512,
+}
+
+
+class _Cache:
+    """Values by key until they expire, shared by the process's sources and sinks (see the module's notes)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._values: dict[str, tuple[Any, float]] = {}
+
+    def get(self, key: str) -> Any:
+        with self._lock:
+            found = self._values.get(key)
+            if found is None or found[1] <= time.monotonic():
+                self._values.pop(key, None)
+                return None
+            return found[0]
+
+    def put(self, key: str, value: Any, ttl: float) -> None:
+        with self._lock:
+            self._values[key] = (value, time.monotonic() + ttl)
+
+    def drop(self, key: str) -> None:
+        with self._lock:
+            self._values.pop(key, None)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._values.clear()
+
+
+TOKENS = _Cache()
+KEYS = _Cache()
+Grant = Literal["user", "app"]
+
+
+def _stamp(moment: dt.datetime) -> str:
+    """eBay's timestamp form: UTC with milliseconds and a Z."""
+    return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
+def _parse_stamp(value: str) -> dt.datetime | None:
+    try:
+        stamp = dt.datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return stamp.replace(tzinfo=dt.UTC) if stamp.tzinfo is None else stamp.astimezone(dt.UTC)
+
+
+class _Api:
+    """One seller's REST API: a cached bearer token on every call (renewed once on 401), answers classified,
+    JSON read without float."""
+
+    def __init__(self, who: str, config: EbaySourceConfig, transport: httpx.BaseTransport | None) -> None:
+        self.who = who
+        self.config = config
+        self.client = httpx.Client(base_url=config.url.rstrip("/"), timeout=config.timeout, transport=transport)
+        self._client_id = resolve_secret(config.client_id) or ""
+        self._basic = base64.b64encode(f"{self._client_id}:{resolve_secret(config.client_secret)}".encode()).decode()
+        self._refresh = resolve_secret(config.refresh_token) or ""
+
+    def _grant(self, grant: Grant) -> tuple[str, dict[str, str]]:
+        if grant == "user":
+            scope = " ".join(self.config.scopes)
+            form = {"grant_type": "refresh_token", "refresh_token": self._refresh, "scope": scope}
+        else:
+            form = {"grant_type": "client_credentials", "scope": APP_SCOPE}
+        parts = (self.config.token_url, self._client_id, grant, self._refresh if grant == "user" else "", form["scope"])
+        return hashlib.sha256("\n".join(parts).encode()).hexdigest(), form
+
+    def token(self, grant: Grant) -> str:
+        key, form = self._grant(grant)
+        cached: str | None = TOKENS.get(key)
+        if cached:
+            return cached
+        where = f"ebay {self.who}: {grant} token from {self.config.token_url}"
+        headers = {"Authorization": f"Basic {self._basic}"}
+        body, _ = self._send("POST", self.config.token_url, where, data=form, headers=headers)
+        token = body.get("access_token") if isinstance(body, dict) else None
+        expires = body.get("expires_in") if isinstance(body, dict) else None
+        if not isinstance(token, str) or not token or not isinstance(expires, int | Decimal):
+            raise TransientError(f"{where}: the answer has no access_token and expires_in")
+        TOKENS.put(key, token, max(0.0, float(expires) - TOKEN_MARGIN))
+        return token
+
+    def call(self, method: str, path: str, *, grant: Grant = "user", **kwargs: Any) -> tuple[Any, httpx.Headers]:
+        where = f"ebay {self.who}: {method} {path}"
+        for attempt in (1, 2):
+            headers = {"Authorization": f"Bearer {self.token(grant)}", "Accept": "application/json"}
+            try:
+                return self._send(method, path, where, headers=headers, **kwargs)
+            except _Unauthorized as exc:
+                TOKENS.drop(self._grant(grant)[0])
+                if attempt == 2:
+                    raise PermanentError(str(exc)) from None
+        raise AssertionError("unreachable")
+
+    def _send(self, method: str, url: str, where: str, **kwargs: Any) -> tuple[Any, httpx.Headers]:
+        try:
+            response = self.client.request(method, url, **kwargs)
+        except httpx.TimeoutException:
+            raise TransientError(f"{where}: no answer in time") from None
+        except httpx.TransportError as exc:
+            raise TransientError(f"{where}: {type(exc).__name__}: {exc}") from None
+        try:
+            body = json.loads(response.content or b"null", parse_float=Decimal)
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            body = None
+            if response.is_success:
+                raise TransientError(f"{where}: {response.status_code}, not JSON") from None
+        if response.is_error:
+            said = _error_text(body) or response.text[:200].strip().replace("\n", " ")
+            response = httpx.Response(response.status_code, text=said, headers=response.headers)
+            if response.status_code == 401 and url != self.config.token_url:
+                raise _Unauthorized(f"{where}: 401 Unauthorized: {said}")
+            if response.status_code == 404:
+                raise _NotFound(f"{where}: 404 Not Found: {said}")
+        check(response, where)
+        return body, response.headers
+
+    def close(self) -> None:
+        self.client.close()
+
+
+class _Unauthorized(Exception):
+    """A 401 from the API (not the token endpoint): the token is renewed once and the call made again."""
+
+
+class _NotFound(PermanentError):
+    """A 404: no such order, or no such notification key (a forged signature header)."""
+
+
+def _error_text(body: Any) -> str:
+    """eBay's own words from an error body, REST (``errors[]``) or OAuth (``error``, ``error_description``)."""
+    if not isinstance(body, dict):
+        return ""
+    if isinstance(body.get("errors"), list):
+        parts = [
+            f"{e.get('errorId', '')} {e.get('longMessage') or e.get('message') or ''}".strip()
+            for e in body["errors"]
+            if isinstance(e, dict)
+        ]
+        return "; ".join(p for p in parts if p)
+    if body.get("error"):
+        return f"{body['error']} {body.get('error_description') or ''}".strip()
+    return ""
+
+
+class EbaySource:
+    """Every order changed since the last checkpoint (less the overlap), one document per order version; and the
+    seller's notification endpoint: its challenge, its signatures, the order a notification is about."""
+
+    def __init__(self, name: str, config: EbaySourceConfig, transport: httpx.BaseTransport | None = None) -> None:
+        self.name = name
+        self.config = config
+        self.since: str | None = None
+        self._transport = transport
+
+    @contextmanager
+    def receive(self) -> Iterator[Iterator[Inbound]]:
+        api = _Api(self.name, self.config, self._transport)
+        try:
+            yield self._orders(api)
+        finally:
+            api.close()
+
+    def order(self, order_id: str) -> Inbound:
+        """One order read by id: what a notification's hint turns into."""
+        api = _Api(self.name, self.config, self._transport)
+        try:
+            body, _ = api.call("GET", f"{FULFILLMENT}/order/{urllib.parse.quote(order_id, safe='')}")
+        finally:
+            api.close()
+        if not isinstance(body, dict) or not body.get("orderId"):
+            raise TransientError(f"ebay {self.name}: order {order_id} is not an order object")
+        return _inbound(body)
+
+    def webhook_challenge(self, query: Mapping[str, str]) -> dict[str, str] | None:
+        """eBay's GET to a new endpoint: ``challenge_code`` answered with the hash that proves we hold the token."""
+        code = query.get("challenge_code")
+        token = resolve_secret(self.config.webhook_secret)
+        if not code or not token or not self.config.endpoint_url:
+            return None
+        return {"challengeResponse": challenge_response(code, token, self.config.endpoint_url)}
+
+    def verify_webhook(self, body: bytes, headers: Mapping[str, str]) -> bool:
+        """The signature checked with eBay's key for its ``kid``; a key that cannot be fetched now is a
+        TransientError (the server answers 503 and eBay delivers again)."""
+        signature = _signature(headers.get("x-ebay-signature"))
+        if signature is None:
+            return False
+        kid, der, digest = signature
+        api = _Api(self.name, self.config, self._transport)
+        try:
+            key = _public_key(api, kid)
+        finally:
+            api.close()
+        return key is not None and verify_signature(key, der, digest, body)
+
+    def webhook_order_id(self, body: bytes, headers: Mapping[str, str]) -> str | None:
+        return webhook_order_id(body)
+
+    def _orders(self, api: _Api) -> Iterator[Inbound]:
+        now = dt.datetime.now(dt.UTC)
+        since = _parse_stamp(self.since) if self.since else None
+        start = (
+            since - dt.timedelta(seconds=self.config.overlap)
+            if since
+            else now - dt.timedelta(seconds=self.config.first_sync)
+        )
+        oldest = now - dt.timedelta(seconds=MAX_WINDOW - WINDOW_MARGIN)
+        if start < oldest:
+            log.warning(
+                "ebay %s: the last checkpoint %s is older than eBay's 90-day window: reading from %s, changes "
+                "before then are not listed any more",
+                self.name,
+                self.since,
+                _stamp(oldest),
+            )
+            start = oldest
+        params = {"filter": f"lastmodifieddate:[{_stamp(start)}..{_stamp(now)}]", "limit": str(self.config.page_size)}
+        high = since
+        held: Inbound | None = None  # the last order waits, so it can carry the window's checkpoint
+        offset = 0
+        while True:
+            body, _ = api.call("GET", f"{FULFILLMENT}/order", params={**params, "offset": str(offset)})
+            orders = body.get("orders") if isinstance(body, dict) else None
+            if not isinstance(orders, list):
+                raise TransientError(f"ebay {self.name}: the order page at offset {offset} has no orders list")
+            for order in orders:
+                if not isinstance(order, dict):
+                    raise TransientError(f"ebay {self.name}: an order at offset {offset} is not an object")
+                modified = _parse_stamp(str(order.get("lastModifiedDate") or ""))
+                if modified is not None and (high is None or modified > high):
+                    high = modified
+                if held is not None:
+                    yield held
+                held = _inbound(order)
+            following = _next_offset(body.get("next"))
+            if not orders or following is None or following <= offset:
+                break
+            offset = following
+        if held is not None:
+            held.checkpoint = _stamp(high) if high else None
+            yield held
+
+
+def _next_offset(link: Any) -> int | None:
+    """The ``offset`` of the ``next`` page's URL; None when there is none (the last page)."""
+    if not isinstance(link, str) or not link:
+        return None
+    found = urllib.parse.parse_qs(urllib.parse.urlsplit(link).query).get("offset", [""])[0]
+    return int(found) if found.isdigit() else None
+
+
+def _inbound(order: dict[str, Any]) -> Inbound:
+    order_id = order.get("orderId")
+    modified = order.get("lastModifiedDate") or ""
+    return Inbound(
+        name=f"ebay-order-{order_id}.json",
+        data=json.dumps(order, default=str, separators=(",", ":")).encode("utf-8"),
+        identity=f"ebay:{order_id}:{modified}",
+    )
+
+
+def challenge_response(code: str, verification_token: str, endpoint_url: str) -> str:
+    """hex(SHA-256(challengeCode + verificationToken + endpoint)), as eBay's SDK computes it."""
+    return hashlib.sha256(f"{code}{verification_token}{endpoint_url}".encode()).hexdigest()
+
+
+def _signature(header: str | None) -> tuple[str, bytes, type[hashes.HashAlgorithm]] | None:
+    """The header's key id, DER signature and digest; None when it is absent, unreadable or not ECDSA."""
+    if not header:
+        return None
+    try:
+        parsed = json.loads(base64.b64decode(header.strip(), validate=True))
+        kid, signature = parsed["kid"], base64.b64decode(parsed["signature"], validate=True)
+        alg, digest = str(parsed.get("alg", "")).lower(), _DIGESTS.get(str(parsed.get("digest", "")).upper())
+    except (binascii.Error, ValueError, TypeError, KeyError):
+        return None
+    if alg != "ecdsa" or digest is None or not isinstance(kid, str) or not kid:
+        return None
+    return kid, signature, digest
+
+
+def _public_key(api: _Api, kid: str) -> ec.EllipticCurvePublicKey | None:
+    """eBay's key for ``kid`` (cached an hour); None when eBay knows no such key (a forged header)."""
+    cache_key = f"{api.config.url}\n{kid}"
+    cached: ec.EllipticCurvePublicKey | None = KEYS.get(cache_key)
+    if cached is not None:
+        return cached
+    try:
+        body, _ = api.call("GET", f"{PUBLIC_KEY}{urllib.parse.quote(kid, safe='')}", grant="app")
+    except _NotFound:
+        return None
+    except PermanentError as exc:
+        raise TransientError(f"{exc} (the notification's key cannot be fetched)") from None
+    key = _load_key(body.get("key") if isinstance(body, dict) else None)
+    if key is None:
+        raise TransientError(f"ebay {api.who}: public key {kid} is not an EC public key")
+    KEYS.put(cache_key, key, KEY_TTL)
+    return key
+
+
+def _load_key(pem: Any) -> ec.EllipticCurvePublicKey | None:
+    """eBay's PEM comes on one line (no line breaks): the base64 between the markers is the DER key."""
+    if not isinstance(pem, str):
+        return None
+    inner = pem.replace("-----BEGIN PUBLIC KEY-----", "").replace("-----END PUBLIC KEY-----", "")
+    try:
+        key = load_der_public_key(base64.b64decode("".join(inner.split()), validate=True))
+    except (binascii.Error, ValueError, UnsupportedAlgorithm):
+        return None
+    return key if isinstance(key, ec.EllipticCurvePublicKey) else None
+
+
+def verify_signature(
+    key: ec.EllipticCurvePublicKey, signature: bytes, digest: type[hashes.HashAlgorithm], body: bytes
+) -> bool:
+    """ECDSA over the raw body, else over its compact JSON (what eBay's SDK signs: ``JSON.stringify``)."""
+    candidates = [body]
+    try:
+        compact = json.dumps(json.loads(body), separators=(",", ":"), ensure_ascii=False).encode()
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        compact = body
+    if compact != body:
+        candidates.append(compact)
+    for signed in candidates:
+        try:
+            key.verify(signature, signed, ec.ECDSA(digest()))
+        except InvalidSignature:
+            continue
+        return True
+    return False
+
+
+def webhook_order_id(body: bytes) -> str | None:
+    """The order a notification is about: ``notification.data.orderId`` of an order topic; None for any other
+    topic (``MARKETPLACE_ACCOUNT_DELETION`` and the listing topics)."""
+    try:
+        parsed = json.loads(body)
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        return None
+    if not isinstance(parsed, dict) or not isinstance(meta := parsed.get("metadata"), dict):
+        return None
+    if meta.get("topic") not in ORDER_TOPICS or not isinstance(note := parsed.get("notification"), dict):
+        return None
+    data = note.get("data")
+    found = data.get("orderId") if isinstance(data, dict) else None
+    return found.strip() or None if isinstance(found, str) else None
+
+
+class EbaySink:
+    """A Fulfilment back to eBay as a shipping fulfilment (one package), sent once even when sent again."""
+
+    def __init__(self, name: str, config: EbaySourceConfig, transport: httpx.BaseTransport | None = None) -> None:
+        self.name = name
+        self.config = config
+        self._api = _Api(name, config, transport)
+
+    def send(self, document: Outbound) -> str:
+        try:
+            fulfilment = Fulfilment.model_validate_json(document.data)
+        except ValueError as exc:
+            raise PermanentError(f"ebay {self.name}: {document.name} is not a Fulfilment: {exc}") from None
+        order_id = fulfilment.external_id
+        if not order_id:
+            raise PermanentError(f"ebay {self.name}: fulfilment of {fulfilment.po_number} has no eBay order id")
+        try:
+            body = mapping.shipping_fulfillment(fulfilment)
+        except ValueError as exc:
+            raise PermanentError(str(exc)) from None
+        path = f"{FULFILLMENT}/order/{urllib.parse.quote(order_id, safe='')}/shipping_fulfillment"
+        existing, _ = self._api.call("GET", path)
+        done = _already(existing, body)
+        if done is not None:
+            return f"ebay order {order_id}: fulfillment {done} (already there)"
+        _, headers = self._api.call("POST", path, json=body)
+        made = (headers.get("Location") or "").rstrip("/").rsplit("/", 1)[-1]
+        return f"ebay order {order_id}: fulfillment {made or body.get('trackingNumber') or 'created'}"
+
+    def close(self) -> None:
+        self._api.close()
+
+
+def _already(existing: Any, body: Mapping[str, Any]) -> str | None:
+    """The id of a fulfilment already on the order for this package: the same tracking number, or, without one,
+    the same line items and quantities with no tracking either."""
+    found = existing.get("fulfillments") if isinstance(existing, dict) else None
+    lines = sorted((str(x["lineItemId"]), str(x["quantity"])) for x in body["lineItems"])
+    for item in found if isinstance(found, list) else []:
+        if not isinstance(item, dict):
+            continue
+        number = item.get("shipmentTrackingNumber")
+        fid = str(item.get("fulfillmentId") or number or "")
+        if "trackingNumber" in body:
+            if body["trackingNumber"] in (number, item.get("fulfillmentId")):
+                return fid
+            continue
+        theirs = item.get("lineItems")
+        if not number and isinstance(theirs, list):
+            pairs = sorted((str(x.get("lineItemId")), str(x.get("quantity"))) for x in theirs if isinstance(x, dict))
+            if pairs == lines:
+                return fid
+    return None
