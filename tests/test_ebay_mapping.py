@@ -16,9 +16,9 @@ from typing import Any
 import pytest
 
 from crossdock.core.errors import DecodeError
-from crossdock.core.models import Fulfilment, FulfilmentLine
+from crossdock.core.models import Fulfilment, FulfilmentLine, FulfilmentPackage
 from crossdock.mappings import ebay
-from crossdock.mappings.ebay import order_from_ebay, shipping_fulfillment
+from crossdock.mappings.ebay import order_from_ebay, shipping_fulfillment, shipping_fulfillments
 from tests.conftest import CASES
 from tests.golden import assert_golden
 
@@ -262,6 +262,25 @@ def test_carrier_codes_and_what_is_left_out() -> None:
     }, "a carrier without a tracking number is left out: eBay takes them only together"
     again = shipping_fulfillment(fulfilment(tracking_numbers=["X1", " X1 "]))
     assert again["trackingNumber"] == "X1", "a repeated number is one package"
+
+
+def test_packages_that_say_their_lines_are_one_body_each() -> None:
+    packages = [
+        FulfilmentPackage(
+            tracking_number="A1", lines=[FulfilmentLine(line_number="10000000000001", quantity=Decimal(2))]
+        ),
+        FulfilmentPackage(
+            tracking_number="B2", lines=[FulfilmentLine(line_number="10000000000002", quantity=Decimal(1))]
+        ),
+    ]
+    bodies = shipping_fulfillments(fulfilment(tracking_numbers=["A1", "B2"], packages=packages))
+    assert [(b["trackingNumber"], b["lineItems"]) for b in bodies] == [
+        ("A1", [{"lineItemId": "10000000000001", "quantity": 2}]),
+        ("B2", [{"lineItemId": "10000000000002", "quantity": 1}]),
+    ]
+    assert shipping_fulfillments(fulfilment()) == [shipping_fulfillment(fulfilment())], "one tracking number: one body"
+    with pytest.raises(ValueError, match="2 tracking numbers"):  # a package that does not say its lines
+        shipping_fulfillments(fulfilment(tracking_numbers=["A1", "B2"], packages=packages[:1]))
 
 
 @pytest.mark.parametrize(

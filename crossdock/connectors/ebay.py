@@ -426,7 +426,7 @@ def webhook_order_id(body: bytes) -> str | None:
 
 
 class EbaySink:
-    """A Fulfilment back to eBay as a shipping fulfilment (one package), sent once even when sent again."""
+    """A Fulfilment back to eBay as shipping fulfilments (one per package), each sent once even when sent again."""
 
     def __init__(self, name: str, config: EbaySourceConfig, transport: httpx.BaseTransport | None = None) -> None:
         self.name = name
@@ -442,17 +442,21 @@ class EbaySink:
         if not order_id:
             raise PermanentError(f"ebay {self.name}: fulfilment of {fulfilment.po_number} has no eBay order id")
         try:
-            body = mapping.shipping_fulfillment(fulfilment)
+            bodies = mapping.shipping_fulfillments(fulfilment)
         except ValueError as exc:
             raise PermanentError(str(exc)) from None
         path = f"{FULFILLMENT}/order/{urllib.parse.quote(order_id, safe='')}/shipping_fulfillment"
         existing, _ = self._api.call("GET", path)
-        done = _already(existing, body)
-        if done is not None:
-            return f"ebay order {order_id}: fulfillment {done} (already there)"
-        _, headers = self._api.call("POST", path, json=body)
-        made = (headers.get("Location") or "").rstrip("/").rsplit("/", 1)[-1]
-        return f"ebay order {order_id}: fulfillment {made or body.get('trackingNumber') or 'created'}"
+        said = []
+        for body in bodies:  # a package already there (an earlier, interrupted send) is not posted again
+            done = _already(existing, body)
+            if done is not None:
+                said.append(f"{done} (already there)")
+                continue
+            _, headers = self._api.call("POST", path, json=body)
+            made = (headers.get("Location") or "").rstrip("/").rsplit("/", 1)[-1]
+            said.append(made or str(body.get("trackingNumber") or "created"))
+        return f"ebay order {order_id}: fulfillment {', '.join(said)}"
 
     def close(self) -> None:
         self._api.close()

@@ -18,7 +18,7 @@ from crossdock.core.engine import utcnow
 from crossdock.core.errors import Held
 from crossdock.core.hub import Hub
 from crossdock.core.invoicing import invoice_for
-from crossdock.core.models import Fulfilment, FulfilmentLine, Order, Shipment
+from crossdock.core.models import Fulfilment, FulfilmentLine, FulfilmentPackage, Order, Shipment, ShipmentLine
 from crossdock.core.partners import Controls, Partner, created_now, reserve
 from crossdock.core.plan import Plan, delivery_key, outbound, safe_name
 from crossdock.core.schema import shipments
@@ -72,19 +72,18 @@ def answer(hub: Hub, conn: Connection, plan: Plan, document_id: int, answers: li
 def fulfilment_for(a: Answer) -> Fulfilment:
     """The shipment as the order's origin reads it: the order's own line numbers and ids, and the tracking."""
     order, shipment = a.order, a.shipment
-    lines = [
-        FulfilmentLine(
-            line_number=line.line_number, product_ids=dict(line.product_ids), quantity=line.quantity, uom=line.uom
-        )
-        for shipped in shipment.orders
-        for line in shipped.all_lines()
-    ]
-    tracking = list(shipment.tracking_numbers)
-    tracking += [
-        p.tracking_number
+    lines = [_fulfilment_line(line) for shipped in shipment.orders for line in shipped.all_lines()]
+    packed = [
+        p
         for shipped in shipment.orders
         for p in shipped.packages + [p for pal in shipped.pallets for p in pal.packages]
-        if p.tracking_number and p.tracking_number not in tracking
+    ]
+    tracking = list(shipment.tracking_numbers)
+    tracking += [p.tracking_number for p in packed if p.tracking_number and p.tracking_number not in tracking]
+    packages = [
+        FulfilmentPackage(tracking_number=p.tracking_number, lines=[_fulfilment_line(line) for line in p.lines])
+        for p in packed
+        if p.tracking_number
     ]
     return Fulfilment(
         channel=order.channel,
@@ -98,6 +97,13 @@ def fulfilment_for(a: Answer) -> Fulfilment:
         tracking_numbers=tracking,
         order_status="shipped" if a.status == "shipped" else "partially shipped",
         lines=lines,
+        packages=packages,
+    )
+
+
+def _fulfilment_line(line: ShipmentLine) -> FulfilmentLine:
+    return FulfilmentLine(
+        line_number=line.line_number, product_ids=dict(line.product_ids), quantity=line.quantity, uom=line.uom
     )
 
 

@@ -378,6 +378,15 @@ class FulfilmentLine(Model):
 
 
 @dataclass(slots=True, kw_only=True)
+class FulfilmentPackage(Model):
+    """One tracked package and, when the warehouse said, what is in it: a channel that takes one tracking number
+    per call (eBay, Amazon) sends one call per package."""
+
+    tracking_number: str
+    lines: list[FulfilmentLine] = field(default_factory=list)
+
+
+@dataclass(slots=True, kw_only=True)
 class Fulfilment(Model):
     """A shipment as the order's origin needs it to mark the order fulfilled: which lines, how many, tracking.
 
@@ -396,6 +405,7 @@ class Fulfilment(Model):
     tracking_numbers: list[str] = field(default_factory=list)
     order_status: Literal["partially shipped", "shipped"] = "shipped"
     lines: list[FulfilmentLine] = field(default_factory=list)
+    packages: list[FulfilmentPackage] = field(default_factory=list)  # the tracked packages, when packed
 
 
 @dataclass(slots=True, kw_only=True)

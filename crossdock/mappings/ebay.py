@@ -37,6 +37,7 @@ payload is published under an open licence, so the field names below are the doc
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Mapping
 from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
@@ -246,6 +247,23 @@ def _divide(amount: Decimal, quantity: Decimal) -> Decimal:
     return exact if exact * quantity == amount else exact.quantize(_PLACES, rounding=ROUND_HALF_EVEN)
 
 
+def shipping_fulfillments(fulfilment: Fulfilment, *, carriers: Mapping[str, str] | None = None) -> list[dict[str, Any]]:
+    """One ``shipping_fulfillment`` body per package: when the warehouse said which lines went in which tracked
+    package (``packages``, covering every tracking number), one per package with its lines; else the whole
+    shipment as one package (``shipping_fulfillment``)."""
+    numbers = {n.strip() for n in fulfilment.tracking_numbers if n.strip()}
+    packed = [p for p in fulfilment.packages if p.lines]
+    if len(numbers) > 1 and packed and numbers <= {p.tracking_number for p in packed}:
+        return [
+            shipping_fulfillment(
+                dataclasses.replace(fulfilment, tracking_numbers=[p.tracking_number], lines=p.lines, packages=[]),
+                carriers=carriers,
+            )
+            for p in packed
+        ]
+    return [shipping_fulfillment(fulfilment, carriers=carriers)]
+
+
 def shipping_fulfillment(fulfilment: Fulfilment, *, carriers: Mapping[str, str] | None = None) -> dict[str, Any]:
     """The ``POST /order/{orderId}/shipping_fulfillment`` body for one package: its line items (``lineItemId`` is
     the line's ``line_number``; quantities summed per item, whole and positive), ``shippedDate`` (midnight UTC of
@@ -253,8 +271,8 @@ def shipping_fulfillment(fulfilment: Fulfilment, *, carriers: Mapping[str, str] 
     only together: a tracking number needs a carrier (``carriers``: SCAC -> eBay code, default ``CARRIERS``; a
     SCAC not there is sent as it is), and a carrier without a tracking number is left out.
 
-    eBay takes one call per package and a Fulfilment does not say which lines went in which package, so more than
-    one tracking number is a ``ValueError``, as are missing lines or a line without its item id.
+    eBay takes one call per package, so more than one tracking number here (a Fulfilment whose packages do not
+    say their lines) is a ``ValueError``, as are missing lines or a line without its item id.
     """
     where = f"ebay fulfilment {fulfilment.shipment_id} of order {fulfilment.external_id or fulfilment.po_number}"
     numbers = list(dict.fromkeys(n.strip() for n in fulfilment.tracking_numbers if n.strip()))
