@@ -35,6 +35,7 @@ again after a crash ships nothing twice. Secrets and tokens never appear in an e
 from __future__ import annotations
 
 import base64
+import dataclasses
 import datetime as dt
 import hmac
 import json
@@ -374,9 +375,11 @@ class WalmartSink:
         method = _method(order)
         shipped_at = _shipped_at(fulfilment, placed)
         wanted, problems = self._wanted(fulfilment, lines)
-        number = next((n.strip() for n in fulfilment.tracking_numbers if n.strip()), "")
+        first = next((n.strip() for n in fulfilment.tracking_numbers if n.strip()), "")
+        packed = {(line.line_number or "").strip(): p.tracking_number for p in fulfilment.packages for line in p.lines}
         sent = done = 0
         for line_number, quantity in wanted:
+            number = packed.get(line_number) or first  # the package the line went in, when the warehouse said
             state = lines[line_number]
             if number in state.tracking or state.open <= 0:
                 done += 1
@@ -385,7 +388,7 @@ class WalmartSink:
                 continue
             try:
                 request = mapping.shipping_request(
-                    fulfilment,
+                    dataclasses.replace(fulfilment, tracking_numbers=[number] if number else []),
                     shipped_at=shipped_at,
                     lines=[(line_number, min(quantity, state.open))],
                     method_code=method,

@@ -248,8 +248,8 @@ def shipping_request(
     ``CARRIERS`` is Walmart's enum, any other is ``otherCarrier``, which Walmart wants with a ``trackingURL``
     (from ``tracking_urls``: SCAC -> URL with ``{number}``; a listed carrier gets one too when it is there).
     ``methodCode`` is ``carrier_service`` when it is one of Walmart's codes, else ``method_code`` (the order's
-    ``shippingInfo.methodCode``), else ``Standard``. Walmart takes one tracking number per line status and a
-    Fulfilment does not say which package holds which line: the first number is sent. No tracking number, no
+    ``shippingInfo.methodCode``), else ``Standard``. Walmart takes one tracking number per line status: the first
+    number is sent (the sink passes each line's own package's number). No tracking number, no
     carrier, an unaware ``shipped_at``, no line number or a quantity that is not a positive whole number:
     ``ValueError``.
     """

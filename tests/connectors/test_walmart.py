@@ -20,7 +20,7 @@ from crossdock.connectors.base import Outbound
 from crossdock.connectors.walmart import WalmartSink, WalmartSource, verify_webhook, webhook_order_id
 from crossdock.core.channel_config.walmart import WalmartSourceConfig
 from crossdock.core.errors import PermanentError, TransientError
-from crossdock.core.models import Fulfilment, FulfilmentLine
+from crossdock.core.models import Fulfilment, FulfilmentLine, FulfilmentPackage
 from tests.conftest import CASES
 
 API = "https://marketplace.example.test"
@@ -260,6 +260,30 @@ def test_a_shipment_acknowledges_if_needed_ships_each_open_line_and_a_repeat_shi
     assert status["trackingInfo"]["shipDateTime"] == int(dt.datetime(2026, 11, 20, tzinfo=dt.UTC).timestamp() * 1000), (
         "midnight UTC of the ship date, after the order was placed"
     )
+
+
+def test_each_line_carries_the_tracking_number_of_the_package_it_went_in(config: WalmartSourceConfig) -> None:
+    sink = WalmartSink("walmart-us", config)
+    order = po("1796277083968", "Acknowledged")
+    numbers: dict[str, str] = {}
+
+    def ship(request: httpx.Request) -> httpx.Response:
+        (line,) = json.loads(request.content)["orderShipment"]["orderLines"]["orderLine"]
+        status = line["orderLineStatuses"]["orderLineStatus"][0]
+        numbers[line["lineNumber"]] = status["trackingInfo"]["trackingNumber"]
+        return httpx.Response(200, json={"order": order})
+
+    packages = [
+        FulfilmentPackage(tracking_number="1ZAAA", lines=[FulfilmentLine(line_number="1", quantity=Decimal(2))]),
+        FulfilmentPackage(tracking_number="1ZBBB", lines=[FulfilmentLine(line_number="2", quantity=Decimal(1))]),
+    ]
+    lines = [FulfilmentLine(line_number="1", quantity=Decimal(2)), FulfilmentLine(line_number="2", quantity=Decimal(1))]
+    with respx.mock(assert_all_called=True) as mock:
+        mock.post(TOKEN).mock(return_value=token())
+        mock.get(f"{ORDERS}/1796277083968").mock(return_value=httpx.Response(200, json={"order": order}))
+        mock.post(f"{ORDERS}/1796277083968/shipping").mock(side_effect=ship)
+        sink.send(outbound(tracking_numbers=["1ZAAA", "1ZBBB"], lines=lines, packages=packages))
+    assert numbers == {"1": "1ZAAA", "2": "1ZBBB"}
 
 
 def test_a_cancelled_or_unknown_line_is_permanent_after_the_rest_shipped(config: WalmartSourceConfig) -> None:
