@@ -157,6 +157,8 @@ def test_the_shipped_configurations_check_clean(monkeypatch: pytest.MonkeyPatch)
         "WOO_CONSUMER_SECRET",
         "WOO_WEBHOOK_SECRET",
         "WALMART_CLIENT_ID",
+        "BIGCOMMERCE_ACCESS_TOKEN",
+        "BIGCOMMERCE_WEBHOOK_SECRET",
         "EBAY_CLIENT_ID",
         "EBAY_CLIENT_SECRET",
         "EBAY_REFRESH_TOKEN",
@@ -169,7 +171,7 @@ def test_the_shipped_configurations_check_clean(monkeypatch: pytest.MonkeyPatch)
     assert check_config(ROOT / "config" / "demo.yaml") == []
     example = load_config(ROOT / "config" / "example.yaml")
     assert set(example.partners) == {"bigmart", "acme-3pl", "globex"}
-    channels = {"woocommerce", "walmart", "ebay"}
+    channels = {"woocommerce", "walmart", "ebay", "bigcommerce"}
     assert {s.type for s in example.sources.values()} == {"sftp", "imap", "folder", "http", "shipbob"} | channels
     assert {s.type for s in example.sinks.values()} == {"sftp", "folder", "smtp", "http", "odoo", "shipbob"}
 
