@@ -139,11 +139,14 @@ def test_dates_are_rfc_2822_read_as_aware_utc() -> None:
         (11, "00", None),
         (3, "00", None),
         (14, "00", None),
+        (2, "00", None),
+        (10, "00", None),
     ],
 )
 def test_status_gives_the_purpose_and_what_the_order_waits_for(status_id: int, purpose: str, awaiting: str) -> None:
     order = order_from_bigcommerce(multi() | {"status_id": status_id})
     assert (order.purpose, order.awaiting) == (purpose, awaiting)
+    assert order.already_shipped == (status_id in (2, 10)), "Shipped and Completed are shipped already"
 
 
 def test_an_incomplete_order_is_never_an_order() -> None:

@@ -125,8 +125,9 @@ def test_statuses_give_the_purpose_and_what_the_order_waits_for(
 def test_fulfilled_orders_are_not_cancellations_and_keep_their_status() -> None:
     data = payload() | {"orderFulfillmentStatus": "FULFILLED"}
     order = order_from_ebay(data)
-    assert order.purpose == "00" and order.awaiting is None
+    assert order.purpose == "00" and order.awaiting is None and order.already_shipped
     assert any(r.qualifier == "FULFILLMENT_STATUS" and r.value == "FULFILLED" for r in order.references)
+    assert not order_from_ebay(payload() | {"orderFulfillmentStatus": "IN_PROGRESS"}).already_shipped
 
 
 def test_seller_taxes_and_order_level_amounts_when_the_lines_have_none() -> None:

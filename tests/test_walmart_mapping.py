@@ -135,7 +135,11 @@ def test_acknowledging_and_shipping_make_no_new_version() -> None:
         for line in payload["orderLines"]["orderLine"]:
             line["orderLineStatuses"]["orderLineStatus"] = [status(kind, line["orderLineQuantity"]["amount"], **extra)]
             line["statusDate"] = 1795200000000
-        assert order_from_walmart(payload).model_dump(mode="json") == before, kind
+        after = order_from_walmart(payload)
+        assert after.model_dump(mode="json", exclude={"already_shipped"}) == {
+            k: v for k, v in before.items() if k != "already_shipped"
+        }, kind
+        assert after.already_shipped == (kind == "Shipped"), "the hub takes only this flag as no change to ship"
         assert not needs_acknowledgement(payload)
     assert needs_acknowledgement(order())
     assert acknowledge_request("1796277083968") == ("POST", "/v3/orders/1796277083968/acknowledge")

@@ -198,6 +198,7 @@ def test_modified_time_is_the_gmt_field_read_as_utc_never_the_local_one() -> Non
 def test_status_gives_the_purpose_and_what_the_order_waits_for(status: str, purpose: str, awaiting: str) -> None:
     order = order_from_woocommerce(retrieved() | {"status": status})
     assert (order.purpose, order.awaiting) == (purpose, awaiting)
+    assert order.already_shipped == (status == "completed")
 
 
 def test_number_falls_back_to_id_and_customer_note_and_company_are_kept() -> None:

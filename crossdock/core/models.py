@@ -233,6 +233,9 @@ class Order(Model):
     shipping_lines: list[ShippingLine] = field(default_factory=list)
     # What the channel still waits for before the order may ship ("payment", "review"...): kept, not routed.
     awaiting: str | None = None
+    # The channel shows it shipped already (fulfilled outside crossdock, or by crossdock's own fulfilment): an order
+    # first read that way is stored, never sent to a warehouse.
+    already_shipped: bool = False
 
     @property
     def is_replacement(self) -> bool:

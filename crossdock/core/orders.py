@@ -111,6 +111,9 @@ def upsert_orders(
         if order.purpose == "01":
             plan.event("order", f"order {po} cancelled by {who}", order=ref)
             continue
+        if order.already_shipped:
+            plan.event("order", f"order {po} is shipped already at {who}: not routed", order=ref)
+            continue
         if order.awaiting:
             plan.event("order", f"order {po} waits for {order.awaiting} at {who}: not routed yet", order=ref)
             if revision > 1:
@@ -184,12 +187,14 @@ def _same(stored: str, data: str, dumped: dict[str, Any]) -> bool:
     """Whether the stored order is this one: compared as text, and when the text differs, once more after the
     stored JSON is read through today's model, so an order stored before a field was added is not taken
     for a changed one (which would send it again as a new revision). ``updated_at`` is left out: a channel
-    stamps an order anew when crossdock itself marks it fulfilled, and that is not a change to ship."""
+    stamps an order anew when crossdock itself marks it fulfilled, and that is not a change to ship; nor is the
+    channel's saying it shipped (``already_shipped``)."""
     if stored == data:
         return True
     x12 = registry.mapping("x12")
     before = x12.order_dict(x12.order_from_dict(json.loads(stored)))
-    return bool({**before, "updated_at": None} == {**dumped, "updated_at": None})
+    quiet = {"updated_at": None, "already_shipped": None}
+    return bool({**before, **quiet} == {**dumped, **quiet})
 
 
 def _hold(hub: Hub, conn: Connection, plan: Plan, ref: int | Ref, po: str, who: str, reasons: list[str]) -> None:
@@ -211,6 +216,8 @@ def _hold(hub: Hub, conn: Connection, plan: Plan, ref: int | Ref, po: str, who: 
 def _assign(hub: Hub, order: Order, source: str | None) -> tuple[list[Assignment] | None, str]:
     if order.awaiting:
         return None, "waiting"
+    if order.already_shipped:
+        return None, "shipped"
     try:
         return route(order, hub.config.routing, source), "routed"
     except Unroutable:

@@ -13,7 +13,8 @@ Pure: no I/O. What it relies on is in ``../shared/docs/channel-apis.md`` §7 (fr
   side) and each address's shipping cost is one shipping line.
 - ``status_id`` 0 (Incomplete, an abandoned checkout) is never an order: refused. 4 Refunded, 5 Cancelled
   and 6 Declined are ``purpose`` ``01``; 1 Pending and 7 Awaiting Payment are ``awaiting="payment"``, 12 Manual
-  Verification Required ``awaiting="review"``: kept, routed once a later version is ready.
+  Verification Required ``awaiting="review"``: kept, routed once a later version is ready. 2 Shipped and 10
+  Completed are ``already_shipped``.
 - Money is strings with 4 decimals (``"336.3200"``) read as ``Decimal`` from the text (a float is refused), in
   ``*_ex_tax``/``*_inc_tax`` pairs: ``unit_price`` is ``price_ex_tax`` (before discounts, without tax), line taxes
   ``total_tax``, line discounts ``applied_discounts``. The currency is ``default_currency_code`` (the
@@ -52,6 +53,7 @@ from crossdock.core.models import (
 INCOMPLETE = 0
 CANCEL_STATUSES = frozenset({4, 5, 6})  # Refunded, Cancelled, Declined
 AWAITING = {1: "payment", 7: "payment", 12: "review"}  # Pending, Awaiting Payment, Manual Verification Required
+SHIPPED_STATUSES = frozenset({2, 10})  # Shipped, Completed: an order first read so is not sent to a warehouse
 SUB_RESOURCES = ("products", "shipping_addresses")
 _GTIN = {12: "UP", 13: "EN", 14: "UK"}  # a GTIN's X12 qualifier by length: UPC-A, EAN-13, GTIN-14
 # BigCommerce's own shipping_provider values by SCAC; other carriers go as an AfterShip slug (tracking_carrier).
@@ -106,6 +108,7 @@ def _order(node: _At) -> Order:
         currency=node.text("default_currency_code") or node.need_text("currency_code"),
         purpose="01" if status in CANCEL_STATUSES else "00",
         awaiting=AWAITING.get(status),
+        already_shipped=status in SHIPPED_STATUSES,
     )
     created = node.date("date_created")
     order.order_date = created.date() if created else None

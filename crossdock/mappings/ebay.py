@@ -13,6 +13,7 @@ payload is published under an open licence, so the field names below are the doc
   ``FULLY_REFUNDED`` (everything paid back) or ``FAILED`` (nothing was paid); else ``00``. ``PENDING`` payment is
   ``awaiting="payment"``; a cancel request still open (``cancelState`` ``IN_PROGRESS``) is
   ``awaiting="cancellation"``: the buyer asked to cancel, so it must not ship until the request is settled.
+  ``orderFulfillmentStatus`` ``FULFILLED`` is ``already_shipped``.
   Both statuses and ``orderFulfillmentStatus`` are kept as references.
 - Money is ``{"value": "12.34", "currency": "USD"}``: ``Decimal`` from the text (str, int or Decimal; a float is
   refused: parse with ``parse_float=Decimal``). ``value`` is in the seller's currency (``convertedFrom*`` is the
@@ -92,6 +93,7 @@ def order_from_ebay(payload: Mapping[str, Any], *, name: str = "order") -> Order
     cancel_state = cancel.text("cancelState") if cancel else None
     cancelled = cancel_state == "CANCELED" or payment in CANCEL_PAYMENT
     order.purpose = "01" if cancelled else "00"
+    order.already_shipped = fulfilment_status == "FULFILLED"
     if not cancelled and payment == "PENDING":
         order.awaiting = "payment"
     elif not cancelled and cancel_state == "IN_PROGRESS":

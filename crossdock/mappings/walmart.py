@@ -124,6 +124,8 @@ def order_from_walmart(payload: Mapping[str, Any], *, name: str = "order") -> Or
     if kept:
         order.purpose = "00"
         order.lines = kept
+        states = line_state(payload, name=name)
+        order.already_shipped = all(s.shipped + s.cancelled >= s.ordered for s in states.values())
     else:
         order.purpose = "01"
         order.lines = cancelled_lines

@@ -14,6 +14,7 @@ Pure: no I/O. What it relies on is in ``../shared/docs/channel-apis.md`` §6 (fr
   ``trash``; any other status, plugin statuses included, is ``00``. ``pending`` (no payment yet) and ``on-hold``
   (a payment to confirm, such as a bank transfer) are ``awaiting="payment"``, ``checkout-draft`` (a block
   checkout in progress) ``awaiting="checkout"``: kept, not shipped until a later version says it is paid.
+  ``completed`` is ``already_shipped``: an order first read completed is not sent to a warehouse.
 - Line ``taxes[]`` point at ``tax_lines[].rate_id``; the ``label`` (else ``rate_code``) is the title. Line
   discounts are ``subtotal - total``; ``coupon_lines`` become order-level discounts only when no line has one
   (the line totals already carry the coupons, so both would count them twice). ``tax_lines`` become order-level
@@ -87,6 +88,7 @@ def _order(node: _At) -> Order:
         currency=node.need_text("currency"),
         purpose="01" if status in CANCEL_STATUSES else "00",
         awaiting=AWAITING.get(status or ""),
+        already_shipped=status == "completed",
     )
     created = node.gmt("date_created_gmt")
     order.order_date = created.date() if created else None

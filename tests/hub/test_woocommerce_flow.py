@@ -304,3 +304,14 @@ def test_the_store_stamping_an_order_after_crossdock_completed_it_is_not_a_chang
     assert len(list((tmp_path / "warehouse").glob("*.json"))) == 1, "the warehouse gets the order once"
     row = order_rows(hub)["601"]
     assert row.revision == 1 and json.loads(row.data)["updated_at"].startswith("2026-11-24T10:00:00")
+
+
+def test_an_order_first_read_completed_is_stored_but_never_sent_to_the_warehouse(
+    hub: Hub, store: tuple[FakeStore, FakeApi], tmp_path: Path
+) -> None:
+    fake, _ = store
+    fake.orders[701] = example(701, "2026-11-22T08:00:00", status="completed")  # shipped before crossdock ran
+    assert poll(hub, "shop", "me").received == 1
+    hub.dispatcher("test").drain()
+    assert order_rows(hub)["701"].status == "shipped"
+    assert not list((tmp_path / "warehouse").glob("*.json")), "the warehouse does not ship it a second time"
