@@ -1,8 +1,7 @@
 """Amazon SP-API orders (2026-01-01 fixtures) into the canonical Order, and fulfilments out as v0 confirmShipment.
 
-``jsonschema`` is not installed in the venv, so the confirmShipment body is checked against the v0 spec's
-``ConfirmShipmentRequest`` by ``schema_errors`` below: ``$ref``, ``type``, ``required``, ``enum``, ``items`` and the
-``date-time`` format, read from the spec file itself, plus (stricter than the spec) no property it does not name.
+The confirmShipment body is checked against the v0 spec's ``ConfirmShipmentRequest`` with ``jsonschema``
+(``tests/openapi.py``), plus (stricter than the spec) no property the spec does not name.
 """
 
 from __future__ import annotations
@@ -19,13 +18,19 @@ from typing import Any
 import pytest
 
 from crossdock.core.errors import DecodeError
-from crossdock.core.models import Fulfilment, FulfilmentLine, Order
-from crossdock.mappings.amazon import confirm_shipment_request, order_from_amazon
+from crossdock.core.models import Fulfilment, FulfilmentLine, FulfilmentPackage, Order
+from crossdock.mappings.amazon import (
+    MARKETPLACE_CURRENCIES,
+    confirm_shipment_request,
+    confirm_shipment_requests,
+    order_from_amazon,
+    order_from_payload,
+)
 from tests.conftest import CASES, FIXTURES
 from tests.golden import assert_golden
+from tests.openapi import amazon
 
 ORDERS = FIXTURES / "amazon-sp-api" / "orders-2026-01-01"
-SPECS = FIXTURES / "specs" / "amazon-sp-api"
 
 
 def load(path: Path) -> Any:
@@ -128,7 +133,7 @@ def test_fba_order_is_marked_and_yen_amounts_have_no_decimals() -> None:
 def test_marketplace_facilitator_tax_is_kept_apart_from_the_sellers() -> None:
     raw = fixture_order("getOrder.200.sandbox-2.json")  # TR: the item's taxCollections say MARKETPLACE_FACILITATOR
     assert order_from_amazon(raw).lines[0].taxes == []  # the fixture has the model but no tax amount
-    tax = {"type": "TAX", "subtotal": {"amount": "22.50", "currencyCode": "TRY"}}
+    tax: dict[str, Any] = {"type": "TAX", "subtotal": {"amount": "22.50", "currencyCode": "TRY"}}
     tax["detailedBreakdowns"] = [
         {"subtype": "ITEM", "value": {"amount": "20.00", "currencyCode": "TRY"}},
         {"subtype": "SHIPPING", "value": {"amount": "2.50", "currencyCode": "TRY"}},
@@ -186,6 +191,13 @@ def test_a_pending_order_awaits_payment_and_a_preorder_availability(status: str,
     raw["fulfillment"]["fulfillmentStatus"] = status
     order = order_from_amazon(raw)
     assert (order.purpose, order.awaiting) == ("00", awaiting)
+    assert not order.already_shipped
+
+
+def test_a_shipped_order_is_shipped_already() -> None:
+    raw = fixture_order("getOrder.200.sandbox-3.json")
+    raw["fulfillment"]["fulfillmentStatus"] = "SHIPPED"
+    assert order_from_amazon(raw).already_shipped
 
 
 def test_unit_price_from_item_proceeds_when_no_unit_price() -> None:
@@ -264,63 +276,84 @@ def test_a_float_amount_says_how_to_parse() -> None:
 def test_an_order_without_amounts_needs_a_currency() -> None:
     raw = fixture_order("getOrder.200.sandbox-3.json")
     del raw["proceeds"], raw["orderItems"][0]["proceeds"], raw["orderItems"][0]["product"]["price"]
-    with pytest.raises(DecodeError, match="no amount: pass currency="):
+    with pytest.raises(DecodeError, match="proceeds: no amount to take the currency from"):
         order_from_amazon(raw)
     order = order_from_amazon(raw, currency="USD")
     assert (order.currency, order.total_amount, order.lines[0].unit_price) == ("USD", None, None)
 
 
+def test_the_pipeline_entry_takes_a_pending_orders_currency_from_its_marketplace() -> None:
+    """A pending order can carry no amount yet: it is stored and waits, in its marketplace's currency."""
+    raw = fixture_order("getOrder.200.sandbox-3.json")  # Amazon.com, ATVPDKIKX0DER
+    del raw["proceeds"], raw["orderItems"][0]["proceeds"], raw["orderItems"][0]["product"]["price"]
+    raw["fulfillment"]["fulfillmentStatus"] = "PENDING"
+    order = order_from_payload(raw, name="amazon-order-114.json")
+    assert (order.currency, order.awaiting, order.total_amount) == ("USD", "payment", None)
+    wrapped = order_from_payload({"order": raw}, name="wrapped")  # getOrder's body
+    assert wrapped.currency == "USD"
+    raw["salesChannel"]["marketplaceId"] = "A1VC38T7YXB528"  # Japan
+    assert order_from_payload(raw).currency == "JPY"
+    raw["salesChannel"]["marketplaceId"] = "NOT-A-MARKETPLACE"
+    with pytest.raises(DecodeError, match="proceeds: no amount to take the currency from") as err:
+        order_from_payload(raw, name="amazon-order-114.json")
+    assert err.value.source == "amazon-order-114.json"
+
+
+@pytest.mark.parametrize("file", ALL_200)
+def test_amounts_win_over_the_marketplace_currency(file: str) -> None:
+    for raw in orders_in(ORDERS / file):  # the sandbox mixes currencies and marketplaces: the amounts decide
+        assert order_from_payload(raw).currency == raw["proceeds"]["grandTotal"]["currencyCode"]
+
+
+def test_every_fixture_marketplace_has_a_currency() -> None:
+    seen = {raw["salesChannel"]["marketplaceId"] for file in ALL_200 for raw in orders_in(ORDERS / file)}
+    assert seen <= set(MARKETPLACE_CURRENCIES), seen - set(MARKETPLACE_CURRENCIES)
+    assert all(len(code) == 3 and code.isupper() for code in MARKETPLACE_CURRENCIES.values())
+
+
+def test_a_malformed_payload_through_the_pipeline_entry_names_the_document() -> None:
+    with pytest.raises(DecodeError, match="an order is an object, not list") as err:
+        order_from_payload([], name="amazon-order-x.json")
+    assert err.value.source == "amazon-order-x.json"
+    raw = fixture_order("getOrder.200.sandbox-3.json")
+    raw["salesChannel"] = "Amazon.com"  # the currency look-up passes it by; the mapping names it
+    with pytest.raises(DecodeError, match=r"amazon-order-x\.json: salesChannel: 'Amazon\.com' is not an object"):
+        order_from_payload(raw, name="amazon-order-x.json")
+    raw = fixture_order("getOrder.200.sandbox-3.json")
+    raw["orderItems"][0]["quantityOrdered"] = "x"
+    with pytest.raises(DecodeError, match=r"orderItems\[0\].quantityOrdered: 'x' is not a number"):
+        order_from_payload(raw, name="amazon-order-x.json")
+
+
 # --- confirmShipment (v0) ---------------------------------------------------------------------------------------
 
-V0 = load(SPECS / "ordersV0.json")
-_DATE_TIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})")
-_TYPES: dict[str, Any] = {"object": Mapping, "array": list, "string": str, "integer": int, "boolean": bool}
+V0 = amazon("ordersV0.json")
+CONFIRM = "/orders/v0/orders/902-1106328-1059050/shipmentConfirmation"
 
 
-def schema_errors(schema: Mapping[str, Any], value: Any, path: str = "$") -> list[str]:
-    """The Draft-4 subset the v0 definitions use, checked by hand (see the module docstring)."""
-    if "$ref" in schema:
-        return schema_errors(V0["definitions"][schema["$ref"].rsplit("/", 1)[1]], value, path)
-    kind = schema.get("type")
-    if kind and (not isinstance(value, _TYPES[kind]) or (kind != "boolean" and isinstance(value, bool))):
-        return [f"{path}: {value!r} is not {kind}"]
-    errors = [f"{path}: {value!r} not in {schema['enum']}"] if "enum" in schema and value not in schema["enum"] else []
-    if schema.get("format") == "date-time" and not _DATE_TIME.fullmatch(value):
-        errors.append(f"{path}: {value!r} is not an ISO 8601 date-time")
-    if kind == "object":
-        properties = schema.get("properties", {})
-        errors += [f"{path}.{k}: required" for k in schema.get("required", []) if k not in value]
-        errors += [f"{path}.{k}: not in the spec" for k in value if k not in properties]
-        for key, sub in properties.items():
-            errors += schema_errors(sub, value[key], f"{path}.{key}") if key in value else []
-    if kind == "array":
-        for i, item in enumerate(value):
-            errors += schema_errors(schema["items"], item, f"{path}[{i}]")
+def schema_errors(body: Mapping[str, Any]) -> list[str]:
+    """The spec's errors for a confirmShipment body, and any property the spec does not name."""
+    errors = V0.request_errors("POST", CONFIRM, {}, body)
+    detail = V0.doc["definitions"]["PackageDetail"]["properties"]
+    errors += [f"packageDetail.{k}: not in the spec" for k in body.get("packageDetail", {}) if k not in detail]
     return errors
 
 
-def request_schema() -> Mapping[str, Any]:
-    operation = V0["paths"]["/orders/v0/orders/{orderId}/shipmentConfirmation"]["post"]
-    (body,) = [p for p in operation["parameters"] if p["in"] == "body"]
-    schema: Mapping[str, Any] = body["schema"]
-    assert schema == {"$ref": "#/definitions/ConfirmShipmentRequest"}
-    return schema
-
-
-def test_the_hand_checker_agrees_with_the_owners_sandbox() -> None:
+def test_the_checker_agrees_with_the_owners_sandbox() -> None:
     folder = FIXTURES / "amazon-sp-api" / "orders-v0"
     good = load(folder / "confirmShipment.204.sandbox-1.json")["request"]["parameters"]["body"]["value"]
     bad = load(folder / "confirmShipment.400.sandbox-1.json")["request"]["parameters"]["body"]["value"]
-    assert schema_errors(request_schema(), good) == []
-    assert schema_errors(request_schema(), bad) == [
-        "$.packageDetail.shipDate: '02/21/2022' is not an ISO 8601 date-time"
-    ]
+    assert schema_errors(good) == []
+    (error,) = schema_errors(bad)
+    assert error.endswith("body $.packageDetail.shipDate: '02/21/2022' is not a 'date-time'")
     del good["packageDetail"]["trackingNumber"]
     good["packageDetail"]["orderItems"][0]["quantity"] = "1"
-    assert schema_errors(request_schema(), good) == [
-        "$.packageDetail.trackingNumber: required",
-        "$.packageDetail.orderItems[0].quantity: '1' is not integer",
-    ]
+    good["packageDetail"]["trackingNo"] = "x"
+    errors = schema_errors(good)
+    assert len(errors) == 3, errors
+    assert "body $.packageDetail: 'trackingNumber' is a required property" in errors[0]
+    assert "body $.packageDetail.orderItems[0].quantity: '1' is not of type 'integer'" in errors[1]
+    assert errors[2] == "packageDetail.trackingNo: not in the spec"
 
 
 def fulfilment_of(order: Order, **changes: Any) -> Fulfilment:
@@ -344,7 +377,7 @@ def fulfilment_of(order: Order, **changes: Any) -> Fulfilment:
 def test_confirm_shipment_full() -> None:
     order = order_from_amazon(fixture_order("searchOrders.200.example.json"))
     body = confirm_shipment_request(fulfilment_of(order), marketplace_id="ATVPDKIKX0DER")
-    assert schema_errors(request_schema(), body) == []
+    assert schema_errors(body) == []
     assert body == {
         "marketplaceId": "ATVPDKIKX0DER",
         "packageDetail": {
@@ -375,7 +408,7 @@ def test_confirm_shipment_partial_other_carrier_and_derived_package_reference() 
     )
     shipped_at = dt.datetime(2024, 12, 26, 9, 30, tzinfo=dt.timezone(dt.timedelta(hours=1)))
     body = confirm_shipment_request(partial, marketplace_id="ATVPDKIKX0DER", shipped_at=shipped_at)
-    assert schema_errors(request_schema(), body) == []
+    assert schema_errors(body) == []
     detail = body["packageDetail"]
     assert (detail["carrierCode"], detail["carrierName"]) == ("Other", "ACME")
     assert "shippingMethod" not in detail
@@ -389,6 +422,28 @@ def test_confirm_shipment_partial_other_carrier_and_derived_package_reference() 
     assert other["packageDetail"]["packageReferenceId"] != reference
     chosen = confirm_shipment_request(partial, marketplace_id="X", package_reference_id="3")
     assert chosen["packageDetail"]["packageReferenceId"] == "3"
+
+
+def test_packages_that_say_their_lines_are_confirmed_one_each_with_their_own_reference() -> None:
+    order = order_from_amazon(fixture_order("searchOrders.200.example.json"))
+    first, second = (FulfilmentLine(line_number=line.line_number, quantity=line.quantity) for line in order.lines)
+    packages = [
+        FulfilmentPackage(tracking_number="1ZA", lines=[first]),
+        FulfilmentPackage(tracking_number="1ZB", lines=[second]),
+    ]
+    both = fulfilment_of(order, tracking_numbers=["1ZA", "1ZB"], packages=packages)
+    bodies = confirm_shipment_requests(both, marketplace_id="ATVPDKIKX0DER")
+    assert [schema_errors(b) for b in bodies] == [[], []]
+    details = [b["packageDetail"] for b in bodies]
+    assert [(d["trackingNumber"], d["orderItems"][0]["orderItemId"]) for d in details] == [
+        ("1ZA", first.line_number),
+        ("1ZB", second.line_number),
+    ]
+    assert details[0]["packageReferenceId"] != details[1]["packageReferenceId"]
+    again = confirm_shipment_requests(both, marketplace_id="ATVPDKIKX0DER")
+    assert [b["packageDetail"]["packageReferenceId"] for b in again] == [d["packageReferenceId"] for d in details]
+    single = confirm_shipment_requests(fulfilment_of(order), marketplace_id="ATVPDKIKX0DER")
+    assert single == [confirm_shipment_request(fulfilment_of(order), marketplace_id="ATVPDKIKX0DER")]
 
 
 def test_confirm_shipment_sums_split_lines_of_one_item() -> None:

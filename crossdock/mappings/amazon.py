@@ -9,10 +9,12 @@ Choices:
 - ``purpose`` is ``01`` when ``fulfillment.fulfillmentStatus`` is cancelled, spelt ``CANCELLED`` (2026) or
   ``Canceled`` (v0), else ``00``. A buyer's cancel request on an item is a note on its line: don't ship it.
   ``PENDING`` (not yet charged: Amazon says not to ship) is ``awaiting="payment"``, ``PENDING_AVAILABILITY`` (a
-  pre-order) ``awaiting="availability"``.
+  pre-order) ``awaiting="availability"``. ``SHIPPED`` is ``already_shipped``.
 - Money (``{"amount": "…", "currencyCode": "…"}``) is ``Decimal`` from str, int or Decimal; a float is refused
   (parse with ``parse_float=Decimal``). One currency per order: the first amount read (``proceeds.grandTotal``)
-  sets it, another currency is refused. An order without any amount needs ``currency=``.
+  sets it, another currency is refused. An order without any amount (a pending order can carry none) takes
+  ``currency=``; ``order_from_payload``, which the pipeline calls, passes the currency of the order's
+  ``salesChannel.marketplaceId``, so such an order is stored and waits instead of failing.
 - ``unit_price`` is ``product.price.unitPrice`` [spec: "for a single unit"]; without it, the ``ITEM`` proceeds
   ÷ quantity when that divides exactly.
 - Per item, ``proceeds.breakdowns``: ``TAX`` and ``DISCOUNT`` are split by ``detailedBreakdowns[].subtype``
@@ -29,6 +31,7 @@ Choices:
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 from collections.abc import Mapping
@@ -61,6 +64,34 @@ _CHARGES = {"GIFT_WRAP", "COD_FEE", "OTHER"}
 
 _AWAITING = {"PENDING": "payment", "PENDINGAVAILABILITY": "availability"}
 
+# Each marketplace's currency: the ids and countries are Amazon's list [docs developer-docs.amazon.com/sp-api/docs/
+# marketplace-ids]; the currency is that country's own. Used only for an order that carries no amount at all.
+MARKETPLACE_CURRENCIES = {
+    "A2EUQ1WTGCTBG2": "CAD",  # CA
+    "ATVPDKIKX0DER": "USD",  # US
+    "A1AM78C64UM0Y8": "MXN",  # MX
+    "A2Q3Y263D00KWC": "BRL",  # BR
+    "A28R8C7NBKEWEA": "EUR",  # IE
+    "A1RKKUPIHCS9HS": "EUR",  # ES
+    "A1F83G8C2ARO7P": "GBP",  # UK
+    "A13V1IB3VIYZZH": "EUR",  # FR
+    "AMEN7PMS3EDWL": "EUR",  # BE
+    "A1805IZSGTT6HS": "EUR",  # NL
+    "A1PA6795UKMFR9": "EUR",  # DE
+    "APJ6JRA9NG5V4": "EUR",  # IT
+    "A2NODRKZP88ZB9": "SEK",  # SE
+    "AE08WJ6YKNBMC": "ZAR",  # ZA
+    "A1C3SOZRARQ6R3": "PLN",  # PL
+    "ARBP9OOSHTCHU": "EGP",  # EG
+    "A33AVAJ2PDY3EV": "TRY",  # TR
+    "A17E79C6D8DWNP": "SAR",  # SA
+    "A2VIGQ35RCS4UG": "AED",  # AE
+    "A21TJRUUN4KGV": "INR",  # IN
+    "A19VAU5U5O7RUS": "SGD",  # SG
+    "A39IBJ37TRP1C6": "AUD",  # AU
+    "A1VC38T7YXB528": "JPY",  # JP
+}
+
 
 def order_from_amazon(payload: Mapping[str, Any], *, name: str = "order", currency: str | None = None) -> Order:
     """Map one 2026-01-01 ``Order`` (an element of ``searchOrders``' ``orders`` or ``getOrder``'s ``order``; the
@@ -85,6 +116,7 @@ def order_from_amazon(payload: Mapping[str, Any], *, name: str = "order", curren
     plain = status.upper().replace("_", "") if status else ""
     order.purpose = "01" if plain in ("CANCELLED", "CANCELED") else "00"
     order.awaiting = _AWAITING.get(plain)
+    order.already_shipped = plain == "SHIPPED"
     _header(node, order, fulfillment)
     items = node.children("orderItems", required=True)
     if not items:
@@ -102,8 +134,38 @@ def order_from_amazon(payload: Mapping[str, Any], *, name: str = "order", curren
                 order.taxes.append(TaxLine(amount=amount, collected_by=collected))
             elif kind == "DELIVERY_TIP":
                 order.charges.append(Charge(indicator="C", amount=amount, description="DELIVERY_TIP"))
-    order.currency = node.ctx.get("currency") or currency or node.fail("proceeds", "no amount: pass currency=")
+    order.currency = (
+        node.ctx.get("currency") or currency or node.fail("proceeds", "no amount to take the currency from")
+    )
     return order
+
+
+def order_from_payload(payload: Any, *, name: str = "order") -> Order:
+    """What the pipeline calls: ``order_from_amazon`` with the currency of the order's marketplace, for an order
+    that carries no amount yet (an unknown marketplace leaves it unknown: such an order fails)."""
+    body = payload.get("order", payload) if isinstance(payload, Mapping) and "orderId" not in payload else payload
+    channel = body.get("salesChannel") if isinstance(body, Mapping) else None
+    marketplace = channel.get("marketplaceId") if isinstance(channel, Mapping) else None
+    currency = MARKETPLACE_CURRENCIES.get(marketplace) if isinstance(marketplace, str) else None
+    return order_from_amazon(payload, name=name, currency=currency)
+
+
+def confirm_shipment_requests(fulfilment: Fulfilment, *, marketplace_id: str) -> list[dict[str, Any]]:
+    """One ``confirmShipment`` body per package: when the warehouse said which lines went in which tracked package
+    (``packages``, covering every tracking number), one per package with its lines and its own reference (from the
+    shipment id and the tracking number, stable when sent again); else the shipment as one package."""
+    numbers = {n.strip() for n in fulfilment.tracking_numbers if n.strip()}
+    packed = [p for p in fulfilment.packages if p.lines]
+    if len(numbers) > 1 and packed and numbers <= {p.tracking_number for p in packed}:
+        return [
+            confirm_shipment_request(
+                dataclasses.replace(fulfilment, tracking_numbers=[p.tracking_number], lines=p.lines, packages=[]),
+                marketplace_id=marketplace_id,
+                package_reference_id=_package_reference(f"{fulfilment.shipment_id}/{p.tracking_number}"),
+            )
+            for p in packed
+        ]
+    return [confirm_shipment_request(fulfilment, marketplace_id=marketplace_id)]
 
 
 def confirm_shipment_request(

@@ -1,4 +1,8 @@
-"""The configuration block of an Amazon seller account (SP-API: Orders 2026-01-01, v0 confirmShipment)."""
+"""The configuration block of an Amazon seller account (SP-API: Orders 2026-01-01, v0 confirmShipment).
+
+There is no ``webhook_secret``: Amazon's ``ORDER_CHANGE`` notifications come through SQS or EventBridge, never
+as an HTTP POST, so there is no webhook to answer and nothing to sign; the poll is the only way in.
+"""
 
 from __future__ import annotations
 
@@ -6,15 +10,41 @@ from typing import Literal
 
 from pydantic import Field
 
-from crossdock.core.config_types import SecretRef
+from crossdock.core.config_types import Duration, SecretRef, Timeout
 from crossdock.core.connector_config import _SourceBase
 
 
 class AmazonSourceConfig(_SourceBase):
-    """An Amazon seller account (SP-API: Orders 2026-01-01, v0 confirmShipment)."""
+    """An Amazon seller account (SP-API): its merchant-fulfilled orders in by update time, shipments back."""
 
     type: Literal["amazon"]
     format: Literal["amazon"] = "amazon"
-    webhook_secret: SecretRef | None = Field(
-        default=None, description="${VAR} holding the webhooks' secret: order webhooks are then answered"
+    endpoint: str = Field(
+        default="https://sellingpartnerapi-na.amazon.com",
+        pattern=r"^https?://",
+        description="the region's SP-API host: https://sellingpartnerapi-na.amazon.com, -eu or -fe",
     )
+    token_url: str = Field(
+        default="https://api.amazon.com/auth/o2/token",
+        pattern=r"^https?://",
+        description="Login with Amazon's token endpoint, where the refresh token buys an access token",
+    )
+    marketplace_ids: list[str] = Field(
+        min_length=1,
+        max_length=50,
+        description="the marketplaces whose orders are read, e.g. [ATVPDKIKX0DER]; with one, shipments are "
+        "confirmed there without reading the order first",
+    )
+    client_id: SecretRef = Field(description="${VAR} holding the LWA client id of the app (amzn1.application-oa2-…)")
+    client_secret: SecretRef = Field(description="${VAR} holding the LWA client secret")
+    refresh_token: SecretRef = Field(description="${VAR} holding the seller's LWA refresh token (Atzr|…)")
+    first_sync: Duration = Field(default=7 * 86400.0, description="how far back the very first poll reads")
+    overlap: Duration = Field(
+        default=300.0, description="each poll reads again this far before the last change it saw (late updates)"
+    )
+    page_size: int = Field(default=100, ge=1, le=100, description="maxResultsPerPage of searchOrders")
+    fulfilled_by: Literal["MERCHANT"] = Field(
+        default="MERCHANT",
+        description="only merchant-fulfilled orders are read: an FBA order is Amazon's to ship, never a warehouse's",
+    )
+    timeout: Timeout = 30.0

@@ -1,0 +1,451 @@
+"""Amazon Selling Partner API: merchant-fulfilled orders in (Orders 2026-01-01), shipments back (v0 confirmShipment).
+
+What this relies on (``../shared/docs/channel-apis.md`` §1, from Amazon's specs ``orders_2026-01-01.json``,
+``ordersV0.json`` and its SDKs):
+
+- Auth: Login with Amazon. ``POST <token_url>`` with the form ``grant_type=refresh_token&refresh_token=…&
+  client_id=…&client_secret=…`` answers ``access_token`` and ``expires_in``; the token goes in the
+  ``x-amz-access-token`` header. It is cached per seller and app for the process (a source is built anew for
+  each poll) and refreshed a minute before it expires, or at once when the API answers 401, or 403 saying the
+  token expired. No AWS signature.
+- Reads: ``GET /orders/2026-01-01/orders`` (``searchOrders``) with ``lastUpdatedAfter`` = the checkpoint less
+  the overlap, ``marketplaceIds``, ``fulfilledBy=MERCHANT`` and ``includedData`` = every dataset the mapping
+  reads, so no order is fetched again one by one; arrays go comma-separated (Swagger 2.0's default
+  ``collectionFormat``). Pages follow ``pagination.nextToken`` sent back as ``paginationToken`` with the same
+  filters. ``GET /orders/2026-01-01/orders/{orderId}`` (``getOrder``) reads one order.
+- Writes: ``POST /orders/v0/orders/{orderId}/shipmentConfirmation`` (2026-01-01 has none), 204 and no body,
+  one call per package. Sending the same ``packageReferenceId`` again edits that package [docs
+  confirm-the-shipment-status], and the mapping derives it from the shipment id, so a repeated send is safe.
+  When Amazon refuses the call (400), the order is read: shipped already, or carrying this tracking number,
+  counts as done; otherwise Amazon's own error stands.
+- Usage plans are token buckets per operation (rate per second, burst) from the specs; the connector keeps
+  the same bucket per seller, app and operation and waits for a token before each call. ``x-amzn-RateLimit-
+  Limit`` (the rate actually applied, "when available") replaces the default rate. A 429 has no
+  Retry-After: the bucket is emptied and the call waits one token's time and tries again, twice at most.
+- No HTTP webhooks: ``ORDER_CHANGE`` notifications come through SQS or EventBridge, so there is no signature to
+  check here; ``verify_webhook`` refuses everything and the poll is the only way in.
+- FBA orders are Amazon's to ship: the search asks for merchant orders only, and an order that says
+  ``fulfilledBy: AMAZON`` anyway is skipped (still counted for the checkpoint).
+
+The client secret, refresh token and access token travel only in the token form and the header, and are
+scrubbed from any error text.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import threading
+import time
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+import httpx
+
+from crossdock import __version__
+from crossdock.connectors.base import Inbound, Outbound
+from crossdock.connectors.http import check
+from crossdock.core.channel_config.amazon import AmazonSourceConfig
+from crossdock.core.config_types import resolve_secret
+from crossdock.core.errors import PermanentError, TransientError
+from crossdock.core.models import Fulfilment
+from crossdock.mappings import amazon as mapping
+
+ORDERS = "/orders/2026-01-01/orders"
+CONFIRM = "/orders/v0/orders/{order_id}/shipmentConfirmation"
+# Default usage plans [spec: each operation's description]: (requests per second, burst).
+USAGE_PLANS = {"searchOrders": (0.0056, 20), "getOrder": (0.5, 30), "confirmShipment": (2.0, 10)}
+# What the mapping reads: buyer, recipient, proceeds, promotions, cancellations, fulfilment status, tax model.
+INCLUDED = ("BUYER", "RECIPIENT", "PROCEEDS", "PROMOTION", "CANCELLATION", "FULFILLMENT", "TAX")
+MAX_WAIT = 300.0  # a longer wait for a token is not slept through: the call fails and is retried later
+THROTTLED_TRIES = 3
+TOKEN_MARGIN = 60.0
+
+
+def _clock() -> float:
+    return time.monotonic()
+
+
+def _sleep(seconds: float) -> None:
+    time.sleep(seconds)
+
+
+class _Bucket:
+    """One operation's usage plan, for one seller and app: ``rate`` tokens a second, at most ``burst`` saved."""
+
+    def __init__(self, rate: float, burst: int) -> None:
+        self.rate, self.burst = rate, burst
+        self.tokens, self.stamp = float(burst), _clock()
+        self.lock = threading.Lock()  # a poll and the outbox may call the same operation at once
+
+    def take(self) -> float:
+        """Reserve the next token; the seconds to wait before using it."""
+        with self.lock:
+            now = _clock()
+            self.tokens = min(float(self.burst), self.tokens + (now - self.stamp) * self.rate)
+            self.stamp = now
+            self.tokens -= 1
+            return 0.0 if self.tokens >= 0 else -self.tokens / self.rate
+
+    def give_back(self) -> None:
+        with self.lock:
+            self.tokens += 1
+
+    def empty(self) -> None:
+        """Amazon said 429: its bucket is empty, whatever this one counted."""
+        with self.lock:
+            self.tokens = min(self.tokens, 0.0)
+
+    def observe(self, limit: str | None) -> None:
+        """``x-amzn-RateLimit-Limit``: the rate Amazon applies to this seller and app."""
+        try:
+            rate = float(limit) if limit else 0.0
+        except ValueError:
+            return
+        if 0 < rate < float("inf"):
+            with self.lock:
+                self.rate = rate
+
+
+@dataclass(slots=True)
+class _Token:
+    value: str
+    expires: float
+
+
+class _Shared:
+    """Per process, like Amazon's own accounting: access tokens per seller and app, buckets per operation."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.tokens: dict[tuple[str, ...], _Token] = {}
+        self.buckets: dict[tuple[str, ...], _Bucket] = {}
+
+    def bucket(self, key: tuple[str, ...], operation: str) -> _Bucket:
+        with self.lock:
+            found = self.buckets.get((*key, operation))
+            if found is None:
+                found = self.buckets[(*key, operation)] = _Bucket(*USAGE_PLANS[operation])
+            return found
+
+    def clear(self) -> None:
+        with self.lock:
+            self.tokens.clear()
+            self.buckets.clear()
+
+
+_SHARED = _Shared()
+
+
+class _Api:
+    """One seller account's SP-API: LWA tokens, the usage plans, answers classified, JSON read without float."""
+
+    def __init__(self, who: str, config: AmazonSourceConfig, transport: httpx.BaseTransport | None) -> None:
+        self.who = who
+        self.config = config
+        self.client_id = resolve_secret(config.client_id) or ""
+        self.client_secret = resolve_secret(config.client_secret) or ""
+        self.refresh_token = resolve_secret(config.refresh_token) or ""
+        seller = hashlib.sha256(self.refresh_token.encode()).hexdigest()[:16]
+        self.key = (config.endpoint.rstrip("/"), config.token_url, self.client_id, seller)
+        self.client = httpx.Client(
+            base_url=config.endpoint.rstrip("/"),
+            timeout=config.timeout,
+            transport=transport,
+            headers={"user-agent": f"crossdock/{__version__} (Language=Python)"},
+        )
+
+    def scrub(self, text: str) -> str:
+        for secret in (self.client_secret, self.refresh_token, *(t.value for t in self._tokens())):
+            if secret:
+                text = text.replace(secret, "***")
+        return text
+
+    def _tokens(self) -> list[_Token]:
+        with _SHARED.lock:
+            found = _SHARED.tokens.get(self.key)
+        return [found] if found else []
+
+    def token(self) -> str:
+        with _SHARED.lock:
+            found = _SHARED.tokens.get(self.key)
+        if found is not None and found.expires - TOKEN_MARGIN > _clock():
+            return found.value
+        where = f"amazon {self.who}: LWA token refresh"
+        form = {
+            "grant_type": "refresh_token",
+            "refresh_token": self.refresh_token,
+            "client_id": self.client_id,
+            "client_secret": self.client_secret,
+        }
+        response = self._send(where, "POST", self.config.token_url, data=form)
+        body = self._json(where, response)
+        if response.is_error:
+            said = f"{body.get('error', '')}: {body.get('error_description', '')}" if isinstance(body, dict) else ""
+            self._check(where, response, self.scrub(said.strip(": ")))
+        value = body.get("access_token") if isinstance(body, dict) else None
+        if not isinstance(value, str) or not value:
+            raise TransientError(f"{where}: the answer has no access_token")
+        lifetime = body.get("expires_in")
+        seconds = float(lifetime) if isinstance(lifetime, int | Decimal) and lifetime > 0 else 3600.0
+        with _SHARED.lock:
+            _SHARED.tokens[self.key] = _Token(value, _clock() + seconds)
+        return value
+
+    def forget_token(self) -> None:
+        with _SHARED.lock:
+            _SHARED.tokens.pop(self.key, None)
+
+    def call(
+        self, operation: str, method: str, path: str, *, accept: tuple[int, ...] = (), **kwargs: Any
+    ) -> tuple[int, Any]:
+        """The answer's status and JSON body. A status in ``accept`` is returned, not raised."""
+        where = f"amazon {self.who}: {operation} {method} {path}"
+        bucket = _SHARED.bucket(self.key, operation)
+        throttled = 0
+        refreshed = False
+        while True:
+            wait = bucket.take()
+            if wait > MAX_WAIT:
+                bucket.give_back()
+                raise TransientError(f"{where}: the usage plan allows the next call in {wait:.0f} s", retry_after=wait)
+            if wait:
+                _sleep(wait)
+            token = self.token()
+            now = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+            headers = {"x-amz-access-token": token, "x-amz-date": now}
+            response = self._send(where, method, path, headers=headers, **kwargs)
+            bucket.observe(response.headers.get("x-amzn-RateLimit-Limit"))
+            body = self._json(where, response)
+            said = self.scrub(_errors(body))
+            if response.status_code == 429:
+                throttled += 1
+                bucket.empty()
+                if throttled < THROTTLED_TRIES:
+                    continue
+                raise TransientError(f"{where}: 429 throttled {throttled} times: {said}", retry_after=1 / bucket.rate)
+            expired = response.status_code == 401 or (response.status_code == 403 and "expired" in said.lower())
+            if expired and not refreshed:
+                self.forget_token()
+                refreshed = True
+                continue
+            if response.status_code not in accept:
+                self._check(where, response, said)
+            return response.status_code, body
+
+    def _send(self, where: str, method: str, url: str, **kwargs: Any) -> httpx.Response:
+        try:
+            return self.client.request(method, url, **kwargs)
+        except httpx.TimeoutException:
+            raise TransientError(f"{where}: no answer within {self.config.timeout:g} s") from None
+        except httpx.TransportError as exc:
+            raise TransientError(self.scrub(f"{where}: {type(exc).__name__}: {exc}")) from None
+
+    def _json(self, where: str, response: httpx.Response) -> Any:
+        try:
+            return json.loads(response.content or b"null", parse_float=Decimal)
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            if response.is_success:
+                raise TransientError(f"{where}: {response.status_code}, but the body is not JSON") from None
+            return None
+
+    def _check(self, where: str, response: httpx.Response, said: str) -> None:
+        text = said or self.scrub(response.text[:300])
+        check(httpx.Response(response.status_code, text=text, headers=response.headers), where)
+
+    def close(self) -> None:
+        self.client.close()
+
+
+def _errors(body: Any) -> str:
+    """Amazon's ``{"errors": [{"code", "message", "details"}]}`` as one line."""
+    errors = body.get("errors") if isinstance(body, dict) else None
+    if not isinstance(errors, list):
+        return ""
+    parts = []
+    for error in errors:
+        if isinstance(error, dict):
+            details = f" ({error['details']})" if error.get("details") else ""
+            parts.append(f"{error.get('code', '')}: {error.get('message', '')}{details}")
+    return "; ".join(parts)
+
+
+def _stamp(text: Any) -> dt.datetime | None:
+    try:
+        stamp = dt.datetime.fromisoformat(text) if isinstance(text, str) else None
+    except ValueError:
+        return None
+    return stamp.astimezone(dt.UTC) if stamp is not None and stamp.tzinfo is not None else None
+
+
+def _iso(stamp: dt.datetime) -> str:
+    return stamp.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _fulfilled_by(order: Mapping[str, Any]) -> str | None:
+    fulfillment = order.get("fulfillment")
+    by = fulfillment.get("fulfilledBy") if isinstance(fulfillment, Mapping) else None
+    return by if isinstance(by, str) else None
+
+
+class AmazonSource:
+    """Every merchant-fulfilled order updated since the last checkpoint (less the overlap), one document per
+    order version."""
+
+    def __init__(self, name: str, config: AmazonSourceConfig, transport: httpx.BaseTransport | None = None) -> None:
+        self.name = name
+        self.config = config
+        self.since: str | None = None
+        self._transport = transport
+
+    @contextmanager
+    def receive(self) -> Iterator[Iterator[Inbound]]:
+        api = _Api(self.name, self.config, self._transport)
+        try:
+            yield self._orders(api)
+        finally:
+            api.close()
+
+    def order(self, order_id: str) -> Inbound:
+        """One order read by id (``getOrder``), with the datasets the mapping reads."""
+        api = _Api(self.name, self.config, self._transport)
+        try:
+            _, body = api.call("getOrder", "GET", f"{ORDERS}/{order_id}", params={"includedData": ",".join(INCLUDED)})
+        finally:
+            api.close()
+        order = body.get("order") if isinstance(body, dict) else None
+        if not isinstance(order, dict):
+            raise TransientError(f"amazon {self.name}: getOrder {order_id}: the answer has no order")
+        if _fulfilled_by(order) not in (None, self.config.fulfilled_by):
+            raise PermanentError(f"amazon {self.name}: order {order_id} is fulfilled by Amazon: not imported")
+        return _inbound(order)
+
+    def verify_webhook(self, body: bytes, headers: Mapping[str, str]) -> bool:
+        """Always False: Amazon sends no HTTP webhooks (notifications go to SQS or EventBridge)."""
+        return False
+
+    def webhook_order_id(self, body: bytes, headers: Mapping[str, str]) -> str | None:
+        return None
+
+    def _orders(self, api: _Api) -> Iterator[Inbound]:
+        since = _stamp(self.since) if self.since else None
+        if since is not None:
+            start = since - dt.timedelta(seconds=self.config.overlap)
+        else:
+            start = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=self.config.first_sync)
+        params = {
+            "lastUpdatedAfter": _iso(start),
+            "marketplaceIds": ",".join(self.config.marketplace_ids),
+            "fulfilledBy": self.config.fulfilled_by,
+            "includedData": ",".join(INCLUDED),
+            "maxResultsPerPage": str(self.config.page_size),
+        }
+        high = since
+        held: Inbound | None = None  # the last order waits, so it can carry the window's checkpoint
+        page_token: str | None = None
+        while True:
+            page = {**params, "paginationToken": page_token} if page_token else params
+            _, body = api.call("searchOrders", "GET", ORDERS, params=page)
+            found = body.get("orders") if isinstance(body, dict) else None
+            if not isinstance(found, list):
+                raise TransientError(f"amazon {self.name}: searchOrders: the answer has no list of orders")
+            for order in found:
+                if not isinstance(order, dict):
+                    raise TransientError(f"amazon {self.name}: searchOrders: an order is not an object")
+                updated = _stamp(order.get("lastUpdatedTime"))
+                if updated is not None and (high is None or updated > high):
+                    high = updated
+                if _fulfilled_by(order) not in (None, self.config.fulfilled_by):
+                    continue
+                if held is not None:
+                    yield held
+                held = _inbound(order)
+            pagination = body.get("pagination")
+            page_token = pagination.get("nextToken") if isinstance(pagination, dict) else None
+            if not page_token:
+                break
+        if held is not None:
+            held.checkpoint = _iso(high) if high is not None else None
+            yield held
+
+
+def _inbound(order: dict[str, Any]) -> Inbound:
+    order_id = order.get("orderId")
+    return Inbound(
+        name=f"amazon-order-{order_id}.json",
+        data=json.dumps(order, default=str, separators=(",", ":")).encode("utf-8"),
+        identity=f"amazon:{order_id}:{order.get('lastUpdatedTime') or ''}",
+    )
+
+
+class AmazonSink:
+    """A Fulfilment back to Amazon: one ``confirmShipment`` per package."""
+
+    def __init__(self, name: str, config: AmazonSourceConfig, transport: httpx.BaseTransport | None = None) -> None:
+        self.name = name
+        self.config = config
+        self._api = _Api(name, config, transport)
+
+    def send(self, document: Outbound) -> str:
+        try:
+            fulfilment = Fulfilment.model_validate_json(document.data)
+        except ValueError as exc:
+            raise PermanentError(f"amazon {self.name}: {document.name} is not a Fulfilment: {exc}") from None
+        order_id = fulfilment.external_id
+        if not order_id:
+            raise PermanentError(f"amazon {self.name}: fulfilment of {fulfilment.po_number} has no order id")
+        marketplace = self._marketplace(order_id)
+        try:
+            bodies = mapping.confirm_shipment_requests(fulfilment, marketplace_id=marketplace)
+        except ValueError as exc:
+            raise PermanentError(f"amazon {self.name}: {exc}") from None
+        return "; ".join(self._confirm(order_id, body) for body in bodies)
+
+    def _confirm(self, order_id: str, body: dict[str, Any]) -> str:
+        """One package confirmed; sent again, Amazon edits the same package (its reference is stable)."""
+        package = body["packageDetail"]
+        path = CONFIRM.format(order_id=order_id)
+        status, answer = self._api.call("confirmShipment", "POST", path, json=body, accept=(400,))
+        done = f"amazon order {order_id}: package {package['packageReferenceId']} ({package['trackingNumber']})"
+        if status != 400:
+            return done
+        refused = (
+            f"amazon {self.name}: confirmShipment POST {path}: 400 {self._api.scrub(_errors(answer)) or 'refused'}"
+        )
+        order = self._order(order_id)
+        fulfillment = order.get("fulfillment")
+        state = fulfillment.get("fulfillmentStatus") if isinstance(fulfillment, dict) else None
+        packages = order.get("packages")
+        tracked = (
+            [p.get("trackingNumber") for p in packages if isinstance(p, dict)] if isinstance(packages, list) else []
+        )
+        if package["trackingNumber"] in tracked:
+            return f"{done}: already confirmed"
+        if state == "SHIPPED":
+            return f"{done}: the order was already shipped"
+        raise PermanentError(f"{refused} (the order is {state or 'in an unknown state'})")
+
+    def _marketplace(self, order_id: str) -> str:
+        """The one configured marketplace, or the order's own when there are several."""
+        if len(self.config.marketplace_ids) == 1:
+            return self.config.marketplace_ids[0]
+        channel = self._order(order_id).get("salesChannel")
+        marketplace = channel.get("marketplaceId") if isinstance(channel, dict) else None
+        if not isinstance(marketplace, str):
+            raise PermanentError(f"amazon {self.name}: order {order_id} names no marketplace")
+        return marketplace
+
+    def _order(self, order_id: str) -> dict[str, Any]:
+        params = {"includedData": "FULFILLMENT,PACKAGES"}
+        _, body = self._api.call("getOrder", "GET", f"{ORDERS}/{order_id}", params=params)
+        order = body.get("order") if isinstance(body, dict) else None
+        if not isinstance(order, dict):
+            raise TransientError(f"amazon {self.name}: getOrder {order_id}: the answer has no order")
+        return order
+
+    def close(self) -> None:
+        self._api.close()
