@@ -81,6 +81,7 @@ GRAPHQL_ORDER: dict[str, Any] = {
     "updatedAt": "2008-01-10T16:00:00Z",
     "cancelledAt": None,
     "displayFinancialStatus": "AUTHORIZED",
+    "displayFulfillmentStatus": "UNFULFILLED",
     "currencyCode": "USD",
     "email": "bob.norman@hostmail.com",
     "phone": None,
@@ -244,6 +245,13 @@ def test_cancelled_rest_order_has_purpose_01_and_dates_are_utc() -> None:
 @pytest.mark.parametrize(("status", "awaiting"), [("pending", "payment"), ("authorized", None), ("paid", None)])
 def test_an_unpaid_rest_order_awaits_payment(status: str, awaiting: str | None) -> None:
     assert order_from_shopify(rest_order() | {"financial_status": status}).awaiting == awaiting
+
+
+def test_a_fulfilled_order_is_shipped_already_in_either_shape() -> None:
+    assert order_from_shopify(rest_order() | {"fulfillment_status": "fulfilled"}).already_shipped
+    assert not order_from_shopify(rest_order() | {"fulfillment_status": "partial"}).already_shipped
+    assert order_from_shopify(wire(GRAPHQL_ORDER | {"displayFulfillmentStatus": "FULFILLED"})).already_shipped
+    assert not order_from_shopify(wire(GRAPHQL_ORDER)).already_shipped
 
 
 def test_an_unpaid_graphql_order_awaits_payment() -> None:
@@ -521,3 +529,110 @@ def test_a_line_elsewhere_a_closed_order_or_a_bad_fulfillment_order_is_refused()
         fulfilment_request(shipped, broken)
     with pytest.raises(DecodeError, match="id: '1046000001' is not a FulfillmentOrder GID"):
         fulfilment_request(shipped, wire(FULFILLMENT_ORDER) | {"id": "1046000001"})
+
+
+# --- one order, nested pages, fulfilments sent again ----------------------------------------------------------
+
+
+def test_the_pipeline_name_and_order_gids() -> None:
+    from crossdock.mappings.shopify import order_from_payload, order_gid
+
+    assert order_from_payload is order_from_shopify
+    assert order_gid("450789469") == order_gid(" gid://shopify/Order/450789469") == "gid://shopify/Order/450789469"
+    for bad in ("gid://shopify/LineItem/1", "#1001", ""):
+        with pytest.raises(ValueError, match="is not a Shopify order id"):
+            order_gid(bad)
+
+
+def test_one_order_and_the_nested_pages_select_what_the_orders_query_selects() -> None:
+    from crossdock.mappings.shopify import NESTED_QUERIES, ORDER_QUERY
+
+    def fields(text: str) -> set[str]:
+        return set(re.findall(r"[A-Za-z_]\w*", re.sub(r"\([^)]*\)|\.\.\. on \w+", " ", text.split("{", 1)[1])))
+
+    assert ORDER_QUERY.count("{") == ORDER_QUERY.count("}") and "order(id: $id)" in ORDER_QUERY
+    assert fields(ORDER_QUERY) | {"orders"} == fields(ORDERS_QUERY) | {"order"}
+    for key, must in (("lineItems", {"sku", "variant", "originalUnitPriceSet"}), ("shippingLines", {"code"})):
+        text = NESTED_QUERIES[key]
+        assert text.count("{") == text.count("}") and f"{key}(first: 50, after: $after)" in text
+        assert must <= fields(text) <= fields(ORDERS_QUERY) | {"order"}
+        assert "pageInfo { hasNextPage endCursor }" in text
+
+
+def made(numbers: list[str], status: str = "SUCCESS", **lines: int) -> dict[str, Any]:
+    """An existing fulfilment as FULFILLMENTS_QUERY selects it (written here from the documented fields)."""
+    nodes = [{"quantity": q, "lineItem": {"id": f"gid://shopify/LineItem/{k[1:]}"}} for k, q in lines.items()]
+    return {
+        "status": status,
+        "trackingInfo": [{"number": n} for n in numbers],
+        "fulfillmentLineItems": {"pageInfo": {"hasNextPage": False}, "nodes": nodes},
+    }
+
+
+def two_locations() -> dict[str, Any]:
+    """Order #1001's lines split over two open fulfillment orders (two locations)."""
+    first, second = copy.deepcopy(FULFILLMENT_ORDER), copy.deepcopy(FULFILLMENT_ORDER)
+    first["lineItems"]["nodes"] = first["lineItems"]["nodes"][:2]
+    second["id"] = "gid://shopify/FulfillmentOrder/1046000002"
+    second["lineItems"]["nodes"] = second["lineItems"]["nodes"][2:]
+    closed = copy.deepcopy(FULFILLMENT_ORDER) | {"id": "gid://shopify/FulfillmentOrder/1046000009", "status": "CLOSED"}
+    order: dict[str, Any] = wire(
+        {"id": "gid://shopify/Order/450789469", "fulfillmentOrders": {"nodes": [closed, first, second]}}
+    )
+    return order
+
+
+def test_a_shipment_over_two_locations_is_one_request_per_open_fulfillment_order() -> None:
+    from crossdock.mappings.shopify import fulfilment_requests
+
+    order = order_from_shopify(rest_order())
+    shipped = fulfilment(order, {"518995019": 2, "703073504": 1})
+    requests = fulfilment_requests(shipped, two_locations(), [], notify_customer=False)
+    assert [
+        [
+            (g["fulfillmentOrderId"][-1], g["fulfillmentOrderLineItems"])
+            for g in r["fulfillment"]["lineItemsByFulfillmentOrder"]
+        ]
+        for r in requests
+    ] == [
+        [("1", [{"id": "gid://shopify/FulfillmentOrderLineItem/1047000002", "quantity": 2}])],
+        [("2", [{"id": "gid://shopify/FulfillmentOrderLineItem/1047000003", "quantity": 1}])],
+    ]
+    assert all(r["fulfillment"]["trackingInfo"]["number"] == "1Z2345" for r in requests)
+
+
+def test_what_already_shipped_under_the_tracking_is_not_shipped_again() -> None:
+    from crossdock.mappings.shopify import fulfilment_requests
+
+    order = order_from_shopify(rest_order())
+    shipped = fulfilment(order, {"518995019": 2, "703073504": 1})
+    half = [made(["1Z2345"], l518995019=2), made(["OTHER"], l703073504=1), made(["1Z2345"], "CANCELLED", l703073504=1)]
+    (left,) = fulfilment_requests(shipped, two_locations(), wire(half))
+    assert left["fulfillment"]["lineItemsByFulfillmentOrder"][0]["fulfillmentOrderLineItems"] == [
+        {"id": "gid://shopify/FulfillmentOrderLineItem/1047000003", "quantity": 1}
+    ], "another parcel's fulfilment and a cancelled one do not count"
+    whole = [made(["X", "1Z2345"], l518995019=2, l703073504=1)]
+    assert fulfilment_requests(shipped, two_locations(), wire(whole)) == []
+
+
+def test_without_tracking_a_shipment_is_done_once_none_of_its_lines_remains_open() -> None:
+    from crossdock.mappings.shopify import fulfilment_requests
+
+    order = order_from_shopify(rest_order())
+    shipped = fulfilment(order, {"466157049": 1}, tracking_numbers=[])
+    assert len(fulfilment_requests(shipped, two_locations(), [])) == 1
+    spent = two_locations()
+    spent["fulfillmentOrders"]["nodes"][1]["lineItems"]["nodes"][0]["remainingQuantity"] = 0
+    assert fulfilment_requests(shipped, spent, []) == []
+
+
+def test_more_than_the_open_fulfillment_orders_hold_or_a_bad_fulfilment_is_refused() -> None:
+    from crossdock.mappings.shopify import fulfilment_requests
+
+    order = order_from_shopify(rest_order())
+    with pytest.raises(ValueError, match="line 703073504: 1 more to ship than any open fulfillment order holds"):
+        fulfilment_requests(fulfilment(order, {"703073504": 2}), two_locations(), [])
+    broken = [made(["1Z2345"], l518995019=2)]
+    broken[0]["fulfillmentLineItems"]["nodes"][0]["quantity"] = "two"
+    with pytest.raises(DecodeError, match=r"fulfillments\[0\]\.fulfillmentLineItems\.nodes\[0\]\.quantity: 'two'"):
+        fulfilment_requests(fulfilment(order, {"518995019": 2}), two_locations(), broken)

@@ -18,9 +18,13 @@ Choices, so that a REST and a GraphQL read of one order give the same Order:
   kept only when no line carries any (the legacy shape); likewise the REST ``discount_codes`` become order-level
   discounts only when no line or shipping line has ``discount_allocations``.
 - ``quantity`` is the ordered quantity; order edits (``currentQuantity``) are not read.
+- Fulfilments go through the order's open fulfillment orders (``fulfilment_requests``: one ``fulfillmentCreate``
+  per fulfillment order its lines are on). The mutation takes no idempotency key, so what an existing fulfilment
+  already holds under the shipment's tracking number is left out: a repeated send ships nothing twice.
 - A ``pending`` financial status (``financial_status``, ``displayFinancialStatus``: no payment yet, such as a bank
   transfer) makes the order ``awaiting="payment"``: kept, not shipped. ``authorized`` is shippable (captured on
-  fulfilment).
+  fulfilment). A ``fulfilled`` fulfilment status (``fulfillment_status``, ``displayFulfillmentStatus``) is
+  ``already_shipped``: an order first read fulfilled is not sent to a warehouse.
 """
 
 from __future__ import annotations
@@ -32,7 +36,18 @@ from decimal import Decimal, InvalidOperation
 from typing import Any, NoReturn
 
 from crossdock.core.errors import DecodeError
-from crossdock.core.models import Address, Contact, Discount, Fulfilment, Order, OrderLine, Party, ShippingLine, TaxLine
+from crossdock.core.models import (
+    Address,
+    Contact,
+    Discount,
+    Fulfilment,
+    FulfilmentLine,
+    Order,
+    OrderLine,
+    Party,
+    ShippingLine,
+    TaxLine,
+)
 
 _MONEY = "shopMoney { amount currencyCode }"
 _TAXES = f"taxLines {{ title rate priceSet {{ {_MONEY} }} }}"
@@ -43,27 +58,76 @@ _DISCOUNTS = (
 )
 _ADDRESS = "name firstName lastName company address1 address2 city provinceCode zip countryCodeV2 phone"
 
-ORDERS_QUERY = f"""query Orders($first: Int!, $after: String, $query: String) {{
-  orders(first: $first, after: $after, sortKey: UPDATED_AT, query: $query) {{
-    pageInfo {{ hasNextPage endCursor }}
-    nodes {{
-      id name createdAt updatedAt cancelledAt displayFinancialStatus currencyCode email phone
+_LINE_ITEM = (
+    f"id sku name title quantity variant {{ id barcode }} originalUnitPriceSet {{ {_MONEY} }} {_TAXES} {_DISCOUNTS}"
+)
+_SHIPPING_LINE = f"code title originalPriceSet {{ {_MONEY} }} {_TAXES} {_DISCOUNTS}"
+_ORDER = f"""id name createdAt updatedAt cancelledAt displayFinancialStatus displayFulfillmentStatus
+      currencyCode email phone
       totalPriceSet {{ {_MONEY} }}
       shippingAddress {{ {_ADDRESS} }}
       billingAddress {{ {_ADDRESS} }}
       {_TAXES}
-      lineItems(first: 50) {{ pageInfo {{ hasNextPage }} nodes {{
-        id sku name title quantity variant {{ id barcode }} originalUnitPriceSet {{ {_MONEY} }} {_TAXES} {_DISCOUNTS}
+      lineItems(first: 50) {{ pageInfo {{ hasNextPage endCursor }} nodes {{
+        {_LINE_ITEM}
       }} }}
-      shippingLines(first: 10) {{ pageInfo {{ hasNextPage }} nodes {{
-        code title originalPriceSet {{ {_MONEY} }} {_TAXES} {_DISCOUNTS}
-      }} }}
+      shippingLines(first: 10) {{ pageInfo {{ hasNextPage endCursor }} nodes {{
+        {_SHIPPING_LINE}
+      }} }}"""
+
+ORDERS_QUERY = f"""query Orders($first: Int!, $after: String, $query: String) {{
+  orders(first: $first, after: $after, sortKey: UPDATED_AT, query: $query) {{
+    pageInfo {{ hasNextPage endCursor }}
+    nodes {{
+      {_ORDER}
     }}
   }}
 }}"""
 """Orders updated since a cursor (variables: ``orders_query_variables``), 10 a page and 50 lines an order to stay
 under the query cost cap ([unverified] 1000 points). ``order_from_shopify`` refuses an order whose lineItems have a
-next page: the connector must page that order's lineItems and merge the nodes first."""
+next page: the connector must page that order's lineItems and merge the nodes first (``NESTED_QUERIES``)."""
+
+ORDER_QUERY = f"""query Order($id: ID!) {{
+  order(id: $id) {{
+      {_ORDER}
+  }}
+}}"""
+"""One order by its GID (``order_gid``), the same fields as ``ORDERS_QUERY``; ``order`` is null when unknown."""
+
+NESTED_QUERIES = {
+    key: f"""query Order{key[0].upper()}{key[1:]}($id: ID!, $after: String) {{
+  order(id: $id) {{
+    {key}(first: 50, after: $after) {{ pageInfo {{ hasNextPage endCursor }} nodes {{
+      {fields}
+    }} }}
+  }}
+}}"""
+    for key, fields in (("lineItems", _LINE_ITEM), ("shippingLines", _SHIPPING_LINE))
+}
+"""The next page of one order's lineItems or shippingLines (variables ``id``, ``after``: the page's endCursor)."""
+
+FULFILLMENT_ORDERS_QUERY = """query OrderFulfillmentOrders($id: ID!) {
+  order(id: $id) {
+    id
+    fulfillmentOrders(first: 10) { pageInfo { hasNextPage } nodes {
+      id status lineItems(first: 50) { pageInfo { hasNextPage } nodes { id remainingQuantity lineItem { id } } }
+    } }
+  }
+}"""
+"""An order's fulfillment orders (§4 "Pushing the fulfilment back", step 1), what ``fulfilment_requests`` reads."""
+
+FULFILLMENTS_QUERY = """query OrderFulfillments($id: ID!) {
+  order(id: $id) {
+    id
+    fulfillments(first: 20) {
+      status trackingInfo(first: 10) { number }
+      fulfillmentLineItems(first: 50) { pageInfo { hasNextPage } nodes { quantity lineItem { id } } }
+    }
+  }
+}"""
+"""The fulfilments an order already has with their tracking numbers: ``fulfillmentCreate`` takes no idempotency
+key, so a repeated send first subtracts what is already shipped under its tracking ([unverified] field names:
+``Order.fulfillments``, ``Fulfillment.trackingInfo``, ``fulfillmentLineItems``)."""
 
 FULFILLMENT_CREATE = """mutation FulfillmentCreate($fulfillment: FulfillmentInput!) {
   fulfillmentCreate(fulfillment: $fulfillment) {
@@ -78,6 +142,7 @@ _SNAKE = re.compile(r"(?<!^)(?=[A-Z])")
 # a SCAC not here is sent as it is.
 _CARRIERS = {"UPSN": "UPS", "UPSS": "UPS", "FDEG": "FedEx", "FDE": "FedEx", "FXFE": "FedEx", "USPS": "USPS"}
 _OPEN = {"OPEN", "IN_PROGRESS"}
+_VOID = {"CANCELLED", "ERROR", "FAILURE"}  # fulfilments that shipped nothing
 _GTIN = {12: "UP", 13: "EN", 14: "UK"}  # a barcode's X12 qualifier by length: UPC-A, EAN-13, GTIN-14; else GTIN
 
 
@@ -99,6 +164,8 @@ def order_from_shopify(payload: Mapping[str, Any], *, name: str = "order") -> Or
     order.order_date = created.date() if created else None
     order.updated_at = node.timestamp("updatedAt")
     order.purpose = "01" if node.raw("cancelledAt") is not None else "00"
+    shipped = node.raw("fulfillmentStatus" if rest else "displayFulfillmentStatus")
+    order.already_shipped = isinstance(shipped, str) and shipped.lower() == "fulfilled"
     financial = node.raw("financialStatus" if rest else "displayFinancialStatus")
     if isinstance(financial, str) and financial.lower() == "pending":
         order.awaiting = "payment"
@@ -134,6 +201,20 @@ def order_from_shopify(payload: Mapping[str, Any], *, name: str = "order") -> Or
     return order
 
 
+order_from_payload = order_from_shopify  # the name the channel pipeline calls
+
+
+def order_gid(order_id: str) -> str:
+    """The GID of an order given by its numeric id (REST, a webhook) or already as a GID."""
+    text = order_id.strip()
+    match = _GID.fullmatch(text)
+    if match and match.group(1) == "Order":
+        return text
+    if not text.isdigit():
+        raise ValueError(f"{order_id!r} is not a Shopify order id")
+    return f"gid://shopify/Order/{text}"
+
+
 def orders_query_variables(since: dt.datetime, *, after: str | None = None, first: int = 10) -> dict[str, Any]:
     """Variables of ``ORDERS_QUERY``: orders updated at or after ``since`` (aware), from the cursor ``after``."""
     if since.tzinfo is None:
@@ -165,15 +246,7 @@ def fulfilment_request(
         line = item.child("lineItem") or item.fail("lineItem", "missing")
         item_id = item.gid("id", "FulfillmentOrderLineItem")
         open_lines[line.need_id("id", "LineItem")] = (item_id, item.quantity("remainingQuantity"))
-    wanted: dict[str, Decimal] = {}
-    for i, shipped in enumerate(fulfilment.lines, 1):
-        match = _GID.fullmatch(shipped.line_number or "")
-        key = match.group(2) if match else (shipped.line_number or "").strip()
-        if not key.isdigit():
-            raise ValueError(f"{where}: line {i}: {shipped.line_number!r} is not a Shopify line item id")
-        if shipped.quantity <= 0 or shipped.quantity != shipped.quantity.to_integral_value():
-            raise ValueError(f"{where}: line {key}: {shipped.quantity} is not a whole quantity to ship")
-        wanted[key] = wanted.get(key, Decimal(0)) + shipped.quantity
+    wanted = _wanted(fulfilment, where)
     items = []
     for key, quantity in wanted.items():
         if key not in open_lines:
@@ -200,6 +273,83 @@ def fulfilment_request(
     if any(tracking.values()):
         fulfillment["trackingInfo"] = {k: v for k, v in tracking.items() if v}
     return {"fulfillment": fulfillment}
+
+
+def fulfilment_requests(
+    fulfilment: Fulfilment,
+    fulfillment_orders: Mapping[str, Any],
+    fulfillments: Any = None,
+    *,
+    notify_customer: bool = True,
+    tracking_url: str | None = None,
+) -> list[dict[str, Any]]:
+    """The ``FULFILLMENT_CREATE`` variables that ship what is left of ``fulfilment``: one per open fulfillment
+    order its lines are on (an order's lines can be split over locations), [] when nothing is left.
+
+    ``fulfillment_orders`` is the ``order`` of ``FULFILLMENT_ORDERS_QUERY``; ``fulfillments`` the ``fulfillments``
+    list of ``FULFILLMENTS_QUERY``. Since the mutation takes no idempotency key, a repeated send must not ship
+    twice: what an existing fulfilment carrying one of the shipment's tracking numbers holds is subtracted first.
+    A shipment without tracking cannot be recognised so: it counts as sent when none of its lines remains open
+    anywhere. What is left that no open fulfillment order holds is a ``ValueError``."""
+    where = f"shopify fulfilment {fulfilment.shipment_id} of order {fulfilment.po_number}"
+    wanted = _wanted(fulfilment, where)
+    numbers = {n.strip() for n in fulfilment.tracking_numbers if n.strip()}
+    source = f"fulfillments of order {fulfilment.external_id}"
+    for i, done in enumerate(fulfillments or []):
+        made = _Node(done, f"fulfillments[{i}]", False, source) if isinstance(done, Mapping) else None
+        if made is None:
+            raise DecodeError(f"fulfillments[{i}]: {done!r} is not an object", source=source)
+        if (made.text("status") or "").upper() in _VOID or not numbers:
+            continue
+        if not any(t.text("number") in numbers for t in made.children("trackingInfo")):
+            continue
+        for item in made.children("fulfillmentLineItems"):
+            line = item.child("lineItem") or item.fail("lineItem", "missing")
+            key = line.need_id("id", "LineItem")
+            if key in wanted:
+                wanted[key] -= min(wanted[key], item.quantity("quantity"))
+    wanted = {k: v for k, v in wanted.items() if v > 0}
+    order = _Node(fulfillment_orders, "", False, f"fulfillment orders of order {fulfilment.external_id}")
+    open_orders = []
+    for fo in order.children("fulfillmentOrders"):
+        if fo.text("status") in _OPEN:
+            remaining: dict[str, Decimal] = {}
+            for item in fo.children("lineItems"):
+                line = item.child("lineItem") or item.fail("lineItem", "missing")
+                key = line.need_id("id", "LineItem")
+                remaining[key] = remaining.get(key, Decimal(0)) + item.quantity("remainingQuantity")
+            open_orders.append((fo.data, remaining))
+    if not numbers and not any(r.get(k, 0) > 0 for _, r in open_orders for k in wanted):
+        return []
+    requests = []
+    for data, remaining in open_orders:
+        share = {k: min(v, remaining.get(k, Decimal(0))) for k, v in wanted.items()}
+        share = {k: v for k, v in share.items() if v > 0}
+        if not share:
+            continue
+        lines = [FulfilmentLine(line_number=k, quantity=v) for k, v in share.items()]  # what this one holds
+        sub = fulfilment.model_copy(update={"lines": lines})
+        requests.append(fulfilment_request(sub, data, notify_customer=notify_customer, tracking_url=tracking_url))
+        wanted = {k: v - share.get(k, Decimal(0)) for k, v in wanted.items()}
+    left = {k: v for k, v in wanted.items() if v > 0}
+    if left:
+        key, quantity = next(iter(left.items()))
+        raise ValueError(f"{where}: line {key}: {quantity} more to ship than any open fulfillment order holds")
+    return requests
+
+
+def _wanted(fulfilment: Fulfilment, where: str) -> dict[str, Decimal]:
+    """The quantity to ship of each order line, by its numeric id; a line given twice is summed."""
+    wanted: dict[str, Decimal] = {}
+    for i, shipped in enumerate(fulfilment.lines, 1):
+        match = _GID.fullmatch(shipped.line_number or "")
+        key = match.group(2) if match else (shipped.line_number or "").strip()
+        if not key.isdigit():
+            raise ValueError(f"{where}: line {i}: {shipped.line_number!r} is not a Shopify line item id")
+        if shipped.quantity <= 0 or shipped.quantity != shipped.quantity.to_integral_value():
+            raise ValueError(f"{where}: line {key}: {shipped.quantity} is not a whole quantity to ship")
+        wanted[key] = wanted.get(key, Decimal(0)) + shipped.quantity
+    return wanted
 
 
 def _party(role: str, node: _Node) -> Party:

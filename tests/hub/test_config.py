@@ -157,6 +157,11 @@ def test_the_shipped_configurations_check_clean(monkeypatch: pytest.MonkeyPatch)
         "WOO_CONSUMER_SECRET",
         "WOO_WEBHOOK_SECRET",
         "WALMART_CLIENT_ID",
+        "SHOPIFY_ACCESS_TOKEN",
+        "SHOPIFY_CLIENT_SECRET",
+        "SP_API_CLIENT_ID",
+        "SP_API_CLIENT_SECRET",
+        "SP_API_REFRESH_TOKEN",
         "BIGCOMMERCE_ACCESS_TOKEN",
         "BIGCOMMERCE_WEBHOOK_SECRET",
         "EBAY_CLIENT_ID",
@@ -171,8 +176,7 @@ def test_the_shipped_configurations_check_clean(monkeypatch: pytest.MonkeyPatch)
     assert check_config(ROOT / "config" / "demo.yaml") == []
     example = load_config(ROOT / "config" / "example.yaml")
     assert set(example.partners) == {"bigmart", "acme-3pl", "globex"}
-    channels = {"woocommerce", "walmart", "ebay", "bigcommerce"}
-    assert {s.type for s in example.sources.values()} == {"sftp", "imap", "folder", "http", "shipbob"} | channels
+    assert {s.type for s in example.sources.values()} == {"sftp", "imap", "folder", "http", "shipbob"} | set(CHANNELS)
     assert {s.type for s in example.sinks.values()} == {"sftp", "folder", "smtp", "http", "odoo", "shipbob"}
 
 
