@@ -196,7 +196,7 @@ def damaged(change: Any) -> dict[str, Any]:
     [
         (lambda p: p.pop("id"), "o: id: missing"),
         (lambda p: p.update(status_id="eleven"), "o: status_id: 'eleven' is not an id"),
-        (lambda p: p.update(total_inc_tax=260.1), "o: total_inc_tax: 260.1 is a float (parse the JSON"),
+        (lambda p: p.update(total_inc_tax=260.1), "o: total_inc_tax: 260.1 is a float: parse the JSON"),
         (lambda p: p["products"][1].update(price_ex_tax="ten"), "o: products[1].price_ex_tax: 'ten' is not a number"),
         (lambda p: p["products"][0].update(quantity=0), "o: products[0].quantity: 0 is not a positive quantity"),
         (

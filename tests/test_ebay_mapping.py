@@ -195,10 +195,10 @@ def damaged(change: Any) -> dict[str, Any]:
         (lambda p: p["lineItems"][0].pop("lineItemCost"), "lineItems[0].lineItemCost: missing"),
         (lambda p: p.update(lineItems=[]), "lineItems: no line items"),
         (lambda p: p.pop("lineItems"), "lineItems: missing"),
-        (lambda p: p.update(buyer="test_user"), "buyer: 'test_user' is not an object"),
+        (lambda p: p.update(buyer="test_user"), "buyer: an object was expected, not str"),
         (
             lambda p: p["fulfillmentStartInstructions"][0]["shippingStep"].update(shipTo=[]),
-            "fulfillmentStartInstructions[0].shippingStep.shipTo: [] is not an object",
+            "fulfillmentStartInstructions[0].shippingStep.shipTo: an object was expected, not list",
         ),
     ],
 )

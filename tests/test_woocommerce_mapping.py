@@ -287,7 +287,7 @@ def damaged(change: Any) -> dict[str, Any]:
     [
         (lambda p: p.pop("id"), "orders.retrieve: id: missing"),
         (lambda p: p.update(id="seven"), "orders.retrieve: id: 'seven' is not an id"),
-        (lambda p: p.update(total=29.35), "orders.retrieve: total: 29.35 is a float (parse the JSON with parse_float"),
+        (lambda p: p.update(total=29.35), "orders.retrieve: total: 29.35 is a float: parse the JSON with parse_float"),
         (
             lambda p: p["line_items"][1]["taxes"][0].update(total=0.9),
             "orders.retrieve: line_items[1].taxes[0].total: 0.9 is a float",

@@ -36,8 +36,8 @@ import datetime as dt
 import hashlib
 from collections.abc import Mapping
 from contextlib import suppress
-from decimal import Decimal, Inexact, InvalidOperation, localcontext
-from typing import Any, Literal, NoReturn
+from decimal import Decimal, Inexact, localcontext
+from typing import Any, Literal
 
 from crossdock.core.errors import DecodeError
 from crossdock.core.models import (
@@ -54,6 +54,7 @@ from crossdock.core.models import (
     ShippingLine,
     TaxLine,
 )
+from crossdock.mappings.jsonnode import MoneyNode, OrderCurrency
 
 Collector = Literal["seller", "marketplace"]
 
@@ -104,8 +105,8 @@ def order_from_amazon(payload: Mapping[str, Any], *, name: str = "order", curren
     if "orderId" not in payload and isinstance(payload.get("errors"), list):
         errors = "; ".join(f"{e.get('code')}: {e.get('message')}" for e in payload["errors"] if isinstance(e, Mapping))
         raise DecodeError(f"an error response, not an order ({errors or 'no details'})", source=name)
-    node = _Node(payload, path, {"source": name})
-    order_id = node.need("orderId")
+    node = _Node(payload, path, name, OrderCurrency())
+    order_id = node.need_text("orderId")
     order = Order(channel="amazon", po_number=order_id, external_id=order_id)
     order.order_date = node.need_timestamp("createdTime").date()
     order.updated_at = node.need_timestamp("lastUpdatedTime")
@@ -129,14 +130,12 @@ def order_from_amazon(payload: Mapping[str, Any], *, name: str = "order", curren
     if proceeds:
         collected: Collector = "marketplace" if items and all(_facilitated(i) for i in items) else "seller"
         for breakdown in proceeds.children("breakdowns"):
-            kind, amount = breakdown.need("type"), breakdown.need_money("subtotal")
+            kind, amount = breakdown.need_text("type"), breakdown.need_money("subtotal")
             if kind == "TAX" and not any(line.taxes for line in order.lines) and not shipping.taxes:
                 order.taxes.append(TaxLine(amount=amount, collected_by=collected))
             elif kind == "DELIVERY_TIP":
                 order.charges.append(Charge(indicator="C", amount=amount, description="DELIVERY_TIP"))
-    order.currency = (
-        node.ctx.get("currency") or currency or node.fail("proceeds", "no amount to take the currency from")
-    )
+    order.currency = node.currency.code or currency or node.fail("proceeds", "no amount to take the currency from")
     return order
 
 
@@ -257,7 +256,7 @@ def _header(node: _Node, order: Order, fulfillment: _Node | None) -> None:
         if po := buyer.text("buyerPurchaseOrderNumber"):
             order.references.append(Reference(qualifier="CO", value=po, description="buyer purchase order number"))
     for alias in node.children("orderAliases"):
-        order.references.append(Reference(qualifier=alias.need("aliasType"), value=alias.need("aliasId")))
+        order.references.append(Reference(qualifier=alias.need_text("aliasType"), value=alias.need_text("aliasId")))
     channel = node.child("salesChannel")
     if channel and (marketplace := channel.text("marketplaceId")):
         order.references.append(
@@ -323,7 +322,7 @@ def _line(item: _Node, position: int, shipping: _Shipping) -> OrderLine:
     price = product.child("price")
     line = OrderLine(
         position=position,
-        line_number=item.need("orderItemId"),
+        line_number=item.need_text("orderItemId"),
         quantity=quantity,
         uom="EA",
         unit_price=price.money("unitPrice") if price else None,
@@ -336,7 +335,7 @@ def _line(item: _Node, position: int, shipping: _Shipping) -> OrderLine:
     collected: Collector = "marketplace" if _facilitated(item) else "seller"
     proceeds = item.child("proceeds")
     for breakdown in proceeds.children("breakdowns") if proceeds else []:
-        kind, total = breakdown.need("type"), breakdown.need_money("subtotal")
+        kind, total = breakdown.need_text("type"), breakdown.need_money("subtotal")
         parts = [(d.text("subtype") or "ITEM", d.need_money("value")) for d in breakdown.children("detailedBreakdowns")]
         if kind == "ITEM" and line.unit_price is None and quantity:
             with localcontext() as context, suppress(Inexact):  # only a price that divides exactly
@@ -370,96 +369,9 @@ def _line(item: _Node, position: int, shipping: _Shipping) -> OrderLine:
     return line
 
 
-class _Node:
-    """One JSON object of the payload with its path; every failure is a DecodeError naming payload and path."""
+class _Node(MoneyNode):
+    """Amazon's ``Money`` is ``{"amount": "…", "currencyCode": "…"}``."""
 
-    __slots__ = ("ctx", "data", "path")
+    __slots__ = ()
 
-    def __init__(self, data: Mapping[str, Any], path: str, ctx: dict[str, str]) -> None:
-        self.data, self.path, self.ctx = data, path, ctx
-
-    def at(self, key: str) -> str:
-        return f"{self.path}.{key}" if self.path else key
-
-    def fail(self, key: str, message: str) -> NoReturn:
-        raise DecodeError(f"{self.at(key)}: {message}", source=self.ctx["source"])
-
-    def _make(self, value: Any, path: str) -> _Node:
-        if not isinstance(value, Mapping):
-            raise DecodeError(f"{path}: {value!r} is not an object", source=self.ctx["source"])
-        return _Node(value, path, self.ctx)
-
-    def child(self, key: str) -> _Node | None:
-        value = self.data.get(key)
-        return None if value is None else self._make(value, self.at(key))
-
-    def children(self, key: str, *, required: bool = False) -> list[_Node]:
-        value = self.data.get(key)
-        if value is None and not required:
-            return []
-        if not isinstance(value, list):
-            self.fail(key, "missing" if value is None else f"{value!r} is not a list")
-        return [self._make(v, f"{self.at(key)}[{i}]") for i, v in enumerate(value)]
-
-    def text(self, key: str) -> str | None:
-        value = self.data.get(key)
-        if value is not None and not isinstance(value, str):
-            self.fail(key, f"{value!r} is not text")
-        return value.strip() or None if value else None
-
-    def need(self, key: str) -> str:
-        return self.text(key) or self.fail(key, "missing")
-
-    def decimal(self, key: str) -> Decimal | None:
-        value = self.data.get(key)
-        if value is None:
-            return None
-        if isinstance(value, float):
-            self.fail(key, f"{value!r} is a float: parse the JSON with parse_float=Decimal")
-        try:
-            number = Decimal(value) if isinstance(value, int | str | Decimal) and not isinstance(value, bool) else None
-        except InvalidOperation:
-            number = None
-        if number is None or not number.is_finite():
-            self.fail(key, f"{value!r} is not a number")
-        return number
-
-    def quantity(self, key: str) -> Decimal:
-        number = self.decimal(key)
-        if number is None:
-            self.fail(key, "missing")
-        if number < 0 or number != number.to_integral_value():
-            self.fail(key, f"{self.data.get(key)!r} is not a quantity")
-        return number
-
-    def money(self, key: str) -> Decimal | None:
-        """A ``Money`` object's amount; its currency must be the order's (the first one read sets it)."""
-        bag = self.child(key)
-        if bag is None:
-            return None
-        amount = bag.decimal("amount")
-        currency = bag.need("currencyCode").upper()
-        if amount is None:
-            bag.fail("amount", "missing")
-        if self.ctx.setdefault("currency", currency) != currency:
-            bag.fail("currencyCode", f"{currency!r} is not the order's currency {self.ctx['currency']!r}")
-        return amount
-
-    def need_money(self, key: str) -> Decimal:
-        amount = self.money(key)
-        return self.fail(key, "missing") if amount is None else amount
-
-    def timestamp(self, key: str) -> dt.datetime | None:
-        value = self.text(key)
-        if value is None:
-            return None
-        try:
-            stamp = dt.datetime.fromisoformat(value)
-        except ValueError:
-            self.fail(key, f"{value!r} is not a date and time")
-        if stamp.tzinfo is None:
-            self.fail(key, f"{value!r} has no UTC offset")
-        return stamp.astimezone(dt.UTC)
-
-    def need_timestamp(self, key: str) -> dt.datetime:
-        return self.timestamp(key) or self.fail(key, "missing")
+    AMOUNT, CURRENCY = "amount", "currencyCode"

@@ -32,11 +32,10 @@ import copy
 import datetime as dt
 import html
 from collections.abc import Mapping, Sequence
-from decimal import Decimal, InvalidOperation
 from email.utils import parsedate_to_datetime
-from typing import Any, NoReturn
+from typing import Any
 
-from crossdock.core.errors import DecodeError, PermanentError
+from crossdock.core.errors import PermanentError
 from crossdock.core.models import (
     Address,
     Charge,
@@ -49,6 +48,7 @@ from crossdock.core.models import (
     ShippingLine,
     TaxLine,
 )
+from crossdock.mappings.jsonnode import LooseJsonNode
 
 INCOMPLETE = 0
 CANCEL_STATUSES = frozenset({4, 5, 6})  # Refunded, Cancelled, Declined
@@ -140,16 +140,16 @@ def _order(node: _At) -> Order:
             ShippingLine(
                 code=address.text("shipping_zone_name"),
                 title=address.text("shipping_method"),
-                amount=address.need_money("cost_ex_tax"),
+                amount=address.need_decimal("cost_ex_tax"),
                 taxes=_tax(address, "cost_tax"),
             )
         )
-    if not ship_tos and (node.money("shipping_cost_ex_tax") or 0):
+    if not ship_tos and (node.decimal("shipping_cost_ex_tax") or 0):
         order.shipping_lines.append(
-            ShippingLine(amount=node.need_money("shipping_cost_ex_tax"), taxes=_tax(node, "shipping_cost_tax"))
+            ShippingLine(amount=node.need_decimal("shipping_cost_ex_tax"), taxes=_tax(node, "shipping_cost_tax"))
         )
     for key, what in (("handling_cost", "Handling"), ("wrapping_cost", "Gift wrapping")):
-        amount = node.money(f"{key}_ex_tax")
+        amount = node.decimal(f"{key}_ex_tax")
         if amount:
             order.charges.append(Charge(indicator="C", amount=amount, description=what))
         order.taxes.extend(_tax(node, f"{key}_tax", f"{what} tax"))
@@ -158,10 +158,10 @@ def _order(node: _At) -> Order:
         order.taxes = _tax(node, "total_tax")
     if not any(x.discounts for x in order.lines):
         for key, what in (("discount_amount", "discount"), ("coupon_discount", "coupons")):
-            amount = node.money(key)
+            amount = node.decimal(key)
             if amount:
                 order.discounts.append(Discount(description=what, amount=amount))
-    order.total_amount = node.need_money("total_inc_tax")
+    order.total_amount = node.need_decimal("total_inc_tax")
     note = node.text("customer_message")
     if note:
         order.notes.append(note)
@@ -203,7 +203,7 @@ def _party(role: str, node: _At, address_id: str | None = None) -> Party | None:
 
 
 def _line(node: _At, position: int) -> OrderLine:
-    quantity = node.number("quantity")
+    quantity = node.need_decimal("quantity")
     if quantity <= 0:
         node.fail("quantity", f"{quantity} is not a positive quantity")
     line = OrderLine(
@@ -211,7 +211,7 @@ def _line(node: _At, position: int) -> OrderLine:
         line_number=node.need_id("id"),
         quantity=quantity,
         uom="EA",
-        unit_price=node.need_money("price_ex_tax"),
+        unit_price=node.need_decimal("price_ex_tax"),
         description=html.unescape(node.text("name") or "") or None,
         taxes=_tax(node, "total_tax"),
     )
@@ -228,14 +228,14 @@ def _line(node: _At, position: int) -> OrderLine:
         if label and value:
             line.notes.append(f"{label}: {value}")
     for applied in node.children("applied_discounts"):
-        amount = applied.money("amount")
+        amount = applied.decimal("amount")
         if amount:
             line.discounts.append(Discount(code=applied.text("code"), description=applied.text("name"), amount=amount))
     return line
 
 
 def _tax(node: _At, key: str, title: str | None = None) -> list[TaxLine]:
-    amount = node.money(key)
+    amount = node.decimal(key)
     return [TaxLine(title=title, amount=amount)] if amount else []
 
 
@@ -293,95 +293,11 @@ def shipment_requests(fulfilment: Fulfilment, products: Sequence[Mapping[str, An
     return bodies
 
 
-class _At:
-    """A JSON object and where it is (``products[0]``), so every error names the payload and the field."""
+class _At(LooseJsonNode):
+    """BigCommerce's v2 JSON, with its RFC 2822 dates."""
 
-    __slots__ = ("data", "name", "path")
-
-    def __init__(self, data: Any, path: str, name: str) -> None:
-        self.path, self.name = path, name
-        if not isinstance(data, Mapping):
-            where = f"{path}: " if path else ""
-            raise DecodeError(f"{where}an object was expected, not {type(data).__name__}", source=name)
-        self.data: Mapping[str, Any] = data
-
-    def at(self, key: str) -> str:
-        return f"{self.path}.{key}" if self.path else key
-
-    def fail(self, key: str, message: str) -> NoReturn:
-        raise DecodeError(f"{self.at(key)}: {message}", source=self.name)
-
-    def raw(self, key: str) -> Any:
-        return self.data.get(key)
-
-    def child(self, key: str) -> _At | None:
-        value = self.data.get(key)
-        return None if value is None else _At(value, self.at(key), self.name)
-
-    def children(self, key: str) -> list[_At]:
-        value = self.data.get(key)
-        if value is None:
-            return []
-        if not isinstance(value, list):
-            self.fail(key, f"a list was expected, not {type(value).__name__}")
-        return [_At(item, f"{self.at(key)}[{i}]", self.name) for i, item in enumerate(value)]
-
-    def text(self, key: str) -> str | None:
-        value = self.data.get(key)
-        if value is None:
-            return None
-        if isinstance(value, bool) or not isinstance(value, str | int | Decimal):
-            self.fail(key, f"{value!r} is not text")
-        return str(value).strip() or None
-
-    def need_text(self, key: str) -> str:
-        return self.text(key) or self.fail(key, "missing")
-
-    def optional_id(self, key: str) -> str | None:
-        value = self.data.get(key)
-        if value is None or value == "":
-            return None
-        if isinstance(value, bool) or not (isinstance(value, int) or (isinstance(value, str) and value.isdigit())):
-            self.fail(key, f"{value!r} is not an id")
-        return str(value)
-
-    def need_id(self, key: str) -> str:
-        return self.optional_id(key) or self.fail(key, "missing")
-
-    def _decimal(self, key: str, value: Any) -> Decimal:
-        if isinstance(value, float):
-            self.fail(key, f"{value!r} is a float (parse the JSON with parse_float=Decimal)")
-        if isinstance(value, bool) or not isinstance(value, str | int | Decimal):
-            self.fail(key, f"{value!r} is not a number")
-        try:
-            number = Decimal(value.strip() if isinstance(value, str) else value)
-        except InvalidOperation:
-            self.fail(key, f"{value!r} is not a number")
-        if not number.is_finite():
-            self.fail(key, f"{value!r} is not a number")
-        return number
-
-    def money(self, key: str) -> Decimal | None:
-        value = self.data.get(key)
-        return None if value is None or value == "" else self._decimal(key, value)
-
-    def need_money(self, key: str) -> Decimal:
-        found = self.money(key)
-        return found if found is not None else self.fail(key, "missing")
-
-    def number(self, key: str) -> Decimal:
-        value = self.data.get(key)
-        return self.fail(key, "missing") if value is None else self._decimal(key, value)
+    __slots__ = ()
 
     def date(self, key: str) -> dt.datetime | None:
         """An RFC 2822 date (``Wed, 10 Jan 2018 21:05:30 +0000``) as aware UTC; ``-0000`` (no zone) is UTC."""
-        value = self.data.get(key)
-        if value is None or value == "":
-            return None
-        try:
-            stamp = parsedate_to_datetime(value) if isinstance(value, str) else None
-        except (TypeError, ValueError):
-            stamp = None
-        if stamp is None:
-            self.fail(key, f"{value!r} is not an RFC 2822 date")
-        return stamp.replace(tzinfo=dt.UTC) if stamp.tzinfo is None else stamp.astimezone(dt.UTC)
+        return self.utc_time(key, parsedate_to_datetime, "an RFC 2822 date")

@@ -39,10 +39,9 @@ payload is published under an open licence, so the field names below are the doc
 from __future__ import annotations
 
 import dataclasses
-import datetime as dt
 from collections.abc import Mapping
-from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
-from typing import Any, Literal, NoReturn
+from decimal import ROUND_HALF_EVEN, Decimal
+from typing import Any, Literal
 
 from crossdock.core.errors import DecodeError
 from crossdock.core.models import (
@@ -58,6 +57,7 @@ from crossdock.core.models import (
     ShippingLine,
     TaxLine,
 )
+from crossdock.mappings.jsonnode import MoneyNode, OrderCurrency
 
 Collector = Literal["seller", "marketplace"]
 
@@ -80,8 +80,8 @@ def order_from_ebay(payload: Mapping[str, Any], *, name: str = "order") -> Order
     """Map one ``Order`` (``GET /order/{orderId}``, or an element of ``GET /order``'s ``orders``)."""
     if not isinstance(payload, Mapping):
         raise DecodeError(f"an order is an object, not {type(payload).__name__}", source=name)
-    node = _Node(payload, "", {"source": name})
-    order_id = node.need("orderId")
+    node = _Node(payload, "", name, OrderCurrency())
+    order_id = node.need_text("orderId")
     order = Order(channel="ebay", po_number=order_id, external_id=order_id)
     pricing = node.child("pricingSummary")
     order.total_amount = pricing.money("total") if pricing else None
@@ -113,12 +113,12 @@ def order_from_ebay(payload: Mapping[str, Any], *, name: str = "order") -> Order
     if not items:
         node.fail("lineItems", "no line items")
     order.lines = [_line(item, i + 1) for i, item in enumerate(items)]
-    marketplace_tax = node.data.get("ebayCollectAndRemitTax") is True
+    marketplace_tax = node.raw("ebayCollectAndRemitTax") is True
     if pricing:
         _pricing(node, pricing, order, items, marketplace_tax)
     if note := node.text("buyerCheckoutNotes"):
         order.notes.append(note)
-    currency = node.ctx.get("currency")
+    currency = node.currency.code
     if currency is None:
         node.fail("pricingSummary", "no amount anywhere: the order's currency is unknown")
     order.currency = currency
@@ -205,7 +205,7 @@ def _line(item: _Node, position: int) -> OrderLine:
     cost = item.need_money("lineItemCost")
     line = OrderLine(
         position=position,
-        line_number=item.need("lineItemId"),
+        line_number=item.need_text("lineItemId"),
         quantity=quantity,
         uom="EA",
         unit_price=_divide(cost, quantity),
@@ -303,96 +303,16 @@ def shipping_fulfillment(fulfilment: Fulfilment, *, carriers: Mapping[str, str] 
     return body
 
 
-class _Node:
-    """One JSON object of the payload with its path; every failure is a DecodeError naming payload and path."""
+class _Node(MoneyNode):
+    """eBay's ``Amount`` is ``{"value": "…", "currency": "…"}``."""
 
-    __slots__ = ("ctx", "data", "path")
+    __slots__ = ()
 
-    def __init__(self, data: Mapping[str, Any], path: str, ctx: dict[str, str]) -> None:
-        self.data, self.path, self.ctx = data, path, ctx
-
-    def at(self, key: str) -> str:
-        return f"{self.path}.{key}" if self.path else key
-
-    def fail(self, key: str, message: str) -> NoReturn:
-        raise DecodeError(f"{self.at(key)}: {message}", source=self.ctx["source"])
-
-    def _make(self, value: Any, path: str) -> _Node:
-        if not isinstance(value, Mapping):
-            raise DecodeError(f"{path}: {value!r} is not an object", source=self.ctx["source"])
-        return _Node(value, path, self.ctx)
-
-    def child(self, key: str) -> _Node | None:
-        value = self.data.get(key)
-        return None if value is None else self._make(value, self.at(key))
-
-    def children(self, key: str, *, required: bool = False) -> list[_Node]:
-        value = self.data.get(key)
-        if value is None and not required:
-            return []
-        if not isinstance(value, list):
-            self.fail(key, "missing" if value is None else f"{value!r} is not a list")
-        return [self._make(v, f"{self.at(key)}[{i}]") for i, v in enumerate(value)]
-
-    def text(self, key: str) -> str | None:
-        value = self.data.get(key)
-        if value is not None and not isinstance(value, str):
-            self.fail(key, f"{value!r} is not text")
-        return value.strip() or None if value else None
-
-    def need(self, key: str) -> str:
-        return self.text(key) or self.fail(key, "missing")
-
-    def decimal(self, key: str) -> Decimal | None:
-        value = self.data.get(key)
-        if value is None:
-            return None
-        if isinstance(value, float):
-            self.fail(key, f"{value!r} is a float: parse the JSON with parse_float=Decimal")
-        try:
-            number = Decimal(value) if isinstance(value, int | str | Decimal) and not isinstance(value, bool) else None
-        except InvalidOperation:
-            number = None
-        if number is None or not number.is_finite():
-            self.fail(key, f"{value!r} is not a number")
-        return number
+    AMOUNT, CURRENCY = "value", "currency"
 
     def quantity(self, key: str) -> Decimal:
-        number = self.decimal(key)
-        if number is None:
-            self.fail(key, "missing")
+        """A line of eBay's is at least one unit."""
+        number = self.need_decimal(key)
         if number <= 0 or number != number.to_integral_value():
-            self.fail(key, f"{self.data.get(key)!r} is not a positive whole quantity")
+            self.fail(key, f"{self.raw(key)!r} is not a positive whole quantity")
         return number
-
-    def money(self, key: str) -> Decimal | None:
-        """An ``Amount``'s value; its currency must be the order's (the first one read sets it)."""
-        bag = self.child(key)
-        if bag is None:
-            return None
-        amount = bag.decimal("value")
-        if amount is None:
-            bag.fail("value", "missing")
-        currency = bag.need("currency").upper()
-        if self.ctx.setdefault("currency", currency) != currency:
-            bag.fail("currency", f"{currency!r} is not the order's currency {self.ctx['currency']!r}")
-        return amount
-
-    def need_money(self, key: str) -> Decimal:
-        amount = self.money(key)
-        return self.fail(key, "missing") if amount is None else amount
-
-    def timestamp(self, key: str) -> dt.datetime | None:
-        value = self.text(key)
-        if value is None:
-            return None
-        try:
-            stamp = dt.datetime.fromisoformat(value)
-        except ValueError:
-            self.fail(key, f"{value!r} is not a date and time")
-        if stamp.tzinfo is None:
-            self.fail(key, f"{value!r} has no UTC offset")
-        return stamp.astimezone(dt.UTC)
-
-    def need_timestamp(self, key: str) -> dt.datetime:
-        return self.timestamp(key) or self.fail(key, "missing")

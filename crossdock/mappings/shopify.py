@@ -32,8 +32,8 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Mapping
-from decimal import Decimal, InvalidOperation
-from typing import Any, NoReturn
+from decimal import Decimal
+from typing import Any, Self
 
 from crossdock.core.errors import DecodeError
 from crossdock.core.models import (
@@ -48,6 +48,7 @@ from crossdock.core.models import (
     ShippingLine,
     TaxLine,
 )
+from crossdock.mappings.jsonnode import JsonNode
 
 _MONEY = "shopMoney { amount currencyCode }"
 _TAXES = f"taxLines {{ title rate priceSet {{ {_MONEY} }} }}"
@@ -152,12 +153,12 @@ def order_from_shopify(payload: Mapping[str, Any], *, name: str = "order") -> Or
         raise DecodeError(f"an order is an object, not {type(payload).__name__}", source=name)
     identifier = payload.get("id")
     rest = not (isinstance(identifier, str) and identifier.startswith("gid://"))
-    node = _Node(payload, "", rest, name)
+    node = _Node(payload, "", name, rest)
     order = Order(
         channel="shopify",
-        po_number=node.need("name"),
-        external_id=node.need_id("id", "Order"),
-        currency=node.need("currency" if rest else "currencyCode"),
+        po_number=node.need_text("name"),
+        external_id=node.need_numeric_id("id", "Order"),
+        currency=node.need_text("currency" if rest else "currencyCode"),
     )
     node.currency = order.currency
     created = node.timestamp("createdAt")
@@ -237,7 +238,7 @@ def fulfilment_request(
     ship (an empty list would fulfil every line) is a ``ValueError``; an unreadable fulfillment order a DecodeError.
     """
     where = f"shopify fulfilment {fulfilment.shipment_id} of order {fulfilment.po_number}"
-    fo = _Node(fulfillment_order, "", False, f"fulfillment order {fulfillment_order.get('id')}")
+    fo = _Node(fulfillment_order, "", f"fulfillment order {fulfillment_order.get('id')}", False)
     fo_id = fo.gid("id", "FulfillmentOrder")
     if (status := fo.text("status")) not in (None, *_OPEN):
         raise ValueError(f"{where}: fulfillment order {fo_id} is {status}, not open")
@@ -245,7 +246,7 @@ def fulfilment_request(
     for item in fo.children("lineItems"):
         line = item.child("lineItem") or item.fail("lineItem", "missing")
         item_id = item.gid("id", "FulfillmentOrderLineItem")
-        open_lines[line.need_id("id", "LineItem")] = (item_id, item.quantity("remainingQuantity"))
+        open_lines[line.need_numeric_id("id", "LineItem")] = (item_id, item.quantity("remainingQuantity"))
     wanted = _wanted(fulfilment, where)
     items = []
     for key, quantity in wanted.items():
@@ -296,27 +297,25 @@ def fulfilment_requests(
     numbers = {n.strip() for n in fulfilment.tracking_numbers if n.strip()}
     source = f"fulfillments of order {fulfilment.external_id}"
     for i, done in enumerate(fulfillments or []):
-        made = _Node(done, f"fulfillments[{i}]", False, source) if isinstance(done, Mapping) else None
-        if made is None:
-            raise DecodeError(f"fulfillments[{i}]: {done!r} is not an object", source=source)
+        made = _Node(done, f"fulfillments[{i}]", source, False)
         if (made.text("status") or "").upper() in _VOID or not numbers:
             continue
         if not any(t.text("number") in numbers for t in made.children("trackingInfo")):
             continue
         for item in made.children("fulfillmentLineItems"):
             line = item.child("lineItem") or item.fail("lineItem", "missing")
-            key = line.need_id("id", "LineItem")
+            key = line.need_numeric_id("id", "LineItem")
             if key in wanted:
                 wanted[key] -= min(wanted[key], item.quantity("quantity"))
     wanted = {k: v for k, v in wanted.items() if v > 0}
-    order = _Node(fulfillment_orders, "", False, f"fulfillment orders of order {fulfilment.external_id}")
+    order = _Node(fulfillment_orders, "", f"fulfillment orders of order {fulfilment.external_id}", False)
     open_orders = []
     for fo in order.children("fulfillmentOrders"):
         if fo.text("status") in _OPEN:
             remaining: dict[str, Decimal] = {}
             for item in fo.children("lineItems"):
                 line = item.child("lineItem") or item.fail("lineItem", "missing")
-                key = line.need_id("id", "LineItem")
+                key = line.need_numeric_id("id", "LineItem")
                 remaining[key] = remaining.get(key, Decimal(0)) + item.quantity("remainingQuantity")
             open_orders.append((fo.data, remaining))
     if not numbers and not any(r.get(k, 0) > 0 for _, r in open_orders for k in wanted):
@@ -388,7 +387,7 @@ def _line(node: _Node, position: int, applications: Any) -> OrderLine:
         ids["VARIANT"] = variant_id
     return OrderLine(
         position=position,
-        line_number=node.need_id("id", "LineItem"),
+        line_number=node.need_numeric_id("id", "LineItem"),
         quantity=node.quantity("quantity"),
         uom="EA",
         unit_price=node.need_money("originalUnitPriceSet", "price_set", "price"),
@@ -422,62 +421,42 @@ def _discounts(node: _Node, applications: Any) -> list[Discount]:
     return out
 
 
-class _Node:
-    """One JSON object of the payload with its path, read in either shape: keys are given in GraphQL's camelCase
-    and read snake_case in a REST payload. Every failure is a DecodeError naming the payload and the path."""
+class _Node(JsonNode):
+    """Shopify's JSON in either shape: keys are given in GraphQL's camelCase and read snake_case in a REST payload;
+    ids are numbers or GIDs; money is in ``MoneyBag``s (REST: also plain strings) in the order's currency."""
 
-    __slots__ = ("currency", "data", "path", "rest", "source")
+    __slots__ = ("currency", "rest")
 
-    def __init__(self, data: Mapping[str, Any], path: str, rest: bool, source: str, currency: str | None = None):
-        self.data, self.path, self.rest, self.source, self.currency = data, path, rest, source, currency
+    def __init__(self, data: Any, path: str, source: str, rest: bool, currency: str | None = None) -> None:
+        super().__init__(data, path, source)
+        self.rest, self.currency = rest, currency
+
+    def _spawn(self, data: Any, path: str) -> Self:
+        return type(self)(data, path, self.source, self.rest, self.currency)
 
     def key(self, key: str) -> str:
         return _SNAKE.sub("_", key).lower() if self.rest else key
 
     def at(self, key: str) -> str:
-        return f"{self.path}.{key}" if self.path else key
-
-    def fail(self, key: str, message: str) -> NoReturn:
-        raise DecodeError(f"{self.at(self.key(key))}: {message}", source=self.source)
+        return super().at(self.key(key))
 
     def raw(self, key: str) -> Any:
         return self.data.get(self.key(key))
 
-    def _make(self, value: Any, path: str) -> _Node:
-        if not isinstance(value, Mapping):
-            raise DecodeError(f"{path}: {value!r} is not an object", source=self.source)
-        return _Node(value, path, self.rest, self.source, self.currency)
-
-    def child(self, key: str) -> _Node | None:
-        value = self.raw(key)
-        return None if value is None else self._make(value, self.at(self.key(key)))
-
-    def children(self, key: str) -> list[_Node]:
+    def children(self, key: str, *, required: bool = False) -> list[Self]:
         """A list, or a GraphQL connection read whole (``nodes`` or ``edges``); a further page is refused."""
-        value, path = self.raw(key), self.at(self.key(key))
-        if value is None:
-            return []
-        if isinstance(value, list):
-            return [self._make(v, f"{path}[{i}]") for i, v in enumerate(value)]
-        if not isinstance(value, Mapping) or self.rest:
-            raise DecodeError(f"{path}: {value!r} is not a list", source=self.source)
-        if (value.get("pageInfo") or {}).get("hasNextPage"):
-            raise DecodeError(f"{path}: more than one page: read the rest before mapping", source=self.source)
-        if isinstance(value.get("nodes"), list):
-            return [self._make(v, f"{path}.nodes[{i}]") for i, v in enumerate(value["nodes"])]
-        if isinstance(value.get("edges"), list):
-            edges = [self._make(v, f"{path}.edges[{i}]") for i, v in enumerate(value["edges"])]
-            return [e.child("node") or e.fail("node", "missing") for e in edges]
-        raise DecodeError(f"{path}: a connection without nodes or edges", source=self.source)
-
-    def text(self, key: str) -> str | None:
         value = self.raw(key)
-        if value is not None and not isinstance(value, str):
-            self.fail(key, f"{value!r} is not text")
-        return value.strip() or None if value else None
-
-    def need(self, key: str) -> str:
-        return self.text(key) or self.fail(key, "missing")
+        if self.rest or not isinstance(value, Mapping):
+            return super().children(key, required=required)
+        path = self.at(key)
+        if (value.get("pageInfo") or {}).get("hasNextPage"):
+            self.fail(key, "more than one page: read the rest before mapping")
+        if isinstance(value.get("nodes"), list):
+            return [self._spawn(v, f"{path}.nodes[{i}]") for i, v in enumerate(value["nodes"])]
+        if isinstance(value.get("edges"), list):
+            edges = [self._spawn(v, f"{path}.edges[{i}]") for i, v in enumerate(value["edges"])]
+            return [e.child("node") or e.fail("node", "missing") for e in edges]
+        self.fail(key, "a connection without nodes or edges")
 
     def numeric_id(self, key: str, kind: str) -> str | None:
         """A Shopify id as its decimal digits: a REST number, digits, or a GraphQL GID of ``kind``."""
@@ -494,35 +473,13 @@ class _Node:
                 return value.strip()
         self.fail(key, f"{value!r} is not a {kind} id")
 
-    def need_id(self, key: str, kind: str) -> str:
-        return self.numeric_id(key, kind) or self.fail(key, "missing")
+    def need_numeric_id(self, key: str, kind: str) -> str:
+        return self.required(key, self.numeric_id(key, kind))
 
     def gid(self, key: str, kind: str) -> str:
-        value = self.need(key)
+        value = self.need_text(key)
         match = _GID.fullmatch(value)
         return value if match and match.group(1) == kind else self.fail(key, f"{value!r} is not a {kind} GID")
-
-    def decimal(self, key: str) -> Decimal | None:
-        value = self.raw(key)
-        if value is None:
-            return None
-        if isinstance(value, float):
-            self.fail(key, f"{value!r} is a float: parse the JSON with parse_float=Decimal")
-        try:
-            number = Decimal(value) if isinstance(value, int | str | Decimal) and not isinstance(value, bool) else None
-        except InvalidOperation:
-            number = None
-        if number is None or not number.is_finite():
-            self.fail(key, f"{value!r} is not a number")
-        return number
-
-    def quantity(self, key: str) -> Decimal:
-        number = self.decimal(key)
-        if number is None:
-            self.fail(key, "missing")
-        if number < 0 or number != number.to_integral_value():
-            self.fail(key, f"{self.raw(key)!r} is not a quantity")
-        return number
 
     def money(self, gql_set: str, rest_set: str, rest_plain: str) -> Decimal | None:
         """An amount in the shop's currency: ``<set>.shopMoney.amount``; REST: ``<set>.shop_money`` or the plain
@@ -531,25 +488,12 @@ class _Node:
         bag = self.data.get(bag_key) if bag_key else None
         if bag is None:
             return self.decimal(rest_plain) if self.rest and rest_plain else None
-        shop = self._make(bag, self.at(bag_key)).child("shopMoney") or self.fail(bag_key, "no shop money")
+        shop = self._spawn(bag, self.at(bag_key)).child("shopMoney") or self.fail(bag_key, "no shop money")
         currency = shop.text("currencyCode")
         if currency and self.currency and currency != self.currency:
             shop.fail("currencyCode", f"{currency!r} is not the order's currency {self.currency!r}")
-        amount = shop.decimal("amount")
-        return shop.fail("amount", "missing") if amount is None else amount
+        return shop.need_decimal("amount")
 
     def need_money(self, gql_set: str, rest_set: str, rest_plain: str) -> Decimal:
         amount = self.money(gql_set, rest_set, rest_plain)
         return self.fail(gql_set if not self.rest else rest_plain or rest_set, "missing") if amount is None else amount
-
-    def timestamp(self, key: str) -> dt.datetime | None:
-        value = self.text(key)
-        if value is None:
-            return None
-        try:
-            stamp = dt.datetime.fromisoformat(value)
-        except ValueError:
-            self.fail(key, f"{value!r} is not a date and time")
-        if stamp.tzinfo is None:
-            self.fail(key, f"{value!r} has no UTC offset")
-        return stamp.astimezone(dt.UTC)

@@ -35,8 +35,8 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Mapping
-from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
-from typing import Any, NoReturn
+from decimal import ROUND_HALF_EVEN, Decimal
+from typing import Any
 
 from crossdock.core.errors import DecodeError
 from crossdock.core.models import (
@@ -53,6 +53,7 @@ from crossdock.core.models import (
     ShippingLine,
     TaxLine,
 )
+from crossdock.mappings.jsonnode import LooseJsonNode, OrderCurrency
 
 # ISO 3166 alpha-3 -> alpha-2 for where Walmart's marketplaces (US with its territories, CA, MX, CL) deliver.
 COUNTRIES = {
@@ -142,7 +143,7 @@ def order_from_walmart(payload: Mapping[str, Any], *, name: str = "order") -> Or
                 discounts=money.shipping_discounts,
             )
         )
-    order.currency = money.currency or "USD"
+    order.currency = money.code or "USD"
     order.total_amount = money.total
     order.updated_at = max(changed)
     return order
@@ -396,11 +397,11 @@ def _divide(amount: Decimal, quantity: Decimal) -> Decimal:
     return exact if exact * quantity == amount else exact.quantize(_PLACES, rounding=ROUND_HALF_EVEN)
 
 
-class _Money:
+class _Money(OrderCurrency):
     """The order's one currency, its running total, and the shipping charges summed into one shipping line."""
 
     def __init__(self) -> None:
-        self.currency: str | None = None
+        super().__init__()
         self.total = Decimal(0)
         self.shipping = Decimal(0)
         self.shipping_seen = False
@@ -409,13 +410,8 @@ class _Money:
         self.shipping_discounts: list[Discount] = []
 
     def read(self, node: _At) -> Decimal:
-        amount = node.need_decimal("amount")
-        currency = node.need_text("currency").upper()
-        if self.currency is None:
-            self.currency = currency
-        elif currency != self.currency:
-            node.fail("currency", f"{currency!r} is not the order's currency {self.currency!r}")
-        return amount
+        """A ``{"currency", "amount"}`` object's amount."""
+        return self.amount(node, "amount", "currency")
 
 
 def _root(payload: Any, name: str, *, unwrap: bool = True) -> _At:
@@ -434,97 +430,27 @@ def _children(node: _At, outer: str, inner: str | None) -> list[_At]:
     return wrapper.children(inner) if wrapper else []
 
 
-class _At:
-    """A JSON object and where it is (``orderLines.orderLine[0]``), so every error names the payload and field."""
+class _At(LooseJsonNode):
+    """Walmart's JSON, with its ids and its times in epoch milliseconds."""
 
-    __slots__ = ("data", "name", "path")
-
-    def __init__(self, data: Any, path: str, name: str) -> None:
-        self.path, self.name = path, name
-        if not isinstance(data, Mapping):
-            where = f"{path}: " if path else ""
-            raise DecodeError(f"{where}an object was expected, not {type(data).__name__}", source=name)
-        self.data: Mapping[str, Any] = data
-
-    def at(self, key: str) -> str:
-        return f"{self.path}.{key}" if self.path else key
-
-    def fail(self, key: str, message: str) -> NoReturn:
-        raise DecodeError(f"{self.at(key)}: {message}", source=self.name)
-
-    def raw(self, key: str) -> Any:
-        return self.data.get(key)
-
-    def child(self, key: str) -> _At | None:
-        value = self.data.get(key)
-        return None if value is None else _At(value, self.at(key), self.name)
-
-    def children(self, key: str) -> list[_At]:
-        value = self.data.get(key)
-        if value is None:
-            return []
-        if not isinstance(value, list):
-            self.fail(key, f"a list was expected, not {type(value).__name__}")
-        return [_At(item, f"{self.at(key)}[{i}]", self.name) for i, item in enumerate(value)]
-
-    def text(self, key: str) -> str | None:
-        value = self.data.get(key)
-        if value is None:
-            return None
-        if isinstance(value, bool) or not isinstance(value, str | int | Decimal):
-            self.fail(key, f"{value!r} is not text")
-        return str(value).strip() or None
-
-    def need_text(self, key: str) -> str:
-        return self.text(key) or self.fail(key, "missing")
+    __slots__ = ()
 
     def need_id(self, key: str) -> str:
+        """Walmart's ids are letters and digits, with dashes."""
         value = self.need_text(key)
         if not value.replace("-", "").isalnum():
             self.fail(key, f"{value!r} is not an id")
         return value
 
-    def decimal(self, key: str) -> Decimal | None:
-        value = self.data.get(key)
-        if value is None or value == "":
-            return None
-        if isinstance(value, float):
-            self.fail(key, f"{value!r} is a float (parse the JSON with parse_float=Decimal)")
-        if isinstance(value, bool) or not isinstance(value, str | int | Decimal):
-            self.fail(key, f"{value!r} is not a number")
-        try:
-            number = Decimal(value.strip() if isinstance(value, str) else value)
-        except InvalidOperation:
-            self.fail(key, f"{value!r} is not a number")
-        if not number.is_finite():
-            self.fail(key, f"{value!r} is not a number")
-        return number
-
-    def need_decimal(self, key: str) -> Decimal:
-        found = self.decimal(key)
-        return found if found is not None else self.fail(key, "missing")
-
-    def quantity(self, key: str) -> Decimal:
-        number = self.need_decimal(key)
-        if number < 0 or number != number.to_integral_value():
-            self.fail(key, f"{self.data.get(key)!r} is not a quantity")
-        return number
-
     def time(self, key: str) -> dt.datetime | None:
         """Epoch milliseconds (Walmart's JSON), or an ISO date and time with an offset (its XML and webhooks)."""
-        value = self.data.get(key)
+        value = self.raw(key)
         if value is None or value == "":
             return None
         if isinstance(value, float):
             self.fail(key, f"{value!r} is a float, not epoch milliseconds")
         if isinstance(value, str) and not value.strip().isdigit():
-            try:
-                stamp = dt.datetime.fromisoformat(value.strip())
-            except ValueError:
-                self.fail(key, f"{value!r} is not a date and time")
-            if stamp.tzinfo is None:
-                self.fail(key, f"{value!r} has no UTC offset")
-            return stamp.astimezone(dt.UTC)
+            return self.timestamp(key)
         if isinstance(value, bool) or not isinstance(value, str | int | Decimal):
             self.fail(key, f"{value!r} is not epoch milliseconds")
         millis = Decimal(value.strip() if isinstance(value, str) else value)
@@ -536,4 +462,4 @@ class _At:
             self.fail(key, f"{value!r} is out of range")
 
     def need_time(self, key: str) -> dt.datetime:
-        return self.time(key) or self.fail(key, "missing")
+        return self.required(key, self.time(key))

@@ -33,8 +33,8 @@ import datetime as dt
 import html
 import json
 from collections.abc import Mapping
-from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
-from typing import Any, NoReturn
+from decimal import ROUND_HALF_EVEN, Decimal
+from typing import Any
 
 from crossdock.core.errors import DecodeError
 from crossdock.core.models import (
@@ -49,6 +49,7 @@ from crossdock.core.models import (
     ShippingLine,
     TaxLine,
 )
+from crossdock.mappings.jsonnode import LooseJsonNode
 
 CANCEL_STATUSES = frozenset({"cancelled", "refunded", "failed", "trash"})
 AWAITING = {"pending": "payment", "on-hold": "payment", "checkout-draft": "checkout"}
@@ -107,31 +108,31 @@ def _order(node: _At) -> Order:
             )
         )
     labels = {str(t.raw("rate_id")): t.text("label") or t.text("rate_code") for t in node.children("tax_lines")}
-    coupons = [(c.text("code"), c.money("discount")) for c in node.children("coupon_lines")]
+    coupons = [(c.text("code"), c.decimal("discount")) for c in node.children("coupon_lines")]
     order.lines = [_line(item, i + 1, labels, coupons) for i, item in enumerate(node.children("line_items"))]
     order.shipping_lines = [
         ShippingLine(
             code=s.text("method_id"),
             title=s.text("method_title"),
-            amount=s.need_money("total"),
+            amount=s.need_decimal("total"),
             taxes=_taxes(s, labels),
         )
         for s in node.children("shipping_lines")
     ]
     for fee in node.children("fee_lines"):
-        amount = fee.need_money("total")
+        amount = fee.need_decimal("total")
         indicator = "A" if amount < 0 else "C"
         order.charges.append(Charge(indicator=indicator, amount=abs(amount), description=fee.text("name")))
         order.taxes.extend(_taxes(fee, labels))
     line_taxes = any(x.taxes for x in order.lines) or any(x.taxes for x in order.shipping_lines)
     if not order.taxes and not line_taxes:
         for tax in node.children("tax_lines"):
-            both = (tax.money("tax_total") or Decimal(0)) + (tax.money("shipping_tax_total") or Decimal(0))
+            both = (tax.decimal("tax_total") or Decimal(0)) + (tax.decimal("shipping_tax_total") or Decimal(0))
             if both:
                 order.taxes.append(TaxLine(title=tax.text("label") or tax.text("rate_code"), amount=both))
     if not any(x.discounts for x in order.lines):
         order.discounts = [Discount(code=code, amount=amount) for code, amount in coupons if amount]
-    order.total_amount = node.money("total")
+    order.total_amount = node.decimal("total")
     note = node.text("customer_note")
     if note:
         order.notes.append(note)
@@ -160,11 +161,11 @@ def _party(role: str, node: _At) -> Party | None:
 def _line(
     node: _At, position: int, labels: Mapping[str, str | None], coupons: list[tuple[str | None, Decimal | None]]
 ) -> OrderLine:
-    quantity = node.number("quantity")
+    quantity = node.need_decimal("quantity")
     if quantity <= 0:
         node.fail("quantity", f"{quantity} is not a positive quantity")
-    subtotal = node.need_money("subtotal")
-    total = node.money("total")
+    subtotal = node.need_decimal("subtotal")
+    total = node.decimal("total")
     line = OrderLine(
         position=position,
         line_number=node.need_id("id"),
@@ -202,7 +203,7 @@ def _line(
 def _taxes(node: _At, labels: Mapping[str, str | None]) -> list[TaxLine]:
     out = []
     for tax in node.children("taxes"):
-        amount = tax.money("total")
+        amount = tax.decimal("total")
         if amount is not None:
             out.append(TaxLine(title=labels.get(str(tax.raw("id"))), amount=amount))
     return out
@@ -286,95 +287,11 @@ def _quantity(value: Decimal) -> str:
     return format(value.normalize(), "f") if value == value.to_integral_value() else format(value, "f")
 
 
-class _At:
-    """A JSON object and where it is (``line_items[0]``), so every error names the payload and the field."""
+class _At(LooseJsonNode):
+    """WooCommerce's JSON, with its ``*_gmt`` dates."""
 
-    __slots__ = ("data", "name", "path")
-
-    def __init__(self, data: Any, path: str, name: str) -> None:
-        self.path, self.name = path, name
-        if not isinstance(data, Mapping):
-            where = f"{path}: " if path else ""
-            raise DecodeError(f"{where}an object was expected, not {type(data).__name__}", source=name)
-        self.data: Mapping[str, Any] = data
-
-    def at(self, key: str) -> str:
-        return f"{self.path}.{key}" if self.path else key
-
-    def fail(self, key: str, message: str) -> NoReturn:
-        raise DecodeError(f"{self.at(key)}: {message}", source=self.name)
-
-    def raw(self, key: str) -> Any:
-        return self.data.get(key)
-
-    def child(self, key: str) -> _At | None:
-        value = self.data.get(key)
-        return None if value is None else _At(value, self.at(key), self.name)
-
-    def children(self, key: str) -> list[_At]:
-        value = self.data.get(key)
-        if value is None:
-            return []
-        if not isinstance(value, list):
-            self.fail(key, f"a list was expected, not {type(value).__name__}")
-        return [_At(item, f"{self.at(key)}[{i}]", self.name) for i, item in enumerate(value)]
-
-    def text(self, key: str) -> str | None:
-        value = self.data.get(key)
-        if value is None:
-            return None
-        if isinstance(value, bool) or not isinstance(value, str | int | Decimal):
-            self.fail(key, f"{value!r} is not text")
-        return str(value).strip() or None
-
-    def need_text(self, key: str) -> str:
-        return self.text(key) or self.fail(key, "missing")
-
-    def optional_id(self, key: str) -> str | None:
-        value = self.data.get(key)
-        if value is None or value == "":
-            return None
-        if isinstance(value, bool) or not (isinstance(value, int) or (isinstance(value, str) and value.isdigit())):
-            self.fail(key, f"{value!r} is not an id")
-        return str(value)
-
-    def need_id(self, key: str) -> str:
-        return self.optional_id(key) or self.fail(key, "missing")
-
-    def _decimal(self, key: str, value: Any) -> Decimal:
-        if isinstance(value, float):
-            self.fail(key, f"{value!r} is a float (parse the JSON with parse_float=Decimal)")
-        if isinstance(value, bool) or not isinstance(value, str | int | Decimal):
-            self.fail(key, f"{value!r} is not a number")
-        try:
-            number = Decimal(value.strip() if isinstance(value, str) else value)
-        except InvalidOperation:
-            self.fail(key, f"{value!r} is not a number")
-        if not number.is_finite():
-            self.fail(key, f"{value!r} is not a number")
-        return number
-
-    def money(self, key: str) -> Decimal | None:
-        value = self.data.get(key)
-        return None if value is None or value == "" else self._decimal(key, value)
-
-    def need_money(self, key: str) -> Decimal:
-        found = self.money(key)
-        return found if found is not None else self.fail(key, "missing")
-
-    def number(self, key: str) -> Decimal:
-        value = self.data.get(key)
-        return self.fail(key, "missing") if value is None else self._decimal(key, value)
+    __slots__ = ()
 
     def gmt(self, key: str) -> dt.datetime | None:
         """A ``*_gmt`` field: UTC without an offset (``2017-03-22T19:28:08``); one with an offset is converted."""
-        value = self.data.get(key)
-        if value is None or value == "":
-            return None
-        try:
-            stamp = dt.datetime.fromisoformat(value) if isinstance(value, str) else None
-        except ValueError:
-            stamp = None
-        if stamp is None:
-            self.fail(key, f"{value!r} is not a date and time")
-        return stamp.replace(tzinfo=dt.UTC) if stamp.tzinfo is None else stamp.astimezone(dt.UTC)
+        return self.utc_time(key, dt.datetime.fromisoformat, "a date and time")
