@@ -27,6 +27,7 @@ from crossdock.core.channel_config.amazon import AmazonSourceConfig
 from crossdock.core.errors import PermanentError, TransientError
 from crossdock.core.models import Fulfilment, FulfilmentLine
 from tests.conftest import FIXTURES
+from tests.connectors.channels import as_outbound, assert_reads_back, read
 from tests.openapi import amazon_spec_for
 
 HOST = "https://sellingpartnerapi-na.amazon.com"
@@ -110,11 +111,6 @@ def one_marketplace(config: AmazonSourceConfig) -> AmazonSourceConfig:
     return config.model_copy(update={"marketplace_ids": ["ATVPDKIKX0DER"]})
 
 
-def read(source: AmazonSource) -> list[Any]:
-    with source.receive() as items:
-        return list(items)
-
-
 LIMIT = {"x-amzn-RateLimit-Limit": "0.0056", "x-amzn-RequestId": "req-1"}
 
 
@@ -184,7 +180,7 @@ def test_the_first_poll_reads_back_first_sync_and_an_empty_window_yields_nothing
         route = mock.get(SEARCH).mock(side_effect=serve((200, {"orders": []}, LIMIT)))
         assert read(AmazonSource("amz", config)) == []
     since = dt.datetime.fromisoformat(route.calls[0].request.url.params["lastUpdatedAfter"])
-    assert abs(dt.datetime.now(dt.UTC) - since - dt.timedelta(days=7)) < dt.timedelta(minutes=1)
+    assert_reads_back(since)
 
 
 def test_the_token_is_kept_between_polls_and_refreshed_a_minute_before_it_expires(
@@ -409,8 +405,7 @@ def fulfilment(**changes: Any) -> Outbound:
         "tracking_numbers": ["1Z999AA1234567999"],
         "lines": [FulfilmentLine(line_number="12345678901234", quantity=Decimal(2))],
     }
-    data = Fulfilment(**(fields | changes))
-    return Outbound(name="f.json", data=json.dumps(data.model_dump(mode="json")).encode(), idempotency_key="k" * 20)
+    return as_outbound(Fulfilment(**(fields | changes)))
 
 
 def order_answer(status: str = "UNSHIPPED", packages: list[dict[str, Any]] | None = None) -> dict[str, Any]:

@@ -24,6 +24,7 @@ from crossdock.core.channel_config.ebay import EbaySourceConfig
 from crossdock.core.errors import PermanentError, TransientError
 from crossdock.core.models import Fulfilment, FulfilmentLine
 from tests.conftest import FIXTURES
+from tests.connectors.channels import as_outbound, assert_reads_back, read
 
 API = "https://api.ebay.test"
 TOKEN = f"{API}/identity/v1/oauth2/token"
@@ -82,11 +83,6 @@ def order(order_id: str, modified: str) -> dict[str, Any]:
     return {"orderId": order_id, "lastModifiedDate": modified, "pricingSummary": {"total": {"value": "9.10"}}}
 
 
-def read(source: EbaySource) -> list[Any]:
-    with source.receive() as items:
-        return list(items)
-
-
 def test_every_page_is_read_by_next_and_only_the_last_order_carries_the_checkpoint(config: EbaySourceConfig) -> None:
     source = EbaySource("ebay", config)
     source.since = "2026-11-20T10:00:00.000Z"
@@ -135,11 +131,11 @@ def test_the_first_poll_reads_back_first_sync_and_an_old_checkpoint_is_cut_to_ni
         return dt.datetime.fromisoformat(text)
 
     now = dt.datetime.now(dt.UTC)
-    assert abs(now - start(EbaySource("ebay", config)) - dt.timedelta(days=7)) < dt.timedelta(minutes=1)
+    assert_reads_back(start(EbaySource("ebay", config)), now=now)
     old = EbaySource("ebay", config)
     old.since = "2026-01-01T00:00:00.000Z"
     assert old.since < (now - dt.timedelta(days=90)).isoformat()
-    assert abs(now - start(old) - dt.timedelta(days=90, hours=-1)) < dt.timedelta(minutes=1), "eBay's 90-day limit"
+    assert_reads_back(start(old), dt.timedelta(days=90, hours=-1), now, "eBay's 90-day limit")
 
 
 def test_tokens_are_kept_until_shortly_before_they_expire_and_renewed_once_on_401(config: EbaySourceConfig) -> None:
@@ -346,7 +342,7 @@ def fulfilment(numbers: list[str] | None = None, order_id: str | None = "12-3456
         tracking_numbers=["9400100000000000000001"] if numbers is None else numbers,
         lines=[FulfilmentLine(line_number="10000000000001", quantity=Decimal(2))],
     )
-    return Outbound(name="f.json", data=json.dumps(data.model_dump(mode="json")).encode(), idempotency_key="k" * 20)
+    return as_outbound(data)
 
 
 def test_a_fulfilment_is_posted_once_and_a_repeated_send_finds_it(config: EbaySourceConfig) -> None:

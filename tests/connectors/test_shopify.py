@@ -31,6 +31,7 @@ from crossdock.connectors.shopify import ShopifySink, ShopifySource, verify_webh
 from crossdock.core.channel_config.shopify import ShopifySourceConfig
 from crossdock.core.errors import ConfigError, PermanentError, TransientError
 from crossdock.core.models import Fulfilment, FulfilmentLine
+from tests.connectors.channels import as_outbound, assert_reads_back, read
 from tests.test_shopify_mapping import FULFILLMENT_ORDER, GRAPHQL_ORDER, gql_line
 
 SHOP = "https://example.myshopify.test"
@@ -84,11 +85,6 @@ def config(monkeypatch: pytest.MonkeyPatch) -> ShopifySourceConfig:
     )
 
 
-def read(source: ShopifySource) -> list[Any]:
-    with source.receive() as items:
-        return list(items)
-
-
 def test_every_page_is_read_from_the_checkpoint_less_the_overlap_and_each_page_ends_with_a_checkpoint(
     config: ShopifySourceConfig,
 ) -> None:
@@ -138,7 +134,7 @@ def test_the_first_poll_reads_back_first_sync_and_an_empty_window_moves_nothing(
         assert read(ShopifySource("shop", config)) == []
     query = operation(route.calls[0].request)[1]["query"]
     since = dt.datetime.fromisoformat(query.removeprefix("updated_at:>='").removesuffix("'"))
-    assert abs((dt.datetime.now(dt.UTC) - since) - dt.timedelta(days=7)) < dt.timedelta(minutes=1)
+    assert_reads_back(since)
 
 
 def test_an_order_with_more_lines_than_a_page_is_completed_before_it_is_stored(config: ShopifySourceConfig) -> None:
@@ -431,7 +427,7 @@ def fulfilment(numbers: list[str] | None = None, **quantities: int) -> Outbound:
         tracking_numbers=["1Z999AA10123456784"] if numbers is None else numbers,
         lines=[FulfilmentLine(line_number=k.removeprefix("l"), quantity=Decimal(v)) for k, v in quantities.items()],
     )
-    return Outbound(name="f.json", data=json.dumps(data.model_dump(mode="json")).encode(), idempotency_key="k" * 20)
+    return as_outbound(data)
 
 
 class FakeOrder:

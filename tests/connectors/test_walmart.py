@@ -22,6 +22,7 @@ from crossdock.core.channel_config.walmart import WalmartSourceConfig
 from crossdock.core.errors import PermanentError, TransientError
 from crossdock.core.models import Fulfilment, FulfilmentLine, FulfilmentPackage
 from tests.conftest import CASES
+from tests.connectors.channels import as_outbound, read
 
 API = "https://marketplace.example.test"
 ORDERS = f"{API}/v3/orders"
@@ -68,14 +69,6 @@ def token(value: str = "tok-1", expires: int = 900) -> httpx.Response:
     return httpx.Response(200, json={"access_token": value, "token_type": "Bearer", "expires_in": expires})
 
 
-def read(source: WalmartSource) -> list[Any]:
-    with source.receive() as items:
-        found = list(items)
-        for item in found:
-            item.settle()
-        return found
-
-
 def test_pages_follow_next_cursor_with_the_wm_headers_and_new_orders_are_acknowledged_once_stored(
     config: WalmartSourceConfig,
 ) -> None:
@@ -88,7 +81,7 @@ def test_pages_follow_next_cursor_with_the_wm_headers_and_new_orders_are_acknowl
             side_effect=[page([po("1", "Created"), po("2", "Acknowledged")], cursor), page([po("3", "Cancelled")])]
         )
         ack = mock.post(f"{ORDERS}/1/acknowledge").mock(return_value=httpx.Response(200, json={"order": po("1")}))
-        items = read(source)
+        items = read(source, settle=True)
     first = listed.calls[0].request
     assert first.url.params["lastModifiedStartDate"] == "2026-11-20T09:55:00Z", "since less five minutes' overlap"
     assert first.url.params["limit"] == "2"
@@ -129,11 +122,11 @@ def test_the_token_is_kept_refreshed_before_it_runs_out_and_after_a_401(
         listed = mock.get(ORDERS).mock(
             side_effect=[page([]), page([]), httpx.Response(401, json={"errors": []}), page([])]
         )
-        read(source)
+        read(source, settle=True)
         now[0] += 800  # 100 s left: still good
-        read(source)
+        read(source, settle=True)
         now[0] += 60  # 40 s left: fetched again first
-        read(source)
+        read(source, settle=True)
     assert got.call_count == 3
     assert [c.request.headers["WM_SEC.ACCESS_TOKEN"] for c in listed.calls] == ["tok-1", "tok-1", "tok-2", "tok-3"]
 
@@ -165,7 +158,7 @@ def test_answers_map_to_outcomes_and_the_secrets_never_show(
         mock.post(TOKEN).mock(return_value=token("tok-secret"))
         mock.get(ORDERS).mock(return_value=answer)
         with pytest.raises(error) as caught:
-            read(WalmartSource("walmart-us", config))
+            read(WalmartSource("walmart-us", config), settle=True)
     text = str(caught.value)
     assert said in text
     assert "client-secret-1" not in text and "tok-secret" not in text and "client-id-1" not in text
@@ -177,7 +170,7 @@ def test_a_refused_token_is_permanent_and_names_walmarts_reason(config: WalmartS
     with respx.mock(assert_all_called=True) as mock:
         mock.post(TOKEN).mock(return_value=httpx.Response(401, json=refusal))
         with pytest.raises(PermanentError, match=r"POST /v3/token: 401 Unauthorized: UNAUTHORIZED\.GMP_GATEWAY_API"):
-            read(WalmartSource("walmart-us", config))
+            read(WalmartSource("walmart-us", config), settle=True)
 
 
 def test_one_order_by_id_and_webhooks(config: WalmartSourceConfig) -> None:
@@ -220,8 +213,7 @@ def outbound(**changes: Any) -> Outbound:
         ],
     }
     data.update(changes)
-    fulfilment = Fulfilment(**data)
-    return Outbound(name="f.json", data=json.dumps(fulfilment.model_dump(mode="json")).encode(), idempotency_key="k")
+    return as_outbound(Fulfilment(**data), "k")
 
 
 def test_a_shipment_acknowledges_if_needed_ships_each_open_line_and_a_repeat_ships_nothing(

@@ -20,6 +20,7 @@ from crossdock.connectors.woocommerce import WooCommerceSink, WooCommerceSource,
 from crossdock.core.channel_config.woocommerce import WooCommerceSourceConfig
 from crossdock.core.errors import PermanentError, TransientError
 from crossdock.core.models import Fulfilment, FulfilmentLine
+from tests.connectors.channels import as_outbound, assert_reads_back, read
 
 SITE = "https://shop.example.test"
 ORDERS = f"{SITE}/wp-json/wc/v3/orders"
@@ -36,11 +37,6 @@ def config(monkeypatch: pytest.MonkeyPatch) -> WooCommerceSourceConfig:
 
 def order(order_id: int, modified: str) -> dict[str, Any]:
     return {"id": order_id, "number": str(order_id), "date_modified_gmt": modified, "total": "12.50", "price": 3.1}
-
-
-def read(source: WooCommerceSource) -> list[Any]:
-    with source.receive() as items:
-        return list(items)
 
 
 def test_every_page_of_the_window_is_read_and_only_the_last_order_carries_the_checkpoint(
@@ -77,7 +73,7 @@ def test_the_first_poll_reads_back_first_sync(config: WooCommerceSourceConfig) -
         route = mock.get(ORDERS).mock(return_value=httpx.Response(200, json=[], headers={"X-WP-TotalPages": "0"}))
         assert read(WooCommerceSource("shop", config)) == []
     since = dt.datetime.fromisoformat(route.calls[0].request.url.params["modified_after"])
-    assert abs((dt.datetime.now(dt.UTC).replace(tzinfo=None) - since) - dt.timedelta(days=7)) < dt.timedelta(minutes=1)
+    assert_reads_back(since)
 
 
 @pytest.mark.parametrize(
@@ -139,9 +135,7 @@ def fulfilment(status: str = "shipped") -> Outbound:
         order_status=status,  # type: ignore[arg-type]
         lines=[FulfilmentLine(line_number="315", quantity=Decimal(2))],
     )
-    return Outbound(
-        name="f.json", data=json.dumps(data.model_dump(mode="json")).encode(), idempotency_key="abcdef0123456789xyz"
-    )
+    return as_outbound(data, "abcdef0123456789xyz")
 
 
 def test_a_fulfilment_is_a_customer_note_once_and_completes_a_shipped_order(config: WooCommerceSourceConfig) -> None:

@@ -20,18 +20,27 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import func, select
 
 from crossdock.connectors import amazon
 from crossdock.connectors.base import Outbound
 from crossdock.core.hub import Hub
 from crossdock.core.poller import poll
-from crossdock.core.queries import Queries
-from crossdock.core.schema import deliveries, orders
-from crossdock.server import make_server, serve_in_background, webhook_path
 from tests.conftest import FIXTURES
 from tests.fakeapi import FakeApi, Request, Response
-from tests.hub.conftest import base_config, write_config
+from tests.hub.channels import (
+    assert_repoll_quiet_and_cancel_sent,
+    assert_routed_once_paid,
+    assert_waits_unrouted,
+    channel_config,
+    channel_hub,
+    drain,
+    failing_source,
+    order_rows,
+    sent_fulfilments,
+    ship_back,
+    warehouse_files,
+    webhook_url,
+)
 from tests.openapi import amazon_spec_for
 
 CLIENT_ID, CLIENT_SECRET, REFRESH = "amzn1.application-oa2-client.test", "amzn1.oa2-cs.v1.secret", "Atzr|seller"
@@ -39,6 +48,8 @@ SAVED = FIXTURES / "amazon-sp-api" / "orders-2026-01-01"
 US, UK, JP = "ATVPDKIKX0DER", "A1F83G8C2ARO7P", "A1VC38T7YXB528"
 SEARCH = "/orders/2026-01-01/orders"
 LWA_PATH = "/auth/o2/token"
+ENVIRONMENT = {"SP_CLIENT_ID": CLIENT_ID, "SP_CLIENT_SECRET": CLIENT_SECRET, "SP_REFRESH_TOKEN": REFRESH}
+CHANNEL = "amazon"
 # includedData -> the keys it adds, on the order and on each item [spec: the includedData enum descriptions]
 DATASETS = {
     "BUYER": ("buyer", None),
@@ -238,9 +249,7 @@ def fake() -> Iterator[FakeAmazon]:
 
 
 def config(tmp_path: Path, store_url: str, url: str) -> dict[str, Any]:
-    cfg = base_config(tmp_path, store_url)
-    cfg["partners"]["acme-wh"] = {"isa_qualifier": "ZZ", "isa_id": "ACMEWH"}
-    cfg["sources"]["amz"] = {
+    source = {
         "type": "amazon",
         "endpoint": url,
         "token_url": f"{url}{LWA_PATH}",
@@ -250,62 +259,20 @@ def config(tmp_path: Path, store_url: str, url: str) -> dict[str, Any]:
         "refresh_token": "${SP_REFRESH_TOKEN}",
         "first_sync": "36500d",  # the owner's examples are from 2024 and 2025
         "page_size": 2,
-        "timeout": 2,
     }
-    cfg["sources"]["shipped"] = {
-        "type": "folder",
-        "path": str(tmp_path / "shipped"),
-        "min_age": 0,
-        "format": "shipment-json",
-        "partner": "acme-wh",
-    }
-    cfg["sinks"]["warehouse"] = {"type": "folder", "path": str(tmp_path / "warehouse")}
-    cfg["routing"] = {"default": "warehouse"}
-    return cfg
+    return channel_config(tmp_path, store_url, "amz", source)
 
 
 @pytest.fixture
 def hub(tmp_path: Path, store_url: str, fake: FakeAmazon, monkeypatch: pytest.MonkeyPatch) -> Iterator[Hub]:
-    for var, value in (("SP_CLIENT_ID", CLIENT_ID), ("SP_CLIENT_SECRET", CLIENT_SECRET), ("SP_REFRESH_TOKEN", REFRESH)):
-        monkeypatch.setenv(var, value)
-    (tmp_path / "shipped").mkdir()
-    h = Hub(write_config(tmp_path, config(tmp_path, store_url, fake.url)))
-    yield h
-    h.close()
-
-
-def order_rows(hub: Hub) -> dict[str, Any]:
-    with hub.store.transaction() as conn:
-        return {r.external_id: r for r in conn.execute(select(orders).where(orders.c.channel == "amazon"))}
+    with channel_hub(tmp_path, config(tmp_path, store_url, fake.url), monkeypatch, ENVIRONMENT) as h:
+        yield h
 
 
 def ship(hub: Hub, tmp_path: Path, order_id: str, item: dict[str, Any], shipment_id: str, tracking: str) -> None:
-    """The warehouse's shipment file for one item of an order, read and answered back to the channel."""
-    shipment = {
-        "shipment_id": shipment_id,
-        "ship_date": "2026-11-24",
-        "carrier_scac": "UPSN",
-        "carrier_service": "UPS Ground",
-        "tracking_numbers": [tracking],
-        "orders": [
-            {
-                "po_number": order_id,
-                "lines": [{"line_number": item["orderItemId"], "quantity": item["quantityOrdered"]}],
-            }
-        ],
-    }
-    (tmp_path / "shipped" / f"{shipment_id}.json").write_text(json.dumps(shipment))
-    assert poll(hub, "shipped", "me").processed[0].shipments == 1
-    hub.dispatcher("test").drain()
-    hub.dispatcher("test").drain()
-
-
-def sent_fulfilments(hub: Hub) -> int:
-    with hub.store.transaction() as conn:
-        sent = conn.execute(
-            select(func.count()).where(deliveries.c.purpose == "fulfilment", deliveries.c.state == "sent")
-        )
-        return int(sent.scalar_one())
+    """The warehouse's shipment, by UPS Ground, of one item of an order, read and answered back to the channel."""
+    lines = {item["orderItemId"]: item["quantityOrdered"]}
+    ship_back(hub, tmp_path, order_id, lines, shipment_id=shipment_id, carrier_service="UPS Ground", tracking=tracking)
 
 
 def test_orders_in_over_two_pages_stored_once_updated_cancelled_routed_and_confirmed_back(
@@ -328,11 +295,11 @@ def test_orders_in_over_two_pages_stored_once_updated_cancelled_routed_and_confi
     assert "paginationToken" in searches[1].query and "paginationToken" not in searches[0].query
     assert searches[0].query["fulfilledBy"] == ["MERCHANT"]
     assert len(fake.calls("POST", LWA_PATH)) == 1, "one access token for the poll"
-    rows = order_rows(hub)
+    rows = order_rows(hub, CHANNEL)
     assert set(rows) == {"111-0000000-0000101", "202-0000000-0000102", "111-0000000-0000103"}
     assert json.loads(rows["202-0000000-0000102"].data)["currency"] == "GBP"
-    hub.dispatcher("test").drain()
-    assert len(list((tmp_path / "warehouse").glob("*.json"))) == 3
+    drain(hub)
+    assert len(warehouse_files(tmp_path)) == 3
 
     uk["orderItems"][0]["cancellation"] = {
         "cancellationRequest": {"requester": "BUYER", "cancelReason": "ORDERED_BY_MISTAKE"}
@@ -343,13 +310,11 @@ def test_orders_in_over_two_pages_stored_once_updated_cancelled_routed_and_confi
     report = poll(hub, "amz", "me")
     assert report.error is None and report.received == 2, "only what changed since the checkpoint (less overlap)"
     assert fake.calls("GET", SEARCH)[2].query["lastUpdatedAfter"] == ["2026-11-22T07:55:00Z"]
-    rows = order_rows(hub)
+    rows = order_rows(hub, CHANNEL)
     assert len(rows) == 3, "an update and a cancellation never make a second order"
     assert (rows["202-0000000-0000102"].revision, rows["111-0000000-0000103"].status) == (2, "cancelled")
     assert "cancellation requested by BUYER" in rows["202-0000000-0000102"].data
-    assert poll(hub, "amz", "me").received == 0, "a re-poll within the overlap changes nothing"
-    hub.dispatcher("test").drain()
-    assert len(list((tmp_path / "warehouse").glob("*-cancelled.json"))) == 1, "the warehouse hears of the cancel"
+    assert_repoll_quiet_and_cancel_sent(hub, tmp_path, "amz")
 
     first = fake.orders["111-0000000-0000101"]
     ship(hub, tmp_path, "111-0000000-0000101", first["orderItems"][0], "7001", "1Z999AA10123456784")
@@ -375,7 +340,7 @@ def test_a_repeated_confirmation_edits_the_package_and_one_for_a_shipped_order_c
     fake.orders["111-0000000-0000201"] = example("111-0000000-0000201", "2026-11-20T08:00:00Z")
     fake.orders["111-0000000-0000202"] = example("111-0000000-0000202", "2026-11-20T09:00:00Z")
     assert poll(hub, "amz", "me").received == 2
-    hub.dispatcher("test").drain()
+    drain(hub)
     order = fake.orders["111-0000000-0000201"]
     ship(hub, tmp_path, "111-0000000-0000201", order["orderItems"][0], "8001", "TRACK-1")
     sink = hub.sink("amz")
@@ -431,9 +396,7 @@ def test_expired_tokens_throttling_and_a_revoked_refresh_token(hub: Hub, fake: F
     report = poll(hub, "amz", "me")
     assert report.error is not None and "LWA token refresh: 400 Bad Request: invalid_grant" in report.error
     assert REFRESH not in report.error and CLIENT_SECRET not in report.error
-    with hub.store.transaction() as conn:
-        (failing,) = Queries(hub.store).problems(conn)["failing_sources"]
-    assert failing["source"] == "amz"
+    assert failing_source(hub) == "amz"
 
 
 def test_a_pending_order_without_amounts_waits_in_its_marketplaces_currency_and_is_routed_once_paid(
@@ -444,29 +407,18 @@ def test_a_pending_order_without_amounts_waits_in_its_marketplaces_currency_and_
     paid = copy.deepcopy(pending)
     del pending["proceeds"], pending["orderItems"][0]["proceeds"], pending["orderItems"][0]["product"]["price"]
     fake.orders["111-0000000-0000401"] = pending  # our change: no amount before payment, as v0 documents
-    assert poll(hub, "amz", "me").received == 1
-    hub.dispatcher("test").drain()
-    row = order_rows(hub)["111-0000000-0000401"]
-    assert (row.status, json.loads(row.data)["currency"]) == ("waiting", "USD")
-    assert not list((tmp_path / "warehouse").glob("*.json")), "a pending order does not go to the warehouse"
+    why = "a pending order does not go to the warehouse"
+    row = assert_waits_unrouted(hub, tmp_path, "amz", CHANNEL, "111-0000000-0000401", why)
+    assert json.loads(row.data)["currency"] == "USD"
 
     paid["fulfillment"]["fulfillmentStatus"] = "UNSHIPPED"
     paid["lastUpdatedTime"] = "2026-11-20T09:00:00Z"
     fake.orders["111-0000000-0000401"] = paid
-    assert poll(hub, "amz", "me").received == 1
-    hub.dispatcher("test").drain()
-    (sent,) = (tmp_path / "warehouse").glob("*.json")
-    assert "-r2" in sent.name and order_rows(hub)["111-0000000-0000401"].status == "delivered"
+    assert_routed_once_paid(hub, tmp_path, "amz", CHANNEL, "111-0000000-0000401")
 
 
 def test_there_is_no_webhook_endpoint(hub: Hub) -> None:
     """Amazon notifies through SQS or EventBridge, never by HTTP: crossdock serve has no route for it."""
-    server = make_server(hub, "127.0.0.1", 0)
-    serve_in_background(server)
-    try:
-        url = f"http://127.0.0.1:{server.server_address[1]}{webhook_path('amz')}"
+    with webhook_url(hub, "amz") as url:
         notification = (FIXTURES / "amazon-sp-api" / "notifications" / "ORDER_CHANGE.example-1.json").read_bytes()
         assert httpx.post(url, content=notification).status_code == 404
-    finally:
-        server.shutdown()
-        server.server_close()

@@ -18,19 +18,32 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import func, select
 
 from crossdock.connectors import bigcommerce
 from crossdock.core.hub import Hub
 from crossdock.core.poller import poll
-from crossdock.core.queries import Queries
-from crossdock.core.schema import deliveries, orders
-from crossdock.server import make_server, serve_in_background, webhook_path
 from tests.conftest import CASES
-from tests.fakeapi import FakeApi, Request, Response, fake_api
-from tests.hub.conftest import base_config, write_config
+from tests.fakeapi import FakeApi, Request, Response
+from tests.hub.channels import (
+    assert_late_older_version_changes_nothing,
+    assert_repoll_quiet_and_cancel_sent,
+    assert_routed_once_paid,
+    assert_waits_unrouted,
+    channel_config,
+    channel_hub,
+    drain,
+    failing_source,
+    order_rows,
+    sent_fulfilments,
+    served,
+    ship_back,
+    warehouse_files,
+    webhook_url,
+)
 
 TOKEN, HOOK_SECRET, HASH = "bc-token", "hook-secret", "abc123"
+ENVIRONMENT = {"BC_TOKEN": TOKEN, "BC_HOOK": HOOK_SECRET}
+CHANNEL = "bigcommerce"
 BASE = f"/stores/{HASH}/v2/orders"
 EXAMPLE = json.loads((CASES / "channels" / "bigcommerce" / "order.multi-address.json").read_text())
 
@@ -113,52 +126,27 @@ class FakeStore:
 
 @pytest.fixture
 def store() -> Iterator[tuple[FakeStore, FakeApi]]:
-    fake = FakeStore()
-    with fake_api() as api:
-        fake.serve(api)
-        yield fake, api
+    yield from served(FakeStore())
 
 
 def config(tmp_path: Path, store_url: str, url: str) -> dict[str, Any]:
-    cfg = base_config(tmp_path, store_url)
-    cfg["partners"]["acme-wh"] = {"isa_qualifier": "ZZ", "isa_id": "ACMEWH"}
-    cfg["sources"]["store"] = {
+    source = {
         "type": "bigcommerce",
         "store_hash": HASH,
         "api_url": url,
         "access_token": "${BC_TOKEN}",
         "webhook_secret": "${BC_HOOK}",
         "limit": 2,
-        "first_sync": "30d",
-        "timeout": 2,
     }
-    cfg["sources"]["shipped"] = {
-        "type": "folder",
-        "path": str(tmp_path / "shipped"),
-        "min_age": 0,
-        "format": "shipment-json",
-        "partner": "acme-wh",
-    }
-    cfg["sinks"]["warehouse"] = {"type": "folder", "path": str(tmp_path / "warehouse")}
-    cfg["routing"] = {"default": "warehouse"}
-    return cfg
+    return channel_config(tmp_path, store_url, "store", source)
 
 
 @pytest.fixture
 def hub(
     tmp_path: Path, store_url: str, store: tuple[FakeStore, FakeApi], monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[Hub]:
-    monkeypatch.setenv("BC_TOKEN", TOKEN)
-    monkeypatch.setenv("BC_HOOK", HOOK_SECRET)
-    (tmp_path / "shipped").mkdir()
-    h = Hub(write_config(tmp_path, config(tmp_path, store_url, store[1].url)))
-    yield h
-    h.close()
-
-
-def order_rows(hub: Hub) -> dict[str, Any]:
-    with hub.store.transaction() as conn:
-        return {r.external_id: r for r in conn.execute(select(orders).where(orders.c.channel == "bigcommerce"))}
+    with channel_hub(tmp_path, config(tmp_path, store_url, store[1].url), monkeypatch, ENVIRONMENT) as h:
+        yield h
 
 
 def test_orders_in_over_two_pages_stored_once_updated_cancelled_routed_and_shipped_back_per_address(
@@ -174,9 +162,9 @@ def test_orders_in_over_two_pages_stored_once_updated_cancelled_routed_and_shipp
     assert len(products) == 6, "each order's three lines, read in pages of two"
     assert len([r for r in api.calls("GET", BASE + "/") if r.path.endswith("/shipping_addresses")]) == 4
     assert len([r for r in api.calls("GET", BASE) if r.path == BASE]) == 2, "three orders, two to a page"
-    assert set(order_rows(hub)) == {"101", "102", "103"}
-    hub.dispatcher("test").drain()
-    sent = {p.name: json.loads(p.read_text()) for p in (tmp_path / "warehouse").glob("*.json")}
+    assert set(order_rows(hub, CHANNEL)) == {"101", "102", "103"}
+    drain(hub)
+    sent = {p.name: json.loads(p.read_text()) for p in warehouse_files(tmp_path)}
     assert len(sent) == 3
     (two,) = [o for o in sent.values() if o["po_number"] == "101"]
     assert [[p["id"] for p in line["parties"]] for line in two["lines"]] == [["10100"], ["10101"], ["10100"]]
@@ -189,41 +177,20 @@ def test_orders_in_over_two_pages_stored_once_updated_cancelled_routed_and_shipp
     second = [r for r in api.calls("GET", BASE) if r.path == BASE][2]
     assert second.query["min_date_modified"] == ["2026-11-22T07:55:00+00:00"], "the checkpoint less 5 minutes"
     assert not api.calls("GET", f"{BASE}/104"), "neither are its lines"
-    rows = order_rows(hub)
+    rows = order_rows(hub, CHANNEL)
     assert set(rows) == {"101", "102", "103"}, "an update and a cancellation never make a second order"
     assert (rows["102"].revision, rows["103"].status) == (2, "cancelled")
-    assert poll(hub, "store", "me").received == 0, "a re-poll within the overlap changes nothing"
+    assert_repoll_quiet_and_cancel_sent(hub, tmp_path, "store")
 
-    hub.dispatcher("test").drain()
-    assert len(list((tmp_path / "warehouse").glob("*-cancelled.json"))) == 1, "the warehouse hears of the cancel"
     lines = fake.orders[101]["products"]
-    shipment = {
-        "shipment_id": "WH-9",
-        "ship_date": "2026-11-24",
-        "carrier_scac": "UPSN",
-        "tracking_numbers": ["1Z999AA10123456784"],
-        "orders": [
-            {
-                "po_number": "101",
-                "lines": [{"line_number": str(x["id"]), "quantity": x["quantity"]} for x in lines[:2]],
-            }
-        ],
-    }
-    (tmp_path / "shipped" / "ship.json").write_text(json.dumps(shipment))
-    assert poll(hub, "shipped", "me").processed[0].shipments == 1
-    hub.dispatcher("test").drain()
-    hub.dispatcher("test").drain()
+    ship_back(hub, tmp_path, "101", {str(x["id"]): x["quantity"] for x in lines[:2]})
     made = fake.shipments[101]
     assert [(s["order_address_id"], s["items"]) for s in made] == [
         (10100, [{"order_product_id": 1010, "quantity": 2}]),
         (10101, [{"order_product_id": 1011, "quantity": 1}]),
     ], "one shipment per address the shipped lines go to"
     assert {s["tracking_number"] for s in made} == {"1Z999AA10123456784"} and made[0]["shipping_provider"] == "ups"
-    with hub.store.transaction() as conn:
-        sent_count = conn.execute(
-            select(func.count()).where(deliveries.c.purpose == "fulfilment", deliveries.c.state == "sent")
-        )
-        assert sent_count.scalar_one() == 1
+    assert sent_fulfilments(hub) == 1
 
 
 def test_a_webhook_with_the_secret_header_reads_the_order_again_and_others_are_refused(
@@ -232,10 +199,7 @@ def test_a_webhook_with_the_secret_header_reads_the_order_again_and_others_are_r
     fake, _ = store
     fake.orders[201] = example(201, "2026-11-22T08:00:00")
     fake.orders[202] = example(202, "2026-11-22T08:00:00", status_id=0)
-    server = make_server(hub, "127.0.0.1", 0)
-    serve_in_background(server)
-    try:
-        url = f"http://127.0.0.1:{server.server_address[1]}{webhook_path('store')}"
+    with webhook_url(hub, "store") as url:
 
         def hook(order_id: int, scope: str = "store/order/updated", secret: str = HOOK_SECRET) -> httpx.Response:
             body = {"scope": scope, "store_id": "1", "data": {"type": "order", "id": order_id}, "hash": "x"}
@@ -248,10 +212,7 @@ def test_a_webhook_with_the_secret_header_reads_the_order_again_and_others_are_r
         assert hook(201, "store/product/updated").status_code == 200, "not an order: ignored"
         incomplete = hook(202)
         assert incomplete.status_code == 202 and "status 0 (Incomplete), not imported" in incomplete.json()["error"]
-    finally:
-        server.shutdown()
-        server.server_close()
-    (row,) = order_rows(hub).values()
+    (row,) = order_rows(hub, CHANNEL).values()
     assert json.loads(row.data)["total_amount"] == EXAMPLE["total_inc_tax"], "the order as the API gives it"
     assert poll(hub, "store", "me").received == 0, "the poll finds the order the webhook brought in"
 
@@ -276,23 +237,15 @@ def test_the_quota_slows_the_poll_and_a_429_or_a_bad_token_end_as_clear_errors(
     report = poll(hub, "store", "me")
     assert report.error is not None and "401" in report.error and "not authorized" in report.error
     assert TOKEN not in report.error
-    with hub.store.transaction() as conn:
-        (failing,) = Queries(hub.store).problems(conn)["failing_sources"]
-    assert failing["source"] == "store"
+    assert failing_source(hub) == "store"
 
 
 def test_an_older_version_that_arrives_late_changes_nothing(hub: Hub) -> None:
     from crossdock.connectors.bigcommerce import _inbound
-    from crossdock.core.pipeline import ingest, process
 
-    newer = example(401, "2026-11-22T10:00:00") | {"customer_message": "second thoughts"}
-    older = example(401, "2026-11-22T09:00:00")
-    for version in (newer, older):
-        got = ingest(hub, "store", _inbound(version))
-        result = process(hub, got.document_id)
-    assert (result.orders_changed, result.orders_unchanged) == (0, 1)
-    (row,) = order_rows(hub).values()
-    assert row.revision == 1 and "second thoughts" in row.data
+    newer = _inbound(example(401, "2026-11-22T10:00:00") | {"customer_message": "second thoughts"})
+    older = _inbound(example(401, "2026-11-22T09:00:00"))
+    assert_late_older_version_changes_nothing(hub, "store", CHANNEL, newer, older, "second thoughts")
 
 
 def test_an_order_awaiting_payment_waits_and_is_routed_once_it_awaits_fulfillment(
@@ -300,12 +253,6 @@ def test_an_order_awaiting_payment_waits_and_is_routed_once_it_awaits_fulfillmen
 ) -> None:
     fake, _ = store
     fake.orders[501] = example(501, "2026-11-22T08:00:00", status_id=7)
-    assert poll(hub, "store", "me").received == 1
-    hub.dispatcher("test").drain()
-    assert order_rows(hub)["501"].status == "waiting"
-    assert not list((tmp_path / "warehouse").glob("*.json")), "an unpaid order does not go to the warehouse"
+    assert_waits_unrouted(hub, tmp_path, "store", CHANNEL, "501")
     fake.orders[501].update(status_id=11, date_modified=rfc2822("2026-11-22T09:00:00"))
-    assert poll(hub, "store", "me").received == 1
-    hub.dispatcher("test").drain()
-    (sent,) = (tmp_path / "warehouse").glob("*.json")
-    assert "-r2" in sent.name and order_rows(hub)["501"].status == "delivered"
+    assert_routed_once_paid(hub, tmp_path, "store", CHANNEL, "501")

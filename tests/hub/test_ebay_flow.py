@@ -22,17 +22,27 @@ import httpx
 import pytest
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
-from sqlalchemy import func, select
 
 from crossdock.connectors import ebay as connector
 from crossdock.core.hub import Hub
 from crossdock.core.poller import poll
-from crossdock.core.queries import Queries
-from crossdock.core.schema import deliveries, orders
-from crossdock.server import make_server, serve_in_background, webhook_path
 from tests.conftest import CASES, FIXTURES
-from tests.fakeapi import FakeApi, Request, Response, fake_api
-from tests.hub.conftest import base_config, write_config
+from tests.fakeapi import FakeApi, Request, Response
+from tests.hub.channels import (
+    assert_repoll_quiet_and_cancel_sent,
+    assert_routed_once_paid,
+    assert_waits_unrouted,
+    channel_config,
+    channel_hub,
+    drain,
+    failing_source,
+    order_rows,
+    sent_fulfilments,
+    served,
+    ship_back,
+    warehouse_files,
+    webhook_url,
+)
 
 CLIENT_ID, CLIENT_SECRET, REFRESH, VERIFY = (
     "App-ID-1",
@@ -40,10 +50,18 @@ CLIENT_ID, CLIENT_SECRET, REFRESH, VERIFY = (
     "v^1.1#refresh",
     "verify-token-0123456789abcdef",
 )
+ENVIRONMENT = {
+    "EBAY_CLIENT_ID": CLIENT_ID,
+    "EBAY_CLIENT_SECRET": CLIENT_SECRET,
+    "EBAY_REFRESH_TOKEN": REFRESH,
+    "EBAY_VERIFICATION_TOKEN": VERIFY,
+}
+CHANNEL = "ebay"
 ENDPOINT = "https://hub.example.test/webhooks/ebay"
 EXAMPLE = json.loads((CASES / "channels" / "ebay" / "order.json").read_text())
 VECTORS: dict[str, Any] = json.loads((FIXTURES / "ebay" / "notification-signature-test-vectors.json").read_text())
 ORDERS = "/sell/fulfillment/v1/order"
+TRACKING = "9400100000000000000001"
 NOW = dt.datetime.now(dt.UTC)
 
 
@@ -151,18 +169,13 @@ class FakeEbay:
 def ebay() -> Iterator[tuple[FakeEbay, FakeApi]]:
     connector.TOKENS.clear()
     connector.KEYS.clear()
-    fake = FakeEbay()
-    with fake_api() as api:
-        fake.serve(api)
-        yield fake, api
+    yield from served(FakeEbay())
     connector.TOKENS.clear()
     connector.KEYS.clear()
 
 
 def config(tmp_path: Path, store_url: str, url: str) -> dict[str, Any]:
-    cfg = base_config(tmp_path, store_url)
-    cfg["partners"]["acme-wh"] = {"isa_qualifier": "ZZ", "isa_id": "ACMEWH"}
-    cfg["sources"]["ebay"] = {
+    source = {
         "type": "ebay",
         "url": url,
         "token_url": f"{url}/identity/v1/oauth2/token",
@@ -172,41 +185,16 @@ def config(tmp_path: Path, store_url: str, url: str) -> dict[str, Any]:
         "webhook_secret": "${EBAY_VERIFICATION_TOKEN}",
         "endpoint_url": ENDPOINT,
         "page_size": 2,
-        "first_sync": "30d",
-        "timeout": 2,
     }
-    cfg["sources"]["shipped"] = {
-        "type": "folder",
-        "path": str(tmp_path / "shipped"),
-        "min_age": 0,
-        "format": "shipment-json",
-        "partner": "acme-wh",
-    }
-    cfg["sinks"]["warehouse"] = {"type": "folder", "path": str(tmp_path / "warehouse")}
-    cfg["routing"] = {"default": "warehouse"}
-    return cfg
+    return channel_config(tmp_path, store_url, "ebay", source)
 
 
 @pytest.fixture
 def hub(
     tmp_path: Path, store_url: str, ebay: tuple[FakeEbay, FakeApi], monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[Hub]:
-    for var, value in (
-        ("EBAY_CLIENT_ID", CLIENT_ID),
-        ("EBAY_CLIENT_SECRET", CLIENT_SECRET),
-        ("EBAY_REFRESH_TOKEN", REFRESH),
-        ("EBAY_VERIFICATION_TOKEN", VERIFY),
-    ):
-        monkeypatch.setenv(var, value)
-    (tmp_path / "shipped").mkdir()
-    h = Hub(write_config(tmp_path, config(tmp_path, store_url, ebay[1].url)))
-    yield h
-    h.close()
-
-
-def order_rows(hub: Hub) -> dict[str, Any]:
-    with hub.store.transaction() as conn:
-        return {r.external_id: r for r in conn.execute(select(orders).where(orders.c.channel == "ebay"))}
+    with channel_hub(tmp_path, config(tmp_path, store_url, ebay[1].url), monkeypatch, ENVIRONMENT) as h:
+        yield h
 
 
 def test_orders_in_over_two_pages_stored_once_updated_cancelled_routed_and_fulfilled_back(
@@ -221,9 +209,9 @@ def test_orders_in_over_two_pages_stored_once_updated_cancelled_routed_and_fulfi
     report = poll(hub, "ebay", "me")
     assert report.error is None and report.received == 3
     assert len(api.calls("GET", ORDERS)) == 2, "three orders, two to a page, the second page by next"
-    assert set(order_rows(hub)) == set(ids)
-    hub.dispatcher("test").drain()
-    assert len(list((tmp_path / "warehouse").glob("*.json"))) == 3
+    assert set(order_rows(hub, CHANNEL)) == set(ids)
+    drain(hub)
+    assert len(warehouse_files(tmp_path)) == 3
 
     checkpoint = fake.orders[ids[2]]["lastModifiedDate"]
     fake.orders[ids[1]].update(buyerCheckoutNotes="leave at the door", lastModifiedDate=stamp(0, minutes=-30))
@@ -234,26 +222,15 @@ def test_orders_in_over_two_pages_stored_once_updated_cancelled_routed_and_fulfi
     second = api.calls("GET", ORDERS)[2].query["filter"][0]
     expected_start = dt.datetime.fromisoformat(checkpoint) - dt.timedelta(minutes=5)
     assert second.startswith(f"lastmodifieddate:[{connector._stamp(expected_start)}.."), "checkpoint less overlap"
-    rows = order_rows(hub)
+    rows = order_rows(hub, CHANNEL)
     assert len(rows) == 3, "an update and a cancellation never make a second order"
     assert (rows[ids[1]].revision, rows[ids[2]].status) == (2, "cancelled")
-    assert poll(hub, "ebay", "me").received == 0, "a re-poll within the overlap changes nothing"
+    assert_repoll_quiet_and_cancel_sent(hub, tmp_path, "ebay")
     assert fake.issued == 1, "one user token for every poll"
 
-    hub.dispatcher("test").drain()
-    assert len(list((tmp_path / "warehouse").glob("*-cancelled.json"))) == 1, "the warehouse hears of the cancel"
     line = fake.orders[ids[0]]["lineItems"][0]
-    shipment = {
-        "shipment_id": "WH-9",
-        "ship_date": NOW.date().isoformat(),
-        "carrier_scac": "USPS",
-        "tracking_numbers": ["9400100000000000000001"],
-        "orders": [{"po_number": ids[0], "lines": [{"line_number": line["lineItemId"], "quantity": line["quantity"]}]}],
-    }
-    (tmp_path / "shipped" / "ship.json").write_text(json.dumps(shipment))
-    assert poll(hub, "shipped", "me").processed[0].shipments == 1
-    hub.dispatcher("test").drain()
-    hub.dispatcher("test").drain()
+    lines = {line["lineItemId"]: line["quantity"]}
+    ship_back(hub, tmp_path, ids[0], lines, ship_date=NOW.date().isoformat(), carrier_scac="USPS", tracking=TRACKING)
     (made,) = fake.fulfillments[ids[0]]
     assert made == {
         "fulfillmentId": "9400100000000000000001",
@@ -261,11 +238,7 @@ def test_orders_in_over_two_pages_stored_once_updated_cancelled_routed_and_fulfi
         "shippingCarrierCode": "USPS",
         "lineItems": [{"lineItemId": line["lineItemId"], "quantity": 2}],
     }
-    with hub.store.transaction() as conn:
-        sent = conn.execute(
-            select(func.count()).where(deliveries.c.purpose == "fulfilment", deliveries.c.state == "sent")
-        )
-        assert sent.scalar_one() == 1
+    assert sent_fulfilments(hub) == 1
 
 
 def own_key() -> tuple[ec.EllipticCurvePrivateKey, dict[str, str]]:
@@ -283,10 +256,7 @@ def test_the_challenge_and_signed_notifications_through_the_server(hub: Hub, eba
     owners_kid = json.loads(base64.b64decode(VECTORS["VALID"]["signature"]))["kid"]
     private, served = own_key()
     fake.keys["crossdock-test-kid"] = served
-    server = make_server(hub, "127.0.0.1", 0)
-    serve_in_background(server)
-    try:
-        url = f"http://127.0.0.1:{server.server_address[1]}{webhook_path('ebay')}"
+    with webhook_url(hub, "ebay") as url:
         challenge = httpx.get(url, params={"challenge_code": "a8628072-3d33-45ee-9004-bee86830a22d"})
         expected = hashlib.sha256(f"a8628072-3d33-45ee-9004-bee86830a22d{VERIFY}{ENDPOINT}".encode()).hexdigest()
         assert challenge.status_code == 200 and challenge.json() == {"challengeResponse": expected}
@@ -324,10 +294,7 @@ def test_the_challenge_and_signed_notifications_through_the_server(hub: Hub, eba
         assert answer.status_code == 202 and answer.json()["new"] is True
         again = httpx.post(url, content=body, headers=signed)
         assert again.json()["new"] is False, "the same order version is not stored twice"
-    finally:
-        server.shutdown()
-        server.server_close()
-    (row,) = order_rows(hub).values()
+    (row,) = order_rows(hub, CHANNEL).values()
     assert json.loads(row.data)["total_amount"] == EXAMPLE["pricingSummary"]["total"]["value"], "the API's order"
     assert poll(hub, "ebay", "me").received == 0, "the poll finds the order the notification brought in"
 
@@ -357,9 +324,7 @@ def test_throttling_an_expired_token_and_a_refused_refresh_token(hub: Hub, ebay:
     report = poll(hub, "ebay", "me")
     assert report.error is not None and "400" in report.error and "invalid_grant" in report.error
     assert not any(secret in report.error for secret in (CLIENT_SECRET, REFRESH, "refresh_token-"))
-    with hub.store.transaction() as conn:
-        (failing,) = Queries(hub.store).problems(conn)["failing_sources"]
-    assert failing["source"] == "ebay"
+    assert failing_source(hub) == "ebay"
 
 
 def test_an_unpaid_order_waits_and_is_routed_once_paid(
@@ -368,12 +333,6 @@ def test_an_unpaid_order_waits_and_is_routed_once_paid(
     fake, _ = ebay
     order = example(51, stamp(1), orderPaymentStatus="PENDING")
     fake.orders[order["orderId"]] = order
-    assert poll(hub, "ebay", "me").received == 1
-    hub.dispatcher("test").drain()
-    assert order_rows(hub)[order["orderId"]].status == "waiting"
-    assert not list((tmp_path / "warehouse").glob("*.json")), "an unpaid order does not go to the warehouse"
+    assert_waits_unrouted(hub, tmp_path, "ebay", CHANNEL, order["orderId"])
     order.update(orderPaymentStatus="PAID", lastModifiedDate=stamp(0, minutes=-5))
-    assert poll(hub, "ebay", "me").received == 1
-    hub.dispatcher("test").drain()
-    (sent,) = (tmp_path / "warehouse").glob("*.json")
-    assert "-r2" in sent.name and order_rows(hub)[order["orderId"]].status == "delivered"
+    assert_routed_once_paid(hub, tmp_path, "ebay", CHANNEL, order["orderId"])

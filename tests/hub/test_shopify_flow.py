@@ -30,17 +30,35 @@ import crossdock.connectors.shopify as connector
 from crossdock.connectors.base import Outbound
 from crossdock.core.hub import Hub
 from crossdock.core.poller import poll
-from crossdock.core.queries import Queries
-from crossdock.core.schema import deliveries, documents, orders
-from crossdock.server import make_server, serve_in_background, webhook_path
-from tests.fakeapi import FakeApi, Request, Response, fake_api
-from tests.hub.conftest import base_config, write_config
+from crossdock.core.schema import deliveries, documents
+from tests.fakeapi import FakeApi, Request, Response
+from tests.hub.channels import (
+    assert_repoll_quiet_and_cancel_sent,
+    assert_routed_once_paid,
+    assert_waits_unrouted,
+    channel_config,
+    channel_hub,
+    drain,
+    failing_source,
+    order_rows,
+    served,
+    ship_back,
+    warehouse_files,
+    webhook_url,
+)
 from tests.test_shopify_mapping import GRAPHQL_ORDER
 
 API = "/admin/api/2026-10/graphql.json"
 TOKEN, CLIENT_ID, CLIENT_SECRET = "shpat_static", "client-id", "client-secret"
 DENIED = {"errors": "[API] Invalid API key or access token (unrecognized login or wrong password)"}
 COSTS = {"Orders": 250, "FulfillmentCreate": 10}  # a query's requested cost here; every other query costs 5
+ENVIRONMENT = {
+    "SHOPIFY_TOKEN": TOKEN,
+    "SHOPIFY_CLIENT_ID": CLIENT_ID,
+    "SHOPIFY_CLIENT_SECRET": CLIENT_SECRET,
+    "SHOPIFY_REFRESH_TOKEN": "refresh-0",
+}
+CHANNEL = "shopify"
 
 
 def example(order_id: int, updated: str, **changes: Any) -> dict[str, Any]:
@@ -197,60 +215,27 @@ def shop(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[FakeShop, FakeApi]]:
         fake.skipped += seconds
 
     monkeypatch.setattr(connector, "sleep", wait)
-    with fake_api() as api:
-        fake.serve(api)
-        yield fake, api
+    yield from served(fake)
 
 
 def config(tmp_path: Path, store_url: str, url: str, **auth: Any) -> dict[str, Any]:
-    cfg = base_config(tmp_path, store_url)
-    cfg["partners"]["acme-wh"] = {"isa_qualifier": "ZZ", "isa_id": "ACMEWH"}
-    cfg["sources"]["shop"] = {
+    source = {
         "type": "shopify",
         "url": url,
         **(auth or {"access_token": "${SHOPIFY_TOKEN}"}),
         "webhook_secret": "${SHOPIFY_CLIENT_SECRET}",
         "page_size": 2,
-        "first_sync": "30d",
-        "timeout": 2,
         "tracking_urls": {"UPSN": "https://www.ups.com/track?tracknum={number}"},
     }
-    cfg["sources"]["shipped"] = {
-        "type": "folder",
-        "path": str(tmp_path / "shipped"),
-        "min_age": 0,
-        "format": "shipment-json",
-        "partner": "acme-wh",
-    }
-    cfg["sinks"]["warehouse"] = {"type": "folder", "path": str(tmp_path / "warehouse")}
-    cfg["routing"] = {"default": "warehouse"}
-    return cfg
-
-
-def environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    for var, value in (
-        ("SHOPIFY_TOKEN", TOKEN),
-        ("SHOPIFY_CLIENT_ID", CLIENT_ID),
-        ("SHOPIFY_CLIENT_SECRET", CLIENT_SECRET),
-        ("SHOPIFY_REFRESH_TOKEN", "refresh-0"),
-    ):
-        monkeypatch.setenv(var, value)
+    return channel_config(tmp_path, store_url, "shop", source)
 
 
 @pytest.fixture
 def hub(
     tmp_path: Path, store_url: str, shop: tuple[FakeShop, FakeApi], monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[Hub]:
-    environment(monkeypatch)
-    (tmp_path / "shipped").mkdir()
-    h = Hub(write_config(tmp_path, config(tmp_path, store_url, shop[1].url)))
-    yield h
-    h.close()
-
-
-def order_rows(hub: Hub) -> dict[str, Any]:
-    with hub.store.transaction() as conn:
-        return {r.external_id: r for r in conn.execute(select(orders).where(orders.c.channel == "shopify"))}
+    with channel_hub(tmp_path, config(tmp_path, store_url, shop[1].url), monkeypatch, ENVIRONMENT) as h:
+        yield h
 
 
 def test_orders_in_over_two_pages_stored_once_updated_cancelled_routed_and_fulfilled_back_once(
@@ -262,9 +247,9 @@ def test_orders_in_over_two_pages_stored_once_updated_cancelled_routed_and_fulfi
     report = poll(hub, "shop", "me")
     assert report.error is None and report.received == 3
     assert len(api.calls("POST", API)) == 2, "three orders, two to a page"
-    assert set(order_rows(hub)) == {"101", "102", "103"}
-    hub.dispatcher("test").drain()
-    assert len(list((tmp_path / "warehouse").glob("*.json"))) == 3
+    assert set(order_rows(hub, CHANNEL)) == {"101", "102", "103"}
+    drain(hub)
+    assert len(warehouse_files(tmp_path)) == 3
 
     fake.orders[102]["email"] = "new.address@example.com"
     fake.orders[102]["updatedAt"] = "2026-11-23T09:00:00Z"
@@ -273,25 +258,13 @@ def test_orders_in_over_two_pages_stored_once_updated_cancelled_routed_and_fulfi
     assert report.error is None and report.received == 2, "only what changed since the checkpoint (less overlap)"
     second = api.calls("POST", API)[2].json()["variables"]
     assert second["query"] == "updated_at:>='2026-11-22T07:55:00Z'", "the checkpoint less five minutes' overlap"
-    rows = order_rows(hub)
+    rows = order_rows(hub, CHANNEL)
     assert len(rows) == 3, "an update and a cancellation never make a second order"
     assert (rows["102"].revision, rows["103"].status) == (2, "cancelled")
-    assert poll(hub, "shop", "me").received == 0, "a re-poll within the overlap changes nothing"
+    assert_repoll_quiet_and_cancel_sent(hub, tmp_path, "shop")
     assert fake.throttled == 0 and fake.skipped > 0, "the poll waited for the bucket instead of being throttled"
 
-    hub.dispatcher("test").drain()
-    assert len(list((tmp_path / "warehouse").glob("*-cancelled.json"))) == 1, "the warehouse hears of the cancel"
-    shipment = {
-        "shipment_id": "WH-9",
-        "ship_date": "2026-11-24",
-        "carrier_scac": "UPSN",
-        "tracking_numbers": ["1Z999AA10123456784"],
-        "orders": [{"po_number": "#101", "lines": [{"line_number": "1011", "quantity": 1}]}],
-    }
-    (tmp_path / "shipped" / "ship.json").write_text(json.dumps(shipment))
-    assert poll(hub, "shipped", "me").processed[0].shipments == 1
-    hub.dispatcher("test").drain()
-    hub.dispatcher("test").drain()
+    ship_back(hub, tmp_path, "#101", {"1011": 1})
     (made,) = fake.fulfillments[101]
     assert made["trackingInfo"] == [{"number": "1Z999AA10123456784", "company": "UPS"}]
     assert made["fulfillmentLineItems"]["nodes"] == [{"quantity": 1, "lineItem": {"id": "gid://shopify/LineItem/1011"}}]
@@ -317,10 +290,7 @@ def test_a_signed_webhook_reads_the_order_again_and_a_forged_one_is_refused(
 ) -> None:
     fake, _ = shop
     fake.add(example(201, "2026-11-22T08:00:00Z"))
-    server = make_server(hub, "127.0.0.1", 0)
-    serve_in_background(server)
-    try:
-        url = f"http://127.0.0.1:{server.server_address[1]}{webhook_path('shop')}"
+    with webhook_url(hub, "shop") as url:
         # the hint, written here in the REST shape Shopify's order webhooks carry; not the truth
         body = json.dumps(
             {"id": 201, "admin_graphql_api_id": "gid://shopify/Order/201", "total_price": "1.00"}
@@ -335,10 +305,7 @@ def test_a_signed_webhook_reads_the_order_again_and_a_forged_one_is_refused(
         assert again.json()["new"] is False, "the same order version is not stored twice"
         other = httpx.post(url, content=body, headers=headers | {"X-Shopify-Topic": "products/update"})
         assert other.status_code == 200 and "ignored" in other.json()
-    finally:
-        server.shutdown()
-        server.server_close()
-    (row,) = order_rows(hub).values()
+    (row,) = order_rows(hub, CHANNEL).values()
     assert json.loads(row.data)["total_amount"] == "409.94", "the order as the API gives it, not the hint"
     assert poll(hub, "shop", "me").received == 0, "the poll finds the order the webhook brought in"
 
@@ -357,25 +324,20 @@ def test_a_throttled_query_and_a_refused_token_end_as_clear_errors_and_the_next_
     report = poll(hub, "shop", "me")
     assert report.error is not None and "401 Unauthorized" in report.error and "Invalid API key" in report.error
     assert TOKEN not in report.error
-    with hub.store.transaction() as conn:
-        (failing,) = Queries(hub.store).problems(conn)["failing_sources"]
-    assert failing["source"] == "shop"
+    assert failing_source(hub) == "shop"
 
 
 def test_an_expiring_token_is_refreshed_on_401_its_rotation_kept_and_a_revoked_grant_is_a_clear_error(
     tmp_path: Path, store_url: str, shop: tuple[FakeShop, FakeApi], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     fake, api = shop
-    environment(monkeypatch)
-    (tmp_path / "shipped").mkdir()
     auth = {
         "client_id": "${SHOPIFY_CLIENT_ID}",
         "client_secret": "${SHOPIFY_CLIENT_SECRET}",
         "refresh_token": "${SHOPIFY_REFRESH_TOKEN}",
         "token_file": "state/shopify-token.json",
     }
-    hub = Hub(write_config(tmp_path, config(tmp_path, store_url, api.url, **auth)))
-    try:
+    with channel_hub(tmp_path, config(tmp_path, store_url, api.url, **auth), monkeypatch, ENVIRONMENT) as hub:
         fake.tokens = set()
         fake.add(example(401, "2026-11-22T08:00:00Z"))
         assert poll(hub, "shop", "me").received == 1
@@ -395,8 +357,6 @@ def test_an_expiring_token_is_refreshed_on_401_its_rotation_kept_and_a_revoked_g
             report.error is not None and "invalid_grant" in report.error and "authorise the app again" in report.error
         )
         assert "refresh-2" not in report.error and CLIENT_SECRET not in report.error
-    finally:
-        hub.close()
 
 
 def test_an_unpaid_order_waits_and_is_routed_once_paid(
@@ -404,12 +364,6 @@ def test_an_unpaid_order_waits_and_is_routed_once_paid(
 ) -> None:
     fake, _ = shop
     fake.add(example(501, "2026-11-22T08:00:00Z", displayFinancialStatus="PENDING"))
-    assert poll(hub, "shop", "me").received == 1
-    hub.dispatcher("test").drain()
-    assert order_rows(hub)["501"].status == "waiting"
-    assert not list((tmp_path / "warehouse").glob("*.json")), "an unpaid order does not go to the warehouse"
+    assert_waits_unrouted(hub, tmp_path, "shop", CHANNEL, "501")
     fake.orders[501].update(displayFinancialStatus="PAID", updatedAt="2026-11-22T09:00:00Z")
-    assert poll(hub, "shop", "me").received == 1
-    hub.dispatcher("test").drain()
-    (sent,) = (tmp_path / "warehouse").glob("*.json")
-    assert "-r2" in sent.name and order_rows(hub)["501"].status == "delivered"
+    assert_routed_once_paid(hub, tmp_path, "shop", CHANNEL, "501")

@@ -16,17 +16,27 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import func, select
 
 from crossdock.core.hub import Hub
 from crossdock.core.poller import poll
-from crossdock.core.schema import deliveries, orders
-from crossdock.server import make_server, serve_in_background, webhook_path
 from tests.conftest import CASES
-from tests.fakeapi import FakeApi, Request, Response, fake_api
-from tests.hub.conftest import base_config, write_config
+from tests.fakeapi import FakeApi, Request, Response
+from tests.hub.channels import (
+    assert_repoll_quiet_and_cancel_sent,
+    channel_config,
+    channel_hub,
+    drain,
+    order_rows,
+    sent_fulfilments,
+    served,
+    ship_back,
+    warehouse_files,
+    webhook_url,
+)
 
 CLIENT_ID, CLIENT_SECRET, HOOK = "wm-client", "wm-secret", "walmart:hook-pass"
+ENVIRONMENT = {"WM_ID": CLIENT_ID, "WM_SECRET": CLIENT_SECRET, "WM_HOOK": HOOK}
+CHANNEL = "walmart"
 EXAMPLE = json.loads((CASES / "channels" / "walmart" / "order.json").read_text())
 
 
@@ -126,48 +136,24 @@ class FakeWalmart:
 
 @pytest.fixture
 def walmart() -> Iterator[tuple[FakeWalmart, FakeApi]]:
-    fake = FakeWalmart()
-    with fake_api() as api:
-        fake.serve(api)
-        yield fake, api
+    yield from served(FakeWalmart())
 
 
 @pytest.fixture
 def hub(
     tmp_path: Path, store_url: str, walmart: tuple[FakeWalmart, FakeApi], monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[Hub]:
-    for var, value in (("WM_ID", CLIENT_ID), ("WM_SECRET", CLIENT_SECRET), ("WM_HOOK", HOOK)):
-        monkeypatch.setenv(var, value)
-    (tmp_path / "shipped").mkdir()
-    cfg = base_config(tmp_path, store_url)
-    cfg["partners"]["acme-wh"] = {"isa_qualifier": "ZZ", "isa_id": "ACMEWH"}
-    cfg["sources"]["walmart-us"] = {
+    source = {
         "type": "walmart",
         "url": walmart[1].url,
         "client_id": "${WM_ID}",
         "client_secret": "${WM_SECRET}",
         "webhook_secret": "${WM_HOOK}",
         "limit": 2,
-        "first_sync": "30d",
-        "timeout": 2,
     }
-    cfg["sources"]["shipped"] = {
-        "type": "folder",
-        "path": str(tmp_path / "shipped"),
-        "min_age": 0,
-        "format": "shipment-json",
-        "partner": "acme-wh",
-    }
-    cfg["sinks"]["warehouse"] = {"type": "folder", "path": str(tmp_path / "warehouse")}
-    cfg["routing"] = {"default": "warehouse"}
-    h = Hub(write_config(tmp_path, cfg))
-    yield h
-    h.close()
-
-
-def order_rows(hub: Hub) -> dict[str, Any]:
-    with hub.store.transaction() as conn:
-        return {r.external_id: r for r in conn.execute(select(orders).where(orders.c.channel == "walmart"))}
+    cfg = channel_config(tmp_path, store_url, "walmart-us", source)
+    with channel_hub(tmp_path, cfg, monkeypatch, ENVIRONMENT) as h:
+        yield h
 
 
 def statuses(order: dict[str, Any]) -> list[str]:
@@ -189,9 +175,9 @@ def test_orders_in_over_two_pages_acknowledged_updated_cancelled_routed_and_ship
     assert len(api.calls("POST", "/v3/orders/")) == 3 and all(
         statuses(o) == ["Acknowledged", "Acknowledged"] for o in fake.orders.values()
     ), "each order acknowledged once stored"
-    assert set(order_rows(hub)) == {"5001", "5002", "5003"}
-    hub.dispatcher("test").drain()
-    assert len(list((tmp_path / "warehouse").glob("*.json"))) == 3
+    assert set(order_rows(hub, CHANNEL)) == {"5001", "5002", "5003"}
+    drain(hub)
+    assert len(warehouse_files(tmp_path)) == 3
 
     now = ms(dt.datetime.now(dt.UTC))
     second = fake.orders["5002"]["orderLines"]["orderLine"][1]
@@ -205,25 +191,14 @@ def test_orders_in_over_two_pages_acknowledged_updated_cancelled_routed_and_ship
     report = poll(hub, "walmart-us", "me")
     assert report.error is None and report.received == 2, "the acknowledgement itself is no new version"
     assert len(api.calls("POST", "/v3/orders/")) == 3, "nothing acknowledged again"
-    rows = order_rows(hub)
+    rows = order_rows(hub, CHANNEL)
     assert len(rows) == 3, "an update and a cancellation never make a second order"
     assert (rows["5002"].revision, rows["5003"].status) == (2, "cancelled")
     assert rows["5001"].revision == 1
-    assert poll(hub, "walmart-us", "me").received == 0, "a re-poll within the overlap changes nothing"
+    assert_repoll_quiet_and_cancel_sent(hub, tmp_path, "walmart-us")
 
-    hub.dispatcher("test").drain()
-    assert len(list((tmp_path / "warehouse").glob("*-cancelled.json"))) == 1, "the warehouse hears of the cancel"
-    shipment = {
-        "shipment_id": "WH-9",
-        "ship_date": dt.date.today().isoformat(),
-        "carrier_scac": "FDEG",
-        "tracking_numbers": ["794698766710"],
-        "orders": [{"po_number": "5001", "lines": [{"line_number": "1", "quantity": 2}]}],
-    }
-    (tmp_path / "shipped" / "ship.json").write_text(json.dumps(shipment))
-    assert poll(hub, "shipped", "me").processed[0].shipments == 1
-    hub.dispatcher("test").drain()
-    hub.dispatcher("test").drain()
+    today = dt.date.today().isoformat()
+    ship_back(hub, tmp_path, "5001", {"1": 2}, ship_date=today, carrier_scac="FDEG", tracking="794698766710")
     (ship,) = [r for r in api.calls("POST", "/v3/orders/5001/shipping")]
     (line,) = ship.json()["orderShipment"]["orderLines"]["orderLine"]
     (status,) = line["orderLineStatuses"]["orderLineStatus"]
@@ -231,11 +206,7 @@ def test_orders_in_over_two_pages_acknowledged_updated_cancelled_routed_and_ship
     assert status["trackingInfo"]["carrierName"] == {"carrier": "FedEx"}
     assert status["trackingInfo"]["trackingNumber"] == "794698766710"
     assert statuses(fake.orders["5001"]) == ["Shipped", "Acknowledged"], "line 2 is still to ship"
-    with hub.store.transaction() as conn:
-        sent = conn.execute(
-            select(func.count()).where(deliveries.c.purpose == "fulfilment", deliveries.c.state == "sent")
-        )
-        assert sent.scalar_one() == 1
+    assert sent_fulfilments(hub) == 1
 
 
 def test_a_webhook_reads_the_order_again_and_the_next_poll_acknowledges_it(
@@ -243,10 +214,7 @@ def test_a_webhook_reads_the_order_again_and_the_next_poll_acknowledges_it(
 ) -> None:
     fake, api = walmart
     fake.put(example("6001"))
-    server = make_server(hub, "127.0.0.1", 0)
-    serve_in_background(server)
-    try:
-        url = f"http://127.0.0.1:{server.server_address[1]}{webhook_path('walmart-us')}"
+    with webhook_url(hub, "walmart-us") as url:
         event = {
             "source": {"eventType": "PO_CREATED", "eventTime": "2026-11-22T13:47:18.442Z", "eventId": "e-1"},
             "payload": {"partnerId": "10000682332", "purchaseOrderId": "6001", "orderLines": []},
@@ -260,10 +228,7 @@ def test_a_webhook_reads_the_order_again_and_the_next_poll_acknowledges_it(
         assert httpx.post(url, content=body, headers=auth).json()["new"] is False, "the same version, stored once"
         other = json.dumps({"source": {"eventType": "OFFER_UNPUBLISHED"}, "payload": {}}).encode()
         assert httpx.post(url, content=other, headers=auth).status_code == 200
-    finally:
-        server.shutdown()
-        server.server_close()
-    assert set(order_rows(hub)) == {"6001"}
+    assert set(order_rows(hub, CHANNEL)) == {"6001"}
     assert statuses(fake.orders["6001"]) == ["Created", "Created"], "a webhook does not acknowledge by itself"
     assert poll(hub, "walmart-us", "me").received == 0, "the poll finds the order the webhook brought in"
     assert statuses(fake.orders["6001"]) == ["Acknowledged", "Acknowledged"], "and acknowledges it"

@@ -16,18 +16,31 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import func, select
 
 from crossdock.core.hub import Hub
 from crossdock.core.poller import poll
-from crossdock.core.queries import Queries
-from crossdock.core.schema import deliveries, orders
-from crossdock.server import make_server, serve_in_background, webhook_path
 from tests.conftest import FIXTURES
-from tests.fakeapi import FakeApi, Request, Response, fake_api
-from tests.hub.conftest import base_config, write_config
+from tests.fakeapi import FakeApi, Request, Response
+from tests.hub.channels import (
+    assert_late_older_version_changes_nothing,
+    assert_repoll_quiet_and_cancel_sent,
+    assert_routed_once_paid,
+    assert_waits_unrouted,
+    channel_config,
+    channel_hub,
+    drain,
+    failing_source,
+    order_rows,
+    sent_fulfilments,
+    served,
+    ship_back,
+    warehouse_files,
+    webhook_url,
+)
 
 KEY, SECRET, HOOK_SECRET = "ck_test", "cs_test", "hook-secret"
+ENVIRONMENT = {"WOO_KEY": KEY, "WOO_SECRET": SECRET, "WOO_HOOK": HOOK_SECRET}
+CHANNEL = "woocommerce"
 EXAMPLE = json.loads((FIXTURES / "woocommerce" / "orders.retrieve.response.json").read_text())
 
 
@@ -98,52 +111,27 @@ class FakeStore:
 
 @pytest.fixture
 def store() -> Iterator[tuple[FakeStore, FakeApi]]:
-    fake = FakeStore()
-    with fake_api() as api:
-        fake.serve(api)
-        yield fake, api
+    yield from served(FakeStore())
 
 
 def config(tmp_path: Path, store_url: str, url: str) -> dict[str, Any]:
-    cfg = base_config(tmp_path, store_url)
-    cfg["partners"]["acme-wh"] = {"isa_qualifier": "ZZ", "isa_id": "ACMEWH"}
-    cfg["sources"]["shop"] = {
+    source = {
         "type": "woocommerce",
         "url": url,
         "consumer_key": "${WOO_KEY}",
         "consumer_secret": "${WOO_SECRET}",
         "webhook_secret": "${WOO_HOOK}",
         "per_page": 2,
-        "first_sync": "30d",
-        "timeout": 2,
     }
-    cfg["sources"]["shipped"] = {
-        "type": "folder",
-        "path": str(tmp_path / "shipped"),
-        "min_age": 0,
-        "format": "shipment-json",
-        "partner": "acme-wh",
-    }
-    cfg["sinks"]["warehouse"] = {"type": "folder", "path": str(tmp_path / "warehouse")}
-    cfg["routing"] = {"default": "warehouse"}
-    return cfg
+    return channel_config(tmp_path, store_url, "shop", source)
 
 
 @pytest.fixture
 def hub(
     tmp_path: Path, store_url: str, store: tuple[FakeStore, FakeApi], monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[Hub]:
-    for var, value in (("WOO_KEY", KEY), ("WOO_SECRET", SECRET), ("WOO_HOOK", HOOK_SECRET)):
-        monkeypatch.setenv(var, value)
-    (tmp_path / "shipped").mkdir()
-    h = Hub(write_config(tmp_path, config(tmp_path, store_url, store[1].url)))
-    yield h
-    h.close()
-
-
-def order_rows(hub: Hub) -> dict[str, Any]:
-    with hub.store.transaction() as conn:
-        return {r.external_id: r for r in conn.execute(select(orders).where(orders.c.channel == "woocommerce"))}
+    with channel_hub(tmp_path, config(tmp_path, store_url, store[1].url), monkeypatch, ENVIRONMENT) as h:
+        yield h
 
 
 def test_orders_in_over_two_pages_stored_once_updated_cancelled_routed_and_fulfilled_back(
@@ -155,9 +143,9 @@ def test_orders_in_over_two_pages_stored_once_updated_cancelled_routed_and_fulfi
     report = poll(hub, "shop", "me")
     assert report.error is None and report.received == 3
     assert len(api.calls("GET", "/wp-json/wc/v3/orders")) == 2, "three orders, two to a page"
-    assert set(order_rows(hub)) == {"101", "102", "103"}
-    hub.dispatcher("test").drain()
-    assert len(list((tmp_path / "warehouse").glob("*.json"))) == 3
+    assert set(order_rows(hub, CHANNEL)) == {"101", "102", "103"}
+    drain(hub)
+    assert len(warehouse_files(tmp_path)) == 3
 
     fake.orders[102]["customer_note"] = "leave at the door"
     fake.orders[102]["date_modified_gmt"] = "2026-11-23T09:00:00"
@@ -166,33 +154,17 @@ def test_orders_in_over_two_pages_stored_once_updated_cancelled_routed_and_fulfi
     assert report.error is None and report.received == 2, "only what changed since the checkpoint (less overlap)"
     second = api.calls("GET", "/wp-json/wc/v3/orders")[2]
     assert second.query["modified_after"] == ["2026-11-22T07:55:00"], "the checkpoint less five minutes' overlap"
-    rows = order_rows(hub)
+    rows = order_rows(hub, CHANNEL)
     assert len(rows) == 3, "an update and a cancellation never make a second order"
     assert (rows["102"].revision, rows["103"].status) == (2, "cancelled")
-    assert poll(hub, "shop", "me").received == 0, "a re-poll within the overlap changes nothing"
+    assert_repoll_quiet_and_cancel_sent(hub, tmp_path, "shop")
 
-    hub.dispatcher("test").drain()
-    assert len(list((tmp_path / "warehouse").glob("*-cancelled.json"))) == 1, "the warehouse hears of the cancel"
     line = fake.orders[101]["line_items"][0]
-    shipment = {
-        "shipment_id": "WH-9",
-        "ship_date": "2026-11-24",
-        "carrier_scac": "UPSN",
-        "tracking_numbers": ["1Z999AA10123456784"],
-        "orders": [{"po_number": "101", "lines": [{"line_number": str(line["id"]), "quantity": line["quantity"]}]}],
-    }
-    (tmp_path / "shipped" / "ship.json").write_text(json.dumps(shipment))
-    assert poll(hub, "shipped", "me").processed[0].shipments == 1
-    hub.dispatcher("test").drain()
-    hub.dispatcher("test").drain()
+    ship_back(hub, tmp_path, "101", {str(line["id"]): line["quantity"]})
     (note,) = fake.notes[101]
     assert "1Z999AA10123456784" in note["note"] and note["customer_note"] is True
     assert fake.orders[101]["status"] == "processing", "one line of two shipped: the order is not completed yet"
-    with hub.store.transaction() as conn:
-        sent = conn.execute(
-            select(func.count()).where(deliveries.c.purpose == "fulfilment", deliveries.c.state == "sent")
-        )
-        assert sent.scalar_one() == 1
+    assert sent_fulfilments(hub) == 1
 
 
 def test_a_signed_webhook_reads_the_order_again_and_a_forged_one_is_refused(
@@ -200,10 +172,7 @@ def test_a_signed_webhook_reads_the_order_again_and_a_forged_one_is_refused(
 ) -> None:
     fake, _ = store
     fake.orders[201] = example(201, "2026-11-22T08:00:00")
-    server = make_server(hub, "127.0.0.1", 0)
-    serve_in_background(server)
-    try:
-        url = f"http://127.0.0.1:{server.server_address[1]}{webhook_path('shop')}"
+    with webhook_url(hub, "shop") as url:
         body = json.dumps({"id": 201, "status": "processing", "total": "1.00"}).encode()  # the hint, not the truth
         signature = base64.b64encode(hmac.new(HOOK_SECRET.encode(), body, hashlib.sha256).digest()).decode()
         forged = httpx.post(url, content=body, headers={"X-WC-Webhook-Signature": "AAAA"})
@@ -215,10 +184,7 @@ def test_a_signed_webhook_reads_the_order_again_and_a_forged_one_is_refused(
         ping = b"webhook_id=7"
         ping_signature = base64.b64encode(hmac.new(HOOK_SECRET.encode(), ping, hashlib.sha256).digest()).decode()
         assert httpx.post(url, content=ping, headers={"X-WC-Webhook-Signature": ping_signature}).status_code == 200
-    finally:
-        server.shutdown()
-        server.server_close()
-    (row,) = order_rows(hub).values()
+    (row,) = order_rows(hub, CHANNEL).values()
     assert json.loads(row.data)["total_amount"] == EXAMPLE["total"], "the order as the API gives it, not the hint"
     assert poll(hub, "shop", "me").received == 0, "the poll finds the order the webhook brought in"
 
@@ -237,57 +203,36 @@ def test_throttling_and_bad_keys_end_as_clear_errors_and_the_next_poll_reads_eve
     report = poll(hub, "shop", "me")
     assert report.error is not None and "401" in report.error and "cannot list resources" in report.error
     assert SECRET not in report.error and KEY not in report.error
-    with hub.store.transaction() as conn:
-        (failing,) = Queries(hub.store).problems(conn)["failing_sources"]
-    assert failing["source"] == "shop"
+    assert failing_source(hub) == "shop"
 
 
 def test_an_older_version_that_arrives_late_changes_nothing(hub: Hub) -> None:
     from crossdock.connectors.woocommerce import _inbound
-    from crossdock.core.pipeline import ingest, process
 
-    newer = example(401, "2026-11-22T10:00:00", customer_note="second thoughts")
-    older = example(401, "2026-11-22T09:00:00")
-    for version in (newer, older):
-        got = ingest(hub, "shop", _inbound(version))
-        result = process(hub, got.document_id)
-    assert (result.orders_changed, result.orders_unchanged) == (0, 1)
-    (row,) = order_rows(hub).values()
-    assert row.revision == 1 and "second thoughts" in row.data
+    newer = _inbound(example(401, "2026-11-22T10:00:00", customer_note="second thoughts"))
+    older = _inbound(example(401, "2026-11-22T09:00:00"))
+    assert_late_older_version_changes_nothing(hub, "shop", CHANNEL, newer, older, "second thoughts")
 
 
 def test_an_unpaid_order_waits_is_routed_once_paid_and_a_hold_after_sending_tells_a_person(
     tmp_path: Path, store_url: str, store: tuple[FakeStore, FakeApi], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     fake, api = store
-    for var, value in (("WOO_KEY", KEY), ("WOO_SECRET", SECRET), ("WOO_HOOK", HOOK_SECRET)):
-        monkeypatch.setenv(var, value)
-    (tmp_path / "shipped").mkdir()
     cfg = config(tmp_path, store_url, api.url)
     cfg["sinks"]["people"] = {"type": "folder", "path": str(tmp_path / "alerts")}
     cfg["alerts"] = {"sink": "people"}
-    hub = Hub(write_config(tmp_path, cfg))
-    try:
+    with channel_hub(tmp_path, cfg, monkeypatch, ENVIRONMENT) as hub:
         fake.orders[501] = example(501, "2026-11-22T08:00:00", status="pending")
-        assert poll(hub, "shop", "me").received == 1
-        hub.dispatcher("test").drain()
-        assert order_rows(hub)["501"].status == "waiting"
-        assert not list((tmp_path / "warehouse").glob("*.json")), "an unpaid order does not go to the warehouse"
-
+        assert_waits_unrouted(hub, tmp_path, "shop", CHANNEL, "501")
         fake.orders[501].update(status="processing", date_modified_gmt="2026-11-22T09:00:00")
-        assert poll(hub, "shop", "me").received == 1
-        hub.dispatcher("test").drain()
-        (sent,) = (tmp_path / "warehouse").glob("*.json")
-        assert "-r2" in sent.name and order_rows(hub)["501"].status == "delivered"
+        assert_routed_once_paid(hub, tmp_path, "shop", CHANNEL, "501")
 
         fake.orders[501].update(status="on-hold", date_modified_gmt="2026-11-22T10:00:00")
         assert poll(hub, "shop", "me").received == 1
-        hub.dispatcher("test").drain()
-        assert order_rows(hub)["501"].status == "waiting"
+        drain(hub)
+        assert order_rows(hub, CHANNEL)["501"].status == "waiting"
         (alert,) = (tmp_path / "alerts").iterdir()
         assert "waits for payment again after it was sent to warehouse" in alert.read_text()
-    finally:
-        hub.close()
 
 
 def test_the_store_stamping_an_order_after_crossdock_completed_it_is_not_a_change_to_ship(
@@ -296,13 +241,13 @@ def test_the_store_stamping_an_order_after_crossdock_completed_it_is_not_a_chang
     fake, _ = store
     fake.orders[601] = example(601, "2026-11-22T08:00:00")
     poll(hub, "shop", "me")
-    hub.dispatcher("test").drain()
+    drain(hub)
     fake.orders[601].update(status="completed", date_modified_gmt="2026-11-24T10:00:00")  # the store's own stamp
     report = poll(hub, "shop", "me")
     assert report.received == 1 and report.processed[0].orders_unchanged == 1
-    hub.dispatcher("test").drain()
-    assert len(list((tmp_path / "warehouse").glob("*.json"))) == 1, "the warehouse gets the order once"
-    row = order_rows(hub)["601"]
+    drain(hub)
+    assert len(warehouse_files(tmp_path)) == 1, "the warehouse gets the order once"
+    row = order_rows(hub, CHANNEL)["601"]
     assert row.revision == 1 and json.loads(row.data)["updated_at"].startswith("2026-11-24T10:00:00")
 
 
@@ -312,6 +257,6 @@ def test_an_order_first_read_completed_is_stored_but_never_sent_to_the_warehouse
     fake, _ = store
     fake.orders[701] = example(701, "2026-11-22T08:00:00", status="completed")  # shipped before crossdock ran
     assert poll(hub, "shop", "me").received == 1
-    hub.dispatcher("test").drain()
-    assert order_rows(hub)["701"].status == "shipped"
-    assert not list((tmp_path / "warehouse").glob("*.json")), "the warehouse does not ship it a second time"
+    drain(hub)
+    assert order_rows(hub, CHANNEL)["701"].status == "shipped"
+    assert not warehouse_files(tmp_path), "the warehouse does not ship it a second time"
