@@ -35,12 +35,9 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import json
 import threading
 import time
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
-from dataclasses import dataclass
+from collections.abc import Generator, Mapping
 from decimal import Decimal
 from typing import Any
 
@@ -48,11 +45,11 @@ import httpx
 
 from crossdock import __version__
 from crossdock.connectors.base import Inbound, Outbound
-from crossdock.connectors.http import check
+from crossdock.connectors.channel import ChannelSink, ChannelSource, Expiring, order_inbound
+from crossdock.connectors.http import check, read_json, request, scrub
 from crossdock.core.channel_config.amazon import AmazonSourceConfig
 from crossdock.core.config_types import resolve_secret
 from crossdock.core.errors import PermanentError, TransientError
-from crossdock.core.models import Fulfilment
 from crossdock.mappings import amazon as mapping
 
 ORDERS = "/orders/2026-01-01/orders"
@@ -111,18 +108,12 @@ class _Bucket:
                 self.rate = rate
 
 
-@dataclass(slots=True)
-class _Token:
-    value: str
-    expires: float
-
-
 class _Shared:
     """Per process, like Amazon's own accounting: access tokens per seller and app, buckets per operation."""
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
-        self.tokens: dict[tuple[str, ...], _Token] = {}
+        self.tokens: Expiring[str] = Expiring(lambda: _clock())  # until TOKEN_MARGIN before they expire
         self.buckets: dict[tuple[str, ...], _Bucket] = {}
 
     def bucket(self, key: tuple[str, ...], operation: str) -> _Bucket:
@@ -133,8 +124,8 @@ class _Shared:
             return found
 
     def clear(self) -> None:
+        self.tokens.clear()
         with self.lock:
-            self.tokens.clear()
             self.buckets.clear()
 
 
@@ -160,21 +151,15 @@ class _Api:
         )
 
     def scrub(self, text: str) -> str:
-        for secret in (self.client_secret, self.refresh_token, *(t.value for t in self._tokens())):
-            if secret:
-                text = text.replace(secret, "***")
-        return text
+        return scrub(text, self._secrets())
 
-    def _tokens(self) -> list[_Token]:
-        with _SHARED.lock:
-            found = _SHARED.tokens.get(self.key)
-        return [found] if found else []
+    def _secrets(self) -> tuple[str, ...]:
+        return (self.client_secret, self.refresh_token, _SHARED.tokens.get(self.key) or "")
 
     def token(self) -> str:
-        with _SHARED.lock:
-            found = _SHARED.tokens.get(self.key)
-        if found is not None and found.expires - TOKEN_MARGIN > _clock():
-            return found.value
+        found = _SHARED.tokens.get(self.key)
+        if found is not None:
+            return found
         where = f"amazon {self.who}: LWA token refresh"
         form = {
             "grant_type": "refresh_token",
@@ -192,13 +177,11 @@ class _Api:
             raise TransientError(f"{where}: the answer has no access_token")
         lifetime = body.get("expires_in")
         seconds = float(lifetime) if isinstance(lifetime, int | Decimal) and lifetime > 0 else 3600.0
-        with _SHARED.lock:
-            _SHARED.tokens[self.key] = _Token(value, _clock() + seconds)
+        _SHARED.tokens.put(self.key, value, seconds - TOKEN_MARGIN)
         return value
 
     def forget_token(self) -> None:
-        with _SHARED.lock:
-            _SHARED.tokens.pop(self.key, None)
+        _SHARED.tokens.drop(self.key)
 
     def call(
         self, operation: str, method: str, path: str, *, accept: tuple[int, ...] = (), **kwargs: Any
@@ -238,24 +221,13 @@ class _Api:
             return response.status_code, body
 
     def _send(self, where: str, method: str, url: str, **kwargs: Any) -> httpx.Response:
-        try:
-            return self.client.request(method, url, **kwargs)
-        except httpx.TimeoutException:
-            raise TransientError(f"{where}: no answer within {self.config.timeout:g} s") from None
-        except httpx.TransportError as exc:
-            raise TransientError(self.scrub(f"{where}: {type(exc).__name__}: {exc}")) from None
+        return request(self.client, method, url, where, secrets=self._secrets(), **kwargs)
 
     def _json(self, where: str, response: httpx.Response) -> Any:
-        try:
-            return json.loads(response.content or b"null", parse_float=Decimal)
-        except (json.JSONDecodeError, UnicodeDecodeError):
-            if response.is_success:
-                raise TransientError(f"{where}: {response.status_code}, but the body is not JSON") from None
-            return None
+        return read_json(response, where, not_json="but the body is not JSON", secrets=self._secrets())
 
     def _check(self, where: str, response: httpx.Response, said: str) -> None:
-        text = said or self.scrub(response.text[:300])
-        check(httpx.Response(response.status_code, text=text, headers=response.headers), where)
+        check(response, where, said, self._secrets())
 
     def close(self) -> None:
         self.client.close()
@@ -292,31 +264,17 @@ def _fulfilled_by(order: Mapping[str, Any]) -> str | None:
     return by if isinstance(by, str) else None
 
 
-class AmazonSource:
+class AmazonSource(ChannelSource[AmazonSourceConfig, _Api]):
     """Every merchant-fulfilled order updated since the last checkpoint (less the overlap), one document per
     order version."""
 
-    def __init__(self, name: str, config: AmazonSourceConfig, transport: httpx.BaseTransport | None = None) -> None:
-        self.name = name
-        self.config = config
-        self.since: str | None = None
-        self._transport = transport
-
-    @contextmanager
-    def receive(self) -> Iterator[Iterator[Inbound]]:
-        api = _Api(self.name, self.config, self._transport)
-        try:
-            yield self._orders(api)
-        finally:
-            api.close()
+    def _connect(self) -> _Api:
+        return _Api(self.name, self.config, self._transport)
 
     def order(self, order_id: str) -> Inbound:
         """One order read by id (``getOrder``), with the datasets the mapping reads."""
-        api = _Api(self.name, self.config, self._transport)
-        try:
+        with self._connected() as api:
             _, body = api.call("getOrder", "GET", f"{ORDERS}/{order_id}", params={"includedData": ",".join(INCLUDED)})
-        finally:
-            api.close()
         order = body.get("order") if isinstance(body, dict) else None
         if not isinstance(order, dict):
             raise TransientError(f"amazon {self.name}: getOrder {order_id}: the answer has no order")
@@ -331,12 +289,9 @@ class AmazonSource:
     def webhook_order_id(self, body: bytes, headers: Mapping[str, str]) -> str | None:
         return None
 
-    def _orders(self, api: _Api) -> Iterator[Inbound]:
-        since = _stamp(self.since) if self.since else None
-        if since is not None:
-            start = since - dt.timedelta(seconds=self.config.overlap)
-        else:
-            start = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=self.config.first_sync)
+    def _read(self, api: _Api) -> Generator[Inbound, None, str | None]:
+        high = _stamp(self.since) if self.since else None
+        start = self._window_start(high, dt.datetime.now(dt.UTC))
         params = {
             "lastUpdatedAfter": _iso(start),
             "marketplaceIds": ",".join(self.config.marketplace_ids),
@@ -344,8 +299,6 @@ class AmazonSource:
             "includedData": ",".join(INCLUDED),
             "maxResultsPerPage": str(self.config.page_size),
         }
-        high = since
-        held: Inbound | None = None  # the last order waits, so it can carry the window's checkpoint
         page_token: str | None = None
         while True:
             page = {**params, "paginationToken": page_token} if page_token else params
@@ -361,43 +314,28 @@ class AmazonSource:
                     high = updated
                 if _fulfilled_by(order) not in (None, self.config.fulfilled_by):
                     continue
-                if held is not None:
-                    yield held
-                held = _inbound(order)
+                yield _inbound(order)
             pagination = body.get("pagination")
             page_token = pagination.get("nextToken") if isinstance(pagination, dict) else None
             if not page_token:
-                break
-        if held is not None:
-            held.checkpoint = _iso(high) if high is not None else None
-            yield held
+                return _iso(high) if high is not None else None
 
 
 def _inbound(order: dict[str, Any]) -> Inbound:
-    order_id = order.get("orderId")
-    return Inbound(
-        name=f"amazon-order-{order_id}.json",
-        data=json.dumps(order, default=str, separators=(",", ":")).encode("utf-8"),
-        identity=f"amazon:{order_id}:{order.get('lastUpdatedTime') or ''}",
-    )
+    return order_inbound("amazon", order.get("orderId"), order.get("lastUpdatedTime") or "", order)
 
 
-class AmazonSink:
+class AmazonSink(ChannelSink[AmazonSourceConfig, _Api]):
     """A Fulfilment back to Amazon: one ``confirmShipment`` per package."""
 
-    def __init__(self, name: str, config: AmazonSourceConfig, transport: httpx.BaseTransport | None = None) -> None:
-        self.name = name
-        self.config = config
-        self._api = _Api(name, config, transport)
+    channel = "amazon"
+
+    def _connect(self, transport: httpx.BaseTransport | None) -> _Api:
+        return _Api(self.name, self.config, transport)
 
     def send(self, document: Outbound) -> str:
-        try:
-            fulfilment = Fulfilment.model_validate_json(document.data)
-        except ValueError as exc:
-            raise PermanentError(f"amazon {self.name}: {document.name} is not a Fulfilment: {exc}") from None
-        order_id = fulfilment.external_id
-        if not order_id:
-            raise PermanentError(f"amazon {self.name}: fulfilment of {fulfilment.po_number} has no order id")
+        fulfilment = self._fulfilment(document)
+        order_id = self._order_id(fulfilment)
         marketplace = self._marketplace(order_id)
         try:
             bodies = mapping.confirm_shipment_requests(fulfilment, marketplace_id=marketplace)
@@ -446,6 +384,3 @@ class AmazonSink:
         if not isinstance(order, dict):
             raise TransientError(f"amazon {self.name}: getOrder {order_id}: the answer has no order")
         return order
-
-    def close(self) -> None:
-        self._api.close()

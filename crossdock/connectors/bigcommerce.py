@@ -31,20 +31,18 @@ import datetime as dt
 import hmac
 import json
 import time
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
-from decimal import Decimal
+from collections.abc import Generator, Iterator, Mapping
 from email.utils import parsedate_to_datetime
 from typing import Any
 
 import httpx
 
 from crossdock.connectors.base import Inbound, Outbound
-from crossdock.connectors.http import check
+from crossdock.connectors.channel import ChannelSink, ChannelSource, order_inbound
+from crossdock.connectors.http import check, read_json, request
 from crossdock.core.channel_config.bigcommerce import STATUSES, BigCommerceSourceConfig
 from crossdock.core.config_types import resolve_secret
 from crossdock.core.errors import PermanentError, TransientError
-from crossdock.core.models import Fulfilment
 from crossdock.mappings import bigcommerce as mapping
 
 HOOK_HEADER = "x-crossdock-webhook-secret"
@@ -73,26 +71,14 @@ class _Store:
         if self.pause:
             _sleep(self.pause)
             self.pause = 0.0
-        try:
-            response = self.client.request(method, path, **kwargs)
-        except httpx.TimeoutException:
-            raise TransientError(f"{where}: no answer in time") from None
-        except httpx.TransportError as exc:
-            raise TransientError(f"{where}: {type(exc).__name__}: {exc}") from None
+        response = request(self.client, method, path, where, **kwargs)
         reset = self._quota(response.headers)
         if response.status_code == 429:
             raise TransientError(f"{where}: 429: the store's API quota is used up", retry_after=reset)
         if response.status_code == 204:
             return None
-        try:
-            body = json.loads(response.content or b"null", parse_float=Decimal)
-        except (json.JSONDecodeError, UnicodeDecodeError):
-            if response.is_error:
-                check(response, where)
-            raise TransientError(f"{where}: {response.status_code}, not JSON") from None
-        if response.is_error and (said := _said(body)):
-            response = httpx.Response(response.status_code, text=said, headers=response.headers)
-        check(response, where)
+        body = read_json(response, where)
+        check(response, where, _said(body))
         return body
 
     def pages(self, path: str, params: Mapping[str, str] | None = None) -> Iterator[list[Any]]:
@@ -137,31 +123,17 @@ def _said(body: Any) -> str | None:
     return None
 
 
-class BigCommerceSource:
+class BigCommerceSource(ChannelSource[BigCommerceSourceConfig, _Store]):
     """Every order changed since the last checkpoint (less the overlap), one document per order version."""
 
-    def __init__(
-        self, name: str, config: BigCommerceSourceConfig, transport: httpx.BaseTransport | None = None
-    ) -> None:
-        self.name = name
-        self.config = config
-        self.since: str | None = None
-        self._transport = transport
-
-    @contextmanager
-    def receive(self) -> Iterator[Iterator[Inbound]]:
-        api = _Store(self.name, self.config, self._transport)
-        try:
-            yield self._orders(api)
-        finally:
-            api.close()
+    def _connect(self) -> _Store:
+        return _Store(self.name, self.config, self._transport)
 
     def order(self, order_id: str) -> Inbound:
         """One order read by id with its lines and addresses: what a webhook's hint turns into."""
         if not order_id.isdigit():
             raise PermanentError(f"bigcommerce {self.name}: {order_id!r} is not an order id")
-        api = _Store(self.name, self.config, self._transport)
-        try:
+        with self._connected() as api:
             body = api.call("GET", f"/v2/orders/{order_id}")
             if not isinstance(body, dict):
                 raise TransientError(f"bigcommerce {self.name}: order {order_id} is not an object")
@@ -172,8 +144,6 @@ class BigCommerceSource:
                     f"bigcommerce {self.name}: order {order_id} is status {status} ({what}), not imported"
                 )
             return self._full(api, body)
-        finally:
-            api.close()
 
     def verify_webhook(self, body: bytes, headers: Mapping[str, str]) -> bool:
         return verify_webhook(headers, resolve_secret(self.config.webhook_secret) or "")
@@ -181,16 +151,10 @@ class BigCommerceSource:
     def webhook_order_id(self, body: bytes, headers: Mapping[str, str]) -> str | None:
         return webhook_order_id(body)
 
-    def _orders(self, api: _Store) -> Iterator[Inbound]:
-        now = dt.datetime.now(dt.UTC)
-        start = (
-            dt.datetime.fromisoformat(self.since) - dt.timedelta(seconds=self.config.overlap)
-            if self.since
-            else now - dt.timedelta(seconds=self.config.first_sync)
-        )
-        params = {"min_date_modified": start.isoformat(timespec="seconds"), "sort": "id:asc"}
+    def _read(self, api: _Store) -> Generator[Inbound, None, str | None]:
         high = dt.datetime.fromisoformat(self.since) if self.since else None
-        held: Inbound | None = None  # the last order waits, so it can carry the window's checkpoint
+        start = self._window_start(high, dt.datetime.now(dt.UTC))
+        params = {"min_date_modified": start.isoformat(timespec="seconds"), "sort": "id:asc"}
         for page in api.pages("/v2/orders", params):
             for order in page:
                 if not isinstance(order, dict):
@@ -200,13 +164,8 @@ class BigCommerceSource:
                     high = modified
                 if order.get("status_id") not in self.config.statuses:
                     continue  # Incomplete (an abandoned checkout), or a status the store's settings leave out
-                item = self._full(api, order)
-                if held is not None:
-                    yield held
-                held = item
-        if held is not None:
-            held.checkpoint = high.isoformat() if high else None
-            yield held
+                yield self._full(api, order)
+        return high.isoformat() if high else None
 
     def _full(self, api: _Store, order: dict[str, Any]) -> Inbound:
         order_id = int(order["id"])
@@ -230,11 +189,7 @@ def _inbound(order: dict[str, Any]) -> Inbound:
     order_id = order.get("id")
     modified = _modified(order)
     version = modified.isoformat() if modified else str(order.get("date_modified") or "")
-    return Inbound(
-        name=f"bigcommerce-order-{order_id}.json",
-        data=json.dumps(order, default=str, separators=(",", ":")).encode("utf-8"),
-        identity=f"bigcommerce:{order_id}:{version}",
-    )
+    return order_inbound("bigcommerce", order_id, version, order)
 
 
 def verify_webhook(headers: Mapping[str, str], secret: str) -> bool:
@@ -260,24 +215,17 @@ def webhook_order_id(body: bytes) -> str | None:
     return str(found)
 
 
-class BigCommerceSink:
+class BigCommerceSink(ChannelSink[BigCommerceSourceConfig, _Store]):
     """A Fulfilment back to the store: one shipment per shipping address its lines go to, each posted once."""
 
-    def __init__(
-        self, name: str, config: BigCommerceSourceConfig, transport: httpx.BaseTransport | None = None
-    ) -> None:
-        self.name = name
-        self.config = config
-        self._api = _Store(name, config, transport)
+    channel = "bigcommerce"
+
+    def _connect(self, transport: httpx.BaseTransport | None) -> _Store:
+        return _Store(self.name, self.config, transport)
 
     def send(self, document: Outbound) -> str:
-        try:
-            fulfilment = Fulfilment.model_validate_json(document.data)
-        except ValueError as exc:
-            raise PermanentError(f"bigcommerce {self.name}: {document.name} is not a Fulfilment: {exc}") from None
-        order_id = fulfilment.external_id
-        if not order_id or not order_id.isdigit():
-            raise PermanentError(f"bigcommerce {self.name}: fulfilment of {fulfilment.po_number} has no order id")
+        fulfilment = self._fulfilment(document)
+        order_id = self._order_id(fulfilment, valid=str.isdigit)
         products = self._api.every(f"/v2/orders/{order_id}/products")
         bodies = mapping.shipment_requests(fulfilment, products)
         existing = self._api.every(f"/v2/orders/{order_id}/shipments")
@@ -289,9 +237,6 @@ class BigCommerceSink:
             made.append(str(created.get("id")) if isinstance(created, dict) else "?")
         done = f"shipments {', '.join(made)}" if made else "already there"
         return f"bigcommerce order {order_id}: shipment {fulfilment.shipment_id} ({done})"
-
-    def close(self) -> None:
-        self._api.close()
 
 
 def _same(body: Mapping[str, Any], shipment: Any) -> bool:

@@ -35,11 +35,8 @@ import datetime as dt
 import hashlib
 import json
 import logging
-import threading
-import time
 import urllib.parse
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Generator, Mapping
 from decimal import Decimal
 from typing import Any, Literal
 
@@ -50,11 +47,11 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.serialization import load_der_public_key
 
 from crossdock.connectors.base import Inbound, Outbound
-from crossdock.connectors.http import check
+from crossdock.connectors.channel import ChannelSink, ChannelSource, Expiring, order_inbound
+from crossdock.connectors.http import check, excerpt, read_json, request
 from crossdock.core.channel_config.ebay import MAX_WINDOW, EbaySourceConfig
 from crossdock.core.config_types import resolve_secret
 from crossdock.core.errors import PermanentError, TransientError
-from crossdock.core.models import Fulfilment
 from crossdock.mappings import ebay as mapping
 
 log = logging.getLogger("crossdock.connectors.ebay")
@@ -76,36 +73,8 @@ _DIGESTS: dict[str, type[hashes.HashAlgorithm]] = {
 }
 
 
-class _Cache:
-    """Values by key until they expire, shared by the process's sources and sinks (see the module's notes)."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._values: dict[str, tuple[Any, float]] = {}
-
-    def get(self, key: str) -> Any:
-        with self._lock:
-            found = self._values.get(key)
-            if found is None or found[1] <= time.monotonic():
-                self._values.pop(key, None)
-                return None
-            return found[0]
-
-    def put(self, key: str, value: Any, ttl: float) -> None:
-        with self._lock:
-            self._values[key] = (value, time.monotonic() + ttl)
-
-    def drop(self, key: str) -> None:
-        with self._lock:
-            self._values.pop(key, None)
-
-    def clear(self) -> None:
-        with self._lock:
-            self._values.clear()
-
-
-TOKENS = _Cache()
-KEYS = _Cache()
+TOKENS: Expiring[str] = Expiring()
+KEYS: Expiring[ec.EllipticCurvePublicKey] = Expiring()
 Grant = Literal["user", "app"]
 
 
@@ -145,7 +114,7 @@ class _Api:
 
     def token(self, grant: Grant) -> str:
         key, form = self._grant(grant)
-        cached: str | None = TOKENS.get(key)
+        cached = TOKENS.get(key)
         if cached:
             return cached
         where = f"ebay {self.who}: {grant} token from {self.config.token_url}"
@@ -171,26 +140,14 @@ class _Api:
         raise AssertionError("unreachable")
 
     def _send(self, method: str, url: str, where: str, **kwargs: Any) -> tuple[Any, httpx.Headers]:
-        try:
-            response = self.client.request(method, url, **kwargs)
-        except httpx.TimeoutException:
-            raise TransientError(f"{where}: no answer in time") from None
-        except httpx.TransportError as exc:
-            raise TransientError(f"{where}: {type(exc).__name__}: {exc}") from None
-        try:
-            body = json.loads(response.content or b"null", parse_float=Decimal)
-        except (json.JSONDecodeError, UnicodeDecodeError):
-            body = None
-            if response.is_success:
-                raise TransientError(f"{where}: {response.status_code}, not JSON") from None
-        if response.is_error:
-            said = _error_text(body) or response.text[:200].strip().replace("\n", " ")
-            response = httpx.Response(response.status_code, text=said, headers=response.headers)
-            if response.status_code == 401 and url != self.config.token_url:
-                raise _Unauthorized(f"{where}: 401 Unauthorized: {said}")
-            if response.status_code == 404:
-                raise _NotFound(f"{where}: 404 Not Found: {said}")
-        check(response, where)
+        response = request(self.client, method, url, where, **kwargs)
+        body = read_json(response, where)
+        said = _error_text(body)
+        if response.status_code == 401 and url != self.config.token_url:
+            raise _Unauthorized(f"{where}: 401 Unauthorized: {excerpt(response, said)}")
+        if response.status_code == 404:
+            raise _NotFound(f"{where}: 404 Not Found: {excerpt(response, said)}")
+        check(response, where, said)
         return body, response.headers
 
     def close(self) -> None:
@@ -221,31 +178,17 @@ def _error_text(body: Any) -> str:
     return ""
 
 
-class EbaySource:
+class EbaySource(ChannelSource[EbaySourceConfig, _Api]):
     """Every order changed since the last checkpoint (less the overlap), one document per order version; and the
     seller's notification endpoint: its challenge, its signatures, the order a notification is about."""
 
-    def __init__(self, name: str, config: EbaySourceConfig, transport: httpx.BaseTransport | None = None) -> None:
-        self.name = name
-        self.config = config
-        self.since: str | None = None
-        self._transport = transport
-
-    @contextmanager
-    def receive(self) -> Iterator[Iterator[Inbound]]:
-        api = _Api(self.name, self.config, self._transport)
-        try:
-            yield self._orders(api)
-        finally:
-            api.close()
+    def _connect(self) -> _Api:
+        return _Api(self.name, self.config, self._transport)
 
     def order(self, order_id: str) -> Inbound:
         """One order read by id: what a notification's hint turns into."""
-        api = _Api(self.name, self.config, self._transport)
-        try:
+        with self._connected() as api:
             body, _ = api.call("GET", f"{FULFILLMENT}/order/{urllib.parse.quote(order_id, safe='')}")
-        finally:
-            api.close()
         if not isinstance(body, dict) or not body.get("orderId"):
             raise TransientError(f"ebay {self.name}: order {order_id} is not an order object")
         return _inbound(body)
@@ -265,24 +208,17 @@ class EbaySource:
         if signature is None:
             return False
         kid, der, digest = signature
-        api = _Api(self.name, self.config, self._transport)
-        try:
+        with self._connected() as api:
             key = _public_key(api, kid)
-        finally:
-            api.close()
         return key is not None and verify_signature(key, der, digest, body)
 
     def webhook_order_id(self, body: bytes, headers: Mapping[str, str]) -> str | None:
         return webhook_order_id(body)
 
-    def _orders(self, api: _Api) -> Iterator[Inbound]:
+    def _read(self, api: _Api) -> Generator[Inbound, None, str | None]:
         now = dt.datetime.now(dt.UTC)
-        since = _parse_stamp(self.since) if self.since else None
-        start = (
-            since - dt.timedelta(seconds=self.config.overlap)
-            if since
-            else now - dt.timedelta(seconds=self.config.first_sync)
-        )
+        high = _parse_stamp(self.since) if self.since else None
+        start = self._window_start(high, now)
         oldest = now - dt.timedelta(seconds=MAX_WINDOW - WINDOW_MARGIN)
         if start < oldest:
             log.warning(
@@ -294,8 +230,6 @@ class EbaySource:
             )
             start = oldest
         params = {"filter": f"lastmodifieddate:[{_stamp(start)}..{_stamp(now)}]", "limit": str(self.config.page_size)}
-        high = since
-        held: Inbound | None = None  # the last order waits, so it can carry the window's checkpoint
         offset = 0
         while True:
             body, _ = api.call("GET", f"{FULFILLMENT}/order", params={**params, "offset": str(offset)})
@@ -308,16 +242,11 @@ class EbaySource:
                 modified = _parse_stamp(str(order.get("lastModifiedDate") or ""))
                 if modified is not None and (high is None or modified > high):
                     high = modified
-                if held is not None:
-                    yield held
-                held = _inbound(order)
+                yield _inbound(order)
             following = _next_offset(body.get("next"))
             if not orders or following is None or following <= offset:
-                break
+                return _stamp(high) if high else None
             offset = following
-        if held is not None:
-            held.checkpoint = _stamp(high) if high else None
-            yield held
 
 
 def _next_offset(link: Any) -> int | None:
@@ -329,13 +258,7 @@ def _next_offset(link: Any) -> int | None:
 
 
 def _inbound(order: dict[str, Any]) -> Inbound:
-    order_id = order.get("orderId")
-    modified = order.get("lastModifiedDate") or ""
-    return Inbound(
-        name=f"ebay-order-{order_id}.json",
-        data=json.dumps(order, default=str, separators=(",", ":")).encode("utf-8"),
-        identity=f"ebay:{order_id}:{modified}",
-    )
+    return order_inbound("ebay", order.get("orderId"), order.get("lastModifiedDate") or "", order)
 
 
 def challenge_response(code: str, verification_token: str, endpoint_url: str) -> str:
@@ -361,7 +284,7 @@ def _signature(header: str | None) -> tuple[str, bytes, type[hashes.HashAlgorith
 def _public_key(api: _Api, kid: str) -> ec.EllipticCurvePublicKey | None:
     """eBay's key for ``kid`` (cached an hour); None when eBay knows no such key (a forged header)."""
     cache_key = f"{api.config.url}\n{kid}"
-    cached: ec.EllipticCurvePublicKey | None = KEYS.get(cache_key)
+    cached = KEYS.get(cache_key)
     if cached is not None:
         return cached
     try:
@@ -425,22 +348,17 @@ def webhook_order_id(body: bytes) -> str | None:
     return found.strip() or None if isinstance(found, str) else None
 
 
-class EbaySink:
+class EbaySink(ChannelSink[EbaySourceConfig, _Api]):
     """A Fulfilment back to eBay as shipping fulfilments (one per package), each sent once even when sent again."""
 
-    def __init__(self, name: str, config: EbaySourceConfig, transport: httpx.BaseTransport | None = None) -> None:
-        self.name = name
-        self.config = config
-        self._api = _Api(name, config, transport)
+    channel = "ebay"
+
+    def _connect(self, transport: httpx.BaseTransport | None) -> _Api:
+        return _Api(self.name, self.config, transport)
 
     def send(self, document: Outbound) -> str:
-        try:
-            fulfilment = Fulfilment.model_validate_json(document.data)
-        except ValueError as exc:
-            raise PermanentError(f"ebay {self.name}: {document.name} is not a Fulfilment: {exc}") from None
-        order_id = fulfilment.external_id
-        if not order_id:
-            raise PermanentError(f"ebay {self.name}: fulfilment of {fulfilment.po_number} has no eBay order id")
+        fulfilment = self._fulfilment(document)
+        order_id = self._order_id(fulfilment, "eBay order id")
         try:
             bodies = mapping.shipping_fulfillments(fulfilment)
         except ValueError as exc:
@@ -457,9 +375,6 @@ class EbaySink:
             made = (headers.get("Location") or "").rstrip("/").rsplit("/", 1)[-1]
             said.append(made or str(body.get("trackingNumber") or "created"))
         return f"ebay order {order_id}: fulfillment {', '.join(said)}"
-
-    def close(self) -> None:
-        self._api.close()
 
 
 def _already(existing: Any, body: Mapping[str, Any]) -> str | None:

@@ -11,7 +11,11 @@ appears in an error.
 from __future__ import annotations
 
 import datetime as dt
+import json
+from collections.abc import Collection
+from decimal import Decimal
 from email.utils import parsedate_to_datetime
+from typing import Any
 
 import httpx
 
@@ -61,12 +65,7 @@ class HttpSink:
             "Content-Type": CONTENT_TYPES.get(config.format, document.content_type),
         }
         where = f"http {self.name}: {config.method} {config.url}"
-        try:
-            response = self._client.request(config.method, config.url, content=document.data, headers=headers)
-        except httpx.TimeoutException:
-            raise TransientError(f"{where}: no answer within {config.timeout:g} s") from None
-        except httpx.TransportError as exc:
-            raise TransientError(f"{where}: {type(exc).__name__}: {exc}") from None
+        response = request(self._client, config.method, config.url, where, content=document.data, headers=headers)
         check(response, where)
         return response.headers.get("Location") or f"{config.url} {response.status_code}"
 
@@ -74,13 +73,59 @@ class HttpSink:
         self._client.close()
 
 
-def check(response: httpx.Response, where: str) -> None:
-    """2xx passes; 408, 425, 429 and 5xx are transient (with the peer's Retry-After), other codes permanent."""
+def scrub(text: str, secrets: Collection[str] = ()) -> str:
+    """The text with every secret replaced by ``***``: an error may quote a request or an answer that holds one."""
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, "***")
+    return text
+
+
+def request(
+    client: httpx.Client, method: str, url: str, where: str, *, secrets: Collection[str] = (), **kwargs: Any
+) -> httpx.Response:
+    """One request; a timeout or a dropped connection is transient (the peer may answer next time)."""
+    try:
+        return client.request(method, url, **kwargs)
+    except httpx.TimeoutException:
+        limit = client.timeout.read
+        raise TransientError(f"{where}: no answer " + (f"within {limit:g} s" if limit else "in time")) from None
+    except httpx.TransportError as exc:
+        raise TransientError(scrub(f"{where}: {type(exc).__name__}: {exc}", secrets)) from None
+
+
+def read_json(
+    response: httpx.Response, where: str, *, not_json: str = "not JSON", secrets: Collection[str] = ()
+) -> Any:
+    """The answer's JSON, numbers as ``Decimal`` so money never passes through float. A failed answer whose body
+    is not JSON gives None (its status says what happened); a successful one is transient: a cache, proxy or
+    maintenance page answered in the API's place (``not_json`` words it, with the page's first words)."""
+    try:
+        return json.loads(response.content or b"null", parse_float=Decimal)
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        if response.is_error:
+            return None
+        page = scrub(excerpt(response), secrets)
+        wait = retry_after(response.headers.get("Retry-After"))
+        raise TransientError(f"{where}: {response.status_code}, {not_json}: {page}", retry_after=wait) from None
+
+
+def excerpt(response: httpx.Response, said: str | None = None) -> str:
+    """What a message quotes of an answer, on one line: the peer's own words read from its JSON, else the start
+    of its body."""
+    return (said or response.text)[:300].strip().replace("\n", " ")
+
+
+def check(response: httpx.Response, where: str, said: str | None = None, secrets: Collection[str] = ()) -> None:
+    """2xx passes; 408, 425, 429 and 5xx are transient (with the peer's Retry-After), other codes permanent.
+
+    ``said`` is the peer's own error text read from its JSON, told in place of the raw body; ``secrets`` are
+    scrubbed from the message."""
     code = response.status_code
     if 200 <= code < 300:
         return
-    said = response.text[:300].strip().replace("\n", " ")
-    message = f"{where}: {code} {response.reason_phrase}" + (f": {said}" if said else "")
+    said = excerpt(response, said)
+    message = scrub(f"{where}: {code} {response.reason_phrase}" + (f": {said}" if said else ""), secrets)
     if code in RETRYABLE or code >= 500:
         raise TransientError(message, retry_after=retry_after(response.headers.get("Retry-After")))
     raise PermanentError(message)
@@ -89,12 +134,7 @@ def check(response: httpx.Response, where: str) -> None:
 def fetch(url: str, *, headers: dict[str, str], timeout: float, transport: httpx.BaseTransport | None = None) -> bytes:
     """GET ``url`` and return the body; errors classified like a send, the secret header never in a message."""
     where = f"GET {url}"
-    try:
-        with httpx.Client(timeout=timeout, headers=headers, transport=transport) as client:
-            response = client.get(url)
-    except httpx.TimeoutException:
-        raise TransientError(f"{where}: no answer within {timeout:g} s") from None
-    except httpx.TransportError as exc:
-        raise TransientError(f"{where}: {type(exc).__name__}: {exc}") from None
+    with httpx.Client(timeout=timeout, headers=headers, transport=transport) as client:
+        response = request(client, "GET", url, where)
     check(response, where)
     return response.content

@@ -45,7 +45,8 @@ from urllib.parse import quote
 import httpx
 
 from crossdock.connectors.base import Inbound, Outbound
-from crossdock.connectors.http import check, retry_after
+from crossdock.connectors.channel import ChannelSink, ChannelSource, order_inbound
+from crossdock.connectors.http import check, read_json, request, retry_after
 from crossdock.core.channel_config.shopify import ShopifySourceConfig
 from crossdock.core.config_types import resolve_secret
 from crossdock.core.errors import DecodeError, PermanentError, TransientError
@@ -124,16 +125,8 @@ class _Tokens:
 
     def _post_token(self, body: dict[str, Any]) -> dict[str, Any]:
         where = f"shopify {self.who}: POST /admin/oauth/access_token (refresh)"
-        try:
-            response = self.client.post("/admin/oauth/access_token", json=body)
-        except httpx.TimeoutException:
-            raise TransientError(f"{where}: no answer in time") from None
-        except httpx.TransportError as exc:
-            raise TransientError(f"{where}: {type(exc).__name__}: {exc}") from None
-        try:
-            answer = json.loads(response.content or b"null", parse_float=Decimal)
-        except (json.JSONDecodeError, UnicodeDecodeError):
-            answer = None
+        response = request(self.client, "POST", "/admin/oauth/access_token", where, json=body)
+        answer = read_json(response, where, not_json="the answer is not a JSON object")
         if response.status_code in (400, 401) and isinstance(answer, dict):
             said = " ".join(str(answer[k]) for k in ("error", "error_description") if answer.get(k))
             raise PermanentError(
@@ -237,15 +230,10 @@ class _Shop:
         response = self._post(where, token, text, variables)
         if response.status_code == 401 and self.tokens.refreshes:
             response = self._post(where, self.tokens.refresh(stale=token), text, variables)
-        try:
-            body = json.loads(response.content or b"null", parse_float=Decimal)
-        except (json.JSONDecodeError, UnicodeDecodeError):
-            body = None
+        body = read_json(response, where, not_json="not a JSON object")
         if not isinstance(body, dict):
-            if not response.is_success:
-                check(response, where)
-            said = response.text[:200].strip().replace("\n", " ")
-            raise TransientError(f"{where}: {response.status_code}, not a JSON object: {said}")
+            check(response, where)
+            raise TransientError(f"{where}: {response.status_code}, not a JSON object")
         cost = self._account(operation, body)
         errors = [e for e in body.get("errors") or [] if isinstance(e, dict)]
         if isinstance(body.get("errors"), str):  # REST-style {"errors": "..."} on a 401 or 402
@@ -255,8 +243,7 @@ class _Shop:
         if "THROTTLED" in codes or response.status_code == 429:
             wait = retry_after(response.headers.get("Retry-After")) or self._wait(cost)
             raise TransientError(f"{where}: throttled: {said or 'Too Many Requests'}", retry_after=wait)
-        if response.is_error:
-            check(httpx.Response(response.status_code, text=said, headers=response.headers), where)
+        check(response, where, said)
         if errors:
             if codes & {"INTERNAL_SERVER_ERROR", "TIMEOUT"}:
                 raise TransientError(f"{where}: {said}")
@@ -269,16 +256,8 @@ class _Shop:
         return data
 
     def _post(self, where: str, token: str, text: str, variables: dict[str, Any]) -> httpx.Response:
-        try:
-            return self.client.post(
-                self.endpoint,
-                json={"query": text, "variables": variables},
-                headers={"X-Shopify-Access-Token": token},
-            )
-        except httpx.TimeoutException:
-            raise TransientError(f"{where}: no answer in time") from None
-        except httpx.TransportError as exc:
-            raise TransientError(f"{where}: {type(exc).__name__}: {exc}") from None
+        body = {"query": text, "variables": variables}
+        return request(self.client, "POST", self.endpoint, where, json=body, headers={"X-Shopify-Access-Token": token})
 
     def _account(self, operation: str, body: dict[str, Any]) -> dict[str, Any]:
         cost = (body.get("extensions") or {}).get("cost")
@@ -306,22 +285,11 @@ class _Shop:
         self.client.close()
 
 
-class ShopifySource:
+class ShopifySource(ChannelSource[ShopifySourceConfig, _Shop]):
     """Every order updated since the last checkpoint (less the overlap), one document per order version."""
 
-    def __init__(self, name: str, config: ShopifySourceConfig, transport: httpx.BaseTransport | None = None) -> None:
-        self.name = name
-        self.config = config
-        self.since: str | None = None
-        self._transport = transport
-
-    @contextmanager
-    def receive(self) -> Iterator[Iterator[Inbound]]:
-        shop = _Shop(self.name, self.config, self._transport)
-        try:
-            yield self._orders(shop)
-        finally:
-            shop.close()
+    def _connect(self) -> _Shop:
+        return _Shop(self.name, self.config, self._transport)
 
     def order(self, order_id: str) -> Inbound:
         """One order read by id (numeric or GID): what a webhook's hint turns into."""
@@ -329,14 +297,11 @@ class ShopifySource:
             gid = mapping.order_gid(order_id)
         except ValueError as exc:
             raise PermanentError(f"shopify {self.name}: {exc}") from None
-        shop = _Shop(self.name, self.config, self._transport)
-        try:
+        with self._connected() as shop:
             found = shop.query("Order", mapping.ORDER_QUERY, {"id": gid}).get("order")
             if not isinstance(found, dict):
                 raise PermanentError(f"shopify {self.name}: order {order_id} not found")
             return _inbound(_complete(shop, found))
-        finally:
-            shop.close()
 
     def verify_webhook(self, body: bytes, headers: Mapping[str, str]) -> bool:
         return verify_webhook(body, headers, resolve_secret(self.config.webhook_secret) or "")
@@ -345,13 +310,8 @@ class ShopifySource:
         return webhook_order_id(body, headers)
 
     def _orders(self, shop: _Shop) -> Iterator[Inbound]:
-        now = dt.datetime.now(dt.UTC)
-        start = (
-            _instant(self.since) - dt.timedelta(seconds=self.config.overlap)
-            if self.since
-            else now - dt.timedelta(seconds=self.config.first_sync)
-        )
         high = _instant(self.since) if self.since else None
+        start = self._window_start(high, dt.datetime.now(dt.UTC))
         after: str | None = None
         while True:
             variables = mapping.orders_query_variables(start, after=after, first=self.config.page_size)
@@ -407,12 +367,7 @@ def _complete(shop: _Shop, order: dict[str, Any]) -> dict[str, Any]:
 
 def _inbound(order: dict[str, Any]) -> Inbound:
     gid = str(order.get("id") or "")
-    order_id = gid.rsplit("/", 1)[-1]
-    return Inbound(
-        name=f"shopify-order-{order_id}.json",
-        data=json.dumps(order, default=str, separators=(",", ":")).encode("utf-8"),
-        identity=f"shopify:{order_id}:{order.get('updatedAt') or ''}",
-    )
+    return order_inbound("shopify", gid.rsplit("/", 1)[-1], order.get("updatedAt") or "", order)
 
 
 def _header(headers: Mapping[str, str], name: str) -> str | None:
@@ -447,27 +402,24 @@ def webhook_order_id(body: bytes, headers: Mapping[str, str]) -> str | None:
     return str(found).strip()
 
 
-class ShopifySink:
+class ShopifySink(ChannelSink[ShopifySourceConfig, _Shop]):
     """A Fulfilment back to the shop: ``fulfillmentCreate`` on the order's open fulfillment orders, with tracking,
     never twice (what already shipped under the shipment's tracking is left out)."""
 
-    def __init__(self, name: str, config: ShopifySourceConfig, transport: httpx.BaseTransport | None = None) -> None:
-        self.name = name
-        self.config = config
-        self._shop = _Shop(name, config, transport)
+    channel = "shopify"
+
+    def _connect(self, transport: httpx.BaseTransport | None) -> _Shop:
+        return _Shop(self.name, self.config, transport)
 
     def send(self, document: Outbound) -> str:
-        try:
-            fulfilment = Fulfilment.model_validate_json(document.data)
-        except ValueError as exc:
-            raise PermanentError(f"shopify {self.name}: {document.name} is not a Fulfilment: {exc}") from None
+        fulfilment = self._fulfilment(document)
         where = f"shopify {self.name}: order {fulfilment.external_id} ({fulfilment.po_number})"
         try:
             gid = mapping.order_gid(fulfilment.external_id or "")
         except ValueError as exc:
             raise PermanentError(f"{where}: {exc}") from None
-        orders = self._shop.query("OrderFulfillmentOrders", mapping.FULFILLMENT_ORDERS_QUERY, {"id": gid})
-        done = self._shop.query("OrderFulfillments", mapping.FULFILLMENTS_QUERY, {"id": gid})
+        orders = self._api.query("OrderFulfillmentOrders", mapping.FULFILLMENT_ORDERS_QUERY, {"id": gid})
+        done = self._api.query("OrderFulfillments", mapping.FULFILLMENTS_QUERY, {"id": gid})
         if not isinstance(orders.get("order"), dict) or not isinstance(done.get("order"), dict):
             raise PermanentError(f"{where}: no such order")
         try:
@@ -482,7 +434,7 @@ class ShopifySink:
             raise PermanentError(f"{where}: {exc}") from None
         made = []
         for variables in requests:
-            data = self._shop.query("FulfillmentCreate", mapping.FULFILLMENT_CREATE, variables)
+            data = self._api.query("FulfillmentCreate", mapping.FULFILLMENT_CREATE, variables)
             answer = data.get("fulfillmentCreate") or {}
             problems = [e for e in answer.get("userErrors") or [] if isinstance(e, dict)]
             if problems:
@@ -502,6 +454,3 @@ class ShopifySink:
         links = {scac.upper(): link for scac, link in self.config.tracking_urls.items()}
         link = links.get((fulfilment.carrier_scac or "").upper())
         return link.replace("{number}", quote(numbers[0], safe="")) if link and len(numbers) == 1 else None
-
-    def close(self) -> None:
-        self._shop.close()

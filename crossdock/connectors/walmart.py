@@ -41,15 +41,15 @@ import hmac
 import json
 import time
 import uuid
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Generator, Mapping
 from decimal import Decimal
 from typing import Any
 
 import httpx
 
 from crossdock.connectors.base import Inbound, Outbound
-from crossdock.connectors.http import check, retry_after
+from crossdock.connectors.channel import ChannelSink, ChannelSource, Expiring, order_inbound
+from crossdock.connectors.http import check, read_json, request, retry_after
 from crossdock.core.channel_config.walmart import WalmartSourceConfig
 from crossdock.core.config_types import resolve_secret
 from crossdock.core.errors import DecodeError, PermanentError, TransientError
@@ -59,20 +59,13 @@ from crossdock.mappings import walmart as mapping
 ORDERS = "/v3/orders"
 CREATED_WINDOW = dt.timedelta(days=179)  # Walmart serves 180 days; a day's margin for clocks
 ORDER_EVENTS = frozenset({"PO_CREATED", "PO_LINE_AUTOCANCELLED", "ORDER_UPDATES"})
+TOKEN = "access"  # the one token a seller account's cache holds
 _clock: Callable[[], float] = time.monotonic  # seconds, for the token's lifetime (tests move it)
 
 
-class _Token:
-    """An access token and when to stop using it; kept by a source or sink across polls and sends."""
-
-    __slots__ = ("good_until", "value")
-
-    def __init__(self) -> None:
-        self.value: str | None = None
-        self.good_until = 0.0
-
-    def forget(self) -> None:
-        self.value, self.good_until = None, 0.0
+def _tokens() -> Expiring[str]:
+    """Where a source or sink keeps its access token across polls and sends (on the module's clock)."""
+    return Expiring(lambda: _clock())
 
 
 class _Api:
@@ -80,11 +73,11 @@ class _Api:
     classified, JSON read without float."""
 
     def __init__(
-        self, who: str, config: WalmartSourceConfig, transport: httpx.BaseTransport | None, token: _Token
+        self, who: str, config: WalmartSourceConfig, transport: httpx.BaseTransport | None, tokens: Expiring[str]
     ) -> None:
         self.who = who
         self.config = config
-        self.token = token
+        self.tokens = tokens
         self.client = httpx.Client(base_url=config.url.rstrip("/"), timeout=config.timeout, transport=transport)
 
     def _headers(self) -> dict[str, str]:
@@ -98,8 +91,9 @@ class _Api:
         return headers
 
     def _access_token(self) -> str:
-        if self.token.value is not None and _clock() < self.token.good_until:
-            return self.token.value
+        cached = self.tokens.get(TOKEN)
+        if cached is not None:
+            return cached
         client_id = resolve_secret(self.config.client_id) or ""
         secret = resolve_secret(self.config.client_secret) or ""
         started = _clock()
@@ -119,8 +113,7 @@ class _Api:
         if not isinstance(token, str) or not token or not isinstance(lifetime, int | Decimal | str):
             raise TransientError(f"walmart {self.who}: POST /v3/token: no access_token and expires_in in the answer")
         seconds = float(lifetime)
-        self.token.value = token
-        self.token.good_until = started + seconds - min(60.0, seconds / 10)
+        self.tokens.put(TOKEN, token, started + seconds - min(60.0, seconds / 10) - _clock())
         return token
 
     def call(self, method: str, path: str, **kwargs: Any) -> Any:
@@ -129,38 +122,30 @@ class _Api:
             headers = {**self._headers(), "WM_SEC.ACCESS_TOKEN": self._access_token()}
             response = self._send(method, path, headers=headers, **kwargs)
             if response.status_code == 401 and attempt == 1:
-                self.token.forget()
+                self.tokens.drop(TOKEN)
                 continue
             return self._read(method, path, response)
         raise AssertionError("unreachable")
 
     def _send(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
-        where = f"walmart {self.who}: {method} {path.split('?')[0]}"
-        try:
-            return self.client.request(method, path, **kwargs)
-        except httpx.TimeoutException:
-            raise TransientError(f"{where}: no answer in time") from None
-        except httpx.TransportError as exc:
-            raise TransientError(f"{where}: {type(exc).__name__}: {exc}") from None
+        return request(self.client, method, path, _where(self.who, method, path), **kwargs)
 
     def _read(self, method: str, path: str, response: httpx.Response) -> Any:
-        where = f"walmart {self.who}: {method} {path.split('?')[0]}"
-        try:
-            body = json.loads(response.content or b"null", parse_float=Decimal)
-        except (json.JSONDecodeError, UnicodeDecodeError):
-            body = None
-            if response.is_success:
-                raise TransientError(f"{where}: {response.status_code}, not JSON") from None
+        where = _where(self.who, method, path)
+        body = read_json(response, where)
+        said = _errors(body)
         if response.status_code == 429:
-            said = _errors(body)
             raise TransientError(f"{where}: 429 throttled" + (f": {said}" if said else ""), retry_after=_wait(response))
-        if response.is_error and (said := _errors(body)):
-            response = httpx.Response(response.status_code, text=said, headers=response.headers)
-        check(response, where)
+        check(response, where, said)
         return body
 
     def close(self) -> None:
         self.client.close()
+
+
+def _where(who: str, method: str, path: str) -> str:
+    """What a message names: the call without its query (a cursor says nothing to a reader)."""
+    return f"walmart {who}: {method} {path.split('?')[0]}"
 
 
 def _errors(body: Any) -> str:
@@ -195,33 +180,22 @@ def _wait(response: httpx.Response) -> float | None:
     return float(number)
 
 
-class WalmartSource:
+class WalmartSource(ChannelSource[WalmartSourceConfig, _Api]):
     """Every order changed since the last poll began (less the overlap), one document per order version."""
 
     def __init__(self, name: str, config: WalmartSourceConfig, transport: httpx.BaseTransport | None = None) -> None:
-        self.name = name
-        self.config = config
-        self.since: str | None = None
-        self._transport = transport
-        self._token = _Token()
+        super().__init__(name, config, transport)
+        self._tokens = _tokens()
 
-    @contextmanager
-    def receive(self) -> Iterator[Iterator[Inbound]]:
-        api = _Api(self.name, self.config, self._transport, self._token)
-        try:
-            yield self._orders(api)
-        finally:
-            api.close()
+    def _connect(self) -> _Api:
+        return _Api(self.name, self.config, self._transport, self._tokens)
 
     def order(self, order_id: str) -> Inbound:
         """One purchase order read by id: what a webhook's hint turns into (acknowledged by the next poll)."""
         if not _safe_id(order_id):
             raise PermanentError(f"walmart {self.name}: {order_id!r} is not a purchase order id")
-        api = _Api(self.name, self.config, self._transport, self._token)
-        try:
+        with self._connected() as api:
             body = api.call("GET", f"{ORDERS}/{order_id}")
-        finally:
-            api.close()
         found = body.get("order") if isinstance(body, dict) else None
         if not isinstance(found, dict):
             raise TransientError(f"walmart {self.name}: order {order_id}: the answer holds no order")
@@ -235,19 +209,14 @@ class WalmartSource:
     def webhook_order_id(self, body: bytes, headers: Mapping[str, str]) -> str | None:
         return webhook_order_id(body)
 
-    def _orders(self, api: _Api) -> Iterator[Inbound]:
+    def _read(self, api: _Api) -> Generator[Inbound, None, str | None]:
         now = dt.datetime.now(dt.UTC)
-        start = (
-            dt.datetime.fromisoformat(self.since) - dt.timedelta(seconds=self.config.overlap)
-            if self.since
-            else now - dt.timedelta(seconds=self.config.first_sync)
-        )
+        start = self._window_start(dt.datetime.fromisoformat(self.since) if self.since else None, now)
         params = {
             "lastModifiedStartDate": _stamp(start),
             "createdStartDate": _stamp(min(start, now - CREATED_WINDOW)),
             "limit": str(self.config.limit),
         }
-        held: Inbound | None = None  # the last order waits, so it can carry the poll's checkpoint
         path: str = ORDERS
         query: dict[str, str] | None = params
         seen: set[str] = set()
@@ -259,21 +228,15 @@ class WalmartSource:
             elements = listing.get("elements") or {}
             found = elements.get("order") if isinstance(elements, dict) else None
             for order in found or []:
-                item = self._inbound(order, api)
-                if held is not None:
-                    yield held
-                held = item
+                yield self._inbound(order, api)
             meta = listing.get("meta")
             cursor = str(meta.get("nextCursor") or "").strip() if isinstance(meta, dict) else ""
             if not cursor or not found:
-                break
+                return _stamp(now)  # the orders carry no modification time: the poll's start is the mark
             if cursor in seen:
                 raise TransientError(f"walmart {self.name}: GET {ORDERS}: the same nextCursor came back twice")
             seen.add(cursor)
             path, query = f"{ORDERS}{cursor if cursor.startswith('?') else '?' + cursor}", None
-        if held is not None:
-            held.checkpoint = _stamp(now)
-            yield held
 
     def _inbound(self, order: Any, api: _Api | None) -> Inbound:
         """The order as one document; ``settle`` acknowledges it once stored, while a line is still Created."""
@@ -286,21 +249,12 @@ class WalmartSource:
             due = mapping.needs_acknowledgement(order)
         except DecodeError:
             version, due = 0, False  # stored all the same: decoding marks it failed with the reason
-        settle = (lambda: self._acknowledge(api, po)) if api is not None and due and _safe_id(po) else _nothing
-        return Inbound(
-            name=f"walmart-order-{po}.json",
-            data=json.dumps(order, default=str, separators=(",", ":")).encode("utf-8"),
-            identity=f"walmart:{po}:{version}",
-            settle=settle,
-        )
+        settle = (lambda: self._acknowledge(api, po)) if api is not None and due and _safe_id(po) else None
+        return order_inbound("walmart", po, version, order, settle)
 
     def _acknowledge(self, api: _Api, po: str) -> None:
         method, path = mapping.acknowledge_request(po)
         api.call(method, path)
-
-
-def _nothing() -> None:
-    return None
 
 
 def _stamp(when: dt.datetime) -> str:
@@ -342,24 +296,19 @@ def webhook_order_id(body: bytes) -> str | None:
     return found if _safe_id(found) else None
 
 
-class WalmartSink:
+class WalmartSink(ChannelSink[WalmartSourceConfig, _Api]):
     """A Fulfilment back to Walmart: the order acknowledged if it is not yet, then each line still open marked
     Shipped with the carrier and tracking."""
 
-    def __init__(self, name: str, config: WalmartSourceConfig, transport: httpx.BaseTransport | None = None) -> None:
-        self.name = name
-        self.config = config
-        self._api = _Api(name, config, transport, _Token())
+    channel = "walmart"
+
+    def _connect(self, transport: httpx.BaseTransport | None) -> _Api:
+        return _Api(self.name, self.config, transport, _tokens())
 
     def send(self, document: Outbound) -> str:
         where = f"walmart {self.name}"
-        try:
-            fulfilment = Fulfilment.model_validate_json(document.data)
-        except ValueError as exc:
-            raise PermanentError(f"{where}: {document.name} is not a Fulfilment: {exc}") from None
-        po = fulfilment.external_id or ""
-        if not _safe_id(po):
-            raise PermanentError(f"{where}: fulfilment of {fulfilment.po_number} has no purchase order id")
+        fulfilment = self._fulfilment(document)
+        po = self._order_id(fulfilment, "purchase order id", _safe_id)
         body = self._api.call("GET", f"{ORDERS}/{po}")
         order = body.get("order") if isinstance(body, dict) else None
         if not isinstance(order, dict):
@@ -418,9 +367,6 @@ class WalmartSink:
                 continue
             wanted[number] = wanted.get(number, Decimal(0)) + line.quantity
         return list(wanted.items()), problems
-
-    def close(self) -> None:
-        self._api.close()
 
 
 def _method(order: Mapping[str, Any]) -> str | None:

@@ -24,15 +24,14 @@ import datetime as dt
 import hashlib
 import hmac
 import json
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
-from decimal import Decimal
+from collections.abc import Generator, Mapping
 from typing import Any
 
 import httpx
 
 from crossdock.connectors.base import Inbound, Outbound
-from crossdock.connectors.http import check, retry_after
+from crossdock.connectors.channel import ChannelSink, ChannelSource, order_inbound
+from crossdock.connectors.http import check, excerpt, read_json, request, retry_after
 from crossdock.core.channel_config.woocommerce import WooCommerceSourceConfig
 from crossdock.core.config_types import resolve_secret
 from crossdock.core.errors import PermanentError, TransientError
@@ -55,58 +54,36 @@ class _Store:
 
     def call(self, method: str, path: str, **kwargs: Any) -> tuple[Any, httpx.Headers]:
         where = f"woocommerce {self.who}: {method} {path}"
-        try:
-            response = self.client.request(method, path, **kwargs)
-        except httpx.TimeoutException:
-            raise TransientError(f"{where}: no answer in time") from None
-        except httpx.TransportError as exc:
-            raise TransientError(f"{where}: {type(exc).__name__}: {exc}") from None
-        try:
-            body = json.loads(response.content or b"null", parse_float=Decimal)
-        except (json.JSONDecodeError, UnicodeDecodeError):
-            said = response.text[:200].strip().replace("\n", " ")
-            if response.status_code in (400, 401, 404):
-                check(response, where)
-            wait = retry_after(response.headers.get("Retry-After"))
-            raise TransientError(
-                f"{where}: {response.status_code}, not JSON (a cache or security plugin?): {said}", retry_after=wait
-            ) from None
-        if response.is_error and isinstance(body, dict) and body.get("message"):
-            said = f"{body.get('code', '')} {body['message']}".strip()
-            response = httpx.Response(response.status_code, text=said, headers=response.headers)
-        check(response, where)
+        response = request(self.client, method, path, where, **kwargs)
+        hint = "not JSON (a cache or security plugin?)"
+        body = read_json(response, where, not_json=hint)
+        if body is None and response.is_error and response.status_code not in (400, 401, 404):
+            wait = retry_after(response.headers.get("Retry-After"))  # a 403 or 503 page from a host or plugin
+            raise TransientError(f"{where}: {response.status_code}, {hint}: {excerpt(response)}", retry_after=wait)
+        check(response, where, _said(body))
         return body, response.headers
 
     def close(self) -> None:
         self.client.close()
 
 
-class WooCommerceSource:
+def _said(body: Any) -> str | None:
+    """WooCommerce's own words: ``{"code": …, "message": …}``."""
+    if isinstance(body, dict) and body.get("message"):
+        return f"{body.get('code', '')} {body['message']}".strip()
+    return None
+
+
+class WooCommerceSource(ChannelSource[WooCommerceSourceConfig, _Store]):
     """Every order changed since the last checkpoint (less the overlap), one document per order version."""
 
-    def __init__(
-        self, name: str, config: WooCommerceSourceConfig, transport: httpx.BaseTransport | None = None
-    ) -> None:
-        self.name = name
-        self.config = config
-        self.since: str | None = None
-        self._transport = transport
-
-    @contextmanager
-    def receive(self) -> Iterator[Iterator[Inbound]]:
-        api = _Store(self.name, self.config, self._transport)
-        try:
-            yield self._orders(api)
-        finally:
-            api.close()
+    def _connect(self) -> _Store:
+        return _Store(self.name, self.config, self._transport)
 
     def order(self, order_id: str) -> Inbound:
         """One order read by id: what a webhook's hint turns into."""
-        api = _Store(self.name, self.config, self._transport)
-        try:
+        with self._connected() as api:
             body, _ = api.call("GET", f"{API}orders/{order_id}")
-        finally:
-            api.close()
         if not isinstance(body, dict):
             raise TransientError(f"woocommerce {self.name}: order {order_id} is not an object")
         return _inbound(body)
@@ -117,13 +94,9 @@ class WooCommerceSource:
     def webhook_order_id(self, body: bytes, headers: Mapping[str, str]) -> str | None:
         return webhook_order_id(body)
 
-    def _orders(self, api: _Store) -> Iterator[Inbound]:
+    def _read(self, api: _Store) -> Generator[Inbound, None, str | None]:
         now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
-        start = (
-            dt.datetime.fromisoformat(self.since) - dt.timedelta(seconds=self.config.overlap)
-            if self.since
-            else now - dt.timedelta(seconds=self.config.first_sync)
-        )
+        start = self._window_start(dt.datetime.fromisoformat(self.since) if self.since else None, now)
         params = {
             "modified_after": start.strftime("%Y-%m-%dT%H:%M:%S"),
             "dates_are_gmt": "true",
@@ -132,35 +105,22 @@ class WooCommerceSource:
             "order": "asc",
         }
         high = self.since or ""
-        held: Inbound | None = None  # the last order waits, so it can carry the window's checkpoint
         page = 1
         while True:
             body, headers = api.call("GET", f"{API}orders", params={**params, "page": str(page)})
             if not isinstance(body, list):
                 raise TransientError(f"woocommerce {self.name}: orders page {page} is not a list")
             for order in body:
-                item = _inbound(order)
                 high = max(high, str(order.get("date_modified_gmt") or ""))
-                if held is not None:
-                    yield held
-                held = item
+                yield _inbound(order)
             pages = headers.get("X-WP-TotalPages", "")
             if not body or not pages.isdigit() or page >= int(pages):
-                break
+                return high or None
             page += 1
-        if held is not None:
-            held.checkpoint = high or None
-            yield held
 
 
 def _inbound(order: dict[str, Any]) -> Inbound:
-    order_id = order.get("id")
-    modified = order.get("date_modified_gmt") or ""
-    return Inbound(
-        name=f"woocommerce-order-{order_id}.json",
-        data=json.dumps(order, default=str, separators=(",", ":")).encode("utf-8"),
-        identity=f"woocommerce:{order_id}:{modified}",
-    )
+    return order_inbound("woocommerce", order.get("id"), order.get("date_modified_gmt") or "", order)
 
 
 def verify_webhook(body: bytes, headers: Mapping[str, str], secret: str) -> bool:
@@ -183,25 +143,18 @@ def webhook_order_id(body: bytes) -> str | None:
     return str(found) if found is not None else None
 
 
-class WooCommerceSink:
+class WooCommerceSink(ChannelSink[WooCommerceSourceConfig, _Store]):
     """A Fulfilment back to the store: the tracking as a customer note (and the Shipment Tracking extension's
     record when configured), and the order completed once everything shipped."""
 
-    def __init__(
-        self, name: str, config: WooCommerceSourceConfig, transport: httpx.BaseTransport | None = None
-    ) -> None:
-        self.name = name
-        self.config = config
-        self._api = _Store(name, config, transport)
+    channel = "woocommerce"
+
+    def _connect(self, transport: httpx.BaseTransport | None) -> _Store:
+        return _Store(self.name, self.config, transport)
 
     def send(self, document: Outbound) -> str:
-        try:
-            fulfilment = Fulfilment.model_validate_json(document.data)
-        except ValueError as exc:
-            raise PermanentError(f"woocommerce {self.name}: {document.name} is not a Fulfilment: {exc}") from None
-        order_id = fulfilment.external_id
-        if not order_id:
-            raise PermanentError(f"woocommerce {self.name}: fulfilment of {fulfilment.po_number} has no order id")
+        fulfilment = self._fulfilment(document)
+        order_id = self._order_id(fulfilment)
         marker = f"[crossdock {document.idempotency_key[:16]}]"
         notes, _ = self._api.call("GET", f"{API}orders/{order_id}/notes")
         if not any(marker in str(note.get("note", "")) for note in notes or []):
@@ -225,6 +178,3 @@ class WooCommerceSink:
         for body in mapping.shipment_tracking(fulfilment):
             if str(body.get("tracking_number")) not in known:
                 self._api.call("POST", path, json=body)
-
-    def close(self) -> None:
-        self._api.close()

@@ -1,0 +1,179 @@
+"""What the sales channels' connectors share: the source's and the sink's skeletons around the channel's API
+client, the order document, the checkpoint carried by a read's last document, and the cache that keeps access
+tokens.
+
+Each channel keeps in its own module what is its own: the API client (auth, pacing, answers), how orders are
+listed and what a webhook means.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import threading
+import time
+from collections.abc import Callable, Generator, Hashable, Iterator, Mapping
+from contextlib import contextmanager
+from typing import Any, ClassVar, Generic, Protocol, TypeVar
+
+import httpx
+
+from crossdock.connectors.base import Inbound, Outbound
+from crossdock.core.errors import PermanentError
+from crossdock.core.models import Fulfilment
+
+
+class Client(Protocol):
+    """A channel's API client: whatever it holds open is released by ``close``."""
+
+    def close(self) -> None: ...
+
+
+class Windowed(Protocol):
+    """The settings every channel's poll has: how far back the first poll reads, how much a later one overlaps."""
+
+    @property
+    def first_sync(self) -> float: ...
+
+    @property
+    def overlap(self) -> float: ...
+
+
+ConfigT = TypeVar("ConfigT", bound=Windowed)
+ClientT = TypeVar("ClientT", bound=Client)
+V = TypeVar("V")
+
+
+class ChannelSource(Generic[ConfigT, ClientT]):
+    """A channel's source: a new API client for each poll and each order read, always closed again.
+
+    A subclass says how its client is made (``_connect``) and how a poll reads orders (``_read``, or ``_orders``
+    where the checkpoint is not the read's last word); the channel's ``order``, ``verify_webhook`` and
+    ``webhook_order_id`` stay its own.
+    """
+
+    def __init__(self, name: str, config: ConfigT, transport: httpx.BaseTransport | None = None) -> None:
+        self.name = name
+        self.config = config
+        self.since: str | None = None
+        self._transport = transport
+
+    @contextmanager
+    def receive(self) -> Iterator[Iterator[Inbound]]:
+        with self._connected() as api:
+            yield self._orders(api)
+
+    @contextmanager
+    def _connected(self) -> Iterator[ClientT]:
+        api = self._connect()
+        try:
+            yield api
+        finally:
+            api.close()
+
+    def _connect(self) -> ClientT:
+        raise NotImplementedError
+
+    def _orders(self, api: ClientT) -> Iterator[Inbound]:
+        """A poll's documents: every order ``_read`` finds, the last one carrying the checkpoint it returns."""
+        return checkpointed(self._read(api))
+
+    def _read(self, api: ClientT) -> Generator[Inbound, None, str | None]:
+        raise NotImplementedError
+
+    def _window_start(self, since: dt.datetime | None, now: dt.datetime) -> dt.datetime:
+        """Where a poll's window opens: the checkpoint less the overlap (a change saved late is not missed), or
+        ``first_sync`` back on the first poll."""
+        if since is not None:
+            return since - dt.timedelta(seconds=self.config.overlap)
+        return now - dt.timedelta(seconds=self.config.first_sync)
+
+
+class ChannelSink(Generic[ConfigT, ClientT]):
+    """A channel's sink: one API client for its whole life, and a document that must be a Fulfilment naming the
+    channel's order (what is not cannot be fixed by sending again: permanent)."""
+
+    channel: ClassVar[str]
+
+    def __init__(self, name: str, config: ConfigT, transport: httpx.BaseTransport | None = None) -> None:
+        self.name = name
+        self.config = config
+        self._api = self._connect(transport)
+
+    def _connect(self, transport: httpx.BaseTransport | None) -> ClientT:
+        raise NotImplementedError
+
+    def _fulfilment(self, document: Outbound) -> Fulfilment:
+        try:
+            return Fulfilment.model_validate_json(document.data)
+        except ValueError as exc:
+            raise PermanentError(f"{self.channel} {self.name}: {document.name} is not a Fulfilment: {exc}") from None
+
+    def _order_id(self, fulfilment: Fulfilment, what: str = "order id", valid: Callable[[str], bool] = bool) -> str:
+        """The channel's id of the order the fulfilment ships (its ``external_id``), when it is a valid one."""
+        order_id = fulfilment.external_id or ""
+        if not valid(order_id):
+            raise PermanentError(f"{self.channel} {self.name}: fulfilment of {fulfilment.po_number} has no {what}")
+        return order_id
+
+    def close(self) -> None:
+        self._api.close()
+
+
+def order_inbound(
+    channel: str, order_id: object, version: object, order: Mapping[str, Any], settle: Callable[[], None] | None = None
+) -> Inbound:
+    """The order as one document: compact JSON, and an identity that changes with the order's version, so each
+    version is stored once."""
+    data = json.dumps(order, default=str, separators=(",", ":")).encode("utf-8")
+    inbound = Inbound(name=f"{channel}-order-{order_id}.json", data=data, identity=f"{channel}:{order_id}:{version}")
+    if settle is not None:
+        inbound.settle = settle
+    return inbound
+
+
+def checkpointed(found: Generator[Inbound, None, str | None]) -> Iterator[Inbound]:
+    """Every document of a read, the last one held back until the read ends so it carries the checkpoint the
+    read returns: the poller saves a checkpoint only with a document, and only once everything before it is."""
+    held: Inbound | None = None
+    while True:
+        try:
+            item = next(found)
+        except StopIteration as end:
+            if held is not None:
+                held.checkpoint = end.value
+                yield held
+            return
+        if held is not None:
+            yield held
+        held = item
+
+
+class Expiring(Generic[V]):
+    """Values by key until they expire (access tokens, public keys), safe to share between threads: a source is
+    built anew for every poll, so what outlives it is kept here."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._values: dict[Hashable, tuple[V, float]] = {}
+
+    def get(self, key: Hashable) -> V | None:
+        with self._lock:
+            found = self._values.get(key)
+            if found is None or found[1] <= self._clock():
+                self._values.pop(key, None)
+                return None
+            return found[0]
+
+    def put(self, key: Hashable, value: V, ttl: float) -> None:
+        with self._lock:
+            self._values[key] = (value, self._clock() + ttl)
+
+    def drop(self, key: Hashable) -> None:
+        with self._lock:
+            self._values.pop(key, None)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._values.clear()
