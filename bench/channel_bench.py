@@ -21,7 +21,6 @@ import shutil
 import sys
 import tempfile
 import time
-import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -32,6 +31,8 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+from e2e_bench import _pg_schema  # noqa: E402  (bench/ is on the path when a bench runs)
 
 from crossdock.core.config import load_config  # noqa: E402
 from crossdock.core.hub import Hub  # noqa: E402
@@ -133,17 +134,6 @@ def run(store_url: str, orders: int, per_page: int) -> dict[str, float]:
         server.kill()
         server.join()
         shutil.rmtree(base, ignore_errors=True)
-
-
-def _pg_schema(url: str) -> str:
-    from sqlalchemy import create_engine, text
-
-    schema = f"bench_{uuid.uuid4().hex[:8]}"
-    engine = create_engine(url, isolation_level="AUTOCOMMIT")
-    with engine.connect() as conn:
-        conn.execute(text(f"CREATE SCHEMA {schema}"))
-    engine.dispose()
-    return f"{url}{'&' if '?' in url else '?'}options=-csearch_path%3D{schema}"
 
 
 def main() -> None:
