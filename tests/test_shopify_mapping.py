@@ -559,6 +559,35 @@ def test_one_order_and_the_nested_pages_select_what_the_orders_query_selects() -
         assert "pageInfo { hasNextPage endCursor }" in text
 
 
+def test_the_fulfilment_queries_page_and_their_next_pages_select_the_same_lines() -> None:
+    from crossdock.mappings import shopify
+
+    def fields(text: str) -> set[str]:
+        return set(re.findall(r"[A-Za-z_]\w*", re.sub(r"\([^)]*\)", " ", text.split("nodes", 1)[1])))
+
+    def lines(text: str, key: str) -> str:
+        return text.split(f"{key}(", 1)[1]
+
+    for text in (
+        shopify.FULFILLMENT_ORDERS_QUERY,
+        shopify.FULFILLMENT_ORDER_LINES_QUERY,
+        shopify.FULFILLMENTS_QUERY,
+        shopify.FULFILLMENT_LINES_QUERY,
+    ):
+        assert text.count("{") == text.count("}")
+    for text in (
+        shopify.FULFILLMENT_ORDERS_QUERY,
+        shopify.FULFILLMENT_ORDER_LINES_QUERY,
+        shopify.FULFILLMENT_LINES_QUERY,
+    ):
+        assert "$after: String" in text and "after: $after" in text
+    assert "pageInfo { hasNextPage endCursor }" in lines(shopify.FULFILLMENT_ORDERS_QUERY, "lineItems")
+    assert fields(lines(shopify.FULFILLMENT_ORDERS_QUERY, "lineItems")) == fields(shopify.FULFILLMENT_ORDER_LINES_QUERY)
+    assert "pageInfo { hasNextPage endCursor }" in lines(shopify.FULFILLMENTS_QUERY, "fulfillmentLineItems")
+    assert fields(lines(shopify.FULFILLMENTS_QUERY, "fulfillmentLineItems")) == fields(shopify.FULFILLMENT_LINES_QUERY)
+    assert f"fulfillments(first: {shopify.FULFILLMENTS_READ})" in shopify.FULFILLMENTS_QUERY
+
+
 def made(numbers: list[str], status: str = "SUCCESS", **lines: int) -> dict[str, Any]:
     """An existing fulfilment as FULFILLMENTS_QUERY selects it (written here from the documented fields)."""
     nodes = [{"quantity": q, "lineItem": {"id": f"gid://shopify/LineItem/{k[1:]}"}} for k, q in lines.items()]

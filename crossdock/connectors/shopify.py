@@ -17,6 +17,9 @@ What this relies on (``../shared/docs/channel-apis.md`` §4, from Shopify's docs
   ``X-Shopify-Topic``; Shopify's Ruby library also accepts both names without ``X-``.
 - ``fulfillmentCreate`` takes no idempotency key (its ``@idempotent`` directive covers other mutations) and HTTP
   200 does not mean success: ``userErrors`` are permanent and said as Shopify said them.
+- A fulfilment reads every page of the order's fulfillment orders, of their lineItems and of each existing
+  fulfilment's fulfillmentLineItems. ``Order.fulfillments`` is a list cut at ``first``, not a connection: an order
+  with as many as one read returns is refused, since what already shipped could be on the part not returned.
 
 Tokens and secrets travel only in headers and the token request's body, and never appear in an error.
 """
@@ -346,23 +349,39 @@ def _instant(stamp: str) -> dt.datetime:
 def _complete(shop: _Shop, order: dict[str, Any]) -> dict[str, Any]:
     """The order with every page of its lineItems and shippingLines, so the mapping sees all of them."""
     for key, text in mapping.NESTED_QUERIES.items():
-        connection = order.get(key)
-        if not isinstance(connection, dict):
-            continue
-        page = connection.get("pageInfo") or {}
-        nodes = list(connection.get("nodes") or [])
-        while isinstance(page, dict) and page.get("hasNextPage"):
-            after = page.get("endCursor")
-            if not isinstance(after, str):
-                raise TransientError(f"shopify {shop.who}: order {order.get('id')}: {key} has a next page, no cursor")
-            found = shop.query(f"Order {key}", text, {"id": order.get("id"), "after": after}).get("order")
-            more = found.get(key) if isinstance(found, dict) else None
-            if not isinstance(more, dict):
-                raise TransientError(f"shopify {shop.who}: order {order.get('id')}: {key} page not read")
-            nodes.extend(more.get("nodes") or [])
-            page = more.get("pageInfo") or {}
-        order[key] = {"pageInfo": {"hasNextPage": False}, "nodes": nodes}
+        _all_pages(shop, order, key, "order", text)
     return order
+
+
+def _all_pages(shop: _Shop, owner: dict[str, Any], key: str, root: str, text: str) -> None:
+    """Replace the connection ``owner[key]`` by one page holding the nodes of all its pages, so a mapping that
+    refuses a next page sees them all. ``text`` reads the page after a cursor (variables ``id``: the owner's,
+    ``after``) as ``<root>(id:) { <key>(after:) }``."""
+    connection = owner.get(key)
+    if not isinstance(connection, dict):
+        return
+    where = f"shopify {shop.who}: {root} {owner.get('id')}: {key}"
+    page = connection.get("pageInfo") or {}
+    nodes = list(connection.get("nodes") or [])
+    while isinstance(page, dict) and page.get("hasNextPage"):
+        after = page.get("endCursor")
+        if not isinstance(after, str):
+            raise TransientError(f"{where} has a next page, no cursor")
+        operation = f"{root[0].upper()}{root[1:]} {key}"
+        found = shop.query(operation, text, {"id": owner.get("id"), "after": after}).get(root)
+        more = found.get(key) if isinstance(found, dict) else None
+        if not isinstance(more, dict):
+            raise TransientError(f"{where} page not read")
+        nodes.extend(more.get("nodes") or [])
+        page = more.get("pageInfo") or {}
+    owner[key] = {"pageInfo": {"hasNextPage": False}, "nodes": nodes}
+
+
+def _nodes(owner: dict[str, Any], key: str) -> list[dict[str, Any]]:
+    """The objects of a connection read whole (``_all_pages``); anything else is left to the mapping to refuse."""
+    connection = owner.get(key)
+    found = connection.get("nodes") if isinstance(connection, dict) else None
+    return [x for x in found if isinstance(x, dict)] if isinstance(found, list) else []
 
 
 def _inbound(order: dict[str, Any]) -> Inbound:
@@ -418,15 +437,12 @@ class ShopifySink(ChannelSink[ShopifySourceConfig, _Shop]):
             gid = mapping.order_gid(fulfilment.external_id or "")
         except ValueError as exc:
             raise PermanentError(f"{where}: {exc}") from None
-        orders = self._api.query("OrderFulfillmentOrders", mapping.FULFILLMENT_ORDERS_QUERY, {"id": gid})
-        done = self._api.query("OrderFulfillments", mapping.FULFILLMENTS_QUERY, {"id": gid})
-        if not isinstance(orders.get("order"), dict) or not isinstance(done.get("order"), dict):
-            raise PermanentError(f"{where}: no such order")
+        order, fulfillments = self._read(where, gid)
         try:
             requests = mapping.fulfilment_requests(
                 fulfilment,
-                orders["order"],
-                done["order"].get("fulfillments"),
+                order,
+                fulfillments,
                 notify_customer=self.config.notify_customer,
                 tracking_url=self._tracking_url(fulfilment),
             )
@@ -448,6 +464,29 @@ class ShopifySink(ChannelSink[ShopifySourceConfig, _Shop]):
         if not made:
             return f"shopify order {fulfilment.external_id}: shipment {fulfilment.shipment_id} already fulfilled"
         return f"shopify order {fulfilment.external_id}: shipment {fulfilment.shipment_id} as {', '.join(made)}"
+
+    def _read(self, where: str, gid: str) -> tuple[dict[str, Any], Any]:
+        """The order's fulfillment orders and its fulfilments with every page of their lines read, so that a large
+        order is fulfilled whole and nothing already shipped is missed."""
+        orders = self._api.query("OrderFulfillmentOrders", mapping.FULFILLMENT_ORDERS_QUERY, {"id": gid})
+        done = self._api.query("OrderFulfillments", mapping.FULFILLMENTS_QUERY, {"id": gid})
+        order = orders.get("order")
+        if not isinstance(order, dict) or not isinstance(done.get("order"), dict):
+            raise PermanentError(f"{where}: no such order")
+        _all_pages(self._api, order, "fulfillmentOrders", "order", mapping.FULFILLMENT_ORDERS_QUERY)
+        for fo in _nodes(order, "fulfillmentOrders"):
+            _all_pages(self._api, fo, "lineItems", "fulfillmentOrder", mapping.FULFILLMENT_ORDER_LINES_QUERY)
+        fulfillments = done["order"].get("fulfillments")
+        if isinstance(fulfillments, list):
+            if len(fulfillments) >= mapping.FULFILLMENTS_READ:  # the list may be cut: what shipped is not known
+                raise PermanentError(
+                    f"{where}: {len(fulfillments)} fulfilments or more, all that one read returns: what already "
+                    "shipped cannot be told, so nothing is sent (fulfil this order in Shopify)"
+                )
+            for made in fulfillments:
+                if isinstance(made, dict):
+                    _all_pages(self._api, made, "fulfillmentLineItems", "fulfillment", mapping.FULFILLMENT_LINES_QUERY)
+        return order, fulfillments
 
     def _tracking_url(self, fulfilment: Fulfilment) -> str | None:
         numbers = [n.strip() for n in fulfilment.tracking_numbers if n.strip()]

@@ -107,28 +107,51 @@ NESTED_QUERIES = {
 }
 """The next page of one order's lineItems or shippingLines (variables ``id``, ``after``: the page's endCursor)."""
 
-FULFILLMENT_ORDERS_QUERY = """query OrderFulfillmentOrders($id: ID!) {
-  order(id: $id) {
-    id
-    fulfillmentOrders(first: 10) { pageInfo { hasNextPage } nodes {
-      id status lineItems(first: 50) { pageInfo { hasNextPage } nodes { id remainingQuantity lineItem { id } } }
-    } }
-  }
-}"""
-"""An order's fulfillment orders (§4 "Pushing the fulfilment back", step 1), what ``fulfilment_requests`` reads."""
+_FO_LINE = "id remainingQuantity lineItem { id }"
+_PAGE = "pageInfo { hasNextPage endCursor }"
 
-FULFILLMENTS_QUERY = """query OrderFulfillments($id: ID!) {
-  order(id: $id) {
+FULFILLMENT_ORDERS_QUERY = f"""query OrderFulfillmentOrders($id: ID!, $after: String) {{
+  order(id: $id) {{
     id
-    fulfillments(first: 20) {
-      status trackingInfo(first: 10) { number }
-      fulfillmentLineItems(first: 50) { pageInfo { hasNextPage } nodes { quantity lineItem { id } } }
-    }
-  }
-}"""
+    fulfillmentOrders(first: 5, after: $after) {{ {_PAGE} nodes {{
+      id status lineItems(first: 50) {{ {_PAGE} nodes {{ {_FO_LINE} }} }}
+    }} }}
+  }}
+}}"""
+"""An order's fulfillment orders (§4 "Pushing the fulfilment back", step 1), what ``fulfilment_requests`` reads once
+the connector has read every page (variables ``id``, ``after``): 5 a page, so it asks about 520 points, not 1000."""
+
+FULFILLMENT_ORDER_LINES_QUERY = f"""query FulfillmentOrderLineItems($id: ID!, $after: String) {{
+  fulfillmentOrder(id: $id) {{
+    lineItems(first: 50, after: $after) {{ {_PAGE} nodes {{ {_FO_LINE} }} }}
+  }}
+}}"""
+"""The next page of one fulfillment order's lineItems (variables ``id``, ``after``: the page's endCursor)."""
+
+FULFILLMENTS_READ = 30
+"""How many fulfilments ``FULFILLMENTS_QUERY`` reads: ``Order.fulfillments`` is a list cut at ``first``, not a
+connection, so it cannot be paged. An order with this many is refused rather than risk shipping twice."""
+
+FULFILLMENTS_QUERY = f"""query OrderFulfillments($id: ID!) {{
+  order(id: $id) {{
+    id
+    fulfillments(first: {FULFILLMENTS_READ}) {{
+      id status trackingInfo(first: 10) {{ number }}
+      fulfillmentLineItems(first: 5) {{ {_PAGE} nodes {{ quantity lineItem {{ id }} }} }}
+    }}
+  }}
+}}"""
 """The fulfilments an order already has with their tracking numbers: ``fulfillmentCreate`` takes no idempotency
 key, so a repeated send first subtracts what is already shipped under its tracking ([unverified] field names:
-``Order.fulfillments``, ``Fulfillment.trackingInfo``, ``fulfillmentLineItems``)."""
+``Order.fulfillments``, ``Fulfillment.trackingInfo``, ``fulfillmentLineItems``). Five lines a fulfilment inline
+(most hold few) keep it near 700 points; the rest come from ``FULFILLMENT_LINES_QUERY``."""
+
+FULFILLMENT_LINES_QUERY = f"""query FulfillmentLineItems($id: ID!, $after: String) {{
+  fulfillment(id: $id) {{
+    fulfillmentLineItems(first: 50, after: $after) {{ {_PAGE} nodes {{ quantity lineItem {{ id }} }} }}
+  }}
+}}"""
+"""The next page of one fulfilment's fulfillmentLineItems (variables ``id``, ``after``: the page's endCursor)."""
 
 FULFILLMENT_CREATE = """mutation FulfillmentCreate($fulfillment: FulfillmentInput!) {
   fulfillmentCreate(fulfillment: $fulfillment) {
@@ -288,10 +311,11 @@ def fulfilment_requests(
     order its lines are on (an order's lines can be split over locations), [] when nothing is left.
 
     ``fulfillment_orders`` is the ``order`` of ``FULFILLMENT_ORDERS_QUERY``; ``fulfillments`` the ``fulfillments``
-    list of ``FULFILLMENTS_QUERY``. Since the mutation takes no idempotency key, a repeated send must not ship
-    twice: what an existing fulfilment carrying one of the shipment's tracking numbers holds is subtracted first.
-    A shipment without tracking cannot be recognised so: it counts as sent when none of its lines remains open
-    anywhere. What is left that no open fulfillment order holds is a ``ValueError``."""
+    list of ``FULFILLMENTS_QUERY``; every connection in them read to its last page. Since the mutation takes no
+    idempotency key, a repeated send must not ship twice: what an existing fulfilment carrying one of the shipment's
+    tracking numbers holds is subtracted first. A shipment without tracking cannot be recognised so: it counts as
+    sent when none of its lines remains open anywhere. What is left that no open fulfillment order holds is a
+    ``ValueError``."""
     where = f"shopify fulfilment {fulfilment.shipment_id} of order {fulfilment.po_number}"
     wanted = _wanted(fulfilment, where)
     numbers = {n.strip() for n in fulfilment.tracking_numbers if n.strip()}

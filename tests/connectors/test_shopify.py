@@ -31,6 +31,7 @@ from crossdock.connectors.shopify import ShopifySink, ShopifySource, verify_webh
 from crossdock.core.channel_config.shopify import ShopifySourceConfig
 from crossdock.core.errors import ConfigError, PermanentError, TransientError
 from crossdock.core.models import Fulfilment, FulfilmentLine
+from crossdock.mappings.shopify import FULFILLMENTS_READ
 from tests.connectors.channels import as_outbound, assert_reads_back, read
 from tests.test_shopify_mapping import FULFILLMENT_ORDER, GRAPHQL_ORDER, gql_line
 
@@ -431,20 +432,43 @@ def fulfilment(numbers: list[str] | None = None, **quantities: int) -> Outbound:
 
 
 class FakeOrder:
-    """The order's fulfillment orders and fulfilments; fulfillmentCreate books against them like Shopify."""
+    """The order's fulfillment orders and fulfilments; fulfillmentCreate books against them like Shopify. With
+    ``page``, every connection comes ``page`` nodes at a time, the next from the cursor its last page ended at."""
 
-    def __init__(self, fulfillment_orders: list[dict[str, Any]]) -> None:
+    def __init__(self, fulfillment_orders: list[dict[str, Any]], page: int | None = None) -> None:
         self.fulfillment_orders = fulfillment_orders
+        self.page = page
         self.fulfillments: list[dict[str, Any]] = []
         self.created: list[dict[str, Any]] = []
         self.user_errors: list[dict[str, Any]] = []
 
+    def _page(self, nodes: list[dict[str, Any]], after: str | None) -> dict[str, Any]:
+        if self.page is None:
+            return {"nodes": nodes}
+        start = int(after.removeprefix("after-")) if after else 0
+        end = start + self.page
+        return {"pageInfo": {"hasNextPage": end < len(nodes), "endCursor": f"after-{end}"}, "nodes": nodes[start:end]}
+
     def __call__(self, request: httpx.Request) -> httpx.Response:
         name, variables = operation(request)
+        after = variables.get("after")
         if name == "OrderFulfillmentOrders":
-            return answer({"order": {"id": variables["id"], "fulfillmentOrders": {"nodes": self.fulfillment_orders}}})
+            orders = [fo | {"lineItems": self._page(fo["lineItems"]["nodes"], None)} for fo in self.fulfillment_orders]
+            return answer({"order": {"id": variables["id"], "fulfillmentOrders": self._page(orders, after)}})
+        if name == "FulfillmentOrderLineItems":
+            fo = next(f for f in self.fulfillment_orders if f["id"] == variables["id"])
+            return answer({"fulfillmentOrder": {"lineItems": self._page(fo["lineItems"]["nodes"], after)}})
         if name == "OrderFulfillments":
-            return answer({"order": {"id": variables["id"], "fulfillments": self.fulfillments}})
+            made = [
+                f | {"fulfillmentLineItems": self._page(f["fulfillmentLineItems"]["nodes"], None)}
+                for f in self.fulfillments
+            ]
+            return answer({"order": {"id": variables["id"], "fulfillments": made}})
+        if name == "FulfillmentLineItems":
+            found = next(f for f in self.fulfillments if f["id"] == variables["id"])
+            return answer(
+                {"fulfillment": {"fulfillmentLineItems": self._page(found["fulfillmentLineItems"]["nodes"], after)}}
+            )
         assert name == "FulfillmentCreate"
         if self.user_errors:
             return answer({"fulfillmentCreate": {"fulfillment": None, "userErrors": self.user_errors}})
@@ -462,6 +486,7 @@ class FakeOrder:
         fid = f"gid://shopify/Fulfillment/{len(self.created)}"
         self.fulfillments.append(
             {
+                "id": fid,
                 "status": "SUCCESS",
                 "trackingInfo": [{"number": n} for n in numbers],
                 "fulfillmentLineItems": {"nodes": lines},
@@ -556,3 +581,79 @@ def test_user_errors_and_impossible_shipments_are_permanent(config: ShopifySourc
         mock.post(GRAPHQL).mock(return_value=answer({"order": None}))
         with pytest.raises(PermanentError, match="no such order"):
             sink.send(fulfilment(l466157049=1))
+
+
+def test_a_large_order_is_fulfilled_from_every_page_and_what_shipped_is_read_to_its_last_line(
+    config: ShopifySourceConfig,
+) -> None:
+    big, closed, other = (
+        copy.deepcopy(FULFILLMENT_ORDER),
+        copy.deepcopy(FULFILLMENT_ORDER),
+        copy.deepcopy(FULFILLMENT_ORDER),
+    )
+    closed.update(id="gid://shopify/FulfillmentOrder/1046000009", status="CLOSED")
+    closed["lineItems"]["nodes"] = closed["lineItems"]["nodes"][:1]
+    other["id"] = "gid://shopify/FulfillmentOrder/1046000002"
+    other["lineItems"]["nodes"] = [
+        {
+            "id": "gid://shopify/FulfillmentOrderLineItem/1047000004",
+            "remainingQuantity": 3,
+            "lineItem": {"id": "gid://shopify/LineItem/900000001"},
+        }
+    ]
+    shop = FakeOrder([big, closed, other], page=2)  # two pages of fulfillment orders; the first's lines in two
+    sink = ShopifySink("shop", config)
+    shipment = fulfilment(l466157049=1, l518995019=2, l703073504=1, l900000001=3)
+    with respx.mock(assert_all_called=True) as mock:
+        route = mock.post(GRAPHQL).mock(side_effect=shop)
+        sink.send(shipment)
+        first = [operation(c.request) for c in route.calls]
+        again = sink.send(shipment)
+    order = {"id": "gid://shopify/Order/450789469"}
+    assert first[:4] == [
+        ("OrderFulfillmentOrders", order),
+        ("OrderFulfillments", order),
+        ("OrderFulfillmentOrders", order | {"after": "after-2"}),
+        ("FulfillmentOrderLineItems", {"id": "gid://shopify/FulfillmentOrder/1046000001", "after": "after-2"}),
+    ]
+    assert [name for name, _ in first[4:]] == ["FulfillmentCreate", "FulfillmentCreate"]
+    assert [
+        [(g["fulfillmentOrderId"][-1], g["fulfillmentOrderLineItems"]) for g in c["lineItemsByFulfillmentOrder"]]
+        for c in shop.created
+    ] == [
+        [
+            (
+                "1",
+                [
+                    {"id": "gid://shopify/FulfillmentOrderLineItem/1047000001", "quantity": 1},
+                    {"id": "gid://shopify/FulfillmentOrderLineItem/1047000002", "quantity": 2},
+                    {"id": "gid://shopify/FulfillmentOrderLineItem/1047000003", "quantity": 1},
+                ],
+            )
+        ],
+        [("2", [{"id": "gid://shopify/FulfillmentOrderLineItem/1047000004", "quantity": 3}])],
+    ], "the line on the second page of lines and the fulfillment order on the second page are both shipped"
+    assert again.endswith("already fulfilled"), "the first fulfilment's second page of lines counts as shipped"
+    assert operation(route.calls[-1].request) == (
+        "FulfillmentLineItems",
+        {"id": "gid://shopify/Fulfillment/1", "after": "after-2"},
+    )
+    assert len(shop.created) == 2
+
+
+def test_an_order_with_as_many_fulfilments_as_one_read_returns_is_refused(config: ShopifySourceConfig) -> None:
+    shop = FakeOrder([copy.deepcopy(FULFILLMENT_ORDER)])
+    shop.fulfillments = [
+        {
+            "id": f"gid://shopify/Fulfillment/{n}",
+            "status": "SUCCESS",
+            "trackingInfo": [],
+            "fulfillmentLineItems": {"nodes": []},
+        }
+        for n in range(FULFILLMENTS_READ)
+    ]
+    with respx.mock(assert_all_called=True) as mock:
+        mock.post(GRAPHQL).mock(side_effect=shop)
+        with pytest.raises(PermanentError, match=f"{FULFILLMENTS_READ} fulfilments or more"):
+            ShopifySink("shop", config).send(fulfilment(l466157049=1))
+    assert shop.created == [], "Order.fulfillments is a list that may be cut: nothing is risked twice"

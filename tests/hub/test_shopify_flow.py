@@ -72,7 +72,8 @@ def example(order_id: int, updated: str, **changes: Any) -> dict[str, Any]:
 
 class FakeShop:
     """Orders, their fulfillment orders and fulfilments; GraphQL operations told apart by name; a cost bucket on
-    a clock the connector's waits move forward; tokens checked, and refreshed with rotation."""
+    a clock the connector's waits move forward; tokens checked, and refreshed with rotation. With ``page``, the
+    lines of fulfillment orders and fulfilments come ``page`` at a time, the next from the last page's cursor."""
 
     def __init__(self) -> None:
         self.orders: dict[int, dict[str, Any]] = {}
@@ -87,6 +88,7 @@ class FakeShop:
         self.throttled = 0
         self.throttle = False
         self.lock = threading.Lock()
+        self.page: int | None = None
 
     def add(self, order: dict[str, Any]) -> None:
         order_id = int(order["id"].rsplit("/", 1)[1])
@@ -154,14 +156,41 @@ class FakeShop:
         found = self._order(variables)
         return {"order": copy.deepcopy(self.orders[found]) if found else None}
 
+    def _page(self, nodes: list[dict[str, Any]], after: str | None = None) -> dict[str, Any]:
+        start = int(after or 0)
+        end = start + (self.page or len(nodes))
+        return {"pageInfo": {"hasNextPage": end < len(nodes), "endCursor": str(end)}, "nodes": nodes[start:end]}
+
     def _OrderFulfillmentOrders(self, variables: dict[str, Any], query: str) -> dict[str, Any]:
         found = self._order(variables)
-        nodes = copy.deepcopy(self.fulfillment_orders[found]) if found else None
-        return {"order": {"id": variables["id"], "fulfillmentOrders": {"nodes": nodes}} if found else None}
+        if not found:
+            return {"order": None}
+        nodes = [fo | {"lineItems": self._page(fo["lineItems"]["nodes"])} for fo in self.fulfillment_orders[found]]
+        return {"order": {"id": variables["id"], "fulfillmentOrders": {"nodes": copy.deepcopy(nodes)}}}
+
+    def _FulfillmentOrderLineItems(self, variables: dict[str, Any], query: str) -> dict[str, Any]:
+        (fo,) = self.fulfillment_orders[int(variables["id"].rsplit("/", 1)[1])]
+        return {
+            "fulfillmentOrder": {"lineItems": copy.deepcopy(self._page(fo["lineItems"]["nodes"], variables["after"]))}
+        }
 
     def _OrderFulfillments(self, variables: dict[str, Any], query: str) -> dict[str, Any]:
         found = self._order(variables)
-        return {"order": {"id": variables["id"], "fulfillments": self.fulfillments[found]} if found else None}
+        if not found:
+            return {"order": None}
+        made = [
+            f | {"fulfillmentLineItems": self._page(f["fulfillmentLineItems"]["nodes"])}
+            for f in self.fulfillments[found]
+        ]
+        return {"order": {"id": variables["id"], "fulfillments": made}}
+
+    def _FulfillmentLineItems(self, variables: dict[str, Any], query: str) -> dict[str, Any]:
+        made = next(f for fs in self.fulfillments.values() for f in fs if f["id"] == variables["id"])
+        return {
+            "fulfillment": {
+                "fulfillmentLineItems": self._page(made["fulfillmentLineItems"]["nodes"], variables["after"])
+            }
+        }
 
     def _FulfillmentCreate(self, variables: dict[str, Any], query: str) -> dict[str, Any]:
         given = variables["fulfillment"]
@@ -178,14 +207,15 @@ class FakeShop:
                 made.append({"quantity": item["quantity"], "lineItem": held["lineItem"]})
         tracking = given.get("trackingInfo") or {}
         numbers = tracking.get("numbers") or ([tracking["number"]] if tracking.get("number") else [])
+        fid = f"gid://shopify/Fulfillment/{order_id}{len(self.fulfillments[order_id]) + 1}"
         fulfillment = {
+            "id": fid,
             "status": "SUCCESS",
             "trackingInfo": [{"number": n, "company": tracking.get("company")} for n in numbers],
             "fulfillmentLineItems": {"nodes": made},
             "notifyCustomer": given["notifyCustomer"],
         }
         self.fulfillments[order_id].append(fulfillment)
-        fid = f"gid://shopify/Fulfillment/{order_id}{len(self.fulfillments[order_id])}"
         return {"fulfillmentCreate": {"fulfillment": {"id": fid, "status": "SUCCESS"}, "userErrors": []}}
 
     def _refresh(self, request: Request) -> Response:
@@ -367,3 +397,33 @@ def test_an_unpaid_order_waits_and_is_routed_once_paid(
     assert_waits_unrouted(hub, tmp_path, "shop", CHANNEL, "501")
     fake.orders[501].update(displayFinancialStatus="PAID", updatedAt="2026-11-22T09:00:00Z")
     assert_routed_once_paid(hub, tmp_path, "shop", CHANNEL, "501")
+
+
+def test_an_order_with_more_lines_than_a_page_is_fulfilled_whole_and_once(
+    hub: Hub, shop: tuple[FakeShop, FakeApi], tmp_path: Path
+) -> None:
+    fake, api = shop
+    fake.page = 2  # three lines: the fulfillment order's and then the fulfilment's come in two pages
+    fake.add(example(601, "2026-11-22T08:00:00Z"))
+    assert poll(hub, "shop", "me").received == 1
+    drain(hub)
+    ship_back(hub, tmp_path, "#601", {"6010": 1, "6011": 1, "6012": 1})
+    (made,) = fake.fulfillments[601]
+    assert [x["lineItem"]["id"][-4:] for x in made["fulfillmentLineItems"]["nodes"]] == ["6010", "6011", "6012"]
+    assert [x["remainingQuantity"] for x in fake.fulfillment_orders[601][0]["lineItems"]["nodes"]] == [0, 0, 0]
+    pages = [
+        r.json()["variables"]
+        for r in api.calls("POST", API)
+        if r.json()["query"].startswith("query FulfillmentOrderLineItems")
+    ]
+    assert pages == [{"id": "gid://shopify/FulfillmentOrder/601", "after": "2"}]
+
+    with hub.store.transaction() as conn:
+        (sent,) = conn.execute(
+            select(deliveries.c.key, documents.c.data, documents.c.remote_name)
+            .join(documents, documents.c.id == deliveries.c.document_id)
+            .where(deliveries.c.purpose == "fulfilment")
+        ).all()
+    again = hub.sink("shop").send(Outbound(name=sent.remote_name or "f.json", data=sent.data, idempotency_key=sent.key))
+    assert again.endswith("already fulfilled") and len(fake.fulfillments[601]) == 1, "its last line counts as shipped"
+    assert api.calls("POST", API)[-1].json()["query"].startswith("query FulfillmentLineItems")
