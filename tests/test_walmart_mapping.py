@@ -80,6 +80,7 @@ def test_the_order_maps_field_by_field() -> None:
     assert [(t.title, str(t.amount)) for t in first.taxes + second.taxes] == [("Tax1", "4.35"), ("Tax1", "0.8")]
     (shipping,) = mapped.shipping_lines
     assert (shipping.code, str(shipping.amount), [str(t.amount) for t in shipping.taxes]) == ("Value", "5.5", ["0.4"])
+    assert {t.collected_by for t in first.taxes + second.taxes + shipping.taxes} == {"marketplace"}, "Walmart remits it"
     assert str(mapped.total_amount) == "81.03", "no order total at Walmart: every charge plus its tax"
 
 

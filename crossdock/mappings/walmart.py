@@ -23,7 +23,9 @@ XSDs ``PurchaseOrderV3.3.xsd`` / ``CommonComponentsV3.3.xsd``. Choices:
   ``SHIPPING`` charges are summed into one shipping line coded with ``shippingInfo.methodCode``; any other
   ``chargeType`` is a line charge. A charge with ``isDiscount`` true or a negative amount is a discount (of the
   shipping line for ``SHIPPING``). Each charge's ``tax`` is a tax of the line (or of the shipping line), titled
-  with ``taxName``; the payload does not say who remits it, so it is ``collected_by="seller"``. There is no
+  with ``taxName`` and ``collected_by="marketplace"``: the payload does not say who remits it, but every US state
+  with a sales tax has a marketplace facilitator law, under which Walmart.com collects and remits it (Walmart's
+  tax collection and remittance policy addendum), so it is not the seller's revenue. There is no
   order total in the payload: ``total_amount`` is every charge plus its tax.
 - ``country`` is ISO alpha-3 (``USA``) and becomes alpha-2 like every other channel's: the codes Walmart
   markets ship to are in ``COUNTRIES``; a two-letter code is kept; any other is refused, naming the field.
@@ -364,7 +366,7 @@ def _line(item: _At, position: int, money: _Money) -> tuple[OrderLine, Decimal, 
         taxes = []
         if tax:
             tax_amount = money.read(tax.child("taxAmount") or tax.fail("taxAmount", "missing"))
-            taxes.append(TaxLine(title=tax.text("taxName"), amount=tax_amount))
+            taxes.append(TaxLine(title=tax.text("taxName"), amount=tax_amount, collected_by="marketplace"))
         discount = charge.raw("isDiscount") is True or amount < 0
         money.total += (-abs(amount) if discount else amount) + sum((t.amount for t in taxes), Decimal(0))
         if kind == "SHIPPING":
