@@ -83,9 +83,11 @@ class Sink(Protocol):
 @runtime_checkable
 class Syncing(Protocol):
     """A source that reads an API by a high-water mark: the poller sets ``since`` to the last saved checkpoint
-    (None on the first poll) before ``receive``."""
+    (None on the first poll) before ``receive``. A read that went further but found nothing to store (every
+    order in it skipped) sets ``reached``, and the poller saves that as the checkpoint once the read ends."""
 
     since: str | None
+    reached: str | None
 
 
 @runtime_checkable

@@ -18,7 +18,7 @@ from typing import Any, ClassVar, Generic, Protocol, TypeVar
 
 import httpx
 
-from crossdock.connectors.base import Inbound, Outbound
+from crossdock.connectors.base import Inbound, Outbound, Syncing
 from crossdock.core.errors import PermanentError
 from crossdock.core.models import Fulfilment
 
@@ -56,6 +56,7 @@ class ChannelSource(Generic[ConfigT, ClientT]):
         self.name = name
         self.config = config
         self.since: str | None = None
+        self.reached: str | None = None
         self._transport = transport
 
     @contextmanager
@@ -75,8 +76,9 @@ class ChannelSource(Generic[ConfigT, ClientT]):
         raise NotImplementedError
 
     def _orders(self, api: ClientT) -> Iterator[Inbound]:
-        """A poll's documents: every order ``_read`` finds, the last one carrying the checkpoint it returns."""
-        return checkpointed(self._read(api))
+        """A poll's documents: every order ``_read`` finds, the last one carrying the checkpoint it returns (or,
+        when it found none to store, ``reached``)."""
+        return checkpointed(self._read(api), self)
 
     def _read(self, api: ClientT) -> Generator[Inbound, None, str | None]:
         raise NotImplementedError
@@ -132,9 +134,10 @@ def order_inbound(
     return inbound
 
 
-def checkpointed(found: Generator[Inbound, None, str | None]) -> Iterator[Inbound]:
+def checkpointed(found: Generator[Inbound, None, str | None], source: Syncing) -> Iterator[Inbound]:
     """Every document of a read, the last one held back until the read ends so it carries the checkpoint the
-    read returns: the poller saves a checkpoint only with a document, and only once everything before it is."""
+    read returns: the poller saves it with that document, once everything before it is stored. A read that
+    found nothing to store (every order skipped) leaves its checkpoint in ``source.reached``."""
     held: Inbound | None = None
     while True:
         try:
@@ -143,6 +146,8 @@ def checkpointed(found: Generator[Inbound, None, str | None]) -> Iterator[Inboun
             if held is not None:
                 held.checkpoint = end.value
                 yield held
+            else:
+                source.reached = end.value
             return
         if held is not None:
             yield held

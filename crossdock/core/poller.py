@@ -103,6 +103,9 @@ def poll(hub: Hub, source_name: str, owner: str, *, lease: float = 300.0) -> Pol
                             store.set_cursor(conn, *checkpoint)
                         store.acquire_lease(conn, lease_name, owner, lease)
                     renewed = time.monotonic()
+        if isinstance(source, Syncing) and source.reached:  # read to the end, nothing in it to store
+            with store.transaction() as conn:
+                store.set_cursor(conn, sync, source.reached)
     except CrossdockError as exc:
         report.error = str(exc)
         log.warning("source %s: %s", source_name, exc)

@@ -66,11 +66,24 @@ def test_a_poll_closes_its_client_and_only_the_last_document_carries_the_checkpo
 
 
 def test_an_empty_read_yields_nothing_and_the_client_closes_after_an_error() -> None:
-    assert list(checkpointed(Source([])._read(Client()))) == []
+    empty = Source([])
+    assert list(checkpointed(empty._read(Client()), empty)) == [] and empty.reached is None
     source = Source([])
     with pytest.raises(RuntimeError), source._connected():
         raise RuntimeError("boom")
     assert source.clients[0].closed
+
+
+def test_a_read_that_skipped_everything_leaves_its_checkpoint_in_reached() -> None:
+    class Skipping(Source):
+        def _read(self, api: Client) -> Generator[Inbound, None, str | None]:
+            yield from ()
+            return "2026-11-22T08:00:00"
+
+    source = Skipping([])
+    with source.receive() as found:
+        assert list(found) == []
+    assert source.reached == "2026-11-22T08:00:00"
 
 
 def test_the_window_opens_at_the_checkpoint_less_the_overlap_or_first_sync_back() -> None:

@@ -256,3 +256,14 @@ def test_an_order_awaiting_payment_waits_and_is_routed_once_it_awaits_fulfillmen
     assert_waits_unrouted(hub, tmp_path, "store", CHANNEL, "501")
     fake.orders[501].update(status_id=11, date_modified=rfc2822("2026-11-22T09:00:00"))
     assert_routed_once_paid(hub, tmp_path, "store", CHANNEL, "501")
+
+
+def test_a_poll_that_finds_only_abandoned_checkouts_still_moves_its_checkpoint(
+    hub: Hub, store: tuple[FakeStore, FakeApi]
+) -> None:
+    fake, _ = store
+    fake.orders[601] = example(601, "2026-11-22T08:00:00", status_id=0)
+    report = poll(hub, "store", "me")
+    assert report.error is None and report.received == 0
+    with hub.store.transaction() as conn:
+        assert hub.store.cursor(conn, "sync:store") == "2026-11-22T08:00:00+00:00", "the next poll starts there"

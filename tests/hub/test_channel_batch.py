@@ -38,6 +38,7 @@ class ScriptedChannel:
     def __init__(self, items: list[Inbound], fail: Exception | None = None) -> None:
         self.name = "shop"
         self.since: str | None = None
+        self.reached: str | None = None
         self.items = items
         self.fail = fail
 
