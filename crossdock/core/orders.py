@@ -32,11 +32,13 @@ def upsert_orders(
     found: list[Order],
     partner: Partner | str,
     result: Processed,
+    existing: dict[str, Any] | None = None,
 ) -> None:
     """Insert new orders, update changed ones, leave re-read (and outdated) ones alone; route what is new or changed.
 
     ``partner`` is the EDI partner, or for a sales channel's order the name of its source. An order is known by
-    (channel, partner, its external id: the channel's order id, else the PO number).
+    (channel, partner, its external id: the channel's order id, else the PO number). ``existing`` is the stored
+    orders already looked up for a run of documents (``find_orders``), none of them in this plan yet.
     """
     store = hub.store
     who = partner if isinstance(partner, str) else partner.name
@@ -50,7 +52,8 @@ def upsert_orders(
                 document=document_id,
             )
         latest[key] = order
-    existing = store.find_orders(conn, found[0].channel if found else "x12", who, list(latest))
+    if existing is None:
+        existing = store.find_orders(conn, found[0].channel if found else "x12", who, list(latest))
     x12 = registry.mapping("x12")
     for key, order in latest.items():
         po = order.po_number

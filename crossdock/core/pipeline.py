@@ -238,15 +238,20 @@ def _channel_orders(hub: Hub, rows: list[Any], source: str, checkpoint: tuple[st
         try:
             with hub.store.transaction() as conn:
                 states = hub.store.claim_documents(conn, [document_id for document_id, _ in decoded])
-                for document_id, found in decoded:
+                for document_id, _ in decoded:
                     if states[document_id] not in PROCESSABLE:  # another worker recorded it meanwhile
                         results[document_id] = Processed(document_id, states[document_id])
-                        continue
-                    result = Processed(document_id, "processed")
+                ready = [(d, found) for d, found in decoded if states[d] in PROCESSABLE]
+                for group in _distinct_runs(ready):
+                    orders = [order for _, found in group for order in found]
+                    keys = [order.external_id or order.po_number for order in orders]
+                    existing = hub.store.find_orders(conn, orders[0].channel, source, keys) if orders else {}
                     plan = Plan()
-                    upsert_orders(hub, conn, plan, document_id, source, found, source, result)
+                    for document_id, found in group:
+                        result = Processed(document_id, "processed")
+                        upsert_orders(hub, conn, plan, document_id, source, found, source, result, existing)
+                        results[document_id] = result
                     plan.write(hub.store, conn)
-                    results[document_id] = result
                 recorded = [(d, results[d].state) for d, _ in decoded if states[d] in PROCESSABLE]
                 hub.store.set_document_states(conn, recorded, source, channel)
                 if checkpoint is not None:
@@ -256,6 +261,21 @@ def _channel_orders(hub: Hub, rows: list[Any], source: str, checkpoint: tuple[st
             if attempt == 2:
                 raise
     raise AssertionError("unreachable")
+
+
+def _distinct_runs(decoded: list[tuple[int, list[Order]]]) -> list[list[tuple[int, list[Order]]]]:
+    """The documents in runs where no order appears twice: a run's stored orders are looked up at once and its
+    rows written at once, and a second version of an order waits for the next run, which sees the first."""
+    runs: list[list[tuple[int, list[Order]]]] = []
+    seen: set[str] = set()
+    for document_id, found in decoded:
+        keys = {order.external_id or order.po_number for order in found}
+        if not runs or keys & seen:
+            runs.append([])
+            seen = set()
+        runs[-1].append((document_id, found))
+        seen |= keys
+    return runs
 
 
 def _fail(hub: Hub, document_id: int, reason: str, partner: str | None) -> Processed:

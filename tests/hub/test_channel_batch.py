@@ -126,3 +126,16 @@ def test_a_source_failing_mid_page_has_what_it_gave_stored_and_the_checkpoint_un
     assert order_ids(hub) == {"1", "2"}, "the orders read before the failure are not lost"
     with hub.store.transaction() as conn:
         assert hub.store.cursor(conn, "sync:shop") == "2026-11-22T08:00:00", "only as far as was read"
+
+
+def test_two_versions_of_an_order_in_one_page_make_one_order_with_two_revisions(
+    hub: Hub, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    changed = order(1, "2026-11-22T09:00:00")
+    changed["customer_note"] = "leave at the door"
+    use(hub, monkeypatch, ScriptedChannel([_inbound(order(2)), _inbound(order(1)), _inbound(changed)]))
+    report = poll(hub, "shop", "me")
+    assert [(p.orders_new, p.orders_changed) for p in report.processed] == [(1, 0), (1, 0), (0, 1)]
+    with hub.store.transaction() as conn:
+        rows = {r.external_id: r for r in conn.execute(select(orders))}
+    assert set(rows) == {"1", "2"} and rows["1"].revision == 2 and "leave at the door" in rows["1"].data
