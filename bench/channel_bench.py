@@ -1,13 +1,14 @@
 """Sales-channel throughput: orders from a channel's API on loopback into the store and the outbox.
 
-    python bench/channel_bench.py [--orders 5000] [--per-page 100] [--pg URL]
+    python bench/channel_bench.py [--orders 5000] [--per-page 100] [--pg URL] [--latency SECONDS]
 
 A fake WooCommerce REST API runs in a child process on 127.0.0.1 and serves the owner's example order
 (``../shared/fixtures/woocommerce``) under distinct ids, its pages prepared before the clock starts. Two runs
 are timed, each in this one process: the peer alone (a plain httpx client reading every page, which is what
 any client must spend on the API) and crossdock's ``poll`` of the channel source (read, store each order
 version raw, map, upsert, route, enqueue its delivery to a folder, save the checkpoint). The ratio of the two
-says how much of the time is crossdock's.
+says how much of the time is crossdock's. ``--latency`` makes the fake take that long per page, as a real
+store does: crossdock reads the next page while it records one, so its rate then approaches the fake's.
 """
 
 from __future__ import annotations
@@ -55,7 +56,7 @@ def _pages(orders: int, per_page: int) -> list[bytes]:
     return [json.dumps(items[i : i + per_page]).encode() for i in range(0, orders, per_page)]
 
 
-def _serve(pages: list[bytes], ready: Any) -> None:
+def _serve(pages: list[bytes], latency: float, ready: Any) -> None:
     total = str(len(pages))
 
     class Handler(BaseHTTPRequestHandler):
@@ -66,6 +67,7 @@ def _serve(pages: list[bytes], ready: Any) -> None:
 
         def do_GET(self) -> None:
             page = int(parse_qs(urlsplit(self.path).query).get("page", ["1"])[0])
+            time.sleep(latency)  # a real store's time to build a page
             body = pages[page - 1] if page <= len(pages) else b"[]"
             self.send_response(200)
             self.send_header("Content-Type", "application/json")
@@ -110,11 +112,11 @@ def _peer_alone(api: str, pages: int, per_page: int) -> float:
     return time.perf_counter() - t0
 
 
-def run(store_url: str, orders: int, per_page: int) -> dict[str, float]:
+def run(store_url: str, orders: int, per_page: int, latency: float = 0.0) -> dict[str, float]:
     pages = _pages(orders, per_page)
     ctx = mp.get_context("fork")
     ready = ctx.Queue()
-    server = ctx.Process(target=_serve, args=(pages, ready), daemon=True)
+    server = ctx.Process(target=_serve, args=(pages, latency, ready), daemon=True)
     server.start()
     base = Path(tempfile.mkdtemp(prefix="crossdock-channel-bench-"))
     try:
@@ -141,13 +143,17 @@ def main() -> None:
     parser.add_argument("--orders", type=int, default=5_000)
     parser.add_argument("--per-page", type=int, default=100)
     parser.add_argument("--pg", help="PostgreSQL URL (postgresql+psycopg://...) to run there too")
+    parser.add_argument("--latency", type=float, default=0.0, help="seconds the fake takes to answer each page")
     args = parser.parse_args()
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
-        rows.append(("SQLite", run(f"sqlite:///{tmp}/bench.db", args.orders, args.per_page)))
+        rows.append(("SQLite", run(f"sqlite:///{tmp}/bench.db", args.orders, args.per_page, args.latency)))
     if args.pg:
-        rows.append(("PostgreSQL", run(_pg_schema(args.pg), args.orders, args.per_page)))
-    print(f"{args.orders} WooCommerce orders, {args.per_page} a page, from a fake API on loopback")
+        rows.append(("PostgreSQL", run(_pg_schema(args.pg), args.orders, args.per_page, args.latency)))
+    print(
+        f"{args.orders} WooCommerce orders, {args.per_page} a page, from a fake API on loopback "
+        f"answering each page in {args.latency:g} s"
+    )
     print(f"{'store':<11} {'orders/s':>9} {'wall s':>7} {'peer alone s':>13} {'crossdock/peer':>15}")
     for name, r in rows:
         print(

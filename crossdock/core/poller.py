@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import json
 import logging
+import queue
+import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
+from typing import Any
 
 from crossdock.connectors.base import Inbound, Syncing
 from crossdock.core.alerts import raise_alert
@@ -19,8 +23,8 @@ from crossdock.core.store import to_json
 from crossdock.core.workers import is_dead_local
 
 log = logging.getLogger("crossdock.poller")
-# An API source's documents are stored, then recorded, this many at a time (one page of a channel's orders);
-# a file source's one by one, each settled on the server as soon as it is stored.
+# An API source's documents are stored, then recorded, this many at a time (one page of a channel's orders),
+# the next ones read meanwhile; a file source's one by one, each settled on the server as soon as it is stored.
 API_BATCH = 100
 
 
@@ -52,6 +56,51 @@ def _batches(items: Iterator[Inbound], size: int) -> Iterator[list[Inbound]]:
         yield batch
 
 
+@contextmanager
+def _read_ahead(batches: Iterator[list[Inbound]]) -> Iterator[Iterator[list[Inbound]]]:
+    """The source's next batches read on a thread while this one is stored and recorded, so an API's latency
+    overlaps crossdock's own work. Batches and the source's error come out in order, as they would unthreaded;
+    the thread stops, and is joined, before the source's connection closes."""
+    ahead: queue.Queue[tuple[str, Any]] = queue.Queue(maxsize=2)
+    stop = threading.Event()
+
+    def hand_on(kind: str, value: Any) -> bool:
+        while not stop.is_set():
+            try:
+                ahead.put((kind, value), timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def read() -> None:
+        try:
+            for batch in batches:
+                if not hand_on("batch", batch):
+                    return
+        except BaseException as exc:  # handed to the polling thread, which raises it there
+            hand_on("error", exc)
+            return
+        hand_on("end", None)
+
+    def given() -> Iterator[list[Inbound]]:
+        while True:
+            kind, value = ahead.get()
+            if kind == "error":
+                raise value
+            if kind == "end":
+                return
+            yield value
+
+    reader = threading.Thread(target=read, name="crossdock-read-ahead", daemon=True)
+    reader.start()
+    try:
+        yield given()
+    finally:
+        stop.set()
+        reader.join()
+
+
 def poll(hub: Hub, source_name: str, owner: str, *, lease: float = 300.0) -> PollReport:
     """Read one source once: store each document, settle it remotely after the commit, then process it.
 
@@ -81,9 +130,12 @@ def poll(hub: Hub, source_name: str, owner: str, *, lease: float = 300.0) -> Pol
         if isinstance(source, Syncing):
             with store.transaction() as conn:
                 source.since = store.cursor(conn, sync)
-        size = API_BATCH if isinstance(source, Syncing) else 1
-        with source.receive() as items:
-            for batch in _batches(items, size):
+        api = isinstance(source, Syncing)
+        with (
+            source.receive() as items,
+            _read_ahead(_batches(items, API_BATCH)) if api else nullcontext(_batches(items, 1)) as batches,
+        ):
+            for batch in batches:
                 stored = ingest_many(hub, source_name, batch)
                 for item, got in zip(batch, stored, strict=True):
                     _settle(hub, source_name, item, got.document_id)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import copy
 import json
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -139,3 +140,25 @@ def test_two_versions_of_an_order_in_one_page_make_one_order_with_two_revisions(
     with hub.store.transaction() as conn:
         rows = {r.external_id: r for r in conn.execute(select(orders))}
     assert set(rows) == {"1", "2"} and rows["1"].revision == 2 and "leave at the door" in rows["1"].data
+
+
+def test_the_next_page_is_read_on_a_thread_that_ends_before_the_connection_closes(
+    hub: Hub, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    events: list[str] = []
+
+    class Recording(ScriptedChannel):
+        @contextmanager
+        def receive(self) -> Iterator[Iterator[Inbound]]:
+            def give() -> Iterator[Inbound]:
+                for item in self.items:
+                    events.append(f"read on {threading.current_thread().name}")
+                    yield item
+                events.append("read done")
+
+            yield give()
+            events.append("closed")
+
+    use(hub, monkeypatch, Recording([_inbound(order(1)), _inbound(order(2))]))
+    assert poll(hub, "shop", "me").received == 2
+    assert events == ["read on crossdock-read-ahead"] * 2 + ["read done", "closed"]
