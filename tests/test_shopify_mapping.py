@@ -13,13 +13,8 @@ import pytest
 
 from crossdock.core.errors import DecodeError
 from crossdock.core.models import Fulfilment, FulfilmentLine, Order
-from crossdock.mappings.shopify import (
-    FULFILLMENT_CREATE,
-    ORDERS_QUERY,
-    fulfilment_request,
-    order_from_shopify,
-    orders_query_variables,
-)
+from crossdock.mappings.shopify import fulfilment_request, order_from_shopify
+from crossdock.mappings.shopify_graphql import FULFILLMENT_CREATE, ORDERS_QUERY, orders_query_variables
 from tests.conftest import CASES, FIXTURES
 from tests.golden import assert_golden
 
@@ -545,7 +540,7 @@ def test_the_pipeline_name_and_order_gids() -> None:
 
 
 def test_one_order_and_the_nested_pages_select_what_the_orders_query_selects() -> None:
-    from crossdock.mappings.shopify import NESTED_QUERIES, ORDER_QUERY
+    from crossdock.mappings.shopify_graphql import NESTED_QUERIES, ORDER_QUERY
 
     def fields(text: str) -> set[str]:
         return set(re.findall(r"[A-Za-z_]\w*", re.sub(r"\([^)]*\)|\.\.\. on \w+", " ", text.split("{", 1)[1])))
@@ -560,7 +555,7 @@ def test_one_order_and_the_nested_pages_select_what_the_orders_query_selects() -
 
 
 def test_the_fulfilment_queries_page_and_their_next_pages_select_the_same_lines() -> None:
-    from crossdock.mappings import shopify
+    from crossdock.mappings import shopify_graphql as shopify
 
     def fields(text: str) -> set[str]:
         return set(re.findall(r"[A-Za-z_]\w*", re.sub(r"\([^)]*\)", " ", text.split("nodes", 1)[1])))

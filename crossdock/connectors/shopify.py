@@ -55,6 +55,7 @@ from crossdock.core.config_types import resolve_secret
 from crossdock.core.errors import DecodeError, PermanentError, TransientError
 from crossdock.core.models import Fulfilment
 from crossdock.mappings import shopify as mapping
+from crossdock.mappings import shopify_graphql as graphql
 
 REFRESH_BEFORE = 300.0  # seconds before an expiring token's end when it is renewed ("a few minutes" in the docs)
 FIRST_COST = 50.0  # what a query not seen yet is taken to cost: more than the small reads and a mutation's 10
@@ -301,7 +302,7 @@ class ShopifySource(ChannelSource[ShopifySourceConfig, _Shop]):
         except ValueError as exc:
             raise PermanentError(f"shopify {self.name}: {exc}") from None
         with self._connected() as shop:
-            found = shop.query("Order", mapping.ORDER_QUERY, {"id": gid}).get("order")
+            found = shop.query("Order", graphql.ORDER_QUERY, {"id": gid}).get("order")
             if not isinstance(found, dict):
                 raise PermanentError(f"shopify {self.name}: order {order_id} not found")
             return _inbound(_complete(shop, found))
@@ -317,8 +318,8 @@ class ShopifySource(ChannelSource[ShopifySourceConfig, _Shop]):
         start = self._window_start(high, dt.datetime.now(dt.UTC))
         after: str | None = None
         while True:
-            variables = mapping.orders_query_variables(start, after=after, first=self.config.page_size)
-            data = shop.query("Orders", mapping.ORDERS_QUERY, variables)
+            variables = graphql.orders_query_variables(start, after=after, first=self.config.page_size)
+            data = shop.query("Orders", graphql.ORDERS_QUERY, variables)
             orders = data.get("orders")
             if not isinstance(orders, dict) or not isinstance(orders.get("nodes"), list):
                 raise TransientError(f"shopify {self.name}: Orders: the answer has no orders.nodes")
@@ -348,7 +349,7 @@ def _instant(stamp: str) -> dt.datetime:
 
 def _complete(shop: _Shop, order: dict[str, Any]) -> dict[str, Any]:
     """The order with every page of its lineItems and shippingLines, so the mapping sees all of them."""
-    for key, text in mapping.NESTED_QUERIES.items():
+    for key, text in graphql.NESTED_QUERIES.items():
         _all_pages(shop, order, key, "order", text)
     return order
 
@@ -450,7 +451,7 @@ class ShopifySink(ChannelSink[ShopifySourceConfig, _Shop]):
             raise PermanentError(f"{where}: {exc}") from None
         made = []
         for variables in requests:
-            data = self._api.query("FulfillmentCreate", mapping.FULFILLMENT_CREATE, variables)
+            data = self._api.query("FulfillmentCreate", graphql.FULFILLMENT_CREATE, variables)
             answer = data.get("fulfillmentCreate") or {}
             problems = [e for e in answer.get("userErrors") or [] if isinstance(e, dict)]
             if problems:
@@ -468,24 +469,24 @@ class ShopifySink(ChannelSink[ShopifySourceConfig, _Shop]):
     def _read(self, where: str, gid: str) -> tuple[dict[str, Any], Any]:
         """The order's fulfillment orders and its fulfilments with every page of their lines read, so that a large
         order is fulfilled whole and nothing already shipped is missed."""
-        orders = self._api.query("OrderFulfillmentOrders", mapping.FULFILLMENT_ORDERS_QUERY, {"id": gid})
-        done = self._api.query("OrderFulfillments", mapping.FULFILLMENTS_QUERY, {"id": gid})
+        orders = self._api.query("OrderFulfillmentOrders", graphql.FULFILLMENT_ORDERS_QUERY, {"id": gid})
+        done = self._api.query("OrderFulfillments", graphql.FULFILLMENTS_QUERY, {"id": gid})
         order = orders.get("order")
         if not isinstance(order, dict) or not isinstance(done.get("order"), dict):
             raise PermanentError(f"{where}: no such order")
-        _all_pages(self._api, order, "fulfillmentOrders", "order", mapping.FULFILLMENT_ORDERS_QUERY)
+        _all_pages(self._api, order, "fulfillmentOrders", "order", graphql.FULFILLMENT_ORDERS_QUERY)
         for fo in _nodes(order, "fulfillmentOrders"):
-            _all_pages(self._api, fo, "lineItems", "fulfillmentOrder", mapping.FULFILLMENT_ORDER_LINES_QUERY)
+            _all_pages(self._api, fo, "lineItems", "fulfillmentOrder", graphql.FULFILLMENT_ORDER_LINES_QUERY)
         fulfillments = done["order"].get("fulfillments")
         if isinstance(fulfillments, list):
-            if len(fulfillments) >= mapping.FULFILLMENTS_READ:  # the list may be cut: what shipped is not known
+            if len(fulfillments) >= graphql.FULFILLMENTS_READ:  # the list may be cut: what shipped is not known
                 raise PermanentError(
                     f"{where}: {len(fulfillments)} fulfilments or more, all that one read returns: what already "
                     "shipped cannot be told, so nothing is sent (fulfil this order in Shopify)"
                 )
             for made in fulfillments:
                 if isinstance(made, dict):
-                    _all_pages(self._api, made, "fulfillmentLineItems", "fulfillment", mapping.FULFILLMENT_LINES_QUERY)
+                    _all_pages(self._api, made, "fulfillmentLineItems", "fulfillment", graphql.FULFILLMENT_LINES_QUERY)
         return order, fulfillments
 
     def _tracking_url(self, fulfilment: Fulfilment) -> str | None:

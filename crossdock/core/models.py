@@ -149,6 +149,9 @@ class StoreQuantity(Model):
     quantity: Decimal
 
 
+Collector = Literal["seller", "marketplace"]  # who collects and remits a tax
+
+
 @dataclass(slots=True, kw_only=True)
 class TaxLine(Model):
     """A tax as the channel computed it. ``collected_by`` is ``marketplace`` for marketplace-facilitator tax,
@@ -157,7 +160,7 @@ class TaxLine(Model):
     title: str | None = None
     rate: Decimal | None = None
     amount: Decimal
-    collected_by: Literal["seller", "marketplace"] = "seller"
+    collected_by: Collector = "seller"
 
 
 @dataclass(slots=True, kw_only=True)

@@ -37,12 +37,13 @@ import hashlib
 from collections.abc import Mapping
 from contextlib import suppress
 from decimal import Decimal, Inexact, localcontext
-from typing import Any, Literal
+from typing import Any
 
 from crossdock.core.errors import DecodeError
 from crossdock.core.models import (
     Address,
     Charge,
+    Collector,
     Contact,
     DateRef,
     Discount,
@@ -55,8 +56,6 @@ from crossdock.core.models import (
     TaxLine,
 )
 from crossdock.mappings.jsonnode import MoneyNode, OrderCurrency
-
-Collector = Literal["seller", "marketplace"]
 
 # SCACs whose Amazon carrierCode is in the owner's examples ("FedEx", "UPS") or [unverified] ("USPS"); any other
 # carrier is sent as carrierCode "Other" with its name, as the v0 spec allows.

@@ -41,7 +41,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping
 from decimal import ROUND_HALF_EVEN, Decimal
-from typing import Any, Literal
+from typing import Any
 
 from crossdock.core.errors import DecodeError
 from crossdock.core.models import (
@@ -58,8 +58,6 @@ from crossdock.core.models import (
     TaxLine,
 )
 from crossdock.mappings.jsonnode import MoneyNode, OrderCurrency
-
-Collector = Literal["seller", "marketplace"]
 
 _PLACES = Decimal("0.000001")
 # eBay shippingCarrierCode by SCAC: the names eBay's GeteBayDetails lists for these carriers [unverified]. Any

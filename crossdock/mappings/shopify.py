@@ -2,8 +2,8 @@
 
 Pure: no I/O. Both shapes of an order are read (``../shared/docs/channel-apis.md`` §4 and §5):
 
-- the GraphQL Admin ``Order`` node as ``ORDERS_QUERY`` selects it (GIDs, ``MoneyBag``s, connections as ``nodes``
-  or ``edges``);
+- the GraphQL Admin ``Order`` node as ``shopify_graphql.ORDERS_QUERY`` selects it (GIDs, ``MoneyBag``s,
+  connections as ``nodes`` or ``edges``);
 - the legacy REST order (numeric ids, amount strings, ``*_set`` bags on newer versions; fixtures ``order.json``).
 
 Choices, so that a REST and a GraphQL read of one order give the same Order:
@@ -29,7 +29,6 @@ Choices, so that a REST and a GraphQL read of one order give the same Order:
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 from collections.abc import Mapping
 from decimal import Decimal
@@ -49,116 +48,6 @@ from crossdock.core.models import (
     TaxLine,
 )
 from crossdock.mappings.jsonnode import JsonNode
-
-_MONEY = "shopMoney { amount currencyCode }"
-_TAXES = f"taxLines {{ title rate priceSet {{ {_MONEY} }} }}"
-_DISCOUNTS = (
-    f"discountAllocations {{ allocatedAmountSet {{ {_MONEY} }} discountApplication {{"
-    " ... on DiscountCodeApplication { code } ... on AutomaticDiscountApplication { title }"
-    " ... on ManualDiscountApplication { title } ... on ScriptDiscountApplication { title } } }"
-)
-_ADDRESS = "name firstName lastName company address1 address2 city provinceCode zip countryCodeV2 phone"
-
-_LINE_ITEM = (
-    f"id sku name title quantity variant {{ id barcode }} originalUnitPriceSet {{ {_MONEY} }} {_TAXES} {_DISCOUNTS}"
-)
-_SHIPPING_LINE = f"code title originalPriceSet {{ {_MONEY} }} {_TAXES} {_DISCOUNTS}"
-_ORDER = f"""id name createdAt updatedAt cancelledAt displayFinancialStatus displayFulfillmentStatus
-      currencyCode email phone
-      totalPriceSet {{ {_MONEY} }}
-      shippingAddress {{ {_ADDRESS} }}
-      billingAddress {{ {_ADDRESS} }}
-      {_TAXES}
-      lineItems(first: 50) {{ pageInfo {{ hasNextPage endCursor }} nodes {{
-        {_LINE_ITEM}
-      }} }}
-      shippingLines(first: 10) {{ pageInfo {{ hasNextPage endCursor }} nodes {{
-        {_SHIPPING_LINE}
-      }} }}"""
-
-ORDERS_QUERY = f"""query Orders($first: Int!, $after: String, $query: String) {{
-  orders(first: $first, after: $after, sortKey: UPDATED_AT, query: $query) {{
-    pageInfo {{ hasNextPage endCursor }}
-    nodes {{
-      {_ORDER}
-    }}
-  }}
-}}"""
-"""Orders updated since a cursor (variables: ``orders_query_variables``), 10 a page and 50 lines an order to stay
-under the query cost cap ([unverified] 1000 points). ``order_from_shopify`` refuses an order whose lineItems have a
-next page: the connector must page that order's lineItems and merge the nodes first (``NESTED_QUERIES``)."""
-
-ORDER_QUERY = f"""query Order($id: ID!) {{
-  order(id: $id) {{
-      {_ORDER}
-  }}
-}}"""
-"""One order by its GID (``order_gid``), the same fields as ``ORDERS_QUERY``; ``order`` is null when unknown."""
-
-NESTED_QUERIES = {
-    key: f"""query Order{key[0].upper()}{key[1:]}($id: ID!, $after: String) {{
-  order(id: $id) {{
-    {key}(first: 50, after: $after) {{ pageInfo {{ hasNextPage endCursor }} nodes {{
-      {fields}
-    }} }}
-  }}
-}}"""
-    for key, fields in (("lineItems", _LINE_ITEM), ("shippingLines", _SHIPPING_LINE))
-}
-"""The next page of one order's lineItems or shippingLines (variables ``id``, ``after``: the page's endCursor)."""
-
-_FO_LINE = "id remainingQuantity lineItem { id }"
-_PAGE = "pageInfo { hasNextPage endCursor }"
-
-FULFILLMENT_ORDERS_QUERY = f"""query OrderFulfillmentOrders($id: ID!, $after: String) {{
-  order(id: $id) {{
-    id
-    fulfillmentOrders(first: 5, after: $after) {{ {_PAGE} nodes {{
-      id status lineItems(first: 50) {{ {_PAGE} nodes {{ {_FO_LINE} }} }}
-    }} }}
-  }}
-}}"""
-"""An order's fulfillment orders (§4 "Pushing the fulfilment back", step 1), what ``fulfilment_requests`` reads once
-the connector has read every page (variables ``id``, ``after``): 5 a page, so it asks about 520 points, not 1000."""
-
-FULFILLMENT_ORDER_LINES_QUERY = f"""query FulfillmentOrderLineItems($id: ID!, $after: String) {{
-  fulfillmentOrder(id: $id) {{
-    lineItems(first: 50, after: $after) {{ {_PAGE} nodes {{ {_FO_LINE} }} }}
-  }}
-}}"""
-"""The next page of one fulfillment order's lineItems (variables ``id``, ``after``: the page's endCursor)."""
-
-FULFILLMENTS_READ = 30
-"""How many fulfilments ``FULFILLMENTS_QUERY`` reads: ``Order.fulfillments`` is a list cut at ``first``, not a
-connection, so it cannot be paged. An order with this many is refused rather than risk shipping twice."""
-
-FULFILLMENTS_QUERY = f"""query OrderFulfillments($id: ID!) {{
-  order(id: $id) {{
-    id
-    fulfillments(first: {FULFILLMENTS_READ}) {{
-      id status trackingInfo(first: 10) {{ number }}
-      fulfillmentLineItems(first: 5) {{ {_PAGE} nodes {{ quantity lineItem {{ id }} }} }}
-    }}
-  }}
-}}"""
-"""The fulfilments an order already has with their tracking numbers: ``fulfillmentCreate`` takes no idempotency
-key, so a repeated send first subtracts what is already shipped under its tracking ([unverified] field names:
-``Order.fulfillments``, ``Fulfillment.trackingInfo``, ``fulfillmentLineItems``). Five lines a fulfilment inline
-(most hold few) keep it near 700 points; the rest come from ``FULFILLMENT_LINES_QUERY``."""
-
-FULFILLMENT_LINES_QUERY = f"""query FulfillmentLineItems($id: ID!, $after: String) {{
-  fulfillment(id: $id) {{
-    fulfillmentLineItems(first: 50, after: $after) {{ {_PAGE} nodes {{ quantity lineItem {{ id }} }} }}
-  }}
-}}"""
-"""The next page of one fulfilment's fulfillmentLineItems (variables ``id``, ``after``: the page's endCursor)."""
-
-FULFILLMENT_CREATE = """mutation FulfillmentCreate($fulfillment: FulfillmentInput!) {
-  fulfillmentCreate(fulfillment: $fulfillment) {
-    fulfillment { id status }
-    userErrors { field message }
-  }
-}"""
 
 _GID = re.compile(r"gid://shopify/(\w+)/(\d+)(?:\?.*)?")
 _SNAKE = re.compile(r"(?<!^)(?=[A-Z])")
@@ -237,14 +126,6 @@ def order_gid(order_id: str) -> str:
     if not text.isdigit():
         raise ValueError(f"{order_id!r} is not a Shopify order id")
     return f"gid://shopify/Order/{text}"
-
-
-def orders_query_variables(since: dt.datetime, *, after: str | None = None, first: int = 10) -> dict[str, Any]:
-    """Variables of ``ORDERS_QUERY``: orders updated at or after ``since`` (aware), from the cursor ``after``."""
-    if since.tzinfo is None:
-        raise ValueError("since must be an aware datetime")
-    stamp = since.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    return {"first": first, "after": after, "query": f"updated_at:>='{stamp}'"}
 
 
 def fulfilment_request(
