@@ -31,7 +31,6 @@ Choices:
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import hashlib
 from collections.abc import Mapping
@@ -56,6 +55,7 @@ from crossdock.core.models import (
     TaxLine,
 )
 from crossdock.mappings.jsonnode import MoneyNode, OrderCurrency
+from crossdock.mappings.packages import per_package, whole_quantities
 
 # SCACs whose Amazon carrierCode is in the owner's examples ("FedEx", "UPS") or [unverified] ("USPS"); any other
 # carrier is sent as carrierCode "Other" with its name, as the v0 spec allows.
@@ -152,18 +152,17 @@ def confirm_shipment_requests(fulfilment: Fulfilment, *, marketplace_id: str) ->
     """One ``confirmShipment`` body per package: when the warehouse said which lines went in which tracked package
     (``packages``, covering every tracking number), one per package with its lines and its own reference (from the
     shipment id and the tracking number, stable when sent again); else the shipment as one package."""
-    numbers = {n.strip() for n in fulfilment.tracking_numbers if n.strip()}
-    packed = [p for p in fulfilment.packages if p.lines]
-    if len(numbers) > 1 and packed and numbers <= {p.tracking_number for p in packed}:
-        return [
-            confirm_shipment_request(
-                dataclasses.replace(fulfilment, tracking_numbers=[p.tracking_number], lines=p.lines, packages=[]),
-                marketplace_id=marketplace_id,
-                package_reference_id=_package_reference(f"{fulfilment.shipment_id}/{p.tracking_number}"),
-            )
-            for p in packed
-        ]
-    return [confirm_shipment_request(fulfilment, marketplace_id=marketplace_id)]
+    packages = per_package(fulfilment)
+    if len(packages) == 1:
+        return [confirm_shipment_request(fulfilment, marketplace_id=marketplace_id)]
+    return [
+        confirm_shipment_request(
+            package,
+            marketplace_id=marketplace_id,
+            package_reference_id=_package_reference(f"{fulfilment.shipment_id}/{package.tracking_numbers[0]}"),
+        )
+        for package in packages
+    ]
 
 
 def confirm_shipment_request(
@@ -202,14 +201,7 @@ def confirm_shipment_request(
     reference = package_reference_id or _package_reference(fulfilment.shipment_id)
     if not (reference.isdigit() and int(reference) > 0):
         raise ValueError(f"{where}: package reference {reference!r} is not a positive number")
-    quantities: dict[str, int] = {}
-    for i, line in enumerate(fulfilment.lines, 1):
-        item_id = (line.line_number or "").strip()
-        if not item_id:
-            raise ValueError(f"{where}: line {i}: no order item id (line_number)")
-        if line.quantity <= 0 or line.quantity != line.quantity.to_integral_value():
-            raise ValueError(f"{where}: order item {item_id}: {line.quantity} is not a whole quantity to ship")
-        quantities[item_id] = quantities.get(item_id, 0) + int(line.quantity)
+    quantities = whole_quantities(fulfilment, where, "order item")
     if not quantities:
         raise ValueError(f"{where}: no lines to confirm")
     code = _CARRIERS.get(carrier.upper())

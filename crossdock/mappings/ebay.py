@@ -38,7 +38,6 @@ payload is published under an open licence, so the field names below are the doc
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Mapping
 from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
@@ -58,6 +57,7 @@ from crossdock.core.models import (
     TaxLine,
 )
 from crossdock.mappings.jsonnode import MoneyNode, OrderCurrency
+from crossdock.mappings.packages import per_package, whole_quantities
 
 _PLACES = Decimal("0.000001")
 # eBay shippingCarrierCode by SCAC: the names eBay's GeteBayDetails lists for these carriers [unverified]. Any
@@ -251,17 +251,7 @@ def shipping_fulfillments(fulfilment: Fulfilment, *, carriers: Mapping[str, str]
     """One ``shipping_fulfillment`` body per package: when the warehouse said which lines went in which tracked
     package (``packages``, covering every tracking number), one per package with its lines; else the whole
     shipment as one package (``shipping_fulfillment``)."""
-    numbers = {n.strip() for n in fulfilment.tracking_numbers if n.strip()}
-    packed = [p for p in fulfilment.packages if p.lines]
-    if len(numbers) > 1 and packed and numbers <= {p.tracking_number for p in packed}:
-        return [
-            shipping_fulfillment(
-                dataclasses.replace(fulfilment, tracking_numbers=[p.tracking_number], lines=p.lines, packages=[]),
-                carriers=carriers,
-            )
-            for p in packed
-        ]
-    return [shipping_fulfillment(fulfilment, carriers=carriers)]
+    return [shipping_fulfillment(package, carriers=carriers) for package in per_package(fulfilment)]
 
 
 def shipping_fulfillment(fulfilment: Fulfilment, *, carriers: Mapping[str, str] | None = None) -> dict[str, Any]:
@@ -278,14 +268,7 @@ def shipping_fulfillment(fulfilment: Fulfilment, *, carriers: Mapping[str, str] 
     numbers = list(dict.fromkeys(n.strip() for n in fulfilment.tracking_numbers if n.strip()))
     if len(numbers) > 1:
         raise ValueError(f"{where}: {len(numbers)} tracking numbers: eBay takes one package per call, with its lines")
-    quantities: dict[str, int] = {}
-    for i, line in enumerate(fulfilment.lines, 1):
-        item_id = (line.line_number or "").strip()
-        if not item_id:
-            raise ValueError(f"{where}: line {i}: no eBay line item id (line_number)")
-        if line.quantity <= 0 or line.quantity != line.quantity.to_integral_value():
-            raise ValueError(f"{where}: line item {item_id}: {line.quantity} is not a whole quantity to ship")
-        quantities[item_id] = quantities.get(item_id, 0) + int(line.quantity)
+    quantities = whole_quantities(fulfilment, where, "eBay line item")
     if not quantities:
         raise ValueError(f"{where}: no lines shipped")
     body: dict[str, Any] = {"lineItems": [{"lineItemId": k, "quantity": q} for k, q in quantities.items()]}
