@@ -93,3 +93,21 @@ def test_newline_terminators_and_composites_are_written() -> None:
     (ic,) = parse(data)
     assert ic.ok
     assert ic.groups[0].transactions[0].segments[2].elements == ["SLN", "1", "", "I", "4", "EA>13.3"]
+
+
+@pytest.mark.parametrize("value", ["A*", "*", "**"])
+def test_a_last_value_ending_in_the_separator_is_refused_not_stripped(value: str) -> None:
+    ts = TransactionSet("850", "0001")
+    ts.add("BEG", "00", "SA", "PO-1", None, "20261122")
+    ts.add("N1", "ST", "NAME", "92", value)
+    with pytest.raises(X12WriteError, match="N104"):
+        write_interchange(envelope(), [ts], D)
+
+
+def test_text_only_and_mixed_segments_drop_the_same_trailing_empties() -> None:
+    ts = TransactionSet("850", "0001")
+    ts.add("BEG", "00", "SA", "PO-1", "", "20261122", "", "")
+    ts.add("PO1", "1", Decimal("2.50"), "EA", None, None, "UP", "1", None, "")
+    ts.add("SLN", "1", "", "I", 4, ["EA", "13.3"], None)
+    data = write_interchange(envelope(), [ts], D).decode()
+    assert "~BEG*00*SA*PO-1**20261122~PO1*1*2.5*EA***UP*1~SLN*1**I*4*EA>13.3~SE*5*0001~" in data

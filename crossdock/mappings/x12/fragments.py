@@ -31,11 +31,10 @@ def _ccyymmdd(value: date) -> str:
 
 def pairs(product_ids: dict[str, str], where: str) -> list[Element]:
     """Qualifier/value pairs for PO1/LIN/IT1, in the model's order; an empty half is refused."""
-    out: list[Element] = []
-    for qualifier, value in product_ids.items():
-        if not qualifier or not value:
-            raise X12WriteError(f"{where}: product ID pair {qualifier!r}/{value!r} needs both halves")
-        out.extend([qualifier, value])
+    out: list[Element] = [x for pair in product_ids.items() for x in pair]
+    if not all(out):
+        qualifier, value = next((q, v) for q, v in product_ids.items() if not q or not v)
+        raise X12WriteError(f"{where}: product ID pair {qualifier!r}/{value!r} needs both halves")
     return out
 
 
@@ -68,8 +67,7 @@ def party_segments(party: Party) -> list[list[Element]]:
 
 def add_parties(ts: writer.TransactionSet, parties: Sequence[Party]) -> None:
     for party in parties:
-        for seg in party_segments(party):
-            ts.add(str(seg[0]), *seg[1:])
+        ts.segments.extend(party_segments(party))
 
 
 def read_party(segs: Sequence[Segment], i: int) -> tuple[Party, int]:

@@ -15,7 +15,7 @@ from crossdock.core.models import Contact, Order, OrderLine, Reference, StoreQua
 from crossdock.mappings.x12 import errors as E
 from crossdock.mappings.x12.envelope import TransactionSet as ReadSet
 from crossdock.mappings.x12.errors import Level, Severity, X12Error
-from crossdock.mappings.x12.fragments import add_parties, sac_elements
+from crossdock.mappings.x12.fragments import add_parties, fmt_date, sac_elements
 from crossdock.mappings.x12.validator import register_rule
 from crossdock.mappings.x12.values import (
     PAD,
@@ -142,10 +142,6 @@ def _line_detail(line: OrderLine, tag: str, e: list[str]) -> None:
                 line.stores.append(StoreQuantity(location=location, quantity=quantity))
 
 
-def _date(value: object) -> str | None:
-    return value.strftime("%Y%m%d") if value is not None and hasattr(value, "strftime") else None
-
-
 def build_850(order: Order, control: str) -> TransactionSet:
     """Write an Order as an 850 (crossdock's test partner and the benchmark speak it)."""
     ts = TransactionSet("850", control)
@@ -156,7 +152,7 @@ def build_850(order: Order, control: str) -> TransactionSet:
         order.order_type or "SA",
         order.po_number,
         order.release_number,
-        _date(order.order_date),
+        fmt_date(order.order_date),
         order.contract_number,
     )
     if order.currency:
@@ -173,9 +169,9 @@ def build_850(order: Order, control: str) -> TransactionSet:
             t.type_code,
             t.basis_date_code,
             t.discount_percent,
-            _date(t.discount_due_date),
+            fmt_date(t.discount_due_date),
             t.discount_days,
-            _date(t.net_due_date),
+            fmt_date(t.net_due_date),
             t.net_days,
             implied(t.discount_amount) if t.discount_amount is not None else None,
             None,
@@ -184,7 +180,7 @@ def build_850(order: Order, control: str) -> TransactionSet:
             t.description,
         )
     for d in order.dates:
-        add("DTM", d.qualifier, _date(d.date), d.time, d.time_zone)
+        add("DTM", d.qualifier, fmt_date(d.date), d.time, d.time_zone)
     for cr in order.carriers:
         add(
             "TD5",
@@ -223,9 +219,7 @@ def _per(c: Contact) -> list[Element]:
 
 
 def _write_line(ts: TransactionSet, line: OrderLine) -> None:
-    ids: list[Element] = []
-    for qualifier, value in line.product_ids.items():
-        ids += [qualifier, value]
+    ids = [x for pair in line.product_ids.items() for x in pair]
     ts.add("PO1", line.line_number, line.quantity, line.uom, line.unit_price, line.price_basis, *ids)
     for price_id, price in line.prices.items():
         ts.add("CTP", None, price_id, format_decimal(price))
@@ -246,8 +240,9 @@ def _write_line(ts: TransactionSet, line: OrderLine) -> None:
                 pairs += [s.location, s.quantity]
             ts.add("SDQ", line.uom, line.store_id_qualifier or "92", *pairs)
     for d in line.dates:
-        ts.add("DTM", d.qualifier, _date(d.date), d.time, d.time_zone)
-    add_parties(ts, line.parties)
+        ts.add("DTM", d.qualifier, fmt_date(d.date), d.time, d.time_zone)
+    if line.parties:
+        add_parties(ts, line.parties)
 
 
 @register_rule("850")

@@ -17,8 +17,9 @@ def gs1_check_digit(digits: str) -> str:
     """The GS1 mod-10 check digit for ``digits`` (weights 3,1,3,... from the rightmost digit)."""
     if not _DIGITS.fullmatch(digits):
         raise ValueError(f"GS1 check digit needs ASCII digits only, got {digits!r}")
-    reverse = digits[::-1]
-    total = 3 * sum(map(int, reverse[0::2])) + sum(map(int, reverse[1::2]))
+    reverse = digits[::-1].encode()
+    odd, even = reverse[0::2], reverse[1::2]  # summing bytes is summing digits plus 48 for each one
+    total = 3 * (sum(odd) - 48 * len(odd)) + sum(even) - 48 * len(even)
     return str((10 - total % 10) % 10)
 
 
@@ -61,8 +62,7 @@ def is_valid_sscc(value: str) -> bool:
 
 def with_ai(value: str) -> str:
     """The VICS MAN*GM form: "00" + SSCC-18 (20 digits); refuses anything that is not a valid SSCC."""
-    if not is_valid_sscc(value):
+    sscc = normalize_sscc(value) if value == value.strip() else None
+    if sscc is None or gs1_check_digit(sscc[:17]) != sscc[17]:
         raise ValueError(f"{value!r} is not a valid SSCC-18 (18 digits, or 20 with AI 00, and a right check digit)")
-    sscc = normalize_sscc(value)
-    assert sscc is not None
     return SSCC_AI + sscc

@@ -148,24 +148,29 @@ def render_segment(segment: Sequence[Element], d: Delimiters) -> str:
 def render_set(segments: Sequence[Sequence[Element]], d: Delimiters, end: str) -> str:
     """A set's segments, each followed by ``end``; the delimiter checks run once over the whole text.
 
-    A set is rendered thousands of times a second, so values are converted in one pass per segment and
-    the search for a delimiter inside a value happens only when the counts say one is there.
+    A set is rendered thousands of times a second. Most segments hold only text, which one ``join`` writes
+    (it refuses anything else, and only then are values converted); trailing empty elements are stripped
+    from the text; and the search for a delimiter inside a value happens only when the counts say one is there.
     """
     sep, convert = d.element, _CONVERT
     out: list[str] = []
     components = 0
     for segment in segments:
         try:
-            values = [v if v.__class__ is str else "" if v is None else convert[v.__class__](v) for v in segment]
-        except KeyError:
+            text = sep.join(segment)  # type: ignore[arg-type]
+        except TypeError:
+            try:
+                text = sep.join(
+                    [v if v.__class__ is str else "" if v is None else convert[v.__class__](v) for v in segment]
+                )
+            except KeyError:
+                text = _checked(segment, d)
+                components += text.count(d.component)
+                out.append(text)
+                continue
+        if text.count(sep) != len(segment) - 1:
             text = _checked(segment, d)
-            components += text.count(d.component)
-            out.append(text)
-            continue
-        while not values[-1]:
-            values.pop()
-        text = sep.join(values)
-        out.append(text if text.count(sep) == len(values) - 1 else _checked(segment, d))
+        out.append(text.rstrip(sep))
     body = end.join(out) + end
     if (
         body.count(d.segment) != len(out) * end.count(d.segment)
