@@ -172,7 +172,16 @@ class OutboxRecords:
         if self.is_postgres:
             conn.exec_driver_sql(self._driver_sql(sql), params)
             return
-        conn.exec_driver_sql(sql, [tuple(sqlite_value(v) for v in row) for row in params])
+        stamps: dict[Any, str] = {}  # a batch's rows share a few timestamps: each is formatted once
+
+        def stamp(value: Any) -> str:
+            text = stamps.get(value)
+            if text is None:
+                text = stamps[value] = sqlite_value(value)
+            return text
+
+        datetime = dt.datetime
+        conn.exec_driver_sql(sql, [tuple([stamp(v) if isinstance(v, datetime) else v for v in row]) for row in params])
 
     def _driver_sql(self, sql: str) -> str:
         """SQL written with ``?`` in the driver's own placeholder style (psycopg takes ``%s``)."""
