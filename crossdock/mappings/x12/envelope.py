@@ -150,6 +150,7 @@ class TransactionSet:
     text: str = ""
     _segments: list[Segment] | None = None
     _tags: list[str] | None = None
+    _body: str | None = None
 
     @property
     def offset(self) -> int:
@@ -181,6 +182,13 @@ class TransactionSet:
             else text.split(sep)
             for text in self.texts
         ]
+
+    @property
+    def body(self) -> str:
+        """The segments' texts, each followed by a newline: what the set pattern and the rules search."""
+        if self._body is None:
+            self._body = "\n".join(self.texts) + "\n"
+        return self._body
 
     @property
     def tags(self) -> list[str]:

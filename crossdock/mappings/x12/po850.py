@@ -248,8 +248,8 @@ def _write_line(ts: TransactionSet, line: OrderLine) -> None:
 @register_rule("850")
 def check_lines(ts: ReadSet) -> list[X12Error]:
     """An 850 with no PO1 lines, or a CTT01 that does not count them, is accepted but noted."""
-    tags = ts.tags
-    lines = tags.count("PO1")
+    sep, body = ts.delimiters.element, ts.body
+    lines = body.count(f"\nPO1{sep}") + body.count("\nPO1\n")  # ST comes first: each PO1 follows a newline
     if not lines:
         return [
             X12Error(
@@ -262,9 +262,10 @@ def check_lines(ts: ReadSet) -> list[X12Error]:
                 severity=Severity.WARNING,
             )
         ]
-    if "CTT" not in tags:
+    ctt = body.find(f"\nCTT{sep}")
+    if ctt == -1:
         return []
-    at = tags.index("CTT")
+    at = body.count("\n", 0, ctt + 1)  # the CTT's index among the segments
     declared = (ts.elements(at) + PAD)[1]
     count = decimal(declared)
     if count is None or count == lines:

@@ -18,7 +18,7 @@ from importlib import import_module
 from crossdock.mappings.x12 import errors as E
 from crossdock.mappings.x12.envelope import Segment, TransactionSet
 from crossdock.mappings.x12.errors import Level, Severity, X12Error
-from crossdock.mappings.x12.patterns import segment_regex, set_matcher
+from crossdock.mappings.x12.patterns import known_matcher, segment_regex, set_matcher
 from crossdock.mappings.x12.spec import ElementSpec, LoopNode, SegmentNode, SegmentSpec, TransactionSetSpec
 from crossdock.mappings.x12.specs import base_version, get_spec
 from crossdock.mappings.x12.values import x12_date
@@ -347,8 +347,11 @@ def validate(ts: TransactionSet) -> list[X12Error]:
 
 def _validate_against(ts: TransactionSet, spec: TransactionSetSpec) -> list[X12Error]:
     d = ts.delimiters
+    known = known_matcher(spec, d)
+    if known is not None and known(ts.body):
+        return []
     tags = ts.tags
-    if tags[-1] == "SE" and set_matcher(spec, d, frozenset(tags))("\n".join(ts.texts) + "\n"):
+    if tags[-1] == "SE" and set_matcher(spec, d, frozenset(tags))(ts.body):
         return []
     segments = ts.segments
     walker = _Walker(spec)
