@@ -26,6 +26,8 @@ from crossdock.mappings.x12.values import (
     date_ref,
     decimal,
     id_pairs,
+    integer,
+    padded,
     terms,
     text,
     x12_date,
@@ -36,13 +38,13 @@ from crossdock.mappings.x12.writer import Element, TransactionSet, format_decima
 def _line(e: list[str], position: int) -> OrderLine:
     """PO1 from its element list: the hot path of every purchase order."""
     ids = id_pairs(e, 6, 25)
-    e = e + PAD if len(e) < 6 else e
+    e = padded(e, 5)
     return OrderLine(
         position=position,
         line_number=e[1].strip() or None,
         quantity=decimal(e[2]) or Decimal(0),
         uom=e[3].strip(),
-        unit_price=decimal(e[4]) if e[4] else None,
+        unit_price=decimal(e[4]),
         price_basis=e[5].strip() or None,
         product_ids=ids,
     )
@@ -71,7 +73,7 @@ def order_from_850(ts: ReadSet, partner: str | None = None) -> Order:
             (line.parties if line else order.parties).append(party.party)
             continue
         if line is not None and tag in _LINE_DETAIL:
-            _line_detail(line, tag, e + PAD)
+            _line_detail(line, tag, e)
             continue
         if tag == "DTM":
             (line.dates if line else order.dates).append(date_ref(e))
@@ -79,7 +81,7 @@ def order_from_850(ts: ReadSet, partner: str | None = None) -> Order:
         if tag == "SAC":
             (line.charges if line else order.charges).append(charge(e))
             continue
-        e = e + PAD
+        e = padded(e, 6)
         if tag == "BEG":
             order.purpose, order.order_type = e[1].strip() or None, e[2].strip() or None
             order.po_number = e[3].strip()
@@ -95,8 +97,7 @@ def order_from_850(ts: ReadSet, partner: str | None = None) -> Order:
             if note:
                 (line.notes if line else order.notes).append(note)
         elif tag == "CTT":
-            count = decimal(e[1])
-            order.declared_line_count = int(count) if count is not None else None
+            order.declared_line_count = integer(e[1])
             line = None  # the summary follows: its AMT is the order total
         elif line is not None:
             continue
@@ -119,22 +120,24 @@ _LINE_DETAIL = frozenset({"PID", "PO4", "CTP", "SDQ"})
 
 
 def _line_detail(line: OrderLine, tag: str, e: list[str]) -> None:
-    """PID, PO4, CTP and SDQ of the current line, from its padded element list."""
+    """PID, PO4, CTP and SDQ of the current line, from its element list."""
     if tag == "PID":
+        e = padded(e, 5)
         description = text(e[5])
         if description and line.description is None:
             line.description = description
         elif description:
             line.notes.append(description)
     elif tag == "PO4":
-        pack, inner = decimal(e[1]), decimal(e[14])
-        line.pack = int(pack) if pack is not None else None
-        line.inner_pack = int(inner) if inner is not None else None
+        e = padded(e, 14)
+        line.pack, line.inner_pack = integer(e[1]), integer(e[14])
     elif tag == "CTP":
+        e = padded(e, 3)
         price = decimal(e[3])
         if price is not None:
             line.prices[e[2].strip() or e[1].strip()] = price
     elif tag == "SDQ":
+        e = padded(e, 22)
         line.store_id_qualifier = line.store_id_qualifier or text(e[2])
         for i in range(3, 23, 2):
             location, quantity = e[i].strip(), decimal(e[i + 1])

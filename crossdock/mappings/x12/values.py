@@ -15,6 +15,11 @@ from crossdock.mappings.x12.envelope import Segment
 PAD = [""] * 32  # ``seg.elements + PAD`` can be indexed up to 32 without a length check
 
 
+def padded(elements: list[str], last: int) -> list[str]:
+    """``elements`` indexable up to ``last`` without a length check (copied only when it is shorter)."""
+    return elements if len(elements) > last else elements + PAD
+
+
 def text(value: str) -> str | None:
     """An element's text with padding removed, or None when it is empty."""
     value = value.strip()
@@ -22,14 +27,21 @@ def text(value: str) -> str | None:
 
 
 def decimal(value: str) -> Decimal | None:
-    value = value.strip()
-    if not value:
+    if not value or value.isspace():  # the common empty element, without paying for Decimal's exception
         return None
     try:
-        number = Decimal(value)
+        number = Decimal(value)  # surrounding blanks are allowed
     except InvalidOperation:
         return None
     return number if number.is_finite() else None
+
+
+def integer(value: str) -> int | None:
+    """A whole number (N0, or an R value that should be whole), truncated like ``int(Decimal)``."""
+    if value.isdigit() and value.isascii():
+        return int(value)
+    number = decimal(value)
+    return int(number) if number is not None else None
 
 
 def implied_decimal(value: str, places: int = 2) -> Decimal | None:
@@ -81,7 +93,7 @@ def reference(seg: Segment) -> Reference | None:
 
 def contact(elements: list[str]) -> Contact:
     """PER: function, name, and up to three communication number pairs."""
-    e = elements + PAD
+    e = padded(elements, 8)
     found = Contact(function=text(e[1]), name=text(e[2]))
     for i in (3, 5, 7):
         qualifier, number = e[i].strip(), text(e[i + 1])
@@ -96,13 +108,13 @@ def contact(elements: list[str]) -> Contact:
 
 def date_ref(elements: list[str]) -> DateRef:
     """DTM: qualifier, date, time and time zone (``DTM*003*20030910*105920*PD``)."""
-    e = elements + PAD
+    e = padded(elements, 4)
     return DateRef(qualifier=e[1].strip(), date=x12_date(e[2]), time=text(e[3]), time_zone=text(e[4]))
 
 
 def charge(elements: list[str]) -> Charge:
     """SAC: SAC05 is implied-decimal, SAC07 an explicit percent; SAC03/04 carry agency codes (VICS)."""
-    e = elements + PAD
+    e = padded(elements, 15)
     return Charge(
         indicator=e[1].strip() or "N",
         code=text(e[2]),
@@ -121,7 +133,7 @@ def charge(elements: list[str]) -> Charge:
 
 def terms(elements: list[str]) -> Terms:
     """ITD: terms type, basis, discount percent/date/days, net date/days, discount amount (N2), text."""
-    e = elements + PAD
+    e = padded(elements, 12)
     days = decimal(e[5]), decimal(e[7])
     return Terms(
         type_code=text(e[1]),
@@ -138,7 +150,7 @@ def terms(elements: list[str]) -> Terms:
 
 def carrier(elements: list[str]) -> Carrier:
     """TD5: routing sequence, ID qualifier, SCAC (when TD502 is 2), mode, routing text, service level."""
-    e = elements + PAD
+    e = padded(elements, 12)
     return Carrier(
         routing_sequence=text(e[1]),
         id_qualifier=text(e[2]),
@@ -153,7 +165,7 @@ class PartyBuilder:
     """Collects an N1 loop (N1, N2, N3, N4, PER), given each segment's element list, into a Party."""
 
     def __init__(self, n1: list[str]) -> None:
-        e = n1 + PAD
+        e = padded(n1, 4)
         self.party = Party(role=e[1].strip(), name=text(e[2]), id_qualifier=text(e[3]), id=text(e[4]))
 
     def add(self, elements: list[str]) -> bool:
@@ -165,7 +177,7 @@ class PartyBuilder:
             return True
         if tag not in ("N2", "N3", "N4"):
             return False
-        e = elements + PAD
+        e = padded(elements, 4)
         if tag == "N2":
             party.extra_names.extend(v for v in (text(e[1]), text(e[2])) if v)
         elif tag == "N3":
