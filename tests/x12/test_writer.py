@@ -111,3 +111,28 @@ def test_text_only_and_mixed_segments_drop_the_same_trailing_empties() -> None:
     ts.add("SLN", "1", "", "I", 4, ["EA", "13.3"], None)
     data = write_interchange(envelope(), [ts], D).decode()
     assert "~BEG*00*SA*PO-1**20261122~PO1*1*2.5*EA***UP*1~SLN*1**I*4*EA>13.3~SE*5*0001~" in data
+
+
+def test_a_partner_whose_delimiters_are_control_characters_gets_them() -> None:
+    """GS as the element separator and US as the component separator are real partner choices."""
+    d = Delimiters("\x1d", "\x1f", "\x1c")
+    ts = TransactionSet("850", "0001")
+    ts.add("BEG", "00", "SA", "PO-1", None, "20261122")
+    ts.add("SLN", "1", None, "I", 4, ["EA", "13.3"])
+    data = write_interchange(envelope(), [ts], d)
+    (ic,) = parse(data)
+    assert ic.ok
+    segments = ic.groups[0].transactions[0].segments
+    assert segments[2].elements == ["SLN", "1", "", "I", "4", "EA\x1f13.3"]
+    assert segments[2].component(5, 2) == "13.3"
+
+
+def test_text_values_of_a_str_subclass_are_written_as_text() -> None:
+    from enum import StrEnum
+
+    class Purpose(StrEnum):
+        ORIGINAL = "00"
+
+    ts = TransactionSet("850", "0001")
+    ts.add("BEG", Purpose.ORIGINAL, "SA", "PO-1", None, "20261122", Decimal("1.50"))
+    assert "~BEG*00*SA*PO-1**20261122*1.5~" in write_interchange(envelope(), [ts], D).decode()
