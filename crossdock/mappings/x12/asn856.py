@@ -53,7 +53,7 @@ class _Tree:
         self.count += 1
         hl = self.count
         self.hl_index[hl] = len(self.ts.segments)
-        self.ts.add("HL", str(hl), str(parent) if parent else None, level, "0")
+        self.ts.add("HL", str(hl), str(parent) if parent else "", level, "0")
         if parent is not None:
             self.ts.segments[self.hl_index[parent]][4] = "1"
         return hl
@@ -79,7 +79,7 @@ def build_856(shipment: Shipment, control: str, profile: str = "SOPI") -> writer
     _shipment_level(ts, shipment)
     for order in shipment.orders:
         _order(tree, top, order, profile)
-    ts.add("CTT", tree.count, tree.units)
+    ts.add("CTT", str(tree.count), writer.format_decimal(tree.units))
     return ts
 
 
@@ -109,7 +109,7 @@ def _shipment_level(ts: writer.TransactionSet, s: Shipment) -> None:
     for ref in s.references:
         if (ref.qualifier, ref.value) not in written:  # a 945's bill of lading is also one of its references
             ts.add("REF", ref.qualifier, ref.value, ref.description)
-    ts.add("DTM", "011", fmt_date(s.ship_date), s.ship_time)
+    ts.add("DTM", "011", fmt_date(s.ship_date) or "", s.ship_time or "")
     add_parties(ts, s.parties)
 
 
@@ -122,7 +122,7 @@ def _order(tree: _Tree, top: int, order: ShipmentOrder, profile: str) -> None:
     if profile == "SOPI" and order.pallets:
         raise X12WriteError(f"{where}: profile SOPI has no tare level; use SOTPI for pallets")
     hl = tree.open(top, "O")
-    tree.ts.add("PRF", order.po_number, None, None, fmt_date(order.po_date))
+    tree.ts.add("PRF", order.po_number, "", "", fmt_date(order.po_date) or "")
     if order.store:
         tree.ts.add("N1", "BY", None, "92", order.store)
     for pallet in order.pallets:
@@ -167,9 +167,14 @@ def _item(tree: _Tree, parent: int, line: ShipmentLine) -> None:
     tree.ts.add("LIN", line.line_number or None, *pairs(line.product_ids, where))
     ordered = line.ordered_quantity
     tree.units += line.quantity
-    tree.ts.add("SN1", None, line.quantity, line.uom, None, ordered, line.uom if ordered is not None else None)
+    if ordered is None:
+        tree.ts.add("SN1", "", writer.format_decimal(line.quantity), line.uom)
+    else:
+        tree.ts.add(
+            "SN1", "", writer.format_decimal(line.quantity), line.uom, "", writer.format_decimal(ordered), line.uom
+        )
     if line.description:
-        tree.ts.add("PID", "F", None, None, None, line.description)
+        tree.ts.add("PID", "F", "", "", "", line.description)
     if line.lot:
         tree.ts.add("REF", "LT", line.lot)
 

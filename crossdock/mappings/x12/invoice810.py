@@ -69,11 +69,12 @@ def build_810(invoice: Invoice, control: str) -> writer.TransactionSet:
             f"charges, which come to {total}"
         )
     ts = writer.TransactionSet("810", control)
-    ts.add("BIG", fmt_date(invoice.invoice_date), invoice.invoice_number, fmt_date(invoice.po_date), invoice.po_number)
+    big_dates = fmt_date(invoice.invoice_date) or "", fmt_date(invoice.po_date) or ""
+    ts.add("BIG", big_dates[0], invoice.invoice_number, big_dates[1], invoice.po_number)
     if invoice.currency != "USD":
         ts.add("CUR", "SE", invoice.currency)
     for ref in invoice.references:
-        ts.add("REF", ref.qualifier, ref.value, ref.description)
+        ts.add("REF", ref.qualifier, ref.value, ref.description or "")
     add_parties(ts, invoice.parties)
     for terms in invoice.terms:
         _add_terms(ts, terms)
@@ -85,21 +86,21 @@ def build_810(invoice: Invoice, control: str) -> writer.TransactionSet:
             raise X12WriteError(f"{where}: IT103 unit of measure is required with quantity and price")
         ts.add(
             "IT1",
-            line.line_number or None,
-            line.quantity,
+            line.line_number or "",
+            writer.format_decimal(line.quantity),
             line.uom,
-            line.unit_price,
-            line.price_basis,
+            writer.format_decimal(line.unit_price),
+            line.price_basis or "",
             *pairs(line.product_ids, where),
         )
         if line.description:
-            ts.add("PID", "F", None, None, None, line.description)
+            ts.add("PID", "F", "", "", "", line.description)
         _add_charges(ts, line.charges, where)
     ts.add("TDS", writer.implied(total.quantize(CENT, ROUND_HALF_UP)))
     if invoice.carrier_scac:
         ts.add("CAD", None, None, None, invoice.carrier_scac)
     _add_charges(ts, invoice.charges, f"810 {invoice.invoice_number} header")
-    ts.add("CTT", len(invoice.lines))
+    ts.add("CTT", str(len(invoice.lines)))
     return ts
 
 

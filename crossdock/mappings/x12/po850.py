@@ -145,6 +145,10 @@ def _line_detail(line: OrderLine, tag: str, e: list[str]) -> None:
                 line.stores.append(StoreQuantity(location=location, quantity=quantity))
 
 
+# Text values (empty strings, numbers formatted here) let the writer join a segment in one call.
+_SIX_EMPTY, _TWELVE_EMPTY = ("",) * 6, ("",) * 12
+
+
 def build_850(order: Order, control: str) -> TransactionSet:
     """Write an Order as an 850 (crossdock's test partner and the benchmark speak it)."""
     ts = TransactionSet("850", control)
@@ -154,14 +158,14 @@ def build_850(order: Order, control: str) -> TransactionSet:
         order.purpose or "00",
         order.order_type or "SA",
         order.po_number,
-        order.release_number,
-        fmt_date(order.order_date),
-        order.contract_number,
+        order.release_number or "",
+        fmt_date(order.order_date) or "",
+        order.contract_number or "",
     )
     if order.currency:
         add("CUR", "BY", order.currency)
     for r in order.references:
-        add("REF", r.qualifier, r.value, r.description)
+        add("REF", r.qualifier, r.value, r.description or "")
     for c in order.contacts:
         add("PER", *_per(c))
     for ch in order.charges:
@@ -183,22 +187,17 @@ def build_850(order: Order, control: str) -> TransactionSet:
             t.description,
         )
     for d in order.dates:
-        add("DTM", d.qualifier, fmt_date(d.date), d.time, d.time_zone)
+        add("DTM", d.qualifier, fmt_date(d.date) or "", d.time or "", d.time_zone or "")
     for cr in order.carriers:
         add(
             "TD5",
-            cr.routing_sequence,
-            cr.id_qualifier,
-            cr.scac,
-            cr.mode,
-            cr.routing,
-            None,
-            None,
-            None,
-            None,
-            None,
-            None,
-            cr.service_level,
+            cr.routing_sequence or "",
+            cr.id_qualifier or "",
+            cr.scac or "",
+            cr.mode or "",
+            cr.routing or "",
+            *_SIX_EMPTY,
+            cr.service_level or "",
         )
     if order.notes:
         add("N9", "L1", "NOTES")
@@ -207,9 +206,9 @@ def build_850(order: Order, control: str) -> TransactionSet:
     add_parties(ts, order.parties)
     for line in order.lines:
         _write_line(ts, line)
-    add("CTT", len(order.lines))
+    add("CTT", str(len(order.lines)))
     if order.total_amount is not None:
-        add("AMT", "TT", order.total_amount)
+        add("AMT", "TT", format_decimal(order.total_amount))
     return ts
 
 
@@ -223,15 +222,17 @@ def _per(c: Contact) -> list[Element]:
 
 def _write_line(ts: TransactionSet, line: OrderLine) -> None:
     ids = [x for pair in line.product_ids.items() for x in pair]
-    ts.add("PO1", line.line_number, line.quantity, line.uom, line.unit_price, line.price_basis, *ids)
+    unit = format_decimal(line.unit_price) if line.unit_price is not None else ""
+    ts.add("PO1", line.line_number or "", format_decimal(line.quantity), line.uom, unit, line.price_basis or "", *ids)
     for price_id, price in line.prices.items():
         ts.add("CTP", None, price_id, format_decimal(price))
     if line.description is not None:
-        ts.add("PID", "F", None, None, None, line.description)
+        ts.add("PID", "F", "", "", "", line.description)
     for note in line.notes:
-        ts.add("PID", "F", None, None, None, note)
+        ts.add("PID", "F", "", "", "", note)
     if line.pack is not None or line.inner_pack is not None:
-        ts.add("PO4", line.pack, *([None] * 12), line.inner_pack)
+        pack, inner = line.pack, line.inner_pack
+        ts.add("PO4", "" if pack is None else str(pack), *_TWELVE_EMPTY, "" if inner is None else str(inner))
     for ref in line.references:
         ts.add("REF", ref.qualifier, ref.value, ref.description)
     for ch in line.charges:

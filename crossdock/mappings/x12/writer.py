@@ -83,7 +83,9 @@ def format_decimal(value: Decimal | int, places: int | None = None) -> str:
     d = value if value.__class__ is Decimal else Decimal(value)
     if places is not None:
         d = d.quantize(Decimal(1).scaleb(-places))
-    text = format(d, "f")
+    text = str(d)
+    if "E" in text:  # str() writes very large and very small numbers with an exponent
+        text = format(d, "f")
     if "." in text:
         text = text.rstrip("0").rstrip(".")
     return "0" if text == "-0" else text
