@@ -56,7 +56,7 @@ def build_855(ack: OrderAcknowledgment, control: str) -> writer.TransactionSet:
     add_parties(ts, ack.parties)
     for line in ack.lines:
         _add_line(ts, line)
-    ts.add("CTT", len(ack.lines))
+    ts.add("CTT", str(len(ack.lines)))
     return ts
 
 
@@ -67,23 +67,24 @@ def _add_line(ts: writer.TransactionSet, line: LineAcknowledgment) -> None:
         raise X12WriteError(f"{where}: a quantity needs its unit of measure (PO103/ACK03)")
     ts.add(
         "PO1",
-        line.line_number or None,
-        echoed,
-        line.uom if echoed is not None else None,
-        line.unit_price,
-        None,
+        line.line_number or "",
+        "" if echoed is None else writer.format_decimal(echoed),
+        line.uom if echoed is not None else "",
+        "" if line.unit_price is None else writer.format_decimal(line.unit_price),
+        "",
         *pairs(line.product_ids, where),
     )
     qualifier = line.date_qualifier or (DEFAULT_DATE_QUALIFIER if line.date else None)
     if line.date is None and (line.date_qualifier or line.status in NEEDS_DATE):
         raise X12WriteError(f"{where}: ACK {line.status} with a date qualifier needs the date (ACK05)")
+    quantity = line.quantity
     ts.add(
         "ACK",
         line.status,
-        line.quantity,
-        line.uom if line.quantity is not None else None,
-        qualifier,
-        fmt_date(line.date),
+        "" if quantity is None else writer.format_decimal(quantity),
+        line.uom if quantity is not None else "",
+        qualifier or "",
+        fmt_date(line.date) or "",
     )
 
 
