@@ -92,9 +92,9 @@ def _tiny(**order: object) -> Shipment:
 @pytest.mark.parametrize(
     ("shipment", "profile", "message"),
     [
-        (_tiny(packages=[Package(sscc="006141410000000013")]), "SOPI", "SSCC"),
-        (_tiny(packages=[Package(sscc="00000715670002152360")]), "SOPI", "SSCC"),
-        (_tiny(pallets=[Pallet(sscc="12345")]), "SOTPI", "SSCC"),
+        (_tiny(packages=[Package(sscc="006141410000000013")]), "SOPI", "pack HL 3: .* SSCC"),
+        (_tiny(packages=[Package(sscc="00000715670002152360")]), "SOPI", "pack HL 3: .* SSCC"),
+        (_tiny(pallets=[Pallet(sscc="12345")]), "SOTPI", "tare HL 3: .* SSCC"),
         (_tiny(), "SOI", "no pack"),
         (_tiny(pallets=[Pallet()]), "SOPI", "no tare"),
         (

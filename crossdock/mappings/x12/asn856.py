@@ -48,11 +48,13 @@ class _Tree:
         self.count = 0
         self.units = Decimal(0)  # CTT02 hash total: the sum of SN102
         self.hl_index: dict[int, int] = {}
+        self.levels: dict[int, str] = {}
 
     def open(self, parent: int | None, level: str) -> int:
         self.count += 1
         hl = self.count
         self.hl_index[hl] = len(self.ts.segments)
+        self.levels[hl] = level
         self.ts.add("HL", str(hl), str(parent) if parent else "", level, "0")
         if parent is not None:
             self.ts.segments[self.hl_index[parent]][4] = "1"
@@ -133,18 +135,19 @@ def _order(tree: _Tree, top: int, order: ShipmentOrder, profile: str) -> None:
         _item(tree, hl, line)
 
 
-def _man_gm(tree: _Tree, sscc: str | None, where: str) -> None:
+def _man_gm(tree: _Tree, sscc: str | None, hl: int) -> None:
     if sscc is None:
         return
     try:
         tree.ts.add("MAN", "GM", with_ai(sscc))
     except ValueError as exc:
-        raise X12WriteError(f"{where}: {exc}") from None
+        level = {"T": "tare", "P": "pack"}.get(tree.levels[hl], "")
+        raise X12WriteError(f"856 {level} HL {hl}: {exc}") from None
 
 
 def _pallet(tree: _Tree, parent: int, pallet: Pallet) -> None:
     hl = tree.open(parent, "T")
-    _man_gm(tree, pallet.sscc, f"856 tare HL {hl}")
+    _man_gm(tree, pallet.sscc, hl)
     for package in pallet.packages:
         _package(tree, hl, package)
 
@@ -152,7 +155,7 @@ def _pallet(tree: _Tree, parent: int, pallet: Pallet) -> None:
 def _package(tree: _Tree, parent: int, package: Package) -> None:
     hl = tree.open(parent, "P")
     _add_td1(tree.ts, None, None, package.weight, package.weight_uom)
-    _man_gm(tree, package.sscc, f"856 pack HL {hl}")
+    _man_gm(tree, package.sscc, hl)
     if package.tracking_number:
         tree.ts.add("MAN", "CP", package.tracking_number)
     for line in package.lines:
@@ -161,10 +164,9 @@ def _package(tree: _Tree, parent: int, package: Package) -> None:
 
 def _item(tree: _Tree, parent: int, line: ShipmentLine) -> None:
     hl = tree.open(parent, "I")
-    where = f"856 item HL {hl}"
     if not line.product_ids:
-        raise X12WriteError(f"{where}: LIN needs at least one product ID pair")
-    tree.ts.add("LIN", line.line_number or None, *pairs(line.product_ids, where))
+        raise X12WriteError(f"856 item HL {hl}: LIN needs at least one product ID pair")
+    tree.ts.add("LIN", line.line_number or "", *pairs(line.product_ids, f"856 item HL {hl}"))
     ordered = line.ordered_quantity
     tree.units += line.quantity
     if ordered is None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Sequence
 from datetime import date
+from itertools import chain
 
 from crossdock.core.models import Charge, Party
 from crossdock.mappings.x12 import writer
@@ -31,7 +32,7 @@ def _ccyymmdd(value: date) -> str:
 
 def pairs(product_ids: dict[str, str], where: str) -> list[Element]:
     """Qualifier/value pairs for PO1/LIN/IT1, in the model's order; an empty half is refused."""
-    out: list[Element] = [x for pair in product_ids.items() for x in pair]
+    out: list[Element] = list(chain.from_iterable(product_ids.items()))
     if not all(out):
         qualifier, value = next((q, v) for q, v in product_ids.items() if not q or not v)
         raise X12WriteError(f"{where}: product ID pair {qualifier!r}/{value!r} needs both halves")

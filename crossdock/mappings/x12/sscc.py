@@ -17,6 +17,11 @@ def gs1_check_digit(digits: str) -> str:
     """The GS1 mod-10 check digit for ``digits`` (weights 3,1,3,... from the rightmost digit)."""
     if not _DIGITS.fullmatch(digits):
         raise ValueError(f"GS1 check digit needs ASCII digits only, got {digits!r}")
+    return _check_digit(digits)
+
+
+def _check_digit(digits: str) -> str:
+    """The check digit of ASCII digits already checked to be digits."""
     reverse = digits[::-1].encode()
     odd, even = reverse[0::2], reverse[1::2]  # summing bytes is summing digits plus 48 for each one
     total = 3 * (sum(odd) - 48 * len(odd)) + sum(even) - 48 * len(even)
@@ -57,12 +62,12 @@ def normalize_sscc(value: str) -> str | None:
 def is_valid_sscc(value: str) -> bool:
     """True for 18 digits, or "00" + 18 digits, whose last digit is the right GS1 check digit."""
     sscc = normalize_sscc(value) if value == value.strip() else None
-    return sscc is not None and gs1_check_digit(sscc[:17]) == sscc[17]
+    return sscc is not None and _check_digit(sscc[:17]) == sscc[17]
 
 
 def with_ai(value: str) -> str:
     """The VICS MAN*GM form: "00" + SSCC-18 (20 digits); refuses anything that is not a valid SSCC."""
     sscc = normalize_sscc(value) if value == value.strip() else None
-    if sscc is None or gs1_check_digit(sscc[:17]) != sscc[17]:
+    if sscc is None or _check_digit(sscc[:17]) != sscc[17]:
         raise ValueError(f"{value!r} is not a valid SSCC-18 (18 digits, or 20 with AI 00, and a right check digit)")
     return SSCC_AI + sscc
