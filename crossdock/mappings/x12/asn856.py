@@ -48,13 +48,11 @@ class _Tree:
         self.count = 0
         self.units = Decimal(0)  # CTT02 hash total: the sum of SN102
         self.hl_index: dict[int, int] = {}
-        self.levels: dict[int, str] = {}
 
     def open(self, parent: int | None, level: str) -> int:
         self.count += 1
         hl = self.count
         self.hl_index[hl] = len(self.ts.segments)
-        self.levels[hl] = level
         self.ts.add("HL", str(hl), str(parent) if parent else "", level, "0")
         if parent is not None:
             self.ts.segments[self.hl_index[parent]][4] = "1"
@@ -141,7 +139,7 @@ def _man_gm(tree: _Tree, sscc: str | None, hl: int) -> None:
     try:
         tree.ts.add("MAN", "GM", with_ai(sscc))
     except ValueError as exc:
-        level = {"T": "tare", "P": "pack"}.get(tree.levels[hl], "")
+        level = {"T": "tare", "P": "pack"}.get(str(tree.ts.segments[tree.hl_index[hl]][3]), "")
         raise X12WriteError(f"856 {level} HL {hl}: {exc}") from None
 
 
