@@ -69,8 +69,8 @@ def build_810(invoice: Invoice, control: str) -> writer.TransactionSet:
             f"charges, which come to {total}"
         )
     ts = writer.TransactionSet("810", control)
-    big_dates = fmt_date(invoice.invoice_date) or "", fmt_date(invoice.po_date) or ""
-    ts.add("BIG", big_dates[0], invoice.invoice_number, big_dates[1], invoice.po_number)
+    invoice_date, po_date = fmt_date(invoice.invoice_date) or "", fmt_date(invoice.po_date) or ""
+    ts.add("BIG", invoice_date, invoice.invoice_number, po_date, invoice.po_number)
     if invoice.currency != "USD":
         ts.add("CUR", "SE", invoice.currency)
     for ref in invoice.references:
