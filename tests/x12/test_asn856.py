@@ -103,6 +103,11 @@ def _tiny(**order: object) -> Shipment:
             "inside packs",
         ),
         (_tiny(packages=[Package(lines=[ShipmentLine(quantity=Decimal(1))])]), "SOPI", "product ID"),
+        (
+            _tiny(packages=[Package(lines=[ShipmentLine(product_ids={"UP": ""}, quantity=Decimal(1))])]),
+            "SOPI",
+            "item HL 4: product ID pair 'UP'/'' needs both halves",
+        ),
         (_tiny(), "SOIP", "unknown 856 profile"),
     ],
 )

@@ -73,11 +73,15 @@ def test_corpus_values() -> None:
         "0000071216100061568020",  # 22 digits (the Bots retail ASNs)
         "ABCD1234EFGH5678",  # 16-character package ID (the pharma ASN)
         " 007121610006156802",
+        "007121610006156802 ",
+        "\u0660" * 18,  # digits, but not ASCII ones
         "",
     ],
 )
 def test_not_an_sscc(value: str) -> None:
     assert not is_valid_sscc(value)
+    with pytest.raises(ValueError, match="not a valid SSCC-18"):
+        with_ai(value)
 
 
 def test_normalize_and_ai_form() -> None:

@@ -136,3 +136,28 @@ def test_text_values_of_a_str_subclass_are_written_as_text() -> None:
     ts = TransactionSet("850", "0001")
     ts.add("BEG", Purpose.ORIGINAL, "SA", "PO-1", None, "20261122", Decimal("1.50"))
     assert "~BEG*00*SA*PO-1**20261122*1.5~" in write_interchange(envelope(), [ts], D).decode()
+
+
+@pytest.mark.parametrize("newline", [False, True])
+@pytest.mark.parametrize("value", ["A*B", "A~B", "A>B", "A^B", "A*", "*"])
+def test_a_text_only_set_holding_a_delimiter_is_refused_with_its_place(value: str, newline: bool) -> None:
+    """A set of text values is joined whole; the delimiter counts must still find the value and name it."""
+    ts = TransactionSet("850", "0001")
+    ts.add("BEG", "00", "SA", "PO-1", "", "20261122")
+    ts.add("N1", "ST", value, "92", "0001")
+    with pytest.raises(X12WriteError, match="N102"):
+        write_interchange(envelope(), [ts], D, newline=newline)
+
+
+@pytest.mark.parametrize("newline", [False, True])
+def test_a_text_only_set_drops_the_trailing_empties_a_mixed_set_drops(newline: bool) -> None:
+    def written(empty: str | None) -> str:
+        ts = TransactionSet("850", "0001")
+        ts.add("BEG", "00", "SA", "PO-1", "", "20261122", "", "")
+        ts.add("PO4", "6", "", "", empty, "", "")
+        ts.add("N1", "ST", "", "", "")
+        return write_interchange(envelope(), [ts], D, newline=newline).decode()
+
+    end = "~\n" if newline else "~"
+    assert written("") == written(None)
+    assert f"{end}BEG*00*SA*PO-1**20261122{end}PO4*6{end}N1*ST{end}SE*5*0001{end}" in written("")

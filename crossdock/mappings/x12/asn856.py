@@ -45,17 +45,17 @@ class _Tree:
 
     def __init__(self, ts: writer.TransactionSet) -> None:
         self.ts = ts
-        self.count = 0
         self.units = Decimal(0)  # CTT02 hash total: the sum of SN102
-        self.hl_index: dict[int, int] = {}
+        self.hls: list[list[writer.Element]] = []  # HL n is hls[n - 1]
 
     def open(self, parent: int | None, level: str) -> int:
-        self.count += 1
-        hl = self.count
-        self.hl_index[hl] = len(self.ts.segments)
-        self.ts.add("HL", str(hl), str(parent) if parent else "", level, "0")
+        hls = self.hls
+        hl = len(hls) + 1
+        segment: list[writer.Element] = ["HL", str(hl), str(parent) if parent else "", level, "0"]
+        hls.append(segment)
+        self.ts.segments.append(segment)
         if parent is not None:
-            self.ts.segments[self.hl_index[parent]][4] = "1"
+            hls[parent - 1][4] = "1"
         return hl
 
 
@@ -79,7 +79,7 @@ def build_856(shipment: Shipment, control: str, profile: str = "SOPI") -> writer
     _shipment_level(ts, shipment)
     for order in shipment.orders:
         _order(tree, top, order, profile)
-    ts.add("CTT", str(tree.count), writer.format_decimal(tree.units))
+    ts.add("CTT", str(len(tree.hls)), writer.format_decimal(tree.units))
     return ts
 
 
@@ -93,14 +93,25 @@ def _add_td1(
         raise X12WriteError("TD101 packaging code and TD102 lading quantity go together")
     if weight is not None and not uom:
         raise X12WriteError("TD108: a weight needs its unit of measure")
-    heavy = weight is not None
-    ts.add("TD1", code, count, None, None, None, "G" if heavy else None, weight, uom if heavy else None)
+    if weight is None:
+        ts.add("TD1", code or "", "" if count is None else str(count))
+    else:
+        ts.add(
+            "TD1", code or "", "" if count is None else str(count), "", "", "", "G", writer.format_decimal(weight), uom
+        )
 
 
 def _shipment_level(ts: writer.TransactionSet, s: Shipment) -> None:
     _add_td1(ts, s.packaging_code, s.lading_quantity, s.gross_weight, s.weight_uom)
     if s.carrier_scac or s.transport_mode or s.carrier_service:
-        ts.add("TD5", None, "2" if s.carrier_scac else None, s.carrier_scac, s.transport_mode, s.carrier_service)
+        ts.add(
+            "TD5",
+            "",
+            "2" if s.carrier_scac else "",
+            s.carrier_scac or "",
+            s.transport_mode or "",
+            s.carrier_service or "",
+        )
     if s.bill_of_lading:
         ts.add("REF", "BM", s.bill_of_lading)
     for number in s.tracking_numbers:
@@ -139,7 +150,7 @@ def _man_gm(tree: _Tree, sscc: str | None, hl: int) -> None:
     try:
         tree.ts.add("MAN", "GM", with_ai(sscc))
     except ValueError as exc:
-        level = {"T": "tare", "P": "pack"}.get(str(tree.ts.segments[tree.hl_index[hl]][3]), "")
+        level = {"T": "tare", "P": "pack"}.get(str(tree.hls[hl - 1][3]), "")
         raise X12WriteError(f"856 {level} HL {hl}: {exc}") from None
 
 
@@ -152,7 +163,8 @@ def _pallet(tree: _Tree, parent: int, pallet: Pallet) -> None:
 
 def _package(tree: _Tree, parent: int, package: Package) -> None:
     hl = tree.open(parent, "P")
-    _add_td1(tree.ts, None, None, package.weight, package.weight_uom)
+    if package.weight is not None:
+        _add_td1(tree.ts, None, None, package.weight, package.weight_uom)
     _man_gm(tree, package.sscc, hl)
     if package.tracking_number:
         tree.ts.add("MAN", "CP", package.tracking_number)
@@ -164,19 +176,27 @@ def _item(tree: _Tree, parent: int, line: ShipmentLine) -> None:
     hl = tree.open(parent, "I")
     if not line.product_ids:
         raise X12WriteError(f"856 item HL {hl}: LIN needs at least one product ID pair")
-    tree.ts.add("LIN", line.line_number or "", *pairs(line.product_ids, f"856 item HL {hl}"))
-    ordered = line.ordered_quantity
-    tree.units += line.quantity
-    if ordered is None:
-        tree.ts.add("SN1", "", writer.format_decimal(line.quantity), line.uom)
+    add = tree.ts.add
+    ids: tuple[str, ...] = sum(line.product_ids.items(), ())
+    add("LIN", line.line_number or "", *(ids if all(ids) else pairs(line.product_ids, f"856 item HL {hl}")))
+    quantity = line.quantity
+    tree.units += quantity
+    if line.ordered_quantity is None:
+        add("SN1", "", writer.format_decimal(quantity), line.uom)
     else:
-        tree.ts.add(
-            "SN1", "", writer.format_decimal(line.quantity), line.uom, "", writer.format_decimal(ordered), line.uom
+        add(
+            "SN1",
+            "",
+            writer.format_decimal(quantity),
+            line.uom,
+            "",
+            writer.format_decimal(line.ordered_quantity),
+            line.uom,
         )
     if line.description:
-        tree.ts.add("PID", "F", "", "", "", line.description)
+        add("PID", "F", "", "", "", line.description)
     if line.lot:
-        tree.ts.add("REF", "LT", line.lot)
+        add("REF", "LT", line.lot)
 
 
 # --- reading -------------------------------------------------------------------------------------------------

@@ -98,7 +98,7 @@ def build_810(invoice: Invoice, control: str) -> writer.TransactionSet:
         _add_charges(ts, line.charges, where)
     ts.add("TDS", writer.implied(total.quantize(CENT, ROUND_HALF_UP)))
     if invoice.carrier_scac:
-        ts.add("CAD", None, None, None, invoice.carrier_scac)
+        ts.add("CAD", "", "", "", invoice.carrier_scac)
     _add_charges(ts, invoice.charges, f"810 {invoice.invoice_number} header")
     ts.add("CTT", str(len(invoice.lines)))
     return ts

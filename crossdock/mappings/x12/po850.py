@@ -221,7 +221,7 @@ def _per(c: Contact) -> list[Element]:
 
 
 def _write_line(ts: TransactionSet, line: OrderLine) -> None:
-    ids = [x for pair in line.product_ids.items() for x in pair]
+    ids: tuple[str, ...] = sum(line.product_ids.items(), ())
     unit = format_decimal(line.unit_price) if line.unit_price is not None else ""
     ts.add("PO1", line.line_number or "", format_decimal(line.quantity), line.uom, unit, line.price_basis or "", *ids)
     for price_id, price in line.prices.items():

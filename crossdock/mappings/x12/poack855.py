@@ -51,7 +51,16 @@ def build_855(ack: OrderAcknowledgment, control: str) -> writer.TransactionSet:
     ts = writer.TransactionSet("855", control)
     bak02 = ack.ack_type or derive_ack_type([line.status for line in ack.lines])
     ts.add(
-        "BAK", ack.purpose, bak02, ack.po_number, fmt_date(ack.po_date), None, None, None, None, fmt_date(ack.ack_date)
+        "BAK",
+        ack.purpose,
+        bak02,
+        ack.po_number,
+        fmt_date(ack.po_date) or "",
+        "",
+        "",
+        "",
+        "",
+        fmt_date(ack.ack_date) or "",
     )
     add_parties(ts, ack.parties)
     for line in ack.lines:

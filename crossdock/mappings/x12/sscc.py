@@ -67,7 +67,7 @@ def is_valid_sscc(value: str) -> bool:
 
 def with_ai(value: str) -> str:
     """The VICS MAN*GM form: "00" + SSCC-18 (20 digits); refuses anything that is not a valid SSCC."""
-    sscc = normalize_sscc(value) if value == value.strip() else None
-    if sscc is None or _check_digit(sscc[:17]) != sscc[17]:
+    sscc = value[2:] if len(value) == 20 and value.startswith(SSCC_AI) else value
+    if len(sscc) != 18 or not (sscc.isascii() and sscc.isdigit()) or _check_digit(sscc[:17]) != sscc[17]:
         raise ValueError(f"{value!r} is not a valid SSCC-18 (18 digits, or 20 with AI 00, and a right check digit)")
     return SSCC_AI + sscc
