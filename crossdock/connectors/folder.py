@@ -68,7 +68,7 @@ class FolderSource:
             )
 
 
-def _sync(paths: list[Path], folder: Path) -> None:
+def _sync(paths: list[str], folder: Path) -> None:
     """Make the data of ``paths`` durable: one syncfs for the folder's file system where Linux has it."""
     syncfs = getattr(_libc(), "syncfs", None)
     if syncfs is not None:
@@ -85,6 +85,17 @@ def _sync(paths: list[Path], folder: Path) -> None:
             os.fsync(fd)
         finally:
             os.close(fd)
+
+
+def _write(path: str, data: bytes, folder: str) -> None:
+    """Write a file; its folder is made when it is missing, not checked before every file."""
+    try:
+        with open(path, "wb") as fh:
+            fh.write(data)
+    except FileNotFoundError:
+        os.makedirs(folder, exist_ok=True)
+        with open(path, "wb") as fh:
+            fh.write(data)
 
 
 def _libc() -> Any:
@@ -105,24 +116,24 @@ class FolderSink:
     def __init__(self, name: str, config: FolderSinkConfig) -> None:
         self.name = name
         self.config = config
-        self._staged: list[tuple[Path, Path]] = []
+        self._folder = os.fspath(config.path)
+        self._suffix = f".{os.getpid()}.part"
+        self._staged: list[tuple[str, str]] = []
 
     def send(self, document: Outbound) -> str:
         if "/" in document.name or document.name.startswith("."):
             raise PermanentError(f"sink {self.name}: refusing file name {document.name!r}")
-        folder = self.config.path
-        target = folder / document.name
-        temp = folder / f".{document.name}.{os.getpid()}.part"
+        folder = self._folder
+        target = os.path.join(folder, document.name)
+        temp = os.path.join(folder, f".{document.name}{self._suffix}")
         try:
-            folder.mkdir(parents=True, exist_ok=True)
-            with open(temp, "wb") as fh:
-                fh.write(document.data)
+            _write(temp, document.data, folder)
         except OSError as exc:
             with contextlib.suppress(OSError):
-                temp.unlink(missing_ok=True)
+                os.unlink(temp)
             raise TransientError(f"sink {self.name}: cannot write {target}: {exc.strerror}") from exc
         self._staged.append((temp, target))
-        return str(target)
+        return target
 
     def flush(self) -> None:
         """Sync every file sent since the last flush, then rename each into place; all or none succeed."""
@@ -142,7 +153,7 @@ class FolderSink:
         except OSError as exc:
             for temp, _ in staged:
                 with contextlib.suppress(OSError):
-                    temp.unlink(missing_ok=True)
+                    os.unlink(temp)
             raise TransientError(f"sink {self.name}: cannot write into {folder}: {exc.strerror}") from exc
 
     def close(self) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import time
 from pathlib import Path
 
@@ -99,3 +100,15 @@ def test_an_unwritable_folder_is_transient_and_leaves_nothing(tmp_path: Path) ->
     sink = FolderSink("out", FolderSinkConfig(type="folder", path=blocker / "sub"))
     with pytest.raises(TransientError, match="cannot write"):
         sink.send(Outbound(name="a.json", data=b"{}", idempotency_key="k"))
+
+
+def test_the_sink_makes_its_folder_again_when_it_is_removed(tmp_path: Path) -> None:
+    out = tmp_path / "deep" / "out"
+    sink = FolderSink("out", FolderSinkConfig(type="folder", path=out))
+    sink.send(Outbound(name="a.json", data=b"{}", idempotency_key="a"))
+    sink.flush()
+    shutil.rmtree(tmp_path / "deep")
+    sink.send(Outbound(name="b.json", data=b"[]", idempotency_key="b"))
+    sink.flush()
+    assert sorted(p.name for p in out.iterdir()) == ["b.json"]
+    assert (out / "b.json").read_bytes() == b"[]"
