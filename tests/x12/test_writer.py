@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from decimal import Decimal
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from crossdock.mappings.x12.delimiters import Delimiters
 from crossdock.mappings.x12.reader import parse
@@ -13,9 +16,11 @@ from crossdock.mappings.x12.writer import (
     Envelope,
     TransactionSet,
     X12WriteError,
+    _render_each,
     format_decimal,
     implied,
     render_segment,
+    render_set,
     write_interchange,
 )
 
@@ -161,3 +166,22 @@ def test_a_text_only_set_drops_the_trailing_empties_a_mixed_set_drops(newline: b
     end = "~\n" if newline else "~"
     assert written("") == written(None)
     assert f"{end}BEG*00*SA*PO-1**20261122{end}PO4*6{end}N1*ST{end}SE*5*0001{end}" in written("")
+
+
+_VALUES = st.text(alphabet="AB1 *~>^\n", max_size=4)
+_SEGMENTS = st.lists(st.lists(_VALUES, min_size=0, max_size=5).map(lambda vs: ["N1", *vs]), min_size=1, max_size=6)
+
+
+@settings(max_examples=300, deadline=None)
+@given(segments=_SEGMENTS, newline=st.booleans())
+def test_joining_a_text_set_whole_writes_what_the_segment_path_writes(segments: list[list[str]], newline: bool) -> None:
+    """The whole-set join and the segment-by-segment path agree on every text set: same text, or both refuse."""
+    end = "~\n" if newline else "~"
+
+    def outcome(render: Callable[..., str]) -> str:
+        try:
+            return render(segments, D, end)
+        except X12WriteError:
+            return "refused"
+
+    assert outcome(render_set) == outcome(_render_each)

@@ -206,8 +206,9 @@ def _render_each(segments: Sequence[Sequence[Element]], d: Delimiters, end: str)
     return body
 
 
-def isa_segment(env: Envelope, d: Delimiters) -> list[str]:
+def isa_segment(env: Envelope, d: Delimiters, stamped: tuple[str, str, str] | None = None) -> list[str]:
     five = env.version.startswith("005")
+    yymmdd, hhmm, _ = stamped or stamps(env.created)
     return [
         "ISA",
         "00",
@@ -218,7 +219,8 @@ def isa_segment(env: Envelope, d: Delimiters) -> list[str]:
         env.sender_id.ljust(15)[:15],
         env.receiver_qualifier.ljust(2),
         env.receiver_id.ljust(15)[:15],
-        *stamps(env.created)[:2],
+        yymmdd,
+        hhmm,
         (d.repetition or "^") if five else "U",
         "00501" if five else "00401",
         f"{env.interchange_control:09d}",
@@ -237,15 +239,17 @@ def write_interchange(
     if not 1 <= env.interchange_control <= 999_999_999 or not 1 <= env.group_control <= 999_999_999:
         raise X12WriteError("control numbers run from 1 to 999999999")
     end = d.segment + ("\n" if newline else "")
-    isa = d.element.join(isa_segment(env, d))
+    stamped = stamps(env.created)
+    _, hhmm, ccyymmdd = stamped
+    isa = d.element.join(isa_segment(env, d, stamped))
     out = [isa + d.segment + ("\n" if newline else "")]
     gs = [
         "GS",
         env.functional_id,
         env.application_sender or env.sender_id,
         env.application_receiver or env.receiver_id,
-        stamps(env.created)[2],
-        stamps(env.created)[1],
+        ccyymmdd,
+        hhmm,
         str(env.group_control),
         "X",
         env.version,
