@@ -163,8 +163,7 @@ def _pallet(tree: _Tree, parent: int, pallet: Pallet) -> None:
 
 def _package(tree: _Tree, parent: int, package: Package) -> None:
     hl = tree.open(parent, "P")
-    if package.weight is not None:
-        _add_td1(tree.ts, None, None, package.weight, package.weight_uom)
+    _add_td1(tree.ts, None, None, package.weight, package.weight_uom)
     _man_gm(tree, package.sscc, hl)
     if package.tracking_number:
         tree.ts.add("MAN", "CP", package.tracking_number)
@@ -177,8 +176,7 @@ def _item(tree: _Tree, parent: int, line: ShipmentLine) -> None:
     if not line.product_ids:
         raise X12WriteError(f"856 item HL {hl}: LIN needs at least one product ID pair")
     add = tree.ts.add
-    ids: tuple[str, ...] = sum(line.product_ids.items(), ())
-    add("LIN", line.line_number or "", *(ids if all(ids) else pairs(line.product_ids, f"856 item HL {hl}")))
+    add("LIN", line.line_number or "", *pairs(line.product_ids, f"856 item HL {hl}"))
     quantity = line.quantity
     tree.units += quantity
     if line.ordered_quantity is None:
