@@ -59,15 +59,22 @@ def normalize_sscc(value: str) -> str | None:
     return None
 
 
+def _valid(value: str) -> str | None:
+    """The 18 digits of ``value`` when it is a valid SSCC, bare or with AI 00 (no blanks), else None."""
+    sscc = value[2:] if len(value) == 20 and value.startswith(SSCC_AI) else value
+    if len(sscc) == 18 and sscc.isascii() and sscc.isdigit() and _check_digit(sscc[:17]) == sscc[17]:
+        return sscc
+    return None
+
+
 def is_valid_sscc(value: str) -> bool:
     """True for 18 digits, or "00" + 18 digits, whose last digit is the right GS1 check digit."""
-    sscc = normalize_sscc(value) if value == value.strip() else None
-    return sscc is not None and _check_digit(sscc[:17]) == sscc[17]
+    return _valid(value) is not None
 
 
 def with_ai(value: str) -> str:
     """The VICS MAN*GM form: "00" + SSCC-18 (20 digits); refuses anything that is not a valid SSCC."""
-    sscc = value[2:] if len(value) == 20 and value.startswith(SSCC_AI) else value
-    if len(sscc) != 18 or not (sscc.isascii() and sscc.isdigit()) or _check_digit(sscc[:17]) != sscc[17]:
+    sscc = _valid(value)
+    if sscc is None:
         raise ValueError(f"{value!r} is not a valid SSCC-18 (18 digits, or 20 with AI 00, and a right check digit)")
     return SSCC_AI + sscc

@@ -206,9 +206,9 @@ def _render_each(segments: Sequence[Sequence[Element]], d: Delimiters, end: str)
     return body
 
 
-def isa_segment(env: Envelope, d: Delimiters, stamped: tuple[str, str, str] | None = None) -> list[str]:
+def isa_segment(env: Envelope, d: Delimiters) -> list[str]:
     five = env.version.startswith("005")
-    yymmdd, hhmm, _ = stamped or stamps(env.created)
+    yymmdd, hhmm, _ = stamps(env.created)
     return [
         "ISA",
         "00",
@@ -239,9 +239,8 @@ def write_interchange(
     if not 1 <= env.interchange_control <= 999_999_999 or not 1 <= env.group_control <= 999_999_999:
         raise X12WriteError("control numbers run from 1 to 999999999")
     end = d.segment + ("\n" if newline else "")
-    stamped = stamps(env.created)
-    _, hhmm, ccyymmdd = stamped
-    isa = d.element.join(isa_segment(env, d, stamped))
+    _, hhmm, ccyymmdd = stamps(env.created)
+    isa = d.element.join(isa_segment(env, d))
     out = [isa + d.segment + ("\n" if newline else "")]
     gs = [
         "GS",
