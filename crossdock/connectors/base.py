@@ -49,6 +49,9 @@ class Inbound:
     checkpoint: str | None = None
 
 
+X12_CONTENT_TYPE = "application/edi-x12"  # RFC 1767
+
+
 @dataclass(frozen=True, slots=True)
 class Outbound:
     """One document to send: a file name the sink may use, the bytes, and the delivery's stable key."""

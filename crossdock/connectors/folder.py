@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from crossdock.connectors.base import Inbound, Outbound
+from crossdock.connectors.bundles import Bundles
 from crossdock.core.connector_config import FolderSinkConfig, FolderSourceConfig
 from crossdock.core.errors import PermanentError, TransientError
 
@@ -68,7 +69,7 @@ class FolderSource:
             )
 
 
-def _sync(paths: list[str], folder: Path) -> None:
+def _sync(paths: list[str], folder: str) -> None:
     """Make the data of ``paths`` durable: one syncfs for the folder's file system where Linux has it."""
     syncfs = getattr(_libc(), "syncfs", None)
     if syncfs is not None:
@@ -119,11 +120,14 @@ class FolderSink:
         self._folder = os.fspath(config.path)
         self._suffix = f".{os.getpid()}.part"
         self._staged: list[tuple[str, str]] = []
+        self._bundles = Bundles(config.interchanges_per_file)
 
     def send(self, document: Outbound) -> str:
         if "/" in document.name or document.name.startswith("."):
             raise PermanentError(f"sink {self.name}: refusing file name {document.name!r}")
         folder = self._folder
+        if self._bundles.takes(document):
+            return os.path.join(folder, self._bundles.add(document))
         target = os.path.join(folder, document.name)
         temp = os.path.join(folder, f".{document.name}{self._suffix}")
         try:
@@ -138,10 +142,15 @@ class FolderSink:
     def flush(self) -> None:
         """Sync every file sent since the last flush, then rename each into place; all or none succeed."""
         staged, self._staged = self._staged, []
-        if not staged:
+        bundles = self._bundles.take()
+        if not staged and not bundles:
             return
-        folder = self.config.path
+        folder = self._folder
         try:
+            for name, data in bundles:
+                temp = os.path.join(folder, f".{name}{self._suffix}")
+                staged.append((temp, os.path.join(folder, name)))
+                _write(temp, data, folder)
             _sync([temp for temp, _ in staged], folder)
             for temp, target in staged:
                 os.replace(temp, target)

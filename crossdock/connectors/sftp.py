@@ -12,19 +12,23 @@ import logging
 import posixpath
 import stat
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager, suppress
 from fnmatch import fnmatchcase
 from functools import partial
+from typing import TypeVar
 
 import paramiko
 
 from crossdock.connectors.base import Inbound, Outbound
+from crossdock.connectors.bundles import Bundles
 from crossdock.connectors.ssh import Endpoint, Session
 from crossdock.core.connector_config import SftpSinkConfig, SftpSourceConfig
 from crossdock.core.errors import PermanentError, TransientError
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 
 def _check_name(name: str, where: str) -> None:
@@ -123,28 +127,47 @@ class SftpSource:
 
 
 class SftpSink:
-    """Uploads each document under a temporary name and renames it into place, over one kept connection."""
+    """Uploads each document under a temporary name and renames it into place, over one kept connection.
+
+    With ``interchanges_per_file`` above 1, X12 documents are gathered and uploaded at ``flush``, one file per
+    group of interchanges: a partner's server is then asked for one upload and one rename per file, not per
+    document.
+    """
 
     def __init__(self, name: str, config: SftpSinkConfig) -> None:
         self.name = name
         self.config = config
         self._endpoint = Endpoint(name, config)
         self._session: Session | None = None
+        self._bundles = Bundles(config.interchanges_per_file)
 
     def send(self, document: Outbound) -> str:
         _check_name(document.name, self.name)
+        if self._bundles.takes(document):
+            folder = self._with_session(lambda session: session.folder(self.config.remote_dir))
+            return posixpath.join(folder, self._bundles.add(document))
+        return self._with_session(lambda session: self._upload(session, [(document.name, document.data)])[0])
+
+    def flush(self) -> None:
+        """Upload the files gathered since the last flush: all under temporary names first, then each renamed."""
+        files = self._bundles.take()
+        if files:
+            self._with_session(lambda session: self._upload(session, files))
+
+    def _with_session(self, operation: Callable[[Session], T]) -> T:
+        """Run ``operation`` on the kept connection; one that had dropped is opened again, once."""
         reused = self._session is not None and self._session.alive()
         if not reused:
-            self.close()
+            self._disconnect()
             self._session = self._endpoint.open()
         session = self._session
         assert session is not None
         try:
-            return self._upload(session, document)
+            return operation(session)
         except TransientError:
             if session.alive():
                 raise
-            self.close()
+            self._disconnect()
             if not reused:
                 raise
             log.info(
@@ -152,30 +175,43 @@ class SftpSink:
             )
         self._session = self._endpoint.open()
         try:
-            return self._upload(self._session, document)
+            return operation(self._session)
         except TransientError:
-            self.close()
+            self._disconnect()
             raise
 
-    def _upload(self, session: Session, document: Outbound) -> str:
-        final = posixpath.join(session.folder(self.config.remote_dir), document.name)
-        temp = final + self.config.temp_suffix
+    def _upload(self, session: Session, files: list[tuple[str, bytes]]) -> list[str]:
+        """Upload each file under its temporary name, then rename each into place; returns the final paths."""
+        folder = session.folder(self.config.remote_dir)
+        moves = [
+            (posixpath.join(folder, name) + self.config.temp_suffix, posixpath.join(folder, name)) for name, _ in files
+        ]
         sftp = session.sftp
 
         def upload() -> None:
             try:
-                sftp.putfo(io.BytesIO(document.data), temp, file_size=len(document.data), confirm=True)
-                _replace(session, temp, final)
+                for (temp, _), (_, data) in zip(moves, files, strict=True):
+                    sftp.putfo(io.BytesIO(data), temp, file_size=len(data), confirm=True)
+                for temp, final in moves:
+                    _replace(session, temp, final)
             except BaseException:
                 if session.alive():
-                    with suppress(Exception):
-                        sftp.remove(temp)
+                    for temp, _ in moves:
+                        with suppress(Exception):
+                            sftp.remove(temp)
                 raise
 
-        session.call(f"uploading {final}", upload)
-        return final
+        session.call(
+            f"uploading {moves[0][1]}" if len(moves) == 1 else f"uploading {len(moves)} files into {folder}", upload
+        )
+        return [final for _, final in moves]
 
     def close(self) -> None:
+        """Disconnect; files gathered but not flushed belong to a round that did not finish and are sent again."""
+        self._bundles.take()
+        self._disconnect()
+
+    def _disconnect(self) -> None:
         if self._session is not None:
             self._session.close()
             self._session = None

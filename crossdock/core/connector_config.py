@@ -143,7 +143,20 @@ class OrderFormat(Strict):
         return self
 
 
-class FolderSinkConfig(OrderFormat):
+class Bundling(Strict):
+    """How many X12 interchanges a file sink may put in one file."""
+
+    interchanges_per_file: int = Field(
+        default=1,
+        ge=1,
+        le=10_000,
+        description="X12 documents sent in one dispatch round go into files of up to this many interchanges, "
+        "each with its own control numbers, for partners that accept several interchanges per file; "
+        "a file is named after its first document; other documents are written one per file",
+    )
+
+
+class FolderSinkConfig(Bundling, OrderFormat):
     """Writes each document atomically (temporary name, then rename) into a local folder."""
 
     type: Literal["folder"]
@@ -192,7 +205,7 @@ class SftpSourceConfig(_SftpBase, _SourceBase):
     )
 
 
-class SftpSinkConfig(_SftpBase, OrderFormat):
+class SftpSinkConfig(_SftpBase, Bundling, OrderFormat):
     type: Literal["sftp"]
     remote_dir: str = "."
     temp_suffix: str = Field(default=".part", description="uploads are written under this suffix, then renamed")

@@ -18,7 +18,7 @@ from typing import Any
 
 from sqlalchemy import Connection, select, update
 
-from crossdock.connectors.base import Outbound, Sink
+from crossdock.connectors.base import X12_CONTENT_TYPE, Outbound, Sink
 from crossdock.core.alerts import raise_alert
 from crossdock.core.config import Config
 from crossdock.core.engine import utcnow
@@ -84,14 +84,14 @@ class Dispatcher:
 
     def _flush(self, outcomes: list[_Outcome]) -> list[_Outcome]:
         """Let each sink that took documents make them durable; a sink that cannot fails its sends."""
-        failed: dict[str, TransientError] = {}
+        failed: dict[str, CrossdockError] = {}
         for sink_name in {o.item.sink for o in outcomes if o.kind == "sent"}:
             flush = getattr(self.sinks(sink_name), "flush", None)
             if flush is None:
                 continue
             try:
                 flush()
-            except TransientError as exc:
+            except (TransientError, PermanentError) as exc:
                 failed[sink_name] = exc
             except Exception as exc:
                 log.exception("flushing sink %s failed", sink_name)
@@ -99,11 +99,13 @@ class Dispatcher:
         if not failed:
             return outcomes
         return [
-            self._transient(o.item, o.attempts, failed[o.item.sink])
-            if o.kind == "sent" and o.item.sink in failed
-            else o
-            for o in outcomes
+            self._unsent(o, failed[o.item.sink]) if o.kind == "sent" and o.item.sink in failed else o for o in outcomes
         ]
+
+    def _unsent(self, outcome: _Outcome, exc: CrossdockError) -> _Outcome:
+        if isinstance(exc, TransientError):
+            return self._transient(outcome.item, outcome.attempts, exc)
+        return _Outcome(outcome.item, "dead", outcome.attempts, str(exc))
 
     def drain(self, max_rounds: int = 1000) -> DispatchReport:
         """Dispatch until nothing is due (used by the demo, ``poll`` and tests)."""
@@ -219,6 +221,8 @@ def _outbound(item: Claimed) -> Outbound:
     if item.purpose == "alert":
         text = item.data.decode("utf-8", "replace")
         return Outbound(item.name, item.data, item.key, "text/plain; charset=utf-8", subject=text.split("\n", 1)[0])
+    if item.data.startswith(b"ISA"):  # every X12 document crossdock writes opens with its ISA
+        return Outbound(item.name, item.data, item.key, X12_CONTENT_TYPE)
     return Outbound(name=item.name, data=item.data, idempotency_key=item.key)
 
 

@@ -8,11 +8,15 @@ import time
 from pathlib import Path
 
 import pytest
+from pydantic import ValidationError
 
+from crossdock.connectors.base import X12_CONTENT_TYPE as X12
 from crossdock.connectors.base import Outbound
 from crossdock.connectors.folder import FolderSink, FolderSource
 from crossdock.core.connector_config import FolderSinkConfig, FolderSourceConfig
 from crossdock.core.errors import PermanentError, TransientError
+from crossdock.mappings.x12.reader import parse
+from tests.hub.edi import interchange, order
 
 
 def source(path: Path, **extra: object) -> FolderSource:
@@ -112,3 +116,48 @@ def test_the_sink_makes_its_folder_again_when_it_is_removed(tmp_path: Path) -> N
     sink.flush()
     assert sorted(p.name for p in out.iterdir()) == ["b.json"]
     assert (out / "b.json").read_bytes() == b"[]"
+
+
+def x12(control: int) -> Outbound:
+    return Outbound(f"po-{control}.edi", interchange([order(f"PO{control}")], control=control), f"k{control}", X12)
+
+
+def test_interchanges_go_into_files_of_the_configured_size_at_flush(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    sink = FolderSink("out", FolderSinkConfig(type="folder", path=out, interchanges_per_file=2))
+    where = [sink.send(x12(n)) for n in (1, 2, 3)]
+    other = sink.send(Outbound("order.json", b"{}", "kj"))
+    assert where == [str(out / "po-1.edi"), str(out / "po-1.edi"), str(out / "po-3.edi")]
+    assert other == str(out / "order.json")
+    assert not (out / "po-1.edi").exists(), "a bundle is written only at flush"
+    sink.flush()
+    assert sorted(p.name for p in out.iterdir()) == ["order.json", "po-1.edi", "po-3.edi"]
+    assert (out / "po-1.edi").read_bytes() == x12(1).data + x12(2).data
+    controls = [i.isa[13] for i in parse((out / "po-1.edi").read_bytes())]
+    assert controls == ["000000001", "000000002"], "each interchange keeps its own control number"
+    assert all(not i.errors for i in parse((out / "po-1.edi").read_bytes()))
+    assert (out / "po-3.edi").read_bytes() == x12(3).data
+    assert (out / "order.json").read_bytes() == b"{}", "a document that is not X12 keeps its own file"
+
+
+def test_one_interchange_per_file_is_the_default(tmp_path: Path) -> None:
+    sink = FolderSink("out", FolderSinkConfig(type="folder", path=tmp_path))
+    assert [sink.send(x12(n)) for n in (1, 2)] == [str(tmp_path / "po-1.edi"), str(tmp_path / "po-2.edi")]
+    sink.flush()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["po-1.edi", "po-2.edi"]
+
+
+def test_a_bundle_that_cannot_be_written_fails_the_flush_and_leaves_nothing(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    sink = FolderSink("out", FolderSinkConfig(type="folder", path=blocker / "sub", interchanges_per_file=5))
+    sink.send(x12(1))
+    with pytest.raises(TransientError, match=r"cannot write into .*file/sub"):
+        sink.flush()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["file"]
+    sink.flush()  # the failed round's documents are gone from the sink: the dispatcher sends them again
+
+
+def test_the_number_of_interchanges_per_file_is_checked() -> None:
+    with pytest.raises(ValidationError, match="interchanges_per_file"):
+        FolderSinkConfig.model_validate({"type": "folder", "path": "/x", "interchanges_per_file": 0})

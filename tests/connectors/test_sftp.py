@@ -13,10 +13,12 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
-from crossdock.connectors.base import Inbound, Outbound, Sink, Source
+from crossdock.connectors.base import X12_CONTENT_TYPE, Inbound, Outbound, Sink, Source
 from crossdock.connectors.sftp import SftpSink, SftpSource
 from crossdock.connectors.ssh import SECURE_DISABLED, Endpoint, load_private_key
 from crossdock.core.errors import ConfigError, PermanentError, TransientError
+from crossdock.mappings.x12.reader import parse
+from tests.hub.edi import interchange, order
 from tests.peers import CuttingProxy, SftpPeer, free_port, sftp_sink_config, sftp_source_config
 
 peers = pytest.mark.peers
@@ -265,6 +267,50 @@ def test_upload_cut_mid_transfer_is_transient_and_leaves_nothing_at_the_final_na
     assert "big.json" in str(caught.value)
     assert cutting_proxy.cuts == 1
     assert "big.json" not in sftp_peer.files()  # at most a partial big.json.part
+
+
+@peers
+def test_sink_uploads_interchanges_in_files_of_the_configured_size_at_flush(sftp_peer: SftpPeer) -> None:
+    sink = SftpSink("wh", sftp_sink_config(sftp_peer, interchanges_per_file=2))
+    docs = [
+        Outbound(f"asn-{n}.edi", interchange([order(f"PO{n}")], control=n), f"k{n}", X12_CONTENT_TYPE)
+        for n in (1, 2, 3)
+    ]
+    try:
+        where = [sink.send(d) for d in docs]
+        assert sftp_peer.files() == [], "nothing is uploaded before the flush"
+        sink.flush()
+        sink.flush()  # nothing left to upload
+    finally:
+        sink.close()
+    assert where == [f"{sftp_peer.path}/asn-1.edi"] * 2 + [f"{sftp_peer.path}/asn-3.edi"]
+    assert sftp_peer.files() == ["asn-1.edi", "asn-3.edi"]
+    assert (sftp_peer.path / "asn-1.edi").read_bytes() == docs[0].data + docs[1].data
+    assert [i.isa[13] for i in parse((sftp_peer.path / "asn-1.edi").read_bytes())] == ["000000001", "000000002"]
+    assert (sftp_peer.path / "asn-3.edi").read_bytes() == docs[2].data
+
+
+@peers
+def test_a_bundle_refused_by_the_server_fails_the_flush_and_leaves_no_file(sftp_peer: SftpPeer) -> None:
+    if sftp_peer.password_user is None:
+        pytest.skip("the SFTP peer has no password user (scripts/peers up was not run as root)")
+    (sftp_peer.path / "locked").mkdir(mode=0o755)  # owned by root: the password user cannot write here
+    config = sftp_sink_config(
+        sftp_peer,
+        username=sftp_peer.password_user,
+        private_key=None,
+        password=f"${{{sftp_peer.password_env}}}",
+        remote_dir=f"{sftp_peer.remote_dir}/locked",
+        interchanges_per_file=10,
+    )
+    sink = SftpSink("wh", config)
+    try:
+        sink.send(Outbound("asn-1.edi", interchange([order("PO1")], control=1), "k1", X12_CONTENT_TYPE))
+        with pytest.raises(PermanentError, match="permission denied"):
+            sink.flush()
+    finally:
+        sink.close()
+    assert list((sftp_peer.path / "locked").iterdir()) == []
 
 
 # --- host keys ----------------------------------------------------------------------------------------------

@@ -149,3 +149,45 @@ def test_a_missing_sink_dead_letters_with_its_name(store: Store) -> None:
     Dispatcher(store, no_sink, RetryPolicy(), owner="w1").drain()  # type: ignore[arg-type]
     row = delivery(store, d)
     assert row.state == "dead" and "no sink named 'scripted'" in row.last_error
+
+
+class FlushingSink(ScriptedSink):
+    """Takes every document, then fails its flush as scripted."""
+
+    def __init__(self, flush_failures: list[Exception]) -> None:
+        super().__init__([])
+        self.flush_failures = list(flush_failures)
+
+    def flush(self) -> None:
+        if self.flush_failures:
+            raise self.flush_failures.pop(0)
+
+
+def test_a_flush_that_fails_for_now_retries_every_document_the_sink_took(store: Store) -> None:
+    first, second = queue_one(store, "key-1"), queue_one(store, "key-2")
+    sink = FlushingSink([TransientError("disk full")])
+    report = dispatcher(store, sink).run_once()
+    assert report.retried == 2 and report.sent == 0
+    assert [delivery(store, d).last_error for d in (first, second)] == ["disk full", "disk full"]
+    dispatcher(store, sink).drain()
+    assert [delivery(store, d).state for d in (first, second)] == ["sent", "sent"]
+
+
+def test_a_flush_refused_for_good_dead_letters_with_the_reason(store: Store) -> None:
+    d = queue_one(store)
+    dispatcher(store, FlushingSink([PermanentError("sftp wh: permission denied")])).drain()
+    row = delivery(store, d)
+    assert row.state == "dead" and row.attempts == 1 and row.last_error == "sftp wh: permission denied"
+
+
+def test_an_x12_document_is_sent_as_edi_x12(store: Store) -> None:
+    queue_one(store)  # its bytes open with ISA
+    with store.transaction() as conn:
+        doc = store.add_document(conn, direction="out", data=b'{"po": 1}', state="queued", remote_name="a.json")
+        store.enqueue(conn, key="key-json", sink="scripted", purpose="order", document_id=doc)
+    sink = ScriptedSink([])
+    dispatcher(store, sink).drain()
+    assert {o.name: o.content_type for o in sink.sent} == {
+        "a.edi": "application/edi-x12",
+        "a.json": "application/octet-stream",
+    }

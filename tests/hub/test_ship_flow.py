@@ -375,3 +375,46 @@ def test_golden_documents_for_each_pack_profile(
         assert_golden(cases / name, data)
     hl = [t.split("*")[3] for t in checked(asn).texts if t.startswith("HL*")]
     assert hl == (["S", "O", "P", "I", "I"] if profile == "SOPI" else ["S", "O", "T", "P", "I", "I"])
+
+
+def test_a_buyer_that_takes_several_interchanges_a_file_gets_one_file_and_its_997s_still_match(
+    tmp_path: Path, store_url: str
+) -> None:
+    cfg = config(tmp_path, store_url)
+    cfg["sinks"]["northwind-inbox"]["interchanges_per_file"] = 10
+    hub = Hub(write_config(tmp_path, cfg))
+    try:
+        cycle(hub, "po.edi", interchange([order("PO-1", qty=5), order("PO-2", qty=5)]))
+        drop = tmp_path / "drop"
+        (drop / "945-1.edi").write_bytes(ship_advice("PO-1", "SHIP-1", [("0001", 5, 5, "MUG-BLU")], control=51))
+        (drop / "945-2.edi").write_bytes(ship_advice("PO-2", "SHIP-2", [("0001", 5, 5, "MUG-BLU")], control=52))
+        poll(hub, "drop", "me")
+        hub.dispatcher("test").drain()
+        bundle, ack_850 = sorted((tmp_path / "partner-inbox").iterdir())  # the 997 went in the first round
+        assert ack_850.name.startswith("northwind-997-") and bundle.name.startswith("northwind-856-PO-1-")
+        interchanges = parse(bundle.read_bytes())
+        kinds = [ic.groups[0].transactions[0].texts[0][3:6] for ic in interchanges]
+        assert sorted(kinds) == ["810", "810", "856", "856"]
+        for ic in interchanges:
+            (ts,) = ic.groups[0].transactions
+            validate(ts)
+            assert not ic.errors and status(ts) == "accepted", [str(e) for e in ts.errors]
+        assert {d["remote_ref"] for d in _answers(hub)} == {str(bundle)}, "each delivery names the file it went in"
+        assert {d["ack_state"] for d in _answers(hub)} == {"waiting"}
+
+        cycle(hub, "997.edi", _their_997(bundle.read_bytes()))
+        assert [d["ack_state"] for d in _answers(hub)] == ["accepted"] * 4
+    finally:
+        hub.close()
+
+
+def _answers(hub: Hub) -> list[dict[str, Any]]:
+    """Each 856 and 810 sent, with the remote reference of its delivery."""
+    queries = Queries(hub.store)
+    with hub.store.transaction() as conn:
+        docs = [queries.document(conn, d["id"]) for d in queries.documents(conn, direction="out")]
+    answers = [d for d in docs if d is not None and d["kind"] in ("856", "810")]
+    for d in answers:
+        (delivery,) = d["deliveries"]
+        d["remote_ref"] = delivery["remote_ref"]
+    return answers
