@@ -1,6 +1,6 @@
 """Ship-flow throughput: 945 ship advices in -> recorded shipments -> 856 + 810 out, on SQLite.
 
-    python bench/ship_bench.py [--shipments 10000] [--per-file 100]
+    python bench/ship_bench.py [--shipments 10000] [--per-file 100] [--interchanges-per-file 500]
 
 The orders are loaded first (not timed); the clock covers ``poll`` of the 945 files (store raw, validate,
 map, match each shipment to its order, check quantities, label packages with SSCC-18, write the 856 and the
@@ -14,7 +14,8 @@ the phases would not do: the bare writes would wait out the write-back of the in
 phase then no longer meets.)
 
 Then the same work again in a fresh store with the poll and the dispatcher on two threads of one process, as
-``crossdock run``'s scheduler runs them.
+``crossdock run``'s scheduler runs them. Each way runs twice: with a file per document, and with the buyer's
+sink putting up to ``--interchanges-per-file`` interchanges in a file.
 """
 
 from __future__ import annotations
@@ -94,7 +95,7 @@ def bare_files(folder: Path, count: int, size: int = 1200, batch: int = 500) -> 
     return time.perf_counter() - t0
 
 
-def prepare(base: Path, shipments: int, per_file: int) -> Hub:
+def prepare(base: Path, shipments: int, per_file: int, bundle: int) -> Hub:
     """The hub with every order loaded and routed, and the 945 files waiting in their folder."""
     for folder in ("orders", "advices"):
         (base / folder).mkdir()
@@ -117,7 +118,7 @@ def prepare(base: Path, shipments: int, per_file: int) -> Hub:
             "advices": {"type": "folder", "path": str(base / "advices"), "min_age": 0},
         },
         "sinks": {
-            "buyer": {"type": "folder", "path": str(base / "buyer")},
+            "buyer": {"type": "folder", "path": str(base / "buyer"), "interchanges_per_file": bundle},
             "warehouse": {"type": "folder", "path": str(base / "warehouse")},
         },
         "routing": {"default": "warehouse"},
@@ -135,26 +136,28 @@ def prepare(base: Path, shipments: int, per_file: int) -> Hub:
     return hub
 
 
-def in_then_out(base: Path, shipments: int, per_file: int) -> None:
+def in_then_out(base: Path, shipments: int, per_file: int, bundle: int) -> None:
     """The poll, then the dispatcher: the two phases timed apart, and the disk measured beside the out phase."""
-    hub = prepare(base, shipments, per_file)
+    hub = prepare(base, shipments, per_file, bundle)
     t0 = time.perf_counter()
     report = poll(hub, "advices", "bench")
     t1 = time.perf_counter()
     sent = hub.dispatcher("bench").drain()
     t2 = time.perf_counter()
     hub.close()
-    first = bare_files(base / "bare-1", 2 * shipments)
-    second = bare_files(base / "bare-2", 2 * shipments)
-    disk = (first + second) / 2
     recorded = sum(p.shipments for p in report.processed)
     assert recorded == shipments, f"{recorded} shipments recorded, expected {shipments}"
     assert sent.sent == 2 * shipments, f"{sent.sent} documents sent"
-    print(f"{shipments} shipments in 945 files of {per_file}; an 856 and an 810 for each")
+    files = len(list((base / "buyer").iterdir()))
     print(
-        f"in, then out: shipments/s {shipments / (t2 - t0):.0f}   wall {t2 - t0:.2f} s   in {t1 - t0:.2f} s   "
-        f"out {t2 - t1:.2f} s"
+        f"in, then out, {_per(bundle)}: shipments/s {shipments / (t2 - t0):.0f}   wall {t2 - t0:.2f} s   "
+        f"in {t1 - t0:.2f} s   out {t2 - t1:.2f} s   ({files} files)"
     )
+    if bundle > 1:
+        return
+    first = bare_files(base / "bare-1", 2 * shipments)
+    second = bare_files(base / "bare-2", 2 * shipments)
+    disk = (first + second) / 2
     print(
         f"  the disk alone, just after: {2 * shipments} files by bare system calls in {first:.2f} s, then "
         f"in {second:.2f} s ({1000 * disk / (2 * shipments):.3f} ms a file); "
@@ -162,10 +165,10 @@ def in_then_out(base: Path, shipments: int, per_file: int) -> None:
     )
 
 
-def side_by_side(base: Path, shipments: int, per_file: int) -> None:
+def side_by_side(base: Path, shipments: int, per_file: int, bundle: int) -> None:
     """The poll and the dispatcher on two threads of one process, as ``crossdock run``'s scheduler runs them:
     the clock runs from the first 945 read until the last 856 or 810 is in the buyer's folder."""
-    hub = prepare(base, shipments, per_file)
+    hub = prepare(base, shipments, per_file, bundle)
     dispatcher = hub.dispatcher("bench-out")
     polled = threading.Event()
     sent = 0
@@ -194,20 +197,32 @@ def side_by_side(base: Path, shipments: int, per_file: int) -> None:
     recorded = sum(p.shipments for p in report.processed)
     assert recorded == shipments, f"{recorded} shipments recorded, expected {shipments}"
     assert sent == 2 * shipments, f"{sent} documents sent"
-    print(f"side by side, as crossdock run: shipments/s {shipments / (t1 - t0):.0f}   wall {t1 - t0:.2f} s")
+    print(
+        f"side by side, as crossdock run, {_per(bundle)}: shipments/s {shipments / (t1 - t0):.0f}   "
+        f"wall {t1 - t0:.2f} s"
+    )
+
+
+def _per(bundle: int) -> str:
+    return "a file per document" if bundle == 1 else f"up to {bundle} interchanges a file"
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--shipments", type=int, default=10_000)
     parser.add_argument("--per-file", type=int, default=100)
+    parser.add_argument(
+        "--interchanges-per-file", type=int, default=500, help="the buyer sink's bundle size in the bundled runs"
+    )
     args = parser.parse_args()
+    print(f"{args.shipments} shipments in 945 files of {args.per_file}; an 856 and an 810 for each")
     for run in (in_then_out, side_by_side):
-        base = Path(tempfile.mkdtemp(prefix="crossdock-ship-bench-"))
-        try:
-            run(base, args.shipments, args.per_file)
-        finally:
-            shutil.rmtree(base, ignore_errors=True)
+        for bundle in (1, args.interchanges_per_file):
+            base = Path(tempfile.mkdtemp(prefix="crossdock-ship-bench-"))
+            try:
+                run(base, args.shipments, args.per_file, bundle)
+            finally:
+                shutil.rmtree(base, ignore_errors=True)
 
 
 if __name__ == "__main__":
