@@ -91,7 +91,7 @@ class Dispatcher:
                 continue
             try:
                 flush()
-            except (TransientError, PermanentError) as exc:
+            except CrossdockError as exc:
                 failed[sink_name] = exc
             except Exception as exc:
                 log.exception("flushing sink %s failed", sink_name)
@@ -103,6 +103,7 @@ class Dispatcher:
         ]
 
     def _unsent(self, outcome: _Outcome, exc: CrossdockError) -> _Outcome:
+        """A send its sink could not make durable: retried when that may pass, else dead, as a failed send."""
         if isinstance(exc, TransientError):
             return self._transient(outcome.item, outcome.attempts, exc)
         return _Outcome(outcome.item, "dead", outcome.attempts, str(exc))
