@@ -43,6 +43,22 @@ def outbound(name: str, data: bytes) -> Outbound:
     return Outbound(name=name, data=data, idempotency_key=f"key-{name}")
 
 
+def locked_sink(peer: SftpPeer, **extra: object) -> SftpSink:
+    """A sink logged in as the password user on a folder that user cannot write to."""
+    if peer.password_user is None:
+        pytest.skip("the SFTP peer has no password user (scripts/peers up was not run as root)")
+    (peer.path / "locked").mkdir(mode=0o755)  # owned by root: the password user cannot write here
+    config = sftp_sink_config(
+        peer,
+        username=peer.password_user,
+        private_key=None,
+        password=f"${{{peer.password_env}}}",
+        remote_dir=f"{peer.remote_dir}/locked",
+        **extra,
+    )
+    return SftpSink("wh", config)
+
+
 # --- source -------------------------------------------------------------------------------------------------
 
 
@@ -292,18 +308,7 @@ def test_sink_uploads_interchanges_in_files_of_the_configured_size_at_flush(sftp
 
 @peers
 def test_a_bundle_refused_by_the_server_fails_the_flush_and_leaves_no_file(sftp_peer: SftpPeer) -> None:
-    if sftp_peer.password_user is None:
-        pytest.skip("the SFTP peer has no password user (scripts/peers up was not run as root)")
-    (sftp_peer.path / "locked").mkdir(mode=0o755)  # owned by root: the password user cannot write here
-    config = sftp_sink_config(
-        sftp_peer,
-        username=sftp_peer.password_user,
-        private_key=None,
-        password=f"${{{sftp_peer.password_env}}}",
-        remote_dir=f"{sftp_peer.remote_dir}/locked",
-        interchanges_per_file=10,
-    )
-    sink = SftpSink("wh", config)
+    sink = locked_sink(sftp_peer, interchanges_per_file=10)
     try:
         sink.send(Outbound("asn-1.edi", interchange([order("PO1")], control=1), "k1", X12_CONTENT_TYPE))
         with pytest.raises(PermanentError, match="permission denied"):
@@ -422,17 +427,7 @@ def test_password_login(sftp_peer: SftpPeer) -> None:
 
 @peers
 def test_permission_denied_is_permanent(sftp_peer: SftpPeer) -> None:
-    if sftp_peer.password_user is None:
-        pytest.skip("the SFTP peer has no password user (scripts/peers up was not run as root)")
-    (sftp_peer.path / "locked").mkdir(mode=0o755)  # owned by root: the password user cannot write here
-    config = sftp_sink_config(
-        sftp_peer,
-        username=sftp_peer.password_user,
-        private_key=None,
-        password=f"${{{sftp_peer.password_env}}}",
-        remote_dir=f"{sftp_peer.remote_dir}/locked",
-    )
-    sink = SftpSink("wh", config)
+    sink = locked_sink(sftp_peer)
     try:
         with pytest.raises(PermanentError, match="permission denied"):
             sink.send(outbound("o.json", b"x"))
