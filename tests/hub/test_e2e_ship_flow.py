@@ -1,6 +1,7 @@
 """The ship flow end to end on the real sshd: 850 from the buyer's server -> 940 on the 3PL's server -> 945
 back -> 856 and 810 on the buyer's server, read back by crossdock and by pyx12's tokenizer -> the buyer's 997
-reconciled, and a missing one overdue. Runs on SQLite and on PostgreSQL."""
+reconciled, and a missing one overdue; and a buyer taking several interchanges a file. Runs on SQLite and on
+PostgreSQL."""
 
 from __future__ import annotations
 
@@ -31,7 +32,8 @@ def _accepted(data: bytes) -> Any:
     return read_back(data)
 
 
-def test_order_to_3pl_and_ship_notice_back_on_sshd(tmp_path: Path, store_url: str, sftp_peer: SftpPeer) -> None:
+def _hub(tmp_path: Path, store_url: str, sftp_peer: SftpPeer, **buyer_sink: Any) -> Hub:
+    """Northwind buys over its folders on the peer; Acme is the 3PL, over its own."""
     data = {
         "store": {"url": store_url},
         "company": {"isa_id": "CROSSDOCK"},
@@ -52,7 +54,7 @@ def test_order_to_3pl_and_ship_notice_back_on_sshd(tmp_path: Path, store_url: st
             "acme-out": sftp_block(sftp_peer, "acme/out", min_age=0),
         },
         "sinks": {
-            "northwind-in": sftp_block(sftp_peer, "northwind/in"),
+            "northwind-in": sftp_block(sftp_peer, "northwind/in", **buyer_sink),
             "acme-in": sftp_block(sftp_peer, "acme/in", format="x12-940", partner="acme3pl", depositor="CROSSDOCK"),
         },
         "routing": {"default": "acme-in"},
@@ -60,7 +62,11 @@ def test_order_to_3pl_and_ship_notice_back_on_sshd(tmp_path: Path, store_url: st
     }
     path = tmp_path / "crossdock.yaml"
     path.write_text(yaml.safe_dump(data))
-    hub = Hub(load_config(path))
+    return Hub(load_config(path))
+
+
+def test_order_to_3pl_and_ship_notice_back_on_sshd(tmp_path: Path, store_url: str, sftp_peer: SftpPeer) -> None:
+    hub = _hub(tmp_path, store_url, sftp_peer)
     try:
         sftp_peer.put("northwind/out/po.edi", interchange([order("PO-1", skus=("MUG-BLU", "KTL-STL"), qty=4)]))
         assert poll(hub, "northwind-out", "w").processed[0].orders_new == 1
@@ -98,5 +104,42 @@ def test_order_to_3pl_and_ship_notice_back_on_sshd(tmp_path: Path, store_url: st
         assert docs["810"]["ack_state"] == "overdue"
         assert order_row is not None and order_row["status"] == "invoiced"
         assert dt.datetime.fromisoformat(docs["810"]["ack_due_at"]) <= dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    finally:
+        hub.close()
+
+
+def test_a_buyer_taking_several_interchanges_a_file_gets_one_upload_on_sshd(
+    tmp_path: Path, store_url: str, sftp_peer: SftpPeer
+) -> None:
+    hub = _hub(tmp_path, store_url, sftp_peer, interchanges_per_file=50)
+    try:
+        sftp_peer.put("northwind/out/po.edi", interchange([order("PO-1", qty=4), order("PO-2", qty=4)]))
+        poll(hub, "northwind-out", "w")
+        hub.dispatcher("w").drain()
+        sftp_peer.put("acme/out/945-1.edi", ship_advice("PO-1", "SHIP-1", [("0001", 4, 4, "MUG-BLU")], control=51))
+        sftp_peer.put("acme/out/945-2.edi", ship_advice("PO-2", "SHIP-2", [("0001", 4, 4, "MUG-BLU")], control=52))
+        assert sum(p.shipments for p in poll(hub, "acme-out", "w").processed) == 2
+        hub.dispatcher("w").drain()
+
+        queries = Queries(hub.store)
+        with hub.store.transaction() as conn:
+            sent = [
+                queries.document(conn, d["id"])
+                for d in reversed(queries.documents(conn, direction="out", partner="northwind"))
+                if d["kind"] in ("856", "810")
+            ]
+            parts = [queries.data(conn, d["id"]) for d in sent if d is not None]
+        names = [n for n in sftp_peer.files("northwind/in") if "-997-" not in n]
+        assert len(names) == 1 and len(parts) == 4, names
+        bundle = sftp_peer.path / "northwind/in" / names[0]
+        assert bundle.read_bytes() == b"".join(p for p in parts if p is not None), "the interchanges as written"
+        assert sorted(_accepted(p).texts[0][3:6] for p in parts if p is not None) == ["810", "810", "856", "856"]
+        assert {d["deliveries"][0]["remote_ref"] for d in sent if d is not None} == {str(bundle)}
+
+        sftp_peer.put("northwind/out/997.edi", acknowledge_file(bundle.read_bytes()).encode())
+        assert poll(hub, "northwind-out", "w").processed[0].error is None
+        with hub.store.transaction() as conn:
+            states = [d["ack_state"] for d in queries.documents(conn, direction="out", partner="northwind")]
+        assert states.count("accepted") == 4
     finally:
         hub.close()
