@@ -240,8 +240,7 @@ def write_interchange(
         raise X12WriteError("control numbers run from 1 to 999999999")
     end = d.segment + ("\n" if newline else "")
     _, hhmm, ccyymmdd = stamps(env.created)
-    isa = d.element.join(isa_segment(env, d))
-    out = [isa + d.segment + ("\n" if newline else "")]
+    out = [d.element.join(isa_segment(env, d)) + end]
     gs = [
         "GS",
         env.functional_id,
