@@ -469,6 +469,21 @@ class Acknowledgment(Model):
 
 
 @dataclass(slots=True, kw_only=True)
+class InterchangeAcknowledgment(Model):
+    """An inbound TA1: the partner's verdict on the envelope of one of our interchanges, as a whole.
+
+    R means the partner's translator discarded the interchange: no 997 will follow for any set in it.
+    """
+
+    interchange_control: str  # TA101: our ISA13, as the partner sent it back
+    interchange_date: dt.date | None = None  # TA102: our ISA09
+    interchange_time: str | None = None  # TA103: our ISA10
+    status: str  # TA104: A accepted, E accepted with errors, R rejected
+    note_code: str  # TA105: 000 no error, 001-031 what was wrong
+    note: str | None = None  # the note code's standard meaning
+
+
+@dataclass(slots=True, kw_only=True)
 class InventoryItem(Model):
     line_number: str | None = None
     product_ids: dict[str, str] = field(default_factory=dict)

@@ -33,7 +33,7 @@ from crossdock.core.models import Acknowledgment, Order, Shipment
 from crossdock.core.orders import upsert_orders
 from crossdock.core.partners import Partner, created_now, reserve
 from crossdock.core.plan import Plan, Processed, delivery_key, outbound, queued, safe_name
-from crossdock.core.reconcile import reconcile
+from crossdock.core.reconcile import reconcile, reconcile_interchange
 from crossdock.core.shipping import record_shipments
 from crossdock.core.store import OrderRace, sha256
 
@@ -336,6 +336,9 @@ def _record(
     for ic in inbound.interchanges:
         if not ic.ok and ic.errors:
             problems.append(f"interchange {ic.control}: {'; '.join(ic.errors[:3])}")
+        for ta1 in ic.acknowledgments:
+            if problem := reconcile_interchange(hub, conn, plan, document_id, ta1, partner):
+                problems.append(problem)
         for group in ic.groups:
             for ts in group.sets:
                 total += 1

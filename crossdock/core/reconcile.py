@@ -1,9 +1,11 @@
-"""997/999 reconciliation: every X12 document we send waits for the partner's acknowledgment.
+"""997/999 and TA1 reconciliation: every X12 document we send waits for the partner's acknowledgment.
 
 An inbound 997 or 999 is matched to our documents by the partner, the group control number (AK102) and the
 set control number (AK202), compared as numbers, never by file name. Each matched document becomes accepted,
-accepted with errors or rejected, with the AK3/AK4 detail kept. A document still waiting when its
-partner's window closes is overdue: one alert per document, however often housekeeping looks.
+accepted with errors or rejected, with the AK3/AK4 detail kept. A TA1 is matched by the interchange control
+number (TA101): R rejects the interchange's document, because the partner drops it whole and sends no 997;
+A and E only say the envelope was read, and the 997 still decides. A rejected document raises one alert, as
+does a document still waiting when its partner's window closes (overdue).
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from crossdock.core.alerts import raise_alert
 from crossdock.core.engine import utcnow
 from crossdock.core.errors import CrossdockError
 from crossdock.core.hub import Hub
-from crossdock.core.models import Acknowledgment
+from crossdock.core.models import Acknowledgment, InterchangeAcknowledgment
 from crossdock.core.partners import Partner, reserve
 from crossdock.core.plan import Plan, delivery_key, outbound
 from crossdock.core.schema import documents
@@ -45,7 +47,7 @@ def reconcile(
     """Apply one acknowledgment; returns a problem when it matches nothing we sent."""
     group = _number(ack.group_control)
     ours = conn.execute(  # we store GS06 unpadded, so the number as text finds it through the index
-        select(documents.c.id, documents.c.kind, documents.c.transaction_controls)
+        select(documents.c.id, documents.c.kind, documents.c.remote_name, documents.c.transaction_controls)
         .where(documents.c.direction == "out", documents.c.partner == partner.name)
         .where(documents.c.group_control == str(group), documents.c.ack_state.is_not(None))
     ).all()
@@ -77,7 +79,54 @@ def reconcile(
             + (f" ({detail})" if detail else ""),
             document=row.id,
         )
+        if state == "rejected":
+            _alert_rejected(hub, conn, row.id, f"{row.kind} {row.remote_name}", partner, detail)
     return None
+
+
+TA1_STATES = {"A": "accepted", "E": "accepted with errors", "R": "rejected"}
+
+
+def reconcile_interchange(
+    hub: Hub, conn: Connection, plan: Plan, document_id: int, ta1: InterchangeAcknowledgment, partner: Partner
+) -> str | None:
+    """Apply one TA1; returns a problem when it names no interchange we sent or has no valid TA104."""
+    verdict = TA1_STATES.get(ta1.status)
+    if verdict is None:
+        return f"TA1 for interchange {ta1.interchange_control} has no valid acknowledgment code (TA104)"
+    control = _number(ta1.interchange_control)
+    ours = conn.execute(  # ISA13 is stored unpadded, like GS06
+        select(documents.c.id, documents.c.kind, documents.c.remote_name)
+        .where(documents.c.direction == "out", documents.c.partner == partner.name)
+        .where(documents.c.interchange_control == str(control))
+    ).all()
+    if control is None or not ours:
+        return f"TA1 for interchange {ta1.interchange_control} matches no interchange sent to {partner.name}"
+    detail = f"interchange {verdict} (TA1 note {ta1.note_code}: {ta1.note or 'an unknown note code'})"
+    for row in ours:
+        if ta1.status == "R":
+            conn.execute(
+                update(documents)
+                .where(documents.c.id == row.id)
+                .values(ack_state="rejected", ack_detail=detail, ack_document_id=document_id, updated_at=utcnow())
+            )
+            _alert_rejected(hub, conn, row.id, f"{row.kind} {row.remote_name}", partner, detail)
+        plan.event("ack", f"{row.kind} document {row.id}: {detail} by {partner.name}", document=row.id)
+    return None
+
+
+def _alert_rejected(
+    hub: Hub, conn: Connection, document_id: int, what: str, partner: Partner, detail: str | None
+) -> None:
+    """A rejected document costs a supplier a chargeback if nobody fixes and resends it: tell someone once."""
+    raise_alert(
+        hub.store,
+        conn,
+        hub.config,
+        f"ack-rejected:{document_id}",
+        f"crossdock: {partner.name} rejected {what}",
+        f"{detail or 'No reason was given.'}\n\nOnce the cause is fixed: crossdock resend {document_id}",
+    )
 
 
 def mark_overdue(hub: Hub) -> int:

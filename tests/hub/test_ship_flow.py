@@ -205,6 +205,91 @@ def test_an_acknowledgment_for_nothing_we_sent_is_a_problem(hub: Hub, tmp_path: 
     )
 
 
+def _their_ta1(ours: bytes, code: str, note: str, *, about: str | None = None, control: int = 777) -> bytes:
+    """The buyer's TA1-only interchange about ours: ISA sender and receiver swapped, TA101-103 from our ISA."""
+    isa = ours[:106].decode().split("*")
+    isa[5:9] = isa[7], isa[8], isa[5], isa[6]
+    isa[13] = f"{control:09d}"
+    ta1 = f"TA1*{about or parse(ours)[0].control}*{isa[9]}*{isa[10]}*{code}*{note}~\n"
+    return ("*".join(isa) + "\n" + ta1 + f"IEA*0*{control:09d}~\n").encode()
+
+
+def _alerted(hub: Hub, tmp_path: Path) -> list[str]:
+    hub.dispatcher("test").drain()
+    folder = tmp_path / "alerts"
+    return [p.read_text() for p in sorted(folder.iterdir())] if folder.exists() else []
+
+
+def _with_alerts(tmp_path: Path, store_url: str) -> Hub:
+    cfg = config(tmp_path, store_url)
+    cfg["sinks"]["people"] = {"type": "folder", "path": str(tmp_path / "alerts")}
+    cfg["alerts"] = {"sink": "people"}
+    return Hub(write_config(tmp_path, cfg))
+
+
+def test_a_ta1_rejecting_our_interchange_rejects_its_document_with_the_note_and_one_alert(
+    tmp_path: Path, store_url: str
+) -> None:
+    hub = _with_alerts(tmp_path, store_url)
+    try:
+        asn = _shipped(hub, tmp_path)
+        before = sorted(p.name for p in (tmp_path / "partner-inbox").iterdir())
+        report = cycle(hub, "ta1.edi", _their_ta1(asn, "R", "006"))
+        assert report.processed[0].error is None and report.processed[0].acks == 0, "nobody answers a TA1"
+        assert sorted(p.name for p in (tmp_path / "partner-inbox").iterdir()) == before
+        doc = _sent(hub, "856")
+        assert doc["ack_state"] == "rejected"
+        assert doc["ack_detail"] == "interchange rejected (TA1 note 006: invalid interchange sender ID)"
+        assert _sent(hub, "810")["ack_state"] == "waiting", "the 810 went in its own interchange"
+        with hub.store.transaction() as conn:
+            shown = Queries(hub.store).problems(conn)["unacknowledged_documents"]
+            events = Queries(hub.store).document(conn, doc["id"])["events"]  # type: ignore[index]
+        assert [d["id"] for d in shown] == [doc["id"]]
+        assert any("interchange rejected (TA1 note 006" in e["message"] for e in events)
+        (alert,) = _alerted(hub, tmp_path)
+        assert "northwind rejected 856" in alert and "invalid interchange sender ID" in alert
+        assert f"crossdock resend {doc['id']}" in alert
+
+        cycle(hub, "ta1-again.edi", _their_ta1(asn, "R", "006", control=778))
+        assert len(_alerted(hub, tmp_path)) == 1, "one alert per document, however often it is rejected"
+    finally:
+        hub.close()
+
+
+def test_a_ta1_accepting_our_interchange_leaves_the_997_to_decide(hub: Hub, tmp_path: Path) -> None:
+    asn = _shipped(hub, tmp_path)
+    report = cycle(hub, "ta1.edi", _their_ta1(asn, "A", "000"))
+    assert report.processed[0].error is None
+    doc = _sent(hub, "856")
+    assert doc["ack_state"] == "waiting"
+    with hub.store.transaction() as conn:
+        events = Queries(hub.store).document(conn, doc["id"])["events"]  # type: ignore[index]
+    assert any(e["message"].endswith("interchange accepted (TA1 note 000: no error) by northwind") for e in events)
+    cycle(hub, "997.edi", _their_997(asn))
+    assert _sent(hub, "856")["ack_state"] == "accepted"
+
+
+def test_a_ta1_for_an_interchange_we_never_sent_is_a_problem(hub: Hub, tmp_path: Path) -> None:
+    asn = _shipped(hub, tmp_path)
+    report = cycle(hub, "ta1.edi", _their_ta1(asn, "R", "006", about="000099999"))
+    error = report.processed[0].error
+    assert error is not None and "TA1 for interchange 000099999 matches no interchange sent to northwind" in error
+    assert _sent(hub, "856")["ack_state"] == "waiting"
+
+
+def test_a_997_rejecting_a_document_raises_one_alert(tmp_path: Path, store_url: str) -> None:
+    hub = _with_alerts(tmp_path, store_url)
+    try:
+        asn = _shipped(hub, tmp_path)
+        cycle(hub, "997.edi", _their_997(asn, reject=True))
+        (alert,) = _alerted(hub, tmp_path)
+        assert "northwind rejected 856" in alert and "735" in alert
+        cycle(hub, "997-accept.edi", _their_997(asn))
+        assert len(_alerted(hub, tmp_path)) == 1
+    finally:
+        hub.close()
+
+
 def test_a_late_997_makes_the_document_overdue_with_one_alert_and_resend_starts_again(
     tmp_path: Path, store_url: str
 ) -> None:

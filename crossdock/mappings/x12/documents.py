@@ -11,8 +11,9 @@ from typing import Any
 
 from crossdock.core.errors import CrossdockError
 from crossdock.core.models import Model, Order
-from crossdock.mappings.x12.envelope import TransactionSet
-from crossdock.mappings.x12.reader import Source, read_transactions
+from crossdock.mappings.x12.envelope import Interchange, TransactionSet
+from crossdock.mappings.x12.reader import Source, iter_events
+from crossdock.mappings.x12.ta1 import interchange_acknowledgments
 
 # set code -> (output key, "module:function")
 DECODERS: dict[str, tuple[str, str]] = {
@@ -34,6 +35,7 @@ OUTPUT_KEYS = (
     "order_changes",
     "order_acknowledgments",
     "inventory",
+    "interchange_acknowledgments",
 )
 
 
@@ -55,10 +57,17 @@ def document_json(model: Model) -> dict[str, Any]:
 
 
 def decode_file(source: Source, *, encoding: str = "latin-1") -> dict[str, list[Any]]:
-    """Every transaction set crossdock has a mapping for, as canonical JSON, grouped by document kind."""
+    """Every transaction set crossdock has a mapping for, and every TA1, as canonical JSON, by document kind."""
     out: dict[str, list[Any]] = {key: [] for key in OUTPUT_KEYS}
     skipped: list[dict[str, str]] = []
-    for ts in read_transactions(source, encoding=encoding):
+    for kind, obj in iter_events(source, encoding=encoding):
+        if kind == "interchange_end":
+            assert isinstance(obj, Interchange)
+            out["interchange_acknowledgments"] += [document_json(ta1) for ta1 in interchange_acknowledgments(obj)]
+        if kind != "transaction":
+            continue
+        assert isinstance(obj, TransactionSet)
+        ts = obj
         found = decoder_for(ts.code)
         if found is None:
             skipped.append({"set": ts.code, "control": ts.control, "reason": "no mapping for this set"})

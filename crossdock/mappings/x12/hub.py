@@ -15,6 +15,7 @@ from typing import Any
 
 from crossdock.core.errors import CrossdockError
 from crossdock.core.models import (
+    InterchangeAcknowledgment,
     InventorySnapshot,
     Invoice,
     LineAcknowledgment,
@@ -36,6 +37,7 @@ from crossdock.mappings.x12.poack855 import build_855
 from crossdock.mappings.x12.reader import iter_events
 from crossdock.mappings.x12.report import FileResult, GroupResult, InterchangeResult, SetResult
 from crossdock.mappings.x12.sscc import sscc18
+from crossdock.mappings.x12.ta1 import interchange_acknowledgments
 from crossdock.mappings.x12.validator import status, validate
 from crossdock.mappings.x12.whse940 import build_940
 
@@ -74,6 +76,7 @@ class InboundInterchange:
     ok: bool
     errors: list[str]
     groups: list[InboundGroup] = field(default_factory=list)
+    acknowledgments: list[InterchangeAcknowledgment] = field(default_factory=list)  # its TA1s
 
 
 @dataclass(slots=True)
@@ -85,7 +88,7 @@ class InboundFile:
         kept = FileResult(file=self.result.file)
         for ir in self.result.interchanges:
             groups = [g for g in ir.groups if g.group.functional_id not in NOT_ACKNOWLEDGED]
-            if groups or ir.interchange.errors:
+            if groups or (ir.interchange.errors and not _acknowledgment_only(ir.interchange)):
                 kept.interchanges.append(InterchangeResult(ir.interchange, groups))
         return kept
 
@@ -102,6 +105,11 @@ class InboundFile:
             return None
         controls = AckControls(interchange=interchange, group=group, transaction=transaction)
         return acknowledge(kept, kind, controls=controls, created=created, usage=usage).encode("latin-1")
+
+
+def _acknowledgment_only(ic: Interchange) -> bool:
+    """An interchange of TA1s and nothing else: answering it, even to reject it, starts a loop."""
+    return not ic.groups and any(seg.id == "TA1" for seg in ic.service_segments)
 
 
 def _messages(errors: list[object]) -> list[str]:
@@ -154,6 +162,7 @@ def read(data: bytes, *, encoding: str = "latin-1", name: str | None = None) -> 
     for ir, ii in zip(result.interchanges, out, strict=True):
         ii.ok = ir.ok
         ii.errors = _messages(list(ir.interchange.errors))
+        ii.acknowledgments = interchange_acknowledgments(ir.interchange)
         for gr, ig in zip(ir.groups, ii.groups, strict=True):
             ig.errors = _messages(list(gr.group.errors))
     return InboundFile(out, result)

@@ -14,6 +14,7 @@ from crossdock.mappings.x12 import errors as E
 from crossdock.mappings.x12.delimiters import IsaRead
 from crossdock.mappings.x12.envelope import Event, FunctionalGroup, Interchange, Segment, TransactionSet
 from crossdock.mappings.x12.errors import Level, Severity, X12Error
+from crossdock.mappings.x12.ta1 import ta1_errors
 
 _DIGITS = re.compile(r"\d+")
 
@@ -177,6 +178,8 @@ class EnvelopeTracker:
         assert self.interchange is not None
         if self.group is not None:
             self._content_error(seg, f"{seg.id} inside a functional group")
+        if seg.id == "TA1":
+            self.interchange.errors.extend(ta1_errors(seg))
         self.interchange.service_segments.append(seg)
 
     def start_group(self, seg: Segment) -> list[Event]:
