@@ -78,6 +78,43 @@ def test_our_997_reads_back_as_the_acknowledgment_it_means() -> None:
     assert acks[0].sets[1].control == "20067"
 
 
+def test_a_trailer_with_no_elements_is_placed_before_itself_not_at_the_end() -> None:
+    data = (
+        "ISA*00*          *00*          *ZZ*SENDER         *ZZ*RECEIVER       *261122*1030*U*00401*000000007*0*P*>~"
+        "GS*PO*SENDER*RECEIVER*20261122*1030*7*X*004010~ST*850*0001~BEG*00*SA*PO-1**20261122~GE~IEA*1*000000007~"
+    )
+    result = validate_file(data.encode())
+    (ts,) = result.interchanges[0].groups[0].sets
+    messages = [str(e) for e in ts.errors]
+    at = data.index("GE~")
+    assert any(f"before GE at byte {at}" in m for m in messages), messages
+    assert not any("end of the file" in m for m in messages), messages
+
+
+def test_a_999_to_a_bare_space_terminator_uses_standard_delimiters() -> None:
+    """CTX01 is SITUATIONAL TRIGGER: a space terminator cannot carry it."""
+    data = (CORPUS / "x12/850/oopfactory_adobe-shrinkwrap_space-terminator.edi").read_bytes()
+    data = data.replace(b" \r\n", b" ").replace(b"\r\n", b"")  # every segment ends with a bare space
+    text = acknowledge(validate_file(data), "999", created=WHEN)
+    assert text.startswith("ISA*") and text[105] == "~"
+    assert "CTX*SITUATIONAL TRIGGER*TO*7*N1~" in text, "the stray segment is named with its position"
+    segments = list(pyx12.rawx12file.RawX12File(io.StringIO(text)))
+    assert segments[0].startswith("ISA") and segments[-1].startswith("IEA")
+
+
+def test_ids_beyond_latin_1_in_an_inbound_isa_become_spaces_in_the_answer() -> None:
+    from crossdock.mappings.x12.hub import read
+
+    data = (CORPUS / "x12/856/oopfactory_multibyte-ellipsis-terminator.edi").read_bytes()
+    isa_end = data.index(b"\xe2\x80\xa6")  # the terminator of the ISA: the file is UTF-8
+    ids = data[:isa_end].replace(b"965061609", "96506160\u2026".encode())  # ISA06 with a character of 3 bytes
+    inbound = read(ids + data[isa_end:])
+    answer = inbound.ack("997", interchange=1, group=1, transaction=1, usage="P", created=WHEN)
+    assert answer is not None and b"*01*96506160       *ZZ*123456789      *" in answer
+    (ic,) = parse(answer)
+    assert (ic.sender_id, ic.receiver_id) == ("96506160", "123456789")
+
+
 def test_a_999_for_a_4010_group_is_written_as_005010x231() -> None:
     result = validate_file(CORPUS / "x12/850/bots_thermatru_crlf.edi")
     text = acknowledge(result, "999", created=WHEN)

@@ -59,6 +59,8 @@ def test_a_valid_order_is_accepted() -> None:
         (HEAD + LINE + "BEG*00*SA*PO-2**20261122~" + TAIL, ("segment", "7", "BEG", 4, None)),  # out of sequence
         (HEAD + LINE + "W05*N*1~" + TAIL, ("segment", "6", "W05", 4, None)),  # not in this set
         (HEAD + LINE + "ZZZ*1~" + TAIL, ("segment", "2", "ZZZ", 4, None)),  # unknown id
+        (HEAD + LINE + "ZZZ~" + TAIL, ("segment", "2", "ZZZ", 4, None)),  # an id with no elements keeps its place
+        (HEAD + LINE + "Org~" + TAIL, ("segment", "1", "Org", 4, None)),  # not an id, and no elements
         ("ST*850*0001~" + LINE + TAIL, ("segment", "3", "BEG", 2, None)),  # mandatory segment missing
     ],
 )
@@ -66,6 +68,12 @@ def test_each_error_has_its_code_and_place(body: str, expected: tuple[str, str, 
     ts = one_set(body)
     assert status(ts) == "rejected"
     assert expected in syntax(ts), syntax(ts)
+
+
+def test_a_segment_with_no_elements_keeps_its_byte_offset() -> None:
+    ts = one_set(HEAD + LINE + "ZZZ~" + TAIL)
+    (error,) = [e for e in ts.errors if e.segment_id == "ZZZ"]
+    assert error.offset == ts.offsets[3] and "byte" in str(error)
 
 
 def test_a_loop_over_its_maximum_is_reported() -> None:

@@ -55,15 +55,21 @@ DEFAULT_DELIMITERS = Delimiters("*", ">", "~", "^")
 
 
 def ack_delimiters(d: Delimiters) -> Delimiters:
-    """The partner's own delimiters, unless the inbound ISA made them letters, digits or blanks."""
+    """The partner's own delimiters, unless the inbound ISA made them letters, digits or blanks.
+
+    A terminator of blanks alone (a bare space) is refused too: the 999's CTX01 is ``SITUATIONAL TRIGGER``.
+    A space followed by a line break stays, as the writer then looks for the whole terminator.
+    """
     singles = [d.element, d.component] + ([d.repetition] if d.repetition else [])
-    if any(ch.isalnum() or ch.isspace() for ch in singles) or d.segment.strip(" \r\n").isalnum():
+    blank_end = not d.segment.strip(" \t")
+    if any(ch.isalnum() or ch.isspace() for ch in singles) or d.segment.strip(" \r\n").isalnum() or blank_end:
         return DEFAULT_DELIMITERS
     return d
 
 
 def _clean(segment: Sequence[Element], d: Delimiters) -> list[Element]:
-    """Values echoed from a broken inbound file may hold our delimiters: they become spaces, not a crash."""
+    """Values echoed from a broken inbound file may hold our delimiters, or characters beyond Latin-1 (a UTF-8
+    ISA is read as UTF-8): they become spaces, not a crash."""
     return [_scrub(value, d) if isinstance(value, str) else value for value in segment]
 
 
@@ -71,6 +77,8 @@ def _scrub(value: str, d: Delimiters) -> str:
     for ch in (d.element, d.component, d.segment, d.repetition or d.element, "\r", "\n"):
         if ch in value:
             value = value.replace(ch, " ")
+    if not value.isascii():
+        value = "".join(ch if ord(ch) < 256 else " " for ch in value)
     return value
 
 

@@ -31,10 +31,10 @@ def _err(
         level,
         code,
         message,
-        segment_id=seg.id if seg else None,
-        segment_position=seg.position if seg and seg.position else None,
+        segment_id=seg.id if seg is not None else None,
+        segment_position=seg.position if seg is not None and seg.position else None,
         element_position=pos,
-        offset=seg.offset if seg else None,
+        offset=seg.offset if seg is not None else None,
         severity=severity,
     )
 
@@ -273,14 +273,14 @@ class EnvelopeTracker:
         assert self.group is not None
         self.group.count += 1
         if missing:
-            where = f"before {seg.id} at byte {seg.offset}" if seg else "at the end of the file"
+            where = f"before {seg.id} at byte {seg.offset}" if seg is not None else "at the end of the file"
             ts.errors.append(
                 X12Error(
                     Level.TRANSACTION,
                     E.TS_TRAILER_MISSING,
                     f"transaction set {ts.control} has no SE trailer: it ends {where}",
                     segment_id="SE",
-                    offset=seg.offset if seg else None,
+                    offset=seg.offset if seg is not None else None,
                 )
             )
             return [("transaction", ts)]
@@ -320,14 +320,14 @@ class EnvelopeTracker:
             return events
         self.group = None
         if missing:
-            where = f"before {seg.id} at byte {seg.offset}" if seg else "at the end of the file"
+            where = f"before {seg.id} at byte {seg.offset}" if seg is not None else "at the end of the file"
             group.errors.append(
                 X12Error(
                     Level.GROUP,
                     E.FG_TRAILER_MISSING,
                     f"group {group.control} has no GE trailer: it ends {where}",
                     segment_id="GE",
-                    offset=seg.offset if seg else None,
+                    offset=seg.offset if seg is not None else None,
                 )
             )
         else:
@@ -368,14 +368,14 @@ class EnvelopeTracker:
         self.interchange = None
         ic.closed = True
         if seg is None or seg.id != "IEA":
-            where = f"before the ISA at byte {seg.offset}" if seg else "at the end of the file"
+            where = f"before the ISA at byte {seg.offset}" if seg is not None else "at the end of the file"
             ic.errors.append(
                 X12Error(
                     Level.INTERCHANGE,
                     E.ISA_PREMATURE_END,
                     f"interchange {ic.control} has no IEA trailer: it ends {where}",
                     segment_id="IEA",
-                    offset=seg.offset if seg else None,
+                    offset=seg.offset if seg is not None else None,
                 )
             )
         else:

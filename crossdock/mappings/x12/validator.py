@@ -203,9 +203,9 @@ def _seg_error(code: str, msg: str, seg: Segment | None, seg_id: str, loop: str 
         code,
         msg,
         segment_id=seg_id,
-        segment_position=seg.position if seg else None,
+        segment_position=seg.position if seg is not None else None,
         loop_id=loop or None,
-        offset=seg.offset if seg else None,
+        offset=seg.offset if seg is not None else None,
     )
 
 
