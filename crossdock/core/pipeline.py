@@ -22,6 +22,7 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Connection
+from sqlalchemy.exc import SQLAlchemyError
 
 from crossdock.connectors.base import Inbound
 from crossdock.core import registry
@@ -155,8 +156,8 @@ def process(hub: Hub, document_id: int, checkpoint: tuple[str, str] | None = Non
                 f"{source_cfg.partner!r}",
                 source=row.remote_name,
             )
-    except CrossdockError as exc:
-        return _fail(hub, document_id, str(exc), partner.name if partner else None)
+    except Exception as exc:
+        return _fail(hub, document_id, _reason(exc, name), partner.name if partner else None)
     for attempt in range(3):
         try:
             with store.transaction() as conn:
@@ -167,7 +168,22 @@ def process(hub: Hub, document_id: int, checkpoint: tuple[str, str] | None = Non
         except OrderRace:
             if attempt == 2:
                 raise
+        except SQLAlchemyError:
+            raise
+        except Exception as exc:  # rolled back: the document fails alone, and the poll goes on
+            return _fail(hub, document_id, _reason(exc, name), partner.name)
     raise AssertionError("unreachable")
+
+
+def _reason(exc: Exception, name: str) -> str:
+    """A document's failure as its reader sees it; anything but a CrossdockError is a crossdock bug.
+
+    A file that trips a bug fails alone, its bytes kept, instead of stopping its source's every poll.
+    """
+    if isinstance(exc, CrossdockError):
+        return str(exc)
+    log.error("%s: unexpected error", name, exc_info=exc)
+    return f"{name}: crossdock failed on it ({type(exc).__name__}: {exc}); this is a crossdock bug, please report it"
 
 
 def _ship_file(hub: Hub, document_id: int, data: bytes, name: str, source_name: str, source: Any) -> Processed:
@@ -180,20 +196,25 @@ def _ship_file(hub: Hub, document_id: int, data: bytes, name: str, source_name: 
             found = registry.mapping("shipbob").shipments_from_shipbob(data, name=name)
         else:
             found = registry.mapping("shipjson").shipments_from_json(data, name=name)
-    except CrossdockError as exc:
-        return _fail(hub, document_id, str(exc), shipper)
-    with hub.store.transaction() as conn:
-        state = hub.store.claim_document(conn, document_id)
-        if state not in PROCESSABLE:
-            return Processed(document_id, state)
-        result = Processed(document_id, "processed")
-        plan = Plan()
-        problems = record_shipments(hub, conn, plan, document_id, found, shipper, result)
-        plan.write(hub.store, conn)
-        result.error = "; ".join(problems)[:4000] or None
-        hub.store.update_document(
-            conn, document_id, state=result.state, error=result.error, partner=shipper, kind=source.format
-        )
+    except Exception as exc:
+        return _fail(hub, document_id, _reason(exc, name), shipper)
+    try:
+        with hub.store.transaction() as conn:
+            state = hub.store.claim_document(conn, document_id)
+            if state not in PROCESSABLE:
+                return Processed(document_id, state)
+            result = Processed(document_id, "processed")
+            plan = Plan()
+            problems = record_shipments(hub, conn, plan, document_id, found, shipper, result)
+            plan.write(hub.store, conn)
+            result.error = "; ".join(problems)[:4000] or None
+            hub.store.update_document(
+                conn, document_id, state=result.state, error=result.error, partner=shipper, kind=source.format
+            )
+    except SQLAlchemyError:
+        raise
+    except Exception as exc:  # rolled back: the document fails alone
+        return _fail(hub, document_id, _reason(exc, name), shipper)
     return result
 
 
@@ -231,8 +252,8 @@ def _channel_orders(hub: Hub, rows: list[Any], source: str, checkpoint: tuple[st
             decoded.append((document_id, [mapping.order_from_payload(payload, name=name)]))
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:
             failed[document_id] = _fail(hub, document_id, f"{name}: not JSON ({exc})", source)
-        except CrossdockError as exc:
-            failed[document_id] = _fail(hub, document_id, str(exc), source)
+        except Exception as exc:
+            failed[document_id] = _fail(hub, document_id, _reason(exc, name), source)
     for attempt in range(3):
         results = dict(failed)
         try:

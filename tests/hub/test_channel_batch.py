@@ -101,6 +101,24 @@ def test_a_bad_order_in_a_page_fails_alone_and_keeps_its_bytes(hub: Hub, monkeyp
         assert hub.store.cursor(conn, "sync:shop") == "2026-11-22T08:00:00"
 
 
+def test_an_order_that_trips_a_mapping_bug_fails_alone(hub: Hub, monkeypatch: pytest.MonkeyPatch) -> None:
+    from crossdock.mappings import woocommerce
+
+    real = woocommerce.order_from_payload
+
+    def buggy(payload: dict[str, Any], *, name: str) -> Any:
+        if payload["id"] == 2:
+            raise IndexError("list index out of range")
+        return real(payload, name=name)
+
+    monkeypatch.setattr(woocommerce, "order_from_payload", buggy)
+    use(hub, monkeypatch, ScriptedChannel([_inbound(order(1)), _inbound(order(2)), _inbound(order(3))]))
+    report = poll(hub, "shop", "me")
+    assert [p.state for p in report.processed] == ["processed", "failed", "processed"]
+    assert "IndexError" in str(report.processed[1].error) and "crossdock bug" in str(report.processed[1].error)
+    assert order_ids(hub) == {"1", "3"}
+
+
 def test_the_same_order_twice_in_a_page_is_stored_once_and_the_same_bytes_under_another_name_are_a_duplicate(
     hub: Hub, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -187,6 +187,50 @@ def test_bad_files_fail_with_their_reason_and_stay_stored(hub: Hub, data: bytes,
         assert Queries(hub.store).data(conn, result.document_id) == data
 
 
+def test_a_file_that_trips_a_bug_fails_alone_and_the_poll_goes_on(
+    hub: Hub, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from crossdock.mappings.x12 import po850
+
+    real = po850.order_from_850
+
+    def buggy(ts, partner=None):  # type: ignore[no-untyped-def]
+        if "BEG*00*SA*PO-BAD" in ts.body:
+            raise ZeroDivisionError("division by zero")
+        return real(ts, partner)
+
+    monkeypatch.setattr(po850, "order_from_850", buggy)
+    bad = interchange([order("PO-BAD")])
+    drop(hub, "a-bad.edi", bad)
+    drop(hub, "b-good.edi", interchange([order("PO-1")], control=8))
+    report = poll(hub, "drop", "me")
+    failed, done = report.processed
+    assert failed.state == "failed" and failed.error is not None
+    assert "a-bad.edi" in failed.error and "ZeroDivisionError" in failed.error and "crossdock bug" in failed.error
+    assert done.state == "processed" and done.orders_new == 1, "the next file is not held up"
+    with hub.store.transaction() as conn:
+        assert Queries(hub.store).data(conn, failed.document_id) == bad
+    assert poll(hub, "drop", "me").error is None
+
+    monkeypatch.setattr(po850, "order_from_850", real)
+    assert replay(hub, failed.document_id).orders_new == 1, "once fixed, a replay takes it"
+
+
+def test_a_bug_while_recording_rolls_the_document_back_and_fails_it(
+    hub: Hub, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import crossdock.core.pipeline as pipeline
+
+    def broken(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise KeyError("routing")
+
+    monkeypatch.setattr(pipeline, "upsert_orders", broken)
+    drop(hub, "po.edi", interchange([order("PO-1")]))
+    (result,) = poll(hub, "drop", "me").processed
+    assert result.state == "failed" and result.error is not None and "KeyError" in result.error
+    assert count(hub, orders) == 0 and count(hub, deliveries) == 0, "no order, and no 997 queued for it"
+
+
 def test_a_rejected_set_gets_a_997_with_the_place_and_no_order(hub: Hub, tmp_path: Path) -> None:
     good = interchange([order("PO-1")])
     bad = good.replace(b"BEG*00*SA*PO-1**20261120~", b"BEG*00*SA~")
