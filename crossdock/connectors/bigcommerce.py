@@ -104,9 +104,9 @@ class _Store:
         """Plan a pause when the quota runs low; return the window's reset in seconds (for a 429)."""
         left, reset = headers.get("X-Rate-Limit-Requests-Left"), headers.get("X-Rate-Limit-Time-Reset-Ms")
         window = headers.get("X-Rate-Limit-Time-Window-Ms")
-        longest = int(window) / 1000 if window and window.isdigit() else WINDOW
-        seconds = min(int(reset) / 1000, longest) if reset and reset.isdigit() else None
-        if left is not None and left.strip().isdigit() and int(left) <= self.reserve:
+        longest = int(window) / 1000 if window and window.isdecimal() else WINDOW
+        seconds = min(int(reset) / 1000, longest) if reset and reset.isdecimal() else None
+        if left is not None and left.strip().isdecimal() and int(left) <= self.reserve:
             self.pause = seconds if seconds is not None else longest
         return seconds
 
@@ -131,7 +131,7 @@ class BigCommerceSource(ChannelSource[BigCommerceSourceConfig, _Store]):
 
     def order(self, order_id: str) -> Inbound:
         """One order read by id with its lines and addresses: what a webhook's hint turns into."""
-        if not order_id.isdigit():
+        if not order_id.isdecimal():
             raise PermanentError(f"bigcommerce {self.name}: {order_id!r} is not an order id")
         with self._connected() as api:
             body = api.call("GET", f"/v2/orders/{order_id}")
@@ -210,7 +210,7 @@ def webhook_order_id(body: bytes) -> str | None:
         return None
     data = parsed.get("data")
     found = data.get("id") if isinstance(data, dict) else None
-    if isinstance(found, bool) or not (isinstance(found, int) or (isinstance(found, str) and found.isdigit())):
+    if isinstance(found, bool) or not (isinstance(found, int) or (isinstance(found, str) and found.isdecimal())):
         return None
     return str(found)
 

@@ -254,7 +254,7 @@ def _next_offset(link: Any) -> int | None:
     if not isinstance(link, str) or not link:
         return None
     found = urllib.parse.parse_qs(urllib.parse.urlsplit(link).query).get("offset", [""])[0]
-    return int(found) if found.isdigit() else None
+    return int(found) if found.isdecimal() else None
 
 
 def _inbound(order: dict[str, Any]) -> Inbound:

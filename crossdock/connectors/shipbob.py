@@ -192,7 +192,7 @@ def _more(response: httpx.Response, page: int, count: int, size: int) -> bool:
     if count == 0:
         return False
     total = response.headers.get("total-pages", "")
-    if total.isdigit():
+    if total.isdecimal():
         return page < int(total)
     return bool(response.headers.get("next-page")) or count >= size
 
@@ -257,7 +257,7 @@ class ShipBobSource:
     def _mark(self, api: _Api, shipment_id: str) -> None:
         """With ``mark_uploaded``: flag the stored shipment so the next poll's query leaves it out."""
         body = {
-            "shipment_ids": [int(shipment_id) if shipment_id.isdigit() else shipment_id],
+            "shipment_ids": [int(shipment_id) if shipment_id.isdecimal() else shipment_id],
             "is_tracking_uploaded": True,
         }
         response = api.call("POST", "/shipment:batchUpdateTrackingUpload", body=body)

@@ -172,7 +172,7 @@ def _wait(response: httpx.Response) -> float | None:
     if said is not None:
         return said
     value = (response.headers.get("x-next-replenish-time") or "").strip()
-    if not value.isdigit():
+    if not value.isdecimal():
         return None
     number = int(value)
     if number > 10**11:  # an epoch in milliseconds

@@ -114,7 +114,7 @@ class WooCommerceSource(ChannelSource[WooCommerceSourceConfig, _Store]):
                 high = max(high, str(order.get("date_modified_gmt") or ""))
                 yield _inbound(order)
             pages = headers.get("X-WP-TotalPages", "")
-            if not body or not pages.isdigit() or page >= int(pages):
+            if not body or not pages.isdecimal() or page >= int(pages):
                 return high or None
             page += 1
 

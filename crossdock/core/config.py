@@ -403,7 +403,7 @@ def load_config(path: str | Path) -> Config:
             parts = problem.path.split(".")
             if len(parts) >= 2 and parts[0] == "partners" and parts[1] in partner_lines:
                 pfile, plines = partner_lines[parts[1]]
-                rest = tuple(int(p) if p.isdigit() else p for p in parts[2:])
+                rest = tuple(int(p) if p.isdecimal() else p for p in parts[2:])
                 problem = Problem(pfile, plines.line(rest), problem.path, problem.message)
             problems.append(problem)
         raise ConfigProblems(problems) from None
@@ -466,7 +466,7 @@ def check_config(path: str | Path) -> list[Problem]:
         try:
             resolve_secret(ref)
         except ConfigError as exc:
-            loc = tuple(int(p) if p.isdigit() else p for p in key.split("."))
+            loc = tuple(int(p) if p.isdecimal() else p for p in key.split("."))
             problems.append(Problem(str(path), lines.line(loc), key, str(exc)))
     return problems
 

@@ -63,7 +63,7 @@ class Queries:
     def order(self, conn: Connection, ref: str) -> dict[str, Any] | None:
         """An order by id, or by PO number (the newest when several partners used it)."""
         query = select(orders)
-        query = query.where(orders.c.id == int(ref)) if ref.isdigit() else query.where(orders.c.po_number == ref)
+        query = query.where(orders.c.id == int(ref)) if ref.isdecimal() else query.where(orders.c.po_number == ref)
         row = conn.execute(query.order_by(orders.c.id.desc()).limit(1)).first()
         if row is None:
             query = select(orders).where(orders.c.po_number == ref).order_by(orders.c.id.desc()).limit(1)

@@ -38,7 +38,7 @@ SEVERITY = ["accepted", "accepted_with_errors", "rejected"]
 
 def _number(value: str | None) -> int | None:
     value = (value or "").strip()
-    return int(value) if value.isdigit() else None
+    return int(value) if value.isdecimal() else None
 
 
 def reconcile(

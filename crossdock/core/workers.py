@@ -20,7 +20,7 @@ def is_dead_local(owner: str) -> bool:
     """True when ``owner`` names a process on this host that no longer runs."""
     host, _, rest = owner.partition(":")
     pid_text = rest.partition(":")[0]
-    if host != socket.gethostname() or not pid_text.isdigit() or int(pid_text) == os.getpid():
+    if host != socket.gethostname() or not pid_text.isdecimal() or int(pid_text) == os.getpid():
         return False
     try:
         os.kill(int(pid_text), 0)

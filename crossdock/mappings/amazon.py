@@ -199,7 +199,7 @@ def confirm_shipment_request(
     elif shipped_at.tzinfo is None:
         raise ValueError(f"{where}: shipped_at must be an aware datetime")
     reference = package_reference_id or _package_reference(fulfilment.shipment_id)
-    if not (reference.isdigit() and int(reference) > 0):
+    if not (reference.isdecimal() and int(reference) > 0):
         raise ValueError(f"{where}: package reference {reference!r} is not a positive number")
     quantities = whole_quantities(fulfilment, where, "order item")
     if not quantities:
@@ -219,7 +219,7 @@ def confirm_shipment_request(
 
 def _package_reference(shipment_id: str) -> str:
     text = shipment_id.strip()
-    if text.isdigit() and int(text) > 0:
+    if text.isdecimal() and int(text) > 0:
         return text
     return str(int.from_bytes(hashlib.sha256(text.encode()).digest()[:8], "big") % 999_999_999 + 1)
 

@@ -221,7 +221,7 @@ def _line(node: _At, position: int) -> OrderLine:
         if (found := node.optional_id(field)) and found != "0":
             line.product_ids[qualifier] = found
     upc = node.text("upc") or ""
-    if upc.isdigit() and len(upc) in _GTIN:
+    if upc.isdecimal() and len(upc) in _GTIN:
         line.product_ids[_GTIN[len(upc)]] = upc
     for option in node.children("product_options"):
         label, value = option.text("display_name"), option.text("display_value")

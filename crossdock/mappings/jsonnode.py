@@ -86,7 +86,7 @@ class JsonNode:
         if value is None or value == "":
             return None
         digits = str(value) if isinstance(value, int) and not isinstance(value, bool) else value
-        if not (isinstance(digits, str) and digits.isdigit()):
+        if not (isinstance(digits, str) and digits.isdecimal()):
             self.fail(key, f"{value!r} is not an id")
         return digits
 

@@ -10,7 +10,7 @@ def value_at(data: Any, path: str) -> Any:
     for key in path.split("."):
         if isinstance(data, dict):
             data = data.get(key)
-        elif isinstance(data, list) and key.isdigit() and int(key) < len(data):
+        elif isinstance(data, list) and key.isdecimal() and int(key) < len(data):
             data = data[int(key)]
         else:
             return None

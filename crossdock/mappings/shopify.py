@@ -123,7 +123,7 @@ def order_gid(order_id: str) -> str:
     match = _GID.fullmatch(text)
     if match and match.group(1) == "Order":
         return text
-    if not text.isdigit():
+    if not text.isdecimal():
         raise ValueError(f"{order_id!r} is not a Shopify order id")
     return f"gid://shopify/Order/{text}"
 
@@ -248,7 +248,7 @@ def _wanted(fulfilment: Fulfilment, where: str) -> dict[str, Decimal]:
     for i, shipped in enumerate(fulfilment.lines, 1):
         match = _GID.fullmatch(shipped.line_number or "")
         key = match.group(2) if match else (shipped.line_number or "").strip()
-        if not key.isdigit():
+        if not key.isdecimal():
             raise ValueError(f"{where}: line {i}: {shipped.line_number!r} is not a Shopify line item id")
         if shipped.quantity <= 0 or shipped.quantity != shipped.quantity.to_integral_value():
             raise ValueError(f"{where}: line {key}: {shipped.quantity} is not a whole quantity to ship")
@@ -287,7 +287,7 @@ def _line(node: _Node, position: int, applications: Any) -> OrderLine:
     )
     barcode = variant.text("barcode") if variant else None
     if barcode:
-        ids[_GTIN.get(len(barcode), "GTIN") if barcode.isdigit() else "GTIN"] = barcode
+        ids[_GTIN.get(len(barcode), "GTIN") if barcode.isdecimal() else "GTIN"] = barcode
     if variant_id:
         ids["VARIANT"] = variant_id
     return OrderLine(
@@ -374,7 +374,7 @@ class _Node(JsonNode):
             match = _GID.fullmatch(value.strip())
             if match and match.group(1) == kind:
                 return match.group(2)
-            if value.strip().isdigit():
+            if value.strip().isdecimal():
                 return value.strip()
         self.fail(key, f"{value!r} is not a {kind} id")
 

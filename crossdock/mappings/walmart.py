@@ -451,7 +451,7 @@ class _At(LooseJsonNode):
             return None
         if isinstance(value, float):
             self.fail(key, f"{value!r} is a float, not epoch milliseconds")
-        if isinstance(value, str) and not value.strip().isdigit():
+        if isinstance(value, str) and not value.strip().isdecimal():
             return self.timestamp(key)
         if isinstance(value, bool) or not isinstance(value, str | int | Decimal):
             self.fail(key, f"{value!r} is not epoch milliseconds")

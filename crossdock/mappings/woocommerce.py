@@ -183,7 +183,7 @@ def _line(
     for meta in node.children("meta_data"):
         key, value = meta.text("key") or "", meta.raw("value")
         text = value.strip() if isinstance(value, str) else json.dumps(value, default=str, separators=(",", ":"))
-        gtin = _GTIN.get(len(text)) if text.isdigit() else None
+        gtin = _GTIN.get(len(text)) if text.isdecimal() else None
         if gtin and key.lstrip("_").lower() in _GTIN_KEYS:
             line.product_ids.setdefault(gtin, text)
         if key and not key.startswith("_"):

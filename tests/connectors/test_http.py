@@ -78,6 +78,7 @@ def test_retry_after_reads_seconds_and_dates() -> None:
     assert retry_after("Sun, 22 Nov 2026 12:01:30 GMT", now) == 90.0
     assert retry_after("Sun, 22 Nov 2026 11:00:00 GMT", now) == 0.0
     assert retry_after("soon") is None and retry_after(None) is None
+    assert retry_after("\u00b2") is None, "a superscript two is a digit to str.isdigit, not a number"
 
 
 @pytest.mark.parametrize(

@@ -53,3 +53,35 @@ def test_mutated_files_are_reported_not_crashed_on(data: bytes) -> None:
         decode_file(data)
     except NotX12Error:
         raise AssertionError("validate read it, so decode must too") from None
+
+
+SUPERSCRIPT_TWO = "\u00b2"  # a digit to str.isdigit, not to int(): Latin-1 byte 0xB2
+
+
+def test_a_superscript_digit_is_an_invalid_character_not_a_crash() -> None:
+    data = (CORPUS / "x12/856/ediengine_crossdock_s-o-p-i_multi-store.edi").read_bytes()
+    bad = data.replace(b"TD1*CTN*5*", b"TD1*CTN*\xb2*", 1)
+    (ts,) = [s for ic in validate_file(bad).interchanges for g in ic.groups for s in g.sets]
+    assert any(e.segment_id == "TD1" and e.element_position == 2 and e.code == "6" for e in ts.errors), ts.errors
+    (shipment,) = decode_file(bad)["shipments"]
+    assert shipment["lading_quantity"] is None
+
+
+def test_digits_of_other_scripts_are_not_x12_numbers() -> None:
+    """X12 numbers are 0-9; a UTF-8 partner's Arabic-Indic digits are named, not read as a quantity."""
+    isa = "ISA*00*          *00*          *ZZ*SENDER         *ZZ*RECEIVER       *261122*1030*U*00401*000000007*0*P*>~"
+    body = "ST*850*0001~BEG*00*SA*PO-1**20261122~PO1*1*\u0665*EA*2.5**UP*012345678905~CTT*1~SE*5*0001~"
+    data = (isa + "GS*PO*SENDER*RECEIVER*20261122*1030*7*X*004010~" + body + "GE*1*7~IEA*1*000000007~").encode()
+    result = validate_file(data, encoding="utf-8")
+    (ts,) = result.interchanges[0].groups[0].sets
+    assert ts.status == "rejected"
+    assert any(e.segment_id == "PO1" and e.element_position == 2 and e.code == "6" for e in ts.errors), ts.errors
+
+
+def test_counts_and_control_numbers_in_superscript_are_not_numbers() -> None:
+    from crossdock.core.reconcile import _number
+    from crossdock.mappings.x12.fa997 import _count
+    from crossdock.mappings.x12.values import integer, x12_date
+
+    assert _number(SUPERSCRIPT_TWO) is None and _count(SUPERSCRIPT_TWO) is None
+    assert integer(SUPERSCRIPT_TWO) is None and x12_date("2026112" + SUPERSCRIPT_TWO) is None

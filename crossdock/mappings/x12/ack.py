@@ -142,7 +142,7 @@ def _group_ack(gr: GroupResult, kind: AckKind, control: str, d: Delimiters, vers
 
 def _ack_version(inbound: str, kind: AckKind) -> str:
     version = inbound.strip()
-    if not re.fullmatch(r"\d{6}[A-Z0-9]{0,6}", version):
+    if not re.fullmatch(r"\d{6}[A-Z0-9]{0,6}", version, re.ASCII):
         version = "004010"
     if kind == "999" and version[:6] < "005010":
         return "005010X231"

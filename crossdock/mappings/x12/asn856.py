@@ -32,7 +32,7 @@ from crossdock.mappings.x12.fragments import add_parties, body, fmt_date, pairs,
 from crossdock.mappings.x12.sscc import gs1_check_digit, normalize_sscc, with_ai
 from crossdock.mappings.x12.validator import register_rule
 from crossdock.mappings.x12.values import decimal as parse_decimal
-from crossdock.mappings.x12.values import id_pairs
+from crossdock.mappings.x12.values import id_pairs, is_digits
 from crossdock.mappings.x12.values import x12_date as parse_date
 from crossdock.mappings.x12.writer import X12WriteError
 
@@ -310,7 +310,7 @@ def shipment_from_856(ts: ReadSet) -> Shipment:
 def _shipment_segment(s: Shipment, seg: Segment) -> None:
     if seg.id == "TD1" and s.packaging_code is None and s.gross_weight is None:
         s.packaging_code = seg.get(1) or None
-        s.lading_quantity = int(seg.get(2)) if seg.get(2).isdigit() else None
+        s.lading_quantity = int(seg.get(2)) if is_digits(seg.get(2)) else None
         s.gross_weight = parse_decimal(seg.get(7))
         s.weight_uom = seg.get(8) or None
     elif seg.id == "TD5" and not (s.carrier_scac or s.transport_mode or s.carrier_service):

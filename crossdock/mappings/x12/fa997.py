@@ -16,7 +16,7 @@ from typing import Literal
 from crossdock.core.errors import DecodeError
 from crossdock.core.models import Acknowledgment, SetAcknowledgment
 from crossdock.mappings.x12.envelope import Segment, TransactionSet
-from crossdock.mappings.x12.values import elem
+from crossdock.mappings.x12.values import elem, is_digits
 
 SEGMENT_ERRORS = {
     "1": "unrecognized segment ID",
@@ -116,7 +116,7 @@ def describe(code: str, table: dict[str, str]) -> str:
 
 def _count(text: str) -> int | None:
     text = text.strip()
-    return int(text) if text.isdigit() else None
+    return int(text) if is_digits(text) else None
 
 
 def segment_error(seg: Segment) -> str:

@@ -172,7 +172,7 @@ def segment_regex(spec: SegmentSpec, d: Delimiters) -> re.Pattern[str]:
     key = (id(spec), d)
     found = _SEGMENT_REGEXES.get(key)
     if found is None:
-        found = _SEGMENT_REGEXES[key] = re.compile(segment_pattern(spec, d))
+        found = _SEGMENT_REGEXES[key] = re.compile(segment_pattern(spec, d), re.ASCII)
     return found
 
 
@@ -233,6 +233,6 @@ def set_matcher(spec: TransactionSetSpec, d: Delimiters, present: frozenset[str]
     union = present | known[0] if known is not None else present
     seen: dict[str, str] = {}
     pattern = "".join(_node_pattern(c, spec, d, seen, union) for c in spec.root.children)
-    matcher = re.compile(pattern).fullmatch
+    matcher = re.compile(pattern, re.ASCII).fullmatch
     _SET_MATCHERS[key] = (union, matcher)
     return matcher

@@ -54,8 +54,8 @@ NOTE_CODES = {
 }
 STATUSES = {"A": "accepted", "E": "accepted with errors", "R": "rejected"}
 
-_CONTROL = re.compile(r"\d{9}")
-_TIME = re.compile(r"([01]\d|2[0-3])[0-5]\d")
+_CONTROL = re.compile(r"\d{9}", re.ASCII)
+_TIME = re.compile(r"([01]\d|2[0-3])[0-5]\d", re.ASCII)
 
 
 def ta1_errors(seg: Segment) -> list[X12Error]:

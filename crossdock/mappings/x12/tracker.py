@@ -15,8 +15,9 @@ from crossdock.mappings.x12.delimiters import IsaRead
 from crossdock.mappings.x12.envelope import Event, FunctionalGroup, Interchange, Segment, TransactionSet
 from crossdock.mappings.x12.errors import Level, Severity, X12Error
 from crossdock.mappings.x12.ta1 import ta1_errors
+from crossdock.mappings.x12.values import is_digits
 
-_DIGITS = re.compile(r"\d+")
+_DIGITS = re.compile(r"\d+", re.ASCII)
 
 
 def _err(
@@ -71,7 +72,7 @@ _ISA_RULES: tuple[tuple[int, str, str, str], ...] = (
     (14, r"[01]", E.ISA_INVALID_ACK_REQUESTED, "acknowledgment requested"),
     (15, r"[PTI]", E.ISA_INVALID_TEST_INDICATOR, "usage indicator"),
 )
-_ISA_COMPILED = tuple((i, re.compile(p), c, what) for i, p, c, what in _ISA_RULES)
+_ISA_COMPILED = tuple((i, re.compile(p, re.ASCII), c, what) for i, p, c, what in _ISA_RULES)
 KNOWN_ISA_VERSIONS = frozenset(
     {
         "00200",
@@ -126,7 +127,7 @@ def check_isa(isa: IsaRead, offset: int) -> list[X12Error]:
                 )
             )
     version = isa.elements[12]
-    if re.fullmatch(r"\d{5}", version) and version not in KNOWN_ISA_VERSIONS:
+    if re.fullmatch(r"\d{5}", version, re.ASCII) and version not in KNOWN_ISA_VERSIONS:
         found.append(
             X12Error(
                 Level.INTERCHANGE,
@@ -193,15 +194,15 @@ class EnvelopeTracker:
         if n != 8:
             self._content_error(seg, f"GS has {n} elements, not 8: GS08 may not be the version")
         date, time, control = seg.get(4), seg.get(5), seg.get(6)
-        if not re.fullmatch(r"(\d\d)?\d\d(0[1-9]|1[0-2])(0[1-9]|[12]\d|3[01])", date):
+        if not re.fullmatch(r"(\d\d)?\d\d(0[1-9]|1[0-2])(0[1-9]|[12]\d|3[01])", date, re.ASCII):
             self._content_error(seg, f"GS04 date {date!r} is not CCYYMMDD")
         elif len(date) == 6:
             group.errors.append(
                 _err(Level.GROUP, E.FG_NOT_SUPPORTED, f"GS04 date {date!r} has 6 digits", seg, 4, Severity.WARNING)
             )
-        if not re.fullmatch(r"([01]\d|2[0-3])[0-5]\d(\d{2,4})?", time):
+        if not re.fullmatch(r"([01]\d|2[0-3])[0-5]\d(\d{2,4})?", time, re.ASCII):
             self._content_error(seg, f"GS05 time {time!r} is not HHMM[SS[dd]]")
-        if not re.fullmatch(r"\d{1,9}", control.strip()):
+        if not re.fullmatch(r"\d{1,9}", control.strip(), re.ASCII):
             group.errors.append(
                 _err(Level.GROUP, E.FG_CONTROL_SYNTAX, f"GS06 control number {control!r} is not 1-9 digits", seg, 6)
             )
@@ -235,7 +236,7 @@ class EnvelopeTracker:
         ts = TransactionSet(self.group, [seg.text], [seg.offset], seg.delimiters, self.codec, self.encoding)
         self.ts = ts
         code, control = seg.get(1), seg.get(2)
-        if not (len(code) == 3 and code.isdigit()):
+        if not (len(code) == 3 and is_digits(code)):
             ts.errors.append(
                 _err(Level.TRANSACTION, E.TS_INVALID_ID, f"ST01 {code!r} is not a transaction set id", seg, 1)
             )

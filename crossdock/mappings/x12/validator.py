@@ -21,15 +21,15 @@ from crossdock.mappings.x12.errors import Level, Severity, X12Error
 from crossdock.mappings.x12.patterns import known_matcher, segment_regex, set_matcher
 from crossdock.mappings.x12.spec import ElementSpec, LoopNode, SegmentNode, SegmentSpec, TransactionSetSpec
 from crossdock.mappings.x12.specs import base_version, get_spec
-from crossdock.mappings.x12.values import x12_date
+from crossdock.mappings.x12.values import is_digits, x12_date
 
 Status = str  # "accepted" | "accepted_with_errors" | "rejected"
 RuleCheck = Callable[[TransactionSet], list[X12Error]]
 BUSINESS_RULES: dict[str, list[RuleCheck]] = {}
 
-_NUMERIC = re.compile(r"-?\d+")
-_REAL = re.compile(r"-?(?:\d+\.?\d*|\.\d+)")
-_TIME = re.compile(r"([01]\d|2[0-3])[0-5]\d(?:[0-5]\d(?:\d{1,2})?)?")
+_NUMERIC = re.compile(r"-?\d+", re.ASCII)
+_REAL = re.compile(r"-?(?:\d+\.?\d*|\.\d+)", re.ASCII)
+_TIME = re.compile(r"([01]\d|2[0-3])[0-5]\d(?:[0-5]\d(?:\d{1,2})?)?", re.ASCII)
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
@@ -52,13 +52,13 @@ def _simple_error(value: str, es: ElementSpec) -> tuple[str, str] | None:
     elif t == "R":
         if not _REAL.fullmatch(value):
             return E.ELEM_INVALID_CHARACTER, f"{value!r} is not a decimal number"
-        size = sum(ch.isdigit() for ch in value)
+        size = sum(ch in "0123456789" for ch in value)
     elif t == "DT":
-        if not value.isdigit() or len(value) not in (6, 8) or x12_date(value) is None:
+        if not is_digits(value) or len(value) not in (6, 8) or x12_date(value) is None:
             return E.ELEM_INVALID_DATE, f"{value!r} is not a valid date"
         size = len(value)
     elif t == "TM":
-        if not value.isdigit() or not _TIME.fullmatch(value):
+        if not is_digits(value) or not _TIME.fullmatch(value):
             return E.ELEM_INVALID_TIME, f"{value!r} is not a valid time"
         size = len(value)
     else:

@@ -36,9 +36,14 @@ def decimal(value: str) -> Decimal | None:
     return number if number.is_finite() else None
 
 
+def is_digits(value: str) -> bool:
+    """0-9 and nothing else: ``str.isdigit`` also takes "²" (which ``int`` refuses) and other scripts' digits."""
+    return value.isascii() and value.isdigit()
+
+
 def integer(value: str) -> int | None:
     """A whole number (N0, or an R value that should be whole), truncated like ``int(Decimal)``."""
-    if value.isdigit() and value.isascii():
+    if is_digits(value):
         return int(value)
     number = decimal(value)
     return int(number) if number is not None else None
@@ -54,9 +59,9 @@ def x12_date(value: str) -> date | None:
     """CCYYMMDD, or YYMMDD read with a 50-year window (the version-3 files use it)."""
     value = value.strip()
     try:
-        if len(value) == 8 and value.isdigit():
+        if len(value) == 8 and is_digits(value):
             return date(int(value[:4]), int(value[4:6]), int(value[6:]))
-        if len(value) == 6 and value.isdigit():
+        if len(value) == 6 and is_digits(value):
             year = int(value[:2])
             return date(2000 + year if year < 50 else 1900 + year, int(value[2:4]), int(value[4:]))
     except ValueError:
