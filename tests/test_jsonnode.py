@@ -69,6 +69,14 @@ def test_reads_values_with_their_path() -> None:
         (lambda: nested([1]).decimal("v"), "order.lines[1].v: [1] is not a number"),
         (lambda: nested("NaN").decimal("v"), "order.lines[1].v: 'NaN' is not a number"),
         (lambda: nested(Decimal("Infinity")).decimal("v"), "order.lines[1].v: Decimal('Infinity') is not a number"),
+        (
+            lambda: nested(Decimal("1E+400")).decimal("v"),
+            "order.lines[1].v: Decimal('1E+400') is too large for an amount or a quantity",
+        ),
+        (
+            lambda: nested("1000000000000000").decimal("v"),
+            "order.lines[1].v: '1000000000000000' is too large for an amount or a quantity",
+        ),
         (lambda: nested(None).need_decimal("v"), "order.lines[1].v: missing"),
         (lambda: nested("1.5").quantity("v"), "order.lines[1].v: '1.5' is not a quantity"),
         (lambda: nested(-1).quantity("v"), "order.lines[1].v: -1 is not a quantity"),

@@ -153,6 +153,14 @@ def test_every_fixture_order_maps_and_adds_up(where: str, payload: dict[str, Any
     assert goods - off + taxes + shipping == order.total_amount
 
 
+def test_an_amount_beyond_any_order_is_refused_where_it_is() -> None:
+    order = retrieved()
+    order["line_items"][0]["subtotal"] = Decimal("1E+400")
+    with pytest.raises(DecodeError) as caught:
+        order_from_woocommerce(order, name="order.json")
+    assert "line_items[0].subtotal: Decimal('1E+400') is too large for an amount or a quantity" in str(caught.value)
+
+
 def test_order_pages_name_the_order_by_index_in_errors() -> None:
     page = load("orders.list.response.json")
     assert [o.external_id for o in orders_from_woocommerce(page)] == ["727", "723"]

@@ -93,6 +93,9 @@ class JsonNode:
     def need_id(self, key: str) -> str:
         return self.required(key, self.optional_id(key))
 
+    # Digits before the point: no order reaches 10^15, and past it Decimal's 28 digits run out for cents.
+    MAGNITUDE: ClassVar[int] = 15
+
     def decimal(self, key: str) -> Decimal | None:
         """A number given as a JSON string, integer or (parsed with ``parse_float=Decimal``) decimal; finite."""
         value = self.raw(key)
@@ -106,6 +109,8 @@ class JsonNode:
             number = None
         if number is None or not number.is_finite():
             self.fail(key, f"{value!r} is not a number")
+        if number and number.adjusted() >= self.MAGNITUDE:
+            self.fail(key, f"{value!r} is too large for an amount or a quantity")
         return number
 
     def need_decimal(self, key: str) -> Decimal:
