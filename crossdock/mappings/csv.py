@@ -39,10 +39,19 @@ def file_rows(data: bytes, columns: Mapping[str, str], name: str) -> Iterator[tu
     """(row number, row) of a partner's CSV file, after checking its header has every configured column.
 
     Row numbers count the header as row 1, as a spreadsheet shows them, so an error names the row to fix.
+    Lines may end in CR LF, LF or a lone CR (old Mac exports); a quote never closed is refused with its row.
     """
-    reader = csv.DictReader(io.StringIO(data.decode("utf-8-sig", errors="replace")))
-    headers = reader.fieldnames or []
-    missing = [header for header in columns.values() if header not in headers]
-    if missing:
-        raise DecodeError(f"{name}: no column {', '.join(repr(m) for m in missing)} in the header row {headers}")
-    yield from enumerate(reader, start=2)
+    text = io.StringIO(data.decode("utf-8-sig", errors="replace"), newline="")
+    reader = csv.DictReader(text)
+    at = 1  # the row being read
+    try:
+        headers = reader.fieldnames or []
+        missing = [header for header in columns.values() if header not in headers]
+        if missing:
+            raise DecodeError(f"{name}: no column {', '.join(repr(m) for m in missing)} in the header row {headers}")
+        at = 2
+        for row in reader:
+            yield at, row
+            at += 1
+    except csv.Error as exc:
+        raise DecodeError(f"{name}: row {at}: not CSV ({exc})") from None
