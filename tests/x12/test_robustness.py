@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import re
+
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from crossdock.core.errors import NotX12Error
 from crossdock.mappings.x12.ack import acknowledge
 from crossdock.mappings.x12.documents import decode_file
+from crossdock.mappings.x12.hub import read
 from crossdock.mappings.x12.report import validate_file
 from tests.conftest import CORPUS
 
@@ -85,3 +89,47 @@ def test_counts_and_control_numbers_in_superscript_are_not_numbers() -> None:
 
     assert _number(SUPERSCRIPT_TWO) is None and _count(SUPERSCRIPT_TWO) is None
     assert integer(SUPERSCRIPT_TWO) is None and x12_date("2026112" + SUPERSCRIPT_TWO) is None
+
+
+ODD_VALUES = ["", "0", "-1", "ABC", "9" * 20, "20260230", ".", SUPERSCRIPT_TWO, "1.2.3", "X" * 90, "0001"]
+
+
+@st.composite
+def restructured(draw: st.DrawFn) -> bytes:
+    """Segments dropped, repeated or given odd element values, and sometimes a version with no spec, so that
+    the mappings see values no validation has looked at."""
+    text = draw(st.sampled_from(SAMPLES)).decode("latin-1")
+    isa = text.index("ISA")
+    sep, term = text[isa + 3], text[isa + 105]
+    segments = text.split(term)
+    for _ in range(draw(st.integers(min_value=1, max_value=4))):
+        at = draw(st.integers(min_value=1, max_value=len(segments) - 1))
+        kind = draw(st.sampled_from(["drop", "repeat", "value"]))
+        if kind == "drop":
+            del segments[at]
+        elif kind == "repeat":
+            segments.insert(at, segments[draw(st.integers(min_value=1, max_value=len(segments) - 1))])
+        else:
+            elements = segments[at].split(sep)
+            if len(elements) > 1:
+                which = draw(st.integers(min_value=1, max_value=len(elements) - 1))
+                elements[which] = draw(st.sampled_from(ODD_VALUES))
+                segments[at] = sep.join(elements)
+    if draw(st.booleans()):
+        e = re.escape(sep)
+        gs = re.compile(rf"^(\s*GS(?:{e}[^{e}]*){{7}}{e})[0-9A-Z]+")
+        segments = [gs.sub(r"\g<1>003099", s) for s in segments]
+    return term.join(segments).encode("latin-1")
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(restructured())
+def test_restructured_files_are_read_acknowledged_and_mapped_without_a_crash(data: bytes) -> None:
+    try:
+        inbound = read(data, name="restructured.edi")
+    except NotX12Error as exc:  # the ISA itself was dropped or repeated into nonsense
+        assert "restructured.edi" in str(exc)
+        return
+    for kind in ("997", "999"):
+        inbound.ack(kind, interchange=1, group=1, transaction=1, usage="P", created=dt.datetime(2026, 12, 3))
+    decode_file(data)
