@@ -61,22 +61,22 @@ def decode_file(source: Source, *, encoding: str = "latin-1") -> dict[str, list[
     out: dict[str, list[Any]] = {key: [] for key in OUTPUT_KEYS}
     skipped: list[dict[str, str]] = []
     for kind, obj in iter_events(source, encoding=encoding):
-        if kind == "interchange_end":
-            assert isinstance(obj, Interchange)
+        if kind == "interchange_end" and isinstance(obj, Interchange):
             out["interchange_acknowledgments"] += [document_json(ta1) for ta1 in interchange_acknowledgments(obj)]
-        if kind != "transaction":
-            continue
-        assert isinstance(obj, TransactionSet)
-        ts = obj
-        found = decoder_for(ts.code)
-        if found is None:
-            skipped.append({"set": ts.code, "control": ts.control, "reason": "no mapping for this set"})
-            continue
-        key, decode = found
-        try:
-            out[key].append(document_json(decode(ts)))
-        except CrossdockError as exc:
-            skipped.append({"set": ts.code, "control": ts.control, "reason": str(exc)})
+        elif isinstance(obj, TransactionSet):
+            _decode_set(obj, out, skipped)
     if skipped:
         out["skipped"] = skipped
     return out
+
+
+def _decode_set(ts: TransactionSet, out: dict[str, list[Any]], skipped: list[dict[str, str]]) -> None:
+    found = decoder_for(ts.code)
+    if found is None:
+        skipped.append({"set": ts.code, "control": ts.control, "reason": "no mapping for this set"})
+        return
+    key, decode = found
+    try:
+        out[key].append(document_json(decode(ts)))
+    except CrossdockError as exc:
+        skipped.append({"set": ts.code, "control": ts.control, "reason": str(exc)})
