@@ -383,7 +383,12 @@ def load_config(path: str | Path) -> Config:
         if not folder.is_dir():
             problems.append(Problem(str(path), lines.line(("partners_dir",)), "partners_dir", "no such folder"))
         else:
-            partners = dict(data.get("partners") or {})
+            inline = data.get("partners") or {}
+            if not isinstance(inline, dict):
+                where = lines.line(("partners",))
+                problems.append(Problem(str(path), where, "partners", "must map each partner's name to its settings"))
+                inline = {}
+            partners = dict(inline)
             for file in sorted([*folder.glob("*.yaml"), *folder.glob("*.yml")]):
                 try:
                     pdata, plines = _read_yaml(file)

@@ -133,6 +133,15 @@ def test_partner_files_are_read_and_their_problems_name_the_partner_file(tmp_pat
     assert set(load_config(path).partners) == {"good"}
 
 
+def test_inline_partners_that_are_not_a_mapping_beside_a_partners_dir_are_a_problem(tmp_path: Path) -> None:
+    (tmp_path / "partners").mkdir()
+    (tmp_path / "partners" / "good.yaml").write_text("isa_qualifier: ZZ\nisa_id: GOOD\n")
+    path = write(tmp_path, MINIMAL + "partners_dir: partners\npartners: [northwind]\n")
+    (problem,) = check_config(path)
+    assert (problem.path, problem.message) == ("partners", "must map each partner's name to its settings")
+    assert problem.line == MINIMAL.count("\n") + 2
+
+
 def test_schedules_and_delimiters_are_checked(tmp_path: Path) -> None:
     text = MINIMAL + "sources:\n  in:\n    type: folder\n    path: in\n    schedule: {every: 5m, cron: '* * * * *'}\n"
     text += "partners:\n  p:\n    isa_qualifier: ZZ\n    isa_id: P\n    delimiters: {element: '*', segment: '*'}\n"
