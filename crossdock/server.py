@@ -54,6 +54,14 @@ def _handler(hub: Hub, endpoints: dict[str, _Endpoint], hooks: dict[str, _Webhoo
             self.end_headers()
             self.wfile.write(data)
 
+        def _length(self) -> int | None:
+            """The body's declared length, or None once a 400 is sent: a negative length would read to EOF."""
+            value = (self.headers.get("Content-Length") or "0").strip()
+            if not (value.isascii() and value.isdigit()):
+                self._answer(HTTPStatus.BAD_REQUEST, {"error": f"Content-Length {value!r} is not a length"})
+                return None
+            return int(value)
+
         def do_GET(self) -> None:
             path, _, query = self.path.partition("?")
             if self.path == "/healthz":
@@ -80,7 +88,9 @@ def _handler(hub: Hub, endpoints: dict[str, _Endpoint], hooks: dict[str, _Webhoo
             if not hmac.compare_digest(given, endpoint.expected):
                 self._answer(HTTPStatus.UNAUTHORIZED, {"error": "missing or wrong bearer token"})
                 return
-            length = int(self.headers.get("Content-Length") or 0)
+            length = self._length()
+            if length is None:
+                return
             if length > endpoint.config.max_bytes:
                 self._answer(
                     HTTPStatus.REQUEST_ENTITY_TOO_LARGE, {"error": f"more than {endpoint.config.max_bytes} bytes"}
@@ -100,7 +110,9 @@ def _handler(hub: Hub, endpoints: dict[str, _Endpoint], hooks: dict[str, _Webhoo
             """A channel's webhook is a hint: verified, then the order is read again by id and recorded like a
             polled one. A failed read is answered 202 all the same (the next poll finds the order), so the
             channel does not disable the webhook."""
-            length = int(self.headers.get("Content-Length") or 0)
+            length = self._length()
+            if length is None:
+                return
             if length > WEBHOOK_MAX_BYTES:
                 self._answer(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, {"error": f"more than {WEBHOOK_MAX_BYTES} bytes"})
                 return

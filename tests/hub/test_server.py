@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import socket
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -75,6 +76,23 @@ def test_refusals(served: tuple[Hub, str]) -> None:
     assert httpx.get(f"{base}/healthz").json() == {"ok": True}
     with hub.store.transaction() as conn:
         assert Queries(hub.store).documents(conn, direction="in") == [], "nothing refused was stored"
+
+
+@pytest.mark.parametrize("length", ["-1", "ten", "1e3"])
+def test_a_content_length_that_is_not_a_length_is_refused(served: tuple[Hub, str], length: str) -> None:
+    """A negative length would have the handler read until the client hangs up."""
+    hub, base = served
+    host, port = base.removeprefix("http://").split(":")
+    request = (
+        f"POST /inbound/acme HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer t0ken\r\n"
+        f"Content-Length: {length}\r\n\r\n{{}}"
+    )
+    with socket.create_connection((host, int(port)), timeout=5) as conn:
+        conn.sendall(request.encode())
+        answer = conn.recv(4096).decode()
+    assert answer.startswith("HTTP/1.0 400") and f"Content-Length '{length}' is not a length" in answer
+    with hub.store.transaction() as conn_:
+        assert Queries(hub.store).documents(conn_, direction="in") == []
 
 
 def test_a_bad_post_is_kept_failed_with_the_place(served: tuple[Hub, str]) -> None:
