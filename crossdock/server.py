@@ -29,6 +29,7 @@ from crossdock.core.hub import Hub
 from crossdock.core.pipeline import ingest, process
 
 log = logging.getLogger("crossdock.server")
+REQUEST_TIMEOUT = 30.0  # seconds a client may take to send a request
 WEBHOOK_MAX_BYTES = 5_000_000
 
 
@@ -42,6 +43,7 @@ class _Endpoint:
 def _handler(hub: Hub, endpoints: dict[str, _Endpoint], hooks: dict[str, _Webhook]) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         server_version = "crossdock"
+        timeout = REQUEST_TIMEOUT  # a client that stops sending does not hold a thread for ever
 
         def log_message(self, fmt: str, *args: Any) -> None:
             log.info("%s %s", self.address_string(), fmt % args)
@@ -61,6 +63,19 @@ def _handler(hub: Hub, endpoints: dict[str, _Endpoint], hooks: dict[str, _Webhoo
                 self._answer(HTTPStatus.BAD_REQUEST, {"error": f"Content-Length {value!r} is not a length"})
                 return None
             return int(value)
+
+        def _body(self, length: int) -> bytes | None:
+            """The declared body, or None once a 408 is sent because it did not all come in time."""
+            try:
+                data = self.rfile.read(length)
+            except TimeoutError:
+                data = b""
+            if len(data) < length:
+                message = f"the body did not come whole ({length} bytes) within {self.timeout:g} s"
+                self._answer(HTTPStatus.REQUEST_TIMEOUT, {"error": message})
+                self.close_connection = True
+                return None
+            return data
 
         def do_GET(self) -> None:
             path, _, query = self.path.partition("?")
@@ -96,7 +111,9 @@ def _handler(hub: Hub, endpoints: dict[str, _Endpoint], hooks: dict[str, _Webhoo
                     HTTPStatus.REQUEST_ENTITY_TOO_LARGE, {"error": f"more than {endpoint.config.max_bytes} bytes"}
                 )
                 return
-            data = self.rfile.read(length)
+            data = self._body(length)
+            if data is None:
+                return
             key = self.headers.get("Idempotency-Key") or hashlib.sha256(data).hexdigest()
             item = Inbound(name=f"{endpoint.name}-{key[:40]}", data=data, identity=f"http:{endpoint.name}:{key}")
             got = ingest(hub, endpoint.name, item)
@@ -116,7 +133,9 @@ def _handler(hub: Hub, endpoints: dict[str, _Endpoint], hooks: dict[str, _Webhoo
             if length > WEBHOOK_MAX_BYTES:
                 self._answer(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, {"error": f"more than {WEBHOOK_MAX_BYTES} bytes"})
                 return
-            data = self.rfile.read(length)
+            data = self._body(length)
+            if data is None:
+                return
             headers = {k.lower(): v for k, v in self.headers.items()}
             source = hook.source(hub)
             try:

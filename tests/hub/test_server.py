@@ -95,6 +95,28 @@ def test_a_content_length_that_is_not_a_length_is_refused(served: tuple[Hub, str
         assert Queries(hub.store).documents(conn_, direction="in") == []
 
 
+def test_a_body_that_stops_short_is_answered_408_and_not_stored(
+    served: tuple[Hub, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import crossdock.server
+
+    hub, _ = served
+    monkeypatch.setattr(crossdock.server, "REQUEST_TIMEOUT", 0.5)
+    server = make_server(hub, "127.0.0.1", 0)
+    serve_in_background(server)
+    try:
+        request = "POST /inbound/acme HTTP/1.1\r\nAuthorization: Bearer t0ken\r\nContent-Length: 100\r\n\r\n{}"
+        with socket.create_connection(server.server_address[:2], timeout=5) as conn:
+            conn.sendall(request.encode())
+            answer = conn.recv(4096).decode()
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert answer.startswith("HTTP/1.0 408") and "did not come whole (100 bytes) within 0.5 s" in answer
+    with hub.store.transaction() as conn_:
+        assert Queries(hub.store).documents(conn_, direction="in") == []
+
+
 def test_a_bad_post_is_kept_failed_with_the_place(served: tuple[Hub, str]) -> None:
     hub, base = served
     body = post(f"{base}/inbound/acme", {"shipment_id": "X", "orders": [{"lines": []}]}).json()
