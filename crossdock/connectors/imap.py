@@ -200,16 +200,21 @@ class ImapSource:
     def _message(self, client: Any, uidvalidity: int, uid: int, raw: bytes) -> Iterator[Inbound]:
         config = self.config
         base = f"imap://{config.host}/{config.folder}/{uidvalidity}/{uid}"
-        message = email.message_from_bytes(raw, _class=EmailMessage, policy=email.policy.default)
-        sender = email.utils.parseaddr(str(message.get("From", "")))[1].lower()
         reason = None
+        sender = ""
         found: list[tuple[int, str, bytes]] = []
-        if not sender_allowed(sender, config.allowed_senders):
-            reason = f"mail from unknown sender {sender or '(none)'}"
-        else:
-            found = attachments(message, config.attachments)
-            if not found:
-                reason = "no EDI or CSV attachment"
+        try:
+            message = email.message_from_bytes(raw, _class=EmailMessage, policy=email.policy.default)
+            sender = email.utils.parseaddr(str(message.get("From", "")))[1].lower()
+            if not sender_allowed(sender, config.allowed_senders):
+                reason = f"mail from unknown sender {sender or '(none)'}"
+            else:
+                found = attachments(message, config.attachments)
+                if not found:
+                    reason = "no EDI or CSV attachment"
+        except Exception as exc:  # CPython's header parser raises on some malformed headers: the mail is kept
+            reason = f"a header of the mail cannot be read ({type(exc).__name__}: {exc})"
+            found = []
         if reason is not None:
             whole = _Message(1, lambda: self._move(client, uid, config.quarantine_folder))
             yield Inbound(

@@ -144,6 +144,20 @@ def test_mail_without_a_matching_attachment_is_quarantined(imap_peer: ImapPeer) 
 
 
 @peers
+def test_a_mail_whose_headers_break_the_email_package_is_quarantined_whole(imap_peer: ImapPeer) -> None:
+    """CPython's header parser raises IndexError on this folded From: the mail is kept, not a poll's crash."""
+    raw = mail("buyer@acme.test", ("po.edi", EDI)).as_bytes()
+    raw = raw.replace(b"From: buyer@acme.test", b"From: Buyer <edi@\r\nnorthwind.example>")
+    imap_peer.append(raw)
+    source = ImapSource("mail", imap_source_config(imap_peer))
+    (document,) = receive(source, settle=True)
+    assert document.quarantine is not None and document.quarantine.startswith("a header of the mail cannot be read")
+    assert document.name.endswith(".eml") and b"po.edi" in document.data
+    assert imap_peer.messages() == {}
+    assert len(imap_peer.messages(f"{imap_peer.folder}/Quarantine")) == 1
+
+
+@peers
 def test_a_wrong_password_is_permanent(imap_peer: ImapPeer, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CROSSDOCK_TEST_IMAP_WRONG", "not-the-password")
     source = ImapSource("mail", imap_source_config(imap_peer, password="${CROSSDOCK_TEST_IMAP_WRONG}"))
