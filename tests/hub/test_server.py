@@ -78,6 +78,16 @@ def test_refusals(served: tuple[Hub, str]) -> None:
         assert Queries(hub.store).documents(conn, direction="in") == [], "nothing refused was stored"
 
 
+def exchange(address: tuple[str, int], request: str) -> str:
+    """Send a raw request and read the answer until the server closes (HTTP/1.0: one answer a connection)."""
+    with socket.create_connection(address, timeout=5) as conn:
+        conn.sendall(request.encode())
+        chunks = []
+        while chunk := conn.recv(4096):
+            chunks.append(chunk)
+    return b"".join(chunks).decode()
+
+
 @pytest.mark.parametrize("length", ["-1", "ten", "1e3"])
 def test_a_content_length_that_is_not_a_length_is_refused(served: tuple[Hub, str], length: str) -> None:
     """A negative length would have the handler read until the client hangs up."""
@@ -87,9 +97,7 @@ def test_a_content_length_that_is_not_a_length_is_refused(served: tuple[Hub, str
         f"POST /inbound/acme HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer t0ken\r\n"
         f"Content-Length: {length}\r\n\r\n{{}}"
     )
-    with socket.create_connection((host, int(port)), timeout=5) as conn:
-        conn.sendall(request.encode())
-        answer = conn.recv(4096).decode()
+    answer = exchange((host, int(port)), request)
     assert answer.startswith("HTTP/1.0 400") and f"Content-Length '{length}' is not a length" in answer
     with hub.store.transaction() as conn_:
         assert Queries(hub.store).documents(conn_, direction="in") == []
@@ -106,9 +114,8 @@ def test_a_body_that_stops_short_is_answered_408_and_not_stored(
     serve_in_background(server)
     try:
         request = "POST /inbound/acme HTTP/1.1\r\nAuthorization: Bearer t0ken\r\nContent-Length: 100\r\n\r\n{}"
-        with socket.create_connection(server.server_address[:2], timeout=5) as conn:
-            conn.sendall(request.encode())
-            answer = conn.recv(4096).decode()
+        host, port = server.server_address[:2]
+        answer = exchange((str(host), int(port)), request)
     finally:
         server.shutdown()
         server.server_close()
