@@ -48,6 +48,21 @@ class Inbound:
     settle: Callable[[], None] = field(default=_nothing, repr=False)
     checkpoint: str | None = None
 
+    def __post_init__(self) -> None:
+        self.name, self.identity = printable(self.name), printable(self.identity)
+
+
+def printable(text: str) -> str:
+    """A name as text the store can hold: bytes that were not UTF-8 (kept by the OS's surrogate escapes) are
+    written ``\\xe4``, one for one, so two such names never become the same identity."""
+    if text.isascii():
+        return text
+    try:
+        raw = text.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:  # a lone surrogate that no OS call made (from JSON, say)
+        return text.encode("utf-8", "backslashreplace").decode("utf-8")
+    return raw.decode("utf-8", "backslashreplace")
+
 
 X12_CONTENT_TYPE = "application/edi-x12"  # RFC 1767
 

@@ -284,6 +284,9 @@ class Endpoint:
             if not self.config.legacy_algorithms and self._negotiates_with_legacy():
                 return PermanentError(f"{head}: {_LEGACY_HINT}")
             return PermanentError(f"{head}: no algorithm in common with the server ({exc})")
+        if isinstance(exc, UnicodeDecodeError):  # paramiko decodes every name it lists as UTF-8
+            bad = exc.object[max(exc.start - 20, 0) : exc.end + 20]
+            return PermanentError(f"{head}: a file name there is not UTF-8 ({bad!r}); rename it on the server")
         if isinstance(exc, TimeoutError):
             return TransientError(f"{head}: timed out after {self.config.timeout:g} s")
         if isinstance(exc, NoValidConnectionsError | ConnectionError | socket.gaierror):

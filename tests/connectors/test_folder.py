@@ -11,7 +11,7 @@ import pytest
 from pydantic import ValidationError
 
 from crossdock.connectors.base import X12_CONTENT_TYPE as X12
-from crossdock.connectors.base import Outbound
+from crossdock.connectors.base import Outbound, printable
 from crossdock.connectors.folder import FolderSink, FolderSource
 from crossdock.core.connector_config import FolderSinkConfig, FolderSourceConfig
 from crossdock.core.errors import PermanentError, TransientError
@@ -62,6 +62,26 @@ def test_the_identity_changes_when_the_file_changes(tmp_path: Path) -> None:
     path.write_bytes(b"three")
     with source(tmp_path, min_age=0).receive() as items:
         assert next(items).identity != first
+
+
+def test_names_that_are_not_utf8_become_text_one_for_one_and_the_real_file_is_archived(tmp_path: Path) -> None:
+    folder = os.fsencode(tmp_path)
+    for raw in (b"M\xe4rz.edi", b"M\xc4rz.edi"):  # Latin-1 a and A umlaut: two files, two documents
+        with open(os.path.join(folder, raw), "wb") as file:
+            file.write(raw)
+    with source(tmp_path, min_age=0).receive() as items:
+        got = list(items)
+        for item in got:
+            item.settle()
+    assert sorted(i.name for i in got) == ["M\\xc4rz.edi", "M\\xe4rz.edi"]
+    assert len({i.identity for i in got}) == 2 and all(i.identity.isascii() for i in got)
+    assert sorted(os.listdir(os.path.join(folder, b"archive"))) == [b"M\xc4rz.edi", b"M\xe4rz.edi"]
+
+
+def test_printable_keeps_utf8_and_escapes_only_what_is_not() -> None:
+    assert printable("Bestellung März.edi") == "Bestellung März.edi"
+    assert printable(os.fsdecode(b"M\xe4rz.edi")) == "M\\xe4rz.edi"
+    assert printable("lone \ud800") == "lone \\ud800"
 
 
 def test_a_missing_folder_is_transient(tmp_path: Path) -> None:

@@ -135,6 +135,18 @@ def test_a_missing_remote_folder_is_permanent(sftp_peer: SftpPeer) -> None:
         list(documents)
 
 
+@peers
+def test_a_file_name_that_is_not_utf8_is_a_permanent_error_that_says_so(sftp_peer: SftpPeer) -> None:
+    """paramiko decodes each listed name as UTF-8: the folder cannot be listed until the file is renamed."""
+    with open(os.path.join(os.fsencode(sftp_peer.path), b"Bestellung-M\xe4rz.edi"), "wb") as file:
+        file.write(b"ISA*~")
+    source = SftpSource("acme", sftp_source_config(sftp_peer))
+    with pytest.raises(PermanentError) as caught, source.receive() as documents:
+        list(documents)
+    assert "a file name there is not UTF-8" in str(caught.value) and "rename it on the server" in str(caught.value)
+    assert "Bestellung-M" in str(caught.value)
+
+
 # --- sink ---------------------------------------------------------------------------------------------------
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -229,6 +230,18 @@ def test_a_bug_while_recording_rolls_the_document_back_and_fails_it(
     (result,) = poll(hub, "drop", "me").processed
     assert result.state == "failed" and result.error is not None and "KeyError" in result.error
     assert count(hub, orders) == 0 and count(hub, deliveries) == 0, "no order, and no 997 queued for it"
+
+
+def test_a_file_whose_name_is_not_utf8_is_stored_and_processed(hub: Hub) -> None:
+    folder = os.fsencode(hub.config.sources["drop"].path)  # type: ignore[union-attr]
+    with open(os.path.join(folder, b"po-M\xe4rz.edi"), "wb") as file:
+        file.write(interchange([order("PO-1")]))
+    report = poll(hub, "drop", "me")
+    (result,) = report.processed
+    assert report.error is None and result.state == "processed" and result.orders_new == 1
+    with hub.store.transaction() as conn:
+        (doc,) = Queries(hub.store).documents(conn, direction="in")
+    assert doc["remote_name"] == "po-M\\xe4rz.edi"
 
 
 def test_a_rejected_set_gets_a_997_with_the_place_and_no_order(hub: Hub, tmp_path: Path) -> None:
