@@ -29,7 +29,6 @@ from typing import TypeVar
 import paramiko
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
-from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes
 from paramiko.ssh_exception import IncompatiblePeer, NoValidConnectionsError
 
 from crossdock.core.config_types import resolve_secret
@@ -92,7 +91,8 @@ def load_private_key(value: str, passphrase: str | None, where: str) -> paramiko
     data = text.strip().encode("ascii", "replace") + b"\n"
     secret = passphrase.encode() if passphrase is not None else None
     try:
-        loaded: PrivateKeyTypes
+        # each cryptography release widens the key unions (51 added ML-DSA): dispatch on what was loaded
+        loaded: object
         try:
             loaded = serialization.load_ssh_private_key(data, password=secret)
         except ValueError:
