@@ -3,7 +3,7 @@
     python bench/channel_bench.py [--orders 5000] [--per-page 100] [--pg URL] [--latency SECONDS]
 
 A fake WooCommerce REST API runs in a child process on 127.0.0.1 and serves the owner's example order
-(``../shared/fixtures/woocommerce``) under distinct ids, its pages prepared before the clock starts. Two runs
+(``tests/data/fixtures/woocommerce``) under distinct ids, its pages prepared before the clock starts. Two runs
 are timed, each in this one process: the peer alone (a plain httpx client reading every page, which is what
 any client must spend on the API) and crossdock's ``poll`` of the channel source (read, store each order
 version raw, map, upsert, route, enqueue its delivery to a folder, save the checkpoint). The ratio of the two
@@ -39,7 +39,7 @@ from crossdock.core.config import load_config  # noqa: E402
 from crossdock.core.hub import Hub  # noqa: E402
 from crossdock.core.poller import poll  # noqa: E402
 
-FIXTURE = ROOT.parent / "shared" / "fixtures" / "woocommerce" / "orders.retrieve.response.json"
+FIXTURE = ROOT / "tests" / "data" / "fixtures" / "woocommerce" / "orders.retrieve.response.json"
 
 
 def _pages(orders: int, per_page: int) -> list[bytes]:

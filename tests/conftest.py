@@ -1,4 +1,4 @@
-"""Shared test fixtures: the public EDI corpus beside the repository."""
+"""Shared test fixtures: the public EDI corpus and the channel owners' payloads in ``tests/data`` (its SOURCES.md)."""
 
 from __future__ import annotations
 
@@ -13,22 +13,18 @@ import pytest
 pytest_plugins = ["tests.peers"]
 
 ROOT = Path(__file__).resolve().parent.parent
-CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
-FIXTURES = Path(__file__).resolve().parents[2] / "shared" / "fixtures"
+DATA = ROOT / "tests" / "data"
+CORPUS = DATA / "corpus"
+FIXTURES = DATA / "fixtures"
 CASES = ROOT / "tests" / "cases"
 
 
 def corpus_entries(prefix: str = "x12/") -> list[dict[str, Any]]:
-    manifest = CORPUS / "manifest.json"
-    if not manifest.exists():
-        return []
-    return [e for e in json.loads(manifest.read_text()) if e["file"].startswith(prefix)]
+    return [e for e in json.loads((CORPUS / "manifest.json").read_text()) if e["file"].startswith(prefix)]
 
 
 @pytest.fixture
 def corpus() -> Path:
-    if not CORPUS.exists():
-        pytest.fail(f"the shared corpus is missing at {CORPUS}")
     return CORPUS
 
 

@@ -1,6 +1,6 @@
 """eBay Sell Fulfillment orders into the canonical Order, and fulfilments back out as shipping_fulfillment bodies.
 
-eBay publishes no order example under an open licence (see ../shared/fixtures/SOURCES.md), so the order payload,
+eBay publishes no order example under an open licence (see tests/data/fixtures/SOURCES.md), so the order payload,
 tests/cases/channels/ebay/order.json, is our own, written from the fields documented in
 ../shared/docs/channel-apis.md §2 (lineItems, pricingSummary, taxes and ebayCollectAndRemitTaxes, the shipping
 step's shipTo, buyer, the three statuses). The expected Order beside it is a golden file."""

@@ -1,7 +1,7 @@
 """Walmart Marketplace purchase orders into the canonical Order, and fulfilments back out as the
 ``orderShipment`` body of ``POST /v3/orders/{id}/shipping``.
 
-No owner-published JSON order exists under an open licence (see ``shared/fixtures/SOURCES.md``): the order in
+No owner-published JSON order exists under an open licence (see ``tests/data/fixtures/SOURCES.md``): the order in
 ``tests/cases/channels/walmart/order.json`` is our own, built from the fields of ``channel-apis.md`` §3 and
 Walmart's ``PurchaseOrderV3.3.xsd`` (epoch-millisecond dates, numeric amounts, alpha-3 country, per-line
 statuses), with fictional data. The shipping body is checked against Walmart's own SDK example,

@@ -1,6 +1,6 @@
 """The eBay connector against a mocked API (respx): the OAuth tokens it asks for and keeps, the window and pages it
 reads, its checkpoint, how each answer maps to an outcome, the notification challenge, signatures checked with
-eBay's own SDK test vectors (../shared/fixtures/ebay, unchanged), and fulfilments sent once."""
+eBay's own SDK test vectors (tests/data/fixtures/ebay, unchanged), and fulfilments sent once."""
 
 from __future__ import annotations
 

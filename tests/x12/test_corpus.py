@@ -1,4 +1,4 @@
-"""Every X12 file of the shared corpus is classified as its manifest label says.
+"""Every X12 file of the corpus in tests/data is classified as its manifest label says.
 
 valid and lenient: accepted (no error anywhere). defect and invalid: detected, and where the manifest names
 the problem, with the X12 code that names it.

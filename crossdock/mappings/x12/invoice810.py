@@ -1,6 +1,6 @@
 """810 Invoice: canonical ``Invoice`` to X12 and back, plus the TDS business check.
 
-Money traps (see shared/corpus/FINDINGS.md, 810):
+Money traps (see tests/data/corpus/FINDINGS.md, 810):
 
 * IT104 unit prices are explicit decimals (R); TDS01, SAC05 and ITD08 are implied two decimals (N2), so
   ``TDS*5635800`` is 56,358.00.

@@ -1,6 +1,6 @@
 """855 Purchase Order Acknowledgment: canonical ``OrderAcknowledgment`` to X12 and back.
 
-Traps this mapping handles (see shared/corpus/FINDINGS.md, 855):
+Traps this mapping handles (see tests/data/corpus/FINDINGS.md, 855):
 
 * PO101 echoes the partner's raw line number exactly: blank stays blank, "0001" stays "0001".
 * BAK02 is derived from the line statuses when crossdock writes it (``ack_type`` None): every line IA -> AD,

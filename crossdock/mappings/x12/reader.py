@@ -8,7 +8,7 @@ that carry non-ASCII bytes are decoded with it, replacing what does not decode.
 
 Why not pyx12's tokenizer: it reads the ISA at fixed offsets (so short, NBSP-padded and wrapped ISAs fail),
 accepts only ISA12 00401/00501, treats only CR/LF as noise after terminators, and drops byte offsets; the
-corpus in ``shared/corpus`` has real files of each kind. crossdock keeps pyx12 as the independent reader
+corpus in ``tests/data/corpus`` has real files of each kind. crossdock keeps pyx12 as the independent reader
 its tests check every written document with.
 """
 

@@ -17,7 +17,7 @@ Conventions:
 """
 
 # Syntax notes crossdock does not enforce, because partners' production files and published
-# implementation-guide examples break them (see shared/corpus): SAC R0203/P0304 (an amount with no code),
+# implementation-guide examples break them (see tests/data/corpus): SAC R0203/P0304 (an amount with no code),
 # DTM P0506 (a version-3 century in DTM05), ACK P0203 (a changed quantity with no unit).
 SEGMENTS = """
 # ISA: interchange elements I01..I16 are written without their I (the grammar takes digits)
