@@ -53,19 +53,43 @@ def _show(args: argparse.Namespace, data: Any, lines: Callable[[Any], list[str]]
 
 
 def check(args: argparse.Namespace) -> int:
-    from crossdock.core.config import check_config, load_config
+    """Every problem of the file at once. Exit 1 on any."""
+    from crossdock.core.config_check import check_config
 
     path = _config_path(args)
-    problems = check_config(path)
-    for problem in problems:
+    checked = check_config(path, secrets=not args.no_secrets)
+    config = checked.config if not checked.problems else None
+    counts = (
+        {
+            "partners": len(config.partners),
+            "sources": len(config.sources),
+            "sinks": len(config.sinks),
+            "routing_rules": len(config.routing.rules),
+        }
+        if config is not None
+        else None
+    )
+    if args.json:
+        _print_json(
+            {
+                "file": path,
+                "ok": config is not None,
+                "secrets_checked": not args.no_secrets,
+                "problems": [p.to_dict() for p in checked.problems],
+                "counts": counts,
+            }
+        )
+        return 0 if config is not None else 1
+    for problem in checked.problems:
         print(problem, file=sys.stderr)
-    if problems:
-        print(f"{path}: {len(problems)} problem(s)", file=sys.stderr)
+    if checked.problems:
+        print(f"{path}: {len(checked.problems)} problem(s)", file=sys.stderr)
         return 1
-    config = load_config(path)
+    assert counts is not None
     print(
-        f"{path}: ok ({len(config.partners)} partner(s), {len(config.sources)} source(s), "
-        f"{len(config.sinks)} sink(s), {len(config.routing.rules)} routing rule(s))"
+        f"{path}: ok ({counts['partners']} partner(s), {counts['sources']} source(s), "
+        f"{counts['sinks']} sink(s), {counts['routing_rules']} routing rule(s))"
+        + ("; secrets not looked up (--no-secrets)" if args.no_secrets else "")
     )
     return 0
 
