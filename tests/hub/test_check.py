@@ -179,6 +179,12 @@ def test_no_secrets_skips_the_variables_but_still_refuses_a_written_secret(
     assert code == 1 and "sources.in.password: a secret must be an environment reference" in err
 
 
+def test_no_secrets_and_connect_cannot_be_given_together(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exc:
+        main(["check", "--no-secrets", "--connect"])
+    assert exc.value.code == 2 and "not allowed with" in capsys.readouterr().err
+
+
 # --- files and folders --------------------------------------------------------------------------------------
 
 
@@ -275,7 +281,7 @@ def test_check_json_lists_the_problems_with_file_line_key_and_message(
     code, out, err = run(capsys, "check", "--json", "-c", str(bad))
     report = json.loads(out)
     assert code == 1 and err == ""
-    assert report["ok"] is False and report["counts"] is None
+    assert report["ok"] is False and report["counts"] is None and report["connections"] == []
     assert report["problems"] == [
         {"file": str(bad), "line": 9, "key": "company", "message": report["problems"][0]["message"]},
         {"file": str(bad), "line": 11, "key": "company.colour", "message": "unknown key"},
