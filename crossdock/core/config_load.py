@@ -47,10 +47,12 @@ CONNECTOR_TYPES = frozenset(
 
 
 def _loc_path(loc: tuple[str | int, ...]) -> Loc:
-    """Drop the discriminator tags pydantic adds to a location (``sources.x.sftp.host`` -> ``sources.x.host``)."""
+    """Drop the tags pydantic adds to a location (``sources.x.sftp.host`` -> ``sources.x.host``): a connector's
+    type right after its name (a sink may itself be named ``folder``), and validator names like ``list[str]``."""
     out: list[str | int] = []
-    for part in loc:
-        if isinstance(part, str) and (part in CONNECTOR_TYPES or "[" in part):
+    for i, part in enumerate(loc):
+        tag = i == 2 and loc[0] in ("sources", "sinks") and part in CONNECTOR_TYPES
+        if tag or (isinstance(part, str) and "[" in part):
             continue
         out.append(part)
     return tuple(out)

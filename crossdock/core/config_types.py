@@ -82,7 +82,7 @@ def resolve_secret(ref: str | None) -> str | None:
 
 # a password in a database URL: in its user part (bob:secret@host) or as a query parameter (?password=secret)
 _URL_PASSWORDS = (
-    re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://[^:/@?#]*:(?P<pw>[^@]*)@"),
+    re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://[^:/@?#]*:(?P<pw>[^@/?#]*)@"),
     re.compile(r"[?&]password=(?P<pw>[^&#]*)"),
 )
 URL_SECRET_HINT = (

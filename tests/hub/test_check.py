@@ -271,6 +271,23 @@ def test_did_you_mean_follows_the_blocks_type_and_lists(tmp_path: Path) -> None:
     assert messages["routing.rules.0.mach"] == "unknown key (did you mean `match`?)"
 
 
+def test_a_connector_named_like_a_type_keeps_its_name_in_the_key(tmp_path: Path) -> None:
+    text = MINIMAL.replace("  wh:\n", "  folder:\n").replace("default: wh", "default: folder")
+    text = text.replace("    path: out\n", "    path: out\n    pth: x\n")
+    assert found(write(tmp_path, text)) == [(7, "sinks.folder.pth", "unknown key (did you mean `path`?)")]
+
+
+def test_a_partner_files_unknown_key_says_did_you_mean(tmp_path: Path) -> None:
+    write(tmp_path / "partners", "isa_qualifier: ZZ\nisa_id: P\nak: '999'\n", "p.yaml")
+    (problem,) = check_config(write(tmp_path, MINIMAL + "partners_dir: partners\n")).problems
+    assert (problem.line, problem.path, problem.message) == (3, "partners.p.ak", "unknown key (did you mean `ack`?)")
+
+
+def test_a_port_or_query_is_not_taken_for_a_password(tmp_path: Path) -> None:
+    for url in ("postgresql://db.example:5432/crossdock", "postgresql://bob@db:5432/x?sslmode=require&app=a@b"):
+        assert found(write(tmp_path, MINIMAL + f"store:\n  url: {url}\n")) == []
+
+
 # --- --json -------------------------------------------------------------------------------------------------
 
 
