@@ -107,6 +107,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("check", help="check a configuration file; every problem with file, line and key")
     _config_option(p)
+    _json_option(p)
+    mode = p.add_mutually_exclusive_group()
+    mode.add_argument(
+        "--no-secrets", action="store_true", help="do not look up the secrets' variables (CI); literal ones are refused"
+    )
+    mode.add_argument("--connect", action="store_true", help="also try the store and each source and sink once")
     p.set_defaults(func=commands.check)
     config = sub.add_parser("config", help="configuration tools").add_subparsers(dest="config_command", required=True)
     p = config.add_parser("schema", help="print the JSON Schema of the configuration file")

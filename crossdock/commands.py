@@ -53,20 +53,55 @@ def _show(args: argparse.Namespace, data: Any, lines: Callable[[Any], list[str]]
 
 
 def check(args: argparse.Namespace) -> int:
-    from crossdock.core.config import check_config, load_config
+    """Every problem of the file at once; with ``--connect`` each connector tried once. Exit 1 on any."""
+    from crossdock.core.config_check import check_config
+    from crossdock.core.connections import try_connections
 
     path = _config_path(args)
-    problems = check_config(path)
-    for problem in problems:
-        print(problem, file=sys.stderr)
-    if problems:
-        print(f"{path}: {len(problems)} problem(s)", file=sys.stderr)
-        return 1
-    config = load_config(path)
-    print(
-        f"{path}: ok ({len(config.partners)} partner(s), {len(config.sources)} source(s), "
-        f"{len(config.sinks)} sink(s), {len(config.routing.rules)} routing rule(s))"
+    checked = check_config(path, secrets=not args.no_secrets)
+    config = checked.config if not checked.problems else None
+    verdicts = try_connections(config) if config is not None and args.connect else []
+    failed = [v for v in verdicts if v.state == "failed"]
+    counts = (
+        {
+            "partners": len(config.partners),
+            "sources": len(config.sources),
+            "sinks": len(config.sinks),
+            "routing_rules": len(config.routing.rules),
+        }
+        if config is not None
+        else None
     )
+    if args.json:
+        _print_json(
+            {
+                "file": path,
+                "ok": config is not None and not failed,
+                "secrets_checked": not args.no_secrets,
+                "problems": [p.to_dict() for p in checked.problems],
+                "counts": counts,
+                "connections": [v.to_dict() for v in verdicts],
+            }
+        )
+        return 0 if config is not None and not failed else 1
+    for problem in checked.problems:
+        print(problem, file=sys.stderr)
+    if checked.problems:
+        print(f"{path}: {len(checked.problems)} problem(s)", file=sys.stderr)
+        if args.connect:
+            print(f"{path}: no connection tried: fix the problems first", file=sys.stderr)
+        return 1
+    assert counts is not None
+    print(
+        f"{path}: ok ({counts['partners']} partner(s), {counts['sources']} source(s), "
+        f"{counts['sinks']} sink(s), {counts['routing_rules']} routing rule(s))"
+        + ("; secrets not looked up (--no-secrets)" if args.no_secrets else "")
+    )
+    for verdict in verdicts:
+        print(verdict)
+    if failed:
+        print(f"{path}: {len(failed)} of {len(verdicts)} connection(s) failed", file=sys.stderr)
+        return 1
     return 0
 
 

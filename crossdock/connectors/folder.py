@@ -168,3 +168,26 @@ class FolderSink:
 
     def close(self) -> None:
         self.flush()
+
+
+def probe(name: str, config: FolderSourceConfig | FolderSinkConfig) -> str:
+    """``check --connect``: a source's folder can be read and emptied; a sink's can be written, or made."""
+    path = config.path
+    if isinstance(config, FolderSourceConfig):
+        if not path.is_dir():
+            raise PermanentError(f"source {name}: folder {path} does not exist")
+        if not os.access(path, os.R_OK | os.X_OK):
+            raise PermanentError(f"source {name}: folder {path} cannot be read")
+        if not os.access(path, os.W_OK):
+            raise PermanentError(f"source {name}: files read in {path} cannot be archived or deleted (no write access)")
+        return f"folder {path} can be read"
+    existing = path
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if not existing.is_dir():
+        raise PermanentError(f"sink {name}: {existing} is not a folder, so {path} cannot be made")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise PermanentError(f"sink {name}: folder {existing} cannot be written")
+    if existing == path:
+        return f"folder {path} can be written"
+    return f"folder {path} does not exist yet; the first write makes it in {existing}"

@@ -138,3 +138,25 @@ def fetch(url: str, *, headers: dict[str, str], timeout: float, transport: httpx
         response = request(client, "GET", url, where)
     check(response, where)
     return response.content
+
+
+def probe(name: str, config: HttpSinkConfig, transport: httpx.BaseTransport | None = None) -> str:
+    """``check --connect`` for an http sink: its URL answers a HEAD (nothing is posted, no secret is sent)."""
+    return reachable(config.url, config.timeout, f"http {name}", transport)
+
+
+def probe_api(name: str, config: Any, transport: httpx.BaseTransport | None = None) -> str:
+    """``check --connect`` for an API connector: its base URL answers. It does not log in: a token exchange
+    could spend or rotate the account's tokens, and no order is read."""
+    url = next(v for k in ("api_url", "endpoint", "url") if isinstance(v := getattr(config, k, None), str))
+    return reachable(url, config.timeout, f"{config.type} {name}", transport)
+
+
+def reachable(url: str, timeout: float, head: str, transport: httpx.BaseTransport | None = None) -> str:
+    """Whether ``url`` answers over HTTP(S): any answer below 500 is one (401 and 404 included)."""
+    where = f"{head}: HEAD {url}"
+    with httpx.Client(timeout=timeout, transport=transport) as client:
+        response = request(client, "HEAD", url, where)
+    if response.status_code >= 500:
+        raise TransientError(f"{where}: {response.status_code} {response.reason_phrase}")
+    return f"{url} answers ({response.status_code} {response.reason_phrase})"

@@ -152,6 +152,21 @@ class ImapSource:
             raise self._failure(exc, "logging in") from None
         return client
 
+    def probe(self) -> str:
+        """``check --connect``: log in and look for the folder; no mail is read, flagged or moved."""
+        client = self._connect()
+        folder = self.config.folder
+        try:
+            found = self._call(f"looking for folder {folder!r}", lambda: client.folder_exists(folder))
+        finally:
+            with suppress(Exception):
+                client.logout()
+            with suppress(Exception):
+                client.shutdown()
+        if not found:
+            raise PermanentError(f"imap {self.name}: there is no folder {folder!r} on {self.where}")
+        return f"logged in as {self.config.username!r} at {self.where}; folder {folder!r} is there"
+
     def _call(self, doing: str, operation: Callable[[], T]) -> T:
         try:
             return operation()
@@ -278,3 +293,8 @@ def _settler(source: ImapSource, message: _Message, position: int, uid: int) -> 
 def _unflagged(flag: str) -> list[str]:
     system = _UNSET_SYSTEM_FLAG.get(flag.lower())
     return [system] if system is not None else ["UNKEYWORD", flag]
+
+
+def probe(name: str, config: ImapSourceConfig) -> str:
+    """``check --connect`` for an IMAP source (see ``ImapSource.probe``)."""
+    return ImapSource(name, config).probe()

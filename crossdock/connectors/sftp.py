@@ -256,3 +256,19 @@ def _replace(session: Session, temp: str, final: str) -> None:
     with suppress(FileNotFoundError):
         session.sftp.remove(final)
     session.sftp.rename(temp, final)
+
+
+def probe(name: str, config: SftpSourceConfig | SftpSinkConfig) -> str:
+    """``check --connect``: log in with the host key checked against its pin and look at ``remote_dir``.
+
+    Nothing is read, written, moved or deleted on the server."""
+    endpoint = Endpoint(name, config)
+    session = endpoint.open()
+    try:
+        folder = session.folder(config.remote_dir)
+        attr = session.call(f"opening folder {folder}", lambda: session.sftp.stat(folder))
+    finally:
+        session.close()
+    if attr.st_mode is not None and not stat.S_ISDIR(attr.st_mode):
+        raise PermanentError(f"sftp {name} at {endpoint.where}: {folder} is not a folder")
+    return f"logged in as {config.username!r} at {endpoint.where}, host key as pinned; folder {folder} is there"

@@ -79,27 +79,45 @@ class SmtpSink:
         message["Message-ID"] = mid
 
     def _deliver(self, message: EmailMessage, doing: str) -> None:
-        config = self.config
         try:
-            smtp: smtplib.SMTP
-            if config.security == "ssl":
-                smtp = smtplib.SMTP_SSL(
-                    config.host, config.port, timeout=config.timeout, context=ssl.create_default_context()
-                )
-            else:
-                smtp = smtplib.SMTP(config.host, config.port, timeout=config.timeout)
-            with smtp:
-                smtp.ehlo()
-                if config.security == "starttls":
-                    smtp.starttls(context=ssl.create_default_context())
-                    smtp.ehlo()
-                if config.username is not None and self._password is not None:
-                    smtp.login(config.username, self._password)
-                refused = smtp.send_message(message, from_addr=self._sender, to_addrs=list(config.to))
+            with self._session() as smtp:
+                refused = smtp.send_message(message, from_addr=self._sender, to_addrs=list(self.config.to))
                 if refused:
                     raise smtplib.SMTPRecipientsRefused(refused)
         except Exception as exc:
             raise self._failure(exc, doing) from None
+
+    def probe(self) -> str:
+        """``check --connect``: connect, secure and log in, then say QUIT; no mail is sent."""
+        try:
+            with self._session():
+                pass
+        except Exception as exc:
+            raise self._failure(exc, "connecting") from None
+        login = f", logged in as {self.config.username!r}" if self.config.username is not None else ""
+        return f"connected to {self.where} ({self.config.security}){login}"
+
+    def _session(self) -> smtplib.SMTP:
+        """A connection secured and logged in as configured, for one ``with`` block."""
+        config = self.config
+        smtp: smtplib.SMTP
+        if config.security == "ssl":
+            smtp = smtplib.SMTP_SSL(
+                config.host, config.port, timeout=config.timeout, context=ssl.create_default_context()
+            )
+        else:
+            smtp = smtplib.SMTP(config.host, config.port, timeout=config.timeout)
+        try:
+            smtp.ehlo()
+            if config.security == "starttls":
+                smtp.starttls(context=ssl.create_default_context())
+                smtp.ehlo()
+            if config.username is not None and self._password is not None:
+                smtp.login(config.username, self._password)
+        except BaseException:
+            smtp.close()
+            raise
+        return smtp
 
     def _failure(self, exc: BaseException, doing: str) -> CrossdockError:
         head = f"smtp {self.name}: {doing} via {self.where}"
@@ -136,3 +154,8 @@ class SmtpSink:
 
 def _text(reply: bytes | str) -> str:
     return reply.decode("utf-8", "replace") if isinstance(reply, bytes) else reply
+
+
+def probe(name: str, config: SmtpSinkConfig) -> str:
+    """``check --connect`` for an SMTP sink (see ``SmtpSink.probe``)."""
+    return SmtpSink(name, config).probe()

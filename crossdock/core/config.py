@@ -9,24 +9,27 @@ of the file that names them, not from wherever the command happens to run.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal, get_args
+from typing import Any, Literal
 
-import yaml
-from pydantic import (
-    Field,
-    ValidationError,
-    ValidationInfo,
-    field_validator,
-    model_validator,
-)
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from crossdock.core.api_config import SinkConfig, SourceConfig
-from crossdock.core.config_types import ENV_REF, ConfigPath, Duration, Name, SecretRef, Strict, Timeout, resolve_secret
+from crossdock.core.config_load import read_config
+from crossdock.core.config_types import (
+    URL_SECRET_HINT,
+    ConfigPath,
+    Duration,
+    Name,
+    SecretRef,
+    Strict,
+    Timeout,
+    literal_url_password,
+    resolve_url,
+)
+from crossdock.core.config_yaml import ConfigProblems as ConfigProblems
+from crossdock.core.config_yaml import Problem as Problem
 from crossdock.core.connector_config import Schedule
-from crossdock.core.errors import ConfigError
 
 # --- partners -----------------------------------------------------------------------------------------------
 
@@ -170,12 +173,16 @@ class AlertsConfig(Strict):
 
 class StoreConfig(Strict):
     url: str = Field(
-        default="sqlite:///crossdock.db", validate_default=True, description="SQLAlchemy URL, or ${ENV_VAR} holding one"
+        default="sqlite:///crossdock.db",
+        validate_default=True,
+        description="SQLAlchemy URL, or ${ENV_VAR} holding one; a password in it only as ${ENV_VAR}",
     )
 
     @field_validator("url")
     @classmethod
     def _relative_sqlite(cls, value: str, info: ValidationInfo) -> str:
+        if literal_url_password(value):
+            raise ValueError(f"a password is written in the URL, and secrets never are: {URL_SECRET_HINT}")
         base = (info.context or {}).get("base_dir")
         prefix = "sqlite:///"
         if base is not None and value.startswith(prefix) and not value.startswith(prefix + "/"):
@@ -248,232 +255,10 @@ class Config(Strict):
             data = {**data, "store": {}}
         return data
 
-    def secret_refs(self) -> Iterator[tuple[str, str]]:
-        """Every ``(key path, ${VAR})`` in the file, so ``check`` can say which variables are unset."""
-        for section in ("sources", "sinks"):
-            for name, block in getattr(self, section).items():
-                for key, value in block:
-                    if isinstance(value, str) and ENV_REF.match(value):
-                        yield f"{section}.{name}.{key}", value
-        if ENV_REF.match(self.store.url):
-            yield "store.url", self.store.url
-
     @property
     def store_url(self) -> str:
-        url = resolve_secret(self.store.url) if ENV_REF.match(self.store.url) else self.store.url
-        assert url is not None
-        return url
-
-
-# --- loading with line numbers ------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class Problem:
-    """One thing wrong with a configuration, with the place to fix it."""
-
-    file: str
-    line: int | None
-    path: str
-    message: str
-
-    def __str__(self) -> str:
-        where = f"{self.file}:{self.line}" if self.line else self.file
-        return f"{where}: {self.path or '(top)'}: {self.message}" if self.path else f"{where}: {self.message}"
-
-
-class ConfigProblems(ConfigError):
-    def __init__(self, problems: list[Problem]) -> None:
-        self.problems = problems
-        super().__init__("\n".join(str(p) for p in problems))
-
-
-class _Lines:
-    """Key path -> line, read from the YAML node tree, so a pydantic error location becomes a line."""
-
-    def __init__(self) -> None:
-        self.lines: dict[tuple[str | int, ...], int] = {}
-
-    def walk(self, node: yaml.Node, path: tuple[str | int, ...]) -> None:
-        self.lines[path] = node.start_mark.line + 1
-        if isinstance(node, yaml.MappingNode):
-            for key, value in node.value:
-                k = key.value
-                self.lines[(*path, k)] = key.start_mark.line + 1
-                self.walk(value, (*path, k))
-                self.lines[(*path, k)] = key.start_mark.line + 1
-        elif isinstance(node, yaml.SequenceNode):
-            for i, item in enumerate(node.value):
-                self.walk(item, (*path, i))
-
-    def line(self, loc: tuple[str | int, ...]) -> int | None:
-        loc = tuple(str(p) if not isinstance(p, int) else p for p in loc)
-        while loc:
-            if loc in self.lines:
-                return self.lines[loc]
-            loc = loc[:-1]
-        return self.lines.get(())
-
-
-def _read_yaml(path: Path) -> tuple[Any, _Lines]:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ConfigProblems([Problem(str(path), None, "", f"cannot read: {exc.strerror}")]) from None
-    lines = _Lines()
-    try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 1 if mark is not None else None
-        raise ConfigProblems([Problem(str(path), line, "", f"not valid YAML: {exc}")]) from None
-    if node is not None:
-        lines.walk(node, ())
-    return data, lines
-
-
-CONNECTOR_TYPES = frozenset(
-    get_args(model.model_fields["type"].annotation)[0]
-    for union in (SourceConfig, SinkConfig)
-    for model in get_args(get_args(union)[0])
-)
-
-
-def _loc_path(loc: tuple[str | int, ...]) -> tuple[str | int, ...]:
-    """Drop the discriminator tags pydantic adds to a location (``sources.x.sftp.host`` -> ``sources.x.host``)."""
-    out: list[str | int] = []
-    for part in loc:
-        if isinstance(part, str) and (part in CONNECTOR_TYPES or "[" in part):
-            continue
-        out.append(part)
-    return tuple(out)
-
-
-def _problems(exc: ValidationError, file: str, lines: _Lines, prefix: tuple[str | int, ...] = ()) -> list[Problem]:
-    out = []
-    for err in exc.errors():
-        loc = (*prefix, *_loc_path(err["loc"]))
-        message = err["msg"].removeprefix("Value error, ")
-        if err["type"] == "extra_forbidden":
-            message = "unknown key"
-        if err["type"] == "missing":
-            message = "required key is missing"
-        if err["type"] == "union_tag_invalid":
-            ctx = err.get("ctx", {})
-            message = f"unknown type {ctx.get('tag')!r}: expected one of {ctx.get('expected_tags')}"
-            loc = (*loc, "type")
-        out.append(Problem(file, lines.line(loc), ".".join(str(p) for p in loc), message))
-    return out
-
-
-def load_config(path: str | Path) -> Config:
-    """Read and validate a configuration file; every problem at once, each with file, line and key path."""
-    path = Path(path)
-    data, lines = _read_yaml(path)
-    if data is None:
-        data = {}
-    if not isinstance(data, dict):
-        raise ConfigProblems([Problem(str(path), 1, "", "the file must be a mapping of keys")])
-    problems: list[Problem] = []
-    partners_dir = data.get("partners_dir")
-    partner_lines: dict[str, tuple[str, _Lines]] = {}
-    if isinstance(partners_dir, str):
-        folder = (path.parent / partners_dir).expanduser()
-        if not folder.is_dir():
-            problems.append(Problem(str(path), lines.line(("partners_dir",)), "partners_dir", "no such folder"))
-        else:
-            inline = data.get("partners") or {}
-            if not isinstance(inline, dict):
-                where = lines.line(("partners",))
-                problems.append(Problem(str(path), where, "partners", "must map each partner's name to its settings"))
-                inline = {}
-            partners = dict(inline)
-            for file in sorted([*folder.glob("*.yaml"), *folder.glob("*.yml")]):
-                try:
-                    pdata, plines = _read_yaml(file)
-                except ConfigProblems as exc:
-                    problems.extend(exc.problems)
-                    continue
-                if file.stem in partners:
-                    problems.append(Problem(str(file), 1, "", f"partner {file.stem!r} is also defined in {path}"))
-                    continue
-                partners[file.stem] = pdata
-                partner_lines[file.stem] = (str(file), plines)
-            data = {**data, "partners": partners}
-    try:
-        config = Config.model_validate(data, context={"base_dir": path.parent.resolve()})
-    except ValidationError as exc:
-        for problem in _problems(exc, str(path), lines):
-            parts = problem.path.split(".")
-            if len(parts) >= 2 and parts[0] == "partners" and parts[1] in partner_lines:
-                pfile, plines = partner_lines[parts[1]]
-                rest = tuple(int(p) if p.isdecimal() else p for p in parts[2:])
-                problem = Problem(pfile, plines.line(rest), problem.path, problem.message)
-            problems.append(problem)
-        raise ConfigProblems(problems) from None
-    for loc, message in cross_references(config):
-        problems.append(Problem(str(path), lines.line(loc), ".".join(str(p) for p in loc), message))
-    if problems:
-        raise ConfigProblems(problems)
-    return config
-
-
-def cross_references(config: Config) -> list[tuple[tuple[str | int, ...], str]]:
-    """Names that point nowhere (a rule to a missing sink) and partners that could not be told apart."""
-    out: list[tuple[tuple[str | int, ...], str]] = []
-    for name, sink in config.sinks.items():
-        sink_partner = getattr(sink, "partner", None)
-        if sink_partner is not None and sink_partner not in config.partners:
-            out.append((("sinks", name, "partner"), f"no partner named {sink_partner!r}"))
-    for name, partner in config.partners.items():
-        if partner.reply_to is not None and partner.reply_to not in config.sinks:
-            out.append((("partners", name, "reply_to"), f"no sink named {partner.reply_to!r}"))
-    for i, rule in enumerate(config.routing.rules):
-        if rule.to not in config.sinks:
-            out.append((("routing", "rules", i, "to"), f"no sink named {rule.to!r}"))
-        if rule.split and not rule.match.sku:
-            out.append((("routing", "rules", i, "split"), "a split rule needs sku patterns to choose its lines"))
-    for name, feed in config.inventory.items():
-        for i, partner_name in enumerate(feed.partners):
-            if partner_name not in config.partners:
-                out.append((("inventory", name, "partners", i), f"no partner named {partner_name!r}"))
-        for i, sink_name in enumerate(feed.sinks):
-            if sink_name not in config.sinks:
-                out.append((("inventory", name, "sinks", i), f"no sink named {sink_name!r}"))
-    if config.alerts is not None and config.alerts.sink not in config.sinks:
-        out.append((("alerts", "sink"), f"no sink named {config.alerts.sink!r}"))
-    if config.routing.default is not None and config.routing.default not in config.sinks:
-        out.append((("routing", "default"), f"no sink named {config.routing.default!r}"))
-    for name, source in config.sources.items():
-        if source.partner is not None and source.partner not in config.partners:
-            out.append((("sources", name, "partner"), f"no partner named {source.partner!r}"))
-        if source.fulfilment_sink is not None and source.fulfilment_sink not in config.sinks:
-            out.append((("sources", name, "fulfilment_sink"), f"no sink named {source.fulfilment_sink!r}"))
-    seen: dict[tuple[str, str], str] = {}
-    for name, partner in config.partners.items():
-        key = (partner.isa_qualifier, partner.isa_id.strip())
-        if key in seen:
-            out.append((("partners", name, "isa_id"), f"same ISA id {key[0]}/{key[1]} as partner {seen[key]!r}"))
-        seen[key] = name
-    return out
-
-
-def check_config(path: str | Path) -> list[Problem]:
-    """Everything ``crossdock check`` reports: validation problems, then unset secret variables."""
-    try:
-        config = load_config(path)
-    except ConfigProblems as exc:
-        return exc.problems
-    _, lines = _read_yaml(Path(path))
-    problems = []
-    for key, ref in config.secret_refs():
-        try:
-            resolve_secret(ref)
-        except ConfigError as exc:
-            loc = tuple(int(p) if p.isdecimal() else p for p in key.split("."))
-            problems.append(Problem(str(path), lines.line(loc), key, str(exc)))
-    return problems
+        """The database URL with its ``${VAR}`` references (the whole URL, or its password) resolved."""
+        return resolve_url(self.store.url)
 
 
 def config_schema() -> dict[str, Any]:
@@ -482,3 +267,11 @@ def config_schema() -> dict[str, Any]:
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     schema["title"] = "crossdock configuration"
     return schema
+
+
+def load_config(path: str | Path) -> Config:
+    """Read and validate a configuration file; every problem at once, each with file, line and key path."""
+    config, problems, _ = read_config(Path(path), Config)
+    if config is None or problems:
+        raise ConfigProblems(problems)
+    return config

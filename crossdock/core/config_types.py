@@ -6,6 +6,7 @@ import os
 import re
 from pathlib import Path
 from typing import Annotated, Any
+from urllib.parse import quote
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationInfo, WithJsonSchema
 
@@ -77,6 +78,42 @@ def resolve_secret(ref: str | None) -> str | None:
     if value is None:
         raise ConfigError(f"environment variable {m.group(1)} is not set")
     return value
+
+
+# a password in a database URL: in its user part (bob:secret@host) or as a query parameter (?password=secret)
+_URL_PASSWORDS = (
+    re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://[^:/@?#]*:(?P<pw>[^@/?#]*)@"),
+    re.compile(r"[?&]password=(?P<pw>[^&#]*)"),
+)
+URL_SECRET_HINT = (
+    "put the whole URL in an environment variable (url: ${CROSSDOCK_STORE_URL}) or only its password "
+    "(postgresql+psycopg://bob:${CROSSDOCK_DB_PASSWORD}@host/db)"
+)
+
+
+def url_password_refs(url: str) -> list[str]:
+    """The ``${VAR}`` references a URL holds: the whole URL, or its password."""
+    if ENV_REF.match(url):
+        return [url]
+    return [m["pw"] for pattern in _URL_PASSWORDS for m in pattern.finditer(url) if ENV_REF.match(m["pw"])]
+
+
+def literal_url_password(url: str) -> bool:
+    """Whether a URL has a password written in it rather than a ``${VAR}`` reference."""
+    return any(m["pw"] and not ENV_REF.match(m["pw"]) for pattern in _URL_PASSWORDS for m in pattern.finditer(url))
+
+
+def resolve_url(url: str) -> str:
+    """The URL with its ``${VAR}`` references replaced: the whole URL, or the password (percent-encoded)."""
+    if ENV_REF.match(url):
+        value = resolve_secret(url)
+        assert value is not None
+        return value
+    for ref in url_password_refs(url):
+        value = resolve_secret(ref)
+        assert value is not None
+        url = url.replace(ref, quote(value, safe=""), 1)
+    return url
 
 
 class Strict(BaseModel):

@@ -7,6 +7,7 @@ this module imports neither, so a configuration that uses only folders never loa
 from __future__ import annotations
 
 import importlib
+from collections.abc import Callable
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
@@ -40,6 +41,25 @@ SINKS = {
     "http": "crossdock.connectors.http:HttpSink",
     "odoo": "crossdock.connectors.odoo:OdooSink",
     "shipbob": "crossdock.connectors.shipbob:ShipBobSink",
+}
+
+
+# ``check --connect``: the function that tries a connector once, by side and type; an http source has none (it
+# is crossdock's own endpoint). API connectors are tried by their base URL.
+_API_PROBE = "crossdock.connectors.http:probe_api"
+SOURCE_PROBES = {
+    "folder": "crossdock.connectors.folder:probe",
+    "sftp": "crossdock.connectors.sftp:probe",
+    "imap": "crossdock.connectors.imap:probe",
+    **{kind: _API_PROBE for kind in ("shipbob", *CHANNEL_SINKS)},
+}
+SINK_PROBES = {
+    "folder": "crossdock.connectors.folder:probe",
+    "sftp": "crossdock.connectors.sftp:probe",
+    "smtp": "crossdock.connectors.smtp:probe",
+    "http": "crossdock.connectors.http:probe",
+    "odoo": _API_PROBE,
+    "shipbob": _API_PROBE,
 }
 
 
@@ -81,6 +101,15 @@ def build_channel_sink(name: str, config: Any) -> Sink:
     """A sales channel's sink, built from its source block: fulfilments go back where the orders came from."""
     sink: Sink = _load(CHANNEL_SINKS[config.type])(name, config)
     return sink
+
+
+def probe(side: str, kind: str) -> Callable[[str, Any], str] | None:
+    """The probe of a source's or sink's type: ``probe(name, config)`` returns what it found or raises why not."""
+    target = (SOURCE_PROBES if side == "source" else SINK_PROBES).get(kind)
+    if target is None:
+        return None
+    found: Callable[[str, Any], str] = _load(target)
+    return found
 
 
 def connector(module: str, name: str) -> Any:

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from crossdock.core.api_config import CHANNELS
-from crossdock.core.config import ConfigProblems, check_config, config_schema, load_config
+from crossdock.core.config import ConfigProblems, config_schema, load_config
+from crossdock.core.config_check import check_config
 from crossdock.core.config_types import resolve_secret
 from crossdock.core.errors import ConfigError
 
@@ -33,7 +34,7 @@ def write(tmp_path: Path, text: str, name: str = "c.yaml") -> Path:
 
 
 def problems(path: Path) -> list[tuple[int | None, str, str]]:
-    return [(p.line, p.path, p.message) for p in check_config(path)]
+    return [(p.line, p.path, p.message) for p in check_config(path).problems]
 
 
 def test_a_minimal_file_loads_with_paths_relative_to_it(tmp_path: Path) -> None:
@@ -60,6 +61,7 @@ sources:
     known_hosts: kh
 """
     )
+    (tmp_path / "kh").write_text("")
     ((line, key, message),) = problems(write(tmp_path, text))
     assert (line, key) == (14, "sources.in.password")
     assert "${" in message and "hunter2" not in message
@@ -79,7 +81,8 @@ routing:
     assert (
         4,
         "sinks.wh.type",
-        "unknown type 'ftp': expected one of 'folder', 'sftp', 'smtp', 'http', 'odoo', 'shipbob'",
+        "unknown type 'ftp': expected one of 'folder', 'sftp', 'smtp', 'http', 'odoo', 'shipbob'"
+        " (did you mean `sftp`?)",
     ) in found
     assert any(key == "routing.hold" and "not a duration" in msg and line == 6 for line, key, msg in found)
 
@@ -104,6 +107,7 @@ def test_unset_secret_variables_are_reported_by_check(tmp_path: Path, monkeypatc
     text = MINIMAL + "sources:\n  in:\n    type: sftp\n    host: h\n    username: u\n"
     text += "    password: ${NOT_SET_ANYWHERE}\n    known_hosts: kh\n"
     monkeypatch.delenv("NOT_SET_ANYWHERE", raising=False)
+    (tmp_path / "kh").write_text("")
     assert problems(write(tmp_path, text)) == [
         (14, "sources.in.password", "environment variable NOT_SET_ANYWHERE is not set")
     ]
@@ -127,7 +131,7 @@ def test_partner_files_are_read_and_their_problems_name_the_partner_file(tmp_pat
     (tmp_path / "partners" / "good.yaml").write_text("isa_qualifier: ZZ\nisa_id: GOOD\n")
     (tmp_path / "partners" / "bad.yaml").write_text("isa_qualifier: ZZ\nisa_id: BAD\nack: '998'\n")
     path = write(tmp_path, MINIMAL + "partners_dir: partners\n")
-    (problem,) = check_config(path)
+    (problem,) = check_config(path).problems
     assert problem.file.endswith("bad.yaml") and problem.line == 3 and problem.path == "partners.bad.ack"
     (tmp_path / "partners" / "bad.yaml").unlink()
     assert set(load_config(path).partners) == {"good"}
@@ -137,7 +141,7 @@ def test_inline_partners_that_are_not_a_mapping_beside_a_partners_dir_are_a_prob
     (tmp_path / "partners").mkdir()
     (tmp_path / "partners" / "good.yaml").write_text("isa_qualifier: ZZ\nisa_id: GOOD\n")
     path = write(tmp_path, MINIMAL + "partners_dir: partners\npartners: [northwind]\n")
-    (problem,) = check_config(path)
+    (problem,) = check_config(path).problems
     assert (problem.path, problem.message) == ("partners", "must map each partner's name to its settings")
     assert problem.line == MINIMAL.count("\n") + 2
 
@@ -150,7 +154,7 @@ def test_schedules_and_delimiters_are_checked(tmp_path: Path) -> None:
     assert "must all differ" in messages["partners.p.delimiters"]
 
 
-def test_the_shipped_configurations_check_clean(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_shipped_configurations_check_clean(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     for var in (
         "BIGMART_SFTP_PASSWORD",
         "BIGMART_SFTP_KEY",
@@ -181,8 +185,24 @@ def test_the_shipped_configurations_check_clean(monkeypatch: pytest.MonkeyPatch)
         "WALMART_WEBHOOK_AUTH",
     ):
         monkeypatch.setenv(var, "x")
-    assert check_config(ROOT / "config" / "example.yaml") == []
-    assert check_config(ROOT / "config" / "demo.yaml") == []
+    key = tmp_path / "id_ed25519"
+    key.write_text("a key file")
+    monkeypatch.setenv("BIGMART_SFTP_KEY", str(key))
+    monkeypatch.setenv("ACME3PL_SFTP_KEY", str(key))
+    # the example names the files and folders of its production host: only they are missing here
+    found = check_config(ROOT / "config" / "example.yaml").problems
+    assert {p.path for p in found} == {
+        "sources.bigmart-sftp-in.known_hosts",
+        "sources.acme-ship-files.path",
+        "sources.shared-drop.path",
+        "sinks.bigmart-sftp-out.known_hosts",
+        "sinks.acme-3pl-sftp.known_hosts",
+    }
+    assert all(p.message.startswith(("no such file: ", "no such folder: ")) and p.line for p in found)
+    demo = tmp_path / "demo" / "crossdock.yaml"
+    (demo.parent / "northwind" / "outbox").mkdir(parents=True)
+    demo.write_bytes((ROOT / "config" / "demo.yaml").read_bytes())
+    assert check_config(demo).problems == []
     example = load_config(ROOT / "config" / "example.yaml")
     assert set(example.partners) == {"bigmart", "acme-3pl", "globex"}
     assert {s.type for s in example.sources.values()} == {"sftp", "imap", "folder", "http", "shipbob"} | set(CHANNELS)

@@ -1,0 +1,91 @@
+"""What ``crossdock check`` finds beyond validation, in the same pass: unset secret variables, and files and
+folders that the runtime would miss only at poll time.
+
+Both are read from the file's data as written, so they are told even when other keys are wrong. With
+``secrets=False`` (CI, where the variables are not set) the variables are not looked up; a secret written in
+the file is still refused, by validation.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from crossdock.core.config import Config
+from crossdock.core.config_keys import secret_refs
+from crossdock.core.config_load import Loaded, read_config, sort_problems
+from crossdock.core.config_types import resolve_secret, url_password_refs
+from crossdock.core.config_yaml import Problem
+from crossdock.core.errors import ConfigError
+
+
+@dataclass
+class Checked:
+    """A file checked: its configuration when it validates, and every problem found."""
+
+    config: Config | None
+    problems: list[Problem] = field(default_factory=list)
+
+
+def check_config(path: str | Path, *, secrets: bool = True) -> Checked:
+    """Every problem of a configuration file at once, each with file, line and key."""
+    path = Path(path)
+    config, problems, loaded = read_config(path, Config)
+    if not isinstance(loaded.data, dict):
+        return Checked(None, problems)
+    problems.extend(missing_paths(loaded))
+    if secrets:
+        problems.extend(unset_variables(loaded))
+    return Checked(config, sort_problems(problems, path))
+
+
+def unset_variables(loaded: Loaded) -> list[Problem]:
+    """A problem for each secret's ``${VAR}`` that is not set, and for a key file such a variable names."""
+    refs = list(secret_refs(Config, loaded.data))
+    store = loaded.data.get("store")
+    url = store.get("url") if isinstance(store, dict) else None
+    if isinstance(url, str):
+        refs.extend((("store", "url"), ref) for ref in url_password_refs(url))
+    out = []
+    for loc, ref in refs:
+        try:
+            value = resolve_secret(ref)
+        except ConfigError as exc:
+            out.append(loaded.problem(loc, str(exc)))
+            continue
+        if loc[-1] == "private_key" and value and "-----BEGIN" not in value:
+            key = Path(value).expanduser()  # read from where the command runs, as the connector reads it
+            if not key.is_file():
+                out.append(loaded.problem(loc, f"{ref} names the key file {key}, which does not exist"))
+    return out
+
+
+def _local(base: Path, value: str) -> Path:
+    """A path as the configuration reads it: relative to the file's folder."""
+    path = Path(value).expanduser()
+    return path if path.is_absolute() else base / path
+
+
+def missing_paths(loaded: Loaded) -> list[Problem]:
+    """known_hosts files and source folders that do not exist (a sink's folder is made when first written)."""
+    base = loaded.path.parent.resolve()
+    out = []
+    for section in ("sources", "sinks"):
+        blocks: Any = loaded.data.get(section)
+        if not isinstance(blocks, dict):
+            continue
+        for name, block in blocks.items():
+            if not isinstance(block, dict):
+                continue
+            known_hosts = block.get("known_hosts")
+            if block.get("type") == "sftp" and isinstance(known_hosts, str):
+                file = _local(base, known_hosts)
+                if not file.is_file():
+                    out.append(loaded.problem((section, name, "known_hosts"), f"no such file: {file}"))
+            folder = block.get("path")
+            if section == "sources" and block.get("type") == "folder" and isinstance(folder, str):
+                where = _local(base, folder)
+                if not where.is_dir():
+                    out.append(loaded.problem((section, name, "path"), f"no such folder: {where}"))
+    return out
