@@ -120,7 +120,7 @@ def build_parser() -> argparse.ArgumentParser:
     _config_option(p)
     p.set_defaults(func=commands.run)
 
-    p = sub.add_parser("serve", help="answer the http sources' endpoints until SIGTERM (run does this too)")
+    p = sub.add_parser("serve", help="answer http sources and channel webhooks until SIGTERM (run does this too)")
     _config_option(p)
     p.add_argument("--host", help="address to listen on (default: server.host)")
     p.add_argument("--port", type=int, help="port (default: server.port)")
