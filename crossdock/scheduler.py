@@ -78,7 +78,8 @@ class Worker:
         if report.error:
             return  # already logged and recorded by poll
         if report.received or report.already:
-            log.info("%s: %d new document(s), %d already stored", name, report.received, report.already)
+            said = "%s: %d new document(s), %d already stored"
+            log.info(said, name, report.received, report.already, extra={"source": name})
 
     def _dispatch(self) -> None:
         self.dispatcher.drain(max_rounds=20)

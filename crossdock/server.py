@@ -48,7 +48,9 @@ def _handler(hub: Hub, endpoints: dict[str, _Endpoint], hooks: dict[str, _Webhoo
         timeout = REQUEST_TIMEOUT  # a client that stops sending does not hold a thread for ever
 
         def log_message(self, fmt: str, *args: Any) -> None:
-            log.info("%s %s", self.address_string(), fmt % args)
+            """Each request at info, but a health probe's only at debug: probes come every few seconds."""
+            probe = getattr(self, "path", "") == "/healthz"
+            log.log(logging.DEBUG if probe else logging.INFO, "%s %s", self.address_string(), fmt % args)
 
         def _answer(self, status: HTTPStatus, body: dict[str, Any]) -> None:
             data = json.dumps(body).encode()
