@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from sqlalchemy import func, select
 
 from crossdock import logs
 from crossdock.cli import main
@@ -24,6 +25,7 @@ from crossdock.core.errors import PermanentError, TransientError
 from crossdock.core.hub import Hub
 from crossdock.core.pipeline import replay
 from crossdock.core.poller import poll
+from crossdock.core.schema import deliveries
 from crossdock.core.store import Store
 from crossdock.scheduler import Worker
 from tests.hub.conftest import base_config, write_config
@@ -53,6 +55,12 @@ def err_lines(capsys: pytest.CaptureFixture[str]) -> list[str]:
 
 def drop(hub: Hub, name: str, data: bytes) -> None:
     (Path(hub.config.sources["drop"].path) / name).write_bytes(data)  # type: ignore[union-attr]
+
+
+def dead_letters(store: Store, sink: str) -> int:
+    with store.transaction() as conn:
+        dead = select(func.count()).where(deliveries.c.sink == sink, deliveries.c.state == "dead")
+        return int(conn.execute(dead).scalar_one())
 
 
 def test_a_failed_document_is_one_line_with_its_id_source_file_and_reason(
@@ -244,11 +252,15 @@ def test_run_logs_what_failed_and_nothing_of_the_libraries(tmp_path: Path, store
     proc = subprocess.Popen(
         [sys.executable, "-m", "crossdock.cli", "run", "-c", str(config)], stderr=subprocess.PIPE, env=env
     )
+    store = Store.open(store_url)
     try:
-        time.sleep(4)
-        proc.send_signal(signal.SIGTERM)
+        deadline = time.monotonic() + 30
+        while not dead_letters(store, "east") and time.monotonic() < deadline:
+            time.sleep(0.1)
+        proc.send_signal(signal.SIGTERM)  # the running job ends, and writes its lines, before run stops
         _, err = proc.communicate(timeout=20)
     finally:
+        store.close()
         if proc.poll() is None:
             proc.kill()
     lines = err.decode().splitlines()
