@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import logging
 import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from crossdock import commands
+from crossdock import commands, logs
 from crossdock.core.errors import ConfigError, CrossdockError, NotX12Error
 
 
@@ -68,7 +67,7 @@ def _encoding_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--encoding", default="latin-1", help="partner text encoding (default latin-1)")
 
 
-_LOG_LEVELS = {"run": "INFO", "demo": "ERROR"}
+_LOG_LEVELS = {"run": "INFO", "serve": "INFO", "demo": "ERROR"}
 
 
 def _config_option(parser: argparse.ArgumentParser) -> None:
@@ -126,7 +125,7 @@ def build_parser() -> argparse.ArgumentParser:
     _config_option(p)
     p.set_defaults(func=commands.run)
 
-    p = sub.add_parser("serve", help="answer the http sources' endpoints until SIGTERM (run does this too)")
+    p = sub.add_parser("serve", help="answer http sources and channel webhooks until SIGTERM (run does this too)")
     _config_option(p)
     p.add_argument("--host", help="address to listen on (default: server.host)")
     p.add_argument("--port", type=int, help="port (default: server.port)")
@@ -196,15 +195,13 @@ def build_parser() -> argparse.ArgumentParser:
     _config_option(p)
     p.add_argument("delivery", metavar="DELIVERY", type=int)
     p.set_defaults(func=commands.retry)
+    logs.add_options(parser)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    logging.basicConfig(
-        level=os.environ.get("CROSSDOCK_LOG_LEVEL", _LOG_LEVELS.get(args.command, "WARNING")),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+    logs.configure(args, _LOG_LEVELS.get(args.command, "WARNING"))
     try:
         code: int = args.func(args)
     except ConfigError as exc:

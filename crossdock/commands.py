@@ -25,8 +25,11 @@ def _config_path(args: argparse.Namespace) -> str:
 
 def _load(args: argparse.Namespace) -> Config:
     from crossdock.core.config import load_config
+    from crossdock.logs import watch
 
-    return load_config(_config_path(args))
+    config = load_config(_config_path(args))
+    watch(config)  # its secrets never reach the log
+    return config
 
 
 @contextmanager

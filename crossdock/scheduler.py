@@ -1,4 +1,6 @@
-"""``crossdock run``: APScheduler polls each source on its schedule, dispatches the outbox, and keeps house.
+"""``crossdock run``: APScheduler polls each source on its schedule, dispatches the outbox, and keeps house; and
+when the configuration declares HTTP endpoints (http sources, channel webhooks), they are answered here too,
+exactly as ``crossdock serve`` answers them.
 
 Each job runs at most once at a time in this process (``max_instances=1``, missed runs coalesced), and a
 source's poll also holds the source's lease in the store, so several processes on several machines can
@@ -31,6 +33,7 @@ from crossdock.core.pipeline import process_pending
 from crossdock.core.poller import poll
 from crossdock.core.reconcile import mark_overdue
 from crossdock.core.workers import worker_id
+from crossdock.server import declared_paths, make_server, serve_in_background
 
 log = logging.getLogger("crossdock.scheduler")
 
@@ -75,7 +78,8 @@ class Worker:
         if report.error:
             return  # already logged and recorded by poll
         if report.received or report.already:
-            log.info("%s: %d new document(s), %d already stored", name, report.received, report.already)
+            said = "%s: %d new document(s), %d already stored"
+            log.info(said, name, report.received, report.already, extra={"source": name})
 
     def _dispatch(self) -> None:
         self.dispatcher.drain(max_rounds=20)
@@ -122,13 +126,14 @@ class Worker:
             IntervalTrigger(seconds=self.config.housekeeping_every),
             id="housekeeping",
         )
+        paths = declared_paths(self.config)
+        if paths:  # http sources, channel webhooks: whatever serve would answer, answered here too
+            self.server = make_server(self.hub)  # bound first: a port in use stops run before any job starts
         self.scheduler.start()
-        if any(source.type == "http" for source in self.config.sources.values()):
-            from crossdock.server import make_server, serve_in_background
-
-            self.server = make_server(self.hub)
+        if self.server is not None:
             serve_in_background(self.server)
-            log.info("serving http sources on %s:%s", *self.server.server_address[:2])
+            host, port = self.server.server_address[:2]
+            log.info("answering http://%s:%s: %s and /healthz", host, port, ", ".join(paths))
         log.info(
             "crossdock running as %s: %d source(s), %d sink(s)",
             self.owner,

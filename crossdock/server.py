@@ -1,5 +1,6 @@
-"""``crossdock serve``: the HTTP endpoints warehouses post to, one per ``type: http`` source, and the sales
-channels' webhooks, at ``/webhooks/<source>`` for each channel source with a ``webhook_secret``.
+"""The HTTP endpoints warehouses post to, one per ``type: http`` source, and the sales channels' webhooks, at
+``/webhooks/<source>`` for each channel source with a ``webhook_secret``, with ``/healthz`` beside them:
+answered by ``crossdock serve``, and by ``crossdock run`` whenever the configuration declares any.
 
 A post is handled like a file read from a folder: its bytes are stored first (the raw-first law), then
 processed, and the answer says what became of it: 202 with the document's id and state. The poster
@@ -22,9 +23,10 @@ from typing import Any
 
 from crossdock.connectors.base import Channel, Inbound
 from crossdock.core.api_config import CHANNELS
+from crossdock.core.config import Config
 from crossdock.core.config_types import resolve_secret
 from crossdock.core.connector_config import HttpSourceConfig
-from crossdock.core.errors import CrossdockError
+from crossdock.core.errors import ConfigError, CrossdockError
 from crossdock.core.hub import Hub
 from crossdock.core.pipeline import ingest, process
 
@@ -46,7 +48,9 @@ def _handler(hub: Hub, endpoints: dict[str, _Endpoint], hooks: dict[str, _Webhoo
         timeout = REQUEST_TIMEOUT  # a client that stops sending does not hold a thread for ever
 
         def log_message(self, fmt: str, *args: Any) -> None:
-            log.info("%s %s", self.address_string(), fmt % args)
+            """Each request at info, but a health probe's only at debug: probes come every few seconds."""
+            probe = getattr(self, "path", "") == "/healthz"
+            log.log(logging.DEBUG if probe else logging.INFO, "%s %s", self.address_string(), fmt % args)
 
         def _answer(self, status: HTTPStatus, body: dict[str, Any]) -> None:
             data = json.dumps(body).encode()
@@ -184,20 +188,34 @@ def webhook_path(source_name: str) -> str:
     return f"/webhooks/{source_name}"
 
 
-def make_server(hub: Hub, host: str | None = None, port: int | None = None) -> ThreadingHTTPServer:
-    """A server for every http source of the configuration (not started)."""
+def _routes(config: Config) -> tuple[dict[str, _Endpoint], dict[str, _Webhook]]:
+    """The endpoints the configuration declares: each http source's path, each channel's webhook with a secret."""
     endpoints = {
-        cfg.path: _Endpoint(name, cfg) for name, cfg in hub.config.sources.items() if isinstance(cfg, HttpSourceConfig)
+        cfg.path: _Endpoint(name, cfg) for name, cfg in config.sources.items() if isinstance(cfg, HttpSourceConfig)
     }
     hooks = {
         webhook_path(name): _Webhook(name)
-        for name, cfg in hub.config.sources.items()
+        for name, cfg in config.sources.items()
         if cfg.type in CHANNELS and getattr(cfg, "webhook_secret", None)
     }
+    return endpoints, hooks
+
+
+def declared_paths(config: Config) -> list[str]:
+    """The paths ``serve`` answers besides /healthz; ``run`` opens its port only when there are some."""
+    endpoints, hooks = _routes(config)
+    return sorted([*endpoints, *hooks])
+
+
+def make_server(hub: Hub, host: str | None = None, port: int | None = None) -> ThreadingHTTPServer:
+    """A server for every endpoint of the configuration (not started)."""
+    endpoints, hooks = _routes(hub.config)
     settings = hub.config.server
-    server = ThreadingHTTPServer(
-        (host or settings.host, settings.port if port is None else port), _handler(hub, endpoints, hooks)
-    )
+    address = (host or settings.host, settings.port if port is None else port)
+    try:
+        server = ThreadingHTTPServer(address, _handler(hub, endpoints, hooks))
+    except OSError as exc:  # the port is taken, the address is not this machine's
+        raise ConfigError(f"server: cannot listen on {address[0]}:{address[1]}: {exc.strerror or exc}") from None
     server.daemon_threads = True
     return server
 

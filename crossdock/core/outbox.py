@@ -30,6 +30,7 @@ from crossdock.core.store import Store
 from crossdock.core.workers import worker_id
 
 log = logging.getLogger("crossdock.outbox")
+alert_log = logging.getLogger("crossdock.alerts")
 
 FLUSH_SECONDS = 5.0  # outcomes are written at least this often, well inside any lease
 
@@ -155,6 +156,7 @@ class Dispatcher:
             docs: list[dict[str, Any]] = []
             events: list[dict[str, Any]] = []
             delivered: set[int] = set()
+            told: list[tuple[_Outcome, dt.datetime]] = []  # failed sends, dead letters, alerts sent
             for o in outcomes:
                 item = o.item
                 if item.id not in held:
@@ -178,6 +180,8 @@ class Dispatcher:
                     )
                     if item.order_id is not None and item.purpose == "order":
                         delivered.add(item.order_id)
+                    if item.purpose == "alert":
+                        told.append((o, now))
                     report.sent += 1
                 elif o.kind == "retry":
                     row.update(last_error=o.detail, next_attempt_at=now + dt.timedelta(seconds=o.delay))
@@ -192,6 +196,7 @@ class Dispatcher:
                     )
                     report.retried += 1
                     report.errors.append(o.detail)
+                    told.append((o, row["next_attempt_at"]))
                 else:
                     row.update(state="dead", last_error=o.detail)
                     docs.append({"_id": item.document_id, "state": "dead", "error": o.detail})
@@ -210,12 +215,49 @@ class Dispatcher:
                         )
                     report.dead += 1
                     report.errors.append(o.detail)
+                    told.append((o, now))
                 rows.append(row)
             store.finish_deliveries(conn, rows)
             store.update_documents(conn, docs)
             store.log_many(conn, events)
             if delivered:
                 _orders_delivered(store, conn, delivered)
+        for o, at in told:  # once committed, so the log never says what the store does not
+            _tell(o, at)
+
+
+def _tell(o: _Outcome, next_attempt: dt.datetime) -> None:
+    """One log line for a failed send (what, where, why, and what happens next), a dead letter, or an alert sent."""
+    item = o.item
+    if o.kind == "sent":
+        subject = _outbound(item).subject or ""
+        fields = {"delivery": item.id, "sink": item.sink}
+        alert_log.warning("alert sent to %s: %s", item.sink, subject.removeprefix("crossdock: "), extra=fields)
+        return
+    fields = {"delivery": item.id, "sink": item.sink, "purpose": item.purpose, "attempts": o.attempts}
+    if o.kind == "retry":
+        at = next_attempt.strftime("%Y-%m-%dT%H:%M:%SZ")
+        log.warning(
+            "delivery %s (%s) to %s failed, attempt %d, next attempt %s: %s",
+            item.id,
+            item.purpose,
+            item.sink,
+            o.attempts,
+            at,
+            o.detail,
+            extra={**fields, "next_attempt": at, "reason": o.detail},
+        )
+    elif o.kind == "dead":
+        log.error(
+            "delivery %s (%s) to %s dead-lettered after %d attempt(s): %s; after fixing the cause: crossdock retry %s",
+            item.id,
+            item.purpose,
+            item.sink,
+            o.attempts,
+            o.detail,
+            item.id,
+            extra={**fields, "reason": o.detail},
+        )
 
 
 def _outbound(item: Claimed) -> Outbound:

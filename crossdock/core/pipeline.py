@@ -26,9 +26,9 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from crossdock.connectors.base import Inbound
 from crossdock.core import registry
-from crossdock.core.alerts import raise_alert
 from crossdock.core.api_config import CHANNELS
 from crossdock.core.errors import CrossdockError, DecodeError
+from crossdock.core.failures import fail_document
 from crossdock.core.hub import Hub
 from crossdock.core.models import Acknowledgment, Order, Shipment
 from crossdock.core.orders import upsert_orders
@@ -157,7 +157,9 @@ def process(hub: Hub, document_id: int, checkpoint: tuple[str, str] | None = Non
                 source=row.remote_name,
             )
     except Exception as exc:
-        return _fail(hub, document_id, _reason(exc, name), partner.name if partner else None)
+        return fail_document(
+            hub, document_id, _reason(exc, name), partner.name if partner else None, row.endpoint, row.remote_name
+        )
     for attempt in range(3):
         try:
             with store.transaction() as conn:
@@ -171,7 +173,7 @@ def process(hub: Hub, document_id: int, checkpoint: tuple[str, str] | None = Non
         except SQLAlchemyError:
             raise
         except Exception as exc:  # rolled back: the document fails alone, and the poll goes on
-            return _fail(hub, document_id, _reason(exc, name), partner.name)
+            return fail_document(hub, document_id, _reason(exc, name), partner.name, row.endpoint, row.remote_name)
     raise AssertionError("unreachable")
 
 
@@ -197,7 +199,7 @@ def _ship_file(hub: Hub, document_id: int, data: bytes, name: str, source_name: 
         else:
             found = registry.mapping("shipjson").shipments_from_json(data, name=name)
     except Exception as exc:
-        return _fail(hub, document_id, _reason(exc, name), shipper)
+        return fail_document(hub, document_id, _reason(exc, name), shipper, source_name, name)
     try:
         with hub.store.transaction() as conn:
             state = hub.store.claim_document(conn, document_id)
@@ -214,7 +216,7 @@ def _ship_file(hub: Hub, document_id: int, data: bytes, name: str, source_name: 
     except SQLAlchemyError:
         raise
     except Exception as exc:  # rolled back: the document fails alone
-        return _fail(hub, document_id, _reason(exc, name), shipper)
+        return fail_document(hub, document_id, _reason(exc, name), shipper, source_name, name)
     return result
 
 
@@ -251,9 +253,9 @@ def _channel_orders(hub: Hub, rows: list[Any], source: str, checkpoint: tuple[st
             payload = json.loads(bytes(row.data), parse_float=Decimal)
             decoded.append((document_id, [mapping.order_from_payload(payload, name=name)]))
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            failed[document_id] = _fail(hub, document_id, f"{name}: not JSON ({exc})", source)
+            failed[document_id] = fail_document(hub, document_id, f"{name}: not JSON ({exc})", source, source, name)
         except Exception as exc:
-            failed[document_id] = _fail(hub, document_id, _reason(exc, name), source)
+            failed[document_id] = fail_document(hub, document_id, _reason(exc, name), source, source, name)
     for attempt in range(3):
         results = dict(failed)
         try:
@@ -297,22 +299,6 @@ def _distinct_runs(decoded: list[tuple[int, list[Order]]]) -> list[list[tuple[in
         runs[-1].append((document_id, found))
         seen |= keys
     return runs
-
-
-def _fail(hub: Hub, document_id: int, reason: str, partner: str | None) -> Processed:
-    with hub.store.transaction() as conn:
-        hub.store.update_document(conn, document_id, state="failed", error=reason, partner=partner)
-        hub.store.log(conn, "failed", reason, document_id=document_id)
-        raise_alert(
-            hub.store,
-            conn,
-            hub.config,
-            f"document-failed:{document_id}",
-            f"crossdock: document {document_id} failed",
-            f"{reason}\n\nThe raw file is kept. Fix the cause, then: crossdock replay {document_id}",
-        )
-    log.warning("document %s failed: %s", document_id, reason)
-    return Processed(document_id, "failed", reason)
 
 
 def _partner_of(hub: Hub, inbound: Any, name: str) -> Partner:

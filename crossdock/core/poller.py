@@ -160,7 +160,7 @@ def poll(hub: Hub, source_name: str, owner: str, *, lease: float = 300.0) -> Pol
                 store.set_cursor(conn, sync, source.reached)
     except CrossdockError as exc:
         report.error = str(exc)
-        log.warning("source %s: %s", source_name, exc)
+        log.warning("source %s: %s", source_name, exc, extra={"source": source_name, "reason": report.error})
     finally:
         with store.transaction() as conn:
             cursor = f"poll:{source_name}"

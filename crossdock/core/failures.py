@@ -1,0 +1,39 @@
+"""A stored inbound document that cannot be processed: marked failed with the reason (its raw bytes kept for
+``crossdock replay``), one alert raised, and one log line that names the document, its source and file."""
+
+from __future__ import annotations
+
+import logging
+
+from crossdock.core.alerts import raise_alert
+from crossdock.core.hub import Hub
+from crossdock.core.plan import Processed
+
+log = logging.getLogger("crossdock.pipeline")
+
+
+def fail_document(
+    hub: Hub, document_id: int, reason: str, partner: str | None, source: str | None, file: str | None
+) -> Processed:
+    """Mark the document failed with the reason, raise its alert, and say so in one log line."""
+    with hub.store.transaction() as conn:
+        hub.store.update_document(conn, document_id, state="failed", error=reason, partner=partner)
+        hub.store.log(conn, "failed", reason, document_id=document_id)
+        raise_alert(
+            hub.store,
+            conn,
+            hub.config,
+            f"document-failed:{document_id}",
+            f"crossdock: document {document_id} failed",
+            f"{reason}\n\nThe raw file is kept. Fix the cause, then: crossdock replay {document_id}",
+        )
+    log.warning(  # usually the partner's file is at fault, and everything else goes on
+        "document %s from %s (%s) failed: %s; after fixing the cause: crossdock replay %s",
+        document_id,
+        source or "no source",
+        file or "unnamed",
+        reason,
+        document_id,
+        extra={"document": document_id, "source": source, "file": file, "reason": reason},
+    )
+    return Processed(document_id, "failed", reason)
