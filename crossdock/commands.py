@@ -30,10 +30,11 @@ def _load(args: argparse.Namespace) -> Config:
 
 
 @contextmanager
-def _hub(args: argparse.Namespace) -> Iterator[Hub]:
-    from crossdock.core.hub import Hub
+def _hub(args: argparse.Namespace, *, existing: bool = False) -> Iterator[Hub]:
+    """The hub of the command's configuration; ``existing``: only over a store an earlier command created."""
+    from crossdock.opening import open_hub
 
-    hub = Hub(_load(args))
+    hub = open_hub(_load(args), _config_path(args), existing=existing)
     try:
         yield hub
     finally:
@@ -145,7 +146,7 @@ def status(args: argparse.Namespace) -> int:
     from crossdock.core.queries import Queries
     from crossdock.views import status_lines
 
-    with _hub(args) as hub, hub.store.transaction() as conn:
+    with _hub(args, existing=True) as hub, hub.store.transaction() as conn:
         counts = Queries(hub.store).counts(conn)
         problems = Queries(hub.store).problems(conn)
     if args.json:
@@ -159,7 +160,7 @@ def orders(args: argparse.Namespace) -> int:
     from crossdock.core.queries import Queries
     from crossdock.views import order_lines, order_list_lines
 
-    with _hub(args) as hub, hub.store.transaction() as conn:
+    with _hub(args, existing=True) as hub, hub.store.transaction() as conn:
         q = Queries(hub.store)
         if args.orders_command == "show":
             found = q.order(conn, args.order)
@@ -177,7 +178,7 @@ def documents(args: argparse.Namespace) -> int:
     from crossdock.core.queries import Queries
     from crossdock.views import document_lines, document_list_lines
 
-    with _hub(args) as hub, hub.store.transaction() as conn:
+    with _hub(args, existing=True) as hub, hub.store.transaction() as conn:
         q = Queries(hub.store)
         if args.documents_command == "show":
             found = q.document(conn, args.document)
@@ -200,7 +201,7 @@ def documents(args: argparse.Namespace) -> int:
 def replay(args: argparse.Namespace) -> int:
     from crossdock.core.pipeline import replay
 
-    with _hub(args) as hub:
+    with _hub(args, existing=True) as hub:
         result = replay(hub, args.document)
     print(f"document {result.document_id}: {result.state}" + (f": {result.error}" if result.error else ""))
     print(
@@ -223,7 +224,7 @@ def inventory(args: argparse.Namespace) -> int:
 def resend(args: argparse.Namespace) -> int:
     from crossdock.core.reconcile import resend
 
-    with _hub(args) as hub:
+    with _hub(args, existing=True) as hub:
         new_id = resend(hub, args.document)
     print(f"document {args.document} queued again as document {new_id}, with new control numbers")
     return 0
@@ -232,7 +233,7 @@ def resend(args: argparse.Namespace) -> int:
 def retry(args: argparse.Namespace) -> int:
     from crossdock.core.queries import Queries
 
-    with _hub(args) as hub, hub.store.transaction() as conn:
+    with _hub(args, existing=True) as hub, hub.store.transaction() as conn:
         ok = Queries(hub.store).retry(conn, args.delivery)
     if not ok:
         print(f"crossdock: delivery {args.delivery} is not dead or pending", file=sys.stderr)
