@@ -12,6 +12,7 @@ from pathlib import Path
 
 from crossdock import commands
 from crossdock.core.errors import ConfigError, CrossdockError, NotX12Error
+from crossdock.core.states import DOCUMENT_STATES, ORDER_STATUSES
 
 
 def _x12_validate(args: argparse.Namespace) -> int:
@@ -75,6 +76,17 @@ def _config_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "-c", "--config", help=f"configuration file (default $CROSSDOCK_CONFIG or {commands.DEFAULT_CONFIG})"
     )
+
+
+def _limit(text: str) -> int:
+    """``--limit``: a count of rows, 1 or more (0 or a negative LIMIT would list nothing, or everything)."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of rows (1 or more)")
+    return value
 
 
 def _json_option(parser: argparse.ArgumentParser) -> None:
@@ -143,8 +155,8 @@ def build_parser() -> argparse.ArgumentParser:
     _json_option(p)
     p.add_argument("--po", help="PO number (* wildcards)")
     p.add_argument("--partner")
-    p.add_argument("--status")
-    p.add_argument("--limit", type=int, default=50)
+    p.add_argument("--status", choices=ORDER_STATUSES, metavar="STATUS", help=", ".join(ORDER_STATUSES))
+    p.add_argument("--limit", type=_limit, default=50, help="rows at most (default 50)")
     p.set_defaults(func=commands.orders)
     p = orders.add_parser("show", help="one order with its deliveries and history")
     _config_option(p)
@@ -160,9 +172,9 @@ def build_parser() -> argparse.ArgumentParser:
     _json_option(p)
     p.add_argument("--direction", choices=["in", "out"])
     p.add_argument("--partner")
-    p.add_argument("--state")
+    p.add_argument("--state", choices=DOCUMENT_STATES, metavar="STATE", help=", ".join(DOCUMENT_STATES))
     p.add_argument("--name", help="remote file name (* wildcards)")
-    p.add_argument("--limit", type=int, default=50)
+    p.add_argument("--limit", type=_limit, default=50, help="rows at most (default 50)")
     p.set_defaults(func=commands.documents)
     p = docs.add_parser("show", help="one document with its deliveries, lineage and history")
     _config_option(p)
@@ -173,7 +185,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("replay", help="run a stored inbound document through the flow again")
     _config_option(p)
-    p.add_argument("document", metavar="DOCUMENT", type=int)
+    p.add_argument("document", metavar="DOCUMENT", type=int, help="document number (documents list)")
     p.set_defaults(func=commands.replay)
 
     p = sub.add_parser("inventory", help="send an inventory feed now: its 846s and JSON stock feed")
@@ -183,12 +195,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("resend", help="send an X12 document again with new control numbers (lineage kept)")
     _config_option(p)
-    p.add_argument("document", metavar="DOCUMENT", type=int)
+    p.add_argument("document", metavar="DOCUMENT", type=int, help="document number (documents list)")
     p.set_defaults(func=commands.resend)
 
     p = sub.add_parser("retry", help="queue a dead delivery again")
     _config_option(p)
-    p.add_argument("delivery", metavar="DELIVERY", type=int)
+    p.add_argument("delivery", metavar="DELIVERY", type=int, help="delivery number (orders show, status)")
     p.set_defaults(func=commands.retry)
     return parser
 

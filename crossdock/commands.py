@@ -142,6 +142,12 @@ def poll(args: argparse.Namespace) -> int:
         return 1 if failed or report.error else 0
 
 
+def _cut(shown: int, total: int) -> None:
+    """Say on stderr when a list shows fewer rows than match (stdout stays the list, or its JSON)."""
+    if total > shown:
+        print(f"{shown:,} of {total:,} shown; --limit N shows more", file=sys.stderr)
+
+
 def status(args: argparse.Namespace) -> int:
     from crossdock.core.queries import Queries
     from crossdock.views import status_lines
@@ -169,8 +175,11 @@ def orders(args: argparse.Namespace) -> int:
                 return 1
             _show(args, found, order_lines)
             return 0
-        rows = q.orders(conn, po=args.po, partner=args.partner, status=args.status, limit=args.limit)
+        filters = {"po": args.po, "partner": args.partner, "status": args.status}
+        rows = q.orders(conn, **filters, limit=args.limit)
+        total = q.order_count(conn, **filters) if len(rows) >= args.limit else len(rows)
     _show(args, rows, order_list_lines)
+    _cut(len(rows), total)
     return 0
 
 
@@ -191,10 +200,11 @@ def documents(args: argparse.Namespace) -> int:
             else:
                 _show(args, found, document_lines)
             return 0
-        rows = q.documents(
-            conn, direction=args.direction, partner=args.partner, state=args.state, name=args.name, limit=args.limit
-        )
+        filters = {"direction": args.direction, "partner": args.partner, "state": args.state, "name": args.name}
+        rows = q.documents(conn, **filters, limit=args.limit)
+        total = q.document_count(conn, **filters) if len(rows) >= args.limit else len(rows)
     _show(args, rows, document_list_lines)
+    _cut(len(rows), total)
     return 0
 
 
@@ -234,9 +244,21 @@ def retry(args: argparse.Namespace) -> int:
     from crossdock.core.queries import Queries
 
     with _hub(args, existing=True) as hub, hub.store.transaction() as conn:
-        ok = Queries(hub.store).retry(conn, args.delivery)
-    if not ok:
-        print(f"crossdock: delivery {args.delivery} is not dead or pending", file=sys.stderr)
+        q = Queries(hub.store)
+        done = q.retry(conn, args.delivery)
+        is_document = done.state is None and q.document_exists(conn, args.delivery)
+    if done.state is None:
+        hint = (
+            f" (deliveries and documents are numbered apart: document {args.delivery} is "
+            f"`crossdock documents show {args.delivery}`)"
+            if is_document
+            else ""
+        )
+        print(f"crossdock: no delivery {args.delivery}{hint}", file=sys.stderr)
         return 1
-    print(f"delivery {args.delivery} queued again")
+    what = f"delivery {args.delivery} ({done.purpose} to {done.sink}, document {done.document_id})"
+    if not done.queued:
+        print(f"crossdock: {what} is {done.state}, not dead or pending: nothing to retry", file=sys.stderr)
+        return 1
+    print(f"{what} queued again")
     return 0

@@ -36,6 +36,8 @@ def status_lines(counts: dict[str, dict[str, int]], problems: dict[str, list[dic
             f"{doc['state'].upper()} document {doc['id']} {doc['remote_name'] or ''} from {doc['endpoint']}: "
             f"{doc['error']}"
         )
+    for doc in problems["duplicate_documents"]:
+        out.append(f"DUPLICATE document {doc['id']} {doc['remote_name'] or ''}: {doc['error']}")
     for doc in problems["flagged_documents"]:
         out.append(f"FLAGGED document {doc['id']} {doc['remote_name'] or ''}: {doc['flags']}")
     for doc in problems["unacknowledged_documents"]:
@@ -66,8 +68,11 @@ def status_lines(counts: dict[str, dict[str, int]], problems: dict[str, list[dic
 
 
 def order_list_lines(rows: list[dict[str, Any]]) -> list[str]:
-    return [
-        f"{r['id']:>6}  {r['partner']:<16} {r['po_number']:<22} {r['status']:<10} r{r['revision']}  {r['updated_at']}"
+    """Orders under a header; ORDER is the order's number (``orders show``), not a document's."""
+    head = f"{'ORDER':>6}  {'PARTNER':<16} {'PO':<22} {'STATUS':<17} {'REV':<4} UPDATED"
+    return [head] + [
+        f"{r['id']:>6}  {r['partner']:<16} {r['po_number']:<22} {r['status']:<17} {'r' + str(r['revision']):<4} "
+        f"{r['updated_at']}"
         for r in rows
     ]
 
@@ -108,9 +113,11 @@ def document_lines(found: dict[str, Any]) -> list[str]:
 
 
 def document_list_lines(rows: list[dict[str, Any]]) -> list[str]:
-    return [
-        f"{r['id']:>6}  {r['direction']:<3} {r['kind'] or '-':<6} {r['partner'] or '-':<14} {r['state']:<11} "
-        f"{r['remote_name'] or ''}"
+    """Documents under a header; DOCUMENT is the number ``documents show`` and ``replay`` take (not a delivery's)."""
+    head = f"{'DOCUMENT':>8}  {'DIR':<3} {'KIND':<6} {'PARTNER':<14} {'STATE':<11} {'CREATED':<20} NAME"
+    return [head] + [
+        f"{r['id']:>8}  {r['direction']:<3} {r['kind'] or '-':<6} {r['partner'] or '-':<14} {r['state']:<11} "
+        f"{r['created_at']:<20} {r['remote_name'] or ''}"
         for r in rows
     ]
 

@@ -106,7 +106,7 @@ def test_poll_status_orders_documents_replay_retry(
     code, out, _ = run(capsys, "replay", str(failed["id"]), "-c", str(config))
     assert code == 1 and "failed" in out
     code, _, err = run(capsys, "retry", "999", "-c", str(config))
-    assert code == 1 and "not dead or pending" in err
+    assert code == 1 and "no delivery 999" in err
 
 
 def test_poll_of_an_unknown_source_exits_2(config: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -1,16 +1,24 @@
-"""The command line an operator uses every day: a store that is missing or unreachable."""
+"""The command line an operator uses every day: lists, retry, status, a store that is missing or unreachable,
+and times with their zone."""
 
 from __future__ import annotations
 
+import json
+import re
 import socket
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
-from sqlalchemy import create_engine, inspect
+from sqlalchemy import create_engine, inspect, select, update
 
 from crossdock.cli import main
+from crossdock.core.schema import deliveries, documents
 from tests.hub.conftest import base_config
+from tests.hub.edi import interchange, order
+
+UTC_TIME = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
@@ -33,6 +41,123 @@ def polled(capsys: pytest.CaptureFixture[str], config: Path, files: dict[str, by
         (config.parent / "drop" / name).write_bytes(data)
     main(["poll", "drop", "-c", str(config)])
     capsys.readouterr()
+
+
+def three_orders(capsys: pytest.CaptureFixture[str], config: Path) -> None:
+    polled(capsys, config, {f"po{i}.edi": interchange([order(f"PO-{i}")], control=i) for i in (1, 2, 3)})
+
+
+def test_lists_have_a_header_and_say_when_they_are_cut(config: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    three_orders(capsys, config)
+    code, out, err = run(capsys, "orders", "list", "-c", str(config), "--limit", "2")
+    head, *rows = out.splitlines()
+    assert code == 0 and head.split() == ["ORDER", "PARTNER", "PO", "STATUS", "REV", "UPDATED"]
+    assert [r.split()[2] for r in rows] == ["PO-3", "PO-2"]
+    assert err.strip() == "2 of 3 shown; --limit N shows more"
+    code, out, err = run(capsys, "orders", "list", "-c", str(config), "--limit", "2", "--json")
+    assert len(json.loads(out)) == 2 and "2 of 3 shown" in err, "the JSON stays a list; the notice goes to stderr"
+    code, out, err = run(capsys, "orders", "list", "-c", str(config))
+    assert len(out.splitlines()) == 4 and err == "", "nothing cut, nothing said"
+
+    code, out, err = run(capsys, "documents", "list", "-c", str(config), "--direction", "in", "--limit", "1")
+    head, *rows = out.splitlines()
+    assert head.split() == ["DOCUMENT", "DIR", "KIND", "PARTNER", "STATE", "CREATED", "NAME"]
+    assert len(rows) == 1 and rows[0].split()[-1] == "po3.edi"
+    assert err.strip() == "1 of 3 shown; --limit N shows more"
+
+
+@pytest.mark.parametrize(
+    ("argv", "valid"),
+    [
+        (["orders", "list", "--status", "deliverd"], ["'delivered'", "'partially shipped'", "'held'"]),
+        (["documents", "list", "--state", "faild"], ["'failed'", "'duplicate'", "'dead'"]),
+        (["orders", "list", "--limit", "0"], ["1 or more"]),
+    ],
+)
+def test_an_unknown_filter_value_is_refused_with_the_valid_ones(
+    config: Path, capsys: pytest.CaptureFixture[str], argv: list[str], valid: list[str]
+) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main([*argv, "-c", str(config)])
+    err = capsys.readouterr().err
+    assert exited.value.code == 2 and all(v in err for v in valid), err
+
+
+def test_the_filter_values_are_every_state_the_store_writes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from crossdock.core.states import DOCUMENT_STATES, ORDER_STATUSES
+
+    main(["demo", "--dir", str(tmp_path / "demo")])
+    capsys.readouterr()
+    engine = create_engine(f"sqlite:///{tmp_path / 'demo' / 'crossdock.db'}")
+    with engine.connect() as conn:
+        states = set(conn.exec_driver_sql("SELECT DISTINCT state FROM documents").scalars())
+        statuses = set(conn.exec_driver_sql("SELECT DISTINCT status FROM orders").scalars())
+    engine.dispose()
+    assert {"processed", "failed", "duplicate", "sent", "cancelled"} <= states <= set(DOCUMENT_STATES)
+    assert statuses and statuses <= set(ORDER_STATUSES)
+
+
+def _store_url(config: Path) -> str:
+    return str(yaml.safe_load(config.read_text())["store"]["url"])
+
+
+def test_retry_names_deliveries_and_documents_apart(config: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    three_orders(capsys, config)
+    engine = create_engine(_store_url(config))
+    with engine.begin() as conn:
+        first = conn.execute(
+            select(deliveries).where(deliveries.c.purpose == "order").order_by(deliveries.c.id)
+        ).first()
+        assert first is not None
+        conn.execute(update(deliveries).where(deliveries.c.id == first.id).values(state="dead", last_error="gone"))
+        top = int(conn.execute(select(deliveries.c.id).order_by(deliveries.c.id.desc()).limit(1)).scalar_one())
+        last_document = int(conn.execute(select(documents.c.id).order_by(documents.c.id.desc()).limit(1)).scalar_one())
+    engine.dispose()
+    assert last_document > top, "the three files give more documents than deliveries"
+
+    code, _, err = run(capsys, "retry", str(top + 500), "-c", str(config))
+    assert code == 1 and err.strip() == f"crossdock: no delivery {top + 500}"
+    code, _, err = run(capsys, "retry", str(last_document), "-c", str(config))
+    assert code == 1 and f"no delivery {last_document}" in err
+    assert f"document {last_document} is `crossdock documents show {last_document}`" in err
+
+    what = f"delivery {first.id} (order to {first.sink}, document {first.document_id})"
+    code, out, _ = run(capsys, "retry", str(first.id), "-c", str(config))
+    assert code == 0 and out.strip() == f"{what} queued again"
+    main(["poll", "drop", "-c", str(config)])  # sends it again
+    capsys.readouterr()
+    code, _, err = run(capsys, "retry", str(first.id), "-c", str(config))
+    assert code == 1 and f"crossdock: {what} is sent, not dead or pending: nothing to retry" in err
+
+
+def test_status_json_lists_duplicates_apart_and_no_internal_columns(
+    config: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = interchange([order("PO-1")])
+    polled(capsys, config, {"a.edi": data, "b.edi": b"not x12"})
+    polled(capsys, config, {"a-again.edi": data})
+    engine = create_engine(_store_url(config))
+    with engine.begin() as conn:  # a send that failed once and waits for its next attempt
+        conn.execute(
+            update(deliveries).where(deliveries.c.purpose == "997").values(state="pending", attempts=1, last_error="x")
+        )
+    engine.dispose()
+    code, out, _ = run(capsys, "status", "-c", str(config), "--json")
+    status = json.loads(out)
+    assert code == 0
+    assert [d["remote_name"] for d in status["failed_documents"]] == ["b.edi"]
+    assert [d["remote_name"] for d in status["duplicate_documents"]] == ["a-again.edi"]
+    (retrying,) = status["retrying_deliveries"]
+    rows = status["failed_documents"] + status["duplicate_documents"] + [retrying]
+    for row in rows:
+        assert not {"insert_sentinel", "identity", "key", "lease_owner", "lease_until"} & set(row), row
+        assert UTC_TIME.match(row["created_at"]), row["created_at"]
+    assert UTC_TIME.match(retrying["next_attempt_at"])
+    assert {"id", "state", "error", "remote_name", "endpoint", "sha256"} <= set(status["failed_documents"][0])
+    for key in ("counts", "failing_sources", "failed_documents", "dead_deliveries", "overdue_deliveries"):
+        assert key in status, "the keys documented before stay"
+    code, out, _ = run(capsys, "status", "-c", str(config))
+    assert "FAILED document" in out and "DUPLICATE document" in out and "a-again.edi" in out
 
 
 def _refused_port() -> int:
@@ -83,3 +208,17 @@ def test_reading_a_store_that_was_never_made_says_so_and_makes_none(
     polled(capsys, config, {})
     code, out, _ = run(capsys, *command, "-c", str(config))
     assert command == ["retry", "1"] or code == 0, "once a command has made the store, it is read"
+
+
+def test_times_in_the_output_carry_their_zone(config: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    polled(capsys, config, {"po.edi": interchange([order("PO-1")])})
+    code, out, _ = run(capsys, "orders", "list", "-c", str(config))
+    assert UTC_TIME.match(out.splitlines()[1].split()[-1])
+    code, out, _ = run(capsys, "orders", "show", "PO-1", "-c", str(config), "--json")
+    shown: dict[str, Any] = json.loads(out)
+    assert UTC_TIME.match(shown["created_at"]) and UTC_TIME.match(shown["events"][0]["at"])
+    assert all(UTC_TIME.match(d["next_attempt_at"]) for d in shown["deliveries"])
+    code, out, _ = run(capsys, "documents", "show", "1", "-c", str(config))
+    assert code == 0
+    assert re.search(r"^created_at: \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$", out, re.M)
+    assert re.search(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ  received", out, re.M)
