@@ -142,6 +142,7 @@ def build_parser() -> argparse.ArgumentParser:
     _config_option(p)
     p.add_argument("source", metavar="SOURCE")
     p.add_argument("--no-dispatch", action="store_true", help="do not send the deliveries it queued")
+    _json_option(p)
     p.set_defaults(func=commands.poll)
 
     p = sub.add_parser("status", help="counts by state, failed documents, dead letters, overdue deliveries")
@@ -185,6 +186,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("replay", help="run a stored inbound document through the flow again")
     _config_option(p)
+    _json_option(p)
     p.add_argument("document", metavar="DOCUMENT", type=int, help="document number (documents list)")
     p.set_defaults(func=commands.replay)
 
@@ -195,11 +197,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("resend", help="send an X12 document again with new control numbers (lineage kept)")
     _config_option(p)
+    _json_option(p)
     p.add_argument("document", metavar="DOCUMENT", type=int, help="document number (documents list)")
     p.set_defaults(func=commands.resend)
 
     p = sub.add_parser("retry", help="queue a dead delivery again")
     _config_option(p)
+    _json_option(p)
     p.add_argument("delivery", metavar="DELIVERY", type=int, help="delivery number (orders show, status)")
     p.set_defaults(func=commands.retry)
     return parser

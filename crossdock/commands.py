@@ -113,33 +113,32 @@ def serve(args: argparse.Namespace) -> int:
 def poll(args: argparse.Namespace) -> int:
     from crossdock.core.poller import poll
     from crossdock.core.workers import worker_id
+    from crossdock.progress import ProgressLine, poll_lines, poll_progress, poll_result
 
     with _hub(args) as hub:
         if args.source not in hub.config.sources:
             print(f"crossdock: no source named {args.source!r} in {_config_path(args)}", file=sys.stderr)
             return 2
         owner = worker_id()
-        report = poll(hub, args.source, owner)
-        if report.skipped:
-            print(f"{args.source}: skipped: {report.skipped}")
-            return 1
+        line = ProgressLine(sys.stderr)
+        try:
+            report = poll(hub, args.source, owner, progress=lambda so_far: line.show(poll_progress(so_far)))
+            sent = None
+            if not (args.no_dispatch or report.skipped):
+                line.show(f"{poll_progress(report)}; sending deliveries", now=True)
+                sent = hub.dispatcher(owner).drain()
+        finally:
+            line.clear()
+    result = poll_result(report, sent)
+    if args.json:
+        _print_json(result)
+    elif report.skipped:
+        print(f"{args.source}: skipped: {report.skipped}")
+    else:
         if report.error:
             print(f"{args.source}: error: {report.error}", file=sys.stderr)
-        failed = [p for p in report.processed if p.state != "processed"]
-        print(f"{args.source}: {report.received} new document(s), {report.already} already stored")
-        for p in report.processed:
-            line = f"  document {p.document_id}: {p.state}"
-            if p.orders_new or p.orders_changed or p.orders_unchanged:
-                line += f", orders {p.orders_new} new, {p.orders_changed} changed, {p.orders_unchanged} unchanged"
-            if p.error:
-                line += f": {p.error}"
-            print(line)
-        if not args.no_dispatch:
-            sent = hub.dispatcher(owner).drain()
-            print(f"outbox: {sent.sent} sent, {sent.retried} to retry, {sent.dead} dead")
-            for error in sent.errors:
-                print(f"  {error}")
-        return 1 if failed or report.error else 0
+        print("\n".join(poll_lines(result)))
+    return 1 if report.skipped or report.error or result["failed_documents"] else 0
 
 
 def _cut(shown: int, total: int) -> None:
@@ -210,15 +209,12 @@ def documents(args: argparse.Namespace) -> int:
 
 def replay(args: argparse.Namespace) -> int:
     from crossdock.core.pipeline import replay
+    from crossdock.views import processed_dict, replay_lines
 
     with _hub(args, existing=True) as hub:
-        result = replay(hub, args.document)
-    print(f"document {result.document_id}: {result.state}" + (f": {result.error}" if result.error else ""))
-    print(
-        f"  orders {result.orders_new} new, {result.orders_changed} changed, {result.orders_unchanged} unchanged; "
-        f"{result.deliveries} deliveries, {result.acks} acknowledgment(s) queued"
-    )
-    return 0 if result.state == "processed" else 1
+        result = processed_dict(replay(hub, args.document))
+    _show(args, result, replay_lines)
+    return 0 if result["state"] == "processed" else 1
 
 
 def inventory(args: argparse.Namespace) -> int:
@@ -236,7 +232,12 @@ def resend(args: argparse.Namespace) -> int:
 
     with _hub(args, existing=True) as hub:
         new_id = resend(hub, args.document)
-    print(f"document {args.document} queued again as document {new_id}, with new control numbers")
+    result = {"document_id": args.document, "new_document_id": new_id}
+    _show(
+        args,
+        result,
+        lambda r: [f"document {args.document} queued again as document {new_id}, with new control numbers"],
+    )
     return 0
 
 
@@ -260,5 +261,13 @@ def retry(args: argparse.Namespace) -> int:
     if not done.queued:
         print(f"crossdock: {what} is {done.state}, not dead or pending: nothing to retry", file=sys.stderr)
         return 1
-    print(f"{what} queued again")
+    result = {
+        "delivery_id": args.delivery,
+        "state_before": done.state,
+        "state": "pending",
+        "purpose": done.purpose,
+        "sink": done.sink,
+        "document_id": done.document_id,
+    }
+    _show(args, result, lambda r: [f"{what} queued again"])
     return 0

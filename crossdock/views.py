@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from crossdock.core.plan import Processed
 
 DOCUMENT_FIELDS = (
     "id",
@@ -119,6 +122,28 @@ def document_list_lines(rows: list[dict[str, Any]]) -> list[str]:
         f"{r['id']:>8}  {r['direction']:<3} {r['kind'] or '-':<6} {r['partner'] or '-':<14} {r['state']:<11} "
         f"{r['created_at']:<20} {r['remote_name'] or ''}"
         for r in rows
+    ]
+
+
+def processed_dict(result: Processed) -> dict[str, Any]:
+    """What running a document did, as ``replay --json`` prints it."""
+    return {
+        "document_id": result.document_id,
+        "state": result.state,
+        "error": result.error,
+        "orders": {"new": result.orders_new, "changed": result.orders_changed, "unchanged": result.orders_unchanged},
+        "deliveries": result.deliveries,
+        "shipments": result.shipments,
+        "acknowledgments": result.acks,
+    }
+
+
+def replay_lines(result: dict[str, Any]) -> list[str]:
+    orders = result["orders"]
+    return [
+        f"document {result['document_id']}: {result['state']}" + (f": {result['error']}" if result["error"] else ""),
+        f"  orders {orders['new']} new, {orders['changed']} changed, {orders['unchanged']} unchanged; "
+        f"{result['deliveries']} deliveries, {result['acknowledgments']} acknowledgment(s) queued",
     ]
 
 

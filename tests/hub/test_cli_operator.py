@@ -1,8 +1,9 @@
-"""The command line an operator uses every day: lists, retry, status, a store that is missing or unreachable,
-and times with their zone."""
+"""The command line an operator uses every day: lists, retry, status, poll's progress and totals, --json,
+a store that is missing or unreachable, and times with their zone."""
 
 from __future__ import annotations
 
+import io
 import json
 import re
 import socket
@@ -45,6 +46,11 @@ def polled(capsys: pytest.CaptureFixture[str], config: Path, files: dict[str, by
 
 def three_orders(capsys: pytest.CaptureFixture[str], config: Path) -> None:
     polled(capsys, config, {f"po{i}.edi": interchange([order(f"PO-{i}")], control=i) for i in (1, 2, 3)})
+
+
+class Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
 
 
 def test_lists_have_a_header_and_say_when_they_are_cut(config: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -124,6 +130,15 @@ def test_retry_names_deliveries_and_documents_apart(config: Path, capsys: pytest
     what = f"delivery {first.id} (order to {first.sink}, document {first.document_id})"
     code, out, _ = run(capsys, "retry", str(first.id), "-c", str(config))
     assert code == 0 and out.strip() == f"{what} queued again"
+    code, out, _ = run(capsys, "retry", str(first.id), "-c", str(config), "--json")
+    assert code == 0 and json.loads(out) == {
+        "delivery_id": first.id,
+        "state_before": "pending",
+        "state": "pending",
+        "purpose": "order",
+        "sink": first.sink,
+        "document_id": first.document_id,
+    }
     main(["poll", "drop", "-c", str(config)])  # sends it again
     capsys.readouterr()
     code, _, err = run(capsys, "retry", str(first.id), "-c", str(config))
@@ -158,6 +173,79 @@ def test_status_json_lists_duplicates_apart_and_no_internal_columns(
         assert key in status, "the keys documented before stay"
     code, out, _ = run(capsys, "status", "-c", str(config))
     assert "FAILED document" in out and "DUPLICATE document" in out and "a-again.edi" in out
+
+
+def test_poll_shows_progress_on_a_terminal_and_ends_with_totals(
+    config: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    drop = config.parent / "drop"
+    for i in range(1, 4):
+        (drop / f"po{i}.edi").write_bytes(interchange([order(f"PO-{i}")], control=i))
+    (drop / "junk.edi").write_bytes(b"hello")
+    terminal = Terminal()
+    monkeypatch.setattr("sys.stderr", terminal)
+    code = main(["poll", "drop", "-c", str(config)])
+    out = capsys.readouterr().out
+    assert code == 1, "a failed document makes poll exit 1"
+    shown = terminal.getvalue()
+    assert "\r\x1b[K" in shown and "new document(s)" in shown and "sending deliveries" in shown
+    assert shown.endswith("\r\x1b[K"), "the progress line is taken away before the totals"
+    lines = out.splitlines()
+    assert lines[0] == "drop: 4 new document(s), 0 already stored"
+    assert re.fullmatch(r"  document \d+: failed: junk\.edi: .*", lines[1])
+    assert lines[2:] == [
+        "documents: 3 processed, 1 failed; orders: 3 new, 0 changed, 0 unchanged",
+        "deliveries: 9 sent, 0 retrying, 0 dead",
+    ], "totals, not a line per processed document"
+
+
+def test_poll_off_a_terminal_prints_no_progress(config: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    polled(capsys, config, {})
+    (config.parent / "drop" / "po.edi").write_bytes(interchange([order("PO-1")]))
+    code, out, err = run(capsys, "poll", "drop", "-c", str(config))
+    assert code == 0 and err == "" and "\r" not in out
+    assert out.splitlines()[-1] == "deliveries: 3 sent, 0 retrying, 0 dead"
+
+
+def test_poll_json(config: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (config.parent / "drop" / "po.edi").write_bytes(interchange([order("PO-1"), order("PO-2")]))
+    (config.parent / "drop" / "junk.edi").write_bytes(b"hello")
+    code, out, _ = run(capsys, "poll", "drop", "-c", str(config), "--json")
+    result = json.loads(out)
+    assert code == 1
+    (failed,) = result.pop("failed_documents")
+    assert failed["state"] == "failed" and "no ISA" in failed["error"] and isinstance(failed["document_id"], int)
+    assert result == {
+        "source": "drop",
+        "skipped": None,
+        "error": None,
+        "documents": {"new": 2, "already_stored": 0, "processed": 1, "failed": 1},
+        "orders": {"new": 2, "changed": 0, "unchanged": 0},
+        "deliveries": {"sent": 5, "retrying": 0, "dead": 0, "errors": []},
+    }
+    code, out, _ = run(capsys, "poll", "drop", "-c", str(config), "--json", "--no-dispatch")
+    assert code == 0 and json.loads(out)["deliveries"] is None
+
+
+def test_replay_and_resend_json(config: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    polled(capsys, config, {"po.edi": interchange([order("PO-1")])})
+    code, out, _ = run(capsys, "documents", "list", "-c", str(config), "--json")
+    by_kind = {d["kind"]: d["id"] for d in json.loads(out)}
+    code, out, _ = run(capsys, "replay", str(by_kind["x12"]), "-c", str(config), "--json")
+    assert code == 0 and json.loads(out) == {
+        "document_id": by_kind["x12"],
+        "state": "processed",
+        "error": None,
+        "orders": {"new": 0, "changed": 0, "unchanged": 1},
+        "deliveries": 0,
+        "shipments": 0,
+        "acknowledgments": 0,
+    }
+    code, out, _ = run(capsys, "resend", str(by_kind["997"]), "-c", str(config), "--json")
+    result = json.loads(out)
+    assert code == 0 and result["document_id"] == by_kind["997"] and result["new_document_id"] > by_kind["997"]
+    code, out, _ = run(capsys, "resend", str(by_kind["997"]), "-c", str(config))
+    assert f"document {by_kind['997']} queued again as document {result['new_document_id'] + 1}" in out
 
 
 def _refused_port() -> int:
