@@ -72,10 +72,21 @@ def _encoding_option(parser: argparse.ArgumentParser) -> None:
 _LOG_LEVELS = {"run": "INFO", "demo": "ERROR"}
 
 
+_CONFIG_HELP = f"configuration file (default $CROSSDOCK_CONFIG or {commands.DEFAULT_CONFIG})"
+
+
 def _config_option(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "-c", "--config", help=f"configuration file (default $CROSSDOCK_CONFIG or {commands.DEFAULT_CONFIG})"
-    )
+    """``-c`` after the subcommand; left unset when not given, so a ``-c`` before the subcommand stands."""
+    parser.add_argument("-c", "--config", default=argparse.SUPPRESS, help=_CONFIG_HELP)
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return f"crossdock {version('crossdock')}"
+    except PackageNotFoundError:
+        return "crossdock (not installed: no package metadata)"
 
 
 def _limit(text: str) -> int:
@@ -95,6 +106,8 @@ def _json_option(parser: argparse.ArgumentParser) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="crossdock", description="Integration hub for order flows.")
+    parser.add_argument("--version", action="version", version=_version())
+    parser.add_argument("-c", "--config", help=_CONFIG_HELP)
     sub = parser.add_subparsers(dest="command", required=True)
     x12 = sub.add_parser("x12", help="read, validate and acknowledge X12 files").add_subparsers(
         dest="x12_command", required=True

@@ -1,5 +1,5 @@
 """The command line an operator uses every day: lists, retry, status, poll's progress and totals, --json,
-a store that is missing or unreachable, and times with their zone."""
+--version, where the configuration comes from, a store that is missing or unreachable, and times with their zone."""
 
 from __future__ import annotations
 
@@ -246,6 +246,31 @@ def test_replay_and_resend_json(config: Path, capsys: pytest.CaptureFixture[str]
     assert code == 0 and result["document_id"] == by_kind["997"] and result["new_document_id"] > by_kind["997"]
     code, out, _ = run(capsys, "resend", str(by_kind["997"]), "-c", str(config))
     assert f"document {by_kind['997']} queued again as document {result['new_document_id'] + 1}" in out
+
+
+def test_version_comes_from_the_package_metadata(capsys: pytest.CaptureFixture[str]) -> None:
+    from importlib.metadata import version
+
+    with pytest.raises(SystemExit) as exited:
+        main(["--version"])
+    assert exited.value.code == 0 and capsys.readouterr().out.strip() == f"crossdock {version('crossdock')}"
+
+
+def test_the_configuration_before_the_subcommand_or_from_the_environment(
+    config: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    three_orders(capsys, config)
+    code, out, _ = run(capsys, "-c", str(config), "orders", "list", "--json")
+    assert code == 0 and len(json.loads(out)) == 3
+    monkeypatch.setenv("CROSSDOCK_CONFIG", str(config))
+    code, out, _ = run(capsys, "orders", "list", "--json")
+    assert code == 0 and len(json.loads(out)) == 3
+    monkeypatch.setenv("CROSSDOCK_CONFIG", str(tmp_path / "missing.yaml"))
+    for argv in (["-c", str(config), "orders", "list"], ["orders", "list", "-c", str(config)]):
+        code, out, err = run(capsys, *argv)
+        assert code == 0 and "PO-3" in out, f"an explicit -c wins over CROSSDOCK_CONFIG: {argv} {err}"
+    code, _, err = run(capsys, "orders", "list")
+    assert code == 2 and "missing.yaml" in err
 
 
 def _refused_port() -> int:
