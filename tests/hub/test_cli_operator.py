@@ -6,7 +6,10 @@ from __future__ import annotations
 import io
 import json
 import re
+import shlex
 import socket
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -335,3 +338,60 @@ def test_times_in_the_output_carry_their_zone(config: Path, capsys: pytest.Captu
     assert code == 0
     assert re.search(r"^created_at: \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$", out, re.M)
     assert re.search(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ  received", out, re.M)
+
+
+def _script() -> tuple[str, Path]:
+    """The installed ``crossdock`` script as an operator in the checkout types it, and the folder to type it in."""
+    script = Path(sys.executable).parent / "crossdock"
+    root = Path(__file__).resolve().parents[2]
+    try:
+        return str(script.absolute().relative_to(root)), root
+    except ValueError:
+        return str(script), root
+
+
+def test_the_demo_hints_work_as_printed_and_the_unknown_sender_can_be_taken(tmp_path: Path) -> None:
+    script, cwd = _script()
+    folder = tmp_path / "demo"
+    done = subprocess.run([script, "demo", "--dir", str(folder)], cwd=cwd, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    hints = done.stdout.split("\nNEXT\n", 1)[1].splitlines()
+    commands = [h.strip() for h in hints if h.strip().startswith(f"{script} ")]
+    assert len(commands) == 5, hints
+    config = folder / "crossdock.yaml"
+
+    def follow(line: str) -> subprocess.CompletedProcess[str]:
+        argv = shlex.split(line.split("#", 1)[0])
+        return subprocess.run(argv, cwd=cwd, capture_output=True, text=True, timeout=120)
+
+    for line in commands[:3]:  # status, orders show, documents show
+        shown = follow(line)
+        assert shown.returncode == 0 and shown.stdout, (line, shown.stderr)
+    block = hints[hints.index("        acme:") : hints.index("    then run it again, and send what that queued:")]
+    data = yaml.safe_load(config.read_text())
+    data["partners"].update(yaml.safe_load("\n".join(line[6:] for line in block)))
+    config.write_text(yaml.safe_dump(data))
+
+    replayed = follow(commands[3])
+    assert replayed.returncode == 0 and replayed.stdout.splitlines()[0].endswith(": processed"), replayed.stdout
+    sent = follow(commands[4])
+    assert sent.returncode == 0 and "deliveries: 4 sent, 0 retrying, 0 dead" in sent.stdout, sent.stdout
+    assert len(list((folder / "acme" / "inbox").glob("acme-997-*.edi"))) == 1, "Acme got its 997"
+
+
+def test_the_demo_names_crossdock_as_it_was_started(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from crossdock.demo import command
+
+    bin_dir = tmp_path / "venv" / "bin"
+    bin_dir.mkdir(parents=True)
+    script = bin_dir / "crossdock"
+    script.write_text("#!/bin/sh\n")
+    script.chmod(0o755)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr("sys.argv", ["venv/bin/crossdock", "demo"])
+    monkeypatch.setenv("PATH", "/nowhere")
+    assert command() == "venv/bin/crossdock"
+    monkeypatch.setenv("PATH", str(bin_dir))
+    assert command() == "crossdock", "the crossdock on PATH is this one"
+    monkeypatch.setattr("sys.argv", ["/usr/lib/python3/pytest"])
+    assert command() == f"{sys.executable} -m crossdock.cli"
