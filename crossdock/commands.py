@@ -120,15 +120,12 @@ def poll(args: argparse.Namespace) -> int:
             print(f"crossdock: no source named {args.source!r} in {_config_path(args)}", file=sys.stderr)
             return 2
         owner = worker_id()
-        line = ProgressLine(sys.stderr)
-        try:
+        with ProgressLine(sys.stderr) as line:
             report = poll(hub, args.source, owner, progress=lambda so_far: line.show(poll_progress(so_far)))
             sent = None
             if not (args.no_dispatch or report.skipped):
                 line.show(f"{poll_progress(report)}; sending deliveries", now=True)
                 sent = hub.dispatcher(owner).drain()
-        finally:
-            line.clear()
     result = poll_result(report, sent)
     if args.json:
         _print_json(result)

@@ -7,7 +7,9 @@ the totals (and a line per document that needs a person), or the same as JSON fo
 
 from __future__ import annotations
 
+import logging
 import time
+from types import TracebackType
 from typing import Any, TextIO
 
 from crossdock.core.outbox import DispatchReport
@@ -16,7 +18,11 @@ from crossdock.core.poller import PollReport
 
 
 class ProgressLine:
-    """One line of ``stream`` rewritten in place, at most every ``interval`` seconds; silent when not a terminal."""
+    """One line of ``stream`` rewritten in place, at most every ``interval`` seconds; silent when not a terminal.
+
+    Used as a context manager it takes the line away before any log record is written (a failed document's
+    warning starts on a clean line; the next update draws the line again) and at the end.
+    """
 
     def __init__(self, stream: TextIO, interval: float = 0.1) -> None:
         self.stream = stream
@@ -42,6 +48,21 @@ class ProgressLine:
             self.stream.write("\r\x1b[K")
             self.stream.flush()
             self._drawn = False
+
+    def _before_log(self, _record: logging.LogRecord) -> bool:
+        self.clear()
+        return True
+
+    def __enter__(self) -> ProgressLine:
+        if self.live:
+            for handler in logging.getLogger().handlers:
+                handler.addFilter(self._before_log)
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+        for handler in logging.getLogger().handlers:
+            handler.removeFilter(self._before_log)
+        self.clear()
 
 
 def _failed(processed: list[Processed]) -> list[Processed]:

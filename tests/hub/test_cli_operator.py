@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+import logging
 import re
 import shlex
 import socket
@@ -200,6 +201,26 @@ def test_poll_shows_progress_on_a_terminal_and_ends_with_totals(
         "documents: 3 processed, 1 failed; orders: 3 new, 0 changed, 0 unchanged",
         "deliveries: 9 sent, 0 retrying, 0 dead",
     ], "totals, not a line per processed document"
+
+
+def test_a_log_line_starts_clean_under_the_progress_line() -> None:
+    from crossdock.progress import ProgressLine
+
+    terminal = Terminal()
+    handler = logging.StreamHandler(terminal)
+    root = logging.getLogger()
+    root.addHandler(handler)
+    try:
+        with ProgressLine(terminal) as line:
+            line.show("drop: 5 new document(s)")
+            logging.getLogger("crossdock.test").warning("document 3 failed")
+            line.show("drop: 6 new document(s)", now=True)
+    finally:
+        root.removeHandler(handler)
+    assert terminal.getvalue() == (
+        "\r\x1b[Kdrop: 5 new document(s)\r\x1b[Kdocument 3 failed\n\r\x1b[Kdrop: 6 new document(s)\r\x1b[K"
+    )
+    assert handler.filters == [], "the handler is left as it was"
 
 
 def test_poll_off_a_terminal_prints_no_progress(config: Path, capsys: pytest.CaptureFixture[str]) -> None:
