@@ -33,25 +33,24 @@ def open_hub(config: Config, config_path: str, *, existing: bool) -> Hub:
 
 def unreachable(url: str, exc: DBAPIError) -> str:
     """One line for a database that cannot be opened: where, and the driver's own reason (no password)."""
+    lines = str(exc.orig if exc.orig is not None else exc).strip().splitlines()
+    reason = lines[0].rsplit("failed: ", 1)[-1].strip() if lines else type(exc).__name__
     parsed = _parse(url)
-    first = str(exc.orig or exc).strip().splitlines()[0] if str(exc.orig or exc).strip() else type(exc).__name__
-    reason = first.rsplit("failed: ", 1)[-1].strip()
     if parsed is not None and parsed.password:
-        reason = reason.replace(parsed.password, "***")
+        reason = reason.replace(str(parsed.password), "***")
     if parsed is not None and parsed.get_backend_name() == "sqlite":
         return f"cannot open the SQLite store at {parsed.database}: {reason}"
     return f"cannot reach the database at {where(url)}: {reason}"
 
 
 def where(url: str) -> str:
-    """The database's place for a message: host:port (and database name), never user or password."""
+    """The database's place for a message: host:port and database name, never user or password."""
     parsed = _parse(url)
     if parsed is None:
         return "the configured store.url"
     if parsed.get_backend_name() == "sqlite":
         return str(parsed.database or ":memory:")
-    port = parsed.port or {"postgresql": 5432, "mysql": 3306}.get(parsed.get_backend_name())
-    place = f"{parsed.host or 'localhost'}:{port}" if port else str(parsed.host or "localhost")
+    place = f"{parsed.host or 'localhost'}:{parsed.port or 5432}"
     return f"{place}/{parsed.database}" if parsed.database else place
 
 

@@ -321,6 +321,15 @@ def test_an_unreachable_postgresql_is_one_line_naming_host_and_port(
     assert "s3cret" not in err and "Traceback" not in err and "sqlalchemy" not in err.lower()
 
 
+def test_a_store_that_cannot_be_opened_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "crossdock.db").mkdir()  # a folder where the SQLite file should be
+    path = tmp_path / "crossdock.yaml"
+    path.write_text(yaml.safe_dump(base_config(tmp_path, f"sqlite:///{tmp_path}/crossdock.db")))
+    code, out, err = run(capsys, "status", "-c", str(path))
+    assert code == 1 and out == "" and err.count("\n") == 1
+    assert err.startswith(f"crossdock: cannot open the SQLite store at {tmp_path}/crossdock.db: unable to open")
+
+
 def _tables(url: str) -> list[str]:
     engine = create_engine(url)
     try:
