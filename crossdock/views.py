@@ -55,16 +55,19 @@ def status_lines(counts: dict[str, dict[str, int]], problems: dict[str, list[dic
         out.append(f"UNSENT document {doc['id']} {doc['remote_name']}: {doc['error']}")
     for d in problems["dead_deliveries"]:
         out.append(
-            f"DEAD delivery {d['id']} ({d['purpose']} to {d['sink']}, {d['attempts']} attempts): {d['last_error']}"
+            f"DEAD delivery {d['id']} ({d['purpose']} to {d['sink']}, document {d['document_id']}, "
+            f"{d['attempts']} attempts): {d['last_error']}"
         )
     for d in problems["retrying_deliveries"]:
         out.append(
-            f"RETRYING delivery {d['id']} ({d['purpose']} to {d['sink']}, attempt {d['attempts']}, next at "
+            f"RETRYING delivery {d['id']} ({d['purpose']} to {d['sink']}, document {d['document_id']}, "
+            f"attempt {d['attempts']}, next at "
             f"{d['next_attempt_at']}): {d['last_error']}"
         )
     for d in problems["overdue_deliveries"]:
         out.append(
-            f"OVERDUE delivery {d['id']} ({d['purpose']} to {d['sink']}, since {d['created_at']}): "
+            f"OVERDUE delivery {d['id']} ({d['purpose']} to {d['sink']}, document {d['document_id']}, "
+            f"since {d['created_at']}): "
             f"{d['last_error'] or 'not sent yet'}"
         )
     return out

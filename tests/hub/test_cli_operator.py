@@ -177,6 +177,12 @@ def test_status_json_lists_duplicates_apart_and_no_internal_columns(
         assert key in status, "the keys documented before stay"
     code, out, _ = run(capsys, "status", "-c", str(config))
     assert "FAILED document" in out and "DUPLICATE document" in out and "a-again.edi" in out
+    assert re.search(
+        rf"^RETRYING delivery {retrying['id']} \(997 to northwind-inbox, document {retrying['document_id']}, "
+        r"attempt 1, next at \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ\): x$",
+        out,
+        re.M,
+    ), out
 
 
 def test_poll_shows_progress_on_a_terminal_and_ends_with_totals(
