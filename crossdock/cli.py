@@ -11,6 +11,7 @@ from pathlib import Path
 
 from crossdock import commands, logs
 from crossdock.core.errors import ConfigError, CrossdockError, NotX12Error
+from crossdock.core.states import DOCUMENT_STATES, ORDER_STATUSES
 
 
 def _x12_validate(args: argparse.Namespace) -> int:
@@ -70,10 +71,32 @@ def _encoding_option(parser: argparse.ArgumentParser) -> None:
 _LOG_LEVELS = {"run": "INFO", "serve": "INFO", "demo": "ERROR"}
 
 
+_CONFIG_HELP = f"configuration file (default $CROSSDOCK_CONFIG or {commands.DEFAULT_CONFIG})"
+
+
 def _config_option(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "-c", "--config", help=f"configuration file (default $CROSSDOCK_CONFIG or {commands.DEFAULT_CONFIG})"
-    )
+    """``-c`` after the subcommand; left unset when not given, so a ``-c`` before the subcommand stands."""
+    parser.add_argument("-c", "--config", default=argparse.SUPPRESS, help=_CONFIG_HELP)
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return f"crossdock {version('crossdock')}"
+    except PackageNotFoundError:
+        return "crossdock (not installed: no package metadata)"
+
+
+def _limit(text: str) -> int:
+    """``--limit``: a count of rows, 1 or more (0 or a negative LIMIT would list nothing, or everything)."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of rows (1 or more)")
+    return value
 
 
 def _json_option(parser: argparse.ArgumentParser) -> None:
@@ -82,6 +105,8 @@ def _json_option(parser: argparse.ArgumentParser) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="crossdock", description="Integration hub for order flows.")
+    parser.add_argument("--version", action="version", version=_version())
+    parser.add_argument("-c", "--config", help=_CONFIG_HELP)
     sub = parser.add_subparsers(dest="command", required=True)
     x12 = sub.add_parser("x12", help="read, validate and acknowledge X12 files").add_subparsers(
         dest="x12_command", required=True
@@ -135,6 +160,7 @@ def build_parser() -> argparse.ArgumentParser:
     _config_option(p)
     p.add_argument("source", metavar="SOURCE")
     p.add_argument("--no-dispatch", action="store_true", help="do not send the deliveries it queued")
+    _json_option(p)
     p.set_defaults(func=commands.poll)
 
     p = sub.add_parser("status", help="counts by state, failed documents, dead letters, overdue deliveries")
@@ -148,8 +174,8 @@ def build_parser() -> argparse.ArgumentParser:
     _json_option(p)
     p.add_argument("--po", help="PO number (* wildcards)")
     p.add_argument("--partner")
-    p.add_argument("--status")
-    p.add_argument("--limit", type=int, default=50)
+    p.add_argument("--status", choices=ORDER_STATUSES, metavar="STATUS", help=", ".join(ORDER_STATUSES))
+    p.add_argument("--limit", type=_limit, default=50, help="rows at most (default 50)")
     p.set_defaults(func=commands.orders)
     p = orders.add_parser("show", help="one order with its deliveries and history")
     _config_option(p)
@@ -165,9 +191,9 @@ def build_parser() -> argparse.ArgumentParser:
     _json_option(p)
     p.add_argument("--direction", choices=["in", "out"])
     p.add_argument("--partner")
-    p.add_argument("--state")
+    p.add_argument("--state", choices=DOCUMENT_STATES, metavar="STATE", help=", ".join(DOCUMENT_STATES))
     p.add_argument("--name", help="remote file name (* wildcards)")
-    p.add_argument("--limit", type=int, default=50)
+    p.add_argument("--limit", type=_limit, default=50, help="rows at most (default 50)")
     p.set_defaults(func=commands.documents)
     p = docs.add_parser("show", help="one document with its deliveries, lineage and history")
     _config_option(p)
@@ -178,7 +204,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("replay", help="run a stored inbound document through the flow again")
     _config_option(p)
-    p.add_argument("document", metavar="DOCUMENT", type=int)
+    _json_option(p)
+    p.add_argument("document", metavar="DOCUMENT", type=int, help="document number (documents list)")
     p.set_defaults(func=commands.replay)
 
     p = sub.add_parser("inventory", help="send an inventory feed now: its 846s and JSON stock feed")
@@ -188,12 +215,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("resend", help="send an X12 document again with new control numbers (lineage kept)")
     _config_option(p)
-    p.add_argument("document", metavar="DOCUMENT", type=int)
+    _json_option(p)
+    p.add_argument("document", metavar="DOCUMENT", type=int, help="document number (documents list)")
     p.set_defaults(func=commands.resend)
 
     p = sub.add_parser("retry", help="queue a dead delivery again")
     _config_option(p)
-    p.add_argument("delivery", metavar="DELIVERY", type=int)
+    _json_option(p)
+    p.add_argument("delivery", metavar="DELIVERY", type=int, help="delivery number (orders show, status)")
     p.set_defaults(func=commands.retry)
     logs.add_options(parser)
     return parser

@@ -33,10 +33,11 @@ def _load(args: argparse.Namespace) -> Config:
 
 
 @contextmanager
-def _hub(args: argparse.Namespace) -> Iterator[Hub]:
-    from crossdock.core.hub import Hub
+def _hub(args: argparse.Namespace, *, existing: bool = False) -> Iterator[Hub]:
+    """The hub of the command's configuration; ``existing``: only over a store an earlier command created."""
+    from crossdock.opening import open_hub
 
-    hub = Hub(_load(args))
+    hub = open_hub(_load(args), _config_path(args), existing=existing)
     try:
         yield hub
     finally:
@@ -150,40 +151,42 @@ def serve(args: argparse.Namespace) -> int:
 def poll(args: argparse.Namespace) -> int:
     from crossdock.core.poller import poll
     from crossdock.core.workers import worker_id
+    from crossdock.progress import ProgressLine, poll_lines, poll_progress, poll_result
 
     with _hub(args) as hub:
         if args.source not in hub.config.sources:
             print(f"crossdock: no source named {args.source!r} in {_config_path(args)}", file=sys.stderr)
             return 2
         owner = worker_id()
-        report = poll(hub, args.source, owner)
-        if report.skipped:
-            print(f"{args.source}: skipped: {report.skipped}")
-            return 1
+        with ProgressLine(sys.stderr) as line:
+            report = poll(hub, args.source, owner, progress=lambda so_far: line.show(poll_progress(so_far)))
+            sent = None
+            if not (args.no_dispatch or report.skipped):
+                line.show(f"{poll_progress(report)}; sending deliveries", now=True)
+                sent = hub.dispatcher(owner).drain()
+    result = poll_result(report, sent)
+    if args.json:
+        _print_json(result)
+    elif report.skipped:
+        print(f"{args.source}: skipped: {report.skipped}")
+    else:
         if report.error:
             print(f"{args.source}: error: {report.error}", file=sys.stderr)
-        failed = [p for p in report.processed if p.state != "processed"]
-        print(f"{args.source}: {report.received} new document(s), {report.already} already stored")
-        for p in report.processed:
-            line = f"  document {p.document_id}: {p.state}"
-            if p.orders_new or p.orders_changed or p.orders_unchanged:
-                line += f", orders {p.orders_new} new, {p.orders_changed} changed, {p.orders_unchanged} unchanged"
-            if p.error:
-                line += f": {p.error}"
-            print(line)
-        if not args.no_dispatch:
-            sent = hub.dispatcher(owner).drain()
-            print(f"outbox: {sent.sent} sent, {sent.retried} to retry, {sent.dead} dead")
-            for error in sent.errors:
-                print(f"  {error}")
-        return 1 if failed or report.error else 0
+        print("\n".join(poll_lines(result)))
+    return 1 if report.skipped or report.error or result["failed_documents"] else 0
+
+
+def _cut(shown: int, total: int) -> None:
+    """Say on stderr when a list shows fewer rows than match (stdout stays the list, or its JSON)."""
+    if total > shown:
+        print(f"{shown:,} of {total:,} shown; --limit N shows more", file=sys.stderr)
 
 
 def status(args: argparse.Namespace) -> int:
     from crossdock.core.queries import Queries
     from crossdock.views import status_lines
 
-    with _hub(args) as hub, hub.store.transaction() as conn:
+    with _hub(args, existing=True) as hub, hub.store.transaction() as conn:
         counts = Queries(hub.store).counts(conn)
         problems = Queries(hub.store).problems(conn)
     if args.json:
@@ -197,7 +200,7 @@ def orders(args: argparse.Namespace) -> int:
     from crossdock.core.queries import Queries
     from crossdock.views import order_lines, order_list_lines
 
-    with _hub(args) as hub, hub.store.transaction() as conn:
+    with _hub(args, existing=True) as hub, hub.store.transaction() as conn:
         q = Queries(hub.store)
         if args.orders_command == "show":
             found = q.order(conn, args.order)
@@ -206,8 +209,11 @@ def orders(args: argparse.Namespace) -> int:
                 return 1
             _show(args, found, order_lines)
             return 0
-        rows = q.orders(conn, po=args.po, partner=args.partner, status=args.status, limit=args.limit)
+        filters = {"po": args.po, "partner": args.partner, "status": args.status}
+        rows = q.orders(conn, **filters, limit=args.limit)
+        total = q.order_count(conn, **filters) if len(rows) >= args.limit else len(rows)
     _show(args, rows, order_list_lines)
+    _cut(len(rows), total)
     return 0
 
 
@@ -215,7 +221,7 @@ def documents(args: argparse.Namespace) -> int:
     from crossdock.core.queries import Queries
     from crossdock.views import document_lines, document_list_lines
 
-    with _hub(args) as hub, hub.store.transaction() as conn:
+    with _hub(args, existing=True) as hub, hub.store.transaction() as conn:
         q = Queries(hub.store)
         if args.documents_command == "show":
             found = q.document(conn, args.document)
@@ -228,24 +234,22 @@ def documents(args: argparse.Namespace) -> int:
             else:
                 _show(args, found, document_lines)
             return 0
-        rows = q.documents(
-            conn, direction=args.direction, partner=args.partner, state=args.state, name=args.name, limit=args.limit
-        )
+        filters = {"direction": args.direction, "partner": args.partner, "state": args.state, "name": args.name}
+        rows = q.documents(conn, **filters, limit=args.limit)
+        total = q.document_count(conn, **filters) if len(rows) >= args.limit else len(rows)
     _show(args, rows, document_list_lines)
+    _cut(len(rows), total)
     return 0
 
 
 def replay(args: argparse.Namespace) -> int:
     from crossdock.core.pipeline import replay
+    from crossdock.views import processed_dict, replay_lines
 
-    with _hub(args) as hub:
-        result = replay(hub, args.document)
-    print(f"document {result.document_id}: {result.state}" + (f": {result.error}" if result.error else ""))
-    print(
-        f"  orders {result.orders_new} new, {result.orders_changed} changed, {result.orders_unchanged} unchanged; "
-        f"{result.deliveries} deliveries, {result.acks} acknowledgment(s) queued"
-    )
-    return 0 if result.state == "processed" else 1
+    with _hub(args, existing=True) as hub:
+        result = processed_dict(replay(hub, args.document))
+    _show(args, result, replay_lines)
+    return 0 if result["state"] == "processed" else 1
 
 
 def inventory(args: argparse.Namespace) -> int:
@@ -261,19 +265,44 @@ def inventory(args: argparse.Namespace) -> int:
 def resend(args: argparse.Namespace) -> int:
     from crossdock.core.reconcile import resend
 
-    with _hub(args) as hub:
+    with _hub(args, existing=True) as hub:
         new_id = resend(hub, args.document)
-    print(f"document {args.document} queued again as document {new_id}, with new control numbers")
+    result = {"document_id": args.document, "new_document_id": new_id}
+    _show(
+        args,
+        result,
+        lambda r: [f"document {args.document} queued again as document {new_id}, with new control numbers"],
+    )
     return 0
 
 
 def retry(args: argparse.Namespace) -> int:
     from crossdock.core.queries import Queries
 
-    with _hub(args) as hub, hub.store.transaction() as conn:
-        ok = Queries(hub.store).retry(conn, args.delivery)
-    if not ok:
-        print(f"crossdock: delivery {args.delivery} is not dead or pending", file=sys.stderr)
+    with _hub(args, existing=True) as hub, hub.store.transaction() as conn:
+        q = Queries(hub.store)
+        done = q.retry(conn, args.delivery)
+        is_document = done.state is None and q.document_exists(conn, args.delivery)
+    if done.state is None:
+        hint = (
+            f" (deliveries and documents are numbered apart: document {args.delivery} is "
+            f"`crossdock documents show {args.delivery}`)"
+            if is_document
+            else ""
+        )
+        print(f"crossdock: no delivery {args.delivery}{hint}", file=sys.stderr)
         return 1
-    print(f"delivery {args.delivery} queued again")
+    what = f"delivery {args.delivery} ({done.purpose} to {done.sink}, document {done.document_id})"
+    if not done.queued:
+        print(f"crossdock: {what} is {done.state}, not dead or pending: nothing to retry", file=sys.stderr)
+        return 1
+    result = {
+        "delivery_id": args.delivery,
+        "state_before": done.state,
+        "state": "pending",
+        "purpose": done.purpose,
+        "sink": done.sink,
+        "document_id": done.document_id,
+    }
+    _show(args, result, lambda r: [f"{what} queued again"])
     return 0

@@ -7,9 +7,13 @@ delivers once, and prints what came in, where each order went and what went back
 
 from __future__ import annotations
 
+import os
+import shlex
 import shutil
+import sys
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 from crossdock.core.config import load_config
 from crossdock.core.hub import Hub
@@ -19,6 +23,30 @@ from crossdock.core.workers import worker_id
 
 MARKER = ".crossdock-demo"
 SOURCE = "northwind-outbox"
+# The partner to add for the demo's file from an unknown sender; its answers go to the demo's acme-inbox sink.
+ACME = {"isa_qualifier": "ZZ", "isa_id": "ACMEWIDGETS", "reply_to": "acme-inbox"}
+
+
+def command() -> str:
+    """How to run crossdock again from here, as this run was started: ``crossdock`` when that is the one on PATH,
+    else the script's path (``.venv/bin/crossdock`` from the checkout), else this Python with ``-m crossdock.cli``;
+    so every hint the demo prints works when pasted as printed."""
+    script = Path(sys.argv[0]) if sys.argv and sys.argv[0] else None
+    if script is not None and script.name == "crossdock" and script.exists():
+        on_path = shutil.which("crossdock")
+        if on_path is not None and Path(on_path).resolve() == script.resolve():
+            return "crossdock"
+        return shlex.quote(_near(script))
+    return f"{shlex.quote(_near(Path(sys.executable)))} -m crossdock.cli"
+
+
+def _near(path: Path) -> str:
+    """``path`` relative to the working folder when it is inside it (``.venv/bin/crossdock``), else absolute."""
+    full = path.absolute()
+    try:
+        return str(full.relative_to(Path(os.getcwd())))
+    except ValueError:
+        return str(full)
 
 
 def _sample(name: str) -> str:
@@ -102,13 +130,21 @@ def run_demo(folder: Path) -> int:
         where = f"{doc['endpoint']}/{doc['remote_name']}" if doc["endpoint"] else doc["remote_name"]
         print(f"    {doc['kind']:<6} {where:<58} {doc['state']}")
     print(f"\n    {sent.sent} deliveries sent, {sent.retried} to retry, {sent.dead} dead")
-    print("\nNEXT")
-    print(f"    crossdock status -c {config_path}")
-    print(f"    crossdock orders show NW-100232 -c {config_path}")
-    failed = [d for d in inbound if d["state"] == "failed"]
-    if failed:
-        print(
-            f"    crossdock documents show {failed[0]['id']} -c {config_path}   # the unknown sender, kept for replay"
-        )
-    print(f"    cat {folder / 'warehouses' / 'west'}/*.json")
+    _hints(config_path, folder, [d for d in inbound if d["state"] == "failed"])
     return 0
+
+
+def _hints(config_path: Path, folder: Path, failed: list[dict[str, Any]]) -> None:
+    run, config = command(), shlex.quote(str(config_path))
+    print("\nNEXT")
+    print(f"    {run} status -c {config}")
+    print(f"    {run} orders show NW-100232 -c {config}")
+    print(f"    cat {shlex.quote(str(folder / 'warehouses' / 'west'))}/*.json")
+    if failed:
+        print(f"    {run} documents show {failed[0]['id']} -c {config}   # the unknown sender, kept for replay")
+        print(f"\n    To take that file: add the partner under `partners:` in {config_path}")
+        print("        acme:")
+        print("".join(f"          {key}: {value}\n" for key, value in ACME.items()), end="")
+        print("    then run it again, and send what that queued:")
+        print(f"    {run} replay {failed[0]['id']} -c {config}")
+        print(f"    {run} poll {SOURCE} -c {config}")

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from crossdock.core.plan import Processed
 
 DOCUMENT_FIELDS = (
     "id",
@@ -36,6 +39,8 @@ def status_lines(counts: dict[str, dict[str, int]], problems: dict[str, list[dic
             f"{doc['state'].upper()} document {doc['id']} {doc['remote_name'] or ''} from {doc['endpoint']}: "
             f"{doc['error']}"
         )
+    for doc in problems["duplicate_documents"]:
+        out.append(f"DUPLICATE document {doc['id']} {doc['remote_name'] or ''}: {doc['error']}")
     for doc in problems["flagged_documents"]:
         out.append(f"FLAGGED document {doc['id']} {doc['remote_name'] or ''}: {doc['flags']}")
     for doc in problems["unacknowledged_documents"]:
@@ -50,24 +55,30 @@ def status_lines(counts: dict[str, dict[str, int]], problems: dict[str, list[dic
         out.append(f"UNSENT document {doc['id']} {doc['remote_name']}: {doc['error']}")
     for d in problems["dead_deliveries"]:
         out.append(
-            f"DEAD delivery {d['id']} ({d['purpose']} to {d['sink']}, {d['attempts']} attempts): {d['last_error']}"
+            f"DEAD delivery {d['id']} ({d['purpose']} to {d['sink']}, document {d['document_id']}, "
+            f"{d['attempts']} attempts): {d['last_error']}"
         )
     for d in problems["retrying_deliveries"]:
         out.append(
-            f"RETRYING delivery {d['id']} ({d['purpose']} to {d['sink']}, attempt {d['attempts']}, next at "
+            f"RETRYING delivery {d['id']} ({d['purpose']} to {d['sink']}, document {d['document_id']}, "
+            f"attempt {d['attempts']}, next at "
             f"{d['next_attempt_at']}): {d['last_error']}"
         )
     for d in problems["overdue_deliveries"]:
         out.append(
-            f"OVERDUE delivery {d['id']} ({d['purpose']} to {d['sink']}, since {d['created_at']}): "
+            f"OVERDUE delivery {d['id']} ({d['purpose']} to {d['sink']}, document {d['document_id']}, "
+            f"since {d['created_at']}): "
             f"{d['last_error'] or 'not sent yet'}"
         )
     return out
 
 
 def order_list_lines(rows: list[dict[str, Any]]) -> list[str]:
-    return [
-        f"{r['id']:>6}  {r['partner']:<16} {r['po_number']:<22} {r['status']:<10} r{r['revision']}  {r['updated_at']}"
+    """Orders under a header; ORDER is the order's number (``orders show``), not a document's."""
+    head = f"{'ORDER':>6}  {'PARTNER':<16} {'PO':<22} {'STATUS':<17} {'REV':<4} UPDATED"
+    return [head] + [
+        f"{r['id']:>6}  {r['partner']:<16} {r['po_number']:<22} {r['status']:<17} {'r' + str(r['revision']):<4} "
+        f"{r['updated_at']}"
         for r in rows
     ]
 
@@ -108,10 +119,34 @@ def document_lines(found: dict[str, Any]) -> list[str]:
 
 
 def document_list_lines(rows: list[dict[str, Any]]) -> list[str]:
-    return [
-        f"{r['id']:>6}  {r['direction']:<3} {r['kind'] or '-':<6} {r['partner'] or '-':<14} {r['state']:<11} "
-        f"{r['remote_name'] or ''}"
+    """Documents under a header; DOCUMENT is the number ``documents show`` and ``replay`` take (not a delivery's)."""
+    head = f"{'DOCUMENT':>8}  {'DIR':<3} {'KIND':<6} {'PARTNER':<14} {'STATE':<11} {'CREATED':<20} NAME"
+    return [head] + [
+        f"{r['id']:>8}  {r['direction']:<3} {r['kind'] or '-':<6} {r['partner'] or '-':<14} {r['state']:<11} "
+        f"{r['created_at']:<20} {r['remote_name'] or ''}"
         for r in rows
+    ]
+
+
+def processed_dict(result: Processed) -> dict[str, Any]:
+    """What running a document did, as ``replay --json`` prints it."""
+    return {
+        "document_id": result.document_id,
+        "state": result.state,
+        "error": result.error,
+        "orders": {"new": result.orders_new, "changed": result.orders_changed, "unchanged": result.orders_unchanged},
+        "deliveries": result.deliveries,
+        "shipments": result.shipments,
+        "acknowledgments": result.acks,
+    }
+
+
+def replay_lines(result: dict[str, Any]) -> list[str]:
+    orders = result["orders"]
+    return [
+        f"document {result['document_id']}: {result['state']}" + (f": {result['error']}" if result["error"] else ""),
+        f"  orders {orders['new']} new, {orders['changed']} changed, {orders['unchanged']} unchanged; "
+        f"{result['deliveries']} deliveries, {result['acknowledgments']} acknowledgment(s) queued",
     ]
 
 

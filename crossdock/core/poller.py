@@ -7,7 +7,7 @@ import logging
 import queue
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from typing import Any
@@ -101,8 +101,17 @@ def _read_ahead(batches: Iterator[list[Inbound]]) -> Iterator[Iterator[list[Inbo
         reader.join()
 
 
-def poll(hub: Hub, source_name: str, owner: str, *, lease: float = 300.0) -> PollReport:
+def poll(
+    hub: Hub,
+    source_name: str,
+    owner: str,
+    *,
+    lease: float = 300.0,
+    progress: Callable[[PollReport], None] | None = None,
+) -> PollReport:
     """Read one source once: store each document, settle it remotely after the commit, then process it.
+
+    ``progress`` is shown the report so far after each batch (``crossdock poll`` draws its progress line with it).
 
     A source that fails (a refused login, a connection dropped mid-transfer) ends the poll with ``error``
     set and recorded for ``crossdock status``; what was stored before the failure stays stored, and what was
@@ -149,6 +158,8 @@ def poll(hub: Hub, source_name: str, owner: str, *, lease: float = 300.0) -> Pol
                 if todo:
                     report.processed.extend(process_many(hub, todo, checkpoint))
                     checkpoint = None  # saved with the orders it covers
+                if progress is not None:
+                    progress(report)
                 if checkpoint is not None or time.monotonic() - renewed > lease / 10:
                     with store.transaction() as conn:
                         if checkpoint is not None:  # documents stored and recorded by an earlier poll

@@ -196,7 +196,7 @@ def resend(hub: Hub, document_id: int) -> int:
         plan.write(store, conn)
         conn.execute(update(documents).where(documents.c.id == document_id).values(ack_state="resent"))
         new_id = conn.execute(
-            select(documents.c.id).where(documents.c.parent_id == document_id).order_by(documents.c.id.desc())
+            select(documents.c.id).where(documents.c.parent_id == document_id).order_by(documents.c.id.desc()).limit(1)
         ).scalar_one()
         store.log(
             conn,

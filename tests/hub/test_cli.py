@@ -78,7 +78,7 @@ def test_poll_status_orders_documents_replay_retry(
     (tmp_path / "drop" / "junk.edi").write_bytes(b"hello")
     code, out, _ = run(capsys, "poll", "drop", "-c", str(config))
     assert code == 1, "a failed document makes poll exit 1"
-    assert "2 new document(s)" in out and "failed" in out and "outbox: 3 sent" in out
+    assert "2 new document(s)" in out and "failed" in out and "deliveries: 3 sent, 0 retrying, 0 dead" in out
 
     code, out, _ = run(capsys, "status", "-c", str(config), "--json")
     status = json.loads(out)
@@ -106,7 +106,7 @@ def test_poll_status_orders_documents_replay_retry(
     code, out, _ = run(capsys, "replay", str(failed["id"]), "-c", str(config))
     assert code == 1 and "failed" in out
     code, _, err = run(capsys, "retry", "999", "-c", str(config))
-    assert code == 1 and "not dead or pending" in err
+    assert code == 1 and "no delivery 999" in err
 
 
 def test_poll_of_an_unknown_source_exits_2(config: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -130,12 +130,15 @@ def test_a_dead_delivery_can_be_retried_by_hand(store: Store) -> None:
     d = queue_one(store)
     dispatcher(store, ScriptedSink([PermanentError("no such folder")])).drain()
     with store.transaction() as conn:
-        assert Queries(store).retry(conn, d)
+        assert Queries(store).retry(conn, d).queued
     sink = ScriptedSink([])
     dispatcher(store, sink).drain()
     assert delivery(store, d).state == "sent"
     with store.transaction() as conn:
-        assert not Queries(store).retry(conn, d), "a sent delivery is not sent again by retry"
+        again = Queries(store).retry(conn, d)
+        assert not again.queued and again.state == "sent", "a sent delivery is not sent again by retry"
+        missing = Queries(store).retry(conn, d + 1000)
+        assert not missing.queued and missing.state is None, "a delivery that does not exist is said not to"
 
 
 def test_a_missing_sink_dead_letters_with_its_name(store: Store) -> None:

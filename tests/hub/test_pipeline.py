@@ -69,9 +69,11 @@ def test_the_same_bytes_twice_are_kept_as_a_duplicate_and_change_nothing(hub: Hu
     assert not (tmp_path / "drop" / "a-again.edi").exists(), "a duplicate is still archived"
     with hub.store.transaction() as conn:
         docs = sorted(Queries(hub.store).documents(conn, direction="in"), key=lambda d: d["id"])
-        shown = Queries(hub.store).problems(conn)["failed_documents"]
+        problems = Queries(hub.store).problems(conn)
+        shown = problems["duplicate_documents"]
     assert [d["state"] for d in docs] == ["processed", "duplicate"]
     assert [d["id"] for d in shown] == [docs[1]["id"]]
+    assert problems["failed_documents"] == [], "a duplicate is listed apart from the failures"
     assert f"the same bytes as document {docs[0]['id']} (a.edi)" in shown[0]["error"]
     assert count(hub, orders) == 1
     assert count(hub, deliveries) == 3  # one order delivery, one 997, one 855
