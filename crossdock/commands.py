@@ -123,9 +123,11 @@ def demo(args: argparse.Namespace) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
+    from crossdock.opening import open_hub
     from crossdock.scheduler import run_forever
 
-    return run_forever(_load(args))
+    config = _load(args)
+    return run_forever(config, open_hub(config, _config_path(args), existing=False))
 
 
 def serve(args: argparse.Namespace) -> int:

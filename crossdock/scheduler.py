@@ -157,9 +157,9 @@ def _now() -> Any:
     return datetime.now(UTC)
 
 
-def run_forever(config: Config) -> int:
+def run_forever(config: Config, hub: Hub | None = None) -> int:
     """Run until SIGTERM or SIGINT, then stop gracefully; returns the exit code."""
-    worker = Worker(config)
+    worker = Worker(config, hub)
     stop = threading.Event()
 
     def _signal(signum: int, _frame: object) -> None:

@@ -310,7 +310,7 @@ def _refused_port() -> int:
         return int(s.getsockname()[1])
 
 
-@pytest.mark.parametrize("command", [["status"], ["orders", "list"], ["poll", "drop"]])
+@pytest.mark.parametrize("command", [["status"], ["orders", "list"], ["poll", "drop"], ["run"], ["serve"]])
 def test_an_unreachable_postgresql_is_one_line_naming_host_and_port(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, command: list[str]
 ) -> None:
