@@ -1,5 +1,6 @@
 """A stored inbound document that cannot be processed: marked failed with the reason (its raw bytes kept for
-``crossdock replay``), one alert raised, and one log line that names the document, its source and file."""
+``crossdock replay``), one alert raised, and one log line that names the document, its source and file. A
+document processed with problems (a set rejected, a set with no flow) gets its one line too."""
 
 from __future__ import annotations
 
@@ -37,3 +38,22 @@ def fail_document(
         extra={"document": document_id, "source": source, "file": file, "reason": reason},
     )
     return Processed(document_id, "failed", reason)
+
+
+def report_problems(result: Processed, source: str | None, file: str | None) -> Processed:
+    """One log line, after the commit, for a document whose sets were rejected or not all taken.
+
+    Its 997/999 already tells the partner; the line tells the operator, who would otherwise see the document
+    as received with no sign that a PO in it went nowhere.
+    """
+    if result.error:
+        log.warning(
+            "document %s from %s (%s) %s: %s",
+            result.document_id,
+            source or "no source",
+            file or "unnamed",
+            "rejected" if result.state == "rejected" else "processed with problems",
+            result.error,
+            extra={"document": result.document_id, "source": source, "file": file, "reason": result.error},
+        )
+    return result

@@ -28,7 +28,7 @@ from crossdock.connectors.base import Inbound
 from crossdock.core import registry
 from crossdock.core.api_config import CHANNELS
 from crossdock.core.errors import CrossdockError, DecodeError
-from crossdock.core.failures import fail_document
+from crossdock.core.failures import fail_document, report_problems
 from crossdock.core.hub import Hub
 from crossdock.core.models import Acknowledgment, Order, Shipment
 from crossdock.core.orders import upsert_orders
@@ -166,7 +166,8 @@ def process(hub: Hub, document_id: int, checkpoint: tuple[str, str] | None = Non
                 state = store.claim_document(conn, document_id)
                 if state not in PROCESSABLE:  # another worker processed it while this one was decoding
                     return Processed(document_id, state)
-                return _record(hub, conn, document_id, row.endpoint, inbound, partner)
+                result = _record(hub, conn, document_id, row.endpoint, inbound, partner)
+            return report_problems(result, row.endpoint, row.remote_name)
         except OrderRace:
             if attempt == 2:
                 raise

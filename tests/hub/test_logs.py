@@ -79,6 +79,20 @@ def test_a_failed_document_is_one_line_with_its_id_source_file_and_reason(
     ), line
 
 
+def test_a_rejected_purchase_order_is_one_line_too(hub: Hub, capsys: pytest.CaptureFixture[str]) -> None:
+    """Its 997 tells the partner; the line tells the operator that a PO in the file went nowhere."""
+    logs.setup("info")
+    drop(hub, "bad.edi", interchange([order("PO-1")]).replace(b"BEG*00*SA*PO-1**20261120~", b"BEG*00*SA~"))
+    (rejected,) = poll(hub, "drop", "me").processed
+    assert rejected.state == "rejected"
+    (line,) = err_lines(capsys)
+    assert re.fullmatch(
+        rf"{TIME} WARNING crossdock.pipeline: document {rejected.document_id} from drop \(bad\.edi\) rejected: "
+        r"850 0001 rejected: .*BEG.*",
+        line,
+    ), line
+
+
 def test_a_failed_send_and_a_dead_letter_are_one_line_each(store: Store, capsys: pytest.CaptureFixture[str]) -> None:
     logs.setup("info")
     first, second = queue_one(store, "key-1"), queue_one(store, "key-2")
