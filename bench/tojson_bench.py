@@ -1,0 +1,170 @@
+"""`crossdock x12 to-json` beside `crossdock x12 validate` on one big 850 file: wall time and peak RSS of each.
+
+Run by hand, never in the tests::
+
+    .venv/bin/python bench/tojson_bench.py             # 50 MB file, median of 3 runs per command
+    .venv/bin/python bench/tojson_bench.py --mb 5 --runs 1
+
+The file is made of the corpus's own 850s (``tests/data/corpus/x12/850``): every set the validator accepts in a
+004010 group, rewritten with ``*``, ``>``, ``^`` and ``~`` plus a newline, 500 sets to an interchange, cycled
+until the file is big enough. Each command runs as a child process of this script, with its output sent to
+/dev/null; its peak RSS is what GNU ``/usr/bin/time -f %M`` reports (not this script's own ``getrusage``: on Linux a
+child's ``ru_maxrss`` starts at its parent's peak). A ``python -c pass`` child is measured the same way to show
+the floor. Targets (issue 15):
+to-json under 200 MiB, and at least a third of validate's speed. bench/README.md has the method and results.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+OUT = HERE / "out"
+CORPUS_850 = ROOT / "tests" / "data" / "corpus" / "x12" / "850"
+sys.path.insert(0, str(ROOT))
+
+from crossdock.mappings.x12.reader import read_transactions  # noqa: E402
+from crossdock.mappings.x12.validator import status, validate  # noqa: E402
+
+MB = 1_000_000
+MIB = 1 << 20
+SETS_PER_INTERCHANGE = 500
+TARGETS = {"tojson_peak_mib": 200.0, "speed_vs_validate": 1 / 3}
+TIME = "/usr/bin/time"  # GNU time: a child of the parent's ru_maxrss starts at the parent's peak
+RESERVED = frozenset("*>^~\n\r")
+
+
+def corpus_sets() -> dict[str, list[list[list[str]]]]:
+    """The accepted 004010-family 850 sets of the corpus, as segments of plain element values, by GS08."""
+    found: dict[str, list[list[list[str]]]] = {}
+    for path in sorted(CORPUS_850.glob("*.edi")):
+        for ts in read_transactions(path):
+            version = ts.group.version
+            validate(ts)
+            if not version.startswith("004010") or status(ts) == "rejected":
+                continue
+            d = ts.delimiters
+            segments = []
+            for seg in ts.segments:
+                values = [v.replace(d.component, ">") if d.component else v for v in seg.elements]
+                if d.repetition:
+                    values = [v.replace(d.repetition, "^") for v in values]
+                segments.append(values)
+            raw = "".join(v for seg in segments for v in seg).replace(">", "").replace("^", "")
+            if not RESERVED.intersection(raw):
+                found.setdefault(version, []).append(segments)
+    return found
+
+
+def interchanges(sets: dict[str, list[list[list[str]]]]) -> Iterator[str]:
+    """Endless interchanges, one group each, the versions in turn, every set renumbered (ST02/SE02)."""
+    control = 0
+    cursor = dict.fromkeys(sets, 0)
+    while True:
+        for version, pool in sets.items():
+            control += 1
+            stamp = "261207", "0600"
+            lines = [
+                f"ISA*00*          *00*          *ZZ*BUYER          *ZZ*CROSSDOCK      *{stamp[0]}*{stamp[1]}*U*"
+                f"00401*{control:09d}*0*P*>~",
+                f"GS*PO*BUYER*CROSSDOCK*20{stamp[0]}*{stamp[1]}*{control}*X*{version}~",
+            ]
+            for n in range(1, SETS_PER_INTERCHANGE + 1):
+                segments = pool[cursor[version] % len(pool)]
+                cursor[version] += 1
+                for seg in segments:
+                    values = [*seg[:2], f"{n:04d}", *seg[3:]] if seg[0] in ("ST", "SE") else seg
+                    lines.append("*".join(values) + "~")
+            lines += [f"GE*{SETS_PER_INTERCHANGE}*{control}~", f"IEA*1*{control:09d}~", ""]
+            yield "\n".join(lines)
+
+
+def generate(path: Path, size: int) -> dict[str, int]:
+    sets = corpus_sets()
+    written = count = 0
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w", encoding="latin-1") as fh:
+        for text in interchanges(sets):
+            if written >= size:
+                break
+            fh.write(text)
+            written += len(text)
+            count += 1
+    return {
+        "bytes": written,
+        "interchanges": count,
+        "sets": count * SETS_PER_INTERCHANGE,
+        "corpus_sets": sum(map(len, sets.values())),
+    }
+
+
+def run(argv: list[str]) -> tuple[float, float, int]:
+    """(seconds, peak RSS in MiB, exit code) of one child process, its peak as GNU time reports it."""
+    report = OUT / "time.out"
+    t0 = time.perf_counter()
+    with open(os.devnull, "wb") as sink:
+        code = subprocess.run(
+            [TIME, "-f", "%M", "-o", str(report), *argv], stdout=sink, stderr=subprocess.DEVNULL, check=False
+        ).returncode
+    seconds = time.perf_counter() - t0
+    return seconds, int(report.read_text().split()[-1]) / 1024, code
+
+
+def measure(argv: list[str], runs: int) -> dict[str, float | int]:
+    results = [run(argv) for _ in range(runs)]
+    return {
+        "seconds": statistics.median(r[0] for r in results),
+        "peak_mib": max(r[1] for r in results),
+        "exit": results[-1][2],
+    }
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--mb", type=float, default=50, help="size of the file in MB (default 50)")
+    ap.add_argument("--runs", type=int, default=3, help="runs per command, median time (default 3)")
+    args = ap.parse_args()
+
+    big = OUT / f"po850_corpus_{args.mb:g}mb.x12"
+    print(f"machine: {os.cpu_count()} cpus, Python {platform.python_version()} on {platform.platform()}")
+    print(f"date: {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC")
+    t0 = time.perf_counter()
+    corpus = generate(big, int(args.mb * MB))
+    print(f"{big.name}: {corpus} (made in {time.perf_counter() - t0:.1f} s)")
+
+    crossdock = [sys.executable, "-m", "crossdock.cli", "x12"]
+    commands = {
+        "python -c pass": [sys.executable, "-c", "pass"],
+        "x12 validate": [*crossdock, "validate", str(big)],
+        "x12 to-json": [*crossdock, "to-json", str(big)],
+    }
+    results = {}
+    print(f"{'command':<16} {'median s':>9} {'MB/s':>7} {'peak RSS MiB':>13} {'exit':>5}")
+    for label, argv in commands.items():
+        r = measure(argv, args.runs)
+        results[label] = r
+        print(
+            f"{label:<16} {r['seconds']:9.2f} {corpus['bytes'] / MB / float(r['seconds']):7.2f} "
+            f"{r['peak_mib']:13.1f} {r['exit']:>5}",
+            flush=True,
+        )
+    speed = float(results["x12 validate"]["seconds"]) / float(results["x12 to-json"]["seconds"])
+    peak = float(results["x12 to-json"]["peak_mib"])
+    print(f"to-json speed / validate speed: {speed:.2f} (target >= {TARGETS['speed_vs_validate']:.2f})")
+    print(f"to-json peak RSS: {peak:.1f} MiB (target < {TARGETS['tojson_peak_mib']:.0f} MiB)")
+    (OUT / "tojson_results.json").write_text(json.dumps({"file": corpus, "results": results}, indent=2))
+
+
+if __name__ == "__main__":
+    main()
