@@ -54,8 +54,10 @@ def _x12_to_json(args: argparse.Namespace) -> int:
     from crossdock.tojson import write_documents
 
     def produce(path: Path) -> int:
-        write_documents(path, sys.stdout, encoding=args.encoding)
-        return 0
+        rejected = write_documents(path, sys.stdout, encoding=args.encoding)
+        if rejected:
+            print(f'crossdock: {args.file}: {rejected} set(s) rejected, listed under "rejected"', file=sys.stderr)
+        return 1 if rejected else 0
 
     return _one_file(args, produce)
 

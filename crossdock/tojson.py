@@ -46,8 +46,8 @@ def render(item: Model | dict[str, Any]) -> str:
     return text
 
 
-def write_documents(source: Source, out: TextIO, *, encoding: str = "latin-1") -> None:
-    """Write the file's documents to ``out`` as they are decoded.
+def write_documents(source: Source, out: TextIO, *, encoding: str = "latin-1") -> int:
+    """Write the file's documents to ``out`` as they are decoded; returns how many sets were rejected.
 
     Raises NotX12Error (or OSError) before writing anything when the file is not X12 (or cannot be read).
     """
@@ -76,6 +76,7 @@ def write_documents(source: Source, out: TextIO, *, encoding: str = "latin-1") -
                 shutil.copyfileobj(spools[key], out)
             _close_list(out, counts[key])
     out.write("\n}\n")
+    return counts["rejected"]
 
 
 def _close_list(out: TextIO, items: int) -> None:

@@ -8,14 +8,17 @@ from __future__ import annotations
 
 import io
 import json
+import re
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from crossdock.cli import main
 from crossdock.core.errors import NotX12Error
 from crossdock.core.models import Order
 from crossdock.mappings.x12 import po850
-from crossdock.mappings.x12.documents import decode_file
+from crossdock.mappings.x12.documents import OUTPUT_KEYS, decode_file
 from crossdock.tojson import write_documents
 from tests.conftest import CASES
 from tests.golden import assert_golden
@@ -52,8 +55,8 @@ def mixed() -> bytes:
 
 def written(data: bytes) -> tuple[int, str]:
     out = io.StringIO()
-    write_documents(data, out)
-    return 0, out.getvalue()
+    rejected = write_documents(data, out)
+    return rejected, out.getvalue()
 
 
 def test_the_output_is_byte_for_byte_what_it_was_before_it_streamed() -> None:
@@ -106,3 +109,42 @@ def test_an_empty_interchange_is_still_one_json_document() -> None:
     rejected, text = written(data)
     assert rejected == 0 and text == json.dumps(decode_file(data), indent=2) + "\n"
     assert json.loads(text)["orders"] == []
+
+
+def one_more_segment_counted(data: bytes) -> bytes:
+    """SE01 one too high: the set is rejected with AK5 code 4."""
+    return re.sub(rb"SE\*(\d+)\*", lambda m: b"SE*%d*" % (int(m[1]) + 1), data)
+
+
+def test_a_rejected_set_is_marked_and_the_command_exits_1(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    path = tmp_path / "partly-rejected.edi"
+    bad_order, bad_940 = (one_more_segment_counted(d) for d in (order(b"NW-BAD-2"), case("940/full")))
+    path.write_bytes(order(b"NW-GOOD-1") + bad_order + bad_940)
+    assert main(["x12", "to-json", str(path)]) == 1
+    captured = capsys.readouterr()
+    data = json.loads(captured.out)
+    assert list(data) == [*OUTPUT_KEYS, "skipped", "rejected"], "the old keys stay, in their order"
+    assert [o["po_number"] for o in data["orders"]] == ["NW-GOOD-1", "NW-BAD-2"], "what could be read is shown"
+    order_rejected, warehouse_rejected = data["rejected"]
+    assert {k: order_rejected[k] for k in ("set", "control", "document")} == {
+        "set": "850",
+        "control": "0001",
+        "document": "/orders/1",
+    }
+    (error,) = order_rejected["errors"]
+    assert (error["level"], error["code"], error["segment_id"], error["severity"]) == (
+        "transaction",
+        "4",
+        "SE",
+        "error",
+    )
+    assert warehouse_rejected["set"] == "940" and warehouse_rejected["document"] is None
+    assert data["skipped"] == [{"set": "940", "control": "0001", "reason": "no mapping for this set"}]
+    assert f"{path}: 2 set(s) rejected" in captured.err
+
+
+def test_only_rejected_sets_are_marked(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    path = tmp_path / "warned.edi"
+    path.write_bytes(order(b"NW-OK-1").replace(b"CTT*", b"CTT*9", 1))  # a wrong line count only warns
+    assert main(["x12", "to-json", str(path)]) == 0
+    assert "rejected" not in json.loads(capsys.readouterr().out)

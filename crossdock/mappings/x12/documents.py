@@ -16,6 +16,7 @@ from crossdock.core.models import Model, Order
 from crossdock.mappings.x12.envelope import Interchange, TransactionSet
 from crossdock.mappings.x12.reader import Source, iter_events
 from crossdock.mappings.x12.ta1 import interchange_acknowledgments
+from crossdock.mappings.x12.validator import status, validate
 
 # set code -> (output key, "module:function")
 DECODERS: dict[str, tuple[str, str]] = {
@@ -39,7 +40,7 @@ OUTPUT_KEYS = (
     "inventory",
     "interchange_acknowledgments",
 )
-EXTRA_KEYS = ("skipped",)  # present only when not empty, after the others
+EXTRA_KEYS = ("skipped", "rejected")  # present only when not empty, after the others
 
 Entry = tuple[str, Model | dict[str, Any]]  # (output key, one item of its list: a document, or a plain dict)
 
@@ -65,14 +66,19 @@ def iter_entries(source: Source, *, encoding: str = "latin-1", name: str | None 
     """Every output item in file order, each yielded as soon as its set (or interchange's TA1s) is read.
 
     Documents are yielded as models (``document_json`` makes them JSON) so that a writer can serialize them in
-    one step; ``skipped`` items are plain dicts.
+    one step; ``skipped`` and ``rejected`` items are plain dicts.
+
+    Every set is validated as well as mapped: a set the validator rejects still yields its document (the
+    mappings read what they can), followed by a ``rejected`` item naming the set, its findings and, as a
+    JSON pointer, the document it yielded (None when it yielded none and is listed in ``skipped``).
     """
+    counts = dict.fromkeys(OUTPUT_KEYS, 0)
     for kind, obj in iter_events(source, encoding=encoding, name=name):
         if kind == "interchange_end" and isinstance(obj, Interchange):
             for ta1 in interchange_acknowledgments(obj):
                 yield "interchange_acknowledgments", ta1
         elif isinstance(obj, TransactionSet):
-            yield from _set_entries(obj)
+            yield from _set_entries(obj, counts)
 
 
 def decode_file(source: Source, *, encoding: str = "latin-1") -> dict[str, list[Any]]:
@@ -83,7 +89,9 @@ def decode_file(source: Source, *, encoding: str = "latin-1") -> dict[str, list[
     return {key: items for key, items in out.items() if items or key in OUTPUT_KEYS}
 
 
-def _set_entries(ts: TransactionSet) -> Iterator[Entry]:
+def _set_entries(ts: TransactionSet, counts: dict[str, int]) -> Iterator[Entry]:
+    validate(ts)
+    pointer = None
     found = decoder_for(ts.code)
     if found is None:
         yield "skipped", {"set": ts.code, "control": ts.control, "reason": "no mapping for this set"}
@@ -94,4 +102,9 @@ def _set_entries(ts: TransactionSet) -> Iterator[Entry]:
         except CrossdockError as exc:
             yield "skipped", {"set": ts.code, "control": ts.control, "reason": str(exc)}
         else:
+            pointer = f"/{key}/{counts[key]}"
+            counts[key] += 1
             yield key, document
+    if status(ts) == "rejected":
+        errors = [e.to_dict() for e in ts.errors]
+        yield "rejected", {"set": ts.code, "control": ts.control, "document": pointer, "errors": errors}
