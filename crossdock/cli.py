@@ -74,8 +74,21 @@ def _x12_ack(args: argparse.Namespace) -> int:
     return _one_file(args, produce)
 
 
+def _encoding(name: str) -> str:
+    """A text encoding Python can decode bytes with, checked before any file is read."""
+    try:
+        b"ISA*".decode(name)  # not b"": Python decodes empty bytes without looking the codec up
+    except UnicodeError:
+        pass  # a text encoding, in which these four bytes do not decode
+    except LookupError:
+        raise argparse.ArgumentTypeError(
+            f"unknown text encoding {name!r} (for example latin-1, utf-8, cp1252)"
+        ) from None
+    return name
+
+
 def _encoding_option(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--encoding", default="latin-1", help="partner text encoding (default latin-1)")
+    parser.add_argument("--encoding", default="latin-1", type=_encoding, help="partner text encoding (default latin-1)")
 
 
 _LOG_LEVELS = {"run": "INFO", "demo": "ERROR"}

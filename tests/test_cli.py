@@ -95,3 +95,19 @@ def test_a_missing_file_is_reported_not_raised(capsys: pytest.CaptureFixture[str
     assert main(["x12", "to-json", missing]) == 2
     assert main(["x12", "ack", missing]) == 2
     assert "cannot read" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("command", [["validate"], ["to-json"], ["ack"], ["ack", "--999"]])
+@pytest.mark.parametrize("encoding", ["klingon", "rot13"])
+def test_an_unknown_encoding_is_refused(capsys: pytest.CaptureFixture[str], command: list[str], encoding: str) -> None:
+    """Not only unknown names: rot13 is a codec, but not one that decodes bytes."""
+    with pytest.raises(SystemExit) as exit_:
+        main(["x12", *command, "--encoding", encoding, GOOD])
+    assert exit_.value.code == 2
+    captured = capsys.readouterr()
+    assert f"argument --encoding: unknown text encoding '{encoding}'" in captured.err
+    assert captured.out == ""
+
+
+def test_a_known_encoding_is_used(capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(capsys, "x12", "to-json", "--encoding", "UTF_8", GOOD)[0] == 0
