@@ -6,11 +6,13 @@ Run by hand, never in the tests::
     .venv/bin/python bench/tojson_bench.py --mb 5 --runs 1
 
 The file is made of the corpus's own 850s (``tests/data/corpus/x12/850``): every set the validator accepts in a
-004010 group, rewritten with ``*``, ``>``, ``^`` and ``~`` plus a newline, 500 sets to an interchange, cycled
-until the file is big enough. Each command runs as a child process of this script, with its output sent to
-/dev/null; its peak RSS is what GNU ``/usr/bin/time -f %M`` reports (not this script's own ``getrusage``: on Linux a
-child's ``ru_maxrss`` starts at its parent's peak). A ``python -c pass`` child is measured the same way to show
-the floor. Targets (issue 15):
+004010 group, rewritten with ``*``, ``>``, ``^`` and ``~`` plus a newline, each as often as the others, 500 sets
+to an interchange (a group per version), until the file is big enough.
+
+Each command runs as a child process of this script, its output sent to /dev/null, and the commands take turns
+run after run, so that other work on the machine weighs on each alike. A child's peak RSS is what GNU
+``/usr/bin/time -f %M`` reports, not this script's own ``getrusage``: on Linux a child's ``ru_maxrss`` starts at
+its parent's peak. A ``python -c pass`` child is measured the same way to show the floor. Targets (issue 15):
 to-json under 200 MiB, and at least a third of validate's speed. bench/README.md has the method and results.
 """
 
@@ -45,9 +47,12 @@ TIME = "/usr/bin/time"  # GNU time: a child of the parent's ru_maxrss starts at 
 RESERVED = frozenset("*>^~\n\r")
 
 
-def corpus_sets() -> dict[str, list[list[list[str]]]]:
-    """The accepted 004010-family 850 sets of the corpus, as segments of plain element values, by GS08."""
-    found: dict[str, list[list[list[str]]]] = {}
+Segments = list[list[str]]
+
+
+def corpus_sets() -> list[tuple[str, Segments]]:
+    """The accepted 004010-family 850 sets of the corpus, as (GS08, segments of plain element values)."""
+    found = []
     for path in sorted(CORPUS_850.glob("*.edi")):
         for ts in read_transactions(path):
             version = ts.group.version
@@ -63,31 +68,33 @@ def corpus_sets() -> dict[str, list[list[list[str]]]]:
                 segments.append(values)
             raw = "".join(v for seg in segments for v in seg).replace(">", "").replace("^", "")
             if not RESERVED.intersection(raw):
-                found.setdefault(version, []).append(segments)
+                found.append((version, segments))
     return found
 
 
-def interchanges(sets: dict[str, list[list[list[str]]]]) -> Iterator[str]:
-    """Endless interchanges, one group each, the versions in turn, every set renumbered (ST02/SE02)."""
+def interchanges(sets: list[tuple[str, Segments]]) -> Iterator[str]:
+    """Endless interchanges of the corpus sets in turn (each as often as any other), a group per version,
+    every set renumbered (ST02/SE02) so that none repeats a control number."""
     control = 0
-    cursor = dict.fromkeys(sets, 0)
     while True:
-        for version, pool in sets.items():
-            control += 1
-            stamp = "261207", "0600"
-            lines = [
-                f"ISA*00*          *00*          *ZZ*BUYER          *ZZ*CROSSDOCK      *{stamp[0]}*{stamp[1]}*U*"
-                f"00401*{control:09d}*0*P*>~",
-                f"GS*PO*BUYER*CROSSDOCK*20{stamp[0]}*{stamp[1]}*{control}*X*{version}~",
-            ]
-            for n in range(1, SETS_PER_INTERCHANGE + 1):
-                segments = pool[cursor[version] % len(pool)]
-                cursor[version] += 1
+        control += 1
+        by_version: dict[str, list[Segments]] = {}
+        for i in range(SETS_PER_INTERCHANGE):
+            version, segments = sets[((control - 1) * SETS_PER_INTERCHANGE + i) % len(sets)]
+            by_version.setdefault(version, []).append(segments)
+        lines = [
+            "ISA*00*          *00*          *ZZ*BUYER          *ZZ*CROSSDOCK      *261207*0600*U*"
+            f"00401*{control:09d}*0*P*>~"
+        ]
+        for g, (version, group) in enumerate(by_version.items(), 1):
+            lines.append(f"GS*PO*BUYER*CROSSDOCK*20261207*0600*{g}*X*{version}~")
+            for n, segments in enumerate(group, 1):
                 for seg in segments:
                     values = [*seg[:2], f"{n:04d}", *seg[3:]] if seg[0] in ("ST", "SE") else seg
                     lines.append("*".join(values) + "~")
-            lines += [f"GE*{SETS_PER_INTERCHANGE}*{control}~", f"IEA*1*{control:09d}~", ""]
-            yield "\n".join(lines)
+            lines.append(f"GE*{len(group)}*{g}~")
+        lines += [f"IEA*{len(by_version)}*{control:09d}~", ""]
+        yield "\n".join(lines)
 
 
 def generate(path: Path, size: int) -> dict[str, int]:
@@ -101,12 +108,7 @@ def generate(path: Path, size: int) -> dict[str, int]:
             fh.write(text)
             written += len(text)
             count += 1
-    return {
-        "bytes": written,
-        "interchanges": count,
-        "sets": count * SETS_PER_INTERCHANGE,
-        "corpus_sets": sum(map(len, sets.values())),
-    }
+    return {"bytes": written, "interchanges": count, "sets": count * SETS_PER_INTERCHANGE, "corpus_sets": len(sets)}
 
 
 def run(argv: list[str]) -> tuple[float, float, int]:
@@ -121,12 +123,19 @@ def run(argv: list[str]) -> tuple[float, float, int]:
     return seconds, int(report.read_text().split()[-1]) / 1024, code
 
 
-def measure(argv: list[str], runs: int) -> dict[str, float | int]:
-    results = [run(argv) for _ in range(runs)]
+def measure(commands: dict[str, list[str]], runs: int) -> dict[str, dict[str, float | int]]:
+    """Each command ``runs`` times, taking turns, so that a change in the machine's load falls on all of them."""
+    times: dict[str, list[tuple[float, float, int]]] = {label: [] for label in commands}
+    for _ in range(runs):
+        for label, argv in commands.items():
+            times[label].append(run(argv))
     return {
-        "seconds": statistics.median(r[0] for r in results),
-        "peak_mib": max(r[1] for r in results),
-        "exit": results[-1][2],
+        label: {
+            "seconds": statistics.median(r[0] for r in results),
+            "peak_mib": max(r[1] for r in results),
+            "exit": results[-1][2],
+        }
+        for label, results in times.items()
     }
 
 
@@ -149,15 +158,12 @@ def main() -> None:
         "x12 validate": [*crossdock, "validate", str(big)],
         "x12 to-json": [*crossdock, "to-json", str(big)],
     }
-    results = {}
+    results = measure(commands, args.runs)
     print(f"{'command':<16} {'median s':>9} {'MB/s':>7} {'peak RSS MiB':>13} {'exit':>5}")
-    for label, argv in commands.items():
-        r = measure(argv, args.runs)
-        results[label] = r
+    for label, r in results.items():
         print(
             f"{label:<16} {r['seconds']:9.2f} {corpus['bytes'] / MB / float(r['seconds']):7.2f} "
-            f"{r['peak_mib']:13.1f} {r['exit']:>5}",
-            flush=True,
+            f"{r['peak_mib']:13.1f} {r['exit']:>5}"
         )
     speed = float(results["x12 validate"]["seconds"]) / float(results["x12 to-json"]["seconds"])
     peak = float(results["x12 to-json"]["peak_mib"])
