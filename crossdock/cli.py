@@ -54,7 +54,8 @@ def _x12_to_json(args: argparse.Namespace) -> int:
     from crossdock.tojson import write_documents
 
     def produce(path: Path) -> int:
-        rejected = write_documents(path, sys.stdout, encoding=args.encoding)
+        sys.stdout.flush()
+        rejected = write_documents(path, sys.stdout.buffer, encoding=args.encoding)
         if rejected:
             print(f'crossdock: {args.file}: {rejected} set(s) rejected, listed under "rejected"', file=sys.stderr)
         return 1 if rejected else 0

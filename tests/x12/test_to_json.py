@@ -54,9 +54,9 @@ def mixed() -> bytes:
 
 
 def written(data: bytes) -> tuple[int, str]:
-    out = io.StringIO()
+    out = io.BytesIO()
     rejected = write_documents(data, out)
-    return rejected, out.getvalue()
+    return rejected, out.getvalue().decode("ascii")
 
 
 def test_the_output_is_byte_for_byte_what_it_was_before_it_streamed() -> None:
@@ -80,8 +80,8 @@ def test_kinds_that_wait_for_their_turn_are_the_same_when_spooled_to_disk(monkey
 
 
 def test_each_order_is_written_before_the_next_set_is_decoded(monkeypatch: pytest.MonkeyPatch) -> None:
-    out = io.StringIO()
-    seen: list[str] = []
+    out = io.BytesIO()
+    seen: list[bytes] = []
     decode = po850.order_from_850
 
     def spying(ts: Any) -> Order:
@@ -91,17 +91,17 @@ def test_each_order_is_written_before_the_next_set_is_decoded(monkeypatch: pytes
     monkeypatch.setattr(po850, "order_from_850", spying)
     write_documents(order(b"FIRST-1") + order(b"SECOND-2") + order(b"THIRD-3"), out)
     assert len(seen) == 3
-    assert "FIRST-1" not in seen[0]
-    assert "FIRST-1" in seen[1] and "SECOND-2" not in seen[1]
-    assert "SECOND-2" in seen[2] and "THIRD-3" not in seen[2]
+    assert b"FIRST-1" not in seen[0]
+    assert b"FIRST-1" in seen[1] and b"SECOND-2" not in seen[1]
+    assert b"SECOND-2" in seen[2] and b"THIRD-3" not in seen[2]
     assert [o["po_number"] for o in json.loads(out.getvalue())["orders"]] == ["FIRST-1", "SECOND-2", "THIRD-3"]
 
 
 def test_a_file_that_is_not_x12_writes_nothing() -> None:
-    out = io.StringIO()
+    out = io.BytesIO()
     with pytest.raises(NotX12Error):
         write_documents(b"hello, world", out)
-    assert out.getvalue() == ""
+    assert out.getvalue() == b""
 
 
 def test_an_empty_interchange_is_still_one_json_document() -> None:
