@@ -29,6 +29,7 @@ ITEM_BREAK = b"\n" + b" " * 2 * ITEM_DEPTH
 
 
 def nested(value: Any, depth: int) -> Any:
+    """``value`` inside ``depth`` one-item lists."""
     for _ in range(depth):
         value = [value]
     return value
