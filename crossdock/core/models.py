@@ -53,10 +53,6 @@ class Model:
         data: dict[str, Any] = _adapter(type(self)).dump_python(self, mode=mode, exclude=exclude)
         return data
 
-    def model_dump_json(self, *, indent: int | None = None) -> str:
-        """The model as JSON text in one step (``model_dump(mode="json")`` and ``json.dumps`` take two)."""
-        return _adapter(type(self)).dump_json(self, indent=indent).decode()
-
     def model_copy(self, *, update: dict[str, Any] | None = None, deep: bool = False) -> Self:
         base = copy.deepcopy(self) if deep else self
         return dataclasses.replace(base, **(update or {}))  # type: ignore[type-var]
