@@ -37,35 +37,59 @@ def _x12_validate(args: argparse.Namespace) -> int:
     return 0 if all(r.ok for r in results) else 1
 
 
-def _one_file(args: argparse.Namespace, produce: Callable[[Path], str]) -> int:
-    """Print what ``produce`` makes of the file; a file that is unreadable or not X12 exits 2 with why."""
+def _one_file(args: argparse.Namespace, produce: Callable[[Path], int]) -> int:
+    """Exit with what ``produce`` returns; a file that is unreadable or not X12 exits 2 with why."""
     try:
-        text = produce(Path(args.file))
+        return produce(Path(args.file))
     except NotX12Error as exc:
         print(f"crossdock: {exc}", file=sys.stderr)
-        return 2
+    except BrokenPipeError:
+        raise
     except OSError as exc:
         print(f"crossdock: {args.file}: cannot read: {exc.strerror}", file=sys.stderr)
-        return 2
-    sys.stdout.write(text)
-    return 0
+    return 2
 
 
 def _x12_to_json(args: argparse.Namespace) -> int:
-    from crossdock.mappings.x12.documents import decode_file
+    from crossdock.tojson import write_documents
 
-    return _one_file(args, lambda path: json.dumps(decode_file(path, encoding=args.encoding), indent=2) + "\n")
+    def produce(path: Path) -> int:
+        sys.stdout.flush()
+        rejected = write_documents(path, sys.stdout.buffer, encoding=args.encoding)
+        if rejected:
+            print(f'crossdock: {args.file}: {rejected} set(s) rejected, listed under "rejected"', file=sys.stderr)
+        return 1 if rejected else 0
+
+    return _one_file(args, produce)
 
 
 def _x12_ack(args: argparse.Namespace) -> int:
     from crossdock.mappings.x12.ack import AckKind, acknowledge_file
 
     kind: AckKind = "999" if args.ack999 else "997"
-    return _one_file(args, lambda path: acknowledge_file(path, kind=kind, encoding=args.encoding))
+
+    def produce(path: Path) -> int:
+        sys.stdout.write(acknowledge_file(path, kind=kind, encoding=args.encoding))
+        return 0
+
+    return _one_file(args, produce)
+
+
+def _encoding(name: str) -> str:
+    """A text encoding Python can decode bytes with, checked before any file is read."""
+    try:
+        b"ISA*".decode(name)  # not b"": Python decodes empty bytes without looking the codec up
+    except UnicodeError:
+        pass  # a text encoding, in which these four bytes do not decode
+    except LookupError:
+        raise argparse.ArgumentTypeError(
+            f"unknown text encoding {name!r} (for example latin-1, utf-8, cp1252)"
+        ) from None
+    return name
 
 
 def _encoding_option(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--encoding", default="latin-1", help="partner text encoding (default latin-1)")
+    parser.add_argument("--encoding", default="latin-1", type=_encoding, help="partner text encoding (default latin-1)")
 
 
 _LOG_LEVELS = {"run": "INFO", "serve": "INFO", "demo": "ERROR"}

@@ -152,17 +152,19 @@ def replay_lines(result: dict[str, Any]) -> list[str]:
 
 def validation_lines(result: Any) -> list[str]:
     """A ``crossdock x12 validate`` result (``FileResult``) in words, finding by finding."""
+    from crossdock.mappings.x12.report import finding_text
+
     if result.error:
         return [f"{result.file}: not X12: {result.error}"]
     out = [f"{result.file}: {'ok' if result.ok else 'REJECTED'}"]
     for ir in result.interchanges:
         ic = ir.interchange
         out.append(f"  interchange {ic.control} {ic.sender_id} -> {ic.receiver_id}")
-        out.extend(f"    {e}" for e in ic.errors)
+        out.extend(f"    {finding_text(e)}" for e in ic.errors)
         for gr in ir.groups:
             out.append(f"    group {gr.group.control} {gr.group.functional_id} {gr.group.version}")
-            out.extend(f"      {e}" for e in gr.group.errors)
+            out.extend(f"      {finding_text(e)}" for e in gr.group.errors)
             for st in gr.sets:
                 out.append(f"      {st.code} {st.control}: {st.status}")
-                out.extend(f"        {e}" for e in st.errors)
+                out.extend(f"        {finding_text(e)}" for e in st.errors)
     return out

@@ -8,6 +8,8 @@ from pathlib import Path
 import pytest
 
 from crossdock.cli import main
+from crossdock.mappings.x12.errors import Level, Severity, X12Error
+from crossdock.mappings.x12.report import finding_text
 from tests.conftest import CORPUS
 
 GOOD = str(CORPUS / "x12/850/bots_thermatru_crlf.edi")
@@ -54,6 +56,19 @@ def test_validate_human_output_names_the_place(capsys: pytest.CaptureFixture[str
     code, out = run(capsys, "x12", "validate", BAD)
     assert code == 1
     assert "SE" in out and "rejected" in out
+    assert (
+        "error code 4 (number of included segments does not match actual count) at SE, segment 9, element 01, "
+        "byte 307: SE01 says '12' segments" in out
+    )
+    assert "error code 8 (segment has data element errors) at W66, segment 3, byte 189" in out
+    assert "error segment 8" not in out and "error transaction 4" not in out, "a code never reads as a position"
+
+
+def test_a_finding_without_a_code_list_or_a_place_still_reads() -> None:
+    rule = X12Error(Level.TRANSACTION, "CTT", "CTT01 says 9 lines", segment_id="CTT", severity=Severity.WARNING)
+    assert finding_text(rule) == "warning code CTT at CTT: CTT01 says 9 lines"
+    nowhere = X12Error(Level.GROUP, "3", "no GE")
+    assert finding_text(nowhere) == "error code 3 (functional group trailer missing): no GE"
 
 
 def test_to_json_orders(capsys: pytest.CaptureFixture[str]) -> None:
@@ -95,3 +110,19 @@ def test_a_missing_file_is_reported_not_raised(capsys: pytest.CaptureFixture[str
     assert main(["x12", "to-json", missing]) == 2
     assert main(["x12", "ack", missing]) == 2
     assert "cannot read" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("command", [["validate"], ["to-json"], ["ack"], ["ack", "--999"]])
+@pytest.mark.parametrize("encoding", ["klingon", "rot13"])
+def test_an_unknown_encoding_is_refused(capsys: pytest.CaptureFixture[str], command: list[str], encoding: str) -> None:
+    """Not only unknown names: rot13 is a codec, but not one that decodes bytes."""
+    with pytest.raises(SystemExit) as exit_:
+        main(["x12", *command, "--encoding", encoding, GOOD])
+    assert exit_.value.code == 2
+    captured = capsys.readouterr()
+    assert f"argument --encoding: unknown text encoding '{encoding}'" in captured.err
+    assert captured.out == ""
+
+
+def test_a_known_encoding_is_used(capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(capsys, "x12", "to-json", "--encoding", "UTF_8", GOOD)[0] == 0

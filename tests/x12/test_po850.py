@@ -82,6 +82,20 @@ def test_replace_purpose_and_store_distribution() -> None:
     assert all(o.currency == "CAD" for o in vics)
 
 
+def test_sdq_reads_the_pairs_sent_and_skips_the_empty_ones() -> None:
+    isa = "ISA*00*          *00*          *ZZ*BUYER          *ZZ*SUPPLIER       *261203*1200*U*00401*000000001*0*P*>~"
+    sdq = "SDQ*EA*92*0001*5**7*0003*2.5*0004*X*0005"  # no store, a bad quantity, and a store with no quantity
+    body = f"ST*850*0001~BEG*00*SA*PO-9**20261203~PO1*1*15*EA~{sdq}~CTT*1~SE*6*0001~"
+    data = f"{isa}GS*PO*BUYER*SUPPLIER*20261203*1200*1*X*004010~{body}GE*1*1~IEA*1*000000001~".encode()
+    (ts,) = read_transactions(data)
+    (line,) = order_from_850(ts).lines
+    assert line.store_id_qualifier == "92"
+    assert line.stores == [
+        StoreQuantity(location="0001", quantity=Decimal(5)),
+        StoreQuantity(location="0003", quantity=Decimal("2.5")),
+    ]
+
+
 def test_a_price_missing_from_po1_is_none_not_zero() -> None:
     vics = orders("850/bots_vics_binary-delims-0x7f-0x15_42kb.edi")
     assert any(line.unit_price is None and line.prices for o in vics for line in o.lines)

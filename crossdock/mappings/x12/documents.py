@@ -1,11 +1,13 @@
-"""Decoding a whole X12 file into canonical documents, by transaction set code.
+"""Decoding a whole X12 file into canonical documents, by transaction set code, one set at a time.
 
-The mapping for each set is named, not imported, so reading one set never loads the others.
+The mapping for each set is named, not imported, so reading one set never loads the others. ``iter_entries``
+yields each output item as its set is decoded, so a caller can write them out without holding the file's
+documents; ``decode_file`` collects them for callers that want the whole dict.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from importlib import import_module
 from typing import Any
 
@@ -14,6 +16,7 @@ from crossdock.core.models import Model, Order
 from crossdock.mappings.x12.envelope import Interchange, TransactionSet
 from crossdock.mappings.x12.reader import Source, iter_events
 from crossdock.mappings.x12.ta1 import interchange_acknowledgments
+from crossdock.mappings.x12.validator import status, validate
 
 # set code -> (output key, "module:function")
 DECODERS: dict[str, tuple[str, str]] = {
@@ -37,6 +40,9 @@ OUTPUT_KEYS = (
     "inventory",
     "interchange_acknowledgments",
 )
+EXTRA_KEYS = ("skipped", "rejected")  # present only when not empty, after the others
+
+Entry = tuple[str, Model | dict[str, Any]]  # (output key, one item of its list: a document, or a plain dict)
 
 
 def decoder_for(code: str) -> tuple[str, Callable[[TransactionSet], Model]] | None:
@@ -56,27 +62,49 @@ def document_json(model: Model) -> dict[str, Any]:
     return data
 
 
+def iter_entries(source: Source, *, encoding: str = "latin-1", name: str | None = None) -> Iterator[Entry]:
+    """Every output item in file order, each yielded as soon as its set (or interchange's TA1s) is read.
+
+    Documents are yielded as models (``document_json`` makes them JSON) so that a writer can serialize them in
+    one step; ``skipped`` and ``rejected`` items are plain dicts.
+
+    Every set is validated as well as mapped: a set the validator rejects still yields its document (the
+    mappings read what they can), followed by a ``rejected`` item naming the set, its findings and, as a
+    JSON pointer, the document it yielded (None when it yielded none and is listed in ``skipped``).
+    """
+    counts = dict.fromkeys(OUTPUT_KEYS, 0)
+    for kind, obj in iter_events(source, encoding=encoding, name=name):
+        if kind == "interchange_end" and isinstance(obj, Interchange):
+            for ta1 in interchange_acknowledgments(obj):
+                yield "interchange_acknowledgments", ta1
+        elif isinstance(obj, TransactionSet):
+            yield from _set_entries(obj, counts)
+
+
 def decode_file(source: Source, *, encoding: str = "latin-1") -> dict[str, list[Any]]:
     """Every transaction set crossdock has a mapping for, and every TA1, as canonical JSON, by document kind."""
-    out: dict[str, list[Any]] = {key: [] for key in OUTPUT_KEYS}
-    skipped: list[dict[str, str]] = []
-    for kind, obj in iter_events(source, encoding=encoding):
-        if kind == "interchange_end" and isinstance(obj, Interchange):
-            out["interchange_acknowledgments"] += [document_json(ta1) for ta1 in interchange_acknowledgments(obj)]
-        elif isinstance(obj, TransactionSet):
-            _decode_set(obj, out, skipped)
-    if skipped:
-        out["skipped"] = skipped
-    return out
+    out: dict[str, list[Any]] = {key: [] for key in (*OUTPUT_KEYS, *EXTRA_KEYS)}
+    for key, item in iter_entries(source, encoding=encoding):
+        out[key].append(item if isinstance(item, dict) else document_json(item))
+    return {key: items for key, items in out.items() if items or key in OUTPUT_KEYS}
 
 
-def _decode_set(ts: TransactionSet, out: dict[str, list[Any]], skipped: list[dict[str, str]]) -> None:
+def _set_entries(ts: TransactionSet, counts: dict[str, int]) -> Iterator[Entry]:
+    validate(ts)
+    pointer = None
     found = decoder_for(ts.code)
     if found is None:
-        skipped.append({"set": ts.code, "control": ts.control, "reason": "no mapping for this set"})
-        return
-    key, decode = found
-    try:
-        out[key].append(document_json(decode(ts)))
-    except CrossdockError as exc:
-        skipped.append({"set": ts.code, "control": ts.control, "reason": str(exc)})
+        yield "skipped", {"set": ts.code, "control": ts.control, "reason": "no mapping for this set"}
+    else:
+        key, decode = found
+        try:
+            document = decode(ts)
+        except CrossdockError as exc:
+            yield "skipped", {"set": ts.code, "control": ts.control, "reason": str(exc)}
+        else:
+            pointer = f"/{key}/{counts[key]}"
+            counts[key] += 1
+            yield key, document
+    if status(ts) == "rejected":
+        errors = [e.to_dict() for e in ts.errors]
+        yield "rejected", {"set": ts.code, "control": ts.control, "document": pointer, "errors": errors}

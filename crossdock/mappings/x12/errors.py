@@ -136,7 +136,9 @@ class X12Error:
         data["severity"] = self.severity.value
         return data
 
-    def __str__(self) -> str:
+    @property
+    def place(self) -> str:
+        """Where the finding is, in words ("PO1, segment 13, element 02, byte 436"); empty when nowhere."""
         where = []
         if self.segment_id:
             where.append(self.segment_id)
@@ -149,7 +151,10 @@ class X12Error:
             where.append(pos)
         if self.offset is not None:
             where.append(f"byte {self.offset}")
-        place = f" ({', '.join(where)})" if where else ""
+        return ", ".join(where)
+
+    def __str__(self) -> str:
+        place = f" ({self.place})" if self.place else ""
         return f"{self.severity.value} {self.level.value} {self.code}{place}: {self.message}"
 
 

@@ -137,12 +137,14 @@ def _line_detail(line: OrderLine, tag: str, e: list[str]) -> None:
         if price is not None:
             line.prices[e[2].strip() or e[1].strip()] = price
     elif tag == "SDQ":
-        e = padded(e, 22)
-        line.store_id_qualifier = line.store_id_qualifier or text(e[2])
-        for i in range(3, 23, 2):
-            location, quantity = e[i].strip(), decimal(e[i + 1])
-            if location and quantity is not None:
-                line.stores.append(StoreQuantity(location=location, quantity=quantity))
+        line.store_id_qualifier = line.store_id_qualifier or text(padded(e, 2)[2])
+        stores = line.stores
+        for i in range(3, min(len(e) - 1, 22), 2):  # the pairs SDQ03/04 to SDQ21/22 that were sent
+            location = e[i].strip()
+            if location:
+                quantity = decimal(e[i + 1])
+                if quantity is not None:
+                    stores.append(StoreQuantity(location=location, quantity=quantity))
 
 
 # Text values (empty strings, numbers formatted here) let the writer join a segment in one call.

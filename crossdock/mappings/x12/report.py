@@ -11,9 +11,20 @@ from typing import Any
 
 from crossdock.core.errors import NotX12Error
 from crossdock.mappings.x12.envelope import FunctionalGroup, Interchange, TransactionSet
-from crossdock.mappings.x12.errors import X12Error, has_errors
+from crossdock.mappings.x12.errors import Level, X12Error, has_errors
+from crossdock.mappings.x12.fa997 import ELEMENT_ERRORS, GROUP_ERRORS, SEGMENT_ERRORS, SET_ERRORS
 from crossdock.mappings.x12.reader import Source, iter_events
+from crossdock.mappings.x12.ta1 import NOTE_CODES
 from crossdock.mappings.x12.validator import status, validate
+
+# each level's X12 code list (TA1 note, AK9, AK5, AK3, AK4), for the meaning of a finding's code
+CODE_LISTS = {
+    Level.INTERCHANGE: NOTE_CODES,
+    Level.GROUP: GROUP_ERRORS,
+    Level.TRANSACTION: SET_ERRORS,
+    Level.SEGMENT: SEGMENT_ERRORS,
+    Level.ELEMENT: ELEMENT_ERRORS,
+}
 
 
 @dataclass(slots=True)
@@ -111,3 +122,14 @@ def validate_file(source: Source, *, name: str | None = None, encoding: str = "l
     except NotX12Error as exc:
         result.error = exc.reason
     return result
+
+
+def finding_text(error: X12Error) -> str:
+    """A finding for a person, its code named as a code with the code's meaning, so that "error segment 8 (PO1,
+    segment 13)" no longer reads as if 8 were a position: "error code 8 (segment has data element errors) at
+    PO1, segment 13: ...". Business rules' codes (TDS, CTT, HL) are in no X12 list and go without a meaning.
+    """
+    meaning = CODE_LISTS[error.level].get(error.code)
+    code = f"{error.severity.value} code {error.code}" + (f" ({meaning})" if meaning else "")
+    place = f" at {error.place}" if error.place else ""
+    return f"{code}{place}: {error.message}"
