@@ -347,9 +347,9 @@ def imap_peer(monkeypatch: pytest.MonkeyPatch) -> Iterator[ImapPeer]:
             client.logout()
 
 
-def imap_source_config(peer: ImapPeer, **overrides: Any) -> ImapSourceConfig:
-    """A plain-IMAP source on the test's folder; quarantine and processed folders live under it."""
-    fields: dict[str, Any] = {
+def imap_source_block(peer: ImapPeer, **overrides: Any) -> dict[str, Any]:
+    """A plain-IMAP source on the test's folder, as a configuration file writes it."""
+    return {
         "type": "imap",
         "host": peer.host,
         "port": peer.port,
@@ -357,11 +357,15 @@ def imap_source_config(peer: ImapPeer, **overrides: Any) -> ImapSourceConfig:
         "username": peer.user,
         "password": f"${{{peer.password_env}}}",
         "folder": peer.folder,
-        "quarantine_folder": f"{peer.folder}/Quarantine",
         "timeout": 5.0,
+        **overrides,
     }
-    fields.update(overrides)
-    return ImapSourceConfig.model_validate(fields)
+
+
+def imap_source_config(peer: ImapPeer, **overrides: Any) -> ImapSourceConfig:
+    """A plain-IMAP source on the test's folder; quarantine and processed folders live under it."""
+    fields = imap_source_block(peer, quarantine_folder=f"{peer.folder}/Quarantine")
+    return ImapSourceConfig.model_validate({**fields, **overrides})
 
 
 # --- SMTP ---------------------------------------------------------------------------------------------------

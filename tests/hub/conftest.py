@@ -14,6 +14,7 @@ import pytest
 import yaml
 from sqlalchemy import create_engine, text
 
+from crossdock.cli import main
 from crossdock.core.config import Config, load_config
 from crossdock.core.hub import Hub
 from crossdock.core.store import Store
@@ -95,6 +96,22 @@ def write_config(tmp_path: Path, data: dict[str, Any]) -> Config:
     path.write_text(yaml.safe_dump(data))
     (tmp_path / "drop").mkdir(exist_ok=True)
     return load_config(path)
+
+
+@pytest.fixture
+def config_path(tmp_path: Path, store_url: str) -> Path:
+    """The file the command-line tests name with ``-c``: the folder configuration over the test's store."""
+    path = tmp_path / "crossdock.yaml"
+    path.write_text(yaml.safe_dump(base_config(tmp_path, store_url)))
+    (tmp_path / "drop").mkdir()
+    return path
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    """``crossdock ARGV`` in this process: its exit code, stdout and stderr."""
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
 
 
 @pytest.fixture

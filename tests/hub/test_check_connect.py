@@ -16,7 +16,7 @@ from cryptography.hazmat.primitives.asymmetric import ed25519
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from crossdock.cli import main
-from tests.peers import ImapPeer, SftpPeer, SmtpServer, free_port, sftp_block
+from tests.peers import ImapPeer, SftpPeer, SmtpServer, free_port, imap_source_block, sftp_block
 
 
 class _Answer(http.server.BaseHTTPRequestHandler):
@@ -67,20 +67,6 @@ def _base(tmp_path: Path, store_url: str) -> dict[str, Any]:
     }
 
 
-def _imap(peer: ImapPeer, **overrides: Any) -> dict[str, Any]:
-    block = {
-        "type": "imap",
-        "host": peer.host,
-        "port": peer.port,
-        "security": "none",
-        "username": peer.user,
-        "password": f"${{{peer.password_env}}}",
-        "folder": peer.folder,
-        "timeout": 5,
-    }
-    return {**block, **overrides}
-
-
 def _smtp(server: SmtpServer) -> dict[str, Any]:
     return {
         "type": "smtp",
@@ -113,7 +99,7 @@ def test_every_connector_is_tried_once_and_nothing_on_the_peers_changes(
 ) -> None:
     port = web.server_address[1]
     data = _base(tmp_path, pg_url)
-    data["sources"] |= {"partner": sftp_block(sftp_peer, "in"), "mail": _imap(imap_peer)}
+    data["sources"] |= {"partner": sftp_block(sftp_peer, "in"), "mail": imap_source_block(imap_peer)}
     data["sources"]["hook"] = {"type": "http", "path": "/inbound/acme", "token": "${CROSSDOCK_TEST_SFTP_KEY}"}
     data["sinks"] |= {
         "wms": {"type": "http", "url": f"http://127.0.0.1:{port}/orders"},
@@ -179,9 +165,9 @@ def test_each_failure_is_one_line_with_its_reason_and_check_exits_1(
     data = _base(tmp_path, f"postgresql+psycopg://postgres@127.0.0.1:{closed}/crossdock")
     data["sources"] |= {
         "changed-key": sftp_block(sftp_peer, "in", known_hosts=str(_wrong_known_hosts(tmp_path, sftp_peer))),
-        "mail-password": _imap(imap_peer, password="${CHECK_WRONG_PASSWORD}"),
-        "mail-closed": _imap(imap_peer, port=closed),
-        "mail-no-folder": _imap(imap_peer, folder=f"{imap_peer.folder}-missing"),
+        "mail-password": imap_source_block(imap_peer, password="${CHECK_WRONG_PASSWORD}"),
+        "mail-closed": imap_source_block(imap_peer, port=closed),
+        "mail-no-folder": imap_source_block(imap_peer, folder=f"{imap_peer.folder}-missing"),
     }
     if sftp_peer.password_user:
         data["sources"]["sftp-password"] = sftp_block(

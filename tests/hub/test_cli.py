@@ -14,22 +14,8 @@ import pytest
 import yaml
 
 from crossdock.cli import main
-from tests.hub.conftest import base_config
+from tests.hub.conftest import run
 from tests.hub.edi import interchange, order
-
-
-def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-@pytest.fixture
-def config(tmp_path: Path, store_url: str) -> Path:
-    path = tmp_path / "crossdock.yaml"
-    path.write_text(yaml.safe_dump(base_config(tmp_path, store_url)))
-    (tmp_path / "drop").mkdir()
-    return path
 
 
 def test_demo_runs_the_whole_cycle_offline(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -61,8 +47,8 @@ def test_check_reports_problems_with_their_place_and_exits_1(
     assert code == 1 and f"{bad}:3: company.colour: unknown key" in err
 
 
-def test_check_passes_a_good_file(config: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, _ = run(capsys, "check", "-c", str(config))
+def test_check_passes_a_good_file(config_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "check", "-c", str(config_path))
     assert code == 0 and "ok (1 partner(s), 1 source(s), 3 sink(s), 1 routing rule(s))" in out
 
 
@@ -72,45 +58,45 @@ def test_config_schema_prints_json_schema(capsys: pytest.CaptureFixture[str]) ->
 
 
 def test_poll_status_orders_documents_replay_retry(
-    config: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    config_path: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     (tmp_path / "drop" / "po.edi").write_bytes(interchange([order("PO-77")]))
     (tmp_path / "drop" / "junk.edi").write_bytes(b"hello")
-    code, out, _ = run(capsys, "poll", "drop", "-c", str(config))
+    code, out, _ = run(capsys, "poll", "drop", "-c", str(config_path))
     assert code == 1, "a failed document makes poll exit 1"
     assert "2 new document(s)" in out and "failed" in out and "deliveries: 3 sent, 0 retrying, 0 dead" in out
 
-    code, out, _ = run(capsys, "status", "-c", str(config), "--json")
+    code, out, _ = run(capsys, "status", "-c", str(config_path), "--json")
     status = json.loads(out)
     assert status["counts"]["orders"] == {"delivered": 1}
     (failed,) = status["failed_documents"]
     assert failed["remote_name"] == "junk.edi" and "no ISA" in failed["error"]
-    code, out, _ = run(capsys, "status", "-c", str(config))
+    code, out, _ = run(capsys, "status", "-c", str(config_path))
     assert "FAILED document" in out and "junk.edi" in out
 
-    code, out, _ = run(capsys, "orders", "list", "-c", str(config), "--po", "PO-7*", "--json")
+    code, out, _ = run(capsys, "orders", "list", "-c", str(config_path), "--po", "PO-7*", "--json")
     (listed,) = json.loads(out)
     assert listed["po_number"] == "PO-77" and listed["status"] == "delivered"
-    code, out, _ = run(capsys, "orders", "show", "PO-77", "-c", str(config))
+    code, out, _ = run(capsys, "orders", "show", "PO-77", "-c", str(config_path))
     assert "order to west: sent" in out and "855 to northwind-inbox: sent" in out
-    code, _, err = run(capsys, "orders", "show", "NOPE", "-c", str(config))
+    code, _, err = run(capsys, "orders", "show", "NOPE", "-c", str(config_path))
     assert code == 1 and "no order NOPE" in err
 
-    code, out, _ = run(capsys, "documents", "list", "-c", str(config), "--direction", "out", "--json")
+    code, out, _ = run(capsys, "documents", "list", "-c", str(config_path), "--direction", "out", "--json")
     assert sorted(d["kind"] for d in json.loads(out)) == ["855", "997", "order"]
-    code, out, _ = run(capsys, "documents", "show", str(failed["id"]), "-c", str(config))
+    code, out, _ = run(capsys, "documents", "show", str(failed["id"]), "-c", str(config_path))
     assert "state: failed" in out
-    main(["documents", "show", str(failed["id"]), "-c", str(config), "--raw"])
+    main(["documents", "show", str(failed["id"]), "-c", str(config_path), "--raw"])
     assert capsys.readouterr().out == "hello"
 
-    code, out, _ = run(capsys, "replay", str(failed["id"]), "-c", str(config))
+    code, out, _ = run(capsys, "replay", str(failed["id"]), "-c", str(config_path))
     assert code == 1 and "failed" in out
-    code, _, err = run(capsys, "retry", "999", "-c", str(config))
+    code, _, err = run(capsys, "retry", "999", "-c", str(config_path))
     assert code == 1 and "no delivery 999" in err
 
 
-def test_poll_of_an_unknown_source_exits_2(config: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code, _, err = run(capsys, "poll", "nope", "-c", str(config))
+def test_poll_of_an_unknown_source_exits_2(config_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(capsys, "poll", "nope", "-c", str(config_path))
     assert code == 2 and "no source named 'nope'" in err
 
 
@@ -121,14 +107,14 @@ def test_a_broken_configuration_exits_2_with_the_problem(tmp_path: Path, capsys:
     assert code == 2 and "company.isa_id: required key is missing" in err
 
 
-def test_run_works_until_sigterm_and_stops_cleanly(config: Path, tmp_path: Path) -> None:
-    data = yaml.safe_load(config.read_text())
+def test_run_works_until_sigterm_and_stops_cleanly(config_path: Path, tmp_path: Path) -> None:
+    data = yaml.safe_load(config_path.read_text())
     data["sources"]["drop"]["schedule"] = {"every": 0.2}
     data["outbox"] = {"every": 0.2}
-    config.write_text(yaml.safe_dump(data))
+    config_path.write_text(yaml.safe_dump(data))
     (tmp_path / "drop" / "po.edi").write_bytes(interchange([order("PO-5")]))
     proc = subprocess.Popen(
-        [sys.executable, "-m", "crossdock.cli", "run", "-c", str(config)],
+        [sys.executable, "-m", "crossdock.cli", "run", "-c", str(config_path)],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         env={**os.environ, "CROSSDOCK_LOG_LEVEL": "INFO"},

@@ -20,36 +20,22 @@ from sqlalchemy import create_engine, inspect, select, update
 
 from crossdock.cli import main
 from crossdock.core.schema import deliveries, documents
-from tests.hub.conftest import base_config
+from tests.hub.conftest import base_config, run
 from tests.hub.edi import interchange, order
 
 UTC_TIME = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
 
 
-def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-@pytest.fixture
-def config(tmp_path: Path, store_url: str) -> Path:
-    path = tmp_path / "crossdock.yaml"
-    path.write_text(yaml.safe_dump(base_config(tmp_path, store_url)))
-    (tmp_path / "drop").mkdir()
-    return path
-
-
-def polled(capsys: pytest.CaptureFixture[str], config: Path, files: dict[str, bytes]) -> None:
+def polled(capsys: pytest.CaptureFixture[str], config_path: Path, files: dict[str, bytes]) -> None:
     """Files dropped in the folder source and polled once (what that printed is read and dropped)."""
     for name, data in files.items():
-        (config.parent / "drop" / name).write_bytes(data)
-    main(["poll", "drop", "-c", str(config)])
+        (config_path.parent / "drop" / name).write_bytes(data)
+    main(["poll", "drop", "-c", str(config_path)])
     capsys.readouterr()
 
 
-def three_orders(capsys: pytest.CaptureFixture[str], config: Path) -> None:
-    polled(capsys, config, {f"po{i}.edi": interchange([order(f"PO-{i}")], control=i) for i in (1, 2, 3)})
+def three_orders(capsys: pytest.CaptureFixture[str], config_path: Path) -> None:
+    polled(capsys, config_path, {f"po{i}.edi": interchange([order(f"PO-{i}")], control=i) for i in (1, 2, 3)})
 
 
 class Terminal(io.StringIO):
@@ -57,19 +43,19 @@ class Terminal(io.StringIO):
         return True
 
 
-def test_lists_have_a_header_and_say_when_they_are_cut(config: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    three_orders(capsys, config)
-    code, out, err = run(capsys, "orders", "list", "-c", str(config), "--limit", "2")
+def test_lists_have_a_header_and_say_when_they_are_cut(config_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    three_orders(capsys, config_path)
+    code, out, err = run(capsys, "orders", "list", "-c", str(config_path), "--limit", "2")
     head, *rows = out.splitlines()
     assert code == 0 and head.split() == ["ORDER", "PARTNER", "PO", "STATUS", "REV", "UPDATED"]
     assert [r.split()[2] for r in rows] == ["PO-3", "PO-2"]
     assert err.strip() == "2 of 3 shown; --limit N shows more"
-    code, out, err = run(capsys, "orders", "list", "-c", str(config), "--limit", "2", "--json")
+    code, out, err = run(capsys, "orders", "list", "-c", str(config_path), "--limit", "2", "--json")
     assert len(json.loads(out)) == 2 and "2 of 3 shown" in err, "the JSON stays a list; the notice goes to stderr"
-    code, out, err = run(capsys, "orders", "list", "-c", str(config))
+    code, out, err = run(capsys, "orders", "list", "-c", str(config_path))
     assert len(out.splitlines()) == 4 and err == "", "nothing cut, nothing said"
 
-    code, out, err = run(capsys, "documents", "list", "-c", str(config), "--direction", "in", "--limit", "1")
+    code, out, err = run(capsys, "documents", "list", "-c", str(config_path), "--direction", "in", "--limit", "1")
     head, *rows = out.splitlines()
     assert head.split() == ["DOCUMENT", "DIR", "KIND", "PARTNER", "STATE", "CREATED", "NAME"]
     assert len(rows) == 1 and rows[0].split()[-1] == "po3.edi"
@@ -85,10 +71,10 @@ def test_lists_have_a_header_and_say_when_they_are_cut(config: Path, capsys: pyt
     ],
 )
 def test_an_unknown_filter_value_is_refused_with_the_valid_ones(
-    config: Path, capsys: pytest.CaptureFixture[str], argv: list[str], valid: list[str]
+    config_path: Path, capsys: pytest.CaptureFixture[str], argv: list[str], valid: list[str]
 ) -> None:
     with pytest.raises(SystemExit) as exited:
-        main([*argv, "-c", str(config)])
+        main([*argv, "-c", str(config_path)])
     err = capsys.readouterr().err
     assert exited.value.code == 2 and all(v in err for v in valid), err
 
@@ -107,13 +93,13 @@ def test_the_filter_values_are_every_state_the_store_writes(tmp_path: Path, caps
     assert statuses and statuses <= set(ORDER_STATUSES)
 
 
-def _store_url(config: Path) -> str:
-    return str(yaml.safe_load(config.read_text())["store"]["url"])
+def _store_url(config_path: Path) -> str:
+    return str(yaml.safe_load(config_path.read_text())["store"]["url"])
 
 
-def test_retry_names_deliveries_and_documents_apart(config: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    three_orders(capsys, config)
-    engine = create_engine(_store_url(config))
+def test_retry_names_deliveries_and_documents_apart(config_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    three_orders(capsys, config_path)
+    engine = create_engine(_store_url(config_path))
     with engine.begin() as conn:
         first = conn.execute(
             select(deliveries).where(deliveries.c.purpose == "order").order_by(deliveries.c.id)
@@ -125,16 +111,16 @@ def test_retry_names_deliveries_and_documents_apart(config: Path, capsys: pytest
     engine.dispose()
     assert last_document > top, "the three files give more documents than deliveries"
 
-    code, _, err = run(capsys, "retry", str(top + 500), "-c", str(config))
+    code, _, err = run(capsys, "retry", str(top + 500), "-c", str(config_path))
     assert code == 1 and err.strip() == f"crossdock: no delivery {top + 500}"
-    code, _, err = run(capsys, "retry", str(last_document), "-c", str(config))
+    code, _, err = run(capsys, "retry", str(last_document), "-c", str(config_path))
     assert code == 1 and f"no delivery {last_document}" in err
     assert f"document {last_document} is `crossdock documents show {last_document}`" in err
 
     what = f"delivery {first.id} (order to {first.sink}, document {first.document_id})"
-    code, out, _ = run(capsys, "retry", str(first.id), "-c", str(config))
+    code, out, _ = run(capsys, "retry", str(first.id), "-c", str(config_path))
     assert code == 0 and out.strip() == f"{what} queued again"
-    code, out, _ = run(capsys, "retry", str(first.id), "-c", str(config), "--json")
+    code, out, _ = run(capsys, "retry", str(first.id), "-c", str(config_path), "--json")
     assert code == 0 and json.loads(out) == {
         "delivery_id": first.id,
         "state_before": "pending",
@@ -143,25 +129,25 @@ def test_retry_names_deliveries_and_documents_apart(config: Path, capsys: pytest
         "sink": first.sink,
         "document_id": first.document_id,
     }
-    main(["poll", "drop", "-c", str(config)])  # sends it again
+    main(["poll", "drop", "-c", str(config_path)])  # sends it again
     capsys.readouterr()
-    code, _, err = run(capsys, "retry", str(first.id), "-c", str(config))
+    code, _, err = run(capsys, "retry", str(first.id), "-c", str(config_path))
     assert code == 1 and f"crossdock: {what} is sent, not dead or pending: nothing to retry" in err
 
 
 def test_status_json_lists_duplicates_apart_and_no_internal_columns(
-    config: Path, capsys: pytest.CaptureFixture[str]
+    config_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     data = interchange([order("PO-1")])
-    polled(capsys, config, {"a.edi": data, "b.edi": b"not x12"})
-    polled(capsys, config, {"a-again.edi": data})
-    engine = create_engine(_store_url(config))
+    polled(capsys, config_path, {"a.edi": data, "b.edi": b"not x12"})
+    polled(capsys, config_path, {"a-again.edi": data})
+    engine = create_engine(_store_url(config_path))
     with engine.begin() as conn:  # a send that failed once and waits for its next attempt
         conn.execute(
             update(deliveries).where(deliveries.c.purpose == "997").values(state="pending", attempts=1, last_error="x")
         )
     engine.dispose()
-    code, out, _ = run(capsys, "status", "-c", str(config), "--json")
+    code, out, _ = run(capsys, "status", "-c", str(config_path), "--json")
     status = json.loads(out)
     assert code == 0
     assert [d["remote_name"] for d in status["failed_documents"]] == ["b.edi"]
@@ -175,7 +161,7 @@ def test_status_json_lists_duplicates_apart_and_no_internal_columns(
     assert {"id", "state", "error", "remote_name", "endpoint", "sha256"} <= set(status["failed_documents"][0])
     for key in ("counts", "failing_sources", "failed_documents", "dead_deliveries", "overdue_deliveries"):
         assert key in status, "the keys documented before stay"
-    code, out, _ = run(capsys, "status", "-c", str(config))
+    code, out, _ = run(capsys, "status", "-c", str(config_path))
     assert "FAILED document" in out and "DUPLICATE document" in out and "a-again.edi" in out
     assert re.search(
         rf"^RETRYING delivery {retrying['id']} \(997 to northwind-inbox, document {retrying['document_id']}, "
@@ -186,15 +172,15 @@ def test_status_json_lists_duplicates_apart_and_no_internal_columns(
 
 
 def test_poll_shows_progress_on_a_terminal_and_ends_with_totals(
-    config: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    config_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    drop = config.parent / "drop"
+    drop = config_path.parent / "drop"
     for i in range(1, 4):
         (drop / f"po{i}.edi").write_bytes(interchange([order(f"PO-{i}")], control=i))
     (drop / "junk.edi").write_bytes(b"hello")
     terminal = Terminal()
     monkeypatch.setattr("sys.stderr", terminal)
-    code = main(["poll", "drop", "-c", str(config)])
+    code = main(["poll", "drop", "-c", str(config_path)])
     out = capsys.readouterr().out
     assert code == 1, "a failed document makes poll exit 1"
     shown = terminal.getvalue()
@@ -229,18 +215,18 @@ def test_a_log_line_starts_clean_under_the_progress_line() -> None:
     assert handler.filters == [], "the handler is left as it was"
 
 
-def test_poll_off_a_terminal_prints_no_progress(config: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    polled(capsys, config, {})
-    (config.parent / "drop" / "po.edi").write_bytes(interchange([order("PO-1")]))
-    code, out, err = run(capsys, "poll", "drop", "-c", str(config))
+def test_poll_off_a_terminal_prints_no_progress(config_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    polled(capsys, config_path, {})
+    (config_path.parent / "drop" / "po.edi").write_bytes(interchange([order("PO-1")]))
+    code, out, err = run(capsys, "poll", "drop", "-c", str(config_path))
     assert code == 0 and err == "" and "\r" not in out
     assert out.splitlines()[-1] == "deliveries: 3 sent, 0 retrying, 0 dead"
 
 
-def test_poll_json(config: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    (config.parent / "drop" / "po.edi").write_bytes(interchange([order("PO-1"), order("PO-2")]))
-    (config.parent / "drop" / "junk.edi").write_bytes(b"hello")
-    code, out, _ = run(capsys, "poll", "drop", "-c", str(config), "--json")
+def test_poll_json(config_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (config_path.parent / "drop" / "po.edi").write_bytes(interchange([order("PO-1"), order("PO-2")]))
+    (config_path.parent / "drop" / "junk.edi").write_bytes(b"hello")
+    code, out, _ = run(capsys, "poll", "drop", "-c", str(config_path), "--json")
     result = json.loads(out)
     assert code == 1
     (failed,) = result.pop("failed_documents")
@@ -253,15 +239,15 @@ def test_poll_json(config: Path, capsys: pytest.CaptureFixture[str]) -> None:
         "orders": {"new": 2, "changed": 0, "unchanged": 0},
         "deliveries": {"sent": 5, "retrying": 0, "dead": 0, "errors": []},
     }
-    code, out, _ = run(capsys, "poll", "drop", "-c", str(config), "--json", "--no-dispatch")
+    code, out, _ = run(capsys, "poll", "drop", "-c", str(config_path), "--json", "--no-dispatch")
     assert code == 0 and json.loads(out)["deliveries"] is None
 
 
-def test_replay_and_resend_json(config: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    polled(capsys, config, {"po.edi": interchange([order("PO-1")])})
-    code, out, _ = run(capsys, "documents", "list", "-c", str(config), "--json")
+def test_replay_and_resend_json(config_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    polled(capsys, config_path, {"po.edi": interchange([order("PO-1")])})
+    code, out, _ = run(capsys, "documents", "list", "-c", str(config_path), "--json")
     by_kind = {d["kind"]: d["id"] for d in json.loads(out)}
-    code, out, _ = run(capsys, "replay", str(by_kind["x12"]), "-c", str(config), "--json")
+    code, out, _ = run(capsys, "replay", str(by_kind["x12"]), "-c", str(config_path), "--json")
     assert code == 0 and json.loads(out) == {
         "document_id": by_kind["x12"],
         "state": "processed",
@@ -271,10 +257,10 @@ def test_replay_and_resend_json(config: Path, capsys: pytest.CaptureFixture[str]
         "shipments": 0,
         "acknowledgments": 0,
     }
-    code, out, _ = run(capsys, "resend", str(by_kind["997"]), "-c", str(config), "--json")
+    code, out, _ = run(capsys, "resend", str(by_kind["997"]), "-c", str(config_path), "--json")
     result = json.loads(out)
     assert code == 0 and result["document_id"] == by_kind["997"] and result["new_document_id"] > by_kind["997"]
-    code, out, _ = run(capsys, "resend", str(by_kind["997"]), "-c", str(config))
+    code, out, _ = run(capsys, "resend", str(by_kind["997"]), "-c", str(config_path))
     assert f"document {by_kind['997']} queued again as document {result['new_document_id'] + 1}" in out
 
 
@@ -287,16 +273,16 @@ def test_version_comes_from_the_package_metadata(capsys: pytest.CaptureFixture[s
 
 
 def test_the_configuration_before_the_subcommand_or_from_the_environment(
-    config: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+    config_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    three_orders(capsys, config)
-    code, out, _ = run(capsys, "-c", str(config), "orders", "list", "--json")
+    three_orders(capsys, config_path)
+    code, out, _ = run(capsys, "-c", str(config_path), "orders", "list", "--json")
     assert code == 0 and len(json.loads(out)) == 3
-    monkeypatch.setenv("CROSSDOCK_CONFIG", str(config))
+    monkeypatch.setenv("CROSSDOCK_CONFIG", str(config_path))
     code, out, _ = run(capsys, "orders", "list", "--json")
     assert code == 0 and len(json.loads(out)) == 3
     monkeypatch.setenv("CROSSDOCK_CONFIG", str(tmp_path / "missing.yaml"))
-    for argv in (["-c", str(config), "orders", "list"], ["orders", "list", "-c", str(config)]):
+    for argv in (["-c", str(config_path), "orders", "list"], ["orders", "list", "-c", str(config_path)]):
         code, out, err = run(capsys, *argv)
         assert code == 0 and "PO-3" in out, f"an explicit -c wins over CROSSDOCK_CONFIG: {argv} {err}"
     code, _, err = run(capsys, "orders", "list")
@@ -347,30 +333,30 @@ def _tables(url: str) -> list[str]:
 
 @pytest.mark.parametrize("command", [["status"], ["orders", "list"], ["documents", "list"], ["retry", "1"]])
 def test_reading_a_store_that_was_never_made_says_so_and_makes_none(
-    config: Path, store_url: str, capsys: pytest.CaptureFixture[str], command: list[str]
+    config_path: Path, store_url: str, capsys: pytest.CaptureFixture[str], command: list[str]
 ) -> None:
-    code, out, err = run(capsys, *command, "-c", str(config))
+    code, out, err = run(capsys, *command, "-c", str(config_path))
     assert code == 1 and out == ""
-    assert "no store exists yet" in err and f"crossdock poll SOURCE -c {config}" in err
+    assert "no store exists yet" in err and f"crossdock poll SOURCE -c {config_path}" in err
     if store_url.startswith("sqlite"):
-        assert f"at {config.parent / 'crossdock.db'}:" in err
-        assert not (config.parent / "crossdock.db").exists()
+        assert f"at {config_path.parent / 'crossdock.db'}:" in err
+        assert not (config_path.parent / "crossdock.db").exists()
     else:
         assert _tables(store_url) == []
-    polled(capsys, config, {})
-    code, out, _ = run(capsys, *command, "-c", str(config))
+    polled(capsys, config_path, {})
+    code, out, _ = run(capsys, *command, "-c", str(config_path))
     assert command == ["retry", "1"] or code == 0, "once a command has made the store, it is read"
 
 
-def test_times_in_the_output_carry_their_zone(config: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    polled(capsys, config, {"po.edi": interchange([order("PO-1")])})
-    code, out, _ = run(capsys, "orders", "list", "-c", str(config))
+def test_times_in_the_output_carry_their_zone(config_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    polled(capsys, config_path, {"po.edi": interchange([order("PO-1")])})
+    code, out, _ = run(capsys, "orders", "list", "-c", str(config_path))
     assert UTC_TIME.match(out.splitlines()[1].split()[-1])
-    code, out, _ = run(capsys, "orders", "show", "PO-1", "-c", str(config), "--json")
+    code, out, _ = run(capsys, "orders", "show", "PO-1", "-c", str(config_path), "--json")
     shown: dict[str, Any] = json.loads(out)
     assert UTC_TIME.match(shown["created_at"]) and UTC_TIME.match(shown["events"][0]["at"])
     assert all(UTC_TIME.match(d["next_attempt_at"]) for d in shown["deliveries"])
-    code, out, _ = run(capsys, "documents", "show", "1", "-c", str(config))
+    code, out, _ = run(capsys, "documents", "show", "1", "-c", str(config_path))
     assert code == 0
     assert re.search(r"^created_at: \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$", out, re.M)
     assert re.search(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ  received", out, re.M)
@@ -394,7 +380,7 @@ def test_the_demo_hints_work_as_printed_and_the_unknown_sender_can_be_taken(tmp_
     hints = done.stdout.split("\nNEXT\n", 1)[1].splitlines()
     commands = [h.strip() for h in hints if h.strip().startswith(f"{script} ")]
     assert len(commands) == 5, hints
-    config = folder / "crossdock.yaml"
+    config_path = folder / "crossdock.yaml"
 
     def follow(line: str) -> subprocess.CompletedProcess[str]:
         argv = shlex.split(line.split("#", 1)[0])
@@ -404,9 +390,9 @@ def test_the_demo_hints_work_as_printed_and_the_unknown_sender_can_be_taken(tmp_
         shown = follow(line)
         assert shown.returncode == 0 and shown.stdout, (line, shown.stderr)
     block = hints[hints.index("        acme:") : hints.index("    then run it again, and send what that queued:")]
-    data = yaml.safe_load(config.read_text())
+    data = yaml.safe_load(config_path.read_text())
     data["partners"].update(yaml.safe_load("\n".join(line[6:] for line in block)))
-    config.write_text(yaml.safe_dump(data))
+    config_path.write_text(yaml.safe_dump(data))
 
     replayed = follow(commands[3])
     assert replayed.returncode == 0 and replayed.stdout.splitlines()[0].endswith(": processed"), replayed.stdout
