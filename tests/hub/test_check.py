@@ -12,17 +12,7 @@ from crossdock.cli import main
 from crossdock.core.config import Config, ConfigProblems, load_config
 from crossdock.core.config_check import check_config
 from crossdock.core.errors import ConfigError
-
-MINIMAL = """\
-company:
-  isa_id: ACME
-sinks:
-  wh:
-    type: folder
-    path: out
-routing:
-  default: wh
-"""
+from tests.hub.test_config import MINIMAL
 
 SFTP_SOURCE = """\
 sources:
