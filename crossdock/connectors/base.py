@@ -109,6 +109,22 @@ class Syncing(Protocol):
 
 
 @runtime_checkable
+class Watching(Protocol):
+    """A file source that remembers between polls what it saw of files not yet ready: the poller sets ``looks``
+    to the text saved by the last poll before ``receive`` and saves it again after."""
+
+    looks: str | None
+
+
+@runtime_checkable
+class Refusing(Protocol):
+    """A source that would not read some files (larger than ``max_file_size``) and moved them aside:
+    ``refused`` says why for each, and the poller logs it as an event and raises one alert for it."""
+
+    refused: list[str]
+
+
+@runtime_checkable
 class Channel(Syncing, Protocol):
     """A sales channel's source. Beside the poll it reads one order by its id, and it judges the channel's
     webhooks: a webhook is only a hint, verified here and then answered by reading the order again.

@@ -1,20 +1,28 @@
-"""A local folder as a source (files older than a minimum age) and as a sink (atomic writes)."""
+"""A local folder as a source (files read once ready, archived by day) and as a sink (atomic writes)."""
 
 from __future__ import annotations
 
 import contextlib
 import ctypes
+import logging
 import os
+import shutil
+import stat
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import date
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 from crossdock.connectors.base import Inbound, Outbound
 from crossdock.connectors.bundles import Bundles
+from crossdock.connectors.readiness import Looks, day_folder, expired, too_large
 from crossdock.core.connector_config import FolderSinkConfig, FolderSourceConfig
 from crossdock.core.errors import PermanentError, TransientError
+
+log = logging.getLogger(__name__)
 
 
 def _free_name(folder: Path, name: str) -> Path:
@@ -28,17 +36,32 @@ def _free_name(folder: Path, name: str) -> Path:
 
 
 class FolderSource:
+    """Reads each ready file (see ``readiness``); ``settle`` archives it under ``archive/YYYY-MM-DD/`` or deletes
+    it, unless it changed since it was read: then it stays, to be read again whole on a later poll."""
+
     def __init__(self, name: str, config: FolderSourceConfig) -> None:
         self.name = name
         self.config = config
         self.archive = config.archive_dir or config.path / "archive"
+        self.looks: str | None = None
+        self.refused: list[str] = []
 
-    def _settle(self, path: Path) -> None:
+    def _settle(self, path: Path, read: os.stat_result, marker: Path | None) -> None:
+        try:
+            now = path.stat()
+        except FileNotFoundError:
+            return
+        if (now.st_size, now.st_mtime_ns) != (read.st_size, read.st_mtime_ns):
+            log.warning("source %s: %s changed after it was read; left in place to be read again", self.name, path)
+            return
         if self.config.after_read == "delete":
             path.unlink(missing_ok=True)
-            return
-        self.archive.mkdir(parents=True, exist_ok=True)
-        os.replace(path, _free_name(self.archive, path.name))
+        else:
+            folder = self.archive / day_folder()
+            folder.mkdir(parents=True, exist_ok=True)
+            os.replace(path, _free_name(folder, path.name))
+        if marker is not None:
+            marker.unlink(missing_ok=True)
 
     @contextmanager
     def receive(self) -> Iterator[Iterator[Inbound]]:
@@ -47,26 +70,65 @@ class FolderSource:
         yield self._files()
 
     def _files(self) -> Iterator[Inbound]:
-        newest = time.time() - self.config.min_age
-        for path in sorted(self.config.path.glob(self.config.pattern)):
+        config = self.config
+        looks = Looks(config, self.looks, time.time())
+        paths = sorted(config.path.glob(config.pattern))
+        names = {p.name for p in config.path.iterdir()} if config.ready == "marker" else set()
+        for path in paths:
             try:
                 st = path.stat()
             except FileNotFoundError:
                 continue
-            if not path.is_file() or st.st_mtime > newest:
+            if not stat.S_ISREG(st.st_mode) or not looks.ready(path.name, st.st_size, st.st_mtime_ns / 1e9, names):
+                continue
+            if st.st_size > config.max_file_size:
+                self._reject(path, st.st_size)
                 continue
             try:
                 data = path.read_bytes()
+                after = path.stat()
             except FileNotFoundError:
                 continue
             except OSError as exc:
                 raise TransientError(f"source {self.name}: cannot read {path}: {exc.strerror}") from exc
+            if (after.st_size, after.st_mtime_ns) != (st.st_size, st.st_mtime_ns) or len(data) != st.st_size:
+                log.warning("source %s: %s changed while it was read; it is read again later", self.name, path)
+                continue
+            found = looks.marker(path.name, names)
             yield Inbound(
                 name=path.name,
                 data=data,
                 identity=f"file://{path}@{st.st_size}:{st.st_mtime_ns}",
-                settle=lambda path=path: self._settle(path),  # type: ignore[misc]
+                settle=partial(self._settle, path, st, path.with_name(found) if found else None),
             )
+        self.looks = looks.dump()
+
+    def _reject(self, path: Path, size: int) -> None:
+        """Move a file over ``max_file_size`` unread to ``rejected/`` beside it, and say why once."""
+        folder = self.config.path / "rejected"
+        try:
+            folder.mkdir(exist_ok=True)
+            target = _free_name(folder, path.name)
+            os.replace(path, target)
+        except OSError as exc:
+            raise TransientError(f"source {self.name}: cannot move {path} to {folder}: {exc.strerror}") from exc
+        reason = too_large(f"source {self.name}: {path}", size, self.config.max_file_size, str(target))
+        log.warning("%s", reason)
+        self.refused.append(reason)
+
+
+def prune_archive(name: str, config: FolderSourceConfig, today: date) -> list[str]:
+    """Remove the dated archive folders older than ``archive_days``; files of the old flat archive stay."""
+    archive = config.archive_dir or config.path / "archive"
+    if not archive.is_dir():
+        return []
+    gone = expired([p.name for p in archive.iterdir() if p.is_dir()], config.archive_days, today)
+    for day in gone:
+        try:
+            shutil.rmtree(archive / day)
+        except OSError as exc:
+            raise TransientError(f"source {name}: cannot prune {archive / day}: {exc.strerror}") from exc
+    return [str(archive / day) for day in gone]
 
 
 def _sync(paths: list[str], folder: str) -> None:

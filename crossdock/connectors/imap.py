@@ -107,6 +107,7 @@ class ImapSource:
             raise ConfigError(f"imap {name}: {exc}") from None
         assert password is not None
         self._password = password
+        self.refused: list[str] = []
 
     def receive(self) -> AbstractContextManager[Iterator[Inbound]]:
         return self._receive()
@@ -205,7 +206,14 @@ class ImapSource:
         else:
             criteria = ["NOT", "DELETED"]
         uids: list[int] = sorted(self._call(f"searching {folder!r}", lambda: client.search(criteria)))
+        sizes = (
+            self._call(f"sizing messages in {folder!r}", partial(client.fetch, uids, ["RFC822.SIZE"])) if uids else {}
+        )
         for uid in uids:
+            size = int(sizes.get(uid, {}).get(b"RFC822.SIZE", 0))
+            if size > _mail_bound(config.max_file_size):  # its attachment cannot be under the bound: not fetched
+                self._refuse(client, uid, f"mail {uid} in {folder!r} is {size} bytes", size)
+                continue
             response = self._call(f"reading message {uid} in {folder!r}", partial(client.fetch, [uid], ["BODY.PEEK[]"]))
             raw = response.get(uid, {}).get(b"BODY[]")
             if not isinstance(raw, bytes):
@@ -230,6 +238,11 @@ class ImapSource:
         except Exception as exc:  # CPython's header parser raises on some malformed headers: the mail is kept
             reason = f"a header of the mail cannot be read ({type(exc).__name__}: {exc})"
             found = []
+        large = [(name, len(data)) for _, name, data in found if len(data) > config.max_file_size]
+        if large:
+            name, size = large[0]
+            self._refuse(client, uid, f"attachment {name} of mail {uid} in {config.folder!r}", size)
+            return
         if reason is not None:
             whole = _Message(1, lambda: self._move(client, uid, config.quarantine_folder))
             yield Inbound(
@@ -262,6 +275,18 @@ class ImapSource:
                 f"{self.config.folder!r}; set processed_folder so read mail is moved instead"
             )
 
+    def _refuse(self, client: Any, uid: int, what: str, size: int) -> None:
+        """Move a mail whose attachment is over ``max_file_size`` to ``quarantine_folder``, stored nowhere, and say
+        why once: the same bound as a folder's or an SFTP server's files."""
+        folder = self.config.quarantine_folder
+        self._call(f"quarantining message {uid}", lambda: self._move(client, uid, folder))
+        reason = (
+            f"imap {self.name}: {what} is {size} bytes, more than max_file_size {self.config.max_file_size} bytes: "
+            f"not read, moved to {folder!r} (raise max_file_size and move it back to read it)"
+        )
+        log.warning("%s", reason)
+        self.refused.append(reason)
+
     # --- settling -------------------------------------------------------------------------------------------
 
     def _processed(self, client: Any, uid: int) -> None:
@@ -284,6 +309,12 @@ class ImapSource:
         client.add_flags([uid], ["\\Deleted"])
         if client.has_capability("UIDPLUS"):
             client.uid_expunge([uid])
+
+
+def _mail_bound(limit: int) -> int:
+    """The largest mail that can carry an attachment of ``limit`` bytes: base64 grows it by a third, plus lines
+    and headers."""
+    return limit * 4 // 3 + limit // 38 + 1_000_000
 
 
 def _settler(source: ImapSource, message: _Message, position: int, uid: int) -> Callable[[], None]:

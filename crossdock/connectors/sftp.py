@@ -1,8 +1,8 @@
 """SFTP source and sink: most EDI partners and VANs still exchange files this way, so it has to be safe and dull.
 
-The source lists files older than ``min_age`` and archives or deletes each only when the pipeline settles it,
-after the store committed it; the sink uploads under a temporary name and renames. Connections, host-key
-pinning and the SHA-1 policy are in ``ssh.py``.
+The source reads files once they are ready (``readiness.py``) and archives or deletes each only when the
+pipeline settles it, after the store committed it, and only if it did not change since it was read; the sink
+uploads under a temporary name and renames. Connections, host-key pinning and the SHA-1 policy are in ``ssh.py``.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ import stat
 import time
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager, suppress
+from datetime import date
 from fnmatch import fnmatchcase
 from functools import partial
 from typing import TypeVar
@@ -22,6 +23,7 @@ import paramiko
 
 from crossdock.connectors.base import Inbound, Outbound
 from crossdock.connectors.bundles import Bundles
+from crossdock.connectors.readiness import Looks, day_folder, expired, too_large
 from crossdock.connectors.ssh import Endpoint, Session
 from crossdock.core.connector_config import SftpSinkConfig, SftpSourceConfig
 from crossdock.core.errors import PermanentError, TransientError
@@ -37,12 +39,15 @@ def _check_name(name: str, where: str) -> None:
 
 
 class SftpSource:
-    """Reads each ready file in ``remote_dir``; ``settle`` archives or deletes it once it is stored."""
+    """Reads each ready file in ``remote_dir`` (see ``readiness``); ``settle`` archives it under
+    ``archive/YYYY-MM-DD/`` or deletes it once it is stored, unless it changed since it was read."""
 
     def __init__(self, name: str, config: SftpSourceConfig) -> None:
         self.name = name
         self.config = config
         self._endpoint = Endpoint(name, config)
+        self.looks: str | None = None
+        self.refused: list[str] = []
 
     def receive(self) -> AbstractContextManager[Iterator[Inbound]]:
         return self._receive()
@@ -59,34 +64,47 @@ class SftpSource:
         config = self.config
         folder = session.folder(config.remote_dir)
         entries = session.call(f"listing {folder}", lambda: session.sftp.listdir_attr(folder))
-        now = time.time()
+        looks = Looks(config, self.looks, time.time())
+        names = {attr.filename for attr in entries}
         for attr in sorted(entries, key=lambda a: a.filename):
             if attr.st_mode is None or not stat.S_ISREG(attr.st_mode) or not fnmatchcase(attr.filename, config.pattern):
                 continue
             mtime = attr.st_mtime or 0
-            if now - mtime < config.min_age:
+            size = attr.st_size or 0
+            if not looks.ready(attr.filename, size, mtime, names):
                 continue
             path = posixpath.join(folder, attr.filename)
-            data = session.call(f"reading {path}", partial(_read, session.sftp, path))
-            if attr.st_size is not None and len(data) != attr.st_size:
-                log.info("sftp %s: %s changed while it was read; it is read again next time", self.name, path)
+            if size > config.max_file_size:
+                session.call(f"moving {path} to rejected", partial(self._reject, session, path, size))
                 continue
-            size = len(data)
+            data = session.call(f"reading {path}", partial(_read, session.sftp, path))
+            if len(data) != size:
+                log.warning("sftp %s: %s changed while it was read; it is read again later", self.name, path)
+                continue
+            marker = looks.marker(attr.filename, names)
             yield Inbound(
                 name=attr.filename,
                 data=data,
                 identity=f"sftp://{config.host}:{config.port}/{path.lstrip('/')}@{size}:{mtime}",
-                settle=partial(self._settle, session, path, size, mtime),
+                settle=partial(self._settle, session, path, size, mtime, marker),
             )
+        self.looks = looks.dump()
 
-    def _settle(self, session: Session, path: str, size: int, mtime: int) -> None:
+    def _reject(self, session: Session, path: str, size: int) -> None:
+        """Move a file over ``max_file_size`` unread to ``rejected/`` beside it, and say why once."""
+        target = _move_into(session.sftp, path, posixpath.join(posixpath.dirname(path), "rejected"), self.name)
+        reason = too_large(f"sftp {self.name}: {path}", size, self.config.max_file_size, target)
+        log.warning("%s", reason)
+        self.refused.append(reason)
+
+    def _settle(self, session: Session, path: str, size: int, mtime: int, marker: str | None) -> None:
         if not session.alive():
             raise TransientError(
                 f"sftp {self.name} at {self._endpoint.where}: {path} settled after its connection closed"
             )
-        session.call(f"settling {path}", lambda: self._archive_or_delete(session, path, size, mtime))
+        session.call(f"settling {path}", lambda: self._archive_or_delete(session, path, size, mtime, marker))
 
-    def _archive_or_delete(self, session: Session, path: str, size: int, mtime: int) -> None:
+    def _archive_or_delete(self, session: Session, path: str, size: int, mtime: int, marker: str | None) -> None:
         sftp = session.sftp
         try:
             now = sftp.stat(path)
@@ -94,36 +112,67 @@ class SftpSource:
             log.info("sftp %s: %s was already gone when settled", self.name, path)
             return
         if now.st_size != size or (now.st_mtime or 0) != mtime:
-            # a new upload under the same name: leave it to be read on the next poll
-            log.warning("sftp %s: %s changed after it was read; left in place", self.name, path)
+            log.warning("sftp %s: %s changed after it was read; left in place to be read again", self.name, path)
             return
         if self.config.after_read == "delete":
             sftp.remove(path)
-            return
-        folder = posixpath.dirname(path)
-        archive = posixpath.normpath(
-            posixpath.join(session.folder("."), self.config.archive_dir)
-            if self.config.archive_dir
-            else posixpath.join(folder, "archive")
-        )
-        _makedirs(sftp, archive)
-        base = posixpath.basename(path)
-        stem, dot, ext = base.rpartition(".")
-        if not stem:
-            stem, dot, ext = base, "", ""
-        for n in range(1000):
-            target = posixpath.join(archive, base if n == 0 else f"{stem}-{n}{dot}{ext}")
-            if _exists(sftp, target):
-                continue
-            try:
-                sftp.rename(path, target)  # plain SFTP rename refuses to replace an existing file
-                return
-            except OSError:
-                if not _exists(sftp, target):
-                    raise
-        raise PermanentError(
-            f"sftp {self.name} at {self._endpoint.where}: {archive} already holds 1000 files named {base}"
-        )
+        else:
+            _move_into(sftp, path, posixpath.join(self._archive(session, path), day_folder()), self.name)
+        if marker is not None:
+            with suppress(FileNotFoundError):
+                sftp.remove(posixpath.join(posixpath.dirname(path), marker))
+
+    def _archive(self, session: Session, path: str) -> str:
+        if self.config.archive_dir:
+            return posixpath.normpath(posixpath.join(session.folder("."), self.config.archive_dir))
+        return posixpath.join(posixpath.dirname(path), "archive")
+
+    def prune_archive(self, today: date) -> list[str]:
+        """Remove the dated archive folders older than ``archive_days``; files of the old flat archive stay."""
+        session = self._endpoint.open()
+        try:
+            archive = self._archive(session, posixpath.join(session.folder(self.config.remote_dir), "-"))
+            sftp = session.sftp
+            if not _exists(sftp, archive):
+                return []
+            entries = session.call(f"listing {archive}", lambda: sftp.listdir_attr(archive))
+            days = [a.filename for a in entries if a.st_mode is not None and stat.S_ISDIR(a.st_mode)]
+            gone = [posixpath.join(archive, day) for day in expired(days, self.config.archive_days, today)]
+            for folder in gone:
+                session.call(f"pruning {folder}", partial(_remove_tree, sftp, folder))
+            return gone
+        finally:
+            session.close()
+
+
+def _move_into(sftp: paramiko.SFTPClient, path: str, folder: str, source: str) -> str:
+    """Rename ``path`` into ``folder`` (made when missing) without replacing a file there: ``name-1.ext`` ..."""
+    _makedirs(sftp, folder)
+    base = posixpath.basename(path)
+    stem, dot, ext = base.rpartition(".")
+    if not stem:
+        stem, dot, ext = base, "", ""
+    for n in range(1000):
+        target = posixpath.join(folder, base if n == 0 else f"{stem}-{n}{dot}{ext}")
+        if _exists(sftp, target):
+            continue
+        try:
+            sftp.rename(path, target)  # plain SFTP rename refuses to replace an existing file
+            return target
+        except OSError:
+            if not _exists(sftp, target):
+                raise
+    raise PermanentError(f"sftp {source}: {folder} already holds 1000 files named {base}")
+
+
+def _remove_tree(sftp: paramiko.SFTPClient, folder: str) -> None:
+    for attr in sftp.listdir_attr(folder):
+        path = posixpath.join(folder, attr.filename)
+        if attr.st_mode is not None and stat.S_ISDIR(attr.st_mode):
+            _remove_tree(sftp, path)
+        else:
+            sftp.remove(path)
+    sftp.rmdir(folder)
 
 
 class SftpSink:

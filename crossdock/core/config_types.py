@@ -15,6 +15,8 @@ from crossdock.core.errors import ConfigError
 ENV_REF = re.compile(r"^\$\{([A-Za-z_][A-Za-z0-9_]*)\}$")
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$")
 _UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0, None: 1.0}
+_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([KMG]i?B|B)?\s*$", re.IGNORECASE)
+_SIZE_UNITS = {"b": 1, "kb": 10**3, "mb": 10**6, "gb": 10**9, "kib": 2**10, "mib": 2**20, "gib": 2**30}
 
 
 def _secret_ref(value: str) -> str:
@@ -33,6 +35,17 @@ def _duration(value: Any) -> Any:
         if m:
             return float(m.group(1)) * _UNITS[m.group(2)]
         raise ValueError(f"{value!r} is not a duration (write 30s, 5m, 2h, 1d or a number of seconds)")
+    return value
+
+
+def _size(value: Any) -> Any:
+    if isinstance(value, bool):
+        raise ValueError(f"{value!r} is not a size (write 25MB, 512KiB, 1GB or a number of bytes)")
+    if isinstance(value, str):
+        m = _SIZE.match(value)
+        if not m:
+            raise ValueError(f"{value!r} is not a size (write 25MB, 512KiB, 1GB or a number of bytes)")
+        return int(float(m.group(1)) * _SIZE_UNITS[(m.group(2) or "b").lower()])
     return value
 
 
@@ -61,6 +74,14 @@ Timeout = Annotated[
     Field(gt=0),
     WithJsonSchema(
         {"anyOf": [{"type": "number", "exclusiveMinimum": 0}, {"type": "string", "pattern": _DURATION.pattern}]}
+    ),
+]
+ByteSize = Annotated[
+    int,
+    BeforeValidator(_size),
+    Field(gt=0),
+    WithJsonSchema(
+        {"anyOf": [{"type": "integer", "exclusiveMinimum": 0}, {"type": "string", "pattern": _SIZE.pattern}]}
     ),
 ]
 ConfigPath = Annotated[Path, AfterValidator(_relative_path)]

@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from crossdock.core.config_types import ConfigPath, Duration, Name, SecretRef, Strict, Timeout
+from crossdock.core.config_types import ByteSize, ConfigPath, Duration, Name, SecretRef, Strict, Timeout
 
 
 class Schedule(Strict):
@@ -94,14 +94,39 @@ class _SourceBase(Strict):
 # --- folder -------------------------------------------------------------------------------------------------
 
 
-class FolderSourceConfig(_SourceBase):
+class _FileSourceBase(_SourceBase):
+    """What a folder and an SFTP source share: when a file is ready, how large it may be, where it goes after."""
+
+    pattern: str = "*"
+    ready: Literal["stable", "marker", "renamed"] = Field(
+        default="stable",
+        description="stable: size and mtime unchanged across two looks min_age apart (polls); marker: read only "
+        "once a done-marker (name + one of markers) is beside it; renamed: the partner uploads under a temporary "
+        "name and renames, so a name matching pattern is read at once",
+    )
+    markers: list[str] = Field(
+        default_factory=lambda: [".done", ".ok"], min_length=1, description="with ready: marker, the suffixes"
+    )
+    temp_names: list[str] = Field(
+        default_factory=lambda: ["*.part", "*.tmp"], description="names never read: uploads still in progress"
+    )
+    max_file_size: ByteSize = Field(
+        default=100_000_000, description="a larger file is not read but moved to rejected/ beside it, with an alert"
+    )
+    after_read: Literal["archive", "delete"] = "archive"
+    archive_days: int = Field(
+        default=90, ge=1, description="dated archive folders (archive/YYYY-MM-DD) older than this are pruned"
+    )
+
+
+class FolderSourceConfig(_FileSourceBase):
     """Files dropped in a local folder (a mounted share, a VAN mailbox synced to disk, the demo)."""
 
     type: Literal["folder"]
     path: ConfigPath
-    pattern: str = "*"
-    min_age: Duration = Field(default=5.0, description="skip files modified more recently: still being written")
-    after_read: Literal["archive", "delete"] = "archive"
+    min_age: Duration = Field(
+        default=5.0, description="with ready: stable, how long a file must stay unchanged; 0 reads at once"
+    )
     archive_dir: ConfigPath | None = Field(default=None, description="default: <path>/archive")
 
 
@@ -194,12 +219,12 @@ class _SftpBase(Strict):
         return self
 
 
-class SftpSourceConfig(_SftpBase, _SourceBase):
+class SftpSourceConfig(_SftpBase, _FileSourceBase):
     type: Literal["sftp"]
     remote_dir: str = "."
-    pattern: str = "*"
-    min_age: Duration = Field(default=30.0, description="skip files modified more recently: still being uploaded")
-    after_read: Literal["archive", "delete"] = "archive"
+    min_age: Duration = Field(
+        default=30.0, description="with ready: stable, how long a file must stay unchanged; 0 reads at once"
+    )
     archive_dir: str | None = Field(
         default=None, description="default <remote_dir>/archive; a relative path starts at the login folder"
     )
@@ -233,6 +258,9 @@ class ImapSourceConfig(_SourceBase):
         default_factory=list, description="addresses or @domains; mail from anyone else is quarantined"
     )
     attachments: list[str] = Field(default_factory=lambda: ["*.edi", "*.x12", "*.txt", "*.csv", "*.dat"])
+    max_file_size: ByteSize = Field(
+        default=100_000_000, description="a mail with a larger attachment is not read but moved to quarantine_folder"
+    )
     timeout: Timeout = 30.0
 
     @model_validator(mode="after")

@@ -12,7 +12,7 @@ from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from typing import Any
 
-from crossdock.connectors.base import Inbound, Syncing
+from crossdock.connectors.base import Inbound, Refusing, Syncing, Watching
 from crossdock.core.alerts import raise_alert
 from crossdock.core.engine import utcnow
 from crossdock.core.errors import CrossdockError
@@ -139,6 +139,10 @@ def poll(
         if isinstance(source, Syncing):
             with store.transaction() as conn:
                 source.since = store.cursor(conn, sync)
+        looked = None
+        if isinstance(source, Watching):
+            with store.transaction() as conn:
+                source.looks = looked = store.cursor(conn, f"looks:{source_name}")
         api = isinstance(source, Syncing)
         with (
             source.receive() as items,
@@ -166,6 +170,7 @@ def poll(
                             store.set_cursor(conn, *checkpoint)
                         store.acquire_lease(conn, lease_name, owner, lease)
                     renewed = time.monotonic()
+        _watched(hub, source_name, source, looked)
         if isinstance(source, Syncing) and source.reached:  # read to the end, nothing in it to store
             with store.transaction() as conn:
                 store.set_cursor(conn, sync, source.reached)
@@ -202,3 +207,18 @@ def _settle(hub: Hub, source_name: str, item: Inbound, document_id: int) -> None
             hub.store.log(
                 conn, "settle", f"{item.name} on {source_name} not archived yet: {exc}", document_id=document_id
             )
+
+
+def _watched(hub: Hub, source_name: str, source: object, looked: str | None) -> None:
+    """Keep what a file source saw for its next poll (when it changed); record and alert each file it refused."""
+    looks = source.looks if isinstance(source, Watching) and source.looks != looked else None
+    refused = source.refused if isinstance(source, Refusing) else []
+    if looks is None and not refused:
+        return
+    with hub.store.transaction() as conn:
+        if looks is not None:
+            hub.store.set_cursor(conn, f"looks:{source_name}", looks)
+        for reason in refused:
+            hub.store.log(conn, "refused", reason)
+            subject = f"crossdock: {source_name} refused a file"
+            raise_alert(hub.store, conn, hub.config, f"refused:{reason}", subject, reason)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import time
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
@@ -12,7 +13,7 @@ from pydantic import ValidationError
 
 from crossdock.connectors.base import X12_CONTENT_TYPE as X12
 from crossdock.connectors.base import Outbound, printable
-from crossdock.connectors.folder import FolderSink, FolderSource
+from crossdock.connectors.folder import FolderSink, FolderSource, prune_archive
 from crossdock.core.connector_config import FolderSinkConfig, FolderSourceConfig
 from crossdock.core.errors import PermanentError, TransientError
 from crossdock.mappings.x12.reader import parse
@@ -23,26 +24,152 @@ def source(path: Path, **extra: object) -> FolderSource:
     return FolderSource("in", FolderSourceConfig.model_validate({"type": "folder", "path": path, **extra}))
 
 
-def test_young_files_are_skipped_and_unsettled_files_stay(tmp_path: Path) -> None:
+def looked_at(source: FolderSource, seconds_ago: float, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """A poll ``seconds_ago``: what it read; its looks are kept on the source, as the poller keeps them."""
+    real = time.time
+    monkeypatch.setattr(time, "time", lambda: real() - seconds_ago)
+    try:
+        with source.receive() as items:
+            return [i.name for i in items]
+    finally:
+        monkeypatch.setattr(time, "time", real)
+
+
+def test_a_file_is_read_only_when_two_looks_min_age_apart_saw_it_unchanged(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     old = tmp_path / "old.edi"
     old.write_bytes(b"ISA")
     os.utime(old, (time.time() - 60, time.time() - 60))
     (tmp_path / "new.edi").write_bytes(b"ISA")
-    with source(tmp_path, min_age=30).receive() as items:
+    first = source(tmp_path, min_age=30)
+    assert looked_at(first, 40, monkeypatch) == [], "the first look only remembers"
+    second = source(tmp_path, min_age=30)
+    second.looks = first.looks
+    with second.receive() as items:
         got = list(items)
     assert [i.name for i in got] == ["old.edi"] and got[0].data == b"ISA"
     assert old.exists(), "nothing moves before settle"
 
 
-def test_settle_archives_without_overwriting_an_earlier_file(tmp_path: Path) -> None:
+def test_a_file_that_grew_between_two_looks_waits_for_two_more(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "po.edi"
+    path.write_bytes(b"ISA*first half")
+    os.utime(path, (time.time() - 60, time.time() - 60))  # the writer paused longer than min_age
+    first = source(tmp_path, min_age=30)
+    assert looked_at(first, 100, monkeypatch) == []
+    with path.open("ab") as fh:
+        fh.write(b"~second half")
+    os.utime(path, (time.time() - 45, time.time() - 45))
+    second = source(tmp_path, min_age=30)
+    second.looks = first.looks
+    assert looked_at(second, 40, monkeypatch) == [], "size and mtime changed: the look starts again"
+    third = source(tmp_path, min_age=30)
+    third.looks = second.looks
+    with third.receive() as items:
+        assert [i.data for i in items] == [b"ISA*first half~second half"]
+
+
+def test_a_marker_convention_reads_a_file_only_beside_its_marker_and_settles_both(tmp_path: Path) -> None:
+    (tmp_path / "a.edi").write_bytes(b"ISA*a")
+    (tmp_path / "b.edi").write_bytes(b"ISA*b")
+    (tmp_path / "b.edi.ok").write_bytes(b"")
+    with source(tmp_path, ready="marker", min_age=3600).receive() as items:
+        got = list(items)
+        for item in got:
+            item.settle()
+    assert [i.name for i in got] == ["b.edi"], "no marker, not read; the marker itself is never a document"
+    assert sorted(p.name for p in tmp_path.iterdir() if p.is_file()) == ["a.edi"]
+    assert [p.name for p in (tmp_path / "archive").rglob("*") if p.is_file()] == ["b.edi"]
+
+
+def test_a_rename_convention_reads_at_once_and_never_a_temporary_name(tmp_path: Path) -> None:
+    (tmp_path / "a.edi").write_bytes(b"ISA*a")
+    (tmp_path / "b.edi.part").write_bytes(b"ISA*b")
+    (tmp_path / "c.tmp").write_bytes(b"ISA*c")
+    with source(tmp_path, ready="renamed", min_age=3600).receive() as items:
+        assert [i.name for i in items] == ["a.edi"]
+
+
+def test_a_file_changed_after_it_was_read_is_not_archived_and_is_read_again(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = tmp_path / "po.edi"
+    path.write_bytes(b"ISA*half")
+    with source(tmp_path, min_age=0).receive() as items:
+        (item,) = list(items)
+        with path.open("ab") as fh:
+            fh.write(b"~and the rest")
+        item.settle()
+    assert path.read_bytes() == b"ISA*half~and the rest" and not (tmp_path / "archive").exists()
+    assert [r.getMessage() for r in caplog.records if "changed after it was read" in r.getMessage()] == [
+        f"source in: {path} changed after it was read; left in place to be read again"
+    ]
+    with source(tmp_path, min_age=0).receive() as items:
+        (again,) = list(items)
+        assert again.data == b"ISA*half~and the rest" and again.identity != item.identity
+        again.settle()
+    assert not path.exists()
+
+
+def test_a_file_over_max_file_size_is_moved_to_rejected_unread_and_the_others_are_read(tmp_path: Path) -> None:
+    (tmp_path / "a.edi").write_bytes(b"x" * 2000)
+    (tmp_path / "b.edi").write_bytes(b"ISA*small")
+    src = source(tmp_path, min_age=0, max_file_size="1KB")
+    with src.receive() as items:
+        assert [i.name for i in items] == ["b.edi"]
+    assert (tmp_path / "rejected" / "a.edi").read_bytes() == b"x" * 2000
+    (reason,) = src.refused
+    assert f"{tmp_path / 'a.edi'} is 2000 bytes, more than max_file_size 1000 bytes" in reason
+    assert str(tmp_path / "rejected" / "a.edi") in reason
+
+
+def test_max_file_size_takes_units_and_defaults_to_100_mb(tmp_path: Path) -> None:
+    assert source(tmp_path).config.max_file_size == 100_000_000
+    assert source(tmp_path, max_file_size="25MB").config.max_file_size == 25_000_000
+    assert source(tmp_path, max_file_size="2 MiB").config.max_file_size == 2 * 1024 * 1024
+    assert source(tmp_path, max_file_size=512).config.max_file_size == 512
+    for bad in ("lots", "-1", 0, True):
+        with pytest.raises(ValidationError, match="max_file_size"):
+            source(tmp_path, max_file_size=bad)
+
+
+def test_settle_archives_into_a_folder_of_the_days_utc_date(tmp_path: Path) -> None:
     (tmp_path / "archive").mkdir()
-    (tmp_path / "archive" / "a.edi").write_bytes(b"earlier")
+    (tmp_path / "archive" / "flat-old.edi").write_bytes(b"from before dated folders")
+    (tmp_path / "a.edi").write_bytes(b"x")
+    with source(tmp_path, min_age=0).receive() as items:
+        for item in items:
+            item.settle()
+    today = datetime.now(UTC).strftime("%Y-%m-%d")
+    assert (tmp_path / "archive" / today / "a.edi").read_bytes() == b"x"
+    assert (tmp_path / "archive" / "flat-old.edi").exists()
+
+
+def test_pruning_removes_only_dated_folders_older_than_archive_days(tmp_path: Path) -> None:
+    archive = tmp_path / "archive"
+    for day in ("2026-01-01", "2026-03-01", "2026-03-02", "2026-04-09"):
+        (archive / day).mkdir(parents=True)
+        (archive / day / "po.edi").write_bytes(b"x")
+    (archive / "flat.edi").write_bytes(b"kept")
+    (archive / "notes").mkdir()
+    config = source(tmp_path, archive_days=30).config
+    removed = prune_archive("in", config, date(2026, 4, 1))
+    assert removed == [str(archive / "2026-01-01"), str(archive / "2026-03-01")]
+    assert sorted(p.name for p in archive.iterdir()) == ["2026-03-02", "2026-04-09", "flat.edi", "notes"]
+    assert prune_archive("in", config, date(2026, 4, 1)) == []
+
+
+def test_settle_archives_without_overwriting_an_earlier_file(tmp_path: Path) -> None:
+    today = datetime.now(UTC).strftime("%Y-%m-%d")
+    (tmp_path / "archive" / today).mkdir(parents=True)
+    (tmp_path / "archive" / today / "a.edi").write_bytes(b"earlier")
     (tmp_path / "a.edi").write_bytes(b"later")
     with source(tmp_path, min_age=0).receive() as items:
         for item in items:
             item.settle()
-    assert (tmp_path / "archive" / "a.edi").read_bytes() == b"earlier"
-    assert (tmp_path / "archive" / "a.edi.1").read_bytes() == b"later"
+    assert (tmp_path / "archive" / today / "a.edi").read_bytes() == b"earlier"
+    assert (tmp_path / "archive" / today / "a.edi.1").read_bytes() == b"later"
     assert not (tmp_path / "a.edi").exists()
 
 
@@ -75,7 +202,8 @@ def test_names_that_are_not_utf8_become_text_one_for_one_and_the_real_file_is_ar
             item.settle()
     assert sorted(i.name for i in got) == ["M\\xc4rz.edi", "M\\xe4rz.edi"]
     assert len({i.identity for i in got}) == 2 and all(i.identity.isascii() for i in got)
-    assert sorted(os.listdir(os.path.join(folder, b"archive"))) == [b"M\xc4rz.edi", b"M\xe4rz.edi"]
+    today = datetime.now(UTC).strftime("%Y-%m-%d").encode()
+    assert sorted(os.listdir(os.path.join(folder, b"archive", today))) == [b"M\xc4rz.edi", b"M\xe4rz.edi"]
 
 
 def test_printable_keeps_utf8_and_escapes_only_what_is_not() -> None:

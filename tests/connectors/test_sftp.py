@@ -6,6 +6,7 @@ import base64
 import hashlib
 import os
 import time
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import paramiko
@@ -31,6 +32,18 @@ def read_all(source: SftpSource, settle: bool = False) -> list[Inbound]:
             for document in found:
                 document.settle()
     return found
+
+
+def looked_at(source: SftpSource, seconds_ago: float) -> list[str]:
+    """A poll ``seconds_ago`` (the clock the source reads, moved back): what it read; its looks stay on it."""
+    with pytest.MonkeyPatch.context() as patch:
+        real = time.time
+        patch.setattr(time, "time", lambda: real() - seconds_ago)
+        return [d.name for d in read_all(source)]
+
+
+def today() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%d")
 
 
 def host_fingerprint(known_hosts: Path) -> str:
@@ -69,8 +82,11 @@ def test_source_reads_ready_files_in_name_order(sftp_peer: SftpPeer) -> None:
     sftp_peer.put("young.edi", b"still uploading", age=0)
     sftp_peer.put("notes.txt", b"not matching")
     (sftp_peer.path / "sub.edi").mkdir()  # a folder is never a document
+    first = SftpSource("acme", sftp_source_config(sftp_peer, pattern="*.edi", min_age=60))
+    assert isinstance(first, Source)
+    assert looked_at(first, 90) == [], "a first look only remembers"
     source = SftpSource("acme", sftp_source_config(sftp_peer, pattern="*.edi", min_age=60))
-    assert isinstance(source, Source)
+    source.looks = first.looks
 
     found = read_all(source)
 
@@ -85,18 +101,25 @@ def test_source_reads_ready_files_in_name_order(sftp_peer: SftpPeer) -> None:
 
 
 @peers
-def test_settle_archives_and_never_overwrites(sftp_peer: SftpPeer) -> None:
+def test_settle_archives_by_date_and_never_overwrites(sftp_peer: SftpPeer) -> None:
+    day = today()
     sftp_peer.put("po.edi", b"new")
-    sftp_peer.put("archive/po.edi", b"archived yesterday")
-    sftp_peer.put("archive/po-1.edi", b"archived the day before")
+    sftp_peer.put("archive/po.edi", b"in the flat archive of before")
+    sftp_peer.put(f"archive/{day}/po.edi", b"archived this morning")
+    sftp_peer.put(f"archive/{day}/po-1.edi", b"archived at noon")
 
     found = read_all(SftpSource("acme", sftp_source_config(sftp_peer)), settle=True)
 
     assert [d.name for d in found] == ["po.edi"]
-    assert sftp_peer.files() == ["archive/po-1.edi", "archive/po-2.edi", "archive/po.edi"]
-    assert (sftp_peer.path / "archive/po.edi").read_bytes() == b"archived yesterday"
-    assert (sftp_peer.path / "archive/po-1.edi").read_bytes() == b"archived the day before"
-    assert (sftp_peer.path / "archive/po-2.edi").read_bytes() == b"new"
+    assert sftp_peer.files() == [
+        f"archive/{day}/po-1.edi",
+        f"archive/{day}/po-2.edi",
+        f"archive/{day}/po.edi",
+        "archive/po.edi",
+    ]
+    assert (sftp_peer.path / f"archive/{day}/po.edi").read_bytes() == b"archived this morning"
+    assert (sftp_peer.path / f"archive/{day}/po-2.edi").read_bytes() == b"new"
+    assert (sftp_peer.path / "archive/po.edi").read_bytes() == b"in the flat archive of before"
 
 
 @peers
@@ -106,7 +129,57 @@ def test_settle_creates_a_configured_archive_folder(sftp_peer: SftpPeer) -> None
         sftp_peer, remote_dir=f"{sftp_peer.remote_dir}/in", archive_dir=f"{sftp_peer.remote_dir}/done/2024"
     )
     read_all(SftpSource("acme", config), settle=True)
-    assert sftp_peer.files() == ["done/2024/po.edi"]
+    assert sftp_peer.files() == [f"done/2024/{today()}/po.edi"]
+
+
+@peers
+def test_a_file_that_grew_between_two_looks_is_not_read(sftp_peer: SftpPeer) -> None:
+    sftp_peer.put("po.edi", b"ISA*first half", age=100)
+    first = SftpSource("acme", sftp_source_config(sftp_peer, min_age=30))
+    assert looked_at(first, 50) == []
+    sftp_peer.put("po.edi", b"ISA*first half~second half", age=45)
+    second = SftpSource("acme", sftp_source_config(sftp_peer, min_age=30))
+    second.looks = first.looks
+    assert looked_at(second, 40) == [], "changed since the first look: it waits again"
+    third = SftpSource("acme", sftp_source_config(sftp_peer, min_age=30))
+    third.looks = second.looks
+    assert [d.data for d in read_all(third)] == [b"ISA*first half~second half"]
+
+
+@peers
+def test_a_marker_convention_reads_only_marked_files_and_removes_the_marker(sftp_peer: SftpPeer) -> None:
+    sftp_peer.put("a.edi", b"ISA*a", age=0)
+    sftp_peer.put("b.edi", b"ISA*b", age=0)
+    sftp_peer.put("b.edi.done", b"", age=0)
+    sftp_peer.put("c.edi.part", b"ISA*c", age=0)
+    config = sftp_source_config(sftp_peer, ready="marker", min_age=3600)
+    found = read_all(SftpSource("acme", config), settle=True)
+    assert [d.name for d in found] == ["b.edi"]
+    assert sftp_peer.files() == ["a.edi", f"archive/{today()}/b.edi", "c.edi.part"]
+
+
+@peers
+def test_a_file_over_max_file_size_is_moved_to_rejected_unread(sftp_peer: SftpPeer) -> None:
+    sftp_peer.put("big.edi", b"x" * 3000)
+    sftp_peer.put("small.edi", b"ISA*small")
+    source = SftpSource("acme", sftp_source_config(sftp_peer, max_file_size="2KB"))
+    found = read_all(source, settle=True)
+    assert [d.name for d in found] == ["small.edi"]
+    assert sftp_peer.files() == [f"archive/{today()}/small.edi", "rejected/big.edi"]
+    (reason,) = source.refused
+    assert "big.edi is 3000 bytes, more than max_file_size 2000 bytes" in reason and "rejected/big.edi" in reason
+
+
+@peers
+def test_pruning_removes_dated_archive_folders_older_than_archive_days(sftp_peer: SftpPeer) -> None:
+    for day in ("2026-01-01", "2026-03-01", "2026-03-30"):
+        sftp_peer.put(f"archive/{day}/po.edi", b"x")
+    sftp_peer.put("archive/flat.edi", b"kept")
+    source = SftpSource("acme", sftp_source_config(sftp_peer, archive_days=7))
+    removed = source.prune_archive(date(2026, 4, 1))
+    assert [r.rsplit("/", 1)[-1] for r in removed] == ["2026-01-01", "2026-03-01"]
+    assert sftp_peer.files() == ["archive/2026-03-30/po.edi", "archive/flat.edi"]
+    assert not (sftp_peer.path / "archive/2026-01-01").exists()
 
 
 @peers
@@ -535,7 +608,7 @@ def test_a_legacy_server_is_read_with_legacy_algorithms(sftp_legacy_peer: SftpPe
     source = SftpSource("oldretail", sftp_source_config(sftp_legacy_peer, legacy_algorithms=True))
     found = read_all(source, settle=True)
     assert [(d.name, d.data) for d in found] == [("po.edi", b"ISA*legacy~")]
-    assert sftp_legacy_peer.files() == ["archive/po.edi"]
+    assert sftp_legacy_peer.files() == [f"archive/{today()}/po.edi"]
     # the second connection goes straight to ssh-rsa signatures, learnt on the first
     assert read_all(source) == []
 

@@ -5,6 +5,7 @@ Runs on SQLite and on PostgreSQL."""
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -82,7 +83,9 @@ def test_850s_on_sshd_become_orders_delivered_and_answered(tmp_path: Path, store
     delivered = sorted((tmp_path / "warehouse").iterdir())
     assert [json.loads(p.read_text())["po_number"] for p in delivered] == ["PO-1", "PO-2", "PO-3"]
 
-    assert sftp_peer.files("out") == ["archive/po-1-again.edi", "archive/po-1.edi", "archive/po-2.edi", "notes.txt"]
+    day = datetime.now(UTC).strftime("%Y-%m-%d")
+    archived = [f"archive/{day}/{name}" for name in ("po-1-again.edi", "po-1.edi", "po-2.edi")]
+    assert sftp_peer.files("out") == [*archived, "notes.txt"]
     answers = sftp_peer.files("in")
     assert not [name for name in answers if name.endswith(".part")]
     assert sorted(name.split("-")[1] for name in answers) == ["855", "855", "855", "997", "997"]
@@ -119,7 +122,7 @@ def test_a_connection_dropped_mid_transfer_loses_nothing(
             (doc,) = Queries(hub.store).documents(conn, direction="in")
             assert Queries(hub.store).data(conn, doc["id"]) == data, "the raw bytes, exactly"
             assert Queries(hub.store).problems(conn)["failing_sources"] == []
-        assert sftp_peer.files("out") == ["archive/big.edi"]
+        assert sftp_peer.files("out") == [f"archive/{datetime.now(UTC):%Y-%m-%d}/big.edi"]
     finally:
         hub.close()
 
