@@ -24,6 +24,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
+from crossdock.connectors.archives import prune_archives
 from crossdock.core.config import Config
 from crossdock.core.connector_config import Schedule
 from crossdock.core.hub import Hub
@@ -125,6 +126,12 @@ class Worker:
             _guarded("housekeeping", self._housekeeping),
             IntervalTrigger(seconds=self.config.housekeeping_every),
             id="housekeeping",
+        )
+        self.scheduler.add_job(
+            _guarded("prune archives", functools.partial(prune_archives, self.config.sources)),
+            IntervalTrigger(hours=6),
+            id="prune-archives",
+            next_run_time=_now(),
         )
         paths = declared_paths(self.config)
         if paths:  # http sources, channel webhooks: whatever serve would answer, answered here too
