@@ -197,3 +197,30 @@ def test_sender_rules() -> None:
 def test_attachment_globs_are_case_insensitive_and_names_lose_their_folders() -> None:
     message = mail("a@b.test", ("C:\\out\\PO.X12", b"1"), ("readme.md", b"2"), ("x.Csv", b"3"))
     assert attachments(message, ["*.x12", "*.csv"]) == [(0, "PO.X12", b"1"), (2, "x.Csv", b"3")]
+
+
+@peers
+def test_an_attachment_over_max_file_size_moves_its_mail_to_quarantine_unstored(imap_peer: ImapPeer) -> None:
+    imap_peer.append(mail("buyer@partner.test", ("big.edi", b"x" * 2000)))
+    imap_peer.append(mail("buyer@partner.test", ("small.edi", EDI)))
+    source = ImapSource("mail", imap_source_config(imap_peer, max_file_size="1KB"))
+
+    found = receive(source, settle=True)
+
+    assert [d.name for d in found] == ["small.edi"], "the other mail is still read"
+    (reason,) = source.refused
+    assert "attachment big.edi of mail" in reason and "is 2000 bytes, more than max_file_size 1000 bytes" in reason
+    ((_, kept),) = imap_peer.messages(f"{imap_peer.folder}/Quarantine").values()
+    assert [p.get_filename() for p in kept.iter_attachments()] == ["big.edi"]
+
+
+@peers
+def test_a_mail_too_large_to_hold_an_attachment_under_the_bound_is_not_fetched(imap_peer: ImapPeer) -> None:
+    imap_peer.append(mail("buyer@partner.test", ("huge.edi", b"y" * 1_200_000)))
+    source = ImapSource("mail", imap_source_config(imap_peer, max_file_size=1000))
+
+    assert receive(source) == []
+    (reason,) = source.refused
+    assert "more than max_file_size 1000 bytes" in reason and "moved to" in reason
+    assert imap_peer.messages() == {}
+    assert len(imap_peer.messages(f"{imap_peer.folder}/Quarantine")) == 1
