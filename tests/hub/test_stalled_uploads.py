@@ -55,10 +55,10 @@ def stalled_writer(path: Path, pause: float) -> tuple[threading.Thread, threadin
 def poll_through_a_stall(
     hub: Hub, source: str, path: Path, archive: Path, min_age: float, first_look: float, check_at: float
 ) -> None:
-    """Polls at ``first_look`` and ``check_at`` seconds into a pause longer than ``min_age`` (the old code read
-    and archived the half file at ``check_at``), then until the three POs are in."""
+    """Polls at ``first_look`` and ``check_at`` seconds into a pause of twice ``min_age`` (``check_at`` is past
+    ``min_age``: the old code read and archived the half file there), then until the three POs are in."""
     start = time.monotonic()
-    writer, _ = stalled_writer(path, pause=min_age * 1.6)
+    writer, _ = stalled_writer(path, pause=min_age * 2)
     try:
         for at in (first_look, check_at):
             time.sleep(max(0.0, start + at - time.monotonic()))
@@ -82,11 +82,11 @@ def poll_through_a_stall(
 
 def test_a_stalled_upload_in_a_folder_is_read_only_once_whole(tmp_path: Path, store_url: str) -> None:
     cfg = base_config(tmp_path, store_url)
-    cfg["sources"]["drop"]["min_age"] = 1.0
+    cfg["sources"]["drop"]["min_age"] = 1.5
     hub = Hub(write_config(tmp_path, cfg))
     try:
         drop = tmp_path / "drop"
-        poll_through_a_stall(hub, "drop", drop / "po.edi", drop / "archive", 1.0, first_look=0.3, check_at=1.2)
+        poll_through_a_stall(hub, "drop", drop / "po.edi", drop / "archive", 1.5, first_look=0.6, check_at=1.6)
     finally:
         hub.close()
 
@@ -106,8 +106,8 @@ def test_a_stalled_upload_on_sshd_is_read_only_once_whole(tmp_path: Path, store_
     hub = Hub(load_config(path))
     try:
         out = sftp_peer.path / "out"
-        # the server's times are whole seconds: the check falls 2.6 s into a 3.2 s pause, past min_age
-        poll_through_a_stall(hub, "northwind-sftp", out / "po.edi", out / "archive", 2.0, first_look=0.6, check_at=2.6)
+        # the server's times are whole seconds: the check falls 2.3 s into a 4 s pause, past min_age
+        poll_through_a_stall(hub, "northwind-sftp", out / "po.edi", out / "archive", 2.0, first_look=1.0, check_at=2.3)
     finally:
         hub.close()
 
