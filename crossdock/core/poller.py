@@ -133,13 +133,14 @@ def poll(
                 return report
             store.log(conn, "lease", f"took over {lease_name} from {holder}, which is no longer running")
     renewed = time.monotonic()  # the lease is renewed as the poll goes on, a tenth of its length apart
+    watched: object = None  # the source, for _watched, even when the poll fails half-way
+    looked = None
     try:
-        source = hub.source(source_name)
+        source = watched = hub.source(source_name)
         sync = f"sync:{source_name}"
         if isinstance(source, Syncing):
             with store.transaction() as conn:
                 source.since = store.cursor(conn, sync)
-        looked = None
         if isinstance(source, Watching):
             with store.transaction() as conn:
                 source.looks = looked = store.cursor(conn, f"looks:{source_name}")
@@ -170,7 +171,6 @@ def poll(
                             store.set_cursor(conn, *checkpoint)
                         store.acquire_lease(conn, lease_name, owner, lease)
                     renewed = time.monotonic()
-        _watched(hub, source_name, source, looked)
         if isinstance(source, Syncing) and source.reached:  # read to the end, nothing in it to store
             with store.transaction() as conn:
                 store.set_cursor(conn, sync, source.reached)
@@ -178,6 +178,7 @@ def poll(
         report.error = str(exc)
         log.warning("source %s: %s", source_name, exc, extra={"source": source_name, "reason": report.error})
     finally:
+        _watched(hub, source_name, watched, looked)
         with store.transaction() as conn:
             cursor = f"poll:{source_name}"
             previous = json.loads(store.cursor(conn, cursor) or "{}")

@@ -309,3 +309,12 @@ def test_a_bundle_that_cannot_be_written_fails_the_flush_and_leaves_nothing(tmp_
 def test_the_number_of_interchanges_per_file_is_checked() -> None:
     with pytest.raises(ValidationError, match="interchanges_per_file"):
         FolderSinkConfig.model_validate({"type": "folder", "path": "/x", "interchanges_per_file": 0})
+
+
+def test_readiness_keys_are_checked(tmp_path: Path) -> None:
+    with pytest.raises(ValidationError, match="ready"):
+        source(tmp_path, ready="whenever")
+    with pytest.raises(ValidationError, match="archive_days"):
+        source(tmp_path, archive_days=0)
+    with pytest.raises(ValidationError, match="markers"):
+        source(tmp_path, ready="marker", markers=[])

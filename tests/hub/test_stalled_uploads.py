@@ -170,3 +170,26 @@ def test_housekeeping_prunes_each_file_sources_dated_archive(tmp_path: Path, sto
     (archive / "po.edi").write_bytes(b"flat, from before")
     assert prune_archives(config.sources, date(2026, 5, 25)) == [str(archive / "2026-05-01")]
     assert sorted(p.name for p in archive.iterdir()) == ["2026-05-20", "po.edi"]
+
+
+def test_a_refused_file_is_recorded_even_when_the_poll_fails_after_it(
+    hub: Hub, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    drop = Path(hub.config.sources["drop"].path)  # type: ignore[union-attr]
+    object.__setattr__(hub.config.sources["drop"], "max_file_size", 1000)
+    (drop / "a-big.edi").write_bytes(b"x" * 2000)
+    (drop / "b.edi").write_bytes(interchange([order("PO-1")], control=60))
+    real = Path.read_bytes
+
+    def unreadable(self: Path) -> bytes:
+        if self.name == "b.edi":
+            raise OSError(5, "Input/output error")
+        return real(self)
+
+    monkeypatch.setattr(Path, "read_bytes", unreadable)
+    report = poll(hub, "drop", "w1")
+    assert report.error is not None and "cannot read" in report.error and "b.edi" in report.error
+    with hub.store.transaction() as conn:
+        said = conn.execute(select(events.c.message).where(events.c.kind == "refused")).scalars().all()
+    assert len(said) == 1 and "a-big.edi is 2000 bytes, more than max_file_size 1000 bytes" in said[0]
+    assert (drop / "rejected" / "a-big.edi").exists() and (drop / "b.edi").exists()
