@@ -199,6 +199,9 @@ def test_settle_leaves_a_file_replaced_after_it_was_read(sftp_peer: SftpPeer) ->
         document.settle()
     assert sftp_peer.files() == ["po.edi"]
     assert (sftp_peer.path / "po.edi").read_bytes() == b"the partner sent a corrected file"
+    (again,) = read_all(SftpSource("acme", sftp_source_config(sftp_peer)), settle=True)
+    assert again.data == b"the partner sent a corrected file" and again.identity != document.identity
+    assert sftp_peer.files() == [f"archive/{today()}/po.edi"]
 
 
 @peers
