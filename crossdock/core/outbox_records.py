@@ -7,6 +7,7 @@ store that workers on many machines contend for.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -126,6 +127,47 @@ class OutboxRecords:
             .order_by(deliveries.c.id)
         )
         return [Claimed(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7] or f"document-{r[6]}", r[8], r[9]) for r in rows]
+
+    def begin_sends(self, conn: Connection, delivery_ids: list[int], owner: str, lease: float) -> dict[int, int]:
+        """Count an attempt and renew the lease of each of ``delivery_ids`` this worker still holds, before it
+        sends them: the attempt is committed first, so a send that kills the process still counts. Returns each
+        held id's attempts; an id missing was taken by another worker and must not be sent."""
+        until = utcnow() + dt.timedelta(seconds=lease)
+        rows = conn.execute(
+            update(deliveries)
+            .where(deliveries.c.id.in_(delivery_ids), deliveries.c.lease_owner == owner)
+            .where(deliveries.c.state == "pending")
+            .values(attempts=deliveries.c.attempts + 1, lease_until=until)
+            .returning(deliveries.c.id, deliveries.c.attempts)
+        )
+        return {int(r[0]): int(r[1]) for r in rows}
+
+    def renew_claims(self, conn: Connection, delivery_ids: list[int], owner: str, lease: float) -> set[int]:
+        """Extend the lease on those of ``delivery_ids`` this worker still holds and has not finished; returns them."""
+        until = utcnow() + dt.timedelta(seconds=lease)
+        rows = conn.execute(
+            update(deliveries)
+            .where(deliveries.c.id.in_(delivery_ids), deliveries.c.lease_owner == owner)
+            .where(deliveries.c.state == "pending")
+            .values(lease_until=until)
+            .returning(deliveries.c.id)
+        )
+        return {int(i) for i in rows.scalars()}
+
+    def release_claims(self, conn: Connection, is_dead: Callable[[str], bool]) -> list[str]:
+        """Put back at once the deliveries held by owners ``is_dead`` names (processes known to be gone), so
+        they are sent without waiting out the lease. Returns those owners."""
+        owners = conn.execute(
+            select(deliveries.c.lease_owner)
+            .where(deliveries.c.state == "pending", deliveries.c.lease_owner.is_not(None))
+            .distinct()
+        ).scalars()
+        dead = sorted(o for o in owners if is_dead(o))
+        if dead:
+            conn.execute(
+                update(deliveries).where(deliveries.c.lease_owner.in_(dead)).values(lease_owner=None, lease_until=None)
+            )
+        return dead
 
     def still_held(self, conn: Connection, delivery_ids: list[int], owner: str) -> set[int]:
         """Which of ``delivery_ids`` this worker still holds the lease on (locked on PostgreSQL)."""
