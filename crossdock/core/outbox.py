@@ -90,13 +90,27 @@ class Dispatcher:
                 held.intersection_update(self.store.renew_claims(conn, ids, self.owner, self.lease))
 
         with heartbeat(renew, self.lease / 3):
-            later = [item for item in claimed if self._flushes(item.sink)]
-            for item in claimed:
-                if not self._flushes(item.sink):
-                    self._record(self._deliver([item], held, report), report)
-            if later:
-                self._record(self._flush(self._deliver(later, held, report)), report)
+            flushes = {item.id: self._flushes(item.sink) for item in claimed}
+            at_flush = [item for item in claimed if flushes[item.id]]
+            self._one_by_one([item for item in claimed if not flushes[item.id]], held, report)
+            if at_flush:
+                self._record(self._flush(self._deliver(at_flush, held, report)), report)
         return report
+
+    def _one_by_one(self, items: list[Claimed], held: set[int], report: DispatchReport) -> None:
+        """Send each and commit its outcome before the next send, in one transaction with the next's attempt."""
+        done: list[_Outcome] = []
+        for item in items:
+            if self.policy.gives_up(item.attempts):
+                done.append(self._poison(item))
+                continue
+            begun = self._record(done, report, begin=[item.id])
+            done = []
+            if item.id in begun and item.id in held:
+                done.append(self._send(item, begun[item.id]))
+            else:
+                self._lost(item, report)
+        self._record(done, report)
 
     def _flushes(self, sink_name: str) -> bool:
         try:
@@ -111,8 +125,7 @@ class Dispatcher:
         todo: list[Claimed] = []
         for item in items:
             if self.policy.gives_up(item.attempts):
-                why = f"gave up after {item.attempts} attempts, the last interrupted before its outcome was recorded"
-                outcomes.append(_Outcome(item, "dead", item.attempts, why))
+                outcomes.append(self._poison(item))
             else:
                 todo.append(item)
         if not todo:
@@ -120,12 +133,20 @@ class Dispatcher:
         with self.store.transaction() as conn:
             begun = self.store.begin_sends(conn, [item.id for item in todo], self.owner, self.lease)
         for item in todo:
-            if item.id not in begun or item.id not in held:  # another worker took it: it sends it, not this one
-                log.warning("delivery %s: lease lost to another worker, not sent", item.id)
-                report.lost_lease += 1
-                continue
-            outcomes.append(self._send(item, begun[item.id]))
+            if item.id in begun and item.id in held:
+                outcomes.append(self._send(item, begun[item.id]))
+            else:
+                self._lost(item, report)
         return outcomes
+
+    def _poison(self, item: Claimed) -> _Outcome:
+        why = f"gave up after {item.attempts} attempts, the last interrupted before its outcome was recorded"
+        return _Outcome(item, "dead", item.attempts, why)
+
+    def _lost(self, item: Claimed, report: DispatchReport) -> None:
+        """Another worker took this claim (its lease ran out): that worker sends it, not this one."""
+        log.warning("delivery %s: lease lost to another worker, not sent", item.id)
+        report.lost_lease += 1
 
     def _release_dead(self) -> None:
         """Put back at once what dead processes of this host had claimed, instead of waiting out their lease."""
@@ -207,86 +228,95 @@ class Dispatcher:
             return _Outcome(item, "dead", attempts, f"gave up after {attempts} attempts: {said}")
         return _Outcome(item, "retry", attempts, said, self.policy.delay(attempts, exc))
 
-    def _record(self, outcomes: list[_Outcome], report: DispatchReport) -> None:
-        """Write the outcomes of sends in one transaction, for the deliveries this worker still holds."""
-        if not outcomes:
-            return
-        store = self.store
-        now = utcnow()
-        with store.transaction() as conn:
-            held = store.still_held(conn, [o.item.id for o in outcomes], self.owner)
-            rows: list[dict[str, Any]] = []
-            docs: list[dict[str, Any]] = []
-            events: list[dict[str, Any]] = []
-            delivered: set[int] = set()
-            told: list[tuple[_Outcome, dt.datetime]] = []  # failed sends, dead letters, alerts sent
-            for o in outcomes:
-                item = o.item
-                if item.id not in held:
-                    report.lost_lease += 1
-                    continue
-                row: dict[str, Any] = {
-                    "_id": item.id,
-                    "attempts": o.attempts,
-                    "state": "pending",
-                    "sent_at": None,
-                    "remote_ref": None,
-                    "last_error": None,
-                    "next_attempt_at": now,
-                }
-                event = {"order_id": item.order_id, "document_id": item.document_id, "delivery_id": item.id}
-                if o.kind == "sent":
-                    row.update(state="sent", sent_at=now, remote_ref=o.detail)
-                    docs.append({"_id": item.document_id, "state": "sent", "error": None})
-                    events.append(
-                        {**event, "kind": "sent", "message": f"{item.purpose} sent to {item.sink}: {o.detail}"}
-                    )
-                    if item.order_id is not None and item.purpose == "order":
-                        delivered.add(item.order_id)
-                    if item.purpose == "alert":
-                        told.append((o, now))
-                    report.sent += 1
-                elif o.kind == "retry":
-                    row.update(last_error=o.detail, next_attempt_at=now + dt.timedelta(seconds=o.delay))
-                    events.append(
-                        {
-                            **event,
-                            "document_id": None,
-                            "kind": "retry",
-                            "message": f"{item.purpose} to "
-                            f"{item.sink} failed (attempt {o.attempts}), next in {o.delay:.0f}s: {o.detail}",
-                        }
-                    )
-                    report.retried += 1
-                    report.errors.append(o.detail)
-                    told.append((o, row["next_attempt_at"]))
-                else:
-                    row.update(state="dead", last_error=o.detail)
-                    docs.append({"_id": item.document_id, "state": "dead", "error": o.detail})
-                    events.append(
-                        {**event, "kind": "dead", "message": f"{item.purpose} to {item.sink} dead-lettered: {o.detail}"}
-                    )
-                    if self.config is not None and item.purpose != "alert":
-                        raise_alert(
-                            store,
-                            conn,
-                            self.config,
-                            f"dead:{item.id}",
-                            f"crossdock: {item.purpose} to {item.sink} dead-lettered",
-                            f"Delivery {item.id} ({item.name}) gave up after {o.attempts} attempt(s): {o.detail}\n\n"
-                            f"After fixing the cause: crossdock retry {item.id}",
-                        )
-                    report.dead += 1
-                    report.errors.append(o.detail)
-                    told.append((o, now))
-                rows.append(row)
-            store.finish_deliveries(conn, rows)
-            store.update_documents(conn, docs)
-            store.log_many(conn, events)
-            if delivered:
-                _orders_delivered(store, conn, delivered)
+    def _record(
+        self, outcomes: list[_Outcome], report: DispatchReport, begin: list[int] | None = None
+    ) -> dict[int, int]:
+        """Write the outcomes of sends in one transaction, for the deliveries this worker still holds, and in the
+        same transaction count the attempt of the ``begin`` deliveries sent next (``begin_sends``: their attempts)."""
+        told: list[tuple[_Outcome, dt.datetime]] = []  # failed sends, dead letters, alerts sent
+        with self.store.transaction() as conn:
+            if outcomes:
+                told = self._write(conn, outcomes, report)
+            begun = self.store.begin_sends(conn, begin, self.owner, self.lease) if begin else {}
         for o, at in told:  # once committed, so the log never says what the store does not
             _tell(o, at)
+        return begun
+
+    def _write(
+        self, conn: Connection, outcomes: list[_Outcome], report: DispatchReport
+    ) -> list[tuple[_Outcome, dt.datetime]]:
+        store = self.store
+        now = utcnow()
+        held = store.still_held(conn, [o.item.id for o in outcomes], self.owner)
+        rows: list[dict[str, Any]] = []
+        docs: list[dict[str, Any]] = []
+        events: list[dict[str, Any]] = []
+        delivered: set[int] = set()
+        told: list[tuple[_Outcome, dt.datetime]] = []  # failed sends, dead letters, alerts sent
+        for o in outcomes:
+            item = o.item
+            if item.id not in held:
+                report.lost_lease += 1
+                continue
+            row: dict[str, Any] = {
+                "_id": item.id,
+                "attempts": o.attempts,
+                "state": "pending",
+                "sent_at": None,
+                "remote_ref": None,
+                "last_error": None,
+                "next_attempt_at": now,
+            }
+            event = {"order_id": item.order_id, "document_id": item.document_id, "delivery_id": item.id}
+            if o.kind == "sent":
+                row.update(state="sent", sent_at=now, remote_ref=o.detail)
+                docs.append({"_id": item.document_id, "state": "sent", "error": None})
+                events.append({**event, "kind": "sent", "message": f"{item.purpose} sent to {item.sink}: {o.detail}"})
+                if item.order_id is not None and item.purpose == "order":
+                    delivered.add(item.order_id)
+                if item.purpose == "alert":
+                    told.append((o, now))
+                report.sent += 1
+            elif o.kind == "retry":
+                row.update(last_error=o.detail, next_attempt_at=now + dt.timedelta(seconds=o.delay))
+                events.append(
+                    {
+                        **event,
+                        "document_id": None,
+                        "kind": "retry",
+                        "message": f"{item.purpose} to "
+                        f"{item.sink} failed (attempt {o.attempts}), next in {o.delay:.0f}s: {o.detail}",
+                    }
+                )
+                report.retried += 1
+                report.errors.append(o.detail)
+                told.append((o, row["next_attempt_at"]))
+            else:
+                row.update(state="dead", last_error=o.detail)
+                docs.append({"_id": item.document_id, "state": "dead", "error": o.detail})
+                events.append(
+                    {**event, "kind": "dead", "message": f"{item.purpose} to {item.sink} dead-lettered: {o.detail}"}
+                )
+                if self.config is not None and item.purpose != "alert":
+                    raise_alert(
+                        store,
+                        conn,
+                        self.config,
+                        f"dead:{item.id}",
+                        f"crossdock: {item.purpose} to {item.sink} dead-lettered",
+                        f"Delivery {item.id} ({item.name}) gave up after {o.attempts} attempt(s): {o.detail}\n\n"
+                        f"After fixing the cause: crossdock retry {item.id}",
+                    )
+                report.dead += 1
+                report.errors.append(o.detail)
+                told.append((o, now))
+            rows.append(row)
+        store.finish_deliveries(conn, rows)
+        store.update_documents(conn, docs)
+        store.log_many(conn, events)
+        if delivered:
+            _orders_delivered(store, conn, delivered)
+        return told
 
 
 def _tell(o: _Outcome, next_attempt: dt.datetime) -> None:

@@ -132,27 +132,29 @@ class OutboxRecords:
         """Count an attempt and renew the lease of each of ``delivery_ids`` this worker still holds, before it
         sends them: the attempt is committed first, so a send that kills the process still counts. Returns each
         held id's attempts; an id missing was taken by another worker and must not be sent."""
-        until = utcnow() + dt.timedelta(seconds=lease)
-        rows = conn.execute(
-            update(deliveries)
-            .where(deliveries.c.id.in_(delivery_ids), deliveries.c.lease_owner == owner)
-            .where(deliveries.c.state == "pending")
-            .values(attempts=deliveries.c.attempts + 1, lease_until=until)
-            .returning(deliveries.c.id, deliveries.c.attempts)
+        rows = self._claims_sql(
+            conn, "attempts = attempts + 1, lease_until = ?", delivery_ids, owner, lease, "id, attempts"
         )
         return {int(r[0]): int(r[1]) for r in rows}
 
     def renew_claims(self, conn: Connection, delivery_ids: list[int], owner: str, lease: float) -> set[int]:
         """Extend the lease on those of ``delivery_ids`` this worker still holds and has not finished; returns them."""
+        return {int(r[0]) for r in self._claims_sql(conn, "lease_until = ?", delivery_ids, owner, lease, "id")}
+
+    def _claims_sql(
+        self, conn: Connection, assign: str, delivery_ids: list[int], owner: str, lease: float, returning: str
+    ) -> list[Any]:
+        """``UPDATE deliveries SET assign`` on the pending ones of ``delivery_ids`` this worker holds, at the
+        driver (run once per send, where building the statement cost more than running it); the ids are the
+        store's own integers, written into the statement."""
         until = utcnow() + dt.timedelta(seconds=lease)
-        rows = conn.execute(
-            update(deliveries)
-            .where(deliveries.c.id.in_(delivery_ids), deliveries.c.lease_owner == owner)
-            .where(deliveries.c.state == "pending")
-            .values(lease_until=until)
-            .returning(deliveries.c.id)
+        ids = ", ".join(str(int(i)) for i in delivery_ids)
+        sql = (
+            f"UPDATE deliveries SET {assign} WHERE id IN ({ids}) AND lease_owner = ? AND state = 'pending' "
+            f"RETURNING {returning}"
         )
-        return {int(i) for i in rows.scalars()}
+        stamp = until if self.is_postgres else sqlite_value(until)
+        return list(conn.exec_driver_sql(self._driver_sql(sql), (stamp, owner)).all())
 
     def release_claims(self, conn: Connection, is_dead: Callable[[str], bool]) -> list[str]:
         """Put back at once the deliveries held by owners ``is_dead`` names (processes known to be gone), so
@@ -171,10 +173,11 @@ class OutboxRecords:
 
     def still_held(self, conn: Connection, delivery_ids: list[int], owner: str) -> set[int]:
         """Which of ``delivery_ids`` this worker still holds the lease on (locked on PostgreSQL)."""
-        query = select(deliveries.c.id).where(deliveries.c.id.in_(delivery_ids), deliveries.c.lease_owner == owner)
+        ids = ", ".join(str(int(i)) for i in delivery_ids)
+        sql = f"SELECT id FROM deliveries WHERE id IN ({ids}) AND lease_owner = ?"
         if self.is_postgres:
-            query = query.with_for_update()
-        return {int(i) for i in conn.execute(query).scalars()}
+            sql += " FOR UPDATE"
+        return {int(i) for i in conn.exec_driver_sql(self._driver_sql(sql), (owner,)).scalars()}
 
     def finish_deliveries(self, conn: Connection, rows: list[dict[str, Any]]) -> None:
         """Write send outcomes (``_id`` plus the new values) and release their leases."""
