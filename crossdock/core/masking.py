@@ -36,6 +36,11 @@ def mask(text: str, secrets: Collection[str]) -> str:
     return text
 
 
+def masked(text: str, config: BaseModel | None) -> str:
+    """``text`` with every secret of ``config`` (a connector's block; None when there is none) masked."""
+    return text if config is None else mask(text, secrets_of(config))
+
+
 def _secret_values(model: BaseModel) -> Iterator[str]:
     for name, field in type(model).model_fields.items():
         value = getattr(model, name, None)

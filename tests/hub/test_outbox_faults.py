@@ -20,6 +20,7 @@ from sqlalchemy import select, update
 
 from crossdock.connectors.base import Outbound
 from crossdock.core.config import RetryConfig
+from crossdock.core.errors import TransientError
 from crossdock.core.hub import Hub
 from crossdock.core.outbox import Dispatcher
 from crossdock.core.retry import RetryPolicy
@@ -301,3 +302,55 @@ def test_a_key_without_its_begin_line_is_refused_without_being_shown(
     assert row.state == "dead" and "neither a key (no -----BEGIN line) nor a readable key file" in row.last_error
     for text_ in [row.last_error, caplog.text, *(s or "" for s in said), *report.errors]:
         assert all(line not in text_ for line in body)
+
+
+class QuotingSource:
+    """A source whose server answers a failed login by quoting the password it was given."""
+
+    name = "mail"
+
+    def receive(self) -> Any:
+        raise TransientError(f"imap mail: login refused: LOGIN orders {PASSWORD} -> NO [AUTHENTICATIONFAILED]")
+
+
+PASSWORD = "pw-5a4b3c2d1e0f9g8h"
+
+
+def test_a_source_error_that_quotes_its_password_is_masked_everywhere(
+    tmp_path: Path,
+    store_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    from crossdock.core.connections import try_connections
+    from crossdock.core.poller import poll
+
+    monkeypatch.setenv("MAIL_PW", PASSWORD)
+    data = base_config(tmp_path, store_url)
+    data["sources"]["mail"] = {"type": "imap", "host": "127.0.0.1", "username": "orders", "password": "${MAIL_PW}"}
+    config = write_config(tmp_path, data)
+    hub = Hub(config)
+    monkeypatch.setattr(hub, "source", lambda name: QuotingSource())
+    caplog.set_level(logging.DEBUG)
+    try:
+        report = poll(hub, "mail", "w1")
+        with hub.store.transaction() as conn:
+            said = list(conn.execute(select(events.c.message)).scalars())
+    finally:
+        hub.close()
+
+    def quoting_probe(name: str, block: Any) -> str:
+        if name != "mail":
+            return "reached"
+        raise TransientError(f"imap {name}: LOGIN orders {PASSWORD} refused")
+
+    monkeypatch.setattr("crossdock.core.connections.registry.probe", lambda side, kind: quoting_probe)
+    verdicts = try_connections(config)
+    status = run(capsys, "status", "-c", str(tmp_path / "crossdock.yaml"))[1]
+    assert report.error is not None and "LOGIN orders *** -> NO" in report.error
+    assert any("LOGIN orders ***" in s for s in said) and "mail" in status
+    probed = [v for v in verdicts if v.name == "mail"]
+    assert len(probed) == 1 and "LOGIN orders *** refused" in str(probed[0])
+    for text in [report.error, *said, status, caplog.text, *(str(v) for v in verdicts)]:
+        assert PASSWORD not in text
