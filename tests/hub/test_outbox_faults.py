@@ -253,6 +253,7 @@ def test_an_error_page_that_echoes_the_token_never_puts_it_anywhere(
                 *conn.execute(select(deliveries.c.last_error)).scalars(),
                 *conn.execute(select(documents.c.error)).scalars(),
                 *conn.execute(select(events.c.message)).scalars(),
+                *(d.decode("utf-8", "replace") for d in conn.execute(select(documents.c.data)).scalars()),
             ]
     finally:
         hub.close()
@@ -264,7 +265,11 @@ def test_an_error_page_that_echoes_the_token_never_puts_it_anywhere(
 
 
 def test_a_key_without_its_begin_line_is_refused_without_being_shown(
-    tmp_path: Path, store_url: str, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+    tmp_path: Path,
+    store_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric import ed25519
@@ -296,11 +301,15 @@ def test_a_key_without_its_begin_line_is_refused_without_being_shown(
             said = [
                 *conn.execute(select(events.c.message)).scalars(),
                 *conn.execute(select(documents.c.error)).scalars(),
+                *(d.decode("utf-8", "replace") for d in conn.execute(select(documents.c.data)).scalars()),
             ]
     finally:
         hub.close()
+    path = str(tmp_path / "crossdock.yaml")
+    shown = [run(capsys, "status", "-c", path)[1], run(capsys, "status", "-c", path, "--json")[1]]
     assert row.state == "dead" and "neither a key (no -----BEGIN line) nor a readable key file" in row.last_error
-    for text_ in [row.last_error, caplog.text, *(s or "" for s in said), *report.errors]:
+    assert "neither a key" in shown[0]
+    for text_ in [row.last_error, caplog.text, *(s or "" for s in said), *report.errors, *shown]:
         assert all(line not in text_ for line in body)
 
 
