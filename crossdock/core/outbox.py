@@ -58,7 +58,7 @@ class Dispatcher:
         config: Config | None = None,
         owner: str | None = None,
         batch: int = 100,
-        lease: float = 120.0,
+        lease: float = 15.0,
     ) -> None:
         self.store = store
         self.config = config
@@ -72,9 +72,9 @@ class Dispatcher:
 
     def run_once(self) -> DispatchReport:
         """Claim one batch and send it, keeping its lease alive meanwhile. A send to a sink that takes documents
-        as they come (HTTP, mail) has its outcome committed right after it; a sink that makes its documents
-        durable at ``flush`` (folder, SFTP, bundles) is flushed once for the batch and then recorded, since
-        nothing it took is delivered before that. A kill so repeats at most the sends in flight."""
+        as they come (HTTP, mail, an SFTP upload) has its outcome committed right after it; documents a sink
+        delivers at ``flush`` (a folder's files, bundles) are flushed once for the batch and then recorded, since
+        none of them is delivered before that. A kill so repeats at most the sends in flight."""
         report = DispatchReport()
         if not self._released:
             self._release_dead()
@@ -90,9 +90,9 @@ class Dispatcher:
                 held.intersection_update(self.store.renew_claims(conn, ids, self.owner, self.lease))
 
         with heartbeat(renew, self.lease / 3):
-            flushes = {item.id: self._flushes(item.sink) for item in claimed}
-            at_flush = [item for item in claimed if flushes[item.id]]
-            self._one_by_one([item for item in claimed if not flushes[item.id]], held, report)
+            later = {item.id: self._at_flush(item) for item in claimed}
+            at_flush = [item for item in claimed if later[item.id]]
+            self._one_by_one([item for item in claimed if not later[item.id]], held, report)
             if at_flush:
                 self._record(self._flush(self._deliver(at_flush, held, report)), report)
         return report
@@ -112,11 +112,17 @@ class Dispatcher:
                 self._lost(item, report)
         self._record(done, report)
 
-    def _flushes(self, sink_name: str) -> bool:
+    def _at_flush(self, item: Claimed) -> bool:
+        """Whether the sink delivers this document at its ``flush`` (a folder's files, SFTP bundles) rather than
+        at ``send``; a sink with a flush and no ``at_flush`` delivers everything at its flush."""
         try:
-            return callable(getattr(self.sinks(sink_name), "flush", None))
+            sink = self.sinks(item.sink)
         except Exception:
             return False  # no such sink: its send dead-letters with the reason
+        if not callable(getattr(sink, "flush", None)):
+            return False
+        at_flush = getattr(sink, "at_flush", None)
+        return bool(at_flush(_outbound(item))) if callable(at_flush) else True
 
     def _deliver(self, items: list[Claimed], held: set[int], report: DispatchReport) -> list[_Outcome]:
         """Count an attempt for each item (committed), then send those this worker still holds. A delivery whose

@@ -72,6 +72,24 @@ def test_a_kill_repeats_only_the_send_in_flight(store: Store) -> None:
     assert [delivery(store, d).state for d in ids] == ["sent"] * 5
 
 
+class UploadingSink(KillingSink):
+    """Delivers each document at send (as an SFTP upload does) though it has a flush (for its bundles)."""
+
+    def at_flush(self, document: Outbound) -> bool:
+        return False
+
+    def flush(self) -> None:
+        return None
+
+
+def test_a_kill_repeats_only_the_upload_in_flight_for_a_sink_that_also_flushes(store: Store) -> None:
+    ids = [queue_one(store, f"key-{i}") for i in range(4)]
+    sink = UploadingSink(kill_at=3)
+    with pytest.raises(Killed):
+        dispatcher(store, sink, dead_owner()).run_once()
+    assert [delivery(store, d).state for d in ids] == ["sent", "sent", "pending", "pending"]
+
+
 class FlushKillingSink(ScriptedSink):
     """Takes documents and makes them durable at flush; the first flush kills the process."""
 
