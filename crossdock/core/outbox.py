@@ -87,7 +87,7 @@ class Dispatcher:
 
         def renew() -> None:
             with self.store.transaction() as conn:
-                held.intersection_update(self.store.renew_claims(conn, ids, self.owner, self.lease))
+                held.difference_update(self.store.renew_claims(conn, ids, self.owner, self.lease))
 
         with heartbeat(renew, self.lease / 3):
             later = {item.id: self._at_flush(item) for item in claimed}

@@ -34,6 +34,11 @@ class Claimed:
     kind: str | None = None
 
 
+def _ids(delivery_ids: list[int]) -> str:
+    """Delivery ids for ``IN (...)``: integers from the store, each made an int again before it is written."""
+    return ", ".join(str(int(i)) for i in delivery_ids)
+
+
 _ENQUEUE = (
     "INSERT INTO deliveries (key, sink, purpose, order_id, document_id, state, attempts, next_attempt_at, created_at) "
     "VALUES (?, ?, ?, ?, ?, 'pending', 0, ?, ?) ON CONFLICT (key) DO NOTHING"
@@ -131,30 +136,34 @@ class OutboxRecords:
     def begin_sends(self, conn: Connection, delivery_ids: list[int], owner: str, lease: float) -> dict[int, int]:
         """Count an attempt and renew the lease of each of ``delivery_ids`` this worker still holds, before it
         sends them: the attempt is committed first, so a send that kills the process still counts. Returns each
-        held id's attempts; an id missing was taken by another worker and must not be sent."""
-        rows = self._claims_sql(
-            conn, "attempts = attempts + 1, lease_until = ?", delivery_ids, owner, lease, "id, attempts"
+        held id's attempts; an id missing was taken by another worker and must not be sent.
+
+        Written for the driver, as the other statements run once per send (building them through SQLAlchemy
+        cost more than running them); the ids are the store's own integers, written into the statement."""
+        sql = (
+            f"UPDATE deliveries SET attempts = attempts + 1, lease_until = ? WHERE id IN ({_ids(delivery_ids)}) "
+            "AND lease_owner = ? AND state = 'pending' RETURNING id, attempts"
         )
+        rows = conn.exec_driver_sql(self._driver_sql(sql), (self._until(lease), owner)).all()
         return {int(r[0]): int(r[1]) for r in rows}
 
     def renew_claims(self, conn: Connection, delivery_ids: list[int], owner: str, lease: float) -> set[int]:
-        """Extend the lease on those of ``delivery_ids`` this worker still holds and has not finished; returns them."""
-        return {int(r[0]) for r in self._claims_sql(conn, "lease_until = ?", delivery_ids, owner, lease, "id")}
+        """Extend the lease on those of ``delivery_ids`` this worker still holds and has not finished; returns
+        those another worker holds now. On PostgreSQL a row this worker's sending transaction has locked is
+        skipped (that transaction renews it itself), so the heartbeat never waits on it nor deadlocks with it."""
+        ids = _ids(delivery_ids)
+        mine = f"id IN ({ids}) AND lease_owner = ? AND state = 'pending'"
+        if self.is_postgres:
+            mine = f"id IN (SELECT id FROM deliveries WHERE {mine} FOR UPDATE SKIP LOCKED)"
+        sql = f"UPDATE deliveries SET lease_until = ? WHERE {mine}"
+        conn.exec_driver_sql(self._driver_sql(sql), (self._until(lease), owner))
+        taken = f"SELECT id FROM deliveries WHERE id IN ({ids}) AND state = 'pending' AND lease_owner <> ?"
+        return {int(i) for i in conn.exec_driver_sql(self._driver_sql(taken), (owner,)).scalars()}
 
-    def _claims_sql(
-        self, conn: Connection, assign: str, delivery_ids: list[int], owner: str, lease: float, returning: str
-    ) -> list[Any]:
-        """``UPDATE deliveries SET assign`` on the pending ones of ``delivery_ids`` this worker holds, at the
-        driver (run once per send, where building the statement cost more than running it); the ids are the
-        store's own integers, written into the statement."""
+    def _until(self, lease: float) -> Any:
+        """When a lease taken now runs out, as the driver stores it."""
         until = utcnow() + dt.timedelta(seconds=lease)
-        ids = ", ".join(str(int(i)) for i in delivery_ids)
-        sql = (
-            f"UPDATE deliveries SET {assign} WHERE id IN ({ids}) AND lease_owner = ? AND state = 'pending' "
-            f"RETURNING {returning}"
-        )
-        stamp = until if self.is_postgres else sqlite_value(until)
-        return list(conn.exec_driver_sql(self._driver_sql(sql), (stamp, owner)).all())
+        return until if self.is_postgres else sqlite_value(until)
 
     def release_claims(self, conn: Connection, is_dead: Callable[[str], bool]) -> list[str]:
         """Put back at once the deliveries held by owners ``is_dead`` names (processes known to be gone), so
@@ -173,8 +182,7 @@ class OutboxRecords:
 
     def still_held(self, conn: Connection, delivery_ids: list[int], owner: str) -> set[int]:
         """Which of ``delivery_ids`` this worker still holds the lease on (locked on PostgreSQL)."""
-        ids = ", ".join(str(int(i)) for i in delivery_ids)
-        sql = f"SELECT id FROM deliveries WHERE id IN ({ids}) AND lease_owner = ?"
+        sql = f"SELECT id FROM deliveries WHERE id IN ({_ids(delivery_ids)}) AND lease_owner = ?"
         if self.is_postgres:
             sql += " FOR UPDATE"
         return {int(i) for i in conn.exec_driver_sql(self._driver_sql(sql), (owner,)).scalars()}

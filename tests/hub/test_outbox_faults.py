@@ -3,6 +3,7 @@ delivery that kills the process each time it is sent, and an error text that quo
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import socket
 import subprocess
@@ -20,6 +21,7 @@ from sqlalchemy import select, update
 
 from crossdock.connectors.base import Outbound
 from crossdock.core.config import RetryConfig
+from crossdock.core.engine import utcnow
 from crossdock.core.errors import TransientError
 from crossdock.core.hub import Hub
 from crossdock.core.outbox import Dispatcher
@@ -165,6 +167,18 @@ def test_a_claim_lost_mid_batch_is_not_sent(store: Store) -> None:
     assert [o.idempotency_key for o in sink.sent] == ["key-0"]
     assert report.sent == 1 and report.lost_lease == 3
     assert [delivery(store, d).lease_owner for d in ids[1:]] == ["other"] * 3
+
+
+def test_a_heartbeat_renews_only_this_workers_leases_and_names_those_taken(store: Store) -> None:
+    ids = [queue_one(store, f"key-{i}") for i in range(3)]
+    with store.transaction() as conn:
+        store.claim(conn, "w1", limit=3, lease=1)
+        conn.execute(update(deliveries).where(deliveries.c.id == ids[2]).values(lease_owner="w2"))
+    with store.transaction() as conn:
+        taken = store.renew_claims(conn, ids, "w1", 60)
+    soon = utcnow() + dt.timedelta(seconds=30)
+    assert taken == {ids[2]}
+    assert [delivery(store, d).lease_until > soon for d in ids] == [True, True, False]
 
 
 class SlowSink(ScriptedSink):
