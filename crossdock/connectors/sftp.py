@@ -197,6 +197,11 @@ class SftpSink:
             return posixpath.join(folder, self._bundles.add(document))
         return self._with_session(lambda session: self._upload(session, [(document.name, document.data)])[0])
 
+    def at_flush(self, document: Outbound) -> bool:
+        """Whether ``document`` is delivered at ``flush`` (gathered in a bundle) rather than uploaded by ``send``:
+        the dispatcher records each upload's outcome right after it, a bundle's after the flush."""
+        return self._bundles.takes(document)
+
     def flush(self) -> None:
         """Upload the files gathered since the last flush: all under temporary names first, then each renamed."""
         files = self._bundles.take()

@@ -81,13 +81,15 @@ def load_private_key(value: str, passphrase: str | None, where: str) -> paramiko
     """
     if "-----BEGIN" in value:
         text = value.replace("\\n", "\n") if "\n" not in value.strip() else value
-    else:
-        path = Path(value).expanduser()
+    else:  # a file path, or a key that lost its -----BEGIN line: the value is never echoed, it may be the key
         try:
-            text = path.read_text(encoding="ascii")
-        except (OSError, UnicodeDecodeError) as exc:
-            reason = exc.strerror if isinstance(exc, OSError) else "not a text key file"
-            raise ConfigError(f"private key {where} names {path}, which cannot be read: {reason}") from None
+            text = Path(value).expanduser().read_text(encoding="ascii")
+        except (OSError, UnicodeDecodeError, ValueError) as exc:
+            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else "not a text key file"
+            raise ConfigError(
+                f"private key {where} cannot be read: it is neither a key (no -----BEGIN line) nor a readable key "
+                f"file ({reason}); its value is not shown"
+            ) from None
     data = text.strip().encode("ascii", "replace") + b"\n"
     secret = passphrase.encode() if passphrase is not None else None
     try:

@@ -162,7 +162,9 @@ class RetryConfig(Strict):
 class OutboxConfig(Strict):
     every: Duration = Field(default=2.0, gt=0, description="how often the dispatcher looks for due deliveries")
     batch: int = Field(default=100, ge=1)
-    lease: Duration = Field(default=120.0, gt=0, description="a claimed delivery returns to the pool after this")
+    lease: Duration = Field(
+        default=15.0, gt=0, description="a claimed delivery returns to the pool this long after its worker stopped"
+    )
 
 
 class AlertsConfig(Strict):

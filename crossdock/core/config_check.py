@@ -56,8 +56,9 @@ def unset_variables(loaded: Loaded) -> list[Problem]:
             continue
         if loc[-1] == "private_key" and value and "-----BEGIN" not in value:
             key = Path(value).expanduser()  # read from where the command runs, as the connector reads it
-            if not key.is_file():
-                out.append(loaded.problem(loc, f"{ref} names the key file {key}, which does not exist"))
+            if not key.is_file():  # the value is not shown: it may be a key that lost its -----BEGIN line
+                said = f"{ref} is neither a key (no -----BEGIN line) nor an existing key file; its value is not shown"
+                out.append(loaded.problem(loc, said))
     return out
 
 

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from crossdock.core import registry
 from crossdock.core.errors import CrossdockError, PermanentError, TransientError
+from crossdock.core.masking import masked
 
 if TYPE_CHECKING:
     from crossdock.core.config import Config
@@ -58,9 +59,9 @@ def _try(side: Literal["source", "sink"], name: str, block: Any) -> Verdict:
     try:
         return Verdict(side, name, block.type, "ok", probe(name, block))
     except CrossdockError as exc:
-        return Verdict(side, name, block.type, "failed", str(exc))
+        return Verdict(side, name, block.type, "failed", masked(str(exc), block))
     except Exception as exc:  # a probe must not stop the others: say what broke
-        return Verdict(side, name, block.type, "failed", f"{type(exc).__name__}: {exc}")
+        return Verdict(side, name, block.type, "failed", masked(f"{type(exc).__name__}: {exc}", block))
 
 
 def _store(config: Config) -> Verdict:

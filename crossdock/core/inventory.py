@@ -15,6 +15,7 @@ from crossdock.core.config import InventoryFeedConfig
 from crossdock.core.config_types import resolve_secret
 from crossdock.core.errors import CrossdockError, DecodeError
 from crossdock.core.hub import Hub
+from crossdock.core.masking import masked
 from crossdock.core.partners import created_now, reserve
 from crossdock.core.plan import Plan, delivery_key, outbound, safe_name
 from crossdock.core.store import sha256
@@ -34,7 +35,7 @@ def _read(feed: InventoryFeedConfig, feed_name: str) -> bytes:
     try:
         data: bytes = fetch(feed.snapshot_url, headers=headers, timeout=feed.snapshot_timeout)
     except CrossdockError as exc:
-        raise CrossdockError(f"inventory {feed_name}: {exc}") from None
+        raise CrossdockError(masked(f"inventory {feed_name}: {exc}", feed)) from None
     return data
 
 

@@ -1,17 +1,18 @@
 """The outbox dispatcher: claim due deliveries with a lease, send them, and record what happened.
 
-Sending is at-least-once. A worker that dies mid-send leaves its lease to expire and another worker sends
-the same bytes again under the same idempotency key (file sinks write the same name, so the second write
-replaces the first). Transient failures are rescheduled by the one retry policy, up to its attempt limit,
-then dead-lettered with the reason; permanent failures are dead-lettered at once. A dead delivery stays in
-the store until ``crossdock retry`` puts it back.
+Sending is at-least-once. A worker renews the lease on what it claimed while it works and sends only what it
+still holds; each attempt is counted before its send. A worker that dies mid-send leaves its lease to lapse
+(or, on the same host, to be released by the next process at once) and another worker sends the same bytes
+again under the same idempotency key (file sinks write the same name, so the second write replaces the first).
+Transient failures are rescheduled by the one retry policy, up to its attempt limit, then dead-lettered with
+the reason; permanent failures are dead-lettered at once. A dead delivery stays in the store until
+``crossdock retry`` puts it back.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -22,17 +23,16 @@ from crossdock.connectors.base import X12_CONTENT_TYPE, Outbound, Sink
 from crossdock.core.alerts import raise_alert
 from crossdock.core.config import Config
 from crossdock.core.engine import utcnow
-from crossdock.core.errors import CrossdockError, PermanentError, TransientError
+from crossdock.core.errors import CrossdockError, TransientError
+from crossdock.core.masking import mask, secrets_of
 from crossdock.core.outbox_records import Claimed
 from crossdock.core.retry import RetryPolicy
 from crossdock.core.schema import deliveries, orders
 from crossdock.core.store import Store
-from crossdock.core.workers import worker_id
+from crossdock.core.workers import heartbeat, is_dead_local, worker_id
 
 log = logging.getLogger("crossdock.outbox")
 alert_log = logging.getLogger("crossdock.alerts")
-
-FLUSH_SECONDS = 5.0  # outcomes are written at least this often, well inside any lease
 
 
 @dataclass(slots=True)
@@ -58,7 +58,7 @@ class Dispatcher:
         config: Config | None = None,
         owner: str | None = None,
         batch: int = 100,
-        lease: float = 120.0,
+        lease: float = 15.0,
     ) -> None:
         self.store = store
         self.config = config
@@ -67,21 +67,109 @@ class Dispatcher:
         self.owner = owner or worker_id()
         self.batch = batch
         self.lease = lease
+        self._released = False  # dead local claims are released once, by the first round
+        self._secrets: dict[str, list[str]] = {}
 
     def run_once(self) -> DispatchReport:
-        """Claim one batch, send it, and record the outcomes (every few seconds, and at the end)."""
+        """Claim one batch and send it, keeping its lease alive meanwhile. A send to a sink that takes documents
+        as they come (HTTP, mail, an SFTP upload) has its outcome committed right after it; documents a sink
+        delivers at ``flush`` (a folder's files, bundles) are flushed once for the batch and then recorded, since
+        none of them is delivered before that. A kill so repeats at most the sends in flight."""
         report = DispatchReport()
+        if not self._released:
+            self._release_dead()
         with self.store.transaction() as conn:
             claimed = self.store.claim(conn, self.owner, limit=self.batch, lease=self.lease)
-        outcomes: list[_Outcome] = []
-        flushed = time.monotonic()
-        for item in claimed:
-            outcomes.append(self._send(item))
-            if time.monotonic() - flushed > FLUSH_SECONDS:
-                self._record(self._flush(outcomes), report)
-                outcomes, flushed = [], time.monotonic()
-        self._record(self._flush(outcomes), report)
+        if not claimed:
+            return report
+        held = {item.id for item in claimed}
+        ids = sorted(held)
+
+        def renew() -> None:
+            with self.store.transaction() as conn:
+                held.difference_update(self.store.renew_claims(conn, ids, self.owner, self.lease))
+
+        with heartbeat(renew, self.lease / 3):
+            later = {item.id: self._at_flush(item) for item in claimed}
+            at_flush = [item for item in claimed if later[item.id]]
+            self._one_by_one([item for item in claimed if not later[item.id]], held, report)
+            if at_flush:
+                self._record(self._flush(self._deliver(at_flush, held, report)), report)
         return report
+
+    def _one_by_one(self, items: list[Claimed], held: set[int], report: DispatchReport) -> None:
+        """Send each and commit its outcome before the next send, in one transaction with the next's attempt."""
+        done: list[_Outcome] = []
+        for item in items:
+            if self.policy.gives_up(item.attempts):
+                done.append(self._poison(item))
+                continue
+            begun = self._record(done, report, begin=[item.id])
+            done = []
+            if item.id in begun and item.id in held:
+                done.append(self._send(item, begun[item.id]))
+            else:
+                self._lost(item, report)
+        self._record(done, report)
+
+    def _at_flush(self, item: Claimed) -> bool:
+        """Whether the sink delivers this document at its ``flush`` (a folder's files, SFTP bundles) rather than
+        at ``send``; a sink with a flush and no ``at_flush`` delivers everything at its flush."""
+        try:
+            sink = self.sinks(item.sink)
+        except Exception:
+            return False  # no such sink: its send dead-letters with the reason
+        if not callable(getattr(sink, "flush", None)):
+            return False
+        at_flush = getattr(sink, "at_flush", None)
+        return bool(at_flush(_outbound(item))) if callable(at_flush) else True
+
+    def _deliver(self, items: list[Claimed], held: set[int], report: DispatchReport) -> list[_Outcome]:
+        """Count an attempt for each item (committed), then send those this worker still holds. A delivery whose
+        attempts are already used up was interrupted by crashes each time (a poison): it is dead, not sent."""
+        outcomes: list[_Outcome] = []
+        todo: list[Claimed] = []
+        for item in items:
+            if self.policy.gives_up(item.attempts):
+                outcomes.append(self._poison(item))
+            else:
+                todo.append(item)
+        if not todo:
+            return outcomes
+        with self.store.transaction() as conn:
+            begun = self.store.begin_sends(conn, [item.id for item in todo], self.owner, self.lease)
+        for item in todo:
+            if item.id in begun and item.id in held:
+                outcomes.append(self._send(item, begun[item.id]))
+            else:
+                self._lost(item, report)
+        return outcomes
+
+    def _poison(self, item: Claimed) -> _Outcome:
+        why = f"gave up after {item.attempts} attempts, the last interrupted before its outcome was recorded"
+        return _Outcome(item, "dead", item.attempts, why)
+
+    def _lost(self, item: Claimed, report: DispatchReport) -> None:
+        """Another worker took this claim (its lease ran out): that worker sends it, not this one."""
+        log.warning("delivery %s: lease lost to another worker, not sent", item.id)
+        report.lost_lease += 1
+
+    def _release_dead(self) -> None:
+        """Put back at once what dead processes of this host had claimed, instead of waiting out their lease."""
+        with self.store.transaction() as conn:
+            dead = self.store.release_claims(conn, is_dead_local)
+            if dead:
+                self.store.log(conn, "lease", f"released the deliveries held by {', '.join(dead)}: not running")
+        self._released = True
+
+    def _mask(self, sink_name: str, text: str) -> str:
+        """An error text with every secret of that sink's configuration masked."""
+        secrets = self._secrets.get(sink_name)
+        if secrets is None:
+            config = self.config
+            found = None if config is None else (config.sinks.get(sink_name) or config.sources.get(sink_name))
+            secrets = self._secrets[sink_name] = [] if found is None else secrets_of(found)
+        return mask(text, secrets)
 
     def _flush(self, outcomes: list[_Outcome]) -> list[_Outcome]:
         """Let each sink that took documents make them durable; a sink that cannot fails its sends."""
@@ -95,8 +183,8 @@ class Dispatcher:
             except CrossdockError as exc:
                 failed[sink_name] = exc
             except Exception as exc:
-                log.exception("flushing sink %s failed", sink_name)
                 failed[sink_name] = TransientError(f"{type(exc).__name__}: {exc}")
+                log.error("flushing sink %s failed: %s", sink_name, self._mask(sink_name, str(failed[sink_name])))
         if not failed:
             return outcomes
         return [
@@ -107,7 +195,7 @@ class Dispatcher:
         """A send its sink could not make durable: retried when that may pass, else dead, as a failed send."""
         if isinstance(exc, TransientError):
             return self._transient(outcome.item, outcome.attempts, exc)
-        return _Outcome(outcome.item, "dead", outcome.attempts, str(exc))
+        return _Outcome(outcome.item, "dead", outcome.attempts, self._mask(outcome.item.sink, str(exc)))
 
     def drain(self, max_rounds: int = 1000) -> DispatchReport:
         """Dispatch until nothing is due (used by the demo, ``poll`` and tests)."""
@@ -123,107 +211,118 @@ class Dispatcher:
                 break
         return total
 
-    def _send(self, item: Claimed) -> _Outcome:
-        attempts = item.attempts + 1
+    def _send(self, item: Claimed, attempts: int) -> _Outcome:
+        """Send one delivery; what the sink raised becomes the outcome, its text masked (connector errors enter
+        core here, and the text goes on to the store, the log and ``crossdock status``)."""
         try:
             sink = self.sinks(item.sink)
             remote = sink.send(_outbound(item))
-        except PermanentError as exc:
-            return _Outcome(item, "dead", attempts, str(exc))
         except TransientError as exc:
             return self._transient(item, attempts, exc)
-        except CrossdockError as exc:
-            return _Outcome(item, "dead", attempts, str(exc))
+        except CrossdockError as exc:  # permanent, or any other refusal: not retried
+            return _Outcome(item, "dead", attempts, self._mask(item.sink, str(exc)))
         except Exception as exc:  # a bug or an unforeseen library error: retried like a transient one, then dead
-            log.exception("delivery %s to %s failed unexpectedly", item.id, item.sink)
-            return self._transient(item, attempts, TransientError(f"{type(exc).__name__}: {exc}"))
+            error = TransientError(f"{type(exc).__name__}: {exc}")
+            said = self._mask(item.sink, str(error))
+            log.error("delivery %s to %s failed unexpectedly: %s", item.id, item.sink, said)
+            return self._transient(item, attempts, error)
         return _Outcome(item, "sent", attempts, remote)
 
     def _transient(self, item: Claimed, attempts: int, exc: TransientError) -> _Outcome:
+        said = self._mask(item.sink, str(exc))
         if self.policy.gives_up(attempts):
-            return _Outcome(item, "dead", attempts, f"gave up after {attempts} attempts: {exc}")
-        return _Outcome(item, "retry", attempts, str(exc), self.policy.delay(attempts, exc))
+            return _Outcome(item, "dead", attempts, f"gave up after {attempts} attempts: {said}")
+        return _Outcome(item, "retry", attempts, said, self.policy.delay(attempts, exc))
 
-    def _record(self, outcomes: list[_Outcome], report: DispatchReport) -> None:
-        """Write the outcomes of sends in one transaction, for the deliveries this worker still holds."""
-        if not outcomes:
-            return
-        store = self.store
-        now = utcnow()
-        with store.transaction() as conn:
-            held = store.still_held(conn, [o.item.id for o in outcomes], self.owner)
-            rows: list[dict[str, Any]] = []
-            docs: list[dict[str, Any]] = []
-            events: list[dict[str, Any]] = []
-            delivered: set[int] = set()
-            told: list[tuple[_Outcome, dt.datetime]] = []  # failed sends, dead letters, alerts sent
-            for o in outcomes:
-                item = o.item
-                if item.id not in held:
-                    report.lost_lease += 1
-                    continue
-                row: dict[str, Any] = {
-                    "_id": item.id,
-                    "attempts": o.attempts,
-                    "state": "pending",
-                    "sent_at": None,
-                    "remote_ref": None,
-                    "last_error": None,
-                    "next_attempt_at": now,
-                }
-                event = {"order_id": item.order_id, "document_id": item.document_id, "delivery_id": item.id}
-                if o.kind == "sent":
-                    row.update(state="sent", sent_at=now, remote_ref=o.detail)
-                    docs.append({"_id": item.document_id, "state": "sent", "error": None})
-                    events.append(
-                        {**event, "kind": "sent", "message": f"{item.purpose} sent to {item.sink}: {o.detail}"}
-                    )
-                    if item.order_id is not None and item.purpose == "order":
-                        delivered.add(item.order_id)
-                    if item.purpose == "alert":
-                        told.append((o, now))
-                    report.sent += 1
-                elif o.kind == "retry":
-                    row.update(last_error=o.detail, next_attempt_at=now + dt.timedelta(seconds=o.delay))
-                    events.append(
-                        {
-                            **event,
-                            "document_id": None,
-                            "kind": "retry",
-                            "message": f"{item.purpose} to "
-                            f"{item.sink} failed (attempt {o.attempts}), next in {o.delay:.0f}s: {o.detail}",
-                        }
-                    )
-                    report.retried += 1
-                    report.errors.append(o.detail)
-                    told.append((o, row["next_attempt_at"]))
-                else:
-                    row.update(state="dead", last_error=o.detail)
-                    docs.append({"_id": item.document_id, "state": "dead", "error": o.detail})
-                    events.append(
-                        {**event, "kind": "dead", "message": f"{item.purpose} to {item.sink} dead-lettered: {o.detail}"}
-                    )
-                    if self.config is not None and item.purpose != "alert":
-                        raise_alert(
-                            store,
-                            conn,
-                            self.config,
-                            f"dead:{item.id}",
-                            f"crossdock: {item.purpose} to {item.sink} dead-lettered",
-                            f"Delivery {item.id} ({item.name}) gave up after {o.attempts} attempt(s): {o.detail}\n\n"
-                            f"After fixing the cause: crossdock retry {item.id}",
-                        )
-                    report.dead += 1
-                    report.errors.append(o.detail)
-                    told.append((o, now))
-                rows.append(row)
-            store.finish_deliveries(conn, rows)
-            store.update_documents(conn, docs)
-            store.log_many(conn, events)
-            if delivered:
-                _orders_delivered(store, conn, delivered)
+    def _record(
+        self, outcomes: list[_Outcome], report: DispatchReport, begin: list[int] | None = None
+    ) -> dict[int, int]:
+        """Write the outcomes of sends in one transaction, for the deliveries this worker still holds, and in the
+        same transaction count the attempt of the ``begin`` deliveries sent next (``begin_sends``: their attempts)."""
+        told: list[tuple[_Outcome, dt.datetime]] = []  # failed sends, dead letters, alerts sent
+        with self.store.transaction() as conn:
+            if outcomes:
+                told = self._write(conn, outcomes, report)
+            begun = self.store.begin_sends(conn, begin, self.owner, self.lease) if begin else {}
         for o, at in told:  # once committed, so the log never says what the store does not
             _tell(o, at)
+        return begun
+
+    def _write(
+        self, conn: Connection, outcomes: list[_Outcome], report: DispatchReport
+    ) -> list[tuple[_Outcome, dt.datetime]]:
+        store = self.store
+        now = utcnow()
+        held = store.still_held(conn, [o.item.id for o in outcomes], self.owner)
+        rows: list[dict[str, Any]] = []
+        docs: list[dict[str, Any]] = []
+        events: list[dict[str, Any]] = []
+        delivered: set[int] = set()
+        told: list[tuple[_Outcome, dt.datetime]] = []  # failed sends, dead letters, alerts sent
+        for o in outcomes:
+            item = o.item
+            if item.id not in held:
+                report.lost_lease += 1
+                continue
+            row: dict[str, Any] = {
+                "_id": item.id,
+                "attempts": o.attempts,
+                "state": "pending",
+                "sent_at": None,
+                "remote_ref": None,
+                "last_error": None,
+                "next_attempt_at": now,
+            }
+            event = {"order_id": item.order_id, "document_id": item.document_id, "delivery_id": item.id}
+            if o.kind == "sent":
+                row.update(state="sent", sent_at=now, remote_ref=o.detail)
+                docs.append({"_id": item.document_id, "state": "sent", "error": None})
+                events.append({**event, "kind": "sent", "message": f"{item.purpose} sent to {item.sink}: {o.detail}"})
+                if item.order_id is not None and item.purpose == "order":
+                    delivered.add(item.order_id)
+                if item.purpose == "alert":
+                    told.append((o, now))
+                report.sent += 1
+            elif o.kind == "retry":
+                row.update(last_error=o.detail, next_attempt_at=now + dt.timedelta(seconds=o.delay))
+                events.append(
+                    {
+                        **event,
+                        "document_id": None,
+                        "kind": "retry",
+                        "message": f"{item.purpose} to "
+                        f"{item.sink} failed (attempt {o.attempts}), next in {o.delay:.0f}s: {o.detail}",
+                    }
+                )
+                report.retried += 1
+                report.errors.append(o.detail)
+                told.append((o, row["next_attempt_at"]))
+            else:
+                row.update(state="dead", last_error=o.detail)
+                docs.append({"_id": item.document_id, "state": "dead", "error": o.detail})
+                events.append(
+                    {**event, "kind": "dead", "message": f"{item.purpose} to {item.sink} dead-lettered: {o.detail}"}
+                )
+                if self.config is not None and item.purpose != "alert":
+                    raise_alert(
+                        store,
+                        conn,
+                        self.config,
+                        f"dead:{item.id}",
+                        f"crossdock: {item.purpose} to {item.sink} dead-lettered",
+                        f"Delivery {item.id} ({item.name}) gave up after {o.attempts} attempt(s): {o.detail}\n\n"
+                        f"After fixing the cause: crossdock retry {item.id}",
+                    )
+                report.dead += 1
+                report.errors.append(o.detail)
+                told.append((o, now))
+            rows.append(row)
+        store.finish_deliveries(conn, rows)
+        store.update_documents(conn, docs)
+        store.log_many(conn, events)
+        if delivered:
+            _orders_delivered(store, conn, delivered)
+        return told
 
 
 def _tell(o: _Outcome, next_attempt: dt.datetime) -> None:

@@ -7,6 +7,7 @@ store that workers on many machines contend for.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,6 +32,11 @@ class Claimed:
     name: str
     data: bytes
     kind: str | None = None
+
+
+def _ids(delivery_ids: list[int]) -> str:
+    """Delivery ids for ``IN (...)``: integers from the store, each made an int again before it is written."""
+    return ", ".join(str(int(i)) for i in delivery_ids)
 
 
 _ENQUEUE = (
@@ -127,12 +133,59 @@ class OutboxRecords:
         )
         return [Claimed(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7] or f"document-{r[6]}", r[8], r[9]) for r in rows]
 
+    def begin_sends(self, conn: Connection, delivery_ids: list[int], owner: str, lease: float) -> dict[int, int]:
+        """Count an attempt and renew the lease of each of ``delivery_ids`` this worker still holds, before it
+        sends them: the attempt is committed first, so a send that kills the process still counts. Returns each
+        held id's attempts; an id missing was taken by another worker and must not be sent.
+
+        Written for the driver, as the other statements run once per send (building them through SQLAlchemy
+        cost more than running them); the ids are the store's own integers, written into the statement."""
+        sql = (
+            f"UPDATE deliveries SET attempts = attempts + 1, lease_until = ? WHERE id IN ({_ids(delivery_ids)}) "
+            "AND lease_owner = ? AND state = 'pending' RETURNING id, attempts"
+        )
+        rows = conn.exec_driver_sql(self._driver_sql(sql), (self._until(lease), owner)).all()
+        return {int(r[0]): int(r[1]) for r in rows}
+
+    def renew_claims(self, conn: Connection, delivery_ids: list[int], owner: str, lease: float) -> set[int]:
+        """Extend the lease on those of ``delivery_ids`` this worker still holds and has not finished; returns
+        those another worker holds now. On PostgreSQL a row this worker's sending transaction has locked is
+        skipped (that transaction renews it itself), so the heartbeat never waits on it nor deadlocks with it."""
+        ids = _ids(delivery_ids)
+        mine = f"id IN ({ids}) AND lease_owner = ? AND state = 'pending'"
+        if self.is_postgres:
+            mine = f"id IN (SELECT id FROM deliveries WHERE {mine} FOR UPDATE SKIP LOCKED)"
+        sql = f"UPDATE deliveries SET lease_until = ? WHERE {mine}"
+        conn.exec_driver_sql(self._driver_sql(sql), (self._until(lease), owner))
+        taken = f"SELECT id FROM deliveries WHERE id IN ({ids}) AND state = 'pending' AND lease_owner <> ?"
+        return {int(i) for i in conn.exec_driver_sql(self._driver_sql(taken), (owner,)).scalars()}
+
+    def _until(self, lease: float) -> Any:
+        """When a lease taken now runs out, as the driver stores it."""
+        until = utcnow() + dt.timedelta(seconds=lease)
+        return until if self.is_postgres else sqlite_value(until)
+
+    def release_claims(self, conn: Connection, is_dead: Callable[[str], bool]) -> list[str]:
+        """Put back at once the deliveries held by owners ``is_dead`` names (processes known to be gone), so
+        they are sent without waiting out the lease. Returns those owners."""
+        owners = conn.execute(
+            select(deliveries.c.lease_owner)
+            .where(deliveries.c.state == "pending", deliveries.c.lease_owner.is_not(None))
+            .distinct()
+        ).scalars()
+        dead = sorted(o for o in owners if is_dead(o))
+        if dead:
+            conn.execute(
+                update(deliveries).where(deliveries.c.lease_owner.in_(dead)).values(lease_owner=None, lease_until=None)
+            )
+        return dead
+
     def still_held(self, conn: Connection, delivery_ids: list[int], owner: str) -> set[int]:
         """Which of ``delivery_ids`` this worker still holds the lease on (locked on PostgreSQL)."""
-        query = select(deliveries.c.id).where(deliveries.c.id.in_(delivery_ids), deliveries.c.lease_owner == owner)
+        sql = f"SELECT id FROM deliveries WHERE id IN ({_ids(delivery_ids)}) AND lease_owner = ?"
         if self.is_postgres:
-            query = query.with_for_update()
-        return {int(i) for i in conn.execute(query).scalars()}
+            sql += " FOR UPDATE"
+        return {int(i) for i in conn.exec_driver_sql(self._driver_sql(sql), (owner,)).scalars()}
 
     def finish_deliveries(self, conn: Connection, rows: list[dict[str, Any]]) -> None:
         """Write send outcomes (``_id`` plus the new values) and release their leases."""

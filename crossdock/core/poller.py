@@ -17,6 +17,7 @@ from crossdock.core.alerts import raise_alert
 from crossdock.core.engine import utcnow
 from crossdock.core.errors import CrossdockError
 from crossdock.core.hub import Hub
+from crossdock.core.masking import masked
 from crossdock.core.pipeline import ingest_many, process_many
 from crossdock.core.plan import Processed
 from crossdock.core.store import to_json
@@ -175,8 +176,8 @@ def poll(
             with store.transaction() as conn:
                 store.set_cursor(conn, sync, source.reached)
     except CrossdockError as exc:
-        report.error = str(exc)
-        log.warning("source %s: %s", source_name, exc, extra={"source": source_name, "reason": report.error})
+        report.error = masked(str(exc), source_config)  # a peer may quote a secret back: never stored or logged
+        log.warning("source %s: %s", source_name, report.error, extra={"source": source_name, "reason": report.error})
     finally:
         _watched(hub, source_name, watched, looked)
         with store.transaction() as conn:
@@ -204,9 +205,10 @@ def _settle(hub: Hub, source_name: str, item: Inbound, document_id: int) -> None
     try:
         item.settle()
     except CrossdockError as exc:
+        said = masked(str(exc), hub.config.sources.get(source_name))
         with hub.store.transaction() as conn:
             hub.store.log(
-                conn, "settle", f"{item.name} on {source_name} not archived yet: {exc}", document_id=document_id
+                conn, "settle", f"{item.name} on {source_name} not archived yet: {said}", document_id=document_id
             )
 
 

@@ -7,9 +7,15 @@ such a lease is taken over at once.
 
 from __future__ import annotations
 
+import logging
 import os
 import socket
+import threading
 import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+log = logging.getLogger("crossdock.workers")
 
 
 def worker_id() -> str:
@@ -29,3 +35,26 @@ def is_dead_local(owner: str) -> bool:
     except PermissionError:
         return False
     return False
+
+
+@contextmanager
+def heartbeat(renew: Callable[[], None], every: float) -> Iterator[None]:
+    """Call ``renew`` every ``every`` seconds on a thread while the block runs: a lease held by a worker that is
+    busy (a slow send, a long batch) stays its own, and lapses within one lease once the process is gone.
+    A renewal that fails is logged and tried again at the next beat."""
+    stop = threading.Event()
+
+    def beat() -> None:
+        while not stop.wait(every):
+            try:
+                renew()
+            except Exception:
+                log.warning("renewing a lease failed; trying again in %.1f s", every, exc_info=True)
+
+    thread = threading.Thread(target=beat, name="crossdock-heartbeat", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join()

@@ -566,8 +566,18 @@ def test_key_loading_errors_never_show_the_key(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="not a valid key") as caught:
         load_private_key(garbage, None, "${K}")
     assert "c2VjcmV0" not in str(caught.value)
-    with pytest.raises(ConfigError, match="cannot be read"):
+    with pytest.raises(ConfigError, match="cannot be read") as caught:
         load_private_key(str(tmp_path / "missing"), None, "${K}")
+    assert "missing" not in str(caught.value)
+    pasted = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.OpenSSH, serialization.NoEncryption()
+    ).decode()
+    headless = pasted.split("\n", 1)[1]  # a secret pasted without its -----BEGIN line is no path either
+    for value in (headless, headless.replace("\n", "")):
+        with pytest.raises(ConfigError, match=r"neither a key \(no -----BEGIN line\) nor a readable") as caught:
+            load_private_key(value, None, "${K}")
+        assert "${K}" in str(caught.value)
+        assert not any(line in str(caught.value) for line in headless.splitlines()[:-1] if line)
     # a key pasted into a CI secret with literal \n
     one_line = key.private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.OpenSSH, serialization.NoEncryption()

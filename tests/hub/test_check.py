@@ -209,7 +209,7 @@ sinks:
         ("sources.in.known_hosts", f"no such file: {base / 'kh'}"),
         (
             "sources.in.private_key",
-            f"${{CHECK_TEST_KEY}} names the key file {tmp_path / 'no-key'}, which does not exist",
+            "${CHECK_TEST_KEY} is neither a key (no -----BEGIN line) nor an existing key file; its value is not shown",
         ),
         ("sources.drop.path", f"no such folder: {base / 'drop'}"),
         ("partners_dir", f"no such folder: {tmp_path / 'partners'}"),
