@@ -6,6 +6,7 @@ import argparse
 import json
 import os
 import sys
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -151,7 +152,7 @@ def serve(args: argparse.Namespace) -> int:
 
 
 def poll(args: argparse.Namespace) -> int:
-    from crossdock.core.poller import poll
+    from crossdock.core.poller import joined, poll
     from crossdock.core.workers import worker_id
     from crossdock.progress import ProgressLine, poll_lines, poll_progress, poll_result
 
@@ -162,11 +163,20 @@ def poll(args: argparse.Namespace) -> int:
         owner = worker_id()
         with ProgressLine(sys.stderr) as line:
             report = poll(hub, args.source, owner, progress=lambda so_far: line.show(poll_progress(so_far)))
+            waiting = _waiting(hub, args.source)
+            age = float(getattr(hub.config.sources[args.source], "min_age", 0))
+            if waiting and not (report.error or report.skipped) and 0 < age <= SECOND_LOOK_WAIT:
+                # a file is read only when a second look, min_age later, finds it unchanged: take that look now
+                line.show(f"{waiting} file(s) seen for the first time; looking again in {age:g} s", now=True)
+                time.sleep(age)
+                again = poll(hub, args.source, owner, progress=lambda so_far: line.show(poll_progress(so_far)))
+                report = joined(report, again)
+                waiting = _waiting(hub, args.source)
             sent = None
             if not (args.no_dispatch or report.skipped):
                 line.show(f"{poll_progress(report)}; sending deliveries", now=True)
                 sent = hub.dispatcher(owner).drain()
-    result = poll_result(report, sent)
+    result = poll_result(report, sent, waiting)
     if args.json:
         _print_json(result)
     elif report.skipped:
@@ -176,6 +186,20 @@ def poll(args: argparse.Namespace) -> int:
             print(f"{args.source}: error: {report.error}", file=sys.stderr)
         print("\n".join(poll_lines(result)))
     return 1 if report.skipped or report.error or result["failed_documents"] else 0
+
+
+SECOND_LOOK_WAIT = 60.0  # seconds a one-shot poll waits for its second look; a longer min_age is left to the next
+
+
+def _waiting(hub: Hub, source: str) -> int:
+    """How many files the source saw but has not read yet, waiting for their second look."""
+    with hub.store.transaction() as conn:
+        kept = hub.store.cursor(conn, f"looks:{source}")
+    try:
+        looks = json.loads(kept) if kept else {}
+    except ValueError:
+        return 0
+    return len(looks) if isinstance(looks, dict) else 0
 
 
 def _cut(shown: int, total: int) -> None:

@@ -78,8 +78,9 @@ def poll_progress(report: PollReport) -> str:
     )
 
 
-def poll_result(report: PollReport, sent: DispatchReport | None) -> dict[str, Any]:
-    """A poll's outcome as ``poll --json`` prints it; ``deliveries`` is null when nothing was dispatched."""
+def poll_result(report: PollReport, sent: DispatchReport | None, waiting: int = 0) -> dict[str, Any]:
+    """A poll's outcome as ``poll --json`` prints it; ``deliveries`` is null when nothing was dispatched.
+    ``waiting``: files seen but not read yet, until a second look finds them unchanged."""
     failed = _failed(report.processed)
     return {
         "source": report.source,
@@ -90,6 +91,7 @@ def poll_result(report: PollReport, sent: DispatchReport | None) -> dict[str, An
             "already_stored": report.already,
             "processed": len(report.processed) - len(failed),
             "failed": len(failed),
+            "waiting": waiting,
         },
         "orders": {
             "new": sum(p.orders_new for p in report.processed),
@@ -111,6 +113,11 @@ def poll_lines(result: dict[str, Any]) -> list[str]:
         f"  document {d['document_id']}: {d['state']}" + (f": {d['error']}" if d["error"] else "")
         for d in result["failed_documents"]
     )
+    if docs["waiting"]:
+        out.append(
+            f"{docs['waiting']} file(s) not read yet: a file is read once it stays unchanged for the source's "
+            "min_age; poll again later"
+        )
     out.append(
         f"documents: {docs['processed']} processed, {docs['failed']} failed; "
         f"orders: {orders['new']} new, {orders['changed']} changed, {orders['unchanged']} unchanged"

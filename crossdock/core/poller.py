@@ -225,3 +225,15 @@ def _watched(hub: Hub, source_name: str, source: object, looked: str | None) -> 
             hub.store.log(conn, "refused", reason)
             subject = f"crossdock: {source_name} refused a file"
             raise_alert(hub.store, conn, hub.config, f"refused:{reason}", subject, reason)
+
+
+def joined(first: PollReport, then: PollReport) -> PollReport:
+    """Two polls of one source as one report (a one-shot poll that took its second look)."""
+    return PollReport(
+        first.source,
+        then.skipped,
+        then.error,
+        first.received + then.received,
+        first.already + then.already,
+        [*first.processed, *then.processed],
+    )

@@ -235,7 +235,7 @@ def test_poll_json(config_path: Path, capsys: pytest.CaptureFixture[str]) -> Non
         "source": "drop",
         "skipped": None,
         "error": None,
-        "documents": {"new": 2, "already_stored": 0, "processed": 1, "failed": 1},
+        "documents": {"new": 2, "already_stored": 0, "processed": 1, "failed": 1, "waiting": 0},
         "orders": {"new": 2, "changed": 0, "unchanged": 0},
         "deliveries": {"sent": 5, "retrying": 0, "dead": 0, "errors": []},
     }
@@ -417,3 +417,36 @@ def test_the_demo_names_crossdock_as_it_was_started(tmp_path: Path, monkeypatch:
     assert command() == "crossdock", "the crossdock on PATH is this one"
     monkeypatch.setattr("sys.argv", ["/usr/lib/python3/pytest"])
     assert command() == f"{sys.executable} -m crossdock.cli"
+
+
+def _drop_config(tmp_path: Path, min_age: float) -> Path:
+    data = base_config(tmp_path, f"sqlite:///{tmp_path}/crossdock.db")
+    data["sources"]["drop"]["min_age"] = min_age
+    path = tmp_path / "crossdock.yaml"
+    path.write_text(yaml.safe_dump(data))
+    (tmp_path / "drop").mkdir()
+    (tmp_path / "drop" / "po.edi").write_bytes(interchange([order("PO-1")]))
+    return path
+
+
+def test_a_one_shot_poll_takes_its_second_look_and_reads_a_settled_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A file is read only once a second look min_age later finds it unchanged: `poll` waits for that look."""
+    path = _drop_config(tmp_path, 0.3)
+    code, out, _ = run(capsys, "poll", "drop", "-c", str(path), "--json")
+    result = json.loads(out)
+    assert code == 0 and result["documents"]["new"] == 1 and result["orders"]["new"] == 1
+    assert result["documents"]["waiting"] == 0
+
+
+def test_a_poll_says_which_files_wait_when_min_age_is_too_long_to_wait_for(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = _drop_config(tmp_path, 600)
+    code, out, _ = run(capsys, "poll", "drop", "-c", str(path))
+    assert code == 0
+    assert "1 file(s) not read yet: a file is read once it stays unchanged for the source's min_age" in out
+    assert "0 new document(s)" in out
+    code, out, _ = run(capsys, "poll", "drop", "-c", str(path), "--json")
+    assert json.loads(out)["documents"] == {"new": 0, "already_stored": 0, "processed": 0, "failed": 0, "waiting": 1}
