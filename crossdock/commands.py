@@ -231,6 +231,11 @@ def documents(args: argparse.Namespace) -> int:
             if found is None:
                 print(f"crossdock: no document {args.document}", file=sys.stderr)
                 return 1
+            if args.raw and found["purged_at"] is not None:
+                from crossdock.core.retention import purged_note
+
+                print(f"crossdock: {purged_note(args.document, found['purged_at'])}", file=sys.stderr)
+                return 1
             if data is not None:
                 sys.stdout.buffer.write(data)
             else:
@@ -307,4 +312,19 @@ def retry(args: argparse.Namespace) -> int:
         "document_id": done.document_id,
     }
     _show(args, result, lambda r: [f"{what} queued again"])
+    return 0
+
+
+def purge(args: argparse.Namespace) -> int:
+    from crossdock.core.retention import purge as purge_store
+
+    with _hub(args, existing=True) as hub:
+        result = purge_store(
+            hub.store,
+            hub.config.retention,
+            older_than_days=args.older_than,
+            dry_run=args.dry_run,
+            convert=True,
+        )
+    _show(args, result.to_dict(), lambda _: result.lines())
     return 0

@@ -30,6 +30,7 @@ def _sqlite_engine(url: str) -> Engine:
     def _connect(dbapi_connection: Any, _record: Any) -> None:
         dbapi_connection.isolation_level = None  # SQLAlchemy emits BEGIN itself, below
         cur = dbapi_connection.cursor()
+        cur.execute("PRAGMA auto_vacuum=INCREMENTAL")  # a new store gives purged pages back (retention.py)
         cur.execute("PRAGMA journal_mode=WAL")
         cur.execute("PRAGMA synchronous=NORMAL")
         cur.execute("PRAGMA busy_timeout=60000")

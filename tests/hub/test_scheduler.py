@@ -35,7 +35,7 @@ def test_a_worker_polls_dispatches_and_stops(tmp_path: Path, store_url: str) -> 
     assert {job.id for job in worker.scheduler.get_jobs()} == set()
     worker.start()
     try:
-        assert {job.id for job in worker.scheduler.get_jobs()} == {"poll:drop", "dispatch", "housekeeping"}
+        assert {job.id for job in worker.scheduler.get_jobs()} == {"poll:drop", "dispatch", "housekeeping", "retention"}
         staged = tmp_path / "drop" / "a.part"  # written whole, then renamed: the source has min_age 0
         staged.write_bytes(interchange([order("PO-1")]))
         staged.rename(tmp_path / "drop" / "a.edi")

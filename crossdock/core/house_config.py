@@ -1,0 +1,27 @@
+"""The configuration of keeping house: how long each kind of record is kept."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from crossdock.core.config_types import Duration, Strict, Timeout
+
+DAY = 86400.0
+# Orders that can change no more: everything else is open and kept, whatever its age.
+CLOSED_STATUSES = ("shipped", "invoiced", "cancelled")
+
+
+class RetentionConfig(Strict):
+    """How long each kind of record is kept; raw bytes go first, an order's thread is kept longer."""
+
+    raw: Duration = Field(
+        default=90 * DAY, description="raw bytes of documents in and out (the row stays, noted as purged)"
+    )
+    documents: Duration = Field(default=400 * DAY, description="document rows no order, delivery or child needs")
+    orders: Duration = Field(
+        default=400 * DAY, description="shipped, invoiced or cancelled orders, with their shipments, deliveries, events"
+    )
+    deliveries: Duration = Field(default=400 * DAY, description="finished deliveries of no open order")
+    events: Duration = Field(default=400 * DAY, description="events of no open order")
+    batch: int = Field(default=500, ge=1, le=10_000, description="rows per transaction")
+    every: Timeout = Field(default=3600.0, description="how often crossdock run purges")
