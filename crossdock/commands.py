@@ -123,10 +123,12 @@ def demo(args: argparse.Namespace) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
+    from crossdock.logs import for_service
     from crossdock.opening import open_hub
     from crossdock.scheduler import run_forever
 
     config = _load(args)
+    for_service(config.logging)
     return run_forever(config, open_hub(config, _config_path(args), existing=False))
 
 
@@ -134,8 +136,10 @@ def serve(args: argparse.Namespace) -> int:
     import signal
     import threading
 
+    from crossdock.logs import for_service
     from crossdock.server import make_server, serve_in_background
 
+    for_service(_load(args).logging)
     with _hub(args) as hub:
         server = make_server(hub, args.host, args.port)
         stop = threading.Event()

@@ -1,10 +1,10 @@
-"""The configuration of keeping house: how long each kind of record is kept."""
+"""The configuration of keeping house: how long each kind of record is kept, and where ``run``/``serve`` log."""
 
 from __future__ import annotations
 
 from pydantic import Field
 
-from crossdock.core.config_types import Duration, Strict, Timeout
+from crossdock.core.config_types import ConfigPath, Duration, Strict, Timeout
 
 DAY = 86400.0
 # Orders that can change no more: everything else is open and kept, whatever its age.
@@ -25,3 +25,12 @@ class RetentionConfig(Strict):
     events: Duration = Field(default=400 * DAY, description="events of no open order")
     batch: int = Field(default=500, ge=1, le=10_000, description="rows per transaction")
     every: Timeout = Field(default=3600.0, description="how often crossdock run purges")
+
+
+class LoggingConfig(Strict):
+    """Where ``run`` and ``serve`` write their log: standard output for the service manager, or a file rotated by
+    size (one file per process: two processes rotating one file would lose lines)."""
+
+    file: ConfigPath | None = Field(default=None, description="write the log here instead of standard output")
+    max_size: int = Field(default=10 * 1024 * 1024, ge=1024, description="bytes a file reaches before it is rotated")
+    backups: int = Field(default=5, ge=1, description="rotated files kept: FILE.1 (newest) .. FILE.N")
