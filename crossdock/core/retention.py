@@ -156,6 +156,13 @@ def _orders(conn: Connection, before: dt.datetime, batch: int, result: Purged) -
     if not ids:
         return 0
     sends = select(deliveries.c.id).where(deliveries.c.order_id.in_(ids))
+    carried = select(deliveries.c.document_id).where(deliveries.c.order_id.in_(ids))
+    now = utcnow()  # documents whose bytes were the order's JSON lose them with the order
+    conn.execute(
+        update(documents)
+        .where(documents.c.id.in_(carried), documents.c.data_ref.is_not(None))
+        .values(data_ref=None, purged_at=now, updated_at=now)
+    )
     result.events += conn.execute(
         delete(events).where(or_(events.c.order_id.in_(ids), events.c.delivery_id.in_(sends)))
     ).rowcount
@@ -221,7 +228,7 @@ def _raw(conn: Connection, before: dt.datetime, batch: int, result: Purged) -> i
     pending = exists().where(deliveries.c.document_id == documents.c.id, deliveries.c.state == "pending")
     rows = conn.execute(
         select(documents.c.id, documents.c.size)
-        .where(documents.c.created_at < before, documents.c.purged_at.is_(None))
+        .where(documents.c.created_at < before, documents.c.purged_at.is_(None), documents.c.data_ref.is_(None))
         .where(documents.c.state.not_in(_WORKING), not_(pending))
         .order_by(documents.c.id)
         .limit(batch)
@@ -255,7 +262,8 @@ def give_back(store: Store, *, convert: bool = False) -> str:
                 sqlite.execute("PRAGMA incremental_vacuum").fetchall()
             return f"incremental vacuum ({free:,} page(s) freed)"
         if convert:
-            sqlite.execute("VACUUM")  # auto_vacuum=INCREMENTAL was set on connecting: VACUUM makes it stick
+            sqlite.execute("PRAGMA auto_vacuum=INCREMENTAL")
+            sqlite.execute("VACUUM")  # which makes the mode stick
             return "VACUUM (once: the store now gives space back incrementally)"
         return "none: this store predates incremental vacuum; crossdock purge runs one VACUUM to convert it"
     finally:
