@@ -3,11 +3,12 @@ its bytes from the order, gets its own copy back before the order changes, and o
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from pathlib import Path
 
 from alembic import command
-from sqlalchemy import func, select, text
+from sqlalchemy import MetaData, func, insert, select
 
 from crossdock.core.hub import Hub
 from crossdock.core.migrate import _config, current, head
@@ -56,38 +57,50 @@ def test_a_new_revision_leaves_each_document_with_what_it_sent(hub: Hub, tmp_pat
         assert document_bytes(conn, r1[0]) == first and document_bytes(conn, r2[0]) == second
 
 
-def test_the_migration_moves_an_old_store_s_copies_and_drops_no_bytes(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path}/old.db"
-    store = Store.open(url, migrate=False)
+def test_the_migration_moves_an_old_store_s_copies_and_drops_no_bytes(store_url: str) -> None:
+    store = Store.open(store_url, migrate=False)
     cfg = _config()
+    day = dt.datetime(2026, 1, 1)
     with store.engine.begin() as conn:
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, "0004")
+        old = MetaData()
+        old.reflect(conn, only=["documents", "orders", "deliveries"])
+        docs, ords, sends = old.tables["documents"], old.tables["orders"], old.tables["deliveries"]
+        common = {"sha256": "x", "state": "sent", "created_at": day, "updated_at": day}
         conn.execute(
-            text(
-                "INSERT INTO documents (id, direction, sha256, size, data, kind, state, created_at, updated_at) VALUES "
-                "(1, 'in', 'x', 3, X'414243', 'x12', 'processed', '2026-01-01', '2026-01-01'),"
-                "(2, 'out', 'x', 4, CAST('[1]' || char(10) AS BLOB), 'order', 'sent', '2026-01-01', '2026-01-01'),"
-                "(3, 'out', 'x', 4, CAST('[0]' || char(10) AS BLOB), 'order', 'sent', '2026-01-01', '2026-01-01')"
-            )
+            insert(docs),
+            [
+                {**common, "id": 1, "direction": "in", "size": 3, "data": b"ABC", "kind": "x12"},
+                {**common, "id": 2, "direction": "out", "size": 4, "data": b"[1]\n", "kind": "order"},
+                {**common, "id": 3, "direction": "out", "size": 4, "data": b"[0]\n", "kind": "order"},
+            ],
         )
         conn.execute(
-            text(
-                "INSERT INTO orders (id, channel, partner, external_id, po_number, status, revision, data, "
-                "document_id, created_at, updated_at) "
-                "VALUES (1, 'x12', 'p', 'PO', 'PO', 'routed', 2, '[1]', 1, '2026-01-01', '2026-01-01')"
+            insert(ords).values(
+                id=1,
+                channel="x12",
+                partner="p",
+                external_id="PO",
+                po_number="PO",
+                status="routed",
+                revision=2,
+                data="[1]",
+                document_id=1,
+                created_at=day,
+                updated_at=day,
             )
         )
+        delivery = {"sink": "west", "purpose": "order", "order_id": 1, "state": "sent", "attempts": 1}
         conn.execute(
-            text(
-                "INSERT INTO deliveries (id, key, sink, purpose, order_id, document_id, state, attempts, "
-                "next_attempt_at, created_at) VALUES "
-                "(1, 'k2', 'west', 'order', 1, 2, 'sent', 1, '2026-01-01', '2026-01-01'),"
-                "(2, 'k1', 'west', 'order', 1, 3, 'sent', 1, '2026-01-01', '2026-01-01')"
-            )
+            insert(sends),
+            [
+                {**delivery, "id": 1, "key": "k2", "document_id": 2, "next_attempt_at": day, "created_at": day},
+                {**delivery, "id": 2, "key": "k1", "document_id": 3, "next_attempt_at": day, "created_at": day},
+            ],
         )
     store.close()
-    store = Store.open(url)
+    store = Store.open(store_url)
     try:
         assert current(store.engine) == head()
         with store.transaction() as conn:
