@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import sqlite3
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -28,6 +29,8 @@ from crossdock.core.store import Store
 
 log = logging.getLogger("crossdock.retention")
 
+# How long the one-time VACUUM waits for other writers (a running ``crossdock run``) before giving up.
+VACUUM_WAIT_MS = 60_000
 # Documents still to be processed (in) or sent (out) keep everything.
 _WORKING = ("received", "queued")
 
@@ -263,7 +266,11 @@ def give_back(store: Store, *, convert: bool = False) -> str:
             return f"incremental vacuum ({free:,} page(s) freed)"
         if convert:
             sqlite.execute("PRAGMA auto_vacuum=INCREMENTAL")
-            sqlite.execute("VACUUM")  # which makes the mode stick
+            sqlite.execute(f"PRAGMA busy_timeout={VACUUM_WAIT_MS}")
+            try:
+                sqlite.execute("VACUUM")  # which makes the mode stick
+            except sqlite3.OperationalError as exc:
+                return f"none: VACUUM could not run ({exc}); run crossdock purge again while crossdock run is stopped"
             return "VACUUM (once: the store now gives space back incrementally)"
         return "none: this store predates incremental vacuum; crossdock purge runs one VACUUM to convert it"
     finally:

@@ -232,3 +232,23 @@ def test_sqlite_gives_the_space_back_and_converts_an_old_store_once(tmp_path: Pa
     assert plain.execute("PRAGMA auto_vacuum").fetchone() == (2,), "incremental from now on"
     plain.close()
     assert db.stat().st_size < size / 4
+
+
+def test_a_busy_store_skips_the_one_time_vacuum_and_says_so(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from crossdock.core import retention
+
+    db = tmp_path / "old.db"
+    Store.open(f"sqlite:///{db}").close()
+    plain = sqlite3.connect(db, isolation_level=None)
+    plain.execute("PRAGMA auto_vacuum=NONE")
+    plain.execute("VACUUM")
+    store = Store.open(f"sqlite:///{db}")
+    plain.execute("BEGIN IMMEDIATE")  # another writer, e.g. crossdock run, holds the store
+    monkeypatch.setattr(retention, "VACUUM_WAIT_MS", 50)
+    try:
+        said = retention.give_back(store, convert=True)
+    finally:
+        store.close()
+        plain.execute("ROLLBACK")
+        plain.close()
+    assert said.startswith("none: VACUUM could not run (database is locked); run crossdock purge again")
