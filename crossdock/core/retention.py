@@ -262,7 +262,7 @@ def give_back(store: Store, *, convert: bool = False) -> str:
         free = int(sqlite.execute("PRAGMA freelist_count").fetchone()[0])
         if mode == 2:
             if free:
-                sqlite.execute("PRAGMA incremental_vacuum").fetchall()
+                sqlite.executescript("PRAGMA incremental_vacuum;")  # stepped to the end: execute() frees one page
             return f"incremental vacuum ({free:,} page(s) freed)"
         if convert:
             sqlite.execute("PRAGMA auto_vacuum=INCREMENTAL")

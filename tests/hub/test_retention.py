@@ -252,3 +252,21 @@ def test_a_busy_store_skips_the_one_time_vacuum_and_says_so(tmp_path: Path, monk
         plain.execute("ROLLBACK")
         plain.close()
     assert said.startswith("none: VACUUM could not run (database is locked); run crossdock purge again")
+
+
+def test_a_new_sqlite_store_gives_space_back_from_the_start(tmp_path: Path) -> None:
+    db = tmp_path / "new.db"
+    store = Store.open(f"sqlite:///{db}")
+    with store.transaction() as conn:
+        store.add_document(conn, direction="in", data=bytes(2_000_000), state="processed")
+        conn.execute(update(documents).values(created_at=utcnow() - dt.timedelta(days=LONG_AGO)))
+    size = db.stat().st_size + (tmp_path / "new.db-wal").stat().st_size
+    try:
+        result = purge(store, RetentionConfig(documents=10_000 * 86400.0))
+    finally:
+        store.close()
+    assert result.raw_documents == 1 and result.vacuum.startswith("incremental vacuum (")
+    plain = sqlite3.connect(db, isolation_level=None)
+    assert plain.execute("PRAGMA auto_vacuum").fetchone() == (2,)
+    plain.close()
+    assert db.stat().st_size < size / 4
