@@ -1,11 +1,13 @@
 """The store's bytes per PO: N one-PO files through poll and dispatch on SQLite, then what each table holds.
 
-    python bench/store_bench.py [--orders 1000] [--lines 3]
+    python bench/store_bench.py [--orders 1000] [--lines 3] [--purge-raw]
 
 Each PO arrives alone in its own file (the shape real partners send), is routed to a folder sink as
 crossdock's order JSON, and answered with a 997. Afterwards the SQLite file is measured with ``dbstat`` (pages
 of each table with its indexes: what the disk holds) and by column (raw bytes of documents in and out by kind,
-the orders' JSON, events): where the bytes go, and what is there twice.
+the orders' JSON, events): where the bytes go, and what is there twice. ``--purge-raw`` then purges every raw
+byte (as ``retention.raw`` does after 90 days, with an incremental vacuum) and measures again: what a PO costs
+once its raw bytes have aged out.
 """
 
 from __future__ import annotations
@@ -26,9 +28,11 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from crossdock.core.config import load_config  # noqa: E402
+from crossdock.core.house_config import RetentionConfig  # noqa: E402
 from crossdock.core.hub import Hub  # noqa: E402
 from crossdock.core.models import Address, Order, OrderLine, Party  # noqa: E402
 from crossdock.core.poller import poll  # noqa: E402
+from crossdock.core.retention import purge  # noqa: E402
 from crossdock.mappings.x12.delimiters import Delimiters  # noqa: E402
 from crossdock.mappings.x12.po850 import build_850  # noqa: E402
 from crossdock.mappings.x12.writer import Envelope, write_interchange  # noqa: E402
@@ -105,16 +109,20 @@ def measure(db: Path, orders: int) -> list[tuple[str, float, float]]:
     conn = sqlite3.connect(db)
     try:
         conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-        pages = dict(
-            conn.execute(
-                "SELECT coalesce(m.tbl_name, d.name), sum(d.pgsize) FROM dbstat d "
+        pages = {
+            name: (int(size), int(used))
+            for name, size, used in conn.execute(
+                "SELECT coalesce(m.tbl_name, d.name), sum(d.pgsize), sum(d.payload) FROM dbstat d "
                 "LEFT JOIN sqlite_master m ON m.name = d.name GROUP BY 1"
-            ).fetchall()
-        )
+            )
+        }
         out: list[tuple[str, float, float]] = []
         for table in TABLES:
             rows = conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
-            out.append((f"table {table} (with indexes)", rows / orders, pages.get(table, 0) / orders))
+            size, used = pages.get(table, (0, 0))
+            out.append((f"table {table} (with indexes)", rows / orders, size / orders))
+            if table in ("documents", "orders"):
+                out.append((f"  of which {table} payload", rows / orders, used / orders))
         out.append(("whole file", 0.0, db.stat().st_size / orders))
         for direction, kind, rows, size in conn.execute(
             "SELECT direction, coalesce(kind, '-'), count(*), sum(length(data)) FROM documents "
@@ -136,6 +144,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--orders", type=int, default=1000)
     parser.add_argument("--lines", type=int, default=3, help="lines per PO")
+    parser.add_argument("--purge-raw", action="store_true", help="then purge every raw byte and measure again")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="crossdock-store-bench-") as tmp:
         base = Path(tmp)
@@ -146,13 +155,22 @@ def main() -> None:
         report = poll(hub, "drop", "bench")
         sent = hub.dispatcher("bench").drain()
         took = time.perf_counter() - t0
-        hub.close()
         new = sum(p.orders_new for p in report.processed)
         assert new == args.orders, f"{new} orders stored, expected {args.orders}"
         print(f"{args.orders} POs, one per file, {args.lines} lines each: {sent.sent} deliveries sent in {took:.1f} s")
-        print(f"{'':<44} {'rows/PO':>8} {'bytes/PO':>9}")
-        for what, rows, size in measure(base / "store.db", args.orders):
-            print(f"{what:<44} {rows:>8.2f} {size:>9.0f}")
+        _table(measure(base / "store.db", args.orders))
+        if args.purge_raw:
+            keep = 100_000 * 86400.0  # every record but the raw bytes stays
+            done = purge(hub.store, RetentionConfig(raw=0, documents=keep, orders=keep, deliveries=keep, events=keep))
+            print(f"after purging the raw bytes of {done.raw_documents:,} documents ({done.vacuum}):")
+            _table(measure(base / "store.db", args.orders))
+        hub.close()
+
+
+def _table(rows: list[tuple[str, float, float]]) -> None:
+    print(f"{'':<44} {'rows/PO':>8} {'bytes/PO':>9}")
+    for what, count, size in rows:
+        print(f"{what:<44} {count:>8.2f} {size:>9.0f}")
 
 
 if __name__ == "__main__":
