@@ -139,8 +139,8 @@ def serve(args: argparse.Namespace) -> int:
     from crossdock.logs import for_service
     from crossdock.server import make_server, serve_in_background
 
-    for_service(_load(args).logging)
     with _hub(args) as hub:
+        for_service(hub.config.logging)
         server = make_server(hub, args.host, args.port)
         stop = threading.Event()
         signal.signal(signal.SIGTERM, lambda *_: stop.set())
