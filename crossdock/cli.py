@@ -123,6 +123,17 @@ def _limit(text: str) -> int:
     return value
 
 
+def _days(text: str) -> float:
+    """``--older-than``: a number of days, 0 or more."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not value >= 0:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of days (0 or more)")
+    return value
+
+
 def _json_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print JSON")
 
@@ -242,6 +253,13 @@ def build_parser() -> argparse.ArgumentParser:
     _json_option(p)
     p.add_argument("document", metavar="DOCUMENT", type=int, help="document number (documents list)")
     p.set_defaults(func=commands.resend)
+
+    p = sub.add_parser("purge", help="remove what retention keeps no longer, in small batches, and give space back")
+    _config_option(p)
+    _json_option(p)
+    p.add_argument("--older-than", type=_days, metavar="DAYS", help="one age for every kind (default: retention:)")
+    p.add_argument("--dry-run", action="store_true", help="count what would go; change nothing")
+    p.set_defaults(func=commands.purge)
 
     p = sub.add_parser("retry", help="queue a dead delivery again")
     _config_option(p)

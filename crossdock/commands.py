@@ -124,10 +124,12 @@ def demo(args: argparse.Namespace) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
+    from crossdock.logs import for_service
     from crossdock.opening import open_hub
     from crossdock.scheduler import run_forever
 
     config = _load(args)
+    for_service(config.logging)
     return run_forever(config, open_hub(config, _config_path(args), existing=False))
 
 
@@ -135,9 +137,11 @@ def serve(args: argparse.Namespace) -> int:
     import signal
     import threading
 
+    from crossdock.logs import for_service
     from crossdock.server import make_server, serve_in_background
 
     with _hub(args) as hub:
+        for_service(hub.config.logging)
         server = make_server(hub, args.host, args.port)
         stop = threading.Event()
         signal.signal(signal.SIGTERM, lambda *_: stop.set())
@@ -255,6 +259,11 @@ def documents(args: argparse.Namespace) -> int:
             if found is None:
                 print(f"crossdock: no document {args.document}", file=sys.stderr)
                 return 1
+            if args.raw and found["purged_at"] is not None:
+                from crossdock.core.retention import purged_note
+
+                print(f"crossdock: {purged_note(args.document, found['purged_at'])}", file=sys.stderr)
+                return 1
             if data is not None:
                 sys.stdout.buffer.write(data)
             else:
@@ -331,4 +340,19 @@ def retry(args: argparse.Namespace) -> int:
         "document_id": done.document_id,
     }
     _show(args, result, lambda r: [f"{what} queued again"])
+    return 0
+
+
+def purge(args: argparse.Namespace) -> int:
+    from crossdock.core.retention import purge as purge_store
+
+    with _hub(args, existing=True) as hub:
+        result = purge_store(
+            hub.store,
+            hub.config.retention,
+            older_than_days=args.older_than,
+            dry_run=args.dry_run,
+            convert=True,
+        )
+    _show(args, result.to_dict(), lambda _: result.lines())
     return 0

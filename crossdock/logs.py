@@ -1,5 +1,6 @@
-"""The log every command writes to stderr: text or JSON lines, times in UTC with a Z, secrets redacted, and the
-libraries' chatter (APScheduler's job runs, alembic's migration context, each HTTP request) kept for debug.
+"""The log every command writes to stderr (``run`` and ``serve``: to stdout, or a rotated file): text or JSON
+lines, times in UTC with a Z, secrets redacted, and the libraries' chatter (APScheduler's job runs, alembic's
+migration context, each HTTP request) kept for debug.
 
 Logging is process-wide, so the redaction is too: ``watch`` adds a configuration's secrets to the one
 ``REDACTOR`` the handler's formatter consults, whichever command loaded it.
@@ -10,6 +11,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import logging.handlers
 import os
 import re
 import sys
@@ -18,8 +20,11 @@ import urllib.parse
 from collections.abc import Iterable
 from typing import IO, TYPE_CHECKING, Any
 
+from crossdock.core.errors import ConfigError
+
 if TYPE_CHECKING:
     from crossdock.core.config import Config
+    from crossdock.core.house_config import LoggingConfig
 
 LEVELS = ("debug", "info", "warning", "error")
 FORMATS = ("text", "json")
@@ -129,26 +134,43 @@ class JsonFormatter(_UtcFormatter):
 
 class _Handler(logging.StreamHandler[IO[str]]):
     """crossdock's own handler, so a second ``setup`` in one process (tests) replaces it and no other. Like
-    logging's last resort, it writes to ``sys.stderr`` as it is at each line, so a replaced stderr is followed."""
+    logging's last resort, it writes to ``sys.stderr`` (or ``sys.stdout``) as it is at each line, so a replaced
+    stream is followed."""
+
+    def __init__(self, to: str = "stderr") -> None:
+        self.to = to
+        super().__init__(sys.stderr)  # the property below decides at each line
 
     @property
     def stream(self) -> IO[str]:
-        return sys.stderr
+        return sys.stdout if self.to == "stdout" else sys.stderr
 
     @stream.setter
     def stream(self, _: IO[str]) -> None:
         return None
 
 
+class _File(logging.handlers.RotatingFileHandler):
+    """crossdock's handler when the configuration names a log file: rotated at ``max_size``, ``backups`` kept."""
+
+
+def _replace(handler: logging.Handler) -> None:
+    """``handler`` instead of crossdock's earlier one (a file handler replaced is closed)."""
+    root = logging.getLogger()
+    for old in [h for h in root.handlers if isinstance(h, _Handler | _File)]:
+        root.removeHandler(old)
+        if isinstance(old, _File):
+            old.close()
+    root.addHandler(handler)
+
+
 def setup(level: str, form: str = "text") -> None:
     """Log at ``level`` and above to stderr in ``form``; the chatty libraries only at debug."""
     number = logging.getLevelNamesMapping()[level.upper()]
     root = logging.getLogger()
-    for old in [h for h in root.handlers if isinstance(h, _Handler)]:
-        root.removeHandler(old)
     handler = _Handler()
     handler.setFormatter(JsonFormatter(REDACTOR) if form == "json" else TextFormatter(REDACTOR))
-    root.addHandler(handler)
+    _replace(handler)
     root.setLevel(number)
     for name, least in CHATTY.items():
         logging.getLogger(name).setLevel(logging.NOTSET if number <= logging.DEBUG else max(number, least))
@@ -194,3 +216,23 @@ def configure(args: argparse.Namespace, default: str) -> None:
         print(f"crossdock: CROSSDOCK_LOG_LEVEL={level!r} is not one of {', '.join(LEVELS)}", file=sys.stderr)
         raise SystemExit(2)
     setup(level, args.log_format)
+
+
+def for_service(settings: LoggingConfig) -> None:
+    """``run`` and ``serve``: the log goes to standard output, where a service manager (systemd, a container
+    runtime) collects it, or to ``settings.file`` rotated by size; level and format stay as set up. Other
+    commands keep logging to stderr, so what they print on stdout stays their data."""
+    root = logging.getLogger()
+    ours = [h for h in root.handlers if isinstance(h, _Handler | _File)]
+    formatter = ours[0].formatter if ours and ours[0].formatter else TextFormatter(REDACTOR)
+    handler: logging.Handler
+    if settings.file is None:
+        handler = _Handler("stdout")
+    else:
+        try:
+            settings.file.parent.mkdir(parents=True, exist_ok=True)
+            handler = _File(settings.file, maxBytes=settings.max_size, backupCount=settings.backups, encoding="utf-8")
+        except OSError as exc:
+            raise ConfigError(f"logging.file {settings.file}: cannot be opened: {exc.strerror}") from None
+    handler.setFormatter(formatter)
+    _replace(handler)

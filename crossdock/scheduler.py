@@ -33,6 +33,7 @@ from crossdock.core.invoicing import invoice_day
 from crossdock.core.pipeline import process_pending
 from crossdock.core.poller import poll
 from crossdock.core.reconcile import mark_overdue
+from crossdock.core.retention import purge
 from crossdock.core.workers import worker_id
 from crossdock.server import declared_paths, make_server, serve_in_background
 
@@ -132,6 +133,11 @@ class Worker:
             IntervalTrigger(hours=6),
             id="prune-archives",
             next_run_time=_now(),
+        )
+        self.scheduler.add_job(
+            _guarded("retention", functools.partial(purge, self.hub.store, self.config.retention)),
+            IntervalTrigger(seconds=self.config.retention.every),
+            id="retention",
         )
         paths = declared_paths(self.config)
         if paths:  # http sources, channel webhooks: whatever serve would answer, answered here too

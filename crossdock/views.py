@@ -24,6 +24,7 @@ DOCUMENT_FIELDS = (
     "ack_detail",
     "parent_id",
     "created_at",
+    "purged_at",
 )
 
 

@@ -30,6 +30,7 @@ from crossdock.core.config_types import (
 from crossdock.core.config_yaml import ConfigProblems as ConfigProblems
 from crossdock.core.config_yaml import Problem as Problem
 from crossdock.core.connector_config import Schedule
+from crossdock.core.house_config import LoggingConfig, RetentionConfig
 
 # --- partners -----------------------------------------------------------------------------------------------
 
@@ -248,6 +249,8 @@ class Config(Strict):
     server: ServerConfig = ServerConfig()
     inventory: dict[Name, InventoryFeedConfig] = Field(default_factory=dict, description="stock feeds out")
     housekeeping_every: Duration = Field(default=60.0, gt=0)
+    retention: RetentionConfig = RetentionConfig()
+    logging: LoggingConfig = LoggingConfig()
 
     @model_validator(mode="before")
     @classmethod

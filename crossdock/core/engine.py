@@ -30,6 +30,8 @@ def _sqlite_engine(url: str) -> Engine:
     def _connect(dbapi_connection: Any, _record: Any) -> None:
         dbapi_connection.isolation_level = None  # SQLAlchemy emits BEGIN itself, below
         cur = dbapi_connection.cursor()
+        if cur.execute("PRAGMA page_count").fetchone()[0] == 0:  # a new store gives purged pages back (retention.py):
+            cur.execute("PRAGMA auto_vacuum=INCREMENTAL")  # set before WAL writes its first page; never on an old one
         cur.execute("PRAGMA journal_mode=WAL")
         cur.execute("PRAGMA synchronous=NORMAL")
         cur.execute("PRAGMA busy_timeout=60000")

@@ -16,6 +16,7 @@ from crossdock.core.engine import utcnow
 from crossdock.core.errors import CrossdockError
 from crossdock.core.hub import Hub
 from crossdock.core.models import Order
+from crossdock.core.order_json import ORDER, keep_sent, order_bytes
 from crossdock.core.partners import Controls, Partner, created_now, reserve
 from crossdock.core.plan import Plan, Processed, Ref, delivery_key, outbound, queued, safe_name
 from crossdock.core.routing import Assignment, Unroutable, route
@@ -87,6 +88,7 @@ def upsert_orders(
             ref = int(row.id)
             if _same(row.data, data, dumped):
                 if row.data != data and not _outdated(order, row.data):  # the same order, stamped later
+                    keep_sent(conn, ref)
                     store.update_order(conn, ref, data=data)
                 result.orders_unchanged += 1
                 plan.event("order", f"order {po} read again, unchanged", order=ref, document=document_id)
@@ -99,6 +101,7 @@ def upsert_orders(
             result.orders_changed += 1
             assignments, status = _assign(hub, order, source)
             what = "replaced (BEG01=05)" if order.is_replacement else "changed"
+            keep_sent(conn, ref)
             store.update_order(
                 conn,
                 ref,
@@ -273,7 +276,7 @@ def _plan_deliveries(
                 continue
             _retire_failed(conn, a.sink, f"{base}.json")
         try:
-            data, name, recipient, controls = _render(
+            data, name, recipient, controls, whole = _render(
                 hub, conn, a.sink, order, dumped, stored, positions, base, partner
             )
         except (CrossdockError, ValueError) as exc:
@@ -309,6 +312,7 @@ def _plan_deliveries(
             controls,
             sink=a.sink,
             not_before=not_before,
+            data_ref=ORDER if whole else None,
         )
         plan.event(
             "routed", f"order {order.po_number} lines {list(a.positions)} to {a.sink} by {a.rule}", order=order_ref
@@ -341,20 +345,21 @@ def _render(
     positions: tuple[int, ...] | None,
     base: str,
     partner: Partner | str,
-) -> tuple[bytes, str, Partner | str, Controls | None]:
+) -> tuple[bytes, str, Partner | str, Controls | None, bool]:
     """The order (or the lines routed here) in the destination's format: its bytes, file name, recipient and
-    the control numbers it took; a 940 that cannot be written gives its numbers back."""
+    the control numbers it took, and whether they are the whole order's stored JSON (then stored once: see
+    order_json.py); a 940 that cannot be written gives its numbers back."""
     sink = hub.config.sinks[sink_name]
     fmt = sink.format if isinstance(sink, OrderFormat) else "json"
     lines = _only(dumped, positions)
     if fmt == "mapped":
         assert isinstance(sink, OrderFormat)
         data = registry.mapping("json").mapped_order(lines, sink.fields, sink.line_fields, sink.lines_key)
-        return data, f"{base}.json", partner, None
+        return data, f"{base}.json", partner, None, False
     if fmt == "csv":
         assert isinstance(sink, OrderFormat)
         columns = [(c.header, c.field) for c in sink.columns]
-        return registry.mapping("csv").order_rows(lines, columns), f"{base}.csv", partner, None
+        return registry.mapping("csv").order_rows(lines, columns), f"{base}.csv", partner, None, False
     if fmt == "x12-940":
         assert isinstance(sink, OrderFormat) and sink.partner is not None
         recipient = hub.partners[sink.partner]
@@ -367,11 +372,13 @@ def _render(
             hub.store.return_numbers(conn, recipient.name, {"isa": 1, "gs": 1, "st": 1})
             raise
         name = f"{safe_name(recipient.name)}-940-{safe_name(order.po_number)}-{controls.interchange:09d}.edi"
-        return data, name, recipient, controls
+        return data, name, recipient, controls, False
     if sink.type in ORDER_APIS:
-        return registry.mapping(sink.type).order_request(_picked(order, positions), sink), f"{base}.json", partner, None
-    data = (stored if positions is None else to_json(lines)).encode("utf-8") + b"\n"
-    return data, f"{base}.json", partner, None
+        request = registry.mapping(sink.type).order_request(_picked(order, positions), sink)
+        return request, f"{base}.json", partner, None, False
+    if positions is None:
+        return order_bytes(stored), f"{base}.json", partner, None, True
+    return order_bytes(to_json(lines)), f"{base}.json", partner, None, False
 
 
 def _picked(order: Order, positions: tuple[int, ...] | None) -> Order:

@@ -15,7 +15,8 @@ from sqlalchemy import Connection, Row, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from crossdock.core.engine import sqlite_value, utcnow
-from crossdock.core.schema import deliveries, documents
+from crossdock.core.order_json import resolve
+from crossdock.core.schema import deliveries, documents, orders
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,12 +127,15 @@ class OutboxRecords:
                 documents.c.remote_name,
                 documents.c.data,
                 documents.c.kind,
+                documents.c.data_ref,
+                orders.c.data,
             )
             .join(documents, documents.c.id == deliveries.c.document_id)
+            .outerjoin(orders, (orders.c.id == deliveries.c.order_id) & documents.c.data_ref.is_not(None))
             .where(deliveries.c.id.in_(ids))
             .order_by(deliveries.c.id)
         )
-        return [Claimed(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7] or f"document-{r[6]}", r[8], r[9]) for r in rows]
+        return [Claimed(*r[:7], r[7] or f"document-{r[6]}", resolve(r[8], r[10], r[11]), r[9]) for r in rows]
 
     def begin_sends(self, conn: Connection, delivery_ids: list[int], owner: str, lease: float) -> dict[int, int]:
         """Count an attempt and renew the lease of each of ``delivery_ids`` this worker still holds, before it

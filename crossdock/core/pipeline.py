@@ -35,6 +35,7 @@ from crossdock.core.orders import upsert_orders
 from crossdock.core.partners import Partner, created_now, reserve
 from crossdock.core.plan import Plan, Processed, delivery_key, outbound, queued, safe_name
 from crossdock.core.reconcile import reconcile, reconcile_interchange
+from crossdock.core.retention import purged_note
 from crossdock.core.shipping import record_shipments
 from crossdock.core.store import OrderRace, sha256
 
@@ -425,6 +426,8 @@ def replay(hub: Hub, document_id: int) -> Processed:
         row = store.document(conn, document_id)
         if row is None or row.direction != "in":
             raise CrossdockError(f"no inbound document {document_id}")
+        if row.purged_at is not None:
+            raise CrossdockError(purged_note(document_id, row.purged_at))
         store.update_document(conn, document_id, state="received", error=None)
         store.log(conn, "replay", f"document {document_id} replayed", document_id=document_id)
     return process(hub, document_id)

@@ -129,6 +129,7 @@ def outbound(
     sink: str | None = None,
     not_before: datetime | None = None,
     sets: int = 1,
+    data_ref: str | None = None,
 ) -> None:
     """Plan an outbound document and its delivery; without a sink the document is kept as unsent.
 
@@ -156,6 +157,7 @@ def outbound(
             **expected,
             "group_control": str(controls.group) if controls else None,
             "transaction_controls": ",".join(str(controls.transaction + i) for i in range(sets)) if controls else None,
+            "data_ref": data_ref,
         }
     )
     if sink:  # no event: the delivery row says it is queued, and the dispatcher logs its sending

@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import Connection, and_, func, or_, select, update
 
 from crossdock.core.engine import utcnow
+from crossdock.core.order_json import document_bytes
 from crossdock.core.schema import cursors, deliveries, documents, events, orders, shipments
 from crossdock.core.store import Store
 
@@ -156,8 +157,7 @@ class Queries:
         return out
 
     def data(self, conn: Connection, document_id: int) -> bytes | None:
-        value = conn.execute(select(documents.c.data).where(documents.c.id == document_id)).scalar()
-        return bytes(value) if value is not None else None
+        return document_bytes(conn, document_id)
 
     def _events(self, conn: Connection, where: Any) -> list[dict[str, Any]]:
         query = select(events.c.at, events.c.kind, events.c.message).where(where).order_by(events.c.id)

@@ -20,6 +20,7 @@ from crossdock.core.hub import Hub
 from crossdock.core.models import Acknowledgment, InterchangeAcknowledgment
 from crossdock.core.partners import Partner, reserve
 from crossdock.core.plan import Plan, delivery_key, outbound
+from crossdock.core.retention import purged_note
 from crossdock.core.schema import documents
 
 SET_STATES = {
@@ -175,6 +176,8 @@ def resend(hub: Hub, document_id: int) -> int:
         partner = hub.partners.get(row.partner)
         if partner is None or not row.endpoint:
             raise CrossdockError(f"document {document_id} has no configured partner and sink to send it to again")
+        if row.purged_at is not None:
+            raise CrossdockError(purged_note(document_id, row.purged_at))
         sets = x12.set_count(bytes(row.data))
         controls = reserve(store, conn, partner.name, sets=sets)
         data = x12.renumber(bytes(row.data), controls.interchange, controls.group, controls.transaction)

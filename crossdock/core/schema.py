@@ -49,6 +49,8 @@ documents = Table(
     Column("ack_document_id", Id),
     Column("created_at", DateTime, nullable=False),
     Column("updated_at", DateTime, nullable=False),
+    Column("purged_at", DateTime),  # retention emptied ``data`` then; the row, its digest and size stay
+    Column("data_ref", String(16)),  # "order": ``data`` is empty, the bytes are the order's JSON (order_json.py)
     insert_sentinel("insert_sentinel"),  # lets one multi-row INSERT .. RETURNING give ids in order on SQLite too
     Index("ix_documents_identity", "endpoint", "identity"),
     Index("ix_documents_sha256", "sha256"),

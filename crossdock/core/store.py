@@ -46,6 +46,7 @@ _DOCUMENT_FIELDS = (
     "interchange_control",
     "group_control",
     "transaction_controls",
+    "data_ref",
 )
 _DOCUMENTS_INSERT = (
     f"INSERT INTO documents (id, {', '.join(_DOCUMENT_FIELDS)}, sha256, size, created_at, updated_at) "
@@ -56,6 +57,13 @@ _DOCUMENTS_INSERT = (
 def _chunks(values: list[Any], size: int = 500) -> list[list[Any]]:
     """``values`` in pieces small enough for one IN (...)."""
     return [values[i : i + size] for i in range(0, len(values), size)]
+
+
+def _stored(row: dict[str, Any], column: str) -> Any:
+    """A document row's value for ``column``: no bytes of its own when they are its order's JSON (order_json.py)."""
+    if column == "data" and row.get("data_ref"):
+        return b""
+    return row.get(column)
 
 
 _EVENTS_INSERT = "INSERT INTO events (at, kind, message, order_id, document_id, delivery_id) VALUES (?, ?, ?, ?, ?, ?)"
@@ -282,7 +290,7 @@ class Store(OutboxRecords):
         now = utcnow()
         ids = ids if ids is not None else self.new_ids(conn, "documents", len(rows))
         params = [
-            (id_, *(row.get(c) for c in _DOCUMENT_FIELDS), sha256(row["data"]), len(row["data"]), now, now)
+            (id_, *(_stored(row, c) for c in _DOCUMENT_FIELDS), sha256(row["data"]), len(row["data"]), now, now)
             for id_, row in zip(ids, rows, strict=True)
         ]
         self.execute_many(conn, _DOCUMENTS_INSERT, params)

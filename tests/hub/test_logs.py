@@ -264,7 +264,10 @@ def test_run_logs_what_failed_and_nothing_of_the_libraries(tmp_path: Path, store
     (tmp_path / "drop" / "po.edi").write_bytes(interchange([order("PO-7", state="NY")]))  # routed to east
     env = {k: v for k, v in os.environ.items() if k != "CROSSDOCK_LOG_LEVEL"}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "crossdock.cli", "run", "-c", str(config)], stderr=subprocess.PIPE, env=env
+        [sys.executable, "-m", "crossdock.cli", "run", "-c", str(config)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=env,
     )
     store = Store.open(store_url)
     try:
@@ -272,13 +275,13 @@ def test_run_logs_what_failed_and_nothing_of_the_libraries(tmp_path: Path, store
         while not dead_letters(store, "east") and time.monotonic() < deadline:
             time.sleep(0.1)
         proc.send_signal(signal.SIGTERM)  # the running job ends, and writes its lines, before run stops
-        _, err = proc.communicate(timeout=20)
+        out, err = proc.communicate(timeout=20)
     finally:
         store.close()
         if proc.poll() is None:
             proc.kill()
-    lines = err.decode().splitlines()
-    assert proc.returncode == 0, lines
+    lines = out.decode().splitlines()  # run logs to stdout, for the service manager
+    assert proc.returncode == 0 and err == b"", (lines, err)
     assert [line for line in lines if not re.match(rf"{TIME} (INFO|WARNING|ERROR) crossdock\.", line)] == []
     assert len([line for line in lines if "(junk.edi) failed: " in line]) == 1, lines
     retries = [line for line in lines if "(order) to east failed, attempt" in line]

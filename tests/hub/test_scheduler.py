@@ -40,6 +40,7 @@ def test_a_worker_polls_dispatches_and_stops(tmp_path: Path, store_url: str) -> 
             "dispatch",
             "housekeeping",
             "prune-archives",
+            "retention",
         }
         staged = tmp_path / "drop" / "a.part"  # written whole, then renamed: the source has min_age 0
         staged.write_bytes(interchange([order("PO-1")]))
