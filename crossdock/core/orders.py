@@ -18,7 +18,7 @@ from crossdock.core.hub import Hub
 from crossdock.core.models import Order
 from crossdock.core.order_json import ORDER, keep_sent, order_bytes
 from crossdock.core.partners import Controls, Partner, created_now, reserve
-from crossdock.core.plan import Plan, Processed, Ref, delivery_key, outbound, queued, safe_name
+from crossdock.core.plan import Numbered, Plan, Processed, Ref, delivery_key, outbound, queued, safe_name
 from crossdock.core.routing import Assignment, Unroutable, route
 from crossdock.core.schema import deliveries, documents
 from crossdock.core.store import to_json
@@ -396,16 +396,15 @@ def _only(dumped: dict[str, Any], positions: tuple[int, ...] | None) -> dict[str
 def _send_855(
     hub: Hub, conn: Connection, plan: Plan, order_ref: int | Ref, document_id: int, order: Order, partner: Partner
 ) -> None:
+    """Plan the 855, numbered when the plan is written (and not at all when it cannot be written)."""
     key = delivery_key("855", order.channel, partner.name, order.po_number)
     if queued(conn, key):
         return
     x12 = registry.mapping("x12")
-    controls = reserve(hub.store, conn, partner.name)
-    out = x12.Outgoing(**partner.envelope(controls, created_now()))
-    try:
-        data = x12.write_855(order, out)
-    except ValueError as exc:
-        plan.event("855", f"no 855 for order {order.po_number}: {exc}", order=order_ref)
-        return
-    name = f"{safe_name(partner.name)}-855-{safe_name(order.po_number)}-{controls.interchange:09d}.edi"
-    outbound(plan, partner, data, name, "855", key, document_id, order_ref, controls)
+
+    def render(controls: Controls) -> tuple[bytes, str]:
+        data = x12.write_855(order, x12.Outgoing(**partner.envelope(controls, created_now())))
+        return data, f"{safe_name(partner.name)}-855-{safe_name(order.po_number)}-{controls.interchange:09d}.edi"
+
+    refused = f"no 855 for order {order.po_number}"
+    plan.numbered(Numbered(partner, (1, 1, 1), render, "855", key, document_id, order_ref, refused))

@@ -1,13 +1,17 @@
 """What one document causes, planned in memory and written with one multi-row insert per table.
 
 Outbound documents and their deliveries are planned here too, with the file names and idempotency keys that
-make a repeated send harmless.
+make a repeated send harmless. An outbound X12 document planned with ``numbered`` (a 997/999, an 855) takes its
+control numbers only when the plan is written, the last thing before the commit, one statement per partner for
+all of them: on PostgreSQL a partner's sequence row stays locked from that statement to the commit, so the
+shorter that window, the more two workers recording that partner's documents overlap.
 """
 
 from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -59,14 +63,37 @@ class Ref:
 Id = int | Ref | None
 
 
-class Plan:
-    """Everything one document causes, collected first and written with one multi-row insert per table."""
+@dataclass(slots=True)
+class Numbered:
+    """An outbound X12 document whose control numbers are taken when the plan is written.
 
-    def __init__(self) -> None:
+    ``render`` writes it with the numbers given: its bytes and file name, None when there is nothing to send,
+    or ValueError when it cannot be written (then ``refused`` and the reason are logged); only a document
+    written uses numbers, so none is skipped.
+    """
+
+    partner: Partner
+    counts: tuple[int, int, int]  # interchanges, groups, sets
+    render: Callable[[Controls], tuple[bytes, str] | None]
+    purpose: str
+    key: str
+    parent: int | None
+    order: Id
+    refused: str
+
+
+class Plan:
+    """Everything one document (or a run of a chunk's documents) causes, collected first and written with one
+    multi-row insert per table. With ``late``, the documents planned with ``numbered`` are handed on to that
+    plan (a chunk's, written after all its runs) instead of being numbered when this one is written."""
+
+    def __init__(self, late: Plan | None = None) -> None:
         self.orders: list[dict[str, Any]] = []
         self.documents: list[dict[str, Any]] = []
         self.deliveries: list[tuple[dict[str, Any], Id, Id]] = []
         self.events: list[tuple[str, str, Id, Id]] = []
+        self.numbers: list[Numbered] = []
+        self.late = late
 
     def order(self, row: dict[str, Any]) -> Ref:
         self.orders.append(row)
@@ -82,7 +109,64 @@ class Plan:
     def event(self, kind: str, message: str, *, order: Id = None, document: Id = None) -> None:
         self.events.append((kind, message, order, document))
 
+    def numbered(self, document: Numbered) -> None:
+        self.numbers.append(document)
+
+    def mark(self) -> tuple[int, ...]:
+        """Where the plan stands, to ``undo`` back to when the document planned next fails alone."""
+        return len(self.orders), len(self.documents), len(self.deliveries), len(self.events), len(self.numbers)
+
+    def undo(self, mark: tuple[int, ...]) -> None:
+        del self.orders[mark[0] :], self.documents[mark[1] :], self.deliveries[mark[2] :], self.events[mark[3] :]
+        del self.numbers[mark[4] :]
+
     def write(self, store: Store, conn: Connection) -> None:
+        resolve = self._write_rows(store, conn)
+        for document in self.numbers:
+            document.order = resolve(document.order)
+        numbers, self.numbers = self.numbers, []
+        if self.late is not None:
+            self.late.numbers.extend(numbers)
+        elif numbers:
+            self._number(store, conn, numbers)
+            self._write_rows(store, conn)
+
+    def _number(self, store: Store, conn: Connection, numbers: list[Numbered]) -> None:
+        """Number and plan the documents, each partner's from one reservation; what is left is given back."""
+        by_partner: dict[str, list[Numbered]] = {}
+        for document in numbers:
+            by_partner.setdefault(document.partner.name, []).append(document)
+        for partner, documents in by_partner.items():
+            need = {kind: sum(d.counts[i] for d in documents) for i, kind in enumerate(("isa", "gs", "st"))}
+            first = store.next_numbers_of(conn, partner, need)
+            taken = dict.fromkeys(need, 0)
+            for document in documents:
+                controls = Controls(first["isa"] + taken["isa"], first["gs"] + taken["gs"], first["st"] + taken["st"])
+                try:
+                    written = document.render(controls)
+                except ValueError as exc:
+                    self.event(document.purpose, f"{document.refused}: {exc}", order=document.order)
+                    continue
+                if written is None:
+                    continue
+                data, name = written
+                outbound(
+                    self,
+                    document.partner,
+                    data,
+                    name,
+                    document.purpose,
+                    document.key,
+                    document.parent,
+                    document.order,
+                    controls,
+                )
+                for i, kind in enumerate(("isa", "gs", "st")):
+                    taken[kind] += document.counts[i]
+            store.return_numbers(conn, partner, {kind: need[kind] - taken[kind] for kind in need})
+
+    def _write_rows(self, store: Store, conn: Connection) -> Callable[[Id], int | None]:
+        """Write the planned rows (and forget them); returns how a planned row's reference became its id."""
         ids = {
             "orders": store.insert_orders(conn, self.orders),
             "documents": store.insert_documents(conn, self.documents),
@@ -102,6 +186,8 @@ class Plan:
                 for kind, message, order, document in self.events
             ],
         )
+        self.orders, self.documents, self.deliveries, self.events = [], [], [], []
+        return resolve
 
 
 def queued(conn: Connection, key: str) -> bool:

@@ -25,8 +25,13 @@ from crossdock.core.workers import is_dead_local
 
 log = logging.getLogger("crossdock.poller")
 # An API source's documents are stored, then recorded, this many at a time (one page of a channel's orders),
-# the next ones read meanwhile; a file source's one by one, each settled on the server as soon as it is stored.
+# the next ones read meanwhile. A file source's are read in chunks of up to this many files or this many
+# seconds of reading, whichever comes first: a chunk is stored in one transaction, its files settled on the
+# server after that commit, and its documents recorded together; between chunks the outbox gets its turn and
+# a stopping worker stops.
 API_BATCH = 100
+FILE_CHUNK = 100
+CHUNK_SECONDS = 1.0
 
 
 @dataclass(slots=True)
@@ -39,16 +44,22 @@ class PollReport:
     processed: list[Processed] = field(default_factory=list)
 
 
-def _batches(items: Iterator[Inbound], size: int) -> Iterator[list[Inbound]]:
-    """The source's documents ``size`` at a time; when the source fails mid-way, what it gave is still handed on
-    (to be stored) before the error goes up."""
+def _batches(
+    items: Iterator[Inbound], size: int, seconds: float | None = None, stop: threading.Event | None = None
+) -> Iterator[list[Inbound]]:
+    """The source's documents ``size`` at a time, or what ``seconds`` of reading gave, or what was read when
+    ``stop`` is set; when the source fails mid-way, what it gave is still handed on (to be stored) before the
+    error goes up."""
     batch: list[Inbound] = []
+    began = time.monotonic()
     try:
         for item in items:
             batch.append(item)
-            if len(batch) >= size:
+            full = len(batch) >= size or (seconds is not None and time.monotonic() - began >= seconds)
+            if full or (stop is not None and stop.is_set()):
                 yield batch
                 batch = []
+                began = time.monotonic()
     except CrossdockError:
         if batch:
             yield batch
@@ -109,10 +120,13 @@ def poll(
     *,
     lease: float = 300.0,
     progress: Callable[[PollReport], None] | None = None,
+    stop: threading.Event | None = None,
 ) -> PollReport:
     """Read one source once: store each document, settle it remotely after the commit, then process it.
 
     ``progress`` is shown the report so far after each batch (``crossdock poll`` draws its progress line with it).
+    ``stop`` ends the poll after the chunk in hand (a worker told to stop): what was not read stays where it is,
+    for the next poll.
 
     A source that fails (a refused login, a connection dropped mid-transfer) ends the poll with ``error``
     set and recorded for ``crossdock status``; what was stored before the failure stays stored, and what was
@@ -146,9 +160,12 @@ def poll(
             with store.transaction() as conn:
                 source.looks = looked = store.cursor(conn, f"looks:{source_name}")
         api = isinstance(source, Syncing)
+        stopped = False
         with (
             source.receive() as items,
-            _read_ahead(_batches(items, API_BATCH)) if api else nullcontext(_batches(items, 1)) as batches,
+            _read_ahead(_batches(items, API_BATCH))
+            if api
+            else nullcontext(_batches(items, FILE_CHUNK, CHUNK_SECONDS, stop)) as batches,
         ):
             for batch in batches:
                 stored = ingest_many(hub, source_name, batch)
@@ -162,7 +179,7 @@ def poll(
                 checkpoint = (sync, marks[-1]) if marks else None
                 todo = [got.document_id for got in stored if got.state == "received"]
                 if todo:
-                    report.processed.extend(process_many(hub, todo, checkpoint))
+                    report.processed.extend(process_many(hub, todo, checkpoint, skip_locked=True))
                     checkpoint = None  # saved with the orders it covers
                 if progress is not None:
                     progress(report)
@@ -172,7 +189,10 @@ def poll(
                             store.set_cursor(conn, *checkpoint)
                         store.acquire_lease(conn, lease_name, owner, lease)
                     renewed = time.monotonic()
-        if isinstance(source, Syncing) and source.reached:  # read to the end, nothing in it to store
+                if stop is not None and stop.is_set():
+                    stopped = True
+                    break
+        if isinstance(source, Syncing) and source.reached and not stopped:  # read to the end, nothing in it to store
             with store.transaction() as conn:
                 store.set_cursor(conn, sync, source.reached)
     except CrossdockError as exc:

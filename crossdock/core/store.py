@@ -25,6 +25,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
 from crossdock.core.engine import make_engine, utcnow
+from crossdock.core.inbound_records import InboundRecords
 from crossdock.core.outbox_records import OutboxRecords
 from crossdock.core.schema import cursors, documents, events, leases, orders
 
@@ -81,7 +82,7 @@ def sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-class Store(OutboxRecords):
+class Store(OutboxRecords, InboundRecords):
     """The database and the operations on it; each operation runs inside a transaction the caller opens."""
 
     def __init__(self, engine: Engine) -> None:
