@@ -115,7 +115,7 @@ def _worker(config_path: str, worker: int, start: Any, results: Any) -> None:
     dispatcher = Dispatcher(hub.store, hub.sink, RetryPolicy(hub.config.retry), owner=owner, batch=500)
     folder = Path(hub.config.sources["drop0"].path)  # type: ignore[union-attr]
     start.wait()
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     orders = sent = 0
     stored_s = dispatch_s = 0.0
     while True:
@@ -132,7 +132,7 @@ def _worker(config_path: str, worker: int, start: Any, results: Any) -> None:
             if not any(folder.glob("*.edi")) and _finished(hub):
                 break
             time.sleep(0.01)  # another worker holds the lease, or what it stored is claimed: look again soon
-    results.put((worker, orders, sent, stored_s, dispatch_s, time.perf_counter() - t0))
+    results.put((worker, orders, sent, stored_s, dispatch_s, time.perf_counter() - t0, time.process_time() - c0))
     hub.close()
 
 
@@ -173,6 +173,7 @@ def run(url: str, workers: int, orders: int, per_file: int) -> dict[str, float]:
             "orders_per_s": total / wall,
             "ingest_s": max(g[3] for g in got),
             "dispatch_s": max(g[4] for g in got),
+            "cpu_s": sum(g[6] for g in got),
             "shares": sorted(g[1] for g in got),
         }
     finally:
@@ -207,19 +208,25 @@ def main() -> None:
     print(f"{args.orders} orders of 3 lines; one 997 per file; every delivery written to a folder")
     print(
         f"{'store':<11} {'POs/file':>8} {'workers':>7} {'orders/s':>9} {'wall s':>7} {'ingest s':>9} "
-        f"{'dispatch s':>11}  orders recorded by each worker"
+        f"{'dispatch s':>11} {'cpu s':>6}  orders recorded by each worker"
     )
     for name, per_file, n, r in rows:
         print(
             f"{name:<11} {per_file:>8} {n:>7} {r['orders_per_s']:>9.0f} {r['wall_s']:>7.2f} {r['ingest_s']:>9.2f} "
-            f"{r['dispatch_s']:>11.2f}  {r['shares']}"
+            f"{r['dispatch_s']:>11.2f} {r['cpu_s']:>6.2f}  {r['shares']}"
         )
     rate = {(name, per_file, n): r["orders_per_s"] for name, per_file, n, r in rows}
+    cpu = {(name, per_file, n): r["cpu_s"] for name, per_file, n, r in rows}
+    most = max(args.per_file)
     for name in ("SQLite", "PostgreSQL"):
         for per_file in args.per_file:
-            if per_file != max(args.per_file) and (name, max(args.per_file), 1) in rate and (name, per_file, 1) in rate:
-                ratio = rate[(name, per_file, 1)] / rate[(name, max(args.per_file), 1)]
-                print(f"ratio {name}: {per_file} PO(s) per file / {max(args.per_file)} per file = {ratio:.2f}")
+            if per_file != most and (name, most, 1) in rate and (name, per_file, 1) in rate:
+                ratio = rate[(name, per_file, 1)] / rate[(name, most, 1)]
+                by_cpu = cpu[(name, most, 1)] / cpu[(name, per_file, 1)]
+                print(
+                    f"ratio {name}: {per_file} PO(s) per file / {most} per file = {ratio:.2f} "
+                    f"(orders per CPU second: {by_cpu:.2f})"
+                )
         for per_file in args.per_file:
             for n in args.workers:
                 if n != 1 and (name, per_file, n) in rate and (name, per_file, 1) in rate:

@@ -45,6 +45,7 @@ class FolderSource:
         self.archive = config.archive_dir or config.path / "archive"
         self.looks: str | None = None
         self.refused: list[str] = []
+        self._day: str | None = None  # the archive folder made last: made once a day, not once a file
 
     def _settle(self, path: Path, read: os.stat_result, marker: Path | None) -> None:
         try:
@@ -57,9 +58,16 @@ class FolderSource:
         if self.config.after_read == "delete":
             path.unlink(missing_ok=True)
         else:
-            folder = self.archive / day_folder()
-            folder.mkdir(parents=True, exist_ok=True)
-            os.replace(path, _free_name(folder, path.name))
+            day = day_folder()
+            folder = self.archive / day
+            if day != self._day:
+                folder.mkdir(parents=True, exist_ok=True)
+                self._day = day
+            try:
+                os.replace(path, _free_name(folder, path.name))
+            except FileNotFoundError:  # the archive folder was removed meanwhile
+                folder.mkdir(parents=True, exist_ok=True)
+                os.replace(path, _free_name(folder, path.name))
         if marker is not None:
             marker.unlink(missing_ok=True)
 

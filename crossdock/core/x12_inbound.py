@@ -155,15 +155,19 @@ def _record_all(hub: Hub, conn: Connection, rows: list[Any]) -> list[tuple[Proce
 
 @contextmanager
 def _savepoint(conn: Connection) -> Iterator[None]:
-    """One document's part of the chunk's transaction, rolled back alone when it raises. Plain SQL: SQLAlchemy's
-    nested transactions cost more than the statements (measured: 0.05 ms a document, a tenth of its recording)."""
-    conn.exec_driver_sql("SAVEPOINT document")
+    """One document's part of the chunk's transaction, rolled back alone when it raises. Sent straight to the
+    driver: SQLAlchemy's nested transactions cost a tenth of a document's recording (measured: 0.05 ms)."""
+    cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
     try:
-        yield
-    except BaseException:
-        conn.exec_driver_sql("ROLLBACK TO SAVEPOINT document")
-        raise
-    conn.exec_driver_sql("RELEASE SAVEPOINT document")
+        cursor.execute("SAVEPOINT document")
+        try:
+            yield
+        except BaseException:
+            cursor.execute("ROLLBACK TO SAVEPOINT document")
+            raise
+        cursor.execute("RELEASE SAVEPOINT document")
+    finally:
+        cursor.close()
 
 
 def _read(hub: Hub, conn: Connection, row: Any) -> _Read | Processed:
