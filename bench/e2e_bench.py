@@ -21,6 +21,7 @@ import multiprocessing as mp
 import shutil
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from decimal import Decimal
@@ -38,6 +39,7 @@ from crossdock.core.hub import Hub  # noqa: E402
 from crossdock.core.models import Address, Order, OrderLine, Party  # noqa: E402
 from crossdock.core.outbox import Dispatcher  # noqa: E402
 from crossdock.core.pipeline import process_received  # noqa: E402
+from crossdock.core.plan import Processed  # noqa: E402
 from crossdock.core.poller import poll  # noqa: E402
 from crossdock.core.retry import RetryPolicy  # noqa: E402
 from crossdock.core.schema import deliveries, documents  # noqa: E402
@@ -110,28 +112,50 @@ def _config(base: Path, url: str, sources: int) -> Path:
 
 
 def _worker(config_path: str, worker: int, start: Any, results: Any) -> None:
+    """One ``crossdock run``: the poll (and the dispatcher) in turn on this thread and, on PostgreSQL, a thread
+    recording stored documents, as the worker's processing thread does: there the poll only stores."""
     hub = Hub(load_config(config_path))
     owner = f"bench-{worker}"
     dispatcher = Dispatcher(hub.store, hub.sink, RetryPolicy(hub.config.retry), owner=owner, batch=500)
     folder = Path(hub.config.sources["drop0"].path)  # type: ignore[union-attr]
+    shared = threading.Event() if hub.store.is_postgres else None
+    stop = threading.Event()
+    recorded: list[Processed] = []
+
+    def process() -> None:
+        assert shared is not None
+        while not stop.is_set():
+            shared.clear()
+            got = process_received(hub)
+            recorded.extend(got)
+            if len(got) < 100:
+                shared.wait(0.05)
+
+    processing = threading.Thread(target=process)
     start.wait()
     t0, c0 = time.perf_counter(), time.process_time()
-    orders = sent = 0
+    if shared is not None:
+        processing.start()
+    sent = 0
     stored_s = dispatch_s = 0.0
     while True:
         t1 = time.perf_counter()
-        report = poll(hub, "drop0", owner)
-        processed = [*report.processed, *process_received(hub)]
+        report = poll(hub, "drop0", owner, hand_off=shared)
+        recorded.extend(report.processed)
         t2 = time.perf_counter()
         drained = dispatcher.drain().sent
         t3 = time.perf_counter()
         stored_s, dispatch_s = stored_s + t2 - t1, dispatch_s + t3 - t2
-        orders += sum(p.orders_new for p in processed)
         sent += drained
-        if not (processed or drained or report.received):
+        if not (report.received or drained):
             if not any(folder.glob("*.edi")) and _finished(hub):
                 break
-            time.sleep(0.01)  # another worker holds the lease, or what it stored is claimed: look again soon
+            time.sleep(0.01)  # another worker holds the lease, or records what was stored: look again soon
+    stop.set()
+    if shared is not None:
+        shared.set()
+        processing.join()
+    orders = sum(p.orders_new for p in recorded)
     results.put((worker, orders, sent, stored_s, dispatch_s, time.perf_counter() - t0, time.process_time() - c0))
     hub.close()
 

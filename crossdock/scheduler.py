@@ -4,9 +4,13 @@ exactly as ``crossdock serve`` answers them.
 
 Each job runs at most once at a time in this process (``max_instances=1``, missed runs coalesced), and a
 source's poll also holds the source's lease in the store, so several processes on several machines can
-run the same configuration without two of them reading the same folder at once. SIGTERM or SIGINT stops
-the scheduler after the running jobs finish their current document: nothing is cut half-way, and what was
-not reached waits in the store for the next start.
+run the same configuration without two of them reading the same folder at once. Processing is not tied to
+the lease: every worker's processing thread claims stored documents nobody holds (``FOR UPDATE SKIP LOCKED`` on
+PostgreSQL), so on one database the work grows with the workers.
+
+A poll works in chunks (see ``poller``), so the dispatcher sends beside a long poll. SIGTERM or SIGINT sets the
+worker's stop event: a poll ends after its chunk in hand, the dispatcher and the processing thread after their
+batch, nothing is cut half-way, and what was not reached waits in the source or the store for the next start.
 """
 
 from __future__ import annotations
@@ -30,7 +34,7 @@ from crossdock.core.connector_config import Schedule
 from crossdock.core.hub import Hub
 from crossdock.core.inventory import publish
 from crossdock.core.invoicing import invoice_day
-from crossdock.core.pipeline import process_pending
+from crossdock.core.pipeline import process_received
 from crossdock.core.poller import poll
 from crossdock.core.reconcile import mark_overdue
 from crossdock.core.retention import purge
@@ -38,6 +42,7 @@ from crossdock.core.workers import worker_id
 from crossdock.server import declared_paths, make_server, serve_in_background
 
 log = logging.getLogger("crossdock.scheduler")
+PROCESS_CHUNK = 100  # stored documents claimed and recorded per transaction by the processing thread
 
 
 def _trigger(schedule: Schedule) -> IntervalTrigger | CronTrigger:
@@ -73,10 +78,14 @@ class Worker:
             timezone="UTC",
         )
         self.stopped = threading.Event()
+        self.stopping = threading.Event()  # set first by stop(): running jobs end after the batch in hand
+        self.received = threading.Event()  # a poll stored documents: the processing thread looks at once
+        self.processing = threading.Thread(target=self._process, name="crossdock-process", daemon=True)
         self.server: ThreadingHTTPServer | None = None
 
     def _poll(self, name: str) -> None:
-        report = poll(self.hub, name, self.owner)
+        shared = self.received if self.hub.store.is_postgres else None  # every worker processes what it stores
+        report = poll(self.hub, name, self.owner, stop=self.stopping, hand_off=shared)
         if report.error:
             return  # already logged and recorded by poll
         if report.received or report.already:
@@ -84,14 +93,29 @@ class Worker:
             log.info(said, name, report.received, report.already, extra={"source": name})
 
     def _dispatch(self) -> None:
-        self.dispatcher.drain(max_rounds=20)
+        for _ in range(20):
+            if self.stopping.is_set() or self.dispatcher.run_once().claimed == 0:
+                return
+
+    def _process(self) -> None:
+        """Claim and record stored documents nobody holds, a chunk at a time, until the worker stops: on
+        PostgreSQL every worker's thread shares what any poll stored; on SQLite, where a poll records what it
+        stores, this finishes what a crash left. Woken by a poll of this worker, else it looks every
+        ``process_every`` seconds."""
+        while not self.stopping.is_set():
+            self.received.clear()
+            try:
+                claimed = len(process_received(self.hub, PROCESS_CHUNK))
+            except Exception:
+                log.exception("processing stored documents failed; trying again in %s s", self.config.process_every)
+                claimed = 0
+            if claimed < PROCESS_CHUNK:
+                self.received.wait(self.config.process_every)
 
     def _housekeeping(self) -> None:
-        process_pending(self.hub)
         mark_overdue(self.hub)
 
     def start(self) -> None:
-        process_pending(self.hub)
         for name, source in self.config.sources.items():
             if source.type == "http":
                 continue  # posted to, not polled: the server below answers it
@@ -143,6 +167,7 @@ class Worker:
         if paths:  # http sources, channel webhooks: whatever serve would answer, answered here too
             self.server = make_server(self.hub)  # bound first: a port in use stops run before any job starts
         self.scheduler.start()
+        self.processing.start()
         if self.server is not None:
             serve_in_background(self.server)
             host, port = self.server.server_address[:2]
@@ -155,11 +180,15 @@ class Worker:
         )
 
     def stop(self) -> None:
+        self.stopping.set()
+        self.received.set()
         if self.server is not None:
             self.server.shutdown()
             self.server.server_close()
         if self.scheduler.running:
             self.scheduler.shutdown(wait=True)
+        if self.processing.is_alive():
+            self.processing.join()
         self.hub.close()
         self.stopped.set()
 

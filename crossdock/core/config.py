@@ -249,6 +249,12 @@ class Config(Strict):
     server: ServerConfig = ServerConfig()
     inventory: dict[Name, InventoryFeedConfig] = Field(default_factory=dict, description="stock feeds out")
     housekeeping_every: Duration = Field(default=60.0, gt=0)
+    process_every: Duration = Field(
+        default=1.0,
+        gt=0,
+        description="how often each worker looks for stored documents nobody is processing: what another worker's "
+        "poll stored (PostgreSQL), or what a crash left",
+    )
     retention: RetentionConfig = RetentionConfig()
     logging: LoggingConfig = LoggingConfig()
 

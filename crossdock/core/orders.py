@@ -93,7 +93,7 @@ def upsert_orders(
                 result.orders_unchanged += 1
                 plan.event("order", f"order {po} read again, unchanged", order=ref, document=document_id)
                 continue
-            if _outdated(order, row.data):
+            if _outdated(order, row.data) or _stored_later(order, row, document_id):
                 result.orders_unchanged += 1
                 plan.event("order", f"order {po}: an older version arrived late and was ignored", order=ref)
                 continue
@@ -187,6 +187,13 @@ def _outdated(order: Order, stored: str) -> bool:
         return False
     before = json.loads(stored).get("updated_at")
     return before is not None and order.updated_at < datetime.fromisoformat(before)
+
+
+def _stored_later(order: Order, row: Any, document_id: int) -> bool:
+    """Whether the stored version came from a document stored after this one, for an order that carries no time
+    of its own (a partner's 850): two workers may record two revisions of a PO in either order, and the later
+    stored must win whatever the commit order. A channel's order is ordered by its ``updated_at`` instead."""
+    return order.updated_at is None and row.document_id is not None and int(row.document_id) > document_id
 
 
 def _same(stored: str, data: str, dumped: dict[str, Any]) -> bool:

@@ -188,7 +188,7 @@ def process_received(hub: Hub, limit: int = 100) -> list[Processed]:
 
 
 def process_pending(hub: Hub, limit: int = 100) -> list[Processed]:
-    """Finish documents whose processing a crash interrupted (``process_received``, as housekeeping runs it)."""
+    """Finish documents whose processing a crash interrupted: ``process_received``, under its older name."""
     return process_received(hub, limit)
 
 

@@ -121,12 +121,14 @@ def poll(
     lease: float = 300.0,
     progress: Callable[[PollReport], None] | None = None,
     stop: threading.Event | None = None,
+    hand_off: threading.Event | None = None,
 ) -> PollReport:
     """Read one source once: store each document, settle it remotely after the commit, then process it.
 
     ``progress`` is shown the report so far after each batch (``crossdock poll`` draws its progress line with it).
     ``stop`` ends the poll after the chunk in hand (a worker told to stop): what was not read stays where it is,
-    for the next poll.
+    for the next poll. With ``hand_off`` a file source's documents are only stored: every worker's processing
+    claims them (``process_received``), and the event is set after each chunk to wake this worker's.
 
     A source that fails (a refused login, a connection dropped mid-transfer) ends the poll with ``error``
     set and recorded for ``crossdock status``; what was stored before the failure stays stored, and what was
@@ -178,7 +180,9 @@ def poll(
                 marks = [item.checkpoint for item in batch if item.checkpoint]
                 checkpoint = (sync, marks[-1]) if marks else None
                 todo = [got.document_id for got in stored if got.state == "received"]
-                if todo:
+                if todo and hand_off is not None and not api:
+                    hand_off.set()
+                elif todo:
                     report.processed.extend(process_many(hub, todo, checkpoint, skip_locked=True))
                     checkpoint = None  # saved with the orders it covers
                 if progress is not None:

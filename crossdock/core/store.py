@@ -258,7 +258,8 @@ class Store(OutboxRecords, InboundRecords):
         found: dict[str, Any] = {}
         for start in range(0, len(external_ids), 500):
             chunk = external_ids[start : start + 500]
-            query = select(orders.c.id, orders.c.external_id, orders.c.revision, orders.c.status, orders.c.data).where(
+            columns = (orders.c.id, orders.c.external_id, orders.c.revision, orders.c.status, orders.c.data)
+            query = select(*columns, orders.c.document_id).where(
                 orders.c.channel == channel, orders.c.partner == partner, orders.c.external_id.in_(chunk)
             )
             if self.is_postgres:

@@ -1,10 +1,12 @@
 """X12 documents in: decoded, acknowledged with a 997/999, and everything they cause recorded, a chunk of
 documents per transaction.
 
-One transaction records a poll's chunk (or what a worker claimed), each document inside its own SAVEPOINT: a
-document that raises is rolled back alone, its control numbers given back with it, and is marked failed in that
-same transaction while the others commit. Everything a document causes still commits with it, and the cost of a
-commit, of the lookups and of the multi-row inserts is shared by the chunk instead of paid per file.
+One transaction records a poll's chunk (or what a worker claimed). A document that raises fails alone: the
+chunk is rolled back and recorded again with each document inside its own SAVEPOINT, so the one that raises is
+rolled back alone, its control numbers given back with it, and marked failed in that same transaction while
+the others commit (savepoints only then: on PostgreSQL each is a round trip). Everything a document causes
+still commits with it, and the cost of a commit, of the lookups and of the multi-row inserts is shared by the
+chunk instead of paid per file.
 
 What the documents cause is planned in runs and written with one insert per table per run. A run ends before a
 document that carries an order an earlier document of the run carries too (the later one must see the first's
@@ -16,12 +18,12 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import Connection
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from crossdock.core import registry
 from crossdock.core.errors import DecodeError
@@ -38,6 +40,7 @@ from crossdock.core.store import OrderRace
 log = logging.getLogger("crossdock.pipeline")
 
 _LATIN_1 = ("latin-1", "latin1", "iso-8859-1")
+_CONTENDED = ("40P01", "40001")  # PostgreSQL: deadlock detected, serialization failure
 
 
 @dataclass(slots=True)
@@ -67,20 +70,26 @@ def process_x12(
     that holds one, then finding it done), or when ``document_ids`` is None up to ``limit`` received documents
     of X12 sources that no other worker holds. Returns what became of each, in the order stored."""
     store = hub.store
-    claimed: list[int] = []
+    claimed: dict[int, tuple[str | None, str | None]] = {}  # id -> (source, file), to name a failure
+    guarded = False
     try:
-        for attempt in range(3):
+        for attempt in range(4):
             try:
                 with store.transaction() as conn:
                     if document_ids is None:
                         rows = store.claim_received(conn, limit, leave=_not_x12(hub))
                     else:
                         rows = store.lock_documents(conn, document_ids, skip_locked=skip_locked)
-                    claimed = [int(row.id) for row in rows]
-                    done = _record_all(hub, conn, rows)
+                    claimed = {int(row.id): (row.endpoint, row.remote_name) for row in rows}
+                    done = _record_all(hub, conn, rows, guarded)
                 break
+            except _Redo:  # rolled back whole: again, each document in a savepoint
+                guarded = True
             except OrderRace:  # another worker stored one of these orders first: read it and record again
-                if attempt == 2:
+                if attempt >= 2:
+                    raise
+            except DBAPIError as exc:  # two workers locked the same orders in opposite order: one gives way
+                if getattr(exc.orig, "sqlstate", None) not in _CONTENDED or attempt >= 2:
                     raise
     except (OrderRace, SQLAlchemyError):
         raise
@@ -89,8 +98,9 @@ def process_x12(
             return [result for one in claimed for result in process_x12(hub, [one])]
         if not claimed:
             raise
-        name = f"document {claimed[0]}"
-        return [fail_document(hub, claimed[0], reason_of(exc, name), None, None, None)]
+        ((document_id, (source, file)),) = claimed.items()
+        name = f"document {document_id} ({file or 'unnamed'})"
+        return [fail_document(hub, document_id, reason_of(exc, name), None, source, file)]
     for result, row in done:
         if row is None:
             continue
@@ -106,8 +116,13 @@ def _not_x12(hub: Hub) -> list[str]:
     return [name for name, source in hub.config.sources.items() if source.format != "x12"]
 
 
-def _record_all(hub: Hub, conn: Connection, rows: list[Any]) -> list[tuple[Processed, Any]]:
-    """Each row's result, and the row when this call decided it (to be logged after the commit)."""
+class _Redo(Exception):
+    """A document raised while the chunk was recorded without savepoints."""
+
+
+def _record_all(hub: Hub, conn: Connection, rows: list[Any], guarded: bool) -> list[tuple[Processed, Any]]:
+    """Each row's result, and the row when this call decided it (to be logged after the commit). Unless
+    ``guarded``, a document that raises rolls the whole chunk back (``_Redo``) instead of failing alone."""
     results: dict[int, tuple[Processed, Any]] = {}
     reads: list[_Read] = []
     for row in rows:
@@ -133,11 +148,13 @@ def _record_all(hub: Hub, conn: Connection, rows: list[Any]) -> list[tuple[Proce
             document_id = int(read.row.id)
             mark = plan.mark()
             try:
-                with _savepoint(conn):
+                with _savepoint(conn) if guarded else nullcontext():
                     result, outcome = _record(hub, conn, plan, read, seen, existing)
             except SQLAlchemyError:
                 raise
             except Exception as exc:  # rolled back to the savepoint: the document fails alone
+                if not guarded:
+                    raise _Redo from exc
                 plan.undo(mark)
                 results[document_id] = (
                     mark_failed(hub, conn, document_id, reason_of(exc, read.name), read.partner.name),
@@ -156,7 +173,7 @@ def _record_all(hub: Hub, conn: Connection, rows: list[Any]) -> list[tuple[Proce
 @contextmanager
 def _savepoint(conn: Connection) -> Iterator[None]:
     """One document's part of the chunk's transaction, rolled back alone when it raises. Sent straight to the
-    driver: SQLAlchemy's nested transactions cost a tenth of a document's recording (measured: 0.05 ms)."""
+    driver: SQLAlchemy's nested transactions cost more than the statements."""
     cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
     try:
         cursor.execute("SAVEPOINT document")

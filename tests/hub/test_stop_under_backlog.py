@@ -1,0 +1,64 @@
+"""SIGTERM during a long poll: ``crossdock run`` stops after the chunk in hand, leaves what it did not read where it
+is, loses nothing, and the outbox kept sending while the poll went on."""
+
+from __future__ import annotations
+
+import signal
+import time
+from pathlib import Path
+
+import yaml
+from sqlalchemy import func, select
+
+from crossdock.core.schema import deliveries, documents, orders
+from crossdock.core.store import Store
+from tests.hub.conftest import base_config, start_run
+from tests.hub.edi import interchange, order
+
+FILES = 3000
+
+
+def test_sigterm_under_a_backlog_stops_after_the_chunk_in_hand_and_loses_nothing(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path}/crossdock.db"
+    data = base_config(tmp_path, url, outbox={"every": 0.1})
+    data["partners"]["northwind"]["send_855"] = False
+    config = tmp_path / "crossdock.yaml"
+    config.write_text(yaml.safe_dump(data))
+    drop = tmp_path / "drop"
+    drop.mkdir()
+    for n in range(FILES):
+        (drop / f"po-{n:05d}.edi").write_bytes(interchange([order(f"PO-{n:05d}")], control=n + 1))
+    store = Store.open(url)
+    proc = start_run(config)
+    try:
+        deadline = time.monotonic() + 120
+        while True:  # the first poll is under way and the outbox has sent some of what it recorded
+            with store.transaction() as conn:
+                sent = conn.execute(select(func.count()).where(deliveries.c.state == "sent")).scalar_one()
+            if sent:
+                break
+            assert proc.poll() is None, proc.stderr.read() if proc.stderr else ""
+            assert time.monotonic() < deadline, "nothing was sent"
+            time.sleep(0.02)
+        unread_when_sent = sum(1 for _ in drop.glob("*.edi"))
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=120)
+        errors = proc.stderr.read().decode() if proc.stderr else ""
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 0, errors
+    assert "Traceback" not in errors, errors
+    assert unread_when_sent > 0, "the outbox sent while the poll still had files to read, not only after it"
+    left = sorted(p.name for p in drop.glob("*.edi"))
+    assert left, "the poll stopped before reading the whole backlog: the rest stays in place"
+    with store.transaction() as conn:
+        states = conn.execute(select(documents.c.state).where(documents.c.direction == "in")).scalars().all()
+        pos = conn.execute(select(orders.c.po_number)).scalars().all()
+    store.close()
+    assert set(states) == {"processed"}, "every file read was recorded before the stop"
+    assert len(pos) == len(set(pos)) == len(states), "one order per stored file, none twice"
+    assert sorted(pos + ["PO-" + name[3:-4] for name in left]) == [f"PO-{n:05d}" for n in range(FILES)], "nothing lost"
+    archived = {p.name for p in (drop / "archive").rglob("*.edi")}
+    assert archived == {f"po-{po[3:]}.edi" for po in pos}, "exactly the recorded files were archived"
