@@ -66,8 +66,8 @@ def run(files: int, after: float, code: str | None) -> dict[str, float]:
         env = {**os.environ, "CROSSDOCK_LOG_LEVEL": "WARNING"}
         if code:
             env["PYTHONPATH"] = code
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "crossdock.cli", "run", "-c", str(config)], env=env, stderr=subprocess.PIPE
+        proc = subprocess.Popen(  # run in the temporary folder: ``-m`` puts the working directory first on the path
+            [sys.executable, "-m", "crossdock.cli", "run", "-c", str(config)], env=env, stderr=subprocess.PIPE, cwd=base
         )
         time.sleep(after)
         t0 = time.perf_counter()
