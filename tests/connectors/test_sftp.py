@@ -19,8 +19,9 @@ from crossdock.connectors.sftp import SftpSink, SftpSource
 from crossdock.connectors.ssh import SECURE_DISABLED, Endpoint, load_private_key
 from crossdock.core.errors import ConfigError, PermanentError, TransientError
 from crossdock.mappings.x12.reader import parse
+from tests.faultproxy import FaultProxy
 from tests.hub.edi import interchange, order
-from tests.peers import CuttingProxy, SftpPeer, free_port, sftp_sink_config, sftp_source_config
+from tests.peers import SftpPeer, free_port, sftp_sink_config, sftp_source_config
 
 peers = pytest.mark.peers
 
@@ -266,7 +267,7 @@ def test_sink_replaces_a_previous_send_and_keeps_one_connection(sftp_peer: SftpP
 
 
 @peers
-def test_sink_reconnects_once_after_the_connection_dropped(sftp_peer: SftpPeer, cutting_proxy: CuttingProxy) -> None:
+def test_sink_reconnects_once_after_the_connection_dropped(sftp_peer: SftpPeer, cutting_proxy: FaultProxy) -> None:
     config = sftp_sink_config(
         sftp_peer,
         port=cutting_proxy.port,
@@ -286,7 +287,7 @@ def test_sink_reconnects_once_after_the_connection_dropped(sftp_peer: SftpPeer, 
 
 @peers
 def test_sink_sends_again_on_a_new_connection_when_the_kept_one_died_unnoticed(
-    sftp_peer: SftpPeer, cutting_proxy: CuttingProxy
+    sftp_peer: SftpPeer, cutting_proxy: FaultProxy
 ) -> None:
     config = sftp_sink_config(
         sftp_peer,
@@ -327,7 +328,7 @@ def test_sink_refuses_a_name_with_a_path(sftp_peer: SftpPeer) -> None:
 
 @peers
 def test_download_cut_mid_transfer_is_transient_and_settles_nothing(
-    sftp_peer: SftpPeer, cutting_proxy: CuttingProxy
+    sftp_peer: SftpPeer, cutting_proxy: FaultProxy
 ) -> None:
     data = bytes(range(256)) * 8192  # 2 MiB
     sftp_peer.put("big.edi", data)
@@ -353,7 +354,7 @@ def test_download_cut_mid_transfer_is_transient_and_settles_nothing(
 
 @peers
 def test_upload_cut_mid_transfer_is_transient_and_leaves_nothing_at_the_final_name(
-    sftp_peer: SftpPeer, cutting_proxy: CuttingProxy
+    sftp_peer: SftpPeer, cutting_proxy: FaultProxy
 ) -> None:
     cutting_proxy.cut_after = 400_000
     config = sftp_sink_config(
