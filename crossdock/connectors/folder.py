@@ -94,6 +94,8 @@ class FolderSource:
             if (after.st_size, after.st_mtime_ns) != (st.st_size, st.st_mtime_ns) or len(data) != st.st_size:
                 log.warning("source %s: %s changed while it was read; it is read again later", self.name, path)
                 continue
+            if looks.unfinished(path.name, data):
+                continue
             found = looks.marker(path.name, names)
             yield Inbound(
                 name=path.name,

@@ -81,6 +81,8 @@ class SftpSource:
             if len(data) != size:
                 log.warning("sftp %s: %s changed while it was read; it is read again later", self.name, path)
                 continue
+            if looks.unfinished(attr.filename, data):
+                continue
             marker = looks.marker(attr.filename, names)
             yield Inbound(
                 name=attr.filename,
