@@ -137,9 +137,9 @@ class Runs:
         return "\n".join(text.splitlines()[-lines:])
 
 
-def settled(store: Store, folder: Path, files: int) -> bool:
-    """Every one of ``files`` read from ``folder``, stored and processed, and nothing left to send."""
-    if any(folder.glob("*.edi")):
+def settled(store: Store, folder: Path | None, files: int) -> bool:
+    """``files`` read (from ``folder``, when given, none left), stored and processed, and nothing left to send."""
+    if folder is not None and any(folder.glob("*.edi")):
         return False
     with store.transaction() as conn:
         states = dict(
