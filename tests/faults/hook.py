@@ -31,6 +31,8 @@ class Hook(ThreadingHTTPServer):
         self.delay = delay
         self.failing = False
         self.posts: list[Post] = []
+        self.answering = 0  # POSTs taken and not yet answered
+        self.most_at_once = 0
         self.lock = threading.Lock()
 
     def handle_error(self, request: object, client_address: object) -> None:
@@ -71,11 +73,18 @@ class _Handler(BaseHTTPRequestHandler):
             po = json.loads(body).get("po_number")
         except (ValueError, AttributeError):
             po = None
-        with self.server.lock:
-            self.server.posts.append(Post(self.headers.get("Idempotency-Key", ""), po))
-        if self.server.delay:
-            time.sleep(self.server.delay)
-        self._answer(201)
+        hook = self.server
+        with hook.lock:
+            hook.posts.append(Post(self.headers.get("Idempotency-Key", ""), po))
+            hook.answering += 1
+            hook.most_at_once = max(hook.most_at_once, hook.answering)
+        try:
+            if hook.delay:
+                time.sleep(hook.delay)
+            self._answer(201)
+        finally:
+            with hook.lock:
+                hook.answering -= 1
 
     def do_HEAD(self) -> None:
         self._answer(200)
