@@ -63,16 +63,17 @@ class _Handler(BaseHTTPRequestHandler):
     def do_POST(self) -> None:
         length = int(self.headers.get("Content-Length", "0"))
         body = self.rfile.read(length)
-        if len(body) < length:  # the sender died mid-body: a server takes no such request
+        try:
+            po = json.loads(body).get("po_number")
+        except (ValueError, AttributeError):
+            po = None
+        if not length or len(body) < length or po is None:
+            # cut mid-request (its headers end early, its body is short): no server takes such a request
             self.close_connection = True
             return
         if self.server.failing:
             self._answer(503)
             return
-        try:
-            po = json.loads(body).get("po_number")
-        except (ValueError, AttributeError):
-            po = None
         hook = self.server
         with hook.lock:
             hook.posts.append(Post(self.headers.get("Idempotency-Key", ""), po))

@@ -101,8 +101,8 @@ class Runs:
         with log.open("wb") as fh:
             proc = subprocess.Popen(
                 [sys.executable, "-m", "crossdock.cli", "run", "-c", str(config or self.config)],
-                stdout=subprocess.DEVNULL,
-                stderr=fh,
+                stdout=fh,
+                stderr=subprocess.STDOUT,
                 env={**os.environ, "CROSSDOCK_LOG_LEVEL": "WARNING"},
             )
         self.started.append(proc)
