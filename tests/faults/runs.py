@@ -142,7 +142,7 @@ def settled(store: Store, folder: Path | None, files: int) -> bool:
     if folder is not None and any(folder.glob("*.edi")):
         return False
     with store.transaction() as conn:
-        states = dict(
+        states: dict[str, int] = dict(
             conn.execute(
                 select(documents.c.state, func.count()).where(documents.c.direction == "in").group_by(documents.c.state)
             ).all()
