@@ -70,11 +70,6 @@ class FaultProxy:
         self._thread = threading.Thread(target=self._accept, name="fault-proxy", daemon=True)
         self._thread.start()
 
-    @property
-    def open_connections(self) -> int:
-        with self._lock:
-            return len(self._links)
-
     def _accept(self) -> None:
         while not self._closed:
             try:

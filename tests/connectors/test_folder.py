@@ -39,27 +39,29 @@ def test_a_file_is_read_only_when_two_looks_min_age_apart_saw_it_unchanged(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     old = tmp_path / "old.edi"
-    old.write_bytes(b"ISA")
+    whole = interchange([order("PO-1")])
+    old.write_bytes(whole)
     os.utime(old, (time.time() - 60, time.time() - 60))
-    (tmp_path / "new.edi").write_bytes(b"ISA")
+    (tmp_path / "new.edi").write_bytes(whole)
     first = source(tmp_path, min_age=30)
     assert looked_at(first, 40, monkeypatch) == [], "the first look only remembers"
     second = source(tmp_path, min_age=30)
     second.looks = first.looks
     with second.receive() as items:
         got = list(items)
-    assert [i.name for i in got] == ["old.edi"] and got[0].data == b"ISA"
+    assert [i.name for i in got] == ["old.edi"] and got[0].data == whole
     assert old.exists(), "nothing moves before settle"
 
 
 def test_a_file_that_grew_between_two_looks_waits_for_two_more(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     path = tmp_path / "po.edi"
-    path.write_bytes(b"ISA*first half")
+    whole = interchange([order("PO-1")])
+    path.write_bytes(whole[:150])
     os.utime(path, (time.time() - 60, time.time() - 60))  # the writer paused longer than min_age
     first = source(tmp_path, min_age=30)
     assert looked_at(first, 100, monkeypatch) == []
     with path.open("ab") as fh:
-        fh.write(b"~second half")
+        fh.write(whole[150:])
     os.utime(path, (time.time() - 45, time.time() - 45))
     second = source(tmp_path, min_age=30)
     second.looks = first.looks
@@ -67,7 +69,7 @@ def test_a_file_that_grew_between_two_looks_waits_for_two_more(tmp_path: Path, m
     third = source(tmp_path, min_age=30)
     third.looks = second.looks
     with third.receive() as items:
-        assert [i.data for i in items] == [b"ISA*first half~second half"]
+        assert [i.data for i in items] == [whole]
 
 
 def test_a_marker_convention_reads_a_file_only_beside_its_marker_and_settles_both(tmp_path: Path) -> None:

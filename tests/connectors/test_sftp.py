@@ -78,8 +78,9 @@ def locked_sink(peer: SftpPeer, **extra: object) -> SftpSink:
 
 @peers
 def test_source_reads_ready_files_in_name_order(sftp_peer: SftpPeer) -> None:
-    sftp_peer.put("b.edi", b"ISA*second~")
-    sftp_peer.put("a.edi", b"ISA*first~\r\n")
+    first_po, second_po = interchange([order("PO-1")]) + b"\r\n", interchange([order("PO-2")], control=2)
+    sftp_peer.put("b.edi", second_po)
+    sftp_peer.put("a.edi", first_po)
     sftp_peer.put("young.edi", b"still uploading", age=0)
     sftp_peer.put("notes.txt", b"not matching")
     (sftp_peer.path / "sub.edi").mkdir()  # a folder is never a document
@@ -92,7 +93,7 @@ def test_source_reads_ready_files_in_name_order(sftp_peer: SftpPeer) -> None:
     found = read_all(source)
 
     assert [d.name for d in found] == ["a.edi", "b.edi"]
-    assert found[0].data == b"ISA*first~\r\n"
+    assert found[0].data == first_po
     stat = (sftp_peer.path / "a.edi").stat()
     remote = f"{sftp_peer.path}/a.edi".lstrip("/")
     assert found[0].identity == f"sftp://127.0.0.1:{sftp_peer.port}/{remote}@{stat.st_size}:{int(stat.st_mtime)}"
@@ -135,16 +136,17 @@ def test_settle_creates_a_configured_archive_folder(sftp_peer: SftpPeer) -> None
 
 @peers
 def test_a_file_that_grew_between_two_looks_is_not_read(sftp_peer: SftpPeer) -> None:
-    sftp_peer.put("po.edi", b"ISA*first half", age=100)
+    whole = interchange([order("PO-1")])
+    sftp_peer.put("po.edi", whole[:150], age=100)
     first = SftpSource("acme", sftp_source_config(sftp_peer, min_age=30))
     assert looked_at(first, 50) == []
-    sftp_peer.put("po.edi", b"ISA*first half~second half", age=45)
+    sftp_peer.put("po.edi", whole, age=45)
     second = SftpSource("acme", sftp_source_config(sftp_peer, min_age=30))
     second.looks = first.looks
     assert looked_at(second, 40) == [], "changed since the first look: it waits again"
     third = SftpSource("acme", sftp_source_config(sftp_peer, min_age=30))
     third.looks = second.looks
-    assert [d.data for d in read_all(third)] == [b"ISA*first half~second half"]
+    assert [d.data for d in read_all(third)] == [whole]
 
 
 @peers

@@ -19,7 +19,7 @@ import shutil
 import threading
 from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import select
@@ -87,15 +87,15 @@ class Picker:
 class Cost:
     """What the faults cost the destinations: sends and files repeated, never lost ones."""
 
-    http_repeats: int = 0
-    file_rewrites: int = 0
-    answer_rewrites: int = 0
-    repeated_keys: list[str] = field(default_factory=list)
+    http_repeats: int
+    file_rewrites: int
+    answer_rewrites: int
+    repeated_keys: list[str]
 
 
-def check_ground(store: Store, pos: list[str], files: list[str], picker: Picker, hook: Hook | None, inbox: str) -> Cost:
-    """Assert the laws after a run: ``pos`` were sent in ``files`` (one each), orders split between the folder
-    sink and the web hook (``hook``, or a folder sink named like the hook when None), answers in ``inbox``."""
+def check_ground(store: Store, pos: list[str], files: list[str], picker: Picker, hook: Hook, inbox: str) -> Cost:
+    """Assert the laws after a run: ``pos`` were sent in ``files`` (one each), each order split between the
+    folder sink and the web ``hook``, the partner's answers taken from ``inbox``."""
     with store.transaction() as conn:
         stored = Counter(conn.execute(select(orders.c.po_number)).scalars())
         inbound = conn.execute(
@@ -132,24 +132,17 @@ def check_ground(store: Store, pos: list[str], files: list[str], picker: Picker,
     for sink in (FOLDER_SINK, HTTP_SINK):
         assert by_sink.get(sink) == Counter(pos), f"one delivery of each order to {sink}"
 
-    cost = Cost(file_rewrites=picker.rewrites(FOLDER_SINK), answer_rewrites=picker.rewrites(inbox))
     order_files = {r.remote_name: r.po_number for r in sent if r.sink == FOLDER_SINK}
     assert set(picker.taken[FOLDER_SINK]) == set(order_files), "every order file delivered, under its one name"
     for name, po in order_files.items():
         assert json.loads(picker.data[FOLDER_SINK][name])["po_number"] == po, name
 
-    if hook is not None:
-        keys = hook.keys()
-        wanted = {r.key: r.po_number for r in sent if r.sink == HTTP_SINK}
-        assert set(keys) == set(wanted), f"extra keys {set(keys) - set(wanted)}, unsent {set(wanted) - set(keys)}"
-        with hook.lock:
-            wrong = [(p.key, p.po_number, wanted[p.key]) for p in hook.posts if p.po_number != wanted[p.key]]
-        assert not wrong, f"keys that carried another order: {wrong[:5]}"
-        cost.http_repeats = hook.repeats()
-        cost.repeated_keys = sorted(k for k, n in keys.items() if n > 1)
-    else:
-        cost.http_repeats = picker.rewrites(HTTP_SINK)
-        assert set(picker.taken[HTTP_SINK]) == {r.remote_name for r in sent if r.sink == HTTP_SINK}
+    keys = hook.keys()
+    wanted = {r.key: r.po_number for r in sent if r.sink == HTTP_SINK}
+    assert set(keys) == set(wanted), f"extra keys {set(keys) - set(wanted)}, unsent {set(wanted) - set(keys)}"
+    with hook.lock:
+        wrong = [(p.key, p.po_number, wanted[p.key]) for p in hook.posts if p.po_number != wanted[p.key]]
+    assert not wrong, f"keys that carried another order: {wrong[:5]}"
 
     answers = [r for r in sent if r.purpose in ("997", "855")]
     assert Counter(r.purpose for r in answers) == Counter({"997": len(files), "855": len(pos)})
@@ -158,7 +151,8 @@ def check_ground(store: Store, pos: list[str], files: list[str], picker: Picker,
     for kind, seen in controls.items():
         assert sorted(seen) == list(range(1, len(answers) + 1)), f"{kind} numbers reused or skipped: {sorted(seen)}"
         assert numbers.get(kind) == len(answers), f"the {kind} sequence handed out numbers never sent: {numbers}"
-    return cost
+    repeated = sorted(k for k, n in keys.items() if n > 1)
+    return Cost(hook.repeats(), picker.rewrites(FOLDER_SINK), picker.rewrites(inbox), repeated)
 
 
 def _controls(files: Iterable[bytes]) -> dict[str, list[int]]:

@@ -2,7 +2,7 @@
 
 Each POST is kept with its idempotency key and the PO number its JSON body names, in the order they arrived,
 so a test can tell a send repeated after a fault (the same key twice) from a lost one (a key never seen).
-``delay`` makes each answer slow (a sink slower than the outbox lease); ``failing`` answers 503 for a while.
+``delay`` makes each answer slow (a sink slower than the outbox lease).
 """
 
 from __future__ import annotations
@@ -29,7 +29,6 @@ class Hook(ThreadingHTTPServer):
     def __init__(self, delay: float = 0.0) -> None:
         super().__init__(("127.0.0.1", 0), _Handler)
         self.delay = delay
-        self.failing = False
         self.posts: list[Post] = []
         self.answering = 0  # POSTs taken and not yet answered
         self.most_at_once = 0
@@ -70,9 +69,6 @@ class _Handler(BaseHTTPRequestHandler):
         if not length or len(body) < length or po is None:
             # cut mid-request (its headers end early, its body is short): no server takes such a request
             self.close_connection = True
-            return
-        if self.server.failing:
-            self._answer(503)
             return
         hook = self.server
         with hook.lock:

@@ -44,13 +44,8 @@ def drop(folder: Path, numbers: Iterable[int]) -> list[str]:
     return names
 
 
-def hub_config(tmp: Path, store_url: str, hook_url: str | None, **extra: Any) -> dict[str, Any]:
-    """The fault suite's hub on ``store_url``; ``hook_url`` None puts a folder where the web hook would be."""
-    hook: dict[str, Any] = (
-        {"type": "http", "url": hook_url, "timeout": 5}
-        if hook_url
-        else {"type": "folder", "path": str(tmp / HTTP_SINK)}
-    )
+def hub_config(tmp: Path, store_url: str, hook_url: str, **extra: Any) -> dict[str, Any]:
+    """The fault suite's hub on ``store_url``, its web hook at ``hook_url``."""
     data: dict[str, Any] = {
         "store": {"url": store_url},
         "company": {"isa_id": "CROSSDOCK"},
@@ -68,7 +63,7 @@ def hub_config(tmp: Path, store_url: str, hook_url: str | None, **extra: Any) ->
         },
         "sinks": {
             FOLDER_SINK: {"type": "folder", "path": str(tmp / FOLDER_SINK)},
-            HTTP_SINK: hook,
+            HTTP_SINK: {"type": "http", "url": hook_url, "timeout": 5},
             "northwind-inbox": {"type": "folder", "path": str(tmp / "partner-inbox")},
         },
         "routing": {"rules": [{"match": {"sku": ["MUG-*"]}, "to": FOLDER_SINK, "split": True}], "default": HTTP_SINK},
@@ -81,8 +76,8 @@ def hub_config(tmp: Path, store_url: str, hook_url: str | None, **extra: Any) ->
     return data
 
 
-def write_config(tmp: Path, data: dict[str, Any], name: str = "crossdock.yaml") -> Path:
-    path = tmp / name
+def write_config(tmp: Path, data: dict[str, Any]) -> Path:
+    path = tmp / "crossdock.yaml"
     path.write_text(yaml.safe_dump(data))
     return path
 
@@ -96,11 +91,11 @@ class Runs:
         self.logs.mkdir(exist_ok=True)
         self.started: list[subprocess.Popen[bytes]] = []
 
-    def start(self, config: Path | None = None) -> subprocess.Popen[bytes]:
+    def start(self) -> subprocess.Popen[bytes]:
         log = self.logs / f"run-{len(self.started)}.log"
         with log.open("wb") as fh:
             proc = subprocess.Popen(
-                [sys.executable, "-m", "crossdock.cli", "run", "-c", str(config or self.config)],
+                [sys.executable, "-m", "crossdock.cli", "run", "-c", str(self.config)],
                 stdout=fh,
                 stderr=subprocess.STDOUT,
                 env={**os.environ, "CROSSDOCK_LOG_LEVEL": "WARNING"},
