@@ -100,7 +100,8 @@ class _FileSourceBase(_SourceBase):
     pattern: str = "*"
     ready: Literal["stable", "marker", "renamed"] = Field(
         default="stable",
-        description="stable: size and mtime unchanged across two looks min_age apart (polls); marker: read only "
+        description="stable: size and mtime unchanged across two looks min_age apart (polls), and an X12 file "
+        "ends with its IEA; marker: read only "
         "once a done-marker (name + one of markers) is beside it; renamed: the partner uploads under a temporary "
         "name and renames, so a name matching pattern is read at once",
     )
