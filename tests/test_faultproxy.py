@@ -11,6 +11,7 @@ import pytest
 
 from tests.faultproxy import FaultProxy
 
+pytestmark = pytest.mark.faults
 
 @pytest.fixture
 def echo() -> Iterator[int]:
