@@ -13,6 +13,7 @@ from tests.faultproxy import FaultProxy
 
 pytestmark = pytest.mark.faults
 
+
 @pytest.fixture
 def echo() -> Iterator[int]:
     """A loopback server that echoes each connection's bytes back until the client closes."""
