@@ -244,6 +244,7 @@ sources:
     username: u
     password: ${X}
     security: starttls
+    allowed_senders: ["@partner.example"]
     timeout: 0
   drop:
     type: folder
