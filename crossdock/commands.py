@@ -34,11 +34,12 @@ def _load(args: argparse.Namespace) -> Config:
 
 
 @contextmanager
-def _hub(args: argparse.Namespace, *, existing: bool = False) -> Iterator[Hub]:
-    """The hub of the command's configuration; ``existing``: only over a store an earlier command created."""
+def _hub(args: argparse.Namespace, *, existing: bool = False, config: Config | None = None) -> Iterator[Hub]:
+    """The hub of the command's configuration (``config`` when it is read already); ``existing``: only over a
+    store an earlier command created."""
     from crossdock.opening import open_hub
 
-    hub = open_hub(_load(args), _config_path(args), existing=existing)
+    hub = open_hub(config or _load(args), _config_path(args), existing=existing)
     try:
         yield hub
     finally:
@@ -84,11 +85,14 @@ def check(args: argparse.Namespace) -> int:
                 "ok": config is not None and not failed,
                 "secrets_checked": not args.no_secrets,
                 "problems": [p.to_dict() for p in checked.problems],
+                "warnings": [w.to_dict() for w in checked.warnings],
                 "counts": counts,
                 "connections": [v.to_dict() for v in verdicts],
             }
         )
         return 0 if config is not None and not failed else 1
+    for warning in checked.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
     for problem in checked.problems:
         print(problem, file=sys.stderr)
     if checked.problems:
@@ -124,11 +128,13 @@ def demo(args: argparse.Namespace) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
+    from crossdock.core.config_trust import refuse_weak_tokens
     from crossdock.logs import for_service
     from crossdock.opening import open_hub
     from crossdock.scheduler import run_forever
 
     config = _load(args)
+    refuse_weak_tokens(config)
     for_service(config.logging)
     return run_forever(config, open_hub(config, _config_path(args), existing=False))
 
@@ -137,10 +143,13 @@ def serve(args: argparse.Namespace) -> int:
     import signal
     import threading
 
+    from crossdock.core.config_trust import refuse_weak_tokens
     from crossdock.logs import for_service
     from crossdock.server import make_server, serve_in_background
 
-    with _hub(args) as hub:
+    config = _load(args)
+    refuse_weak_tokens(config)
+    with _hub(args, config=config) as hub:
         for_service(hub.config.logging)
         server = make_server(hub, args.host, args.port)
         stop = threading.Event()
