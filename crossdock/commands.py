@@ -51,11 +51,14 @@ def _print_json(data: Any) -> None:
 
 
 def _show(args: argparse.Namespace, data: Any, lines: Callable[[Any], list[str]]) -> None:
-    """``--json`` prints the data as it is; otherwise its text lines."""
+    """``--json`` prints the data as it is (JSON escapes control characters); otherwise its text lines, with every
+    control character escaped: names, senders and errors come from outside."""
+    from crossdock.terminal import terminal_lines
+
     if args.json:
         _print_json(data)
     else:
-        print("\n".join(lines(data)))
+        print(terminal_lines(lines(data)))
 
 
 def check(args: argparse.Namespace) -> int:
@@ -168,6 +171,7 @@ def poll(args: argparse.Namespace) -> int:
     from crossdock.core.poller import joined, poll
     from crossdock.core.workers import worker_id
     from crossdock.progress import ProgressLine, poll_lines, poll_progress, poll_result
+    from crossdock.terminal import terminal_lines, terminal_safe
 
     with _hub(args) as hub:
         if args.source not in hub.config.sources:
@@ -193,11 +197,11 @@ def poll(args: argparse.Namespace) -> int:
     if args.json:
         _print_json(result)
     elif report.skipped:
-        print(f"{args.source}: skipped: {report.skipped}")
+        print(terminal_safe(f"{args.source}: skipped: {report.skipped}"))
     else:
         if report.error:
-            print(f"{args.source}: error: {report.error}", file=sys.stderr)
-        print("\n".join(poll_lines(result)))
+            print(terminal_safe(f"{args.source}: error: {report.error}"), file=sys.stderr)
+        print(terminal_lines(poll_lines(result)))
     return 1 if report.skipped or report.error or result["failed_documents"] else 0
 
 
@@ -223,6 +227,7 @@ def _cut(shown: int, total: int) -> None:
 
 def status(args: argparse.Namespace) -> int:
     from crossdock.core.queries import Queries
+    from crossdock.terminal import terminal_lines
     from crossdock.views import status_lines
 
     with _hub(args, existing=True) as hub, hub.store.transaction() as conn:
@@ -231,7 +236,7 @@ def status(args: argparse.Namespace) -> int:
     if args.json:
         _print_json({"counts": counts, **problems})
     else:
-        print("\n".join(status_lines(counts, problems)))
+        print(terminal_lines(status_lines(counts, problems)))
     return 0
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import errno
 import logging
 import os
 import shutil
@@ -48,7 +49,7 @@ class FolderSource:
 
     def _settle(self, path: Path, read: os.stat_result, marker: Path | None) -> None:
         try:
-            now = path.stat()
+            now = path.stat() if self.config.follow_symlinks else path.lstat()
         except FileNotFoundError:
             return
         if (now.st_size, now.st_mtime_ns) != (read.st_size, read.st_mtime_ns):
@@ -76,8 +77,11 @@ class FolderSource:
         names = {p.name for p in config.path.iterdir()} if config.ready == "marker" else set()
         for path in paths:
             try:
-                st = path.stat()
+                st = path.stat() if config.follow_symlinks else path.lstat()
             except FileNotFoundError:
+                continue
+            if stat.S_ISLNK(st.st_mode):
+                self._refuse_link(path)
                 continue
             if not stat.S_ISREG(st.st_mode) or not looks.ready(path.name, st.st_size, st.st_mtime_ns / 1e9, names):
                 continue
@@ -85,11 +89,13 @@ class FolderSource:
                 self._reject(path, st.st_size)
                 continue
             try:
-                data = path.read_bytes()
-                after = path.stat()
+                data, after = _read(path, follow=config.follow_symlinks)
             except FileNotFoundError:
                 continue
             except OSError as exc:
+                if exc.errno == errno.ELOOP:  # made a link since it was looked at
+                    self._refuse_link(path)
+                    continue
                 raise TransientError(f"source {self.name}: cannot read {path}: {exc.strerror}") from exc
             if (after.st_size, after.st_mtime_ns) != (st.st_size, st.st_mtime_ns) or len(data) != st.st_size:
                 log.warning("source %s: %s changed while it was read; it is read again later", self.name, path)
@@ -105,6 +111,27 @@ class FolderSource:
 
     def _reject(self, path: Path, size: int) -> None:
         """Move a file over ``max_file_size`` unread to ``rejected/`` beside it, and say why once."""
+        target = self._move_aside(path)
+        reason = too_large(f"source {self.name}: {path}", size, self.config.max_file_size, str(target))
+        log.warning("%s", reason)
+        self.refused.append(reason)
+
+    def _refuse_link(self, path: Path) -> None:
+        """Move a symbolic link (the link, not what it points at) unread to ``rejected/``, and say why once: whoever
+        may drop files here could otherwise have crossdock store any file it can read."""
+        try:
+            pointed = os.readlink(path)
+        except OSError:
+            pointed = "?"
+        target = self._move_aside(path)
+        reason = (
+            f"source {self.name}: {path} is a symbolic link (to {pointed}): not read, moved to {target} "
+            "(set follow_symlinks: true to read links)"
+        )
+        log.warning("%s", reason)
+        self.refused.append(reason)
+
+    def _move_aside(self, path: Path) -> Path:
         folder = self.config.path / "rejected"
         try:
             folder.mkdir(exist_ok=True)
@@ -112,9 +139,16 @@ class FolderSource:
             os.replace(path, target)
         except OSError as exc:
             raise TransientError(f"source {self.name}: cannot move {path} to {folder}: {exc.strerror}") from exc
-        reason = too_large(f"source {self.name}: {path}", size, self.config.max_file_size, str(target))
-        log.warning("%s", reason)
-        self.refused.append(reason)
+        return target
+
+
+def _read(path: Path, *, follow: bool) -> tuple[bytes, os.stat_result]:
+    """The file's bytes and its state once read; without ``follow`` a link is not opened (ELOOP), so a file swapped
+    for a link after it was looked at is not read through it."""
+    fd = os.open(path, os.O_RDONLY | (0 if follow else os.O_NOFOLLOW))
+    with os.fdopen(fd, "rb") as fh:
+        data = fh.read()
+        return data, os.fstat(fh.fileno())
 
 
 def prune_archive(name: str, config: FolderSourceConfig, today: date) -> list[str]:

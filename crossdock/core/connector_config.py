@@ -131,6 +131,11 @@ class FolderSourceConfig(_FileSourceBase):
         default=5.0, description="with ready: stable, how long a file must stay unchanged; 0 reads at once"
     )
     archive_dir: ConfigPath | None = Field(default=None, description="default: <path>/archive")
+    follow_symlinks: bool = Field(
+        default=False,
+        description="read a file that is a symbolic link (its target); by default a link is moved to rejected/ "
+        "unread, since it could point at any file crossdock can read",
+    )
 
 
 class CsvColumn(Strict):

@@ -169,3 +169,28 @@ def test_mail_without_tls_and_a_server_on_every_interface_are_warned_of(
     assert main(["check", "-c", str(path), "--json"]) == 0
     report = json.loads(capsys.readouterr().out)
     assert report["ok"] is True and [w["key"] for w in report["warnings"]] == ["sinks.mailer.security", "server.host"]
+
+
+# --- the file itself ----------------------------------------------------------------------------------------
+
+
+def test_a_yaml_alias_bomb_is_refused_before_anything_walks_it(tmp_path: Path) -> None:
+    """400 bytes of aliases of aliases drove check to 9.4 GB: the expansion is counted over the shared graph."""
+    rows = ['a: &a ["x","x","x","x","x","x","x","x","x"]']
+    rows += [f"{n}: &{n} [{','.join([f'*{p}'] * 9)}]" for p, n in zip("abcdefgh", "bcdefghi", strict=True)]
+    path = write(tmp_path, "\n".join(rows) + "\n")
+    assert 300 < path.stat().st_size <= 400
+
+    ((line, key, message),) = found(path)
+
+    assert (line, key) == (None, "")
+    assert message.startswith("YAML aliases (*name) would repeat 490,329,036 values, more than 100,000: refused")
+    loop = write(tmp_path, "company: &c\n  isa_id: ACME\n  more: [*c]\n")
+    assert [m for _, _, m in found(loop)] == ["a YAML alias refers to a value that holds it: the file would never end"]
+
+
+def test_anchors_and_merge_keys_within_the_bound_still_load(tmp_path: Path) -> None:
+    text = MINIMAL + "sources:\n"
+    text += "  one: &drop\n    type: folder\n    path: .\n    min_age: 0\n"
+    text += "".join(f"  drop{i}:\n    <<: *drop\n    pattern: '*.{i}'\n" for i in range(50))
+    assert found(write(tmp_path, text)) == []
