@@ -160,6 +160,12 @@ class OrderFormat(Strict):
     line_fields: dict[str, str] = Field(default_factory=dict, description="with format mapped: the same, per line")
     lines_key: str = Field(default="lines", description="with format mapped: where the list of lines goes")
     columns: list[CsvColumn] = Field(default_factory=list, description="with format csv: the columns, in order")
+    neutralise_formulas: bool = Field(
+        default=True,
+        description="with format csv: a value starting with = + - @, tab or CR is written with a leading ' so a "
+        "spreadsheet shows it instead of running it as a formula; plain numbers (-5, +1.5) stay as they are; "
+        "false writes every value raw, for a destination that is no spreadsheet and needs them so",
+    )
     partner: Name | None = Field(
         default=None, description="with format x12-940: the partner block of the 3PL (its ids and delimiters)"
     )
