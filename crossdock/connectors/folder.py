@@ -19,9 +19,10 @@ from typing import Any
 
 from crossdock.connectors.base import Inbound, Outbound
 from crossdock.connectors.bundles import Bundles
+from crossdock.connectors.names import RoundNames
 from crossdock.connectors.readiness import Looks, day_folder, expired, too_large
 from crossdock.core.connector_config import FolderSinkConfig, FolderSourceConfig
-from crossdock.core.errors import PermanentError, TransientError
+from crossdock.core.errors import CrossdockError, PermanentError, TransientError
 
 log = logging.getLogger(__name__)
 
@@ -208,7 +209,10 @@ class FolderSink:
     The dispatcher calls ``flush`` before it records any send as done, so a reader of the folder only ever
     sees complete files, and one file-system sync per batch replaces an fsync per file (measured: about
     0.9 ms per file with fsync each, a tenth of that batched). With ``interchanges_per_file`` above 1, X12
-    documents are gathered and written at ``flush`` instead, several interchanges a file.
+    documents are gathered and written at ``flush`` instead, several interchanges a file. Each file holds one
+    delivery's document (``names``): one whose name another delivery holds this round, or that a file with other
+    bytes already holds in the folder, is written under a name keyed by its delivery. A file that cannot be
+    written or renamed fails alone: ``flush`` returns its documents' keys, and the rest of the round is done.
     """
 
     def __init__(self, name: str, config: FolderSinkConfig) -> None:
@@ -216,8 +220,9 @@ class FolderSink:
         self.config = config
         self._folder = os.fspath(config.path)
         self._suffix = f".{os.getpid()}.part"
-        self._staged: list[tuple[str, str]] = []
-        self._bundles = Bundles(config.interchanges_per_file)
+        self._staged: list[tuple[str, str, list[str]]] = []  # temporary path, final path, the documents' keys
+        self._names = RoundNames()
+        self._bundles = Bundles(config.interchanges_per_file, self._names)
 
     def send(self, document: Outbound) -> str:
         if "/" in document.name or document.name.startswith("."):
@@ -225,42 +230,78 @@ class FolderSink:
         folder = self._folder
         if self._bundles.takes(document):
             return os.path.join(folder, self._bundles.add(document))
-        target = os.path.join(folder, document.name)
-        temp = os.path.join(folder, f".{document.name}{self._suffix}")
+        name = self._names.claim(document.name, document.idempotency_key, partial(self._other_file, document.data))
+        target = os.path.join(folder, name)
+        temp = os.path.join(folder, f".{name}{self._suffix}")
         try:
             _write(temp, document.data, folder)
         except OSError as exc:
             with contextlib.suppress(OSError):
                 os.unlink(temp)
             raise TransientError(f"sink {self.name}: cannot write {target}: {exc.strerror}") from exc
-        self._staged.append((temp, target))
+        self._staged.append((temp, target, [document.idempotency_key]))
         return target
 
-    def flush(self) -> None:
-        """Sync every file sent since the last flush, then rename each into place; all or none succeed."""
+    def _other_file(self, data: bytes, name: str) -> bool:
+        """Whether the folder already holds ``name`` with other bytes than ``data``: another delivery's file of an
+        earlier round, not picked up yet (the same bytes are this delivery's own earlier attempt)."""
+        path = os.path.join(self._folder, name)
+        try:
+            if os.stat(path).st_size != len(data):
+                return True
+            with open(path, "rb") as fh:
+                return fh.read() != data
+        except FileNotFoundError:
+            return False
+        except OSError:  # a folder, or unreadable: not ours to replace
+            return True
+
+    def flush(self) -> dict[str, CrossdockError]:
+        """Sync every file sent since the last flush, then rename each into place. What fails for one file fails
+        that file's documents alone: their keys come back with the reason. A sync that fails fails them all."""
         staged, self._staged = self._staged, []
         bundles = self._bundles.take()
-        if not staged and not bundles:
-            return
+        self._names.clear()
+        failed: dict[str, CrossdockError] = {}
         folder = self._folder
+        for bundle in bundles:
+            temp, target = os.path.join(folder, f".{bundle.name}{self._suffix}"), os.path.join(folder, bundle.name)
+            try:
+                _write(temp, bundle.data, folder)
+            except OSError as exc:
+                with contextlib.suppress(OSError):
+                    os.unlink(temp)
+                failed |= dict.fromkeys(bundle.keys, self._failure(f"cannot write {target}", exc))
+                continue
+            staged.append((temp, target, bundle.keys))
+        if not staged:
+            return failed
         try:
-            for name, data in bundles:
-                temp = os.path.join(folder, f".{name}{self._suffix}")
-                staged.append((temp, os.path.join(folder, name)))
-                _write(temp, data, folder)
-            _sync([temp for temp, _ in staged], folder)
-            for temp, target in staged:
+            _sync([temp for temp, _, _ in staged], folder)
+        except OSError as exc:
+            for temp, _, _ in staged:
+                with contextlib.suppress(OSError):
+                    os.unlink(temp)
+            raise self._failure(f"cannot write into {folder}", exc) from exc
+        for temp, target, keys in staged:
+            try:
                 os.replace(temp, target)
+            except OSError as exc:
+                with contextlib.suppress(OSError):
+                    os.unlink(temp)
+                failed |= dict.fromkeys(keys, self._failure(f"cannot write {target}", exc))
+        try:
             fd = os.open(folder, os.O_RDONLY)
             try:
                 os.fsync(fd)
             finally:
                 os.close(fd)
         except OSError as exc:
-            for temp, _ in staged:
-                with contextlib.suppress(OSError):
-                    os.unlink(temp)
-            raise TransientError(f"sink {self.name}: cannot write into {folder}: {exc.strerror}") from exc
+            raise self._failure(f"cannot write into {folder}", exc) from exc
+        return failed
+
+    def _failure(self, what: str, exc: OSError) -> TransientError:
+        return TransientError(f"sink {self.name}: {what}: {exc.strerror or exc}")
 
     def close(self) -> None:
         self.flush()

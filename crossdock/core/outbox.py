@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -172,24 +172,32 @@ class Dispatcher:
         return mask(text, secrets)
 
     def _flush(self, outcomes: list[_Outcome]) -> list[_Outcome]:
-        """Let each sink that took documents make them durable; a sink that cannot fails its sends."""
+        """Let each sink that took documents make them durable. A sink that cannot fails all its sends; one that
+        names the documents it could not make durable (by idempotency key) fails those alone."""
         failed: dict[str, CrossdockError] = {}
+        failed_documents: dict[tuple[str, str], CrossdockError] = {}
         for sink_name in {o.item.sink for o in outcomes if o.kind == "sent"}:
             flush = getattr(self.sinks(sink_name), "flush", None)
             if flush is None:
                 continue
             try:
-                flush()
+                refused = flush()
             except CrossdockError as exc:
                 failed[sink_name] = exc
+                continue
             except Exception as exc:
                 failed[sink_name] = TransientError(f"{type(exc).__name__}: {exc}")
                 log.error("flushing sink %s failed: %s", sink_name, self._mask(sink_name, str(failed[sink_name])))
-        if not failed:
+                continue
+            if isinstance(refused, Mapping):
+                failed_documents |= {(sink_name, key): exc for key, exc in refused.items()}
+        if not failed and not failed_documents:
             return outcomes
-        return [
-            self._unsent(o, failed[o.item.sink]) if o.kind == "sent" and o.item.sink in failed else o for o in outcomes
-        ]
+        out = []
+        for o in outcomes:
+            why = failed.get(o.item.sink) or failed_documents.get((o.item.sink, o.item.key))
+            out.append(self._unsent(o, why) if o.kind == "sent" and why is not None else o)
+        return out
 
     def _unsent(self, outcome: _Outcome, exc: CrossdockError) -> _Outcome:
         """A send its sink could not make durable: retried when that may pass, else dead, as a failed send."""
