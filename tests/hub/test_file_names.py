@@ -11,15 +11,18 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from crossdock.connectors.base import X12_CONTENT_TYPE as X12
 from crossdock.connectors.base import Outbound
 from crossdock.connectors.folder import FolderSink
 from crossdock.connectors.names import RoundNames, keyed_name
+from crossdock.connectors.sftp import SftpSink
 from crossdock.core.connector_config import FolderSinkConfig
 from crossdock.core.hub import Hub
 from crossdock.core.plan import safe_name
 from crossdock.core.schema import deliveries, documents
 from tests.hub.conftest import base_config, receive, write_config
 from tests.hub.edi import interchange, order
+from tests.peers import SftpPeer, sftp_sink_config
 
 
 def test_values_that_clean_to_the_same_name_keep_apart() -> None:
@@ -116,3 +119,28 @@ def test_one_file_that_cannot_be_renamed_fails_alone(
     written = sorted(p.name for p in (tmp_path / "west").iterdir())
     assert written == ["northwind-PO-1-r1.json", "northwind-PO-2-r1.json", "northwind-PO-3-r1.json"]
     assert not list((tmp_path / "west").glob(".*")), "no temporary file is left"
+
+
+@pytest.mark.peers
+def test_an_sftp_server_gets_one_file_per_delivery_and_a_bundle_that_fails_fails_alone(sftp_peer: SftpPeer) -> None:
+    sink = SftpSink("wh", sftp_sink_config(sftp_peer, interchanges_per_file=2))
+    edi = [Outbound("asn.edi", interchange([order(f"PO{n}")], control=n), f"key{n}-0000", X12) for n in (1, 2, 3)]
+    try:
+        first = sink.send(Outbound("po.json", b'{"po": 1}', "aaaaaaaa11"))
+        second = sink.send(Outbound("po.json", b'{"po": 2}', "bbbbbbbb22"))
+        bundles = [sink.send(d) for d in edi]
+        (sftp_peer.path / "asn--key3-000.edi").mkdir()  # the second bundle's rename cannot succeed
+        (sftp_peer.path / "asn--key3-000.edi" / "keep").write_text("")
+        failed = sink.flush()
+    finally:
+        sink.close()
+    assert [Path(p).name for p in (first, second, *bundles)] == [
+        "po.json",
+        "po--bbbbbbbb.json",
+        "asn.edi",
+        "asn.edi",
+        "asn--key3-000.edi",
+    ]
+    assert list(failed) == ["key3-0000"], "the first bundle is in place; the second fails alone"
+    assert {p.name for p in sftp_peer.path.iterdir() if p.is_file()} == {"po.json", "po--bbbbbbbb.json", "asn.edi"}
+    assert (sftp_peer.path / "asn.edi").read_bytes() == edi[0].data + edi[1].data
