@@ -174,30 +174,29 @@ class Dispatcher:
     def _flush(self, outcomes: list[_Outcome]) -> list[_Outcome]:
         """Let each sink that took documents make them durable. A sink that cannot fails all its sends; one that
         names the documents it could not make durable (by idempotency key) fails those alone."""
-        failed: dict[str, CrossdockError] = {}
-        failed_documents: dict[tuple[str, str], CrossdockError] = {}
-        for sink_name in {o.item.sink for o in outcomes if o.kind == "sent"}:
+        sent = [o for o in outcomes if o.kind == "sent"]
+        failed: dict[tuple[str, str], CrossdockError] = {}  # (sink, idempotency key) -> why
+        for sink_name in {o.item.sink for o in sent}:
             flush = getattr(self.sinks(sink_name), "flush", None)
             if flush is None:
                 continue
             try:
                 refused = flush()
-            except CrossdockError as exc:
-                failed[sink_name] = exc
-                continue
             except Exception as exc:
-                failed[sink_name] = TransientError(f"{type(exc).__name__}: {exc}")
-                log.error("flushing sink %s failed: %s", sink_name, self._mask(sink_name, str(failed[sink_name])))
-                continue
+                error = exc if isinstance(exc, CrossdockError) else TransientError(f"{type(exc).__name__}: {exc}")
+                if not isinstance(exc, CrossdockError):
+                    log.error("flushing sink %s failed: %s", sink_name, self._mask(sink_name, str(error)))
+                refused = {o.item.key: error for o in sent if o.item.sink == sink_name}
             if isinstance(refused, Mapping):
-                failed_documents |= {(sink_name, key): exc for key, exc in refused.items()}
-        if not failed and not failed_documents:
+                failed |= {(sink_name, key): why for key, why in refused.items()}
+        if not failed:
             return outcomes
-        out = []
-        for o in outcomes:
-            why = failed.get(o.item.sink) or failed_documents.get((o.item.sink, o.item.key))
-            out.append(self._unsent(o, why) if o.kind == "sent" and why is not None else o)
-        return out
+        return [
+            self._unsent(o, failed[(o.item.sink, o.item.key)])
+            if o.kind == "sent" and (o.item.sink, o.item.key) in failed
+            else o
+            for o in outcomes
+        ]
 
     def _unsent(self, outcome: _Outcome, exc: CrossdockError) -> _Outcome:
         """A send its sink could not make durable: retried when that may pass, else dead, as a failed send."""
