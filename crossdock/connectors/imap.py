@@ -3,8 +3,10 @@
 Mail is read with ``BODY.PEEK[]`` so nothing on the server changes until the pipeline has stored what it read:
 only then does ``settle`` flag the message (``processed_flag``) or move it (``processed_folder``), and only
 once every document taken from it is settled. A crash in between leaves the mail unread and unflagged, to be
-read again. Mail from a sender outside ``allowed_senders``, or with no matching attachment, is handed over
-whole as a quarantined document and moved to ``quarantine_folder``, so a person can see what came.
+read again. Mail from a sender outside ``allowed_senders`` (the one mailbox of its From field, vouched for by
+the receiving server's DKIM or DMARC result where the source requires it: see ``mailauth``), or with no
+matching attachment, is handed over whole as a quarantined document and moved to ``quarantine_folder``, so a
+person can see what came.
 """
 
 from __future__ import annotations
