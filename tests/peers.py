@@ -257,6 +257,9 @@ def imap_peer(monkeypatch: pytest.MonkeyPatch) -> Iterator[ImapPeer]:
             client.logout()
 
 
+TEST_SENDERS = ["@partner.test", "@acme.test"]  # the senders of the tests' mail
+
+
 def imap_source_block(peer: ImapPeer, **overrides: Any) -> dict[str, Any]:
     """A plain-IMAP source on the test's folder, as a configuration file writes it."""
     return {
@@ -268,6 +271,7 @@ def imap_source_block(peer: ImapPeer, **overrides: Any) -> dict[str, Any]:
         "password": f"${{{peer.password_env}}}",
         "folder": peer.folder,
         "timeout": 5.0,
+        "allowed_senders": TEST_SENDERS,
         **overrides,
     }
 

@@ -225,21 +225,23 @@ def test_the_sink_shows_files_only_once_flushed_and_a_resend_replaces(tmp_path: 
     assert where == str(tmp_path / "out" / "a.json")
     assert not (tmp_path / "out" / "a.json").exists(), "a reader never sees a file before it is durable"
     sink.flush()
-    sink.send(Outbound(name="a.json", data=b'{"v":2}', idempotency_key="k"))
+    sink.send(Outbound(name="a.json", data=b"{}", idempotency_key="k"))
     sink.close()
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["a.json"], "no temporary file is left"
-    assert (tmp_path / "out" / "a.json").read_bytes() == b'{"v":2}'
+    assert (tmp_path / "out" / "a.json").read_bytes() == b"{}"
 
 
-def test_a_failed_flush_is_transient_and_leaves_no_temporary_files(tmp_path: Path) -> None:
+def test_a_failed_rename_fails_its_document_alone_and_leaves_no_temporary_file(tmp_path: Path) -> None:
     out = tmp_path / "out"
     sink = FolderSink("out", FolderSinkConfig(type="folder", path=out))
     sink.send(Outbound(name="a.json", data=b"{}", idempotency_key="k"))
+    sink.send(Outbound(name="b.json", data=b"[]", idempotency_key="other"))
     (out / "a.json").mkdir()  # the final name is taken by a folder: the rename fails
     (out / "a.json" / "x").write_text("")
-    with pytest.raises(TransientError, match="cannot write into"):
-        sink.flush()
-    assert sorted(p.name for p in out.iterdir()) == ["a.json"]
+    failed = sink.flush()
+    assert list(failed) == ["k"] and isinstance(failed["k"], TransientError)
+    assert f"cannot write {out / 'a.json'}" in str(failed["k"])
+    assert sorted(p.name for p in out.iterdir()) == ["a.json", "b.json"], "the other file is in place"
 
 
 def test_the_sink_refuses_a_name_that_leaves_its_folder(tmp_path: Path) -> None:
@@ -297,15 +299,19 @@ def test_one_interchange_per_file_is_the_default(tmp_path: Path) -> None:
     assert sorted(p.name for p in tmp_path.iterdir()) == ["po-1.edi", "po-2.edi"]
 
 
-def test_a_bundle_that_cannot_be_written_fails_the_flush_and_leaves_nothing(tmp_path: Path) -> None:
+def test_a_bundle_that_cannot_be_written_fails_its_documents_and_leaves_nothing(tmp_path: Path) -> None:
     blocker = tmp_path / "file"
     blocker.write_text("not a folder")
     sink = FolderSink("out", FolderSinkConfig(type="folder", path=blocker / "sub", interchanges_per_file=5))
     sink.send(x12(1))
-    with pytest.raises(TransientError, match=r"cannot write into .*file/sub"):
-        sink.flush()
+    sink.send(x12(2))
+    failed = sink.flush()
+    assert list(failed) == ["k1", "k2"], "a bundle's documents share its outcome"
+    assert all(
+        isinstance(e, TransientError) and "cannot write" in str(e) and "file/sub" in str(e) for e in failed.values()
+    )
     assert sorted(p.name for p in tmp_path.iterdir()) == ["file"]
-    sink.flush()  # the failed round's documents are gone from the sink: the dispatcher sends them again
+    assert sink.flush() == {}, "the failed round's documents are gone from the sink: the dispatcher sends them again"
 
 
 def test_the_number_of_interchanges_per_file_is_checked() -> None:

@@ -4,6 +4,7 @@ folders are pruned. Polled through the poller, on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from collections.abc import Callable
@@ -208,14 +209,14 @@ def test_a_refused_file_is_recorded_even_when_the_poll_fails_after_it(
     object.__setattr__(hub.config.sources["drop"], "max_file_size", 1000)
     (drop / "a-big.edi").write_bytes(b"x" * 2000)
     (drop / "b.edi").write_bytes(interchange([order("PO-1")], control=60))
-    real = Path.read_bytes
+    real = os.open
 
-    def unreadable(self: Path) -> bytes:
-        if self.name == "b.edi":
+    def unreadable(path: Any, flags: int, *args: Any) -> int:
+        if Path(path).name == "b.edi":
             raise OSError(5, "Input/output error")
-        return real(self)
+        return real(path, flags, *args)
 
-    monkeypatch.setattr(Path, "read_bytes", unreadable)
+    monkeypatch.setattr(os, "open", unreadable)
     report = poll(hub, "drop", "w1")
     assert report.error is not None and "cannot read" in report.error and "b.edi" in report.error
     with hub.store.transaction() as conn:
