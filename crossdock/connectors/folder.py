@@ -8,6 +8,7 @@ import errno
 import logging
 import os
 import shutil
+import socket
 import stat
 import time
 from collections.abc import Iterator
@@ -23,6 +24,7 @@ from crossdock.connectors.names import RoundNames
 from crossdock.connectors.readiness import Looks, day_folder, expired, too_large
 from crossdock.core.connector_config import FolderSinkConfig, FolderSourceConfig
 from crossdock.core.errors import CrossdockError, PermanentError, TransientError
+from crossdock.core.workers import is_dead_local
 
 log = logging.getLogger(__name__)
 
@@ -205,6 +207,23 @@ def _libc() -> Any:
         return None
 
 
+def _sweep(folder: str) -> None:
+    """Remove the temporary files a killed writer on this host left behind (``.name~host~pid.part``): they were
+    never renamed into place, so no delivery counts them as sent, and the retry writes the file again."""
+    try:
+        entries = os.listdir(folder)
+    except OSError:
+        return
+    for entry in entries:
+        if not (entry.startswith(".") and entry.endswith(".part")):
+            continue
+        parts = entry[: -len(".part")].rsplit("~", 2)
+        if len(parts) == 3 and is_dead_local(f"{parts[1]}:{parts[2]}"):
+            with contextlib.suppress(OSError):
+                os.unlink(os.path.join(folder, entry))
+                log.info("sink folder %s: removed %s, left by a writer that no longer runs", folder, entry)
+
+
 class FolderSink:
     """Writes under a hidden temporary name; ``flush`` makes a batch durable at once, then renames it into place.
 
@@ -221,7 +240,8 @@ class FolderSink:
         self.name = name
         self.config = config
         self._folder = os.fspath(config.path)
-        self._suffix = f".{os.getpid()}.part"
+        self._suffix = f"~{socket.gethostname()}~{os.getpid()}.part"
+        self._swept = False
         self._staged: list[tuple[str, str, list[str]]] = []  # temporary path, final path, the documents' keys
         self._names = RoundNames()
         self._bundles = Bundles(config.interchanges_per_file, self._names)
@@ -230,6 +250,9 @@ class FolderSink:
         if "/" in document.name or document.name.startswith("."):
             raise PermanentError(f"sink {self.name}: refusing file name {document.name!r}")
         folder = self._folder
+        if not self._swept:
+            self._swept = True
+            _sweep(folder)
         if self._bundles.takes(document):
             return os.path.join(folder, self._bundles.add(document))
         name = self._names.claim(document.name, document.idempotency_key, partial(self._other_file, document.data))

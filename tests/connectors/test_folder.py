@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
+import subprocess
+import sys
 import time
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -229,6 +232,23 @@ def test_the_sink_shows_files_only_once_flushed_and_a_resend_replaces(tmp_path: 
     sink.close()
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["a.json"], "no temporary file is left"
     assert (tmp_path / "out" / "a.json").read_bytes() == b"{}"
+
+
+def test_the_sink_removes_temporary_files_a_killed_writer_on_this_host_left(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    host = socket.gethostname()
+    dead = out / f".po-1.json~{host}~{gone.pid}.part"
+    alive = out / f".po-2.json~{host}~{os.getppid()}.part"  # a writer that still runs: its file is its own
+    elsewhere = out / f".po-3.json~other-host~{gone.pid}.part"  # a shared folder: another host's writer
+    for path in (dead, alive, elsewhere):
+        path.write_bytes(b"{")
+    sink = FolderSink("out", FolderSinkConfig(type="folder", path=out))
+    sink.send(Outbound(name="a.json", data=b"{}", idempotency_key="k"))
+    sink.close()
+    assert sorted(p.name for p in out.iterdir()) == sorted([alive.name, elsewhere.name, "a.json"])
 
 
 def test_a_failed_rename_fails_its_document_alone_and_leaves_no_temporary_file(tmp_path: Path) -> None:
