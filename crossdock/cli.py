@@ -12,6 +12,7 @@ from pathlib import Path
 from crossdock import commands, logs
 from crossdock.core.errors import ConfigError, CrossdockError, NotX12Error
 from crossdock.core.states import DOCUMENT_STATES, ORDER_STATUSES
+from crossdock.terminal import terminal_lines, terminal_safe
 
 
 def _x12_validate(args: argparse.Namespace) -> int:
@@ -276,10 +277,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         code: int = args.func(args)
     except ConfigError as exc:
-        print(f"crossdock: configuration: {exc}", file=sys.stderr)
+        print(terminal_lines(f"crossdock: configuration: {exc}".split("\n")), file=sys.stderr)
         return 2
     except CrossdockError as exc:
-        print(f"crossdock: {exc}", file=sys.stderr)
+        print(terminal_safe(f"crossdock: {exc}"), file=sys.stderr)
         return 1
     except BrokenPipeError:  # the reader went away (`crossdock ... | head`): stop quietly
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())

@@ -34,11 +34,12 @@ def _load(args: argparse.Namespace) -> Config:
 
 
 @contextmanager
-def _hub(args: argparse.Namespace, *, existing: bool = False) -> Iterator[Hub]:
-    """The hub of the command's configuration; ``existing``: only over a store an earlier command created."""
+def _hub(args: argparse.Namespace, *, existing: bool = False, config: Config | None = None) -> Iterator[Hub]:
+    """The hub of the command's configuration (``config`` when it is read already); ``existing``: only over a
+    store an earlier command created."""
     from crossdock.opening import open_hub
 
-    hub = open_hub(_load(args), _config_path(args), existing=existing)
+    hub = open_hub(config or _load(args), _config_path(args), existing=existing)
     try:
         yield hub
     finally:
@@ -50,11 +51,14 @@ def _print_json(data: Any) -> None:
 
 
 def _show(args: argparse.Namespace, data: Any, lines: Callable[[Any], list[str]]) -> None:
-    """``--json`` prints the data as it is; otherwise its text lines."""
+    """``--json`` prints the data as it is (JSON escapes control characters); otherwise its text lines, with every
+    control character escaped: names, senders and errors come from outside."""
+    from crossdock.terminal import terminal_lines
+
     if args.json:
         _print_json(data)
     else:
-        print("\n".join(lines(data)))
+        print(terminal_lines(lines(data)))
 
 
 def check(args: argparse.Namespace) -> int:
@@ -84,11 +88,14 @@ def check(args: argparse.Namespace) -> int:
                 "ok": config is not None and not failed,
                 "secrets_checked": not args.no_secrets,
                 "problems": [p.to_dict() for p in checked.problems],
+                "warnings": [w.to_dict() for w in checked.warnings],
                 "counts": counts,
                 "connections": [v.to_dict() for v in verdicts],
             }
         )
         return 0 if config is not None and not failed else 1
+    for warning in checked.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
     for problem in checked.problems:
         print(problem, file=sys.stderr)
     if checked.problems:
@@ -124,11 +131,13 @@ def demo(args: argparse.Namespace) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
+    from crossdock.core.config_trust import refuse_weak_tokens
     from crossdock.logs import for_service
     from crossdock.opening import open_hub
     from crossdock.scheduler import run_forever
 
     config = _load(args)
+    refuse_weak_tokens(config)
     for_service(config.logging)
     return run_forever(config, open_hub(config, _config_path(args), existing=False))
 
@@ -137,10 +146,13 @@ def serve(args: argparse.Namespace) -> int:
     import signal
     import threading
 
+    from crossdock.core.config_trust import refuse_weak_tokens
     from crossdock.logs import for_service
     from crossdock.server import make_server, serve_in_background
 
-    with _hub(args) as hub:
+    config = _load(args)
+    refuse_weak_tokens(config)
+    with _hub(args, config=config) as hub:
         for_service(hub.config.logging)
         server = make_server(hub, args.host, args.port)
         stop = threading.Event()
@@ -159,6 +171,7 @@ def poll(args: argparse.Namespace) -> int:
     from crossdock.core.poller import joined, poll
     from crossdock.core.workers import worker_id
     from crossdock.progress import ProgressLine, poll_lines, poll_progress, poll_result
+    from crossdock.terminal import terminal_lines, terminal_safe
 
     with _hub(args) as hub:
         if args.source not in hub.config.sources:
@@ -184,11 +197,11 @@ def poll(args: argparse.Namespace) -> int:
     if args.json:
         _print_json(result)
     elif report.skipped:
-        print(f"{args.source}: skipped: {report.skipped}")
+        print(terminal_safe(f"{args.source}: skipped: {report.skipped}"))
     else:
         if report.error:
-            print(f"{args.source}: error: {report.error}", file=sys.stderr)
-        print("\n".join(poll_lines(result)))
+            print(terminal_safe(f"{args.source}: error: {report.error}"), file=sys.stderr)
+        print(terminal_lines(poll_lines(result)))
     return 1 if report.skipped or report.error or result["failed_documents"] else 0
 
 
@@ -214,6 +227,7 @@ def _cut(shown: int, total: int) -> None:
 
 def status(args: argparse.Namespace) -> int:
     from crossdock.core.queries import Queries
+    from crossdock.terminal import terminal_lines
     from crossdock.views import status_lines
 
     with _hub(args, existing=True) as hub, hub.store.transaction() as conn:
@@ -222,7 +236,7 @@ def status(args: argparse.Namespace) -> int:
     if args.json:
         _print_json({"counts": counts, **problems})
     else:
-        print("\n".join(status_lines(counts, problems)))
+        print(terminal_lines(status_lines(counts, problems)))
     return 0
 
 

@@ -21,6 +21,7 @@ from collections.abc import Iterable
 from typing import IO, TYPE_CHECKING, Any
 
 from crossdock.core.errors import ConfigError
+from crossdock.terminal import terminal_safe
 
 if TYPE_CHECKING:
     from crossdock.core.config import Config
@@ -99,11 +100,16 @@ class _UtcFormatter(logging.Formatter):
 
 
 class TextFormatter(_UtcFormatter):
-    """``2026-12-07T05:47:12Z WARNING crossdock.outbox: delivery 12 ...``, redacted."""
+    """``2026-12-07T05:47:12Z WARNING crossdock.outbox: delivery 12 ...``, redacted; the message on one line with
+    its control characters escaped (it may quote a file name or a sender: a forged newline would forge a line),
+    a traceback below it as Python wrote it."""
 
     def __init__(self, redact: Redactor) -> None:
         super().__init__("%(asctime)s %(levelname)s %(name)s: %(message)s")
         self.redact = redact
+
+    def formatMessage(self, record: logging.LogRecord) -> str:
+        return terminal_safe(super().formatMessage(record))
 
     def format(self, record: logging.LogRecord) -> str:
         return self.redact(super().format(record))

@@ -9,14 +9,12 @@ files. Secrets reach the configuration only as ``${VAR}`` references: the fixtur
 from __future__ import annotations
 
 import os
-import selectors
 import shutil
 import socket
-import threading
 import time
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from email import message_from_bytes, policy
 from email.message import EmailMessage
@@ -26,6 +24,7 @@ from typing import Any
 import pytest
 
 from crossdock.core.connector_config import ImapSourceConfig, SftpSinkConfig, SftpSourceConfig, SmtpSinkConfig
+from tests.faultproxy import FaultProxy
 
 HINT = "run scripts/peers up, then source /tmp/crossdock-peers/env"
 
@@ -170,102 +169,13 @@ def sftp_sink_config(peer: SftpPeer, **overrides: Any) -> SftpSinkConfig:
     return SftpSinkConfig.model_validate(_sftp_fields(peer, overrides))
 
 
-# --- a proxy that cuts connections --------------------------------------------------------------------------
-
-
-class CuttingProxy:
-    """A loopback TCP proxy to ``target_port`` that drops each connection after ``cut_after`` bytes (both ways).
-
-    ``cut_after = None`` forwards everything; ``drop_all()`` closes every open connection now, as a server or a
-    firewall dropping idle connections does.
-    """
-
-    def __init__(self, target_port: int, host: str = "127.0.0.1") -> None:
-        self.target = (host, target_port)
-        self.cut_after: int | None = None
-        self.connections = 0
-        self.cuts = 0
-        self._open: set[socket.socket] = set()
-        self._lock = threading.Lock()
-        self._closed = False
-        self._listener = socket.create_server((host, 0))
-        self._listener.settimeout(0.2)
-        self.host = host
-        self.port: int = self._listener.getsockname()[1]
-        self._thread = threading.Thread(target=self._accept, name="cutting-proxy", daemon=True)
-        self._thread.start()
-
-    def _accept(self) -> None:
-        while not self._closed:
-            try:
-                client, _ = self._listener.accept()
-            except TimeoutError:
-                continue
-            except OSError:
-                return
-            try:
-                upstream = socket.create_connection(self.target, timeout=5)
-            except OSError:
-                client.close()
-                continue
-            with self._lock:
-                self.connections += 1
-                self._open.update((client, upstream))
-            threading.Thread(target=self._pump, args=(client, upstream), daemon=True).start()
-
-    def _pump(self, client: socket.socket, upstream: socket.socket) -> None:
-        peer = {client: upstream, upstream: client}
-        by_fd = {sock.fileno(): sock for sock in peer}
-        forwarded = 0
-        limit = self.cut_after
-        with selectors.DefaultSelector() as selector:
-            for sock in peer:
-                sock.setblocking(True)
-                selector.register(sock, selectors.EVENT_READ)
-            try:
-                while not self._closed:
-                    for key, _ in selector.select(timeout=0.2):
-                        source = by_fd[key.fd]
-                        data = source.recv(65536)
-                        if not data:
-                            return
-                        if limit is not None and forwarded + len(data) >= limit:
-                            peer[source].sendall(data[: limit - forwarded])
-                            with self._lock:
-                                self.cuts += 1
-                            return
-                        peer[source].sendall(data)
-                        forwarded += len(data)
-            except OSError:
-                return
-            finally:
-                for sock in peer:
-                    self._close(sock)
-
-    def _close(self, sock: socket.socket) -> None:
-        with self._lock:
-            self._open.discard(sock)
-        with suppress(OSError):
-            sock.shutdown(socket.SHUT_RDWR)
-        sock.close()
-
-    def drop_all(self) -> None:
-        with self._lock:
-            socks = list(self._open)
-        for sock in socks:
-            self._close(sock)
-
-    def close(self) -> None:
-        self._closed = True
-        self._listener.close()
-        self.drop_all()
-        self._thread.join(timeout=2)
+# --- the SFTP peer behind a fault proxy ---------------------------------------------------------------------
 
 
 @pytest.fixture
-def cutting_proxy(sftp_peer: SftpPeer) -> Iterator[CuttingProxy]:
-    """A proxy to the SFTP peer (pin the host key by fingerprint: known_hosts names the real port)."""
-    proxy = CuttingProxy(sftp_peer.port, sftp_peer.host)
+def cutting_proxy(sftp_peer: SftpPeer) -> Iterator[FaultProxy]:
+    """A fault proxy to the SFTP peer (pin the host key by fingerprint: known_hosts names the real port)."""
+    proxy = FaultProxy(sftp_peer.port, sftp_peer.host)
     try:
         yield proxy
     finally:
@@ -347,6 +257,9 @@ def imap_peer(monkeypatch: pytest.MonkeyPatch) -> Iterator[ImapPeer]:
             client.logout()
 
 
+TEST_SENDERS = ["@partner.test", "@acme.test"]  # the senders of the tests' mail
+
+
 def imap_source_block(peer: ImapPeer, **overrides: Any) -> dict[str, Any]:
     """A plain-IMAP source on the test's folder, as a configuration file writes it."""
     return {
@@ -358,6 +271,7 @@ def imap_source_block(peer: ImapPeer, **overrides: Any) -> dict[str, Any]:
         "password": f"${{{peer.password_env}}}",
         "folder": peer.folder,
         "timeout": 5.0,
+        "allowed_senders": TEST_SENDERS,
         **overrides,
     }
 

@@ -11,7 +11,8 @@ same ``Outbound`` may be sent twice after a crash, so a sink makes that harmless
 name derived from the document (the second write replaces the first), and HTTP sinks pass
 ``idempotency_key`` on. A sink may also have ``flush()``: the dispatcher calls it before recording any send
 as done, so a sink can make a whole batch durable at once; when ``flush`` raises, the batch's sends to that
-sink count as failed and are retried.
+sink count as failed and are retried. A ``flush`` that could make some documents durable and not others
+returns the others' idempotency keys, each with its error: only those fail.
 """
 
 from __future__ import annotations

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import errno
 import logging
 import os
 import shutil
+import socket
 import stat
 import time
 from collections.abc import Iterator
@@ -18,9 +20,11 @@ from typing import Any
 
 from crossdock.connectors.base import Inbound, Outbound
 from crossdock.connectors.bundles import Bundles
+from crossdock.connectors.names import RoundNames
 from crossdock.connectors.readiness import Looks, day_folder, expired, too_large
 from crossdock.core.connector_config import FolderSinkConfig, FolderSourceConfig
-from crossdock.core.errors import PermanentError, TransientError
+from crossdock.core.errors import CrossdockError, PermanentError, TransientError
+from crossdock.core.workers import is_dead_local
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +53,7 @@ class FolderSource:
 
     def _settle(self, path: Path, read: os.stat_result, marker: Path | None) -> None:
         try:
-            now = path.stat()
+            now = path.stat() if self.config.follow_symlinks else path.lstat()
         except FileNotFoundError:
             return
         if (now.st_size, now.st_mtime_ns) != (read.st_size, read.st_mtime_ns):
@@ -84,8 +88,11 @@ class FolderSource:
         names = {p.name for p in config.path.iterdir()} if config.ready == "marker" else set()
         for path in paths:
             try:
-                st = path.stat()
+                st = path.stat() if config.follow_symlinks else path.lstat()
             except FileNotFoundError:
+                continue
+            if stat.S_ISLNK(st.st_mode):
+                self._refuse_link(path)
                 continue
             if not stat.S_ISREG(st.st_mode) or not looks.ready(path.name, st.st_size, st.st_mtime_ns / 1e9, names):
                 continue
@@ -93,14 +100,18 @@ class FolderSource:
                 self._reject(path, st.st_size)
                 continue
             try:
-                data = path.read_bytes()
-                after = path.stat()
+                data, after = _read(path, follow=config.follow_symlinks)
             except FileNotFoundError:
                 continue
             except OSError as exc:
+                if exc.errno == errno.ELOOP:  # made a link since it was looked at
+                    self._refuse_link(path)
+                    continue
                 raise TransientError(f"source {self.name}: cannot read {path}: {exc.strerror}") from exc
             if (after.st_size, after.st_mtime_ns) != (st.st_size, st.st_mtime_ns) or len(data) != st.st_size:
                 log.warning("source %s: %s changed while it was read; it is read again later", self.name, path)
+                continue
+            if looks.unfinished(path.name, data):
                 continue
             found = looks.marker(path.name, names)
             yield Inbound(
@@ -113,6 +124,27 @@ class FolderSource:
 
     def _reject(self, path: Path, size: int) -> None:
         """Move a file over ``max_file_size`` unread to ``rejected/`` beside it, and say why once."""
+        target = self._move_aside(path)
+        reason = too_large(f"source {self.name}: {path}", size, self.config.max_file_size, str(target))
+        log.warning("%s", reason)
+        self.refused.append(reason)
+
+    def _refuse_link(self, path: Path) -> None:
+        """Move a symbolic link (the link, not what it points at) unread to ``rejected/``, and say why once: whoever
+        may drop files here could otherwise have crossdock store any file it can read."""
+        try:
+            pointed = os.readlink(path)
+        except OSError:
+            pointed = "?"
+        target = self._move_aside(path)
+        reason = (
+            f"source {self.name}: {path} is a symbolic link (to {pointed}): not read, moved to {target} "
+            "(set follow_symlinks: true to read links)"
+        )
+        log.warning("%s", reason)
+        self.refused.append(reason)
+
+    def _move_aside(self, path: Path) -> Path:
         folder = self.config.path / "rejected"
         try:
             folder.mkdir(exist_ok=True)
@@ -120,9 +152,16 @@ class FolderSource:
             os.replace(path, target)
         except OSError as exc:
             raise TransientError(f"source {self.name}: cannot move {path} to {folder}: {exc.strerror}") from exc
-        reason = too_large(f"source {self.name}: {path}", size, self.config.max_file_size, str(target))
-        log.warning("%s", reason)
-        self.refused.append(reason)
+        return target
+
+
+def _read(path: Path, *, follow: bool) -> tuple[bytes, os.stat_result]:
+    """The file's bytes and its state once read; without ``follow`` a link is not opened (ELOOP), so a file swapped
+    for a link after it was looked at is not read through it."""
+    fd = os.open(path, os.O_RDONLY | (0 if follow else os.O_NOFOLLOW))
+    with os.fdopen(fd, "rb") as fh:
+        data = fh.read()
+        return data, os.fstat(fh.fileno())
 
 
 def prune_archive(name: str, config: FolderSourceConfig, today: date) -> list[str]:
@@ -176,65 +215,126 @@ def _libc() -> Any:
         return None
 
 
+def _sweep(folder: str) -> None:
+    """Remove the temporary files a killed writer on this host left behind (``.name~host~pid.part``): they were
+    never renamed into place, so no delivery counts them as sent, and the retry writes the file again."""
+    try:
+        entries = os.listdir(folder)
+    except OSError:
+        return
+    for entry in entries:
+        if not (entry.startswith(".") and entry.endswith(".part")):
+            continue
+        parts = entry[: -len(".part")].rsplit("~", 2)
+        if len(parts) == 3 and is_dead_local(f"{parts[1]}:{parts[2]}"):
+            with contextlib.suppress(OSError):
+                os.unlink(os.path.join(folder, entry))
+                log.info("sink folder %s: removed %s, left by a writer that no longer runs", folder, entry)
+
+
 class FolderSink:
     """Writes under a hidden temporary name; ``flush`` makes a batch durable at once, then renames it into place.
 
     The dispatcher calls ``flush`` before it records any send as done, so a reader of the folder only ever
     sees complete files, and one file-system sync per batch replaces an fsync per file (measured: about
     0.9 ms per file with fsync each, a tenth of that batched). With ``interchanges_per_file`` above 1, X12
-    documents are gathered and written at ``flush`` instead, several interchanges a file.
+    documents are gathered and written at ``flush`` instead, several interchanges a file. Each file holds one
+    delivery's document (``names``): one whose name another delivery holds this round, or that a file with other
+    bytes already holds in the folder, is written under a name keyed by its delivery. A file that cannot be
+    written or renamed fails alone: ``flush`` returns its documents' keys, and the rest of the round is done.
     """
 
     def __init__(self, name: str, config: FolderSinkConfig) -> None:
         self.name = name
         self.config = config
         self._folder = os.fspath(config.path)
-        self._suffix = f".{os.getpid()}.part"
-        self._staged: list[tuple[str, str]] = []
-        self._bundles = Bundles(config.interchanges_per_file)
+        self._suffix = f"~{socket.gethostname()}~{os.getpid()}.part"
+        self._swept = False
+        self._staged: list[tuple[str, str, list[str]]] = []  # temporary path, final path, the documents' keys
+        self._names = RoundNames()
+        self._bundles = Bundles(config.interchanges_per_file, self._names)
 
     def send(self, document: Outbound) -> str:
         if "/" in document.name or document.name.startswith("."):
             raise PermanentError(f"sink {self.name}: refusing file name {document.name!r}")
         folder = self._folder
+        if not self._swept:
+            self._swept = True
+            _sweep(folder)
         if self._bundles.takes(document):
             return os.path.join(folder, self._bundles.add(document))
-        target = os.path.join(folder, document.name)
-        temp = os.path.join(folder, f".{document.name}{self._suffix}")
+        name = self._names.claim(document.name, document.idempotency_key, partial(self._other_file, document.data))
+        target = os.path.join(folder, name)
+        temp = os.path.join(folder, f".{name}{self._suffix}")
         try:
             _write(temp, document.data, folder)
         except OSError as exc:
             with contextlib.suppress(OSError):
                 os.unlink(temp)
             raise TransientError(f"sink {self.name}: cannot write {target}: {exc.strerror}") from exc
-        self._staged.append((temp, target))
+        self._staged.append((temp, target, [document.idempotency_key]))
         return target
 
-    def flush(self) -> None:
-        """Sync every file sent since the last flush, then rename each into place; all or none succeed."""
+    def _other_file(self, data: bytes, name: str) -> bool:
+        """Whether the folder already holds ``name`` with other bytes than ``data``: another delivery's file of an
+        earlier round, not picked up yet (the same bytes are this delivery's own earlier attempt)."""
+        path = os.path.join(self._folder, name)
+        try:
+            if os.stat(path).st_size != len(data):
+                return True
+            with open(path, "rb") as fh:
+                return fh.read() != data
+        except FileNotFoundError:
+            return False
+        except OSError:  # a folder, or unreadable: not ours to replace
+            return True
+
+    def flush(self) -> dict[str, CrossdockError]:
+        """Sync every file sent since the last flush, then rename each into place. What fails for one file fails
+        that file's documents alone: their keys come back with the reason. A sync that fails fails them all."""
         staged, self._staged = self._staged, []
         bundles = self._bundles.take()
-        if not staged and not bundles:
-            return
+        self._names.clear()
+        failed: dict[str, CrossdockError] = {}
         folder = self._folder
+        for bundle in bundles:
+            temp, target = os.path.join(folder, f".{bundle.name}{self._suffix}"), os.path.join(folder, bundle.name)
+            try:
+                _write(temp, bundle.data, folder)
+            except OSError as exc:
+                with contextlib.suppress(OSError):
+                    os.unlink(temp)
+                failed |= dict.fromkeys(bundle.keys, self._failure(f"cannot write {target}", exc))
+                continue
+            staged.append((temp, target, bundle.keys))
+        if not staged:
+            return failed
         try:
-            for name, data in bundles:
-                temp = os.path.join(folder, f".{name}{self._suffix}")
-                staged.append((temp, os.path.join(folder, name)))
-                _write(temp, data, folder)
-            _sync([temp for temp, _ in staged], folder)
-            for temp, target in staged:
+            _sync([temp for temp, _, _ in staged], folder)
+        except OSError as exc:
+            for temp, _, _ in staged:
+                with contextlib.suppress(OSError):
+                    os.unlink(temp)
+            raise self._failure(f"cannot write into {folder}", exc) from exc
+        for temp, target, keys in staged:
+            try:
                 os.replace(temp, target)
+            except OSError as exc:
+                with contextlib.suppress(OSError):
+                    os.unlink(temp)
+                failed |= dict.fromkeys(keys, self._failure(f"cannot write {target}", exc))
+        try:
             fd = os.open(folder, os.O_RDONLY)
             try:
                 os.fsync(fd)
             finally:
                 os.close(fd)
         except OSError as exc:
-            for temp, _ in staged:
-                with contextlib.suppress(OSError):
-                    os.unlink(temp)
-            raise TransientError(f"sink {self.name}: cannot write into {folder}: {exc.strerror}") from exc
+            raise self._failure(f"cannot write into {folder}", exc) from exc
+        return failed
+
+    def _failure(self, what: str, exc: OSError) -> TransientError:
+        return TransientError(f"sink {self.name}: {what}: {exc.strerror or exc}")
 
     def close(self) -> None:
         self.flush()

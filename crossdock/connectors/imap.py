@@ -3,15 +3,16 @@
 Mail is read with ``BODY.PEEK[]`` so nothing on the server changes until the pipeline has stored what it read:
 only then does ``settle`` flag the message (``processed_flag``) or move it (``processed_folder``), and only
 once every document taken from it is settled. A crash in between leaves the mail unread and unflagged, to be
-read again. Mail from a sender outside ``allowed_senders``, or with no matching attachment, is handed over
-whole as a quarantined document and moved to ``quarantine_folder``, so a person can see what came.
+read again. Mail from a sender outside ``allowed_senders`` (the one mailbox of its From field, vouched for by
+the receiving server's DKIM or DMARC result where the source requires it: see ``mailauth``), or with no
+matching attachment, is handed over whole as a quarantined document and moved to ``quarantine_folder``, so a
+person can see what came.
 """
 
 from __future__ import annotations
 
 import email
 import email.policy
-import email.utils
 import logging
 import socket
 import ssl
@@ -26,6 +27,7 @@ from imapclient import IMAPClient  # type: ignore[import-untyped]
 from imapclient.exceptions import IMAPClientAbortError, IMAPClientError, LoginError  # type: ignore[import-untyped]
 
 from crossdock.connectors.base import Inbound
+from crossdock.connectors.mailauth import UnreadableSender, authenticated, from_address, sender_allowed
 from crossdock.core.config_types import resolve_secret
 from crossdock.core.connector_config import ImapSourceConfig
 from crossdock.core.errors import ConfigError, CrossdockError, PermanentError, TransientError
@@ -38,18 +40,6 @@ T = TypeVar("T")
 _UNSET_SYSTEM_FLAG = {"\\seen": "UNSEEN", "\\flagged": "UNFLAGGED", "\\answered": "UNANSWERED", "\\draft": "UNDRAFT"}
 # response codes (RFC 5530) that say "try again later" rather than "this cannot work"
 _TRANSIENT_CODES = ("[UNAVAILABLE]", "[INUSE]", "[LIMIT]", "[SERVERBUG]", "[OVERQUOTA]")
-
-
-def sender_allowed(address: str, allowed: list[str]) -> bool:
-    """Whether ``address`` is in ``allowed``: exact addresses or ``@domain`` suffixes; an empty list allows all."""
-    if not allowed:
-        return True
-    address = address.strip().lower()
-    for entry in allowed:
-        entry = entry.strip().lower()
-        if address == entry or (entry.startswith("@") and address.endswith(entry)):
-            return True
-    return False
 
 
 def attachments(message: EmailMessage, patterns: list[str]) -> list[tuple[int, str, bytes]]:
@@ -228,13 +218,14 @@ class ImapSource:
         found: list[tuple[int, str, bytes]] = []
         try:
             message = email.message_from_bytes(raw, _class=EmailMessage, policy=email.policy.default)
-            sender = email.utils.parseaddr(str(message.get("From", "")))[1].lower()
-            if not sender_allowed(sender, config.allowed_senders):
-                reason = f"mail from unknown sender {sender or '(none)'}"
-            else:
+            sender = from_address(message)
+            reason = self._refused_sender(message, sender)
+            if reason is None:
                 found = attachments(message, config.attachments)
                 if not found:
                     reason = "no EDI or CSV attachment"
+        except UnreadableSender as exc:
+            reason = str(exc)
         except Exception as exc:  # CPython's header parser raises on some malformed headers: the mail is kept
             reason = f"a header of the mail cannot be read ({type(exc).__name__}: {exc})"
             found = []
@@ -263,6 +254,16 @@ class ImapSource:
                 sender=sender,
                 settle=_settler(self, message_state, position, uid),
             )
+
+    def _refused_sender(self, message: EmailMessage, sender: str) -> str | None:
+        """Why mail from ``sender`` is not read: not an allowed sender, or not vouched for by the receiving
+        server's DKIM or DMARC check where the source requires it."""
+        config = self.config
+        if not sender_allowed(sender, config.allowed_senders or []):
+            return f"mail from unknown sender {sender}"
+        if config.authserv_id is None:
+            return None
+        return authenticated(message, sender, config.authserv_id, dkim=config.require_dkim, dmarc=config.require_dmarc)
 
     def _check_keyword(self, info: dict[bytes, Any]) -> None:
         flag = self.config.processed_flag

@@ -4,8 +4,12 @@ A partner's upload can stall half-way for longer than ``min_age``: a file whose 
 may still be growing. So with ``ready: stable`` a file is read only when a look taken at least ``min_age``
 earlier, on an earlier poll, saw the same size and modification time (Redpanda Connect's ``minimum_age`` with a
 second look). The looks are kept between polls by the poller, as the opaque text ``Looks.dump()`` returns.
-A partner that marks finished uploads (``po.edi.done`` beside ``po.edi``) or uploads under a temporary name and
-renames is read at once by its convention (``ready: marker`` or ``renamed``).
+A stall longer than ``min_age`` looks exactly like a finished file, so an X12 file that looked stable is read
+only once it ends with its IEA trailer: one that does not is still being written, and waits (issue 16, 4.1: the
+half file was read, archived while its writer went on, and the rest never read). One that still lacks its
+trailer after ``STALL_LOOKS`` times ``min_age`` unchanged is truncated for good and read as it is, to fail with
+the reason. A partner that marks finished uploads (``po.edi.done`` beside ``po.edi``) or uploads under a
+temporary name and renames is read at once by its convention (``ready: marker`` or ``renamed``).
 """
 
 from __future__ import annotations
@@ -18,6 +22,8 @@ from fnmatch import fnmatchcase
 from crossdock.core.connector_config import FolderSourceConfig, SftpSourceConfig
 
 _DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+STALL_LOOKS = 10  # an X12 file without its trailer waits this many times min_age before it is read as it is
+_BLANK = b" \t\r\n"
 
 
 class Looks:
@@ -56,6 +62,18 @@ class Looks:
         self.waiting[name] = [size, mtime, self.now]
         return False
 
+    def unfinished(self, name: str, data: bytes) -> bool:
+        """Whether the file ``name``, ready by its looks, is an X12 interchange whose end is not written yet: then it
+        goes on waiting (from its first unchanged look), until it has waited ``STALL_LOOKS`` times ``min_age``."""
+        config = self.config
+        if config.ready != "stable" or config.min_age == 0 or not lacks_trailer(data):
+            return False
+        seen = self.earlier.get(name)
+        if seen is None or self.now - seen[2] >= STALL_LOOKS * config.min_age:
+            return False
+        self.waiting[name] = seen
+        return True
+
     def marker(self, name: str, names: set[str]) -> str | None:
         """The done-marker found beside ``name``, settled together with it."""
         if self.config.ready != "marker":
@@ -65,6 +83,19 @@ class Looks:
     def dump(self) -> str:
         """What to remember until the next poll: the files seen but not yet ready."""
         return json.dumps(self.waiting, separators=(",", ":"))
+
+
+def lacks_trailer(data: bytes) -> bool:
+    """An X12 interchange (it opens with ISA) whose last segment is not an IEA: the file ends before it does."""
+    head = data[:256].lstrip(b"\xef\xbb\xbf" + _BLANK)
+    if not head.startswith(b"ISA"):
+        return False
+    if len(head) < 106:
+        return True
+    element, terminator = head[3:4], head[105:106]
+    tail = data[-256:].rstrip(_BLANK)
+    tail = tail.removesuffix(terminator).rstrip(_BLANK)
+    return not tail.rsplit(terminator, 1)[-1].lstrip(_BLANK).startswith(b"IEA" + element)
 
 
 def day_folder(now: datetime | None = None) -> str:

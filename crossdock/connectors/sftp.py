@@ -23,10 +23,11 @@ import paramiko
 
 from crossdock.connectors.base import Inbound, Outbound
 from crossdock.connectors.bundles import Bundles
+from crossdock.connectors.names import RoundNames
 from crossdock.connectors.readiness import Looks, day_folder, expired, too_large
 from crossdock.connectors.ssh import Endpoint, Session
 from crossdock.core.connector_config import SftpSinkConfig, SftpSourceConfig
-from crossdock.core.errors import PermanentError, TransientError
+from crossdock.core.errors import CrossdockError, PermanentError, TransientError
 
 log = logging.getLogger(__name__)
 
@@ -80,6 +81,8 @@ class SftpSource:
             data = session.call(f"reading {path}", partial(_read, session.sftp, path))
             if len(data) != size:
                 log.warning("sftp %s: %s changed while it was read; it is read again later", self.name, path)
+                continue
+            if looks.unfinished(attr.filename, data):
                 continue
             marker = looks.marker(attr.filename, names)
             yield Inbound(
@@ -188,25 +191,41 @@ class SftpSink:
         self.config = config
         self._endpoint = Endpoint(name, config)
         self._session: Session | None = None
-        self._bundles = Bundles(config.interchanges_per_file)
+        self._names = RoundNames()
+        self._bundles = Bundles(config.interchanges_per_file, self._names)
 
     def send(self, document: Outbound) -> str:
         _check_name(document.name, self.name)
         if self._bundles.takes(document):
             folder = self._with_session(lambda session: session.folder(self.config.remote_dir))
             return posixpath.join(folder, self._bundles.add(document))
-        return self._with_session(lambda session: self._upload(session, [(document.name, document.data)])[0])
+        name = self._names.claim(document.name, document.idempotency_key)
+        return self._with_session(partial(self._upload, name, document.data))
 
     def at_flush(self, document: Outbound) -> bool:
         """Whether ``document`` is delivered at ``flush`` (gathered in a bundle) rather than uploaded by ``send``:
         the dispatcher records each upload's outcome right after it, a bundle's after the flush."""
         return self._bundles.takes(document)
 
-    def flush(self) -> None:
-        """Upload the files gathered since the last flush: all under temporary names first, then each renamed."""
-        files = self._bundles.take()
-        if files:
-            self._with_session(lambda session: self._upload(session, files))
+    def flush(self) -> dict[str, CrossdockError]:
+        """Upload the files gathered since the last flush, each under its temporary name and then renamed. A file
+        that fails, fails its documents alone (their keys come back with the reason); once the connection is lost
+        and cannot be made again, the files not yet uploaded fail with that reason."""
+        bundles = self._bundles.take()
+        self._names.clear()
+        failed: dict[str, CrossdockError] = {}
+        lost: CrossdockError | None = None
+        for bundle in bundles:
+            if lost is not None:
+                failed |= dict.fromkeys(bundle.keys, lost)
+                continue
+            try:
+                self._with_session(partial(self._upload, bundle.name, bundle.data))
+            except CrossdockError as exc:
+                failed |= dict.fromkeys(bundle.keys, exc)
+                if self._session is None or not self._session.alive():
+                    lost = exc
+        return failed
 
     def _with_session(self, operation: Callable[[Session], T]) -> T:
         """Run ``operation`` on the kept connection; one that had dropped is opened again, once."""
@@ -234,31 +253,25 @@ class SftpSink:
             self._disconnect()
             raise
 
-    def _upload(self, session: Session, files: list[tuple[str, bytes]]) -> list[str]:
-        """Upload each file under its temporary name, then rename each into place; returns the final paths."""
+    def _upload(self, name: str, data: bytes, session: Session) -> str:
+        """Upload a file under its temporary name, then rename it into place; returns the final path."""
         folder = session.folder(self.config.remote_dir)
-        moves = [
-            (posixpath.join(folder, name) + self.config.temp_suffix, posixpath.join(folder, name)) for name, _ in files
-        ]
+        final = posixpath.join(folder, name)
+        temp = final + self.config.temp_suffix
         sftp = session.sftp
 
         def upload() -> None:
             try:
-                for (temp, _), (_, data) in zip(moves, files, strict=True):
-                    sftp.putfo(io.BytesIO(data), temp, file_size=len(data), confirm=True)
-                for temp, final in moves:
-                    _replace(session, temp, final)
+                sftp.putfo(io.BytesIO(data), temp, file_size=len(data), confirm=True)
+                _replace(session, temp, final)
             except BaseException:
                 if session.alive():
-                    for temp, _ in moves:
-                        with suppress(Exception):
-                            sftp.remove(temp)
+                    with suppress(Exception):
+                        sftp.remove(temp)
                 raise
 
-        session.call(
-            f"uploading {moves[0][1]}" if len(moves) == 1 else f"uploading {len(moves)} files into {folder}", upload
-        )
-        return [final for _, final in moves]
+        session.call(f"uploading {final}", upload)
+        return final
 
     def close(self) -> None:
         """Disconnect; files gathered but not flushed belong to a round that did not finish and are sent again."""

@@ -1,7 +1,7 @@
-"""What ``crossdock check`` finds beyond validation, in the same pass: unset secret variables, and files and
-folders that the runtime would miss only at poll time.
+"""What ``crossdock check`` finds beyond validation, in the same pass: unset secret variables, tokens too short
+to keep anyone out, files and folders that the runtime would miss only at poll time, and warnings.
 
-Both are read from the file's data as written, so they are told even when other keys are wrong. With
+Variables and paths are read from the file's data as written, so they are told even when other keys are wrong. With
 ``secrets=False`` (CI, where the variables are not set) the variables are not looked up; a secret written in
 the file is still refused, by validation.
 """
@@ -15,6 +15,7 @@ from typing import Any
 from crossdock.core.config import Config
 from crossdock.core.config_keys import secret_refs
 from crossdock.core.config_load import Loaded, read_config, sort_problems
+from crossdock.core.config_trust import exposures, weak_tokens
 from crossdock.core.config_types import resolve_secret, url_password_refs
 from crossdock.core.config_yaml import Problem
 from crossdock.core.errors import ConfigError
@@ -26,10 +27,12 @@ class Checked:
 
     config: Config | None
     problems: list[Problem] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)
 
 
 def check_config(path: str | Path, *, secrets: bool = True) -> Checked:
-    """Every problem of a configuration file at once, each with file, line and key."""
+    """Every problem of a configuration file at once, each with file, line and key, and what is only warned of
+    (mail without TLS that carries no password, a server on every interface)."""
     path = Path(path)
     config, problems, loaded = read_config(path, Config)
     if not isinstance(loaded.data, dict):
@@ -37,7 +40,10 @@ def check_config(path: str | Path, *, secrets: bool = True) -> Checked:
     problems.extend(missing_paths(loaded))
     if secrets:
         problems.extend(unset_variables(loaded))
-    return Checked(config, sort_problems(problems, path))
+        if config is not None:
+            problems.extend(loaded.problem(f.loc, f.message) for f in weak_tokens(config))
+    warnings = [loaded.problem(f.loc, f.message) for f in exposures(config) if not f.refused] if config else []
+    return Checked(config, sort_problems(problems, path), sort_problems(warnings, path))
 
 
 def unset_variables(loaded: Loaded) -> list[Problem]:

@@ -15,6 +15,7 @@ from pydantic import ValidationError
 
 from crossdock.core.api_config import SinkConfig, SourceConfig
 from crossdock.core.config_keys import did_you_mean, known_keys
+from crossdock.core.config_trust import exposures
 from crossdock.core.config_yaml import ConfigProblems, Lines, Loc, Problem, read_yaml
 
 if TYPE_CHECKING:
@@ -128,6 +129,7 @@ def read_config(path: Path, root: type[Config]) -> tuple[Config | None, list[Pro
         config = None
     if config is not None:
         problems.extend(loaded.problem(loc, message) for loc, message in cross_references(config))
+        problems.extend(loaded.problem(f.loc, f.message) for f in exposures(config) if f.refused)
     return config, sort_problems(problems, path), loaded
 
 

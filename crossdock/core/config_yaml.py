@@ -109,6 +109,43 @@ def duplicate_keys(node: yaml.Node, file: str, path: Loc = ()) -> list[Problem]:
     return out
 
 
+ALIAS_EXPANSION_LIMIT = 100_000  # values YAML aliases may add to a file: a 400-byte alias bomb adds billions
+
+
+def bound_aliases(root: yaml.Node, file: str) -> None:
+    """Refuse a file whose aliases (``*name``) would repeat more than ``ALIAS_EXPANSION_LIMIT`` values, or refer
+    to themselves, before anything walks it: the node graph shares what aliases repeat, but every reader after
+    it (the key lines, pydantic) walks the tree they spell out. Counted over the graph, once per node."""
+    sizes: dict[int, int] = {}
+    open_nodes: set[int] = set()
+
+    def size(node: yaml.Node) -> int:
+        key = id(node)
+        if key in sizes:
+            return sizes[key]
+        if key in open_nodes:
+            said = "a YAML alias refers to a value that holds it: the file would never end"
+            raise ConfigProblems([Problem(file, node.start_mark.line + 1, "", said)])
+        open_nodes.add(key)
+        if isinstance(node, yaml.MappingNode):
+            total = 1 + sum(size(k) + size(v) for k, v in node.value)
+        elif isinstance(node, yaml.SequenceNode):
+            total = 1 + sum(size(item) for item in node.value)
+        else:
+            total = 1
+        open_nodes.discard(key)
+        sizes[key] = total
+        return total
+
+    added = size(root) - len(sizes)
+    if added > ALIAS_EXPANSION_LIMIT:
+        said = (
+            f"YAML aliases (*name) would repeat {added:,} values, more than {ALIAS_EXPANSION_LIMIT:,}: refused "
+            "(an alias bomb); write the repeated blocks out or use fewer aliases of aliases"
+        )
+        raise ConfigProblems([Problem(file, None, "", said)])
+
+
 def read_yaml(path: Path) -> tuple[Any, Lines, list[Problem]]:
     """The file's data, the line of each key, and the problems that do not stop reading (keys given twice).
 
@@ -122,6 +159,8 @@ def read_yaml(path: Path) -> tuple[Any, Lines, list[Problem]]:
     lines = Lines()
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
+        if node is not None:
+            bound_aliases(node, str(path))
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from crossdock.core.config_types import ByteSize, ConfigPath, Duration, Name, SecretRef, Strict, Timeout
+
+_SENDER = re.compile(r"^[^@\s<>(),;:\"]*@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
 
 
 class Schedule(Strict):
@@ -100,7 +103,8 @@ class _FileSourceBase(_SourceBase):
     pattern: str = "*"
     ready: Literal["stable", "marker", "renamed"] = Field(
         default="stable",
-        description="stable: size and mtime unchanged across two looks min_age apart (polls); marker: read only "
+        description="stable: size and mtime unchanged across two looks min_age apart (polls), and an X12 file "
+        "ends with its IEA; marker: read only "
         "once a done-marker (name + one of markers) is beside it; renamed: the partner uploads under a temporary "
         "name and renames, so a name matching pattern is read at once",
     )
@@ -128,6 +132,11 @@ class FolderSourceConfig(_FileSourceBase):
         default=5.0, description="with ready: stable, how long a file must stay unchanged; 0 reads at once"
     )
     archive_dir: ConfigPath | None = Field(default=None, description="default: <path>/archive")
+    follow_symlinks: bool = Field(
+        default=False,
+        description="read a file that is a symbolic link (its target); by default a link is moved to rejected/ "
+        "unread, since it could point at any file crossdock can read",
+    )
 
 
 class CsvColumn(Strict):
@@ -152,6 +161,12 @@ class OrderFormat(Strict):
     line_fields: dict[str, str] = Field(default_factory=dict, description="with format mapped: the same, per line")
     lines_key: str = Field(default="lines", description="with format mapped: where the list of lines goes")
     columns: list[CsvColumn] = Field(default_factory=list, description="with format csv: the columns, in order")
+    neutralise_formulas: bool = Field(
+        default=True,
+        description="with format csv: a value starting with = + - @, tab or CR is written with a leading ' so a "
+        "spreadsheet shows it instead of running it as a formula; plain numbers (-5, +1.5) stay as they are; "
+        "false writes every value raw, for a destination that is no spreadsheet and needs them so",
+    )
     partner: Name | None = Field(
         default=None, description="with format x12-940: the partner block of the 3PL (its ids and delimiters)"
     )
@@ -254,8 +269,25 @@ class ImapSourceConfig(_SourceBase):
     processed_folder: str | None = Field(default=None, description="move read mail here; else flag it")
     processed_flag: str = "$Crossdock"
     quarantine_folder: str = "Quarantine"
-    allowed_senders: list[str] = Field(
-        default_factory=list, description="addresses or @domains; mail from anyone else is quarantined"
+    allowed_senders: list[str] | None = Field(
+        default=None,
+        validate_default=True,
+        description="required: addresses or @domains (that domain only) whose mail is read; mail from anyone "
+        "else is quarantined",
+    )
+    authserv_id: str | None = Field(
+        default=None,
+        pattern=r'^[^\s;()"]+$',
+        description="the authserv-id your receiving mail server writes in the Authentication-Results field it "
+        "adds (e.g. mx.example.com); only its fields count, never one that came with the mail",
+    )
+    require_dkim: bool = Field(
+        default=False,
+        description="with authserv_id: read only mail whose DKIM signature that server found valid for the "
+        "From address's domain (or a parent of it)",
+    )
+    require_dmarc: bool = Field(
+        default=False, description="with authserv_id: read only mail that passed DMARC there for the From domain"
     )
     attachments: list[str] = Field(default_factory=lambda: ["*.edi", "*.x12", "*.txt", "*.csv", "*.dat"])
     max_file_size: ByteSize = Field(
@@ -263,10 +295,30 @@ class ImapSourceConfig(_SourceBase):
     )
     timeout: Timeout = 30.0
 
+    @field_validator("allowed_senders")
+    @classmethod
+    def _senders(cls, value: list[str] | None) -> list[str]:
+        if not value:
+            raise ValueError(
+                "allowed_senders is required: list the addresses or @domains your partners mail "
+                "from, or anyone who knows the mailbox's address could send orders"
+            )
+        for entry in value:
+            if not _SENDER.match(entry.strip()):
+                raise ValueError(f"{entry!r} is neither an address (edi@partner.com) nor a domain (@partner.com)")
+        return value
+
     @model_validator(mode="after")
     def _port(self) -> ImapSourceConfig:
         if self.port == 0:
             object.__setattr__(self, "port", 993 if self.security == "ssl" else 143)
+        if (self.require_dkim or self.require_dmarc) and self.authserv_id is None:
+            raise ValueError(
+                "require_dkim and require_dmarc need authserv_id: the receiving server's id in the "
+                "Authentication-Results field it adds (any other such field could come from the sender)"
+            )
+        if self.authserv_id is not None and not (self.require_dkim or self.require_dmarc):
+            raise ValueError("authserv_id is set but neither require_dkim nor require_dmarc: it would check nothing")
         return self
 
 

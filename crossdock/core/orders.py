@@ -366,7 +366,8 @@ def _render(
     if fmt == "csv":
         assert isinstance(sink, OrderFormat)
         columns = [(c.header, c.field) for c in sink.columns]
-        return registry.mapping("csv").order_rows(lines, columns), f"{base}.csv", partner, None, False
+        data = registry.mapping("csv").order_rows(lines, columns, neutralise=sink.neutralise_formulas)
+        return data, f"{base}.csv", partner, None, False
     if fmt == "x12-940":
         assert isinstance(sink, OrderFormat) and sink.partner is not None
         recipient = hub.partners[sink.partner]

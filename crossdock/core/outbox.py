@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -172,23 +172,30 @@ class Dispatcher:
         return mask(text, secrets)
 
     def _flush(self, outcomes: list[_Outcome]) -> list[_Outcome]:
-        """Let each sink that took documents make them durable; a sink that cannot fails its sends."""
-        failed: dict[str, CrossdockError] = {}
-        for sink_name in {o.item.sink for o in outcomes if o.kind == "sent"}:
+        """Let each sink that took documents make them durable. A sink that cannot fails all its sends; one that
+        names the documents it could not make durable (by idempotency key) fails those alone."""
+        sent = [o for o in outcomes if o.kind == "sent"]
+        failed: dict[tuple[str, str], CrossdockError] = {}  # (sink, idempotency key) -> why
+        for sink_name in {o.item.sink for o in sent}:
             flush = getattr(self.sinks(sink_name), "flush", None)
             if flush is None:
                 continue
             try:
-                flush()
-            except CrossdockError as exc:
-                failed[sink_name] = exc
+                refused = flush()
             except Exception as exc:
-                failed[sink_name] = TransientError(f"{type(exc).__name__}: {exc}")
-                log.error("flushing sink %s failed: %s", sink_name, self._mask(sink_name, str(failed[sink_name])))
+                error = exc if isinstance(exc, CrossdockError) else TransientError(f"{type(exc).__name__}: {exc}")
+                if not isinstance(exc, CrossdockError):
+                    log.error("flushing sink %s failed: %s", sink_name, self._mask(sink_name, str(error)))
+                refused = {o.item.key: error for o in sent if o.item.sink == sink_name}
+            if isinstance(refused, Mapping):
+                failed |= {(sink_name, key): why for key, why in refused.items()}
         if not failed:
             return outcomes
         return [
-            self._unsent(o, failed[o.item.sink]) if o.kind == "sent" and o.item.sink in failed else o for o in outcomes
+            self._unsent(o, failed[(o.item.sink, o.item.key)])
+            if o.kind == "sent" and (o.item.sink, o.item.key) in failed
+            else o
+            for o in outcomes
         ]
 
     def _unsent(self, outcome: _Outcome, exc: CrossdockError) -> _Outcome:

@@ -38,11 +38,20 @@ class Processed:
 
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+_DIGESTED = re.compile(r"--[0-9a-f]{8}$")
+LONGEST_NAME_PART = 80  # characters of one value in a file name; a longer one is cut and keeps its digest
 
 
 def safe_name(value: str) -> str:
-    """A value fit for a file name on any partner's server."""
-    return _UNSAFE.sub("_", value).strip("._") or "x"
+    """A value fit for a file name on any partner's server (letters, digits, ``.``, ``_``, ``-``), and never the
+    name of another value: one that had to change to fit (``A/1`` and ``A 1`` both clean to ``A_1``; ``..`` and
+    a full-width ``ＰＯ／．．／x`` to almost nothing; a very long one is cut) keeps a short stable digest of
+    itself, ``A_1--5f0e5e3c``. A value that fits is kept as it is, unless it ends like such a digest."""
+    cleaned = _UNSAFE.sub("_", value).strip("._")[:LONGEST_NAME_PART] or "x"
+    if cleaned == value and not _DIGESTED.search(value):
+        return value
+    digest = hashlib.sha256(value.encode("utf-8", "surrogatepass")).hexdigest()[:8]
+    return f"{cleaned}--{digest}"
 
 
 def delivery_key(*parts: object) -> str:

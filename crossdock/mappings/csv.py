@@ -1,6 +1,8 @@
 """CSV both ways: orders as rows for a destination, and the rows of a file a partner sends us.
 
-Orders go out one row per line, in the columns a warehouse or ERP asked for.
+Orders go out one row per line, in the columns a warehouse or ERP asked for. Their values come from partners and
+shoppers, and warehouses open the files in spreadsheets: a value that would run as a formula is written as text
+(a leading ``'``) unless the destination asks for raw values (``neutralise_formulas: false``).
 
 A column names a dotted path in the canonical order's JSON (``po_number``, ``ship_to.address.city``) or, after
 ``line.``, in one of its lines (``line.quantity``, ``line.product_ids.VN``). A path that leads nowhere gives
@@ -11,26 +13,49 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Iterator, Mapping, Sequence
+from decimal import Decimal
 from typing import Any
 
 from crossdock.core.errors import DecodeError
 from crossdock.mappings.paths import value_at
 
+# a spreadsheet that opens the file runs a cell starting with one of these as a formula (=HYPERLINK(...),
+# +cmd|..., @SUM(...)); tab and CR start one in some, and the full-width forms are read as the plain ones
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\uff1d", "\uff0b", "\uff0d", "\uff20")
+_NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
 
-def _cell(data: Any, path: str) -> str:
+
+def neutralised(text: str) -> str:
+    """A cell a spreadsheet shows as text, never runs: one that starts like a formula gets a leading ``'``
+    (OWASP's advice), unless it is a plain number: ``-5`` or ``+1.5E3`` is data, and a spreadsheet reads it as
+    that number whether it starts with a sign or not."""
+    if text.lstrip(" ").startswith(FORMULA_STARTS) and not _NUMBER.match(text.strip()):
+        return "'" + text
+    return text
+
+
+def _cell(data: Any, path: str, neutralise: bool) -> str:
     value = value_at(data, path)
-    return "" if value is None or isinstance(value, dict | list) else str(value)
+    if value is None or isinstance(value, dict | list):
+        return ""
+    text = str(value)
+    return neutralised(text) if neutralise and not isinstance(value, int | float | Decimal) else text
 
 
-def order_rows(order: dict[str, Any], columns: Sequence[tuple[str, str]]) -> bytes:
-    """``order`` as the JSON-ready dict of the canonical order; ``columns`` as (header, field) pairs."""
+def order_rows(order: dict[str, Any], columns: Sequence[tuple[str, str]], *, neutralise: bool = True) -> bytes:
+    """``order`` as the JSON-ready dict of the canonical order; ``columns`` as (header, field) pairs. With
+    ``neutralise`` (the default) a value that a spreadsheet would run as a formula is written as text."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow([header for header, _ in columns])
     for line in order.get("lines") or [{}]:
         writer.writerow(
-            [_cell(line, field[5:]) if field.startswith("line.") else _cell(order, field) for _, field in columns]
+            [
+                _cell(line, field[5:], neutralise) if field.startswith("line.") else _cell(order, field, neutralise)
+                for _, field in columns
+            ]
         )
     return out.getvalue().encode("utf-8")
 

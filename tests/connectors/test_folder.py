@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
+import subprocess
+import sys
 import time
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -39,27 +42,29 @@ def test_a_file_is_read_only_when_two_looks_min_age_apart_saw_it_unchanged(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     old = tmp_path / "old.edi"
-    old.write_bytes(b"ISA")
+    whole = interchange([order("PO-1")])
+    old.write_bytes(whole)
     os.utime(old, (time.time() - 60, time.time() - 60))
-    (tmp_path / "new.edi").write_bytes(b"ISA")
+    (tmp_path / "new.edi").write_bytes(whole)
     first = source(tmp_path, min_age=30)
     assert looked_at(first, 40, monkeypatch) == [], "the first look only remembers"
     second = source(tmp_path, min_age=30)
     second.looks = first.looks
     with second.receive() as items:
         got = list(items)
-    assert [i.name for i in got] == ["old.edi"] and got[0].data == b"ISA"
+    assert [i.name for i in got] == ["old.edi"] and got[0].data == whole
     assert old.exists(), "nothing moves before settle"
 
 
 def test_a_file_that_grew_between_two_looks_waits_for_two_more(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     path = tmp_path / "po.edi"
-    path.write_bytes(b"ISA*first half")
+    whole = interchange([order("PO-1")])
+    path.write_bytes(whole[:150])
     os.utime(path, (time.time() - 60, time.time() - 60))  # the writer paused longer than min_age
     first = source(tmp_path, min_age=30)
     assert looked_at(first, 100, monkeypatch) == []
     with path.open("ab") as fh:
-        fh.write(b"~second half")
+        fh.write(whole[150:])
     os.utime(path, (time.time() - 45, time.time() - 45))
     second = source(tmp_path, min_age=30)
     second.looks = first.looks
@@ -67,7 +72,7 @@ def test_a_file_that_grew_between_two_looks_waits_for_two_more(tmp_path: Path, m
     third = source(tmp_path, min_age=30)
     third.looks = second.looks
     with third.receive() as items:
-        assert [i.data for i in items] == [b"ISA*first half~second half"]
+        assert [i.data for i in items] == [whole]
 
 
 def test_a_marker_convention_reads_a_file_only_beside_its_marker_and_settles_both(tmp_path: Path) -> None:
@@ -223,21 +228,40 @@ def test_the_sink_shows_files_only_once_flushed_and_a_resend_replaces(tmp_path: 
     assert where == str(tmp_path / "out" / "a.json")
     assert not (tmp_path / "out" / "a.json").exists(), "a reader never sees a file before it is durable"
     sink.flush()
-    sink.send(Outbound(name="a.json", data=b'{"v":2}', idempotency_key="k"))
+    sink.send(Outbound(name="a.json", data=b"{}", idempotency_key="k"))
     sink.close()
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["a.json"], "no temporary file is left"
-    assert (tmp_path / "out" / "a.json").read_bytes() == b'{"v":2}'
+    assert (tmp_path / "out" / "a.json").read_bytes() == b"{}"
 
 
-def test_a_failed_flush_is_transient_and_leaves_no_temporary_files(tmp_path: Path) -> None:
+def test_the_sink_removes_temporary_files_a_killed_writer_on_this_host_left(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    host = socket.gethostname()
+    dead = out / f".po-1.json~{host}~{gone.pid}.part"
+    alive = out / f".po-2.json~{host}~{os.getppid()}.part"  # a writer that still runs: its file is its own
+    elsewhere = out / f".po-3.json~other-host~{gone.pid}.part"  # a shared folder: another host's writer
+    for path in (dead, alive, elsewhere):
+        path.write_bytes(b"{")
+    sink = FolderSink("out", FolderSinkConfig(type="folder", path=out))
+    sink.send(Outbound(name="a.json", data=b"{}", idempotency_key="k"))
+    sink.close()
+    assert sorted(p.name for p in out.iterdir()) == sorted([alive.name, elsewhere.name, "a.json"])
+
+
+def test_a_failed_rename_fails_its_document_alone_and_leaves_no_temporary_file(tmp_path: Path) -> None:
     out = tmp_path / "out"
     sink = FolderSink("out", FolderSinkConfig(type="folder", path=out))
     sink.send(Outbound(name="a.json", data=b"{}", idempotency_key="k"))
+    sink.send(Outbound(name="b.json", data=b"[]", idempotency_key="other"))
     (out / "a.json").mkdir()  # the final name is taken by a folder: the rename fails
     (out / "a.json" / "x").write_text("")
-    with pytest.raises(TransientError, match="cannot write into"):
-        sink.flush()
-    assert sorted(p.name for p in out.iterdir()) == ["a.json"]
+    failed = sink.flush()
+    assert list(failed) == ["k"] and isinstance(failed["k"], TransientError)
+    assert f"cannot write {out / 'a.json'}" in str(failed["k"])
+    assert sorted(p.name for p in out.iterdir()) == ["a.json", "b.json"], "the other file is in place"
 
 
 def test_the_sink_refuses_a_name_that_leaves_its_folder(tmp_path: Path) -> None:
@@ -295,15 +319,19 @@ def test_one_interchange_per_file_is_the_default(tmp_path: Path) -> None:
     assert sorted(p.name for p in tmp_path.iterdir()) == ["po-1.edi", "po-2.edi"]
 
 
-def test_a_bundle_that_cannot_be_written_fails_the_flush_and_leaves_nothing(tmp_path: Path) -> None:
+def test_a_bundle_that_cannot_be_written_fails_its_documents_and_leaves_nothing(tmp_path: Path) -> None:
     blocker = tmp_path / "file"
     blocker.write_text("not a folder")
     sink = FolderSink("out", FolderSinkConfig(type="folder", path=blocker / "sub", interchanges_per_file=5))
     sink.send(x12(1))
-    with pytest.raises(TransientError, match=r"cannot write into .*file/sub"):
-        sink.flush()
+    sink.send(x12(2))
+    failed = sink.flush()
+    assert list(failed) == ["k1", "k2"], "a bundle's documents share its outcome"
+    assert all(
+        isinstance(e, TransientError) and "cannot write" in str(e) and "file/sub" in str(e) for e in failed.values()
+    )
     assert sorted(p.name for p in tmp_path.iterdir()) == ["file"]
-    sink.flush()  # the failed round's documents are gone from the sink: the dispatcher sends them again
+    assert sink.flush() == {}, "the failed round's documents are gone from the sink: the dispatcher sends them again"
 
 
 def test_the_number_of_interchanges_per_file_is_checked() -> None:

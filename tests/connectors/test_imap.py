@@ -145,13 +145,13 @@ def test_mail_without_a_matching_attachment_is_quarantined(imap_peer: ImapPeer) 
 
 @peers
 def test_a_mail_whose_headers_break_the_email_package_is_quarantined_whole(imap_peer: ImapPeer) -> None:
-    """CPython's header parser raises IndexError on this folded From: the mail is kept, not a poll's crash."""
+    """CPython's header parser raises IndexError on this broken From: the mail is kept, not a poll's crash."""
     raw = mail("buyer@acme.test", ("po.edi", EDI)).as_bytes()
     raw = raw.replace(b"From: buyer@acme.test", b"From: Buyer <edi@\r\nnorthwind.example>")
     imap_peer.append(raw)
     source = ImapSource("mail", imap_source_config(imap_peer))
     (document,) = receive(source, settle=True)
-    assert document.quarantine is not None and document.quarantine.startswith("a header of the mail cannot be read")
+    assert document.quarantine == "the From address cannot be read (Buyer <edi@)"
     assert document.name.endswith(".eml") and b"po.edi" in document.data
     assert imap_peer.messages() == {}
     assert len(imap_peer.messages(f"{imap_peer.folder}/Quarantine")) == 1
@@ -186,7 +186,7 @@ def test_nothing_answering_is_transient(monkeypatch: pytest.MonkeyPatch) -> None
 
 
 def test_sender_rules() -> None:
-    assert sender_allowed("anyone@anywhere.test", [])
+    assert not sender_allowed("anyone@anywhere.test", []), "no list allows no one"
     assert sender_allowed("Buyer@Partner.test", ["buyer@partner.test"])
     assert sender_allowed("edi@partner.test", ["@Partner.test"])
     assert not sender_allowed("edi@notpartner.test", ["@partner.test"])
@@ -224,3 +224,72 @@ def test_a_mail_too_large_to_hold_an_attachment_under_the_bound_is_not_fetched(i
     assert "more than max_file_size 1000 bytes" in reason and "moved to" in reason
     assert imap_peer.messages() == {}
     assert len(imap_peer.messages(f"{imap_peer.folder}/Quarantine")) == 1
+
+
+@peers
+def test_a_display_name_that_looks_like_an_address_is_not_the_sender(imap_peer: ImapPeer) -> None:
+    """``From: edi@partner.test <mallory@evil.test>`` is mail from mallory: Python's parseaddr read edi@partner.test."""
+    imap_peer.append(mail("edi@partner.test <mallory@evil.test>", ("po.edi", EDI)))
+    imap_peer.append(mail("edi@partner.test, mallory@evil.test", ("po.edi", EDI)))
+    raw = mail("edi@partner.test", ("po.edi", EDI)).as_bytes()
+    imap_peer.append(raw.replace(b"From: edi@partner.test\n", b"From: edi@partner.test\nFrom: mallory@evil.test\n"))
+    source = ImapSource("mail", imap_source_config(imap_peer, allowed_senders=["@partner.test"]))
+
+    found = receive(source)
+
+    assert [(d.quarantine, d.sender) for d in found] == [
+        ("mail from unknown sender mallory@evil.test", "mallory@evil.test"),
+        ("the From field holds more than one address (edi@partner.test, mallory@evil.test)", None),
+        ("the mail has 2 From fields", None),
+    ]
+    assert all(d.name.endswith(".eml") for d in found), "quarantined whole, no attachment read"
+
+
+def authenticated_mail(sender: str, *results: str) -> bytes:
+    """A mail as the receiving server delivers it: its Authentication-Results fields on top, in this order."""
+    raw = mail(sender, ("po.edi", EDI)).as_bytes().replace(b"\n", b"\r\n")
+    return b"".join(f"Authentication-Results: {r}\r\n".encode() for r in results) + raw
+
+
+@peers
+def test_dkim_and_dmarc_count_only_from_the_receiving_server_on_top(imap_peer: ImapPeer) -> None:
+    good = "mx.us.test; dkim=pass header.d=partner.test header.s=s1; dmarc=pass (p=reject) header.from=partner.test"
+    forged = "mx.us.test; dkim=pass header.d=partner.test; dmarc=pass header.from=partner.test"
+    imap_peer.append(authenticated_mail("edi@partner.test", good))
+    imap_peer.append(authenticated_mail("edi@partner.test", forged.replace("mx.us.test", "mx.evil.test")))
+    imap_peer.append(authenticated_mail("edi@partner.test", "mx.us.test; dkim=fail header.d=partner.test", forged))
+    imap_peer.append(authenticated_mail("edi@partner.test", "mx.us.test; dkim=pass header.d=evil.test"))
+    imap_peer.append(authenticated_mail("edi@sub.partner.test", "mx.us.test; dkim=pass header.d=partner.test"))
+    imap_peer.append(authenticated_mail("edi@partner.test", "mx.us.test; dkim=pass header.d=test"))
+    config = imap_source_config(
+        imap_peer, allowed_senders=["@partner.test", "@sub.partner.test"], authserv_id="MX.us.test", require_dkim=True
+    )
+
+    found = receive(ImapSource("mail", config))
+
+    assert [d.quarantine for d in found] == [
+        None,
+        "mail from edi@partner.test: no dkim result from MX.us.test (Authentication-Results)",
+        "mail from edi@partner.test: MX.us.test found no dkim pass for partner.test (dkim=fail header.d=partner.test)",
+        "mail from edi@partner.test: MX.us.test found no dkim pass for partner.test (dkim=pass header.d=evil.test)",
+        None,
+        "mail from edi@partner.test: MX.us.test found no dkim pass for partner.test (dkim=pass header.d=test)",
+    ]
+    assert found[0].name == "po.edi" and found[4].sender == "edi@sub.partner.test"
+
+
+@peers
+def test_dmarc_needs_a_pass_for_the_from_domain(imap_peer: ImapPeer) -> None:
+    imap_peer.append(authenticated_mail("edi@partner.test", "mx.us.test; dmarc=pass header.from=partner.test"))
+    imap_peer.append(authenticated_mail("edi@partner.test", "mx.us.test; dmarc=pass header.from=evil.test"))
+    imap_peer.append(authenticated_mail("edi@partner.test", "mx.us.test; dkim=pass header.d=partner.test"))
+    config = imap_source_config(imap_peer, authserv_id="mx.us.test", require_dmarc=True)
+
+    found = receive(ImapSource("mail", config))
+
+    assert [d.quarantine for d in found] == [
+        None,
+        "mail from edi@partner.test: mx.us.test found no dmarc pass for partner.test "
+        "(dmarc=pass header.from=evil.test)",
+        "mail from edi@partner.test: no dmarc result from mx.us.test (Authentication-Results)",
+    ]

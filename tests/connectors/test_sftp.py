@@ -19,8 +19,9 @@ from crossdock.connectors.sftp import SftpSink, SftpSource
 from crossdock.connectors.ssh import SECURE_DISABLED, Endpoint, load_private_key
 from crossdock.core.errors import ConfigError, PermanentError, TransientError
 from crossdock.mappings.x12.reader import parse
+from tests.faultproxy import FaultProxy
 from tests.hub.edi import interchange, order
-from tests.peers import CuttingProxy, SftpPeer, free_port, sftp_sink_config, sftp_source_config
+from tests.peers import SftpPeer, free_port, sftp_sink_config, sftp_source_config
 
 peers = pytest.mark.peers
 
@@ -77,8 +78,9 @@ def locked_sink(peer: SftpPeer, **extra: object) -> SftpSink:
 
 @peers
 def test_source_reads_ready_files_in_name_order(sftp_peer: SftpPeer) -> None:
-    sftp_peer.put("b.edi", b"ISA*second~")
-    sftp_peer.put("a.edi", b"ISA*first~\r\n")
+    first_po, second_po = interchange([order("PO-1")]) + b"\r\n", interchange([order("PO-2")], control=2)
+    sftp_peer.put("b.edi", second_po)
+    sftp_peer.put("a.edi", first_po)
     sftp_peer.put("young.edi", b"still uploading", age=0)
     sftp_peer.put("notes.txt", b"not matching")
     (sftp_peer.path / "sub.edi").mkdir()  # a folder is never a document
@@ -91,7 +93,7 @@ def test_source_reads_ready_files_in_name_order(sftp_peer: SftpPeer) -> None:
     found = read_all(source)
 
     assert [d.name for d in found] == ["a.edi", "b.edi"]
-    assert found[0].data == b"ISA*first~\r\n"
+    assert found[0].data == first_po
     stat = (sftp_peer.path / "a.edi").stat()
     remote = f"{sftp_peer.path}/a.edi".lstrip("/")
     assert found[0].identity == f"sftp://127.0.0.1:{sftp_peer.port}/{remote}@{stat.st_size}:{int(stat.st_mtime)}"
@@ -134,16 +136,17 @@ def test_settle_creates_a_configured_archive_folder(sftp_peer: SftpPeer) -> None
 
 @peers
 def test_a_file_that_grew_between_two_looks_is_not_read(sftp_peer: SftpPeer) -> None:
-    sftp_peer.put("po.edi", b"ISA*first half", age=100)
+    whole = interchange([order("PO-1")])
+    sftp_peer.put("po.edi", whole[:150], age=100)
     first = SftpSource("acme", sftp_source_config(sftp_peer, min_age=30))
     assert looked_at(first, 50) == []
-    sftp_peer.put("po.edi", b"ISA*first half~second half", age=45)
+    sftp_peer.put("po.edi", whole, age=45)
     second = SftpSource("acme", sftp_source_config(sftp_peer, min_age=30))
     second.looks = first.looks
     assert looked_at(second, 40) == [], "changed since the first look: it waits again"
     third = SftpSource("acme", sftp_source_config(sftp_peer, min_age=30))
     third.looks = second.looks
-    assert [d.data for d in read_all(third)] == [b"ISA*first half~second half"]
+    assert [d.data for d in read_all(third)] == [whole]
 
 
 @peers
@@ -266,7 +269,7 @@ def test_sink_replaces_a_previous_send_and_keeps_one_connection(sftp_peer: SftpP
 
 
 @peers
-def test_sink_reconnects_once_after_the_connection_dropped(sftp_peer: SftpPeer, cutting_proxy: CuttingProxy) -> None:
+def test_sink_reconnects_once_after_the_connection_dropped(sftp_peer: SftpPeer, cutting_proxy: FaultProxy) -> None:
     config = sftp_sink_config(
         sftp_peer,
         port=cutting_proxy.port,
@@ -286,7 +289,7 @@ def test_sink_reconnects_once_after_the_connection_dropped(sftp_peer: SftpPeer, 
 
 @peers
 def test_sink_sends_again_on_a_new_connection_when_the_kept_one_died_unnoticed(
-    sftp_peer: SftpPeer, cutting_proxy: CuttingProxy
+    sftp_peer: SftpPeer, cutting_proxy: FaultProxy
 ) -> None:
     config = sftp_sink_config(
         sftp_peer,
@@ -327,7 +330,7 @@ def test_sink_refuses_a_name_with_a_path(sftp_peer: SftpPeer) -> None:
 
 @peers
 def test_download_cut_mid_transfer_is_transient_and_settles_nothing(
-    sftp_peer: SftpPeer, cutting_proxy: CuttingProxy
+    sftp_peer: SftpPeer, cutting_proxy: FaultProxy
 ) -> None:
     data = bytes(range(256)) * 8192  # 2 MiB
     sftp_peer.put("big.edi", data)
@@ -353,7 +356,7 @@ def test_download_cut_mid_transfer_is_transient_and_settles_nothing(
 
 @peers
 def test_upload_cut_mid_transfer_is_transient_and_leaves_nothing_at_the_final_name(
-    sftp_peer: SftpPeer, cutting_proxy: CuttingProxy
+    sftp_peer: SftpPeer, cutting_proxy: FaultProxy
 ) -> None:
     cutting_proxy.cut_after = 400_000
     config = sftp_sink_config(
@@ -395,12 +398,12 @@ def test_sink_uploads_interchanges_in_files_of_the_configured_size_at_flush(sftp
 
 
 @peers
-def test_a_bundle_refused_by_the_server_fails_the_flush_and_leaves_no_file(sftp_peer: SftpPeer) -> None:
+def test_a_bundle_refused_by_the_server_fails_its_documents_and_leaves_no_file(sftp_peer: SftpPeer) -> None:
     sink = locked_sink(sftp_peer, interchanges_per_file=10)
     try:
         sink.send(Outbound("asn-1.edi", interchange([order("PO1")], control=1), "k1", X12_CONTENT_TYPE))
-        with pytest.raises(PermanentError, match="permission denied"):
-            sink.flush()
+        ((key, error),) = sink.flush().items()
+        assert key == "k1" and isinstance(error, PermanentError) and "permission denied" in str(error)
     finally:
         sink.close()
     assert list((sftp_peer.path / "locked").iterdir()) == []

@@ -143,6 +143,7 @@ def test_a_store_url_by_reference_or_with_its_password_by_reference_is_fine(
 def test_unset_variables_are_told_with_the_literal_secrets_and_everything_else(tmp_path: Path) -> None:
     text = MINIMAL + SFTP_SOURCE.replace("${CHECK_TEST_PASSWORD}", "${CHECK_TEST_UNSET}")
     text += "    colour: red\n  other:\n    type: imap\n    host: h\n    username: u\n    password: hunter2\n"
+    text += '    allowed_senders: ["@partner.example"]\n'
     text += "store:\n  url: postgresql://bob:${CHECK_TEST_UNSET}@db/x\n"
     path = write(tmp_path, text)
     assert found(path) == [
@@ -150,7 +151,7 @@ def test_unset_variables_are_told_with_the_literal_secrets_and_everything_else(t
         (15, "sources.in.known_hosts", f"no such file: {tmp_path.resolve() / 'kh'}"),
         (16, "sources.in.colour", "unknown key"),
         (21, "sources.other.password", found(path)[3][2]),
-        (23, "store.url", "environment variable CHECK_TEST_UNSET is not set"),
+        (24, "store.url", "environment variable CHECK_TEST_UNSET is not set"),
     ]
     assert "${" in found(path)[3][2] and "hunter2" not in str(found(path))
 

@@ -184,7 +184,7 @@ def test_the_shipped_configurations_check_clean(tmp_path: Path, monkeypatch: pyt
         "WALMART_CLIENT_SECRET",
         "WALMART_WEBHOOK_AUTH",
     ):
-        monkeypatch.setenv(var, "x")
+        monkeypatch.setenv(var, "a-test-value-long-enough-for-a-token")
     key = tmp_path / "id_ed25519"
     key.write_text("a key file")
     monkeypatch.setenv("BIGMART_SFTP_KEY", str(key))
@@ -244,6 +244,7 @@ sources:
     username: u
     password: ${X}
     security: starttls
+    allowed_senders: ["@partner.example"]
     timeout: 0
   drop:
     type: folder

@@ -21,8 +21,9 @@ from crossdock.core.poller import poll
 from crossdock.core.queries import Queries
 from crossdock.core.retry import RetryPolicy
 from crossdock.mappings.x12.reader import parse
+from tests.faultproxy import FaultProxy
 from tests.hub.edi import interchange, order
-from tests.peers import CuttingProxy, SftpPeer, sftp_block
+from tests.peers import SftpPeer, sftp_block
 
 pytestmark = pytest.mark.peers
 
@@ -98,7 +99,7 @@ def test_850s_on_sshd_become_orders_delivered_and_answered(tmp_path: Path, store
 
 
 def test_a_connection_dropped_mid_transfer_loses_nothing(
-    tmp_path: Path, store_url: str, sftp_peer: SftpPeer, cutting_proxy: CuttingProxy
+    tmp_path: Path, store_url: str, sftp_peer: SftpPeer, cutting_proxy: FaultProxy
 ) -> None:
     data = interchange([order(f"PO-{i}") for i in range(40)], control=7)
     sftp_peer.put("out/big.edi", data)
@@ -128,7 +129,7 @@ def test_a_connection_dropped_mid_transfer_loses_nothing(
 
 
 def test_an_upload_cut_off_is_retried_and_never_leaves_a_partial_file(
-    tmp_path: Path, store_url: str, sftp_peer: SftpPeer, cutting_proxy: CuttingProxy
+    tmp_path: Path, store_url: str, sftp_peer: SftpPeer, cutting_proxy: FaultProxy
 ) -> None:
     sftp_peer.put("out/po.edi", interchange([order(f"PO-{i}") for i in range(40)]))  # a 997 and 40 855s to upload
     via_proxy = {"port": cutting_proxy.port, "known_hosts": None, "host_key_fingerprint": _pinned(sftp_peer)}

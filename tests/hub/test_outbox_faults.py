@@ -369,7 +369,13 @@ def test_a_source_error_that_quotes_its_password_is_masked_everywhere(
 
     monkeypatch.setenv("MAIL_PW", PASSWORD)
     data = base_config(tmp_path, store_url)
-    data["sources"]["mail"] = {"type": "imap", "host": "127.0.0.1", "username": "orders", "password": "${MAIL_PW}"}
+    data["sources"]["mail"] = {
+        "type": "imap",
+        "host": "127.0.0.1",
+        "username": "orders",
+        "password": "${MAIL_PW}",
+        "allowed_senders": ["@partner.test"],
+    }
     config = write_config(tmp_path, data)
     hub = Hub(config)
     monkeypatch.setattr(hub, "source", lambda name: QuotingSource())

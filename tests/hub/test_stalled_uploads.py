@@ -4,6 +4,7 @@ folders are pruned. Polled through the poller, on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from collections.abc import Callable
@@ -17,7 +18,9 @@ from sqlalchemy import select
 
 from crossdock.connectors import folder
 from crossdock.connectors.archives import prune_archives
+from crossdock.connectors.readiness import STALL_LOOKS, Looks, lacks_trailer
 from crossdock.core.config import load_config
+from crossdock.core.connector_config import FolderSourceConfig
 from crossdock.core.hub import Hub
 from crossdock.core.poller import poll
 from crossdock.core.queries import Queries
@@ -34,17 +37,23 @@ def po_numbers(hub: Hub) -> list[str]:
         return sorted(o["po_number"] for o in Queries(hub.store).orders(conn))
 
 
-def stalled_writer(path: Path, pause: float) -> tuple[threading.Thread, threading.Event]:
-    """A partner writing the first half of a 3-PO interchange, pausing ``pause`` seconds, then the rest."""
+def stalled_writer(
+    path: Path, pause: float | threading.Event, data: bytes = DATA
+) -> tuple[threading.Thread, threading.Event]:
+    """A partner writing the first half of ``data`` (a 3-PO interchange), pausing ``pause`` seconds (or until
+    the event is set), then the rest."""
     half = threading.Event()
 
     def write() -> None:
         with path.open("wb") as fh:
-            fh.write(DATA[: len(DATA) // 2])
+            fh.write(data[: len(data) // 2])
             fh.flush()
             half.set()
-            time.sleep(pause)
-            fh.write(DATA[len(DATA) // 2 :])
+            if isinstance(pause, threading.Event):
+                pause.wait(120)
+            else:
+                time.sleep(pause)
+            fh.write(data[len(data) // 2 :])
 
     writer = threading.Thread(target=write, name="partner-upload")
     writer.start()
@@ -52,20 +61,17 @@ def stalled_writer(path: Path, pause: float) -> tuple[threading.Thread, threadin
     return writer, half
 
 
-def poll_through_a_stall(
-    hub: Hub, source: str, path: Path, archive: Path, min_age: float, first_look: float, check_at: float
-) -> None:
-    """Polls at ``first_look`` and ``check_at`` seconds into a pause of twice ``min_age`` (``check_at`` is past
-    ``min_age``: the old code read and archived the half file there), then until the three POs are in."""
-    start = time.monotonic()
-    writer, _ = stalled_writer(path, pause=min_age * 2)
+def poll_through_a_stall(hub: Hub, source: str, path: Path, archive: Path, min_age: float) -> None:
+    """Polls every eighth of ``min_age`` through a pause of three times ``min_age``, then until the three POs are
+    in. Looks ``min_age`` apart see the half file unchanged (the old code read and archived it then): only its
+    missing IEA trailer says it is not whole."""
+    writer, _ = stalled_writer(path, pause=min_age * 3)
     try:
-        for at in (first_look, check_at):
-            time.sleep(max(0.0, start + at - time.monotonic()))
+        while writer.is_alive():
             report = poll(hub, source, "w1")
             assert report.error is None and report.received == 0, "nothing is read while the upload is stalled"
             assert not archive.exists() or not any(archive.rglob("*.edi")), "nothing archived while incomplete"
-        assert writer.is_alive(), "the checks ran during the pause"
+            time.sleep(min_age / 8)
     finally:
         writer.join()
     deadline = time.monotonic() + min_age * 6 + 10
@@ -82,11 +88,11 @@ def poll_through_a_stall(
 
 def test_a_stalled_upload_in_a_folder_is_read_only_once_whole(tmp_path: Path, store_url: str) -> None:
     cfg = base_config(tmp_path, store_url)
-    cfg["sources"]["drop"]["min_age"] = 1.5
+    cfg["sources"]["drop"]["min_age"] = 1.0
     hub = Hub(write_config(tmp_path, cfg))
     try:
         drop = tmp_path / "drop"
-        poll_through_a_stall(hub, "drop", drop / "po.edi", drop / "archive", 1.5, first_look=0.6, check_at=1.6)
+        poll_through_a_stall(hub, "drop", drop / "po.edi", drop / "archive", 1.0)
     finally:
         hub.close()
 
@@ -97,7 +103,7 @@ def test_a_stalled_upload_on_sshd_is_read_only_once_whole(tmp_path: Path, store_
         "store": {"url": store_url},
         "company": {"isa_id": "CROSSDOCK"},
         "partners": {"northwind": {"isa_qualifier": "ZZ", "isa_id": "NORTHWIND"}},
-        "sources": {"northwind-sftp": sftp_block(sftp_peer, "out", min_age=2, pattern="*.edi")},
+        "sources": {"northwind-sftp": sftp_block(sftp_peer, "out", min_age=1, pattern="*.edi")},
         "sinks": {"warehouse": {"type": "folder", "path": str(tmp_path / "warehouse")}},
         "routing": {"default": "warehouse"},
     }
@@ -106,10 +112,34 @@ def test_a_stalled_upload_on_sshd_is_read_only_once_whole(tmp_path: Path, store_
     hub = Hub(load_config(path))
     try:
         out = sftp_peer.path / "out"
-        # the server's times are whole seconds: the check falls 2.3 s into a 4 s pause, past min_age
-        poll_through_a_stall(hub, "northwind-sftp", out / "po.edi", out / "archive", 2.0, first_look=1.0, check_at=2.3)
+        poll_through_a_stall(hub, "northwind-sftp", out / "po.edi", out / "archive", 1.0)
     finally:
         hub.close()
+
+
+def test_an_interchange_lacks_its_trailer_until_its_iea_is_written() -> None:
+    two = DATA + interchange([order("PO-4")], control=32)
+    assert (
+        not lacks_trailer(DATA) and not lacks_trailer(b"\xef\xbb\xbf\r\n" + DATA + b"\r\n") and not lacks_trailer(two)
+    )
+    assert lacks_trailer(DATA[: len(DATA) // 2]) and lacks_trailer(two[: len(DATA) + 200]) and lacks_trailer(b"ISA*00*")
+    assert lacks_trailer(DATA[: DATA.rindex(b"IEA")]), "every segment but the IEA"
+    assert not lacks_trailer(b'{"po_number": "PO-1"}') and not lacks_trailer(b"")
+
+
+def test_a_file_without_its_trailer_waits_ten_times_min_age_then_is_read_as_it_is(tmp_path: Path) -> None:
+    config = FolderSourceConfig.model_validate({"type": "folder", "path": tmp_path, "min_age": 1})
+    half = DATA[: len(DATA) // 2]
+    kept = Looks(config, None, 100.0)
+    assert not kept.ready("po.edi", len(half), 99.0, set())  # the first look
+    for now in (101.0, 100.0 + STALL_LOOKS - 0.5):
+        looks = Looks(config, kept.dump(), now)
+        assert looks.ready("po.edi", len(half), 99.0, set()), "stable by its looks"
+        assert looks.unfinished("po.edi", half), "but its end is not written"
+        assert not looks.unfinished("po.edi", DATA)
+        kept = looks
+    late = Looks(config, kept.dump(), 100.0 + STALL_LOOKS)
+    assert late.ready("po.edi", len(half), 99.0, set()) and not late.unfinished("po.edi", half), "truncated for good"
 
 
 def test_a_file_changed_between_read_and_archive_stays_and_is_read_again(
@@ -179,14 +209,14 @@ def test_a_refused_file_is_recorded_even_when_the_poll_fails_after_it(
     object.__setattr__(hub.config.sources["drop"], "max_file_size", 1000)
     (drop / "a-big.edi").write_bytes(b"x" * 2000)
     (drop / "b.edi").write_bytes(interchange([order("PO-1")], control=60))
-    real = Path.read_bytes
+    real = os.open
 
-    def unreadable(self: Path) -> bytes:
-        if self.name == "b.edi":
+    def unreadable(path: Any, flags: int, *args: Any) -> int:
+        if Path(path).name == "b.edi":
             raise OSError(5, "Input/output error")
-        return real(self)
+        return real(path, flags, *args)
 
-    monkeypatch.setattr(Path, "read_bytes", unreadable)
+    monkeypatch.setattr(os, "open", unreadable)
     report = poll(hub, "drop", "w1")
     assert report.error is not None and "cannot read" in report.error and "b.edi" in report.error
     with hub.store.transaction() as conn:

@@ -1,0 +1,50 @@
+"""One file name, one delivery: the names a file sink writes in a dispatch round.
+
+Names are made from what partners send (PO numbers, shipment ids), so two deliveries can still arrive under one
+name. Written one over the other, the first order is lost without a word; so the second document of a round
+under a name already taken by another delivery is written under that name with a short suffix from its own
+idempotency key (``A_1-r1--3f2a1c0d.json``), stable for that delivery. A sink that can see its folder also
+asks whether a file of that name is already there with other bytes (a file of an earlier round not yet picked
+up): then too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+
+def keyed_name(name: str, key: str, length: int = 8) -> str:
+    """``name`` with ``--`` and the first ``length`` characters of ``key`` before its extension."""
+    stem, dot, extension = name.rpartition(".")
+    if not stem:
+        return f"{name}--{key[:length]}"
+    return f"{stem}--{key[:length]}{dot}{extension}"
+
+
+class RoundNames:
+    """The names written since the sink's last flush, each with the delivery (idempotency key) it holds. A sink
+    that uploads as it goes is never flushed: it remembers its last ``remembered`` names instead."""
+
+    def __init__(self, remembered: int = 10_000) -> None:
+        self._held: dict[str, str] = {}
+        self.remembered = remembered
+
+    def claim(self, name: str, key: str, elsewhere: Callable[[str], bool] = lambda _: False) -> str:
+        """The name to write the delivery ``key`` under: ``name`` when it is free or already this delivery's,
+        else a keyed name (longer key parts if even that is taken). ``elsewhere(name)`` says whether a file of
+        that name, with other bytes, is already where the sink writes."""
+        candidates = [name, *(keyed_name(name, key, length) for length in (8, 16, len(key)))]
+        chosen = candidates[-1]  # the whole key is this delivery's alone
+        for candidate in candidates:
+            holder = self._held.get(candidate)
+            if holder == key or (holder is None and not elsewhere(candidate)):
+                chosen = candidate
+                break
+        self._held.pop(chosen, None)
+        self._held[chosen] = key
+        while len(self._held) > self.remembered:
+            del self._held[next(iter(self._held))]
+        return chosen
+
+    def clear(self) -> None:
+        self._held.clear()

@@ -1,0 +1,146 @@
+"""One file name, one delivery. PO numbers ``A/1`` and ``A 1`` both cleaned to ``A_1``: in one dispatch round one
+order was lost, every delivery of the round was dead-lettered, and files were left on disk for deliveries marked
+dead. Now a cleaned value keeps a digest of itself, a name two deliveries share is keyed by the second, and a
+file that cannot be renamed fails alone."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from crossdock.connectors.base import X12_CONTENT_TYPE as X12
+from crossdock.connectors.base import Outbound
+from crossdock.connectors.folder import FolderSink
+from crossdock.connectors.names import RoundNames, keyed_name
+from crossdock.connectors.sftp import SftpSink
+from crossdock.core.connector_config import FolderSinkConfig
+from crossdock.core.hub import Hub
+from crossdock.core.plan import safe_name
+from crossdock.core.schema import deliveries, documents
+from tests.hub.conftest import base_config, receive, write_config
+from tests.hub.edi import interchange, order
+from tests.peers import SftpPeer, sftp_sink_config
+
+
+def test_values_that_clean_to_the_same_name_keep_apart() -> None:
+    values = ["A/1", "A 1", "A_1", "A\\1", ".", "..", "", "ＰＯ／．．／x", "x", "../x", "A_1--a5b3d27a"]
+    names = [safe_name(v) for v in values]
+    assert len(set(names)) == len(values), dict(zip(values, names, strict=True))
+    assert safe_name("A_1") == "A_1" and safe_name("PO-1001") == "PO-1001", "a value that fits stays as it is"
+    assert safe_name("A/1") == safe_name("A/1"), "stable"
+    assert all(n.startswith(("A_1--", "x--")) for n in (safe_name("A/1"), safe_name(".."), safe_name("ＰＯ／．．／x")))
+    assert all(n and n[0] not in "._" and "/" not in n for n in names)
+    long = safe_name("7" * 500)
+    assert len(long) == 80 + 10 and long != safe_name("7" * 501), "a long value is cut and keeps its digest"
+
+
+def test_a_name_two_deliveries_share_in_a_round_is_keyed_by_the_second() -> None:
+    names = RoundNames()
+    assert names.claim("po.json", "aaaaaaaa11") == "po.json"
+    assert names.claim("po.json", "bbbbbbbb22") == "po--bbbbbbbb.json"
+    assert names.claim("po.json", "aaaaaaaa11") == "po.json", "a delivery sent again keeps its name"
+    assert names.claim("po.json", "bbbbbbbb33") == "po--bbbbbbbb33.json", "more of the key when the start is taken"
+    assert keyed_name("noext", "c0ffee0011") == "noext--c0ffee00"
+    bounded = RoundNames(remembered=2)
+    for n in range(3):
+        bounded.claim(f"{n}.json", f"k{n}")
+    assert bounded.claim("0.json", "other") == "0.json", "only the last names are remembered"
+
+
+def test_a_folder_keeps_both_files_of_a_shared_name_and_an_earlier_rounds_file(tmp_path: Path) -> None:
+    sink = FolderSink("out", FolderSinkConfig(type="folder", path=tmp_path))
+    first = sink.send(Outbound("po.json", b'{"po": 1}', "aaaaaaaa11"))
+    second = sink.send(Outbound("po.json", b'{"po": 2}', "bbbbbbbb22"))
+    assert sink.flush() == {}
+    assert (Path(first).name, Path(second).name) == ("po.json", "po--bbbbbbbb.json")
+    third = sink.send(Outbound("po.json", b'{"po": 3}', "cccccccc33"))
+    again = sink.send(Outbound("po.json", b'{"po": 1}', "aaaaaaaa11"))
+    assert sink.flush() == {}
+    assert Path(third).name == "po--cccccccc.json", "po.json is still there, another delivery's: not replaced"
+    assert again == first, "the same delivery's bytes under its own name are replaced in place"
+    assert {p.name: json.loads(p.read_bytes())["po"] for p in tmp_path.iterdir()} == {
+        "po.json": 1,
+        "po--bbbbbbbb.json": 2,
+        "po--cccccccc.json": 3,
+    }
+
+
+def hub_for(tmp_path: Path, store_url: str) -> Hub:
+    data = base_config(tmp_path, store_url)
+    data["partners"]["northwind"]["send_855"] = False
+    return Hub(write_config(tmp_path, data))
+
+
+def sent(hub: Hub) -> dict[str, str]:
+    with hub.store.transaction() as conn:
+        rows = conn.execute(
+            select(documents.c.remote_name, deliveries.c.state)
+            .join(deliveries, deliveries.c.document_id == documents.c.id)
+            .where(deliveries.c.purpose == "order")
+        ).all()
+    return {r.remote_name: r.state for r in rows}
+
+
+def test_two_pos_that_clean_alike_are_two_files_and_the_round_is_sent(tmp_path: Path, store_url: str) -> None:
+    hub = hub_for(tmp_path, store_url)
+    try:
+        receive(hub, interchange([order(po) for po in ("A/1", "A 1", "A_1", ".", "..", "x")]))
+        report = hub.dispatcher().drain()
+        assert (report.sent, report.retried, report.dead) == (7, 0, 0), "six orders and the 997"
+        assert set(sent(hub).values()) == {"sent"}
+    finally:
+        hub.close()
+    files = {p.name: json.loads(p.read_bytes())["po_number"] for p in (tmp_path / "west").iterdir()}
+    assert sorted(files.values()) == [".", "..", "A 1", "A/1", "A_1", "x"], "every order has its own file"
+    assert files[f"northwind-{safe_name('A/1')}-r1.json"] == "A/1"
+
+
+def test_one_file_that_cannot_be_renamed_fails_alone(
+    tmp_path: Path, store_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    hub = hub_for(tmp_path, store_url)
+    try:
+        receive(hub, interchange([order("PO-1"), order("PO-2"), order("PO-3")]))
+        (tmp_path / "west" / "northwind-PO-2-r1.json").mkdir(parents=True)  # the rename of PO-2 cannot succeed
+        (tmp_path / "west" / "northwind-PO-2-r1.json" / "keep").write_text("")
+        monkeypatch.setattr(FolderSink, "_other_file", lambda self, data, name: False)  # a folder seen as free
+        report = hub.dispatcher().run_once()
+        assert (report.sent, report.retried, report.dead) == (3, 1, 0), "PO-1, PO-3 and the 997; PO-2 retries"
+        assert sent(hub) == {
+            "northwind-PO-1-r1.json": "sent",
+            "northwind-PO-2-r1.json": "pending",
+            "northwind-PO-3-r1.json": "sent",
+        }
+    finally:
+        hub.close()
+    written = sorted(p.name for p in (tmp_path / "west").iterdir())
+    assert written == ["northwind-PO-1-r1.json", "northwind-PO-2-r1.json", "northwind-PO-3-r1.json"]
+    assert not list((tmp_path / "west").glob(".*")), "no temporary file is left"
+
+
+@pytest.mark.peers
+def test_an_sftp_server_gets_one_file_per_delivery_and_a_bundle_that_fails_fails_alone(sftp_peer: SftpPeer) -> None:
+    sink = SftpSink("wh", sftp_sink_config(sftp_peer, interchanges_per_file=2))
+    edi = [Outbound("asn.edi", interchange([order(f"PO{n}")], control=n), f"key{n}-0000", X12) for n in (1, 2, 3)]
+    try:
+        first = sink.send(Outbound("po.json", b'{"po": 1}', "aaaaaaaa11"))
+        second = sink.send(Outbound("po.json", b'{"po": 2}', "bbbbbbbb22"))
+        bundles = [sink.send(d) for d in edi]
+        (sftp_peer.path / "asn--key3-000.edi").mkdir()  # the second bundle's rename cannot succeed
+        (sftp_peer.path / "asn--key3-000.edi" / "keep").write_text("")
+        failed = sink.flush()
+    finally:
+        sink.close()
+    assert [Path(p).name for p in (first, second, *bundles)] == [
+        "po.json",
+        "po--bbbbbbbb.json",
+        "asn.edi",
+        "asn.edi",
+        "asn--key3-000.edi",
+    ]
+    assert list(failed) == ["key3-0000"], "the first bundle is in place; the second fails alone"
+    assert {p.name for p in sftp_peer.path.iterdir() if p.is_file()} == {"po.json", "po--bbbbbbbb.json", "asn.edi"}
+    assert (sftp_peer.path / "asn.edi").read_bytes() == edi[0].data + edi[1].data
