@@ -141,6 +141,7 @@ def _worker(config_path: str, worker: int, start: Any, results: Any) -> None:
     while True:
         t1 = time.perf_counter()
         report = poll(hub, "drop0", owner, hand_off=shared)
+        assert report.error is None, report.error
         recorded.extend(report.processed)
         t2 = time.perf_counter()
         drained = dispatcher.drain().sent
