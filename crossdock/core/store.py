@@ -230,27 +230,6 @@ class Store(OutboxRecords, InboundRecords):
                 found[int(row.id)] = row
         return found
 
-    def find_interchange(self, conn: Connection, partner: str, control: str, exclude: int) -> int | None:
-        """The first other inbound document from ``partner`` that carried ISA13 ``control``."""
-        query = (
-            select(documents.c.id)
-            .where(documents.c.partner == partner, documents.c.direction == "in")
-            .where(documents.c.interchange_control == control, documents.c.id != exclude)
-            .order_by(documents.c.id)
-            .limit(1)
-        )
-        found = conn.execute(query).scalar()
-        return int(found) if found is not None else None
-
-    def documents_in_state(self, conn: Connection, state: str, limit: int = 100) -> list[int]:
-        query = (
-            select(documents.c.id)
-            .where(documents.c.direction == "in", documents.c.state == state)
-            .order_by(documents.c.id)
-            .limit(limit)
-        )
-        return [int(i) for i in conn.execute(query).scalars()]
-
     # --- orders ---------------------------------------------------------------------------------------------
 
     def find_orders(self, conn: Connection, channel: str, partner: str, external_ids: list[str]) -> dict[str, Any]:
