@@ -207,13 +207,20 @@ def declared_paths(config: Config) -> list[str]:
     return sorted([*endpoints, *hooks])
 
 
+class _Server(ThreadingHTTPServer):
+    """A threading server whose listen queue holds a burst of webhooks: the default of 5 resets the connections of
+    a channel that posts a few dozen at once."""
+
+    request_queue_size = 128
+
+
 def make_server(hub: Hub, host: str | None = None, port: int | None = None) -> ThreadingHTTPServer:
     """A server for every endpoint of the configuration (not started)."""
     endpoints, hooks = _routes(hub.config)
     settings = hub.config.server
     address = (host or settings.host, settings.port if port is None else port)
     try:
-        server = ThreadingHTTPServer(address, _handler(hub, endpoints, hooks))
+        server = _Server(address, _handler(hub, endpoints, hooks))
     except OSError as exc:  # the port is taken, the address is not this machine's
         raise ConfigError(f"server: cannot listen on {address[0]}:{address[1]}: {exc.strerror or exc}") from None
     server.daemon_threads = True
