@@ -1,6 +1,7 @@
 """Channel webhooks: one order per request, many requests at once, beside a poll of the same orders in pages.
 
     python bench/webhook_bench.py [--orders 2000] [--clients 1 8 32] [--page-size 50] [--pg URL] [--dispatch]
+                                  [--latency SECONDS]
 
 A fake Shopify Admin GraphQL API runs in a child process on 127.0.0.1 with ``--orders`` distinct orders (the
 documented order #1001 under other ids), every answer encoded before the clock starts: ``Orders`` pages and
@@ -11,8 +12,10 @@ Shopify signs them), one order per request, each answered before the thread post
 hint: crossdock verifies it, reads the order again by id from the fake, stores it raw, maps, upserts, routes
 and enqueues its delivery to a folder sink, and answers. The clock stops when every post is answered; then
 every order must be in the store, once. Beside it, in the same run, ``crossdock poll`` reads the same orders
-from the fake in pages of ``--page-size`` into a new store. ``--dispatch`` also times the outbox writing every
-delivery to the folder, after the last answer.
+from the fake in pages of ``--page-size`` into a new store. ``CPU ms/order`` is what crossdock's process spent
+(all its threads: the server, the intake, the API reads), the poster's and the fake's apart. ``--dispatch``
+also times the outbox writing every delivery to the folder, after the last answer. ``--latency`` makes the fake
+take that long to answer each query (a page or an order), as a real shop does.
 """
 
 from __future__ import annotations
@@ -82,7 +85,7 @@ def _answers(orders: list[dict[str, Any]], page_size: int) -> tuple[dict[str, by
     return pages, by_id
 
 
-def _serve_api(pages: dict[str, bytes], by_id: dict[str, bytes], ready: Any) -> None:
+def _serve_api(pages: dict[str, bytes], by_id: dict[str, bytes], latency: float, ready: Any) -> None:
     empty = json.dumps({"data": {"orders": {"pageInfo": {"hasNextPage": False}, "nodes": []}}}).encode()
 
     class Handler(BaseHTTPRequestHandler):
@@ -96,6 +99,7 @@ def _serve_api(pages: dict[str, bytes], by_id: dict[str, bytes], ready: Any) -> 
             request = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
             operation = re.match(r"\s*query\s+(\w+)", request["query"])
             variables = request["variables"]
+            time.sleep(latency)  # a real shop's time to answer a query
             if self.headers.get("X-Shopify-Access-Token") != TOKEN or operation is None:
                 body, status = b'{"errors": "denied"}', 401
             elif operation.group(1) == "Order":
@@ -215,7 +219,9 @@ def _shape(
     try:
         hub = Hub(load_config(_config(base, store_url, api, page_size)))  # migrated before the clock starts
         try:
+            cpu = time.process_time()
             wall = timed(hub)
+            cpu = time.process_time() - cpu
             count, distinct = _stored_orders(hub)
             assert count == distinct == orders, f"{count} orders stored ({distinct} distinct), expected {orders}"
             sent = _dispatched(hub) if dispatch else 0.0
@@ -224,7 +230,7 @@ def _shape(
                 assert files == orders, f"{files} files in the warehouse, expected {orders}"
         finally:
             hub.close()
-        return {"wall_s": wall, "orders_per_s": orders / wall, "dispatch_s": sent}
+        return {"wall_s": wall, "orders_per_s": orders / wall, "cpu_ms": cpu / orders * 1000, "dispatch_s": sent}
     finally:
         shutil.rmtree(base, ignore_errors=True)
 
@@ -260,12 +266,14 @@ def _by_webhooks(hooks: list[tuple[bytes, dict[str, str]]], clients: int) -> Cal
     return timed
 
 
-def run(store_url: Callable[[], str], orders: int, clients: list[int], page_size: int, dispatch: bool) -> list[Any]:
+def run(
+    store_url: Callable[[], str], orders: int, clients: list[int], page_size: int, dispatch: bool, latency: float
+) -> list[Any]:
     pages, by_id = _answers(_graphql_orders(orders), page_size)
     hooks = _webhooks(orders)
     ctx = mp.get_context("fork")
     ready = ctx.Queue()
-    api_process = ctx.Process(target=_serve_api, args=(pages, by_id, ready), daemon=True)
+    api_process = ctx.Process(target=_serve_api, args=(pages, by_id, latency, ready), daemon=True)
     api_process.start()
     os.environ.update(BENCH_SHOPIFY_TOKEN=TOKEN, BENCH_SHOPIFY_SECRET=SECRET)
     rows: list[Any] = []
@@ -288,6 +296,7 @@ def main() -> None:
     parser.add_argument("--page-size", type=int, default=50, help="orders a poll's page (Shopify allows 50)")
     parser.add_argument("--pg", help="PostgreSQL URL (postgresql+psycopg://...) to run there instead of SQLite")
     parser.add_argument("--dispatch", action="store_true", help="also time the outbox writing every delivery")
+    parser.add_argument("--latency", type=float, default=0.0, help="seconds the fake takes to answer each query")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         made = iter(range(1_000))
@@ -295,14 +304,18 @@ def main() -> None:
         def store_url() -> str:
             return _pg_schema(args.pg) if args.pg else f"sqlite:///{tmp}/bench-{next(made)}.db"
 
-        rows = run(store_url, args.orders, args.clients, args.page_size, args.dispatch)
+        rows = run(store_url, args.orders, args.clients, args.page_size, args.dispatch, args.latency)
     engine = "PostgreSQL" if args.pg else "SQLite"
-    print(f"{args.orders} Shopify orders of 3 lines on {engine}; each shape on a new store")
-    head = f"{'shape':<24} {'orders/s':>9} {'wall s':>7} {'/ poll':>7}"
+    waits = f", the fake answering each query in {args.latency:g} s" if args.latency else ""
+    print(f"{args.orders} Shopify orders of 3 lines on {engine}{waits}; each shape on a new store")
+    head = f"{'shape':<24} {'orders/s':>9} {'wall s':>7} {'/ poll':>7} {'CPU ms/order':>13}"
     print(head + (f" {'dispatch s':>11}" if args.dispatch else ""))
     polled = rows[0][1]["orders_per_s"]
     for name, r in rows:
-        line = f"{name:<24} {r['orders_per_s']:>9.0f} {r['wall_s']:>7.2f} {r['orders_per_s'] / polled:>7.2f}"
+        line = (
+            f"{name:<24} {r['orders_per_s']:>9.0f} {r['wall_s']:>7.2f} {r['orders_per_s'] / polled:>7.2f} "
+            f"{r['cpu_ms']:>13.2f}"
+        )
         print(line + (f" {r['dispatch_s']:>11.2f}" if args.dispatch else ""))
 
 
