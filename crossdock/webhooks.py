@@ -32,6 +32,8 @@ MAX_BYTES = 5_000_000  # a webhook's body at most
 
 @dataclass(frozen=True, slots=True)
 class Answer:
+    """What to answer the channel: a status and a JSON body, for whichever HTTP server carries it."""
+
     status: HTTPStatus
     body: dict[str, Any] = field(default_factory=dict)
 
@@ -87,9 +89,12 @@ class _Hook:
             return Answer(HTTPStatus.ACCEPTED, {"order": order_id, "error": str(exc), "next": "the next poll"})
         try:
             got = self.intake.record(item)
-        except Exception as exc:  # not committed: the channel sends it again; the store's words stay in the log
+        except CrossdockError as exc:  # crossdock is stopping
+            log.warning("webhook %s: order %s not recorded: %s", self.name, order_id, exc)
+            return _again(order_id)
+        except Exception as exc:  # not committed; the store's words (the order's data with them) stay in the log
             log.error("webhook %s: order %s not recorded", self.name, order_id, exc_info=exc)
-            return Answer(HTTPStatus.SERVICE_UNAVAILABLE, {"order": order_id, "error": "not recorded: send it again"})
+            return _again(order_id)
         body: dict[str, Any] = {"order": order_id, "document": got.document_id, "new": got.new, "state": got.state}
         if got.processed is not None:
             body["error"] = got.processed.error
@@ -101,6 +106,11 @@ class _Hook:
             source, self._source = self._source, None
         if isinstance(source, ChannelSource):
             source.close()
+
+
+def _again(order_id: str) -> Answer:
+    """The order is not recorded (its raw bytes may be stored): on a 5xx the channel sends again, which records it."""
+    return Answer(HTTPStatus.SERVICE_UNAVAILABLE, {"order": order_id, "error": "not recorded: send it again"})
 
 
 class Webhooks:
