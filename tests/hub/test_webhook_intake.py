@@ -262,3 +262,25 @@ def test_an_intake_records_what_waits_before_it_closes_and_then_refuses(hub: Hub
     assert waiting.result().state == "processed"
     with pytest.raises(Exception, match="the intake is closed"):
         intake.submit(read(hub, 951))
+
+
+def test_the_webhooks_of_a_server_read_their_orders_through_one_api_client(
+    hub: Hub, fake_shop: tuple[FakeShop, FakeApi], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fake, _ = fake_shop
+    made: list[object] = []
+    real = connector._Shop.__init__
+
+    def counted(self: Any, *args: Any, **kwargs: Any) -> None:
+        made.append(self)
+        real(self, *args, **kwargs)
+
+    monkeypatch.setattr(connector._Shop, "__init__", counted)
+    for order_id in range(961, 966):
+        fake.add(example(order_id, WHEN))
+    with webhook_url(hub, "shop") as url:
+        for order_id in range(961, 966):
+            body, headers = webhook(order_id)
+            assert httpx.post(url, content=body, headers=headers).json()["state"] == "processed"
+        assert len(made) == 1, "one client (its connections, its TLS context) for every webhook, not one each"
+    assert made[0].client.is_closed, "closed with the server"
