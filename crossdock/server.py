@@ -24,6 +24,7 @@ from typing import Any
 
 from crossdock.connectors.base import Inbound
 from crossdock.core.config import Config
+from crossdock.core.config_trust import SHORTEST_TOKEN
 from crossdock.core.config_types import resolve_secret
 from crossdock.core.connector_config import HttpSourceConfig
 from crossdock.core.errors import ConfigError
@@ -39,7 +40,10 @@ class _Endpoint:
     def __init__(self, name: str, config: HttpSourceConfig) -> None:
         self.name = name
         self.config = config
-        self.expected = f"Bearer {resolve_secret(config.token)}".encode()
+        token = (resolve_secret(config.token) or "").strip()
+        if len(token) < SHORTEST_TOKEN:  # whoever builds a server without `check`: never an empty header's match
+            raise ConfigError(f"sources.{name}.token: a bearer token needs at least {SHORTEST_TOKEN} characters")
+        self.expected = f"Bearer {token}".encode()
 
 
 def _handler(hub: Hub, endpoints: dict[str, _Endpoint], hooks: Webhooks) -> type[BaseHTTPRequestHandler]:
