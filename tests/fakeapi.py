@@ -48,6 +48,12 @@ class Response:
 Handler = Callable[[Request], Response]
 
 
+class _Server(ThreadingHTTPServer):
+    """Room in the listen queue for a crossdock that reads many orders at once (the default 5 resets some)."""
+
+    request_queue_size = 128
+
+
 class FakeApi:
     """Routes by (method, path prefix); the longest matching prefix answers. Unknown paths answer 404."""
 
@@ -56,7 +62,7 @@ class FakeApi:
         self.requests: list[Request] = []
         self.faults: list[Response] = []
         self._lock = threading.Lock()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
+        self._server = _Server(("127.0.0.1", 0), self._handler_class())
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
@@ -91,6 +97,7 @@ class FakeApi:
 
         class _Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            disable_nagle_algorithm = True  # headers and body go out as two writes: Nagle held the body 40 ms
 
             def _serve(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)

@@ -45,7 +45,8 @@ V = TypeVar("V")
 
 
 class ChannelSource(Generic[ConfigT, ClientT]):
-    """A channel's source: a new API client for each poll and each order read, always closed again.
+    """A channel's source: a new API client for each poll and each order read, always closed again (unless the
+    source keeps one: ``keep_client``).
 
     A subclass says how its client is made (``_connect``) and how a poll reads orders (``_read``, or ``_orders``
     where the checkpoint is not the read's last word); the channel's ``order``, ``verify_webhook`` and
@@ -58,14 +59,35 @@ class ChannelSource(Generic[ConfigT, ClientT]):
         self.since: str | None = None
         self.reached: str | None = None
         self._transport = transport
+        self._kept: ClientT | None = None
+        self._keeping = threading.Lock()
 
     @contextmanager
     def receive(self) -> Iterator[Iterator[Inbound]]:
         with self._connected() as api:
             yield self._orders(api)
 
+    def keep_client(self) -> None:
+        """From now until ``close``, every call goes through one API client: a webhook server's source reads an
+        order per webhook, and a client made for each (its TLS context alone takes 20 ms) was most of a webhook's
+        cost. Safe from several threads at once: httpx's client is, and each channel's tokens and rate buckets
+        are locked."""
+        with self._keeping:
+            if self._kept is None:
+                self._kept = self._connect()
+
+    def close(self) -> None:
+        """Release the client ``keep_client`` opened, if any."""
+        with self._keeping:
+            kept, self._kept = self._kept, None
+        if kept is not None:
+            kept.close()
+
     @contextmanager
     def _connected(self) -> Iterator[ClientT]:
+        if self._kept is not None:
+            yield self._kept
+            return
         api = self._connect()
         try:
             yield api

@@ -11,6 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
+from crossdock.core.errors import ConfigError
 from crossdock.core.hub import Hub
 from crossdock.core.poller import poll
 from crossdock.core.queries import Queries
@@ -18,6 +19,8 @@ from crossdock.server import make_server, serve_in_background
 from tests.hub.conftest import write_config
 from tests.hub.edi import interchange, order
 from tests.hub.test_ship_flow import config, cycle, files
+
+TOKEN = "t0ken-of-the-acme-3pl"
 
 SHIPMENT = {
     "shipment_id": "WEB-1",
@@ -29,7 +32,7 @@ SHIPMENT = {
 
 @pytest.fixture
 def served(tmp_path: Path, store_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Hub, str]]:
-    monkeypatch.setenv("ACME_POST_TOKEN", "t0ken")
+    monkeypatch.setenv("ACME_POST_TOKEN", TOKEN)
     cfg = config(tmp_path, store_url)
     cfg["sources"]["acme-post"] = {
         "type": "http",
@@ -50,7 +53,7 @@ def served(tmp_path: Path, store_url: str, monkeypatch: pytest.MonkeyPatch) -> I
         hub.close()
 
 
-def post(url: str, body: Any, token: str = "t0ken", **headers: str) -> httpx.Response:
+def post(url: str, body: Any, token: str = TOKEN, **headers: str) -> httpx.Response:
     data = body if isinstance(body, bytes) else json.dumps(body).encode()
     return httpx.post(url, content=data, headers={"Authorization": f"Bearer {token}", **headers}, timeout=10)
 
@@ -66,6 +69,21 @@ def test_a_posted_shipment_is_recorded_and_answered(served: tuple[Hub, str], tmp
     assert again["new"] is False and again["document"] == body["document"]
     hub.dispatcher("test").drain()
     assert len(files(tmp_path / "partner-inbox", "856")) == 1
+
+
+@pytest.mark.parametrize("token", ["", "  ", "short"])
+def test_a_server_is_never_built_on_an_empty_or_short_token(
+    tmp_path: Path, store_url: str, monkeypatch: pytest.MonkeyPatch, token: str
+) -> None:
+    monkeypatch.setenv("ACME_POST_TOKEN", token)
+    cfg = config(tmp_path, store_url)
+    cfg["sources"]["acme-post"] = {"type": "http", "path": "/in", "token": "${ACME_POST_TOKEN}", "partner": "acme3pl"}
+    hub = Hub(write_config(tmp_path, cfg))
+    try:
+        with pytest.raises(ConfigError, match=r"sources\.acme-post\.token: a bearer token needs at least 16"):
+            make_server(hub, "127.0.0.1", 0)
+    finally:
+        hub.close()
 
 
 def test_refusals(served: tuple[Hub, str]) -> None:
@@ -94,7 +112,7 @@ def test_a_content_length_that_is_not_a_length_is_refused(served: tuple[Hub, str
     hub, base = served
     host, port = base.removeprefix("http://").split(":")
     request = (
-        f"POST /inbound/acme HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer t0ken\r\n"
+        f"POST /inbound/acme HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {TOKEN}\r\n"
         f"Content-Length: {length}\r\n\r\n{{}}"
     )
     answer = exchange((host, int(port)), request)
@@ -113,7 +131,7 @@ def test_a_body_that_stops_short_is_answered_408_and_not_stored(
     server = make_server(hub, "127.0.0.1", 0)
     serve_in_background(server)
     try:
-        request = "POST /inbound/acme HTTP/1.1\r\nAuthorization: Bearer t0ken\r\nContent-Length: 100\r\n\r\n{}"
+        request = f"POST /inbound/acme HTTP/1.1\r\nAuthorization: Bearer {TOKEN}\r\nContent-Length: 100\r\n\r\n{{}}"
         host, port = server.server_address[:2]
         answer = exchange((str(host), int(port)), request)
     finally:
