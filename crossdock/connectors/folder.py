@@ -9,7 +9,7 @@ import os
 import shutil
 import stat
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import date
 from functools import partial
@@ -95,12 +95,14 @@ class FolderSource:
                 log.warning("source %s: %s changed while it was read; it is read again later", self.name, path)
                 continue
             found = looks.marker(path.name, names)
-            yield Inbound(
+            item = Inbound(
                 name=path.name,
                 data=data,
                 identity=f"file://{path}@{st.st_size}:{st.st_mtime_ns}",
                 settle=partial(self._settle, path, st, path.with_name(found) if found else None),
             )
+            del data  # only the item holds the bytes, until they are stored (a large file is not held twice)
+            yield item
         self.looks = looks.dump()
 
     def _reject(self, path: Path, size: int) -> None:
@@ -150,15 +152,17 @@ def _sync(paths: list[str], folder: str) -> None:
             os.close(fd)
 
 
-def _write(path: str, data: bytes, folder: str) -> None:
-    """Write a file; its folder is made when it is missing, not checked before every file."""
+def _write(path: str, pieces: Iterable[bytes], folder: str) -> None:
+    """Write a file from its pieces (one, or a large document's as read from the store); its folder is made when
+    it is missing, not checked before every file."""
     try:
-        with open(path, "wb") as fh:
-            fh.write(data)
+        fh = open(path, "wb")  # noqa: SIM115 (closed below)
     except FileNotFoundError:
         os.makedirs(folder, exist_ok=True)
-        with open(path, "wb") as fh:
-            fh.write(data)
+        fh = open(path, "wb")  # noqa: SIM115 (closed below)
+    with fh:
+        for piece in pieces:
+            fh.write(piece)
 
 
 def _libc() -> Any:
@@ -177,6 +181,8 @@ class FolderSink:
     documents are gathered and written at ``flush`` instead, several interchanges a file.
     """
 
+    streams = True  # a large document is written piece by piece as the store gives it (Outbound.pieces)
+
     def __init__(self, name: str, config: FolderSinkConfig) -> None:
         self.name = name
         self.config = config
@@ -194,7 +200,7 @@ class FolderSink:
         target = os.path.join(folder, document.name)
         temp = os.path.join(folder, f".{document.name}{self._suffix}")
         try:
-            _write(temp, document.data, folder)
+            _write(temp, document.pieces(), folder)
         except OSError as exc:
             with contextlib.suppress(OSError):
                 os.unlink(temp)
@@ -213,7 +219,7 @@ class FolderSink:
             for name, data in bundles:
                 temp = os.path.join(folder, f".{name}{self._suffix}")
                 staged.append((temp, os.path.join(folder, name)))
-                _write(temp, data, folder)
+                _write(temp, (data,), folder)
             _sync([temp for temp, _ in staged], folder)
             for temp, target in staged:
                 os.replace(temp, target)

@@ -82,12 +82,14 @@ class SftpSource:
                 log.warning("sftp %s: %s changed while it was read; it is read again later", self.name, path)
                 continue
             marker = looks.marker(attr.filename, names)
-            yield Inbound(
+            item = Inbound(
                 name=attr.filename,
                 data=data,
                 identity=f"sftp://{config.host}:{config.port}/{path.lstrip('/')}@{size}:{mtime}",
                 settle=partial(self._settle, session, path, size, mtime, marker),
             )
+            del data  # only the item holds the bytes, until they are stored (a large file is not held twice)
+            yield item
         self.looks = looks.dump()
 
     def _reject(self, session: Session, path: str, size: int) -> None:

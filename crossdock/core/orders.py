@@ -15,12 +15,14 @@ from crossdock.core.connector_config import OrderFormat
 from crossdock.core.engine import utcnow
 from crossdock.core.errors import CrossdockError
 from crossdock.core.hub import Hub
+from crossdock.core.large_orders import streams
 from crossdock.core.models import Order
-from crossdock.core.order_json import ORDER, keep_sent, order_bytes
+from crossdock.core.order_json import ORDER, OrderText, keep_sent, order_bytes
 from crossdock.core.partners import Controls, Partner, created_now, reserve
 from crossdock.core.plan import Plan, Processed, Ref, delivery_key, outbound, queued, safe_name
 from crossdock.core.routing import Assignment, Unroutable, route
 from crossdock.core.schema import deliveries, documents
+from crossdock.core.spool import SpooledLines
 from crossdock.core.store import to_json
 
 
@@ -34,12 +36,14 @@ def upsert_orders(
     partner: Partner | str,
     result: Processed,
     existing: dict[str, Any] | None = None,
+    spooled: dict[int, SpooledLines] | None = None,
 ) -> None:
     """Insert new orders, update changed ones, leave re-read (and outdated) ones alone; route what is new or changed.
 
     ``partner`` is the EDI partner, or for a sales channel's order the name of its source. An order is known by
     (channel, partner, its external id: the channel's order id, else the PO number). ``existing`` is the stored
-    orders already looked up for a run of documents (``find_orders``), none of them in this plan yet.
+    orders already looked up for a run of documents (``find_orders``), none of them in this plan yet. ``spooled``
+    holds the lines of large orders read as a stream, by ``id(order)`` (``large_orders``).
     """
     store = hub.store
     who = partner if isinstance(partner, str) else partner.name
@@ -59,11 +63,15 @@ def upsert_orders(
     for key, order in latest.items():
         po = order.po_number
         again = False
-        dumped = x12.order_dict(order)
-        data = to_json(dumped)
         row = existing.get(key)
+        lines = (spooled or {}).get(id(order))
+        if lines is not None and not streams(hub, order, lines, row, partner, source):
+            order.lines = list(lines.lines())  # this order needs its lines as objects
+            lines = None
+        dumped = x12.order_dict(order)
+        data: str | OrderText = to_json(dumped) if lines is None else OrderText(dumped, lines)
         if row is None:
-            assignments, status = _assign(hub, order, source)
+            assignments, status = _assign(hub, order, source, lines)
             ref: int | Ref = plan.order(
                 {
                     "channel": order.channel,
@@ -79,6 +87,8 @@ def upsert_orders(
             revision = 1
             result.orders_new += 1
             plan.event("order", f"order {po} from {who} received", order=ref, document=document_id)
+        elif not isinstance(data, str):
+            raise AssertionError("a stored order is compared with its lines in memory (large_orders.streams)")
         elif _same(row.data, data, dumped) and row.status == "held":  # replayed after a fix: planned again
             ref, revision, again = int(row.id), int(row.revision), True
             assignments, status = _assign(hub, order, source)
@@ -219,13 +229,15 @@ def _hold(hub: Hub, conn: Connection, plan: Plan, ref: int | Ref, po: str, who: 
     )
 
 
-def _assign(hub: Hub, order: Order, source: str | None) -> tuple[list[Assignment] | None, str]:
+def _assign(
+    hub: Hub, order: Order, source: str | None, lines: SpooledLines | None = None
+) -> tuple[list[Assignment] | None, str]:
     if order.awaiting:
         return None, "waiting"
     if order.already_shipped:
         return None, "shipped"
     try:
-        return route(order, hub.config.routing, source), "routed"
+        return route(order, hub.config.routing, source, lines.positions if lines else None), "routed"
     except Unroutable:
         return None, "held"
 
@@ -249,7 +261,7 @@ def _plan_deliveries(
     document_id: int,
     order: Order,
     dumped: dict[str, Any],
-    stored: str,
+    stored: str | OrderText,
     assignments: list[Assignment],
     partner: Partner | str,
     result: Processed,
@@ -287,7 +299,7 @@ def _plan_deliveries(
             plan.document(
                 {
                     "direction": "out",
-                    "data": stored.encode("utf-8"),
+                    "data": (stored if isinstance(stored, str) else stored.text()).encode("utf-8"),
                     "state": "failed",
                     "endpoint": a.sink,
                     "remote_name": f"{base}.json",
@@ -341,11 +353,11 @@ def _render(
     sink_name: str,
     order: Order,
     dumped: dict[str, Any],
-    stored: str,
+    stored: str | OrderText,
     positions: tuple[int, ...] | None,
     base: str,
     partner: Partner | str,
-) -> tuple[bytes, str, Partner | str, Controls | None, bool]:
+) -> tuple[bytes | OrderText, str, Partner | str, Controls | None, bool]:
     """The order (or the lines routed here) in the destination's format: its bytes, file name, recipient and
     the control numbers it took, and whether they are the whole order's stored JSON (then stored once: see
     order_json.py); a 940 that cannot be written gives its numbers back."""
@@ -376,8 +388,8 @@ def _render(
     if sink.type in ORDER_APIS:
         request = registry.mapping(sink.type).order_request(_picked(order, positions), sink)
         return request, f"{base}.json", partner, None, False
-    if positions is None:
-        return order_bytes(stored), f"{base}.json", partner, None, True
+    if positions is None:  # a large order's JSON stays in pieces: the document refers to it
+        return order_bytes(stored) if isinstance(stored, str) else stored, f"{base}.json", partner, None, True
     return order_bytes(to_json(lines)), f"{base}.json", partner, None, False
 
 

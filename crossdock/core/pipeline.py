@@ -37,6 +37,7 @@ from crossdock.core.plan import Plan, Processed, delivery_key, outbound, queued,
 from crossdock.core.reconcile import reconcile, reconcile_interchange
 from crossdock.core.retention import purged_note
 from crossdock.core.shipping import record_shipments
+from crossdock.core.spool import SpooledLines
 from crossdock.core.store import OrderRace, sha256
 
 log = logging.getLogger("crossdock.pipeline")
@@ -60,7 +61,7 @@ def ingest(hub: Hub, source: str, item: Inbound) -> Ingested:
 def ingest_many(hub: Hub, source: str, items: list[Inbound]) -> list[Ingested]:
     """Store the raw bytes of inbound documents from one source in one transaction, committed before returning:
     each is new, the same remote object read again (not stored twice), or the same bytes as an earlier one (kept
-    as a duplicate, not processed)."""
+    as a duplicate, not processed). Each item's ``data`` is emptied then: the store holds the bytes."""
     store = hub.store
     digests = [sha256(item.data) for item in items]
     with store.transaction() as conn:
@@ -115,6 +116,8 @@ def ingest_many(hub: Hub, source: str, items: list[Inbound]) -> list[Ingested]:
             out.append(first[item.identity])
         store.insert_documents(conn, rows, [ids[i] for i in fresh])
         store.log_many(conn, events)
+    for item in items:  # stored: from now on the bytes are the store's, and a large file is not held twice
+        item.data = b""
     return out
 
 
@@ -133,13 +136,17 @@ def process(hub: Hub, document_id: int, checkpoint: tuple[str, str] | None = Non
     """
     store = hub.store
     with store.transaction() as conn:
-        row = store.document(conn, document_id)
+        row = store.document(conn, document_id, data=False)  # an X12 file is read from the store as a stream
     if row is None:
         raise CrossdockError(f"no document {document_id}")
     if row.state not in PROCESSABLE:
         return Processed(document_id, str(row.state))
     name = f"document {document_id} ({row.remote_name or 'unnamed'})"
     source_cfg = hub.config.sources.get(row.endpoint or "")
+    if source_cfg is not None and source_cfg.format != "x12":
+        with store.transaction() as conn:
+            row = store.document(conn, document_id)
+        assert row is not None
     if source_cfg is not None and source_cfg.format in CHANNELS:
         return _channel_orders(hub, [row], str(row.endpoint), checkpoint)[0]
     if source_cfg is not None and source_cfg.format != "x12":
@@ -147,10 +154,12 @@ def process(hub: Hub, document_id: int, checkpoint: tuple[str, str] | None = Non
     x12 = registry.mapping("x12")
     partner: Partner | None = None
     try:
-        inbound = x12.read(bytes(row.data), encoding="latin-1", name=row.remote_name or name)
+        with store.raw(document_id) as raw:
+            inbound = x12.read(raw, encoding="latin-1", name=row.remote_name or name)
         partner = _partner_of(hub, inbound, name)
         if partner.config.encoding.lower() not in ("latin-1", "latin1", "iso-8859-1"):
-            inbound = x12.read(bytes(row.data), encoding=partner.config.encoding, name=row.remote_name or name)
+            with store.raw(document_id) as raw:
+                inbound = x12.read(raw, encoding=partner.config.encoding, name=row.remote_name or name)
         if source_cfg is not None and source_cfg.partner and source_cfg.partner != partner.name:
             raise DecodeError(
                 f"the file is from partner {partner.name!r} but source {row.endpoint!r} belongs to "
@@ -226,12 +235,14 @@ def process_many(hub: Hub, document_ids: list[int], checkpoint: tuple[str, str] 
     """Process stored inbound documents from one source, ``checkpoint`` saved with the last. A sales channel's
     orders are recorded in one transaction (a page of an API's orders); any other document in its own."""
     with hub.store.transaction() as conn:
-        rows = hub.store.documents_by_id(conn, document_ids)
+        rows = hub.store.documents_by_id(conn, document_ids, data=False)  # process reads a file as a stream
     endpoint = str(rows[document_ids[0]].endpoint) if document_ids and document_ids[0] in rows else ""
     source_cfg = hub.config.sources.get(endpoint)
     if source_cfg is None or source_cfg.format not in CHANNELS or len(rows) != len(document_ids):
         last = len(document_ids) - 1
         return [process(hub, d, checkpoint if i == last else None) for i, d in enumerate(document_ids)]
+    with hub.store.transaction() as conn:
+        rows = hub.store.documents_by_id(conn, document_ids)
     ready = [rows[d] for d in document_ids if rows[d].state in PROCESSABLE]
     done = {d: Processed(d, str(rows[d].state)) for d in document_ids if rows[d].state not in PROCESSABLE}
     if ready or checkpoint is not None:
@@ -340,6 +351,7 @@ def _record(
     result.acks = _acknowledge(hub, conn, plan, document_id, inbound, partner)
     problems: list[str] = []
     found: list[Order] = []
+    spooled: dict[int, SpooledLines] = {}  # a large order's lines, by id(order)
     shipped: list[Shipment] = []
     total = 0
     for ic in inbound.interchanges:
@@ -358,6 +370,8 @@ def _record(
                 elif isinstance(ts.document, Order):
                     ts.document.partner = partner.name
                     found.append(ts.document)
+                    if ts.lines is not None:
+                        spooled[id(ts.document)] = ts.lines
                 elif isinstance(ts.document, Acknowledgment):
                     if problem := reconcile(hub, conn, plan, document_id, ts.document, partner):
                         problems.append(problem)
@@ -368,7 +382,7 @@ def _record(
     if shipped:
         problems.extend(record_shipments(hub, conn, plan, document_id, shipped, partner.name, result))
     if found:
-        upsert_orders(hub, conn, plan, document_id, source, found, partner, result)
+        upsert_orders(hub, conn, plan, document_id, source, found, partner, result, spooled=spooled)
     if problems:
         rejected = sum(1 for p in problems if " rejected" in p)
         result.state = "rejected" if total and rejected == total else "processed"

@@ -17,14 +17,16 @@ import datetime as dt
 import hashlib
 import json
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
-from typing import Any
+from contextlib import AbstractContextManager, contextmanager
+from typing import Any, BinaryIO
 
 from sqlalchemy import Connection, Engine, Row, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
+from crossdock.core.blobs import PIECES_AT, chunked, reading, write_pieces
 from crossdock.core.engine import make_engine, utcnow
+from crossdock.core.order_json import OrderText, write_order_text
 from crossdock.core.outbox_records import OutboxRecords
 from crossdock.core.schema import cursors, documents, events, leases, orders
 
@@ -54,6 +56,9 @@ _DOCUMENTS_INSERT = (
 )
 
 
+_WITHOUT_DATA = [c for c in documents.c if c.name != "data"]
+
+
 def _chunks(values: list[Any], size: int = 500) -> list[list[Any]]:
     """``values`` in pieces small enough for one IN (...)."""
     return [values[i : i + size] for i in range(0, len(values), size)]
@@ -79,6 +84,16 @@ CONTROL_LIMITS = {"isa": 999_999_999, "gs": 999_999_999, "st": 999_999_999}
 
 def sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
+
+
+def _large(row: dict[str, Any]) -> bool:
+    """A document whose own bytes SQLite is given in pieces (``blobs.write_pieces``)."""
+    return not row.get("data_ref") and len(row["data"]) >= PIECES_AT
+
+
+def _digest(data: bytes | OrderText) -> tuple[str, int]:
+    """A document's sha256 and size; for one that refers to a large order's JSON, of that JSON as it sends it."""
+    return data.document_digest() if isinstance(data, OrderText) else (sha256(data), len(data))
 
 
 class Store(OutboxRecords):
@@ -188,8 +203,14 @@ class Store(OutboxRecords):
         """Remove an outbound document that was never queued (an alert already raised); inbound ones are kept."""
         conn.execute(documents.delete().where(documents.c.id == document_id, documents.c.direction == "out"))
 
-    def document(self, conn: Connection, document_id: int) -> Row[Any] | None:
-        return conn.execute(select(documents).where(documents.c.id == document_id)).first()
+    def document(self, conn: Connection, document_id: int, *, data: bool = True) -> Row[Any] | None:
+        """A document's row; without ``data`` its bytes are left in the store (``raw``: read them as a stream)."""
+        columns = documents.c if data else _WITHOUT_DATA
+        return conn.execute(select(*columns).where(documents.c.id == document_id)).first()
+
+    def raw(self, document_id: int) -> AbstractContextManager[BinaryIO]:
+        """A document's bytes to read as a stream, outside any transaction (a large file is never held whole)."""
+        return reading(self.engine, documents, "data", document_id)
 
     def find_inbound(self, conn: Connection, endpoint: str, identity: str, digest: str) -> tuple[Any, Any]:
         """Earlier inbound documents from ``endpoint``: (the same remote object, the same bytes), each or None."""
@@ -222,10 +243,11 @@ class Store(OutboxRecords):
                 by_digest.setdefault(row.sha256, row)
         return by_identity, by_digest
 
-    def documents_by_id(self, conn: Connection, document_ids: list[int]) -> dict[int, Row[Any]]:
+    def documents_by_id(self, conn: Connection, document_ids: list[int], *, data: bool = True) -> dict[int, Row[Any]]:
         found: dict[int, Row[Any]] = {}
+        columns = documents.c if data else _WITHOUT_DATA
         for chunk in _chunks(document_ids):
-            for row in conn.execute(select(documents).where(documents.c.id.in_(chunk))):
+            for row in conn.execute(select(*columns).where(documents.c.id.in_(chunk))):
                 found[int(row.id)] = row
         return found
 
@@ -271,12 +293,22 @@ class Store(OutboxRecords):
         if not rows:
             return []
         now = utcnow()
+        texts = {i: row["data"] for i, row in enumerate(rows) if isinstance(row["data"], OrderText)}
         stmt = insert(orders).returning(orders.c.id, sort_by_parameter_order=True)
         try:
-            result = conn.execute(stmt, [{**row, "created_at": now, "updated_at": now} for row in rows])
+            result = conn.execute(
+                stmt,
+                [
+                    {**row, "data": "" if i in texts else row["data"], "created_at": now, "updated_at": now}
+                    for i, row in enumerate(rows)
+                ],
+            )
         except IntegrityError as exc:
             raise OrderRace(str(rows[0].get("channel")), str(rows[0].get("partner")), "one of the orders") from exc
-        return [int(r[0]) for r in result]
+        ids = [int(r[0]) for r in result]
+        for i, text in texts.items():  # a large order's JSON, written in pieces
+            write_order_text(conn, ids[i], text)
+        return ids
 
     def insert_documents(self, conn: Connection, rows: list[dict[str, Any]], ids: list[int] | None = None) -> list[int]:
         """Insert documents, returning their ids in order (``ids`` when the caller took them with ``new_ids``).
@@ -289,11 +321,20 @@ class Store(OutboxRecords):
             return []
         now = utcnow()
         ids = ids if ids is not None else self.new_ids(conn, "documents", len(rows))
+        large = {} if self.is_postgres else {i: r["data"] for i, r in zip(ids, rows, strict=True) if _large(r)}
         params = [
-            (id_, *(_stored(row, c) for c in _DOCUMENT_FIELDS), sha256(row["data"]), len(row["data"]), now, now)
+            (
+                id_,
+                *(b"" if c == "data" and id_ in large else _stored(row, c) for c in _DOCUMENT_FIELDS),
+                *_digest(row["data"]),
+                now,
+                now,
+            )
             for id_, row in zip(ids, rows, strict=True)
         ]
         self.execute_many(conn, _DOCUMENTS_INSERT, params)
+        for id_, data in large.items():  # bound as one value, SQLite would keep a copy with its cached statement
+            write_pieces(conn, documents, "data", id_, len(data), chunked(data))
         return ids
 
     def new_ids(self, conn: Connection, table: str, count: int) -> list[int]:

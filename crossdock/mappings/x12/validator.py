@@ -104,8 +104,7 @@ class StreamedValidation:
             rule.feed(segments)
 
     def finish(self, ts: TransactionSet) -> list[X12Error]:
-        """Take the set's last segments, then append the findings to ``ts.errors`` and return them."""
-        self.feed(ts.segments)
+        """Once every batch is fed (the last one too): the findings, appended to ``ts.errors`` and returned."""
         found = _unsupported(ts) if self.walk is None else _syntax(ts, self.walk.finish())
         for rule in self.rules:
             found.extend(rule.finish(ts))
