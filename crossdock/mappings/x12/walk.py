@@ -8,6 +8,7 @@ place. ``validator`` runs it on a set its compiled pattern refuses, and on a set
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from crossdock.mappings.x12 import errors as E
 from crossdock.mappings.x12.delimiters import Delimiters
@@ -280,15 +281,23 @@ class SetWalk:
         self.delimiters = delimiters
         self.walker = _Walker(spec)
         self.last: Segment | None = None
+        self._matchers: dict[str, Callable[[str], object] | None] = {}  # segment id -> its pattern's fullmatch
+
+    def _matcher(self, sid: str) -> Callable[[str], object] | None:
+        sspec = self.spec.segments.get(sid)
+        found = self._matchers[sid] = segment_regex(sspec, self.delimiters).fullmatch if sspec else None
+        return found
 
     def feed(self, segments: list[Segment]) -> None:
-        spec, d, walker = self.spec, self.delimiters, self.walker
+        spec, walker, matchers = self.spec, self.walker, self._matchers
         errors = walker.errors
         for seg in segments:
             walker.place(seg)
-            sspec = spec.segments.get(seg.elements[0])
-            if sspec is None or segment_regex(sspec, d).fullmatch(seg.text):
+            sid = seg.elements[0]
+            matches = matchers[sid] if sid in matchers else self._matcher(sid)
+            if matches is None or matches(seg.text):
                 continue
+            sspec = spec.segments[sid]
             element_errors = check_segment(seg, sspec)
             if element_errors:
                 errors.append(_seg_error(E.SEG_HAS_ELEMENT_ERRORS, f"{seg.id} has data element errors", seg, seg.id))
