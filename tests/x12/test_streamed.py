@@ -6,21 +6,20 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator
 from contextlib import contextmanager
-from decimal import Decimal
 from unittest import mock
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from crossdock.core.errors import NotX12Error
-from crossdock.core.models import Order, OrderLine
+from crossdock.core.models import Order
 from crossdock.core.order_json import OrderText
 from crossdock.core.store import to_json
 from crossdock.mappings.x12 import reader
 from crossdock.mappings.x12.hub import InboundFile, order_dict, read
 from crossdock.mappings.x12.reader import Streaming, iter_events, read_transactions
 from tests.conftest import CORPUS
-from tests.hub.edi import interchange
+from tests.hub.edi import interchange, large_order
 
 SAMPLES = [path.read_bytes() for path in sorted((CORPUS / "x12" / "850").glob("*.edi"))]
 CREATED = dt.datetime(2026, 12, 7, 9, 0)
@@ -124,33 +123,8 @@ def test_the_reader_hands_on_every_segment_once_and_in_order(batch: int, chunk: 
     assert got == whole
 
 
-def large_order(lines: int) -> bytes:
-    """One 850 of ``lines`` lines, each with a description and notes (PID segments), like the large-file bench."""
-    order = Order(
-        po_number="PO-LARGE",
-        order_date=dt.date(2026, 11, 20),
-        purpose="00",
-        order_type="SA",
-        lines=[
-            OrderLine(
-                position=i,
-                line_number=str(i),
-                quantity=Decimal(3),
-                uom="EA",
-                unit_price=Decimal("9.99"),
-                price_basis="PE",
-                product_ids={"UP": f"{i:012d}", "VN": f"SKU-{i}"},
-                description=f"HEAVY DUTY SHELF {i}",
-                notes=[f"NOTE {i}-{k}" for k in range(3)],
-            )
-            for i in range(1, lines + 1)
-        ],
-    )
-    return interchange([order])
-
-
 def test_a_large_850_is_read_as_a_stream_into_the_same_order() -> None:
-    data = large_order(3000)  # 15,000 segments: more than a batch
+    data = interchange([large_order("PO-LARGE", 3000)])  # 21,000 segments: more than a batch
     streamed = read(data)
     assert streamed_sets(streamed) == 1
     (ts,) = streamed.interchanges[0].groups[0].sets
