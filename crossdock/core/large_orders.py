@@ -34,7 +34,7 @@ def streams(hub: Hub, order: Order, lines: SpooledLines, row: Any, partner: Part
 
 
 def whole_json(hub: Hub, assignment: Assignment) -> bool:
-    """Whether a destination gets the whole order as crossdock's order JSON (what ``orders._render`` writes)."""
+    """Whether a destination gets the whole order as crossdock's order JSON (what ``render.render`` writes)."""
     sink = hub.config.sinks[assignment.sink]
     fmt = sink.format if isinstance(sink, OrderFormat) else "json"
     return fmt == "json" and sink.type not in ORDER_APIS and not assignment.split
