@@ -17,7 +17,9 @@ from crossdock.core.order_json import OrderText
 from crossdock.core.store import to_json
 from crossdock.mappings.x12 import reader
 from crossdock.mappings.x12.hub import InboundFile, order_dict, read
+from crossdock.mappings.x12.patterns import segment_regex, set_matcher, structure_matcher
 from crossdock.mappings.x12.reader import Streaming, iter_events, read_transactions
+from crossdock.mappings.x12.specs import get_spec
 from tests.conftest import CORPUS
 from tests.hub.edi import interchange, large_order
 
@@ -131,3 +133,27 @@ def test_a_large_850_is_read_as_a_stream_into_the_same_order() -> None:
     assert ts.lines is not None and ts.lines.count == 3000
     assert [line.position for line in ts.lines.lines()][-3:] == [2998, 2999, 3000]
     assert outcome(streamed) == outcome(read(data, batch=None))
+
+
+def test_the_ids_match_the_structure_exactly_when_the_text_matches_the_set_pattern() -> None:
+    """What lets a set read in batches skip the walk: with every segment matching its own pattern, the ids match
+    the structure exactly when the whole text matches the set pattern."""
+    compared = {True: 0, False: 0}
+    for path in sorted((CORPUS / "x12").rglob("*.edi")):
+        try:
+            sets = list(read_transactions(path))
+        except NotX12Error:
+            continue
+        for ts in sets:
+            spec = get_spec(ts.code, ts.group.version)
+            if spec is None or not all(
+                spec.segments.get(s.id) is None or segment_regex(spec.segments[s.id], ts.delimiters).fullmatch(s.text)
+                for s in ts.segments
+            ):
+                continue
+            present = frozenset(ts.tags)
+            whole = bool(set_matcher(spec, ts.delimiters, present)(ts.body))
+            ids = bool(structure_matcher(spec, present)("\n".join(ts.tags) + "\n"))
+            assert ids == whole, (path.name, ts.control)
+            compared[whole] += 1
+    assert compared[True] > 100 and compared[False] > 0, compared

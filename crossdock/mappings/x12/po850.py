@@ -14,7 +14,6 @@ from decimal import Decimal
 from crossdock.core.errors import DecodeError
 from crossdock.core.models import Contact, Order, OrderLine, Reference, StoreQuantity
 from crossdock.mappings.x12 import errors as E
-from crossdock.mappings.x12.envelope import Segment
 from crossdock.mappings.x12.envelope import TransactionSet as ReadSet
 from crossdock.mappings.x12.errors import Level, Severity, X12Error
 from crossdock.mappings.x12.fragments import add_parties, fmt_date, sac_elements
@@ -302,14 +301,14 @@ class LineCount:
         self.lines = 0
         self.ctt: tuple[str, int, int] | None = None
 
-    def feed(self, segments: list[Segment]) -> None:
-        for seg in segments:
-            tag = seg.elements[0]
+    def feed(self, ts: ReadSet, elements: list[list[str]]) -> None:
+        for i, e in enumerate(elements):
+            tag = e[0]
             if tag == "PO1":
                 self.lines += 1
-            elif tag == "CTT" and self.ctt is None and len(seg.elements) > 1:
-                raw = seg.text.split(seg.delimiters.element)  # as sent, like the set's text check_lines reads
-                self.ctt = ((raw + PAD)[1], seg.position, seg.offset)
+            elif tag == "CTT" and self.ctt is None and len(e) > 1:
+                raw = ts.texts[i].split(ts.delimiters.element)  # as sent, like the set's text check_lines reads
+                self.ctt = ((raw + PAD)[1], ts.handed + i + 1, ts.offsets[i])
 
     def finish(self, ts: ReadSet) -> list[X12Error]:
         return line_findings(ts, self.lines, self.ctt)

@@ -39,11 +39,11 @@ class StreamedSet:
 
     def feed(self, ts: TransactionSet) -> None:
         """Take the batch the set holds now."""
-        segments = ts.segments
-        self.validation.feed(segments)
+        elements = ts.element_lists()
+        self.validation.feed(ts, elements)
         if self.failure is None:
             try:
-                self.builder.feed([segment.elements for segment in segments])
+                self.builder.feed(elements)
                 self.lines.add(self.builder.take_finished())
             except CrossdockError as exc:  # the whole set's mapping would have failed here too
                 self.failure = exc

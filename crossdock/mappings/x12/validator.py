@@ -9,6 +9,7 @@ as it comes (``StreamedValidation``): the walk is the authority, so the findings
 
 from __future__ import annotations
 
+from array import array
 from collections.abc import Callable
 from contextlib import suppress
 from dataclasses import replace
@@ -17,9 +18,10 @@ from importlib import import_module
 from typing import Protocol
 
 from crossdock.mappings.x12 import errors as E
+from crossdock.mappings.x12.delimiters import Delimiters
 from crossdock.mappings.x12.envelope import Segment, TransactionSet
 from crossdock.mappings.x12.errors import Level, Severity, X12Error
-from crossdock.mappings.x12.patterns import known_matcher, set_matcher
+from crossdock.mappings.x12.patterns import known_matcher, set_matcher, structure_matcher
 from crossdock.mappings.x12.spec import TransactionSetSpec
 from crossdock.mappings.x12.specs import base_version, get_spec
 from crossdock.mappings.x12.walk import SetWalk
@@ -30,9 +32,10 @@ BUSINESS_RULES: dict[str, list[RuleCheck]] = {}
 
 
 class RuleFeed(Protocol):
-    """A business rule over a set read in batches (``reader.Streaming``): fed each batch, then asked at its end."""
+    """A business rule over a set read in batches (``reader.Streaming``): fed each batch (the set holding it, and
+    its segments' elements), then asked at its end."""
 
-    def feed(self, segments: list[Segment]) -> None: ...
+    def feed(self, ts: TransactionSet, elements: list[list[str]]) -> None: ...
 
     def finish(self, ts: TransactionSet) -> list[X12Error]: ...
 
@@ -89,27 +92,59 @@ def streamable(code: str) -> bool:
 
 
 class StreamedValidation:
-    """``validate`` for a set read in batches: each batch walked as it comes, the findings given at its end."""
+    """``validate`` for a set read in batches, which is never whole in memory.
+
+    Each segment is matched against its own pattern as it passes, and its id and offset are kept (16 bytes a
+    segment). At the end the ids are matched against the set's structure (``patterns.structure_matcher``): both
+    passing is what the whole text matching the set pattern means, no syntax error. Else the walk is replayed
+    over the ids kept, with the elements and text of each segment its pattern refused: the same findings.
+    """
 
     def __init__(self, ts: TransactionSet) -> None:
         _load_rules()
         spec = get_spec(ts.code, ts.group.version)
         self.walk = SetWalk(spec, ts.delimiters) if spec is not None else None
         self.rules = [STREAMED_RULES[rule]() for rule in BUSINESS_RULES.get(ts.code, ())]
+        self.tags: list[str] = []
+        self.offsets = array("q")
+        self.refused: dict[int, tuple[list[str], str]] = {}  # index -> elements and text its pattern refused
+        self._ids: dict[str, str] = {}  # one string object per segment id
 
-    def feed(self, segments: list[Segment]) -> None:
-        if self.walk is not None:
-            self.walk.feed(segments)
+    def feed(self, ts: TransactionSet, elements: list[list[str]]) -> None:
+        """Take the batch ``ts`` holds now, its segments' ``elements`` split once for every reader of them."""
+        walk = self.walk
+        if walk is not None:
+            tags, ids, refused, matchers = self.tags, self._ids, self.refused, walk.matchers
+            for text, e in zip(ts.texts, elements, strict=True):
+                sid = e[0]
+                matches = matchers[sid] if sid in matchers else walk.matcher(sid)
+                if matches is not None and not matches(text):
+                    refused[len(tags)] = (e, text)
+                tags.append(ids.setdefault(sid, sid))
+            self.offsets.extend(ts.offsets)
         for rule in self.rules:
-            rule.feed(segments)
+            rule.feed(ts, elements)
 
     def finish(self, ts: TransactionSet) -> list[X12Error]:
         """Once every batch is fed (the last one too): the findings, appended to ``ts.errors`` and returned."""
-        found = _unsupported(ts) if self.walk is None else _syntax(ts, self.walk.finish())
+        found = _unsupported(ts) if self.walk is None else _syntax(ts, self._walked(self.walk, ts.delimiters))
         for rule in self.rules:
             found.extend(rule.finish(ts))
         ts.errors.extend(found)
         return found
+
+    def _walked(self, walk: SetWalk, d: Delimiters) -> list[X12Error]:
+        tags = self.tags
+        whole = not self.refused and tags and tags[-1] == "SE"
+        if whole and structure_matcher(walk.spec, frozenset(tags))("\n".join(tags) + "\n"):
+            return []
+        for i, (tag, offset) in enumerate(zip(tags, self.offsets, strict=True)):
+            refused = self.refused.get(i)
+            if refused is None:
+                walk.step(Segment([tag], offset, i + 1, d, tag), False)
+            else:
+                walk.step(Segment(refused[0], offset, i + 1, d, refused[1]), True)
+        return walk.finish()
 
 
 def _unsupported(ts: TransactionSet) -> list[X12Error]:

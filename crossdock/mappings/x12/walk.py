@@ -274,36 +274,40 @@ class _Walker:
 
 class SetWalk:
     """The authority on a set's syntax: each segment placed in the spec's loop tree and, where its own pattern
-    fails, checked element by element. Fed the whole set, or batch by batch as a streaming reader hands it on."""
+    refuses it, checked element by element. Fed the whole set (``feed``), or a segment at a time (``step``)."""
 
     def __init__(self, spec: TransactionSetSpec, delimiters: Delimiters) -> None:
         self.spec = spec
         self.delimiters = delimiters
         self.walker = _Walker(spec)
         self.last: Segment | None = None
-        self._matchers: dict[str, Callable[[str], object] | None] = {}  # segment id -> its pattern's fullmatch
+        self.matchers: dict[str, Callable[[str], object] | None] = {}  # segment id -> its pattern's fullmatch
 
-    def _matcher(self, sid: str) -> Callable[[str], object] | None:
-        sspec = self.spec.segments.get(sid)
-        found = self._matchers[sid] = segment_regex(sspec, self.delimiters).fullmatch if sspec else None
-        return found
+    def matcher(self, sid: str) -> Callable[[str], object] | None:
+        """The ``fullmatch`` of the pattern of segment ``sid`` (None: not a segment of the spec), looked up once."""
+        found = self.matchers.get(sid, self)
+        if found is self:
+            sspec = self.spec.segments.get(sid)
+            found = self.matchers[sid] = segment_regex(sspec, self.delimiters).fullmatch if sspec else None
+        return found  # type: ignore[return-value]
 
     def feed(self, segments: list[Segment]) -> None:
-        spec, walker, matchers = self.spec, self.walker, self._matchers
-        errors = walker.errors
+        matchers = self.matchers
         for seg in segments:
-            walker.place(seg)
             sid = seg.elements[0]
-            matches = matchers[sid] if sid in matchers else self._matcher(sid)
-            if matches is None or matches(seg.text):
-                continue
-            sspec = spec.segments[sid]
-            element_errors = check_segment(seg, sspec)
+            matches = matchers[sid] if sid in matchers else self.matcher(sid)
+            self.step(seg, matches is not None and not matches(seg.text))
+
+    def step(self, seg: Segment, refused: bool) -> None:
+        """Place one segment; with ``refused`` (its own pattern refused it), name its element errors."""
+        self.walker.place(seg)
+        self.last = seg
+        if refused:
+            element_errors = check_segment(seg, self.spec.segments[seg.elements[0]])
             if element_errors:
+                errors = self.walker.errors
                 errors.append(_seg_error(E.SEG_HAS_ELEMENT_ERRORS, f"{seg.id} has data element errors", seg, seg.id))
                 errors.extend(element_errors)
-        if segments:
-            self.last = segments[-1]
 
     def finish(self) -> list[X12Error]:
         if self.last is not None and self.last.elements[0] == "SE":
