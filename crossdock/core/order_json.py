@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, select, update
 
-from crossdock.core.blobs import CHUNK, write_pieces
+from crossdock.core.blobs import read_pieces, snapshot, write_pieces
 from crossdock.core.schema import deliveries, documents, orders
 from crossdock.core.spool import SpooledLines
 
@@ -57,33 +57,18 @@ def keep_sent(conn: Connection, order_id: int) -> None:
 
 
 def document_pieces(engine: Engine, document_id: int) -> Iterator[bytes]:
-    """A document's bytes as sent, in pieces read in one snapshot of the store: on SQLite, a large order's JSON
-    straight from its row through the blob API (``STREAMED_SIZE``), without the write lock; elsewhere whole."""
-    if engine.dialect.name != "sqlite":
-        with engine.connect() as conn:
-            data = document_bytes(conn, document_id)
-        yield data or b""
-        return
-    raw = engine.raw_connection()
-    try:
-        db: Any = raw.driver_connection
-        db.execute("BEGIN DEFERRED")  # one snapshot: the order's JSON cannot change under the read (keep_sent)
-        try:
-            found = db.execute("SELECT data_ref FROM documents WHERE id = ?", (document_id,)).fetchone()
-            if found is None:
-                return
-            where, row_id, tail = ("documents", document_id, b"")
-            if found[0] == ORDER:
-                order = db.execute("SELECT order_id FROM deliveries WHERE document_id = ? LIMIT 1", (document_id,))
-                where, row_id, tail = ("orders", order.fetchone()[0], b"\n")
-            with db.blobopen(where, "data", row_id, readonly=True) as blob:
-                while piece := blob.read(CHUNK):
-                    yield piece
-            yield tail
-        finally:
-            db.execute("COMMIT")
-    finally:
-        raw.close()
+    """A document's bytes as sent, in pieces read in one snapshot of the store (``blobs.snapshot``): a large
+    order's JSON straight from its row, never whole in memory, and unchanged under the read (``keep_sent``)."""
+    with snapshot(engine) as conn:
+        data_ref = conn.execute(select(documents.c.data_ref).where(documents.c.id == document_id)).scalar_one()
+        if data_ref != ORDER:
+            yield from read_pieces(conn, documents, "data", document_id)
+            return
+        order_id = conn.execute(
+            select(deliveries.c.order_id).where(deliveries.c.document_id == document_id).limit(1)
+        ).scalar_one()
+        yield from read_pieces(conn, orders, "data", order_id)
+        yield b"\n"
 
 
 def document_bytes(conn: Connection, document_id: int) -> bytes | None:
@@ -138,9 +123,5 @@ class OrderText:
 
 
 def write_order_text(conn: Connection, order_id: int, text: OrderText) -> None:
-    """Write a large order's JSON into its row: on SQLite in pieces (``blobs.write_pieces``: the value is then a
-    BLOB, which ``schema.OrderData`` reads as text), elsewhere as one value."""
-    if conn.dialect.name == "sqlite":
-        write_pieces(conn, orders, "data", order_id, text.size, text.chunks())
-    else:
-        conn.execute(update(orders).where(orders.c.id == order_id).values(data=text.text()))
+    """Write a large order's JSON into its row in pieces (``blobs.write_pieces``)."""
+    write_pieces(conn, orders, "data", order_id, text.size, text.chunks())

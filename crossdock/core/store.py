@@ -87,7 +87,7 @@ def sha256(data: bytes) -> str:
 
 
 def _large(row: dict[str, Any]) -> bool:
-    """A document whose own bytes SQLite is given in pieces (``blobs.write_pieces``)."""
+    """A document whose own bytes the store is given in pieces (``blobs.write_pieces``)."""
     return not row.get("data_ref") and len(row["data"]) >= PIECES_AT
 
 
@@ -321,7 +321,7 @@ class Store(OutboxRecords):
             return []
         now = utcnow()
         ids = ids if ids is not None else self.new_ids(conn, "documents", len(rows))
-        large = {} if self.is_postgres else {i: r["data"] for i, r in zip(ids, rows, strict=True) if _large(r)}
+        large = {i: r["data"] for i, r in zip(ids, rows, strict=True) if _large(r)}
         params = [
             (
                 id_,
@@ -333,7 +333,7 @@ class Store(OutboxRecords):
             for id_, row in zip(ids, rows, strict=True)
         ]
         self.execute_many(conn, _DOCUMENTS_INSERT, params)
-        for id_, data in large.items():  # bound as one value, SQLite would keep a copy with its cached statement
+        for id_, data in large.items():  # bound as one value, it would be copied twice more (blobs.py)
             write_pieces(conn, documents, "data", id_, len(data), chunked(data))
         return ids
 
