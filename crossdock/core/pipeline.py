@@ -136,14 +136,14 @@ def process(hub: Hub, document_id: int, checkpoint: tuple[str, str] | None = Non
     """
     store = hub.store
     with store.transaction() as conn:
-        row = store.document(conn, document_id, data=False)  # an X12 file is read from the store as a stream
+        row = store.document(conn, document_id, large=False)  # a large X12 file is read as a stream (raw)
     if row is None:
         raise CrossdockError(f"no document {document_id}")
     if row.state not in PROCESSABLE:
         return Processed(document_id, str(row.state))
     name = f"document {document_id} ({row.remote_name or 'unnamed'})"
     source_cfg = hub.config.sources.get(row.endpoint or "")
-    if source_cfg is not None and source_cfg.format != "x12":
+    if source_cfg is not None and source_cfg.format != "x12" and row.data is None:
         with store.transaction() as conn:
             row = store.document(conn, document_id)
         assert row is not None
@@ -154,11 +154,11 @@ def process(hub: Hub, document_id: int, checkpoint: tuple[str, str] | None = Non
     x12 = registry.mapping("x12")
     partner: Partner | None = None
     try:
-        with store.raw(document_id) as raw:
+        with store.raw(document_id, row.data) as raw:
             inbound = x12.read(raw, encoding="latin-1", name=row.remote_name or name)
         partner = _partner_of(hub, inbound, name)
         if partner.config.encoding.lower() not in ("latin-1", "latin1", "iso-8859-1"):
-            with store.raw(document_id) as raw:
+            with store.raw(document_id, row.data) as raw:
                 inbound = x12.read(raw, encoding=partner.config.encoding, name=row.remote_name or name)
         if source_cfg is not None and source_cfg.partner and source_cfg.partner != partner.name:
             raise DecodeError(
@@ -235,14 +235,15 @@ def process_many(hub: Hub, document_ids: list[int], checkpoint: tuple[str, str] 
     """Process stored inbound documents from one source, ``checkpoint`` saved with the last. A sales channel's
     orders are recorded in one transaction (a page of an API's orders); any other document in its own."""
     with hub.store.transaction() as conn:
-        rows = hub.store.documents_by_id(conn, document_ids, data=False)  # process reads a file as a stream
+        rows = hub.store.documents_by_id(conn, document_ids, large=False)  # a large file: read by process
     endpoint = str(rows[document_ids[0]].endpoint) if document_ids and document_ids[0] in rows else ""
     source_cfg = hub.config.sources.get(endpoint)
     if source_cfg is None or source_cfg.format not in CHANNELS or len(rows) != len(document_ids):
         last = len(document_ids) - 1
         return [process(hub, d, checkpoint if i == last else None) for i, d in enumerate(document_ids)]
-    with hub.store.transaction() as conn:
-        rows = hub.store.documents_by_id(conn, document_ids)
+    if any(row.data is None for row in rows.values()):
+        with hub.store.transaction() as conn:
+            rows = hub.store.documents_by_id(conn, document_ids)
     ready = [rows[d] for d in document_ids if rows[d].state in PROCESSABLE]
     done = {d: Processed(d, str(rows[d].state)) for d in document_ids if rows[d].state not in PROCESSABLE}
     if ready or checkpoint is not None:

@@ -17,14 +17,15 @@ import datetime as dt
 import hashlib
 import json
 from collections.abc import Iterator, Sequence
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from typing import Any, BinaryIO
 
-from sqlalchemy import Connection, Engine, Row, insert, or_, select, update
+from sqlalchemy import Connection, Engine, Row, case, insert, null, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
-from crossdock.core.blobs import PIECES_AT, chunked, reading, write_pieces
+from crossdock.core import blobs
+from crossdock.core.blobs import chunked, reading, write_pieces
 from crossdock.core.engine import make_engine, utcnow
 from crossdock.core.order_json import OrderText, write_order_text
 from crossdock.core.outbox_records import OutboxRecords
@@ -56,7 +57,10 @@ _DOCUMENTS_INSERT = (
 )
 
 
-_WITHOUT_DATA = [c for c in documents.c if c.name != "data"]
+def _unless_large() -> list[Any]:
+    """A document's columns, its bytes only when they are not large: a large file's are read as a stream (``raw``)."""
+    data = case((documents.c.size < blobs.PIECES_AT, documents.c.data), else_=null()).label("data")
+    return [data if c.name == "data" else c for c in documents.c]
 
 
 def _chunks(values: list[Any], size: int = 500) -> list[list[Any]]:
@@ -88,7 +92,7 @@ def sha256(data: bytes) -> str:
 
 def _large(row: dict[str, Any]) -> bool:
     """A document whose own bytes the store is given in pieces (``blobs.write_pieces``)."""
-    return not row.get("data_ref") and len(row["data"]) >= PIECES_AT
+    return not row.get("data_ref") and len(row["data"]) >= blobs.PIECES_AT
 
 
 def _digest(data: bytes | OrderText) -> tuple[str, int]:
@@ -203,13 +207,16 @@ class Store(OutboxRecords):
         """Remove an outbound document that was never queued (an alert already raised); inbound ones are kept."""
         conn.execute(documents.delete().where(documents.c.id == document_id, documents.c.direction == "out"))
 
-    def document(self, conn: Connection, document_id: int, *, data: bool = True) -> Row[Any] | None:
-        """A document's row; without ``data`` its bytes are left in the store (``raw``: read them as a stream)."""
-        columns = documents.c if data else _WITHOUT_DATA
+    def document(self, conn: Connection, document_id: int, *, large: bool = True) -> Row[Any] | None:
+        """A document's row; without ``large`` the bytes of a large one are left in the store (``data`` None)."""
+        columns = documents.c if large else _unless_large()
         return conn.execute(select(*columns).where(documents.c.id == document_id)).first()
 
-    def raw(self, document_id: int) -> AbstractContextManager[BinaryIO]:
-        """A document's bytes to read as a stream, outside any transaction (a large file is never held whole)."""
+    def raw(self, document_id: int, data: bytes | None) -> AbstractContextManager[bytes | BinaryIO]:
+        """A document's bytes: ``data`` when its row brought them, else read from the store as a stream, outside any
+        transaction of the caller's (a large file is never held whole)."""
+        if data is not None:
+            return nullcontext(bytes(data))
         return reading(self.engine, documents, "data", document_id)
 
     def find_inbound(self, conn: Connection, endpoint: str, identity: str, digest: str) -> tuple[Any, Any]:
@@ -243,9 +250,10 @@ class Store(OutboxRecords):
                 by_digest.setdefault(row.sha256, row)
         return by_identity, by_digest
 
-    def documents_by_id(self, conn: Connection, document_ids: list[int], *, data: bool = True) -> dict[int, Row[Any]]:
+    def documents_by_id(self, conn: Connection, document_ids: list[int], *, large: bool = True) -> dict[int, Row[Any]]:
+        """Documents' rows by id; without ``large`` the bytes of large ones are left in the store (``data`` None)."""
         found: dict[int, Row[Any]] = {}
-        columns = documents.c if data else _WITHOUT_DATA
+        columns = documents.c if large else _unless_large()
         for chunk in _chunks(document_ids):
             for row in conn.execute(select(*columns).where(documents.c.id.in_(chunk))):
                 found[int(row.id)] = row

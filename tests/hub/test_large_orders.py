@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select, text
 
-from crossdock.core import order_json, outbox_records
+from crossdock.core import blobs, order_json, outbox_records
 from crossdock.core.hub import Hub
 from crossdock.core.models import Order
 from crossdock.core.order_json import document_bytes
@@ -34,7 +34,9 @@ def whole_json(data: bytes) -> str:
 
 @pytest.fixture
 def streamed_sends(monkeypatch: pytest.MonkeyPatch) -> None:
-    """A document of a large order's JSON is sent in pieces from a few KB on, not 8 MiB, to keep the test small."""
+    """A large file's bytes are stored and read in pieces, and a document of a large order's JSON sent in pieces,
+    from a few KB on instead of 8 MiB, to keep the test small."""
+    monkeypatch.setattr(blobs, "PIECES_AT", 4096)
     monkeypatch.setattr(order_json, "STREAMED_SIZE", 4096)
     monkeypatch.setattr(outbox_records, "STREAMED_SIZE", 4096)
 
