@@ -163,8 +163,8 @@ class TransactionSet:
 
     def hand_on(self) -> None:
         """Forget the segments read so far (a streaming reader handed them on); keep the ST and their count."""
-        if self.head is None:
-            self.head = self.segments[0]
+        if self.head is None:  # its elements as ``code`` and ``control`` read them
+            self.head = Segment(self.elements(0), self.offsets[0], 1, self.delimiters, self.texts[0])
         self.handed += len(self.texts)
         self.texts, self.offsets = [], []
         self._segments = self._tags = self._body = None

@@ -122,7 +122,7 @@ def _messages(errors: list[object]) -> list[str]:
 def read(data: Source, *, encoding: str = "latin-1", name: str | None = None, batch: int | None = BATCH) -> InboundFile:
     """Validate and map every set of ``data``; raises NotX12Error when it is not an X12 interchange.
 
-    A large 850 (``batch`` segments or more; None: none) is read as a stream, its lines spooled (``streamed``).
+    An 850 of ``batch`` segments or more (None: none) is read as a stream, its lines spooled (``streamed.py``).
     """
     result = FileResult(file=name or "<bytes>")
     out: list[InboundInterchange] = []
