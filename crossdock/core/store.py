@@ -20,7 +20,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from typing import Any, BinaryIO
 
-from sqlalchemy import Connection, Engine, Row, case, insert, null, or_, select, update
+from sqlalchemy import Connection, Engine, Row, bindparam, case, insert, null, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
@@ -57,10 +57,18 @@ _DOCUMENTS_INSERT = (
 )
 
 
-def _unless_large() -> list[Any]:
-    """A document's columns, its bytes only when they are not large: a large file's are read as a stream (``raw``)."""
-    data = case((documents.c.size < blobs.PIECES_AT, documents.c.data), else_=null()).label("data")
-    return [data if c.name == "data" else c for c in documents.c]
+# A document's columns, its bytes only when they are not large (``large_at``): a large file's are read as a stream
+# (``Store.raw``). Built once: a select of every column costs more to build than to run.
+_UNLESS_LARGE = select(
+    *(
+        case((documents.c.size < bindparam("large_at"), documents.c.data), else_=null()).label("data")
+        if c.name == "data"
+        else c
+        for c in documents.c
+    )
+)
+_DOCUMENT_UNLESS_LARGE = _UNLESS_LARGE.where(documents.c.id == bindparam("id"))
+_DOCUMENTS_UNLESS_LARGE = _UNLESS_LARGE.where(documents.c.id.in_(bindparam("ids", expanding=True)))
 
 
 def _chunks(values: list[Any], size: int = 500) -> list[list[Any]]:
@@ -209,8 +217,9 @@ class Store(OutboxRecords):
 
     def document(self, conn: Connection, document_id: int, *, large: bool = True) -> Row[Any] | None:
         """A document's row; without ``large`` the bytes of a large one are left in the store (``data`` None)."""
-        columns = documents.c if large else _unless_large()
-        return conn.execute(select(*columns).where(documents.c.id == document_id)).first()
+        if large:
+            return conn.execute(select(documents).where(documents.c.id == document_id)).first()
+        return conn.execute(_DOCUMENT_UNLESS_LARGE, {"id": document_id, "large_at": blobs.PIECES_AT}).first()
 
     def raw(self, document_id: int, data: bytes | None) -> AbstractContextManager[bytes | BinaryIO]:
         """A document's bytes: ``data`` when its row brought them, else read from the store as a stream, outside any
@@ -253,9 +262,12 @@ class Store(OutboxRecords):
     def documents_by_id(self, conn: Connection, document_ids: list[int], *, large: bool = True) -> dict[int, Row[Any]]:
         """Documents' rows by id; without ``large`` the bytes of large ones are left in the store (``data`` None)."""
         found: dict[int, Row[Any]] = {}
-        columns = documents.c if large else _unless_large()
         for chunk in _chunks(document_ids):
-            for row in conn.execute(select(*columns).where(documents.c.id.in_(chunk))):
+            if large:
+                rows = conn.execute(select(documents).where(documents.c.id.in_(chunk)))
+            else:
+                rows = conn.execute(_DOCUMENTS_UNLESS_LARGE, {"ids": chunk, "large_at": blobs.PIECES_AT})
+            for row in rows:
                 found[int(row.id)] = row
         return found
 
