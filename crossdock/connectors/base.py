@@ -38,7 +38,8 @@ class Inbound:
     from an unknown sender): the pipeline keeps the bytes, marks them quarantined and does not process them.
     ``checkpoint`` is a polling API's high-water mark once this document and every one before it is stored:
     the poller saves it in the transaction that records the document, and hands it back as the source's
-    ``since`` on the next poll.
+    ``since`` on the next poll. Once stored (``pipeline.ingest_many``) ``data`` is emptied: the store holds the
+    bytes from then on, and processing reads them from there.
     """
 
     name: str
@@ -70,13 +71,23 @@ X12_CONTENT_TYPE = "application/edi-x12"  # RFC 1767
 
 @dataclass(frozen=True, slots=True)
 class Outbound:
-    """One document to send: a file name the sink may use, the bytes, and the delivery's stable key."""
+    """One document to send: a file name the sink may use, the bytes, and the delivery's stable key.
+
+    A large document (a large order's JSON) comes to a sink that says ``streams = True`` with no ``data`` but a
+    ``stream`` of its bytes read from the store piece by piece: such a sink writes ``pieces()``. Every other sink
+    gets the bytes whole in ``data``.
+    """
 
     name: str
     data: bytes
     idempotency_key: str
     content_type: str = "application/octet-stream"
     subject: str | None = None
+    stream: Callable[[], Iterator[bytes]] | None = field(default=None, repr=False, compare=False)
+
+    def pieces(self) -> Iterator[bytes]:
+        """The bytes to send, in pieces: the stream's, or ``data`` as one piece."""
+        return self.stream() if self.stream is not None else iter((self.data,))
 
 
 @runtime_checkable

@@ -11,7 +11,7 @@ import shutil
 import socket
 import stat
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import date
 from functools import partial
@@ -114,12 +114,14 @@ class FolderSource:
             if looks.unfinished(path.name, data):
                 continue
             found = looks.marker(path.name, names)
-            yield Inbound(
+            item = Inbound(
                 name=path.name,
                 data=data,
                 identity=f"file://{path}@{st.st_size}:{st.st_mtime_ns}",
                 settle=partial(self._settle, path, st, path.with_name(found) if found else None),
             )
+            del data  # only the item holds the bytes, until they are stored (a large file is not held twice)
+            yield item
         self.looks = looks.dump()
 
     def _reject(self, path: Path, size: int) -> None:
@@ -197,15 +199,17 @@ def _sync(paths: list[str], folder: str) -> None:
             os.close(fd)
 
 
-def _write(path: str, data: bytes, folder: str) -> None:
-    """Write a file; its folder is made when it is missing, not checked before every file."""
+def _write(path: str, pieces: Iterable[bytes], folder: str) -> None:
+    """Write a file from its pieces (one, or a large document's as read from the store); its folder is made when
+    it is missing, not checked before every file."""
     try:
-        with open(path, "wb") as fh:
-            fh.write(data)
+        fh = open(path, "wb")  # noqa: SIM115 (closed below)
     except FileNotFoundError:
         os.makedirs(folder, exist_ok=True)
-        with open(path, "wb") as fh:
-            fh.write(data)
+        fh = open(path, "wb")  # noqa: SIM115 (closed below)
+    with fh:
+        for piece in pieces:
+            fh.write(piece)
 
 
 def _libc() -> Any:
@@ -244,6 +248,8 @@ class FolderSink:
     written or renamed fails alone: ``flush`` returns its documents' keys, and the rest of the round is done.
     """
 
+    streams = True  # a large document is written piece by piece as the store gives it (Outbound.pieces)
+
     def __init__(self, name: str, config: FolderSinkConfig) -> None:
         self.name = name
         self.config = config
@@ -263,11 +269,11 @@ class FolderSink:
             _sweep(folder)
         if self._bundles.takes(document):
             return os.path.join(folder, self._bundles.add(document))
-        name = self._names.claim(document.name, document.idempotency_key, partial(self._other_file, document.data))
+        name = self._names.claim(document.name, document.idempotency_key, partial(self._other_file, document))
         target = os.path.join(folder, name)
         temp = os.path.join(folder, f".{name}{self._suffix}")
         try:
-            _write(temp, document.data, folder)
+            _write(temp, document.pieces(), folder)
         except OSError as exc:
             with contextlib.suppress(OSError):
                 os.unlink(temp)
@@ -275,15 +281,19 @@ class FolderSink:
         self._staged.append((temp, target, [document.idempotency_key]))
         return target
 
-    def _other_file(self, data: bytes, name: str) -> bool:
-        """Whether the folder already holds ``name`` with other bytes than ``data``: another delivery's file of an
-        earlier round, not picked up yet (the same bytes are this delivery's own earlier attempt)."""
+    def _other_file(self, document: Outbound, name: str) -> bool:
+        """Whether the folder already holds ``name`` with other bytes than ``document``'s: another delivery's file
+        of an earlier round, not picked up yet (the same bytes are this delivery's own earlier attempt). A large
+        document is compared piece by piece as the store gives it, never held whole."""
         path = os.path.join(self._folder, name)
         try:
-            if os.stat(path).st_size != len(data):
+            if document.stream is None and os.stat(path).st_size != len(document.data):
                 return True
             with open(path, "rb") as fh:
-                return fh.read() != data
+                for piece in document.pieces():
+                    if fh.read(len(piece)) != piece:
+                        return True
+                return fh.read(1) != b""
         except FileNotFoundError:
             return False
         except OSError:  # a folder, or unreadable: not ours to replace
@@ -300,7 +310,7 @@ class FolderSink:
         for bundle in bundles:
             temp, target = os.path.join(folder, f".{bundle.name}{self._suffix}"), os.path.join(folder, bundle.name)
             try:
-                _write(temp, bundle.data, folder)
+                _write(temp, (bundle.data,), folder)
             except OSError as exc:
                 with contextlib.suppress(OSError):
                     os.unlink(temp)

@@ -85,12 +85,14 @@ class SftpSource:
             if looks.unfinished(attr.filename, data):
                 continue
             marker = looks.marker(attr.filename, names)
-            yield Inbound(
+            item = Inbound(
                 name=attr.filename,
                 data=data,
                 identity=f"sftp://{config.host}:{config.port}/{path.lstrip('/')}@{size}:{mtime}",
                 settle=partial(self._settle, session, path, size, mtime, marker),
             )
+            del data  # only the item holds the bytes, until they are stored (a large file is not held twice)
+            yield item
         self.looks = looks.dump()
 
     def _reject(self, session: Session, path: str, size: int) -> None:

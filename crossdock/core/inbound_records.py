@@ -11,8 +11,9 @@ from __future__ import annotations
 from collections.abc import Collection
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, Row, and_, not_, or_, select
+from sqlalchemy import Connection, Row, Select, and_, case, not_, null, or_, select
 
+from crossdock.core import blobs
 from crossdock.core.engine import utcnow
 from crossdock.core.schema import deliveries, documents
 
@@ -20,6 +21,18 @@ _OUTCOME = (
     "UPDATE documents SET state = ?, error = ?, partner = ?, kind = ?, interchange_control = ?, group_control = ?, "
     "flags = ?, updated_at = ? WHERE id = ?"
 )
+
+
+def _unless_large() -> Select[Any]:
+    """Documents' rows, without the bytes of a large one (``data`` None): those are read as a stream."""
+    return select(
+        *(
+            case((documents.c.size < blobs.PIECES_AT, documents.c.data), else_=null()).label("data")
+            if c.name == "data"
+            else c
+            for c in documents.c
+        )
+    )
 
 
 def _pieces(values: list[Any], size: int = 500) -> list[list[Any]]:
@@ -38,7 +51,7 @@ class InboundRecords:
         ``skip_locked``, the ones another worker holds are left out (it is recording them)."""
         found: list[Row[Any]] = []
         for piece in _pieces(sorted(set(document_ids))):
-            query = select(documents).where(documents.c.id.in_(piece)).order_by(documents.c.id)
+            query = _unless_large().where(documents.c.id.in_(piece)).order_by(documents.c.id)
             if self.is_postgres:
                 query = query.with_for_update(skip_locked=skip_locked)
             found.extend(conn.execute(query))
@@ -48,7 +61,7 @@ class InboundRecords:
         """Up to ``limit`` inbound documents waiting to be processed, oldest first, that no other worker holds,
         except those from the sources in ``leave``; locked until the caller commits."""
         query = (
-            select(documents)
+            _unless_large()
             .where(documents.c.direction == "in", documents.c.state == "received")
             .order_by(documents.c.id)
             .limit(limit)

@@ -10,17 +10,18 @@ from sqlalchemy import Connection, select, update
 
 from crossdock.core import registry
 from crossdock.core.alerts import raise_alert
-from crossdock.core.api_config import ORDER_APIS
-from crossdock.core.connector_config import OrderFormat
 from crossdock.core.engine import utcnow
 from crossdock.core.errors import CrossdockError
 from crossdock.core.hub import Hub
+from crossdock.core.large_orders import streams
 from crossdock.core.models import Order
-from crossdock.core.order_json import ORDER, keep_sent, order_bytes
-from crossdock.core.partners import Controls, Partner, created_now, reserve
+from crossdock.core.order_json import ORDER, OrderText, keep_sent
+from crossdock.core.partners import Controls, Partner, created_now
 from crossdock.core.plan import Numbered, Plan, Processed, Ref, delivery_key, outbound, queued, safe_name
+from crossdock.core.render import render
 from crossdock.core.routing import Assignment, Unroutable, route
 from crossdock.core.schema import deliveries, documents
+from crossdock.core.spool import SpooledLines
 from crossdock.core.store import to_json
 
 
@@ -34,12 +35,14 @@ def upsert_orders(
     partner: Partner | str,
     result: Processed,
     existing: dict[str, Any] | None = None,
+    spooled: dict[int, SpooledLines] | None = None,
 ) -> None:
     """Insert new orders, update changed ones, leave re-read (and outdated) ones alone; route what is new or changed.
 
     ``partner`` is the EDI partner, or for a sales channel's order the name of its source. An order is known by
     (channel, partner, its external id: the channel's order id, else the PO number). ``existing`` is the stored
-    orders already looked up for a run of documents (``find_orders``), none of them in this plan yet.
+    orders already looked up for a run of documents (``find_orders``), none of them in this plan yet. ``spooled``
+    holds the lines of large orders read as a stream, by ``id(order)`` (``large_orders``).
     """
     store = hub.store
     who = partner if isinstance(partner, str) else partner.name
@@ -59,11 +62,15 @@ def upsert_orders(
     for key, order in latest.items():
         po = order.po_number
         again = False
-        dumped = x12.order_dict(order)
-        data = to_json(dumped)
         row = existing.get(key)
+        lines = (spooled or {}).get(id(order))
+        if lines is not None and not streams(hub, order, lines, row, partner, source):
+            order.lines = list(lines.lines())  # this order needs its lines as objects
+            lines = None
+        dumped = x12.order_dict(order)
+        data: str | OrderText = to_json(dumped) if lines is None else OrderText(dumped, lines)
         if row is None:
-            assignments, status = _assign(hub, order, source)
+            assignments, status = _assign(hub, order, source, lines)
             ref: int | Ref = plan.order(
                 {
                     "channel": order.channel,
@@ -79,6 +86,8 @@ def upsert_orders(
             revision = 1
             result.orders_new += 1
             plan.event("order", f"order {po} from {who} received", order=ref, document=document_id)
+        elif not isinstance(data, str):
+            raise AssertionError("a stored order is compared with its lines in memory (large_orders.streams)")
         elif _same(row.data, data, dumped) and row.status == "held":  # replayed after a fix: planned again
             ref, revision, again = int(row.id), int(row.revision), True
             assignments, status = _assign(hub, order, source)
@@ -226,13 +235,15 @@ def _hold(hub: Hub, conn: Connection, plan: Plan, ref: int | Ref, po: str, who: 
     )
 
 
-def _assign(hub: Hub, order: Order, source: str | None) -> tuple[list[Assignment] | None, str]:
+def _assign(
+    hub: Hub, order: Order, source: str | None, lines: SpooledLines | None = None
+) -> tuple[list[Assignment] | None, str]:
     if order.awaiting:
         return None, "waiting"
     if order.already_shipped:
         return None, "shipped"
     try:
-        return route(order, hub.config.routing, source), "routed"
+        return route(order, hub.config.routing, source, lines.positions if lines else None), "routed"
     except Unroutable:
         return None, "held"
 
@@ -256,7 +267,7 @@ def _plan_deliveries(
     document_id: int,
     order: Order,
     dumped: dict[str, Any],
-    stored: str,
+    stored: str | OrderText,
     assignments: list[Assignment],
     partner: Partner | str,
     result: Processed,
@@ -283,7 +294,7 @@ def _plan_deliveries(
                 continue
             _retire_failed(conn, a.sink, f"{base}.json")
         try:
-            data, name, recipient, controls, whole = _render(
+            data, name, recipient, controls, whole = render(
                 hub, conn, a.sink, order, dumped, stored, positions, base, partner
             )
         except (CrossdockError, ValueError) as exc:
@@ -294,7 +305,7 @@ def _plan_deliveries(
             plan.document(
                 {
                     "direction": "out",
-                    "data": stored.encode("utf-8"),
+                    "data": (stored if isinstance(stored, str) else stored.text()).encode("utf-8"),
                     "state": "failed",
                     "endpoint": a.sink,
                     "remote_name": f"{base}.json",
@@ -340,65 +351,6 @@ def _retire_failed(conn: Connection, sink: str, name: str) -> None:
         )
         .values(state="cancelled", updated_at=utcnow())
     )
-
-
-def _render(
-    hub: Hub,
-    conn: Connection,
-    sink_name: str,
-    order: Order,
-    dumped: dict[str, Any],
-    stored: str,
-    positions: tuple[int, ...] | None,
-    base: str,
-    partner: Partner | str,
-) -> tuple[bytes, str, Partner | str, Controls | None, bool]:
-    """The order (or the lines routed here) in the destination's format: its bytes, file name, recipient and
-    the control numbers it took, and whether they are the whole order's stored JSON (then stored once: see
-    order_json.py); a 940 that cannot be written gives its numbers back."""
-    sink = hub.config.sinks[sink_name]
-    fmt = sink.format if isinstance(sink, OrderFormat) else "json"
-    lines = _only(dumped, positions)
-    if fmt == "mapped":
-        assert isinstance(sink, OrderFormat)
-        data = registry.mapping("json").mapped_order(lines, sink.fields, sink.line_fields, sink.lines_key)
-        return data, f"{base}.json", partner, None, False
-    if fmt == "csv":
-        assert isinstance(sink, OrderFormat)
-        columns = [(c.header, c.field) for c in sink.columns]
-        data = registry.mapping("csv").order_rows(lines, columns, neutralise=sink.neutralise_formulas)
-        return data, f"{base}.csv", partner, None, False
-    if fmt == "x12-940":
-        assert isinstance(sink, OrderFormat) and sink.partner is not None
-        recipient = hub.partners[sink.partner]
-        controls = reserve(hub.store, conn, recipient.name)
-        x12 = registry.mapping("x12")
-        out = x12.Outgoing(**recipient.envelope(controls, created_now()))
-        try:
-            data = x12.write_940(_picked(order, positions), out, sink.depositor)
-        except ValueError:
-            hub.store.return_numbers(conn, recipient.name, {"isa": 1, "gs": 1, "st": 1})
-            raise
-        name = f"{safe_name(recipient.name)}-940-{safe_name(order.po_number)}-{controls.interchange:09d}.edi"
-        return data, name, recipient, controls, False
-    if sink.type in ORDER_APIS:
-        request = registry.mapping(sink.type).order_request(_picked(order, positions), sink)
-        return request, f"{base}.json", partner, None, False
-    if positions is None:
-        return order_bytes(stored), f"{base}.json", partner, None, True
-    return order_bytes(to_json(lines)), f"{base}.json", partner, None, False
-
-
-def _picked(order: Order, positions: tuple[int, ...] | None) -> Order:
-    if positions is None:
-        return order
-    return order.model_copy(update={"lines": [line for line in order.lines if line.position in positions]})
-
-
-def _only(dumped: dict[str, Any], positions: tuple[int, ...] | None) -> dict[str, Any]:
-    if positions is None:
-        return dumped
-    return {**dumped, "lines": [line for line in dumped["lines"] if line["position"] in positions]}
 
 
 def _send_855(

@@ -15,6 +15,7 @@ import datetime as dt
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from sqlalchemy import Connection, select, update
@@ -25,6 +26,7 @@ from crossdock.core.config import Config
 from crossdock.core.engine import utcnow
 from crossdock.core.errors import CrossdockError, TransientError
 from crossdock.core.masking import mask, secrets_of
+from crossdock.core.order_json import document_pieces
 from crossdock.core.outbox_records import Claimed
 from crossdock.core.retry import RetryPolicy
 from crossdock.core.schema import deliveries, orders
@@ -223,7 +225,7 @@ class Dispatcher:
         core here, and the text goes on to the store, the log and ``crossdock status``)."""
         try:
             sink = self.sinks(item.sink)
-            remote = sink.send(_outbound(item))
+            remote = sink.send(self._streamed(item, sink) if item.streamed else _outbound(item))
         except TransientError as exc:
             return self._transient(item, attempts, exc)
         except CrossdockError as exc:  # permanent, or any other refusal: not retried
@@ -234,6 +236,13 @@ class Dispatcher:
             log.error("delivery %s to %s failed unexpectedly: %s", item.id, item.sink, said)
             return self._transient(item, attempts, error)
         return _Outcome(item, "sent", attempts, remote)
+
+    def _streamed(self, item: Claimed, sink: Sink) -> Outbound:
+        """A large order's JSON: read from the store piece by piece by a sink that streams, whole for any other."""
+        pieces = partial(document_pieces, self.store.engine, item.document_id)
+        if getattr(sink, "streams", False):
+            return Outbound(item.name, b"", item.key, stream=pieces)
+        return Outbound(item.name, b"".join(pieces()), item.key)
 
     def _transient(self, item: Claimed, attempts: int, exc: TransientError) -> _Outcome:
         said = self._mask(item.sink, str(exc))

@@ -11,12 +11,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, Row, or_, select, update
+from sqlalchemy import Connection, Row, case, null, or_, select, type_coerce, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from crossdock.core.engine import sqlite_value, utcnow
-from crossdock.core.order_json import resolve
-from crossdock.core.schema import deliveries, documents, orders
+from crossdock.core.order_json import STREAMED_SIZE, resolve, streamed
+from crossdock.core.schema import OrderData, deliveries, documents, orders
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,6 +33,7 @@ class Claimed:
     name: str
     data: bytes
     kind: str | None = None
+    streamed: bool = False  # a large order's JSON: ``data`` is empty, the bytes are read in pieces when sent
 
 
 def _ids(delivery_ids: list[int]) -> str:
@@ -128,14 +129,18 @@ class OutboxRecords:
                 documents.c.data,
                 documents.c.kind,
                 documents.c.data_ref,
-                orders.c.data,
+                type_coerce(case((documents.c.size >= STREAMED_SIZE, null()), else_=orders.c.data), OrderData),
+                documents.c.size,
             )
             .join(documents, documents.c.id == deliveries.c.document_id)
             .outerjoin(orders, (orders.c.id == deliveries.c.order_id) & documents.c.data_ref.is_not(None))
             .where(deliveries.c.id.in_(ids))
             .order_by(deliveries.c.id)
         )
-        return [Claimed(*r[:7], r[7] or f"document-{r[6]}", resolve(r[8], r[10], r[11]), r[9]) for r in rows]
+        return [
+            Claimed(*r[:7], r[7] or f"document-{r[6]}", resolve(r[8], r[10], r[11]), r[9], streamed(r[10], r[12]))
+            for r in rows
+        ]
 
     def begin_sends(self, conn: Connection, delivery_ids: list[int], owner: str, lease: float) -> dict[int, int]:
         """Count an attempt and renew the lease of each of ``delivery_ids`` this worker still holds, before it

@@ -52,7 +52,7 @@ def ingest(hub: Hub, source: str, item: Inbound) -> Ingested:
 def ingest_many(hub: Hub, source: str, items: list[Inbound]) -> list[Ingested]:
     """Store the raw bytes of inbound documents from one source in one transaction, committed before returning:
     each is new, the same remote object read again (not stored twice), or the same bytes as an earlier one (kept
-    as a duplicate, not processed)."""
+    as a duplicate, not processed). Each item's ``data`` is emptied then: the store holds the bytes."""
     store = hub.store
     digests = [sha256(item.data) for item in items]
     with store.transaction() as conn:
@@ -107,6 +107,8 @@ def ingest_many(hub: Hub, source: str, items: list[Inbound]) -> list[Ingested]:
             out.append(first[item.identity])
         store.insert_documents(conn, rows, [ids[i] for i in fresh])
         store.log_many(conn, events)
+    for item in items:  # stored: from now on the bytes are the store's, and a large file is not held twice
+        item.data = b""
     return out
 
 

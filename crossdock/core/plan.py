@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy import Connection, select
 
 from crossdock.core.engine import utcnow
+from crossdock.core.order_json import OrderText
 from crossdock.core.partners import Controls, Partner
 from crossdock.core.schema import deliveries
 from crossdock.core.store import Store
@@ -214,7 +215,7 @@ def _expected_ack(partner: Partner, purpose: str, controls: Controls | None) -> 
 def outbound(
     plan: Plan,
     partner: Partner | str,
-    data: bytes,
+    data: bytes | OrderText,
     name: str,
     purpose: str,
     key: str,
@@ -228,6 +229,7 @@ def outbound(
 ) -> None:
     """Plan an outbound document and its delivery; without a sink the document is kept as unsent.
 
+    ``data`` is an ``OrderText`` for a document that refers to a large order's JSON (``data_ref``), never held whole.
     ``sets`` is how many transaction sets the interchange holds, numbered up from ``controls.transaction``:
     their ST02s are kept so each set's 997 AK2 finds its document. ``partner`` is only a name for a document
     that is not X12 (a fulfilment to a channel), which must name its sink.

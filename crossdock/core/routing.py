@@ -9,6 +9,7 @@ an error a person must see, never a silent drop.
 from __future__ import annotations
 
 import fnmatch
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from crossdock.core.config import Match, RoutingConfig
@@ -69,9 +70,21 @@ def _order_matches(match: Match, order: Order, source: str | None) -> bool:
     return True
 
 
-def route(order: Order, config: RoutingConfig, source: str | None = None) -> list[Assignment]:
-    """The destinations for ``order``; raises Unroutable when some lines have nowhere to go."""
-    remaining = [line.position for line in order.lines]
+def by_sku(config: RoutingConfig) -> bool:
+    """Whether a rule looks at the lines' product ids (then routing needs every line)."""
+    return any(rule.match.sku is not None for rule in config.rules)
+
+
+def route(
+    order: Order, config: RoutingConfig, source: str | None = None, positions: Sequence[int] | None = None
+) -> list[Assignment]:
+    """The destinations for ``order``; raises Unroutable when some lines have nowhere to go.
+
+    ``positions`` are the lines' positions when they are not in ``order.lines`` (a large order's lines are
+    spooled): then no rule may match by SKU (``by_sku``).
+    """
+    remaining = [line.position for line in order.lines] if positions is None else list(positions)
+    count = len(remaining)
     by_position = {line.position: line for line in order.lines}
     out: list[Assignment] = []
     for i, rule in enumerate(config.rules):
@@ -83,20 +96,22 @@ def route(order: Order, config: RoutingConfig, source: str | None = None) -> lis
         patterns = rule.match.sku
         if patterns is None:
             out.append(Assignment(rule.to, tuple(remaining), name))
-            return _merge(out, len(order.lines))
+            return _merge(out, count)
+        if positions is not None:
+            raise ValueError("routing by SKU needs the order's lines")
         taken = [p for p in remaining if _line_matches(patterns, by_position[p])]
         if not taken:
             continue
         if not rule.split:
             out.append(Assignment(rule.to, tuple(remaining), name))
-            return _merge(out, len(order.lines))
+            return _merge(out, count)
         out.append(Assignment(rule.to, tuple(taken), name))
         remaining = [p for p in remaining if p not in taken]
-    if remaining or not order.lines:
+    if remaining or not count:
         if config.default is None:
             raise Unroutable(remaining)
         out.append(Assignment(config.default, tuple(remaining), "default"))
-    return _merge(out, len(order.lines))
+    return _merge(out, count)
 
 
 def _merge(assignments: list[Assignment], line_count: int) -> list[Assignment]:

@@ -14,11 +14,25 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    TypeDecorator,
     UniqueConstraint,
     insert_sentinel,
 )
+from sqlalchemy.engine import Dialect
 
 Id = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class OrderData(TypeDecorator[str]):
+    """An order's JSON: text, read back as text also where SQLite keeps it as a BLOB (a large order's JSON is
+    written in pieces through SQLite's blob API, which can only write a BLOB: ``order_json.write_order_text``)."""
+
+    impl = Text
+    cache_ok = True
+
+    def process_result_value(self, value: str | bytes | None, dialect: Dialect) -> str | None:
+        return value.decode("utf-8") if isinstance(value, bytes) else value
+
 
 metadata = MetaData()
 
@@ -69,7 +83,7 @@ orders = Table(
     Column("po_number", String(128), nullable=False),
     Column("status", String(24), nullable=False),
     Column("revision", Integer, nullable=False),
-    Column("data", Text, nullable=False),
+    Column("data", OrderData, nullable=False),
     Column("document_id", Id, ForeignKey("documents.id")),
     Column("created_at", DateTime, nullable=False),
     Column("updated_at", DateTime, nullable=False),

@@ -17,17 +17,21 @@ import datetime as dt
 import hashlib
 import json
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
-from typing import Any
+from contextlib import AbstractContextManager, contextmanager, nullcontext
+from typing import Any, BinaryIO
 
-from sqlalchemy import Connection, Engine, Row, insert, or_, select, update
+from sqlalchemy import Connection, Engine, Row, bindparam, case, insert, null, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
+from crossdock.core import blobs
+from crossdock.core.blobs import chunked, reading, write_pieces
 from crossdock.core.engine import make_engine, utcnow
 from crossdock.core.inbound_records import InboundRecords
+from crossdock.core.order_json import OrderText, write_order_text
 from crossdock.core.outbox_records import OutboxRecords
 from crossdock.core.schema import cursors, documents, events, leases, orders
+from crossdock.core.turns import Turns
 
 _DOCUMENT_FIELDS = (
     "direction",
@@ -53,6 +57,20 @@ _DOCUMENTS_INSERT = (
     f"INSERT INTO documents (id, {', '.join(_DOCUMENT_FIELDS)}, sha256, size, created_at, updated_at) "
     f"VALUES ({', '.join(['?'] * (len(_DOCUMENT_FIELDS) + 5))})"
 )
+
+
+# A document's columns, its bytes only when they are not large (``large_at``): a large file's are read as a stream
+# (``Store.raw``). Built once: a select of every column costs more to build than to run.
+_UNLESS_LARGE = select(
+    *(
+        case((documents.c.size < bindparam("large_at"), documents.c.data), else_=null()).label("data")
+        if c.name == "data"
+        else c
+        for c in documents.c
+    )
+)
+_DOCUMENT_UNLESS_LARGE = _UNLESS_LARGE.where(documents.c.id == bindparam("id"))
+_DOCUMENTS_UNLESS_LARGE = _UNLESS_LARGE.where(documents.c.id.in_(bindparam("ids", expanding=True)))
 
 
 def _chunks(values: list[Any], size: int = 500) -> list[list[Any]]:
@@ -82,12 +100,24 @@ def sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+def _large(row: dict[str, Any]) -> bool:
+    """A document whose own bytes the store is given in pieces (``blobs.write_pieces``)."""
+    return not row.get("data_ref") and len(row["data"]) >= blobs.PIECES_AT
+
+
+def _digest(data: bytes | OrderText) -> tuple[str, int]:
+    """A document's sha256 and size; for one that refers to a large order's JSON, of that JSON as it sends it."""
+    return data.document_digest() if isinstance(data, OrderText) else (sha256(data), len(data))
+
+
 class Store(OutboxRecords, InboundRecords):
     """The database and the operations on it; each operation runs inside a transaction the caller opens."""
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self.is_postgres = engine.dialect.name == "postgresql"
+        # SQLite has one writer at a time: this process's writers queue for it in order (turns.py)
+        self._turns: AbstractContextManager[None] = nullcontext() if self.is_postgres else Turns()
 
     @classmethod
     def open(cls, url: str, *, migrate: bool = True) -> Store:
@@ -103,7 +133,7 @@ class Store(OutboxRecords, InboundRecords):
 
     @contextmanager
     def transaction(self) -> Iterator[Connection]:
-        with self.engine.begin() as conn:
+        with self._turns, self.engine.begin() as conn:
             yield conn
 
     # --- documents ------------------------------------------------------------------------------------------
@@ -189,8 +219,18 @@ class Store(OutboxRecords, InboundRecords):
         """Remove an outbound document that was never queued (an alert already raised); inbound ones are kept."""
         conn.execute(documents.delete().where(documents.c.id == document_id, documents.c.direction == "out"))
 
-    def document(self, conn: Connection, document_id: int) -> Row[Any] | None:
-        return conn.execute(select(documents).where(documents.c.id == document_id)).first()
+    def document(self, conn: Connection, document_id: int, *, large: bool = True) -> Row[Any] | None:
+        """A document's row; without ``large`` the bytes of a large one are left in the store (``data`` None)."""
+        if large:
+            return conn.execute(select(documents).where(documents.c.id == document_id)).first()
+        return conn.execute(_DOCUMENT_UNLESS_LARGE, {"id": document_id, "large_at": blobs.PIECES_AT}).first()
+
+    def raw(self, document_id: int, data: bytes | None) -> AbstractContextManager[bytes | BinaryIO]:
+        """A document's bytes: ``data`` when its row brought them, else read from the store as a stream, outside any
+        transaction of the caller's (a large file is never held whole)."""
+        if data is not None:
+            return nullcontext(bytes(data))
+        return reading(self.engine, documents, "data", document_id)
 
     def find_inbound(self, conn: Connection, endpoint: str, identity: str, digest: str) -> tuple[Any, Any]:
         """Earlier inbound documents from ``endpoint``: (the same remote object, the same bytes), each or None."""
@@ -223,10 +263,15 @@ class Store(OutboxRecords, InboundRecords):
                 by_digest.setdefault(row.sha256, row)
         return by_identity, by_digest
 
-    def documents_by_id(self, conn: Connection, document_ids: list[int]) -> dict[int, Row[Any]]:
+    def documents_by_id(self, conn: Connection, document_ids: list[int], *, large: bool = True) -> dict[int, Row[Any]]:
+        """Documents' rows by id; without ``large`` the bytes of large ones are left in the store (``data`` None)."""
         found: dict[int, Row[Any]] = {}
         for chunk in _chunks(document_ids):
-            for row in conn.execute(select(documents).where(documents.c.id.in_(chunk))):
+            if large:
+                rows = conn.execute(select(documents).where(documents.c.id.in_(chunk)))
+            else:
+                rows = conn.execute(_DOCUMENTS_UNLESS_LARGE, {"ids": chunk, "large_at": blobs.PIECES_AT})
+            for row in rows:
                 found[int(row.id)] = row
         return found
 
@@ -252,12 +297,22 @@ class Store(OutboxRecords, InboundRecords):
         if not rows:
             return []
         now = utcnow()
+        texts = {i: row["data"] for i, row in enumerate(rows) if isinstance(row["data"], OrderText)}
         stmt = insert(orders).returning(orders.c.id, sort_by_parameter_order=True)
         try:
-            result = conn.execute(stmt, [{**row, "created_at": now, "updated_at": now} for row in rows])
+            result = conn.execute(
+                stmt,
+                [
+                    {**row, "data": "" if i in texts else row["data"], "created_at": now, "updated_at": now}
+                    for i, row in enumerate(rows)
+                ],
+            )
         except IntegrityError as exc:
             raise OrderRace(str(rows[0].get("channel")), str(rows[0].get("partner")), "one of the orders") from exc
-        return [int(r[0]) for r in result]
+        ids = [int(r[0]) for r in result]
+        for i, text in texts.items():  # a large order's JSON, written in pieces
+            write_order_text(conn, ids[i], text)
+        return ids
 
     def insert_documents(self, conn: Connection, rows: list[dict[str, Any]], ids: list[int] | None = None) -> list[int]:
         """Insert documents, returning their ids in order (``ids`` when the caller took them with ``new_ids``).
@@ -270,11 +325,20 @@ class Store(OutboxRecords, InboundRecords):
             return []
         now = utcnow()
         ids = ids if ids is not None else self.new_ids(conn, "documents", len(rows))
+        large = {i: r["data"] for i, r in zip(ids, rows, strict=True) if _large(r)}
         params = [
-            (id_, *(_stored(row, c) for c in _DOCUMENT_FIELDS), sha256(row["data"]), len(row["data"]), now, now)
+            (
+                id_,
+                *(b"" if c == "data" and id_ in large else _stored(row, c) for c in _DOCUMENT_FIELDS),
+                *_digest(row["data"]),
+                now,
+                now,
+            )
             for id_, row in zip(ids, rows, strict=True)
         ]
         self.execute_many(conn, _DOCUMENTS_INSERT, params)
+        for id_, data in large.items():  # bound as one value, it would be copied twice more (blobs.py)
+            write_pieces(conn, documents, "data", id_, len(data), chunked(data))
         return ids
 
     def new_ids(self, conn: Connection, table: str, count: int) -> list[int]:

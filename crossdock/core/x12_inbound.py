@@ -35,6 +35,7 @@ from crossdock.core.partners import Controls, Partner, created_now
 from crossdock.core.plan import Numbered, Plan, Processed, delivery_key, safe_name
 from crossdock.core.reconcile import reconcile, reconcile_interchange
 from crossdock.core.shipping import record_shipments
+from crossdock.core.spool import SpooledLines
 from crossdock.core.store import OrderRace
 
 log = logging.getLogger("crossdock.pipeline")
@@ -195,10 +196,12 @@ def _read(hub: Hub, conn: Connection, row: Any) -> _Read | Processed:
     x12 = registry.mapping("x12")
     partner: Partner | None = None
     try:
-        inbound = x12.read(bytes(row.data), encoding="latin-1", name=row.remote_name or name)
+        with hub.store.raw(document_id, row.data) as raw:  # a large file is read as a stream from the store
+            inbound = x12.read(raw, encoding="latin-1", name=row.remote_name or name)
         partner = _partner_of(hub, inbound, name)
         if partner.config.encoding.lower() not in _LATIN_1:
-            inbound = x12.read(bytes(row.data), encoding=partner.config.encoding, name=row.remote_name or name)
+            with hub.store.raw(document_id, row.data) as raw:
+                inbound = x12.read(raw, encoding=partner.config.encoding, name=row.remote_name or name)
         if source_cfg is not None and source_cfg.partner and source_cfg.partner != partner.name:
             raise DecodeError(
                 f"the file is from partner {partner.name!r} but source {row.endpoint!r} belongs to "
@@ -283,6 +286,7 @@ def _record(
     result.acks = _acknowledge(plan, document_id, inbound, partner, seen.acked)
     problems: list[str] = []
     found: list[Order] = []
+    spooled: dict[int, SpooledLines] = {}  # a large order's lines, by id(order)
     shipped: list[Shipment] = []
     total = 0
     for ic in inbound.interchanges:
@@ -301,6 +305,8 @@ def _record(
                 elif isinstance(ts.document, Order):
                     ts.document.partner = partner.name
                     found.append(ts.document)
+                    if ts.lines is not None:
+                        spooled[id(ts.document)] = ts.lines
                 elif isinstance(ts.document, Acknowledgment):
                     if problem := reconcile(hub, conn, plan, document_id, ts.document, partner):
                         problems.append(problem)
@@ -312,7 +318,7 @@ def _record(
         problems.extend(record_shipments(hub, conn, plan, document_id, shipped, partner.name, result))
     if found:
         stored = existing.get((found[0].channel, partner.name), {})
-        upsert_orders(hub, conn, plan, document_id, source, found, partner, result, stored)
+        upsert_orders(hub, conn, plan, document_id, source, found, partner, result, stored, spooled)
     if problems:
         rejected = sum(1 for p in problems if " rejected" in p)
         result.state = "rejected" if total and rejected == total else "processed"

@@ -43,6 +43,27 @@ def order(
     )
 
 
+def large_order(po: str, lines: int, *, purpose: str = "00", qty: int = 3) -> Order:
+    """An order of ``lines`` lines, each with a description and notes (PID segments), like the large-file bench;
+    as an 850 it is about 600 bytes a line, and more than ``streamed.BATCH`` segments from 600 lines on."""
+    big = order(po, purpose=purpose)
+    big.lines = [
+        OrderLine(
+            position=i,
+            line_number=str(i),
+            quantity=Decimal(qty),
+            uom="EA",
+            unit_price=Decimal("9.99"),
+            price_basis="PE",
+            product_ids={"UP": f"{i:012d}", "VN": f"SKU-{i}"},
+            description=f"HEAVY DUTY STAINLESS STEEL SHELF UNIT {i}",
+            notes=[f"WITH ADJUSTABLE FEET {i}-{k}" for k in range(5)],
+        )
+        for i in range(1, lines + 1)
+    ]
+    return big
+
+
 def interchange(orders: list[Order], *, control: int = 1, sender: str = "NORTHWIND", usage: str = "P") -> bytes:
     env = Envelope(
         sender_qualifier="ZZ",

@@ -105,10 +105,10 @@ def test_a_shipment_nothing_could_answer_is_held_with_the_reason(tmp_path: Path,
 
 
 def fixed_clock(monkeypatch: pytest.MonkeyPatch) -> None:
-    from crossdock.core import answers, shipping
+    from crossdock.core import answers, render, shipping
     from crossdock.core import orders as orders_module
 
-    for module in (orders_module, shipping, answers):
+    for module in (orders_module, render, shipping, answers):
         monkeypatch.setattr(module, "created_now", lambda: dt.datetime(2026, 11, 21, 14, 30))
 
 

@@ -12,7 +12,8 @@ from crossdock.mappings.x12.patterns import segment_regex, set_matcher
 from crossdock.mappings.x12.reader import read_transactions
 from crossdock.mappings.x12.spec import ElementSpec
 from crossdock.mappings.x12.specs import get_spec, segment_dictionary
-from crossdock.mappings.x12.validator import _Walker, check_segment, status, validate
+from crossdock.mappings.x12.validator import status, validate
+from crossdock.mappings.x12.walk import _Walker, check_segment
 from tests.conftest import CORPUS, corpus_entries
 
 ISA = "ISA*00*          *00*          *ZZ*SENDER         *ZZ*RECEIVER       *261122*1030*U*00401*000000007*0*P*>~"
@@ -102,7 +103,7 @@ def test_value_patterns_agree_with_the_element_check(
     type_: str, lo: int, hi: int, good: list[str], bad: list[str]
 ) -> None:
     from crossdock.mappings.x12.patterns import value_pattern
-    from crossdock.mappings.x12.validator import _simple_error
+    from crossdock.mappings.x12.walk import _simple_error
 
     es = ElementSpec(ref="1", usage="M", type=type_, min_len=lo, max_len=hi)
     pattern = re.compile(value_pattern(es, Delimiters("*", ">", "~")))

@@ -138,6 +138,9 @@ class TransactionSet:
 
     Validation needs only the texts (a set that matches its pattern is never split into elements), so the
     reader does not pay for segment objects a caller may not want.
+
+    A set the reader streams (``reader.Streaming``) holds only the segments read since it was last handed on:
+    ``handed`` counts the ones before them, ``head`` keeps its ST, and it keeps no raw ``text``.
     """
 
     group: FunctionalGroup
@@ -148,20 +151,30 @@ class TransactionSet:
     encoding: str | None = None  # a partner encoding to decode non-ASCII values with (None: Latin-1)
     errors: list[X12Error] = field(default_factory=list)
     text: str = ""
+    handed: int = 0
+    head: Segment | None = None
     _segments: list[Segment] | None = None
     _tags: list[str] | None = None
     _body: str | None = None
 
     @property
     def offset(self) -> int:
-        return self.offsets[0]
+        return self.head.offset if self.head is not None else self.offsets[0]
+
+    def hand_on(self) -> None:
+        """Forget the segments read so far (a streaming reader handed them on); keep the ST and their count."""
+        if self.head is None:  # its elements as ``code`` and ``control`` read them
+            self.head = Segment(self.elements(0), self.offsets[0], 1, self.delimiters, self.texts[0])
+        self.handed += len(self.texts)
+        self.texts, self.offsets = [], []
+        self._segments = self._tags = self._body = None
 
     @property
     def segments(self) -> list[Segment]:
         if self._segments is None:
             d, sep, encoding = self.delimiters, self.delimiters.element, self.encoding
             built = []
-            for position, (text, offset) in enumerate(zip(self.texts, self.offsets, strict=True), 1):
+            for position, (text, offset) in enumerate(zip(self.texts, self.offsets, strict=True), self.handed + 1):
                 parts = text.split(sep)
                 if encoding is not None and not text.isascii():
                     parts = [p.encode("latin-1").decode(encoding, "replace") for p in parts]
@@ -206,13 +219,18 @@ class TransactionSet:
 
     @property
     def code(self) -> str:
-        head = self.elements(0)
+        head = self.head.elements if self.head is not None else self.elements(0)
         return head[1].strip() if len(head) > 1 else ""
 
     @property
     def control(self) -> str:
-        head = self.elements(0)
+        head = self.head.elements if self.head is not None else self.elements(0)
         return head[2].strip() if len(head) > 2 else ""
+
+    @property
+    def count(self) -> int:
+        """How many segments the set has had so far, those handed on included."""
+        return self.handed + len(self.texts)
 
     @property
     def raw(self) -> bytes:
@@ -220,7 +238,7 @@ class TransactionSet:
         return self.text.encode(self.codec)
 
 
-Event = tuple[Literal["interchange", "group", "transaction", "group_end", "interchange_end"], object]
+Event = tuple[Literal["interchange", "group", "segments", "transaction", "group_end", "interchange_end"], object]
 
 
 def _clean_id(value: str) -> str:

@@ -25,6 +25,7 @@ from crossdock.core.models import (
     Party,
     Shipment,
 )
+from crossdock.core.spool import SpooledLines
 from crossdock.mappings.x12 import writer
 from crossdock.mappings.x12.ack import AckControls, AckKind, acknowledge
 from crossdock.mappings.x12.asn856 import build_856
@@ -34,9 +35,10 @@ from crossdock.mappings.x12.envelope import FunctionalGroup, Interchange, Transa
 from crossdock.mappings.x12.inventory846 import build_846
 from crossdock.mappings.x12.invoice810 import build_810
 from crossdock.mappings.x12.poack855 import build_855
-from crossdock.mappings.x12.reader import iter_events
+from crossdock.mappings.x12.reader import Source, iter_events
 from crossdock.mappings.x12.report import FileResult, GroupResult, InterchangeResult, SetResult
 from crossdock.mappings.x12.sscc import sscc18
+from crossdock.mappings.x12.streamed import BATCH, StreamedSet, streaming
 from crossdock.mappings.x12.ta1 import interchange_acknowledgments
 from crossdock.mappings.x12.validator import status, validate
 from crossdock.mappings.x12.whse940 import build_940
@@ -52,6 +54,7 @@ class InboundSet:
     errors: list[str]
     document: Model | None = None
     decode_error: str | None = None
+    lines: SpooledLines | None = None  # a large order's lines, read as a stream (``document.lines`` is empty)
 
 
 @dataclass(slots=True)
@@ -116,12 +119,18 @@ def _messages(errors: list[object]) -> list[str]:
     return [str(e) for e in errors]
 
 
-def read(data: bytes, *, encoding: str = "latin-1", name: str | None = None) -> InboundFile:
-    """Validate and map every set of ``data``; raises NotX12Error when it is not an X12 interchange."""
+def read(data: Source, *, encoding: str = "latin-1", name: str | None = None, batch: int | None = BATCH) -> InboundFile:
+    """Validate and map every set of ``data``; raises NotX12Error when it is not an X12 interchange.
+
+    An 850 of ``batch`` segments or more (None: none) is read as a stream, its lines spooled (``streamed.py``).
+    """
     result = FileResult(file=name or "<bytes>")
     out: list[InboundInterchange] = []
     groups: dict[int, tuple[GroupResult, InboundGroup]] = {}
-    for kind, obj in iter_events(data, encoding=encoding, name=name):
+    streams: dict[int, StreamedSet] = {}
+    for kind, obj in iter_events(
+        data, encoding=encoding, name=name, streaming=streaming(batch) if batch is not None else None
+    ):
         if kind == "interchange":
             assert isinstance(obj, Interchange)
             result.interchanges.append(InterchangeResult(obj))
@@ -144,14 +153,23 @@ def read(data: bytes, *, encoding: str = "latin-1", name: str | None = None) -> 
             groups[id(obj)] = (gr, ig)
             result.interchanges[-1].groups.append(gr)
             out[-1].groups.append(ig)
+        elif kind == "segments":
+            assert isinstance(obj, TransactionSet)
+            streams.setdefault(id(obj), StreamedSet(obj)).feed(obj)
         elif kind == "transaction":
             assert isinstance(obj, TransactionSet)
-            validate(obj)
+            stream = streams.pop(id(obj), None)
+            if stream is not None:
+                document, lines, decode_error = stream.finish(obj)
+            else:
+                validate(obj)
             state = status(obj)
             gr, ig = groups[id(obj.group)]
             gr.sets.append(SetResult(obj.code, obj.control, state, obj.errors))
             item = InboundSet(obj.code, obj.control, state, _messages(list(obj.errors)))
-            if state != "rejected":
+            if stream is not None:
+                item.document, item.lines, item.decode_error = document, lines, decode_error
+            elif state != "rejected":
                 found = decoder_for(obj.code)
                 if found is not None:
                     try:

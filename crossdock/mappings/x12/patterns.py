@@ -180,22 +180,23 @@ _NEVER = "(?!)"
 
 
 def _node_pattern(
-    node: SegmentNode | LoopNode, spec: TransactionSetSpec, d: Delimiters, seen: dict[str, str], present: frozenset[str]
+    node: SegmentNode | LoopNode, atom: Callable[[str], str], seen: dict[str, str], present: frozenset[str]
 ) -> str:
     """A node's pattern, leaving out what cannot occur: segments and loops whose id is not in ``present``.
 
-    An optional node that cannot occur matches nothing either way; a mandatory one becomes a pattern that
-    never matches, so the set goes to the walk, which names what is missing.
+    ``atom`` is a segment's own pattern, by its id. An optional node that cannot occur matches nothing either
+    way; a mandatory one becomes a pattern that never matches, so the set goes to the walk, which names what is
+    missing.
     """
     trigger = node.id if isinstance(node, SegmentNode) else node.trigger
     if trigger not in present:
         return _NEVER if node.usage == "M" else ""
     if isinstance(node, SegmentNode):
         if node.id not in seen:
-            seen[node.id] = f"(?:{segment_pattern(spec.segments[node.id], d)}\\n)"
+            seen[node.id] = atom(node.id)
         body, most = seen[node.id], node.max_use
     else:
-        body = "(?:" + "".join(_node_pattern(c, spec, d, seen, present) for c in node.children) + ")"
+        body = "(?:" + "".join(_node_pattern(c, atom, seen, present) for c in node.children) + ")"
         most = node.max_repeat
     least = 1 if node.usage == "M" else 0
     if least == most == 1:
@@ -231,8 +232,33 @@ def set_matcher(spec: TransactionSetSpec, d: Delimiters, present: frozenset[str]
     if known is not None and present <= known[0]:
         return known[1]
     union = present | known[0] if known is not None else present
-    seen: dict[str, str] = {}
-    pattern = "".join(_node_pattern(c, spec, d, seen, union) for c in spec.root.children)
-    matcher = re.compile(pattern, re.ASCII).fullmatch
+
+    def atom(sid: str) -> str:
+        return f"(?:{segment_pattern(spec.segments[sid], d)}\\n)"
+
+    matcher = _compiled(spec, atom, union)
     _SET_MATCHERS[key] = (union, matcher)
+    return matcher
+
+
+def _compiled(spec: TransactionSetSpec, atom: Callable[[str], str], present: frozenset[str]) -> Callable[[str], object]:
+    seen: dict[str, str] = {}
+    pattern = "".join(_node_pattern(c, atom, seen, present) for c in spec.root.children)
+    return re.compile(pattern, re.ASCII).fullmatch
+
+
+_STRUCTURE_MATCHERS: dict[int, tuple[frozenset[str], Callable[[str], object]]] = {}
+
+
+def structure_matcher(spec: TransactionSetSpec, present: frozenset[str]) -> Callable[[str], object]:
+    """``fullmatch`` of the set pattern with each segment reduced to its id: for a set read in batches, whose
+    text is never whole. Its ids, each followed by a newline, match it exactly when the whole text would match
+    the set pattern, given that each segment matches its own pattern (a segment only ever matches the pattern
+    of its own id, and the same one wherever it stands, so the possessive repeats take the same turns)."""
+    known = _STRUCTURE_MATCHERS.get(id(spec))
+    if known is not None and present <= known[0]:
+        return known[1]
+    union = present | known[0] if known is not None else present
+    matcher = _compiled(spec, lambda sid: f"(?:{re.escape(sid)}\\n)", union)
+    _STRUCTURE_MATCHERS[id(spec)] = (union, matcher)
     return matcher

@@ -8,6 +8,7 @@ distribution, N9/MSG text, AMT and CTT.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from decimal import Decimal
 
 from crossdock.core.errors import DecodeError
@@ -52,68 +53,98 @@ def _line(e: list[str], position: int) -> OrderLine:
 
 def order_from_850(ts: ReadSet, partner: str | None = None) -> Order:
     """Map one 850 set; ``partner`` defaults to the interchange sender (the natural key's first half)."""
-    partner = partner or ts.group.interchange.sender_id
-    order = Order(po_number="", partner=partner)
-    lines = order.lines
-    line: OrderLine | None = None
-    party: PartyBuilder | None = None
-    has_beg = False
-    for e in ts.element_lists():
-        tag = e[0]
-        if party is not None:
-            if party.add(e):
+    builder = OrderBuilder(partner or ts.group.interchange.sender_id)
+    builder.feed(ts.element_lists())
+    return builder.finish(ts)
+
+
+class OrderBuilder:
+    """Maps an 850's segments, given as element lists in one go or batch by batch, to an Order.
+
+    A caller that holds a large set in batches takes the finished lines away with ``take_finished`` after
+    each batch (every line but the last is finished: nothing after a PO1 reaches an earlier line), so it holds
+    one batch of lines, not the order's; positions keep counting across what was taken.
+    """
+
+    def __init__(self, partner: str) -> None:
+        self.order = Order(po_number="", partner=partner)
+        self.line: OrderLine | None = None
+        self.party: PartyBuilder | None = None
+        self.has_beg = False
+        self.taken = 0  # lines taken away by take_finished
+
+    def feed(self, element_lists: Iterable[list[str]]) -> None:
+        order = self.order
+        lines = order.lines
+        line, party, has_beg, taken = self.line, self.party, self.has_beg, self.taken
+        for e in element_lists:
+            tag = e[0]
+            if party is not None:
+                if party.add(e):
+                    continue
+                party = None
+            if tag == "PO1":
+                line = _line(e, taken + len(lines) + 1)
+                lines.append(line)
                 continue
-            party = None
-        if tag == "PO1":
-            line = _line(e, len(lines) + 1)
-            lines.append(line)
-            continue
-        if tag == "N1":
-            party = PartyBuilder(e)
-            (line.parties if line else order.parties).append(party.party)
-            continue
-        if line is not None and tag in _LINE_DETAIL:
-            _line_detail(line, tag, e)
-            continue
-        if tag == "DTM":
-            (line.dates if line else order.dates).append(date_ref(e))
-            continue
-        if tag == "SAC":
-            (line.charges if line else order.charges).append(charge(e))
-            continue
-        e = padded(e, 6)
-        if tag == "BEG":
-            order.purpose, order.order_type = e[1].strip() or None, e[2].strip() or None
-            order.po_number = e[3].strip()
-            order.release_number = e[4].strip() or None
-            order.order_date = x12_date(e[5])
-            order.contract_number = e[6].strip() or None
-            has_beg = True
-        elif tag == "REF":
-            ref = Reference(qualifier=e[1].strip(), value=e[2].strip(), description=text(e[3]))
-            (line.references if line else order.references).append(ref)
-        elif tag == "MSG":
-            note = text(e[1])
-            if note:
-                (line.notes if line else order.notes).append(note)
-        elif tag == "CTT":
-            order.declared_line_count = integer(e[1])
-            line = None  # the summary follows: its AMT is the order total
-        elif line is not None:
-            continue
-        elif tag == "CUR":
-            order.currency = e[2].strip() or order.currency
-        elif tag == "PER":
-            order.contacts.append(contact(e))
-        elif tag == "ITD":
-            order.terms.append(terms(e))
-        elif tag == "TD5":
-            order.carriers.append(carrier(e))
-        elif tag == "AMT" and e[1].strip() in ("TT", "1", "GV"):
-            order.total_amount = decimal(e[2])
-    if not has_beg or not order.po_number:
-        raise DecodeError(f"850 {ts.control} has no BEG with a PO number", offset=ts.offset)
-    return order
+            if tag == "N1":
+                party = PartyBuilder(e)
+                (line.parties if line else order.parties).append(party.party)
+                continue
+            if line is not None and tag in _LINE_DETAIL:
+                _line_detail(line, tag, e)
+                continue
+            if tag == "DTM":
+                (line.dates if line else order.dates).append(date_ref(e))
+                continue
+            if tag == "SAC":
+                (line.charges if line else order.charges).append(charge(e))
+                continue
+            e = padded(e, 6)
+            if tag == "BEG":
+                order.purpose, order.order_type = e[1].strip() or None, e[2].strip() or None
+                order.po_number = e[3].strip()
+                order.release_number = e[4].strip() or None
+                order.order_date = x12_date(e[5])
+                order.contract_number = e[6].strip() or None
+                has_beg = True
+            elif tag == "REF":
+                ref = Reference(qualifier=e[1].strip(), value=e[2].strip(), description=text(e[3]))
+                (line.references if line else order.references).append(ref)
+            elif tag == "MSG":
+                note = text(e[1])
+                if note:
+                    (line.notes if line else order.notes).append(note)
+            elif tag == "CTT":
+                order.declared_line_count = integer(e[1])
+                line = None  # the summary follows: its AMT is the order total
+            elif line is not None:
+                continue
+            elif tag == "CUR":
+                order.currency = e[2].strip() or order.currency
+            elif tag == "PER":
+                order.contacts.append(contact(e))
+            elif tag == "ITD":
+                order.terms.append(terms(e))
+            elif tag == "TD5":
+                order.carriers.append(carrier(e))
+            elif tag == "AMT" and e[1].strip() in ("TT", "1", "GV"):
+                order.total_amount = decimal(e[2])
+        self.line, self.party, self.has_beg = line, party, has_beg
+
+    def take_finished(self, every: bool = False) -> list[OrderLine]:
+        """The lines no later segment can reach (with ``every``, at the end of the set: all of them)."""
+        lines = self.order.lines
+        keep = 0 if every or self.line is None or not lines or lines[-1] is not self.line else 1
+        done = lines[: len(lines) - keep]
+        del lines[: len(done)]
+        self.taken += len(done)
+        return done
+
+    def finish(self, ts: ReadSet) -> Order:
+        if not self.has_beg or not self.order.po_number:
+            raise DecodeError(f"850 {ts.control} has no BEG with a PO number", offset=ts.offset)
+        return self.order
 
 
 _LINE_DETAIL = frozenset({"PID", "PO4", "CTP", "SDQ"})
@@ -251,11 +282,40 @@ def _write_line(ts: TransactionSet, line: OrderLine) -> None:
         add_parties(ts, line.parties)
 
 
-@register_rule("850")
+@register_rule("850", streamed=lambda: LineCount())
 def check_lines(ts: ReadSet) -> list[X12Error]:
     """An 850 with no PO1 lines, or a CTT01 that does not count them, is accepted but noted."""
     sep, body = ts.delimiters.element, ts.body
     lines = body.count(f"\nPO1{sep}") + body.count("\nPO1\n")  # ST comes first: each PO1 follows a newline
+    ctt = body.find(f"\nCTT{sep}")
+    if ctt == -1:
+        return line_findings(ts, lines, None)
+    at = body.count("\n", 0, ctt + 1)  # the CTT's index among the segments
+    return line_findings(ts, lines, ((ts.elements(at) + PAD)[1], at + 1, ts.offsets[at]))
+
+
+class LineCount:
+    """``check_lines`` for a set read in batches: the PO1 segments counted and the first CTT kept as they pass."""
+
+    def __init__(self) -> None:
+        self.lines = 0
+        self.ctt: tuple[str, int, int] | None = None
+
+    def feed(self, ts: ReadSet, elements: list[list[str]]) -> None:
+        for i, e in enumerate(elements):
+            tag = e[0]
+            if tag == "PO1":
+                self.lines += 1
+            elif tag == "CTT" and self.ctt is None and len(e) > 1:
+                raw = ts.texts[i].split(ts.delimiters.element)  # as sent, like the set's text check_lines reads
+                self.ctt = ((raw + PAD)[1], ts.handed + i + 1, ts.offsets[i])
+
+    def finish(self, ts: ReadSet) -> list[X12Error]:
+        return line_findings(ts, self.lines, self.ctt)
+
+
+def line_findings(ts: ReadSet, lines: int, ctt: tuple[str, int, int] | None) -> list[X12Error]:
+    """The findings for ``lines`` PO1 segments and the first CTT (its CTT01, position and offset), if any."""
     if not lines:
         return [
             X12Error(
@@ -268,11 +328,9 @@ def check_lines(ts: ReadSet) -> list[X12Error]:
                 severity=Severity.WARNING,
             )
         ]
-    ctt = body.find(f"\nCTT{sep}")
-    if ctt == -1:
+    if ctt is None:
         return []
-    at = body.count("\n", 0, ctt + 1)  # the CTT's index among the segments
-    declared = (ts.elements(at) + PAD)[1]
+    declared, position, offset = ctt
     count = decimal(declared)
     if count is None or count == lines:
         return []
@@ -282,9 +340,9 @@ def check_lines(ts: ReadSet) -> list[X12Error]:
             E.RULE_LINE_COUNT,
             f"CTT01 says {declared} lines, the order has {lines} PO1 segments",
             segment_id="CTT",
-            segment_position=at + 1,
+            segment_position=position,
             element_position=1,
-            offset=ts.offsets[at],
+            offset=offset,
             severity=Severity.WARNING,
         )
     ]

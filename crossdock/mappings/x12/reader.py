@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
@@ -40,6 +41,23 @@ _ENVELOPE = frozenset({"ISA", "IEA", "GS", "GE", "ST", "SE"})
 _SEGMENT_ID_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
 
 
+@dataclass(frozen=True, slots=True)
+class Streaming:
+    """Sets to hand on as they are read instead of whole: their codes, and the segments a batch holds at least.
+
+    Such a set, once it has ``batch`` segments, comes as ("segments", set) events, each holding the segments
+    read since the last (``TransactionSet.hand_on``), and then as its ("transaction", set) event with the rest;
+    it keeps no raw text. A consumer that validates and maps it batch by batch holds one batch, not the set.
+    """
+
+    codes: frozenset[str]
+    batch: int
+
+    def takes(self, ts: TransactionSet) -> bool:
+        """Whether the open set is to be handed on now."""
+        return len(ts.texts) >= self.batch and (ts.handed > 0 or ts.code in self.codes)
+
+
 def _open(source: Source) -> tuple[BinaryIO, str | None, bool]:
     if isinstance(source, bytes | bytearray | memoryview):
         return io.BytesIO(bytes(source)), None, True
@@ -49,9 +67,15 @@ def _open(source: Source) -> tuple[BinaryIO, str | None, bool]:
 
 
 def iter_events(
-    source: Source, *, encoding: str = "latin-1", name: str | None = None, chunk_size: int = CHUNK_SIZE
+    source: Source,
+    *,
+    encoding: str = "latin-1",
+    name: str | None = None,
+    chunk_size: int = CHUNK_SIZE,
+    streaming: Streaming | None = None,
 ) -> Iterator[Event]:
-    """Yield ("interchange" | "group" | "transaction" | "group_end" | "interchange_end", object) in file order.
+    """Yield ("interchange" | "group" | "transaction" | "group_end" | "interchange_end", object) in file order,
+    and ("segments", set) for the sets ``streaming`` hands on in batches.
 
     Raises NotX12Error only when the data does not start with an interchange; every later problem is an
     ``X12Error`` on the interchange, group or transaction set it belongs to.
@@ -59,13 +83,15 @@ def iter_events(
     stream, opened_name, owned = _open(source)
     name = name or opened_name
     try:
-        yield from _events(stream, encoding, name, chunk_size)
+        yield from _events(stream, encoding, name, chunk_size, streaming)
     finally:
         if owned:
             stream.close()
 
 
-def _events(stream: BinaryIO, encoding: str, name: str | None, chunk_size: int) -> Iterator[Event]:
+def _events(
+    stream: BinaryIO, encoding: str, name: str | None, chunk_size: int, streaming: Streaming | None
+) -> Iterator[Event]:
     head = stream.read(chunk_size)
     codec, skip = sniff(head, name)
     recode = encoding.lower().replace("_", "-") not in ("latin-1", "latin1", "iso-8859-1") and codec == "latin-1"
@@ -86,7 +112,7 @@ def _events(stream: BinaryIO, encoding: str, name: str | None, chunk_size: int) 
         if not more:
             eof = True
             return False
-        if env.ts is not None:
+        if env.ts is not None and not env.ts.handed:
             fragments.append(text[ts_start:pos])
             ts_start = 0
         base += pos
@@ -184,7 +210,7 @@ def _events(stream: BinaryIO, encoding: str, name: str | None, chunk_size: int) 
                     pos = start + lead
                     new_isa = stop = True
                     break
-                if ts is not None and tag != "SE" and not ts.text:
+                if ts is not None and tag != "SE" and not ts.text and not ts.handed:
                     ts.text = "".join(fragments) + text[ts_start:start]
                 if tag == "ST":
                     seg = Segment(parts, base + start + lead, 1, delims, seg_text)
@@ -195,8 +221,9 @@ def _events(stream: BinaryIO, encoding: str, name: str | None, chunk_size: int) 
                 elif tag == "SE" and ts is not None:
                     ts.texts.append(seg_text)
                     ts.offsets.append(base + start + lead)
-                    seg = Segment(parts, base + start + lead, len(ts.texts), delims, seg_text)
-                    ts.text = "".join(fragments) + text[ts_start:pos]
+                    seg = Segment(parts, base + start + lead, ts.count, delims, seg_text)
+                    if not ts.handed:
+                        ts.text = "".join(fragments) + text[ts_start:pos]
                     fragments.clear()
                     events = env.close_set(seg)
                 else:
@@ -228,8 +255,13 @@ def _events(stream: BinaryIO, encoding: str, name: str | None, chunk_size: int) 
                         continue
                 yield from events
             pos = min(pos, len(text))
+            ts = env.ts
+            if streaming is not None and ts is not None and streaming.takes(ts):
+                yield ("segments", ts)
+                ts.hand_on()
+                fragments.clear()
         if env.interchange is not None:
-            if env.ts is not None:
+            if env.ts is not None and not env.ts.handed:
                 env.ts.text = "".join(fragments) + text[ts_start:pos]
             marker = Segment(["ISA"], base + pos, 0, delims) if new_isa else None
             yield from env.close_interchange(marker)
@@ -262,6 +294,7 @@ __all__ = [
     "FunctionalGroup",
     "Interchange",
     "Segment",
+    "Streaming",
     "TransactionSet",
     "iter_events",
     "parse",

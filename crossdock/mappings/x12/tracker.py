@@ -287,7 +287,7 @@ class EnvelopeTracker:
             return [("transaction", ts)]
         assert seg is not None
         count = _count(seg.get(1))
-        actual = len(ts.texts)
+        actual = ts.count
         if count != actual:
             ts.errors.append(
                 _err(

@@ -1,294 +1,59 @@
 """Validating a transaction set against its spec: structure, elements, syntax notes, then business rules.
 
 A set is first matched whole against its compiled pattern (``patterns.set_matcher``): a set that matches has
-no syntax error and costs one regular-expression call. Only a set that fails is walked: each segment is
-placed in the spec's loop tree (per-loop indexes from segment id to child position) and, where its own
-pattern fails, checked element by element so that every error is named with its code and place.
+no syntax error and costs one regular-expression call. Only a set that fails is walked (``walk.SetWalk``):
+each segment placed in the spec's loop tree and, where its own pattern fails, checked element by element so
+that every error is named with its code and place. A set read in batches (``reader.Streaming``) is walked
+as it comes (``StreamedValidation``): the walk is the authority, so the findings are the same.
 """
 
 from __future__ import annotations
 
-import re
+from array import array
 from collections.abc import Callable
 from contextlib import suppress
 from dataclasses import replace
 from functools import cache
 from importlib import import_module
+from typing import Protocol
 
 from crossdock.mappings.x12 import errors as E
+from crossdock.mappings.x12.delimiters import Delimiters
 from crossdock.mappings.x12.envelope import Segment, TransactionSet
 from crossdock.mappings.x12.errors import Level, Severity, X12Error
-from crossdock.mappings.x12.patterns import known_matcher, segment_regex, set_matcher
-from crossdock.mappings.x12.spec import ElementSpec, LoopNode, SegmentNode, SegmentSpec, TransactionSetSpec
+from crossdock.mappings.x12.patterns import known_matcher, set_matcher, structure_matcher
+from crossdock.mappings.x12.spec import TransactionSetSpec
 from crossdock.mappings.x12.specs import base_version, get_spec
-from crossdock.mappings.x12.values import is_digits, x12_date
+from crossdock.mappings.x12.walk import SetWalk
 
 Status = str  # "accepted" | "accepted_with_errors" | "rejected"
 RuleCheck = Callable[[TransactionSet], list[X12Error]]
 BUSINESS_RULES: dict[str, list[RuleCheck]] = {}
 
-_NUMERIC = re.compile(r"-?\d+", re.ASCII)
-_REAL = re.compile(r"-?(?:\d+\.?\d*|\.\d+)", re.ASCII)
-_TIME = re.compile(r"([01]\d|2[0-3])[0-5]\d(?:[0-5]\d(?:\d{1,2})?)?", re.ASCII)
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+class RuleFeed(Protocol):
+    """A business rule over a set read in batches (``reader.Streaming``): fed each batch (the set holding it, and
+    its segments' elements), then asked at its end."""
+
+    def feed(self, ts: TransactionSet, elements: list[list[str]]) -> None: ...
+
+    def finish(self, ts: TransactionSet) -> list[X12Error]: ...
 
 
-def register_rule(code: str) -> Callable[[RuleCheck], RuleCheck]:
-    """Add a business check for a transaction set code (run after syntax validation)."""
+STREAMED_RULES: dict[RuleCheck, Callable[[], RuleFeed]] = {}  # a rule -> its twin for sets read in batches
+
+
+def register_rule(code: str, streamed: Callable[[], RuleFeed] | None = None) -> Callable[[RuleCheck], RuleCheck]:
+    """Add a business check for a transaction set code (run after syntax validation), with its ``streamed`` twin
+    when it has one: only a set whose every rule has a twin can be validated batch by batch."""
 
     def wrap(fn: RuleCheck) -> RuleCheck:
         BUSINESS_RULES.setdefault(code, []).append(fn)
+        if streamed is not None:
+            STREAMED_RULES[fn] = streamed
         return fn
 
     return wrap
-
-
-def _simple_error(value: str, es: ElementSpec) -> tuple[str, str] | None:
-    t = es.type
-    if t.startswith("N") and t != "N":
-        if not _NUMERIC.fullmatch(value):
-            return E.ELEM_INVALID_CHARACTER, f"{value!r} is not a number of type {t}"
-        size = len(value.lstrip("-"))
-    elif t == "R":
-        if not _REAL.fullmatch(value):
-            return E.ELEM_INVALID_CHARACTER, f"{value!r} is not a decimal number"
-        size = sum(ch in "0123456789" for ch in value)
-    elif t == "DT":
-        if not is_digits(value) or len(value) not in (6, 8) or x12_date(value) is None:
-            return E.ELEM_INVALID_DATE, f"{value!r} is not a valid date"
-        size = len(value)
-    elif t == "TM":
-        if not is_digits(value) or not _TIME.fullmatch(value):
-            return E.ELEM_INVALID_TIME, f"{value!r} is not a valid time"
-        size = len(value)
-    else:
-        if _CONTROL.search(value):
-            return E.ELEM_INVALID_CHARACTER, f"{value!r} holds a control character"
-        size = len(value)
-    if size < es.min_len:
-        return E.ELEM_TOO_SHORT, f"{value!r} is shorter than {es.min_len}"
-    if size > es.max_len:
-        return E.ELEM_TOO_LONG, f"{value!r} is longer than {es.max_len}"
-    if es.codes is not None and value not in es.codes:
-        return E.ELEM_INVALID_CODE, f"{value!r} is not a valid code for element {es.ref}"
-    return None
-
-
-def check_segment(seg: Segment, spec: SegmentSpec) -> list[X12Error]:
-    """Name every element error of one segment (the slow path)."""
-    d = seg.delimiters
-    found: list[X12Error] = []
-
-    def add(
-        code: str,
-        msg: str,
-        pos: int,
-        comp: int | None = None,
-        ref: str | None = None,
-        value: str = "",
-        rep: int | None = None,
-    ) -> None:
-        found.append(
-            X12Error(
-                Level.ELEMENT,
-                code,
-                f"{seg.id}{pos:02d}: {msg}",
-                segment_id=seg.id,
-                segment_position=seg.position,
-                element_position=pos,
-                component_position=comp,
-                repetition_position=rep,
-                element_ref=ref,
-                bad_value=value[:99] or None,
-                offset=seg.offset,
-            )
-        )
-
-    extra = [i for i in range(len(spec.elements) + 1, len(seg.elements)) if seg.elements[i]]
-    if extra:
-        add(
-            E.ELEM_TOO_MANY,
-            f"{seg.id} has {len(seg.elements) - 1} elements, at most {len(spec.elements)}",
-            extra[0],
-            value=seg.elements[extra[0]],
-        )
-    for i, es in enumerate(spec.elements, 1):
-        value = seg.get(i)
-        if es.usage == "N" or not value:
-            if es.usage == "M" and not value:
-                add(E.ELEM_MANDATORY_MISSING, "mandatory element is missing", i, ref=es.ref)
-            continue
-        reps = value.split(d.repetition) if d.repetition and es.repeat > 1 else [value]
-        if len(reps) > es.repeat:
-            add(
-                E.ELEM_TOO_MANY_REPETITIONS, f"{len(reps)} repetitions, at most {es.repeat}", i, ref=es.ref, value=value
-            )
-        for r, rv in enumerate(reps, 1):
-            rep = r if len(reps) > 1 else None
-            if es.components is None:
-                problem = _simple_error(rv, es)
-                if d.component in rv:
-                    problem = (E.ELEM_INVALID_CHARACTER, f"{rv!r} holds the component separator {d.component!r}")
-                if problem:
-                    add(problem[0], problem[1], i, ref=es.ref, value=rv, rep=rep)
-                continue
-            comps = rv.split(d.component)
-            if len(comps) > len(es.components):
-                add(
-                    E.ELEM_TOO_MANY_COMPONENTS,
-                    f"{len(comps)} components, at most {len(es.components)}",
-                    i,
-                    ref=es.ref,
-                    value=rv,
-                    rep=rep,
-                )
-            for j, cs in enumerate(es.components, 1):
-                cv = comps[j - 1] if j <= len(comps) else ""
-                if not cv:
-                    if cs.usage == "M":
-                        add(E.ELEM_MANDATORY_MISSING, f"mandatory component {j} is missing", i, j, cs.ref, rep=rep)
-                    continue
-                problem = _simple_error(cv, cs)
-                if problem:
-                    add(problem[0], problem[1], i, j, cs.ref, cv, rep)
-    found.extend(_note_errors(seg, spec))
-    return found
-
-
-def _note_errors(seg: Segment, spec: SegmentSpec) -> list[X12Error]:
-    found = []
-    for note in spec.notes:
-        present = [bool(seg.get(p)) for p in note.positions]
-        bad: tuple[str, int] | None = None
-        if note.kind == "P" and any(present) and not all(present):
-            bad = E.ELEM_CONDITIONAL_MISSING, note.positions[present.index(False)]
-        elif note.kind == "R" and not any(present):
-            bad = E.ELEM_CONDITIONAL_MISSING, note.positions[0]
-        elif note.kind == "E" and sum(present) > 1:
-            bad = E.ELEM_EXCLUSION_VIOLATED, note.positions[[i for i, p in enumerate(present) if p][1]]
-        elif note.kind == "C" and present[0] and not all(present[1:]):
-            bad = E.ELEM_CONDITIONAL_MISSING, note.positions[1 + present[1:].index(False)]
-        elif note.kind == "L" and present[0] and not any(present[1:]):
-            bad = E.ELEM_CONDITIONAL_MISSING, note.positions[1]
-        if bad:
-            code, pos = bad
-            ref = spec.elements[pos - 1].ref if pos <= len(spec.elements) else None
-            found.append(
-                X12Error(
-                    Level.ELEMENT,
-                    code,
-                    f"{seg.id}{pos:02d}: syntax note {note} is not met",
-                    segment_id=seg.id,
-                    segment_position=seg.position,
-                    element_position=pos,
-                    element_ref=ref,
-                    offset=seg.offset,
-                )
-            )
-    return found
-
-
-class _Frame:
-    __slots__ = ("counts", "idx", "loop")
-
-    def __init__(self, loop: LoopNode, idx: int) -> None:
-        self.loop = loop
-        self.idx = idx
-        self.counts: dict[int, int] = {}
-
-
-def _seg_error(code: str, msg: str, seg: Segment | None, seg_id: str, loop: str | None = None) -> X12Error:
-    return X12Error(
-        Level.SEGMENT,
-        code,
-        msg,
-        segment_id=seg_id,
-        segment_position=seg.position if seg is not None else None,
-        loop_id=loop or None,
-        offset=seg.offset if seg is not None else None,
-    )
-
-
-class _Walker:
-    """Places each segment in the spec's loop tree and reports what is missing, repeated or misplaced."""
-
-    def __init__(self, spec: TransactionSetSpec) -> None:
-        self.spec = spec
-        self.stack = [_Frame(spec.root, -1)]
-        self.errors: list[X12Error] = []
-
-    def _skipped(self, frame: _Frame, stop: int, seg: Segment | None) -> None:
-        counts = frame.counts
-        for i in frame.loop.mandatory:
-            if frame.idx < i < stop and not counts.get(i):
-                child = frame.loop.children[i]
-                cid = child.id if isinstance(child, SegmentNode) else child.trigger
-                self.errors.append(
-                    _seg_error(E.SEG_MANDATORY_MISSING, f"mandatory segment {cid} is missing", seg, cid, frame.loop.id)
-                )
-
-    def place(self, seg: Segment) -> bool:
-        sid = seg.elements[0]
-        stack = self.stack
-        for depth in range(len(stack) - 1, -1, -1):
-            frame = stack[depth]
-            candidates = frame.loop.index.get(sid)
-            if not candidates:
-                continue
-            start = frame.idx if frame.idx > 0 else 0
-            at = -1
-            for i in candidates:
-                if i >= start and (i or not depth):
-                    at = i
-                    break
-            if at < 0:
-                continue
-            if depth + 1 < len(stack):
-                for closed in stack[depth + 1 :]:
-                    self._skipped(closed, len(closed.loop.children), seg)
-                del stack[depth + 1 :]
-            child = frame.loop.children[at]
-            if frame.idx + 1 < at:
-                self._skipped(frame, at, seg)
-            frame.idx = at
-            used = frame.counts[at] = frame.counts.get(at, 0) + 1
-            if isinstance(child, SegmentNode):
-                if used > child.max_use:
-                    self.errors.append(
-                        _seg_error(
-                            E.SEG_OVER_MAX_USE, f"{sid} occurs more than {child.max_use} times", seg, sid, frame.loop.id
-                        )
-                    )
-            else:
-                if used > child.max_repeat:
-                    self.errors.append(
-                        _seg_error(
-                            E.SEG_LOOP_OVER_MAX,
-                            f"loop {child.id} occurs more than {child.max_repeat} times",
-                            seg,
-                            sid,
-                            child.id,
-                        )
-                    )
-                inner = _Frame(child, 0)
-                inner.counts[0] = 1
-                stack.append(inner)
-            return True
-        known_here = sid in self.spec.segment_ids()
-        if known_here:
-            code, msg = E.SEG_OUT_OF_SEQUENCE, f"{sid} is not in its proper place"
-        elif sid in self.spec.segments:
-            code, msg = E.SEG_NOT_IN_SET, f"{sid} is not a segment of the {self.spec.code} transaction set"
-        elif re.fullmatch(r"[A-Z][A-Z0-9]{1,2}", sid):
-            code, msg = E.SEG_UNEXPECTED, f"{sid} is not expected in the {self.spec.code} transaction set"
-        else:
-            code, msg = E.SEG_UNRECOGNIZED, f"{sid[:20]!r} is not a segment id"
-        self.errors.append(_seg_error(code, msg, seg, sid[:3], self.stack[-1].loop.id))
-        return False
-
-    def finish(self, last: Segment | None) -> None:
-        for frame in reversed(self.stack):
-            self._skipped(frame, len(frame.loop.children), last)
 
 
 ACKNOWLEDGMENT_SETS = frozenset({"997", "999"})
@@ -312,37 +77,104 @@ def _load_rules() -> None:
 def validate(ts: TransactionSet) -> list[X12Error]:
     """Validate one set; the findings are appended to ``ts.errors`` and returned."""
     _load_rules()
-    group = ts.group
-    spec = get_spec(ts.code, group.version)
-    found: list[X12Error] = []
-    if spec is None:
-        if base_version(group.version) is None:
-            why = f"version {group.version!r} is read with envelope checks only"
-        else:
-            why = f"crossdock has no specification for {ts.code}: envelope checks only"
-        found.append(
-            X12Error(
-                Level.TRANSACTION,
-                E.TS_NOT_SUPPORTED,
-                why,
-                segment_id="ST",
-                segment_position=1,
-                offset=ts.offset,
-                severity=Severity.WARNING,
-            )
-        )
-    else:
-        syntax = _validate_against(ts, spec)
-        if ts.code in ACKNOWLEDGMENT_SETS:
-            syntax = [
-                _as_warning(e) if e.level in (Level.SEGMENT, Level.ELEMENT) and e.code != E.SEG_MANDATORY_MISSING else e
-                for e in syntax
-            ]
-        found.extend(syntax)
+    spec = get_spec(ts.code, ts.group.version)
+    found = _unsupported(ts) if spec is None else _syntax(ts, _validate_against(ts, spec))
     for rule in BUSINESS_RULES.get(ts.code, ()):
         found.extend(rule(ts))
     ts.errors.extend(found)
     return found
+
+
+def streamable(code: str) -> bool:
+    """Whether a set of ``code`` can be validated in batches: every business rule of it has a streamed twin."""
+    _load_rules()
+    return all(rule in STREAMED_RULES for rule in BUSINESS_RULES.get(code, ()))
+
+
+class StreamedValidation:
+    """``validate`` for a set read in batches, which is never whole in memory.
+
+    Each segment is matched against its own pattern as it passes, and its id and offset are kept (16 bytes a
+    segment). At the end the ids are matched against the set's structure (``patterns.structure_matcher``): both
+    passing is what the whole text matching the set pattern means, no syntax error. Else the walk is replayed
+    over the ids kept, with the elements and text of each segment its pattern refused: the same findings.
+    """
+
+    def __init__(self, ts: TransactionSet) -> None:
+        _load_rules()
+        spec = get_spec(ts.code, ts.group.version)
+        self.walk = SetWalk(spec, ts.delimiters) if spec is not None else None
+        self.rules = [STREAMED_RULES[rule]() for rule in BUSINESS_RULES.get(ts.code, ())]
+        self.tags: list[str] = []
+        self.offsets = array("q")
+        self.refused: dict[int, tuple[list[str], str]] = {}  # index -> elements and text its pattern refused
+        self._ids: dict[str, str] = {}  # one string object per segment id
+
+    def feed(self, ts: TransactionSet, elements: list[list[str]]) -> None:
+        """Take the batch ``ts`` holds now, its segments' ``elements`` split once for every reader of them."""
+        walk = self.walk
+        if walk is not None:
+            tags, ids, refused, matchers = self.tags, self._ids, self.refused, walk.matchers
+            for text, e in zip(ts.texts, elements, strict=True):
+                sid = e[0]
+                matches = matchers[sid] if sid in matchers else walk.matcher(sid)
+                if matches is not None and not matches(text):
+                    refused[len(tags)] = (e, text)
+                tags.append(ids.setdefault(sid, sid))
+            self.offsets.extend(ts.offsets)
+        for rule in self.rules:
+            rule.feed(ts, elements)
+
+    def finish(self, ts: TransactionSet) -> list[X12Error]:
+        """Once every batch is fed (the last one too): the findings, appended to ``ts.errors`` and returned."""
+        found = _unsupported(ts) if self.walk is None else _syntax(ts, self._walked(self.walk, ts.delimiters))
+        for rule in self.rules:
+            found.extend(rule.finish(ts))
+        ts.errors.extend(found)
+        return found
+
+    def _walked(self, walk: SetWalk, d: Delimiters) -> list[X12Error]:
+        tags = self.tags
+        whole = not self.refused and tags and tags[-1] == "SE"
+        if whole and structure_matcher(walk.spec, frozenset(tags))("\n".join(tags) + "\n"):
+            return []
+        for i, (tag, offset) in enumerate(zip(tags, self.offsets, strict=True)):
+            refused = self.refused.get(i)
+            if refused is None:
+                walk.step(Segment([tag], offset, i + 1, d, tag), False)
+            else:
+                walk.step(Segment(refused[0], offset, i + 1, d, refused[1]), True)
+        return walk.finish()
+
+
+def _unsupported(ts: TransactionSet) -> list[X12Error]:
+    """A set crossdock has no spec for gets envelope checks only, and a warning that says so."""
+    version = ts.group.version
+    if base_version(version) is None:
+        why = f"version {version!r} is read with envelope checks only"
+    else:
+        why = f"crossdock has no specification for {ts.code}: envelope checks only"
+    return [
+        X12Error(
+            Level.TRANSACTION,
+            E.TS_NOT_SUPPORTED,
+            why,
+            segment_id="ST",
+            segment_position=1,
+            offset=ts.offset,
+            severity=Severity.WARNING,
+        )
+    ]
+
+
+def _syntax(ts: TransactionSet, found: list[X12Error]) -> list[X12Error]:
+    """The syntax findings; in a 997 or 999 those below the set are warnings (an acknowledgment is never refused)."""
+    if ts.code not in ACKNOWLEDGMENT_SETS:
+        return list(found)
+    return [
+        _as_warning(e) if e.level in (Level.SEGMENT, Level.ELEMENT) and e.code != E.SEG_MANDATORY_MISSING else e
+        for e in found
+    ]
 
 
 def _validate_against(ts: TransactionSet, spec: TransactionSetSpec) -> list[X12Error]:
@@ -353,21 +185,9 @@ def _validate_against(ts: TransactionSet, spec: TransactionSetSpec) -> list[X12E
     tags = ts.tags
     if tags[-1] == "SE" and set_matcher(spec, d, frozenset(tags))(ts.body):
         return []
-    segments = ts.segments
-    walker = _Walker(spec)
-    errors = walker.errors
-    for seg in segments:
-        walker.place(seg)
-        sspec = spec.segments.get(seg.elements[0])
-        if sspec is None or segment_regex(sspec, d).fullmatch(seg.text):
-            continue
-        element_errors = check_segment(seg, sspec)
-        if element_errors:
-            errors.append(_seg_error(E.SEG_HAS_ELEMENT_ERRORS, f"{seg.id} has data element errors", seg, seg.id))
-            errors.extend(element_errors)
-    if segments[-1].elements[0] == "SE":
-        walker.finish(segments[-1])
-    return errors
+    walk = SetWalk(spec, d)
+    walk.feed(ts.segments)
+    return walk.finish()
 
 
 def status(ts: TransactionSet) -> Status:
