@@ -16,7 +16,6 @@ import logging
 import signal
 import threading
 from collections.abc import Callable
-from http.server import ThreadingHTTPServer
 from typing import Any
 
 from apscheduler.executors.pool import ThreadPoolExecutor
@@ -35,7 +34,7 @@ from crossdock.core.poller import poll
 from crossdock.core.reconcile import mark_overdue
 from crossdock.core.retention import purge
 from crossdock.core.workers import worker_id
-from crossdock.server import declared_paths, make_server, serve_in_background
+from crossdock.server import Server, declared_paths, make_server, serve_in_background
 
 log = logging.getLogger("crossdock.scheduler")
 
@@ -73,7 +72,7 @@ class Worker:
             timezone="UTC",
         )
         self.stopped = threading.Event()
-        self.server: ThreadingHTTPServer | None = None
+        self.server: Server | None = None
 
     def _poll(self, name: str) -> None:
         report = poll(self.hub, name, self.owner)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import socket
 from collections.abc import Iterator
@@ -30,8 +31,11 @@ SHIPMENT = {
 }
 
 
-@pytest.fixture
-def served(tmp_path: Path, store_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Hub, str]]:
+@contextlib.contextmanager
+def serving(
+    tmp_path: Path, store_url: str, monkeypatch: pytest.MonkeyPatch, **server: Any
+) -> Iterator[tuple[Hub, str]]:
+    """A server for the acme3pl configuration with an http source, its ``server`` settings as given."""
     monkeypatch.setenv("ACME_POST_TOKEN", TOKEN)
     cfg = config(tmp_path, store_url)
     cfg["sources"]["acme-post"] = {
@@ -42,15 +46,22 @@ def served(tmp_path: Path, store_url: str, monkeypatch: pytest.MonkeyPatch) -> I
         "partner": "acme3pl",
         "max_bytes": 10_000,
     }
+    cfg["server"] = server
     hub = Hub(write_config(tmp_path, cfg))
-    server = make_server(hub, "127.0.0.1", 0)
-    serve_in_background(server)
+    server_ = make_server(hub, "127.0.0.1", 0)
+    serve_in_background(server_)
     try:
-        yield hub, f"http://127.0.0.1:{server.server_address[1]}"
+        yield hub, f"http://127.0.0.1:{server_.server_address[1]}"
     finally:
-        server.shutdown()
-        server.server_close()
+        server_.shutdown()
+        server_.server_close()
         hub.close()
+
+
+@pytest.fixture
+def served(tmp_path: Path, store_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Hub, str]]:
+    with serving(tmp_path, store_url, monkeypatch) as got:
+        yield got
 
 
 def post(url: str, body: Any, token: str = TOKEN, **headers: str) -> httpx.Response:
@@ -116,30 +127,24 @@ def test_a_content_length_that_is_not_a_length_is_refused(served: tuple[Hub, str
         f"Content-Length: {length}\r\n\r\n{{}}"
     )
     answer = exchange((host, int(port)), request)
-    assert answer.startswith("HTTP/1.0 400") and f"Content-Length '{length}' is not a length" in answer
+    assert answer.startswith("HTTP/1.1 400") and f"Content-Length '{length}' is not a length" in answer
     with hub.store.transaction() as conn_:
         assert Queries(hub.store).documents(conn_, direction="in") == []
 
 
 def test_a_body_that_stops_short_is_answered_408_and_not_stored(
-    served: tuple[Hub, str], monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, store_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import crossdock.server
-
-    hub, _ = served
-    monkeypatch.setattr(crossdock.server, "REQUEST_TIMEOUT", 0.5)
-    server = make_server(hub, "127.0.0.1", 0)
-    serve_in_background(server)
-    try:
-        request = f"POST /inbound/acme HTTP/1.1\r\nAuthorization: Bearer {TOKEN}\r\nContent-Length: 100\r\n\r\n{{}}"
-        host, port = server.server_address[:2]
-        answer = exchange((str(host), int(port)), request)
-    finally:
-        server.shutdown()
-        server.server_close()
-    assert answer.startswith("HTTP/1.0 408") and "did not come whole (100 bytes) within 0.5 s" in answer
-    with hub.store.transaction() as conn_:
-        assert Queries(hub.store).documents(conn_, direction="in") == []
+    with serving(tmp_path, store_url, monkeypatch, deadline=0.5) as (hub, base):
+        host, port = base.removeprefix("http://").split(":")
+        request = (
+            f"POST /inbound/acme HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {TOKEN}\r\n"
+            "Content-Length: 100\r\n\r\n{}"
+        )
+        answer = exchange((host, int(port)), request)
+        assert answer.startswith("HTTP/1.1 408") and "did not come whole within 0.5 s" in answer
+        with hub.store.transaction() as conn_:
+            assert Queries(hub.store).documents(conn_, direction="in") == []
 
 
 def test_a_bad_post_is_kept_failed_with_the_place(served: tuple[Hub, str]) -> None:
