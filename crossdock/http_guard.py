@@ -5,10 +5,13 @@ uvicorn's own timeout is for an idle keep-alive connection, and h11 waits for he
 a client sending a byte every few seconds would hold its connection for ever. Here each connection carries one
 request (every answer says ``Connection: close``), and that request, headers and body, must have arrived within
 ``deadline`` seconds of the connection: else it is answered 408 and closed, whatever it is doing. A request that
-has arrived is not cut: its answer may wait for the store. Past ``max_connections`` open at once, a new connection
-is closed at once (it would only wait). h11 merges a repeated ``Content-Length`` of the same value and lets
-``Transfer-Encoding`` win over a ``Content-Length``; both are how one request is read as two by a proxy in front,
-so a request that declares its length twice, or both ways, is answered 400 before h11 reads it.
+has arrived is not cut: its answer may wait for the store. Past ``max_connections`` open at once, the oldest
+connection whose request has not come whole is answered 503 and closed to make room (so slow clients push out
+each other, not a quick probe); when every connection's request has come, the new one is closed at once.
+
+h11 merges a repeated ``Content-Length`` of the same value and lets ``Transfer-Encoding`` win over a
+``Content-Length``; both are how one request is read as two by a proxy in front, so a request that declares its
+length twice, or both ways, is answered 400 before h11 reads it.
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ from uvicorn.protocols.http.h11_impl import H11Protocol
 log = logging.getLogger("crossdock.server")
 _HEAD_END = re.compile(rb"\r?\n\r?\n")
 _LONGEST_HEAD = 64 * 1024  # h11 refuses a head longer than 16 KiB itself; past this nothing is scanned
-WARN_EVERY = 60.0  # seconds between two warnings that connections are refused
+WARN_EVERY = 60.0  # seconds between two warnings that connections are closed for new ones
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,23 +76,22 @@ def framing_error(head: bytes) -> str | None:
 def guarded_protocol(limits: Limits) -> type[H11Protocol]:
     """uvicorn's h11 connection held to ``limits``: the class to give uvicorn as its ``http`` protocol."""
 
-    refused = [float("-inf")]  # when a refused connection was last logged
+    unfinished: dict[H11Protocol, None] = {}  # connections whose request has not come whole, oldest first
+    warned = [float("-inf")]  # when making room was last logged
 
     class Guarded(H11Protocol):
         def connection_made(self, transport: asyncio.BaseTransport) -> None:
             super().connection_made(transport)  # type: ignore[arg-type]
             self._head = b""
             self._timer: asyncio.TimerHandle | None = None
-            if len(self.connections) > limits.max_connections:
-                if self.loop.time() - refused[0] > WARN_EVERY:  # a flood of them is one line a minute
-                    refused[0] = self.loop.time()
-                    said = "%d connections open: more are closed at once (server.max_connections)"
-                    log.warning(said, limits.max_connections)
-                self.transport.abort()
+            if len(self.connections) > limits.max_connections and not self._make_room():
+                self.transport.abort()  # every connection is being answered: this one waits for none of them
                 return
+            unfinished[self] = None
             self._timer = self.loop.call_later(limits.deadline, self._expire)
 
         def connection_lost(self, exc: Exception | None) -> None:
+            unfinished.pop(self, None)
             if self._timer is not None:
                 self._timer.cancel()
             super().connection_lost(exc)
@@ -105,6 +107,21 @@ def guarded_protocol(limits: Limits) -> type[H11Protocol]:
                         self._refuse(400, "Bad Request", error)
                         return
             super().data_received(data)
+            if self._arrived():
+                unfinished.pop(self, None)
+
+        def _make_room(self) -> bool:
+            """Close the oldest connection whose request has not come whole, for this one: a flood of slow
+            clients then pushes out its own, and a quick one (a health probe) still gets in."""
+            oldest = next((c for c in unfinished if not c.transport.is_closing()), None)
+            if not isinstance(oldest, Guarded):
+                return False
+            if self.loop.time() - warned[0] > WARN_EVERY:  # a flood of them is one line a minute
+                warned[0] = self.loop.time()
+                said = "%d connections open (server.max_connections): the oldest unfinished ones are closed for new"
+                log.warning(said, limits.max_connections)
+            oldest._refuse(503, "Service Unavailable", "too many connections: the slowest is closed, send it again")
+            return True
 
         def _arrived(self) -> bool:
             """Whether the request has been read whole, or answered already (a refusal before its body)."""
@@ -120,6 +137,7 @@ def guarded_protocol(limits: Limits) -> type[H11Protocol]:
             self._refuse(408, "Request Timeout", f"{what} within {limits.deadline:g} s")
 
         def _refuse(self, status: int, reason: str, error: str) -> None:
+            unfinished.pop(self, None)
             self.transport.write(raw_answer(status, reason, {"error": error}))
             self.transport.close()
 

@@ -240,7 +240,11 @@ class ServerConfig(Strict):
         description="a request, headers and body, must have come whole this soon after its "
         "connection opened (not an idle timeout); then it is answered 408 and closed",
     )
-    max_connections: int = Field(default=500, ge=1, description="connections open at once; one more is closed at once")
+    max_connections: int = Field(
+        default=500,
+        ge=1,
+        description="connections open at once; one more pushes out the oldest whose request has not come whole (503)",
+    )
     max_requests: int = Field(
         default=64, ge=1, description="requests read or answered at once (/healthz apart); one more is answered 503"
     )
