@@ -12,6 +12,8 @@ webhooks waiting in the intakes.
 
 from __future__ import annotations
 
+import logging
+import os
 import socket
 import threading
 import time
@@ -56,6 +58,7 @@ class Server:
             timeout_graceful_shutdown=int(settings.deadline) + 1,
         )
         self._uvicorn = uvicorn.Server(config)
+        logging.getLogger("uvicorn.error").setLevel(logging.WARNING)  # its start and stop lines; crossdock says its own
         self._thread: threading.Thread | None = None
 
     def serve_in_background(self) -> threading.Thread:
@@ -90,7 +93,8 @@ def _listen(host: str, port: int) -> socket.socket:
     try:
         return socket.create_server((host.strip("[]"), port), family=family, backlog=BACKLOG)
     except OSError as exc:  # the port is taken, the address is not this machine's
-        raise ConfigError(f"server: cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+        why = os.strerror(exc.errno) if exc.errno else str(exc)
+        raise ConfigError(f"server: cannot listen on {host}:{port}: {why}") from None
 
 
 def make_server(hub: Hub, host: str | None = None, port: int | None = None) -> Server:

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
+import signal
 import socket
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -159,4 +163,52 @@ def test_an_http_source_is_not_polled(served: tuple[Hub, str]) -> None:
     hub, _ = served
     assert (
         poll(hub, "acme-post", "me").skipped == "an http source is posted to, not polled (crossdock serve answers it)"
+    )
+
+
+def serve_config(tmp_path: Path, store_url: str, port: int) -> Path:
+    cfg = config(tmp_path, store_url)
+    cfg["sources"]["acme-post"] = {"type": "http", "path": "/in", "token": "${ACME_POST_TOKEN}", "partner": "acme3pl"}
+    cfg["server"] = {"host": "127.0.0.1", "port": port}
+    write_config(tmp_path, cfg)
+    return tmp_path / "crossdock.yaml"
+
+
+def crossdock_serve(path: Path) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "crossdock.cli", "serve", "-c", str(path)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "ACME_POST_TOKEN": TOKEN},
+    )
+
+
+def test_serve_answers_until_sigterm_then_stops(tmp_path: Path, store_url: str) -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = int(probe.getsockname()[1])
+    process = crossdock_serve(serve_config(tmp_path, store_url, port))
+    try:
+        assert process.stdout is not None
+        assert process.stdout.readline() == f"crossdock serving on http://127.0.0.1:{port}\n"
+        assert httpx.get(f"http://127.0.0.1:{port}/healthz").json() == {"ok": True}
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=60) == 0
+    finally:
+        process.kill()
+    with pytest.raises(httpx.ConnectError):
+        httpx.get(f"http://127.0.0.1:{port}/healthz")
+
+
+def test_serve_on_a_port_in_use_is_one_line(tmp_path: Path, store_url: str) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = int(taken.getsockname()[1])
+        process = crossdock_serve(serve_config(tmp_path, store_url, port))
+        out, err = process.communicate(timeout=60)
+    assert process.returncode != 0 and out == ""
+    assert err.count("\n") == 1 and err.startswith(
+        f"crossdock: configuration: server: cannot listen on 127.0.0.1:{port}: Address already in use"
     )
