@@ -107,9 +107,11 @@ def test_a_webhook_delivered_twice_is_one_document_and_one_order(hub: Hub, fake_
         at_once = post_at_once(url, [601, 601, 601])
         body, headers = webhook(601)
         later = httpx.post(url, content=body, headers=headers)
-    assert [a.status_code for a in at_once] == [202] * 3
-    assert [a.json()["new"] for a in at_once].count(True) == 1, "stored by one delivery, found by the others"
-    assert len({a.json()["document"] for a in at_once}) == 1
+    taken = [a for a in at_once if a.status_code == 202]
+    ignored = [a for a in at_once if a.status_code == 200]  # one answered before another was verified
+    assert len(taken) + len(ignored) == 3 and all("ignored" in a.json() for a in ignored)
+    assert [a.json()["new"] for a in taken].count(True) == 1, "stored by one delivery, found by the others"
+    assert len({a.json()["document"] for a in taken}) == 1
     assert (later.status_code, later.json()) == (200, {"ignored": "answered already (the same delivery again)"})
     assert set(order_rows(hub, CHANNEL)) == {"601"}
     assert count(hub, documents, documents.c.endpoint == "shop") == 1
