@@ -163,19 +163,21 @@ class _Bounded:
                 status[0] = message["status"]
             await send(message)
 
-        if not probe and self.in_flight >= self.most:
-            busy = {"error": f"{self.most} requests at once already (server.max_requests): send it again"}
-            await _json(HTTPStatus.SERVICE_UNAVAILABLE, busy, {"Retry-After": "1"})(scope, receive, sent)
-        else:
+        try:
+            if not probe and self.in_flight >= self.most:
+                busy = {"error": f"{self.most} requests at once already (server.max_requests): send it again"}
+                await _json(HTTPStatus.SERVICE_UNAVAILABLE, busy, {"Retry-After": "1"})(scope, receive, sent)
+                return
             self.in_flight += not probe
             try:
                 await self.app(scope, receive, sent)
             finally:
                 self.in_flight -= not probe
-        client = scope.get("client")
-        who = f"{client[0]}:{client[1]}" if client else "-"
-        level = logging.DEBUG if probe else logging.INFO  # probes come every few seconds
-        log.log(level, "%s %s %s %d", who, scope["method"], scope["path"], status[0])
+        finally:  # 0: no answer was sent (the client left, or the application failed and uvicorn answers 500)
+            client = scope.get("client")
+            who = f"{client[0]}:{client[1]}" if client else "-"
+            level = logging.DEBUG if probe else logging.INFO  # probes come every few seconds
+            log.log(level, "%s %s %s %d", who, scope["method"], scope["path"], status[0])
 
 
 def build_app(hub: Hub, hooks: Webhooks, on_start: Callable[[], None]) -> ASGIApp:
