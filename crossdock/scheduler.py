@@ -20,7 +20,6 @@ import logging
 import signal
 import threading
 from collections.abc import Callable
-from http.server import ThreadingHTTPServer
 from typing import Any
 
 from apscheduler.executors.pool import ThreadPoolExecutor
@@ -39,7 +38,7 @@ from crossdock.core.poller import poll
 from crossdock.core.reconcile import mark_overdue
 from crossdock.core.retention import purge
 from crossdock.core.workers import worker_id
-from crossdock.server import declared_paths, make_server, serve_in_background
+from crossdock.server import Server, declared_paths, make_server, serve_in_background
 
 log = logging.getLogger("crossdock.scheduler")
 PROCESS_CHUNK = 100  # stored documents claimed and recorded per transaction by the processing thread
@@ -81,7 +80,7 @@ class Worker:
         self.stopping = threading.Event()  # set first by stop(): running jobs end after the batch in hand
         self.received = threading.Event()  # a poll stored documents: the processing thread looks at once
         self.processing = threading.Thread(target=self._process, name="crossdock-process", daemon=True)
-        self.server: ThreadingHTTPServer | None = None
+        self.server: Server | None = None
 
     def _poll(self, name: str) -> None:
         shared = self.received if self.hub.store.is_postgres else None  # every worker processes what it stores

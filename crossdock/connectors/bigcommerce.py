@@ -18,6 +18,9 @@ What this relies on (``../shared/docs/channel-apis.md``, BigCommerce section, fr
   reset as ``retry_after``.
 - Webhooks (``store/order/*``) carry only ``data.id``. BigCommerce sends the headers given when the hook was
   created: crossdock asks for ``X-Crossdock-Webhook-Secret: <webhook_secret>`` and compares it in constant time.
+  BigCommerce also signs its webhooks the Standard Webhooks way (``webhook-id``, ``webhook-timestamp``,
+  ``webhook-signature``) with the app's client secret: with that as ``webhook_secret``, a signed webhook is
+  verified too, and one signed more than five minutes from now is refused (``standard_webhooks.py``).
 - ``POST /v2/orders/<id>/shipments`` has no idempotency key: the order's shipments are read first and a body
   whose address already has a shipment with the same tracking number (else the same comments, which name
   crossdock's shipment) is not posted again. ``GET .../shipments`` answers 204 when there are none.
@@ -37,6 +40,7 @@ from typing import Any
 
 import httpx
 
+from crossdock.connectors import standard_webhooks
 from crossdock.connectors.base import Inbound, Outbound
 from crossdock.connectors.channel import ChannelSink, ChannelSource, order_inbound
 from crossdock.connectors.http import check, read_json, request
@@ -146,7 +150,10 @@ class BigCommerceSource(ChannelSource[BigCommerceSourceConfig, _Store]):
             return self._full(api, body)
 
     def verify_webhook(self, body: bytes, headers: Mapping[str, str]) -> bool:
-        return verify_webhook(headers, resolve_secret(self.config.webhook_secret) or "")
+        """The secret header crossdock asked for, or a Standard Webhooks signature made with the same secret (the
+        app's client secret) at a time within its tolerance."""
+        secret = resolve_secret(self.config.webhook_secret) or ""
+        return verify_webhook(headers, secret) or standard_webhooks.verify(body, headers, secret.encode())
 
     def webhook_order_id(self, body: bytes, headers: Mapping[str, str]) -> str | None:
         return webhook_order_id(body)

@@ -178,10 +178,12 @@ def checkpointed(found: Generator[Inbound, None, str | None], source: Syncing) -
 
 class Expiring(Generic[V]):
     """Values by key until they expire (access tokens, public keys), safe to share between threads: a source is
-    built anew for every poll, so what outlives it is kept here."""
+    built anew for every poll, so what outlives it is kept here. With a ``limit``, keys that anyone outside can
+    choose (a forged key id) cannot grow it: past the limit the oldest go (and the expired among the oldest)."""
 
-    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, clock: Callable[[], float] = time.monotonic, limit: int | None = None) -> None:
         self._clock = clock
+        self._limit = limit
         self._lock = threading.Lock()
         self._values: dict[Hashable, tuple[V, float]] = {}
 
@@ -195,7 +197,14 @@ class Expiring(Generic[V]):
 
     def put(self, key: Hashable, value: V, ttl: float) -> None:
         with self._lock:
-            self._values[key] = (value, self._clock() + ttl)
+            now = self._clock()
+            self._values.pop(key, None)  # put again: the newest, last to go
+            self._values[key] = (value, now + ttl)
+            while self._limit is not None and self._values:  # the oldest first: expired, or one too many
+                oldest = next(iter(self._values))
+                if len(self._values) <= self._limit and self._values[oldest][1] > now:
+                    break
+                del self._values[oldest]
 
     def drop(self, key: Hashable) -> None:
         with self._lock:

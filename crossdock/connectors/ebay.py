@@ -61,6 +61,7 @@ PUBLIC_KEY = "/commerce/notification/v1/public_key/"
 APP_SCOPE = "https://api.ebay.com/oauth/api_scope"
 TOKEN_MARGIN = 60.0  # a token is renewed this long before eBay says it expires
 KEY_TTL = 3600.0  # a notification public key is kept an hour, as eBay's SDK does
+UNKNOWN_KEY_TTL = 300.0  # a key id eBay does not know is not asked again for five minutes
 WINDOW_MARGIN = 3600.0  # the oldest window start asked for: 90 days less an hour, so eBay never refuses it
 # Notification topics about an order, whose data carries its ``orderId`` [unverified field name]: eBay's
 # AsyncAPI contracts name ORDER_CONFIRMATION (the seller is to read the order by id) and ITEM_MARKED_SHIPPED.
@@ -75,6 +76,7 @@ _DIGESTS: dict[str, type[hashes.HashAlgorithm]] = {
 
 TOKENS: Expiring[str] = Expiring()
 KEYS: Expiring[ec.EllipticCurvePublicKey] = Expiring()
+UNKNOWN_KEYS: Expiring[bool] = Expiring(limit=1_000)  # a forger picks these ids: as many as it likes, so bounded
 Grant = Literal["user", "app"]
 
 
@@ -282,14 +284,15 @@ def _signature(header: str | None) -> tuple[str, bytes, type[hashes.HashAlgorith
 
 
 def _public_key(api: _Api, kid: str) -> ec.EllipticCurvePublicKey | None:
-    """eBay's key for ``kid`` (cached an hour); None when eBay knows no such key (a forged header)."""
+    """eBay's key for ``kid`` (cached an hour); None when eBay knows no such key (a forged header, remembered)."""
     cache_key = f"{api.config.url}\n{kid}"
     cached = KEYS.get(cache_key)
-    if cached is not None:
+    if cached is not None or UNKNOWN_KEYS.get(cache_key):
         return cached
     try:
         body, _ = api.call("GET", f"{PUBLIC_KEY}{urllib.parse.quote(kid, safe='')}", grant="app")
     except _NotFound:
+        UNKNOWN_KEYS.put(cache_key, True, UNKNOWN_KEY_TTL)
         return None
     except PermanentError as exc:
         raise TransientError(f"{exc} (the notification's key cannot be fetched)") from None

@@ -229,10 +229,32 @@ class InventoryFeedConfig(Strict):
 
 
 class ServerConfig(Strict):
-    """Where ``crossdock serve`` (and ``run``) listen for the http sources."""
+    """Where ``crossdock serve`` (and ``run``) listen for the http sources and webhooks, and what one client may
+    hold there: the bounds keep a slow or flooding client from starving the others (and ``/healthz``)."""
 
     host: str = Field(default="127.0.0.1", description="0.0.0.0 to listen on every interface")
     port: int = Field(default=8080, ge=0, le=65535)
+    deadline: Timeout = Field(
+        default=30.0,
+        le=3600,
+        description="a request, headers and body, must have come whole this soon after its "
+        "connection opened (not an idle timeout); then it is answered 408 and closed",
+    )
+    max_connections: int = Field(
+        default=500,
+        ge=1,
+        description="connections open at once; one more pushes out the oldest whose request has not come whole (503)",
+    )
+    max_requests: int = Field(
+        default=64, ge=1, description="requests read or answered at once (/healthz apart); one more is answered 503"
+    )
+
+    @model_validator(mode="after")
+    def _requests_fit_connections(self) -> ServerConfig:
+        if self.max_requests > self.max_connections:  # each request needs a connection: the bound would never hold
+            most = self.max_connections
+            raise ValueError(f"max_requests ({self.max_requests}) is more than max_connections ({most})")
+        return self
 
 
 class Config(Strict):

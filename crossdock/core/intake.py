@@ -114,6 +114,7 @@ class Intake:
 
     def submit(self, item: Inbound) -> Future[Recorded]:
         answer: Future[Recorded] = Future()
+        answer.set_running_or_notify_cancel()  # not cancellable: the document is committed or not all the same
         with self._lock:
             if self._closed:
                 raise CrossdockError(f"{self.source}: the intake is closed (crossdock is stopping)")

@@ -19,6 +19,7 @@ import respx
 
 from crossdock.connectors import ebay as connector
 from crossdock.connectors.base import Outbound
+from crossdock.connectors.channel import Expiring
 from crossdock.connectors.ebay import EbaySink, EbaySource, challenge_response, webhook_order_id
 from crossdock.core.channel_config.ebay import EbaySourceConfig
 from crossdock.core.errors import PermanentError, TransientError
@@ -36,11 +37,11 @@ ENDPOINT = "https://hub.example.test/webhooks/ebay"
 
 @pytest.fixture(autouse=True)
 def fresh_caches() -> Iterator[None]:
-    connector.TOKENS.clear()
-    connector.KEYS.clear()
+    for cache in (connector.TOKENS, connector.KEYS, connector.UNKNOWN_KEYS):
+        cache.clear()
     yield
-    connector.TOKENS.clear()
-    connector.KEYS.clear()
+    for cache in (connector.TOKENS, connector.KEYS, connector.UNKNOWN_KEYS):
+        cache.clear()
 
 
 @pytest.fixture
@@ -313,8 +314,21 @@ def test_an_unknown_key_id_is_not_verified(config: EbaySourceConfig) -> None:
     forged = {"x-ebay-signature": base64.b64encode(json.dumps(header).encode()).decode()}
     with respx.mock(assert_all_called=True) as mock:
         mock.post(TOKEN).mock(side_effect=token_answer)
-        mock.get(f"{KEY_URL}forged-kid").mock(return_value=httpx.Response(404, json={"errors": [{"errorId": 195001}]}))
-        assert EbaySource("ebay", config).verify_webhook(body, forged) is False
+        unknown = httpx.Response(404, json={"errors": [{"errorId": 195001}]})
+        lookup = mock.get(f"{KEY_URL}forged-kid").mock(return_value=unknown)
+        for _ in range(5):
+            assert EbaySource("ebay", config).verify_webhook(body, forged) is False
+    assert lookup.call_count == 1, "a key id eBay does not know is remembered: forging again costs no call"
+
+
+def test_unknown_key_ids_are_forgotten_in_time_and_bounded() -> None:
+    now = [0.0]
+    unknown: Expiring[bool] = Expiring(clock=lambda: now[0], limit=3)
+    for kid in ("a", "b", "c", "d"):
+        unknown.put(kid, True, connector.UNKNOWN_KEY_TTL)
+    assert [unknown.get(kid) for kid in "abcd"] == [None, True, True, True], "past the limit the oldest goes"
+    now[0] = connector.UNKNOWN_KEY_TTL + 1
+    assert unknown.get("d") is None, "asked again after the while"
 
 
 def test_only_order_topics_name_an_order() -> None:

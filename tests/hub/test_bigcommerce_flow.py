@@ -11,6 +11,7 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import json
+import time
 from collections.abc import Iterator
 from email.utils import format_datetime, parsedate_to_datetime
 from pathlib import Path
@@ -19,7 +20,7 @@ from typing import Any
 import httpx
 import pytest
 
-from crossdock.connectors import bigcommerce
+from crossdock.connectors import bigcommerce, standard_webhooks
 from crossdock.core.hub import Hub
 from crossdock.core.poller import poll
 from tests.conftest import CASES
@@ -215,6 +216,30 @@ def test_a_webhook_with_the_secret_header_reads_the_order_again_and_others_are_r
     (row,) = order_rows(hub, CHANNEL).values()
     assert json.loads(row.data)["total_amount"] == EXAMPLE["total_inc_tax"], "the order as the API gives it"
     assert poll(hub, "store", "me").received == 0, "the poll finds the order the webhook brought in"
+
+
+def test_a_standard_webhooks_signature_is_verified_and_a_late_or_replayed_one_is_not_read(
+    hub: Hub, store: tuple[FakeStore, FakeApi]
+) -> None:
+    """BigCommerce signs with the app's client secret (here the webhook_secret) over id, time and body."""
+    fake, api = store
+    fake.orders[301] = example(301, "2026-11-22T08:00:00")
+    body = json.dumps({"scope": "store/order/created", "data": {"type": "order", "id": 301}}).encode()
+
+    def signed(delivery_id: str, when: float) -> dict[str, str]:
+        stamp = str(int(when))
+        signature = standard_webhooks.sign(HOOK_SECRET.encode(), delivery_id, stamp, body)
+        return {"webhook-id": delivery_id, "webhook-timestamp": stamp, "webhook-signature": signature}
+
+    with webhook_url(hub, "store") as url:
+        late = httpx.post(url, content=body, headers=signed("msg_1", time.time() - 3600))
+        answer = httpx.post(url, content=body, headers=signed("msg_2", time.time()))
+        reads = len(api.calls("GET"))
+        replayed = httpx.post(url, content=body, headers=signed("msg_2", time.time()))  # same id, a new time
+    assert late.status_code == 401, "signed an hour ago: kept and sent again"
+    assert answer.status_code == 202 and answer.json()["new"] is True
+    assert replayed.json() == {"ignored": "answered already (the same delivery again)"}
+    assert len(api.calls("GET")) == reads, "no read of the store for a delivery answered already"
 
 
 def test_the_quota_slows_the_poll_and_a_429_or_a_bad_token_end_as_clear_errors(

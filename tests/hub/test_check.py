@@ -309,3 +309,14 @@ def test_the_config_model_is_what_check_walks() -> None:
     data = {"sinks": {"x": {"type": "sftp"}}}
     assert "temp_suffix" in known_keys(Config, data, ("sinks", "x"))
     assert known_keys(Config, {"sinks": {"x": {"type": "nope"}}}, ("sinks", "x")) == []
+
+
+def test_the_servers_bounds_are_checked(tmp_path: Path) -> None:
+    good = MINIMAL + "server:\n  deadline: 10s\n  max_connections: 100\n  max_requests: 100\n"
+    assert found(write(tmp_path, good)) == []
+    bad = MINIMAL + "server:\n  deadline: 0s\n  max_connections: 0\n  max_requests: 0\n"
+    messages = {k: m for _, k, m in found(write(tmp_path, bad))}
+    assert set(messages) == {"server.deadline", "server.max_connections", "server.max_requests"}
+    too_many = MINIMAL + "server:\n  max_connections: 10\n  max_requests: 20\n"
+    ((_, key, message),) = found(write(tmp_path, too_many))
+    assert key == "server" and "max_requests (20) is more than max_connections (10)" in message

@@ -167,11 +167,11 @@ class FakeEbay:
 
 @pytest.fixture
 def ebay() -> Iterator[tuple[FakeEbay, FakeApi]]:
-    connector.TOKENS.clear()
-    connector.KEYS.clear()
+    for cache in (connector.TOKENS, connector.KEYS, connector.UNKNOWN_KEYS):
+        cache.clear()
     yield from served(FakeEbay())
-    connector.TOKENS.clear()
-    connector.KEYS.clear()
+    for cache in (connector.TOKENS, connector.KEYS, connector.UNKNOWN_KEYS):
+        cache.clear()
 
 
 def config(tmp_path: Path, store_url: str, url: str) -> dict[str, Any]:
@@ -292,7 +292,13 @@ def test_the_challenge_and_signed_notifications_through_the_server(hub: Hub, eba
         assert httpx.post(url, content=body.replace(b"n-1", b"n-2"), headers=signed).status_code == 401, "altered"
         answer = httpx.post(url, content=body, headers=signed)
         assert answer.status_code == 202 and answer.json()["new"] is True
-        again = httpx.post(url, content=body, headers=signed)
+        replayed = httpx.post(url, content=body, headers=signed)
+        assert replayed.json() == {"ignored": "answered already (the same delivery again)"}, "no read of eBay"
+        other = body.replace(b"n-1", b"n-3")  # another notification about the same order
+        signature = base64.b64encode(private.sign(other, ec.ECDSA(hashes.SHA1()))).decode()
+        header |= {"signature": signature}
+        resigned = {"X-EBAY-SIGNATURE": base64.b64encode(json.dumps(header).encode()).decode()}
+        again = httpx.post(url, content=other, headers=resigned)
         assert again.json()["new"] is False, "the same order version is not stored twice"
     (row,) = order_rows(hub, CHANNEL).values()
     assert json.loads(row.data)["total_amount"] == EXAMPLE["pricingSummary"]["total"]["value"], "the API's order"

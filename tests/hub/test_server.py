@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
+import signal
 import socket
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -30,8 +35,11 @@ SHIPMENT = {
 }
 
 
-@pytest.fixture
-def served(tmp_path: Path, store_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Hub, str]]:
+@contextlib.contextmanager
+def serving(
+    tmp_path: Path, store_url: str, monkeypatch: pytest.MonkeyPatch, **server: Any
+) -> Iterator[tuple[Hub, str]]:
+    """A server for the acme3pl configuration with an http source, its ``server`` settings as given."""
     monkeypatch.setenv("ACME_POST_TOKEN", TOKEN)
     cfg = config(tmp_path, store_url)
     cfg["sources"]["acme-post"] = {
@@ -42,15 +50,22 @@ def served(tmp_path: Path, store_url: str, monkeypatch: pytest.MonkeyPatch) -> I
         "partner": "acme3pl",
         "max_bytes": 10_000,
     }
+    cfg["server"] = server
     hub = Hub(write_config(tmp_path, cfg))
-    server = make_server(hub, "127.0.0.1", 0)
-    serve_in_background(server)
+    server_ = make_server(hub, "127.0.0.1", 0)
+    serve_in_background(server_)
     try:
-        yield hub, f"http://127.0.0.1:{server.server_address[1]}"
+        yield hub, f"http://127.0.0.1:{server_.server_address[1]}"
     finally:
-        server.shutdown()
-        server.server_close()
+        server_.shutdown()
+        server_.server_close()
         hub.close()
+
+
+@pytest.fixture
+def served(tmp_path: Path, store_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Hub, str]]:
+    with serving(tmp_path, store_url, monkeypatch) as got:
+        yield got
 
 
 def post(url: str, body: Any, token: str = TOKEN, **headers: str) -> httpx.Response:
@@ -116,30 +131,24 @@ def test_a_content_length_that_is_not_a_length_is_refused(served: tuple[Hub, str
         f"Content-Length: {length}\r\n\r\n{{}}"
     )
     answer = exchange((host, int(port)), request)
-    assert answer.startswith("HTTP/1.0 400") and f"Content-Length '{length}' is not a length" in answer
+    assert answer.startswith("HTTP/1.1 400") and f"Content-Length '{length}' is not a length" in answer
     with hub.store.transaction() as conn_:
         assert Queries(hub.store).documents(conn_, direction="in") == []
 
 
 def test_a_body_that_stops_short_is_answered_408_and_not_stored(
-    served: tuple[Hub, str], monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, store_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import crossdock.server
-
-    hub, _ = served
-    monkeypatch.setattr(crossdock.server, "REQUEST_TIMEOUT", 0.5)
-    server = make_server(hub, "127.0.0.1", 0)
-    serve_in_background(server)
-    try:
-        request = f"POST /inbound/acme HTTP/1.1\r\nAuthorization: Bearer {TOKEN}\r\nContent-Length: 100\r\n\r\n{{}}"
-        host, port = server.server_address[:2]
-        answer = exchange((str(host), int(port)), request)
-    finally:
-        server.shutdown()
-        server.server_close()
-    assert answer.startswith("HTTP/1.0 408") and "did not come whole (100 bytes) within 0.5 s" in answer
-    with hub.store.transaction() as conn_:
-        assert Queries(hub.store).documents(conn_, direction="in") == []
+    with serving(tmp_path, store_url, monkeypatch, deadline=0.5) as (hub, base):
+        host, port = base.removeprefix("http://").split(":")
+        request = (
+            f"POST /inbound/acme HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {TOKEN}\r\n"
+            "Content-Length: 100\r\n\r\n{}"
+        )
+        answer = exchange((host, int(port)), request)
+        assert answer.startswith("HTTP/1.1 408") and "did not come whole within 0.5 s" in answer
+        with hub.store.transaction() as conn_:
+            assert Queries(hub.store).documents(conn_, direction="in") == []
 
 
 def test_a_bad_post_is_kept_failed_with_the_place(served: tuple[Hub, str]) -> None:
@@ -154,4 +163,52 @@ def test_an_http_source_is_not_polled(served: tuple[Hub, str]) -> None:
     hub, _ = served
     assert (
         poll(hub, "acme-post", "me").skipped == "an http source is posted to, not polled (crossdock serve answers it)"
+    )
+
+
+def serve_config(tmp_path: Path, store_url: str, port: int) -> Path:
+    cfg = config(tmp_path, store_url)
+    cfg["sources"]["acme-post"] = {"type": "http", "path": "/in", "token": "${ACME_POST_TOKEN}", "partner": "acme3pl"}
+    cfg["server"] = {"host": "127.0.0.1", "port": port}
+    write_config(tmp_path, cfg)
+    return tmp_path / "crossdock.yaml"
+
+
+def crossdock_serve(path: Path) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "crossdock.cli", "serve", "-c", str(path)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "ACME_POST_TOKEN": TOKEN},
+    )
+
+
+def test_serve_answers_until_sigterm_then_stops(tmp_path: Path, store_url: str) -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = int(probe.getsockname()[1])
+    process = crossdock_serve(serve_config(tmp_path, store_url, port))
+    try:
+        assert process.stdout is not None
+        assert process.stdout.readline() == f"crossdock serving on http://127.0.0.1:{port}\n"
+        assert httpx.get(f"http://127.0.0.1:{port}/healthz").json() == {"ok": True}
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=60) == 0
+    finally:
+        process.kill()
+    with pytest.raises(httpx.ConnectError):
+        httpx.get(f"http://127.0.0.1:{port}/healthz")
+
+
+def test_serve_on_a_port_in_use_is_one_line(tmp_path: Path, store_url: str) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = int(taken.getsockname()[1])
+        process = crossdock_serve(serve_config(tmp_path, store_url, port))
+        out, err = process.communicate(timeout=60)
+    assert process.returncode != 0 and out == ""
+    assert err.count("\n") == 1 and err.startswith(
+        f"crossdock: configuration: server: cannot listen on 127.0.0.1:{port}: Address already in use"
     )

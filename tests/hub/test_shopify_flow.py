@@ -331,7 +331,11 @@ def test_a_signed_webhook_reads_the_order_again_and_a_forged_one_is_refused(
         assert forged.status_code == 401
         answer = httpx.post(url, content=body, headers=headers)
         assert answer.status_code == 202 and answer.json()["new"] is True
-        again = httpx.post(url, content=body, headers=headers)
+        replayed = httpx.post(url, content=body, headers=headers)
+        assert replayed.json() == {"ignored": "answered already (the same delivery again)"}, "no read of the shop"
+        other = body.replace(b'"1.00"', b'"2.00"')  # another delivery about the same order
+        signature = base64.b64encode(hmac.new(CLIENT_SECRET.encode(), other, hashlib.sha256).digest()).decode()
+        again = httpx.post(url, content=other, headers=headers | {"X-Shopify-Hmac-Sha256": signature})
         assert again.json()["new"] is False, "the same order version is not stored twice"
         other = httpx.post(url, content=body, headers=headers | {"X-Shopify-Topic": "products/update"})
         assert other.status_code == 200 and "ignored" in other.json()

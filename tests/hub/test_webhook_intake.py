@@ -20,8 +20,9 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import OperationalError
 
 import crossdock.connectors.shopify as connector
+from crossdock import webhooks
 from crossdock.connectors.base import Inbound
-from crossdock.connectors.channel import order_inbound
+from crossdock.connectors.channel import Expiring, order_inbound
 from crossdock.core.hub import Hub
 from crossdock.core.intake import Intake, Recorded, record_group
 from crossdock.core.schema import deliveries, documents
@@ -106,10 +107,12 @@ def test_a_webhook_delivered_twice_is_one_document_and_one_order(hub: Hub, fake_
         at_once = post_at_once(url, [601, 601, 601])
         body, headers = webhook(601)
         later = httpx.post(url, content=body, headers=headers)
-    answers = [*at_once, later]
-    assert [a.status_code for a in answers] == [202] * 4
-    assert [a.json()["new"] for a in answers].count(True) == 1, "stored by one delivery, found by the others"
-    assert len({a.json()["document"] for a in answers}) == 1
+    taken = [a for a in at_once if a.status_code == 202]
+    ignored = [a for a in at_once if a.status_code == 200]  # one answered before another was verified
+    assert len(taken) + len(ignored) == 3 and all("ignored" in a.json() for a in ignored)
+    assert [a.json()["new"] for a in taken].count(True) == 1, "stored by one delivery, found by the others"
+    assert len({a.json()["document"] for a in taken}) == 1
+    assert (later.status_code, later.json()) == (200, {"ignored": "answered already (the same delivery again)"})
     assert set(order_rows(hub, CHANNEL)) == {"601"}
     assert count(hub, documents, documents.c.endpoint == "shop") == 1
     assert count(hub, deliveries, deliveries.c.purpose == "order") == 1
@@ -284,3 +287,56 @@ def test_the_webhooks_of_a_server_read_their_orders_through_one_api_client(
             assert httpx.post(url, content=body, headers=headers).json()["state"] == "processed"
         assert len(made) == 1, "one client (its connections, its TLS context) for every webhook, not one each"
     assert made[0].client.is_closed, "closed with the server"
+
+
+def test_a_delivery_sent_again_is_answered_without_reading_the_shop(
+    hub: Hub, fake_shop: tuple[FakeShop, FakeApi]
+) -> None:
+    """A signed webhook kept by someone and sent again and again costs the shop's API quota nothing."""
+    fake, api = fake_shop
+    fake.add(example(971, WHEN))
+    fake.add(example(972, WHEN))
+    body, headers = webhook(971)
+    with webhook_url(hub, "shop") as url:
+        first = httpx.post(url, content=body, headers=headers | {"X-Shopify-Webhook-Id": "d-1"})
+        reads = len(api.calls("POST"))
+        again = [
+            httpx.post(url, content=body, headers=headers | {"X-Shopify-Webhook-Id": "d-1"}),
+            httpx.post(url, content=body, headers=headers | {"X-Shopify-Webhook-Id": "d-2"}),  # the id is not signed
+            httpx.post(url, content=body, headers=headers),
+        ]
+        other_body, other_headers = webhook(972)
+        same_id = httpx.post(url, content=other_body, headers=other_headers | {"X-Shopify-Webhook-Id": "d-1"})
+        forged = httpx.post(url, content=body, headers=headers | {"X-Shopify-Hmac-Sha256": "AAAA"})
+    assert first.status_code == 202 and first.json()["new"] is True
+    assert [(a.status_code, a.json()) for a in again] == [
+        (200, {"ignored": "answered already (the same delivery again)"})
+    ] * 3
+    assert same_id.json() == {"ignored": "answered already (the same delivery again)"}, "Shopify's delivery id"
+    assert len(api.calls("POST")) == reads, "no read of the shop for a delivery answered already"
+    assert forged.status_code == 401, "only a verified delivery is looked up"
+    assert set(order_rows(hub, CHANNEL)) == {"971"}
+
+
+def test_a_delivery_is_read_again_once_its_window_has_passed(
+    hub: Hub, fake_shop: tuple[FakeShop, FakeApi], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(webhooks, "ANSWERED_FOR", 0.0)
+    fake, api = fake_shop
+    fake.add(example(981, WHEN))
+    body, headers = webhook(981)
+    with webhook_url(hub, "shop") as url:
+        answers = [httpx.post(url, content=body, headers=headers) for _ in range(2)]
+    assert [a.status_code for a in answers] == [202, 202] and answers[1].json()["new"] is False
+    assert len(api.calls("POST")) == 2, "read again: the window is a while, not for ever"
+
+
+def test_the_deliveries_remembered_are_bounded() -> None:
+    remembered: Expiring[bool] = Expiring(limit=2)
+    for key in ("a", "b", "c"):
+        remembered.put(key, True, webhooks.ANSWERED_FOR)
+    assert [remembered.get(key) for key in "abc"] == [None, True, True]
+    assert webhooks.delivery_keys(b"{}", {"x-wc-webhook-delivery-id": "7", "webhook-id": "msg_1"})[1:] == (
+        "id:7",
+        "id:msg_1",
+    )

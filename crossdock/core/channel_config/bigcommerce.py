@@ -59,7 +59,8 @@ class BigCommerceSourceConfig(_SourceBase):
     webhook_secret: SecretRef | None = Field(
         default=None,
         description="${VAR} holding the secret crossdock asks BigCommerce to send in the X-Crossdock-Webhook-Secret "
-        "header of each store/order/* webhook: order webhooks are then answered",
+        "header of each store/order/* webhook, or the app's client secret BigCommerce signs webhooks with "
+        "(Standard Webhooks): order webhooks are then answered",
     )
     timeout: Timeout = 30.0
 
