@@ -26,6 +26,7 @@ from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
+from sqlalchemy.exc import InterfaceError, OperationalError
 
 from crossdock.connectors.archives import prune_archives
 from crossdock.core.config import Config
@@ -52,15 +53,42 @@ def _trigger(schedule: Schedule) -> IntervalTrigger | CronTrigger:
 
 
 def _guarded(name: str, job: Callable[[], Any]) -> Callable[[], None]:
-    """A job that logs its failure and lets the next run try again, instead of killing the scheduler."""
+    """A job that logs its failure and lets the next run try again, instead of killing the scheduler. A store
+    that cannot be reached is said once per job, in one line, until the job works again (an outage would
+    otherwise log a traceback from every job every few seconds)."""
+    outage = _Outage(f"job {name}")
 
     def run() -> None:
         try:
             job()
-        except Exception:
-            log.exception("job %s failed; it runs again on its schedule", name)
+        except Exception as exc:
+            outage.failed(exc, "it runs again on its schedule")
+        else:
+            outage.worked()
 
     return run
+
+
+class _Outage:
+    """Whether one job last failed because the store could not be reached, so that is logged once."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.down = False
+
+    def failed(self, exc: Exception, then: str) -> None:
+        if not isinstance(exc, OperationalError | InterfaceError):
+            log.exception("%s failed; %s", self.name, then)
+            return
+        if not self.down:
+            said = str(exc.orig).strip().splitlines()[0] if exc.orig is not None else type(exc).__name__
+            log.error("%s: the store cannot be reached (%s); %s", self.name, said, then)
+        self.down = True
+
+    def worked(self) -> None:
+        if self.down:
+            log.warning("%s: the store answers again", self.name)
+        self.down = False
 
 
 class Worker:
@@ -101,13 +129,16 @@ class Worker:
         PostgreSQL every worker's thread shares what any poll stored; on SQLite, where a poll records what it
         stores, this finishes what a crash left. Woken by a poll of this worker, else it looks every
         ``process_every`` seconds."""
+        outage = _Outage("processing stored documents")
         while not self.stopping.is_set():
             self.received.clear()
             try:
                 claimed = len(process_received(self.hub, PROCESS_CHUNK))
-            except Exception:
-                log.exception("processing stored documents failed; trying again in %s s", self.config.process_every)
+            except Exception as exc:
+                outage.failed(exc, f"trying again in {self.config.process_every} s")
                 claimed = 0
+            else:
+                outage.worked()
             if claimed < PROCESS_CHUNK:
                 self.received.wait(self.config.process_every)
 
