@@ -27,7 +27,8 @@ def write_file(path: Path, count: int) -> None:
     with path.open("w", encoding="latin-1", newline="") as out:
         for n in range(1, count + 1):
             out.write(
-                f"ISA*00*          *00*          *ZZ*NORTHWIND      *ZZ*CROSSDOCK      *261120*0915*U*00401*{n:09d}*0*P*>~"
+                "ISA*00*          *00*          *ZZ*NORTHWIND      *ZZ*CROSSDOCK      *261120*0915*U*00401*"
+                f"{n:09d}*0*P*>~"
                 f"GS*PO*NORTHWIND*CROSSDOCK*20261120*0915*{n}*X*004010~ST*850*0001~BEG*00*SA*PO-{n}**20261120~"
                 f"N1*ST*DC 42*92*0042~PO1*1*3*EA*9.99*PE*VN*SKU-{n}~CTT*1~SE*6*0001~GE*1*{n}~IEA*1*{n:09d}~\n"
             )
