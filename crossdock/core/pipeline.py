@@ -29,7 +29,7 @@ from crossdock.core import bounds
 from crossdock.core.alerts import raise_alert
 from crossdock.core.api_config import CHANNELS
 from crossdock.core.channel_inbound import channel_orders
-from crossdock.core.errors import CrossdockError
+from crossdock.core.errors import CrossdockError, PermanentError
 from crossdock.core.failures import PROCESSABLE
 from crossdock.core.hub import Hub
 from crossdock.core.plan import Processed
@@ -45,12 +45,17 @@ log = logging.getLogger("crossdock.pipeline")
 class Ingested:
     document_id: int
     new: bool
-    state: str
+    state: str  # "refused": not stored (document_id 0), ``reason`` says why
+    reason: str | None = None
 
 
 def ingest(hub: Hub, source: str, item: Inbound) -> Ingested:
-    """Store the raw bytes of one inbound document, or find them already stored; commits before returning."""
-    return ingest_many(hub, source, [item])[0]
+    """Store the raw bytes of one inbound document, or find them already stored; commits before returning. One the
+    store refuses even quarantined raises: its sender must send it again (an http post)."""
+    got = ingest_many(hub, source, [item])[0]
+    if got.state == "refused":
+        raise PermanentError(got.reason or "refused by the store")
+    return got
 
 
 def ingest_many(hub: Hub, source: str, items: list[Inbound]) -> list[Ingested]:
@@ -86,7 +91,7 @@ def _refused(hub: Hub, source: str, item: Inbound, exc: Exception) -> Ingested:
         got = _ingest(hub, source, [item], refusal=f"{reason}; quarantined, not processed")[0]
     except (DataError, IntegrityError) as again:
         reason += f"; not stored as quarantined either ({type(again).__name__}): left on {source}"
-        got = Ingested(0, False, "refused")
+        got = Ingested(0, False, "refused", reason)
     with hub.store.transaction() as conn:
         hub.store.log(conn, "refused", reason, document_id=got.document_id or None)
         subject = f"crossdock: {source} could not store a document"

@@ -12,8 +12,10 @@ from sqlalchemy.exc import DataError
 
 from crossdock.connectors.base import Inbound
 from crossdock.core import bounds
+from crossdock.core.errors import PermanentError
 from crossdock.core.hub import Hub
-from crossdock.core.pipeline import ingest_many, process_many
+from crossdock.core.pipeline import ingest, ingest_many, process_many
+from crossdock.core.poller import poll
 from crossdock.core.schema import deliveries, documents, events
 from tests.hub.conftest import base_config, write_config
 from tests.hub.edi import interchange, order
@@ -98,3 +100,23 @@ def test_cut_fits_the_limit_and_says_how_much_was_cut() -> None:
     assert cut.endswith(f"…[{5000 - kept} more characters cut]")
     assert bounds.cut("short", 256) == "short" and bounds.cut(None, 256) is None
     assert len(bounds.cut_identity(value)) == bounds.IDENTITY
+
+
+def test_a_poll_leaves_a_document_it_could_not_store_on_the_server_and_goes_on(
+    alerting_hub: Hub, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    _refusing(alerting_hub, monkeypatch, even_quarantined=True)
+    (tmp_path / "drop" / "a-poison.edi").write_bytes(POISON)
+    (tmp_path / "drop" / "b-po.edi").write_bytes(interchange([order("PO-AFTER")], control=7))
+    report = poll(alerting_hub, "drop", "me")
+    assert report.error is None and [p.orders_new for p in report.processed] == [1]
+    assert (tmp_path / "drop" / "a-poison.edi").read_bytes() == POISON, "not stored, so not archived"
+    assert not (tmp_path / "drop" / "b-po.edi").exists(), "stored, then archived"
+
+
+def test_an_http_post_the_store_refuses_is_not_answered_as_accepted(
+    alerting_hub: Hub, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _refusing(alerting_hub, monkeypatch, even_quarantined=True)
+    with pytest.raises(PermanentError, match=r"the store refused poison\.edi"):
+        ingest(alerting_hub, "drop", Inbound(name="poison.edi", data=POISON, identity="poison"))
