@@ -40,6 +40,7 @@ class Windowed(Protocol):
 
 
 ConfigT = TypeVar("ConfigT", bound=Windowed)
+MAX_ORDER = 5_000_000  # one order's JSON: a real one is a few kB; beyond this it is a mistake or an attack
 ClientT = TypeVar("ClientT", bound=Client)
 V = TypeVar("V")
 
@@ -148,9 +149,14 @@ def order_inbound(
     channel: str, order_id: object, version: object, order: Mapping[str, Any], settle: Callable[[], None] | None = None
 ) -> Inbound:
     """The order as one document: compact JSON, and an identity that changes with the order's version, so each
-    version is stored once."""
+    version is stored once. An order over ``MAX_ORDER`` bytes is kept quarantined, not processed, naming it."""
     data = json.dumps(order, default=str, separators=(",", ":")).encode("utf-8")
     inbound = Inbound(name=f"{channel}-order-{order_id}.json", data=data, identity=f"{channel}:{order_id}:{version}")
+    if len(data) > MAX_ORDER:
+        inbound.quarantine = (
+            f"{channel} order {order_id} is {len(data)} bytes, more than the {MAX_ORDER} bytes one order may be: "
+            "kept, not processed"
+        )
     if settle is not None:
         inbound.settle = settle
     return inbound

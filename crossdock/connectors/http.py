@@ -25,6 +25,7 @@ from crossdock.core.connector_config import HttpSinkConfig
 from crossdock.core.errors import PermanentError, TransientError
 
 RETRYABLE = frozenset({408, 425, 429})
+MAX_ANSWER = 100_000_000  # one API answer (a page of orders, one order); a larger one is refused, not read whole
 CONTENT_TYPES = {
     "json": "application/json",
     "mapped": "application/json",
@@ -82,16 +83,48 @@ def scrub(text: str, secrets: Collection[str] = ()) -> str:
 
 
 def request(
-    client: httpx.Client, method: str, url: str, where: str, *, secrets: Collection[str] = (), **kwargs: Any
+    client: httpx.Client,
+    method: str,
+    url: str,
+    where: str,
+    *,
+    secrets: Collection[str] = (),
+    limit: int = MAX_ANSWER,
+    **kwargs: Any,
 ) -> httpx.Response:
-    """One request; a timeout or a dropped connection is transient (the peer may answer next time)."""
+    """One request; a timeout or a dropped connection is transient (the peer may answer next time). An answer
+    over ``limit`` bytes (as sent, before decompression) is refused as it arrives, never held whole: permanent,
+    as the same page or order is as large next time."""
     try:
-        return client.request(method, url, **kwargs)
+        with client.stream(method, url, **kwargs) as response:
+            declared = response.headers.get("Content-Length", "")
+            if declared.isdecimal() and int(declared) > limit:
+                raise PermanentError(_too_large(where, f"{declared} bytes", limit))
+            if response.is_stream_consumed:  # held already (a mock transport's answer): only its size to check
+                if len(response.content) > limit:
+                    raise PermanentError(_too_large(where, f"{len(response.content)} bytes", limit))
+                return response
+            body = bytearray()
+            for piece in response.iter_raw():
+                body += piece
+                if len(body) > limit:
+                    raise PermanentError(_too_large(where, f"over {limit} bytes", limit))
+        return httpx.Response(
+            response.status_code,
+            headers=response.headers,
+            content=bytes(body),
+            request=response.request,
+            extensions=response.extensions,
+        )
     except httpx.TimeoutException:
-        limit = client.timeout.read
-        raise TransientError(f"{where}: no answer " + (f"within {limit:g} s" if limit else "in time")) from None
+        wait = client.timeout.read
+        raise TransientError(f"{where}: no answer " + (f"within {wait:g} s" if wait else "in time")) from None
     except httpx.TransportError as exc:
         raise TransientError(scrub(f"{where}: {type(exc).__name__}: {exc}", secrets)) from None
+
+
+def _too_large(where: str, size: str, limit: int) -> str:
+    return f"{where}: the answer is {size}, more than the {limit} bytes one answer may be: refused"
 
 
 def read_json(

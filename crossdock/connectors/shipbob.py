@@ -49,7 +49,7 @@ from urllib.parse import quote, urlencode
 import httpx
 
 from crossdock.connectors.base import Inbound, Outbound
-from crossdock.connectors.http import retry_after
+from crossdock.connectors.http import request, retry_after
 from crossdock.core.api_config import ShipBobSinkConfig, ShipBobSourceConfig
 from crossdock.core.config_types import resolve_secret
 from crossdock.core.errors import CrossdockError, PermanentError, TransientError
@@ -76,7 +76,6 @@ class _Api:
             headers["shipbob_channel_id"] = channel_id
         self.who = who
         self.base = f"{config.url.rstrip('/')}/{config.api_version}"
-        self.timeout = config.timeout
         self.client = httpx.Client(timeout=config.timeout, headers=headers, transport=transport)
 
     def call(self, method: str, path: str, *, query: dict[str, str] | None = None, body: Any = None) -> httpx.Response:
@@ -84,9 +83,7 @@ class _Api:
         url = self.base + path + ("?" + urlencode(query, safe=":,", quote_via=quote) if query else "")
         where = f"{self.who}: {method} {self.base}{path}"
         try:
-            response = self.client.request(method, url, json=body)
-        except httpx.TimeoutException:
-            raise TransientError(f"{where}: no answer within {self.timeout:g} s") from None
+            response = request(self.client, method, url, where, json=body)  # bounded: http.MAX_ANSWER
         except httpx.HTTPError as exc:  # a refused or dropped connection, a body that would not decode
             raise TransientError(f"{where}: {type(exc).__name__}: {exc}") from None
         code = response.status_code

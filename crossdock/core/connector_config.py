@@ -45,8 +45,16 @@ SHIPMENT_FIELDS = (
 )
 
 
+MAX_INTERCHANGES = 10_000  # per X12 file: each costs about 13 kB while the file is processed (bench/README.md)
+
+
 class _SourceBase(Strict):
     schedule: Schedule = Schedule(every=60.0)
+    max_interchanges: int = Field(
+        default=MAX_INTERCHANGES,
+        ge=1,
+        description="an X12 file with more interchanges is failed with the reason, unacknowledged, its raw kept",
+    )
     partner: Name | None = Field(
         default=None,
         description="who sends here: for X12 the ISA ids still decide and must agree; a CSV source needs it",

@@ -21,7 +21,7 @@ from concurrent.futures import Future
 from dataclasses import dataclass
 
 from crossdock.connectors.base import Inbound
-from crossdock.core.errors import CrossdockError
+from crossdock.core.errors import CrossdockError, PermanentError
 from crossdock.core.hub import Hub
 from crossdock.core.pipeline import Ingested, ingest_many, process, process_many
 from crossdock.core.plan import Processed
@@ -59,6 +59,9 @@ def record_group(hub: Hub, source: str, items: list[Inbound]) -> list[Recorded |
     for got in stored:
         if isinstance(got, Exception):
             out.append(got)
+            continue
+        if got.state == "refused":  # not stored: its sender must send it again
+            out.append(PermanentError(got.reason or "refused by the store"))
             continue
         result = done.get(got.document_id)
         if isinstance(result, Exception):

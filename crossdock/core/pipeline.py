@@ -22,10 +22,14 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy.exc import DataError, IntegrityError
+
 from crossdock.connectors.base import Inbound
+from crossdock.core import bounds
+from crossdock.core.alerts import raise_alert
 from crossdock.core.api_config import CHANNELS
 from crossdock.core.channel_inbound import channel_orders
-from crossdock.core.errors import CrossdockError
+from crossdock.core.errors import CrossdockError, PermanentError
 from crossdock.core.failures import PROCESSABLE
 from crossdock.core.hub import Hub
 from crossdock.core.plan import Processed
@@ -41,70 +45,116 @@ log = logging.getLogger("crossdock.pipeline")
 class Ingested:
     document_id: int
     new: bool
-    state: str
+    state: str  # "refused": not stored (document_id 0), ``reason`` says why
+    reason: str | None = None
 
 
 def ingest(hub: Hub, source: str, item: Inbound) -> Ingested:
-    """Store the raw bytes of one inbound document, or find them already stored; commits before returning."""
-    return ingest_many(hub, source, [item])[0]
+    """Store the raw bytes of one inbound document, or find them already stored; commits before returning. One the
+    store refuses even quarantined raises: its sender must send it again (an http post)."""
+    got = ingest_many(hub, source, [item])[0]
+    if got.state == "refused":
+        raise PermanentError(got.reason or "refused by the store")
+    return got
 
 
 def ingest_many(hub: Hub, source: str, items: list[Inbound]) -> list[Ingested]:
     """Store the raw bytes of inbound documents from one source in one transaction, committed before returning:
     each is new, the same remote object read again (not stored twice), or the same bytes as an earlier one (kept
-    as a duplicate, not processed). Each item's ``data`` is emptied then: the store holds the bytes."""
+    as a duplicate, not processed). Each item's ``data`` is emptied then: the store holds the bytes.
+
+    What an outsider chose (name, identity, sender) is cut to its column first (``bounds``). When the store
+    still refuses the chunk, each document is stored alone, and one the store refuses is quarantined with the
+    reason, or, when even that is refused, left where it is (``state`` ``refused``, not settled) with an
+    event and an alert: one document never stops its source."""
+    try:
+        return _ingest(hub, source, items)
+    except (DataError, IntegrityError) as exc:
+        if len(items) == 1:
+            return [_refused(hub, source, items[0], exc)]
+    return [_alone(hub, source, item) for item in items]
+
+
+def _alone(hub: Hub, source: str, item: Inbound) -> Ingested:
+    try:
+        return _ingest(hub, source, [item])[0]
+    except (DataError, IntegrityError) as exc:
+        return _refused(hub, source, item, exc)
+
+
+def _refused(hub: Hub, source: str, item: Inbound, exc: Exception) -> Ingested:
+    """A document the store refused: quarantined with the reason; when that is refused too, not stored at all."""
+    said = bounds.cut(str(getattr(exc, "orig", exc)).splitlines()[0], 300)
+    name = bounds.cut(item.name, bounds.REMOTE_NAME)
+    reason = f"the store refused {name} ({len(item.data)} bytes) from {source}: {said}"
+    try:
+        got = _ingest(hub, source, [item], refusal=f"{reason}; quarantined, not processed")[0]
+    except (DataError, IntegrityError) as again:
+        reason += f"; not stored as quarantined either ({type(again).__name__}): left on {source}"
+        got = Ingested(0, False, "refused", reason)
+    with hub.store.transaction() as conn:
+        hub.store.log(conn, "refused", reason, document_id=got.document_id or None)
+        subject = f"crossdock: {source} could not store a document"
+        cause = f"refused:{source}:{bounds.cut_identity(item.identity)}"
+        raise_alert(hub.store, conn, hub.config, cause, subject, reason)
+    return got
+
+
+def _ingest(hub: Hub, source: str, items: list[Inbound], refusal: str | None = None) -> list[Ingested]:
     store = hub.store
     digests = [sha256(item.data) for item in items]
+    identities = [bounds.cut_identity(item.identity) for item in items]
     with store.transaction() as conn:
-        by_identity, by_digest = store.find_inbound_many(
-            conn, source, [(item.identity, digest) for item, digest in zip(items, digests, strict=True)]
-        )
+        by_identity, by_digest = store.find_inbound_many(conn, source, list(zip(identities, digests, strict=True)))
         fresh: list[int] = []  # the items to store: one per remote object not stored before
         seen = set(by_identity)
-        for i, item in enumerate(items):
-            if item.identity not in seen:
-                seen.add(item.identity)
+        for i, identity in enumerate(identities):
+            if identity not in seen:
+                seen.add(identity)
                 fresh.append(i)
         ids = dict(zip(fresh, store.new_ids(conn, "documents", len(fresh)), strict=True))
         out: list[Ingested] = []
         rows: list[dict[str, Any]] = []
         events: list[dict[str, Any]] = []
         first: dict[str, Ingested] = {}  # identity -> what this batch made of it
-        for i, (item, digest) in enumerate(zip(items, digests, strict=True)):
-            known = by_identity.get(item.identity)
+        for i, (item, digest, identity) in enumerate(zip(items, digests, identities, strict=True)):
+            known = by_identity.get(identity)
             if known is not None:  # not logged: a source that polls a window (an API) re-reads every poll
                 out.append(Ingested(int(known.id), False, str(known.state)))
                 continue
-            if item.identity in first:
-                out.append(Ingested(first[item.identity].document_id, False, first[item.identity].state))
+            if identity in first:
+                out.append(Ingested(first[identity].document_id, False, first[identity].state))
                 continue
-            state, error = ("quarantined", item.quarantine) if item.quarantine else ("received", None)
+            quarantine = refusal or item.quarantine
+            state, error = ("quarantined", quarantine) if quarantine else ("received", None)
+            name = bounds.cut(item.name, bounds.REMOTE_NAME)
             same = by_digest.get(digest)
-            if same is not None:
+            if same is not None and refusal is None:
                 state = "duplicate"
                 error = (
                     f"the same bytes as document {same.id} ({same.remote_name}) from {source}: not processed "
                     "again (crossdock replay processes it anyway)"
                 )
             else:
-                by_digest[digest] = _Stored(ids[i], item.name)
+                by_digest[digest] = _Stored(ids[i], str(name))
             rows.append(
                 {
                     "direction": "in",
                     "data": item.data,
                     "state": state,
                     "endpoint": source,
-                    "remote_name": item.name,
-                    "identity": item.identity,
-                    "sender": item.sender,
+                    "remote_name": name,
+                    "identity": identity,
+                    "sender": bounds.cut(item.sender, bounds.SENDER),
                     "error": error,
                 }
             )
-            events.append(
-                {"kind": state, "message": f"{item.name} ({len(item.data)} bytes) from {source}", "document_id": ids[i]}
-            )
-            first[item.identity] = Ingested(ids[i], True, state)
-            out.append(first[item.identity])
+            message = f"{name} ({len(item.data)} bytes) from {source}"
+            if name != item.name or bounds.cut(item.sender, bounds.SENDER) != item.sender:  # whole, as data
+                message += f"; cut to fit the store: name {item.name!r}, sender {item.sender!r}"
+            events.append({"kind": state, "message": message, "document_id": ids[i]})
+            first[identity] = Ingested(ids[i], True, state)
+            out.append(first[identity])
         store.insert_documents(conn, rows, [ids[i] for i in fresh])
         store.log_many(conn, events)
     for item in items:  # stored: from now on the bytes are the store's, and a large file is not held twice

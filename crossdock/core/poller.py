@@ -172,6 +172,8 @@ def poll(
             for batch in batches:
                 stored = ingest_many(hub, source_name, batch)
                 for item, got in zip(batch, stored, strict=True):
+                    if got.state == "refused":  # not stored: left on the server (pipeline.ingest_many)
+                        continue
                     _settle(hub, source_name, item, got.document_id)
                     if got.new:
                         report.received += 1

@@ -26,6 +26,7 @@ from sqlalchemy import Connection
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from crossdock.core import registry
+from crossdock.core.connector_config import MAX_INTERCHANGES
 from crossdock.core.errors import DecodeError
 from crossdock.core.failures import PROCESSABLE, fail_document, mark_failed, reason_of, report_problems, say_failed
 from crossdock.core.hub import Hub
@@ -194,14 +195,17 @@ def _read(hub: Hub, conn: Connection, row: Any) -> _Read | Processed:
     name = f"document {document_id} ({row.remote_name or 'unnamed'})"
     source_cfg = hub.config.sources.get(row.endpoint or "")
     x12 = registry.mapping("x12")
+    bound = source_cfg.max_interchanges if source_cfg is not None else MAX_INTERCHANGES
     partner: Partner | None = None
     try:
         with hub.store.raw(document_id, row.data) as raw:  # a large file is read as a stream from the store
-            inbound = x12.read(raw, encoding="latin-1", name=row.remote_name or name)
+            inbound = x12.read(raw, encoding="latin-1", name=row.remote_name or name, max_interchanges=bound)
         partner = _partner_of(hub, inbound, name)
         if partner.config.encoding.lower() not in _LATIN_1:
             with hub.store.raw(document_id, row.data) as raw:
-                inbound = x12.read(raw, encoding=partner.config.encoding, name=row.remote_name or name)
+                inbound = x12.read(
+                    raw, encoding=partner.config.encoding, name=row.remote_name or name, max_interchanges=bound
+                )
         if source_cfg is not None and source_cfg.partner and source_cfg.partner != partner.name:
             raise DecodeError(
                 f"the file is from partner {partner.name!r} but source {row.endpoint!r} belongs to "

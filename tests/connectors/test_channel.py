@@ -157,3 +157,13 @@ def test_check_tells_the_channels_own_words_without_secrets() -> None:
         check(httpx.Response(503, text="down"), "w", "")
     check(httpx.Response(200, text="ok"), "w", "ignored")
     assert scrub("a b", ["", "b"]) == "a ***"
+
+
+def test_an_order_larger_than_one_order_may_be_is_kept_quarantined_naming_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr("crossdock.connectors.channel.MAX_ORDER", 1000)
+    item = order_inbound("shop", 77, "v1", {"note": "n" * 2000})
+    assert item.quarantine is not None and "shop order 77 is" in item.quarantine and "1000 bytes" in item.quarantine
+    assert len(item.data) > 2000, "raw kept"
+    assert order_inbound("shop", 78, "v1", {"note": "short"}).quarantine is None

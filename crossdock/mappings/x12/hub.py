@@ -13,7 +13,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from crossdock.core.errors import CrossdockError
+from crossdock.core.errors import CrossdockError, DecodeError
 from crossdock.core.models import (
     InterchangeAcknowledgment,
     InventorySnapshot,
@@ -119,10 +119,19 @@ def _messages(errors: list[object]) -> list[str]:
     return [str(e) for e in errors]
 
 
-def read(data: Source, *, encoding: str = "latin-1", name: str | None = None, batch: int | None = BATCH) -> InboundFile:
+def read(
+    data: Source,
+    *,
+    encoding: str = "latin-1",
+    name: str | None = None,
+    batch: int | None = BATCH,
+    max_interchanges: int | None = None,
+) -> InboundFile:
     """Validate and map every set of ``data``; raises NotX12Error when it is not an X12 interchange.
 
     An 850 of ``batch`` segments or more (None: none) is read as a stream, its lines spooled (``streamed.py``).
+    A file of more than ``max_interchanges`` interchanges is refused as the one past the bound begins
+    (DecodeError): what it holds, and its 997, would grow with it without end.
     """
     result = FileResult(file=name or "<bytes>")
     out: list[InboundInterchange] = []
@@ -133,6 +142,12 @@ def read(data: Source, *, encoding: str = "latin-1", name: str | None = None, ba
     ):
         if kind == "interchange":
             assert isinstance(obj, Interchange)
+            if max_interchanges is not None and len(out) >= max_interchanges:
+                raise DecodeError(
+                    f"the file holds more than {max_interchanges} interchanges (max_interchanges): refused, "
+                    "not acknowledged; split it, or raise max_interchanges and run `crossdock replay`",
+                    source=name,
+                )
             result.interchanges.append(InterchangeResult(obj))
             out.append(
                 InboundInterchange(
