@@ -13,24 +13,23 @@ ever skipped or used twice.
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import json
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from typing import Any, BinaryIO
 
-from sqlalchemy import Connection, Engine, Row, bindparam, case, insert, null, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Connection, Engine, Row, bindparam, case, insert, null, select, update
 from sqlalchemy.exc import IntegrityError
 
 from crossdock.core import blobs
 from crossdock.core.blobs import chunked, reading, write_pieces
+from crossdock.core.coordination_records import CoordinationRecords
 from crossdock.core.engine import make_engine, utcnow
 from crossdock.core.inbound_records import InboundRecords
 from crossdock.core.order_json import OrderText, write_order_text
 from crossdock.core.outbox_records import OutboxRecords
-from crossdock.core.schema import cursors, documents, events, leases, orders
+from crossdock.core.schema import documents, events, orders
 from crossdock.core.turns import Turns
 
 _DOCUMENT_FIELDS = (
@@ -87,14 +86,6 @@ def _stored(row: dict[str, Any], column: str) -> Any:
 
 _EVENTS_INSERT = "INSERT INTO events (at, kind, message, order_id, document_id, delivery_id) VALUES (?, ?, ?, ?, ?, ?)"
 
-_NEXT_NUMBERS = (
-    "INSERT INTO sequences (scope, kind, value) VALUES {values} "
-    "ON CONFLICT (scope, kind) DO UPDATE SET value = sequences.value + excluded.value RETURNING kind, value"
-)
-
-# Control numbers that an X12 envelope limits: ISA13 is nine digits, GS06 and ST02 nine at most.
-CONTROL_LIMITS = {"isa": 999_999_999, "gs": 999_999_999, "st": 999_999_999}
-
 
 def sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
@@ -110,7 +101,7 @@ def _digest(data: bytes | OrderText) -> tuple[str, int]:
     return data.document_digest() if isinstance(data, OrderText) else (sha256(data), len(data))
 
 
-class Store(OutboxRecords, InboundRecords):
+class Store(OutboxRecords, InboundRecords, CoordinationRecords):
     """The database and the operations on it; each operation runs inside a transaction the caller opens."""
 
     def __init__(self, engine: Engine) -> None:
@@ -360,80 +351,6 @@ class Store(OutboxRecords, InboundRecords):
 
     def order(self, conn: Connection, order_id: int) -> Row[Any] | None:
         return conn.execute(select(orders).where(orders.c.id == order_id)).first()
-
-    # --- control numbers ------------------------------------------------------------------------------------
-
-    def next_numbers(self, conn: Connection, scope: str, kind: str, count: int = 1) -> int:
-        """Reserve ``count`` consecutive numbers of a sequence and return the first; rolled back with the caller."""
-        return self.next_numbers_of(conn, scope, {kind: count})[kind]
-
-    def next_numbers_of(self, conn: Connection, scope: str, counts: dict[str, int]) -> dict[str, int]:
-        """Reserve numbers of several sequences of ``scope`` at once: kind -> the first of its ``count``.
-
-        One upsert on both engines: each row is created or bumped and stays locked until the caller commits.
-        Plain SQL, because every outbound document takes three numbers and SQLAlchemy's statement building
-        cost more than the statement (measured: 1.3 ms a call before, a tenth of that now).
-        """
-        kinds = sorted(counts)
-        sql = self._driver_sql(_NEXT_NUMBERS.format(values=", ".join(["(?, ?, ?)"] * len(kinds))))
-        params = tuple(v for kind in kinds for v in (scope, kind, counts[kind]))
-        first: dict[str, int] = {}
-        for kind, last in conn.exec_driver_sql(sql, params):
-            limit = CONTROL_LIMITS.get(kind)
-            if limit is not None and last > limit:
-                raise OverflowError(f"control number sequence {scope}/{kind} passed {limit}")
-            first[kind] = int(last) - counts[kind] + 1
-        return first
-
-    def return_numbers(self, conn: Connection, scope: str, counts: dict[str, int]) -> None:
-        """Give back the last ``count`` numbers reserved in this same transaction (its row locks are still held,
-        so nobody can have taken a later one)."""
-        self.execute_many(
-            conn,
-            "UPDATE sequences SET value = value - ? WHERE scope = ? AND kind = ?",
-            [(count, scope, kind) for kind, count in counts.items() if count],
-        )
-
-    # --- cursors and leases ---------------------------------------------------------------------------------
-
-    def cursor(self, conn: Connection, name: str) -> str | None:
-        value = conn.execute(select(cursors.c.value).where(cursors.c.name == name)).scalar()
-        return str(value) if value is not None else None
-
-    def set_cursor(self, conn: Connection, name: str, value: str) -> None:
-        ins = postgresql.insert(cursors) if self.is_postgres else sqlite.insert(cursors)
-        now = utcnow()
-        stmt = ins.values(name=name, value=value, updated_at=now)
-        conn.execute(stmt.on_conflict_do_update(index_elements=["name"], set_={"value": value, "updated_at": now}))
-
-    def acquire_lease(self, conn: Connection, name: str, owner: str, seconds: float) -> bool:
-        """Hold ``name`` for ``seconds`` unless someone else holds it now; renewing your own lease succeeds."""
-        now = utcnow()
-        until = now + dt.timedelta(seconds=seconds)
-        ins = postgresql.insert(leases) if self.is_postgres else sqlite.insert(leases)
-        stmt = ins.values(name=name, owner=owner, until=until).on_conflict_do_update(
-            index_elements=["name"],
-            set_={"owner": owner, "until": until},
-            where=or_(leases.c.until < now, leases.c.owner == owner),
-        )
-        conn.execute(stmt)
-        holder = conn.execute(select(leases.c.owner).where(leases.c.name == name)).scalar()
-        return bool(holder == owner)
-
-    def lease_holder(self, conn: Connection, name: str) -> str | None:
-        holder = conn.execute(select(leases.c.owner).where(leases.c.name == name)).scalar()
-        return str(holder) if holder is not None else None
-
-    def take_lease(self, conn: Connection, name: str, owner: str, previous: str, seconds: float) -> bool:
-        """Take over a lease from ``previous`` (known dead), only if it still holds it."""
-        until = utcnow() + dt.timedelta(seconds=seconds)
-        result = conn.execute(
-            update(leases).where(leases.c.name == name, leases.c.owner == previous).values(owner=owner, until=until)
-        )
-        return result.rowcount == 1
-
-    def release_lease(self, conn: Connection, name: str, owner: str) -> None:
-        conn.execute(leases.delete().where(leases.c.name == name, leases.c.owner == owner))
 
     # --- events ---------------------------------------------------------------------------------------------
 
