@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, Row, Select, and_, case, not_, null, or_, select
+from sqlalchemy import Connection, Row, and_, bindparam, case, not_, null, or_, select
 
 from crossdock.core import blobs
 from crossdock.core.engine import utcnow
@@ -23,16 +23,17 @@ _OUTCOME = (
 )
 
 
-def _unless_large() -> Select[Any]:
-    """Documents' rows, without the bytes of a large one (``data`` None): those are read as a stream."""
-    return select(
-        *(
-            case((documents.c.size < blobs.PIECES_AT, documents.c.data), else_=null()).label("data")
-            if c.name == "data"
-            else c
-            for c in documents.c
-        )
+# A document's columns, its bytes only when they are not large (``large_at``): a large file's are read as a stream
+# (``Store.raw``). Built once: a select of every column costs more to build than to run.
+UNLESS_LARGE = select(
+    *(
+        case((documents.c.size < bindparam("large_at"), documents.c.data), else_=null()).label("data")
+        if c.name == "data"
+        else c
+        for c in documents.c
     )
+)
+_LARGE_AT = {"large_at": blobs.PIECES_AT}
 
 
 def _pieces(values: list[Any], size: int = 500) -> list[list[Any]]:
@@ -51,18 +52,17 @@ class InboundRecords:
         ``skip_locked``, the ones another worker holds are left out (it is recording them)."""
         found: list[Row[Any]] = []
         for piece in _pieces(sorted(set(document_ids))):
-            query = _unless_large().where(documents.c.id.in_(piece)).order_by(documents.c.id)
+            query = UNLESS_LARGE.where(documents.c.id.in_(piece)).order_by(documents.c.id)
             if self.is_postgres:
                 query = query.with_for_update(skip_locked=skip_locked)
-            found.extend(conn.execute(query))
+            found.extend(conn.execute(query, _LARGE_AT))
         return found
 
     def claim_received(self, conn: Connection, limit: int, *, leave: Collection[str] = ()) -> list[Row[Any]]:
         """Up to ``limit`` inbound documents waiting to be processed, oldest first, that no other worker holds,
         except those from the sources in ``leave``; locked until the caller commits."""
         query = (
-            _unless_large()
-            .where(documents.c.direction == "in", documents.c.state == "received")
+            UNLESS_LARGE.where(documents.c.direction == "in", documents.c.state == "received")
             .order_by(documents.c.id)
             .limit(limit)
         )
@@ -70,7 +70,7 @@ class InboundRecords:
             query = query.where(or_(documents.c.endpoint.is_(None), not_(documents.c.endpoint.in_(sorted(leave)))))
         if self.is_postgres:
             query = query.with_for_update(skip_locked=True)
-        return list(conn.execute(query))
+        return list(conn.execute(query, _LARGE_AT))
 
     def interchanges_seen(self, conn: Connection, wanted: list[tuple[str, str]]) -> dict[tuple[str, str], list[int]]:
         """The inbound documents that carried each (partner, ISA13), by id."""

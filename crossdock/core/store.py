@@ -19,14 +19,14 @@ from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from typing import Any, BinaryIO
 
-from sqlalchemy import Connection, Engine, Row, bindparam, case, insert, null, select, update
+from sqlalchemy import Connection, Engine, Row, bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from crossdock.core import blobs
 from crossdock.core.blobs import chunked, reading, write_pieces
 from crossdock.core.coordination_records import CoordinationRecords
 from crossdock.core.engine import make_engine, utcnow
-from crossdock.core.inbound_records import InboundRecords
+from crossdock.core.inbound_records import UNLESS_LARGE, InboundRecords
 from crossdock.core.order_json import OrderText, write_order_text
 from crossdock.core.outbox_records import OutboxRecords
 from crossdock.core.schema import documents, events, orders
@@ -58,18 +58,8 @@ _DOCUMENTS_INSERT = (
 )
 
 
-# A document's columns, its bytes only when they are not large (``large_at``): a large file's are read as a stream
-# (``Store.raw``). Built once: a select of every column costs more to build than to run.
-_UNLESS_LARGE = select(
-    *(
-        case((documents.c.size < bindparam("large_at"), documents.c.data), else_=null()).label("data")
-        if c.name == "data"
-        else c
-        for c in documents.c
-    )
-)
-_DOCUMENT_UNLESS_LARGE = _UNLESS_LARGE.where(documents.c.id == bindparam("id"))
-_DOCUMENTS_UNLESS_LARGE = _UNLESS_LARGE.where(documents.c.id.in_(bindparam("ids", expanding=True)))
+_DOCUMENT_UNLESS_LARGE = UNLESS_LARGE.where(documents.c.id == bindparam("id"))
+_DOCUMENTS_UNLESS_LARGE = UNLESS_LARGE.where(documents.c.id.in_(bindparam("ids", expanding=True)))
 
 
 def _chunks(values: list[Any], size: int = 500) -> list[list[Any]]:
