@@ -84,6 +84,7 @@ class Outbound:
     content_type: str = "application/octet-stream"
     subject: str | None = None
     stream: Callable[[], Iterator[bytes]] | None = field(default=None, repr=False, compare=False)
+    purpose: str = ""  # the delivery's purpose: a sink that takes more than one kind of document tells them apart
 
     def pieces(self) -> Iterator[bytes]:
         """The bytes to send, in pieces: the stream's, or ``data`` as one piece."""

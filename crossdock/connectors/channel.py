@@ -19,6 +19,7 @@ from typing import Any, ClassVar, Generic, Protocol, TypeVar
 import httpx
 
 from crossdock.connectors.base import Inbound, Outbound, Syncing
+from crossdock.core.cancellations import CANCELLATION, Cancellation
 from crossdock.core.errors import PermanentError
 from crossdock.core.models import Fulfilment
 
@@ -115,8 +116,11 @@ class ChannelSource(Generic[ConfigT, ClientT]):
 
 
 class ChannelSink(Generic[ConfigT, ClientT]):
-    """A channel's sink: one API client for its whole life, and a document that must be a Fulfilment naming the
-    channel's order (what is not cannot be fixed by sending again: permanent)."""
+    """A channel's sink: one API client for its whole life, and a document that must be a Fulfilment or a
+    Cancellation naming the channel's order (what is not cannot be fixed by sending again: permanent).
+
+    ``send`` tells the two apart by the delivery's purpose: a subclass writes ``_fulfil`` and ``_cancel``.
+    """
 
     channel: ClassVar[str]
 
@@ -127,6 +131,26 @@ class ChannelSink(Generic[ConfigT, ClientT]):
 
     def _connect(self, transport: httpx.BaseTransport | None) -> ClientT:
         raise NotImplementedError
+
+    def send(self, document: Outbound) -> str:
+        if document.purpose == CANCELLATION:
+            return self._cancel(self._cancellation(document))
+        return self._fulfil(self._fulfilment(document))
+
+    def _fulfil(self, fulfilment: Fulfilment) -> str:
+        raise NotImplementedError
+
+    def _cancel(self, cancellation: Cancellation) -> str:
+        raise PermanentError(
+            f"{self.channel} {self.name}: crossdock cannot cancel on {self.channel} yet; cancel order "
+            f"{cancellation.external_id or cancellation.po_number} there by hand"
+        )
+
+    def _cancellation(self, document: Outbound) -> Cancellation:
+        try:
+            return Cancellation.model_validate_json(document.data)
+        except ValueError as exc:
+            raise PermanentError(f"{self.channel} {self.name}: {document.name} is not a Cancellation: {exc}") from None
 
     def _fulfilment(self, document: Outbound) -> Fulfilment:
         try:

@@ -241,8 +241,8 @@ class Dispatcher:
         """A large order's JSON: read from the store piece by piece by a sink that streams, whole for any other."""
         pieces = partial(document_pieces, self.store.engine, item.document_id)
         if getattr(sink, "streams", False):
-            return Outbound(item.name, b"", item.key, stream=pieces)
-        return Outbound(item.name, b"".join(pieces()), item.key)
+            return Outbound(item.name, b"", item.key, stream=pieces, purpose=item.purpose)
+        return Outbound(item.name, b"".join(pieces()), item.key, purpose=item.purpose)
 
     def _transient(self, item: Claimed, attempts: int, exc: TransientError) -> _Outcome:
         said = self._mask(item.sink, str(exc))
@@ -378,10 +378,11 @@ def _tell(o: _Outcome, next_attempt: dt.datetime) -> None:
 def _outbound(item: Claimed) -> Outbound:
     if item.purpose == "alert":
         text = item.data.decode("utf-8", "replace")
-        return Outbound(item.name, item.data, item.key, "text/plain; charset=utf-8", subject=text.split("\n", 1)[0])
+        subject = text.split("\n", 1)[0]
+        return Outbound(item.name, item.data, item.key, "text/plain; charset=utf-8", subject, purpose=item.purpose)
     if item.data.startswith(b"ISA"):  # every X12 document crossdock writes opens with its ISA
-        return Outbound(item.name, item.data, item.key, X12_CONTENT_TYPE)
-    return Outbound(name=item.name, data=item.data, idempotency_key=item.key)
+        return Outbound(item.name, item.data, item.key, X12_CONTENT_TYPE, purpose=item.purpose)
+    return Outbound(name=item.name, data=item.data, idempotency_key=item.key, purpose=item.purpose)
 
 
 @dataclass(slots=True)

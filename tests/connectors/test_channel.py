@@ -15,7 +15,9 @@ import pytest
 from crossdock.connectors.base import Inbound, Outbound
 from crossdock.connectors.channel import ChannelSink, ChannelSource, Expiring, checkpointed, order_inbound
 from crossdock.connectors.http import check, read_json, request, scrub
+from crossdock.core.cancellations import CANCELLATION, Cancellation
 from crossdock.core.errors import PermanentError, TransientError
+from crossdock.core.models import Fulfilment
 
 
 @dataclass
@@ -167,3 +169,25 @@ def test_an_order_larger_than_one_order_may_be_is_kept_quarantined_naming_it(
     assert item.quarantine is not None and "shop order 77 is" in item.quarantine and "1000 bytes" in item.quarantine
     assert len(item.data) > 2000, "raw kept"
     assert order_inbound("shop", 78, "v1", {"note": "short"}).quarantine is None
+
+
+class Fulfilling(ChannelSink[Settings, Client]):
+    channel = "test"
+
+    def _connect(self, transport: httpx.BaseTransport | None) -> Client:
+        return Client()
+
+    def _fulfil(self, fulfilment: Fulfilment) -> str:
+        return f"fulfilled {fulfilment.external_id}"
+
+
+def test_a_channel_sink_tells_a_cancellation_from_a_fulfilment_by_the_delivery_purpose() -> None:
+    sink = Fulfilling("shop", Settings())
+    fulfilment = Fulfilment(channel="test", po_number="#1", external_id="9", shipment_id="S1")
+    assert sink.send(Outbound("f.json", json.dumps(fulfilment.model_dump(mode="json")).encode(), "k1")) == "fulfilled 9"
+    cancellation = Cancellation(channel="test", po_number="#1", external_id="9", cancellation_id="c1", whole_order=True)
+    document = Outbound("c.json", json.dumps(cancellation.model_dump(mode="json")).encode(), "k2", purpose=CANCELLATION)
+    with pytest.raises(PermanentError, match="cannot cancel on test yet; cancel order 9 there by hand"):
+        sink.send(document)
+    with pytest.raises(PermanentError, match=r"c\.json is not a Cancellation"):
+        sink.send(Outbound("c.json", b"{}", "k3", purpose=CANCELLATION))
