@@ -42,6 +42,8 @@ SHIPMENT_FIELDS = (
     "uom",
     "sscc",
     "weight",
+    "source",
+    "external_id",
 )
 
 

@@ -171,3 +171,11 @@ shipments = Table(
     UniqueConstraint("partner", "external_id", "po_number", name="uq_shipments_natural_key"),
     Index("ix_shipments_order", "order_id"),
 )
+
+order_holds = Table(  # an operator's hold (``crossdock orders hold``): the order gets no deliveries until released
+    "order_holds",
+    metadata,
+    Column("order_id", Id, ForeignKey("orders.id"), primary_key=True),
+    Column("reason", Text, nullable=False),
+    Column("created_at", DateTime, nullable=False),
+)

@@ -257,7 +257,7 @@ def shipments_from_shipbob(data: bytes, *, name: str = "shipbob shipment") -> li
         weight_uom="OZ" if weight is not None else None,
         references=[Reference(qualifier="CN", value=tracking.pro_number)] if tracking.pro_number else [],
     )
-    shipment_order = ShipmentOrder(po_number=order.order_number)
+    shipment_order = ShipmentOrder(po_number=order.order_number, reference=order.reference_id)
     if tracking.tracking_number or weight is not None:
         package = Package(tracking_number=tracking.tracking_number, weight=weight, weight_uom=shipment.weight_uom)
         package.lines = lines
