@@ -15,6 +15,7 @@ from crossdock.core.errors import CrossdockError
 from crossdock.core.hub import Hub
 from crossdock.core.large_orders import streams
 from crossdock.core.models import Order
+from crossdock.core.order_holds import operator_hold
 from crossdock.core.order_json import ORDER, OrderText, keep_sent
 from crossdock.core.partners import Controls, Partner, created_now
 from crossdock.core.plan import Numbered, Plan, Processed, Ref, delivery_key, outbound, queued, safe_name
@@ -134,6 +135,13 @@ def upsert_orders(
             if revision > 1:
                 _notify_paused(hub, conn, plan, ref, order, who, document_id)
             continue
+        if not order.lines and lines is None:  # a large order's lines are in ``lines``, not on the order
+            _hold(hub, conn, plan, ref, po, who, [f"order {po} from {who} has no lines: nothing to ship"])
+            continue
+        if isinstance(ref, int) and (held := operator_hold(conn, ref)) is not None:
+            store.update_order(conn, ref, status="held")
+            plan.event("held", f"order {po} is on hold ({held}): not routed until released", order=ref)
+            continue
         if assignments is None:
             plan.event("held", f"order {po}: no routing rule or default destination takes it", order=ref)
             continue
@@ -250,7 +258,11 @@ def _assign(
 
 def _supersede(conn: Connection, order_id: int) -> None:
     """Deliveries of an earlier revision that have not left yet are cancelled: the new revision replaces them."""
-    pending = (deliveries.c.order_id == order_id, deliveries.c.purpose == "order", deliveries.c.state == "pending")
+    pending = (
+        deliveries.c.order_id == order_id,
+        deliveries.c.purpose == "order",
+        deliveries.c.state.in_(("pending", "held")),  # held: the order is on hold (order_holds)
+    )
     doc_ids = list(conn.execute(select(deliveries.c.document_id).where(*pending)).scalars())
     reason = "superseded by a newer revision of the order"
     conn.execute(update(deliveries).where(*pending).values(state="cancelled", last_error=reason))

@@ -102,7 +102,7 @@ deliveries = Table(
     Column("purpose", String(16), nullable=False),  # order, 997, 999, 855, alert
     Column("order_id", Id, ForeignKey("orders.id")),
     Column("document_id", Id, ForeignKey("documents.id"), nullable=False),
-    Column("state", String(16), nullable=False),  # pending, sent, dead, cancelled
+    Column("state", String(16), nullable=False),  # pending, sent, dead, cancelled; held (the order is on hold)
     Column("attempts", Integer, nullable=False),
     Column("next_attempt_at", DateTime, nullable=False),
     Column("lease_owner", String(128)),
