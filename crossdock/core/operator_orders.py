@@ -48,6 +48,7 @@ class Found:
     order: Order
     partner: Partner | str  # the EDI partner, or a channel's source name
     origin: str | None  # the source its latest revision was read from
+    who: str  # the order's partner as the store keys it: the EDI partner's name, or the channel source's
 
 
 def find_order(hub: Hub, conn: Connection, po: str, source: str | None) -> Found:
@@ -67,7 +68,7 @@ def find_order(hub: Hub, conn: Connection, po: str, source: str | None) -> Found
     row = hub.store.find_orders(conn, one.channel, one.partner, [one.external_id])[one.external_id]
     order = registry.mapping("x12").order_from_dict(json.loads(row.data))
     partner: Partner | str = hub.partners.get(one.partner) or str(one.partner)
-    return Found(row, order, partner, one.endpoint)
+    return Found(row, order, partner, one.endpoint, str(one.partner))
 
 
 def parse_lines(text: str) -> list[tuple[str, Decimal | None]]:
@@ -134,7 +135,7 @@ def cancel_order(hub: Hub, po: str, *, source: str | None, lines: str | None, re
             endpoint=found.origin,
             remote_name=f"orders cancel {po}"[:200],
             kind="operator",
-            partner=str(row.partner),
+            partner=found.who,
         )
         plan = Plan()
         result = Processed(document_id, "processed")
