@@ -200,7 +200,7 @@ def test_two_orders_with_one_po_number_are_told_apart_by_source(
     path = tmp_path / "crossdock.yaml"
     received(path, interchange([order("PO-6")]), "a.edi")
     received(path, interchange([order("PO-6")], sender="SOUTHWIND", control=2), "b.edi")
-    code, out, err = cli(capsys, path, "orders", "hold", "PO-6", "--reason", "x")
+    code, _, err = cli(capsys, path, "orders", "hold", "PO-6", "--reason", "x")
     assert code == 1 and "2 orders carry PO number 'PO-6' (from northwind, southwind): name one with --source" in err
-    code, out, err = cli(capsys, path, "orders", "hold", "PO-6", "--source", "southwind", "--reason", "x")
+    code, _, err = cli(capsys, path, "orders", "hold", "PO-6", "--source", "southwind", "--reason", "x")
     assert code == 0, err
