@@ -38,6 +38,14 @@ from crossdock.core.shipping import shipped_so_far
 from crossdock.core.store import to_json
 
 DONE = ("cancelled", "shipped", "invoiced")  # nothing left to cancel or hold
+LONGEST_REASON = 500  # characters of an operator's reason kept; it may reach a channel as a note
+
+
+def _reason(text: str) -> str:
+    reason = " ".join(text.split())[:LONGEST_REASON]
+    if not reason:
+        raise CrossdockError("--reason is empty: say why")
+    return reason
 
 
 @dataclass(slots=True)
@@ -115,6 +123,7 @@ def _cut(
 
 def cancel_order(hub: Hub, po: str, *, source: str | None, lines: str | None, reason: str) -> str:
     """Cancel order ``po`` (or ``lines`` of it) as its next revision, and tell its source; returns what was done."""
+    reason = _reason(reason)
     with hub.store.transaction() as conn:
         found = find_order(hub, conn, po, source)
         row, order = found.row, found.order
@@ -171,6 +180,7 @@ def _revised(order: Order, cut: dict[int, Decimal], whole: bool) -> Order:
 
 def hold_order(hub: Hub, po: str, *, source: str | None, reason: str) -> str:
     """Hold order ``po``: what has not left stays, later revisions are not routed; returns what was done."""
+    reason = _reason(reason)
     with hub.store.transaction() as conn:
         found = find_order(hub, conn, po, source)
         order_id = int(found.row.id)

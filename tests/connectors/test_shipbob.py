@@ -396,3 +396,8 @@ def test_mark_uploaded_reads_unflagged_shipments_and_flags_each_once_stored() ->
     mark.mock(return_value=httpx.Response(404))
     with src.receive() as items, pytest.raises(CrossdockError, match="404"):
         next(iter(items)).settle()
+
+
+def test_the_shipment_carries_the_reference_crossdock_created_the_shipbob_order_under() -> None:
+    (shipment,) = shipments_from_shipbob(document(shipbob_order()), name="x")
+    assert shipment.orders[0].reference == KEY, "the delivery's key: it names the order, whatever its PO number"

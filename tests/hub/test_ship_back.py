@@ -21,7 +21,7 @@ from crossdock.core.hub import Hub
 from crossdock.core.models import DateRef
 from crossdock.core.poller import poll
 from crossdock.core.queries import Queries
-from crossdock.core.schema import orders, shipments
+from crossdock.core.schema import deliveries, orders, shipments
 from crossdock.core.ship_by import alert_late_orders
 from crossdock.mappings.x12.poack855 import ack_from_855
 from tests.hub.conftest import base_config, write_config
@@ -180,3 +180,34 @@ def test_an_order_not_shipped_by_its_ship_by_date_raises_one_alert(tmp_path: Pat
         hub.close()
     (alert,) = (tmp_path / "ops").glob("*.txt")
     assert "order PO-LATE from northwind was to ship by 2026-11-25" in alert.read_text()
+
+
+def test_a_shipment_naming_the_reference_crossdock_gave_the_warehouse_finds_that_order(
+    tmp_path: Path, store_url: str
+) -> None:
+    """As ShipBob's reference_id does: the order delivery's key, whichever partner's PO-6 it is."""
+    cfg = base_config(tmp_path, store_url)
+    cfg["partners"]["southwind"] = {"isa_qualifier": "ZZ", "isa_id": "SOUTHWIND", "reply_to": "northwind-inbox"}
+    cfg["partners"]["southwind"]["gs1_prefix"] = "0614141"
+    cfg["sources"]["drop"]["fulfilment_sink"] = "erp"
+    cfg["sinks"]["erp"] = {"type": "folder", "path": str(tmp_path / "erp")}
+    cfg["sources"]["shipped"] = {"type": "folder", "path": str(tmp_path / "shipped"), "min_age": 0}
+    cfg["sources"]["shipped"].update(format="shipment-json", partner="acme-wh")
+    cfg["partners"]["acme-wh"] = {"isa_qualifier": "ZZ", "isa_id": "ACMEWH"}
+    (tmp_path / "shipped").mkdir()
+    hub = Hub(write_config(tmp_path, cfg))
+    try:
+        cycle(hub, "a.edi", interchange([order("PO-6")]))
+        cycle(hub, "b.edi", interchange([order("PO-6")], sender="SOUTHWIND", control=2))
+        with hub.store.transaction() as conn:
+            south = conn.execute(select(orders.c.id).where(orders.c.partner == "southwind")).scalar_one()
+            key = conn.execute(select(deliveries.c.key).where(deliveries.c.order_id == south)).scalar_one()
+        lines = [{"line_number": "0001", "quantity": "5"}]
+        sent = {"shipment_id": "S-6", "orders": [{"po_number": "PO-6", "reference": key, "lines": lines}]}
+        (tmp_path / "shipped" / "s.json").write_text(json.dumps(sent))
+        report = poll(hub, "shipped", "me").processed[0]
+        assert report.shipments == 1, report.error
+        with hub.store.transaction() as conn:
+            assert conn.execute(select(shipments.c.order_id)).scalar_one() == south
+    finally:
+        hub.close()
