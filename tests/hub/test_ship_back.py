@@ -211,3 +211,23 @@ def test_a_shipment_naming_the_reference_crossdock_gave_the_warehouse_finds_that
             assert conn.execute(select(shipments.c.order_id)).scalar_one() == south
     finally:
         hub.close()
+
+
+def test_an_operator_cancel_of_a_channel_order_goes_back_to_its_store_and_an_old_page_does_not_undo_it(
+    two_stores: Hub, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from crossdock.core.operator_orders import cancel_order
+
+    done = cancel_order(two_stores, "1001", source="shop-b", lines=None, reason="buyer_request")
+    assert "order 1001 cancelled" in done and "back-shop-b" in done
+    two_stores.dispatcher("test").drain()
+    assert cancellations(tmp_path / "back-shop-a") == []
+    (told,) = cancellations(tmp_path / "back-shop-b")
+    assert (told["channel"], told["external_id"], told["whole_order"]) == ("woocommerce", "1001", True)
+    late = woo_order(1001, "2026-11-22T09:00:00")  # changed in the store before the cancel, and read after it
+    late["customer_note"] = "leave at the door"
+    monkeypatch.setattr(two_stores, "source", lambda name: Store(name, [_inbound(late)]))
+    assert poll(two_stores, "shop-b", "me").processed[0].state == "processed"
+    with two_stores.store.transaction() as conn:
+        row = conn.execute(select(orders).where(orders.c.partner == "shop-b")).one()
+    assert (row.status, row.revision) == ("cancelled", 2), "the store's page from before the cancel is older"
