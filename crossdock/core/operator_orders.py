@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, get_args
 
-from sqlalchemy import Connection, delete, insert, select, update
+from sqlalchemy import Connection, delete, insert, or_, select, update
 
 from crossdock.core import registry
 from crossdock.core.alerts import raise_alert
@@ -195,7 +195,8 @@ def hold_order(hub: Hub, po: str, *, source: str | None, reason: str) -> str:
                 deliveries.c.order_id == order_id,
                 deliveries.c.purpose == "order",
                 deliveries.c.state == "pending",
-                deliveries.c.lease_owner.is_(None),  # one being sent right now is gone already
+                # one being sent right now is gone already; a lease that ran out is a sender that died
+                or_(deliveries.c.lease_owner.is_(None), deliveries.c.lease_until < utcnow()),
             )
             .values(state="held")
         ).rowcount
