@@ -102,16 +102,21 @@ def record_shipments(
         plan.event(
             "shipment", f"shipment {key[1]} recorded for order {order.po_number}", order=order_id, document=document_id
         )
-        if units and buyer is not None:
-            labels.setdefault(buyer.name, (buyer, []))[1].extend(units)
+        result.shipments += 1
+        whole = False
         if cut := _cut(order, shipped, totals):
             whole = not any(totals.values()) and set(cut) == {line.position for line in order.lines}
             told = cancellation_for(
                 order, cut, reason="out_of_stock", by="warehouse", whole=whole, tag=f"{shipper}:{shipment.shipment_id}"
             )
             plan_cancellation(hub, conn, plan, order_id, order, origin, told, cut, document_id)
+        if not any(line.quantity for line in shipped.all_lines()):  # only closes lines: no 856, 810 or fulfilment
+            hub.store.set_order_statuses(conn, [("cancelled" if whole else status, order_id)])
+            plan.event("shipment", f"shipment {key[1]} ships nothing of order {order.po_number}", order=order_id)
+            continue
+        if units and buyer is not None:
+            labels.setdefault(buyer.name, (buyer, []))[1].extend(units)
         answers.append(Answer(order_id, order, one, buyer, status, totals, one.status == "partial", reply))
-        result.shipments += 1
     for buyer, units in labels.values():
         first = hub.store.next_numbers(conn, buyer.name, "sscc", len(units))
         prefix = buyer.config.gs1_prefix

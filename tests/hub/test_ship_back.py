@@ -66,6 +66,18 @@ def test_a_line_the_warehouse_closes_short_goes_back_cancelled_and_the_order_is_
     assert status_of(buyer_hub, "PO-1") == "invoiced", "nothing more will ship: the order is done"
 
 
+def test_a_945_that_ships_nothing_and_closes_every_line_cancels_the_order_with_no_856_or_810(
+    buyer_hub: Hub, tmp_path: Path
+) -> None:
+    cycle(buyer_hub, "po.edi", interchange([order("PO-9", qty=3)]))
+    report = cycle(buyer_hub, "945.edi", ship_advice("PO-9", "SHIP-9", [("0001", 3, 0, "MUG-BLU")], closed=("0001",)))
+    assert report.processed[0].error is None
+    (told,) = cancellations(tmp_path / "erp")
+    assert told["whole_order"] is True and told["lines"] == []
+    assert files(tmp_path / "partner-inbox", "856") == [] and files(tmp_path / "partner-inbox", "810") == []
+    assert status_of(buyer_hub, "PO-9") == "cancelled"
+
+
 def test_a_short_line_with_the_rest_to_follow_is_not_cancelled(buyer_hub: Hub, tmp_path: Path) -> None:
     cycle(buyer_hub, "po.edi", interchange([order("PO-2", qty=10)]))
     cycle(buyer_hub, "945.edi", ship_advice("PO-2", "SHIP-2", [("0001", 10, 4, "MUG-BLU")]))
