@@ -106,8 +106,8 @@ def fulfilment_for(a: Answer) -> Fulfilment:
         for line in lines:
             pos = match_line(order, line)
             quantity = min(line.quantity, left.get(pos, Decimal(0))) if pos is not None else Decimal(0)
-            if quantity > 0:
-                left[pos] -= quantity  # type: ignore[index]
+            if pos is not None and quantity > 0:
+                left[pos] -= quantity
                 out.append(_fulfilment_line(line, quantity))
         return out
 
