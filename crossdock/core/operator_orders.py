@@ -152,6 +152,9 @@ def cancel_order(hub: Hub, po: str, *, source: str | None, lines: str | None, re
         upsert_orders(hub, conn, plan, document_id, found.origin, [revised], found.partner, result, {key: row})
         if result.orders_changed != 1:
             raise CrossdockError(f"order {po}: the cancellation could not be recorded as a new revision")
+        if any(shipped.values()):  # routing the revision does not undo what shipped
+            done = all(shipped.get(line.position, Decimal(0)) >= line.quantity for line in revised.lines)
+            hub.store.update_order(conn, int(row.id), status="shipped" if done else "partially shipped")
         kind: Reason = reason if reason in get_args(Reason) else "other"  # type: ignore[assignment]
         told = cancellation_for(
             order, cut, reason=kind, by="operator", note=reason, whole=whole, tag=f"r{int(row.revision) + 1}"

@@ -17,6 +17,7 @@ from sqlalchemy import select
 
 from crossdock.connectors.base import Inbound
 from crossdock.connectors.woocommerce import _inbound
+from crossdock.core.errors import CrossdockError
 from crossdock.core.hub import Hub
 from crossdock.core.models import DateRef
 from crossdock.core.poller import poll
@@ -243,3 +244,20 @@ def test_an_operator_cancel_of_a_channel_order_goes_back_to_its_store_and_an_old
     with two_stores.store.transaction() as conn:
         row = conn.execute(select(orders).where(orders.c.partner == "shop-b")).one()
     assert (row.status, row.revision) == ("cancelled", 2), "the store's page from before the cancel is older"
+
+
+def test_an_operator_cancels_the_rest_of_a_partly_shipped_order_and_it_counts_as_shipped(
+    buyer_hub: Hub, tmp_path: Path
+) -> None:
+    from crossdock.core.operator_orders import cancel_order
+
+    cycle(buyer_hub, "po.edi", interchange([order("PO-7", skus=("MUG-BLU", "KTL-STL"), qty=4)]))
+    cycle(buyer_hub, "945.edi", ship_advice("PO-7", "SHIP-7", [("0001", 4, 4, "MUG-BLU"), ("0002", 4, 1, "KTL-STL")]))
+    assert status_of(buyer_hub, "PO-7") == "partially shipped"
+    with pytest.raises(CrossdockError, match="line 0001 of order PO-7 has 0 left to cancel"):
+        cancel_order(buyer_hub, "PO-7", source=None, lines="0001:1", reason="merchant")
+    assert "1 line(s) cut" in cancel_order(buyer_hub, "PO-7", source=None, lines=None, reason="merchant")
+    buyer_hub.dispatcher("test").drain()
+    (told,) = cancellations(tmp_path / "erp")
+    assert [(line["line_number"], line["quantity"]) for line in told["lines"]] == [("0002", "3")]
+    assert status_of(buyer_hub, "PO-7") == "shipped"
