@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, select, update
 
@@ -35,13 +35,15 @@ from crossdock.core.api_config import ORDER_APIS
 from crossdock.core.config import Config
 from crossdock.core.connector_config import OrderFormat
 from crossdock.core.errors import CrossdockError
-from crossdock.core.hub import Hub
 from crossdock.core.models import Order
 from crossdock.core.partners import Partner, created_now, reserve
 from crossdock.core.plan import Plan, delivery_key, outbound, safe_name
 from crossdock.core.routing import Assignment, Unroutable, route
 from crossdock.core.schema import deliveries, orders
 from crossdock.core.store import Store, to_json
+
+if TYPE_CHECKING:  # the hub's dispatcher imports this module (too_late)
+    from crossdock.core.hub import Hub
 
 ORDER = "order"  # delivery purpose: an order or a revision of it
 CANCEL_PURPOSE = "cancel"  # delivery purpose: stop the order the destination holds
