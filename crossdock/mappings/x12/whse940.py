@@ -133,7 +133,10 @@ def build_940(
     ``payment_method`` is W6601 (PP prepaid, CC collect, TP third party); W66 is written only when the order
     names a carrier, with W6602 from its mode (ZZ when unknown). The header holds at most 10 N9: further
     order references are not sent (they matter to the buyer, not to the warehouse picking the order).
+    ``purpose`` is W0501: ``ORIGINAL``, ``CANCEL`` or ``CHANGE``.
     """
+    if purpose not in (ORIGINAL, CANCEL, CHANGE):
+        raise ValueError(f"940 W0501 {purpose!r}: crossdock writes N, F or R")
     if not order.lines:
         raise X12WriteError(f"order {order.po_number}: a 940 needs at least one line")
     ts = TransactionSet("940", control)
