@@ -122,6 +122,7 @@ def tell_changed(
     """Plan the change for each destination that holds an earlier revision and needs more than the new one
     (a 940, CSV, ShipBob, Odoo), and a cancel where the new revision is no longer routed; returns the
     assignments left to deliver as a new order is (``orders._plan_deliveries``)."""
+    _drop_pending_cancels(conn, ref)
     holders = held(conn, ref)
     if not holders:
         return assignments
@@ -167,7 +168,8 @@ def too_late(store: Store, conn: Connection, config: Config, order_id: int, sink
     """A destination answered a cancel or change with "already shipped": it wins. The order is marked shipped,
     the event logged and a person alerted; the notice returned is what the order's source must be told."""
     row = conn.execute(select(orders).where(orders.c.id == order_id)).one()
-    conn.execute(update(orders).where(orders.c.id == order_id).values(status="shipped"))
+    if row.status not in ("shipped", "invoiced"):  # a shipment recorded first already says as much
+        conn.execute(update(orders).where(orders.c.id == order_id).values(status="shipped"))
     po, partner = str(row.po_number), str(row.partner)
     reason = f"order {po} from {partner} was shipped by {sink} before its cancel or change arrived: {said}"
     store.log(conn, "too-late", reason, order_id=order_id)
@@ -299,6 +301,18 @@ def _cannot(told: _Told, sink_name: str, reason: str) -> None:
 
 
 # --- helpers ---------------------------------------------------------------------------------------------------
+
+
+def _drop_pending_cancels(conn: Connection, order_id: int) -> None:
+    """Cancels not sent yet are void once a new revision comes: the change tells each destination what holds
+    now, and a 940 cancel sent after it would cancel the order just sent again."""
+    pending = (
+        deliveries.c.order_id == order_id,
+        deliveries.c.purpose == CANCEL_PURPOSE,
+        deliveries.c.state == "pending",
+    )
+    reason = "superseded by a newer revision of the order"
+    conn.execute(update(deliveries).where(*pending).values(state="cancelled", last_error=reason))
 
 
 def _means(hub: Hub, sink_name: str) -> str:

@@ -185,3 +185,22 @@ def test_a_change_that_cannot_be_written_for_the_3pl_alerts_a_person(hub: Hub, t
     assert len(sorted((tmp_path / "3pl").glob("*.edi"))) == 1, "nothing more went to the 3PL"
     (text,) = [t for t in alerts(tmp_path) if "3pl" in t]
     assert "the change cannot be written for 3pl" in text and "PO-1" in text
+
+
+def test_an_order_reinstated_after_its_cancel_reaches_the_3pl_as_a_new_order(hub: Hub, tmp_path: Path) -> None:
+    send(hub, order("PO-1", skus=SKUS, qty=5), 1)
+    send(hub, order("PO-1", skus=SKUS, qty=5, purpose="01"), 2)
+    send(hub, order("PO-1", skus=SKUS, qty=6, purpose="05"), 3)
+    names = sorted(p.name for p in (tmp_path / "3pl").glob("*.edi"))
+    assert sorted(n.split("-")[2] for n in names) == ["PO", "PO", "cancel"], names
+    w05 = [values(ts, "W05")[0][0] for p in sorted((tmp_path / "3pl").glob("*.edi")) for ts in sets(p)]
+    assert sorted(w05) == ["F", "N", "N"], "the 3PL holds nothing after the cancel: the order goes to it anew"
+
+
+def test_a_cancel_not_sent_yet_is_void_once_a_new_revision_comes(hub: Hub, tmp_path: Path) -> None:
+    send(hub, order("PO-1", skus=SKUS, qty=5), 1)
+    receive(hub, interchange([order("PO-1", skus=SKUS, qty=5, purpose="01")], control=2), name="po-2.edi")
+    send(hub, order("PO-1", skus=SKUS, qty=6, purpose="05"), 3)
+    assert list((tmp_path / "3pl").glob("*-940-cancel-*.edi")) == [], "no lone cancel after the change"
+    (_, change) = sorted((tmp_path / "3pl").glob("*-940-*.edi"))
+    assert [values(ts, "W05")[0][0] for ts in sets(change)] == ["F", "N"]
