@@ -143,7 +143,7 @@ def tell_changed(
             continue
         plan.event("routed", f"order {order.po_number} revision {revision}: change to {a.sink}", order=ref)
     for holder in holders.values():
-        _tell_cancel(told, holder, "no longer routed there by the new revision")
+        _tell_cancel(told, holder, "no longer routed there by the new revision", _previous_lines(told, holder.sink))
     return rest
 
 
@@ -161,7 +161,7 @@ def tell_cancelled(
     """A cancelled order: each destination that holds it gets a cancel in its own form."""
     told = _Told(hub, conn, plan, ref, document_id, order, _order(previous_data), who, source, who)
     for holder in held(conn, ref).values():
-        _tell_cancel(told, holder, "cancelled by its source")
+        _tell_cancel(told, holder, "cancelled by its source", order)
 
 
 def too_late(store: Store, conn: Connection, config: Config, order_id: int, sink: str, said: str) -> TooLateNotice:
@@ -213,8 +213,9 @@ def _change(told: _Told, a: Assignment, holder: Held, key: str, base: str) -> No
         raise ValueError(f"no way to tell {a.sink} of a change")
 
 
-def _tell_cancel(told: _Told, holder: Held, why: str) -> None:
-    """A cancel in the destination's form; for a destination that has none, a person is told."""
+def _tell_cancel(told: _Told, holder: Held, why: str, what: Order) -> None:
+    """A cancel in the destination's form; for a destination that has none, a person is told. ``what`` is the
+    order the JSON forms carry, marked cancelled: the cancelling document's, or as the destination had it."""
     hub, order, sink_name = told.hub, told.order, holder.sink
     sink = hub.config.sinks.get(sink_name)
     external = order.external_id or order.po_number
@@ -222,7 +223,7 @@ def _tell_cancel(told: _Told, holder: Held, why: str) -> None:
     name = f"{safe_name(told.who)}-{safe_name(order.po_number)}-cancelled"
     means = _means(hub, sink_name) if sink is not None else None
     plan, recipient, doc, ref = told.plan, told.recipient, told.document_id, told.ref
-    cancelled = order.model_copy(update={"purpose": "01"})
+    cancelled = what.model_copy(update={"purpose": "01"})
     try:
         if means == "json":
             data = (to_json(registry.mapping("x12").order_dict(cancelled)) + "\n").encode("utf-8")

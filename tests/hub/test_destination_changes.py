@@ -172,7 +172,9 @@ def test_a_revision_routed_elsewhere_cancels_it_where_it_was(tmp_path: Path, sto
     finally:
         hub.close()
     (cancelled,) = sorted((tmp_path / "west").glob("*-cancelled.json"))
-    assert json.loads(cancelled.read_bytes())["po_number"] == "PO-2"
+    held = json.loads(cancelled.read_bytes())
+    assert held["po_number"] == "PO-2" and held["purpose"] == "01"
+    assert held["parties"][0]["address"]["state"] == "CA", "the order as west had it, cancelled"
     assert [p.name for p in sorted((tmp_path / "east").glob("*.json"))] == ["northwind-PO-2-r2.json"]
     assert logged == ["order PO-2 no longer routed there by the new revision: cancel to west"]
 
