@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from crossdock.core.config_yaml import ConfigProblems
 from crossdock.core.hub import Hub
 from crossdock.core.schema import deliveries, events
 from crossdock.mappings.x12.reader import parse
@@ -206,3 +207,10 @@ def test_a_cancel_not_sent_yet_is_void_once_a_new_revision_comes(hub: Hub, tmp_p
     assert list((tmp_path / "3pl").glob("*-940-cancel-*.edi")) == [], "no lone cancel after the change"
     (_, change) = sorted((tmp_path / "3pl").glob("*-940-*.edi"))
     assert [values(ts, "W05")[0][0] for ts in sets(change)] == ["F", "N"]
+
+
+def test_changes_is_a_setting_of_a_940_destination_only(tmp_path: Path, store_url: str) -> None:
+    cfg = config(tmp_path, store_url)
+    cfg["sinks"]["import"]["changes"] = "change"
+    with pytest.raises(ConfigProblems, match="changes is a setting of format x12-940"):
+        write_config(tmp_path, cfg)
