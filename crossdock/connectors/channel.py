@@ -67,9 +67,14 @@ class ChannelSource(Generic[ConfigT, ClientT]):
         self.config = config
         self.since: str | None = None
         self.reached: str | None = None
-        self._transport = AnswerLimit(config.max_answer, transport)
+        self._given = transport
         self._kept: ClientT | None = None
         self._keeping = threading.Lock()
+
+    @property
+    def _transport(self) -> httpx.BaseTransport:
+        """The transport for a new API client: its own (a client closes its transport), marking ``max_answer``."""
+        return AnswerLimit(self.config.max_answer, self._given)
 
     @contextmanager
     def receive(self) -> Iterator[Iterator[Inbound]]:

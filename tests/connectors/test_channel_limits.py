@@ -7,6 +7,7 @@ import httpx
 import pytest
 import respx
 
+from crossdock.connectors.http import AnswerLimit
 from crossdock.connectors.woocommerce import WooCommerceSink, WooCommerceSource
 from crossdock.core.channel_config.amazon import AmazonSourceConfig
 from crossdock.core.channel_config.bigcommerce import BigCommerceSourceConfig
@@ -69,3 +70,12 @@ def test_max_order_quarantines_a_larger_order_and_the_default_does_not(monkeypat
         (read_as_before,) = read(WooCommerceSource("shop", config(monkeypatch)))
     assert kept.quarantine is not None and "more than the 2048 bytes one order may be (max_order)" in kept.quarantine
     assert read_as_before.quarantine is None
+
+
+def test_each_api_client_gets_its_own_transport_since_closing_a_client_closes_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    source = WooCommerceSource("shop", config(monkeypatch))
+    first, second = source._transport, source._transport
+    assert isinstance(first, AnswerLimit) and isinstance(second, AnswerLimit)
+    assert first.inner is not second.inner and first.limit == 100_000_000
