@@ -24,6 +24,8 @@ from sqlalchemy.exc import IntegrityError
 from crossdock.connectors.names import keyed_name
 from crossdock.core.schema import deliveries
 
+CHUNK = 500  # names asked or written by one statement
+
 
 @dataclass(frozen=True, slots=True)
 class Unnamed:
@@ -64,17 +66,24 @@ def name_deliveries(conn: Connection, unnamed: list[Unnamed]) -> dict[int, str]:
 
 
 def _held(conn: Connection, sinks: list[str], names: list[str]) -> set[tuple[str, str]]:
-    """Which of ``names`` deliveries to ``sinks`` hold already (found through the unique index), with their sinks."""
-    query = select(deliveries.c.sink, deliveries.c.file_name).where(
-        deliveries.c.sink.in_(sinks), deliveries.c.file_name.in_(names)
-    )
-    return {(r.sink, r.file_name) for r in conn.execute(query)}
+    """Which of ``names`` deliveries to ``sinks`` hold already (found through the unique index), with their sinks;
+    asked ``CHUNK`` names at a time, as a statement takes a bounded number of parameters."""
+    held: set[tuple[str, str]] = set()
+    for start in range(0, len(names), CHUNK):
+        query = select(deliveries.c.sink, deliveries.c.file_name).where(
+            deliveries.c.sink.in_(sinks), deliveries.c.file_name.in_(names[start : start + CHUNK])
+        )
+        held.update((r.sink, r.file_name) for r in conn.execute(query))
+    return held
 
 
 def _write(conn: Connection, chosen: dict[int, str]) -> None:
-    """One statement for the batch (a CASE on the id), not one a delivery."""
-    names = case(chosen, value=deliveries.c.id)
-    conn.execute(update(deliveries).where(deliveries.c.id.in_(list(chosen))).values(file_name=names))
+    """One statement for ``CHUNK`` deliveries (a CASE on the id), not one a delivery."""
+    items = list(chosen.items())
+    for start in range(0, len(items), CHUNK):
+        part = dict(items[start : start + CHUNK])
+        names = case(part, value=deliveries.c.id)
+        conn.execute(update(deliveries).where(deliveries.c.id.in_(list(part))).values(file_name=names))
 
 
 def _one(conn: Connection, d: Unnamed) -> str:

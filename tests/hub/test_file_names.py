@@ -288,3 +288,14 @@ def test_a_send_repeated_after_a_kill_between_flush_and_outcome_lands_on_the_sam
     report = Dispatcher(store, partial(_same, FolderSink("out", FolderSinkConfig(type="folder", path=out))), policy)
     assert report.run_once().sent == 1, "the killed process's claim released at once, and sent again"
     assert {p.name: p.read_bytes() for p in out.iterdir()} == {"northwind-855--bbbbbbbb.edi": second}
+
+
+def test_a_batch_larger_than_one_statement_takes_is_named_in_chunks(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(delivery_names, "CHUNK", 3)
+    for n in range(7):
+        queue(store, "out", "po.json", b"{}", f"{n}" * 10)
+    with store.transaction() as conn:
+        claimed = store.claim(conn, "w1", limit=100, lease=60)
+    assert [c.name for c in claimed] == ["po.json", *(f"po--{n}{n}{n}{n}{n}{n}{n}{n}.json" for n in range(1, 7))]
