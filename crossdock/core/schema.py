@@ -111,8 +111,10 @@ deliveries = Table(
     Column("remote_ref", String(1024)),
     Column("created_at", DateTime, nullable=False),
     Column("sent_at", DateTime),
+    Column("file_name", String(1100)),  # the name it is written under, chosen once (delivery_names.py)
     Index("ix_deliveries_due", "state", "next_attempt_at"),
     Index("ix_deliveries_order", "order_id"),
+    Index("ux_deliveries_file_name", "sink", "file_name", unique=True),
 )
 
 sequences = Table(

@@ -6,8 +6,8 @@ from typing import Literal
 
 from pydantic import Field, field_validator
 
+from crossdock.core.channel_config.common import ChannelSourceBase
 from crossdock.core.config_types import Duration, SecretRef, Timeout
-from crossdock.core.connector_config import _SourceBase
 
 # status_id -> name, as the orders API v2 lists them. 0 "Incomplete" is an abandoned checkout, never an order.
 STATUSES = {
@@ -29,7 +29,7 @@ STATUSES = {
 }
 
 
-class BigCommerceSourceConfig(_SourceBase):
+class BigCommerceSourceConfig(ChannelSourceBase):
     """A BigCommerce store (orders API v2, shipments): its orders in, fulfilments back to it under the source's name."""
 
     type: Literal["bigcommerce"]

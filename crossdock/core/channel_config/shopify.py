@@ -6,11 +6,11 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
+from crossdock.core.channel_config.common import ChannelSourceBase
 from crossdock.core.config_types import ConfigPath, Duration, SecretRef, Timeout
-from crossdock.core.connector_config import _SourceBase
 
 
-class ShopifySourceConfig(_SourceBase):
+class ShopifySourceConfig(ChannelSourceBase):
     """A Shopify store (Admin GraphQL API): its orders in, fulfilments back to it under the source's name.
 
     Two ways in: a non-expiring ``access_token`` (custom and merchant-created apps), or the expiring offline token

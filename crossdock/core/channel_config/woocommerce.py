@@ -6,11 +6,11 @@ from typing import Literal
 
 from pydantic import Field
 
+from crossdock.core.channel_config.common import ChannelSourceBase
 from crossdock.core.config_types import Duration, SecretRef, Timeout
-from crossdock.core.connector_config import _SourceBase
 
 
-class WooCommerceSourceConfig(_SourceBase):
+class WooCommerceSourceConfig(ChannelSourceBase):
     """A WooCommerce store (REST API v3): its orders in by modification time, fulfilments back to it."""
 
     type: Literal["woocommerce"]
