@@ -15,6 +15,7 @@ from typing import Any
 
 from crossdock.core.errors import CrossdockError, DecodeError
 from crossdock.core.models import (
+    ChangeAcknowledgment,
     InterchangeAcknowledgment,
     InventorySnapshot,
     Invoice,
@@ -35,6 +36,7 @@ from crossdock.mappings.x12.envelope import FunctionalGroup, Interchange, Transa
 from crossdock.mappings.x12.inventory846 import build_846
 from crossdock.mappings.x12.invoice810 import build_810
 from crossdock.mappings.x12.poack855 import build_855
+from crossdock.mappings.x12.poca865 import build_865
 from crossdock.mappings.x12.reader import Source, iter_events
 from crossdock.mappings.x12.report import FileResult, GroupResult, InterchangeResult, SetResult
 from crossdock.mappings.x12.sscc import sscc18
@@ -66,6 +68,8 @@ class InboundGroup:
     version: str
     errors: list[str]
     sets: list[InboundSet] = field(default_factory=list)
+    date: str = ""  # GS04 and GS05, as sent: when the partner made the group (a version's time)
+    time: str = ""
 
 
 @dataclass(slots=True)
@@ -165,6 +169,7 @@ def read(
             assert isinstance(obj, FunctionalGroup)
             gr = GroupResult(obj)
             ig = InboundGroup(obj.functional_id, obj.control, obj.sender, obj.receiver, obj.version, [])
+            ig.date, ig.time = obj.gs.get(4).strip(), obj.gs.get(5).strip()
             groups[id(obj)] = (gr, ig)
             result.interchanges[-1].groups.append(gr)
             out[-1].groups.append(ig)
@@ -273,6 +278,11 @@ def write_855_change(order: Order, shipped: Mapping[int, Decimal], out: Outgoing
     """One interchange carrying the 855 change that reports the backordered rest of ``order``."""
     ts = build_855(backorder_acknowledgment(order, shipped, out.created), f"{out.transaction:04d}")
     return _interchange(out, "PR", [ts])
+
+
+def write_865(ack: ChangeAcknowledgment, out: Outgoing) -> bytes:
+    """One interchange carrying the 865 that answers a buyer's 860, change by change."""
+    return _interchange(out, "CA", [build_865(ack, f"{out.transaction:04d}")])
 
 
 def write_940(order: Order, out: Outgoing, depositor: str | None = None) -> bytes:
