@@ -55,7 +55,8 @@ def apply_change(order: Order, change: OrderChange, shipped: Mapping[int, Decima
         answers = _replace(new, change, done)
         _header(new, change)
     elif change.purpose == CHANGE:
-        answers = [_one(new, line, done) for line in change.lines]
+        top = max((line.position for line in order.lines), default=0)  # a deleted line's position is not reused
+        answers = [_one(new, line, done, top) for line in change.lines]
         _header(new, change)
     else:
         raise ValueError(f"860 BCH01 {change.purpose!r}: crossdock applies 01 (cancel), 04 (change), 05 (replace)")
@@ -106,6 +107,7 @@ def _cancel(order: Order, done: Mapping[int, Decimal]) -> list[LineChangeAnswer]
 def _replace(order: Order, change: OrderChange, done: Mapping[int, Decimal]) -> list[LineChangeAnswer]:
     """The lines replaced by the POC lines; a shipped line stays as it was, whatever the replacement says."""
     shipped_lines = [line for line in order.lines if line.position in done]
+    top = max((line.position for line in order.lines), default=0)  # new lines never take an old line's position
     answers: list[LineChangeAnswer] = []
     lines: list[OrderLine] = list(shipped_lines)
     for asked in change.lines:
@@ -116,13 +118,13 @@ def _replace(order: Order, change: OrderChange, done: Mapping[int, Decimal]) -> 
         if asked.quantity is None or asked.quantity <= 0:
             answers.append(LineChangeAnswer(change=asked, status=REJECTED, reason="no quantity (POC03)"))
             continue
-        lines.append(_new_line(asked, max((ln.position for ln in lines), default=0) + 1))
+        lines.append(_new_line(asked, max([top, *(ln.position for ln in lines)]) + 1))
         answers.append(LineChangeAnswer(change=asked, status=ACCEPTED))
     order.lines = lines
     return answers
 
 
-def _one(order: Order, asked: LineChange, done: Mapping[int, Decimal]) -> LineChangeAnswer:
+def _one(order: Order, asked: LineChange, done: Mapping[int, Decimal], top: int) -> LineChangeAnswer:
     """One POC line applied to ``order`` in place, answered."""
 
     def no(reason: str) -> LineChangeAnswer:
@@ -137,7 +139,7 @@ def _one(order: Order, asked: LineChange, done: Mapping[int, Decimal]) -> LineCh
             return no(f"line {asked.line_number} is on the order already")
         if asked.quantity is None or asked.quantity <= 0:
             return no("an added line needs its quantity (POC03)")
-        order.lines.append(_new_line(asked, max((ln.position for ln in order.lines), default=0) + 1))
+        order.lines.append(_new_line(asked, max([top, *(ln.position for ln in order.lines)]) + 1))
         return LineChangeAnswer(change=asked, status=ACCEPTED)
     if target is None:
         return no(f"line {asked.line_number or dict(asked.product_ids)} is not on the order")

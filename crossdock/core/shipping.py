@@ -142,7 +142,7 @@ class _Context:
         }
         self.orders: dict[str, list[Any]] = {}
         for row in conn.execute(
-            select(orders.c.id, orders.c.po_number, orders.c.data, documents.c.endpoint)
+            select(orders.c.id, orders.c.po_number, orders.c.data, orders.c.status, documents.c.endpoint)
             .outerjoin(documents, documents.c.id == orders.c.document_id)
             .where(orders.c.po_number.in_(pos))
         ):
@@ -164,6 +164,8 @@ class _Context:
             raise Held(f"no order with PO number {po_number!r}")
         if len(rows) > 1:
             raise Held(f"{len(rows)} orders carry PO number {po_number!r}; the shipment cannot tell which")
+        if rows[0].status == "cancelled":  # no 856 or 810 for what the buyer cancelled: a person settles it
+            raise Held(f"order {po_number} was cancelled by its buyer, yet the warehouse shipped it")
         return int(rows[0].id), self.x12.order_from_dict(json.loads(rows[0].data)), rows[0].endpoint
 
     def shipped_before(self, order_id: int, order: Order) -> dict[int, Decimal]:

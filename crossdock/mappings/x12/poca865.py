@@ -103,7 +103,7 @@ def _read_line(poc: Segment, ack: Segment | None, position: int) -> LineChangeAn
         change_code=poc.get(2),
         quantity=parse_decimal(poc.get(3)),
         quantity_left=parse_decimal(poc.get(4)),
-        uom=poc.get(5) or None,
+        uom=poc.get(5) or (ack.get(3) if ack is not None else "") or None,
         unit_price=parse_decimal(poc.get(6)),
         product_ids=id_pairs(poc.elements, 8),
     )
