@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy import Connection, select, update
 
-from crossdock.core import registry
+from crossdock.core import destination_changes, registry
 from crossdock.core.alerts import raise_alert
 from crossdock.core.engine import utcnow
 from crossdock.core.errors import CrossdockError
@@ -135,7 +135,7 @@ def upsert_orders(
             _supersede(conn, ref)
             plan.event("order", f"order {po} {what}, revision {revision}", order=ref, document=document_id)
             if order.purpose == "01":
-                _notify_cancelled(hub, conn, plan, ref, order, who, document_id)
+                _notify_cancelled(hub, conn, plan, ref, order, who, document_id, str(row.data), source)
         if order.purpose == "01":
             plan.event("order", f"order {po} cancelled by {who}", order=ref)
             continue
@@ -150,6 +150,10 @@ def upsert_orders(
         if assignments is None:
             plan.event("held", f"order {po}: no routing rule or default destination takes it", order=ref)
             continue
+        if row is not None and revision > 1 and not again and isinstance(ref, int):
+            assignments = destination_changes.tell_changed(
+                hub, conn, plan, ref, revision, document_id, order, str(row.data), assignments, partner, source
+            )
         problems = _plan_deliveries(
             hub, conn, plan, ref, revision, document_id, order, dumped, data, assignments, partner, result, again
         )
@@ -161,22 +165,18 @@ def upsert_orders(
 
 
 def _notify_cancelled(
-    hub: Hub, conn: Connection, plan: Plan, ref: int, order: Order, who: str, document_id: int
+    hub: Hub,
+    conn: Connection,
+    plan: Plan,
+    ref: int,
+    order: Order,
+    who: str,
+    document_id: int,
+    previous: str,
+    source: str | None,
 ) -> None:
-    """A cancellation after the order reached a destination: one that takes crossdock's order JSON gets the
-    cancelled order (purpose 01); for any other (a 940, a CSV import, an ERP or 3PL API) a person is told."""
-    data = (to_json(registry.mapping("x12").order_dict(order)) + "\n").encode("utf-8")
-    external = order.external_id or order.po_number
-    for sink_name in _sent_to(conn, ref):
-        sink = hub.config.sinks.get(sink_name)
-        if sink is not None and getattr(sink, "format", None) == "json":
-            name = f"{safe_name(who)}-{safe_name(order.po_number)}-cancelled.json"
-            key = delivery_key("cancel", order.channel, who, external, sink_name)
-            outbound(plan, who, data, name, "cancel", key, document_id, ref, sink=sink_name)
-            continue
-        reason = f"order {order.po_number} from {who} was cancelled after it was sent to {sink_name}: stop it there"
-        plan.event("cancel", reason, order=ref, document=document_id)
-        raise_alert(hub.store, conn, hub.config, f"cancel:{who}:{external}:{sink_name}", f"crossdock: {reason}", reason)
+    """A cancellation after the order reached destinations: each is told by its own means (destination_changes)."""
+    destination_changes.tell_cancelled(hub, conn, plan, ref, order, previous, who, document_id, source)
 
 
 def _notify_paused(

@@ -1,9 +1,9 @@
 """An order's changes end to end, on the folder peer and on the real sshd: 850 -> 940 to the 3PL -> the buyer's 860
-change -> the new revision's 940 to the 3PL -> the 3PL's 945 -> 856 and 810 to the buyer that carry the changed
-quantities and prices, with an 865 that accepts each change; an 860 cancel before shipment -> the order
-cancelled, a person told to stop it at the 3PL (its 940 has no JSON cancel), and no 856 or 810 even when the 3PL
-ships it anyway; an 860 after shipment -> refused for the shipped line (865 IR) and a person alerted, applied to
-the rest. Runs on SQLite and on PostgreSQL."""
+change -> a 940 cancel (W05 F) of what the 3PL holds and the new revision (W05 N) in one interchange -> the 3PL's
+945 -> 856 and 810 to the buyer that carry the changed quantities and prices, with an 865 that accepts each
+change; an 860 cancel before shipment -> the order cancelled, a 940 cancel to the 3PL, and no 856 or 810 even
+when the 3PL ships it anyway; an 860 after shipment -> refused for the shipped line (865 IR) and a person
+alerted, applied to the rest. Runs on SQLite and on PostgreSQL."""
 
 from __future__ import annotations
 
@@ -18,7 +18,10 @@ import yaml
 from crossdock.core.config import load_config
 from crossdock.core.hub import Hub
 from crossdock.core.poller import poll
+from crossdock.mappings.x12.envelope import TransactionSet
 from crossdock.mappings.x12.poca865 import change_ack_from_865
+from crossdock.mappings.x12.reader import parse
+from crossdock.mappings.x12.validator import status, validate
 from tests.hub.edi import change, interchange, order, ship_advice
 from tests.peers import SftpPeer, sftp_block
 from tests.x12.written import read_back
@@ -100,8 +103,25 @@ def _poll(hub: Hub, source: str) -> Any:
     return report.processed[0]
 
 
-def _segments(data: bytes, tag: str) -> list[str]:
-    return [t for t in read_back(data).texts if t.startswith(tag + "*")]
+def _segments(data: bytes | TransactionSet, tag: str) -> list[str]:
+    ts = read_back(data) if isinstance(data, bytes) else data
+    return [t for t in ts.texts if t.startswith(tag + "*")]
+
+
+def _sets(data: bytes) -> list[TransactionSet]:
+    """The sets of an interchange of several (a 940 cancel and its reissue), each valid."""
+    (ic,) = parse(data)
+    assert ic.errors == [] and all(g.errors == [] for g in ic.groups)
+    sets = [ts for group in ic.groups for ts in group.transactions]
+    for ts in sets:
+        validate(ts)
+        assert status(ts) == "accepted"
+    return sets
+
+
+def _lines(ts: TransactionSet) -> list[tuple[str, str]]:
+    """(quantity, vendor item) of each W01."""
+    return [(w.split("*")[1], w.split("*")[-1]) for w in _segments(ts, "W01")]
 
 
 def _alerts(tmp_path: Path) -> str:
@@ -123,13 +143,12 @@ def test_a_change_reaches_the_3pl_and_the_ship_notice_and_invoice_carry_it(
         peer.put("northwind/out/860.edi", change("PO-1", "04", pocs, sequence="1"))
         changed = _poll(hub, "northwind-out")
         assert (changed.orders_changed, changed.error) == (1, None)
-        second = peer.files("acme/in", "-940-")[-1]
-        assert second != first and _segments(second, "W05")[0].startswith("W05*N*PO-1")
-        assert [(w.split("*")[1], w.split("*")[-1]) for w in _segments(second, "W01")] == [
-            ("2", "MUG-BLU"),
-            ("4", "KTL-STL"),
-            ("3", "CUP-RED"),
-        ], "the 3PL gets the new revision: line 1 decreased, line 3 added"
+        _, second = peer.files("acme/in", "-940-")
+        cancel, reissue = _sets(second)
+        assert _segments(cancel, "W05")[0].startswith("W05*F*PO-1"), "what the 3PL holds is cancelled first"
+        assert _lines(cancel) == [("4", "MUG-BLU"), ("4", "KTL-STL")]
+        assert _segments(reissue, "W05")[0].startswith("W05*N*PO-1")
+        assert _lines(reissue) == [("2", "MUG-BLU"), ("4", "KTL-STL"), ("3", "CUP-RED")], "line 1 down, line 3 added"
         (answer,) = peer.files("northwind/in", "-865-")
         acked = change_ack_from_865(read_back(answer))
         assert (acked.ack_type, [a.status for a in acked.lines]) == ("AD", ["IA", "IA"])
@@ -157,7 +176,9 @@ def test_a_cancel_before_shipment_and_a_change_after_it(tmp_path: Path, store_ur
 
         peer.put("northwind/out/cancel.edi", change("PO-2", "01", [], control=71))
         assert _poll(hub, "northwind-out").error is None
-        assert "order PO-2 from northwind was cancelled after it was sent to acme-in" in _alerts(tmp_path)
+        (cancel,) = peer.files("acme/in", "-940-cancel-PO-2-")
+        assert _segments(cancel, "W05")[0].startswith("W05*F*PO-2"), "the 3PL is told to cancel"
+        assert "PO-2" not in _alerts(tmp_path), "nobody needs to stop it by hand"
         peer.put("acme/out/945-2.edi", ship_advice("PO-2", "SHIP-2", [("0001", 4, 4, "MUG-BLU")], control=52))
         late = _poll(hub, "acme-out")
         assert late.error is not None and "cancelled by its buyer" in late.error
@@ -173,7 +194,8 @@ def test_a_cancel_before_shipment_and_a_change_after_it(tmp_path: Path, store_ur
         (to_po3,) = [a for a in answers if a.po_number == "PO-3"]
         assert (to_po3.ack_type, [a.status for a in to_po3.lines]) == ("AC", ["IR", "IA"])
         assert "a change to order PO-3 was not applied" in _alerts(tmp_path)
-        newest = peer.files("acme/in", "-940-")[-1]
-        assert [w.split("*")[1] for w in _segments(newest, "W01")] == ["5", "2"], "line 2 changed, line 1 as shipped"
+        _, newest = peer.files("acme/in", "-940-PO-3-")
+        _, reissue = _sets(newest)
+        assert _lines(reissue) == [("5", "MUG-BLU"), ("2", "KTL-STL")], "line 2 changed, line 1 as shipped"
     finally:
         hub.close()

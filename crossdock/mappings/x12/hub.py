@@ -290,6 +290,16 @@ def write_940(order: Order, out: Outgoing, depositor: str | None = None) -> byte
     return _interchange(out, "OW", [build_940(order, f"{out.transaction:04d}", depositor=depositor)])
 
 
+def write_940s(orders: list[tuple[Order, str]], out: Outgoing, depositor: str | None = None) -> bytes:
+    """One interchange carrying a 940 per (order, W0501 purpose), numbered up from ``out.transaction`` in that
+    order: a cancel (F) then the order again (N) reach the 3PL as one file, the cancel read first."""
+    sets = [
+        build_940(order, f"{out.transaction + i:04d}", depositor=depositor, purpose=purpose)
+        for i, (order, purpose) in enumerate(orders)
+    ]
+    return _interchange(out, "OW", sets)
+
+
 def write_856(shipment: Shipment, out: Outgoing, profile: str) -> bytes:
     """One interchange carrying the 856 ship notice for ``shipment`` in the partner's HL profile."""
     return _interchange(out, "SH", [build_856(shipment, f"{out.transaction:04d}", profile)])
