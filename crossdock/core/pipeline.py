@@ -254,7 +254,8 @@ def replay(hub: Hub, document_id: int, *, force: bool = False) -> Processed:
             raise CrossdockError(f"no inbound document {document_id}")
         if row.purged_at is not None:
             raise CrossdockError(purged_note(document_id, row.purged_at))
-        store.update_document(conn, document_id, state="received", error=None, **({"flags": "force"} if force else {}))
+        flags = "force" if force else (None if row.flags == "force" else row.flags)  # --force is for this replay
+        store.update_document(conn, document_id, state="received", error=None, flags=flags)
         store.log(
             conn,
             "replay",

@@ -62,7 +62,6 @@ def apply_changes(
         problem = _apply(hub, conn, plan, document_id, source, change, made, partner, result, rows, force)
         if problem:
             problems.append(problem)
-            _alert(hub, conn, f"change:{partner.name}:{change.po_number}:{document_id}", change.po_number, problem)
         rows = hub.store.find_orders(conn, "x12", partner.name, sorted({c.po_number for c, _ in changes}))
     return problems
 
@@ -88,6 +87,7 @@ def _apply(
             f"document is kept. When the 850 is in, `crossdock replay {document_id}` applies the change"
         )
         plan.event("held", reason, document=document_id)
+        _alert(hub, conn, document_id, change, reason)
         return reason
     ref = int(row.id)
     if change.purpose not in PURPOSES:
@@ -95,6 +95,7 @@ def _apply(
             f"860 for PO {po} from {who}: BCH01 {change.purpose!r} is not a cancel (01), change (04) or replace (05)"
         )
         plan.event("held", reason, order=ref, document=document_id)
+        _alert(hub, conn, document_id, change, reason)
         return reason
     x12 = registry.mapping("x12")
     stored: Order = x12.order_from_dict(json.loads(row.data))
@@ -103,7 +104,7 @@ def _apply(
     if verdict.verdict is Verdict.OLDER:
         result.orders_unchanged += 1
         return None
-    if verdict.verdict is Verdict.CONFLICT:
+    if verdict.verdict is Verdict.CONFLICT:  # the gate has told a person
         result.orders_unchanged += 1
         return verdict.reason
     applied = apply_change(stored, change, shipped_by_line(conn, ref, stored))
@@ -120,7 +121,10 @@ def _apply(
     if not refused:
         return None
     listed = "; ".join(f"{_line(a)}: {a.reason}" for a in refused)
-    return f"860 for PO {po} from {who}: {len(refused)} change(s) not applied ({listed}): settle them with the buyer"
+    reason = f"860 for PO {po} from {who}: {len(refused)} change(s) not applied ({listed}): settle them with the buyer"
+    plan.event("held", reason, order=ref, document=document_id)
+    _alert(hub, conn, document_id, change, reason)
+    return reason
 
 
 def _line(answer: LineChangeAnswer) -> str:
@@ -128,8 +132,11 @@ def _line(answer: LineChangeAnswer) -> str:
     return f"{asked.change_code} line {asked.line_number or dict(asked.product_ids)}"
 
 
-def _alert(hub: Hub, conn: Connection, cause: str, po: str, text: str) -> None:
-    raise_alert(hub.store, conn, hub.config, cause, f"crossdock: a change to order {po} was not applied", text)
+def _alert(hub: Hub, conn: Connection, document_id: int, change: OrderChange, text: str) -> None:
+    """One alert per 860 document and PO."""
+    cause = f"change:{change.partner}:{change.po_number}:{document_id}"
+    subject = f"crossdock: a change to order {change.po_number} was not applied"
+    raise_alert(hub.store, conn, hub.config, cause, subject, text)
 
 
 def shipped_by_line(conn: Connection, order_id: int, order: Order) -> dict[int, Decimal]:

@@ -18,7 +18,7 @@ from crossdock.core.poller import poll
 from crossdock.core.schema import deliveries, documents, events, orders
 from crossdock.mappings.x12.poca865 import change_ack_from_865
 from crossdock.mappings.x12.reader import read_transactions
-from tests.hub.conftest import base_config, write_config
+from tests.hub.conftest import base_config, run, write_config
 from tests.hub.edi import change, interchange, order, ship_advice
 
 
@@ -139,7 +139,9 @@ def test_a_change_to_an_unknown_po_is_held_with_an_alert_and_applied_on_replay(h
     assert (row.revision, _quantities(data)) == (2, {"0001": "3"})
 
 
-def test_an_original_after_a_replacement_is_held_until_forced(hub: Hub) -> None:
+def test_an_original_after_a_replacement_is_held_until_forced(
+    hub: Hub, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     _receive(hub, interchange([order("PO-1", qty=5)], control=1), "po-1.edi")
     _receive(hub, interchange([order("PO-1", qty=7, purpose="05")], control=2), "po-2.edi")
     resent = _receive(hub, interchange([order("PO-1", qty=5)], control=3), "po-3.edi")
@@ -152,8 +154,10 @@ def test_an_original_after_a_replacement_is_held_until_forced(hub: Hub) -> None:
     assert replay(hub, resent.document_id).orders_unchanged == 1, "a plain replay follows the same rule"
     assert _order(hub)[0].revision == 2
 
-    forced = replay(hub, resent.document_id, force=True)
-    assert forced.orders_changed == 1
+    code, out, _ = run(
+        capsys, "replay", "-c", str(tmp_path / "crossdock.yaml"), str(resent.document_id), "--force", "--json"
+    )
+    assert code == 0 and json.loads(out)["orders"]["changed"] == 1
     row, data = _order(hub)
     assert (row.revision, _quantities(data)) == (3, {"0001": "5"})
 
