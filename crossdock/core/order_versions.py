@@ -1,7 +1,8 @@
 """Which version of a partner's PO wins: the X12 side of "versions never go backwards".
 
 Every X12 document that makes or changes an order carries a ``Version``: what it is (the 850's BEG01 purpose,
-or the 860's BCH01 with its BCH05 change sequence) and when its interchange was made (GS04/GS05, else ISA09/ISA10).
+or the 860's BCH01 with its BCH05 change sequence) and when its functional group was made (GS04/GS05: dated to
+the minute in every version, where an 860's BCH11 gives only the day).
 The stored order keeps the version that made it (``orders.version``; for an order stored before that column,
 the purpose in its JSON). ``judge`` compares a document's version with the stored one:
 
@@ -34,7 +35,7 @@ class Verdict(Enum):
 @dataclass(frozen=True, slots=True)
 class Version:
     """One version of an X12 order: ``purpose`` (BEG01/BCH01), the highest 860 change sequence applied (BCH05)
-    and when its interchange was made, as ``YYYYMMDDHHMM`` (None when unknown)."""
+    and when its group was made, as ``YYYYMMDDHHMM`` (None when unknown)."""
 
     purpose: str
     sequence: int | None = None
