@@ -92,6 +92,11 @@ class PartnerConfig(Strict):
     send_865: bool = Field(
         default=False, description="answer each 860 change with an 865: every change accepted (IA) or rejected (IR)"
     )
+    send_855_change: bool = Field(
+        default=False,
+        description="answer each 860 with an 855 change (BAK01 04): each line as it now stands (IA), each line the "
+        "change deleted ID; for partners that take changes as an updated 855",
+    )
     reply_to: Name | None = Field(default=None, description="sink that carries acks and answers to this partner")
     asn_profile: Literal["SOI", "SOPI", "SOTPI"] = Field(
         default="SOPI", description="856 HL structure: SOI, SOPI (pick and pack) or SOTPI (with pallets)"

@@ -5,13 +5,15 @@ and recorded, a conflicting one is held with an alert. Otherwise the change is a
 what has shipped so far, from the shipments table, so that a change to a shipped line is refused for it; the
 changed order then goes through ``upsert_orders`` as the order's next revision, with everything a revision
 causes (superseded deliveries cancelled, the new revision routed and delivered, a cancel told to the
-destinations that have the order). Refused changes alert a person, and a partner with ``send_865`` is answered
-with an 865, change by change.
+destinations that have the order). Refused changes alert a person; a partner with ``send_865`` is answered
+with an 865, change by change, and one with ``send_855_change`` with an 855 change of the order as it stands.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -20,7 +22,18 @@ from sqlalchemy import Connection, select
 from crossdock.core import registry
 from crossdock.core.alerts import raise_alert
 from crossdock.core.hub import Hub
-from crossdock.core.models import ChangeAcknowledgment, LineChangeAnswer, Order, OrderChange, Shipment, ShipmentLine
+from crossdock.core.models import (
+    ChangeAcknowledgment,
+    LineAcknowledgment,
+    LineChangeAnswer,
+    Order,
+    OrderAcknowledgment,
+    OrderChange,
+    OrderLine,
+    Party,
+    Shipment,
+    ShipmentLine,
+)
 from crossdock.core.order_changes import PURPOSES, apply_change
 from crossdock.core.order_gate import gate
 from crossdock.core.order_versions import ORIGINAL, Verdict, Version, made_at, sequence_of
@@ -29,6 +42,7 @@ from crossdock.core.partners import Controls, Partner, created_now
 from crossdock.core.plan import Numbered, Plan, Processed, delivery_key, queued, safe_name
 from crossdock.core.schema import shipments
 
+Answer = Callable[[date], ChangeAcknowledgment | OrderAcknowledgment]  # the answer to an 860, made on the day
 FORCE = "force"  # documents.flags of a document replayed with --force (``pipeline.replay``)
 
 
@@ -116,7 +130,10 @@ def _apply(
         result.orders_unchanged += 1
         plan.event("order", f"order {po}: the 860 from {who} changes nothing that can be changed", order=ref)
     if partner.config.send_865:
-        _send_865(plan, conn, document_id, ref, stored, change, applied.answers, partner)
+        answer = _865(stored, change, applied.answers)
+        _answer(plan, conn, document_id, ref, change, answer, partner, "865")
+    if partner.config.send_855_change:
+        _answer(plan, conn, document_id, ref, change, _855(stored, applied.order), partner, "855")
     refused = applied.rejected
     if not refused:
         return None
@@ -162,34 +179,75 @@ def _position(order: Order, line: ShipmentLine) -> int | None:
     return next((ol.position for ol in order.lines if ids & set(ol.product_ids.values())), None)
 
 
-def _send_865(
+def _865(order: Order, change: OrderChange, answers: list[LineChangeAnswer]) -> Answer:
+    def made(today: date) -> ChangeAcknowledgment:
+        return ChangeAcknowledgment(
+            po_number=change.po_number,
+            po_date=order.order_date or change.order_date or today,
+            change_sequence=change.change_sequence,
+            change_date=change.change_date,
+            ack_date=today,
+            lines=answers,
+        )
+
+    return made
+
+
+def _855(before: Order, after: Order | None) -> Answer:
+    """The 855 change: each line of the order as it now stands accepted (IA) with its quantity, and each line the
+    change took away (every line, for a cancel) deleted (ID, quantity 0)."""
+    now = after or before
+    cancelled = now.purpose == "01"
+
+    def line(ol: OrderLine, status: str) -> LineAcknowledgment:
+        quantity = Decimal(0) if status == "ID" else ol.quantity
+        return LineAcknowledgment(
+            position=ol.position,
+            line_number=ol.line_number,
+            status=status,
+            quantity=quantity,
+            uom=ol.uom,
+            ordered_quantity=ol.quantity,
+            unit_price=ol.unit_price,
+            product_ids=dict(ol.product_ids),
+        )
+
+    def made(today: date) -> OrderAcknowledgment:
+        kept = {ol.position for ol in now.lines}
+        lines = [line(ol, "ID" if cancelled else "IA") for ol in now.lines]
+        lines += [line(ol, "ID") for ol in before.lines if ol.position not in kept]
+        return OrderAcknowledgment(
+            po_number=before.po_number,
+            po_date=before.order_date or today,
+            purpose="04",
+            ack_date=today,
+            parties=[Party(role=p.role, name=p.name, id_qualifier=p.id_qualifier, id=p.id) for p in now.parties],
+            lines=sorted(lines, key=lambda a: a.position),
+        )
+
+    return made
+
+
+def _answer(
     plan: Plan,
     conn: Connection,
     document_id: int,
     order_id: int,
-    order: Order,
     change: OrderChange,
-    answers: list[LineChangeAnswer],
+    answer: Answer,
     partner: Partner,
+    kind: str,
 ) -> None:
-    """Plan the 865, numbered when the chunk is written (like the 855), once per 860 document and PO."""
-    key = delivery_key("865", "x12", partner.name, change.po_number, document_id)
+    """Plan the 865 or 855 change, numbered when the chunk is written (like the 855), once per 860 and PO."""
+    key = delivery_key(f"{kind}-860", "x12", partner.name, change.po_number, document_id)
     if queued(conn, key):
         return
     x12 = registry.mapping("x12")
 
     def render(controls: Controls) -> tuple[bytes, str]:
         created = created_now()
-        ack = ChangeAcknowledgment(
-            po_number=change.po_number,
-            po_date=order.order_date or change.order_date or created.date(),
-            change_sequence=change.change_sequence,
-            change_date=change.change_date,
-            ack_date=created.date(),
-            lines=answers,
-        )
-        data = x12.write_865(ack, x12.Outgoing(**partner.envelope(controls, created)))
-        return data, f"{safe_name(partner.name)}-865-{safe_name(change.po_number)}-{controls.interchange:09d}.edi"
+        data = x12.write_change_answer(answer(created.date()), x12.Outgoing(**partner.envelope(controls, created)))
+        return data, f"{safe_name(partner.name)}-{kind}-{safe_name(change.po_number)}-{controls.interchange:09d}.edi"
 
-    refused = f"no 865 for the 860 to order {change.po_number}"
-    plan.numbered(Numbered(partner, (1, 1, 1), render, "865", key, document_id, order_id, refused))
+    refused = f"no {kind} for the 860 to order {change.po_number}"
+    plan.numbered(Numbered(partner, (1, 1, 1), render, kind, key, document_id, order_id, refused))

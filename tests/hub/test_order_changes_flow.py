@@ -16,6 +16,7 @@ from crossdock.core.hub import Hub
 from crossdock.core.pipeline import replay
 from crossdock.core.poller import poll
 from crossdock.core.schema import deliveries, documents, events, orders
+from crossdock.mappings.x12.poack855 import ack_from_855
 from crossdock.mappings.x12.poca865 import change_ack_from_865
 from crossdock.mappings.x12.reader import read_transactions
 from tests.hub.conftest import base_config, run, write_config
@@ -25,7 +26,7 @@ from tests.hub.edi import change, interchange, order, ship_advice
 @pytest.fixture
 def hub(tmp_path: Path, store_url: str) -> Any:
     data = base_config(tmp_path, store_url)
-    data["partners"]["northwind"].update(send_865=True, gs1_prefix="0614141")
+    data["partners"]["northwind"].update(send_865=True, send_855_change=True, gs1_prefix="0614141")
     data["partners"]["acme3pl"] = {"isa_qualifier": "ZZ", "isa_id": "ACME3PL"}
     data["sinks"]["ops"] = {"type": "folder", "path": str(tmp_path / "ops")}
     data["alerts"] = {"sink": "ops"}
@@ -173,3 +174,28 @@ def test_a_replacement_made_before_the_stored_one_is_kept_and_ignored(hub: Hub) 
     with hub.store.transaction() as conn:
         said = list(conn.execute(select(events.c.message).where(events.c.kind == "order")).scalars())
     assert any("older version" in message for message in said)
+
+
+def test_a_partner_that_takes_changes_as_an_855_gets_the_order_as_it_now_stands(hub: Hub) -> None:
+    _receive(hub, interchange([order("PO-1", skus=("MUG-BLU", "KTL-STL", "CUP-RED"), qty=5)]), "po.edi")
+    _receive(hub, change("PO-1", "04", ["0001*QD*3**EA", "0002*DI"], sequence="1"), "860.edi")
+    with hub.store.transaction() as conn:
+        first, second = conn.execute(
+            select(documents.c.data).where(documents.c.kind == "855").order_by(documents.c.id)
+        ).scalars()
+    assert b"BAK*00*AD*PO-1" in bytes(first)
+    (ts,) = read_transactions(bytes(second))
+    answer = ack_from_855(ts)
+    assert (answer.purpose, answer.ack_type) == ("04", "AC")
+    assert [(a.line_number, a.status, a.quantity) for a in answer.lines] == [
+        ("0001", "IA", 3),
+        ("0002", "ID", 0),
+        ("0003", "IA", 5),
+    ]
+    _receive(hub, change("PO-1", "01", [], sequence="2", control=71), "cancel.edi")
+    with hub.store.transaction() as conn:
+        *_, last = conn.execute(
+            select(documents.c.data).where(documents.c.kind == "855").order_by(documents.c.id)
+        ).scalars()
+    (ts,) = read_transactions(bytes(last))
+    assert [a.status for a in ack_from_855(ts).lines] == ["ID", "ID"], "a cancel deletes every line left"

@@ -280,9 +280,11 @@ def write_855_change(order: Order, shipped: Mapping[int, Decimal], out: Outgoing
     return _interchange(out, "PR", [ts])
 
 
-def write_865(ack: ChangeAcknowledgment, out: Outgoing) -> bytes:
-    """One interchange carrying the 865 that answers a buyer's 860, change by change."""
-    return _interchange(out, "CA", [build_865(ack, f"{out.transaction:04d}")])
+def write_change_answer(answer: ChangeAcknowledgment | OrderAcknowledgment, out: Outgoing) -> bytes:
+    """One interchange answering a buyer's 860: an 865 change by change, or an 855 change (BAK01 04)."""
+    if isinstance(answer, ChangeAcknowledgment):
+        return _interchange(out, "CA", [build_865(answer, f"{out.transaction:04d}")])
+    return _interchange(out, "PR", [build_855(answer, f"{out.transaction:04d}")])
 
 
 def write_940(order: Order, out: Outgoing, depositor: str | None = None) -> bytes:
