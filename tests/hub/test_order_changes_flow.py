@@ -199,3 +199,11 @@ def test_a_partner_that_takes_changes_as_an_855_gets_the_order_as_it_now_stands(
         ).scalars()
     (ts,) = read_transactions(bytes(last))
     assert [a.status for a in ack_from_855(ts).lines] == ["ID", "ID"], "a cancel deletes every line left"
+
+
+def test_an_850_and_its_860_in_one_file_are_applied_in_order(hub: Hub) -> None:
+    both = interchange([order("PO-1", qty=5)]) + change("PO-1", "04", ["0001*QD*2**EA"], sequence="1")
+    result = _receive(hub, both, "both.edi")
+    assert (result.orders_new, result.orders_changed, result.error) == (1, 1, None)
+    row, data = _order(hub)
+    assert (row.revision, _quantities(data)) == (2, {"0001": "2"})
