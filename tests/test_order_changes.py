@@ -211,6 +211,13 @@ def test_any_change_never_takes_back_what_shipped_and_answers_every_change(
         assert kept.quantity >= min(done, line.quantity)
         if change.purpose != "01":
             assert kept == line, "a change to a shipped line is not applied"
-    if change.purpose == "04" and applied.order is not None:
+    numbers = [int(poc.line_number) for poc in change.lines if poc.line_number]
+    one_change_a_line = len(numbers) == len(set(numbers)) == len(change.lines)  # else their order decides
+    if change.purpose == "04" and applied.order is not None and one_change_a_line:
         again = apply_change(applied.order, change, shipped)
-        assert (again.order or applied.order).lines == applied.order.lines, "the same 860 twice changes it once"
+        assert _content(again.order or applied.order) == _content(applied.order), "the same 860 twice changes it once"
+
+
+def _content(order: Order) -> list[tuple[object, ...]]:
+    """The lines as the buyer sees them (a line deleted and added again by one 860 takes a new position)."""
+    return [(ln.line_number, ln.quantity, ln.uom, ln.unit_price, ln.product_ids) for ln in order.lines]
