@@ -122,6 +122,7 @@ def tell_changed(
     """Plan the change for each destination that holds an earlier revision and needs more than the new one
     (a 940, CSV, ShipBob, Odoo), and a cancel where the new revision is no longer routed; returns the
     assignments left to deliver as a new order is (``orders._plan_deliveries``)."""
+    _drop_pending_cancels(conn, ref)
     holders = held(conn, ref)
     if not holders:
         return assignments
@@ -142,7 +143,7 @@ def tell_changed(
             continue
         plan.event("routed", f"order {order.po_number} revision {revision}: change to {a.sink}", order=ref)
     for holder in holders.values():
-        _tell_cancel(told, holder, "no longer routed there by the new revision")
+        _tell_cancel(told, holder, "no longer routed there by the new revision", _previous_lines(told, holder.sink))
     return rest
 
 
@@ -160,14 +161,15 @@ def tell_cancelled(
     """A cancelled order: each destination that holds it gets a cancel in its own form."""
     told = _Told(hub, conn, plan, ref, document_id, order, _order(previous_data), who, source, who)
     for holder in held(conn, ref).values():
-        _tell_cancel(told, holder, "cancelled by its source")
+        _tell_cancel(told, holder, "cancelled by its source", order)
 
 
 def too_late(store: Store, conn: Connection, config: Config, order_id: int, sink: str, said: str) -> TooLateNotice:
     """A destination answered a cancel or change with "already shipped": it wins. The order is marked shipped,
     the event logged and a person alerted; the notice returned is what the order's source must be told."""
     row = conn.execute(select(orders).where(orders.c.id == order_id)).one()
-    conn.execute(update(orders).where(orders.c.id == order_id).values(status="shipped"))
+    if row.status not in ("shipped", "invoiced"):  # a shipment recorded first already says as much
+        conn.execute(update(orders).where(orders.c.id == order_id).values(status="shipped"))
     po, partner = str(row.po_number), str(row.partner)
     reason = f"order {po} from {partner} was shipped by {sink} before its cancel or change arrived: {said}"
     store.log(conn, "too-late", reason, order_id=order_id)
@@ -211,8 +213,9 @@ def _change(told: _Told, a: Assignment, holder: Held, key: str, base: str) -> No
         raise ValueError(f"no way to tell {a.sink} of a change")
 
 
-def _tell_cancel(told: _Told, holder: Held, why: str) -> None:
-    """A cancel in the destination's form; for a destination that has none, a person is told."""
+def _tell_cancel(told: _Told, holder: Held, why: str, what: Order) -> None:
+    """A cancel in the destination's form; for a destination that has none, a person is told. ``what`` is the
+    order the JSON forms carry, marked cancelled: the cancelling document's, or as the destination had it."""
     hub, order, sink_name = told.hub, told.order, holder.sink
     sink = hub.config.sinks.get(sink_name)
     external = order.external_id or order.po_number
@@ -220,7 +223,7 @@ def _tell_cancel(told: _Told, holder: Held, why: str) -> None:
     name = f"{safe_name(told.who)}-{safe_name(order.po_number)}-cancelled"
     means = _means(hub, sink_name) if sink is not None else None
     plan, recipient, doc, ref = told.plan, told.recipient, told.document_id, told.ref
-    cancelled = order.model_copy(update={"purpose": "01"})
+    cancelled = what.model_copy(update={"purpose": "01"})
     try:
         if means == "json":
             data = (to_json(registry.mapping("x12").order_dict(cancelled)) + "\n").encode("utf-8")
@@ -299,6 +302,18 @@ def _cannot(told: _Told, sink_name: str, reason: str) -> None:
 
 
 # --- helpers ---------------------------------------------------------------------------------------------------
+
+
+def _drop_pending_cancels(conn: Connection, order_id: int) -> None:
+    """Cancels not sent yet are void once a new revision comes: the change tells each destination what holds
+    now, and a 940 cancel sent after it would cancel the order just sent again."""
+    pending = (
+        deliveries.c.order_id == order_id,
+        deliveries.c.purpose == CANCEL_PURPOSE,
+        deliveries.c.state == "pending",
+    )
+    reason = "superseded by a newer revision of the order"
+    conn.execute(update(deliveries).where(*pending).values(state="cancelled", last_error=reason))
 
 
 def _means(hub: Hub, sink_name: str) -> str:

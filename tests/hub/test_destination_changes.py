@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from crossdock.core.config_yaml import ConfigProblems
 from crossdock.core.hub import Hub
 from crossdock.core.schema import deliveries, events
 from crossdock.mappings.x12.reader import parse
@@ -172,7 +173,9 @@ def test_a_revision_routed_elsewhere_cancels_it_where_it_was(tmp_path: Path, sto
     finally:
         hub.close()
     (cancelled,) = sorted((tmp_path / "west").glob("*-cancelled.json"))
-    assert json.loads(cancelled.read_bytes())["po_number"] == "PO-2"
+    held = json.loads(cancelled.read_bytes())
+    assert held["po_number"] == "PO-2" and held["purpose"] == "01"
+    assert held["parties"][0]["address"]["state"] == "CA", "the order as west had it, cancelled"
     assert [p.name for p in sorted((tmp_path / "east").glob("*.json"))] == ["northwind-PO-2-r2.json"]
     assert logged == ["order PO-2 no longer routed there by the new revision: cancel to west"]
 
@@ -185,3 +188,29 @@ def test_a_change_that_cannot_be_written_for_the_3pl_alerts_a_person(hub: Hub, t
     assert len(sorted((tmp_path / "3pl").glob("*.edi"))) == 1, "nothing more went to the 3PL"
     (text,) = [t for t in alerts(tmp_path) if "3pl" in t]
     assert "the change cannot be written for 3pl" in text and "PO-1" in text
+
+
+def test_an_order_reinstated_after_its_cancel_reaches_the_3pl_as_a_new_order(hub: Hub, tmp_path: Path) -> None:
+    send(hub, order("PO-1", skus=SKUS, qty=5), 1)
+    send(hub, order("PO-1", skus=SKUS, qty=5, purpose="01"), 2)
+    send(hub, order("PO-1", skus=SKUS, qty=6, purpose="05"), 3)
+    names = sorted(p.name for p in (tmp_path / "3pl").glob("*.edi"))
+    assert sorted(n.split("-")[2] for n in names) == ["PO", "PO", "cancel"], names
+    w05 = [values(ts, "W05")[0][0] for p in sorted((tmp_path / "3pl").glob("*.edi")) for ts in sets(p)]
+    assert sorted(w05) == ["F", "N", "N"], "the 3PL holds nothing after the cancel: the order goes to it anew"
+
+
+def test_a_cancel_not_sent_yet_is_void_once_a_new_revision_comes(hub: Hub, tmp_path: Path) -> None:
+    send(hub, order("PO-1", skus=SKUS, qty=5), 1)
+    receive(hub, interchange([order("PO-1", skus=SKUS, qty=5, purpose="01")], control=2), name="po-2.edi")
+    send(hub, order("PO-1", skus=SKUS, qty=6, purpose="05"), 3)
+    assert list((tmp_path / "3pl").glob("*-940-cancel-*.edi")) == [], "no lone cancel after the change"
+    (_, change) = sorted((tmp_path / "3pl").glob("*-940-*.edi"))
+    assert [values(ts, "W05")[0][0] for ts in sets(change)] == ["F", "N"]
+
+
+def test_changes_is_a_setting_of_a_940_destination_only(tmp_path: Path, store_url: str) -> None:
+    cfg = config(tmp_path, store_url)
+    cfg["sinks"]["import"]["changes"] = "change"
+    with pytest.raises(ConfigProblems, match="changes is a setting of format x12-940"):
+        write_config(tmp_path, cfg)
