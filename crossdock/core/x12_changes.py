@@ -125,7 +125,8 @@ def _apply(
     if applied.order is not None:
         new = applied.order
         new.partner = stored.partner
-        upsert_orders(hub, conn, plan, document_id, source, [new], partner, result, {po: row}, None, {id(new): version})
+        versions = {id(new): version}
+        upsert_orders(hub, conn, plan, document_id, source, [new], partner, result, {po: row}, None, versions, force)
     else:
         result.orders_unchanged += 1
         plan.event("order", f"order {po}: the 860 from {who} changes nothing that can be changed", order=ref)

@@ -98,6 +98,9 @@ def test_a_change_becomes_the_next_revision_and_is_answered_with_an_865(hub: Hub
     assert skipped.error is not None and "860 change 3 came before change 2" in skipped.error
     assert "crossdock replay" in skipped.error and "--force" in skipped.error
     assert _order(hub)[0].revision == 2 and any("conflicting version" in a for a in _alerts(hub))
+    assert replay(hub, skipped.document_id, force=True).orders_changed == 1, "the person decided: apply it"
+    row, data = _order(hub)
+    assert (row.revision, _quantities(data)["0001"], row.version.split(";")[1]) == (3, "1", "3")
 
 
 def test_a_cancel_before_shipment_cancels_the_order_and_no_ship_notice_follows(hub: Hub) -> None:
