@@ -61,7 +61,8 @@ from crossdock.mappings import shopify_fulfilment as fulfilling
 from crossdock.mappings import shopify_graphql as graphql
 
 FIRST_COST = 50.0  # what a query not seen yet is taken to cost: more than the small reads and a mutation's 10
-ORDER_TOPICS = frozenset({"orders/create", "orders/updated", "orders/cancelled"})
+# the webhook topics that name an order, and the key of their body that holds its id
+ORDER_TOPICS = {"orders/create": "id", "orders/updated": "id", "orders/cancelled": "id", "refunds/create": "order_id"}
 _BUCKETS: dict[str, _Bucket] = {}  # a shop's cost bucket, by its url
 _LOCKS_GUARD = threading.Lock()
 
@@ -303,14 +304,16 @@ def verify_webhook(body: bytes, headers: Mapping[str, str], secret: str) -> bool
 
 def webhook_order_id(body: bytes, headers: Mapping[str, str]) -> str | None:
     """The order an ``orders/create``, ``orders/updated`` or ``orders/cancelled`` webhook is about (its body is
-    the REST order: ``id``); None for any other topic."""
-    if (_header(headers, "shopify-topic") or "").strip().lower() not in ORDER_TOPICS:
+    the REST order: ``id``), or a ``refunds/create`` one (the REST refund: ``order_id``); None for any other
+    topic."""
+    key = ORDER_TOPICS.get((_header(headers, "shopify-topic") or "").strip().lower())
+    if key is None:
         return None
     try:
         parsed = json.loads(body)
     except (json.JSONDecodeError, UnicodeDecodeError):
         return None
-    found = parsed.get("id") if isinstance(parsed, dict) else None
+    found = parsed.get(key) if isinstance(parsed, dict) else None
     if isinstance(found, bool) or not isinstance(found, int | str) or not str(found).strip():
         return None
     return str(found).strip()

@@ -19,6 +19,7 @@ from crossdock.connectors.shopify import ShopifySink, ShopifySource
 from crossdock.core.cancellations import CANCELLATION, Cancellation, CancelledLine
 from crossdock.core.channel_config.shopify import ShopifySourceConfig
 from crossdock.core.errors import PermanentError, TransientError
+from tests.conftest import FIXTURES
 from tests.connectors.channels import read
 from tests.connectors.test_shopify import GRAPHQL, SHOP, TOKEN, FakeOrder, answer, fulfilment, node, operation
 from tests.test_shopify_mapping import FULFILLMENT_ORDER
@@ -210,3 +211,12 @@ def test_a_throttled_poll_waits_and_goes_on_within_its_budget(
         with pytest.raises(TransientError, match="throttled"):
             read(ShopifySource("shop", config))
     assert no_sleep == [3.0], "the second wait is past the budget: the poll stops, to go on next time"
+
+
+def test_a_refund_webhook_names_its_order() -> None:
+    from crossdock.connectors.shopify import webhook_order_id
+
+    refund = (FIXTURES / "shopify" / "rest" / "refund.json").read_text()
+    body = json.dumps(json.loads(refund)["refund"]).encode()
+    assert webhook_order_id(body, {"x-shopify-topic": "refunds/create"}) == "450789469"
+    assert webhook_order_id(body, {"x-shopify-topic": "orders/updated"}) == "509562969"
