@@ -28,8 +28,9 @@ def quantities(order: Any) -> dict[str, Decimal]:
 def test_a_partially_refunded_order_takes_the_refunded_units_out_of_their_lines() -> None:
     payload = with_products(multi() | {"status_id": 14}, p503={"quantity_refunded": 2}, p502={"quantity_refunded": 1})
     order = order_from_bigcommerce(payload)
-    assert quantities(order) == {"501": 2, "502": 0, "503": 1}
-    assert order.lines[2].notes[-1] == "ordered 3, 2 refunded or removed"
+    assert quantities(order) == {"501": 2, "503": 1}
+    assert order.lines[1].notes[-1] == "ordered 3, 2 refunded or removed"
+    assert order.notes[-1].startswith("line 502 (") and order.notes[-1].endswith("): ordered 1, 1 refunded or removed")
     assert (order.purpose, order.awaiting) == ("00", None)
 
 
@@ -44,9 +45,9 @@ def test_refunded_and_cancelled_orders_are_cancels(status_id: int) -> None:
     assert order_from_bigcommerce(multi() | {"status_id": status_id}).purpose == "01"
 
 
-def test_a_digital_product_needs_no_shipping_and_an_order_of_only_such_is_nothing_to_ship() -> None:
+def test_a_digital_product_leaves_the_order_and_an_order_of_only_such_is_nothing_to_ship() -> None:
     order = order_from_bigcommerce(with_products(multi(), p502={"type": "digital"}))
-    assert quantities(order)["502"] == 0 and order.lines[1].notes[-1] == "needs no shipping"
+    assert "502" not in quantities(order) and order.notes[-1].endswith("): needs no shipping")
     assert order.purpose == "00" and not order.already_shipped
     digital = {f"p{n}": {"type": "digital"} for n in (501, 502, 503)}
     only = order_from_bigcommerce(with_products(multi(), **digital))

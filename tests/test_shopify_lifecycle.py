@@ -1,6 +1,6 @@
-"""A Shopify order's life after it is placed, read on every poll: refunds and edits take units out of a line,
-lines that need no shipping stay at 0, an order paid back in full is a cancel, holds and risk make it wait, and
-a fulfilment back ships each package's lines under that package's tracking number."""
+"""A Shopify order's life after it is placed, read on every poll: refunds and edits take units out of a line, lines
+with nothing left to ship leave the order (named in its notes), an order paid back in full is a cancel, holds and
+risk make it wait, and a fulfilment back ships each package's lines under that package's tracking number."""
 
 from __future__ import annotations
 
@@ -48,8 +48,12 @@ def test_the_owners_rest_refund_takes_its_lines_out_and_a_refund_of_every_line_i
     refund = json.loads((REST / "refund.json").read_text(), parse_float=Decimal)["refund"]
     partly = rest_order() | {"refunds": [refund]}  # the fixture refunds 703073504 and 466157049
     order = order_from_shopify(partly, name="order.json")
-    assert quantities(order) == {"466157049": 0, "518995019": 1, "703073504": 0}
-    assert order.purpose == "00"
+    assert quantities(order) == {"518995019": 1}, "the lines with nothing left leave the order"
+    assert order.notes == [
+        "line 466157049 (IPOD2008GREEN): ordered 1, 1 refunded or removed",
+        "line 703073504 (IPOD2008BLACK): ordered 1, 1 refunded or removed",
+    ]
+    assert [line.position for line in order.lines] == [2] and order.purpose == "00"
     every = copy.deepcopy(refund)
     every["refund_line_items"].append({"id": 1, "quantity": 1, "line_item_id": 518995019})
     assert order_from_shopify(rest_order() | {"refunds": [every]}).purpose == "01"
@@ -60,10 +64,11 @@ def test_an_order_paid_back_in_full_is_a_cancel(status: str) -> None:
     assert order_from_shopify(graphql(displayFinancialStatus=status)).purpose == "01"
 
 
-def test_a_line_that_needs_no_shipping_stays_at_zero_and_an_order_of_only_such_lines_is_nothing_to_ship() -> None:
+def test_a_line_that_needs_no_shipping_leaves_the_order_and_an_order_of_only_such_lines_is_nothing_to_ship() -> None:
     ebook = with_lines(graphql(), l703073504={"requiresShipping": False})
     order = order_from_shopify(ebook)
-    assert quantities(order)["703073504"] == 0 and order.lines[2].notes == ["needs no shipping"]
+    assert set(quantities(order)) == {"466157049", "518995019"}
+    assert order.notes == ["line 703073504 (IPOD2008BLACK): needs no shipping"]
     assert order.purpose == "00" and not order.already_shipped
     digital = with_lines(graphql(), **{f"l{n}": {"requiresShipping": False} for n in (466157049, 518995019, 703073504)})
     only = order_from_shopify(digital)

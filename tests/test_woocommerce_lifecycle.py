@@ -54,7 +54,8 @@ def test_a_partial_refund_takes_its_units_out_of_the_line_and_keeps_them_in_its_
     assert order.lines[0].notes[-1] == "ordered 2, 1 refunded or removed"
     assert order.purpose == "00"
     by_product = order_from_woocommerce(merge(example(), [refund((316, 22, 23, 1), named=False)]))
-    assert quantities(by_product) == {"315": 2, "316": 0}, "no meta: the one line with that product and variation"
+    assert quantities(by_product) == {"315": 2}, "no meta: the one line with that product and variation"
+    assert by_product.notes[-1] == "line 316 (Bar3): ordered 1, 1 refunded or removed"
 
 
 def test_every_unit_refunded_is_a_cancel() -> None:
@@ -63,9 +64,9 @@ def test_every_unit_refunded_is_a_cancel() -> None:
     assert quantities(order) == {"315": 0, "316": 0} and order.purpose == "01"
 
 
-def test_a_virtual_line_needs_no_shipping_and_an_order_of_only_such_lines_is_nothing_to_ship() -> None:
+def test_a_virtual_line_leaves_the_order_and_an_order_of_only_such_lines_is_nothing_to_ship() -> None:
     order = order_from_woocommerce(merge(example(), None, {"22/23": True, "93": False}))
-    assert quantities(order) == {"315": 2, "316": 0} and order.lines[1].notes[-1] == "needs no shipping"
+    assert quantities(order) == {"315": 2} and order.notes[-1] == "line 316 (Bar3): needs no shipping"
     assert order.purpose == "00" and not order.already_shipped
     only = order_from_woocommerce(merge(example(), None, {"22/23": True, "93": True}))
     assert only.already_shipped and only.purpose == "00" and only.notes == ["no line needs shipping"]

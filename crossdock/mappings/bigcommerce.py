@@ -24,9 +24,9 @@ Pure: no I/O. What it relies on is in ``../shared/docs/channel-apis.md`` §7 (fr
   ("Texas") and becomes its postal code so routing rules by state work.
 - Refunds: each order product says its ``quantity_refunded`` [spec: orders v2 ``OrderProduct``]: a line's
   ``quantity`` is what is left to ship, what was refunded stays in its notes (``ordered 3, 1 refunded or
-  removed``); so 14 Partially Refunded is read line by line. A ``digital`` product (``type``) needs no shipping:
-  kept at quantity 0 with the note ``needs no shipping``. When no line that needed shipping has anything left the
-  order is a cancel (``01``); when none ever needed shipping it is ``already_shipped`` (nothing for a warehouse).
+  removed``); so 14 Partially Refunded is read line by line. A ``digital`` product (``type``) needs no shipping.
+  A line with nothing left leaves the order and is named in its notes; an order with nothing left is a cancel,
+  one that never had anything to ship is ``already_shipped`` (``left_to_ship.settle``).
 - Fulfilment back: ``POST /v2/orders/{id}/shipments`` takes one ``order_address_id`` and one tracking number per
   shipment, so a fulfilment becomes one body per package the warehouse told (its own lines and tracking number:
   ``packages.per_package``) and per address its lines ship to, each line found by its order product id.
@@ -56,6 +56,7 @@ from crossdock.core.models import (
     TaxLine,
 )
 from crossdock.mappings.jsonnode import LooseJsonNode
+from crossdock.mappings.left_to_ship import NO_SHIPPING, settle, taken_out
 from crossdock.mappings.packages import per_package
 
 INCOMPLETE = 0
@@ -174,20 +175,8 @@ def _order(node: _At) -> Order:
     note = node.text("customer_message")
     if note:
         order.notes.append(note)
-    _what_is_left(order, products)
+    settle(order, [not _digital(item) for item in products])
     return order
-
-
-def _what_is_left(order: Order, products: list[_At]) -> None:
-    """A cancel when no line that needed shipping has any left; nothing for a warehouse when none ever needed it."""
-    shippable = [line for line, item in zip(order.lines, products, strict=True) if not _digital(item)]
-    if order.purpose == "01" or not order.lines or any(line.quantity > 0 for line in shippable):
-        return
-    if shippable:
-        order.purpose = "01"
-    else:
-        order.already_shipped = True
-        order.notes.append("no line needs shipping")
 
 
 def _digital(node: _At) -> bool:
@@ -256,9 +245,9 @@ def _line(node: _At, position: int) -> OrderLine:
         if label and value:
             line.notes.append(f"{label}: {value}")
     if left < quantity:
-        line.notes.append(f"ordered {quantity}, {quantity - left} refunded or removed")
+        line.notes.append(taken_out(quantity, left))
     if _digital(node):
-        line.notes.append("needs no shipping")
+        line.notes.append(NO_SHIPPING)
     for applied in node.children("applied_discounts"):
         amount = applied.decimal("amount")
         if amount:

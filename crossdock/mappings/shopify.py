@@ -20,11 +20,11 @@ Choices, so that a REST and a GraphQL read of one order give the same Order:
 - A line's ``quantity`` is what is left to ship: ``currentQuantity`` (ordered less refunded and removed units;
   REST ``current_quantity``, else the ordered quantity less its ``refunds[].refund_line_items``). What was taken
   out stays visible as a line note (``ordered 3, 1 refunded or removed``). A line that ``requiresShipping`` false
-  (a gift card, an e-book) is kept at quantity 0 with the note ``needs no shipping``: the core leaves lines at 0
-  out of what goes to a warehouse and what is fulfilled.
-- The order is a cancel (``purpose`` ``01``) when it is cancelled (``cancelledAt``), refunded or voided in full
-  (``displayFinancialStatus`` REFUNDED/VOIDED), or when every line that needed shipping has nothing left. One
-  whose lines never needed shipping is ``already_shipped``: nothing for a warehouse.
+  (a gift card, an e-book) has nothing to ship (``needs no shipping``). A line with nothing left leaves the order
+  and is named in its notes; an order with nothing left is a cancel, one that never had anything to ship is
+  ``already_shipped`` (``left_to_ship.settle``).
+- The order is a cancel (``purpose`` ``01``) too when it is cancelled (``cancelledAt``) or refunded or voided in
+  full (``displayFinancialStatus`` REFUNDED/VOIDED).
 - A ``pending`` financial status (``financial_status``, ``displayFinancialStatus``: no payment yet, such as a bank
   transfer) makes the order ``awaiting="payment"``: kept, not shipped. ``authorized`` is shippable (captured on
   fulfilment). A ``fulfilled`` fulfilment status (``fulfillment_status``, ``displayFulfillmentStatus``) is
@@ -57,6 +57,7 @@ from crossdock.core.models import (
     TaxLine,
 )
 from crossdock.mappings.jsonnode import JsonNode
+from crossdock.mappings.left_to_ship import NO_SHIPPING, settle, taken_out
 
 _GID = re.compile(r"gid://shopify/(\w+)/(\d+)(?:\?.*)?")
 _SNAKE = re.compile(r"(?<!^)(?=[A-Z])")
@@ -121,26 +122,11 @@ def order_from_shopify(payload: Mapping[str, Any], *, name: str = "order", hold_
             for code in node.children("discountCodes")
         ]
     order.total_amount = node.money("totalPriceSet", "total_price_set", "total_price")
-    _what_is_left(order, items, financial)
-    _holds(order, node, hold_risk)
-    return order
-
-
-def _what_is_left(order: Order, items: list[_Node], financial: Any) -> None:
-    """A cancel when the order was paid back in full, or when no line that needed shipping has any left; nothing
-    for a warehouse when no line ever needed shipping."""
     if isinstance(financial, str) and financial.lower() in _VOIDED:
         order.purpose = "01"
-    shippable = [
-        line for line, item in zip(order.lines, items, strict=True) if item.raw("requiresShipping") is not False
-    ]
-    if order.purpose == "01" or not order.lines or any(line.quantity > 0 for line in shippable):
-        return
-    if shippable:
-        order.purpose = "01"
-    else:
-        order.already_shipped = True
-        order.notes.append("no line needs shipping")
+    settle(order, [item.raw("requiresShipping") is not False for item in items])
+    _holds(order, node, hold_risk)
+    return order
 
 
 def _holds(order: Order, node: _Node, hold_risk: str | None) -> None:
@@ -228,9 +214,9 @@ def _line(node: _Node, position: int, applications: Any, refunded: Mapping[str, 
     left = min(left, ordered - refunded.get(line_id, Decimal(0)))
     if left < 0:
         node.fail("currentQuantity", f"{left}: less than nothing left of {ordered} ordered")
-    notes = [f"ordered {ordered}, {ordered - left} refunded or removed"] if left < ordered else []
+    notes = [taken_out(ordered, left)] if left < ordered else []
     if node.raw("requiresShipping") is False:
-        left, notes = Decimal(0), [*notes, "needs no shipping"]
+        left, notes = Decimal(0), [*notes, NO_SHIPPING]
     return OrderLine(
         position=position,
         line_number=line_id,

@@ -28,10 +28,10 @@ Pure: no I/O. What it relies on is in ``../shared/docs/channel-apis.md`` §6 (fr
   the one order line with its product and variation. A line's ``quantity`` is what is left to ship; what was
   refunded stays in its notes (``ordered 3, 1 refunded or removed``).
 - Order lines carry no virtual flag: the connector merges the product's (or variation's) ``virtual`` into each
-  line (``merge``). A virtual line needs no shipping: it stays at quantity 0 with the note ``needs no
-  shipping`` (a downloadable product that is not virtual still ships: WooCommerce asks shipping of it). When no
-  line that needed shipping has anything left, the order is a cancel (``01``); when none ever needed shipping it
-  is ``already_shipped`` (nothing for a warehouse).
+  line (``merge``). A virtual line needs no shipping (a downloadable product that is not virtual still ships:
+  WooCommerce asks shipping of it). A line with nothing left leaves the order and is named in its notes; an
+  order with nothing left is a cancel, one that never had anything to ship is ``already_shipped``
+  (``left_to_ship.settle``).
 - Fulfilment back: core WooCommerce has no shipment object. ``order_update`` completes the order (which e-mails
   the customer) only when everything shipped; ``tracking_note`` is a customer note; ``shipment_tracking`` the
   Shipment Tracking extension's bodies.
@@ -60,6 +60,7 @@ from crossdock.core.models import (
     TaxLine,
 )
 from crossdock.mappings.jsonnode import LooseJsonNode
+from crossdock.mappings.left_to_ship import NO_SHIPPING, settle, taken_out
 from crossdock.mappings.packages import per_package
 
 CANCEL_STATUSES = frozenset({"cancelled", "refunded", "failed", "trash"})
@@ -175,7 +176,7 @@ def _order(node: _At) -> Order:
     note = node.text("customer_note")
     if note:
         order.notes.append(note)
-    _what_is_left(order, items)
+    settle(order, [item.raw("virtual") is not True for item in items])
     return order
 
 
@@ -199,18 +200,6 @@ def _refunded(node: _At, items: list[_At]) -> dict[str, Decimal]:
                 item.fail("meta_data", "a refunded line that names no line of the order")
             out[line_id] = out.get(line_id, Decimal(0)) + abs(item.need_decimal("quantity"))
     return out
-
-
-def _what_is_left(order: Order, items: list[_At]) -> None:
-    """A cancel when no line that needed shipping has any left; nothing for a warehouse when none ever needed it."""
-    shippable = [line for line, item in zip(order.lines, items, strict=True) if item.raw("virtual") is not True]
-    if order.purpose == "01" or not order.lines or any(line.quantity > 0 for line in shippable):
-        return
-    if shippable:
-        order.purpose = "01"
-    else:
-        order.already_shipped = True
-        order.notes.append("no line needs shipping")
 
 
 def _party(role: str, node: _At) -> Party | None:
@@ -269,10 +258,10 @@ def _line(
         if key and not key.startswith("_"):
             line.notes.append(f"{key}: {text}")
     if left < quantity:
-        line.notes.append(f"ordered {quantity}, {quantity - left} refunded or removed")
+        line.notes.append(taken_out(quantity, left))
     if node.raw("virtual") is True:
         line.quantity = Decimal(0)
-        line.notes.append("needs no shipping")
+        line.notes.append(NO_SHIPPING)
     if total is not None and subtotal > total:
         codes = [code for code, _ in coupons if code]
         line.discounts.append(

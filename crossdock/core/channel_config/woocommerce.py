@@ -40,7 +40,7 @@ class WooCommerceSourceConfig(_SourceBase):
     )
     check_virtual: bool = Field(
         default=True,
-        description="read each line's product to tell a virtual one (no shipping, kept at quantity 0) from one "
+        description="read each line's product to tell a virtual one (no shipping: left out of the order) from one "
         "that ships; off: every line ships",
     )
     cancel_refund: bool = Field(
