@@ -32,7 +32,7 @@ CHANNEL_SINKS = {
     "bigcommerce": "crossdock.connectors.bigcommerce:BigCommerceSink",
     "amazon": "crossdock.connectors.amazon:AmazonSink",
     "ebay": "crossdock.connectors.ebay:EbaySink",
-    "walmart": "crossdock.connectors.walmart:WalmartSink",
+    "walmart": "crossdock.connectors.walmart_sink:WalmartSink",
 }
 SINKS = {
     "folder": "crossdock.connectors.folder:FolderSink",

@@ -16,9 +16,11 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import select
 
 from crossdock.core.hub import Hub
 from crossdock.core.poller import poll
+from crossdock.core.schema import orders
 from tests.conftest import CASES
 from tests.fakeapi import FakeApi, Request, Response
 from tests.hub.channels import (
@@ -265,3 +267,71 @@ def test_throttling_a_revoked_token_and_refused_credentials(
     assert report.error is not None and "POST /v3/token: 401" in report.error
     assert "UNAUTHORIZED.GMP_GATEWAY_API" in report.error
     assert "wrong-secret" not in report.error and CLIENT_SECRET not in report.error
+
+
+def test_an_order_that_fails_to_import_is_never_acknowledged(hub: Hub, walmart: tuple[FakeWalmart, FakeApi]) -> None:
+    fake, api = walmart
+    broken = example("8001")
+    broken["orderLines"]["orderLine"][0]["charges"]["charge"][0]["chargeAmount"]["amount"] = "abc"
+    fake.put(broken)
+    fake.put(example("8002"))
+    report = poll(hub, "walmart-us", "me")
+    assert report.error is None and report.received == 2
+    assert [p.state for p in report.processed] == ["failed", "processed"]
+    assert set(order_rows(hub, CHANNEL)) == {"8002"}
+    assert statuses(fake.orders["8001"]) == ["Created", "Created"], "Walmart must not believe it was accepted"
+    assert len(api.calls("POST", "/v3/orders/8001/acknowledge")) == 0
+    assert statuses(fake.orders["8002"]) == ["Acknowledged", "Acknowledged"]
+
+
+def test_a_new_ship_to_address_is_a_new_revision_for_the_warehouse(
+    hub: Hub, walmart: tuple[FakeWalmart, FakeApi], tmp_path: Path
+) -> None:
+    fake, _ = walmart
+    fake.put(example("8101"))
+    assert poll(hub, "walmart-us", "me").received == 1
+    drain(hub)
+    fake.orders["8101"]["shippingInfo"]["postalAddress"]["address1"] = "200 Other Street"
+    fake.put(fake.orders["8101"])
+    report = poll(hub, "walmart-us", "me")
+    assert report.received == 1, "not 'already stored': the content changed though Walmart moved no time"
+    drain(hub)
+    row = order_rows(hub, CHANNEL)["8101"]
+    assert row.revision == 2 and "200 Other Street" in row.data
+    (newest,) = [f for f in warehouse_files(tmp_path) if "-r2" in f.name]
+    assert "200 Other Street" in newest.read_text()
+
+
+def test_a_line_cancelled_at_walmart_reaches_the_warehouse_without_it(
+    hub: Hub, walmart: tuple[FakeWalmart, FakeApi], tmp_path: Path
+) -> None:
+    fake, _ = walmart
+    order = example("8201")
+    first = order["orderLines"]["orderLine"][0]
+    first["orderLineStatuses"]["orderLineStatus"] = [
+        {"status": "Created", "statusQuantity": {"unitOfMeasurement": "EACH", "amount": "1"}},
+        {"status": "Cancelled", "statusQuantity": {"unitOfMeasurement": "EACH", "amount": "1"}},
+    ]
+    fake.put(order)
+    assert poll(hub, "walmart-us", "me").received == 1
+    drain(hub)
+    (sent,) = warehouse_files(tmp_path)
+    lines = json.loads(sent.read_text())["lines"]
+    assert [(x["line_number"], x["quantity"]) for x in lines] == [("1", "1"), ("2", "1")]
+    assert lines[0]["notes"] == ["1 of 2 cancelled at Walmart"]
+
+
+def test_two_stores_with_the_same_purchase_order_id_stay_two_orders(
+    tmp_path: Path, store_url: str, walmart: tuple[FakeWalmart, FakeApi], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fake, api = walmart
+    source = {"type": "walmart", "url": api.url, "client_id": "${WM_ID}", "client_secret": "${WM_SECRET}"}
+    cfg = channel_config(tmp_path, store_url, "walmart-us", source)
+    cfg["sources"]["walmart-two"] = dict(cfg["sources"]["walmart-us"])
+    fake.put(example("8301"))
+    with channel_hub(tmp_path, cfg, monkeypatch, ENVIRONMENT) as two:
+        assert poll(two, "walmart-us", "me").received == 1
+        assert poll(two, "walmart-two", "me").received == 1
+        with two.store.transaction() as conn:
+            found = conn.execute(select(orders.c.partner).where(orders.c.external_id == "8301")).scalars().all()
+    assert sorted(found) == ["walmart-two", "walmart-us"]
