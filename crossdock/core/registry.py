@@ -30,7 +30,7 @@ CHANNEL_SINKS = {
     "shopify": "crossdock.connectors.shopify:ShopifySink",
     "woocommerce": "crossdock.connectors.woocommerce:WooCommerceSink",
     "bigcommerce": "crossdock.connectors.bigcommerce:BigCommerceSink",
-    "amazon": "crossdock.connectors.amazon:AmazonSink",
+    "amazon": "crossdock.connectors.amazon_sink:AmazonSink",
     "ebay": "crossdock.connectors.ebay:EbaySink",
     "walmart": "crossdock.connectors.walmart_sink:WalmartSink",
 }
