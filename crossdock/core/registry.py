@@ -31,7 +31,7 @@ CHANNEL_SINKS = {
     "woocommerce": "crossdock.connectors.woocommerce:WooCommerceSink",
     "bigcommerce": "crossdock.connectors.bigcommerce:BigCommerceSink",
     "amazon": "crossdock.connectors.amazon_sink:AmazonSink",
-    "ebay": "crossdock.connectors.ebay:EbaySink",
+    "ebay": "crossdock.connectors.ebay_sink:EbaySink",
     "walmart": "crossdock.connectors.walmart_sink:WalmartSink",
 }
 SINKS = {

@@ -14,7 +14,9 @@ payload is published under an open licence, so the field names below are the doc
   ``awaiting="payment"``; a cancel request still open (``cancelState`` ``IN_PROGRESS``) is
   ``awaiting="cancellation"``: the buyer asked to cancel, so it must not ship until the request is settled.
   ``orderFulfillmentStatus`` ``FULFILLED`` is ``already_shipped``.
-  Both statuses and ``orderFulfillmentStatus`` are kept as references.
+  Both statuses and ``orderFulfillmentStatus`` are kept as references. eBay cancels whole orders only [docs
+  post-order cancellation]; a line is taken out in part or whole by its refunds (``lineItems[].refunds[]``, in
+  whole units of what one unit cost), as ``taken_out`` says.
 - Money is ``{"value": "12.34", "currency": "USD"}``: ``Decimal`` from the text (str, int or Decimal; a float is
   refused: parse with ``parse_float=Decimal``). ``value`` is in the seller's currency (``convertedFrom*`` is the
   buyer's original and is not read). One currency per order: ``pricingSummary.total`` sets it, another refused.
@@ -39,7 +41,7 @@ payload is published under an open licence, so the field names below are the doc
 from __future__ import annotations
 
 from collections.abc import Mapping
-from decimal import ROUND_HALF_EVEN, Decimal
+from decimal import ROUND_FLOOR, ROUND_HALF_EVEN, Decimal
 from typing import Any
 
 from crossdock.core.errors import DecodeError
@@ -58,6 +60,7 @@ from crossdock.core.models import (
 )
 from crossdock.mappings.jsonnode import MoneyNode, OrderCurrency
 from crossdock.mappings.packages import per_package, whole_quantities
+from crossdock.mappings.taken_out import take_out
 
 _PLACES = Decimal("0.000001")
 # eBay shippingCarrierCode by SCAC: the names eBay's GeteBayDetails lists for these carriers [unverified]. Any
@@ -111,6 +114,10 @@ def order_from_ebay(payload: Mapping[str, Any], *, name: str = "order") -> Order
     if not items:
         node.fail("lineItems", "no line items")
     order.lines = [_line(item, i + 1) for i, item in enumerate(items)]
+    if not cancelled:
+        take_out(
+            order, {line.line_number or "": _refunded(item) for line, item in zip(order.lines, items, strict=True)}
+        )
     marketplace_tax = node.raw("ebayCollectAndRemitTax") is True
     if pricing:
         _pricing(node, pricing, order, items, marketplace_tax)
@@ -240,6 +247,19 @@ def _line(item: _Node, position: int) -> OrderLine:
     if ship_by:
         line.dates.append(DateRef(qualifier="038", date=ship_by.date(), time=f"{ship_by:%H%M}", time_zone="UT"))
     return line
+
+
+def _refunded(item: _Node) -> tuple[Decimal, str]:
+    """Units of the line refunded, and how: ``lineItems[].refunds[].amount`` summed, in whole units of what the
+    buyer paid for one (``discountedLineItemCost``, else ``lineItemCost``, over the quantity). A refund short of a
+    unit's price (a price adjustment) takes no unit out."""
+    refunded = sum((r.money("amount") or Decimal(0) for r in item.children("refunds")), Decimal(0))
+    quantity = item.quantity("quantity")
+    paid = item.money("discountedLineItemCost") or item.need_money("lineItemCost")
+    if refunded <= 0 or paid <= 0:
+        return Decimal(0), ""
+    units = min(quantity, (refunded * quantity / paid).to_integral_value(rounding=ROUND_FLOOR))
+    return units, "refunded at eBay"
 
 
 def _divide(amount: Decimal, quantity: Decimal) -> Decimal:

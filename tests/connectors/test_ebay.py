@@ -20,7 +20,8 @@ import respx
 from crossdock.connectors import ebay as connector
 from crossdock.connectors.base import Outbound
 from crossdock.connectors.channel import Expiring
-from crossdock.connectors.ebay import EbaySink, EbaySource, challenge_response, webhook_order_id
+from crossdock.connectors.ebay import EbaySource, challenge_response, webhook_order_id
+from crossdock.connectors.ebay_sink import EbaySink
 from crossdock.core.channel_config.ebay import EbaySourceConfig
 from crossdock.core.errors import PermanentError, TransientError
 from crossdock.core.models import Fulfilment, FulfilmentLine

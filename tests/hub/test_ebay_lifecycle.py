@@ -1,0 +1,143 @@
+"""An eBay order's life after it is read, end to end against the fake Sell Fulfillment API of ``test_ebay_flow``
+(our documented-fields order): a refunded unit never reaches the warehouse, and one refunded after the order
+went out makes a new revision without it; a buyer's cancel request holds the order until it is settled; a
+shipment of two packages goes back as one shipping fulfilment each, with its own lines; two seller accounts with
+the same order id keep two orders."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from crossdock.connectors import ebay as connector
+from crossdock.core.hub import Hub
+from crossdock.core.poller import poll
+from crossdock.core.schema import orders
+from tests.fakeapi import FakeApi
+from tests.hub.channels import channel_hub, drain, order_rows, served, warehouse_files
+from tests.hub.test_ebay_flow import CHANNEL, ENVIRONMENT, FakeEbay, config, example, stamp
+
+
+@pytest.fixture
+def ebay() -> Iterator[tuple[FakeEbay, FakeApi]]:
+    for cache in (connector.TOKENS, connector.KEYS, connector.UNKNOWN_KEYS):
+        cache.clear()
+    yield from served(FakeEbay())
+    for cache in (connector.TOKENS, connector.KEYS, connector.UNKNOWN_KEYS):
+        cache.clear()
+
+
+@pytest.fixture
+def hub(
+    tmp_path: Path, store_url: str, ebay: tuple[FakeEbay, FakeApi], monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Hub]:
+    with channel_hub(tmp_path, config(tmp_path, store_url, ebay[1].url), monkeypatch, ENVIRONMENT) as h:
+        yield h
+
+
+def sent(path: Path) -> dict[str, Any]:
+    return dict(json.loads(path.read_text()))
+
+
+def test_refunded_units_leave_the_order_before_and_after_it_went_out(
+    hub: Hub, ebay: tuple[FakeEbay, FakeApi], tmp_path: Path
+) -> None:
+    fake, _ = ebay
+    order = example(1, stamp(1))
+    mugs, other = order["lineItems"]
+    mugs["refunds"] = [{"amount": {"value": "12.50", "currency": "USD"}, "refundId": "R-1"}]  # one of two mugs
+    order["orderPaymentStatus"] = "PARTIALLY_REFUNDED"
+    fake.orders[order["orderId"]] = order
+    assert poll(hub, "ebay", "me").received == 1
+    drain(hub)
+    (first,) = warehouse_files(tmp_path)
+    lines = sent(first)["lines"]
+    assert [(x["line_number"], x["quantity"]) for x in lines] == [(mugs["lineItemId"], "1"), (other["lineItemId"], "1")]
+    assert "1 of 2 refunded at eBay" in lines[0]["notes"]
+
+    other["refunds"] = [{"amount": other["lineItemCost"], "refundId": "R-2"}]
+    order["lastModifiedDate"] = stamp(1, minutes=30)
+    assert poll(hub, "ebay", "me").received == 1
+    drain(hub)
+    row = order_rows(hub, CHANNEL)[order["orderId"]]
+    assert row.revision == 2
+    (second,) = [f for f in warehouse_files(tmp_path) if "-r2" in f.name]
+    assert [x["line_number"] for x in sent(second)["lines"]] == [mugs["lineItemId"]], "the refunded line is gone"
+
+
+def test_a_buyers_cancel_request_holds_the_order_until_it_is_settled(
+    hub: Hub, ebay: tuple[FakeEbay, FakeApi], tmp_path: Path
+) -> None:
+    fake, _ = ebay
+    order = example(2, stamp(1), cancelStatus={"cancelState": "IN_PROGRESS", "cancelRequests": []})
+    fake.orders[order["orderId"]] = order
+    assert poll(hub, "ebay", "me").received == 1
+    drain(hub)
+    assert order_rows(hub, CHANNEL)[order["orderId"]].status == "waiting"
+    assert not warehouse_files(tmp_path)
+    order["cancelStatus"] = {"cancelState": "NONE_REQUESTED", "cancelRequests": []}  # the seller declined it
+    order["lastModifiedDate"] = stamp(1, minutes=30)
+    assert poll(hub, "ebay", "me").received == 1
+    drain(hub)
+    (released,) = warehouse_files(tmp_path)
+    assert "-r2" in released.name
+
+
+def test_two_packages_go_back_as_two_shipping_fulfilments_with_their_own_lines(
+    hub: Hub, ebay: tuple[FakeEbay, FakeApi], tmp_path: Path
+) -> None:
+    fake, _ = ebay
+    order = example(3, stamp(1))
+    fake.orders[order["orderId"]] = order
+    assert poll(hub, "ebay", "me").received == 1
+    drain(hub)
+    mugs, other = (line["lineItemId"] for line in order["lineItems"])
+    shipment = {
+        "shipment_id": "WH-2P",
+        "ship_date": "2026-11-24",
+        "carrier_scac": "USPS",
+        "tracking_numbers": ["9400100000000000000011", "9400100000000000000022"],
+        "orders": [
+            {
+                "po_number": order["orderId"],
+                "packages": [
+                    {"tracking_number": "9400100000000000000011", "lines": [{"line_number": mugs, "quantity": 1}]},
+                    {
+                        "tracking_number": "9400100000000000000022",
+                        "lines": [{"line_number": mugs, "quantity": 1}, {"line_number": other, "quantity": 1}],
+                    },
+                ],
+            }
+        ],
+    }
+    (tmp_path / "shipped" / "WH-2P.json").write_text(json.dumps(shipment))
+    assert poll(hub, "shipped", "me").processed[0].shipments == 1
+    drain(hub)
+    drain(hub)
+    made = fake.fulfillments[order["orderId"]]
+    assert [(m["shipmentTrackingNumber"], m["lineItems"]) for m in made] == [
+        ("9400100000000000000011", [{"lineItemId": mugs, "quantity": 1}]),
+        ("9400100000000000000022", [{"lineItemId": mugs, "quantity": 1}, {"lineItemId": other, "quantity": 1}]),
+    ]
+
+
+def test_two_seller_accounts_with_the_same_order_id_keep_two_orders(
+    tmp_path: Path, store_url: str, ebay: tuple[FakeEbay, FakeApi], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fake, api = ebay
+    cfg = config(tmp_path, store_url, api.url)
+    cfg["sources"]["ebay-two"] = dict(cfg["sources"]["ebay"])
+    order = example(4, stamp(1))
+    fake.orders[order["orderId"]] = order
+    with channel_hub(tmp_path, cfg, monkeypatch, ENVIRONMENT) as two:
+        assert poll(two, "ebay", "me").received == 1
+        assert poll(two, "ebay-two", "me").received == 1
+        with two.store.transaction() as conn:
+            query = select(orders.c.partner).where(orders.c.external_id == order["orderId"])
+            found = conn.execute(query).scalars().all()
+    assert sorted(found) == ["ebay", "ebay-two"]
