@@ -46,7 +46,8 @@ from cryptography.hazmat.primitives.serialization import load_der_public_key
 
 from crossdock.connectors.base import Inbound
 from crossdock.connectors.channel import ChannelSource, Expiring, order_inbound
-from crossdock.connectors.http import check, excerpt, read_json, request
+from crossdock.connectors.http import check, excerpt, read_json, request, retry_after
+from crossdock.connectors.throttle import Patience
 from crossdock.core.channel_config.ebay import MAX_WINDOW, EbaySourceConfig
 from crossdock.core.config_types import resolve_secret
 from crossdock.core.errors import PermanentError, TransientError
@@ -150,7 +151,10 @@ class _Api:
         raise AssertionError("unreachable")
 
     def _send(self, method: str, url: str, where: str, **kwargs: Any) -> tuple[Any, httpx.Headers]:
+        patience = Patience()  # a 429 waits as long as eBay says (if it says), within the budget, and again
         response = request(self.client, method, url, where, **kwargs)
+        while response.status_code == 429 and patience.wait(retry_after(response.headers.get("Retry-After"))):
+            response = request(self.client, method, url, where, **kwargs)
         body = read_json(response, where)
         said = _error_text(body)
         if response.status_code == 401 and url != self.config.token_url:

@@ -39,7 +39,7 @@ def retry_after(value: str | None, now: dt.datetime | None = None) -> float | No
     if not value:
         return None
     value = value.strip()
-    if value.isdecimal():
+    if value.replace(".", "", 1).isdecimal():  # delta-seconds, also as a decimal ("2.0") as some APIs send it
         return float(value)
     try:
         when = parsedate_to_datetime(value)

@@ -22,7 +22,7 @@ What this relies on (``../shared/docs/channel-apis.md`` §3, from Walmart's spec
   not to acknowledge shipped or cancelled ones). A failed acknowledgement is logged by the poller and tried on
   the next poll; the sink acknowledges too before it ships.
 - 429 when throttled; the wait comes from ``Retry-After`` or ``x-next-replenish-time`` [unverified name], read
-  defensively.
+  defensively, and the call waits that long and tries again within ``throttle``'s budget.
 - Webhooks (``PO_CREATED``, ``PO_LINE_AUTOCANCELLED``, or ``ORDER_UPDATES`` with the order under
   ``payload.order``) are subscribed with ``authMethod: BASIC_AUTH``: Walmart then sends the Base64 of
   ``userName:password`` in the ``authHeaderName`` header [docs createsubscription]. That shared secret is what
@@ -48,6 +48,7 @@ import httpx
 from crossdock.connectors.base import Inbound
 from crossdock.connectors.channel import ChannelSource, Expiring, order_inbound
 from crossdock.connectors.http import check, read_json, request, retry_after
+from crossdock.connectors.throttle import Patience
 from crossdock.core.channel_config.walmart import WalmartSourceConfig
 from crossdock.core.config_types import resolve_secret
 from crossdock.core.errors import DecodeError, PermanentError, TransientError
@@ -95,17 +96,18 @@ class _Api:
         client_id = resolve_secret(self.config.client_id) or ""
         secret = resolve_secret(self.config.client_secret) or ""
         started = _clock()
-        body = self._read(
-            "POST",
-            "/v3/token",
-            self._send(
+        patience = Patience()
+        while True:
+            response = self._send(
                 "POST",
                 "/v3/token",
                 data={"grant_type": "client_credentials"},
                 auth=(client_id, secret),
                 headers={**self._headers(), "Content-Type": "application/x-www-form-urlencoded"},
-            ),
-        )
+            )
+            if response.status_code != 429 or not patience.wait(_wait(response)):
+                break
+        body = self._read("POST", "/v3/token", response)
         token = body.get("access_token") if isinstance(body, dict) else None
         lifetime = body.get("expires_in") if isinstance(body, dict) else None
         if not isinstance(token, str) or not token or not isinstance(lifetime, int | Decimal | str):
@@ -115,15 +117,20 @@ class _Api:
         return token
 
     def call(self, method: str, path: str, **kwargs: Any) -> Any:
-        """One API call; a 401 fetches a new token and tries once more (a token revoked before its time)."""
-        for attempt in (1, 2):
+        """One API call; a 401 fetches a new token and tries once more (a token revoked before its time); a 429
+        waits as long as Walmart says and tries again, within ``throttle``'s budget."""
+        refreshed = False
+        patience = Patience()
+        while True:
             headers = {**self._headers(), "WM_SEC.ACCESS_TOKEN": self._access_token()}
             response = self._send(method, path, headers=headers, **kwargs)
-            if response.status_code == 401 and attempt == 1:
+            if response.status_code == 401 and not refreshed:
                 self.tokens.drop(TOKEN)
+                refreshed = True
+                continue
+            if response.status_code == 429 and patience.wait(_wait(response)):
                 continue
             return self._read(method, path, response)
-        raise AssertionError("unreachable")
 
     def _send(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         return request(self.client, method, path, _where(self.who, method, path), **kwargs)

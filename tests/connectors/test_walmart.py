@@ -15,6 +15,7 @@ import httpx
 import pytest
 import respx
 
+from crossdock.connectors import throttle
 from crossdock.connectors import walmart as connector
 from crossdock.connectors.base import Outbound
 from crossdock.connectors.walmart import WalmartSource, verify_webhook, webhook_order_id
@@ -29,6 +30,14 @@ API = "https://marketplace.example.test"
 ORDERS = f"{API}/v3/orders"
 TOKEN = f"{API}/v3/token"
 ORDER = json.loads((CASES / "channels" / "walmart" / "order.json").read_text())  # served as JSON numbers
+
+
+@pytest.fixture(autouse=True)
+def throttle_waits(monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    """What a throttled call waited, instead of sleeping it."""
+    waits: list[float] = []
+    monkeypatch.setattr(throttle, "_sleep", waits.append)
+    return waits
 
 
 @pytest.fixture

@@ -18,6 +18,7 @@ import httpx
 import pytest
 from sqlalchemy import select
 
+from crossdock.connectors import throttle
 from crossdock.core.hub import Hub
 from crossdock.core.poller import poll
 from crossdock.core.schema import orders
@@ -40,6 +41,14 @@ CLIENT_ID, CLIENT_SECRET, HOOK = "wm-client", "wm-secret", "walmart:hook-pass"
 ENVIRONMENT = {"WM_ID": CLIENT_ID, "WM_SECRET": CLIENT_SECRET, "WM_HOOK": HOOK}
 CHANNEL = "walmart"
 EXAMPLE = json.loads((CASES / "channels" / "walmart" / "order.json").read_text())
+
+
+@pytest.fixture(autouse=True)
+def throttle_waits(monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    """What a throttled call waited, instead of sleeping it."""
+    waits: list[float] = []
+    monkeypatch.setattr(throttle, "_sleep", waits.append)
+    return waits
 
 
 def ms(when: dt.datetime) -> int:
@@ -241,13 +250,21 @@ def test_a_webhook_reads_the_order_again_and_the_next_poll_acknowledges_it(
 
 
 def test_throttling_a_revoked_token_and_refused_credentials(
-    hub: Hub, walmart: tuple[FakeWalmart, FakeApi], monkeypatch: pytest.MonkeyPatch
+    hub: Hub, walmart: tuple[FakeWalmart, FakeApi], monkeypatch: pytest.MonkeyPatch, throttle_waits: list[float]
 ) -> None:
     fake, api = walmart
     fake.put(example("7001"))
-    api.fail_next(Response(429, {"errors": {"error": [{"code": "REQUEST_THRESHOLD_VIOLATED"}]}}, {"Retry-After": "5"}))
+    throttled = Response(429, {"errors": {"error": [{"code": "REQUEST_THRESHOLD_VIOLATED"}]}}, {"Retry-After": "2.0"})
+    api.fail_next(throttled, throttled)
+    report = poll(hub, "walmart-us", "me")
+    assert report.error is None and report.received == 1, "a throttled poll waits as told and goes on"
+    assert throttle_waits == [2.0, 2.0], "Retry-After 2.0 read as two seconds"
+    api.fail_next(*[throttled] * 40)  # throttled past the budget: the poll gives up, to try again later
+    fake.put(example("7005"))
     report = poll(hub, "walmart-us", "me")
     assert report.error is not None and "429" in report.error and report.received == 0
+    assert sum(throttle_waits) <= 2 * 2.0 + throttle.BUDGET
+    api.faults.clear()
     assert poll(hub, "walmart-us", "me").received == 1
 
     fake.put(example("7002"))
