@@ -50,7 +50,9 @@ from crossdock.connectors.http import check, excerpt, read_json, request, retry_
 from crossdock.connectors.throttle import Patience
 from crossdock.core.channel_config.ebay import MAX_WINDOW, EbaySourceConfig
 from crossdock.core.config_types import resolve_secret
+from crossdock.core.erasure import Erasure
 from crossdock.core.errors import PermanentError, TransientError
+from crossdock.mappings import ebay as mapping
 
 log = logging.getLogger("crossdock.connectors.ebay")
 
@@ -229,6 +231,20 @@ class EbaySource(ChannelSource[EbaySourceConfig, _Api]):
     def webhook_order_id(self, body: bytes, headers: Mapping[str, str]) -> str | None:
         return webhook_order_id(body)
 
+    def erasure(self, body: bytes) -> Erasure | None:
+        """A ``MARKETPLACE_ACCOUNT_DELETION`` notice: the buyer whose personal data the store must forget."""
+        found = account_deletion(body)
+        if found is None:
+            return None
+        username, user_id = found
+        return Erasure(
+            channel="ebay",
+            why="eBay marketplace account deletion notice",
+            mine=lambda payload: mapping.is_buyers(payload, username, user_id),
+            anonymise=mapping.anonymise_buyer,
+            personal=mapping.buyer_texts,
+        )
+
     def _read(self, api: _Api) -> Generator[Inbound, None, str | None]:
         now = dt.datetime.now(dt.UTC)
         high = _parse_stamp(self.since) if self.since else None
@@ -345,6 +361,27 @@ def verify_signature(
             continue
         return True
     return False
+
+
+def account_deletion(body: bytes) -> tuple[str | None, str | None] | None:
+    """The ``username`` and ``userId`` of a ``MARKETPLACE_ACCOUNT_DELETION`` notice's ``notification.data`` (eBay's
+    mandatory topic [docs]; ``eiasToken`` is not kept in orders); None for any other topic."""
+    try:
+        parsed = json.loads(body)
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        return None
+    if not isinstance(parsed, dict) or not isinstance(meta := parsed.get("metadata"), dict):
+        return None
+    note = parsed.get("notification")
+    data = note.get("data") if isinstance(note, dict) else None
+    if meta.get("topic") != "MARKETPLACE_ACCOUNT_DELETION" or not isinstance(data, dict):
+        return None
+    username, user_id = data.get("username"), data.get("userId")
+    found = (
+        username if isinstance(username, str) and username else None,
+        user_id if isinstance(user_id, str) and user_id else None,
+    )
+    return found if any(found) else None
 
 
 def webhook_order_id(body: bytes) -> str | None:

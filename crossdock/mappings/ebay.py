@@ -317,3 +317,40 @@ class _Node(MoneyNode):
         if number <= 0 or number != number.to_integral_value():
             self.fail(key, f"{self.raw(key)!r} is not a positive whole quantity")
         return number
+
+
+def is_buyers(payload: Mapping[str, Any], username: str | None, user_id: str | None) -> bool:
+    """Whether an order is the buyer's named by an account deletion notice (``buyer.username``, or
+    ``buyer.userId`` [unverified: eBay's announced immutable id])."""
+    buyer = payload.get("buyer")
+    if not isinstance(buyer, Mapping):
+        return False
+    return bool(username and buyer.get("username") == username) or bool(user_id and buyer.get("userId") == user_id)
+
+
+def buyer_texts(payload: Mapping[str, Any]) -> set[str]:
+    """The buyer's own words an order may carry into crossdock's order (its checkout note)."""
+    note = payload.get("buyerCheckoutNotes")
+    return {note} if isinstance(note, str) and note else set()
+
+
+def anonymise_buyer(payload: dict[str, Any]) -> None:
+    """An eBay order without its buyer's personal data: the buyer (username kept as ``erased``), every ship-to
+    and final destination down to state, postal code and country, and the checkout note."""
+    buyer = payload.get("buyer")
+    if isinstance(buyer, dict):
+        payload["buyer"] = {"username": "erased"} if buyer.get("username") else {}
+    payload.pop("buyerCheckoutNotes", None)
+    for instruction in payload.get("fulfillmentStartInstructions") or []:
+        if not isinstance(instruction, dict):
+            continue
+        step = instruction.get("shippingStep")
+        if isinstance(step, dict) and isinstance(step.get("shipTo"), dict):
+            step["shipTo"] = {"fullName": "erased", "contactAddress": _area(step["shipTo"].get("contactAddress"))}
+        if isinstance(instruction.get("finalDestinationAddress"), dict):
+            instruction["finalDestinationAddress"] = _area(instruction["finalDestinationAddress"])
+
+
+def _area(address: Any) -> dict[str, Any]:
+    keep = ("stateOrProvince", "postalCode", "countryCode")
+    return {k: address[k] for k in keep if k in address} if isinstance(address, dict) else {}

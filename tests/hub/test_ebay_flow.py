@@ -280,7 +280,7 @@ def test_the_challenge_and_signed_notifications_through_the_server(hub: Hub, eba
         fake.key_service_down = False
         fake.keys[owners_kid] = VECTORS["VALID"]["response"]
         valid = post("VALID")
-        assert valid.status_code == 200 and "ignored" in valid.json(), "verified, and not about an order"
+        assert valid.status_code == 200 and "erased" in valid.json(), "verified: an account deletion notice"
         assert post("INVALID").status_code == 401 and post("SIGNATURE_MISMATCH").status_code == 401
         assert len(api.calls("GET", "/commerce/notification/v1/public_key/")) == 2, "the key is kept once fetched"
 

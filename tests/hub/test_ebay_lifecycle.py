@@ -2,25 +2,31 @@
 (our documented-fields order): a refunded unit never reaches the warehouse, and one refunded after the order
 went out makes a new revision without it; a buyer's cancel request holds the order until it is settled; a
 shipment of two packages goes back as one shipping fulfilment each, with its own lines; two seller accounts with
-the same order id keep two orders."""
+the same order id keep two orders; eBay's account deletion notice (the owner's own, from its SDK's test vectors)
+erases that buyer from the store."""
 
 from __future__ import annotations
 
+import base64
+import copy
 import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec
 from sqlalchemy import select
 
 from crossdock.connectors import ebay as connector
 from crossdock.core.hub import Hub
 from crossdock.core.poller import poll
-from crossdock.core.schema import orders
+from crossdock.core.schema import documents, events, orders
 from tests.fakeapi import FakeApi
-from tests.hub.channels import channel_hub, drain, order_rows, served, warehouse_files
-from tests.hub.test_ebay_flow import CHANNEL, ENVIRONMENT, FakeEbay, config, example, stamp
+from tests.hub.channels import channel_hub, drain, order_rows, served, warehouse_files, webhook_url
+from tests.hub.test_ebay_flow import CHANNEL, ENVIRONMENT, VECTORS, FakeEbay, config, example, own_key, stamp
 
 
 @pytest.fixture
@@ -141,3 +147,41 @@ def test_two_seller_accounts_with_the_same_order_id_keep_two_orders(
             query = select(orders.c.partner).where(orders.c.external_id == order["orderId"])
             found = conn.execute(query).scalars().all()
     assert sorted(found) == ["ebay", "ebay-two"]
+
+
+def test_an_account_deletion_notice_erases_the_buyer_from_orders_and_raw_documents(
+    hub: Hub, ebay: tuple[FakeEbay, FakeApi]
+) -> None:
+    fake, _ = ebay
+    theirs, other = example(5, stamp(1)), example(6, stamp(1))
+    other["buyer"] = {"username": "someone_else", "taxAddress": {"countryCode": "US"}}
+    for order in (theirs, other):
+        fake.orders[order["orderId"]] = order
+    assert poll(hub, "ebay", "me").received == 2
+    notice = copy.deepcopy(VECTORS["VALID"]["message"])  # eBay's own: the deletion of user "test_user"
+    assert theirs["buyer"]["username"] == notice["notification"]["data"]["username"]
+    notice["notification"].update(eventDate=stamp(0), publishDate=stamp(0))
+    private, key = own_key()
+    fake.keys["crossdock-test-kid"] = key
+    body = json.dumps(notice, separators=(",", ":")).encode()
+    signature = base64.b64encode(private.sign(body, ec.ECDSA(hashes.SHA1()))).decode()
+    header = {"alg": "ecdsa", "kid": "crossdock-test-kid", "signature": signature, "digest": "SHA1"}
+    with webhook_url(hub, "ebay") as url:
+        answer = httpx.post(
+            url, content=body, headers={"X-EBAY-SIGNATURE": base64.b64encode(json.dumps(header).encode()).decode()}
+        )
+    assert answer.status_code == 200 and answer.json() == {"erased": {"documents": 1, "orders": 1}}
+    rows = order_rows(hub, CHANNEL)
+    personal = ("John Doe", "buyer@example.com", "2145 Hamilton Ave", "555-555-0100", "test_user", "pack carefully")
+    assert not any(word in rows[theirs["orderId"]].data for word in personal)
+    assert "95125" in rows[theirs["orderId"]].data, "what is no one's (postal code, lines, money) stays"
+    assert "John Doe" in rows[other["orderId"]].data, "another buyer's order is left alone"
+    with hub.store.transaction() as conn:
+        raw = {
+            r.identity.split(":")[1]: bytes(r.data)
+            for r in conn.execute(select(documents.c.identity, documents.c.data).where(documents.c.endpoint == "ebay"))
+        }
+        said = conn.execute(select(events.c.message).where(events.c.kind == "erasure")).scalars().all()
+    assert not any(word.encode() in raw[theirs["orderId"]] for word in personal)
+    assert b"John Doe" in raw[other["orderId"]]
+    assert len(said) == 1 and "test_user" not in said[0], "the event says how many, never whose"
