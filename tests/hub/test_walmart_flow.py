@@ -135,10 +135,18 @@ class FakeWalmart:
             for line in lines:
                 for status in line["orderLineStatuses"]["orderLineStatus"]:
                     status["status"] = "Acknowledged" if status["status"] == "Created" else status["status"]
-        else:
+        else:  # each Shipped status takes its quantity out of the line's open one, as Walmart's do
             for shipped in request.json()["orderShipment"]["orderLines"]["orderLine"]:
                 (line,) = [x for x in lines if x["lineNumber"] == shipped["lineNumber"]]
-                line["orderLineStatuses"] = shipped["orderLineStatuses"]
+                statuses = line["orderLineStatuses"]["orderLineStatus"]
+                for status in shipped["orderLineStatuses"]["orderLineStatus"]:
+                    (open_,) = [x for x in statuses if x["status"] in ("Created", "Acknowledged")]
+                    left = int(open_["statusQuantity"]["amount"]) - int(status["statusQuantity"]["amount"])
+                    assert left >= 0, "Walmart refuses more than is open"
+                    open_["statusQuantity"]["amount"] = str(left)
+                    statuses.append(status)
+                    if left == 0:
+                        statuses.remove(open_)
         for line in lines:
             line["statusDate"] = ms(dt.datetime.now(dt.UTC))
         self.modified[po] = dt.datetime.now(dt.UTC)
@@ -352,3 +360,46 @@ def test_two_stores_with_the_same_purchase_order_id_stay_two_orders(
         with two.store.transaction() as conn:
             found = conn.execute(select(orders.c.partner).where(orders.c.external_id == "8301")).scalars().all()
     assert sorted(found) == ["walmart-two", "walmart-us"]
+
+
+def test_a_shipment_of_two_packages_goes_back_line_by_line_under_each_packages_tracking(
+    hub: Hub, walmart: tuple[FakeWalmart, FakeApi], tmp_path: Path
+) -> None:
+    fake, api = walmart
+    order = example("8401")
+    first = order["orderLines"]["orderLine"][0]
+    first["orderLineQuantity"]["amount"] = "3"
+    first["orderLineStatuses"]["orderLineStatus"][0]["statusQuantity"]["amount"] = "3"
+    fake.put(order)
+    assert poll(hub, "walmart-us", "me").received == 1
+    drain(hub)
+    shipment = {
+        "shipment_id": "WH-2P",
+        "ship_date": dt.date.today().isoformat(),
+        "carrier_scac": "UPSN",
+        "tracking_numbers": ["1ZFIRST", "1ZSECOND"],
+        "orders": [
+            {
+                "po_number": "8401",
+                "packages": [
+                    {"tracking_number": "1ZFIRST", "lines": [{"line_number": "1", "quantity": 2}]},
+                    {
+                        "tracking_number": "1ZSECOND",
+                        "lines": [{"line_number": "1", "quantity": 1}, {"line_number": "2", "quantity": 1}],
+                    },
+                ],
+            }
+        ],
+    }
+    (tmp_path / "shipped" / "WH-2P.json").write_text(json.dumps(shipment))
+    assert poll(hub, "shipped", "me").processed[0].shipments == 1
+    drain(hub)
+    drain(hub)
+    sent = []
+    for call in api.calls("POST", "/v3/orders/8401/shipping"):
+        (line,) = call.json()["orderShipment"]["orderLines"]["orderLine"]
+        (status,) = line["orderLineStatuses"]["orderLineStatus"]
+        sent.append((line["lineNumber"], status["statusQuantity"]["amount"], status["trackingInfo"]["trackingNumber"]))
+    assert sent == [("1", "2", "1ZFIRST"), ("1", "1", "1ZSECOND"), ("2", "1", "1ZSECOND")]
+    assert statuses(fake.orders["8401"]) == ["Shipped", "Shipped", "Shipped"]
+    assert sent_fulfilments(hub) == 1
