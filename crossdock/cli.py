@@ -139,6 +139,13 @@ def _json_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print JSON")
 
 
+def _order_options(parser: argparse.ArgumentParser) -> None:
+    _config_option(parser)
+    _json_option(parser)
+    parser.add_argument("po", metavar="PO", help="the order's PO number")
+    parser.add_argument("--source", help="the source or partner it came from, when two have this PO number")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="crossdock", description="Integration hub for order flows.")
     parser.add_argument("--version", action="version", version=_version())
@@ -204,7 +211,9 @@ def build_parser() -> argparse.ArgumentParser:
     _json_option(p)
     p.set_defaults(func=commands.status)
 
-    orders = sub.add_parser("orders", help="list and show orders").add_subparsers(dest="orders_command", required=True)
+    orders = sub.add_parser("orders", help="list, show, cancel, hold and release orders").add_subparsers(
+        dest="orders_command", required=True
+    )
     p = orders.add_parser("list", help="orders, newest first")
     _config_option(p)
     _json_option(p)
@@ -218,6 +227,18 @@ def build_parser() -> argparse.ArgumentParser:
     _json_option(p)
     p.add_argument("order", metavar="ORDER", help="order id or PO number")
     p.set_defaults(func=commands.orders)
+    p = orders.add_parser("cancel", help="cancel an order or lines of it, tell its destinations and its source")
+    _order_options(p)
+    p.add_argument("--lines", metavar="L1,L2[:QTY]", help="only these lines (number or position), QTY of one")
+    p.add_argument("--reason", required=True, help="why: out_of_stock, buyer_request, merchant, ... or any text")
+    p.set_defaults(func=commands.order_action)
+    p = orders.add_parser("hold", help="hold an order: nothing more is delivered until it is released")
+    _order_options(p)
+    p.add_argument("--reason", required=True)
+    p.set_defaults(func=commands.order_action)
+    p = orders.add_parser("release", help="release a held order: its deliveries go and it is routed")
+    _order_options(p)
+    p.set_defaults(func=commands.order_action)
 
     docs = sub.add_parser("documents", help="list and show documents in and out").add_subparsers(
         dest="documents_command", required=True

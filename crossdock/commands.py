@@ -261,6 +261,22 @@ def orders(args: argparse.Namespace) -> int:
     return 0
 
 
+def order_action(args: argparse.Namespace) -> int:
+    """``orders cancel``, ``hold`` and ``release``: one order changed, in one transaction."""
+    from crossdock.core.operator_orders import cancel_order, hold_order, release_order
+
+    with _hub(args, existing=True) as hub:
+        if args.orders_command == "cancel":
+            done = cancel_order(hub, args.po, source=args.source, lines=args.lines, reason=args.reason)
+        elif args.orders_command == "hold":
+            done = hold_order(hub, args.po, source=args.source, reason=args.reason)
+        else:
+            done = release_order(hub, args.po, source=args.source)
+    result = {"command": args.orders_command, "po_number": args.po, "source": args.source, "done": done}
+    _show(args, result, lambda r: [str(r["done"])])
+    return 0
+
+
 def documents(args: argparse.Namespace) -> int:
     from crossdock.core.queries import Queries
     from crossdock.views import document_lines, document_list_lines

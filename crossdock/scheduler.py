@@ -38,6 +38,7 @@ from crossdock.core.pipeline import process_received
 from crossdock.core.poller import poll
 from crossdock.core.reconcile import mark_overdue
 from crossdock.core.retention import purge
+from crossdock.core.ship_by import alert_late_orders
 from crossdock.core.workers import worker_id
 from crossdock.server import Server, declared_paths, make_server, serve_in_background
 
@@ -144,6 +145,7 @@ class Worker:
 
     def _housekeeping(self) -> None:
         mark_overdue(self.hub)
+        alert_late_orders(self.hub)
 
     def start(self) -> None:
         for name, source in self.config.sources.items():

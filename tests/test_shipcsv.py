@@ -72,3 +72,14 @@ def test_a_bad_file_is_refused_with_the_place(data: str, message: str) -> None:
     with pytest.raises(DecodeError, match=r"ship\.csv") as caught:
         shipments_from_csv(data.encode(), COLUMNS, name="ship.csv")
     assert message in str(caught.value)[:200]
+
+
+def test_the_source_and_channel_order_id_columns_keep_one_po_number_of_two_stores_apart() -> None:
+    columns = {**COLUMNS, "source": "Store", "external_id": "Order"}
+    data = (
+        "Shipment,PO,Shipped,SCAC,Tracking,Line,SKU,Qty,Kg,Store,Order\r\n"
+        + "S1,1001,2026-11-21,UPSN,1Z1,1,MUG-BLU,1,1,shop-a,111\r\n"
+        + "S1,1001,2026-11-21,UPSN,1Z2,1,MUG-BLU,1,1,shop-b,222\r\n"
+    ).encode()
+    (first,), (second,) = (s.orders for s in shipments_from_csv(data, columns))
+    assert (first.source, first.external_id, second.source, second.external_id) == ("shop-a", "111", "shop-b", "222")

@@ -5,7 +5,8 @@ The delivery's stable key goes in the idempotency header, so a destination that 
 order twice when the outbox sends again after a crash. The response decides what the outbox does next:
 2xx is done; 408, 425, 429 and 5xx, a timeout or a dropped connection are worth retrying (Retry-After,
 in seconds or as a date, is passed on); any other 4xx is permanent. The secret header's value never
-appears in an error.
+appears in an error. ``X-Crossdock-Purpose`` says what the body is: ``order`` (a new order or a new revision of
+one) or ``cancel`` (stop the order), for a destination whose mapped body does not carry ``purpose``.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from crossdock.core.connector_config import HttpSinkConfig
 from crossdock.core.errors import PermanentError, TransientError
 
 RETRYABLE = frozenset({408, 425, 429})
+PURPOSE_HEADER = "X-Crossdock-Purpose"
 MAX_ANSWER = 100_000_000  # one API answer (a page of orders, one order); a larger one is refused, not read whole
 CONTENT_TYPES = {
     "json": "application/json",
@@ -65,6 +67,8 @@ class HttpSink:
             config.idempotency_header: document.idempotency_key,
             "Content-Type": CONTENT_TYPES.get(config.format, document.content_type),
         }
+        if document.purpose:
+            headers[PURPOSE_HEADER] = document.purpose
         where = f"http {self.name}: {config.method} {config.url}"
         response = request(self._client, config.method, config.url, where, content=document.data, headers=headers)
         check(response, where)

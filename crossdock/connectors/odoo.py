@@ -27,6 +27,15 @@ exists exactly when the marker does. Otherwise the customer and all products are
 ``search_read`` per model) and the order is created. The ship-to is a delivery address under the
 customer, found by name or created (a retry finds the one it created).
 
+A cancel (a delivery of purpose ``cancel``) finds the sale.order by the marker of the delivery that created it
+and calls ``action_cancel`` with ``disable_cancel_warning`` in the context (without it, Odoo answers a
+confirmed order with the "send the customer a cancel mail" wizard and cancels nothing: sale/models/
+sale_order.py, ``_show_cancel_wizard``). An order already cancelled counts as done. One with a delivery
+(``stock.picking`` of that ``sale_id``) in state ``done`` has shipped: ``TooLate``, nothing is cancelled; this
+check needs the Inventory app (sale_stock), as any Odoo that ships does. A new revision (``replaces`` set) is
+created only after the sale.order it replaces is cancelled: Odoo would change a confirmed order's lines, but
+not those of its deliveries already in the warehouse's hands, so crossdock cancels and creates instead.
+
 Outcomes: 408, 425, 429, 5xx, timeouts, dropped connections and unrecognised Odoo errors are transient
 (Retry-After passed on); bad credentials, an unknown customer or product, and Odoo's validation and user
 errors are permanent, with Odoo's message. The API key never appears in an error.
@@ -44,10 +53,11 @@ from crossdock.connectors.base import Outbound
 from crossdock.connectors.http import RETRYABLE, retry_after
 from crossdock.core.api_config import OdooSinkConfig
 from crossdock.core.config_types import resolve_secret
-from crossdock.core.errors import PermanentError, TransientError
-from crossdock.mappings.odoo import Line, OdooOrder, ShipTo
+from crossdock.core.errors import PermanentError, TooLate, TransientError
+from crossdock.mappings.odoo import Line, OdooCancel, OdooOrder, ShipTo
 
 MARKER = "crossdock:"
+CANCEL = "cancel"  # the delivery purpose of a cancel (core/destination_changes.py)
 PERMANENT = {
     "AccessError": "Odoo refused access",
     "ValidationError": "Odoo refused the order",
@@ -68,6 +78,12 @@ class OdooSink:
         self._uid: int | None = None
 
     def send(self, document: Outbound) -> str:
+        if document.purpose == CANCEL:
+            try:
+                cancel = OdooCancel.model_validate_json(document.data)
+            except ValidationError as exc:
+                raise PermanentError(f"odoo {self.name}: {document.name} is not an Odoo cancel: {exc}") from None
+            return self._cancel(cancel.reference, cancel.po_number)
         try:
             request = OdooOrder.model_validate_json(document.data)
         except ValidationError as exc:
@@ -76,6 +92,7 @@ class OdooSink:
         found = self._search_read("sale.order", [["origin", "=", marker]], ["name", "state"], limit=1)
         if found:
             return self._finish(found[0]["id"], found[0]["name"], found[0]["state"])
+        cancelled = "" if request.replaces is None else f"; {self._cancel(request.replaces, request.po_number)}"
         customer = self._customer(request)
         products = self._products(request)
         values: dict[str, Any] = {
@@ -92,10 +109,25 @@ class OdooSink:
         if not isinstance(order_id, int):
             raise TransientError(f"{self._where()}: sale.order create answered {order_id!r}, not an id")
         (read,) = self._execute("sale.order", "read", [[order_id]], {"fields": ["name", "state"]})
-        return self._finish(order_id, read["name"], read["state"])
+        return self._finish(order_id, read["name"], read["state"]) + cancelled
 
     def close(self) -> None:
         self._client.close()
+
+    def _cancel(self, reference: str, po_number: str) -> str:
+        """Cancel the sale.order created under ``reference``; ``TooLate`` when a delivery of it is done."""
+        found = self._search_read("sale.order", [["origin", "=", MARKER + reference]], ["name", "state"], limit=1)
+        if not found:
+            raise PermanentError(f"{self._where()}: order {po_number}: no sale.order with origin {MARKER}{reference}")
+        order_id, name = int(found[0]["id"]), found[0]["name"]
+        if found[0]["state"] == "cancel":
+            return f"sale.order {order_id} ({name}) cancelled (by an earlier attempt)"
+        done = self._search_read("stock.picking", [["sale_id", "=", order_id], ["state", "=", "done"]], ["name"])
+        if done:
+            names = ", ".join(str(p["name"]) for p in done)
+            raise TooLate(f"{self._where()}: sale.order {order_id} ({name}) of order {po_number} has shipped ({names})")
+        self._execute("sale.order", "action_cancel", [[order_id]], {"context": {"disable_cancel_warning": True}})
+        return f"sale.order {order_id} ({name}) cancelled"
 
     # --- the steps of a send ---------------------------------------------------------------------------
 

@@ -29,8 +29,19 @@ relied on, and where they come from:
   up); whether ``GET /order`` keeps to the header's channel (the source filters on ``channel.id`` itself);
   that dates must go unescaped in the query (a third-party SDK says so; they are sent unescaped).
 
+- ``POST /2026-01/order/{orderId}:cancel`` cancels an order and its shipments, when the order is still in a
+  cancellable state; 200 answers ``canceled_shipment_results`` [{shipment_id, action, is_success, reason}].
+  A shipment can be cancelled only before it is picked, packed or shipped. [api/orders/cancel-order,
+  cancel-shipment-by-order-id-and-shipment-id] [unverified] how a refused cancel is answered (a 4xx, or a
+  200 with ``is_success`` false): either way the order is read again and its shipments' status decides.
+
 The sink sets ``reference_id`` to the delivery's idempotency key, so a retry after a timeout where ShipBob
 did create the order is answered 422, found by that reference, and counted as done: never a second order.
+A delivery of purpose ``cancel`` cancels the order created under the reference it names; an order request
+that names the order it replaces (a new revision: ShipBob cannot change an order's products) cancels that one
+first and is created only once it is cancelled. An order ShipBob has shipped, or has begun to, wins: the sink
+raises ``TooLate`` and creates nothing.
+
 The source has no store: each poll reads the orders updated within ``lookback`` and yields every shipped
 shipment under the identity ``shipbob:shipment:<id>``, which the store recognises when it is read again.
 The token travels only in the Authorization header and never appears in an error.
@@ -52,8 +63,10 @@ from crossdock.connectors.base import Inbound, Outbound
 from crossdock.connectors.http import request, retry_after
 from crossdock.core.api_config import ShipBobSinkConfig, ShipBobSourceConfig
 from crossdock.core.config_types import resolve_secret
-from crossdock.core.errors import CrossdockError, PermanentError, TransientError
-from crossdock.mappings.shipbob import SHIPPED
+from crossdock.core.errors import CrossdockError, PermanentError, TooLate, TransientError
+from crossdock.mappings.shipbob import REPLACES, SHIPPED, cancel_refusals, read_cancel, shipped_already
+
+CANCEL = "cancel"  # the delivery purpose of a cancel (core/destination_changes.py)
 
 RETRYABLE = frozenset({408, 425, 429})
 DUPLICATE = frozenset({409, 422})
@@ -139,6 +152,9 @@ class ShipBobSink:
         self._api = _Api(f"shipbob {name}", config, config.channel_id, transport)
 
     def send(self, document: Outbound) -> str:
+        if document.purpose == CANCEL:
+            cancel = read_cancel(document.data, f"shipbob {self.name}: {document.name}")
+            return self._cancel(cancel.reference_id)
         try:
             body = json.loads(document.data)
         except ValueError:
@@ -146,10 +162,17 @@ class ShipBobSink:
         if not isinstance(body, dict):
             raise PermanentError(f"shipbob {self.name}: {document.name} is not a ShipBob order request (JSON object)")
         reference = document.idempotency_key
+        replaces = body.pop(REPLACES, None)
+        cancelled = ""
+        if replaces is not None:
+            found = self._find(reference)
+            if found is not None:  # an earlier attempt cancelled the old order and created this one
+                return f"shipbob order {found} (reference {reference}, created by an earlier attempt)"
+            cancelled = f"; {self._cancel(str(replaces))}"
         body["reference_id"] = reference
         response = self._api.call("POST", "/order", body=body)
         if response.is_success:
-            return f"shipbob order {_order_id(response) or '(no id given)'} (reference {reference})"
+            return f"shipbob order {_order_id(response) or '(no id given)'} (reference {reference}){cancelled}"
         refused = self._api.refused(response)
         if response.status_code in DUPLICATE:  # a duplicate reference, or a validation error: the lookup tells
             try:
@@ -162,13 +185,46 @@ class ShipBobSink:
 
     def _find(self, reference: str) -> str | None:
         """The id of the order created under ``reference``, if ShipBob has one (a retry after a lost answer)."""
+        order = self._lookup(reference)
+        return None if order is None else str(order["id"])
+
+    def _lookup(self, reference: str) -> dict[str, Any] | None:
+        """The order created under ``reference``, as ShipBob lists it, if it has one."""
         response = self._api.call("GET", "/order", query={"ReferenceIds": reference})
         if not response.is_success:
             raise PermanentError(self._api.refused(response))
         for order in _list(response, self._api):
             if isinstance(order, dict) and order.get("reference_id") == reference and order.get("id") is not None:
-                return str(order["id"])
+                return order
         return None
+
+    def _cancel(self, reference: str) -> str:
+        """Cancel the order created under ``reference``; one cancelled already counts as done. One that has
+        shipped, or whose shipments ShipBob would not cancel, raises ``TooLate`` with ShipBob's reasons."""
+        order = self._lookup(reference)
+        if order is None:
+            raise PermanentError(f"shipbob {self.name}: no ShipBob order under reference {reference} to cancel")
+        order_id = str(order["id"])
+        said = f"shipbob {self.name}: order {order_id} ({order.get('order_number')}, reference {reference})"
+        if order.get("status") == "Cancelled":
+            return f"shipbob order {order_id} cancelled (by an earlier attempt)"
+        late = shipped_already(order)
+        if late is not None:
+            raise TooLate(f"{said} cannot be cancelled: {late}")
+        response = self._api.call("POST", f"/order/{order_id}:cancel")
+        if not response.is_success:
+            again = self._lookup(reference)
+            late = shipped_already(again) if again is not None else None
+            if late is not None:
+                raise TooLate(f"{said} cannot be cancelled: {late}")
+            raise PermanentError(self._api.refused(response))
+        try:
+            refused = cancel_refusals(response.json())
+        except ValueError:
+            refused = []
+        if refused:
+            raise TooLate(f"{said}: ShipBob did not cancel {'; '.join(refused)}")
+        return f"shipbob order {order_id} cancelled"
 
     def close(self) -> None:
         self._api.close()

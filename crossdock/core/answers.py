@@ -2,7 +2,8 @@
 and a Fulfilment (lines and tracking) to the order's origin when its source names a ``fulfilment_sink``.
 
 The channel connectors plug into the last one: a channel's sink takes the Fulfilment JSON and marks the
-order fulfilled on the channel, the way an ERP hook takes it to sync the shipment.
+order fulfilled on the channel, the way an ERP hook takes it to sync the shipment. What a warehouse closes short
+goes back as a Cancellation (``cancel_back``), planned by ``shipping``.
 """
 
 from __future__ import annotations
@@ -69,22 +70,62 @@ def answer(hub: Hub, conn: Connection, plan: Plan, document_id: int, answers: li
     return [a.held for a in held if a.held]
 
 
+def match_line(order: Order, line: ShipmentLine) -> int | None:
+    """The position of the order line a shipped line belongs to: by the partner's line number, else by id."""
+    for ol in order.lines:
+        if line.line_number and ol.line_number and ol.line_number.strip() == line.line_number.strip():
+            return ol.position
+    for ol in order.lines:
+        if set(ol.product_ids.values()) & set(line.product_ids.values()):
+            return ol.position
+    return None
+
+
 def fulfilment_for(a: Answer) -> Fulfilment:
-    """The shipment as the order's origin reads it: the order's own line numbers and ids, and the tracking."""
+    """The shipment as the order's origin reads it: the order's own line numbers and ids, and the tracking.
+
+    Each line is fulfilled only up to what is left of it in the stored revision (ordered less what earlier
+    shipments fulfilled): a line refunded, cancelled or needing no shipping (quantity 0) is left out, so the
+    channel is never asked to fulfil it and the lines that did ship are not refused with it. Each tracked
+    package carries its own lines; loose lines under the shipment's one tracking number make one package."""
     order, shipment = a.order, a.shipment
-    lines = [_fulfilment_line(line) for shipped in shipment.orders for line in shipped.all_lines()]
-    packed = [
-        p
-        for shipped in shipment.orders
-        for p in shipped.packages + [p for pal in shipped.pallets for p in pal.packages]
-    ]
+    this: dict[int, Decimal] = {}
+    for shipped in shipment.orders:
+        for line in shipped.all_lines():
+            if (pos := match_line(order, line)) is not None:
+                this[pos] = this.get(pos, Decimal(0)) + line.quantity
+    left = {
+        ol.position: max(
+            ol.quantity - (a.shipped.get(ol.position, Decimal(0)) - this.get(ol.position, Decimal(0))), Decimal(0)
+        )
+        for ol in order.lines
+    }
+
+    def fulfilled(lines: list[ShipmentLine]) -> list[FulfilmentLine]:
+        out = []
+        for line in lines:
+            pos = match_line(order, line)
+            quantity = min(line.quantity, left.get(pos, Decimal(0))) if pos is not None else Decimal(0)
+            if pos is not None and quantity > 0:
+                left[pos] -= quantity
+                out.append(_fulfilment_line(line, quantity))
+        return out
+
+    lines: list[FulfilmentLine] = []
+    packages: list[FulfilmentPackage] = []
     tracking = list(shipment.tracking_numbers)
-    tracking += [p.tracking_number for p in packed if p.tracking_number and p.tracking_number not in tracking]
-    packages = [
-        FulfilmentPackage(tracking_number=p.tracking_number, lines=[_fulfilment_line(line) for line in p.lines])
-        for p in packed
-        if p.tracking_number
-    ]
+    for shipped in shipment.orders:
+        loose = fulfilled(shipped.lines)
+        lines += loose
+        for p in shipped.packages + [p for pal in shipped.pallets for p in pal.packages]:
+            packed = fulfilled(p.lines)
+            lines += packed
+            if p.tracking_number and p.tracking_number not in tracking:
+                tracking.append(p.tracking_number)
+            if p.tracking_number and packed:
+                packages.append(FulfilmentPackage(tracking_number=p.tracking_number, lines=packed))
+        if loose and not packages and len(shipment.tracking_numbers) == 1:
+            packages.append(FulfilmentPackage(tracking_number=shipment.tracking_numbers[0], lines=list(loose)))
     return Fulfilment(
         channel=order.channel,
         partner=order.partner,
@@ -101,16 +142,21 @@ def fulfilment_for(a: Answer) -> Fulfilment:
     )
 
 
-def _fulfilment_line(line: ShipmentLine) -> FulfilmentLine:
+def _fulfilment_line(line: ShipmentLine, quantity: Decimal) -> FulfilmentLine:
     return FulfilmentLine(
-        line_number=line.line_number, product_ids=dict(line.product_ids), quantity=line.quantity, uom=line.uom
+        line_number=line.line_number, product_ids=dict(line.product_ids), quantity=quantity, uom=line.uom
     )
 
 
 def _fulfil(plan: Plan, a: Answer, document_id: int) -> None:
     assert a.fulfilment_sink is not None
-    data = to_json(fulfilment_for(a).model_dump(mode="json")).encode() + b"\n"
+    fulfilment = fulfilment_for(a)
     po, shipment_id = a.order.po_number, a.shipment.shipment_id
+    if not fulfilment.lines:
+        what = f"shipment {shipment_id} of order {po} ships nothing left to fulfil (refunded or cancelled lines)"
+        plan.event("fulfilment", f"{what}: nothing sent to {a.fulfilment_sink}", order=a.order_id)
+        return
+    data = to_json(fulfilment.model_dump(mode="json")).encode() + b"\n"
     outbound(
         plan,
         a.order.partner or a.order.channel,

@@ -42,6 +42,8 @@ SHIPMENT_FIELDS = (
     "uom",
     "sscc",
     "weight",
+    "source",
+    "external_id",
 )
 
 
@@ -179,6 +181,11 @@ class OrderFormat(Strict):
         default=None, description="with format x12-940: the partner block of the 3PL (its ids and delimiters)"
     )
     depositor: str | None = Field(default=None, description="with format x12-940: our depositor code at the 3PL")
+    changes: Literal["cancel-then-reissue", "change"] = Field(
+        default="cancel-then-reissue",
+        description="with format x12-940: how the 3PL hears of a changed order it holds: a 940 cancel (W0501 F) "
+        "then the new order (N) in one file, or, for a 3PL whose guide says it takes them, one 940 change (R)",
+    )
 
     @model_validator(mode="after")
     def _complete(self) -> OrderFormat:
@@ -188,6 +195,8 @@ class OrderFormat(Strict):
             raise ValueError("format csv needs columns")
         if self.format == "x12-940" and self.partner is None:
             raise ValueError("format x12-940 needs partner: the 3PL's partner block")
+        if self.changes != "cancel-then-reissue" and self.format != "x12-940":
+            raise ValueError("changes is a setting of format x12-940")
         return self
 
 

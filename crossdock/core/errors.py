@@ -4,6 +4,7 @@
      ├── ConfigError        a configuration that cannot work: fix the file, nothing is retried
      ├── TransientError     worth retrying later (timeouts, 429, 5xx, a dropped connection)
      ├── PermanentError     retrying cannot help (4xx, a refused document): dead-letter with the reason
+     │    └── TooLate       a destination says the order has shipped: a cancel or change came too late
      ├── DecodeError        inbound bytes that cannot be read: the raw document is kept, marked failed
      │    └── NotX12Error   the bytes are not an X12 interchange at all
      └── Held               a shipment that must not produce documents yet: kept with the reason
@@ -33,6 +34,11 @@ class TransientError(CrossdockError):
 
 class PermanentError(CrossdockError):
     pass
+
+
+class TooLate(PermanentError):
+    """A destination answered a cancel or change with "already shipped" (or done): it wins, and the order is
+    marked shipped rather than the delivery dead-lettered (``destination_changes.too_late``)."""
 
 
 class DecodeError(CrossdockError):

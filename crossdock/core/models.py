@@ -317,6 +317,8 @@ class ShipmentLine(Model):
     ordered_quantity: Decimal | None = None
     lot: str | None = None
     description: str | None = None
+    # The warehouse ships no more of this line (945 W1201 CP, CU, IC): what is left of it is cancelled.
+    closed: bool = False
 
 
 @dataclass(slots=True, kw_only=True)
@@ -341,6 +343,11 @@ class ShipmentOrder(Model):
     po_number: str
     po_date: dt.date | None = None
     store: str | None = None
+    # What names the order beyond its PO number, when the warehouse echoes it: the source crossdock read it from
+    # and the channel's own order id, or the reference crossdock gave the warehouse (ShipBob: the delivery's key).
+    source: str | None = None
+    external_id: str | None = None
+    reference: str | None = None
     pallets: list[Pallet] = field(default_factory=list)
     packages: list[Package] = field(default_factory=list)
     lines: list[ShipmentLine] = field(default_factory=list)

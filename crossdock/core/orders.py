@@ -8,13 +8,14 @@ from typing import Any
 
 from sqlalchemy import Connection, select, update
 
-from crossdock.core import registry
+from crossdock.core import destination_changes, registry
 from crossdock.core.alerts import raise_alert
 from crossdock.core.engine import utcnow
 from crossdock.core.errors import CrossdockError
 from crossdock.core.hub import Hub
 from crossdock.core.large_orders import streams
 from crossdock.core.models import Order
+from crossdock.core.order_holds import operator_hold
 from crossdock.core.order_json import ORDER, OrderText, keep_sent
 from crossdock.core.partners import Controls, Partner, created_now
 from crossdock.core.plan import Numbered, Plan, Processed, Ref, delivery_key, outbound, queued, safe_name
@@ -122,7 +123,7 @@ def upsert_orders(
             _supersede(conn, ref)
             plan.event("order", f"order {po} {what}, revision {revision}", order=ref, document=document_id)
             if order.purpose == "01":
-                _notify_cancelled(hub, conn, plan, ref, order, who, document_id)
+                _notify_cancelled(hub, conn, plan, ref, order, who, document_id, str(row.data), source)
         if order.purpose == "01":
             plan.event("order", f"order {po} cancelled by {who}", order=ref)
             continue
@@ -134,9 +135,20 @@ def upsert_orders(
             if revision > 1:
                 _notify_paused(hub, conn, plan, ref, order, who, document_id)
             continue
+        if not order.lines and lines is None:  # a large order's lines are in ``lines``, not on the order
+            _hold(hub, conn, plan, ref, po, who, [f"order {po} from {who} has no lines: nothing to ship"])
+            continue
+        if isinstance(ref, int) and (held := operator_hold(conn, ref)) is not None:
+            store.update_order(conn, ref, status="held")
+            plan.event("held", f"order {po} is on hold ({held}): not routed until released", order=ref)
+            continue
         if assignments is None:
             plan.event("held", f"order {po}: no routing rule or default destination takes it", order=ref)
             continue
+        if row is not None and revision > 1 and not again and isinstance(ref, int):
+            assignments = destination_changes.tell_changed(
+                hub, conn, plan, ref, revision, document_id, order, str(row.data), assignments, partner, source
+            )
         problems = _plan_deliveries(
             hub, conn, plan, ref, revision, document_id, order, dumped, data, assignments, partner, result, again
         )
@@ -147,22 +159,18 @@ def upsert_orders(
 
 
 def _notify_cancelled(
-    hub: Hub, conn: Connection, plan: Plan, ref: int, order: Order, who: str, document_id: int
+    hub: Hub,
+    conn: Connection,
+    plan: Plan,
+    ref: int,
+    order: Order,
+    who: str,
+    document_id: int,
+    previous: str,
+    source: str | None,
 ) -> None:
-    """A cancellation after the order reached a destination: one that takes crossdock's order JSON gets the
-    cancelled order (purpose 01); for any other (a 940, a CSV import, an ERP or 3PL API) a person is told."""
-    data = (to_json(registry.mapping("x12").order_dict(order)) + "\n").encode("utf-8")
-    external = order.external_id or order.po_number
-    for sink_name in _sent_to(conn, ref):
-        sink = hub.config.sinks.get(sink_name)
-        if sink is not None and getattr(sink, "format", None) == "json":
-            name = f"{safe_name(who)}-{safe_name(order.po_number)}-cancelled.json"
-            key = delivery_key("cancel", order.channel, who, external, sink_name)
-            outbound(plan, who, data, name, "cancel", key, document_id, ref, sink=sink_name)
-            continue
-        reason = f"order {order.po_number} from {who} was cancelled after it was sent to {sink_name}: stop it there"
-        plan.event("cancel", reason, order=ref, document=document_id)
-        raise_alert(hub.store, conn, hub.config, f"cancel:{who}:{external}:{sink_name}", f"crossdock: {reason}", reason)
+    """A cancellation after the order reached destinations: each is told by its own means (destination_changes)."""
+    destination_changes.tell_cancelled(hub, conn, plan, ref, order, previous, who, document_id, source)
 
 
 def _notify_paused(
@@ -250,7 +258,11 @@ def _assign(
 
 def _supersede(conn: Connection, order_id: int) -> None:
     """Deliveries of an earlier revision that have not left yet are cancelled: the new revision replaces them."""
-    pending = (deliveries.c.order_id == order_id, deliveries.c.purpose == "order", deliveries.c.state == "pending")
+    pending = (
+        deliveries.c.order_id == order_id,
+        deliveries.c.purpose == "order",
+        deliveries.c.state.in_(("pending", "held")),  # held: the order is on hold (order_holds)
+    )
     doc_ids = list(conn.execute(select(deliveries.c.document_id).where(*pending)).scalars())
     reason = "superseded by a newer revision of the order"
     conn.execute(update(deliveries).where(*pending).values(state="cancelled", last_error=reason))

@@ -23,8 +23,9 @@ from sqlalchemy import Connection, select, update
 from crossdock.connectors.base import X12_CONTENT_TYPE, Outbound, Sink
 from crossdock.core.alerts import raise_alert
 from crossdock.core.config import Config
+from crossdock.core.destination_changes import too_late
 from crossdock.core.engine import utcnow
-from crossdock.core.errors import CrossdockError, TransientError
+from crossdock.core.errors import CrossdockError, TooLate, TransientError
 from crossdock.core.masking import mask, secrets_of
 from crossdock.core.order_json import document_pieces
 from crossdock.core.outbox_records import Claimed
@@ -228,6 +229,8 @@ class Dispatcher:
             remote = sink.send(self._streamed(item, sink) if item.streamed else _outbound(item))
         except TransientError as exc:
             return self._transient(item, attempts, exc)
+        except TooLate as exc:  # the destination shipped the order before its cancel or change: it wins
+            return _Outcome(item, "late", attempts, self._mask(item.sink, str(exc)))
         except CrossdockError as exc:  # permanent, or any other refusal: not retried
             return _Outcome(item, "dead", attempts, self._mask(item.sink, str(exc)))
         except Exception as exc:  # a bug or an unforeseen library error: retried like a transient one, then dead
@@ -313,6 +316,13 @@ class Dispatcher:
                 report.retried += 1
                 report.errors.append(o.detail)
                 told.append((o, row["next_attempt_at"]))
+            elif o.kind == "late":  # nothing to retry: the order is marked shipped and a person told
+                row.update(state="cancelled", last_error=f"too late: {o.detail}")
+                docs.append({"_id": item.document_id, "state": "cancelled", "error": o.detail})
+                if item.order_id is not None and self.config is not None:
+                    too_late(store, conn, self.config, item.order_id, item.sink, o.detail)
+                report.dead += 1
+                report.errors.append(o.detail)
             else:
                 row.update(state="dead", last_error=o.detail)
                 docs.append({"_id": item.document_id, "state": "dead", "error": o.detail})
@@ -388,7 +398,7 @@ def _outbound(item: Claimed) -> Outbound:
 @dataclass(slots=True)
 class _Outcome:
     item: Claimed
-    kind: str  # sent, retry, dead
+    kind: str  # sent, retry, dead, late (a destination says it shipped the order: ``TooLate``)
     attempts: int
     detail: str  # the remote name when sent, else the error
     delay: float = 0.0

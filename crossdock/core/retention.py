@@ -24,7 +24,7 @@ from sqlalchemy import ColumnElement, Connection, delete, exists, not_, or_, sel
 
 from crossdock.core.engine import utcnow
 from crossdock.core.house_config import CLOSED_STATUSES, DAY, RetentionConfig
-from crossdock.core.schema import deliveries, documents, events, orders, shipments
+from crossdock.core.schema import deliveries, documents, events, order_holds, orders, shipments
 from crossdock.core.store import Store
 
 log = logging.getLogger("crossdock.retention")
@@ -171,6 +171,7 @@ def _orders(conn: Connection, before: dt.datetime, batch: int, result: Purged) -
     ).rowcount
     result.deliveries += conn.execute(delete(deliveries).where(deliveries.c.order_id.in_(ids))).rowcount
     result.shipments += conn.execute(delete(shipments).where(shipments.c.order_id.in_(ids))).rowcount
+    conn.execute(delete(order_holds).where(order_holds.c.order_id.in_(ids)))
     result.orders += conn.execute(delete(orders).where(orders.c.id.in_(ids))).rowcount
     return len(ids)
 

@@ -102,7 +102,7 @@ deliveries = Table(
     Column("purpose", String(16), nullable=False),  # order, 997, 999, 855, alert
     Column("order_id", Id, ForeignKey("orders.id")),
     Column("document_id", Id, ForeignKey("documents.id"), nullable=False),
-    Column("state", String(16), nullable=False),  # pending, sent, dead, cancelled
+    Column("state", String(16), nullable=False),  # pending, sent, dead, cancelled; held (the order is on hold)
     Column("attempts", Integer, nullable=False),
     Column("next_attempt_at", DateTime, nullable=False),
     Column("lease_owner", String(128)),
@@ -170,4 +170,12 @@ shipments = Table(
     Column("updated_at", DateTime, nullable=False),
     UniqueConstraint("partner", "external_id", "po_number", name="uq_shipments_natural_key"),
     Index("ix_shipments_order", "order_id"),
+)
+
+order_holds = Table(  # an operator's hold (``crossdock orders hold``): the order gets no deliveries until released
+    "order_holds",
+    metadata,
+    Column("order_id", Id, ForeignKey("orders.id"), primary_key=True),
+    Column("reason", Text, nullable=False),
+    Column("created_at", DateTime, nullable=False),
 )

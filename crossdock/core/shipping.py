@@ -1,11 +1,17 @@
 """The ship flow: a warehouse's ship confirmation becomes a recorded shipment, an 856 and an 810 to the buyer.
 
 A shipment is recorded once per (shipper, shipment id, PO): a 945 read twice changes nothing. Before anything
-is written for the buyer it is checked: the PO must be one crossdock holds, and no line may ship more than
-was ordered (counting earlier shipments) unless the partner allows overshipment. A shipment that fails is
-kept as ``held`` with the reason, and nothing leaves for it. Packages without an SSCC get one from the
-partner's GS1 prefix and a serial sequence allocated like control numbers: in the recording transaction,
-never reused.
+is written for the buyer it is checked: the order must be one crossdock holds, and no line may ship more than
+an EDI buyer ordered (counting earlier shipments) unless the partner allows overshipment. The order is found by
+what the shipment carries, most exact first: the reference crossdock gave the warehouse (ShipBob's reference_id,
+the delivery's key), the channel's order id (with the source, when given), and only then the PO number, narrowed
+by the source when given; two stores that both have an order #1001 are told apart, and a shipment is held only
+when what it carries still names more than one order. A line the warehouse closes short (``closed``: a 945's
+W1201 CP, CU or IC) has its rest sent back to the order's source as a Cancellation (``cancel_back``).
+
+A shipment that fails is kept as ``held`` with the reason, and nothing leaves for it. Packages without an SSCC
+get one from the partner's GS1 prefix and a serial sequence allocated like control numbers: in the recording
+transaction, never reused.
 """
 
 from __future__ import annotations
@@ -14,11 +20,11 @@ import json
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import ColumnElement, Connection, select
 
 from crossdock.core import registry
-from crossdock.core.answers import Answer, answer
-from crossdock.core.api_config import CHANNELS
+from crossdock.core.answers import Answer, answer, match_line
+from crossdock.core.cancel_back import cancellation_for, plan_cancellation, reply_sink
 from crossdock.core.engine import utcnow
 from crossdock.core.errors import Held
 from crossdock.core.hub import Hub
@@ -28,12 +34,11 @@ from crossdock.core.models import (
     Package,
     Pallet,
     Shipment,
-    ShipmentLine,
     ShipmentOrder,
 )
 from crossdock.core.partners import Partner, created_now
 from crossdock.core.plan import Plan, Processed
-from crossdock.core.schema import documents, orders, shipments
+from crossdock.core.schema import deliveries, documents, orders, shipments
 from crossdock.core.store import to_json
 
 
@@ -70,19 +75,17 @@ def record_shipments(
             plan.event("shipment", f"shipment {key[1]} for PO {key[2]} read again, unchanged", document=document_id)
             continue
         try:
-            order_id, order, origin = ctx.order(shipped.po_number)
-            buyer = hub.partners.get(order.partner)
-            source = hub.config.sources.get(origin or "")
-            reply = None
-            if source is not None:  # a sales channel's orders are fulfilled back on the channel by default
-                reply = source.fulfilment_sink or (origin if source.type in CHANNELS else None)
+            order_id, order, origin = ctx.order(shipped)
+            buyer = hub.partners.get(order.partner or "")
+            reply = reply_sink(hub, origin)  # a sales channel's orders are fulfilled back on the channel by default
             if buyer is None and reply is None:
                 raise Held(
                     f"order {order.po_number} is from {order.partner!r}, which is not a configured partner, and its "
                     f"source {origin!r} has no fulfilment_sink: nothing could answer it"
                 )
             totals = ctx.shipped_before(order_id, order)
-            status = _check(totals, order, shipped, buyer)
+            closed = ctx.closed_before(order_id, order)
+            status = _check(totals, order, shipped, buyer, closed)
             units: list[Any] = []
             if buyer is not None:
                 if buyer.config.invoice == "on_shipment":
@@ -99,10 +102,21 @@ def record_shipments(
         plan.event(
             "shipment", f"shipment {key[1]} recorded for order {order.po_number}", order=order_id, document=document_id
         )
+        result.shipments += 1
+        whole = False
+        if cut := _cut(order, shipped, totals):
+            whole = not any(totals.values()) and set(cut) == {line.position for line in order.lines}
+            told = cancellation_for(
+                order, cut, reason="out_of_stock", by="warehouse", whole=whole, tag=f"{shipper}:{shipment.shipment_id}"
+            )
+            plan_cancellation(hub, conn, plan, order_id, order, origin, told, cut, document_id)
+        if not any(line.quantity for line in shipped.all_lines()):  # only closes lines: no 856, 810 or fulfilment
+            hub.store.set_order_statuses(conn, [("cancelled" if whole else status, order_id)])
+            plan.event("shipment", f"shipment {key[1]} ships nothing of order {order.po_number}", order=order_id)
+            continue
         if units and buyer is not None:
             labels.setdefault(buyer.name, (buyer, []))[1].extend(units)
         answers.append(Answer(order_id, order, one, buyer, status, totals, one.status == "partial", reply))
-        result.shipments += 1
     for buyer, units in labels.values():
         first = hub.store.next_numbers(conn, buyer.name, "sscc", len(units))
         prefix = buyer.config.gs1_prefix
@@ -126,7 +140,10 @@ class _Context:
     def __init__(self, hub: Hub, conn: Connection, shipper: str, pieces: list[Shipment]) -> None:
         self.conn = conn
         self.store = hub.store
-        pos = sorted({one.orders[0].po_number for one in pieces})
+        named = [one.orders[0] for one in pieces]
+        pos = sorted({o.po_number for o in named})
+        externals = sorted({o.external_id for o in named if o.external_id})
+        references = sorted({o.reference for o in named if o.reference})
         ids = sorted({one.shipment_id for one in pieces})
         self.existing = {
             (r.partner, r.external_id, r.po_number): r
@@ -140,14 +157,33 @@ class _Context:
                 ).where(shipments.c.partner == shipper, shipments.c.external_id.in_(ids))
             )
         }
-        self.orders: dict[str, list[Any]] = {}
-        for row in conn.execute(
-            select(orders.c.id, orders.c.po_number, orders.c.data, documents.c.endpoint)
-            .outerjoin(documents, documents.c.id == orders.c.document_id)
-            .where(orders.c.po_number.in_(pos))
-        ):
-            self.orders.setdefault(row.po_number, []).append(row)
-        order_ids = [row.id for rows in self.orders.values() for row in rows]
+        self.by_reference: dict[str, int] = {}
+        if references:
+            handed = select(deliveries.c.key, deliveries.c.order_id).where(
+                deliveries.c.key.in_(references), deliveries.c.purpose == "order", deliveries.c.order_id.is_not(None)
+            )
+            self.by_reference = {key: int(order_id) for key, order_id in conn.execute(handed)}
+        wanted: ColumnElement[bool] = orders.c.po_number.in_(pos)
+        if externals:
+            wanted = wanted | orders.c.external_id.in_(externals)
+        if self.by_reference:
+            wanted = wanted | orders.c.id.in_(sorted(set(self.by_reference.values())))
+        self.rows: dict[int, Any] = {
+            int(row.id): row
+            for row in conn.execute(
+                select(
+                    orders.c.id,
+                    orders.c.po_number,
+                    orders.c.external_id,
+                    orders.c.partner,
+                    orders.c.data,
+                    documents.c.endpoint,
+                )
+                .outerjoin(documents, documents.c.id == orders.c.document_id)
+                .where(wanted)
+            )
+        }
+        order_ids = sorted(self.rows)
         self.earlier: dict[int, list[Shipment]] = {}
         recorded = select(shipments.c.order_id, shipments.c.data).where(
             shipments.c.order_id.in_(order_ids), shipments.c.state == "recorded"
@@ -157,24 +193,39 @@ class _Context:
         self.saved: list[tuple[Any, tuple[str, str, str], int | None, str, str | None, Shipment, int]] = []
         self.x12 = registry.mapping("x12")
 
-    def order(self, po_number: str) -> tuple[int, Order, str | None]:
-        """The order a shipment names, and the source its latest revision was read from."""
-        rows = self.orders.get(po_number, [])
+    def order(self, shipped: ShipmentOrder) -> tuple[int, Order, str | None]:
+        """The order a shipment names, and the source its latest revision was read from (see the module doc)."""
+        rows = list(self.rows.values())
+        if shipped.reference and shipped.reference in self.by_reference:
+            rows = [self.rows[self.by_reference[shipped.reference]]]
+        elif shipped.external_id and any(r.external_id == shipped.external_id for r in rows):
+            rows = [r for r in rows if r.external_id == shipped.external_id]
+        else:
+            rows = [r for r in rows if r.po_number == shipped.po_number]
+        if shipped.source and len(rows) > 1:
+            rows = [r for r in rows if shipped.source in (r.partner, r.endpoint)] or rows
         if not rows:
-            raise Held(f"no order with PO number {po_number!r}")
+            raise Held(f"no order with PO number {shipped.po_number!r}")
         if len(rows) > 1:
-            raise Held(f"{len(rows)} orders carry PO number {po_number!r}; the shipment cannot tell which")
+            raise Held(
+                f"{len(rows)} orders carry PO number {shipped.po_number!r} ("
+                + ", ".join(sorted(r.partner for r in rows))
+                + "); the shipment names no source or channel order id that tells which"
+            )
         return int(rows[0].id), self.x12.order_from_dict(json.loads(rows[0].data)), rows[0].endpoint
 
     def shipped_before(self, order_id: int, order: Order) -> dict[int, Decimal]:
-        totals: dict[int, Decimal] = {}
-        for earlier in self.earlier.get(order_id, []):
-            for shipped in earlier.orders:
-                for line in shipped.all_lines():
-                    pos = _match(order, line)
-                    if pos is not None:
-                        totals[pos] = totals.get(pos, Decimal(0)) + line.quantity
-        return totals
+        return shipped_totals(order, self.earlier.get(order_id, []))
+
+    def closed_before(self, order_id: int, order: Order) -> set[int]:
+        """The order's lines an earlier shipment closed: no more of them will ship."""
+        return {
+            pos
+            for earlier in self.earlier.get(order_id, [])
+            for shipped in earlier.orders
+            for line in shipped.all_lines()
+            if line.closed and (pos := match_line(order, line)) is not None
+        }
 
     def recorded(self, order_id: int, shipment: Shipment) -> None:
         self.earlier.setdefault(order_id, []).append(shipment)  # a second 945 in the same file sees the first
@@ -224,24 +275,47 @@ def _fields(shipment: Shipment) -> dict[str, Any]:
     return {f: getattr(shipment, f) for f in shipment.__dataclass_fields__ if f != "orders"}
 
 
-def _match(order: Order, line: ShipmentLine) -> int | None:
-    """The position of the order line a shipped line belongs to: by the partner's line number, else by id."""
-    for ol in order.lines:
-        if line.line_number and ol.line_number and ol.line_number.strip() == line.line_number.strip():
-            return ol.position
-    for ol in order.lines:
-        if set(ol.product_ids.values()) & set(line.product_ids.values()):
-            return ol.position
-    return None
+def shipped_totals(order: Order, recorded: list[Shipment]) -> dict[int, Decimal]:
+    """Per order line position, how much ``recorded`` shipments of the order shipped."""
+    totals: dict[int, Decimal] = {}
+    for earlier in recorded:
+        for shipped in earlier.orders:
+            for line in shipped.all_lines():
+                pos = match_line(order, line)
+                if pos is not None:
+                    totals[pos] = totals.get(pos, Decimal(0)) + line.quantity
+    return totals
 
 
-def _check(totals: dict[int, Decimal], order: Order, shipped: ShipmentOrder, buyer: Partner | None) -> str:
+def shipped_so_far(conn: Connection, order_id: int, order: Order) -> dict[int, Decimal]:
+    """Per order line position, how much the order's recorded shipments shipped."""
+    recorded = select(shipments.c.data).where(shipments.c.order_id == order_id, shipments.c.state == "recorded")
+    return shipped_totals(order, [Shipment.model_validate_json(data) for data in conn.execute(recorded).scalars()])
+
+
+def _cut(order: Order, shipped: ShipmentOrder, totals: dict[int, Decimal]) -> dict[int, Decimal]:
+    """What the lines this shipment closes leave unshipped: the warehouse says it will not ship it."""
+    cut: dict[int, Decimal] = {}
+    for line in shipped.all_lines():
+        pos = match_line(order, line) if line.closed else None
+        ordered = next((ol.quantity for ol in order.lines if ol.position == pos), Decimal(0))
+        if pos is not None and ordered > totals.get(pos, Decimal(0)):
+            cut[pos] = ordered - totals.get(pos, Decimal(0))
+    return cut
+
+
+def _check(
+    totals: dict[int, Decimal], order: Order, shipped: ShipmentOrder, buyer: Partner | None, closed: set[int]
+) -> str:
     """Refuse what the buyer would charge back for; return the order's status once this shipment is in.
 
-    ``totals`` (shipped so far per order line) comes out with this shipment counted."""
+    ``totals`` (shipped so far per order line) comes out with this shipment counted. A channel's order is not
+    held for a line shipped beyond what is left of it (refunded or cancelled since it reached the warehouse):
+    the shipment is recorded, and the fulfilment back leaves that quantity out. ``closed``: lines an earlier
+    shipment closed, done whatever they shipped; so is a line this one closes."""
     by_position = {ol.position: ol for ol in order.lines}
     for line in shipped.all_lines():
-        pos = _match(order, line)
+        pos = match_line(order, line)
         if pos is None:
             raise Held(f"shipped item {line.line_number or dict(line.product_ids)} is not on order {order.po_number}")
         line.line_number = by_position[pos].line_number  # the 856 echoes the buyer's own PO101
@@ -249,12 +323,14 @@ def _check(totals: dict[int, Decimal], order: Order, shipped: ShipmentOrder, buy
         line.ordered_quantity = by_position[pos].quantity
         line.uom = by_position[pos].uom or line.uom
         totals[pos] = totals.get(pos, Decimal(0)) + line.quantity
-        if totals[pos] > by_position[pos].quantity and not (buyer and buyer.config.allow_overship):
+        if line.closed:
+            closed.add(pos)
+        if buyer is not None and totals[pos] > by_position[pos].quantity and not buyer.config.allow_overship:
             raise Held(
                 f"line {by_position[pos].line_number or pos} ships {totals[pos]} of {by_position[pos].quantity} "
-                f"ordered, and {buyer.name if buyer else order.channel} does not allow overshipment"
+                f"ordered, and {buyer.name} does not allow overshipment"
             )
-    done = all(totals.get(ol.position, Decimal(0)) >= ol.quantity for ol in order.lines)
+    done = all(totals.get(ol.position, Decimal(0)) >= ol.quantity or ol.position in closed for ol in order.lines)
     shipped.po_date = shipped.po_date or order.order_date
     return "shipped" if done else "partially shipped"
 

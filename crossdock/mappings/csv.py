@@ -7,6 +7,10 @@ shoppers, and warehouses open the files in spreadsheets: a value that would run 
 A column names a dotted path in the canonical order's JSON (``po_number``, ``ship_to.address.city``) or, after
 ``line.``, in one of its lines (``line.quantity``, ``line.product_ids.VN``). A path that leads nowhere gives
 an empty cell, never an error: most columns are optional in the partner's own file spec.
+
+The field ``action`` is no path but what the file asks: ``new`` (a new order), ``change`` (the rows replace
+every row the destination holds for the order) or ``cancel`` (the rows it holds, to cancel). A change or cancel
+file also says so in its name (``-change.csv``, ``-cancel.csv``), for a destination whose columns have no action.
 """
 
 from __future__ import annotations
@@ -36,6 +40,9 @@ def neutralised(text: str) -> str:
     return text
 
 
+ACTIONS = ("new", "change", "cancel")
+
+
 def _cell(data: Any, path: str, neutralise: bool) -> str:
     value = value_at(data, path)
     if value is None or isinstance(value, dict | list):
@@ -44,16 +51,25 @@ def _cell(data: Any, path: str, neutralise: bool) -> str:
     return neutralised(text) if neutralise and not isinstance(value, int | float | Decimal) else text
 
 
-def order_rows(order: dict[str, Any], columns: Sequence[tuple[str, str]], *, neutralise: bool = True) -> bytes:
+def order_rows(
+    order: dict[str, Any], columns: Sequence[tuple[str, str]], *, neutralise: bool = True, action: str = "new"
+) -> bytes:
     """``order`` as the JSON-ready dict of the canonical order; ``columns`` as (header, field) pairs. With
-    ``neutralise`` (the default) a value that a spreadsheet would run as a formula is written as text."""
+    ``neutralise`` (the default) a value that a spreadsheet would run as a formula is written as text.
+    ``action`` (one of ``ACTIONS``) fills the column whose field is ``action``."""
+    if action not in ACTIONS:
+        raise ValueError(f"CSV action {action!r}: one of {', '.join(ACTIONS)}")
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow([header for header, _ in columns])
     for line in order.get("lines") or [{}]:
         writer.writerow(
             [
-                _cell(line, field[5:], neutralise) if field.startswith("line.") else _cell(order, field, neutralise)
+                action
+                if field == "action"
+                else _cell(line, field[5:], neutralise)
+                if field.startswith("line.")
+                else _cell(order, field, neutralise)
                 for _, field in columns
             ]
         )

@@ -63,10 +63,24 @@ class OdooOrder(_Doc):
     ship_to: ShipTo | None = None
     product_field: str
     lines: list[Line]
+    replaces: str | None = None  # a new revision: the key of the sale.order to cancel first (its origin marker)
 
 
-def order_request(order: Order, config: OdooSinkConfig) -> bytes:
-    """The JSON request for one delivery of ``order`` (already cut to the lines routed here).
+class OdooCancel(_Doc):
+    """A cancel: the sale.order created under ``reference`` (a delivery key; its origin is the marker of it)."""
+
+    po_number: str
+    reference: str
+
+
+def cancel_request(po_number: str, reference: str) -> bytes:
+    """The document of a cancel delivery: which sale.order to cancel."""
+    return OdooCancel(po_number=po_number, reference=reference).model_dump_json().encode("utf-8")
+
+
+def order_request(order: Order, config: OdooSinkConfig, replaces: str | None = None) -> bytes:
+    """The JSON request for one delivery of ``order`` (already cut to the lines routed here); ``replaces`` is
+    the key of the sale.order this revision replaces, which the sink cancels before it creates this one.
 
     A missing customer value or a line without any of the configured product ids is a ``PermanentError``
     naming the order and line: Odoo could not be asked, and sending later cannot help.
@@ -84,6 +98,7 @@ def order_request(order: Order, config: OdooSinkConfig) -> bytes:
         ship_to=_ship_to(order) if config.ship_to == "delivery-address" else None,
         product_field=config.product_field,
         lines=[_line(order.po_number, line, config.product_ids) for line in order.lines],
+        replaces=replaces,
     )
     return request.model_dump_json(exclude_none=True).encode("utf-8")
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from decimal import Decimal
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
@@ -25,6 +26,9 @@ from crossdock.core.errors import DecodeError, PermanentError
 from crossdock.core.models import Order, OrderLine, Package, Reference, Shipment, ShipmentLine, ShipmentOrder
 
 SHIPPED = frozenset({"Completed"})  # the shipment has left ShipBob (status reference); LabeledCreated has not
+# shipments past the point of cancelling: ShipBob cancels one only before it is picked, packed or shipped
+PAST_CANCEL = frozenset({"Completed", "LabeledCreated"})
+REPLACES = "crossdock_replaces"  # in a create body crossdock stores: the reference of the order to cancel first
 LINE_TAG = "crossdock_line_"
 # X12 units of measure ShipBob's quantity_unit_of_measure_code can say (EA, INP, CS, PL); others cannot be sent.
 UNITS = {"EA": "EA", "UN": "EA", "PC": "EA", "CS": "CS", "PL": "PL"}
@@ -84,11 +88,13 @@ class CreateOrder(_Out):
     retailer_program_data: RetailerProgram | None = None
 
 
-def order_request(order: Order, config: ShipBobSinkConfig) -> bytes:
+def order_request(order: Order, config: ShipBobSinkConfig, replaces: str | None = None) -> bytes:
     """The create-order body for one delivery of ``order`` (already cut to the lines routed here).
 
     What ShipBob could not take (no ship-to address, a line without a product id, a fractional quantity, a unit
     it has no code for) is a ``PermanentError`` naming the order and line: sending later cannot help.
+    ``replaces`` is the reference of the ShipBob order this revision replaces (``REPLACES``: the sink cancels it
+    before it creates this one; ShipBob has no call that changes an order's products or recipient).
     """
     products: list[Product] = []
     tags: list[Tag] = []
@@ -108,7 +114,49 @@ def order_request(order: Order, config: ShipBobSinkConfig) -> bytes:
         if config.order_type == "B2B"
         else None,
     )
-    return request.model_dump_json(exclude_none=True).encode("utf-8")
+    if replaces is None:
+        return request.model_dump_json(exclude_none=True).encode("utf-8")
+    body = {**request.model_dump(mode="json", exclude_none=True), REPLACES: replaces}
+    return json.dumps(body, separators=(",", ":")).encode("utf-8")
+
+
+class CancelOrder(BaseModel):
+    """What the sink cancels: the ShipBob order created under ``reference_id`` (a delivery key of crossdock)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    reference_id: str
+    order_number: str
+
+
+def cancel_request(po_number: str, reference: str) -> bytes:
+    """The document of a cancel delivery: which ShipBob order to cancel (``POST /order/{id}:cancel``)."""
+    return CancelOrder(reference_id=reference, order_number=po_number).model_dump_json().encode("utf-8")
+
+
+def read_cancel(data: bytes, name: str) -> CancelOrder:
+    try:
+        return CancelOrder.model_validate_json(data)
+    except ValidationError as exc:
+        raise PermanentError(f"{name} is not a ShipBob cancel request: {exc}") from None
+
+
+def shipped_already(order: dict[str, Any]) -> str | None:
+    """Why a ShipBob order can no longer be cancelled (a shipment has left or is being packed), or None."""
+    for shipment in order.get("shipments") or []:
+        if isinstance(shipment, dict) and shipment.get("status") in PAST_CANCEL:
+            return f"shipment {shipment.get('id')} is {shipment.get('status')}"
+    status = order.get("status")
+    return f"the order is {status}" if status in ("Fulfilled", "PartiallyFulfilled") else None
+
+
+def cancel_refusals(answer: Any) -> list[str]:
+    """The shipments ShipBob's cancel answer says it could not cancel, each with ShipBob's reason."""
+    results = answer.get("canceled_shipment_results") if isinstance(answer, dict) else None
+    return [
+        f"shipment {r.get('shipment_id')}: {r.get('reason') or 'not cancelled'}"
+        for r in results or []
+        if isinstance(r, dict) and r.get("is_success") is False
+    ]
 
 
 def _recipient(order: Order, default_country: str) -> Recipient:
@@ -257,7 +305,7 @@ def shipments_from_shipbob(data: bytes, *, name: str = "shipbob shipment") -> li
         weight_uom="OZ" if weight is not None else None,
         references=[Reference(qualifier="CN", value=tracking.pro_number)] if tracking.pro_number else [],
     )
-    shipment_order = ShipmentOrder(po_number=order.order_number)
+    shipment_order = ShipmentOrder(po_number=order.order_number, reference=order.reference_id)
     if tracking.tracking_number or weight is not None:
         package = Package(tracking_number=tracking.tracking_number, weight=weight, weight_uom=shipment.weight_uom)
         package.lines = lines

@@ -1,6 +1,7 @@
 """A warehouse's ship file as CSV: one row per shipped line, columns named in the configuration.
 
-Rows with the same shipment id and PO number make one ``Shipment``; a tracking number or SSCC on a row puts
+Rows with the same shipment id and PO number (and source and channel order id, when the file has those columns:
+two stores may both have an order #1001) make one ``Shipment``; a tracking number or SSCC on a row puts
 that row's line in that package. A bad row is refused with the file's row number and column, so the warehouse
 can be told exactly what to fix: nothing of a file with a bad row is used.
 """
@@ -39,7 +40,7 @@ def _decimal(value: str, where: str) -> Decimal:
 
 def shipments_from_csv(data: bytes, columns: Mapping[str, str], *, name: str = "ship file") -> list[Shipment]:
     """``columns`` maps shipment fields (shipment_id, po_number, quantity, sku ...) to the file's headers."""
-    found: dict[tuple[str, str], tuple[Shipment, ShipmentOrder]] = {}
+    found: dict[tuple[str, ...], tuple[Shipment, ShipmentOrder]] = {}
     for number, row in file_rows(data, columns, name):
 
         def cell(field: str, row: dict[str, str] = row) -> str:
@@ -51,16 +52,17 @@ def shipments_from_csv(data: bytes, columns: Mapping[str, str], *, name: str = "
         for field, value in (("shipment_id", shipment_id), ("po_number", po), ("quantity", cell("quantity"))):
             if not value:
                 raise DecodeError(f"{where}: column {columns[field]!r} ({field}) is empty")
-        if (shipment_id, po) not in found:
+        key = (shipment_id, po, cell("source"), cell("external_id"))  # one PO number in two stores: two orders
+        if key not in found:
             shipment = Shipment(shipment_id=shipment_id)
             if value := cell("ship_date"):
                 shipment.ship_date = _date(value, f"{where} column {columns['ship_date']!r}")
             shipment.carrier_scac = cell("carrier_scac") or None
             shipment.carrier_service = cell("carrier_service") or None
-            order = ShipmentOrder(po_number=po)
+            order = ShipmentOrder(po_number=po, source=cell("source") or None, external_id=cell("external_id") or None)
             shipment.orders.append(order)
-            found[(shipment_id, po)] = (shipment, order)
-        shipment, order = found[(shipment_id, po)]
+            found[key] = (shipment, order)
+        shipment, order = found[key]
         line = ShipmentLine(
             line_number=cell("line_number") or None,
             product_ids={"VN": sku} if (sku := cell("sku")) else {},

@@ -38,6 +38,15 @@ def test_a_document_is_posted_with_its_key_and_the_secret_header(sink: HttpSink)
     assert request.headers["X-Tenant"] == "acme" and request.headers["Content-Type"] == "application/json"
 
 
+@pytest.mark.parametrize("purpose", ["order", "cancel"])
+def test_the_purpose_travels_in_a_header_so_a_mapped_cancel_is_told_from_an_order(sink: HttpSink, purpose: str) -> None:
+    sent = Outbound(name="northwind-PO-1-cancelled.json", data=b"{}", idempotency_key="key-9", purpose=purpose)
+    with respx.mock(assert_all_called=True) as mock:
+        route = mock.post(URL).mock(return_value=httpx.Response(200))
+        sink.send(sent)
+    assert route.calls.last.request.headers["X-Crossdock-Purpose"] == purpose
+
+
 @pytest.mark.parametrize(
     ("response", "error", "after"),
     [

@@ -21,9 +21,9 @@ import respx
 from crossdock.connectors.base import Outbound
 from crossdock.connectors.odoo import OdooSink
 from crossdock.core.api_config import OdooSinkConfig
-from crossdock.core.errors import PermanentError, TransientError
+from crossdock.core.errors import PermanentError, TooLate, TransientError
 from crossdock.core.models import Address, Order, OrderLine, Party
-from crossdock.mappings.odoo import order_request
+from crossdock.mappings.odoo import cancel_request, order_request
 
 URL = "https://erp.example.test"
 KEY = "s3cret-api-key"
@@ -109,7 +109,19 @@ class FakeOdoo:
         if method == "action_confirm":
             self.records[model][margs[0][0]]["state"] = "sale"
             return True
+        if method == "action_cancel":
+            return self._cancel(self.records[model][margs[0][0]], kwargs.get("context") or {})
         raise _Raised("builtins.AttributeError", f"no method {method} on {model}")
+
+    def _cancel(self, order: dict[str, Any], context: dict[str, Any]) -> Any:
+        """As Odoo's sale.order.action_cancel: a confirmed order answers the cancel-mail wizard unless the
+        context says ``disable_cancel_warning``; one with a done delivery is refused."""
+        if order["state"] != "draft" and not context.get("disable_cancel_warning"):
+            return {"type": "ir.actions.act_window", "res_model": "sale.order.cancel", "target": "new"}
+        if any(p["sale_id"] == order["id"] and p["state"] == "done" for p in self.all("stock.picking")):
+            raise _Raised("odoo.exceptions.UserError", "You cannot cancel an order with done deliveries")
+        order["state"] = "cancel"
+        return True
 
     def _create(self, model: str, values: dict[str, Any]) -> int:
         if model == "sale.order":
@@ -396,3 +408,60 @@ def test_a_document_that_is_not_an_odoo_request_is_permanent(odoo: FakeOdoo) -> 
     with pytest.raises(PermanentError, match="is not an Odoo order request"):
         OdooSink("erp", config()).send(outbound(b'{"po_number": "PO-1"}'))
     assert odoo.calls == []
+
+
+# --- cancels and revisions ------------------------------------------------------------------------------------
+
+
+def sold(odoo: FakeOdoo, marker_key: str = "key-1", picking: str | None = None) -> int:
+    """A confirmed sale.order crossdock created under ``marker_key``, with a delivery in state ``picking``."""
+    order_id = odoo.add("sale.order", name="S00042", origin=f"crossdock:{marker_key}", state="sale", order_line=[])
+    if picking is not None:
+        odoo.add("stock.picking", name="WH/OUT/00007", sale_id=order_id, state=picking)
+    return order_id
+
+
+def cancel_outbound(reference: str = "key-1") -> Outbound:
+    return Outbound("northwind-PO-1-cancelled.json", cancel_request("PO-1", reference), "cancel-1", purpose="cancel")
+
+
+def test_a_cancel_cancels_the_sale_order_without_the_cancel_mail_wizard(odoo: FakeOdoo) -> None:
+    order_id = sold(odoo, picking="assigned")
+    assert OdooSink("erp", config()).send(cancel_outbound()) == f"sale.order {order_id} (S00042) cancelled"
+    assert odoo.records["sale.order"][order_id]["state"] == "cancel"
+
+
+def test_a_sale_order_cancelled_already_is_not_cancelled_again(odoo: FakeOdoo) -> None:
+    order_id = sold(odoo)
+    odoo.records["sale.order"][order_id]["state"] = "cancel"
+    assert "by an earlier attempt" in OdooSink("erp", config()).send(cancel_outbound())
+    assert "sale.order.action_cancel" not in odoo.calls
+
+
+def test_a_sale_order_whose_delivery_is_done_is_too_late_to_cancel(odoo: FakeOdoo) -> None:
+    order_id = sold(odoo, picking="done")
+    with pytest.raises(TooLate, match=r"S00042\) of order PO-1 has shipped \(WH/OUT/00007\)"):
+        OdooSink("erp", config()).send(cancel_outbound())
+    assert odoo.records["sale.order"][order_id]["state"] == "sale" and "sale.order.action_cancel" not in odoo.calls
+
+
+def test_a_cancel_of_an_order_odoo_does_not_have_is_permanent(odoo: FakeOdoo) -> None:
+    with pytest.raises(PermanentError, match=r"no sale\.order with origin crossdock:key-1"):
+        OdooSink("erp", config()).send(cancel_outbound())
+
+
+def test_a_revision_cancels_the_sale_order_it_replaces_then_creates_itself(odoo: FakeOdoo) -> None:
+    old = sold(odoo)
+    data = order_request(order(), config(), replaces="key-1")
+    done = OdooSink("erp", config()).send(Outbound("northwind-PO-1-r2.json", data, "key-2", purpose="order"))
+    (new,) = [o for o in odoo.all("sale.order") if o["id"] != old]
+    assert odoo.records["sale.order"][old]["state"] == "cancel" and new["origin"] == "crossdock:key-2"
+    assert done == f"sale.order {new['id']} ({new['name']}); sale.order {old} (S00042) cancelled"
+
+
+def test_a_revision_whose_sale_order_shipped_creates_nothing(odoo: FakeOdoo) -> None:
+    sold(odoo, picking="done")
+    data = order_request(order(), config(), replaces="key-1")
+    with pytest.raises(TooLate):
+        OdooSink("erp", config()).send(Outbound("northwind-PO-1-r2.json", data, "key-2", purpose="order"))
+    assert len(odoo.all("sale.order")) == 1 and "sale.order.create" not in odoo.calls

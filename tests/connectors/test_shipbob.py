@@ -14,9 +14,9 @@ import respx
 from crossdock.connectors.base import Outbound
 from crossdock.connectors.shipbob import ShipBobSink, ShipBobSource
 from crossdock.core.api_config import ShipBobSinkConfig, ShipBobSourceConfig
-from crossdock.core.errors import CrossdockError, DecodeError, PermanentError, TransientError
+from crossdock.core.errors import CrossdockError, DecodeError, PermanentError, TooLate, TransientError
 from crossdock.core.models import Address, Contact, Order, OrderLine, Party
-from crossdock.mappings.shipbob import order_request, shipments_from_shipbob
+from crossdock.mappings.shipbob import REPLACES, cancel_request, order_request, shipments_from_shipbob
 
 BASE = "https://api.shipbob.test/2026-01"
 KEY = "0f3c9a" * 6 + "ab"
@@ -396,3 +396,101 @@ def test_mark_uploaded_reads_unflagged_shipments_and_flags_each_once_stored() ->
     mark.mock(return_value=httpx.Response(404))
     with src.receive() as items, pytest.raises(CrossdockError, match="404"):
         next(iter(items)).settle()
+
+
+def test_the_shipment_carries_the_reference_crossdock_created_the_shipbob_order_under() -> None:
+    (shipment,) = shipments_from_shipbob(document(shipbob_order()), name="x")
+    assert shipment.orders[0].reference == KEY, "the delivery's key: it names the order, whatever its PO number"
+
+
+# --- cancels and revisions -------------------------------------------------------------------------------------
+
+OLD = "a1" * 20  # the key the order being cancelled was created under
+
+
+def listed(status: str = "Processing", shipment: str = "Processing") -> httpx.Response:
+    order = {"id": 7001, "reference_id": OLD, "order_number": "PO-1", "status": status,
+             "shipments": [{"id": 9001, "status": shipment}]}  # fmt: skip
+    return httpx.Response(200, json=[order])
+
+
+def cancel_outbound() -> Outbound:
+    return Outbound("northwind-PO-1-cancelled.json", cancel_request("PO-1", OLD), "c" * 40, purpose="cancel")
+
+
+def revision_outbound() -> Outbound:
+    data = order_request(purchase_order(), sink_config(), replaces=OLD)
+    return Outbound(name="northwind-PO-1-r2.json", data=data, idempotency_key=KEY, purpose="order")
+
+
+@respx.mock
+def test_a_cancel_finds_the_order_by_its_reference_and_cancels_it() -> None:
+    respx.get(f"{BASE}/order", params={"ReferenceIds": OLD}).mock(return_value=listed())
+    cancel = respx.post(f"{BASE}/order/7001:cancel").mock(
+        return_value=httpx.Response(
+            200, json={"order_id": 7001, "canceled_shipment_results": [{"shipment_id": 9001, "is_success": True}]}
+        )
+    )
+    assert ShipBobSink("shipbob", sink_config()).send(cancel_outbound()) == "shipbob order 7001 cancelled"
+    assert cancel.call_count == 1 and cancel.calls.last.request.headers["shipbob_channel_id"] == "100102"
+
+
+@respx.mock
+def test_an_order_cancelled_already_is_done_without_a_second_cancel() -> None:
+    respx.get(f"{BASE}/order", params={"ReferenceIds": OLD}).mock(return_value=listed(status="Cancelled"))
+    cancel = respx.post(f"{BASE}/order/7001:cancel")
+    assert "by an earlier attempt" in ShipBobSink("shipbob", sink_config()).send(cancel_outbound())
+    assert cancel.call_count == 0
+
+
+@pytest.mark.parametrize(
+    ("found", "answer", "said"),
+    [
+        (listed(status="Fulfilled", shipment="Completed"), None, "shipment 9001 is Completed"),
+        (listed(), httpx.Response(200, json={"canceled_shipment_results": [
+            {"shipment_id": 9001, "is_success": False, "reason": "Shipment is already packed"}]}),
+         "ShipBob did not cancel shipment 9001: Shipment is already packed"),
+    ],
+)  # fmt: skip
+@respx.mock
+def test_a_shipped_order_cannot_be_cancelled_and_says_so_as_too_late(
+    found: httpx.Response, answer: httpx.Response | None, said: str
+) -> None:
+    respx.get(f"{BASE}/order", params={"ReferenceIds": OLD}).mock(return_value=found)
+    cancel = respx.post(f"{BASE}/order/7001:cancel").mock(return_value=answer or httpx.Response(500))
+    with pytest.raises(TooLate, match=said):
+        ShipBobSink("shipbob", sink_config()).send(cancel_outbound())
+    assert cancel.call_count == (0 if answer is None else 1)
+
+
+@respx.mock
+def test_a_revision_cancels_the_order_it_replaces_then_creates_itself_without_the_marker() -> None:
+    respx.get(f"{BASE}/order", params={"ReferenceIds": KEY}).mock(return_value=httpx.Response(200, json=[]))
+    respx.get(f"{BASE}/order", params={"ReferenceIds": OLD}).mock(return_value=listed())
+    cancel = respx.post(f"{BASE}/order/7001:cancel").mock(return_value=httpx.Response(200, json={}))
+    create = respx.post(f"{BASE}/order").mock(return_value=httpx.Response(201, json={"id": 7002}))
+    done = ShipBobSink("shipbob", sink_config()).send(revision_outbound())
+    assert done == f"shipbob order 7002 (reference {KEY}); shipbob order 7001 cancelled"
+    assert cancel.call_count == 1
+    body = json.loads(create.calls.last.request.content)
+    assert body["reference_id"] == KEY and REPLACES not in body
+
+
+@respx.mock
+def test_a_revision_whose_old_order_shipped_creates_nothing() -> None:
+    respx.get(f"{BASE}/order", params={"ReferenceIds": KEY}).mock(return_value=httpx.Response(200, json=[]))
+    respx.get(f"{BASE}/order", params={"ReferenceIds": OLD}).mock(return_value=listed("Fulfilled", "Completed"))
+    create = respx.post(f"{BASE}/order")
+    with pytest.raises(TooLate):
+        ShipBobSink("shipbob", sink_config()).send(revision_outbound())
+    assert create.call_count == 0
+
+
+@respx.mock
+def test_a_revision_created_by_an_earlier_attempt_is_not_cancelled_or_created_again() -> None:
+    respx.get(f"{BASE}/order", params={"ReferenceIds": KEY}).mock(
+        return_value=httpx.Response(200, json=[{"id": 7002, "reference_id": KEY}])
+    )
+    create, cancel = respx.post(f"{BASE}/order"), respx.post(f"{BASE}/order/7001:cancel")
+    assert "created by an earlier attempt" in ShipBobSink("shipbob", sink_config()).send(revision_outbound())
+    assert create.call_count == 0 and cancel.call_count == 0

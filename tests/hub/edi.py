@@ -89,8 +89,10 @@ def ship_advice(
     sender: str = "ACME3PL",
     sscc: str | None = None,
     tracking: str | None = None,
+    closed: tuple[str, ...] = (),
 ) -> bytes:
-    """A 3PL's 945 for ``po``: each line as (line number, ordered, shipped, vendor item number)."""
+    """A 3PL's 945 for ``po``: each line as (line number, ordered, shipped, vendor item number). A short line's
+    W1201 is BP (the rest to follow), or CP (no more will ship) for the line numbers in ``closed``."""
     body = [
         f"W06*N*{po}*20261121*{shipment_id}***{po}",
         "N1*ST*DC 42*92*0042",
@@ -102,7 +104,7 @@ def ship_advice(
         body.append(f"LX*{i}")
         if sscc is not None:
             body.append(f"MAN*GM*{sscc}")
-        status = "CC" if shipped >= ordered else "CP"
+        status = "CC" if shipped >= ordered else "CP" if line_number in closed else "BP"
         body.append(f"W12*{status}*{ordered}*{shipped}*{max(ordered - shipped, 0)}*EA**VN*{sku}")
         body.append(f"N9*LI*{line_number}")
     body.append(f"W03*{sum(line[2] for line in lines)}*10*LB")

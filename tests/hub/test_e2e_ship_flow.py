@@ -143,3 +143,68 @@ def test_a_buyer_taking_several_interchanges_a_file_gets_one_upload_on_sshd(
         assert states.count("accepted") == 4
     finally:
         hub.close()
+
+
+def test_a_changed_order_reaches_the_3pl_as_cancel_and_reissue_and_its_856_ships_the_change_on_sshd(
+    tmp_path: Path, store_url: str, sftp_peer: SftpPeer
+) -> None:
+    """850 -> 940 -> the buyer's replacement 850 (more of line 1) -> one file with a 940 cancel then the new
+    940 -> the 3PL's 945 for the new quantities -> 856 and 810 that ship them."""
+    hub = _hub(tmp_path, store_url, sftp_peer)
+    try:
+        sftp_peer.put("northwind/out/po.edi", interchange([order("PO-1", skus=("MUG-BLU", "KTL-STL"), qty=4)]))
+        poll(hub, "northwind-out", "w")
+        hub.dispatcher("w").drain()
+        changed = order("PO-1", skus=("MUG-BLU", "KTL-STL"), qty=6, purpose="05")
+        sftp_peer.put("northwind/out/po-2.edi", interchange([changed], control=2))
+        assert poll(hub, "northwind-out", "w").processed[0].orders_changed == 1
+        hub.dispatcher("w").drain()
+        _first, second = sorted(n for n in sftp_peer.files("acme/in") if "-940-" in n)
+        cancel, reissue = _sets((sftp_peer.path / "acme/in" / second).read_bytes())
+        assert cancel[1].startswith("W05*F*PO-1") and reissue[1].startswith("W05*N*PO-1")
+        assert next(t for t in cancel if t.startswith("W01*")).startswith("W01*4*EA")
+        assert next(t for t in reissue if t.startswith("W01*")).startswith("W01*6*EA")
+
+        advice = ship_advice("PO-1", "SHIP-1", [("0001", 6, 6, "MUG-BLU"), ("0002", 6, 6, "KTL-STL")])
+        sftp_peer.put("acme/out/945.edi", advice)
+        assert poll(hub, "acme-out", "w").processed[0].shipments == 1
+        hub.dispatcher("w").drain()
+        asn_name = next(n for n in sftp_peer.files("northwind/in") if "-856-" in n)
+        (shipped,) = shipment_from_856(_accepted((sftp_peer.path / "northwind/in" / asn_name).read_bytes())).orders
+        assert sorted((line.line_number, line.quantity) for p in shipped.packages for line in p.lines) == [
+            ("0001", 6), ("0002", 6)
+        ]  # fmt: skip
+    finally:
+        hub.close()
+
+
+def test_a_cancel_before_shipment_reaches_the_3pl_as_a_940_cancel_and_nothing_goes_to_the_buyer_on_sshd(
+    tmp_path: Path, store_url: str, sftp_peer: SftpPeer
+) -> None:
+    hub = _hub(tmp_path, store_url, sftp_peer)
+    try:
+        sftp_peer.put("northwind/out/po.edi", interchange([order("PO-1", qty=4)]))
+        poll(hub, "northwind-out", "w")
+        hub.dispatcher("w").drain()
+        sftp_peer.put("northwind/out/po-2.edi", interchange([order("PO-1", qty=4, purpose="01")], control=2))
+        poll(hub, "northwind-out", "w")
+        hub.dispatcher("w").drain()
+        (cancel_name,) = [n for n in sftp_peer.files("acme/in") if "-940-cancel-" in n]
+        (cancel,) = _sets((sftp_peer.path / "acme/in" / cancel_name).read_bytes())
+        assert cancel[1].startswith("W05*F*PO-1")
+        assert not [n for n in sftp_peer.files("northwind/in") if "-856-" in n or "-810-" in n]
+    finally:
+        hub.close()
+
+
+def _sets(data: bytes) -> list[list[str]]:
+    """Each transaction set's segments as text, after crossdock's reader and validator accepted it."""
+    from crossdock.mappings.x12.reader import parse
+    from crossdock.mappings.x12.validator import status, validate
+
+    (ic,) = parse(data)
+    (group,) = ic.groups
+    for ts in group.transactions:
+        validate(ts)
+        assert status(ts) == "accepted"
+    return [list(ts.texts) for ts in group.transactions]

@@ -10,10 +10,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from crossdock.core.engine import utcnow
 from crossdock.core.hub import Hub
+from crossdock.core.queries import Queries
 from crossdock.core.schema import deliveries
 from tests.connectors.test_odoo import KEY, FakeOdoo, Fault, seeded
 from tests.fakeapi import FakeApi, Request, Response, fake_api
@@ -143,3 +144,41 @@ def test_bad_credentials_are_dead_lettered_with_a_clear_reason(hub: Hub, odoo: F
     assert "refused the login of user 'crossdock' on database 'acme'" in row.last_error
     assert "api_key" in row.last_error and KEY not in row.last_error
     assert odoo.all("sale.order") == []
+
+
+def test_a_changed_order_cancels_its_sale_order_and_creates_the_new_revision(hub: Hub, odoo: FakeOdoo) -> None:
+    receive(hub, interchange([order("PO-1", skus=("MUG-BLU", "KTL-STL"), qty=5)]))
+    hub.dispatcher("test").drain()
+    receive(hub, interchange([order("PO-1", skus=("MUG-BLU", "KTL-STL"), qty=7, purpose="05")], control=2), "b.edi")
+    assert hub.dispatcher("test").drain().dead == 0
+    old, new = odoo.all("sale.order")
+    assert old["state"] == "cancel" and new["state"] == "draft"
+    assert [line["product_uom_qty"] for line in new["order_line"]] == [7.0, 7.0]
+    with hub.store.transaction() as conn:
+        keys = conn.execute(
+            select(deliveries.c.key).where(deliveries.c.sink == "erp", deliveries.c.state == "sent")
+        ).scalars()
+        assert [f"crossdock:{k}" for k in keys] == [old["origin"], new["origin"]]
+
+
+def test_a_cancelled_order_cancels_its_sale_order(hub: Hub, odoo: FakeOdoo) -> None:
+    receive(hub, interchange([order("PO-1")]))
+    hub.dispatcher("test").drain()
+    receive(hub, interchange([order("PO-1", purpose="01")], control=2), "b.edi")
+    assert hub.dispatcher("test").drain().dead == 0
+    (only,) = odoo.all("sale.order")
+    assert only["state"] == "cancel"
+
+
+def test_a_cancel_after_odoo_delivered_comes_too_late_and_the_order_is_marked_shipped(hub: Hub, odoo: FakeOdoo) -> None:
+    receive(hub, interchange([order("PO-1")]))
+    hub.dispatcher("test").drain()
+    (created,) = odoo.all("sale.order")
+    odoo.add("stock.picking", name="WH/OUT/00001", sale_id=created["id"], state="done")
+    receive(hub, interchange([order("PO-1", purpose="01")], control=2), "b.edi")
+    hub.dispatcher("test").drain()
+    assert created["state"] == "draft"
+    with hub.store.transaction() as conn:
+        (cancel,) = conn.execute(select(deliveries).where(deliveries.c.purpose == "cancel")).all()
+        status = Queries(hub.store).order(conn, "PO-1")["status"]  # type: ignore[index]
+    assert status == "shipped" and cancel.state == "cancelled" and "WH/OUT/00001" in cancel.last_error

@@ -18,7 +18,7 @@ from crossdock.core.engine import utcnow
 from crossdock.core.hub import Hub
 from crossdock.core.poller import poll
 from crossdock.core.queries import Queries
-from crossdock.core.schema import deliveries, documents, shipments
+from crossdock.core.schema import deliveries, documents, events, shipments
 from crossdock.mappings.x12.asn856 import shipment_from_856
 from crossdock.mappings.x12.reader import parse
 from crossdock.mappings.x12.validator import status, validate
@@ -46,6 +46,7 @@ class FakeShipBob:
         api.route("POST", f"{V}/order", self._create)
         api.route("GET", f"{V}/order", self._list)
         api.route("POST", f"{V}/shipment:batchUpdateTrackingUpload", self._mark)
+        api.route("POST", f"{V}/order/", self._cancel)
 
     def _create(self, request: Request) -> Response:
         if request.headers.get("authorization") != f"Bearer {TOKEN}":
@@ -128,6 +129,22 @@ class FakeShipBob:
         pages = max(1, -(-len(found) // limit))
         chunk = found[(page - 1) * limit : page * limit]
         return Response(200, [_public(o) for o in chunk], {"page-number": str(page), "total-pages": str(pages)})
+
+    def _cancel(self, request: Request) -> Response:
+        """``POST /order/{id}:cancel``: each shipment not yet labelled or shipped is cancelled."""
+        order_id = int(request.path.rsplit("/", 1)[1].removesuffix(":cancel"))
+        with self._lock:
+            (found,) = [o for o in self.orders if o["id"] == order_id]
+            results = []
+            for s in found["shipments"]:
+                ok = s["status"] not in ("Completed", "LabeledCreated")
+                s["status"] = "Cancelled" if ok else s["status"]
+                reason = None if ok else "Shipment has already shipped"
+                results.append({"shipment_id": s["id"], "action": "Cancel", "is_success": ok, "reason": reason})
+            if all(r["is_success"] for r in results):
+                found["status"] = "Cancelled"
+            found["_updated"] = utcnow()
+        return Response(200, {"order_id": order_id, "status": found["status"], "canceled_shipment_results": results})
 
     def _mark(self, request: Request) -> Response:
         body = request.json()
@@ -386,3 +403,62 @@ def test_mark_uploaded_flags_each_stored_shipment_so_the_next_poll_skips_it(
         assert len(asns(tmp_path)) == 1
     finally:
         hub.close()
+
+
+def test_a_changed_order_cancels_the_shipbob_order_and_creates_the_new_revision(hub: Hub, shipbob: FakeShipBob) -> None:
+    receive(hub, interchange([order("PO-1", skus=("MUG-BLU", "KTL-STL"), qty=5)]))
+    hub.dispatcher("test").drain()
+    receive(hub, interchange([order("PO-1", skus=("MUG-BLU", "KTL-STL"), qty=7, purpose="05")], control=2), "b.edi")
+    assert hub.dispatcher("test").drain().dead == 0
+    old, new = shipbob.orders
+    assert old["status"] == "Cancelled" and new["status"] == "Processing"
+    assert [p["quantity"] for p in new["products"]] == [7, 7] and "crossdock_replaces" not in new
+    with hub.store.transaction() as conn:
+        sent = conn.execute(
+            select(deliveries.c.key, deliveries.c.state).where(deliveries.c.sink == "shipbob").order_by(deliveries.c.id)
+        ).all()
+    assert [(k, s) for k, s in sent] == [(old["reference_id"], "sent"), (new["reference_id"], "sent")]
+    cancels = shipbob.api.calls("POST", f"{V}/order/")
+    assert [c.path for c in cancels] == [f"{V}/order/{old['id']}:cancel"]
+
+
+def test_a_cancelled_order_is_cancelled_at_shipbob(hub: Hub, shipbob: FakeShipBob) -> None:
+    receive(hub, interchange([order("PO-1")]))
+    hub.dispatcher("test").drain()
+    receive(hub, interchange([order("PO-1", purpose="01")], control=2), "b.edi")
+    assert hub.dispatcher("test").drain().dead == 0
+    (only,) = shipbob.orders
+    assert only["status"] == "Cancelled" and only["shipments"][0]["status"] == "Cancelled"
+    with hub.store.transaction() as conn:
+        (cancel,) = conn.execute(select(deliveries).where(deliveries.c.purpose == "cancel")).all()
+    assert cancel.state == "sent" and cancel.remote_ref == f"shipbob order {only['id']} cancelled"
+
+
+def test_a_cancel_after_shipbob_shipped_comes_too_late_the_order_is_marked_shipped_and_a_person_told(
+    tmp_path: Path, store_url: str, shipbob: FakeShipBob, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SHIPBOB_TEST_TOKEN", TOKEN)
+    cfg = config(tmp_path, store_url, shipbob.api.url)
+    cfg["sinks"]["people"] = {"type": "folder", "path": str(tmp_path / "alerts")}
+    cfg["alerts"] = {"sink": "people"}
+    hub = Hub(write_config(tmp_path, cfg))
+    try:
+        receive(hub, interchange([order("PO-1")]))
+        hub.dispatcher("test").drain()
+        shipbob.ship("PO-1")
+        receive(hub, interchange([order("PO-1", purpose="01")], control=2), "b.edi")
+        hub.dispatcher("test").drain()
+        with hub.store.transaction() as conn:
+            (cancel,) = conn.execute(select(deliveries).where(deliveries.c.purpose == "cancel")).all()
+            status = Queries(hub.store).order(conn, "PO-1")["status"]  # type: ignore[index]
+            logged = conn.execute(select(events.c.message).where(events.c.kind == "too-late")).scalars().all()
+    finally:
+        hub.close()
+    assert status == "shipped" and shipbob.orders[0]["status"] == "Fulfilled"
+    assert cancel.state == "cancelled" and cancel.last_error.startswith("too late: ")
+    assert "shipment 9001 is Completed" in cancel.last_error
+    (said,) = logged
+    assert said.startswith("order PO-1 from northwind was shipped by shipbob before its cancel or change arrived")
+    texts = [p.read_text() for p in (tmp_path / "alerts").iterdir()]
+    assert [t for t in texts if "came too late at shipbob" in t], texts
+    assert not [t for t in texts if "dead-lettered" in t]

@@ -22,6 +22,7 @@ from crossdock.mappings.x12.validator import status, validate
 from crossdock.mappings.x12.whse940 import build_940, w01_ids
 from crossdock.mappings.x12.writer import Envelope, X12WriteError, write_interchange
 from tests.conftest import CASES
+from tests.golden import assert_golden
 
 GOLDEN = CASES / "x12" / "940"
 DELIMITERS = Delimiters(element="*", component=">", segment="~")
@@ -156,3 +157,37 @@ def test_any_order_writes_a_valid_940(order: Order) -> None:
     assert [v[1] for v in seg_values(ts, "N9") if v[0] == "LI"] == [
         line.line_number for line in order.lines if line.line_number
     ]
+
+
+CHANGES = CASES / "x12" / "940-changes"
+
+
+@pytest.mark.parametrize(
+    ("case", "purposes"),
+    [("cancel", ["F"]), ("cancel-then-reissue", ["F", "N"]), ("change", ["R"])],
+)
+def test_cancel_and_change_golden(case: str, purposes: list[str]) -> None:
+    """A 940 cancel (W0501 F), a cancel and the order again (F then N, one interchange), a change (R): the
+    order of ``full`` each time, the reissue with its first line's quantity changed."""
+    order, depositor, warehouse = case_input(GOLDEN / "full")
+    changed = order.model_copy(deep=True)
+    changed.lines[0].quantity += 1
+    built = [
+        build_940(changed if p == "N" else order, f"{i + 1:04d}", depositor=depositor, warehouse=warehouse, purpose=p)
+        for i, p in enumerate(purposes)
+    ]
+    data = write_interchange(ENVELOPE, built, DELIMITERS, newline=True)
+    assert_golden(CHANGES / f"{case}.edi", data)
+    (interchange,) = parse(data)
+    (group,) = interchange.groups
+    assert [seg_values(ts, "W05")[0][0] for ts in group.transactions] == purposes
+    for ts in group.transactions:
+        assert status(ts) == "accepted", [str(e) for e in validate(ts)]
+    w01 = [seg_values(ts, "W01")[0][0] for ts in group.transactions]
+    assert w01 == [str(changed.lines[0].quantity if p == "N" else order.lines[0].quantity) for p in purposes]
+
+
+def test_a_940_purpose_crossdock_does_not_write_is_refused() -> None:
+    order, _, _ = case_input(GOLDEN / "minimal")
+    with pytest.raises(ValueError, match="W0501 'D'"):
+        build_940(order, "0001", purpose="D")

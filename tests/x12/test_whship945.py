@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 
@@ -150,3 +151,36 @@ def test_wrong_set_is_refused() -> None:
     (ack,) = read_transactions(X12 / "997/x12types_5010_accept.edi")
     with pytest.raises(DecodeError, match="945"):
         shipment_from_945(ack)
+
+
+def test_a_packages_own_tracking_number_and_a_line_closed_short(tmp_path: Path) -> None:
+    """An N9*2I in an LX loop with an SSCC is that package's tracking number; W1201 CP closes its line (the rest
+    will not ship), BP leaves it open."""
+    segments = [
+        "ST*945*0001",
+        "W06*N*PO-1*20261121*SHIP-1***PO-1",
+        "LX*1",
+        "MAN*GM*00106141410000000012",
+        "N9*2I*1ZPKG1",
+        "W12*CP*10*4*6*EA**VN*MUG-BLU",
+        "N9*LI*0001",
+        "LX*2",
+        "MAN*GM*00106141410000000029",
+        "N9*2I*1ZPKG2",
+        "W12*BP*10*4*6*EA**VN*KTL-STL",
+        "N9*LI*0002",
+        "W03*8*10*LB",
+        "SE*14*0001",
+    ]
+    isa = "ISA*00*          *00*          *ZZ*ACME3PL        *ZZ*CROSSDOCK      *261121*1000*U*00401*000000050*0*P*>"
+    text = [isa, "GS*SW*ACME3PL*CROSSDOCK*20261121*1000*50*X*004010", *segments, "GE*1*50", "IEA*1*000000050"]
+    path = tmp_path / "945.edi"
+    path.write_text("~\n".join(text) + "~\n")
+    (ts,) = read_transactions(path)
+    shipment = shipment_from_945(ts)
+    packages = shipment.orders[0].packages
+    assert [(p.sscc, p.tracking_number) for p in packages] == [
+        ("00106141410000000012", "1ZPKG1"),
+        ("00106141410000000029", "1ZPKG2"),
+    ]
+    assert [p.lines[0].closed for p in packages] == [True, False]

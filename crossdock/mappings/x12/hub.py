@@ -275,9 +275,40 @@ def write_855_change(order: Order, shipped: Mapping[int, Decimal], out: Outgoing
     return _interchange(out, "PR", [ts])
 
 
+def cancellation_acknowledgment(order: Order, cut: Mapping[int, Decimal], today: datetime) -> OrderAcknowledgment:
+    """The 855 change (BAK01 04) telling the buyer lines will not ship: a line cut whole is rejected (IR, ACK02 the
+    quantity cut), a line cut in part has its quantity changed (IQ, ACK02 what it comes to); the rest stay IA.
+    ``cut`` is the quantity that will not ship, per line position."""
+    ack = po_acknowledgment(order, today)
+    ack.purpose = "04"
+    for line, ordered in zip(ack.lines, order.lines, strict=True):
+        gone = min(cut.get(ordered.position, Decimal(0)), ordered.quantity)
+        if gone <= 0:
+            continue
+        left = ordered.quantity - gone
+        line.status, line.quantity = ("IR", gone) if left <= 0 else ("IQ", left)
+    return ack
+
+
+def write_855_cancellation(order: Order, cut: Mapping[int, Decimal], out: Outgoing) -> bytes:
+    """One interchange carrying the 855 change for lines of ``order`` that will not ship."""
+    ts = build_855(cancellation_acknowledgment(order, cut, out.created), f"{out.transaction:04d}")
+    return _interchange(out, "PR", [ts])
+
+
 def write_940(order: Order, out: Outgoing, depositor: str | None = None) -> bytes:
     """One interchange carrying the 940 warehouse shipping order for ``order`` (or the lines routed here)."""
     return _interchange(out, "OW", [build_940(order, f"{out.transaction:04d}", depositor=depositor)])
+
+
+def write_940s(orders: list[tuple[Order, str]], out: Outgoing, depositor: str | None = None) -> bytes:
+    """One interchange carrying a 940 per (order, W0501 purpose), numbered up from ``out.transaction`` in that
+    order: a cancel (F) then the order again (N) reach the 3PL as one file, the cancel read first."""
+    sets = [
+        build_940(order, f"{out.transaction + i:04d}", depositor=depositor, purpose=purpose)
+        for i, (order, purpose) in enumerate(orders)
+    ]
+    return _interchange(out, "OW", sets)
 
 
 def write_856(shipment: Shipment, out: Outgoing, profile: str) -> bytes:

@@ -13,6 +13,12 @@ W01 has one UPC slot and three qualifier/value slots, filled like this:
 
 Ids beyond three pairs have no place in W01 and are left out: warehouses key on the first one. W76 carries
 the total quantity; the standard has no line-count element, the count is the number of LX loops.
+
+W0501 says what the 940 asks (element 473): ``N`` a new order, ``F`` cancel the order of that depositor order
+number (W0502), ``R`` change it (the 940 then holds the whole order as it is now and replaces the 3PL's copy).
+Many 3PLs take no ``R``: crossdock tells them of a change with an ``F`` and a new ``N`` in one interchange, in
+that order, so the cancel is read first (``core/destination_changes``). A cancel repeats the order as the 3PL
+holds it, so a 3PL that checks the lines it cancels finds them.
 """
 
 from __future__ import annotations
@@ -30,6 +36,7 @@ SHIP_DATES = ("010", "118", "037", "038")  # requested ship, requested pick-up, 
 DELIVERY_DATES = ("002",)  # delivery requested
 CANCEL_DATES = ("001",)  # cancel after
 MAX_N1_LOOPS = 10
+ORIGINAL, CANCEL, CHANGE = "N", "F", "R"  # W0501
 
 
 def party_segments(party: Party, *, max_contacts: int = 3) -> list[list[Element]]:
@@ -119,17 +126,21 @@ def build_940(
     depositor: str | None = None,
     warehouse: Party | None = None,
     payment_method: str = "PP",
+    purpose: str = ORIGINAL,
 ) -> TransactionSet:
     """The 940 for ``order``: header parties, references, dates, carrier, one LX/W01 loop per line, W76.
 
     ``payment_method`` is W6601 (PP prepaid, CC collect, TP third party); W66 is written only when the order
     names a carrier, with W6602 from its mode (ZZ when unknown). The header holds at most 10 N9: further
     order references are not sent (they matter to the buyer, not to the warehouse picking the order).
+    ``purpose`` is W0501: ``ORIGINAL``, ``CANCEL`` or ``CHANGE``.
     """
+    if purpose not in (ORIGINAL, CANCEL, CHANGE):
+        raise ValueError(f"940 W0501 {purpose!r}: crossdock writes N, F or R")
     if not order.lines:
         raise X12WriteError(f"order {order.po_number}: a 940 needs at least one line")
     ts = TransactionSet("940", control)
-    ts.add("W05", "N", order.po_number, order.po_number)
+    ts.add("W05", purpose, order.po_number, order.po_number)
     add_segments(ts, _header_parties(order, depositor, warehouse))
     for ref in order.references[:10]:
         ts.add("N9", ref.qualifier, ref.value, ref.description)

@@ -8,12 +8,13 @@ Other choices, because the corpus 945s are both defective and real ones vary:
 
 - ``purpose`` holds W0601 (N normal, F full detail ...), not a BSN01 code.
 - ``ship_date`` is G62*11 (shipped on), else W0603, else G62*10 (requested ship date).
-- A ``MAN*GM`` (SSCC) in an LX loop makes that loop's lines one ``Package``; other MAN qualifiers are its
-  tracking number. Lines of an LX loop without MAN go straight on the order.
+- A ``MAN*GM`` (SSCC) in an LX loop makes that loop's lines one ``Package``; other MAN qualifiers, or else an
+  ``N9*2I`` in that loop, are its tracking number. Lines of an LX loop without MAN go straight on the order.
 - W12: W1202 ordered, W1203 shipped (when empty: ordered less W1204), W1206 UPC as ``UP``, W1216 case UPC as
   ``UA``, pairs W1207/08, W1217/18, W1221/22, lot W1209. Line-level N9s other than LI go to the shipment's
   references (``2I`` also to its tracking numbers), since ``ShipmentLine`` has no references.
-- ``status`` is "partial" when any line shipped less than it ordered.
+- ``status`` is "partial" when any line shipped less than it ordered; a line whose W1201 says no more of it will
+  ship (CP, CU, IC) is ``closed``: the hub sends the rest back to the buyer as cancelled.
 - With neither W0606 nor W0602 (the OopFactory sample) the order's PO number is "".
 """
 
@@ -30,6 +31,9 @@ from crossdock.mappings.x12.values import HeaderReader, decimal, elem, id_pairs,
 LINE_REFERENCE = "LI"
 TRACKING_REFERENCE = "2I"
 BILL_OF_LADING = "BM"
+# W1201 (element 368) codes that say no more of the line will ship: CP partial, considered no backorder; CU
+# cancelled line item; IC item canceled. BP (balance to follow), PR (partial) and the rest leave the line open.
+CLOSED_LINE = frozenset({"CP", "CU", "IC"})
 
 
 def _w12_line(seg: Segment) -> ShipmentLine:
@@ -51,6 +55,7 @@ def _w12_line(seg: Segment) -> ShipmentLine:
         uom=elem(seg, 5) or "EA",
         ordered_quantity=ordered,
         lot=elem(seg, 9),
+        closed=seg.get(1).strip() in CLOSED_LINE,
     )
 
 
@@ -114,6 +119,8 @@ def shipment_from_945(ts: TransactionSet) -> Shipment:
                     target.line_number = seg.get(2) or None
                 else:
                     _add_reference(shipment, ref)
+                    if ref.qualifier == TRACKING_REFERENCE and detail.package and not detail.package.tracking_number:
+                        detail.package.tracking_number = ref.value or None  # the package's own tracking number
             elif sid == "W03":
                 _close_line(detail)
                 _w03(shipment, seg)

@@ -1,0 +1,350 @@
+"""A change or cancellation of an order that a destination already holds, told to it by its own means.
+
+When an order delivered somewhere gets a new revision or is cancelled, each destination that holds it (its last
+order delivery there was sent, and no cancel since) hears of it in the same transaction, as deliveries the
+outbox retries under stable keys:
+
+    json            the new revision (as for a new order) / the cancelled order (purpose 01)
+    mapped          the same, through the destination's field mapping (map ``purpose``: 01 is a cancel)
+    x12-940         a 940 cancel (W0501 F) and the new order (N) in one interchange, the cancel first; with
+                    ``changes: change`` a 940 change (R) instead / a 940 cancel (F) alone
+    csv             a file of the new revision's rows ``-change.csv`` / of the rows it held ``-cancel.csv``;
+                    the column field ``action`` says new, change or cancel
+    shipbob, odoo   the new revision's order, which the sink creates only after cancelling the one it replaces
+                    (``replaces``: the key that order was created under) / a cancel of that order
+
+A change goes as a delivery of purpose ``order`` (it brings a revision), a cancel as purpose ``cancel``; a sink
+that takes both tells them apart by ``Outbound.purpose``. A destination no longer routed the order by the new
+revision gets a cancel. A destination of any other kind cannot be told: a person is alerted, once.
+
+A destination that answers the cancel with "already shipped" wins (``TooLate``): ``too_late`` marks the order
+shipped, logs it, alerts a person and returns what the order's source must be told.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import Connection, select, update
+
+from crossdock.core import registry
+from crossdock.core.alerts import raise_alert
+from crossdock.core.api_config import ORDER_APIS
+from crossdock.core.config import Config
+from crossdock.core.connector_config import OrderFormat
+from crossdock.core.errors import CrossdockError
+from crossdock.core.models import Order
+from crossdock.core.partners import Partner, created_now, reserve
+from crossdock.core.plan import Plan, delivery_key, outbound, safe_name
+from crossdock.core.routing import Assignment, Unroutable, route
+from crossdock.core.schema import deliveries, orders
+from crossdock.core.store import Store, to_json
+
+if TYPE_CHECKING:  # the hub's dispatcher imports this module (too_late)
+    from crossdock.core.hub import Hub
+
+ORDER = "order"  # delivery purpose: an order or a revision of it
+CANCEL_PURPOSE = "cancel"  # delivery purpose: stop the order the destination holds
+SAME_AS_NEW = ("json", "mapped")  # destinations a revision reaches exactly as a new order does
+ORIGINAL, CANCEL, CHANGE = "N", "F", "R"  # a 940's W0501 (whse940.py)
+
+
+@dataclass(frozen=True, slots=True)
+class Held:
+    """A destination that holds the order: the key of the delivery that brought it there (ShipBob's
+    ``reference_id`` and Odoo's origin marker are made from it)."""
+
+    sink: str
+    key: str
+
+
+@dataclass(frozen=True, slots=True)
+class TooLateNotice:
+    """A destination said the order had shipped when told of its cancel or change: what the source is told."""
+
+    order_id: int
+    channel: str
+    partner: str
+    po_number: str
+    external_id: str
+    sink: str
+    said: str
+
+
+@dataclass(frozen=True, slots=True)
+class _Told:
+    """Who is told: the order as it is now, as the destinations last had it, and where it came from."""
+
+    hub: Hub
+    conn: Connection
+    plan: Plan
+    ref: int
+    document_id: int
+    order: Order
+    previous: Order
+    who: str
+    source: str | None
+    recipient: Partner | str
+
+
+def held(conn: Connection, order_id: int) -> dict[str, Held]:
+    """The destinations holding the order: the last sent order or cancel delivery there is an order."""
+    rows = conn.execute(
+        select(deliveries.c.sink, deliveries.c.key, deliveries.c.purpose)
+        .where(
+            deliveries.c.order_id == order_id,
+            deliveries.c.purpose.in_((ORDER, CANCEL_PURPOSE)),
+            deliveries.c.state == "sent",
+        )
+        .order_by(deliveries.c.id)
+    ).all()
+    last: dict[str, Any] = {}
+    for row in rows:
+        last[str(row.sink)] = row
+    return {sink: Held(sink, str(row.key)) for sink, row in last.items() if row.purpose == ORDER}
+
+
+def tell_changed(
+    hub: Hub,
+    conn: Connection,
+    plan: Plan,
+    ref: int,
+    revision: int,
+    document_id: int,
+    order: Order,
+    previous_data: str,
+    assignments: list[Assignment],
+    partner: Partner | str,
+    source: str | None,
+) -> list[Assignment]:
+    """Plan the change for each destination that holds an earlier revision and needs more than the new one
+    (a 940, CSV, ShipBob, Odoo), and a cancel where the new revision is no longer routed; returns the
+    assignments left to deliver as a new order is (``orders._plan_deliveries``)."""
+    _drop_pending_cancels(conn, ref)
+    holders = held(conn, ref)
+    if not holders:
+        return assignments
+    who = partner if isinstance(partner, str) else partner.name
+    told = _Told(hub, conn, plan, ref, document_id, order, _order(previous_data), who, source, partner)
+    rest: list[Assignment] = []
+    for a in assignments:
+        holder = holders.pop(a.sink, None)
+        if holder is None or _means(hub, a.sink) in SAME_AS_NEW:
+            rest.append(a)
+            continue
+        key = delivery_key("order", order.channel, who, order.external_id or order.po_number, revision, a.sink)
+        base = f"{safe_name(who)}-{safe_name(order.po_number)}-r{revision}-{safe_name(a.sink)}"
+        try:
+            _change(told, a, holder, key, base)
+        except (CrossdockError, ValueError) as exc:
+            _cannot(told, a.sink, f"the change cannot be written for {a.sink}: {exc}")
+            continue
+        plan.event("routed", f"order {order.po_number} revision {revision}: change to {a.sink}", order=ref)
+    for holder in holders.values():
+        _tell_cancel(told, holder, "no longer routed there by the new revision", _previous_lines(told, holder.sink))
+    return rest
+
+
+def tell_cancelled(
+    hub: Hub,
+    conn: Connection,
+    plan: Plan,
+    ref: int,
+    order: Order,
+    previous_data: str,
+    who: str,
+    document_id: int,
+    source: str | None,
+) -> None:
+    """A cancelled order: each destination that holds it gets a cancel in its own form."""
+    told = _Told(hub, conn, plan, ref, document_id, order, _order(previous_data), who, source, who)
+    for holder in held(conn, ref).values():
+        _tell_cancel(told, holder, "cancelled by its source", order)
+
+
+def too_late(store: Store, conn: Connection, config: Config, order_id: int, sink: str, said: str) -> TooLateNotice:
+    """A destination answered a cancel or change with "already shipped": it wins. The order is marked shipped,
+    the event logged and a person alerted; the notice returned is what the order's source must be told."""
+    row = conn.execute(select(orders).where(orders.c.id == order_id)).one()
+    if row.status not in ("shipped", "invoiced"):  # a shipment recorded first already says as much
+        conn.execute(update(orders).where(orders.c.id == order_id).values(status="shipped"))
+    po, partner = str(row.po_number), str(row.partner)
+    reason = f"order {po} from {partner} was shipped by {sink} before its cancel or change arrived: {said}"
+    store.log(conn, "too-late", reason, order_id=order_id)
+    raise_alert(
+        store,
+        conn,
+        config,
+        f"too-late:{partner}:{row.external_id}:{sink}",
+        f"crossdock: the cancel or change of order {po} came too late at {sink}",
+        reason + "\n\nThe order is marked shipped; its source must hear that it ships as it was.",
+    )
+    return TooLateNotice(order_id, str(row.channel), partner, po, str(row.external_id), sink, said)
+
+
+# --- the forms -------------------------------------------------------------------------------------------------
+
+
+def _change(told: _Told, a: Assignment, holder: Held, key: str, base: str) -> None:
+    """The new revision for a destination that holds an earlier one, in the form that destination needs."""
+    hub, order = told.hub, told.order
+    sink = hub.config.sinks[a.sink]
+    means = _means(hub, a.sink)
+    picked = _picked(order, a.positions if a.split else None)
+    if means in ORDER_APIS:
+        data = registry.mapping(means).order_request(picked, sink, replaces=holder.key)
+        outbound(told.plan, told.recipient, data, f"{base}.json", ORDER, key, told.document_id, told.ref, sink=a.sink)
+    elif means == "csv":
+        assert isinstance(sink, OrderFormat)
+        data = _csv(sink, picked, "change")
+        outbound(
+            told.plan, told.recipient, data, f"{base}-change.csv", ORDER, key, told.document_id, told.ref, sink=a.sink
+        )
+    elif means == "x12-940":
+        assert isinstance(sink, OrderFormat)
+        if sink.changes == "change":
+            sets = [(picked, CHANGE)]
+        else:
+            sets = [(_previous_lines(told, a.sink), CANCEL), (picked, ORIGINAL)]
+        _send_940(told, a.sink, sink, sets, key, ORDER)
+    else:
+        raise ValueError(f"no way to tell {a.sink} of a change")
+
+
+def _tell_cancel(told: _Told, holder: Held, why: str, what: Order) -> None:
+    """A cancel in the destination's form; for a destination that has none, a person is told. ``what`` is the
+    order the JSON forms carry, marked cancelled: the cancelling document's, or as the destination had it."""
+    hub, order, sink_name = told.hub, told.order, holder.sink
+    sink = hub.config.sinks.get(sink_name)
+    external = order.external_id or order.po_number
+    key = delivery_key("cancel", order.channel, told.who, external, sink_name, holder.key)
+    name = f"{safe_name(told.who)}-{safe_name(order.po_number)}-cancelled"
+    means = _means(hub, sink_name) if sink is not None else None
+    plan, recipient, doc, ref = told.plan, told.recipient, told.document_id, told.ref
+    cancelled = what.model_copy(update={"purpose": "01"})
+    try:
+        if means == "json":
+            data = (to_json(registry.mapping("x12").order_dict(cancelled)) + "\n").encode("utf-8")
+            outbound(plan, recipient, data, f"{name}.json", CANCEL_PURPOSE, key, doc, ref, sink=sink_name)
+        elif means == "mapped":
+            assert isinstance(sink, OrderFormat)
+            dumped = registry.mapping("x12").order_dict(cancelled)
+            data = registry.mapping("json").mapped_order(dumped, sink.fields, sink.line_fields, sink.lines_key)
+            outbound(plan, recipient, data, f"{name}.json", CANCEL_PURPOSE, key, doc, ref, sink=sink_name)
+        elif means == "csv":
+            assert isinstance(sink, OrderFormat)
+            data = _csv(sink, _previous_lines(told, sink_name), "cancel")
+            outbound(plan, recipient, data, f"{name}-cancel.csv", CANCEL_PURPOSE, key, doc, ref, sink=sink_name)
+        elif means == "x12-940":
+            assert isinstance(sink, OrderFormat)
+            _send_940(told, sink_name, sink, [(_previous_lines(told, sink_name), CANCEL)], key, CANCEL_PURPOSE)
+        elif means in ORDER_APIS:
+            data = registry.mapping(str(means)).cancel_request(order.po_number, holder.key)
+            outbound(plan, recipient, data, f"{name}.json", CANCEL_PURPOSE, key, doc, ref, sink=sink_name)
+        else:
+            _cannot(told, sink_name, f"{why}; {sink_name} has no way to hear of a cancel: stop it there")
+            return
+    except (CrossdockError, ValueError) as exc:
+        _cannot(told, sink_name, f"{why}; the cancel cannot be written for {sink_name} ({exc}): stop it there")
+        return
+    plan.event("cancel", f"order {order.po_number} {why}: cancel to {sink_name}", order=ref, document=doc)
+
+
+def _send_940(
+    told: _Told, sink_name: str, sink: OrderFormat, sets: list[tuple[Order, str]], key: str, purpose: str
+) -> None:
+    """One interchange to the 3PL holding the 940s in order (a cancel before the order that replaces it)."""
+    hub, conn = told.hub, told.conn
+    assert sink.partner is not None
+    recipient = hub.partners[sink.partner]
+    controls = reserve(hub.store, conn, recipient.name, sets=len(sets))
+    x12 = registry.mapping("x12")
+    out = x12.Outgoing(**recipient.envelope(controls, created_now()))
+    try:
+        data = x12.write_940s(sets, out, sink.depositor)
+    except ValueError:
+        hub.store.return_numbers(conn, recipient.name, {"isa": 1, "gs": 1, "st": len(sets)})
+        raise
+    what = "940" if purpose == ORDER else "940-cancel"
+    name = f"{safe_name(recipient.name)}-{what}-{safe_name(told.order.po_number)}-{controls.interchange:09d}.edi"
+    outbound(
+        told.plan,
+        recipient,
+        data,
+        name,
+        purpose,
+        key,
+        told.document_id,
+        told.ref,
+        controls,
+        sink=sink_name,
+        sets=len(sets),
+    )
+
+
+def _csv(sink: OrderFormat, order: Order, action: str) -> bytes:
+    columns = [(c.header, c.field) for c in sink.columns]
+    dumped = registry.mapping("x12").order_dict(order)
+    return bytes(
+        registry.mapping("csv").order_rows(dumped, columns, neutralise=sink.neutralise_formulas, action=action)
+    )
+
+
+def _cannot(told: _Told, sink_name: str, reason: str) -> None:
+    """A destination crossdock cannot tell: a person is, once per order, destination and revision of it."""
+    order = told.order
+    text = f"order {order.po_number} from {told.who} at {sink_name}: {reason}"
+    told.plan.event("cancel", text, order=told.ref, document=told.document_id)
+    cause = f"cancel:{told.who}:{order.external_id or order.po_number}:{sink_name}:{told.document_id}"
+    raise_alert(told.hub.store, told.conn, told.hub.config, cause, f"crossdock: {text}", text)
+
+
+# --- helpers ---------------------------------------------------------------------------------------------------
+
+
+def _drop_pending_cancels(conn: Connection, order_id: int) -> None:
+    """Cancels not sent yet are void once a new revision comes: the change tells each destination what holds
+    now, and a 940 cancel sent after it would cancel the order just sent again."""
+    pending = (
+        deliveries.c.order_id == order_id,
+        deliveries.c.purpose == CANCEL_PURPOSE,
+        deliveries.c.state == "pending",
+    )
+    reason = "superseded by a newer revision of the order"
+    conn.execute(update(deliveries).where(*pending).values(state="cancelled", last_error=reason))
+
+
+def _means(hub: Hub, sink_name: str) -> str:
+    """How a destination takes orders: its format, or its API's name (shipbob, odoo)."""
+    sink = hub.config.sinks[sink_name]
+    if sink.type in ORDER_APIS:
+        return str(sink.type)
+    return sink.format if isinstance(sink, OrderFormat) else "json"
+
+
+def _order(data: str) -> Order:
+    x12 = registry.mapping("x12")
+    order: Order = x12.order_from_dict(json.loads(data))
+    return order
+
+
+def _picked(order: Order, positions: tuple[int, ...] | None) -> Order:
+    if positions is None:
+        return order
+    return order.model_copy(update={"lines": [line for line in order.lines if line.position in positions]})
+
+
+def _previous_lines(told: _Told, sink_name: str) -> Order:
+    """The order as ``sink_name`` last had it: the earlier revision, cut to the lines routing sent there (all of
+    them when that cannot be told again, say after the routing changed)."""
+    previous = told.previous
+    try:
+        assignments = route(previous, told.hub.config.routing, told.source)
+    except (Unroutable, ValueError):
+        return previous
+    for a in assignments:
+        if a.sink == sink_name and a.split:
+            return _picked(previous, a.positions)
+    return previous
