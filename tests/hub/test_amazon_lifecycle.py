@@ -9,22 +9,57 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import select
 
 from crossdock.connectors import amazon
 from crossdock.core.hub import Hub
+from crossdock.core.operator_orders import cancel_order
 from crossdock.core.poller import poll
 from crossdock.core.schema import orders
+from tests.fakeapi import FakeApi, Request, Response
 from tests.hub.channels import channel_hub, drain, order_rows, warehouse_files
 from tests.hub.test_amazon_flow import CHANNEL, ENVIRONMENT, FakeAmazon, config, example
 
+FEEDS = "/feeds/2021-06-30/"
+
+
+class FakeAmazonFeeds(FakeAmazon):
+    """The order book with the Feeds API beside it: a document to upload to, and feeds created. The Feeds API's
+    spec is not among the fixtures, so its calls are not checked against one (the orders' calls still are)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.uploaded: list[bytes] = []
+        self.feeds: list[dict[str, Any]] = []
+        self.route(
+            "POST",
+            f"{FEEDS}documents",
+            lambda _: Response(201, {"feedDocumentId": "doc-1", "url": f"{self.url}/upload/doc-1"}),
+        )
+        self.route("PUT", "/upload/", self._upload)
+        self.route("POST", f"{FEEDS}feeds", self._feed)
+
+    def _upload(self, request: Request) -> Response:
+        self.uploaded.append(request.body)
+        return Response(200)
+
+    def _feed(self, request: Request) -> Response:
+        self.feeds.append(request.json())
+        return Response(202, {"feedId": f"5000{len(self.feeds)}"})
+
+    def _answer(self, request: Request) -> Response:
+        if request.path.startswith((FEEDS, "/upload/")):
+            return FakeApi._answer(self, request)
+        return super()._answer(request)
+
 
 @pytest.fixture
-def fake() -> Iterator[FakeAmazon]:
+def fake() -> Iterator[FakeAmazonFeeds]:
     amazon._SHARED.clear()  # tokens and usage plans are kept per process: each test starts afresh
-    api = FakeAmazon()
+    api = FakeAmazonFeeds()
     api.start()
     try:
         yield api
@@ -97,3 +132,27 @@ def test_two_seller_accounts_with_the_same_order_id_keep_two_orders(
             query = select(orders.c.partner).where(orders.c.external_id == "111-0000000-0000701")
             found = conn.execute(query).scalars().all()
     assert sorted(found) == ["amz", "amz-two"]
+
+
+def test_an_operator_cancel_goes_back_to_amazon_as_an_acknowledgement_feed(
+    tmp_path: Path, store_url: str, fake: FakeAmazonFeeds, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cfg = config(tmp_path, store_url, fake.url)
+    cfg["sources"]["amz"]["merchant_id"] = "A2MERCHANT7"
+    order = example("111-0000000-0000801", "2026-11-20T08:00:00Z")
+    fake.orders[order["orderId"]] = order
+    with channel_hub(tmp_path, cfg, monkeypatch, ENVIRONMENT) as hub:
+        assert poll(hub, "amz", "me").received == 1
+        drain(hub)
+        cancel_order(hub, order["orderId"], source=None, lines=None, reason="out_of_stock")
+        drain(hub)
+    (feed,) = fake.feeds
+    assert feed == {
+        "feedType": "POST_ORDER_ACKNOWLEDGEMENT_DATA",
+        "marketplaceIds": ["ATVPDKIKX0DER"],
+        "inputFeedDocumentId": "doc-1",
+    }
+    (xml,) = fake.uploaded
+    for item in order["orderItems"]:
+        assert f"<AmazonOrderItemCode>{item['orderItemId']}</AmazonOrderItemCode>".encode() in xml
+    assert b"<StatusCode>Failure</StatusCode>" in xml and b"<CancelReason>NoInventory</CancelReason>" in xml

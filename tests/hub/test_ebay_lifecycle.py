@@ -22,9 +22,10 @@ from sqlalchemy import select
 
 from crossdock.connectors import ebay as connector
 from crossdock.core.hub import Hub
+from crossdock.core.operator_orders import cancel_order
 from crossdock.core.poller import poll
 from crossdock.core.schema import documents, events, orders
-from tests.fakeapi import FakeApi
+from tests.fakeapi import FakeApi, Request, Response
 from tests.hub.channels import channel_hub, drain, order_rows, served, warehouse_files, webhook_url
 from tests.hub.test_ebay_flow import CHANNEL, ENVIRONMENT, VECTORS, FakeEbay, config, example, own_key, stamp
 
@@ -185,3 +186,31 @@ def test_an_account_deletion_notice_erases_the_buyer_from_orders_and_raw_documen
     assert not any(word.encode() in raw[theirs["orderId"]] for word in personal)
     assert b"John Doe" in raw[other["orderId"]]
     assert len(said) == 1 and "test_user" not in said[0], "the event says how many, never whose"
+
+
+def test_an_operator_cancel_goes_back_to_ebay_as_a_post_order_cancellation(
+    hub: Hub, ebay: tuple[FakeEbay, FakeApi]
+) -> None:
+    fake, api = ebay
+    order = example(8, stamp(1))
+    fake.orders[order["orderId"]] = order
+    made: list[Request] = []
+
+    def cancellation(request: Request) -> Response:
+        made.append(request)
+        order["cancelStatus"] = {"cancelState": "IN_PROGRESS", "cancelRequests": []}  # eBay is on it
+        return Response(201, {"cancelId": "5000077"})
+
+    api.route("POST", "/post-order/v2/cancellation", cancellation)
+    assert poll(hub, "ebay", "me").received == 1
+    drain(hub)
+    cancel_order(hub, order["orderId"], source=None, lines=None, reason="buyer_request")
+    drain(hub)
+    (request,) = made
+    assert request.headers["authorization"].startswith("IAF ")
+    assert request.json() == {
+        "legacyOrderId": order["legacyOrderId"],
+        "cancelReason": "BUYER_ASKED_CANCEL",
+        "buyerPaid": True,
+    }
+    assert order_rows(hub, CHANNEL)[order["orderId"]].status == "cancelled"

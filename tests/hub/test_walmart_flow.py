@@ -20,6 +20,7 @@ from sqlalchemy import select
 
 from crossdock.connectors import throttle
 from crossdock.core.hub import Hub
+from crossdock.core.operator_orders import cancel_order
 from crossdock.core.poller import poll
 from crossdock.core.schema import orders
 from tests.conftest import CASES
@@ -135,8 +136,9 @@ class FakeWalmart:
             for line in lines:
                 for status in line["orderLineStatuses"]["orderLineStatus"]:
                     status["status"] = "Acknowledged" if status["status"] == "Created" else status["status"]
-        else:  # each Shipped status takes its quantity out of the line's open one, as Walmart's do
-            for shipped in request.json()["orderShipment"]["orderLines"]["orderLine"]:
+        else:  # each Shipped or Cancelled status takes its quantity out of the line's open one, as Walmart's do
+            body = request.json()
+            for shipped in (body.get("orderShipment") or body["orderCancellation"])["orderLines"]["orderLine"]:
                 (line,) = [x for x in lines if x["lineNumber"] == shipped["lineNumber"]]
                 statuses = line["orderLineStatuses"]["orderLineStatus"]
                 for status in shipped["orderLineStatuses"]["orderLineStatus"]:
@@ -403,3 +405,29 @@ def test_a_shipment_of_two_packages_goes_back_line_by_line_under_each_packages_t
     assert sent == [("1", "2", "1ZFIRST"), ("1", "1", "1ZSECOND"), ("2", "1", "1ZSECOND")]
     assert statuses(fake.orders["8401"]) == ["Shipped", "Shipped", "Shipped"]
     assert sent_fulfilments(hub) == 1
+
+
+def test_an_operator_cancel_goes_back_to_walmart_as_cancelled_lines(
+    hub: Hub, walmart: tuple[FakeWalmart, FakeApi], tmp_path: Path
+) -> None:
+    fake, api = walmart
+    fake.put(example("8501"))
+    assert poll(hub, "walmart-us", "me").received == 1
+    drain(hub)
+    said = cancel_order(hub, "8501", source=None, lines=None, reason="out_of_stock")
+    assert "walmart-us" in said
+    drain(hub)
+    (call,) = api.calls("POST", "/v3/orders/8501/cancel")
+    cancelled = call.json()["orderCancellation"]["orderLines"]["orderLine"]
+    assert [
+        (x["lineNumber"], x["orderLineStatuses"]["orderLineStatus"][0]["statusQuantity"]["amount"]) for x in cancelled
+    ] == [
+        ("1", "2"),
+        ("2", "1"),
+    ]
+    assert statuses(fake.orders["8501"]) == ["Cancelled", "Cancelled"]
+    fake.put(fake.orders["8501"])
+    poll(hub, "walmart-us", "me")
+    drain(hub)
+    assert order_rows(hub, CHANNEL)["8501"].status == "cancelled"
+    assert len(api.calls("POST", "/v3/orders/8501/cancel")) == 1, "told once"
