@@ -10,10 +10,10 @@ and cancellations (the order acknowledgement feed).
   feed with ``StatusCode`` ``Failure`` [docs order-feed-type-values, channel-lifecycle.md §4]: ``POST
   /feeds/2021-06-30/documents`` gives a pre-signed URL, the XML goes there by PUT, and ``POST
   /feeds/2021-06-30/feeds`` submits it (processed later, asynchronously). The order is read first: an order
-  Amazon shows cancelled, or items it shows cancelled, are not sent again; an item with a unit fulfilled is never
-  cancelled (never send Failure once an item shipped [unverified]); the feed cancels whole items, so a part of an
-  item is refused, naming it. A cancellation this sink submitted (its ``cancellation_id``) is not submitted again
-  while the process runs.
+  Amazon shows cancelled, or items it shows cancelled, are not sent again; nothing is cancelled once any item of
+  the order shipped (never send Failure after a shipment [unverified]: it is refused, naming the items); the feed
+  cancels whole items, so a part of an item is refused, naming it. A cancellation this sink submitted (its
+  ``cancellation_id``) is not submitted again while the process runs.
 """
 
 from __future__ import annotations
@@ -86,14 +86,19 @@ class AmazonSink(ChannelSink[AmazonSourceConfig, _Api]):
                     continue
                 asked[item_id] = int(line.quantity)
         wanted = []
+        shipped = [i for i, item in items.items() if _count(item.get("fulfillment"), "quantityFulfilled")]
+        if shipped or state in ("PARTIALLY_SHIPPED", "SHIPPED"):
+            problems.append(
+                f"item(s) {', '.join(shipped) or 'of it'} shipped: Amazon takes no cancel of an order once an "
+                "item shipped; refund the rest on Amazon"
+            )
+            asked = {}
         for item_id, quantity in asked.items():
             item = items[item_id]
             if _cancelled(item):
                 continue
-            ordered, fulfilled = _count(item, "quantityOrdered"), _count(item.get("fulfillment"), "quantityFulfilled")
-            if fulfilled:
-                problems.append(f"item {item_id} has shipped: Amazon takes no cancel after a shipment")
-            elif quantity is not None and quantity < ordered:
+            ordered = _count(item, "quantityOrdered")
+            if quantity is not None and quantity < ordered:
                 problems.append(f"item {item_id}: {quantity} of {ordered} units: Amazon cancels whole items only")
             else:
                 wanted.append(item_id)

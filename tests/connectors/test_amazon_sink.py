@@ -133,7 +133,7 @@ def test_a_shipped_item_or_a_part_of_an_item_is_refused_naming_it(config: Amazon
     part = [CancelledLine(line_number=item["orderItemId"], quantity=Decimal(1))]
     with respx.mock(assert_all_called=False) as mock:
         feeds = Feeds(mock, shipped)
-        with pytest.raises(PermanentError, match="has shipped: Amazon takes no cancel after a shipment"):
+        with pytest.raises(PermanentError, match=r"item\(s\) 20212345678901 shipped: Amazon takes no cancel"):
             AmazonSink("amz", config).send(cancel())
         mock.get(f"{HOST}/orders/2026-01-01/orders/{ORDER_ID}").mock(
             side_effect=lambda request: answer(request, 200, unshipped())
