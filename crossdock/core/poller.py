@@ -182,11 +182,14 @@ def poll(
                 marks = [item.checkpoint for item in batch if item.checkpoint]
                 checkpoint = (sync, marks[-1]) if marks else None
                 todo = [got.document_id for got in stored if got.state == "received"]
+                states: dict[int, str] = {}
                 if todo and hand_off is not None and not api:
                     hand_off.set()
                 elif todo:
-                    report.processed.extend(process_many(hub, todo, checkpoint, skip_locked=True))
+                    report.processed.extend(done := process_many(hub, todo, checkpoint, skip_locked=True))
                     checkpoint = None  # saved with the orders it covers
+                    states.update({p.document_id: p.state for p in done})
+                _imported(hub, source_name, batch, [states.get(got.document_id, got.state) for got in stored])
                 if progress is not None:
                     progress(report)
                 if checkpoint is not None or time.monotonic() - renewed > lease / 10:
@@ -236,6 +239,20 @@ def _settle(hub: Hub, source_name: str, item: Inbound, document_id: int) -> None
             hub.store.log(
                 conn, "settle", f"{item.name} on {source_name} not archived yet: {said}", document_id=document_id
             )
+
+
+def _imported(hub: Hub, source_name: str, batch: list[Inbound], states: list[str]) -> None:
+    """Tell the source which documents are processed (``Inbound.imported``); a failure is logged, and the next
+    poll, reading the order again, tries again."""
+    for item, state in zip(batch, states, strict=True):
+        if state != "processed":
+            continue
+        try:
+            item.imported()
+        except CrossdockError as exc:
+            said = masked(str(exc), hub.config.sources.get(source_name))
+            with hub.store.transaction() as conn:
+                hub.store.log(conn, "settle", f"{item.name} on {source_name}: {said}")
 
 
 def _watched(hub: Hub, source_name: str, source: object, looked: str | None) -> None:
