@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import threading
 
 import pytest
@@ -146,3 +147,30 @@ def test_skip_locked_lets_two_open_transactions_claim_disjoint_work(pg_store: St
         tb.commit()
     assert len(first) == 2 and len(second) == 2
     assert not {c.id for c in first} & {c.id for c in second}
+
+
+def _order_row(external_id: str) -> dict[str, object]:
+    return {
+        "channel": "x12",
+        "partner": "acme",
+        "external_id": external_id,
+        "po_number": external_id,
+        "status": "routed",
+        "revision": 1,
+        "data": json.dumps({"po_number": external_id}),
+    }
+
+
+def test_orders_inserted_together_get_their_ids_in_order_and_a_repeated_key_is_a_race(store: Store) -> None:
+    from crossdock.core.schema import orders
+    from crossdock.core.store import OrderRace
+
+    with store.transaction() as conn:
+        ids = store.insert_orders(conn, [_order_row("PO-1"), _order_row("PO-2"), _order_row("PO-3")])
+    with store.transaction() as conn:
+        stored = dict(conn.execute(select(orders.c.id, orders.c.external_id)).tuples().all())
+    assert stored == dict(zip(ids, ["PO-1", "PO-2", "PO-3"], strict=True))
+    with pytest.raises(OrderRace), store.transaction() as conn:
+        store.insert_orders(conn, [_order_row("PO-4"), _order_row("PO-2")])
+    with store.transaction() as conn:
+        assert conn.execute(select(orders.c.external_id).where(orders.c.external_id == "PO-4")).first() is None
