@@ -174,3 +174,30 @@ def test_orders_inserted_together_get_their_ids_in_order_and_a_repeated_key_is_a
         store.insert_orders(conn, [_order_row("PO-4"), _order_row("PO-2")])
     with store.transaction() as conn:
         assert conn.execute(select(orders.c.external_id).where(orders.c.external_id == "PO-4")).first() is None
+
+
+@pytest.mark.peers
+def test_a_postgresql_connection_is_checked_only_after_sitting_idle_and_a_dead_one_is_replaced(
+    pg_store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sqlalchemy import text
+
+    from crossdock.core import engine as engines
+
+    pings: list[int] = []
+    ping = pg_store.engine.dialect.do_ping
+    monkeypatch.setattr(pg_store.engine.dialect, "do_ping", lambda dbapi: pings.append(1) or ping(dbapi))
+    with pg_store.transaction() as conn:
+        first = conn.execute(text("SELECT pg_backend_pid()")).scalar_one()
+    for _ in range(3):  # back to back: handed out again unchecked, no round trip of its own
+        with pg_store.transaction() as conn:
+            assert conn.execute(text("SELECT pg_backend_pid()")).scalar_one() == first
+    assert pings == []
+    other = Store.open(str(pg_store.engine.url.render_as_string(hide_password=False)))
+    with other.transaction() as conn:  # the server ends the pooled connection while it sits in the pool
+        assert conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": first}).scalar_one()
+    other.close()
+    monkeypatch.setattr(engines, "PING_AFTER_IDLE", 0.0)  # as if it had sat idle: checked, found dead, replaced
+    with pg_store.transaction() as conn:
+        assert conn.execute(text("SELECT pg_backend_pid()")).scalar_one() != first
+    assert pings
