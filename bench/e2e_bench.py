@@ -224,11 +224,13 @@ def main() -> None:
     parser.add_argument("--per-file", type=int, nargs="+", default=[100, 1], help="POs per file, one run each")
     parser.add_argument("--pg", help="PostgreSQL URL (postgresql+psycopg://...) to run there too")
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
+    parser.add_argument("--no-sqlite", action="store_true", help="with --pg, run PostgreSQL only")
     args = parser.parse_args()
     rows = []
     for per_file in args.per_file:
-        with tempfile.TemporaryDirectory() as tmp:
-            rows.append(("SQLite", per_file, 1, run(f"sqlite:///{tmp}/bench.db", 1, args.orders, per_file)))
+        if not (args.no_sqlite and args.pg):
+            with tempfile.TemporaryDirectory() as tmp:
+                rows.append(("SQLite", per_file, 1, run(f"sqlite:///{tmp}/bench.db", 1, args.orders, per_file)))
         if args.pg:
             for n in args.workers:
                 rows.append(("PostgreSQL", per_file, n, run(_pg_schema(args.pg), n, args.orders, per_file)))
