@@ -168,7 +168,7 @@ def test_orders_inserted_together_get_their_ids_in_order_and_a_repeated_key_is_a
     with store.transaction() as conn:
         ids = store.insert_orders(conn, [_order_row("PO-1"), _order_row("PO-2"), _order_row("PO-3")])
     with store.transaction() as conn:
-        stored = dict(conn.execute(select(orders.c.id, orders.c.external_id)).tuples().all())
+        stored = {int(row.id): row.external_id for row in conn.execute(select(orders.c.id, orders.c.external_id))}
     assert stored == dict(zip(ids, ["PO-1", "PO-2", "PO-3"], strict=True))
     with pytest.raises(OrderRace), store.transaction() as conn:
         store.insert_orders(conn, [_order_row("PO-4"), _order_row("PO-2")])
