@@ -18,7 +18,13 @@ from crossdock.core import registry
 from crossdock.core.engine import utcnow
 from crossdock.core.errors import Held
 from crossdock.core.hub import Hub
-from crossdock.core.invoicing import invoice_for
+from crossdock.core.invoicing import (
+    COMPANY_SEQUENCE,
+    configured_parties,
+    invoice_for,
+    invoice_number,
+    next_invoice_numbers,
+)
 from crossdock.core.models import Fulfilment, FulfilmentLine, FulfilmentPackage, Order, Shipment, ShipmentLine
 from crossdock.core.partners import Controls, Partner, created_now, reserve
 from crossdock.core.plan import Plan, delivery_key, outbound, safe_name
@@ -184,8 +190,9 @@ def _edi(hub: Hub, conn: Connection, plan: Plan, document_id: int, group: list[A
     invoices = buyer.config.invoice == "on_shipment"
     kinds = [["856"] + ["810"] * invoices + ["855"] * _backorder(buyer, a) for a in group]
     total = sum(len(k) for k in kinds)
+    # The company-wide invoice sequence is locked before the partner's, as invoice_day does: one order, no deadlock.
+    first_invoice = next_invoice_numbers(hub, conn, len(group)) if invoices else 0
     first = reserve(hub.store, conn, buyer.name, interchanges=total, groups=total, sets=total)
-    first_invoice = hub.store.next_numbers(conn, buyer.name, "invoice", len(group)) if invoices else 0
     used = invoiced = 0
     invoiced_now: list[Answer] = []
     for a, wanted in zip(group, kinds, strict=True):
@@ -193,7 +200,7 @@ def _edi(hub: Hub, conn: Connection, plan: Plan, document_id: int, group: list[A
         try:
             for i, kind in enumerate(wanted):
                 controls = Controls(first.interchange + used + i, first.group + used + i, first.transaction + used + i)
-                number = f"{first_invoice + invoiced:06d}"
+                number = invoice_number(hub, first_invoice + invoiced)
                 planned.append((*_write(x12, kind, buyer, a, controls, number), controls))
         except (ValueError, Held) as exc:
             a.held = f"shipment {a.shipment.shipment_id} for PO {a.order.po_number} held: {exc}"
@@ -215,9 +222,9 @@ def _edi(hub: Hub, conn: Connection, plan: Plan, document_id: int, group: list[A
         )
     unused = total - used
     returned = {kind: unused for kind in ("isa", "gs", "st") if unused}
-    if invoices and len(group) - invoiced:
-        returned["invoice"] = len(group) - invoiced
     hub.store.return_numbers(conn, buyer.name, returned)
+    if invoices and len(group) - invoiced:
+        hub.store.return_numbers(conn, COMPANY_SEQUENCE, {"invoice": len(group) - invoiced})
 
 
 def _backorder(buyer: Partner, a: Answer) -> int:
@@ -225,7 +232,7 @@ def _backorder(buyer: Partner, a: Answer) -> int:
 
 
 def _write(
-    x12: ModuleType, kind: str, buyer: Partner, a: Answer, controls: Controls, invoice_number: str
+    x12: ModuleType, kind: str, buyer: Partner, a: Answer, controls: Controls, number: str
 ) -> tuple[bytes, str, str, str]:
     """One document for the buyer: its bytes, file name, purpose and delivery key."""
     out = x12.Outgoing(**buyer.envelope(controls, created_now()))
@@ -235,7 +242,10 @@ def _write(
         data = x12.write_856(a.shipment, out, buyer.config.asn_profile)
         key = delivery_key("856", buyer.name, po, shipment_id)
     elif kind == "810":
-        invoice = invoice_for(a.order, a.shipment, invoice_number, created_now().date())
+        first = sum(a.shipped.values()) == sum(line.quantity for o in a.shipment.orders for line in o.all_lines())
+        invoice = invoice_for(
+            a.order, a.shipment, number, created_now().date(), first=first, parties=configured_parties(buyer)
+        )
         data, label = x12.write_810(invoice, out), invoice.invoice_number
         key = delivery_key("810", buyer.name, po, shipment_id)
     else:

@@ -446,6 +446,7 @@ class Invoice(Model):
     terms: list[Terms] = field(default_factory=list)
     ship_date: dt.date | None = None
     carrier_scac: str | None = None
+    transport_mode: str | None = None  # CAD01: M motor, A air, U parcel... (required in 5010 when CAD is written)
     lines: list[InvoiceLine] = field(default_factory=list)
     charges: list[Charge] = field(default_factory=list)
     total_amount: Decimal | None = None  # TDS01 as money (crossdock computes it when writing)

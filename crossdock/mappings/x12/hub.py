@@ -318,7 +318,7 @@ def write_856(shipment: Shipment, out: Outgoing, profile: str) -> bytes:
 
 def write_810(invoice: Invoice, out: Outgoing) -> bytes:
     """One interchange carrying the 810 invoice."""
-    return _interchange(out, "IN", [build_810(invoice, f"{out.transaction:04d}")])
+    return _interchange(out, "IN", [build_810(invoice, f"{out.transaction:04d}", out.version)])
 
 
 def set_count(data: bytes) -> int:
@@ -359,7 +359,7 @@ def renumber(data: bytes, interchange: int, group: int, transaction: int) -> byt
 
 def write_810s(invoices: list[Invoice], out: Outgoing) -> bytes:
     """One interchange carrying several 810s (a day's invoices), numbered from ``out.transaction`` up."""
-    sets = [build_810(invoice, f"{out.transaction + i:04d}") for i, invoice in enumerate(invoices)]
+    sets = [build_810(invoice, f"{out.transaction + i:04d}", out.version) for i, invoice in enumerate(invoices)]
     return _interchange(out, "IN", sets)
 
 
