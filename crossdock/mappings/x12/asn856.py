@@ -59,8 +59,13 @@ class _Tree:
         return hl
 
 
-def build_856(shipment: Shipment, control: str, profile: str = "SOPI") -> writer.TransactionSet:
-    """One 856 set in the partner's HL profile; refuses content the profile cannot carry."""
+def build_856(
+    shipment: Shipment, control: str, profile: str = "SOPI", bill_of_lading_at: str = "shipment"
+) -> writer.TransactionSet:
+    """One 856 set in the partner's HL profile; refuses content the profile cannot carry.
+
+    ``bill_of_lading_at`` is where REF*BM goes: the shipment level, or each order level (some guides want it
+    there when several POs share the bill of lading)."""
     if profile not in STRUCTURE_CODES:
         raise X12WriteError(f"unknown 856 profile {profile!r}: use one of {', '.join(STRUCTURE_CODES)}")
     if shipment.ship_date is None:
@@ -76,9 +81,10 @@ def build_856(shipment: Shipment, control: str, profile: str = "SOPI") -> writer
     )
     tree = _Tree(ts)
     top = tree.open(None, "S")
-    _shipment_level(ts, shipment)
+    _shipment_level(ts, shipment, bill_of_lading_at == "shipment")
+    order_bol = shipment.bill_of_lading if bill_of_lading_at == "order" else None
     for order in shipment.orders:
-        _order(tree, top, order, profile)
+        _order(tree, top, order, profile, order_bol)
     ts.add("CTT", str(len(tree.hls)), writer.format_decimal(tree.units))
     return ts
 
@@ -101,7 +107,7 @@ def _add_td1(
         )
 
 
-def _shipment_level(ts: writer.TransactionSet, s: Shipment) -> None:
+def _shipment_level(ts: writer.TransactionSet, s: Shipment, with_bol: bool) -> None:
     _add_td1(ts, s.packaging_code, s.lading_quantity, s.gross_weight, s.weight_uom)
     if s.carrier_scac or s.transport_mode or s.carrier_service:
         ts.add(
@@ -112,7 +118,7 @@ def _shipment_level(ts: writer.TransactionSet, s: Shipment) -> None:
             s.transport_mode or "",
             s.carrier_service or "",
         )
-    if s.bill_of_lading:
+    if s.bill_of_lading and with_bol:
         ts.add("REF", "BM", s.bill_of_lading)
     for number in s.tracking_numbers:
         ts.add("REF", "CN", number)
@@ -124,7 +130,7 @@ def _shipment_level(ts: writer.TransactionSet, s: Shipment) -> None:
     add_parties(ts, s.parties)
 
 
-def _order(tree: _Tree, top: int, order: ShipmentOrder, profile: str) -> None:
+def _order(tree: _Tree, top: int, order: ShipmentOrder, profile: str, bill_of_lading: str | None) -> None:
     where = f"856 order {order.po_number}"
     if profile == "SOI" and (order.pallets or order.packages):
         raise X12WriteError(f"{where}: profile SOI has no pack or tare level; use SOPI or SOTPI")
@@ -134,6 +140,11 @@ def _order(tree: _Tree, top: int, order: ShipmentOrder, profile: str) -> None:
         raise X12WriteError(f"{where}: profile SOPI has no tare level; use SOTPI for pallets")
     hl = tree.open(top, "O")
     tree.ts.add("PRF", order.po_number, "", "", fmt_date(order.po_date) or "")
+    if bill_of_lading:
+        tree.ts.add("REF", "BM", bill_of_lading)
+    for ref in order.references:
+        if (ref.qualifier, ref.value) != ("BM", bill_of_lading):
+            tree.ts.add("REF", ref.qualifier, ref.value, ref.description)
     if order.store:
         tree.ts.add("N1", "BY", None, "92", order.store)
     for pallet in order.pallets:
@@ -191,6 +202,9 @@ def _item(tree: _Tree, parent: int, line: ShipmentLine) -> None:
             writer.format_decimal(line.ordered_quantity),
             line.uom,
         )
+    if line.pack is not None or line.inner_pack is not None:  # PO401 pack and PO414 inner pack as the PO had them
+        inner = "" if line.inner_pack is None else str(line.inner_pack)
+        add("PO4", "" if line.pack is None else str(line.pack), *[""] * 12, inner)
     if line.description:
         add("PID", "F", "", "", "", line.description)
     if line.lot:
@@ -336,6 +350,11 @@ def _read_order(node: _Node) -> ShipmentOrder:
         po_number=prf.get(1) if prf else "",
         po_date=parse_date(prf.get(4)) if prf else None,
         store=store,
+        references=[
+            Reference(qualifier=s.get(1), value=s.get(2), description=s.get(3) or None)
+            for s in node.segments
+            if s.id == "REF" and s.get(2)
+        ],
     )
 
 
@@ -367,6 +386,7 @@ def _read_item(segs: list[Segment]) -> ShipmentLine:
     sn1 = next((s for s in segs if s.id == "SN1"), None)
     pid = next((s for s in segs if s.id == "PID" and s.get(5)), None)
     lot = next((s.get(2) for s in segs if s.id == "REF" and s.get(1) == "LT" and s.get(2)), None)
+    po4 = next((s for s in segs if s.id == "PO4"), None)
     product_ids = id_pairs(lin.elements, 2) if lin else {}
     return ShipmentLine(
         line_number=(lin.get(1) or None) if lin else None,
@@ -376,6 +396,8 @@ def _read_item(segs: list[Segment]) -> ShipmentLine:
         ordered_quantity=parse_decimal(sn1.get(5)) if sn1 else None,
         lot=lot or product_ids.get("LT"),
         description=pid.get(5) if pid else None,
+        pack=int(po4.get(1)) if po4 and is_digits(po4.get(1)) else None,
+        inner_pack=int(po4.get(14)) if po4 and is_digits(po4.get(14)) else None,
     )
 
 

@@ -311,9 +311,9 @@ def write_940s(orders: list[tuple[Order, str]], out: Outgoing, depositor: str | 
     return _interchange(out, "OW", sets)
 
 
-def write_856(shipment: Shipment, out: Outgoing, profile: str) -> bytes:
+def write_856(shipment: Shipment, out: Outgoing, profile: str, bill_of_lading_at: str = "shipment") -> bytes:
     """One interchange carrying the 856 ship notice for ``shipment`` in the partner's HL profile."""
-    return _interchange(out, "SH", [build_856(shipment, f"{out.transaction:04d}", profile)])
+    return _interchange(out, "SH", [build_856(shipment, f"{out.transaction:04d}", profile, bill_of_lading_at)])
 
 
 def write_810(invoice: Invoice, out: Outgoing) -> bytes:
