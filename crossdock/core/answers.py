@@ -47,7 +47,7 @@ class Answer:
     fulfilment_sink: str | None
     held: str | None = None
     asn_id: str | None = None  # BSN02 when the 856 is this PO's alone (the shipment id, or it and -1, -2 ...)
-    asn_key: tuple[str, str] | None = None  # POs with the same key share one 856 for a buyer that consolidates
+    asn_key: tuple[str, str, str] | None = None  # POs with the same key share one 856 for a buyer that consolidates
 
 
 def answer(hub: Hub, conn: Connection, plan: Plan, document_id: int, answers: list[Answer]) -> list[str]:

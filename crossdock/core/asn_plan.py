@@ -9,8 +9,8 @@ names. TD1 gets a packaging code and lading quantity from the packages and palle
 One confirmation can carry several POs (a Shipment JSON or CSV file, ShipBob). Each PO is recorded on its own;
 for a buyer that wants one 856 per PO each gets its own BSN02 (the shipment id and ``-1``, ``-2``...) and its
 share of the weight, by units shipped, so the weights add up to the truck's once. A buyer with
-``asn_consolidate`` gets one 856 for the POs of a file that share a bill of lading (or a shipment id), with an
-order level each, one BSN02 and the weight declared once.
+``asn_consolidate`` gets one 856 for the POs of a file that share a bill of lading (or a shipment id) and a
+ship-to, with an order level each, one BSN02 and the weight declared once.
 """
 
 from __future__ import annotations
@@ -108,6 +108,11 @@ def consolidated(pieces: Sequence[Shipment]) -> Shipment:
     return out
 
 
-def consolidation_key(one: Shipment, shipper: str) -> tuple[str, str]:
-    """POs with the same key go in one 856 for a buyer that consolidates: one bill of lading, else one shipment."""
-    return (shipper, f"BM:{one.bill_of_lading}" if one.bill_of_lading else f"ID:{one.shipment_id}")
+def consolidation_key(one: Shipment, shipper: str) -> tuple[str, str, str]:
+    """POs with the same key go in one 856 for a buyer that consolidates: one bill of lading (else one shipment)
+    to one ship-to, since the 856 names its ship-to once, at the shipment level."""
+    ship_to = next((p for p in one.parties if p.role == "ST"), None)
+    where = (
+        f"{ship_to.id_qualifier}:{ship_to.id}" if ship_to and ship_to.id else (ship_to.name or "") if ship_to else ""
+    )
+    return (shipper, f"BM:{one.bill_of_lading}" if one.bill_of_lading else f"ID:{one.shipment_id}", where)

@@ -187,3 +187,30 @@ def test_a_csv_weight_column_without_a_unit_is_a_configuration_error(tmp_path: P
     cfg["sources"]["shipfile"] = csv_source(tmp_path)
     with pytest.raises(ConfigProblems, match="a weight needs its unit"):
         write_config(tmp_path, cfg)
+
+
+def test_945s_of_one_bill_of_lading_to_one_ship_to_make_one_856_for_a_consolidating_buyer(
+    tmp_path: Path, store_url: str
+) -> None:
+    def advice(po: str, control: int, ship_to: str = "N1*ST*DC 42*92*0042") -> bytes:
+        sent = ship_advice(po, f"SHIP-{po}", [("0001", 5, 5, "MUG-BLU")], control=control).decode()
+        sent = sent.replace("N1*ST*DC 42*92*0042~\n", f"{ship_to}~\nN9*BM*BOL-77~\n")
+        return re.sub(r"SE\*(\d+)\*", lambda m: f"SE*{int(m.group(1)) + 1}*", sent).encode()
+
+    hub = Hub(write_config(tmp_path, config(tmp_path, store_url, asn_consolidate=True)))
+    try:
+        cycle(hub, "po.edi", interchange([order(po, qty=5) for po in ("PO-1", "PO-2", "PO-3")]))
+        truck = advice("PO-1", 50) + advice("PO-2", 51) + advice("PO-3", 52, ship_to="N1*ST*DC 7*92*0007")
+        report = cycle(hub, "945.edi", truck)
+    finally:
+        hub.close()
+    assert report.processed[0].error is None and report.processed[0].shipments == 3
+    asns = sorted((shipment_from_856(checked(d)) for d in files(tmp_path / "partner-inbox", "856")), key=len_orders)
+    other, truck_856 = asns
+    assert [o.po_number for o in truck_856.orders] == ["PO-1", "PO-2"] and truck_856.shipment_id == "SHIP-PO-1"
+    assert truck_856.gross_weight == Decimal(20), "each 945's W03 weight, added up once"
+    assert [o.po_number for o in other.orders] == ["PO-3"], "another ship-to: its own 856"
+
+
+def len_orders(shipment: Any) -> int:
+    return len(shipment.orders)

@@ -147,3 +147,23 @@ def test_the_migration_starts_the_company_sequence_after_every_partners_numbers(
         rows = conn.execute(text("SELECT scope, value FROM sequences WHERE kind = 'invoice' ORDER BY scope")).all()
     assert [tuple(r) for r in rows] == [("(company)", 41), ("northwind", 41), ("southwind", 7)]
     engine.dispose()
+
+
+def test_a_days_invoices_carry_the_pos_header_allowance_once(tmp_path: Path, store_url: str) -> None:
+    from crossdock.core.invoicing import invoice_day
+    from crossdock.mappings.x12.reader import parse
+
+    hub = Hub(write_config(tmp_path, buyer_config(tmp_path, store_url, invoice="daily")))
+    try:
+        cycle(hub, "po.edi", interchange([retail_po()]))
+        cycle(hub, "945a.edi", ship_advice("PO-9", "SHIP-1", [("0001", 40, 40, "MUG-BLU")], control=50))
+        cycle(hub, "945b.edi", ship_advice("PO-9", "SHIP-2", [("0002", 20, 20, "KTL-STL")], control=51))
+        assert invoice_day(hub, "northwind") == 2
+        hub.dispatcher("test").drain()
+    finally:
+        hub.close()
+    (day,) = files(tmp_path / "partner-inbox", "810")
+    (ic,) = parse(day)
+    first, second = (invoice_from_810(ts) for ts in ic.groups[0].transactions)
+    assert [c.amount for c in first.charges] == [Decimal("10.00")] and second.charges == []
+    assert (first.total_amount, second.total_amount) == (Decimal("490.00"), Decimal("228.00"))
