@@ -34,6 +34,7 @@ def for_buyer(one: Shipment, order: Order, ship_from: Party | None, levels: Mapp
     if "ST" not in roles and order.ship_to is not None:
         one.parties.append(order.ship_to.model_copy(deep=True))
     shipped = one.orders[0]
+    shipped.references = []  # what the buyer reads at order level is the PO's, never the warehouse's own
     for qualifier in ASN_REFERENCES:
         level = levels.get(qualifier)
         ref = next((r for r in order.references if r.qualifier == qualifier and r.value), None)

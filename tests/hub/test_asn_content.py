@@ -115,7 +115,11 @@ def two_pos_on_one_truck(tmp_path: Path, store_url: str, **buyer: Any) -> list[b
         "gross_weight": "30",
         "weight_uom": "LB",
         "orders": [
-            {"po_number": "PO-A", "lines": [{"line_number": "0001", "quantity": "1"}]},
+            {
+                "po_number": "PO-A",
+                "lines": [{"line_number": "0001", "quantity": "1"}],
+                "references": [{"qualifier": "WH", "value": "WAREHOUSE-OWN"}],
+            },
             {"po_number": "PO-B", "lines": [{"line_number": "0001", "quantity": "2"}]},
         ],
     }
@@ -139,6 +143,7 @@ def test_two_pos_on_one_truck_get_an_856_each_with_its_own_bsn02_and_share_of_th
     assert (by_po["PO-A"].shipment_id, by_po["PO-B"].shipment_id) == ("SHIP-7-1", "SHIP-7-2")
     assert (by_po["PO-A"].gross_weight, by_po["PO-B"].gross_weight) == (Decimal("10.00"), Decimal("20.00"))
     assert all(s.weight_uom == "LB" and s.lading_quantity == 1 for s in asns)
+    assert all(o.references == [] for s in asns for o in s.orders), "the warehouse's own order references stay out"
 
 
 def test_a_consolidating_buyer_gets_one_856_for_the_truck(tmp_path: Path, store_url: str) -> None:
