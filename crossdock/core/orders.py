@@ -165,9 +165,13 @@ def upsert_orders(
         problems = _plan_deliveries(
             hub, conn, plan, ref, revision, document_id, order, dumped, data, assignments, partner, result, again
         )
+        wants_855 = revision == 1 and not isinstance(partner, str) and partner.config.send_855
         if problems:
             _hold(hub, conn, plan, ref, po, who, problems)
-        if revision == 1 and not isinstance(partner, str) and partner.config.send_855:
+            if wants_855:
+                plan.event("855", f"order {po} is held: its 855 waits until it is routed (replay)", order=ref)
+        elif wants_855:
+            assert not isinstance(partner, str)
             _send_855(hub, conn, plan, ref, document_id, order, partner)
     return conflicts
 
@@ -342,6 +346,7 @@ def _plan_deliveries(
             sink=a.sink,
             not_before=not_before,
             data_ref=ORDER if whole else None,
+            sets=registry.mapping("x12").set_count(data) if controls is not None and isinstance(data, bytes) else 1,
         )
         plan.event(
             "routed", f"order {order.po_number} lines {list(a.positions)} to {a.sink} by {a.rule}", order=order_ref
@@ -367,7 +372,11 @@ def _retire_failed(conn: Connection, sink: str, name: str) -> None:
 def _send_855(
     hub: Hub, conn: Connection, plan: Plan, order_ref: int | Ref, document_id: int, order: Order, partner: Partner
 ) -> None:
-    """Plan the 855, numbered when the plan is written (and not at all when it cannot be written)."""
+    """Plan the 855, numbered when the plan is written (and not at all when it cannot be written).
+
+    Only an order routed whole is acknowledged: one no rule takes, or one a destination's document cannot be
+    written for (held), hears nothing until a replay routes it, since an "accepted" 855 promises the buyer a
+    shipment crossdock cannot yet make, and a rejection would be wrong once the order is fixed and ships."""
     key = delivery_key("855", order.channel, partner.name, order.po_number)
     if queued(conn, key):
         return

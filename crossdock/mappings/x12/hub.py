@@ -43,7 +43,7 @@ from crossdock.mappings.x12.sscc import sscc18
 from crossdock.mappings.x12.streamed import BATCH, StreamedSet, streaming
 from crossdock.mappings.x12.ta1 import interchange_acknowledgments
 from crossdock.mappings.x12.validator import status, validate
-from crossdock.mappings.x12.whse940 import build_940
+from crossdock.mappings.x12.whse940 import ORIGINAL, build_940, orders_940
 
 NOT_ACKNOWLEDGED = frozenset({"FA"})
 
@@ -308,19 +308,30 @@ def write_change_answer(answer: ChangeAcknowledgment | OrderAcknowledgment, out:
     return _interchange(out, "PR", [build_855(answer, f"{out.transaction:04d}")])
 
 
-def write_940(order: Order, out: Outgoing, depositor: str | None = None) -> bytes:
-    """One interchange carrying the 940 warehouse shipping order for ``order`` (or the lines routed here)."""
-    return _interchange(out, "OW", [build_940(order, f"{out.transaction:04d}", depositor=depositor)])
+def write_940(order: Order, out: Outgoing, depositor: str | None = None, *, ship_to_per_line: bool = False) -> bytes:
+    """One interchange carrying the 940 warehouse shipping order for ``order`` (or the lines routed here): one set
+    per ship-to unless the 3PL takes a ship-to per line (``whse940.orders_940``); ``count_940s`` says how many."""
+    return write_940s([(order, ORIGINAL)], out, depositor, ship_to_per_line=ship_to_per_line)
 
 
-def write_940s(orders: list[tuple[Order, str]], out: Outgoing, depositor: str | None = None) -> bytes:
+def write_940s(
+    orders: list[tuple[Order, str]], out: Outgoing, depositor: str | None = None, *, ship_to_per_line: bool = False
+) -> bytes:
     """One interchange carrying a 940 per (order, W0501 purpose), numbered up from ``out.transaction`` in that
     order: a cancel (F) then the order again (N) reach the 3PL as one file, the cancel read first."""
+    parts = [
+        (part, number, purpose) for order, purpose in orders for part, number in orders_940(order, ship_to_per_line)
+    ]
     sets = [
-        build_940(order, f"{out.transaction + i:04d}", depositor=depositor, purpose=purpose)
-        for i, (order, purpose) in enumerate(orders)
+        build_940(part, f"{out.transaction + i:04d}", depositor=depositor, purpose=purpose, depositor_order=number)
+        for i, (part, number, purpose) in enumerate(parts)
     ]
     return _interchange(out, "OW", sets)
+
+
+def count_940s(orders: list[Order], ship_to_per_line: bool = False) -> int:
+    """How many 940 sets ``write_940s`` writes for these orders: the ST numbers to reserve."""
+    return sum(len(orders_940(order, ship_to_per_line)) for order in orders)
 
 
 def write_856(shipment: Shipment, out: Outgoing, profile: str) -> bytes:
