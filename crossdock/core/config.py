@@ -237,6 +237,20 @@ class InventoryFeedConfig(Strict):
         return self
 
 
+class ProductPacking(Strict):
+    units_per_case: int | None = Field(default=None, ge=1, description="eaches in a case (CA, CS, CT, BX)")
+    units_per_inner_pack: int | None = Field(default=None, ge=1, description="eaches in an inner pack (PK, IN)")
+
+
+class ProductsConfig(Strict):
+    """How items are packed, for quantities a warehouse confirms in another unit than the PO's (core/units.py)."""
+
+    items: dict[str, ProductPacking] = Field(default_factory=dict, description="item id (SKU, VN, UPC ...) -> packing")
+    csv: ConfigPath | None = Field(
+        default=None, description="or a CSV file with columns sku, units_per_case, units_per_inner_pack"
+    )
+
+
 class ServerConfig(Strict):
     """Where ``crossdock serve`` (and ``run``) listen for the http sources and webhooks, and what one client may
     hold there: the bounds keep a slow or flooding client from starving the others (and ``/healthz``)."""
@@ -279,6 +293,7 @@ class Config(Strict):
     alerts: AlertsConfig | None = None
     server: ServerConfig = ServerConfig()
     inventory: dict[Name, InventoryFeedConfig] = Field(default_factory=dict, description="stock feeds out")
+    products: ProductsConfig = ProductsConfig()
     housekeeping_every: Duration = Field(default=60.0, gt=0)
     process_every: Duration = Field(
         default=1.0,
