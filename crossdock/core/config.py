@@ -89,6 +89,13 @@ class PartnerConfig(Strict):
         default=False,
         description="when a warehouse ships lines short, send an 855 change (BAK01 04) with the rest as backordered",
     )
+    ack_ship_date: bool = Field(
+        default=False,
+        description="the 855's lines carry the scheduled ship date (ACK04 068, ACK05): the order's requested ship "
+        "date (DTM 010, else 037), else the 855's date plus ack_lead_days",
+    )
+    ack_lead_days: int | None = Field(default=None, ge=0, description="with ack_ship_date: days from PO to shipping")
+    ack_price_basis: bool = Field(default=False, description="the 855's PO105 echoes the PO's basis of unit price")
     send_865: bool = Field(
         default=False, description="answer each 860 change with an 865: every change accepted (IA) or rejected (IR)"
     )

@@ -383,7 +383,10 @@ def _send_855(
     x12 = registry.mapping("x12")
 
     def render(controls: Controls) -> tuple[bytes, str]:
-        data = x12.write_855(order, x12.Outgoing(**partner.envelope(controls, created_now())))
+        out, cfg = x12.Outgoing(**partner.envelope(controls, created_now())), partner.config
+        data = x12.write_855(
+            order, out, ship_dates=cfg.ack_ship_date, lead_days=cfg.ack_lead_days, price_basis=cfg.ack_price_basis
+        )
         return data, f"{safe_name(partner.name)}-855-{safe_name(order.po_number)}-{controls.interchange:09d}.edi"
 
     refused = f"no 855 for order {order.po_number}"
