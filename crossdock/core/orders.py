@@ -165,14 +165,13 @@ def upsert_orders(
         problems = _plan_deliveries(
             hub, conn, plan, ref, revision, document_id, order, dumped, data, assignments, partner, result, again
         )
-        wants_855 = revision == 1 and not isinstance(partner, str) and partner.config.send_855
+        acks = partner if revision == 1 and not isinstance(partner, str) and partner.config.send_855 else None
         if problems:
             _hold(hub, conn, plan, ref, po, who, problems)
-            if wants_855:
+            if acks is not None:
                 plan.event("855", f"order {po} is held: its 855 waits until it is routed (replay)", order=ref)
-        elif wants_855:
-            assert not isinstance(partner, str)
-            _send_855(hub, conn, plan, ref, document_id, order, partner)
+        elif acks is not None:
+            _send_855(hub, conn, plan, ref, document_id, order, acks)
     return conflicts
 
 
