@@ -60,6 +60,19 @@ class Identity(Strict):
     gs_id: str | None = Field(default=None, max_length=15, description="default: isa_id")
 
 
+class CompanyConfig(Identity):
+    """Who we are: our X12 identifiers, and the GS1 company prefix our SSCC-18 carton and pallet labels are
+    numbered under. One serial sequence per prefix and extension digit serves every partner, so no SSCC is
+    ever given twice (GS1 forbids reuse for at least a year)."""
+
+    gs1_prefix: str | None = Field(
+        default=None, pattern=r"^\d{6,11}$", description="our GS1 company prefix: the SSCC-18s crossdock assigns"
+    )
+    extension_digit: str = Field(
+        default="0", pattern=r"^\d$", description="SSCC extension digit (0-9) of the SSCCs crossdock assigns"
+    )
+
+
 AckedDocument = Literal["810", "846", "855", "856", "940"]
 DEFAULT_ACK_WINDOWS: dict[AckedDocument, float] = {
     "855": 86400.0,
@@ -93,7 +106,10 @@ class PartnerConfig(Strict):
         default="SOPI", description="856 HL structure: SOI, SOPI (pick and pack) or SOTPI (with pallets)"
     )
     gs1_prefix: str | None = Field(
-        default=None, pattern=r"^\d{6,11}$", description="GS1 company prefix for the SSCC-18 labels of our 856s"
+        default=None,
+        pattern=r"^\d{6,11}$",
+        description="GS1 company prefix for the SSCC-18s of this partner's 856s, when not company.gs1_prefix; "
+        "numbered from the company-wide sequence of that prefix",
     )
     invoice: Literal["on_shipment", "daily", "none"] = Field(
         default="none", description="an 810 for each shipment: with it (on_shipment), or batched on invoice_schedule"
@@ -259,7 +275,7 @@ class ServerConfig(Strict):
 
 class Config(Strict):
     store: StoreConfig = StoreConfig()
-    company: Identity
+    company: CompanyConfig
     partners: dict[Name, PartnerConfig] = Field(default_factory=dict)
     partners_dir: ConfigPath | None = Field(default=None, description="folder of <partner>.yaml files")
     sources: dict[Name, SourceConfig] = Field(default_factory=dict)

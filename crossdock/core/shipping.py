@@ -10,8 +10,8 @@ when what it carries still names more than one order. A line the warehouse close
 W1201 CP, CU or IC) has its rest sent back to the order's source as a Cancellation (``cancel_back``).
 
 A shipment that fails is kept as ``held`` with the reason, and nothing leaves for it. Packages without an SSCC
-get one from the partner's GS1 prefix and a serial sequence allocated like control numbers: in the recording
-transaction, never reused.
+get one from the company-wide serial sequence of the buyer's GS1 prefix (``sscc_serials``), allocated like
+control numbers: in the recording transaction, never reused. Only the warehouse's own pallets get a tare level.
 """
 
 from __future__ import annotations
@@ -32,13 +32,13 @@ from crossdock.core.invoicing import invoice_for
 from crossdock.core.models import (
     Order,
     Package,
-    Pallet,
     Shipment,
     ShipmentOrder,
 )
 from crossdock.core.partners import Partner, created_now
 from crossdock.core.plan import Plan, Processed
 from crossdock.core.schema import deliveries, documents, orders, shipments
+from crossdock.core.sscc_serials import Gs1Block, allocate, block_for
 from crossdock.core.store import to_json
 
 
@@ -66,7 +66,7 @@ def record_shipments(
         return problems
     ctx = _Context(hub, conn, shipper, [one for _, one in pieces])
     answers: list[Answer] = []
-    labels: dict[str, tuple[Partner, list[Any]]] = {}  # serials are reserved once per buyer for the whole file
+    labels: dict[Gs1Block, list[Any]] = {}  # serials are reserved once per prefix for the whole file
     for shipment, one in pieces:
         shipped = one.orders[0]
         key = (shipper, shipment.shipment_id, shipped.po_number)
@@ -87,10 +87,16 @@ def record_shipments(
             closed = ctx.closed_before(order_id, order)
             status = _check(totals, order, shipped, buyer, closed)
             units: list[Any] = []
+            block: Gs1Block | None = None
             if buyer is not None:
                 if buyer.config.invoice == "on_shipment":
                     invoice_for(order, one, "check", created_now().date())  # every line priced, before labels
                 units = _unlabelled(one, buyer)
+                block = block_for(hub.config, buyer.config)
+                if units and block is None:
+                    raise Held(
+                        f"packages need SSCC labels and partner {buyer.name} has no gs1_prefix, nor has the company"
+                    )
         except Held as exc:
             reason = f"shipment {shipment.shipment_id} for PO {shipped.po_number} held: {exc}"
             ctx.save(existing, key, None, "held", reason, one, document_id)
@@ -114,15 +120,12 @@ def record_shipments(
             hub.store.set_order_statuses(conn, [("cancelled" if whole else status, order_id)])
             plan.event("shipment", f"shipment {key[1]} ships nothing of order {order.po_number}", order=order_id)
             continue
-        if units and buyer is not None:
-            labels.setdefault(buyer.name, (buyer, []))[1].extend(units)
+        if units and block is not None:
+            labels.setdefault(block, []).extend(units)
         answers.append(Answer(order_id, order, one, buyer, status, totals, one.status == "partial", reply))
-    for buyer, units in labels.values():
-        first = hub.store.next_numbers(conn, buyer.name, "sscc", len(units))
-        prefix = buyer.config.gs1_prefix
-        assert prefix is not None
-        for i, unit in enumerate(units):
-            unit.sscc = ctx.x12.package_label(prefix, first + i)
+    for block, units in labels.items():
+        for unit, sscc in zip(units, allocate(hub.store, conn, block, len(units)), strict=True):
+            unit.sscc = sscc
     ctx.flush()
     problems.extend(answer(hub, conn, plan, document_id, answers))
     return problems
@@ -336,22 +339,18 @@ def _check(
 
 
 def _unlabelled(shipment: Shipment, buyer: Partner) -> list[Any]:
-    """The packages (and pallets) that still need the SSCC-18 the profile wants: loose lines go into one package,
-    and for SOTPI the packages of an order the warehouse did not palletise go onto one pallet."""
-    profile = buyer.config.asn_profile
-    if profile == "SOI":
+    """The packages (and pallets) that still need the SSCC-18 the profile wants: loose lines go into one package.
+
+    Cartons the warehouse did not palletise stay cartons, even for SOTPI: a tare level (and its SSCC) stands for
+    a pallet that was built, and a label nobody printed could never match the freight."""
+    if buyer.config.asn_profile == "SOI":
         return []
     needing: list[Any] = []
     for shipped in shipment.orders:
         if shipped.lines and not shipped.packages and not shipped.pallets:
             shipped.packages.append(Package(lines=shipped.lines))
             shipped.lines = []
-        if profile == "SOTPI" and shipped.packages and not shipped.pallets:
-            shipped.pallets.append(Pallet(packages=shipped.packages))
-            shipped.packages = []
         needing += [p for p in shipped.packages if not p.sscc]
         needing += [pal for pal in shipped.pallets if not pal.sscc]
         needing += [p for pal in shipped.pallets for p in pal.packages if not p.sscc]
-    if needing and buyer.config.gs1_prefix is None:
-        raise Held(f"packages need SSCC labels and partner {buyer.name} has no gs1_prefix")
     return needing

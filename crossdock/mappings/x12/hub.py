@@ -368,9 +368,9 @@ def write_846(snapshot: InventorySnapshot, out: Outgoing) -> bytes:
     return _interchange(out, "IB", [build_846(snapshot, f"{out.transaction:04d}")])
 
 
-def package_label(gs1_prefix: str, serial: int) -> str:
-    """The SSCC-18 for one of our packages: the GS1 company prefix, a serial, the mod-10 check digit."""
-    return sscc18(gs1_prefix, serial)
+def package_label(gs1_prefix: str, serial: int, extension: str = "0") -> str:
+    """The SSCC-18 for one of our packages: extension digit, GS1 company prefix, serial, mod-10 check digit."""
+    return sscc18(gs1_prefix, serial, extension)
 
 
 def order_from_dict(data: dict[str, Any]) -> Order:
