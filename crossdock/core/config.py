@@ -29,7 +29,7 @@ from crossdock.core.config_types import (
 )
 from crossdock.core.config_yaml import ConfigProblems as ConfigProblems
 from crossdock.core.config_yaml import Problem as Problem
-from crossdock.core.connector_config import Schedule
+from crossdock.core.connector_config import OrderFormat, Schedule
 from crossdock.core.house_config import LoggingConfig, RetentionConfig
 
 # --- partners -----------------------------------------------------------------------------------------------
@@ -303,6 +303,13 @@ class Config(Strict):
         if isinstance(data, dict) and data.get("store") is None:
             data = {**data, "store": {}}
         return data
+
+    @model_validator(mode="after")
+    def _labels_need_a_prefix(self) -> Config:
+        labelled = sorted(n for n, s in self.sinks.items() if isinstance(s, OrderFormat) and s.labels != "none")
+        if labelled and self.company.gs1_prefix is None:
+            raise ValueError(f"sinks {', '.join(labelled)} give SSCC labels: company.gs1_prefix is needed")
+        return self
 
     @property
     def store_url(self) -> str:

@@ -187,6 +187,13 @@ class OrderFormat(Strict):
         "then the new order (N) in one file, or, for a 3PL whose guide says it takes them, one 940 change (R)",
     )
 
+    labels: Literal["none", "sscc"] = Field(
+        default="none",
+        description="sscc: give each carton of an order an SSCC-18 before the warehouse ships (company.gs1_prefix), "
+        "sent with the order (940 MAN*GM per line, or the JSON's labels); the 945 must echo them, and the 856 "
+        "uses them; `crossdock labels PO` prints them (ZPL or PDF)",
+    )
+
     @model_validator(mode="after")
     def _complete(self) -> OrderFormat:
         if self.format == "mapped" and not self.fields and not self.line_fields:
@@ -197,6 +204,8 @@ class OrderFormat(Strict):
             raise ValueError("format x12-940 needs partner: the 3PL's partner block")
         if self.changes != "cancel-then-reissue" and self.format != "x12-940":
             raise ValueError("changes is a setting of format x12-940")
+        if self.labels != "none" and self.format not in ("json", "x12-940"):
+            raise ValueError("labels travel with format json or x12-940 only")
         return self
 
 

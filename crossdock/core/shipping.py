@@ -37,7 +37,7 @@ from crossdock.core.models import (
 )
 from crossdock.core.partners import Partner, created_now
 from crossdock.core.plan import Plan, Processed
-from crossdock.core.schema import deliveries, documents, orders, shipments
+from crossdock.core.schema import carton_labels, deliveries, documents, orders, shipments
 from crossdock.core.sscc_serials import Gs1Block, allocate, block_for
 from crossdock.core.store import to_json
 
@@ -77,6 +77,7 @@ def record_shipments(
         try:
             order_id, order, origin = ctx.order(shipped)
             buyer = hub.partners.get(order.partner or "")
+            buyer_config = buyer.config if buyer is not None else None
             reply = reply_sink(hub, origin)  # a sales channel's orders are fulfilled back on the channel by default
             if buyer is None and reply is None:
                 raise Held(
@@ -86,6 +87,7 @@ def record_shipments(
             totals = ctx.shipped_before(order_id, order)
             closed = ctx.closed_before(order_id, order)
             status = _check(totals, order, shipped, buyer, closed)
+            _echoes_labels(one, ctx.labels_given(order_id, order), order.po_number, block_for(hub.config, buyer_config))
             units: list[Any] = []
             block: Gs1Block | None = None
             if buyer is not None:
@@ -187,6 +189,12 @@ class _Context:
             )
         }
         order_ids = sorted(self.rows)
+        self.labels: dict[tuple[str, str, str], set[str]] = {}  # the SSCCs destinations were given, by order
+        given = select(
+            carton_labels.c.channel, carton_labels.c.partner, carton_labels.c.external_id, carton_labels.c.sscc
+        )
+        for channel, partner, external_id, sscc in conn.execute(given.where(carton_labels.c.po_number.in_(pos))):
+            self.labels.setdefault((channel, partner, external_id), set()).add(sscc)
         self.earlier: dict[int, list[Shipment]] = {}
         recorded = select(shipments.c.order_id, shipments.c.data).where(
             shipments.c.order_id.in_(order_ids), shipments.c.state == "recorded"
@@ -216,6 +224,10 @@ class _Context:
                 + "); the shipment names no source or channel order id that tells which"
             )
         return int(rows[0].id), self.x12.order_from_dict(json.loads(rows[0].data)), rows[0].endpoint
+
+    def labels_given(self, order_id: int, order: Order) -> set[str]:
+        row = self.rows[order_id]
+        return self.labels.get((order.channel, row.partner, row.external_id), set())
 
     def shipped_before(self, order_id: int, order: Order) -> dict[int, Decimal]:
         return shipped_totals(order, self.earlier.get(order_id, []))
@@ -336,6 +348,30 @@ def _check(
     done = all(totals.get(ol.position, Decimal(0)) >= ol.quantity or ol.position in closed for ol in order.lines)
     shipped.po_date = shipped.po_date or order.order_date
     return "shipped" if done else "partially shipped"
+
+
+def _echoes_labels(shipment: Shipment, given: set[str], po_number: str, ours: Gs1Block | None) -> None:
+    """A warehouse that got SSCC labels with the order must name each carton's label (MAN*GM), so the 856 says
+    what is printed on the freight; an SSCC under our prefix that was not given for this order is refused, as
+    it would repeat another carton's."""
+    if not given:
+        return
+    for shipped in shipment.orders:
+        cartons = [*shipped.packages, *(p for pallet in shipped.pallets for p in pallet.packages)]
+        if shipped.lines or any(not p.sscc for p in cartons):
+            raise Held(
+                f"the warehouse was given SSCC labels for order {po_number}, and its confirmation names no SSCC "
+                "(MAN*GM) for a carton: the 856 must carry the SSCCs on the labels"
+            )
+        for package in cartons:
+            sscc = _bare(package.sscc or "")
+            if ours is not None and sscc[1 : 1 + len(ours.prefix)] == ours.prefix and sscc not in given:
+                raise Held(f"SSCC {package.sscc} is under our GS1 prefix but was not given for order {po_number}")
+
+
+def _bare(sscc: str) -> str:
+    """The 18 digits of an SSCC written with its application identifier (00) or without."""
+    return sscc[2:] if len(sscc) == 20 and sscc.startswith("00") else sscc
 
 
 def _unlabelled(shipment: Shipment, buyer: Partner) -> list[Any]:

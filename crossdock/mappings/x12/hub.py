@@ -296,16 +296,32 @@ def write_855_cancellation(order: Order, cut: Mapping[int, Decimal], out: Outgoi
     return _interchange(out, "PR", [ts])
 
 
-def write_940(order: Order, out: Outgoing, depositor: str | None = None) -> bytes:
-    """One interchange carrying the 940 warehouse shipping order for ``order`` (or the lines routed here)."""
-    return _interchange(out, "OW", [build_940(order, f"{out.transaction:04d}", depositor=depositor)])
+def write_940(
+    order: Order, out: Outgoing, depositor: str | None = None, cartons: dict[int, list[str]] | None = None
+) -> bytes:
+    """One interchange carrying the 940 warehouse shipping order for ``order`` (or the lines routed here), with
+    the SSCCs of its cartons (line position -> SSCC-18s) when crossdock labels them."""
+    ts = build_940(order, f"{out.transaction:04d}", depositor=depositor, cartons=cartons)
+    return _interchange(out, "OW", [ts])
 
 
-def write_940s(orders: list[tuple[Order, str]], out: Outgoing, depositor: str | None = None) -> bytes:
+def write_940s(
+    orders: list[tuple[Order, str]],
+    out: Outgoing,
+    depositor: str | None = None,
+    cartons: dict[int, list[str]] | None = None,
+) -> bytes:
     """One interchange carrying a 940 per (order, W0501 purpose), numbered up from ``out.transaction`` in that
-    order: a cancel (F) then the order again (N) reach the 3PL as one file, the cancel read first."""
+    order: a cancel (F) then the order again (N) reach the 3PL as one file, the cancel read first. ``cartons``
+    (the SSCCs of the order's cartons) go with the order, not with its cancel."""
     sets = [
-        build_940(order, f"{out.transaction + i:04d}", depositor=depositor, purpose=purpose)
+        build_940(
+            order,
+            f"{out.transaction + i:04d}",
+            depositor=depositor,
+            purpose=purpose,
+            cartons=None if purpose == "F" else cartons,
+        )
         for i, (order, purpose) in enumerate(orders)
     ]
     return _interchange(out, "OW", sets)
