@@ -312,7 +312,7 @@ def replay(args: argparse.Namespace) -> int:
     from crossdock.views import processed_dict, replay_lines
 
     with _hub(args, existing=True) as hub:
-        result = processed_dict(replay(hub, args.document))
+        result = processed_dict(replay(hub, args.document, force=args.force))
     _show(args, result, replay_lines)
     return 0 if result["state"] == "processed" else 1
 

@@ -117,6 +117,8 @@ class _Hook:
             return self._answered(keys, Answer(HTTPStatus.OK, {"ignored": "not an order (a ping?)"}))
         try:
             item = source.order(order_id)
+            if isinstance(source, ChannelSource):
+                item = source.bounded(item)
         except CrossdockError as exc:
             log.warning("webhook %s: order %s not read: %s", self.name, order_id, exc)
             body = {"order": order_id, "error": str(exc), "next": "the next poll"}

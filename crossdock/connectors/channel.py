@@ -19,6 +19,7 @@ from typing import Any, ClassVar, Generic, Protocol, TypeVar
 import httpx
 
 from crossdock.connectors.base import Inbound, Outbound, Syncing
+from crossdock.connectors.http import AnswerLimit
 from crossdock.core.cancellations import CANCELLATION, Cancellation
 from crossdock.core.errors import PermanentError
 from crossdock.core.models import Fulfilment
@@ -31,7 +32,8 @@ class Client(Protocol):
 
 
 class Windowed(Protocol):
-    """The settings every channel's poll has: how far back the first poll reads, how much a later one overlaps."""
+    """The settings every channel's source has: how far back the first poll reads, how much a later one overlaps,
+    and how large one answer of its API and one order may be (``ChannelSourceBase``)."""
 
     @property
     def first_sync(self) -> float: ...
@@ -39,9 +41,14 @@ class Windowed(Protocol):
     @property
     def overlap(self) -> float: ...
 
+    @property
+    def max_answer(self) -> int: ...
+
+    @property
+    def max_order(self) -> int: ...
+
 
 ConfigT = TypeVar("ConfigT", bound=Windowed)
-MAX_ORDER = 5_000_000  # one order's JSON: a real one is a few kB; beyond this it is a mistake or an attack
 ClientT = TypeVar("ClientT", bound=Client)
 V = TypeVar("V")
 
@@ -60,14 +67,30 @@ class ChannelSource(Generic[ConfigT, ClientT]):
         self.config = config
         self.since: str | None = None
         self.reached: str | None = None
-        self._transport = transport
+        self._given = transport
         self._kept: ClientT | None = None
         self._keeping = threading.Lock()
+
+    @property
+    def _transport(self) -> httpx.BaseTransport:
+        """The transport for a new API client: its own (a client closes its transport), marking ``max_answer``."""
+        return AnswerLimit(self.config.max_answer, self._given)
 
     @contextmanager
     def receive(self) -> Iterator[Iterator[Inbound]]:
         with self._connected() as api:
-            yield self._orders(api)
+            yield (self.bounded(item) for item in self._orders(api))
+
+    def bounded(self, item: Inbound) -> Inbound:
+        """An order (from a poll, or read for a webhook) whose JSON is over ``max_order`` bytes is kept
+        quarantined, not processed, naming it."""
+        limit = self.config.max_order
+        if len(item.data) > limit and item.quarantine is None:
+            item.quarantine = (
+                f"{item.name} is {len(item.data)} bytes, more than the {limit} bytes one order may be (max_order): "
+                "kept, not processed"
+            )
+        return item
 
     def keep_client(self) -> None:
         """From now until ``close``, every call goes through one API client: a webhook server's source reads an
@@ -127,7 +150,7 @@ class ChannelSink(Generic[ConfigT, ClientT]):
     def __init__(self, name: str, config: ConfigT, transport: httpx.BaseTransport | None = None) -> None:
         self.name = name
         self.config = config
-        self._api = self._connect(transport)
+        self._api = self._connect(AnswerLimit(config.max_answer, transport))
 
     def _connect(self, transport: httpx.BaseTransport | None) -> ClientT:
         raise NotImplementedError
@@ -173,14 +196,9 @@ def order_inbound(
     channel: str, order_id: object, version: object, order: Mapping[str, Any], settle: Callable[[], None] | None = None
 ) -> Inbound:
     """The order as one document: compact JSON, and an identity that changes with the order's version, so each
-    version is stored once. An order over ``MAX_ORDER`` bytes is kept quarantined, not processed, naming it."""
+    version is stored once (and bounded by ``ChannelSource.bounded``)."""
     data = json.dumps(order, default=str, separators=(",", ":")).encode("utf-8")
     inbound = Inbound(name=f"{channel}-order-{order_id}.json", data=data, identity=f"{channel}:{order_id}:{version}")
-    if len(data) > MAX_ORDER:
-        inbound.quarantine = (
-            f"{channel} order {order_id} is {len(data)} bytes, more than the {MAX_ORDER} bytes one order may be: "
-            "kept, not processed"
-        )
     if settle is not None:
         inbound.settle = settle
     return inbound

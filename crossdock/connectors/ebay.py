@@ -49,6 +49,7 @@ from cryptography.hazmat.primitives.serialization import load_der_public_key
 from crossdock.connectors.base import Inbound, Outbound
 from crossdock.connectors.channel import ChannelSink, ChannelSource, Expiring, order_inbound
 from crossdock.connectors.http import check, excerpt, read_json, request
+from crossdock.connectors.standard_webhooks import TOLERANCE
 from crossdock.core.channel_config.ebay import MAX_WINDOW, EbaySourceConfig
 from crossdock.core.config_types import resolve_secret
 from crossdock.core.errors import PermanentError, TransientError
@@ -205,9 +206,11 @@ class EbaySource(ChannelSource[EbaySourceConfig, _Api]):
 
     def verify_webhook(self, body: bytes, headers: Mapping[str, str]) -> bool:
         """The signature checked with eBay's key for its ``kid``; a key that cannot be fetched now is a
-        TransientError (the server answers 503 and eBay delivers again)."""
+        TransientError (the server answers 503 and eBay delivers again). A notification published more than
+        ``TOLERANCE`` from now either way (its signed ``publishDate``) is refused first, without asking eBay for
+        its key: a kept one sent again later, as Standard Webhooks' signed times are checked."""
         signature = _signature(headers.get("x-ebay-signature"))
-        if signature is None:
+        if signature is None or not published_lately(body, _now()):
             return False
         kid, der, digest = signature
         with self._connected() as api:
@@ -333,6 +336,22 @@ def verify_signature(
             continue
         return True
     return False
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def published_lately(body: bytes, now: dt.datetime) -> bool:
+    """Whether the notification's ``notification.publishDate`` is within ``TOLERANCE`` of ``now``, either way."""
+    try:
+        parsed = json.loads(body)
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        return False
+    note = parsed.get("notification") if isinstance(parsed, dict) else None
+    published = note.get("publishDate") if isinstance(note, dict) else None
+    when = _parse_stamp(published) if isinstance(published, str) else None
+    return when is not None and abs((now - when).total_seconds()) <= TOLERANCE
 
 
 def webhook_order_id(body: bytes) -> str | None:

@@ -94,6 +94,9 @@ class FolderSource:
             if stat.S_ISLNK(st.st_mode):
                 self._refuse_link(path)
                 continue
+            if st.st_nlink > 1 and stat.S_ISREG(st.st_mode) and not config.read_hard_links:
+                self._refuse_hard_link(path, st.st_nlink)
+                continue
             if not stat.S_ISREG(st.st_mode) or not looks.ready(path.name, st.st_size, st.st_mtime_ns / 1e9, names):
                 continue
             if st.st_size > config.max_file_size:
@@ -108,6 +111,10 @@ class FolderSource:
                     self._refuse_link(path)
                     continue
                 raise TransientError(f"source {self.name}: cannot read {path}: {exc.strerror}") from exc
+            if after.st_nlink > 1 and not config.read_hard_links:  # linked since it was looked at
+                del data
+                self._refuse_hard_link(path, after.st_nlink)
+                continue
             if (after.st_size, after.st_mtime_ns) != (st.st_size, st.st_mtime_ns) or len(data) != st.st_size:
                 log.warning("source %s: %s changed while it was read; it is read again later", self.name, path)
                 continue
@@ -142,6 +149,17 @@ class FolderSource:
         reason = (
             f"source {self.name}: {path} is a symbolic link (to {pointed}): not read, moved to {target} "
             "(set follow_symlinks: true to read links)"
+        )
+        log.warning("%s", reason)
+        self.refused.append(reason)
+
+    def _refuse_hard_link(self, path: Path, links: int) -> None:
+        """Move a file with more than one name (a hard link) unread to ``rejected/``, and say why once: its other
+        name may be any file crossdock can read, outside this folder, just as a symbolic link's target."""
+        target = self._move_aside(path)
+        reason = (
+            f"source {self.name}: {path} has {links} names (a hard link, perhaps to a file outside the folder): "
+            f"not read, moved to {target} (set read_hard_links: true to read such files)"
         )
         log.warning("%s", reason)
         self.refused.append(reason)

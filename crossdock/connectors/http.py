@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from collections.abc import Collection
 from decimal import Decimal
 from email.utils import parsedate_to_datetime
@@ -21,13 +22,14 @@ from typing import Any
 import httpx
 
 from crossdock.connectors.base import Outbound
+from crossdock.core.channel_config.common import MAX_ANSWER
 from crossdock.core.config_types import resolve_secret
 from crossdock.core.connector_config import HttpSinkConfig
 from crossdock.core.errors import PermanentError, TransientError
 
 RETRYABLE = frozenset({408, 425, 429})
 PURPOSE_HEADER = "X-Crossdock-Purpose"
-MAX_ANSWER = 100_000_000  # one API answer (a page of orders, one order); a larger one is refused, not read whole
+ANSWER_LIMIT = "crossdock.answer_limit"  # the answer's extension that carries its source's max_answer
 CONTENT_TYPES = {
     "json": "application/json",
     "mapped": "application/json",
@@ -41,7 +43,7 @@ def retry_after(value: str | None, now: dt.datetime | None = None) -> float | No
     if not value:
         return None
     value = value.strip()
-    if value.isdecimal():
+    if re.fullmatch(r"\d+(\.\d+)?", value):  # delta-seconds, also as some send them: "2.0"
         return float(value)
     try:
         when = parsedate_to_datetime(value)
@@ -93,14 +95,17 @@ def request(
     where: str,
     *,
     secrets: Collection[str] = (),
-    limit: int = MAX_ANSWER,
+    limit: int | None = None,
     **kwargs: Any,
 ) -> httpx.Response:
     """One request; a timeout or a dropped connection is transient (the peer may answer next time). An answer
     over ``limit`` bytes (as sent, before decompression) is refused as it arrives, never held whole: permanent,
-    as the same page or order is as large next time."""
+    as the same page or order is as large next time. Without ``limit``, the one its transport gives
+    (``AnswerLimit``: a channel source's ``max_answer``), else ``MAX_ANSWER``."""
     try:
         with client.stream(method, url, **kwargs) as response:
+            if limit is None:
+                limit = int(response.extensions.get(ANSWER_LIMIT, MAX_ANSWER))
             declared = response.headers.get("Content-Length", "")
             if declared.isdecimal() and int(declared) > limit:
                 raise PermanentError(_too_large(where, f"{declared} bytes", limit))
@@ -125,6 +130,23 @@ def request(
         raise TransientError(f"{where}: no answer " + (f"within {wait:g} s" if wait else "in time")) from None
     except httpx.TransportError as exc:
         raise TransientError(scrub(f"{where}: {type(exc).__name__}: {exc}", secrets)) from None
+
+
+class AnswerLimit(httpx.BaseTransport):
+    """A transport that marks each answer with how large it may be, for ``request``: one client's bound set where
+    the client is made, whoever calls it (``inner``: the transport it carries, httpx's own by default)."""
+
+    def __init__(self, limit: int, inner: httpx.BaseTransport | None = None) -> None:
+        self.limit = limit
+        self.inner = inner or httpx.HTTPTransport()
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        response = self.inner.handle_request(request)
+        response.extensions[ANSWER_LIMIT] = self.limit
+        return response
+
+    def close(self) -> None:
+        self.inner.close()
 
 
 def _too_large(where: str, size: str, limit: int) -> str:

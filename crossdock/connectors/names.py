@@ -1,11 +1,10 @@
 """One file name, one delivery: the names a file sink writes in a dispatch round.
 
-Names are made from what partners send (PO numbers, shipment ids), so two deliveries can still arrive under one
-name. Written one over the other, the first order is lost without a word; so the second document of a round
-under a name already taken by another delivery is written under that name with a short suffix from its own
-idempotency key (``A_1-r1--3f2a1c0d.json``), stable for that delivery. A sink that can see its folder also
-asks whether a file of that name is already there with other bytes (a file of an earlier round not yet picked
-up): then too.
+Each delivery comes with a name of its own for good, unique per sink (``core/delivery_names.py`` keeps them in
+the store). What is left to a sink: a name two deliveries of a round still share (a sink used without the store,
+or two sinks writing one folder), and, for a sink that can see its folder, a file of that name already there
+with other bytes that crossdock did not write for this delivery. Then the document is written under that name
+with a short suffix from its own idempotency key (``A_1-r1--3f2a1c0d.json``), stable for that delivery.
 """
 
 from __future__ import annotations

@@ -73,9 +73,10 @@ class CompanyConfig(Identity):
     )
 
 
-AckedDocument = Literal["810", "846", "855", "856", "940"]
+AckedDocument = Literal["810", "846", "855", "856", "865", "940"]
 DEFAULT_ACK_WINDOWS: dict[AckedDocument, float] = {
     "855": 86400.0,
+    "865": 86400.0,
     "856": 14400.0,
     "810": 86400.0,
     "940": 14400.0,
@@ -100,6 +101,14 @@ class PartnerConfig(Strict):
     backorder_855: bool = Field(
         default=False,
         description="when a warehouse ships lines short, send an 855 change (BAK01 04) with the rest as backordered",
+    )
+    send_865: bool = Field(
+        default=False, description="answer each 860 change with an 865: every change accepted (IA) or rejected (IR)"
+    )
+    send_855_change: bool = Field(
+        default=False,
+        description="answer each 860 with an 855 change (BAK01 04): each line as it now stands (IA), each line the "
+        "change deleted ID; for partners that take changes as an updated 855",
     )
     reply_to: Name | None = Field(default=None, description="sink that carries acks and answers to this partner")
     asn_profile: Literal["SOI", "SOPI", "SOTPI"] = Field(

@@ -147,6 +147,11 @@ class FolderSourceConfig(_FileSourceBase):
         description="read a file that is a symbolic link (its target); by default a link is moved to rejected/ "
         "unread, since it could point at any file crossdock can read",
     )
+    read_hard_links: bool = Field(
+        default=False,
+        description="read a file that has more than one name (a hard link); by default it is moved to rejected/ "
+        "unread, since its other name could be any file crossdock can read",
+    )
 
 
 class CsvColumn(Strict):

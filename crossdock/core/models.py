@@ -279,6 +279,31 @@ class OrderChange(Model):
     dates: list[DateRef] = field(default_factory=list)
     parties: list[Party] = field(default_factory=list)
     lines: list[LineChange] = field(default_factory=list)
+    change_sequence: str | None = None  # BCH05, exactly as sent: the buyer's count of its changes to the PO
+
+
+@dataclass(slots=True, kw_only=True)
+class LineChangeAnswer(Model):
+    """One change to a line, accepted (ACK01 IA, or IQ with the quantity kept) or rejected (IR) with why."""
+
+    change: LineChange
+    status: str
+    quantity: Decimal | None = None  # the line's quantity after the answer, where it differs from the change's
+    reason: str | None = None
+
+
+@dataclass(slots=True, kw_only=True)
+class ChangeAcknowledgment(Model):
+    """An 865: the seller's answer to an 860, change by change."""
+
+    po_number: str
+    po_date: dt.date | None = None
+    purpose: str = "00"
+    ack_type: str | None = None  # BCA02; derived from the lines when crossdock writes it
+    change_sequence: str | None = None
+    change_date: dt.date | None = None
+    ack_date: dt.date | None = None
+    lines: list[LineChangeAnswer] = field(default_factory=list)
 
 
 @dataclass(slots=True, kw_only=True)

@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import Connection, Row, case, null, or_, select, type_coerce, update
 from sqlalchemy.dialects import postgresql, sqlite
 
+from crossdock.core.delivery_names import Unnamed, name_deliveries
 from crossdock.core.engine import sqlite_value, utcnow
 from crossdock.core.order_json import STREAMED_SIZE, resolve, streamed
 from crossdock.core.schema import OrderData, deliveries, documents, orders
@@ -131,14 +132,18 @@ class OutboxRecords:
                 documents.c.data_ref,
                 type_coerce(case((documents.c.size >= STREAMED_SIZE, null()), else_=orders.c.data), OrderData),
                 documents.c.size,
+                deliveries.c.file_name,
             )
             .join(documents, documents.c.id == deliveries.c.document_id)
             .outerjoin(orders, (orders.c.id == deliveries.c.order_id) & documents.c.data_ref.is_not(None))
             .where(deliveries.c.id.in_(ids))
             .order_by(deliveries.c.id)
+        ).all()
+        named = name_deliveries(
+            conn, [Unnamed(r[0], r[2], r[1], r[7] or f"document-{r[6]}") for r in rows if r[13] is None]
         )
         return [
-            Claimed(*r[:7], r[7] or f"document-{r[6]}", resolve(r[8], r[10], r[11]), r[9], streamed(r[10], r[12]))
+            Claimed(*r[:7], r[13] or named[r[0]], resolve(r[8], r[10], r[11]), r[9], streamed(r[10], r[12]))
             for r in rows
         ]
 

@@ -83,6 +83,7 @@ orders = Table(
     Column("po_number", String(128), nullable=False),
     Column("status", String(24), nullable=False),
     Column("revision", Integer, nullable=False),
+    Column("version", String(64)),  # an X12 order's stored version (core/order_versions.py)
     Column("data", OrderData, nullable=False),
     Column("document_id", Id, ForeignKey("documents.id")),
     Column("created_at", DateTime, nullable=False),
@@ -111,8 +112,10 @@ deliveries = Table(
     Column("remote_ref", String(1024)),
     Column("created_at", DateTime, nullable=False),
     Column("sent_at", DateTime),
+    Column("file_name", String(1100)),  # the name it is written under, chosen once (delivery_names.py)
     Index("ix_deliveries_due", "state", "next_attempt_at"),
     Index("ix_deliveries_order", "order_id"),
+    Index("ux_deliveries_file_name", "sink", "file_name", unique=True),
 )
 
 sequences = Table(

@@ -182,6 +182,7 @@ class _Context:
                     orders.c.external_id,
                     orders.c.partner,
                     orders.c.data,
+                    orders.c.status,
                     documents.c.endpoint,
                 )
                 .outerjoin(documents, documents.c.id == orders.c.document_id)
@@ -222,6 +223,10 @@ class _Context:
                 f"{len(rows)} orders carry PO number {shipped.po_number!r} ("
                 + ", ".join(sorted(r.partner for r in rows))
                 + "); the shipment names no source or channel order id that tells which"
+            )
+        if rows[0].status == "cancelled":  # no 856 or 810 for what the buyer cancelled: a person settles it
+            raise Held(
+                f"order {shipped.po_number} was cancelled, yet the warehouse shipped it: settle it with the buyer"
             )
         return int(rows[0].id), self.x12.order_from_dict(json.loads(rows[0].data)), rows[0].endpoint
 

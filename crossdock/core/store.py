@@ -264,7 +264,7 @@ class Store(OutboxRecords, InboundRecords, CoordinationRecords):
         for start in range(0, len(external_ids), 500):
             chunk = external_ids[start : start + 500]
             columns = (orders.c.id, orders.c.external_id, orders.c.revision, orders.c.status, orders.c.data)
-            query = select(*columns, orders.c.document_id).where(
+            query = select(*columns, orders.c.document_id, orders.c.version).where(
                 orders.c.channel == channel, orders.c.partner == partner, orders.c.external_id.in_(chunk)
             )
             if self.is_postgres:

@@ -24,6 +24,8 @@ from crossdock.core.models import Fulfilment
 class Settings:
     first_sync: float = 3600.0
     overlap: float = 60.0
+    max_answer: int = 100_000_000
+    max_order: int = 5_000_000
 
 
 class Client:
@@ -161,14 +163,18 @@ def test_check_tells_the_channels_own_words_without_secrets() -> None:
     assert scrub("a b", ["", "b"]) == "a ***"
 
 
-def test_an_order_larger_than_one_order_may_be_is_kept_quarantined_naming_it(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    monkeypatch.setattr("crossdock.connectors.channel.MAX_ORDER", 1000)
-    item = order_inbound("shop", 77, "v1", {"note": "n" * 2000})
-    assert item.quarantine is not None and "shop order 77 is" in item.quarantine and "1000 bytes" in item.quarantine
-    assert len(item.data) > 2000, "raw kept"
-    assert order_inbound("shop", 78, "v1", {"note": "short"}).quarantine is None
+def test_an_order_larger_than_one_order_may_be_is_kept_quarantined_naming_it() -> None:
+    source = Source([{"id": "77", "v": "1", "note": "n" * 2000}, {"id": "78", "v": "1", "note": "short"}])
+    source.config.max_order = 1000
+    with source.receive() as found:
+        big, small = list(found)
+    assert big.quarantine == (
+        f"test-order-77.json is {len(big.data)} bytes, more than the 1000 bytes one order may be (max_order): "
+        "kept, not processed"
+    )
+    assert len(big.data) > 2000, "raw kept"
+    assert small.quarantine is None
+    assert source.bounded(order_inbound("test", 79, "v1", {"note": "n" * 2000})).quarantine is not None, "a webhook's"
 
 
 class Fulfilling(ChannelSink[Settings, Client]):

@@ -266,11 +266,22 @@ def key_service(case: str) -> httpx.Response:
 
 
 KID = json.loads(base64.b64decode(VECTORS["VALID"]["signature"]))["kid"]
+PUBLISHED = dt.datetime(2021, 3, 19, 20, 43, 59, 679000, tzinfo=dt.UTC)  # the vectors' publishDate
+
+
+@pytest.fixture(autouse=True)
+def vectors_time(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The owner's vectors were published in 2021: verified as if they had just arrived."""
+    monkeypatch.setattr(connector, "_now", lambda: PUBLISHED + dt.timedelta(seconds=30))
 
 
 @pytest.mark.parametrize(("case", "verified"), [("VALID", True), ("INVALID", False), ("SIGNATURE_MISMATCH", False)])
-def test_the_owners_signature_vectors(config: EbaySourceConfig, case: str, verified: bool) -> None:
+def test_the_owners_signature_vectors(
+    config: EbaySourceConfig, case: str, verified: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
     body, headers = signed(case)
+    published = dt.datetime.fromisoformat(VECTORS[case]["message"]["notification"]["publishDate"])
+    monkeypatch.setattr(connector, "_now", lambda: published + dt.timedelta(seconds=30))
     with respx.mock(assert_all_called=True) as mock:
         token = mock.post(TOKEN).mock(side_effect=token_answer)
         key = mock.get(f"{KEY_URL}{KID}").mock(return_value=key_service(case))
@@ -279,6 +290,19 @@ def test_the_owners_signature_vectors(config: EbaySourceConfig, case: str, verif
     assert key.call_count == 1, "the key is kept (an hour), across sources"
     assert key.calls[0].request.headers["Authorization"] == "Bearer app-token-1", "an application token"
     assert parse_qs(token.calls[0].request.content.decode())["grant_type"] == ["client_credentials"]
+
+
+def test_a_validly_signed_notification_published_over_five_minutes_ago_is_refused_without_a_key_call(
+    config: EbaySourceConfig, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    body, headers = signed("VALID")
+    monkeypatch.setattr(connector, "_now", lambda: PUBLISHED + dt.timedelta(minutes=5, seconds=1))
+    with respx.mock(assert_all_called=False) as mock:
+        key = mock.get(f"{KEY_URL}{KID}").mock(return_value=key_service("VALID"))
+        assert EbaySource("ebay", config).verify_webhook(body, headers) is False, "a kept notification replayed"
+        monkeypatch.setattr(connector, "_now", lambda: PUBLISHED - dt.timedelta(minutes=5, seconds=1))
+        assert EbaySource("ebay", config).verify_webhook(body, headers) is False, "one dated ahead"
+    assert key.call_count == 0, "refused before eBay is asked for its key"
 
 
 def test_the_error_vector_is_transient_so_the_server_answers_503(config: EbaySourceConfig) -> None:

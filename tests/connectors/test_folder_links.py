@@ -84,3 +84,25 @@ def test_a_file_swapped_for_a_link_after_it_was_looked_at_is_not_read_through_it
     assert read(folder) == {}
     (reason,) = folder.refused
     assert "po.edi is a symbolic link" in reason
+
+
+def test_a_hard_link_is_moved_to_rejected_unread_unless_read_hard_links(tmp_path: Path) -> None:
+    secret = tmp_path / "secret.key"
+    secret.write_bytes(b"-----BEGIN OPENSSH PRIVATE KEY-----")
+    drop = tmp_path / "in"
+    drop.mkdir()
+    (drop / "po.edi").write_bytes(b"ISA*")
+    os.link(secret, drop / "steal.edi")
+    folder = source(drop)
+
+    assert read(folder) == {"po.edi": b"ISA*"}
+
+    assert folder.refused == [
+        f"source in: {drop / 'steal.edi'} has 2 names (a hard link, perhaps to a file outside the folder): not read, "
+        f"moved to {drop / 'rejected' / 'steal.edi'} (set read_hard_links: true to read such files)"
+    ]
+    assert os.path.samefile(drop / "rejected" / "steal.edi", secret), "the link moved aside, the file untouched"
+    assert secret.read_bytes().startswith(b"-----BEGIN")
+
+    os.link(secret, drop / "shared.edi")
+    assert read(source(drop, read_hard_links=True)) == {"po.edi": b"ISA*", "shared.edi": secret.read_bytes()}

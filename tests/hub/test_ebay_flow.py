@@ -63,6 +63,7 @@ VECTORS: dict[str, Any] = json.loads((FIXTURES / "ebay" / "notification-signatur
 ORDERS = "/sell/fulfillment/v1/order"
 TRACKING = "9400100000000000000001"
 NOW = dt.datetime.now(dt.UTC)
+VECTORS_PUBLISHED = dt.datetime(2021, 3, 19, 20, 43, 59, 679000, tzinfo=dt.UTC)  # the test vectors' publishDate
 
 
 def stamp(days_ago: float, minutes: float = 0) -> str:
@@ -249,8 +250,12 @@ def own_key() -> tuple[ec.EllipticCurvePrivateKey, dict[str, str]]:
     return private, {"key": pem, "algorithm": "ECDSA", "digest": "SHA1"}
 
 
-def test_the_challenge_and_signed_notifications_through_the_server(hub: Hub, ebay: tuple[FakeEbay, FakeApi]) -> None:
+def test_the_challenge_and_signed_notifications_through_the_server(
+    hub: Hub, ebay: tuple[FakeEbay, FakeApi], monkeypatch: pytest.MonkeyPatch
+) -> None:
     fake, api = ebay
+    real_now = connector._now
+    monkeypatch.setattr(connector, "_now", lambda: VECTORS_PUBLISHED + dt.timedelta(minutes=1))
     order = example(7, stamp(1))
     fake.orders[order["orderId"]] = order
     owners_kid = json.loads(base64.b64decode(VECTORS["VALID"]["signature"]))["kid"]
@@ -274,13 +279,16 @@ def test_the_challenge_and_signed_notifications_through_the_server(hub: Hub, eba
         assert valid.status_code == 200 and "ignored" in valid.json(), "verified, and not about an order"
         assert post("INVALID").status_code == 401 and post("SIGNATURE_MISMATCH").status_code == 401
         assert len(api.calls("GET", "/commerce/notification/v1/public_key/")) == 2, "the key is kept once fetched"
+        monkeypatch.setattr(connector, "_now", lambda: VECTORS_PUBLISHED + dt.timedelta(minutes=6))
+        assert post("VALID").status_code == 401, "eBay's own notification, kept and sent again 6 minutes later"
+        monkeypatch.setattr(connector, "_now", real_now)
 
         note = {
             "metadata": {"topic": "ORDER_CONFIRMATION", "schemaVersion": "1.0", "deprecated": False},
             "notification": {
                 "notificationId": "n-1",
                 "eventDate": stamp(1),
-                "publishDate": stamp(1),
+                "publishDate": connector._stamp(dt.datetime.now(dt.UTC)),
                 "publishAttemptCount": 1,
                 "data": {"orderId": order["orderId"], "total": "1.00"},
             },
@@ -300,6 +308,12 @@ def test_the_challenge_and_signed_notifications_through_the_server(hub: Hub, eba
         resigned = {"X-EBAY-SIGNATURE": base64.b64encode(json.dumps(header).encode()).decode()}
         again = httpx.post(url, content=other, headers=resigned)
         assert again.json()["new"] is False, "the same order version is not stored twice"
+        published = note["notification"]["publishDate"]
+        old = other.replace(published.encode(), connector._stamp(NOW - dt.timedelta(minutes=6)).encode())
+        signature = base64.b64encode(private.sign(old, ec.ECDSA(hashes.SHA1()))).decode()
+        header |= {"signature": signature}
+        kept = {"X-EBAY-SIGNATURE": base64.b64encode(json.dumps(header).encode()).decode()}
+        assert httpx.post(url, content=old, headers=kept).status_code == 401, "signed, but published 6 minutes ago"
     (row,) = order_rows(hub, CHANNEL).values()
     assert json.loads(row.data)["total_amount"] == EXAMPLE["pricingSummary"]["total"]["value"], "the API's order"
     assert poll(hub, "ebay", "me").received == 0, "the poll finds the order the notification brought in"
@@ -342,3 +356,15 @@ def test_an_unpaid_order_waits_and_is_routed_once_paid(
     assert_waits_unrouted(hub, tmp_path, "ebay", CHANNEL, order["orderId"])
     order.update(orderPaymentStatus="PAID", lastModifiedDate=stamp(0, minutes=-5))
     assert_routed_once_paid(hub, tmp_path, "ebay", CHANNEL, order["orderId"])
+
+
+def test_a_notification_is_fresh_within_five_minutes_of_its_publish_date_either_way() -> None:
+    def body(published: object) -> bytes:
+        return json.dumps({"metadata": {}, "notification": {"publishDate": published}}).encode()
+
+    at = dt.datetime(2026, 12, 7, 12, 0, tzinfo=dt.UTC)
+    fresh = [at - dt.timedelta(minutes=5), at + dt.timedelta(minutes=5), at]
+    assert all(connector.published_lately(body(connector._stamp(t)), at) for t in fresh)
+    stale = [at - dt.timedelta(minutes=5, seconds=1), at + dt.timedelta(minutes=5, seconds=1)]
+    assert not any(connector.published_lately(body(connector._stamp(t)), at) for t in stale)
+    assert not any(connector.published_lately(b, at) for b in (body(None), body("yesterday"), b"{", b"[]"))

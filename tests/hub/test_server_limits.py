@@ -1,17 +1,23 @@
 """The HTTP endpoints against clients that would starve them or make them misread a request (issue 17, item 3):
 a request that trickles in is cut at ``server.deadline`` however steadily it trickles; slow connections by the
-hundred leave ``/healthz`` and real posts answered; past ``server.max_connections`` and ``server.max_requests``
-the excess is refused at once; a length declared twice is refused; a chunked body is read whole, and refused
-once it is too long. Nothing refused is stored."""
+hundred, more than the server's process could hold open, leave ``/healthz`` answered; past
+``server.max_connections`` and ``server.max_requests`` the excess is refused at once; a length declared twice is
+refused; a chunked body is read whole, and refused once it is too long. Nothing refused is stored."""
 
 from __future__ import annotations
 
 import contextlib
 import json
+import os
+import resource
 import select
 import socket
+import subprocess
+import sys
 import threading
+import time
 from collections.abc import Iterator
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -22,10 +28,12 @@ from crossdock import http_app
 from crossdock.core.hub import Hub
 from crossdock.core.queries import Queries
 from tests.hub.edi import interchange, order
-from tests.hub.test_server import SHIPMENT, TOKEN, exchange, serving
+from tests.hub.test_server import SHIPMENT, TOKEN, exchange, serve_config, serving
 from tests.hub.test_ship_flow import cycle
 
 DRIPS = 200  # bytes a slow client sends, one at a time, before the test gives up on being cut
+SERVER_FILES = 700  # the served process's open-file limit: room for the default max_connections and the rest
+FLOOD = 800  # slow connections: more than a server that keeps them all could hold open
 
 
 def address(base: str) -> tuple[str, int]:
@@ -95,24 +103,42 @@ def test_a_request_that_came_whole_is_not_cut_while_it_is_answered(short_deadlin
     assert [a.status_code for a in answers] == [202] and answers[0].json()["shipments"] == 1
 
 
-def test_hundreds_of_slow_connections_leave_healthz_and_posts_answered(
-    tmp_path: Path, store_url: str, monkeypatch: pytest.MonkeyPatch
+def _open_files(limit: int) -> None:
+    resource.setrlimit(resource.RLIMIT_NOFILE, (limit, limit))
+
+
+def test_a_flood_of_slow_connections_past_the_servers_open_file_limit_leaves_healthz_answered(
+    tmp_path: Path, store_url: str
 ) -> None:
-    """Python's threading server gave each a thread: 126 of them made /healthz time out."""
-    with serving(tmp_path, store_url, monkeypatch) as (hub, base), contextlib.ExitStack() as held:
-        cycle(hub, "po.edi", interchange([order("PO-1", qty=5)]))
-        for i in range(300):
-            conn = held.enter_context(socket.create_connection(address(base), timeout=10))
-            if i % 10:  # most send half a head; some a whole head and half the body they announce
-                conn.sendall(b"POST /inbound/acme HTTP/1.1\r\nHost: h\r\nX-Slow: ")
-            else:
-                conn.sendall(b"POST /inbound/acme HTTP/1.1\r\nHost: h\r\nContent-Length: 900\r\n\r\n{")
-        health = httpx.get(f"{base}/healthz", timeout=10)
-        posted = httpx.post(
-            f"{base}/inbound/acme", json=SHIPMENT, headers={"Authorization": f"Bearer {TOKEN}"}, timeout=10
-        )
+    """Python's threading server kept every connection, a thread and a file each, for as long as its client
+    trickled: a flood past the process's open-file limit left it unable to accept /healthz (it spun on accept).
+    Now the oldest unfinished connection is pushed out past ``server.max_connections`` (500 by default), so the
+    server never holds more files than that and a probe gets in. The server runs as ``crossdock serve`` in its
+    own process with a limit of ``SERVER_FILES`` open files; the flood is paced so each connection is accepted."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = int(probe.getsockname()[1])
+    process = subprocess.Popen(
+        [sys.executable, "-m", "crossdock.cli", "serve", "-c", str(serve_config(tmp_path, store_url, port))],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        env={**os.environ, "ACME_POST_TOKEN": TOKEN},
+        preexec_fn=partial(_open_files, SERVER_FILES),
+    )
+    try:
+        assert process.stdout is not None
+        assert process.stdout.readline() == f"crossdock serving on http://127.0.0.1:{port}\n"
+        with contextlib.ExitStack() as held:
+            for _ in range(FLOOD):
+                conn = held.enter_context(socket.create_connection(("127.0.0.1", port), timeout=10))
+                conn.sendall(b"POST /in HTTP/1.1\r\nHost: h\r\nX-Slow: ")  # a head that never ends
+                time.sleep(0.002)  # paced: a burst overflows the listen queue, and those never reach the server
+            health = httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=10)
+    finally:
+        process.kill()
+        process.wait()
     assert (health.status_code, health.json()) == (200, {"ok": True})
-    assert posted.status_code == 202 and posted.json()["shipments"] == 1
 
 
 def read_all(conn: socket.socket) -> bytes:

@@ -10,11 +10,11 @@ from typing import Literal
 
 from pydantic import Field
 
+from crossdock.core.channel_config.common import ChannelSourceBase
 from crossdock.core.config_types import Duration, SecretRef, Timeout
-from crossdock.core.connector_config import _SourceBase
 
 
-class AmazonSourceConfig(_SourceBase):
+class AmazonSourceConfig(ChannelSourceBase):
     """An Amazon seller account (SP-API): its merchant-fulfilled orders in by update time, shipments back."""
 
     type: Literal["amazon"]

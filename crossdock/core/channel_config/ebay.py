@@ -6,15 +6,15 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
+from crossdock.core.channel_config.common import ChannelSourceBase
 from crossdock.core.config_types import Duration, SecretRef, Timeout
-from crossdock.core.connector_config import _SourceBase
 
 # getOrders' lastmodifieddate filter reaches back 90 days at most (channel-apis.md §2).
 MAX_WINDOW = 90 * 86400.0
 FULFILLMENT_SCOPE = "https://api.ebay.com/oauth/api_scope/sell.fulfillment"
 
 
-class EbaySourceConfig(_SourceBase):
+class EbaySourceConfig(ChannelSourceBase):
     """An eBay seller account (Sell Fulfillment API): its orders in, fulfilments back to it under the source's name."""
 
     type: Literal["ebay"]

@@ -6,14 +6,14 @@ from typing import Literal
 
 from pydantic import Field, field_validator
 
+from crossdock.core.channel_config.common import ChannelSourceBase
 from crossdock.core.config_types import Duration, SecretRef, Timeout
-from crossdock.core.connector_config import _SourceBase
 
 # Walmart serves only the last 180 days of orders [spec]; a first poll reaching further back is refused there.
 MAX_HISTORY = 180 * 86400.0
 
 
-class WalmartSourceConfig(_SourceBase):
+class WalmartSourceConfig(ChannelSourceBase):
     """A Walmart Marketplace seller account: its purchase orders in by modification time, each acknowledged once
     stored, and shipments back as Shipped lines with tracking."""
 

@@ -15,6 +15,7 @@ from typing import Any
 
 from crossdock.core.errors import CrossdockError, DecodeError
 from crossdock.core.models import (
+    ChangeAcknowledgment,
     InterchangeAcknowledgment,
     InventorySnapshot,
     Invoice,
@@ -35,6 +36,7 @@ from crossdock.mappings.x12.envelope import FunctionalGroup, Interchange, Transa
 from crossdock.mappings.x12.inventory846 import build_846
 from crossdock.mappings.x12.invoice810 import build_810
 from crossdock.mappings.x12.poack855 import build_855
+from crossdock.mappings.x12.poca865 import build_865
 from crossdock.mappings.x12.reader import Source, iter_events
 from crossdock.mappings.x12.report import FileResult, GroupResult, InterchangeResult, SetResult
 from crossdock.mappings.x12.sscc import sscc18
@@ -66,6 +68,8 @@ class InboundGroup:
     version: str
     errors: list[str]
     sets: list[InboundSet] = field(default_factory=list)
+    date: str = ""  # GS04 and GS05, as sent: when the partner made the group (a version's time)
+    time: str = ""
 
 
 @dataclass(slots=True)
@@ -165,6 +169,7 @@ def read(
             assert isinstance(obj, FunctionalGroup)
             gr = GroupResult(obj)
             ig = InboundGroup(obj.functional_id, obj.control, obj.sender, obj.receiver, obj.version, [])
+            ig.date, ig.time = obj.gs.get(4).strip(), obj.gs.get(5).strip()
             groups[id(obj)] = (gr, ig)
             result.interchanges[-1].groups.append(gr)
             out[-1].groups.append(ig)
@@ -294,6 +299,13 @@ def write_855_cancellation(order: Order, cut: Mapping[int, Decimal], out: Outgoi
     """One interchange carrying the 855 change for lines of ``order`` that will not ship."""
     ts = build_855(cancellation_acknowledgment(order, cut, out.created), f"{out.transaction:04d}")
     return _interchange(out, "PR", [ts])
+
+
+def write_change_answer(answer: ChangeAcknowledgment | OrderAcknowledgment, out: Outgoing) -> bytes:
+    """One interchange answering a buyer's 860: an 865 change by change, or an 855 change (BAK01 04)."""
+    if isinstance(answer, ChangeAcknowledgment):
+        return _interchange(out, "CA", [build_865(answer, f"{out.transaction:04d}")])
+    return _interchange(out, "PR", [build_855(answer, f"{out.transaction:04d}")])
 
 
 def write_940(
