@@ -9,7 +9,7 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from crossdock import commands, logs
+from crossdock import commands, label_files, logs
 from crossdock.core.errors import ConfigError, CrossdockError, NotX12Error
 from crossdock.core.states import DOCUMENT_STATES, ORDER_STATUSES
 from crossdock.terminal import terminal_lines, terminal_safe
@@ -287,6 +287,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--older-than", type=_days, metavar="DAYS", help="one age for every kind (default: retention:)")
     p.add_argument("--dry-run", action="store_true", help="count what would go; change nothing")
     p.set_defaults(func=commands.purge)
+
+    p = sub.add_parser("labels", help="write the SSCC-18 carton labels an order was sent with, as ZPL or PDF")
+    _config_option(p)
+    _json_option(p)
+    p.add_argument("po", metavar="PO", help="the order's PO number")
+    p.add_argument("--out", default=".", metavar="DIR", help="folder the label files go in (default: here)")
+    p.add_argument("--format", choices=("zpl", "pdf"), default="zpl", help="zpl (thermal printers) or pdf")
+    p.add_argument("--sink", help="only the labels this destination got")
+    p.set_defaults(func=label_files.labels)
 
     p = sub.add_parser("retry", help="queue a dead delivery again")
     _config_option(p)

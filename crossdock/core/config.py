@@ -29,7 +29,7 @@ from crossdock.core.config_types import (
 )
 from crossdock.core.config_yaml import ConfigProblems as ConfigProblems
 from crossdock.core.config_yaml import Problem as Problem
-from crossdock.core.connector_config import Schedule
+from crossdock.core.connector_config import OrderFormat, Schedule
 from crossdock.core.document_config import (
     AsnLevel,
     AsnReference,
@@ -66,6 +66,19 @@ class Identity(Strict):
     isa_qualifier: str = Field(default="ZZ", min_length=2, max_length=2)
     isa_id: str = Field(min_length=1, max_length=15)
     gs_id: str | None = Field(default=None, max_length=15, description="default: isa_id")
+
+
+class CompanyConfig(Identity):
+    """Who we are: our X12 identifiers, and the GS1 company prefix our SSCC-18 carton and pallet labels are
+    numbered under. One serial sequence per prefix and extension digit serves every partner, so no SSCC is
+    ever given twice (GS1 forbids reuse for at least a year)."""
+
+    gs1_prefix: str | None = Field(
+        default=None, pattern=r"^\d{6,11}$", description="our GS1 company prefix: the SSCC-18s crossdock assigns"
+    )
+    extension_digit: str = Field(
+        default="0", pattern=r"^\d$", description="SSCC extension digit (0-9) of the SSCCs crossdock assigns"
+    )
 
 
 AckedDocument = Literal["810", "846", "855", "856", "865", "940"]
@@ -117,7 +130,10 @@ class PartnerConfig(Strict):
         default="SOPI", description="856 HL structure: SOI, SOPI (pick and pack) or SOTPI (with pallets)"
     )
     gs1_prefix: str | None = Field(
-        default=None, pattern=r"^\d{6,11}$", description="GS1 company prefix for the SSCC-18 labels of our 856s"
+        default=None,
+        pattern=r"^\d{6,11}$",
+        description="GS1 company prefix for the SSCC-18s of this partner's 856s, when not company.gs1_prefix; "
+        "numbered from the company-wide sequence of that prefix",
     )
     invoice: Literal["on_shipment", "daily", "none"] = Field(
         default="none", description="an 810 for each shipment: with it (on_shipment), or batched on invoice_schedule"
@@ -310,7 +326,7 @@ class ServerConfig(Strict):
 
 class Config(Strict):
     store: StoreConfig = StoreConfig()
-    company: Identity
+    company: CompanyConfig
     partners: dict[Name, PartnerConfig] = Field(default_factory=dict)
     partners_dir: ConfigPath | None = Field(default=None, description="folder of <partner>.yaml files")
     sources: dict[Name, SourceConfig] = Field(default_factory=dict)
@@ -343,6 +359,13 @@ class Config(Strict):
         if isinstance(data, dict) and data.get("store") is None:
             data = {**data, "store": {}}
         return data
+
+    @model_validator(mode="after")
+    def _labels_need_a_prefix(self) -> Config:
+        labelled = sorted(n for n, s in self.sinks.items() if isinstance(s, OrderFormat) and s.labels != "none")
+        if labelled and self.company.gs1_prefix is None:
+            raise ValueError(f"sinks {', '.join(labelled)} give SSCC labels: company.gs1_prefix is needed")
+        return self
 
     @property
     def store_url(self) -> str:

@@ -207,6 +207,13 @@ class OrderFormat(Strict):
         "lines go to several ship-tos is one 940; by default it is one 940 per ship-to, W0502 the PO number -1, -2...",
     )
 
+    labels: Literal["none", "sscc"] = Field(
+        default="none",
+        description="sscc: give each carton of an order an SSCC-18 before the warehouse ships (company.gs1_prefix), "
+        "sent with the order (940 MAN*GM per line, or the JSON's labels); the 945 must echo them, and the 856 "
+        "uses them; `crossdock labels PO` prints them (ZPL or PDF)",
+    )
+
     @model_validator(mode="after")
     def _complete(self) -> OrderFormat:
         if self.format == "mapped" and not self.fields and not self.line_fields:
@@ -219,6 +226,8 @@ class OrderFormat(Strict):
             raise ValueError("changes is a setting of format x12-940")
         if self.ship_to_per_line and self.format != "x12-940":
             raise ValueError("ship_to_per_line is a setting of format x12-940")
+        if self.labels != "none" and self.format not in ("json", "x12-940"):
+            raise ValueError("labels travel with format json or x12-940 only")
         return self
 
 

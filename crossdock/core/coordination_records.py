@@ -18,6 +18,13 @@ _NEXT_NUMBERS = (
     "ON CONFLICT (scope, kind) DO UPDATE SET value = sequences.value + excluded.value RETURNING kind, value"
 )
 
+# A sequence created at the highest value of the same kind's sequences in other scopes (a prefix excluded).
+_START_ABOVE = (
+    "INSERT INTO sequences (scope, kind, value) "
+    "SELECT ?, ?, COALESCE(MAX(value), 0) FROM sequences WHERE kind = ? AND scope NOT LIKE ? "
+    "ON CONFLICT (scope, kind) DO NOTHING"
+)
+
 # Control numbers that an X12 envelope limits: ISA13 is nine digits, GS06 and ST02 nine at most.
 CONTROL_LIMITS = {"isa": 999_999_999, "gs": 999_999_999, "st": 999_999_999}
 
@@ -54,6 +61,11 @@ class CoordinationRecords:
                 raise OverflowError(f"control number sequence {scope}/{kind} passed {limit}")
             first[kind] = int(last) - counts[kind] + 1
         return first
+
+    def start_above(self, conn: Connection, scope: str, kind: str, others_not_like: str) -> None:
+        """Create the sequence ``scope``/``kind``, if it is not there, at the highest value of the ``kind``
+        sequences whose scope is not LIKE ``others_not_like``: a sequence that takes over from several."""
+        conn.exec_driver_sql(self._driver_sql(_START_ABOVE), (scope, kind, kind, others_not_like))
 
     def return_numbers(self, conn: Connection, scope: str, counts: dict[str, int]) -> None:
         """Give back the last ``count`` numbers reserved in this same transaction (its row locks are still held,

@@ -32,6 +32,7 @@ from sqlalchemy import Connection, select, update
 from crossdock.core import registry
 from crossdock.core.alerts import raise_alert
 from crossdock.core.api_config import ORDER_APIS
+from crossdock.core.carton_labels import labels_for, sscc_of
 from crossdock.core.config import Config
 from crossdock.core.connector_config import OrderFormat
 from crossdock.core.errors import CrossdockError
@@ -208,7 +209,8 @@ def _change(told: _Told, a: Assignment, holder: Held, key: str, base: str) -> No
             sets = [(picked, CHANGE)]
         else:
             sets = [(_previous_lines(told, a.sink), CANCEL), (picked, ORIGINAL)]
-        _send_940(told, a.sink, sink, sets, key, ORDER)
+        labels = labels_for(hub, told.conn, a.sink, picked, told.recipient) if sink.labels == "sscc" else []
+        _send_940(told, a.sink, sink, sets, key, ORDER, sscc_of(labels))
     else:
         raise ValueError(f"no way to tell {a.sink} of a change")
 
@@ -253,7 +255,13 @@ def _tell_cancel(told: _Told, holder: Held, why: str, what: Order) -> None:
 
 
 def _send_940(
-    told: _Told, sink_name: str, sink: OrderFormat, sets: list[tuple[Order, str]], key: str, purpose: str
+    told: _Told,
+    sink_name: str,
+    sink: OrderFormat,
+    sets: list[tuple[Order, str]],
+    key: str,
+    purpose: str,
+    cartons: dict[int, list[str]] | None = None,
 ) -> None:
     """One interchange to the 3PL holding the 940s in order (a cancel before the order that replaces it)."""
     hub, conn = told.hub, told.conn
@@ -264,7 +272,7 @@ def _send_940(
     controls = reserve(hub.store, conn, recipient.name, sets=count)
     out = x12.Outgoing(**recipient.envelope(controls, created_now()))
     try:
-        data = x12.write_940s(sets, out, sink.depositor, ship_to_per_line=sink.ship_to_per_line)
+        data = x12.write_940s(sets, out, sink.depositor, cartons, ship_to_per_line=sink.ship_to_per_line)
     except ValueError:
         hub.store.return_numbers(conn, recipient.name, {"isa": 1, "gs": 1, "st": count})
         raise

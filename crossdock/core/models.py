@@ -365,6 +365,23 @@ class Pallet(Model):
 
 
 @dataclass(slots=True, kw_only=True)
+class CartonLabel(Model):
+    """One GS1-128 shipping label: the SSCC-18 crossdock gave a carton before it shipped, and what the label's
+    zones show (from, to, carrier, PO, carton x of y). The 856's MAN*GM for the carton is this SSCC."""
+
+    sscc: str
+    po_number: str
+    carton: int
+    cartons: int
+    ship_from: Party | None = None
+    ship_to: Party | None = None
+    carrier: str | None = None  # SCAC, or the carrier's name
+    line_position: int | None = None  # the order line whose goods the carton holds
+    product_ids: dict[str, str] = field(default_factory=dict)
+    quantity: Decimal | None = None
+
+
+@dataclass(slots=True, kw_only=True)
 class ShipmentOrder(Model):
     """The order level of a shipment: one PO (and optionally one store) and what shipped against it."""
 

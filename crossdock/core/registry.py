@@ -65,6 +65,7 @@ SINK_PROBES = {
 
 MAPPINGS = {
     "x12": "crossdock.mappings.x12.hub",
+    "labels": "crossdock.mappings.labels",
     "csv": "crossdock.mappings.csv",
     "json": "crossdock.mappings.jsonmap",
     "shipcsv": "crossdock.mappings.shipcsv",

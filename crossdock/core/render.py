@@ -1,5 +1,6 @@
 """An order in a destination's format: canonical JSON (the stored JSON itself when the whole order goes), the
-fields a mapping names, CSV rows, an X12 940 to a 3PL, or a 3PL's or ERP's API request."""
+fields a mapping names, CSV rows, an X12 940 to a 3PL, or a 3PL's or ERP's API request. A destination that
+takes SSCC labels (``labels: sscc``) gets its cartons' SSCCs with the order (``carton_labels``)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from sqlalchemy import Connection
 
 from crossdock.core import registry
 from crossdock.core.api_config import ORDER_APIS
+from crossdock.core.carton_labels import labels_for, sscc_of
 from crossdock.core.connector_config import OrderFormat
 from crossdock.core.hub import Hub
 from crossdock.core.models import Order
@@ -35,6 +37,10 @@ def render(
     sink = hub.config.sinks[sink_name]
     fmt = sink.format if isinstance(sink, OrderFormat) else "json"
     lines = _only(dumped, positions)
+    labels = None
+    if isinstance(sink, OrderFormat) and sink.labels == "sscc":  # the cartons' SSCCs go with the order
+        labels = labels_for(hub, conn, sink_name, _picked(order, positions), partner)
+        lines = {**lines, "labels": [label.model_dump(mode="json") for label in labels]}
     if fmt == "mapped":
         assert isinstance(sink, OrderFormat)
         data = registry.mapping("json").mapped_order(lines, sink.fields, sink.line_fields, sink.lines_key)
@@ -53,7 +59,7 @@ def render(
         controls = reserve(hub.store, conn, recipient.name, sets=sets)
         out = x12.Outgoing(**recipient.envelope(controls, created_now()))
         try:
-            data = x12.write_940(picked, out, sink.depositor, ship_to_per_line=per_line)
+            data = x12.write_940(picked, out, sink.depositor, sscc_of(labels or []), ship_to_per_line=per_line)
         except ValueError:
             hub.store.return_numbers(conn, recipient.name, {"isa": 1, "gs": 1, "st": sets})
             raise
@@ -62,7 +68,7 @@ def render(
     if sink.type in ORDER_APIS:
         request = registry.mapping(sink.type).order_request(_picked(order, positions), sink)
         return request, f"{base}.json", partner, None, False
-    if positions is None:  # a large order's JSON stays in pieces: the document refers to it
+    if positions is None and labels is None:  # a large order's JSON stays in pieces: the document refers to it
         return order_bytes(stored) if isinstance(stored, str) else stored, f"{base}.json", partner, None, True
     return order_bytes(to_json(lines)), f"{base}.json", partner, None, False
 

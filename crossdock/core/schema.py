@@ -182,3 +182,20 @@ order_holds = Table(  # an operator's hold (``crossdock orders hold``): the orde
     Column("reason", Text, nullable=False),
     Column("created_at", DateTime, nullable=False),
 )
+
+carton_labels = Table(  # the SSCC-18 carton labels crossdock gave a destination with an order, before it shipped
+    "carton_labels",
+    metadata,
+    Column("sscc", String(18), primary_key=True),  # given once, ever
+    Column("channel", String(32), nullable=False),  # channel, partner, external_id: the order's natural key
+    Column("partner", String(64), nullable=False),
+    Column("external_id", String(128), nullable=False),
+    Column("po_number", String(128), nullable=False),
+    Column("sink", String(128), nullable=False),
+    Column("label_set", Integer, nullable=False),  # 1, 2, ...: a new set each time the cartons change
+    Column("carton", Integer, nullable=False),
+    Column("data", Text, nullable=False),  # the CartonLabel's JSON
+    Column("created_at", DateTime, nullable=False),
+    Index("ix_carton_labels_order", "channel", "partner", "external_id", "sink"),
+    Index("ix_carton_labels_po_number", "po_number"),
+)

@@ -10,8 +10,8 @@ when what it carries still names more than one order. A line the warehouse close
 W1201 CP, CU or IC) has its rest sent back to the order's source as a Cancellation (``cancel_back``).
 
 A shipment that fails is kept as ``held`` with the reason, and nothing leaves for it. Packages without an SSCC
-get one from the partner's GS1 prefix and a serial sequence allocated like control numbers: in the recording
-transaction, never reused.
+get one from the company-wide serial sequence of the buyer's GS1 prefix (``sscc_serials``), allocated like
+control numbers: in the recording transaction, never reused. Only the warehouse's own pallets get a tare level.
 """
 
 from __future__ import annotations
@@ -34,7 +34,6 @@ from crossdock.core.models import (
     Order,
     OrderLine,
     Package,
-    Pallet,
     Shipment,
     ShipmentLine,
     ShipmentOrder,
@@ -42,7 +41,8 @@ from crossdock.core.models import (
 from crossdock.core.partners import Partner, created_now
 from crossdock.core.plan import Plan, Processed
 from crossdock.core.products import catalogue
-from crossdock.core.schema import deliveries, documents, orders, shipments
+from crossdock.core.schema import carton_labels, deliveries, documents, orders, shipments
+from crossdock.core.sscc_serials import Gs1Block, allocate, block_for
 from crossdock.core.store import to_json
 from crossdock.core.units import Packing, UnitError, convert, line_packing
 
@@ -72,7 +72,7 @@ def record_shipments(
     ctx = _Context(hub, conn, shipper, [one for _, one in pieces])
     asn_ids = {id(one): bsn for s in found for one, bsn in _shares(s, pieces)}
     answers: list[Answer] = []
-    labels: dict[str, tuple[Partner, list[Any]]] = {}  # serials are reserved once per buyer for the whole file
+    labels: dict[Gs1Block, list[Any]] = {}  # serials are reserved once per prefix for the whole file
     for shipment, one in pieces:
         shipped = one.orders[0]
         key = (shipper, shipment.shipment_id, shipped.po_number)
@@ -83,6 +83,7 @@ def record_shipments(
         try:
             order_id, order, origin = ctx.order(shipped)
             buyer = hub.partners.get(order.partner or "")
+            buyer_config = buyer.config if buyer is not None else None
             reply = reply_sink(hub, origin)  # a sales channel's orders are fulfilled back on the channel by default
             if buyer is None and reply is None:
                 raise Held(
@@ -92,11 +93,18 @@ def record_shipments(
             totals = ctx.shipped_before(order_id, order)
             closed = ctx.closed_before(order_id, order)
             status = _check(totals, order, shipped, buyer, closed, ctx.catalogue)
+            _echoes_labels(one, ctx.labels_given(order_id, order), order.po_number, block_for(hub.config, buyer_config))
             units: list[Any] = []
+            block: Gs1Block | None = None
             if buyer is not None:
                 if buyer.config.invoice == "on_shipment":
                     invoice_for(order, one, "check", created_now().date())  # every line priced, before labels
                 units = _unlabelled(one, buyer)
+                block = block_for(hub.config, buyer.config)
+                if units and block is None:
+                    raise Held(
+                        f"packages need SSCC labels and partner {buyer.name} has no gs1_prefix, nor has the company"
+                    )
                 ship_from = hub.config.ship_from.for_shipper(shipper)
                 asn_plan.for_buyer(one, order, ship_from, buyer.config.asn_references)
                 asn_plan.lading(one, whole=len(shipment.orders) == 1)
@@ -123,8 +131,8 @@ def record_shipments(
             hub.store.set_order_statuses(conn, [("cancelled" if whole else status, order_id)])
             plan.event("shipment", f"shipment {key[1]} ships nothing of order {order.po_number}", order=order_id)
             continue
-        if units and buyer is not None:
-            labels.setdefault(buyer.name, (buyer, []))[1].extend(units)
+        if units and block is not None:
+            labels.setdefault(block, []).extend(units)
         answers.append(
             Answer(
                 order_id,
@@ -139,12 +147,9 @@ def record_shipments(
                 asn_key=asn_plan.consolidation_key(one, shipper),
             )
         )
-    for buyer, units in labels.values():
-        first = hub.store.next_numbers(conn, buyer.name, "sscc", len(units))
-        prefix = buyer.config.gs1_prefix
-        assert prefix is not None
-        for i, unit in enumerate(units):
-            unit.sscc = ctx.x12.package_label(prefix, first + i)
+    for block, units in labels.items():
+        for unit, sscc in zip(units, allocate(hub.store, conn, block, len(units)), strict=True):
+            unit.sscc = sscc
     ctx.flush()
     problems.extend(answer(hub, conn, plan, document_id, answers))
     return problems
@@ -207,6 +212,12 @@ class _Context:
             )
         }
         order_ids = sorted(self.rows)
+        self.labels: dict[tuple[str, str, str], set[str]] = {}  # the SSCCs destinations were given, by order
+        given = select(
+            carton_labels.c.channel, carton_labels.c.partner, carton_labels.c.external_id, carton_labels.c.sscc
+        )
+        for channel, partner, external_id, sscc in conn.execute(given.where(carton_labels.c.po_number.in_(pos))):
+            self.labels.setdefault((channel, partner, external_id), set()).add(sscc)
         self.earlier: dict[int, list[Shipment]] = {}
         recorded = select(shipments.c.order_id, shipments.c.data).where(
             shipments.c.order_id.in_(order_ids), shipments.c.state == "recorded"
@@ -241,6 +252,10 @@ class _Context:
                 f"order {shipped.po_number} was cancelled, yet the warehouse shipped it: settle it with the buyer"
             )
         return int(rows[0].id), self.x12.order_from_dict(json.loads(rows[0].data)), rows[0].endpoint
+
+    def labels_given(self, order_id: int, order: Order) -> set[str]:
+        row = self.rows[order_id]
+        return self.labels.get((order.channel, row.partner, row.external_id), set())
 
     def shipped_before(self, order_id: int, order: Order) -> dict[int, Decimal]:
         return shipped_totals(order, self.earlier.get(order_id, []))
@@ -391,23 +406,43 @@ def _check(
     return "shipped" if done else "partially shipped"
 
 
+def _echoes_labels(shipment: Shipment, given: set[str], po_number: str, ours: Gs1Block | None) -> None:
+    """A warehouse that got SSCC labels with the order must name each carton's label (MAN*GM), so the 856 says
+    what is printed on the freight; an SSCC under our prefix that was not given for this order is refused, as
+    it would repeat another carton's."""
+    if not given:
+        return
+    for shipped in shipment.orders:
+        cartons = [*shipped.packages, *(p for pallet in shipped.pallets for p in pallet.packages)]
+        if shipped.lines or any(not p.sscc for p in cartons):
+            raise Held(
+                f"the warehouse was given SSCC labels for order {po_number}, and its confirmation names no SSCC "
+                "(MAN*GM) for a carton: the 856 must carry the SSCCs on the labels"
+            )
+        for package in cartons:
+            sscc = _bare(package.sscc or "")
+            if ours is not None and sscc[1 : 1 + len(ours.prefix)] == ours.prefix and sscc not in given:
+                raise Held(f"SSCC {package.sscc} is under our GS1 prefix but was not given for order {po_number}")
+
+
+def _bare(sscc: str) -> str:
+    """The 18 digits of an SSCC written with its application identifier (00) or without."""
+    return sscc[2:] if len(sscc) == 20 and sscc.startswith("00") else sscc
+
+
 def _unlabelled(shipment: Shipment, buyer: Partner) -> list[Any]:
-    """The packages (and pallets) that still need the SSCC-18 the profile wants: loose lines go into one package,
-    and for SOTPI the packages of an order the warehouse did not palletise go onto one pallet."""
-    profile = buyer.config.asn_profile
-    if profile == "SOI":
+    """The packages (and pallets) that still need the SSCC-18 the profile wants: loose lines go into one package.
+
+    Cartons the warehouse did not palletise stay cartons, even for SOTPI: a tare level (and its SSCC) stands for
+    a pallet that was built, and a label nobody printed could never match the freight."""
+    if buyer.config.asn_profile == "SOI":
         return []
     needing: list[Any] = []
     for shipped in shipment.orders:
         if shipped.lines and not shipped.packages and not shipped.pallets:
             shipped.packages.append(Package(lines=shipped.lines))
             shipped.lines = []
-        if profile == "SOTPI" and shipped.packages and not shipped.pallets:
-            shipped.pallets.append(Pallet(packages=shipped.packages))
-            shipped.packages = []
         needing += [p for p in shipped.packages if not p.sscc]
         needing += [pal for pal in shipped.pallets if not pal.sscc]
         needing += [p for pal in shipped.pallets for p in pal.packages if not p.sscc]
-    if needing and buyer.config.gs1_prefix is None:
-        raise Held(f"packages need SSCC labels and partner {buyer.name} has no gs1_prefix")
     return needing

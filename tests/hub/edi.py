@@ -97,9 +97,11 @@ def ship_advice(
     sscc: str | None = None,
     tracking: str | None = None,
     closed: tuple[str, ...] = (),
+    ssccs: tuple[str, ...] = (),
 ) -> bytes:
     """A 3PL's 945 for ``po``: each line as (line number, ordered, shipped, vendor item number). A short line's
-    W1201 is BP (the rest to follow), or CP (no more will ship) for the line numbers in ``closed``."""
+    W1201 is BP (the rest to follow), or CP (no more will ship) for the line numbers in ``closed``. ``sscc``
+    labels every line's carton alike; ``ssccs`` gives the i-th line's carton its own."""
     body = [
         f"W06*N*{po}*20261121*{shipment_id}***{po}",
         "N1*ST*DC 42*92*0042",
@@ -109,8 +111,8 @@ def ship_advice(
     ]
     for i, (line_number, ordered, shipped, sku) in enumerate(lines, 1):
         body.append(f"LX*{i}")
-        if sscc is not None:
-            body.append(f"MAN*GM*{sscc}")
+        if sscc is not None or i <= len(ssccs):
+            body.append(f"MAN*GM*{ssccs[i - 1] if i <= len(ssccs) else sscc}")
         status = "CC" if shipped >= ordered else "CP" if line_number in closed else "BP"
         body.append(f"W12*{status}*{ordered}*{shipped}*{max(ordered - shipped, 0)}*EA**VN*{sku}")
         body.append(f"N9*LI*{line_number}")

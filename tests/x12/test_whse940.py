@@ -29,18 +29,23 @@ DELIMITERS = Delimiters(element="*", component=">", segment="~")
 ENVELOPE = Envelope("ZZ", "CROSSDOCK", "ZZ", "WAREHOUSE", 1, 1, "OW", created=datetime(2026, 11, 22, 10, 30))
 
 
-def case_input(case: Path) -> tuple[Order, str | None, Party | None]:
+def case_input(case: Path) -> tuple[Order, str | None, Party | None, dict[int, list[str]]]:
     order = Order.model_validate_json((case / "input.json").read_text())
     options_file = case / "options.json"
     options = json.loads(options_file.read_text()) if options_file.exists() else {}
     warehouse = Party.model_validate(options["warehouse"]) if "warehouse" in options else None
-    return order, options.get("depositor"), warehouse
+    cartons = {int(position): ssccs for position, ssccs in options.get("cartons", {}).items()}
+    return order, options.get("depositor"), warehouse, cartons
 
 
-def write(order: Order, depositor: str | None = None, warehouse: Party | None = None) -> bytes:
-    return write_interchange(
-        ENVELOPE, [build_940(order, "0001", depositor=depositor, warehouse=warehouse)], DELIMITERS, newline=True
-    )
+def write(
+    order: Order,
+    depositor: str | None = None,
+    warehouse: Party | None = None,
+    cartons: dict[int, list[str]] | None = None,
+) -> bytes:
+    ts = build_940(order, "0001", depositor=depositor, warehouse=warehouse, cartons=cartons)
+    return write_interchange(ENVELOPE, [ts], DELIMITERS, newline=True)
 
 
 def read_back(data: bytes) -> ReadSet:
@@ -64,8 +69,8 @@ def seg_values(ts: ReadSet, tag: str) -> list[list[str]]:
 
 @pytest.mark.parametrize("case", sorted(p.name for p in GOLDEN.iterdir()))
 def test_golden(case: str) -> None:
-    order, depositor, warehouse = case_input(GOLDEN / case)
-    data = write(order, depositor, warehouse)
+    order, depositor, warehouse, cartons = case_input(GOLDEN / case)
+    data = write(order, depositor, warehouse, cartons)
     expected = GOLDEN / case / "expected.edi"
     if os.environ.get("CROSSDOCK_REGEN_GOLDEN") == "1":
         expected.write_bytes(data)
@@ -77,10 +82,11 @@ def test_golden(case: str) -> None:
     assert total == sum(line.quantity for line in order.lines)
     written_lines = [v[1] for v in seg_values(ts, "N9") if v[0] == "LI"]
     assert written_lines == [line.line_number for line in order.lines if line.line_number]
+    assert [v for v in seg_values(ts, "MAN")] == [["GM", "00" + s] for p in sorted(cartons) for s in cartons[p]]
 
 
 def test_full_case_layout() -> None:
-    order, depositor, warehouse = case_input(GOLDEN / "full")
+    order, depositor, warehouse, _ = case_input(GOLDEN / "full")
     ts = read_back(write(order, depositor, warehouse))
     assert [v[0] for v in seg_values(ts, "N1")] == ["ST", "BT", "DE", "WH"]
     assert seg_values(ts, "N1")[2] == ["DE", "CROSSDOCK DEMO CO"]
@@ -93,7 +99,7 @@ def test_full_case_layout() -> None:
 
 
 def test_odd_line_numbers_are_echoed_raw_and_blank_ones_skipped() -> None:
-    order, _, _ = case_input(GOLDEN / "odd-lines")
+    order, _, _, _ = case_input(GOLDEN / "odd-lines")
     ts = read_back(write(order))
     assert [v for v in seg_values(ts, "N9") if v[0] == "LI"] == [["LI", "0010"], ["LI", "0030"]]
     # the long description is split over G69 segments of at most 45 characters
@@ -112,7 +118,7 @@ def test_w01_id_slots() -> None:
 
 
 def _order(**changes: object) -> Order:
-    order, _, _ = case_input(GOLDEN / "minimal")
+    order, _, _, _ = case_input(GOLDEN / "minimal")
     return order.model_copy(update=changes)
 
 
@@ -169,7 +175,7 @@ CHANGES = CASES / "x12" / "940-changes"
 def test_cancel_and_change_golden(case: str, purposes: list[str]) -> None:
     """A 940 cancel (W0501 F), a cancel and the order again (F then N, one interchange), a change (R): the
     order of ``full`` each time, the reissue with its first line's quantity changed."""
-    order, depositor, warehouse = case_input(GOLDEN / "full")
+    order, depositor, warehouse, _ = case_input(GOLDEN / "full")
     changed = order.model_copy(deep=True)
     changed.lines[0].quantity += 1
     built = [
@@ -188,6 +194,6 @@ def test_cancel_and_change_golden(case: str, purposes: list[str]) -> None:
 
 
 def test_a_940_purpose_crossdock_does_not_write_is_refused() -> None:
-    order, _, _ = case_input(GOLDEN / "minimal")
+    order, _, _, _ = case_input(GOLDEN / "minimal")
     with pytest.raises(ValueError, match="W0501 'D'"):
         build_940(order, "0001", purpose="D")

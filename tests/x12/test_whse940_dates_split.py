@@ -40,7 +40,7 @@ OUT = Outgoing(
 
 
 def test_each_date_kind_keeps_its_meaning() -> None:
-    order, _, _ = case_input(GOLDEN / "dates-stores")
+    order, *_ = case_input(GOLDEN / "dates-stores")
     ts = read_back(write(order))
     header = [v for v in seg_values(ts, "G62")][:7]
     assert header == [
@@ -63,7 +63,7 @@ def test_a_channel_ship_by_is_a_ship_no_later_than() -> None:
 
 
 def test_store_distribution_reaches_the_3pl() -> None:
-    order, _, _ = case_input(GOLDEN / "dates-stores")
+    order, *_ = case_input(GOLDEN / "dates-stores")
     ts = read_back(write(order))
     sdq = seg_values(ts, "SDQ")
     assert [s[:2] for s in sdq] == [["EA", "92"], ["EA", "92"]]
@@ -82,7 +82,7 @@ def _interchange_sets(data: bytes) -> list[ReadSet]:
 
 
 def test_lines_to_several_ship_tos_become_one_940_each() -> None:
-    order, _, _ = case_input(SPLIT / "by-ship-to")
+    order, *_ = case_input(SPLIT / "by-ship-to")
     data = write_940(order, OUT)
     assert_golden(SPLIT / "by-ship-to" / "expected.edi", data)
     sets = _interchange_sets(data)
@@ -96,7 +96,7 @@ def test_lines_to_several_ship_tos_become_one_940_each() -> None:
 
 
 def test_a_3pl_taking_a_ship_to_per_line_gets_one_940() -> None:
-    order, _, _ = case_input(SPLIT / "by-ship-to")
+    order, *_ = case_input(SPLIT / "by-ship-to")
     header = Party(role="ST", name="BIGBOX DC", id_qualifier="92", id="DC1")
     order = order.model_copy(update={"parties": [header, *order.parties]})
     assert count_940s([order], ship_to_per_line=True) == 1
@@ -113,7 +113,7 @@ def test_a_3pl_taking_a_ship_to_per_line_gets_one_940() -> None:
 
 
 def test_one_ship_to_on_every_line_keeps_the_po_number() -> None:
-    order, _, _ = case_input(SPLIT / "by-ship-to")
+    order, *_ = case_input(SPLIT / "by-ship-to")
     same = order.lines[0].parties
     order = order.model_copy(update={"lines": [ln.model_copy(update={"parties": same}) for ln in order.lines]})
     ((part, number),) = split_by_ship_to(order)
@@ -123,7 +123,7 @@ def test_one_ship_to_on_every_line_keeps_the_po_number() -> None:
 
 
 def test_a_changed_split_order_cancels_and_resends_each_part() -> None:
-    order, _, _ = case_input(SPLIT / "by-ship-to")
+    order, *_ = case_input(SPLIT / "by-ship-to")
     sets = _interchange_sets(write_940s([(order, CANCEL), (order, ORIGINAL)], OUT))
     w05 = [s.segments[1].elements[1:3] for s in sets]
     assert w05 == [["F", "PO-8800-1"], ["F", "PO-8800-2"], ["N", "PO-8800-1"], ["N", "PO-8800-2"]]
@@ -131,7 +131,7 @@ def test_a_changed_split_order_cancels_and_resends_each_part() -> None:
 
 
 def test_a_depositor_order_number_too_long_for_w0502_is_refused() -> None:
-    order, _, _ = case_input(SPLIT / "by-ship-to")
+    order, *_ = case_input(SPLIT / "by-ship-to")
     long_po = order.model_copy(update={"po_number": "P" * 21})
     with pytest.raises(X12WriteError, match="W0502"):
         write_940(long_po, OUT)
@@ -140,7 +140,7 @@ def test_a_depositor_order_number_too_long_for_w0502_is_refused() -> None:
 
 
 def test_an_order_without_any_ship_to_is_still_refused() -> None:
-    order, _, _ = case_input(SPLIT / "by-ship-to")
+    order, *_ = case_input(SPLIT / "by-ship-to")
     bare = order.model_copy(update={"lines": [ln.model_copy(update={"parties": []}) for ln in order.lines]})
     with pytest.raises(X12WriteError, match="ship-to"):
         write_940(bare, OUT)

@@ -319,22 +319,43 @@ def write_change_answer(answer: ChangeAcknowledgment | OrderAcknowledgment, out:
     return _interchange(out, "PR", [build_855(answer, f"{out.transaction:04d}")])
 
 
-def write_940(order: Order, out: Outgoing, depositor: str | None = None, *, ship_to_per_line: bool = False) -> bytes:
+def write_940(
+    order: Order,
+    out: Outgoing,
+    depositor: str | None = None,
+    cartons: dict[int, list[str]] | None = None,
+    *,
+    ship_to_per_line: bool = False,
+) -> bytes:
     """One interchange carrying the 940 warehouse shipping order for ``order`` (or the lines routed here): one set
-    per ship-to unless the 3PL takes a ship-to per line (``whse940.orders_940``); ``count_940s`` says how many."""
-    return write_940s([(order, ORIGINAL)], out, depositor, ship_to_per_line=ship_to_per_line)
+    per ship-to unless the 3PL takes a ship-to per line (``whse940.orders_940``); ``count_940s`` says how many.
+    ``cartons`` (line position -> SSCC-18s) go with it when crossdock labels the cartons."""
+    return write_940s([(order, ORIGINAL)], out, depositor, cartons, ship_to_per_line=ship_to_per_line)
 
 
 def write_940s(
-    orders: list[tuple[Order, str]], out: Outgoing, depositor: str | None = None, *, ship_to_per_line: bool = False
+    orders: list[tuple[Order, str]],
+    out: Outgoing,
+    depositor: str | None = None,
+    cartons: dict[int, list[str]] | None = None,
+    *,
+    ship_to_per_line: bool = False,
 ) -> bytes:
     """One interchange carrying a 940 per (order, W0501 purpose), numbered up from ``out.transaction`` in that
-    order: a cancel (F) then the order again (N) reach the 3PL as one file, the cancel read first."""
+    order: a cancel (F) then the order again (N) reach the 3PL as one file, the cancel read first. ``cartons``
+    (the SSCCs of the order's cartons) go with the order, not with its cancel."""
     parts = [
         (part, number, purpose) for order, purpose in orders for part, number in orders_940(order, ship_to_per_line)
     ]
     sets = [
-        build_940(part, f"{out.transaction + i:04d}", depositor=depositor, purpose=purpose, depositor_order=number)
+        build_940(
+            part,
+            f"{out.transaction + i:04d}",
+            depositor=depositor,
+            purpose=purpose,
+            depositor_order=number,
+            cartons=None if purpose == "F" else cartons,
+        )
         for i, (part, number, purpose) in enumerate(parts)
     ]
     return _interchange(out, "OW", sets)
@@ -402,9 +423,9 @@ def write_846(snapshot: InventorySnapshot, out: Outgoing) -> bytes:
     return _interchange(out, "IB", [build_846(snapshot, f"{out.transaction:04d}")])
 
 
-def package_label(gs1_prefix: str, serial: int) -> str:
-    """The SSCC-18 for one of our packages: the GS1 company prefix, a serial, the mod-10 check digit."""
-    return sscc18(gs1_prefix, serial)
+def package_label(gs1_prefix: str, serial: int, extension: str = "0") -> str:
+    """The SSCC-18 for one of our packages: extension digit, GS1 company prefix, serial, mod-10 check digit."""
+    return sscc18(gs1_prefix, serial, extension)
 
 
 def order_from_dict(data: dict[str, Any]) -> Order:

@@ -28,6 +28,7 @@ from collections.abc import Sequence
 from decimal import Decimal
 
 from crossdock.core.models import DateRef, Order, OrderLine, Party
+from crossdock.mappings.x12.sscc import with_ai
 from crossdock.mappings.x12.writer import Element, TransactionSet, X12WriteError
 
 ID_PRIORITY = ("VN", "SK", "BP", "IN", "UK", "EN", "UP")
@@ -162,6 +163,7 @@ def build_940(
     payment_method: str = "PP",
     purpose: str = ORIGINAL,
     depositor_order: str | None = None,
+    cartons: dict[int, list[str]] | None = None,
 ) -> TransactionSet:
     """The 940 for ``order``: header parties, references, dates, carrier, one LX/W01 loop per line, W76.
 
@@ -169,7 +171,9 @@ def build_940(
     names a carrier, with W6602 from its mode (ZZ when unknown). The header holds at most 10 N9: further
     order references are not sent (they matter to the buyer, not to the warehouse picking the order).
     ``purpose`` is W0501: ``ORIGINAL``, ``CANCEL`` or ``CHANGE``. ``depositor_order`` is W0502 (default: the PO
-    number; a part of an order split by ship-to has its own, ``split_by_ship_to``).
+    number; a part of an order split by ship-to has its own, ``split_by_ship_to``). ``cartons``: line position ->
+    the SSCC-18s crossdock gave that line's cartons, each a MAN*GM (AI 00 + 18 digits) in the line's LX loop, for
+    the warehouse to print and echo in its 945.
     """
     if purpose not in (ORIGINAL, CANCEL, CHANGE):
         raise ValueError(f"940 W0501 {purpose!r}: crossdock writes N, F or R")
@@ -192,6 +196,8 @@ def build_940(
         ts.add("W66", payment_method, carrier.mode or "ZZ", None, None, carrier.routing, *[None] * 4, carrier.scac)
     for counter, line in enumerate(order.lines, 1):
         ts.add("LX", counter)
+        for sscc in (cartons or {}).get(line.position, []):
+            ts.add("MAN", "GM", with_ai(sscc))
         add_segments(ts, _lx_details(order, line))
         add_segments(ts, [_w01(line)])
         for chunk in textwrap.wrap(line.description or "", 45)[:5]:

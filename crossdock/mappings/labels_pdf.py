@@ -1,0 +1,85 @@
+"""GS1-128 carton labels as PDF, one 4x6 in page a label, for printers without ZPL.
+
+Drawn with ReportLab, whose Code 128 takes FNC1 as ``\\xf1``: the SSCC barcode is FNC1, AI 00 and the 18 digits
+in subset C, the same symbol the ZPL label prints, with bars 0.5 mm wide (within GS1's logistic range) and
+33 mm tall. ReportLab's invariant mode leaves out the creation time and random document id, so the same labels
+give the same bytes. Texts use the standard Helvetica fonts (Latin-1): other characters print as ``?``.
+"""
+
+from __future__ import annotations
+
+import io
+
+from reportlab.graphics.barcode.code128 import Code128
+from reportlab.lib.units import inch, mm
+from reportlab.pdfbase.pdfmetrics import stringWidth
+from reportlab.pdfgen.canvas import Canvas
+
+from crossdock.core.models import CartonLabel
+from crossdock.mappings.labels import barcode_data, carton_of, contents, human_readable, party_lines
+
+WIDTH, HEIGHT = 4 * inch, 6 * inch
+FNC1 = "\xf1"
+MARGIN = 0.12 * inch
+
+
+def barcode(label: CartonLabel) -> Code128:
+    """The SSCC's GS1-128 symbol: FNC1, then AI 00 and the 18 digits."""
+    return Code128(FNC1 + barcode_data(label), barWidth=0.5 * mm, barHeight=33 * mm, humanReadable=False)
+
+
+def _latin1(value: str) -> str:
+    return value.encode("latin-1", "replace").decode("latin-1")
+
+
+def _fit(value: str, size: float, room: float) -> str:
+    """The text cut until it fits ``room`` points in bold Helvetica at ``size``."""
+    value = _latin1(value)
+    while value and stringWidth(value, "Helvetica-Bold", size) > room:
+        value = value[:-1]
+    return value
+
+
+def _zone(canvas: Canvas, x: float, top: float, title: str, lines: list[str], size: float) -> None:
+    canvas.setFont("Helvetica", 7)
+    canvas.drawString(x, top - 8, title)
+    canvas.setFont("Helvetica-Bold", size)
+    room = WIDTH / 2 - MARGIN - 6
+    for i, line in enumerate(lines):
+        canvas.drawString(x, top - 10 - (i + 1) * (size + 2), _fit(line, size, room))
+
+
+def _page(canvas: Canvas, label: CartonLabel) -> None:
+    middle = WIDTH / 2
+    top = HEIGHT - MARGIN
+    _zone(canvas, MARGIN, top, "SHIP FROM", party_lines(label.ship_from), 7.5)
+    _zone(canvas, middle + 6, top, "SHIP TO", party_lines(label.ship_to), 9)
+    canvas.line(middle, top, middle, top - 1.3 * inch)
+    canvas.line(0, top - 1.3 * inch, WIDTH, top - 1.3 * inch)
+    row = top - 1.3 * inch
+    _zone(canvas, MARGIN, row, "CARRIER", [label.carrier or ""], 12)
+    _zone(canvas, middle + 6, row, "PO", [label.po_number], 12)
+    canvas.line(middle, row, middle, row - 0.8 * inch)
+    canvas.line(0, row - 0.8 * inch, WIDTH, row - 0.8 * inch)
+    row -= 0.8 * inch
+    _zone(canvas, MARGIN, row, "CARTON", [carton_of(label)], 18)
+    _zone(canvas, middle + 6, row, "CONTENTS", [contents(label)], 8)
+    canvas.line(0, 2.3 * inch, WIDTH, 2.3 * inch)
+    canvas.setFont("Helvetica", 7)
+    canvas.drawString(MARGIN, 2.3 * inch - 10, "SSCC")
+    symbol = barcode(label)
+    symbol.drawOn(canvas, (WIDTH - symbol.width) / 2, 0.55 * inch)
+    canvas.setFont("Helvetica-Bold", 11)
+    canvas.drawCentredString(WIDTH / 2, 0.3 * inch, human_readable(label))
+
+
+def write_pdf(labels: list[CartonLabel]) -> bytes:
+    """One PDF, a page a label, in order; the same labels always give the same bytes."""
+    out = io.BytesIO()
+    canvas = Canvas(out, pagesize=(WIDTH, HEIGHT), invariant=1, pageCompression=0)
+    canvas.setTitle("GS1-128 carton labels")
+    for label in labels:
+        _page(canvas, label)
+        canvas.showPage()
+    canvas.save()
+    return out.getvalue()

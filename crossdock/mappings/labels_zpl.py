@@ -1,0 +1,65 @@
+"""GS1-128 carton labels in ZPL II, for 4x6 in thermal printers at 203 dpi (812 x 1218 dots).
+
+The SSCC barcode is Code 128 in subset C started with FNC1 (``>;>8`` in ``^BC`` field data, mode N), so the
+printer needs no UCC/EAN mode (``D``, newer firmware only) and the data is exactly AI 00 and 18 digits. The bars
+are 4 dots (0.5 mm, within GS1's logistic range) and 264 dots (33 mm) tall; the human-readable line is printed
+by us, in the GS1 form ``(00) 0 0614141000000001 2``.
+
+Every text field is written with ``^FH`` and hex escapes for ``^``, ``~``, ``_``, ``\\`` and anything beyond
+printable ASCII (as UTF-8 bytes, the printer decoding UTF-8 under ``^CI28``): a name a partner sent cannot end
+the field or start a ZPL command.
+"""
+
+from __future__ import annotations
+
+from crossdock.core.models import CartonLabel
+from crossdock.mappings.labels import barcode_data, carton_of, contents, human_readable, party_lines
+
+_PLAIN = frozenset(chr(c) for c in range(0x20, 0x7F)) - set("^~_\\")
+
+
+def _field(value: str) -> str:
+    """A text as ``^FH`` field data: plain printable ASCII kept, every other byte written ``_XX``."""
+    return "".join(c if c in _PLAIN else "".join(f"_{b:02X}" for b in c.encode("utf-8")) for c in value)
+
+
+def _text(x: int, y: int, size: int, value: str) -> str:
+    return f"^FO{x},{y}^A0N,{size},{size}^FH_^FD{_field(value)}^FS"
+
+
+def _zone(x: int, y: int, title: str, lines: list[str], size: int = 28) -> list[str]:
+    out = [_text(x, y, 22, title)]
+    out += [_text(x, y + 30 + i * (size + 6), size, line) for i, line in enumerate(lines)]
+    return out
+
+
+def _label(label: CartonLabel) -> str:
+    data = barcode_data(label)
+    commands = [
+        "^XA",
+        "^CI28",
+        "^PW812",
+        "^LL1218",
+        "^LH0,0",
+        *_zone(30, 30, "SHIP FROM", party_lines(label.ship_from), 22),
+        "^FO400,20^GB3,260,3^FS",
+        *_zone(420, 30, "SHIP TO", party_lines(label.ship_to), 24),
+        "^FO0,280^GB812,3,3^FS",
+        *_zone(30, 300, "CARRIER", [label.carrier or ""], 36),
+        "^FO400,283^GB3,160,3^FS",
+        *_zone(420, 300, "PO", [label.po_number], 36),
+        "^FO0,440^GB812,3,3^FS",
+        *_zone(30, 460, "CARTON", [carton_of(label)], 56),
+        *_zone(420, 460, "CONTENTS", [contents(label)], 22),
+        "^FO0,860^GB812,3,3^FS",
+        _text(30, 880, 22, "SSCC"),
+        f"^FO94,910^BY4^BCN,264,N,N,N^FD>;>8{data}^FS",
+        _text(150, 1180, 30, human_readable(label)),
+        "^XZ",
+    ]
+    return "\n".join(commands) + "\n"
+
+
+def write_zpl(labels: list[CartonLabel]) -> bytes:
+    """One ZPL document holding every label, in order (``^XA`` ... ``^XZ`` each)."""
+    return "".join(_label(label) for label in labels).encode("ascii")
