@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from datetime import timedelta
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Connection, select, update
@@ -25,6 +26,7 @@ from crossdock.core.plan import Numbered, Plan, Processed, Ref, delivery_key, ou
 from crossdock.core.render import render
 from crossdock.core.routing import Assignment, Unroutable, route
 from crossdock.core.schema import deliveries, documents
+from crossdock.core.shipping import shipped_so_far
 from crossdock.core.spool import SpooledLines
 from crossdock.core.store import to_json
 
@@ -122,6 +124,7 @@ def upsert_orders(
             revision = int(row.revision) + 1
             result.orders_changed += 1
             assignments, status = _assign(hub, order, source)
+            status = _with_shipments(conn, ref, order, status)
             what = "replaced (BEG01=05)" if order.is_replacement else "changed"
             keep_sent(conn, ref)
             store.update_order(
@@ -253,6 +256,18 @@ def _assign(
         return route(order, hub.config.routing, source, lines.positions if lines else None), "routed"
     except Unroutable:
         return None, "held"
+
+
+def _with_shipments(conn: Connection, ref: int, order: Order, status: str) -> str:
+    """A revision of an order that shipped in part is still partially shipped (shipped, when nothing is left of
+    it to ship): routing the revision does not undo what left the warehouse."""
+    if status != "routed":
+        return status
+    shipped = shipped_so_far(conn, ref, order)
+    if not any(shipped.values()):
+        return status
+    done = all(shipped.get(line.position, Decimal(0)) >= line.quantity for line in order.lines)
+    return "shipped" if done else "partially shipped"
 
 
 def _supersede(conn: Connection, order_id: int) -> None:
