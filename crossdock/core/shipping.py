@@ -116,7 +116,8 @@ def record_shipments(
             continue
         if units and buyer is not None:
             labels.setdefault(buyer.name, (buyer, []))[1].extend(units)
-        answers.append(Answer(order_id, order, one, buyer, status, totals, one.status == "partial", reply))
+        short = one.status == "partial"
+        answers.append(Answer(order_id, order, one, buyer, status, totals, short, reply, closed=frozenset(closed)))
     for buyer, units in labels.values():
         first = hub.store.next_numbers(conn, buyer.name, "sscc", len(units))
         prefix = buyer.config.gs1_prefix

@@ -7,7 +7,7 @@ acknowledgments are never acknowledged (a 997 for a 997 starts a loop with some 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -261,22 +261,34 @@ def write_855(order: Order, out: Outgoing) -> bytes:
     return _interchange(out, "PR", [ts])
 
 
-def backorder_acknowledgment(order: Order, shipped: Mapping[int, Decimal], today: datetime) -> OrderAcknowledgment:
+def backorder_acknowledgment(
+    order: Order, shipped: Mapping[int, Decimal], today: datetime, closed: Collection[int] = ()
+) -> OrderAcknowledgment:
     """The 855 change (BAK01 04) after a short shipment: each line shipped in full is accepted (IA), the rest of a
-    line still open is backordered (IB, ACK02 the quantity still to come); ``shipped`` counts per line position."""
+    line still open is backordered (IB, ACK02 the quantity still to come); ``shipped`` counts per line position.
+    A line the warehouse closed short (``closed``) is not backordered: it comes to what shipped (IQ, ACK02 that
+    quantity), or, when none of it shipped, is rejected (IR, ACK02 the quantity ordered)."""
     ack = po_acknowledgment(order, today)
     ack.purpose = "04"
     for line, ordered in zip(ack.lines, order.lines, strict=True):
         done = shipped.get(ordered.position, Decimal(0))
-        if done < ordered.quantity:
-            line.status = "IB"
-            line.quantity = ordered.quantity - done
+        if done >= ordered.quantity:
+            continue
+        if ordered.position not in closed:
+            line.status, line.quantity = "IB", ordered.quantity - done
+        elif done > 0:
+            line.status, line.quantity = "IQ", done
+        else:
+            line.status, line.quantity = "IR", ordered.quantity
     return ack
 
 
-def write_855_change(order: Order, shipped: Mapping[int, Decimal], out: Outgoing) -> bytes:
-    """One interchange carrying the 855 change that reports the backordered rest of ``order``."""
-    ts = build_855(backorder_acknowledgment(order, shipped, out.created), f"{out.transaction:04d}")
+def write_855_change(
+    order: Order, shipped: Mapping[int, Decimal], out: Outgoing, closed: Collection[int] = ()
+) -> bytes:
+    """One interchange carrying the 855 change that reports the backordered rest of ``order`` (and the lines the
+    warehouse closed short, as what they came to)."""
+    ts = build_855(backorder_acknowledgment(order, shipped, out.created, closed), f"{out.transaction:04d}")
     return _interchange(out, "PR", [ts])
 
 
