@@ -36,7 +36,7 @@ from crossdock.core.connector_config import OrderFormat
 from crossdock.core.errors import CrossdockError
 from crossdock.core.models import Order
 from crossdock.core.partners import Partner, created_now, reserve
-from crossdock.core.plan import Plan, delivery_key, outbound, safe_name
+from crossdock.core.plan import Plan, delivery_key, outbound, safe_name, warehouse_order_number
 from crossdock.core.routing import Assignment, Unroutable, route
 from crossdock.core.schema import deliveries
 from crossdock.core.store import to_json
@@ -229,7 +229,9 @@ def _send_940(
     x12 = registry.mapping("x12")
     out = x12.Outgoing(**recipient.envelope(controls, created_now()))
     try:
-        data = x12.write_940s(sets, out, sink.depositor)
+        order = told.order
+        number = warehouse_order_number(order.channel, told.who, order.external_id or order.po_number, order.po_number)
+        data = x12.write_940s(sets, out, sink.depositor, number)
     except ValueError:
         hub.store.return_numbers(conn, recipient.name, {"isa": 1, "gs": 1, "st": len(sets)})
         raise

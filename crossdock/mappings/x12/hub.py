@@ -320,16 +320,20 @@ def write_change_answer(answer: ChangeAcknowledgment | OrderAcknowledgment, out:
     return _interchange(out, "PR", [build_855(answer, f"{out.transaction:04d}")])
 
 
-def write_940(order: Order, out: Outgoing, depositor: str | None = None) -> bytes:
+def write_940(order: Order, out: Outgoing, depositor: str | None = None, order_number: str | None = None) -> bytes:
     """One interchange carrying the 940 warehouse shipping order for ``order`` (or the lines routed here)."""
-    return _interchange(out, "OW", [build_940(order, f"{out.transaction:04d}", depositor=depositor)])
+    return _interchange(
+        out, "OW", [build_940(order, f"{out.transaction:04d}", depositor=depositor, order_number=order_number)]
+    )
 
 
-def write_940s(orders: list[tuple[Order, str]], out: Outgoing, depositor: str | None = None) -> bytes:
+def write_940s(
+    orders: list[tuple[Order, str]], out: Outgoing, depositor: str | None = None, order_number: str | None = None
+) -> bytes:
     """One interchange carrying a 940 per (order, W0501 purpose), numbered up from ``out.transaction`` in that
     order: a cancel (F) then the order again (N) reach the 3PL as one file, the cancel read first."""
     sets = [
-        build_940(order, f"{out.transaction + i:04d}", depositor=depositor, purpose=purpose)
+        build_940(order, f"{out.transaction + i:04d}", depositor=depositor, purpose=purpose, order_number=order_number)
         for i, (order, purpose) in enumerate(orders)
     ]
     return _interchange(out, "OW", sets)

@@ -1,9 +1,11 @@
 """Writing the 940 Warehouse Shipping Order crossdock sends a warehouse (3PL) for an order it routes there.
 
-W05 carries the PO number as both the depositor order number and the PO number, so the warehouse's 945
-comes back keyed by it (W0602/W0606). Each line carries the partner's raw line number in ``N9*LI`` so
-shipped quantities can be matched to the order line even when the partner's numbering is blank,
-zero-padded or non-sequential; a line without one is matched by its LX counter (its position).
+W05 carries the depositor order number crossdock gives the order (W0502: the caller's ``order_number``, which
+names one order of one source, so two sources' PO 1001 are two orders at the warehouse; the PO number when none
+is given) and the PO number (W0503); the warehouse's 945 echoes both (W0602, W0606). Each line carries the
+partner's raw line number in ``N9*LI`` so shipped quantities can be matched to the order line even when the
+partner's numbering is blank, zero-padded or non-sequential; a line without one is matched by its LX counter
+(its position).
 
 W01 has one UPC slot and three qualifier/value slots, filled like this:
 
@@ -127,20 +129,24 @@ def build_940(
     warehouse: Party | None = None,
     payment_method: str = "PP",
     purpose: str = ORIGINAL,
+    order_number: str | None = None,
 ) -> TransactionSet:
     """The 940 for ``order``: header parties, references, dates, carrier, one LX/W01 loop per line, W76.
 
     ``payment_method`` is W6601 (PP prepaid, CC collect, TP third party); W66 is written only when the order
     names a carrier, with W6602 from its mode (ZZ when unknown). The header holds at most 10 N9: further
     order references are not sent (they matter to the buyer, not to the warehouse picking the order).
-    ``purpose`` is W0501: ``ORIGINAL``, ``CANCEL`` or ``CHANGE``.
+    ``purpose`` is W0501: ``ORIGINAL``, ``CANCEL`` or ``CHANGE``; ``order_number`` is W0502 (at most 22
+    characters), the PO number when None.
     """
     if purpose not in (ORIGINAL, CANCEL, CHANGE):
         raise ValueError(f"940 W0501 {purpose!r}: crossdock writes N, F or R")
     if not order.lines:
         raise X12WriteError(f"order {order.po_number}: a 940 needs at least one line")
     ts = TransactionSet("940", control)
-    ts.add("W05", purpose, order.po_number, order.po_number)
+    if order_number is not None and not 1 <= len(order_number) <= 22:
+        raise X12WriteError(f"940 W0502 {order_number!r}: a depositor order number has 1 to 22 characters")
+    ts.add("W05", purpose, order_number or order.po_number, order.po_number)
     add_segments(ts, _header_parties(order, depositor, warehouse))
     for ref in order.references[:10]:
         ts.add("N9", ref.qualifier, ref.value, ref.description)
