@@ -76,6 +76,7 @@ def upsert_orders(
         row = existing.get(key)
         version = (versions or {}).get(id(order))
         lines = (spooled or {}).get(id(order))
+        order.source = who
         if lines is not None and not streams(hub, order, lines, row, partner, source):
             order.lines = list(lines.lines())  # this order needs its lines as objects
             lines = None
@@ -220,12 +221,12 @@ def _same(stored: str, data: str, dumped: dict[str, Any]) -> bool:
     stored JSON is read through today's model, so an order stored before a field was added is not taken
     for a changed one (which would send it again as a new revision). ``updated_at`` is left out: a channel
     stamps an order anew when crossdock itself marks it fulfilled, and that is not a change to ship; nor is the
-    channel's saying it shipped (``already_shipped``)."""
+    channel's saying it shipped (``already_shipped``), nor the ``source`` an order stored before that field lacks."""
     if stored == data:
         return True
     x12 = registry.mapping("x12")
     before = x12.order_dict(x12.order_from_dict(json.loads(stored)))
-    quiet = {"updated_at": None, "already_shipped": None}
+    quiet = {"updated_at": None, "already_shipped": None, "source": None}
     return bool({**before, **quiet} == {**dumped, **quiet})
 
 
