@@ -81,3 +81,20 @@ def test_an_860_without_a_change_sequence_replayed_changes_nothing_unless_forced
     forced = replay(hub, first.document_id, force=True)
     assert forced.orders_changed == 0 and _order(hub)[0].revision == 2, "AI of a line on the order is refused"
     assert forced.error is not None and "0003 is on the order already" in forced.error, "but it was applied again"
+
+
+def test_a_decrease_of_a_line_shipped_in_part_applies_down_to_what_shipped(hub: Hub) -> None:
+    from crossdock.core.schema import documents
+    from crossdock.mappings.x12.poca865 import change_ack_from_865
+    from crossdock.mappings.x12.reader import read_transactions
+
+    _receive(hub, interchange([order("PO-1", skus=("MUG-BLU", "KTL-STL"), qty=5)]), "po.edi")
+    _receive(hub, ship_advice("PO-1", "SHIP-1", [("0001", 5, 2, "MUG-BLU"), ("0002", 5, 5, "KTL-STL")]), "945.edi")
+    _receive(hub, change("PO-1", "04", ["0001*QD*1**EA", "0002*PC***EA*9.00"], sequence="1"), "860.edi")
+    row, data = _order(hub)
+    assert (row.revision, _quantities(data)) == (2, {"0001": "2", "0002": "5"})
+    assert row.status == "shipped", "line 0001 came down to the 2 that shipped: nothing is left to ship"
+    with hub.store.transaction() as conn:
+        (sent,) = conn.execute(select(documents.c.data).where(documents.c.kind == "865")).scalars()
+    answer = change_ack_from_865(next(iter(read_transactions(bytes(sent)))))
+    assert [(a.change.change_code, a.status) for a in answer.lines] == [("QD", "IQ"), ("PC", "IR")]
