@@ -34,7 +34,7 @@ from crossdock.core.models import (
     Shipment,
     ShipmentLine,
 )
-from crossdock.core.order_changes import PURPOSES, apply_change
+from crossdock.core.order_changes import PURPOSES, REPLACE, apply_change
 from crossdock.core.order_gate import gate
 from crossdock.core.order_versions import ORIGINAL, Verdict, Version, made_at, sequence_of
 from crossdock.core.orders import upsert_orders
@@ -43,6 +43,7 @@ from crossdock.core.plan import Numbered, Plan, Processed, delivery_key, queued,
 from crossdock.core.schema import events, shipments
 
 Answer = Callable[[date], ChangeAcknowledgment | OrderAcknowledgment]  # the answer to an 860, made on the day
+REISSUE = "18"  # BCH01: the PO sent again whole, taken as a replacement (05) when it is the next version
 APPLIED = "860"  # the event kind that records an 860 document applied to an order
 FORCE = "force"  # documents.flags of a document replayed with --force (``pipeline.replay``)
 
@@ -105,9 +106,13 @@ def _apply(
         _alert(hub, conn, document_id, change, reason)
         return reason
     ref = int(row.id)
+    reissue = change.purpose == REISSUE
+    if reissue:  # the whole PO sent again: a replacement, if the version rule takes it as the next version
+        change = change.model_copy(update={"purpose": REPLACE})
     if change.purpose not in PURPOSES:
         reason = (
-            f"860 for PO {po} from {who}: BCH01 {change.purpose!r} is not a cancel (01), change (04) or replace (05)"
+            f"860 for PO {po} from {who}: BCH01 {change.purpose!r} is not a cancel (01), change (04), replace (05) "
+            "or reissue (18)"
         )
         plan.event("held", reason, order=ref, document=document_id)
         _alert(hub, conn, document_id, change, reason)
@@ -124,6 +129,15 @@ def _apply(
     stored: Order = x12.order_from_dict(json.loads(row.data))
     version = Version(change.purpose, sequence_of(change.change_sequence), made, from_860=True)
     verdict = gate(hub, conn, plan, stored, row, document_id, version, who, force)
+    if verdict.verdict is Verdict.OLDER and reissue:
+        result.orders_unchanged += 1
+        reason = (
+            f"860 reissue (BCH01 18) for PO {po} from {who}: {verdict.reason}, so it is not taken as the order's "
+            f"next version and the order is not changed. If it is right, `crossdock replay {document_id} --force`"
+        )
+        plan.event("held", reason, order=ref, document=document_id)
+        _alert(hub, conn, document_id, change, reason)
+        return reason
     if verdict.verdict is Verdict.OLDER:
         result.orders_unchanged += 1
         return None

@@ -98,3 +98,15 @@ def test_a_decrease_of_a_line_shipped_in_part_applies_down_to_what_shipped(hub: 
         (sent,) = conn.execute(select(documents.c.data).where(documents.c.kind == "865")).scalars()
     answer = change_ack_from_865(next(iter(read_transactions(bytes(sent)))))
     assert [(a.change.change_code, a.status) for a in answer.lines] == [("QD", "IQ"), ("PC", "IR")]
+
+
+def test_a_reissue_is_taken_as_a_replacement_when_it_is_the_next_version_else_held(hub: Hub) -> None:
+    _receive(hub, interchange([order("PO-1", skus=("MUG-BLU", "KTL-STL"), qty=5)]), "po.edi")
+    reissued = _receive(hub, change("PO-1", "18", ["0001*CA*3**EA*12.50**VN*MUG-BLU"], sequence="1"), "860.edi")
+    assert (reissued.error, reissued.orders_changed) == (None, 1)
+    row, data = _order(hub)
+    assert (row.revision, data["purpose"], _quantities(data)) == (2, "05", {"0001": "3"})
+    early = change("PO-1", "18", ["0001*CA*9**EA*12.50**VN*MUG-BLU"], sequence="1", control=71, made="20261119*0900")
+    held = _receive(hub, early, "860-early.edi")
+    assert held.error is not None and "860 reissue (BCH01 18)" in held.error and "--force" in held.error
+    assert _order(hub)[0].revision == 2, "an older reissue changes nothing"
