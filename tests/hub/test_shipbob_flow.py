@@ -479,10 +479,13 @@ def _answers(tmp_path: Path, kind: str) -> list[bytes]:
 def test_an_860_cancel_too_late_at_shipbob_is_answered_with_an_865_refusing_it(
     tmp_path: Path, store_url: str, shipbob: FakeShipBob, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    from crossdock.core import too_late
     from crossdock.mappings.x12.poca865 import change_ack_from_865
     from crossdock.mappings.x12.reader import read_transactions
+    from tests.golden import assert_golden
 
     monkeypatch.setenv("SHIPBOB_TEST_TOKEN", TOKEN)
+    monkeypatch.setattr(too_late, "created_now", lambda: dt.datetime(2026, 11, 21, 14, 30))
     hub = _too_late_hub(tmp_path, store_url, shipbob, send_865=True)
     try:
         receive(hub, interchange([order("PO-1", skus=("MUG-BLU", "KTL-STL"))]))
@@ -503,6 +506,9 @@ def test_an_860_cancel_too_late_at_shipbob_is_answered_with_an_865_refusing_it(
         ("DI", "0001", "IR"),
         ("DI", "0002", "IR"),
     ], "then ShipBob said it shipped: each line's deletion refused"
+    assert_golden(
+        Path(__file__).resolve().parents[1] / "cases" / "hub" / "too-late-865.edi", _answers(tmp_path, "865")[1]
+    )
     (alert,) = [p.read_text() for p in (tmp_path / "alerts").iterdir() if "too late" in p.read_text()]
     assert "PO-1" in alert and "shipbob" in alert and "answered with an 865" in alert
 
