@@ -58,7 +58,17 @@ _DOCUMENTS_INSERT = (
 )
 
 
-_ORDER_FIELDS = ("channel", "partner", "external_id", "po_number", "status", "revision", "data", "document_id")
+_ORDER_FIELDS = (
+    "channel",
+    "partner",
+    "external_id",
+    "po_number",
+    "status",
+    "revision",
+    "version",
+    "data",
+    "document_id",
+)
 _ORDERS_INSERT = (
     f"INSERT INTO orders (id, {', '.join(_ORDER_FIELDS)}, created_at, updated_at) "
     f"VALUES ({', '.join(['?'] * (len(_ORDER_FIELDS) + 3))})"
