@@ -129,6 +129,20 @@ def test_changes_to_shipped_lines_are_refused_the_rest_applied() -> None:
     assert _quantities(applied.order) == {"0001": 5, "0002": 2}
 
 
+def test_a_line_shipped_in_part_changes_for_what_has_not_shipped_never_below_it() -> None:
+    shipped = {1: Decimal(2), 2: Decimal(2), 3: Decimal(2), 4: Decimal(2)}
+    asked = [_poc("QD", "0001", 3), _poc("QD", "0002", 1), _poc("PC", "0003", None, "1.00"), _poc("QI", "0004", 8)]
+    applied = apply_change(_order(5, 5, 5, 5), _change("04", *asked), shipped)
+    got = [(a.status, a.quantity, a.reason) for a in applied.answers]
+    assert got == [
+        ("IA", None, None),
+        ("IQ", Decimal(2), "2 shipped already"),
+        ("IR", None, "shipped already"),
+        ("IA", None, None),
+    ]
+    assert _quantities(applied.order) == {"0001": 3, "0002": 2, "0003": 5, "0004": 8}
+
+
 def test_cancel_before_anything_shipped_cancels_the_whole_order() -> None:
     applied = apply_change(_order(5, 3), _change("01"))
     assert applied.order is not None and applied.order.purpose == "01"
@@ -209,8 +223,11 @@ def test_any_change_never_takes_back_what_shipped_and_answers_every_change(
         kept = by_position.get(line.position)
         assert kept is not None, "a line that shipped is never deleted"
         assert kept.quantity >= min(done, line.quantity)
-        if change.purpose != "01":
-            assert kept == line, "a change to a shipped line is not applied"
+        if change.purpose == "05" or (change.purpose == "04" and done >= line.quantity):
+            assert kept == line, "a change to a line shipped in full, or replaced, is not applied"
+        elif change.purpose == "04":
+            same = (kept.unit_price, kept.product_ids) == (line.unit_price, line.product_ids)
+            assert same, "the price and item of a line that shipped anything stay"
     numbers = [int(poc.line_number) for poc in change.lines if poc.line_number]
     one_change_a_line = len(numbers) == len(set(numbers)) == len(change.lines)  # else their order decides
     if change.purpose == "04" and applied.order is not None and one_change_a_line:

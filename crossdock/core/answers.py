@@ -48,6 +48,7 @@ class Answer:
     held: str | None = None
     asn_id: str | None = None  # BSN02 when the 856 is this PO's alone (the shipment id, or it and -1, -2 ...)
     asn_key: tuple[str, str, str] | None = None  # POs with the same key share one 856 for a buyer that consolidates
+    closed: frozenset[int] = frozenset()  # order line positions the warehouse closed: no more of them will ship
 
 
 def answer(hub: Hub, conn: Connection, plan: Plan, document_id: int, answers: list[Answer]) -> list[str]:
@@ -255,7 +256,14 @@ def _asn_shipment(a: Answer, members: list[Answer]) -> Shipment:
 
 
 def _backorder(buyer: Partner, a: Answer) -> int:
-    return int(buyer.config.backorder_855 and a.short and a.status != "shipped")
+    """An 855 change for a short shipment while lines are still to come; and when every short line is closed, for a
+    buyer that hears of it no other way (with ``send_855`` the cancellation's 855 change tells it, ``cancel_back``)."""
+    if not (buyer.config.backorder_855 and a.short):
+        return 0
+    closed_short = any(
+        a.shipped.get(ol.position, Decimal(0)) < ol.quantity for ol in a.order.lines if ol.position in a.closed
+    )
+    return int(a.status != "shipped" or (closed_short and not buyer.config.send_855))
 
 
 def _write(
@@ -277,6 +285,6 @@ def _write(
         data, label = x12.write_810(invoice, out), invoice.invoice_number
         key = delivery_key("810", buyer.name, po, shipment_id)
     else:
-        data = x12.write_855_change(a.order, a.shipped, out)
+        data = x12.write_855_change(a.order, a.shipped, out, a.closed)
         key = delivery_key("855-change", buyer.name, po, shipment_id)
     return data, f"{safe_name(buyer.name)}-{kind}-{label}-{controls.interchange:09d}.edi", kind, key

@@ -17,8 +17,8 @@ A change goes as a delivery of purpose ``order`` (it brings a revision), a cance
 that takes both tells them apart by ``Outbound.purpose``. A destination no longer routed the order by the new
 revision gets a cancel. A destination of any other kind cannot be told: a person is alerted, once.
 
-A destination that answers the cancel with "already shipped" wins (``TooLate``): ``too_late`` marks the order
-shipped, logs it, alerts a person and returns what the order's source must be told.
+A destination that answers the cancel with "already shipped" wins (``TooLate``): the outbox hands it to
+``too_late.py``, which marks the order shipped and tells the buyer side.
 """
 
 from __future__ import annotations
@@ -33,17 +33,16 @@ from crossdock.core import registry
 from crossdock.core.alerts import raise_alert
 from crossdock.core.api_config import ORDER_APIS
 from crossdock.core.carton_labels import labels_for, sscc_of
-from crossdock.core.config import Config
 from crossdock.core.connector_config import OrderFormat
 from crossdock.core.errors import CrossdockError
 from crossdock.core.models import Order
 from crossdock.core.partners import Partner, created_now, reserve
-from crossdock.core.plan import Plan, delivery_key, outbound, safe_name
+from crossdock.core.plan import Plan, delivery_key, outbound, safe_name, warehouse_order_number
 from crossdock.core.routing import Assignment, Unroutable, route
-from crossdock.core.schema import deliveries, orders
-from crossdock.core.store import Store, to_json
+from crossdock.core.schema import deliveries
+from crossdock.core.store import to_json
 
-if TYPE_CHECKING:  # the hub's dispatcher imports this module (too_late)
+if TYPE_CHECKING:  # the Hub is only named in annotations here
     from crossdock.core.hub import Hub
 
 ORDER = "order"  # delivery purpose: an order or a revision of it
@@ -59,19 +58,6 @@ class Held:
 
     sink: str
     key: str
-
-
-@dataclass(frozen=True, slots=True)
-class TooLateNotice:
-    """A destination said the order had shipped when told of its cancel or change: what the source is told."""
-
-    order_id: int
-    channel: str
-    partner: str
-    po_number: str
-    external_id: str
-    sink: str
-    said: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,26 +151,6 @@ def tell_cancelled(
         _tell_cancel(told, holder, "cancelled by its source", order)
 
 
-def too_late(store: Store, conn: Connection, config: Config, order_id: int, sink: str, said: str) -> TooLateNotice:
-    """A destination answered a cancel or change with "already shipped": it wins. The order is marked shipped,
-    the event logged and a person alerted; the notice returned is what the order's source must be told."""
-    row = conn.execute(select(orders).where(orders.c.id == order_id)).one()
-    if row.status not in ("shipped", "invoiced"):  # a shipment recorded first already says as much
-        conn.execute(update(orders).where(orders.c.id == order_id).values(status="shipped"))
-    po, partner = str(row.po_number), str(row.partner)
-    reason = f"order {po} from {partner} was shipped by {sink} before its cancel or change arrived: {said}"
-    store.log(conn, "too-late", reason, order_id=order_id)
-    raise_alert(
-        store,
-        conn,
-        config,
-        f"too-late:{partner}:{row.external_id}:{sink}",
-        f"crossdock: the cancel or change of order {po} came too late at {sink}",
-        reason + "\n\nThe order is marked shipped; its source must hear that it ships as it was.",
-    )
-    return TooLateNotice(order_id, str(row.channel), partner, po, str(row.external_id), sink, said)
-
-
 # --- the forms -------------------------------------------------------------------------------------------------
 
 
@@ -272,7 +238,11 @@ def _send_940(
     controls = reserve(hub.store, conn, recipient.name, sets=count)
     out = x12.Outgoing(**recipient.envelope(controls, created_now()))
     try:
-        data = x12.write_940s(sets, out, sink.depositor, cartons, ship_to_per_line=sink.ship_to_per_line)
+        order = told.order
+        number = warehouse_order_number(order.channel, told.who, order.external_id or order.po_number, order.po_number)
+        data = x12.write_940s(
+            sets, out, sink.depositor, cartons, ship_to_per_line=sink.ship_to_per_line, order_number=number
+        )
     except ValueError:
         hub.store.return_numbers(conn, recipient.name, {"isa": 1, "gs": 1, "st": count})
         raise

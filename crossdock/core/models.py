@@ -239,6 +239,9 @@ class Order(Model):
     # The channel shows it shipped already (fulfilled outside crossdock, or by crossdock's own fulfilment): an order
     # first read that way is stored, never sent to a warehouse.
     already_shipped: bool = False
+    # Where crossdock read it: the EDI partner's name, or the channel source's. Written into the order destinations
+    # get, so a warehouse that echoes it back in its shipment (``ShipmentOrder.source``) names the order's store.
+    source: str | None = None
 
     @property
     def is_replacement(self) -> bool:

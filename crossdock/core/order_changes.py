@@ -1,8 +1,11 @@
 """A buyer's change (an 860) applied to the stored order: a new order, and an answer for every change asked.
 
-Pure: no store, no I/O. The caller says how much of each line has shipped already (by position); a change to a
-line that shipped anything is not applied and is answered IR, and so is a change crossdock cannot tell how to
-apply (an unknown line, a code it does not handle, a quantity increase that decreases). What is applied:
+Pure: no store, no I/O. The caller says how much of each line has shipped already (by position). A line that
+shipped in part may have its quantity changed (QI, QD, DI) for what has not shipped, never below what did: a
+decrease past it is answered IQ with the line kept at what shipped. Any other change to a line that shipped
+anything (its price, its item, a line shipped in full) is not applied and is answered IR, and so is a change
+crossdock cannot tell how to apply (an unknown line, a code it does not handle, a quantity increase that
+decreases). What is applied:
 
 * BCH01 01 cancels: every line with nothing shipped goes; a line shipped in part keeps what shipped (IQ), a line
   shipped in full stays (IR). With nothing shipped at all the order keeps its lines and takes purpose 01.
@@ -144,7 +147,7 @@ def _one(order: Order, asked: LineChange, done: Mapping[int, Decimal], top: int)
     if target is None:
         return no(f"line {asked.line_number or dict(asked.product_ids)} is not on the order")
     if target.position in done:
-        return no("shipped already")
+        return _shipped_line(target, asked, done[target.position])
     if code in ("NC", "CT"):
         return LineChangeAnswer(change=asked, status=ACCEPTED)
     if code == "DI":
@@ -173,6 +176,37 @@ def _one(order: Order, asked: LineChange, done: Mapping[int, Decimal], top: int)
         target.product_ids = {**target.product_ids, **asked.product_ids}
     if target.quantity == 0:
         order.lines.remove(target)
+    return LineChangeAnswer(change=asked, status=ACCEPTED)
+
+
+def _shipped_line(target: OrderLine, asked: LineChange, shipped: Decimal) -> LineChangeAnswer:
+    """A change to a line that shipped something: the quantity of a line shipped in part may change (QI, QD, DI)
+    for what has not shipped, never below what did (a decrease past it is answered IQ, the line kept at what
+    shipped); a line shipped in full, and the price or item of a line that shipped anything, are not changed."""
+    code = asked.change_code
+
+    def no(reason: str) -> LineChangeAnswer:
+        return LineChangeAnswer(change=asked, status=REJECTED, reason=reason)
+
+    if shipped >= target.quantity or code not in ("QI", "QD", "DI"):
+        return no("shipped already")
+    if code == "DI":
+        new = Decimal(0)
+    elif asked.quantity is None:
+        return no(f"{code} needs the new quantity (POC03)")
+    elif code == "QI" and asked.quantity <= target.quantity:
+        return no(f"QI to {asked.quantity} does not increase {target.quantity}")
+    elif code == "QD" and asked.quantity >= target.quantity:
+        return no(f"QD to {asked.quantity} does not decrease {target.quantity}")
+    else:
+        new = asked.quantity
+        target.uom = asked.uom or target.uom
+    if new < shipped:
+        target.quantity = shipped
+        return LineChangeAnswer(
+            change=asked, status=QUANTITY_CHANGED, quantity=shipped, reason=f"{shipped} shipped already"
+        )
+    target.quantity = new
     return LineChangeAnswer(change=asked, status=ACCEPTED)
 
 

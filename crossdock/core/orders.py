@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from datetime import timedelta
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Connection, select, update
@@ -25,6 +26,7 @@ from crossdock.core.plan import Numbered, Plan, Processed, Ref, delivery_key, ou
 from crossdock.core.render import render
 from crossdock.core.routing import Assignment, Unroutable, route
 from crossdock.core.schema import deliveries, documents
+from crossdock.core.shipping import shipped_so_far
 from crossdock.core.spool import SpooledLines
 from crossdock.core.store import to_json
 
@@ -74,6 +76,7 @@ def upsert_orders(
         row = existing.get(key)
         version = (versions or {}).get(id(order))
         lines = (spooled or {}).get(id(order))
+        order.source = who
         if lines is not None and not streams(hub, order, lines, row, partner, source):
             order.lines = list(lines.lines())  # this order needs its lines as objects
             lines = None
@@ -122,6 +125,7 @@ def upsert_orders(
             revision = int(row.revision) + 1
             result.orders_changed += 1
             assignments, status = _assign(hub, order, source)
+            status = _with_shipments(conn, ref, order, status)
             what = "replaced (BEG01=05)" if order.is_replacement else "changed"
             keep_sent(conn, ref)
             store.update_order(
@@ -220,12 +224,12 @@ def _same(stored: str, data: str, dumped: dict[str, Any]) -> bool:
     stored JSON is read through today's model, so an order stored before a field was added is not taken
     for a changed one (which would send it again as a new revision). ``updated_at`` is left out: a channel
     stamps an order anew when crossdock itself marks it fulfilled, and that is not a change to ship; nor is the
-    channel's saying it shipped (``already_shipped``)."""
+    channel's saying it shipped (``already_shipped``), nor the ``source`` an order stored before that field lacks."""
     if stored == data:
         return True
     x12 = registry.mapping("x12")
     before = x12.order_dict(x12.order_from_dict(json.loads(stored)))
-    quiet = {"updated_at": None, "already_shipped": None}
+    quiet = {"updated_at": None, "already_shipped": None, "source": None}
     return bool({**before, **quiet} == {**dumped, **quiet})
 
 
@@ -256,6 +260,18 @@ def _assign(
         return route(order, hub.config.routing, source, lines.positions if lines else None), "routed"
     except Unroutable:
         return None, "held"
+
+
+def _with_shipments(conn: Connection, ref: int, order: Order, status: str) -> str:
+    """A revision of an order that shipped in part is still partially shipped (shipped, when nothing is left of
+    it to ship): routing the revision does not undo what left the warehouse."""
+    if status != "routed":
+        return status
+    shipped = shipped_so_far(conn, ref, order)
+    if not any(shipped.values()):
+        return status
+    done = all(shipped.get(line.position, Decimal(0)) >= line.quantity for line in order.lines)
+    return "shipped" if done else "partially shipped"
 
 
 def _supersede(conn: Connection, order_id: int) -> None:

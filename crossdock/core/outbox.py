@@ -23,7 +23,6 @@ from sqlalchemy import Connection, select, update
 from crossdock.connectors.base import X12_CONTENT_TYPE, Outbound, Sink
 from crossdock.core.alerts import raise_alert
 from crossdock.core.config import Config
-from crossdock.core.destination_changes import too_late
 from crossdock.core.engine import utcnow
 from crossdock.core.errors import CrossdockError, TooLate, TransientError
 from crossdock.core.masking import mask, secrets_of
@@ -32,6 +31,7 @@ from crossdock.core.outbox_records import Claimed
 from crossdock.core.retry import RetryPolicy
 from crossdock.core.schema import deliveries, orders
 from crossdock.core.store import Store
+from crossdock.core.too_late import too_late
 from crossdock.core.workers import heartbeat, is_dead_local, worker_id
 
 log = logging.getLogger("crossdock.outbox")
@@ -320,7 +320,7 @@ class Dispatcher:
                 row.update(state="cancelled", last_error=f"too late: {o.detail}")
                 docs.append({"_id": item.document_id, "state": "cancelled", "error": o.detail})
                 if item.order_id is not None and self.config is not None:
-                    too_late(store, conn, self.config, item.order_id, item.sink, o.detail)
+                    too_late(store, conn, self.config, item.order_id, item.sink, o.detail, item.document_id)
                 report.dead += 1
                 report.errors.append(o.detail)
             else:

@@ -60,6 +60,15 @@ def delivery_key(*parts: object) -> str:
     return hashlib.sha256("\x1f".join(str(p) for p in parts).encode()).hexdigest()[:40]
 
 
+def warehouse_order_number(channel: str, who: str, external: str, po: str) -> str:
+    """The number a 940 gives the order at the warehouse (W0502, at most 22 characters), echoed by its 945: the PO
+    number (cut to 10) and 8 hex digits of the order's key (channel, source, its id), so two sources' PO 1001
+    are two orders there, and every revision of one order keeps its number (a cancel finds what it cancels). It
+    leaves room for the ``-1``, ``-2`` ... of an order split by ship-to (``whse940.split_by_ship_to``)."""
+    digest = hashlib.sha256("\x1f".join((channel, who, external)).encode()).hexdigest()[:8].upper()
+    return f"{po[:10]}-{digest}"
+
+
 class Ref:
     """A row planned in this transaction whose id is known only once the plan is written."""
 

@@ -16,7 +16,7 @@ from crossdock.core.hub import Hub
 from crossdock.core.models import Order
 from crossdock.core.order_json import OrderText, order_bytes
 from crossdock.core.partners import Controls, Partner, created_now, reserve
-from crossdock.core.plan import safe_name
+from crossdock.core.plan import safe_name, warehouse_order_number
 from crossdock.core.store import to_json
 
 
@@ -35,6 +35,7 @@ def render(
     the control numbers it took, and whether they are the whole order's stored JSON (then stored once: see
     order_json.py); a 940 that cannot be written gives its numbers back."""
     sink = hub.config.sinks[sink_name]
+    who = partner if isinstance(partner, str) else partner.name
     fmt = sink.format if isinstance(sink, OrderFormat) else "json"
     lines = _only(dumped, positions)
     labels = None
@@ -59,7 +60,9 @@ def render(
         controls = reserve(hub.store, conn, recipient.name, sets=sets)
         out = x12.Outgoing(**recipient.envelope(controls, created_now()))
         try:
-            data = x12.write_940(picked, out, sink.depositor, sscc_of(labels or []), ship_to_per_line=per_line)
+            number = warehouse_order_number(order.channel, who, order.external_id or order.po_number, order.po_number)
+            cartons = sscc_of(labels or [])
+            data = x12.write_940(picked, out, sink.depositor, cartons, ship_to_per_line=per_line, order_number=number)
         except ValueError:
             hub.store.return_numbers(conn, recipient.name, {"isa": 1, "gs": 1, "st": sets})
             raise

@@ -4,10 +4,11 @@ A shipment is recorded once per (shipper, shipment id, PO): a 945 read twice cha
 is written for the buyer it is checked: the order must be one crossdock holds, and no line may ship more than
 an EDI buyer ordered (counting earlier shipments) unless the partner allows overshipment. The order is found by
 what the shipment carries, most exact first: the reference crossdock gave the warehouse (ShipBob's reference_id,
-the delivery's key), the channel's order id (with the source, when given), and only then the PO number, narrowed
-by the source when given; two stores that both have an order #1001 are told apart, and a shipment is held only
-when what it carries still names more than one order. A line the warehouse closes short (``closed``: a 945's
-W1201 CP, CU or IC) has its rest sent back to the order's source as a Cancellation (``cancel_back``).
+the delivery's key; a 940's depositor order number, echoed in the 945's W0602), the channel's order id (with
+the source, when given), and only then the PO number, narrowed by the source when given; two stores that both
+have an order #1001 are told apart, and a shipment is held only when what it carries still names more than one
+order. A line the warehouse closes short (``closed``: a 945's W1201 CP, CU or IC) has its rest sent back to the
+order's source as a Cancellation (``cancel_back``).
 
 A shipment that fails is kept as ``held`` with the reason, and nothing leaves for it. Packages without an SSCC
 get one from the company-wide serial sequence of the buyer's GS1 prefix (``sscc_serials``), allocated like
@@ -39,7 +40,7 @@ from crossdock.core.models import (
     ShipmentOrder,
 )
 from crossdock.core.partners import Partner, created_now
-from crossdock.core.plan import Plan, Processed
+from crossdock.core.plan import Plan, Processed, warehouse_order_number
 from crossdock.core.products import catalogue
 from crossdock.core.schema import carton_labels, deliveries, documents, orders, shipments
 from crossdock.core.sscc_serials import Gs1Block, allocate, block_for
@@ -145,6 +146,7 @@ def record_shipments(
                 reply,
                 asn_id=asn_ids[id(one)],
                 asn_key=asn_plan.consolidation_key(one, shipper),
+                closed=frozenset(closed),
             )
         )
     for block, units in labels.items():
@@ -200,6 +202,7 @@ class _Context:
             for row in conn.execute(
                 select(
                     orders.c.id,
+                    orders.c.channel,
                     orders.c.po_number,
                     orders.c.external_id,
                     orders.c.partner,
@@ -231,8 +234,11 @@ class _Context:
     def order(self, shipped: ShipmentOrder) -> tuple[int, Order, str | None]:
         """The order a shipment names, and the source its latest revision was read from (see the module doc)."""
         rows = list(self.rows.values())
+        numbered = [r for r in rows if shipped.reference and _numbered(r, shipped.reference)]
         if shipped.reference and shipped.reference in self.by_reference:
             rows = [self.rows[self.by_reference[shipped.reference]]]
+        elif numbered:  # the depositor order number crossdock's 940 gave it, echoed by the 945 (W0602)
+            rows = numbered
         elif shipped.external_id and any(r.external_id == shipped.external_id for r in rows):
             rows = [r for r in rows if r.external_id == shipped.external_id]
         else:
@@ -303,6 +309,13 @@ class _Context:
             else:
                 self.conn.execute(shipments.update().where(shipments.c.id == existing.id).values(**values))
         self.store.execute_many(self.conn, _SHIPMENTS_INSERT, inserts)
+
+
+def _numbered(row: Any, reference: str) -> bool:
+    """Whether ``reference`` is the depositor order number crossdock's 940s give the stored order
+    (``warehouse_order_number``), or one part of it when the order went out as one 940 per ship-to (``-1`` ...)."""
+    number = warehouse_order_number(str(row.channel), str(row.partner), str(row.external_id), str(row.po_number))
+    return reference == number or (reference.startswith(f"{number}-") and reference[len(number) + 1 :].isdigit())
 
 
 # References a warehouse's confirmation carries that mean something to the buyer: bill of lading, carrier

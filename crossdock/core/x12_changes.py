@@ -34,15 +34,17 @@ from crossdock.core.models import (
     Shipment,
     ShipmentLine,
 )
-from crossdock.core.order_changes import PURPOSES, apply_change
+from crossdock.core.order_changes import PURPOSES, REPLACE, apply_change
 from crossdock.core.order_gate import gate
 from crossdock.core.order_versions import ORIGINAL, Verdict, Version, made_at, sequence_of
 from crossdock.core.orders import upsert_orders
 from crossdock.core.partners import Controls, Partner, created_now
 from crossdock.core.plan import Numbered, Plan, Processed, delivery_key, queued, safe_name
-from crossdock.core.schema import shipments
+from crossdock.core.schema import events, shipments
 
 Answer = Callable[[date], ChangeAcknowledgment | OrderAcknowledgment]  # the answer to an 860, made on the day
+REISSUE = "18"  # BCH01: the PO sent again whole, taken as a replacement (05) when it is the next version
+APPLIED = "860"  # the event kind that records an 860 document applied to an order
 FORCE = "force"  # documents.flags of a document replayed with --force (``pipeline.replay``)
 
 
@@ -104,17 +106,38 @@ def _apply(
         _alert(hub, conn, document_id, change, reason)
         return reason
     ref = int(row.id)
+    reissue = change.purpose == REISSUE
+    if reissue:  # the whole PO sent again: a replacement, if the version rule takes it as the next version
+        change = change.model_copy(update={"purpose": REPLACE})
     if change.purpose not in PURPOSES:
         reason = (
-            f"860 for PO {po} from {who}: BCH01 {change.purpose!r} is not a cancel (01), change (04) or replace (05)"
+            f"860 for PO {po} from {who}: BCH01 {change.purpose!r} is not a cancel (01), change (04), replace (05) "
+            "or reissue (18)"
         )
         plan.event("held", reason, order=ref, document=document_id)
         _alert(hub, conn, document_id, change, reason)
         return reason
+    if not force and applied_before(conn, ref, document_id):
+        said = (
+            f"order {po}: the 860 in document {document_id} was applied already; read again, it changes nothing "
+            f"(`crossdock replay {document_id} --force` applies it again)"
+        )
+        plan.event("order", said, order=ref, document=document_id)
+        result.orders_unchanged += 1
+        return None
     x12 = registry.mapping("x12")
     stored: Order = x12.order_from_dict(json.loads(row.data))
     version = Version(change.purpose, sequence_of(change.change_sequence), made, from_860=True)
     verdict = gate(hub, conn, plan, stored, row, document_id, version, who, force)
+    if verdict.verdict is Verdict.OLDER and reissue:
+        result.orders_unchanged += 1
+        reason = (
+            f"860 reissue (BCH01 18) for PO {po} from {who}: {verdict.reason}, so it is not taken as the order's "
+            f"next version and the order is not changed. If it is right, `crossdock replay {document_id} --force`"
+        )
+        plan.event("held", reason, order=ref, document=document_id)
+        _alert(hub, conn, document_id, change, reason)
+        return reason
     if verdict.verdict is Verdict.OLDER:
         result.orders_unchanged += 1
         return None
@@ -122,6 +145,7 @@ def _apply(
         result.orders_unchanged += 1
         return verdict.reason
     applied = apply_change(stored, change, shipped_by_line(conn, ref, stored))
+    plan.event(APPLIED, f"860 from {who} applied to order {po}", order=ref, document=document_id)
     if applied.order is not None:
         new = applied.order
         new.partner = stored.partner
@@ -143,6 +167,15 @@ def _apply(
     plan.event("held", reason, order=ref, document=document_id)
     _alert(hub, conn, document_id, change, reason)
     return reason
+
+
+def applied_before(conn: Connection, order_id: int, document_id: int) -> bool:
+    """Whether an 860 of this document was applied to the order already (it is replayed): the event says so, for
+    an 860 without a change sequence (BCH05) that the version rule could tell from the next one."""
+    query = select(events.c.id).where(
+        events.c.kind == APPLIED, events.c.order_id == order_id, events.c.document_id == document_id
+    )
+    return conn.execute(query.limit(1)).first() is not None
 
 
 def _line(answer: LineChangeAnswer) -> str:

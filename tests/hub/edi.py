@@ -98,12 +98,14 @@ def ship_advice(
     tracking: str | None = None,
     closed: tuple[str, ...] = (),
     ssccs: tuple[str, ...] = (),
+    depositor_order: str | None = None,
 ) -> bytes:
     """A 3PL's 945 for ``po``: each line as (line number, ordered, shipped, vendor item number). A short line's
     W1201 is BP (the rest to follow), or CP (no more will ship) for the line numbers in ``closed``. ``sscc``
-    labels every line's carton alike; ``ssccs`` gives the i-th line's carton its own."""
+    labels every line's carton alike; ``ssccs`` gives the i-th line's carton its own. W0602 is
+    ``depositor_order`` (the 940's W0502), the PO number when None."""
     body = [
-        f"W06*N*{po}*20261121*{shipment_id}***{po}",
+        f"W06*N*{depositor_order or po}*20261121*{shipment_id}**{po}",
         "N1*ST*DC 42*92*0042",
         *([f"N9*2I*{tracking}"] if tracking else []),
         "G62*11*20261121",

@@ -155,3 +155,38 @@ def test_without_backorder_855_or_a_short_line_no_855_change_is_sent(tmp_path: P
     finally:
         hub.close()
     assert files(tmp_path / "split" / "partner-inbox", "855") == []
+
+
+def test_a_line_closed_short_is_not_backordered_in_the_855_change(
+    tmp_path: Path, store_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fixed_clock(monkeypatch)
+    hub = Hub(write_config(tmp_path, config(tmp_path, store_url, backorder_855=True)))
+    try:
+        cycle(hub, "po.edi", interchange([order("PO-1", skus=("MUG-BLU", "KTL-STL", "CUP-RED"), qty=10)]))
+        lines = [("0001", 10, 10, "MUG-BLU"), ("0002", 10, 4, "KTL-STL"), ("0003", 10, 0, "CUP-RED")]
+        cycle(hub, "945.edi", ship_advice("PO-1", "SHIP-1", lines, closed=("0002",)))
+        acks = [ack_from_855(checked(data)) for data in files(tmp_path / "partner-inbox", "855")]
+        (backorder,) = [ack for ack in acks if any(line.status == "IB" for line in ack.lines)]
+        got = [(line.line_number, line.status, line.quantity) for line in backorder.lines]
+        assert got == [("0001", "IA", Decimal(10)), ("0002", "IQ", Decimal(4)), ("0003", "IB", Decimal(10))]
+        assert status_of(hub, "PO-1") == "partially shipped"
+    finally:
+        hub.close()
+
+
+def test_a_shipment_that_closes_every_short_line_still_tells_a_backorder_855_buyer(
+    tmp_path: Path, store_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fixed_clock(monkeypatch)
+    hub = Hub(write_config(tmp_path, config(tmp_path, store_url, backorder_855=True)))
+    try:
+        cycle(hub, "po.edi", interchange([order("PO-2", skus=("MUG-BLU", "KTL-STL"), qty=10)]))
+        lines = [("0001", 10, 10, "MUG-BLU"), ("0002", 10, 4, "KTL-STL")]
+        cycle(hub, "945.edi", ship_advice("PO-2", "SHIP-2", lines, closed=("0002",)))
+        (change,) = files(tmp_path / "partner-inbox", "855")
+        got = [(line.line_number, line.status, line.quantity) for line in ack_from_855(checked(change)).lines]
+        assert got == [("0001", "IA", Decimal(10)), ("0002", "IQ", Decimal(4))], "no backorder: line 0002 is closed"
+        assert status_of(hub, "PO-2") == "invoiced"
+    finally:
+        hub.close()

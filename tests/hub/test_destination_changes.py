@@ -16,11 +16,14 @@ from sqlalchemy import select
 
 from crossdock.core.config_yaml import ConfigProblems
 from crossdock.core.hub import Hub
+from crossdock.core.plan import warehouse_order_number
 from crossdock.core.schema import deliveries, events
 from crossdock.mappings.x12.reader import parse
 from crossdock.mappings.x12.validator import status, validate
 from tests.hub.conftest import base_config, receive, write_config
 from tests.hub.edi import interchange, order
+
+PO_1 = warehouse_order_number("x12", "northwind", "PO-1", "PO-1")  # W0502: one number for every revision's 940
 
 SKUS = ("MUG-BLU", "KTL-STL", "BOX-1", "PEN-1")
 
@@ -99,10 +102,10 @@ def test_a_change_reaches_the_3pl_as_a_cancel_then_the_new_order_in_one_file(hub
     send(hub, order("PO-1", skus=SKUS, qty=7, purpose="05"), 2)
     first, second = sorted((tmp_path / "3pl").glob("*-940-*.edi"))
     (original,) = sets(first)
-    assert values(original, "W05") == [["N", "PO-1", "PO-1"]]
+    assert values(original, "W05") == [["N", PO_1, "PO-1"]]
     cancel, reissue = sets(second)
-    assert values(cancel, "W05") == [["F", "PO-1", "PO-1"]] and values(cancel, "W01")[0][:2] == ["5", "EA"]
-    assert values(reissue, "W05") == [["N", "PO-1", "PO-1"]] and values(reissue, "W01")[0][:2] == ["7", "EA"]
+    assert values(cancel, "W05") == [["F", PO_1, "PO-1"]] and values(cancel, "W01")[0][:2] == ["5", "EA"]
+    assert values(reissue, "W05") == [["N", PO_1, "PO-1"]] and values(reissue, "W01")[0][:2] == ["7", "EA"]
     assert [values(ts, "W01")[0][4] for ts in (cancel, reissue)] == ["MUG-BLU", "MUG-BLU"], "only the 3PL's line"
     assert alerts(tmp_path) == []
 
@@ -116,7 +119,7 @@ def test_a_3pl_that_takes_changes_gets_one_940_change(tmp_path: Path, store_url:
         hub.close()
     _, second = sorted((tmp_path / "3pl").glob("*-940-*.edi"))
     (change,) = sets(second)
-    assert values(change, "W05") == [["R", "PO-1", "PO-1"]] and values(change, "W01")[0][:2] == ["7", "EA"]
+    assert values(change, "W05") == [["R", PO_1, "PO-1"]] and values(change, "W01")[0][:2] == ["7", "EA"]
 
 
 def test_a_change_reaches_a_csv_import_as_a_change_file_and_json_as_the_new_revision(hub: Hub, tmp_path: Path) -> None:
@@ -139,7 +142,7 @@ def test_a_cancel_reaches_every_destination_by_its_own_means_and_nobody_is_alert
     send(hub, order("PO-1", skus=SKUS, qty=5, purpose="01"), 2)
     (cancel_940,) = sorted((tmp_path / "3pl").glob("*-940-cancel-*.edi"))
     (cancel,) = sets(cancel_940)
-    assert values(cancel, "W05") == [["F", "PO-1", "PO-1"]]
+    assert values(cancel, "W05") == [["F", PO_1, "PO-1"]]
     assert [w[4] for w in values(cancel, "W01")] == ["MUG-BLU"], "the lines the 3PL holds"
     (cancel_csv,) = sorted((tmp_path / "import").glob("*-cancel.csv"))
     assert rows(cancel_csv) == [{"action": "cancel", "po": "PO-1", "sku": "KTL-STL", "qty": "5"}]

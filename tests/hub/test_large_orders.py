@@ -28,7 +28,7 @@ def whole_json(data: bytes) -> str:
     """The order's JSON as the hub stores it when the file is read whole (the path every usual file takes)."""
     (ts,) = read(data, batch=None).interchanges[0].groups[0].sets
     assert isinstance(ts.document, Order)
-    ts.document.partner = "northwind"
+    ts.document.partner = ts.document.source = "northwind"
     return to_json(order_dict(ts.document))
 
 

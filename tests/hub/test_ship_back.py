@@ -25,6 +25,7 @@ from crossdock.core.queries import Queries
 from crossdock.core.schema import deliveries, orders, shipments
 from crossdock.core.ship_by import alert_late_orders
 from crossdock.mappings.x12.poack855 import ack_from_855
+from tests.golden import assert_golden
 from tests.hub.conftest import base_config, write_config
 from tests.hub.edi import interchange, order, ship_advice
 from tests.hub.test_channel_batch import order as woo_order
@@ -261,3 +262,37 @@ def test_an_operator_cancels_the_rest_of_a_partly_shipped_order_and_it_counts_as
     (told,) = cancellations(tmp_path / "erp")
     assert [(line["line_number"], line["quantity"]) for line in told["lines"]] == [("0002", "3")]
     assert status_of(buyer_hub, "PO-7") == "shipped"
+
+
+def test_the_order_a_warehouse_gets_names_its_source_and_a_shipment_echoing_it_finds_that_order(
+    two_stores: Hub, tmp_path: Path
+) -> None:
+    two_stores.dispatcher("test").drain()
+    files = sorted(tmp_path.glob("[ew]*st/*.json"))
+    sent = [json.loads(p.read_bytes()) for p in files]
+    (shop_a,) = [p for p, o in zip(files, sent, strict=True) if o["source"] == "shop-a"]
+    assert_golden(Path(__file__).resolve().parents[1] / "cases" / "hub" / "order-source.json", shop_a.read_bytes())
+    assert sorted((o["po_number"], o["source"]) for o in sent) == [("1001", "shop-a"), ("1001", "shop-b")]
+    echoed = [shipment(f"E-{o['source']}", source=o["source"]) for o in sent]  # as the warehouse had it
+    (tmp_path / "shipped" / "s.json").write_text(json.dumps(echoed))
+    report = poll(two_stores, "shipped", "me")
+    assert report.processed[0].error is None and report.processed[0].shipments == 2
+    with two_stores.store.transaction() as conn:
+        by_store = {r.partner: r.id for r in conn.execute(select(orders.c.id, orders.c.partner))}
+        shipped = {
+            r.external_id: r.order_id for r in conn.execute(select(shipments.c.external_id, shipments.c.order_id))
+        }
+    assert shipped == {"E-shop-a": by_store["shop-a"], "E-shop-b": by_store["shop-b"]}
+
+
+def test_a_csv_destination_can_carry_the_orders_source(tmp_path: Path, store_url: str) -> None:
+    cfg = base_config(tmp_path, store_url)
+    columns = [{"header": "PO", "field": "po_number"}, {"header": "Store", "field": "source"}]
+    cfg["sinks"]["east"] = {"type": "folder", "path": str(tmp_path / "east"), "format": "csv", "columns": columns}
+    hub = Hub(write_config(tmp_path, cfg))
+    try:
+        cycle(hub, "po.edi", interchange([order("PO-9", state="NY")]))
+    finally:
+        hub.close()
+    (written,) = (tmp_path / "east").glob("*.csv")
+    assert written.read_text().splitlines() == ["PO,Store", "PO-9,northwind"]

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from crossdock.core.hub import Hub
+from crossdock.core.plan import warehouse_order_number
 from crossdock.core.poller import poll
 from crossdock.core.queries import Queries
 from crossdock.mappings.x12.asn856 import shipment_from_856
@@ -503,3 +504,32 @@ def _answers(hub: Hub) -> list[dict[str, Any]]:
         (delivery,) = d["deliveries"]
         d["remote_ref"] = delivery["remote_ref"]
     return answers
+
+
+def test_two_partners_po_1001_get_their_own_940_numbers_and_the_945_finds_its_order_by_it(
+    tmp_path: Path, store_url: str
+) -> None:
+    cfg = config(tmp_path, store_url)
+    cfg["partners"]["southwind"] = {**cfg["partners"]["northwind"], "isa_id": "SOUTHWIND", "reply_to": "south-inbox"}
+    cfg["sinks"]["south-inbox"] = {"type": "folder", "path": str(tmp_path / "south-inbox")}
+    hub = Hub(write_config(tmp_path, cfg))
+    try:
+        cycle(hub, "north.edi", interchange([order("1001", qty=5)]))
+        cycle(hub, "south.edi", interchange([order("1001", qty=5)], sender="SOUTHWIND", control=2))
+        numbers = [checked(data).texts[1].split("*")[2] for data in files(tmp_path / "3pl", "940")]
+        assert len(set(numbers)) == 2 and all(n.startswith("1001-") and len(n) <= 22 for n in numbers), numbers
+        by_partner = {}
+        for n in numbers:
+            for who in ("northwind", "southwind"):
+                if n == warehouse_order_number("x12", who, "1001", "1001"):
+                    by_partner[who] = n
+        assert set(by_partner) == {"northwind", "southwind"}
+        advice = ship_advice("1001", "SHIP-S", [("0001", 5, 5, "MUG-BLU")], depositor_order=by_partner["southwind"])
+        report = cycle(hub, "945.edi", advice)
+        assert report.processed[0].error is None and report.processed[0].shipments == 1
+        assert len(files(tmp_path / "south-inbox", "856")) == 1 and files(tmp_path / "partner-inbox", "856") == []
+        plain = ship_advice("1001", "SHIP-P", [("0001", 5, 5, "MUG-BLU")], control=51)
+        held = cycle(hub, "945-po-only.edi", plain).processed[0]
+        assert held.error is not None and "2 orders carry PO number '1001'" in held.error, "a PO alone is ambiguous"
+    finally:
+        hub.close()

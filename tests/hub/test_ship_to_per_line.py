@@ -1,8 +1,10 @@
 """An 850 with a ship-to per line and none in the header (issue 19 item 5): routed to the 3PL as one 940 per
-ship-to, acknowledged only then; each part's 945 finds the order by the PO number it echoes (W0606)."""
+ship-to, acknowledged only then; each part's 945 finds the order by the depositor order number it echoes
+(W0602), the PO number (W0606) beside it."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -49,12 +51,14 @@ def test_a_po_with_a_ship_to_per_line_is_split_by_ship_to_and_then_acknowledged(
         assert controls == "1,2", "both sets are numbered and tracked for the 3PL's 997"
         (w940,) = files(tmp_path / "3pl", "940")
         sets = parse(w940)[0].groups[0].transactions
-        assert [ts.texts[1] for ts in sets] == ["W05*N*PO-1-1*PO-1", "W05*N*PO-1-2*PO-1"]
+        base = sets[0].texts[1].split("*")[2].rsplit("-", 1)[0]  # the order's own number (warehouse_order_number)
+        assert re.fullmatch(r"PO-1-[0-9A-F]{8}", base)
+        assert [ts.texts[1] for ts in sets] == [f"W05*N*{base}-1*PO-1", f"W05*N*{base}-2*PO-1"]
         (ack,) = files(tmp_path / "partner-inbox", "855")
         assert b"ACK*IA*" in ack and b"ACK*IR" not in ack
 
-        advice = ship_advice("PO-1", "SHIP-2", [("0002", 5, 5, "KTL-STL")])  # part 2's depositor order, PO in W0606
-        advice = advice.replace(b"W06*N*PO-1*20261121*SHIP-2***PO-1", b"W06*N*PO-1-2*20261121*SHIP-2**PO-1")
+        # part 2's depositor order in W0602, the PO in W0606
+        advice = ship_advice("PO-1", "SHIP-2", [("0002", 5, 5, "KTL-STL")], depositor_order=f"{base}-2")
         report = cycle(hub, "945.edi", advice)
         assert report.processed[0].shipments == 1 and report.processed[0].error is None
         with hub.store.transaction() as conn:

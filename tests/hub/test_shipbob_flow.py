@@ -24,7 +24,7 @@ from crossdock.mappings.x12.reader import parse
 from crossdock.mappings.x12.validator import status, validate
 from tests.fakeapi import FakeApi, Request, Response, fake_api
 from tests.hub.conftest import base_config, only_delivery, receive, write_config
-from tests.hub.edi import interchange, order
+from tests.hub.edi import change, interchange, order
 
 TOKEN = "pat-flow-s3cret"
 CHANNEL = "100102"
@@ -462,3 +462,98 @@ def test_a_cancel_after_shipbob_shipped_comes_too_late_the_order_is_marked_shipp
     texts = [p.read_text() for p in (tmp_path / "alerts").iterdir()]
     assert [t for t in texts if "came too late at shipbob" in t], texts
     assert not [t for t in texts if "dead-lettered" in t]
+
+
+def _too_late_hub(tmp_path: Path, store_url: str, shipbob: FakeShipBob, **buyer: Any) -> Hub:
+    cfg = config(tmp_path, store_url, shipbob.api.url)
+    cfg["partners"]["northwind"].update(buyer)
+    cfg["sinks"]["people"] = {"type": "folder", "path": str(tmp_path / "alerts")}
+    cfg["alerts"] = {"sink": "people"}
+    return Hub(write_config(tmp_path, cfg))
+
+
+def _answers(tmp_path: Path, kind: str) -> list[bytes]:
+    return [p.read_bytes() for p in sorted((tmp_path / "partner-inbox").glob(f"*-{kind}-*.edi"))]
+
+
+def test_an_860_cancel_too_late_at_shipbob_is_answered_with_an_865_refusing_it(
+    tmp_path: Path, store_url: str, shipbob: FakeShipBob, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from crossdock.core import too_late
+    from crossdock.mappings.x12.poca865 import change_ack_from_865
+    from crossdock.mappings.x12.reader import read_transactions
+    from tests.golden import assert_golden
+
+    monkeypatch.setenv("SHIPBOB_TEST_TOKEN", TOKEN)
+    monkeypatch.setattr(too_late, "created_now", lambda: dt.datetime(2026, 11, 21, 14, 30))
+    hub = _too_late_hub(tmp_path, store_url, shipbob, send_865=True)
+    try:
+        receive(hub, interchange([order("PO-1", skus=("MUG-BLU", "KTL-STL"))]))
+        hub.dispatcher("test").drain()
+        shipbob.ship("PO-1")
+        receive(hub, change("PO-1", "01", [], sequence="1"), "860.edi")
+        hub.dispatcher("test").drain()
+        hub.dispatcher("test").drain()
+        with hub.store.transaction() as conn:
+            status = Queries(hub.store).order(conn, "PO-1")["status"]  # type: ignore[index]
+    finally:
+        hub.close()
+    assert status == "shipped"
+    taken, refused = (change_ack_from_865(next(iter(read_transactions(data)))) for data in _answers(tmp_path, "865"))
+    assert [a.status for a in taken.lines] == ["IA", "IA"], "the cancel was taken when it came"
+    assert (refused.po_number, refused.change_sequence) == ("PO-1", "1")
+    assert [(a.change.change_code, a.change.line_number, a.status) for a in refused.lines] == [
+        ("DI", "0001", "IR"),
+        ("DI", "0002", "IR"),
+    ], "then ShipBob said it shipped: each line's deletion refused"
+    assert_golden(
+        Path(__file__).resolve().parents[1] / "cases" / "hub" / "too-late-865.edi", _answers(tmp_path, "865")[1]
+    )
+    (alert,) = [p.read_text() for p in (tmp_path / "alerts").iterdir() if "too late" in p.read_text()]
+    assert "PO-1" in alert and "shipbob" in alert and "answered with an 865" in alert
+
+
+def test_an_860_change_too_late_at_shipbob_is_answered_with_an_855_change_refusing_its_lines(
+    tmp_path: Path, store_url: str, shipbob: FakeShipBob, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from crossdock.mappings.x12.poack855 import ack_from_855
+    from crossdock.mappings.x12.reader import read_transactions
+
+    monkeypatch.setenv("SHIPBOB_TEST_TOKEN", TOKEN)
+    hub = _too_late_hub(tmp_path, store_url, shipbob, send_855_change=True)
+    try:
+        receive(hub, interchange([order("PO-1", skus=("MUG-BLU", "KTL-STL"))]))
+        hub.dispatcher("test").drain()
+        shipbob.ship("PO-1")
+        receive(hub, change("PO-1", "04", ["0002*QD*1**EA"], sequence="1"), "860.edi")
+        hub.dispatcher("test").drain()
+        hub.dispatcher("test").drain()
+    finally:
+        hub.close()
+    taken, refused = (ack_from_855(next(iter(read_transactions(data)))) for data in _answers(tmp_path, "855"))
+    assert [(a.line_number, a.status) for a in taken.lines] == [("0001", "IA"), ("0002", "IA")]
+    assert (refused.purpose, [(a.line_number, a.status, a.quantity) for a in refused.lines]) == (
+        "04",
+        [("0002", "IR", 1)],
+    )
+
+
+def test_an_operator_cancel_too_late_at_shipbob_alerts_once_naming_the_order_and_destination(
+    tmp_path: Path, store_url: str, shipbob: FakeShipBob, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from crossdock.core.operator_orders import cancel_order
+
+    monkeypatch.setenv("SHIPBOB_TEST_TOKEN", TOKEN)
+    hub = _too_late_hub(tmp_path, store_url, shipbob, send_865=True)
+    try:
+        receive(hub, interchange([order("PO-1")]))
+        hub.dispatcher("test").drain()
+        shipbob.ship("PO-1")
+        cancel_order(hub, "PO-1", source=None, lines=None, reason="customer called")
+        hub.dispatcher("test").drain()
+        hub.dispatcher("test").drain()
+    finally:
+        hub.close()
+    assert len(_answers(tmp_path, "865")) == 0, "no 860 asked: nothing to answer by 865"
+    (alert,) = [p.read_text() for p in (tmp_path / "alerts").iterdir() if "too late" in p.read_text()]
+    assert "order PO-1" in alert and "shipbob" in alert and "tell the buyer the order ships as it was" in alert

@@ -197,3 +197,11 @@ def test_a_940_purpose_crossdock_does_not_write_is_refused() -> None:
     order, _, _, _ = case_input(GOLDEN / "minimal")
     with pytest.raises(ValueError, match="W0501 'D'"):
         build_940(order, "0001", purpose="D")
+
+
+def test_w0502_is_the_order_number_given_and_one_too_long_is_refused() -> None:
+    ts = build_940(_order(), "0001", depositor_order="1001-9F9E5821")
+    w05 = next(seg for seg in ts.segments if seg[0] == "W05")
+    assert list(w05[1:4]) == ["N", "1001-9F9E5821", _order().po_number]
+    with pytest.raises(X12WriteError, match="exceeds W0502.s 22 characters"):
+        build_940(_order(), "0001", depositor_order="X" * 23)

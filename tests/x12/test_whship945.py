@@ -41,6 +41,7 @@ def test_x12types_945_with_wrong_se01() -> None:
     assert ("LV", "LPN6569") in [(r.qualifier, r.value) for r in shipment.references]
     (order,) = shipment.orders
     assert order.po_number == "PO9865"  # W0606
+    assert order.reference == "IF102", "W0602, the number crossdock's 940 gave the order, names it"
     (line,) = order.lines
     assert (line.quantity, line.ordered_quantity, line.uom) == (Decimal(3000), Decimal(3000), "EA")
     assert line.product_ids == {"VN": "123456789"}

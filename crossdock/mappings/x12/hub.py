@@ -7,7 +7,7 @@ acknowledgments are never acknowledged (a 997 for a 997 starts a loop with some 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -272,22 +272,34 @@ def write_855(
     return _interchange(out, "PR", [build_855(ack, f"{out.transaction:04d}")])
 
 
-def backorder_acknowledgment(order: Order, shipped: Mapping[int, Decimal], today: datetime) -> OrderAcknowledgment:
+def backorder_acknowledgment(
+    order: Order, shipped: Mapping[int, Decimal], today: datetime, closed: Collection[int] = ()
+) -> OrderAcknowledgment:
     """The 855 change (BAK01 04) after a short shipment: each line shipped in full is accepted (IA), the rest of a
-    line still open is backordered (IB, ACK02 the quantity still to come); ``shipped`` counts per line position."""
+    line still open is backordered (IB, ACK02 the quantity still to come); ``shipped`` counts per line position.
+    A line the warehouse closed short (``closed``) is not backordered: it comes to what shipped (IQ, ACK02 that
+    quantity), or, when none of it shipped, is rejected (IR, ACK02 the quantity ordered)."""
     ack = po_acknowledgment(order, today)
     ack.purpose = "04"
     for line, ordered in zip(ack.lines, order.lines, strict=True):
         done = shipped.get(ordered.position, Decimal(0))
-        if done < ordered.quantity:
-            line.status = "IB"
-            line.quantity = ordered.quantity - done
+        if done >= ordered.quantity:
+            continue
+        if ordered.position not in closed:
+            line.status, line.quantity = "IB", ordered.quantity - done
+        elif done > 0:
+            line.status, line.quantity = "IQ", done
+        else:
+            line.status, line.quantity = "IR", ordered.quantity
     return ack
 
 
-def write_855_change(order: Order, shipped: Mapping[int, Decimal], out: Outgoing) -> bytes:
-    """One interchange carrying the 855 change that reports the backordered rest of ``order``."""
-    ts = build_855(backorder_acknowledgment(order, shipped, out.created), f"{out.transaction:04d}")
+def write_855_change(
+    order: Order, shipped: Mapping[int, Decimal], out: Outgoing, closed: Collection[int] = ()
+) -> bytes:
+    """One interchange carrying the 855 change that reports the backordered rest of ``order`` (and the lines the
+    warehouse closed short, as what they came to)."""
+    ts = build_855(backorder_acknowledgment(order, shipped, out.created, closed), f"{out.transaction:04d}")
     return _interchange(out, "PR", [ts])
 
 
@@ -326,11 +338,14 @@ def write_940(
     cartons: dict[int, list[str]] | None = None,
     *,
     ship_to_per_line: bool = False,
+    order_number: str | None = None,
 ) -> bytes:
     """One interchange carrying the 940 warehouse shipping order for ``order`` (or the lines routed here): one set
     per ship-to unless the 3PL takes a ship-to per line (``whse940.orders_940``); ``count_940s`` says how many.
     ``cartons`` (line position -> SSCC-18s) go with it when crossdock labels the cartons."""
-    return write_940s([(order, ORIGINAL)], out, depositor, cartons, ship_to_per_line=ship_to_per_line)
+    return write_940s(
+        [(order, ORIGINAL)], out, depositor, cartons, ship_to_per_line=ship_to_per_line, order_number=order_number
+    )
 
 
 def write_940s(
@@ -340,12 +355,16 @@ def write_940s(
     cartons: dict[int, list[str]] | None = None,
     *,
     ship_to_per_line: bool = False,
+    order_number: str | None = None,
 ) -> bytes:
     """One interchange carrying a 940 per (order, W0501 purpose), numbered up from ``out.transaction`` in that
     order: a cancel (F) then the order again (N) reach the 3PL as one file, the cancel read first. ``cartons``
-    (the SSCCs of the order's cartons) go with the order, not with its cancel."""
+    (the SSCCs of the order's cartons) go with the order, not with its cancel. ``order_number`` is W0502, the
+    PO number when None (a part of an order split by ship-to adds ``-1``, ``-2``...)."""
     parts = [
-        (part, number, purpose) for order, purpose in orders for part, number in orders_940(order, ship_to_per_line)
+        (part, number, purpose)
+        for order, purpose in orders
+        for part, number in orders_940(order, ship_to_per_line, order_number)
     ]
     sets = [
         build_940(

@@ -1,9 +1,11 @@
 """Writing the 940 Warehouse Shipping Order crossdock sends a warehouse (3PL) for an order it routes there.
 
-W05 carries the PO number as both the depositor order number and the PO number, so the warehouse's 945
-comes back keyed by it (W0602/W0606). Each line carries the partner's raw line number in ``N9*LI`` so
-shipped quantities can be matched to the order line even when the partner's numbering is blank,
-zero-padded or non-sequential; a line without one is matched by its LX counter (its position).
+W05 carries the depositor order number crossdock gives the order (W0502: the caller's ``order_number``, which
+names one order of one source, so two sources' PO 1001 are two orders at the warehouse; the PO number when none
+is given) and the PO number (W0503); the warehouse's 945 echoes both (W0602, W0606). Each line carries the
+partner's raw line number in ``N9*LI`` so shipped quantities can be matched to the order line even when the
+partner's numbering is blank, zero-padded or non-sequential; a line without one is matched by its LX counter
+(its position).
 
 W01 has one UPC slot and three qualifier/value slots, filled like this:
 
@@ -225,13 +227,14 @@ def _lx_details(order: Order, line: OrderLine) -> list[list[Element]]:
     return out
 
 
-def split_by_ship_to(order: Order) -> list[tuple[Order, str]]:
+def split_by_ship_to(order: Order, number: str | None = None) -> list[tuple[Order, str]]:
     """The order as 940s for a 3PL that takes one ship-to per order, each with its depositor order number (W0502).
 
     One 940 per ship-to the lines go to (a line's own N1*ST, else the header's), in the order of the lines, each
-    with that ship-to in its header. An order with one ship-to keeps the PO number as W0502; several take the PO
-    number and ``-1``, ``-2`` ... W0503 stays the PO number in each, and the 945 echoes it (W0606): that is how
-    each part's shipment finds the order, and its lines keep their N9*LI line numbers.
+    with that ship-to in its header. ``number`` is the order's depositor order number (W0502), the PO number when
+    None: an order with one ship-to keeps it; several take it and ``-1``, ``-2`` ... W0503 stays the PO number in
+    each, and the 945 echoes both (W0602, W0606): that is how each part's shipment finds the order, and its lines
+    keep their N9*LI line numbers.
     """
     groups: list[tuple[Party | None, list[OrderLine]]] = []
     for line in order.lines:
@@ -246,14 +249,15 @@ def split_by_ship_to(order: Order) -> list[tuple[Order, str]]:
     for ship_to, lines in groups:
         parties = [ship_to, *others] if ship_to is not None else others
         parts.append(order.model_copy(update={"parties": parties, "lines": lines}))
+    base = number or order.po_number
     if len(parts) == 1:
-        return [(parts[0], order.po_number)]
-    return [(part, f"{order.po_number}-{k}") for k, part in enumerate(parts, 1)]
+        return [(parts[0], base)]
+    return [(part, f"{base}-{k}") for k, part in enumerate(parts, 1)]
 
 
-def orders_940(order: Order, ship_to_per_line: bool) -> list[tuple[Order, str]]:
+def orders_940(order: Order, ship_to_per_line: bool, number: str | None = None) -> list[tuple[Order, str]]:
     """The 940s ``order`` becomes for a 3PL: one, with each line's own ship-to in its LX loop, when the 3PL takes a
     ship-to per line (and the order has a header ship-to for the address); else one per ship-to."""
     if ship_to_per_line and order.ship_to is not None:
-        return [(order, order.po_number)]
-    return split_by_ship_to(order)
+        return [(order, number or order.po_number)]
+    return split_by_ship_to(order, number)

@@ -1,8 +1,9 @@
 """Reading a warehouse's 945 Warehouse Shipping Advice into a ``Shipment`` (what the 856 and the channel need).
 
-Matching back to the order: the PO number is W0606 when sent, else W0602 (the depositor order number,
-which crossdock's 940 sets to the PO number); each line's raw order line number comes from ``N9*LI`` (at
-LX or W12 level), as crossdock's 940 wrote it. W0602 is also kept as reference ``DO`` (depositor order).
+Matching back to the order: the PO number is W0606 when sent, else W0602; W0602, the depositor order number
+crossdock's 940 gave the order (W0502), is the order's ``reference``, which names it among orders of several
+sources with the same PO number, and is also kept as reference ``DO``. Each line's raw order line number comes
+from ``N9*LI`` (at LX or W12 level), as crossdock's 940 wrote it.
 
 Other choices, because the corpus 945s are both defective and real ones vary:
 
@@ -131,6 +132,7 @@ def shipment_from_945(ts: TransactionSet) -> Shipment:
             w0603 = x12_date(seg.get(3))
             if depositor_order := elem(seg, 2):
                 shipment.references.append(Reference(qualifier="DO", value=depositor_order, description="W0602"))
+                order.reference = depositor_order
         elif parties.feed(seg):
             continue
         elif sid in ("N9", "REF") and (ref := reference(seg)):
