@@ -203,5 +203,5 @@ def test_w0502_is_the_order_number_given_and_one_too_long_is_refused() -> None:
     ts = build_940(_order(), "0001", depositor_order="1001-9F9E5821")
     w05 = next(seg for seg in ts.segments if seg[0] == "W05")
     assert list(w05[1:4]) == ["N", "1001-9F9E5821", _order().po_number]
-    with pytest.raises(X12WriteError, match="exceeds W0502.s 22 characters"):
+    with pytest.raises(X12WriteError, match="exceeds W0502's 22 characters"):
         build_940(_order(), "0001", depositor_order="X" * 23)
