@@ -16,12 +16,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, select, update
 
 from crossdock.core.engine import utcnow
+from crossdock.core.guides import held_reason
 from crossdock.core.order_json import OrderText
 from crossdock.core.partners import Controls, Partner
 from crossdock.core.schema import deliveries
+from crossdock.core.schema import documents as documents_table
 from crossdock.core.store import Store
 
 
@@ -103,6 +105,7 @@ class Plan:
         self.deliveries: list[tuple[dict[str, Any], Id, Id]] = []
         self.events: list[tuple[str, str, Id, Id]] = []
         self.numbers: list[Numbered] = []
+        self.retired: list[tuple[str, str, int]] = []  # partner, purpose, parent of the held documents replaced
         self.late = late
 
     def order(self, row: dict[str, Any]) -> Ref:
@@ -124,11 +127,12 @@ class Plan:
 
     def mark(self) -> tuple[int, ...]:
         """Where the plan stands, to ``undo`` back to when the document planned next fails alone."""
-        return len(self.orders), len(self.documents), len(self.deliveries), len(self.events), len(self.numbers)
+        counts = len(self.orders), len(self.documents), len(self.deliveries), len(self.events), len(self.numbers)
+        return (*counts, len(self.retired))
 
     def undo(self, mark: tuple[int, ...]) -> None:
         del self.orders[mark[0] :], self.documents[mark[1] :], self.deliveries[mark[2] :], self.events[mark[3] :]
-        del self.numbers[mark[4] :]
+        del self.numbers[mark[4] :], self.retired[mark[5] :]
 
     def write(self, store: Store, conn: Connection) -> None:
         resolve = self._write_rows(store, conn)
@@ -177,6 +181,18 @@ class Plan:
 
     def _write_rows(self, store: Store, conn: Connection) -> Callable[[Id], int | None]:
         """Write the planned rows (and forget them); returns how a planned row's reference became its id."""
+        for partner, purpose, parent in self.retired:
+            conn.execute(
+                update(documents_table)
+                .where(
+                    documents_table.c.state == "held",
+                    documents_table.c.partner == partner,
+                    documents_table.c.kind == purpose,
+                    documents_table.c.parent_id == parent,
+                )
+                .values(state="cancelled", updated_at=utcnow())
+            )
+        self.retired = []
         ids = {
             "orders": store.insert_orders(conn, self.orders),
             "documents": store.insert_documents(conn, self.documents),
@@ -212,6 +228,19 @@ def _expected_ack(partner: Partner, purpose: str, controls: Controls | None) -> 
     return {"ack_state": "waiting", "ack_due_at": utcnow() + timedelta(seconds=window)}
 
 
+def _guide_hold(partner: Partner, data: bytes | OrderText, purpose: str, parent: int | None) -> str | None:
+    """Why the partner's guide holds this X12 document (None: send it). A document that passes retires the ones
+    held before it for the same partner, purpose and cause: the replay that sends it replaces them."""
+    guide = partner.config.guide
+    if guide is None or not isinstance(data, bytes) or not data.startswith(b"ISA"):
+        return None
+    reason = held_reason(guide, data)
+    if reason is None:
+        return None
+    replay = f"; after the fix, crossdock replay {parent}" if parent is not None else ""
+    return reason + replay
+
+
 def outbound(
     plan: Plan,
     partner: Partner | str,
@@ -234,30 +263,36 @@ def outbound(
     their ST02s are kept so each set's 997 AK2 finds its document. ``partner`` is only a name for a document
     that is not X12 (a fulfilment to a channel), which must name its sink.
     """
+    held = None
     if isinstance(partner, str):
         partner_name, expected = partner, {}
     else:
         partner_name, expected = partner.name, _expected_ack(partner, purpose, controls)
         sink = sink or partner.config.reply_to
+        held = _guide_hold(partner, data, purpose, parent)
+        if partner.config.guide is not None and parent is not None:
+            plan.retired.append((partner.name, purpose, parent))
     doc = plan.document(
         {
             "direction": "out",
             "data": data,
-            "state": "queued" if sink else "unsent",
+            "state": "held" if held else "queued" if sink else "unsent",
             "endpoint": sink,
             "remote_name": name,
             "kind": purpose,
             "partner": partner_name,
             "parent_id": parent,
-            "error": None if sink else f"partner {partner_name} has no reply_to sink",
+            "error": held or (None if sink else f"partner {partner_name} has no reply_to sink"),
             "interchange_control": str(controls.interchange) if controls else None,
-            **expected,
+            **({} if held else expected),
             "group_control": str(controls.group) if controls else None,
             "transaction_controls": ",".join(str(controls.transaction + i) for i in range(sets)) if controls else None,
             "data_ref": data_ref,
         }
     )
-    if sink:  # no event: the delivery row says it is queued, and the dispatcher logs its sending
+    if held:
+        plan.event("held", f"{purpose} {name}: {held}", document=doc, order=order)
+    elif sink:  # no event: the delivery row says it is queued, and the dispatcher logs its sending
         plan.delivery({"key": key, "sink": sink, "purpose": purpose, "next_attempt_at": not_before}, doc, order)
     else:
         plan.event("unsent", f"{purpose} {name}: no sink to send it to", document=doc, order=order)
