@@ -17,6 +17,7 @@ from sqlalchemy import Connection, bindparam, update
 from crossdock.core import registry
 from crossdock.core.engine import utcnow
 from crossdock.core.errors import Held
+from crossdock.core.guides import guide_check
 from crossdock.core.hub import Hub
 from crossdock.core.invoicing import invoice_for
 from crossdock.core.models import Fulfilment, FulfilmentLine, FulfilmentPackage, Order, Shipment, ShipmentLine
@@ -195,6 +196,7 @@ def _edi(hub: Hub, conn: Connection, plan: Plan, document_id: int, group: list[A
                 controls = Controls(first.interchange + used + i, first.group + used + i, first.transaction + used + i)
                 number = f"{first_invoice + invoiced:06d}"
                 planned.append((*_write(x12, kind, buyer, a, controls, number), controls))
+                guide_check(buyer, planned[-1][0])  # a refused 856 or 810 holds its shipment: a replay answers it
         except (ValueError, Held) as exc:
             a.held = f"shipment {a.shipment.shipment_id} for PO {a.order.po_number} held: {exc}"
             continue

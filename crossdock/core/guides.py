@@ -14,6 +14,8 @@ from pathlib import Path
 
 import yaml
 
+from crossdock.core.errors import Held
+from crossdock.core.partners import Partner
 from crossdock.mappings.x12.guide import Guide, GuideError, guide_from_dict
 from crossdock.mappings.x12.guide_check import check_interchanges
 
@@ -87,3 +89,12 @@ def held_reason(guide_ref: str, data: bytes) -> str | None:
         return None
     more = f"; and {len(found) - SHOWN_FINDINGS} more" if len(found) > SHOWN_FINDINGS else ""
     return f"held by guide {guide.name}, {len(found)} finding(s): " + "; ".join(found[:SHOWN_FINDINGS]) + more
+
+
+def guide_check(partner: Partner, data: bytes) -> None:
+    """Raise ``Held`` with the reason when the partner's guide refuses the document (for a caller that holds
+    what caused it, a shipment, rather than the document)."""
+    if partner.config.guide is not None:
+        reason = held_reason(partner.config.guide, data)
+        if reason is not None:
+            raise Held(reason)

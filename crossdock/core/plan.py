@@ -106,6 +106,7 @@ class Plan:
         self.events: list[tuple[str, str, Id, Id]] = []
         self.numbers: list[Numbered] = []
         self.retired: list[tuple[str, str, int]] = []  # partner, purpose, parent of the held documents replaced
+        self.held_orders: list[Id] = []  # orders whose document a guide held: a replay routes them again
         self.late = late
 
     def order(self, row: dict[str, Any]) -> Ref:
@@ -128,11 +129,11 @@ class Plan:
     def mark(self) -> tuple[int, ...]:
         """Where the plan stands, to ``undo`` back to when the document planned next fails alone."""
         counts = len(self.orders), len(self.documents), len(self.deliveries), len(self.events), len(self.numbers)
-        return (*counts, len(self.retired))
+        return (*counts, len(self.retired), len(self.held_orders))
 
     def undo(self, mark: tuple[int, ...]) -> None:
         del self.orders[mark[0] :], self.documents[mark[1] :], self.deliveries[mark[2] :], self.events[mark[3] :]
-        del self.numbers[mark[4] :], self.retired[mark[5] :]
+        del self.numbers[mark[4] :], self.retired[mark[5] :], self.held_orders[mark[6] :]
 
     def write(self, store: Store, conn: Connection) -> None:
         resolve = self._write_rows(store, conn)
@@ -201,6 +202,8 @@ class Plan:
         def resolve(ref: Id) -> int | None:
             return ids[ref.table][ref.index] if isinstance(ref, Ref) else ref
 
+        held = {resolve(order) for order in self.held_orders} - {None}
+        store.set_order_statuses(conn, [("held", order_id) for order_id in sorted(held) if order_id is not None])
         store.enqueue_many(
             conn,
             [{**row, "document_id": resolve(doc), "order_id": resolve(order)} for row, doc, order in self.deliveries],
@@ -212,7 +215,7 @@ class Plan:
                 for kind, message, order, document in self.events
             ],
         )
-        self.orders, self.documents, self.deliveries, self.events = [], [], [], []
+        self.orders, self.documents, self.deliveries, self.events, self.held_orders = [], [], [], [], []
         return resolve
 
 
@@ -292,6 +295,8 @@ def outbound(
     )
     if held:
         plan.event("held", f"{purpose} {name}: {held}", document=doc, order=order)
+        if order is not None:
+            plan.held_orders.append(order)
     elif sink:  # no event: the delivery row says it is queued, and the dispatcher logs its sending
         plan.delivery({"key": key, "sink": sink, "purpose": purpose, "next_attempt_at": not_before}, doc, order)
     else:
