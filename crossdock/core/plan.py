@@ -202,8 +202,9 @@ class Plan:
         def resolve(ref: Id) -> int | None:
             return ids[ref.table][ref.index] if isinstance(ref, Ref) else ref
 
-        held = {resolve(order) for order in self.held_orders} - {None}
-        store.set_order_statuses(conn, [("held", order_id) for order_id in sorted(held) if order_id is not None])
+        held = sorted({order_id for order in self.held_orders if (order_id := resolve(order)) is not None})
+        if held:
+            store.set_order_statuses(conn, [("held", order_id) for order_id in held])
         store.enqueue_many(
             conn,
             [{**row, "document_id": resolve(doc), "order_id": resolve(order)} for row, doc, order in self.deliveries],
