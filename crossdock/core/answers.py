@@ -207,7 +207,7 @@ def _edi(hub: Hub, conn: Connection, plan: Plan, document_id: int, group: list[A
             if a.status == "shipped":
                 a.status = "invoiced"
         for data, name, purpose, key, controls in planned:
-            outbound(plan, buyer, data, name, purpose, key, document_id, a.order_id, controls)
+            outbound(plan, buyer, data, name, purpose, key, document_id, a.order_id, controls, guide_checked=True)
     if invoiced_now:
         conn.execute(
             update(shipments)

@@ -259,13 +259,15 @@ def outbound(
     not_before: datetime | None = None,
     sets: int = 1,
     data_ref: str | None = None,
+    guide_checked: bool = False,
 ) -> None:
     """Plan an outbound document and its delivery; without a sink the document is kept as unsent.
 
     ``data`` is an ``OrderText`` for a document that refers to a large order's JSON (``data_ref``), never held whole.
     ``sets`` is how many transaction sets the interchange holds, numbered up from ``controls.transaction``:
     their ST02s are kept so each set's 997 AK2 finds its document. ``partner`` is only a name for a document
-    that is not X12 (a fulfilment to a channel), which must name its sink.
+    that is not X12 (a fulfilment to a channel), which must name its sink. An X12 document to a partner with a
+    guide is checked against it first (unless the caller did, ``guide_checked``) and held if it fails.
     """
     held = None
     if isinstance(partner, str):
@@ -273,7 +275,7 @@ def outbound(
     else:
         partner_name, expected = partner.name, _expected_ack(partner, purpose, controls)
         sink = sink or partner.config.reply_to
-        held = _guide_hold(partner, data, purpose, parent)
+        held = None if guide_checked else _guide_hold(partner, data, purpose, parent)
         if partner.config.guide is not None and parent is not None:
             plan.retired.append((partner.name, purpose, parent))
     doc = plan.document(

@@ -27,7 +27,7 @@ Parsing a guide is pure (``guide_from_dict``); reading its file is the caller's 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -118,27 +118,29 @@ class SegmentRule:
     elements: tuple[ElementRule, ...]
     source: str
 
-    @property
-    def name(self) -> str:
-        """How a finding names the segment: REF*BM."""
-        return self.segment + (f"*{self.qualifier}" if self.qualifier else "")
-
-    @property
-    def where(self) -> str:
-        """How a finding names the loop: "in HL[S]", or "in the set"."""
-        if not self.path:
-            return "in the set"
-        return "in " + "/".join(loop + (f"[{q}]" if q else "") for loop, q in self.path)
+    name: str  # how a finding names the segment: REF*BM
+    where: str  # how a finding names the loop: "in HL[S]", or "in the set"
 
 
 @dataclass(frozen=True, slots=True)
 class Guide:
-    """A compiled guide: its rules per transaction-set code, and the versions it is written for."""
+    """A compiled guide: its rules per transaction-set code, and the versions it is written for; ``holding``
+    remembers which rules of a set hold in a loop path (``guide_check``), worked out once per path, and
+    ``by_segment`` indexes each set's rules (with their positions) by segment id."""
 
     name: str
     description: str
     versions: frozenset[str]
     sets: dict[str, tuple[SegmentRule, ...]]
+    holding: dict[tuple[str, tuple[Step, ...]], frozenset[int]] = field(default_factory=dict, compare=False)
+    by_segment: dict[str, dict[str, tuple[tuple[int, SegmentRule], ...]]] = field(default_factory=dict, compare=False)
+
+    def __post_init__(self) -> None:
+        for code, rules in self.sets.items():
+            index: dict[str, list[tuple[int, SegmentRule]]] = {}
+            for i, rule in enumerate(rules):
+                index.setdefault(rule.segment, []).append((i, rule))
+            self.by_segment[code] = {sid: tuple(found) for sid, found in index.items()}
 
     def rules(self, code: str) -> tuple[SegmentRule, ...]:
         return self.sets.get(code, ())
@@ -167,7 +169,10 @@ def _compile(rule: SegmentRuleModel) -> SegmentRule:
         )
         for position, e in sorted(rule.elements.items())
     )
-    return SegmentRule(m["id"], m["qualifier"], _path(rule.in_), rule.use, rule.max, elements, rule.source)
+    path = _path(rule.in_)
+    where = "in " + "/".join(loop + (f"[{q}]" if q else "") for loop, q in path) if path else "in the set"
+    name = m["id"] + (f"*{m['qualifier']}" if m["qualifier"] else "")
+    return SegmentRule(m["id"], m["qualifier"], path, rule.use, rule.max, elements, rule.source, name, where)
 
 
 def guide_from_dict(data: Any, where: str) -> Guide:

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import cache
 
 from crossdock.mappings.x12.errors import Level, X12Error
 from crossdock.mappings.x12.guide import QUALIFIER_ELEMENT, Guide, SegmentRule, Step
-from crossdock.mappings.x12.spec import LoopNode, SegmentNode, TransactionSetSpec
+from crossdock.mappings.x12.spec import LoopNode, TransactionSetSpec
 from crossdock.mappings.x12.specs import base_version, get_spec
 
 GUIDE_RULE = "GUIDE"  # the code of a guide finding: no X12 code list has one
@@ -34,67 +35,65 @@ def _qualifier(elements: list[str]) -> str:
     return elements[i] if i < len(elements) else ""
 
 
-@dataclass(slots=True)
-class _Frame:
-    loop: LoopNode
-    pos: int
-    instance: int
+Frames = tuple[tuple[LoopNode, int], ...]  # the loops open, outermost first, each with the child last matched
+Move = tuple[int, int, str | None]  # the state next, how many open loops stay, the loop a segment opens
 
 
-@dataclass(slots=True)
-class Placed:
-    """Where each segment is: ``scopes[i]`` is the innermost loop instance holding segment i; instance n has the
-    loop path ``paths[n]`` and starts at segment ``starts[n]`` (its trigger; instance 0 is the whole set)."""
+class _Machine:
+    """The spec's loop tree as a state machine built as it is used: a state is the loops open with their
+    positions, and a move (state, segment id) is worked out once, so placing a segment is a dict lookup."""
 
-    scopes: list[int]
-    paths: list[tuple[Step, ...]]
-    starts: list[int]
+    def __init__(self, spec: TransactionSetSpec) -> None:
+        self.states: list[Frames] = [((spec.root, 0),)]
+        self.ids: dict[Frames, int] = {self.states[0]: 0}
+        self.moves: dict[tuple[int, str], Move] = {}
 
+    def move(self, state: int, sid: str) -> Move:
+        found = self.moves.get((state, sid))
+        if found is None:
+            found = self.moves[state, sid] = self._work_out(self.states[state], sid)
+        return found
 
-def place(spec: TransactionSetSpec | None, segments: list[list[str]]) -> Placed:
-    """Place each segment in the spec's loop tree (without a spec, or a rule needing none, all in the set)."""
-    paths: list[tuple[Step, ...]] = [()]
-    starts = [0]
-    if spec is None:
-        return Placed([0] * len(segments), paths, starts)
-    stack = [_Frame(spec.root, 0, 0)]
-    scopes: list[int] = []
-    for index, elements in enumerate(segments):
-        sid = elements[0]
-        scope = stack[-1].instance
-        for k in range(len(stack) - 1, -1, -1):
-            frame = stack[k]
-            positions = frame.loop.index.get(sid)
-            p = next((p for p in positions if p >= frame.pos), None) if positions else None
+    def _state(self, frames: Frames) -> int:
+        if frames not in self.ids:
+            self.ids[frames] = len(self.states)
+            self.states.append(frames)
+        return self.ids[frames]
+
+    def _work_out(self, frames: Frames, sid: str) -> Move:
+        for k in range(len(frames) - 1, -1, -1):
+            loop, pos = frames[k]
+            p = next((p for p in loop.index.get(sid, ()) if p >= pos), None)
             if p is None:
                 continue
             if k and p == 0:  # the loop's trigger again: its next instance
-                del stack[k:]
-                parent = stack[-1]
-                paths.append(paths[parent.instance] + ((frame.loop.id, _qualifier(elements)),))
-                starts.append(index)
-                stack.append(_Frame(frame.loop, 0, len(paths) - 1))
-                scope = parent.instance
-                break
-            del stack[k + 1 :]
-            frame.pos = p
-            node = frame.loop.children[p]
+                return self._state((*frames[:k], (loop, 0))), k, loop.id
+            node = loop.children[p]
+            kept = (*frames[:k], (loop, p))
             if isinstance(node, LoopNode):
-                paths.append(paths[frame.instance] + ((node.id, _qualifier(elements)),))
-                starts.append(index)
-                stack.append(_Frame(node, 0, len(paths) - 1))
-            else:
-                assert isinstance(node, SegmentNode)
-            scope = frame.instance
-            break
-        scopes.append(scope)
-    return Placed(scopes, paths, starts)
+                return self._state((*kept, (node, 0))), k + 1, node.id
+            return self._state(kept), k + 1, None
+        return self._state(frames), len(frames), None  # not in the spec: left where it is
+
+
+@cache
+def _machine(spec: TransactionSetSpec) -> _Machine:
+    return _Machine(spec)
 
 
 def _holds(path: tuple[Step, ...], wanted: tuple[Step, ...]) -> bool:
     if len(path) != len(wanted):
         return False
     return all(a[0] == b[0] and (b[1] is None or a[1] == b[1]) for a, b in zip(path, wanted, strict=True))
+
+
+def _held(guide: Guide, code: str, path: tuple[Step, ...]) -> frozenset[int]:
+    """The rules of the set that hold in a loop path, worked out once per guide, set and path."""
+    found = guide.holding.get((code, path))
+    if found is None:
+        rules = guide.rules(code)
+        found = guide.holding[code, path] = frozenset(i for i, r in enumerate(rules) if _holds(path, r.path))
+    return found
 
 
 def _finding(guide: Guide, rule: SegmentRule, what: str, level: Level, **place: object) -> X12Error:
@@ -131,63 +130,80 @@ def _elements(guide: Guide, rule: SegmentRule, elements: list[str], position: in
 
 
 def check_set(guide: Guide, code: str, version: str, segments: list[list[str]]) -> list[X12Error]:
-    """The findings of one set (its segments' elements, ST to SE) against the guide; empty when it passes."""
+    """The findings of one set (its segments' elements, ST to SE) against the guide; empty when it passes.
+
+    One pass: each segment is placed (a move of the spec's state machine, when a rule names a loop) and the
+    rules on its segment id tried; then what is required is looked for in each loop instance."""
     rules = guide.rules(code)
     if not rules:
         return []
     if guide.versions and base_version(version) not in guide.versions:
         why = f"guide {guide.name} is written for {', '.join(sorted(guide.versions))}, this {code} is {version}"
         return [X12Error(Level.TRANSACTION, GUIDE_RULE, why, segment_id="ST", segment_position=1)]
-    nested = any(rule.path for rule in rules)
-    placed = place(get_spec(code, version) if nested else None, segments)
-    by_segment: dict[str, list[tuple[int, SegmentRule]]] = {}
-    for i, rule in enumerate(rules):
-        by_segment.setdefault(rule.segment, []).append((i, rule))
+    spec = get_spec(code, version) if any(rule.path for rule in rules) else None
+    machine = _machine(spec) if spec is not None else None
+    moves = machine.moves if machine is not None else {}
+    by_segment, memo = guide.by_segment[code], guide.holding
+    paths: list[tuple[Step, ...]] = [()]  # each loop instance's path; instance 0 is the whole set
+    starts = [0]  # the segment each instance starts at
+    holding = [_held(guide, code, ())]  # the rules that hold in each instance
     counts: dict[tuple[int, int], int] = {}
     found: list[X12Error] = []
-    paths = placed.paths
-    for position, (elements, scope) in enumerate(zip(segments, placed.scopes, strict=True), start=1):
-        for i, rule in by_segment.get(elements[0], ()):
-            if rule.qualifier is not None and _qualifier(elements) != rule.qualifier:
-                continue
-            if not _holds(paths[scope], rule.path):
+    state, open_ = 0, [0]  # the machine's state, and the instances of the loops open
+    scope = 0
+    for index, elements in enumerate(segments):
+        sid = elements[0]
+        if machine is not None:
+            move = moves.get((state, sid)) or machine.move(state, sid)
+            state = move[0]
+            del open_[move[1] :]
+            scope = open_[-1]
+            if move[2] is not None:
+                q = QUALIFIER_ELEMENT.get(sid, 1)
+                path = (*paths[scope], (move[2], elements[q] if q < len(elements) else ""))
+                paths.append(path)
+                starts.append(index)
+                held = memo.get((code, path))
+                holding.append(held if held is not None else _held(guide, code, path))
+                open_.append(len(paths) - 1)
+        here = by_segment.get(sid)
+        if here is None:
+            continue
+        for i, rule in here:
+            if i not in holding[scope] or (rule.qualifier is not None and _qualifier(elements) != rule.qualifier):
                 continue
             n = counts[i, scope] = counts.get((i, scope), 0) + 1
-            at = {"segment_id": elements[0], "segment_position": position}
-            if rule.use == "forbidden":
-                found.append(_finding(guide, rule, f"{rule.name} must not be sent {rule.where}", Level.SEGMENT, **at))
-            elif rule.max is not None and n > rule.max:
-                why = f"{rule.name} is sent {n} times {rule.where}, at most {rule.max}"
-                found.append(_finding(guide, rule, why, Level.SEGMENT, **at))
-            found.extend(_elements(guide, rule, elements, position))
-    found.extend(_missing(guide, rules, segments, placed, counts))
+            if rule.use == "forbidden" or (rule.max is not None and n > rule.max):
+                found.append(_overused(guide, rule, n, sid, index + 1))
+            if rule.elements:
+                found.extend(_elements(guide, rule, elements, index + 1))
+    missing = [
+        (i, instance)
+        for instance, held in enumerate(holding)
+        for i in held
+        if rules[i].use == "required" and not counts.get((i, instance))
+    ]
+    for i, instance in sorted(missing):  # rule by rule, in the order of the guide
+        rule, at = rules[i], starts[instance]
+        why = f"{rule.name} is required {rule.where} and missing"
+        found.append(_finding(guide, rule, why, Level.SEGMENT, segment_id=segments[at][0], segment_position=at + 1))
     return found
 
 
-def _missing(
-    guide: Guide,
-    rules: tuple[SegmentRule, ...],
-    segments: list[list[str]],
-    placed: Placed,
-    counts: dict[tuple[int, int], int],
-) -> Iterator[X12Error]:
-    """A required segment absent from an instance of its loop, placed at the segment that starts the instance."""
-    for i, rule in enumerate(rules):
-        if rule.use != "required":
-            continue
-        for instance, path in enumerate(placed.paths):
-            if not _holds(path, rule.path) or counts.get((i, instance)):
-                continue
-            at = placed.starts[instance]
-            why = f"{rule.name} is required {rule.where} and missing"
-            yield _finding(guide, rule, why, Level.SEGMENT, segment_id=segments[at][0], segment_position=at + 1)
+def _overused(guide: Guide, rule: SegmentRule, n: int, sid: str, position: int) -> X12Error:
+    if rule.use == "forbidden":
+        why = f"{rule.name} must not be sent {rule.where}"
+    else:
+        why = f"{rule.name} is sent {n} times {rule.where}, at most {rule.max}"
+    return _finding(guide, rule, why, Level.SEGMENT, segment_id=sid, segment_position=position)
 
 
-def _segments(text: str, element: str, terminator: str) -> Iterator[list[str]]:
-    for raw in text.split(terminator):
-        seg = raw.strip("\r\n")
-        if seg:
-            yield seg.split(element)
+def _segments(text: str, element: str, terminator: str) -> list[list[str]]:
+    lines = "\r\n" in text[:120] or "\n" in text[:120]
+    parts = text.split(terminator)
+    if lines:
+        parts = [part.strip("\r\n") for part in parts]
+    return [part.split(element) for part in parts if part]
 
 
 def check_interchanges(guide: Guide, data: bytes) -> list[SetFindings]:
@@ -198,6 +214,8 @@ def check_interchanges(guide: Guide, data: bytes) -> list[SetFindings]:
     start = text.find("ISA")
     while start != -1 and len(text) >= start + 106:
         element, terminator = text[start + 3], text[start + 105]
+        if not any(f"ST{element}{code}{element}" in text for code in guide.sets):
+            break  # no set the guide has rules for: nothing to split
         end = text.find("IEA" + element, start)
         end = len(text) if end == -1 else end
         version, group, current, body = "", "", None, []
