@@ -6,9 +6,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 
-from crossdock.core.config import load_config
+from crossdock.core.config import ConfigProblems, load_config
 from crossdock.core.hub import Hub
 from crossdock.core.pipeline import replay
 from crossdock.core.queries import Queries
@@ -134,3 +135,13 @@ def test_a_partner_without_a_guide_is_sent_as_before(tmp_path: Path, store_url: 
         assert _problems(hub)["held_documents"] == []
     finally:
         hub.close()
+
+
+def test_a_guide_that_cannot_be_found_is_a_configuration_problem_with_its_key(tmp_path: Path, store_url: str) -> None:
+    cfg = config(tmp_path, store_url, guide="walmart")
+    with pytest.raises(ConfigProblems) as caught:
+        write_config(tmp_path, cfg)
+    assert "partners.northwind.guide" in str(caught.value) and "no guide named 'walmart'" in str(caught.value)
+    (tmp_path / "bad.yaml").write_text("name: bad\nsets:\n  '856':\n    - segment: REF*BM\n")
+    with pytest.raises(ConfigProblems, match=r"sets\.856\.0\.source"):
+        write_config(tmp_path, config(tmp_path, store_url, guide="bad.yaml"))

@@ -204,12 +204,12 @@ def test_a_forbidden_segment_and_a_fixed_value_from_a_users_guide(tmp_path: Path
         },
         "guide mine",
     )
-    found = check_set(guide, "810", "004010", [s.split("*") for s in ["ST*810*0001", *INVOICE_4010]])
+    found = check_set(guide, "810", "004010", ["ST*810*0001", *INVOICE_4010])
     assert [(e.message.split(" (")[0], e.segment_position) for e in found] == [
         ("guide mine: N1*RE must not be sent in the set", 6)
     ]
     wrong = [s.replace("REF*IA*123456", "REF*IA*999") for s in ["ST*810*0001", *INVOICE_4010]]
-    (e,) = [e for e in check_set(guide, "810", "004010", [s.split("*") for s in wrong]) if e.element_position]
+    (e,) = [e for e in check_set(guide, "810", "004010", wrong) if e.element_position]
     assert e.message.startswith("guide mine: REF*IA02 must be '123456', not '999'") and e.bad_value == "999"
 
 

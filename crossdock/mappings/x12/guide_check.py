@@ -129,11 +129,13 @@ def _elements(guide: Guide, rule: SegmentRule, elements: list[str], position: in
             )
 
 
-def check_set(guide: Guide, code: str, version: str, segments: list[list[str]]) -> list[X12Error]:
-    """The findings of one set (its segments' elements, ST to SE) against the guide; empty when it passes.
+def check_set(guide: Guide, code: str, version: str, segments: list[str], element: str = "*") -> list[X12Error]:
+    """The findings of one set (its segments' texts, ST to SE, without terminators) against the guide; empty
+    when it passes.
 
     One pass: each segment is placed (a move of the spec's state machine, when a rule names a loop) and the
-    rules on its segment id tried; then what is required is looked for in each loop instance."""
+    rules on its segment id tried; then what is required is looked for in each loop instance. Only a segment
+    a rule is about, or that opens a loop, is split into its elements."""
     rules = guide.rules(code)
     if not rules:
         return []
@@ -151,14 +153,16 @@ def check_set(guide: Guide, code: str, version: str, segments: list[list[str]]) 
     found: list[X12Error] = []
     state, open_ = 0, [0]  # the machine's state, and the instances of the loops open
     scope = 0
-    for index, elements in enumerate(segments):
-        sid = elements[0]
+    for index, text in enumerate(segments):
+        sid = text.partition(element)[0]
+        elements: list[str] | None = None
         if machine is not None:
             move = moves.get((state, sid)) or machine.move(state, sid)
             state = move[0]
             del open_[move[1] :]
             scope = open_[-1]
             if move[2] is not None:
+                elements = text.split(element)
                 q = QUALIFIER_ELEMENT.get(sid, 1)
                 path = (*paths[scope], (move[2], elements[q] if q < len(elements) else ""))
                 paths.append(path)
@@ -169,6 +173,8 @@ def check_set(guide: Guide, code: str, version: str, segments: list[list[str]]) 
         here = by_segment.get(sid)
         if here is None:
             continue
+        if elements is None:
+            elements = text.split(element)
         for i, rule in here:
             if i not in holding[scope] or (rule.qualifier is not None and _qualifier(elements) != rule.qualifier):
                 continue
@@ -186,7 +192,8 @@ def check_set(guide: Guide, code: str, version: str, segments: list[list[str]]) 
     for i, instance in sorted(missing):  # rule by rule, in the order of the guide
         rule, at = rules[i], starts[instance]
         why = f"{rule.name} is required {rule.where} and missing"
-        found.append(_finding(guide, rule, why, Level.SEGMENT, segment_id=segments[at][0], segment_position=at + 1))
+        where = {"segment_id": segments[at].partition(element)[0], "segment_position": at + 1}
+        found.append(_finding(guide, rule, why, Level.SEGMENT, **where))
     return found
 
 
@@ -198,12 +205,11 @@ def _overused(guide: Guide, rule: SegmentRule, n: int, sid: str, position: int) 
     return _finding(guide, rule, why, Level.SEGMENT, segment_id=sid, segment_position=position)
 
 
-def _segments(text: str, element: str, terminator: str) -> list[list[str]]:
-    lines = "\r\n" in text[:120] or "\n" in text[:120]
+def _segments(text: str, terminator: str) -> list[str]:
     parts = text.split(terminator)
-    if lines:
+    if "\n" in text[:120]:
         parts = [part.strip("\r\n") for part in parts]
-    return [part.split(element) for part in parts if part]
+    return [part for part in parts if part]
 
 
 def check_interchanges(guide: Guide, data: bytes) -> list[SetFindings]:
@@ -219,19 +225,19 @@ def check_interchanges(guide: Guide, data: bytes) -> list[SetFindings]:
         end = text.find("IEA" + element, start)
         end = len(text) if end == -1 else end
         version, group, current, body = "", "", None, []
-        for elements in _segments(text[start:end], element, terminator):
-            sid = elements[0]
+        for seg in _segments(text[start:end], terminator):
+            sid = seg.partition(element)[0]
             if sid == "GS":
-                version, group = (elements[8] if len(elements) > 8 else ""), (elements[6] if len(elements) > 6 else "")
+                gs = seg.split(element)
+                version, group = (gs[8] if len(gs) > 8 else ""), (gs[6] if len(gs) > 6 else "")
             elif sid == "ST":
-                current = SetFindings(
-                    elements[1] if len(elements) > 1 else "", elements[2] if len(elements) > 2 else "", group
-                )
-                body = [elements]
+                st = seg.split(element)
+                current = SetFindings(st[1] if len(st) > 1 else "", st[2] if len(st) > 2 else "", group)
+                body = [seg]
             elif current is not None:
-                body.append(elements)
+                body.append(seg)
                 if sid == "SE":
-                    current.errors = check_set(guide, current.code, version, body)
+                    current.errors = check_set(guide, current.code, version, body, element)
                     out.append(current)
                     current = None
         start = text.find("ISA", end)
