@@ -30,6 +30,14 @@ from crossdock.core.config_types import (
 from crossdock.core.config_yaml import ConfigProblems as ConfigProblems
 from crossdock.core.config_yaml import Problem as Problem
 from crossdock.core.connector_config import Schedule
+from crossdock.core.document_config import (
+    AsnLevel,
+    AsnReference,
+    InvoiceNumbers,
+    InvoiceRole,
+    PartyConfig,
+    ShipFrom,
+)
 from crossdock.core.house_config import LoggingConfig, RetentionConfig
 
 # --- partners -----------------------------------------------------------------------------------------------
@@ -111,6 +119,19 @@ class PartnerConfig(Strict):
         default=Schedule(cron="0 18 * * *"), description="with invoice daily: when the day's 810s go out (UTC)"
     )
     allow_overship: bool = Field(default=False, description="accept shipped quantities above the ordered ones")
+    invoice_parties: dict[InvoiceRole, PartyConfig] = Field(
+        default_factory=dict,
+        description="N1 loops our 810s carry: RI remit-to, RE remittance party, SU supplier (replaces the PO's)",
+    )
+    asn_references: dict[AsnReference, AsnLevel] = Field(
+        default_factory=dict,
+        description="856 REF IA (vendor number), DP (department), BM (bill of lading) -> the HL level they go on; "
+        "by default BM at shipment level only",
+    )
+    asn_consolidate: bool = Field(
+        default=False,
+        description="POs shipped on one bill of lading go in one 856 with an order level each (else one 856 a PO)",
+    )
     ack_windows: dict[AckedDocument, Duration] = Field(
         default_factory=lambda: dict(DEFAULT_ACK_WINDOWS),
         description="how long the partner has to send its 997/999 for each document type we send it",
@@ -297,6 +318,10 @@ class Config(Strict):
     alerts: AlertsConfig | None = None
     server: ServerConfig = ServerConfig()
     inventory: dict[Name, InventoryFeedConfig] = Field(default_factory=dict, description="stock feeds out")
+    invoice_numbers: InvoiceNumbers = Field(
+        default=InvoiceNumbers(), description="810 BIG02: one company-wide sequence, prefix and width"
+    )
+    ship_from: ShipFrom = Field(default=ShipFrom(), description="856 N1*SF when the warehouse's confirmation has none")
     housekeeping_every: Duration = Field(default=60.0, gt=0)
     process_every: Duration = Field(
         default=1.0,

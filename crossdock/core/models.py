@@ -344,6 +344,8 @@ class ShipmentLine(Model):
     description: str | None = None
     # The warehouse ships no more of this line (945 W1201 CP, CU, IC): what is left of it is cancelled.
     closed: bool = False
+    pack: int | None = None  # PO401/PO414 of the order line, echoed on the 856 item (PO4)
+    inner_pack: int | None = None
 
 
 @dataclass(slots=True, kw_only=True)
@@ -376,6 +378,7 @@ class ShipmentOrder(Model):
     pallets: list[Pallet] = field(default_factory=list)
     packages: list[Package] = field(default_factory=list)
     lines: list[ShipmentLine] = field(default_factory=list)
+    references: list[Reference] = field(default_factory=list)  # REF at the 856 order level (IA, DP ...)
 
     def all_lines(self) -> list[ShipmentLine]:
         """Every shipped line, loose, packed or on a pallet."""
@@ -471,6 +474,7 @@ class Invoice(Model):
     terms: list[Terms] = field(default_factory=list)
     ship_date: dt.date | None = None
     carrier_scac: str | None = None
+    transport_mode: str | None = None  # CAD01: M motor, A air, U parcel... (required in 5010 when CAD is written)
     lines: list[InvoiceLine] = field(default_factory=list)
     charges: list[Charge] = field(default_factory=list)
     total_amount: Decimal | None = None  # TDS01 as money (crossdock computes it when writing)

@@ -323,14 +323,14 @@ def write_940s(orders: list[tuple[Order, str]], out: Outgoing, depositor: str | 
     return _interchange(out, "OW", sets)
 
 
-def write_856(shipment: Shipment, out: Outgoing, profile: str) -> bytes:
+def write_856(shipment: Shipment, out: Outgoing, profile: str, bill_of_lading_at: str = "shipment") -> bytes:
     """One interchange carrying the 856 ship notice for ``shipment`` in the partner's HL profile."""
-    return _interchange(out, "SH", [build_856(shipment, f"{out.transaction:04d}", profile)])
+    return _interchange(out, "SH", [build_856(shipment, f"{out.transaction:04d}", profile, bill_of_lading_at)])
 
 
 def write_810(invoice: Invoice, out: Outgoing) -> bytes:
     """One interchange carrying the 810 invoice."""
-    return _interchange(out, "IN", [build_810(invoice, f"{out.transaction:04d}")])
+    return _interchange(out, "IN", [build_810(invoice, f"{out.transaction:04d}", out.version)])
 
 
 def set_count(data: bytes) -> int:
@@ -371,7 +371,7 @@ def renumber(data: bytes, interchange: int, group: int, transaction: int) -> byt
 
 def write_810s(invoices: list[Invoice], out: Outgoing) -> bytes:
     """One interchange carrying several 810s (a day's invoices), numbered from ``out.transaction`` up."""
-    sets = [build_810(invoice, f"{out.transaction + i:04d}") for i, invoice in enumerate(invoices)]
+    sets = [build_810(invoice, f"{out.transaction + i:04d}", out.version) for i, invoice in enumerate(invoices)]
     return _interchange(out, "IN", sets)
 
 
