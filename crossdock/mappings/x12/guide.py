@@ -126,7 +126,8 @@ class SegmentRule:
 class Guide:
     """A compiled guide: its rules per transaction-set code, and the versions it is written for; ``holding``
     remembers which rules of a set hold in a loop path (``guide_check``), worked out once per path, and
-    ``by_segment`` indexes each set's rules (with their positions) by segment id."""
+    ``by_segment`` indexes each set's rules (with their positions) by segment id, and ``qualified`` names the
+    loops whose qualifier a rule's path asks about (the others' qualifiers are not kept in a path)."""
 
     name: str
     description: str
@@ -135,8 +136,11 @@ class Guide:
     holding: dict[tuple[str, tuple[Step, ...]], frozenset[int]] = field(default_factory=dict, compare=False)
     by_segment: dict[str, dict[str, tuple[tuple[int, SegmentRule], ...]]] = field(default_factory=dict, compare=False)
 
+    qualified: dict[str, frozenset[str]] = field(default_factory=dict, compare=False)
+
     def __post_init__(self) -> None:
         for code, rules in self.sets.items():
+            self.qualified[code] = frozenset(loop for rule in rules for loop, q in rule.path if q is not None)
             index: dict[str, list[tuple[int, SegmentRule]]] = {}
             for i, rule in enumerate(rules):
                 index.setdefault(rule.segment, []).append((i, rule))

@@ -18,6 +18,7 @@ from crossdock.mappings.x12.spec import LoopNode, TransactionSetSpec
 from crossdock.mappings.x12.specs import base_version, get_spec
 
 GUIDE_RULE = "GUIDE"  # the code of a guide finding: no X12 code list has one
+MEMO_PATHS = 10_000  # loop paths a guide remembers the rules of (qualifiers a partner sends are not bounded)
 
 
 @dataclass(slots=True)
@@ -92,7 +93,9 @@ def _held(guide: Guide, code: str, path: tuple[Step, ...]) -> frozenset[int]:
     found = guide.holding.get((code, path))
     if found is None:
         rules = guide.rules(code)
-        found = guide.holding[code, path] = frozenset(i for i, r in enumerate(rules) if _holds(path, r.path))
+        found = frozenset(i for i, r in enumerate(rules) if _holds(path, r.path))
+        if len(guide.holding) < MEMO_PATHS:
+            guide.holding[code, path] = found
     return found
 
 
@@ -145,7 +148,7 @@ def check_set(guide: Guide, code: str, version: str, segments: list[str], elemen
     spec = get_spec(code, version) if any(rule.path for rule in rules) else None
     machine = _machine(spec) if spec is not None else None
     moves = machine.moves if machine is not None else {}
-    by_segment, memo = guide.by_segment[code], guide.holding
+    by_segment, memo, qualified = guide.by_segment[code], guide.holding, guide.qualified[code]
     paths: list[tuple[Step, ...]] = [()]  # each loop instance's path; instance 0 is the whole set
     starts = [0]  # the segment each instance starts at
     holding = [_held(guide, code, ())]  # the rules that hold in each instance
@@ -162,9 +165,12 @@ def check_set(guide: Guide, code: str, version: str, segments: list[str], elemen
             del open_[move[1] :]
             scope = open_[-1]
             if move[2] is not None:
-                elements = text.split(element)
-                q = QUALIFIER_ELEMENT.get(sid, 1)
-                path = (*paths[scope], (move[2], elements[q] if q < len(elements) else ""))
+                qualifier = None
+                if move[2] in qualified:
+                    elements = text.split(element)
+                    q = QUALIFIER_ELEMENT.get(sid, 1)
+                    qualifier = elements[q] if q < len(elements) else ""
+                path = (*paths[scope], (move[2], qualifier))
                 paths.append(path)
                 starts.append(index)
                 held = memo.get((code, path))
