@@ -84,7 +84,9 @@ def test_the_big_box_guide_holds_a_shipment_whose_856_misses_what_it_requires_an
         hub.close()
 
 
-def test_the_big_box_guide_holds_an_855_without_a_schedule_date(tmp_path: Path, store_url: str) -> None:
+def test_the_big_box_guide_holds_an_855_without_a_schedule_date_and_passes_it_with_one(
+    tmp_path: Path, store_url: str
+) -> None:
     hub = _hub(tmp_path, store_url, guide="bigbox-4010", send_855=True)
     try:
         cycle(hub, "po.edi", interchange([order("PO-1", qty=5)]))
@@ -96,11 +98,11 @@ def test_the_big_box_guide_holds_an_855_without_a_schedule_date(tmp_path: Path, 
         with hub.store.transaction() as conn:
             assert Queries(hub.store).order(conn, "PO-1")["status"] == "held"  # type: ignore[index]
 
-        (tmp_path / "guide.yaml").write_text(yaml.safe_dump(OWN_GUIDE))
-        hub = _reload(hub, tmp_path, {"guide": "guide.yaml"})
+        hub = _reload(hub, tmp_path, {"ack_ship_date": True, "ack_lead_days": 2})  # the fix: the guide stays
         replay(hub, doc["parent_id"])
         hub.dispatcher("test").drain()
-        assert len(files(tmp_path / "partner-inbox", "855")) == 1
+        (ack,) = files(tmp_path / "partner-inbox", "855")
+        assert b"ACK*IA*5*EA*068*" in ack, "the big-box guide passes the 855 with its schedule date"
         assert _problems(hub)["held_documents"] == []
         assert len(files(tmp_path / "3pl", "940")) == 1, "the replay sent the 855 only"
         with hub.store.transaction() as conn:
