@@ -16,12 +16,22 @@ from crossdock.terminal import terminal_lines, terminal_safe
 
 
 def _x12_validate(args: argparse.Namespace) -> int:
-    from crossdock.mappings.x12.report import validate_file
+    from crossdock.core.guides import load_guide
+    from crossdock.mappings.x12.guide import GuideError
+    from crossdock.mappings.x12.guide_check import check_interchanges
+    from crossdock.mappings.x12.report import add_guide_findings, validate_file
 
+    try:
+        guide = load_guide(args.guide) if args.guide else None
+    except GuideError as exc:
+        print(f"crossdock: {exc}", file=sys.stderr)
+        return 2
     results = []
     for path in args.files:
         try:
             results.append(validate_file(Path(path), name=path, encoding=args.encoding))
+            if guide is not None and results[-1].error is None:
+                add_guide_findings(results[-1], check_interchanges(guide, Path(path).read_bytes()))
         except OSError as exc:
             from crossdock.mappings.x12.report import FileResult
 
@@ -157,6 +167,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = x12.add_parser("validate", help="validate files; exit 0 accepted, 1 rejected, 2 not X12")
     p.add_argument("--json", action="store_true", help="print one JSON report")
+    p.add_argument(
+        "--guide",
+        metavar="NAME",
+        help="also check each set against a partner guide: a shipped one (bigbox-4010, bigbox-5010, "
+        "marketplace-vendor) or a YAML file",
+    )
     _encoding_option(p)
     p.add_argument("files", nargs="+", metavar="FILE")
     p.set_defaults(func=_x12_validate)

@@ -54,6 +54,8 @@ def status_lines(counts: dict[str, dict[str, int]], problems: dict[str, list[dic
         out.append(f"HELD shipment {ship['external_id']} from {ship['partner']}: {ship['error']}")
     for doc in problems["unsent_documents"]:
         out.append(f"UNSENT document {doc['id']} {doc['remote_name']}: {doc['error']}")
+    for doc in problems["held_documents"]:
+        out.append(f"HELD document {doc['id']} {doc['remote_name']} to {doc['partner']}: {doc['error']}")
     for d in problems["dead_deliveries"]:
         out.append(
             f"DEAD delivery {d['id']} ({d['purpose']} to {d['sink']}, document {d['document_id']}, "

@@ -18,6 +18,7 @@ from crossdock.core import registry
 from crossdock.core.asn_plan import consolidated
 from crossdock.core.engine import utcnow
 from crossdock.core.errors import Held
+from crossdock.core.guides import guide_check
 from crossdock.core.hub import Hub
 from crossdock.core.invoicing import (
     COMPANY_SEQUENCE,
@@ -210,6 +211,7 @@ def _edi(hub: Hub, conn: Connection, plan: Plan, document_id: int, group: list[A
                 controls = Controls(first.interchange + used + i, first.group + used + i, first.transaction + used + i)
                 number = invoice_number(hub, first_invoice + invoiced)
                 planned.append((*_write(x12, kind, buyer, a, controls, number, asns.get(id(a), [])), controls))
+                guide_check(buyer, planned[-1][0])  # a refused 856 or 810 holds its shipment: a replay answers it
         except (ValueError, Held) as exc:
             a.held = f"shipment {a.shipment.shipment_id} for PO {a.order.po_number} held: {exc}"
             continue
@@ -220,7 +222,7 @@ def _edi(hub: Hub, conn: Connection, plan: Plan, document_id: int, group: list[A
             if a.status == "shipped":
                 a.status = "invoiced"
         for data, name, purpose, key, controls in planned:
-            outbound(plan, buyer, data, name, purpose, key, document_id, a.order_id, controls)
+            outbound(plan, buyer, data, name, purpose, key, document_id, a.order_id, controls, guide_checked=True)
     if invoiced_now:
         conn.execute(
             update(shipments)

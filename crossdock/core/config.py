@@ -159,6 +159,24 @@ class PartnerConfig(Strict):
         default_factory=lambda: dict(DEFAULT_ACK_WINDOWS),
         description="how long the partner has to send its 997/999 for each document type we send it",
     )
+    guide: str | None = Field(
+        default=None,
+        description="the partner's implementation guide: a guide crossdock ships (bigbox-4010, bigbox-5010, "
+        "marketplace-vendor) or a YAML file; every X12 document we send it is checked first, and held if it fails",
+    )
+
+    @field_validator("guide")
+    @classmethod
+    def _guide(cls, value: str | None, info: ValidationInfo) -> str | None:
+        from crossdock.core.guides import is_path, load_guide
+
+        if value is None:
+            return None
+        base = (info.context or {}).get("base_dir")
+        if is_path(value) and base is not None and not Path(value).expanduser().is_absolute():
+            value = str(Path(base) / Path(value).expanduser())
+        load_guide(value)  # a GuideError (a ValueError) is a problem of this key
+        return value
 
     @field_validator("encoding")
     @classmethod

@@ -16,12 +16,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, select, update
 
 from crossdock.core.engine import utcnow
+from crossdock.core.guides import held_reason
 from crossdock.core.order_json import OrderText
 from crossdock.core.partners import Controls, Partner
 from crossdock.core.schema import deliveries
+from crossdock.core.schema import documents as documents_table
 from crossdock.core.store import Store
 
 
@@ -112,6 +114,8 @@ class Plan:
         self.deliveries: list[tuple[dict[str, Any], Id, Id]] = []
         self.events: list[tuple[str, str, Id, Id]] = []
         self.numbers: list[Numbered] = []
+        self.retired: list[tuple[str, str, int]] = []  # partner, purpose, parent of the held documents replaced
+        self.held_orders: list[Id] = []  # orders whose document a guide held: a replay routes them again
         self.late = late
 
     def order(self, row: dict[str, Any]) -> Ref:
@@ -133,11 +137,12 @@ class Plan:
 
     def mark(self) -> tuple[int, ...]:
         """Where the plan stands, to ``undo`` back to when the document planned next fails alone."""
-        return len(self.orders), len(self.documents), len(self.deliveries), len(self.events), len(self.numbers)
+        counts = len(self.orders), len(self.documents), len(self.deliveries), len(self.events), len(self.numbers)
+        return (*counts, len(self.retired), len(self.held_orders))
 
     def undo(self, mark: tuple[int, ...]) -> None:
         del self.orders[mark[0] :], self.documents[mark[1] :], self.deliveries[mark[2] :], self.events[mark[3] :]
-        del self.numbers[mark[4] :]
+        del self.numbers[mark[4] :], self.retired[mark[5] :], self.held_orders[mark[6] :]
 
     def write(self, store: Store, conn: Connection) -> None:
         resolve = self._write_rows(store, conn)
@@ -186,6 +191,18 @@ class Plan:
 
     def _write_rows(self, store: Store, conn: Connection) -> Callable[[Id], int | None]:
         """Write the planned rows (and forget them); returns how a planned row's reference became its id."""
+        for partner, purpose, parent in self.retired:
+            conn.execute(
+                update(documents_table)
+                .where(
+                    documents_table.c.state == "held",
+                    documents_table.c.partner == partner,
+                    documents_table.c.kind == purpose,
+                    documents_table.c.parent_id == parent,
+                )
+                .values(state="cancelled", updated_at=utcnow())
+            )
+        self.retired = []
         ids = {
             "orders": store.insert_orders(conn, self.orders),
             "documents": store.insert_documents(conn, self.documents),
@@ -194,6 +211,9 @@ class Plan:
         def resolve(ref: Id) -> int | None:
             return ids[ref.table][ref.index] if isinstance(ref, Ref) else ref
 
+        held = sorted({order_id for order in self.held_orders if (order_id := resolve(order)) is not None})
+        if held:
+            store.set_order_statuses(conn, [("held", order_id) for order_id in held])
         store.enqueue_many(
             conn,
             [{**row, "document_id": resolve(doc), "order_id": resolve(order)} for row, doc, order in self.deliveries],
@@ -205,7 +225,7 @@ class Plan:
                 for kind, message, order, document in self.events
             ],
         )
-        self.orders, self.documents, self.deliveries, self.events = [], [], [], []
+        self.orders, self.documents, self.deliveries, self.events, self.held_orders = [], [], [], [], []
         return resolve
 
 
@@ -219,6 +239,19 @@ def _expected_ack(partner: Partner, purpose: str, controls: Controls | None) -> 
     if controls is None or window is None or partner.config.ack == "none":
         return {}
     return {"ack_state": "waiting", "ack_due_at": utcnow() + timedelta(seconds=window)}
+
+
+def _guide_hold(partner: Partner, data: bytes | OrderText, purpose: str, parent: int | None) -> str | None:
+    """Why the partner's guide holds this X12 document (None: send it). A document that passes retires the ones
+    held before it for the same partner, purpose and cause: the replay that sends it replaces them."""
+    guide = partner.config.guide
+    if guide is None or not isinstance(data, bytes) or not data.startswith(b"ISA"):
+        return None
+    reason = held_reason(guide, data)
+    if reason is None:
+        return None
+    replay = f"; after the fix, crossdock replay {parent}" if parent is not None else ""
+    return reason + replay
 
 
 def outbound(
@@ -235,38 +268,48 @@ def outbound(
     not_before: datetime | None = None,
     sets: int = 1,
     data_ref: str | None = None,
+    guide_checked: bool = False,
 ) -> None:
     """Plan an outbound document and its delivery; without a sink the document is kept as unsent.
 
     ``data`` is an ``OrderText`` for a document that refers to a large order's JSON (``data_ref``), never held whole.
     ``sets`` is how many transaction sets the interchange holds, numbered up from ``controls.transaction``:
     their ST02s are kept so each set's 997 AK2 finds its document. ``partner`` is only a name for a document
-    that is not X12 (a fulfilment to a channel), which must name its sink.
+    that is not X12 (a fulfilment to a channel), which must name its sink. An X12 document to a partner with a
+    guide is checked against it first (unless the caller did, ``guide_checked``) and held if it fails.
     """
+    held = None
     if isinstance(partner, str):
         partner_name, expected = partner, {}
     else:
         partner_name, expected = partner.name, _expected_ack(partner, purpose, controls)
         sink = sink or partner.config.reply_to
+        held = None if guide_checked else _guide_hold(partner, data, purpose, parent)
+        if partner.config.guide is not None and parent is not None:
+            plan.retired.append((partner.name, purpose, parent))
     doc = plan.document(
         {
             "direction": "out",
             "data": data,
-            "state": "queued" if sink else "unsent",
+            "state": "held" if held else "queued" if sink else "unsent",
             "endpoint": sink,
             "remote_name": name,
             "kind": purpose,
             "partner": partner_name,
             "parent_id": parent,
-            "error": None if sink else f"partner {partner_name} has no reply_to sink",
+            "error": held or (None if sink else f"partner {partner_name} has no reply_to sink"),
             "interchange_control": str(controls.interchange) if controls else None,
-            **expected,
+            **({} if held else expected),
             "group_control": str(controls.group) if controls else None,
             "transaction_controls": ",".join(str(controls.transaction + i) for i in range(sets)) if controls else None,
             "data_ref": data_ref,
         }
     )
-    if sink:  # no event: the delivery row says it is queued, and the dispatcher logs its sending
+    if held:
+        plan.event("held", f"{purpose} {name}: {held}", document=doc, order=order)
+        if order is not None:
+            plan.held_orders.append(order)
+    elif sink:  # no event: the delivery row says it is queued, and the dispatcher logs its sending
         plan.delivery({"key": key, "sink": sink, "purpose": purpose, "next_attempt_at": not_before}, doc, order)
     else:
         plan.event("unsent", f"{purpose} {name}: no sink to send it to", document=doc, order=order)

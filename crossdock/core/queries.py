@@ -164,7 +164,7 @@ class Queries:
         return [_row(r) for r in conn.execute(query)]
 
     def problems(self, conn: Connection, stuck_after: float = 900.0) -> dict[str, list[dict[str, Any]]]:
-        """What needs a person: failing sources, failed and quarantined documents, dead letters, unsent,
+        """What needs a person: failing sources, failed and quarantined documents, dead letters, unsent and held,
         retrying and stuck deliveries; and, apart from the failures, documents kept as duplicates."""
         docs = select(*_STATUS_DOC_COLUMNS).order_by(documents.c.id)
         sends = select(*_STATUS_DELIVERY_COLUMNS).order_by(deliveries.c.id)
@@ -180,6 +180,7 @@ class Queries:
             "duplicate_documents": [_row(r) for r in conn.execute(docs.where(documents.c.state == "duplicate"))],
             "flagged_documents": [_row(r) for r in conn.execute(docs.where(documents.c.flags.is_not(None)))],
             "unsent_documents": [_row(r) for r in conn.execute(docs.where(documents.c.state == "unsent"))],
+            "held_documents": [_row(r) for r in conn.execute(docs.where(documents.c.state == "held"))],
             "unacknowledged_documents": [
                 _row(r)
                 for r in conn.execute(

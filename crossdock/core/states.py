@@ -7,7 +7,8 @@ so a mistyped value is refused with the valid ones instead of answering with an 
 from __future__ import annotations
 
 # Inbound: received, then processed, failed, rejected (every set rejected), quarantined or duplicate.
-# Outbound: queued (or unsent: no sink to carry it), then sent, dead or cancelled (superseded, replaced).
+# Outbound: queued (or unsent: no sink to carry it; or held: the partner's guide refuses it), then sent, dead or
+# cancelled (superseded, replaced).
 DOCUMENT_STATES = (
     "received",
     "processed",
@@ -17,6 +18,7 @@ DOCUMENT_STATES = (
     "duplicate",
     "queued",
     "unsent",
+    "held",
     "sent",
     "dead",
     "cancelled",

@@ -13,6 +13,7 @@ from crossdock.core.errors import NotX12Error
 from crossdock.mappings.x12.envelope import FunctionalGroup, Interchange, TransactionSet
 from crossdock.mappings.x12.errors import Level, X12Error, has_errors
 from crossdock.mappings.x12.fa997 import ELEMENT_ERRORS, GROUP_ERRORS, SEGMENT_ERRORS, SET_ERRORS
+from crossdock.mappings.x12.guide_check import SetFindings
 from crossdock.mappings.x12.reader import Source, iter_events
 from crossdock.mappings.x12.ta1 import NOTE_CODES
 from crossdock.mappings.x12.validator import status, validate
@@ -122,6 +123,19 @@ def validate_file(source: Source, *, name: str | None = None, encoding: str = "l
     except NotX12Error as exc:
         result.error = exc.reason
     return result
+
+
+def add_guide_findings(result: FileResult, findings: list[SetFindings]) -> None:
+    """Add a guide's findings (``guide_check.check_interchanges`` over the same file) to each set's own; a set
+    with a guide error is rejected."""
+    by_set = {(f.group_control, f.control): f.errors for f in findings}
+    for ir in result.interchanges:
+        for gr in ir.groups:
+            for s in gr.sets:
+                found = by_set.get((gr.group.control, s.control), [])
+                s.errors.extend(found)
+                if has_errors(found):
+                    s.status = "rejected"
 
 
 def finding_text(error: X12Error) -> str:
