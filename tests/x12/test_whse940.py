@@ -15,6 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from crossdock.core.models import Address, Order, OrderLine, Party
+from crossdock.core.order_details import ShippingTerms
 from crossdock.mappings.x12.delimiters import Delimiters
 from crossdock.mappings.x12.envelope import TransactionSet as ReadSet
 from crossdock.mappings.x12.reader import parse
@@ -191,3 +192,10 @@ def test_a_940_purpose_crossdock_does_not_write_is_refused() -> None:
     order, _, _ = case_input(GOLDEN / "minimal")
     with pytest.raises(ValueError, match="W0501 'D'"):
         build_940(order, "0001", purpose="D")
+
+
+def test_the_orders_fob_says_who_pays_the_freight() -> None:
+    order, depositor, warehouse = case_input(GOLDEN / "full")
+    order.shipping_terms = [ShippingTerms(payment_method="CC", location_qualifier="DE", location="DESTINATION")]
+    ts = read_back(write(order, depositor, warehouse))
+    assert seg_values(ts, "W66")[0][0] == "CC"

@@ -63,7 +63,7 @@ def _as_warning(err: X12Error) -> X12Error:
     return replace(err, severity=Severity.WARNING)
 
 
-RULE_MODULES = ("po850", "asn856", "invoice810")
+RULE_MODULES = ("po850_checks", "asn856", "invoice810")
 
 
 @cache
