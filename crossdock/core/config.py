@@ -102,10 +102,34 @@ class PartnerConfig(Strict):
         default=Schedule(cron="0 18 * * *"), description="with invoice daily: when the day's 810s go out (UTC)"
     )
     allow_overship: bool = Field(default=False, description="accept shipped quantities above the ordered ones")
+    lenient: bool | list[str] = Field(
+        default=False,
+        description="accept common slips in the partner's sets with a warning (AK5 E) instead of rejecting them: "
+        "true for all, or a list of msg_in_n9, po4_before_pid, out_of_order",
+    )
     ack_windows: dict[AckedDocument, Duration] = Field(
         default_factory=lambda: dict(DEFAULT_ACK_WINDOWS),
         description="how long the partner has to send its 997/999 for each document type we send it",
     )
+
+    @field_validator("lenient")
+    @classmethod
+    def _slips(cls, value: bool | list[str]) -> bool | list[str]:
+        from crossdock.mappings.x12.walk import SLIPS
+
+        unknown = sorted(set(value) - SLIPS.keys()) if isinstance(value, list) else []
+        if unknown:
+            raise ValueError(f"unknown slips {', '.join(unknown)}: lenient takes {', '.join(SLIPS)}")
+        return value
+
+    @property
+    def slips(self) -> frozenset[str]:
+        """The slips accepted with a warning (``lenient``)."""
+        from crossdock.mappings.x12.walk import SLIPS
+
+        if isinstance(self.lenient, bool):
+            return frozenset(SLIPS) if self.lenient else frozenset()
+        return frozenset(self.lenient)
 
     @field_validator("encoding")
     @classmethod

@@ -201,10 +201,14 @@ def _read(hub: Hub, conn: Connection, row: Any) -> _Read | Processed:
         with hub.store.raw(document_id, row.data) as raw:  # a large file is read as a stream from the store
             inbound = x12.read(raw, encoding="latin-1", name=row.remote_name or name, max_interchanges=bound)
         partner = _partner_of(hub, inbound, name)
-        if partner.config.encoding.lower() not in _LATIN_1:
+        if partner.config.encoding.lower() not in _LATIN_1 or partner.config.lenient:  # read again its way
             with hub.store.raw(document_id, row.data) as raw:
                 inbound = x12.read(
-                    raw, encoding=partner.config.encoding, name=row.remote_name or name, max_interchanges=bound
+                    raw,
+                    encoding=partner.config.encoding,
+                    name=row.remote_name or name,
+                    max_interchanges=bound,
+                    lenient=partner.config.slips,
                 )
         if source_cfg is not None and source_cfg.partner and source_cfg.partner != partner.name:
             raise DecodeError(

@@ -126,8 +126,11 @@ def read(
     name: str | None = None,
     batch: int | None = BATCH,
     max_interchanges: int | None = None,
+    lenient: frozenset[str] = frozenset(),
 ) -> InboundFile:
     """Validate and map every set of ``data``; raises NotX12Error when it is not an X12 interchange.
+
+    ``lenient`` names the slips (``walk.SLIPS``) accepted with a warning instead of rejecting the set.
 
     An 850 of ``batch`` segments or more (None: none) is read as a stream, its lines spooled (``streamed.py``).
     A file of more than ``max_interchanges`` interchanges is refused as the one past the bound begins
@@ -170,14 +173,14 @@ def read(
             out[-1].groups.append(ig)
         elif kind == "segments":
             assert isinstance(obj, TransactionSet)
-            streams.setdefault(id(obj), StreamedSet(obj)).feed(obj)
+            streams.setdefault(id(obj), StreamedSet(obj, lenient)).feed(obj)
         elif kind == "transaction":
             assert isinstance(obj, TransactionSet)
             stream = streams.pop(id(obj), None)
             if stream is not None:
                 document, lines, decode_error = stream.finish(obj)
             else:
-                validate(obj)
+                validate(obj, lenient)
             state = status(obj)
             gr, ig = groups[id(obj.group)]
             gr.sets.append(SetResult(obj.code, obj.control, state, obj.errors))
