@@ -80,7 +80,16 @@ class PartnerConfig(Strict):
     us: Identity | None = Field(default=None, description="our identifiers for this partner, if not the company's")
     version: Literal["004010", "005010"] = "004010"
     mode: Literal["test", "production"] = "production"
-    encoding: str = "latin-1"
+    encoding: str = Field(
+        default="auto",
+        description="the text encoding of the partner's files: auto (UTF-8 where a value is UTF-8, Windows-1252 "
+        "elsewhere), or a codec name such as utf-8, cp1252 or latin-1",
+    )
+    charset: Literal["basic", "extended"] = Field(
+        default="extended",
+        description="the X12 character set of what we send: extended (printable ASCII) or basic (upper case, "
+        "digits and some punctuation); other text is transliterated (é -> e), never sent as it is",
+    )
     delimiters: Delimiters = Delimiters()
     ack: Literal["997", "999", "none"] = "997"
     send_855: bool = False
@@ -136,6 +145,8 @@ class PartnerConfig(Strict):
     def _codec(cls, value: str) -> str:
         import codecs
 
+        if value == "auto":
+            return value
         try:
             codecs.lookup(value)
         except LookupError:

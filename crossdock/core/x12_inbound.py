@@ -41,7 +41,6 @@ from crossdock.core.store import OrderRace
 
 log = logging.getLogger("crossdock.pipeline")
 
-_LATIN_1 = ("latin-1", "latin1", "iso-8859-1")
 _CONTENDED = ("40P01", "40001")  # PostgreSQL: deadlock detected, serialization failure
 
 
@@ -199,9 +198,9 @@ def _read(hub: Hub, conn: Connection, row: Any) -> _Read | Processed:
     partner: Partner | None = None
     try:
         with hub.store.raw(document_id, row.data) as raw:  # a large file is read as a stream from the store
-            inbound = x12.read(raw, encoding="latin-1", name=row.remote_name or name, max_interchanges=bound)
+            inbound = x12.read(raw, encoding=x12.AUTO, name=row.remote_name or name, max_interchanges=bound)
         partner = _partner_of(hub, inbound, name)
-        if partner.config.encoding.lower() not in _LATIN_1 or partner.config.lenient:  # read again its way
+        if partner.config.encoding != x12.AUTO or partner.config.lenient:  # read again its way
             with hub.store.raw(document_id, row.data) as raw:
                 inbound = x12.read(
                     raw,

@@ -40,6 +40,8 @@ from crossdock.mappings.x12.report import FileResult, GroupResult, InterchangeRe
 from crossdock.mappings.x12.sscc import sscc18
 from crossdock.mappings.x12.streamed import BATCH, StreamedSet, streaming
 from crossdock.mappings.x12.ta1 import interchange_acknowledgments
+from crossdock.mappings.x12.text import AUTO as AUTO
+from crossdock.mappings.x12.text import Charset
 from crossdock.mappings.x12.validator import status, validate
 from crossdock.mappings.x12.whse940 import build_940
 
@@ -122,7 +124,7 @@ def _messages(errors: list[object]) -> list[str]:
 def read(
     data: Source,
     *,
-    encoding: str = "latin-1",
+    encoding: str = AUTO,
     name: str | None = None,
     batch: int | None = BATCH,
     max_interchanges: int | None = None,
@@ -226,6 +228,7 @@ class Outgoing:
     repetition: str = "^"
     newline: bool = True
     encoding: str = "latin-1"
+    charset: Charset = "extended"  # the X12 character set the partner takes: its text is limited to it
 
 
 def po_acknowledgment(order: Order, today: datetime) -> OrderAcknowledgment:
@@ -399,7 +402,7 @@ def _interchange(out: Outgoing, functional_id: str, sets: list[writer.Transactio
         usage=out.usage,
         created=out.created,
     )
-    return writer.write_interchange(env, sets, d, newline=out.newline, encoding=out.encoding)
+    return writer.write_interchange(env, sets, d, newline=out.newline, encoding=out.encoding, charset=out.charset)
 
 
 def order_dict(order: Order) -> dict[str, Any]:
