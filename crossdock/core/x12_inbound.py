@@ -26,6 +26,8 @@ from sqlalchemy import Connection
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from crossdock.core import registry
+from crossdock.core.advice_inbound import apply_advice
+from crossdock.core.advices import ApplicationAdvice
 from crossdock.core.connector_config import MAX_INTERCHANGES
 from crossdock.core.errors import DecodeError
 from crossdock.core.failures import PROCESSABLE, fail_document, mark_failed, reason_of, report_problems, say_failed
@@ -224,7 +226,7 @@ def _read(hub: Hub, conn: Connection, row: Any) -> _Read | Processed:
             for ts in group.sets:
                 if isinstance(ts.document, Order):
                     read.keys.add((ts.document.channel, partner.name, ts.document.external_id or ts.document.po_number))
-                elif isinstance(ts.document, Acknowledgment | Shipment):
+                elif isinstance(ts.document, Acknowledgment | Shipment | ApplicationAdvice):
                     read.alone = True
     return read
 
@@ -319,6 +321,9 @@ def _record(
                         problems.append(problem)
                 elif isinstance(ts.document, Shipment):
                     shipped.append(ts.document)
+                elif isinstance(ts.document, ApplicationAdvice):  # an 824 or 864: core/advice_inbound.py
+                    if problem := apply_advice(hub, conn, plan, document_id, ts.document, partner):
+                        problems.append(problem)
                 elif ts.document is None:
                     problems.append(f"{ts.code} {ts.control}: crossdock has no inbound flow for this set yet")
     if shipped:

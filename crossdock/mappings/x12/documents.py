@@ -27,6 +27,8 @@ DECODERS: dict[str, tuple[str, str]] = {
     "945": ("shipments", "whship945:shipment_from_945"),
     "810": ("invoices", "invoice810:invoice_from_810"),
     "846": ("inventory", "inventory846:inventory_from_846"),
+    "824": ("application_advices", "advice824:advice_from_824"),
+    "864": ("application_advices", "advice824:advice_from_864"),
     "997": ("acknowledgments", "fa997:acknowledgment_from_997"),
     "999": ("acknowledgments", "fa997:acknowledgment_from_997"),
 }
@@ -39,6 +41,7 @@ OUTPUT_KEYS = (
     "order_acknowledgments",
     "inventory",
     "interchange_acknowledgments",
+    "application_advices",
 )
 EXTRA_KEYS = ("skipped", "rejected")  # present only when not empty, after the others
 
