@@ -34,6 +34,7 @@ from sqlalchemy import select
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from crossdock.core import heap  # noqa: E402
 from crossdock.core.config import load_config  # noqa: E402
 from crossdock.core.hub import Hub  # noqa: E402
 from crossdock.core.models import Address, Order, OrderLine, Party  # noqa: E402
@@ -115,6 +116,7 @@ def _worker(config_path: str, worker: int, start: Any, results: Any) -> None:
     """One ``crossdock run``: the poll (and the dispatcher) in turn on this thread and, on PostgreSQL, a thread
     recording stored documents, as the worker's processing thread does: there the poll only stores."""
     hub = Hub(load_config(config_path))
+    heap.settle()  # as `crossdock run` does once its hub is open
     owner = f"bench-{worker}"
     dispatcher = Dispatcher(hub.store, hub.sink, RetryPolicy(hub.config.retry), owner=owner, batch=500)
     folder = Path(hub.config.sources["drop0"].path)  # type: ignore[union-attr]
@@ -222,11 +224,13 @@ def main() -> None:
     parser.add_argument("--per-file", type=int, nargs="+", default=[100, 1], help="POs per file, one run each")
     parser.add_argument("--pg", help="PostgreSQL URL (postgresql+psycopg://...) to run there too")
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
+    parser.add_argument("--no-sqlite", action="store_true", help="with --pg, run PostgreSQL only")
     args = parser.parse_args()
     rows = []
     for per_file in args.per_file:
-        with tempfile.TemporaryDirectory() as tmp:
-            rows.append(("SQLite", per_file, 1, run(f"sqlite:///{tmp}/bench.db", 1, args.orders, per_file)))
+        if not (args.no_sqlite and args.pg):
+            with tempfile.TemporaryDirectory() as tmp:
+                rows.append(("SQLite", per_file, 1, run(f"sqlite:///{tmp}/bench.db", 1, args.orders, per_file)))
         if args.pg:
             for n in args.workers:
                 rows.append(("PostgreSQL", per_file, n, run(_pg_schema(args.pg), n, args.orders, per_file)))

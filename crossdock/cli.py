@@ -267,6 +267,11 @@ def build_parser() -> argparse.ArgumentParser:
     _config_option(p)
     _json_option(p)
     p.add_argument("document", metavar="DOCUMENT", type=int, help="document number (documents list)")
+    p.add_argument(
+        "--force",
+        action="store_true",
+        help="apply the partner's order version in it even when it is older than, or conflicts with, the stored one",
+    )
     p.set_defaults(func=commands.replay)
 
     p = sub.add_parser("inventory", help="send an inventory feed now: its 846s and JSON stock feed")

@@ -131,6 +131,7 @@ def demo(args: argparse.Namespace) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
+    from crossdock.core import heap
     from crossdock.core.config_trust import refuse_weak_tokens
     from crossdock.logs import for_service
     from crossdock.opening import open_hub
@@ -139,7 +140,9 @@ def run(args: argparse.Namespace) -> int:
     config = _load(args)
     refuse_weak_tokens(config)
     for_service(config.logging)
-    return run_forever(config, open_hub(config, _config_path(args), existing=False))
+    hub = open_hub(config, _config_path(args), existing=False)
+    heap.settle()
+    return run_forever(config, hub)
 
 
 def serve(args: argparse.Namespace) -> int:
@@ -168,6 +171,7 @@ def serve(args: argparse.Namespace) -> int:
 
 
 def poll(args: argparse.Namespace) -> int:
+    from crossdock.core import heap
     from crossdock.core.poller import joined, poll
     from crossdock.core.workers import worker_id
     from crossdock.progress import ProgressLine, poll_lines, poll_progress, poll_result
@@ -178,6 +182,7 @@ def poll(args: argparse.Namespace) -> int:
             print(f"crossdock: no source named {args.source!r} in {_config_path(args)}", file=sys.stderr)
             return 2
         owner = worker_id()
+        heap.settle()
         with ProgressLine(sys.stderr) as line:
             report = poll(hub, args.source, owner, progress=lambda so_far: line.show(poll_progress(so_far)))
             waiting = _waiting(hub, args.source)
@@ -312,7 +317,7 @@ def replay(args: argparse.Namespace) -> int:
     from crossdock.views import processed_dict, replay_lines
 
     with _hub(args, existing=True) as hub:
-        result = processed_dict(replay(hub, args.document))
+        result = processed_dict(replay(hub, args.document, force=args.force))
     _show(args, result, replay_lines)
     return 0 if result["state"] == "processed" else 1
 

@@ -29,6 +29,7 @@ from crossdock.connectors.base import Channel
 from crossdock.connectors.channel import ChannelSource, Expiring
 from crossdock.core.api_config import CHANNELS
 from crossdock.core.config import Config
+from crossdock.core.erasure import Erasure, erase
 from crossdock.core.errors import CrossdockError
 from crossdock.core.hub import Hub
 from crossdock.core.intake import Intake, Recorded
@@ -112,6 +113,11 @@ class _Hook:
         keys = delivery_keys(data, headers)
         if any(self.answered.get(key) for key in keys):  # sent again, by the channel or by someone who kept it
             return Answer(HTTPStatus.OK, {"ignored": "answered already (the same delivery again)"})
+        erasure = getattr(source, "erasure", None)  # a channel's account deletion notice (eBay's)
+        forget = erasure(data) if callable(erasure) else None
+        if isinstance(forget, Erasure):
+            changed, orders = erase(self.hub, self.name, forget)
+            return self._answered(keys, Answer(HTTPStatus.OK, {"erased": {"documents": changed, "orders": orders}}))
         order_id = source.webhook_order_id(data, headers)
         if order_id is None:
             return self._answered(keys, Answer(HTTPStatus.OK, {"ignored": "not an order (a ping?)"}))

@@ -19,13 +19,8 @@ import pytest
 
 from crossdock.core.errors import DecodeError
 from crossdock.core.models import Fulfilment, FulfilmentLine, FulfilmentPackage, Order
-from crossdock.mappings.amazon import (
-    MARKETPLACE_CURRENCIES,
-    confirm_shipment_request,
-    confirm_shipment_requests,
-    order_from_amazon,
-    order_from_payload,
-)
+from crossdock.mappings.amazon import MARKETPLACE_CURRENCIES, order_from_amazon, order_from_payload
+from crossdock.mappings.amazon_requests import confirm_shipment_request, confirm_shipment_requests
 from tests.conftest import CASES, FIXTURES
 from tests.golden import assert_golden
 from tests.openapi import amazon
@@ -115,8 +110,11 @@ def test_search_orders_example_tip_buyer_po_and_cancel_request() -> None:
     order = order_from_amazon(fixture_order("searchOrders.200.example.json"))
     assert [(c.description, c.amount) for c in order.charges] == [("DELIVERY_TIP", Decimal("5.00"))]
     assert [t.amount for t in order.lines[0].taxes] == [Decimal("0.02")] and order.lines[1].taxes == []
-    assert order.lines[0].notes == ["cancellation requested by BUYER: Changed mind about purchase"]
-    assert order.lines[1].notes == []
+    assert order.lines[0].notes == [] and order.awaiting is None, (
+        "the owner's example shows the request executed (cancelledBy MERCHANT) after every unit was fulfilled: "
+        "no open request, nothing left to take out"
+    )
+    assert [line.quantity for line in order.lines] == [2, 1]
     buyer = order.party("BY")
     assert buyer is not None and (buyer.name, buyer.extra_names) == ("John Smith", ["Smith Industries LLC"])
     assert ("CO", "PO-2024-12345") in [(r.qualifier, r.value) for r in order.references]
@@ -482,3 +480,55 @@ def test_confirm_shipment_needs_a_marketplace_and_an_aware_time() -> None:
         confirm_shipment_request(fulfilment, marketplace_id="X", shipped_at=dt.datetime(2024, 12, 25, 10))
     with pytest.raises(ValueError, match="package reference 'P1' is not a positive number"):
         confirm_shipment_request(fulfilment, marketplace_id="X", package_reference_id="P1")
+
+
+def _unshipped_pair() -> dict[str, Any]:
+    """The owner's searchOrders example made a live two-item order: unshipped, nothing fulfilled yet."""
+    order = copy.deepcopy(fixture_order("searchOrders.200.example.json"))
+    order["fulfillment"]["fulfillmentStatus"] = "UNSHIPPED"
+    for item in order["orderItems"]:
+        item.pop("cancellation", None)
+        item["fulfillment"].update(quantityFulfilled=0, quantityUnfulfilled=item["quantityOrdered"])
+    return order
+
+
+def test_a_cancelled_item_leaves_the_order_and_says_so() -> None:
+    payload = _unshipped_pair()
+    first = payload["orderItems"][0]
+    first["cancellation"] = {"cancellationExecution": {"cancelledBy": "BUYER", "cancelReason": "Changed mind"}}
+    assert amazon("orders_2026-01-01.json").definition("Order", payload) == []
+    order = order_from_amazon(payload)
+    assert order.purpose == "00" and order.awaiting is None
+    assert [(line.position, line.line_number, line.quantity) for line in order.lines] == [(1, "12345678901235", 1)]
+    sku = first["product"]["sellerSku"]
+    assert order.notes == [f"line 12345678901234 ({sku}): all 2 cancelled at Amazon by BUYER: Changed mind"]
+
+
+def test_a_part_fulfilled_item_cancelled_keeps_what_shipped_out_of_what_is_left() -> None:
+    payload = _unshipped_pair()
+    first = payload["orderItems"][0]
+    first["fulfillment"].update(quantityFulfilled=1, quantityUnfulfilled=1)
+    first["cancellation"] = {"cancellationExecution": {"cancelledBy": "MERCHANT"}}
+    order = order_from_amazon(payload)
+    assert [(line.line_number, line.quantity) for line in order.lines] == [("12345678901234", 1), ("12345678901235", 1)]
+    assert order.lines[0].notes == ["1 of 2 cancelled at Amazon by MERCHANT"]
+
+
+def test_every_item_cancelled_is_a_cancel_with_the_lines_as_ordered() -> None:
+    payload = _unshipped_pair()
+    for item in payload["orderItems"]:
+        item["cancellation"] = {"cancellationExecution": {"cancelledBy": "AMAZON"}}
+    order = order_from_amazon(payload)
+    assert order.purpose == "01" and [line.quantity for line in order.lines] == [2, 1]
+
+
+def test_an_open_buyer_cancel_request_holds_the_order_until_a_read_without_it() -> None:
+    payload = _unshipped_pair()
+    payload["orderItems"][1]["cancellation"] = {"cancellationRequest": {"requester": "BUYER", "cancelReason": "Late"}}
+    assert amazon("orders_2026-01-01.json").definition("Order", payload) == []
+    held = order_from_amazon(payload)
+    assert held.awaiting == "cancellation" and held.purpose == "00"
+    assert held.lines[1].notes == ["cancellation requested by BUYER: Late"]
+    assert order_from_amazon(_unshipped_pair()).awaiting is None, "the request settled: released"
+    dates = [(d.qualifier, d.date) for d in held.dates]
+    assert ("038", dt.date(2024, 12, 27)) in dates, "the ship-by window's latest time is the ship-by date"

@@ -298,3 +298,41 @@ def test_a_fulfilment_ebay_cannot_take_is_refused_with_the_reason(changes: dict[
     with pytest.raises(ValueError, match=message) as caught:
         shipping_fulfillment(fulfilment(**changes))
     assert "ebay fulfilment WH-1 of order 12-34567-89012" in str(caught.value)
+
+
+def refunded(*amounts: str, line: int = 0) -> dict[str, Any]:
+    """Our order with refunds issued on one line (eBay's ``LineItemRefund``: amount, refundDate, refundId)."""
+    order = payload()
+    order["lineItems"][line]["refunds"] = [
+        {"amount": {"value": a, "currency": "USD"}, "refundDate": "2026-11-21T10:00:00.000Z", "refundId": f"R-{i}"}
+        for i, a in enumerate(amounts)
+    ]
+    order["orderPaymentStatus"] = "PARTIALLY_REFUNDED"
+    return order
+
+
+def test_a_refunded_unit_leaves_the_line_and_stays_visible() -> None:
+    order = order_from_ebay(refunded("12.50"))  # the mugs cost 25.00 for two after the promotion: one unit
+    assert order.purpose == "00"
+    assert [(line.line_number, line.quantity) for line in order.lines] == [("10000000000001", 1), ("10000000000002", 1)]
+    assert order.lines[0].notes[-1] == "1 of 2 refunded at eBay"
+
+
+def test_a_line_refunded_whole_leaves_the_order_and_the_order_says_so() -> None:
+    order = order_from_ebay(refunded("20.00", "5.00"))
+    assert [line.line_number for line in order.lines] == ["10000000000002"]
+    assert [line.position for line in order.lines] == [1]
+    assert "line 10000000000001 (MUG-BLUE): all 2 refunded at eBay" in order.notes
+
+
+def test_a_price_adjustment_takes_no_unit_out() -> None:
+    order = order_from_ebay(refunded("3.00"))
+    assert [line.quantity for line in order.lines] == [2, 1] and order.lines[0].notes == ["Colour: Blue"]
+
+
+def test_every_line_refunded_is_a_cancel_with_the_lines_as_ordered() -> None:
+    order = refunded("25.00")
+    second = order["lineItems"][1]
+    second["refunds"] = [{"amount": second["lineItemCost"], "refundId": "R-9"}]  # pending: no refundDate yet
+    mapped = order_from_ebay(order)
+    assert mapped.purpose == "01" and [line.quantity for line in mapped.lines] == [2, 1]

@@ -32,13 +32,15 @@ def test_rows_become_shipments_with_packages_by_tracking_number() -> None:
         + "S1,PO-1,2026-11-21,UPSN,1Z2,0002,KTL-STL,1,1.0\r\n"
         + 'S2,PO-2,11/22/2026,FDEG,,0001,PAN-SET,"1,200",\r\n'
     ).encode()
-    first, second = shipments_from_csv(data, COLUMNS)
+    first, second = shipments_from_csv(data, COLUMNS, weight_unit="KG")
     assert (first.shipment_id, first.ship_date, first.carrier_scac) == ("S1", dt.date(2026, 11, 21), "UPSN")
     assert first.tracking_numbers == ["1Z1", "1Z2"]
     (order,) = first.orders
-    assert [(p.tracking_number, [line.line_number for line in p.lines], p.weight) for p in order.packages] == [
-        ("1Z1", ["0001", "0002"], Decimal("2.5")),
-        ("1Z2", ["0002"], Decimal("1.0")),
+    assert [
+        (p.tracking_number, [line.line_number for line in p.lines], p.weight, p.weight_uom) for p in order.packages
+    ] == [
+        ("1Z1", ["0001", "0002"], Decimal("2.5"), "KG"),
+        ("1Z2", ["0002"], Decimal("1.0"), "KG"),
     ]
     (loose,) = second.orders[0].lines
     assert loose.quantity == Decimal("1200") and loose.product_ids == {"VN": "PAN-SET"}
@@ -46,9 +48,9 @@ def test_rows_become_shipments_with_packages_by_tracking_number() -> None:
 
 def test_lines_ending_in_a_lone_cr_read_as_lines() -> None:
     rows = ["S1,PO-1,2026-11-21,UPSN,1Z1,0001,MUG-BLU,4,2.5", "S1,PO-1,2026-11-21,UPSN,1Z1,0002,KTL-STL,1,2.5"]
-    crlf = shipments_from_csv((HEADER + "\r\n".join(rows) + "\r\n").encode(), COLUMNS)
-    cr = shipments_from_csv((HEADER.replace("\r\n", "\r") + "\r".join(rows) + "\r").encode(), COLUMNS)
-    mixed = shipments_from_csv((HEADER + rows[0] + "\r" + rows[1] + "\n").encode(), COLUMNS)
+    crlf = shipments_from_csv((HEADER + "\r\n".join(rows) + "\r\n").encode(), COLUMNS, weight_unit="KG")
+    cr = shipments_from_csv((HEADER.replace("\r\n", "\r") + "\r".join(rows) + "\r").encode(), COLUMNS, weight_unit="KG")
+    mixed = shipments_from_csv((HEADER + rows[0] + "\r" + rows[1] + "\n").encode(), COLUMNS, weight_unit="KG")
     assert cr == crlf == mixed
     assert [line.line_number for p in cr[0].orders[0].packages for line in p.lines] == ["0001", "0002"]
 
@@ -70,7 +72,7 @@ def test_lines_ending_in_a_lone_cr_read_as_lines() -> None:
 )
 def test_a_bad_file_is_refused_with_the_place(data: str, message: str) -> None:
     with pytest.raises(DecodeError, match=r"ship\.csv") as caught:
-        shipments_from_csv(data.encode(), COLUMNS, name="ship.csv")
+        shipments_from_csv(data.encode(), COLUMNS, name="ship.csv", weight_unit="KG")
     assert message in str(caught.value)[:200]
 
 
@@ -81,5 +83,23 @@ def test_the_source_and_channel_order_id_columns_keep_one_po_number_of_two_store
         + "S1,1001,2026-11-21,UPSN,1Z1,1,MUG-BLU,1,1,shop-a,111\r\n"
         + "S1,1001,2026-11-21,UPSN,1Z2,1,MUG-BLU,1,1,shop-b,222\r\n"
     ).encode()
-    (first,), (second,) = (s.orders for s in shipments_from_csv(data, columns))
+    (first,), (second,) = (s.orders for s in shipments_from_csv(data, columns, weight_unit="KG"))
     assert (first.source, first.external_id, second.source, second.external_id) == ("shop-a", "111", "shop-b", "222")
+
+
+def test_a_weight_takes_the_rows_unit_column_else_the_sources_unit() -> None:
+    columns = {**COLUMNS, "weight_unit": "Unit"}
+    data = (
+        "Shipment,PO,Shipped,SCAC,Tracking,Line,SKU,Qty,Kg,Unit\r\n"
+        + "S1,PO-1,2026-11-21,UPSN,1Z1,1,MUG-BLU,1,3.5,lbs\r\n"
+        + "S1,PO-1,2026-11-21,UPSN,1Z2,2,KTL-STL,1,2,\r\n"
+    ).encode()
+    (shipment,) = shipments_from_csv(data, columns, weight_unit="KG")
+    assert [(p.weight, p.weight_uom) for p in shipment.orders[0].packages] == [
+        (Decimal("3.5"), "LB"),
+        (Decimal(2), "KG"),
+    ]
+    with pytest.raises(DecodeError, match=r"row 3: the weight has no unit"):
+        shipments_from_csv(data, columns)
+    with pytest.raises(DecodeError, match=r"row 2 column 'Unit': 'stone' is not a weight unit"):
+        shipments_from_csv(data.replace(b"lbs", b"stone"), columns, weight_unit="KG")

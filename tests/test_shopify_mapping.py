@@ -13,7 +13,8 @@ import pytest
 
 from crossdock.core.errors import DecodeError
 from crossdock.core.models import Fulfilment, FulfilmentLine, Order
-from crossdock.mappings.shopify import fulfilment_request, order_from_shopify
+from crossdock.mappings.shopify import order_from_shopify
+from crossdock.mappings.shopify_fulfilment import fulfilment_request
 from crossdock.mappings.shopify_graphql import FULFILLMENT_CREATE, ORDERS_QUERY, orders_query_variables
 from tests.conftest import CASES, FIXTURES
 from tests.golden import assert_golden
@@ -59,6 +60,8 @@ def gql_line(line_id: int, sku: str, variant_id: int, colour: str) -> dict[str, 
         "name": f"IPod Nano - 8gb - {colour}",
         "title": "IPod Nano - 8gb",
         "quantity": 1,
+        "currentQuantity": 1,
+        "requiresShipping": True,
         "variant": {"id": f"gid://shopify/ProductVariant/{variant_id}", "barcode": None},
         "originalUnitPriceSet": money("199.00"),
         "taxLines": [],
@@ -84,6 +87,8 @@ GRAPHQL_ORDER: dict[str, Any] = {
     "shippingAddress": address(),
     "billingAddress": address(),
     "taxLines": [{"title": "State Tax", "rate": 0.06, "priceSet": money("11.94")}],
+    "risk": {"assessments": [{"riskLevel": "LOW"}]},
+    "fulfillmentOrders": {"nodes": [{"status": "OPEN", "fulfillBy": None}]},
     "lineItems": {
         "pageInfo": {"hasNextPage": False},
         "nodes": [
@@ -113,7 +118,9 @@ def rich_graphql_order() -> Any:
     lines = []
     for n, barcode in enumerate(["036000291452", "4006381333931", "10036000291459", "ABC-1", None], 1):
         line = gql_line(900 + n, f"SKU-{n}", 800 + n, "x")
-        line.update(quantity=n, originalUnitPriceSet=money("20.00", "EUR"), taxLines=vat if n == 1 else [])
+        line.update(
+            quantity=n, currentQuantity=n, originalUnitPriceSet=money("20.00", "EUR"), taxLines=vat if n == 1 else []
+        )
         line["variant"]["barcode"] = barcode
         lines.append({"node": line})
     lines[0]["node"]["discountAllocations"] = [
@@ -447,7 +454,9 @@ def fulfilment(order: Order, quantities: dict[str, int], **extra: Any) -> Fulfil
 def test_full_shipment_request_matches_lines_by_the_order_line_id() -> None:
     order = order_from_shopify(rest_order())
     shipped = fulfilment(order, {"466157049": 1, "518995019": 2, "703073504": 1})
-    request = fulfilment_request(shipped, wire(FULFILLMENT_ORDER), tracking_url="https://ups.example/1Z2345")
+    request = fulfilment_request(
+        shipped, wire(FULFILLMENT_ORDER), tracking_links={"upsn": "https://ups.example/{number}"}
+    )
     (group,) = request["fulfillment"]["lineItemsByFulfillmentOrder"]
     assert group["fulfillmentOrderId"] == "gid://shopify/FulfillmentOrder/1046000001"
     assert group["fulfillmentOrderLineItems"] == [
@@ -607,11 +616,11 @@ def two_locations() -> dict[str, Any]:
 
 
 def test_a_shipment_over_two_locations_is_one_request_per_open_fulfillment_order() -> None:
-    from crossdock.mappings.shopify import fulfilment_requests
+    from crossdock.mappings.shopify_fulfilment import fulfilment_requests
 
     order = order_from_shopify(rest_order())
     shipped = fulfilment(order, {"518995019": 2, "703073504": 1})
-    requests = fulfilment_requests(shipped, two_locations(), [], notify_customer=False)
+    requests = fulfilment_requests(shipped, two_locations(), [], notify_customer=False).requests
     assert [
         [
             (g["fulfillmentOrderId"][-1], g["fulfillmentOrderLineItems"])
@@ -626,36 +635,51 @@ def test_a_shipment_over_two_locations_is_one_request_per_open_fulfillment_order
 
 
 def test_what_already_shipped_under_the_tracking_is_not_shipped_again() -> None:
-    from crossdock.mappings.shopify import fulfilment_requests
+    from crossdock.mappings.shopify_fulfilment import fulfilment_requests
 
     order = order_from_shopify(rest_order())
     shipped = fulfilment(order, {"518995019": 2, "703073504": 1})
     half = [made(["1Z2345"], l518995019=2), made(["OTHER"], l703073504=1), made(["1Z2345"], "CANCELLED", l703073504=1)]
-    (left,) = fulfilment_requests(shipped, two_locations(), wire(half))
+    (left,) = fulfilment_requests(shipped, two_locations(), wire(half)).requests
     assert left["fulfillment"]["lineItemsByFulfillmentOrder"][0]["fulfillmentOrderLineItems"] == [
         {"id": "gid://shopify/FulfillmentOrderLineItem/1047000003", "quantity": 1}
     ], "another parcel's fulfilment and a cancelled one do not count"
     whole = [made(["X", "1Z2345"], l518995019=2, l703073504=1)]
-    assert fulfilment_requests(shipped, two_locations(), wire(whole)) == []
+    assert fulfilment_requests(shipped, two_locations(), wire(whole)).requests == []
 
 
 def test_without_tracking_a_shipment_is_done_once_none_of_its_lines_remains_open() -> None:
-    from crossdock.mappings.shopify import fulfilment_requests
+    from crossdock.mappings.shopify_fulfilment import fulfilment_requests
 
     order = order_from_shopify(rest_order())
     shipped = fulfilment(order, {"466157049": 1}, tracking_numbers=[])
-    assert len(fulfilment_requests(shipped, two_locations(), [])) == 1
+    assert len(fulfilment_requests(shipped, two_locations(), []).requests) == 1
     spent = two_locations()
     spent["fulfillmentOrders"]["nodes"][1]["lineItems"]["nodes"][0]["remainingQuantity"] = 0
-    assert fulfilment_requests(shipped, spent, []) == []
+    assert fulfilment_requests(shipped, spent, []).requests == []
 
 
-def test_more_than_the_open_fulfillment_orders_hold_or_a_bad_fulfilment_is_refused() -> None:
-    from crossdock.mappings.shopify import fulfilment_requests
+def test_what_no_open_fulfillment_order_holds_is_left_out_and_the_rest_ships() -> None:
+    from crossdock.mappings.shopify_fulfilment import fulfilment_requests
 
     order = order_from_shopify(rest_order())
-    with pytest.raises(ValueError, match="line 703073504: 1 more to ship than any open fulfillment order holds"):
-        fulfilment_requests(fulfilment(order, {"703073504": 2}), two_locations(), [])
+    refunded = two_locations()  # line 518995019 refunded since: nothing remains of it on its fulfillment order
+    refunded["fulfillmentOrders"]["nodes"][1]["lineItems"]["nodes"][1]["remainingQuantity"] = 0
+    plan = fulfilment_requests(fulfilment(order, {"518995019": 2, "703073504": 2}), refunded, [])
+    (request,) = plan.requests
+    assert request["fulfillment"]["lineItemsByFulfillmentOrder"][0]["fulfillmentOrderLineItems"] == [
+        {"id": "gid://shopify/FulfillmentOrderLineItem/1047000003", "quantity": 1}
+    ]
+    assert plan.left_out == {"518995019": 2, "703073504": 1}
+
+
+def test_a_line_on_no_fulfillment_order_or_a_bad_fulfilment_is_refused() -> None:
+    from crossdock.mappings.shopify_fulfilment import fulfilment_requests
+
+    order = order_from_shopify(rest_order())
+    stranger = fulfilment(order, {}, lines=[FulfilmentLine(line_number="999", quantity=Decimal(1))])
+    with pytest.raises(ValueError, match="line 999 is on none of the order's fulfillment orders"):
+        fulfilment_requests(stranger, two_locations(), [])
     broken = [made(["1Z2345"], l518995019=2)]
     broken[0]["fulfillmentLineItems"]["nodes"][0]["quantity"] = "two"
     with pytest.raises(DecodeError, match=r"fulfillments\[0\]\.fulfillmentLineItems\.nodes\[0\]\.quantity: 'two'"):

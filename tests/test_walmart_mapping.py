@@ -23,14 +23,14 @@ from crossdock.core.errors import DecodeError
 from crossdock.core.models import Fulfilment, FulfilmentLine
 from crossdock.mappings import walmart
 from crossdock.mappings.walmart import (
-    acknowledge_request,
     line_state,
     needs_acknowledgement,
     order_from_walmart,
     orders_from_walmart,
-    shipping_request,
     updated_at,
+    version,
 )
+from crossdock.mappings.walmart_requests import acknowledge_request, shipping_request
 from tests.conftest import CASES, FIXTURES
 from tests.golden import assert_golden
 
@@ -71,7 +71,7 @@ def test_the_order_maps_field_by_field() -> None:
     assert ship_to.contacts[0].phone == "5555550100"
     assert mapped.contacts[0].email is not None and mapped.contacts[0].email.endswith("@relay.walmart.com")
     assert [(d.qualifier, d.date) for d in mapped.dates] == [
-        ("010", dt.date(2026, 11, 21)),
+        ("038", dt.date(2026, 11, 21)),
         ("002", dt.date(2026, 11, 24)),
     ]
     first, second = mapped.lines
@@ -123,7 +123,8 @@ def test_a_part_cancelled_order_keeps_what_is_left_and_names_the_lines_gone() ->
     assert mapped.purpose == "00"
     assert [(x.position, x.line_number, x.quantity) for x in mapped.lines] == [(1, "1", 1)]
     assert str(mapped.lines[0].unit_price) == "29.99", "the price is per unit of what was ordered"
-    assert mapped.notes == ["line 2 cancelled at Walmart"]
+    assert mapped.lines[0].notes == ["1 of 2 cancelled at Walmart"], "what was taken out stays visible"
+    assert mapped.notes == [f"line 2 ({second['item']['sku']}): all 1 cancelled at Walmart"]
     assert mapped.updated_at == at_ms(1795165200000) == updated_at(payload)
 
 
@@ -142,7 +143,16 @@ def test_acknowledging_and_shipping_make_no_new_version() -> None:
         }, kind
         assert after.already_shipped == (kind == "Shipped"), "the hub takes only this flag as no change to ship"
         assert not needs_acknowledgement(payload)
+        assert version(payload) == version(order()), "the document's identity does not move either"
     assert needs_acknowledgement(order())
+
+
+def test_a_new_ship_to_address_is_a_new_version_though_walmart_moves_no_time() -> None:
+    moved = order()
+    moved["shippingInfo"]["postalAddress"]["address1"] = "200 Other Street"
+    assert updated_at(moved) == updated_at(order()), "Walmart's order has no modification time"
+    assert version(moved) != version(order())
+    assert version(moved).split(".")[0] == str(1795075200123)
     assert acknowledge_request("1796277083968") == ("POST", "/v3/orders/1796277083968/acknowledge")
 
 

@@ -9,15 +9,14 @@ What this relies on (``../shared/docs/channel-apis.md`` §1, from Amazon's specs
   each poll) and refreshed a minute before it expires, or at once when the API answers 401, or 403 saying the
   token expired. No AWS signature.
 - Reads: ``GET /orders/2026-01-01/orders`` (``searchOrders``) with ``lastUpdatedAfter`` = the checkpoint less
-  the overlap, ``marketplaceIds``, ``fulfilledBy=MERCHANT`` and ``includedData`` = every dataset the mapping
-  reads, so no order is fetched again one by one; arrays go comma-separated (Swagger 2.0's default
-  ``collectionFormat``). Pages follow ``pagination.nextToken`` sent back as ``paginationToken`` with the same
-  filters. ``GET /orders/2026-01-01/orders/{orderId}`` (``getOrder``) reads one order.
-- Writes: ``POST /orders/v0/orders/{orderId}/shipmentConfirmation`` (2026-01-01 has none), 204 and no body,
-  one call per package. Sending the same ``packageReferenceId`` again edits that package [docs
-  confirm-the-shipment-status], and the mapping derives it from the shipment id, so a repeated send is safe.
-  When Amazon refuses the call (400), the order is read: shipped already, or carrying this tracking number,
-  counts as done; otherwise Amazon's own error stands.
+  the overlap (an hour by default: Amazon reveals some changes late, see ``overlap``), ``lastUpdatedBefore`` two
+  minutes back (Amazon's data settles that long [spec]), ``marketplaceIds``, ``fulfilledBy=MERCHANT`` and
+  ``includedData`` = every dataset the mapping reads, so no order is fetched again one by one; arrays go
+  comma-separated (Swagger 2.0's default ``collectionFormat``). Pages follow ``pagination.nextToken`` sent back
+  as ``paginationToken`` with the same filters. ``GET /orders/2026-01-01/orders/{orderId}`` (``getOrder``)
+  reads one order.
+- Writes (``amazon_sink``): shipments by v0 ``confirmShipment``, cancellations by the order acknowledgement
+  feed (Feeds API 2021-06-30).
 - Usage plans are token buckets per operation (rate per second, burst) from the specs; the connector keeps
   the same bucket per seller, app and operation and waits for a token before each call. ``x-amzn-RateLimit-
   Limit`` (the rate actually applied, "when available") replaces the default rate. A 429 has no
@@ -44,23 +43,33 @@ from typing import Any
 import httpx
 
 from crossdock import __version__
-from crossdock.connectors.base import Inbound, Outbound
-from crossdock.connectors.channel import ChannelSink, ChannelSource, Expiring, order_inbound
+from crossdock.connectors.base import Inbound
+from crossdock.connectors.channel import ChannelSource, Expiring, order_inbound
 from crossdock.connectors.http import check, read_json, request, scrub
 from crossdock.core.channel_config.amazon import AmazonSourceConfig
 from crossdock.core.config_types import resolve_secret
 from crossdock.core.errors import PermanentError, TransientError
-from crossdock.mappings import amazon as mapping
 
 ORDERS = "/orders/2026-01-01/orders"
 CONFIRM = "/orders/v0/orders/{order_id}/shipmentConfirmation"
 # Default usage plans [spec: each operation's description]: (requests per second, burst).
-USAGE_PLANS = {"searchOrders": (0.0056, 20), "getOrder": (0.5, 30), "confirmShipment": (2.0, 10)}
+# createFeed is the feeds model's [spec feeds_2021-06-30.json, in channel-lifecycle.md §4]; createFeedDocument's
+# 0.5/15 is [unverified] (the same model, not in the fact sheets).
+USAGE_PLANS = {
+    "searchOrders": (0.0056, 20),
+    "getOrder": (0.5, 30),
+    "confirmShipment": (2.0, 10),
+    "createFeedDocument": (0.5, 15),
+    "createFeed": (0.0083, 15),
+}
 # What the mapping reads: buyer, recipient, proceeds, promotions, cancellations, fulfilment status, tax model.
 INCLUDED = ("BUYER", "RECIPIENT", "PROCEEDS", "PROMOTION", "CANCELLATION", "FULFILLMENT", "TAX")
 MAX_WAIT = 300.0  # a longer wait for a token is not slept through: the call fails and is retried later
 THROTTLED_TRIES = 3
 TOKEN_MARGIN = 60.0
+# searchOrders' lastUpdatedBefore must be at least two minutes before the request [spec]: Amazon's data settles
+# that long, so a window never reads into it (what changes there is read by the next poll).
+SETTLING = dt.timedelta(minutes=2, seconds=5)
 
 
 def _clock() -> float:
@@ -229,6 +238,12 @@ class _Api:
     def _check(self, where: str, response: httpx.Response, said: str) -> None:
         check(response, where, said, self._secrets())
 
+    def upload(self, url: str, content: bytes, content_type: str) -> None:
+        """A feed document's bytes to the pre-signed URL ``createFeedDocument`` gave: no token goes there."""
+        where = f"amazon {self.who}: feed document upload"
+        response = self._send(where, "PUT", url, content=content, headers={"Content-Type": content_type})
+        self._check(where, response, "")
+
     def close(self) -> None:
         self.client.close()
 
@@ -291,9 +306,11 @@ class AmazonSource(ChannelSource[AmazonSourceConfig, _Api]):
 
     def _read(self, api: _Api) -> Generator[Inbound, None, str | None]:
         high = _stamp(self.since) if self.since else None
-        start = self._window_start(high, dt.datetime.now(dt.UTC))
+        now = dt.datetime.now(dt.UTC)
+        start = self._window_start(high, now)
         params = {
             "lastUpdatedAfter": _iso(start),
+            "lastUpdatedBefore": _iso(now - SETTLING),
             "marketplaceIds": ",".join(self.config.marketplace_ids),
             "fulfilledBy": self.config.fulfilled_by,
             "includedData": ",".join(INCLUDED),
@@ -323,64 +340,3 @@ class AmazonSource(ChannelSource[AmazonSourceConfig, _Api]):
 
 def _inbound(order: dict[str, Any]) -> Inbound:
     return order_inbound("amazon", order.get("orderId"), order.get("lastUpdatedTime") or "", order)
-
-
-class AmazonSink(ChannelSink[AmazonSourceConfig, _Api]):
-    """A Fulfilment back to Amazon: one ``confirmShipment`` per package."""
-
-    channel = "amazon"
-
-    def _connect(self, transport: httpx.BaseTransport | None) -> _Api:
-        return _Api(self.name, self.config, transport)
-
-    def send(self, document: Outbound) -> str:
-        fulfilment = self._fulfilment(document)
-        order_id = self._order_id(fulfilment)
-        marketplace = self._marketplace(order_id)
-        try:
-            bodies = mapping.confirm_shipment_requests(fulfilment, marketplace_id=marketplace)
-        except ValueError as exc:
-            raise PermanentError(f"amazon {self.name}: {exc}") from None
-        return "; ".join(self._confirm(order_id, body) for body in bodies)
-
-    def _confirm(self, order_id: str, body: dict[str, Any]) -> str:
-        """One package confirmed; sent again, Amazon edits the same package (its reference is stable)."""
-        package = body["packageDetail"]
-        path = CONFIRM.format(order_id=order_id)
-        status, answer = self._api.call("confirmShipment", "POST", path, json=body, accept=(400,))
-        done = f"amazon order {order_id}: package {package['packageReferenceId']} ({package['trackingNumber']})"
-        if status != 400:
-            return done
-        refused = (
-            f"amazon {self.name}: confirmShipment POST {path}: 400 {self._api.scrub(_errors(answer)) or 'refused'}"
-        )
-        order = self._order(order_id)
-        fulfillment = order.get("fulfillment")
-        state = fulfillment.get("fulfillmentStatus") if isinstance(fulfillment, dict) else None
-        packages = order.get("packages")
-        tracked = (
-            [p.get("trackingNumber") for p in packages if isinstance(p, dict)] if isinstance(packages, list) else []
-        )
-        if package["trackingNumber"] in tracked:
-            return f"{done}: already confirmed"
-        if state == "SHIPPED":
-            return f"{done}: the order was already shipped"
-        raise PermanentError(f"{refused} (the order is {state or 'in an unknown state'})")
-
-    def _marketplace(self, order_id: str) -> str:
-        """The one configured marketplace, or the order's own when there are several."""
-        if len(self.config.marketplace_ids) == 1:
-            return self.config.marketplace_ids[0]
-        channel = self._order(order_id).get("salesChannel")
-        marketplace = channel.get("marketplaceId") if isinstance(channel, dict) else None
-        if not isinstance(marketplace, str):
-            raise PermanentError(f"amazon {self.name}: order {order_id} names no marketplace")
-        return marketplace
-
-    def _order(self, order_id: str) -> dict[str, Any]:
-        params = {"includedData": "FULFILLMENT,PACKAGES"}
-        _, body = self._api.call("getOrder", "GET", f"{ORDERS}/{order_id}", params=params)
-        order = body.get("order") if isinstance(body, dict) else None
-        if not isinstance(order, dict):
-            raise TransientError(f"amazon {self.name}: getOrder {order_id}: the answer has no order")
-        return order

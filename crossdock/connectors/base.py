@@ -39,7 +39,9 @@ class Inbound:
     ``checkpoint`` is a polling API's high-water mark once this document and every one before it is stored:
     the poller saves it in the transaction that records the document, and hands it back as the source's
     ``since`` on the next poll. Once stored (``pipeline.ingest_many``) ``data`` is emptied: the store holds the
-    bytes from then on, and processing reads them from there.
+    bytes from then on, and processing reads them from there. ``imported`` is called by a poll only once the
+    document is processed without error (now, or by an earlier poll): what a channel must hear only of an order
+    crossdock took (Walmart's acknowledgement), never of one that failed to import.
     """
 
     name: str
@@ -49,6 +51,7 @@ class Inbound:
     quarantine: str | None = None
     settle: Callable[[], None] = field(default=_nothing, repr=False)
     checkpoint: str | None = None
+    imported: Callable[[], None] = field(default=_nothing, repr=False)
 
     def __post_init__(self) -> None:
         self.name, self.identity = printable(self.name), printable(self.identity)

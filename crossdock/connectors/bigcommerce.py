@@ -15,12 +15,18 @@ What this relies on (``../shared/docs/channel-apis.md``, BigCommerce section, fr
 - One quota per store for every app, in 30-second windows: ``X-Rate-Limit-Requests-Left`` and
   ``X-Rate-Limit-Time-Reset-Ms`` on each answer. With ``quota_reserve`` or fewer requests left, the next call
   waits for the window to reset (pacing, so the store's other apps are not starved); a 429 is transient with the
-  reset as ``retry_after``.
+  reset as ``retry_after``, which a poll waits out and goes on, up to ``throttle_wait`` seconds in all.
 - Webhooks (``store/order/*``) carry only ``data.id``. BigCommerce sends the headers given when the hook was
   created: crossdock asks for ``X-Crossdock-Webhook-Secret: <webhook_secret>`` and compares it in constant time.
   BigCommerce also signs its webhooks the Standard Webhooks way (``webhook-id``, ``webhook-timestamp``,
   ``webhook-signature``) with the app's client secret: with that as ``webhook_secret``, a signed webhook is
   verified too, and one signed more than five minutes from now is refused (``standard_webhooks.py``).
+- An order whose products or addresses cannot be read is left for the next poll (the checkpoint stays before its
+  modification), and the rest of the poll goes on.
+- A cancellation back: the whole order is ``PUT /v2/orders/<id> {"status_id": 5}`` (done once: an order
+  already Cancelled or Refunded is left as it is). BigCommerce has no cancel of single lines: such a
+  cancellation is refused with the lines to refund by hand (a refund needs the v3 payment actions' quote and a
+  payment method chosen per order, not done here).
 - ``POST /v2/orders/<id>/shipments`` has no idempotency key: the order's shipments are read first and a body
   whose address already has a shipment with the same tracking number (else the same comments, which name
   crossdock's shipment) is not posted again. ``GET .../shipments`` answers 204 when there are none.
@@ -33,6 +39,7 @@ from __future__ import annotations
 import datetime as dt
 import hmac
 import json
+import logging
 import time
 from collections.abc import Generator, Iterator, Mapping
 from email.utils import parsedate_to_datetime
@@ -41,24 +48,36 @@ from typing import Any
 import httpx
 
 from crossdock.connectors import standard_webhooks
-from crossdock.connectors.base import Inbound, Outbound
+from crossdock.connectors.base import Inbound
 from crossdock.connectors.channel import ChannelSink, ChannelSource, order_inbound
 from crossdock.connectors.http import check, read_json, request
+from crossdock.connectors.throttle import Patience, Throttled
+from crossdock.core.cancellations import Cancellation
 from crossdock.core.channel_config.bigcommerce import STATUSES, BigCommerceSourceConfig
 from crossdock.core.config_types import resolve_secret
 from crossdock.core.errors import PermanentError, TransientError
+from crossdock.core.models import Fulfilment
 from crossdock.mappings import bigcommerce as mapping
 
 HOOK_HEADER = "x-crossdock-webhook-secret"
 WINDOW = 30.0  # seconds: the quota's window when the store does not say (X-Rate-Limit-Time-Window-Ms)
 _sleep = time.sleep  # the one place a poll waits: for the store's quota window (tests replace it)
+DONE = frozenset({4, 5})  # Refunded, Cancelled: nothing left to cancel
+log = logging.getLogger("crossdock.bigcommerce")
 
 
 class _Store:
     """One store's API: the token on every call, the quota watched, answers classified, JSON read without float."""
 
-    def __init__(self, who: str, config: BigCommerceSourceConfig, transport: httpx.BaseTransport | None) -> None:
+    def __init__(
+        self,
+        who: str,
+        config: BigCommerceSourceConfig,
+        transport: httpx.BaseTransport | None,
+        patience: float = 0.0,
+    ) -> None:
         self.who = who
+        self.patience = Patience(patience, lambda seconds: _sleep(seconds))
         self.limit = config.limit
         self.reserve = config.quota_reserve
         self.pause = 0.0
@@ -70,7 +89,11 @@ class _Store:
         )
 
     def call(self, method: str, path: str, **kwargs: Any) -> Any:
-        """The answer's JSON; None for 204 No Content (an empty list)."""
+        """The answer's JSON; None for 204 No Content (an empty list). A 429 waits for the quota window while the
+        client's patience lasts (a poll's; a sink's is none: the outbox retries)."""
+        return self.patience.call(lambda: self._call(method, path, **kwargs))
+
+    def _call(self, method: str, path: str, **kwargs: Any) -> Any:
         where = f"bigcommerce {self.who}: {method} {path}"
         if self.pause:
             _sleep(self.pause)
@@ -78,7 +101,7 @@ class _Store:
         response = request(self.client, method, path, where, **kwargs)
         reset = self._quota(response.headers)
         if response.status_code == 429:
-            raise TransientError(f"{where}: 429: the store's API quota is used up", retry_after=reset)
+            raise Throttled(f"{where}: 429: the store's API quota is used up", retry_after=reset)
         if response.status_code == 204:
             return None
         body = read_json(response, where)
@@ -131,7 +154,7 @@ class BigCommerceSource(ChannelSource[BigCommerceSourceConfig, _Store]):
     """Every order changed since the last checkpoint (less the overlap), one document per order version."""
 
     def _connect(self) -> _Store:
-        return _Store(self.name, self.config, self._transport)
+        return _Store(self.name, self.config, self._transport, patience=self.config.throttle_wait)
 
     def order(self, order_id: str) -> Inbound:
         """One order read by id with its lines and addresses: what a webhook's hint turns into."""
@@ -162,6 +185,8 @@ class BigCommerceSource(ChannelSource[BigCommerceSourceConfig, _Store]):
         high = dt.datetime.fromisoformat(self.since) if self.since else None
         start = self._window_start(high, dt.datetime.now(dt.UTC))
         params = {"min_date_modified": start.isoformat(timespec="seconds"), "sort": "id:asc"}
+        since = high
+        failed: list[dt.datetime] = []  # modification times of orders whose sub-resources could not be read
         for page in api.pages("/v2/orders", params):
             for order in page:
                 if not isinstance(order, dict):
@@ -171,7 +196,18 @@ class BigCommerceSource(ChannelSource[BigCommerceSourceConfig, _Store]):
                     high = modified
                 if order.get("status_id") not in self.config.statuses:
                     continue  # Incomplete (an abandoned checkout), or a status the store's settings leave out
-                yield self._full(api, order)
+                try:
+                    full = self._full(api, order)
+                except Throttled:
+                    raise
+                except (TransientError, PermanentError) as exc:
+                    log.warning("bigcommerce %s: order %s left for the next poll: %s", self.name, order.get("id"), exc)
+                    failed.append(modified or start)
+                    continue
+                yield full
+        if failed and high is not None:  # a second before the first order left out, never behind the last checkpoint
+            high = min(high, min(failed) - dt.timedelta(seconds=1))
+            high = max(high, since) if since is not None else high
         return high.isoformat() if high else None
 
     def _full(self, api: _Store, order: dict[str, Any]) -> Inbound:
@@ -230,8 +266,7 @@ class BigCommerceSink(ChannelSink[BigCommerceSourceConfig, _Store]):
     def _connect(self, transport: httpx.BaseTransport | None) -> _Store:
         return _Store(self.name, self.config, transport)
 
-    def send(self, document: Outbound) -> str:
-        fulfilment = self._fulfilment(document)
+    def _fulfil(self, fulfilment: Fulfilment) -> str:
         order_id = self._order_id(fulfilment, valid=str.isdigit)
         products = self._api.every(f"/v2/orders/{order_id}/products")
         bodies = mapping.shipment_requests(fulfilment, products)
@@ -244,6 +279,23 @@ class BigCommerceSink(ChannelSink[BigCommerceSourceConfig, _Store]):
             made.append(str(created.get("id")) if isinstance(created, dict) else "?")
         done = f"shipments {', '.join(made)}" if made else "already there"
         return f"bigcommerce order {order_id}: shipment {fulfilment.shipment_id} ({done})"
+
+    def _cancel(self, cancellation: Cancellation) -> str:
+        order_id = cancellation.external_id or ""
+        where = f"bigcommerce {self.name}: order {order_id} ({cancellation.po_number})"
+        if not order_id.isdigit():
+            raise PermanentError(f"{where}: no order id")
+        said = f"bigcommerce order {order_id}: cancellation {cancellation.cancellation_id}"
+        if not cancellation.whole_order:
+            lines = ", ".join(f"{x.line_number or x.product_ids.get('SK')} x{x.quantity}" for x in cancellation.lines)
+            raise PermanentError(
+                f"{where}: BigCommerce cancels whole orders only; refund these lines in the control panel: {lines}"
+            )
+        order = self._api.call("GET", f"/v2/orders/{order_id}")
+        if isinstance(order, dict) and order.get("status_id") in DONE:
+            return f"{said} already made"
+        self._api.call("PUT", f"/v2/orders/{order_id}", json={"status_id": 5})
+        return f"{said}: order cancelled"
 
 
 def _same(body: Mapping[str, Any], shipment: Any) -> bool:

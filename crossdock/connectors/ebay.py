@@ -15,9 +15,7 @@ What this relies on (``../shared/docs/channel-apis.md`` §2, from eBay's specs, 
   (its ``offset`` read back into the same request) until it is absent. ``lastModifiedDate`` is bumped by every
   change: the window's latest one is the checkpoint.
 - ``GET /order/{orderId}`` reads one order (the only call that fills ``cancelStatus.cancelRequests``).
-- ``POST /order/{orderId}/shipping_fulfillment`` (201, ``Location`` ending in the fulfilment id, which is the
-  tracking number when one was sent). No idempotency key: ``GET /order/{orderId}/shipping_fulfillment`` first,
-  and a tracking number already there is not sent again.
+- What goes back (shipping fulfilments, cancellations) is ``ebay_sink``'s.
 - Notifications: ``X-EBAY-SIGNATURE`` is base64 of ``{"alg":"ecdsa","kid":…,"signature":<base64 DER>,
   "digest":"SHA1"}``; the key is ``GET /commerce/notification/v1/public_key/{kid}`` (``{key: PEM, algorithm,
   digest}``, cached an hour) and the signature is ECDSA over the message. eBay's SDK verifies over
@@ -46,12 +44,14 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.serialization import load_der_public_key
 
-from crossdock.connectors.base import Inbound, Outbound
-from crossdock.connectors.channel import ChannelSink, ChannelSource, Expiring, order_inbound
-from crossdock.connectors.http import check, excerpt, read_json, request
+from crossdock.connectors.base import Inbound
+from crossdock.connectors.channel import ChannelSource, Expiring, order_inbound
+from crossdock.connectors.http import check, excerpt, read_json, request, retry_after
 from crossdock.connectors.standard_webhooks import TOLERANCE
+from crossdock.connectors.throttle import Patience
 from crossdock.core.channel_config.ebay import MAX_WINDOW, EbaySourceConfig
 from crossdock.core.config_types import resolve_secret
+from crossdock.core.erasure import Erasure
 from crossdock.core.errors import PermanentError, TransientError
 from crossdock.mappings import ebay as mapping
 
@@ -130,12 +130,23 @@ class _Api:
         TOKENS.put(key, token, max(0.0, float(expires) - TOKEN_MARGIN))
         return token
 
-    def call(self, method: str, path: str, *, grant: Grant = "user", **kwargs: Any) -> tuple[Any, httpx.Headers]:
+    def call(
+        self,
+        method: str,
+        path: str,
+        *,
+        grant: Grant = "user",
+        scheme: str = "Bearer",
+        headers: Mapping[str, str] | None = None,
+        **kwargs: Any,
+    ) -> tuple[Any, httpx.Headers]:
+        """One call with the grant's token under ``scheme`` (the Post-Order API's is ``IAF``), renewed once on 401."""
         where = f"ebay {self.who}: {method} {path}"
+        extra = dict(headers or {})
         for attempt in (1, 2):
-            headers = {"Authorization": f"Bearer {self.token(grant)}", "Accept": "application/json"}
+            sent = {"Authorization": f"{scheme} {self.token(grant)}", "Accept": "application/json", **extra}
             try:
-                return self._send(method, path, where, headers=headers, **kwargs)
+                return self._send(method, path, where, headers=sent, **kwargs)
             except _Unauthorized as exc:
                 TOKENS.drop(self._grant(grant)[0])
                 if attempt == 2:
@@ -143,7 +154,10 @@ class _Api:
         raise AssertionError("unreachable")
 
     def _send(self, method: str, url: str, where: str, **kwargs: Any) -> tuple[Any, httpx.Headers]:
+        patience = Patience()  # a 429 waits as long as eBay says (if it says), within the budget, and again
         response = request(self.client, method, url, where, **kwargs)
+        while response.status_code == 429 and patience.wait(retry_after(response.headers.get("Retry-After"))):
+            response = request(self.client, method, url, where, **kwargs)
         body = read_json(response, where)
         said = _error_text(body)
         if response.status_code == 401 and url != self.config.token_url:
@@ -219,6 +233,20 @@ class EbaySource(ChannelSource[EbaySourceConfig, _Api]):
 
     def webhook_order_id(self, body: bytes, headers: Mapping[str, str]) -> str | None:
         return webhook_order_id(body)
+
+    def erasure(self, body: bytes) -> Erasure | None:
+        """A ``MARKETPLACE_ACCOUNT_DELETION`` notice: the buyer whose personal data the store must forget."""
+        found = account_deletion(body)
+        if found is None:
+            return None
+        username, user_id = found
+        return Erasure(
+            channel="ebay",
+            why="eBay marketplace account deletion notice",
+            mine=lambda payload: mapping.is_buyers(payload, username, user_id),
+            anonymise=mapping.anonymise_buyer,
+            personal=mapping.buyer_texts,
+        )
 
     def _read(self, api: _Api) -> Generator[Inbound, None, str | None]:
         now = dt.datetime.now(dt.UTC)
@@ -354,6 +382,27 @@ def published_lately(body: bytes, now: dt.datetime) -> bool:
     return when is not None and abs((now - when).total_seconds()) <= TOLERANCE
 
 
+def account_deletion(body: bytes) -> tuple[str | None, str | None] | None:
+    """The ``username`` and ``userId`` of a ``MARKETPLACE_ACCOUNT_DELETION`` notice's ``notification.data`` (eBay's
+    mandatory topic [docs]; ``eiasToken`` is not kept in orders); None for any other topic."""
+    try:
+        parsed = json.loads(body)
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        return None
+    if not isinstance(parsed, dict) or not isinstance(meta := parsed.get("metadata"), dict):
+        return None
+    note = parsed.get("notification")
+    data = note.get("data") if isinstance(note, dict) else None
+    if meta.get("topic") != "MARKETPLACE_ACCOUNT_DELETION" or not isinstance(data, dict):
+        return None
+    username, user_id = data.get("username"), data.get("userId")
+    found = (
+        username if isinstance(username, str) and username else None,
+        user_id if isinstance(user_id, str) and user_id else None,
+    )
+    return found if any(found) else None
+
+
 def webhook_order_id(body: bytes) -> str | None:
     """The order a notification is about: ``notification.data.orderId`` of an order topic; None for any other
     topic (``MARKETPLACE_ACCOUNT_DELETION`` and the listing topics)."""
@@ -368,54 +417,3 @@ def webhook_order_id(body: bytes) -> str | None:
     data = note.get("data")
     found = data.get("orderId") if isinstance(data, dict) else None
     return found.strip() or None if isinstance(found, str) else None
-
-
-class EbaySink(ChannelSink[EbaySourceConfig, _Api]):
-    """A Fulfilment back to eBay as shipping fulfilments (one per package), each sent once even when sent again."""
-
-    channel = "ebay"
-
-    def _connect(self, transport: httpx.BaseTransport | None) -> _Api:
-        return _Api(self.name, self.config, transport)
-
-    def send(self, document: Outbound) -> str:
-        fulfilment = self._fulfilment(document)
-        order_id = self._order_id(fulfilment, "eBay order id")
-        try:
-            bodies = mapping.shipping_fulfillments(fulfilment)
-        except ValueError as exc:
-            raise PermanentError(str(exc)) from None
-        path = f"{FULFILLMENT}/order/{urllib.parse.quote(order_id, safe='')}/shipping_fulfillment"
-        existing, _ = self._api.call("GET", path)
-        said = []
-        for body in bodies:  # a package already there (an earlier, interrupted send) is not posted again
-            done = _already(existing, body)
-            if done is not None:
-                said.append(f"{done} (already there)")
-                continue
-            _, headers = self._api.call("POST", path, json=body)
-            made = (headers.get("Location") or "").rstrip("/").rsplit("/", 1)[-1]
-            said.append(made or str(body.get("trackingNumber") or "created"))
-        return f"ebay order {order_id}: fulfillment {', '.join(said)}"
-
-
-def _already(existing: Any, body: Mapping[str, Any]) -> str | None:
-    """The id of a fulfilment already on the order for this package: the same tracking number, or, without one,
-    the same line items and quantities with no tracking either."""
-    found = existing.get("fulfillments") if isinstance(existing, dict) else None
-    lines = sorted((str(x["lineItemId"]), str(x["quantity"])) for x in body["lineItems"])
-    for item in found if isinstance(found, list) else []:
-        if not isinstance(item, dict):
-            continue
-        number = item.get("shipmentTrackingNumber")
-        fid = str(item.get("fulfillmentId") or number or "")
-        if "trackingNumber" in body:
-            if body["trackingNumber"] in (number, item.get("fulfillmentId")):
-                return fid
-            continue
-        theirs = item.get("lineItems")
-        if not number and isinstance(theirs, list):
-            pairs = sorted((str(x.get("lineItemId")), str(x.get("quantity"))) for x in theirs if isinstance(x, dict))
-            if pairs == lines:
-                return fid
-    return None

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from collections.abc import Collection
 from decimal import Decimal
 from email.utils import parsedate_to_datetime
@@ -42,7 +43,7 @@ def retry_after(value: str | None, now: dt.datetime | None = None) -> float | No
     if not value:
         return None
     value = value.strip()
-    if value.isdecimal():
+    if re.fullmatch(r"\d+(\.\d+)?", value):  # delta-seconds, also as some send them: "2.0"
         return float(value)
     try:
         when = parsedate_to_datetime(value)

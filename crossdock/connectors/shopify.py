@@ -9,14 +9,18 @@ What this relies on (``../shared/docs/channel-apis.md`` §4, from Shopify's docs
   left (``currentlyAvailable``) and how fast it comes back (``restoreRate``). The next query waits until the bucket
   holds what the last one of its kind asked for, so a poll slows down instead of running dry. A throttled query
   (``errors[].extensions.code == "THROTTLED"``, HTTP 200 or 429) is transient, with the wait the bucket implies.
-- Expiring offline tokens last an hour and come with a refresh token that rotates on every refresh: it is
-  exchanged at ``POST <shop>/admin/oauth/access_token`` (``grant_type=refresh_token``, client id and secret; the
-  shape of Shopify's own ``@shopify/shopify-api`` library), a few minutes before expiry and on a 401, under a
-  lock, and the new pair is written to ``token_file`` atomically before it is used.
+- Expiring offline tokens last an hour and come with a refresh token that rotates on every refresh
+  (``shopify_tokens.py``); a 401 refreshes once and the call is made again.
 - Webhooks carry ``X-Shopify-Hmac-Sha256`` = base64(HMAC-SHA256(client secret, raw body)) and the topic in
   ``X-Shopify-Topic``; Shopify's Ruby library also accepts both names without ``X-``.
 - ``fulfillmentCreate`` takes no idempotency key (its ``@idempotent`` directive covers other mutations) and HTTP
   200 does not mean success: ``userErrors`` are permanent and said as Shopify said them.
+- A throttled poll waits for the bucket and goes on, up to ``throttle_wait`` seconds in all (``throttle.py``);
+  a sink's throttled call is left to the outbox's retry.
+- A cancellation back (``shopify_cancel``) reads the order's cancel state first (``cancelledAt``, its refunds'
+  notes) so that one sent twice is made once: ``orderCancel`` for the whole order, else ``refundCreate`` for the
+  lines with the transactions of the order's ``suggestedRefund`` (``cancel_refund``), restocked or not
+  (``cancel_restock``).
 - A fulfilment reads every page of the order's fulfillment orders, of their lineItems and of each existing
   fulfilment's fulfillmentLineItems. ``Order.fulfillments`` is a list cut at ``first``, not a connection: an order
   with as many as one read returns is refused, since what already shipped could be on the part not returned.
@@ -30,37 +34,35 @@ import base64
 import binascii
 import contextlib
 import datetime as dt
-import fcntl
 import hashlib
 import hmac
 import json
 import math
-import os
 import threading
 import time
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
-from decimal import Decimal
-from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 import httpx
 
-from crossdock.connectors.base import Inbound, Outbound
+from crossdock.connectors.base import Inbound
 from crossdock.connectors.channel import ChannelSink, ChannelSource, order_inbound
 from crossdock.connectors.http import check, read_json, request, retry_after
+from crossdock.connectors.shopify_tokens import Tokens
+from crossdock.connectors.throttle import Patience, Throttled
+from crossdock.core.cancellations import Cancellation
 from crossdock.core.channel_config.shopify import ShopifySourceConfig
 from crossdock.core.config_types import resolve_secret
 from crossdock.core.errors import DecodeError, PermanentError, TransientError
 from crossdock.core.models import Fulfilment
 from crossdock.mappings import shopify as mapping
+from crossdock.mappings import shopify_cancel as cancelling
+from crossdock.mappings import shopify_fulfilment as fulfilling
 from crossdock.mappings import shopify_graphql as graphql
 
-REFRESH_BEFORE = 300.0  # seconds before an expiring token's end when it is renewed ("a few minutes" in the docs)
 FIRST_COST = 50.0  # what a query not seen yet is taken to cost: more than the small reads and a mutation's 10
-ORDER_TOPICS = frozenset({"orders/create", "orders/updated", "orders/cancelled"})
-_LOCKS: dict[str, threading.Lock] = {}  # a token file's refresh lock
+# the webhook topics that name an order, and the key of their body that holds its id
+ORDER_TOPICS = {"orders/create": "id", "orders/updated": "id", "orders/cancelled": "id", "refunds/create": "order_id"}
 _BUCKETS: dict[str, _Bucket] = {}  # a shop's cost bucket, by its url
 _LOCKS_GUARD = threading.Lock()
 
@@ -68,121 +70,6 @@ _LOCKS_GUARD = threading.Lock()
 def sleep(seconds: float) -> None:
     """Wait for the cost bucket (a module function, so tests can count the waits instead of sleeping)."""
     time.sleep(seconds)
-
-
-class _Tokens:
-    """The access token for every call: the configured one, or the expiring one kept in ``token_file``.
-
-    The file holds the access token, its end, the current refresh token and a digest of the environment's
-    refresh token it descends from: a new grant put in the environment replaces what the file holds.
-    """
-
-    def __init__(self, who: str, config: ShopifySourceConfig, client: httpx.Client) -> None:
-        self.who = who
-        self.config = config
-        self.client = client
-        self.static = resolve_secret(config.access_token)
-        self.path = Path(config.token_file) if config.token_file else None
-
-    @property
-    def refreshes(self) -> bool:
-        return self.static is None
-
-    def current(self) -> str:
-        if self.static is not None:
-            return self.static
-        state = self._read()
-        if state and float(state.get("expires_at", 0)) - REFRESH_BEFORE > time.time():
-            return str(state["access_token"])
-        return self.refresh(stale=str(state["access_token"]) if state else None)
-
-    def refresh(self, stale: str | None) -> str:
-        """A new access token, unless another caller (thread or process) already replaced ``stale``."""
-        assert self.path is not None
-        with self._locked():
-            state = self._read()
-            if state and state.get("access_token") != stale and float(state.get("expires_at", 0)) > time.time():
-                return str(state["access_token"])
-            seed = resolve_secret(self.config.refresh_token) or ""
-            refresh_token = str(state["refresh_token"]) if state else seed
-            body = {
-                "client_id": resolve_secret(self.config.client_id),
-                "client_secret": resolve_secret(self.config.client_secret),
-                "grant_type": "refresh_token",
-                "refresh_token": refresh_token,
-            }
-            answer = self._post_token(body)
-            token, rotated = answer.get("access_token"), answer.get("refresh_token")
-            if not isinstance(token, str) or not token:
-                raise TransientError(f"shopify {self.who}: the token answer has no access_token")
-            expires_in = answer.get("expires_in")
-            lifetime = float(expires_in) if isinstance(expires_in, int | Decimal) else 3600.0
-            self._write(
-                {
-                    "access_token": token,
-                    "expires_at": time.time() + lifetime,
-                    "refresh_token": rotated if isinstance(rotated, str) and rotated else refresh_token,
-                    "seed": _digest(seed),
-                }
-            )
-            return token
-
-    def _post_token(self, body: dict[str, Any]) -> dict[str, Any]:
-        where = f"shopify {self.who}: POST /admin/oauth/access_token (refresh)"
-        response = request(self.client, "POST", "/admin/oauth/access_token", where, json=body)
-        answer = read_json(response, where, not_json="the answer is not a JSON object")
-        if response.status_code in (400, 401) and isinstance(answer, dict):
-            said = " ".join(str(answer[k]) for k in ("error", "error_description") if answer.get(k))
-            raise PermanentError(
-                f"{where}: {response.status_code}: {said or 'refused'}: check client_id and client_secret, or "
-                "authorise the app again, put the new refresh token in the environment and delete token_file"
-            )
-        check(response, where)
-        if not isinstance(answer, dict):
-            raise TransientError(f"{where}: {response.status_code}, the answer is not a JSON object")
-        return answer
-
-    def _read(self) -> dict[str, Any] | None:
-        assert self.path is not None
-        try:
-            state = json.loads(self.path.read_text())
-        except FileNotFoundError:
-            return None
-        except (OSError, ValueError) as exc:
-            raise PermanentError(f"shopify {self.who}: token_file {self.path} cannot be read: {exc}") from None
-        if not isinstance(state, dict) or state.get("seed") != _digest(resolve_secret(self.config.refresh_token)):
-            return None  # another grant's tokens: start again from the environment's refresh token
-        return state
-
-    def _write(self, state: dict[str, Any]) -> None:
-        """Atomically: a crash leaves the old pair or the new one, never half a file."""
-        assert self.path is not None
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
-        descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(descriptor, "w") as out:
-            json.dump(state, out)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(temporary, self.path)
-
-    @contextmanager
-    def _locked(self) -> Iterator[None]:
-        """One refresh at a time: a thread lock for this process, a file lock for other processes."""
-        assert self.path is not None
-        with _LOCKS_GUARD:
-            lock = _LOCKS.setdefault(str(self.path), threading.Lock())
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        with lock, open(self.path.with_name(self.path.name + ".lock"), "a") as held:
-            fcntl.flock(held, fcntl.LOCK_EX)
-            try:
-                yield
-            finally:
-                fcntl.flock(held, fcntl.LOCK_UN)
-
-
-def _digest(secret: str | None) -> str:
-    return hashlib.sha256((secret or "").encode()).hexdigest()[:16]
 
 
 class _Bucket:
@@ -218,16 +105,24 @@ class _Bucket:
 class _Shop:
     """One shop's GraphQL endpoint: the token on every call, the cost bucket respected, answers classified."""
 
-    def __init__(self, who: str, config: ShopifySourceConfig, transport: httpx.BaseTransport | None) -> None:
+    def __init__(
+        self, who: str, config: ShopifySourceConfig, transport: httpx.BaseTransport | None, patience: float = 0.0
+    ) -> None:
         self.who = who
+        self.patience = Patience(patience, lambda seconds: sleep(seconds))
         self.client = httpx.Client(base_url=config.url.rstrip("/"), timeout=config.timeout, transport=transport)
         self.endpoint = f"/admin/api/{config.api_version}/graphql.json"
-        self.tokens = _Tokens(who, config, self.client)
+        self.tokens = Tokens(who, config, self.client)
         with _LOCKS_GUARD:
             self.bucket = _BUCKETS.setdefault(config.url.rstrip("/").lower(), _Bucket())
 
     def query(self, operation: str, text: str, variables: dict[str, Any]) -> dict[str, Any]:
-        """The ``data`` of one GraphQL call; errors raised as Transient or Permanent with Shopify's words."""
+        """The ``data`` of one GraphQL call; errors raised as Transient or Permanent with Shopify's words. A
+        throttled call waits and is made again while the client's patience lasts (a poll's; a sink has none:
+        the outbox retries)."""
+        return self.patience.call(lambda: self._query(operation, text, variables))
+
+    def _query(self, operation: str, text: str, variables: dict[str, Any]) -> dict[str, Any]:
         where = f"shopify {self.who}: {operation}"
         self._pace(operation)
         token = self.tokens.current()
@@ -246,7 +141,7 @@ class _Shop:
         said = "; ".join(str(e.get("message", "")).strip() for e in errors)[:300]
         if "THROTTLED" in codes or response.status_code == 429:
             wait = retry_after(response.headers.get("Retry-After")) or self._wait(cost)
-            raise TransientError(f"{where}: throttled: {said or 'Too Many Requests'}", retry_after=wait)
+            raise Throttled(f"{where}: throttled: {said or 'Too Many Requests'}", retry_after=wait)
         check(response, where, said)
         if errors:
             if codes & {"INTERNAL_SERVER_ERROR", "TIMEOUT"}:
@@ -293,7 +188,7 @@ class ShopifySource(ChannelSource[ShopifySourceConfig, _Shop]):
     """Every order updated since the last checkpoint (less the overlap), one document per order version."""
 
     def _connect(self) -> _Shop:
-        return _Shop(self.name, self.config, self._transport)
+        return _Shop(self.name, self.config, self._transport, patience=self.config.throttle_wait)
 
     def order(self, order_id: str) -> Inbound:
         """One order read by id (numeric or GID): what a webhook's hint turns into."""
@@ -409,14 +304,16 @@ def verify_webhook(body: bytes, headers: Mapping[str, str], secret: str) -> bool
 
 def webhook_order_id(body: bytes, headers: Mapping[str, str]) -> str | None:
     """The order an ``orders/create``, ``orders/updated`` or ``orders/cancelled`` webhook is about (its body is
-    the REST order: ``id``); None for any other topic."""
-    if (_header(headers, "shopify-topic") or "").strip().lower() not in ORDER_TOPICS:
+    the REST order: ``id``), or a ``refunds/create`` one (the REST refund: ``order_id``); None for any other
+    topic."""
+    key = ORDER_TOPICS.get((_header(headers, "shopify-topic") or "").strip().lower())
+    if key is None:
         return None
     try:
         parsed = json.loads(body)
     except (json.JSONDecodeError, UnicodeDecodeError):
         return None
-    found = parsed.get("id") if isinstance(parsed, dict) else None
+    found = parsed.get(key) if isinstance(parsed, dict) else None
     if isinstance(found, bool) or not isinstance(found, int | str) or not str(found).strip():
         return None
     return str(found).strip()
@@ -431,8 +328,7 @@ class ShopifySink(ChannelSink[ShopifySourceConfig, _Shop]):
     def _connect(self, transport: httpx.BaseTransport | None) -> _Shop:
         return _Shop(self.name, self.config, transport)
 
-    def send(self, document: Outbound) -> str:
-        fulfilment = self._fulfilment(document)
+    def _fulfil(self, fulfilment: Fulfilment) -> str:
         where = f"shopify {self.name}: order {fulfilment.external_id} ({fulfilment.po_number})"
         try:
             gid = mapping.order_gid(fulfilment.external_id or "")
@@ -440,31 +336,66 @@ class ShopifySink(ChannelSink[ShopifySourceConfig, _Shop]):
             raise PermanentError(f"{where}: {exc}") from None
         order, fulfillments = self._read(where, gid)
         try:
-            requests = mapping.fulfilment_requests(
+            plan = fulfilling.fulfilment_requests(
                 fulfilment,
                 order,
                 fulfillments,
                 notify_customer=self.config.notify_customer,
-                tracking_url=self._tracking_url(fulfilment),
+                tracking_links=self.config.tracking_urls,
             )
         except (ValueError, DecodeError) as exc:
             raise PermanentError(f"{where}: {exc}") from None
         made = []
-        for variables in requests:
+        for variables in plan.requests:
             data = self._api.query("FulfillmentCreate", graphql.FULFILLMENT_CREATE, variables)
             answer = data.get("fulfillmentCreate") or {}
-            problems = [e for e in answer.get("userErrors") or [] if isinstance(e, dict)]
-            if problems:
-                said = "; ".join(
-                    f"{'.'.join(str(x) for x in e.get('field') or [])}: {e.get('message')}".lstrip(": ")
-                    for e in problems
-                )
-                raise PermanentError(f"{where}: fulfillmentCreate refused: {said}")
+            _refused(where, "fulfillmentCreate", answer.get("userErrors"))
             created = answer.get("fulfillment") or {}
             made.append(str(created.get("id") or "?"))
-        if not made:
-            return f"shopify order {fulfilment.external_id}: shipment {fulfilment.shipment_id} already fulfilled"
-        return f"shopify order {fulfilment.external_id}: shipment {fulfilment.shipment_id} as {', '.join(made)}"
+        done = f"as {', '.join(made)}" if made else "already fulfilled"
+        left = ", ".join(f"line {k} x{v}" for k, v in plan.left_out.items())
+        told = f"; not open on Shopify (refunded, removed, on hold or closed), not fulfilled: {left}" if left else ""
+        return f"shopify order {fulfilment.external_id}: shipment {fulfilment.shipment_id} {done}{told}"
+
+    def _cancel(self, cancellation: Cancellation) -> str:
+        """The whole order cancelled (``orderCancel``), or some lines refunded with restock (``refundCreate``),
+        each once: what Shopify shows already (the order cancelled, a refund with the cancellation's marker)
+        is not done again."""
+        where = f"shopify {self.name}: order {cancellation.external_id} ({cancellation.po_number})"
+        try:
+            gid = mapping.order_gid(cancellation.external_id or "")
+        except ValueError as exc:
+            raise PermanentError(f"{where}: {exc}") from None
+        state = self._api.query("OrderCancelState", graphql.CANCEL_STATE_QUERY, {"id": gid}).get("order")
+        if not isinstance(state, dict):
+            raise PermanentError(f"{where}: no such order")
+        said = f"shopify order {cancellation.external_id}: cancellation {cancellation.cancellation_id}"
+        try:
+            if cancelling.already_done(cancellation, state):
+                return f"{said} already made"
+            if cancellation.whole_order:
+                variables = cancelling.order_cancel(
+                    cancellation,
+                    refund=self.config.cancel_refund,
+                    restock=self.config.cancel_restock,
+                    notify_customer=self.config.notify_customer,
+                )
+                answer = self._api.query("OrderCancel", graphql.ORDER_CANCEL, variables).get("orderCancel") or {}
+                _refused(where, "orderCancel", answer.get("orderCancelUserErrors"))
+                return f"{said}: order cancelled (job {(answer.get('job') or {}).get('id', '?')})"
+            lines = cancelling.refund_lines(cancellation, restock=self.config.cancel_restock)
+            transactions = self._transactions(gid, lines) if self.config.cancel_refund else []
+            variables = cancelling.refund_create(cancellation, lines, transactions, notify=self.config.notify_customer)
+        except (ValueError, DecodeError) as exc:
+            raise PermanentError(f"{where}: {exc}") from None
+        answer = self._api.query("RefundCreate", graphql.REFUND_CREATE, variables).get("refundCreate") or {}
+        _refused(where, "refundCreate", answer.get("userErrors"))
+        return f"{said}: {len(lines)} line(s) refunded as {(answer.get('refund') or {}).get('id', '?')}"
+
+    def _transactions(self, gid: str, lines: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        found = self._api.query("OrderSuggestedRefund", graphql.SUGGESTED_REFUND_QUERY, {"id": gid, "lines": lines})
+        suggested = (found.get("order") or {}).get("suggestedRefund")
+        return cancelling.refund_transactions(gid, suggested) if isinstance(suggested, dict) else []
 
     def _read(self, where: str, gid: str) -> tuple[dict[str, Any], Any]:
         """The order's fulfillment orders and its fulfilments with every page of their lines read, so that a large
@@ -489,8 +420,12 @@ class ShopifySink(ChannelSink[ShopifySourceConfig, _Shop]):
                     _all_pages(self._api, made, "fulfillmentLineItems", "fulfillment", graphql.FULFILLMENT_LINES_QUERY)
         return order, fulfillments
 
-    def _tracking_url(self, fulfilment: Fulfilment) -> str | None:
-        numbers = [n.strip() for n in fulfilment.tracking_numbers if n.strip()]
-        links = {scac.upper(): link for scac, link in self.config.tracking_urls.items()}
-        link = links.get((fulfilment.carrier_scac or "").upper())
-        return link.replace("{number}", quote(numbers[0], safe="")) if link and len(numbers) == 1 else None
+
+def _refused(where: str, mutation: str, errors: Any) -> None:
+    """A mutation's ``userErrors`` (HTTP 200 does not mean success) as a permanent error in Shopify's words."""
+    problems = [e for e in errors or [] if isinstance(e, dict)]
+    if problems:
+        said = "; ".join(
+            f"{'.'.join(str(x) for x in e.get('field') or [])}: {e.get('message')}".lstrip(": ") for e in problems
+        )
+        raise PermanentError(f"{where}: {mutation} refused: {said}")

@@ -13,29 +13,27 @@ What this relies on (``../shared/docs/channel-apis.md`` §3, from Walmart's spec
   days ago at Walmart, which would hide an older order changed today: it is sent as 179 days ago (Walmart keeps
   180). Pages follow ``list.meta.nextCursor``, a query string appended to ``/v3/orders`` as it is.
 - The orders carry no modification time: the checkpoint is when the poll started (less the overlap next time),
-  and an order's version is the mapping's ``updated_at`` (its date, or the latest cancellation).
+  and an order's version is the mapping's ``version``: its ``updated_at`` (its date, or the latest cancellation)
+  with a digest of its content, so any change Walmart makes (a new ship-to address) is a new version.
 - Walmart wants an order acknowledged (``POST /v3/orders/{id}/acknowledge``) before it ships, and within
-  four hours. Each order with a line still Created is acknowledged in ``settle``: after its bytes are
-  committed, so an order is never acknowledged and then lost. Acknowledging again is allowed; an order
-  already past Created is not acknowledged (Walmart says not to acknowledge shipped or cancelled ones). A
-  failed acknowledgement is logged by the poller and tried on the next poll; the sink acknowledges too
-  before it ships.
+  four hours. Each order with a line still Created is acknowledged in ``imported``: only once crossdock
+  processed it (an order that failed to import, a price of "abc", is not acknowledged: Walmart would take it
+  as accepted). Acknowledging again is allowed; an order already past Created is not acknowledged (Walmart says
+  not to acknowledge shipped or cancelled ones). A failed acknowledgement is logged by the poller and tried on
+  the next poll; the sink acknowledges too before it ships.
 - 429 when throttled; the wait comes from ``Retry-After`` or ``x-next-replenish-time`` [unverified name], read
-  defensively.
+  defensively, and the call waits that long and tries again within ``throttle``'s budget.
 - Webhooks (``PO_CREATED``, ``PO_LINE_AUTOCANCELLED``, or ``ORDER_UPDATES`` with the order under
   ``payload.order``) are subscribed with ``authMethod: BASIC_AUTH``: Walmart then sends the Base64 of
   ``userName:password`` in the ``authHeaderName`` header [docs createsubscription]. That shared secret is what
   is checked (HMAC's canonical string is unverified). The body is only a hint: the order is read again.
 
-The sink reads the order first and ships only what Walmart does not show as shipped yet (a line with this
-tracking number, or nothing left open, is done), one ``POST /v3/orders/{id}/shipping`` per line, so sending
-again after a crash ships nothing twice. Secrets and tokens never appear in an error.
+The sink (``walmart_sink``) ships and cancels lines. Secrets and tokens never appear in an error.
 """
 
 from __future__ import annotations
 
 import base64
-import dataclasses
 import datetime as dt
 import hmac
 import json
@@ -47,14 +45,15 @@ from typing import Any
 
 import httpx
 
-from crossdock.connectors.base import Inbound, Outbound
-from crossdock.connectors.channel import ChannelSink, ChannelSource, Expiring, order_inbound
+from crossdock.connectors.base import Inbound
+from crossdock.connectors.channel import ChannelSource, Expiring, order_inbound
 from crossdock.connectors.http import check, read_json, request, retry_after
+from crossdock.connectors.throttle import Patience
 from crossdock.core.channel_config.walmart import WalmartSourceConfig
 from crossdock.core.config_types import resolve_secret
 from crossdock.core.errors import DecodeError, PermanentError, TransientError
-from crossdock.core.models import Fulfilment
 from crossdock.mappings import walmart as mapping
+from crossdock.mappings import walmart_requests as requests
 
 ORDERS = "/v3/orders"
 CREATED_WINDOW = dt.timedelta(days=179)  # Walmart serves 180 days; a day's margin for clocks
@@ -97,17 +96,18 @@ class _Api:
         client_id = resolve_secret(self.config.client_id) or ""
         secret = resolve_secret(self.config.client_secret) or ""
         started = _clock()
-        body = self._read(
-            "POST",
-            "/v3/token",
-            self._send(
+        patience = Patience()
+        while True:
+            response = self._send(
                 "POST",
                 "/v3/token",
                 data={"grant_type": "client_credentials"},
                 auth=(client_id, secret),
                 headers={**self._headers(), "Content-Type": "application/x-www-form-urlencoded"},
-            ),
-        )
+            )
+            if response.status_code != 429 or not patience.wait(_wait(response)):
+                break
+        body = self._read("POST", "/v3/token", response)
         token = body.get("access_token") if isinstance(body, dict) else None
         lifetime = body.get("expires_in") if isinstance(body, dict) else None
         if not isinstance(token, str) or not token or not isinstance(lifetime, int | Decimal | str):
@@ -117,15 +117,20 @@ class _Api:
         return token
 
     def call(self, method: str, path: str, **kwargs: Any) -> Any:
-        """One API call; a 401 fetches a new token and tries once more (a token revoked before its time)."""
-        for attempt in (1, 2):
+        """One API call; a 401 fetches a new token and tries once more (a token revoked before its time); a 429
+        waits as long as Walmart says and tries again, within ``throttle``'s budget."""
+        refreshed = False
+        patience = Patience()
+        while True:
             headers = {**self._headers(), "WM_SEC.ACCESS_TOKEN": self._access_token()}
             response = self._send(method, path, headers=headers, **kwargs)
-            if response.status_code == 401 and attempt == 1:
+            if response.status_code == 401 and not refreshed:
                 self.tokens.drop(TOKEN)
+                refreshed = True
+                continue
+            if response.status_code == 429 and patience.wait(_wait(response)):
                 continue
             return self._read(method, path, response)
-        raise AssertionError("unreachable")
 
     def _send(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         return request(self.client, method, path, _where(self.who, method, path), **kwargs)
@@ -239,21 +244,24 @@ class WalmartSource(ChannelSource[WalmartSourceConfig, _Api]):
             path, query = f"{ORDERS}{cursor if cursor.startswith('?') else '?' + cursor}", None
 
     def _inbound(self, order: Any, api: _Api | None) -> Inbound:
-        """The order as one document; ``settle`` acknowledges it once stored, while a line is still Created."""
+        """The order as one document; ``imported`` acknowledges it once crossdock processed it, while a line is
+        still Created (an order that failed to import is never acknowledged: Walmart would take it as accepted)."""
         where = f"walmart {self.name}"
         if not isinstance(order, dict):
             raise TransientError(f"{where}: an order in the answer is not an object")
         po = str(order.get("purchaseOrderId") or "")
         try:
-            version = int(mapping.updated_at(order, name=f"{where} order {po}").timestamp() * 1000)
+            version = mapping.version(order, name=f"{where} order {po}")
             due = mapping.needs_acknowledgement(order)
         except DecodeError:
-            version, due = 0, False  # stored all the same: decoding marks it failed with the reason
-        settle = (lambda: self._acknowledge(api, po)) if api is not None and due and _safe_id(po) else None
-        return order_inbound("walmart", po, version, order, settle)
+            version, due = "0", False  # stored all the same: decoding marks it failed with the reason
+        inbound = order_inbound("walmart", po, version, order)
+        if api is not None and due and _safe_id(po):
+            inbound.imported = lambda: self._acknowledge(api, po)
+        return inbound
 
     def _acknowledge(self, api: _Api, po: str) -> None:
-        method, path = mapping.acknowledge_request(po)
+        method, path = requests.acknowledge_request(po)
         api.call(method, path)
 
 
@@ -294,91 +302,3 @@ def webhook_order_id(body: bytes) -> str | None:
     inner = payload.get("order")
     found = str((inner if isinstance(inner, dict) else payload).get("purchaseOrderId") or "").strip()
     return found if _safe_id(found) else None
-
-
-class WalmartSink(ChannelSink[WalmartSourceConfig, _Api]):
-    """A Fulfilment back to Walmart: the order acknowledged if it is not yet, then each line still open marked
-    Shipped with the carrier and tracking."""
-
-    channel = "walmart"
-
-    def _connect(self, transport: httpx.BaseTransport | None) -> _Api:
-        return _Api(self.name, self.config, transport, _tokens())
-
-    def send(self, document: Outbound) -> str:
-        where = f"walmart {self.name}"
-        fulfilment = self._fulfilment(document)
-        po = self._order_id(fulfilment, "purchase order id", _safe_id)
-        body = self._api.call("GET", f"{ORDERS}/{po}")
-        order = body.get("order") if isinstance(body, dict) else None
-        if not isinstance(order, dict):
-            raise TransientError(f"{where}: order {po}: the answer holds no order")
-        try:
-            lines = mapping.line_state(order, name=f"{where} order {po}")
-            due = mapping.needs_acknowledgement(order)
-            placed = mapping.ordered_at(order, name=f"{where} order {po}")
-        except DecodeError as exc:
-            raise PermanentError(f"{where}: {exc}") from None
-        if due:
-            self._api.call(*mapping.acknowledge_request(po))
-        method = _method(order)
-        shipped_at = _shipped_at(fulfilment, placed)
-        wanted, problems = self._wanted(fulfilment, lines)
-        first = next((n.strip() for n in fulfilment.tracking_numbers if n.strip()), "")
-        packed = {(line.line_number or "").strip(): p.tracking_number for p in fulfilment.packages for line in p.lines}
-        sent = done = 0
-        for line_number, quantity in wanted:
-            number = packed.get(line_number) or first  # the package the line went in, when the warehouse said
-            state = lines[line_number]
-            if number in state.tracking or state.open <= 0:
-                done += 1
-                if state.open <= 0 and state.shipped == 0:
-                    problems.append(f"line {line_number} is cancelled at Walmart")
-                continue
-            try:
-                request = mapping.shipping_request(
-                    dataclasses.replace(fulfilment, tracking_numbers=[number] if number else []),
-                    shipped_at=shipped_at,
-                    lines=[(line_number, min(quantity, state.open))],
-                    method_code=method,
-                    tracking_urls=self.config.tracking_urls,
-                )
-            except ValueError as exc:
-                raise PermanentError(str(exc)) from None
-            self._api.call("POST", f"{ORDERS}/{po}/shipping", json=request)
-            sent += 1
-        if problems:
-            raise PermanentError(f"{where}: order {po}, shipment {fulfilment.shipment_id}: {'; '.join(problems)}")
-        return f"walmart order {po}: shipment {fulfilment.shipment_id} ({sent} lines shipped, {done} already)"
-
-    @staticmethod
-    def _wanted(
-        fulfilment: Fulfilment, lines: Mapping[str, mapping.LineState]
-    ) -> tuple[list[tuple[str, Decimal]], list[str]]:
-        """The fulfilment's quantities by Walmart lineNumber (a line without one found by its SKU)."""
-        by_sku = {state.sku: number for number, state in lines.items() if state.sku}
-        wanted: dict[str, Decimal] = {}
-        problems = []
-        for line in fulfilment.lines:
-            number = (line.line_number or "").strip() or by_sku.get(line.product_ids.get("SK", ""), "")
-            if number not in lines:
-                what = line.line_number or line.product_ids.get("SK") or "a line"
-                problems.append(f"{what} is not a line of the order")
-                continue
-            wanted[number] = wanted.get(number, Decimal(0)) + line.quantity
-        return list(wanted.items()), problems
-
-
-def _method(order: Mapping[str, Any]) -> str | None:
-    info = order.get("shippingInfo")
-    code = info.get("methodCode") if isinstance(info, dict) else None
-    return code if isinstance(code, str) and code else None
-
-
-def _shipped_at(fulfilment: Fulfilment, ordered: dt.datetime) -> dt.datetime:
-    """When the shipment left, as Walmart takes it: the ship date's midnight UTC, but never before the order was
-    placed nor after now (a Fulfilment has a date, not a time)."""
-    now = dt.datetime.now(dt.UTC)
-    if fulfilment.ship_date is None:
-        return now
-    return min(max(dt.datetime.combine(fulfilment.ship_date, dt.time(), dt.UTC), ordered), now)

@@ -15,10 +15,17 @@ from types import ModuleType
 from sqlalchemy import Connection, bindparam, update
 
 from crossdock.core import registry
+from crossdock.core.asn_plan import consolidated
 from crossdock.core.engine import utcnow
 from crossdock.core.errors import Held
 from crossdock.core.hub import Hub
-from crossdock.core.invoicing import invoice_for
+from crossdock.core.invoicing import (
+    COMPANY_SEQUENCE,
+    configured_parties,
+    invoice_for,
+    invoice_number,
+    next_invoice_numbers,
+)
 from crossdock.core.models import Fulfilment, FulfilmentLine, FulfilmentPackage, Order, Shipment, ShipmentLine
 from crossdock.core.partners import Controls, Partner, created_now, reserve
 from crossdock.core.plan import Plan, delivery_key, outbound, safe_name
@@ -39,6 +46,8 @@ class Answer:
     short: bool  # the warehouse shipped some line short of what it was asked for
     fulfilment_sink: str | None
     held: str | None = None
+    asn_id: str | None = None  # BSN02 when the 856 is this PO's alone (the shipment id, or it and -1, -2 ...)
+    asn_key: tuple[str, str, str] | None = None  # POs with the same key share one 856 for a buyer that consolidates
 
 
 def answer(hub: Hub, conn: Connection, plan: Plan, document_id: int, answers: list[Answer]) -> list[str]:
@@ -182,19 +191,24 @@ def _edi(hub: Hub, conn: Connection, plan: Plan, document_id: int, group: list[A
     buyer = group[0].buyer
     assert buyer is not None
     invoices = buyer.config.invoice == "on_shipment"
-    kinds = [["856"] + ["810"] * invoices + ["855"] * _backorder(buyer, a) for a in group]
+    asns = _asn_groups(buyer, group)
+    kinds = [["856"] * (id(a) in asns) + ["810"] * invoices + ["855"] * _backorder(buyer, a) for a in group]
+    leader_of = {id(m): a for a in group for m in asns.get(id(a), [])}
     total = sum(len(k) for k in kinds)
+    # The company-wide invoice sequence is locked before the partner's, as invoice_day does: one order, no deadlock.
+    first_invoice = next_invoice_numbers(hub, conn, len(group)) if invoices else 0
     first = reserve(hub.store, conn, buyer.name, interchanges=total, groups=total, sets=total)
-    first_invoice = hub.store.next_numbers(conn, buyer.name, "invoice", len(group)) if invoices else 0
     used = invoiced = 0
     invoiced_now: list[Answer] = []
     for a, wanted in zip(group, kinds, strict=True):
         planned: list[tuple[bytes, str, str, str, Controls]] = []
         try:
+            if (leader := leader_of[id(a)]) is not a and leader.held:
+                raise Held(f"its 856 is the one of PO {leader.order.po_number}, which could not be written")
             for i, kind in enumerate(wanted):
                 controls = Controls(first.interchange + used + i, first.group + used + i, first.transaction + used + i)
-                number = f"{first_invoice + invoiced:06d}"
-                planned.append((*_write(x12, kind, buyer, a, controls, number), controls))
+                number = invoice_number(hub, first_invoice + invoiced)
+                planned.append((*_write(x12, kind, buyer, a, controls, number, asns.get(id(a), [])), controls))
         except (ValueError, Held) as exc:
             a.held = f"shipment {a.shipment.shipment_id} for PO {a.order.po_number} held: {exc}"
             continue
@@ -215,9 +229,29 @@ def _edi(hub: Hub, conn: Connection, plan: Plan, document_id: int, group: list[A
         )
     unused = total - used
     returned = {kind: unused for kind in ("isa", "gs", "st") if unused}
-    if invoices and len(group) - invoiced:
-        returned["invoice"] = len(group) - invoiced
     hub.store.return_numbers(conn, buyer.name, returned)
+    if invoices and len(group) - invoiced:
+        hub.store.return_numbers(conn, COMPANY_SEQUENCE, {"invoice": len(group) - invoiced})
+
+
+def _asn_groups(buyer: Partner, group: list[Answer]) -> dict[int, list[Answer]]:
+    """Which answer writes an 856 and whose shipments it carries: each its own, or for a buyer that consolidates,
+    the first of each bill of lading all of that bill's."""
+    if not buyer.config.asn_consolidate:
+        return {id(a): [a] for a in group}
+    by_key: dict[object, list[Answer]] = {}
+    for a in group:
+        by_key.setdefault(a.asn_key or id(a), []).append(a)
+    return {id(members[0]): members for members in by_key.values()}
+
+
+def _asn_shipment(a: Answer, members: list[Answer]) -> Shipment:
+    """The shipment the 856 describes: this PO's, under its own BSN02, or every member's in one."""
+    if len(members) > 1:
+        return consolidated([m.shipment for m in members])
+    out = a.shipment.model_copy(deep=True)
+    out.shipment_id = a.asn_id or out.shipment_id
+    return out
 
 
 def _backorder(buyer: Partner, a: Answer) -> int:
@@ -225,17 +259,21 @@ def _backorder(buyer: Partner, a: Answer) -> int:
 
 
 def _write(
-    x12: ModuleType, kind: str, buyer: Partner, a: Answer, controls: Controls, invoice_number: str
+    x12: ModuleType, kind: str, buyer: Partner, a: Answer, controls: Controls, number: str, members: list[Answer]
 ) -> tuple[bytes, str, str, str]:
     """One document for the buyer: its bytes, file name, purpose and delivery key."""
     out = x12.Outgoing(**buyer.envelope(controls, created_now()))
     po, shipment_id = a.order.po_number, a.shipment.shipment_id
     label = safe_name(po)
     if kind == "856":
-        data = x12.write_856(a.shipment, out, buyer.config.asn_profile)
+        bill_of_lading_at = buyer.config.asn_references.get("BM", "shipment")
+        data = x12.write_856(_asn_shipment(a, members), out, buyer.config.asn_profile, bill_of_lading_at)
         key = delivery_key("856", buyer.name, po, shipment_id)
     elif kind == "810":
-        invoice = invoice_for(a.order, a.shipment, invoice_number, created_now().date())
+        first = sum(a.shipped.values()) == sum(line.quantity for o in a.shipment.orders for line in o.all_lines())
+        invoice = invoice_for(
+            a.order, a.shipment, number, created_now().date(), first=first, parties=configured_parties(buyer)
+        )
         data, label = x12.write_810(invoice, out), invoice.invoice_number
         key = delivery_key("810", buyer.name, po, shipment_id)
     else:

@@ -23,6 +23,7 @@ def channel_orders(hub: Hub, rows: list[Any], source: str, checkpoint: tuple[str
     second order. A document that does not map fails alone, its raw bytes kept."""
     channel = hub.config.sources[source].format
     mapping = registry.mapping(channel)
+    options: dict[str, Any] = getattr(hub.config.sources[source], "mapping_options", dict)()  # its settings
     failed: dict[int, Processed] = {}
     decoded: list[tuple[int, list[Order]]] = []
     for row in rows:
@@ -30,7 +31,7 @@ def channel_orders(hub: Hub, rows: list[Any], source: str, checkpoint: tuple[str
         name = row.remote_name or f"document {document_id}"
         try:
             payload = json.loads(bytes(row.data), parse_float=Decimal)
-            decoded.append((document_id, [mapping.order_from_payload(payload, name=name)]))
+            decoded.append((document_id, [mapping.order_from_payload(payload, name=name, **options)]))
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:
             failed[document_id] = fail_document(hub, document_id, f"{name}: not JSON ({exc})", source, source, name)
         except Exception as exc:

@@ -30,6 +30,14 @@ from crossdock.core.config_types import (
 from crossdock.core.config_yaml import ConfigProblems as ConfigProblems
 from crossdock.core.config_yaml import Problem as Problem
 from crossdock.core.connector_config import Schedule
+from crossdock.core.document_config import (
+    AsnLevel,
+    AsnReference,
+    InvoiceNumbers,
+    InvoiceRole,
+    PartyConfig,
+    ShipFrom,
+)
 from crossdock.core.house_config import LoggingConfig, RetentionConfig
 
 # --- partners -----------------------------------------------------------------------------------------------
@@ -60,9 +68,10 @@ class Identity(Strict):
     gs_id: str | None = Field(default=None, max_length=15, description="default: isa_id")
 
 
-AckedDocument = Literal["810", "846", "855", "856", "940"]
+AckedDocument = Literal["810", "846", "855", "856", "865", "940"]
 DEFAULT_ACK_WINDOWS: dict[AckedDocument, float] = {
     "855": 86400.0,
+    "865": 86400.0,
     "856": 14400.0,
     "810": 86400.0,
     "940": 14400.0,
@@ -97,6 +106,14 @@ class PartnerConfig(Strict):
         default=False,
         description="when a warehouse ships lines short, send an 855 change (BAK01 04) with the rest as backordered",
     )
+    send_865: bool = Field(
+        default=False, description="answer each 860 change with an 865: every change accepted (IA) or rejected (IR)"
+    )
+    send_855_change: bool = Field(
+        default=False,
+        description="answer each 860 with an 855 change (BAK01 04): each line as it now stands (IA), each line the "
+        "change deleted ID; for partners that take changes as an updated 855",
+    )
     reply_to: Name | None = Field(default=None, description="sink that carries acks and answers to this partner")
     asn_profile: Literal["SOI", "SOPI", "SOTPI"] = Field(
         default="SOPI", description="856 HL structure: SOI, SOPI (pick and pack) or SOTPI (with pallets)"
@@ -111,6 +128,19 @@ class PartnerConfig(Strict):
         default=Schedule(cron="0 18 * * *"), description="with invoice daily: when the day's 810s go out (UTC)"
     )
     allow_overship: bool = Field(default=False, description="accept shipped quantities above the ordered ones")
+    invoice_parties: dict[InvoiceRole, PartyConfig] = Field(
+        default_factory=dict,
+        description="N1 loops our 810s carry: RI remit-to, RE remittance party, SU supplier (replaces the PO's)",
+    )
+    asn_references: dict[AsnReference, AsnLevel] = Field(
+        default_factory=dict,
+        description="856 REF IA (vendor number), DP (department), BM (bill of lading) -> the HL level they go on; "
+        "by default BM at shipment level only",
+    )
+    asn_consolidate: bool = Field(
+        default=False,
+        description="POs shipped on one bill of lading go in one 856 with an order level each (else one 856 a PO)",
+    )
     lenient: bool | list[str] = Field(
         default=False,
         description="accept common slips in the partner's sets with a warning (AK5 E) instead of rejecting them: "
@@ -305,6 +335,10 @@ class Config(Strict):
     alerts: AlertsConfig | None = None
     server: ServerConfig = ServerConfig()
     inventory: dict[Name, InventoryFeedConfig] = Field(default_factory=dict, description="stock feeds out")
+    invoice_numbers: InvoiceNumbers = Field(
+        default=InvoiceNumbers(), description="810 BIG02: one company-wide sequence, prefix and width"
+    )
+    ship_from: ShipFrom = Field(default=ShipFrom(), description="856 N1*SF when the warehouse's confirmation has none")
     housekeeping_every: Duration = Field(default=60.0, gt=0)
     process_every: Duration = Field(
         default=1.0,

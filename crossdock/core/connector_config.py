@@ -42,6 +42,7 @@ SHIPMENT_FIELDS = (
     "uom",
     "sscc",
     "weight",
+    "weight_unit",
     "source",
     "external_id",
 )
@@ -88,6 +89,10 @@ class _SourceBase(Strict):
         default_factory=dict,
         description="with csv-shipments: shipment field -> the file's column header, for " + ", ".join(SHIPMENT_FIELDS),
     )
+    weight_unit: Literal["LB", "KG"] | None = Field(
+        default=None,
+        description="with csv-shipments: the unit of the weight column, for a file without a weight_unit column",
+    )
 
     @model_validator(mode="after")
     def _csv(self) -> _SourceBase:
@@ -101,6 +106,11 @@ class _SourceBase(Strict):
         missing = [f for f in ("shipment_id", "po_number", "quantity") if f not in self.shipment_columns]
         if missing or not ({"line_number", "sku"} & set(self.shipment_columns)):
             raise ValueError("shipment_columns needs shipment_id, po_number, quantity, and line_number or sku")
+        if "weight" in self.shipment_columns and "weight_unit" not in self.shipment_columns and not self.weight_unit:
+            raise ValueError(
+                "a weight needs its unit: name the file's weight_unit column in shipment_columns, or give the "
+                "source weight_unit: LB or KG"
+            )
         return self
 
 

@@ -4,21 +4,43 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Sequence
+from decimal import ROUND_HALF_UP, Decimal
 
-from sqlalchemy import select, update
+from sqlalchemy import Connection, select, update
 
 from crossdock.core import registry
 from crossdock.core.engine import utcnow
 from crossdock.core.errors import Held
 from crossdock.core.hub import Hub
-from crossdock.core.models import Invoice, InvoiceLine, Order, Shipment
-from crossdock.core.partners import created_now, reserve
+from crossdock.core.models import Charge, Invoice, InvoiceLine, Order, Party, Shipment
+from crossdock.core.partners import Partner, created_now, reserve
 from crossdock.core.plan import Plan, delivery_key, outbound, safe_name
 from crossdock.core.schema import orders, shipments
 
+# What an invoice repeats from the PO: the parties a retailer's guide asks for (SU supplier, the vendor number
+# the buyer gave us, among them) and the references (IA vendor number, DP department, MR merchandise type).
+INVOICE_ROLES = ("SU", "BT", "ST", "BY", "RE", "RI")
+INVOICE_REFERENCES = ("IA", "DP", "MR")
+COMPANY_SEQUENCE = "(company)"  # sequences scope for invoice numbers: no partner name can take it
+CENT = Decimal("0.01")
 
-def invoice_for(order: Order, shipment: Shipment, number: str, today: dt.date) -> Invoice:
-    """The invoice for what this shipment carried, at the order's prices, billed to the order's parties."""
+
+def invoice_for(
+    order: Order,
+    shipment: Shipment,
+    number: str,
+    today: dt.date,
+    *,
+    first: bool = True,
+    parties: Sequence[Party] = (),
+) -> Invoice:
+    """The invoice for what this shipment carried, at the order's prices, billed to the order's parties.
+
+    The PO's allowances and charges come along, so TDS01 nets them as the buyer's own total does: a line's SACs
+    in full when the line ships in full, in proportion to the quantity when it ships in part; the PO's header
+    SACs on the ``first`` invoice of the order only, never repeated on later ones. ``parties`` (the partner's
+    configured RI, RE or SU) replace the PO's party of the same role."""
     by_line = {ol.line_number: ol for ol in order.lines}
     lines: list[InvoiceLine] = []
     for shipped in shipment.orders:
@@ -35,20 +57,51 @@ def invoice_for(order: Order, shipment: Shipment, number: str, today: dt.date) -
                     unit_price=ordered.unit_price,
                     price_basis=ordered.price_basis,
                     product_ids=dict(ordered.product_ids),
+                    charges=[_share(c, line.quantity, ordered.quantity) for c in _money(ordered.charges)],
                 )
             )
+    configured = {p.role for p in parties}
+    kept = [p for p in order.parties if p.role in INVOICE_ROLES and p.role not in configured]
     return Invoice(
         invoice_number=number,
         invoice_date=today,
         po_number=order.po_number,
         po_date=order.order_date,
         currency=order.currency,
-        parties=[p for p in order.parties if p.role in ("BT", "ST", "BY", "RE")],
+        parties=sorted([*kept, *parties], key=lambda p: INVOICE_ROLES.index(p.role)),
+        references=[r for r in order.references if r.qualifier in INVOICE_REFERENCES],
         terms=list(order.terms),
         ship_date=shipment.ship_date,
         carrier_scac=shipment.carrier_scac,
+        transport_mode=shipment.transport_mode,
         lines=lines,
+        charges=[c.model_copy() for c in _money(order.charges)] if first else [],
     )
+
+
+def _money(charges: Sequence[Charge]) -> list[Charge]:
+    """The allowances (A) and charges (C); SAC01 N (information only: marking, ticketing) is no money."""
+    return [c for c in charges if c.indicator in ("A", "C")]
+
+
+def _share(charge: Charge, shipped: Decimal, ordered: Decimal) -> Charge:
+    """A line's SAC for the part of the line this invoice bills: whole when all of it ships."""
+    out = charge.model_copy()
+    if charge.amount is not None and ordered and shipped != ordered:
+        out.amount = (charge.amount * shipped / ordered).quantize(CENT, ROUND_HALF_UP)
+        if charge.quantity is not None:
+            out.quantity = shipped
+    return out
+
+
+def invoice_number(hub: Hub, n: int) -> str:
+    """BIG02 for the company sequence's number ``n``, in the configured format."""
+    return hub.config.invoice_numbers.format(n)
+
+
+def next_invoice_numbers(hub: Hub, conn: Connection, count: int) -> int:
+    """Reserve ``count`` invoice numbers of the company-wide sequence (rolled back with ``conn``); the first."""
+    return hub.store.next_numbers(conn, COMPANY_SEQUENCE, "invoice", count)
 
 
 def invoice_day(hub: Hub, partner_name: str) -> int:
@@ -76,13 +129,17 @@ def invoice_day(hub: Hub, partner_name: str) -> int:
         if not rows:
             return 0
         today = created_now().date()
-        first_number = store.next_numbers(conn, buyer.name, "invoice", len(rows))
+        first_number = next_invoice_numbers(hub, conn, len(rows))
+        billed = _invoiced_before(conn, {int(r.order_id) for r in rows})
+        parties = configured_parties(buyer)
         invoices = []
         for i, row in enumerate(rows):
             order = x12.order_from_dict(json.loads(row.order_data))
-            invoices.append(
-                invoice_for(order, Shipment.model_validate_json(row.data), f"{first_number + i:06d}", today)
-            )
+            first = int(row.order_id) not in billed
+            billed.add(int(row.order_id))
+            shipment = Shipment.model_validate_json(row.data)
+            number = invoice_number(hub, first_number + i)
+            invoices.append(invoice_for(order, shipment, number, today, first=first, parties=parties))
         controls = reserve(store, conn, buyer.name, sets=len(invoices))
         data = x12.write_810s(invoices, x12.Outgoing(**buyer.envelope(controls, created_now())))
         name = f"{safe_name(buyer.name)}-810-{today:%Y%m%d}-{controls.interchange:09d}.edi"
@@ -106,3 +163,16 @@ def invoice_day(hub: Hub, partner_name: str) -> int:
         store.set_order_statuses(conn, [("invoiced", order_id) for order_id in shipped])
         store.log(conn, "810", f"{len(invoices)} invoice(s) to {buyer.name} in interchange {controls.interchange}")
     return len(invoices)
+
+
+def configured_parties(buyer: Partner) -> list[Party]:
+    """The N1 loops the partner's configuration gives our 810s (``invoice_parties``)."""
+    return [config.party(role) for role, config in buyer.config.invoice_parties.items()]
+
+
+def _invoiced_before(conn: Connection, order_ids: set[int]) -> set[int]:
+    """Of ``order_ids``, the orders one of whose shipments was invoiced already (their header SACs went then)."""
+    done = select(shipments.c.order_id).where(
+        shipments.c.order_id.in_(sorted(order_ids)), shipments.c.invoiced_at.is_not(None)
+    )
+    return {int(order_id) for order_id in conn.execute(done).scalars()}

@@ -257,6 +257,31 @@ class OrderChange(Model):
     dates: list[DateRef] = field(default_factory=list)
     parties: list[Party] = field(default_factory=list)
     lines: list[LineChange] = field(default_factory=list)
+    change_sequence: str | None = None  # BCH05, exactly as sent: the buyer's count of its changes to the PO
+
+
+@dataclass(slots=True, kw_only=True)
+class LineChangeAnswer(Model):
+    """One change to a line, accepted (ACK01 IA, or IQ with the quantity kept) or rejected (IR) with why."""
+
+    change: LineChange
+    status: str
+    quantity: Decimal | None = None  # the line's quantity after the answer, where it differs from the change's
+    reason: str | None = None
+
+
+@dataclass(slots=True, kw_only=True)
+class ChangeAcknowledgment(Model):
+    """An 865: the seller's answer to an 860, change by change."""
+
+    po_number: str
+    po_date: dt.date | None = None
+    purpose: str = "00"
+    ack_type: str | None = None  # BCA02; derived from the lines when crossdock writes it
+    change_sequence: str | None = None
+    change_date: dt.date | None = None
+    ack_date: dt.date | None = None
+    lines: list[LineChangeAnswer] = field(default_factory=list)
 
 
 @dataclass(slots=True, kw_only=True)
@@ -297,6 +322,8 @@ class ShipmentLine(Model):
     description: str | None = None
     # The warehouse ships no more of this line (945 W1201 CP, CU, IC): what is left of it is cancelled.
     closed: bool = False
+    pack: int | None = None  # PO401/PO414 of the order line, echoed on the 856 item (PO4)
+    inner_pack: int | None = None
 
 
 @dataclass(slots=True, kw_only=True)
@@ -329,6 +356,7 @@ class ShipmentOrder(Model):
     pallets: list[Pallet] = field(default_factory=list)
     packages: list[Package] = field(default_factory=list)
     lines: list[ShipmentLine] = field(default_factory=list)
+    references: list[Reference] = field(default_factory=list)  # REF at the 856 order level (IA, DP ...)
 
     def all_lines(self) -> list[ShipmentLine]:
         """Every shipped line, loose, packed or on a pallet."""
@@ -424,6 +452,7 @@ class Invoice(Model):
     terms: list[Terms] = field(default_factory=list)
     ship_date: dt.date | None = None
     carrier_scac: str | None = None
+    transport_mode: str | None = None  # CAD01: M motor, A air, U parcel... (required in 5010 when CAD is written)
     lines: list[InvoiceLine] = field(default_factory=list)
     charges: list[Charge] = field(default_factory=list)
     total_amount: Decimal | None = None  # TDS01 as money (crossdock computes it when writing)

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta
+from collections.abc import Mapping
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import Connection, select, update
@@ -15,8 +16,10 @@ from crossdock.core.errors import CrossdockError
 from crossdock.core.hub import Hub
 from crossdock.core.large_orders import streams
 from crossdock.core.models import Order
+from crossdock.core.order_gate import gate, outdated, stored_version
 from crossdock.core.order_holds import operator_hold
 from crossdock.core.order_json import ORDER, OrderText, keep_sent
+from crossdock.core.order_versions import Verdict, Version, after
 from crossdock.core.partners import Controls, Partner, created_now
 from crossdock.core.plan import Numbered, Plan, Processed, Ref, delivery_key, outbound, queued, safe_name
 from crossdock.core.render import render
@@ -37,13 +40,17 @@ def upsert_orders(
     result: Processed,
     existing: dict[str, Any] | None = None,
     spooled: dict[int, SpooledLines] | None = None,
-) -> None:
+    versions: Mapping[int, Version] | None = None,
+    force: bool = False,
+) -> list[str]:
     """Insert new orders, update changed ones, leave re-read (and outdated) ones alone; route what is new or changed.
 
     ``partner`` is the EDI partner, or for a sales channel's order the name of its source. An order is known by
     (channel, partner, its external id: the channel's order id, else the PO number). ``existing`` is the stored
     orders already looked up for a run of documents (``find_orders``), none of them in this plan yet. ``spooled``
-    holds the lines of large orders read as a stream, by ``id(order)`` (``large_orders``).
+    holds the lines of large orders read as a stream, by ``id(order)`` (``large_orders``). ``versions`` is each
+    X12 order's version, by ``id(order)``: an older or conflicting one changes nothing (``order_gate``), unless
+    ``force``. Returns why any order was held back as conflicting.
     """
     store = hub.store
     who = partner if isinstance(partner, str) else partner.name
@@ -60,10 +67,12 @@ def upsert_orders(
     if existing is None:
         existing = store.find_orders(conn, found[0].channel if found else "x12", who, list(latest))
     x12 = registry.mapping("x12")
+    conflicts: list[str] = []
     for key, order in latest.items():
         po = order.po_number
         again = False
         row = existing.get(key)
+        version = (versions or {}).get(id(order))
         lines = (spooled or {}).get(id(order))
         if lines is not None and not streams(hub, order, lines, row, partner, source):
             order.lines = list(lines.lines())  # this order needs its lines as objects
@@ -80,6 +89,7 @@ def upsert_orders(
                     "po_number": po,
                     "status": "cancelled" if order.purpose == "01" else status,
                     "revision": 1,
+                    "version": version.text() if version else None,
                     "data": data,
                     "document_id": document_id,
                 }
@@ -97,15 +107,17 @@ def upsert_orders(
         else:
             ref = int(row.id)
             if _same(row.data, data, dumped):
-                if row.data != data and not _outdated(order, row.data):  # the same order, stamped later
+                if row.data != data and not outdated(order, row.data):  # the same order, stamped later
                     keep_sent(conn, ref)
                     store.update_order(conn, ref, data=data)
                 result.orders_unchanged += 1
                 plan.event("order", f"order {po} read again, unchanged", order=ref, document=document_id)
                 continue
-            if _outdated(order, row.data) or _stored_later(order, row, document_id):
+            verdict = gate(hub, conn, plan, order, row, document_id, version, who, force)
+            if verdict.verdict is not Verdict.APPLY:
                 result.orders_unchanged += 1
-                plan.event("order", f"order {po}: an older version arrived late and was ignored", order=ref)
+                if verdict.verdict is Verdict.CONFLICT:
+                    conflicts.append(verdict.reason)
                 continue
             revision = int(row.revision) + 1
             result.orders_changed += 1
@@ -119,6 +131,7 @@ def upsert_orders(
                 revision=revision,
                 document_id=document_id,
                 status="cancelled" if order.purpose == "01" else status,
+                **({"version": after(version, stored_version(row)).text()} if version else {}),
             )
             _supersede(conn, ref)
             plan.event("order", f"order {po} {what}, revision {revision}", order=ref, document=document_id)
@@ -156,6 +169,7 @@ def upsert_orders(
             _hold(hub, conn, plan, ref, po, who, problems)
         if revision == 1 and not isinstance(partner, str) and partner.config.send_855:
             _send_855(hub, conn, plan, ref, document_id, order, partner)
+    return conflicts
 
 
 def _notify_cancelled(
@@ -196,21 +210,6 @@ def _sent_to(conn: Connection, ref: int) -> list[str]:
         deliveries.c.order_id == ref, deliveries.c.purpose == "order", deliveries.c.state == "sent"
     )
     return sorted(set(conn.execute(sent).scalars()))
-
-
-def _outdated(order: Order, stored: str) -> bool:
-    """Whether a channel's order is older than the version stored (a webhook or page that arrived late)."""
-    if order.updated_at is None:
-        return False
-    before = json.loads(stored).get("updated_at")
-    return before is not None and order.updated_at < datetime.fromisoformat(before)
-
-
-def _stored_later(order: Order, row: Any, document_id: int) -> bool:
-    """Whether the stored version came from a document stored after this one, for an order that carries no time
-    of its own (a partner's 850): two workers may record two revisions of a PO in either order, and the later
-    stored must win whatever the commit order. A channel's order is ordered by its ``updated_at`` instead."""
-    return order.updated_at is None and row.document_id is not None and int(row.document_id) > document_id
 
 
 def _same(stored: str, data: str, dumped: dict[str, Any]) -> bool:

@@ -244,8 +244,9 @@ def process_pending(hub: Hub, limit: int = 100) -> list[Processed]:
     return process_received(hub, limit)
 
 
-def replay(hub: Hub, document_id: int) -> Processed:
-    """Run a stored inbound document through the flow again (after a fix); orders are upserted, never doubled."""
+def replay(hub: Hub, document_id: int, *, force: bool = False) -> Processed:
+    """Run a stored inbound document through the flow again (after a fix); orders are upserted, never doubled.
+    With ``force`` an X12 order's version in it is applied even when older or conflicting (``order_gate``)."""
     store = hub.store
     with store.transaction() as conn:
         row = store.document(conn, document_id)
@@ -253,6 +254,12 @@ def replay(hub: Hub, document_id: int) -> Processed:
             raise CrossdockError(f"no inbound document {document_id}")
         if row.purged_at is not None:
             raise CrossdockError(purged_note(document_id, row.purged_at))
-        store.update_document(conn, document_id, state="received", error=None)
-        store.log(conn, "replay", f"document {document_id} replayed", document_id=document_id)
+        flags = "force" if force else (None if row.flags == "force" else row.flags)  # --force is for this replay
+        store.update_document(conn, document_id, state="received", error=None, flags=flags)
+        store.log(
+            conn,
+            "replay",
+            f"document {document_id} replayed" + (" (--force)" if force else ""),
+            document_id=document_id,
+        )
     return process(hub, document_id)

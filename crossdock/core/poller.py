@@ -25,12 +25,15 @@ from crossdock.core.workers import is_dead_local
 
 log = logging.getLogger("crossdock.poller")
 # An API source's documents are stored, then recorded, this many at a time (one page of a channel's orders),
-# the next ones read meanwhile. A file source's are read in chunks of up to this many files or this many
-# seconds of reading, whichever comes first: a chunk is stored in one transaction, its files settled on the
-# server after that commit, and its documents recorded together; between chunks the outbox gets its turn and
-# a stopping worker stops.
+# the next ones read meanwhile. A file source's are read in chunks of up to this many files, this many bytes
+# or this many seconds of reading, whichever comes first: a chunk is stored in one transaction, its files
+# settled on the server after that commit, and its documents recorded together; between chunks the outbox
+# gets its turn and a stopping worker stops. What a chunk costs whatever its size (its transactions and
+# lookups) is shared by up to 500 small files, while the bytes bound keeps a chunk of large files to about
+# what 100 files of 100 POs were.
 API_BATCH = 100
-FILE_CHUNK = 100
+FILE_CHUNK = 500
+CHUNK_BYTES = 4 * 1024 * 1024
 CHUNK_SECONDS = 1.0
 
 
@@ -45,20 +48,27 @@ class PollReport:
 
 
 def _batches(
-    items: Iterator[Inbound], size: int, seconds: float | None = None, stop: threading.Event | None = None
+    items: Iterator[Inbound],
+    size: int,
+    seconds: float | None = None,
+    stop: threading.Event | None = None,
+    most_bytes: int | None = None,
 ) -> Iterator[list[Inbound]]:
-    """The source's documents ``size`` at a time, or what ``seconds`` of reading gave, or what was read when
-    ``stop`` is set; when the source fails mid-way, what it gave is still handed on (to be stored) before the
-    error goes up."""
+    """The source's documents ``size`` at a time (or as many as hold ``most_bytes``), or what ``seconds`` of
+    reading gave, or what was read when ``stop`` is set; when the source fails mid-way, what it gave is still
+    handed on (to be stored) before the error goes up."""
     batch: list[Inbound] = []
     began = time.monotonic()
+    held = 0
     try:
         for item in items:
             batch.append(item)
+            held += len(item.data)
             full = len(batch) >= size or (seconds is not None and time.monotonic() - began >= seconds)
-            if full or (stop is not None and stop.is_set()):
+            if full or (most_bytes is not None and held >= most_bytes) or (stop is not None and stop.is_set()):
                 yield batch
                 batch = []
+                held = 0
                 began = time.monotonic()
     except CrossdockError:
         if batch:
@@ -167,7 +177,7 @@ def poll(
             source.receive() as items,
             _read_ahead(_batches(items, API_BATCH))
             if api
-            else nullcontext(_batches(items, FILE_CHUNK, CHUNK_SECONDS, stop)) as batches,
+            else nullcontext(_batches(items, FILE_CHUNK, CHUNK_SECONDS, stop, CHUNK_BYTES)) as batches,
         ):
             for batch in batches:
                 stored = ingest_many(hub, source_name, batch)
@@ -182,11 +192,14 @@ def poll(
                 marks = [item.checkpoint for item in batch if item.checkpoint]
                 checkpoint = (sync, marks[-1]) if marks else None
                 todo = [got.document_id for got in stored if got.state == "received"]
+                states: dict[int, str] = {}
                 if todo and hand_off is not None and not api:
                     hand_off.set()
                 elif todo:
-                    report.processed.extend(process_many(hub, todo, checkpoint, skip_locked=True))
+                    report.processed.extend(done := process_many(hub, todo, checkpoint, skip_locked=True))
                     checkpoint = None  # saved with the orders it covers
+                    states.update({p.document_id: p.state for p in done})
+                _imported(hub, source_name, batch, [states.get(got.document_id, got.state) for got in stored])
                 if progress is not None:
                     progress(report)
                 if checkpoint is not None or time.monotonic() - renewed > lease / 10:
@@ -236,6 +249,20 @@ def _settle(hub: Hub, source_name: str, item: Inbound, document_id: int) -> None
             hub.store.log(
                 conn, "settle", f"{item.name} on {source_name} not archived yet: {said}", document_id=document_id
             )
+
+
+def _imported(hub: Hub, source_name: str, batch: list[Inbound], states: list[str]) -> None:
+    """Tell the source which documents are processed (``Inbound.imported``); a failure is logged, and the next
+    poll, reading the order again, tries again."""
+    for item, state in zip(batch, states, strict=True):
+        if state != "processed":
+            continue
+        try:
+            item.imported()
+        except CrossdockError as exc:
+            said = masked(str(exc), hub.config.sources.get(source_name))
+            with hub.store.transaction() as conn:
+                hub.store.log(conn, "settle", f"{item.name} on {source_name}: {said}")
 
 
 def _watched(hub: Hub, source_name: str, source: object, looked: str | None) -> None:

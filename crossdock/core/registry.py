@@ -30,9 +30,9 @@ CHANNEL_SINKS = {
     "shopify": "crossdock.connectors.shopify:ShopifySink",
     "woocommerce": "crossdock.connectors.woocommerce:WooCommerceSink",
     "bigcommerce": "crossdock.connectors.bigcommerce:BigCommerceSink",
-    "amazon": "crossdock.connectors.amazon:AmazonSink",
-    "ebay": "crossdock.connectors.ebay:EbaySink",
-    "walmart": "crossdock.connectors.walmart:WalmartSink",
+    "amazon": "crossdock.connectors.amazon_sink:AmazonSink",
+    "ebay": "crossdock.connectors.ebay_sink:EbaySink",
+    "walmart": "crossdock.connectors.walmart_sink:WalmartSink",
 }
 SINKS = {
     "folder": "crossdock.connectors.folder:FolderSink",

@@ -83,6 +83,7 @@ orders = Table(
     Column("po_number", String(128), nullable=False),
     Column("status", String(24), nullable=False),
     Column("revision", Integer, nullable=False),
+    Column("version", String(64)),  # an X12 order's stored version (core/order_versions.py)
     Column("data", OrderData, nullable=False),
     Column("document_id", Id, ForeignKey("documents.id")),
     Column("created_at", DateTime, nullable=False),

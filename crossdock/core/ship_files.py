@@ -18,7 +18,9 @@ def ship_file(hub: Hub, document_id: int, data: bytes, name: str, source_name: s
     shipper = source.partner or source_name
     try:
         if source.format == "csv-shipments":
-            found = registry.mapping("shipcsv").shipments_from_csv(data, source.shipment_columns, name=name)
+            found = registry.mapping("shipcsv").shipments_from_csv(
+                data, source.shipment_columns, name=name, weight_unit=source.weight_unit
+            )
         elif source.format == "shipbob":
             found = registry.mapping("shipbob").shipments_from_shipbob(data, name=name)
         else:

@@ -22,7 +22,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, select
 
-from crossdock.core import registry
+from crossdock.core import asn_plan, registry
 from crossdock.core.answers import Answer, answer, match_line
 from crossdock.core.cancel_back import cancellation_for, plan_cancellation, reply_sink
 from crossdock.core.engine import utcnow
@@ -65,6 +65,7 @@ def record_shipments(
     if not pieces:
         return problems
     ctx = _Context(hub, conn, shipper, [one for _, one in pieces])
+    asn_ids = {id(one): bsn for s in found for one, bsn in _shares(s, pieces)}
     answers: list[Answer] = []
     labels: dict[str, tuple[Partner, list[Any]]] = {}  # serials are reserved once per buyer for the whole file
     for shipment, one in pieces:
@@ -91,6 +92,9 @@ def record_shipments(
                 if buyer.config.invoice == "on_shipment":
                     invoice_for(order, one, "check", created_now().date())  # every line priced, before labels
                 units = _unlabelled(one, buyer)
+                ship_from = hub.config.ship_from.for_shipper(shipper)
+                asn_plan.for_buyer(one, order, ship_from, buyer.config.asn_references)
+                asn_plan.lading(one, whole=len(shipment.orders) == 1)
         except Held as exc:
             reason = f"shipment {shipment.shipment_id} for PO {shipped.po_number} held: {exc}"
             ctx.save(existing, key, None, "held", reason, one, document_id)
@@ -116,7 +120,20 @@ def record_shipments(
             continue
         if units and buyer is not None:
             labels.setdefault(buyer.name, (buyer, []))[1].extend(units)
-        answers.append(Answer(order_id, order, one, buyer, status, totals, one.status == "partial", reply))
+        answers.append(
+            Answer(
+                order_id,
+                order,
+                one,
+                buyer,
+                status,
+                totals,
+                one.status == "partial",
+                reply,
+                asn_id=asn_ids[id(one)],
+                asn_key=asn_plan.consolidation_key(one, shipper),
+            )
+        )
     for buyer, units in labels.values():
         first = hub.store.next_numbers(conn, buyer.name, "sscc", len(units))
         prefix = buyer.config.gs1_prefix
@@ -177,6 +194,7 @@ class _Context:
                     orders.c.external_id,
                     orders.c.partner,
                     orders.c.data,
+                    orders.c.status,
                     documents.c.endpoint,
                 )
                 .outerjoin(documents, documents.c.id == orders.c.document_id)
@@ -211,6 +229,10 @@ class _Context:
                 f"{len(rows)} orders carry PO number {shipped.po_number!r} ("
                 + ", ".join(sorted(r.partner for r in rows))
                 + "); the shipment names no source or channel order id that tells which"
+            )
+        if rows[0].status == "cancelled":  # no 856 or 810 for what the buyer cancelled: a person settles it
+            raise Held(
+                f"order {shipped.po_number} was cancelled, yet the warehouse shipped it: settle it with the buyer"
             )
         return int(rows[0].id), self.x12.order_from_dict(json.loads(rows[0].data)), rows[0].endpoint
 
@@ -271,6 +293,12 @@ def _for_buyer(shipment: Shipment) -> list[Any]:
     return [ref for ref in shipment.references if ref.qualifier in BUYER_REFERENCES]
 
 
+def _shares(shipment: Shipment, pieces: list[tuple[Shipment, Shipment]]) -> list[tuple[Shipment, str]]:
+    """The pieces of one confirmation with their BSN02s; each has its share of the weight (``asn_plan.share``)."""
+    mine = [one for s, one in pieces if s is shipment]
+    return list(zip(mine, asn_plan.share(mine), strict=True))
+
+
 def _fields(shipment: Shipment) -> dict[str, Any]:
     return {f: getattr(shipment, f) for f in shipment.__dataclass_fields__ if f != "orders"}
 
@@ -322,6 +350,7 @@ def _check(
         line.product_ids = {**by_position[pos].product_ids, **line.product_ids}  # and the buyer's own item ids
         line.ordered_quantity = by_position[pos].quantity
         line.uom = by_position[pos].uom or line.uom
+        line.pack, line.inner_pack = by_position[pos].pack, by_position[pos].inner_pack  # PO4 as the PO had it
         totals[pos] = totals.get(pos, Decimal(0)) + line.quantity
         if line.closed:
             closed.add(pos)

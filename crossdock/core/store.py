@@ -58,6 +58,11 @@ _DOCUMENTS_INSERT = (
 )
 
 
+_ORDER_FIELDS = ("channel", "partner", "external_id", "po_number", "status", "revision", "data", "document_id")
+_ORDERS_INSERT = (
+    f"INSERT INTO orders (id, {', '.join(_ORDER_FIELDS)}, created_at, updated_at) "
+    f"VALUES ({', '.join(['?'] * (len(_ORDER_FIELDS) + 3))})"
+)
 _DOCUMENT_UNLESS_LARGE = UNLESS_LARGE.where(documents.c.id == bindparam("id"))
 _DOCUMENTS_UNLESS_LARGE = UNLESS_LARGE.where(documents.c.id.in_(bindparam("ids", expanding=True)))
 
@@ -264,7 +269,7 @@ class Store(OutboxRecords, InboundRecords, CoordinationRecords):
         for start in range(0, len(external_ids), 500):
             chunk = external_ids[start : start + 500]
             columns = (orders.c.id, orders.c.external_id, orders.c.revision, orders.c.status, orders.c.data)
-            query = select(*columns, orders.c.document_id).where(
+            query = select(*columns, orders.c.document_id, orders.c.version).where(
                 orders.c.channel == channel, orders.c.partner == partner, orders.c.external_id.in_(chunk)
             )
             if self.is_postgres:
@@ -274,25 +279,26 @@ class Store(OutboxRecords, InboundRecords, CoordinationRecords):
         return found
 
     def insert_orders(self, conn: Connection, rows: list[dict[str, Any]]) -> list[int]:
-        """Insert new orders, returning their ids in order; a concurrent insert of the same order raises OrderRace."""
+        """Insert new orders, returning their ids in order; a concurrent insert of the same order raises OrderRace.
+
+        As for documents, the ids are taken first and the rows go in as one driver-level executemany: through
+        SQLAlchemy's multi-row INSERT .. RETURNING this cost about 60 µs an order, a tenth of a one-PO file.
+        """
         if not rows:
             return []
         now = utcnow()
-        texts = {i: row["data"] for i, row in enumerate(rows) if isinstance(row["data"], OrderText)}
-        stmt = insert(orders).returning(orders.c.id, sort_by_parameter_order=True)
+        ids = self.new_ids(conn, "orders", len(rows))
+        texts = {i: row["data"] for i, row in zip(ids, rows, strict=True) if isinstance(row["data"], OrderText)}
+        params = [
+            (id_, *("" if c == "data" and id_ in texts else row.get(c) for c in _ORDER_FIELDS), now, now)
+            for id_, row in zip(ids, rows, strict=True)
+        ]
         try:
-            result = conn.execute(
-                stmt,
-                [
-                    {**row, "data": "" if i in texts else row["data"], "created_at": now, "updated_at": now}
-                    for i, row in enumerate(rows)
-                ],
-            )
+            self.execute_many(conn, _ORDERS_INSERT, params)
         except IntegrityError as exc:
             raise OrderRace(str(rows[0].get("channel")), str(rows[0].get("partner")), "one of the orders") from exc
-        ids = [int(r[0]) for r in result]
-        for i, text in texts.items():  # a large order's JSON, written in pieces
-            write_order_text(conn, ids[i], text)
+        for id_, text in texts.items():  # a large order's JSON, written in pieces
+            write_order_text(conn, id_, text)
         return ids
 
     def insert_documents(self, conn: Connection, rows: list[dict[str, Any]], ids: list[int] | None = None) -> list[int]:

@@ -32,7 +32,8 @@ from crossdock.core.connector_config import MAX_INTERCHANGES
 from crossdock.core.errors import DecodeError
 from crossdock.core.failures import PROCESSABLE, fail_document, mark_failed, reason_of, report_problems, say_failed
 from crossdock.core.hub import Hub
-from crossdock.core.models import Acknowledgment, Order, Shipment
+from crossdock.core.models import Acknowledgment, Order, OrderChange, Shipment
+from crossdock.core.order_versions import Version, made_at
 from crossdock.core.orders import upsert_orders
 from crossdock.core.partners import Controls, Partner, created_now
 from crossdock.core.plan import Numbered, Plan, Processed, delivery_key, safe_name
@@ -40,6 +41,7 @@ from crossdock.core.reconcile import reconcile, reconcile_interchange
 from crossdock.core.shipping import record_shipments
 from crossdock.core.spool import SpooledLines
 from crossdock.core.store import OrderRace
+from crossdock.core.x12_changes import apply_changes, forced, order_version
 
 log = logging.getLogger("crossdock.pipeline")
 
@@ -226,6 +228,9 @@ def _read(hub: Hub, conn: Connection, row: Any) -> _Read | Processed:
             for ts in group.sets:
                 if isinstance(ts.document, Order):
                     read.keys.add((ts.document.channel, partner.name, ts.document.external_id or ts.document.po_number))
+                elif isinstance(ts.document, OrderChange):  # applied after the run's plan is written: alone
+                    read.keys.add((ts.document.channel, partner.name, ts.document.po_number))
+                    read.alone = True
                 elif isinstance(ts.document, Acknowledgment | Shipment | ApplicationAdvice):
                     read.alone = True
     return read
@@ -297,6 +302,8 @@ def _record(
     found: list[Order] = []
     spooled: dict[int, SpooledLines] = {}  # a large order's lines, by id(order)
     shipped: list[Shipment] = []
+    versions: dict[int, Version] = {}  # each order's version, by id(order)
+    changes: list[tuple[OrderChange, str | None]] = []  # each 860, with when its group was made
     total = 0
     for ic in inbound.interchanges:
         if not ic.ok and ic.errors:
@@ -314,6 +321,7 @@ def _record(
                 elif isinstance(ts.document, Order):
                     ts.document.partner = partner.name
                     found.append(ts.document)
+                    versions[id(ts.document)] = order_version(ts.document, group)
                     if ts.lines is not None:
                         spooled[id(ts.document)] = ts.lines
                 elif isinstance(ts.document, Acknowledgment):
@@ -321,6 +329,8 @@ def _record(
                         problems.append(problem)
                 elif isinstance(ts.document, Shipment):
                     shipped.append(ts.document)
+                elif isinstance(ts.document, OrderChange):
+                    changes.append((ts.document, made_at(group.date, group.time)))
                 elif isinstance(ts.document, ApplicationAdvice):  # an 824 or 864: core/advice_inbound.py
                     if problem := apply_advice(hub, conn, plan, document_id, ts.document, partner):
                         problems.append(problem)
@@ -330,7 +340,24 @@ def _record(
         problems.extend(record_shipments(hub, conn, plan, document_id, shipped, partner.name, result))
     if found:
         stored = existing.get((found[0].channel, partner.name), {})
-        upsert_orders(hub, conn, plan, document_id, source, found, partner, result, stored, spooled)
+        problems.extend(
+            upsert_orders(
+                hub,
+                conn,
+                plan,
+                document_id,
+                source,
+                found,
+                partner,
+                result,
+                stored,
+                spooled,
+                versions,
+                forced(read.row),
+            )
+        )
+    if changes:
+        problems.extend(apply_changes(hub, conn, plan, document_id, source, changes, partner, result, forced(read.row)))
     if problems:
         rejected = sum(1 for p in problems if " rejected" in p)
         result.state = "rejected" if total and rejected == total else "processed"

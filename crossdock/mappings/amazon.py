@@ -1,5 +1,5 @@
-"""Amazon SP-API orders (Orders API 2026-01-01) -> canonical Order, and a canonical Fulfilment -> the body of the
-v0 ``confirmShipment`` (2026-01-01 has no shipment confirmation). Pure: no I/O.
+"""Amazon SP-API orders (Orders API 2026-01-01) -> canonical Order (what crossdock sends back is built in
+``amazon_requests``). Pure: no I/O.
 
 Sources: ``../shared/docs/channel-apis.md`` §1 and the owner's specs ``orders_2026-01-01.json`` / ``ordersV0.json``.
 Choices:
@@ -7,9 +7,13 @@ Choices:
 - ``po_number`` and ``external_id`` are ``orderId``; ``line_number`` is ``orderItemId`` (confirmShipment needs it).
 - ``order_date`` is the UTC date of ``createdTime``; ``updated_at`` is ``lastUpdatedTime``, aware UTC.
 - ``purpose`` is ``01`` when ``fulfillment.fulfillmentStatus`` is cancelled, spelt ``CANCELLED`` (2026) or
-  ``Canceled`` (v0), else ``00``. A buyer's cancel request on an item is a note on its line: don't ship it.
+  ``Canceled`` (v0), else ``00``. An item whose ``cancellation.cancellationExecution`` is there is cancelled:
+  its unfulfilled units are taken out as ``taken_out`` says (every item cancelled: ``01``). A buyer's cancel
+  request on an item not yet executed holds the order, ``awaiting="cancellation"`` (an MFN seller must not ship
+  it [docs]; released when a later read no longer shows the request), and is a note on its line.
   ``PENDING`` (not yet charged: Amazon says not to ship) is ``awaiting="payment"``, ``PENDING_AVAILABILITY`` (a
-  pre-order) ``awaiting="availability"``. ``SHIPPED`` is ``already_shipped``.
+  pre-order) ``awaiting="availability"``. ``SHIPPED`` is ``already_shipped``. ``fulfillment.shipByWindow``'s
+  latest time is the ship-by date ``038`` (its earliest ``037``).
 - Money (``{"amount": "…", "currencyCode": "…"}``) is ``Decimal`` from str, int or Decimal; a float is refused
   (parse with ``parse_float=Decimal``). One currency per order: the first amount read (``proceeds.grandTotal``)
   sets it, another currency is refused. An order without any amount (a pending order can carry none) takes
@@ -31,8 +35,6 @@ Choices:
 
 from __future__ import annotations
 
-import datetime as dt
-import hashlib
 from collections.abc import Mapping
 from contextlib import suppress
 from decimal import Decimal, Inexact, localcontext
@@ -46,7 +48,6 @@ from crossdock.core.models import (
     Contact,
     DateRef,
     Discount,
-    Fulfilment,
     Order,
     OrderLine,
     Party,
@@ -55,11 +56,8 @@ from crossdock.core.models import (
     TaxLine,
 )
 from crossdock.mappings.jsonnode import MoneyNode, OrderCurrency
-from crossdock.mappings.packages import per_package, whole_quantities
+from crossdock.mappings.taken_out import take_out
 
-# SCACs whose Amazon carrierCode is in the owner's examples ("FedEx", "UPS") or [unverified] ("USPS"); any other
-# carrier is sent as carrierCode "Other" with its name, as the v0 spec allows.
-_CARRIERS = {"FDEG": "FedEx", "FDE": "FedEx", "FXFE": "FedEx", "UPSN": "UPS", "UPSS": "UPS", "USPS": "USPS"}
 _CHARGES = {"GIFT_WRAP", "COD_FEE", "OTHER"}
 
 _AWAITING = {"PENDING": "payment", "PENDINGAVAILABILITY": "availability"}
@@ -123,6 +121,12 @@ def order_from_amazon(payload: Mapping[str, Any], *, name: str = "order", curren
         node.fail("orderItems", "no items")
     shipping = _Shipping()
     order.lines = [_line(item, i + 1, shipping) for i, item in enumerate(items)]
+    if order.purpose == "00":
+        take_out(
+            order, {line.line_number or "": _cancelled(item) for line, item in zip(order.lines, items, strict=True)}
+        )
+    if order.purpose == "00" and order.awaiting is None and any(_cancel_requested(item) for item in items):
+        order.awaiting = "cancellation"  # the buyer asked: not to ship until Amazon or the seller settles it
     if shipping.seen:
         code = fulfillment.text("fulfillmentServiceLevel") if fulfillment else None
         order.shipping_lines.append(shipping.line(code))
@@ -146,82 +150,6 @@ def order_from_payload(payload: Any, *, name: str = "order") -> Order:
     marketplace = channel.get("marketplaceId") if isinstance(channel, Mapping) else None
     currency = MARKETPLACE_CURRENCIES.get(marketplace) if isinstance(marketplace, str) else None
     return order_from_amazon(payload, name=name, currency=currency)
-
-
-def confirm_shipment_requests(fulfilment: Fulfilment, *, marketplace_id: str) -> list[dict[str, Any]]:
-    """One ``confirmShipment`` body per package: when the warehouse said which lines went in which tracked package
-    (``packages``, covering every tracking number), one per package with its lines and its own reference (from the
-    shipment id and the tracking number, stable when sent again); else the shipment as one package."""
-    packages = per_package(fulfilment)
-    if len(packages) == 1:
-        return [confirm_shipment_request(fulfilment, marketplace_id=marketplace_id)]
-    return [
-        confirm_shipment_request(
-            package,
-            marketplace_id=marketplace_id,
-            package_reference_id=_package_reference(f"{fulfilment.shipment_id}/{package.tracking_numbers[0]}"),
-        )
-        for package in packages
-    ]
-
-
-def confirm_shipment_request(
-    fulfilment: Fulfilment,
-    *,
-    marketplace_id: str,
-    package_reference_id: str | None = None,
-    shipped_at: dt.datetime | None = None,
-) -> dict[str, Any]:
-    """The v0 ``ConfirmShipmentRequest`` for one package: the fulfilment's single tracking number and its lines.
-
-    ``packageReferenceId`` must be a positive number unique within the order [spec]: the shipment id when it is
-    one, else a number derived from it (stable, so sending it again edits the same package). ``shipDate`` is
-    ``shipped_at`` (aware) or midnight UTC of ``ship_date``. The carrier is ``carrier_scac`` (a known SCAC becomes
-    Amazon's code, any other is sent as ``Other`` with its name); ``shippingMethod`` is ``carrier_service``.
-    Missing marketplace, tracking number, carrier, ship date or item id, several tracking numbers (a Fulfilment
-    does not say which lines are in which package) or a quantity not a positive whole number: ``ValueError``.
-    """
-    where = f"amazon fulfilment {fulfilment.shipment_id} of order {fulfilment.external_id or fulfilment.po_number}"
-    if not marketplace_id.strip():
-        raise ValueError(f"{where}: no marketplace_id")
-    numbers = [n.strip() for n in fulfilment.tracking_numbers if n.strip()]
-    if not numbers:
-        raise ValueError(f"{where}: no tracking number (trackingNumber is required)")
-    if len(numbers) > 1:
-        raise ValueError(f"{where}: {len(numbers)} tracking numbers: confirm one package per call, with its lines")
-    carrier = (fulfilment.carrier_scac or "").strip()
-    if not carrier:
-        raise ValueError(f"{where}: no carrier (carrierCode is required)")
-    if shipped_at is None:
-        if fulfilment.ship_date is None:
-            raise ValueError(f"{where}: no ship date (shipDate is required)")
-        shipped_at = dt.datetime.combine(fulfilment.ship_date, dt.time(), dt.UTC)
-    elif shipped_at.tzinfo is None:
-        raise ValueError(f"{where}: shipped_at must be an aware datetime")
-    reference = package_reference_id or _package_reference(fulfilment.shipment_id)
-    if not (reference.isdecimal() and int(reference) > 0):
-        raise ValueError(f"{where}: package reference {reference!r} is not a positive number")
-    quantities = whole_quantities(fulfilment, where, "order item")
-    if not quantities:
-        raise ValueError(f"{where}: no lines to confirm")
-    code = _CARRIERS.get(carrier.upper())
-    detail: dict[str, Any] = {
-        "packageReferenceId": reference,
-        "carrierCode": code or "Other",
-        **({} if code else {"carrierName": carrier}),
-        **({"shippingMethod": fulfilment.carrier_service} if fulfilment.carrier_service else {}),
-        "trackingNumber": numbers[0],
-        "shipDate": shipped_at.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "orderItems": [{"orderItemId": k, "quantity": q} for k, q in quantities.items()],
-    }
-    return {"marketplaceId": marketplace_id.strip(), "packageDetail": detail}
-
-
-def _package_reference(shipment_id: str) -> str:
-    text = shipment_id.strip()
-    if text.isdecimal() and int(text) > 0:
-        return text
-    return str(int.from_bytes(hashlib.sha256(text.encode()).digest()[:8], "big") % 999_999_999 + 1)
 
 
 def _header(node: _Node, order: Order, fulfillment: _Node | None) -> None:
@@ -352,12 +280,40 @@ def _line(item: _Node, position: int, shipping: _Shipping) -> OrderLine:
                     description = None if subtype == "ITEM" else subtype
                     line.discounts.append(Discount(code=code, description=description, amount=abs(amount)))
     line.references += [Reference(qualifier="PROMOTION", value=p) for p in promotions]
-    cancellation = item.child("cancellation")
-    request = cancellation.child("cancellationRequest") if cancellation else None
+    request = _cancel_requested(item)
     if request:
         who, why = request.text("requester") or "someone", request.text("cancelReason")
         line.notes.append(f"cancellation requested by {who}" + (f": {why}" if why else ""))
     return line
+
+
+def _cancel_requested(item: _Node) -> _Node | None:
+    """The item's open cancellation request: asked for, not yet executed."""
+    cancellation = item.child("cancellation")
+    if not cancellation or cancellation.child("cancellationExecution"):
+        return None
+    return cancellation.child("cancellationRequest")
+
+
+def _cancelled(item: _Node) -> tuple[Decimal, str]:
+    """Units of the item Amazon cancelled, and how: an executed cancellation takes out what was not fulfilled
+    (``fulfillment.quantityUnfulfilled``, else all but ``quantityFulfilled``)."""
+    cancellation = item.child("cancellation")
+    execution = cancellation.child("cancellationExecution") if cancellation else None
+    if not execution:
+        return Decimal(0), ""
+    ordered = item.quantity("quantityOrdered")
+    fulfillment = item.child("fulfillment")
+    unfulfilled = fulfillment.raw("quantityUnfulfilled") if fulfillment else None
+    fulfilled = fulfillment.raw("quantityFulfilled") if fulfillment else None
+    if isinstance(unfulfilled, int) and not isinstance(unfulfilled, bool) and 0 <= unfulfilled <= ordered:
+        units = Decimal(unfulfilled)
+    elif isinstance(fulfilled, int) and not isinstance(fulfilled, bool) and 0 <= fulfilled <= ordered:
+        units = ordered - fulfilled
+    else:
+        units = ordered
+    who, why = execution.text("cancelledBy"), execution.text("cancelReason")
+    return units, "cancelled at Amazon" + (f" by {who}" if who else "") + (f": {why}" if why else "")
 
 
 class _Node(MoneyNode):

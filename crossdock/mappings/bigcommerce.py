@@ -22,8 +22,14 @@ Pure: no I/O. What it relies on is in ``../shared/docs/channel-apis.md`` §7 (fr
 - Dates are RFC 2822 (``"Wed, 10 Jan 2018 21:05:30 +0000"``): ``updated_at`` is ``date_modified`` as aware UTC.
 - Addresses carry ``country`` as a name: ``country_iso2`` is read instead; a US ``state`` is a full name
   ("Texas") and becomes its postal code so routing rules by state work.
-- Fulfilment back: ``POST /v2/orders/{id}/shipments`` takes one ``order_address_id`` per shipment, so a
-  fulfilment becomes one body per address its lines ship to, each line found by its order product id.
+- Refunds: each order product says its ``quantity_refunded`` [spec: orders v2 ``OrderProduct``]: a line's
+  ``quantity`` is what is left to ship, what was refunded stays in its notes (``ordered 3, 1 refunded or
+  removed``); so 14 Partially Refunded is read line by line. A ``digital`` product (``type``) needs no shipping.
+  A line with nothing left leaves the order and is named in its notes; an order with nothing left is a cancel,
+  one that never had anything to ship is ``already_shipped`` (``left_to_ship.settle``).
+- Fulfilment back: ``POST /v2/orders/{id}/shipments`` takes one ``order_address_id`` and one tracking number per
+  shipment, so a fulfilment becomes one body per package the warehouse told (its own lines and tracking number:
+  ``packages.per_package``) and per address its lines ship to, each line found by its order product id.
 """
 
 from __future__ import annotations
@@ -32,6 +38,7 @@ import copy
 import datetime as dt
 import html
 from collections.abc import Mapping, Sequence
+from decimal import Decimal
 from email.utils import parsedate_to_datetime
 from typing import Any
 
@@ -49,6 +56,8 @@ from crossdock.core.models import (
     TaxLine,
 )
 from crossdock.mappings.jsonnode import LooseJsonNode
+from crossdock.mappings.left_to_ship import NO_SHIPPING, settle, taken_out
+from crossdock.mappings.packages import per_package
 
 INCOMPLETE = 0
 CANCEL_STATUSES = frozenset({4, 5, 6})  # Refunded, Cancelled, Declined
@@ -125,7 +134,8 @@ def _order(node: _At) -> Order:
     if billing is not None and (billing.text("email") or billing.text("phone")):
         order.contacts.append(Contact(name=_name(billing), email=billing.text("email"), phone=billing.text("phone")))
     several = len(ship_tos) > 1
-    for i, item in enumerate(_sub_resource(node, "products")):
+    products = _sub_resource(node, "products")
+    for i, item in enumerate(products):
         line = _line(item, i + 1)
         address_id = item.optional_id("order_address_id")
         if address_id and address_id != "0":
@@ -165,7 +175,12 @@ def _order(node: _At) -> Order:
     note = node.text("customer_message")
     if note:
         order.notes.append(note)
+    settle(order, [not _digital(item) for item in products])
     return order
+
+
+def _digital(node: _At) -> bool:
+    return (node.text("type") or "").lower() == "digital"
 
 
 def _sub_resource(node: _At, key: str) -> list[_At]:
@@ -206,10 +221,12 @@ def _line(node: _At, position: int) -> OrderLine:
     quantity = node.need_decimal("quantity")
     if quantity <= 0:
         node.fail("quantity", f"{quantity} is not a positive quantity")
+    refunded = node.decimal("quantity_refunded") or Decimal(0)
+    left = max(Decimal(0), quantity - refunded)
     line = OrderLine(
         position=position,
         line_number=node.need_id("id"),
-        quantity=quantity,
+        quantity=Decimal(0) if _digital(node) else left,
         uom="EA",
         unit_price=node.need_decimal("price_ex_tax"),
         description=html.unescape(node.text("name") or "") or None,
@@ -227,6 +244,10 @@ def _line(node: _At, position: int) -> OrderLine:
         label, value = option.text("display_name"), option.text("display_value")
         if label and value:
             line.notes.append(f"{label}: {value}")
+    if left < quantity:
+        line.notes.append(taken_out(quantity, left))
+    if _digital(node):
+        line.notes.append(NO_SHIPPING)
     for applied in node.children("applied_discounts"):
         amount = applied.decimal("amount")
         if amount:
@@ -240,12 +261,17 @@ def _tax(node: _At, key: str, title: str | None = None) -> list[TaxLine]:
 
 
 def shipment_requests(fulfilment: Fulfilment, products: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
-    """The ``POST /v2/orders/{id}/shipments`` bodies: one per shipping address the shipped lines go to, in the
-    order the lines come. ``products`` is the order's product list (``id``, ``order_address_id``, ``sku``): a
-    line is found by its line number (the order product id), else by a SKU only one product has. A line that
-    matches no product, a fractional quantity or a tracking number longer than BigCommerce takes is refused
-    (``PermanentError``): sending again cannot fix it. The first tracking number is the shipment's; any others,
-    the shipment id and an unknown carrier go in ``comments``."""
+    """The ``POST /v2/orders/{id}/shipments`` bodies: per package the warehouse told (its lines and its own
+    tracking number), one per shipping address its lines go to, in the order the lines come. ``products`` is the
+    order's product list (``id``, ``order_address_id``, ``sku``): a line is found by its line number (the order
+    product id), else by a SKU only one product has. A line that matches no product, a fractional quantity or a
+    tracking number longer than BigCommerce takes is refused (``PermanentError``): sending again cannot fix it.
+    Without packages the first tracking number is the shipment's; any others, the shipment id and an unknown
+    carrier go in ``comments``."""
+    return [body for part in per_package(fulfilment) for body in _bodies(part, products)]
+
+
+def _bodies(fulfilment: Fulfilment, products: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
     by_id = {str(p.get("id")): p for p in products}
     by_sku: dict[str, list[Mapping[str, Any]]] = {}
     for p in products:

@@ -14,7 +14,9 @@ payload is published under an open licence, so the field names below are the doc
   ``awaiting="payment"``; a cancel request still open (``cancelState`` ``IN_PROGRESS``) is
   ``awaiting="cancellation"``: the buyer asked to cancel, so it must not ship until the request is settled.
   ``orderFulfillmentStatus`` ``FULFILLED`` is ``already_shipped``.
-  Both statuses and ``orderFulfillmentStatus`` are kept as references.
+  Both statuses and ``orderFulfillmentStatus`` are kept as references. eBay cancels whole orders only [docs
+  post-order cancellation]; a line is taken out in part or whole by its refunds (``lineItems[].refunds[]``, in
+  whole units of what one unit cost), as ``taken_out`` says.
 - Money is ``{"value": "12.34", "currency": "USD"}``: ``Decimal`` from the text (str, int or Decimal; a float is
   refused: parse with ``parse_float=Decimal``). ``value`` is in the seller's currency (``convertedFrom*`` is the
   buyer's original and is not read). One currency per order: ``pricingSummary.total`` sets it, another refused.
@@ -39,7 +41,7 @@ payload is published under an open licence, so the field names below are the doc
 from __future__ import annotations
 
 from collections.abc import Mapping
-from decimal import ROUND_HALF_EVEN, Decimal
+from decimal import ROUND_FLOOR, ROUND_HALF_EVEN, Decimal
 from typing import Any
 
 from crossdock.core.errors import DecodeError
@@ -58,6 +60,7 @@ from crossdock.core.models import (
 )
 from crossdock.mappings.jsonnode import MoneyNode, OrderCurrency
 from crossdock.mappings.packages import per_package, whole_quantities
+from crossdock.mappings.taken_out import take_out
 
 _PLACES = Decimal("0.000001")
 # eBay shippingCarrierCode by SCAC: the names eBay's GeteBayDetails lists for these carriers [unverified]. Any
@@ -111,6 +114,10 @@ def order_from_ebay(payload: Mapping[str, Any], *, name: str = "order") -> Order
     if not items:
         node.fail("lineItems", "no line items")
     order.lines = [_line(item, i + 1) for i, item in enumerate(items)]
+    if not cancelled:
+        take_out(
+            order, {line.line_number or "": _refunded(item) for line, item in zip(order.lines, items, strict=True)}
+        )
     marketplace_tax = node.raw("ebayCollectAndRemitTax") is True
     if pricing:
         _pricing(node, pricing, order, items, marketplace_tax)
@@ -242,6 +249,19 @@ def _line(item: _Node, position: int) -> OrderLine:
     return line
 
 
+def _refunded(item: _Node) -> tuple[Decimal, str]:
+    """Units of the line refunded, and how: ``lineItems[].refunds[].amount`` summed, in whole units of what the
+    buyer paid for one (``discountedLineItemCost``, else ``lineItemCost``, over the quantity). A refund short of a
+    unit's price (a price adjustment) takes no unit out."""
+    refunded = sum((r.money("amount") or Decimal(0) for r in item.children("refunds")), Decimal(0))
+    quantity = item.quantity("quantity")
+    paid = item.money("discountedLineItemCost") or item.need_money("lineItemCost")
+    if refunded <= 0 or paid <= 0:
+        return Decimal(0), ""
+    units = min(quantity, (refunded * quantity / paid).to_integral_value(rounding=ROUND_FLOOR))
+    return units, "refunded at eBay"
+
+
 def _divide(amount: Decimal, quantity: Decimal) -> Decimal:
     exact = amount / quantity
     return exact if exact * quantity == amount else exact.quantize(_PLACES, rounding=ROUND_HALF_EVEN)
@@ -297,3 +317,40 @@ class _Node(MoneyNode):
         if number <= 0 or number != number.to_integral_value():
             self.fail(key, f"{self.raw(key)!r} is not a positive whole quantity")
         return number
+
+
+def is_buyers(payload: Mapping[str, Any], username: str | None, user_id: str | None) -> bool:
+    """Whether an order is the buyer's named by an account deletion notice (``buyer.username``, or
+    ``buyer.userId`` [unverified: eBay's announced immutable id])."""
+    buyer = payload.get("buyer")
+    if not isinstance(buyer, Mapping):
+        return False
+    return bool(username and buyer.get("username") == username) or bool(user_id and buyer.get("userId") == user_id)
+
+
+def buyer_texts(payload: Mapping[str, Any]) -> set[str]:
+    """The buyer's own words an order may carry into crossdock's order (its checkout note)."""
+    note = payload.get("buyerCheckoutNotes")
+    return {note} if isinstance(note, str) and note else set()
+
+
+def anonymise_buyer(payload: dict[str, Any]) -> None:
+    """An eBay order without its buyer's personal data: the buyer (username kept as ``erased``), every ship-to
+    and final destination down to state, postal code and country, and the checkout note."""
+    buyer = payload.get("buyer")
+    if isinstance(buyer, dict):
+        payload["buyer"] = {"username": "erased"} if buyer.get("username") else {}
+    payload.pop("buyerCheckoutNotes", None)
+    for instruction in payload.get("fulfillmentStartInstructions") or []:
+        if not isinstance(instruction, dict):
+            continue
+        step = instruction.get("shippingStep")
+        if isinstance(step, dict) and isinstance(step.get("shipTo"), dict):
+            step["shipTo"] = {"fullName": "erased", "contactAddress": _area(step["shipTo"].get("contactAddress"))}
+        if isinstance(instruction.get("finalDestinationAddress"), dict):
+            instruction["finalDestinationAddress"] = _area(instruction["finalDestinationAddress"])
+
+
+def _area(address: Any) -> dict[str, Any]:
+    keep = ("stateOrProvince", "postalCode", "countryCode")
+    return {k: address[k] for k in keep if k in address} if isinstance(address, dict) else {}

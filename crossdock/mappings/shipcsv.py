@@ -17,6 +17,10 @@ from crossdock.core.models import Package, Shipment, ShipmentLine, ShipmentOrder
 from crossdock.mappings.csv import file_rows
 
 DATE_FORMATS = ("%Y-%m-%d", "%Y%m%d", "%m/%d/%Y", "%d.%m.%Y")
+WEIGHT_UNITS = {
+    **dict.fromkeys(("lb", "lbs", "pound", "pounds"), "LB"),
+    **dict.fromkeys(("kg", "kgs", "kilogram", "kilograms"), "KG"),
+}
 
 
 def _date(value: str, where: str) -> dt.date:
@@ -38,8 +42,18 @@ def _decimal(value: str, where: str) -> Decimal:
     return number
 
 
-def shipments_from_csv(data: bytes, columns: Mapping[str, str], *, name: str = "ship file") -> list[Shipment]:
-    """``columns`` maps shipment fields (shipment_id, po_number, quantity, sku ...) to the file's headers."""
+def _unit(value: str, where: str) -> str:
+    unit = WEIGHT_UNITS.get(value.strip().lower())
+    if unit is None:
+        raise DecodeError(f"{where}: {value!r} is not a weight unit (write LB or KG)")
+    return unit
+
+
+def shipments_from_csv(
+    data: bytes, columns: Mapping[str, str], *, name: str = "ship file", weight_unit: str | None = None
+) -> list[Shipment]:
+    """``columns`` maps shipment fields (shipment_id, po_number, quantity, sku ...) to the file's headers; a
+    package's weight is in the row's ``weight_unit`` column, else in ``weight_unit`` (the source's setting)."""
     found: dict[tuple[str, ...], tuple[Shipment, ShipmentOrder]] = {}
     for number, row in file_rows(data, columns, name):
 
@@ -80,6 +94,11 @@ def shipments_from_csv(data: bytes, columns: Mapping[str, str], *, name: str = "
                 package = Package(tracking_number=tracking or None, sscc=sscc or None)
                 if weight := cell("weight"):
                     package.weight = _decimal(weight, f"{where} column {columns['weight']!r}")
+                    unit = cell("weight_unit")
+                    package.weight_uom = _unit(unit, f"{where} column {columns['weight_unit']!r}") if unit else None
+                    package.weight_uom = package.weight_uom or weight_unit
+                    if package.weight_uom is None:
+                        raise DecodeError(f"{where}: the weight has no unit (a weight_unit column, or weight_unit)")
                 order.packages.append(package)
             package.lines.append(line)
         else:

@@ -1,4 +1,4 @@
-"""Shopify orders -> canonical Order, and a canonical Fulfilment -> the ``fulfillmentCreate`` variables.
+"""Shopify orders -> canonical Order.
 
 Pure: no I/O. Both shapes of an order are read (``../shared/docs/channel-apis.md`` §4 and §5):
 
@@ -17,14 +17,24 @@ Choices, so that a REST and a GraphQL read of one order give the same Order:
 - Taxes and discounts are per line and per shipping line. Order-level ``taxLines`` are their sum, so they are
   kept only when no line carries any (the legacy shape); likewise the REST ``discount_codes`` become order-level
   discounts only when no line or shipping line has ``discount_allocations``.
-- ``quantity`` is the ordered quantity; order edits (``currentQuantity``) are not read.
-- Fulfilments go through the order's open fulfillment orders (``fulfilment_requests``: one ``fulfillmentCreate``
-  per fulfillment order its lines are on). The mutation takes no idempotency key, so what an existing fulfilment
-  already holds under the shipment's tracking number is left out: a repeated send ships nothing twice.
+- A line's ``quantity`` is what is left to ship: ``currentQuantity`` (ordered less refunded and removed units;
+  REST ``current_quantity``, else the ordered quantity less its ``refunds[].refund_line_items``). What was taken
+  out stays visible as a line note (``ordered 3, 1 refunded or removed``). A line that ``requiresShipping`` false
+  (a gift card, an e-book) has nothing to ship (``needs no shipping``). A line with nothing left leaves the order
+  and is named in its notes; an order with nothing left is a cancel, one that never had anything to ship is
+  ``already_shipped`` (``left_to_ship.settle``).
+- The order is a cancel (``purpose`` ``01``) too when it is cancelled (``cancelledAt``) or refunded or voided in
+  full (``displayFinancialStatus`` REFUNDED/VOIDED).
 - A ``pending`` financial status (``financial_status``, ``displayFinancialStatus``: no payment yet, such as a bank
   transfer) makes the order ``awaiting="payment"``: kept, not shipped. ``authorized`` is shippable (captured on
   fulfilment). A ``fulfilled`` fulfilment status (``fulfillment_status``, ``displayFulfillmentStatus``) is
   ``already_shipped``: an order first read fulfilled is not sent to a warehouse.
+- Holds: an open fulfillment order ON_HOLD makes the order ``awaiting="fulfillment hold"``, SCHEDULED
+  ``awaiting="scheduled"`` (Shopify releases it at ``fulfillAt``), and a risk assessment at or above
+  ``hold_risk`` (HIGH by default; PENDING never holds) ``awaiting="risk HIGH"``; a later read that no longer
+  says so releases it. The earliest ``fulfillBy`` of the open fulfillment orders is the ship-by date,
+  ``DateRef(qualifier="038")``. The REST shape carries neither.
+- Fulfilments back: ``shopify_fulfilment``.
 """
 
 from __future__ import annotations
@@ -38,9 +48,8 @@ from crossdock.core.errors import DecodeError
 from crossdock.core.models import (
     Address,
     Contact,
+    DateRef,
     Discount,
-    Fulfilment,
-    FulfilmentLine,
     Order,
     OrderLine,
     Party,
@@ -48,19 +57,20 @@ from crossdock.core.models import (
     TaxLine,
 )
 from crossdock.mappings.jsonnode import JsonNode
+from crossdock.mappings.left_to_ship import NO_SHIPPING, settle, taken_out
 
 _GID = re.compile(r"gid://shopify/(\w+)/(\d+)(?:\?.*)?")
 _SNAKE = re.compile(r"(?<!^)(?=[A-Z])")
-# Shopify builds tracking links for the carrier names it knows, written exactly ([docs FulfillmentTrackingInput]);
-# a SCAC not here is sent as it is.
-_CARRIERS = {"UPSN": "UPS", "UPSS": "UPS", "FDEG": "FedEx", "FDE": "FedEx", "FXFE": "FedEx", "USPS": "USPS"}
-_OPEN = {"OPEN", "IN_PROGRESS"}
-_VOID = {"CANCELLED", "ERROR", "FAILURE"}  # fulfilments that shipped nothing
+RISK_LEVELS = ("NONE", "LOW", "MEDIUM", "HIGH")  # RiskAssessmentResult, lowest first; PENDING is not assessed yet
+_VOIDED = {"refunded", "voided"}  # financial statuses of an order paid back (or never captured) in full
+_HOLDS = {"ON_HOLD": "fulfillment hold", "SCHEDULED": "scheduled"}  # fulfillment order statuses that wait
+_DONE = {"CLOSED", "CANCELLED"}  # fulfillment orders with nothing left to do
 _GTIN = {12: "UP", 13: "EN", 14: "UK"}  # a barcode's X12 qualifier by length: UPC-A, EAN-13, GTIN-14; else GTIN
 
 
-def order_from_shopify(payload: Mapping[str, Any], *, name: str = "order") -> Order:
-    """Map one Shopify order, GraphQL node or REST object (told apart by the GID in ``id``)."""
+def order_from_shopify(payload: Mapping[str, Any], *, name: str = "order", hold_risk: str | None = "HIGH") -> Order:
+    """Map one Shopify order, GraphQL node or REST object (told apart by the GID in ``id``). ``hold_risk`` is the
+    lowest risk level that holds the order (one of ``RISK_LEVELS``; None: risk never holds)."""
     if not isinstance(payload, Mapping):
         raise DecodeError(f"an order is an object, not {type(payload).__name__}", source=name)
     identifier = payload.get("id")
@@ -92,7 +102,8 @@ def order_from_shopify(payload: Mapping[str, Any], *, name: str = "order") -> Or
         order.contacts.append(Contact(email=email, phone=phone))
     applications = node.data.get("discount_applications") if rest else None
     items, shipping = node.children("lineItems"), node.children("shippingLines")
-    order.lines = [_line(item, i + 1, applications) for i, item in enumerate(items)]
+    refunded = _refunded(node) if rest else {}
+    order.lines = [_line(item, i + 1, applications, refunded) for i, item in enumerate(items)]
     order.shipping_lines = [
         ShippingLine(
             code=item.text("code"),
@@ -111,7 +122,42 @@ def order_from_shopify(payload: Mapping[str, Any], *, name: str = "order") -> Or
             for code in node.children("discountCodes")
         ]
     order.total_amount = node.money("totalPriceSet", "total_price_set", "total_price")
+    if isinstance(financial, str) and financial.lower() in _VOIDED:
+        order.purpose = "01"
+    settle(order, [item.raw("requiresShipping") is not False for item in items])
+    _holds(order, node, hold_risk)
     return order
+
+
+def _holds(order: Order, node: _Node, hold_risk: str | None) -> None:
+    """What the order waits for on Shopify's side (a fulfillment hold, a schedule, its risk) and its ship-by."""
+    open_orders = [fo for fo in node.children("fulfillmentOrders") if fo.text("status") not in _DONE]
+    ship_by = sorted(when for fo in open_orders if (when := fo.timestamp("fulfillBy")) is not None)
+    if ship_by:
+        order.dates.append(DateRef(qualifier="038", date=ship_by[0].date()))
+    if order.awaiting:
+        return
+    for fo in open_orders:
+        if (hold := _HOLDS.get(fo.text("status") or "")) is not None:
+            order.awaiting = hold
+            return
+    risk = node.child("risk")
+    levels = {(a.text("riskLevel") or "").upper() for a in risk.children("assessments")} if risk else set()
+    if hold_risk is not None and hold_risk.upper() in RISK_LEVELS:
+        held = [lv for lv in RISK_LEVELS[RISK_LEVELS.index(hold_risk.upper()) :] if lv in levels]
+        if held:
+            order.awaiting = f"risk {held[-1]}"
+
+
+def _refunded(node: _Node) -> dict[str, Decimal]:
+    """REST: the units refunded per line id, from ``refunds[].refund_line_items`` (for versions without
+    ``current_quantity``)."""
+    out: dict[str, Decimal] = {}
+    for refund in node.children("refunds"):
+        for item in refund.children("refundLineItems"):
+            key = item.need_numeric_id("lineItemId", "LineItem")
+            out[key] = out.get(key, Decimal(0)) + item.quantity("quantity")
+    return out
 
 
 order_from_payload = order_from_shopify  # the name the channel pipeline calls
@@ -126,134 +172,6 @@ def order_gid(order_id: str) -> str:
     if not text.isdecimal():
         raise ValueError(f"{order_id!r} is not a Shopify order id")
     return f"gid://shopify/Order/{text}"
-
-
-def fulfilment_request(
-    fulfilment: Fulfilment,
-    fulfillment_order: Mapping[str, Any],
-    *,
-    notify_customer: bool = True,
-    tracking_url: str | None = None,
-) -> dict[str, Any]:
-    """The variables of ``FULFILLMENT_CREATE`` shipping ``fulfilment``'s lines from one open fulfillment order.
-
-    Lines are matched by the order line id (``FulfilmentLine.line_number``, numeric or GID) to the fulfillment
-    order's ``lineItems {id remainingQuantity lineItem {id}}``. A line not on it, more than remains, or nothing to
-    ship (an empty list would fulfil every line) is a ``ValueError``; an unreadable fulfillment order a DecodeError.
-    """
-    where = f"shopify fulfilment {fulfilment.shipment_id} of order {fulfilment.po_number}"
-    fo = _Node(fulfillment_order, "", f"fulfillment order {fulfillment_order.get('id')}", False)
-    fo_id = fo.gid("id", "FulfillmentOrder")
-    if (status := fo.text("status")) not in (None, *_OPEN):
-        raise ValueError(f"{where}: fulfillment order {fo_id} is {status}, not open")
-    open_lines: dict[str, tuple[str, Decimal]] = {}
-    for item in fo.children("lineItems"):
-        line = item.child("lineItem") or item.fail("lineItem", "missing")
-        item_id = item.gid("id", "FulfillmentOrderLineItem")
-        open_lines[line.need_numeric_id("id", "LineItem")] = (item_id, item.quantity("remainingQuantity"))
-    wanted = _wanted(fulfilment, where)
-    items = []
-    for key, quantity in wanted.items():
-        if key not in open_lines:
-            raise ValueError(f"{where}: line {key} is not on fulfillment order {fo_id}")
-        item_id, remaining = open_lines[key]
-        if quantity > remaining:
-            raise ValueError(f"{where}: line {key}: {quantity} to ship but {remaining} remain")
-        items.append({"id": item_id, "quantity": int(quantity)})
-    if not items:
-        raise ValueError(f"{where}: no lines to ship (an empty list would fulfil the whole fulfillment order)")
-    fulfillment: dict[str, Any] = {
-        "lineItemsByFulfillmentOrder": [{"fulfillmentOrderId": fo_id, "fulfillmentOrderLineItems": items}],
-        "notifyCustomer": notify_customer,
-    }
-    numbers = [n for n in fulfilment.tracking_numbers if n.strip()]
-    one = numbers[0] if len(numbers) == 1 else None  # url goes with number, urls with numbers (not sent)
-    scac = fulfilment.carrier_scac
-    tracking = {
-        "company": _CARRIERS.get(scac.upper(), scac) if scac else None,
-        "number": one,
-        "numbers": numbers if len(numbers) > 1 else None,
-        "url": tracking_url if one else None,
-    }
-    if any(tracking.values()):
-        fulfillment["trackingInfo"] = {k: v for k, v in tracking.items() if v}
-    return {"fulfillment": fulfillment}
-
-
-def fulfilment_requests(
-    fulfilment: Fulfilment,
-    fulfillment_orders: Mapping[str, Any],
-    fulfillments: Any = None,
-    *,
-    notify_customer: bool = True,
-    tracking_url: str | None = None,
-) -> list[dict[str, Any]]:
-    """The ``FULFILLMENT_CREATE`` variables that ship what is left of ``fulfilment``: one per open fulfillment
-    order its lines are on (an order's lines can be split over locations), [] when nothing is left.
-
-    ``fulfillment_orders`` is the ``order`` of ``FULFILLMENT_ORDERS_QUERY``; ``fulfillments`` the ``fulfillments``
-    list of ``FULFILLMENTS_QUERY``; every connection in them read to its last page. Since the mutation takes no
-    idempotency key, a repeated send must not ship twice: what an existing fulfilment carrying one of the shipment's
-    tracking numbers holds is subtracted first. A shipment without tracking cannot be recognised so: it counts as
-    sent when none of its lines remains open anywhere. What is left that no open fulfillment order holds is a
-    ``ValueError``."""
-    where = f"shopify fulfilment {fulfilment.shipment_id} of order {fulfilment.po_number}"
-    wanted = _wanted(fulfilment, where)
-    numbers = {n.strip() for n in fulfilment.tracking_numbers if n.strip()}
-    source = f"fulfillments of order {fulfilment.external_id}"
-    for i, done in enumerate(fulfillments or []):
-        made = _Node(done, f"fulfillments[{i}]", source, False)
-        if (made.text("status") or "").upper() in _VOID or not numbers:
-            continue
-        if not any(t.text("number") in numbers for t in made.children("trackingInfo")):
-            continue
-        for item in made.children("fulfillmentLineItems"):
-            line = item.child("lineItem") or item.fail("lineItem", "missing")
-            key = line.need_numeric_id("id", "LineItem")
-            if key in wanted:
-                wanted[key] -= min(wanted[key], item.quantity("quantity"))
-    wanted = {k: v for k, v in wanted.items() if v > 0}
-    order = _Node(fulfillment_orders, "", f"fulfillment orders of order {fulfilment.external_id}", False)
-    open_orders = []
-    for fo in order.children("fulfillmentOrders"):
-        if fo.text("status") in _OPEN:
-            remaining: dict[str, Decimal] = {}
-            for item in fo.children("lineItems"):
-                line = item.child("lineItem") or item.fail("lineItem", "missing")
-                key = line.need_numeric_id("id", "LineItem")
-                remaining[key] = remaining.get(key, Decimal(0)) + item.quantity("remainingQuantity")
-            open_orders.append((fo.data, remaining))
-    if not numbers and not any(r.get(k, 0) > 0 for _, r in open_orders for k in wanted):
-        return []
-    requests = []
-    for data, remaining in open_orders:
-        share = {k: min(v, remaining.get(k, Decimal(0))) for k, v in wanted.items()}
-        share = {k: v for k, v in share.items() if v > 0}
-        if not share:
-            continue
-        lines = [FulfilmentLine(line_number=k, quantity=v) for k, v in share.items()]  # what this one holds
-        sub = fulfilment.model_copy(update={"lines": lines})
-        requests.append(fulfilment_request(sub, data, notify_customer=notify_customer, tracking_url=tracking_url))
-        wanted = {k: v - share.get(k, Decimal(0)) for k, v in wanted.items()}
-    left = {k: v for k, v in wanted.items() if v > 0}
-    if left:
-        key, quantity = next(iter(left.items()))
-        raise ValueError(f"{where}: line {key}: {quantity} more to ship than any open fulfillment order holds")
-    return requests
-
-
-def _wanted(fulfilment: Fulfilment, where: str) -> dict[str, Decimal]:
-    """The quantity to ship of each order line, by its numeric id; a line given twice is summed."""
-    wanted: dict[str, Decimal] = {}
-    for i, shipped in enumerate(fulfilment.lines, 1):
-        match = _GID.fullmatch(shipped.line_number or "")
-        key = match.group(2) if match else (shipped.line_number or "").strip()
-        if not key.isdecimal():
-            raise ValueError(f"{where}: line {i}: {shipped.line_number!r} is not a Shopify line item id")
-        if shipped.quantity <= 0 or shipped.quantity != shipped.quantity.to_integral_value():
-            raise ValueError(f"{where}: line {key}: {shipped.quantity} is not a whole quantity to ship")
-        wanted[key] = wanted.get(key, Decimal(0)) + shipped.quantity
-    return wanted
 
 
 def _party(role: str, node: _Node) -> Party:
@@ -276,7 +194,7 @@ def _party(role: str, node: _Node) -> Party:
     )
 
 
-def _line(node: _Node, position: int, applications: Any) -> OrderLine:
+def _line(node: _Node, position: int, applications: Any, refunded: Mapping[str, Decimal]) -> OrderLine:
     ids: dict[str, str] = {}
     sku = node.text("sku")
     if sku:
@@ -290,14 +208,24 @@ def _line(node: _Node, position: int, applications: Any) -> OrderLine:
         ids[_GTIN.get(len(barcode), "GTIN") if barcode.isdecimal() else "GTIN"] = barcode
     if variant_id:
         ids["VARIANT"] = variant_id
+    line_id = node.need_numeric_id("id", "LineItem")
+    ordered = node.quantity("quantity")
+    left = node.quantity("currentQuantity") if node.raw("currentQuantity") is not None else ordered
+    left = min(left, ordered - refunded.get(line_id, Decimal(0)))
+    if left < 0:
+        node.fail("currentQuantity", f"{left}: less than nothing left of {ordered} ordered")
+    notes = [taken_out(ordered, left)] if left < ordered else []
+    if node.raw("requiresShipping") is False:
+        left, notes = Decimal(0), [*notes, NO_SHIPPING]
     return OrderLine(
         position=position,
-        line_number=node.need_numeric_id("id", "LineItem"),
-        quantity=node.quantity("quantity"),
+        line_number=line_id,
+        quantity=left,
         uom="EA",
         unit_price=node.need_money("originalUnitPriceSet", "price_set", "price"),
         description=node.text("name") or node.text("title"),
         product_ids=ids,
+        notes=notes,
         taxes=_taxes(node),
         discounts=_discounts(node, applications),
     )

@@ -16,7 +16,8 @@ _DISCOUNTS = (
 _ADDRESS = "name firstName lastName company address1 address2 city provinceCode zip countryCodeV2 phone"
 
 _LINE_ITEM = (
-    f"id sku name title quantity variant {{ id barcode }} originalUnitPriceSet {{ {_MONEY} }} {_TAXES} {_DISCOUNTS}"
+    "id sku name title quantity currentQuantity requiresShipping variant { id barcode }"
+    f" originalUnitPriceSet {{ {_MONEY} }} {_TAXES} {_DISCOUNTS}"
 )
 _SHIPPING_LINE = f"code title originalPriceSet {{ {_MONEY} }} {_TAXES} {_DISCOUNTS}"
 _ORDER = f"""id name createdAt updatedAt cancelledAt displayFinancialStatus displayFulfillmentStatus
@@ -25,6 +26,8 @@ _ORDER = f"""id name createdAt updatedAt cancelledAt displayFinancialStatus disp
       shippingAddress {{ {_ADDRESS} }}
       billingAddress {{ {_ADDRESS} }}
       {_TAXES}
+      risk {{ assessments {{ riskLevel }} }}
+      fulfillmentOrders(first: 10) {{ nodes {{ status fulfillBy }} }}
       lineItems(first: 50) {{ pageInfo {{ hasNextPage endCursor }} nodes {{
         {_LINE_ITEM}
       }} }}
@@ -112,6 +115,41 @@ FULFILLMENT_LINES_QUERY = f"""query FulfillmentLineItems($id: ID!, $after: Strin
 FULFILLMENT_CREATE = """mutation FulfillmentCreate($fulfillment: FulfillmentInput!) {
   fulfillmentCreate(fulfillment: $fulfillment) {
     fulfillment { id status }
+    userErrors { field message }
+  }
+}"""
+
+CANCEL_STATE_QUERY = """query OrderCancelState($id: ID!) {
+  order(id: $id) {
+    id cancelledAt
+    refunds(first: 50) { note }
+  }
+}"""
+"""What shows a cancellation made already: the order's cancel, and its refunds' notes (which carry crossdock's
+marker; ``Order.refunds`` is a list cut at ``first``)."""
+
+ORDER_CANCEL = """mutation OrderCancel($orderId: ID!, $reason: OrderCancelReason!, $restock: Boolean!,
+    $notifyCustomer: Boolean, $staffNote: String, $refundMethod: OrderCancelRefundMethodInput) {
+  orderCancel(orderId: $orderId, reason: $reason, restock: $restock, notifyCustomer: $notifyCustomer,
+      staffNote: $staffNote, refundMethod: $refundMethod) {
+    job { id done }
+    orderCancelUserErrors { field message code }
+  }
+}"""
+"""Cancel a whole order (an asynchronous job; a cancel cannot be undone)."""
+
+SUGGESTED_REFUND_QUERY = """query OrderSuggestedRefund($id: ID!, $lines: [RefundLineItemInput!]) {
+  order(id: $id) {
+    suggestedRefund(refundLineItems: $lines) {
+      suggestedTransactions { amountSet { shopMoney { amount currencyCode } } gateway parentTransaction { id } }
+    }
+  }
+}"""
+"""The transactions Shopify suggests to pay back some lines: ``refundCreate`` moves money only with them."""
+
+REFUND_CREATE = """mutation RefundCreate($input: RefundInput!) {
+  refundCreate(input: $input) {
+    refund { id }
     userErrors { field message }
   }
 }"""

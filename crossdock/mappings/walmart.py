@@ -1,5 +1,5 @@
-"""Walmart Marketplace (US) purchase orders -> canonical Order, and a canonical Fulfilment -> the body of
-``POST /v3/orders/{purchaseOrderId}/shipping``. Pure: no I/O.
+"""Walmart Marketplace (US) purchase orders -> canonical Order, and what a sink reads of an order's lines (what
+crossdock sends back is built in ``walmart_requests``). Pure: no I/O.
 
 Sources: ``../shared/docs/channel-apis.md`` §3 (Walmart's Order Management spec and docs) and Walmart's own
 XSDs ``PurchaseOrderV3.3.xsd`` / ``CommonComponentsV3.3.xsd``. Choices:
@@ -8,14 +8,17 @@ XSDs ``PurchaseOrderV3.3.xsd`` / ``CommonComponentsV3.3.xsd``. Choices:
   order (which may be split into several POs) is the reference ``CO``. ``line_number`` is ``lineNumber`` (text,
   as sent): the shipping update names the line by it.
 - Dates are epoch milliseconds (an ISO text is read too, as in the XML form). ``order_date`` is the UTC date of
-  ``orderDate``; ``estimatedShipDate`` is a ``010`` date, ``estimatedDeliveryDate`` a ``002`` one.
+  ``orderDate``; ``estimatedShipDate`` is the ship-by date ``038`` (ship no later than: Walmart cancels a line not
+  shipped by then plus 8 days), ``estimatedDeliveryDate`` a ``002`` one.
 - ``updated_at`` is the latest of ``orderDate`` and the ``statusDate`` of every line with a ``Cancelled``
   status. Walmart's order has no modification time, and a line's ``statusDate`` also moves when crossdock
   acknowledges or ships it: taking those would make each acknowledgement a new revision, sent to the warehouse
-  again. Status is per line, with quantities: a line's quantity is ordered less cancelled; a line cancelled
-  whole is left out (noted on the order); every line cancelled is ``purpose`` ``01`` with the lines as ordered.
-  Created, Acknowledged, Shipped, Delivered and Refund change nothing here (they are crossdock's own doing, or
-  after the shipment).
+  again. Status is per line, with quantities: a line's quantity is ordered less cancelled, and what was cancelled
+  stays visible as ``taken_out`` says (a line note, or an order note for a line cancelled whole); every line
+  cancelled is ``purpose`` ``01`` with the lines as ordered. Created, Acknowledged, Shipped, Delivered and Refund
+  change nothing here (they are crossdock's own doing, or after the shipment). Any other change Walmart makes (a
+  new ship-to address, a line's charges) moves no time at all: ``version`` adds a digest of the order without
+  what crossdock's own calls change, so such a change is a new version too.
 - Money is per line in ``charges.charge[]``: a JSON number in Walmart's JSON, read as ``Decimal`` from str, int
   or Decimal; a float is refused (parse with ``parse_float=Decimal``). One currency per order. ``PRODUCT`` is the
   goods: ``unit_price`` is its amount over the ordered quantity, read as the whole line's amount [unverified: the
@@ -29,14 +32,16 @@ XSDs ``PurchaseOrderV3.3.xsd`` / ``CommonComponentsV3.3.xsd``. Choices:
   order total in the payload: ``total_amount`` is every charge plus its tax.
 - ``country`` is ISO alpha-3 (``USA``) and becomes alpha-2 like every other channel's: the codes Walmart
   markets ship to are in ``COUNTRIES``; a two-letter code is kept; any other is refused, naming the field.
-- The acknowledgement (``POST /v3/orders/{purchaseOrderId}/acknowledge``, no body) is due while a line is still
-  ``Created``; ``needs_acknowledgement`` says so, and Walmart says not to acknowledge shipped or cancelled ones.
+- The acknowledgement is due while a line is still ``Created``; ``needs_acknowledgement`` says so, and Walmart
+  says not to acknowledge shipped or cancelled ones.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping
+import hashlib
+import json
+from collections.abc import Mapping
 from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
 
@@ -47,7 +52,6 @@ from crossdock.core.models import (
     Contact,
     DateRef,
     Discount,
-    Fulfilment,
     Order,
     OrderLine,
     Party,
@@ -56,6 +60,7 @@ from crossdock.core.models import (
     TaxLine,
 )
 from crossdock.mappings.jsonnode import LooseJsonNode, OrderCurrency
+from crossdock.mappings.taken_out import take_out
 
 # ISO 3166 alpha-3 -> alpha-2 for where Walmart's marketplaces (US with its territories, CA, MX, CL) deliver.
 COUNTRIES = {
@@ -69,20 +74,6 @@ COUNTRIES = {
     "MEX": "MX",
     "CHL": "CL",
 }
-# SCAC -> Walmart's carrier enum (CommonComponentsV3.3.xsd ``carrierType``); any other is sent as otherCarrier.
-CARRIERS = {
-    "UPSN": "UPS",
-    "UPSS": "UPS",
-    "UPS": "UPS",
-    "USPS": "USPS",
-    "FDEG": "FedEx",
-    "FDE": "FedEx",
-    "FXFE": "FedEx",
-    "FEDEX": "FedEx",
-    "DHL": "DHL",
-    "ONTRAC": "OnTrac",
-}
-METHOD_CODES = ("Standard", "Express", "OneDay", "Freight", "WhiteGlove", "Value")  # shippingMethodCodeType
 SHIPPED = frozenset({"Shipped", "Delivered"})
 _PLACES = Decimal("0.000001")
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
@@ -112,29 +103,19 @@ def order_from_walmart(payload: Mapping[str, Any], *, name: str = "order") -> Or
         node.fail("orderLines", "no lines")
     changed = [ordered]
     money = _Money()
-    kept: list[OrderLine] = []
-    cancelled_lines: list[OrderLine] = []
+    taken: dict[str, tuple[Decimal, str]] = {}
     for item in lines:
-        line, left, cancelled_at = _line(item, len(kept) + 1, money)
+        line, cancelled, cancelled_at = _line(item, len(order.lines) + 1, money)
+        order.lines.append(line)
         if cancelled_at is not None:
             changed.append(cancelled_at)
-        if left > 0:
-            line.quantity = left
-            kept.append(line)
-        else:
-            cancelled_lines.append(line)
-            order.notes.append(f"line {line.line_number} cancelled at Walmart")
-    if kept:
-        order.purpose = "00"
-        order.lines = kept
+        if cancelled:
+            taken[line.line_number or ""] = (cancelled, "cancelled at Walmart")
+    order.purpose = "00"
+    take_out(order, taken)
+    if order.purpose != "01":
         states = line_state(payload, name=name)
         order.already_shipped = all(s.shipped + s.cancelled >= s.ordered for s in states.values())
-    else:
-        order.purpose = "01"
-        order.lines = cancelled_lines
-        for i, line in enumerate(order.lines, 1):
-            line.position = i
-        order.notes = []
     if money.shipping_seen:
         order.shipping_lines.append(
             ShippingLine(
@@ -175,6 +156,23 @@ def updated_at(payload: Mapping[str, Any], *, name: str = "order") -> dt.datetim
     return max(times)
 
 
+def version(payload: Mapping[str, Any], *, name: str = "order") -> str:
+    """What names this version of the order: ``updated_at`` in epoch milliseconds and a digest of everything but
+    what acknowledging and shipping change (line ``statusDate``, statuses other than Cancelled, tracking)."""
+    stamp = int(updated_at(payload, name=name).timestamp() * 1000)
+    node = _root(payload, name)
+    content = dict(node.data)
+    lines = []
+    for item in _children(node, "orderLines", "orderLine"):
+        line = {k: v for k, v in item.data.items() if k not in ("statusDate", "orderLineStatuses")}
+        statuses = _children(item, "orderLineStatuses", "orderLineStatus")
+        line["cancelled"] = [s.data.get("statusQuantity") for s in statuses if s.text("status") == "Cancelled"]
+        lines.append(line)
+    content["orderLines"] = lines
+    text = json.dumps(content, sort_keys=True, default=str, separators=(",", ":"))
+    return f"{stamp}.{hashlib.sha256(text.encode()).hexdigest()[:16]}"
+
+
 def ordered_at(payload: Mapping[str, Any], *, name: str = "order") -> dt.datetime:
     """When the customer placed the order (``orderDate``), aware UTC: a shipment cannot have left before."""
     return _root(payload, name).need_time("orderDate")
@@ -188,11 +186,6 @@ def needs_acknowledgement(payload: Mapping[str, Any], *, name: str = "order") ->
         for item in _children(node, "orderLines", "orderLine")
         for s in _children(item, "orderLineStatuses", "orderLineStatus")
     )
-
-
-def acknowledge_request(purchase_order_id: str) -> tuple[str, str]:
-    """Method and path that acknowledge every Created line of the order (no body; repeating it is allowed)."""
-    return "POST", f"/v3/orders/{purchase_order_id}/acknowledge"
 
 
 def line_state(payload: Mapping[str, Any], *, name: str = "order") -> dict[str, LineState]:
@@ -238,75 +231,6 @@ class LineState:
         return max(Decimal(0), self.ordered - self.cancelled - self.shipped)
 
 
-def shipping_request(
-    fulfilment: Fulfilment,
-    *,
-    shipped_at: dt.datetime,
-    lines: Iterable[tuple[str, Decimal]] | None = None,
-    method_code: str | None = None,
-    tracking_urls: Mapping[str, str] | None = None,
-) -> dict[str, Any]:
-    """The ``orderShipment`` body marking lines ``Shipped`` with the carrier and tracking.
-
-    ``lines`` are (lineNumber, quantity) pairs, by default the fulfilment's lines summed by line number.
-    ``shipDateTime`` is ``shipped_at`` (aware) in epoch milliseconds. The carrier is ``carrier_scac``: a SCAC in
-    ``CARRIERS`` is Walmart's enum, any other is ``otherCarrier``, which Walmart wants with a ``trackingURL``
-    (from ``tracking_urls``: SCAC -> URL with ``{number}``; a listed carrier gets one too when it is there).
-    ``methodCode`` is ``carrier_service`` when it is one of Walmart's codes, else ``method_code`` (the order's
-    ``shippingInfo.methodCode``), else ``Standard``. Walmart takes one tracking number per line status: the first
-    number is sent (the sink passes each line's own package's number). No tracking number, no
-    carrier, an unaware ``shipped_at``, no line number or a quantity that is not a positive whole number:
-    ``ValueError``.
-    """
-    where = f"walmart fulfilment {fulfilment.shipment_id} of order {fulfilment.external_id or fulfilment.po_number}"
-    numbers = [n.strip() for n in fulfilment.tracking_numbers if n.strip()]
-    if not numbers:
-        raise ValueError(f"{where}: no tracking number (Walmart cancels a line shipped without one)")
-    scac = (fulfilment.carrier_scac or "").strip().upper()
-    if not scac:
-        raise ValueError(f"{where}: no carrier")
-    if shipped_at.tzinfo is None:
-        raise ValueError(f"{where}: shipped_at must be an aware datetime")
-    urls = {k.strip().upper(): v for k, v in (tracking_urls or {}).items()}
-    url = urls[scac].replace("{number}", numbers[0]) if scac in urls else None
-    carrier = CARRIERS.get(scac)
-    if carrier is None and url is None:
-        raise ValueError(f"{where}: carrier {scac} is not one of Walmart's: give its tracking_urls entry")
-    service = (fulfilment.carrier_service or "").strip().lower()
-    method = next((m for m in METHOD_CODES if m.lower() == service), None) or method_code or "Standard"
-    tracking: dict[str, Any] = {
-        "shipDateTime": int(shipped_at.timestamp() * 1000),
-        "carrierName": {"carrier": carrier} if carrier else {"otherCarrier": scac},
-        "methodCode": method,
-        "trackingNumber": numbers[0],
-        **({"trackingURL": url} if url else {}),
-    }
-    pairs = list(lines) if lines is not None else _summed(fulfilment, where)
-    if not pairs:
-        raise ValueError(f"{where}: no lines to ship")
-    out = []
-    for number, quantity in pairs:
-        if quantity <= 0 or quantity != quantity.to_integral_value():
-            raise ValueError(f"{where}: line {number}: {quantity} is not a whole quantity to ship")
-        status = {
-            "status": "Shipped",
-            "statusQuantity": {"unitOfMeasurement": "EACH", "amount": str(int(quantity))},
-            "trackingInfo": tracking,
-        }
-        out.append({"lineNumber": number, "orderLineStatuses": {"orderLineStatus": [status]}})
-    return {"orderShipment": {"orderLines": {"orderLine": out}}}
-
-
-def _summed(fulfilment: Fulfilment, where: str) -> list[tuple[str, Decimal]]:
-    quantities: dict[str, Decimal] = {}
-    for i, line in enumerate(fulfilment.lines, 1):
-        number = (line.line_number or "").strip()
-        if not number:
-            raise ValueError(f"{where}: line {i}: no Walmart lineNumber (line_number)")
-        quantities[number] = quantities.get(number, Decimal(0)) + line.quantity
-    return list(quantities.items())
-
-
 def _shipping_info(shipping: _At, order: Order) -> None:
     address = shipping.child("postalAddress")
     phone = shipping.text("phone")
@@ -325,7 +249,7 @@ def _shipping_info(shipping: _At, order: Order) -> None:
             contacts=[Contact(name=name, phone=phone)] if phone else [],
         )
         order.parties.append(party)
-    for qualifier, key in (("010", "estimatedShipDate"), ("002", "estimatedDeliveryDate")):
+    for qualifier, key in (("038", "estimatedShipDate"), ("002", "estimatedDeliveryDate")):
         stamp = shipping.time(key)
         if stamp is not None:
             order.dates.append(DateRef(qualifier=qualifier, date=stamp.date(), time=f"{stamp:%H%M}", time_zone="UT"))
@@ -342,7 +266,7 @@ def _country(node: _At, key: str) -> str | None:
 
 
 def _line(item: _At, position: int, money: _Money) -> tuple[OrderLine, Decimal, dt.datetime | None]:
-    """The line, the quantity left once cancellations are taken off, and its statusDate if it has any."""
+    """The line as ordered, the quantity Walmart cancelled of it, and its statusDate if it has any."""
     quantity_node = item.child("orderLineQuantity") or item.fail("orderLineQuantity", "missing")
     ordered = quantity_node.quantity("amount")
     if ordered <= 0:
@@ -391,7 +315,7 @@ def _line(item: _At, position: int, money: _Money) -> tuple[OrderLine, Decimal, 
     for status in _children(item, "orderLineStatuses", "orderLineStatus"):
         if status.need_text("status") == "Cancelled":
             cancelled += (status.child("statusQuantity") or status.fail("statusQuantity", "missing")).quantity("amount")
-    return line, max(Decimal(0), ordered - cancelled), item.time("statusDate") if cancelled else None
+    return line, cancelled, item.time("statusDate") if cancelled else None
 
 
 def _divide(amount: Decimal, quantity: Decimal) -> Decimal:

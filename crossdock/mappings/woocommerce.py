@@ -22,6 +22,16 @@ Pure: no I/O. What it relies on is in ``../shared/docs/channel-apis.md`` §6 (fr
 - Line ``meta_data`` (``{key, value}``): keys starting with ``_`` are hidden and skipped, others become the
   line's notes as ``key: value`` (a list or object value as compact JSON); a 12/13/14-digit value under a GTIN-like
   key (``gtin``, ``upc``, ``ean``, ``barcode``, ``_gtin`` ...) becomes ``UP``/``EN``/``UK``. Names are HTML-unescaped.
+- Refunds: the order lists only ``refunds[] {id, reason, total}``; the connector puts each refund's own record
+  (``GET /orders/<id>/refunds``: ``line_items[]`` with negative ``quantity``) in its place (``merge``). A refund
+  line names its order line by the ``_refunded_item_id`` meta [unverified: WooCommerce core keeps it so], else by
+  the one order line with its product and variation. A line's ``quantity`` is what is left to ship; what was
+  refunded stays in its notes (``ordered 3, 1 refunded or removed``).
+- Order lines carry no virtual flag: the connector merges the product's (or variation's) ``virtual`` into each
+  line (``merge``). A virtual line needs no shipping (a downloadable product that is not virtual still ships:
+  WooCommerce asks shipping of it). A line with nothing left leaves the order and is named in its notes; an
+  order with nothing left is a cancel, one that never had anything to ship is ``already_shipped``
+  (``left_to_ship.settle``).
 - Fulfilment back: core WooCommerce has no shipment object. ``order_update`` completes the order (which e-mails
   the customer) only when everything shipped; ``tracking_note`` is a customer note; ``shipment_tracking`` the
   Shipment Tracking extension's bodies.
@@ -50,6 +60,8 @@ from crossdock.core.models import (
     TaxLine,
 )
 from crossdock.mappings.jsonnode import LooseJsonNode
+from crossdock.mappings.left_to_ship import NO_SHIPPING, settle, taken_out
+from crossdock.mappings.packages import per_package
 
 CANCEL_STATUSES = frozenset({"cancelled", "refunded", "failed", "trash"})
 AWAITING = {"pending": "payment", "on-hold": "payment", "checkout-draft": "checkout"}
@@ -61,6 +73,32 @@ CARRIER_NAMES = {"UPSN": "UPS", "UPSS": "UPS", "FDEG": "FedEx", "FDE": "FedEx", 
 # Shipment Tracking's predefined provider names by SCAC. "USPS" is the docs' own example; "UPS" and "Fedex" are
 # [unverified] (a third-party copy of the extension's list). Pass ``providers`` to use the store's own list.
 TRACKING_PROVIDERS = {"USPS": "USPS", "UPSN": "UPS", "UPSS": "UPS", "FDEG": "Fedex", "FDE": "Fedex", "FXFE": "Fedex"}
+
+
+def merge(
+    order: Mapping[str, Any], refunds: list[Any] | None = None, virtual: Mapping[str, bool] | None = None
+) -> dict[str, Any]:
+    """The payload ``order_from_payload`` reads: the order with its refunds' own records in place of their summary,
+    and each line's product ``virtual`` flag (``virtual`` is keyed by ``product_key``)."""
+    merged = dict(order)
+    if refunds is not None:
+        merged["refunds"] = refunds
+    lines = merged.get("line_items")
+    if virtual and isinstance(lines, list):
+        marked = []
+        for line in lines:
+            key = product_key(line) if isinstance(line, dict) else None
+            marked.append({**line, "virtual": virtual[key]} if key is not None and key in virtual else line)
+        merged["line_items"] = marked
+    return merged
+
+
+def product_key(line: Mapping[str, Any]) -> str | None:
+    """``<product_id>`` or ``<product_id>/<variation_id>``: where a line's product is read; None for a deleted one."""
+    product, variation = str(line.get("product_id") or "0"), str(line.get("variation_id") or "0")
+    if not product.isdecimal() or product == "0" or not variation.isdecimal():
+        return None
+    return product if variation == "0" else f"{product}/{variation}"
 
 
 def order_from_woocommerce(payload: Mapping[str, Any], *, name: str = "order") -> Order:
@@ -109,7 +147,9 @@ def _order(node: _At) -> Order:
         )
     labels = {str(t.raw("rate_id")): t.text("label") or t.text("rate_code") for t in node.children("tax_lines")}
     coupons = [(c.text("code"), c.decimal("discount")) for c in node.children("coupon_lines")]
-    order.lines = [_line(item, i + 1, labels, coupons) for i, item in enumerate(node.children("line_items"))]
+    items = node.children("line_items")
+    refunded = _refunded(node, items)
+    order.lines = [_line(item, i + 1, labels, coupons, refunded) for i, item in enumerate(items)]
     order.shipping_lines = [
         ShippingLine(
             code=s.text("method_id"),
@@ -136,7 +176,30 @@ def _order(node: _At) -> Order:
     note = node.text("customer_note")
     if note:
         order.notes.append(note)
+    settle(order, [item.raw("virtual") is not True for item in items])
     return order
+
+
+def _refunded(node: _At, items: list[_At]) -> dict[str, Decimal]:
+    """Units refunded per order line id, from the refunds' own records (``merge``)."""
+    ids = {item.need_id("id") for item in items}
+    by_product: dict[tuple[str | None, str | None], list[str]] = {}
+    for item in items:
+        by_product.setdefault((item.optional_id("product_id"), item.optional_id("variation_id")), []).append(
+            item.need_id("id")
+        )
+    out: dict[str, Decimal] = {}
+    for refund in node.children("refunds"):
+        for item in refund.children("line_items"):
+            named = next(
+                (m.text("value") for m in item.children("meta_data") if m.text("key") == "_refunded_item_id"), None
+            )
+            same = by_product.get((item.optional_id("product_id"), item.optional_id("variation_id")), [])
+            line_id = named if named in ids else (same[0] if len(same) == 1 else None)
+            if line_id is None:
+                item.fail("meta_data", "a refunded line that names no line of the order")
+            out[line_id] = out.get(line_id, Decimal(0)) + abs(item.need_decimal("quantity"))
+    return out
 
 
 def _party(role: str, node: _At) -> Party | None:
@@ -159,17 +222,23 @@ def _party(role: str, node: _At) -> Party | None:
 
 
 def _line(
-    node: _At, position: int, labels: Mapping[str, str | None], coupons: list[tuple[str | None, Decimal | None]]
+    node: _At,
+    position: int,
+    labels: Mapping[str, str | None],
+    coupons: list[tuple[str | None, Decimal | None]],
+    refunded: Mapping[str, Decimal],
 ) -> OrderLine:
     quantity = node.need_decimal("quantity")
     if quantity <= 0:
         node.fail("quantity", f"{quantity} is not a positive quantity")
     subtotal = node.need_decimal("subtotal")
     total = node.decimal("total")
+    line_id = node.need_id("id")
+    left = max(Decimal(0), quantity - refunded.get(line_id, Decimal(0)))
     line = OrderLine(
         position=position,
-        line_number=node.need_id("id"),
-        quantity=quantity,
+        line_number=line_id,
+        quantity=left,
         uom="EA",
         unit_price=_divide(subtotal, quantity),
         description=html.unescape(node.text("name") or "") or None,
@@ -188,6 +257,11 @@ def _line(
             line.product_ids.setdefault(gtin, text)
         if key and not key.startswith("_"):
             line.notes.append(f"{key}: {text}")
+    if left < quantity:
+        line.notes.append(taken_out(quantity, left))
+    if node.raw("virtual") is True:
+        line.quantity = Decimal(0)
+        line.notes.append(NO_SHIPPING)
     if total is not None and subtotal > total:
         codes = [code for code, _ in coupons if code]
         line.discounts.append(
@@ -222,26 +296,35 @@ def order_update(fulfilment: Fulfilment) -> dict[str, Any]:
 
 def tracking_note(fulfilment: Fulfilment) -> dict[str, Any]:
     """The ``POST /orders/<id>/notes`` body: a note the customer sees (and is e-mailed), naming the carrier, the
-    service, the tracking numbers and the lines shipped (quantity, SKU when known, the order line's id)."""
+    service, the tracking numbers and the lines shipped (quantity, SKU when known, the order line's id); when the
+    warehouse said which lines went in each package, each package's tracking number with its own lines."""
     whole = fulfilment.order_status == "shipped"
     text = ["Your order has shipped." if whole else "Part of your order has shipped."]
     carrier = _carrier_name(fulfilment.carrier_scac)
     if carrier or fulfilment.carrier_service:
         service = f", service {fulfilment.carrier_service}" if fulfilment.carrier_service else ""
         text.append(f"Carrier: {carrier or 'unknown'}{service}")
-    numbers = list(dict.fromkeys(n.strip() for n in fulfilment.tracking_numbers if n.strip()))
-    if numbers:
-        text.append(f"Tracking number{'s' if len(numbers) > 1 else ''}: {', '.join(numbers)}")
+    packages = per_package(fulfilment)
+    if len(packages) > 1:
+        text.extend(f"Package {p.tracking_numbers[0]}: {_items(p)}" for p in packages)
+    else:
+        numbers = list(dict.fromkeys(n.strip() for n in fulfilment.tracking_numbers if n.strip()))
+        if numbers:
+            text.append(f"Tracking number{'s' if len(numbers) > 1 else ''}: {', '.join(numbers)}")
+        if fulfilment.lines:
+            text.append(f"Items: {_items(fulfilment)}")
+    shipped = f", shipped {fulfilment.ship_date.isoformat()}" if fulfilment.ship_date else ""
+    text.append(f"Shipment {fulfilment.shipment_id}{shipped}.")
+    return {"note": "\n".join(text), "customer_note": True}
+
+
+def _items(fulfilment: Fulfilment) -> str:
     items = []
     for line in fulfilment.lines:
         sku = line.product_ids.get("SK")
         what = f"{sku} (line {line.line_number})" if sku and line.line_number else sku or f"line {line.line_number}"
         items.append(f"{_quantity(line.quantity)} × {what}")
-    if items:
-        text.append(f"Items: {'; '.join(items)}")
-    shipped = f", shipped {fulfilment.ship_date.isoformat()}" if fulfilment.ship_date else ""
-    text.append(f"Shipment {fulfilment.shipment_id}{shipped}.")
-    return {"note": "\n".join(text), "customer_note": True}
+    return "; ".join(items)
 
 
 def shipment_tracking(

@@ -10,13 +10,16 @@ from crossdock.connectors.base import Inbound, Outbound, Source
 from crossdock.core.models import Fulfilment
 
 
-def read(source: Source, *, settle: bool = False) -> list[Inbound]:
-    """Every document ``source`` finds in one poll; with ``settle``, each settled as the pipeline does once stored."""
+def read(source: Source, *, settle: bool = False, imported: bool = False) -> list[Inbound]:
+    """Every document ``source`` finds in one poll; with ``settle``, each settled as the pipeline does once stored;
+    with ``imported``, each told it was processed, as the poller does."""
     with source.receive() as items:
         found = list(items)
-        if settle:
-            for item in found:
+        for item in found:
+            if settle:
                 item.settle()
+            if imported:
+                item.imported()
         return found
 
 

@@ -21,7 +21,8 @@ import pytest
 import respx
 
 from crossdock.connectors import amazon
-from crossdock.connectors.amazon import AmazonSink, AmazonSource
+from crossdock.connectors.amazon import AmazonSource
+from crossdock.connectors.amazon_sink import AmazonSink
 from crossdock.connectors.base import Outbound
 from crossdock.core.channel_config.amazon import AmazonSourceConfig
 from crossdock.core.errors import PermanentError, TransientError
@@ -129,8 +130,12 @@ def test_every_page_is_read_with_the_same_filters_fba_is_skipped_and_the_last_or
         route = mock.get(SEARCH).mock(side_effect=pages)
         items = read(source)
     first = route.calls[0].request.url.params
-    assert dict(first) == {
-        "lastUpdatedAfter": "2024-12-24T09:55:00Z",  # the checkpoint less five minutes' overlap
+    before = dt.datetime.fromisoformat(first["lastUpdatedBefore"])
+    assert dt.timedelta(minutes=2) < dt.datetime.now(dt.UTC) - before < dt.timedelta(minutes=30), (
+        "at least two minutes before the request, as the spec asks: never into data still settling"
+    )
+    assert {k: v for k, v in first.items() if k != "lastUpdatedBefore"} == {
+        "lastUpdatedAfter": "2024-12-24T09:00:00Z",  # the checkpoint less an hour's overlap (Amazon is late)
         "marketplaceIds": "ATVPDKIKX0DER,A1F83G8C2ARO7P",
         "fulfilledBy": "MERCHANT",
         "includedData": "BUYER,RECIPIENT,PROCEEDS,PROMOTION,CANCELLATION,FULFILLMENT,TAX",

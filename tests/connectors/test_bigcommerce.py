@@ -178,10 +178,17 @@ def test_with_the_quota_nearly_spent_the_next_call_waits_for_the_window(
     assert waits == [4.2], "10 left is the reserve: one wait of the reset, then the quota is plentiful again"
 
 
-def test_a_429_is_transient_with_the_windows_reset(config: BigCommerceSourceConfig) -> None:
+def test_a_429_is_waited_out_within_the_budget_and_past_it_is_transient_with_the_windows_reset(
+    config: BigCommerceSourceConfig, waits: list[float]
+) -> None:
     headers = {"X-Rate-Limit-Requests-Left": "0", "X-Rate-Limit-Time-Reset-Ms": "15000"}
+    throttled = httpx.Response(429, json={"title": "Too many"}, headers=headers)
     with respx.mock(assert_all_called=True) as mock:
-        mock.get(ORDERS).mock(return_value=httpx.Response(429, json={"title": "Too many"}, headers=headers))
+        mock.get(ORDERS).mock(side_effect=[throttled, httpx.Response(204)])
+        assert read(BigCommerceSource("store", config)) == []
+    assert 15.0 in waits, "the poll waited for the window and went on"
+    with respx.mock(assert_all_called=True) as mock:
+        mock.get(ORDERS).mock(return_value=throttled)
         with pytest.raises(TransientError) as caught:
             read(BigCommerceSource("store", config))
     assert caught.value.retry_after == 15.0 and "429" in str(caught.value)

@@ -18,9 +18,11 @@ import pytest
 import respx
 
 from crossdock.connectors import ebay as connector
+from crossdock.connectors import throttle
 from crossdock.connectors.base import Outbound
 from crossdock.connectors.channel import Expiring
-from crossdock.connectors.ebay import EbaySink, EbaySource, challenge_response, webhook_order_id
+from crossdock.connectors.ebay import EbaySource, challenge_response, webhook_order_id
+from crossdock.connectors.ebay_sink import EbaySink
 from crossdock.core.channel_config.ebay import EbaySourceConfig
 from crossdock.core.errors import PermanentError, TransientError
 from crossdock.core.models import Fulfilment, FulfilmentLine
@@ -33,6 +35,14 @@ ORDERS = f"{API}/sell/fulfillment/v1/order"
 KEY_URL = f"{API}/commerce/notification/v1/public_key/"
 VECTORS: dict[str, Any] = json.loads((FIXTURES / "ebay" / "notification-signature-test-vectors.json").read_text())
 ENDPOINT = "https://hub.example.test/webhooks/ebay"
+
+
+@pytest.fixture(autouse=True)
+def throttle_waits(monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    """What a throttled call waited, instead of sleeping it."""
+    waits: list[float] = []
+    monkeypatch.setattr(throttle, "_sleep", waits.append)
+    return waits
 
 
 @pytest.fixture(autouse=True)

@@ -575,8 +575,8 @@ def test_user_errors_and_impossible_shipments_are_permanent(config: ShopifySourc
         mock.post(GRAPHQL).mock(side_effect=shop)
         with pytest.raises(PermanentError, match=r"refused: fulfillment\.trackingInfo: Tracking number is invalid"):
             sink.send(fulfilment(l466157049=1))
-        with pytest.raises(PermanentError, match="line 466157049: 1 more to ship than any open fulfillment order"):
-            sink.send(fulfilment(l466157049=2))
+        with pytest.raises(PermanentError, match="line 999 is on none of the order's fulfillment orders"):
+            sink.send(fulfilment(l999=1))
     with respx.mock(assert_all_called=True) as mock:
         mock.post(GRAPHQL).mock(return_value=answer({"order": None}))
         with pytest.raises(PermanentError, match="no such order"):

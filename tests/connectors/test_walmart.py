@@ -15,9 +15,11 @@ import httpx
 import pytest
 import respx
 
+from crossdock.connectors import throttle
 from crossdock.connectors import walmart as connector
 from crossdock.connectors.base import Outbound
-from crossdock.connectors.walmart import WalmartSink, WalmartSource, verify_webhook, webhook_order_id
+from crossdock.connectors.walmart import WalmartSource, verify_webhook, webhook_order_id
+from crossdock.connectors.walmart_sink import WalmartSink
 from crossdock.core.channel_config.walmart import WalmartSourceConfig
 from crossdock.core.errors import PermanentError, TransientError
 from crossdock.core.models import Fulfilment, FulfilmentLine, FulfilmentPackage
@@ -28,6 +30,14 @@ API = "https://marketplace.example.test"
 ORDERS = f"{API}/v3/orders"
 TOKEN = f"{API}/v3/token"
 ORDER = json.loads((CASES / "channels" / "walmart" / "order.json").read_text())  # served as JSON numbers
+
+
+@pytest.fixture(autouse=True)
+def throttle_waits(monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    """What a throttled call waited, instead of sleeping it."""
+    waits: list[float] = []
+    monkeypatch.setattr(throttle, "_sleep", waits.append)
+    return waits
 
 
 @pytest.fixture
@@ -69,7 +79,7 @@ def token(value: str = "tok-1", expires: int = 900) -> httpx.Response:
     return httpx.Response(200, json={"access_token": value, "token_type": "Bearer", "expires_in": expires})
 
 
-def test_pages_follow_next_cursor_with_the_wm_headers_and_new_orders_are_acknowledged_once_stored(
+def test_pages_follow_next_cursor_with_the_wm_headers_and_new_orders_are_acknowledged_once_imported(
     config: WalmartSourceConfig,
 ) -> None:
     source = WalmartSource("walmart-us", config)
@@ -81,7 +91,7 @@ def test_pages_follow_next_cursor_with_the_wm_headers_and_new_orders_are_acknowl
             side_effect=[page([po("1", "Created"), po("2", "Acknowledged")], cursor), page([po("3", "Cancelled")])]
         )
         ack = mock.post(f"{ORDERS}/1/acknowledge").mock(return_value=httpx.Response(200, json={"order": po("1")}))
-        items = read(source, settle=True)
+        items = read(source, settle=True, imported=True)
     first = listed.calls[0].request
     assert first.url.params["lastModifiedStartDate"] == "2026-11-20T09:55:00Z", "since less five minutes' overlap"
     assert first.url.params["limit"] == "2"
@@ -100,11 +110,17 @@ def test_pages_follow_next_cursor_with_the_wm_headers_and_new_orders_are_acknowl
     assert auth == "Basic " + base64.b64encode(b"client-id-1:client-secret-1").decode()
     assert got.calls[0].request.content == b"grant_type=client_credentials"
     assert ack.call_count == 1, "only the order with a Created line, never the acknowledged or cancelled one"
-    assert [i.identity for i in items] == [
+    assert [i.identity.split(".")[0] for i in items] == [
         "walmart:1:1795075200123",
         "walmart:2:1795075200123",
         "walmart:3:1795075260000",
     ]
+    with respx.mock(assert_all_called=False) as mock:
+        mock.post(TOKEN).mock(return_value=token())
+        mock.get(ORDERS).mock(return_value=page([po("1", "Created")]))
+        ack = mock.post(f"{ORDERS}/1/acknowledge").mock(return_value=httpx.Response(200, json={"order": po("1")}))
+        read(source, settle=True)
+    assert ack.call_count == 0, "stored is not enough: an order that fails to import is never acknowledged"
     assert [i.checkpoint is not None for i in items] == [False, False, True]
     assert json.loads(items[0].data)["orderLines"]["orderLine"][0]["charges"]["charge"][0]["chargeAmount"][
         "amount"
@@ -179,7 +195,7 @@ def test_one_order_by_id_and_webhooks(config: WalmartSourceConfig) -> None:
         mock.post(TOKEN).mock(return_value=token())
         mock.get(f"{ORDERS}/1796277083968").mock(return_value=httpx.Response(200, json={"order": ORDER}))
         item = source.order("1796277083968")
-    assert item.identity == "walmart:1796277083968:1795075200123" and item.checkpoint is None
+    assert item.identity.startswith("walmart:1796277083968:1795075200123.") and item.checkpoint is None
     with pytest.raises(PermanentError):
         source.order("../token")
     good = base64.b64encode(b"walmart:hook-pass").decode()

@@ -15,6 +15,7 @@ import httpx
 import pytest
 import respx
 
+import crossdock.connectors.woocommerce as connector
 from crossdock.connectors.base import Outbound
 from crossdock.connectors.woocommerce import WooCommerceSink, WooCommerceSource, verify_webhook, webhook_order_id
 from crossdock.core.channel_config.woocommerce import WooCommerceSourceConfig
@@ -24,6 +25,14 @@ from tests.connectors.channels import as_outbound, assert_reads_back, read
 
 SITE = "https://shop.example.test"
 ORDERS = f"{SITE}/wp-json/wc/v3/orders"
+
+
+@pytest.fixture(autouse=True)
+def no_sleep(monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    """A throttled call's waits recorded, not slept."""
+    waits: list[float] = []
+    monkeypatch.setattr(connector, "_sleep", waits.append)
+    return waits
 
 
 @pytest.fixture
@@ -153,5 +162,5 @@ def test_a_fulfilment_is_a_customer_note_once_and_completes_a_shipped_order(conf
         assert sink.send(fulfilment()) == "woocommerce order 727: shipment WH-1"
         sink.send(fulfilment())
     assert posted.call_count == 1, "the repeated send finds its note and does not post it again"
-    assert "1Z999AA10123456784" in notes[0]["note"] and "[crossdock abcdef0123456789]" in notes[0]["note"]
+    assert "1Z999AA10123456784" in notes[0]["note"] and "crossdock" not in notes[0]["note"], "no marker for the buyer"
     assert json.loads(put.calls[0].request.content) == {"status": "completed"}

@@ -64,7 +64,14 @@ def large_order(po: str, lines: int, *, purpose: str = "00", qty: int = 3) -> Or
     return big
 
 
-def interchange(orders: list[Order], *, control: int = 1, sender: str = "NORTHWIND", usage: str = "P") -> bytes:
+def interchange(
+    orders: list[Order],
+    *,
+    control: int = 1,
+    sender: str = "NORTHWIND",
+    usage: str = "P",
+    created: dt.datetime = dt.datetime(2026, 11, 20, 9, 15),
+) -> bytes:
     env = Envelope(
         sender_qualifier="ZZ",
         sender_id=sender,
@@ -74,7 +81,7 @@ def interchange(orders: list[Order], *, control: int = 1, sender: str = "NORTHWI
         group_control=control,
         functional_id="PO",
         usage=usage,
-        created=dt.datetime(2026, 11, 20, 9, 15),
+        created=created,
     )
     sets = [build_850(o, f"{i + 1:04d}") for i, o in enumerate(orders)]
     return write_interchange(env, sets, Delimiters("*", ">", "~"), newline=True)
@@ -112,5 +119,27 @@ def ship_advice(
     segments.append(f"SE*{len(segments) + 1}*0001")
     isa = f"ISA*00*          *00*          *ZZ*{sender:<15}*ZZ*CROSSDOCK      *261121*1000*U*00401*{control:09d}*0*P*>"
     text = [isa, f"GS*SW*{sender}*CROSSDOCK*20261121*1000*{control}*X*004010", *segments, f"GE*1*{control}"]
+    text.append(f"IEA*1*{control:09d}")
+    return ("~\n".join(text) + "~\n").encode()
+
+
+def change(
+    po: str,
+    purpose: str,
+    pocs: list[str],
+    *,
+    sequence: str = "",
+    control: int = 70,
+    sender: str = "NORTHWIND",
+    made: str = "20261121*1000",
+) -> bytes:
+    """A buyer's 860 for ``po``: BCH01 ``purpose``, BCH05 ``sequence``, each POC given as its elements after the tag
+    (``"0001*QD*3**EA*12.50**VN*MUG-BLU"``); ``made`` is GS04*GS05."""
+    body = [f"BCH*{purpose}*SA*{po}**{sequence}*20261120", *(f"POC*{poc}" for poc in pocs), f"CTT*{len(pocs)}"]
+    segments = ["ST*860*0001", *body]
+    segments.append(f"SE*{len(segments) + 1}*0001")
+    day = made[2:8]
+    isa = f"ISA*00*          *00*          *ZZ*{sender:<15}*ZZ*CROSSDOCK      *{day}*1000*U*00401*{control:09d}*0*P*>"
+    text = [isa, f"GS*PC*{sender}*CROSSDOCK*{made}*{control}*X*004010", *segments, f"GE*1*{control}"]
     text.append(f"IEA*1*{control:09d}")
     return ("~\n".join(text) + "~\n").encode()

@@ -72,14 +72,15 @@ def owners_order(file: str, index: int = 0) -> dict[str, Any]:
 
 
 def example(order_id: str, updated: str, file: str = "searchOrders.200.example.json", **changes: Any) -> dict[str, Any]:
-    """One of the owner's example orders under another id, open (UNSHIPPED, no packages) and changed at
-    ``updated``: our changes, so that a test controls what changed when."""
+    """One of the owner's example orders under another id, open (UNSHIPPED, no packages, no cancellation) and
+    changed at ``updated``: our changes, so that a test controls what changed when."""
     order = owners_order(file)
     order.update(orderId=order_id, lastUpdatedTime=updated, **changes)
     order["fulfillment"]["fulfillmentStatus"] = "UNSHIPPED"
     order.pop("packages", None)
     for item in order["orderItems"]:
         item.pop("fulfillment", None)
+        item.pop("cancellation", None)
     return order
 
 
@@ -309,7 +310,7 @@ def test_orders_in_over_two_pages_stored_once_updated_cancelled_routed_and_confi
     fake.orders["111-0000000-0000103"]["lastUpdatedTime"] = "2026-11-23T09:05:00Z"
     report = poll(hub, "amz", "me")
     assert report.error is None and report.received == 2, "only what changed since the checkpoint (less overlap)"
-    assert fake.calls("GET", SEARCH)[2].query["lastUpdatedAfter"] == ["2026-11-22T07:55:00Z"]
+    assert fake.calls("GET", SEARCH)[2].query["lastUpdatedAfter"] == ["2026-11-22T07:00:00Z"], "an hour's overlap"
     rows = order_rows(hub, CHANNEL)
     assert len(rows) == 3, "an update and a cancellation never make a second order"
     assert (rows["202-0000000-0000102"].revision, rows["111-0000000-0000103"].status) == (2, "cancelled")

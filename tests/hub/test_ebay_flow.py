@@ -24,6 +24,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from crossdock.connectors import ebay as connector
+from crossdock.connectors import throttle
 from crossdock.core.hub import Hub
 from crossdock.core.poller import poll
 from tests.conftest import CASES, FIXTURES
@@ -64,6 +65,14 @@ ORDERS = "/sell/fulfillment/v1/order"
 TRACKING = "9400100000000000000001"
 NOW = dt.datetime.now(dt.UTC)
 VECTORS_PUBLISHED = dt.datetime(2021, 3, 19, 20, 43, 59, 679000, tzinfo=dt.UTC)  # the test vectors' publishDate
+
+
+@pytest.fixture(autouse=True)
+def throttle_waits(monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    """What a throttled call waited, instead of sleeping it."""
+    waits: list[float] = []
+    monkeypatch.setattr(throttle, "_sleep", waits.append)
+    return waits
 
 
 def stamp(days_ago: float, minutes: float = 0) -> str:
@@ -276,7 +285,7 @@ def test_the_challenge_and_signed_notifications_through_the_server(
         fake.key_service_down = False
         fake.keys[owners_kid] = VECTORS["VALID"]["response"]
         valid = post("VALID")
-        assert valid.status_code == 200 and "ignored" in valid.json(), "verified, and not about an order"
+        assert valid.status_code == 200 and "erased" in valid.json(), "verified: an account deletion notice"
         assert post("INVALID").status_code == 401 and post("SIGNATURE_MISMATCH").status_code == 401
         assert len(api.calls("GET", "/commerce/notification/v1/public_key/")) == 2, "the key is kept once fetched"
         monkeypatch.setattr(connector, "_now", lambda: VECTORS_PUBLISHED + dt.timedelta(minutes=6))
@@ -319,7 +328,9 @@ def test_the_challenge_and_signed_notifications_through_the_server(
     assert poll(hub, "ebay", "me").received == 0, "the poll finds the order the notification brought in"
 
 
-def test_throttling_an_expired_token_and_a_refused_refresh_token(hub: Hub, ebay: tuple[FakeEbay, FakeApi]) -> None:
+def test_throttling_an_expired_token_and_a_refused_refresh_token(
+    hub: Hub, ebay: tuple[FakeEbay, FakeApi], throttle_waits: list[float]
+) -> None:
     fake, api = ebay
     first = example(31, stamp(2))
     fake.orders[first["orderId"]] = first
@@ -328,7 +339,14 @@ def test_throttling_an_expired_token_and_a_refused_refresh_token(hub: Hub, ebay:
     fake.orders[second["orderId"]] = second
     api.fail_next(Response(429, {"errors": [{"errorId": 2001, "message": "Too many requests"}]}))
     report = poll(hub, "ebay", "me")
-    assert report.error is not None and "429" in report.error and report.received == 0
+    assert report.error is None and report.received == 1, "a throttled poll waits and goes on"
+    assert throttle_waits == [throttle.UNSAID], "eBay said no wait: a short one"
+    throttled = Response(429, {"errors": [{"errorId": 2001, "message": "Too many requests"}]}, {"Retry-After": "20"})
+    api.fail_next(*[throttled] * 10)
+    fake.orders[second["orderId"]]["lastModifiedDate"] = stamp(0, minutes=-20)
+    report = poll(hub, "ebay", "me")
+    assert report.error is not None and "429" in report.error and report.received == 0, "past the budget: later"
+    api.faults.clear()
     assert poll(hub, "ebay", "me").received == 1, "the next poll reads what the throttled one missed"
     assert fake.issued == 1
 

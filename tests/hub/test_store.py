@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import threading
 
 import pytest
@@ -146,3 +147,57 @@ def test_skip_locked_lets_two_open_transactions_claim_disjoint_work(pg_store: St
         tb.commit()
     assert len(first) == 2 and len(second) == 2
     assert not {c.id for c in first} & {c.id for c in second}
+
+
+def _order_row(external_id: str) -> dict[str, object]:
+    return {
+        "channel": "x12",
+        "partner": "acme",
+        "external_id": external_id,
+        "po_number": external_id,
+        "status": "routed",
+        "revision": 1,
+        "data": json.dumps({"po_number": external_id}),
+    }
+
+
+def test_orders_inserted_together_get_their_ids_in_order_and_a_repeated_key_is_a_race(store: Store) -> None:
+    from crossdock.core.schema import orders
+    from crossdock.core.store import OrderRace
+
+    with store.transaction() as conn:
+        ids = store.insert_orders(conn, [_order_row("PO-1"), _order_row("PO-2"), _order_row("PO-3")])
+    with store.transaction() as conn:
+        stored = {int(row.id): row.external_id for row in conn.execute(select(orders.c.id, orders.c.external_id))}
+    assert stored == dict(zip(ids, ["PO-1", "PO-2", "PO-3"], strict=True))
+    with pytest.raises(OrderRace), store.transaction() as conn:
+        store.insert_orders(conn, [_order_row("PO-4"), _order_row("PO-2")])
+    with store.transaction() as conn:
+        assert conn.execute(select(orders.c.external_id).where(orders.c.external_id == "PO-4")).first() is None
+
+
+@pytest.mark.peers
+def test_a_postgresql_connection_is_checked_only_after_sitting_idle_and_a_dead_one_is_replaced(
+    pg_store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sqlalchemy import text
+
+    from crossdock.core import engine as engines
+
+    pings: list[int] = []
+    ping = pg_store.engine.dialect.do_ping
+    monkeypatch.setattr(pg_store.engine.dialect, "do_ping", lambda dbapi: pings.append(1) or ping(dbapi))
+    with pg_store.transaction() as conn:
+        first = conn.execute(text("SELECT pg_backend_pid()")).scalar_one()
+    for _ in range(3):  # back to back: handed out again unchecked, no round trip of its own
+        with pg_store.transaction() as conn:
+            assert conn.execute(text("SELECT pg_backend_pid()")).scalar_one() == first
+    assert pings == []
+    other = Store.open(str(pg_store.engine.url.render_as_string(hide_password=False)))
+    with other.transaction() as conn:  # the server ends the pooled connection while it sits in the pool
+        assert conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": first}).scalar_one()
+    other.close()
+    monkeypatch.setattr(engines, "PING_AFTER_IDLE", 0.0)  # as if it had sat idle: checked, found dead, replaced
+    with pg_store.transaction() as conn:
+        assert conn.execute(text("SELECT pg_backend_pid()")).scalar_one() != first
+    assert pings

@@ -16,9 +16,13 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import select
 
+from crossdock.connectors import throttle
 from crossdock.core.hub import Hub
+from crossdock.core.operator_orders import cancel_order
 from crossdock.core.poller import poll
+from crossdock.core.schema import orders
 from tests.conftest import CASES
 from tests.fakeapi import FakeApi, Request, Response
 from tests.hub.channels import (
@@ -38,6 +42,14 @@ CLIENT_ID, CLIENT_SECRET, HOOK = "wm-client", "wm-secret", "walmart:hook-pass"
 ENVIRONMENT = {"WM_ID": CLIENT_ID, "WM_SECRET": CLIENT_SECRET, "WM_HOOK": HOOK}
 CHANNEL = "walmart"
 EXAMPLE = json.loads((CASES / "channels" / "walmart" / "order.json").read_text())
+
+
+@pytest.fixture(autouse=True)
+def throttle_waits(monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    """What a throttled call waited, instead of sleeping it."""
+    waits: list[float] = []
+    monkeypatch.setattr(throttle, "_sleep", waits.append)
+    return waits
 
 
 def ms(when: dt.datetime) -> int:
@@ -124,10 +136,19 @@ class FakeWalmart:
             for line in lines:
                 for status in line["orderLineStatuses"]["orderLineStatus"]:
                     status["status"] = "Acknowledged" if status["status"] == "Created" else status["status"]
-        else:
-            for shipped in request.json()["orderShipment"]["orderLines"]["orderLine"]:
+        else:  # each Shipped or Cancelled status takes its quantity out of the line's open one, as Walmart's do
+            body = request.json()
+            for shipped in (body.get("orderShipment") or body["orderCancellation"])["orderLines"]["orderLine"]:
                 (line,) = [x for x in lines if x["lineNumber"] == shipped["lineNumber"]]
-                line["orderLineStatuses"] = shipped["orderLineStatuses"]
+                statuses = line["orderLineStatuses"]["orderLineStatus"]
+                for status in shipped["orderLineStatuses"]["orderLineStatus"]:
+                    (open_,) = [x for x in statuses if x["status"] in ("Created", "Acknowledged")]
+                    left = int(open_["statusQuantity"]["amount"]) - int(status["statusQuantity"]["amount"])
+                    assert left >= 0, "Walmart refuses more than is open"
+                    open_["statusQuantity"]["amount"] = str(left)
+                    statuses.append(status)
+                    if left == 0:
+                        statuses.remove(open_)
         for line in lines:
             line["statusDate"] = ms(dt.datetime.now(dt.UTC))
         self.modified[po] = dt.datetime.now(dt.UTC)
@@ -239,13 +260,21 @@ def test_a_webhook_reads_the_order_again_and_the_next_poll_acknowledges_it(
 
 
 def test_throttling_a_revoked_token_and_refused_credentials(
-    hub: Hub, walmart: tuple[FakeWalmart, FakeApi], monkeypatch: pytest.MonkeyPatch
+    hub: Hub, walmart: tuple[FakeWalmart, FakeApi], monkeypatch: pytest.MonkeyPatch, throttle_waits: list[float]
 ) -> None:
     fake, api = walmart
     fake.put(example("7001"))
-    api.fail_next(Response(429, {"errors": {"error": [{"code": "REQUEST_THRESHOLD_VIOLATED"}]}}, {"Retry-After": "5"}))
+    throttled = Response(429, {"errors": {"error": [{"code": "REQUEST_THRESHOLD_VIOLATED"}]}}, {"Retry-After": "2.0"})
+    api.fail_next(throttled, throttled)
+    report = poll(hub, "walmart-us", "me")
+    assert report.error is None and report.received == 1, "a throttled poll waits as told and goes on"
+    assert throttle_waits == [2.0, 2.0], "Retry-After 2.0 read as two seconds"
+    api.fail_next(*[throttled] * 40)  # throttled past the budget: the poll gives up, to try again later
+    fake.put(example("7005"))
     report = poll(hub, "walmart-us", "me")
     assert report.error is not None and "429" in report.error and report.received == 0
+    assert sum(throttle_waits) <= 2 * 2.0 + throttle.BUDGET
+    api.faults.clear()
     assert poll(hub, "walmart-us", "me").received == 1
 
     fake.put(example("7002"))
@@ -265,3 +294,140 @@ def test_throttling_a_revoked_token_and_refused_credentials(
     assert report.error is not None and "POST /v3/token: 401" in report.error
     assert "UNAUTHORIZED.GMP_GATEWAY_API" in report.error
     assert "wrong-secret" not in report.error and CLIENT_SECRET not in report.error
+
+
+def test_an_order_that_fails_to_import_is_never_acknowledged(hub: Hub, walmart: tuple[FakeWalmart, FakeApi]) -> None:
+    fake, api = walmart
+    broken = example("8001")
+    broken["orderLines"]["orderLine"][0]["charges"]["charge"][0]["chargeAmount"]["amount"] = "abc"
+    fake.put(broken)
+    fake.put(example("8002"))
+    report = poll(hub, "walmart-us", "me")
+    assert report.error is None and report.received == 2
+    assert [p.state for p in report.processed] == ["failed", "processed"]
+    assert set(order_rows(hub, CHANNEL)) == {"8002"}
+    assert statuses(fake.orders["8001"]) == ["Created", "Created"], "Walmart must not believe it was accepted"
+    assert len(api.calls("POST", "/v3/orders/8001/acknowledge")) == 0
+    assert statuses(fake.orders["8002"]) == ["Acknowledged", "Acknowledged"]
+
+
+def test_a_new_ship_to_address_is_a_new_revision_for_the_warehouse(
+    hub: Hub, walmart: tuple[FakeWalmart, FakeApi], tmp_path: Path
+) -> None:
+    fake, _ = walmart
+    fake.put(example("8101"))
+    assert poll(hub, "walmart-us", "me").received == 1
+    drain(hub)
+    fake.orders["8101"]["shippingInfo"]["postalAddress"]["address1"] = "200 Other Street"
+    fake.put(fake.orders["8101"])
+    report = poll(hub, "walmart-us", "me")
+    assert report.received == 1, "not 'already stored': the content changed though Walmart moved no time"
+    drain(hub)
+    row = order_rows(hub, CHANNEL)["8101"]
+    assert row.revision == 2 and "200 Other Street" in row.data
+    (newest,) = [f for f in warehouse_files(tmp_path) if "-r2" in f.name]
+    assert "200 Other Street" in newest.read_text()
+
+
+def test_a_line_cancelled_at_walmart_reaches_the_warehouse_without_it(
+    hub: Hub, walmart: tuple[FakeWalmart, FakeApi], tmp_path: Path
+) -> None:
+    fake, _ = walmart
+    order = example("8201")
+    first = order["orderLines"]["orderLine"][0]
+    first["orderLineStatuses"]["orderLineStatus"] = [
+        {"status": "Created", "statusQuantity": {"unitOfMeasurement": "EACH", "amount": "1"}},
+        {"status": "Cancelled", "statusQuantity": {"unitOfMeasurement": "EACH", "amount": "1"}},
+    ]
+    fake.put(order)
+    assert poll(hub, "walmart-us", "me").received == 1
+    drain(hub)
+    (sent,) = warehouse_files(tmp_path)
+    lines = json.loads(sent.read_text())["lines"]
+    assert [(x["line_number"], x["quantity"]) for x in lines] == [("1", "1"), ("2", "1")]
+    assert lines[0]["notes"] == ["1 of 2 cancelled at Walmart"]
+
+
+def test_two_stores_with_the_same_purchase_order_id_stay_two_orders(
+    tmp_path: Path, store_url: str, walmart: tuple[FakeWalmart, FakeApi], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fake, api = walmart
+    source = {"type": "walmart", "url": api.url, "client_id": "${WM_ID}", "client_secret": "${WM_SECRET}"}
+    cfg = channel_config(tmp_path, store_url, "walmart-us", source)
+    cfg["sources"]["walmart-two"] = dict(cfg["sources"]["walmart-us"])
+    fake.put(example("8301"))
+    with channel_hub(tmp_path, cfg, monkeypatch, ENVIRONMENT) as two:
+        assert poll(two, "walmart-us", "me").received == 1
+        assert poll(two, "walmart-two", "me").received == 1
+        with two.store.transaction() as conn:
+            found = conn.execute(select(orders.c.partner).where(orders.c.external_id == "8301")).scalars().all()
+    assert sorted(found) == ["walmart-two", "walmart-us"]
+
+
+def test_a_shipment_of_two_packages_goes_back_line_by_line_under_each_packages_tracking(
+    hub: Hub, walmart: tuple[FakeWalmart, FakeApi], tmp_path: Path
+) -> None:
+    fake, api = walmart
+    order = example("8401")
+    first = order["orderLines"]["orderLine"][0]
+    first["orderLineQuantity"]["amount"] = "3"
+    first["orderLineStatuses"]["orderLineStatus"][0]["statusQuantity"]["amount"] = "3"
+    fake.put(order)
+    assert poll(hub, "walmart-us", "me").received == 1
+    drain(hub)
+    shipment = {
+        "shipment_id": "WH-2P",
+        "ship_date": dt.date.today().isoformat(),
+        "carrier_scac": "UPSN",
+        "tracking_numbers": ["1ZFIRST", "1ZSECOND"],
+        "orders": [
+            {
+                "po_number": "8401",
+                "packages": [
+                    {"tracking_number": "1ZFIRST", "lines": [{"line_number": "1", "quantity": 2}]},
+                    {
+                        "tracking_number": "1ZSECOND",
+                        "lines": [{"line_number": "1", "quantity": 1}, {"line_number": "2", "quantity": 1}],
+                    },
+                ],
+            }
+        ],
+    }
+    (tmp_path / "shipped" / "WH-2P.json").write_text(json.dumps(shipment))
+    assert poll(hub, "shipped", "me").processed[0].shipments == 1
+    drain(hub)
+    drain(hub)
+    sent = []
+    for call in api.calls("POST", "/v3/orders/8401/shipping"):
+        (line,) = call.json()["orderShipment"]["orderLines"]["orderLine"]
+        (status,) = line["orderLineStatuses"]["orderLineStatus"]
+        sent.append((line["lineNumber"], status["statusQuantity"]["amount"], status["trackingInfo"]["trackingNumber"]))
+    assert sent == [("1", "2", "1ZFIRST"), ("1", "1", "1ZSECOND"), ("2", "1", "1ZSECOND")]
+    assert statuses(fake.orders["8401"]) == ["Shipped", "Shipped", "Shipped"]
+    assert sent_fulfilments(hub) == 1
+
+
+def test_an_operator_cancel_goes_back_to_walmart_as_cancelled_lines(
+    hub: Hub, walmart: tuple[FakeWalmart, FakeApi], tmp_path: Path
+) -> None:
+    fake, api = walmart
+    fake.put(example("8501"))
+    assert poll(hub, "walmart-us", "me").received == 1
+    drain(hub)
+    said = cancel_order(hub, "8501", source=None, lines=None, reason="out_of_stock")
+    assert "walmart-us" in said
+    drain(hub)
+    (call,) = api.calls("POST", "/v3/orders/8501/cancel")
+    cancelled = call.json()["orderCancellation"]["orderLines"]["orderLine"]
+    assert [
+        (x["lineNumber"], x["orderLineStatuses"]["orderLineStatus"][0]["statusQuantity"]["amount"]) for x in cancelled
+    ] == [
+        ("1", "2"),
+        ("2", "1"),
+    ]
+    assert statuses(fake.orders["8501"]) == ["Cancelled", "Cancelled"]
+    fake.put(fake.orders["8501"])
+    poll(hub, "walmart-us", "me")
+    drain(hub)
+    assert order_rows(hub, CHANNEL)["8501"].status == "cancelled"
+    assert len(api.calls("POST", "/v3/orders/8501/cancel")) == 1, "told once"

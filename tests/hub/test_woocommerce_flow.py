@@ -1,7 +1,8 @@
 """A WooCommerce store end to end against a fake of its REST API on 127.0.0.1 (built from the owner's example
 order): two pages of orders, an update and a cancellation among them, each stored once, routed to a
 warehouse folder; the warehouse's shipment goes back to the store as a note with the tracking and the order
-completed; a webhook is a hint that reads the order again; 429s and bad keys end as a clear error."""
+completed; a webhook is a hint that reads the order again (and the unsigned activation ping is answered
+exactly 200, reading nothing); a 429 is waited out, bad keys end as a clear error."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from typing import Any
 import httpx
 import pytest
 
+import crossdock.connectors.woocommerce as connector
 from crossdock.core.hub import Hub
 from crossdock.core.poller import poll
 from tests.conftest import FIXTURES
@@ -60,6 +62,7 @@ class FakeStore:
     def __init__(self) -> None:
         self.orders: dict[int, dict[str, Any]] = {}
         self.notes: dict[int, list[dict[str, Any]]] = {}
+        self.refunds: dict[int, list[dict[str, Any]]] = {}
         self.expected = "Basic " + base64.b64encode(f"{KEY}:{SECRET}".encode()).decode()
 
     def serve(self, api: FakeApi) -> None:
@@ -80,6 +83,8 @@ class FakeStore:
         rest = request.path.removeprefix("/wp-json/wc/v3/orders").strip("/")
         if rest.endswith("/notes"):
             return Response(200, self.notes.get(int(rest.split("/")[0]), []))
+        if rest.endswith("/refunds"):
+            return Response(200, self.refunds.get(int(rest.split("/")[0]), []))
         if rest:
             found = self.orders.get(int(rest))
             return Response(200, found) if found else Response(404, {"code": "woocommerce_rest_shop_order_invalid_id"})
@@ -170,7 +175,7 @@ def test_orders_in_over_two_pages_stored_once_updated_cancelled_routed_and_fulfi
 def test_a_signed_webhook_reads_the_order_again_and_a_forged_one_is_refused(
     hub: Hub, store: tuple[FakeStore, FakeApi]
 ) -> None:
-    fake, _ = store
+    fake, api = store
     fake.orders[201] = example(201, "2026-11-22T08:00:00")
     with webhook_url(hub, "shop") as url:
         body = json.dumps({"id": 201, "status": "processing", "total": "1.00"}).encode()  # the hint, not the truth
@@ -188,20 +193,26 @@ def test_a_signed_webhook_reads_the_order_again_and_a_forged_one_is_refused(
         ping = b"webhook_id=7"
         ping_signature = base64.b64encode(hmac.new(HOOK_SECRET.encode(), ping, hashlib.sha256).digest()).decode()
         assert httpx.post(url, content=ping, headers={"X-WC-Webhook-Signature": ping_signature}).status_code == 200
+        reads = len(api.calls("GET"))
+        form = {"Content-Type": "application/x-www-form-urlencoded", "User-Agent": "WooCommerce/9.0 Hookshot"}
+        unsigned = httpx.post(url, content=b"webhook_id=8", headers=form)
+        assert unsigned.status_code == 200 and len(api.calls("GET")) == reads, "the activation ping reads nothing"
+        assert httpx.post(url, content=b"webhook_id=8&id=201", headers=form).status_code == 401
     (row,) = order_rows(hub, CHANNEL).values()
     assert json.loads(row.data)["total_amount"] == EXAMPLE["total"], "the order as the API gives it, not the hint"
     assert poll(hub, "shop", "me").received == 0, "the poll finds the order the webhook brought in"
 
 
-def test_throttling_and_bad_keys_end_as_clear_errors_and_the_next_poll_reads_everything(
-    hub: Hub, store: tuple[FakeStore, FakeApi]
+def test_a_throttled_poll_waits_and_goes_on_and_bad_keys_end_as_a_clear_error(
+    hub: Hub, store: tuple[FakeStore, FakeApi], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     fake, api = store
+    waits: list[float] = []
+    monkeypatch.setattr(connector, "_sleep", waits.append)
     fake.orders[301] = example(301, "2026-11-22T08:00:00")
     api.fail_next(Response(429, b"<html>slow down</html>", {"Retry-After": "5", "Content-Type": "text/html"}))
     report = poll(hub, "shop", "me")
-    assert report.error is not None and "429" in report.error and report.received == 0
-    assert poll(hub, "shop", "me").received == 1
+    assert report.error is None and report.received == 1 and waits == [5.0]
     fake.expected = "Basic nobody"
     fake.orders[302] = example(302, "2026-11-22T09:00:00")
     report = poll(hub, "shop", "me")

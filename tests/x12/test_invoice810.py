@@ -17,7 +17,7 @@ from crossdock.core.models import Charge, Invoice, InvoiceLine, Reference, Terms
 from crossdock.mappings.x12 import errors as E
 from crossdock.mappings.x12.delimiters import Delimiters
 from crossdock.mappings.x12.invoice810 import build_810, invoice_from_810, invoice_total
-from crossdock.mappings.x12.reader import read_transactions
+from crossdock.mappings.x12.reader import parse, read_transactions
 from crossdock.mappings.x12.validator import validate
 from crossdock.mappings.x12.writer import Envelope, TransactionSet, X12WriteError, write_interchange
 from tests.conftest import CASES, CORPUS, corpus_entries
@@ -103,6 +103,23 @@ def test_total_amount_that_disagrees_is_refused() -> None:
 def test_bad_inputs_are_refused(change: dict[str, object], message: str) -> None:
     with pytest.raises(X12WriteError, match=message):
         write(build_810(_invoice(**change), "0001"))
+
+
+def test_cad_per_version() -> None:
+    """4010 writes CAD with the SCAC alone when no transport method is known; 5010 needs CAD01, so it writes
+    CAD only with one, and its spec refuses the 4010 form (the Bots 5010 grammar does too)."""
+    five = replace(ENV, version="005010")
+    plain = _invoice(carrier_scac="UPSN")
+    assert b"CAD****UPSN~" in write(build_810(plain, "0001"))
+    assert b"CAD" not in write_interchange(five, [build_810(plain, "0001", "005010")], DELIMS, newline=True)
+    moded = write_interchange(five, [build_810(replace(plain, transport_mode="M"), "0001", "005010")], DELIMS)
+    assert b"CAD*M***UPSN~" in moded
+    read_back(moded)
+    (bad,) = parse(moded.replace(b"CAD*M***", b"CAD****"))
+    (ts,) = bad.groups[0].transactions
+    assert any(e.segment_id == "CAD" and e.is_error for e in validate(ts)), "CAD01 is mandatory in 005010"
+    (ok,) = parse(write(build_810(plain, "0001")))
+    assert not [e for e in validate(ok.groups[0].transactions[0]) if e.is_error], "and optional in 004010"
 
 
 # --- the TDS check on the corpus: every 810, three must warn ---------------------------------------------------------

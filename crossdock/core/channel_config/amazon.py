@@ -40,11 +40,24 @@ class AmazonSourceConfig(ChannelSourceBase):
     refresh_token: SecretRef = Field(description="${VAR} holding the seller's LWA refresh token (Atzr|…)")
     first_sync: Duration = Field(default=7 * 86400.0, description="how far back the very first poll reads")
     overlap: Duration = Field(
-        default=300.0, description="each poll reads again this far before the last change it saw (late updates)"
+        default=3600.0,
+        description="each poll reads again this far before the last change it saw: Amazon shows a change under "
+        "its lastUpdatedTime, but only once its data settled (at least two minutes [spec: lastUpdatedBefore], "
+        "an order held for Amazon's checks later still [unverified: sellers report half an hour]); five minutes "
+        "missed such changes, an hour costs a few more pages per poll",
     )
     page_size: int = Field(default=100, ge=1, le=100, description="maxResultsPerPage of searchOrders")
     fulfilled_by: Literal["MERCHANT"] = Field(
         default="MERCHANT",
         description="only merchant-fulfilled orders are read: an FBA order is Amazon's to ship, never a warehouse's",
+    )
+    merchant_id: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=64,
+        pattern=r"^[A-Za-z0-9]+$",
+        description="the seller's merchant token (Seller Central: Account Info, Merchant Token): the "
+        "MerchantIdentifier of the order acknowledgement feed that cancels orders; without it crossdock cannot "
+        "cancel on Amazon",
     )
     timeout: Timeout = 30.0

@@ -41,7 +41,13 @@ class BigCommerceSourceConfig(ChannelSourceBase):
     access_token: SecretRef = Field(description="${VAR} holding the API account's access token (X-Auth-Token)")
     first_sync: Duration = Field(default=7 * 86400.0, description="how far back the very first poll reads")
     overlap: Duration = Field(
-        default=300.0, description="each poll reads again this far before the last change it saw (clock skew)"
+        default=300.0,
+        description="each poll reads again this far before the last change it saw: BigCommerce stamps "
+        "date_modified as it saves, so 5 minutes covers clock skew and a save that commits late",
+    )
+    throttle_wait: Duration = Field(
+        default=120.0,
+        description="how long one poll may wait in all for a 429's quota window to reset before it stops",
     )
     limit: int = Field(default=50, ge=1, le=250, description="orders (and order products) per page")
     statuses: list[int] = Field(

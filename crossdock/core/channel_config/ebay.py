@@ -56,6 +56,12 @@ class EbaySourceConfig(ChannelSourceBase):
         default=300.0, description="each poll reads again this far before the last change it saw (clock skew)"
     )
     page_size: int = Field(default=200, ge=1, le=1000, description="orders per request (eBay allows 1 to 1000)")
+    marketplace_id: str = Field(
+        default="EBAY_US",
+        pattern=r"^EBAY[_-][A-Z]{2,6}$",
+        description="the seller's eBay site, sent as X-EBAY-C-MARKETPLACE-ID when crossdock cancels an order "
+        "(Post-Order API), e.g. EBAY_US, EBAY_GB, EBAY_DE",
+    )
     timeout: Timeout = 30.0
 
     @model_validator(mode="after")

@@ -49,8 +49,25 @@ class ShopifySourceConfig(ChannelSourceBase):
         description="how far back the very first poll reads (60 days at most without read_all_orders)",
     )
     overlap: Duration = Field(
-        default=300.0, description="each poll reads again this far before the last change it saw (clock skew)"
+        default=300.0,
+        description="each poll reads again this far before the last change it saw: Shopify's updated_at is set "
+        "when the change is saved and the search index follows within seconds, so 5 minutes covers clock skew and "
+        "that lag",
     )
+    throttle_wait: Duration = Field(
+        default=120.0,
+        description="how long one poll may wait in all for a throttled query's bucket to refill before it stops "
+        "(and the next poll goes on from its checkpoint)",
+    )
+    hold_risk: Literal["high", "medium", "low", "never"] = Field(
+        default="high",
+        description="an order whose risk assessment is at this level or above waits (awaiting 'risk ...') until "
+        "a later read says otherwise; never: risk holds nothing",
+    )
+    cancel_refund: bool = Field(
+        default=True, description="a cancellation crossdock sends back refunds the buyer (original payment method)"
+    )
+    cancel_restock: bool = Field(default=True, description="and puts the cancelled units back in stock")
     page_size: int = Field(
         default=10, ge=1, le=50, description="orders a query (each with up to 50 lines): the query cost grows with it"
     )
@@ -67,6 +84,10 @@ class ShopifySourceConfig(ChannelSourceBase):
         "answered at /webhooks/<source>",
     )
     timeout: Timeout = 30.0
+
+    def mapping_options(self) -> dict[str, object]:
+        """What the Shopify mapping is told when it reads this store's orders."""
+        return {"hold_risk": None if self.hold_risk == "never" else self.hold_risk.upper()}
 
     @model_validator(mode="after")
     def _one_way_in(self) -> ShopifySourceConfig:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from typing import Literal
+from urllib.parse import urlsplit
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from crossdock.core.channel_config.common import ChannelSourceBase
+from crossdock.core.config_trust import loopback
 from crossdock.core.config_types import Duration, SecretRef, Timeout
 
 
@@ -15,13 +17,36 @@ class WooCommerceSourceConfig(ChannelSourceBase):
 
     type: Literal["woocommerce"]
     format: Literal["woocommerce"] = "woocommerce"
-    url: str = Field(pattern=r"^https?://", description="the store, e.g. https://shop.example.com")
+    url: str = Field(
+        pattern=r"^https?://",
+        description="the store, e.g. https://shop.example.com (check refuses plain http to another machine: the "
+        "keys would cross the network in clear text)",
+    )
+    auth: Literal["basic", "query"] = Field(
+        default="basic",
+        description="basic: the keys in the Authorization header; query: as consumer_key/consumer_secret in the "
+        "query string, for hosts that strip Authorization (https only)",
+    )
     consumer_key: SecretRef = Field(description="${VAR} holding the REST API consumer key (ck_...)")
     consumer_secret: SecretRef = Field(description="${VAR} holding its consumer secret (cs_...)")
     first_sync: Duration = Field(default=7 * 86400.0, description="how far back the very first poll reads")
     overlap: Duration = Field(
-        default=300.0, description="each poll reads again this far before the last change it saw (clock skew)"
+        default=300.0,
+        description="each poll reads again this far before the last change it saw: WooCommerce stamps "
+        "date_modified_gmt as it saves, so 5 minutes covers clock skew and a save that commits late",
     )
+    throttle_wait: Duration = Field(
+        default=120.0, description="how long one poll may wait in all for a 429's Retry-After before it stops"
+    )
+    check_virtual: bool = Field(
+        default=True,
+        description="read each line's product to tell a virtual one (no shipping: left out of the order) from one "
+        "that ships; off: every line ships",
+    )
+    cancel_refund: bool = Field(
+        default=True, description="a cancellation crossdock sends back refunds through the gateway (api_refund)"
+    )
+    cancel_restock: bool = Field(default=True, description="and restocks the cancelled units (api_restock)")
     per_page: int = Field(default=100, ge=1, le=100)
     tracking: Literal["note", "shipment-tracking"] = Field(
         default="note",
@@ -31,3 +56,13 @@ class WooCommerceSourceConfig(ChannelSourceBase):
         default=None, description="${VAR} holding the webhooks' secret: order webhooks are then answered"
     )
     timeout: Timeout = 30.0
+
+    @model_validator(mode="after")
+    def _query_keys_over_https(self) -> WooCommerceSourceConfig:
+        if self.auth == "query" and not self.url.lower().startswith("https://") and not _local(self.url):
+            raise ValueError("auth: query puts the keys in the URL: the store must be https")
+        return self
+
+
+def _local(url: str) -> bool:
+    return loopback(urlsplit(url).hostname or "")

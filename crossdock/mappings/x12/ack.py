@@ -69,12 +69,24 @@ def ack_delimiters(d: Delimiters) -> Delimiters:
 
 def _clean(segment: Sequence[Element], d: Delimiters) -> list[Element]:
     """Values echoed from a broken inbound file may hold our delimiters, or characters beyond Latin-1 (a UTF-8
-    ISA is read as UTF-8): they become spaces, not a crash."""
+    ISA is read as UTF-8): they become spaces, not a crash. The usual segment holds none, which one look at its
+    text joined finds."""
+    text = "".join([value for value in segment if isinstance(value, str)])
+    if text.isascii():
+        for ch in _unsafe(d):
+            if ch in text:
+                break
+        else:
+            return list(segment)
     return [_scrub(value, d) if isinstance(value, str) else value for value in segment]
 
 
+def _unsafe(d: Delimiters) -> tuple[str, ...]:
+    return (d.element, d.component, d.segment, d.repetition or d.element, "\r", "\n")
+
+
 def _scrub(value: str, d: Delimiters) -> str:
-    for ch in (d.element, d.component, d.segment, d.repetition or d.element, "\r", "\n"):
+    for ch in _unsafe(d):
         if ch in value:
             value = value.replace(ch, " ")
     if not value.isascii():

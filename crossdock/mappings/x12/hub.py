@@ -15,6 +15,7 @@ from typing import Any
 
 from crossdock.core.errors import CrossdockError, DecodeError
 from crossdock.core.models import (
+    ChangeAcknowledgment,
     InterchangeAcknowledgment,
     InventorySnapshot,
     Invoice,
@@ -35,6 +36,7 @@ from crossdock.mappings.x12.envelope import FunctionalGroup, Interchange, Transa
 from crossdock.mappings.x12.inventory846 import build_846
 from crossdock.mappings.x12.invoice810 import build_810
 from crossdock.mappings.x12.poack855 import build_855
+from crossdock.mappings.x12.poca865 import build_865
 from crossdock.mappings.x12.reader import Source, iter_events
 from crossdock.mappings.x12.report import FileResult, GroupResult, InterchangeResult, SetResult
 from crossdock.mappings.x12.sscc import sscc18
@@ -68,6 +70,8 @@ class InboundGroup:
     version: str
     errors: list[str]
     sets: list[InboundSet] = field(default_factory=list)
+    date: str = ""  # GS04 and GS05, as sent: when the partner made the group (a version's time)
+    time: str = ""
 
 
 @dataclass(slots=True)
@@ -170,6 +174,7 @@ def read(
             assert isinstance(obj, FunctionalGroup)
             gr = GroupResult(obj)
             ig = InboundGroup(obj.functional_id, obj.control, obj.sender, obj.receiver, obj.version, [])
+            ig.date, ig.time = obj.gs.get(4).strip(), obj.gs.get(5).strip()
             groups[id(obj)] = (gr, ig)
             result.interchanges[-1].groups.append(gr)
             out[-1].groups.append(ig)
@@ -302,6 +307,13 @@ def write_855_cancellation(order: Order, cut: Mapping[int, Decimal], out: Outgoi
     return _interchange(out, "PR", [ts])
 
 
+def write_change_answer(answer: ChangeAcknowledgment | OrderAcknowledgment, out: Outgoing) -> bytes:
+    """One interchange answering a buyer's 860: an 865 change by change, or an 855 change (BAK01 04)."""
+    if isinstance(answer, ChangeAcknowledgment):
+        return _interchange(out, "CA", [build_865(answer, f"{out.transaction:04d}")])
+    return _interchange(out, "PR", [build_855(answer, f"{out.transaction:04d}")])
+
+
 def write_940(order: Order, out: Outgoing, depositor: str | None = None) -> bytes:
     """One interchange carrying the 940 warehouse shipping order for ``order`` (or the lines routed here)."""
     return _interchange(out, "OW", [build_940(order, f"{out.transaction:04d}", depositor=depositor)])
@@ -317,14 +329,14 @@ def write_940s(orders: list[tuple[Order, str]], out: Outgoing, depositor: str | 
     return _interchange(out, "OW", sets)
 
 
-def write_856(shipment: Shipment, out: Outgoing, profile: str) -> bytes:
+def write_856(shipment: Shipment, out: Outgoing, profile: str, bill_of_lading_at: str = "shipment") -> bytes:
     """One interchange carrying the 856 ship notice for ``shipment`` in the partner's HL profile."""
-    return _interchange(out, "SH", [build_856(shipment, f"{out.transaction:04d}", profile)])
+    return _interchange(out, "SH", [build_856(shipment, f"{out.transaction:04d}", profile, bill_of_lading_at)])
 
 
 def write_810(invoice: Invoice, out: Outgoing) -> bytes:
     """One interchange carrying the 810 invoice."""
-    return _interchange(out, "IN", [build_810(invoice, f"{out.transaction:04d}")])
+    return _interchange(out, "IN", [build_810(invoice, f"{out.transaction:04d}", out.version)])
 
 
 def set_count(data: bytes) -> int:
@@ -365,7 +377,7 @@ def renumber(data: bytes, interchange: int, group: int, transaction: int) -> byt
 
 def write_810s(invoices: list[Invoice], out: Outgoing) -> bytes:
     """One interchange carrying several 810s (a day's invoices), numbered from ``out.transaction`` up."""
-    sets = [build_810(invoice, f"{out.transaction + i:04d}") for i, invoice in enumerate(invoices)]
+    sets = [build_810(invoice, f"{out.transaction + i:04d}", out.version) for i, invoice in enumerate(invoices)]
     return _interchange(out, "IN", sets)
 
 

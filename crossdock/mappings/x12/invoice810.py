@@ -60,8 +60,12 @@ def cents(amount: Decimal, where: str) -> str:
     return writer.implied(amount)
 
 
-def build_810(invoice: Invoice, control: str) -> writer.TransactionSet:
-    """One 810 set; TDS01 is computed from the lines and charges, never copied from ``total_amount``."""
+def build_810(invoice: Invoice, control: str, version: str = "004010") -> writer.TransactionSet:
+    """One 810 set; TDS01 is computed from the lines and charges, never copied from ``total_amount``.
+
+    CAD differs by version: in 004010 CAD01 (transport method) is optional and CAD carries the SCAC alone; from
+    005010 on CAD01 is mandatory, so without a known transport method no CAD is written rather than a bad one.
+    """
     total = invoice_total(invoice)
     if invoice.total_amount is not None and abs(invoice.total_amount - total) > WRITE_TOLERANCE:
         raise X12WriteError(
@@ -97,8 +101,8 @@ def build_810(invoice: Invoice, control: str) -> writer.TransactionSet:
             ts.add("PID", "F", "", "", "", line.description)
         _add_charges(ts, line.charges, where)
     ts.add("TDS", writer.implied(total.quantize(CENT, ROUND_HALF_UP)))
-    if invoice.carrier_scac:
-        ts.add("CAD", "", "", "", invoice.carrier_scac)
+    if invoice.carrier_scac and (invoice.transport_mode or not version.startswith("005")):
+        ts.add("CAD", invoice.transport_mode or "", "", "", invoice.carrier_scac)
     _add_charges(ts, invoice.charges, f"810 {invoice.invoice_number} header")
     ts.add("CTT", str(len(invoice.lines)))
     return ts
@@ -181,6 +185,7 @@ def invoice_from_810(ts: ReadSet) -> Invoice:
             _read_header(invoice, seg)
         elif seg.id == "CAD" and summary and seg.get(4):
             invoice.carrier_scac = seg.get(4)
+            invoice.transport_mode = seg.get(1) or None
     return invoice
 
 

@@ -48,6 +48,7 @@ def change_from_860(ts: TransactionSet) -> OrderChange:
                 order_type=elem(seg, 2),
                 order_date=x12_date(seg.get(6)),
                 change_date=x12_date(seg.get(11)),
+                change_sequence=elem(seg, 5),
             )
             for k, qualifier in ((4, "RE"), (8, "CT")):
                 if value := elem(seg, k):

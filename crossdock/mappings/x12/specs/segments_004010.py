@@ -1,6 +1,6 @@
 """ASC X12 version 004010 segment dictionary for the sets crossdock validates (DSL of ``spec.py``).
 
-Covers every segment of the standard 810, 846, 850, 855, 856, 860, 940, 945 and 997 transaction sets that
+Covers every segment of the standard 810, 846, 850, 855, 856, 860, 865, 940, 945 and 997 transaction sets that
 crossdock reads, plus the envelope segments ISA/IEA/TA1/GS/GE/ST/SE. Each element carries its usage as the
 published standard gives it (``X`` where a syntax note governs it), its data element reference number, type
 and min/max length, and each segment its standard syntax notes.
@@ -63,6 +63,10 @@ BCH M353 ID 2/2 {00 01 02 03 04 05 06 07 08 09 10 11 12 13 14 15 16 17 18 19 20 
     SU ZZ}; M92 ID 2/2; M324 AN 1/22; O328 AN 1/30; O327 AN 1/8; M373 DT 8/8; O326 AN 1/45; O367 AN 1/30;
     O127 AN 1/30; O373 DT 8/8; O373 DT 8/8; O640 ID 2/2; O1166 ID 2/2; O1232 ID 2/2; O786 ID 2/2;
     O1233 ID 2/2
+BCA M353 ID 2/2 {00 01 02 03 04 05 06 07 08 09 10 11 12 13 14 15 16 17 18 19 20 21 22 23 24 25 26 27 28 29
+    30 31 32 33 34 35 36 37 38 39 40 41 42 43 44 45 46 47 48 49 50 51 52 53 54 55 56 77 CN CO EX GR PR RH RV
+    SU ZZ}; O587 ID 2/2 {AC AD AE AH AK AP AT NA RD RF RJ RN RO RV ZZ}; M324 AN 1/22; O328 AN 1/30;
+    O327 AN 1/8; M373 DT 8/8; O326 AN 1/45; O367 AN 1/30; O127 AN 1/30; O373 DT 8/8; O373 DT 8/8
 BSN M353 ID 2/2; M396 AN 2/30; M373 DT 8/8; M337 TM 4/8; O1005 ID 4/4; X640 ID 2/2; O641 ID 3/3 | C0706
 BIG M373 DT 8/8; M76 AN 1/22; O373 DT 8/8; O324 AN 1/22; O328 AN 1/30; O327 AN 1/8; O640 ID 2/2;
     O353 ID 2/2; O306 ID 1/2; O76 AN 1/22

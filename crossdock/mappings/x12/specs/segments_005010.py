@@ -4,7 +4,7 @@
 the 5010 envelope and acknowledgment changes (ST03 and AK103/AK203 implementation/version references,
 the C030 position composite with its repetition position, ISA11 as the repetition separator), the 999
 segments IK3, IK4, IK5 and CTX, and elements widened in 5010 (reference identification 127 to 50,
-communication number 364 to 256, the N4 country subdivision N407).
+communication number 364 to 256, the N4 country subdivision N407), and CAD01 made mandatory.
 """
 
 OVERRIDES = """
@@ -47,6 +47,10 @@ N9  M128 ID 2/3; X127 AN 1/50; X369 AN 1/45; O373 DT 8/8; X337 TM 4/8; O623 ID 2
 PER M366 ID 2/2; O93 AN 1/60; X365 ID 2/2; X364 AN 1/256; X365 ID 2/2; X364 AN 1/256; X365 ID 2/2;
     X364 AN 1/256; O443 AN 1/20 | P0304 P0506 P0708
 G61 M366 ID 2/2; M93 AN 1/60; X365 ID 2/2; X364 AN 1/256; O443 AN 1/20 | P0304
+# CAD: CAD01 (transport method) is mandatory from 005010 on (optional up to 004050); R0405 still asks for
+# CAD04 (SCAC) or CAD05 (routing), and CAD08 takes the widened reference identification
+CAD M91 ID 1/2; O206 AN 1/4; O207 AN 1/10; X140 ID 2/4; X387 AN 1/35; O368 ID 2/2; O128 ID 2/3;
+    X127 AN 1/50; O284 ID 2/2 | R0405 C0708
 N4  O19 AN 2/30; X156 ID 2/2; O116 ID 3/15; X26 ID 2/3; X309 ID 1/2; O310 AN 1/30; X1715 ID 1/3
     | E0207 C0605 C0704
 BGN M353 ID 2/2; M127 AN 1/50; M373 DT 8/8; X337 TM 4/8; O623 ID 2/2; O127 AN 1/50; O640 ID 2/2; O306 ID 1/2;

@@ -1,0 +1,206 @@
+"""Amazon Selling Partner API: what crossdock sends back to a seller account: shipments (v0 ``confirmShipment``)
+and cancellations (the order acknowledgement feed).
+
+- ``POST /orders/v0/orders/{orderId}/shipmentConfirmation`` (2026-01-01 has none), 204 and no body, one call per
+  package with that package's lines. Sending the same ``packageReferenceId`` again edits that package [docs
+  confirm-the-shipment-status], and the mapping derives it from the shipment id, so a repeated send is safe.
+  When Amazon refuses the call (400), the order is read: shipped already, or carrying this tracking number,
+  counts as done; otherwise Amazon's own error stands.
+- A cancellation: the 2026-01-01 model has no cancel operation, so it is a ``POST_ORDER_ACKNOWLEDGEMENT_DATA``
+  feed with ``StatusCode`` ``Failure`` [docs order-feed-type-values, channel-lifecycle.md §4]: ``POST
+  /feeds/2021-06-30/documents`` gives a pre-signed URL, the XML goes there by PUT, and ``POST
+  /feeds/2021-06-30/feeds`` submits it (processed later, asynchronously). The order is read first: an order
+  Amazon shows cancelled, or items it shows cancelled, are not sent again; nothing is cancelled once any item of
+  the order shipped (never send Failure after a shipment [unverified]: it is refused, naming the items); the feed
+  cancels whole items, so a part of an item is refused, naming it. A cancellation this sink submitted (its
+  ``cancellation_id``) is not submitted again while the process runs.
+"""
+
+from __future__ import annotations
+
+import threading
+import urllib.parse
+from typing import Any
+
+import httpx
+
+from crossdock.connectors.amazon import ORDERS, _Api, _errors
+from crossdock.connectors.channel import ChannelSink
+from crossdock.core.cancellations import Cancellation
+from crossdock.core.channel_config.amazon import AmazonSourceConfig
+from crossdock.core.errors import PermanentError, TransientError
+from crossdock.core.models import Fulfilment
+from crossdock.mappings import amazon_requests as requests
+
+CONFIRM = "/orders/v0/orders/{order_id}/shipmentConfirmation"
+FEED_DOCUMENTS = "/feeds/2021-06-30/documents"
+FEEDS = "/feeds/2021-06-30/feeds"
+
+
+class AmazonSink(ChannelSink[AmazonSourceConfig, _Api]):
+    """A Fulfilment back to Amazon: one ``confirmShipment`` per package; a Cancellation: one acknowledgement feed."""
+
+    channel = "amazon"
+
+    def __init__(self, name: str, config: AmazonSourceConfig, transport: httpx.BaseTransport | None = None) -> None:
+        super().__init__(name, config, transport)
+        self._made: dict[str, str] = {}  # cancellation id -> feed id, while this process runs
+        self._lock = threading.Lock()
+
+    def _connect(self, transport: httpx.BaseTransport | None) -> _Api:
+        return _Api(self.name, self.config, transport)
+
+    def _fulfil(self, fulfilment: Fulfilment) -> str:
+        order_id = self._order_id(fulfilment)
+        marketplace = self._marketplace(order_id)
+        try:
+            bodies = requests.confirm_shipment_requests(fulfilment, marketplace_id=marketplace)
+        except ValueError as exc:
+            raise PermanentError(f"amazon {self.name}: {exc}") from None
+        return "; ".join(self._confirm(order_id, body) for body in bodies)
+
+    def _cancel(self, cancellation: Cancellation) -> str:
+        where = f"amazon {self.name}"
+        order_id = cancellation.external_id or cancellation.po_number
+        with self._lock:
+            made = self._made.get(cancellation.cancellation_id)
+        if made is not None:
+            return f"amazon order {order_id}: cancellation already submitted (feed {made})"
+        if not self.config.merchant_id:
+            raise PermanentError(f"{where}: set merchant_id to cancel on Amazon; cancel order {order_id} there by hand")
+        order = self._order(order_id, "FULFILLMENT,CANCELLATION")
+        fulfillment = order.get("fulfillment")
+        state = fulfillment.get("fulfillmentStatus") if isinstance(fulfillment, dict) else None
+        if state == "CANCELLED":
+            return f"amazon order {order_id}: already cancelled"
+        items = {str(i.get("orderItemId")): i for i in order.get("orderItems") or [] if isinstance(i, dict)}
+        problems: list[str] = []
+        asked: dict[str, int | None] = {}
+        if cancellation.whole_order:
+            asked = dict.fromkeys(items)
+        else:
+            for line in cancellation.lines:
+                item_id = line.line_number or _by_sku(items, line.product_ids.get("SK"))
+                if item_id not in items:
+                    problems.append(f"{line.line_number or line.product_ids.get('SK') or 'a line'} is not an item")
+                    continue
+                asked[item_id] = int(line.quantity)
+        wanted = []
+        shipped = [i for i, item in items.items() if _count(item.get("fulfillment"), "quantityFulfilled")]
+        if shipped or state in ("PARTIALLY_SHIPPED", "SHIPPED"):
+            problems.append(
+                f"item(s) {', '.join(shipped) or 'of it'} shipped: Amazon takes no cancel of an order once an "
+                "item shipped; refund the rest on Amazon"
+            )
+            asked = {}
+        for item_id, quantity in asked.items():
+            item = items[item_id]
+            if _cancelled(item):
+                continue
+            ordered = _count(item, "quantityOrdered")
+            if quantity is not None and quantity < ordered:
+                problems.append(f"item {item_id}: {quantity} of {ordered} units: Amazon cancels whole items only")
+            else:
+                wanted.append(item_id)
+        said = "nothing left to cancel"
+        if wanted and not problems:
+            feed = self._submit(order_id, wanted, cancellation)
+            with self._lock:
+                self._made[cancellation.cancellation_id] = feed
+            said = f"feed {feed} cancels item(s) {', '.join(wanted)}"
+        if problems:
+            raise PermanentError(
+                f"{where}: order {order_id}, cancellation {cancellation.cancellation_id}: " + "; ".join(problems)
+            )
+        return f"amazon order {order_id}: {said}"
+
+    def _submit(self, order_id: str, items: list[str], cancellation: Cancellation) -> str:
+        """The acknowledgement feed: a document made, its XML uploaded, the feed created; its id."""
+        where = f"amazon {self.name}: order {order_id}"
+        merchant = self.config.merchant_id or ""
+        try:
+            content = requests.cancel_feed(order_id, items, cancellation.reason, merchant_id=merchant)
+        except ValueError as exc:
+            raise PermanentError(f"amazon {self.name}: {exc}") from None
+        kind = requests.FEED_CONTENT_TYPE
+        _, document = self._api.call("createFeedDocument", "POST", FEED_DOCUMENTS, json={"contentType": kind})
+        document_id = document.get("feedDocumentId") if isinstance(document, dict) else None
+        url = document.get("url") if isinstance(document, dict) else None
+        if not isinstance(document_id, str) or not isinstance(url, str) or not _safe_upload(url):
+            raise TransientError(f"{where}: createFeedDocument answered no feedDocumentId and https url")
+        self._api.upload(url, content, kind)
+        body = {
+            "feedType": requests.ACKNOWLEDGEMENT_FEED,
+            "marketplaceIds": [self._marketplace(order_id)],
+            "inputFeedDocumentId": document_id,
+        }
+        _, created = self._api.call("createFeed", "POST", FEEDS, json=body)
+        feed = created.get("feedId") if isinstance(created, dict) else None
+        if not isinstance(feed, str) or not feed:
+            raise TransientError(f"{where}: createFeed answered no feedId")
+        return feed
+
+    def _confirm(self, order_id: str, body: dict[str, Any]) -> str:
+        """One package confirmed; sent again, Amazon edits the same package (its reference is stable)."""
+        package = body["packageDetail"]
+        path = CONFIRM.format(order_id=order_id)
+        status, answer = self._api.call("confirmShipment", "POST", path, json=body, accept=(400,))
+        done = f"amazon order {order_id}: package {package['packageReferenceId']} ({package['trackingNumber']})"
+        if status != 400:
+            return done
+        refused = (
+            f"amazon {self.name}: confirmShipment POST {path}: 400 {self._api.scrub(_errors(answer)) or 'refused'}"
+        )
+        order = self._order(order_id)
+        fulfillment = order.get("fulfillment")
+        state = fulfillment.get("fulfillmentStatus") if isinstance(fulfillment, dict) else None
+        packages = order.get("packages")
+        tracked = (
+            [p.get("trackingNumber") for p in packages if isinstance(p, dict)] if isinstance(packages, list) else []
+        )
+        if package["trackingNumber"] in tracked:
+            return f"{done}: already confirmed"
+        if state == "SHIPPED":
+            return f"{done}: the order was already shipped"
+        raise PermanentError(f"{refused} (the order is {state or 'in an unknown state'})")
+
+    def _marketplace(self, order_id: str) -> str:
+        """The one configured marketplace, or the order's own when there are several."""
+        if len(self.config.marketplace_ids) == 1:
+            return self.config.marketplace_ids[0]
+        channel = self._order(order_id).get("salesChannel")
+        marketplace = channel.get("marketplaceId") if isinstance(channel, dict) else None
+        if not isinstance(marketplace, str):
+            raise PermanentError(f"amazon {self.name}: order {order_id} names no marketplace")
+        return marketplace
+
+    def _order(self, order_id: str, included: str = "FULFILLMENT,PACKAGES") -> dict[str, Any]:
+        _, body = self._api.call("getOrder", "GET", f"{ORDERS}/{order_id}", params={"includedData": included})
+        order = body.get("order") if isinstance(body, dict) else None
+        if not isinstance(order, dict):
+            raise TransientError(f"amazon {self.name}: getOrder {order_id}: the answer has no order")
+        return order
+
+
+def _safe_upload(url: str) -> bool:
+    """Where a feed document may go: https, or plain http only to this machine (a test double)."""
+    parsed = urllib.parse.urlsplit(url)
+    return parsed.scheme == "https" or (parsed.scheme == "http" and parsed.hostname in ("127.0.0.1", "localhost"))
+
+
+def _by_sku(items: dict[str, dict[str, Any]], sku: str | None) -> str:
+    for item_id, item in items.items():
+        product = item.get("product")
+        if sku and isinstance(product, dict) and product.get("sellerSku") == sku:
+            return item_id
+    return ""
+
+
+def _cancelled(item: dict[str, Any]) -> bool:
+    cancellation = item.get("cancellation")
+    return isinstance(cancellation, dict) and isinstance(cancellation.get("cancellationExecution"), dict)
+
+
+def _count(node: Any, key: str) -> int:
+    value = node.get(key) if isinstance(node, dict) else None
+    return value if isinstance(value, int) and not isinstance(value, bool) else 0
