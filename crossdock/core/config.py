@@ -106,6 +106,13 @@ class PartnerConfig(Strict):
         default=False,
         description="when a warehouse ships lines short, send an 855 change (BAK01 04) with the rest as backordered",
     )
+    ack_ship_date: bool = Field(
+        default=False,
+        description="the 855's lines carry the scheduled ship date (ACK04 068, ACK05): the order's requested ship "
+        "date (DTM 010, else 037), else the 855's date plus ack_lead_days",
+    )
+    ack_lead_days: int | None = Field(default=None, ge=0, description="with ack_ship_date: days from PO to shipping")
+    ack_price_basis: bool = Field(default=False, description="the 855's PO105 echoes the PO's basis of unit price")
     send_865: bool = Field(
         default=False, description="answer each 860 change with an 865: every change accepted (IA) or rejected (IR)"
     )
@@ -293,6 +300,20 @@ class InventoryFeedConfig(Strict):
         return self
 
 
+class ProductPacking(Strict):
+    units_per_case: int | None = Field(default=None, ge=1, description="eaches in a case (CA, CS, CT, BX)")
+    units_per_inner_pack: int | None = Field(default=None, ge=1, description="eaches in an inner pack (PK, IN)")
+
+
+class ProductsConfig(Strict):
+    """How items are packed, for quantities a warehouse confirms in another unit than the PO's (core/units.py)."""
+
+    items: dict[str, ProductPacking] = Field(default_factory=dict, description="item id (SKU, VN, UPC ...) -> packing")
+    csv: ConfigPath | None = Field(
+        default=None, description="or a CSV file with columns sku, units_per_case, units_per_inner_pack"
+    )
+
+
 class ServerConfig(Strict):
     """Where ``crossdock serve`` (and ``run``) listen for the http sources and webhooks, and what one client may
     hold there: the bounds keep a slow or flooding client from starving the others (and ``/healthz``)."""
@@ -339,6 +360,7 @@ class Config(Strict):
         default=InvoiceNumbers(), description="810 BIG02: one company-wide sequence, prefix and width"
     )
     ship_from: ShipFrom = Field(default=ShipFrom(), description="856 N1*SF when the warehouse's confirmation has none")
+    products: ProductsConfig = ProductsConfig()
     housekeeping_every: Duration = Field(default=60.0, gt=0)
     process_every: Duration = Field(
         default=1.0,

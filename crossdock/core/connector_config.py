@@ -201,6 +201,11 @@ class OrderFormat(Strict):
         description="with format x12-940: how the 3PL hears of a changed order it holds: a 940 cancel (W0501 F) "
         "then the new order (N) in one file, or, for a 3PL whose guide says it takes them, one 940 change (R)",
     )
+    ship_to_per_line: bool = Field(
+        default=False,
+        description="with format x12-940: the 3PL takes a ship-to per line (N1 in the LX loop), so an order whose "
+        "lines go to several ship-tos is one 940; by default it is one 940 per ship-to, W0502 the PO number -1, -2...",
+    )
 
     @model_validator(mode="after")
     def _complete(self) -> OrderFormat:
@@ -212,6 +217,8 @@ class OrderFormat(Strict):
             raise ValueError("format x12-940 needs partner: the 3PL's partner block")
         if self.changes != "cancel-then-reissue" and self.format != "x12-940":
             raise ValueError("changes is a setting of format x12-940")
+        if self.ship_to_per_line and self.format != "x12-940":
+            raise ValueError("ship_to_per_line is a setting of format x12-940")
         return self
 
 

@@ -259,13 +259,14 @@ def _send_940(
     hub, conn = told.hub, told.conn
     assert sink.partner is not None
     recipient = hub.partners[sink.partner]
-    controls = reserve(hub.store, conn, recipient.name, sets=len(sets))
     x12 = registry.mapping("x12")
+    count = x12.count_940s([order for order, _ in sets], sink.ship_to_per_line)  # a set per ship-to
+    controls = reserve(hub.store, conn, recipient.name, sets=count)
     out = x12.Outgoing(**recipient.envelope(controls, created_now()))
     try:
-        data = x12.write_940s(sets, out, sink.depositor)
+        data = x12.write_940s(sets, out, sink.depositor, ship_to_per_line=sink.ship_to_per_line)
     except ValueError:
-        hub.store.return_numbers(conn, recipient.name, {"isa": 1, "gs": 1, "st": len(sets)})
+        hub.store.return_numbers(conn, recipient.name, {"isa": 1, "gs": 1, "st": count})
         raise
     what = "940" if purpose == ORDER else "940-cancel"
     name = f"{safe_name(recipient.name)}-{what}-{safe_name(told.order.po_number)}-{controls.interchange:09d}.edi"
@@ -280,7 +281,7 @@ def _send_940(
         told.ref,
         controls,
         sink=sink_name,
-        sets=len(sets),
+        sets=count,
     )
 
 

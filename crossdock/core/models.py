@@ -296,6 +296,7 @@ class LineAcknowledgment(Model):
     ordered_quantity: Decimal | None = None
     unit_price: Decimal | None = None
     product_ids: dict[str, str] = field(default_factory=dict)
+    price_basis: str | None = None  # PO105 echoed from the PO (PE, CP ...), for partners whose guide wants it
 
 
 @dataclass(slots=True, kw_only=True)

@@ -165,10 +165,13 @@ def upsert_orders(
         problems = _plan_deliveries(
             hub, conn, plan, ref, revision, document_id, order, dumped, data, assignments, partner, result, again
         )
+        acks = partner if revision == 1 and not isinstance(partner, str) and partner.config.send_855 else None
         if problems:
             _hold(hub, conn, plan, ref, po, who, problems)
-        if revision == 1 and not isinstance(partner, str) and partner.config.send_855:
-            _send_855(hub, conn, plan, ref, document_id, order, partner)
+            if acks is not None:
+                plan.event("855", f"order {po} is held: its 855 waits until it is routed (replay)", order=ref)
+        elif acks is not None:
+            _send_855(hub, conn, plan, ref, document_id, order, acks)
     return conflicts
 
 
@@ -342,6 +345,7 @@ def _plan_deliveries(
             sink=a.sink,
             not_before=not_before,
             data_ref=ORDER if whole else None,
+            sets=registry.mapping("x12").set_count(data) if controls is not None and isinstance(data, bytes) else 1,
         )
         plan.event(
             "routed", f"order {order.po_number} lines {list(a.positions)} to {a.sink} by {a.rule}", order=order_ref
@@ -367,14 +371,21 @@ def _retire_failed(conn: Connection, sink: str, name: str) -> None:
 def _send_855(
     hub: Hub, conn: Connection, plan: Plan, order_ref: int | Ref, document_id: int, order: Order, partner: Partner
 ) -> None:
-    """Plan the 855, numbered when the plan is written (and not at all when it cannot be written)."""
+    """Plan the 855, numbered when the plan is written (and not at all when it cannot be written).
+
+    Only an order routed whole is acknowledged: one no rule takes, or one a destination's document cannot be
+    written for (held), hears nothing until a replay routes it, since an "accepted" 855 promises the buyer a
+    shipment crossdock cannot yet make, and a rejection would be wrong once the order is fixed and ships."""
     key = delivery_key("855", order.channel, partner.name, order.po_number)
     if queued(conn, key):
         return
     x12 = registry.mapping("x12")
 
     def render(controls: Controls) -> tuple[bytes, str]:
-        data = x12.write_855(order, x12.Outgoing(**partner.envelope(controls, created_now())))
+        out, cfg = x12.Outgoing(**partner.envelope(controls, created_now())), partner.config
+        data = x12.write_855(
+            order, out, ship_dates=cfg.ack_ship_date, lead_days=cfg.ack_lead_days, price_basis=cfg.ack_price_basis
+        )
         return data, f"{safe_name(partner.name)}-855-{safe_name(order.po_number)}-{controls.interchange:09d}.edi"
 
     refused = f"no 855 for order {order.po_number}"

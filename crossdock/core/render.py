@@ -47,13 +47,15 @@ def render(
     if fmt == "x12-940":
         assert isinstance(sink, OrderFormat) and sink.partner is not None
         recipient = hub.partners[sink.partner]
-        controls = reserve(hub.store, conn, recipient.name)
         x12 = registry.mapping("x12")
+        picked, per_line = _picked(order, positions), sink.ship_to_per_line
+        sets = x12.count_940s([picked], per_line)  # one per ship-to for a 3PL that takes one an order
+        controls = reserve(hub.store, conn, recipient.name, sets=sets)
         out = x12.Outgoing(**recipient.envelope(controls, created_now()))
         try:
-            data = x12.write_940(_picked(order, positions), out, sink.depositor)
+            data = x12.write_940(picked, out, sink.depositor, ship_to_per_line=per_line)
         except ValueError:
-            hub.store.return_numbers(conn, recipient.name, {"isa": 1, "gs": 1, "st": 1})
+            hub.store.return_numbers(conn, recipient.name, {"isa": 1, "gs": 1, "st": sets})
             raise
         name = f"{safe_name(recipient.name)}-940-{safe_name(order.po_number)}-{controls.interchange:09d}.edi"
         return data, name, recipient, controls, False

@@ -17,6 +17,7 @@ transaction, never reused.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
@@ -31,15 +32,19 @@ from crossdock.core.hub import Hub
 from crossdock.core.invoicing import invoice_for
 from crossdock.core.models import (
     Order,
+    OrderLine,
     Package,
     Pallet,
     Shipment,
+    ShipmentLine,
     ShipmentOrder,
 )
 from crossdock.core.partners import Partner, created_now
 from crossdock.core.plan import Plan, Processed
+from crossdock.core.products import catalogue
 from crossdock.core.schema import deliveries, documents, orders, shipments
 from crossdock.core.store import to_json
+from crossdock.core.units import Packing, UnitError, convert, line_packing
 
 
 def record_shipments(
@@ -86,7 +91,7 @@ def record_shipments(
                 )
             totals = ctx.shipped_before(order_id, order)
             closed = ctx.closed_before(order_id, order)
-            status = _check(totals, order, shipped, buyer, closed)
+            status = _check(totals, order, shipped, buyer, closed, ctx.catalogue)
             units: list[Any] = []
             if buyer is not None:
                 if buyer.config.invoice == "on_shipment":
@@ -210,6 +215,7 @@ class _Context:
             self.earlier.setdefault(int(order_id), []).append(Shipment.model_validate_json(data))
         self.saved: list[tuple[Any, tuple[str, str, str], int | None, str, str | None, Shipment, int]] = []
         self.x12 = registry.mapping("x12")
+        self.catalogue = catalogue(hub.config.products)
 
     def order(self, shipped: ShipmentOrder) -> tuple[int, Order, str | None]:
         """The order a shipment names, and the source its latest revision was read from (see the module doc)."""
@@ -332,15 +338,35 @@ def _cut(order: Order, shipped: ShipmentOrder, totals: dict[int, Decimal]) -> di
     return cut
 
 
+def _in_order_unit(line: ShipmentLine, ordered: OrderLine, catalogue: Mapping[str, Packing]) -> Decimal:
+    """The shipped quantity in the order line's unit (12 EA of a line ordered in cases of 12 is 1 CA)."""
+    if not ordered.uom:
+        return line.quantity
+    try:
+        return convert(line.quantity, line.uom or ordered.uom, ordered.uom, line_packing(ordered, catalogue))
+    except UnitError as exc:
+        raise Held(
+            f"line {ordered.line_number or ordered.position}: {exc} (PO4 pack, or products in the config)"
+        ) from None
+
+
 def _check(
-    totals: dict[int, Decimal], order: Order, shipped: ShipmentOrder, buyer: Partner | None, closed: set[int]
+    totals: dict[int, Decimal],
+    order: Order,
+    shipped: ShipmentOrder,
+    buyer: Partner | None,
+    closed: set[int],
+    catalogue: Mapping[str, Packing] | None = None,
 ) -> str:
     """Refuse what the buyer would charge back for; return the order's status once this shipment is in.
 
     ``totals`` (shipped so far per order line) comes out with this shipment counted. A channel's order is not
     held for a line shipped beyond what is left of it (refunded or cancelled since it reached the warehouse):
     the shipment is recorded, and the fulfilment back leaves that quantity out. ``closed``: lines an earlier
-    shipment closed, done whatever they shipped; so is a line this one closes."""
+    shipment closed, done whatever they shipped; so is a line this one closes. Each shipped quantity is put in its
+    order line's unit first (``units``: PO4 pack and inner pack, else the ``catalogue``), so recorded shipments
+    hold the order's units and ``shipped_totals`` adds like with like."""
+    catalogue = catalogue or {}
     by_position = {ol.position: ol for ol in order.lines}
     for line in shipped.all_lines():
         pos = match_line(order, line)
@@ -349,6 +375,7 @@ def _check(
         line.line_number = by_position[pos].line_number  # the 856 echoes the buyer's own PO101
         line.product_ids = {**by_position[pos].product_ids, **line.product_ids}  # and the buyer's own item ids
         line.ordered_quantity = by_position[pos].quantity
+        line.quantity = _in_order_unit(line, by_position[pos], catalogue)  # what the 856 and 810 say, too
         line.uom = by_position[pos].uom or line.uom
         line.pack, line.inner_pack = by_position[pos].pack, by_position[pos].inner_pack  # PO4 as the PO had it
         totals[pos] = totals.get(pos, Decimal(0)) + line.quantity

@@ -58,7 +58,8 @@ _DOCUMENTS_INSERT = (
 )
 
 
-_ORDER_FIELDS = ("channel", "partner", "external_id", "po_number", "status", "revision", "data", "document_id")
+# Every column a new order row gives, read from the table so that a column added later is never dropped here.
+_ORDER_FIELDS = tuple(c.name for c in orders.columns if c.name not in ("id", "created_at", "updated_at"))
 _ORDERS_INSERT = (
     f"INSERT INTO orders (id, {', '.join(_ORDER_FIELDS)}, created_at, updated_at) "
     f"VALUES ({', '.join(['?'] * (len(_ORDER_FIELDS) + 3))})"

@@ -214,7 +214,11 @@ class TransactionSet:
         """The elements of segment ``index`` (0-based), without building every segment."""
         if self._segments is not None:
             return self._segments[index].elements
-        return self.texts[index].split(self.delimiters.element)
+        text = self.texts[index]
+        parts = text.split(self.delimiters.element)
+        if self.encoding is not None and not text.isascii():  # read like ``segments`` reads it
+            return [recode(p, self.encoding) for p in parts]
+        return parts
 
     @property
     def code(self) -> str:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -35,7 +35,8 @@ from crossdock.mappings.x12.documents import decoder_for, document_json
 from crossdock.mappings.x12.envelope import FunctionalGroup, Interchange, TransactionSet
 from crossdock.mappings.x12.inventory846 import build_846
 from crossdock.mappings.x12.invoice810 import build_810
-from crossdock.mappings.x12.poack855 import build_855
+from crossdock.mappings.x12.poack855 import DEFAULT_DATE_QUALIFIER as SCHEDULED_SHIP
+from crossdock.mappings.x12.poack855 import build_855, scheduled_ship
 from crossdock.mappings.x12.poca865 import build_865
 from crossdock.mappings.x12.reader import Source, iter_events
 from crossdock.mappings.x12.report import FileResult, GroupResult, InterchangeResult, SetResult
@@ -45,7 +46,7 @@ from crossdock.mappings.x12.ta1 import interchange_acknowledgments
 from crossdock.mappings.x12.text import AUTO as AUTO
 from crossdock.mappings.x12.text import Charset
 from crossdock.mappings.x12.validator import status, validate
-from crossdock.mappings.x12.whse940 import build_940
+from crossdock.mappings.x12.whse940 import ORIGINAL, build_940, orders_940
 
 NOT_ACKNOWLEDGED = frozenset({"FA"})
 
@@ -236,8 +237,11 @@ class Outgoing:
     charset: Charset = "extended"  # the X12 character set the partner takes: its text is limited to it
 
 
-def po_acknowledgment(order: Order, today: datetime) -> OrderAcknowledgment:
-    """The 855 for an order accepted as sent: every line IA with its quantity, the parties echoed."""
+def po_acknowledgment(
+    order: Order, today: datetime, *, ship_date: date | None = None, price_basis: bool = False
+) -> OrderAcknowledgment:
+    """The 855 for an order accepted as sent: every line IA with its quantity, the parties echoed; each line with
+    ``ship_date`` as its scheduled ship date (ACK04 068) and the PO's PO105 when ``price_basis``."""
     lines = [
         LineAcknowledgment(
             position=line.position,
@@ -245,9 +249,12 @@ def po_acknowledgment(order: Order, today: datetime) -> OrderAcknowledgment:
             status="IA",
             quantity=line.quantity,
             uom=line.uom,
+            date=ship_date,
+            date_qualifier=SCHEDULED_SHIP if ship_date else None,
             ordered_quantity=line.quantity,
             unit_price=line.unit_price,
             product_ids=dict(line.product_ids),
+            price_basis=line.price_basis if price_basis else None,
         )
         for line in order.lines
     ]
@@ -261,10 +268,14 @@ def po_acknowledgment(order: Order, today: datetime) -> OrderAcknowledgment:
     )
 
 
-def write_855(order: Order, out: Outgoing) -> bytes:
-    """One interchange carrying the 855 for ``order``."""
-    ts = build_855(po_acknowledgment(order, out.created), f"{out.transaction:04d}")
-    return _interchange(out, "PR", [ts])
+def write_855(
+    order: Order, out: Outgoing, *, lead_days: int | None = None, ship_dates: bool = False, price_basis: bool = False
+) -> bytes:
+    """One interchange carrying the 855 for ``order``; with ``ship_dates`` each line says when it is scheduled to
+    ship (``poack855.scheduled_ship``: the order's requested ship date, else today plus ``lead_days``)."""
+    ship_date = scheduled_ship(order, out.created.date(), lead_days) if ship_dates else None
+    ack = po_acknowledgment(order, out.created, ship_date=ship_date, price_basis=price_basis)
+    return _interchange(out, "PR", [build_855(ack, f"{out.transaction:04d}")])
 
 
 def backorder_acknowledgment(order: Order, shipped: Mapping[int, Decimal], today: datetime) -> OrderAcknowledgment:
@@ -314,19 +325,30 @@ def write_change_answer(answer: ChangeAcknowledgment | OrderAcknowledgment, out:
     return _interchange(out, "PR", [build_855(answer, f"{out.transaction:04d}")])
 
 
-def write_940(order: Order, out: Outgoing, depositor: str | None = None) -> bytes:
-    """One interchange carrying the 940 warehouse shipping order for ``order`` (or the lines routed here)."""
-    return _interchange(out, "OW", [build_940(order, f"{out.transaction:04d}", depositor=depositor)])
+def write_940(order: Order, out: Outgoing, depositor: str | None = None, *, ship_to_per_line: bool = False) -> bytes:
+    """One interchange carrying the 940 warehouse shipping order for ``order`` (or the lines routed here): one set
+    per ship-to unless the 3PL takes a ship-to per line (``whse940.orders_940``); ``count_940s`` says how many."""
+    return write_940s([(order, ORIGINAL)], out, depositor, ship_to_per_line=ship_to_per_line)
 
 
-def write_940s(orders: list[tuple[Order, str]], out: Outgoing, depositor: str | None = None) -> bytes:
+def write_940s(
+    orders: list[tuple[Order, str]], out: Outgoing, depositor: str | None = None, *, ship_to_per_line: bool = False
+) -> bytes:
     """One interchange carrying a 940 per (order, W0501 purpose), numbered up from ``out.transaction`` in that
     order: a cancel (F) then the order again (N) reach the 3PL as one file, the cancel read first."""
+    parts = [
+        (part, number, purpose) for order, purpose in orders for part, number in orders_940(order, ship_to_per_line)
+    ]
     sets = [
-        build_940(order, f"{out.transaction + i:04d}", depositor=depositor, purpose=purpose)
-        for i, (order, purpose) in enumerate(orders)
+        build_940(part, f"{out.transaction + i:04d}", depositor=depositor, purpose=purpose, depositor_order=number)
+        for i, (part, number, purpose) in enumerate(parts)
     ]
     return _interchange(out, "OW", sets)
+
+
+def count_940s(orders: list[Order], ship_to_per_line: bool = False) -> int:
+    """How many 940 sets ``write_940s`` writes for these orders: the ST numbers to reserve."""
+    return sum(len(orders_940(order, ship_to_per_line)) for order in orders)
 
 
 def write_856(shipment: Shipment, out: Outgoing, profile: str, bill_of_lading_at: str = "shipment") -> bytes:

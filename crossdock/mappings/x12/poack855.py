@@ -6,6 +6,9 @@ Traps this mapping handles (see tests/data/corpus/FINDINGS.md, 855):
 * BAK02 is derived from the line statuses when crossdock writes it (``ack_type`` None): every line IA -> AD,
   every line rejected (IR, R1-R8) -> RJ, anything else (a change, backorder, date, substitution or a mix of
   accepted and rejected lines) -> AC; no lines at all -> AT.
+* ACK04/ACK05 carry a date only when the line has one: the 855 for an order sets the scheduled ship date (068)
+  on each line for a partner that wants it (``scheduled_ship``), and PO105 echoes the PO's price basis for a
+  partner whose guide asks for it (``price_basis``; blank otherwise, as before).
 * On reading, BAK02 is not trusted: when the lines carry ACK segments, ``ack_type`` is derived from them
   (a partner's "AD" over IR lines becomes "AC"); only an 855 without line ACKs keeps the BAK02 it declares.
 
@@ -14,9 +17,10 @@ Traps this mapping handles (see tests/data/corpus/FINDINGS.md, 855):
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import date, timedelta
 
 from crossdock.core.errors import DecodeError
-from crossdock.core.models import LineAcknowledgment, OrderAcknowledgment, Party
+from crossdock.core.models import LineAcknowledgment, Order, OrderAcknowledgment, Party
 from crossdock.mappings.x12 import writer
 from crossdock.mappings.x12.envelope import Segment
 from crossdock.mappings.x12.envelope import TransactionSet as ReadSet
@@ -31,6 +35,17 @@ REJECTED = frozenset({"IR", "R1", "R2", "R3", "R4", "R5", "R6", "R7", "R8"})
 HEADER_REJECTIONS = frozenset({"RJ", "RD", "RF", "RN", "RO", "RV"})
 DEFAULT_DATE_QUALIFIER = "068"  # current schedule ship
 NEEDS_DATE = frozenset({"DR"})
+REQUESTED_SHIP = ("010", "037")  # the order's dates (DTM 374) a scheduled ship date is taken from, best first
+
+
+def scheduled_ship(order: Order, ack_date: date, lead_days: int | None) -> date | None:
+    """ACK05 under 068 (current schedule ship): the order's requested ship date (DTM 010, else its ship-not-before
+    037), else the acknowledgment's date plus the partner's lead time, else none."""
+    for qualifier in REQUESTED_SHIP:
+        when = next((d.date for d in order.dates if d.qualifier == qualifier and d.date is not None), None)
+        if when is not None:
+            return when
+    return ack_date + timedelta(days=lead_days) if lead_days is not None else None
 
 
 def derive_ack_type(statuses: Sequence[str]) -> str:
@@ -80,7 +95,7 @@ def _add_line(ts: writer.TransactionSet, line: LineAcknowledgment) -> None:
         "" if echoed is None else writer.format_decimal(echoed),
         line.uom if echoed is not None else "",
         "" if line.unit_price is None else writer.format_decimal(line.unit_price),
-        "",
+        line.price_basis or "",
         *pairs(line.product_ids, where),
     )
     qualifier = line.date_qualifier or (DEFAULT_DATE_QUALIFIER if line.date else None)
@@ -158,6 +173,7 @@ def _read_line(po1: Segment, loop: list[Segment], position: int, declared: str) 
             ordered_quantity=parse_decimal(po1.get(2)),
             unit_price=parse_decimal(po1.get(4)),
             product_ids=id_pairs(po1.elements, 6),
+            price_basis=po1.get(5) or None,
         ),
         bool(acks),
     )

@@ -27,15 +27,24 @@ import textwrap
 from collections.abc import Sequence
 from decimal import Decimal
 
-from crossdock.core.models import Order, OrderLine, Party
+from crossdock.core.models import DateRef, Order, OrderLine, Party
 from crossdock.mappings.x12.writer import Element, TransactionSet, X12WriteError
 
 ID_PRIORITY = ("VN", "SK", "BP", "IN", "UK", "EN", "UP")
-# order DateRef qualifiers (DTM 374) for each G62 qualifier (432), best first
-SHIP_DATES = ("010", "118", "037", "038")  # requested ship, requested pick-up, ship not before / no later
-DELIVERY_DATES = ("002",)  # delivery requested
-CANCEL_DATES = ("001",)  # cancel after
+# each G62 qualifier (element 432) the 940 writes, in this order, from the order's date qualifiers (DTM 374), best
+# first: a ship window stays a ship window (37/38) and a delivery window a delivery window (53/54)
+G62_DATES = (
+    ("10", ("010", "118")),  # requested ship date, requested pick-up
+    ("37", ("037",)),  # ship not before
+    ("38", ("038",)),  # ship no later than (a channel's ship-by too)
+    ("02", ("002",)),  # delivery requested
+    ("53", ("064",)),  # deliver not before (DTM 064 do not deliver before)
+    ("54", ("063",)),  # deliver no later than (DTM 063 do not deliver after)
+    ("01", ("001",)),  # cancel after
+)
 MAX_N1_LOOPS = 10
+MAX_DEPOSITOR_ORDER = 22  # W0502
+MAX_SDQ_PAIRS = 10  # SDQ03..SDQ22: ten location/quantity pairs a segment
 ORIGINAL, CANCEL, CHANGE = "N", "F", "R"  # W0501
 
 
@@ -97,12 +106,37 @@ def _w01(line: OrderLine) -> list[Element]:
     return ["W01", *elements]
 
 
-def _first_date(order: Order, qualifiers: Sequence[str]) -> str | None:
+def _first_date(dates: Sequence[DateRef], qualifiers: Sequence[str]) -> str | None:
     for q in qualifiers:
-        for d in order.dates:
+        for d in dates:
             if d.qualifier == q and d.date is not None:
                 return d.date.strftime("%Y%m%d")
     return None
+
+
+def g62_segments(dates: Sequence[DateRef]) -> list[list[Element]]:
+    """One G62 per date kind the order (or line) states, each under the qualifier the 940 uses for it."""
+    out: list[list[Element]] = []
+    for g62, qualifiers in G62_DATES:
+        if when := _first_date(dates, qualifiers):
+            out.append(["G62", g62, when])
+    return out
+
+
+def sdq_segments(line: OrderLine) -> list[list[Element]]:
+    """The line's store distribution (SDQ): ten store/quantity pairs a segment, in the line's unit."""
+    out: list[list[Element]] = []
+    for i in range(0, len(line.stores), MAX_SDQ_PAIRS):
+        pairs: list[Element] = []
+        for store in line.stores[i : i + MAX_SDQ_PAIRS]:
+            pairs.extend((store.location, store.quantity))
+        out.append(["SDQ", line.uom, line.store_id_qualifier or "92", *pairs])
+    return out
+
+
+def line_ship_to(line: OrderLine) -> Party | None:
+    """The ship-to the buyer named on this line (N1*ST in the PO1 loop), if any."""
+    return next((p for p in line.parties if p.role == "ST"), None)
 
 
 def _header_parties(order: Order, depositor: str | None, warehouse: Party | None) -> list[list[Element]]:
@@ -127,6 +161,7 @@ def build_940(
     warehouse: Party | None = None,
     payment_method: str = "PP",
     purpose: str = ORIGINAL,
+    depositor_order: str | None = None,
 ) -> TransactionSet:
     """The 940 for ``order``: header parties, references, dates, carrier, one LX/W01 loop per line, W76.
 
@@ -134,20 +169,22 @@ def build_940(
     the freight (the same code list); W66 is written only when the order names a carrier, with W6602 from its
     mode (ZZ when unknown). The header holds at most 10 N9: further order references are not sent (they matter
     to the buyer, not to the warehouse picking the order).
-    ``purpose`` is W0501: ``ORIGINAL``, ``CANCEL`` or ``CHANGE``.
+    ``purpose`` is W0501: ``ORIGINAL``, ``CANCEL`` or ``CHANGE``. ``depositor_order`` is W0502 (default: the PO
+    number; a part of an order split by ship-to has its own, ``split_by_ship_to``).
     """
     if purpose not in (ORIGINAL, CANCEL, CHANGE):
         raise ValueError(f"940 W0501 {purpose!r}: crossdock writes N, F or R")
     if not order.lines:
         raise X12WriteError(f"order {order.po_number}: a 940 needs at least one line")
     ts = TransactionSet("940", control)
-    ts.add("W05", purpose, order.po_number, order.po_number)
+    number = depositor_order or order.po_number
+    if len(number) > MAX_DEPOSITOR_ORDER:
+        raise X12WriteError(f"order {order.po_number}: depositor order number {number!r} exceeds W0502's 22 characters")
+    ts.add("W05", purpose, number, order.po_number)
     add_segments(ts, _header_parties(order, depositor, warehouse))
     for ref in order.references[:10]:
         ts.add("N9", ref.qualifier, ref.value, ref.description)
-    for g62, qualifiers in (("10", SHIP_DATES), ("02", DELIVERY_DATES), ("01", CANCEL_DATES)):
-        if when := _first_date(order, qualifiers):
-            ts.add("G62", g62, when)
+    add_segments(ts, g62_segments(order.dates))
     for note in order.notes:
         for chunk in textwrap.wrap(note, 80):
             ts.add("NTE", "WHI", chunk)
@@ -159,6 +196,7 @@ def build_940(
         )
     for counter, line in enumerate(order.lines, 1):
         ts.add("LX", counter)
+        add_segments(ts, _lx_details(order, line))
         add_segments(ts, [_w01(line)])
         for chunk in textwrap.wrap(line.description or "", 45)[:5]:
             ts.add("G69", chunk)
@@ -171,3 +209,49 @@ def build_940(
                 ts.add("NTE", "WHI", chunk)
     ts.add("W76", sum((line.quantity for line in order.lines), start=Decimal(0)))
     return ts
+
+
+def _lx_details(order: Order, line: OrderLine) -> list[list[Element]]:
+    """SDQ, N1 and G62 at the head of a line's LX loop: its store distribution, its own ship-to when it differs
+    from the header's (4010 has room for the N1 segment alone there: name and id, no address), its own dates."""
+    out = sdq_segments(line)
+    own = line_ship_to(line)
+    if own is not None and own != order.ship_to:
+        ident = bool(own.id and own.id_qualifier)
+        out.append(["N1", "ST", own.name, own.id_qualifier if ident else None, own.id if ident else None])
+    out.extend(g62_segments(line.dates))
+    return out
+
+
+def split_by_ship_to(order: Order) -> list[tuple[Order, str]]:
+    """The order as 940s for a 3PL that takes one ship-to per order, each with its depositor order number (W0502).
+
+    One 940 per ship-to the lines go to (a line's own N1*ST, else the header's), in the order of the lines, each
+    with that ship-to in its header. An order with one ship-to keeps the PO number as W0502; several take the PO
+    number and ``-1``, ``-2`` ... W0503 stays the PO number in each, and the 945 echoes it (W0606): that is how
+    each part's shipment finds the order, and its lines keep their N9*LI line numbers.
+    """
+    groups: list[tuple[Party | None, list[OrderLine]]] = []
+    for line in order.lines:
+        ship_to = line_ship_to(line) or order.ship_to
+        found = next((g for g in groups if g[0] == ship_to), None)
+        if found is None:
+            groups.append((ship_to, [line]))
+        else:
+            found[1].append(line)
+    others = [p for p in order.parties if p.role != "ST"]
+    parts = []
+    for ship_to, lines in groups:
+        parties = [ship_to, *others] if ship_to is not None else others
+        parts.append(order.model_copy(update={"parties": parties, "lines": lines}))
+    if len(parts) == 1:
+        return [(parts[0], order.po_number)]
+    return [(part, f"{order.po_number}-{k}") for k, part in enumerate(parts, 1)]
+
+
+def orders_940(order: Order, ship_to_per_line: bool) -> list[tuple[Order, str]]:
+    """The 940s ``order`` becomes for a 3PL: one, with each line's own ship-to in its LX loop, when the 3PL takes a
+    ship-to per line (and the order has a header ship-to for the address); else one per ship-to."""
+    if ship_to_per_line and order.ship_to is not None:
+        return [(order, order.po_number)]
+    return split_by_ship_to(order)
