@@ -88,6 +88,8 @@ def _x12_ack(args: argparse.Namespace) -> int:
 
 def _encoding(name: str) -> str:
     """A text encoding Python can decode bytes with, checked before any file is read."""
+    if name == "auto":  # UTF-8 where a value is UTF-8, Windows-1252 elsewhere (mappings/x12/text.py)
+        return name
     try:
         b"ISA*".decode(name)  # not b"": Python decodes empty bytes without looking the codec up
     except UnicodeError:
@@ -100,7 +102,9 @@ def _encoding(name: str) -> str:
 
 
 def _encoding_option(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--encoding", default="latin-1", type=_encoding, help="partner text encoding (default latin-1)")
+    parser.add_argument(
+        "--encoding", default="auto", type=_encoding, help="partner text encoding (default auto: UTF-8 or Windows-1252)"
+    )
 
 
 _LOG_LEVELS = {"run": "INFO", "serve": "INFO", "demo": "ERROR"}

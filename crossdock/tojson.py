@@ -82,7 +82,7 @@ def value_json(item: Model | dict[str, Any], depth: int = ITEM_DEPTH) -> bytes:
     return text
 
 
-def write_documents(source: Source, out: IO[bytes], *, encoding: str = "latin-1") -> int:
+def write_documents(source: Source, out: IO[bytes], *, encoding: str = "auto") -> int:
     """Write the file's documents to ``out`` as they are decoded; returns how many sets were rejected.
 
     Raises NotX12Error (or OSError) before writing anything when the file is not X12 (or cannot be read).

@@ -102,7 +102,16 @@ class PartnerConfig(Strict):
     us: Identity | None = Field(default=None, description="our identifiers for this partner, if not the company's")
     version: Literal["004010", "005010"] = "004010"
     mode: Literal["test", "production"] = "production"
-    encoding: str = "latin-1"
+    encoding: str = Field(
+        default="auto",
+        description="the text encoding of the partner's files: auto (UTF-8 where a value is UTF-8, Windows-1252 "
+        "elsewhere), or a codec name such as utf-8, cp1252 or latin-1",
+    )
+    charset: Literal["basic", "extended"] = Field(
+        default="extended",
+        description="the X12 character set of what we send: extended (printable ASCII) or basic (upper case, "
+        "digits and some punctuation); other text is transliterated (é -> e), never sent as it is",
+    )
     delimiters: Delimiters = Delimiters()
     ack: Literal["997", "999", "none"] = "997"
     send_855: bool = False
@@ -155,6 +164,11 @@ class PartnerConfig(Strict):
         default=False,
         description="POs shipped on one bill of lading go in one 856 with an order level each (else one 856 a PO)",
     )
+    lenient: bool | list[str] = Field(
+        default=False,
+        description="accept common slips in the partner's sets with a warning (AK5 E) instead of rejecting them: "
+        "true for all, or a list of msg_in_n9, po4_before_pid, out_of_order",
+    )
     ack_windows: dict[AckedDocument, Duration] = Field(
         default_factory=lambda: dict(DEFAULT_ACK_WINDOWS),
         description="how long the partner has to send its 997/999 for each document type we send it",
@@ -178,11 +192,32 @@ class PartnerConfig(Strict):
         load_guide(value)  # a GuideError (a ValueError) is a problem of this key
         return value
 
+    @field_validator("lenient")
+    @classmethod
+    def _slips(cls, value: bool | list[str]) -> bool | list[str]:
+        from crossdock.mappings.x12.walk import SLIPS
+
+        unknown = sorted(set(value) - SLIPS.keys()) if isinstance(value, list) else []
+        if unknown:
+            raise ValueError(f"unknown slips {', '.join(unknown)}: lenient takes {', '.join(SLIPS)}")
+        return value
+
+    @property
+    def slips(self) -> frozenset[str]:
+        """The slips accepted with a warning (``lenient``)."""
+        from crossdock.mappings.x12.walk import SLIPS
+
+        if isinstance(self.lenient, bool):
+            return frozenset(SLIPS) if self.lenient else frozenset()
+        return frozenset(self.lenient)
+
     @field_validator("encoding")
     @classmethod
     def _codec(cls, value: str) -> str:
         import codecs
 
+        if value == "auto":
+            return value
         try:
             codecs.lookup(value)
         except LookupError:

@@ -12,50 +12,20 @@ dataclass about 1 µs, and a mapping builds a dozen of them per order.
 
 from __future__ import annotations
 
-import copy
-import dataclasses
 import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any, Literal, Self
+from typing import Literal
 
-from pydantic import ConfigDict, TypeAdapter
-
-_ADAPTERS: dict[type[Any], TypeAdapter[Any]] = {}
-
-
-def _adapter(cls: type[Any]) -> TypeAdapter[Any]:
-    found = _ADAPTERS.get(cls)
-    if found is None:
-        found = _ADAPTERS[cls] = TypeAdapter(cls)
-    return found
-
-
-class Model:
-    """Base of the canonical models: validation and serialisation through pydantic, at the edges only."""
-
-    __slots__ = ()
-    __pydantic_config__ = ConfigDict(extra="forbid")
-
-    @classmethod
-    def model_validate(cls, data: Any) -> Self:
-        result: Self = _adapter(cls).validate_python(data)
-        return result
-
-    @classmethod
-    def model_validate_json(cls, data: str | bytes) -> Self:
-        result: Self = _adapter(cls).validate_json(data)
-        return result
-
-    def model_dump(
-        self, *, mode: Literal["json", "python"] = "python", exclude: set[str] | None = None
-    ) -> dict[str, Any]:
-        data: dict[str, Any] = _adapter(type(self)).dump_python(self, mode=mode, exclude=exclude)
-        return data
-
-    def model_copy(self, *, update: dict[str, Any] | None = None, deep: bool = False) -> Self:
-        base = copy.deepcopy(self) if deep else self
-        return dataclasses.replace(base, **(update or {}))  # type: ignore[type-var]
+from crossdock.core.models_base import Model as Model
+from crossdock.core.order_details import (
+    Characteristic,
+    LineSchedule,
+    NoteGroup,
+    Packing,
+    SalesRequirement,
+    ShippingTerms,
+)
 
 
 @dataclass(slots=True, kw_only=True)
@@ -203,6 +173,10 @@ class OrderLine(Model):
     notes: list[str] = field(default_factory=list)
     taxes: list[TaxLine] = field(default_factory=list)  # a channel's taxes on this line
     discounts: list[Discount] = field(default_factory=list)  # and its discounts (unit_price is before them)
+    characteristics: list[Characteristic] = field(default_factory=list)  # typed PIDs: colour, size ...
+    packing: Packing | None = None  # the rest of PO4
+    schedules: list[LineSchedule] = field(default_factory=list)  # SCH: the line's quantity by date
+    requirements: list[SalesRequirement] = field(default_factory=list)  # the line's CSH
 
 
 @dataclass(slots=True, kw_only=True)
@@ -229,6 +203,10 @@ class Order(Model):
     lines: list[OrderLine] = field(default_factory=list)
     total_amount: Decimal | None = None
     declared_line_count: int | None = None
+    declared_hash_total: Decimal | None = None  # CTT02: the sum of the PO1 quantities, as the sender counted
+    note_groups: list[NoteGroup] = field(default_factory=list)  # N9 loops with their messages (also in notes)
+    requirements: list[SalesRequirement] = field(default_factory=list)  # CSH: ship complete, no backorder ...
+    shipping_terms: list[ShippingTerms] = field(default_factory=list)  # FOB: who pays the freight, where
     external_id: str | None = None  # a channel's own id for the order (its natural key); an EDI PO is keyed by number
     updated_at: dt.datetime | None = None  # when the channel last changed it (the sync's high-water mark)
     taxes: list[TaxLine] = field(default_factory=list)  # order-level taxes not on a line

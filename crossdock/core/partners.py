@@ -60,6 +60,7 @@ class Partner:
             "repetition": pc.delimiters.repetition,
             "newline": pc.delimiters.newline,
             "encoding": pc.encoding,
+            "charset": pc.charset,
         }
 
 

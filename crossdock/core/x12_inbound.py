@@ -26,6 +26,8 @@ from sqlalchemy import Connection
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from crossdock.core import registry
+from crossdock.core.advice_inbound import apply_advice
+from crossdock.core.advices import ApplicationAdvice
 from crossdock.core.connector_config import MAX_INTERCHANGES
 from crossdock.core.errors import DecodeError
 from crossdock.core.failures import PROCESSABLE, fail_document, mark_failed, reason_of, report_problems, say_failed
@@ -43,7 +45,6 @@ from crossdock.core.x12_changes import apply_changes, forced, order_version
 
 log = logging.getLogger("crossdock.pipeline")
 
-_LATIN_1 = ("latin-1", "latin1", "iso-8859-1")
 _CONTENDED = ("40P01", "40001")  # PostgreSQL: deadlock detected, serialization failure
 
 
@@ -201,12 +202,16 @@ def _read(hub: Hub, conn: Connection, row: Any) -> _Read | Processed:
     partner: Partner | None = None
     try:
         with hub.store.raw(document_id, row.data) as raw:  # a large file is read as a stream from the store
-            inbound = x12.read(raw, encoding="latin-1", name=row.remote_name or name, max_interchanges=bound)
+            inbound = x12.read(raw, encoding=x12.AUTO, name=row.remote_name or name, max_interchanges=bound)
         partner = _partner_of(hub, inbound, name)
-        if partner.config.encoding.lower() not in _LATIN_1:
+        if partner.config.encoding != x12.AUTO or partner.config.lenient:  # read again its way
             with hub.store.raw(document_id, row.data) as raw:
                 inbound = x12.read(
-                    raw, encoding=partner.config.encoding, name=row.remote_name or name, max_interchanges=bound
+                    raw,
+                    encoding=partner.config.encoding,
+                    name=row.remote_name or name,
+                    max_interchanges=bound,
+                    lenient=partner.config.slips,
                 )
         if source_cfg is not None and source_cfg.partner and source_cfg.partner != partner.name:
             raise DecodeError(
@@ -226,7 +231,7 @@ def _read(hub: Hub, conn: Connection, row: Any) -> _Read | Processed:
                 elif isinstance(ts.document, OrderChange):  # applied after the run's plan is written: alone
                     read.keys.add((ts.document.channel, partner.name, ts.document.po_number))
                     read.alone = True
-                elif isinstance(ts.document, Acknowledgment | Shipment):
+                elif isinstance(ts.document, Acknowledgment | Shipment | ApplicationAdvice):
                     read.alone = True
     return read
 
@@ -326,6 +331,9 @@ def _record(
                     shipped.append(ts.document)
                 elif isinstance(ts.document, OrderChange):
                     changes.append((ts.document, made_at(group.date, group.time)))
+                elif isinstance(ts.document, ApplicationAdvice):  # an 824 or 864: core/advice_inbound.py
+                    if problem := apply_advice(hub, conn, plan, document_id, ts.document, partner):
+                        problems.append(problem)
                 elif ts.document is None:
                     problems.append(f"{ts.code} {ts.control}: crossdock has no inbound flow for this set yet")
     if shipped:

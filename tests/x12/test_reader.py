@@ -105,8 +105,25 @@ def test_partner_encoding_decodes_values_and_latin1_never_fails() -> None:
     data = interchange("ST*850*0001~BEG*00*SA*PO-1**20261122~N1*ST*Caf\u00e9 M\u00fcller~SE*4*0001~")
     (ts,) = list(read_transactions(data, encoding="utf-8"))
     assert ts.segments[2].get(2) == "Caf\u00e9 M\u00fcller"
-    (ts,) = list(read_transactions(data))
+    (ts,) = list(read_transactions(data, encoding="latin-1"))
     assert ts.segments[2].get(2) == "Caf\u00e9 M\u00fcller".encode().decode("latin-1")
+
+
+def test_by_default_utf8_is_recognised_and_the_rest_is_windows_1252() -> None:
+    utf8 = "N1*ST*Caf\u00e9 M\u00fcller".encode()
+    cp1252 = "N1*ST*Joe\u2019s \u201cBest\u201d \u2013 50\u20ac".encode("cp1252")
+    undefined = b"N1*ST*A\x81B\xe9"  # 0x81 has no Windows-1252 character: kept as Latin-1 reads it
+    for raw, expected in (
+        (utf8, "Caf\u00e9 M\u00fcller"),
+        (cp1252, "Joe\u2019s \u201cBest\u201d \u2013 50\u20ac"),
+        (undefined, "A\x81B\u00e9"),
+    ):
+        head, tail = interchange("@").split(b"@")
+        data = head + b"~".join([b"ST*850*0001", b"BEG*00*SA*PO-1**20261122", raw, b"SE*4*0001~"]) + tail
+        (ts,) = list(read_transactions(data))
+        assert ts.segments[2].get(2) == expected
+        (elements,) = [e for e in ts.element_lists() if e[0] == "N1"]
+        assert elements[2] == expected
 
 
 def test_ebcdic_is_read_after_transcoding() -> None:

@@ -15,6 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from crossdock.core.models import Address, Order, OrderLine, Party
+from crossdock.core.order_details import ShippingTerms
 from crossdock.mappings.x12.delimiters import Delimiters
 from crossdock.mappings.x12.envelope import TransactionSet as ReadSet
 from crossdock.mappings.x12.reader import parse
@@ -205,3 +206,10 @@ def test_w0502_is_the_order_number_given_and_one_too_long_is_refused() -> None:
     assert list(w05[1:4]) == ["N", "1001-9F9E5821", _order().po_number]
     with pytest.raises(X12WriteError, match="exceeds W0502's 22 characters"):
         build_940(_order(), "0001", depositor_order="X" * 23)
+
+
+def test_the_orders_fob_says_who_pays_the_freight() -> None:
+    order, depositor, warehouse, _ = case_input(GOLDEN / "full")
+    order.shipping_terms = [ShippingTerms(payment_method="CC", location_qualifier="DE", location="DESTINATION")]
+    ts = read_back(write(order, depositor, warehouse))
+    assert seg_values(ts, "W66")[0][0] == "CC"

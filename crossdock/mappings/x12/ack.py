@@ -1,10 +1,12 @@
 """Functional acknowledgments out: a 997 or 999 for any inbound file, rejected sets and unknown senders included.
 
 Each inbound interchange is answered by one interchange with sender and receiver swapped, in the partner's
-own delimiters; each inbound group by one FA group whose GS08 follows the inbound GS08 (a 999 for a group
-older than 005010 is written as 005010X231, the first version that has the 999). An interchange with
-envelope errors also gets a TA1. Only syntax findings enter AK3/AK4 (IK3/IK4): business-rule warnings have
-no X12 code and stay in crossdock.
+own delimiters; each inbound group by one FA group whose GS08 follows the inbound GS08 for a 997. A 999's GS08
+and ST03 name its implementation guide, ``005010X231A1``, whatever the inbound version: a translator picks its
+map by it. An interchange with envelope errors also gets a TA1. Only syntax findings enter AK3/AK4
+(IK3/IK4): business-rule warnings have no X12 code and stay in crossdock. A 999 writes CTX (segment context,
+``SITUATIONAL TRIGGER``) only for an error that is one, an implementation-dependent segment missing or present
+(IK304 I6 or I9), as the guide says; crossdock's own findings are X12 syntax errors, which carry none.
 """
 
 from __future__ import annotations
@@ -24,6 +26,8 @@ from crossdock.mappings.x12.report import FileResult, GroupResult, InterchangeRe
 from crossdock.mappings.x12.writer import Element, Envelope, TransactionSet, isa_segment, render_segment
 
 AckKind = Literal["997", "999"]
+IMPLEMENTATION_999 = "005010X231A1"  # GS08 and ST03 of every 999
+SITUATIONAL_TRIGGERS = frozenset({"I6", "I9"})  # IK304 codes of a segment required or not used because of another
 _STATUS = {"accepted": "A", "accepted_with_errors": "E", "rejected": "R"}
 _SYNTAX_LEVELS = (Level.SEGMENT, Level.ELEMENT)
 
@@ -113,7 +117,7 @@ def _set_body(ts: TransactionSet, s: SetResult, kind: AckKind, d: Delimiters, fi
         code = segment_errs[0].code if segment_errs else E.SEG_HAS_ELEMENT_ERRORS
         loop = next((e.loop_id for e in segment_errs if e.loop_id), None)
         ts.add(seg_tag, seg_id[:3], pos, loop, code)
-        if kind == "999" and loop:
+        if kind == "999" and code in SITUATIONAL_TRIGGERS:
             ts.add("CTX", "SITUATIONAL TRIGGER", seg_id[:3], pos, loop)
         written: set[tuple[tuple[str, ...], str]] = set()
         for err in element_errs[:99]:
@@ -153,11 +157,11 @@ def _group_ack(gr: GroupResult, kind: AckKind, control: str, d: Delimiters, vers
 
 
 def _ack_version(inbound: str, kind: AckKind) -> str:
+    if kind == "999":
+        return IMPLEMENTATION_999
     version = inbound.strip()
     if not re.fullmatch(r"\d{6}[A-Z0-9]{0,6}", version, re.ASCII):
         version = "004010"
-    if kind == "999" and version[:6] < "005010":
-        return "005010X231"
     return version
 
 

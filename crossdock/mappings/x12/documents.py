@@ -27,6 +27,8 @@ DECODERS: dict[str, tuple[str, str]] = {
     "945": ("shipments", "whship945:shipment_from_945"),
     "810": ("invoices", "invoice810:invoice_from_810"),
     "846": ("inventory", "inventory846:inventory_from_846"),
+    "824": ("application_advices", "advice824:advice_from_824"),
+    "864": ("application_advices", "advice824:advice_from_864"),
     "997": ("acknowledgments", "fa997:acknowledgment_from_997"),
     "999": ("acknowledgments", "fa997:acknowledgment_from_997"),
 }
@@ -39,6 +41,7 @@ OUTPUT_KEYS = (
     "order_acknowledgments",
     "inventory",
     "interchange_acknowledgments",
+    "application_advices",
 )
 EXTRA_KEYS = ("skipped", "rejected")  # present only when not empty, after the others
 
@@ -62,7 +65,7 @@ def document_json(model: Model) -> dict[str, Any]:
     return data
 
 
-def iter_entries(source: Source, *, encoding: str = "latin-1", name: str | None = None) -> Iterator[Entry]:
+def iter_entries(source: Source, *, encoding: str = "auto", name: str | None = None) -> Iterator[Entry]:
     """Every output item in file order, each yielded as soon as its set (or interchange's TA1s) is read.
 
     Documents are yielded as models (``document_json`` makes them JSON) so that a writer can serialize them in
@@ -81,7 +84,7 @@ def iter_entries(source: Source, *, encoding: str = "latin-1", name: str | None 
             yield from _set_entries(obj, counts)
 
 
-def decode_file(source: Source, *, encoding: str = "latin-1") -> dict[str, list[Any]]:
+def decode_file(source: Source, *, encoding: str = "auto") -> dict[str, list[Any]]:
     """Every transaction set crossdock has a mapping for, and every TA1, as canonical JSON, by document kind."""
     out: dict[str, list[Any]] = {key: [] for key in (*OUTPUT_KEYS, *EXTRA_KEYS)}
     for key, item in iter_entries(source, encoding=encoding):

@@ -12,6 +12,7 @@ from typing import Literal
 from crossdock.mappings.x12 import errors as E
 from crossdock.mappings.x12.delimiters import Delimiters
 from crossdock.mappings.x12.errors import X12Error
+from crossdock.mappings.x12.text import recode
 
 SERVICE_SEGMENTS = frozenset({"TA1", "ISB", "ISE", "TA3", "ISX"})
 
@@ -177,7 +178,7 @@ class TransactionSet:
             for position, (text, offset) in enumerate(zip(self.texts, self.offsets, strict=True), self.handed + 1):
                 parts = text.split(sep)
                 if encoding is not None and not text.isascii():
-                    parts = [p.encode("latin-1").decode(encoding, "replace") for p in parts]
+                    parts = [recode(p, encoding) for p in parts]
                 built.append(Segment(parts, offset, position, d, text))
             self._segments = built
         return self._segments
@@ -190,9 +191,7 @@ class TransactionSet:
         if encoding is None:
             return [text.split(sep) for text in self.texts]
         return [
-            [p.encode("latin-1").decode(encoding, "replace") for p in text.split(sep)]
-            if not text.isascii()
-            else text.split(sep)
+            [recode(p, encoding) for p in text.split(sep)] if not text.isascii() else text.split(sep)
             for text in self.texts
         ]
 
@@ -215,7 +214,11 @@ class TransactionSet:
         """The elements of segment ``index`` (0-based), without building every segment."""
         if self._segments is not None:
             return self._segments[index].elements
-        return self.texts[index].split(self.delimiters.element)
+        text = self.texts[index]
+        parts = text.split(self.delimiters.element)
+        if self.encoding is not None and not text.isascii():  # read like ``segments`` reads it
+            return [recode(p, self.encoding) for p in parts]
+        return parts
 
     @property
     def code(self) -> str:

@@ -43,6 +43,8 @@ from crossdock.mappings.x12.report import FileResult, GroupResult, InterchangeRe
 from crossdock.mappings.x12.sscc import sscc18
 from crossdock.mappings.x12.streamed import BATCH, StreamedSet, streaming
 from crossdock.mappings.x12.ta1 import interchange_acknowledgments
+from crossdock.mappings.x12.text import AUTO as AUTO
+from crossdock.mappings.x12.text import Charset
 from crossdock.mappings.x12.validator import status, validate
 from crossdock.mappings.x12.whse940 import ORIGINAL, build_940, orders_940
 
@@ -127,12 +129,15 @@ def _messages(errors: list[object]) -> list[str]:
 def read(
     data: Source,
     *,
-    encoding: str = "latin-1",
+    encoding: str = AUTO,
     name: str | None = None,
     batch: int | None = BATCH,
     max_interchanges: int | None = None,
+    lenient: frozenset[str] = frozenset(),
 ) -> InboundFile:
     """Validate and map every set of ``data``; raises NotX12Error when it is not an X12 interchange.
+
+    ``lenient`` names the slips (``walk.SLIPS``) accepted with a warning instead of rejecting the set.
 
     An 850 of ``batch`` segments or more (None: none) is read as a stream, its lines spooled (``streamed.py``).
     A file of more than ``max_interchanges`` interchanges is refused as the one past the bound begins
@@ -176,14 +181,14 @@ def read(
             out[-1].groups.append(ig)
         elif kind == "segments":
             assert isinstance(obj, TransactionSet)
-            streams.setdefault(id(obj), StreamedSet(obj)).feed(obj)
+            streams.setdefault(id(obj), StreamedSet(obj, lenient)).feed(obj)
         elif kind == "transaction":
             assert isinstance(obj, TransactionSet)
             stream = streams.pop(id(obj), None)
             if stream is not None:
                 document, lines, decode_error = stream.finish(obj)
             else:
-                validate(obj)
+                validate(obj, lenient)
             state = status(obj)
             gr, ig = groups[id(obj.group)]
             gr.sets.append(SetResult(obj.code, obj.control, state, obj.errors))
@@ -229,6 +234,7 @@ class Outgoing:
     repetition: str = "^"
     newline: bool = True
     encoding: str = "latin-1"
+    charset: Charset = "extended"  # the X12 character set the partner takes: its text is limited to it
 
 
 def po_acknowledgment(
@@ -470,7 +476,7 @@ def _interchange(out: Outgoing, functional_id: str, sets: list[writer.Transactio
         usage=out.usage,
         created=out.created,
     )
-    return writer.write_interchange(env, sets, d, newline=out.newline, encoding=out.encoding)
+    return writer.write_interchange(env, sets, d, newline=out.newline, encoding=out.encoding, charset=out.charset)
 
 
 def order_dict(order: Order) -> dict[str, Any]:

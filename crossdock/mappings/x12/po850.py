@@ -2,8 +2,9 @@
 
 Every field a retailer's 850 carries is kept: BEG purpose and type (05 is a replacement of the same order),
 CUR, REF, PER, DTM windows, N1 loops with N2/N3/N4, TD5, ITD, SAC (SAC05 is implied-decimal), PO1 with the
-partner's raw line number and every product-ID pair in any position, PID, PO4, CTP prices, SDQ store
-distribution, N9/MSG text, AMT and CTT.
+partner's raw line number and every product-ID pair in any position, PID (a typed one, such as a colour or
+a size, as a characteristic), PO4, CTP prices, SDQ store distribution, SCH line schedules, CSH, FOB, N9 loops
+with their MSG (4010) or MTX (5010) text, AMT and CTT with its hash total, which is checked.
 """
 
 from __future__ import annotations
@@ -13,22 +14,25 @@ from decimal import Decimal
 
 from crossdock.core.errors import DecodeError
 from crossdock.core.models import Contact, Order, OrderLine, Reference, StoreQuantity
-from crossdock.mappings.x12 import errors as E
+from crossdock.core.order_details import Message, NoteGroup
 from crossdock.mappings.x12.envelope import TransactionSet as ReadSet
-from crossdock.mappings.x12.errors import Level, Severity, X12Error
 from crossdock.mappings.x12.fragments import add_parties, fmt_date, sac_elements
-from crossdock.mappings.x12.validator import register_rule
+from crossdock.mappings.x12.po850_written import write_line, write_note_groups, write_requirements, write_terms
 from crossdock.mappings.x12.values import (
-    PAD,
     PartyBuilder,
     carrier,
+    characteristic,
     charge,
     contact,
     date_ref,
     decimal,
     id_pairs,
     integer,
+    packing,
     padded,
+    sales_requirement,
+    schedule,
+    shipping_terms,
     terms,
     text,
     x12_date,
@@ -70,19 +74,22 @@ class OrderBuilder:
         self.order = Order(po_number="", partner=partner)
         self.line: OrderLine | None = None
         self.party: PartyBuilder | None = None
+        self.group: NoteGroup | None = None  # the header N9 loop open, which takes the MSG/MTX that follow
         self.has_beg = False
         self.taken = 0  # lines taken away by take_finished
 
     def feed(self, element_lists: Iterable[list[str]]) -> None:
         order = self.order
         lines = order.lines
-        line, party, has_beg, taken = self.line, self.party, self.has_beg, self.taken
+        line, party, group, has_beg, taken = self.line, self.party, self.group, self.has_beg, self.taken
         for e in element_lists:
             tag = e[0]
             if party is not None:
                 if party.add(e):
                     continue
                 party = None
+            if group is not None and tag not in _IN_N9_LOOP:
+                group = None
             if tag == "PO1":
                 line = _line(e, taken + len(lines) + 1)
                 lines.append(line)
@@ -111,12 +118,25 @@ class OrderBuilder:
             elif tag == "REF":
                 ref = Reference(qualifier=e[1].strip(), value=e[2].strip(), description=text(e[3]))
                 (line.references if line else order.references).append(ref)
-            elif tag == "MSG":
-                note = text(e[1])
-                if note:
-                    (line.notes if line else order.notes).append(note)
+            elif tag == "MSG" or tag == "MTX":
+                message = _message(tag, e)
+                if message is not None:
+                    (line.notes if line else order.notes).append(message.text)
+                    if group is not None:
+                        group.messages.append(message)
+            elif tag == "N9":
+                if line is not None:
+                    ref = Reference(qualifier=e[1].strip(), value=e[2].strip(), description=text(e[3]))
+                    line.references.append(ref)
+                else:
+                    group = NoteGroup(qualifier=e[1].strip(), value=text(e[2]), description=text(e[3]))
+                    group.date = x12_date(e[4])
+                    order.note_groups.append(group)
+            elif tag == "CSH":
+                (line.requirements if line else order.requirements).append(sales_requirement(e))
             elif tag == "CTT":
                 order.declared_line_count = integer(e[1])
+                order.declared_hash_total = decimal(e[2])
                 line = None  # the summary follows: its AMT is the order total
             elif line is not None:
                 continue
@@ -128,9 +148,11 @@ class OrderBuilder:
                 order.terms.append(terms(e))
             elif tag == "TD5":
                 order.carriers.append(carrier(e))
+            elif tag == "FOB":
+                order.shipping_terms.append(shipping_terms(e))
             elif tag == "AMT" and e[1].strip() in ("TT", "1", "GV"):
                 order.total_amount = decimal(e[2])
-        self.line, self.party, self.has_beg = line, party, has_beg
+        self.line, self.party, self.group, self.has_beg = line, party, group, has_beg
 
     def take_finished(self, every: bool = False) -> list[OrderLine]:
         """The lines no later segment can reach (with ``every``, at the end of the set: all of them)."""
@@ -147,13 +169,28 @@ class OrderBuilder:
         return self.order
 
 
-_LINE_DETAIL = frozenset({"PID", "PO4", "CTP", "SDQ"})
+_LINE_DETAIL = frozenset({"PID", "PO4", "CTP", "SDQ", "SCH"})
+_IN_N9_LOOP = frozenset({"MSG", "MTX", "DTM", "MEA", "PWK", "EFI"})  # what an N9 loop holds besides its N9
+
+
+def _message(tag: str, e: list[str]) -> Message | None:
+    """MSG01 (4010), or MTX02 with its continuation MTX03 and its note reference code MTX01 (5010)."""
+    if tag == "MSG":
+        note = text(e[1]) if len(e) > 1 else None
+        return None if note is None else Message(text=note)
+    e = padded(e, 3)
+    note = text(e[2] + e[3])
+    return None if note is None else Message(text=note, code=text(e[1]))
 
 
 def _line_detail(line: OrderLine, tag: str, e: list[str]) -> None:
-    """PID, PO4, CTP and SDQ of the current line, from its element list."""
+    """PID, PO4, CTP, SDQ and SCH of the current line, from its element list."""
     if tag == "PID":
         e = padded(e, 5)
+        typed = characteristic(e)
+        if typed is not None:
+            line.characteristics.append(typed)
+            return
         description = text(e[5])
         if description and line.description is None:
             line.description = description
@@ -162,6 +199,9 @@ def _line_detail(line: OrderLine, tag: str, e: list[str]) -> None:
     elif tag == "PO4":
         e = padded(e, 14)
         line.pack, line.inner_pack = integer(e[1]), integer(e[14])
+        line.packing = packing(e)
+    elif tag == "SCH":
+        line.schedules.append(schedule(e))
     elif tag == "CTP":
         e = padded(e, 3)
         price = decimal(e[3])
@@ -179,7 +219,7 @@ def _line_detail(line: OrderLine, tag: str, e: list[str]) -> None:
 
 
 # Text values (empty strings, numbers formatted here) let the writer join a segment in one call.
-_SIX_EMPTY, _TWELVE_EMPTY = ("",) * 6, ("",) * 12
+_SIX_EMPTY = ("",) * 6
 
 
 def build_850(order: Order, control: str) -> TransactionSet:
@@ -201,6 +241,8 @@ def build_850(order: Order, control: str) -> TransactionSet:
         add("REF", r.qualifier, r.value, r.description or "")
     for c in order.contacts:
         add("PER", *_per(c))
+    write_terms(ts, order.shipping_terms)
+    write_requirements(ts, order.requirements)
     for ch in order.charges:
         add("SAC", *sac_elements(ch, implied(ch.amount) if ch.amount is not None else None))
     for t in order.terms:
@@ -232,14 +274,12 @@ def build_850(order: Order, control: str) -> TransactionSet:
             *_SIX_EMPTY,
             cr.service_level or "",
         )
-    if order.notes:
-        add("N9", "L1", "NOTES")
-        for note in order.notes:
-            add("MSG", note)
+    write_note_groups(ts, order.note_groups, order.notes)
     add_parties(ts, order.parties)
     for line in order.lines:
-        _write_line(ts, line)
-    add("CTT", str(len(order.lines)))
+        write_line(ts, line)
+    hash_total = order.declared_hash_total
+    add("CTT", str(len(order.lines)), "" if hash_total is None else format_decimal(hash_total))
     if order.total_amount is not None:
         add("AMT", "TT", format_decimal(order.total_amount))
     return ts
@@ -251,98 +291,3 @@ def _per(c: Contact) -> list[Element]:
         if number:
             values += [qualifier, number]
     return values
-
-
-def _write_line(ts: TransactionSet, line: OrderLine) -> None:
-    ids: tuple[str, ...] = sum(line.product_ids.items(), ())
-    unit = format_decimal(line.unit_price) if line.unit_price is not None else ""
-    ts.add("PO1", line.line_number or "", format_decimal(line.quantity), line.uom, unit, line.price_basis or "", *ids)
-    for price_id, price in line.prices.items():
-        ts.add("CTP", None, price_id, format_decimal(price))
-    if line.description is not None:
-        ts.add("PID", "F", "", "", "", line.description)
-    for note in line.notes:
-        ts.add("PID", "F", "", "", "", note)
-    if line.pack is not None or line.inner_pack is not None:
-        pack, inner = line.pack, line.inner_pack
-        ts.add("PO4", "" if pack is None else str(pack), *_TWELVE_EMPTY, "" if inner is None else str(inner))
-    for ref in line.references:
-        ts.add("REF", ref.qualifier, ref.value, ref.description)
-    for ch in line.charges:
-        ts.add("SAC", *sac_elements(ch, implied(ch.amount) if ch.amount is not None else None))
-    if line.stores:
-        for i in range(0, len(line.stores), 10):
-            pairs: list[Element] = []
-            for s in line.stores[i : i + 10]:
-                pairs += [s.location, s.quantity]
-            ts.add("SDQ", line.uom, line.store_id_qualifier or "92", *pairs)
-    for d in line.dates:
-        ts.add("DTM", d.qualifier, fmt_date(d.date), d.time, d.time_zone)
-    if line.parties:
-        add_parties(ts, line.parties)
-
-
-@register_rule("850", streamed=lambda: LineCount())
-def check_lines(ts: ReadSet) -> list[X12Error]:
-    """An 850 with no PO1 lines, or a CTT01 that does not count them, is accepted but noted."""
-    sep, body = ts.delimiters.element, ts.body
-    lines = body.count(f"\nPO1{sep}") + body.count("\nPO1\n")  # ST comes first: each PO1 follows a newline
-    ctt = body.find(f"\nCTT{sep}")
-    if ctt == -1:
-        return line_findings(ts, lines, None)
-    at = body.count("\n", 0, ctt + 1)  # the CTT's index among the segments
-    return line_findings(ts, lines, ((ts.elements(at) + PAD)[1], at + 1, ts.offsets[at]))
-
-
-class LineCount:
-    """``check_lines`` for a set read in batches: the PO1 segments counted and the first CTT kept as they pass."""
-
-    def __init__(self) -> None:
-        self.lines = 0
-        self.ctt: tuple[str, int, int] | None = None
-
-    def feed(self, ts: ReadSet, elements: list[list[str]]) -> None:
-        for i, e in enumerate(elements):
-            tag = e[0]
-            if tag == "PO1":
-                self.lines += 1
-            elif tag == "CTT" and self.ctt is None and len(e) > 1:
-                raw = ts.texts[i].split(ts.delimiters.element)  # as sent, like the set's text check_lines reads
-                self.ctt = ((raw + PAD)[1], ts.handed + i + 1, ts.offsets[i])
-
-    def finish(self, ts: ReadSet) -> list[X12Error]:
-        return line_findings(ts, self.lines, self.ctt)
-
-
-def line_findings(ts: ReadSet, lines: int, ctt: tuple[str, int, int] | None) -> list[X12Error]:
-    """The findings for ``lines`` PO1 segments and the first CTT (its CTT01, position and offset), if any."""
-    if not lines:
-        return [
-            X12Error(
-                Level.TRANSACTION,
-                E.RULE_LINE_COUNT,
-                "the purchase order has no PO1 lines",
-                segment_id="ST",
-                segment_position=1,
-                offset=ts.offset,
-                severity=Severity.WARNING,
-            )
-        ]
-    if ctt is None:
-        return []
-    declared, position, offset = ctt
-    count = decimal(declared)
-    if count is None or count == lines:
-        return []
-    return [
-        X12Error(
-            Level.TRANSACTION,
-            E.RULE_LINE_COUNT,
-            f"CTT01 says {declared} lines, the order has {lines} PO1 segments",
-            segment_id="CTT",
-            segment_position=position,
-            element_position=1,
-            offset=offset,
-            severity=Severity.WARNING,
-        )
-    ]

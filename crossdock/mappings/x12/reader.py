@@ -3,8 +3,9 @@
 It reads in chunks and holds at most one transaction set (plus one chunk) in memory, re-reads the
 delimiters at every ISA, and keeps every segment's byte offset and its position in its set (ST = 1).
 Bytes are read as Latin-1 (or cp037 for EBCDIC), which maps each byte to one character: offsets stay byte
-offsets and no byte can fail to decode. With another partner ``encoding`` (for example ``utf-8``), values
-that carry non-ASCII bytes are decoded with it, replacing what does not decode.
+offsets and no byte can fail to decode. Values that carry non-ASCII bytes are then decoded in the partner
+``encoding``: by default ``text.AUTO`` (UTF-8 where a value is UTF-8, Windows-1252 elsewhere), or one it
+names (``utf-8``, ``cp1252``: what does not decode is replaced); ``latin-1`` keeps the bytes as read.
 
 Why not pyx12's tokenizer: it reads the ISA at fixed offsets (so short, NBSP-padded and wrapped ISAs fail),
 accepts only ISA12 00401/00501, treats only CR/LF as noise after terminators, and drops byte offsets; the
@@ -32,6 +33,7 @@ from crossdock.mappings.x12.envelope import (
     TransactionSet,
 )
 from crossdock.mappings.x12.errors import Level, X12Error
+from crossdock.mappings.x12.text import AUTO, is_latin_1, recode
 from crossdock.mappings.x12.tracker import EnvelopeTracker
 
 CHUNK_SIZE = 1 << 20
@@ -69,7 +71,7 @@ def _open(source: Source) -> tuple[BinaryIO, str | None, bool]:
 def iter_events(
     source: Source,
     *,
-    encoding: str = "latin-1",
+    encoding: str = AUTO,
     name: str | None = None,
     chunk_size: int = CHUNK_SIZE,
     streaming: Streaming | None = None,
@@ -94,12 +96,12 @@ def _events(
 ) -> Iterator[Event]:
     head = stream.read(chunk_size)
     codec, skip = sniff(head, name)
-    recode = encoding.lower().replace("_", "-") not in ("latin-1", "latin1", "iso-8859-1") and codec == "latin-1"
+    again = not is_latin_1(encoding) and codec == "latin-1"  # values read again in the partner's encoding
     text = head.decode(codec)
     base = 0
     pos = skip
     eof = not head
-    env = EnvelopeTracker(codec, encoding if recode else None)
+    env = EnvelopeTracker(codec, encoding if again else None)
     fragments: list[str] = []
     ts_start = 0
     last: Interchange | None = None
@@ -204,8 +206,8 @@ def _events(
                     continue
                 parts = seg_text.split(sep)
                 tag = parts[0]
-                if recode and not seg_text.isascii():
-                    parts = [p.encode("latin-1").decode(encoding, "replace") for p in parts]
+                if again and not seg_text.isascii():
+                    parts = [recode(p, encoding) for p in parts]
                 if tag == "ISA":
                     pos = start + lead
                     new_isa = stop = True
@@ -267,9 +269,7 @@ def _events(
             yield from env.close_interchange(marker)
 
 
-def read_transactions(
-    source: Source, *, encoding: str = "latin-1", name: str | None = None
-) -> Iterator[TransactionSet]:
+def read_transactions(source: Source, *, encoding: str = AUTO, name: str | None = None) -> Iterator[TransactionSet]:
     """Only the transaction sets, each linked to its group and interchange; envelope errors stay on those."""
     for kind, obj in iter_events(source, encoding=encoding, name=name):
         if kind == "transaction":
@@ -277,7 +277,7 @@ def read_transactions(
             yield obj
 
 
-def parse(source: Source, *, encoding: str = "latin-1", name: str | None = None) -> list[Interchange]:
+def parse(source: Source, *, encoding: str = AUTO, name: str | None = None) -> list[Interchange]:
     """Read a whole (small) file into interchanges with their groups and transaction sets attached."""
     interchanges: list[Interchange] = []
     for kind, obj in iter_events(source, encoding=encoding, name=name):

@@ -100,7 +100,7 @@ class FileResult:
         }
 
 
-def validate_file(source: Source, *, name: str | None = None, encoding: str = "latin-1") -> FileResult:
+def validate_file(source: Source, *, name: str | None = None, encoding: str = "auto") -> FileResult:
     """Validate every transaction set of a file; a file that is not X12 gets ``error`` set instead."""
     result = FileResult(file=name or str(getattr(source, "name", source if isinstance(source, str) else "<bytes>")))
     current: dict[int, GroupResult] = {}

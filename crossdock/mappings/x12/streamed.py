@@ -31,8 +31,8 @@ def streaming(batch: int = BATCH) -> Streaming:
 class StreamedSet:
     """One set handed on in batches: validated and mapped as each batch comes, its lines spooled."""
 
-    def __init__(self, ts: TransactionSet) -> None:
-        self.validation = StreamedValidation(ts)
+    def __init__(self, ts: TransactionSet, lenient: frozenset[str] = frozenset()) -> None:
+        self.validation = StreamedValidation(ts, lenient)
         self.builder = OrderBuilder(ts.group.interchange.sender_id)
         self.lines = SpooledLines()
         self.failure: CrossdockError | None = None

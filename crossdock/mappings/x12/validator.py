@@ -63,7 +63,7 @@ def _as_warning(err: X12Error) -> X12Error:
     return replace(err, severity=Severity.WARNING)
 
 
-RULE_MODULES = ("po850", "asn856", "invoice810")
+RULE_MODULES = ("po850_checks", "asn856", "invoice810")
 
 
 @cache
@@ -74,11 +74,12 @@ def _load_rules() -> None:
             import_module(f"crossdock.mappings.x12.{name}")
 
 
-def validate(ts: TransactionSet) -> list[X12Error]:
-    """Validate one set; the findings are appended to ``ts.errors`` and returned."""
+def validate(ts: TransactionSet, lenient: frozenset[str] = frozenset()) -> list[X12Error]:
+    """Validate one set; the findings are appended to ``ts.errors`` and returned. A misplaced segment that is one
+    of the ``lenient`` slips (``walk.SLIPS``) is a warning, not an error."""
     _load_rules()
     spec = get_spec(ts.code, ts.group.version)
-    found = _unsupported(ts) if spec is None else _syntax(ts, _validate_against(ts, spec))
+    found = _unsupported(ts) if spec is None else _syntax(ts, _validate_against(ts, spec, lenient))
     for rule in BUSINESS_RULES.get(ts.code, ()):
         found.extend(rule(ts))
     ts.errors.extend(found)
@@ -100,10 +101,10 @@ class StreamedValidation:
     over the ids kept, with the elements and text of each segment its pattern refused: the same findings.
     """
 
-    def __init__(self, ts: TransactionSet) -> None:
+    def __init__(self, ts: TransactionSet, lenient: frozenset[str] = frozenset()) -> None:
         _load_rules()
         spec = get_spec(ts.code, ts.group.version)
-        self.walk = SetWalk(spec, ts.delimiters) if spec is not None else None
+        self.walk = SetWalk(spec, ts.delimiters, lenient) if spec is not None else None
         self.rules = [STREAMED_RULES[rule]() for rule in BUSINESS_RULES.get(ts.code, ())]
         self.tags: list[str] = []
         self.offsets = array("q")
@@ -177,7 +178,7 @@ def _syntax(ts: TransactionSet, found: list[X12Error]) -> list[X12Error]:
     ]
 
 
-def _validate_against(ts: TransactionSet, spec: TransactionSetSpec) -> list[X12Error]:
+def _validate_against(ts: TransactionSet, spec: TransactionSetSpec, lenient: frozenset[str]) -> list[X12Error]:
     d = ts.delimiters
     known = known_matcher(spec, d)
     if known is not None and known(ts.body):
@@ -185,7 +186,7 @@ def _validate_against(ts: TransactionSet, spec: TransactionSetSpec) -> list[X12E
     tags = ts.tags
     if tags[-1] == "SE" and set_matcher(spec, d, frozenset(tags))(ts.body):
         return []
-    walk = SetWalk(spec, d)
+    walk = SetWalk(spec, d, lenient)
     walk.feed(ts.segments)
     return walk.finish()
 

@@ -10,6 +10,13 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 
 from crossdock.core.models import Address, Carrier, Charge, Contact, DateRef, Party, Reference, Terms
+from crossdock.core.order_details import (
+    Characteristic,
+    LineSchedule,
+    Packing,
+    SalesRequirement,
+    ShippingTerms,
+)
 from crossdock.mappings.x12.envelope import Segment
 
 PAD = [""] * 32  # ``seg.elements + PAD`` can be indexed up to 32 without a length check
@@ -163,6 +170,82 @@ def carrier(elements: list[str]) -> Carrier:
         mode=text(e[4]),
         routing=text(e[5]),
         service_level=text(e[12]),
+    )
+
+
+def characteristic(e: list[str]) -> Characteristic | None:
+    """A PID that types what it describes (PID02 other than 08, product), or a structured one (a PID04 code);
+    None for a plain description. ``e`` is padded to PID05."""
+    code, value_code = text(e[2]), text(e[4])
+    if (code is None or code == "08") and value_code is None:
+        return None
+    return Characteristic(
+        kind=e[1].strip() or "F", code=code, agency=text(e[3]), value_code=value_code, text=text(e[5])
+    )
+
+
+def packing(e: list[str]) -> Packing | None:
+    """PO402-PO413 (``e`` padded to PO414), or None when only the pack counts were sent."""
+    if not any(v.strip() for v in e[2:14]):
+        return None
+    return Packing(
+        size=decimal(e[2]),
+        size_uom=text(e[3]),
+        packaging_code=text(e[4]),
+        weight_qualifier=text(e[5]),
+        weight=decimal(e[6]),
+        weight_uom=text(e[7]),
+        volume=decimal(e[8]),
+        volume_uom=text(e[9]),
+        length=decimal(e[10]),
+        width=decimal(e[11]),
+        height=decimal(e[12]),
+        dimension_uom=text(e[13]),
+    )
+
+
+def schedule(elements: list[str]) -> LineSchedule:
+    """SCH: quantity and unit, the party (SCH03/04), a date or window (SCH05-10), SCH12 its id."""
+    e = padded(elements, 12)
+    return LineSchedule(
+        quantity=decimal(e[1]) or Decimal(0),
+        uom=e[2].strip(),
+        party_role=text(e[3]),
+        party_name=text(e[4]),
+        date_qualifier=e[5].strip(),
+        date=x12_date(e[6]),
+        time=text(e[7]),
+        end_date_qualifier=text(e[8]),
+        end_date=x12_date(e[9]),
+        end_time=text(e[10]),
+        reference=text(e[12]),
+    )
+
+
+def sales_requirement(elements: list[str]) -> SalesRequirement:
+    """CSH: sales requirement code, action, an amount limit (N2, implied decimal), account, date, percent."""
+    e = padded(elements, 9)
+    return SalesRequirement(
+        code=text(e[1]),
+        action=text(e[2]),
+        amount=implied_decimal(e[3]),
+        account=text(e[4]),
+        date=x12_date(e[5]),
+        percent=decimal(e[9]),
+    )
+
+
+def shipping_terms(elements: list[str]) -> ShippingTerms:
+    """FOB: payment method, location, transportation terms and risk of loss."""
+    e = padded(elements, 9)
+    return ShippingTerms(
+        payment_method=e[1].strip(),
+        location_qualifier=text(e[2]),
+        location=text(e[3]),
+        terms_qualifier=text(e[4]),
+        terms=text(e[5]),
+        risk_qualifier=text(e[8]),
+        risk_description=text(e[9]),
     )
 
 

@@ -3,17 +3,21 @@
 Each segment is placed in the spec's loop tree (per-loop indexes from segment id to child position) and,
 where its own pattern fails, checked element by element, so that every error is named with its code and
 place. ``validator`` runs it on a set its compiled pattern refuses, and on a set read in batches.
+
+A partner may be lenient about common slips (``SLIPS``): a misplaced segment that is one of them is then a
+warning, so the set is accepted with errors (AK5/IK5 E) instead of rejected, and the mapping reads it.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import replace
 
 from crossdock.mappings.x12 import errors as E
 from crossdock.mappings.x12.delimiters import Delimiters
 from crossdock.mappings.x12.envelope import Segment
-from crossdock.mappings.x12.errors import Level, X12Error
+from crossdock.mappings.x12.errors import Level, Severity, X12Error
 from crossdock.mappings.x12.patterns import segment_regex
 from crossdock.mappings.x12.spec import ElementSpec, LoopNode, SegmentNode, SegmentSpec, TransactionSetSpec
 from crossdock.mappings.x12.values import is_digits, x12_date
@@ -22,6 +26,13 @@ _NUMERIC = re.compile(r"-?\d+", re.ASCII)
 _REAL = re.compile(r"-?(?:\d+\.?\d*|\.\d+)", re.ASCII)
 _TIME = re.compile(r"([01]\d|2[0-3])[0-5]\d(?:[0-5]\d(?:\d{1,2})?)?", re.ASCII)
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+# The slips a partner may be lenient about (``lenient`` in its configuration), what each one is
+SLIPS = {
+    "msg_in_n9": "MSG inside a 5010 N9 loop, where 5010 has MTX",
+    "po4_before_pid": "PO4 before the line's PID",
+    "out_of_order": "a segment out of order within a loop that is open",
+}
 
 
 def _simple_error(value: str, es: ElementSpec) -> tuple[str, str] | None:
@@ -193,10 +204,11 @@ def _seg_error(code: str, msg: str, seg: Segment | None, seg_id: str, loop: str 
 class _Walker:
     """Places each segment in the spec's loop tree and reports what is missing, repeated or misplaced."""
 
-    def __init__(self, spec: TransactionSetSpec) -> None:
+    def __init__(self, spec: TransactionSetSpec, lenient: frozenset[str] = frozenset()) -> None:
         self.spec = spec
         self.stack = [_Frame(spec.root, -1)]
         self.errors: list[X12Error] = []
+        self.lenient = lenient
 
     def _skipped(self, frame: _Frame, stop: int, seg: Segment | None) -> None:
         counts = frame.counts
@@ -264,7 +276,39 @@ class _Walker:
             code, msg = E.SEG_UNEXPECTED, f"{sid} is not expected in the {self.spec.code} transaction set"
         else:
             code, msg = E.SEG_UNRECOGNIZED, f"{sid[:20]!r} is not a segment id"
-        self.errors.append(_seg_error(code, msg, seg, sid[:3], self.stack[-1].loop.id))
+        found = _seg_error(code, msg, seg, sid[:3], self.stack[-1].loop.id)
+        slip = self._slip(sid, code) if self.lenient else None
+        if slip is not None:
+            found = replace(found, message=f"{msg} (accepted: {SLIPS[slip]})", severity=Severity.WARNING)
+        self.errors.append(found)
+        return False
+
+    def _slip(self, sid: str, code: str) -> str | None:
+        """The slip a misplaced segment is, when the partner is lenient about it."""
+        frame = self.stack[-1]
+        loop = frame.loop
+        if sid == "MSG" and loop.id == "N9" and self.spec.version.startswith("005") and "MTX" in loop.index:
+            slip = "msg_in_n9"
+        elif code != E.SEG_OUT_OF_SEQUENCE:
+            return None
+        elif sid == "PID" and any(
+            loop.children[i].id == "PO4" and frame.counts.get(i) for i in loop.index.get("PO4", ())
+        ):
+            slip = "po4_before_pid"
+        elif any(self._room_for(f, sid) for f in self.stack):
+            slip = "out_of_order"
+        else:
+            return None
+        return slip if slip in self.lenient else None
+
+    @staticmethod
+    def _room_for(frame: _Frame, sid: str) -> bool:
+        """Whether ``sid`` has a place earlier in an open loop that it has not used up (a second BEG has none)."""
+        for i in frame.loop.index.get(sid, ()):
+            child = frame.loop.children[i]
+            limit = child.max_use if isinstance(child, SegmentNode) else child.max_repeat
+            if frame.counts.get(i, 0) < limit:
+                return True
         return False
 
     def finish(self, last: Segment | None) -> None:
@@ -276,10 +320,10 @@ class SetWalk:
     """The authority on a set's syntax: each segment placed in the spec's loop tree and, where its own pattern
     refuses it, checked element by element. Fed the whole set (``feed``), or a segment at a time (``step``)."""
 
-    def __init__(self, spec: TransactionSetSpec, delimiters: Delimiters) -> None:
+    def __init__(self, spec: TransactionSetSpec, delimiters: Delimiters, lenient: frozenset[str] = frozenset()) -> None:
         self.spec = spec
         self.delimiters = delimiters
-        self.walker = _Walker(spec)
+        self.walker = _Walker(spec, lenient)
         self.last: Segment | None = None
         self.matchers: dict[str, Callable[[str], object] | None] = {}  # segment id -> its pattern's fullmatch
 

@@ -169,9 +169,10 @@ def build_940(
 ) -> TransactionSet:
     """The 940 for ``order``: header parties, references, dates, carrier, one LX/W01 loop per line, W76.
 
-    ``payment_method`` is W6601 (PP prepaid, CC collect, TP third party); W66 is written only when the order
-    names a carrier, with W6602 from its mode (ZZ when unknown). The header holds at most 10 N9: further
-    order references are not sent (they matter to the buyer, not to the warehouse picking the order).
+    ``payment_method`` is W6601 (PP prepaid, CC collect, TP third party) unless the order's FOB01 says who pays
+    the freight (the same code list); W66 is written only when the order names a carrier, with W6602 from its
+    mode (ZZ when unknown). The header holds at most 10 N9: further order references are not sent (they matter
+    to the buyer, not to the warehouse picking the order).
     ``purpose`` is W0501: ``ORIGINAL``, ``CANCEL`` or ``CHANGE``. ``depositor_order`` is W0502 (default: the PO
     number; a part of an order split by ship-to has its own, ``split_by_ship_to``). ``cartons``: line position ->
     the SSCC-18s crossdock gave that line's cartons, each a MAN*GM (AI 00 + 18 digits) in the line's LX loop, for
@@ -195,7 +196,10 @@ def build_940(
             ts.add("NTE", "WHI", chunk)
     if order.carriers:
         carrier = order.carriers[0]
-        ts.add("W66", payment_method, carrier.mode or "ZZ", None, None, carrier.routing, *[None] * 4, carrier.scac)
+        fob = order.shipping_terms[0].payment_method if order.shipping_terms else None
+        ts.add(
+            "W66", fob or payment_method, carrier.mode or "ZZ", None, None, carrier.routing, *[None] * 4, carrier.scac
+        )
     for counter, line in enumerate(order.lines, 1):
         ts.add("LX", counter)
         for sscc in (cartons or {}).get(line.position, []):

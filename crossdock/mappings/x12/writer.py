@@ -3,7 +3,9 @@
 Control numbers are passed in (allocating them is the store's job, inside the transaction that records the
 document). The ISA is always fixed-width (106 bytes before any newline); dates are CCYYMMDD and times
 HHMM; trailing empty elements are dropped. A value that holds one of the partner's delimiters is refused
-rather than written, because it would split a segment on the partner's side.
+rather than written, because it would split a segment on the partner's side. Every value is limited to the
+partner's character set here, the one place all outbound sets pass (``text.limited``): no byte above 0x7F
+is written.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from decimal import Decimal
 from typing import Any
 
 from crossdock.mappings.x12.delimiters import Delimiters
+from crossdock.mappings.x12.text import Charset, codec, fits, limited
 
 Element = str | int | Decimal | Sequence[str] | None
 
@@ -147,19 +150,23 @@ def render_segment(segment: Sequence[Element], d: Delimiters) -> str:
     return text
 
 
-def render_set(segments: Sequence[Sequence[Element]], d: Delimiters, end: str) -> str:
-    """A set's segments, each followed by ``end``; the delimiter checks run once over the whole text.
+def render_set(segments: Sequence[Sequence[Element]], d: Delimiters, end: str, charset: Charset = "extended") -> str:
+    """A set's segments, each followed by ``end``, in ``charset``; the checks run once over the whole text.
 
     A set is rendered thousands of times a second. When every value is text, as the builders' busiest
     segments are, the whole set is two C-level joins; the counts of delimiters in the result then say
     whether any value held one, and trailing empty elements are stripped from the text. Anything else
-    (numbers, ``None``, composites) takes the segment-by-segment path.
+    (numbers, ``None``, composites) takes the segment-by-segment path. A text outside ``charset`` (one
+    ``isascii`` call says so for the extended set) is rendered again from values limited to it.
     """
     sep = d.element
     try:
         body = end.join(map(sep.join, segments)) + end  # type: ignore[arg-type]
     except TypeError:
-        return _render_each(segments, d, end)
+        body = _render_each(segments, d, end)
+        return _render_each(_limit(segments, charset), d, end) if _outside(body, d, end, charset) else body
+    if _outside(body, d, end, charset):
+        return render_set(_limit(segments, charset), d, end, charset)
     if (
         body.count(sep) != sum(map(len, segments)) - len(segments)
         or body.count(d.segment) != len(segments) * end.count(d.segment)
@@ -171,6 +178,35 @@ def render_set(segments: Sequence[Sequence[Element]], d: Delimiters, end: str) -
     while trailing in body:
         body = body.replace(trailing, end)
     return body
+
+
+def _outside(body: str, d: Delimiters, end: str, charset: Charset) -> bool:
+    """Whether a rendered text holds a character outside ``charset`` (the delimiters and ``end`` aside)."""
+    if not body.isascii():
+        return True
+    if charset == "extended":
+        return False
+    marks = {d.element, d.segment, d.component, d.repetition or "", end}
+    for mark in sorted(marks, key=len, reverse=True):
+        if mark:
+            body = body.replace(mark, " ")
+    return not fits(body, charset)
+
+
+def _limit(segments: Sequence[Sequence[Element]], charset: Charset) -> list[list[Element]]:
+    """The segments with every text value (and composite component) limited to ``charset``."""
+    out: list[list[Element]] = []
+    for segment in segments:
+        values: list[Element] = [segment[0]]
+        for v in segment[1:]:
+            if isinstance(v, str):
+                values.append(limited(v, charset))
+            elif isinstance(v, list | tuple):
+                values.append([limited(c, charset) for c in v])
+            else:
+                values.append(v)
+        out.append(values)
+    return out
 
 
 def _render_each(segments: Sequence[Sequence[Element]], d: Delimiters, end: str) -> str:
@@ -231,9 +267,16 @@ def isa_segment(env: Envelope, d: Delimiters) -> list[str]:
 
 
 def write_interchange(
-    env: Envelope, sets: Sequence[TransactionSet], d: Delimiters, *, newline: bool = False, encoding: str = "latin-1"
+    env: Envelope,
+    sets: Sequence[TransactionSet],
+    d: Delimiters,
+    *,
+    newline: bool = False,
+    encoding: str = "latin-1",
+    charset: Charset = "extended",
 ) -> bytes:
-    """One ISA with one GS holding ``sets``, each finished with its SE; returns the bytes to send."""
+    """One ISA with one GS holding ``sets``, each finished with its SE, their text in ``charset``; returns the
+    bytes to send."""
     if len(env.sender_id) > 15 or len(env.receiver_id) > 15:
         raise X12WriteError("ISA06/ISA08 hold at most 15 characters")
     if not 1 <= env.interchange_control <= 999_999_999 or not 1 <= env.group_control <= 999_999_999:
@@ -253,7 +296,7 @@ def write_interchange(
         env.version,
     ]
     out.append(render_segment(gs, d) + end)
-    out.extend(render_set(ts.finish(), d, end) for ts in sets)
+    out.extend(render_set(ts.finish(), d, end, charset) for ts in sets)
     out.append(render_segment(["GE", str(len(sets)), str(env.group_control)], d) + end)
     out.append(render_segment(["IEA", "1", f"{env.interchange_control:09d}"], d) + end)
-    return "".join(out).encode(encoding)
+    return "".join(out).encode(codec(encoding))

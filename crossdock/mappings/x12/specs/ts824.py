@@ -1,0 +1,39 @@
+"""824 Application Advice (functional group AG): a buyer's verdict on the content of a document we sent.
+
+BGN, the parties, then one OTI loop per document (or part of one) judged: OTI01 the verdict (TA accepted, TC
+accepted with change, TE accepted with error, TP partially accepted, TR rejected ...), OTI02/03 its business
+reference, OTI08/09 its group and set control numbers; TED (the error, with its NTE and RED text) says why.
+The same structure in 004010 and 005010.
+"""
+
+FUNCTIONAL_ID = "AG"
+
+STRUCTURE_004010 = """
+ST   M 1
+BGN  M 1
+LOOP N1 O >1
+  N1   M 1
+  N2   O 2
+  N3   O 2
+  N4   O 1
+  REF  O 12
+  PER  O 3
+LOOP OTI O >1
+  OTI  M 1
+  REF  O 12
+  DTM  O 2
+  PER  O 3
+  AMT  O >1
+  QTY  O >1
+  NM1  O 9
+  LOOP TED O >1
+    TED  M 1
+    NTE  O 100
+    RED  O 100
+  LOOP LM O >1
+    LM   M 1
+    LQ   M >1
+SE   M 1
+"""
+
+STRUCTURE_005010 = STRUCTURE_004010
