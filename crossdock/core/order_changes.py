@@ -74,20 +74,25 @@ def _header_changed(before: Order, after: Order) -> bool:
     return (before.dates, before.parties, before.references) != (after.dates, after.parties, after.references)
 
 
+def deletion(line: OrderLine, position: int) -> LineChange:
+    """A line of the order as the change that deletes it (POC02 DI): how a whole cancel is answered line by line."""
+    return LineChange(
+        position=position,
+        line_number=line.line_number,
+        change_code="DI",
+        quantity=line.quantity,
+        uom=line.uom,
+        unit_price=line.unit_price,
+        product_ids=dict(line.product_ids),
+    )
+
+
 def _cancel(order: Order, done: Mapping[int, Decimal]) -> list[LineChangeAnswer]:
     """The whole PO cancelled: one answer per line, as a deletion (DI) of it."""
     answers: list[LineChangeAnswer] = []
     kept: list[OrderLine] = []
     for line in order.lines:
-        asked = LineChange(
-            position=len(answers) + 1,
-            line_number=line.line_number,
-            change_code="DI",
-            quantity=line.quantity,
-            uom=line.uom,
-            unit_price=line.unit_price,
-            product_ids=dict(line.product_ids),
-        )
+        asked = deletion(line, len(answers) + 1)
         shipped = done.get(line.position)
         if shipped is None:
             answers.append(LineChangeAnswer(change=asked, status=ACCEPTED))

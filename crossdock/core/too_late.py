@@ -30,12 +30,12 @@ from crossdock.core.errors import CrossdockError
 from crossdock.core.models import (
     ChangeAcknowledgment,
     LineAcknowledgment,
-    LineChange,
     LineChangeAnswer,
     Order,
     OrderAcknowledgment,
     OrderChange,
 )
+from crossdock.core.order_changes import deletion
 from crossdock.core.partners import Controls, Directory, Partner, created_now
 from crossdock.core.plan import Numbered, Plan, delivery_key, queued, safe_name
 from crossdock.core.schema import documents, orders
@@ -166,20 +166,7 @@ def _render(buyer: Partner, answer: ChangeAcknowledgment | OrderAcknowledgment, 
 def _865(order: Order, change: OrderChange, why: str) -> ChangeAcknowledgment:
     """Each change the 860 asked, refused (IR); a cancel is answered as the deletion of each line."""
     asked = change.lines or (
-        [
-            LineChange(
-                position=i,
-                line_number=line.line_number,
-                change_code="DI",
-                quantity=line.quantity,
-                uom=line.uom,
-                unit_price=line.unit_price,
-                product_ids=dict(line.product_ids),
-            )
-            for i, line in enumerate(order.lines, 1)
-        ]
-        if change.purpose == CANCEL
-        else []
+        [deletion(line, i) for i, line in enumerate(order.lines, 1)] if change.purpose == CANCEL else []
     )
     return ChangeAcknowledgment(
         po_number=change.po_number,
