@@ -6,7 +6,8 @@ from __future__ import annotations
 from decimal import Decimal
 
 from crossdock.core.answers import Answer, fulfilment_for
-from crossdock.core.models import Order, OrderLine, Package, Pallet, Shipment, ShipmentLine, ShipmentOrder
+from crossdock.core.models import Order, OrderLine
+from crossdock.core.shipment_models import Package, Pallet, Shipment, ShipmentLine, ShipmentOrder
 
 
 def line(number: str, quantity: int) -> ShipmentLine:

@@ -29,7 +29,7 @@ from crossdock.connectors.channel import ChannelSink
 from crossdock.core.cancellations import Cancellation
 from crossdock.core.channel_config.amazon import AmazonSourceConfig
 from crossdock.core.errors import PermanentError, TransientError
-from crossdock.core.models import Fulfilment
+from crossdock.core.shipment_models import Fulfilment
 from crossdock.mappings import amazon_requests as requests
 
 CONFIRM = "/orders/v0/orders/{order_id}/shipmentConfirmation"

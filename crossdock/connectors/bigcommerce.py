@@ -56,7 +56,7 @@ from crossdock.core.cancellations import Cancellation
 from crossdock.core.channel_config.bigcommerce import STATUSES, BigCommerceSourceConfig
 from crossdock.core.config_types import resolve_secret
 from crossdock.core.errors import PermanentError, TransientError
-from crossdock.core.models import Fulfilment
+from crossdock.core.shipment_models import Fulfilment
 from crossdock.mappings import bigcommerce as mapping
 
 HOOK_HEADER = "x-crossdock-webhook-secret"

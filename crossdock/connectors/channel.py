@@ -22,7 +22,7 @@ from crossdock.connectors.base import Inbound, Outbound, Syncing
 from crossdock.connectors.http import AnswerLimit
 from crossdock.core.cancellations import CANCELLATION, Cancellation
 from crossdock.core.errors import PermanentError
-from crossdock.core.models import Fulfilment
+from crossdock.core.shipment_models import Fulfilment
 
 
 class Client(Protocol):

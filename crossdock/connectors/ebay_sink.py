@@ -33,7 +33,7 @@ from crossdock.connectors.ebay import FULFILLMENT, _Api
 from crossdock.core.cancellations import Cancellation, Reason
 from crossdock.core.channel_config.ebay import EbaySourceConfig
 from crossdock.core.errors import PermanentError, TransientError
-from crossdock.core.models import Fulfilment
+from crossdock.core.shipment_models import Fulfilment
 from crossdock.mappings import ebay as mapping
 
 CANCELLATION = "/post-order/v2/cancellation"

@@ -54,7 +54,7 @@ from crossdock.core.cancellations import Cancellation
 from crossdock.core.channel_config.shopify import ShopifySourceConfig
 from crossdock.core.config_types import resolve_secret
 from crossdock.core.errors import DecodeError, PermanentError, TransientError
-from crossdock.core.models import Fulfilment
+from crossdock.core.shipment_models import Fulfilment
 from crossdock.mappings import shopify as mapping
 from crossdock.mappings import shopify_cancel as cancelling
 from crossdock.mappings import shopify_fulfilment as fulfilling

@@ -32,7 +32,7 @@ from crossdock.connectors.walmart import ORDERS, _Api, _safe_id, _tokens
 from crossdock.core.cancellations import Cancellation
 from crossdock.core.channel_config.walmart import WalmartSourceConfig
 from crossdock.core.errors import DecodeError, PermanentError, TransientError
-from crossdock.core.models import Fulfilment, FulfilmentLine
+from crossdock.core.shipment_models import Fulfilment, FulfilmentLine
 from crossdock.mappings import walmart as mapping
 from crossdock.mappings import walmart_requests as requests
 from crossdock.mappings.packages import per_package

@@ -50,7 +50,7 @@ from crossdock.core.cancellations import Cancellation
 from crossdock.core.channel_config.woocommerce import WooCommerceSourceConfig
 from crossdock.core.config_types import resolve_secret
 from crossdock.core.errors import DecodeError, PermanentError, TransientError
-from crossdock.core.models import Fulfilment
+from crossdock.core.shipment_models import Fulfilment
 from crossdock.mappings import woocommerce as mapping
 from crossdock.mappings import woocommerce_cancel as cancelling
 

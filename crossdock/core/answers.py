@@ -27,10 +27,11 @@ from crossdock.core.invoicing import (
     invoice_number,
     next_invoice_numbers,
 )
-from crossdock.core.models import Fulfilment, FulfilmentLine, FulfilmentPackage, Order, Shipment, ShipmentLine
+from crossdock.core.models import Order
 from crossdock.core.partners import Controls, Partner, created_now, reserve
 from crossdock.core.plan import Plan, delivery_key, outbound, safe_name
 from crossdock.core.schema import shipments
+from crossdock.core.shipment_models import Fulfilment, FulfilmentLine, FulfilmentPackage, Shipment, ShipmentLine
 from crossdock.core.store import to_json
 
 

@@ -19,7 +19,8 @@ from collections.abc import Mapping, Sequence
 from decimal import ROUND_HALF_UP, Decimal
 
 from crossdock.core.document_config import AsnLevel, AsnReference
-from crossdock.core.models import Order, Party, Reference, Shipment
+from crossdock.core.models import Order, Party, Reference
+from crossdock.core.shipment_models import Shipment
 
 PALLET, CARTON = "PLT94", "CTN25"  # TD101: packaging form and material (pallet, wood; carton, corrugated)
 BSN02_MAX = 30

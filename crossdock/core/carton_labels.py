@@ -23,9 +23,10 @@ from typing import TYPE_CHECKING
 from sqlalchemy import ColumnElement, Connection, select, update
 
 from crossdock.core.engine import utcnow
-from crossdock.core.models import CartonLabel, Order
+from crossdock.core.models import Order
 from crossdock.core.partners import Partner
 from crossdock.core.schema import carton_labels
+from crossdock.core.shipment_models import CartonLabel
 from crossdock.core.sscc_serials import allocate, block_for
 from crossdock.core.store import to_json
 

@@ -13,10 +13,11 @@ from crossdock.core import registry
 from crossdock.core.engine import utcnow
 from crossdock.core.errors import Held
 from crossdock.core.hub import Hub
-from crossdock.core.models import Charge, Invoice, InvoiceLine, Order, Party, Shipment
+from crossdock.core.models import Charge, Order, Party
 from crossdock.core.partners import Partner, created_now, reserve
 from crossdock.core.plan import Plan, delivery_key, outbound, safe_name
 from crossdock.core.schema import orders, shipments
+from crossdock.core.shipment_models import Invoice, InvoiceLine, Shipment
 
 # What an invoice repeats from the PO: the parties a retailer's guide asks for (SU supplier, the vendor number
 # the buyer gave us, among them) and the references (IA vendor number, DP department, MR merchandise type).

@@ -31,18 +31,12 @@ from crossdock.core.engine import utcnow
 from crossdock.core.errors import Held
 from crossdock.core.hub import Hub
 from crossdock.core.invoicing import invoice_for
-from crossdock.core.models import (
-    Order,
-    OrderLine,
-    Package,
-    Shipment,
-    ShipmentLine,
-    ShipmentOrder,
-)
+from crossdock.core.models import Order, OrderLine
 from crossdock.core.partners import Partner, created_now
 from crossdock.core.plan import Plan, Processed, warehouse_order_number
 from crossdock.core.products import catalogue
 from crossdock.core.schema import carton_labels, deliveries, documents, orders, shipments
+from crossdock.core.shipment_models import Package, Shipment, ShipmentLine, ShipmentOrder
 from crossdock.core.sscc_serials import Gs1Block, allocate, block_for
 from crossdock.core.store import to_json
 from crossdock.core.units import Packing, UnitError, convert, line_packing

@@ -31,8 +31,6 @@ from crossdock.core.models import (
     OrderChange,
     OrderLine,
     Party,
-    Shipment,
-    ShipmentLine,
 )
 from crossdock.core.order_changes import PURPOSES, REPLACE, apply_change
 from crossdock.core.order_gate import gate
@@ -41,6 +39,7 @@ from crossdock.core.orders import upsert_orders
 from crossdock.core.partners import Controls, Partner, created_now
 from crossdock.core.plan import Numbered, Plan, Processed, delivery_key, queued, safe_name
 from crossdock.core.schema import events, shipments
+from crossdock.core.shipment_models import Shipment, ShipmentLine
 
 Answer = Callable[[date], ChangeAcknowledgment | OrderAcknowledgment]  # the answer to an 860, made on the day
 REISSUE = "18"  # BCH01: the PO sent again whole, taken as a replacement (05) when it is the next version

@@ -32,12 +32,13 @@ from crossdock.core.connector_config import MAX_INTERCHANGES
 from crossdock.core.errors import DecodeError
 from crossdock.core.failures import PROCESSABLE, fail_document, mark_failed, reason_of, report_problems, say_failed
 from crossdock.core.hub import Hub
-from crossdock.core.models import Acknowledgment, Order, OrderChange, Shipment
+from crossdock.core.models import Acknowledgment, Order, OrderChange
 from crossdock.core.order_versions import Version, made_at
 from crossdock.core.orders import upsert_orders
 from crossdock.core.partners import Controls, Partner, created_now
 from crossdock.core.plan import Numbered, Plan, Processed, delivery_key, safe_name
 from crossdock.core.reconcile import reconcile, reconcile_interchange
+from crossdock.core.shipment_models import Shipment
 from crossdock.core.shipping import record_shipments
 from crossdock.core.spool import SpooledLines
 from crossdock.core.store import OrderRace

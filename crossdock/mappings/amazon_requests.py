@@ -21,7 +21,7 @@ from typing import Any
 from xml.sax.saxutils import escape
 
 from crossdock.core.cancellations import Reason
-from crossdock.core.models import Fulfilment
+from crossdock.core.shipment_models import Fulfilment
 from crossdock.mappings.packages import per_package, whole_quantities
 
 # SCACs whose Amazon carrierCode is in the owner's examples ("FedEx", "UPS") or [unverified] ("USPS"); any other

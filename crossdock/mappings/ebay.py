@@ -50,7 +50,6 @@ from crossdock.core.models import (
     Contact,
     DateRef,
     Discount,
-    Fulfilment,
     Order,
     OrderLine,
     Party,
@@ -58,6 +57,7 @@ from crossdock.core.models import (
     ShippingLine,
     TaxLine,
 )
+from crossdock.core.shipment_models import Fulfilment
 from crossdock.mappings.jsonnode import MoneyNode, OrderCurrency
 from crossdock.mappings.packages import per_package, whole_quantities
 from crossdock.mappings.taken_out import take_out

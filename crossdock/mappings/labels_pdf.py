@@ -15,7 +15,7 @@ from reportlab.lib.units import inch, mm
 from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfgen.canvas import Canvas
 
-from crossdock.core.models import CartonLabel
+from crossdock.core.shipment_models import CartonLabel
 from crossdock.mappings.labels import barcode_data, carton_of, contents, human_readable, party_lines
 
 WIDTH, HEIGHT = 4 * inch, 6 * inch

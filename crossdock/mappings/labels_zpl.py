@@ -12,7 +12,7 @@ the field or start a ZPL command.
 
 from __future__ import annotations
 
-from crossdock.core.models import CartonLabel
+from crossdock.core.shipment_models import CartonLabel
 from crossdock.mappings.labels import barcode_data, carton_of, contents, human_readable, party_lines
 
 _PLAIN = frozenset(chr(c) for c in range(0x20, 0x7F)) - set("^~_\\")

@@ -23,7 +23,8 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from crossdock.core.api_config import ShipBobSinkConfig
 from crossdock.core.errors import DecodeError, PermanentError
-from crossdock.core.models import Order, OrderLine, Package, Reference, Shipment, ShipmentLine, ShipmentOrder
+from crossdock.core.models import Order, OrderLine, Reference
+from crossdock.core.shipment_models import Package, Shipment, ShipmentLine, ShipmentOrder
 
 SHIPPED = frozenset({"Completed"})  # the shipment has left ShipBob (status reference); LabeledCreated has not
 # shipments past the point of cancelling: ShipBob cancels one only before it is picked, packed or shipped

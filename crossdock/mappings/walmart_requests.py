@@ -15,7 +15,7 @@ from decimal import Decimal
 from typing import Any
 
 from crossdock.core.cancellations import Reason
-from crossdock.core.models import Fulfilment
+from crossdock.core.shipment_models import Fulfilment
 
 # SCAC -> Walmart's carrier enum (CommonComponentsV3.3.xsd ``carrierType``); any other is sent as otherCarrier.
 CARRIERS = {

@@ -7,7 +7,7 @@ import datetime as dt
 import json
 
 from crossdock.connectors.base import Inbound, Outbound, Source
-from crossdock.core.models import Fulfilment
+from crossdock.core.shipment_models import Fulfilment
 
 
 def read(source: Source, *, settle: bool = False, imported: bool = False) -> list[Inbound]:

@@ -26,7 +26,7 @@ from crossdock.connectors.amazon_sink import AmazonSink
 from crossdock.connectors.base import Outbound
 from crossdock.core.channel_config.amazon import AmazonSourceConfig
 from crossdock.core.errors import PermanentError, TransientError
-from crossdock.core.models import Fulfilment, FulfilmentLine
+from crossdock.core.shipment_models import Fulfilment, FulfilmentLine
 from tests.conftest import FIXTURES
 from tests.connectors.channels import as_outbound, assert_reads_back, read
 from tests.openapi import amazon_spec_for

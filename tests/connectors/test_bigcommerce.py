@@ -19,7 +19,7 @@ from crossdock.connectors.base import Outbound
 from crossdock.connectors.bigcommerce import BigCommerceSink, BigCommerceSource, verify_webhook, webhook_order_id
 from crossdock.core.channel_config.bigcommerce import BigCommerceSourceConfig
 from crossdock.core.errors import PermanentError, TransientError
-from crossdock.core.models import Fulfilment, FulfilmentLine
+from crossdock.core.shipment_models import Fulfilment, FulfilmentLine
 from tests.connectors.channels import as_outbound, assert_reads_back, read
 
 API = "https://api.bigcommerce.test/stores/abc123/v2"

@@ -17,7 +17,7 @@ from crossdock.connectors.channel import ChannelSink, ChannelSource, Expiring, c
 from crossdock.connectors.http import check, read_json, request, scrub
 from crossdock.core.cancellations import CANCELLATION, Cancellation
 from crossdock.core.errors import PermanentError, TransientError
-from crossdock.core.models import Fulfilment
+from crossdock.core.shipment_models import Fulfilment
 
 
 @dataclass

@@ -22,7 +22,7 @@ from crossdock.connectors.walmart import WalmartSource, verify_webhook, webhook_
 from crossdock.connectors.walmart_sink import WalmartSink
 from crossdock.core.channel_config.walmart import WalmartSourceConfig
 from crossdock.core.errors import PermanentError, TransientError
-from crossdock.core.models import Fulfilment, FulfilmentLine, FulfilmentPackage
+from crossdock.core.shipment_models import Fulfilment, FulfilmentLine, FulfilmentPackage
 from tests.conftest import CASES
 from tests.connectors.channels import as_outbound, read
 

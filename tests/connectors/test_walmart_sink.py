@@ -22,7 +22,7 @@ from crossdock.connectors.walmart_sink import WalmartSink
 from crossdock.core.cancellations import CANCELLATION, Cancellation, CancelledLine
 from crossdock.core.channel_config.walmart import WalmartSourceConfig
 from crossdock.core.errors import PermanentError
-from crossdock.core.models import Fulfilment, FulfilmentLine, FulfilmentPackage
+from crossdock.core.shipment_models import Fulfilment, FulfilmentLine, FulfilmentPackage
 from tests.conftest import CASES, FIXTURES
 from tests.connectors.channels import as_outbound
 

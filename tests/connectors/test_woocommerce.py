@@ -20,7 +20,7 @@ from crossdock.connectors.base import Outbound
 from crossdock.connectors.woocommerce import WooCommerceSink, WooCommerceSource, verify_webhook, webhook_order_id
 from crossdock.core.channel_config.woocommerce import WooCommerceSourceConfig
 from crossdock.core.errors import PermanentError, TransientError
-from crossdock.core.models import Fulfilment, FulfilmentLine
+from crossdock.core.shipment_models import Fulfilment, FulfilmentLine
 from tests.connectors.channels import as_outbound, assert_reads_back, read
 
 SITE = "https://shop.example.test"

@@ -18,14 +18,13 @@ from crossdock.core.models import (
     ChangeAcknowledgment,
     InterchangeAcknowledgment,
     InventorySnapshot,
-    Invoice,
     LineAcknowledgment,
     Model,
     Order,
     OrderAcknowledgment,
     Party,
-    Shipment,
 )
+from crossdock.core.shipment_models import Invoice, Shipment
 from crossdock.core.spool import SpooledLines
 from crossdock.mappings.x12 import writer
 from crossdock.mappings.x12.ack import AckControls, AckKind, acknowledge
