@@ -112,9 +112,10 @@ def _config(base: Path, url: str, sources: int) -> Path:
     return path
 
 
-def _worker(config_path: str, worker: int, start: Any, results: Any) -> None:
-    """One ``crossdock run``: the poll (and the dispatcher) in turn on this thread and, on PostgreSQL, a thread
-    recording stored documents, as the worker's processing thread does: there the poll only stores."""
+def _worker(config_path: str, worker: int, start: Any, results: Any, serial: bool) -> None:
+    """One ``crossdock run``: the poll on this thread, the dispatcher on its own (as ``run``'s scheduler runs them,
+    or after each poll on this thread with ``serial``) and, on PostgreSQL, a thread recording stored documents,
+    as the worker's processing thread does: there the poll only stores."""
     hub = Hub(load_config(config_path))
     heap.settle()  # as `crossdock run` does once its hub is open
     owner = f"bench-{worker}"
@@ -123,6 +124,8 @@ def _worker(config_path: str, worker: int, start: Any, results: Any) -> None:
     shared = threading.Event() if hub.store.is_postgres else None
     stop = threading.Event()
     recorded: list[Processed] = []
+    sent = 0
+    stored_s = dispatch_s = 0.0
 
     def process() -> None:
         assert shared is not None
@@ -133,23 +136,34 @@ def _worker(config_path: str, worker: int, start: Any, results: Any) -> None:
             if len(got) < 100:
                 shared.wait(0.05)
 
-    processing = threading.Thread(target=process)
+    def dispatch() -> int:
+        nonlocal sent, dispatch_s
+        t = time.perf_counter()
+        drained = dispatcher.drain().sent
+        dispatch_s += time.perf_counter() - t
+        sent += drained
+        return drained
+
+    def dispatching() -> None:
+        every = hub.config.outbox.every
+        while not stop.is_set():
+            t = time.perf_counter()
+            dispatch()
+            stop.wait(max(0.0, every - (time.perf_counter() - t)))
+
+    threads = [threading.Thread(target=process)] if shared is not None else []
+    threads += [] if serial else [threading.Thread(target=dispatching)]
     start.wait()
     t0, c0 = time.perf_counter(), time.process_time()
-    if shared is not None:
-        processing.start()
-    sent = 0
-    stored_s = dispatch_s = 0.0
+    for thread in threads:
+        thread.start()
     while True:
         t1 = time.perf_counter()
         report = poll(hub, "drop0", owner, hand_off=shared)
         assert report.error is None, report.error
         recorded.extend(report.processed)
-        t2 = time.perf_counter()
-        drained = dispatcher.drain().sent
-        t3 = time.perf_counter()
-        stored_s, dispatch_s = stored_s + t2 - t1, dispatch_s + t3 - t2
-        sent += drained
+        stored_s += time.perf_counter() - t1
+        drained = dispatch() if serial else 0
         if not (report.received or drained):
             if not any(folder.glob("*.edi")) and _finished(hub):
                 break
@@ -157,7 +171,8 @@ def _worker(config_path: str, worker: int, start: Any, results: Any) -> None:
     stop.set()
     if shared is not None:
         shared.set()
-        processing.join()
+    for thread in threads:
+        thread.join()
     orders = sum(p.orders_new for p in recorded)
     results.put((worker, orders, sent, stored_s, dispatch_s, time.perf_counter() - t0, time.process_time() - c0))
     hub.close()
@@ -171,7 +186,7 @@ def _finished(hub: Hub) -> bool:
     return waiting is None and pending is None
 
 
-def run(url: str, workers: int, orders: int, per_file: int) -> dict[str, float]:
+def run(url: str, workers: int, orders: int, per_file: int, serial: bool = False) -> dict[str, float]:
     base = Path(tempfile.mkdtemp(prefix="crossdock-bench-"))
     try:
         (base / "drop0").mkdir()
@@ -180,7 +195,7 @@ def run(url: str, workers: int, orders: int, per_file: int) -> dict[str, float]:
         Hub(load_config(config)).close()  # migrate before the clock starts
         ctx = mp.get_context("fork")
         start, results = ctx.Event(), ctx.Queue()
-        procs = [ctx.Process(target=_worker, args=(str(config), i, start, results)) for i in range(workers)]
+        procs = [ctx.Process(target=_worker, args=(str(config), i, start, results, serial)) for i in range(workers)]
         for p in procs:
             p.start()
         time.sleep(0.5)
@@ -225,15 +240,18 @@ def main() -> None:
     parser.add_argument("--pg", help="PostgreSQL URL (postgresql+psycopg://...) to run there too")
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--no-sqlite", action="store_true", help="with --pg, run PostgreSQL only")
+    parser.add_argument(
+        "--serial", action="store_true", help="dispatch after each poll on the poll's thread (the bench before 2026-12-07)"
+    )
     args = parser.parse_args()
     rows = []
     for per_file in args.per_file:
         if not (args.no_sqlite and args.pg):
             with tempfile.TemporaryDirectory() as tmp:
-                rows.append(("SQLite", per_file, 1, run(f"sqlite:///{tmp}/bench.db", 1, args.orders, per_file)))
+                rows.append(("SQLite", per_file, 1, run(f"sqlite:///{tmp}/bench.db", 1, args.orders, per_file, args.serial)))
         if args.pg:
             for n in args.workers:
-                rows.append(("PostgreSQL", per_file, n, run(_pg_schema(args.pg), n, args.orders, per_file)))
+                rows.append(("PostgreSQL", per_file, n, run(_pg_schema(args.pg), n, args.orders, per_file, args.serial)))
     print(f"{args.orders} orders of 3 lines; one 997 per file; every delivery written to a folder")
     print(
         f"{'store':<11} {'POs/file':>8} {'workers':>7} {'orders/s':>9} {'wall s':>7} {'ingest s':>9} "
