@@ -22,7 +22,9 @@ from crossdock.connectors.base import Inbound, Outbound, Syncing
 from crossdock.connectors.http import AnswerLimit
 from crossdock.core.cancellations import CANCELLATION, Cancellation
 from crossdock.core.errors import PermanentError
+from crossdock.core.models_base import Model
 from crossdock.core.shipment_models import Fulfilment
+from crossdock.core.stock_models import STOCK, StockPush
 
 
 class Client(Protocol):
@@ -51,6 +53,7 @@ class Windowed(Protocol):
 ConfigT = TypeVar("ConfigT", bound=Windowed)
 ClientT = TypeVar("ClientT", bound=Client)
 V = TypeVar("V")
+ModelT = TypeVar("ModelT", bound=Model)
 
 
 class ChannelSource(Generic[ConfigT, ClientT]):
@@ -142,7 +145,8 @@ class ChannelSink(Generic[ConfigT, ClientT]):
     """A channel's sink: one API client for its whole life, and a document that must be a Fulfilment or a
     Cancellation naming the channel's order (what is not cannot be fixed by sending again: permanent).
 
-    ``send`` tells the two apart by the delivery's purpose: a subclass writes ``_fulfil`` and ``_cancel``.
+    ``send`` tells them apart by the delivery's purpose: a subclass writes ``_fulfil``, ``_cancel`` and
+    ``_stock`` (a StockPush).
     """
 
     channel: ClassVar[str]
@@ -158,6 +162,8 @@ class ChannelSink(Generic[ConfigT, ClientT]):
     def send(self, document: Outbound) -> str:
         if document.purpose == CANCELLATION:
             return self._cancel(self._cancellation(document))
+        if document.purpose == STOCK:
+            return self._stock(self._parsed(StockPush, document))
         return self._fulfil(self._fulfilment(document))
 
     def _fulfil(self, fulfilment: Fulfilment) -> str:
@@ -168,6 +174,17 @@ class ChannelSink(Generic[ConfigT, ClientT]):
             f"{self.channel} {self.name}: crossdock cannot cancel on {self.channel} yet; cancel order "
             f"{cancellation.external_id or cancellation.po_number} there by hand"
         )
+
+    def _stock(self, push: StockPush) -> str:
+        raise PermanentError(f"{self.channel} {self.name}: crossdock cannot push stock to {self.channel} yet")
+
+    def _parsed(self, model: type[ModelT], document: Outbound) -> ModelT:
+        try:
+            return model.model_validate_json(document.data)
+        except ValueError as exc:
+            raise PermanentError(
+                f"{self.channel} {self.name}: {document.name} is not a {model.__name__}: {exc}"
+            ) from None
 
     def _cancellation(self, document: Outbound) -> Cancellation:
         try:
