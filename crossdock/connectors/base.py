@@ -52,6 +52,7 @@ class Inbound:
     settle: Callable[[], None] = field(default=_nothing, repr=False)
     checkpoint: str | None = None
     imported: Callable[[], None] = field(default=_nothing, repr=False)
+    kind: str = ""  # what the document is when its source knows ("return"); empty: its flow tells by its bytes
 
     def __post_init__(self) -> None:
         self.name, self.identity = printable(self.name), printable(self.identity)

@@ -23,6 +23,7 @@ from crossdock.connectors.http import AnswerLimit
 from crossdock.core.cancellations import CANCELLATION, Cancellation
 from crossdock.core.errors import PermanentError
 from crossdock.core.models_base import Model
+from crossdock.core.return_models import REFUND, Refund
 from crossdock.core.shipment_models import Fulfilment
 from crossdock.core.stock_models import STOCK, StockPush
 
@@ -145,8 +146,8 @@ class ChannelSink(Generic[ConfigT, ClientT]):
     """A channel's sink: one API client for its whole life, and a document that must be a Fulfilment or a
     Cancellation naming the channel's order (what is not cannot be fixed by sending again: permanent).
 
-    ``send`` tells them apart by the delivery's purpose: a subclass writes ``_fulfil``, ``_cancel`` and
-    ``_stock`` (a StockPush).
+    ``send`` tells them apart by the delivery's purpose: a subclass writes ``_fulfil``, ``_cancel``,
+    ``_stock`` (a StockPush) and ``_refund`` (a Refund).
     """
 
     channel: ClassVar[str]
@@ -164,6 +165,8 @@ class ChannelSink(Generic[ConfigT, ClientT]):
             return self._cancel(self._cancellation(document))
         if document.purpose == STOCK:
             return self._stock(self._parsed(StockPush, document))
+        if document.purpose == REFUND:
+            return self._refund(self._parsed(Refund, document))
         return self._fulfil(self._fulfilment(document))
 
     def _fulfil(self, fulfilment: Fulfilment) -> str:
@@ -177,6 +180,12 @@ class ChannelSink(Generic[ConfigT, ClientT]):
 
     def _stock(self, push: StockPush) -> str:
         raise PermanentError(f"{self.channel} {self.name}: crossdock cannot push stock to {self.channel} yet")
+
+    def _refund(self, refund: Refund) -> str:
+        raise PermanentError(
+            f"{self.channel} {self.name}: crossdock cannot refund on {self.channel} yet; refund return "
+            f"{refund.return_id} of order {refund.external_id or refund.po_number} there by hand"
+        )
 
     def _parsed(self, model: type[ModelT], document: Outbound) -> ModelT:
         try:
