@@ -17,12 +17,19 @@ from crossdock.connectors.base import Outbound
 from crossdock.core.config_types import resolve_secret
 from crossdock.core.connector_config import SmtpSinkConfig
 from crossdock.core.errors import ConfigError, CrossdockError, PermanentError, TransientError
+from crossdock.core.notice_models import NOTICE, Notice
 
 
 def message_id(idempotency_key: str, from_address: str) -> str:
     """The same Message-ID for every send of one delivery: a hash of its key at the sender's domain."""
     digest = hashlib.sha256(idempotency_key.encode("utf-8")).hexdigest()[:32]
     return f"<crossdock.{digest}@{_domain(from_address)}>"
+
+
+def _plain_address(address: str) -> bool:
+    """One bare address (no display name, no second address, no line break), as ``customer_notices`` checks."""
+    name, parsed = parseaddr(address)
+    return not name and parsed == address and address.count("@") == 1 and len(address) <= 254 and " " not in address
 
 
 def _domain(address: str) -> str:
@@ -44,6 +51,8 @@ class SmtpSink:
         self._sender = parseaddr(config.from_address)[1] or config.from_address
 
     def send(self, document: Outbound) -> str:
+        if document.purpose == NOTICE:
+            return self._notice(document)
         message = EmailMessage()
         subject = document.subject or self.config.subject.format(name=document.name)
         mid = message_id(document.idempotency_key, self.config.from_address)
@@ -62,6 +71,28 @@ class SmtpSink:
         self._deliver(message, f"sending {document.name}")
         return mid
 
+    def _notice(self, document: Outbound) -> str:
+        """A buyer notice: to the one address it names, only from a sink set to mail customers."""
+        if not self.config.customers:
+            raise PermanentError(
+                f"smtp {self.name}: not set to mail buyers (customers: true): {document.name} not sent"
+            )
+        try:
+            notice = Notice.model_validate_json(document.data)
+        except ValueError as exc:
+            raise PermanentError(f"smtp {self.name}: {document.name} is not a notice: {exc}") from None
+        to = notice.to.strip()
+        if "\n" in notice.subject or "\r" in notice.subject or not _plain_address(to):
+            raise PermanentError(f"smtp {self.name}: {document.name} has no single plain address or subject line")
+        message = EmailMessage()
+        mid = message_id(document.idempotency_key, self.config.from_address)
+        self._headers(message, notice.subject, mid, [to])
+        message.set_content(notice.text)
+        if notice.html is not None:
+            message.add_alternative(notice.html, subtype="html")
+        self._deliver(message, f"sending {document.name}", [to])
+        return mid
+
     def alert(self, subject: str, text: str) -> None:
         message = EmailMessage()
         self._headers(message, subject, make_msgid(domain=_domain(self.config.from_address)))
@@ -71,17 +102,19 @@ class SmtpSink:
     def close(self) -> None:
         """Nothing is kept open: each send is one SMTP session."""
 
-    def _headers(self, message: EmailMessage, subject: str, mid: str) -> None:
+    def _headers(self, message: EmailMessage, subject: str, mid: str, to: list[str] | None = None) -> None:
         message["From"] = self.config.from_address
-        message["To"] = ", ".join(self.config.to)
+        message["To"] = ", ".join(to or self.config.to)
         message["Subject"] = subject
         message["Date"] = formatdate(localtime=False, usegmt=True)
         message["Message-ID"] = mid
 
-    def _deliver(self, message: EmailMessage, doing: str) -> None:
+    def _deliver(self, message: EmailMessage, doing: str, to: list[str] | None = None) -> None:
+        if not (to or self.config.to):
+            raise PermanentError(f"smtp {self.name}: {doing}: the sink has no to: addresses (it mails buyers only)")
         try:
             with self._session() as smtp:
-                refused = smtp.send_message(message, from_addr=self._sender, to_addrs=list(self.config.to))
+                refused = smtp.send_message(message, from_addr=self._sender, to_addrs=list(to or self.config.to))
                 if refused:
                     raise smtplib.SMTPRecipientsRefused(refused)
         except Exception as exc:

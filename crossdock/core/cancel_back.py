@@ -14,7 +14,7 @@ from decimal import Decimal
 
 from sqlalchemy import Connection
 
-from crossdock.core import registry
+from crossdock.core import customer_notices, registry
 from crossdock.core.alerts import raise_alert
 from crossdock.core.api_config import CHANNELS
 from crossdock.core.cancellations import CANCELLATION, By, Cancellation, CancelledLine, Reason
@@ -104,6 +104,7 @@ def plan_cancellation(
         refused = f"no 855 change for the cancelled lines of order {po}"
         plan.numbered(Numbered(buyer, (1, 1, 1), render, "855", key, document_id, order_ref, refused))
         told.append(f"{buyer.name} (855 change)")
+    customer_notices.cancelled(hub, conn, plan, order, order_ref, origin, cancellation, document_id)
     what = "order" if cancellation.whole_order else f"{len(cancellation.lines)} line(s) of order"
     if told:
         plan.event(CANCELLATION, f"{what} {po} cancelled by {cancellation.by}: told {', '.join(told)}", order=order_ref)

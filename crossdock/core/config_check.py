@@ -95,4 +95,9 @@ def missing_paths(loaded: Loaded) -> list[Problem]:
                 where = _local(base, folder)
                 if not where.is_dir():
                     out.append(loaded.problem((section, name, "path"), f"no such folder: {where}"))
+            notify = block.get("notify")
+            templates = notify.get("templates") if isinstance(notify, dict) else None
+            if section == "sources" and isinstance(templates, str) and not _local(base, templates).is_dir():
+                where = _local(base, templates)
+                out.append(loaded.problem((section, name, "notify", "templates"), f"no such folder: {where}"))
     return out

@@ -17,6 +17,9 @@ from crossdock.core.api_config import SinkConfig, SourceConfig
 from crossdock.core.config_keys import did_you_mean, known_keys
 from crossdock.core.config_trust import exposures
 from crossdock.core.config_yaml import ConfigProblems, Lines, Loc, Problem, read_yaml
+from crossdock.core.errors import ConfigError
+from crossdock.core.notice_config import CustomerNotices
+from crossdock.core.notice_templates import templates
 
 if TYPE_CHECKING:
     from crossdock.core.config import Config
@@ -138,6 +141,26 @@ def sort_problems(problems: list[Problem], main: Path) -> list[Problem]:
     return sorted(problems, key=lambda p: (p.file != str(main), p.file, p.line or 0))
 
 
+def _notice_sink(config: Config, source: str, notify: CustomerNotices | None) -> list[tuple[Loc, str]]:
+    """A source's buyer notices go to an smtp sink that takes them (``customers: true``), and their templates
+    read and check (a template that names an unknown value stops the start, not the first mail)."""
+    if notify is None:
+        return []
+    where: Loc = ("sources", source, "notify")
+    sink = config.sinks.get(notify.sink)
+    if sink is None:
+        return [((*where, "sink"), f"no sink named {notify.sink!r}")]
+    if not getattr(sink, "customers", False):
+        return [((*where, "sink"), f"sink {notify.sink!r} is not an smtp sink with customers: true")]
+    if notify.templates is not None and not notify.templates.is_dir():
+        return []  # said by ``check`` (missing_paths), like a missing source folder
+    try:
+        templates(notify)
+    except ConfigError as exc:
+        return [((*where, "templates"), str(exc))]
+    return []
+
+
 def cross_references(config: Config) -> list[tuple[Loc, str]]:
     """Names that point nowhere (a rule to a missing sink) and partners that could not be told apart."""
     out: list[tuple[Loc, str]] = []
@@ -169,6 +192,7 @@ def cross_references(config: Config) -> list[tuple[Loc, str]]:
             out.append((("sources", name, "partner"), f"no partner named {source.partner!r}"))
         if source.fulfilment_sink is not None and source.fulfilment_sink not in config.sinks:
             out.append((("sources", name, "fulfilment_sink"), f"no sink named {source.fulfilment_sink!r}"))
+        out += _notice_sink(config, name, source.notify)
     seen: dict[tuple[str, str], str] = {}
     for name, partner in config.partners.items():
         key = (partner.isa_qualifier, partner.isa_id.strip())

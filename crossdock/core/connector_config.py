@@ -8,6 +8,7 @@ from typing import Literal
 from pydantic import Field, field_validator, model_validator
 
 from crossdock.core.config_types import ByteSize, ConfigPath, Duration, Name, SecretRef, Strict, Timeout
+from crossdock.core.notice_config import CustomerNotices
 
 _SENDER = re.compile(r"^[^@\s<>(),;:\"]*@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
 
@@ -53,6 +54,9 @@ MAX_INTERCHANGES = 10_000  # per X12 file: each costs about 13 kB while the file
 
 class _SourceBase(Strict):
     schedule: Schedule = Schedule(every=60.0)
+    notify: CustomerNotices | None = Field(
+        default=None, description="mail each order's buyer when it is received, shipped, cancelled or refunded"
+    )
     max_interchanges: int = Field(
         default=MAX_INTERCHANGES,
         ge=1,
@@ -380,14 +384,19 @@ class SmtpSinkConfig(Strict):
     username: str | None = None
     password: SecretRef | None = None
     from_address: str
-    to: list[str] = Field(min_length=1)
+    to: list[str] = Field(default_factory=list, description="who gets documents and alerts; needed but with customers")
     subject: str = "crossdock: {name}"
     timeout: Timeout = 30.0
+    customers: bool = Field(
+        default=False, description="mails buyer notices (notify: on a source) to each order's buyer, and nothing else"
+    )
 
     @model_validator(mode="after")
     def _login(self) -> SmtpSinkConfig:
         if self.username is not None and self.password is None:
             raise ValueError("username is set but password is not")
+        if not self.to and not self.customers:
+            raise ValueError("to: at least one address is needed (or customers: true for buyer notices)")
         try:
             self.subject.format(name="x")
         except (KeyError, IndexError, ValueError):

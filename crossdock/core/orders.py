@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlalchemy import Connection, select, update
 
-from crossdock.core import destination_changes, registry
+from crossdock.core import customer_notices, destination_changes, registry
 from crossdock.core.alerts import raise_alert
 from crossdock.core.engine import utcnow
 from crossdock.core.errors import CrossdockError
@@ -100,6 +100,10 @@ def upsert_orders(
             revision = 1
             result.orders_new += 1
             plan.event("order", f"order {po} from {who} received", order=ref, document=document_id)
+            if order.purpose != "01":
+                customer_notices.notify(
+                    hub, conn, plan, source=source, event="received", order=order, ref=ref, document_id=document_id
+                )
         elif not isinstance(data, str):
             raise AssertionError("a stored order is compared with its lines in memory (large_orders.streams)")
         elif _same(row.data, data, dumped) and row.status == "held":  # replayed after a fix: planned again
@@ -141,6 +145,9 @@ def upsert_orders(
             plan.event("order", f"order {po} {what}, revision {revision}", order=ref, document=document_id)
             if order.purpose == "01":
                 _notify_cancelled(hub, conn, plan, ref, order, who, document_id, str(row.data), source)
+                customer_notices.notify(
+                    hub, conn, plan, source=source, event="cancelled", order=order, ref=ref, document_id=document_id
+                )
         if order.purpose == "01":
             plan.event("order", f"order {po} cancelled by {who}", order=ref)
             continue

@@ -24,7 +24,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, select
 
-from crossdock.core import asn_plan, registry
+from crossdock.core import asn_plan, customer_notices, registry
 from crossdock.core.answers import Answer, answer, match_line
 from crossdock.core.cancel_back import cancellation_for, plan_cancellation, reply_sink
 from crossdock.core.engine import utcnow
@@ -126,6 +126,7 @@ def record_shipments(
             hub.store.set_order_statuses(conn, [("cancelled" if whole else status, order_id)])
             plan.event("shipment", f"shipment {key[1]} ships nothing of order {order.po_number}", order=order_id)
             continue
+        customer_notices.shipped(hub, conn, plan, order, order_id, origin, one, f"{shipper}:{key[1]}", document_id)
         if units and block is not None:
             labels.setdefault(block, []).extend(units)
         answers.append(

@@ -195,6 +195,7 @@ def test_the_shipped_configurations_check_clean(tmp_path: Path, monkeypatch: pyt
         "sources.bigmart-sftp-in.known_hosts",
         "sources.acme-ship-files.path",
         "sources.shared-drop.path",
+        "sources.shared-drop.notify.templates",
         "sinks.bigmart-sftp-out.known_hosts",
         "sinks.acme-3pl-sftp.known_hosts",
     }
