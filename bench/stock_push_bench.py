@@ -205,7 +205,7 @@ def main() -> None:
             work = time.perf_counter() - started - (clock.waited if args.real_sleep else 0.0)
             sink.close()
             calls = len(api.requests) - before
-            assert f"{args.skus} of {args.skus} levels set" in said, said
+            assert f"{args.skus} of {args.skus} levels" in said and "refused" not in said, said
             print(f"{label:36} {calls:>6} {work:>8.2f} {clock.waited:>9.1f} {work + clock.waited:>9.1f}")
     finally:
         api.stop()

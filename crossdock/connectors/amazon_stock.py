@@ -37,7 +37,8 @@ def push(api: _Api, name: str, config: AmazonSourceConfig, stock: StockPush) -> 
     if len(stock.levels) > config.stock_feed_threshold:
         feeds = [_feed(api, outcome, config, batch) for batch in chunks(stock.levels, mapping.MAX_MESSAGES)]
         outcome.sent = len(stock.levels)
-        return outcome.result(f"by {mapping.FEED_TYPE} (feed {', '.join(feeds)}; refusals in its processing report)")
+        how = f"by {mapping.FEED_TYPE} (feed {', '.join(feeds)}; refusals in its processing report)"
+        return outcome.result(how, done_as="submitted")
     for level in stock.levels:
         path = LISTINGS.format(seller=_quoted(seller), sku=_quoted(level.sku))
         params = {"marketplaceIds": ",".join(config.marketplace_ids), "issueLocale": "en_US"}

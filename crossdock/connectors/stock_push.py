@@ -46,7 +46,6 @@ class Pace:
         self.rate, self.burst = rate, max(1, burst)
         self.tokens, self.stamp = float(self.burst), _clock()
         self.lock = threading.Lock()
-        self.waited = 0.0  # seconds slept in all, for a bench's report
 
     def wait(self) -> None:
         if self.rate <= 0:
@@ -58,7 +57,6 @@ class Pace:
             self.tokens -= 1
             seconds = 0.0 if self.tokens >= 0 else -self.tokens / self.rate
         if seconds:
-            self.waited += seconds
             _sleep(seconds)
 
 
@@ -105,9 +103,11 @@ class Outcome:
                 retry_after=exc.retry_after,
             ) from None
 
-    def result(self, how: str) -> str:
-        """The push's summary, or the error that names every refused SKU."""
-        done = f"{self.where}: stock push {self.push.push_id}: {self.sent} of {len(self.push.levels)} levels set {how}"
+    def result(self, how: str, done_as: str = "set") -> str:
+        """The push's summary (levels ``set``, or ``submitted`` in a feed the channel applies later), or the error
+        that names every refused SKU."""
+        total = len(self.push.levels)
+        done = f"{self.where}: stock push {self.push.push_id}: {self.sent} of {total} levels {done_as} {how}"
         if not self.refused:
             return f"{done} ({self.calls} calls)"
         named = "; ".join(f"{sku}: {said}" for sku, said in list(self.refused.items())[:NAMED])

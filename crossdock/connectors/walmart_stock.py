@@ -37,7 +37,7 @@ def push(api: _Api, name: str, config: WalmartSourceConfig, stock: StockPush) ->
         if found is None:
             raise TransientError(f"{outcome.where}: POST {FEEDS}: the answer has no feedId")
         outcome.sent = len(stock.levels)
-        return outcome.result(f"by the inventory feed (feed {found}; item statuses in its report)")
+        return outcome.result(f"by the inventory feed (feed {found}; item statuses in its report)", done_as="submitted")
     for level in stock.levels:
         pace.wait()
         call = partial(api.call, "PUT", INVENTORY, params={"sku": level.sku}, json=mapping.update_body(level))

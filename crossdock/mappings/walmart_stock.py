@@ -7,6 +7,7 @@ bulk-inventory-update-feed]; the SKU is Walmart's, the merchant's own as listed.
 from __future__ import annotations
 
 import json
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from crossdock.core.stock_models import StockLevel
@@ -38,9 +39,17 @@ def refusal(level: StockLevel, answer: Any) -> str | None:
         return "the answer is not an inventory object"
     quantity = answer.get("quantity")
     amount = quantity.get("amount") if isinstance(quantity, dict) else None
-    if answer.get("sku") != level.sku or amount is None or str(amount) != str(max(0, level.available)):
+    if answer.get("sku") != level.sku or not _same(amount, max(0, level.available)):
         return f"the answer shows {answer.get('sku')!r} at {amount!r}, not what was sent"
     return None
+
+
+def _same(amount: Any, sent: int) -> bool:
+    """Whether Walmart's amount (a number, or its text: ``5``, ``5.0``, ``"5"``) is the quantity sent."""
+    try:
+        return not isinstance(amount, bool) and Decimal(str(amount)) == sent
+    except InvalidOperation:
+        return False
 
 
 def feed_id(answer: Any) -> str | None:

@@ -177,7 +177,7 @@ def test_many_skus_go_as_one_listings_feed(config: AmazonSourceConfig, clock: li
         (3, "SKU-0003", 3),
     ]
     assert json.loads(created.calls[0].request.content)["feedType"] == "JSON_LISTINGS_FEED"
-    assert "feed feed-42" in said and "3 of 3 levels set" in said
+    assert "feed feed-42" in said and "3 of 3 levels submitted" in said
 
 
 def test_no_seller_id_is_a_permanent_error(config: AmazonSourceConfig) -> None:

@@ -74,7 +74,7 @@ def test_many_skus_go_as_one_inventory_feed(config: WalmartSourceConfig) -> None
         "InventoryHeader": {"version": "1.4"},
         "Inventory": [{"sku": f"SKU-000{n}", "quantity": {"unit": "EACH", "amount": n}} for n in (1, 2, 3)],
     }
-    assert "feed F-123" in said
+    assert "feed F-123" in said and "3 of 3 levels submitted" in said
 
 
 def test_a_429_mid_push_waits_and_goes_on(config: WalmartSourceConfig, monkeypatch: pytest.MonkeyPatch) -> None:
