@@ -23,6 +23,8 @@ from crossdock.core.stock_models import StockPush
 
 T = TypeVar("T")
 NAMED = 20  # refused SKUs named in an error: the rest counted
+SAID = 300  # characters of the channel's words kept for one refused SKU
+STREAK = 5  # calls refused outright in a row: the account or the request is wrong, not the SKUs; the push stops
 
 
 def _clock() -> float:
@@ -75,9 +77,10 @@ class Outcome:
     calls: int = 0
     refused: dict[str, str] = field(default_factory=dict)  # sku -> the channel's words
     permanent: set[str] = field(default_factory=set)  # refused SKUs a retry cannot mend
+    streak: int = 0  # calls refused outright since the last one the channel took
 
     def refuse(self, sku: str, said: str, *, permanent: bool = False) -> None:
-        self.refused[sku] = said
+        self.refused[sku] = said[:SAID]
         if permanent:
             self.permanent.add(sku)
         else:
@@ -89,12 +92,18 @@ class Outcome:
         ``skus`` it carried, and the push goes on with the next: None."""
         self.calls += 1
         try:
-            return attempt()
+            found = attempt()
         except PermanentError as exc:
             if not skus:
                 raise
             for sku in skus:
                 self.refuse(sku, str(exc), permanent=True)
+            self.streak += 1
+            if self.streak >= STREAK:
+                raise PermanentError(
+                    f"{self.where}: stock push {self.push.push_id} stopped: {STREAK} calls refused in a row "
+                    f"({self.sent} of {len(self.push.levels)} levels set before), the last: {exc}"
+                ) from None
             return None
         except TransientError as exc:
             raise TransientError(
@@ -102,6 +111,8 @@ class Outcome:
                 f"{len(self.push.levels)} levels (sent again in full later: the levels are absolute): {exc}",
                 retry_after=exc.retry_after,
             ) from None
+        self.streak = 0
+        return found
 
     def result(self, how: str, done_as: str = "set") -> str:
         """The push's summary (levels ``set``, or ``submitted`` in a feed the channel applies later), or the error

@@ -129,3 +129,14 @@ def test_an_answer_with_another_quantity_is_a_transient_refusal(
         mock.put(f"{API}/v3/inventory").mock(return_value=other)
         with pytest.raises(TransientError, match="SKU-0001: the answer shows 'SKU-0001' at 9"):
             WalmartSink("wm", config).send(as_push("wm", levels(1)))
+
+
+def test_calls_refused_in_a_row_stop_the_push(config: WalmartSourceConfig, monkeypatch: pytest.MonkeyPatch) -> None:
+    Clock(monkeypatch)
+    forbidden = httpx.Response(403, json={"errors": {"error": [{"code": "UNAUTHORIZED", "description": "no access"}]}})
+    with respx.mock() as mock:
+        token(mock)
+        route = mock.put(f"{API}/v3/inventory").mock(return_value=forbidden)
+        with pytest.raises(PermanentError, match="5 calls refused in a row"):
+            WalmartSink("wm", config).send(as_push("wm", levels(40)))
+    assert route.call_count == 5  # not one call per SKU of the push
