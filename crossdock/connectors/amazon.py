@@ -61,6 +61,7 @@ USAGE_PLANS = {
     "confirmShipment": (2.0, 10),
     "createFeedDocument": (0.5, 15),
     "createFeed": (0.0083, 15),
+    "patchListingsItem": (5.0, 5),  # [spec listingsItems_2021-08-01.json]
 }
 # What the mapping reads: buyer, recipient, proceeds, promotions, cancellations, fulfilment status, tax model.
 INCLUDED = ("BUYER", "RECIPIENT", "PROCEEDS", "PROMOTION", "CANCELLATION", "FULFILLMENT", "TAX")

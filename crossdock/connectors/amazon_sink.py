@@ -24,12 +24,14 @@ from typing import Any
 
 import httpx
 
+from crossdock.connectors import amazon_stock
 from crossdock.connectors.amazon import ORDERS, _Api, _errors
 from crossdock.connectors.channel import ChannelSink
 from crossdock.core.cancellations import Cancellation
 from crossdock.core.channel_config.amazon import AmazonSourceConfig
 from crossdock.core.errors import PermanentError, TransientError
 from crossdock.core.shipment_models import Fulfilment
+from crossdock.core.stock_models import StockPush
 from crossdock.mappings import amazon_requests as requests
 
 CONFIRM = "/orders/v0/orders/{order_id}/shipmentConfirmation"
@@ -58,6 +60,9 @@ class AmazonSink(ChannelSink[AmazonSourceConfig, _Api]):
         except ValueError as exc:
             raise PermanentError(f"amazon {self.name}: {exc}") from None
         return "; ".join(self._confirm(order_id, body) for body in bodies)
+
+    def _stock(self, push: StockPush) -> str:
+        return amazon_stock.push(self._api, self.name, self.config, push)
 
     def _cancel(self, cancellation: Cancellation) -> str:
         where = f"amazon {self.name}"

@@ -47,7 +47,7 @@ from typing import Any
 
 import httpx
 
-from crossdock.connectors import standard_webhooks
+from crossdock.connectors import bigcommerce_stock, standard_webhooks
 from crossdock.connectors.base import Inbound
 from crossdock.connectors.channel import ChannelSink, ChannelSource, order_inbound
 from crossdock.connectors.http import check, read_json, request
@@ -57,6 +57,7 @@ from crossdock.core.channel_config.bigcommerce import STATUSES, BigCommerceSourc
 from crossdock.core.config_types import resolve_secret
 from crossdock.core.errors import PermanentError, TransientError
 from crossdock.core.shipment_models import Fulfilment
+from crossdock.core.stock_models import StockPush
 from crossdock.mappings import bigcommerce as mapping
 
 HOOK_HEADER = "x-crossdock-webhook-secret"
@@ -279,6 +280,9 @@ class BigCommerceSink(ChannelSink[BigCommerceSourceConfig, _Store]):
             made.append(str(created.get("id")) if isinstance(created, dict) else "?")
         done = f"shipments {', '.join(made)}" if made else "already there"
         return f"bigcommerce order {order_id}: shipment {fulfilment.shipment_id} ({done})"
+
+    def _stock(self, push: StockPush) -> str:
+        return bigcommerce_stock.push(self._api, self.name, self.config, push)
 
     def _cancel(self, cancellation: Cancellation) -> str:
         order_id = cancellation.external_id or ""

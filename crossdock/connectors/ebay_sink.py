@@ -28,12 +28,14 @@ from typing import Any
 
 import httpx
 
+from crossdock.connectors import ebay_stock
 from crossdock.connectors.channel import ChannelSink
 from crossdock.connectors.ebay import FULFILLMENT, _Api
 from crossdock.core.cancellations import Cancellation, Reason
 from crossdock.core.channel_config.ebay import EbaySourceConfig
 from crossdock.core.errors import PermanentError, TransientError
 from crossdock.core.shipment_models import Fulfilment
+from crossdock.core.stock_models import StockPush
 from crossdock.mappings import ebay as mapping
 
 CANCELLATION = "/post-order/v2/cancellation"
@@ -61,6 +63,9 @@ class EbaySink(ChannelSink[EbaySourceConfig, _Api]):
 
     def _connect(self, transport: httpx.BaseTransport | None) -> _Api:
         return _Api(self.name, self.config, transport)
+
+    def _stock(self, push: StockPush) -> str:
+        return ebay_stock.push(self._api, self.name, self.config, push)
 
     def _fulfil(self, fulfilment: Fulfilment) -> str:
         order_id = self._order_id(fulfilment, "eBay order id")

@@ -27,12 +27,14 @@ from typing import Any
 
 import httpx
 
+from crossdock.connectors import walmart_stock
 from crossdock.connectors.channel import ChannelSink
 from crossdock.connectors.walmart import ORDERS, _Api, _safe_id, _tokens
 from crossdock.core.cancellations import Cancellation
 from crossdock.core.channel_config.walmart import WalmartSourceConfig
 from crossdock.core.errors import DecodeError, PermanentError, TransientError
 from crossdock.core.shipment_models import Fulfilment, FulfilmentLine
+from crossdock.core.stock_models import StockPush
 from crossdock.mappings import walmart as mapping
 from crossdock.mappings import walmart_requests as requests
 from crossdock.mappings.packages import per_package
@@ -50,6 +52,9 @@ class WalmartSink(ChannelSink[WalmartSourceConfig, _Api]):
 
     def _connect(self, transport: httpx.BaseTransport | None) -> _Api:
         return _Api(self.name, self.config, transport, _tokens())
+
+    def _stock(self, push: StockPush) -> str:
+        return walmart_stock.push(self._api, self.name, self.config, push)
 
     def _read(self, po: str) -> tuple[dict[str, Any], dict[str, mapping.LineState]]:
         where = f"walmart {self.name}"

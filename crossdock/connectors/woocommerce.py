@@ -42,6 +42,7 @@ from typing import Any
 
 import httpx
 
+from crossdock.connectors import woocommerce_stock
 from crossdock.connectors.base import Inbound
 from crossdock.connectors.channel import ChannelSink, ChannelSource, order_inbound
 from crossdock.connectors.http import check, excerpt, read_json, request, retry_after
@@ -51,6 +52,7 @@ from crossdock.core.channel_config.woocommerce import WooCommerceSourceConfig
 from crossdock.core.config_types import resolve_secret
 from crossdock.core.errors import DecodeError, PermanentError, TransientError
 from crossdock.core.shipment_models import Fulfilment
+from crossdock.core.stock_models import StockPush
 from crossdock.mappings import woocommerce as mapping
 from crossdock.mappings import woocommerce_cancel as cancelling
 
@@ -264,6 +266,9 @@ class WooCommerceSink(ChannelSink[WooCommerceSourceConfig, _Store]):
         if update:
             self._api.call("PUT", f"{API}orders/{order_id}", json=update)
         return f"woocommerce order {order_id}: shipment {fulfilment.shipment_id}"
+
+    def _stock(self, push: StockPush) -> str:
+        return woocommerce_stock.push(self._api, self.name, self.config, push)
 
     def _cancel(self, cancellation: Cancellation) -> str:
         """A refund of the cancelled lines (money back and restock as configured), or for the whole order a

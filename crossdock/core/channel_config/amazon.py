@@ -60,4 +60,17 @@ class AmazonSourceConfig(ChannelSourceBase):
         "MerchantIdentifier of the order acknowledgement feed that cancels orders; without it crossdock cannot "
         "cancel on Amazon",
     )
+    stock_feed_threshold: int = Field(
+        default=100,
+        ge=0,
+        description="a stock push of more levels than this goes as one JSON_LISTINGS_FEED (three calls, processed "
+        "by Amazon within minutes) instead of one patchListingsItem a SKU (5 a second, applied at once)",
+    )
+    stock_product_type: str = Field(
+        default="PRODUCT",
+        min_length=1,
+        max_length=100,
+        description="the Amazon product type sent with a stock patch when the catalogue gives none for the SKU "
+        "(PRODUCT [unverified: Amazon's guides use it for offer-only patches]; else the listing's own type)",
+    )
     timeout: Timeout = 30.0

@@ -68,6 +68,20 @@ class BigCommerceSourceConfig(ChannelSourceBase):
         "header of each store/order/* webhook, or the app's client secret BigCommerce signs webhooks with "
         "(Standard Webhooks): order webhooks are then answered",
     )
+    stock_location_id: int = Field(
+        default=1,
+        ge=1,
+        description="the inventory location a stock level without its own location is set at (BigCommerce's first "
+        "location is 1 [unverified])",
+    )
+    stock_batch_size: int = Field(
+        default=2000, ge=1, le=2000, description="stock levels per absolute inventory adjustment (2,000 at most)"
+    )
+    stock_throttle_wait: Duration = Field(
+        default=60.0,
+        description="how long one stock push may wait in all for 429s' quota windows before it stops (the outbox "
+        "sends it again later)",
+    )
     timeout: Timeout = 30.0
 
     @field_validator("statuses")

@@ -62,6 +62,18 @@ class EbaySourceConfig(ChannelSourceBase):
         description="the seller's eBay site, sent as X-EBAY-C-MARKETPLACE-ID when crossdock cancels an order "
         "(Post-Order API), e.g. EBAY_US, EBAY_GB, EBAY_DE",
     )
+    stock_site_id: int = Field(
+        default=0,
+        ge=0,
+        le=300,
+        description="the Trading API site id of listings made outside the Inventory API, sent with "
+        "ReviseInventoryStatus when crossdock pushes stock (0 US, 3 UK, 77 Germany, ...)",
+    )
+    stock_throttle_wait: Duration = Field(
+        default=60.0,
+        description="how long one stock push may wait in all when the Trading API says its call limit is reached "
+        "before it stops (the outbox sends it again later)",
+    )
     timeout: Timeout = 30.0
 
     @model_validator(mode="after")

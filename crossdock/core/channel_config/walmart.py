@@ -56,6 +56,18 @@ class WalmartSourceConfig(ChannelSourceBase):
         min_length=1,
         description="the authHeaderName given when subscribing: where Walmart puts the Base64 userName:password",
     )
+    stock_feed_threshold: int = Field(
+        default=50,
+        ge=0,
+        description="a stock push of more levels than this goes as one bulk inventory feed (processed by Walmart "
+        "later, a few feeds an hour) instead of one inventory update a SKU",
+    )
+    stock_rate: float = Field(
+        default=5.0,
+        gt=0,
+        description="inventory updates a second crossdock makes ([unverified]: Walmart publishes its per-endpoint "
+        "limits on its throttling page; set yours from there)",
+    )
     timeout: Timeout = 30.0
 
     @field_validator("tracking_urls")

@@ -55,6 +55,18 @@ class WooCommerceSourceConfig(ChannelSourceBase):
     webhook_secret: SecretRef | None = Field(
         default=None, description="${VAR} holding the webhooks' secret: order webhooks are then answered"
     )
+    stock_batch_size: int = Field(
+        default=100,
+        ge=1,
+        le=1000,
+        description="stock levels per products (or variations) batch call: WooCommerce takes 100 unless the store's "
+        "woocommerce_rest_batch_items_limit filter allows more",
+    )
+    stock_throttle_wait: Duration = Field(
+        default=60.0,
+        description="how long one stock push may wait in all for 429s' Retry-After before it stops (the outbox "
+        "sends it again later)",
+    )
     timeout: Timeout = 30.0
 
     @model_validator(mode="after")

@@ -1,0 +1,84 @@
+"""Amazon stock: a few SKUs by Listings Items ``patchListingsItem``, many by one ``JSON_LISTINGS_FEED``.
+
+- Up to ``stock_feed_threshold`` levels: ``PATCH /listings/2021-08-01/items/{sellerId}/{sku}?marketplaceIds=…``
+  one SKU a call, paced by its usage plan (5 requests a second, burst 5 [spec]; ``amazon.USAGE_PLANS``). Amazon
+  answers each at once: a 400 or an ``INVALID`` submission refuses that SKU, named, and the push goes on.
+- More: the feed (``createFeedDocument``, the JSON uploaded to its pre-signed URL, ``createFeed``), at most
+  25,000 messages a feed, so a push costs three calls instead of one per SKU at 5 a second. Amazon processes a
+  feed later; its processing report (per-SKU refusals) is not read back here: the push is done once the feed is
+  created, and the feed id is in the outbox's record.
+- A 429 empties the operation's bucket and waits one token's time, three tries in all (``amazon._Api``); past that
+  the push raises ``TransientError`` and the outbox sends it again (the quantities are absolute).
+"""
+
+from __future__ import annotations
+
+import urllib.parse
+from functools import partial
+
+from crossdock.connectors.amazon import _Api
+from crossdock.connectors.stock_push import Outcome, chunks
+from crossdock.core.channel_config.amazon import AmazonSourceConfig
+from crossdock.core.errors import PermanentError, TransientError
+from crossdock.core.stock_models import StockLevel, StockPush
+from crossdock.mappings import amazon_stock as mapping
+
+LISTINGS = "/listings/2021-08-01/items/{seller}/{sku}"
+FEED_DOCUMENTS = "/feeds/2021-06-30/documents"
+FEEDS = "/feeds/2021-06-30/feeds"
+
+
+def push(api: _Api, name: str, config: AmazonSourceConfig, stock: StockPush) -> str:
+    """Every level of ``stock`` sent to the seller account, or the error naming what was refused."""
+    outcome = Outcome(f"amazon {name}", stock)
+    seller = config.merchant_id
+    if not seller:
+        raise PermanentError(f"amazon {name}: set merchant_id (the seller id) to push stock to Amazon")
+    if len(stock.levels) > config.stock_feed_threshold:
+        feeds = [_feed(api, outcome, config, batch) for batch in chunks(stock.levels, mapping.MAX_MESSAGES)]
+        outcome.sent = len(stock.levels)
+        how = f"by {mapping.FEED_TYPE} (feed {', '.join(feeds)}; refusals in its processing report)"
+        return outcome.result(how, done_as="submitted")
+    for level in stock.levels:
+        path = LISTINGS.format(seller=_quoted(seller), sku=_quoted(level.sku))
+        params = {"marketplaceIds": ",".join(config.marketplace_ids), "issueLocale": "en_US"}
+        body = mapping.patch_body(level, config.stock_product_type)
+        call = partial(api.call, "patchListingsItem", "PATCH", path, params=params, json=body, accept=(400,))
+        found = outcome.call(call, [level.sku])
+        if found is None:
+            continue
+        said = mapping.refusal(*found)
+        if said is not None:
+            outcome.refuse(level.sku, said, permanent=True)
+        else:
+            outcome.sent += 1
+    return outcome.result("(patchListingsItem)")
+
+
+def _feed(api: _Api, outcome: Outcome, config: AmazonSourceConfig, levels: list[StockLevel]) -> str:
+    """One listings feed: a document made, its JSON uploaded, the feed created; its id."""
+    content = mapping.feed(levels, config.merchant_id or "", config.stock_product_type)
+    kind = mapping.FEED_CONTENT_TYPE
+    made = outcome.call(partial(api.call, "createFeedDocument", "POST", FEED_DOCUMENTS, json={"contentType": kind}))
+    document = made[1] if made is not None else None
+    document_id = document.get("feedDocumentId") if isinstance(document, dict) else None
+    url = document.get("url") if isinstance(document, dict) else None
+    if not isinstance(document_id, str) or not isinstance(url, str) or not _safe_upload(url):
+        raise TransientError(f"{outcome.where}: createFeedDocument answered no feedDocumentId and https url")
+    outcome.call(partial(api.upload, url, content, kind))
+    body = {"feedType": mapping.FEED_TYPE, "marketplaceIds": config.marketplace_ids, "inputFeedDocumentId": document_id}
+    created = outcome.call(partial(api.call, "createFeed", "POST", FEEDS, json=body))
+    feed = created[1].get("feedId") if created is not None and isinstance(created[1], dict) else None
+    if not isinstance(feed, str) or not feed:
+        raise TransientError(f"{outcome.where}: createFeed answered no feedId")
+    return feed
+
+
+def _quoted(text: str) -> str:
+    return urllib.parse.quote(text, safe="")
+
+
+def _safe_upload(url: str) -> bool:
+    """Where a feed document may go: https, or plain http only to this machine (a test double)."""
+    parsed = urllib.parse.urlsplit(url)
+    return parsed.scheme == "https" or (parsed.scheme == "http" and parsed.hostname in ("127.0.0.1", "localhost"))

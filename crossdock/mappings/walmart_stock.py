@@ -1,0 +1,57 @@
+"""Walmart stock: the single-SKU inventory update and the bulk inventory feed (spec 1.4) for a push.
+
+Both set the quantity at the seller's default ship node, in ``EACH`` [docs update-inventory-data,
+bulk-inventory-update-feed]; the SKU is Walmart's, the merchant's own as listed.
+"""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from crossdock.core.stock_models import StockLevel
+
+FEED_VERSION = "1.4"  # one ship node, JSON [docs bulk-inventory-update-feed]
+
+
+def _quantity(level: StockLevel) -> dict[str, Any]:
+    return {"unit": "EACH", "amount": max(0, level.available)}
+
+
+def update_body(level: StockLevel) -> dict[str, Any]:
+    """``PUT /v3/inventory?sku=…``'s body."""
+    return {"sku": level.sku, "quantity": _quantity(level)}
+
+
+def feed(levels: list[StockLevel]) -> bytes:
+    """The inventory feed's file."""
+    body = {
+        "InventoryHeader": {"version": FEED_VERSION},
+        "Inventory": [{"sku": level.sku, "quantity": _quantity(level)} for level in levels],
+    }
+    return json.dumps(body, separators=(",", ":")).encode()
+
+
+def refusal(level: StockLevel, answer: Any) -> str | None:
+    """Walmart's words when a 2xx answer does not show the quantity sent; None when it does."""
+    if not isinstance(answer, dict):
+        return "the answer is not an inventory object"
+    quantity = answer.get("quantity")
+    amount = quantity.get("amount") if isinstance(quantity, dict) else None
+    if answer.get("sku") != level.sku or not _same(amount, max(0, level.available)):
+        return f"the answer shows {answer.get('sku')!r} at {amount!r}, not what was sent"
+    return None
+
+
+def _same(amount: Any, sent: int) -> bool:
+    """Whether Walmart's amount (a number, or its text: ``5``, ``5.0``, ``"5"``) is the quantity sent."""
+    try:
+        return not isinstance(amount, bool) and Decimal(str(amount)) == sent
+    except InvalidOperation:
+        return False
+
+
+def feed_id(answer: Any) -> str | None:
+    found = answer.get("feedId") if isinstance(answer, dict) else None
+    return found if isinstance(found, str) and found else None
