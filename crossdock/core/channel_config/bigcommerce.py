@@ -68,6 +68,16 @@ class BigCommerceSourceConfig(ChannelSourceBase):
         "header of each store/order/* webhook, or the app's client secret BigCommerce signs webhooks with "
         "(Standard Webhooks): order webhooks are then answered",
     )
+    returns: bool = Field(
+        default=False,
+        description="read refunds marked as returns (reason starting with return_prefix) as returns, and send "
+        "refunds for received returns back by the payment actions (a quote, then the refund)",
+    )
+    return_prefix: str = Field(
+        default="Return",
+        min_length=1,
+        description="a refund whose reason starts with this (any case) is a return: BigCommerce has no return object",
+    )
     timeout: Timeout = 30.0
 
     @field_validator("statuses")
