@@ -25,7 +25,7 @@ _WORDS: tuple[tuple[tuple[str, ...], Reason], ...] = (
     (("defect", "not_work", "not work", "broken", "malfunction", "missing_part", "missing part"), "defective"),
     (("damage",), "damaged"),
     (("wrong_item", "wrong item", "incorrect", "not_ordered", "different"), "wrong_item"),
-    (("not_as_described", "not as described", "description", "quality"), "not_as_described"),
+    (("not_as_described", "not as described", "description", "bad_desc", "quality"), "not_as_described"),
     (("size", "fit", "too_small", "too_large", "too small", "too large"), "size_or_fit"),
     (("late", "arrived_late", "too_long"), "late"),
     (
@@ -69,7 +69,7 @@ def reason(*said: str | None) -> Reason:
     for text in said:
         if not text:
             continue
-        low = text.lower()
+        low = text.lower().replace("-", "_")
         for words, found in _WORDS:
             if any(word in low for word in words):
                 return found

@@ -60,4 +60,14 @@ class AmazonSourceConfig(ChannelSourceBase):
         "MerchantIdentifier of the order acknowledgement feed that cancels orders; without it crossdock cannot "
         "cancel on Amazon",
     )
+    returns: bool = Field(
+        default=False,
+        description="also read the seller's returns from the flat-file returns report (Reports API; the seller's "
+        "restricted returns role): refunds for them are made in Seller Central, not by crossdock",
+    )
+    returns_every: Duration = Field(
+        default=3600.0,
+        ge=600.0,
+        description="how often a new returns report is asked for (each covers from a day before the last one ended)",
+    )
     timeout: Timeout = 30.0
