@@ -46,8 +46,8 @@ def return_inbounds(api: _Store, order: dict[str, Any], prefix: str) -> list[Inb
     documents = []
     for refund in found if isinstance(found, list) else []:
         said = refund.get("reason") if isinstance(refund, dict) else None
-        if not isinstance(said, str) or not said.strip().casefold().startswith(marked):
-            continue
+        if not isinstance(said, str) or not said.strip().casefold().startswith(marked) or mapping.is_ours(refund):
+            continue  # not marked as a return, or crossdock's own refund for one
         document = {"order": {"id": order_id, "currency": currency}, "refund": refund}
         data = json.dumps(document, default=str, separators=(",", ":")).encode("utf-8")
         documents.append(

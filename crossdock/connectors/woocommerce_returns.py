@@ -35,8 +35,8 @@ def return_inbounds(order: Mapping[str, Any], prefix: str) -> Iterator[Inbound]:
     refunds = order.get("refunds")
     marked = prefix.strip().casefold()
     for refund in refunds if isinstance(refunds, list) else []:
-        if not isinstance(refund, dict) or not refund.get("line_items"):
-            continue
+        if not isinstance(refund, dict) or not refund.get("line_items") or mapping.is_ours(refund):
+            continue  # crossdock's own refund for a return is not another return
         said = refund.get("reason")
         if not isinstance(said, str) or not said.strip().casefold().startswith(marked):
             continue

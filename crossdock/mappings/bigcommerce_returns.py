@@ -13,8 +13,9 @@ the refund's id is the return's id and identity.
 Back: a quote (``POST .../refund_quotes`` with ``items [{item_type: PRODUCT, item_id, quantity}]``, or
 ``amount`` for a line with one) gives ``refund_methods``, each a list of payment options; the first whose options
 are all online is used, whole (``payments [{provider_id, amount, offline}]``), in ``POST .../refunds`` with the
-same items and a ``reason`` naming the return and crossdock's refund id, which is how a refund sent again finds
-itself made (the API takes no idempotency key). A refund that could only be made offline is refused: the
+same items and a ``reason`` naming the return and crossdock's refund id ("Refund for return 7 (crossdock …)"),
+which is how a refund sent again finds itself made (the API takes no idempotency key) and how a poll knows
+crossdock's own refund is no new return. A refund that could only be made offline is refused: the
 merchant chooses how to pay back. BigCommerce's refund does not restock: the stock comes back by crossdock's
 stock push, as the warehouse reports it.
 """
@@ -81,6 +82,11 @@ def marker(refund: Refund) -> str:
     return f"(crossdock {refund.refund_id})"
 
 
+def is_ours(found: Any) -> bool:
+    """Whether a BigCommerce refund is one crossdock made (its reason carries a ``marker``): never a return."""
+    return isinstance(found, dict) and "(crossdock " in str(found.get("reason") or "")
+
+
 def already_made(refund: Refund, refunds: Any) -> bool:
     """Whether ``GET .../payment_actions/refunds`` (its ``data``) shows this refund made."""
     found = refunds.get("data") if isinstance(refunds, dict) else refunds
@@ -132,6 +138,7 @@ def refund_request(refund: Refund, quote: Any) -> dict[str, Any]:
         }
         for o in chosen
     ]
-    body = {**quote_request(refund), "payments": payments, "reason": f"Return {refund.return_id} {marker(refund)}"}
-    body["items"] = [{**item, "reason": f"Return {refund.return_id} {marker(refund)}"} for item in body["items"]]
+    said = f"Refund for return {refund.return_id} {marker(refund)}"
+    body = {**quote_request(refund), "payments": payments, "reason": said}
+    body["items"] = [{**item, "reason": said} for item in body["items"]]
     return body

@@ -15,7 +15,8 @@ from the lines' ``restock``: WooCommerce restocks a whole refund or none of it, 
 refunds. A line without an ``amount`` is refunded its share of the order line (``total`` and each
 ``taxes[].total`` per unit ordered, times the units, rounded half-up to cents); a line with one has it all as
 ``refund_total`` (tax included, as the Refund counts it). Each refund carries the crossdock refund's id in its
-``meta_data`` (``crossdock_refund``), so a refund sent again that finds it is not made twice. A ``close`` is a
+``meta_data`` (``crossdock_refund``), so a refund sent again that finds it is not made twice, and a poll never
+reads crossdock's own refund as a new return; its reason says "Refund for return …". A ``close`` is a
 private order note naming the return, posted once.
 """
 
@@ -95,6 +96,12 @@ def _order_line(line: _At, items: list[_At]) -> _At | None:
     return same[0] if len(same) == 1 else None
 
 
+def is_ours(refund: Any) -> bool:
+    """Whether a WooCommerce refund is one crossdock made (its ``crossdock_refund`` meta): never read as a return."""
+    metas = refund.get("meta_data") if isinstance(refund, dict) else None
+    return any(isinstance(m, dict) and m.get("key") == META for m in metas or [])
+
+
 def already_made(refund: Refund, refunds: list[Any]) -> set[str]:
     """The ``crossdock_refund`` values WooCommerce shows for this refund: the parts made already."""
     return {
@@ -125,12 +132,13 @@ def refund_bodies(refund: Refund, order: Mapping[str, Any], *, api_refund: bool)
             body_lines.append(entry)
             amount += total
         marker = refund.refund_id + ("+restock" if restock else "")
+        said = f"Refund for return {refund.return_id}" + (f": {cut(refund.note)}" if refund.note else "")
         bodies.append(
             (
                 marker,
                 {
                     "amount": str(amount),
-                    "reason": f"Return {refund.return_id}" + (f": {cut(refund.note)}" if refund.note else ""),
+                    "reason": said,
                     "api_refund": api_refund,
                     "api_restock": restock,
                     "line_items": body_lines,

@@ -56,10 +56,11 @@ def test_a_refund_marked_as_a_return_is_read_with_its_order(returns_on: BigComme
         mock.get(url__regex=rf"{STORE}/v2/orders/\d+/(products|shipping_addresses)").mock(
             return_value=httpx.Response(204)
         )
-        refunds = mock.get(REFUNDS).mock(return_value=httpx.Response(200, json={"data": [GOODWILL, RETURNED]}))
+        ours = {**RETURNED, "id": 8, "reason": "Return 7: Refund for return 7 (crossdock rf-1)"}
+        refunds = mock.get(REFUNDS).mock(return_value=httpx.Response(200, json={"data": [GOODWILL, RETURNED, ours]}))
         items = read(BigCommerceSource("bc", returns_on))
     assert refunds.call_count == 1, "only the order that shows money refunded"
-    assert [i.kind for i in items] == ["", "", "return"]
+    assert [i.kind for i in items] == ["", "", "return"], "neither the goodwill refund nor crossdock's own"
     assert items[2].identity == "bigcommerce:return:100:7" and items[2].checkpoint is not None
     (found,) = returns_from_json(items[2].data, items[2].name)
     assert (found.return_id, found.po_number, found.currency, found.status) == ("7", "100", "USD", "open")
