@@ -201,7 +201,7 @@ class BigCommerceSource(ChannelSource[BigCommerceSourceConfig, _Store]):
                     full = self._full(api, order)
                     returned = (
                         bigcommerce_returns.return_inbounds(api, order, self.config.return_prefix)
-                        if self.config.returns
+                        if self.config.read_returns
                         else []
                     )
                 except Throttled:

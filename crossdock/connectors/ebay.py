@@ -251,8 +251,11 @@ class EbaySource(ChannelSource[EbaySourceConfig, _Api]):
         )
 
     def _orders(self, api: _Api) -> Iterator[Inbound]:
-        """With ``returns``, the open returns first (``ebay_returns``); the orders' last carries the checkpoint."""
-        returns = ebay_returns.read_returns(api, self.name, self.config.marketplace_id) if self.config.returns else ()
+        """With ``read_returns``, the open returns first (``ebay_returns``); the orders' last carries the
+        checkpoint."""
+        returns = (
+            ebay_returns.read_returns(api, self.name, self.config.marketplace_id) if self.config.read_returns else ()
+        )
         return chain(returns, super()._orders(api))
 
     def _read(self, api: _Api) -> Generator[Inbound, None, str | None]:

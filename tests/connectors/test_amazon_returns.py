@@ -61,7 +61,7 @@ def serve(mock: respx.MockRouter, reports: list[dict[str, Any]]) -> respx.Route:
 
 
 def test_a_finished_report_is_read_one_document_per_rma(config: AmazonSourceConfig) -> None:
-    source = AmazonSource("az", config.model_copy(update={"returns": True}))
+    source = AmazonSource("az", config.model_copy(update={"read_returns": True}))
     source.since = (now() - dt.timedelta(minutes=30)).isoformat()
     fresh = report("DONE", now() - dt.timedelta(minutes=10))
     old = {**report("DONE", now() - dt.timedelta(days=3)), "reportDocumentId": "never.read"}
@@ -98,7 +98,7 @@ def test_a_report_is_asked_for_from_a_day_before_the_last_one_ended(config: Amaz
     ended = now() - dt.timedelta(hours=3)
     with respx.mock(assert_all_called=False) as mock:
         created = serve(mock, [report("DONE", ended, finished=ended)])
-        source = AmazonSource("az", config.model_copy(update={"returns": True}))
+        source = AmazonSource("az", config.model_copy(update={"read_returns": True}))
         source.since = (now() - dt.timedelta(minutes=30)).isoformat()
         assert read(source) == [], "the report finished before the window: read by an earlier poll"
     body = json.loads(created.calls[0].request.content)
@@ -111,7 +111,7 @@ def test_a_report_is_asked_for_from_a_day_before_the_last_one_ended(config: Amaz
 def test_no_report_is_asked_for_while_one_is_waiting(config: AmazonSourceConfig) -> None:
     with respx.mock(assert_all_called=False) as mock:
         created = serve(mock, [report("IN_PROGRESS", now())])
-        read(AmazonSource("az", config.model_copy(update={"returns": True})))
+        read(AmazonSource("az", config.model_copy(update={"read_returns": True})))
     assert created.call_count == 0
 
 

@@ -42,7 +42,7 @@ GOODWILL = {**RETURNED, "id": 6, "reason": "Sorry for the delay", "items": [{"it
 
 @pytest.fixture
 def returns_on(config: BigCommerceSourceConfig) -> BigCommerceSourceConfig:
-    return config.model_copy(update={"returns": True})
+    return config.model_copy(update={"read_returns": True})
 
 
 def test_a_refund_marked_as_a_return_is_read_with_its_order(returns_on: BigCommerceSourceConfig) -> None:

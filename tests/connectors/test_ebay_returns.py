@@ -33,7 +33,7 @@ POST_ORDER = f"{API}/post-order/v2/return"
 
 @pytest.fixture
 def returns_on(config: EbaySourceConfig) -> EbaySourceConfig:
-    return config.model_copy(update={"returns": True})
+    return config.model_copy(update={"read_returns": True})
 
 
 def test_the_open_returns_come_first_in_the_poll_one_document_per_state(returns_on: EbaySourceConfig) -> None:

@@ -42,7 +42,7 @@ def config(monkeypatch: pytest.MonkeyPatch) -> WalmartSourceConfig:
     monkeypatch.setenv("WM_ID", "client-id-1")
     monkeypatch.setenv("WM_SECRET", "client-secret-1")
     return WalmartSourceConfig.model_validate(
-        {"type": "walmart", "url": API, "client_id": "${WM_ID}", "client_secret": "${WM_SECRET}", "returns": True}
+        {"type": "walmart", "url": API, "client_id": "${WM_ID}", "client_secret": "${WM_SECRET}", "read_returns": True}
     )
 
 
@@ -85,7 +85,7 @@ def test_returns_off_reads_no_returns(config: WalmartSourceConfig) -> None:
     with respx.mock(assert_all_called=True) as mock:
         token(mock)
         mock.get(f"{API}/v3/orders").mock(return_value=httpx.Response(200, json={"list": {"elements": {"order": []}}}))
-        assert read(WalmartSource("wm", config.model_copy(update={"returns": False}))) == []
+        assert read(WalmartSource("wm", config.model_copy(update={"read_returns": False}))) == []
 
 
 def refund(*lines: str) -> Outbound:

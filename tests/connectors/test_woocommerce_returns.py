@@ -45,7 +45,7 @@ def config(monkeypatch: pytest.MonkeyPatch) -> WooCommerceSourceConfig:
         consumer_key="${WOO_KEY}",
         consumer_secret="${WOO_SECRET}",
         check_virtual=False,
-        returns=True,
+        read_returns=True,
     )
 
 
@@ -91,7 +91,7 @@ def test_returns_off_reads_only_orders(config: WooCommerceSourceConfig) -> None:
     with respx.mock(assert_all_called=True) as mock:
         mock.get(f"{API}/orders").mock(return_value=httpx.Response(200, json=[order_723()]))
         mock.get(f"{API}/orders/723/refunds").mock(return_value=httpx.Response(200, json=refunds_723()))
-        items = read(WooCommerceSource("shop", config.model_copy(update={"returns": False})))
+        items = read(WooCommerceSource("shop", config.model_copy(update={"read_returns": False})))
     assert [i.kind for i in items] == [""]
 
 

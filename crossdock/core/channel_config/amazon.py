@@ -60,7 +60,7 @@ class AmazonSourceConfig(ChannelSourceBase):
         "MerchantIdentifier of the order acknowledgement feed that cancels orders; without it crossdock cannot "
         "cancel on Amazon",
     )
-    returns: bool = Field(
+    read_returns: bool = Field(
         default=False,
         description="also read the seller's returns from the flat-file returns report (Reports API; the seller's "
         "restricted returns role): refunds for them are made in Seller Central, not by crossdock",

@@ -68,7 +68,7 @@ class BigCommerceSourceConfig(ChannelSourceBase):
         "header of each store/order/* webhook, or the app's client secret BigCommerce signs webhooks with "
         "(Standard Webhooks): order webhooks are then answered",
     )
-    returns: bool = Field(
+    read_returns: bool = Field(
         default=False,
         description="read refunds marked as returns (reason starting with return_prefix) as returns, and send "
         "refunds for received returns back by the payment actions (a quote, then the refund)",

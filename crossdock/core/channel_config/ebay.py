@@ -62,7 +62,7 @@ class EbaySourceConfig(ChannelSourceBase):
         description="the seller's eBay site, sent as X-EBAY-C-MARKETPLACE-ID when crossdock cancels an order "
         "(Post-Order API), e.g. EBAY_US, EBAY_GB, EBAY_DE",
     )
-    returns: bool = Field(
+    read_returns: bool = Field(
         default=False,
         description="also read the open returns (Post-Order return/search) in each poll, and issue refunds for "
         "received returns (return/{id}/issue_refund; a close marks the item received)",

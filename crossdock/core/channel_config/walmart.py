@@ -56,7 +56,7 @@ class WalmartSourceConfig(ChannelSourceBase):
         min_length=1,
         description="the authHeaderName given when subscribing: where Walmart puts the Base64 userName:password",
     )
-    returns: bool = Field(
+    read_returns: bool = Field(
         default=False,
         description="also read return orders (GET /v3/returns) changed in each poll's window, and issue refunds "
         "for received returns (POST /v3/returns/{id}/refund)",
