@@ -8,7 +8,8 @@ document of kind ``return`` (``mappings/bigcommerce_returns.py``), its identity 
 changes the order (its status and ``refunded_amount``), so the order's new version brings the poll to it.
 
 A Refund back reads the order's refunds first: one whose reason carries crossdock's refund id is done, so a
-refund sent again pays nothing twice. Then a quote, and the refund with the first refund method that pays back
+refund sent again pays nothing twice; a return whose own refund paid money when it was recorded is refunded
+already. Then a quote, and the refund with the first refund method that pays back
 online. A ``close`` changes nothing at BigCommerce: there is no return to close.
 """
 
@@ -70,8 +71,12 @@ def send_refund(api: _Store, who: str, refund: Refund) -> str:
     said = f"bigcommerce order {order_id}: return {refund.return_id}"
     if refund.action == "close":
         return f"{said}: nothing to close at BigCommerce (no return object)"
-    if mapping.already_made(refund, api.call("GET", REFUNDS.format(order_id=order_id))):
+    refunds = api.call("GET", REFUNDS.format(order_id=order_id))
+    if mapping.already_made(refund, refunds):
         return f"{said}: refund already made"
+    paid = mapping.paid_when_recorded(refund, refunds)
+    if paid is not None:
+        return f"{said}: refunded already ({paid}) by the refund that recorded the return"
     try:
         quote = api.call("POST", QUOTES.format(order_id=order_id), json=mapping.quote_request(refund))
         body = mapping.refund_request(refund, quote)

@@ -86,6 +86,9 @@ def send_refund(api: _Store, who: str, refund: Refund, *, api_refund: bool) -> s
         bodies = mapping.refund_bodies(refund, order, api_refund=api_refund)
     except DecodeError as exc:
         raise PermanentError(f"{where}: {exc}") from None
+    paid = mapping.paid_when_recorded(refund, refunds)
+    if paid is not None:
+        return f"{said}: refunded already ({paid}) by the refund that recorded the return"
     made = mapping.already_made(refund, refunds)
     done = []
     for marker, body in bodies:

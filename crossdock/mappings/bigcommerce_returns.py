@@ -98,6 +98,19 @@ def already_made(refund: Refund, refunds: Any) -> bool:
     return False
 
 
+def paid_when_recorded(refund: Refund, refunds: Any) -> str | None:
+    """What the return's own refund (the one marked as a return) paid back already, when it paid anything."""
+    found = refunds.get("data") if isinstance(refunds, dict) else refunds
+    for made in found if isinstance(found, list) else []:
+        if isinstance(made, dict) and str(made.get("id")) == refund.return_id:
+            try:
+                amount = Decimal(str(made.get("total_amount") or "0"))
+            except ArithmeticError:
+                return None
+            return str(amount) if amount > 0 else None
+    return None
+
+
 def quote_request(refund: Refund) -> dict[str, Any]:
     """The refund quote's body: each line's product by quantity (or by its amount when it has one)."""
     return {"items": [_item(line, i) for i, line in enumerate(refund.lines, 1)]}

@@ -16,7 +16,8 @@ refunds. A line without an ``amount`` is refunded its share of the order line (`
 ``taxes[].total`` per unit ordered, times the units, rounded half-up to cents); a line with one has it all as
 ``refund_total`` (tax included, as the Refund counts it). Each refund carries the crossdock refund's id in its
 ``meta_data`` (``crossdock_refund``), so a refund sent again that finds it is not made twice, and a poll never
-reads crossdock's own refund as a new return; its reason says "Refund for return …". A ``close`` is a
+reads crossdock's own refund as a new return; its reason says "Refund for return …". A return whose own refund
+paid money back when the merchant recorded it is refunded already: nothing more is paid. A ``close`` is a
 private order note naming the return, posted once.
 """
 
@@ -100,6 +101,19 @@ def is_ours(refund: Any) -> bool:
     """Whether a WooCommerce refund is one crossdock made (its ``crossdock_refund`` meta): never read as a return."""
     metas = refund.get("meta_data") if isinstance(refund, dict) else None
     return any(isinstance(m, dict) and m.get("key") == META for m in metas or [])
+
+
+def paid_when_recorded(refund: Refund, refunds: list[Any]) -> str | None:
+    """The amount the return's own refund (the one marked as a return) paid back already, when it paid any: then
+    the buyer has the money and another refund would pay twice."""
+    for found in refunds:
+        if isinstance(found, dict) and str(found.get("id")) == refund.return_id:
+            try:
+                amount = abs(Decimal(str(found.get("amount") or "0")))
+            except ArithmeticError:
+                return None
+            return str(amount) if amount > 0 else None
+    return None
 
 
 def already_made(refund: Refund, refunds: list[Any]) -> set[str]:

@@ -154,3 +154,12 @@ def test_a_close_changes_nothing(config: BigCommerceSourceConfig) -> None:
     with respx.mock(assert_all_called=False) as mock:
         assert "nothing to close" in BigCommerceSink("bc", config).send(refund("close"))
     assert not mock.calls
+
+
+def test_a_return_whose_own_refund_paid_money_is_not_paid_again(config: BigCommerceSourceConfig) -> None:
+    store = Store()
+    store.refunds.append({**RETURNED, "total_amount": 40.5})
+    with respx.mock(assert_all_called=False) as mock:
+        made = store.mock(mock)
+        said = BigCommerceSink("bc", config).send(refund())
+    assert made.call_count == 0 and "refunded already (40.5)" in said

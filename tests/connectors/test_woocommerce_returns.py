@@ -217,3 +217,12 @@ def test_a_line_the_order_does_not_have_is_refused(config: WooCommerceSourceConf
                     purpose=REFUND,
                 )
             )
+
+
+def test_a_return_whose_own_refund_paid_money_is_not_paid_again(config: WooCommerceSourceConfig) -> None:
+    store = Store()
+    store.refunds.append({"id": 724, "amount": "9.00", "reason": "Return: wrong size", "meta_data": []})
+    with respx.mock(assert_all_called=False) as mock:
+        store.mock(mock)
+        said = WooCommerceSink("shop", config).send(refund())
+    assert store.posted == [] and "refunded already (9.00)" in said
