@@ -14,7 +14,8 @@ seller's reports at Amazon is the state.
   grouped by ``Amazon RMA ID``: one document of kind ``return`` per RMA, its identity the RMA and a digest of its
   rows, so a return read again by an overlapping report is stored once and a changed one once more.
 - Read first, so the orders' last document carries the checkpoint for both: a report not read because a poll
-  failed is in the next poll's window still.
+  failed is in the next poll's window still. A report that is not the tab-separated table it should be is
+  stored as it came, quarantined with the reason (the line and what is wrong), and the poll goes on.
 
 The report needs the seller's restricted role for returns [docs]; Amazon's refund for a seller-fulfilled return
 is not an API call crossdock makes (``amazon_sink``).
@@ -93,8 +94,15 @@ def _report(api: _Api, who: str, report: dict[str, Any]) -> Iterator[Inbound]:
     text = content.decode("utf-8") if _utf8(content) else content.decode("cp1252", "replace")
     try:
         rows = mapping.report_rows(text, where)
-    except DecodeError as exc:
-        raise PermanentError(str(exc)) from None
+    except DecodeError as exc:  # kept as it came, quarantined with the reason: the poll goes on
+        yield Inbound(
+            name=f"amazon-returns-report-{report_id}.tsv",
+            data=content,
+            identity=f"amazon:returns-report:{report_id}",
+            kind="return",
+            quarantine=str(exc),
+        )
+        return
     for (order_id, rma), group in mapping.by_return(rows).items():
         data = json.dumps({"rows": group}, separators=(",", ":"), sort_keys=True).encode("utf-8")
         version = hashlib.sha256(data).hexdigest()[:16]

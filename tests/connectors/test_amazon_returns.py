@@ -145,3 +145,16 @@ def test_a_refund_is_refused_saying_where_to_make_it_and_a_close_does_nothing(co
         assert "POST_PAYMENT_ADJUSTMENT_DATA" in str(caught.value) and "DqNcXwPkRRMA" in str(caught.value)
         assert "nothing to close" in sink.send(refund("close"))
     assert not mock.calls, "nothing is sent to Amazon"
+
+
+def test_a_report_that_is_no_table_is_kept_quarantined_and_the_poll_goes_on(config: AmazonSourceConfig) -> None:
+    source = AmazonSource("az", config.model_copy(update={"read_returns": True}))
+    source.since = (now() - dt.timedelta(minutes=30)).isoformat()
+    broken = b"Order ID\tAmazon RMA ID\n113-1\tR1\textra\n"
+    with respx.mock(assert_all_called=False) as mock:
+        serve(mock, [report("DONE", now() - dt.timedelta(minutes=10))])
+        mock.get(DOCUMENT).mock(return_value=httpx.Response(200, json={"url": DOWNLOAD}))
+        mock.get(DOWNLOAD).mock(return_value=httpx.Response(200, content=broken))
+        (item,) = read(source)
+    assert item.data == broken and item.identity == "amazon:returns-report:5012"
+    assert item.quarantine is not None and "line 2: 3 columns, the header has 2" in item.quarantine

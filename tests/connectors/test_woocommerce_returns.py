@@ -1,7 +1,7 @@
 """WooCommerce returns against a mocked REST API (respx): a refund marked as a return read in the order poll (the
 refund records are WooCommerce's own docs example, tests/data/fixtures/woocommerce/order-refunds.list.response.json,
 with a return's reason written in), and refunds sent back once, restocked as their lines say, refused or throttled
-as the store answers."""
+as the store answers (a refund made is answered in the shape of the docs' own create example)."""
 
 from __future__ import annotations
 
@@ -28,6 +28,7 @@ SITE = "https://shop.example.test"
 API = f"{SITE}/wp-json/wc/v3"
 REFUNDS = json.loads((FIXTURES / "woocommerce" / "order-refunds.list.response.json").read_text())
 ORDER = json.loads((FIXTURES / "woocommerce" / "orders.retrieve.response.json").read_text())  # order 727
+CREATED = json.loads((FIXTURES / "woocommerce" / "order-refunds.create.response.json").read_text())
 
 
 @pytest.fixture(autouse=True)
@@ -126,9 +127,9 @@ class Store:
     def _post(self, request: httpx.Request) -> httpx.Response:
         body = json.loads(request.content)
         self.posted.append(body)
-        made = {"id": 900 + len(self.posted), "amount": body["amount"], "meta_data": body["meta_data"]}
+        made = {**CREATED, "id": 900 + len(self.posted), "amount": body["amount"], "meta_data": body["meta_data"]}
         self.refunds.append(made)
-        return httpx.Response(201, json=made)
+        return httpx.Response(201, json=made)  # the owner's create answer, with what this refund holds
 
 
 def test_a_refund_is_made_once_with_the_lines_share_and_restock(config: WooCommerceSourceConfig) -> None:
