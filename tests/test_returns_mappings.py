@@ -218,3 +218,15 @@ def test_an_example_with_anything_anywhere_gives_returns_or_a_decode_error(chann
     example = EXAMPLES[channel]()
     path = data.draw(st.sampled_from(_paths(example)))
     _holds(channel, _dumps(_replace(example, path, data.draw(JSON))))
+
+
+@settings(max_examples=200, deadline=None)
+@given(text=st.text(alphabet=st.sampled_from("ab1.\t\n\r\"' "), max_size=200))
+def test_any_text_is_report_rows_or_a_decode_error(text: str) -> None:
+    try:
+        rows = amazon_returns.report_rows(text, "report")
+    except DecodeError:
+        return
+    assert all(isinstance(row, dict) for row in rows)
+    for group in amazon_returns.by_return(rows).values():
+        _holds("amazon", _dumps({"rows": group}))

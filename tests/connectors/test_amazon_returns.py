@@ -158,3 +158,16 @@ def test_a_report_that_is_no_table_is_kept_quarantined_and_the_poll_goes_on(conf
         (item,) = read(source)
     assert item.data == broken and item.identity == "amazon:returns-report:5012"
     assert item.quarantine is not None and "line 2: 3 columns, the header has 2" in item.quarantine
+
+
+def test_a_throttled_report_listing_waits_and_goes_on(config: AmazonSourceConfig, clock: Any) -> None:
+    source = AmazonSource("az", config.model_copy(update={"read_returns": True}))
+    with respx.mock(assert_all_called=False) as mock:
+        serve(mock, [report("IN_QUEUE", now())])
+        mock.routes[1].side_effect = [
+            httpx.Response(429, json={"errors": [{"code": "QuotaExceeded", "message": "slow"}]}),
+            httpx.Response(200, json={"reports": [report("IN_QUEUE", now())]}),
+        ]
+        assert read(source) == []
+        assert mock.routes[1].call_count == 2
+    assert clock.waits, "the bucket emptied by the 429 was waited for"
