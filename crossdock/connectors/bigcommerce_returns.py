@@ -5,7 +5,8 @@ BigCommerce has no return object crossdock relies on (channel-lifecycle.md §3):
 the poll reads that shows money refunded (``refunded_amount`` above zero) has its refunds read (``GET
 /v3/orders/<id>/payment_actions/refunds``), and each whose ``reason`` starts with ``return_prefix`` becomes one
 document of kind ``return`` (``mappings/bigcommerce_returns.py``), its identity the refund's id. A refund
-changes the order (its status and ``refunded_amount``), so the order's new version brings the poll to it.
+changes the order (its status and ``refunded_amount``), so the order's new version brings the poll to it
+[unverified: that it moves ``date_modified``].
 
 A Refund back reads the order's refunds first: one whose reason carries crossdock's refund id is done, so a
 refund sent again pays nothing twice; a return whose own refund paid money when it was recorded is refunded
