@@ -30,6 +30,7 @@ from crossdock.connectors.channel import ChannelSink
 from crossdock.core.cancellations import Cancellation
 from crossdock.core.channel_config.amazon import AmazonSourceConfig
 from crossdock.core.errors import PermanentError, TransientError
+from crossdock.core.return_models import Refund
 from crossdock.core.shipment_models import Fulfilment
 from crossdock.core.stock_models import StockPush
 from crossdock.mappings import amazon_requests as requests
@@ -118,6 +119,17 @@ class AmazonSink(ChannelSink[AmazonSourceConfig, _Api]):
                 f"{where}: order {order_id}, cancellation {cancellation.cancellation_id}: " + "; ".join(problems)
             )
         return f"amazon order {order_id}: {said}"
+
+    def _refund(self, refund: Refund) -> str:
+        """No call refunds a seller-fulfilled return: the payment adjustment feed exists, crossdock does not send it.
+        A close has nothing to do at Amazon: a return closes there once refunded."""
+        if refund.action == "close":
+            return f"amazon order {refund.external_id or refund.po_number}: return {refund.return_id}: nothing to close"
+        raise PermanentError(
+            f"amazon {self.name}: crossdock does not refund on Amazon (the SP-API refunds a merchant-fulfilled return "
+            f"only by the POST_PAYMENT_ADJUSTMENT_DATA feed, not sent by crossdock): issue the refund for return "
+            f"{refund.return_id} of order {refund.external_id or refund.po_number} in Seller Central (Manage Returns)"
+        )
 
     def _submit(self, order_id: str, items: list[str], cancellation: Cancellation) -> str:
         """The acknowledgement feed: a document made, its XML uploaded, the feed created; its id."""

@@ -47,7 +47,7 @@ from typing import Any
 
 import httpx
 
-from crossdock.connectors import bigcommerce_stock, standard_webhooks
+from crossdock.connectors import bigcommerce_returns, bigcommerce_stock, standard_webhooks
 from crossdock.connectors.base import Inbound
 from crossdock.connectors.channel import ChannelSink, ChannelSource, order_inbound
 from crossdock.connectors.http import check, read_json, request
@@ -56,6 +56,7 @@ from crossdock.core.cancellations import Cancellation
 from crossdock.core.channel_config.bigcommerce import STATUSES, BigCommerceSourceConfig
 from crossdock.core.config_types import resolve_secret
 from crossdock.core.errors import PermanentError, TransientError
+from crossdock.core.return_models import Refund
 from crossdock.core.shipment_models import Fulfilment
 from crossdock.core.stock_models import StockPush
 from crossdock.mappings import bigcommerce as mapping
@@ -199,6 +200,11 @@ class BigCommerceSource(ChannelSource[BigCommerceSourceConfig, _Store]):
                     continue  # Incomplete (an abandoned checkout), or a status the store's settings leave out
                 try:
                     full = self._full(api, order)
+                    returned = (
+                        bigcommerce_returns.return_inbounds(api, order, self.config.return_prefix)
+                        if self.config.read_returns
+                        else []
+                    )
                 except Throttled:
                     raise
                 except (TransientError, PermanentError) as exc:
@@ -206,6 +212,7 @@ class BigCommerceSource(ChannelSource[BigCommerceSourceConfig, _Store]):
                     failed.append(modified or start)
                     continue
                 yield full
+                yield from returned  # refunds marked as returns: bigcommerce_returns
         if failed and high is not None:  # a second before the first order left out, never behind the last checkpoint
             high = min(high, min(failed) - dt.timedelta(seconds=1))
             high = max(high, since) if since is not None else high
@@ -300,6 +307,9 @@ class BigCommerceSink(ChannelSink[BigCommerceSourceConfig, _Store]):
             return f"{said} already made"
         self._api.call("PUT", f"/v2/orders/{order_id}", json={"status_id": 5})
         return f"{said}: order cancelled"
+
+    def _refund(self, refund: Refund) -> str:
+        return bigcommerce_returns.send_refund(self._api, self.name, refund)
 
 
 def _same(body: Mapping[str, Any], shipment: Any) -> bool:

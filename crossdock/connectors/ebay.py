@@ -34,8 +34,9 @@ import hashlib
 import json
 import logging
 import urllib.parse
-from collections.abc import Generator, Mapping
+from collections.abc import Generator, Iterator, Mapping
 from decimal import Decimal
+from itertools import chain
 from typing import Any, Literal
 
 import httpx
@@ -44,6 +45,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.serialization import load_der_public_key
 
+from crossdock.connectors import ebay_returns
 from crossdock.connectors.base import Inbound
 from crossdock.connectors.channel import ChannelSource, Expiring, order_inbound
 from crossdock.connectors.http import check, excerpt, read_json, request, retry_after
@@ -247,6 +249,14 @@ class EbaySource(ChannelSource[EbaySourceConfig, _Api]):
             anonymise=mapping.anonymise_buyer,
             personal=mapping.buyer_texts,
         )
+
+    def _orders(self, api: _Api) -> Iterator[Inbound]:
+        """With ``read_returns``, the open returns first (``ebay_returns``); the orders' last carries the
+        checkpoint."""
+        returns = (
+            ebay_returns.read_returns(api, self.name, self.config.marketplace_id) if self.config.read_returns else ()
+        )
+        return chain(returns, super()._orders(api))
 
     def _read(self, api: _Api) -> Generator[Inbound, None, str | None]:
         now = dt.datetime.now(dt.UTC)

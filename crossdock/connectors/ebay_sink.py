@@ -28,12 +28,13 @@ from typing import Any
 
 import httpx
 
-from crossdock.connectors import ebay_stock
+from crossdock.connectors import ebay_returns, ebay_stock
 from crossdock.connectors.channel import ChannelSink
 from crossdock.connectors.ebay import FULFILLMENT, _Api
 from crossdock.core.cancellations import Cancellation, Reason
 from crossdock.core.channel_config.ebay import EbaySourceConfig
 from crossdock.core.errors import PermanentError, TransientError
+from crossdock.core.return_models import Refund
 from crossdock.core.shipment_models import Fulfilment
 from crossdock.core.stock_models import StockPush
 from crossdock.mappings import ebay as mapping
@@ -130,6 +131,9 @@ class EbaySink(ChannelSink[EbaySourceConfig, _Api]):
         with self._lock:
             self._made[cancellation.cancellation_id] = cancel_id
         return f"ebay order {order_id}: {said}"
+
+    def _refund(self, refund: Refund) -> str:
+        return ebay_returns.send_refund(self._api, self.name, self.config.marketplace_id, refund)
 
 
 def _whole(cancellation: Cancellation, order: Mapping[str, Any]) -> bool:

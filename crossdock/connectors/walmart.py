@@ -39,12 +39,14 @@ import hmac
 import json
 import time
 import uuid
-from collections.abc import Callable, Generator, Mapping
+from collections.abc import Callable, Generator, Iterator, Mapping
 from decimal import Decimal
+from itertools import chain
 from typing import Any
 
 import httpx
 
+from crossdock.connectors import walmart_returns
 from crossdock.connectors.base import Inbound
 from crossdock.connectors.channel import ChannelSource, Expiring, order_inbound
 from crossdock.connectors.http import check, read_json, request, retry_after
@@ -213,6 +215,15 @@ class WalmartSource(ChannelSource[WalmartSourceConfig, _Api]):
 
     def webhook_order_id(self, body: bytes, headers: Mapping[str, str]) -> str | None:
         return webhook_order_id(body)
+
+    def _orders(self, api: _Api) -> Iterator[Inbound]:
+        """With ``read_returns``, the window's return orders first (``walmart_returns``); the orders' last carries the
+        checkpoint."""
+        start = self._window_start(
+            dt.datetime.fromisoformat(self.since) if self.since else None, dt.datetime.now(dt.UTC)
+        )
+        returns = walmart_returns.read_returns(api, self.name, start) if self.config.read_returns else iter(())
+        return chain(returns, super()._orders(api))
 
     def _read(self, api: _Api) -> Generator[Inbound, None, str | None]:
         now = dt.datetime.now(dt.UTC)

@@ -27,12 +27,13 @@ from typing import Any
 
 import httpx
 
-from crossdock.connectors import walmart_stock
+from crossdock.connectors import walmart_returns, walmart_stock
 from crossdock.connectors.channel import ChannelSink
 from crossdock.connectors.walmart import ORDERS, _Api, _safe_id, _tokens
 from crossdock.core.cancellations import Cancellation
 from crossdock.core.channel_config.walmart import WalmartSourceConfig
 from crossdock.core.errors import DecodeError, PermanentError, TransientError
+from crossdock.core.return_models import Refund
 from crossdock.core.shipment_models import Fulfilment, FulfilmentLine
 from crossdock.core.stock_models import StockPush
 from crossdock.mappings import walmart as mapping
@@ -143,6 +144,9 @@ class WalmartSink(ChannelSink[WalmartSourceConfig, _Api]):
             raise PermanentError(f"{where}: order {po}, cancellation {cancellation.cancellation_id}: {said}")
         what = ", ".join(f"line {n} x{int(q)}" for n, q in wanted) or "nothing left open"
         return f"walmart order {po}: cancelled {what}"
+
+    def _refund(self, refund: Refund) -> str:
+        return walmart_returns.send_refund(self._api, self.name, refund)
 
 
 def _wanted(

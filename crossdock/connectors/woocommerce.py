@@ -42,7 +42,7 @@ from typing import Any
 
 import httpx
 
-from crossdock.connectors import woocommerce_stock
+from crossdock.connectors import woocommerce_returns, woocommerce_stock
 from crossdock.connectors.base import Inbound
 from crossdock.connectors.channel import ChannelSink, ChannelSource, order_inbound
 from crossdock.connectors.http import check, excerpt, read_json, request, retry_after
@@ -51,6 +51,7 @@ from crossdock.core.cancellations import Cancellation
 from crossdock.core.channel_config.woocommerce import WooCommerceSourceConfig
 from crossdock.core.config_types import resolve_secret
 from crossdock.core.errors import DecodeError, PermanentError, TransientError
+from crossdock.core.return_models import Refund
 from crossdock.core.shipment_models import Fulfilment
 from crossdock.core.stock_models import StockPush
 from crossdock.mappings import woocommerce as mapping
@@ -200,6 +201,8 @@ class WooCommerceSource(ChannelSource[WooCommerceSourceConfig, _Store]):
                     failed.append(modified)
                     continue
                 yield _inbound(full)
+                if self.config.read_returns:  # refunds marked as returns: woocommerce_returns
+                    yield from woocommerce_returns.return_inbounds(full, self.config.return_prefix)
             pages = headers.get("X-WP-TotalPages", "")
             if not body or not pages.isdecimal() or page >= int(pages):
                 return _before(high, min(failed), self.since) if failed else high or None
@@ -305,6 +308,9 @@ class WooCommerceSink(ChannelSink[WooCommerceSourceConfig, _Store]):
             self._api.call("PUT", f"{API}orders/{order_id}", json={"status": "cancelled"})
             done.append("order cancelled")
         return f"{said}: {', '.join(done) or 'nothing left to cancel'}"
+
+    def _refund(self, refund: Refund) -> str:
+        return woocommerce_returns.send_refund(self._api, self.name, refund, api_refund=self.config.return_refund)
 
     def _track(self, order_id: str, fulfilment: Fulfilment) -> None:
         path = f"{TRACKING_API}orders/{order_id}/shipment-trackings"

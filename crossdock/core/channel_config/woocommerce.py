@@ -47,6 +47,21 @@ class WooCommerceSourceConfig(ChannelSourceBase):
         default=True, description="a cancellation crossdock sends back refunds through the gateway (api_refund)"
     )
     cancel_restock: bool = Field(default=True, description="and restocks the cancelled units (api_restock)")
+    read_returns: bool = Field(
+        default=False,
+        description="read refunds marked as returns (reason starting with return_prefix) as returns, and send "
+        "refunds for received returns back as WooCommerce refunds",
+    )
+    return_prefix: str = Field(
+        default="Return",
+        min_length=1,
+        description="a refund whose reason starts with this (any case) is a return: WooCommerce has no return object",
+    )
+    return_refund: bool = Field(
+        default=True,
+        description="a refund crossdock sends for a received return goes through the gateway (api_refund); off: "
+        "recorded in WooCommerce only, the money moved by hand",
+    )
     per_page: int = Field(default=100, ge=1, le=100)
     tracking: Literal["note", "shipment-tracking"] = Field(
         default="note",
