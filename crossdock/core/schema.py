@@ -226,3 +226,24 @@ stock_movements = Table(  # units in or out since a figure (returns received sel
     UniqueConstraint("sku", "location", "reason", "reference", name="uq_stock_movements_reference"),
     Index("ix_stock_movements_sku", "sku", "location", "at"),
 )
+
+stock_reserved = Table(  # what an open order holds of each SKU, written with the order (the oversell guard)
+    "stock_reserved",
+    metadata,
+    Column("order_id", Id, ForeignKey("orders.id"), primary_key=True),
+    Column("sku", String(128), primary_key=True),  # "" marks an order read that holds no catalogued SKU
+    Column("quantity", Integer, nullable=False),  # in eaches, less what its shipments shipped
+)
+
+stock_told = Table(  # per channel and SKU: what it was last told (sent) and what is queued to tell it
+    "stock_told",
+    metadata,
+    Column("channel", String(64), primary_key=True),
+    Column("sku", String(128), primary_key=True),
+    Column("told", Integer),
+    Column("told_at", DateTime),
+    Column("queued", Integer),
+    Column("queued_key", String(64)),  # the delivery carrying it
+    Column("queued_at", DateTime),
+    Index("ix_stock_told_queued", "queued_key"),
+)

@@ -1,0 +1,149 @@
+"""Available to sell: for each catalogued SKU and each channel, on hand at the locations the channel sells from,
+less what open orders not yet shipped hold of it, less the channel's buffer, never below zero.
+
+What an order holds is written with the order (``reserve``, in the transaction that records it) as eaches per
+SKU, less what its shipments shipped; it counts only while the order is open (not shipped, invoiced or
+cancelled), so a shipment or a cancel that closes the order frees its units without another write. An order
+holds no location: its units come off the total of every location the channel sells from.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Connection, delete, func, insert, select
+
+from crossdock.core import registry
+from crossdock.core.models import Order, OrderLine
+from crossdock.core.schema import orders, stock_reserved
+from crossdock.core.stock_ledger import on_hand
+from crossdock.core.units import UnitError, convert, line_packing
+
+OPEN = ("waiting", "held", "routed", "delivered", "partially shipped")
+SKU_IDS = ("SK", "VN", "BP", "IN")  # where an order line carries the merchant's SKU, in this order
+
+
+def line_sku(line: OrderLine, known: Collection[str] | None = None) -> str | None:
+    """The line's SKU: the first of its ids the catalogue knows, else its SK."""
+    if known:
+        for qualifier in SKU_IDS:
+            value = line.product_ids.get(qualifier)
+            if value in known:
+                return value
+        return next((v for v in line.product_ids.values() if v in known), None)
+    return line.product_ids.get("SK")
+
+
+def _eaches(line: OrderLine, quantity: Decimal) -> int:
+    with contextlib.suppress(UnitError):  # a unit without a known pack counts as it is (most shops sell eaches)
+        quantity = convert(quantity, line.uom or "EA", "EA", line_packing(line))
+    return max(0, int(quantity.to_integral_value(rounding="ROUND_CEILING")))
+
+
+def holds(order: Order, shipped: Mapping[int, Decimal], known: Collection[str] | None) -> dict[str, int]:
+    """SKU -> eaches the order still holds: each line less what shipped of it."""
+    held: dict[str, int] = {}
+    if order.purpose == "01" or order.already_shipped:
+        return held
+    for line in order.lines:
+        sku = line_sku(line, known)
+        if sku:
+            left = line.quantity - shipped.get(line.position, Decimal(0))
+            held[sku] = held.get(sku, 0) + _eaches(line, left)
+    return {sku: qty for sku, qty in held.items() if qty > 0}
+
+
+def reserve(conn: Connection, order_id: int, held: Mapping[str, int]) -> None:
+    """Replace what the order holds (an empty ``held`` still marks it read)."""
+    conn.execute(delete(stock_reserved).where(stock_reserved.c.order_id == order_id))
+    rows = [{"order_id": order_id, "sku": sku[:128], "quantity": qty} for sku, qty in held.items()]
+    conn.execute(insert(stock_reserved), rows or [{"order_id": order_id, "sku": "", "quantity": 0}])
+
+
+def reserved(conn: Connection, skus: Sequence[str] | None = None) -> dict[str, int]:
+    """SKU -> eaches held by open orders."""
+    query = (
+        select(stock_reserved.c.sku, func.sum(stock_reserved.c.quantity))
+        .join(orders, orders.c.id == stock_reserved.c.order_id)
+        .where(orders.c.status.in_(OPEN), stock_reserved.c.sku != "")
+        .group_by(stock_reserved.c.sku)
+    )
+    found: dict[str, int] = {}
+    parts: list[Sequence[str] | None] = (
+        [None] if skus is None else [skus[i : i + 500] for i in range(0, len(skus), 500)]
+    )
+    for part in parts:
+        q = query if part is None else query.where(stock_reserved.c.sku.in_(part))
+        found.update((str(sku), int(qty)) for sku, qty in conn.execute(q))
+    return found
+
+
+def unread_open_orders(conn: Connection, limit: int = 1000) -> list[tuple[int, str]]:
+    """Open orders recorded before reservations were kept (no row yet): (id, JSON), to ``reserve`` now."""
+    query = (
+        select(orders.c.id, orders.c.data)
+        .where(orders.c.status.in_(OPEN))
+        .where(~select(stock_reserved.c.order_id).where(stock_reserved.c.order_id == orders.c.id).exists())
+        .limit(limit)
+    )
+    return [(int(i), str(data)) for i, data in conn.execute(query)]
+
+
+def available(
+    figures: Mapping[tuple[str, str], int],
+    held: Mapping[str, int],
+    skus: Iterable[str],
+    locations: Sequence[str],
+    held_back: Any,
+) -> dict[str, int]:
+    """SKU -> what a channel may sell: on hand at ``locations`` (all when empty), less ``held``, less
+    ``held_back(free)`` (the channel's buffer), never below zero."""
+    wanted = set(locations)
+    totals: dict[str, int] = {}
+    for (sku, loc), qty in figures.items():
+        if not wanted or loc in wanted:
+            totals[sku] = totals.get(sku, 0) + qty
+    out: dict[str, int] = {}
+    for sku in skus:
+        free = totals.get(sku, 0) - held.get(sku, 0)
+        out[sku] = max(0, free - held_back(free))
+    return out
+
+
+def availability(
+    conn: Connection,
+    channels: Mapping[str, Any],
+    catalogue: Mapping[str, Mapping[str, Any]],
+    skus: Sequence[str] | None,
+) -> dict[str, dict[str, int]]:
+    """channel -> SKU -> available, for the catalogued SKUs of each channel (only ``skus`` when given)."""
+    figures = on_hand(conn, skus)
+    held = reserved(conn, skus)
+    out: dict[str, dict[str, int]] = {}
+    for name, source in channels.items():
+        sold = catalogue.get(name, {})
+        wanted = [s for s in skus if s in sold] if skus is not None else list(sold)
+        out[name] = available(figures, held, wanted, source.stock.locations, source.stock.held_back)
+    return out
+
+
+def order_holds(conn: Connection, order_id: int, data: str, known: Collection[str] | None) -> dict[str, int]:
+    """What a stored order holds now: its lines less what its recorded shipments shipped."""
+    from crossdock.core.shipping import shipped_so_far  # shipping imports much of core: only when needed
+
+    order: Order = registry.mapping("x12").order_from_dict(json.loads(data))
+    status = conn.execute(select(orders.c.status).where(orders.c.id == order_id)).scalar()
+    shipped = shipped_so_far(conn, order_id, order) if status == "partially shipped" else {}
+    return holds(order, shipped, known)
+
+
+def reserve_unread(conn: Connection, catalogue: Mapping[str, Mapping[str, Any]]) -> None:
+    """Reserve for the open orders recorded before reservations were kept (or before a catalogue change)."""
+    known = {sku for skus in catalogue.values() for sku in skus}
+    while batch := unread_open_orders(conn):
+        for order_id, data in batch:
+            reserve(conn, order_id, order_holds(conn, order_id, data, known))
