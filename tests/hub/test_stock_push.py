@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from sqlalchemy import select, update
 
 from crossdock.core.hub import Hub
@@ -169,3 +170,25 @@ class _Recorder:
 
     def close(self) -> None:
         pass
+
+
+def test_the_stock_commands_push_and_show(
+    tmp_path: Path, store_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tests.hub.conftest import run
+
+    monkeypatch.setenv("SHOPIFY_TOKEN", "shpat_" + "x" * 32)
+    path = tmp_path / "crossdock.yaml"
+    path.write_text(yaml.safe_dump(stock_config(tmp_path, store_url, push=True)))
+    (tmp_path / "drop").mkdir()
+    hub = Hub(write_config(tmp_path, stock_config(tmp_path, store_url)))
+    _figures(hub, Figure("MUG-BLU", "main", 10, T0, "846"))
+    hub.close()
+    code, out, _ = run(capsys, "stock", "push", "-c", str(path), "--dry-run")
+    assert code == 0 and "shop: would push 2 SKU(s)" in out and "MUG-BLU: 8 (told None)" in out
+    code, _, err = run(capsys, "stock", "push", "-c", str(path), "--channel", "nope")
+    assert code == 1 and "nope" in err
+    code, out, _ = run(capsys, "stock", "show", "-c", str(path), "MUG-BLU")
+    assert code == 0
+    assert "main: 10 (figure 10 as of 2026-12-01 00:00:00 from 846)" in out
+    assert "shop: available 8; never told" in out
