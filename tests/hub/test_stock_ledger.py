@@ -67,3 +67,19 @@ def test_a_naive_time_is_taken_as_utc(store: Store) -> None:
 def test_a_bad_movement_is_refused_with_its_sku(store: Store, sku: str, location: str, delta: int, reason: str) -> None:
     with store.transaction() as conn, pytest.raises(CrossdockError, match="stock"):
         record_movement(conn, sku=sku, location=location, delta=delta, at=T0, reason=reason, reference="ref")
+
+
+def test_the_whole_table_read_by_location_agrees_with_on_hand(store: Store) -> None:
+    from crossdock.core.stock_ledger import on_hand_by_location
+
+    with store.transaction() as conn:
+        record_figures(conn, [Figure("A", "main", 3, _at(1), "x"), Figure("A", "east", 4, _at(1), "x")])
+        record_figures(conn, [Figure("B", "main", 9, _at(1), "x")])
+        record_movement(conn, sku="A", location="main", delta=2, at=_at(2), reason="return", reference="r1")
+        record_movement(conn, sku="A", location="main", delta=5, at=_at(0), reason="return", reference="r0")
+        record_movement(conn, sku="C", location="west", delta=1, at=_at(2), reason="return", reference="r2")
+        regrouped: dict[str, dict[str, int]] = {}
+        for (sku, loc), qty in on_hand(conn).items():
+            regrouped.setdefault(loc, {})[sku] = qty
+        assert on_hand_by_location(conn) == regrouped == {"main": {"A": 5, "B": 9}, "east": {"A": 4}, "west": {"C": 1}}
+        assert on_hand_by_location(conn, ["A"]) == {"main": {"A": 5}, "east": {"A": 4}}
