@@ -16,10 +16,15 @@ Sku = Annotated[str, Field(min_length=1, max_length=128)]
 
 
 class StockSourceConfig(Strict):
-    """On-hand figures from a file or an endpoint: an 846, a CSV or a JSON stock file, read on a schedule."""
+    """On-hand figures read on a schedule: an 846, a CSV or a JSON stock file from a file or an endpoint, or a
+    3PL's or an ERP's API (ShipBob's inventory levels, Odoo's stock quants)."""
 
     file: ConfigPath | None = Field(default=None, description="the stock file (846, CSV or JSON) to read")
     url: str | None = Field(default=None, pattern=r"^https?://", description="or the endpoint that answers with it")
+    shipbob: Name | None = Field(
+        default=None, description="or ShipBob's inventory levels, with this ShipBob sink's (or source's) url and token"
+    )
+    odoo: Name | None = Field(default=None, description="or Odoo's stock.quant, with this Odoo sink's login")
     auth_header: str = Field(default="Authorization", description="with url: the header carrying auth")
     auth: SecretRef | None = Field(default=None, description="with url: ${VAR} holding that header's value")
     timeout: Timeout = 30.0
@@ -40,8 +45,8 @@ class StockSourceConfig(Strict):
 
     @model_validator(mode="after")
     def _one(self) -> StockSourceConfig:
-        if (self.file is None) == (self.url is None):
-            raise ValueError("give exactly one of file or url")
+        if sum(x is not None for x in (self.file, self.url, self.shipbob, self.odoo)) != 1:
+            raise ValueError("give exactly one of file, url, shipbob or odoo")
         return self
 
 

@@ -53,7 +53,20 @@ def record_846(conn: Connection, snapshot: InventorySnapshot, partner: str, docu
     return f"846 {snapshot.report_id}: {len(kept)} of {len(figures)} figure(s) newer than those held"
 
 
-def _read(source: StockSourceConfig, name: str) -> bytes:
+def _api_config(hub: Hub, name: str, kind: str) -> object:
+    config = hub.config.sinks.get(name) or hub.config.sources.get(name)
+    if config is None or getattr(config, "type", None) != kind:
+        raise CrossdockError(f"no {kind} sink or source named {name!r} in the configuration")
+    return config
+
+
+def _read(hub: Hub, source: StockSourceConfig, name: str) -> bytes:
+    if source.shipbob is not None:
+        levels = registry.connector("shipbob", "inventory_levels")
+        return bytes(levels(name, _api_config(hub, source.shipbob, "shipbob")))
+    if source.odoo is not None:
+        quants = registry.connector("odoo", "stock_quants")
+        return bytes(quants(name, _api_config(hub, source.odoo, "odoo")))
     if source.file is not None:
         try:
             with open(source.file, "rb") as f:
@@ -75,6 +88,13 @@ def _read(source: StockSourceConfig, name: str) -> bytes:
 
 
 def _decode(data: bytes, source: StockSourceConfig, name: str, doc_id: int) -> list[InventorySnapshot]:
+    today = dt.datetime.now(dt.UTC).date()
+    if source.shipbob is not None or source.odoo is not None:
+        if source.shipbob is not None:
+            read_api = registry.mapping("shipbob_stock").snapshot_from_levels
+        else:
+            read_api = registry.mapping("odoo_stock").snapshot_from_quants
+        return [read_api(data, report_id=f"{name}-{doc_id}", report_date=today, name=name)]
     kind = source.format
     if kind == "auto":
         start = data.lstrip()[:3]
@@ -98,7 +118,6 @@ def _decode(data: bytes, source: StockSourceConfig, name: str, doc_id: int) -> l
         if bad or not found:
             raise DecodeError(f"{name}: {'; '.join(bad[:3]) or 'no 846 in the file'}")
         return found
-    today = dt.datetime.now(dt.UTC).date()
     mapping = registry.mapping("stockjson" if kind == "json" else "stockcsv")
     read_file = mapping.snapshot_from_json if kind == "json" else mapping.snapshot_from_csv
     return [read_file(data, source.columns, report_id=f"{name}-{doc_id}", report_date=today, name=name)]
@@ -110,9 +129,11 @@ def pull(hub: Hub, name: str) -> str:
     if source is None:
         raise CrossdockError(f"no stock source named {name!r} in the configuration")
     read_at = dt.datetime.now(dt.UTC)
-    data = _read(source, name)
+    data = _read(hub, source, name)
     digest = sha256(data)
-    where = str(source.file or source.url)
+    where = str(
+        source.file or source.url or f"{'shipbob' if source.shipbob else 'odoo'}:{source.shipbob or source.odoo}"
+    )
     store = hub.store
     with store.transaction() as conn:
         doc_id = store.add_document(
