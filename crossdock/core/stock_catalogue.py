@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -56,8 +57,29 @@ class Catalogue:
         return {sku: channels[channel] for sku, channels in self.ids.items() if channel in channels}
 
 
+# the last catalogue read, by config and file version; the config is held too, so its id is not reused meanwhile
+_LOADED: dict[tuple[int, str, int, int], tuple[Any, Catalogue]] = {}
+
+
 def load(config: Any) -> Catalogue:
-    """The catalogue of ``config`` (a ``Config``): inline items first, then the CSV's rows."""
+    """The catalogue of ``config`` (a ``Config``): inline items first, then the CSV's rows. Kept while the
+    configuration and the file are the same: the oversell guard asks for it with every order recorded."""
+    path = config.stock.catalogue
+    try:
+        stat = os.stat(path) if path is not None else None
+    except OSError:
+        stat = None
+    key = (id(config), str(path), stat.st_mtime_ns if stat else 0, stat.st_size if stat else -1)
+    held = _LOADED.get(key)
+    if held is not None:
+        return held[1]
+    found = _read(config)
+    _LOADED.clear()
+    _LOADED[key] = (config, found)
+    return found
+
+
+def _read(config: Any) -> Catalogue:
     catalogue = Catalogue()
     for sku, channels in config.stock.items.items():
         for channel, ids in channels.items():

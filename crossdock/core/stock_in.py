@@ -149,12 +149,12 @@ def pull(hub: Hub, name: str) -> str:
         )
     try:
         snapshots = _decode(data, source, where, doc_id)
-    except DecodeError as exc:
+        return record(hub, doc_id, snapshots, source.location, read_at, f"stock:{name}")
+    except CrossdockError as exc:  # DecodeError, or a figure out of bounds: the raw bytes stay, failed
         with store.transaction() as conn:
             store.update_document(conn, doc_id, state="failed", error=str(exc))
             store.log(conn, "failed", f"stock source {name}: {exc}", document_id=doc_id)
         raise CrossdockError(f"stock source {name}: {exc}") from None
-    return record(hub, doc_id, snapshots, source.location, read_at, f"stock:{name}")
 
 
 def record(

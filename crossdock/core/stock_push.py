@@ -12,12 +12,13 @@ changes (and ``crossdock stock show`` shows it was never told).
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, or_, select, update
+from sqlalchemy import Connection, or_, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from crossdock.core.engine import utcnow
@@ -66,6 +67,16 @@ def settle(conn: Connection, channel: str) -> None:
         conn.execute(
             update(stock_told).where(stock_told.c.channel == channel, stock_told.c.queued_key == key).values(**values)
         )
+
+
+def _serialise(conn: Connection, channel: str) -> bool:
+    """On PostgreSQL, hold the channel's stock lock to the end of the transaction, so two workers never queue
+    two pushes for one channel at once (SQLite's BEGIN IMMEDIATE already serialises). True when it was taken."""
+    if conn.dialect.name != "postgresql":
+        return False
+    key = int.from_bytes(hashlib.sha256(f"stock:{channel}".encode()).digest()[:8], "big", signed=True)
+    conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
+    return True
 
 
 def _supersede(conn: Connection, channel: str) -> tuple[bool, list[str]]:
@@ -134,6 +145,9 @@ def queue_channel(
     result = Pushed(channel)
     if not changed:
         return result
+    if not dry_run and _serialise(conn, channel):  # another worker may have queued for it meanwhile: read again
+        settle(conn, channel)
+        told = _told(conn, channel, list(figures))
     if dry_run:
         result.levels = [_level(sku, figures[sku], ids, told, hub.config.sources[channel]) for sku in sorted(changed)]
         return result
