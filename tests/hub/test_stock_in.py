@@ -167,3 +167,29 @@ def test_odoo_stock_quants_in_internal_locations_by_default_code(
     with hub.store.engine.connect() as conn:
         assert on_hand(conn) == {("MUG-BLU", "erp"): 10}  # 7 + 3.5, whole units; the product without a code left out
     hub.close()
+
+
+def test_a_real_846_read_by_a_stock_source_gives_its_figure(tmp_path: Path, store_url: str) -> None:
+    """x12types' 5010 846 sample (tests/data/corpus, MIT OR Apache-2.0): LIN VN ABC123, QTY 33 100 EA."""
+    from tests.conftest import CORPUS
+
+    data = base_config(tmp_path, store_url)
+    data["stock"] = {"sources": {"supplier": {"file": str(tmp_path / "s1.edi"), "location": "supplier"}}}
+    (tmp_path / "s1.edi").write_bytes((CORPUS / "x12" / "846" / "x12types_5010_bia-lin-qty33.edi").read_bytes())
+    hub = Hub(write_config(tmp_path, data))
+    assert "1 of 1" in pull(hub, "supplier")
+    with hub.store.engine.connect() as conn:
+        assert on_hand(conn) == {("ABC123", "supplier"): 100}
+    hub.close()
+
+
+def test_a_stock_file_with_a_figure_out_of_bounds_is_kept_failed(tmp_path: Path, store_url: str) -> None:
+    data = base_config(tmp_path, store_url)
+    data["stock"] = {"sources": {"wms": {"file": str(tmp_path / "onhand.csv"), "location": "main"}}}
+    (tmp_path / "onhand.csv").write_text("sku,quantity\nMUG-BLU,99999999999\n")
+    hub = Hub(write_config(tmp_path, data))
+    with pytest.raises(CrossdockError, match="beyond"):
+        pull(hub, "wms")
+    with hub.store.engine.connect() as conn:
+        assert conn.execute(select(documents.c.state).where(documents.c.kind == "stock")).scalar() == "failed"
+    hub.close()
