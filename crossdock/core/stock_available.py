@@ -20,9 +20,9 @@ from sqlalchemy import Connection, delete, func, insert, select
 
 from crossdock.core import registry
 from crossdock.core.models import Order, OrderLine
-from crossdock.core.schema import orders, stock_reserved
+from crossdock.core.schema import orders, shipments, stock_levels, stock_reserved
 from crossdock.core.stock_ledger import on_hand_by_location
-from crossdock.core.units import UnitError, convert, line_packing
+from crossdock.core.units import Packing, UnitError, convert, line_packing
 
 OPEN = ("waiting", "held", "routed", "delivered", "partially shipped")
 SKU_IDS = ("SK", "VN", "BP", "IN")  # where an order line carries the merchant's SKU, in this order
@@ -42,6 +42,10 @@ def line_sku(line: OrderLine, known: Collection[str] | None = None) -> str | Non
 def _eaches(line: OrderLine, quantity: Decimal) -> int:
     with contextlib.suppress(UnitError):  # a unit without a known pack counts as it is (most shops sell eaches)
         quantity = convert(quantity, line.uom or "EA", "EA", line_packing(line))
+    return _whole(quantity)
+
+
+def _whole(quantity: Decimal) -> int:
     return max(0, int(quantity.to_integral_value(rounding="ROUND_CEILING")))
 
 
@@ -81,6 +85,53 @@ def reserved(conn: Connection, skus: Sequence[str] | None = None) -> dict[str, i
         q = query if part is None else query.where(stock_reserved.c.sku.in_(part))
         found.update((str(sku), int(qty)) for sku, qty in conn.execute(q))
     return found
+
+
+def _sku_of(product_ids: Mapping[str, str], known: Collection[str] | None) -> str | None:
+    if known:
+        found = next((product_ids[q] for q in SKU_IDS if product_ids.get(q) in known), None)
+        return found or next((v for v in product_ids.values() if v in known), None)
+    return product_ids.get("SK")
+
+
+def shipped_since_figures(conn: Connection, known: Collection[str] | None) -> dict[str, int]:
+    """SKU -> eaches of shipments recorded after the SKU's latest on-hand figure: they have left the warehouse
+    but no figure says so yet, while the orders they shipped no longer hold them. Counted with the
+    reservations until a newer figure arrives (a shipment recorded late is counted twice until then: safe)."""
+    from crossdock.core.shipment_models import Shipment
+
+    oldest = conn.execute(select(func.min(stock_levels.c.as_of))).scalar()
+    if oldest is None:
+        return {}
+    rows = conn.execute(
+        select(shipments.c.data, shipments.c.created_at).where(
+            shipments.c.state == "recorded", shipments.c.created_at > oldest
+        )
+    ).all()
+    found: list[tuple[str, int, Any]] = []
+    for data, recorded in rows:
+        for shipped in Shipment.model_validate_json(data).orders:
+            for line in shipped.all_lines():
+                sku = _sku_of(line.product_ids, known)
+                if sku:
+                    with contextlib.suppress(UnitError):
+                        found.append((sku, _whole(convert(line.quantity, line.uom or "EA", "EA", Packing())), recorded))
+    if not found:
+        return {}
+    skus = sorted({sku for sku, _, _ in found})
+    latest: dict[str, Any] = {}
+    for i in range(0, len(skus), 500):
+        query = (
+            select(stock_levels.c.sku, func.max(stock_levels.c.as_of))
+            .where(stock_levels.c.sku.in_(skus[i : i + 500]))
+            .group_by(stock_levels.c.sku)
+        )
+        latest.update((str(sku), as_of) for sku, as_of in conn.execute(query))
+    out: dict[str, int] = {}
+    for sku, qty, recorded in found:
+        if sku in latest and recorded > latest[sku]:
+            out[sku] = out.get(sku, 0) + qty
+    return out
 
 
 def unread_open_orders(conn: Connection, limit: int = 1000) -> list[tuple[int, str]]:
@@ -131,6 +182,9 @@ def availability(
     """channel -> SKU -> available, for the catalogued SKUs of each channel (only ``skus`` when given)."""
     by_location = on_hand_by_location(conn, skus)
     held = reserved(conn, skus)
+    known = {sku for sold in catalogue.values() for sku in sold}
+    for sku, qty in shipped_since_figures(conn, known).items():
+        held[sku] = held.get(sku, 0) + qty
     sums: dict[tuple[str, ...], Mapping[str, int]] = {}  # channels that sell from the same locations share them
     out: dict[str, dict[str, int]] = {}
     for name, source in channels.items():

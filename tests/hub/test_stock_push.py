@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Iterator
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -192,3 +193,28 @@ def test_the_stock_commands_push_and_show(
     assert code == 0
     assert "main: 10 (figure 10 as of 2026-12-01 00:00:00 from 846)" in out
     assert "shop: available 8; never told" in out
+
+
+def test_units_shipped_after_the_latest_figure_stay_held_until_a_newer_figure(shop: Hub) -> None:
+    from crossdock.core.engine import utcnow
+    from crossdock.core.schema import shipments
+    from crossdock.core.shipment_models import Shipment, ShipmentLine, ShipmentOrder
+
+    _figures(shop, Figure("MUG-BLU", "main", 10, T0, "t"))
+    receive(shop, interchange([order("PO-9", skus=("MUG-BLU",), qty=3)]))
+    shipped = Shipment(
+        shipment_id="S1",
+        orders=[
+            ShipmentOrder(po_number="PO-9", lines=[ShipmentLine(product_ids={"VN": "MUG-BLU"}, quantity=Decimal(3))])
+        ],
+    )
+    with shop.store.transaction() as conn:  # the warehouse shipped PO-9 whole: it no longer holds anything
+        conn.execute(update(orders).where(orders.c.po_number == "PO-9").values(status="shipped"))
+        now = utcnow()
+        row = {"partner": "w", "external_id": "S1", "po_number": "PO-9", "state": "recorded", "created_at": now}
+        conn.execute(shipments.insert().values(**row, data=json.dumps(shipped.model_dump(mode="json")), updated_at=now))
+    (pushed,) = push(shop, dry_run=True)
+    assert {lv.sku: lv.available for lv in pushed.levels}["MUG-BLU"] == 5  # 10 - 3 shipped since the figure - 2
+    _figures(shop, Figure("MUG-BLU", "main", 7, dt.datetime.now(dt.UTC) + dt.timedelta(minutes=1), "t"))
+    (pushed,) = push(shop, dry_run=True)
+    assert {lv.sku: lv.available for lv in pushed.levels}["MUG-BLU"] == 5  # the newer figure counts them: 7 - 2
