@@ -9,7 +9,7 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from crossdock import commands, label_files, logs
+from crossdock import commands, commands_stock, label_files, logs
 from crossdock.core.errors import ConfigError, CrossdockError, NotX12Error
 from crossdock.core.states import DOCUMENT_STATES, ORDER_STATUSES
 from crossdock.terminal import terminal_lines, terminal_safe
@@ -294,6 +294,24 @@ def build_parser() -> argparse.ArgumentParser:
     _config_option(p)
     p.add_argument("feed", metavar="FEED")
     p.set_defaults(func=commands.inventory)
+
+    stock = sub.add_parser("stock", help="stock: push available-to-sell to the channels, read stock in, show a SKU")
+    stock_sub = stock.add_subparsers(dest="stock_command", required=True)
+    p = stock_sub.add_parser("push", help="queue what changed since each channel was last told, and send it")
+    _config_option(p)
+    _json_option(p)
+    p.add_argument("--channel", action="append", metavar="NAME", help="only this channel (again for more)")
+    p.add_argument("--dry-run", action="store_true", help="show what would be pushed; queue nothing")
+    p.set_defaults(func=commands_stock.stock)
+    p = stock_sub.add_parser("pull", help="read the stock sources now (on-hand figures in)")
+    _config_option(p)
+    p.add_argument("--source", action="append", metavar="NAME", help="only this stock source (again for more)")
+    p.set_defaults(func=commands_stock.stock)
+    p = stock_sub.add_parser("show", help="one SKU: each location's figure, reservations, each channel's figures")
+    _config_option(p)
+    _json_option(p)
+    p.add_argument("sku", metavar="SKU")
+    p.set_defaults(func=commands_stock.stock)
 
     p = sub.add_parser("resend", help="send an X12 document again with new control numbers (lineage kept)")
     _config_option(p)

@@ -39,6 +39,9 @@ from crossdock.core.poller import poll
 from crossdock.core.reconcile import mark_overdue
 from crossdock.core.retention import purge
 from crossdock.core.ship_by import alert_late_orders
+from crossdock.core.stock_catalogue import pushing
+from crossdock.core.stock_in import pull
+from crossdock.core.stock_push import push
 from crossdock.core.workers import worker_id
 from crossdock.server import Server, declared_paths, make_server, serve_in_background
 
@@ -172,6 +175,21 @@ class Worker:
                 _trigger(feed.schedule),
                 id=f"inventory:{name}",
                 name=f"inventory {name}",
+            )
+        if pushing(self.config):
+            self.scheduler.add_job(
+                _guarded("stock push", functools.partial(push, self.hub)),
+                _trigger(self.config.stock.push),
+                id="stock-push",
+                name="stock push",
+            )
+        for name, stock_source in self.config.stock.sources.items():
+            self.scheduler.add_job(
+                _guarded(f"stock {name}", functools.partial(pull, self.hub, name)),
+                _trigger(stock_source.schedule),
+                id=f"stock:{name}",
+                name=f"stock {name}",
+                next_run_time=_now(),
             )
         self.scheduler.add_job(
             _guarded("dispatch", self._dispatch),

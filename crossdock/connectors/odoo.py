@@ -44,6 +44,7 @@ errors are permanent, with Odoo's message. The API key never appears in an error
 from __future__ import annotations
 
 import itertools
+import json
 from typing import Any
 
 import httpx
@@ -53,7 +54,7 @@ from crossdock.connectors.base import Outbound
 from crossdock.connectors.http import RETRYABLE, retry_after
 from crossdock.core.api_config import OdooSinkConfig
 from crossdock.core.config_types import resolve_secret
-from crossdock.core.errors import PermanentError, TooLate, TransientError
+from crossdock.core.errors import CrossdockError, PermanentError, TooLate, TransientError
 from crossdock.mappings.odoo import Line, OdooCancel, OdooOrder, ShipTo
 
 MARKER = "crossdock:"
@@ -289,3 +290,36 @@ def _line_values(line: Line, product_id: int) -> dict[str, Any]:
     if line.description:
         values["name"] = line.description
     return values
+
+
+QUANTS_PAGE = 5000
+MAX_QUANTS = 2_000_000
+
+
+def stock_quants(name: str, config: OdooSinkConfig, transport: httpx.BaseTransport | None = None) -> bytes:
+    """Odoo's on-hand stock for a stock source: every ``stock.quant`` in an internal location (``product_id``,
+    ``location_id``, ``quantity``), a page at a time, and the ``default_code`` of their products, as one JSON
+    document (``mappings/odoo_stock.py`` reads it). ``stock.quant`` is the Inventory app's record of a product's
+    quantity at a location; ``location_id.usage`` ``internal`` leaves out customers, vendors and transit."""
+    sink = OdooSink(name, config, transport)
+    try:
+        quants: list[dict[str, Any]] = []
+        domain = [["location_id.usage", "=", "internal"]]
+        fields = ["product_id", "location_id", "quantity"]
+        while True:
+            kwargs = {"fields": fields, "limit": QUANTS_PAGE, "offset": len(quants), "order": "id"}
+            page = sink._execute("stock.quant", "search_read", [domain], kwargs)
+            if not isinstance(page, list):
+                raise TransientError(f"{sink._where()}: stock.quant.search_read answered no list")
+            quants.extend(q for q in page if isinstance(q, dict))
+            if len(page) < QUANTS_PAGE:
+                break
+            if len(quants) >= MAX_QUANTS:
+                raise CrossdockError(f"{sink._where()}: more than {MAX_QUANTS} stock quants")
+        ids = sorted({q["product_id"][0] for q in quants if isinstance(q.get("product_id"), list) and q["product_id"]})
+        products: list[dict[str, Any]] = []
+        for i in range(0, len(ids), 1000):
+            products += sink._search_read("product.product", [["id", "in", ids[i : i + 1000]]], ["default_code"])
+        return json.dumps({"quants": quants, "products": products}, separators=(",", ":")).encode()
+    finally:
+        sink.close()

@@ -320,3 +320,48 @@ class ShipBobSource:
 
 def _nothing() -> None:
     return None
+
+
+def inventory_levels(who: str, config: ShipBobSinkConfig | ShipBobSourceConfig, transport: Any = None) -> bytes:
+    """Every inventory item's levels by fulfilment center, all pages, as one JSON array of the pages as ShipBob
+    answered them: the raw document a stock source stores (``mappings/shipbob_stock.py`` reads it).
+
+    ``GET /<version>/inventory-level/locations`` (ShipBob's "Get All Inventory Levels Grouped By Fulfillment
+    Center", with ``PageSize``); each item has ``inventory_id``, ``sku`` and ``locations`` [{``location_id``,
+    ``name``, ``on_hand_quantity``, ``fulfillable_quantity`` ...}]. [unverified] the envelope of a page (a list,
+    or an object with ``items`` and a ``next`` link) and how a next page is named: both are followed, on
+    ShipBob's own host only."""
+    api = _Api(f"stock {who}", config, getattr(config, "channel_id", None), transport)
+    pages: list[Any] = []
+    try:
+        path, query = "/inventory-level/locations", {"PageSize": "250"}
+        for _ in range(MAX_PAGES):
+            response = api.call("GET", path, query=query)
+            if not response.is_success:
+                raise CrossdockError(api.refused(response))
+            body = _body(response, api)
+            pages.append(body)
+            link = body.get("next") if isinstance(body, dict) else response.headers.get("next-page")
+            if not isinstance(link, str) or not link:
+                return json.dumps(pages, separators=(",", ":")).encode()
+            path, query = _next_path(link, api), {}
+    finally:
+        api.close()
+    raise CrossdockError(f"{api.who}: more than {MAX_PAGES} pages of inventory levels")
+
+
+def _body(response: httpx.Response, api: _Api) -> Any:
+    try:
+        return response.json()
+    except ValueError:
+        raise TransientError(f"{api.who}: inventory levels: not JSON") from None
+
+
+def _next_path(link: str, api: _Api) -> str:
+    """A next-page link as a path under the API's version: never another host."""
+    if link.startswith(("http://", "https://")):
+        if not link.startswith(api.base.rsplit("/", 1)[0] + "/"):
+            raise PermanentError(f"{api.who}: a next page on another host refused: {link[:200]}")
+        link = link[len(api.base.rsplit("/", 1)[0]) :]
+    version = "/" + api.base.rsplit("/", 1)[1]
+    return link[len(version) :] if link.startswith(version + "/") else link

@@ -48,6 +48,7 @@ import httpx
 from crossdock.connectors.base import Inbound
 from crossdock.connectors.channel import ChannelSink, ChannelSource, order_inbound
 from crossdock.connectors.http import check, read_json, request, retry_after
+from crossdock.connectors.shopify_stock import push_stock
 from crossdock.connectors.shopify_tokens import Tokens
 from crossdock.connectors.throttle import Patience, Throttled
 from crossdock.core.cancellations import Cancellation
@@ -55,6 +56,7 @@ from crossdock.core.channel_config.shopify import ShopifySourceConfig
 from crossdock.core.config_types import resolve_secret
 from crossdock.core.errors import DecodeError, PermanentError, TransientError
 from crossdock.core.shipment_models import Fulfilment
+from crossdock.core.stock_models import StockPush
 from crossdock.mappings import shopify as mapping
 from crossdock.mappings import shopify_cancel as cancelling
 from crossdock.mappings import shopify_fulfilment as fulfilling
@@ -391,6 +393,10 @@ class ShopifySink(ChannelSink[ShopifySourceConfig, _Shop]):
         answer = self._api.query("RefundCreate", graphql.REFUND_CREATE, variables).get("refundCreate") or {}
         _refused(where, "refundCreate", answer.get("userErrors"))
         return f"{said}: {len(lines)} line(s) refunded as {(answer.get('refund') or {}).get('id', '?')}"
+
+    def _stock(self, push: StockPush) -> str:
+        """Available-to-sell levels set with ``inventorySetQuantities`` (``shopify_stock.py``)."""
+        return push_stock(self._api, self.name, self.config, push)
 
     def _transactions(self, gid: str, lines: list[dict[str, Any]]) -> list[dict[str, Any]]:
         found = self._api.query("OrderSuggestedRefund", graphql.SUGGESTED_REFUND_QUERY, {"id": gid, "lines": lines})

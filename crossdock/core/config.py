@@ -39,6 +39,7 @@ from crossdock.core.document_config import (
     ShipFrom,
 )
 from crossdock.core.house_config import LoggingConfig, RetentionConfig
+from crossdock.core.stock_config import StockConfig
 
 # --- partners -----------------------------------------------------------------------------------------------
 
@@ -390,6 +391,10 @@ class Config(Strict):
     alerts: AlertsConfig | None = None
     server: ServerConfig = ServerConfig()
     inventory: dict[Name, InventoryFeedConfig] = Field(default_factory=dict, description="stock feeds out")
+    stock: StockConfig = Field(
+        default_factory=StockConfig,
+        description="stock in, available to sell and what each sales channel is told (crossdock stock)",
+    )
     invoice_numbers: InvoiceNumbers = Field(
         default=InvoiceNumbers(), description="810 BIG02: one company-wide sequence, prefix and width"
     )

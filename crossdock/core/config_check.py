@@ -19,6 +19,7 @@ from crossdock.core.config_trust import exposures, weak_tokens
 from crossdock.core.config_types import resolve_secret, url_password_refs
 from crossdock.core.config_yaml import Problem
 from crossdock.core.errors import ConfigError
+from crossdock.core.stock_catalogue import problems as catalogue_problems
 
 
 @dataclass
@@ -42,6 +43,8 @@ def check_config(path: str | Path, *, secrets: bool = True) -> Checked:
         problems.extend(unset_variables(loaded))
         if config is not None:
             problems.extend(loaded.problem(f.loc, f.message) for f in weak_tokens(config))
+    if config is not None:
+        problems.extend(loaded.problem(loc, message) for loc, message in catalogue_problems(config))
     warnings = [loaded.problem(f.loc, f.message) for f in exposures(config) if not f.refused] if config else []
     return Checked(config, sort_problems(problems, path), sort_problems(warnings, path))
 

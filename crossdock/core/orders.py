@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlalchemy import Connection, select, update
 
-from crossdock.core import customer_notices, destination_changes, registry
+from crossdock.core import customer_notices, destination_changes, registry, stock_guard
 from crossdock.core.alerts import raise_alert
 from crossdock.core.engine import utcnow
 from crossdock.core.errors import CrossdockError
@@ -70,6 +70,7 @@ def upsert_orders(
         existing = store.find_orders(conn, found[0].channel if found else "x12", who, list(latest))
     x12 = registry.mapping("x12")
     conflicts: list[str] = []
+    recorded: list[int | Ref] = []  # new and changed orders: the oversell guard reserves their units
     for key, order in latest.items():
         po = order.po_number
         again = False
@@ -148,6 +149,7 @@ def upsert_orders(
                 customer_notices.notify(
                     hub, conn, plan, source=source, event="cancelled", order=order, ref=ref, document_id=document_id
                 )
+        recorded.append(ref)
         if order.purpose == "01":
             plan.event("order", f"order {po} cancelled by {who}", order=ref)
             continue
@@ -183,6 +185,8 @@ def upsert_orders(
                 plan.event("855", f"order {po} is held: its 855 waits until it is routed (replay)", order=ref)
         elif acks is not None:
             _send_855(hub, conn, plan, ref, document_id, order, acks)
+    if recorded and stock_guard.enabled(hub.config):
+        plan.after_write.append(stock_guard.after_orders(hub, recorded))
     return conflicts
 
 

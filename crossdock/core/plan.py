@@ -117,6 +117,8 @@ class Plan:
         self.retired: list[tuple[str, str, int]] = []  # partner, purpose, parent of the held documents replaced
         self.held_orders: list[Id] = []  # orders whose document a guide held: a replay routes them again
         self.late = late
+        # run once the rows are written, in the same transaction: (connection, how a Ref became its id)
+        self.after_write: list[Callable[[Connection, Callable[[Id], int | None]], None]] = []
 
     def order(self, row: dict[str, Any]) -> Ref:
         self.orders.append(row)
@@ -146,6 +148,9 @@ class Plan:
 
     def write(self, store: Store, conn: Connection) -> None:
         resolve = self._write_rows(store, conn)
+        hooks, self.after_write = self.after_write, []
+        for hook in hooks:
+            hook(conn, resolve)
         for document in self.numbers:
             document.order = resolve(document.order)
         numbers, self.numbers = self.numbers, []

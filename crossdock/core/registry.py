@@ -71,6 +71,8 @@ MAPPINGS = {
     "shipcsv": "crossdock.mappings.shipcsv",
     "stockcsv": "crossdock.mappings.stockcsv",
     "stockjson": "crossdock.mappings.stockjson",
+    "shipbob_stock": "crossdock.mappings.shipbob_stock",
+    "odoo_stock": "crossdock.mappings.odoo_stock",
     "shopify": "crossdock.mappings.shopify",
     "woocommerce": "crossdock.mappings.woocommerce",
     "bigcommerce": "crossdock.mappings.bigcommerce",

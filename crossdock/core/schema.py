@@ -199,3 +199,51 @@ carton_labels = Table(  # the SSCC-18 carton labels crossdock gave a destination
     Index("ix_carton_labels_order", "channel", "partner", "external_id", "sink"),
     Index("ix_carton_labels_po_number", "po_number"),
 )
+
+stock_levels = Table(  # the latest on-hand figure crossdock was given for a SKU at a location, and when it was true
+    "stock_levels",
+    metadata,
+    Column("sku", String(128), primary_key=True),
+    Column("location", String(64), primary_key=True),
+    Column("on_hand", Integer, nullable=False),
+    Column("as_of", DateTime, nullable=False),  # when the figure was true (UTC): an older figure never replaces it
+    Column("source", String(64), nullable=False),  # the stock source or the document kind that gave it
+    Column("document_id", Id),  # the stored raw document it came from, when there is one
+    Column("updated_at", DateTime, nullable=False),
+)
+
+stock_movements = Table(  # units in or out since a figure (returns received sellable, adjustments): on top of it
+    "stock_movements",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("sku", String(128), nullable=False),
+    Column("location", String(64), nullable=False),
+    Column("delta", Integer, nullable=False),
+    Column("at", DateTime, nullable=False),
+    Column("reason", String(32), nullable=False),
+    Column("reference", String(256), nullable=False),
+    Column("created_at", DateTime, nullable=False),
+    UniqueConstraint("sku", "location", "reason", "reference", name="uq_stock_movements_reference"),
+    Index("ix_stock_movements_sku", "sku", "location", "at"),
+)
+
+stock_reserved = Table(  # what an open order holds of each SKU, written with the order (the oversell guard)
+    "stock_reserved",
+    metadata,
+    Column("order_id", Id, ForeignKey("orders.id"), primary_key=True),
+    Column("sku", String(128), primary_key=True),  # "" marks an order read that holds no catalogued SKU
+    Column("quantity", Integer, nullable=False),  # in eaches, less what its shipments shipped
+)
+
+stock_told = Table(  # per channel and SKU: what it was last told (sent) and what is queued to tell it
+    "stock_told",
+    metadata,
+    Column("channel", String(64), primary_key=True),
+    Column("sku", String(128), primary_key=True),
+    Column("told", Integer),
+    Column("told_at", DateTime),
+    Column("queued", Integer),
+    Column("queued_key", String(64)),  # the delivery carrying it
+    Column("queued_at", DateTime),
+    Index("ix_stock_told_queued", "queued_key"),
+)

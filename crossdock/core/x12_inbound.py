@@ -32,7 +32,7 @@ from crossdock.core.connector_config import MAX_INTERCHANGES
 from crossdock.core.errors import DecodeError
 from crossdock.core.failures import PROCESSABLE, fail_document, mark_failed, reason_of, report_problems, say_failed
 from crossdock.core.hub import Hub
-from crossdock.core.models import Acknowledgment, Order, OrderChange
+from crossdock.core.models import Acknowledgment, InventorySnapshot, Order, OrderChange
 from crossdock.core.order_versions import Version, made_at
 from crossdock.core.orders import upsert_orders
 from crossdock.core.partners import Controls, Partner, created_now
@@ -41,6 +41,7 @@ from crossdock.core.reconcile import reconcile, reconcile_interchange
 from crossdock.core.shipment_models import Shipment
 from crossdock.core.shipping import record_shipments
 from crossdock.core.spool import SpooledLines
+from crossdock.core.stock_in import record_846
 from crossdock.core.store import OrderRace
 from crossdock.core.x12_changes import apply_changes, forced, order_version
 
@@ -335,6 +336,9 @@ def _record(
                 elif isinstance(ts.document, ApplicationAdvice):  # an 824 or 864: core/advice_inbound.py
                     if problem := apply_advice(hub, conn, plan, document_id, ts.document, partner):
                         problems.append(problem)
+                elif isinstance(ts.document, InventorySnapshot):  # an 846: on-hand figures (core/stock_in.py)
+                    said = record_846(conn, ts.document, partner.name, document_id, made_at(group.date, group.time))
+                    plan.event("stock", said, document=document_id)
                 elif ts.document is None:
                     problems.append(f"{ts.code} {ts.control}: crossdock has no inbound flow for this set yet")
     if shipped:
