@@ -45,6 +45,7 @@ from typing import Any
 
 import httpx
 
+from crossdock.connectors import shopify_returns
 from crossdock.connectors.base import Inbound
 from crossdock.connectors.channel import ChannelSink, ChannelSource, order_inbound
 from crossdock.connectors.http import check, read_json, request, retry_after
@@ -54,6 +55,7 @@ from crossdock.core.cancellations import Cancellation
 from crossdock.core.channel_config.shopify import ShopifySourceConfig
 from crossdock.core.config_types import resolve_secret
 from crossdock.core.errors import DecodeError, PermanentError, TransientError
+from crossdock.core.return_models import Refund
 from crossdock.core.shipment_models import Fulfilment
 from crossdock.mappings import shopify as mapping
 from crossdock.mappings import shopify_cancel as cancelling
@@ -223,6 +225,7 @@ class ShopifySource(ChannelSource[ShopifySourceConfig, _Shop]):
                 if not isinstance(node, dict):
                     raise TransientError(f"shopify {self.name}: Orders: an order that is not an object")
                 items.append(_inbound(_complete(shop, node)))
+                items.extend(shopify_returns.return_inbounds(shop, node))
                 stamp = node.get("updatedAt")
                 if isinstance(stamp, str):
                     changed = _instant(stamp)
@@ -391,6 +394,10 @@ class ShopifySink(ChannelSink[ShopifySourceConfig, _Shop]):
         answer = self._api.query("RefundCreate", graphql.REFUND_CREATE, variables).get("refundCreate") or {}
         _refused(where, "refundCreate", answer.get("userErrors"))
         return f"{said}: {len(lines)} line(s) refunded as {(answer.get('refund') or {}).get('id', '?')}"
+
+    def _refund(self, refund: Refund) -> str:
+        where = f"shopify {self.name}: order {refund.external_id} ({refund.po_number})"
+        return shopify_returns.send_refund(self._api, where, refund, notify=self.config.notify_customer)
 
     def _transactions(self, gid: str, lines: list[dict[str, Any]]) -> list[dict[str, Any]]:
         found = self._api.query("OrderSuggestedRefund", graphql.SUGGESTED_REFUND_QUERY, {"id": gid, "lines": lines})

@@ -205,9 +205,9 @@ def process_many(
         ready = [rows[d] for d in ids if rows[d].state in PROCESSABLE and rows[d].kind != RETURN]
         done = {d: Processed(d, str(rows[d].state)) for d in ids if rows[d].state not in PROCESSABLE}
         returned = [rows[d] for d in ids if rows[d].state in PROCESSABLE and rows[d].kind == RETURN]
-        done.update({r.document_id: r for r in return_documents(hub, returned, str(endpoint))})
         if ready or checkpoint is not None:
             done.update({r.document_id: r for r in channel_orders(hub, ready, str(endpoint), checkpoint)})
+        done.update({r.document_id: r for r in return_documents(hub, returned, str(endpoint))})  # after the orders
         return [done[d] for d in ids]
     if source_cfg is not None and source_cfg.format != "x12":
         results = [_ship_file(hub, d, source_cfg) for d in ids]
