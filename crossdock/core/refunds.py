@@ -23,6 +23,7 @@ from crossdock.core.hub import Hub
 from crossdock.core.models import Order, OrderLine
 from crossdock.core.plan import Plan, delivery_key, outbound, safe_name
 from crossdock.core.return_models import REFUND, Refund, RefundLine, Return, ReturnLine, ReturnReceipt
+from crossdock.core.returns import stored_order
 from crossdock.core.returns_config import ReturnsPolicy
 from crossdock.core.schema import orders, returns
 from crossdock.core.store import to_json
@@ -113,7 +114,7 @@ def _order(conn: Connection, order_id: int | None) -> Order | None:
     if order_id is None:
         return None
     data = conn.execute(select(orders.c.data).where(orders.c.id == order_id)).scalar()
-    return Order.model_validate_json(data) if data else None
+    return stored_order(data) if data else None
 
 
 def refund_for(ret: Return, receipt: ReturnReceipt, order: Order | None, key: str, policy: ReturnsPolicy) -> Refund:

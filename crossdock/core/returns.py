@@ -129,7 +129,13 @@ def order_for(conn: Connection, ret: Return) -> tuple[int, Order, str] | None:
         rows = list(conn.execute(columns.where(orders.c.po_number == ret.po_number)))
     if len(rows) != 1 or not rows[0].data:
         return None
-    return int(rows[0].id), Order.model_validate_json(rows[0].data), str(rows[0].partner)
+    return int(rows[0].id), stored_order(rows[0].data), str(rows[0].partner)
+
+
+def stored_order(data: str) -> Order:
+    """An order back from the JSON the store keeps."""
+    found: Order = registry.mapping("x12").order_from_dict(json.loads(data))
+    return found
 
 
 def shipped_by(conn: Connection, order_id: int) -> str | None:
