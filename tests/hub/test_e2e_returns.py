@@ -266,3 +266,46 @@ def _refused_order(order: dict[str, Any]) -> Any:
     found = order_inbound("shopify", "x", "x", {"not": "an order"})
     found.quarantine = "held back by the test"
     return found
+
+
+def test_a_3pl_that_takes_940s_gets_a_180_and_its_944_restocks_and_refunds(
+    tmp_path: Path, store_url: str, shop: tuple[ReturningShop, FakeApi], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fake, api = shop
+    cfg = hub_config(tmp_path, store_url, api.url, "on_receipt")
+    cfg["partners"]["acme3pl"] = {"isa_qualifier": "ZZ", "isa_id": "ACME3PL", "reply_to": "3pl"}
+    cfg["sinks"]["3pl"] = {
+        "type": "folder", "path": str(tmp_path / "3pl"), "format": "x12-940", "partner": "acme3pl",
+        "depositor": "CROSSDOCK",
+    }  # fmt: skip
+    cfg["routing"] = {"default": "3pl"}
+    with channel_hub(tmp_path, cfg, monkeypatch, ENVIRONMENT) as hub:
+        order = example(903, "2026-11-22T08:00:00Z", displayFinancialStatus="PAID")
+        order["lineItems"]["nodes"][0].update(quantity=3, currentQuantity=3)
+        fake.add(order)
+        poll(hub, "shop", "me")
+        drain(hub)
+        fake.returns[903] = [shopify_return(903, 9030, 2)]
+        fake.orders[903].update(returnStatus="IN_PROGRESS", updatedAt="2026-11-25T08:00:00Z")
+        poll(hub, "shop", "me")
+        drain(hub)
+        (notice,) = (tmp_path / "3pl").glob("acme3pl-180-*.edi")
+        text = notice.read_text()
+        assert "BGN*00*#903-R1*" in text and "BLI*SK*IPOD2008GREEN*2*EA~" in text and "PRF*#903~" in text
+
+        receipt_944 = (
+            "ISA*00*          *00*          *ZZ*ACME3PL        *ZZ*CROSSDOCK      *261127*1400*U*00401*000000031*0*P*>~"
+            "GS*RE*ACME3PL*CROSSDOCK*20261127*1400*31*X*004010~"
+            "ST*944*0001~W17*F*20261127*R-100*#903-R1~N1*WH*ACME~"
+            "W07*2*EA**SK*IPOD2008GREEN~N9*LI*9030~W13*1*EA*01~W14*2~SE*8*0001~GE*1*31~IEA*1*000000031~"
+        )
+        (tmp_path / "drop" / "receipt.edi").write_text(receipt_944)
+        got = poll(hub, "drop", "me").processed
+        assert [p.error for p in got] == [None]
+        drain(hub)
+        with hub.store.transaction() as conn:
+            assert on_hand(conn, [SKU]) == {(SKU, "acme3pl"): 1}
+        (refund,) = fake.refunds
+        assert [(x["lineItemId"], x["quantity"]) for x in refund["refundLineItems"]] == [
+            ("gid://shopify/LineItem/9030", 2)
+        ]
