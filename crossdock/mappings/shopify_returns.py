@@ -57,7 +57,7 @@ def returns_from_json(data: bytes, name: str) -> list[Return]:
         raise DecodeError(f"{name}: not an object with order and returns")
     top = _Node(parsed, "", name, False)
     order = top.child("order") or top.fail("order", "missing")
-    order.currency = order.text("currencyCode")
+    top.currency = order.currency = order.text("currencyCode")  # every price in the returns must be in it
     order_id = order.need_numeric_id("id", "Order")
     po = order.need_text("name")
     found = top.children("returns", required=True)
