@@ -49,6 +49,9 @@ def refund_after(
     if not refund.lines:
         return
     if policy.refund == "approve":
+        if row.state == "approval" and row.refund:  # a refund waits already: this receipt's lines join it
+            waiting = Refund.model_validate_json(row.refund)
+            refund = waiting.model_copy(update={"lines": [*waiting.lines, *refund.lines]})
         conn.execute(
             returns.update()
             .where(returns.c.id == row.id)

@@ -29,7 +29,7 @@ from crossdock.core.schema import return_receipts, returns
 from crossdock.core.stock_ledger import record_movement
 from crossdock.core.store import to_json
 
-OPEN = ("open", "received")  # a return a receipt may still apply to
+OPEN = ("open", "received", "approval", "refunded", "closed")  # a receipt may apply to: neither held nor cancelled
 
 
 def receipt_file(hub: Hub, document_id: int, data: bytes, name: str, source_name: str, source: Any) -> Processed:

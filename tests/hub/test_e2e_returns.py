@@ -309,3 +309,21 @@ def test_a_3pl_that_takes_940s_gets_a_180_and_its_944_restocks_and_refunds(
         assert [(x["lineItemId"], x["quantity"]) for x in refund["refundLineItems"]] == [
             ("gid://shopify/LineItem/9030", 2)
         ]
+
+
+def test_a_return_received_in_two_parts_is_refunded_in_two_and_a_third_part_is_held(
+    tmp_path: Path, store_url: str, shop: tuple[ReturningShop, FakeApi], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fake, api = shop
+    with channel_hub(tmp_path, hub_config(tmp_path, store_url, api.url, "on_receipt"), monkeypatch, ENVIRONMENT) as hub:
+        shipped_and_returned(hub, fake, tmp_path)
+        for n in (1, 2, 3):
+            lines = [{"sku": SKU, "quantity": 1}]
+            one = {"rma_number": "#901-R1", "received": f"2026-11-2{n}T10:00:00", "lines": lines}
+            (tmp_path / "receipts" / f"part-{n}.json").write_text(json.dumps(one))
+            got = poll(hub, "receipts", "me").processed[0]
+            drain(hub)
+        assert got.error is not None and f"SKU {SKU}: 1 received, 0 still expected" in got.error
+        assert [[x["quantity"] for x in r["refundLineItems"]] for r in fake.refunds] == [[1], [1]]
+        with hub.store.transaction() as conn:
+            assert on_hand(conn, [SKU]) == {(SKU, "acme-wh"): 2}

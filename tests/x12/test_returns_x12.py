@@ -4,6 +4,7 @@ leave only the good units sellable."""
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from decimal import Decimal
 
@@ -158,3 +159,19 @@ def test_a_944_setting_aside_more_than_it_received_is_refused() -> None:
     ts = the_set(RECEIPT_944.replace("W13*1*EA*01", "W13*3*EA*01").encode())
     with pytest.raises(DecodeError, match="W13s set aside 3, more than the 2 received"):
         receipt_from_944(ts)
+
+
+def test_to_json_shows_returns_and_receipts_only_in_files_that_have_them() -> None:
+    import io
+
+    from crossdock.mappings.x12.documents import decode_file
+    from crossdock.tojson import write_documents
+
+    for data, key in ((BUYER_180.encode(), "returns"), (RECEIPT_944.encode(), "return_receipts")):
+        collected = decode_file(data)
+        out = io.BytesIO()
+        assert write_documents(data, out) == 0
+        streamed = json.loads(out.getvalue())
+        assert streamed == json.loads(json.dumps(collected, default=str))
+        assert len(streamed[key]) == 1
+        assert ("returns" in streamed) == (key == "returns"), "an empty list of returns is left out"
