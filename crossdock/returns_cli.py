@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from crossdock.commands import _hub, _show
 
-STATES = ("held", "open", "received", "approval", "refunded", "closed")
+STATES = ("held", "open", "received", "approval", "refunded", "closed", "cancelled")
 
 
 def add_commands(sub: Any, config_option: Callable[[Any], None], json_option: Callable[[Any], None]) -> None:

@@ -97,7 +97,7 @@ def record_return(hub: Hub, conn: Connection, plan: Plan, document_id: int, ret:
     values["order_id"] = order_id
     state = str(existing.state) if existing is not None and existing.state in FURTHER else "open"
     if ret.status == "cancelled" and state == "open":
-        state = "closed"
+        state = "cancelled"  # the buyer's or the channel's: nothing more is expected
     values.update(state=state, reason=None)
     warehouse = (existing.warehouse if existing is not None else None) or shipped_by(conn, order_id)
     values["warehouse"] = warehouse

@@ -238,7 +238,7 @@ returns = Table(  # a buyer's return, from its channel or EDI buyer to its refun
     Column("external_id", String(128)),
     Column("order_id", Id, ForeignKey("orders.id")),  # empty while held: no such order yet
     Column("warehouse", String(64)),  # the destination told to expect it (the one that shipped the order)
-    Column("state", String(24), nullable=False),  # held, open, received, approval, refunded, closed, mismatch
+    Column("state", String(24), nullable=False),  # held, open, received, approval, refunded, closed, cancelled
     Column("reason", Text),  # why held, or what a receipt did not match
     Column("data", Text, nullable=False),  # the Return's JSON, as read last
     Column("received", Text),  # the ReceivedLines applied so far (JSON list)
