@@ -17,8 +17,8 @@ from crossdock.core import registry
 from crossdock.core.connector_config import OrderFormat
 from crossdock.core.hub import Hub
 from crossdock.core.models import Order
-from crossdock.core.partners import Controls, created_now
-from crossdock.core.plan import Numbered, Plan, delivery_key, outbound, safe_name, warehouse_order_number
+from crossdock.core.partners import created_now, reserve
+from crossdock.core.plan import Plan, delivery_key, outbound, safe_name, warehouse_order_number
 from crossdock.core.return_models import RETURN_NOTICE, Return
 from crossdock.core.store import to_json
 
@@ -54,14 +54,17 @@ def plan_notice(
         assert isinstance(sink, OrderFormat) and sink.partner is not None
         recipient = hub.partners[sink.partner]
         x12 = registry.mapping("x12")
-
-        def render(controls: Controls) -> tuple[bytes, str]:
-            out = x12.Outgoing(**recipient.envelope(controls, created_now()))
+        controls = reserve(hub.store, conn, recipient.name)
+        out = x12.Outgoing(**recipient.envelope(controls, created_now()))
+        try:
             data = x12.write_180(ret, out, rma=rma_of(ret), order_number=number, depositor=sink.depositor)
-            return data, f"{safe_name(recipient.name)}-180-{safe_name(rma_of(ret))}-{controls.interchange:09d}.edi"
-
-        refused = f"no 180 for return {ret.return_id} of order {order.po_number}"
-        plan.numbered(Numbered(recipient, (1, 1, 1), render, RETURN_NOTICE, key, document_id, order_id, refused))
+        except ValueError as exc:
+            hub.store.return_numbers(conn, recipient.name, {"isa": 1, "gs": 1, "st": 1})
+            reason = f"no 180 for return {ret.return_id} of order {order.po_number} to {sink_name}: {exc}"
+            plan.event("return", reason, order=order_id, document=document_id)
+            return reason
+        name = f"{safe_name(recipient.name)}-180-{safe_name(rma_of(ret))}-{controls.interchange:09d}.edi"
+        outbound(plan, recipient, data, name, RETURN_NOTICE, key, document_id, order_id, controls, sink=sink_name)
     elif fmt == "csv":
         data = notice_csv(ret, number)
         outbound(plan, sink_name, data, f"{base}.csv", RETURN_NOTICE, key, document_id, order_id, sink=sink_name)

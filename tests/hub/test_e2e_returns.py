@@ -273,7 +273,8 @@ def test_a_3pl_that_takes_940s_gets_a_180_and_its_944_restocks_and_refunds(
 ) -> None:
     fake, api = shop
     cfg = hub_config(tmp_path, store_url, api.url, "on_receipt")
-    cfg["partners"]["acme3pl"] = {"isa_qualifier": "ZZ", "isa_id": "ACME3PL", "reply_to": "3pl"}
+    cfg["partners"]["acme3pl"] = {"isa_qualifier": "ZZ", "isa_id": "ACME3PL", "reply_to": "3pl-acks"}
+    cfg["sinks"]["3pl-acks"] = {"type": "folder", "path": str(tmp_path / "3pl-acks")}
     cfg["sinks"]["3pl"] = {
         "type": "folder", "path": str(tmp_path / "3pl"), "format": "x12-940", "partner": "acme3pl",
         "depositor": "CROSSDOCK",
