@@ -4,7 +4,8 @@ A receipt finds its return by RMA number, else by return id, else by PO number (
 It applies only when it fits what the return expects: a SKU the return does not hold, or more units of one
 than are still expected, holds the receipt with the difference named, nothing applied. An applied receipt puts
 its sellable units back into stock (``stock_ledger.record_movement``, per SKU at the receipt's location) and
-tells the channel with a ``Refund`` (``refunds``). The same receipt read twice (its digest) is applied once.
+tells the channel with a ``Refund`` (``refunds``). A receipt is applied once however often its document is
+replayed (``receipt_key``).
 """
 
 from __future__ import annotations
@@ -60,18 +61,20 @@ def receipt_file(hub: Hub, document_id: int, data: bytes, name: str, source_name
 def apply_receipts(hub: Hub, conn: Connection, plan: Plan, document_id: int, found: list[ReturnReceipt]) -> list[str]:
     """Match and apply each receipt; returns why the ones held are held."""
     problems: list[str] = []
-    for receipt in found:
-        if problem := _apply(hub, conn, plan, document_id, receipt):
+    for index, receipt in enumerate(found):
+        if problem := _apply(hub, conn, plan, document_id, receipt, receipt_key(receipt, document_id, index)):
             problems.append(problem)
     return problems
 
 
-def receipt_key(receipt: ReturnReceipt) -> str:
-    return hashlib.sha256(to_json(receipt.model_dump(mode="json")).encode("utf-8")).hexdigest()[:40]
+def receipt_key(receipt: ReturnReceipt, document_id: int, index: int) -> str:
+    """A receipt's identity: the document it came in and its place there, so a replay applies it once, while the
+    same units received again in another document are another receipt (the same bytes again are not processed)."""
+    text = f"{document_id}\x1f{index}\x1f" + to_json(receipt.model_dump(mode="json"))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:40]
 
 
-def _apply(hub: Hub, conn: Connection, plan: Plan, document_id: int, receipt: ReturnReceipt) -> str | None:
-    key = receipt_key(receipt)
+def _apply(hub: Hub, conn: Connection, plan: Plan, document_id: int, receipt: ReturnReceipt, key: str) -> str | None:
     known = conn.execute(select(return_receipts.c.state).where(return_receipts.c.key == key)).first()
     named = receipt.rma_number or receipt.return_id or receipt.po_number or "?"
     if known is not None and known.state == "applied":
@@ -79,6 +82,8 @@ def _apply(hub: Hub, conn: Connection, plan: Plan, document_id: int, receipt: Re
         return None
     row = match(conn, receipt)
     reason = None
+    if row is not None:
+        receipt = with_skus(receipt, return_of(row))
     if row is None:
         reason = f"receipt for {named} from {receipt.warehouse} held: no open return has that RMA, id or PO number"
     else:
@@ -139,6 +144,16 @@ def match(conn: Connection, receipt: ReturnReceipt) -> Any:
         if len(rows) == 1:
             return rows[0]
     return None
+
+
+def with_skus(receipt: ReturnReceipt, ret: Return) -> ReturnReceipt:
+    """The receipt with each line that names only its order line number given that return line's SKU."""
+    skus = {line.line_number: line.sku for line in ret.lines if line.line_number and line.sku}
+    lines = [
+        line if line.sku or line.line_number not in skus else line.model_copy(update={"sku": skus[line.line_number]})
+        for line in receipt.lines
+    ]
+    return receipt.model_copy(update={"lines": lines})
 
 
 def differences(ret: Return, before: list[dict[str, Any]], receipt: ReturnReceipt) -> list[str]:

@@ -16,6 +16,7 @@ from sqlalchemy import select
 
 import crossdock.connectors.shopify as connector
 from crossdock.core.hub import Hub
+from crossdock.core.pipeline import replay
 from crossdock.core.poller import poll
 from crossdock.core.refunds import approve
 from crossdock.core.schema import deliveries, return_receipts, returns
@@ -183,7 +184,8 @@ def test_a_return_reaches_the_warehouse_its_receipt_restocks_the_sellable_unit_a
             assert len(list(notices)) == 1
 
         receipt(tmp_path, "#901-R1")
-        assert poll(hub, "receipts", "me").processed[0].state == "processed"
+        (got,) = poll(hub, "receipts", "me").processed
+        assert (got.state, got.error) == ("processed", None)
         drain(hub)
         with hub.store.transaction() as conn:
             assert on_hand(conn, [SKU]) == {(SKU, "acme-wh"): 1}, "the sellable unit only"
@@ -198,6 +200,7 @@ def test_a_return_reaches_the_warehouse_its_receipt_restocks_the_sellable_unit_a
 
         receipt(tmp_path, "#901-R1", "receipt-again.json")  # the same receipt under another name
         poll(hub, "receipts", "me")
+        replay(hub, got.document_id)  # and its document run again
         drain(hub)
         with hub.store.transaction() as conn:
             assert on_hand(conn, [SKU]) == {(SKU, "acme-wh"): 1}
@@ -237,8 +240,6 @@ def test_a_receipt_that_does_not_match_is_held_with_the_difference_and_a_refund_
 def test_a_return_for_an_order_not_yet_in_is_held_and_applies_on_replay(
     tmp_path: Path, store_url: str, shop: tuple[ReturningShop, FakeApi], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from crossdock.core.pipeline import replay
-
     fake, api = shop
     with channel_hub(tmp_path, hub_config(tmp_path, store_url, api.url, "on_receipt"), monkeypatch, ENVIRONMENT) as hub:
         order = example(902, "2026-11-22T08:00:00Z", displayFinancialStatus="PAID", returnStatus="IN_PROGRESS")
