@@ -216,7 +216,8 @@ class ShopifySource(ChannelSource[ShopifySourceConfig, _Shop]):
         after: str | None = None
         while True:
             variables = graphql.orders_query_variables(start, after=after, first=self.config.page_size)
-            data = shop.query("Orders", graphql.ORDERS_QUERY, variables)
+            reading = self.config.returns.read  # returns too: the query asks each order's returnStatus
+            data = shop.query("Orders", shopify_returns.ORDERS_QUERY if reading else graphql.ORDERS_QUERY, variables)
             orders = data.get("orders")
             if not isinstance(orders, dict) or not isinstance(orders.get("nodes"), list):
                 raise TransientError(f"shopify {self.name}: Orders: the answer has no orders.nodes")
@@ -225,7 +226,8 @@ class ShopifySource(ChannelSource[ShopifySourceConfig, _Shop]):
                 if not isinstance(node, dict):
                     raise TransientError(f"shopify {self.name}: Orders: an order that is not an object")
                 items.append(_inbound(_complete(shop, node)))
-                items.extend(shopify_returns.return_inbounds(shop, node))
+                if reading:
+                    items.extend(shopify_returns.return_inbounds(shop, node))
                 stamp = node.get("updatedAt")
                 if isinstance(stamp, str):
                     changed = _instant(stamp)

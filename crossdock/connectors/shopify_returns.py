@@ -1,10 +1,11 @@
 """Shopify returns in and refunds out, for the Shopify source and sink (``connectors/shopify.py`` calls these).
 
-In: an order the poll reads whose ``returnStatus`` is not ``NO_RETURN`` has its returns read (``RETURNS_QUERY``)
-and stored as one document of kind ``return`` (``mappings/shopify_returns.py`` reads it); its identity is the
-order with a digest of its returns, so each new state of them is stored once. Out: a ``Refund`` is ``refundCreate``
-for the received units with the transactions Shopify suggests (never more than was paid for them), or, with
-``returns: {action: close}``, ``returnClose``; both done once (the refund's marker in its note, a return closed).
+In (``returns: {read: true}``): an order the poll reads whose ``returnStatus`` is not ``NO_RETURN`` has its
+returns read (``RETURNS_QUERY``) and stored as one document of kind ``return`` (``mappings/shopify_returns.py``
+reads it); its identity is the order with a digest of its returns, so each new state of them is stored once.
+Out: a ``Refund`` is ``refundCreate`` for the received units with the transactions Shopify suggests (never more
+than was paid for them), or, with ``returns: {action: close}``, ``returnClose``; both done once (the refund's
+marker in its note, a return closed).
 """
 
 from __future__ import annotations
@@ -21,6 +22,9 @@ from crossdock.mappings import shopify_graphql as graphql
 from crossdock.mappings import shopify_returns as mapping
 
 NO_RETURN = (None, "NO_RETURN")
+ORDERS_QUERY = graphql.ORDERS_QUERY.replace("displayFulfillmentStatus", "displayFulfillmentStatus returnStatus", 1)
+"""The poll's orders query with each order's ``returnStatus``, for a source with ``returns: {read: true}`` (the
+app needs the ``read_returns`` scope for it, which an app set up for orders alone may not have)."""
 
 _MONEY = "shopMoney { amount currencyCode }"
 RETURNS_QUERY = f"""query OrderReturns($id: ID!) {{

@@ -10,6 +10,11 @@ from crossdock.core.config_types import Strict
 
 
 class ReturnsPolicy(Strict):
+    read: bool = Field(
+        default=False,
+        description="a sales channel's returns are read with its orders (Shopify: the app needs the read_returns "
+        "scope); off, crossdock reads none and a return reaches it only as an EDI buyer's 180",
+    )
     refund: Literal["on_receipt", "approve"] = Field(
         default="on_receipt",
         description="on_receipt: the channel is told (refunded or closed) as soon as the warehouse's receipt is "

@@ -20,7 +20,7 @@ _LINE_ITEM = (
     f" originalUnitPriceSet {{ {_MONEY} }} {_TAXES} {_DISCOUNTS}"
 )
 _SHIPPING_LINE = f"code title originalPriceSet {{ {_MONEY} }} {_TAXES} {_DISCOUNTS}"
-_ORDER = f"""id name createdAt updatedAt cancelledAt displayFinancialStatus displayFulfillmentStatus returnStatus
+_ORDER = f"""id name createdAt updatedAt cancelledAt displayFinancialStatus displayFulfillmentStatus
       currencyCode email phone
       totalPriceSet {{ {_MONEY} }}
       shippingAddress {{ {_ADDRESS} }}

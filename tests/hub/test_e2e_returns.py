@@ -128,7 +128,7 @@ def shop(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[ReturningShop, FakeA
 
 def hub_config(tmp_path: Path, store_url: str, url: str, refund: str) -> dict[str, Any]:
     cfg = config(tmp_path, store_url, url)
-    cfg["sources"]["shop"]["returns"] = {"refund": refund}
+    cfg["sources"]["shop"]["returns"] = {"refund": refund, "read": True}
     cfg["sources"]["receipts"] = {
         "type": "folder",
         "path": str(tmp_path / "receipts"),
@@ -329,3 +329,17 @@ def test_a_return_received_in_two_parts_is_refunded_in_two_and_a_third_part_is_h
         assert [[x["quantity"] for x in r["refundLineItems"]] for r in fake.refunds] == [[1], [1]]
         with hub.store.transaction() as conn:
             assert on_hand(conn, [SKU]) == {(SKU, "acme-wh"): 2}
+
+
+def test_a_shop_whose_returns_are_not_read_is_asked_for_none(
+    tmp_path: Path, store_url: str, shop: tuple[ReturningShop, FakeApi], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fake, api = shop
+    cfg = hub_config(tmp_path, store_url, api.url, "on_receipt")
+    del cfg["sources"]["shop"]["returns"]["read"]  # the default: an app without read_returns keeps working
+    with channel_hub(tmp_path, cfg, monkeypatch, ENVIRONMENT) as hub:
+        fake.add(example(904, "2026-11-22T08:00:00Z", returnStatus="IN_PROGRESS"))
+        fake.returns[904] = [shopify_return(904, 9040, 1)]
+        assert poll(hub, "shop", "me").received == 1, "the order alone"
+    asked = [r.json()["query"] for r in api.requests if r.path.endswith("graphql.json")]
+    assert asked and not any("returnStatus" in q or "OrderReturns" in q for q in asked)
