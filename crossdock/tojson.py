@@ -19,7 +19,7 @@ from pydantic import TypeAdapter
 from pydantic_core import to_json
 
 from crossdock.core.models import Model, Order
-from crossdock.mappings.x12.documents import EXTRA_KEYS, OUTPUT_KEYS, document_json, iter_entries
+from crossdock.mappings.x12.documents import EXTRA_KEYS, OUTPUT_KEYS, RETURN_KEYS, document_json, iter_entries
 from crossdock.mappings.x12.reader import Source
 
 SPOOL_MEMORY = 1 << 20
@@ -89,7 +89,7 @@ def write_documents(source: Source, out: IO[bytes], *, encoding: str = "auto") -
     """
     entries = iter_entries(source, encoding=encoding)
     first = next(entries, None)  # reads the ISA: a file that is not X12 fails here, with nothing written
-    counts = dict.fromkeys((*OUTPUT_KEYS, *EXTRA_KEYS), 0)
+    counts = dict.fromkeys((*OUTPUT_KEYS, *RETURN_KEYS, *EXTRA_KEYS), 0)
     with ExitStack() as stack:
         spools: dict[str, IO[bytes]] = {}
         out.write(f'{{\n  "{STREAMED}": ['.encode())
@@ -101,8 +101,8 @@ def write_documents(source: Source, out: IO[bytes], *, encoding: str = "auto") -
             target.write(value_json(item))
             counts[key] += 1
         _close_list(out, counts[STREAMED])
-        for key in (*OUTPUT_KEYS[1:], *EXTRA_KEYS):
-            if key in EXTRA_KEYS and not counts[key]:
+        for key in (*OUTPUT_KEYS[1:], *RETURN_KEYS, *EXTRA_KEYS):
+            if key not in OUTPUT_KEYS and not counts[key]:
                 continue
             out.write(f',\n  "{key}": ['.encode())
             if key in spools:

@@ -45,6 +45,7 @@ from typing import Any
 
 import httpx
 
+from crossdock.connectors import shopify_returns
 from crossdock.connectors.base import Inbound
 from crossdock.connectors.channel import ChannelSink, ChannelSource, order_inbound
 from crossdock.connectors.http import check, read_json, request, retry_after
@@ -55,6 +56,7 @@ from crossdock.core.cancellations import Cancellation
 from crossdock.core.channel_config.shopify import ShopifySourceConfig
 from crossdock.core.config_types import resolve_secret
 from crossdock.core.errors import DecodeError, PermanentError, TransientError
+from crossdock.core.return_models import Refund
 from crossdock.core.shipment_models import Fulfilment
 from crossdock.core.stock_models import StockPush
 from crossdock.mappings import shopify as mapping
@@ -216,7 +218,8 @@ class ShopifySource(ChannelSource[ShopifySourceConfig, _Shop]):
         after: str | None = None
         while True:
             variables = graphql.orders_query_variables(start, after=after, first=self.config.page_size)
-            data = shop.query("Orders", graphql.ORDERS_QUERY, variables)
+            reading = self.config.returns.read  # returns too: the query asks each order's returnStatus
+            data = shop.query("Orders", shopify_returns.ORDERS_QUERY if reading else graphql.ORDERS_QUERY, variables)
             orders = data.get("orders")
             if not isinstance(orders, dict) or not isinstance(orders.get("nodes"), list):
                 raise TransientError(f"shopify {self.name}: Orders: the answer has no orders.nodes")
@@ -225,6 +228,8 @@ class ShopifySource(ChannelSource[ShopifySourceConfig, _Shop]):
                 if not isinstance(node, dict):
                     raise TransientError(f"shopify {self.name}: Orders: an order that is not an object")
                 items.append(_inbound(_complete(shop, node)))
+                if reading:
+                    items.extend(shopify_returns.return_inbounds(shop, node))
                 stamp = node.get("updatedAt")
                 if isinstance(stamp, str):
                     changed = _instant(stamp)
@@ -397,6 +402,10 @@ class ShopifySink(ChannelSink[ShopifySourceConfig, _Shop]):
     def _stock(self, push: StockPush) -> str:
         """Available-to-sell levels set with ``inventorySetQuantities`` (``shopify_stock.py``)."""
         return push_stock(self._api, self.name, self.config, push)
+
+    def _refund(self, refund: Refund) -> str:
+        where = f"shopify {self.name}: order {refund.external_id} ({refund.po_number})"
+        return shopify_returns.send_refund(self._api, where, refund, notify=self.config.notify_customer)
 
     def _transactions(self, gid: str, lines: list[dict[str, Any]]) -> list[dict[str, Any]]:
         found = self._api.query("OrderSuggestedRefund", graphql.SUGGESTED_REFUND_QUERY, {"id": gid, "lines": lines})

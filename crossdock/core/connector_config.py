@@ -9,6 +9,7 @@ from pydantic import Field, field_validator, model_validator
 
 from crossdock.core.config_types import ByteSize, ConfigPath, Duration, Name, SecretRef, Strict, Timeout
 from crossdock.core.notice_config import CustomerNotices
+from crossdock.core.returns_config import ReturnsPolicy
 
 _SENDER = re.compile(r"^[^@\s<>(),;:\"]*@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
 
@@ -49,6 +50,7 @@ SHIPMENT_FIELDS = (
 )
 
 
+RECEIPT_FORMATS = ("return-receipt-json", "return-receipt-csv")  # a warehouse's receipts of returned goods
 MAX_INTERCHANGES = 10_000  # per X12 file: each costs about 13 kB while the file is processed (bench/README.md)
 
 
@@ -71,6 +73,8 @@ class _SourceBase(Strict):
         "csv-shipments",
         "shipment-json",
         "shipbob",
+        "return-receipt-json",
+        "return-receipt-csv",
         "shopify",
         "woocommerce",
         "bigcommerce",
@@ -81,8 +85,14 @@ class _SourceBase(Strict):
         default="x12",
         description="x12; csv-shipments: a warehouse's ship file, one row per shipped line; shipment-json: "
         "crossdock's canonical Shipment as JSON; shipbob: shipments read from ShipBob's API (type shipbob); "
+        "return-receipt-json, return-receipt-csv: a warehouse's receipts of returned goods (README: Returns); "
         "shopify, woocommerce, bigcommerce, amazon, ebay, walmart: a sales channel's orders as its API gives them "
         "(the channel's own type sets it)",
+    )
+    returns: ReturnsPolicy = Field(
+        default_factory=ReturnsPolicy,
+        description="what the channel hears once a return from here is received: refund on receipt or on "
+        "approval, refund or only close, restock on the channel or not",
     )
     fulfilment_sink: Name | None = Field(
         default=None,
@@ -100,7 +110,7 @@ class _SourceBase(Strict):
 
     @model_validator(mode="after")
     def _csv(self) -> _SourceBase:
-        if self.format in ("csv-shipments", "shipment-json") and self.partner is None:
+        if self.format in ("csv-shipments", "shipment-json", *RECEIPT_FORMATS) and self.partner is None:
             raise ValueError(f"a {self.format} source needs partner: the warehouse that sends the documents")
         if self.format != "csv-shipments":
             return self

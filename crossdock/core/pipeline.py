@@ -29,11 +29,15 @@ from crossdock.core import bounds
 from crossdock.core.alerts import raise_alert
 from crossdock.core.api_config import CHANNELS
 from crossdock.core.channel_inbound import channel_orders
+from crossdock.core.connector_config import RECEIPT_FORMATS
 from crossdock.core.errors import CrossdockError, PermanentError
 from crossdock.core.failures import PROCESSABLE
 from crossdock.core.hub import Hub
 from crossdock.core.plan import Processed
 from crossdock.core.retention import purged_note
+from crossdock.core.return_receipts import receipt_file
+from crossdock.core.returns import KIND as RETURN
+from crossdock.core.returns import return_documents
 from crossdock.core.ship_files import ship_file
 from crossdock.core.store import sha256
 from crossdock.core.x12_inbound import process_x12
@@ -147,6 +151,7 @@ def _ingest(hub: Hub, source: str, items: list[Inbound], refusal: str | None = N
                     "identity": identity,
                     "sender": bounds.cut(item.sender, bounds.SENDER),
                     "error": error,
+                    "kind": item.kind or None,
                 }
             )
             message = f"{name} ({len(item.data)} bytes) from {source}"
@@ -197,10 +202,12 @@ def process_many(
     if source_cfg is not None and source_cfg.format in CHANNELS:
         with store.transaction() as conn:
             rows = store.documents_by_id(conn, ids)
-        ready = [rows[d] for d in ids if rows[d].state in PROCESSABLE]
+        ready = [rows[d] for d in ids if rows[d].state in PROCESSABLE and rows[d].kind != RETURN]
         done = {d: Processed(d, str(rows[d].state)) for d in ids if rows[d].state not in PROCESSABLE}
+        returned = [rows[d] for d in ids if rows[d].state in PROCESSABLE and rows[d].kind == RETURN]
         if ready or checkpoint is not None:
             done.update({r.document_id: r for r in channel_orders(hub, ready, str(endpoint), checkpoint)})
+        done.update({r.document_id: r for r in return_documents(hub, returned, str(endpoint))})  # after the orders
         return [done[d] for d in ids]
     if source_cfg is not None and source_cfg.format != "x12":
         results = [_ship_file(hub, d, source_cfg) for d in ids]
@@ -219,6 +226,8 @@ def _ship_file(hub: Hub, document_id: int, source_cfg: Any) -> Processed:
     if row.state not in PROCESSABLE:
         return Processed(document_id, str(row.state))
     name = row.remote_name or f"document {document_id} (unnamed)"
+    if source_cfg.format in RECEIPT_FORMATS:
+        return receipt_file(hub, document_id, bytes(row.data), name, str(row.endpoint), source_cfg)
     return ship_file(hub, document_id, bytes(row.data), name, str(row.endpoint), source_cfg)
 
 

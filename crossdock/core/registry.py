@@ -87,6 +87,8 @@ MAPPINGS = {
     "shipjson": "crossdock.mappings.shipjson",
     "odoo": "crossdock.mappings.odoo",
     "shipbob": "crossdock.mappings.shipbob",
+    "returnfiles": "crossdock.mappings.returnfiles",
+    "shopify_returns": "crossdock.mappings.shopify_returns",
 }
 
 

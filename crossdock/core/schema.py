@@ -247,3 +247,42 @@ stock_told = Table(  # per channel and SKU: what it was last told (sent) and wha
     Column("queued_at", DateTime),
     Index("ix_stock_told_queued", "queued_key"),
 )
+
+returns = Table(  # a buyer's return, from its channel or EDI buyer to its refund (core/returns.py)
+    "returns",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("channel", String(64), nullable=False),  # the source's name (an EDI buyer's: its partner name)
+    Column("return_id", String(128), nullable=False),  # the channel's or partner's id: the natural key with channel
+    Column("rma_number", String(128)),
+    Column("po_number", String(128), nullable=False),
+    Column("external_id", String(128)),
+    Column("order_id", Id, ForeignKey("orders.id")),  # empty while held: no such order yet
+    Column("warehouse", String(64)),  # the destination told to expect it (the one that shipped the order)
+    Column("state", String(24), nullable=False),  # held, open, received, approval, refunded, closed, cancelled
+    Column("reason", Text),  # why held, or what a receipt did not match
+    Column("data", Text, nullable=False),  # the Return's JSON, as read last
+    Column("received", Text),  # the ReceivedLines applied so far (JSON list)
+    Column("refund", Text),  # the Refund waiting for approval, or the last one queued (JSON)
+    Column("document_id", Id, ForeignKey("documents.id")),
+    Column("created_at", DateTime, nullable=False),
+    Column("updated_at", DateTime, nullable=False),
+    UniqueConstraint("channel", "return_id", name="uq_returns_natural_key"),
+    Index("ix_returns_rma_number", "rma_number"),
+    Index("ix_returns_po_number", "po_number"),
+    Index("ix_returns_state", "state"),
+)
+
+return_receipts = Table(  # what a warehouse said it received for a return (a 944, a receipt file, ShipBob)
+    "return_receipts",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("key", String(64), nullable=False, unique=True),  # a digest of the receipt: read twice, applied once
+    Column("return_row", Id, ForeignKey("returns.id")),  # the return it matched; empty while held
+    Column("warehouse", String(64), nullable=False),
+    Column("state", String(16), nullable=False),  # applied, held
+    Column("error", Text),
+    Column("data", Text, nullable=False),  # the ReturnReceipt's JSON
+    Column("document_id", Id, ForeignKey("documents.id")),
+    Column("created_at", DateTime, nullable=False),
+)

@@ -38,6 +38,8 @@ from crossdock.core.orders import upsert_orders
 from crossdock.core.partners import Controls, Partner, created_now
 from crossdock.core.plan import Numbered, Plan, Processed, delivery_key, safe_name
 from crossdock.core.reconcile import reconcile, reconcile_interchange
+from crossdock.core.return_models import Return, ReturnReceipt
+from crossdock.core.returns_x12 import x12_return
 from crossdock.core.shipment_models import Shipment
 from crossdock.core.shipping import record_shipments
 from crossdock.core.spool import SpooledLines
@@ -333,6 +335,8 @@ def _record(
                     shipped.append(ts.document)
                 elif isinstance(ts.document, OrderChange):
                     changes.append((ts.document, made_at(group.date, group.time)))
+                elif isinstance(ts.document, Return | ReturnReceipt):  # a 180 or a 944: core/returns_x12.py
+                    problems.extend(x12_return(hub, conn, plan, document_id, ts.document, partner.name))
                 elif isinstance(ts.document, ApplicationAdvice):  # an 824 or 864: core/advice_inbound.py
                     if problem := apply_advice(hub, conn, plan, document_id, ts.document, partner):
                         problems.append(problem)

@@ -25,6 +25,8 @@ DECODERS: dict[str, tuple[str, str]] = {
     "855": ("order_acknowledgments", "poack855:ack_from_855"),
     "856": ("shipments", "asn856:shipment_from_856"),
     "945": ("shipments", "whship945:shipment_from_945"),
+    "180": ("returns", "rma180:return_from_180"),
+    "944": ("return_receipts", "receipt944:receipt_from_944"),
     "810": ("invoices", "invoice810:invoice_from_810"),
     "846": ("inventory", "inventory846:inventory_from_846"),
     "824": ("application_advices", "advice824:advice_from_824"),
@@ -43,6 +45,7 @@ OUTPUT_KEYS = (
     "interchange_acknowledgments",
     "application_advices",
 )
+RETURN_KEYS = ("returns", "return_receipts")  # present only when not empty: older outputs stay as they were
 EXTRA_KEYS = ("skipped", "rejected")  # present only when not empty, after the others
 
 Entry = tuple[str, Model | dict[str, Any]]  # (output key, one item of its list: a document, or a plain dict)
@@ -75,7 +78,7 @@ def iter_entries(source: Source, *, encoding: str = "auto", name: str | None = N
     mappings read what they can), followed by a ``rejected`` item naming the set, its findings and, as a
     JSON pointer, the document it yielded (None when it yielded none and is listed in ``skipped``).
     """
-    counts = dict.fromkeys(OUTPUT_KEYS, 0)
+    counts = dict.fromkeys((*OUTPUT_KEYS, *RETURN_KEYS), 0)
     for kind, obj in iter_events(source, encoding=encoding, name=name):
         if kind == "interchange_end" and isinstance(obj, Interchange):
             for ta1 in interchange_acknowledgments(obj):
@@ -86,7 +89,7 @@ def iter_entries(source: Source, *, encoding: str = "auto", name: str | None = N
 
 def decode_file(source: Source, *, encoding: str = "auto") -> dict[str, list[Any]]:
     """Every transaction set crossdock has a mapping for, and every TA1, as canonical JSON, by document kind."""
-    out: dict[str, list[Any]] = {key: [] for key in (*OUTPUT_KEYS, *EXTRA_KEYS)}
+    out: dict[str, list[Any]] = {key: [] for key in (*OUTPUT_KEYS, *RETURN_KEYS, *EXTRA_KEYS)}
     for key, item in iter_entries(source, encoding=encoding):
         out[key].append(item if isinstance(item, dict) else document_json(item))
     return {key: items for key, items in out.items() if items or key in OUTPUT_KEYS}

@@ -24,6 +24,7 @@ from crossdock.core.models import (
     OrderAcknowledgment,
     Party,
 )
+from crossdock.core.return_models import Return
 from crossdock.core.shipment_models import Invoice, Shipment
 from crossdock.core.spool import SpooledLines
 from crossdock.mappings.x12 import writer
@@ -39,6 +40,7 @@ from crossdock.mappings.x12.poack855 import build_855, scheduled_ship
 from crossdock.mappings.x12.poca865 import build_865
 from crossdock.mappings.x12.reader import Source, iter_events
 from crossdock.mappings.x12.report import FileResult, GroupResult, InterchangeResult, SetResult
+from crossdock.mappings.x12.rma180 import build_180
 from crossdock.mappings.x12.sscc import sscc18
 from crossdock.mappings.x12.streamed import BATCH, StreamedSet, streaming
 from crossdock.mappings.x12.ta1 import interchange_acknowledgments
@@ -388,6 +390,16 @@ def write_940s(
 def count_940s(orders: list[Order], ship_to_per_line: bool = False) -> int:
     """How many 940 sets ``write_940s`` writes for these orders: the ST numbers to reserve."""
     return sum(len(orders_940(order, ship_to_per_line)) for order in orders)
+
+
+def write_180(
+    ret: Return, out: Outgoing, *, rma: str, order_number: str | None = None, depositor: str | None = None
+) -> bytes:
+    """One interchange carrying the 180 that tells a 3PL to expect return ``ret`` under ``rma``."""
+    built = build_180(
+        ret, f"{out.transaction:04d}", out.created, rma=rma, order_number=order_number, depositor=depositor
+    )
+    return _interchange(out, "AN", [built])
 
 
 def write_856(shipment: Shipment, out: Outgoing, profile: str, bill_of_lading_at: str = "shipment") -> bytes:

@@ -11,7 +11,23 @@ from importlib import import_module
 
 from crossdock.mappings.x12.spec import SegmentSpec, TransactionSetSpec, build_spec, parse_segments
 
-SUPPORTED_SETS = ("810", "824", "846", "850", "855", "856", "860", "864", "865", "940", "945", "997", "999")
+SUPPORTED_SETS = (
+    "180",
+    "810",
+    "824",
+    "846",
+    "850",
+    "855",
+    "856",
+    "860",
+    "864",
+    "865",
+    "940",
+    "944",
+    "945",
+    "997",
+    "999",
+)
 SUPPORTED_VERSIONS = ("004010", "005010")
 
 

@@ -1,0 +1,52 @@
+"""What a receipt must fit: its lines against what the return still expects, a line named only by its order line
+number given the return line's SKU, and a refund bounded by the units returned and what was paid."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from crossdock.core.refunds import refund_for
+from crossdock.core.return_models import ReceivedLine, Return, ReturnLine, ReturnReceipt
+from crossdock.core.return_receipts import differences, with_skus
+from crossdock.core.returns_config import ReturnsPolicy
+
+
+def a_return() -> Return:
+    lines = [
+        ReturnLine(line_number="1", sku="A", quantity=Decimal(2), unit_price=Decimal("10.00")),
+        ReturnLine(line_number="2", sku="B", quantity=Decimal(1)),
+    ]
+    return Return(channel="shop", return_id="R", po_number="P", lines=lines)
+
+
+def receipt(*lines: ReceivedLine) -> ReturnReceipt:
+    return ReturnReceipt(warehouse="wh", rma_number="R", lines=list(lines))
+
+
+def test_a_line_named_by_its_order_line_number_takes_the_return_lines_sku() -> None:
+    got = with_skus(receipt(ReceivedLine(line_number="2", quantity=Decimal(1))), a_return())
+    assert [(x.sku, x.line_number) for x in got.lines] == [("B", "2")]
+    assert differences(a_return(), [], got) == []
+
+
+def test_differences_name_other_skus_and_more_than_is_still_expected() -> None:
+    before = [{"sku": "A", "line_number": "1", "quantity": "1"}]
+    got = receipt(ReceivedLine(sku="A", quantity=Decimal(2)), ReceivedLine(sku="Z", quantity=Decimal(1)))
+    assert differences(a_return(), before, got) == [
+        "SKU A: 2 received, 1 still expected",
+        "SKU Z is not in the return (1 received)",
+    ]
+
+
+def test_a_refund_covers_what_was_received_at_what_was_paid_and_no_more_units_than_returned() -> None:
+    got = receipt(
+        ReceivedLine(sku="A", quantity=Decimal(1)),
+        ReceivedLine(sku="A", quantity=Decimal(1), condition="damaged"),
+        ReceivedLine(sku="B", quantity=Decimal(1)),
+    )
+    made = refund_for(a_return(), got, None, "k" * 40, ReturnsPolicy(restock=True))
+    assert [(x.sku, x.quantity, x.amount, x.restock) for x in made.lines] == [
+        ("A", Decimal(2), Decimal("20.00"), True),
+        ("B", Decimal(1), None, True),
+    ], "B's price is not known: no amount, and the channel's own figure is bounded by nothing crossdock knows"
+    assert made.refund_id == "R-kkkkkkkkkkkk"
