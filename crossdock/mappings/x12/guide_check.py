@@ -13,10 +13,7 @@ from dataclasses import dataclass, field
 
 from crossdock.mappings.x12.errors import Level, X12Error
 from crossdock.mappings.x12.guide import QUALIFIER_ELEMENT, Guide, SegmentRule
-from crossdock.mappings.x12.guide_table import Table, table_for
-
-GUIDE_RULE = "GUIDE"  # the code of a guide finding: no X12 code list has one
-_SEGMENT, _ELEMENT = Level.SEGMENT, Level.ELEMENT
+from crossdock.mappings.x12.guide_table import GUIDE_RULE, Table, table_for
 
 
 @dataclass(slots=True)
@@ -46,9 +43,7 @@ def _elements(table: Table, i: int, rule: SegmentRule, elements: list[str], posi
             kind = "length"
         else:
             continue
-        message = table.message(i, e.position, kind, value)
-        sid, loop, bad = elements[0], table.loops[i], value[:40] or None
-        found.append(X12Error(_ELEMENT, GUIDE_RULE, message, sid, position, e.position, None, None, None, loop, bad))
+        found.append(table.finding(i, kind, elements[0], position, e.position, value))
     return found
 
 
@@ -110,15 +105,14 @@ def _check(guide: Guide, code: str, version: str, segments: list[str], sids: lis
                 key = (i, scope)
                 n = counts[key] = counts.get(key, 0) + 1
                 if n > limit:
-                    message = table.message(i, 0, "over" if limit else "forbidden", str(n) if limit else "")
-                    found.append(X12Error(_SEGMENT, GUIDE_RULE, message, sid, index + 1, loop_id=table.loops[i]))
+                    over = ("over", str(n)) if limit else ("forbidden", "")
+                    found.append(table.finding(i, over[0], sid, index + 1, 0, over[1]))
             if passes is not None and passes(text) is None:
                 found.extend(_elements(table, i, rule, elements or text.split(element), index + 1))
     if instances:
         missing = [(i, start) for start, at in instances for i in required[at] if (i, start) not in counts]
         for i, start in sorted(missing):  # rule by rule, in the order of the guide
-            message = table.message(i, 0, "missing", "")
-            found.append(X12Error(_SEGMENT, GUIDE_RULE, message, sids[start], start + 1, loop_id=table.loops[i]))
+            found.append(table.finding(i, "missing", sids[start], start + 1))
     return found
 
 

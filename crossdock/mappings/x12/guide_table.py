@@ -13,11 +13,13 @@ from collections.abc import Callable
 from functools import cache
 from typing import NamedTuple
 
+from crossdock.mappings.x12.errors import Level, X12Error
 from crossdock.mappings.x12.guide import QUALIFIER_ELEMENT, ElementRule, Guide, SegmentRule, Step
 from crossdock.mappings.x12.spec import UNBOUNDED, LoopNode, TransactionSetSpec
 from crossdock.mappings.x12.specs import base_version, get_spec
 
-MEMO_MESSAGES = 4_096  # finding messages a table remembers (a bad value is part of some: not bounded)
+GUIDE_RULE = "GUIDE"  # the code of a guide finding: no X12 code list has one
+MEMO_FINDINGS = 4_096  # findings a table remembers (a bad value is part of some: not bounded)
 MEMO_TABLES = 64  # tables a guide keeps (one per set code, GS08 version and separator met)
 
 Frames = tuple[tuple[LoopNode, int], ...]  # the loops open, outermost first, each with the child last matched
@@ -126,7 +128,7 @@ class Table:
         self.rows: list[dict[str, int | _Event]] = [{}]
         self.required: list[tuple[int, ...]] = [self._required(())]
         self.qualified: dict[tuple[int, str, str], int] = {}
-        self.messages: dict[tuple[int, int, str, str], str] = {}
+        self.findings: dict[tuple[int, str, str, int, int, str], X12Error] = {}
         self.loops = [rule.where.removeprefix("in ") for rule in self.rules]  # how a finding names the loop
 
     def _held(self, path: tuple[Step, ...]) -> tuple[int, ...]:
@@ -185,13 +187,18 @@ class Table:
         exact = f"{sid}{self.element}{rule.qualifier}"
         return _Try(i, rule, exact + self.element, exact, 0, limit, passes)
 
-    def message(self, i: int, position: int, kind: str, value: str) -> str:
-        key = (i, position, kind, value)
-        found = self.messages.get(key)
+    def finding(self, i: int, kind: str, sid: str, segment: int, element: int = 0, value: str = "") -> X12Error:
+        """Rule ``i``'s finding of ``kind`` at a place; a finding is a frozen value, so one made before for the
+        same place and value is given again (a guide's findings repeat from set to set)."""
+        key = (i, kind, sid, segment, element, value)
+        found = self.findings.get(key)
         if found is None:
-            found = _why(self.guide, self.rules[i], position, kind, value)
-            if len(self.messages) < MEMO_MESSAGES:
-                self.messages[key] = found
+            message = _why(self.guide, self.rules[i], element, kind, value)
+            level, loop = Level.ELEMENT if element else Level.SEGMENT, self.loops[i]
+            bad = (value[:40] or None) if element else None  # a count is no value the segment carries
+            found = X12Error(level, GUIDE_RULE, message, sid, segment, element or None, loop_id=loop, bad_value=bad)
+            if len(self.findings) < MEMO_FINDINGS:
+                self.findings[key] = found
         return found
 
 
