@@ -21,6 +21,9 @@ comes from), so a held document says why. A guide file looks like::
 A loop path is loop ids from the set down, ``/``-separated; ``HL[S]`` is an HL loop whose HL03 is S,
 ``N1[ST]`` an N1 loop whose N101 is ST. A segment's place is the innermost loop holding it, a loop's trigger
 segment belonging to the loop around it: N1*ST is ``in: HL[S]``, the N3 after it ``in: HL[S]/N1[ST]``.
+A path that begins with ``**`` names a shared loop once wherever the set has it: ``in: "**/N1"`` is each
+instance of every N1 loop (the header's, a line's, a shipment level's), ``in: "**"`` anywhere at all.
+A rule without a loop path (no rule of the set naming one) is tried on every segment of the set alike.
 Parsing a guide is pure (``guide_from_dict``); reading its file is the caller's job.
 """
 
