@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from crossdock.mappings.x12.errors import Level, X12Error
-from crossdock.mappings.x12.guide import QUALIFIER_ELEMENT, Guide, SegmentRule
+from crossdock.mappings.x12.guide import Guide, SegmentRule
 from crossdock.mappings.x12.guide_table import GUIDE_RULE, Table, table_for
 
 
@@ -82,13 +82,11 @@ def _check(guide: Guide, code: str, version: str, segments: list[str], sids: lis
         if opens:
             if nxt < 0:
                 elements = text.split(element)
-                at = QUALIFIER_ELEMENT.get(sid, 1)
-                q = elements[at] if at < len(elements) else ""
+                q = elements[-nxt] if -nxt < len(elements) else ""
                 nxt = qualified.get((state, sid, q))
                 if nxt is None:
                     nxt = table.opened(state, sid, q)
-            del open_[keep:]
-            open_.append(index)
+            open_[keep:] = (index,)
             if required[nxt]:
                 instances.append((index, nxt))
         state = nxt

@@ -88,8 +88,9 @@ class _Try(NamedTuple):
 
 
 class _Event(NamedTuple):
-    """What happens at a segment id in a state: ``keep`` loops stay open, the state next (-1: it depends on
-    the qualifier of the loop the segment opens), whether it opens one, and the rules to try."""
+    """What happens at a segment id in a state: ``keep`` loops stay open, the state next (negative: it depends
+    on the qualifier of the loop the segment opens, the element at minus that), whether it opens one, and the
+    rules to try."""
 
     keep: int
     next: int
@@ -159,7 +160,7 @@ class Table:
             after = self._state(nxt, scope)
             found = _Event(keep, after, False, tries) if tries else after
         elif opened in self.asked:
-            found = _Event(keep, -1, True, tries)
+            found = _Event(keep, -QUALIFIER_ELEMENT.get(sid, 1), True, tries)
         else:
             found = _Event(keep, self._state(nxt, (*scope, (opened, None))), True, tries)
         self.rows[state][sid] = found
