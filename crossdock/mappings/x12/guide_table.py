@@ -21,6 +21,7 @@ from crossdock.mappings.x12.specs import base_version, get_spec
 GUIDE_RULE = "GUIDE"  # the code of a guide finding: no X12 code list has one
 MEMO_FINDINGS = 4_096  # findings a table remembers (a bad value is part of some: not bounded)
 MEMO_TABLES = 64  # tables a guide keeps (one per set code, GS08 version and separator met)
+MEMO_MOVES = 100_000  # what a table or machine remembers of segment ids and qualifiers met (input: not bounded)
 
 Frames = tuple[tuple[LoopNode, int], ...]  # the loops open, outermost first, each with the child last matched
 Move = tuple[int, int, str | None]  # the state next, how many open loops stay, the loop a segment opens
@@ -38,7 +39,9 @@ class _Machine:
     def move(self, state: int, sid: str) -> Move:
         found = self.moves.get((state, sid))
         if found is None:
-            found = self.moves[state, sid] = self._work_out(self.states[state], sid)
+            found = self._work_out(self.states[state], sid)
+            if len(self.moves) < MEMO_MOVES:
+                self.moves[state, sid] = found
         return found
 
     def _state(self, frames: Frames) -> int:
@@ -130,6 +133,7 @@ class Table:
         self.required: list[tuple[int, ...]] = [self._required(())]
         self.qualified: dict[tuple[int, str, str], int] = {}
         self.findings: dict[tuple[int, str, str, int, int, str], X12Error] = {}
+        self.remembered = 0  # entries in the rows and in qualified
         self.loops = [rule.where.removeprefix("in ") for rule in self.rules]  # how a finding names the loop
 
     def _held(self, path: tuple[Step, ...]) -> tuple[int, ...]:
@@ -163,7 +167,9 @@ class Table:
             found = _Event(keep, -QUALIFIER_ELEMENT.get(sid, 1), True, tries)
         else:
             found = _Event(keep, self._state(nxt, (*scope, (opened, None))), True, tries)
-        self.rows[state][sid] = found
+        if self.remembered < MEMO_MOVES:
+            self.remembered += 1
+            self.rows[state][sid] = found
         return found
 
     def opened(self, state: int, sid: str, qualifier: str) -> int:
@@ -175,7 +181,10 @@ class Table:
             nxt, keep, opened = self.machine.move(machine_state, sid)
             assert opened is not None
             q = qualifier if qualifier in self.asked[opened] else ""
-            found = self.qualified[key] = self._state(nxt, (*path[: keep - 1], (opened, q)))
+            found = self._state(nxt, (*path[: keep - 1], (opened, q)))
+            if self.remembered < MEMO_MOVES:
+                self.remembered += 1
+                self.qualified[key] = found
         return found
 
     def _try(self, i: int, rule: SegmentRule, sid: str) -> _Try:
