@@ -21,6 +21,9 @@ comes from), so a held document says why. A guide file looks like::
 A loop path is loop ids from the set down, ``/``-separated; ``HL[S]`` is an HL loop whose HL03 is S,
 ``N1[ST]`` an N1 loop whose N101 is ST. A segment's place is the innermost loop holding it, a loop's trigger
 segment belonging to the loop around it: N1*ST is ``in: HL[S]``, the N3 after it ``in: HL[S]/N1[ST]``.
+A path that begins with ``**`` names a shared loop once wherever the set has it: ``in: "**/N1"`` is each
+instance of every N1 loop (the header's, a line's, a shipment level's), ``in: "**"`` anywhere at all.
+A rule without a loop path (no rule of the set naming one) is tried on every segment of the set alike.
 Parsing a guide is pure (``guide_from_dict``); reading its file is the caller's job.
 """
 
@@ -34,6 +37,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 # the element that tells one use of a segment (and of the loop it starts) from another
 QUALIFIER_ELEMENT = {"HL": 3}
+ANYWHERE = "**"  # a loop path that begins so holds under any loops: "**/N1" is every N1 loop of the set
 _SEGMENT = re.compile(r"^(?P<id>[A-Z][A-Z0-9]{1,2})(?:\*(?P<qualifier>[A-Z0-9]{1,6}))?$")
 _STEP = re.compile(r"^(?P<id>[A-Z][A-Z0-9]{1,2})(?:\[(?P<qualifier>[A-Z0-9]{1,6})\])?$")
 
@@ -72,7 +76,7 @@ class SegmentRuleModel(_Strict):
     @field_validator("in_")
     @classmethod
     def _path(cls, value: str) -> str:
-        for step in filter(None, value.split("/")):
+        for step in filter(None, value.removeprefix(ANYWHERE).split("/")):
             if not _STEP.match(step):
                 raise ValueError(f"{step!r} is not a loop id, optionally with [QUALIFIER] (HL[S])")
         return value
@@ -120,31 +124,19 @@ class SegmentRule:
 
     name: str  # how a finding names the segment: REF*BM
     where: str  # how a finding names the loop: "in HL[S]", or "in the set"
+    anywhere: bool = False  # the path began with "**": it may stand under any loops (its end is what counts)
 
 
 @dataclass(frozen=True, slots=True)
 class Guide:
-    """A compiled guide: its rules per transaction-set code, and the versions it is written for; ``holding``
-    remembers which rules of a set hold in a loop path (``guide_check``), worked out once per path, and
-    ``by_segment`` indexes each set's rules (with their positions) by segment id, and ``qualified`` names the
-    loops whose qualifier a rule's path asks about (the others' qualifiers are not kept in a path)."""
+    """A compiled guide: its rules per transaction-set code, and the versions it is written for; ``compiled``
+    keeps what ``guide_check`` builds from them per set, version and separator."""
 
     name: str
     description: str
     versions: frozenset[str]
     sets: dict[str, tuple[SegmentRule, ...]]
-    holding: dict[tuple[str, tuple[Step, ...]], frozenset[int]] = field(default_factory=dict, compare=False)
-    by_segment: dict[str, dict[str, tuple[tuple[int, SegmentRule], ...]]] = field(default_factory=dict, compare=False)
-
-    qualified: dict[str, frozenset[str]] = field(default_factory=dict, compare=False)
-
-    def __post_init__(self) -> None:
-        for code, rules in self.sets.items():
-            self.qualified[code] = frozenset(loop for rule in rules for loop, q in rule.path if q is not None)
-            index: dict[str, list[tuple[int, SegmentRule]]] = {}
-            for i, rule in enumerate(rules):
-                index.setdefault(rule.segment, []).append((i, rule))
-            self.by_segment[code] = {sid: tuple(found) for sid, found in index.items()}
+    compiled: dict[tuple[str, str, str], object] = field(default_factory=dict, compare=False)
 
     def rules(self, code: str) -> tuple[SegmentRule, ...]:
         return self.sets.get(code, ())
@@ -152,7 +144,7 @@ class Guide:
 
 def _path(text: str) -> tuple[Step, ...]:
     steps = []
-    for step in filter(None, text.split("/")):
+    for step in filter(None, text.removeprefix(ANYWHERE).split("/")):
         m = _STEP.match(step)
         assert m is not None  # checked by the model
         steps.append((m["id"], m["qualifier"]))
@@ -173,10 +165,14 @@ def _compile(rule: SegmentRuleModel) -> SegmentRule:
         )
         for position, e in sorted(rule.elements.items())
     )
-    path = _path(rule.in_)
-    where = "in " + "/".join(loop + (f"[{q}]" if q else "") for loop, q in path) if path else "in the set"
+    path, anywhere = _path(rule.in_), rule.in_.startswith(ANYWHERE)
+    steps = "/".join(loop + (f"[{q}]" if q else "") for loop, q in path)
+    if anywhere:
+        where = f"in every {steps} loop" if steps else "anywhere in the set"
+    else:
+        where = f"in {steps}" if path else "in the set"
     name = m["id"] + (f"*{m['qualifier']}" if m["qualifier"] else "")
-    return SegmentRule(m["id"], m["qualifier"], path, rule.use, rule.max, elements, rule.source, name, where)
+    return SegmentRule(m["id"], m["qualifier"], path, rule.use, rule.max, elements, rule.source, name, where, anywhere)
 
 
 def guide_from_dict(data: Any, where: str) -> Guide:

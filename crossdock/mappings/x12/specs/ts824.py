@@ -6,9 +6,11 @@ reference, OTI08/09 its group and set control numbers; TED (the error, with its 
 The same structure in 004010 and 005010.
 """
 
+from crossdock.mappings.x12.specs.template import structure
+
 FUNCTIONAL_ID = "AG"
 
-STRUCTURE_004010 = """
+TEMPLATE = """
 ST   M 1
 BGN  M 1
 LOOP N1 O >1
@@ -30,10 +32,9 @@ LOOP OTI O >1
     TED  M 1
     NTE  O 100
     RED  O 100
-  LOOP LM O >1
-    LM   M 1
-    LQ   M >1
+  USE LM O >1
 SE   M 1
 """
 
+STRUCTURE_004010 = structure(TEMPLATE, "004010")
 STRUCTURE_005010 = STRUCTURE_004010

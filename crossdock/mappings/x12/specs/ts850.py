@@ -1,12 +1,15 @@
 """850 Purchase Order (functional group PO): the full ASC X12 standard structure, 004010 and 005010.
 
-Header, detail and summary tables are flattened into one list in standard order. 005010 replaces MSG with
-MTX, turns the header LDT into a loop and adds IN2 to the N1 loops and PWK/EFI to the N9 loops.
+Header, detail and summary tables are flattened into one list in standard order, over the shared loops of
+``loops``. 005010 replaces MSG with MTX, turns the header LDT into a loop, lets the header TD5 repeat, and adds
+IN2 to the N1 loops, PWK/EFI to the N9 loops and MEA to the SLN loop.
 """
+
+from crossdock.mappings.x12.specs.template import structure
 
 FUNCTIONAL_ID = "PO"
 
-STRUCTURE_004010 = """
+TEMPLATE = """
 ST   M 1
 BEG  M 1
 CUR  O 1
@@ -18,14 +21,12 @@ CTP  O >1
 PAM  O 10
 CSH  O 5
 TC2  O >1
-LOOP SAC O 25
-  SAC  M 1
-  CUR  O 1
+USE SAC O 25
 ITD  O >1
 DIS  O 20
 INC  O 1
 DTM  O 10
-LDT  O 12
+LDT  O 12  @004010
 LIN  O 5
 SI   O >1
 PID  O 200
@@ -33,66 +34,21 @@ MEA  O 40
 PWK  O 25
 PKG  O 200
 TD1  O 2
-TD5  O 12
+TD5  O 12  @004010
+TD5  O >1  @005010
 TD3  O 12
 TD4  O 5
 MAN  O 10
 PCT  O >1
 CTB  O 5
 TXI  O >1
-LOOP AMT O >1
-  AMT  M 1
-  REF  O >1
-  DTM  O 1
-  PCT  O >1
-  LOOP FA1 O >1
-    FA1  M 1
-    FA2  M >1
-LOOP N9 O 1000
-  N9   M 1
-  DTM  O >1
-  MSG  O 1000
-LOOP N1 O 200
-  N1   M 1
-  N2   O 2
-  N3   O 2
-  N4   O >1
-  NX2  O >1
-  REF  O 12
-  PER  O >1
-  SI   O >1
-  FOB  O 1
-  TD1  O 2
-  TD5  O 12
-  TD3  O 12
-  TD4  O 5
-  PKG  O 200
-LOOP LM O >1
-  LM   M 1
-  LQ   M >1
-LOOP SPI O >1
-  SPI  M 1
-  REF  O 5
-  DTM  O 5
-  MSG  O 50
-  LOOP N1 O 20
-    N1   M 1
-    N2   O 2
-    N3   O 2
-    N4   O 1
-    REF  O 20
-    G61  O 1
-    MSG  O 50
-  LOOP CB1 O >1
-    CB1  M 1
-    REF  O 20
-    DTM  O 5
-    LDT  O 1
-    MSG  O 50
-LOOP ADV O >1
-  ADV  M 1
-  DTM  O >1
-  MTX  O >1
+USE LDT_PARTY O >1  @005010
+USE AMT_PARTY O >1
+USE N9 O 1000
+USE N1_PARTY O 200
+USE LM O >1
+USE SPI O >1
+USE ADV O >1
 LOOP PO1 O 100000  # the standard says M; an 850 without lines is accepted and warned about
   PO1  M 1
   LIN  O >1
@@ -100,22 +56,15 @@ LOOP PO1 O 100000  # the standard says M; an 850 without lines is accepted and w
   CUR  O 1
   CN1  O 1
   PO3  O 25
-  LOOP CTP O >1
-    CTP  M 1
-    CUR  O 1
+  USE CTP O >1
   PAM  O 10
   MEA  O 40
-  LOOP PID O 1000
-    PID  M 1
-    MEA  O 10
+  USE PID O 1000
   PWK  O 25
   PO4  O >1
   REF  O >1
   PER  O 3
-  LOOP SAC O 25
-    SAC  M 1
-    CUR  O 1
-    CTP  O 1
+  USE SAC O 25 | +CTP O 1
   IT8  O 1
   CSH  O >1
   ITD  O 2
@@ -133,69 +82,25 @@ LOOP PO1 O 100000  # the standard says M; an 850 without lines is accepted and w
   TD4  O 5
   PCT  O >1
   MAN  O 10
-  MSG  O >1
+  MSG  O >1  @004010
+  MTX  O >1  @005010
   SPI  O >1
   TXI  O >1
   CTB  O >1
-  LOOP QTY O >1
-    QTY  M 1
-    SI   O >1
-  LOOP SCH O 200
-    SCH  M 1
-    TD1  O 2
-    TD5  O 12
-    TD3  O 12
-    TD4  O 5
-    REF  O >1
-  LOOP PKG O 200
-    PKG  M 1
-    MEA  O >1
-  LOOP LS O 1
-    LS   M 1
-    LOOP LDT M >1
-      LDT  M 1
-      QTY  O >1
-      MSG  O 1
-      REF  O 3
-      LOOP LM O >1
-        LM   M 1
-        LQ   M >1
-    LE   M 1
-  LOOP N9 O 1000
-    N9   M 1
-    DTM  O >1
-    MEA  O 40
-    MSG  O 1000
-  LOOP N1 O 200
-    N1   M 1
-    N2   O 2
-    N3   O 2
-    N4   O 1
-    QTY  O >1
-    NX2  O >1
-    REF  O 12
-    PER  O 3
-    SI   O >1
-    DTM  O 1
-    FOB  O 1
-    SCH  O 200
-    TD1  O 2
-    TD5  O 12
-    TD3  O 12
-    TD4  O 5
-    PKG  O 200
-    LOOP LDT O >1
-      LDT  M 1
-      MAN  O 10
-      QTY  O 5
-      MSG  O 1
-      REF  O 3
+  USE QTY O >1
+  USE SCH O 200
+  USE PKG O 200
+  USE LS O 1
+  USE N9 O 1000 | +MEA O 40 after DTM
+  USE N1_LINE O 200
   LOOP SLN O 1000
     SLN  M 1
-    MSG  O >1
+    MSG  O >1  @004010
+    MTX  O >1  @005010
     SI   O >1
     PID  O 1000
     PO3  O 104
+    MEA  O >1  @005010
     TC2  O >1
     ADV  O >1
     DTM  O 10
@@ -203,277 +108,15 @@ LOOP PO1 O 100000  # the standard says M; an 850 without lines is accepted and w
     PAM  O 10
     PO4  O 1
     TAX  O 3
-    LOOP N9 O >1
-      N9   M 1
-      DTM  O >1
-      MSG  O >1
-    LOOP SAC O 25
-      SAC  M 1
-      CUR  O 1
-      CTP  O 1
-    LOOP QTY O >1
-      QTY  M 1
-      SI   O >1
-    LOOP N1 O 10
-      N1   M 1
-      N2   O 2
-      N3   O 2
-      N4   O 1
-      NX2  O >1
-      REF  O 12
-      PER  O 3
-      SI   O >1
-  LOOP AMT O >1
-    AMT  M 1
-    REF  O 1
-    PCT  O >1
-  LOOP LM O >1
-    LM   M 1
-    LQ   M >1
-LOOP CTT O 1
-  CTT  M 1
-  AMT  O 1
+    USE N9_SLN O >1
+    USE SAC O 25 | +CTP O 1
+    USE QTY O >1
+    USE N1_SLN O 10
+  USE AMT_LINE O >1
+  USE LM O >1
+USE CTT O 1
 SE   M 1
 """
 
-STRUCTURE_005010 = """
-ST   M 1
-BEG  M 1
-CUR  O 1
-REF  O >1
-PER  O 3
-TAX  O >1
-FOB  O >1
-CTP  O >1
-PAM  O 10
-CSH  O 5
-TC2  O >1
-LOOP SAC O 25
-  SAC  M 1
-  CUR  O 1
-ITD  O >1
-DIS  O 20
-INC  O 1
-DTM  O 10
-LIN  O 5
-SI   O >1
-PID  O 200
-MEA  O 40
-PWK  O 25
-PKG  O 200
-TD1  O 2
-TD5  O >1
-TD3  O 12
-TD4  O 5
-MAN  O 10
-PCT  O >1
-CTB  O 5
-TXI  O >1
-LOOP LDT O >1
-  LDT  M 1
-  QTY  O >1
-  MTX  O >1
-  REF  O >1
-LOOP AMT O >1
-  AMT  M 1
-  REF  O >1
-  DTM  O 1
-  PCT  O >1
-  LOOP FA1 O >1
-    FA1  M 1
-    FA2  M >1
-LOOP N9 O 1000
-  N9   M 1
-  DTM  O >1
-  MTX  O >1
-  PWK  O >1
-  EFI  O >1
-LOOP N1 O 200
-  N1   M 1
-  N2   O 2
-  IN2  O >1
-  N3   O 2
-  N4   O >1
-  NX2  O >1
-  REF  O 12
-  PER  O >1
-  SI   O >1
-  FOB  O 1
-  TD1  O 2
-  TD5  O 12
-  TD3  O 12
-  TD4  O 5
-  PKG  O 200
-LOOP LM O >1
-  LM   M 1
-  LQ   M >1
-LOOP SPI O >1
-  SPI  M 1
-  REF  O 5
-  DTM  O 5
-  MTX  O >1
-  LOOP N1 O 20
-    N1   M 1
-    N2   O 2
-    N3   O 2
-    N4   O 1
-    REF  O 20
-    G61  O 1
-    MTX  O >1
-  LOOP CB1 O >1
-    CB1  M 1
-    REF  O 20
-    DTM  O 5
-    LDT  O 1
-    MTX  O >1
-LOOP ADV O >1
-  ADV  M 1
-  DTM  O >1
-  MTX  O >1
-LOOP PO1 O 100000  # the standard says M; an 850 without lines is accepted and warned about
-  PO1  M 1
-  LIN  O >1
-  SI   O >1
-  CUR  O 1
-  CN1  O 1
-  PO3  O 25
-  LOOP CTP O >1
-    CTP  M 1
-    CUR  O 1
-  PAM  O 10
-  MEA  O 40
-  LOOP PID O 1000
-    PID  M 1
-    MEA  O 10
-  PWK  O 25
-  PO4  O >1
-  REF  O >1
-  PER  O 3
-  LOOP SAC O 25
-    SAC  M 1
-    CUR  O 1
-    CTP  O 1
-  IT8  O 1
-  CSH  O >1
-  ITD  O 2
-  DIS  O 20
-  INC  O 1
-  TAX  O >1
-  FOB  O >1
-  SDQ  O 500
-  IT3  O 5
-  DTM  O 10
-  TC2  O >1
-  TD1  O 1
-  TD5  O 12
-  TD3  O 12
-  TD4  O 5
-  PCT  O >1
-  MAN  O 10
-  MTX  O >1
-  SPI  O >1
-  TXI  O >1
-  CTB  O >1
-  LOOP QTY O >1
-    QTY  M 1
-    SI   O >1
-  LOOP SCH O 200
-    SCH  M 1
-    TD1  O 2
-    TD5  O 12
-    TD3  O 12
-    TD4  O 5
-    REF  O >1
-  LOOP PKG O 200
-    PKG  M 1
-    MEA  O >1
-  LOOP LS O 1
-    LS   M 1
-    LOOP LDT M >1
-      LDT  M 1
-      QTY  O >1
-      MTX  O >1
-      REF  O 3
-      LOOP LM O >1
-        LM   M 1
-        LQ   M >1
-    LE   M 1
-  LOOP N9 O 1000
-    N9   M 1
-    DTM  O >1
-    MEA  O 40
-    MTX  O >1
-    PWK  O >1
-    EFI  O >1
-  LOOP N1 O 200
-    N1   M 1
-    N2   O 2
-    IN2  O >1
-    N3   O 2
-    N4   O 1
-    QTY  O >1
-    NX2  O >1
-    REF  O 12
-    PER  O 3
-    SI   O >1
-    DTM  O 1
-    FOB  O 1
-    SCH  O 200
-    TD1  O 2
-    TD5  O 12
-    TD3  O 12
-    TD4  O 5
-    PKG  O 200
-    LOOP LDT O >1
-      LDT  M 1
-      MAN  O 10
-      QTY  O 5
-      MTX  O >1
-      REF  O 3
-  LOOP SLN O 1000
-    SLN  M 1
-    MTX  O >1
-    SI   O >1
-    PID  O 1000
-    PO3  O 104
-    MEA  O >1
-    TC2  O >1
-    ADV  O >1
-    DTM  O 10
-    CTP  O 25
-    PAM  O 10
-    PO4  O 1
-    TAX  O 3
-    LOOP N9 O >1
-      N9   M 1
-      DTM  O >1
-      MTX  O >1
-    LOOP SAC O 25
-      SAC  M 1
-      CUR  O 1
-      CTP  O 1
-    LOOP QTY O >1
-      QTY  M 1
-      SI   O >1
-    LOOP N1 O 10
-      N1   M 1
-      N2   O 2
-      IN2  O >1
-      N3   O 2
-      N4   O 1
-      NX2  O >1
-      REF  O 12
-      PER  O 3
-      SI   O >1
-  LOOP AMT O >1
-    AMT  M 1
-    REF  O >1
-    PCT  O >1
-  LOOP LM O >1
-    LM   M 1
-    LQ   M >1
-LOOP CTT O 1
-  CTT  M 1
-  AMT  O 1
-SE   M 1
-"""
+STRUCTURE_004010 = structure(TEMPLATE, "004010")
+STRUCTURE_005010 = structure(TEMPLATE, "005010")

@@ -1,12 +1,15 @@
 """855 Purchase Order Acknowledgment (functional group PR): the full ASC X12 standard structure.
 
-Header, detail and summary tables are flattened into one list in standard order. 005010 replaces MSG with
-MTX, adds IN2 to the N1 loops, PWK/EFI to the N9 loops and MEA to the SLN loop.
+Header, detail and summary tables are flattened into one list in standard order, over the shared loops of
+``loops``. 005010 replaces MSG with MTX, adds IN2 to the N1 loops, PWK/EFI to the N9 loops and MEA to the SLN
+loop.
 """
+
+from crossdock.mappings.x12.specs.template import structure
 
 FUNCTIONAL_ID = "PR"
 
-STRUCTURE_004010 = """
+TEMPLATE = """
 ST   M 1
 BAK  M 1
 CUR  O 1
@@ -17,9 +20,7 @@ FOB  O >1
 CTP  O >1
 PAM  O 10
 CSH  O 1
-LOOP SAC O 25
-  SAC  M 1
-  CUR  O 1
+USE SAC O 25
 ITD  O 5
 DIS  O 20
 INC  O 1
@@ -38,30 +39,9 @@ TD4  O 5
 MAN  O 10
 TXI  O >1
 CTB  O >1
-LOOP N9 O 1000
-  N9   M 1
-  DTM  O >1
-  MSG  O 1000
-LOOP N1 O 200
-  N1   M 1
-  N2   O 2
-  N3   O 2
-  N4   O 1
-  NX2  O >1
-  REF  O 12
-  PER  O >1
-  SI   O >1
-  FOB  O 1
-  TD1  O 2
-  TD5  O 12
-  TD3  O 12
-  TD4  O 5
-  PKG  O 25
-  MSG  O >1
-LOOP ADV O >1
-  ADV  M 1
-  DTM  O >1
-  MTX  O >1
+USE N9 O 1000
+USE N1_PARTY O 200 | N4 O 1; PKG O 25; +MSG O >1 @004010; +MTX O >1 @005010
+USE ADV O >1
 LOOP PO1 O 100000
   PO1  M 1
   LIN  O >1
@@ -71,16 +51,12 @@ LOOP PO1 O 100000
   CTP  O >1
   PAM  O 10
   MEA  O 40
-  LOOP PID O 1000
-    PID  M 1
-    MEA  O 10
+  USE PID O 1000
   PWK  O 25
   PO4  O >1
   REF  O >1
   PER  O 3
-  LOOP SAC O 25
-    SAC  M 1
-    CUR  O 1
+  USE SAC O 25
   IT8  O 1
   CSH  O >1
   ITD  O 2
@@ -95,259 +71,38 @@ LOOP PO1 O 100000
   TD5  O 12
   TD3  O 12
   TD4  O 5
-  LOOP ACK O 104
-    ACK  M 1
-    DTM  O 1
+  USE ACK O 104
   MAN  O 10
   AMT  O 1
   CTB  O >1
   TXI  O >1
-  LOOP QTY O >1
-    QTY  M 1
-    SI   O >1
-  LOOP PKG O 200
-    PKG  M 1
-    MEA  O >1
-  LOOP SCH O 200
-    SCH  M 1
-    TD1  O 2
-    TD5  O 12
-    TD3  O 12
-    TD4  O 5
-    REF  O >1
-  LOOP N9 O 1000
-    N9   M 1
-    DTM  O >1
-    MSG  O 1000
-  LOOP N1 O 200
-    N1   M 1
-    N2   O 2
-    N3   O 2
-    N4   O 1
-    NX2  O >1
-    REF  O 12
-    PER  O 3
-    SI   O >1
-    DTM  O 1
-    FOB  O 1
-    SCH  O 200
-    TD1  O 2
-    TD5  O 12
-    TD3  O 12
-    TD4  O 5
-    QTY  O >1
-    PKG  O 25
+  USE QTY O >1
+  USE PKG O 200
+  USE SCH O 200
+  USE N9 O 1000
+  USE N1_LINE O 200 | -QTY; +QTY O >1 after TD4; PKG O 25; -LDT
   LOOP SLN O 1000
     SLN  M 1
-    MSG  O >1
+    MSG  O >1  @004010
+    MTX  O >1  @005010
     SI   O >1
     PID  O 1000
     PO3  O 25
+    MEA  O >1  @005010
     CTP  O 25
     PAM  O 10
     ACK  O 104
-    LOOP SAC O 10
-      SAC  M 1
-      CUR  O 1
+    USE SAC O 10
     DTM  O 10
     PO4  O 1
     TAX  O 3
     ADV  O >1
-    LOOP QTY O >1
-      QTY  M 1
-      SI   O >1
-    LOOP N9 O >1
-      N9   M 1
-      DTM  O >1
-      MSG  O >1
-    LOOP N1 O 10
-      N1   M 1
-      N2   O 2
-      N3   O 2
-      N4   O 1
-      NX2  O >1
-      REF  O 12
-      PER  O 3
-      SI   O >1
-LOOP CTT O 1
-  CTT  M 1
-  AMT  O 1
+    USE QTY O >1
+    USE N9_SLN O >1
+    USE N1_SLN O 10
+USE CTT O 1
 SE   M 1
 """
 
-STRUCTURE_005010 = """
-ST   M 1
-BAK  M 1
-CUR  O 1
-REF  O >1
-PER  O 3
-TAX  O >1
-FOB  O >1
-CTP  O >1
-PAM  O 10
-CSH  O 1
-LOOP SAC O 25
-  SAC  M 1
-  CUR  O 1
-ITD  O 5
-DIS  O 20
-INC  O 1
-DTM  O 10
-LDT  O 12
-LIN  O 5
-SI   O >1
-PID  O 200
-MEA  O 40
-PWK  O 25
-PKG  O 25
-TD1  O 2
-TD5  O 12
-TD3  O 12
-TD4  O 5
-MAN  O 10
-TXI  O >1
-CTB  O >1
-LOOP N9 O 1000
-  N9   M 1
-  DTM  O >1
-  MTX  O >1
-  PWK  O >1
-  EFI  O >1
-LOOP N1 O 200
-  N1   M 1
-  N2   O 2
-  IN2  O >1
-  N3   O 2
-  N4   O 1
-  NX2  O >1
-  REF  O 12
-  PER  O >1
-  SI   O >1
-  FOB  O 1
-  TD1  O 2
-  TD5  O 12
-  TD3  O 12
-  TD4  O 5
-  PKG  O 25
-  MTX  O >1
-LOOP ADV O >1
-  ADV  M 1
-  DTM  O >1
-  MTX  O >1
-LOOP PO1 O 100000
-  PO1  M 1
-  LIN  O >1
-  SI   O >1
-  CUR  O 1
-  PO3  O 25
-  CTP  O >1
-  PAM  O 10
-  MEA  O 40
-  LOOP PID O 1000
-    PID  M 1
-    MEA  O 10
-  PWK  O 25
-  PO4  O >1
-  REF  O >1
-  PER  O 3
-  LOOP SAC O 25
-    SAC  M 1
-    CUR  O 1
-  IT8  O 1
-  CSH  O >1
-  ITD  O 2
-  DIS  O 20
-  INC  O 1
-  TAX  O >1
-  FOB  O >1
-  SDQ  O 500
-  DTM  O 10
-  LDT  O 12
-  TD1  O 1
-  TD5  O 12
-  TD3  O 12
-  TD4  O 5
-  LOOP ACK O 104
-    ACK  M 1
-    DTM  O 1
-  MAN  O 10
-  AMT  O 1
-  CTB  O >1
-  TXI  O >1
-  LOOP QTY O >1
-    QTY  M 1
-    SI   O >1
-  LOOP PKG O 200
-    PKG  M 1
-    MEA  O >1
-  LOOP SCH O 200
-    SCH  M 1
-    TD1  O 2
-    TD5  O 12
-    TD3  O 12
-    TD4  O 5
-    REF  O >1
-  LOOP N9 O 1000
-    N9   M 1
-    DTM  O >1
-    MTX  O >1
-    PWK  O >1
-    EFI  O >1
-  LOOP N1 O 200
-    N1   M 1
-    N2   O 2
-    IN2  O >1
-    N3   O 2
-    N4   O 1
-    NX2  O >1
-    REF  O 12
-    PER  O 3
-    SI   O >1
-    DTM  O 1
-    FOB  O 1
-    SCH  O 200
-    TD1  O 2
-    TD5  O 12
-    TD3  O 12
-    TD4  O 5
-    QTY  O >1
-    PKG  O 25
-  LOOP SLN O 1000
-    SLN  M 1
-    MTX  O >1
-    SI   O >1
-    PID  O 1000
-    PO3  O 25
-    MEA  O >1
-    CTP  O 25
-    PAM  O 10
-    ACK  O 104
-    LOOP SAC O 10
-      SAC  M 1
-      CUR  O 1
-    DTM  O 10
-    PO4  O 1
-    TAX  O 3
-    ADV  O >1
-    LOOP QTY O >1
-      QTY  M 1
-      SI   O >1
-    LOOP N9 O >1
-      N9   M 1
-      DTM  O >1
-      MTX  O >1
-    LOOP N1 O 10
-      N1   M 1
-      N2   O 2
-      IN2  O >1
-      N3   O 2
-      N4   O 1
-      NX2  O >1
-      REF  O 12
-      PER  O 3
-      SI   O >1
-LOOP CTT O 1
-  CTT  M 1
-  AMT  O 1
-SE   M 1
-"""
+STRUCTURE_004010 = structure(TEMPLATE, "004010")
+STRUCTURE_005010 = structure(TEMPLATE, "005010")

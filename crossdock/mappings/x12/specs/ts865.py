@@ -6,19 +6,18 @@ before the loop's quantity (QTY) loops as in the 855's PO1 loop. Built from ``ts
 """
 
 from crossdock.mappings.x12.specs import ts860
+from crossdock.mappings.x12.specs.template import structure
 
 FUNCTIONAL_ID = "CA"
 
-_ACK_LOOP = "  LOOP ACK O 104\n    ACK  M 1\n    DTM  O 1\n"
-_BEFORE = "  LOOP QTY O >1\n"
+TEMPLATE = f"""
+ST   M 1
+BCA  M 1
+{ts860.HEADER}
+USE POC O >1 | +USE ACK O 104 before QTY
+USE CTT O 1 | AMT O 5
+SE   M 1
+"""
 
-
-def _from_860(structure: str) -> str:
-    header = structure.replace("\nBCH  M 1\n", "\nBCA  M 1\n", 1)
-    poc = header.index("\n  POC  M 1\n")
-    at = header.index(_BEFORE, poc)
-    return header[:at] + _ACK_LOOP + header[at:]
-
-
-STRUCTURE_004010 = _from_860(ts860.STRUCTURE_004010)
-STRUCTURE_005010 = _from_860(ts860.STRUCTURE_005010)
+STRUCTURE_004010 = structure(TEMPLATE, "004010", {"POC": ts860.POC})
+STRUCTURE_005010 = structure(TEMPLATE, "005010", {"POC": ts860.POC})

@@ -1,12 +1,15 @@
 """945 Warehouse Shipping Advice (functional group SW): the full ASC X12 standard structure.
 
 Header (W06, the mandatory N1 loop, references, W27 carrier detail), the LX detail loop holding the W12
-line loops, and the W03 total. 005010 adds TD1 to the header and turns the W12 N1 into a loop.
+line loops, and the W03 total, over the shared loops of ``loops``. 005010 adds TD1 to the header and turns the
+W12 N1 into a loop.
 """
+
+from crossdock.mappings.x12.specs.template import structure
 
 FUNCTIONAL_ID = "SW"
 
-STRUCTURE_004010 = """
+TEMPLATE = """
 ST   M 1
 W06  M 1
 LOOP N1 M 10
@@ -24,9 +27,8 @@ W6   O 1
 W28  O 1
 W10  O 10
 G72  O 5
-LOOP LM O 10
-  LM   M 1
-  LQ   M 100
+TD1  O 5  @005010
+USE LM O 10 | LQ M 100
 LOOP LX M >1
   LX   M 1
   MAN  O >1
@@ -42,76 +44,15 @@ LOOP LX M >1
     AMT  O 1
     R4   O 5
     W27  O 1
-    N1   O 5
-    G72  O 5
-    LOOP LM O 10
-      LM   M 1
-      LQ   M 100
-    LOOP LS O 1
-      LS   M 1
-      LOOP LX M >1
-        LX   M 1
-        N9   O >1
-        G62  O 10
-        N1   O 1
-        LOOP LM O 10
-          LM   M 1
-          LQ   M 100
-      LE   M 1
-    LOOP FA1 O >1
-      FA1  M 1
-      FA2  M >1
-W03  O 1
-SE   M 1
-"""
-
-STRUCTURE_005010 = """
-ST   M 1
-W06  M 1
-LOOP N1 M 10
-  N1   M 1
-  N2   O 1
-  N3   O 2
-  N4   O 1
-  PER  O 5
-N9   O 10
-G61  O 3
-G62  O 5
-NTE  O 20
-W27  O 1
-W6   O 1
-W28  O 1
-W10  O 10
-G72  O 5
-TD1  O 5
-LOOP LM O 10
-  LM   M 1
-  LQ   M 100
-LOOP LX M >1
-  LX   M 1
-  MAN  O >1
-  PAL  O 1
-  N9   O 5
-  LOOP W12 M >1
-    W12  M 1
-    G69  O 5
-    N9   O 200
-    G62  O 10
-    QTY  O 10
-    MEA  O 5
-    AMT  O 1
-    R4   O 5
-    W27  O 1
-    LOOP N1 O >1
+    N1   O 5  @004010
+    LOOP N1 O >1  @005010
       N1   M 1
       N2   O 1
       N3   O 1
       N4   O 1
       PER  O 1
     G72  O 5
-    LOOP LM O 10
-      LM   M 1
-      LQ   M 100
+    USE LM O 10 | LQ M 100
     LOOP LS O 1
       LS   M 1
       LOOP LX M >1
@@ -119,13 +60,12 @@ LOOP LX M >1
         N9   O >1
         G62  O 10
         N1   O 1
-        LOOP LM O 10
-          LM   M 1
-          LQ   M 100
+        USE LM O 10 | LQ M 100
       LE   M 1
-    LOOP FA1 O >1
-      FA1  M 1
-      FA2  M >1
+    USE FA1 O >1
 W03  O 1
 SE   M 1
 """
+
+STRUCTURE_004010 = structure(TEMPLATE, "004010")
+STRUCTURE_005010 = structure(TEMPLATE, "005010")
