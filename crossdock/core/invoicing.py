@@ -6,8 +6,9 @@ import datetime as dt
 import json
 from collections.abc import Sequence
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
 
-from sqlalchemy import Connection, select, update
+from sqlalchemy import Connection, and_, select, update
 
 from crossdock.core import registry
 from crossdock.core.engine import utcnow
@@ -16,7 +17,7 @@ from crossdock.core.hub import Hub
 from crossdock.core.models import Charge, Order, Party
 from crossdock.core.partners import Partner, created_now, reserve
 from crossdock.core.plan import Plan, delivery_key, outbound, safe_name
-from crossdock.core.schema import orders, shipments
+from crossdock.core.schema import documents, orders, shipments
 from crossdock.core.shipment_models import Invoice, InvoiceLine, Shipment
 
 # What an invoice repeats from the PO: the parties a retailer's guide asks for (SU supplier, the vendor number
@@ -25,6 +26,7 @@ INVOICE_ROLES = ("SU", "BT", "ST", "BY", "RE", "RI")
 INVOICE_REFERENCES = ("IA", "DP", "MR")
 COMPANY_SEQUENCE = "(company)"  # sequences scope for invoice numbers: no partner name can take it
 CENT = Decimal("0.01")
+DAY_AGAIN = "crossdock replay of this document (or the next daily run) sends the shipments' invoices"
 
 
 def invoice_for(
@@ -108,7 +110,9 @@ def next_invoice_numbers(hub: Hub, conn: Connection, count: int) -> int:
 def invoice_day(hub: Hub, partner_name: str) -> int:
     """The 810s for every shipment to ``partner_name`` not yet invoiced, in one interchange; returns how many.
 
-    For partners with ``invoice: daily``: the scheduler runs this on ``invoice_schedule``.
+    For partners with ``invoice: daily``: the scheduler runs this on ``invoice_schedule``. An interchange the
+    partner's guide holds is kept as a held document, takes no control or invoice numbers and leaves the
+    shipments to invoice: after the fix, the next run (or ``crossdock replay`` of that document) sends them.
     """
     buyer = hub.partners[partner_name]
     store = hub.store
@@ -144,8 +148,9 @@ def invoice_day(hub: Hub, partner_name: str) -> int:
         controls = reserve(store, conn, buyer.name, sets=len(invoices))
         data = x12.write_810s(invoices, x12.Outgoing(**buyer.envelope(controls, created_now())))
         name = f"{safe_name(buyer.name)}-810-{today:%Y%m%d}-{controls.interchange:09d}.edi"
+        _retire_held_days(conn, buyer.name)
         plan = Plan()
-        outbound(
+        held = outbound(
             plan,
             buyer,
             data,
@@ -156,14 +161,46 @@ def invoice_day(hub: Hub, partner_name: str) -> int:
             None,
             controls,
             sets=len(invoices),
+            again=DAY_AGAIN,
         )
         plan.write(store, conn)
+        if held:  # the shipments stay to invoice; the numbers go back for the invoices that will be sent
+            store.return_numbers(conn, buyer.name, {"isa": 1, "gs": 1, "st": len(invoices)})
+            store.return_numbers(conn, COMPANY_SEQUENCE, {"invoice": len(rows)})
+            store.log(conn, "810", f"{len(invoices)} invoice(s) to {buyer.name} held by its guide")
+            return 0
         now = utcnow()
         conn.execute(update(shipments).where(shipments.c.id.in_([r.id for r in rows])).values(invoiced_at=now))
         shipped = sorted({int(r.order_id) for r in rows if r.status == "shipped"})
         store.set_order_statuses(conn, [("invoiced", order_id) for order_id in shipped])
         store.log(conn, "810", f"{len(invoices)} invoice(s) to {buyer.name} in interchange {controls.interchange}")
     return len(invoices)
+
+
+def is_held_day(row: Any) -> bool:
+    """Whether a stored document is a day's 810s a guide held (``invoice_day`` again sends them)."""
+    return bool(row.direction == "out" and row.state == "held" and row.kind == "810" and row.parent_id is None)
+
+
+def _held_days(partner: str) -> Any:
+    return and_(
+        documents.c.direction == "out",
+        documents.c.state == "held",
+        documents.c.partner == partner,
+        documents.c.kind == "810",
+        documents.c.parent_id.is_(None),
+    )
+
+
+def held_day(conn: Connection, partner: str) -> Any:
+    """The partner's day of 810s a guide holds now (id and error), or None."""
+    query = select(documents.c.id, documents.c.error).where(_held_days(partner)).order_by(documents.c.id.desc())
+    return conn.execute(query.limit(1)).first()
+
+
+def _retire_held_days(conn: Connection, partner: str) -> None:
+    """The day's 810s held before for this partner: the interchange written now replaces them."""
+    conn.execute(update(documents).where(_held_days(partner)).values(state="cancelled", updated_at=utcnow()))
 
 
 def configured_parties(buyer: Partner) -> list[Party]:
