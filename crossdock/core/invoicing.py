@@ -26,6 +26,13 @@ INVOICE_ROLES = ("SU", "BT", "ST", "BY", "RE", "RI")
 INVOICE_REFERENCES = ("IA", "DP", "MR")
 COMPANY_SEQUENCE = "(company)"  # sequences scope for invoice numbers: no partner name can take it
 CENT = Decimal("0.01")
+# SAC06 (element 378) bases a percent-only SAC is priced on: of the amount before allowances (1 item list cost,
+# 3 discount/gross, 5 base price per unit, 6 base price amount, B item total, C item unit price; D order total
+# in the header only), or of what is left after the SACs before it (2 item net cost, 4 discount/net, 7 base
+# price amount less previous discount).
+NET_BASES = frozenset({"2", "4", "7"})
+LINE_BASES = frozenset({"1", "3", "5", "6", "B", "C"}) | NET_BASES
+HEADER_BASES = LINE_BASES | {"D"}
 DAY_AGAIN = "crossdock replay of this document (or the next daily run) sends the shipments' invoices"
 
 
@@ -51,6 +58,8 @@ def invoice_for(
             ordered = by_line.get(line.line_number)
             if ordered is None or ordered.unit_price is None:
                 raise Held(f"line {line.line_number} has no price on order {order.po_number} to invoice at")
+            shared = [_share(c, line.quantity, ordered.quantity) for c in _money(ordered.charges)]
+            where = f"line {line.line_number} of order {order.po_number}"
             lines.append(
                 InvoiceLine(
                     position=len(lines) + 1,
@@ -60,7 +69,7 @@ def invoice_for(
                     unit_price=ordered.unit_price,
                     price_basis=ordered.price_basis,
                     product_ids=dict(ordered.product_ids),
-                    charges=[_share(c, line.quantity, ordered.quantity) for c in _money(ordered.charges)],
+                    charges=priced(shared, line.quantity * ordered.unit_price, LINE_BASES, where),
                 )
             )
     configured = {p.role for p in parties}
@@ -78,8 +87,46 @@ def invoice_for(
         carrier_scac=shipment.carrier_scac,
         transport_mode=shipment.transport_mode,
         lines=lines,
-        charges=[c.model_copy() for c in _money(order.charges)] if first else [],
+        charges=_header_charges(order, lines) if first else [],
     )
+
+
+def _header_charges(order: Order, lines: Sequence[InvoiceLine]) -> list[Charge]:
+    """The PO's header SACs, a percent one priced on this invoice's lines (net: after the lines' own SACs)."""
+    gross = sum((line.quantity * line.unit_price for line in lines), Decimal(0))
+    net = gross + sum((signed(c) for line in lines for c in line.charges), Decimal(0))
+    return priced(_money(order.charges), gross, HEADER_BASES, f"order {order.po_number}", net=net)
+
+
+def signed(charge: Charge) -> Decimal:
+    """A charge's amount as it counts in the total: allowances subtract."""
+    if charge.amount is None or charge.indicator not in ("A", "C"):
+        return Decimal(0)
+    return charge.amount if charge.indicator == "C" else -charge.amount
+
+
+def priced(
+    charges: Sequence[Charge], gross: Decimal, bases: frozenset[str], where: str, *, net: Decimal | None = None
+) -> list[Charge]:
+    """The SACs with an amount each: one the PO gave as a percent only (SAC07, of the base SAC06 names) gets
+    SAC05 = base x percent / 100, rounded half up to the cent as the N2 amount is written, so TDS counts it.
+    A gross base is what the lines come to; a net one (2, 4, 7) what is left after the SACs before it. A base
+    crossdock cannot compute (a late-payment base, a fuel rate) holds the shipment with the SAC named."""
+    out: list[Charge] = []
+    running = gross if net is None else net
+    for c in charges:
+        if c.amount is None and c.percent is not None:
+            basis = c.percent_basis or "3"
+            if basis not in bases:
+                raise Held(
+                    f"{where}: SAC {c.indicator} {c.code or c.agency_code or ''} is {c.percent} percent of base "
+                    f"{basis} (SAC06), which crossdock cannot work out: ask the buyer for an amount (SAC05)"
+                )
+            base = running if basis in NET_BASES else gross
+            c = c.model_copy(update={"amount": (base * c.percent / 100).quantize(CENT, ROUND_HALF_UP)})
+        out.append(c)
+        running += signed(c)
+    return out
 
 
 def _money(charges: Sequence[Charge]) -> list[Charge]:
