@@ -235,12 +235,15 @@ def queued(conn: Connection, key: str) -> bool:
     return conn.execute(select(deliveries.c.id).where(deliveries.c.key == key)).first() is not None
 
 
-def _expected_ack(partner: Partner, purpose: str, controls: Controls | None) -> dict[str, Any]:
-    """An X12 document the partner must acknowledge waits for its 997 until the partner's window closes."""
+def _expected_ack(
+    partner: Partner, purpose: str, controls: Controls | None, not_before: datetime | None
+) -> dict[str, Any]:
+    """An X12 document the partner must acknowledge waits for its 997 until the partner's window closes, counted
+    from when it may first be sent."""
     window = partner.config.ack_windows.get(purpose)  # type: ignore[call-overload]
     if controls is None or window is None or partner.config.ack == "none":
         return {}
-    return {"ack_state": "waiting", "ack_due_at": utcnow() + timedelta(seconds=window)}
+    return {"ack_state": "waiting", "ack_due_at": max(utcnow(), not_before or utcnow()) + timedelta(seconds=window)}
 
 
 def _guide_hold(
@@ -291,7 +294,7 @@ def outbound(
     if isinstance(partner, str):
         partner_name, expected = partner, {}
     else:
-        partner_name, expected = partner.name, _expected_ack(partner, purpose, controls)
+        partner_name, expected = partner.name, _expected_ack(partner, purpose, controls, not_before)
         sink = sink or partner.config.reply_to
         held = None if guide_checked else _guide_hold(partner, data, purpose, parent, again)
         if partner.config.guide is not None and parent is not None:

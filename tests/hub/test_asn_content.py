@@ -242,6 +242,19 @@ def _make_due(hub: Hub) -> None:
         )
 
 
+def _acks_wait_from_the_window(hub: Hub) -> None:
+    """The buyer's 997 for a waiting 856 is due its ack window after the 856 may first be sent."""
+    from sqlalchemy import select
+
+    from crossdock.core.engine import utcnow
+    from crossdock.core.schema import documents
+
+    with hub.store.transaction() as conn:
+        due = conn.execute(select(documents.c.ack_due_at).where(documents.c.kind == "856")).scalars().all()
+    window = dt.timedelta(seconds=hub.partners["northwind"].config.ack_windows["856"])
+    assert due and all(d > utcnow() + dt.timedelta(minutes=29) + window for d in due), due
+
+
 def test_945s_of_one_bill_of_lading_in_separate_files_make_one_856_within_the_window(
     tmp_path: Path, store_url: str
 ) -> None:
@@ -254,6 +267,7 @@ def test_945s_of_one_bill_of_lading_in_separate_files_make_one_856_within_the_wi
         cycle(hub, "945b.edi", _bol_advice("PO-2", 51))
         cycle(hub, "945c.edi", _bol_advice("PO-3", 52, bol="BOL-88"))
         assert files(tmp_path / "partner-inbox", "856") == [], "the 856s wait for the window"
+        _acks_wait_from_the_window(hub)
         assert len(files(tmp_path / "partner-inbox", "810")) == 3, "the invoices do not wait"
         _make_due(hub)
         hub.dispatcher("test").drain()
