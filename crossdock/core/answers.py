@@ -284,8 +284,8 @@ def _join_waiting(
             guide_check(buyer, data)
         except (ValueError, Held):
             continue  # this file's POs get their own 856, as without a window
-        asn_window.rewrite(conn, waiting, data)
-        del left[leader]
+        if asn_window.rewrite(conn, waiting, data):
+            del left[leader]
     return left
 
 

@@ -109,10 +109,12 @@ def joined(waiting: Waiting, pieces: list[Shipment]) -> Shipment:
     return consolidated([*waiting.shipments, *pieces])
 
 
-def rewrite(conn: Connection, waiting: Waiting, data: bytes) -> None:
-    """The waiting 856 as written again: its bytes replaced, its delivery and control numbers kept."""
-    conn.execute(
+def rewrite(conn: Connection, waiting: Waiting, data: bytes) -> bool:
+    """The waiting 856 as written again: its bytes replaced, its delivery and control numbers kept; False when
+    it is no longer queued (then nothing changed)."""
+    done = conn.execute(
         update(documents)
         .where(and_(documents.c.id == waiting.document_id, documents.c.state == "queued"))
         .values(data=data, sha256=hashlib.sha256(data).hexdigest(), size=len(data), updated_at=utcnow())
     )
+    return bool(done.rowcount)
