@@ -279,7 +279,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--raw", action="store_true", help="print the stored bytes exactly")
     p.set_defaults(func=commands.documents)
 
-    p = sub.add_parser("replay", help="run a stored inbound document through the flow again")
+    p = sub.add_parser(
+        "replay", help="run a stored inbound document through the flow again (or write a held day of 810s again)"
+    )
     _config_option(p)
     _json_option(p)
     p.add_argument("document", metavar="DOCUMENT", type=int, help="document number (documents list)")

@@ -41,6 +41,7 @@ def _label(
         line_position=1,
         product_ids={"VN": "MUG-BLU"},
         quantity=Decimal("5"),
+        mark_for=Party(role="Z7", name="STORE 1234 OAKLAND", id_qualifier="92", id="1234"),
     )
 
 
@@ -52,7 +53,7 @@ def test_zpl_labels_match_their_golden_file() -> None:
 
 def test_the_zpl_barcode_is_fnc1_ai_00_and_the_sscc_in_code_c() -> None:
     text = labels.zpl([_label()]).decode()
-    (field,) = re.findall(r"\^BCN,\d+,N,N,N\^FD(.*?)\^FS", text)
+    (field,) = re.findall(r"\^BY4\^BCN,\d+,N,N,N\^FD(.*?)\^FS", text)
     assert field == ">;>8" + "00" + "006141410000000012"
     assert "^FD(00) 0 0614141000000001 2^FS" in text
     assert "^FD1 OF 2^FS" in text and "^FDPO-1^FS" in text and "^FDUPSN^FS" in text
@@ -100,3 +101,42 @@ def test_pdf_labels_are_one_page_each_with_every_zone_and_the_same_bytes_each_ti
     for text in (b"(ACME SUPPLY)", b"(DC 42)", b"(PO-1)", b"(UPSN)", b"(1 OF 2)", b"(2 OF 2)", b"(RENO, NV 89502)"):
         assert text in data, text
     assert b"((00) 0 0614141000000002 9)" in data.replace(b"\\(", b"(").replace(b"\\)", b")")
+
+
+def test_zone_c_is_the_ship_to_zip_code_as_ai_420_and_zone_g_the_store_as_ai_91() -> None:
+    text = labels.zpl([_label()]).decode()
+    assert re.findall(r"\^BY3\^BCN,\d+,N,N,N\^FD(.*?)\^FS", text) == [">;>8" + "420" + "94607"]
+    assert "^FD(420) 94607^FS" in text
+    assert re.findall(r"\^BY2\^BCN,\d+,N,N,N\^FD(.*?)\^FS", text) == [">:>8" + "91" + "1234"]
+    assert "^FDSTORE 1234^FS" in text and "^FD(91) 1234^FS" in text
+    plus4 = _label()
+    assert plus4.ship_to is not None and plus4.ship_to.address is not None
+    plus4.ship_to.address.postal_code = "94607-1234"
+    assert labels.postal_barcode_data(plus4) == "420946071234"
+
+
+@pytest.mark.parametrize("postal, country", [("M5V 2T6", "CA"), ("9460", "US"), ("94607", "MX"), (None, "US")])
+def test_a_postal_code_that_is_no_us_zip_gets_no_420_barcode(postal: str | None, country: str) -> None:
+    label = _label()
+    assert label.ship_to is not None and label.ship_to.address is not None
+    label.ship_to.address.postal_code, label.ship_to.address.country = postal, country
+    assert labels.postal_barcode_data(label) is None
+    assert "^BY3" not in labels.zpl([label]).decode()
+
+
+def test_a_label_without_a_store_has_no_zone_g() -> None:
+    label = _label()
+    label.mark_for = None
+    text = labels.zpl([label]).decode()
+    assert "^BY2" not in text and "^FDFOR^FS" not in text
+
+
+def test_the_pdf_zip_code_and_store_barcodes_are_gs1_128() -> None:
+    from crossdock.mappings.labels_pdf import _gs1
+
+    symbol = _gs1("42094607", 1.0, 10.0)
+    symbol.validate()
+    symbol.encode()
+    assert symbol.encoded == _code128_c("42094607")
+    data = labels.pdf([_label()]).replace(b"\\(", b"(").replace(b"\\)", b")")
+    assert b"((420) 94607)" in data and b"((91) 1234)" in data and b"(STORE 1234)" in data

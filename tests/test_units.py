@@ -13,7 +13,7 @@ from crossdock.core.config import ProductsConfig
 from crossdock.core.errors import CrossdockError
 from crossdock.core.models import OrderLine
 from crossdock.core.products import catalogue
-from crossdock.core.units import Packing, UnitError, convert, eaches_in, line_packing
+from crossdock.core.units import Packing, UnitError, convert, convert_down, eaches_in, line_packing
 
 UNITS = ("EA", "UN", "PC", "PR", "DZ", "CA", "CS", "CT", "BX", "PK", "IN")
 
@@ -91,3 +91,14 @@ def test_catalogue_from_the_configuration_and_its_csv(tmp_path: Path) -> None:
     products.write_text("sku,units_per_case\nMUG,a dozen\n", encoding="utf-8")
     with pytest.raises(CrossdockError, match=r"products.csv .* row 2 units_per_case: 'a dozen'"):
         catalogue(ProductsConfig.model_validate({"csv": str(products)}))
+
+
+@given(st.integers(0, 10_000), st.integers(1, 48))
+def test_stock_counts_the_whole_cases_its_eaches_fill(eaches: int, pack: int) -> None:
+    cases = convert_down(Decimal(eaches), "EA", "CA", Packing(case=pack))
+    assert cases == eaches // pack and cases * pack <= eaches < (cases + 1) * pack
+
+
+def test_stock_in_a_unit_of_unknown_size_is_refused() -> None:
+    with pytest.raises(UnitError, match="how many eaches a CA holds is unknown"):
+        convert_down(Decimal(30), "EA", "CA", Packing())

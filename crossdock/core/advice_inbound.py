@@ -3,8 +3,9 @@
 An item is matched among the documents we sent the partner by its control numbers (OTI08 our GS06, OTI09 our
 ST02), compared as numbers like a 997's; an item without them (every 864, some 824s) by its business reference
 (OTI03, MIT01) as the BSN02 of an 856, the BIG02 of an 810 or the BAK03 of an 855 we sent, among the partner's
-``SEARCHED`` latest documents. Each matched document gets an event (``crossdock documents show``); the advice
-raises one alert, unless every item in it is accepted as sent (TA). What the buyer wrote is bounded and
+``SEARCHED`` latest documents. Each matched document gets an event (``crossdock documents show``), and a
+rejection (TR) or acceptance with errors (TE, TP) becomes its ack state; the advice raises one alert, unless every
+item in it is accepted as sent (TA). What the buyer wrote is bounded and
 cleaned of control characters before it reaches an event or an alert.
 """
 
@@ -12,10 +13,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, select, update
 
 from crossdock.core.advices import AdvisedDocument, ApplicationAdvice
 from crossdock.core.alerts import raise_alert
+from crossdock.core.engine import utcnow
 from crossdock.core.hub import Hub
 from crossdock.core.partners import Partner
 from crossdock.core.plan import Plan
@@ -24,6 +26,8 @@ from crossdock.core.schema import documents
 SEARCHED = 500  # the partner's latest outbound documents a reference is looked for in
 REFERENCE_ELEMENTS = {"BSN": 2, "BIG": 2, "BAK": 3}  # where each document we send carries its own number
 MAX_TEXT = 4000
+# OTI01 verdicts that change the document's ack state: rejected whole, or taken with errors or in part
+ACK_STATES = {"TR": "rejected", "TE": "accepted_with_errors", "TP": "accepted_with_errors"}
 
 
 def apply_advice(
@@ -38,6 +42,7 @@ def apply_advice(
         summary = _clean(_summary(advice, item))
         for row in rows:
             plan.event(advice.kind, f"{partner.name}: {summary}", document=row.id)
+        _set_ack_state(conn, rows, item, summary, document_id)
         where = ", ".join(f"{row.kind} document {row.id}" for row in rows) or "no document we sent"
         lines.append(f"- {where}: {summary}")
     if any(item.status != "TA" for item in advice.items):
@@ -55,8 +60,23 @@ def apply_advice(
     return None
 
 
+def _set_ack_state(conn: Connection, rows: list[Any], item: AdvisedDocument, summary: str, advice_id: int) -> None:
+    """A verdict that finds fault (``ACK_STATES``) becomes the documents' ack state, as a 997's would, so
+    ``status`` lists a rejected one; it never makes a rejected document look better."""
+    state = ACK_STATES.get(item.status or "")
+    if state is None:
+        return
+    ids = [row.id for row in rows if state == "rejected" or row.ack_state != "rejected"]
+    if ids:
+        conn.execute(
+            update(documents)
+            .where(documents.c.id.in_(ids))
+            .values(ack_state=state, ack_detail=summary[:MAX_TEXT], ack_document_id=advice_id, updated_at=utcnow())
+        )
+
+
 def _documents_of(conn: Connection, item: AdvisedDocument, partner: Partner) -> list[Any]:
-    columns = (documents.c.id, documents.c.kind, documents.c.transaction_controls)
+    columns = (documents.c.id, documents.c.kind, documents.c.transaction_controls, documents.c.ack_state)
     group = _number(item.group_control)
     if group is not None:
         rows = conn.execute(

@@ -14,7 +14,7 @@ from types import ModuleType
 
 from sqlalchemy import Connection, bindparam, update
 
-from crossdock.core import registry
+from crossdock.core import asn_window, registry
 from crossdock.core.asn_plan import consolidated
 from crossdock.core.engine import utcnow
 from crossdock.core.errors import Held
@@ -194,7 +194,7 @@ def _edi(hub: Hub, conn: Connection, plan: Plan, document_id: int, group: list[A
     buyer = group[0].buyer
     assert buyer is not None
     invoices = buyer.config.invoice == "on_shipment"
-    asns = _asn_groups(buyer, group)
+    asns = _join_waiting(x12, conn, buyer, document_id, _asn_groups(buyer, group))
     kinds = [["856"] * (id(a) in asns) + ["810"] * invoices + ["855"] * _backorder(buyer, a) for a in group]
     leader_of = {id(m): a for a in group for m in asns.get(id(a), [])}
     total = sum(len(k) for k in kinds)
@@ -206,7 +206,7 @@ def _edi(hub: Hub, conn: Connection, plan: Plan, document_id: int, group: list[A
     for a, wanted in zip(group, kinds, strict=True):
         planned: list[tuple[bytes, str, str, str, Controls]] = []
         try:
-            if (leader := leader_of[id(a)]) is not a and leader.held:
+            if (leader := leader_of.get(id(a), a)) is not a and leader.held:  # none: its POs joined a waiting 856
                 raise Held(f"its 856 is the one of PO {leader.order.po_number}, which could not be written")
             for i, kind in enumerate(wanted):
                 controls = Controls(first.interchange + used + i, first.group + used + i, first.transaction + used + i)
@@ -222,8 +222,22 @@ def _edi(hub: Hub, conn: Connection, plan: Plan, document_id: int, group: list[A
             invoiced_now.append(a)
             if a.status == "shipped":
                 a.status = "invoiced"
+        wait = asn_window.window(buyer) if asn_window.waits(a.asn_key) else None
         for data, name, purpose, key, controls in planned:
-            outbound(plan, buyer, data, name, purpose, key, document_id, a.order_id, controls, guide_checked=True)
+            later = utcnow() + wait if wait is not None and purpose == "856" else None  # waits for later POs
+            outbound(
+                plan,
+                buyer,
+                data,
+                name,
+                purpose,
+                key,
+                document_id,
+                a.order_id,
+                controls,
+                not_before=later,
+                guide_checked=True,
+            )
     if invoiced_now:
         conn.execute(
             update(shipments)
@@ -247,6 +261,32 @@ def _asn_groups(buyer: Partner, group: list[Answer]) -> dict[int, list[Answer]]:
     for a in group:
         by_key.setdefault(a.asn_key or id(a), []).append(a)
     return {id(members[0]): members for members in by_key.values()}
+
+
+def _join_waiting(
+    x12: ModuleType, conn: Connection, buyer: Partner, document_id: int, asns: dict[int, list[Answer]]
+) -> dict[int, list[Answer]]:
+    """The 856s this file needs once its POs have joined the buyer's waiting 856s of the same bill of lading
+    (``asn_window``): those are written again with them, and this file writes none for them."""
+    if asn_window.window(buyer) is None:
+        return asns
+    left = dict(asns)
+    for leader, members in asns.items():
+        key = members[0].asn_key
+        waiting = asn_window.find_waiting(conn, buyer, key, document_id) if key is not None else None
+        if waiting is None:
+            continue
+        out = x12.Outgoing(**buyer.envelope(waiting.controls, created_now()))
+        bill_of_lading_at = buyer.config.asn_references.get("BM", "shipment")
+        try:
+            shipment = asn_window.joined(waiting, [m.shipment for m in members])
+            data = x12.write_856(shipment, out, buyer.config.asn_profile, bill_of_lading_at)
+            guide_check(buyer, data)
+        except (ValueError, Held):
+            continue  # this file's POs get their own 856, as without a window
+        if asn_window.rewrite(conn, waiting, data):
+            del left[leader]
+    return left
 
 
 def _asn_shipment(a: Answer, members: list[Answer]) -> Shipment:

@@ -4,7 +4,8 @@ The builder of a carton labels it, and the 856's MAN*GM must equal the label. Wh
 (its GS1 prefix, the warehouse printing), the SSCCs must reach the warehouse with the order and come back in
 its ship confirmation: they go in the 940 (MAN*GM in each line's LX loop) or the order JSON (``labels``), are
 kept here (table ``carton_labels``, one row a carton, the SSCC its key so none is ever given twice), print with
-``crossdock labels``, and a confirmation for the order must name them (``shipping`` holds it otherwise).
+``crossdock labels`` (and go as a file to the sink's ``labels_to`` each time cartons get new SSCCs), and a
+confirmation for the order must name them (``shipping`` holds it otherwise).
 
 Cartons are planned from the order: a line in cases (CA, CS, CT, BX) is a carton a case; a line with a pack
 (PO4 units a case) is a carton per pack, the last one holding the rest; any other line is one carton. A plan
@@ -22,9 +23,11 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import ColumnElement, Connection, select, update
 
+from crossdock.core import registry
 from crossdock.core.engine import utcnow
-from crossdock.core.models import Order
+from crossdock.core.models import Order, Party
 from crossdock.core.partners import Partner
+from crossdock.core.plan import Plan, delivery_key, safe_name
 from crossdock.core.schema import carton_labels
 from crossdock.core.shipment_models import CartonLabel
 from crossdock.core.sscc_serials import allocate, block_for
@@ -67,7 +70,8 @@ def labels_for(hub: Hub, conn: Connection, sink: str, order: Order, partner: Par
     label_set, before = _latest(conn, key, sink)
     lines = {line.position: line for line in order.lines}
     carrier = next((c.scac or c.routing for c in order.carriers if c.scac or c.routing), None)
-    if [(label.line_position, label.quantity) for label in before] == planned:
+    fresh = [(label.line_position, label.quantity) for label in before] != planned
+    if not fresh:
         ssccs = [label.sscc for label in before]
     else:
         label_set += 1
@@ -81,8 +85,9 @@ def labels_for(hub: Hub, conn: Connection, sink: str, order: Order, partner: Par
             po_number=order.po_number,
             carton=i,
             cartons=len(planned),
-            ship_from=order.party("SF"),
+            ship_from=ship_from(hub, sink, order),
             ship_to=order.ship_to,
+            mark_for=order.party("Z7") or order.party("BY"),
             carrier=carrier,
             line_position=pos,
             product_ids=dict(lines[pos].product_ids),
@@ -91,7 +96,61 @@ def labels_for(hub: Hub, conn: Connection, sink: str, order: Order, partner: Par
         for i, (sscc, (pos, quantity)) in enumerate(zip(ssccs, planned, strict=True), 1)
     ]
     _save(conn, key, sink, label_set, labels, known={label.sscc for label in before})
+    if fresh:
+        _send_file(hub, conn, sink, key, label_set, labels)
     return labels
+
+
+def ship_from(hub: Hub, sink: str, order: Order) -> Party | None:
+    """Zone A: where the cartons leave from, as ``ship_from`` configures it (the warehouse's own entry, keyed by
+    the 3PL partner the sink writes 940s for or by the sink's name, else the company's); the order's SF party
+    only when ``ship_from`` names none (it is the buyer's idea of us, not where the warehouse is)."""
+    config = hub.config.sinks.get(sink)
+    keys = [getattr(config, "partner", None), sink]
+    for name in keys:
+        if name and name in hub.config.ship_from.warehouses:
+            return hub.config.ship_from.warehouses[name].party("SF")
+    if hub.config.ship_from.company is not None:
+        return hub.config.ship_from.company.party("SF")
+    return order.party("SF")
+
+
+def _send_file(
+    hub: Hub, conn: Connection, sink: str, key: tuple[str, str, str], label_set: int, labels: list[CartonLabel]
+) -> None:
+    """The new labels as a file to the sink's ``labels_to``, queued with the order (sent once: its key names the
+    label set)."""
+    config = hub.config.sinks.get(sink)
+    target = getattr(config, "labels_to", None)
+    if target is None:
+        return
+    fmt = getattr(config, "labels_format", "zpl")
+    channel, partner, external_id = key
+    data = getattr(registry.mapping("labels"), fmt)(labels)
+    name = f"{safe_name(partner)}-{safe_name(labels[0].po_number)}-{safe_name(sink)}-labels-{label_set}.{fmt}"
+    plan = Plan()
+    document = plan.document(
+        {
+            "direction": "out",
+            "data": data,
+            "state": "queued",
+            "endpoint": target,
+            "kind": "labels",
+            "partner": partner,
+            "remote_name": name,
+        }
+    )
+    plan.delivery(
+        {
+            "key": delivery_key("labels", channel, partner, external_id, sink, label_set),
+            "sink": target,
+            "purpose": "labels",
+        },
+        document,
+        None,
+    )
+    plan.event("labels", f"{len(labels)} carton labels of PO {labels[0].po_number} to {target}", document=document)
+    plan.write(hub.store, conn)
 
 
 def _latest(conn: Connection, key: tuple[str, str, str], sink: str) -> tuple[int, list[CartonLabel]]:

@@ -165,6 +165,13 @@ class PartnerConfig(Strict):
         default=False,
         description="POs shipped on one bill of lading go in one 856 with an order level each (else one 856 a PO)",
     )
+    asn_consolidate_window: Duration = Field(
+        default=0.0,
+        ge=0,
+        le=86400,
+        description="with asn_consolidate: how long an 856 for a bill of lading waits to take the POs on that bill "
+        "that come in later ship confirmations (e.g. 30m); 0 (the default) consolidates within one file only",
+    )
     lenient: bool | list[str] = Field(
         default=False,
         description="accept common slips in the partner's sets with a warning (AK5 E) instead of rejecting them: "

@@ -168,6 +168,9 @@ def cross_references(config: Config) -> list[tuple[Loc, str]]:
         sink_partner = getattr(sink, "partner", None)
         if sink_partner is not None and sink_partner not in config.partners:
             out.append((("sinks", name, "partner"), f"no partner named {sink_partner!r}"))
+        labels_to = getattr(sink, "labels_to", None)
+        if labels_to is not None and labels_to not in config.sinks:
+            out.append((("sinks", name, "labels_to"), f"no sink named {labels_to!r}"))
     for name, partner in config.partners.items():
         if partner.reply_to is not None and partner.reply_to not in config.sinks:
             out.append((("partners", name, "reply_to"), f"no sink named {partner.reply_to!r}"))

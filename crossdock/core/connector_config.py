@@ -227,6 +227,14 @@ class OrderFormat(Strict):
         "sent with the order (940 MAN*GM per line, or the JSON's labels); the 945 must echo them, and the 856 "
         "uses them; `crossdock labels PO` prints them (ZPL or PDF)",
     )
+    labels_to: Name | None = Field(
+        default=None,
+        description="with labels sscc: the sink that gets a file of the order's labels (labels_format) each time "
+        "crossdock gives its cartons new SSCCs, for a printer or the warehouse to print; none by default",
+    )
+    labels_format: Literal["zpl", "pdf"] = Field(
+        default="zpl", description="with labels_to: zpl (4x6 in thermal printers, 203 dpi) or pdf (desk printers)"
+    )
 
     @model_validator(mode="after")
     def _complete(self) -> OrderFormat:
@@ -242,6 +250,8 @@ class OrderFormat(Strict):
             raise ValueError("ship_to_per_line is a setting of format x12-940")
         if self.labels != "none" and self.format not in ("json", "x12-940"):
             raise ValueError("labels travel with format json or x12-940 only")
+        if self.labels_to is not None and self.labels != "sscc":
+            raise ValueError("labels_to sends the labels crossdock gives: it needs labels: sscc")
         return self
 
 

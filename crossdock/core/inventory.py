@@ -1,5 +1,5 @@
 """Stock out: a warehouse system's snapshot (a file it writes, or an endpoint it answers on) becomes an 846
-for each partner and a JSON feed for sinks.
+for each partner, each item in the unit that partner orders it in (``stock_units``), and a JSON feed for sinks.
 
 The snapshot's bytes are stored first like any inbound document; a snapshot already published (the same
 bytes) is not sent again, so a schedule that fires while the warehouse has not written a new file sends
@@ -18,6 +18,8 @@ from crossdock.core.hub import Hub
 from crossdock.core.masking import masked
 from crossdock.core.partners import created_now, reserve
 from crossdock.core.plan import Plan, delivery_key, outbound, safe_name
+from crossdock.core.products import catalogue
+from crossdock.core.stock_units import in_partner_units, ordered_lines
 from crossdock.core.store import sha256
 
 
@@ -79,10 +81,14 @@ def publish(hub: Hub, feed_name: str) -> str:
     x12 = registry.mapping("x12")
     plan = Plan()
     with store.transaction() as conn:
+        products = catalogue(hub.config.products)
         for name in feed.partners:
             partner = hub.partners[name]
+            theirs, kept = in_partner_units(snapshot, ordered_lines(conn, partner.name), products)
+            for why in kept:
+                plan.event("846", f"846 to {partner.name}: {why}; sent in the snapshot's unit", document=doc_id)
             controls = reserve(store, conn, partner.name)
-            body = x12.write_846(snapshot, x12.Outgoing(**partner.envelope(controls, created_now())))
+            body = x12.write_846(theirs, x12.Outgoing(**partner.envelope(controls, created_now())))
             file_name = f"{safe_name(partner.name)}-846-{today:%Y%m%d}-{controls.interchange:09d}.edi"
             outbound(
                 plan, partner, body, file_name, "846", delivery_key("846", doc_id, partner.name), doc_id, None, controls

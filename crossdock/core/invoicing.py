@@ -6,8 +6,9 @@ import datetime as dt
 import json
 from collections.abc import Sequence
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
 
-from sqlalchemy import Connection, select, update
+from sqlalchemy import Connection, and_, select, update
 
 from crossdock.core import registry
 from crossdock.core.engine import utcnow
@@ -16,7 +17,7 @@ from crossdock.core.hub import Hub
 from crossdock.core.models import Charge, Order, Party
 from crossdock.core.partners import Partner, created_now, reserve
 from crossdock.core.plan import Plan, delivery_key, outbound, safe_name
-from crossdock.core.schema import orders, shipments
+from crossdock.core.schema import documents, orders, shipments
 from crossdock.core.shipment_models import Invoice, InvoiceLine, Shipment
 
 # What an invoice repeats from the PO: the parties a retailer's guide asks for (SU supplier, the vendor number
@@ -25,6 +26,14 @@ INVOICE_ROLES = ("SU", "BT", "ST", "BY", "RE", "RI")
 INVOICE_REFERENCES = ("IA", "DP", "MR")
 COMPANY_SEQUENCE = "(company)"  # sequences scope for invoice numbers: no partner name can take it
 CENT = Decimal("0.01")
+# SAC06 (element 378) bases a percent-only SAC is priced on: of the amount before allowances (1 item list cost,
+# 3 discount/gross, 5 base price per unit, 6 base price amount, B item total, C item unit price; D order total
+# in the header only), or of what is left after the SACs before it (2 item net cost, 4 discount/net, 7 base
+# price amount less previous discount).
+NET_BASES = frozenset({"2", "4", "7"})
+LINE_BASES = frozenset({"1", "3", "5", "6", "B", "C"}) | NET_BASES
+HEADER_BASES = LINE_BASES | {"D"}
+DAY_AGAIN = "crossdock replay of this document (or the next daily run) sends the shipments' invoices"
 
 
 def invoice_for(
@@ -49,6 +58,8 @@ def invoice_for(
             ordered = by_line.get(line.line_number)
             if ordered is None or ordered.unit_price is None:
                 raise Held(f"line {line.line_number} has no price on order {order.po_number} to invoice at")
+            shared = [_share(c, line.quantity, ordered.quantity) for c in _money(ordered.charges)]
+            where = f"line {line.line_number} of order {order.po_number}"
             lines.append(
                 InvoiceLine(
                     position=len(lines) + 1,
@@ -58,7 +69,7 @@ def invoice_for(
                     unit_price=ordered.unit_price,
                     price_basis=ordered.price_basis,
                     product_ids=dict(ordered.product_ids),
-                    charges=[_share(c, line.quantity, ordered.quantity) for c in _money(ordered.charges)],
+                    charges=priced(shared, line.quantity * ordered.unit_price, LINE_BASES, where),
                 )
             )
     configured = {p.role for p in parties}
@@ -76,8 +87,46 @@ def invoice_for(
         carrier_scac=shipment.carrier_scac,
         transport_mode=shipment.transport_mode,
         lines=lines,
-        charges=[c.model_copy() for c in _money(order.charges)] if first else [],
+        charges=_header_charges(order, lines) if first else [],
     )
+
+
+def _header_charges(order: Order, lines: Sequence[InvoiceLine]) -> list[Charge]:
+    """The PO's header SACs, a percent one priced on this invoice's lines (net: after the lines' own SACs)."""
+    gross = sum((line.quantity * line.unit_price for line in lines), Decimal(0))
+    net = gross + sum((signed(c) for line in lines for c in line.charges), Decimal(0))
+    return priced(_money(order.charges), gross, HEADER_BASES, f"order {order.po_number}", net=net)
+
+
+def signed(charge: Charge) -> Decimal:
+    """A charge's amount as it counts in the total: allowances subtract."""
+    if charge.amount is None or charge.indicator not in ("A", "C"):
+        return Decimal(0)
+    return charge.amount if charge.indicator == "C" else -charge.amount
+
+
+def priced(
+    charges: Sequence[Charge], gross: Decimal, bases: frozenset[str], where: str, *, net: Decimal | None = None
+) -> list[Charge]:
+    """The SACs with an amount each: one the PO gave as a percent only (SAC07, of the base SAC06 names) gets
+    SAC05 = base x percent / 100, rounded half up to the cent as the N2 amount is written, so TDS counts it.
+    A gross base is what the lines come to; a net one (2, 4, 7) what is left after the SACs before it. A base
+    crossdock cannot compute (a late-payment base, a fuel rate) holds the shipment with the SAC named."""
+    out: list[Charge] = []
+    running = gross if net is None else net
+    for c in charges:
+        if c.amount is None and c.percent is not None:
+            basis = c.percent_basis or "3"
+            if basis not in bases:
+                raise Held(
+                    f"{where}: SAC {c.indicator} {c.code or c.agency_code or ''} is {c.percent} percent of base "
+                    f"{basis} (SAC06), which crossdock cannot work out: ask the buyer for an amount (SAC05)"
+                )
+            base = running if basis in NET_BASES else gross
+            c = c.model_copy(update={"amount": (base * c.percent / 100).quantize(CENT, ROUND_HALF_UP)})
+        out.append(c)
+        running += signed(c)
+    return out
 
 
 def _money(charges: Sequence[Charge]) -> list[Charge]:
@@ -108,7 +157,9 @@ def next_invoice_numbers(hub: Hub, conn: Connection, count: int) -> int:
 def invoice_day(hub: Hub, partner_name: str) -> int:
     """The 810s for every shipment to ``partner_name`` not yet invoiced, in one interchange; returns how many.
 
-    For partners with ``invoice: daily``: the scheduler runs this on ``invoice_schedule``.
+    For partners with ``invoice: daily``: the scheduler runs this on ``invoice_schedule``. An interchange the
+    partner's guide holds is kept as a held document, takes no control or invoice numbers and leaves the
+    shipments to invoice: after the fix, the next run (or ``crossdock replay`` of that document) sends them.
     """
     buyer = hub.partners[partner_name]
     store = hub.store
@@ -144,8 +195,9 @@ def invoice_day(hub: Hub, partner_name: str) -> int:
         controls = reserve(store, conn, buyer.name, sets=len(invoices))
         data = x12.write_810s(invoices, x12.Outgoing(**buyer.envelope(controls, created_now())))
         name = f"{safe_name(buyer.name)}-810-{today:%Y%m%d}-{controls.interchange:09d}.edi"
+        _retire_held_days(conn, buyer.name)
         plan = Plan()
-        outbound(
+        held = outbound(
             plan,
             buyer,
             data,
@@ -156,14 +208,46 @@ def invoice_day(hub: Hub, partner_name: str) -> int:
             None,
             controls,
             sets=len(invoices),
+            again=DAY_AGAIN,
         )
         plan.write(store, conn)
+        if held:  # the shipments stay to invoice; the numbers go back for the invoices that will be sent
+            store.return_numbers(conn, buyer.name, {"isa": 1, "gs": 1, "st": len(invoices)})
+            store.return_numbers(conn, COMPANY_SEQUENCE, {"invoice": len(rows)})
+            store.log(conn, "810", f"{len(invoices)} invoice(s) to {buyer.name} held by its guide")
+            return 0
         now = utcnow()
         conn.execute(update(shipments).where(shipments.c.id.in_([r.id for r in rows])).values(invoiced_at=now))
         shipped = sorted({int(r.order_id) for r in rows if r.status == "shipped"})
         store.set_order_statuses(conn, [("invoiced", order_id) for order_id in shipped])
         store.log(conn, "810", f"{len(invoices)} invoice(s) to {buyer.name} in interchange {controls.interchange}")
     return len(invoices)
+
+
+def is_held_day(row: Any) -> bool:
+    """Whether a stored document is a day's 810s a guide held (``invoice_day`` again sends them)."""
+    return bool(row.direction == "out" and row.state == "held" and row.kind == "810" and row.parent_id is None)
+
+
+def _held_days(partner: str) -> Any:
+    return and_(
+        documents.c.direction == "out",
+        documents.c.state == "held",
+        documents.c.partner == partner,
+        documents.c.kind == "810",
+        documents.c.parent_id.is_(None),
+    )
+
+
+def held_day(conn: Connection, partner: str) -> Any:
+    """The partner's day of 810s a guide holds now (id and error), or None."""
+    query = select(documents.c.id, documents.c.error).where(_held_days(partner)).order_by(documents.c.id.desc())
+    return conn.execute(query.limit(1)).first()
+
+
+def _retire_held_days(conn: Connection, partner: str) -> None:
+    """The day's 810s held before for this partner: the interchange written now replaces them."""
+    conn.execute(update(documents).where(_held_days(partner)).values(state="cancelled", updated_at=utcnow()))
 
 
 def configured_parties(buyer: Partner) -> list[Party]:

@@ -79,6 +79,7 @@ class Charge(Model):
     code: str | None = None
     amount: Decimal | None = None
     percent: Decimal | None = None
+    percent_basis: str | None = None  # SAC06 (element 378): what ``percent`` is of, 1 item list cost, 3 gross ...
     rate: Decimal | None = None
     quantity: Decimal | None = None
     uom: str | None = None

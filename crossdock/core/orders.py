@@ -359,7 +359,8 @@ def _plan_deliveries(
             plan.event("held", reason, order=order_ref, document=document_id)
             problems.append(reason)
             continue
-        outbound(
+        sets = registry.mapping("x12").set_count(data) if controls is not None and isinstance(data, bytes) else 1
+        held = outbound(
             plan,
             recipient,
             data,
@@ -372,8 +373,10 @@ def _plan_deliveries(
             sink=a.sink,
             not_before=not_before,
             data_ref=ORDER if whole else None,
-            sets=registry.mapping("x12").set_count(data) if controls is not None and isinstance(data, bytes) else 1,
+            sets=sets,
         )
+        if held and controls is not None and not isinstance(recipient, str):  # a held 940 takes no number
+            hub.store.return_numbers(conn, recipient.name, {"isa": 1, "gs": 1, "st": sets})
         plan.event(
             "routed", f"order {order.po_number} lines {list(a.positions)} to {a.sink} by {a.rule}", order=order_ref
         )

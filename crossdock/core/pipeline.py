@@ -22,6 +22,7 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import Connection
 from sqlalchemy.exc import DataError, IntegrityError
 
 from crossdock.connectors.base import Inbound
@@ -33,13 +34,14 @@ from crossdock.core.connector_config import RECEIPT_FORMATS
 from crossdock.core.errors import CrossdockError, PermanentError
 from crossdock.core.failures import PROCESSABLE
 from crossdock.core.hub import Hub
+from crossdock.core.invoicing import held_day, invoice_day, is_held_day
 from crossdock.core.plan import Processed
 from crossdock.core.retention import purged_note
 from crossdock.core.return_receipts import receipt_file
 from crossdock.core.returns import KIND as RETURN
 from crossdock.core.returns import return_documents
 from crossdock.core.ship_files import ship_file
-from crossdock.core.store import sha256
+from crossdock.core.store import Store, sha256
 from crossdock.core.x12_inbound import process_x12
 
 log = logging.getLogger("crossdock.pipeline")
@@ -255,20 +257,41 @@ def process_pending(hub: Hub, limit: int = 100) -> list[Processed]:
 
 def replay(hub: Hub, document_id: int, *, force: bool = False) -> Processed:
     """Run a stored inbound document through the flow again (after a fix); orders are upserted, never doubled.
-    With ``force`` an X12 order's version in it is applied even when older or conflicting (``order_gate``)."""
+    With ``force`` an X12 order's version in it is applied even when older or conflicting (``order_gate``).
+    A day's 810s a guide held are written again from the shipments still to invoice (``invoice_day``)."""
     store = hub.store
     with store.transaction() as conn:
         row = store.document(conn, document_id)
-        if row is None or row.direction != "in":
-            raise CrossdockError(f"no inbound document {document_id}")
-        if row.purged_at is not None:
-            raise CrossdockError(purged_note(document_id, row.purged_at))
-        flags = "force" if force else (None if row.flags == "force" else row.flags)  # --force is for this replay
-        store.update_document(conn, document_id, state="received", error=None, flags=flags)
-        store.log(
-            conn,
-            "replay",
-            f"document {document_id} replayed" + (" (--force)" if force else ""),
-            document_id=document_id,
-        )
+        if row is not None and is_held_day(row):
+            partner = str(row.partner)
+        else:
+            partner = None
+            _replaying(store, conn, row, document_id, force)
+    if partner is not None:
+        return _invoice_again(hub, document_id, partner)
     return process(hub, document_id)
+
+
+def _replaying(store: Store, conn: Connection, row: Any, document_id: int, force: bool) -> None:
+    """Mark an inbound document to be processed again (the replay's flags kept), or say why it cannot be."""
+    if row is None or row.direction != "in":
+        raise CrossdockError(f"no inbound document {document_id}")
+    if row.purged_at is not None:
+        raise CrossdockError(purged_note(document_id, row.purged_at))
+    flags = "force" if force else (None if row.flags == "force" else row.flags)  # --force is for this replay
+    store.update_document(conn, document_id, state="received", error=None, flags=flags)
+    store.log(
+        conn, "replay", f"document {document_id} replayed" + (" (--force)" if force else ""), document_id=document_id
+    )
+
+
+def _invoice_again(hub: Hub, document_id: int, partner: str) -> Processed:
+    """The held day's 810s, written and checked again: sent when the guide now passes them, else held again
+    (as a new document, which replaces this one)."""
+    if invoice_day(hub, partner):
+        return Processed(document_id, "processed", deliveries=1)
+    with hub.store.transaction() as conn:
+        again = held_day(conn, partner)
+    if again is None:  # nothing was left to invoice
+        return Processed(document_id, "processed")
+    return Processed(int(again.id), "held", again.error)

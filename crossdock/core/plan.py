@@ -179,7 +179,7 @@ class Plan:
                 if written is None:
                     continue
                 data, name = written
-                outbound(
+                held = outbound(
                     self,
                     document.partner,
                     data,
@@ -190,6 +190,8 @@ class Plan:
                     document.order,
                     controls,
                 )
+                if held:  # a held document takes no number: the next one sent gets them, and a replay new ones
+                    continue
                 for i, kind in enumerate(("isa", "gs", "st")):
                     taken[kind] += document.counts[i]
             store.return_numbers(conn, partner, {kind: need[kind] - taken[kind] for kind in need})
@@ -238,25 +240,31 @@ def queued(conn: Connection, key: str) -> bool:
     return conn.execute(select(deliveries.c.id).where(deliveries.c.key == key)).first() is not None
 
 
-def _expected_ack(partner: Partner, purpose: str, controls: Controls | None) -> dict[str, Any]:
-    """An X12 document the partner must acknowledge waits for its 997 until the partner's window closes."""
+def _expected_ack(
+    partner: Partner, purpose: str, controls: Controls | None, not_before: datetime | None
+) -> dict[str, Any]:
+    """An X12 document the partner must acknowledge waits for its 997 until the partner's window closes, counted
+    from when it may first be sent."""
     window = partner.config.ack_windows.get(purpose)  # type: ignore[call-overload]
     if controls is None or window is None or partner.config.ack == "none":
         return {}
-    return {"ack_state": "waiting", "ack_due_at": utcnow() + timedelta(seconds=window)}
+    return {"ack_state": "waiting", "ack_due_at": max(utcnow(), not_before or utcnow()) + timedelta(seconds=window)}
 
 
-def _guide_hold(partner: Partner, data: bytes | OrderText, purpose: str, parent: int | None) -> str | None:
-    """Why the partner's guide holds this X12 document (None: send it). A document that passes retires the ones
-    held before it for the same partner, purpose and cause: the replay that sends it replaces them."""
+def _guide_hold(
+    partner: Partner, data: bytes | OrderText, purpose: str, parent: int | None, again: str | None
+) -> str | None:
+    """Why the partner's guide holds this X12 document (None: send it), with what sends it after the fix
+    (``again``, else a replay of its cause). A document that passes retires the ones held before it for the
+    same partner, purpose and cause: the replay that sends it replaces them."""
     guide = partner.config.guide
     if guide is None or not isinstance(data, bytes) or not data.startswith(b"ISA"):
         return None
     reason = held_reason(guide, data)
     if reason is None:
         return None
-    replay = f"; after the fix, crossdock replay {parent}" if parent is not None else ""
-    return reason + replay
+    replay = again or (f"crossdock replay {parent}" if parent is not None else None)
+    return reason + (f"; after the fix, {replay}" if replay else "")
 
 
 def outbound(
@@ -274,22 +282,26 @@ def outbound(
     sets: int = 1,
     data_ref: str | None = None,
     guide_checked: bool = False,
-) -> None:
-    """Plan an outbound document and its delivery; without a sink the document is kept as unsent.
+    again: str | None = None,
+) -> str | None:
+    """Plan an outbound document and its delivery; without a sink the document is kept as unsent. Returns why
+    the partner's guide holds it, if it does: a held document keeps no control numbers, so the caller gives
+    back the ones it reserved and the partner sees no gap in ISA13/GS06 (a replay numbers it again).
 
     ``data`` is an ``OrderText`` for a document that refers to a large order's JSON (``data_ref``), never held whole.
     ``sets`` is how many transaction sets the interchange holds, numbered up from ``controls.transaction``:
     their ST02s are kept so each set's 997 AK2 finds its document. ``partner`` is only a name for a document
     that is not X12 (a fulfilment to a channel), which must name its sink. An X12 document to a partner with a
-    guide is checked against it first (unless the caller did, ``guide_checked``) and held if it fails.
+    guide is checked against it first (unless the caller did, ``guide_checked``) and held if it fails; ``again``
+    says what sends a held one after the fix when that is not a replay of ``parent``.
     """
     held = None
     if isinstance(partner, str):
         partner_name, expected = partner, {}
     else:
-        partner_name, expected = partner.name, _expected_ack(partner, purpose, controls)
+        partner_name, expected = partner.name, _expected_ack(partner, purpose, controls, not_before)
         sink = sink or partner.config.reply_to
-        held = None if guide_checked else _guide_hold(partner, data, purpose, parent)
+        held = None if guide_checked else _guide_hold(partner, data, purpose, parent, again)
         if partner.config.guide is not None and parent is not None:
             plan.retired.append((partner.name, purpose, parent))
     doc = plan.document(
@@ -303,10 +315,12 @@ def outbound(
             "partner": partner_name,
             "parent_id": parent,
             "error": held or (None if sink else f"partner {partner_name} has no reply_to sink"),
-            "interchange_control": str(controls.interchange) if controls else None,
+            "interchange_control": str(controls.interchange) if controls and not held else None,
             **({} if held else expected),
-            "group_control": str(controls.group) if controls else None,
-            "transaction_controls": ",".join(str(controls.transaction + i) for i in range(sets)) if controls else None,
+            "group_control": str(controls.group) if controls and not held else None,
+            "transaction_controls": (
+                ",".join(str(controls.transaction + i) for i in range(sets)) if controls and not held else None
+            ),
             "data_ref": data_ref,
         }
     )
@@ -318,3 +332,4 @@ def outbound(
         plan.delivery({"key": key, "sink": sink, "purpose": purpose, "next_attempt_at": not_before}, doc, order)
     else:
         plan.event("unsent", f"{purpose} {name}: no sink to send it to", document=doc, order=order)
+    return held

@@ -53,7 +53,8 @@ class Pallet(Model):
 @dataclass(slots=True, kw_only=True)
 class CartonLabel(Model):
     """One GS1-128 shipping label: the SSCC-18 crossdock gave a carton before it shipped, and what the label's
-    zones show (from, to, carrier, PO, carton x of y). The 856's MAN*GM for the carton is this SSCC."""
+    zones show (from, to and its postal code, carrier, PO, carton x of y, the store). The 856's MAN*GM for the
+    carton is this SSCC."""
 
     sscc: str
     po_number: str
@@ -65,6 +66,7 @@ class CartonLabel(Model):
     line_position: int | None = None  # the order line whose goods the carton holds
     product_ids: dict[str, str] = field(default_factory=dict)
     quantity: Decimal | None = None
+    mark_for: Party | None = None  # the store the carton is for (zone G): the order's Z7 mark-for, else its BY
 
 
 @dataclass(slots=True, kw_only=True)

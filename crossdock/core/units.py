@@ -85,6 +85,18 @@ def convert(quantity: Decimal, unit: str, to: str, packing: Packing) -> Decimal:
     return result.quantize(Decimal(1)) if result == result.to_integral_value() else result.normalize()
 
 
+def convert_down(quantity: Decimal, unit: str, to: str, packing: Packing) -> Decimal:
+    """``quantity`` of ``unit`` as the whole ``to`` units it fills (stock to sell: 30 eaches are 2 cases of 12,
+    the 6 over are no case); raises UnitError when how many eaches either unit holds is unknown."""
+    if unit.strip().upper() == to.strip().upper():
+        return quantity
+    have, want = eaches_in(unit, packing), eaches_in(to, packing)
+    if not have or not want:
+        missing = unit if not have else to
+        raise UnitError(f"{quantity} {unit} cannot be counted in {to}: how many eaches a {missing} holds is unknown")
+    return (quantity * have) // want
+
+
 def catalogue_rows(rows: Iterable[Mapping[str, str]], where: str) -> dict[str, Packing]:
     """A product catalogue from CSV rows (columns ``sku``, ``units_per_case``, ``units_per_inner_pack``)."""
     out: dict[str, Packing] = {}

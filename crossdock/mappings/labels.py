@@ -1,10 +1,14 @@
 """GS1-128 carton labels: what each zone of a label says, shared by the ZPL and the PDF writers.
 
-A label follows the GS1 logistic label zones: ship-from (A) and ship-to (B) at the top, carrier (D) and PO (E)
-in the middle with the carton's "x of y", and at the bottom (I) the SSCC-18 as a GS1-128 barcode (FNC1, AI 00,
-18 digits) with its human-readable line. Every text on a label comes from partners and shoppers: it is cut to
-what the zone holds and the writers escape it where it lands. ``zpl`` and ``pdf`` turn a list of labels into one
-document (one label a page); neither does I/O.
+A label follows the GS1 logistic label zones: ship-from (A) and ship-to (B) at the top; the ship-to postal code
+as a GS1-128 barcode (C: AI 420, a US ZIP code of 5 or 9 digits; another country's code would need AI 421 and
+its country, so it is printed as text only) beside the carrier (D); the PO (E) beside the carton's "x of y" and
+its contents (F); the store the carton is for (G: the order's mark-for party, Z7, else its buying party, BY,
+with its number as a GS1-128 barcode, AI 91, a company's internal code, as retailers' label guides use it); and
+at the bottom (I) the SSCC-18 as a GS1-128 barcode (FNC1, AI 00, 18 digits) with its human-readable line.
+Every text on a label comes from partners and shoppers: it is cut to what the zone holds and the writers escape
+it where it lands. ``zpl`` and ``pdf`` turn a list of labels into one document (one label a page); neither does
+I/O.
 """
 
 from __future__ import annotations
@@ -51,6 +55,48 @@ def human_readable(label: CartonLabel) -> str:
     """The line under the barcode: ``(00)``, the extension digit, the prefix and serial, the check digit."""
     sscc = label.sscc
     return f"(00) {sscc[0]} {sscc[1:17]} {sscc[17]}"
+
+
+def postal_barcode_data(label: CartonLabel) -> str | None:
+    """Zone C's element string, AI 420 and the ship-to's US ZIP code (5 or 9 digits), or None when there is none."""
+    address = label.ship_to.address if label.ship_to is not None else None
+    if address is None or not address.postal_code or (address.country or "US").upper() not in ("US", "USA"):
+        return None
+    digits = address.postal_code.replace("-", "").replace(" ", "")
+    if not digits.isascii() or not digits.isdigit() or len(digits) not in (5, 9):
+        return None
+    return "420" + digits
+
+
+def postal_readable(data: str) -> str:
+    return f"(420) {data[3:]}"
+
+
+G_WIDTH = 18  # characters a line of zone G holds beside its barcode
+STORE_LENGTH = 10  # characters of a store number the zone G barcode carries (its width on a 4 in label)
+
+
+def store_of(label: CartonLabel) -> str | None:
+    """Zone G's store number: the mark-for party's id, printable ASCII letters and digits only."""
+    party = label.mark_for
+    if party is None or not party.id:
+        return None
+    store = "".join(c for c in party.id if c.isascii() and c.isalnum())[:STORE_LENGTH]
+    return store or None
+
+
+def store_barcode_data(label: CartonLabel) -> str | None:
+    store = store_of(label)
+    return f"91{store}" if store else None
+
+
+def store_lines(label: CartonLabel) -> list[str]:
+    """Zone G's text: the store's number and name."""
+    store = store_of(label)
+    if store is None:
+        return []
+    party = label.mark_for
+    return [t for t in (text(f"STORE {store}", G_WIDTH), text(party.name if party else None, G_WIDTH)) if t]
 
 
 def carton_of(label: CartonLabel) -> str:

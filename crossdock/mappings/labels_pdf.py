@@ -16,11 +16,22 @@ from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfgen.canvas import Canvas
 
 from crossdock.core.shipment_models import CartonLabel
-from crossdock.mappings.labels import barcode_data, carton_of, contents, human_readable, party_lines
+from crossdock.mappings.labels import (
+    barcode_data,
+    carton_of,
+    contents,
+    human_readable,
+    party_lines,
+    postal_barcode_data,
+    postal_readable,
+    store_barcode_data,
+    store_lines,
+)
 
 WIDTH, HEIGHT = 4 * inch, 6 * inch
 FNC1 = "\xf1"
 MARGIN = 0.12 * inch
+QUIET = 0.3 * inch  # where the zone C barcode starts: its quiet zone (10 modules) clear of the edge
 
 
 def barcode(label: CartonLabel) -> Code128:
@@ -49,6 +60,10 @@ def _zone(canvas: Canvas, x: float, top: float, title: str, lines: list[str], si
         canvas.drawString(x, top - 10 - (i + 1) * (size + 2), _fit(line, size, room))
 
 
+def _gs1(data: str, bar: float, height: float) -> Code128:
+    return Code128(FNC1 + data, barWidth=bar, barHeight=height, humanReadable=False)
+
+
 def _page(canvas: Canvas, label: CartonLabel) -> None:
     middle = WIDTH / 2
     top = HEIGHT - MARGIN
@@ -56,14 +71,30 @@ def _page(canvas: Canvas, label: CartonLabel) -> None:
     _zone(canvas, middle + 6, top, "SHIP TO", party_lines(label.ship_to), 9)
     canvas.line(middle, top, middle, top - 1.3 * inch)
     canvas.line(0, top - 1.3 * inch, WIDTH, top - 1.3 * inch)
-    row = top - 1.3 * inch
-    _zone(canvas, MARGIN, row, "CARRIER", [label.carrier or ""], 12)
-    _zone(canvas, middle + 6, row, "PO", [label.po_number], 12)
-    canvas.line(middle, row, middle, row - 0.8 * inch)
-    canvas.line(0, row - 0.8 * inch, WIDTH, row - 0.8 * inch)
-    row -= 0.8 * inch
-    _zone(canvas, MARGIN, row, "CARTON", [carton_of(label)], 18)
-    _zone(canvas, middle + 6, row, "CONTENTS", [contents(label)], 8)
+    row = top - 1.3 * inch  # zones C (the ship-to ZIP code, AI 420) and D (carrier)
+    _zone(canvas, MARGIN, row, "SHIP TO POSTAL CODE", [], 7)
+    postal = postal_barcode_data(label)
+    if postal is not None:
+        _gs1(postal, 0.375 * mm, 0.45 * inch).drawOn(canvas, QUIET, row - 0.68 * inch)
+        canvas.setFont("Helvetica-Bold", 9)
+        canvas.drawString(QUIET, row - 0.82 * inch, postal_readable(postal))
+    _zone(canvas, middle + 6, row, "CARRIER", [label.carrier or ""], 12)
+    canvas.line(middle, row, middle, row - 0.9 * inch)
+    row -= 0.9 * inch
+    canvas.line(0, row, WIDTH, row)
+    _zone(canvas, MARGIN, row, "PO", [label.po_number], 12)  # zones E and F
+    _zone(canvas, middle + 6, row, "CARTON", [carton_of(label)], 14)
+    canvas.setFont("Helvetica", 7)
+    canvas.drawString(middle + 6, row - 0.5 * inch, _fit(contents(label), 7, WIDTH / 2 - MARGIN - 6))
+    canvas.line(middle, row, middle, row - 0.6 * inch)
+    row -= 0.6 * inch
+    canvas.line(0, row, WIDTH, row)
+    store = store_barcode_data(label)  # zone G
+    if store is not None:
+        _zone(canvas, MARGIN, row, "FOR", store_lines(label), 11)
+        _gs1(store, 0.25 * mm, 0.4 * inch).drawOn(canvas, middle + 6, row - 0.55 * inch)
+        canvas.setFont("Helvetica-Bold", 8)
+        canvas.drawString(middle + 6, row - 0.67 * inch, f"(91) {store[2:]}")
     canvas.line(0, 2.3 * inch, WIDTH, 2.3 * inch)
     canvas.setFont("Helvetica", 7)
     canvas.drawString(MARGIN, 2.3 * inch - 10, "SSCC")

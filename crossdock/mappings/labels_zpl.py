@@ -3,7 +3,8 @@
 The SSCC barcode is Code 128 in subset C started with FNC1 (``>;>8`` in ``^BC`` field data, mode N), so the
 printer needs no UCC/EAN mode (``D``, newer firmware only) and the data is exactly AI 00 and 18 digits. The bars
 are 4 dots (0.5 mm, within GS1's logistic range) and 264 dots (33 mm) tall; the human-readable line is printed
-by us, in the GS1 form ``(00) 0 0614141000000001 2``.
+by us, in the GS1 form ``(00) 0 0614141000000001 2``. The ship-to ZIP code (AI 420, zone C) is subset C too,
+3 dots a module; the store number (AI 91, zone G) is subset B (``>:>8``), 2 dots a module.
 
 Every text field is written with ``^FH`` and hex escapes for ``^``, ``~``, ``_``, ``\\`` and anything beyond
 printable ASCII (as UTF-8 bytes, the printer decoding UTF-8 under ``^CI28``): a name a partner sent cannot end
@@ -13,7 +14,17 @@ the field or start a ZPL command.
 from __future__ import annotations
 
 from crossdock.core.shipment_models import CartonLabel
-from crossdock.mappings.labels import barcode_data, carton_of, contents, human_readable, party_lines
+from crossdock.mappings.labels import (
+    barcode_data,
+    carton_of,
+    contents,
+    human_readable,
+    party_lines,
+    postal_barcode_data,
+    postal_readable,
+    store_barcode_data,
+    store_lines,
+)
 
 _PLAIN = frozenset(chr(c) for c in range(0x20, 0x7F)) - set("^~_\\")
 
@@ -33,6 +44,26 @@ def _zone(x: int, y: int, title: str, lines: list[str], size: int = 28) -> list[
     return out
 
 
+def _postal(label: CartonLabel) -> list[str]:
+    """Zone C: the ship-to ZIP code as GS1-128 (subset C, FNC1, AI 420), with its human-readable line."""
+    data = postal_barcode_data(label)
+    if data is None:
+        return []
+    return [f"^FO40,330^BY3^BCN,110,N,N,N^FD>;>8{data}^FS", _text(40, 448, 24, postal_readable(data))]
+
+
+def _store(label: CartonLabel) -> list[str]:
+    """Zone G: the store's number and name, and its number as GS1-128 (subset B, FNC1, AI 91)."""
+    data = store_barcode_data(label)
+    if data is None:
+        return []
+    return [
+        *_zone(30, 680, "FOR", store_lines(label), 30),
+        f"^FO420,690^BY2^BCN,120,N,N,N^FD>:>8{_field(data)}^FS",
+        _text(420, 820, 24, f"(91) {data[2:]}"),
+    ]
+
+
 def _label(label: CartonLabel) -> str:
     data = barcode_data(label)
     commands = [
@@ -45,12 +76,17 @@ def _label(label: CartonLabel) -> str:
         "^FO400,20^GB3,260,3^FS",
         *_zone(420, 30, "SHIP TO", party_lines(label.ship_to), 24),
         "^FO0,280^GB812,3,3^FS",
-        *_zone(30, 300, "CARRIER", [label.carrier or ""], 36),
-        "^FO400,283^GB3,160,3^FS",
-        *_zone(420, 300, "PO", [label.po_number], 36),
-        "^FO0,440^GB812,3,3^FS",
-        *_zone(30, 460, "CARTON", [carton_of(label)], 56),
-        *_zone(420, 460, "CONTENTS", [contents(label)], 22),
+        _text(30, 300, 22, "SHIP TO POSTAL CODE"),
+        *_postal(label),
+        "^FO400,283^GB3,197,3^FS",
+        *_zone(420, 300, "CARRIER", [label.carrier or ""], 36),
+        "^FO0,480^GB812,3,3^FS",
+        *_zone(30, 500, "PO", [label.po_number], 36),
+        "^FO400,483^GB3,177,3^FS",
+        *_zone(420, 500, "CARTON", [carton_of(label)], 40),
+        _text(420, 610, 22, contents(label)),
+        "^FO0,660^GB812,3,3^FS",
+        *_store(label),
         "^FO0,860^GB812,3,3^FS",
         _text(30, 880, 22, "SSCC"),
         f"^FO94,910^BY4^BCN,264,N,N,N^FD>;>8{data}^FS",

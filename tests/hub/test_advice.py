@@ -77,3 +77,42 @@ def test_an_advice_that_names_nothing_we_sent_is_a_problem_of_its_document(tmp_p
         assert result.error is not None and "864 INVOICE ERRORS names no document sent to northwind" in result.error
     finally:
         hub.close()
+
+
+def test_an_824_that_rejects_a_document_makes_it_rejected_in_status_and_keeps_the_alert(
+    tmp_path: Path, store_url: str
+) -> None:
+    hub = _alerts_hub(tmp_path, store_url)
+    try:
+        doc, gs, st = sent_855(hub)
+        drop(hub, "824.edi", interchange("AG", advice_824(gs=gs, st=st)))
+        poll(hub, "drop", "me")
+        dispatch(hub)
+        with hub.store.transaction() as conn:
+            shown = Queries(hub.store).document(conn, doc)
+            problems = Queries(hub.store).problems(conn)
+        assert shown is not None and shown["ack_state"] == "rejected"
+        assert "824 rejected (855 PO-1): 024 at BAK 2" in shown["ack_detail"]
+        assert [d["id"] for d in problems["unacknowledged_documents"]] == [doc]
+        assert len([t for t in alert_texts(tmp_path) if "824" in t.splitlines()[0]]) == 1
+    finally:
+        hub.close()
+
+
+def test_an_824_that_accepts_with_errors_never_makes_a_rejected_document_look_better(
+    tmp_path: Path, store_url: str
+) -> None:
+    hub = _alerts_hub(tmp_path, store_url)
+    try:
+        doc, gs, st = sent_855(hub)
+        drop(hub, "824a.edi", interchange("AG", advice_824(gs=gs, st=st)))
+        poll(hub, "drop", "me")
+        errors = [line.replace("OTI*TR*", "OTI*TE*").replace("ADV-1", "ADV-2") for line in advice_824(gs=gs, st=st)]
+        drop(hub, "824b.edi", interchange("AG", errors, control=10))
+        poll(hub, "drop", "me")
+        with hub.store.transaction() as conn:
+            shown = Queries(hub.store).document(conn, doc)
+        assert shown is not None and shown["ack_state"] == "rejected"
+        assert len([e for e in shown["events"] if e["kind"] == "824"]) == 2
+    finally:
+        hub.close()

@@ -219,3 +219,80 @@ def test_945s_of_one_bill_of_lading_to_one_ship_to_make_one_856_for_a_consolidat
 
 def len_orders(shipment: Any) -> int:
     return len(shipment.orders)
+
+
+def _bol_advice(po: str, control: int, bol: str = "BOL-77") -> bytes:
+    sent = ship_advice(po, f"SHIP-{po}", [("0001", 5, 5, "MUG-BLU")], control=control).decode()
+    sent = sent.replace("N1*ST*DC 42*92*0042~\n", f"N1*ST*DC 42*92*0042~\nN9*BM*{bol}~\n")
+    return re.sub(r"SE\*(\d+)\*", lambda m: f"SE*{int(m.group(1)) + 1}*", sent).encode()
+
+
+def _make_due(hub: Hub) -> None:
+    """The consolidation window has passed: the waiting 856s are due now."""
+    from sqlalchemy import update
+
+    from crossdock.core.engine import utcnow
+    from crossdock.core.schema import deliveries
+
+    with hub.store.transaction() as conn:
+        conn.execute(
+            update(deliveries)
+            .where(deliveries.c.purpose == "856", deliveries.c.state == "pending")
+            .values(next_attempt_at=utcnow() - dt.timedelta(seconds=1))
+        )
+
+
+def _acks_wait_from_the_window(hub: Hub) -> None:
+    """The buyer's 997 for a waiting 856 is due its ack window after the 856 may first be sent."""
+    from sqlalchemy import select
+
+    from crossdock.core.engine import utcnow
+    from crossdock.core.schema import documents
+
+    with hub.store.transaction() as conn:
+        due = conn.execute(select(documents.c.ack_due_at).where(documents.c.kind == "856")).scalars().all()
+    window = dt.timedelta(seconds=hub.partners["northwind"].config.ack_windows["856"])
+    assert due and all(d > utcnow() + dt.timedelta(minutes=29) + window for d in due), due
+
+
+def test_945s_of_one_bill_of_lading_in_separate_files_make_one_856_within_the_window(
+    tmp_path: Path, store_url: str
+) -> None:
+    from tests.hub.test_guides_flow import _controls
+
+    hub = Hub(write_config(tmp_path, config(tmp_path, store_url, asn_consolidate=True, asn_consolidate_window="30m")))
+    try:
+        cycle(hub, "po.edi", interchange([order(po, qty=5) for po in ("PO-1", "PO-2", "PO-3")]))
+        cycle(hub, "945a.edi", _bol_advice("PO-1", 50))
+        cycle(hub, "945b.edi", _bol_advice("PO-2", 51))
+        cycle(hub, "945c.edi", _bol_advice("PO-3", 52, bol="BOL-88"))
+        assert files(tmp_path / "partner-inbox", "856") == [], "the 856s wait for the window"
+        _acks_wait_from_the_window(hub)
+        assert len(files(tmp_path / "partner-inbox", "810")) == 3, "the invoices do not wait"
+        _make_due(hub)
+        hub.dispatcher("test").drain()
+    finally:
+        hub.close()
+    asns = sorted((shipment_from_856(checked(d)) for d in files(tmp_path / "partner-inbox", "856")), key=len_orders)
+    other, truck = asns
+    assert [o.po_number for o in truck.orders] == ["PO-1", "PO-2"] and truck.shipment_id == "SHIP-PO-1"
+    assert truck.bill_of_lading == "BOL-77" and truck.gross_weight == Decimal(20)
+    assert [o.po_number for o in other.orders] == ["PO-3"], "another bill of lading: its own 856"
+    sent = _controls(tmp_path / "partner-inbox")
+    assert sent == [(n, n) for n in range(1, len(sent) + 1)], "the joined POs took no numbers: no gap"
+
+
+def test_a_po_after_the_window_gets_its_own_856(tmp_path: Path, store_url: str) -> None:
+    hub = Hub(write_config(tmp_path, config(tmp_path, store_url, asn_consolidate=True, asn_consolidate_window="30m")))
+    try:
+        cycle(hub, "po.edi", interchange([order(po, qty=5) for po in ("PO-1", "PO-2")]))
+        cycle(hub, "945a.edi", _bol_advice("PO-1", 50))
+        _make_due(hub)
+        hub.dispatcher("test").drain()
+        cycle(hub, "945b.edi", _bol_advice("PO-2", 51))
+        _make_due(hub)
+        hub.dispatcher("test").drain()
+    finally:
+        hub.close()
+    asns = [shipment_from_856(checked(d)) for d in files(tmp_path / "partner-inbox", "856")]
+    assert sorted(o.po_number for s in asns for o in s.orders) == ["PO-1", "PO-2"] and len(asns) == 2

@@ -175,3 +175,42 @@ def test_cartons_are_planned_from_cases_packs_or_one_a_line() -> None:
     po.lines = [_line(str(MAX_CARTONS + 1), "CA")]
     with pytest.raises(ValueError, match=f"more than the {MAX_CARTONS} labelled at once"):
         plan_cartons(po)
+
+
+def test_labels_go_to_the_labels_to_sink_when_cartons_get_new_ssccs_with_the_configured_ship_from(
+    tmp_path: Path, store_url: str
+) -> None:
+    cfg = labelled(tmp_path, store_url)
+    cfg["sinks"]["printer"] = {"type": "folder", "path": str(tmp_path / "printer")}
+    cfg["sinks"]["3pl-out"].update({"labels_to": "printer", "labels_format": "zpl"})
+    cfg["ship_from"] = {
+        "company": {"name": "ACME SUPPLY HQ", "city": "RENO", "state": "NV"},
+        "warehouses": {"acme3pl": {"name": "ACME 3PL EAST", "address": ["7 DOCK ST"], "city": "EDISON", "state": "NJ"}},
+    }
+    hub = Hub(write_config(tmp_path, cfg))
+    try:
+        po = order("PO-1", skus=("MUG-BLU", "KTL-STL"), qty=5)
+        po.parties.append(po.parties[0].model_copy(update={"role": "SF", "name": "WHAT THE BUYER CALLS US"}))
+        cycle(hub, "po.edi", interchange([po]))
+        given = _man_gm(files(tmp_path / "3pl", "940")[0])
+        cycle(hub, "po-again.edi", interchange([po], control=2))  # the same order again: the same SSCCs
+    finally:
+        hub.close()
+    (sent,) = sorted((tmp_path / "printer").iterdir())
+    assert sent.name.endswith("-labels-1.zpl"), sent.name
+    data = sent.read_text()
+    assert data.count("^XA") == 2 and all(f">;>8{g}" in data for g in given), "the labels the 940 gave"
+    assert "^FDACME 3PL EAST^FS" in data and "^FDEDISON, NJ^FS" in data, "ship-from is the 3PL's, from ship_from"
+    assert "WHAT THE BUYER CALLS US" not in data
+    assert ">;>842094607" in data, "the ship-to ZIP code as AI 420"
+
+
+def test_labels_to_needs_labels_and_a_sink(tmp_path: Path, store_url: str) -> None:
+    cfg = labelled(tmp_path, store_url)
+    cfg["sinks"]["3pl-out"]["labels_to"] = "nowhere"
+    with pytest.raises(ConfigProblems, match=r"sinks\.3pl-out\.labels_to: no sink named 'nowhere'"):
+        write_config(tmp_path, cfg)
+    cfg = labelled(tmp_path, store_url)
+    cfg["sinks"]["3pl-out"].update({"labels": "none", "labels_to": "3pl-out"})
+    with pytest.raises(ConfigProblems, match="labels_to sends the labels crossdock gives: it needs labels: sscc"):
+        write_config(tmp_path, cfg)

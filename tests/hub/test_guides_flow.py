@@ -12,7 +12,7 @@ import yaml
 
 from crossdock.core.config import ConfigProblems, load_config
 from crossdock.core.hub import Hub
-from crossdock.core.models import Reference, Terms
+from crossdock.core.models import Carrier, Reference, Terms
 from crossdock.core.pipeline import replay
 from crossdock.core.queries import Queries
 from crossdock.mappings.x12.asn856 import shipment_from_856
@@ -174,5 +174,96 @@ def test_the_big_box_guide_passes_an_856_and_810_that_have_what_it_requires(tmp_
         assert shipment_from_856(checked(asn)).bill_of_lading == "BOL123"
         (inv,) = files(tmp_path / "partner-inbox", "810")
         assert invoice_from_810(checked(inv)).po_number == "PO-1"
+    finally:
+        hub.close()
+
+
+def _controls(folder: Path) -> list[tuple[int, int]]:
+    """ISA13 and GS06 of every interchange sent to a folder, in the order they were numbered."""
+    found = []
+    for path in folder.glob("*.edi"):
+        data = path.read_bytes()
+        isa13 = int(data[90:99])
+        gs06 = int(re.search(rb"GS\*(?:[^*]*\*){5}(\d+)\*", data)[1])  # type: ignore[index]
+        found.append((isa13, gs06))
+    return sorted(found)
+
+
+def test_a_held_855_takes_no_control_numbers_so_the_partner_sees_no_gap(tmp_path: Path, store_url: str) -> None:
+    hub = _hub(tmp_path, store_url, guide="bigbox-4010", send_855=True)
+    try:
+        cycle(hub, "po1.edi", interchange([order("PO-1", qty=5)]))
+        (held,) = _problems(hub)["held_documents"]
+        assert held["kind"] == "855" and held["interchange_control"] is None and held["group_control"] is None
+        cycle(hub, "po2.edi", interchange([order("PO-2", qty=5)], control=2))
+        sent = _controls(tmp_path / "partner-inbox")
+        assert files(tmp_path / "partner-inbox", "855") == []
+        assert sent == [(n, n) for n in range(1, len(sent) + 1)] and len(sent) >= 2, sent
+
+        hub = _reload(hub, tmp_path, {"ack_ship_date": True, "ack_lead_days": 2})
+        replay(hub, held["parent_id"])
+        hub.dispatcher("test").drain()
+        after = _controls(tmp_path / "partner-inbox")
+        assert after == [(n, n) for n in range(1, len(sent) + 2)], after  # PO-1's 855, released, takes the next
+        (ack,) = [f for f in files(tmp_path / "partner-inbox", "855") if b"BAK*00*AD*PO-1" in f]
+        assert int(ack[90:99]) > sent[-1][0]
+    finally:
+        hub.close()
+
+
+def test_a_held_940_takes_no_control_numbers_so_the_3pl_sees_no_gap(tmp_path: Path, store_url: str) -> None:
+    (tmp_path / "acme.yaml").write_text(yaml.safe_dump(OWN_GUIDE))
+    cfg = config(tmp_path, store_url)
+    cfg["partners"]["acme3pl"]["guide"] = "acme.yaml"
+    hub = Hub(write_config(tmp_path, cfg))
+    try:
+        cycle(hub, "po1.edi", interchange([order("PO-1", qty=5)]))  # no carrier: no W66, held
+        (held,) = _problems(hub)["held_documents"]
+        assert held["partner"] == "acme3pl" and held["interchange_control"] is None
+        carried = order("PO-2", qty=5)
+        carried.carriers = [Carrier(routing_sequence="B", id_qualifier="2", scac="UPSN", mode="M")]
+        cycle(hub, "po2.edi", interchange([carried], control=2))
+        assert _controls(tmp_path / "3pl") == [(1, 1)], "the 940 sent after the held one takes the first numbers"
+
+        hub = _reload(hub, tmp_path, {"guide": None}, partner="acme3pl")
+        replay(hub, held["parent_id"])
+        hub.dispatcher("test").drain()
+        assert _controls(tmp_path / "3pl") == [(1, 1), (2, 2)]
+        (released,) = [f for f in files(tmp_path / "3pl", "940") if b"W05*N*PO-1" in f]
+        assert int(released[90:99]) == 2
+    finally:
+        hub.close()
+
+
+def test_a_days_810s_held_by_the_guide_take_no_numbers_and_a_replay_sends_them(tmp_path: Path, store_url: str) -> None:
+    from crossdock.core.invoicing import invoice_day
+
+    ia = {"segment": "REF*IA", "use": "required", "source": "northwind 810 guide p. 7"}
+    strict = {**OWN_GUIDE, "sets": {**OWN_GUIDE["sets"], "810": [ia]}}
+    (tmp_path / "strict.yaml").write_text(yaml.safe_dump(strict))
+    hub = _hub(tmp_path, store_url, guide="strict.yaml", invoice="daily")
+    try:
+        cycle(hub, "po.edi", interchange([order("PO-1", qty=5)]))
+        cycle(hub, "945.edi", ship_advice("PO-1", "SHIP-1", [("0001", 5, 5, "MUG-BLU")]))
+        before = _controls(tmp_path / "partner-inbox")
+        assert invoice_day(hub, "northwind") == 0
+        (held,) = _problems(hub)["held_documents"]
+        assert held["kind"] == "810" and "REF*IA is required" in held["error"] and "crossdock replay" in held["error"]
+        assert invoice_day(hub, "northwind") == 0, "the next run holds them again"
+        (again,) = _problems(hub)["held_documents"]
+        assert again["id"] != held["id"], "the new held interchange replaces the old one"
+        with hub.store.transaction() as conn:
+            assert Queries(hub.store).order(conn, "PO-1")["status"] == "shipped"  # type: ignore[index]
+
+        (tmp_path / "strict.yaml").write_text(yaml.safe_dump(OWN_GUIDE))  # the fix: the guide in place
+        result = replay(hub, again["id"])
+        assert result.state == "processed", result.error
+        hub.dispatcher("test").drain()
+        (day,) = files(tmp_path / "partner-inbox", "810")
+        assert b"BIG*" in day and b"*000001*" in day, "the held interchange took no invoice number"
+        assert _controls(tmp_path / "partner-inbox") == [(n, n) for n in range(1, len(before) + 2)]
+        assert _problems(hub)["held_documents"] == []
+        with hub.store.transaction() as conn:
+            assert Queries(hub.store).order(conn, "PO-1")["status"] == "invoiced"  # type: ignore[index]
     finally:
         hub.close()

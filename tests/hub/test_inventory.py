@@ -13,10 +13,13 @@ from crossdock.cli import main
 from crossdock.core.errors import CrossdockError, DecodeError
 from crossdock.core.hub import Hub
 from crossdock.core.inventory import publish
+from crossdock.core.queries import Queries
 from crossdock.mappings.x12.inventory846 import inventory_from_846
 from crossdock.mappings.x12.reader import parse
 from tests.fakeapi import Response, fake_api
 from tests.hub.conftest import base_config, write_config
+from tests.hub.edi import interchange, order
+from tests.hub.test_ship_flow import cycle
 from tests.x12.written import read_back
 
 
@@ -120,3 +123,32 @@ def test_a_snapshot_read_from_an_endpoint_goes_out_once_and_a_failing_endpoint_s
         ("MUG-BLU", Decimal("12")),
         ("KTL-STL", Decimal("4")),
     ]
+
+
+def test_a_partner_who_orders_in_cases_gets_its_stock_in_whole_cases(tmp_path: Path, store_url: str) -> None:
+    (tmp_path / "stock.csv").write_text("Item,Available,Unit\nMUG-BLU,30,EA\nKTL-STL,7,EA\nCUP-RED,5,EA\n")
+    hub = _hub(tmp_path, store_url)
+    try:
+        po = order("PO-1", skus=("MUG-BLU", "KTL-STL"), qty=2)
+        po.lines[0].uom, po.lines[0].pack = "CA", 12  # MUG-BLU in cases of 12 eaches (PO4*12)
+        po.lines[1].uom = "CA"  # KTL-STL in cases of a size nothing states
+        cycle(hub, "po.edi", interchange([po]))
+        publish(hub, "daily")
+        hub.dispatcher("test").drain()
+        with hub.store.transaction() as conn:
+            (doc,) = [d for d in Queries(hub.store).documents(conn, direction="in") if d["kind"] == "inventory"]
+            shown = Queries(hub.store).document(conn, doc["id"])
+    finally:
+        hub.close()
+    (report,) = sorted((tmp_path / "partner-inbox").glob("*-846-*.edi"))
+    sent = inventory_from_846(read_back(report.read_bytes()))
+    assert [(i.product_ids["VN"], i.quantities["33"], i.uom) for i in sent.items] == [
+        ("MUG-BLU", Decimal("2"), "CA"),  # 30 eaches fill 2 cases of 12
+        ("KTL-STL", Decimal("7"), "EA"),  # no case size known: the snapshot's unit, named
+        ("CUP-RED", Decimal("5"), "EA"),  # never ordered in another unit
+    ]
+    assert shown is not None
+    (note,) = [e["message"] for e in shown["events"] if e["kind"] == "846"]
+    assert "KTL-STL" in note and "how many eaches a CA holds is unknown" in note
+    (feed,) = sorted((tmp_path / "stock").iterdir())
+    assert json.loads(feed.read_text())["items"][0]["quantities"] == {"33": "30"}, "the JSON feed stays in eaches"

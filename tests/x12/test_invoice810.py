@@ -41,9 +41,13 @@ def write(ts: TransactionSet) -> bytes:
 
 
 def normalised(invoice: Invoice) -> Invoice:
-    """TDS01 carries the computed total in cents, whatever ``total_amount`` held (within half a cent)."""
+    """TDS01 carries the computed total in cents, whatever ``total_amount`` held (within half a cent); a percent
+    SAC names its base (SAC06)."""
     out = invoice.model_copy(deep=True)
     out.total_amount = invoice_total(invoice).quantize(Decimal("0.01"), ROUND_HALF_UP)
+    for c in [*out.charges, *(c for line in out.lines for c in line.charges)]:
+        if c.percent is not None and c.percent_basis is None:
+            c.percent_basis = "3"  # SAC06 written as discount/gross when the charge names no base
     return out
 
 
@@ -160,11 +164,14 @@ CHARGE_CODES = st.sampled_from(["I410", "D240", "G830", "H850", "C310", "B840"])
 def charges(draw: st.DrawFn) -> Charge:
     quantity = draw(st.none() | decimals(999, 2))
     agency = draw(st.none() | st.just("VI"))
+    indicator, percent = draw(st.sampled_from(["A", "C", "N"])), draw(st.none() | decimals(99, 2))
+    money = percent is not None and indicator != "N"  # an 810's percent SAC states its amount too
     return Charge(
-        indicator=draw(st.sampled_from(["A", "C", "N"])),
+        indicator=indicator,
         code=draw(CHARGE_CODES) if agency is None else draw(st.none() | CHARGE_CODES),
-        amount=draw(st.none() | decimals(99999, 2)),
-        percent=draw(st.none() | decimals(99, 2)),
+        amount=draw(decimals(99999, 2) if money else st.none() | decimals(99999, 2)),
+        percent=percent,
+        percent_basis=draw(st.none() | st.sampled_from(["1", "3", "6"])) if percent is not None else None,
         rate=draw(st.none() | decimals(999, 4)),
         quantity=quantity,
         uom=draw(st.sampled_from(["EA", "CA"])) if quantity is not None else None,

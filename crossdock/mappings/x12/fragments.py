@@ -89,7 +89,7 @@ def sac_elements(c: Charge, amount: str | None) -> list[Element]:
         c.agency,
         c.agency_code,
         amount,
-        "3" if c.percent is not None else None,  # SAC06 3: percent of the line or document amount
+        c.percent_basis or ("3" if c.percent is not None else None),  # SAC06, by default 3: discount/gross
         c.percent,
         c.rate,
         c.uom,

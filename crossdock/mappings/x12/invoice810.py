@@ -135,6 +135,8 @@ def _add_charges(ts: writer.TransactionSet, charges: Sequence[Charge], where: st
             raise X12WriteError(f"{where}: SAC03 agency qualifier and SAC04 agency code go together")
         if (c.quantity is None) != (c.uom is None):
             raise X12WriteError(f"{where}: SAC09 unit and SAC10 quantity go together")
+        if c.indicator in ("A", "C") and c.amount is None and c.percent is not None:
+            raise X12WriteError(f"{where}: SAC07 percent without its SAC05 amount, which TDS01 must count")
         ts.add("SAC", *sac_elements(c, cents(c.amount, f"{where} SAC05") if c.amount is not None else None))
 
 

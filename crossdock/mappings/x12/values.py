@@ -132,6 +132,7 @@ def charge(elements: list[str]) -> Charge:
         code=text(e[2]),
         amount=implied_decimal(e[5]),
         percent=decimal(e[7]),
+        percent_basis=text(e[6]),
         rate=decimal(e[8]),
         uom=text(e[9]),
         quantity=decimal(e[10]),

@@ -31,6 +31,7 @@ from decimal import Decimal
 
 from crossdock.core.models import DateRef, Order, OrderLine, Party
 from crossdock.mappings.x12.sscc import with_ai
+from crossdock.mappings.x12.whse940_detail import g69_texts, requirement_notes, w20_segments
 from crossdock.mappings.x12.writer import Element, TransactionSet, X12WriteError
 
 ID_PRIORITY = ("VN", "SK", "BP", "IN", "UK", "EN", "UP")
@@ -191,7 +192,7 @@ def build_940(
     for ref in order.references[:10]:
         ts.add("N9", ref.qualifier, ref.value, ref.description)
     add_segments(ts, g62_segments(order.dates))
-    for note in order.notes:
+    for note in [*order.notes, *requirement_notes(order.requirements)]:
         for chunk in textwrap.wrap(note, 80):
             ts.add("NTE", "WHI", chunk)
     if order.carriers:
@@ -206,15 +207,17 @@ def build_940(
             ts.add("MAN", "GM", with_ai(sscc))
         add_segments(ts, _lx_details(order, line))
         add_segments(ts, [_w01(line)])
-        for chunk in textwrap.wrap(line.description or "", 45)[:5]:
+        described, spilled = g69_texts(line)
+        for chunk in described:
             ts.add("G69", chunk)
         if line.line_number and line.line_number.strip():
             ts.add("N9", "LI", line.line_number)
         for ref in line.references:
             ts.add("N9", ref.qualifier, ref.value, ref.description)
-        for note in line.notes:
+        for note in [*line.notes, *spilled, *requirement_notes(line.requirements)]:
             for chunk in textwrap.wrap(note, 80):
                 ts.add("NTE", "WHI", chunk)
+        add_segments(ts, w20_segments(line))
     ts.add("W76", sum((line.quantity for line in order.lines), start=Decimal(0)))
     return ts
 
