@@ -12,12 +12,13 @@ the refund's id is the return's id and identity.
 
 Back: a quote (``POST .../refund_quotes`` with ``items [{item_type: PRODUCT, item_id, quantity}]``, or
 ``amount`` for a line with one) gives ``refund_methods``, each a list of payment options; the first whose options
-are all online is used, whole (``payments [{provider_id, amount, offline}]``), in ``POST .../refunds`` with the
-same items and a ``reason`` naming the return and crossdock's refund id ("Refund for return 7 (crossdock …)"),
-which is how a refund sent again finds itself made (the API takes no idempotency key) and how a poll knows
-crossdock's own refund is no new return. A refund that could only be made offline is refused: the
-merchant chooses how to pay back. BigCommerce's refund does not restock: the stock comes back by crossdock's
-stock push, as the warehouse reports it.
+are all online and none store credit (the money goes back to the buyer's payment) is used, whole (``payments
+[{provider_id, amount, offline}]``), in ``POST .../refunds`` with the same items and a ``reason`` naming the
+return and crossdock's refund id ("Refund for return 7 (crossdock …)"), which is how a refund sent again finds
+itself made (the API takes no idempotency key) and how a poll knows crossdock's own refund is no new return. A
+refund that could only be made offline or in store credit is refused: the merchant chooses how to pay back.
+BigCommerce's refund does not restock: the stock comes back by crossdock's stock push, as the warehouse reports
+it.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from crossdock.mappings.bigcommerce import _At
 from crossdock.mappings.returns_json import MAX_LINES, cut, load, reason
 
 _CENTS = Decimal("0.01")
+STORE_CREDIT = "storecredit"  # a refund method that pays back in store credit, not to the buyer's payment
 
 
 def returns_from_json(data: bytes, name: str) -> list[Return]:
@@ -134,13 +136,16 @@ def refund_request(refund: Refund, quote: Any) -> dict[str, Any]:
     chosen = None
     for method in methods if isinstance(methods, list) else []:
         options = method if isinstance(method, list) else []
-        if options and all(isinstance(o, dict) and o.get("offline") is False for o in options):
+        if options and all(
+            isinstance(o, dict) and o.get("offline") is False and o.get("provider_id") != STORE_CREDIT for o in options
+        ):
             chosen = options
             break
     if chosen is None:
         offered = [o.get("provider_id") for m in methods or [] for o in (m if isinstance(m, list) else [])]
         raise DecodeError(
-            f"no refund method that pays back online (offered: {offered or 'none'}): refund it in the control panel",
+            f"no refund method that pays back online to the buyer's payment (offered: {offered or 'none'}): refund it "
+            "in the control panel",
             source="refund quote",
         )
     payments = [

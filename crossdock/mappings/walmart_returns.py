@@ -15,7 +15,8 @@ documents it, highsidelabs/walmart-api-php ``docs/Models/MP/US/Returns`` [unveri
 - A return's status is its lines': all cancelled -> cancelled, all completed -> closed, any delivered ->
   received, else open.
 - The refund names the return order lines by ``returnOrderLineNumber`` (the Return line's ``channel_line_id``,
-  kept in the Refund's) with the ``customerOrderId`` Walmart asks for; amounts are Walmart's to compute.
+  kept in the Refund's) with the ``customerOrderId`` Walmart asks for; amounts are Walmart's to compute, and a
+  line is refunded whole: a Refund for fewer units than the line holds is refused, naming it.
 """
 
 from __future__ import annotations
@@ -112,7 +113,8 @@ def return_order_id(refund: Refund) -> str:
 def refund_request(refund: Refund, return_order: Any) -> dict[str, Any] | None:
     """The refund body for the Refund's lines, as ``GET /v3/returns?returnOrderId=`` shows the return order: a
     line is named by its return order line number (``channel_line_id``), else by its purchase order line number
-    or SKU; a line Walmart shows refunded, completed or cancelled is left out. None when nothing is left."""
+    or SKU; a line Walmart shows refunded, completed or cancelled is left out, and one refunded in part is refused
+    (Walmart's refund names whole lines). None when nothing is left."""
     where = f"refund {refund.refund_id}"
     node = _At(return_order, "", f"return order {refund.return_id}")
     lines = node.children("returnOrderLines")
@@ -125,6 +127,14 @@ def refund_request(refund: Refund, return_order: Any) -> dict[str, Any] | None:
             what = wanted.channel_line_id or wanted.line_number or wanted.sku
             raise DecodeError(f"line {i}: {what!r} is no line of return order {refund.return_id}", source=where)
         number = found.need_id("returnOrderLineNumber")
+        quantity = found.child("quantity")
+        units = quantity.decimal("measurementValue") if quantity is not None else None
+        if units is not None and wanted.quantity < units:
+            raise DecodeError(
+                f"line {i}: {wanted.quantity} of return line {number}'s {units} units: Walmart refunds whole return "
+                "lines; refund the part in Seller Center",
+                source=where,
+            )
         still = (found.text("status") or "").upper() in REFUNDABLE and not _refunded(found)
         if still and number.isdecimal() and int(number) not in numbers:
             numbers.append(int(number))

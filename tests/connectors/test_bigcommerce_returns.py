@@ -123,10 +123,13 @@ def test_a_refund_is_quoted_then_made_once_with_the_online_method(config: BigCom
     assert made.calls[0].request.headers["X-Auth-Token"] == TOKEN
 
 
-def test_a_refund_only_offline_is_refused_naming_the_methods(config: BigCommerceSourceConfig) -> None:
+def test_a_refund_only_offline_or_in_store_credit_is_refused_naming_the_methods(
+    config: BigCommerceSourceConfig,
+) -> None:
+    credit = {"provider_id": "storecredit", "amount": 40.5, "offline": False}
     with respx.mock(assert_all_called=False) as mock:
-        made = Store().mock(mock, [CUSTOM])
-        with pytest.raises(PermanentError, match=r"no refund method that pays back online \(offered: \['custom'\]\)"):
+        made = Store().mock(mock, [CUSTOM], [credit])
+        with pytest.raises(PermanentError, match=r"offered: \['custom', 'storecredit'\]\): refund it in the control"):
             BigCommerceSink("bc", config).send(refund())
     assert made.call_count == 0
 

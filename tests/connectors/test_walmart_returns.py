@@ -88,14 +88,17 @@ def test_returns_off_reads_no_returns(config: WalmartSourceConfig) -> None:
         assert read(WalmartSource("wm", config.model_copy(update={"read_returns": False}))) == []
 
 
-def refund(*lines: str) -> Outbound:
+UNITS = {"1": 2, "2": 1}  # each return line's units in return.json
+
+
+def refund(*lines: str, units: int | None = None) -> Outbound:
     made = Refund(
         channel="wm",
         refund_id="rf-1",
         return_id=RID,
         po_number="1796277083968",
         external_id="1796277083968",
-        lines=[RefundLine(channel_line_id=n, quantity=Decimal(1)) for n in lines],
+        lines=[RefundLine(channel_line_id=n, quantity=Decimal(units or UNITS.get(n, 1))) for n in lines],
     )
     return Outbound(
         name="r.json", data=json.dumps(made.model_dump(mode="json")).encode(), idempotency_key="k" * 20, purpose=REFUND
@@ -169,3 +172,12 @@ def test_a_line_not_in_the_return_is_refused(config: WalmartSourceConfig) -> Non
         Returns().mock(mock)
         with pytest.raises(PermanentError, match="'9' is no line of return order"):
             WalmartSink("wm", config).send(refund("9"))
+
+
+def test_part_of_a_return_line_is_refused_naming_it(config: WalmartSourceConfig) -> None:
+    with respx.mock(assert_all_called=False) as mock:
+        walmart = Returns()
+        walmart.mock(mock)
+        with pytest.raises(PermanentError, match="1 of return line 1's 2 units: Walmart refunds whole return lines"):
+            WalmartSink("wm", config).send(refund("1", units=1))
+    assert walmart.posted == []
