@@ -312,11 +312,11 @@ class AmazonSource(ChannelSource[AmazonSourceConfig, _Api]):
         return None
 
     def _orders(self, api: _Api) -> Iterator[Inbound]:
-        """With ``read_returns``, the returns reports first (``amazon_returns``); the orders' last carries the
+        """With ``returns: {read: true}``, the returns reports first (``amazon_returns``); the orders' last carries the
         checkpoint."""
         now = dt.datetime.now(dt.UTC)
         start = self._window_start(_stamp(self.since) if self.since else None, now)
-        returns = amazon_returns.read_returns(api, self.name, start, now) if self.config.read_returns else ()
+        returns = amazon_returns.read_returns(api, self.name, start, now) if self.config.returns.read else ()
         return chain(returns, super()._orders(api))
 
     def _read(self, api: _Api) -> Generator[Inbound, None, str | None]:

@@ -202,7 +202,7 @@ class BigCommerceSource(ChannelSource[BigCommerceSourceConfig, _Store]):
                     full = self._full(api, order)
                     returned = (
                         bigcommerce_returns.return_inbounds(api, order, self.config.return_prefix)
-                        if self.config.read_returns
+                        if self.config.returns.read
                         else []
                     )
                 except Throttled:

@@ -1,7 +1,7 @@
 """BigCommerce returns: refunds marked as returns read in the order poll, and refunds sent back by the v3
 payment actions (a quote, then the refund).
 
-BigCommerce has no return object crossdock relies on (channel-lifecycle.md §3): with ``read_returns: true``, an order
+BigCommerce has no return object crossdock relies on (channel-lifecycle.md §3): with ``returns: {read: true}``, an order
 the poll reads that shows money refunded (``refunded_amount`` above zero) has its refunds read (``GET
 /v3/orders/<id>/payment_actions/refunds``), and each whose ``reason`` starts with ``return_prefix`` becomes one
 document of kind ``return`` (``mappings/bigcommerce_returns.py``), its identity the refund's id. A refund

@@ -251,10 +251,10 @@ class EbaySource(ChannelSource[EbaySourceConfig, _Api]):
         )
 
     def _orders(self, api: _Api) -> Iterator[Inbound]:
-        """With ``read_returns``, the open returns first (``ebay_returns``); the orders' last carries the
+        """With ``returns: {read: true}``, the open returns first (``ebay_returns``); the orders' last carries the
         checkpoint."""
         returns = (
-            ebay_returns.read_returns(api, self.name, self.config.marketplace_id) if self.config.read_returns else ()
+            ebay_returns.read_returns(api, self.name, self.config.marketplace_id) if self.config.returns.read else ()
         )
         return chain(returns, super()._orders(api))
 

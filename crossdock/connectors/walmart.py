@@ -217,12 +217,12 @@ class WalmartSource(ChannelSource[WalmartSourceConfig, _Api]):
         return webhook_order_id(body)
 
     def _orders(self, api: _Api) -> Iterator[Inbound]:
-        """With ``read_returns``, the window's return orders first (``walmart_returns``); the orders' last carries the
-        checkpoint."""
+        """With ``returns: {read: true}``, the window's return orders first (``walmart_returns``); the orders' last
+        carries the checkpoint."""
         start = self._window_start(
             dt.datetime.fromisoformat(self.since) if self.since else None, dt.datetime.now(dt.UTC)
         )
-        returns = walmart_returns.read_returns(api, self.name, start) if self.config.read_returns else iter(())
+        returns = walmart_returns.read_returns(api, self.name, start) if self.config.returns.read else iter(())
         return chain(returns, super()._orders(api))
 
     def _read(self, api: _Api) -> Generator[Inbound, None, str | None]:

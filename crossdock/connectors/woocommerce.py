@@ -201,7 +201,7 @@ class WooCommerceSource(ChannelSource[WooCommerceSourceConfig, _Store]):
                     failed.append(modified)
                     continue
                 yield _inbound(full)
-                if self.config.read_returns:  # refunds marked as returns: woocommerce_returns
+                if self.config.returns.read:  # refunds marked as returns: woocommerce_returns
                     yield from woocommerce_returns.return_inbounds(full, self.config.return_prefix)
             pages = headers.get("X-WP-TotalPages", "")
             if not body or not pages.isdecimal() or page >= int(pages):

@@ -3,7 +3,7 @@
 Core WooCommerce has no return object (channel-lifecycle.md §2): a return is a refund of the lines coming back
 whose ``reason`` starts with the source's ``return_prefix``. The poll already reads an order's refunds
 (``GET /orders/<id>/refunds``) when the order lists any, and a new refund changes the order's
-``date_modified_gmt`` [unverified: WooCommerce saves the order with its refund], so with ``read_returns: true``
+``date_modified_gmt`` [unverified: WooCommerce saves the order with its refund], so with ``returns: {read: true}``
 each such refund of an order the poll reads becomes one document of kind ``return``
 (``mappings/woocommerce_returns.py`` reads it), its identity the refund's id: a refund is never edited, so it is
 stored once.

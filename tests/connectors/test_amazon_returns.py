@@ -21,6 +21,7 @@ from crossdock.connectors.base import Outbound
 from crossdock.core.channel_config.amazon import AmazonSourceConfig
 from crossdock.core.errors import PermanentError
 from crossdock.core.return_models import REFUND, Refund, RefundLine
+from crossdock.core.returns_config import ReturnsPolicy
 from crossdock.mappings.amazon_returns import returns_from_json
 from tests.conftest import CASES
 from tests.connectors.channels import read
@@ -61,7 +62,7 @@ def serve(mock: respx.MockRouter, reports: list[dict[str, Any]]) -> respx.Route:
 
 
 def test_a_finished_report_is_read_one_document_per_rma(config: AmazonSourceConfig) -> None:
-    source = AmazonSource("az", config.model_copy(update={"read_returns": True}))
+    source = AmazonSource("az", config.model_copy(update={"returns": ReturnsPolicy(read=True)}))
     source.since = (now() - dt.timedelta(minutes=30)).isoformat()
     fresh = report("DONE", now() - dt.timedelta(minutes=10))
     old = {**report("DONE", now() - dt.timedelta(days=3)), "reportDocumentId": "never.read"}
@@ -98,7 +99,7 @@ def test_a_report_is_asked_for_from_a_day_before_the_last_one_ended(config: Amaz
     ended = now() - dt.timedelta(hours=3)
     with respx.mock(assert_all_called=False) as mock:
         created = serve(mock, [report("DONE", ended, finished=ended)])
-        source = AmazonSource("az", config.model_copy(update={"read_returns": True}))
+        source = AmazonSource("az", config.model_copy(update={"returns": ReturnsPolicy(read=True)}))
         source.since = (now() - dt.timedelta(minutes=30)).isoformat()
         assert read(source) == [], "the report finished before the window: read by an earlier poll"
     body = json.loads(created.calls[0].request.content)
@@ -111,7 +112,7 @@ def test_a_report_is_asked_for_from_a_day_before_the_last_one_ended(config: Amaz
 def test_no_report_is_asked_for_while_one_is_waiting(config: AmazonSourceConfig) -> None:
     with respx.mock(assert_all_called=False) as mock:
         created = serve(mock, [report("IN_PROGRESS", now())])
-        read(AmazonSource("az", config.model_copy(update={"read_returns": True})))
+        read(AmazonSource("az", config.model_copy(update={"returns": ReturnsPolicy(read=True)})))
     assert created.call_count == 0
 
 
@@ -148,7 +149,7 @@ def test_a_refund_is_refused_saying_where_to_make_it_and_a_close_does_nothing(co
 
 
 def test_a_report_that_is_no_table_is_kept_quarantined_and_the_poll_goes_on(config: AmazonSourceConfig) -> None:
-    source = AmazonSource("az", config.model_copy(update={"read_returns": True}))
+    source = AmazonSource("az", config.model_copy(update={"returns": ReturnsPolicy(read=True)}))
     source.since = (now() - dt.timedelta(minutes=30)).isoformat()
     broken = b"Order ID\tAmazon RMA ID\n113-1\tR1\textra\n"
     with respx.mock(assert_all_called=False) as mock:
@@ -161,7 +162,7 @@ def test_a_report_that_is_no_table_is_kept_quarantined_and_the_poll_goes_on(conf
 
 
 def test_a_throttled_report_listing_waits_and_goes_on(config: AmazonSourceConfig, clock: Any) -> None:
-    source = AmazonSource("az", config.model_copy(update={"read_returns": True}))
+    source = AmazonSource("az", config.model_copy(update={"returns": ReturnsPolicy(read=True)}))
     with respx.mock(assert_all_called=False) as mock:
         serve(mock, [report("IN_QUEUE", now())])
         mock.routes[1].side_effect = [

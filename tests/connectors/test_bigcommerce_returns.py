@@ -17,6 +17,7 @@ from crossdock.connectors.bigcommerce import BigCommerceSink, BigCommerceSource
 from crossdock.core.channel_config.bigcommerce import BigCommerceSourceConfig
 from crossdock.core.errors import PermanentError, TransientError
 from crossdock.core.return_models import REFUND, Refund, RefundLine
+from crossdock.core.returns_config import ReturnsPolicy
 from crossdock.mappings.bigcommerce_returns import returns_from_json
 from tests.connectors.channels import read
 from tests.connectors.test_bigcommerce import TOKEN, config, order
@@ -42,7 +43,7 @@ GOODWILL = {**RETURNED, "id": 6, "reason": "Sorry for the delay", "items": [{"it
 
 @pytest.fixture
 def returns_on(config: BigCommerceSourceConfig) -> BigCommerceSourceConfig:
-    return config.model_copy(update={"read_returns": True})
+    return config.model_copy(update={"returns": ReturnsPolicy(read=True)})
 
 
 def test_a_refund_marked_as_a_return_is_read_with_its_order(returns_on: BigCommerceSourceConfig) -> None:

@@ -19,6 +19,7 @@ from crossdock.connectors.ebay_sink import EbaySink
 from crossdock.core.channel_config.ebay import EbaySourceConfig
 from crossdock.core.errors import PermanentError, TransientError
 from crossdock.core.return_models import REFUND, Refund, RefundLine
+from crossdock.core.returns_config import ReturnsPolicy
 from crossdock.mappings.ebay_returns import returns_from_json
 from tests.conftest import CASES
 from tests.connectors.channels import read
@@ -33,7 +34,7 @@ POST_ORDER = f"{API}/post-order/v2/return"
 
 @pytest.fixture
 def returns_on(config: EbaySourceConfig) -> EbaySourceConfig:
-    return config.model_copy(update={"read_returns": True})
+    return config.model_copy(update={"returns": ReturnsPolicy(read=True)})
 
 
 def test_the_open_returns_come_first_in_the_poll_one_document_per_state(returns_on: EbaySourceConfig) -> None:

@@ -21,6 +21,7 @@ from crossdock.connectors.walmart_sink import WalmartSink
 from crossdock.core.channel_config.walmart import WalmartSourceConfig
 from crossdock.core.errors import PermanentError
 from crossdock.core.return_models import REFUND, Refund, RefundLine
+from crossdock.core.returns_config import ReturnsPolicy
 from crossdock.mappings.walmart_returns import returns_from_json
 from tests.conftest import CASES
 from tests.connectors.channels import read
@@ -42,7 +43,13 @@ def config(monkeypatch: pytest.MonkeyPatch) -> WalmartSourceConfig:
     monkeypatch.setenv("WM_ID", "client-id-1")
     monkeypatch.setenv("WM_SECRET", "client-secret-1")
     return WalmartSourceConfig.model_validate(
-        {"type": "walmart", "url": API, "client_id": "${WM_ID}", "client_secret": "${WM_SECRET}", "read_returns": True}
+        {
+            "type": "walmart",
+            "url": API,
+            "client_id": "${WM_ID}",
+            "client_secret": "${WM_SECRET}",
+            "returns": {"read": True},
+        }
     )
 
 
@@ -85,7 +92,7 @@ def test_returns_off_reads_no_returns(config: WalmartSourceConfig) -> None:
     with respx.mock(assert_all_called=True) as mock:
         token(mock)
         mock.get(f"{API}/v3/orders").mock(return_value=httpx.Response(200, json={"list": {"elements": {"order": []}}}))
-        assert read(WalmartSource("wm", config.model_copy(update={"read_returns": False}))) == []
+        assert read(WalmartSource("wm", config.model_copy(update={"returns": ReturnsPolicy(read=False)}))) == []
 
 
 UNITS = {"1": 2, "2": 1}  # each return line's units in return.json

@@ -20,6 +20,7 @@ from crossdock.connectors.woocommerce import WooCommerceSink, WooCommerceSource
 from crossdock.core.channel_config.woocommerce import WooCommerceSourceConfig
 from crossdock.core.errors import PermanentError, TransientError
 from crossdock.core.return_models import REFUND, Refund, RefundLine
+from crossdock.core.returns_config import ReturnsPolicy
 from crossdock.mappings.woocommerce_returns import returns_from_json
 from tests.conftest import FIXTURES
 from tests.connectors.channels import read
@@ -46,7 +47,7 @@ def config(monkeypatch: pytest.MonkeyPatch) -> WooCommerceSourceConfig:
         consumer_key="${WOO_KEY}",
         consumer_secret="${WOO_SECRET}",
         check_virtual=False,
-        read_returns=True,
+        returns=ReturnsPolicy(read=True),
     )
 
 
@@ -92,7 +93,7 @@ def test_returns_off_reads_only_orders(config: WooCommerceSourceConfig) -> None:
     with respx.mock(assert_all_called=True) as mock:
         mock.get(f"{API}/orders").mock(return_value=httpx.Response(200, json=[order_723()]))
         mock.get(f"{API}/orders/723/refunds").mock(return_value=httpx.Response(200, json=refunds_723()))
-        items = read(WooCommerceSource("shop", config.model_copy(update={"read_returns": False})))
+        items = read(WooCommerceSource("shop", config.model_copy(update={"returns": ReturnsPolicy(read=False)})))
     assert [i.kind for i in items] == [""]
 
 

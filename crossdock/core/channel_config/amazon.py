@@ -73,11 +73,6 @@ class AmazonSourceConfig(ChannelSourceBase):
         description="the Amazon product type sent with a stock patch when the catalogue gives none for the SKU "
         "(PRODUCT [unverified: Amazon's guides use it for offer-only patches]; else the listing's own type)",
     )
-    read_returns: bool = Field(
-        default=False,
-        description="also read the seller's returns from the flat-file returns report (Reports API; the seller's "
-        "restricted returns role): refunds for them are made in Seller Central, not by crossdock",
-    )
     returns_every: Duration = Field(
         default=3600.0,
         ge=600.0,

@@ -82,11 +82,6 @@ class BigCommerceSourceConfig(ChannelSourceBase):
         description="how long one stock push may wait in all for 429s' quota windows before it stops (the outbox "
         "sends it again later)",
     )
-    read_returns: bool = Field(
-        default=False,
-        description="read refunds marked as returns (reason starting with return_prefix) as returns, and send "
-        "refunds for received returns back by the payment actions (a quote, then the refund)",
-    )
     return_prefix: str = Field(
         default="Return",
         min_length=1,

@@ -74,11 +74,6 @@ class EbaySourceConfig(ChannelSourceBase):
         description="how long one stock push may wait in all when the Trading API says its call limit is reached "
         "before it stops (the outbox sends it again later)",
     )
-    read_returns: bool = Field(
-        default=False,
-        description="also read the open returns (Post-Order return/search) in each poll, and issue refunds for "
-        "received returns (return/{id}/issue_refund; a close marks the item received)",
-    )
     timeout: Timeout = 30.0
 
     @model_validator(mode="after")

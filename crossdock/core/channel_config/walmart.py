@@ -68,11 +68,6 @@ class WalmartSourceConfig(ChannelSourceBase):
         description="inventory updates a second crossdock makes ([unverified]: Walmart publishes its per-endpoint "
         "limits on its throttling page; set yours from there)",
     )
-    read_returns: bool = Field(
-        default=False,
-        description="also read return orders (GET /v3/returns) changed in each poll's window, and issue refunds "
-        "for received returns (POST /v3/returns/{id}/refund)",
-    )
     timeout: Timeout = 30.0
 
     @field_validator("tracking_urls")

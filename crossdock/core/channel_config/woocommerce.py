@@ -47,11 +47,6 @@ class WooCommerceSourceConfig(ChannelSourceBase):
         default=True, description="a cancellation crossdock sends back refunds through the gateway (api_refund)"
     )
     cancel_restock: bool = Field(default=True, description="and restocks the cancelled units (api_restock)")
-    read_returns: bool = Field(
-        default=False,
-        description="read refunds marked as returns (reason starting with return_prefix) as returns, and send "
-        "refunds for received returns back as WooCommerce refunds",
-    )
     return_prefix: str = Field(
         default="Return",
         min_length=1,
