@@ -125,6 +125,8 @@ def _headline(advice: ApplicationAdvice) -> str:
 
 
 def _summary(advice: ApplicationAdvice, item: AdvisedDocument) -> str:
+    """The detail left on the document: it opens with the advice's kind (``reconcile.ADVICE_KINDS`` tells by it
+    that a verdict came from an advice, which a later 997 does not overturn)."""
     about = item.reference or item.description or advice.reference or "?"
     head = f"{advice.kind} {item.verdict}" + (
         f" ({item.transaction_set} {about})" if item.transaction_set else f" ({about})"

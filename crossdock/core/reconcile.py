@@ -10,6 +10,8 @@ does a document still waiting when its partner's window closes (overdue).
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import Connection, select, update
 
 from crossdock.core import registry
@@ -35,6 +37,12 @@ SET_STATES = {
 
 
 SEVERITY = ["accepted", "accepted_with_errors", "rejected"]
+ADVICE_KINDS = ("824 ", "864 ")  # how an application advice's verdict opens the detail it leaves on a document
+
+
+def _by_advice(row: Any) -> bool:
+    """Whether the document's verdict came from an 824 or 864 (``advice_inbound`` opens its detail so)."""
+    return row.ack_state in SEVERITY[1:] and (row.ack_detail or "").startswith(ADVICE_KINDS)
 
 
 def _number(value: str | None) -> int | None:
@@ -48,7 +56,14 @@ def reconcile(
     """Apply one acknowledgment; returns a problem when it matches nothing we sent."""
     group = _number(ack.group_control)
     ours = conn.execute(  # we store GS06 unpadded, so the number as text finds it through the index
-        select(documents.c.id, documents.c.kind, documents.c.remote_name, documents.c.transaction_controls)
+        select(
+            documents.c.id,
+            documents.c.kind,
+            documents.c.remote_name,
+            documents.c.transaction_controls,
+            documents.c.ack_state,
+            documents.c.ack_detail,
+        )
         .where(documents.c.direction == "out", documents.c.partner == partner.name)
         .where(documents.c.group_control == str(group), documents.c.ack_state.is_not(None))
     ).all()
@@ -69,6 +84,10 @@ def reconcile(
                 details.extend(ack.errors)
         state = max(states, key=SEVERITY.index)  # a document is as good as its worst set
         detail = "; ".join(dict.fromkeys(details)) or None
+        if _by_advice(row) and SEVERITY.index(row.ack_state) > SEVERITY.index(state):
+            stands = f"{row.ack_state.replace('_', ' ')} by an application advice"
+            plan.event("ack", f"{row.kind} document {row.id}: {ack.kind} {state}; still {stands}", document=row.id)
+            continue  # the buyer's application found fault after the syntax passed: that verdict stands
         conn.execute(
             update(documents)
             .where(documents.c.id == row.id)

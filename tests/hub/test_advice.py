@@ -10,6 +10,7 @@ from crossdock.core.hub import Hub
 from crossdock.core.poller import poll
 from crossdock.core.queries import Queries
 from crossdock.core.schema import documents
+from crossdock.mappings.x12.ack import acknowledge_file
 from tests.hub.edi import interchange as po_interchange
 from tests.hub.edi import order
 from tests.hub.test_pipeline import _alerts_hub, alert_texts, dispatch, drop
@@ -114,5 +115,24 @@ def test_an_824_that_accepts_with_errors_never_makes_a_rejected_document_look_be
             shown = Queries(hub.store).document(conn, doc)
         assert shown is not None and shown["ack_state"] == "rejected"
         assert len([e for e in shown["events"] if e["kind"] == "824"]) == 2
+    finally:
+        hub.close()
+
+
+def test_a_997_after_an_824_rejection_leaves_the_document_rejected(tmp_path: Path, store_url: str) -> None:
+    """The 997 says the 855 parsed; the 824 says the buyer's application refused it: the refusal stands."""
+    hub = _alerts_hub(tmp_path, store_url)
+    try:
+        doc, gs, st = sent_855(hub)
+        drop(hub, "824.edi", interchange("AG", advice_824(gs=gs, st=st)))
+        poll(hub, "drop", "me")
+        with hub.store.transaction() as conn:
+            ours = conn.execute(select(documents.c.data).where(documents.c.id == doc)).scalar_one()
+        drop(hub, "997.edi", acknowledge_file(bytes(ours)).encode())
+        poll(hub, "drop", "me")
+        with hub.store.transaction() as conn:
+            shown = Queries(hub.store).document(conn, doc)
+        assert shown is not None and shown["ack_state"] == "rejected"
+        assert any("997 accepted; still rejected by an application advice" in e["message"] for e in shown["events"])
     finally:
         hub.close()
