@@ -136,6 +136,12 @@ def problems(config: Any) -> list[tuple[tuple[str | int, ...], str]]:
     except ConfigError as exc:
         return [(("stock", "catalogue"), str(exc))]
     found = list(catalogue.problems)
+    for name, source in config.stock.sources.items():
+        for kind in ("shipbob", "odoo"):
+            named = getattr(source, kind)
+            api = config.sinks.get(named) or config.sources.get(named) if named else None
+            if named and getattr(api, "type", None) != kind:
+                found.append((("stock", "sources", name, kind), f"no {kind} sink or source named {named!r}"))
     channels = {name for name, s in config.sources.items() if s.type in CHANNELS}
     push = pushing(config)
     seen: dict[tuple[str, str, str], str] = {}

@@ -218,3 +218,26 @@ def test_units_shipped_after_the_latest_figure_stay_held_until_a_newer_figure(sh
     _figures(shop, Figure("MUG-BLU", "main", 7, dt.datetime.now(dt.UTC) + dt.timedelta(minutes=1), "t"))
     (pushed,) = push(shop, dry_run=True)
     assert {lv.sku: lv.available for lv in pushed.levels}["MUG-BLU"] == 5  # the newer figure counts them: 7 - 2
+
+
+def test_a_push_reaches_shopify_through_the_outbox_and_the_next_compares_with_what_was_told(
+    shop: Hub, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import respx
+
+    import crossdock.connectors.shopify as connector
+    from tests.connectors.test_shopify_stock import FakeShop
+
+    monkeypatch.setattr(connector, "sleep", lambda _s: None)
+    monkeypatch.setattr(connector, "_BUCKETS", {})
+    fake = FakeShop({"gid://shopify/InventoryItem/11": 0, "gid://shopify/InventoryItem/12": 0})
+    _figures(shop, Figure("MUG-BLU", "main", 10, T0, "t"), Figure("MUG-RED", "main", 6, T0, "t"))
+    with respx.mock:
+        respx.post("https://example.myshopify.com/admin/api/2026-10/graphql.json").mock(side_effect=fake)
+        push(shop)
+        assert shop.dispatcher().drain().sent == 1
+        _figures(shop, Figure("MUG-BLU", "main", 5, T0 + dt.timedelta(hours=1), "t"))
+        (pushed,) = push(shop)
+        assert [(lv.sku, lv.available, lv.told) for lv in pushed.levels] == [("MUG-BLU", 3, 8)]
+        assert shop.dispatcher().drain().sent == 1
+    assert fake.held == {"gid://shopify/InventoryItem/11": 3, "gid://shopify/InventoryItem/12": 4}
