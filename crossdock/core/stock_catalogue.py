@@ -52,6 +52,14 @@ class Catalogue:
             self.problems.append((where, f"SKU {sku!r} is catalogued twice for channel {channel!r}"))
         held[channel] = ids
 
+    def by_channel(self) -> dict[str, dict[str, dict[str, str]]]:
+        """channel -> SKU -> ids: what each channel sells."""
+        out: dict[str, dict[str, dict[str, str]]] = {}
+        for sku, channels in self.ids.items():
+            for channel, ids in channels.items():
+                out.setdefault(channel, {})[sku] = ids
+        return out
+
     def for_channel(self, channel: str) -> dict[str, dict[str, str]]:
         """SKU -> ids of every SKU the channel sells."""
         return {sku: channels[channel] for sku, channels in self.ids.items() if channel in channels}

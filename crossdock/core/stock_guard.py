@@ -12,7 +12,7 @@ from sqlalchemy import Connection, select
 from crossdock.core.schema import orders
 from crossdock.core.stock_available import availability, order_holds, reserve
 from crossdock.core.stock_catalogue import load, pushing
-from crossdock.core.stock_push import _by_channel, queue_channel
+from crossdock.core.stock_push import queue_channel
 
 
 def enabled(config: Any) -> bool:
@@ -35,7 +35,7 @@ def guard(hub: Any, conn: Connection, order_ids: Sequence[int]) -> None:
     channels = pushing(config)
     if not channels or not order_ids:
         return
-    catalogue = _by_channel(load(config))
+    catalogue = load(config).by_channel()
     known = {sku for skus in catalogue.values() for sku in skus}
     touched: set[str] = set()
     for order_id, data in conn.execute(select(orders.c.id, orders.c.data).where(orders.c.id.in_(order_ids))):

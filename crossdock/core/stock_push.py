@@ -25,7 +25,7 @@ from crossdock.core.engine import utcnow
 from crossdock.core.plan import delivery_key
 from crossdock.core.schema import deliveries, documents, stock_told
 from crossdock.core.stock_available import availability, reserve_unread
-from crossdock.core.stock_catalogue import Catalogue, load, pushing
+from crossdock.core.stock_catalogue import load, pushing
 from crossdock.core.stock_models import STOCK, StockLevel, StockPush
 
 
@@ -35,14 +35,6 @@ class Pushed:
     levels: list[StockLevel] = field(default_factory=list)
     key: str | None = None
     note: str = ""
-
-
-def _by_channel(catalogue: Catalogue) -> dict[str, dict[str, dict[str, str]]]:
-    out: dict[str, dict[str, dict[str, str]]] = {}
-    for sku, channels in catalogue.ids.items():
-        for channel, ids in channels.items():
-            out.setdefault(channel, {})[sku] = ids
-    return out
 
 
 def settle(conn: Connection, channel: str) -> None:
@@ -211,7 +203,7 @@ def push(hub: Any, *, channels: Sequence[str] | None = None, dry_run: bool = Fal
     targets = pushing(config)
     if channels:
         targets = {n: s for n, s in targets.items() if n in channels}
-    catalogue = _by_channel(load(config))
+    catalogue = load(config).by_channel()
     out = []
     with hub.store.transaction() as conn:
         reserve_unread(conn, catalogue)
