@@ -241,3 +241,20 @@ def test_a_push_reaches_shopify_through_the_outbox_and_the_next_compares_with_wh
         assert [(lv.sku, lv.available, lv.told) for lv in pushed.levels] == [("MUG-BLU", 3, 8)]
         assert shop.dispatcher().drain().sent == 1
     assert fake.held == {"gid://shopify/InventoryItem/11": 3, "gid://shopify/InventoryItem/12": 4}
+
+
+def test_an_unreadable_catalogue_never_stops_an_order_being_recorded(
+    tmp_path: Path, store_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from crossdock.core.schema import stock_reserved
+
+    monkeypatch.setenv("SHOPIFY_TOKEN", "shpat_" + "x" * 32)
+    data = stock_config(tmp_path, store_url)
+    data["stock"]["catalogue"] = "gone.csv"
+    hub = Hub(write_config(tmp_path, data))
+    receive(hub, interchange([order("PO-1", skus=("MUG-BLU",), qty=2)]))
+    with hub.store.engine.connect() as conn:
+        assert conn.execute(select(orders.c.status)).scalar() == "routed"
+        assert conn.execute(select(stock_reserved.c.sku, stock_reserved.c.quantity)).all() == [("MUG-BLU", 2)]
+    assert _stock_deliveries(hub) == []
+    hub.close()
