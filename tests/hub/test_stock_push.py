@@ -258,3 +258,15 @@ def test_an_unreadable_catalogue_never_stops_an_order_being_recorded(
         assert conn.execute(select(stock_reserved.c.sku, stock_reserved.c.quantity)).all() == [("MUG-BLU", 2)]
     assert _stock_deliveries(hub) == []
     hub.close()
+
+
+def test_a_dead_push_is_cancelled_by_the_next_which_carries_its_skus_so_no_retry_sends_it(shop: Hub) -> None:
+    _figures(shop, Figure("MUG-BLU", "main", 10, T0, "t"), Figure("MUG-RED", "main", 5, T0, "t"))
+    push(shop)
+    with shop.store.transaction() as conn:
+        conn.execute(update(deliveries).values(state="dead", attempts=8, last_error="503"))
+    _figures(shop, Figure("MUG-BLU", "main", 6, T0 + dt.timedelta(hours=1), "t"))
+    push(shop)
+    (old_state, _), (new_state, new) = _stock_deliveries(shop)
+    assert old_state == "cancelled" and new_state == "pending"
+    assert _levels(new) == {"MUG-BLU": 4, "MUG-RED": 3}  # MUG-RED, never told, goes again
