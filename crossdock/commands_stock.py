@@ -73,7 +73,6 @@ def _show_sku(args: argparse.Namespace) -> int:
     from crossdock.core.stock_available import OPEN, availability
     from crossdock.core.stock_catalogue import load, pushing
     from crossdock.core.stock_ledger import figures, on_hand
-    from crossdock.core.stock_push import _by_channel
 
     sku = args.sku
     with _hub(args, existing=True) as hub, hub.store.engine.connect() as conn:
@@ -86,7 +85,7 @@ def _show_sku(args: argparse.Namespace) -> int:
         channels = pushing(hub.config) | {
             n: s for n, s in hub.config.sources.items() if getattr(s, "stock", None) is not None
         }
-        catalogue = _by_channel(load(hub.config))
+        catalogue = load(hub.config).by_channel()
         levels = availability(conn, channels, catalogue, [sku])
         told = {r.channel: r for r in conn.execute(select(stock_told).where(stock_told.c.sku == sku))}
         totals = on_hand(conn, [sku])

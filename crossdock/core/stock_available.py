@@ -29,14 +29,14 @@ SKU_IDS = ("SK", "VN", "BP", "IN")  # where an order line carries the merchant's
 
 
 def line_sku(line: OrderLine, known: Collection[str] | None = None) -> str | None:
-    """The line's SKU: the first of its ids the catalogue knows, else its SK."""
+    """The line's SKU: the first of its ids the catalogue knows; without a catalogue, its SK, VN, BP or IN."""
     if known:
         for qualifier in SKU_IDS:
             value = line.product_ids.get(qualifier)
             if value in known:
                 return value
         return next((v for v in line.product_ids.values() if v in known), None)
-    return line.product_ids.get("SK")
+    return next((line.product_ids[q] for q in SKU_IDS if line.product_ids.get(q)), None)
 
 
 def _eaches(line: OrderLine, quantity: Decimal) -> int:
@@ -91,7 +91,7 @@ def _sku_of(product_ids: Mapping[str, str], known: Collection[str] | None) -> st
     if known:
         found = next((product_ids[q] for q in SKU_IDS if product_ids.get(q) in known), None)
         return found or next((v for v in product_ids.values() if v in known), None)
-    return product_ids.get("SK")
+    return next((product_ids[q] for q in SKU_IDS if product_ids.get(q)), None)
 
 
 def shipped_since_figures(conn: Connection, known: Collection[str] | None) -> dict[str, int]:

@@ -52,6 +52,14 @@ class Catalogue:
             self.problems.append((where, f"SKU {sku!r} is catalogued twice for channel {channel!r}"))
         held[channel] = ids
 
+    def by_channel(self) -> dict[str, dict[str, dict[str, str]]]:
+        """channel -> SKU -> ids: what each channel sells."""
+        out: dict[str, dict[str, dict[str, str]]] = {}
+        for sku, channels in self.ids.items():
+            for channel, ids in channels.items():
+                out.setdefault(channel, {})[sku] = ids
+        return out
+
     def for_channel(self, channel: str) -> dict[str, dict[str, str]]:
         """SKU -> ids of every SKU the channel sells."""
         return {sku: channels[channel] for sku, channels in self.ids.items() if channel in channels}
@@ -136,6 +144,12 @@ def problems(config: Any) -> list[tuple[tuple[str | int, ...], str]]:
     except ConfigError as exc:
         return [(("stock", "catalogue"), str(exc))]
     found = list(catalogue.problems)
+    for name, source in config.stock.sources.items():
+        for kind in ("shipbob", "odoo"):
+            named = getattr(source, kind)
+            api = config.sinks.get(named) or config.sources.get(named) if named else None
+            if named and getattr(api, "type", None) != kind:
+                found.append((("stock", "sources", name, kind), f"no {kind} sink or source named {named!r}"))
     channels = {name for name, s in config.sources.items() if s.type in CHANNELS}
     push = pushing(config)
     seen: dict[tuple[str, str, str], str] = {}

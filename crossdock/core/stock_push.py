@@ -5,8 +5,8 @@ A channel has at most one stock delivery waiting. A newer push supersedes the wa
 cancelled and its SKUs go into the new push with today's figures, so an older figure can never be sent after a
 newer one, not even by a retry. A waiting push that a worker is sending at that moment is not touched: the new
 one waits for the next run (``in flight``). What a channel was told moves from queued to told once its
-delivery is sent; a push that failed for good keeps its figure as the base, so it is pushed again when it
-changes (and ``crossdock stock show`` shows it was never told).
+delivery is sent. A push that failed for good (dead) is cancelled by the next push, which carries its SKUs with
+today's figures: ``crossdock retry`` can never send its older figures after newer ones.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from crossdock.core.engine import utcnow
 from crossdock.core.plan import delivery_key
 from crossdock.core.schema import deliveries, documents, stock_told
 from crossdock.core.stock_available import availability, reserve_unread
-from crossdock.core.stock_catalogue import Catalogue, load, pushing
+from crossdock.core.stock_catalogue import load, pushing
 from crossdock.core.stock_models import STOCK, StockLevel, StockPush
 
 
@@ -35,14 +35,6 @@ class Pushed:
     levels: list[StockLevel] = field(default_factory=list)
     key: str | None = None
     note: str = ""
-
-
-def _by_channel(catalogue: Catalogue) -> dict[str, dict[str, dict[str, str]]]:
-    out: dict[str, dict[str, dict[str, str]]] = {}
-    for sku, channels in catalogue.ids.items():
-        for channel, ids in channels.items():
-            out.setdefault(channel, {})[sku] = ids
-    return out
 
 
 def settle(conn: Connection, channel: str) -> None:
@@ -80,34 +72,32 @@ def _serialise(conn: Connection, channel: str) -> bool:
 
 
 def _supersede(conn: Connection, channel: str) -> tuple[bool, list[str]]:
-    """Cancel the channel's waiting stock deliveries; (False, []) when one is being sent right now."""
+    """Cancel the channel's waiting stock deliveries, and its dead ones (so that no retry ever sends their older
+    figures); returns their SKUs, to push again with today's figures. (False, []) when one is being sent now."""
     now = utcnow()
-    waiting = conn.execute(
+    older = conn.execute(
         select(deliveries.c.id, deliveries.c.key, deliveries.c.document_id, deliveries.c.lease_until).where(
-            deliveries.c.sink == channel, deliveries.c.purpose == STOCK, deliveries.c.state == "pending"
+            deliveries.c.sink == channel, deliveries.c.purpose == STOCK, deliveries.c.state.in_(("pending", "dead"))
         )
     ).all()
-    if any(w.lease_until is not None and w.lease_until >= now for w in waiting):
+    if any(w.lease_until is not None and w.lease_until >= now for w in older):
         return False, []
-    for w in waiting:
+    for w in older:
         done = conn.execute(
             update(deliveries)
-            .where(deliveries.c.id == w.id, deliveries.c.state == "pending")
+            .where(deliveries.c.id == w.id, deliveries.c.state.in_(("pending", "dead")))
             .where(or_(deliveries.c.lease_until.is_(None), deliveries.c.lease_until < now))
             .values(state="cancelled", last_error="superseded by a newer stock push")
         ).rowcount
         if not done:
             return False, []
         conn.execute(update(documents).where(documents.c.id == w.document_id).values(state="cancelled", updated_at=now))
-    keys = [w.key for w in waiting]
-    skus = (
-        conn.execute(select(stock_told.c.sku).where(stock_told.c.channel == channel, stock_told.c.queued_key.in_(keys)))
-        .scalars()
-        .all()
-        if keys
-        else []
-    )
-    return True, list(skus)
+    keys = [w.key for w in older]
+    skus: list[str] = []
+    for i in range(0, len(keys), 500):
+        mine = (stock_told.c.channel == channel) & stock_told.c.queued_key.in_(keys[i : i + 500])
+        skus += conn.execute(select(stock_told.c.sku).where(mine)).scalars().all()
+    return True, skus
 
 
 def _told(conn: Connection, channel: str, skus: Sequence[str] | None) -> dict[str, Any]:
@@ -119,6 +109,17 @@ def _told(conn: Connection, channel: str, skus: Sequence[str] | None) -> dict[st
         for i in range(0, len(skus), 500):
             rows.update((r.sku, r) for r in conn.execute(query.where(stock_told.c.sku.in_(skus[i : i + 500]))))
     return rows
+
+
+def _changed(figures: Mapping[str, int], told: Mapping[str, Any], only_zero: bool) -> list[str]:
+    """The SKUs whose figure differs from what the channel was told (or has queued to it)."""
+    changed = []
+    for sku, qty in figures.items():
+        row = told.get(sku)
+        base = None if row is None else row.queued if row.queued is not None else row.told
+        if base != qty and (not only_zero or qty == 0):
+            changed.append(sku)
+    return changed
 
 
 def queue_channel(
@@ -136,18 +137,16 @@ def queue_channel(
     store = hub.store
     settle(conn, channel)
     told = _told(conn, channel, list(figures))
-    changed = []
-    for sku, qty in figures.items():
-        row = told.get(sku)
-        base = None if row is None else row.queued if row.queued is not None else row.told
-        if base != qty and (not only_zero or qty == 0):
-            changed.append(sku)
+    changed = _changed(figures, told, only_zero)
     result = Pushed(channel)
     if not changed:
         return result
     if not dry_run and _serialise(conn, channel):  # another worker may have queued for it meanwhile: read again
         settle(conn, channel)
         told = _told(conn, channel, list(figures))
+        changed = _changed(figures, told, only_zero)
+        if not changed:
+            return result
     if dry_run:
         result.levels = [_level(sku, figures[sku], ids, told, hub.config.sources[channel]) for sku in sorted(changed)]
         return result
@@ -211,7 +210,7 @@ def push(hub: Any, *, channels: Sequence[str] | None = None, dry_run: bool = Fal
     targets = pushing(config)
     if channels:
         targets = {n: s for n, s in targets.items() if n in channels}
-    catalogue = _by_channel(load(config))
+    catalogue = load(config).by_channel()
     out = []
     with hub.store.transaction() as conn:
         reserve_unread(conn, catalogue)

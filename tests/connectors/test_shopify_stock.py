@@ -2,7 +2,7 @@
 compare-and-set from what the store was last told, an idempotency key per batch, a throttled answer mid-push
 waited for, a stale quantity read back and set again, and a retried push that does nothing twice.
 
-No owner-published GraphQL schema is in ../shared/fixtures (Shopify's there are REST examples only): the fake
+No owner-published GraphQL schema is among the fixtures (Shopify's are REST examples only): the fake
 checks each mutation's variables against the input objects as Shopify's reference pages give them for API
 2026-10 (``INPUT`` below), and refuses any other field, a missing ``changeFromQuantity`` or a missing key."""
 

@@ -77,3 +77,15 @@ def test_a_percentage_buffer_holds_back_that_share_of_what_is_free(tmp_path: Pat
     stock = config.sources["shop"].stock  # type: ignore[union-attr]
     assert stock is not None
     assert (stock.held_back(50), stock.held_back(5), stock.held_back(0), stock.held_back(-3)) == (5, 1, 0, 0)
+
+
+def test_check_reports_a_stock_source_naming_no_such_api(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SHOPIFY_TOKEN", "shpat_" + "x" * 32)
+    data = _config(tmp_path)
+    data["stock"] = {"sources": {"bob": {"shipbob": "nowhere"}, "erp": {"odoo": "west"}}}
+    path = tmp_path / "crossdock.yaml"
+    path.write_text(yaml.safe_dump(data))
+    (tmp_path / "drop").mkdir()
+    said = {p.path: p.message for p in check_config(path).problems}
+    assert said["stock.sources.bob.shipbob"] == "no shipbob sink or source named 'nowhere'"
+    assert said["stock.sources.erp.odoo"] == "no odoo sink or source named 'west'"  # west is a folder sink

@@ -218,3 +218,55 @@ def test_units_shipped_after_the_latest_figure_stay_held_until_a_newer_figure(sh
     _figures(shop, Figure("MUG-BLU", "main", 7, dt.datetime.now(dt.UTC) + dt.timedelta(minutes=1), "t"))
     (pushed,) = push(shop, dry_run=True)
     assert {lv.sku: lv.available for lv in pushed.levels}["MUG-BLU"] == 5  # the newer figure counts them: 7 - 2
+
+
+def test_a_push_reaches_shopify_through_the_outbox_and_the_next_compares_with_what_was_told(
+    shop: Hub, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import respx
+
+    import crossdock.connectors.shopify as connector
+    from tests.connectors.test_shopify_stock import FakeShop
+
+    monkeypatch.setattr(connector, "sleep", lambda _s: None)
+    monkeypatch.setattr(connector, "_BUCKETS", {})
+    fake = FakeShop({"gid://shopify/InventoryItem/11": 0, "gid://shopify/InventoryItem/12": 0})
+    _figures(shop, Figure("MUG-BLU", "main", 10, T0, "t"), Figure("MUG-RED", "main", 6, T0, "t"))
+    with respx.mock:
+        respx.post("https://example.myshopify.com/admin/api/2026-10/graphql.json").mock(side_effect=fake)
+        push(shop)
+        assert shop.dispatcher().drain().sent == 1
+        _figures(shop, Figure("MUG-BLU", "main", 5, T0 + dt.timedelta(hours=1), "t"))
+        (pushed,) = push(shop)
+        assert [(lv.sku, lv.available, lv.told) for lv in pushed.levels] == [("MUG-BLU", 3, 8)]
+        assert shop.dispatcher().drain().sent == 1
+    assert fake.held == {"gid://shopify/InventoryItem/11": 3, "gid://shopify/InventoryItem/12": 4}
+
+
+def test_an_unreadable_catalogue_never_stops_an_order_being_recorded(
+    tmp_path: Path, store_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from crossdock.core.schema import stock_reserved
+
+    monkeypatch.setenv("SHOPIFY_TOKEN", "shpat_" + "x" * 32)
+    data = stock_config(tmp_path, store_url)
+    data["stock"]["catalogue"] = "gone.csv"
+    hub = Hub(write_config(tmp_path, data))
+    receive(hub, interchange([order("PO-1", skus=("MUG-BLU",), qty=2)]))
+    with hub.store.engine.connect() as conn:
+        assert conn.execute(select(orders.c.status)).scalar() == "routed"
+        assert conn.execute(select(stock_reserved.c.sku, stock_reserved.c.quantity)).all() == [("MUG-BLU", 2)]
+    assert _stock_deliveries(hub) == []
+    hub.close()
+
+
+def test_a_dead_push_is_cancelled_by_the_next_which_carries_its_skus_so_no_retry_sends_it(shop: Hub) -> None:
+    _figures(shop, Figure("MUG-BLU", "main", 10, T0, "t"), Figure("MUG-RED", "main", 5, T0, "t"))
+    push(shop)
+    with shop.store.transaction() as conn:
+        conn.execute(update(deliveries).values(state="dead", attempts=8, last_error="503"))
+    _figures(shop, Figure("MUG-BLU", "main", 6, T0 + dt.timedelta(hours=1), "t"))
+    push(shop)
+    (old_state, _), (new_state, new) = _stock_deliveries(shop)
+    assert old_state == "cancelled" and new_state == "pending"
+    assert _levels(new) == {"MUG-BLU": 4, "MUG-RED": 3}  # MUG-RED, never told, goes again
