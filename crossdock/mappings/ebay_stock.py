@@ -106,14 +106,12 @@ def revise_answer(content: bytes, levels: list[StockLevel]) -> Revised:
         root = ET.fromstring(content)
     except ET.ParseError as exc:
         return Revised({x.sku: (f"the answer is not XML: {exc}", False) for x in levels}, False)
-    ack = root.findtext(f"{NS}Ack") or ""
-    errors = [e for e in root.findall(f"{NS}Errors") if (e.findtext(f"{NS}SeverityCode") or "") != "Warning"]
+    ack = _text(root, "Ack")
+    errors = [e for e in root.findall(f"{NS}Errors") if _text(e, "SeverityCode") != "Warning"]
     said = "; ".join(f"{_text(e, 'ErrorCode')} {_text(e, 'LongMessage') or _text(e, 'ShortMessage')}" for e in errors)
-    throttled = any((e.findtext(f"{NS}ErrorCode") or "") in THROTTLED_CODES for e in errors)
-    permanent = bool(errors) and all(e.findtext(f"{NS}ErrorClassification") == "RequestError" for e in errors)
-    done = {
-        (s.findtext(f"{NS}ItemID") or "", s.findtext(f"{NS}SKU") or "") for s in root.findall(f"{NS}InventoryStatus")
-    }
+    throttled = any(_text(e, "ErrorCode") in THROTTLED_CODES for e in errors)
+    permanent = bool(errors) and all(_text(e, "ErrorClassification") == "RequestError" for e in errors)
+    done = {(_text(s, "ItemID"), _text(s, "SKU")) for s in root.findall(f"{NS}InventoryStatus")}
     refused: dict[str, tuple[str, bool]] = {}
     for level in levels:
         item, variation = level.ids[ITEM], level.ids.get(VARIATION) or ""
@@ -121,5 +119,5 @@ def revise_answer(content: bytes, levels: list[StockLevel]) -> Revised:
             continue
         if ack in ("Success", "Warning") and not errors:
             continue
-        refused[level.sku] = (f"Ack {ack}: {said or 'not revised'}"[:300], permanent and not throttled)
+        refused[level.sku] = (f"Ack {ack}: {said or 'not revised'}", permanent and not throttled)
     return Revised(refused, throttled)
