@@ -91,9 +91,9 @@ def test_the_shopify_stock_mutation_variables_are_as_golden() -> None:
         as_of=dt.datetime(2026, 12, 7, 12, 0, tzinfo=dt.UTC),
         levels=[
             StockLevel(
-                sku="MUG-BLU", available=8, ids={"inventory_item": "11"}, location="gid://shopify/Location/1", told=5
+                sku="MUG-BLU", available=8, ids={"inventory_item_id": "11"}, location="gid://shopify/Location/1", told=5
             ),
-            StockLevel(sku="MUG-RED", available=0, ids={"inventory_item": "12"}, location="1", told=None),
+            StockLevel(sku="MUG-RED", available=0, ids={"inventory_item_id": "12"}, location="1", told=None),
         ],
     )
     text, variables = shopify_stock.set_variables(push, push.levels, "2026-10", {})

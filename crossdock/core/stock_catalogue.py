@@ -15,23 +15,23 @@ from typing import Any
 from crossdock.core.api_config import CHANNELS
 from crossdock.core.errors import ConfigError
 
-ID_NAMES = (
-    "inventory_item",  # Shopify, with location
-    "location",
-    "product",  # WooCommerce (with variation), BigCommerce (with variant)
-    "variation",
-    "variant",
-    "seller_sku",  # Amazon (default: the SKU)
-    "channel_sku",  # the channel's own SKU where it differs (Walmart, BigCommerce, eBay inventory)
-    "offer",  # eBay
-    "item",
+ID_NAMES = (  # as the channels' sinks read them from ``StockLevel.ids`` (mappings/<channel>_stock.py)
+    "inventory_item_id",  # Shopify, with location_id
+    "location_id",  # Shopify, BigCommerce: where the figure is set (else the channel's stock.location_id)
+    "product_id",  # WooCommerce (with variation_id), BigCommerce (with variant_id)
+    "variation_id",
+    "variant_id",
+    "product_type",  # Amazon (default: the source's stock_product_type)
+    "offer_id",  # eBay: an Inventory API offer; else item_id (with variation_sku) for a Trading listing
+    "item_id",
+    "variation_sku",
 )
 # the ids a channel's push needs, any one of each group (Amazon and Walmart take the SKU itself)
 NEEDED: dict[str, tuple[str, ...]] = {
-    "shopify": ("inventory_item",),
-    "woocommerce": ("product", "variation"),
-    "bigcommerce": ("product", "variant", "channel_sku"),
-    "ebay": ("offer", "item", "channel_sku"),
+    "shopify": ("inventory_item_id",),
+    "woocommerce": ("product_id", "variation_id"),
+    "bigcommerce": (),  # else the SKU itself
+    "ebay": (),  # a bare SKU is an Inventory API SKU
     "amazon": (),
     "walmart": (),
 }

@@ -53,8 +53,8 @@ class StockSourceConfig(Strict):
 class StockConfig(Strict):
     catalogue: ConfigPath | None = Field(
         default=None,
-        description="CSV of sku,channel and one column per id (inventory_item, location, product, variation, "
-        "variant, seller_sku, channel_sku, offer, item); with items below, both count",
+        description="CSV of sku,channel and one column per id (inventory_item_id, location_id, product_id, "
+        "variation_id, variant_id, product_type, offer_id, item_id, variation_sku); with items below, both count",
     )
     items: dict[Sku, dict[Name, dict[str, IdValue]]] = Field(
         default_factory=dict, description="SKU -> channel -> id name -> the channel's id, like a catalogue row"

@@ -185,7 +185,7 @@ def _level(
     sku: str, qty: int, ids: Mapping[str, Mapping[str, str]], told: Mapping[str, Any], source: Any
 ) -> StockLevel:
     own = dict(ids.get(sku, {}))
-    location = own.pop("location", None) or source.stock.location_id
+    location = own.pop("location_id", None) or source.stock.location_id
     row = told.get(sku)
     return StockLevel(sku=sku, available=qty, ids=own, location=location, told=row.told if row is not None else None)
 

@@ -54,9 +54,9 @@ def _gid(value: str, kind: str) -> str:
 
 def quantity_input(level: StockLevel, api_version: str, change_from: int | None) -> dict[str, Any]:
     """One quantity; ``change_from`` None skips the compare-and-set check (nothing known of what Shopify holds)."""
-    item = level.ids.get("inventory_item")
+    item = level.ids.get("inventory_item_id")
     if not item or not level.location:
-        raise ValueError(f"SKU {level.sku}: no Shopify inventory_item and location in the catalogue")
+        raise ValueError(f"SKU {level.sku}: no Shopify inventory_item_id and location_id in the catalogue")
     out: dict[str, Any] = {
         "inventoryItemId": _gid(item, "InventoryItem"),
         "locationId": _gid(level.location, "Location"),

@@ -130,7 +130,7 @@ def stock_push(levels: dict[int, tuple[int, int | None]], push_id: str = "p" * 4
         push_id=push_id,
         as_of=dt.datetime(2026, 12, 7, tzinfo=dt.UTC),
         levels=[
-            StockLevel(sku=f"SKU-{n}", available=qty, ids={"inventory_item": str(n)}, location=LOCATION, told=told)
+            StockLevel(sku=f"SKU-{n}", available=qty, ids={"inventory_item_id": str(n)}, location=LOCATION, told=told)
             for n, (qty, told) in levels.items()
         ],
     )
@@ -197,7 +197,7 @@ def test_missing_ids_and_refusals_are_permanent(sink: ShopifySink) -> None:
     )
     with respx.mock:
         route = respx.post(GRAPHQL).mock(side_effect=shop)
-        with pytest.raises(PermanentError, match="NO-IDS: no Shopify inventory_item and location"):
+        with pytest.raises(PermanentError, match="NO-IDS: no Shopify inventory_item_id and location_id"):
             sink.send(document)
         assert not route.called
         shop.errors = [{"code": "INVALID_INVENTORY_ITEM", "field": ["input"], "message": "not found"}]

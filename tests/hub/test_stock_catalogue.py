@@ -30,13 +30,13 @@ def _config(tmp_path: Path, csv_text: str | None = None, **items: dict[str, dict
 
 def test_the_csv_and_the_inline_items_make_one_catalogue(tmp_path: Path) -> None:
     csv_text = (
-        "sku,channel,inventory_item,location\nMUG-RED,shop,gid://shopify/InventoryItem/12,gid://shopify/Location/2\n"
+        "sku,channel,inventory_item_id,location_id\nMUG-RED,shop,gid://shopify/InventoryItem/12,gid://shopify/Location/2\n"
     )
-    config = write_config(tmp_path, _config(tmp_path, csv_text, **{"MUG-BLU": {"shop": {"inventory_item": "i11"}}}))
+    config = write_config(tmp_path, _config(tmp_path, csv_text, **{"MUG-BLU": {"shop": {"inventory_item_id": "i11"}}}))
     catalogue = load(config)
     assert catalogue.for_channel("shop") == {
-        "MUG-BLU": {"inventory_item": "i11"},
-        "MUG-RED": {"inventory_item": "gid://shopify/InventoryItem/12", "location": "gid://shopify/Location/2"},
+        "MUG-BLU": {"inventory_item_id": "i11"},
+        "MUG-RED": {"inventory_item_id": "gid://shopify/InventoryItem/12", "location_id": "gid://shopify/Location/2"},
     }
     assert catalogue.problems == []
 
@@ -46,7 +46,7 @@ def test_check_reports_unknown_channels_skus_twice_shared_ids_and_missing_ids(
 ) -> None:
     monkeypatch.setenv("SHOPIFY_TOKEN", "shpat_" + "x" * 32)
     csv_text = (
-        "sku,channel,inventory_item\n"
+        "sku,channel,inventory_item_id\n"
         "A,shop,i1\n"
         "A,shop,i9\n"  # A twice for shop
         "B,shop,i9\n"  # B on the inventory item A has last
@@ -58,8 +58,8 @@ def test_check_reports_unknown_channels_skus_twice_shared_ids_and_missing_ids(
     (tmp_path / "drop").mkdir()
     said = [p.message for p in check_config(path).problems]
     assert any("'A' is catalogued twice for channel 'shop'" in m for m in said), said
-    assert any("share shop inventory_item 'i9'" in m for m in said), said
-    assert any("'C' on shop: needs one of inventory_item" in m for m in said), said
+    assert any("share shop inventory_item_id 'i9'" in m for m in said), said
+    assert any("'C' on shop: needs one of inventory_item_id" in m for m in said), said
     assert any("no sales channel named 'nowhere'" in m for m in said), said
 
 

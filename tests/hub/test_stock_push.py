@@ -33,8 +33,8 @@ def stock_config(tmp_path: Path, store_url: str, **stock: Any) -> dict[str, Any]
     }
     data["stock"] = {
         "items": {
-            "MUG-BLU": {"shop": {"inventory_item": "gid://shopify/InventoryItem/11"}},
-            "MUG-RED": {"shop": {"inventory_item": "gid://shopify/InventoryItem/12"}},
+            "MUG-BLU": {"shop": {"inventory_item_id": "gid://shopify/InventoryItem/11"}},
+            "MUG-RED": {"shop": {"inventory_item_id": "gid://shopify/InventoryItem/12"}},
         }
     }
     return data
@@ -87,7 +87,7 @@ def test_available_is_on_hand_at_the_channel_s_locations_less_its_buffer(shop: H
     (pushed,) = push(shop)
     assert {lv.sku: lv.available for lv in pushed.levels} == {"MUG-BLU": 8, "MUG-RED": 0}
     blu = next(lv for lv in pushed.levels if lv.sku == "MUG-BLU")
-    assert blu.ids == {"inventory_item": "gid://shopify/InventoryItem/11"}
+    assert blu.ids == {"inventory_item_id": "gid://shopify/InventoryItem/11"}
     assert blu.location == "gid://shopify/Location/1" and blu.told is None
     ((state, sent),) = _stock_deliveries(shop)
     assert state == "pending" and sent["channel"] == "shop" and _levels(sent) == {"MUG-BLU": 8, "MUG-RED": 0}
