@@ -29,9 +29,7 @@ def _config(tmp_path: Path, csv_text: str | None = None, **items: dict[str, dict
 
 
 def test_the_csv_and_the_inline_items_make_one_catalogue(tmp_path: Path) -> None:
-    csv_text = (
-        "sku,channel,inventory_item_id,location_id\nMUG-RED,shop,gid://shopify/InventoryItem/12,gid://shopify/Location/2\n"
-    )
+    csv_text = "sku,channel,inventory_item_id,location_id\nMUG-RED,shop,gid://shopify/InventoryItem/12,gid://shopify/Location/2\n"
     config = write_config(tmp_path, _config(tmp_path, csv_text, **{"MUG-BLU": {"shop": {"inventory_item_id": "i11"}}}))
     catalogue = load(config)
     assert catalogue.for_channel("shop") == {
