@@ -9,6 +9,7 @@ expression that only a segment meeting all of them matches, so a passing segment
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Callable
 from functools import cache
 from typing import NamedTuple
@@ -23,6 +24,7 @@ MEMO_FINDINGS = 4_096  # findings a table remembers (a bad value is part of some
 MEMO_TABLES = 64  # tables a guide keeps (one per set code, GS08 version and separator met)
 MEMO_MOVES = 100_000  # what a table or machine remembers of segment ids and qualifiers met (input: not bounded)
 
+_BUILDING = threading.Lock()  # tables and machines grow under it (the hub checks on more than one thread)
 _NONE: dict[str, int] = {}  # the by_qualifier of an event that opens no loop a rule asks the qualifier of
 Frames = tuple[tuple[LoopNode, int], ...]  # the loops open, outermost first, each with the child last matched
 Move = tuple[int, int, str | None]  # the state next, how many open loops stay, the loop a segment opens
@@ -155,6 +157,10 @@ class Table:
 
     def event(self, state: int, sid: str) -> int | _Event:
         """What a segment id does in a state, worked out once."""
+        with _BUILDING:
+            return self._event(state, sid)
+
+    def _event(self, state: int, sid: str) -> int | _Event:
         machine_state, path = self.states[state]
         nxt, keep, opened = self.machine.move(machine_state, sid)
         scope = path[: keep - 1]
@@ -176,6 +182,10 @@ class Table:
     def opened(self, state: int, sid: str, qualifier: str, by_qualifier: dict[str, int]) -> int:
         """The state a segment that opens a loop whose qualifier a rule asks about leads to (remembered in its
         event's ``by_qualifier``)."""
+        with _BUILDING:
+            return self._opened(state, sid, qualifier, by_qualifier)
+
+    def _opened(self, state: int, sid: str, qualifier: str, by_qualifier: dict[str, int]) -> int:
         machine_state, path = self.states[state]
         nxt, keep, opened = self.machine.move(machine_state, sid)
         assert opened is not None
