@@ -66,3 +66,10 @@ def test_every_shared_loop_parses_and_starts_with_its_trigger(name: str, version
     root = parse_structure(structure(f"USE {name} O 1", version))
     (loop,) = root.children
     assert loop.id == name.split("_")[0] == loop.trigger
+
+
+def test_a_use_lines_own_tag_stands_before_its_differences() -> None:
+    template = "ST M 1\nUSE X O 1 @005010 | -N2; +PER O 1 @005010\nSE M 1\n"
+    assert structure(template, "004010", LOCAL) == "ST M 1\nSE M 1\n"
+    lines = structure(template, "005010", LOCAL).splitlines()
+    assert lines[1:5] == ["LOOP N1 O 1", "  N1 M 1", "  N3 O 2", "  LOOP LM O >1"] and "  PER O 1" in lines

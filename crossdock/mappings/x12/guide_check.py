@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from crossdock.mappings.x12.errors import Level, X12Error
 from crossdock.mappings.x12.guide import Guide, SegmentRule
 from crossdock.mappings.x12.guide_table import GUIDE_RULE, Table, table_for
+from crossdock.mappings.x12.spec import UNBOUNDED
 
 
 @dataclass(slots=True)
@@ -63,7 +64,7 @@ def _check(guide: Guide, code: str, version: str, segments: list[str], sids: lis
     if table.refused:
         why = f"guide {guide.name} is written for {', '.join(sorted(guide.versions))}, this {code} is {version}"
         return [X12Error(Level.TRANSACTION, GUIDE_RULE, why, segment_id="ST", segment_position=1)]
-    rows, required, qualified = table.rows, table.required, table.qualified
+    rows, required = table.rows, table.required
     counts: dict[tuple[int, int], int] = {}
     instances = [(0, 0)] if required[0] else []  # (start, state) of each loop instance a required rule holds in
     found: list[X12Error] = []
@@ -75,7 +76,7 @@ def _check(guide: Guide, code: str, version: str, segments: list[str], sids: lis
         if event.__class__ is int:
             state = event
             continue
-        keep, nxt, opens, tries = event  # type: ignore[misc]
+        keep, nxt, opens, tries, by_qualifier = event  # type: ignore[misc]
         text = segments[index]
         elements: list[str] | None = None
         scope = open_[keep - 1]
@@ -83,9 +84,9 @@ def _check(guide: Guide, code: str, version: str, segments: list[str], sids: lis
             if nxt < 0:
                 elements = text.split(element)
                 q = elements[-nxt] if -nxt < len(elements) else ""
-                nxt = qualified.get((state, sid, q))
+                nxt = by_qualifier.get(q)
                 if nxt is None:
-                    nxt = table.opened(state, sid, q)
+                    nxt = table.opened(state, sid, q, by_qualifier)
             open_[keep:] = (index,)
             if required[nxt]:
                 instances.append((index, nxt))
@@ -99,7 +100,9 @@ def _check(guide: Guide, code: str, version: str, segments: list[str], sids: lis
                     elements = text.split(element)
                 if (elements[at] if at < len(elements) else "") != rule.qualifier:
                     continue
-            if limit >= 0:
+            if limit == UNBOUNDED:  # required only: being there is what counts
+                counts[i, scope] = 1
+            elif limit >= 0:
                 key = (i, scope)
                 n = counts[key] = counts.get(key, 0) + 1
                 if n > limit:

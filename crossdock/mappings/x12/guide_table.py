@@ -9,6 +9,7 @@ expression that only a segment meeting all of them matches, so a passing segment
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Callable
 from functools import cache
 from typing import NamedTuple
@@ -23,6 +24,8 @@ MEMO_FINDINGS = 4_096  # findings a table remembers (a bad value is part of some
 MEMO_TABLES = 64  # tables a guide keeps (one per set code, GS08 version and separator met)
 MEMO_MOVES = 100_000  # what a table or machine remembers of segment ids and qualifiers met (input: not bounded)
 
+_BUILDING = threading.Lock()  # tables and machines grow under it (the hub checks on more than one thread)
+_NONE: dict[str, int] = {}  # the by_qualifier of an event that opens no loop a rule asks the qualifier of
 Frames = tuple[tuple[LoopNode, int], ...]  # the loops open, outermost first, each with the child last matched
 Move = tuple[int, int, str | None]  # the state next, how many open loops stay, the loop a segment opens
 
@@ -92,13 +95,14 @@ class _Try(NamedTuple):
 
 class _Event(NamedTuple):
     """What happens at a segment id in a state: ``keep`` loops stay open, the state next (negative: it depends
-    on the qualifier of the loop the segment opens, the element at minus that), whether it opens one, and the
-    rules to try."""
+    on the qualifier of the loop the segment opens, the element at minus that, and ``by_qualifier`` keeps the
+    states next found so far), whether it opens one, and the rules to try."""
 
     keep: int
     next: int
     opens: bool
     tries: tuple[_Try, ...]
+    by_qualifier: dict[str, int]
 
 
 def _holds(path: tuple[Step, ...], wanted: tuple[Step, ...], anywhere: bool) -> bool:
@@ -131,9 +135,8 @@ class Table:
         self.ids: dict[tuple[int, tuple[Step, ...]], int] = {self.states[0]: 0}
         self.rows: list[dict[str, int | _Event]] = [{}]
         self.required: list[tuple[int, ...]] = [self._required(())]
-        self.qualified: dict[tuple[int, str, str], int] = {}
         self.findings: dict[tuple[int, str, str, int, int, str], X12Error] = {}
-        self.remembered = 0  # entries in the rows and in qualified
+        self.remembered = 0  # entries in the rows and in the events' by_qualifier
         self.loops = [rule.where.removeprefix("in ") for rule in self.rules]  # how a finding names the loop
 
     def _held(self, path: tuple[Step, ...]) -> tuple[int, ...]:
@@ -154,6 +157,10 @@ class Table:
 
     def event(self, state: int, sid: str) -> int | _Event:
         """What a segment id does in a state, worked out once."""
+        with _BUILDING:
+            return self._event(state, sid)
+
+    def _event(self, state: int, sid: str) -> int | _Event:
         machine_state, path = self.states[state]
         nxt, keep, opened = self.machine.move(machine_state, sid)
         scope = path[: keep - 1]
@@ -162,29 +169,31 @@ class Table:
         found: int | _Event
         if opened is None:
             after = self._state(nxt, scope)
-            found = _Event(keep, after, False, tries) if tries else after
+            found = _Event(keep, after, False, tries, _NONE) if tries else after
         elif opened in self.asked:
-            found = _Event(keep, -QUALIFIER_ELEMENT.get(sid, 1), True, tries)
+            found = _Event(keep, -QUALIFIER_ELEMENT.get(sid, 1), True, tries, {})
         else:
-            found = _Event(keep, self._state(nxt, (*scope, (opened, None))), True, tries)
+            found = _Event(keep, self._state(nxt, (*scope, (opened, None))), True, tries, _NONE)
         if self.remembered < MEMO_MOVES:
             self.remembered += 1
             self.rows[state][sid] = found
         return found
 
-    def opened(self, state: int, sid: str, qualifier: str) -> int:
-        """The state a segment that opens a loop whose qualifier a rule asks about leads to."""
-        key = (state, sid, qualifier)
-        found = self.qualified.get(key)
-        if found is None:
-            machine_state, path = self.states[state]
-            nxt, keep, opened = self.machine.move(machine_state, sid)
-            assert opened is not None
-            q = qualifier if qualifier in self.asked[opened] else ""
-            found = self._state(nxt, (*path[: keep - 1], (opened, q)))
-            if self.remembered < MEMO_MOVES:
-                self.remembered += 1
-                self.qualified[key] = found
+    def opened(self, state: int, sid: str, qualifier: str, by_qualifier: dict[str, int]) -> int:
+        """The state a segment that opens a loop whose qualifier a rule asks about leads to (remembered in its
+        event's ``by_qualifier``)."""
+        with _BUILDING:
+            return self._opened(state, sid, qualifier, by_qualifier)
+
+    def _opened(self, state: int, sid: str, qualifier: str, by_qualifier: dict[str, int]) -> int:
+        machine_state, path = self.states[state]
+        nxt, keep, opened = self.machine.move(machine_state, sid)
+        assert opened is not None
+        q = qualifier if qualifier in self.asked[opened] else ""
+        found = self._state(nxt, (*path[: keep - 1], (opened, q)))
+        if self.remembered < MEMO_MOVES:
+            self.remembered += 1
+            by_qualifier[qualifier] = found
         return found
 
     def _try(self, i: int, rule: SegmentRule, sid: str) -> _Try:
