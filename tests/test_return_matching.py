@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from crossdock.core.models import Discount, Order, OrderLine, TaxLine
 from crossdock.core.refunds import refund_for
 from crossdock.core.return_models import ReceivedLine, Return, ReturnLine, ReturnReceipt
 from crossdock.core.return_receipts import differences, with_skus
@@ -50,3 +51,25 @@ def test_a_refund_covers_what_was_received_at_what_was_paid_and_no_more_units_th
         ("B", Decimal(1), None, True),
     ], "B's price is not known: no amount, and the channel's own figure is bounded by nothing crossdock knows"
     assert made.refund_id == "R-kkkkkkkkkkkk"
+
+
+def test_a_refund_gives_back_the_sellers_tax_and_keeps_the_discount_per_unit() -> None:
+    ordered = OrderLine(
+        position=1,
+        line_number="1",
+        quantity=Decimal(4),
+        uom="EA",
+        unit_price=Decimal("10.00"),
+        product_ids={"SK": "A"},
+        taxes=[TaxLine(amount=Decimal("3.20")), TaxLine(amount=Decimal("2.00"), collected_by="marketplace")],
+        discounts=[Discount(amount=Decimal("4.00"))],
+    )
+    order = Order(po_number="P", lines=[ordered])
+    returned = Return(
+        channel="shop", return_id="R", po_number="P", lines=[ReturnLine(line_number="1", sku="A", quantity=Decimal(2))]
+    )
+    made = refund_for(returned, receipt(ReceivedLine(sku="A", quantity=Decimal(2))), order, "k" * 40, ReturnsPolicy())
+    (line,) = made.lines
+    assert line.amount == Decimal("19.60"), (
+        "2 x (10.00 - 1.00 discount + 0.80 seller's tax); the marketplace's is its own"
+    )

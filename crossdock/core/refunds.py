@@ -131,7 +131,8 @@ def _order(conn: Connection, order_id: int | None) -> Order | None:
 
 def refund_for(ret: Return, receipt: ReturnReceipt, order: Order | None, key: str, policy: ReturnsPolicy) -> Refund:
     """The refund of what ``receipt`` received, line by line of the return, bounded by the return's units and by
-    what was paid (unit price x units, the return line's price else the order line's)."""
+    what was paid for them: the unit price (the return line's, else the order line's) less the line's discounts
+    and with the tax the seller collected on it, shared per unit, as the contract counts a refund's amount."""
     got: dict[str, Decimal] = defaultdict(Decimal)
     for received in receipt.lines:
         got[received.sku or f"#{received.line_number}"] += received.quantity
@@ -142,7 +143,7 @@ def refund_for(ret: Return, receipt: ReturnReceipt, order: Order | None, key: st
         if quantity <= 0:
             continue
         got[wanted] -= quantity
-        price = line.unit_price if line.unit_price is not None else _price(order, line)
+        price = _paid(line, _order_line(order, line))
         lines.append(
             RefundLine(
                 line_number=line.line_number,
@@ -166,9 +167,14 @@ def refund_for(ret: Return, receipt: ReturnReceipt, order: Order | None, key: st
     )
 
 
-def _price(order: Order | None, line: ReturnLine) -> Decimal | None:
-    found = _order_line(order, line)
-    return None if found is None else found.unit_price
+def _paid(line: ReturnLine, ordered: OrderLine | None) -> Decimal | None:
+    """What the buyer paid for one unit of ``line``; None when no price is known."""
+    price = line.unit_price if line.unit_price is not None else (ordered.unit_price if ordered else None)
+    if price is None or ordered is None or not ordered.quantity:
+        return price
+    off = sum((d.amount for d in ordered.discounts), Decimal(0))
+    tax = sum((t.amount for t in ordered.taxes if t.collected_by == "seller"), Decimal(0))
+    return max(price + (tax - off) / ordered.quantity, Decimal(0))
 
 
 def _order_line(order: Order | None, line: ReturnLine) -> OrderLine | None:
