@@ -241,17 +241,23 @@ def main() -> None:
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--no-sqlite", action="store_true", help="with --pg, run PostgreSQL only")
     parser.add_argument(
-        "--serial", action="store_true", help="dispatch after each poll on the poll's thread (the bench before 2026-12-07)"
+        "--serial",
+        action="store_true",
+        help="dispatch after each poll on the poll's thread (the bench before 2026-12-07)",
     )
     args = parser.parse_args()
     rows = []
     for per_file in args.per_file:
         if not (args.no_sqlite and args.pg):
             with tempfile.TemporaryDirectory() as tmp:
-                rows.append(("SQLite", per_file, 1, run(f"sqlite:///{tmp}/bench.db", 1, args.orders, per_file, args.serial)))
+                rows.append(
+                    ("SQLite", per_file, 1, run(f"sqlite:///{tmp}/bench.db", 1, args.orders, per_file, args.serial))
+                )
         if args.pg:
             for n in args.workers:
-                rows.append(("PostgreSQL", per_file, n, run(_pg_schema(args.pg), n, args.orders, per_file, args.serial)))
+                rows.append(
+                    ("PostgreSQL", per_file, n, run(_pg_schema(args.pg), n, args.orders, per_file, args.serial))
+                )
     print(f"{args.orders} orders of 3 lines; one 997 per file; every delivery written to a folder")
     print(
         f"{'store':<11} {'POs/file':>8} {'workers':>7} {'orders/s':>9} {'wall s':>7} {'ingest s':>9} "

@@ -1,0 +1,73 @@
+"""What is left to ship of an order that shipped in part: what a destination holding it is sent when it changes.
+
+A warehouse that shipped part of an order and then hears of a change must not ship the shipped part again: it
+gets each line's quantity ordered less what shipped (``shipped_so_far``), and a line shipped in full is left
+out. The JSON and CSV forms say both: ``quantity`` is what is left, ``ordered`` what the revision orders and
+``shipped`` what shipped already, per line. A destination whose part is the same in both revisions (``same_part``)
+hears nothing, and a 3PL is told of a change under the number its 940 gave the order (``known_numbers``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Connection, select
+
+from crossdock.core import registry
+from crossdock.core.blobs import read_pieces
+from crossdock.core.errors import CrossdockError
+from crossdock.core.models import Order
+from crossdock.core.schema import deliveries, documents
+
+
+def left_of(order: Order, shipped: Mapping[int, Decimal]) -> Order:
+    """``order`` with each line's quantity cut to what has not shipped; lines with nothing left go."""
+    lines = []
+    for line in order.lines:
+        left = line.quantity - shipped.get(line.position, Decimal(0))
+        if left > 0:
+            lines.append(line if left == line.quantity else line.model_copy(update={"quantity": left}))
+    return order.model_copy(update={"lines": lines})
+
+
+def with_counts(dumped: dict[str, Any], ordered: Order, shipped: Mapping[int, Decimal]) -> dict[str, Any]:
+    """The dumped order of what is left, each line saying what was ordered and what shipped (by position)."""
+    quantities = {line.position: line.quantity for line in ordered.lines}
+    lines = [
+        {
+            **line,
+            "ordered": str(quantities.get(line["position"], line["quantity"])),
+            "shipped": str(shipped.get(line["position"], Decimal(0))),
+        }
+        for line in dumped.get("lines") or []
+    ]
+    return {**dumped, "lines": lines}
+
+
+def shipped_any(shipped: Mapping[int, Decimal]) -> bool:
+    return any(quantity > 0 for quantity in shipped.values())
+
+
+def same_part(before: Order, after: Order) -> bool:
+    """Whether a destination's part of the order is the same in both revisions (what says which revision it is
+    aside): then it hears nothing of the new one."""
+    x12 = registry.mapping("x12")
+    quiet = {"purpose": None, "updated_at": None, "source": None, "already_shipped": None}
+    return bool({**x12.order_dict(before), **quiet} == {**x12.order_dict(after), **quiet})
+
+
+def known_numbers(conn: Connection, sink: str, key: str) -> list[str]:
+    """The W0502s a 3PL holds the order under, read from the 940 of the delivery (``key``) that brought it there:
+    an order sent before crossdock numbered orders its own way is known there by its PO number."""
+    query = select(deliveries.c.document_id).where(deliveries.c.key == key, deliveries.c.sink == sink)
+    document_id = conn.execute(query.order_by(deliveries.c.id.desc()).limit(1)).scalar()
+    if document_id is None:
+        return []
+    data = b"".join(read_pieces(conn, documents, "data", int(document_id)))
+    try:
+        numbers: list[str] = registry.mapping("x12").depositor_orders(data)
+    except (CrossdockError, ValueError):
+        return []
+    return numbers
