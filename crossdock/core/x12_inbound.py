@@ -28,11 +28,12 @@ from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from crossdock.core import registry
 from crossdock.core.advice_inbound import apply_advice
 from crossdock.core.advices import ApplicationAdvice
+from crossdock.core.change_answers import apply_change_answer
 from crossdock.core.connector_config import MAX_INTERCHANGES
 from crossdock.core.errors import DecodeError
 from crossdock.core.failures import PROCESSABLE, fail_document, mark_failed, reason_of, report_problems, say_failed
 from crossdock.core.hub import Hub
-from crossdock.core.models import Acknowledgment, Order, OrderChange
+from crossdock.core.models import Acknowledgment, ChangeAcknowledgment, Order, OrderChange
 from crossdock.core.order_versions import Version, made_at
 from crossdock.core.orders import upsert_orders
 from crossdock.core.partners import Controls, Partner, created_now
@@ -334,6 +335,9 @@ def _record(
                     changes.append((ts.document, made_at(group.date, group.time)))
                 elif isinstance(ts.document, ApplicationAdvice):  # an 824 or 864: core/advice_inbound.py
                     if problem := apply_advice(hub, conn, plan, document_id, ts.document, partner):
+                        problems.append(problem)
+                elif isinstance(ts.document, ChangeAcknowledgment):  # an 865: core/change_answers.py
+                    if problem := apply_change_answer(hub, conn, plan, document_id, ts.document, partner):
                         problems.append(problem)
                 elif ts.document is None:
                     problems.append(f"{ts.code} {ts.control}: crossdock has no inbound flow for this set yet")
