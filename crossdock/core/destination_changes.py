@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, select, update
@@ -43,13 +42,12 @@ from crossdock.core.api_config import ORDER_APIS
 from crossdock.core.carton_labels import labels_for, sscc_of
 from crossdock.core.connector_config import OrderFormat
 from crossdock.core.errors import CrossdockError
-from crossdock.core.left_to_ship import known_numbers, left_of, same_part, shipped_any, with_counts
+from crossdock.core.left_to_ship import Progress, known_numbers, left_of, progress, same_part, shipped_any, with_counts
 from crossdock.core.models import Order
 from crossdock.core.partners import Partner, created_now, reserve
 from crossdock.core.plan import Plan, delivery_key, outbound, safe_name, warehouse_order_number
 from crossdock.core.routing import Assignment, Unroutable, route
 from crossdock.core.schema import deliveries
-from crossdock.core.shipping import shipped_so_far
 from crossdock.core.store import to_json
 
 if TYPE_CHECKING:  # the Hub is only named in annotations here
@@ -59,6 +57,7 @@ ORDER = "order"  # delivery purpose: an order or a revision of it
 CANCEL_PURPOSE = "cancel"  # delivery purpose: stop the order the destination holds
 SAME_AS_NEW = ("json", "mapped")  # destinations a revision reaches exactly as a new order does
 ORIGINAL, CANCEL, CHANGE = "N", "F", "R"  # a 940's W0501 (whse940.py)
+NONE_SHIPPED = Progress({}, frozenset())
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,7 +85,7 @@ class _Told:
     who: str
     source: str | None
     recipient: Partner | str
-    shipped: dict[int, Decimal]  # what shipped of each line so far, by position
+    shipped: Progress  # what shipped of each line so far, and the lines a warehouse closed
 
 
 def held(conn: Connection, order_id: int) -> dict[str, Held]:
@@ -128,7 +127,7 @@ def tell_changed(
     assignments left to deliver as a new order is (``orders._plan_deliveries``)."""
     _drop_pending_cancels(conn, ref)
     holders = held(conn, ref)
-    shipped = shipped_so_far(conn, ref, order)
+    shipped = progress(conn, ref, order)
     partly = shipped_any(shipped)
     if not holders and not partly:
         return assignments
@@ -183,7 +182,7 @@ def tell_cancelled(
     source: str | None,
 ) -> None:
     """A cancelled order: each destination that holds it gets a cancel in its own form."""
-    told = _Told(hub, conn, plan, ref, document_id, order, _order(previous_data), who, source, who, {})
+    told = _Told(hub, conn, plan, ref, document_id, order, _order(previous_data), who, source, who, NONE_SHIPPED)
     for holder in held(conn, ref).values():
         _tell_cancel(told, holder, "cancelled by its source", order)
 
@@ -331,7 +330,7 @@ def _csv(sink: OrderFormat, dumped: dict[str, Any], action: str) -> bytes:
 def _dumped(told: _Told, picked: Order) -> dict[str, Any]:
     """``picked`` as JSON, each line saying what the revision orders and what shipped beside what is left."""
     dumped: dict[str, Any] = registry.mapping("x12").order_dict(picked)
-    return with_counts(dumped, told.order, told.shipped)
+    return with_counts(dumped, told.order, told.shipped.shipped)
 
 
 def _cannot(told: _Told, sink_name: str, reason: str) -> None:

@@ -1,33 +1,61 @@
 """What is left to ship of an order that shipped in part: what a destination holding it is sent when it changes.
 
 A warehouse that shipped part of an order and then hears of a change must not ship the shipped part again: it
-gets each line's quantity ordered less what shipped (``shipped_so_far``), and a line shipped in full is left
-out. The JSON and CSV forms say both: ``quantity`` is what is left, ``ordered`` what the revision orders and
-``shipped`` what shipped already, per line. A destination whose part is the same in both revisions (``same_part``)
-hears nothing, and a 3PL is told of a change under the number its 940 gave the order (``known_numbers``).
+gets each line's quantity ordered less what shipped (``progress``), and a line shipped in full, or closed by
+the warehouse (it ships no more of it; the rest went back to the source as a cancellation), is left out. The
+JSON and CSV forms say both: ``quantity`` is what is left, ``ordered`` what the revision orders and ``shipped``
+what shipped already, per line. A destination whose part is the same in both revisions (``same_part``) hears
+nothing, and a 3PL is told of a change under the number its 940 gave the order (``known_numbers``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Connection, select
 
 from crossdock.core import registry
+from crossdock.core.answers import match_line
 from crossdock.core.blobs import read_pieces
 from crossdock.core.errors import CrossdockError
 from crossdock.core.models import Order
-from crossdock.core.schema import deliveries, documents
+from crossdock.core.schema import deliveries, documents, shipments
+from crossdock.core.shipment_models import Shipment
+from crossdock.core.shipping import shipped_totals
 
 
-def left_of(order: Order, shipped: Mapping[int, Decimal]) -> Order:
-    """``order`` with each line's quantity cut to what has not shipped; lines with nothing left go."""
+@dataclass(frozen=True, slots=True)
+class Progress:
+    """What the order's recorded shipments did: how much of each line shipped, and which lines a warehouse
+    closed (it ships no more of them: their rest went back to the source as a cancellation), by position."""
+
+    shipped: dict[int, Decimal]
+    closed: frozenset[int]
+
+
+def progress(conn: Connection, order_id: int, order: Order) -> Progress:
+    recorded = select(shipments.c.data).where(shipments.c.order_id == order_id, shipments.c.state == "recorded")
+    found = [Shipment.model_validate_json(data) for data in conn.execute(recorded).scalars()]
+    closed = {
+        position
+        for shipment in found
+        for one in shipment.orders
+        for line in one.all_lines()
+        if line.closed and (position := match_line(order, line)) is not None
+    }
+    return Progress(shipped_totals(order, found), frozenset(closed))
+
+
+def left_of(order: Order, done: Progress) -> Order:
+    """``order`` with each line's quantity cut to what has not shipped; lines with nothing left, and lines a
+    warehouse closed, go."""
     lines = []
     for line in order.lines:
-        left = line.quantity - shipped.get(line.position, Decimal(0))
-        if left > 0:
+        left = line.quantity - done.shipped.get(line.position, Decimal(0))
+        if left > 0 and line.position not in done.closed:
             lines.append(line if left == line.quantity else line.model_copy(update={"quantity": left}))
     return order.model_copy(update={"lines": lines})
 
@@ -46,8 +74,8 @@ def with_counts(dumped: dict[str, Any], ordered: Order, shipped: Mapping[int, De
     return {**dumped, "lines": lines}
 
 
-def shipped_any(shipped: Mapping[int, Decimal]) -> bool:
-    return any(quantity > 0 for quantity in shipped.values())
+def shipped_any(done: Progress) -> bool:
+    return any(quantity > 0 for quantity in done.shipped.values()) or bool(done.closed)
 
 
 def same_part(before: Order, after: Order) -> bool:

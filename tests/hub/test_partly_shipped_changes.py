@@ -195,3 +195,16 @@ def test_a_3pl_that_got_the_order_under_its_po_number_is_told_under_it(
     (cancel,) = sorted((tmp_path / "3pl").glob("*-940-cancel-*.edi"))
     expected = "PO-1" if changes == "change" else PO_1
     assert values(sets(cancel)[0], "W05")[0][:2] == ["F", expected], "the cancel names what the 3PL holds now"
+
+
+def test_a_line_the_warehouse_closed_is_not_asked_for_again(hub: Hub, tmp_path: Path) -> None:
+    receive(hub, interchange([order("PO-1", skus=SKUS[:2], qty=6)]), "po.edi")
+    _drain(hub)
+    closed = ship_advice("PO-1", "SHIP-1", [("0001", 6, 2, "MUG-BLU")], closed=("0001",))
+    receive(hub, closed, "945.edi")
+    moved = order("PO-1", skus=SKUS[:2], qty=6, purpose="05", state="NY")  # a new ship-to for every line
+    receive(hub, interchange([moved], control=2), "po-2.edi")
+    _drain(hub)
+    assert len(list((tmp_path / "3pl").glob("*-940-*.edi"))) == 1, "the 3PL ships no more of 0001: nothing to tell"
+    (changed,) = sorted((tmp_path / "import").glob("*-change.csv"))
+    assert rows(changed) == [{"action": "change", "po": "PO-1", "sku": "KTL-STL", "qty": "6"}]
