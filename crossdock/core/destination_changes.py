@@ -255,7 +255,10 @@ def _tell_cancel(told: _Told, holder: Held, why: str, what: Order) -> None:
             outbound(plan, recipient, data, f"{name}.json", CANCEL_PURPOSE, key, doc, ref, sink=sink_name)
         elif means == "csv":
             assert isinstance(sink, OrderFormat)
-            data = _csv(sink, registry.mapping("x12").order_dict(_previous_lines(told, sink_name)), "cancel")
+            held_there = _previous_lines(told, sink_name)
+            cut = left_of(held_there, told.shipped) if told.shipped.shipped else held_there  # what it had to ship
+            dumped = with_counts(registry.mapping("x12").order_dict(cut), held_there, told.shipped.shipped)
+            data = _csv(sink, dumped, "cancel")
             outbound(plan, recipient, data, f"{name}-cancel.csv", CANCEL_PURPOSE, key, doc, ref, sink=sink_name)
         elif means == "x12-940":
             assert isinstance(sink, OrderFormat)

@@ -112,12 +112,16 @@ def test_csv_columns_ordered_and_shipped(tmp_path: Path, store_url: str, monkeyp
         receive(hub, ship_advice("PO-1", "SHIP-1", [("0002", 6, 2, "KTL-STL")]), "945.edi")
         receive(hub, change("PO-1", "04", ["0002*QI*9**EA"], sequence="1"), "860.edi")
         _drain(hub)
+        receive(hub, change("PO-1", "04", ["0002*QD*2**EA"], sequence="2", control=71), "860-2.edi")
+        _drain(hub)
     finally:
         hub.close()
     (new,) = sorted((tmp_path / "import").glob("*-r1*.csv"))
     assert [(r["qty"], r["ordered"], r["shipped"]) for r in rows(new)] == [("6", "6", "0")]
     (changed,) = sorted((tmp_path / "import").glob("*-change.csv"))
     assert [(r["qty"], r["ordered"], r["shipped"]) for r in rows(changed)] == [("7", "9", "2")]
+    (cancelled,) = sorted((tmp_path / "import").glob("*-cancel.csv"))
+    assert [(r["qty"], r["ordered"], r["shipped"]) for r in rows(cancelled)] == [("7", "9", "2")], "the 7 left go"
 
 
 def test_shipbob_and_odoo_get_what_is_left_in_place_of_the_order_they_hold(hub: Hub) -> None:
