@@ -10,6 +10,7 @@ nothing, and a 3PL is told of a change under the number its 940 gave the order (
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
@@ -25,6 +26,8 @@ from crossdock.core.models import Order
 from crossdock.core.schema import deliveries, documents, shipments
 from crossdock.core.shipment_models import Shipment
 from crossdock.core.shipping import shipped_totals
+
+_LINE_NOTE = re.compile(r"line (\S+?)(?: \(.*\))?: ")  # a note a channel mapping adds for a line taken out
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,10 +83,22 @@ def shipped_any(done: Progress) -> bool:
 
 def same_part(before: Order, after: Order) -> bool:
     """Whether a destination's part of the order is the same in both revisions (what says which revision it is
-    aside): then it hears nothing of the new one."""
+    aside, and the order notes a channel adds about a line taken out elsewhere, ``line 7011 (SKU-1): ...``):
+    then it hears nothing of the new one."""
     x12 = registry.mapping("x12")
+    ours = {line.line_number for line in (*before.lines, *after.lines) if line.line_number}
     quiet = {"purpose": None, "updated_at": None, "source": None, "already_shipped": None}
-    return bool({**x12.order_dict(before), **quiet} == {**x12.order_dict(after), **quiet})
+
+    def seen(order: Order) -> dict[str, Any]:
+        notes = [note for note in order.notes if not _about_another_line(note, ours)]
+        return {**x12.order_dict(order), **quiet, "notes": notes}
+
+    return seen(before) == seen(after)
+
+
+def _about_another_line(note: str, ours: set[str]) -> bool:
+    named = _LINE_NOTE.match(note)
+    return named is not None and named.group(1) not in ours
 
 
 def known_numbers(conn: Connection, sink: str, key: str) -> list[str]:
