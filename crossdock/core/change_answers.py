@@ -53,7 +53,7 @@ def apply_change_answer(
             hub.store,
             conn,
             hub.config,
-            f"865:{partner.name}:{answer.po_number}:{answer.change_sequence or ''}:{document_id}",
+            f"865:{partner.name}:{po}:{_clean(answer.change_sequence or '')}:{document_id}",
             f"crossdock: {partner.name} refused a change of order {po}"[:200],
             f"{text[:400]}\n\nRefused:\n{lines}\n\nThe 865 is inbound document {document_id}; order {po} is as "
             "crossdock holds it: settle the refused changes with the partner.",
