@@ -38,7 +38,7 @@ from sqlalchemy import Connection, select, update
 
 from crossdock.core import registry
 from crossdock.core.alerts import raise_alert
-from crossdock.core.api_config import ORDER_APIS
+from crossdock.core.api_config import ORDER_APIS, SHIPMENT_APIS
 from crossdock.core.carton_labels import labels_for, sscc_of
 from crossdock.core.connector_config import OrderFormat
 from crossdock.core.errors import CrossdockError
@@ -199,7 +199,8 @@ def _change(told: _Told, sink_name: str, holder: Held | None, picked: Order, key
     labelled = isinstance(sink, OrderFormat) and sink.labels == "sscc"
     labels = labels_for(hub, told.conn, sink_name, picked, told.recipient) if labelled else []
     if means in ORDER_APIS:
-        data = registry.mapping(means).order_request(picked, sink, replaces=holder.key if holder else None)
+        counted = {"shipped": told.shipped.shipments} if means in SHIPMENT_APIS and holder else {}
+        data = registry.mapping(means).order_request(picked, sink, replaces=holder.key if holder else None, **counted)
         outbound(
             told.plan, told.recipient, data, f"{base}.json", ORDER, key, told.document_id, told.ref, sink=sink_name
         )
@@ -265,7 +266,8 @@ def _tell_cancel(told: _Told, holder: Held, why: str, what: Order) -> None:
             sets = [(_previous_lines(told, sink_name), CANCEL)]
             _send_940(told, sink_name, sink, sets, key, CANCEL_PURPOSE, None, holder)
         elif means in ORDER_APIS:
-            data = registry.mapping(str(means)).cancel_request(order.po_number, holder.key)
+            counted = {"shipped": told.shipped.shipments} if means in SHIPMENT_APIS else {}
+            data = registry.mapping(str(means)).cancel_request(order.po_number, holder.key, **counted)
             outbound(plan, recipient, data, f"{name}.json", CANCEL_PURPOSE, key, doc, ref, sink=sink_name)
         else:
             _cannot(told, sink_name, f"{why}; {sink_name} has no way to hear of a cancel: stop it there")

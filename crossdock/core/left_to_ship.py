@@ -37,6 +37,7 @@ class Progress:
 
     shipped: dict[int, Decimal]
     closed: frozenset[int]
+    shipments: tuple[str, ...] = ()  # the recorded shipments' ids (a 3PL API's own: ShipBob's shipment ids)
 
 
 def progress(conn: Connection, order_id: int, order: Order) -> Progress:
@@ -49,7 +50,8 @@ def progress(conn: Connection, order_id: int, order: Order) -> Progress:
         for line in one.all_lines()
         if line.closed and (position := match_line(order, line)) is not None
     }
-    return Progress(shipped_totals(order, found), frozenset(closed))
+    ids = tuple(dict.fromkeys(shipment.shipment_id for shipment in found))
+    return Progress(shipped_totals(order, found), frozenset(closed), ids)
 
 
 def left_of(order: Order, done: Progress) -> Order:
