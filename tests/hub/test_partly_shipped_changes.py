@@ -14,7 +14,7 @@ from sqlalchemy import select, update
 from crossdock.core.hub import Hub
 from crossdock.core.operator_orders import cancel_order
 from crossdock.core.schema import deliveries, documents
-from tests.hub.conftest import receive, write_config
+from tests.hub.conftest import base_config, receive, write_config
 from tests.hub.edi import change, interchange, order, ship_advice
 from tests.hub.test_destination_changes import PO_1, config, rows, sets, values
 
@@ -212,3 +212,24 @@ def test_a_line_the_warehouse_closed_is_not_asked_for_again(hub: Hub, tmp_path: 
     assert len(list((tmp_path / "3pl").glob("*-940-*.edi"))) == 1, "the 3PL ships no more of 0001: nothing to tell"
     (changed,) = sorted((tmp_path / "import").glob("*-change.csv"))
     assert rows(changed) == [{"action": "change", "po": "PO-1", "sku": "KTL-STL", "qty": "6"}]
+
+
+def test_a_partly_shipped_order_routed_elsewhere_brings_only_what_is_left_there(tmp_path: Path, store_url: str) -> None:
+    cfg = base_config(tmp_path, store_url)
+    cfg["partners"]["northwind"].update(send_855=False, gs1_prefix="0614141")
+    cfg["partners"]["acme3pl"] = {"isa_qualifier": "ZZ", "isa_id": "ACME3PL"}
+    hub = Hub(write_config(tmp_path, cfg))
+    try:
+        receive(hub, interchange([order("PO-2", skus=SKUS[:2], qty=6, state="CA")]), "po.edi")
+        _drain(hub)
+        receive(hub, ship_advice("PO-2", "SHIP-1", [("0001", 6, 6, "MUG-BLU"), ("0002", 6, 1, "KTL-STL")]), "945.edi")
+        moved = order("PO-2", skus=SKUS[:2], qty=6, state="NY", purpose="05")  # routed to east now
+        receive(hub, interchange([moved], control=2), "po-2.edi")
+        _drain(hub)
+    finally:
+        hub.close()
+    (cancelled,) = sorted((tmp_path / "west").glob("*-cancelled.json"))
+    assert json.loads(cancelled.read_bytes())["purpose"] == "01", "west is told to stop"
+    (now,) = sorted((tmp_path / "east").glob("*.json"))
+    lines = json.loads(now.read_bytes())["lines"]
+    assert [(x["line_number"], x["quantity"], x["ordered"], x["shipped"]) for x in lines] == [("0002", "5", "6", "1")]
