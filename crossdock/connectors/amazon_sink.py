@@ -105,7 +105,10 @@ class AmazonSink(ChannelSink[AmazonSourceConfig, _Api]):
                 continue
             ordered = _count(item, "quantityOrdered")
             if quantity is not None and quantity < ordered:
-                problems.append(f"item {item_id}: {quantity} of {ordered} units: Amazon cancels whole items only")
+                problems.append(
+                    f"item {item_id}: {quantity} of {ordered} units: Amazon cancels whole items only; ship the "
+                    f"rest of the item and refund those {quantity} on Amazon, or cancel the whole item there"
+                )
             else:
                 wanted.append(item_id)
         said = "nothing left to cancel"

@@ -24,9 +24,8 @@ What this relies on (``../shared/docs/channel-apis.md``, BigCommerce section, fr
 - An order whose products or addresses cannot be read is left for the next poll (the checkpoint stays before its
   modification), and the rest of the poll goes on.
 - A cancellation back: the whole order is ``PUT /v2/orders/<id> {"status_id": 5}`` (done once: an order
-  already Cancelled or Refunded is left as it is). BigCommerce has no cancel of single lines: such a
-  cancellation is refused with the lines to refund by hand (a refund needs the v3 payment actions' quote and a
-  payment method chosen per order, not done here).
+  already Cancelled or Refunded is left as it is). BigCommerce has no cancel of single lines: they are refunded
+  through the v3 payment actions, a quote then the refund (``mappings/bigcommerce_cancel.py``), once.
 - ``POST /v2/orders/<id>/shipments`` has no idempotency key: the order's shipments are read first and a body
   whose address already has a shipment with the same tracking number (else the same comments, which name
   crossdock's shipment) is not posted again. ``GET .../shipments`` answers 204 when there are none.
@@ -60,6 +59,7 @@ from crossdock.core.return_models import Refund
 from crossdock.core.shipment_models import Fulfilment
 from crossdock.core.stock_models import StockPush
 from crossdock.mappings import bigcommerce as mapping
+from crossdock.mappings import bigcommerce_cancel as cancel_mapping
 
 HOOK_HEADER = "x-crossdock-webhook-secret"
 WINDOW = 30.0  # seconds: the quota's window when the store does not say (X-Rate-Limit-Time-Window-Ms)
@@ -298,10 +298,7 @@ class BigCommerceSink(ChannelSink[BigCommerceSourceConfig, _Store]):
             raise PermanentError(f"{where}: no order id")
         said = f"bigcommerce order {order_id}: cancellation {cancellation.cancellation_id}"
         if not cancellation.whole_order:
-            lines = ", ".join(f"{x.line_number or x.product_ids.get('SK')} x{x.quantity}" for x in cancellation.lines)
-            raise PermanentError(
-                f"{where}: BigCommerce cancels whole orders only; refund these lines in the control panel: {lines}"
-            )
+            return self._refund_lines(order_id, cancellation, where, said)
         order = self._api.call("GET", f"/v2/orders/{order_id}")
         if isinstance(order, dict) and order.get("status_id") in DONE:
             return f"{said} already made"
@@ -310,6 +307,20 @@ class BigCommerceSink(ChannelSink[BigCommerceSourceConfig, _Store]):
 
     def _refund(self, refund: Refund) -> str:
         return bigcommerce_returns.send_refund(self._api, self.name, refund)
+
+    def _refund_lines(self, order_id: str, cancellation: Cancellation, where: str, said: str) -> str:
+        """Lines that will not ship, refunded (``bigcommerce_cancel``): the order's refunds read first, a quote
+        for the lines, then the refund by the quote's way back to the order's payment."""
+        listing = self._api.call("GET", "/v3/orders/payment_actions/refunds", params={"order_id:in": order_id})
+        if cancel_mapping.refunded_already(cancellation, listing):
+            return f"{said} already made"
+        products = self._api.every(f"/v2/orders/{order_id}/products")
+        items = cancel_mapping.refund_items(cancellation, products, where)
+        actions = f"/v3/orders/{order_id}/payment_actions"
+        quote = self._api.call("POST", f"{actions}/refund_quotes", json={"items": items})
+        body = cancel_mapping.refund_body(items, quote, where)
+        self._api.call("POST", f"{actions}/refunds", content=body, headers={"Content-Type": "application/json"})
+        return f"{said}: {len(items)} line(s) refunded"
 
 
 def _same(body: Mapping[str, Any], shipment: Any) -> bool:

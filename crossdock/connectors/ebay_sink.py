@@ -107,10 +107,12 @@ class EbaySink(ChannelSink[EbaySourceConfig, _Api]):
         if state == "IN_PROGRESS" and not waiting:
             return f"ebay order {order_id}: a cancellation is already under way"
         if not _whole(cancellation, body):
-            lines = ", ".join(line.line_number or line.product_ids.get("SK", "?") for line in cancellation.lines)
+            lines = ", ".join(
+                f"{line.line_number or line.product_ids.get('SK', '?')} x{line.quantity}" for line in cancellation.lines
+            )
             raise PermanentError(
-                f"{where}: order {order_id}: eBay cancels whole orders only; lines {lines} will not ship: refund "
-                "them on eBay"
+                f"{where}: order {order_id}: eBay cancels whole orders only; lines {lines} will not ship: ship the "
+                "rest and refund those units on eBay (Seller Hub, the order's refund), or cancel the whole order there"
             )
         if body.get("orderFulfillmentStatus") in ("IN_PROGRESS", "FULFILLED"):
             raise PermanentError(f"{where}: order {order_id} has a shipment: eBay takes no cancellation now")

@@ -64,7 +64,8 @@ from crossdock.connectors.http import request, retry_after
 from crossdock.core.api_config import ShipBobSinkConfig, ShipBobSourceConfig
 from crossdock.core.config_types import resolve_secret
 from crossdock.core.errors import CrossdockError, PermanentError, TooLate, TransientError
-from crossdock.mappings.shipbob import REPLACES, SHIPPED, cancel_refusals, read_cancel, shipped_already
+from crossdock.mappings.shipbob import KNOWN_SHIPMENTS, REPLACES, SHIPPED
+from crossdock.mappings.shipbob_cancel import cancel_refusals, left_shipments, read_cancel, shipped_already
 
 CANCEL = "cancel"  # the delivery purpose of a cancel (core/destination_changes.py)
 
@@ -154,7 +155,7 @@ class ShipBobSink:
     def send(self, document: Outbound) -> str:
         if document.purpose == CANCEL:
             cancel = read_cancel(document.data, f"shipbob {self.name}: {document.name}")
-            return self._cancel(cancel.reference_id)
+            return self._cancel(cancel.reference_id, frozenset(cancel.shipped))
         try:
             body = json.loads(document.data)
         except ValueError:
@@ -163,12 +164,14 @@ class ShipBobSink:
             raise PermanentError(f"shipbob {self.name}: {document.name} is not a ShipBob order request (JSON object)")
         reference = document.idempotency_key
         replaces = body.pop(REPLACES, None)
+        known = body.pop(KNOWN_SHIPMENTS, None)
         cancelled = ""
         if replaces is not None:
             found = self._find(reference)
             if found is not None:  # an earlier attempt cancelled the old order and created this one
                 return f"shipbob order {found} (reference {reference}, created by an earlier attempt)"
-            cancelled = f"; {self._cancel(str(replaces))}"
+            counted = frozenset(str(k) for k in known) if isinstance(known, list) else frozenset()
+            cancelled = f"; {self._cancel(str(replaces), counted)}"
         body["reference_id"] = reference
         response = self._api.call("POST", "/order", body=body)
         if response.is_success:
@@ -198,9 +201,11 @@ class ShipBobSink:
                 return order
         return None
 
-    def _cancel(self, reference: str) -> str:
+    def _cancel(self, reference: str, counted: frozenset[str] = frozenset()) -> str:
         """Cancel the order created under ``reference``; one cancelled already counts as done. One that has
-        shipped, or whose shipments ShipBob would not cancel, raises ``TooLate`` with ShipBob's reasons."""
+        shipped, or whose shipments ShipBob would not cancel, raises ``TooLate`` with ShipBob's reasons; when
+        every shipment that left is one crossdock ``counted`` (what replaces the order is what is left after
+        them), only the order's open shipments are cancelled."""
         order = self._lookup(reference)
         if order is None:
             raise PermanentError(f"shipbob {self.name}: no ShipBob order under reference {reference} to cancel")
@@ -208,6 +213,8 @@ class ShipBobSink:
         said = f"shipbob {self.name}: order {order_id} ({order.get('order_number')}, reference {reference})"
         if order.get("status") == "Cancelled":
             return f"shipbob order {order_id} cancelled (by an earlier attempt)"
+        if counted and left_shipments(order, counted) is not None:
+            return self._cancel_open(order, order_id, reference, counted, said)
         late = shipped_already(order)
         if late is not None:
             raise TooLate(f"{said} cannot be cancelled: {late}")
@@ -225,6 +232,25 @@ class ShipBobSink:
         if refused:
             raise TooLate(f"{said}: ShipBob did not cancel {'; '.join(refused)}")
         return f"shipbob order {order_id} cancelled"
+
+    def _cancel_open(
+        self, order: dict[str, Any], order_id: str, reference: str, counted: frozenset[str], said: str
+    ) -> str:
+        """The open shipments of a partly shipped order cancelled one by one, those that left kept. One ShipBob
+        would not cancel is read again: cancelled meanwhile is done, picked or shipped meanwhile is ``TooLate``."""
+        cancelled = []
+        for shipment_id in left_shipments(order, counted) or []:
+            response = self._api.call("POST", f"/order/{order_id}/shipment/{shipment_id}:cancel")
+            if not response.is_success:
+                again = self._lookup(reference)
+                still = left_shipments(again, counted) if again is not None else None
+                if still is None:
+                    raise TooLate(f"{said}: shipment {shipment_id} cannot be cancelled: it has left or is packed")
+                if shipment_id in still:
+                    raise PermanentError(self._api.refused(response))
+            cancelled.append(shipment_id)
+        kept = ", ".join(sorted(counted))
+        return f"shipbob order {order_id}: open shipments {', '.join(cancelled) or 'none'} cancelled (kept: {kept})"
 
     def close(self) -> None:
         self._api.close()

@@ -12,8 +12,10 @@ Both read the order first (``GET /v3/orders/{id}``), so what Walmart already sho
   cancel-one-or-more-order-lines]: the whole order's open quantities, or each named line's quantity, never more
   than is still open (shipped units cannot be cancelled). A line with nothing open is not sent, so a whole order
   or a whole line cancelled again sends nothing; a cancellation this sink already made (its ``cancellation_id``)
-  is not made again while the process runs. Only a partial line cancel resent after a crash between Walmart's
-  answer and the outbox's record could cancel that line's units twice: Walmart's cancel takes no reference.
+  is not made again while the process runs. Walmart's cancel takes no reference, so a partial line cancel
+  names what it leaves of the line (``CancelledLine.left``): the sink cancels only what Walmart still holds
+  above it (ordered less cancelled), and a cancellation resent after a crash between Walmart's answer and the
+  outbox's record finds the line there already and cancels nothing more.
 """
 
 from __future__ import annotations
@@ -130,8 +132,13 @@ class WalmartSink(ChannelSink[WalmartSourceConfig, _Api]):
                 for c in cancellation.lines
             ]
             asked = _wanted(named, lines, problems)
-            wanted = [(number, min(quantity, lines[number].open)) for number, quantity in asked]
-            shipped = [number for number, quantity in wanted if quantity <= 0 and lines[number].shipped > 0]
+            targets = _targets(cancellation, lines)
+            done = [n for n, _ in asked if n in targets and lines[n].ordered - lines[n].cancelled <= targets[n]]
+            wanted = [
+                (number, min(quantity, lines[number].open, _above(lines[number], targets.get(number))))
+                for number, quantity in asked
+            ]
+            shipped = [n for n, quantity in wanted if quantity <= 0 and lines[n].shipped > 0 and n not in done]
             problems += [f"line {number} has shipped: nothing of it left to cancel" for number in shipped]
             wanted = [(number, quantity) for number, quantity in wanted if quantity > 0]
         if wanted:
@@ -164,6 +171,24 @@ def _wanted(
             continue
         wanted[number] = wanted.get(number, Decimal(0)) + line.quantity
     return list(wanted.items())
+
+
+def _targets(cancellation: Cancellation, lines: Mapping[str, mapping.LineState]) -> dict[str, Decimal]:
+    """By Walmart lineNumber, how much of the line the cancellation leaves wanted (``CancelledLine.left``)."""
+    by_sku = {state.sku: number for number, state in lines.items() if state.sku}
+    targets: dict[str, Decimal] = {}
+    for line in cancellation.lines:
+        number = (line.line_number or "").strip() or by_sku.get(line.product_ids.get("SK", ""), "")
+        if line.left is not None and number in lines:
+            targets[number] = min(targets.get(number, line.left), line.left)
+    return targets
+
+
+def _above(state: mapping.LineState, left: Decimal | None) -> Decimal:
+    """What Walmart still holds of the line above what is to be left of it: all it holds when that is unknown."""
+    if left is None:
+        return state.open
+    return max(Decimal(0), state.ordered - state.cancelled - left)
 
 
 def _method(order: Mapping[str, Any]) -> str | None:

@@ -133,6 +133,8 @@ SinkConfig = Annotated[
 ]
 # Sinks whose request body a mapping of the same name writes from the order (``order_request``).
 ORDER_APIS = ("odoo", "shipbob")
+# Order APIs crossdock reads shipments from: a revision of a partly shipped order names the shipments it counted.
+SHIPMENT_APIS = ("shipbob",)
 # Sources that are a sales channel: each is also where its orders' fulfilments go, under the source's name.
 CHANNELS = ("shopify", "woocommerce", "bigcommerce", "amazon", "ebay", "walmart")
 ChannelConfig = (

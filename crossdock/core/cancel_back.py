@@ -44,6 +44,7 @@ def cancellation_for(
             product_ids=dict(line.product_ids),
             quantity=cut[line.position],
             uom=line.uom,
+            left=max(line.quantity - cut[line.position], Decimal(0)),
         )
         for line in order.lines
         if not whole and cut.get(line.position, Decimal(0)) > 0

@@ -28,6 +28,9 @@ class CancelledLine(Model):
     product_ids: dict[str, str] = field(default_factory=dict)
     quantity: Decimal  # how many of the line will not ship
     uom: str = "EA"
+    # how many of the line are still wanted once this is made (ordered less every cancel): where the channel's
+    # cancel takes no reference, a sink cancels only what brings the line down to it, so a resend does nothing
+    left: Decimal | None = None
 
 
 @dataclass(slots=True, kw_only=True)

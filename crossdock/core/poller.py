@@ -12,6 +12,8 @@ from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from typing import Any
 
+from sqlalchemy import select
+
 from crossdock.connectors.base import Inbound, Refusing, Syncing, Watching
 from crossdock.core.alerts import raise_alert
 from crossdock.core.engine import utcnow
@@ -20,6 +22,7 @@ from crossdock.core.hub import Hub
 from crossdock.core.masking import masked
 from crossdock.core.pipeline import ingest_many, process_many
 from crossdock.core.plan import Processed
+from crossdock.core.schema import orders
 from crossdock.core.store import to_json
 from crossdock.core.workers import is_dead_local
 
@@ -199,7 +202,7 @@ def poll(
                     report.processed.extend(done := process_many(hub, todo, checkpoint, skip_locked=True))
                     checkpoint = None  # saved with the orders it covers
                     states.update({p.document_id: p.state for p in done})
-                _imported(hub, source_name, batch, [states.get(got.document_id, got.state) for got in stored])
+                _imported(hub, source_name, batch, [states.get(got.document_id, got.state) for got in stored], stored)
                 if progress is not None:
                     progress(report)
                 if checkpoint is not None or time.monotonic() - renewed > lease / 10:
@@ -251,11 +254,14 @@ def _settle(hub: Hub, source_name: str, item: Inbound, document_id: int) -> None
             )
 
 
-def _imported(hub: Hub, source_name: str, batch: list[Inbound], states: list[str]) -> None:
-    """Tell the source which documents are processed (``Inbound.imported``); a failure is logged, and the next
-    poll, reading the order again, tries again."""
-    for item, state in zip(batch, states, strict=True):
-        if state != "processed":
+def _imported(hub: Hub, source_name: str, batch: list[Inbound], states: list[str], stored: list[Any]) -> None:
+    """Tell the source which documents are processed (``Inbound.imported``) and their orders routed: an order
+    held (no route, a destination's document not written, an operator's hold) is not, so a channel hears "we will
+    ship it" only once crossdock can. A failure is logged, and the next poll, reading the order again, tries again."""
+    ids = [got.document_id for got, state in zip(stored, states, strict=True) if state == "processed"]
+    held = _held(hub, ids) if ids else set()
+    for item, state, got in zip(batch, states, stored, strict=True):
+        if state != "processed" or got.document_id in held:
             continue
         try:
             item.imported()
@@ -263,6 +269,13 @@ def _imported(hub: Hub, source_name: str, batch: list[Inbound], states: list[str
             said = masked(str(exc), hub.config.sources.get(source_name))
             with hub.store.transaction() as conn:
                 hub.store.log(conn, "settle", f"{item.name} on {source_name}: {said}")
+
+
+def _held(hub: Hub, document_ids: list[int]) -> set[int]:
+    """Which of the documents made or last changed an order that is held."""
+    query = select(orders.c.document_id).where(orders.c.document_id.in_(document_ids), orders.c.status == "held")
+    with hub.store.transaction() as conn:
+        return set(conn.execute(query).scalars())
 
 
 def _watched(hub: Hub, source_name: str, source: object, looked: str | None) -> None:

@@ -28,11 +28,12 @@ from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from crossdock.core import registry
 from crossdock.core.advice_inbound import apply_advice
 from crossdock.core.advices import ApplicationAdvice
+from crossdock.core.change_answers import apply_change_answer
 from crossdock.core.connector_config import MAX_INTERCHANGES
 from crossdock.core.errors import DecodeError
 from crossdock.core.failures import PROCESSABLE, fail_document, mark_failed, reason_of, report_problems, say_failed
 from crossdock.core.hub import Hub
-from crossdock.core.models import Acknowledgment, InventorySnapshot, Order, OrderChange
+from crossdock.core.models import Acknowledgment, ChangeAcknowledgment, InventorySnapshot, Order, OrderChange
 from crossdock.core.order_versions import Version, made_at
 from crossdock.core.orders import upsert_orders
 from crossdock.core.partners import Controls, Partner, created_now
@@ -343,6 +344,9 @@ def _record(
                 elif isinstance(ts.document, InventorySnapshot):  # an 846: on-hand figures (core/stock_in.py)
                     said = record_846(conn, ts.document, partner.name, document_id, made_at(group.date, group.time))
                     plan.event("stock", said, document=document_id)
+                elif isinstance(ts.document, ChangeAcknowledgment):  # an 865: core/change_answers.py
+                    if problem := apply_change_answer(hub, conn, plan, document_id, ts.document, partner):
+                        problems.append(problem)
                 elif ts.document is None:
                     problems.append(f"{ts.code} {ts.control}: crossdock has no inbound flow for this set yet")
     if shipped:

@@ -56,13 +56,16 @@ def order_rows(
 ) -> bytes:
     """``order`` as the JSON-ready dict of the canonical order; ``columns`` as (header, field) pairs. With
     ``neutralise`` (the default) a value that a spreadsheet would run as a formula is written as text.
-    ``action`` (one of ``ACTIONS``) fills the column whose field is ``action``."""
+    ``action`` (one of ``ACTIONS``) fills the column whose field is ``action``; ``line.ordered`` and
+    ``line.shipped`` are what the order asks and what shipped already (``line.quantity`` is what is left)."""
     if action not in ACTIONS:
         raise ValueError(f"CSV action {action!r}: one of {', '.join(ACTIONS)}")
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow([header for header, _ in columns])
     for line in order.get("lines") or [{}]:
+        if line:  # a new order's line: all of it is left to ship (a change's lines say so themselves)
+            line = {"ordered": line.get("quantity"), "shipped": "0", **line}
         writer.writerow(
             [
                 action

@@ -16,8 +16,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Sequence
 from decimal import Decimal
-from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
@@ -25,11 +25,12 @@ from crossdock.core.api_config import ShipBobSinkConfig
 from crossdock.core.errors import DecodeError, PermanentError
 from crossdock.core.models import Order, OrderLine, Reference
 from crossdock.core.shipment_models import Package, Shipment, ShipmentLine, ShipmentOrder
+from crossdock.mappings.shipbob_cancel import cancel_request as cancel_request  # the registry's name for it
 
 SHIPPED = frozenset({"Completed"})  # the shipment has left ShipBob (status reference); LabeledCreated has not
 # shipments past the point of cancelling: ShipBob cancels one only before it is picked, packed or shipped
-PAST_CANCEL = frozenset({"Completed", "LabeledCreated"})
 REPLACES = "crossdock_replaces"  # in a create body crossdock stores: the reference of the order to cancel first
+KNOWN_SHIPMENTS = "crossdock_shipped"  # beside it: the shipments of that order crossdock counted as shipped
 LINE_TAG = "crossdock_line_"
 # X12 units of measure ShipBob's quantity_unit_of_measure_code can say (EA, INP, CS, PL); others cannot be sent.
 UNITS = {"EA": "EA", "UN": "EA", "PC": "EA", "CS": "CS", "PL": "PL"}
@@ -89,13 +90,17 @@ class CreateOrder(_Out):
     retailer_program_data: RetailerProgram | None = None
 
 
-def order_request(order: Order, config: ShipBobSinkConfig, replaces: str | None = None) -> bytes:
+def order_request(
+    order: Order, config: ShipBobSinkConfig, replaces: str | None = None, shipped: Sequence[str] = ()
+) -> bytes:
     """The create-order body for one delivery of ``order`` (already cut to the lines routed here).
 
     What ShipBob could not take (no ship-to address, a line without a product id, a fractional quantity, a unit
     it has no code for) is a ``PermanentError`` naming the order and line: sending later cannot help.
     ``replaces`` is the reference of the ShipBob order this revision replaces (``REPLACES``: the sink cancels it
-    before it creates this one; ShipBob has no call that changes an order's products or recipient).
+    before it creates this one; ShipBob has no call that changes an order's products or recipient). ``shipped``
+    names that order's shipments crossdock recorded (``KNOWN_SHIPMENTS``): the new revision is what is left after
+    them, so the sink keeps them and cancels only the order's open shipments.
     """
     products: list[Product] = []
     tags: list[Tag] = []
@@ -118,46 +123,9 @@ def order_request(order: Order, config: ShipBobSinkConfig, replaces: str | None 
     if replaces is None:
         return request.model_dump_json(exclude_none=True).encode("utf-8")
     body = {**request.model_dump(mode="json", exclude_none=True), REPLACES: replaces}
+    if shipped:
+        body[KNOWN_SHIPMENTS] = list(shipped)
     return json.dumps(body, separators=(",", ":")).encode("utf-8")
-
-
-class CancelOrder(BaseModel):
-    """What the sink cancels: the ShipBob order created under ``reference_id`` (a delivery key of crossdock)."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-    reference_id: str
-    order_number: str
-
-
-def cancel_request(po_number: str, reference: str) -> bytes:
-    """The document of a cancel delivery: which ShipBob order to cancel (``POST /order/{id}:cancel``)."""
-    return CancelOrder(reference_id=reference, order_number=po_number).model_dump_json().encode("utf-8")
-
-
-def read_cancel(data: bytes, name: str) -> CancelOrder:
-    try:
-        return CancelOrder.model_validate_json(data)
-    except ValidationError as exc:
-        raise PermanentError(f"{name} is not a ShipBob cancel request: {exc}") from None
-
-
-def shipped_already(order: dict[str, Any]) -> str | None:
-    """Why a ShipBob order can no longer be cancelled (a shipment has left or is being packed), or None."""
-    for shipment in order.get("shipments") or []:
-        if isinstance(shipment, dict) and shipment.get("status") in PAST_CANCEL:
-            return f"shipment {shipment.get('id')} is {shipment.get('status')}"
-    status = order.get("status")
-    return f"the order is {status}" if status in ("Fulfilled", "PartiallyFulfilled") else None
-
-
-def cancel_refusals(answer: Any) -> list[str]:
-    """The shipments ShipBob's cancel answer says it could not cancel, each with ShipBob's reason."""
-    results = answer.get("canceled_shipment_results") if isinstance(answer, dict) else None
-    return [
-        f"shipment {r.get('shipment_id')}: {r.get('reason') or 'not cancelled'}"
-        for r in results or []
-        if isinstance(r, dict) and r.get("is_success") is False
-    ]
 
 
 def _recipient(order: Order, default_country: str) -> Recipient:

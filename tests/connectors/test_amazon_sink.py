@@ -138,7 +138,10 @@ def test_a_shipped_item_or_a_part_of_an_item_is_refused_naming_it(config: Amazon
         mock.get(f"{HOST}/orders/2026-01-01/orders/{ORDER_ID}").mock(
             side_effect=lambda request: answer(request, 200, unshipped())
         )
-        with pytest.raises(PermanentError, match="1 of 3 units: Amazon cancels whole items only"):
+        with pytest.raises(
+            PermanentError,
+            match="1 of 3 units: Amazon cancels whole items only; ship the rest of the item and refund those 1",
+        ):
             AmazonSink("amz", config).send(cancel(whole_order=False, lines=part))
     assert feeds.feed.call_count == 0
 

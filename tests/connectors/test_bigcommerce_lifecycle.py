@@ -1,6 +1,7 @@
 """The BigCommerce connector's part of an order's life (respx): one order whose products cannot be read is left
 for the next poll without stopping the rest, and crossdock's cancellation back is the order's status
-Cancelled, once; single lines are refused with what to refund by hand."""
+Cancelled, once; single lines are refunded (a quote, then the refund by the way back to the order's payment),
+once."""
 
 from __future__ import annotations
 
@@ -62,9 +63,7 @@ def cancellation(whole: bool = True) -> Outbound:
     return Outbound(name="c.json", data=body, idempotency_key="k" * 20, purpose=CANCELLATION)
 
 
-def test_a_whole_order_is_cancelled_once_and_single_lines_are_refused_with_what_to_do(
-    store: BigCommerceSourceConfig,
-) -> None:
+def test_a_whole_order_is_cancelled_once(store: BigCommerceSourceConfig) -> None:
     status = {"id": 2301, "status_id": 11}
     sink = BigCommerceSink("store", store)
 
@@ -78,7 +77,68 @@ def test_a_whole_order_is_cancelled_once_and_single_lines_are_refused_with_what_
         assert sink.send(cancellation()).endswith("order cancelled")
         assert sink.send(cancellation()).endswith("already made")
     assert changed.call_count == 1 and json.loads(changed.calls[0].request.content) == {"status_id": 5}
-    with pytest.raises(
-        PermanentError, match="cancels whole orders only; refund these lines in the control panel: 502 x1"
-    ):
-        sink.send(cancellation(whole=False))
+
+
+V3 = ORDERS.replace("/v2/", "/v3/")
+QUOTE = {
+    "data": {
+        "order_id": 2301,
+        "total_refund_amount": 12.35,
+        "refund_methods": [
+            [{"provider_id": "storecredit", "provider_description": "Store Credit", "amount": 12.35, "offline": False}],
+            [{"provider_id": "custom", "provider_description": "Cash", "amount": 12.35, "offline": True}],
+            [{"provider_id": "braintree", "provider_description": "Braintree", "amount": 12.35, "offline": False}],
+        ],
+    },
+    "meta": {},
+}
+
+
+def test_single_lines_are_refunded_by_a_quote_then_a_refund_once(store: BigCommerceSourceConfig) -> None:
+    made: list[dict[str, object]] = []
+    sink = BigCommerceSink("store", store)
+
+    def refund(request: httpx.Request) -> httpx.Response:
+        body = json.loads(request.content, parse_float=Decimal)
+        made.append({"id": 77, "order_id": 2301, "items": body["items"]})
+        return httpx.Response(201, json={"data": made[-1]})
+
+    with respx.mock(assert_all_called=True) as mock:
+        listed = mock.get(f"{V3}/payment_actions/refunds").mock(
+            side_effect=lambda r: httpx.Response(200, json={"data": made})
+        )
+        mock.get(f"{ORDERS}/2301/products").mock(side_effect=paged([product(501, 1), product(502, 1, "KTL")]))
+        quote = mock.post(f"{V3}/2301/payment_actions/refund_quotes").mock(return_value=httpx.Response(201, json=QUOTE))
+        refunds = mock.post(f"{V3}/2301/payment_actions/refunds").mock(side_effect=refund)
+        assert sink.send(cancellation(whole=False)).endswith("1 line(s) refunded")
+        assert sink.send(cancellation(whole=False)).endswith("already made"), "the refund is found by its reason"
+    assert listed.calls[0].request.url.params["order_id:in"] == "2301"
+    items = [{"item_type": "PRODUCT", "item_id": 502, "quantity": 1, "reason": "Cancelled (crossdock c-3)"}]
+    assert json.loads(quote.calls[0].request.content) == {"items": items}
+    assert refunds.call_count == 1
+    sent = json.loads(refunds.calls[0].request.content, parse_float=Decimal)
+    assert sent == {
+        "items": items,
+        "payments": [{"provider_id": "braintree", "amount": Decimal("12.35"), "offline": False}],
+    }
+    assert b'"amount": 12.35' in refunds.calls[0].request.content, "the quote's number exactly, never a float's"
+
+
+def test_a_quote_with_no_way_back_to_the_payment_is_left_to_a_person(store: BigCommerceSourceConfig) -> None:
+    only_credit = {"data": {"total_refund_amount": 12.35, "refund_methods": QUOTE["data"]["refund_methods"][:2]}}
+    sink = BigCommerceSink("store", store)
+    with respx.mock(assert_all_called=True) as mock:
+        mock.get(f"{V3}/payment_actions/refunds").mock(return_value=httpx.Response(200, json={"data": []}))
+        mock.get(f"{ORDERS}/2301/products").mock(side_effect=paged([product(502, 1)]))
+        mock.post(f"{V3}/2301/payment_actions/refund_quotes").mock(return_value=httpx.Response(201, json=only_credit))
+        with pytest.raises(PermanentError, match=r"refund these lines in the control panel: 502 x1 \(12.35\)"):
+            sink.send(cancellation(whole=False))  # no refund posted: respx refuses any call not mocked
+
+
+def test_a_line_not_on_the_order_is_refused_before_any_refund(store: BigCommerceSourceConfig) -> None:
+    sink = BigCommerceSink("store", store)
+    with respx.mock(assert_all_called=True) as mock:
+        mock.get(f"{V3}/payment_actions/refunds").mock(return_value=httpx.Response(204))
+        mock.get(f"{ORDERS}/2301/products").mock(side_effect=paged([product(501, 1)]))
+        with pytest.raises(PermanentError, match="line 502 is not a product of the order"):
+            sink.send(cancellation(whole=False))

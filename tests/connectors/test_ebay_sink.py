@@ -89,7 +89,10 @@ def test_some_lines_or_a_shipped_order_are_refused_with_the_reason(config: EbayS
     line = CancelledLine(line_number=ORDER["lineItems"][0]["lineItemId"], quantity=Decimal(1))
     with respx.mock(assert_all_called=False) as mock:
         made = serve(mock, copy.deepcopy(ORDER))
-        with pytest.raises(PermanentError, match="eBay cancels whole orders only; lines 10000000000001 will not"):
+        with pytest.raises(
+            PermanentError,
+            match="eBay cancels whole orders only; lines 10000000000001 x1 will not ship: ship the rest and refund",
+        ):
             EbaySink("ebay", config).send(cancel(whole_order=False, lines=[line]))
         mock.get(f"{ORDERS}/{ORDER_ID}").mock(return_value=httpx.Response(200, json=shipped))
         with pytest.raises(PermanentError, match="has a shipment"):

@@ -494,3 +494,60 @@ def test_a_revision_created_by_an_earlier_attempt_is_not_cancelled_or_created_ag
     create, cancel = respx.post(f"{BASE}/order"), respx.post(f"{BASE}/order/7001:cancel")
     assert "created by an earlier attempt" in ShipBobSink("shipbob", sink_config()).send(revision_outbound())
     assert create.call_count == 0 and cancel.call_count == 0
+
+
+def partly_shipped(open_status: str = "Processing") -> httpx.Response:
+    order = {"id": 7001, "reference_id": OLD, "order_number": "PO-1", "status": "PartiallyFulfilled",
+             "shipments": [{"id": 9001, "status": "Completed"}, {"id": 9002, "status": open_status}]}  # fmt: skip
+    return httpx.Response(200, json=[order])
+
+
+def left_outbound(counted: tuple[str, ...]) -> Outbound:
+    data = order_request(purchase_order(), sink_config(), replaces=OLD, shipped=counted)
+    return Outbound(name="northwind-PO-1-r2.json", data=data, idempotency_key=KEY, purpose="order")
+
+
+@respx.mock
+def test_what_is_left_of_a_partly_shipped_order_replaces_only_its_open_shipment() -> None:
+    respx.get(f"{BASE}/order", params={"ReferenceIds": KEY}).mock(return_value=httpx.Response(200, json=[]))
+    respx.get(f"{BASE}/order", params={"ReferenceIds": OLD}).mock(return_value=partly_shipped())
+    whole = respx.post(f"{BASE}/order/7001:cancel")
+    one = respx.post(f"{BASE}/order/7001/shipment/9002:cancel").mock(return_value=httpx.Response(200, json={}))
+    create = respx.post(f"{BASE}/order").mock(return_value=httpx.Response(201, json={"id": 7002}))
+    done = ShipBobSink("shipbob", sink_config()).send(left_outbound(("9001",)))
+    assert done.endswith("shipbob order 7001: open shipments 9002 cancelled (kept: 9001)")
+    assert (whole.call_count, one.call_count, create.call_count) == (0, 1, 1), "the shipped 9001 is kept"
+    assert {"crossdock_shipped", REPLACES} & set(json.loads(create.calls.last.request.content)) == set()
+
+
+@respx.mock
+def test_a_shipment_crossdock_has_not_counted_makes_the_replacement_too_late() -> None:
+    respx.get(f"{BASE}/order", params={"ReferenceIds": KEY}).mock(return_value=httpx.Response(200, json=[]))
+    respx.get(f"{BASE}/order", params={"ReferenceIds": OLD}).mock(return_value=partly_shipped())
+    create = respx.post(f"{BASE}/order")
+    with pytest.raises(TooLate, match="shipment 9001 is Completed"):
+        ShipBobSink("shipbob", sink_config()).send(left_outbound(("8888",)))  # 9001 left unseen by crossdock
+    assert create.call_count == 0
+
+
+@respx.mock
+def test_an_open_shipment_packed_meanwhile_is_too_late() -> None:
+    respx.get(f"{BASE}/order", params={"ReferenceIds": KEY}).mock(return_value=httpx.Response(200, json=[]))
+    respx.get(f"{BASE}/order", params={"ReferenceIds": OLD}).mock(
+        side_effect=[partly_shipped(), partly_shipped("LabeledCreated")]
+    )
+    respx.post(f"{BASE}/order/7001/shipment/9002:cancel").mock(return_value=httpx.Response(422, json={}))
+    create = respx.post(f"{BASE}/order")
+    with pytest.raises(TooLate, match="shipment 9002 cannot be cancelled"):
+        ShipBobSink("shipbob", sink_config()).send(left_outbound(("9001",)))
+    assert create.call_count == 0
+
+
+@respx.mock
+def test_a_cancel_of_what_is_left_keeps_the_shipped_shipments() -> None:
+    respx.get(f"{BASE}/order", params={"ReferenceIds": OLD}).mock(return_value=partly_shipped())
+    one = respx.post(f"{BASE}/order/7001/shipment/9002:cancel").mock(return_value=httpx.Response(200, json={}))
+    data = cancel_request("PO-1", OLD, shipped=("9001",))
+    said = ShipBobSink("shipbob", sink_config()).send(Outbound("c.json", data, "c" * 40, purpose="cancel"))
+    assert said == "shipbob order 7001: open shipments 9002 cancelled (kept: 9001)" and one.call_count == 1
+    assert json.loads(cancel_request("PO-1", OLD)) == {"reference_id": OLD, "order_number": "PO-1"}, "as before"

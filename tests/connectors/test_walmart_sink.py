@@ -184,6 +184,44 @@ def test_a_partial_line_cancel(config: WalmartSourceConfig) -> None:
     assert status["cancellationReason"] == "CANCEL_BY_SELLER" and status["statusQuantity"]["amount"] == "1"
 
 
+def test_a_partial_line_cancel_sent_again_after_a_crash_cancels_nothing_more(config: WalmartSourceConfig) -> None:
+    walmart = Walmart(quantities=(3, 1))
+    cut = cancellation(lines=[CancelledLine(line_number="1", quantity=Decimal(1), left=Decimal(2))])
+    with respx.mock(assert_all_called=True) as mock:
+        walmart.mock(mock)
+        assert WalmartSink("walmart-us", config).send(cut) == f"walmart order {PO}: cancelled line 1 x1"
+        again = WalmartSink("walmart-us", config)  # the outbox never heard the answer: a new process sends again
+        assert again.send(cut) == f"walmart order {PO}: cancelled nothing left open"
+        more = cancellation(
+            cancellation_id="C-2", lines=[CancelledLine(line_number="1", quantity=Decimal(1), left=Decimal(1))]
+        )
+        assert again.send(more) == f"walmart order {PO}: cancelled line 1 x1", "a second cut of the line still goes"
+    amounts = [
+        s["statusQuantity"]["amount"]
+        for body in walmart.calls("cancel")
+        for line in body["orderCancellation"]["orderLines"]["orderLine"]
+        for s in line["orderLineStatuses"]["orderLineStatus"]
+    ]
+    assert amounts == ["1", "1"], "of 3 ordered, 1 is left: each cut made once"
+
+
+def test_a_short_shipped_line_cancelled_again_is_done_not_refused(config: WalmartSourceConfig) -> None:
+    walmart = Walmart(quantities=(3, 1))
+    one = FulfilmentLine(line_number="1", quantity=Decimal(2))
+    shipped = Fulfilment(
+        channel="walmart", po_number=PO, external_id=PO, shipment_id="WH-8", ship_date=dt.date(2026, 11, 20),
+        carrier_scac="UPSN", tracking_numbers=["1ZONE"], lines=[one],
+        packages=[FulfilmentPackage(tracking_number="1ZONE", lines=[one])],
+    )  # fmt: skip
+    cut = cancellation(lines=[CancelledLine(line_number="1", quantity=Decimal(1), left=Decimal(2))])
+    with respx.mock(assert_all_called=True) as mock:
+        walmart.mock(mock)
+        WalmartSink("walmart-us", config).send(as_outbound(shipped))
+        assert WalmartSink("walmart-us", config).send(cut) == f"walmart order {PO}: cancelled line 1 x1"
+        assert WalmartSink("walmart-us", config).send(cut) == f"walmart order {PO}: cancelled nothing left open"
+    assert len(walmart.calls("cancel")) == 1
+
+
 def _elements(value: Any, name: str = "orderCancellation") -> set[str]:
     """The element paths of a JSON body, list items flattened, without the values."""
     out = {name}

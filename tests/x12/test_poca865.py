@@ -117,3 +117,16 @@ def acknowledgments(draw: st.DrawFn) -> ChangeAcknowledgment:
 @given(acknowledgments())
 def test_round_trip(ack: ChangeAcknowledgment) -> None:
     assert change_ack_from_865(read_back(write(build_865(ack, "0001")))) == normalised(ack)
+
+
+def test_an_865_received_is_decoded_beside_the_other_documents() -> None:
+    from crossdock.mappings.x12.documents import OUTPUT_KEYS, decode_file
+
+    case = sorted(p for p in CASE_DIR.iterdir())[0]
+    data = (case / "expected.edi").read_bytes()
+    decoded = decode_file(data)
+    assert list(decoded)[: len(OUTPUT_KEYS)] == list(OUTPUT_KEYS), "the other keys stay, in their order"
+    (answer,) = decoded["change_acknowledgments"]
+    expected = ChangeAcknowledgment.model_validate_json((case / "input.json").read_text())
+    assert answer["po_number"] == expected.po_number and len(answer["lines"]) == len(expected.lines)
+    assert "skipped" not in decoded, "an 865 has its mapping now"

@@ -31,6 +31,7 @@ DECODERS: dict[str, tuple[str, str]] = {
     "846": ("inventory", "inventory846:inventory_from_846"),
     "824": ("application_advices", "advice824:advice_from_824"),
     "864": ("application_advices", "advice824:advice_from_864"),
+    "865": ("change_acknowledgments", "poca865:change_ack_from_865"),
     "997": ("acknowledgments", "fa997:acknowledgment_from_997"),
     "999": ("acknowledgments", "fa997:acknowledgment_from_997"),
 }
@@ -46,7 +47,7 @@ OUTPUT_KEYS = (
     "application_advices",
 )
 RETURN_KEYS = ("returns", "return_receipts")  # present only when not empty: older outputs stay as they were
-EXTRA_KEYS = ("skipped", "rejected")  # present only when not empty, after the others
+EXTRA_KEYS = ("change_acknowledgments", "skipped", "rejected")  # present only when not empty, after the others
 
 Entry = tuple[str, Model | dict[str, Any]]  # (output key, one item of its list: a document, or a plain dict)
 
@@ -78,7 +79,7 @@ def iter_entries(source: Source, *, encoding: str = "auto", name: str | None = N
     mappings read what they can), followed by a ``rejected`` item naming the set, its findings and, as a
     JSON pointer, the document it yielded (None when it yielded none and is listed in ``skipped``).
     """
-    counts = dict.fromkeys((*OUTPUT_KEYS, *RETURN_KEYS), 0)
+    counts = dict.fromkeys((*OUTPUT_KEYS, *RETURN_KEYS, *EXTRA_KEYS), 0)
     for kind, obj in iter_events(source, encoding=encoding, name=name):
         if kind == "interchange_end" and isinstance(obj, Interchange):
             for ta1 in interchange_acknowledgments(obj):

@@ -7,7 +7,7 @@ acknowledgments are never acknowledged (a 997 for a 997 starts a loop with some 
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -38,7 +38,7 @@ from crossdock.mappings.x12.invoice810 import build_810
 from crossdock.mappings.x12.poack855 import DEFAULT_DATE_QUALIFIER as SCHEDULED_SHIP
 from crossdock.mappings.x12.poack855 import build_855, scheduled_ship
 from crossdock.mappings.x12.poca865 import build_865
-from crossdock.mappings.x12.reader import Source, iter_events
+from crossdock.mappings.x12.reader import Source, iter_events, read_transactions
 from crossdock.mappings.x12.report import FileResult, GroupResult, InterchangeResult, SetResult
 from crossdock.mappings.x12.rma180 import build_180
 from crossdock.mappings.x12.sscc import sscc18
@@ -363,16 +363,20 @@ def write_940s(
     *,
     ship_to_per_line: bool = False,
     order_number: str | None = None,
+    known: Sequence[str] = (),
 ) -> bytes:
     """One interchange carrying a 940 per (order, W0501 purpose), numbered up from ``out.transaction`` in that
     order: a cancel (F) then the order again (N) reach the 3PL as one file, the cancel read first. ``cartons``
     (the SSCCs of the order's cartons) go with the order, not with its cancel. ``order_number`` is W0502, the
-    PO number when None (a part of an order split by ship-to adds ``-1``, ``-2``...)."""
-    parts = [
-        (part, number, purpose)
-        for order, purpose in orders
-        for part, number in orders_940(order, ship_to_per_line, order_number)
-    ]
+    PO number when None (a part of an order split by ship-to adds ``-1``, ``-2``...). ``known`` is what the 3PL
+    holds the order under (``depositor_orders``): a cancel or change (F, R) names those, part by part, when
+    there are as many of them as its parts."""
+    parts: list[tuple[Order, str, str]] = []
+    for order, purpose in orders:
+        split = orders_940(order, ship_to_per_line, order_number)
+        if purpose != ORIGINAL and len(known) == len(split):
+            split = [(part, number) for (part, _), number in zip(split, known, strict=True)]
+        parts.extend((part, number, purpose) for part, number in split)
     sets = [
         build_940(
             part,
@@ -385,6 +389,17 @@ def write_940s(
         for i, (part, number, purpose) in enumerate(parts)
     ]
     return _interchange(out, "OW", sets)
+
+
+def depositor_orders(data: bytes) -> list[str]:
+    """The depositor order numbers (W0502) of the new or changed orders (W0501 N, R) in a 940 crossdock sent, in
+    order: what the 3PL holds the order under, whichever rule numbered it then."""
+    numbers: list[str] = []
+    for ts in read_transactions(data):
+        for elements in ts.element_lists():
+            if elements[0] == "W05" and len(elements) > 2 and elements[1] in (ORIGINAL, "R") and elements[2]:
+                numbers.append(elements[2])
+    return numbers
 
 
 def count_940s(orders: list[Order], ship_to_per_line: bool = False) -> int:
