@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import sqlite3
 import time
 from pathlib import Path
 from typing import Any
@@ -25,10 +24,6 @@ def sqlite_value(value: Any) -> Any:
 
 
 def _sqlite_engine(url: str) -> Engine:
-    # a datetime bound at the driver (the executemany statements, store.execute_many) is stored as SQLAlchemy's
-    # DateTime stores it: the sqlite3 module converts it in C, where converting every value of every row in
-    # Python cost a twentieth of a poll; Python's own default adapter drops ".000000" and is deprecated
-    sqlite3.register_adapter(dt.datetime, sqlite_value)
     path = url.removeprefix("sqlite:///")
     if path and path != ":memory:" and not path.startswith("file:"):
         Path(path).parent.mkdir(parents=True, exist_ok=True)

@@ -234,8 +234,21 @@ class OutboxRecords:
         """One driver-level executemany: for the statements run once per row of a batch, where SQLAlchemy's
         per-row parameter handling cost more than the statement (measured on the dispatcher and the event log).
         ``sql`` is written with ``?``; datetimes are stored as SQLAlchemy stores them on SQLite."""
-        if params:  # SQLite's driver formats datetimes itself as SQLAlchemy does (engine.py registers how)
+        if not params:
+            return
+        if self.is_postgres:
             conn.exec_driver_sql(self._driver_sql(sql), params)
+            return
+        stamps: dict[Any, str] = {}  # a batch's rows share a few timestamps: each is formatted once
+
+        def stamp(value: Any) -> str:
+            text = stamps.get(value)
+            if text is None:
+                text = stamps[value] = sqlite_value(value)
+            return text
+
+        datetime = dt.datetime
+        conn.exec_driver_sql(sql, [tuple([stamp(v) if isinstance(v, datetime) else v for v in row]) for row in params])
 
     def _driver_sql(self, sql: str) -> str:
         """SQL written with ``?`` in the driver's own placeholder style (psycopg takes ``%s``)."""
