@@ -182,13 +182,15 @@ def _read(path: Path, size: int, *, follow: bool) -> tuple[bytes, os.stat_result
     each a turn at the interpreter lock for a worker whose dispatcher sends beside the poll)."""
     fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC | (0 if follow else os.O_NOFOLLOW))
     try:
-        data = os.read(fd, size + 1)  # short of size + 1 means the end: a regular file reads short only there
-        if len(data) > size:  # it grew since it was looked at: read the rest, the caller sees it changed
-            pieces = [data]
-            while piece := os.read(fd, 1 << 20):
-                pieces.append(piece)
-            data = b"".join(pieces)
-        return data, os.fstat(fd)
+        pieces = [os.read(fd, size + 1)]  # exactly size bytes: the whole file, read in one call
+        got = len(pieces[0])
+        while got != size:  # it grew or shrank since it was looked at (the caller sees it), or one read stopped short
+            piece = os.read(fd, max(size + 1 - got, 1 << 20))
+            if not piece:
+                break
+            pieces.append(piece)
+            got += len(piece)
+        return pieces[0] if len(pieces) == 1 else b"".join(pieces), os.fstat(fd)
     finally:
         os.close(fd)
 
