@@ -176,20 +176,14 @@ class FolderSource:
 
 
 def _read(path: Path, size: int, *, follow: bool) -> tuple[bytes, os.stat_result]:
-    """The file's bytes and its state once read; without ``follow`` a link is not opened (ELOOP), so a file swapped
-    for a link after it was looked at is not read through it. ``size`` is what the file held when looked at: it is
-    read with bare system calls (one read when it has not grown; Python's file object added five calls a file,
-    each a turn at the interpreter lock for a worker whose dispatcher sends beside the poll)."""
+    """The file's bytes (``size`` when looked at) and its state once read, by bare system calls: each call is a turn
+    at the interpreter lock beside the dispatcher. Without ``follow`` a link swapped in is not opened (ELOOP)."""
     fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC | (0 if follow else os.O_NOFOLLOW))
     try:
         pieces = [os.read(fd, size + 1)]  # exactly size bytes: the whole file, read in one call
         got = len(pieces[0])
-        while got != size:  # it grew or shrank since it was looked at (the caller sees it), or one read stopped short
-            piece = os.read(fd, max(size + 1 - got, 1 << 20))
-            if not piece:
-                break
-            pieces.append(piece)
-            got += len(piece)
+        while got != size and (piece := os.read(fd, max(size + 1 - got, 1 << 20))):  # it changed, or a read stopped
+            pieces, got = [*pieces, piece], got + len(piece)  # (2 GB at most a call): on to the end
         return pieces[0] if len(pieces) == 1 else b"".join(pieces), os.fstat(fd)
     finally:
         os.close(fd)
@@ -229,9 +223,7 @@ def _sync(paths: list[str], folder: str) -> None:
 
 
 def _write(path: str, pieces: Iterable[bytes], folder: str) -> None:
-    """Write a file from its pieces (one, or a large document's as read from the store) with bare system calls
-    (open, write, close: Python's file object added three more a file); its folder is made when it is missing,
-    not checked before every file."""
+    """Write a file from its pieces by bare system calls, making its folder only when it is found missing."""
     flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC
     try:
         fd = os.open(path, flags, 0o666)
