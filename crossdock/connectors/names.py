@@ -9,7 +9,7 @@ with a short suffix from its own idempotency key (``A_1-r1--3f2a1c0d.json``), st
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 
 def keyed_name(name: str, key: str, length: int = 8) -> str:
@@ -18,6 +18,12 @@ def keyed_name(name: str, key: str, length: int = 8) -> str:
     if not stem:
         return f"{name}--{key[:length]}"
     return f"{stem}--{key[:length]}{dot}{extension}"
+
+
+def _candidates(name: str, key: str) -> Iterator[str]:
+    yield name
+    for length in (8, 16, len(key)):
+        yield keyed_name(name, key, length)
 
 
 class RoundNames:
@@ -32,13 +38,13 @@ class RoundNames:
         """The name to write the delivery ``key`` under: ``name`` when it is free or already this delivery's,
         else a keyed name (longer key parts if even that is taken). ``elsewhere(name)`` says whether a file of
         that name, with other bytes, is already where the sink writes."""
-        candidates = [name, *(keyed_name(name, key, length) for length in (8, 16, len(key)))]
-        chosen = candidates[-1]  # the whole key is this delivery's alone
-        for candidate in candidates:
+        for candidate in _candidates(name, key):  # the keyed ones made only when the name itself is taken
             holder = self._held.get(candidate)
             if holder == key or (holder is None and not elsewhere(candidate)):
                 chosen = candidate
                 break
+        else:
+            chosen = keyed_name(name, key, len(key))  # the whole key is this delivery's alone
         self._held.pop(chosen, None)
         self._held[chosen] = key
         while len(self._held) > self.remembered:

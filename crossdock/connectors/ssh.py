@@ -29,7 +29,7 @@ from typing import TypeVar
 import paramiko
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
-from paramiko.ssh_exception import IncompatiblePeer, NoValidConnectionsError
+from paramiko.ssh_exception import IncompatiblePeer, NoValidConnectionsError, PartialAuthentication
 
 from crossdock.core.config_types import resolve_secret
 from crossdock.core.connector_config import SftpSinkConfig, SftpSourceConfig
@@ -133,6 +133,20 @@ class _PinnedKeyPolicy(paramiko.MissingHostKeyPolicy):
             else "known_hosts has no key for it"
         )
         raise PermanentError(f"{self.head}: the server sent host key {key.get_name()} {seen}, refused: {why}")
+
+
+def _login_cut(client: paramiko.SSHClient, exc: paramiko.AuthenticationException) -> str | None:
+    """Why a login failed without the server refusing it, or None when it refused. paramiko raises
+    ``AuthenticationException`` also when the connection closes or stalls while it waits for the server's answer
+    (a reset, a dropped link, a slow server): that is the network's fault and passes, not a wrong credential."""
+    if isinstance(exc, paramiko.BadAuthenticationType | PartialAuthentication):
+        return None  # the server answered: it takes other methods, or more than one
+    transport = client.get_transport()
+    if transport is None or not transport.is_active():
+        return "the connection closed before the server answered"
+    if str(exc).startswith("Authentication timeout"):  # auth_handler's own wait ran out, the server still silent
+        return "the server did not answer in time"
+    return None
 
 
 class Session:
@@ -249,7 +263,10 @@ class Endpoint:
             if channel is not None:
                 channel.settimeout(config.timeout)
         except paramiko.AuthenticationException as exc:
+            cut = _login_cut(client, exc)
             client.close()
+            if cut:
+                raise TransientError(f"sftp {self.name} at {self.where}: logging in: {cut}") from None
             if self.config.legacy_algorithms and isinstance(self.key, paramiko.RSAKey) and not self._sha1_rsa_login:
                 raise  # open() retries once with ssh-rsa signatures
             raise self.failure(exc, "logging in") from None

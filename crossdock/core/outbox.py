@@ -14,41 +14,22 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from functools import partial
-from typing import Any
-
-from sqlalchemy import Connection, select, update
 
 from crossdock.connectors.base import X12_CONTENT_TYPE, Outbound, Sink
-from crossdock.core.alerts import raise_alert
 from crossdock.core.config import Config
-from crossdock.core.engine import utcnow
 from crossdock.core.errors import CrossdockError, TooLate, TransientError
 from crossdock.core.masking import mask, secrets_of
 from crossdock.core.order_json import document_pieces
+from crossdock.core.outbox_outcomes import DispatchReport, Outcome, tell, write_outcomes
 from crossdock.core.outbox_records import Claimed
 from crossdock.core.retry import RetryPolicy
-from crossdock.core.schema import deliveries, orders
 from crossdock.core.store import Store
-from crossdock.core.too_late import too_late
 from crossdock.core.workers import heartbeat, is_dead_local, worker_id
 
+__all__ = ["DispatchReport", "Dispatcher"]
+
 log = logging.getLogger("crossdock.outbox")
-alert_log = logging.getLogger("crossdock.alerts")
-
-
-@dataclass(slots=True)
-class DispatchReport:
-    sent: int = 0
-    retried: int = 0
-    dead: int = 0
-    lost_lease: int = 0
-    errors: list[str] = field(default_factory=list)
-
-    @property
-    def claimed(self) -> int:
-        return self.sent + self.retried + self.dead + self.lost_lease
 
 
 class Dispatcher:
@@ -102,7 +83,7 @@ class Dispatcher:
 
     def _one_by_one(self, items: list[Claimed], held: set[int], report: DispatchReport) -> None:
         """Send each and commit its outcome before the next send, in one transaction with the next's attempt."""
-        done: list[_Outcome] = []
+        done: list[Outcome] = []
         for item in items:
             if self.policy.gives_up(item.attempts):
                 done.append(self._poison(item))
@@ -127,10 +108,10 @@ class Dispatcher:
         at_flush = getattr(sink, "at_flush", None)
         return bool(at_flush(_outbound(item))) if callable(at_flush) else True
 
-    def _deliver(self, items: list[Claimed], held: set[int], report: DispatchReport) -> list[_Outcome]:
+    def _deliver(self, items: list[Claimed], held: set[int], report: DispatchReport) -> list[Outcome]:
         """Count an attempt for each item (committed), then send those this worker still holds. A delivery whose
         attempts are already used up was interrupted by crashes each time (a poison): it is dead, not sent."""
-        outcomes: list[_Outcome] = []
+        outcomes: list[Outcome] = []
         todo: list[Claimed] = []
         for item in items:
             if self.policy.gives_up(item.attempts):
@@ -148,9 +129,9 @@ class Dispatcher:
                 self._lost(item, report)
         return outcomes
 
-    def _poison(self, item: Claimed) -> _Outcome:
+    def _poison(self, item: Claimed) -> Outcome:
         why = f"gave up after {item.attempts} attempts, the last interrupted before its outcome was recorded"
-        return _Outcome(item, "dead", item.attempts, why)
+        return Outcome(item, "dead", item.attempts, why)
 
     def _lost(self, item: Claimed, report: DispatchReport) -> None:
         """Another worker took this claim (its lease ran out): that worker sends it, not this one."""
@@ -174,7 +155,7 @@ class Dispatcher:
             secrets = self._secrets[sink_name] = [] if found is None else secrets_of(found)
         return mask(text, secrets)
 
-    def _flush(self, outcomes: list[_Outcome]) -> list[_Outcome]:
+    def _flush(self, outcomes: list[Outcome]) -> list[Outcome]:
         """Let each sink that took documents make them durable. A sink that cannot fails all its sends; one that
         names the documents it could not make durable (by idempotency key) fails those alone."""
         sent = [o for o in outcomes if o.kind == "sent"]
@@ -201,11 +182,11 @@ class Dispatcher:
             for o in outcomes
         ]
 
-    def _unsent(self, outcome: _Outcome, exc: CrossdockError) -> _Outcome:
+    def _unsent(self, outcome: Outcome, exc: CrossdockError) -> Outcome:
         """A send its sink could not make durable: retried when that may pass, else dead, as a failed send."""
         if isinstance(exc, TransientError):
             return self._transient(outcome.item, outcome.attempts, exc)
-        return _Outcome(outcome.item, "dead", outcome.attempts, self._mask(outcome.item.sink, str(exc)))
+        return Outcome(outcome.item, "dead", outcome.attempts, self._mask(outcome.item.sink, str(exc)))
 
     def drain(self, max_rounds: int = 1000) -> DispatchReport:
         """Dispatch until nothing is due (used by the demo, ``poll`` and tests)."""
@@ -221,7 +202,7 @@ class Dispatcher:
                 break
         return total
 
-    def _send(self, item: Claimed, attempts: int) -> _Outcome:
+    def _send(self, item: Claimed, attempts: int) -> Outcome:
         """Send one delivery; what the sink raised becomes the outcome, its text masked (connector errors enter
         core here, and the text goes on to the store, the log and ``crossdock status``)."""
         try:
@@ -230,15 +211,15 @@ class Dispatcher:
         except TransientError as exc:
             return self._transient(item, attempts, exc)
         except TooLate as exc:  # the destination shipped the order before its cancel or change: it wins
-            return _Outcome(item, "late", attempts, self._mask(item.sink, str(exc)))
+            return Outcome(item, "late", attempts, self._mask(item.sink, str(exc)))
         except CrossdockError as exc:  # permanent, or any other refusal: not retried
-            return _Outcome(item, "dead", attempts, self._mask(item.sink, str(exc)))
+            return Outcome(item, "dead", attempts, self._mask(item.sink, str(exc)))
         except Exception as exc:  # a bug or an unforeseen library error: retried like a transient one, then dead
             error = TransientError(f"{type(exc).__name__}: {exc}")
             said = self._mask(item.sink, str(error))
             log.error("delivery %s to %s failed unexpectedly: %s", item.id, item.sink, said)
             return self._transient(item, attempts, error)
-        return _Outcome(item, "sent", attempts, remote)
+        return Outcome(item, "sent", attempts, remote)
 
     def _streamed(self, item: Claimed, sink: Sink) -> Outbound:
         """A large order's JSON: read from the store piece by piece by a sink that streams, whole for any other."""
@@ -247,142 +228,25 @@ class Dispatcher:
             return Outbound(item.name, b"", item.key, stream=pieces, purpose=item.purpose)
         return Outbound(item.name, b"".join(pieces()), item.key, purpose=item.purpose)
 
-    def _transient(self, item: Claimed, attempts: int, exc: TransientError) -> _Outcome:
+    def _transient(self, item: Claimed, attempts: int, exc: TransientError) -> Outcome:
         said = self._mask(item.sink, str(exc))
         if self.policy.gives_up(attempts):
-            return _Outcome(item, "dead", attempts, f"gave up after {attempts} attempts: {said}")
-        return _Outcome(item, "retry", attempts, said, self.policy.delay(attempts, exc))
+            return Outcome(item, "dead", attempts, f"gave up after {attempts} attempts: {said}")
+        return Outcome(item, "retry", attempts, said, self.policy.delay(attempts, exc))
 
     def _record(
-        self, outcomes: list[_Outcome], report: DispatchReport, begin: list[int] | None = None
+        self, outcomes: list[Outcome], report: DispatchReport, begin: list[int] | None = None
     ) -> dict[int, int]:
         """Write the outcomes of sends in one transaction, for the deliveries this worker still holds, and in the
         same transaction count the attempt of the ``begin`` deliveries sent next (``begin_sends``: their attempts)."""
-        told: list[tuple[_Outcome, dt.datetime]] = []  # failed sends, dead letters, alerts sent
+        told: list[tuple[Outcome, dt.datetime]] = []  # failed sends, dead letters, alerts sent
         with self.store.transaction() as conn:
             if outcomes:
-                told = self._write(conn, outcomes, report)
+                told = write_outcomes(self.store, conn, self.config, outcomes, report, self.owner)
             begun = self.store.begin_sends(conn, begin, self.owner, self.lease) if begin else {}
         for o, at in told:  # once committed, so the log never says what the store does not
-            _tell(o, at)
+            tell(o, at)
         return begun
-
-    def _write(
-        self, conn: Connection, outcomes: list[_Outcome], report: DispatchReport
-    ) -> list[tuple[_Outcome, dt.datetime]]:
-        store = self.store
-        now = utcnow()
-        held = store.still_held(conn, [o.item.id for o in outcomes], self.owner)
-        rows: list[dict[str, Any]] = []
-        docs: list[dict[str, Any]] = []
-        events: list[dict[str, Any]] = []
-        delivered: set[int] = set()
-        told: list[tuple[_Outcome, dt.datetime]] = []  # failed sends, dead letters, alerts sent
-        for o in outcomes:
-            item = o.item
-            if item.id not in held:
-                report.lost_lease += 1
-                continue
-            row: dict[str, Any] = {
-                "_id": item.id,
-                "attempts": o.attempts,
-                "state": "pending",
-                "sent_at": None,
-                "remote_ref": None,
-                "last_error": None,
-                "next_attempt_at": now,
-            }
-            event = {"order_id": item.order_id, "document_id": item.document_id, "delivery_id": item.id}
-            if o.kind == "sent":
-                row.update(state="sent", sent_at=now, remote_ref=o.detail)
-                docs.append({"_id": item.document_id, "state": "sent", "error": None})
-                events.append({**event, "kind": "sent", "message": f"{item.purpose} sent to {item.sink}: {o.detail}"})
-                if item.order_id is not None and item.purpose == "order":
-                    delivered.add(item.order_id)
-                if item.purpose == "alert":
-                    told.append((o, now))
-                report.sent += 1
-            elif o.kind == "retry":
-                row.update(last_error=o.detail, next_attempt_at=now + dt.timedelta(seconds=o.delay))
-                events.append(
-                    {
-                        **event,
-                        "document_id": None,
-                        "kind": "retry",
-                        "message": f"{item.purpose} to "
-                        f"{item.sink} failed (attempt {o.attempts}), next in {o.delay:.0f}s: {o.detail}",
-                    }
-                )
-                report.retried += 1
-                report.errors.append(o.detail)
-                told.append((o, row["next_attempt_at"]))
-            elif o.kind == "late":  # nothing to retry: the order is marked shipped and a person told
-                row.update(state="cancelled", last_error=f"too late: {o.detail}")
-                docs.append({"_id": item.document_id, "state": "cancelled", "error": o.detail})
-                if item.order_id is not None and self.config is not None:
-                    too_late(store, conn, self.config, item.order_id, item.sink, o.detail, item.document_id)
-                report.dead += 1
-                report.errors.append(o.detail)
-            else:
-                row.update(state="dead", last_error=o.detail)
-                docs.append({"_id": item.document_id, "state": "dead", "error": o.detail})
-                events.append(
-                    {**event, "kind": "dead", "message": f"{item.purpose} to {item.sink} dead-lettered: {o.detail}"}
-                )
-                if self.config is not None and item.purpose != "alert":
-                    raise_alert(
-                        store,
-                        conn,
-                        self.config,
-                        f"dead:{item.id}",
-                        f"crossdock: {item.purpose} to {item.sink} dead-lettered",
-                        f"Delivery {item.id} ({item.name}) gave up after {o.attempts} attempt(s): {o.detail}\n\n"
-                        f"After fixing the cause: crossdock retry {item.id}",
-                    )
-                report.dead += 1
-                report.errors.append(o.detail)
-                told.append((o, now))
-            rows.append(row)
-        store.finish_deliveries(conn, rows)
-        store.update_documents(conn, docs)
-        store.log_many(conn, events)
-        if delivered:
-            _orders_delivered(store, conn, delivered)
-        return told
-
-
-def _tell(o: _Outcome, next_attempt: dt.datetime) -> None:
-    """One log line for a failed send (what, where, why, and what happens next), a dead letter, or an alert sent."""
-    item = o.item
-    if o.kind == "sent":
-        subject = _outbound(item).subject or ""
-        fields = {"delivery": item.id, "sink": item.sink}
-        alert_log.warning("alert sent to %s: %s", item.sink, subject.removeprefix("crossdock: "), extra=fields)
-        return
-    fields = {"delivery": item.id, "sink": item.sink, "purpose": item.purpose, "attempts": o.attempts}
-    if o.kind == "retry":
-        at = next_attempt.strftime("%Y-%m-%dT%H:%M:%SZ")
-        log.warning(
-            "delivery %s (%s) to %s failed, attempt %d, next attempt %s: %s",
-            item.id,
-            item.purpose,
-            item.sink,
-            o.attempts,
-            at,
-            o.detail,
-            extra={**fields, "next_attempt": at, "reason": o.detail},
-        )
-    elif o.kind == "dead":
-        log.error(
-            "delivery %s (%s) to %s dead-lettered after %d attempt(s): %s; after fixing the cause: crossdock retry %s",
-            item.id,
-            item.purpose,
-            item.sink,
-            o.attempts,
-            o.detail,
-            item.id,
-            extra={**fields, "reason": o.detail},
-        )
 
 
 def _outbound(item: Claimed) -> Outbound:
@@ -393,28 +257,3 @@ def _outbound(item: Claimed) -> Outbound:
     if item.data.startswith(b"ISA"):  # every X12 document crossdock writes opens with its ISA
         return Outbound(item.name, item.data, item.key, X12_CONTENT_TYPE, purpose=item.purpose)
     return Outbound(name=item.name, data=item.data, idempotency_key=item.key, purpose=item.purpose)
-
-
-@dataclass(slots=True)
-class _Outcome:
-    item: Claimed
-    kind: str  # sent, retry, dead, late (a destination says it shipped the order: ``TooLate``)
-    attempts: int
-    detail: str  # the remote name when sent, else the error
-    delay: float = 0.0
-
-
-def _orders_delivered(store: Store, conn: Connection, order_ids: set[int]) -> None:
-    """An order is delivered when every one of its order deliveries is sent (or cancelled)."""
-    still_open = set(
-        conn.execute(
-            select(deliveries.c.order_id)
-            .where(deliveries.c.order_id.in_(order_ids), deliveries.c.purpose == "order")
-            .where(deliveries.c.state.not_in(["sent", "cancelled"]))
-        ).scalars()
-    )
-    done = order_ids - still_open
-    if done:
-        conn.execute(
-            update(orders).where(orders.c.id.in_(done), orders.c.status == "routed").values(status="delivered")
-        )

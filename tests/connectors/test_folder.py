@@ -117,6 +117,44 @@ def test_a_file_changed_after_it_was_read_is_not_archived_and_is_read_again(
     assert not path.exists()
 
 
+def test_a_file_that_grows_while_it_is_read_is_not_handed_on(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Between the look (its size) and the read, more bytes arrive: the read takes them all, sees the change and
+    leaves the file for a later poll instead of storing a part of it."""
+    path = tmp_path / "po.edi"
+    path.write_bytes(b"ISA*half")
+    real_open = os.open
+
+    def open_then_grow(target: object, flags: int, *args: object) -> int:
+        fd = real_open(target, flags, *args)  # type: ignore[arg-type]
+        if str(target) == str(path):
+            with path.open("ab") as fh:
+                fh.write(b"~and the rest" * 10_000)
+        return fd
+
+    monkeypatch.setattr(os, "open", open_then_grow)
+    with source(tmp_path, min_age=0).receive() as items:
+        assert list(items) == []
+    monkeypatch.undo()
+    assert path.stat().st_size == len(b"ISA*half") + 130_000
+    with source(tmp_path, min_age=0).receive() as items:
+        (item,) = list(items)
+    assert item.data == b"ISA*half" + b"~and the rest" * 10_000
+
+
+def test_the_sink_writes_every_piece_whole_with_the_usual_mode(tmp_path: Path) -> None:
+    """Bare writes: every byte of a large document's pieces lands, and the file gets 0666 less the umask, as a
+    file opened by Python would."""
+    pieces = [bytes([n]) * 300_000 for n in range(1, 5)]
+    sink = FolderSink("out", FolderSinkConfig(type="folder", path=tmp_path / "out"))
+    sink.send(Outbound(name="big.json", data=b"", idempotency_key="k", stream=lambda: iter(pieces)))
+    sink.close()
+    written = tmp_path / "out" / "big.json"
+    assert written.read_bytes() == b"".join(pieces)
+    umask = os.umask(0)
+    os.umask(umask)
+    assert written.stat().st_mode & 0o777 == 0o666 & ~umask
+
+
 def test_a_file_over_max_file_size_is_moved_to_rejected_unread_and_the_others_are_read(tmp_path: Path) -> None:
     (tmp_path / "a.edi").write_bytes(b"x" * 2000)
     (tmp_path / "b.edi").write_bytes(b"ISA*small")
