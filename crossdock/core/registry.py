@@ -39,6 +39,7 @@ SINKS = {
     "sftp": "crossdock.connectors.sftp:SftpSink",
     "smtp": "crossdock.connectors.smtp:SmtpSink",
     "http": "crossdock.connectors.http:HttpSink",
+    "as2": "crossdock.connectors.as2:As2Sink",
     "odoo": "crossdock.connectors.odoo:OdooSink",
     "shipbob": "crossdock.connectors.shipbob:ShipBobSink",
 }

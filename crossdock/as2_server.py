@@ -1,0 +1,53 @@
+"""AS2 messages posted to ``/as2/<source>``: opened by the source's endpoint, stored, processed, answered an MDN.
+
+What is stored comes first: the payload (or the refused message, quarantined) is committed before the MDN is
+written, so a positive MDN is never sent for a message crossdock could lose. A Message-ID stored already is answered
+``processed/warning: duplicate-document`` and not processed again. A store that fails is answered 503 without an MDN:
+the partner sends the message again.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from collections.abc import Mapping
+
+from crossdock.connectors.as2 import As2Endpoint, Reply
+from crossdock.core.as2_config import As2SourceConfig
+from crossdock.core.config import Config
+from crossdock.core.errors import CrossdockError
+from crossdock.core.hub import Hub
+from crossdock.core.pipeline import ingest, process
+
+log = logging.getLogger("crossdock.as2")
+
+
+def as2_path(source: str) -> str:
+    return f"/as2/{source}"
+
+
+def as2_endpoints(config: Config) -> dict[str, As2Endpoint]:
+    """Each AS2 source's endpoint, by its path (its keys read now: a bad one stops the server at its start)."""
+    return {
+        as2_path(name): As2Endpoint(name, cfg)
+        for name, cfg in config.sources.items()
+        if isinstance(cfg, As2SourceConfig)
+    }
+
+
+def received(hub: Hub, endpoint: As2Endpoint, headers: Mapping[str, str], body: bytes) -> Reply:
+    """Open, store, process and answer one posted message (blocks: run it in a worker thread)."""
+    got = endpoint.open(headers, body)
+    try:
+        stored = ingest(hub, endpoint.name, endpoint.inbound(got, headers, body))
+    except CrossdockError as exc:
+        log.warning("as2 %s: %s not stored: %s", endpoint.name, got.message_id, exc)
+        return Reply(503, {"Retry-After": "60"}, b"not stored: send it again\n")
+    if got.payload is None:
+        log.warning("as2 %s: %s refused: %s: %s", endpoint.name, got.message_id, got.disposition, got.text)
+    elif not stored.new:
+        text = f"Message-ID {got.message_id} was received before (document {stored.document_id})"
+        got = dataclasses.replace(got, disposition="processed/warning: duplicate-document", text=text)
+    elif stored.state == "received":
+        process(hub, stored.document_id)
+    return endpoint.mdn(headers, got)
