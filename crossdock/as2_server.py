@@ -1,9 +1,11 @@
 """AS2 messages posted to ``/as2/<source>``: opened by the source's endpoint, stored, processed, answered an MDN.
 
 What is stored comes first: the payload (or the refused message, quarantined) is committed before the MDN is
-written, so a positive MDN is never sent for a message crossdock could lose. A Message-ID stored already is answered
-``processed/warning: duplicate-document`` and not processed again. A store that fails is answered 503 without an MDN:
-the partner sends the message again.
+written, so a positive MDN is never sent for a message crossdock could lose. The MDN says the message arrived whole
+and from the partner (RFC 4130); what its X12 says is the 997's business, so the document is processed once the MDN
+is on its way (``process_after``), and one a crash left unprocessed is taken up by ``crossdock run``'s processing.
+A Message-ID stored already is answered ``processed/warning: duplicate-document`` and not processed again. A store
+that fails is answered 503 without an MDN: the partner sends the message again.
 """
 
 from __future__ import annotations
@@ -35,19 +37,28 @@ def as2_endpoints(config: Config) -> dict[str, As2Endpoint]:
     }
 
 
-def received(hub: Hub, endpoint: As2Endpoint, headers: Mapping[str, str], body: bytes) -> Reply:
-    """Open, store, process and answer one posted message (blocks: run it in a worker thread)."""
+def received(hub: Hub, endpoint: As2Endpoint, headers: Mapping[str, str], body: bytes) -> tuple[Reply, int | None]:
+    """Open, store and answer one posted message, and the document to process once answered (blocks: run it in a
+    worker thread)."""
     got = endpoint.open(headers, body)
     try:
         stored = ingest(hub, endpoint.name, endpoint.inbound(got, headers, body))
     except CrossdockError as exc:
         log.warning("as2 %s: %s not stored: %s", endpoint.name, got.message_id, exc)
-        return Reply(503, {"Retry-After": "60"}, b"not stored: send it again\n")
+        return Reply(503, {"Retry-After": "60"}, b"not stored: send it again\n"), None
     if got.payload is None:
         log.warning("as2 %s: %s refused: %s: %s", endpoint.name, got.message_id, got.disposition, got.text)
     elif not stored.new:
         text = f"Message-ID {got.message_id} was received before (document {stored.document_id})"
         got = dataclasses.replace(got, disposition="processed/warning: duplicate-document", text=text)
     elif stored.state == "received":
-        process(hub, stored.document_id)
-    return endpoint.mdn(headers, got)
+        return endpoint.mdn(headers, got), stored.document_id
+    return endpoint.mdn(headers, got), None
+
+
+def process_after(hub: Hub, document_id: int) -> None:
+    """Process a stored message once its MDN is answered (a failure is the document's, recorded by ``process``)."""
+    try:
+        process(hub, document_id)
+    except Exception:  # the server goes on; the document stays received for crossdock run to process
+        log.exception("as2: document %s not processed now", document_id)

@@ -23,6 +23,7 @@ from http import HTTPStatus
 from typing import Any
 
 from starlette.applications import Starlette
+from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.requests import ClientDisconnect, Request
@@ -30,7 +31,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from crossdock.as2_server import as2_endpoints, received
+from crossdock.as2_server import as2_endpoints, process_after, received
 from crossdock.connectors.as2 import As2Endpoint
 from crossdock.connectors.base import Inbound
 from crossdock.core.config import Config
@@ -115,8 +116,9 @@ def _as2(hub: Hub, endpoint: As2Endpoint) -> Callable[[Request], Awaitable[Respo
         if isinstance(data, Response):
             return data
         headers = {name.lower(): value for name, value in request.headers.items()}
-        reply = await run_in_threadpool(received, hub, endpoint, headers, data)
-        return Response(reply.body, status_code=reply.status, headers=reply.headers)
+        reply, then = await run_in_threadpool(received, hub, endpoint, headers, data)
+        after = BackgroundTask(process_after, hub, then) if then is not None else None
+        return Response(reply.body, status_code=reply.status, headers=reply.headers, background=after)
 
     return post
 

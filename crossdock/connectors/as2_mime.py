@@ -13,8 +13,6 @@ import binascii
 import re
 import uuid
 from dataclasses import dataclass
-from email.parser import BytesHeaderParser
-from email.policy import HTTP
 
 from cryptography import x509
 
@@ -94,8 +92,18 @@ def build(
 
 
 def _headers(head: bytes) -> dict[str, str]:
-    parsed = BytesHeaderParser(policy=HTTP).parsebytes(head + b"\r\n\r\n")
-    return {k.lower(): str(v) for k, v in parsed.items()}
+    """A MIME header block's fields (names lower-cased, folded lines joined; the first of a repeated name)."""
+    out: dict[str, str] = {}
+    last = ""
+    for line in re.split(r"\r?\n", head.decode("utf-8", "replace")):
+        if line[:1] in (" ", "\t") and last:
+            out[last] += " " + line.strip()
+            continue
+        name, sep, value = line.partition(":")
+        last = name.strip().lower() if sep else ""
+        if last and last not in out:
+            out[last] = value.strip()
+    return out
 
 
 def _params(content_type: str) -> tuple[str, dict[str, str]]:
