@@ -51,9 +51,13 @@ def received(hub: Hub, endpoint: As2Endpoint, headers: Mapping[str, str], body: 
     elif not stored.new:
         text = f"Message-ID {got.message_id} was received before (document {stored.document_id})"
         got = dataclasses.replace(got, disposition="processed/warning: duplicate-document", text=text)
-    elif stored.state == "received":
-        return endpoint.mdn(headers, got), stored.document_id
-    return endpoint.mdn(headers, got), None
+    reply = endpoint.mdn(headers, got)
+    signed = "signed" if reply.headers["Content-Type"].startswith("multipart/signed") else "unsigned"
+    said = f"{signed} MDN to {got.message_id}: {got.disposition}" + (f"; MIC {got.mic}" if got.mic else "")
+    with hub.store.transaction() as conn:  # beside the document: `crossdock documents show` tells it
+        hub.store.log(conn, "as2-mdn", said, document_id=stored.document_id or None)
+    fresh = stored.new and got.payload is not None and stored.state == "received"
+    return reply, stored.document_id if fresh else None
 
 
 def process_after(hub: Hub, document_id: int) -> None:

@@ -16,6 +16,7 @@ import httpx
 import pytest
 import yaml
 
+from crossdock.cli import main
 from crossdock.connectors.as2_mime import Entity, build, parse_mdn
 from crossdock.connectors.base import Outbound
 from crossdock.core.config import load_config
@@ -115,7 +116,9 @@ def _settled(hub: Hub) -> list[dict[str, Any]]:
     raise AssertionError(f"still received after 30 s: {found}")
 
 
-def test_850s_and_997s_cross_over_as2_both_ways(pair: tuple[Hub, Hub, str, dict[str, Party]], tmp_path: Path) -> None:
+def test_850s_and_997s_cross_over_as2_both_ways(
+    pair: tuple[Hub, Hub, str, dict[str, Party]], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     ours, theirs, _, _ = pair
     po = interchange([order("PO-1"), order("PO-2")], control=41)
     said = theirs.sink("crossdock").send(Outbound("po-41.edi", po, "theirs-850-41"))
@@ -132,6 +135,13 @@ def test_850s_and_997s_cross_over_as2_both_ways(pair: tuple[Hub, Hub, str, dict[
     with theirs.store.transaction() as conn:
         data = Queries(theirs.store).data(conn, ack["id"])
     assert b"AK1*PO*41" in data and b"*NORTHWIND" in data
+
+    assert main(["documents", "show", str(doc["id"]), "-c", str(tmp_path / "ours" / "crossdock.yaml")]) == 0
+    shown = capsys.readouterr().out
+    assert "as2-mdn" in shown and "signed MDN to <crossdock-" in shown and ": processed; MIC " in shown
+    (acked,) = [d for d in _documents(ours, direction="out") if d["kind"] == "997"]
+    assert main(["documents", "show", str(acked["id"]), "-c", str(tmp_path / "ours" / "crossdock.yaml")]) == 0
+    assert "to northwind: sent (<crossdock-" in capsys.readouterr().out  # the 997's delivery, with its MDN
 
     again = theirs.sink("crossdock").send(Outbound("po-41.edi", po, "theirs-850-41"))  # the MDN was lost: sent again
     assert "duplicate-document" in again
