@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from pathlib import Path
 
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
@@ -45,6 +46,9 @@ def certificate_findings(config: Config, *, secrets: bool = True, now: dt.dateti
             for key in ("certificate", "partner_certificate"):
                 ref, loc = getattr(block, key), (section, name, key)
                 if ref.startswith("${") and not secrets:
+                    continue
+                if not ref.startswith("${") and not Path(ref).expanduser().is_file():
+                    out.append(Finding(loc, f"no such file: {ref}", True))
                     continue
                 try:
                     certs[key] = x509.load_pem_x509_certificate(read_pem(ref, ".".join(loc)))

@@ -59,6 +59,7 @@ SINK_PROBES = {
     "sftp": "crossdock.connectors.sftp:probe",
     "smtp": "crossdock.connectors.smtp:probe",
     "http": "crossdock.connectors.http:probe",
+    "as2": "crossdock.connectors.http:probe",  # the partner's AS2 URL answers (nothing is posted)
     "odoo": _API_PROBE,
     "shipbob": _API_PROBE,
 }
