@@ -5,7 +5,9 @@ written, so a positive MDN is never sent for a message crossdock could lose. The
 and from the partner (RFC 4130); what its X12 says is the 997's business, so the document is processed once the MDN
 is on its way (``process_after``), and one a crash left unprocessed is taken up by ``crossdock run``'s processing.
 A Message-ID stored already is answered ``processed/warning: duplicate-document`` and not processed again. A store
-that fails is answered 503 without an MDN: the partner sends the message again.
+that fails is answered 503 without an MDN: the partner sends the message again. A message for or from another AS2
+name than the source's is answered unknown-trading-partner and not stored (it is logged): it is nobody's, and
+storing it would let anyone fill the store.
 """
 
 from __future__ import annotations
@@ -41,6 +43,9 @@ def received(hub: Hub, endpoint: As2Endpoint, headers: Mapping[str, str], body: 
     """Open, store and answer one posted message, and the document to process once answered (blocks: run it in a
     worker thread)."""
     got = endpoint.open(headers, body)
+    if got.disposition.endswith("unknown-trading-partner"):  # not stored: anyone could fill the store so
+        log.warning("as2 %s: %s refused: %s", endpoint.name, got.message_id, got.text)
+        return endpoint.mdn(headers, got), None
     try:
         stored = ingest(hub, endpoint.name, endpoint.inbound(got, headers, body))
     except CrossdockError as exc:
