@@ -64,9 +64,9 @@ def _instance(folder: Path, store_url: str, data: dict[str, Any], port: int) -> 
 
 
 @pytest.fixture
-def pair(tmp_path: Path) -> Iterator[tuple[Hub, Hub, str, dict[str, Party]]]:
-    """``ours`` (CROSSDOCK, routing orders to a warehouse folder) and ``theirs`` (NORTHWIND's hub), each with an
-    AS2 source for the other and an AS2 sink to it; the URL of ours's endpoint for theirs."""
+def pair(tmp_path: Path, store_url: str) -> Iterator[tuple[Hub, Hub, str, dict[str, Party]]]:
+    """``ours`` (CROSSDOCK, routing orders to a warehouse folder; on each engine) and ``theirs`` (NORTHWIND's hub,
+    on SQLite), each with an AS2 source for the other and an AS2 sink to it; the URL of ours's endpoint for theirs."""
     keys = {name: make_party(tmp_path / "keys", name) for name in ("ours", "theirs", "stranger")}
     ours_port, theirs_port = _free_port(), _free_port()
     to_ours = f"http://127.0.0.1:{ours_port}/as2/northwind"
@@ -95,7 +95,7 @@ def pair(tmp_path: Path) -> Iterator[tuple[Hub, Hub, str, dict[str, Party]]]:
         "sinks": {"crossdock": _as2(keys["theirs"], keys["ours"], "NORTHWIND-AS2", "CROSSDOCK-AS2", url=to_ours)},
     }
     with (
-        _instance(tmp_path / "ours", f"sqlite:///{tmp_path}/ours.db", ours_cfg, ours_port) as ours,
+        _instance(tmp_path / "ours", store_url, ours_cfg, ours_port) as ours,
         _instance(tmp_path / "theirs", f"sqlite:///{tmp_path}/theirs.db", theirs_cfg, theirs_port) as theirs,
     ):
         yield ours, theirs, to_ours, keys
