@@ -23,6 +23,7 @@ from http import HTTPStatus
 from typing import Any
 
 from starlette.applications import Starlette
+from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.requests import ClientDisconnect, Request
@@ -30,6 +31,8 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from crossdock.as2_server import as2_endpoints, process_after, received
+from crossdock.connectors.as2 import As2Endpoint
 from crossdock.connectors.base import Inbound
 from crossdock.core.config import Config
 from crossdock.core.config_trust import SHORTEST_TOKEN
@@ -103,6 +106,19 @@ def _http_source(hub: Hub, endpoint: Endpoint) -> Callable[[Request], Awaitable[
             return data
         key = request.headers.get("idempotency-key") or hashlib.sha256(data).hexdigest()
         return _json(HTTPStatus.ACCEPTED, await run_in_threadpool(_posted, hub, endpoint, data, key))
+
+    return post
+
+
+def _as2(hub: Hub, endpoint: As2Endpoint) -> Callable[[Request], Awaitable[Response]]:
+    async def post(request: Request) -> Response:
+        data = await _body(request, endpoint.config.max_bytes)
+        if isinstance(data, Response):
+            return data
+        headers = {name.lower(): value for name, value in request.headers.items()}
+        reply, then = await run_in_threadpool(received, hub, endpoint, headers, data)
+        after = BackgroundTask(process_after, hub, then) if then is not None else None
+        return Response(reply.body, status_code=reply.status, headers=reply.headers, background=after)
 
     return post
 
@@ -192,6 +208,9 @@ def build_app(hub: Hub, hooks: Webhooks, on_start: Callable[[], None]) -> ASGIAp
     posted = endpoints(hub.config).items()
     routes += [Route(path, _http_source(hub, endpoint), methods=["POST"]) for path, endpoint in posted]
     routes += [Route(path, _webhook(hooks), methods=["GET", "POST"]) for path in hooks.paths()]
+    routes += [
+        Route(path, _as2(hub, endpoint), methods=["POST"]) for path, endpoint in as2_endpoints(hub.config).items()
+    ]
     app = Starlette(routes=routes, exception_handlers={404: _not_found, 405: _not_found}, lifespan=lifespan)
     app.router.redirect_slashes = False  # a path is answered as configured, not redirected
     return _Bounded(app, hub.config.server.max_requests)

@@ -152,7 +152,7 @@ class Worker:
 
     def start(self) -> None:
         for name, source in self.config.sources.items():
-            if source.type == "http":
+            if source.type in ("http", "as2"):
                 continue  # posted to, not polled: the server below answers it
             self.scheduler.add_job(
                 _guarded(f"poll {name}", functools.partial(self._poll, name)),

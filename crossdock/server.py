@@ -20,6 +20,7 @@ import time
 
 import uvicorn
 
+from crossdock.as2_server import as2_path
 from crossdock.core.config import Config
 from crossdock.core.errors import ConfigError, CrossdockError
 from crossdock.core.hub import Hub
@@ -33,7 +34,8 @@ STARTUP = 30.0  # seconds the server thread may take to start answering
 
 def declared_paths(config: Config) -> list[str]:
     """The paths ``serve`` answers besides /healthz; ``run`` opens its port only when there are some."""
-    return sorted([*endpoints(config), *(webhook_path(name) for name in hook_sources(config))])
+    as2 = [as2_path(name) for name, cfg in config.sources.items() if cfg.type == "as2"]
+    return sorted([*endpoints(config), *(webhook_path(name) for name in hook_sources(config)), *as2])
 
 
 class Server:

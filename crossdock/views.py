@@ -115,7 +115,11 @@ def order_lines(found: dict[str, Any]) -> list[str]:
 
 def document_lines(found: dict[str, Any]) -> list[str]:
     out = [f"{key}: {found[key]}" for key in DOCUMENT_FIELDS if found.get(key) is not None]
-    out.extend(f"delivery {d['id']}: {d['purpose']} to {d['sink']}: {d['state']}" for d in found["deliveries"])
+    out.extend(
+        f"delivery {d['id']}: {d['purpose']} to {d['sink']}: {d['state']}"
+        + (f" ({d['remote_ref']})" if d.get("remote_ref") else "")  # an AS2 sink's: the MDN's disposition and MIC
+        for d in found["deliveries"]
+    )
     out.extend(f"caused document {c['id']}: {c['kind']} {c['remote_name']} ({c['state']})" for c in found["children"])
     out.extend(f"{e['at']}  {e['kind']:<9} {e['message']}" for e in found["events"])
     return out

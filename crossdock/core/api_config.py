@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field
 
+from crossdock.core.as2_config import As2SinkConfig, As2SourceConfig
 from crossdock.core.channel_config.amazon import AmazonSourceConfig
 from crossdock.core.channel_config.bigcommerce import BigCommerceSourceConfig
 from crossdock.core.channel_config.ebay import EbaySourceConfig
@@ -118,6 +119,7 @@ SourceConfig = Annotated[
     | SftpSourceConfig
     | ImapSourceConfig
     | HttpSourceConfig
+    | As2SourceConfig
     | ShipBobSourceConfig
     | ShopifySourceConfig
     | WooCommerceSourceConfig
@@ -128,7 +130,13 @@ SourceConfig = Annotated[
     Field(discriminator="type"),
 ]
 SinkConfig = Annotated[
-    FolderSinkConfig | SftpSinkConfig | SmtpSinkConfig | HttpSinkConfig | OdooSinkConfig | ShipBobSinkConfig,
+    FolderSinkConfig
+    | SftpSinkConfig
+    | SmtpSinkConfig
+    | HttpSinkConfig
+    | OdooSinkConfig
+    | ShipBobSinkConfig
+    | As2SinkConfig,
     Field(discriminator="type"),
 ]
 # Sinks whose request body a mapping of the same name writes from the order (``order_request``).

@@ -149,7 +149,7 @@ def poll(
     """
     report = PollReport(source_name)
     source_config = hub.config.sources.get(source_name)
-    if source_config is not None and source_config.type == "http":
+    if source_config is not None and source_config.type in ("http", "as2"):
         report.skipped = "an http source is posted to, not polled (crossdock serve answers it)"
         return report
     store = hub.store

@@ -39,6 +39,7 @@ SINKS = {
     "sftp": "crossdock.connectors.sftp:SftpSink",
     "smtp": "crossdock.connectors.smtp:SmtpSink",
     "http": "crossdock.connectors.http:HttpSink",
+    "as2": "crossdock.connectors.as2:As2Sink",
     "odoo": "crossdock.connectors.odoo:OdooSink",
     "shipbob": "crossdock.connectors.shipbob:ShipBobSink",
 }
@@ -58,6 +59,7 @@ SINK_PROBES = {
     "sftp": "crossdock.connectors.sftp:probe",
     "smtp": "crossdock.connectors.smtp:probe",
     "http": "crossdock.connectors.http:probe",
+    "as2": "crossdock.connectors.http:probe",  # the partner's AS2 URL answers (nothing is posted)
     "odoo": _API_PROBE,
     "shipbob": _API_PROBE,
 }

@@ -81,7 +81,7 @@ routing:
     assert (
         4,
         "sinks.wh.type",
-        "unknown type 'ftp': expected one of 'folder', 'sftp', 'smtp', 'http', 'odoo', 'shipbob'"
+        "unknown type 'ftp': expected one of 'folder', 'sftp', 'smtp', 'http', 'odoo', 'shipbob', 'as2'"
         " (did you mean `sftp`?)",
     ) in found
     assert any(key == "routing.hold" and "not a duration" in msg and line == 6 for line, key, msg in found)
@@ -183,6 +183,7 @@ def test_the_shipped_configurations_check_clean(tmp_path: Path, monkeypatch: pyt
         "EBAY_VERIFICATION_TOKEN",
         "WALMART_CLIENT_SECRET",
         "WALMART_WEBHOOK_AUTH",
+        "AS2_PRIVATE_KEY",
     ):
         monkeypatch.setenv(var, "a-test-value-long-enough-for-a-token")
     key = tmp_path / "id_ed25519"
@@ -198,6 +199,10 @@ def test_the_shipped_configurations_check_clean(tmp_path: Path, monkeypatch: pyt
         "sources.shared-drop.notify.templates",
         "sinks.bigmart-sftp-out.known_hosts",
         "sinks.acme-3pl-sftp.known_hosts",
+        "sources.walmart-as2.certificate",
+        "sources.walmart-as2.partner_certificate",
+        "sinks.walmart-as2-out.certificate",
+        "sinks.walmart-as2-out.partner_certificate",
     }
     assert all(p.message.startswith(("no such file: ", "no such folder: ")) and p.line for p in found)
     demo = tmp_path / "demo" / "crossdock.yaml"
@@ -206,8 +211,9 @@ def test_the_shipped_configurations_check_clean(tmp_path: Path, monkeypatch: pyt
     assert check_config(demo).problems == []
     example = load_config(ROOT / "config" / "example.yaml")
     assert set(example.partners) == {"bigmart", "acme-3pl", "globex"}
-    assert {s.type for s in example.sources.values()} == {"sftp", "imap", "folder", "http", "shipbob"} | set(CHANNELS)
-    assert {s.type for s in example.sinks.values()} == {"sftp", "folder", "smtp", "http", "odoo", "shipbob"}
+    source_types = {"sftp", "imap", "folder", "http", "shipbob", "as2"} | set(CHANNELS)
+    assert {s.type for s in example.sources.values()} == source_types
+    assert {s.type for s in example.sinks.values()} == {"sftp", "folder", "smtp", "http", "odoo", "shipbob", "as2"}
 
 
 def test_the_example_shows_every_key_of_every_block() -> None:
@@ -224,7 +230,7 @@ def test_the_schema_is_json_schema_with_every_connector_type() -> None:
     assert schema["$schema"].startswith("https://json-schema.org/")
     assert schema["additionalProperties"] is False
     types = {d["properties"]["type"]["const"] for d in schema["$defs"].values() if "type" in d.get("properties", {})}
-    assert types == {"folder", "sftp", "imap", "smtp", "http", "odoo", "shipbob"} | set(CHANNELS)
+    assert types == {"folder", "sftp", "imap", "smtp", "http", "odoo", "shipbob", "as2"} | set(CHANNELS)
 
 
 def test_resolving_a_plain_value_as_a_secret_is_refused() -> None:

@@ -1,0 +1,64 @@
+"""The configuration of AS2 (RFC 4130): the endpoint a partner posts to (source) and the partner's endpoint we post
+to (sink). Certificates and keys are given by reference: a file's path, or ``${VAR}`` holding the PEM text."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import Field
+
+from crossdock.core.config_types import Strict, Timeout
+from crossdock.core.connector_config import OrderFormat, _SourceBase
+from crossdock.core.errors import ConfigError
+
+As2Id = Annotated[str, Field(pattern=r"^[!#-~]{1,128}$", description="an AS2 name (AS2-From / AS2-To)")]
+PemRef = Annotated[str, Field(min_length=1, description="a PEM file's path, or ${VAR} holding the PEM text")]
+
+
+class _As2Party(Strict):
+    as2_id: As2Id = Field(description="our AS2 name: the AS2-To a partner sends to, the AS2-From we send as")
+    partner_as2_id: As2Id = Field(description="the partner's AS2 name")
+    certificate: PemRef = Field(
+        description="our certificate (PEM): file path or ${VAR}; `crossdock as2 cert` prints it"
+    )
+    private_key: PemRef = Field(description="our private key (PEM, unencrypted): file path or ${VAR}")
+    partner_certificate: PemRef = Field(description="the partner's certificate (PEM): file path or ${VAR}")
+
+
+class As2SourceConfig(_As2Party, _SourceBase):
+    """An AS2 endpoint at ``/as2/<source name>`` on crossdock's HTTP server (``crossdock serve`` and ``run``)."""
+
+    type: Literal["as2"]
+    max_bytes: int = Field(default=20_000_000, ge=1, description="a larger message is refused (413)")
+    require_encryption: bool = Field(default=True, description="refuse a message that is not encrypted")
+    require_signature: bool = Field(default=True, description="refuse a message that is not signed")
+
+
+class As2SinkConfig(_As2Party, OrderFormat):
+    """A partner's AS2 endpoint: each document is signed, encrypted and posted, and its MDN checked."""
+
+    type: Literal["as2"]
+    url: str = Field(pattern=r"^https?://", description="the partner's AS2 URL")
+    sign: bool = Field(default=True, description="sign each message")
+    encrypt: bool = Field(default=True, description="encrypt each message")
+    digest: Literal["sha256", "sha384", "sha512"] = Field(
+        default="sha256", description="the signature's and the MIC's digest"
+    )
+    encryption: Literal["aes128", "aes256"] = Field(default="aes256", description="the content cipher")
+    signed_mdn: bool = Field(default=True, description="ask for a signed MDN, and refuse one that is not")
+    timeout: Timeout = 60.0
+
+
+def read_pem(ref: str, where: str) -> bytes:
+    """The PEM text behind a reference: ``${VAR}``'s value or the file's bytes; a ConfigError naming ``where``."""
+    if ref.startswith("${") and ref.endswith("}"):
+        value = os.environ.get(ref[2:-1])
+        if value is None:
+            raise ConfigError(f"{where}: environment variable {ref[2:-1]} is not set")
+        return value.encode()
+    try:
+        return Path(ref).expanduser().read_bytes()
+    except OSError as exc:
+        raise ConfigError(f"{where}: cannot read {ref}: {exc.strerror}") from None

@@ -1,0 +1,210 @@
+"""Two crossdock instances over AS2 on loopback: a partner's hub sends 850s signed and encrypted to ours, ours
+answers each with a signed synchronous MDN, routes the orders and sends its 997 back the same way. Refused
+messages (tampered, wrongly signed, wrongly encrypted, oversized) are answered as such and kept; a replayed one is
+a duplicate, not a second order."""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import yaml
+
+from crossdock.cli import main
+from crossdock.connectors.as2_mime import Entity, build, parse_mdn
+from crossdock.connectors.base import Outbound
+from crossdock.core.config import load_config
+from crossdock.core.hub import Hub
+from crossdock.core.outbox import Dispatcher
+from crossdock.core.queries import Queries
+from crossdock.core.retry import RetryPolicy
+from crossdock.server import make_server, serve_in_background
+from tests.as2_keys import Party, make_party
+from tests.hub.edi import interchange, order
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _as2(me: Party, them: Party, my_id: str, their_id: str, **extra: Any) -> dict[str, Any]:
+    return {
+        "type": "as2",
+        "as2_id": my_id,
+        "partner_as2_id": their_id,
+        "certificate": str(me.cert_path),
+        "private_key": str(me.key_path),
+        "partner_certificate": str(them.cert_path),
+        **extra,
+    }
+
+
+@contextlib.contextmanager
+def _instance(folder: Path, store_url: str, data: dict[str, Any], port: int) -> Iterator[Hub]:
+    folder.mkdir(parents=True, exist_ok=True)
+    data = {"store": {"url": store_url}, "retry": {"max_attempts": 3, "initial": 0, "maximum": 0, "jitter": 0}, **data}
+    (folder / "crossdock.yaml").write_text(yaml.safe_dump(data))
+    hub = Hub(load_config(folder / "crossdock.yaml"))
+    server = make_server(hub, "127.0.0.1", port)
+    serve_in_background(server)
+    try:
+        yield hub
+    finally:
+        server.shutdown()
+        server.server_close()
+        hub.close()
+
+
+@pytest.fixture
+def pair(tmp_path: Path, store_url: str) -> Iterator[tuple[Hub, Hub, str, dict[str, Party]]]:
+    """``ours`` (CROSSDOCK, routing orders to a warehouse folder; on each engine) and ``theirs`` (NORTHWIND's hub,
+    on SQLite), each with an AS2 source for the other and an AS2 sink to it; the URL of ours's endpoint for theirs."""
+    keys = {name: make_party(tmp_path / "keys", name) for name in ("ours", "theirs", "stranger")}
+    ours_port, theirs_port = _free_port(), _free_port()
+    to_ours = f"http://127.0.0.1:{ours_port}/as2/northwind"
+    ours_cfg = {
+        "company": {"isa_id": "CROSSDOCK"},
+        "partners": {"northwind": {"isa_qualifier": "ZZ", "isa_id": "NORTHWIND", "reply_to": "northwind"}},
+        "sources": {
+            "northwind": _as2(keys["ours"], keys["theirs"], "CROSSDOCK-AS2", "NORTHWIND-AS2", max_bytes=200_000)
+        },
+        "sinks": {
+            "northwind": _as2(
+                keys["ours"],
+                keys["theirs"],
+                "CROSSDOCK-AS2",
+                "NORTHWIND-AS2",
+                url=f"http://127.0.0.1:{theirs_port}/as2/crossdock",
+            ),
+            "warehouse": {"type": "folder", "path": str(tmp_path / "warehouse")},
+        },
+        "routing": {"default": "warehouse"},
+    }
+    theirs_cfg = {
+        "company": {"isa_id": "NORTHWIND"},
+        "partners": {"crossdock": {"isa_qualifier": "ZZ", "isa_id": "CROSSDOCK", "reply_to": "crossdock"}},
+        "sources": {"crossdock": _as2(keys["theirs"], keys["ours"], "NORTHWIND-AS2", "CROSSDOCK-AS2")},
+        "sinks": {"crossdock": _as2(keys["theirs"], keys["ours"], "NORTHWIND-AS2", "CROSSDOCK-AS2", url=to_ours)},
+    }
+    with (
+        _instance(tmp_path / "ours", store_url, ours_cfg, ours_port) as ours,
+        _instance(tmp_path / "theirs", f"sqlite:///{tmp_path}/theirs.db", theirs_cfg, theirs_port) as theirs,
+    ):
+        yield ours, theirs, to_ours, keys
+
+
+def _documents(hub: Hub, **kw: Any) -> list[dict[str, Any]]:
+    with hub.store.transaction() as conn:
+        return list(Queries(hub.store).documents(conn, **kw))
+
+
+def _settled(hub: Hub) -> list[dict[str, Any]]:
+    """The documents in, once none waits to be processed (the endpoint processes each after its MDN is answered)."""
+    for _ in range(300):
+        found = _documents(hub, direction="in")
+        if found and all(d["state"] != "received" for d in found):
+            return found
+        time.sleep(0.1)
+    raise AssertionError(f"still received after 30 s: {found}")
+
+
+def test_850s_and_997s_cross_over_as2_both_ways(
+    pair: tuple[Hub, Hub, str, dict[str, Party]], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    ours, theirs, _, _ = pair
+    po = interchange([order("PO-1"), order("PO-2")], control=41)
+    said = theirs.sink("crossdock").send(Outbound("po-41.edi", po, "theirs-850-41"))
+    assert "processed MIC" in said
+    (doc,) = _settled(ours)
+    assert doc["state"] == "processed" and doc["endpoint"] == "northwind"
+    with ours.store.transaction() as conn:
+        assert Queries(ours.store).data(conn, doc["id"]) == po, "the partner's X12, byte for byte"
+
+    sent = Dispatcher(ours.store, ours.sink, RetryPolicy(ours.config.retry), owner="w1").drain()
+    assert sent.dead == 0 and sent.retried == 0 and sent.sent >= 3  # a 997 to northwind, two orders to the warehouse
+    assert len(list((tmp_path / "warehouse").iterdir())) == 2
+    (ack,) = _settled(theirs)
+    with theirs.store.transaction() as conn:
+        data = Queries(theirs.store).data(conn, ack["id"])
+    assert b"AK1*PO*41" in data and b"*NORTHWIND" in data
+
+    assert main(["documents", "show", str(doc["id"]), "-c", str(tmp_path / "ours" / "crossdock.yaml")]) == 0
+    shown = capsys.readouterr().out
+    assert "as2-mdn" in shown and "signed MDN to <crossdock-" in shown and ": processed; MIC " in shown
+    (acked,) = [d for d in _documents(ours, direction="out") if d["kind"] == "997"]
+    assert main(["documents", "show", str(acked["id"]), "-c", str(tmp_path / "ours" / "crossdock.yaml")]) == 0
+    assert "to northwind: sent (<crossdock-" in capsys.readouterr().out  # the 997's delivery, with its MDN
+
+    again = theirs.sink("crossdock").send(Outbound("po-41.edi", po, "theirs-850-41"))  # the MDN was lost: sent again
+    assert "duplicate-document" in again
+    assert len(_documents(ours, direction="in")) == 1
+
+
+def _post(url: str, entity: Entity, *, sender: str = "NORTHWIND-AS2", mid: str = "<t-1@northwind>") -> httpx.Response:
+    headers = {
+        "AS2-From": sender,
+        "AS2-To": "CROSSDOCK-AS2",
+        "Message-ID": mid,
+        "Content-Type": entity.content_type,
+        "Disposition-Notification-To": "x",
+        "Disposition-Notification-Options": "signed-receipt-protocol=optional, pkcs7-signature; "
+        "signed-receipt-micalg=optional, sha256",
+    }
+    return httpx.post(url, content=entity.body, headers=headers, timeout=30)
+
+
+@pytest.mark.parametrize(
+    ("case", "disposition"),
+    [
+        ("tampered", "decryption-failed"),
+        ("wrongly signed", "authentication-failed"),
+        ("wrongly encrypted", "decryption-failed"),
+        ("unknown partner", "unknown-trading-partner"),
+    ],
+)
+def test_a_refused_message_is_answered_its_mdn_and_kept(
+    pair: tuple[Hub, Hub, str, dict[str, Party]], case: str, disposition: str
+) -> None:
+    ours, _, url, keys = pair
+    signer = keys["stranger"] if case == "wrongly signed" else keys["theirs"]
+    recipient = keys["stranger"] if case == "wrongly encrypted" else keys["ours"]
+    po = interchange([order("PO-9")], control=9)
+    entity, _ = build(
+        po,
+        "application/edi-x12",
+        signer.keys,
+        recipient.cert,
+        sign_it=True,
+        encrypt_it=True,
+        digest="sha256",
+        cipher="aes128",
+    )
+    if case == "tampered":
+        entity = Entity(entity.content_type, entity.body[:-40] + bytes(40))
+    answer = _post(url, entity, sender="SOMEONE" if case == "unknown partner" else "NORTHWIND-AS2")
+    assert answer.status_code == 200
+    receipt = parse_mdn(Entity(answer.headers["content-type"], answer.content), keys["ours"].cert, need_signature=True)
+    assert receipt.original_message_id == "<t-1@northwind>"
+    assert receipt.disposition.endswith(f"processed/error: {disposition}")
+    if case == "unknown partner":  # nobody's message: answered, logged, not stored
+        assert _documents(ours, direction="in") == []
+        return
+    (doc,) = _documents(ours, direction="in")
+    assert doc["state"] == "quarantined" and disposition in doc["error"]
+    with ours.store.transaction() as conn:
+        assert entity.body in Queries(ours.store).data(conn, doc["id"]), "the message as received is kept"
+
+
+def test_an_oversized_message_is_refused_before_it_is_read(pair: tuple[Hub, Hub, str, dict[str, Party]]) -> None:
+    ours, _, url, _ = pair
+    answer = _post(url, Entity("application/pkcs7-mime; smime-type=enveloped-data", bytes(300_000)))
+    assert answer.status_code == 413
+    assert _documents(ours, direction="in") == []
