@@ -4,6 +4,8 @@ parser; readiness that says which check failed."""
 from __future__ import annotations
 
 import contextlib
+import json
+import re
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,8 +18,10 @@ from sqlalchemy import func, select, text, update
 
 from crossdock.core.errors import ConfigError, PermanentError, TransientError
 from crossdock.core.hub import Hub
+from crossdock.core.metrics_counts import REGISTRY
 from crossdock.core.pipeline import process_received
 from crossdock.core.schema import documents
+from crossdock.metrics import StoreCollector
 from crossdock.scheduler import Worker
 from crossdock.server import make_server, serve_in_background
 from tests.hub.conftest import base_config, write_config
@@ -232,3 +236,12 @@ def test_run_without_endpoints_or_metrics_opens_no_port(tmp_path: Path, store_ur
         assert worker.server is None
     finally:
         worker.stop()
+
+
+def test_the_sample_dashboard_draws_only_metrics_crossdock_serves(hub: Hub) -> None:
+    served = {family.name for family in REGISTRY.collect()}
+    served |= {family.name for family in StoreCollector(hub.store).collect()}
+    dashboard = json.loads((Path(__file__).parents[2] / "docs" / "grafana" / "crossdock.json").read_text())
+    exprs = [target["expr"] for panel in dashboard["panels"] for target in panel.get("targets", [])]
+    drawn = {re.sub(r"_(total|bucket|count|sum)$", "", name) for e in exprs for name in re.findall(r"crossdock_\w+", e)}
+    assert len(drawn) >= 9 and drawn <= served, drawn - served
