@@ -26,6 +26,8 @@ from crossdock.scheduler import Worker
 from crossdock.server import make_server, serve_in_background
 from tests.hub.conftest import base_config, write_config
 from tests.hub.edi import interchange, order
+from tests.hub.test_check import found, write
+from tests.hub.test_config import MINIMAL
 from tests.hub.test_outbox import ScriptedSink, dispatcher
 
 Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
@@ -245,3 +247,12 @@ def test_the_sample_dashboard_draws_only_metrics_crossdock_serves(hub: Hub) -> N
     exprs = [target["expr"] for panel in dashboard["panels"] for target in panel.get("targets", [])]
     drawn = {re.sub(r"_(total|bucket|count|sum)$", "", name) for e in exprs for name in re.findall(r"crossdock_\w+", e)}
     assert len(drawn) >= 9 and drawn <= served, drawn - served
+
+
+def test_a_short_metrics_token_fails_check_without_showing_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("METRICS_TOKEN", "scrape-me")
+    path = write(tmp_path, MINIMAL + "server:\n  metrics_token: ${METRICS_TOKEN}\n")
+    ((_, key, message),) = found(path)
+    assert key == "server.metrics_token" and "holds 9 characters" in message and "scrape-me" not in message
+    monkeypatch.setenv("METRICS_TOKEN", TOKEN)
+    assert found(path) == []
