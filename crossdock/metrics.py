@@ -20,7 +20,6 @@ from typing import Any
 
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import GaugeMetricFamily
-from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from prometheus_client.metrics_core import Metric
 from prometheus_client.registry import Collector
 from sqlalchemy import func, select
@@ -43,6 +42,8 @@ from crossdock.core.store import Store
 METRICS = "/metrics"
 READY = "/readyz"
 WAITING = ("pending", "held", "dead")  # the outbox's states that are not done: few rows, found by ix_deliveries_due
+# The classic text format, which every Prometheus reads; crossdock's names and labels need nothing newer.
+CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 MOST_SAID = 200  # characters of a failed check's reason in /readyz
 
 
@@ -180,7 +181,7 @@ def routes(hub: Hub, scheduler: Callable[[], bool] | None) -> list[Route]:
         if expected is not None and not hmac.compare_digest(given, expected):
             body = {"error": "missing or wrong bearer token (server.metrics_token)"}
             return JSONResponse(body, status_code=HTTPStatus.UNAUTHORIZED)
-        return Response(await run_in_threadpool(scrape), media_type=CONTENT_TYPE_LATEST)
+        return Response(await run_in_threadpool(scrape), media_type=CONTENT_TYPE)
 
     async def ready(_: Request) -> Response:
         checks = await run_in_threadpool(readiness, hub.store, scheduler)

@@ -45,9 +45,8 @@ class Server:
         settings = hub.config.server
         self.webhooks = Webhooks(hub)
         self._ready = threading.Event()
-        app = build_app(
-            hub, self.webhooks, self._ready.set, scheduler
-        )  # refuses a short token before the port is taken
+        # refuses a short token before the port is taken
+        app = build_app(hub, self.webhooks, self._ready.set, scheduler)
         self.socket = _listen(host, port)
         self.server_address: tuple[str, int] = self.socket.getsockname()[:2]
         config = uvicorn.Config(

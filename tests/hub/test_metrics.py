@@ -47,7 +47,7 @@ class Client:
 def scrape(client: Client, **headers: str) -> Samples:
     answer = client.get("/metrics", headers=headers)
     assert answer.status_code == 200, answer.text
-    assert answer.headers["content-type"].startswith("text/plain; version=")
+    assert answer.headers["content-type"] == "text/plain; version=0.0.4; charset=utf-8"
     return {
         (s.name, frozenset(s.labels.items())): s.value
         for family in text_string_to_metric_families(answer.text)
