@@ -1,5 +1,6 @@
-"""The HTTP endpoints as a Starlette application: ``/healthz``, one endpoint per ``type: http`` source, and the
-channels' webhooks (``webhooks.py`` says what a webhook means; this module only carries it).
+"""The HTTP endpoints as a Starlette application: ``/healthz``, ``/readyz`` and ``/metrics`` (``metrics.py``), one
+endpoint per ``type: http`` source, and the channels' webhooks (``webhooks.py`` says what a webhook means; this
+module only carries it).
 
 A warehouse's post is handled like a file read from a folder: its bytes are stored first (the raw-first law), then
 processed, and the answer says what became of it: 202 with the document's id and state. The poster authenticates
@@ -41,6 +42,8 @@ from crossdock.core.connector_config import HttpSourceConfig
 from crossdock.core.errors import ConfigError
 from crossdock.core.hub import Hub
 from crossdock.core.pipeline import ingest, process
+from crossdock.metrics import METRICS, READY
+from crossdock.metrics import routes as metrics_routes
 from crossdock.webhooks import MAX_BYTES, Answer, Pending, Webhooks
 
 log = logging.getLogger("crossdock.server")
@@ -172,6 +175,7 @@ class _Bounded:
             await self.app(scope, receive, send)
             return
         probe = scope["path"] == HEALTH
+        quiet = probe or scope["path"] in (METRICS, READY)  # scraped and probed every few seconds
         status = [0]
 
         async def sent(message: Message) -> None:
@@ -192,19 +196,22 @@ class _Bounded:
         finally:  # 0: no answer was sent (the client left, or the application failed and uvicorn answers 500)
             client = scope.get("client")
             who = f"{client[0]}:{client[1]}" if client else "-"
-            level = logging.DEBUG if probe else logging.INFO  # probes come every few seconds
+            level = logging.DEBUG if quiet else logging.INFO
             log.log(level, "%s %s %s %d", who, scope["method"], scope["path"], status[0])
 
 
-def build_app(hub: Hub, hooks: Webhooks, on_start: Callable[[], None]) -> ASGIApp:
-    """The application for every endpoint of ``hub``'s configuration; ``on_start`` is called once it is up."""
+def build_app(
+    hub: Hub, hooks: Webhooks, on_start: Callable[[], None], scheduler: Callable[[], bool] | None = None
+) -> ASGIApp:
+    """The application for every endpoint of ``hub``'s configuration; ``on_start`` is called once it is up;
+    ``scheduler`` says whether ``run``'s jobs run, for ``/readyz`` (None: ``serve``, which runs none)."""
 
     @contextlib.asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
         on_start()
         yield
 
-    routes = [Route(HEALTH, _health, methods=["GET"])]
+    routes = [Route(HEALTH, _health, methods=["GET"]), *metrics_routes(hub, scheduler)]
     posted = endpoints(hub.config).items()
     routes += [Route(path, _http_source(hub, endpoint), methods=["POST"]) for path, endpoint in posted]
     routes += [Route(path, _webhook(hooks), methods=["GET", "POST"]) for path in hooks.paths()]

@@ -34,6 +34,7 @@ from crossdock.core.connector_config import Schedule
 from crossdock.core.hub import Hub
 from crossdock.core.inventory import publish
 from crossdock.core.invoicing import invoice_day
+from crossdock.core.metrics_counts import polling
 from crossdock.core.pipeline import process_received
 from crossdock.core.poller import poll
 from crossdock.core.reconcile import mark_overdue
@@ -116,7 +117,8 @@ class Worker:
 
     def _poll(self, name: str) -> None:
         shared = self.received if self.hub.store.is_postgres else None  # every worker processes what it stores
-        report = poll(self.hub, name, self.owner, stop=self.stopping, hand_off=shared)
+        with polling(name) as error:
+            error[0] = (report := poll(self.hub, name, self.owner, stop=self.stopping, hand_off=shared)).error
         if report.error:
             return  # already logged and recorded by poll
         if report.received or report.already:
@@ -145,6 +147,10 @@ class Worker:
                 outage.worked()
             if claimed < PROCESS_CHUNK:
                 self.received.wait(self.config.process_every)
+
+    def _running(self) -> bool:
+        """For /readyz: the jobs are scheduled and the processing thread goes on."""
+        return bool(self.scheduler.running) and self.processing.is_alive() and not self.stopping.is_set()
 
     def _housekeeping(self) -> None:
         mark_overdue(self.hub)
@@ -214,14 +220,14 @@ class Worker:
             id="retention",
         )
         paths = declared_paths(self.config)
-        if paths:  # http sources, channel webhooks: whatever serve would answer, answered here too
-            self.server = make_server(self.hub)  # bound first: a port in use stops run before any job starts
+        if paths or self.config.server.metrics:  # whatever serve would answer, answered here too
+            self.server = make_server(self.hub, scheduler=self._running)  # bound first: a port in use stops run
         self.scheduler.start()
         self.processing.start()
         if self.server is not None:
             serve_in_background(self.server)
             host, port = self.server.server_address[:2]
-            log.info("answering http://%s:%s: %s and /healthz", host, port, ", ".join(paths))
+            log.info("answering http://%s:%s: %s", host, port, ", ".join([*paths, "/healthz", "/readyz", "/metrics"]))
         log.info(
             "crossdock running as %s: %d source(s), %d sink(s)",
             self.owner,

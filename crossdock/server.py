@@ -1,5 +1,6 @@
 """The HTTP endpoints warehouses post to, one per ``type: http`` source, and the sales channels' webhooks, at
-``/webhooks/<source>`` for each channel source with a ``webhook_secret``, with ``/healthz`` beside them:
+``/webhooks/<source>`` for each channel source with a ``webhook_secret``, with ``/healthz``, ``/readyz`` and
+``/metrics`` beside them:
 answered by ``crossdock serve``, and by ``crossdock run`` whenever the configuration declares any.
 
 The endpoints are a Starlette application (``http_app.py``) under uvicorn, on an event loop in one background
@@ -17,6 +18,7 @@ import os
 import socket
 import threading
 import time
+from collections.abc import Callable
 
 import uvicorn
 
@@ -41,11 +43,12 @@ def declared_paths(config: Config) -> list[str]:
 class Server:
     """Every endpoint of a configuration, listening from the start, answering once ``serve_in_background``."""
 
-    def __init__(self, hub: Hub, host: str, port: int) -> None:
+    def __init__(self, hub: Hub, host: str, port: int, scheduler: Callable[[], bool] | None = None) -> None:
         settings = hub.config.server
         self.webhooks = Webhooks(hub)
         self._ready = threading.Event()
-        app = build_app(hub, self.webhooks, self._ready.set)  # refuses a short token before the port is taken
+        # refuses a short token before the port is taken
+        app = build_app(hub, self.webhooks, self._ready.set, scheduler)
         self.socket = _listen(host, port)
         self.server_address: tuple[str, int] = self.socket.getsockname()[:2]
         config = uvicorn.Config(
@@ -99,10 +102,13 @@ def _listen(host: str, port: int) -> socket.socket:
         raise ConfigError(f"server: cannot listen on {host}:{port}: {why}") from None
 
 
-def make_server(hub: Hub, host: str | None = None, port: int | None = None) -> Server:
-    """A server for every endpoint of the configuration, bound to its port (not yet answering)."""
+def make_server(
+    hub: Hub, host: str | None = None, port: int | None = None, scheduler: Callable[[], bool] | None = None
+) -> Server:
+    """A server for every endpoint of the configuration, bound to its port (not yet answering); ``scheduler``
+    says whether ``run``'s jobs run, for ``/readyz``."""
     settings = hub.config.server
-    return Server(hub, host or settings.host, settings.port if port is None else port)
+    return Server(hub, host or settings.host, settings.port if port is None else port, scheduler)
 
 
 def serve_in_background(server: Server) -> threading.Thread:

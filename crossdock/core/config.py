@@ -376,6 +376,8 @@ class ServerConfig(Strict):
     max_requests: int = Field(
         default=64, ge=1, description="requests read or answered at once (/healthz apart); one more is answered 503"
     )
+    metrics: bool = Field(default=False, description="run opens its port for /metrics and /readyz with no endpoints")
+    metrics_token: SecretRef | None = Field(default=None, description="${VAR}: the bearer token /metrics asks for")
 
     @model_validator(mode="after")
     def _requests_fit_connections(self) -> ServerConfig:

@@ -117,13 +117,16 @@ def _annotated(block: BaseModel, key: str) -> Any:
 
 
 def token_refs(config: Config) -> Iterator[tuple[Loc, str]]:
-    """Every secret others must present to crossdock: an http source's bearer token, a channel's webhook secret."""
+    """Every secret others must present to crossdock: an http source's bearer token, a channel's webhook secret,
+    the token a scraper of /metrics sends."""
     for name, source in config.sources.items():
         if source.type == "http":
             yield ("sources", name, "token"), str(getattr(source, "token", ""))
         secret = getattr(source, "webhook_secret", None)
         if isinstance(secret, str):
             yield ("sources", name, "webhook_secret"), secret
+    if config.server.metrics_token is not None:  # /metrics: partners' names and volumes
+        yield ("server", "metrics_token"), config.server.metrics_token
 
 
 def weak_tokens(config: Config) -> list[Finding]:

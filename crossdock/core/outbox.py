@@ -20,6 +20,7 @@ from crossdock.connectors.base import X12_CONTENT_TYPE, Outbound, Sink
 from crossdock.core.config import Config
 from crossdock.core.errors import CrossdockError, TooLate, TransientError
 from crossdock.core.masking import mask, secrets_of
+from crossdock.core.metrics_counts import recorded, sending
 from crossdock.core.order_json import document_pieces
 from crossdock.core.outbox_outcomes import DispatchReport, Outcome, tell, write_outcomes
 from crossdock.core.outbox_records import Claimed
@@ -207,7 +208,8 @@ class Dispatcher:
         core here, and the text goes on to the store, the log and ``crossdock status``)."""
         try:
             sink = self.sinks(item.sink)
-            remote = sink.send(self._streamed(item, sink) if item.streamed else _outbound(item))
+            with sending(item.sink):
+                remote = sink.send(self._streamed(item, sink) if item.streamed else _outbound(item))
         except TransientError as exc:
             return self._transient(item, attempts, exc)
         except TooLate as exc:  # the destination shipped the order before its cancel or change: it wins
@@ -244,6 +246,7 @@ class Dispatcher:
             if outcomes:
                 told = write_outcomes(self.store, conn, self.config, outcomes, report, self.owner)
             begun = self.store.begin_sends(conn, begin, self.owner, self.lease) if begin else {}
+        recorded((o.item.sink, o.item.purpose, o.kind) for o in outcomes)  # sends made, held or not
         for o, at in told:  # once committed, so the log never says what the store does not
             tell(o, at)
         return begun

@@ -69,7 +69,7 @@ documents = Table(
     Index("ix_documents_identity", "endpoint", "identity"),
     Index("ix_documents_sha256", "sha256"),
     Index("ix_documents_interchange", "partner", "direction", "interchange_control"),
-    Index("ix_documents_state", "state"),
+    Index("ix_documents_state_partner", "state", "direction", "partner"),  # also counts them for /metrics
     Index("ix_documents_ack", "ack_state", "ack_due_at"),
 )
 
