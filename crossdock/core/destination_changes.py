@@ -229,7 +229,8 @@ def _send_940(
     purpose: str,
     cartons: dict[int, list[str]] | None = None,
 ) -> None:
-    """One interchange to the 3PL holding the 940s in order (a cancel before the order that replaces it)."""
+    """One interchange to the 3PL holding the 940s in order (a cancel before the order that replaces it); one
+    the 3PL's guide holds gives its control numbers back, as every held outbound document does."""
     hub, conn = told.hub, told.conn
     assert sink.partner is not None
     recipient = hub.partners[sink.partner]
@@ -248,7 +249,7 @@ def _send_940(
         raise
     what = "940" if purpose == ORDER else "940-cancel"
     name = f"{safe_name(recipient.name)}-{what}-{safe_name(told.order.po_number)}-{controls.interchange:09d}.edi"
-    outbound(
+    held = outbound(
         told.plan,
         recipient,
         data,
@@ -261,6 +262,8 @@ def _send_940(
         sink=sink_name,
         sets=count,
     )
+    if held:  # a held 940 takes no number: the next one sent gets them, and a replay new ones
+        hub.store.return_numbers(conn, recipient.name, {"isa": 1, "gs": 1, "st": count})
 
 
 def _csv(sink: OrderFormat, order: Order, action: str) -> bytes:
