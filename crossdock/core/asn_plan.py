@@ -4,7 +4,8 @@ packs, the lading (TD1), and which POs share one 856.
 A warehouse's confirmation often names neither where it shipped from nor where to: ship-from comes from the
 configuration (``ship_from``: the warehouse's own entry, else the company's), ship-to from the order. REF*IA
 (vendor number) and REF*DP (department) are copied from the PO at the level the partner's ``asn_references``
-names. TD1 gets a packaging code and lading quantity from the packages and pallets the 856 lists.
+names. DTM*017 (estimated delivery) is the warehouse's, else the ship date plus ``asn_transit_days``.
+TD1 gets a packaging code and lading quantity from the packages and pallets the 856 lists.
 
 One confirmation can carry several POs (a Shipment JSON or CSV file, ShipBob). Each PO is recorded on its own;
 for a buyer that wants one 856 per PO each gets its own BSN02 (the shipment id and ``-1``, ``-2``...) and its
@@ -15,6 +16,7 @@ ship-to, with an order level each, one BSN02 and the weight declared once.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping, Sequence
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -44,6 +46,13 @@ def for_buyer(one: Shipment, order: Order, ship_from: Party | None, levels: Mapp
         held = one.references if level == "shipment" else shipped.references
         if all(r.qualifier != qualifier for r in held):
             held.append(Reference(qualifier=qualifier, value=ref.value))
+
+
+def delivery(one: Shipment, transit_days: int | None) -> None:
+    """DTM*017: the warehouse's own estimate when it gave one, else the ship date plus the partner's
+    ``asn_transit_days``; neither known, none (a guide that requires it holds the 856 and says what to set)."""
+    if one.delivery_date is None and transit_days is not None and one.ship_date is not None:
+        one.delivery_date = one.ship_date + dt.timedelta(days=transit_days)
 
 
 def lading(one: Shipment, whole: bool) -> None:

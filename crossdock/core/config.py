@@ -139,6 +139,13 @@ class PartnerConfig(Strict):
     asn_profile: Literal["SOI", "SOPI", "SOTPI"] = Field(
         default="SOPI", description="856 HL structure: SOI, SOPI (pick and pack) or SOTPI (with pallets)"
     )
+    asn_transit_days: int | None = Field(
+        default=None,
+        ge=0,
+        le=365,
+        description="the 856's estimated delivery (DTM 017) when the warehouse gives none (945 G62 17): the ship "
+        "date plus this many calendar days; unset, no DTM 017 is written without the warehouse's date",
+    )
     gs1_prefix: str | None = Field(
         default=None,
         pattern=r"^\d{6,11}$",

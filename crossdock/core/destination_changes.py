@@ -289,7 +289,8 @@ def _send_940(
     holder: Held | None = None,
 ) -> None:
     """One interchange to the 3PL holding the 940s in order (a cancel before the order that replaces it); a cancel
-    or change names the order by the W0502 of the 940 that brought it (``holder``), whatever rule numbered it."""
+    or change names the order by the W0502 of the 940 that brought it (``holder``), whatever rule numbered it. One
+    the 3PL's guide holds gives its control numbers back, as every held outbound document does."""
     hub, conn = told.hub, told.conn
     assert sink.partner is not None
     recipient = hub.partners[sink.partner]
@@ -310,7 +311,7 @@ def _send_940(
         raise
     what = "940" if purpose == ORDER else "940-cancel"
     name = f"{safe_name(recipient.name)}-{what}-{safe_name(told.order.po_number)}-{controls.interchange:09d}.edi"
-    outbound(
+    held = outbound(
         told.plan,
         recipient,
         data,
@@ -323,6 +324,8 @@ def _send_940(
         sink=sink_name,
         sets=count,
     )
+    if held:  # a held 940 takes no number: the next one sent gets them, and a replay new ones
+        hub.store.return_numbers(conn, recipient.name, {"isa": 1, "gs": 1, "st": count})
 
 
 def _csv(sink: OrderFormat, dumped: dict[str, Any], action: str) -> bytes:

@@ -83,6 +83,7 @@ def invoice_for(
         parties=sorted([*kept, *parties], key=lambda p: INVOICE_ROLES.index(p.role)),
         references=[r for r in order.references if r.qualifier in INVOICE_REFERENCES],
         terms=list(order.terms),
+        shipping_terms=list(order.shipping_terms[:1]),
         ship_date=shipment.ship_date,
         carrier_scac=shipment.carrier_scac,
         transport_mode=shipment.transport_mode,

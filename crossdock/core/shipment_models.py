@@ -18,6 +18,7 @@ from crossdock.core.models import (
     Terms,
 )
 from crossdock.core.models_base import Model
+from crossdock.core.order_details import ShippingTerms
 
 
 @dataclass(slots=True, kw_only=True)
@@ -110,6 +111,8 @@ class Shipment(Model):
     weight_uom: str | None = None
     lading_quantity: int | None = None
     packaging_code: str | None = None
+    # DTM*017 on the 856: the warehouse's estimate (945 G62*17), else the ship date plus asn_transit_days
+    delivery_date: dt.date | None = None
     status: Literal["complete", "partial"] = "complete"
     parties: list[Party] = field(default_factory=list)
     references: list[Reference] = field(default_factory=list)
@@ -178,6 +181,7 @@ class Invoice(Model):
     parties: list[Party] = field(default_factory=list)
     references: list[Reference] = field(default_factory=list)
     terms: list[Terms] = field(default_factory=list)
+    shipping_terms: list[ShippingTerms] = field(default_factory=list)  # FOB, as the PO had it
     ship_date: dt.date | None = None
     carrier_scac: str | None = None
     transport_mode: str | None = None  # CAD01: M motor, A air, U parcel... (required in 5010 when CAD is written)

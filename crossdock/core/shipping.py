@@ -103,6 +103,7 @@ def record_shipments(
                 ship_from = hub.config.ship_from.for_shipper(shipper)
                 asn_plan.for_buyer(one, order, ship_from, buyer.config.asn_references)
                 asn_plan.lading(one, whole=len(shipment.orders) == 1)
+                asn_plan.delivery(one, buyer.config.asn_transit_days)
         except Held as exc:
             reason = f"shipment {shipment.shipment_id} for PO {shipped.po_number} held: {exc}"
             ctx.save(existing, key, None, "held", reason, one, document_id)

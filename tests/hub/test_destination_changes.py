@@ -12,12 +12,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from sqlalchemy import select
 
 from crossdock.core.config_yaml import ConfigProblems
 from crossdock.core.hub import Hub
 from crossdock.core.plan import warehouse_order_number
-from crossdock.core.schema import deliveries, events
+from crossdock.core.schema import deliveries, documents, events
 from crossdock.mappings.x12.reader import parse
 from crossdock.mappings.x12.validator import status, validate
 from tests.hub.conftest import base_config, receive, write_config
@@ -217,3 +218,39 @@ def test_changes_is_a_setting_of_a_940_destination_only(tmp_path: Path, store_ur
     cfg["sinks"]["import"]["changes"] = "change"
     with pytest.raises(ConfigProblems, match="changes is a setting of format x12-940"):
         write_config(tmp_path, cfg)
+
+
+def _controls(folder: Path) -> list[tuple[int, int]]:
+    """ISA13 and GS06 of every interchange in a folder, lowest first."""
+    found = []
+    for path in folder.glob("*.edi"):
+        (ic,) = parse(path.read_bytes())
+        found.append((int(ic.control), int(ic.groups[0].control)))
+    return sorted(found)
+
+
+def test_a_940_change_the_3pls_guide_holds_takes_no_control_numbers(tmp_path: Path, store_url: str) -> None:
+    no_cancels = {
+        "name": "acme-own",
+        "sets": {"940": [{"segment": "W05", "elements": {1: {"codes": ["N"]}}, "source": "acme 940 guide p. 2"}]},
+    }
+    (tmp_path / "acme.yaml").write_text(yaml.safe_dump(no_cancels))
+    cfg = config(tmp_path, store_url)
+    cfg["partners"]["acme3pl"]["guide"] = str(tmp_path / "acme.yaml")
+    hub = Hub(write_config(tmp_path, cfg))
+    try:
+        send(hub, order("PO-1", skus=SKUS, qty=5), 1)
+        send(hub, order("PO-1", skus=SKUS, qty=7, purpose="05"), 2)  # a cancel (F) then the new order: held
+        assert _controls(tmp_path / "3pl") == [(1, 1)], "the held change was not sent"
+        send(hub, order("PO-2", skus=SKUS, qty=5), 3)
+        assert _controls(tmp_path / "3pl") == [(1, 1), (2, 2)], "PO-2's 940 takes the numbers the held one gave back"
+        with hub.store.transaction() as conn:
+            held = conn.execute(
+                select(documents.c.interchange_control, documents.c.error).where(
+                    documents.c.partner == "acme3pl", documents.c.state == "held"
+                )
+            ).all()
+        ((control, error),) = held
+        assert control is None and "W0501 'F' is not one of N" in error
+    finally:
+        hub.close()

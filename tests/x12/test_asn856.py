@@ -270,6 +270,7 @@ def shipments(draw: st.DrawFn) -> tuple[Shipment, str]:
         shipment_id=draw(TEXT.filter(lambda t: len(t) >= 2)),
         ship_date=draw(DATES),
         ship_time=draw(st.none() | st.from_regex(r"([01][0-9]|2[0-3])[0-5][0-9]", fullmatch=True)),
+        delivery_date=draw(st.none() | DATES),
         carrier_scac=draw(st.none() | st.from_regex(r"[A-Z]{2,4}", fullmatch=True)),
         carrier_service=draw(st.none() | TEXT),
         transport_mode=draw(st.none() | st.sampled_from(["M", "A", "U"])),

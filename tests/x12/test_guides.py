@@ -172,6 +172,7 @@ def test_the_big_box_5010_guide_passes_a_complete_810_and_holds_one_with_an_empt
     assert len(held) == 1 and "CAD01 is required in the set" in held[0] and held[0].endswith("element 01")
     lacking = findings("bigbox-5010", wrap("810", [s for s in INVOICE_5010 if not s.startswith("FOB")], "005010"))
     assert len(lacking) == 1 and "FOB is required in the set and missing" in lacking[0]
+    assert "it comes from the PO's FOB" in lacking[0], "the hold says where an FOB comes from"
 
 
 def test_a_guide_for_one_version_holds_a_document_of_another() -> None:
@@ -188,7 +189,8 @@ def test_the_marketplace_guide_wants_every_line_acknowledged_and_both_dates() ->
     assert "ACK is required in PO1 and missing" in found and found.endswith("@ PO1, segment 5")
     no_eta = [s for s in ASN_4010 if not s.startswith("DTM*017")]
     (found,) = findings("marketplace-vendor", wrap("856", no_eta))
-    assert "DTM*017 is required in HL[S] and missing" in found
+    assert "DTM*017 is required in HL[S] and missing: it comes from the warehouse's estimated delivery" in found
+    assert "asn_transit_days" in found, "the hold names the key to configure"
 
 
 def test_a_forbidden_segment_and_a_fixed_value_from_a_users_guide(tmp_path: Path) -> None:

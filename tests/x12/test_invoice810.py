@@ -70,6 +70,7 @@ def test_golden_money_formats() -> None:
     assert "SAC*A*C310***599*3*1.5~" in text and "CAD****ODFL~" in text and "CTT*3~" in text
     assert text.index("TDS*") < text.index("SAC*C*D240") < text.index("CTT*")
     assert "ITD*08*3*2**10**30*****2/10 NET 30~" in text
+    assert "DTM*011*20261122~\nFOB*PP*OR*OAKLAND CA*01*FOB~\nIT1*" in text  # the PO's FOB, after ITD and DTM
     foreign = (CASE_DIR / "foreign_currency" / "expected.edi").read_text()
     assert "CUR*SE*CAD~" in foreign and "TDS*289603530~" in foreign
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from crossdock.mappings.x12.spec import SpecSyntaxError, parse_structure
+from crossdock.mappings.x12.specs import ts850, ts855, ts860
 from crossdock.mappings.x12.specs.loops import LOOPS
 from crossdock.mappings.x12.specs.template import structure
 
@@ -73,3 +74,18 @@ def test_a_use_lines_own_tag_stands_before_its_differences() -> None:
     assert structure(template, "004010", LOCAL) == "ST M 1\nSE M 1\n"
     lines = structure(template, "005010", LOCAL).splitlines()
     assert lines[1:5] == ["LOOP N1 O 1", "  N1 M 1", "  N3 O 2", "  LOOP LM O >1"] and "  PER O 1" in lines
+
+
+def _header(structure_text: str) -> list[str]:
+    """The set's top-level lines up to its detail (the PO1 or POC loop)."""
+    lines = [line.split("#")[0].rstrip() for line in structure_text.splitlines() if line and not line.startswith(" ")]
+    return lines[: next(i for i, line in enumerate(lines) if line.startswith(("LOOP PO1", "LOOP POC")))]
+
+
+def test_the_855_header_keeps_ldt_a_segment_in_005010_where_the_850_and_860_make_it_a_loop() -> None:
+    for built in (ts855.STRUCTURE_004010, ts855.STRUCTURE_005010):
+        assert "LDT  O 12" in _header(built), "855: LDT O 12, a segment, in either version"
+        assert not any(line.startswith("LOOP LDT") for line in _header(built))
+    for module in (ts850, ts860):
+        assert any(line.startswith("LOOP LDT") for line in _header(module.STRUCTURE_005010))
+        assert not any(line.startswith("LOOP LDT") for line in _header(module.STRUCTURE_004010))

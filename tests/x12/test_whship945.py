@@ -55,6 +55,7 @@ def test_oopfactory_945_with_ten_element_gs() -> None:
     assert shipment.purpose == "N"
     assert shipment.shipment_id == "2144"
     assert shipment.ship_date == date(2002, 9, 16)  # G62*11
+    assert shipment.delivery_date is None  # no G62*17
     assert (shipment.transport_mode, shipment.carrier_scac) == ("M", "NA")
     assert [(p.role, p.id_qualifier, p.id) for p in shipment.parties] == [
         ("BT", "9", "0733940588254"),
@@ -95,6 +96,7 @@ OURS = _interchange(
         "N9*BM*BOL-55521",
         "N9*2I*1Z999AA10123456784",
         "G62*11*20261124*8*1530",
+        "G62*17*20261127",
         "W27*U*UPSN*UPS GROUND*PP",
         "LX*1",
         "MAN*GM*00100123450000000018",
@@ -125,6 +127,7 @@ def test_packages_line_numbers_and_partial_status() -> None:
     shipment = shipment_from_945(ts)
     assert shipment.shipment_id == "SH778899"
     assert (shipment.ship_date, shipment.ship_time) == (date(2026, 11, 24), "1530")
+    assert shipment.delivery_date == date(2026, 11, 27)  # G62*17, for the 856's DTM*017
     assert shipment.bill_of_lading == "BOL-55521"
     assert shipment.tracking_numbers == ["1Z999AA10123456784"]
     assert (shipment.transport_mode, shipment.carrier_scac, shipment.carrier_service) == ("U", "UPSN", "UPS GROUND")

@@ -11,6 +11,8 @@ Cartons and pallets carry MAN*GM with the VICS form: application identifier "00"
 the valid corpus sample 856/oopfactory_jewelry-vics... does. Outbound SSCCs must have a right check digit;
 inbound 18- and 20-digit values are both read (``Package.sscc`` holds the bare 18 digits).
 
+The shipment level dates the shipment (DTM*011) and, when known, its estimated delivery (DTM*017).
+
 Reading is ``asn856_read`` (``shipment_from_856`` is re-exported here); the registered rule warns about HL
 segments without a known parent and wrong SSCC check digits.
 """
@@ -122,6 +124,8 @@ def _shipment_level(ts: writer.TransactionSet, s: Shipment, with_bol: bool) -> N
         if (ref.qualifier, ref.value) not in written:  # a 945's bill of lading is also one of its references
             ts.add("REF", ref.qualifier, ref.value, ref.description)
     ts.add("DTM", "011", fmt_date(s.ship_date) or "", s.ship_time or "")
+    if s.delivery_date is not None:
+        ts.add("DTM", "017", fmt_date(s.delivery_date))
     add_parties(ts, s.parties)
 
 

@@ -152,6 +152,8 @@ def _shipment_segment(s: Shipment, seg: Segment) -> None:
     elif seg.id == "DTM" and seg.get(1) == "011":
         s.ship_date = parse_date(seg.get(2)) or s.ship_date
         s.ship_time = seg.get(3) or None
+    elif seg.id == "DTM" and seg.get(1) == "017":
+        s.delivery_date = parse_date(seg.get(2))
 
 
 def _read_order(node: _Node) -> ShipmentOrder:

@@ -235,8 +235,9 @@ def _why(guide: Guide, rule: SegmentRule, position: int, kind: str, value: str) 
         what = f"{name} {value!r} is not one of {', '.join(sorted(e.codes))}"
     elif kind == "length" and e is not None:
         what = f"{name} is {len(value)} characters, more than {e.max_length}"
-    elif kind == "missing":
-        what = f"{name} is required {rule.where} and missing"
+    elif kind == "missing":  # where its values come from says what makes the segment
+        told = next((x.comes_from for x in rule.elements if x.comes_from), None)
+        what = f"{name} is required {rule.where} and missing" + (f": it comes from {told}" if told else "")
     else:  # "over": value is the count
         what = f"{name} is sent {value} times {rule.where}, at most {rule.max}"
     return f"guide {guide.name}: {what} ({rule.source})"

@@ -26,11 +26,13 @@ from crossdock.mappings.x12.envelope import Segment
 from crossdock.mappings.x12.envelope import TransactionSet as ReadSet
 from crossdock.mappings.x12.errors import Level, Severity, X12Error
 from crossdock.mappings.x12.fragments import add_parties, body, fmt_date, pairs, read_party, sac_elements
+from crossdock.mappings.x12.po850_written import write_terms
 from crossdock.mappings.x12.validator import register_rule
 from crossdock.mappings.x12.values import charge as read_charge
 from crossdock.mappings.x12.values import decimal as parse_decimal
 from crossdock.mappings.x12.values import id_pairs
 from crossdock.mappings.x12.values import implied_decimal as parse_implied
+from crossdock.mappings.x12.values import shipping_terms as read_shipping_terms
 from crossdock.mappings.x12.values import terms as read_terms
 from crossdock.mappings.x12.values import x12_date as parse_date
 from crossdock.mappings.x12.writer import X12WriteError
@@ -64,6 +66,7 @@ def cents(amount: Decimal, where: str) -> str:
 def build_810(invoice: Invoice, control: str, version: str = "004010") -> writer.TransactionSet:
     """One 810 set; TDS01 is computed from the lines and charges, never copied from ``total_amount``.
 
+    FOB (who pays the freight, where title passes) is the PO's first FOB, as some buyers' 810 guides require.
     CAD differs by version: in 004010 CAD01 (transport method) is optional and CAD carries the SCAC alone; from
     005010 on CAD01 is mandatory, so without a known transport method no CAD is written rather than a bad one.
     """
@@ -85,6 +88,7 @@ def build_810(invoice: Invoice, control: str, version: str = "004010") -> writer
         _add_terms(ts, terms)
     if invoice.ship_date:
         ts.add("DTM", "011", fmt_date(invoice.ship_date))
+    write_terms(ts, invoice.shipping_terms[:1])  # the 810 header has room for one FOB
     for line in invoice.lines:
         where = f"810 line {line.position} ({line.line_number or 'blank'})"
         if not line.uom:
@@ -201,6 +205,8 @@ def _read_header(invoice: Invoice, seg: Segment) -> None:
         invoice.terms.append(read_terms(seg.elements))
     elif seg.id == "DTM" and seg.get(1) == "011":
         invoice.ship_date = parse_date(seg.get(2))
+    elif seg.id == "FOB" and seg.get(1):
+        invoice.shipping_terms.append(read_shipping_terms(seg.elements))
 
 
 # --- business rule ------------------------------------------------------------------------------------------

@@ -8,7 +8,8 @@ from ``N9*LI`` (at LX or W12 level), as crossdock's 940 wrote it.
 Other choices, because the corpus 945s are both defective and real ones vary:
 
 - ``purpose`` holds W0601 (N normal, F full detail ...), not a BSN01 code.
-- ``ship_date`` is G62*11 (shipped on), else W0603, else G62*10 (requested ship date).
+- ``ship_date`` is G62*11 (shipped on), else W0603, else G62*10 (requested ship date); ``delivery_date`` is
+  G62*17 (estimated delivery), for the 856's DTM*017.
 - A ``MAN*GM`` (SSCC) in an LX loop makes that loop's lines one ``Package``; other MAN qualifiers, or else an
   ``N9*2I`` in that loop, are its tracking number. Lines of an LX loop without MAN go straight on the order.
 - W12: W1202 ordered, W1203 shipped (when empty: ordered less W1204), W1206 UPC as ``UP``, W1216 case UPC as
@@ -155,6 +156,8 @@ def shipment_from_945(ts: TransactionSet) -> Shipment:
         shipment.ship_date = x12_date(requested.get(2))
     if shipped_on is not None:
         shipment.ship_time = elem(shipped_on, 4)
+    if (estimated := dates.get("17")) is not None:
+        shipment.delivery_date = x12_date(estimated.get(2))
     shipment.parties = parties.parties
     shipment.orders = [order]
     lines = order.lines + [line for p in order.packages for line in p.lines]

@@ -2,7 +2,9 @@
 
 Header, detail and summary tables are flattened into one list in standard order, over the shared loops of
 ``loops``. 005010 replaces MSG with MTX, adds IN2 to the N1 loops, PWK/EFI to the N9 loops and MEA to the SLN
-loop.
+loop. Unlike the 850 and 860, whose 005010 header turns LDT into a loop (LDT, QTY, MTX, REF), the 855 keeps
+the header LDT a plain segment (O 12) in both versions, as the 005010 855 table has it (checked against two
+independent 005010 855 definitions).
 """
 
 from crossdock.mappings.x12.specs.template import structure
