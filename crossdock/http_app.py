@@ -27,7 +27,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Mount, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from crossdock.connectors.base import Inbound
@@ -188,10 +188,14 @@ def build_app(hub: Hub, hooks: Webhooks, on_start: Callable[[], None]) -> ASGIAp
         on_start()
         yield
 
-    routes = [Route(HEALTH, _health, methods=["GET"])]
+    routes: list[BaseRoute] = [Route(HEALTH, _health, methods=["GET"])]
     posted = endpoints(hub.config).items()
     routes += [Route(path, _http_source(hub, endpoint), methods=["POST"]) for path, endpoint in posted]
     routes += [Route(path, _webhook(hooks), methods=["GET", "POST"]) for path in hooks.paths()]
+    if hub.config.console is not None:  # the operator console's pages (crossdock/console)
+        from crossdock.console.app import PREFIX, console_app
+
+        routes.append(Mount(PREFIX, console_app(hub, hub.config.console)))
     app = Starlette(routes=routes, exception_handlers={404: _not_found, 405: _not_found}, lifespan=lifespan)
     app.router.redirect_slashes = False  # a path is answered as configured, not redirected
     return _Bounded(app, hub.config.server.max_requests)
