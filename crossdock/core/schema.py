@@ -71,6 +71,11 @@ documents = Table(
     Index("ix_documents_interchange", "partner", "direction", "interchange_control"),
     Index("ix_documents_state", "state"),
     Index("ix_documents_ack", "ack_state", "ack_due_at"),
+    Index("ix_documents_isa13", "interchange_control"),  # the console's search by control number
+    Index("ix_documents_gs06", "group_control"),
+    Index("ix_documents_st02", "transaction_controls"),
+    Index("ix_documents_partner_id", "partner", "id"),  # a partner's documents, newest first
+    Index("ix_documents_created", "created_at"),  # today's figures, searches by date
 )
 
 orders = Table(
