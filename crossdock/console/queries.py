@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy import Connection, func, or_, select
 
+from crossdock.console.revisions import revisions
 from crossdock.core.engine import utcnow
 from crossdock.core.queries import NEEDS_A_PERSON, utc_text
 from crossdock.core.schema import cursors, deliveries, documents, events, order_holds, orders, shipments
@@ -156,6 +157,7 @@ def order(conn: Connection, order_id: int) -> dict[str, Any] | None:
     out["hold"] = conn.execute(select(order_holds.c.reason).where(order_holds.c.order_id == order_id)).scalar()
     ships = select(shipments.c.id, shipments.c.state, shipments.c.document_id, shipments.c.created_at)
     out["shipments"] = [row(r) for r in conn.execute(ships.where(shipments.c.order_id == order_id))]
+    out["revisions"] = revisions(conn, order_id)
     return out
 
 

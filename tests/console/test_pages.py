@@ -142,3 +142,16 @@ def test_replay_a_document(hub: Hub, client: TestClient) -> None:
     done = client.post("/console/act/replay", data={"csrf": csrf(client), "id": str(inbound), "confirm": "yes"})
     assert done.status_code == 200 and f"document {inbound} replayed: processed" in done.text
     assert len(_ids(hub, orders, orders.c.po_number == "PO-1")) == 1, "a replay never doubles the order"
+
+
+def test_an_order_shows_its_revisions_and_what_changed(hub: Hub, client: TestClient) -> None:
+    from tests.hub.conftest import receive
+    from tests.hub.edi import interchange, order
+
+    receive(hub, interchange([order("PO-1", qty=7, purpose="05")], control=3), "po1-again.edi")
+    (order_id,) = _ids(hub, orders, orders.c.po_number == "PO-1")
+    sign_in(client, "victor")
+    page = client.get(f"/console/orders/{order_id}").text
+    revisions = page[page.index('id="revisions"') : page.index("<h2>Deliveries")]
+    assert "order PO-1 from northwind received" in revisions and "revision 2" in revisions and "the first" in revisions
+    assert '<span class="bad">-PO1*0001*5*EA' in revisions and '<span class="">+PO1*0001*7*EA' in revisions
