@@ -55,18 +55,26 @@ def row(found: Any) -> dict[str, Any]:
     return {k: (utc_text(v) if isinstance(v, dt.datetime) else v) for k, v in found._mapping.items()}
 
 
-def _dates(column: Any, f: Filters) -> list[Any]:
+def _dates(table: Any, f: Filters) -> list[Any]:
+    """The window ``f`` asks for, and the ids of its first and last row: a page newest first then walks the
+    primary key inside those bounds instead of sorting every row of the window (a day can hold 100,000)."""
     where = []
     if f.since:
-        where.append(column >= dt.datetime.combine(f.since, dt.time()))
+        where.append(table.c.created_at >= dt.datetime.combine(f.since, dt.time()))
     if f.until:
-        where.append(column < dt.datetime.combine(f.until + dt.timedelta(days=1), dt.time()))
+        where.append(table.c.created_at < dt.datetime.combine(f.until + dt.timedelta(days=1), dt.time()))
+    if where:
+        window = select(func.min(table.c.id), func.max(table.c.id)).where(*where).subquery()
+        where += [
+            table.c.id >= select(window.c[0]).scalar_subquery(),
+            table.c.id <= select(window.c[1]).scalar_subquery(),
+        ]
     return where
 
 
 def search_orders(conn: Connection, f: Filters, before: int | None) -> list[dict[str, Any]]:
     """Orders matching ``f``, newest first, at most a page, older than ``before``."""
-    where = _dates(orders.c.created_at, f)
+    where = _dates(orders, f)
     if f.term:
         where.append(or_(orders.c.po_number == f.term, orders.c.external_id == f.term))
     if f.partner:
@@ -84,7 +92,7 @@ def search_orders(conn: Connection, f: Filters, before: int | None) -> list[dict
 def search_documents(conn: Connection, f: Filters, before: int | None) -> list[dict[str, Any]]:
     """Documents matching ``f``, newest first: the term is a control number (ISA13, GS06, ST02) or the PO number
     of an order the document carries; ``channel`` is the source or sink it came from or went to."""
-    where = _dates(documents.c.created_at, f)
+    where = _dates(documents, f)
     if f.term:
         carried = select(orders.c.document_id).where(orders.c.po_number == f.term)
         where.append(

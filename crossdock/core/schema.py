@@ -76,6 +76,7 @@ documents = Table(
     Index("ix_documents_st02", "transaction_controls"),
     Index("ix_documents_partner_id", "partner", "id"),  # a partner's documents, newest first
     Index("ix_documents_created", "created_at"),  # today's figures, searches by date
+    Index("ix_documents_parent", "parent_id"),  # a document's thread
 )
 
 orders = Table(
@@ -97,6 +98,7 @@ orders = Table(
     UniqueConstraint("channel", "partner", "external_id", name="uq_orders_natural_key"),
     Index("ix_orders_po_number", "po_number"),
     Index("ix_orders_status", "status"),
+    Index("ix_orders_document", "document_id"),  # the orders a document carries (the console's thread)
 )
 
 deliveries = Table(
@@ -120,6 +122,7 @@ deliveries = Table(
     Column("file_name", String(1100)),  # the name it is written under, chosen once (delivery_names.py)
     Index("ix_deliveries_due", "state", "next_attempt_at"),
     Index("ix_deliveries_order", "order_id"),
+    Index("ix_deliveries_document", "document_id"),
     Index("ux_deliveries_file_name", "sink", "file_name", unique=True),
 )
 
@@ -178,6 +181,7 @@ shipments = Table(
     Column("updated_at", DateTime, nullable=False),
     UniqueConstraint("partner", "external_id", "po_number", name="uq_shipments_natural_key"),
     Index("ix_shipments_order", "order_id"),
+    Index("ix_shipments_document", "document_id"),
 )
 
 order_holds = Table(  # an operator's hold (``crossdock orders hold``): the order gets no deliveries until released

@@ -37,10 +37,10 @@ def console_block(**extra: Any) -> dict[str, Any]:
     }
 
 
-def console_hub(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, **extra: Any) -> Hub:
+def console_hub(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, url: str | None = None, **extra: Any) -> Hub:
     """A hub with two orders (PO-1 and a hostile PO) received and one of PO-1's deliveries dead."""
     monkeypatch.setenv("CROSSDOCK_CONSOLE_SECRET", SECRET)
-    data = base_config(tmp_path, f"sqlite:///{tmp_path}/crossdock.db", console=console_block(**extra))
+    data = base_config(tmp_path, url or f"sqlite:///{tmp_path}/crossdock.db", console=console_block(**extra))
     hub = Hub(write_config(tmp_path, data))
     receive(hub, interchange([order("PO-1")], control=1), "po1.edi")
     receive(hub, interchange([order(HOSTILE)], control=2), "po2.edi")

@@ -4,14 +4,36 @@ as markup; the actions do what the command line does and record who did it."""
 from __future__ import annotations
 
 import html
+import os
+from collections.abc import Iterator
+from pathlib import Path
 
+import pytest
 from sqlalchemy import select, update
 from starlette.testclient import TestClient
 
 from crossdock.console import queries
 from crossdock.core.hub import Hub
 from crossdock.core.schema import deliveries, documents, events, orders
-from tests.console.conftest import HOSTILE, csrf, sign_in
+from tests.console.conftest import HOSTILE, console_hub, csrf, sign_in
+from tests.hub.conftest import _pg_schema_url
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.peers)])
+def hub(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Hub]:
+    """The pages read the same on both engines."""
+    if request.param == "sqlite":
+        h = console_hub(tmp_path, monkeypatch)
+        yield h
+        h.close()
+        return
+    base = os.environ.get("CROSSDOCK_PG_URL")
+    if not base:
+        pytest.skip("no PostgreSQL peer: run scripts/peers up (CROSSDOCK_PG_URL unset)")
+    for url in _pg_schema_url(base):
+        h = console_hub(tmp_path, monkeypatch, url)
+        yield h
+        h.close()
 
 
 def _ids(hub: Hub, table: object, where: object) -> list[int]:
@@ -155,3 +177,17 @@ def test_an_order_shows_its_revisions_and_what_changed(hub: Hub, client: TestCli
     revisions = page[page.index('id="revisions"') : page.index("<h2>Deliveries")]
     assert "order PO-1 from northwind received" in revisions and "revision 2" in revisions and "the first" in revisions
     assert '<span class="bad">-PO1*0001*5*EA' in revisions and '<span class="">+PO1*0001*7*EA' in revisions
+
+
+def test_search_by_dates(hub: Hub) -> None:
+    import datetime as dt
+
+    from crossdock.core.engine import utcnow
+
+    today = utcnow().date()
+    everything = _ids(hub, documents, documents.c.id > 0)
+    with hub.store.transaction() as conn:
+        found = queries.search_documents(conn, queries.Filters(since=today, until=today), None)
+        before = queries.search_documents(conn, queries.Filters(until=today - dt.timedelta(days=1)), None)
+        orders_today = queries.search_orders(conn, queries.Filters(since=today), None)
+    assert [d["id"] for d in found] == everything[::-1] and before == [] and len(orders_today) == 2

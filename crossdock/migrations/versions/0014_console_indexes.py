@@ -1,4 +1,4 @@
-"""console: indexes for its search by control number, partner and date, and its "today" figures
+"""console: indexes for its search by control number, partner and date, its "today" figures and a document's thread
 
 Revision ID: 0014
 Revises: 0013
@@ -15,19 +15,23 @@ branch_labels = None
 depends_on = None
 
 INDEXES = {
-    "ix_documents_isa13": ["interchange_control"],
-    "ix_documents_gs06": ["group_control"],
-    "ix_documents_st02": ["transaction_controls"],
-    "ix_documents_partner_id": ["partner", "id"],
-    "ix_documents_created": ["created_at"],
+    "ix_documents_isa13": ("documents", ["interchange_control"]),
+    "ix_documents_gs06": ("documents", ["group_control"]),
+    "ix_documents_st02": ("documents", ["transaction_controls"]),
+    "ix_documents_partner_id": ("documents", ["partner", "id"]),
+    "ix_documents_created": ("documents", ["created_at"]),
+    "ix_documents_parent": ("documents", ["parent_id"]),
+    "ix_orders_document": ("orders", ["document_id"]),
+    "ix_deliveries_document": ("deliveries", ["document_id"]),
+    "ix_shipments_document": ("shipments", ["document_id"]),
 }
 
 
 def upgrade() -> None:
-    for name, columns in INDEXES.items():
-        op.create_index(name, "documents", columns)
+    for name, (table, columns) in INDEXES.items():
+        op.create_index(name, table, columns)
 
 
 def downgrade() -> None:
-    for name in INDEXES:
-        op.drop_index(name, table_name="documents")
+    for name, (table, _) in INDEXES.items():
+        op.drop_index(name, table_name=table)
