@@ -122,3 +122,9 @@ def test_hash_password_prints_a_hash_the_console_accepts(
     monkeypatch.setattr(sys, "stdin", io.StringIO("short\n"))
     assert main(["console", "hash-password"]) == 1
     assert SECRET not in printed
+
+
+def test_run_opens_its_port_for_the_console(hub: Hub) -> None:
+    from crossdock.server import declared_paths
+
+    assert "/console" in declared_paths(hub.config), "crossdock run listens when only the console is configured"
