@@ -183,6 +183,8 @@ def test_the_shipped_configurations_check_clean(tmp_path: Path, monkeypatch: pyt
         "EBAY_VERIFICATION_TOKEN",
         "WALMART_CLIENT_SECRET",
         "WALMART_WEBHOOK_AUTH",
+        "CROSSDOCK_CONSOLE_SECRET",
+        "CONSOLE_VICTOR_HASH",
     ):
         monkeypatch.setenv(var, "a-test-value-long-enough-for-a-token")
     key = tmp_path / "id_ed25519"
