@@ -18,6 +18,7 @@ from crossdock.core.schema import cursors, deliveries, documents, events, order_
 PAGE = 50
 LONGEST_TERM = 128
 THREAD_MOST = 200  # documents shown in one thread
+MOST_MATCHES = 5000  # documents one search term finds (the newest)
 
 DOC_COLUMNS = [c for c in documents.c if c.name not in ("data", "insert_sentinel", "identity")]
 ORDER_COLUMNS = [c for c in orders.c if c.name not in ("data", "insert_sentinel")]
@@ -55,26 +56,39 @@ def row(found: Any) -> dict[str, Any]:
     return {k: (utc_text(v) if isinstance(v, dt.datetime) else v) for k, v in found._mapping.items()}
 
 
-def _dates(table: Any, f: Filters) -> list[Any]:
-    """The window ``f`` asks for, and the ids of its first and last row: a page newest first then walks the
-    primary key inside those bounds instead of sorting every row of the window (a day can hold 100,000)."""
+def _dates(conn: Connection, table: Any, f: Filters) -> list[Any]:
+    """The window ``f`` asks for, and the ids of its first and last row, read first: a page newest first then
+    walks the primary key between them instead of sorting every row of the window (a day can hold 100,000)."""
     where = []
     if f.since:
         where.append(table.c.created_at >= dt.datetime.combine(f.since, dt.time()))
     if f.until:
         where.append(table.c.created_at < dt.datetime.combine(f.until + dt.timedelta(days=1), dt.time()))
     if where:
-        window = select(func.min(table.c.id), func.max(table.c.id)).where(*where).subquery()
-        where += [
-            table.c.id >= select(window.c[0]).scalar_subquery(),
-            table.c.id <= select(window.c[1]).scalar_subquery(),
-        ]
+        low, high = conn.execute(select(func.min(table.c.id), func.max(table.c.id)).where(*where)).one()
+        where += [table.c.id >= (low or 0), table.c.id <= (high or 0)]
     return where
+
+
+def _matching(conn: Connection, term: str) -> list[int]:
+    """The documents a term names, at most ``MOST_MATCHES``: each way of naming one looked up by its own index
+    (one OR across them leads PostgreSQL to walk the whole table newest first)."""
+    ways = [
+        select(documents.c.id).where(documents.c.interchange_control == term),
+        select(documents.c.id).where(documents.c.group_control == term),
+        select(documents.c.id).where(documents.c.transaction_controls == term),
+        select(orders.c.document_id.label("id")).where(orders.c.po_number == term, orders.c.document_id.is_not(None)),
+    ]
+    found: set[int] = set()
+    for way in ways:
+        newest = way.order_by(way.selected_columns[0].desc()).limit(MOST_MATCHES)
+        found.update(int(i) for i in conn.execute(newest).scalars())
+    return sorted(found)[-MOST_MATCHES:]
 
 
 def search_orders(conn: Connection, f: Filters, before: int | None) -> list[dict[str, Any]]:
     """Orders matching ``f``, newest first, at most a page, older than ``before``."""
-    where = _dates(orders, f)
+    where = _dates(conn, orders, f)
     if f.term:
         where.append(or_(orders.c.po_number == f.term, orders.c.external_id == f.term))
     if f.partner:
@@ -91,18 +105,11 @@ def search_orders(conn: Connection, f: Filters, before: int | None) -> list[dict
 
 def search_documents(conn: Connection, f: Filters, before: int | None) -> list[dict[str, Any]]:
     """Documents matching ``f``, newest first: the term is a control number (ISA13, GS06, ST02) or the PO number
-    of an order the document carries; ``channel`` is the source or sink it came from or went to."""
-    where = _dates(documents, f)
+    of an order the document carries (the newest ``MOST_MATCHES`` of them); ``channel`` is the source or sink
+    it came from or went to."""
+    where = _dates(conn, documents, f)
     if f.term:
-        carried = select(orders.c.document_id).where(orders.c.po_number == f.term)
-        where.append(
-            or_(
-                documents.c.interchange_control == f.term,
-                documents.c.group_control == f.term,
-                documents.c.transaction_controls == f.term,
-                documents.c.id.in_(carried),
-            )
-        )
+        where.append(documents.c.id.in_(_matching(conn, f.term)))
     if f.partner:
         where.append(documents.c.partner == f.partner)
     if f.channel:
