@@ -12,7 +12,7 @@ from crossdock.core.operator_orders import hold_order, release_order
 from crossdock.core.pipeline import replay
 from crossdock.core.queries import Queries
 from crossdock.core.reconcile import resend
-from crossdock.core.schema import orders
+from crossdock.core.schema import documents, orders
 
 MOST_AT_ONCE = 200  # dead letters retried in one go
 
@@ -72,3 +72,17 @@ def release(hub: Hub, who: Session, order_id: int) -> list[str]:
     done = release_order(hub, po, source=partner)
     _record(hub, who, f"order {po} released", order_id=order_id)
     return [done]
+
+
+def acknowledge(hub: Hub, who: Session, document_ids: list[int]) -> list[str]:
+    """Mark alerts as seen: the Now page stops listing them (the alert itself was sent once, as always)."""
+    lines = []
+    with hub.store.transaction() as conn:
+        for document_id in document_ids[:MOST_AT_ONCE]:
+            found = conn.execute(select(documents.c.kind).where(documents.c.id == document_id)).scalar()
+            if found != "alert":
+                lines.append(f"document {document_id} is not an alert")
+                continue
+            hub.store.log(conn, "acknowledged", f"alert acknowledged by {who.user}", document_id=document_id)
+            lines.append(f"alert {document_id} acknowledged")
+    return lines

@@ -186,6 +186,8 @@ class Console:
     def _do(self, what: str, session: Session, ids: list[int], reason: str) -> list[str]:
         if what == "retry":
             return actions.retry(self.hub, session, ids)
+        if what == "acknowledge":
+            return actions.acknowledge(self.hub, session, ids)
         if what == "replay":
             return actions.replay_document(self.hub, session, ids[0])
         if what == "resend":
@@ -203,6 +205,7 @@ def _describe(what: str, ids: list[int], reason: str) -> str | None:
     names = ", ".join(str(i) for i in ids)
     return {
         "retry": f"retry dead letter(s) {names}",
+        "acknowledge": f"acknowledge alert(s) {names}",
         "replay": f"replay document {names}",
         "resend": f"resend document {names} under new control numbers",
         "hold": f"hold order {names}" + (f": {reason}" if reason else ""),

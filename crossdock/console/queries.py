@@ -18,6 +18,7 @@ from crossdock.core.schema import cursors, deliveries, documents, events, order_
 PAGE = 50
 LONGEST_TERM = 128
 THREAD_MOST = 200  # documents shown in one thread
+ALERT_DAYS = 7
 MOST_MATCHES = 5000  # documents one search term finds (the newest)
 
 DOC_COLUMNS = [c for c in documents.c if c.name not in ("data", "insert_sentinel", "identity")]
@@ -225,6 +226,7 @@ def now(conn: Connection) -> dict[str, Any]:
         "outbox": int(pending[0]),
         "oldest": utc_text(pending[1]),
         "failing_sources": failing,
+        "alerts": alerts(conn),
         "dead_letters": [
             row(r)
             for r in conn.execute(
@@ -243,6 +245,21 @@ def now(conn: Connection) -> dict[str, Any]:
             )
         ],
     }
+
+
+def alerts(conn: Connection) -> list[dict[str, Any]]:
+    """The alerts of the last ``ALERT_DAYS`` days nobody has acknowledged, newest first."""
+    since = utcnow() - dt.timedelta(days=ALERT_DAYS)
+    acks = events.alias("acks")
+    seen = select(acks.c.id).where(acks.c.document_id == documents.c.id, acks.c.kind == "acknowledged")
+    query = (
+        select(documents.c.id, documents.c.created_at, documents.c.remote_name, events.c.message)
+        .join(events, (events.c.document_id == documents.c.id) & (events.c.kind == "alert"))
+        .where(documents.c.created_at >= since, documents.c.kind == "alert", ~seen.exists())
+        .order_by(documents.c.id.desc())
+        .limit(PAGE)
+    )
+    return [row(r) for r in conn.execute(query)]
 
 
 def _count(conn: Connection, where: Any, table: Any) -> int:

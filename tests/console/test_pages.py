@@ -191,3 +191,24 @@ def test_search_by_dates(hub: Hub) -> None:
         before = queries.search_documents(conn, queries.Filters(until=today - dt.timedelta(days=1)), None)
         orders_today = queries.search_orders(conn, queries.Filters(since=today), None)
     assert [d["id"] for d in found] == everything[::-1] and before == [] and len(orders_today) == 2
+
+
+def test_an_alert_is_listed_until_acknowledged(hub: Hub, client: TestClient) -> None:
+    from crossdock.core.alerts import raise_alert
+    from crossdock.core.config import AlertsConfig
+
+    config = hub.config.model_copy(update={"alerts": AlertsConfig(sink="east")})
+    with hub.store.transaction() as conn:
+        assert raise_alert(hub.store, conn, config, "test:1", "crossdock: <i>a source fails</i>", "text")
+    (alert,) = _ids(hub, documents, documents.c.kind == "alert")
+    sign_in(client, "alice")
+    now = client.get("/console/now").text
+    assert f'name="id" value="{alert}"' in now and "&lt;i&gt;a source fails&lt;/i&gt;" in now
+    form = {"csrf": csrf(client), "id": str(alert)}
+    assert "acknowledge alert(s)" in client.post("/console/act/acknowledge", data=form).text
+    done = client.post("/console/act/acknowledge", data={**form, "confirm": "yes"})
+    assert f"alert {alert} acknowledged" in done.text
+    assert f'name="id" value="{alert}"' not in client.get("/console/now").text
+    with hub.store.transaction() as conn:
+        said = list(conn.execute(select(events.c.message).where(events.c.kind == "acknowledged")).scalars())
+    assert said == ["alert acknowledged by alice"]
