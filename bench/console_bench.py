@@ -83,6 +83,7 @@ def pages(count: int) -> dict[str, str]:
         "search: a partner, keyset deep": f"/console/search?partner=p7&before={count - 200_000}",
         "search: one day": "/console/search?since=2026-01-02&until=2026-01-02",
         "search: orders by PO": f"/console/search?kind=orders&q=PO{middle}",
+        "search: orders of one day": "/console/search?kind=orders&since=2026-01-03&until=2026-01-03",
         "document page": f"/console/documents/{middle}",
         "order page": "/console/orders/1",
         "now page": "/console/now",

@@ -19,6 +19,7 @@ PAGE = 50
 LONGEST_TERM = 128
 THREAD_MOST = 200  # documents shown in one thread
 ALERT_DAYS = 7
+SLACK = dt.timedelta(minutes=10)
 MOST_MATCHES = 5000  # documents one search term finds (the newest)
 
 DOC_COLUMNS = [c for c in documents.c if c.name not in ("data", "insert_sentinel", "identity")]
@@ -58,16 +59,21 @@ def row(found: Any) -> dict[str, Any]:
 
 
 def _dates(conn: Connection, table: Any, f: Filters) -> list[Any]:
-    """The window ``f`` asks for, and the ids of its first and last row, read first: a page newest first then
-    walks the primary key between them instead of sorting every row of the window (a day can hold 100,000)."""
-    where = []
+    """The window ``f`` asks for, bounded also by id, so that a page newest first walks the primary key instead
+    of sorting every row of the window (a day can hold 100,000). Ids grow with creation times but not exactly
+    (a transaction stamps its rows before it inserts them), so the id bounds are those of the rows created
+    ``SLACK`` outside the window: a row inside it is within them unless its transaction took longer than that."""
+    where: list[Any] = []
     if f.since:
-        where.append(table.c.created_at >= dt.datetime.combine(f.since, dt.time()))
+        start = dt.datetime.combine(f.since, dt.time())
+        where.append(table.c.created_at >= start)
+        first = select(table.c.id).where(table.c.created_at >= start - SLACK).order_by(table.c.created_at).limit(1)
+        where.append(table.c.id >= (conn.execute(first).scalar() or 0))
     if f.until:
-        where.append(table.c.created_at < dt.datetime.combine(f.until + dt.timedelta(days=1), dt.time()))
-    if where:
-        low, high = conn.execute(select(func.min(table.c.id), func.max(table.c.id)).where(*where)).one()
-        where += [table.c.id >= (low or 0), table.c.id <= (high or 0)]
+        end = dt.datetime.combine(f.until + dt.timedelta(days=1), dt.time())
+        where.append(table.c.created_at < end)
+        last = select(table.c.id).where(table.c.created_at < end + SLACK).order_by(table.c.created_at.desc()).limit(1)
+        where.append(table.c.id <= (conn.execute(last).scalar() or 0))
     return where
 
 

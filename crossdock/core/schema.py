@@ -99,6 +99,7 @@ orders = Table(
     Index("ix_orders_po_number", "po_number"),
     Index("ix_orders_status", "status"),
     Index("ix_orders_document", "document_id"),  # the orders a document carries (the console's thread)
+    Index("ix_orders_created", "created_at"),  # the console's search by date
 )
 
 deliveries = Table(

@@ -22,6 +22,7 @@ INDEXES = {
     "ix_documents_created": ("documents", ["created_at"]),
     "ix_documents_parent": ("documents", ["parent_id"]),
     "ix_orders_document": ("orders", ["document_id"]),
+    "ix_orders_created": ("orders", ["created_at"]),
     "ix_deliveries_document": ("deliveries", ["document_id"]),
     "ix_shipments_document": ("shipments", ["document_id"]),
 }
