@@ -9,6 +9,7 @@ autoescaping on: every value shown may come from a partner or a shopper.
 from __future__ import annotations
 
 import hmac
+import logging
 import urllib.parse
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -25,12 +26,13 @@ from crossdock.console.segments import show
 from crossdock.console.sessions import COOKIE, Session, Sessions, csrf_ok
 from crossdock.console.settings import partners_view
 from crossdock.core.config_types import resolve_secret
-from crossdock.core.console_config import ConsoleConfig
-from crossdock.core.errors import CrossdockError
+from crossdock.core.console_config import ConsoleConfig, ConsoleUser
+from crossdock.core.errors import ConfigError, CrossdockError
 from crossdock.core.hub import Hub
 from crossdock.core.order_json import document_bytes
 
 PREFIX = "/console"
+log = logging.getLogger("crossdock.console")
 LONGEST_FORM = 64 * 1024
 _DUMMY = "scrypt$16384$8$1$AAAAAAAAAAAAAAAAAAAAAA==$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="
 HEADERS = {
@@ -93,12 +95,7 @@ class Console:
         user = str(form.get("user", ""))[:128]
         password = str(form.get("password", ""))
         found = self.config.users.get(user)
-        stored = (
-            resolve_secret(found.password_hash)
-            if found and found.password_hash and found.password_hash.startswith("${")
-            else (found.password_hash if found else None)
-        )
-        ok = await run_in_threadpool(_verify, password, stored)
+        ok = await run_in_threadpool(_verify, password, _stored_hash(found))
         if not ok or found is None or not _same_origin(request):
             return self.page("login.html", None, 401, target=target, failed=True)
         response = RedirectResponse(_local(form.get("next")) or f"{PREFIX}/now", status_code=303, headers=HEADERS)
@@ -211,6 +208,19 @@ def _describe(what: str, ids: list[int], reason: str) -> str | None:
         "hold": f"hold order {names}" + (f": {reason}" if reason else ""),
         "release": f"release order {names}",
     }.get(what)
+
+
+def _stored_hash(user: ConsoleUser | None) -> str | None:
+    """A user's hash, from the file or its ``${VAR}``; none (no sign-in by password) when the variable is unset."""
+    if user is None or user.password_hash is None:
+        return None
+    if not user.password_hash.startswith("${"):
+        return user.password_hash
+    try:
+        return resolve_secret(user.password_hash)
+    except ConfigError:
+        log.warning("console: the password hash of a user is in an unset variable; that user cannot sign in")
+        return None
 
 
 def _verify(password: str, stored: str | None) -> bool:

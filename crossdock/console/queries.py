@@ -256,12 +256,16 @@ def now(conn: Connection) -> dict[str, Any]:
 def alerts(conn: Connection) -> list[dict[str, Any]]:
     """The alerts of the last ``ALERT_DAYS`` days nobody has acknowledged, newest first."""
     since = utcnow() - dt.timedelta(days=ALERT_DAYS)
+    first = select(documents.c.id).where(documents.c.created_at >= since).order_by(documents.c.created_at).limit(1)
+    low = conn.execute(first).scalar()
+    if low is None:
+        return []
     acks = events.alias("acks")
     seen = select(acks.c.id).where(acks.c.document_id == documents.c.id, acks.c.kind == "acknowledged")
     query = (
         select(documents.c.id, documents.c.created_at, documents.c.remote_name, events.c.message)
         .join(events, (events.c.document_id == documents.c.id) & (events.c.kind == "alert"))
-        .where(documents.c.created_at >= since, documents.c.kind == "alert", ~seen.exists())
+        .where(documents.c.kind == "alert", documents.c.id >= low, documents.c.created_at >= since, ~seen.exists())
         .order_by(documents.c.id.desc())
         .limit(PAGE)
     )

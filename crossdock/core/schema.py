@@ -77,6 +77,7 @@ documents = Table(
     Index("ix_documents_partner_id", "partner", "id"),  # a partner's documents, newest first
     Index("ix_documents_created", "created_at"),  # today's figures, searches by date
     Index("ix_documents_parent", "parent_id"),  # a document's thread
+    Index("ix_documents_kind_id", "kind", "id"),  # the newest of a kind (the console's alerts)
 )
 
 orders = Table(

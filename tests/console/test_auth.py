@@ -128,3 +128,13 @@ def test_run_opens_its_port_for_the_console(hub: Hub) -> None:
     from crossdock.server import declared_paths
 
     assert "/console" in declared_paths(hub.config), "crossdock run listens when only the console is configured"
+
+
+def test_a_password_hash_can_come_from_the_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OLGA_HASH", hash_password("olga-password-1"))
+    hub = console_hub(tmp_path, monkeypatch, users={"olga": {"role": "operator", "password_hash": "${OLGA_HASH}"}})
+    with TestClient(build_app(hub, Webhooks(hub), lambda: None), follow_redirects=False) as client:
+        assert client.post("/console/login", data={"user": "olga", "password": "wrong"}).status_code == 401
+        assert client.post("/console/login", data={"user": "olga", "password": "olga-password-1"}).status_code == 303
+        assert "olga (operator)" in client.get("/console/now").text
+    hub.close()

@@ -21,6 +21,7 @@ INDEXES = {
     "ix_documents_partner_id": ("documents", ["partner", "id"]),
     "ix_documents_created": ("documents", ["created_at"]),
     "ix_documents_parent": ("documents", ["parent_id"]),
+    "ix_documents_kind_id": ("documents", ["kind", "id"]),
     "ix_orders_document": ("orders", ["document_id"]),
     "ix_orders_created": ("orders", ["created_at"]),
     "ix_deliveries_document": ("deliveries", ["document_id"]),
