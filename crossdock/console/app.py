@@ -25,6 +25,7 @@ from crossdock.console import actions, queries
 from crossdock.console.segments import show
 from crossdock.console.sessions import COOKIE, Session, Sessions, csrf_ok
 from crossdock.console.settings import partners_view
+from crossdock.console.throttle import Throttle
 from crossdock.core.config_types import resolve_secret
 from crossdock.core.console_config import ConsoleConfig, ConsoleUser
 from crossdock.core.errors import ConfigError, CrossdockError
@@ -51,6 +52,7 @@ class Console:
         self.hub = hub
         self.config = config
         self.sessions = Sessions(config)
+        self.throttle = Throttle()
         self.env = Environment(
             loader=PackageLoader("crossdock.console", "templates"), autoescape=select_autoescape(default=True)
         )
@@ -95,9 +97,13 @@ class Console:
         user = str(form.get("user", ""))[:128]
         password = str(form.get("password", ""))
         found = self.config.users.get(user)
+        if self.throttle.blocked(user):
+            return self.page("login.html", None, 429, target=target, failed=True)
         ok = await run_in_threadpool(_verify, password, _stored_hash(found))
         if not ok or found is None or not _same_origin(request):
+            self.throttle.failed(user)
             return self.page("login.html", None, 401, target=target, failed=True)
+        self.throttle.succeeded(user)
         response = RedirectResponse(_local(form.get("next")) or f"{PREFIX}/now", status_code=303, headers=HEADERS)
         response.set_cookie(
             COOKIE,

@@ -138,3 +138,21 @@ def test_a_password_hash_can_come_from_the_environment(tmp_path: Path, monkeypat
         assert client.post("/console/login", data={"user": "olga", "password": "olga-password-1"}).status_code == 303
         assert "olga (operator)" in client.get("/console/now").text
     hub.close()
+
+
+def test_wrong_passwords_are_bounded_per_user(client: TestClient) -> None:
+    for _ in range(5):
+        assert client.post("/console/login", data={"user": "alice", "password": "guess"}).status_code == 401
+    refused = client.post("/console/login", data={"user": "alice", "password": "alice-password-1"})
+    assert refused.status_code == 429 and COOKIE not in refused.headers.get("set-cookie", "")
+    assert client.post("/console/login", data={"user": "victor", "password": "victor-password-1"}).status_code == 303
+
+
+def test_the_throttle_forgets_after_its_window() -> None:
+    from crossdock.console.throttle import Throttle
+
+    throttle = Throttle(most=2, window=10)
+    throttle.failed("a", now=100)
+    throttle.failed("a", now=101)
+    assert throttle.blocked("a", now=105) and not throttle.blocked("b", now=105)
+    assert not throttle.blocked("a", now=111), "the failures aged out"
