@@ -10,6 +10,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from crossdock import as2_cli, commands, commands_stock, label_files, logs, returns_cli
+from crossdock.console import cli as console_cli
 from crossdock.core.errors import ConfigError, CrossdockError, NotX12Error
 from crossdock.core.states import DOCUMENT_STATES, ORDER_STATUSES
 from crossdock.terminal import terminal_lines, terminal_safe
@@ -339,6 +340,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     returns_cli.add_commands(sub, _config_option, _json_option)
     as2_cli.add_commands(sub, _config_option, _json_option)
+    console_cli.add_commands(sub)
 
     p = sub.add_parser("retry", help="queue a dead delivery again")
     _config_option(p)

@@ -29,7 +29,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Mount, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from crossdock.as2_server import as2_endpoints, process_after, received
@@ -211,13 +211,17 @@ def build_app(
         on_start()
         yield
 
-    routes = [Route(HEALTH, _health, methods=["GET"]), *metrics_routes(hub, scheduler)]
+    routes: list[BaseRoute] = [Route(HEALTH, _health, methods=["GET"]), *metrics_routes(hub, scheduler)]
     posted = endpoints(hub.config).items()
     routes += [Route(path, _http_source(hub, endpoint), methods=["POST"]) for path, endpoint in posted]
     routes += [Route(path, _webhook(hooks), methods=["GET", "POST"]) for path in hooks.paths()]
     routes += [
         Route(path, _as2(hub, endpoint), methods=["POST"]) for path, endpoint in as2_endpoints(hub.config).items()
     ]
+    if hub.config.console is not None:  # the operator console's pages (crossdock/console)
+        from crossdock.console.app import PREFIX, console_app
+
+        routes.append(Mount(PREFIX, console_app(hub, hub.config.console)))
     app = Starlette(routes=routes, exception_handlers={404: _not_found, 405: _not_found}, lifespan=lifespan)
     app.router.redirect_slashes = False  # a path is answered as configured, not redirected
     return _Bounded(app, hub.config.server.max_requests)

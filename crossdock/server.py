@@ -37,7 +37,8 @@ STARTUP = 30.0  # seconds the server thread may take to start answering
 def declared_paths(config: Config) -> list[str]:
     """The paths ``serve`` answers besides /healthz; ``run`` opens its port only when there are some."""
     as2 = [as2_path(name) for name, cfg in config.sources.items() if cfg.type == "as2"]
-    return sorted([*endpoints(config), *(webhook_path(name) for name in hook_sources(config)), *as2])
+    console = ["/console"] if config.console is not None else []
+    return sorted([*endpoints(config), *(webhook_path(name) for name in hook_sources(config)), *as2, *console])
 
 
 class Server:

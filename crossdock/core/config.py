@@ -30,6 +30,7 @@ from crossdock.core.config_types import (
 from crossdock.core.config_yaml import ConfigProblems as ConfigProblems
 from crossdock.core.config_yaml import Problem as Problem
 from crossdock.core.connector_config import OrderFormat, Schedule
+from crossdock.core.console_config import ConsoleConfig
 from crossdock.core.document_config import (
     AsnLevel,
     AsnReference,
@@ -406,6 +407,7 @@ class Config(Strict):
     outbox: OutboxConfig = OutboxConfig()
     alerts: AlertsConfig | None = None
     server: ServerConfig = ServerConfig()
+    console: ConsoleConfig | None = Field(default=None, description="the operator console in the browser, at /console")
     inventory: dict[Name, InventoryFeedConfig] = Field(default_factory=dict, description="stock feeds out")
     stock: StockConfig = Field(
         default_factory=StockConfig,

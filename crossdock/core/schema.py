@@ -71,6 +71,13 @@ documents = Table(
     Index("ix_documents_interchange", "partner", "direction", "interchange_control"),
     Index("ix_documents_state_partner", "state", "direction", "partner"),  # also counts them for /metrics
     Index("ix_documents_ack", "ack_state", "ack_due_at"),
+    Index("ix_documents_isa13", "interchange_control"),  # the console's search by control number
+    Index("ix_documents_gs06", "group_control"),
+    Index("ix_documents_st02", "transaction_controls"),
+    Index("ix_documents_partner_id", "partner", "id"),  # a partner's documents, newest first
+    Index("ix_documents_created", "created_at"),  # today's figures, searches by date
+    Index("ix_documents_parent", "parent_id"),  # a document's thread
+    Index("ix_documents_kind_id", "kind", "id"),  # the newest of a kind (the console's alerts)
 )
 
 orders = Table(
@@ -92,6 +99,8 @@ orders = Table(
     UniqueConstraint("channel", "partner", "external_id", name="uq_orders_natural_key"),
     Index("ix_orders_po_number", "po_number"),
     Index("ix_orders_status", "status"),
+    Index("ix_orders_document", "document_id"),  # the orders a document carries (the console's thread)
+    Index("ix_orders_created", "created_at"),  # the console's search by date
 )
 
 deliveries = Table(
@@ -115,6 +124,7 @@ deliveries = Table(
     Column("file_name", String(1100)),  # the name it is written under, chosen once (delivery_names.py)
     Index("ix_deliveries_due", "state", "next_attempt_at"),
     Index("ix_deliveries_order", "order_id"),
+    Index("ix_deliveries_document", "document_id"),
     Index("ux_deliveries_file_name", "sink", "file_name", unique=True),
 )
 
@@ -173,6 +183,7 @@ shipments = Table(
     Column("updated_at", DateTime, nullable=False),
     UniqueConstraint("partner", "external_id", "po_number", name="uq_shipments_natural_key"),
     Index("ix_shipments_order", "order_id"),
+    Index("ix_shipments_document", "document_id"),
 )
 
 order_holds = Table(  # an operator's hold (``crossdock orders hold``): the order gets no deliveries until released

@@ -184,6 +184,8 @@ def test_the_shipped_configurations_check_clean(tmp_path: Path, monkeypatch: pyt
         "WALMART_CLIENT_SECRET",
         "WALMART_WEBHOOK_AUTH",
         "AS2_PRIVATE_KEY",
+        "CROSSDOCK_CONSOLE_SECRET",
+        "CONSOLE_VICTOR_HASH",
     ):
         monkeypatch.setenv(var, "a-test-value-long-enough-for-a-token")
     key = tmp_path / "id_ed25519"

@@ -1,0 +1,1 @@
+"""The operator console: server-rendered pages at ``/console`` beside the webhooks (``app.py`` builds them)."""

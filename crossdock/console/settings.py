@@ -1,0 +1,58 @@
+"""The Partners page: each partner's, source's and sink's settings as configured (every secret masked), each
+source's last poll, and each partner's acknowledgment figures for the last 30 days."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Any
+
+from pydantic import BaseModel
+from sqlalchemy import func, select
+
+from crossdock.core.engine import utcnow
+from crossdock.core.hub import Hub
+from crossdock.core.masking import masked
+from crossdock.core.queries import utc_text
+from crossdock.core.schema import cursors, documents
+
+WINDOW_DAYS = 30
+
+
+def _settings(model: BaseModel) -> str:
+    """Settings as JSON text; ``${VAR}`` references are shown as such, and any resolved secret is masked."""
+    return masked(json.dumps(model.model_dump(mode="json", exclude_none=True), indent=2, default=str), model)
+
+
+def partners_view(hub: Hub) -> dict[str, Any]:
+    config = hub.config
+    since = utcnow() - dt.timedelta(days=WINDOW_DAYS)
+    acks: dict[str, dict[str, int]] = {}
+    with hub.store.transaction() as conn:
+        counted = (
+            select(documents.c.partner, documents.c.ack_state, func.count())
+            .where(documents.c.direction == "out", documents.c.ack_state.is_not(None), documents.c.created_at >= since)
+            .group_by(documents.c.partner, documents.c.ack_state)
+        )
+        for partner, state, count in conn.execute(counted):
+            acks.setdefault(str(partner), {})[str(state)] = int(count)
+        polls = {
+            r.name.removeprefix("poll:"): json.loads(r.value)
+            for r in conn.execute(select(cursors).where(cursors.c.name.like("poll:%")).limit(1000))
+        }
+    return {
+        "partners": [
+            {"name": name, "settings": _settings(p), "acks": acks.get(name, {})} for name, p in config.partners.items()
+        ],
+        "sources": [
+            {
+                "name": name,
+                "settings": _settings(s),
+                "at": utc_text((polls.get(name) or {}).get("at")),
+                "error": str((polls.get(name) or {}).get("error") or "")[:500],
+            }
+            for name, s in config.sources.items()
+        ],
+        "sinks": [{"name": name, "settings": _settings(s)} for name, s in config.sinks.items()],
+        "window": WINDOW_DAYS,
+    }
