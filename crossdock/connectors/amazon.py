@@ -45,6 +45,7 @@ import httpx
 
 from crossdock import __version__
 from crossdock.connectors import amazon_returns
+from crossdock.connectors.amazon_returns import api_time, read_time
 from crossdock.connectors.base import Inbound
 from crossdock.connectors.channel import ChannelSource, Expiring, order_inbound
 from crossdock.connectors.http import check, read_json, request, scrub
@@ -268,18 +269,6 @@ def _errors(body: Any) -> str:
     return "; ".join(parts)
 
 
-def _stamp(text: Any) -> dt.datetime | None:
-    try:
-        stamp = dt.datetime.fromisoformat(text) if isinstance(text, str) else None
-    except ValueError:
-        return None
-    return stamp.astimezone(dt.UTC) if stamp is not None and stamp.tzinfo is not None else None
-
-
-def _iso(stamp: dt.datetime) -> str:
-    return stamp.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
 def _fulfilled_by(order: Mapping[str, Any]) -> str | None:
     fulfillment = order.get("fulfillment")
     by = fulfillment.get("fulfilledBy") if isinstance(fulfillment, Mapping) else None
@@ -315,17 +304,17 @@ class AmazonSource(ChannelSource[AmazonSourceConfig, _Api]):
         """With ``returns: {read: true}``, the returns reports first (``amazon_returns``); the orders' last carries the
         checkpoint."""
         now = dt.datetime.now(dt.UTC)
-        start = self._window_start(_stamp(self.since) if self.since else None, now)
+        start = self._window_start(read_time(self.since) if self.since else None, now)
         returns = amazon_returns.read_returns(api, self.name, start, now) if self.config.returns.read else ()
         return chain(returns, super()._orders(api))
 
     def _read(self, api: _Api) -> Generator[Inbound, None, str | None]:
-        high = _stamp(self.since) if self.since else None
+        high = read_time(self.since) if self.since else None
         now = dt.datetime.now(dt.UTC)
         start = self._window_start(high, now)
         params = {
-            "lastUpdatedAfter": _iso(start),
-            "lastUpdatedBefore": _iso(now - SETTLING),
+            "lastUpdatedAfter": api_time(start),
+            "lastUpdatedBefore": api_time(now - SETTLING),
             "marketplaceIds": ",".join(self.config.marketplace_ids),
             "fulfilledBy": self.config.fulfilled_by,
             "includedData": ",".join(INCLUDED),
@@ -341,7 +330,7 @@ class AmazonSource(ChannelSource[AmazonSourceConfig, _Api]):
             for order in found:
                 if not isinstance(order, dict):
                     raise TransientError(f"amazon {self.name}: searchOrders: an order is not an object")
-                updated = _stamp(order.get("lastUpdatedTime"))
+                updated = read_time(order.get("lastUpdatedTime"))
                 if updated is not None and (high is None or updated > high):
                     high = updated
                 if _fulfilled_by(order) not in (None, self.config.fulfilled_by):
@@ -350,7 +339,7 @@ class AmazonSource(ChannelSource[AmazonSourceConfig, _Api]):
             pagination = body.get("pagination")
             page_token = pagination.get("nextToken") if isinstance(pagination, dict) else None
             if not page_token:
-                return _iso(high) if high is not None else None
+                return api_time(high) if high is not None else None
 
 
 def _inbound(order: dict[str, Any]) -> Inbound:

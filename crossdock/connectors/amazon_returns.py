@@ -57,7 +57,7 @@ def read_returns(api: _Api, who: str, start: dt.datetime, now: dt.datetime) -> I
         raise TransientError(f"amazon {who}: getReports: the answer has no list of reports")
     reports = [r for r in found if isinstance(r, dict)]
     done = [r for r in reports if r.get("processingStatus") == "DONE"]
-    ends = [e for e in (_stamp(r.get("dataEndTime")) for r in done) if e is not None]
+    ends = [e for e in (read_time(r.get("dataEndTime")) for r in done) if e is not None]
     newest = max(ends, default=None)
     due = newest is None or now - newest > dt.timedelta(seconds=config.returns_every)
     if due and not any(r.get("processingStatus") in WAITING for r in reports):
@@ -65,12 +65,12 @@ def read_returns(api: _Api, who: str, start: dt.datetime, now: dt.datetime) -> I
         body = {
             "reportType": REPORT_TYPE,
             "marketplaceIds": list(config.marketplace_ids),
-            "dataStartTime": _iso(max(begin, now - LONGEST)),
-            "dataEndTime": _iso(now),
+            "dataStartTime": api_time(max(begin, now - LONGEST)),
+            "dataEndTime": api_time(now),
         }
         api.call("createReport", "POST", REPORTS, json=body)
     for report in done:
-        finished = _stamp(report.get("processingEndTime"))
+        finished = read_time(report.get("processingEndTime"))
         if finished is not None and finished >= start:
             yield from _report(api, who, report)
 
@@ -140,7 +140,8 @@ def _safe(url: str) -> bool:
     return parsed.scheme == "https" or (parsed.scheme == "http" and parsed.hostname in ("127.0.0.1", "localhost"))
 
 
-def _stamp(text: Any) -> dt.datetime | None:
+def read_time(text: Any) -> dt.datetime | None:
+    """An SP-API timestamp (ISO 8601 with its offset) in UTC; None when it is not one (or has no offset)."""
     try:
         stamp = dt.datetime.fromisoformat(text) if isinstance(text, str) else None
     except ValueError:
@@ -148,5 +149,6 @@ def _stamp(text: Any) -> dt.datetime | None:
     return stamp.astimezone(dt.UTC) if stamp is not None and stamp.tzinfo is not None else None
 
 
-def _iso(stamp: dt.datetime) -> str:
+def api_time(stamp: dt.datetime) -> str:
+    """A moment as the SP-API takes it: UTC, to the second."""
     return stamp.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

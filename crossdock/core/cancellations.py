@@ -20,6 +20,16 @@ CANCELLATION = "cancellation"  # the delivery purpose, seen by a sink as ``Outbo
 
 Reason = Literal["out_of_stock", "buyer_request", "merchant", "address", "fraud", "other"]
 By = Literal["warehouse", "operator", "source"]
+# A reason in words, for a channel whose cancel or refund takes free text (WooCommerce, BigCommerce): "fraud"
+# is not said to the buyer.
+REASON_WORDS: dict[Reason, str] = {
+    "out_of_stock": "Out of stock",
+    "buyer_request": "Cancelled at the buyer's request",
+    "merchant": "Cancelled by the merchant",
+    "address": "The address cannot be delivered to",
+    "fraud": "Cancelled",
+    "other": "Cancelled",
+}
 
 
 @dataclass(slots=True, kw_only=True)

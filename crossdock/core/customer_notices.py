@@ -16,7 +16,7 @@ from crossdock.core.alerts import raise_alert
 from crossdock.core.cancellations import Cancellation
 from crossdock.core.errors import ConfigError
 from crossdock.core.hub import Hub
-from crossdock.core.models import Order
+from crossdock.core.models import Order, Party
 from crossdock.core.notice_config import CustomerNotices
 from crossdock.core.notice_models import NOTICE, Event, Notice
 from crossdock.core.notice_templates import templates
@@ -120,9 +120,9 @@ def _values(
     return values
 
 
-def _address_lines(party: object) -> list[str]:
-    address = getattr(party, "address", None)
-    rows = [getattr(party, "name", None) or ""]
+def _address_lines(party: Party) -> list[str]:
+    address = party.address
+    rows = [party.name or ""]
     if address is not None:
         rows += address.lines
         rows.append(" ".join(p for p in (address.postal_code, address.city, address.state) if p))

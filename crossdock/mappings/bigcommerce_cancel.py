@@ -20,25 +20,17 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
-from crossdock.core.cancellations import Cancellation
+from crossdock.core.cancellations import REASON_WORDS, Cancellation
 from crossdock.core.errors import PermanentError
 
 STORE_CREDIT = "storecredit"  # a refund method's provider id that pays back in store credit, not money
 LONGEST_REASON = 255  # characters of an item's reason kept [unverified: BigCommerce's own limit]
-REASONS = {
-    "out_of_stock": "Out of stock",
-    "buyer_request": "Cancelled at the buyer's request",
-    "merchant": "Cancelled by the merchant",
-    "address": "The address cannot be delivered to",
-    "fraud": "Cancelled",
-    "other": "Cancelled",
-}
 
 
 def reason(cancellation: Cancellation) -> str:
     """What each refunded item says: why, and the cancellation's id (how a refund made already is found)."""
     tag = f" (crossdock {cancellation.cancellation_id})"
-    return REASONS.get(cancellation.reason, "Cancelled")[: LONGEST_REASON - len(tag)] + tag
+    return REASON_WORDS.get(cancellation.reason, "Cancelled")[: LONGEST_REASON - len(tag)] + tag
 
 
 def refund_items(cancellation: Cancellation, products: list[Any], where: str) -> list[dict[str, Any]]:

@@ -19,19 +19,11 @@ from collections.abc import Mapping
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from crossdock.core.cancellations import Cancellation
+from crossdock.core.cancellations import REASON_WORDS, Cancellation
 from crossdock.mappings.woocommerce import _At, order_from_woocommerce
 
 META = "crossdock_cancellation"
 DONE = frozenset({"cancelled", "refunded", "trash"})  # statuses of an order with nothing left to cancel
-REASONS = {
-    "out_of_stock": "Out of stock",
-    "buyer_request": "Cancelled at the buyer's request",
-    "merchant": "Cancelled by the merchant",
-    "address": "The address cannot be delivered to",
-    "fraud": "Cancelled",
-    "other": "Cancelled",
-}
 _CENTS = Decimal("0.01")
 
 
@@ -85,7 +77,7 @@ def refund_body(
         lines.append({"id": int(key), "quantity": int(quantity), "refund_total": str(total), "refund_tax": taxes})
     return {
         "amount": str(amount),
-        "reason": REASONS[cancellation.reason],
+        "reason": REASON_WORDS[cancellation.reason],
         "api_refund": api_refund,
         "api_restock": api_restock,
         "line_items": lines,
