@@ -179,9 +179,20 @@ def open_message(
         except CmsError as exc:
             raise As2Refused("decryption-failed", str(exc)) from None
         entity = Entity(headers.get("content-type", "text/plain"), body)
-        kind, params = _params(entity.content_type)
-    elif need_encryption:
+        try:
+            return _open_plain(entity, theirs, need_signature=need_signature, encrypted=True)
+        except As2Refused as refused:
+            if refused.disposition != "unexpected-processing-error":
+                raise
+            # CBC has no integrity of its own: damage that passes the padding check decrypts to garbage.
+            raise As2Refused("decryption-failed", f"the decrypted content is not whole ({refused.text})") from None
+    if need_encryption:
         raise As2Refused("insufficient-message-security", "the message is not encrypted")
+    return _open_plain(entity, theirs, need_signature=need_signature, encrypted=False)
+
+
+def _open_plain(entity: Entity, theirs: x509.Certificate, *, need_signature: bool, encrypted: bool) -> Opened:
+    kind, _ = _params(entity.content_type)
     if kind == "multipart/signed":
         part, got_mic = unsign(entity, theirs)
         headers, body = split_entity(part)

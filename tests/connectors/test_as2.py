@@ -10,6 +10,7 @@ import httpx
 import pytest
 
 from crossdock.connectors.as2 import As2Endpoint, As2Sink
+from crossdock.connectors.as2_cms import encrypt
 from crossdock.connectors.as2_mime import As2Refused, Entity, build, build_mdn, open_message, parse_mdn, same_mic
 from crossdock.connectors.base import Outbound
 from crossdock.core.as2_config import As2SinkConfig, As2SourceConfig
@@ -61,6 +62,7 @@ def test_a_signed_encrypted_message_opens_to_the_same_bytes_and_mic(parties: dic
     ("case", "disposition"),
     [
         ("tampered", "decryption-failed"),
+        ("decrypts to garbage", "decryption-failed"),
         ("encrypted to someone else", "decryption-failed"),
         ("signed by someone else", "authentication-failed"),
         ("not encrypted", "insufficient-message-security"),
@@ -72,9 +74,10 @@ def test_a_bad_message_is_refused_with_its_disposition(parties: dict[str, Party]
     entity, _ = _message(parties)
     signer = "us"
     if case == "tampered":
-        body = bytearray(entity.body)
-        body[-20] ^= 0x55
-        entity = Entity(entity.content_type, bytes(body))
+        entity = Entity(entity.content_type, entity.body[:-40])
+    elif case == "decrypts to garbage":
+        broken = b'Content-Type: multipart/signed; boundary="b"\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nPO'
+        entity = Entity("application/pkcs7-mime; smime-type=enveloped-data", encrypt(broken, them.cert, "aes128"))
     elif case == "encrypted to someone else":
         entity, _ = build(
             EDI,
