@@ -18,8 +18,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from crossdock.connectors.base import Outbound  # noqa: E402
 from crossdock.core.outbox import Dispatcher  # noqa: E402
+from crossdock.core.ports import Outbound  # noqa: E402
 from crossdock.core.retry import RetryPolicy  # noqa: E402
 from crossdock.core.store import Store  # noqa: E402
 

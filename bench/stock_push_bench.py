@@ -31,7 +31,6 @@ sys.path.insert(0, str(ROOT))
 
 from crossdock.connectors import amazon, bigcommerce, stock_push, throttle  # noqa: E402
 from crossdock.connectors.amazon_sink import AmazonSink  # noqa: E402
-from crossdock.connectors.base import Outbound  # noqa: E402
 from crossdock.connectors.bigcommerce import BigCommerceSink  # noqa: E402
 from crossdock.connectors.ebay_sink import EbaySink  # noqa: E402
 from crossdock.connectors.walmart_sink import WalmartSink  # noqa: E402
@@ -41,6 +40,7 @@ from crossdock.core.channel_config.bigcommerce import BigCommerceSourceConfig  #
 from crossdock.core.channel_config.ebay import EbaySourceConfig  # noqa: E402
 from crossdock.core.channel_config.walmart import WalmartSourceConfig  # noqa: E402
 from crossdock.core.channel_config.woocommerce import WooCommerceSourceConfig  # noqa: E402
+from crossdock.core.ports import Outbound  # noqa: E402
 from crossdock.core.stock_models import STOCK, StockLevel, StockPush  # noqa: E402
 from tests.fakeapi import FakeApi, Request, Response  # noqa: E402
 

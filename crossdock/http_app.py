@@ -34,7 +34,6 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from crossdock.as2_server import as2_endpoints, process_after, received
 from crossdock.connectors.as2 import As2Endpoint
-from crossdock.connectors.base import Inbound
 from crossdock.core.config import Config
 from crossdock.core.config_trust import SHORTEST_TOKEN
 from crossdock.core.config_types import resolve_secret
@@ -42,6 +41,7 @@ from crossdock.core.connector_config import HttpSourceConfig
 from crossdock.core.errors import ConfigError
 from crossdock.core.hub import Hub
 from crossdock.core.pipeline import ingest, process
+from crossdock.core.ports import Inbound
 from crossdock.metrics import METRICS, READY
 from crossdock.metrics import routes as metrics_routes
 from crossdock.webhooks import MAX_BYTES, Answer, Pending, Webhooks

@@ -25,7 +25,6 @@ from dataclasses import dataclass, field
 from http import HTTPStatus
 from typing import Any
 
-from crossdock.connectors.base import Channel
 from crossdock.connectors.channel import ChannelSource, Expiring
 from crossdock.core.api_config import CHANNELS
 from crossdock.core.config import Config
@@ -33,6 +32,7 @@ from crossdock.core.erasure import Erasure, erase
 from crossdock.core.errors import CrossdockError
 from crossdock.core.hub import Hub
 from crossdock.core.intake import Intake, Recorded
+from crossdock.core.ports import Channel
 
 log = logging.getLogger("crossdock.webhooks")
 MAX_BYTES = 5_000_000  # a webhook's body at most

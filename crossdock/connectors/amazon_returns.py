@@ -31,9 +31,9 @@ import zlib
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
-from crossdock.connectors.base import Inbound
 from crossdock.connectors.http import request
 from crossdock.core.errors import DecodeError, PermanentError, TransientError
+from crossdock.core.ports import Inbound
 from crossdock.mappings import amazon_returns as mapping
 
 if TYPE_CHECKING:

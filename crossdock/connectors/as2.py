@@ -32,10 +32,10 @@ from crossdock.connectors.as2_mime import (
     parse_mdn,
     same_mic,
 )
-from crossdock.connectors.base import Inbound, Outbound
 from crossdock.connectors.http import check, request
 from crossdock.core.as2_config import As2SinkConfig, As2SourceConfig, read_pem
 from crossdock.core.errors import ConfigError, PermanentError
+from crossdock.core.ports import Inbound, Outbound
 
 log = logging.getLogger("crossdock.as2")
 CONTENT_TYPE = "application/edi-x12"

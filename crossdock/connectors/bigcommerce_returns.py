@@ -20,8 +20,8 @@ import json
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 
-from crossdock.connectors.base import Inbound
 from crossdock.core.errors import DecodeError, PermanentError
+from crossdock.core.ports import Inbound
 from crossdock.core.return_models import Refund
 from crossdock.mappings import bigcommerce_returns as mapping
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from crossdock.connectors.base import X12_CONTENT_TYPE, Outbound
 from crossdock.connectors.names import RoundNames
+from crossdock.core.ports import X12_CONTENT_TYPE, Outbound
 
 
 @dataclass(slots=True)

@@ -46,7 +46,6 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.serialization import load_der_public_key
 
 from crossdock.connectors import ebay_returns
-from crossdock.connectors.base import Inbound
 from crossdock.connectors.channel import ChannelSource, Expiring, order_inbound
 from crossdock.connectors.http import check, excerpt, read_json, request, retry_after
 from crossdock.connectors.standard_webhooks import TOLERANCE
@@ -55,6 +54,7 @@ from crossdock.core.channel_config.ebay import MAX_WINDOW, EbaySourceConfig
 from crossdock.core.config_types import resolve_secret
 from crossdock.core.erasure import Erasure
 from crossdock.core.errors import PermanentError, TransientError
+from crossdock.core.ports import Inbound
 from crossdock.mappings import ebay as mapping
 
 log = logging.getLogger("crossdock.connectors.ebay")

@@ -20,8 +20,8 @@ import urllib.parse
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
-from crossdock.connectors.base import Inbound
 from crossdock.core.errors import DecodeError, PermanentError, TransientError
+from crossdock.core.ports import Inbound
 from crossdock.core.return_models import Refund
 from crossdock.mappings import ebay_returns as mapping
 

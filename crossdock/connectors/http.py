@@ -21,11 +21,11 @@ from typing import Any
 
 import httpx
 
-from crossdock.connectors.base import Outbound
 from crossdock.core.channel_config.common import MAX_ANSWER
 from crossdock.core.config_types import resolve_secret
 from crossdock.core.connector_config import HttpSinkConfig
 from crossdock.core.errors import PermanentError, TransientError
+from crossdock.core.ports import Outbound
 
 RETRYABLE = frozenset({408, 425, 429})
 PURPOSE_HEADER = "X-Crossdock-Purpose"

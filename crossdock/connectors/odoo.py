@@ -50,11 +50,11 @@ from typing import Any
 import httpx
 from pydantic import ValidationError
 
-from crossdock.connectors.base import Outbound
 from crossdock.connectors.http import RETRYABLE, retry_after
 from crossdock.core.api_config import OdooSinkConfig
 from crossdock.core.config_types import resolve_secret
 from crossdock.core.errors import CrossdockError, PermanentError, TooLate, TransientError
+from crossdock.core.ports import Outbound
 from crossdock.mappings.odoo import Line, OdooCancel, OdooOrder, ShipTo
 
 MARKER = "crossdock:"

@@ -21,13 +21,13 @@ from typing import TypeVar
 
 import paramiko
 
-from crossdock.connectors.base import Inbound, Outbound
 from crossdock.connectors.bundles import Bundles
 from crossdock.connectors.names import RoundNames
 from crossdock.connectors.readiness import Looks, day_folder, expired, too_large
 from crossdock.connectors.ssh import Endpoint, Session
 from crossdock.core.connector_config import SftpSinkConfig, SftpSourceConfig
 from crossdock.core.errors import CrossdockError, PermanentError, TransientError
+from crossdock.core.ports import Inbound, Outbound
 
 log = logging.getLogger(__name__)
 

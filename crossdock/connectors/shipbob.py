@@ -59,11 +59,11 @@ from urllib.parse import quote, urlencode
 
 import httpx
 
-from crossdock.connectors.base import Inbound, Outbound
 from crossdock.connectors.http import request, retry_after
 from crossdock.core.api_config import ShipBobSinkConfig, ShipBobSourceConfig
 from crossdock.core.config_types import resolve_secret
 from crossdock.core.errors import CrossdockError, PermanentError, TooLate, TransientError
+from crossdock.core.ports import Inbound, Outbound
 from crossdock.mappings.shipbob import KNOWN_SHIPMENTS, REPLACES, SHIPPED
 from crossdock.mappings.shipbob_cancel import cancel_refusals, left_shipments, read_cancel, shipped_already
 

@@ -46,7 +46,6 @@ from typing import Any
 import httpx
 
 from crossdock.connectors import shopify_returns
-from crossdock.connectors.base import Inbound
 from crossdock.connectors.channel import ChannelSink, ChannelSource, order_inbound
 from crossdock.connectors.http import check, read_json, request, retry_after
 from crossdock.connectors.shopify_stock import push_stock
@@ -56,6 +55,7 @@ from crossdock.core.cancellations import Cancellation
 from crossdock.core.channel_config.shopify import ShopifySourceConfig
 from crossdock.core.config_types import resolve_secret
 from crossdock.core.errors import DecodeError, PermanentError, TransientError
+from crossdock.core.ports import Inbound
 from crossdock.core.return_models import Refund
 from crossdock.core.shipment_models import Fulfilment
 from crossdock.core.stock_models import StockPush

@@ -14,8 +14,8 @@ import hashlib
 import json
 from typing import Any, Protocol
 
-from crossdock.connectors.base import Inbound
 from crossdock.core.errors import DecodeError, PermanentError
+from crossdock.core.ports import Inbound
 from crossdock.core.return_models import Refund
 from crossdock.mappings import shopify_cancel as cancelling
 from crossdock.mappings import shopify_graphql as graphql

@@ -13,11 +13,11 @@ import ssl
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid, parseaddr
 
-from crossdock.connectors.base import Outbound
 from crossdock.core.config_types import resolve_secret
 from crossdock.core.connector_config import SmtpSinkConfig
 from crossdock.core.errors import ConfigError, CrossdockError, PermanentError, TransientError
 from crossdock.core.notice_models import NOTICE, Notice
+from crossdock.core.ports import Outbound
 
 
 def message_id(idempotency_key: str, from_address: str) -> str:

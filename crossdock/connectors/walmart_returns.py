@@ -21,8 +21,8 @@ import json
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
-from crossdock.connectors.base import Inbound
 from crossdock.core.errors import DecodeError, PermanentError, TransientError
+from crossdock.core.ports import Inbound
 from crossdock.core.return_models import Refund
 from crossdock.mappings import walmart_returns as mapping
 

@@ -43,7 +43,6 @@ from typing import Any
 import httpx
 
 from crossdock.connectors import woocommerce_returns, woocommerce_stock
-from crossdock.connectors.base import Inbound
 from crossdock.connectors.channel import ChannelSink, ChannelSource, order_inbound
 from crossdock.connectors.http import check, excerpt, read_json, request, retry_after
 from crossdock.connectors.throttle import Patience, Throttled
@@ -51,6 +50,7 @@ from crossdock.core.cancellations import Cancellation
 from crossdock.core.channel_config.woocommerce import WooCommerceSourceConfig
 from crossdock.core.config_types import resolve_secret
 from crossdock.core.errors import DecodeError, PermanentError, TransientError
+from crossdock.core.ports import Inbound
 from crossdock.core.return_models import Refund
 from crossdock.core.shipment_models import Fulfilment
 from crossdock.core.stock_models import StockPush

@@ -19,8 +19,8 @@ import json
 from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
-from crossdock.connectors.base import Inbound
 from crossdock.core.errors import DecodeError, PermanentError, TransientError
+from crossdock.core.ports import Inbound
 from crossdock.core.return_models import Refund
 from crossdock.mappings import woocommerce_returns as mapping
 

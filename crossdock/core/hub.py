@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import logging
 
-from crossdock.connectors.base import Sink, Source
 from crossdock.core import registry
 from crossdock.core.api_config import CHANNELS
 from crossdock.core.config import Config
 from crossdock.core.errors import CrossdockError
 from crossdock.core.outbox import Dispatcher
 from crossdock.core.partners import Directory
+from crossdock.core.ports import Sink, Source
 from crossdock.core.retry import RetryPolicy
 from crossdock.core.store import Store
 

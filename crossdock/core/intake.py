@@ -20,11 +20,11 @@ import threading
 from concurrent.futures import Future
 from dataclasses import dataclass
 
-from crossdock.connectors.base import Inbound
 from crossdock.core.errors import CrossdockError, PermanentError
 from crossdock.core.hub import Hub
 from crossdock.core.pipeline import Ingested, ingest_many, process, process_many
 from crossdock.core.plan import Processed
+from crossdock.core.ports import Inbound
 
 log = logging.getLogger("crossdock.intake")
 BATCH = 100  # documents stored and recorded together at most (a channel's page)

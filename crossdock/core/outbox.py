@@ -16,7 +16,6 @@ import logging
 from collections.abc import Callable, Mapping
 from functools import partial
 
-from crossdock.connectors.base import X12_CONTENT_TYPE, Outbound, Sink
 from crossdock.core.config import Config
 from crossdock.core.errors import CrossdockError, TooLate, TransientError
 from crossdock.core.masking import mask, secrets_of
@@ -24,6 +23,7 @@ from crossdock.core.metrics_counts import recorded, sending
 from crossdock.core.order_json import document_pieces
 from crossdock.core.outbox_outcomes import DispatchReport, Outcome, tell, write_outcomes
 from crossdock.core.outbox_records import Claimed
+from crossdock.core.ports import X12_CONTENT_TYPE, Outbound, Sink
 from crossdock.core.retry import RetryPolicy
 from crossdock.core.store import Store
 from crossdock.core.workers import heartbeat, is_dead_local, worker_id

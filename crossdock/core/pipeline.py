@@ -25,7 +25,6 @@ from typing import Any
 from sqlalchemy import Connection
 from sqlalchemy.exc import DataError, IntegrityError
 
-from crossdock.connectors.base import Inbound
 from crossdock.core import bounds
 from crossdock.core.alerts import raise_alert
 from crossdock.core.api_config import CHANNELS
@@ -36,6 +35,7 @@ from crossdock.core.failures import PROCESSABLE
 from crossdock.core.hub import Hub
 from crossdock.core.invoicing import held_day, invoice_day, is_held_day
 from crossdock.core.plan import Processed
+from crossdock.core.ports import Inbound
 from crossdock.core.retention import purged_note
 from crossdock.core.return_receipts import receipt_file
 from crossdock.core.returns import KIND as RETURN

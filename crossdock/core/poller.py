@@ -14,7 +14,6 @@ from typing import Any
 
 from sqlalchemy import select
 
-from crossdock.connectors.base import Inbound, Refusing, Syncing, Watching
 from crossdock.core.alerts import raise_alert
 from crossdock.core.engine import utcnow
 from crossdock.core.errors import CrossdockError
@@ -22,6 +21,7 @@ from crossdock.core.hub import Hub
 from crossdock.core.masking import masked
 from crossdock.core.pipeline import ingest_many, process_many
 from crossdock.core.plan import Processed
+from crossdock.core.ports import Inbound, Refusing, Syncing, Watching
 from crossdock.core.schema import orders
 from crossdock.core.store import to_json
 from crossdock.core.workers import is_dead_local

@@ -12,7 +12,7 @@ from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from crossdock.connectors.base import Sink, Source
+    from crossdock.core.ports import Sink, Source
 
 SOURCES = {
     "folder": "crossdock.connectors.folder:FolderSource",

@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 
-from crossdock.connectors.base import Inbound, Outbound, Source
+from crossdock.core.ports import Inbound, Outbound, Source
 from crossdock.core.shipment_models import Fulfilment
 
 

@@ -9,7 +9,7 @@ import json
 import pytest
 
 from crossdock.connectors import stock_push, throttle
-from crossdock.connectors.base import Outbound
+from crossdock.core.ports import Outbound
 from crossdock.core.stock_models import STOCK, StockLevel, StockPush
 
 

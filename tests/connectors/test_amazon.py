@@ -23,9 +23,9 @@ import respx
 from crossdock.connectors import amazon
 from crossdock.connectors.amazon import AmazonSource
 from crossdock.connectors.amazon_sink import AmazonSink
-from crossdock.connectors.base import Outbound
 from crossdock.core.channel_config.amazon import AmazonSourceConfig
 from crossdock.core.errors import PermanentError, TransientError
+from crossdock.core.ports import Outbound
 from crossdock.core.shipment_models import Fulfilment, FulfilmentLine
 from tests.conftest import FIXTURES
 from tests.connectors.channels import as_outbound, assert_reads_back, read

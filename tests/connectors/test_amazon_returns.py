@@ -17,9 +17,9 @@ import respx
 
 from crossdock.connectors.amazon import AmazonSource
 from crossdock.connectors.amazon_sink import AmazonSink
-from crossdock.connectors.base import Outbound
 from crossdock.core.channel_config.amazon import AmazonSourceConfig
 from crossdock.core.errors import PermanentError
+from crossdock.core.ports import Outbound
 from crossdock.core.return_models import REFUND, Refund, RefundLine
 from crossdock.core.returns_config import ReturnsPolicy
 from crossdock.mappings.amazon_returns import returns_from_json

@@ -18,10 +18,10 @@ import respx
 
 from crossdock.connectors import amazon
 from crossdock.connectors.amazon_sink import AmazonSink
-from crossdock.connectors.base import Outbound
 from crossdock.core.cancellations import CANCELLATION, Cancellation, CancelledLine
 from crossdock.core.channel_config.amazon import AmazonSourceConfig
 from crossdock.core.errors import PermanentError
+from crossdock.core.ports import Outbound
 from tests.connectors.test_amazon import HOST, LWA, answer, saved, token_answer
 
 ORDER_ID = "TEST-ORDER-123"  # our id for the owner's example order

@@ -15,10 +15,10 @@ import pytest
 import respx
 
 from crossdock.connectors import bigcommerce
-from crossdock.connectors.base import Outbound
 from crossdock.connectors.bigcommerce import BigCommerceSink, BigCommerceSource, verify_webhook, webhook_order_id
 from crossdock.core.channel_config.bigcommerce import BigCommerceSourceConfig
 from crossdock.core.errors import PermanentError, TransientError
+from crossdock.core.ports import Outbound
 from crossdock.core.shipment_models import Fulfilment, FulfilmentLine
 from tests.connectors.channels import as_outbound, assert_reads_back, read
 

@@ -12,11 +12,11 @@ import httpx
 import pytest
 import respx
 
-from crossdock.connectors.base import Outbound
 from crossdock.connectors.bigcommerce import BigCommerceSink, BigCommerceSource
 from crossdock.core.cancellations import CANCELLATION, Cancellation, CancelledLine
 from crossdock.core.channel_config.bigcommerce import BigCommerceSourceConfig
 from crossdock.core.errors import PermanentError
+from crossdock.core.ports import Outbound
 from tests.connectors.channels import read
 from tests.connectors.test_bigcommerce import ORDERS, TOKEN, order, paged, product
 

@@ -12,10 +12,10 @@ import httpx
 import pytest
 import respx
 
-from crossdock.connectors.base import Outbound
 from crossdock.connectors.bigcommerce import BigCommerceSink, BigCommerceSource
 from crossdock.core.channel_config.bigcommerce import BigCommerceSourceConfig
 from crossdock.core.errors import PermanentError, TransientError
+from crossdock.core.ports import Outbound
 from crossdock.core.return_models import REFUND, Refund, RefundLine
 from crossdock.core.returns_config import ReturnsPolicy
 from crossdock.mappings.bigcommerce_returns import returns_from_json

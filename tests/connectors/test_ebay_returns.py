@@ -13,11 +13,11 @@ import httpx
 import pytest
 import respx
 
-from crossdock.connectors.base import Outbound
 from crossdock.connectors.ebay import EbaySource
 from crossdock.connectors.ebay_sink import EbaySink
 from crossdock.core.channel_config.ebay import EbaySourceConfig
 from crossdock.core.errors import PermanentError, TransientError
+from crossdock.core.ports import Outbound
 from crossdock.core.return_models import REFUND, Refund, RefundLine
 from crossdock.core.returns_config import ReturnsPolicy
 from crossdock.mappings.ebay_returns import returns_from_json

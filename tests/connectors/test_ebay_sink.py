@@ -14,11 +14,11 @@ import httpx
 import pytest
 import respx
 
-from crossdock.connectors.base import Outbound
 from crossdock.connectors.ebay_sink import EbaySink
 from crossdock.core.cancellations import CANCELLATION, Cancellation, CancelledLine
 from crossdock.core.channel_config.ebay import EbaySourceConfig
 from crossdock.core.errors import PermanentError
+from crossdock.core.ports import Outbound
 from tests.conftest import CASES
 from tests.connectors.test_ebay import API, ORDERS, TOKEN, config, fresh_caches, token_answer
 

@@ -14,11 +14,11 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from crossdock.connectors.base import X12_CONTENT_TYPE as X12
-from crossdock.connectors.base import Outbound, printable
 from crossdock.connectors.folder import FolderSink, FolderSource, prune_archive
 from crossdock.core.connector_config import FolderSinkConfig, FolderSourceConfig
 from crossdock.core.errors import PermanentError, TransientError
+from crossdock.core.ports import X12_CONTENT_TYPE as X12
+from crossdock.core.ports import Outbound, printable
 from crossdock.mappings.x12.reader import parse
 from tests.hub.edi import interchange, order
 

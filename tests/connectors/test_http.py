@@ -8,10 +8,10 @@ import httpx
 import pytest
 import respx
 
-from crossdock.connectors.base import Outbound
 from crossdock.connectors.http import HttpSink, fetch, retry_after
 from crossdock.core.connector_config import HttpSinkConfig
 from crossdock.core.errors import PermanentError, TransientError
+from crossdock.core.ports import Outbound
 
 URL = "https://wms.example.test/api/orders"
 

@@ -6,9 +6,9 @@ from email.message import EmailMessage
 
 import pytest
 
-from crossdock.connectors.base import Inbound, Source
 from crossdock.connectors.imap import ImapSource, attachments, sender_allowed
 from crossdock.core.errors import PermanentError, TransientError
+from crossdock.core.ports import Inbound, Source
 from tests.peers import ImapPeer, imap_source_config
 
 peers = pytest.mark.peers

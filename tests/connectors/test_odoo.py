@@ -18,11 +18,11 @@ import httpx
 import pytest
 import respx
 
-from crossdock.connectors.base import Outbound
 from crossdock.connectors.odoo import OdooSink
 from crossdock.core.api_config import OdooSinkConfig
 from crossdock.core.errors import PermanentError, TooLate, TransientError
 from crossdock.core.models import Address, Order, OrderLine, Party
+from crossdock.core.ports import Outbound
 from crossdock.mappings.odoo import cancel_request, order_request
 
 URL = "https://erp.example.test"

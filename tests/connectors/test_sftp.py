@@ -14,10 +14,10 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
-from crossdock.connectors.base import X12_CONTENT_TYPE, Inbound, Outbound, Sink, Source
 from crossdock.connectors.sftp import SftpSink, SftpSource
 from crossdock.connectors.ssh import SECURE_DISABLED, Endpoint, load_private_key
 from crossdock.core.errors import ConfigError, PermanentError, TransientError
+from crossdock.core.ports import X12_CONTENT_TYPE, Inbound, Outbound, Sink, Source
 from crossdock.mappings.x12.reader import parse
 from tests.faultproxy import FaultProxy
 from tests.hub.edi import interchange, order

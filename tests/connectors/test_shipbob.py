@@ -11,11 +11,11 @@ import httpx
 import pytest
 import respx
 
-from crossdock.connectors.base import Outbound
 from crossdock.connectors.shipbob import ShipBobSink, ShipBobSource
 from crossdock.core.api_config import ShipBobSinkConfig, ShipBobSourceConfig
 from crossdock.core.errors import CrossdockError, DecodeError, PermanentError, TooLate, TransientError
 from crossdock.core.models import Address, Contact, Order, OrderLine, Party
+from crossdock.core.ports import Outbound
 from crossdock.mappings.shipbob import REPLACES, cancel_request, order_request, shipments_from_shipbob
 
 BASE = "https://api.shipbob.test/2026-01"

@@ -26,10 +26,10 @@ import pytest
 import respx
 
 import crossdock.connectors.shopify as connector
-from crossdock.connectors.base import Outbound
 from crossdock.connectors.shopify import ShopifySink, ShopifySource, verify_webhook, webhook_order_id
 from crossdock.core.channel_config.shopify import ShopifySourceConfig
 from crossdock.core.errors import ConfigError, PermanentError, TransientError
+from crossdock.core.ports import Outbound
 from crossdock.core.shipment_models import Fulfilment, FulfilmentLine
 from crossdock.mappings.shopify_graphql import FULFILLMENTS_READ
 from tests.connectors.channels import as_outbound, assert_reads_back, read

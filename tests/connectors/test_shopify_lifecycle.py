@@ -14,11 +14,11 @@ import pytest
 import respx
 
 import crossdock.connectors.shopify as connector
-from crossdock.connectors.base import Outbound
 from crossdock.connectors.shopify import ShopifySink, ShopifySource
 from crossdock.core.cancellations import CANCELLATION, Cancellation, CancelledLine
 from crossdock.core.channel_config.shopify import ShopifySourceConfig
 from crossdock.core.errors import PermanentError, TransientError
+from crossdock.core.ports import Outbound
 from tests.conftest import FIXTURES
 from tests.connectors.channels import read
 from tests.connectors.test_shopify import GRAPHQL, SHOP, TOKEN, FakeOrder, answer, fulfilment, node, operation

@@ -18,10 +18,10 @@ import pytest
 import respx
 
 import crossdock.connectors.shopify as connector
-from crossdock.connectors.base import Outbound
 from crossdock.connectors.shopify import ShopifySink
 from crossdock.core.channel_config.shopify import ShopifySourceConfig
 from crossdock.core.errors import PermanentError, TransientError
+from crossdock.core.ports import Outbound
 from crossdock.core.stock_models import StockLevel, StockPush
 from crossdock.mappings import shopify_stock
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
-from crossdock.connectors.base import Outbound, Sink
 from crossdock.connectors.smtp import SmtpSink
 from crossdock.core.errors import ConfigError, PermanentError, TransientError
+from crossdock.core.ports import Outbound, Sink
 from tests.peers import SmtpServer, free_port, smtp_sink_config
 
 peers = pytest.mark.peers

@@ -15,11 +15,11 @@ import pytest
 import respx
 
 import crossdock.connectors.throttle as throttle
-from crossdock.connectors.base import Outbound
 from crossdock.connectors.walmart import WalmartSource
 from crossdock.connectors.walmart_sink import WalmartSink
 from crossdock.core.channel_config.walmart import WalmartSourceConfig
 from crossdock.core.errors import PermanentError
+from crossdock.core.ports import Outbound
 from crossdock.core.return_models import REFUND, Refund, RefundLine
 from crossdock.core.returns_config import ReturnsPolicy
 from crossdock.mappings.walmart_returns import returns_from_json

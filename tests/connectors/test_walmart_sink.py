@@ -17,11 +17,11 @@ import httpx
 import pytest
 import respx
 
-from crossdock.connectors.base import Outbound
 from crossdock.connectors.walmart_sink import WalmartSink
 from crossdock.core.cancellations import CANCELLATION, Cancellation, CancelledLine
 from crossdock.core.channel_config.walmart import WalmartSourceConfig
 from crossdock.core.errors import PermanentError
+from crossdock.core.ports import Outbound
 from crossdock.core.shipment_models import Fulfilment, FulfilmentLine, FulfilmentPackage
 from tests.conftest import CASES, FIXTURES
 from tests.connectors.channels import as_outbound

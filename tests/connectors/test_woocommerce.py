@@ -16,10 +16,10 @@ import pytest
 import respx
 
 import crossdock.connectors.woocommerce as connector
-from crossdock.connectors.base import Outbound
 from crossdock.connectors.woocommerce import WooCommerceSink, WooCommerceSource, verify_webhook, webhook_order_id
 from crossdock.core.channel_config.woocommerce import WooCommerceSourceConfig
 from crossdock.core.errors import PermanentError, TransientError
+from crossdock.core.ports import Outbound
 from crossdock.core.shipment_models import Fulfilment, FulfilmentLine
 from tests.connectors.channels import as_outbound, assert_reads_back, read
 

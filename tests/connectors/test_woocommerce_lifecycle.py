@@ -15,10 +15,10 @@ import pytest
 import respx
 
 import crossdock.connectors.woocommerce as connector
-from crossdock.connectors.base import Outbound
 from crossdock.connectors.woocommerce import WooCommerceSink, WooCommerceSource, is_ping
 from crossdock.core.cancellations import CANCELLATION, Cancellation, CancelledLine
 from crossdock.core.channel_config.woocommerce import WooCommerceSourceConfig
+from crossdock.core.ports import Outbound
 from tests.connectors.channels import read
 from tests.connectors.test_woocommerce import ORDERS, SITE
 from tests.test_woocommerce_lifecycle import example, refund

@@ -15,10 +15,10 @@ import pytest
 import respx
 
 import crossdock.connectors.woocommerce as connector
-from crossdock.connectors.base import Outbound
 from crossdock.connectors.woocommerce import WooCommerceSink, WooCommerceSource
 from crossdock.core.channel_config.woocommerce import WooCommerceSourceConfig
 from crossdock.core.errors import PermanentError, TransientError
+from crossdock.core.ports import Outbound
 from crossdock.core.return_models import REFUND, Refund, RefundLine
 from crossdock.core.returns_config import ReturnsPolicy
 from crossdock.mappings.woocommerce_returns import returns_from_json

@@ -13,9 +13,9 @@ from typing import Any
 import paramiko
 import pytest
 
-from crossdock.connectors.base import Outbound
 from crossdock.connectors.sftp import SftpSink
 from crossdock.core.errors import TransientError
+from crossdock.core.ports import Outbound
 from tests.faultproxy import FaultProxy
 from tests.hub.test_e2e_sftp import _pinned
 from tests.peers import SftpPeer, sftp_sink_config

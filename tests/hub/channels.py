@@ -14,10 +14,10 @@ from typing import Any, Protocol, TypeVar
 import pytest
 from sqlalchemy import func, select
 
-from crossdock.connectors.base import Inbound
 from crossdock.core.hub import Hub
 from crossdock.core.pipeline import ingest, process
 from crossdock.core.poller import poll
+from crossdock.core.ports import Inbound
 from crossdock.core.queries import Queries
 from crossdock.core.schema import deliveries, orders
 from crossdock.server import make_server, serve_in_background, webhook_path

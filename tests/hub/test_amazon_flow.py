@@ -22,9 +22,9 @@ import httpx
 import pytest
 
 from crossdock.connectors import amazon
-from crossdock.connectors.base import Outbound
 from crossdock.core.hub import Hub
 from crossdock.core.poller import poll
+from crossdock.core.ports import Outbound
 from tests.conftest import FIXTURES
 from tests.fakeapi import FakeApi, Request, Response
 from tests.hub.channels import (

@@ -14,10 +14,10 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from crossdock.connectors.base import Outbound
 from crossdock.core.cancellations import CANCELLATION, Cancellation
 from crossdock.core.hub import Hub
 from crossdock.core.poller import poll
+from crossdock.core.ports import Outbound
 from crossdock.core.schema import orders
 from tests.fakeapi import FakeApi, Request, Response, fake_api
 from tests.hub.channels import channel_hub, drain, order_rows, warehouse_files

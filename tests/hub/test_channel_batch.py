@@ -15,11 +15,11 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from crossdock.connectors.base import Inbound
 from crossdock.connectors.woocommerce import _inbound
 from crossdock.core.errors import TransientError
 from crossdock.core.hub import Hub
 from crossdock.core.poller import poll
+from crossdock.core.ports import Inbound
 from crossdock.core.schema import documents, orders
 from tests.conftest import FIXTURES
 from tests.hub.conftest import base_config, write_config

@@ -18,10 +18,10 @@ import yaml
 
 from crossdock.cli import main
 from crossdock.connectors.as2_mime import Entity, build, parse_mdn
-from crossdock.connectors.base import Outbound
 from crossdock.core.config import load_config
 from crossdock.core.hub import Hub
 from crossdock.core.outbox import Dispatcher
+from crossdock.core.ports import Outbound
 from crossdock.core.queries import Queries
 from crossdock.core.retry import RetryPolicy
 from crossdock.server import make_server, serve_in_background

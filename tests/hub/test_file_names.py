@@ -17,8 +17,6 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from crossdock.connectors.base import X12_CONTENT_TYPE as X12
-from crossdock.connectors.base import Outbound, Sink
 from crossdock.connectors.folder import FolderSink
 from crossdock.connectors.names import RoundNames, keyed_name
 from crossdock.connectors.sftp import SftpSink
@@ -29,6 +27,8 @@ from crossdock.core.delivery_names import Unnamed, name_deliveries
 from crossdock.core.hub import Hub
 from crossdock.core.outbox import Dispatcher
 from crossdock.core.plan import safe_name
+from crossdock.core.ports import X12_CONTENT_TYPE as X12
+from crossdock.core.ports import Outbound, Sink
 from crossdock.core.retry import RetryPolicy
 from crossdock.core.schema import deliveries, documents
 from crossdock.core.store import Store

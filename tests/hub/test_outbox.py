@@ -7,11 +7,11 @@ from collections.abc import Iterator
 
 import pytest
 
-from crossdock.connectors.base import Outbound
 from crossdock.core.config import RetryConfig
 from crossdock.core.engine import utcnow
 from crossdock.core.errors import PermanentError, TransientError
 from crossdock.core.outbox import Dispatcher
+from crossdock.core.ports import Outbound
 from crossdock.core.queries import Queries
 from crossdock.core.retry import RetryPolicy
 from crossdock.core.store import Store

@@ -19,12 +19,12 @@ import pytest
 import respx
 from sqlalchemy import select, update
 
-from crossdock.connectors.base import Outbound
 from crossdock.core.config import RetryConfig
 from crossdock.core.engine import utcnow
 from crossdock.core.errors import TransientError
 from crossdock.core.hub import Hub
 from crossdock.core.outbox import Dispatcher
+from crossdock.core.ports import Outbound
 from crossdock.core.retry import RetryPolicy
 from crossdock.core.schema import deliveries, documents, events
 from crossdock.core.store import Store

@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from crossdock.connectors.base import Inbound
 from crossdock.core.hub import Hub
 from crossdock.core.pipeline import ingest, process, process_pending, replay
 from crossdock.core.poller import poll
+from crossdock.core.ports import Inbound
 from crossdock.core.queries import Queries
 from crossdock.core.schema import deliveries, documents, orders
 from crossdock.mappings.x12.reader import parse

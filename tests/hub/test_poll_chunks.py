@@ -3,8 +3,8 @@ chunk of large files stays small enough to hold."""
 
 from __future__ import annotations
 
-from crossdock.connectors.base import Inbound
 from crossdock.core.poller import CHUNK_BYTES, FILE_CHUNK, _batches
+from crossdock.core.ports import Inbound
 
 
 def _files(sizes: list[int]) -> list[Inbound]:

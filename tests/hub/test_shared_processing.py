@@ -14,10 +14,10 @@ import pytest
 from sqlalchemy import func, select
 
 from crossdock import scheduler
-from crossdock.connectors.base import Inbound
 from crossdock.core import x12_inbound
 from crossdock.core.hub import Hub
 from crossdock.core.pipeline import ingest, ingest_many, process, process_received
+from crossdock.core.ports import Inbound
 from crossdock.core.schema import deliveries, documents, events, orders
 from crossdock.scheduler import Worker
 from tests.hub.conftest import _pg_schema_url, base_config, write_config

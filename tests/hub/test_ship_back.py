@@ -15,12 +15,12 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from crossdock.connectors.base import Inbound
 from crossdock.connectors.woocommerce import _inbound
 from crossdock.core.errors import CrossdockError
 from crossdock.core.hub import Hub
 from crossdock.core.models import DateRef
 from crossdock.core.poller import poll
+from crossdock.core.ports import Inbound
 from crossdock.core.queries import Queries
 from crossdock.core.schema import deliveries, orders, shipments
 from crossdock.core.ship_by import alert_late_orders

@@ -27,9 +27,9 @@ import pytest
 from sqlalchemy import select
 
 import crossdock.connectors.shopify as connector
-from crossdock.connectors.base import Outbound
 from crossdock.core.hub import Hub
 from crossdock.core.poller import poll
+from crossdock.core.ports import Outbound
 from crossdock.core.schema import deliveries, documents
 from tests.fakeapi import FakeApi, Request, Response
 from tests.hub.channels import (

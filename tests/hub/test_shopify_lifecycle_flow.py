@@ -15,10 +15,10 @@ import pytest
 from sqlalchemy import select
 
 import crossdock.connectors.shopify as connector
-from crossdock.connectors.base import Outbound
 from crossdock.core.cancellations import CANCELLATION, Cancellation
 from crossdock.core.hub import Hub
 from crossdock.core.poller import poll
+from crossdock.core.ports import Outbound
 from crossdock.core.schema import orders
 from tests.fakeapi import FakeApi, fake_api
 from tests.hub.channels import channel_hub, drain, order_rows, warehouse_files

@@ -21,10 +21,10 @@ from sqlalchemy.exc import OperationalError
 
 import crossdock.connectors.shopify as connector
 from crossdock import webhooks
-from crossdock.connectors.base import Inbound
 from crossdock.connectors.channel import Expiring, order_inbound
 from crossdock.core.hub import Hub
 from crossdock.core.intake import Intake, Recorded, record_group
+from crossdock.core.ports import Inbound
 from crossdock.core.schema import deliveries, documents
 from crossdock.core.store import Store
 from tests.fakeapi import FakeApi

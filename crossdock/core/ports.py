@@ -1,4 +1,4 @@
-"""The two faces of a connector: a Source hands documents in, a Sink takes documents out.
+"""The two faces of a connector, owned by core: a Source hands documents in, a Sink takes documents out.
 
 A source never deletes, moves or flags anything on the remote side by itself. It yields each document as
 an ``Inbound`` whose ``settle`` callback the pipeline calls only after the raw bytes are committed to the
