@@ -30,7 +30,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from crossdock.connectors.as2 import As2Sink  # noqa: E402
-from crossdock.core.as2_config import As2SinkConfig  # noqa: E402
+from crossdock.connectors.as2_config import As2SinkConfig  # noqa: E402
 from crossdock.core.ports import Outbound  # noqa: E402
 from tests.as2_keys import make_party  # noqa: E402
 from tests.hub.edi import interchange, large_order  # noqa: E402

@@ -19,7 +19,7 @@ from typing import Any
 
 from sqlalchemy import insert
 
-from crossdock.core.channel_config.common import ChannelStock
+from crossdock.core.channel_config import ChannelStock
 from crossdock.core.engine import utcnow
 from crossdock.core.schema import orders, stock_reserved
 from crossdock.core.stock_available import availability

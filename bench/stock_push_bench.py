@@ -30,16 +30,16 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from crossdock.connectors import amazon, bigcommerce, stock_push, throttle  # noqa: E402
+from crossdock.connectors.amazon_config import AmazonSourceConfig  # noqa: E402
 from crossdock.connectors.amazon_sink import AmazonSink  # noqa: E402
 from crossdock.connectors.bigcommerce import BigCommerceSink  # noqa: E402
+from crossdock.connectors.bigcommerce_config import BigCommerceSourceConfig  # noqa: E402
+from crossdock.connectors.ebay_config import EbaySourceConfig  # noqa: E402
 from crossdock.connectors.ebay_sink import EbaySink  # noqa: E402
+from crossdock.connectors.walmart_config import WalmartSourceConfig  # noqa: E402
 from crossdock.connectors.walmart_sink import WalmartSink  # noqa: E402
 from crossdock.connectors.woocommerce import WooCommerceSink  # noqa: E402
-from crossdock.core.channel_config.amazon import AmazonSourceConfig  # noqa: E402
-from crossdock.core.channel_config.bigcommerce import BigCommerceSourceConfig  # noqa: E402
-from crossdock.core.channel_config.ebay import EbaySourceConfig  # noqa: E402
-from crossdock.core.channel_config.walmart import WalmartSourceConfig  # noqa: E402
-from crossdock.core.channel_config.woocommerce import WooCommerceSourceConfig  # noqa: E402
+from crossdock.connectors.woocommerce_config import WooCommerceSourceConfig  # noqa: E402
 from crossdock.core.ports import Outbound  # noqa: E402
 from crossdock.core.stock_models import STOCK, StockLevel, StockPush  # noqa: E402
 from tests.fakeapi import FakeApi, Request, Response  # noqa: E402

@@ -23,8 +23,8 @@ def cert(args: argparse.Namespace) -> int:
     from cryptography import x509  # only this command loads it
     from cryptography.hazmat.primitives import serialization
 
-    from crossdock.core.as2_check import fingerprint
-    from crossdock.core.as2_config import As2SinkConfig, As2SourceConfig, read_pem
+    from crossdock.connectors.as2_check import fingerprint
+    from crossdock.connectors.as2_config import As2SinkConfig, As2SourceConfig, read_pem
 
     config = _load(args)
     blocks = {

@@ -17,7 +17,7 @@ import logging
 from collections.abc import Mapping
 
 from crossdock.connectors.as2 import As2Endpoint, Reply
-from crossdock.core.as2_config import As2SourceConfig
+from crossdock.connectors.as2_config import As2SourceConfig
 from crossdock.core.config import Config
 from crossdock.core.errors import CrossdockError
 from crossdock.core.hub import Hub

@@ -23,7 +23,9 @@ from typing import Any
 
 import pytest
 
-from crossdock.core.connector_config import ImapSourceConfig, SftpSinkConfig, SftpSourceConfig, SmtpSinkConfig
+from crossdock.connectors.imap_config import ImapSourceConfig
+from crossdock.connectors.sftp_config import SftpSinkConfig, SftpSourceConfig
+from crossdock.connectors.smtp_config import SmtpSinkConfig
 from tests.faultproxy import FaultProxy
 
 HINT = "run scripts/peers up, then source /tmp/crossdock-peers/env"

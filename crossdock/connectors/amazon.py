@@ -45,10 +45,10 @@ import httpx
 
 from crossdock import __version__
 from crossdock.connectors import amazon_returns
+from crossdock.connectors.amazon_config import AmazonSourceConfig
 from crossdock.connectors.amazon_returns import api_time, read_time
 from crossdock.connectors.channel import ChannelSource, Expiring, order_inbound
 from crossdock.connectors.http import check, read_json, request, scrub
-from crossdock.core.channel_config.amazon import AmazonSourceConfig
 from crossdock.core.config_types import resolve_secret
 from crossdock.core.errors import PermanentError, TransientError
 from crossdock.core.ports import Inbound

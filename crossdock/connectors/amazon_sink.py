@@ -26,9 +26,9 @@ import httpx
 
 from crossdock.connectors import amazon_stock
 from crossdock.connectors.amazon import ORDERS, _Api, _errors
+from crossdock.connectors.amazon_config import AmazonSourceConfig
 from crossdock.connectors.channel import ChannelSink
 from crossdock.core.cancellations import Cancellation
-from crossdock.core.channel_config.amazon import AmazonSourceConfig
 from crossdock.core.errors import PermanentError, TransientError
 from crossdock.core.return_models import Refund
 from crossdock.core.shipment_models import Fulfilment

@@ -17,8 +17,8 @@ import urllib.parse
 from functools import partial
 
 from crossdock.connectors.amazon import _Api
+from crossdock.connectors.amazon_config import AmazonSourceConfig
 from crossdock.connectors.stock_push import Outcome, chunks
-from crossdock.core.channel_config.amazon import AmazonSourceConfig
 from crossdock.core.errors import PermanentError, TransientError
 from crossdock.core.stock_models import StockLevel, StockPush
 from crossdock.mappings import amazon_stock as mapping

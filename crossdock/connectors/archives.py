@@ -7,7 +7,8 @@ from collections.abc import Mapping
 from datetime import UTC, date, datetime
 
 from crossdock.connectors.folder import prune_archive
-from crossdock.core.connector_config import FolderSourceConfig, SftpSourceConfig
+from crossdock.connectors.folder_config import FolderSourceConfig
+from crossdock.connectors.sftp_config import SftpSourceConfig
 from crossdock.core.errors import CrossdockError
 
 log = logging.getLogger(__name__)

@@ -22,6 +22,7 @@ import httpx
 from cryptography import x509
 
 from crossdock.connectors.as2_cms import CmsError, Keys, load_keys
+from crossdock.connectors.as2_config import As2SinkConfig, As2SourceConfig, read_pem
 from crossdock.connectors.as2_mime import (
     MDN_LIMIT,
     As2Refused,
@@ -33,7 +34,6 @@ from crossdock.connectors.as2_mime import (
     same_mic,
 )
 from crossdock.connectors.http import check, request
-from crossdock.core.as2_config import As2SinkConfig, As2SourceConfig, read_pem
 from crossdock.core.errors import ConfigError, PermanentError
 from crossdock.core.ports import Inbound, Outbound
 

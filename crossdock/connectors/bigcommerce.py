@@ -47,11 +47,11 @@ from typing import Any
 import httpx
 
 from crossdock.connectors import bigcommerce_returns, bigcommerce_stock, standard_webhooks
+from crossdock.connectors.bigcommerce_config import STATUSES, BigCommerceSourceConfig
 from crossdock.connectors.channel import ChannelSink, ChannelSource, order_inbound
 from crossdock.connectors.http import check, read_json, request
 from crossdock.connectors.throttle import Patience, Throttled
 from crossdock.core.cancellations import Cancellation
-from crossdock.core.channel_config.bigcommerce import STATUSES, BigCommerceSourceConfig
 from crossdock.core.config_types import resolve_secret
 from crossdock.core.errors import PermanentError, TransientError
 from crossdock.core.ports import Inbound

@@ -14,8 +14,8 @@ from __future__ import annotations
 from functools import partial
 from typing import TYPE_CHECKING
 
+from crossdock.connectors.bigcommerce_config import BigCommerceSourceConfig
 from crossdock.connectors.stock_push import Outcome, chunks, patience
-from crossdock.core.channel_config.bigcommerce import BigCommerceSourceConfig
 from crossdock.core.stock_models import StockPush
 from crossdock.mappings import bigcommerce_stock as mapping
 

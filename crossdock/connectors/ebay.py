@@ -47,10 +47,10 @@ from cryptography.hazmat.primitives.serialization import load_der_public_key
 
 from crossdock.connectors import ebay_returns
 from crossdock.connectors.channel import ChannelSource, Expiring, order_inbound
+from crossdock.connectors.ebay_config import MAX_WINDOW, EbaySourceConfig
 from crossdock.connectors.http import check, excerpt, read_json, request, retry_after
 from crossdock.connectors.standard_webhooks import TOLERANCE
 from crossdock.connectors.throttle import Patience
-from crossdock.core.channel_config.ebay import MAX_WINDOW, EbaySourceConfig
 from crossdock.core.config_types import resolve_secret
 from crossdock.core.erasure import Erasure
 from crossdock.core.errors import PermanentError, TransientError

@@ -31,8 +31,8 @@ import httpx
 from crossdock.connectors import ebay_returns, ebay_stock
 from crossdock.connectors.channel import ChannelSink
 from crossdock.connectors.ebay import FULFILLMENT, _Api
+from crossdock.connectors.ebay_config import EbaySourceConfig
 from crossdock.core.cancellations import Cancellation, Reason
-from crossdock.core.channel_config.ebay import EbaySourceConfig
 from crossdock.core.errors import PermanentError, TransientError
 from crossdock.core.return_models import Refund
 from crossdock.core.shipment_models import Fulfilment

@@ -18,10 +18,10 @@ from __future__ import annotations
 from functools import partial
 
 from crossdock.connectors.ebay import _Api
+from crossdock.connectors.ebay_config import EbaySourceConfig
 from crossdock.connectors.http import check, request
 from crossdock.connectors.stock_push import Outcome, Pace, chunks, patience
 from crossdock.connectors.throttle import Throttled
-from crossdock.core.channel_config.ebay import EbaySourceConfig
 from crossdock.core.stock_models import StockLevel, StockPush
 from crossdock.mappings import ebay_stock as mapping
 

@@ -19,9 +19,9 @@ from pathlib import Path
 from typing import Any
 
 from crossdock.connectors.bundles import Bundles
+from crossdock.connectors.folder_config import FolderSinkConfig, FolderSourceConfig
 from crossdock.connectors.names import RoundNames
 from crossdock.connectors.readiness import Looks, day_folder, expired, too_large
-from crossdock.core.connector_config import FolderSinkConfig, FolderSourceConfig
 from crossdock.core.errors import CrossdockError, PermanentError, TransientError
 from crossdock.core.ports import Inbound, Outbound
 from crossdock.core.workers import is_dead_local

@@ -21,9 +21,9 @@ from typing import Any
 
 import httpx
 
-from crossdock.core.channel_config.common import MAX_ANSWER
+from crossdock.connectors.http_config import HttpSinkConfig
+from crossdock.core.channel_config import MAX_ANSWER
 from crossdock.core.config_types import resolve_secret
-from crossdock.core.connector_config import HttpSinkConfig
 from crossdock.core.errors import PermanentError, TransientError
 from crossdock.core.ports import Outbound
 

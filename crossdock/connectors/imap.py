@@ -26,9 +26,9 @@ from typing import Any, TypeVar
 from imapclient import IMAPClient  # type: ignore[import-untyped]
 from imapclient.exceptions import IMAPClientAbortError, IMAPClientError, LoginError  # type: ignore[import-untyped]
 
+from crossdock.connectors.imap_config import ImapSourceConfig
 from crossdock.connectors.mailauth import UnreadableSender, authenticated, from_address, sender_allowed
 from crossdock.core.config_types import resolve_secret
-from crossdock.core.connector_config import ImapSourceConfig
 from crossdock.core.errors import ConfigError, CrossdockError, PermanentError, TransientError
 from crossdock.core.ports import Inbound
 

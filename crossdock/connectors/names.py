@@ -11,13 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 
-
-def keyed_name(name: str, key: str, length: int = 8) -> str:
-    """``name`` with ``--`` and the first ``length`` characters of ``key`` before its extension."""
-    stem, dot, extension = name.rpartition(".")
-    if not stem:
-        return f"{name}--{key[:length]}"
-    return f"{stem}--{key[:length]}{dot}{extension}"
+from crossdock.core.delivery_names import keyed_name
 
 
 def _candidates(name: str, key: str) -> Iterator[str]:

@@ -51,7 +51,7 @@ import httpx
 from pydantic import ValidationError
 
 from crossdock.connectors.http import RETRYABLE, retry_after
-from crossdock.core.api_config import OdooSinkConfig
+from crossdock.connectors.odoo_config import OdooSinkConfig
 from crossdock.core.config_types import resolve_secret
 from crossdock.core.errors import CrossdockError, PermanentError, TooLate, TransientError
 from crossdock.core.ports import Outbound

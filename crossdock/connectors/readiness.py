@@ -19,7 +19,8 @@ import re
 from datetime import UTC, date, datetime, timedelta
 from fnmatch import fnmatchcase
 
-from crossdock.core.connector_config import FolderSourceConfig, SftpSourceConfig
+from crossdock.connectors.folder_config import FolderSourceConfig
+from crossdock.connectors.sftp_config import SftpSourceConfig
 
 _DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 STALL_LOOKS = 10  # an X12 file without its trailer waits this many times min_age before it is read as it is

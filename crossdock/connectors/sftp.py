@@ -24,8 +24,8 @@ import paramiko
 from crossdock.connectors.bundles import Bundles
 from crossdock.connectors.names import RoundNames
 from crossdock.connectors.readiness import Looks, day_folder, expired, too_large
+from crossdock.connectors.sftp_config import SftpSinkConfig, SftpSourceConfig
 from crossdock.connectors.ssh import Endpoint, Session
-from crossdock.core.connector_config import SftpSinkConfig, SftpSourceConfig
 from crossdock.core.errors import CrossdockError, PermanentError, TransientError
 from crossdock.core.ports import Inbound, Outbound
 

@@ -60,7 +60,7 @@ from urllib.parse import quote, urlencode
 import httpx
 
 from crossdock.connectors.http import request, retry_after
-from crossdock.core.api_config import ShipBobSinkConfig, ShipBobSourceConfig
+from crossdock.connectors.shipbob_config import ShipBobSinkConfig, ShipBobSourceConfig
 from crossdock.core.config_types import resolve_secret
 from crossdock.core.errors import CrossdockError, PermanentError, TooLate, TransientError
 from crossdock.core.ports import Inbound, Outbound

@@ -48,11 +48,11 @@ import httpx
 from crossdock.connectors import shopify_returns
 from crossdock.connectors.channel import ChannelSink, ChannelSource, order_inbound
 from crossdock.connectors.http import check, read_json, request, retry_after
+from crossdock.connectors.shopify_config import ShopifySourceConfig
 from crossdock.connectors.shopify_stock import push_stock
 from crossdock.connectors.shopify_tokens import Tokens
 from crossdock.connectors.throttle import Patience, Throttled
 from crossdock.core.cancellations import Cancellation
-from crossdock.core.channel_config.shopify import ShopifySourceConfig
 from crossdock.core.config_types import resolve_secret
 from crossdock.core.errors import DecodeError, PermanentError, TransientError
 from crossdock.core.ports import Inbound

@@ -20,7 +20,7 @@ from typing import Any
 import httpx
 
 from crossdock.connectors.http import check, read_json, request
-from crossdock.core.channel_config.shopify import ShopifySourceConfig
+from crossdock.connectors.shopify_config import ShopifySourceConfig
 from crossdock.core.config_types import resolve_secret
 from crossdock.core.errors import PermanentError, TransientError
 

@@ -32,8 +32,8 @@ import httpx
 from crossdock.connectors import walmart_returns, walmart_stock
 from crossdock.connectors.channel import ChannelSink
 from crossdock.connectors.walmart import ORDERS, _Api, _safe_id, _tokens
+from crossdock.connectors.walmart_config import WalmartSourceConfig
 from crossdock.core.cancellations import Cancellation
-from crossdock.core.channel_config.walmart import WalmartSourceConfig
 from crossdock.core.errors import DecodeError, PermanentError, TransientError
 from crossdock.core.return_models import Refund
 from crossdock.core.shipment_models import Fulfilment, FulfilmentLine

@@ -17,7 +17,7 @@ from functools import partial
 
 from crossdock.connectors.stock_push import Outcome, Pace
 from crossdock.connectors.walmart import _Api
-from crossdock.core.channel_config.walmart import WalmartSourceConfig
+from crossdock.connectors.walmart_config import WalmartSourceConfig
 from crossdock.core.errors import TransientError
 from crossdock.core.stock_models import StockPush
 from crossdock.mappings import walmart_stock as mapping

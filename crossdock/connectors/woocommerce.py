@@ -46,8 +46,8 @@ from crossdock.connectors import woocommerce_returns, woocommerce_stock
 from crossdock.connectors.channel import ChannelSink, ChannelSource, order_inbound
 from crossdock.connectors.http import check, excerpt, read_json, request, retry_after
 from crossdock.connectors.throttle import Patience, Throttled
+from crossdock.connectors.woocommerce_config import WooCommerceSourceConfig
 from crossdock.core.cancellations import Cancellation
-from crossdock.core.channel_config.woocommerce import WooCommerceSourceConfig
 from crossdock.core.config_types import resolve_secret
 from crossdock.core.errors import DecodeError, PermanentError, TransientError
 from crossdock.core.ports import Inbound

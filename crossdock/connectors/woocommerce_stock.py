@@ -16,7 +16,7 @@ from functools import partial
 from typing import TYPE_CHECKING
 
 from crossdock.connectors.stock_push import Outcome, chunks, patience
-from crossdock.core.channel_config.woocommerce import WooCommerceSourceConfig
+from crossdock.connectors.woocommerce_config import WooCommerceSourceConfig
 from crossdock.core.stock_models import StockPush
 from crossdock.mappings import woocommerce_stock as mapping
 

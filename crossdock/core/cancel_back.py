@@ -16,8 +16,8 @@ from sqlalchemy import Connection
 
 from crossdock.core import customer_notices, registry
 from crossdock.core.alerts import raise_alert
-from crossdock.core.api_config import CHANNELS
 from crossdock.core.cancellations import CANCELLATION, By, Cancellation, CancelledLine, Reason
+from crossdock.core.config_blocks import CHANNELS
 from crossdock.core.hub import Hub
 from crossdock.core.models import Order
 from crossdock.core.partners import Controls, created_now

@@ -14,7 +14,7 @@ from typing import Any, Literal
 
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
-from crossdock.core.api_config import SinkConfig, SourceConfig
+from crossdock.core.config_blocks import SinkConfig, SourceConfig
 from crossdock.core.config_load import read_config
 from crossdock.core.config_types import (
     URL_SECRET_HINT,

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from crossdock.core.as2_check import certificate_findings
+from crossdock.core import registry
 from crossdock.core.config import Config
 from crossdock.core.config_keys import secret_refs
 from crossdock.core.config_load import Loaded, read_config, sort_problems
@@ -47,8 +47,9 @@ def check_config(path: str | Path, *, secrets: bool = True) -> Checked:
     if config is not None:
         problems.extend(loaded.problem(loc, message) for loc, message in catalogue_problems(config))
     warnings = [loaded.problem(f.loc, f.message) for f in exposures(config) if not f.refused] if config else []
-    for found in certificate_findings(config, secrets=secrets) if config is not None else []:
-        (problems if found.refused else warnings).append(loaded.problem(found.loc, found.message))
+    for check in registry.config_checks() if config is not None else []:
+        for found in check(config, secrets=secrets):
+            (problems if found.refused else warnings).append(loaded.problem(found.loc, found.message))
     return Checked(config, sort_problems(problems, path), sort_problems(warnings, path))
 
 

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, get_args
 
 from pydantic import ValidationError
 
-from crossdock.core.api_config import SinkConfig, SourceConfig
+from crossdock.core.config_blocks import SinkConfig, SourceConfig
 from crossdock.core.config_keys import did_you_mean, known_keys
 from crossdock.core.config_trust import exposures
 from crossdock.core.config_yaml import ConfigProblems, Lines, Loc, Problem, read_yaml

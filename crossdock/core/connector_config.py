@@ -1,17 +1,15 @@
-"""The configuration blocks of the connectors: every source and sink ``type:`` and its keys."""
+"""What the connectors' configuration blocks share: schedules, the keys of every source, of file sources and of
+destinations that write orders. Each connector's own block lives beside it (``connectors/<name>_config.py``)."""
 
 from __future__ import annotations
 
-import re
 from typing import Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, model_validator
 
-from crossdock.core.config_types import ByteSize, ConfigPath, Duration, Name, SecretRef, Strict, Timeout
+from crossdock.core.config_types import ByteSize, Duration, Name, Strict
 from crossdock.core.notice_config import CustomerNotices
 from crossdock.core.returns_config import ReturnsPolicy
-
-_SENDER = re.compile(r"^[^@\s<>(),;:\"]*@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
 
 
 class Schedule(Strict):
@@ -128,7 +126,7 @@ class _SourceBase(Strict):
         return self
 
 
-# --- folder -------------------------------------------------------------------------------------------------
+# --- what file sources share ------------------------------------------------------------------------------
 
 
 class _FileSourceBase(_SourceBase):
@@ -154,27 +152,6 @@ class _FileSourceBase(_SourceBase):
     after_read: Literal["archive", "delete"] = "archive"
     archive_days: int = Field(
         default=90, ge=1, description="dated archive folders (archive/YYYY-MM-DD) older than this are pruned"
-    )
-
-
-class FolderSourceConfig(_FileSourceBase):
-    """Files dropped in a local folder (a mounted share, a VAN mailbox synced to disk, the demo)."""
-
-    type: Literal["folder"]
-    path: ConfigPath
-    min_age: Duration = Field(
-        default=5.0, description="with ready: stable, how long a file must stay unchanged; 0 reads at once"
-    )
-    archive_dir: ConfigPath | None = Field(default=None, description="default: <path>/archive")
-    follow_symlinks: bool = Field(
-        default=False,
-        description="read a file that is a symbolic link (its target); by default a link is moved to rejected/ "
-        "unread, since it could point at any file crossdock can read",
-    )
-    read_hard_links: bool = Field(
-        default=False,
-        description="read a file that has more than one name (a hard link); by default it is moved to rejected/ "
-        "unread, since its other name could be any file crossdock can read",
     )
 
 
@@ -266,181 +243,3 @@ class Bundling(Strict):
         "each with its own control numbers, for partners that accept several interchanges per file; "
         "a file is named after its first document; other documents are written one per file",
     )
-
-
-class FolderSinkConfig(Bundling, OrderFormat):
-    """Writes each document atomically (temporary name, then rename) into a local folder."""
-
-    type: Literal["folder"]
-    path: ConfigPath
-
-
-# --- sftp ---------------------------------------------------------------------------------------------------
-
-
-class _SftpBase(Strict):
-    host: str
-    port: int = Field(default=22, ge=1, le=65535)
-    username: str
-    password: SecretRef | None = None
-    private_key: SecretRef | None = Field(
-        default=None, description="${VAR} holding a key file path or the key itself (OpenSSH or PEM)"
-    )
-    private_key_passphrase: SecretRef | None = None
-    known_hosts: ConfigPath | None = Field(default=None, description="known_hosts file holding the server's key")
-    host_key_fingerprint: str | None = Field(
-        default=None, pattern=r"^SHA256:[A-Za-z0-9+/]{43}=?$", description="the server key's SHA256 fingerprint"
-    )
-    legacy_algorithms: bool = Field(
-        default=False,
-        description="allow SHA-1 key exchange and ssh-rsa signatures for a partner's old server (off by default)",
-    )
-    timeout: Timeout = 30.0
-
-    @model_validator(mode="after")
-    def _pinned(self) -> _SftpBase:
-        if self.known_hosts is None and self.host_key_fingerprint is None:
-            raise ValueError("pin the server's host key with known_hosts or host_key_fingerprint")
-        if self.password is None and self.private_key is None:
-            raise ValueError("give password or private_key (as ${ENV_VAR} references)")
-        return self
-
-
-class SftpSourceConfig(_SftpBase, _FileSourceBase):
-    type: Literal["sftp"]
-    remote_dir: str = "."
-    min_age: Duration = Field(
-        default=30.0, description="with ready: stable, how long a file must stay unchanged; 0 reads at once"
-    )
-    archive_dir: str | None = Field(
-        default=None, description="default <remote_dir>/archive; a relative path starts at the login folder"
-    )
-
-
-class SftpSinkConfig(_SftpBase, Bundling, OrderFormat):
-    type: Literal["sftp"]
-    remote_dir: str = "."
-    temp_suffix: str = Field(default=".part", description="uploads are written under this suffix, then renamed")
-
-
-# --- mail ---------------------------------------------------------------------------------------------------
-
-
-class ImapSourceConfig(_SourceBase):
-    """A mailbox whose attachments (EDI or CSV) are documents."""
-
-    type: Literal["imap"]
-    host: str
-    security: Literal["ssl", "starttls", "none"] = Field(
-        default="ssl", description="ssl (port 993), starttls (143) or none: only for a server on this machine"
-    )
-    port: int = Field(default=0, ge=0, le=65535, description="default 993 with ssl, else 143")
-    username: str
-    password: SecretRef
-    folder: str = "INBOX"
-    processed_folder: str | None = Field(default=None, description="move read mail here; else flag it")
-    processed_flag: str = "$Crossdock"
-    quarantine_folder: str = "Quarantine"
-    allowed_senders: list[str] | None = Field(
-        default=None,
-        validate_default=True,
-        description="required: addresses or @domains (that domain only) whose mail is read; mail from anyone "
-        "else is quarantined",
-    )
-    authserv_id: str | None = Field(
-        default=None,
-        pattern=r'^[^\s;()"]+$',
-        description="the authserv-id your receiving mail server writes in the Authentication-Results field it "
-        "adds (e.g. mx.example.com); only its fields count, never one that came with the mail",
-    )
-    require_dkim: bool = Field(
-        default=False,
-        description="with authserv_id: read only mail whose DKIM signature that server found valid for the "
-        "From address's domain (or a parent of it)",
-    )
-    require_dmarc: bool = Field(
-        default=False, description="with authserv_id: read only mail that passed DMARC there for the From domain"
-    )
-    attachments: list[str] = Field(default_factory=lambda: ["*.edi", "*.x12", "*.txt", "*.csv", "*.dat"])
-    max_file_size: ByteSize = Field(
-        default=100_000_000, description="a mail with a larger attachment is not read but moved to quarantine_folder"
-    )
-    timeout: Timeout = 30.0
-
-    @field_validator("allowed_senders")
-    @classmethod
-    def _senders(cls, value: list[str] | None) -> list[str]:
-        if not value:
-            raise ValueError(
-                "allowed_senders is required: list the addresses or @domains your partners mail "
-                "from, or anyone who knows the mailbox's address could send orders"
-            )
-        for entry in value:
-            if not _SENDER.match(entry.strip()):
-                raise ValueError(f"{entry!r} is neither an address (edi@partner.com) nor a domain (@partner.com)")
-        return value
-
-    @model_validator(mode="after")
-    def _port(self) -> ImapSourceConfig:
-        if self.port == 0:
-            object.__setattr__(self, "port", 993 if self.security == "ssl" else 143)
-        if (self.require_dkim or self.require_dmarc) and self.authserv_id is None:
-            raise ValueError(
-                "require_dkim and require_dmarc need authserv_id: the receiving server's id in the "
-                "Authentication-Results field it adds (any other such field could come from the sender)"
-            )
-        if self.authserv_id is not None and not (self.require_dkim or self.require_dmarc):
-            raise ValueError("authserv_id is set but neither require_dkim nor require_dmarc: it would check nothing")
-        return self
-
-
-class SmtpSinkConfig(Strict):
-    """Sends documents as attachments, and alerts, by mail."""
-
-    type: Literal["smtp"]
-    host: str
-    port: int = Field(default=587, ge=1, le=65535)
-    security: Literal["starttls", "ssl", "none"] = "starttls"
-    username: str | None = None
-    password: SecretRef | None = None
-    from_address: str
-    to: list[str] = Field(default_factory=list, description="who gets documents and alerts; needed but with customers")
-    subject: str = "crossdock: {name}"
-    timeout: Timeout = 30.0
-    customers: bool = Field(
-        default=False, description="mails buyer notices (notify: on a source) to each order's buyer, and nothing else"
-    )
-
-    @model_validator(mode="after")
-    def _login(self) -> SmtpSinkConfig:
-        if self.username is not None and self.password is None:
-            raise ValueError("username is set but password is not")
-        if not self.to and not self.customers:
-            raise ValueError("to: at least one address is needed (or customers: true for buyer notices)")
-        try:
-            self.subject.format(name="x")
-        except (KeyError, IndexError, ValueError):
-            raise ValueError(f"subject {self.subject!r} may use only {{name}}") from None
-        return self
-
-
-class HttpSinkConfig(OrderFormat):
-    """A WMS, ERP or 3PL web hook: each document is POSTed (or PUT) as the body of one request."""
-
-    type: Literal["http"]
-    url: str = Field(pattern=r"^https?://", description="where documents are sent")
-    method: Literal["POST", "PUT"] = "POST"
-    headers: dict[str, str] = Field(default_factory=dict, description="extra headers that hold no secret")
-    auth_header: str = Field(default="Authorization", description="the header that carries the secret")
-    auth: SecretRef | None = Field(default=None, description="${VAR} holding e.g. 'Bearer abc...'")
-    idempotency_header: str = Field(default="Idempotency-Key", description="carries the delivery's stable key")
-    timeout: Timeout = 30.0
-
-
-class HttpSourceConfig(_SourceBase):
-    """An endpoint a warehouse posts to (ship confirmations, files): served by ``crossdock serve`` and ``run``."""
-
-    type: Literal["http"]
-    path: str = Field(pattern=r"^/[A-Za-z0-9/_.-]*$", description="the URL path it answers, e.g. /inbound/acme")
-    token: SecretRef = Field(description="${VAR} holding the bearer token the poster must send")
-    max_bytes: int = Field(default=20_000_000, ge=1, description="a larger body is refused (413)")

@@ -21,7 +21,6 @@ from dataclasses import dataclass
 from sqlalchemy import Connection, select
 from sqlalchemy.exc import IntegrityError
 
-from crossdock.connectors.names import keyed_name
 from crossdock.core.schema import deliveries
 
 CHUNK = 500  # names asked by one statement
@@ -35,6 +34,14 @@ class Unnamed:
     sink: str
     key: str
     name: str
+
+
+def keyed_name(name: str, key: str, length: int = 8) -> str:
+    """``name`` with ``--`` and the first ``length`` characters of ``key`` before its extension."""
+    stem, dot, extension = name.rpartition(".")
+    if not stem:
+        return f"{name}--{key[:length]}"
+    return f"{stem}--{key[:length]}{dot}{extension}"
 
 
 def candidates(name: str, key: str) -> list[str]:

@@ -38,8 +38,8 @@ from sqlalchemy import Connection, select, update
 
 from crossdock.core import registry
 from crossdock.core.alerts import raise_alert
-from crossdock.core.api_config import ORDER_APIS, SHIPMENT_APIS
 from crossdock.core.carton_labels import labels_for, sscc_of
+from crossdock.core.config_blocks import ORDER_APIS, SHIPMENT_APIS
 from crossdock.core.connector_config import OrderFormat
 from crossdock.core.errors import CrossdockError
 from crossdock.core.left_to_ship import Progress, known_numbers, left_of, progress, same_part, shipped_any, with_counts

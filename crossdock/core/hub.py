@@ -5,8 +5,8 @@ from __future__ import annotations
 import logging
 
 from crossdock.core import registry
-from crossdock.core.api_config import CHANNELS
 from crossdock.core.config import Config
+from crossdock.core.config_blocks import CHANNELS
 from crossdock.core.errors import CrossdockError
 from crossdock.core.outbox import Dispatcher
 from crossdock.core.partners import Directory

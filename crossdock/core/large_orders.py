@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from crossdock.core.api_config import ORDER_APIS
+from crossdock.core.config_blocks import ORDER_APIS
 from crossdock.core.connector_config import OrderFormat
 from crossdock.core.hub import Hub
 from crossdock.core.models import Order

@@ -27,8 +27,8 @@ from sqlalchemy.exc import DataError, IntegrityError
 
 from crossdock.core import bounds
 from crossdock.core.alerts import raise_alert
-from crossdock.core.api_config import CHANNELS
 from crossdock.core.channel_inbound import channel_orders
+from crossdock.core.config_blocks import CHANNELS
 from crossdock.core.connector_config import RECEIPT_FORMATS
 from crossdock.core.errors import CrossdockError, PermanentError
 from crossdock.core.failures import PROCESSABLE

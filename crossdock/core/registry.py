@@ -45,6 +45,34 @@ SINKS = {
 }
 
 
+# Each connector's configuration block, by side and ``type:``: the connector owns the model, core collects it here.
+SOURCE_CONFIGS = {
+    "folder": "crossdock.connectors.folder_config:FolderSourceConfig",
+    "sftp": "crossdock.connectors.sftp_config:SftpSourceConfig",
+    "imap": "crossdock.connectors.imap_config:ImapSourceConfig",
+    "http": "crossdock.connectors.http_config:HttpSourceConfig",
+    "as2": "crossdock.connectors.as2_config:As2SourceConfig",
+    "shipbob": "crossdock.connectors.shipbob_config:ShipBobSourceConfig",
+    "shopify": "crossdock.connectors.shopify_config:ShopifySourceConfig",
+    "woocommerce": "crossdock.connectors.woocommerce_config:WooCommerceSourceConfig",
+    "bigcommerce": "crossdock.connectors.bigcommerce_config:BigCommerceSourceConfig",
+    "amazon": "crossdock.connectors.amazon_config:AmazonSourceConfig",
+    "ebay": "crossdock.connectors.ebay_config:EbaySourceConfig",
+    "walmart": "crossdock.connectors.walmart_config:WalmartSourceConfig",
+}
+SINK_CONFIGS = {
+    "folder": "crossdock.connectors.folder_config:FolderSinkConfig",
+    "sftp": "crossdock.connectors.sftp_config:SftpSinkConfig",
+    "smtp": "crossdock.connectors.smtp_config:SmtpSinkConfig",
+    "http": "crossdock.connectors.http_config:HttpSinkConfig",
+    "odoo": "crossdock.connectors.odoo_config:OdooSinkConfig",
+    "shipbob": "crossdock.connectors.shipbob_config:ShipBobSinkConfig",
+    "as2": "crossdock.connectors.as2_config:As2SinkConfig",
+}
+# Checks a connector adds to ``crossdock check``: ``check(config, secrets=...)`` returns findings.
+CONFIG_CHECKS = ("crossdock.connectors.as2_check:certificate_findings",)
+
+
 # ``check --connect``: the function that tries a connector once, by side and type; an http source has none (it
 # is crossdock's own endpoint). API connectors are tried by their base URL.
 _API_PROBE = "crossdock.connectors.http:probe_api"
@@ -131,3 +159,13 @@ def connector(module: str, name: str) -> Any:
 
 def mapping(kind: str) -> ModuleType:
     return importlib.import_module(MAPPINGS[kind])
+
+
+def config_models(side: str) -> tuple[type, ...]:
+    """The configuration models of every connector on ``side`` (``source`` or ``sink``), for the config's unions."""
+    return tuple(_load(target) for target in (SOURCE_CONFIGS if side == "source" else SINK_CONFIGS).values())
+
+
+def config_checks() -> list[Callable[..., list[Any]]]:
+    """The checks connectors add to ``crossdock check``."""
+    return [_load(target) for target in CONFIG_CHECKS]

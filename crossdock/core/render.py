@@ -9,8 +9,8 @@ from typing import Any
 from sqlalchemy import Connection
 
 from crossdock.core import registry
-from crossdock.core.api_config import ORDER_APIS
 from crossdock.core.carton_labels import labels_for, sscc_of
+from crossdock.core.config_blocks import ORDER_APIS
 from crossdock.core.connector_config import OrderFormat
 from crossdock.core.hub import Hub
 from crossdock.core.models import Order

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from crossdock.core.api_config import CHANNELS
+from crossdock.core.config_blocks import CHANNELS
 from crossdock.core.errors import ConfigError
 
 ID_NAMES = (  # as the channels' sinks read them from ``StockLevel.ids`` (mappings/<channel>_stock.py)

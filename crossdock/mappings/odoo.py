@@ -15,7 +15,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-from crossdock.core.api_config import OdooSinkConfig
+from crossdock.connectors.odoo_config import OdooSinkConfig
 from crossdock.core.errors import PermanentError
 from crossdock.core.models import Order, OrderLine
 from crossdock.mappings.paths import value_at

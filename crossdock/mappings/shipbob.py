@@ -21,7 +21,7 @@ from decimal import Decimal
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from crossdock.core.api_config import ShipBobSinkConfig
+from crossdock.connectors.shipbob_config import ShipBobSinkConfig
 from crossdock.core.errors import DecodeError, PermanentError
 from crossdock.core.models import Order, OrderLine, Reference
 from crossdock.core.shipment_models import Package, Shipment, ShipmentLine, ShipmentOrder

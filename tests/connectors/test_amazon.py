@@ -22,8 +22,8 @@ import respx
 
 from crossdock.connectors import amazon
 from crossdock.connectors.amazon import AmazonSource
+from crossdock.connectors.amazon_config import AmazonSourceConfig
 from crossdock.connectors.amazon_sink import AmazonSink
-from crossdock.core.channel_config.amazon import AmazonSourceConfig
 from crossdock.core.errors import PermanentError, TransientError
 from crossdock.core.ports import Outbound
 from crossdock.core.shipment_models import Fulfilment, FulfilmentLine

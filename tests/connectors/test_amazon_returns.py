@@ -16,8 +16,8 @@ import pytest
 import respx
 
 from crossdock.connectors.amazon import AmazonSource
+from crossdock.connectors.amazon_config import AmazonSourceConfig
 from crossdock.connectors.amazon_sink import AmazonSink
-from crossdock.core.channel_config.amazon import AmazonSourceConfig
 from crossdock.core.errors import PermanentError
 from crossdock.core.ports import Outbound
 from crossdock.core.return_models import REFUND, Refund, RefundLine

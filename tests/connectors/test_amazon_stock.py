@@ -17,8 +17,8 @@ import respx
 from jsonschema import Draft7Validator
 
 from crossdock.connectors import amazon
+from crossdock.connectors.amazon_config import AmazonSourceConfig
 from crossdock.connectors.amazon_sink import AmazonSink
-from crossdock.core.channel_config.amazon import AmazonSourceConfig
 from crossdock.core.errors import PermanentError, TransientError
 from crossdock.core.stock_models import StockLevel
 from tests.connectors.stock import as_push, levels

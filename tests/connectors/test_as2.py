@@ -11,8 +11,8 @@ import pytest
 
 from crossdock.connectors.as2 import As2Endpoint, As2Sink
 from crossdock.connectors.as2_cms import encrypt
+from crossdock.connectors.as2_config import As2SinkConfig, As2SourceConfig
 from crossdock.connectors.as2_mime import As2Refused, Entity, build, build_mdn, open_message, parse_mdn, same_mic
-from crossdock.core.as2_config import As2SinkConfig, As2SourceConfig
 from crossdock.core.errors import PermanentError, TransientError
 from crossdock.core.ports import Outbound
 from tests.as2_keys import Party, make_party

@@ -16,7 +16,7 @@ import respx
 
 from crossdock.connectors import bigcommerce
 from crossdock.connectors.bigcommerce import BigCommerceSink, BigCommerceSource, verify_webhook, webhook_order_id
-from crossdock.core.channel_config.bigcommerce import BigCommerceSourceConfig
+from crossdock.connectors.bigcommerce_config import BigCommerceSourceConfig
 from crossdock.core.errors import PermanentError, TransientError
 from crossdock.core.ports import Outbound
 from crossdock.core.shipment_models import Fulfilment, FulfilmentLine

@@ -13,8 +13,8 @@ import pytest
 import respx
 
 from crossdock.connectors.bigcommerce import BigCommerceSink, BigCommerceSource
+from crossdock.connectors.bigcommerce_config import BigCommerceSourceConfig
 from crossdock.core.cancellations import CANCELLATION, Cancellation, CancelledLine
-from crossdock.core.channel_config.bigcommerce import BigCommerceSourceConfig
 from crossdock.core.errors import PermanentError
 from crossdock.core.ports import Outbound
 from tests.connectors.channels import read

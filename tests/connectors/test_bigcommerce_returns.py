@@ -13,7 +13,7 @@ import pytest
 import respx
 
 from crossdock.connectors.bigcommerce import BigCommerceSink, BigCommerceSource
-from crossdock.core.channel_config.bigcommerce import BigCommerceSourceConfig
+from crossdock.connectors.bigcommerce_config import BigCommerceSourceConfig
 from crossdock.core.errors import PermanentError, TransientError
 from crossdock.core.ports import Outbound
 from crossdock.core.return_models import REFUND, Refund, RefundLine

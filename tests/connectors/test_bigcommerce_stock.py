@@ -14,7 +14,7 @@ import respx
 
 from crossdock.connectors import bigcommerce
 from crossdock.connectors.bigcommerce import BigCommerceSink
-from crossdock.core.channel_config.bigcommerce import BigCommerceSourceConfig
+from crossdock.connectors.bigcommerce_config import BigCommerceSourceConfig
 from crossdock.core.errors import PermanentError
 from crossdock.core.stock_models import StockLevel
 from tests.connectors.stock import Clock, as_push, levels

@@ -7,14 +7,14 @@ import httpx
 import pytest
 import respx
 
+from crossdock.connectors.amazon_config import AmazonSourceConfig
+from crossdock.connectors.bigcommerce_config import BigCommerceSourceConfig
+from crossdock.connectors.ebay_config import EbaySourceConfig
 from crossdock.connectors.http import AnswerLimit
+from crossdock.connectors.shopify_config import ShopifySourceConfig
+from crossdock.connectors.walmart_config import WalmartSourceConfig
 from crossdock.connectors.woocommerce import WooCommerceSink, WooCommerceSource
-from crossdock.core.channel_config.amazon import AmazonSourceConfig
-from crossdock.core.channel_config.bigcommerce import BigCommerceSourceConfig
-from crossdock.core.channel_config.ebay import EbaySourceConfig
-from crossdock.core.channel_config.shopify import ShopifySourceConfig
-from crossdock.core.channel_config.walmart import WalmartSourceConfig
-from crossdock.core.channel_config.woocommerce import WooCommerceSourceConfig
+from crossdock.connectors.woocommerce_config import WooCommerceSourceConfig
 from crossdock.core.errors import PermanentError
 from tests.connectors.channels import read
 

@@ -21,8 +21,8 @@ from crossdock.connectors import ebay as connector
 from crossdock.connectors import throttle
 from crossdock.connectors.channel import Expiring
 from crossdock.connectors.ebay import EbaySource, challenge_response, webhook_order_id
+from crossdock.connectors.ebay_config import EbaySourceConfig
 from crossdock.connectors.ebay_sink import EbaySink
-from crossdock.core.channel_config.ebay import EbaySourceConfig
 from crossdock.core.errors import PermanentError, TransientError
 from crossdock.core.ports import Outbound
 from crossdock.core.shipment_models import Fulfilment, FulfilmentLine

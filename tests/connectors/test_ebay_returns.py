@@ -14,8 +14,8 @@ import pytest
 import respx
 
 from crossdock.connectors.ebay import EbaySource
+from crossdock.connectors.ebay_config import EbaySourceConfig
 from crossdock.connectors.ebay_sink import EbaySink
-from crossdock.core.channel_config.ebay import EbaySourceConfig
 from crossdock.core.errors import PermanentError, TransientError
 from crossdock.core.ports import Outbound
 from crossdock.core.return_models import REFUND, Refund, RefundLine

@@ -14,9 +14,9 @@ import httpx
 import pytest
 import respx
 
+from crossdock.connectors.ebay_config import EbaySourceConfig
 from crossdock.connectors.ebay_sink import EbaySink
 from crossdock.core.cancellations import CANCELLATION, Cancellation, CancelledLine
-from crossdock.core.channel_config.ebay import EbaySourceConfig
 from crossdock.core.errors import PermanentError
 from crossdock.core.ports import Outbound
 from tests.conftest import CASES

@@ -15,8 +15,8 @@ import pytest
 import respx
 
 from crossdock.connectors import ebay_stock
+from crossdock.connectors.ebay_config import EbaySourceConfig
 from crossdock.connectors.ebay_sink import EbaySink
-from crossdock.core.channel_config.ebay import EbaySourceConfig
 from crossdock.core.errors import PermanentError
 from crossdock.core.stock_models import StockLevel
 from tests.connectors.stock import Clock, as_push, levels

@@ -15,7 +15,7 @@ import pytest
 from pydantic import ValidationError
 
 from crossdock.connectors.folder import FolderSink, FolderSource, prune_archive
-from crossdock.core.connector_config import FolderSinkConfig, FolderSourceConfig
+from crossdock.connectors.folder_config import FolderSinkConfig, FolderSourceConfig
 from crossdock.core.errors import PermanentError, TransientError
 from crossdock.core.ports import X12_CONTENT_TYPE as X12
 from crossdock.core.ports import Outbound, printable

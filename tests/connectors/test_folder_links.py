@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from crossdock.connectors.folder import FolderSource
-from crossdock.core.connector_config import FolderSourceConfig
+from crossdock.connectors.folder_config import FolderSourceConfig
 
 
 def source(path: Path, **extra: object) -> FolderSource:

@@ -9,7 +9,7 @@ import pytest
 import respx
 
 from crossdock.connectors.http import HttpSink, fetch, retry_after
-from crossdock.core.connector_config import HttpSinkConfig
+from crossdock.connectors.http_config import HttpSinkConfig
 from crossdock.core.errors import PermanentError, TransientError
 from crossdock.core.ports import Outbound
 

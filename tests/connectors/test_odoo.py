@@ -19,7 +19,7 @@ import pytest
 import respx
 
 from crossdock.connectors.odoo import OdooSink
-from crossdock.core.api_config import OdooSinkConfig
+from crossdock.connectors.odoo_config import OdooSinkConfig
 from crossdock.core.errors import PermanentError, TooLate, TransientError
 from crossdock.core.models import Address, Order, OrderLine, Party
 from crossdock.core.ports import Outbound

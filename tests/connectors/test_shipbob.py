@@ -12,7 +12,7 @@ import pytest
 import respx
 
 from crossdock.connectors.shipbob import ShipBobSink, ShipBobSource
-from crossdock.core.api_config import ShipBobSinkConfig, ShipBobSourceConfig
+from crossdock.connectors.shipbob_config import ShipBobSinkConfig, ShipBobSourceConfig
 from crossdock.core.errors import CrossdockError, DecodeError, PermanentError, TooLate, TransientError
 from crossdock.core.models import Address, Contact, Order, OrderLine, Party
 from crossdock.core.ports import Outbound

@@ -27,7 +27,7 @@ import respx
 
 import crossdock.connectors.shopify as connector
 from crossdock.connectors.shopify import ShopifySink, ShopifySource, verify_webhook, webhook_order_id
-from crossdock.core.channel_config.shopify import ShopifySourceConfig
+from crossdock.connectors.shopify_config import ShopifySourceConfig
 from crossdock.core.errors import ConfigError, PermanentError, TransientError
 from crossdock.core.ports import Outbound
 from crossdock.core.shipment_models import Fulfilment, FulfilmentLine

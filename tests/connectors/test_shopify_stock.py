@@ -19,7 +19,7 @@ import respx
 
 import crossdock.connectors.shopify as connector
 from crossdock.connectors.shopify import ShopifySink
-from crossdock.core.channel_config.shopify import ShopifySourceConfig
+from crossdock.connectors.shopify_config import ShopifySourceConfig
 from crossdock.core.errors import PermanentError, TransientError
 from crossdock.core.ports import Outbound
 from crossdock.core.stock_models import StockLevel, StockPush

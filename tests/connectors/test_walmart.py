@@ -18,8 +18,8 @@ import respx
 from crossdock.connectors import throttle
 from crossdock.connectors import walmart as connector
 from crossdock.connectors.walmart import WalmartSource, verify_webhook, webhook_order_id
+from crossdock.connectors.walmart_config import WalmartSourceConfig
 from crossdock.connectors.walmart_sink import WalmartSink
-from crossdock.core.channel_config.walmart import WalmartSourceConfig
 from crossdock.core.errors import PermanentError, TransientError
 from crossdock.core.ports import Outbound
 from crossdock.core.shipment_models import Fulfilment, FulfilmentLine, FulfilmentPackage

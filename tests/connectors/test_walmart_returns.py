@@ -16,8 +16,8 @@ import respx
 
 import crossdock.connectors.throttle as throttle
 from crossdock.connectors.walmart import WalmartSource
+from crossdock.connectors.walmart_config import WalmartSourceConfig
 from crossdock.connectors.walmart_sink import WalmartSink
-from crossdock.core.channel_config.walmart import WalmartSourceConfig
 from crossdock.core.errors import PermanentError
 from crossdock.core.ports import Outbound
 from crossdock.core.return_models import REFUND, Refund, RefundLine

@@ -17,9 +17,9 @@ import httpx
 import pytest
 import respx
 
+from crossdock.connectors.walmart_config import WalmartSourceConfig
 from crossdock.connectors.walmart_sink import WalmartSink
 from crossdock.core.cancellations import CANCELLATION, Cancellation, CancelledLine
-from crossdock.core.channel_config.walmart import WalmartSourceConfig
 from crossdock.core.errors import PermanentError
 from crossdock.core.ports import Outbound
 from crossdock.core.shipment_models import Fulfilment, FulfilmentLine, FulfilmentPackage

@@ -12,8 +12,8 @@ import httpx
 import pytest
 import respx
 
+from crossdock.connectors.walmart_config import WalmartSourceConfig
 from crossdock.connectors.walmart_sink import WalmartSink
-from crossdock.core.channel_config.walmart import WalmartSourceConfig
 from crossdock.core.errors import PermanentError, TransientError
 from tests.connectors.stock import Clock, as_push, levels
 

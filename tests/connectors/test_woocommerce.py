@@ -17,7 +17,7 @@ import respx
 
 import crossdock.connectors.woocommerce as connector
 from crossdock.connectors.woocommerce import WooCommerceSink, WooCommerceSource, verify_webhook, webhook_order_id
-from crossdock.core.channel_config.woocommerce import WooCommerceSourceConfig
+from crossdock.connectors.woocommerce_config import WooCommerceSourceConfig
 from crossdock.core.errors import PermanentError, TransientError
 from crossdock.core.ports import Outbound
 from crossdock.core.shipment_models import Fulfilment, FulfilmentLine

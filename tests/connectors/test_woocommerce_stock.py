@@ -14,7 +14,7 @@ import pytest
 import respx
 
 from crossdock.connectors.woocommerce import WooCommerceSink
-from crossdock.core.channel_config.woocommerce import WooCommerceSourceConfig
+from crossdock.connectors.woocommerce_config import WooCommerceSourceConfig
 from crossdock.core.errors import PermanentError, TransientError
 from crossdock.core.stock_models import StockLevel
 from tests.connectors.stock import Clock, as_push, levels

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from crossdock.core.api_config import CHANNELS
 from crossdock.core.config import ConfigProblems, config_schema, load_config
+from crossdock.core.config_blocks import CHANNELS
 from crossdock.core.config_check import check_config
 from crossdock.core.config_types import resolve_secret
 from crossdock.core.errors import ConfigError

@@ -18,12 +18,12 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from crossdock.connectors.folder import FolderSink
-from crossdock.connectors.names import RoundNames, keyed_name
+from crossdock.connectors.folder_config import FolderSinkConfig
+from crossdock.connectors.names import RoundNames
 from crossdock.connectors.sftp import SftpSink
 from crossdock.core import delivery_names
 from crossdock.core.config import RetryConfig
-from crossdock.core.connector_config import FolderSinkConfig
-from crossdock.core.delivery_names import Unnamed, name_deliveries
+from crossdock.core.delivery_names import Unnamed, keyed_name, name_deliveries
 from crossdock.core.hub import Hub
 from crossdock.core.outbox import Dispatcher
 from crossdock.core.plan import safe_name
@@ -242,7 +242,7 @@ KILLED_AFTER_FLUSH = """
 import os, signal, sys
 from crossdock.connectors.folder import FolderSink
 from crossdock.core.config import RetryConfig
-from crossdock.core.connector_config import FolderSinkConfig
+from crossdock.connectors.folder_config import FolderSinkConfig
 from crossdock.core.outbox import Dispatcher
 from crossdock.core.retry import RetryPolicy
 from crossdock.core.store import Store

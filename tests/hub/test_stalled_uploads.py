@@ -18,9 +18,9 @@ from sqlalchemy import select
 
 from crossdock.connectors import folder
 from crossdock.connectors.archives import prune_archives
+from crossdock.connectors.folder_config import FolderSourceConfig
 from crossdock.connectors.readiness import STALL_LOOKS, Looks, lacks_trailer
 from crossdock.core.config import load_config
-from crossdock.core.connector_config import FolderSourceConfig
 from crossdock.core.hub import Hub
 from crossdock.core.poller import poll
 from crossdock.core.queries import Queries

@@ -10,7 +10,7 @@ from pathlib import Path
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
-from crossdock.core.as2_config import As2SinkConfig, As2SourceConfig, read_pem
+from crossdock.connectors.as2_config import As2SinkConfig, As2SourceConfig, read_pem
 from crossdock.core.config import Config
 from crossdock.core.config_trust import Finding
 from crossdock.core.errors import ConfigError

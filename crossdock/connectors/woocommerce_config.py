@@ -7,7 +7,7 @@ from urllib.parse import urlsplit
 
 from pydantic import Field, model_validator
 
-from crossdock.core.channel_config.common import ChannelSourceBase
+from crossdock.core.channel_config import ChannelSourceBase
 from crossdock.core.config_trust import loopback
 from crossdock.core.config_types import Duration, SecretRef, Timeout
 

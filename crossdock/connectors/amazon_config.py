@@ -10,7 +10,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from crossdock.core.channel_config.common import ChannelSourceBase
+from crossdock.core.channel_config import ChannelSourceBase
 from crossdock.core.config_types import Duration, SecretRef, Timeout
 
 

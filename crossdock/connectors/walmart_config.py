@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import Field, field_validator
 
-from crossdock.core.channel_config.common import ChannelSourceBase
+from crossdock.core.channel_config import ChannelSourceBase
 from crossdock.core.config_types import Duration, SecretRef, Timeout
 
 # Walmart serves only the last 180 days of orders [spec]; a first poll reaching further back is refused there.

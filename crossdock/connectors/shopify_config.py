@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from crossdock.core.channel_config.common import ChannelSourceBase
+from crossdock.core.channel_config import ChannelSourceBase
 from crossdock.core.config_types import ConfigPath, Duration, SecretRef, Timeout
 
 
