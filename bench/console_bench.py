@@ -26,7 +26,7 @@ sys.path.insert(0, str(ROOT))
 from starlette.testclient import TestClient  # noqa: E402
 
 from crossdock.console.passwords import hash_password  # noqa: E402
-from crossdock.core.config import load_config  # noqa: E402
+from crossdock.core.configuration.config import load_config  # noqa: E402
 from crossdock.core.hub import Hub  # noqa: E402
 from crossdock.http_app import build_app  # noqa: E402
 from crossdock.webhooks import Webhooks  # noqa: E402

@@ -35,7 +35,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from crossdock.core import heap  # noqa: E402
-from crossdock.core.config import load_config  # noqa: E402
+from crossdock.core.configuration.config import load_config  # noqa: E402
 from crossdock.core.hub import Hub  # noqa: E402
 from crossdock.core.models import Address, Order, OrderLine, Party  # noqa: E402
 from crossdock.core.outbox import Dispatcher  # noqa: E402
@@ -43,7 +43,7 @@ from crossdock.core.pipeline import process_received  # noqa: E402
 from crossdock.core.plan import Processed  # noqa: E402
 from crossdock.core.poller import poll  # noqa: E402
 from crossdock.core.retry import RetryPolicy  # noqa: E402
-from crossdock.core.schema import deliveries, documents  # noqa: E402
+from crossdock.core.storage.schema import deliveries, documents  # noqa: E402
 from crossdock.mappings.x12.delimiters import Delimiters  # noqa: E402
 from crossdock.mappings.x12.po850 import build_850  # noqa: E402
 from crossdock.mappings.x12.writer import Envelope, write_interchange  # noqa: E402

@@ -97,7 +97,7 @@ def phases(cfg: Path, dispatch: bool) -> None:
     """The poll and the dispatch in this process, each step's peak RSS measured from a reset high-water mark."""
     sys.path.insert(0, str(ROOT))
     from crossdock.core import pipeline, plan, poller
-    from crossdock.core.config import load_config
+    from crossdock.core.configuration.config import load_config
     from crossdock.mappings.x12 import hub as x12
     from crossdock.opening import open_hub
 

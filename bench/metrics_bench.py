@@ -29,7 +29,7 @@ from sqlalchemy import text
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from crossdock.core.store import Store  # noqa: E402
+from crossdock.core.storage.store import Store  # noqa: E402
 from crossdock.metrics import StoreCollector  # noqa: E402
 
 STATES_IN = ["processed"] * 90 + ["failed"] * 3 + ["duplicate"] * 5 + ["received", "held"]

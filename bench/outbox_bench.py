@@ -21,7 +21,7 @@ sys.path.insert(0, str(ROOT))
 from crossdock.core.outbox import Dispatcher  # noqa: E402
 from crossdock.core.ports import Outbound  # noqa: E402
 from crossdock.core.retry import RetryPolicy  # noqa: E402
-from crossdock.core.store import Store  # noqa: E402
+from crossdock.core.storage.store import Store  # noqa: E402
 
 
 class NullSink:

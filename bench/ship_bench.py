@@ -36,7 +36,7 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from crossdock.core.config import load_config  # noqa: E402
+from crossdock.core.configuration.config import load_config  # noqa: E402
 from crossdock.core.hub import Hub  # noqa: E402
 from crossdock.core.poller import poll  # noqa: E402
 from tests.hub.edi import interchange, order  # noqa: E402

@@ -19,12 +19,12 @@ from typing import Any
 
 from sqlalchemy import insert
 
-from crossdock.core.channel_config import ChannelStock
-from crossdock.core.engine import utcnow
-from crossdock.core.schema import orders, stock_reserved
-from crossdock.core.stock_available import availability
-from crossdock.core.stock_ledger import Figure, record_figures, record_movement
-from crossdock.core.store import Store
+from crossdock.core.configuration.channels import ChannelStock
+from crossdock.core.stock.available import availability
+from crossdock.core.stock.ledger import Figure, record_figures, record_movement
+from crossdock.core.storage.engine import utcnow
+from crossdock.core.storage.schema import orders, stock_reserved
+from crossdock.core.storage.store import Store
 
 LOCATIONS = ("main", "east", "west")
 CHANNELS = {

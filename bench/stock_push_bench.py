@@ -41,7 +41,7 @@ from crossdock.connectors.walmart_sink import WalmartSink  # noqa: E402
 from crossdock.connectors.woocommerce import WooCommerceSink  # noqa: E402
 from crossdock.connectors.woocommerce_config import WooCommerceSourceConfig  # noqa: E402
 from crossdock.core.ports import Outbound  # noqa: E402
-from crossdock.core.stock_models import STOCK, StockLevel, StockPush  # noqa: E402
+from crossdock.core.stock.models import STOCK, StockLevel, StockPush  # noqa: E402
 from tests.fakeapi import FakeApi, Request, Response  # noqa: E402
 
 NS = "{urn:ebay:apis:eBLBaseComponents}"

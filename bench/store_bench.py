@@ -27,12 +27,12 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from crossdock.core.config import load_config  # noqa: E402
-from crossdock.core.house_config import RetentionConfig  # noqa: E402
+from crossdock.core.configuration.config import load_config  # noqa: E402
+from crossdock.core.configuration.house import RetentionConfig  # noqa: E402
 from crossdock.core.hub import Hub  # noqa: E402
 from crossdock.core.models import Address, Order, OrderLine, Party  # noqa: E402
 from crossdock.core.poller import poll  # noqa: E402
-from crossdock.core.retention import purge  # noqa: E402
+from crossdock.core.storage.retention import purge  # noqa: E402
 from crossdock.mappings.x12.delimiters import Delimiters  # noqa: E402
 from crossdock.mappings.x12.po850 import build_850  # noqa: E402
 from crossdock.mappings.x12.writer import Envelope, write_interchange  # noqa: E402

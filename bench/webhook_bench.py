@@ -48,10 +48,10 @@ sys.path.insert(0, str(ROOT))
 
 from e2e_bench import _pg_schema  # noqa: E402  (bench/ is on the path when a bench runs)
 
-from crossdock.core.config import load_config  # noqa: E402
+from crossdock.core.configuration.config import load_config  # noqa: E402
 from crossdock.core.hub import Hub  # noqa: E402
 from crossdock.core.poller import poll  # noqa: E402
-from crossdock.core.schema import orders as orders_table  # noqa: E402
+from crossdock.core.storage.schema import orders as orders_table  # noqa: E402
 from crossdock.server import make_server, serve_in_background, webhook_path  # noqa: E402
 from tests.test_shopify_mapping import GRAPHQL_ORDER  # noqa: E402
 

@@ -601,7 +601,7 @@ def _ack(order: Order) -> OrderAcknowledgment:
 
 def _shipment(order: Order) -> object:
     """A pick-and-pack (SOPI) ship notice: each order line in its own carton with an SSCC-18."""
-    from crossdock.core.shipment_models import Package, Shipment, ShipmentLine, ShipmentOrder
+    from crossdock.core.fulfilment.models import Package, Shipment, ShipmentLine, ShipmentOrder
     from crossdock.mappings.x12.sscc import sscc18
 
     serial = int(order.po_number[2:]) * 16
@@ -624,7 +624,7 @@ def _shipment(order: Order) -> object:
 
 
 def _invoice(order: Order) -> object:
-    from crossdock.core.shipment_models import Invoice, InvoiceLine
+    from crossdock.core.fulfilment.models import Invoice, InvoiceLine
 
     return Invoice(
         invoice_number=f"IN{order.po_number[2:]}",

@@ -18,7 +18,7 @@ from collections.abc import Mapping
 
 from crossdock.connectors.as2 import As2Endpoint, Reply
 from crossdock.connectors.as2_config import As2SourceConfig
-from crossdock.core.config import Config
+from crossdock.core.configuration.config import Config
 from crossdock.core.errors import CrossdockError
 from crossdock.core.hub import Hub
 from crossdock.core.pipeline import ingest, process

@@ -12,7 +12,7 @@ from pathlib import Path
 from crossdock import as2_cli, commands, commands_stock, label_files, logs, returns_cli
 from crossdock.console import cli as console_cli
 from crossdock.core.errors import ConfigError, CrossdockError, NotX12Error
-from crossdock.core.states import DOCUMENT_STATES, ORDER_STATUSES
+from crossdock.core.storage.states import DOCUMENT_STATES, ORDER_STATUSES
 from crossdock.terminal import terminal_lines, terminal_safe
 
 

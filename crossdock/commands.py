@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from crossdock.core.config import Config
+    from crossdock.core.configuration.config import Config
     from crossdock.core.hub import Hub
 
 
@@ -25,7 +25,7 @@ def _config_path(args: argparse.Namespace) -> str:
 
 
 def _load(args: argparse.Namespace) -> Config:
-    from crossdock.core.config import load_config
+    from crossdock.core.configuration.config import load_config
     from crossdock.logs import watch
 
     config = load_config(_config_path(args))
@@ -63,7 +63,7 @@ def _show(args: argparse.Namespace, data: Any, lines: Callable[[Any], list[str]]
 
 def check(args: argparse.Namespace) -> int:
     """Every problem of the file at once; with ``--connect`` each connector tried once. Exit 1 on any."""
-    from crossdock.core.config_check import check_config
+    from crossdock.core.configuration.check import check_config
     from crossdock.core.connections import try_connections
 
     path = _config_path(args)
@@ -118,7 +118,7 @@ def check(args: argparse.Namespace) -> int:
 
 
 def schema(_: argparse.Namespace) -> int:
-    from crossdock.core.config import config_schema
+    from crossdock.core.configuration.config import config_schema
 
     _print_json(config_schema())
     return 0
@@ -132,7 +132,7 @@ def demo(args: argparse.Namespace) -> int:
 
 def run(args: argparse.Namespace) -> int:
     from crossdock.core import heap
-    from crossdock.core.config_trust import refuse_weak_tokens
+    from crossdock.core.configuration.trust import refuse_weak_tokens
     from crossdock.logs import for_service
     from crossdock.opening import open_hub
     from crossdock.scheduler import run_forever
@@ -149,7 +149,7 @@ def serve(args: argparse.Namespace) -> int:
     import signal
     import threading
 
-    from crossdock.core.config_trust import refuse_weak_tokens
+    from crossdock.core.configuration.trust import refuse_weak_tokens
     from crossdock.logs import for_service
     from crossdock.server import make_server, serve_in_background
 
@@ -173,7 +173,7 @@ def serve(args: argparse.Namespace) -> int:
 def poll(args: argparse.Namespace) -> int:
     from crossdock.core import heap
     from crossdock.core.poller import joined, poll
-    from crossdock.core.workers import worker_id
+    from crossdock.core.storage.workers import worker_id
     from crossdock.progress import ProgressLine, poll_lines, poll_progress, poll_result
     from crossdock.terminal import terminal_lines, terminal_safe
 
@@ -231,7 +231,7 @@ def _cut(shown: int, total: int) -> None:
 
 
 def status(args: argparse.Namespace) -> int:
-    from crossdock.core.queries import Queries
+    from crossdock.core.storage.queries import Queries
     from crossdock.terminal import terminal_lines
     from crossdock.views import status_lines
 
@@ -246,7 +246,7 @@ def status(args: argparse.Namespace) -> int:
 
 
 def orders(args: argparse.Namespace) -> int:
-    from crossdock.core.queries import Queries
+    from crossdock.core.storage.queries import Queries
     from crossdock.views import order_lines, order_list_lines
 
     with _hub(args, existing=True) as hub, hub.store.transaction() as conn:
@@ -268,7 +268,7 @@ def orders(args: argparse.Namespace) -> int:
 
 def order_action(args: argparse.Namespace) -> int:
     """``orders cancel``, ``hold`` and ``release``: one order changed, in one transaction."""
-    from crossdock.core.operator_orders import cancel_order, hold_order, release_order
+    from crossdock.core.lifecycle.operator_orders import cancel_order, hold_order, release_order
 
     with _hub(args, existing=True) as hub:
         if args.orders_command == "cancel":
@@ -283,7 +283,7 @@ def order_action(args: argparse.Namespace) -> int:
 
 
 def documents(args: argparse.Namespace) -> int:
-    from crossdock.core.queries import Queries
+    from crossdock.core.storage.queries import Queries
     from crossdock.views import document_lines, document_list_lines
 
     with _hub(args, existing=True) as hub, hub.store.transaction() as conn:
@@ -295,7 +295,7 @@ def documents(args: argparse.Namespace) -> int:
                 print(f"crossdock: no document {args.document}", file=sys.stderr)
                 return 1
             if args.raw and found["purged_at"] is not None:
-                from crossdock.core.retention import purged_note
+                from crossdock.core.storage.retention import purged_note
 
                 print(f"crossdock: {purged_note(args.document, found['purged_at'])}", file=sys.stderr)
                 return 1
@@ -323,7 +323,7 @@ def replay(args: argparse.Namespace) -> int:
 
 
 def inventory(args: argparse.Namespace) -> int:
-    from crossdock.core.inventory import publish
+    from crossdock.core.stock.inventory import publish
 
     with _hub(args) as hub:
         print(f"{args.feed}: {publish(hub, args.feed)}")
@@ -333,7 +333,7 @@ def inventory(args: argparse.Namespace) -> int:
 
 
 def resend(args: argparse.Namespace) -> int:
-    from crossdock.core.reconcile import resend
+    from crossdock.core.acknowledgments.reconcile import resend
 
     with _hub(args, existing=True) as hub:
         new_id = resend(hub, args.document)
@@ -347,7 +347,7 @@ def resend(args: argparse.Namespace) -> int:
 
 
 def retry(args: argparse.Namespace) -> int:
-    from crossdock.core.queries import Queries
+    from crossdock.core.storage.queries import Queries
 
     with _hub(args, existing=True) as hub, hub.store.transaction() as conn:
         q = Queries(hub.store)
@@ -379,7 +379,7 @@ def retry(args: argparse.Namespace) -> int:
 
 
 def purge(args: argparse.Namespace) -> int:
-    from crossdock.core.retention import purge as purge_store
+    from crossdock.core.storage.retention import purge as purge_store
 
     with _hub(args, existing=True) as hub:
         result = purge_store(

@@ -20,8 +20,8 @@ def stock(args: argparse.Namespace) -> int:
 
 
 def _push(args: argparse.Namespace) -> int:
-    from crossdock.core.stock_catalogue import pushing
-    from crossdock.core.stock_push import push
+    from crossdock.core.stock.catalogue import pushing
+    from crossdock.core.stock.push import push
 
     with _hub(args) as hub:
         unknown = [c for c in args.channel or [] if c not in pushing(hub.config)]
@@ -59,7 +59,7 @@ def _push_lines(data: list[dict[str, Any]], dry_run: bool) -> list[str]:
 
 
 def _pull(args: argparse.Namespace) -> int:
-    from crossdock.core.stock_in import pull
+    from crossdock.core.stock.incoming import pull
 
     with _hub(args) as hub:
         names = args.source or list(hub.config.stock.sources)
@@ -69,10 +69,10 @@ def _pull(args: argparse.Namespace) -> int:
 
 
 def _show_sku(args: argparse.Namespace) -> int:
-    from crossdock.core.schema import orders, stock_reserved, stock_told
-    from crossdock.core.stock_available import OPEN, availability
-    from crossdock.core.stock_catalogue import load, pushing
-    from crossdock.core.stock_ledger import figures, on_hand
+    from crossdock.core.stock.available import OPEN, availability
+    from crossdock.core.stock.catalogue import load, pushing
+    from crossdock.core.stock.ledger import figures, on_hand
+    from crossdock.core.storage.schema import orders, stock_reserved, stock_told
 
     sku = args.sku
     with _hub(args, existing=True) as hub, hub.store.engine.connect() as conn:

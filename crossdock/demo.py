@@ -15,11 +15,11 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from crossdock.core.config import load_config
+from crossdock.core.configuration.config import load_config
 from crossdock.core.hub import Hub
 from crossdock.core.poller import poll
-from crossdock.core.queries import Queries
-from crossdock.core.workers import worker_id
+from crossdock.core.storage.queries import Queries
+from crossdock.core.storage.workers import worker_id
 
 MARKER = ".crossdock-demo"
 SOURCE = "northwind-outbox"

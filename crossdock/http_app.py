@@ -35,9 +35,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from crossdock.as2_server import as2_endpoints, process_after, received
 from crossdock.connectors.as2 import As2Endpoint
 from crossdock.connectors.http_config import HttpSourceConfig
-from crossdock.core.config import Config
-from crossdock.core.config_trust import SHORTEST_TOKEN
-from crossdock.core.config_types import resolve_secret
+from crossdock.core.configuration.config import Config
+from crossdock.core.configuration.trust import SHORTEST_TOKEN
+from crossdock.core.configuration.types import resolve_secret
 from crossdock.core.errors import ConfigError
 from crossdock.core.hub import Hub
 from crossdock.core.pipeline import ingest, process

@@ -17,7 +17,7 @@ from crossdock.commands import _hub, _show
 
 def labels(args: argparse.Namespace) -> int:
     from crossdock.core import registry
-    from crossdock.core.carton_labels import labels_of
+    from crossdock.core.fulfilment.carton_labels import labels_of
     from crossdock.core.plan import safe_name
 
     with _hub(args, existing=True) as hub, hub.store.transaction() as conn:

@@ -24,8 +24,8 @@ from crossdock.core.errors import ConfigError
 from crossdock.terminal import terminal_safe
 
 if TYPE_CHECKING:
-    from crossdock.core.config import Config
-    from crossdock.core.house_config import LoggingConfig
+    from crossdock.core.configuration.config import Config
+    from crossdock.core.configuration.house import LoggingConfig
 
 LEVELS = ("debug", "info", "warning", "error")
 FORMATS = ("text", "json")
@@ -65,7 +65,7 @@ REDACTOR = Redactor()
 def watch(config: Config) -> None:
     """Redact from now on every value the configuration's ``${VAR}`` references resolve to, and the password of
     its store URL."""
-    from crossdock.core.config_types import ENV_REF  # here: the x12 commands load no configuration, nor pydantic
+    from crossdock.core.configuration.types import ENV_REF  # here: the x12 commands load no configuration, nor pydantic
 
     REDACTOR.add(_referenced(config.model_dump(), ENV_REF))
     store_url = os.environ.get(m.group(1), "") if (m := ENV_REF.match(config.store.url)) else config.store.url

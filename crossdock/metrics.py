@@ -29,15 +29,15 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from crossdock.core import migrate
-from crossdock.core.config_trust import SHORTEST_TOKEN
-from crossdock.core.config_types import resolve_secret
-from crossdock.core.engine import utcnow
+from crossdock.core.configuration.trust import SHORTEST_TOKEN
+from crossdock.core.configuration.types import resolve_secret
 from crossdock.core.errors import ConfigError
 from crossdock.core.hub import Hub
 from crossdock.core.metrics_counts import REGISTRY
-from crossdock.core.schema import deliveries, documents, sequences
-from crossdock.core.store import Store
+from crossdock.core.storage import migrate
+from crossdock.core.storage.engine import utcnow
+from crossdock.core.storage.schema import deliveries, documents, sequences
+from crossdock.core.storage.store import Store
 
 METRICS = "/metrics"
 READY = "/readyz"

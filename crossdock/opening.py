@@ -14,10 +14,10 @@ from sqlalchemy import inspect
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError
 
-from crossdock.core.config import Config
-from crossdock.core.engine import make_engine
+from crossdock.core.configuration.config import Config
 from crossdock.core.errors import CrossdockError
 from crossdock.core.hub import Hub
+from crossdock.core.storage.engine import make_engine
 
 
 def open_hub(config: Config, config_path: str, *, existing: bool) -> Hub:

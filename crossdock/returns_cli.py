@@ -52,7 +52,7 @@ def _row(row: Any) -> dict[str, Any]:
 
 
 def list_returns(args: argparse.Namespace) -> int:
-    from crossdock.core.schema import returns
+    from crossdock.core.storage.schema import returns
 
     query = select(returns).order_by(returns.c.id.desc()).limit(max(1, args.limit))
     if args.state:
@@ -76,7 +76,7 @@ def list_returns(args: argparse.Namespace) -> int:
 
 
 def show_return(args: argparse.Namespace) -> int:
-    from crossdock.core.schema import return_receipts, returns
+    from crossdock.core.storage.schema import return_receipts, returns
 
     with _hub(args, existing=True) as hub, hub.store.transaction() as conn:
         found = list(conn.execute(select(returns).where(returns.c.return_id == args.return_id)))
@@ -116,7 +116,7 @@ def show_return(args: argparse.Namespace) -> int:
 
 
 def approve_return(args: argparse.Namespace) -> int:
-    from crossdock.core.refunds import approve
+    from crossdock.core.returns.refunds import approve
 
     with _hub(args, existing=True) as hub:
         said = approve(hub, args.return_id)

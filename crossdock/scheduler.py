@@ -29,21 +29,21 @@ from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy.exc import InterfaceError, OperationalError
 
 from crossdock.connectors.archives import prune_archives
-from crossdock.core.config import Config
-from crossdock.core.connector_config import Schedule
+from crossdock.core.acknowledgments.reconcile import mark_overdue
+from crossdock.core.configuration.config import Config
+from crossdock.core.configuration.connectors import Schedule
+from crossdock.core.fulfilment.invoicing import invoice_day
+from crossdock.core.fulfilment.ship_by import alert_late_orders
 from crossdock.core.hub import Hub
-from crossdock.core.inventory import publish
-from crossdock.core.invoicing import invoice_day
 from crossdock.core.metrics_counts import polling
 from crossdock.core.pipeline import process_received
 from crossdock.core.poller import poll
-from crossdock.core.reconcile import mark_overdue
-from crossdock.core.retention import purge
-from crossdock.core.ship_by import alert_late_orders
-from crossdock.core.stock_catalogue import pushing
-from crossdock.core.stock_in import pull
-from crossdock.core.stock_push import push
-from crossdock.core.workers import worker_id
+from crossdock.core.stock.catalogue import pushing
+from crossdock.core.stock.incoming import pull
+from crossdock.core.stock.inventory import publish
+from crossdock.core.stock.push import push
+from crossdock.core.storage.retention import purge
+from crossdock.core.storage.workers import worker_id
 from crossdock.server import Server, declared_paths, make_server, serve_in_background
 
 log = logging.getLogger("crossdock.scheduler")

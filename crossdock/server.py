@@ -23,7 +23,7 @@ from collections.abc import Callable
 import uvicorn
 
 from crossdock.as2_server import as2_path
-from crossdock.core.config import Config
+from crossdock.core.configuration.config import Config
 from crossdock.core.errors import ConfigError, CrossdockError
 from crossdock.core.hub import Hub
 from crossdock.http_app import build_app, endpoints

@@ -26,8 +26,8 @@ from http import HTTPStatus
 from typing import Any
 
 from crossdock.connectors.channel import ChannelSource, Expiring
-from crossdock.core.config import Config
-from crossdock.core.config_blocks import CHANNELS
+from crossdock.core.configuration.blocks import CHANNELS
+from crossdock.core.configuration.config import Config
 from crossdock.core.erasure import Erasure, erase
 from crossdock.core.errors import CrossdockError
 from crossdock.core.hub import Hub

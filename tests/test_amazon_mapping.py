@@ -18,8 +18,8 @@ from typing import Any
 import pytest
 
 from crossdock.core.errors import DecodeError
+from crossdock.core.fulfilment.models import Fulfilment, FulfilmentLine, FulfilmentPackage
 from crossdock.core.models import Order
-from crossdock.core.shipment_models import Fulfilment, FulfilmentLine, FulfilmentPackage
 from crossdock.mappings.amazon import MARKETPLACE_CURRENCIES, order_from_amazon, order_from_payload
 from crossdock.mappings.amazon_requests import confirm_shipment_request, confirm_shipment_requests
 from tests.conftest import CASES, FIXTURES

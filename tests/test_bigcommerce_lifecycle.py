@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from crossdock.core.shipment_models import Fulfilment, FulfilmentLine, FulfilmentPackage
+from crossdock.core.fulfilment.models import Fulfilment, FulfilmentLine, FulfilmentPackage
 from crossdock.mappings.bigcommerce import order_from_bigcommerce, shipment_requests
 from tests.test_bigcommerce_mapping import multi, single
 

@@ -16,8 +16,8 @@ from typing import Any
 import pytest
 
 from crossdock.core.errors import DecodeError, PermanentError
+from crossdock.core.fulfilment.models import Fulfilment, FulfilmentLine
 from crossdock.core.models import Order
-from crossdock.core.shipment_models import Fulfilment, FulfilmentLine
 from crossdock.mappings import bigcommerce
 from crossdock.mappings.bigcommerce import merge, order_from_bigcommerce, shipment_requests
 from tests.conftest import CASES

@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 
 from crossdock.core.errors import DecodeError
 from crossdock.core.registry import mapping
-from crossdock.core.return_models import Refund, RefundLine, Return
+from crossdock.core.returns.models import Refund, RefundLine, Return
 from crossdock.mappings import (
     amazon_returns,
     bigcommerce_returns,

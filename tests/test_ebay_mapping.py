@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from crossdock.core.errors import DecodeError
-from crossdock.core.shipment_models import Fulfilment, FulfilmentLine, FulfilmentPackage
+from crossdock.core.fulfilment.models import Fulfilment, FulfilmentLine, FulfilmentPackage
 from crossdock.mappings import ebay
 from crossdock.mappings.ebay import order_from_ebay, shipping_fulfillment, shipping_fulfillments
 from tests.conftest import CASES

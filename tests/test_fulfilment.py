@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from crossdock.core.answers import Answer, fulfilment_for
+from crossdock.core.fulfilment.answers import Answer, fulfilment_for
+from crossdock.core.fulfilment.models import Package, Pallet, Shipment, ShipmentLine, ShipmentOrder
 from crossdock.core.models import Order, OrderLine
-from crossdock.core.shipment_models import Package, Pallet, Shipment, ShipmentLine, ShipmentOrder
 
 
 def line(number: str, quantity: int) -> ShipmentLine:

@@ -12,9 +12,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from crossdock.core.errors import Held
-from crossdock.core.invoicing import invoice_for
+from crossdock.core.fulfilment.invoicing import invoice_for
+from crossdock.core.fulfilment.models import Shipment, ShipmentLine, ShipmentOrder
 from crossdock.core.models import Charge, Order, OrderLine
-from crossdock.core.shipment_models import Shipment, ShipmentLine, ShipmentOrder
 from crossdock.mappings.x12.invoice810 import build_810, invoice_from_810
 from crossdock.mappings.x12.writer import write_interchange
 from tests.conftest import CASES

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from crossdock.core.fulfilment.models import CartonLabel
 from crossdock.core.models import Address, Party
-from crossdock.core.shipment_models import CartonLabel
 from crossdock.mappings import labels
 from crossdock.mappings.labels_pdf import barcode
 from tests.golden import assert_golden

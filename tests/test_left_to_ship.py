@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from crossdock.core.left_to_ship import Progress, left_of, same_part, with_counts
+from crossdock.core.lifecycle.left_to_ship import Progress, left_of, same_part, with_counts
 from crossdock.core.models import Order, OrderLine
 
 

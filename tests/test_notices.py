@@ -9,10 +9,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from crossdock.connectors.smtp import SmtpSink
+from crossdock.core.configuration.notices import LANGUAGES, CustomerNotices
 from crossdock.core.errors import DecodeError, PermanentError
-from crossdock.core.notice_config import LANGUAGES, CustomerNotices
-from crossdock.core.notice_models import EVENTS, NOTICE, Notice
-from crossdock.core.notice_templates import templates
+from crossdock.core.notices.models import EVENTS, NOTICE, Notice
+from crossdock.core.notices.templates import templates
 from crossdock.core.ports import Outbound
 from crossdock.mappings.notices import BLOCK_LINES, FIELDS, block, one_line, parse_template, render, tracking_link
 from tests.peers import SmtpServer, smtp_sink_config

@@ -1,5 +1,5 @@
-"""An 860 applied to a stored order (core/order_changes.py): each POC code, shipped lines refused, and properties
-that hold for any order and any change (hypothesis)."""
+"""An 860 applied to a stored order (core/lifecycle/order_changes.py): each POC code, shipped lines refused, and
+properties that hold for any order and any change (hypothesis)."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from crossdock.core.lifecycle.order_changes import apply_change
 from crossdock.core.models import DateRef, LineChange, Order, OrderChange, OrderLine, Party
-from crossdock.core.order_changes import apply_change
 
 
 def _order(*quantities: int) -> Order:

@@ -1,10 +1,11 @@
-"""Which X12 version of an order wins (core/order_versions.py): BEG01 purposes, 860 change sequences, dates."""
+"""Which X12 version of an order wins (core/lifecycle/order_versions.py): BEG01 purposes, 860 change sequences,
+dates."""
 
 from __future__ import annotations
 
 import pytest
 
-from crossdock.core.order_versions import Verdict, Version, after, judge, made_at, sequence_of
+from crossdock.core.lifecycle.order_versions import Verdict, Version, after, judge, made_at, sequence_of
 
 EARLY, LATE = "202611200900", "202611211000"
 

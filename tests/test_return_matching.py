@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from crossdock.core.configuration.returns import ReturnsPolicy
 from crossdock.core.models import Discount, Order, OrderLine, TaxLine
-from crossdock.core.refunds import refund_for
-from crossdock.core.return_models import ReceivedLine, Return, ReturnLine, ReturnReceipt
-from crossdock.core.return_receipts import differences, with_skus
-from crossdock.core.returns_config import ReturnsPolicy
+from crossdock.core.returns.models import ReceivedLine, Return, ReturnLine, ReturnReceipt
+from crossdock.core.returns.receipts import differences, with_skus
+from crossdock.core.returns.refunds import refund_for
 
 
 def a_return() -> Return:

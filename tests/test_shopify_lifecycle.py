@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
+from crossdock.core.fulfilment.models import Fulfilment, FulfilmentLine, FulfilmentPackage
 from crossdock.core.models import DateRef
-from crossdock.core.shipment_models import Fulfilment, FulfilmentLine, FulfilmentPackage
 from crossdock.mappings.shopify import order_from_shopify
 from crossdock.mappings.shopify_fulfilment import fulfilment_requests
 from tests.test_shopify_mapping import FULFILLMENT_ORDER, GRAPHQL_ORDER, REST, rest_order, wire

@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 
 from crossdock.core.errors import DecodeError
+from crossdock.core.fulfilment.models import Fulfilment, FulfilmentLine
 from crossdock.core.models import Order
-from crossdock.core.shipment_models import Fulfilment, FulfilmentLine
 from crossdock.mappings.shopify import order_from_shopify
 from crossdock.mappings.shopify_fulfilment import fulfilment_request
 from crossdock.mappings.shopify_graphql import FULFILLMENT_CREATE, ORDERS_QUERY, orders_query_variables

@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from crossdock.core.errors import DecodeError
-from crossdock.core.return_models import Refund, RefundLine
+from crossdock.core.returns.models import Refund, RefundLine
 from crossdock.mappings.returnfiles import receipts_from_csv, receipts_from_json
 from crossdock.mappings.shopify_returns import bounded, refund_create, refund_lines, returns_from_json
 from tests.hub.test_e2e_returns import shopify_return

@@ -15,7 +15,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from jsonschema import Draft7Validator
 
-from crossdock.core.stock_models import StockLevel
+from crossdock.core.stock.models import StockLevel
 from crossdock.mappings import amazon_stock, bigcommerce_stock, ebay_stock, walmart_stock, woocommerce_stock
 from tests.conftest import CASES
 from tests.golden import assert_golden

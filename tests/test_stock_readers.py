@@ -12,8 +12,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from crossdock.core.errors import ConfigError, DecodeError
-from crossdock.core.stock_catalogue import ID_NAMES, _rows
-from crossdock.core.stock_models import StockLevel, StockPush
+from crossdock.core.stock.catalogue import ID_NAMES, _rows
+from crossdock.core.stock.models import StockLevel, StockPush
 from crossdock.mappings import odoo_stock, shipbob_stock, shopify_stock
 from tests.golden import assert_golden
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 import time
 
-from crossdock.core.turns import Turns
+from crossdock.core.storage.turns import Turns
 
 
 def test_waiting_threads_get_their_turn_in_the_order_they_asked() -> None:

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from crossdock.core.config import ProductsConfig
+from crossdock.core.configuration.config import ProductsConfig
 from crossdock.core.errors import CrossdockError
 from crossdock.core.models import OrderLine
 from crossdock.core.products import catalogue

@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 
 from crossdock.core.errors import DecodeError
-from crossdock.core.shipment_models import Fulfilment, FulfilmentLine
+from crossdock.core.fulfilment.models import Fulfilment, FulfilmentLine
 from crossdock.mappings import walmart
 from crossdock.mappings.walmart import (
     line_state,

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from crossdock.core.cancellations import Cancellation, CancelledLine
+from crossdock.core.lifecycle.cancellations import Cancellation, CancelledLine
 from crossdock.mappings.woocommerce import merge, order_from_woocommerce
 from crossdock.mappings.woocommerce_cancel import already_done, refund_body
 from tests.conftest import FIXTURES
@@ -121,7 +121,7 @@ def test_a_whole_order_refunds_what_is_left_and_is_done_once_cancelled_or_refund
 
 
 def test_a_note_names_each_package_with_its_own_lines() -> None:
-    from crossdock.core.shipment_models import Fulfilment, FulfilmentLine, FulfilmentPackage
+    from crossdock.core.fulfilment.models import Fulfilment, FulfilmentLine, FulfilmentPackage
     from crossdock.mappings.woocommerce import tracking_note
 
     def line(n: str, q: int) -> FulfilmentLine:

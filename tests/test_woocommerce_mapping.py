@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 
 from crossdock.core.errors import DecodeError
+from crossdock.core.fulfilment.models import Fulfilment, FulfilmentLine
 from crossdock.core.models import Order
-from crossdock.core.shipment_models import Fulfilment, FulfilmentLine
 from crossdock.mappings import woocommerce
 from crossdock.mappings.woocommerce import (
     order_from_woocommerce,

@@ -49,7 +49,7 @@ from crossdock.connectors.amazon_config import AmazonSourceConfig
 from crossdock.connectors.amazon_returns import api_time, read_time
 from crossdock.connectors.channel import ChannelSource, Expiring, order_inbound
 from crossdock.connectors.http import check, read_json, request, scrub
-from crossdock.core.config_types import resolve_secret
+from crossdock.core.configuration.types import resolve_secret
 from crossdock.core.errors import PermanentError, TransientError
 from crossdock.core.ports import Inbound
 

@@ -10,8 +10,8 @@ from typing import Literal
 
 from pydantic import Field
 
-from crossdock.core.channel_config import ChannelSourceBase
-from crossdock.core.config_types import Duration, SecretRef, Timeout
+from crossdock.core.configuration.channels import ChannelSourceBase
+from crossdock.core.configuration.types import Duration, SecretRef, Timeout
 
 
 class AmazonSourceConfig(ChannelSourceBase):

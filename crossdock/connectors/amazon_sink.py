@@ -28,11 +28,11 @@ from crossdock.connectors import amazon_stock
 from crossdock.connectors.amazon import ORDERS, _Api, _errors
 from crossdock.connectors.amazon_config import AmazonSourceConfig
 from crossdock.connectors.channel import ChannelSink
-from crossdock.core.cancellations import Cancellation
 from crossdock.core.errors import PermanentError, TransientError
-from crossdock.core.return_models import Refund
-from crossdock.core.shipment_models import Fulfilment
-from crossdock.core.stock_models import StockPush
+from crossdock.core.fulfilment.models import Fulfilment
+from crossdock.core.lifecycle.cancellations import Cancellation
+from crossdock.core.returns.models import Refund
+from crossdock.core.stock.models import StockPush
 from crossdock.mappings import amazon_requests as requests
 
 CONFIRM = "/orders/v0/orders/{order_id}/shipmentConfirmation"

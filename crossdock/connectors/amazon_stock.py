@@ -20,7 +20,7 @@ from crossdock.connectors.amazon import _Api
 from crossdock.connectors.amazon_config import AmazonSourceConfig
 from crossdock.connectors.stock_push import Outcome, chunks
 from crossdock.core.errors import PermanentError, TransientError
-from crossdock.core.stock_models import StockLevel, StockPush
+from crossdock.core.stock.models import StockLevel, StockPush
 from crossdock.mappings import amazon_stock as mapping
 
 LISTINGS = "/listings/2021-08-01/items/{seller}/{sku}"

@@ -11,8 +11,8 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
 from crossdock.connectors.as2_config import As2SinkConfig, As2SourceConfig, read_pem
-from crossdock.core.config import Config
-from crossdock.core.config_trust import Finding
+from crossdock.core.configuration.config import Config
+from crossdock.core.configuration.trust import Finding
 from crossdock.core.errors import ConfigError
 
 SOON = dt.timedelta(days=30)

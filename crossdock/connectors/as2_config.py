@@ -9,8 +9,8 @@ from typing import Annotated, Literal
 
 from pydantic import Field
 
-from crossdock.core.config_types import Strict, Timeout
-from crossdock.core.connector_config import OrderFormat, _SourceBase
+from crossdock.core.configuration.connectors import OrderFormat, _SourceBase
+from crossdock.core.configuration.types import Strict, Timeout
 from crossdock.core.errors import ConfigError
 
 As2Id = Annotated[str, Field(pattern=r"^[!#-~]{1,128}$", description="an AS2 name (AS2-From / AS2-To)")]

@@ -51,13 +51,13 @@ from crossdock.connectors.bigcommerce_config import STATUSES, BigCommerceSourceC
 from crossdock.connectors.channel import ChannelSink, ChannelSource, order_inbound
 from crossdock.connectors.http import check, read_json, request
 from crossdock.connectors.throttle import Patience, Throttled
-from crossdock.core.cancellations import Cancellation
-from crossdock.core.config_types import resolve_secret
+from crossdock.core.configuration.types import resolve_secret
 from crossdock.core.errors import PermanentError, TransientError
+from crossdock.core.fulfilment.models import Fulfilment
+from crossdock.core.lifecycle.cancellations import Cancellation
 from crossdock.core.ports import Inbound
-from crossdock.core.return_models import Refund
-from crossdock.core.shipment_models import Fulfilment
-from crossdock.core.stock_models import StockPush
+from crossdock.core.returns.models import Refund
+from crossdock.core.stock.models import StockPush
 from crossdock.mappings import bigcommerce as mapping
 from crossdock.mappings import bigcommerce_cancel as cancel_mapping
 

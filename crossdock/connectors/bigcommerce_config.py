@@ -6,8 +6,8 @@ from typing import Literal
 
 from pydantic import Field, field_validator
 
-from crossdock.core.channel_config import ChannelSourceBase
-from crossdock.core.config_types import Duration, SecretRef, Timeout
+from crossdock.core.configuration.channels import ChannelSourceBase
+from crossdock.core.configuration.types import Duration, SecretRef, Timeout
 
 # status_id -> name, as the orders API v2 lists them. 0 "Incomplete" is an abandoned checkout, never an order.
 STATUSES = {

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from crossdock.connectors.bigcommerce_config import BigCommerceSourceConfig
 from crossdock.connectors.stock_push import Outcome, chunks, patience
-from crossdock.core.stock_models import StockPush
+from crossdock.core.stock.models import StockPush
 from crossdock.mappings import bigcommerce_stock as mapping
 
 if TYPE_CHECKING:  # the sink's module imports this one

@@ -19,13 +19,13 @@ from typing import Any, ClassVar, Generic, Protocol, TypeVar
 import httpx
 
 from crossdock.connectors.http import AnswerLimit
-from crossdock.core.cancellations import CANCELLATION, Cancellation
 from crossdock.core.errors import PermanentError
+from crossdock.core.fulfilment.models import Fulfilment
+from crossdock.core.lifecycle.cancellations import CANCELLATION, Cancellation
 from crossdock.core.models_base import Model
 from crossdock.core.ports import Inbound, Outbound, Syncing
-from crossdock.core.return_models import REFUND, Refund
-from crossdock.core.shipment_models import Fulfilment
-from crossdock.core.stock_models import STOCK, StockPush
+from crossdock.core.returns.models import REFUND, Refund
+from crossdock.core.stock.models import STOCK, StockPush
 
 
 class Client(Protocol):

@@ -51,7 +51,7 @@ from crossdock.connectors.ebay_config import MAX_WINDOW, EbaySourceConfig
 from crossdock.connectors.http import check, excerpt, read_json, request, retry_after
 from crossdock.connectors.standard_webhooks import TOLERANCE
 from crossdock.connectors.throttle import Patience
-from crossdock.core.config_types import resolve_secret
+from crossdock.core.configuration.types import resolve_secret
 from crossdock.core.erasure import Erasure
 from crossdock.core.errors import PermanentError, TransientError
 from crossdock.core.ports import Inbound

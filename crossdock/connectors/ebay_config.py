@@ -6,8 +6,8 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from crossdock.core.channel_config import ChannelSourceBase
-from crossdock.core.config_types import Duration, SecretRef, Timeout
+from crossdock.core.configuration.channels import ChannelSourceBase
+from crossdock.core.configuration.types import Duration, SecretRef, Timeout
 
 # getOrders' lastmodifieddate filter reaches back 90 days at most (channel-apis.md §2).
 MAX_WINDOW = 90 * 86400.0

@@ -32,11 +32,11 @@ from crossdock.connectors import ebay_returns, ebay_stock
 from crossdock.connectors.channel import ChannelSink
 from crossdock.connectors.ebay import FULFILLMENT, _Api
 from crossdock.connectors.ebay_config import EbaySourceConfig
-from crossdock.core.cancellations import Cancellation, Reason
 from crossdock.core.errors import PermanentError, TransientError
-from crossdock.core.return_models import Refund
-from crossdock.core.shipment_models import Fulfilment
-from crossdock.core.stock_models import StockPush
+from crossdock.core.fulfilment.models import Fulfilment
+from crossdock.core.lifecycle.cancellations import Cancellation, Reason
+from crossdock.core.returns.models import Refund
+from crossdock.core.stock.models import StockPush
 from crossdock.mappings import ebay as mapping
 
 CANCELLATION = "/post-order/v2/cancellation"

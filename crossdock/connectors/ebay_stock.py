@@ -22,7 +22,7 @@ from crossdock.connectors.ebay_config import EbaySourceConfig
 from crossdock.connectors.http import check, request
 from crossdock.connectors.stock_push import Outcome, Pace, chunks, patience
 from crossdock.connectors.throttle import Throttled
-from crossdock.core.stock_models import StockLevel, StockPush
+from crossdock.core.stock.models import StockLevel, StockPush
 from crossdock.mappings import ebay_stock as mapping
 
 BULK = "/sell/inventory/v1/bulk_update_price_quantity"

@@ -24,7 +24,7 @@ from crossdock.connectors.names import RoundNames
 from crossdock.connectors.readiness import Looks, day_folder, expired, too_large
 from crossdock.core.errors import CrossdockError, PermanentError, TransientError
 from crossdock.core.ports import Inbound, Outbound
-from crossdock.core.workers import is_dead_local
+from crossdock.core.storage.workers import is_dead_local
 
 log = logging.getLogger(__name__)
 

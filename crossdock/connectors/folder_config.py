@@ -6,12 +6,12 @@ from typing import Literal
 
 from pydantic import Field
 
-from crossdock.core.config_types import ConfigPath, Duration
-from crossdock.core.connector_config import (
+from crossdock.core.configuration.connectors import (
     Bundling,
     OrderFormat,
     _FileSourceBase,
 )
+from crossdock.core.configuration.types import ConfigPath, Duration
 
 
 class FolderSourceConfig(_FileSourceBase):

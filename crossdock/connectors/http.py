@@ -22,8 +22,8 @@ from typing import Any
 import httpx
 
 from crossdock.connectors.http_config import HttpSinkConfig
-from crossdock.core.channel_config import MAX_ANSWER
-from crossdock.core.config_types import resolve_secret
+from crossdock.core.configuration.channels import MAX_ANSWER
+from crossdock.core.configuration.types import resolve_secret
 from crossdock.core.errors import PermanentError, TransientError
 from crossdock.core.ports import Outbound
 

@@ -6,11 +6,11 @@ from typing import Literal
 
 from pydantic import Field
 
-from crossdock.core.config_types import SecretRef, Timeout
-from crossdock.core.connector_config import (
+from crossdock.core.configuration.connectors import (
     OrderFormat,
     _SourceBase,
 )
+from crossdock.core.configuration.types import SecretRef, Timeout
 
 
 class HttpSinkConfig(OrderFormat):

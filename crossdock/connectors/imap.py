@@ -28,7 +28,7 @@ from imapclient.exceptions import IMAPClientAbortError, IMAPClientError, LoginEr
 
 from crossdock.connectors.imap_config import ImapSourceConfig
 from crossdock.connectors.mailauth import UnreadableSender, authenticated, from_address, sender_allowed
-from crossdock.core.config_types import resolve_secret
+from crossdock.core.configuration.types import resolve_secret
 from crossdock.core.errors import ConfigError, CrossdockError, PermanentError, TransientError
 from crossdock.core.ports import Inbound
 

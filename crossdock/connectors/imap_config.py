@@ -7,10 +7,10 @@ from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from crossdock.core.config_types import ByteSize, SecretRef, Timeout
-from crossdock.core.connector_config import (
+from crossdock.core.configuration.connectors import (
     _SourceBase,
 )
+from crossdock.core.configuration.types import ByteSize, SecretRef, Timeout
 
 _SENDER = re.compile(r"^[^@\s<>(),;:\"]*@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
 

@@ -1,6 +1,6 @@
 """One file name, one delivery: the names a file sink writes in a dispatch round.
 
-Each delivery comes with a name of its own for good, unique per sink (``core/delivery_names.py`` keeps them in
+Each delivery comes with a name of its own for good, unique per sink (``core/storage/delivery_names.py`` keeps them in
 the store). What is left to a sink: a name two deliveries of a round still share (a sink used without the store,
 or two sinks writing one folder), and, for a sink that can see its folder, a file of that name already there
 with other bytes that crossdock did not write for this delivery. Then the document is written under that name
@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 
-from crossdock.core.delivery_names import keyed_name
+from crossdock.core.storage.delivery_names import keyed_name
 
 
 def _candidates(name: str, key: str) -> Iterator[str]:

@@ -52,13 +52,13 @@ from pydantic import ValidationError
 
 from crossdock.connectors.http import RETRYABLE, retry_after
 from crossdock.connectors.odoo_config import OdooSinkConfig
-from crossdock.core.config_types import resolve_secret
+from crossdock.core.configuration.types import resolve_secret
 from crossdock.core.errors import CrossdockError, PermanentError, TooLate, TransientError
 from crossdock.core.ports import Outbound
 from crossdock.mappings.odoo import Line, OdooCancel, OdooOrder, ShipTo
 
 MARKER = "crossdock:"
-CANCEL = "cancel"  # the delivery purpose of a cancel (core/destination_changes.py)
+CANCEL = "cancel"  # the delivery purpose of a cancel (core/lifecycle/destination_changes.py)
 PERMANENT = {
     "AccessError": "Odoo refused access",
     "ValidationError": "Odoo refused the order",

@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from crossdock.core.config_types import SecretRef, Strict, Timeout
+from crossdock.core.configuration.types import SecretRef, Strict, Timeout
 
 
 class OdooSinkConfig(Strict):

@@ -6,12 +6,12 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from crossdock.core.config_types import ConfigPath, Duration, SecretRef, Strict, Timeout
-from crossdock.core.connector_config import (
+from crossdock.core.configuration.connectors import (
     Bundling,
     OrderFormat,
     _FileSourceBase,
 )
+from crossdock.core.configuration.types import ConfigPath, Duration, SecretRef, Strict, Timeout
 
 
 class _SftpBase(Strict):

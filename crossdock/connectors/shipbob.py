@@ -61,13 +61,13 @@ import httpx
 
 from crossdock.connectors.http import request, retry_after
 from crossdock.connectors.shipbob_config import ShipBobSinkConfig, ShipBobSourceConfig
-from crossdock.core.config_types import resolve_secret
+from crossdock.core.configuration.types import resolve_secret
 from crossdock.core.errors import CrossdockError, PermanentError, TooLate, TransientError
 from crossdock.core.ports import Inbound, Outbound
 from crossdock.mappings.shipbob import KNOWN_SHIPMENTS, REPLACES, SHIPPED
 from crossdock.mappings.shipbob_cancel import cancel_refusals, left_shipments, read_cancel, shipped_already
 
-CANCEL = "cancel"  # the delivery purpose of a cancel (core/destination_changes.py)
+CANCEL = "cancel"  # the delivery purpose of a cancel (core/lifecycle/destination_changes.py)
 
 RETRYABLE = frozenset({408, 425, 429})
 DUPLICATE = frozenset({409, 422})

@@ -6,8 +6,8 @@ from typing import Literal
 
 from pydantic import Field
 
-from crossdock.core.config_types import Duration, SecretRef, Strict, Timeout
-from crossdock.core.connector_config import _SourceBase
+from crossdock.core.configuration.connectors import _SourceBase
+from crossdock.core.configuration.types import Duration, SecretRef, Strict, Timeout
 
 
 class _ShipBobApi(Strict):

@@ -52,13 +52,13 @@ from crossdock.connectors.shopify_config import ShopifySourceConfig
 from crossdock.connectors.shopify_stock import push_stock
 from crossdock.connectors.shopify_tokens import Tokens
 from crossdock.connectors.throttle import Patience, Throttled
-from crossdock.core.cancellations import Cancellation
-from crossdock.core.config_types import resolve_secret
+from crossdock.core.configuration.types import resolve_secret
 from crossdock.core.errors import DecodeError, PermanentError, TransientError
+from crossdock.core.fulfilment.models import Fulfilment
+from crossdock.core.lifecycle.cancellations import Cancellation
 from crossdock.core.ports import Inbound
-from crossdock.core.return_models import Refund
-from crossdock.core.shipment_models import Fulfilment
-from crossdock.core.stock_models import StockPush
+from crossdock.core.returns.models import Refund
+from crossdock.core.stock.models import StockPush
 from crossdock.mappings import shopify as mapping
 from crossdock.mappings import shopify_cancel as cancelling
 from crossdock.mappings import shopify_fulfilment as fulfilling

@@ -6,8 +6,8 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from crossdock.core.channel_config import ChannelSourceBase
-from crossdock.core.config_types import ConfigPath, Duration, SecretRef, Timeout
+from crossdock.core.configuration.channels import ChannelSourceBase
+from crossdock.core.configuration.types import ConfigPath, Duration, SecretRef, Timeout
 
 
 class ShopifySourceConfig(ChannelSourceBase):

@@ -16,7 +16,7 @@ from typing import Any, Protocol
 
 from crossdock.core.errors import DecodeError, PermanentError
 from crossdock.core.ports import Inbound
-from crossdock.core.return_models import Refund
+from crossdock.core.returns.models import Refund
 from crossdock.mappings import shopify_cancel as cancelling
 from crossdock.mappings import shopify_graphql as graphql
 from crossdock.mappings import shopify_returns as mapping

@@ -17,7 +17,7 @@ from typing import Any
 
 from crossdock.connectors.throttle import Patience
 from crossdock.core.errors import PermanentError, TransientError
-from crossdock.core.stock_models import StockLevel, StockPush
+from crossdock.core.stock.models import StockLevel, StockPush
 from crossdock.mappings import shopify_stock as mapping
 
 ROUNDS = 3  # a batch sent once, then again at most twice after stale answers

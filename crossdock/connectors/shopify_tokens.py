@@ -21,7 +21,7 @@ import httpx
 
 from crossdock.connectors.http import check, read_json, request
 from crossdock.connectors.shopify_config import ShopifySourceConfig
-from crossdock.core.config_types import resolve_secret
+from crossdock.core.configuration.types import resolve_secret
 from crossdock.core.errors import PermanentError, TransientError
 
 REFRESH_BEFORE = 300.0  # seconds before an expiring token's end when it is renewed ("a few minutes" in the docs)

@@ -14,9 +14,9 @@ from email.message import EmailMessage
 from email.utils import formatdate, make_msgid, parseaddr
 
 from crossdock.connectors.smtp_config import SmtpSinkConfig
-from crossdock.core.config_types import resolve_secret
+from crossdock.core.configuration.types import resolve_secret
 from crossdock.core.errors import ConfigError, CrossdockError, PermanentError, TransientError
-from crossdock.core.notice_models import NOTICE, Notice
+from crossdock.core.notices.models import NOTICE, Notice
 from crossdock.core.ports import Outbound
 
 

@@ -32,7 +32,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 from paramiko.ssh_exception import IncompatiblePeer, NoValidConnectionsError, PartialAuthentication
 
 from crossdock.connectors.sftp_config import SftpSinkConfig, SftpSourceConfig
-from crossdock.core.config_types import resolve_secret
+from crossdock.core.configuration.types import resolve_secret
 from crossdock.core.errors import ConfigError, CrossdockError, PermanentError, TransientError
 
 log = logging.getLogger(__name__)

@@ -19,7 +19,7 @@ from typing import TypeVar
 
 from crossdock.connectors.throttle import Patience
 from crossdock.core.errors import PermanentError, TransientError
-from crossdock.core.stock_models import StockPush
+from crossdock.core.stock.models import StockPush
 
 T = TypeVar("T")
 NAMED = 20  # refused SKUs named in an error: the rest counted

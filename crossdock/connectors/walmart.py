@@ -51,7 +51,7 @@ from crossdock.connectors.channel import ChannelSource, Expiring, order_inbound
 from crossdock.connectors.http import check, read_json, request, retry_after
 from crossdock.connectors.throttle import Patience
 from crossdock.connectors.walmart_config import WalmartSourceConfig
-from crossdock.core.config_types import resolve_secret
+from crossdock.core.configuration.types import resolve_secret
 from crossdock.core.errors import DecodeError, PermanentError, TransientError
 from crossdock.core.ports import Inbound
 from crossdock.mappings import walmart as mapping

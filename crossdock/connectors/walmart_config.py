@@ -6,8 +6,8 @@ from typing import Literal
 
 from pydantic import Field, field_validator
 
-from crossdock.core.channel_config import ChannelSourceBase
-from crossdock.core.config_types import Duration, SecretRef, Timeout
+from crossdock.core.configuration.channels import ChannelSourceBase
+from crossdock.core.configuration.types import Duration, SecretRef, Timeout
 
 # Walmart serves only the last 180 days of orders [spec]; a first poll reaching further back is refused there.
 MAX_HISTORY = 180 * 86400.0

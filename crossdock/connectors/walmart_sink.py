@@ -33,11 +33,11 @@ from crossdock.connectors import walmart_returns, walmart_stock
 from crossdock.connectors.channel import ChannelSink
 from crossdock.connectors.walmart import ORDERS, _Api, _safe_id, _tokens
 from crossdock.connectors.walmart_config import WalmartSourceConfig
-from crossdock.core.cancellations import Cancellation
 from crossdock.core.errors import DecodeError, PermanentError, TransientError
-from crossdock.core.return_models import Refund
-from crossdock.core.shipment_models import Fulfilment, FulfilmentLine
-from crossdock.core.stock_models import StockPush
+from crossdock.core.fulfilment.models import Fulfilment, FulfilmentLine
+from crossdock.core.lifecycle.cancellations import Cancellation
+from crossdock.core.returns.models import Refund
+from crossdock.core.stock.models import StockPush
 from crossdock.mappings import walmart as mapping
 from crossdock.mappings import walmart_requests as requests
 from crossdock.mappings.packages import per_package

@@ -19,7 +19,7 @@ from crossdock.connectors.stock_push import Outcome, Pace
 from crossdock.connectors.walmart import _Api
 from crossdock.connectors.walmart_config import WalmartSourceConfig
 from crossdock.core.errors import TransientError
-from crossdock.core.stock_models import StockPush
+from crossdock.core.stock.models import StockPush
 from crossdock.mappings import walmart_stock as mapping
 
 INVENTORY = "/v3/inventory"

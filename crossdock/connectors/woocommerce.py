@@ -47,13 +47,13 @@ from crossdock.connectors.channel import ChannelSink, ChannelSource, order_inbou
 from crossdock.connectors.http import check, excerpt, read_json, request, retry_after
 from crossdock.connectors.throttle import Patience, Throttled
 from crossdock.connectors.woocommerce_config import WooCommerceSourceConfig
-from crossdock.core.cancellations import Cancellation
-from crossdock.core.config_types import resolve_secret
+from crossdock.core.configuration.types import resolve_secret
 from crossdock.core.errors import DecodeError, PermanentError, TransientError
+from crossdock.core.fulfilment.models import Fulfilment
+from crossdock.core.lifecycle.cancellations import Cancellation
 from crossdock.core.ports import Inbound
-from crossdock.core.return_models import Refund
-from crossdock.core.shipment_models import Fulfilment
-from crossdock.core.stock_models import StockPush
+from crossdock.core.returns.models import Refund
+from crossdock.core.stock.models import StockPush
 from crossdock.mappings import woocommerce as mapping
 from crossdock.mappings import woocommerce_cancel as cancelling
 

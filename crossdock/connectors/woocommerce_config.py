@@ -7,9 +7,9 @@ from urllib.parse import urlsplit
 
 from pydantic import Field, model_validator
 
-from crossdock.core.channel_config import ChannelSourceBase
-from crossdock.core.config_trust import loopback
-from crossdock.core.config_types import Duration, SecretRef, Timeout
+from crossdock.core.configuration.channels import ChannelSourceBase
+from crossdock.core.configuration.trust import loopback
+from crossdock.core.configuration.types import Duration, SecretRef, Timeout
 
 
 class WooCommerceSourceConfig(ChannelSourceBase):

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from crossdock.core.errors import DecodeError, PermanentError, TransientError
 from crossdock.core.ports import Inbound
-from crossdock.core.return_models import Refund
+from crossdock.core.returns.models import Refund
 from crossdock.mappings import woocommerce_returns as mapping
 
 if TYPE_CHECKING:

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 from crossdock.connectors.stock_push import Outcome, chunks, patience
 from crossdock.connectors.woocommerce_config import WooCommerceSourceConfig
-from crossdock.core.stock_models import StockPush
+from crossdock.core.stock.models import StockPush
 from crossdock.mappings import woocommerce_stock as mapping
 
 if TYPE_CHECKING:  # the sink's module imports this one

@@ -6,13 +6,13 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from crossdock.console.sessions import Session
+from crossdock.core.acknowledgments.reconcile import resend
 from crossdock.core.errors import CrossdockError
 from crossdock.core.hub import Hub
-from crossdock.core.operator_orders import hold_order, release_order
+from crossdock.core.lifecycle.operator_orders import hold_order, release_order
 from crossdock.core.pipeline import replay
-from crossdock.core.queries import Queries
-from crossdock.core.reconcile import resend
-from crossdock.core.schema import documents, orders
+from crossdock.core.storage.queries import Queries
+from crossdock.core.storage.schema import documents, orders
 
 MOST_AT_ONCE = 200  # dead letters retried in one go
 

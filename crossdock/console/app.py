@@ -26,11 +26,11 @@ from crossdock.console.segments import show
 from crossdock.console.sessions import COOKIE, Session, Sessions, csrf_ok
 from crossdock.console.settings import partners_view
 from crossdock.console.throttle import Throttle
-from crossdock.core.config_types import resolve_secret
-from crossdock.core.console_config import ConsoleConfig, ConsoleUser
+from crossdock.core.configuration.console import ConsoleConfig, ConsoleUser
+from crossdock.core.configuration.types import resolve_secret
 from crossdock.core.errors import ConfigError, CrossdockError
 from crossdock.core.hub import Hub
-from crossdock.core.order_json import document_bytes
+from crossdock.core.storage.order_json import document_bytes
 
 PREFIX = "/console"
 log = logging.getLogger("crossdock.console")

@@ -11,9 +11,9 @@ from typing import Any
 from sqlalchemy import Connection, func, or_, select
 
 from crossdock.console.revisions import revisions
-from crossdock.core.engine import utcnow
-from crossdock.core.queries import NEEDS_A_PERSON, utc_text
-from crossdock.core.schema import cursors, deliveries, documents, events, order_holds, orders, shipments
+from crossdock.core.storage.engine import utcnow
+from crossdock.core.storage.queries import NEEDS_A_PERSON, utc_text
+from crossdock.core.storage.schema import cursors, deliveries, documents, events, order_holds, orders, shipments
 
 PAGE = 50
 LONGEST_TERM = 128

@@ -11,9 +11,9 @@ from typing import Any
 from sqlalchemy import Connection, select
 
 from crossdock.console.segments import SHOWN, show
-from crossdock.core.order_json import document_bytes
-from crossdock.core.queries import utc_text
-from crossdock.core.schema import events
+from crossdock.core.storage.order_json import document_bytes
+from crossdock.core.storage.queries import utc_text
+from crossdock.core.storage.schema import events
 
 MOST_REVISIONS = 50
 MOST_DIFF_LINES = 400

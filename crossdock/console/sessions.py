@@ -15,8 +15,8 @@ import secrets
 import time
 from dataclasses import dataclass
 
-from crossdock.core.config_types import resolve_secret
-from crossdock.core.console_config import ConsoleConfig, Role
+from crossdock.core.configuration.console import ConsoleConfig, Role
+from crossdock.core.configuration.types import resolve_secret
 from crossdock.core.errors import ConfigError
 
 COOKIE = "crossdock_console"

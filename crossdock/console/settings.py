@@ -10,11 +10,11 @@ from typing import Any
 from pydantic import BaseModel
 from sqlalchemy import func, select
 
-from crossdock.core.engine import utcnow
 from crossdock.core.hub import Hub
 from crossdock.core.masking import masked
-from crossdock.core.queries import utc_text
-from crossdock.core.schema import cursors, documents
+from crossdock.core.storage.engine import utcnow
+from crossdock.core.storage.queries import utc_text
+from crossdock.core.storage.schema import cursors, documents
 
 WINDOW_DAYS = 30
 

@@ -11,8 +11,8 @@ import hashlib
 
 from sqlalchemy import Connection
 
-from crossdock.core.config import Config
-from crossdock.core.store import Store
+from crossdock.core.configuration.config import Config
+from crossdock.core.storage.store import Store
 
 
 def raise_alert(store: Store, conn: Connection, config: Config, cause: str, subject: str, text: str) -> bool:

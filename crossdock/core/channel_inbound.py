@@ -13,7 +13,7 @@ from crossdock.core.hub import Hub
 from crossdock.core.models import Order
 from crossdock.core.orders import upsert_orders
 from crossdock.core.plan import Plan, Processed
-from crossdock.core.store import OrderRace
+from crossdock.core.storage.store import OrderRace
 
 
 def channel_orders(hub: Hub, rows: list[Any], source: str, checkpoint: tuple[str, str] | None) -> list[Processed]:

@@ -16,7 +16,7 @@ from crossdock.core.errors import CrossdockError, PermanentError, TransientError
 from crossdock.core.masking import masked
 
 if TYPE_CHECKING:
-    from crossdock.core.config import Config
+    from crossdock.core.configuration.config import Config
 
 State = Literal["ok", "failed", "skipped"]
 

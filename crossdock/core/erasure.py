@@ -22,8 +22,8 @@ from typing import Any
 from sqlalchemy import select, update
 
 from crossdock.core.hub import Hub
-from crossdock.core.schema import documents, orders
-from crossdock.core.store import to_json
+from crossdock.core.storage.schema import documents, orders
+from crossdock.core.storage.store import to_json
 
 ERASED = "erased"
 

@@ -5,14 +5,14 @@ from __future__ import annotations
 import logging
 
 from crossdock.core import registry
-from crossdock.core.config import Config
-from crossdock.core.config_blocks import CHANNELS
+from crossdock.core.configuration.blocks import CHANNELS
+from crossdock.core.configuration.config import Config
 from crossdock.core.errors import CrossdockError
 from crossdock.core.outbox import Dispatcher
 from crossdock.core.partners import Directory
 from crossdock.core.ports import Sink, Source
 from crossdock.core.retry import RetryPolicy
-from crossdock.core.store import Store
+from crossdock.core.storage.store import Store
 
 log = logging.getLogger("crossdock.hub")
 

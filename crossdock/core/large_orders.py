@@ -11,13 +11,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from crossdock.core.config_blocks import ORDER_APIS
-from crossdock.core.connector_config import OrderFormat
+from crossdock.core.configuration.blocks import ORDER_APIS
+from crossdock.core.configuration.connectors import OrderFormat
 from crossdock.core.hub import Hub
 from crossdock.core.models import Order
 from crossdock.core.partners import Partner
 from crossdock.core.routing import Assignment, Unroutable, by_sku, route
-from crossdock.core.spool import SpooledLines
+from crossdock.core.storage.spool import SpooledLines
 
 
 def streams(hub: Hub, order: Order, lines: SpooledLines, row: Any, partner: Partner | str, source: str | None) -> bool:

@@ -10,8 +10,8 @@ from typing import Any
 
 from pydantic import AfterValidator, BaseModel
 
-from crossdock.core.config_keys import _is_secret
-from crossdock.core.config_types import _secret_ref, resolve_secret
+from crossdock.core.configuration.keys import _is_secret
+from crossdock.core.configuration.types import _secret_ref, resolve_secret
 from crossdock.core.errors import ConfigError
 
 MASK = "***"

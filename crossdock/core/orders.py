@@ -10,25 +10,28 @@ from typing import Any
 
 from sqlalchemy import Connection, select, update
 
-from crossdock.core import customer_notices, destination_changes, registry, stock_guard
+from crossdock.core import registry
 from crossdock.core.alerts import raise_alert
-from crossdock.core.engine import utcnow
 from crossdock.core.errors import CrossdockError
+from crossdock.core.fulfilment.shipping import shipped_so_far
 from crossdock.core.hub import Hub
 from crossdock.core.large_orders import streams
+from crossdock.core.lifecycle import destination_changes
+from crossdock.core.lifecycle.order_gate import gate, outdated, stored_version
+from crossdock.core.lifecycle.order_holds import operator_hold
+from crossdock.core.lifecycle.order_versions import Verdict, Version, after
 from crossdock.core.models import Order
-from crossdock.core.order_gate import gate, outdated, stored_version
-from crossdock.core.order_holds import operator_hold
-from crossdock.core.order_json import ORDER, OrderText, keep_sent
-from crossdock.core.order_versions import Verdict, Version, after
+from crossdock.core.notices import buyer_mail as customer_notices
 from crossdock.core.partners import Controls, Partner, created_now
 from crossdock.core.plan import Numbered, Plan, Processed, Ref, delivery_key, outbound, queued, safe_name
 from crossdock.core.render import render
 from crossdock.core.routing import Assignment, Unroutable, route
-from crossdock.core.schema import deliveries, documents
-from crossdock.core.shipping import shipped_so_far
-from crossdock.core.spool import SpooledLines
-from crossdock.core.store import to_json
+from crossdock.core.stock import guard as stock_guard
+from crossdock.core.storage.engine import utcnow
+from crossdock.core.storage.order_json import ORDER, OrderText, keep_sent
+from crossdock.core.storage.schema import deliveries, documents
+from crossdock.core.storage.spool import SpooledLines
+from crossdock.core.storage.store import to_json
 
 
 def upsert_orders(

@@ -16,17 +16,17 @@ import logging
 from collections.abc import Callable, Mapping
 from functools import partial
 
-from crossdock.core.config import Config
+from crossdock.core.configuration.config import Config
 from crossdock.core.errors import CrossdockError, TooLate, TransientError
 from crossdock.core.masking import mask, secrets_of
 from crossdock.core.metrics_counts import recorded, sending
-from crossdock.core.order_json import document_pieces
 from crossdock.core.outbox_outcomes import DispatchReport, Outcome, tell, write_outcomes
-from crossdock.core.outbox_records import Claimed
 from crossdock.core.ports import X12_CONTENT_TYPE, Outbound, Sink
 from crossdock.core.retry import RetryPolicy
-from crossdock.core.store import Store
-from crossdock.core.workers import heartbeat, is_dead_local, worker_id
+from crossdock.core.storage.order_json import document_pieces
+from crossdock.core.storage.outbox_records import Claimed
+from crossdock.core.storage.store import Store
+from crossdock.core.storage.workers import heartbeat, is_dead_local, worker_id
 
 __all__ = ["DispatchReport", "Dispatcher"]
 

@@ -12,12 +12,12 @@ from typing import Any
 from sqlalchemy import Connection, select, update
 
 from crossdock.core.alerts import raise_alert
-from crossdock.core.config import Config
-from crossdock.core.engine import utcnow
-from crossdock.core.outbox_records import Claimed
-from crossdock.core.schema import deliveries, orders
-from crossdock.core.store import Store
-from crossdock.core.too_late import too_late
+from crossdock.core.configuration.config import Config
+from crossdock.core.lifecycle.too_late import too_late
+from crossdock.core.storage.engine import utcnow
+from crossdock.core.storage.outbox_records import Claimed
+from crossdock.core.storage.schema import deliveries, orders
+from crossdock.core.storage.store import Store
 
 log = logging.getLogger("crossdock.outbox")
 alert_log = logging.getLogger("crossdock.alerts")

@@ -15,8 +15,8 @@ from typing import Any
 
 from sqlalchemy import Connection
 
-from crossdock.core.config import Config, Identity, PartnerConfig
-from crossdock.core.store import Store
+from crossdock.core.configuration.config import Config, Identity, PartnerConfig
+from crossdock.core.storage.store import Store
 
 
 @dataclass(frozen=True, slots=True)

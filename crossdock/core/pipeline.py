@@ -25,23 +25,23 @@ from typing import Any
 from sqlalchemy import Connection
 from sqlalchemy.exc import DataError, IntegrityError
 
-from crossdock.core import bounds
 from crossdock.core.alerts import raise_alert
 from crossdock.core.channel_inbound import channel_orders
-from crossdock.core.config_blocks import CHANNELS
-from crossdock.core.connector_config import RECEIPT_FORMATS
+from crossdock.core.configuration.blocks import CHANNELS
+from crossdock.core.configuration.connectors import RECEIPT_FORMATS
 from crossdock.core.errors import CrossdockError, PermanentError
 from crossdock.core.failures import PROCESSABLE
+from crossdock.core.fulfilment.invoicing import held_day, invoice_day, is_held_day
+from crossdock.core.fulfilment.ship_files import ship_file
 from crossdock.core.hub import Hub
-from crossdock.core.invoicing import held_day, invoice_day, is_held_day
 from crossdock.core.plan import Processed
 from crossdock.core.ports import Inbound
-from crossdock.core.retention import purged_note
-from crossdock.core.return_receipts import receipt_file
-from crossdock.core.returns import KIND as RETURN
-from crossdock.core.returns import return_documents
-from crossdock.core.ship_files import ship_file
-from crossdock.core.store import Store, sha256
+from crossdock.core.returns.intake import KIND as RETURN
+from crossdock.core.returns.intake import return_documents
+from crossdock.core.returns.receipts import receipt_file
+from crossdock.core.storage import bounds
+from crossdock.core.storage.retention import purged_note
+from crossdock.core.storage.store import Store, sha256
 from crossdock.core.x12_inbound import process_x12
 
 log = logging.getLogger("crossdock.pipeline")

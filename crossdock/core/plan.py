@@ -18,13 +18,13 @@ from typing import Any
 
 from sqlalchemy import Connection, select, update
 
-from crossdock.core.engine import utcnow
 from crossdock.core.guides import held_reason
-from crossdock.core.order_json import OrderText
 from crossdock.core.partners import Controls, Partner
-from crossdock.core.schema import deliveries
-from crossdock.core.schema import documents as documents_table
-from crossdock.core.store import Store
+from crossdock.core.storage.engine import utcnow
+from crossdock.core.storage.order_json import OrderText
+from crossdock.core.storage.schema import deliveries
+from crossdock.core.storage.schema import documents as documents_table
+from crossdock.core.storage.store import Store
 
 
 @dataclass(slots=True)

@@ -15,16 +15,16 @@ from typing import Any
 from sqlalchemy import select
 
 from crossdock.core.alerts import raise_alert
-from crossdock.core.engine import utcnow
 from crossdock.core.errors import CrossdockError
 from crossdock.core.hub import Hub
 from crossdock.core.masking import masked
 from crossdock.core.pipeline import ingest_many, process_many
 from crossdock.core.plan import Processed
 from crossdock.core.ports import Inbound, Refusing, Syncing, Watching
-from crossdock.core.schema import orders
-from crossdock.core.store import to_json
-from crossdock.core.workers import is_dead_local
+from crossdock.core.storage.engine import utcnow
+from crossdock.core.storage.schema import orders
+from crossdock.core.storage.store import to_json
+from crossdock.core.storage.workers import is_dead_local
 
 log = logging.getLogger("crossdock.poller")
 # An API source's documents are stored, then recorded, this many at a time (one page of a channel's orders),

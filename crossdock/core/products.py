@@ -8,7 +8,7 @@ import io
 from functools import lru_cache
 from pathlib import Path
 
-from crossdock.core.config import ProductsConfig
+from crossdock.core.configuration.config import ProductsConfig
 from crossdock.core.errors import CrossdockError
 from crossdock.core.units import Packing, catalogue_rows
 

@@ -9,15 +9,15 @@ from typing import Any
 from sqlalchemy import Connection
 
 from crossdock.core import registry
-from crossdock.core.carton_labels import labels_for, sscc_of
-from crossdock.core.config_blocks import ORDER_APIS
-from crossdock.core.connector_config import OrderFormat
+from crossdock.core.configuration.blocks import ORDER_APIS
+from crossdock.core.configuration.connectors import OrderFormat
+from crossdock.core.fulfilment.carton_labels import labels_for, sscc_of
 from crossdock.core.hub import Hub
 from crossdock.core.models import Order
-from crossdock.core.order_json import OrderText, order_bytes
 from crossdock.core.partners import Controls, Partner, created_now, reserve
 from crossdock.core.plan import safe_name, warehouse_order_number
-from crossdock.core.store import to_json
+from crossdock.core.storage.order_json import OrderText, order_bytes
+from crossdock.core.storage.store import to_json
 
 
 def render(

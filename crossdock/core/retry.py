@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import tenacity
 
-from crossdock.core.config import RetryConfig
+from crossdock.core.configuration.config import RetryConfig
 from crossdock.core.errors import TransientError
 
 

@@ -12,7 +12,7 @@ import fnmatch
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from crossdock.core.config import Match, RoutingConfig
+from crossdock.core.configuration.config import Match, RoutingConfig
 from crossdock.core.models import Order, OrderLine
 
 

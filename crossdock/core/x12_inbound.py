@@ -26,27 +26,27 @@ from sqlalchemy import Connection
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from crossdock.core import registry
-from crossdock.core.advice_inbound import apply_advice
-from crossdock.core.advices import ApplicationAdvice
-from crossdock.core.change_answers import apply_change_answer
-from crossdock.core.connector_config import MAX_INTERCHANGES
+from crossdock.core.acknowledgments.advice_inbound import apply_advice
+from crossdock.core.acknowledgments.advices import ApplicationAdvice
+from crossdock.core.acknowledgments.reconcile import reconcile, reconcile_interchange
+from crossdock.core.configuration.connectors import MAX_INTERCHANGES
 from crossdock.core.errors import DecodeError
 from crossdock.core.failures import PROCESSABLE, fail_document, mark_failed, reason_of, report_problems, say_failed
+from crossdock.core.fulfilment.models import Shipment
+from crossdock.core.fulfilment.shipping import record_shipments
 from crossdock.core.hub import Hub
+from crossdock.core.lifecycle.change_answers import apply_change_answer
+from crossdock.core.lifecycle.order_versions import Version, made_at
+from crossdock.core.lifecycle.x12_changes import apply_changes, forced, order_version
 from crossdock.core.models import Acknowledgment, ChangeAcknowledgment, InventorySnapshot, Order, OrderChange
-from crossdock.core.order_versions import Version, made_at
 from crossdock.core.orders import upsert_orders
 from crossdock.core.partners import Controls, Partner, created_now
 from crossdock.core.plan import Numbered, Plan, Processed, delivery_key, safe_name
-from crossdock.core.reconcile import reconcile, reconcile_interchange
-from crossdock.core.return_models import Return, ReturnReceipt
-from crossdock.core.returns_x12 import x12_return
-from crossdock.core.shipment_models import Shipment
-from crossdock.core.shipping import record_shipments
-from crossdock.core.spool import SpooledLines
-from crossdock.core.stock_in import record_846
-from crossdock.core.store import OrderRace
-from crossdock.core.x12_changes import apply_changes, forced, order_version
+from crossdock.core.returns.models import Return, ReturnReceipt
+from crossdock.core.returns.x12 import x12_return
+from crossdock.core.stock.incoming import record_846
+from crossdock.core.storage.spool import SpooledLines
+from crossdock.core.storage.store import OrderRace
 
 log = logging.getLogger("crossdock.pipeline")
 
@@ -336,15 +336,17 @@ def _record(
                     shipped.append(ts.document)
                 elif isinstance(ts.document, OrderChange):
                     changes.append((ts.document, made_at(group.date, group.time)))
-                elif isinstance(ts.document, Return | ReturnReceipt):  # a 180 or a 944: core/returns_x12.py
+                elif isinstance(ts.document, Return | ReturnReceipt):  # a 180 or a 944: core/returns/x12.py
                     problems.extend(x12_return(hub, conn, plan, document_id, ts.document, partner.name))
-                elif isinstance(ts.document, ApplicationAdvice):  # an 824 or 864: core/advice_inbound.py
+                elif isinstance(
+                    ts.document, ApplicationAdvice
+                ):  # an 824 or 864: core/acknowledgments/advice_inbound.py
                     if problem := apply_advice(hub, conn, plan, document_id, ts.document, partner):
                         problems.append(problem)
-                elif isinstance(ts.document, InventorySnapshot):  # an 846: on-hand figures (core/stock_in.py)
+                elif isinstance(ts.document, InventorySnapshot):  # an 846: on-hand figures (core/stock/incoming.py)
                     said = record_846(conn, ts.document, partner.name, document_id, made_at(group.date, group.time))
                     plan.event("stock", said, document=document_id)
-                elif isinstance(ts.document, ChangeAcknowledgment):  # an 865: core/change_answers.py
+                elif isinstance(ts.document, ChangeAcknowledgment):  # an 865: core/lifecycle/change_answers.py
                     if problem := apply_change_answer(hub, conn, plan, document_id, ts.document, partner):
                         problems.append(problem)
                 elif ts.document is None:

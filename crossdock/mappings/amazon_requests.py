@@ -20,8 +20,8 @@ from collections.abc import Iterable
 from typing import Any
 from xml.sax.saxutils import escape
 
-from crossdock.core.cancellations import Reason
-from crossdock.core.shipment_models import Fulfilment
+from crossdock.core.fulfilment.models import Fulfilment
+from crossdock.core.lifecycle.cancellations import Reason
 from crossdock.mappings.packages import per_package, whole_quantities
 
 # SCACs whose Amazon carrierCode is in the owner's examples ("FedEx", "UPS") or [unverified] ("USPS"); any other

@@ -25,7 +25,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from crossdock.core.errors import DecodeError
-from crossdock.core.return_models import Return, ReturnLine, Status
+from crossdock.core.returns.models import Return, ReturnLine, Status
 from crossdock.mappings.jsonnode import JsonNode
 from crossdock.mappings.returns_json import MAX_LINES, cut, load, reason
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from crossdock.core.stock_models import StockLevel
+from crossdock.core.stock.models import StockLevel
 
 PRODUCT_TYPE = "product_type"
 FEED_TYPE = "JSON_LISTINGS_FEED"

@@ -43,8 +43,8 @@ from email.utils import parsedate_to_datetime
 from typing import Any
 
 from crossdock.core.errors import PermanentError
+from crossdock.core.fulfilment.models import Fulfilment
 from crossdock.core.models import Address, Charge, Contact, Discount, Order, OrderLine, Party, ShippingLine, TaxLine
-from crossdock.core.shipment_models import Fulfilment
 from crossdock.mappings.jsonnode import LooseJsonNode
 from crossdock.mappings.left_to_ship import NO_SHIPPING, settle, taken_out
 from crossdock.mappings.packages import per_package

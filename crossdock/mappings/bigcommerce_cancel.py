@@ -20,8 +20,8 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
-from crossdock.core.cancellations import REASON_WORDS, Cancellation
 from crossdock.core.errors import PermanentError
+from crossdock.core.lifecycle.cancellations import REASON_WORDS, Cancellation
 
 STORE_CREDIT = "storecredit"  # a refund method's provider id that pays back in store credit, not money
 LONGEST_REASON = 255  # characters of an item's reason kept [unverified: BigCommerce's own limit]

@@ -27,7 +27,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from crossdock.core.errors import DecodeError
-from crossdock.core.return_models import Refund, RefundLine, Return, ReturnLine
+from crossdock.core.returns.models import Refund, RefundLine, Return, ReturnLine
 from crossdock.mappings.bigcommerce import _At
 from crossdock.mappings.returns_json import MAX_LINES, cut, load, reason
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from crossdock.core.stock_models import StockLevel
+from crossdock.core.stock.models import StockLevel
 
 VARIANT = "variant_id"
 PRODUCT = "product_id"

@@ -45,6 +45,7 @@ from decimal import ROUND_FLOOR, ROUND_HALF_EVEN, Decimal
 from typing import Any
 
 from crossdock.core.errors import DecodeError
+from crossdock.core.fulfilment.models import Fulfilment
 from crossdock.core.models import (
     Address,
     Contact,
@@ -57,7 +58,6 @@ from crossdock.core.models import (
     ShippingLine,
     TaxLine,
 )
-from crossdock.core.shipment_models import Fulfilment
 from crossdock.mappings.jsonnode import MoneyNode, OrderCurrency
 from crossdock.mappings.packages import per_package, whole_quantities
 from crossdock.mappings.taken_out import take_out

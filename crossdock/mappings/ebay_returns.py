@@ -23,7 +23,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from crossdock.core.errors import DecodeError
-from crossdock.core.return_models import Refund, Return, ReturnLine, Status
+from crossdock.core.returns.models import Refund, Return, ReturnLine, Status
 from crossdock.mappings.ebay import _Node
 from crossdock.mappings.jsonnode import OrderCurrency
 from crossdock.mappings.returns_json import cut, load, reason

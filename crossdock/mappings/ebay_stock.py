@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 from xml.sax.saxutils import escape
 
-from crossdock.core.stock_models import StockLevel
+from crossdock.core.stock.models import StockLevel
 
 OFFER = "offer_id"
 ITEM = "item_id"

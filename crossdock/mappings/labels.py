@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import unicodedata
 
+from crossdock.core.fulfilment.models import CartonLabel
 from crossdock.core.models import Party
-from crossdock.core.shipment_models import CartonLabel
 from crossdock.mappings.x12.sscc import is_valid_sscc
 
 ZONE_WIDTH = 30  # characters a text line of a half-width zone holds at the label's type size

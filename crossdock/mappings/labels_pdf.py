@@ -15,7 +15,7 @@ from reportlab.lib.units import inch, mm
 from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfgen.canvas import Canvas
 
-from crossdock.core.shipment_models import CartonLabel
+from crossdock.core.fulfilment.models import CartonLabel
 from crossdock.mappings.labels import (
     barcode_data,
     carton_of,

@@ -13,7 +13,7 @@ the field or start a ZPL command.
 
 from __future__ import annotations
 
-from crossdock.core.shipment_models import CartonLabel
+from crossdock.core.fulfilment.models import CartonLabel
 from crossdock.mappings.labels import (
     barcode_data,
     carton_of,

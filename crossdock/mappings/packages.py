@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from crossdock.core.shipment_models import Fulfilment
+from crossdock.core.fulfilment.models import Fulfilment
 
 
 def per_package(fulfilment: Fulfilment) -> list[Fulfilment]:

@@ -18,7 +18,7 @@ from typing import Any, get_args
 from pydantic import ValidationError
 
 from crossdock.core.errors import DecodeError
-from crossdock.core.return_models import Condition, ReceivedLine, ReturnReceipt
+from crossdock.core.returns.models import Condition, ReceivedLine, ReturnReceipt
 
 MAX_RECEIPTS = 10_000  # one file's receipts; more is a mistake, refused
 MAX_LINES = 1_000  # one receipt's lines

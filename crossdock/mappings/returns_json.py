@@ -14,7 +14,7 @@ from decimal import Decimal
 from typing import Any
 
 from crossdock.core.errors import DecodeError
-from crossdock.core.return_models import Reason
+from crossdock.core.returns.models import Reason
 
 MAX_DOCUMENT = 2_000_000  # one return's JSON: a real one is a few kB
 MAX_LINES = 1_000  # lines of one return

@@ -23,8 +23,8 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from crossdock.connectors.shipbob_config import ShipBobSinkConfig
 from crossdock.core.errors import DecodeError, PermanentError
+from crossdock.core.fulfilment.models import Package, Shipment, ShipmentLine, ShipmentOrder
 from crossdock.core.models import Order, OrderLine, Reference
-from crossdock.core.shipment_models import Package, Shipment, ShipmentLine, ShipmentOrder
 from crossdock.mappings.shipbob_cancel import cancel_request as cancel_request  # the registry's name for it
 
 SHIPPED = frozenset({"Completed"})  # the shipment has left ShipBob (status reference); LabeledCreated has not

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
 
 from crossdock.core.errors import DecodeError
-from crossdock.core.shipment_models import Package, Shipment, ShipmentLine, ShipmentOrder
+from crossdock.core.fulfilment.models import Package, Shipment, ShipmentLine, ShipmentOrder
 from crossdock.mappings.csv import file_rows
 
 DATE_FORMATS = ("%Y-%m-%d", "%Y%m%d", "%m/%d/%Y", "%d.%m.%Y")

@@ -7,7 +7,7 @@ import json
 from pydantic import ValidationError
 
 from crossdock.core.errors import DecodeError
-from crossdock.core.shipment_models import Shipment
+from crossdock.core.fulfilment.models import Shipment
 
 
 def shipments_from_json(data: bytes, *, name: str = "request") -> list[Shipment]:

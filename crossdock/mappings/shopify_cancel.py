@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
-from crossdock.core.cancellations import Cancellation
+from crossdock.core.lifecycle.cancellations import Cancellation
 from crossdock.mappings.shopify import _GID, _Node, order_gid
 
 # Cancellation.reason -> OrderCancelReason (CUSTOMER, DECLINED, FRAUD, INVENTORY, STAFF, OTHER).

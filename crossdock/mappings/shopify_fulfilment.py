@@ -20,7 +20,7 @@ from decimal import Decimal
 from typing import Any
 from urllib.parse import quote
 
-from crossdock.core.shipment_models import Fulfilment, FulfilmentLine
+from crossdock.core.fulfilment.models import Fulfilment, FulfilmentLine
 from crossdock.mappings.packages import per_package
 from crossdock.mappings.shopify import _GID, _Node
 

@@ -21,7 +21,7 @@ from decimal import Decimal
 from typing import Any
 
 from crossdock.core.errors import DecodeError
-from crossdock.core.return_models import Reason, Refund, Return, ReturnLine, Status
+from crossdock.core.returns.models import Reason, Refund, Return, ReturnLine, Status
 from crossdock.mappings.shopify import _GID, _Node
 
 MAX_RETURNS = 50  # one order's returns in one document

@@ -22,7 +22,7 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from crossdock.core.stock_models import StockLevel, StockPush
+from crossdock.core.stock.models import StockLevel, StockPush
 
 BATCH = 100
 REASON = "correction"

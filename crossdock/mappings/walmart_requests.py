@@ -14,8 +14,8 @@ from collections.abc import Iterable, Mapping
 from decimal import Decimal
 from typing import Any
 
-from crossdock.core.cancellations import Reason
-from crossdock.core.shipment_models import Fulfilment
+from crossdock.core.fulfilment.models import Fulfilment
+from crossdock.core.lifecycle.cancellations import Reason
 
 # SCAC -> Walmart's carrier enum (CommonComponentsV3.3.xsd ``carrierType``); any other is sent as otherCarrier.
 CARRIERS = {

@@ -25,7 +25,7 @@ from decimal import Decimal
 from typing import Any
 
 from crossdock.core.errors import DecodeError
-from crossdock.core.return_models import Refund, Return, ReturnLine, Status
+from crossdock.core.returns.models import Refund, Return, ReturnLine, Status
 from crossdock.mappings.returns_json import MAX_LINES, cut, load, reason
 from crossdock.mappings.walmart import _At
 

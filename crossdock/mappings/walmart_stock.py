@@ -10,7 +10,7 @@ import json
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from crossdock.core.stock_models import StockLevel
+from crossdock.core.stock.models import StockLevel
 
 FEED_VERSION = "1.4"  # one ship node, JSON [docs bulk-inventory-update-feed]
 

@@ -47,8 +47,8 @@ from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
 
 from crossdock.core.errors import DecodeError
+from crossdock.core.fulfilment.models import Fulfilment
 from crossdock.core.models import Address, Charge, Contact, Discount, Order, OrderLine, Party, ShippingLine, TaxLine
-from crossdock.core.shipment_models import Fulfilment
 from crossdock.mappings.jsonnode import LooseJsonNode
 from crossdock.mappings.left_to_ship import NO_SHIPPING, settle, taken_out
 from crossdock.mappings.packages import per_package

@@ -19,7 +19,7 @@ from collections.abc import Mapping
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from crossdock.core.cancellations import REASON_WORDS, Cancellation
+from crossdock.core.lifecycle.cancellations import REASON_WORDS, Cancellation
 from crossdock.mappings.woocommerce import _At, order_from_woocommerce
 
 META = "crossdock_cancellation"

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from crossdock.core.stock_models import StockLevel
+from crossdock.core.stock.models import StockLevel
 
 PRODUCT = "product_id"
 VARIATION = "variation_id"

@@ -1,1 +1,1 @@
-"""Alembic migrations of the store, applied by ``crossdock.core.migrate.upgrade`` whenever a store opens."""
+"""Alembic migrations of the store, applied by ``crossdock.core.storage.migrate.upgrade`` whenever a store opens."""

@@ -6,8 +6,8 @@ from __future__ import annotations
 import datetime as dt
 import json
 
+from crossdock.core.fulfilment.models import Fulfilment
 from crossdock.core.ports import Inbound, Outbound, Source
-from crossdock.core.shipment_models import Fulfilment
 
 
 def read(source: Source, *, settle: bool = False, imported: bool = False) -> list[Inbound]:

@@ -10,7 +10,7 @@ import pytest
 
 from crossdock.connectors import stock_push, throttle
 from crossdock.core.ports import Outbound
-from crossdock.core.stock_models import STOCK, StockLevel, StockPush
+from crossdock.core.stock.models import STOCK, StockLevel, StockPush
 
 
 def levels(count: int, **ids: str) -> list[StockLevel]:

@@ -25,8 +25,8 @@ from crossdock.connectors.amazon import AmazonSource
 from crossdock.connectors.amazon_config import AmazonSourceConfig
 from crossdock.connectors.amazon_sink import AmazonSink
 from crossdock.core.errors import PermanentError, TransientError
+from crossdock.core.fulfilment.models import Fulfilment, FulfilmentLine
 from crossdock.core.ports import Outbound
-from crossdock.core.shipment_models import Fulfilment, FulfilmentLine
 from tests.conftest import FIXTURES
 from tests.connectors.channels import as_outbound, assert_reads_back, read
 from tests.openapi import amazon_spec_for

@@ -18,10 +18,10 @@ import respx
 from crossdock.connectors.amazon import AmazonSource
 from crossdock.connectors.amazon_config import AmazonSourceConfig
 from crossdock.connectors.amazon_sink import AmazonSink
+from crossdock.core.configuration.returns import ReturnsPolicy
 from crossdock.core.errors import PermanentError
 from crossdock.core.ports import Outbound
-from crossdock.core.return_models import REFUND, Refund, RefundLine
-from crossdock.core.returns_config import ReturnsPolicy
+from crossdock.core.returns.models import REFUND, Refund, RefundLine
 from crossdock.mappings.amazon_returns import returns_from_json
 from tests.conftest import CASES
 from tests.connectors.channels import read

@@ -19,8 +19,8 @@ import respx
 from crossdock.connectors import amazon
 from crossdock.connectors.amazon_config import AmazonSourceConfig
 from crossdock.connectors.amazon_sink import AmazonSink
-from crossdock.core.cancellations import CANCELLATION, Cancellation, CancelledLine
 from crossdock.core.errors import PermanentError
+from crossdock.core.lifecycle.cancellations import CANCELLATION, Cancellation, CancelledLine
 from crossdock.core.ports import Outbound
 from tests.connectors.test_amazon import HOST, LWA, answer, saved, token_answer
 

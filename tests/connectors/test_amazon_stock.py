@@ -20,7 +20,7 @@ from crossdock.connectors import amazon
 from crossdock.connectors.amazon_config import AmazonSourceConfig
 from crossdock.connectors.amazon_sink import AmazonSink
 from crossdock.core.errors import PermanentError, TransientError
-from crossdock.core.stock_models import StockLevel
+from crossdock.core.stock.models import StockLevel
 from tests.connectors.stock import as_push, levels
 from tests.connectors.test_amazon import HOST, LWA, token_answer
 from tests.openapi import AMAZON, Spec

@@ -18,8 +18,8 @@ from crossdock.connectors import bigcommerce
 from crossdock.connectors.bigcommerce import BigCommerceSink, BigCommerceSource, verify_webhook, webhook_order_id
 from crossdock.connectors.bigcommerce_config import BigCommerceSourceConfig
 from crossdock.core.errors import PermanentError, TransientError
+from crossdock.core.fulfilment.models import Fulfilment, FulfilmentLine
 from crossdock.core.ports import Outbound
-from crossdock.core.shipment_models import Fulfilment, FulfilmentLine
 from tests.connectors.channels import as_outbound, assert_reads_back, read
 
 API = "https://api.bigcommerce.test/stores/abc123/v2"

@@ -14,8 +14,8 @@ import respx
 
 from crossdock.connectors.bigcommerce import BigCommerceSink, BigCommerceSource
 from crossdock.connectors.bigcommerce_config import BigCommerceSourceConfig
-from crossdock.core.cancellations import CANCELLATION, Cancellation, CancelledLine
 from crossdock.core.errors import PermanentError
+from crossdock.core.lifecycle.cancellations import CANCELLATION, Cancellation, CancelledLine
 from crossdock.core.ports import Outbound
 from tests.connectors.channels import read
 from tests.connectors.test_bigcommerce import ORDERS, TOKEN, order, paged, product

@@ -14,10 +14,10 @@ import respx
 
 from crossdock.connectors.bigcommerce import BigCommerceSink, BigCommerceSource
 from crossdock.connectors.bigcommerce_config import BigCommerceSourceConfig
+from crossdock.core.configuration.returns import ReturnsPolicy
 from crossdock.core.errors import PermanentError, TransientError
 from crossdock.core.ports import Outbound
-from crossdock.core.return_models import REFUND, Refund, RefundLine
-from crossdock.core.returns_config import ReturnsPolicy
+from crossdock.core.returns.models import REFUND, Refund, RefundLine
 from crossdock.mappings.bigcommerce_returns import returns_from_json
 from tests.connectors.channels import read
 from tests.connectors.test_bigcommerce import TOKEN, config, order

@@ -16,7 +16,7 @@ from crossdock.connectors import bigcommerce
 from crossdock.connectors.bigcommerce import BigCommerceSink
 from crossdock.connectors.bigcommerce_config import BigCommerceSourceConfig
 from crossdock.core.errors import PermanentError
-from crossdock.core.stock_models import StockLevel
+from crossdock.core.stock.models import StockLevel
 from tests.connectors.stock import Clock, as_push, levels
 
 ABSOLUTE = "https://api.bigcommerce.test/stores/abc123/v3/inventory/adjustments/absolute"

@@ -14,10 +14,10 @@ import pytest
 
 from crossdock.connectors.channel import ChannelSink, ChannelSource, Expiring, checkpointed, order_inbound
 from crossdock.connectors.http import check, read_json, request, scrub
-from crossdock.core.cancellations import CANCELLATION, Cancellation
 from crossdock.core.errors import PermanentError, TransientError
+from crossdock.core.fulfilment.models import Fulfilment
+from crossdock.core.lifecycle.cancellations import CANCELLATION, Cancellation
 from crossdock.core.ports import Inbound, Outbound
-from crossdock.core.shipment_models import Fulfilment
 
 
 @dataclass

@@ -24,8 +24,8 @@ from crossdock.connectors.ebay import EbaySource, challenge_response, webhook_or
 from crossdock.connectors.ebay_config import EbaySourceConfig
 from crossdock.connectors.ebay_sink import EbaySink
 from crossdock.core.errors import PermanentError, TransientError
+from crossdock.core.fulfilment.models import Fulfilment, FulfilmentLine
 from crossdock.core.ports import Outbound
-from crossdock.core.shipment_models import Fulfilment, FulfilmentLine
 from tests.conftest import FIXTURES
 from tests.connectors.channels import as_outbound, assert_reads_back, read
 

@@ -16,10 +16,10 @@ import respx
 from crossdock.connectors.ebay import EbaySource
 from crossdock.connectors.ebay_config import EbaySourceConfig
 from crossdock.connectors.ebay_sink import EbaySink
+from crossdock.core.configuration.returns import ReturnsPolicy
 from crossdock.core.errors import PermanentError, TransientError
 from crossdock.core.ports import Outbound
-from crossdock.core.return_models import REFUND, Refund, RefundLine
-from crossdock.core.returns_config import ReturnsPolicy
+from crossdock.core.returns.models import REFUND, Refund, RefundLine
 from crossdock.mappings.ebay_returns import returns_from_json
 from tests.conftest import CASES
 from tests.connectors.channels import read

@@ -16,8 +16,8 @@ import respx
 
 from crossdock.connectors.ebay_config import EbaySourceConfig
 from crossdock.connectors.ebay_sink import EbaySink
-from crossdock.core.cancellations import CANCELLATION, Cancellation, CancelledLine
 from crossdock.core.errors import PermanentError
+from crossdock.core.lifecycle.cancellations import CANCELLATION, Cancellation, CancelledLine
 from crossdock.core.ports import Outbound
 from tests.conftest import CASES
 from tests.connectors.test_ebay import API, ORDERS, TOKEN, config, fresh_caches, token_answer

@@ -18,7 +18,7 @@ from crossdock.connectors import ebay_stock
 from crossdock.connectors.ebay_config import EbaySourceConfig
 from crossdock.connectors.ebay_sink import EbaySink
 from crossdock.core.errors import PermanentError
-from crossdock.core.stock_models import StockLevel
+from crossdock.core.stock.models import StockLevel
 from tests.connectors.stock import Clock, as_push, levels
 from tests.connectors.test_ebay import API, TOKEN, config, fresh_caches, token_answer
 

@@ -29,8 +29,8 @@ import crossdock.connectors.shopify as connector
 from crossdock.connectors.shopify import ShopifySink, ShopifySource, verify_webhook, webhook_order_id
 from crossdock.connectors.shopify_config import ShopifySourceConfig
 from crossdock.core.errors import ConfigError, PermanentError, TransientError
+from crossdock.core.fulfilment.models import Fulfilment, FulfilmentLine
 from crossdock.core.ports import Outbound
-from crossdock.core.shipment_models import Fulfilment, FulfilmentLine
 from crossdock.mappings.shopify_graphql import FULFILLMENTS_READ
 from tests.connectors.channels import as_outbound, assert_reads_back, read
 from tests.test_shopify_mapping import FULFILLMENT_ORDER, GRAPHQL_ORDER, gql_line

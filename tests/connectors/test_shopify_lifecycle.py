@@ -16,8 +16,8 @@ import respx
 import crossdock.connectors.shopify as connector
 from crossdock.connectors.shopify import ShopifySink, ShopifySource
 from crossdock.connectors.shopify_config import ShopifySourceConfig
-from crossdock.core.cancellations import CANCELLATION, Cancellation, CancelledLine
 from crossdock.core.errors import PermanentError, TransientError
+from crossdock.core.lifecycle.cancellations import CANCELLATION, Cancellation, CancelledLine
 from crossdock.core.ports import Outbound
 from tests.conftest import FIXTURES
 from tests.connectors.channels import read

@@ -22,7 +22,7 @@ from crossdock.connectors.shopify import ShopifySink
 from crossdock.connectors.shopify_config import ShopifySourceConfig
 from crossdock.core.errors import PermanentError, TransientError
 from crossdock.core.ports import Outbound
-from crossdock.core.stock_models import StockLevel, StockPush
+from crossdock.core.stock.models import StockLevel, StockPush
 from crossdock.mappings import shopify_stock
 
 SHOP = "https://example.myshopify.test"

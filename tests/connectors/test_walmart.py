@@ -21,8 +21,8 @@ from crossdock.connectors.walmart import WalmartSource, verify_webhook, webhook_
 from crossdock.connectors.walmart_config import WalmartSourceConfig
 from crossdock.connectors.walmart_sink import WalmartSink
 from crossdock.core.errors import PermanentError, TransientError
+from crossdock.core.fulfilment.models import Fulfilment, FulfilmentLine, FulfilmentPackage
 from crossdock.core.ports import Outbound
-from crossdock.core.shipment_models import Fulfilment, FulfilmentLine, FulfilmentPackage
 from tests.conftest import CASES
 from tests.connectors.channels import as_outbound, read
 

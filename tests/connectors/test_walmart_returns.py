@@ -18,10 +18,10 @@ import crossdock.connectors.throttle as throttle
 from crossdock.connectors.walmart import WalmartSource
 from crossdock.connectors.walmart_config import WalmartSourceConfig
 from crossdock.connectors.walmart_sink import WalmartSink
+from crossdock.core.configuration.returns import ReturnsPolicy
 from crossdock.core.errors import PermanentError
 from crossdock.core.ports import Outbound
-from crossdock.core.return_models import REFUND, Refund, RefundLine
-from crossdock.core.returns_config import ReturnsPolicy
+from crossdock.core.returns.models import REFUND, Refund, RefundLine
 from crossdock.mappings.walmart_returns import returns_from_json
 from tests.conftest import CASES
 from tests.connectors.channels import read

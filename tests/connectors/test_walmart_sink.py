@@ -19,10 +19,10 @@ import respx
 
 from crossdock.connectors.walmart_config import WalmartSourceConfig
 from crossdock.connectors.walmart_sink import WalmartSink
-from crossdock.core.cancellations import CANCELLATION, Cancellation, CancelledLine
 from crossdock.core.errors import PermanentError
+from crossdock.core.fulfilment.models import Fulfilment, FulfilmentLine, FulfilmentPackage
+from crossdock.core.lifecycle.cancellations import CANCELLATION, Cancellation, CancelledLine
 from crossdock.core.ports import Outbound
-from crossdock.core.shipment_models import Fulfilment, FulfilmentLine, FulfilmentPackage
 from tests.conftest import CASES, FIXTURES
 from tests.connectors.channels import as_outbound
 

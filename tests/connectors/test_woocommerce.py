@@ -19,8 +19,8 @@ import crossdock.connectors.woocommerce as connector
 from crossdock.connectors.woocommerce import WooCommerceSink, WooCommerceSource, verify_webhook, webhook_order_id
 from crossdock.connectors.woocommerce_config import WooCommerceSourceConfig
 from crossdock.core.errors import PermanentError, TransientError
+from crossdock.core.fulfilment.models import Fulfilment, FulfilmentLine
 from crossdock.core.ports import Outbound
-from crossdock.core.shipment_models import Fulfilment, FulfilmentLine
 from tests.connectors.channels import as_outbound, assert_reads_back, read
 
 SITE = "https://shop.example.test"

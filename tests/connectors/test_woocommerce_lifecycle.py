@@ -17,7 +17,7 @@ import respx
 import crossdock.connectors.woocommerce as connector
 from crossdock.connectors.woocommerce import WooCommerceSink, WooCommerceSource, is_ping
 from crossdock.connectors.woocommerce_config import WooCommerceSourceConfig
-from crossdock.core.cancellations import CANCELLATION, Cancellation, CancelledLine
+from crossdock.core.lifecycle.cancellations import CANCELLATION, Cancellation, CancelledLine
 from crossdock.core.ports import Outbound
 from tests.connectors.channels import read
 from tests.connectors.test_woocommerce import ORDERS, SITE

@@ -17,10 +17,10 @@ import respx
 import crossdock.connectors.woocommerce as connector
 from crossdock.connectors.woocommerce import WooCommerceSink, WooCommerceSource
 from crossdock.connectors.woocommerce_config import WooCommerceSourceConfig
+from crossdock.core.configuration.returns import ReturnsPolicy
 from crossdock.core.errors import PermanentError, TransientError
 from crossdock.core.ports import Outbound
-from crossdock.core.return_models import REFUND, Refund, RefundLine
-from crossdock.core.returns_config import ReturnsPolicy
+from crossdock.core.returns.models import REFUND, Refund, RefundLine
 from crossdock.mappings.woocommerce_returns import returns_from_json
 from tests.conftest import FIXTURES
 from tests.connectors.channels import read

@@ -16,7 +16,7 @@ import respx
 from crossdock.connectors.woocommerce import WooCommerceSink
 from crossdock.connectors.woocommerce_config import WooCommerceSourceConfig
 from crossdock.core.errors import PermanentError, TransientError
-from crossdock.core.stock_models import StockLevel
+from crossdock.core.stock.models import StockLevel
 from tests.connectors.stock import Clock, as_push, levels
 
 SITE = "https://shop.example.test"

@@ -13,7 +13,7 @@ from starlette.testclient import TestClient
 
 from crossdock.console.passwords import hash_password
 from crossdock.core.hub import Hub
-from crossdock.core.schema import deliveries
+from crossdock.core.storage.schema import deliveries
 from crossdock.http_app import build_app
 from crossdock.webhooks import Webhooks
 from tests.hub.conftest import base_config, receive, write_config

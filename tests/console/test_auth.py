@@ -13,10 +13,10 @@ from starlette.testclient import TestClient
 from crossdock.cli import main
 from crossdock.console.passwords import hash_password, verify_password
 from crossdock.console.sessions import COOKIE, Sessions
-from crossdock.core.console_config import ConsoleConfig
+from crossdock.core.configuration.console import ConsoleConfig
 from crossdock.core.errors import ConfigError
 from crossdock.core.hub import Hub
-from crossdock.core.schema import deliveries
+from crossdock.core.storage.schema import deliveries
 from crossdock.http_app import build_app
 from crossdock.webhooks import Webhooks
 from tests.console.conftest import SECRET, console_hub, csrf, sign_in

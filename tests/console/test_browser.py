@@ -16,7 +16,7 @@ import pytest
 from sqlalchemy import select
 
 from crossdock.core.hub import Hub
-from crossdock.core.schema import deliveries, documents
+from crossdock.core.storage.schema import deliveries, documents
 from crossdock.server import make_server
 from tests.console.conftest import PASSWORDS, console_hub
 

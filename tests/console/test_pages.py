@@ -14,7 +14,7 @@ from starlette.testclient import TestClient
 
 from crossdock.console import queries
 from crossdock.core.hub import Hub
-from crossdock.core.schema import deliveries, documents, events, orders
+from crossdock.core.storage.schema import deliveries, documents, events, orders
 from tests.console.conftest import HOSTILE, console_hub, csrf, sign_in
 from tests.hub.conftest import _pg_schema_url
 
@@ -182,7 +182,7 @@ def test_an_order_shows_its_revisions_and_what_changed(hub: Hub, client: TestCli
 def test_search_by_dates(hub: Hub) -> None:
     import datetime as dt
 
-    from crossdock.core.engine import utcnow
+    from crossdock.core.storage.engine import utcnow
 
     today = utcnow().date()
     everything = _ids(hub, documents, documents.c.id > 0)
@@ -195,7 +195,7 @@ def test_search_by_dates(hub: Hub) -> None:
 
 def test_an_alert_is_listed_until_acknowledged(hub: Hub, client: TestClient) -> None:
     from crossdock.core.alerts import raise_alert
-    from crossdock.core.config import AlertsConfig
+    from crossdock.core.configuration.config import AlertsConfig
 
     config = hub.config.model_copy(update={"alerts": AlertsConfig(sink="east")})
     with hub.store.transaction() as conn:

@@ -24,8 +24,8 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from crossdock.core.schema import deliveries, documents, orders, sequences
-from crossdock.core.store import Store
+from crossdock.core.storage.schema import deliveries, documents, orders, sequences
+from crossdock.core.storage.store import Store
 from crossdock.mappings.x12.reader import parse
 from tests.faults.hook import Hook
 

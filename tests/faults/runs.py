@@ -19,8 +19,8 @@ from typing import Any
 import yaml
 from sqlalchemy import func, select
 
-from crossdock.core.schema import deliveries, documents
-from crossdock.core.store import Store
+from crossdock.core.storage.schema import deliveries, documents
+from crossdock.core.storage.store import Store
 from tests.faults.ground import FOLDER_SINK, HTTP_SINK, PARTNER
 from tests.hub.edi import interchange, order
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy.engine import make_url
 
-from crossdock.core.store import Store
+from crossdock.core.storage.store import Store
 from tests.faultproxy import FaultProxy
 from tests.faults.dealer import deal, when
 from tests.faults.ground import FOLDER_SINK, Picker, check_ground

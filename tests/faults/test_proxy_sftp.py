@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from crossdock.core.store import Store
+from crossdock.core.storage.store import Store
 from tests.faultproxy import FaultProxy
 from tests.faults.dealer import FAULTS, broken, deal, when
 from tests.faults.ground import FOLDER_SINK, Picker, check_ground

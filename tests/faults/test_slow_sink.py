@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from crossdock.core.store import Store
+from crossdock.core.storage.store import Store
 from tests.faults.ground import FOLDER_SINK, Picker, check_ground
 from tests.faults.hook import running_hook
 from tests.faults.runs import Runs, drop, hub_config, po_number, settled, wait_for, write_config

@@ -18,8 +18,8 @@ from crossdock.core.hub import Hub
 from crossdock.core.pipeline import ingest, process
 from crossdock.core.poller import poll
 from crossdock.core.ports import Inbound
-from crossdock.core.queries import Queries
-from crossdock.core.schema import deliveries, orders
+from crossdock.core.storage.queries import Queries
+from crossdock.core.storage.schema import deliveries, orders
 from crossdock.server import make_server, serve_in_background, webhook_path
 from tests.fakeapi import FakeApi, fake_api
 from tests.hub.conftest import base_config, write_config

@@ -15,9 +15,9 @@ import yaml
 from sqlalchemy import create_engine, text
 
 from crossdock.cli import main
-from crossdock.core.config import Config, load_config
+from crossdock.core.configuration.config import Config, load_config
 from crossdock.core.hub import Hub
-from crossdock.core.store import Store
+from crossdock.core.storage.store import Store
 
 
 def _pg_schema_url(base: str) -> Iterator[str]:
@@ -144,7 +144,7 @@ def only_delivery(hub: Hub, sink: str) -> Any:
     """The one delivery queued for ``sink``."""
     from sqlalchemy import select
 
-    from crossdock.core.schema import deliveries
+    from crossdock.core.storage.schema import deliveries
 
     with hub.store.transaction() as conn:
         (row,) = conn.execute(select(deliveries).where(deliveries.c.sink == sink)).all()

@@ -8,8 +8,8 @@ from sqlalchemy import select
 
 from crossdock.core.hub import Hub
 from crossdock.core.poller import poll
-from crossdock.core.queries import Queries
-from crossdock.core.schema import documents
+from crossdock.core.storage.queries import Queries
+from crossdock.core.storage.schema import documents
 from crossdock.mappings.x12.ack import acknowledge_file
 from tests.hub.edi import interchange as po_interchange
 from tests.hub.edi import order

@@ -16,9 +16,9 @@ from sqlalchemy import select
 
 from crossdock.connectors import amazon
 from crossdock.core.hub import Hub
-from crossdock.core.operator_orders import cancel_order
+from crossdock.core.lifecycle.operator_orders import cancel_order
 from crossdock.core.poller import poll
-from crossdock.core.schema import orders
+from crossdock.core.storage.schema import orders
 from tests.fakeapi import FakeApi, Request, Response
 from tests.hub.channels import channel_hub, drain, order_rows, warehouse_files
 from tests.hub.test_amazon_flow import CHANNEL, ENVIRONMENT, FakeAmazon, config, example

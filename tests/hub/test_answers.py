@@ -12,8 +12,8 @@ import pytest
 from sqlalchemy import update
 
 from crossdock.core.hub import Hub
-from crossdock.core.queries import Queries
-from crossdock.core.schema import orders
+from crossdock.core.storage.queries import Queries
+from crossdock.core.storage.schema import orders
 from crossdock.mappings.x12.poack855 import ack_from_855
 from crossdock.mappings.x12.reader import parse
 from tests.golden import assert_golden
@@ -105,8 +105,9 @@ def test_a_shipment_nothing_could_answer_is_held_with_the_reason(tmp_path: Path,
 
 
 def fixed_clock(monkeypatch: pytest.MonkeyPatch) -> None:
-    from crossdock.core import answers, render, shipping
     from crossdock.core import orders as orders_module
+    from crossdock.core import render
+    from crossdock.core.fulfilment import answers, shipping
 
     for module in (orders_module, render, shipping, answers):
         monkeypatch.setattr(module, "created_now", lambda: dt.datetime(2026, 11, 21, 14, 30))

@@ -46,8 +46,9 @@ def asn_config(tmp_path: Path, store_url: str, **buyer: Any) -> dict[str, Any]:
 def test_the_856_names_ship_from_ship_to_references_packs_and_lading(
     tmp_path: Path, store_url: str, version: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from crossdock.core import answers, render, shipping
     from crossdock.core import orders as orders_module
+    from crossdock.core import render
+    from crossdock.core.fulfilment import answers, shipping
 
     fixed = dt.datetime(2026, 11, 21, 14, 30)
     for module in (orders_module, render, shipping, answers):
@@ -186,7 +187,7 @@ def test_a_csv_ship_file_with_weights_gets_its_856_with_units(tmp_path: Path, st
 
 
 def test_a_csv_weight_column_without_a_unit_is_a_configuration_error(tmp_path: Path, store_url: str) -> None:
-    from crossdock.core.config import ConfigProblems
+    from crossdock.core.configuration.config import ConfigProblems
 
     cfg = config(tmp_path, store_url)
     cfg["sources"]["shipfile"] = csv_source(tmp_path)
@@ -231,8 +232,8 @@ def _make_due(hub: Hub) -> None:
     """The consolidation window has passed: the waiting 856s are due now."""
     from sqlalchemy import update
 
-    from crossdock.core.engine import utcnow
-    from crossdock.core.schema import deliveries
+    from crossdock.core.storage.engine import utcnow
+    from crossdock.core.storage.schema import deliveries
 
     with hub.store.transaction() as conn:
         conn.execute(
@@ -246,8 +247,8 @@ def _acks_wait_from_the_window(hub: Hub) -> None:
     """The buyer's 997 for a waiting 856 is due its ack window after the 856 may first be sent."""
     from sqlalchemy import select
 
-    from crossdock.core.engine import utcnow
-    from crossdock.core.schema import documents
+    from crossdock.core.storage.engine import utcnow
+    from crossdock.core.storage.schema import documents
 
     with hub.store.transaction() as conn:
         due = conn.execute(select(documents.c.ack_due_at).where(documents.c.kind == "856")).scalars().all()

@@ -14,11 +14,11 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from crossdock.core.cancellations import CANCELLATION, Cancellation
 from crossdock.core.hub import Hub
+from crossdock.core.lifecycle.cancellations import CANCELLATION, Cancellation
 from crossdock.core.poller import poll
 from crossdock.core.ports import Outbound
-from crossdock.core.schema import orders
+from crossdock.core.storage.schema import orders
 from tests.fakeapi import FakeApi, Request, Response, fake_api
 from tests.hub.channels import channel_hub, drain, order_rows, warehouse_files
 from tests.hub.test_bigcommerce_flow import BASE, CHANNEL, ENVIRONMENT, FakeStore, config, example, rfc2822

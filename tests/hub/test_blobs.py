@@ -9,12 +9,12 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
-from crossdock.core import blobs
 from crossdock.core.models import Order, OrderLine
-from crossdock.core.order_json import OrderText
-from crossdock.core.schema import documents, orders
-from crossdock.core.spool import SpooledLines
-from crossdock.core.store import Store, to_json
+from crossdock.core.storage import blobs
+from crossdock.core.storage.order_json import OrderText
+from crossdock.core.storage.schema import documents, orders
+from crossdock.core.storage.spool import SpooledLines
+from crossdock.core.storage.store import Store, to_json
 from crossdock.mappings.x12.hub import order_dict
 
 

@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from crossdock.core.carton_labels import MAX_CARTONS, plan_cartons
-from crossdock.core.config import ConfigProblems
+from crossdock.core.configuration.config import ConfigProblems
+from crossdock.core.fulfilment.carton_labels import MAX_CARTONS, plan_cartons
 from crossdock.core.hub import Hub
 from crossdock.core.models import OrderLine
 from crossdock.mappings.x12.asn856 import shipment_from_856

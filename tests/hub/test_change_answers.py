@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from crossdock.core.hub import Hub
 from crossdock.core.poller import poll
-from crossdock.core.schema import events, orders
+from crossdock.core.storage.schema import events, orders
 from tests.hub.conftest import base_config, write_config
 from tests.hub.edi import change, interchange, order
 

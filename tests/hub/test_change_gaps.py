@@ -13,7 +13,7 @@ from sqlalchemy import select
 from crossdock.core.hub import Hub
 from crossdock.core.pipeline import replay
 from crossdock.core.poller import poll
-from crossdock.core.schema import events, orders
+from crossdock.core.storage.schema import events, orders
 from tests.hub.conftest import base_config, write_config
 from tests.hub.edi import change, interchange, order, ship_advice
 
@@ -84,7 +84,7 @@ def test_an_860_without_a_change_sequence_replayed_changes_nothing_unless_forced
 
 
 def test_a_decrease_of_a_line_shipped_in_part_applies_down_to_what_shipped(hub: Hub) -> None:
-    from crossdock.core.schema import documents
+    from crossdock.core.storage.schema import documents
     from crossdock.mappings.x12.poca865 import change_ack_from_865
     from crossdock.mappings.x12.reader import read_transactions
 

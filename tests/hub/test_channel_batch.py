@@ -20,7 +20,7 @@ from crossdock.core.errors import TransientError
 from crossdock.core.hub import Hub
 from crossdock.core.poller import poll
 from crossdock.core.ports import Inbound
-from crossdock.core.schema import documents, orders
+from crossdock.core.storage.schema import documents, orders
 from tests.conftest import FIXTURES
 from tests.hub.conftest import base_config, write_config
 

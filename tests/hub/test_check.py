@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from crossdock.cli import main
-from crossdock.core.config import Config, ConfigProblems, load_config
-from crossdock.core.config_check import check_config
+from crossdock.core.configuration.check import check_config
+from crossdock.core.configuration.config import Config, ConfigProblems, load_config
 from crossdock.core.errors import ConfigError
 from tests.hub.test_config import MINIMAL
 
@@ -303,7 +303,7 @@ def test_check_json_lists_the_problems_with_file_line_key_and_message(
 
 def test_the_config_model_is_what_check_walks() -> None:
     """The did-you-mean walk reads the models: a key it offers must be a key the model takes."""
-    from crossdock.core.config_keys import known_keys
+    from crossdock.core.configuration.keys import known_keys
 
     assert set(known_keys(Config, {}, ())) == set(Config.model_fields)
     data = {"sinks": {"x": {"type": "sftp"}}}

@@ -116,7 +116,7 @@ def test_a_short_webhook_secret_fails_check_without_showing_it(tmp_path: Path, m
 
 
 def test_an_imap_password_without_tls_to_another_machine_is_refused_everywhere(tmp_path: Path) -> None:
-    from crossdock.core.config import ConfigProblems, load_config
+    from crossdock.core.configuration.config import ConfigProblems, load_config
 
     plain = MAILBOX + '    allowed_senders: ["@partner.example"]\n    security: none\n'
     path = write(tmp_path, MINIMAL + plain)

@@ -19,7 +19,7 @@ import yaml
 from sqlalchemy import create_engine, inspect, select, update
 
 from crossdock.cli import main
-from crossdock.core.schema import deliveries, documents
+from crossdock.core.storage.schema import deliveries, documents
 from tests.hub.conftest import base_config, run
 from tests.hub.edi import interchange, order
 
@@ -80,7 +80,7 @@ def test_an_unknown_filter_value_is_refused_with_the_valid_ones(
 
 
 def test_the_filter_values_are_every_state_the_store_writes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    from crossdock.core.states import DOCUMENT_STATES, ORDER_STATUSES
+    from crossdock.core.storage.states import DOCUMENT_STATES, ORDER_STATUSES
 
     main(["demo", "--dir", str(tmp_path / "demo")])
     capsys.readouterr()

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from crossdock.core.config import ConfigProblems, config_schema, load_config
-from crossdock.core.config_blocks import CHANNELS
-from crossdock.core.config_check import check_config
-from crossdock.core.config_types import resolve_secret
+from crossdock.core.configuration.blocks import CHANNELS
+from crossdock.core.configuration.check import check_config
+from crossdock.core.configuration.config import ConfigProblems, config_schema, load_config
+from crossdock.core.configuration.types import resolve_secret
 from crossdock.core.errors import ConfigError
 
 ROOT = Path(__file__).resolve().parents[2]

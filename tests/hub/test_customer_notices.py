@@ -8,12 +8,12 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from crossdock.core.config_yaml import ConfigProblems
+from crossdock.core.configuration.yaml_text import ConfigProblems
 from crossdock.core.hub import Hub
+from crossdock.core.lifecycle.operator_orders import cancel_order
 from crossdock.core.models import Contact
-from crossdock.core.operator_orders import cancel_order
 from crossdock.core.poller import poll
-from crossdock.core.schema import events
+from crossdock.core.storage.schema import events
 from tests.hub.conftest import base_config, write_config
 from tests.hub.edi import interchange, order, ship_advice
 from tests.peers import SmtpServer

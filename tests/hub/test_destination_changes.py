@@ -15,10 +15,10 @@ import pytest
 import yaml
 from sqlalchemy import select
 
-from crossdock.core.config_yaml import ConfigProblems
+from crossdock.core.configuration.yaml_text import ConfigProblems
 from crossdock.core.hub import Hub
 from crossdock.core.plan import warehouse_order_number
-from crossdock.core.schema import deliveries, documents, events
+from crossdock.core.storage.schema import deliveries, documents, events
 from crossdock.mappings.x12.reader import parse
 from crossdock.mappings.x12.validator import status, validate
 from tests.hub.conftest import base_config, receive, write_config

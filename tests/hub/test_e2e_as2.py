@@ -18,12 +18,12 @@ import yaml
 
 from crossdock.cli import main
 from crossdock.connectors.as2_mime import Entity, build, parse_mdn
-from crossdock.core.config import load_config
+from crossdock.core.configuration.config import load_config
 from crossdock.core.hub import Hub
 from crossdock.core.outbox import Dispatcher
 from crossdock.core.ports import Outbound
-from crossdock.core.queries import Queries
 from crossdock.core.retry import RetryPolicy
+from crossdock.core.storage.queries import Queries
 from crossdock.server import make_server, serve_in_background
 from tests.as2_keys import Party, make_party
 from tests.hub.edi import interchange, order

@@ -10,11 +10,11 @@ import pytest
 import yaml
 from sqlalchemy import select
 
-from crossdock.core.config import load_config
+from crossdock.core.configuration.config import load_config
 from crossdock.core.hub import Hub
 from crossdock.core.poller import poll
-from crossdock.core.queries import Queries
-from crossdock.core.schema import documents, events
+from crossdock.core.storage.queries import Queries
+from crossdock.core.storage.schema import documents, events
 from tests.hub.conftest import base_config
 from tests.hub.edi import interchange, order
 from tests.peers import ImapPeer, imap_source_config

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 import yaml
 
-from crossdock.core.config import load_config
+from crossdock.core.configuration.config import load_config
 from crossdock.core.hub import Hub
 from crossdock.core.poller import poll
 from crossdock.mappings.x12.envelope import TransactionSet

@@ -18,9 +18,9 @@ import crossdock.connectors.shopify as connector
 from crossdock.core.hub import Hub
 from crossdock.core.pipeline import replay
 from crossdock.core.poller import poll
-from crossdock.core.refunds import approve
-from crossdock.core.schema import deliveries, return_receipts, returns
-from crossdock.core.stock_ledger import on_hand
+from crossdock.core.returns.refunds import approve
+from crossdock.core.stock.ledger import on_hand
+from crossdock.core.storage.schema import deliveries, return_receipts, returns
 from tests.fakeapi import FakeApi, fake_api
 from tests.hub.channels import channel_hub, drain, ship_back, warehouse_files
 from tests.hub.test_shopify_flow import ENVIRONMENT, config, example

@@ -14,12 +14,12 @@ import pytest
 import yaml
 
 from crossdock.connectors.ssh import fingerprint
-from crossdock.core.config import load_config
+from crossdock.core.configuration.config import load_config
 from crossdock.core.hub import Hub
 from crossdock.core.outbox import Dispatcher
 from crossdock.core.poller import poll
-from crossdock.core.queries import Queries
 from crossdock.core.retry import RetryPolicy
+from crossdock.core.storage.queries import Queries
 from crossdock.mappings.x12.reader import parse
 from tests.faultproxy import FaultProxy
 from tests.hub.edi import interchange, order

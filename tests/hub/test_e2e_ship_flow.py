@@ -12,11 +12,11 @@ from typing import Any
 import pytest
 import yaml
 
-from crossdock.core.config import load_config
+from crossdock.core.acknowledgments.reconcile import mark_overdue
+from crossdock.core.configuration.config import load_config
 from crossdock.core.hub import Hub
 from crossdock.core.poller import poll
-from crossdock.core.queries import Queries
-from crossdock.core.reconcile import mark_overdue
+from crossdock.core.storage.queries import Queries
 from crossdock.mappings.x12.ack import acknowledge_file
 from crossdock.mappings.x12.asn856 import shipment_from_856
 from crossdock.mappings.x12.invoice810 import invoice_from_810

@@ -23,9 +23,9 @@ from sqlalchemy import select
 
 from crossdock.connectors import ebay as connector
 from crossdock.core.hub import Hub
-from crossdock.core.operator_orders import cancel_order
+from crossdock.core.lifecycle.operator_orders import cancel_order
 from crossdock.core.poller import poll
-from crossdock.core.schema import documents, events, orders
+from crossdock.core.storage.schema import documents, events, orders
 from tests.fakeapi import FakeApi, Request, Response
 from tests.hub.channels import channel_hub, drain, order_rows, served, warehouse_files, webhook_url
 from tests.hub.test_ebay_flow import CHANNEL, ENVIRONMENT, VECTORS, FakeEbay, config, example, own_key, stamp

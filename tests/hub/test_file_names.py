@@ -21,17 +21,17 @@ from crossdock.connectors.folder import FolderSink
 from crossdock.connectors.folder_config import FolderSinkConfig
 from crossdock.connectors.names import RoundNames
 from crossdock.connectors.sftp import SftpSink
-from crossdock.core import delivery_names
-from crossdock.core.config import RetryConfig
-from crossdock.core.delivery_names import Unnamed, keyed_name, name_deliveries
+from crossdock.core.configuration.config import RetryConfig
 from crossdock.core.hub import Hub
 from crossdock.core.outbox import Dispatcher
 from crossdock.core.plan import safe_name
 from crossdock.core.ports import X12_CONTENT_TYPE as X12
 from crossdock.core.ports import Outbound, Sink
 from crossdock.core.retry import RetryPolicy
-from crossdock.core.schema import deliveries, documents
-from crossdock.core.store import Store
+from crossdock.core.storage import delivery_names
+from crossdock.core.storage.delivery_names import Unnamed, keyed_name, name_deliveries
+from crossdock.core.storage.schema import deliveries, documents
+from crossdock.core.storage.store import Store
 from tests.hub.conftest import base_config, receive, write_config
 from tests.hub.edi import interchange, order
 from tests.peers import SftpPeer, sftp_sink_config
@@ -241,11 +241,11 @@ def test_two_workers_never_name_two_deliveries_alike(store: Store, monkeypatch: 
 KILLED_AFTER_FLUSH = """
 import os, signal, sys
 from crossdock.connectors.folder import FolderSink
-from crossdock.core.config import RetryConfig
+from crossdock.core.configuration.config import RetryConfig
 from crossdock.connectors.folder_config import FolderSinkConfig
 from crossdock.core.outbox import Dispatcher
 from crossdock.core.retry import RetryPolicy
-from crossdock.core.store import Store
+from crossdock.core.storage.store import Store
 
 sink = FolderSink("out", FolderSinkConfig(type="folder", path=sys.argv[2]))
 flush = sink.flush

@@ -10,11 +10,11 @@ from typing import Any
 import pytest
 import yaml
 
-from crossdock.core.config import ConfigProblems, load_config
+from crossdock.core.configuration.config import ConfigProblems, load_config
 from crossdock.core.hub import Hub
 from crossdock.core.models import Carrier, Reference, Terms
 from crossdock.core.pipeline import replay
-from crossdock.core.queries import Queries
+from crossdock.core.storage.queries import Queries
 from crossdock.mappings.x12.asn856 import shipment_from_856
 from crossdock.mappings.x12.invoice810 import invoice_from_810
 from crossdock.views import status_lines
@@ -236,7 +236,7 @@ def test_a_held_940_takes_no_control_numbers_so_the_3pl_sees_no_gap(tmp_path: Pa
 
 
 def test_a_days_810s_held_by_the_guide_take_no_numbers_and_a_replay_sends_them(tmp_path: Path, store_url: str) -> None:
-    from crossdock.core.invoicing import invoice_day
+    from crossdock.core.fulfilment.invoicing import invoice_day
 
     ia = {"segment": "REF*IA", "use": "required", "source": "northwind 810 guide p. 7"}
     strict = {**OWN_GUIDE, "sets": {**OWN_GUIDE["sets"], "810": [ia]}}

@@ -15,7 +15,7 @@ from crossdock.core.guides import load_guide
 from crossdock.core.hub import Hub
 from crossdock.core.models import Reference, ShippingTerms, Terms
 from crossdock.core.pipeline import replay
-from crossdock.core.queries import Queries
+from crossdock.core.storage.queries import Queries
 from crossdock.mappings.x12.guide_check import check_interchanges
 from tests.hub.conftest import write_config
 from tests.hub.edi import interchange, order, ship_advice

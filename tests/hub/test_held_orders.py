@@ -10,8 +10,8 @@ from sqlalchemy import select
 from crossdock.core.hub import Hub
 from crossdock.core.pipeline import replay
 from crossdock.core.poller import poll
-from crossdock.core.queries import Queries
-from crossdock.core.schema import deliveries, documents
+from crossdock.core.storage.queries import Queries
+from crossdock.core.storage.schema import deliveries, documents
 from tests.hub.conftest import base_config, write_config
 from tests.hub.edi import interchange, order
 

@@ -12,8 +12,8 @@ import pytest
 from crossdock.cli import main
 from crossdock.core.errors import CrossdockError, DecodeError
 from crossdock.core.hub import Hub
-from crossdock.core.inventory import publish
-from crossdock.core.queries import Queries
+from crossdock.core.stock.inventory import publish
+from crossdock.core.storage.queries import Queries
 from crossdock.mappings.x12.inventory846 import inventory_from_846
 from crossdock.mappings.x12.reader import parse
 from tests.fakeapi import Response, fake_api

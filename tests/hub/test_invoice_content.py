@@ -60,8 +60,9 @@ def buyer_config(tmp_path: Path, store_url: str, **buyer: Any) -> dict[str, Any]
 def test_the_810_nets_the_pos_allowances_and_carries_its_references_parties_and_terms(
     tmp_path: Path, store_url: str, version: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from crossdock.core import answers, render, shipping
     from crossdock.core import orders as orders_module
+    from crossdock.core import render
+    from crossdock.core.fulfilment import answers, shipping
 
     fixed = dt.datetime(2026, 11, 21, 14, 30)
     for module in (orders_module, render, shipping, answers):
@@ -129,7 +130,7 @@ def test_the_migration_starts_the_company_sequence_after_every_partners_numbers(
     from alembic import command
     from sqlalchemy import create_engine, text
 
-    from crossdock.core import migrate
+    from crossdock.core.storage import migrate
 
     engine = create_engine(f"sqlite:///{tmp_path / 'old.db'}")
     cfg = migrate._config()
@@ -150,7 +151,7 @@ def test_the_migration_starts_the_company_sequence_after_every_partners_numbers(
 
 
 def test_a_days_invoices_carry_the_pos_header_allowance_once(tmp_path: Path, store_url: str) -> None:
-    from crossdock.core.invoicing import invoice_day
+    from crossdock.core.fulfilment.invoicing import invoice_day
     from crossdock.mappings.x12.reader import parse
 
     hub = Hub(write_config(tmp_path, buyer_config(tmp_path, store_url, invoice="daily")))

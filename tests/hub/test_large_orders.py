@@ -10,14 +10,14 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select, text
 
-from crossdock.core import blobs, order_json, outbox_records
 from crossdock.core.hub import Hub
 from crossdock.core.models import Order
-from crossdock.core.order_json import document_bytes
 from crossdock.core.pipeline import replay
 from crossdock.core.poller import poll
-from crossdock.core.schema import deliveries, documents, orders
-from crossdock.core.store import to_json
+from crossdock.core.storage import blobs, order_json, outbox_records
+from crossdock.core.storage.order_json import document_bytes
+from crossdock.core.storage.schema import deliveries, documents, orders
+from crossdock.core.storage.store import to_json
 from crossdock.mappings.x12.hub import order_dict, read
 from tests.hub.conftest import base_config, write_config
 from tests.hub.edi import interchange, large_order

@@ -9,7 +9,7 @@ import pytest
 
 from crossdock.core.hub import Hub
 from crossdock.core.poller import poll
-from crossdock.core.schema import orders
+from crossdock.core.storage.schema import orders
 from tests.hub.conftest import base_config, write_config
 from tests.hub.edi import interchange, order
 from tests.hub.test_pipeline import count, dispatch, drop, partner_files

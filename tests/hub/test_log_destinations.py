@@ -16,8 +16,8 @@ import pytest
 import yaml
 
 from crossdock import logs
+from crossdock.core.configuration.house import LoggingConfig
 from crossdock.core.errors import ConfigError
-from crossdock.core.house_config import LoggingConfig
 from tests.hub.conftest import base_config, run
 
 

@@ -25,8 +25,8 @@ from crossdock.core.errors import PermanentError, TransientError
 from crossdock.core.hub import Hub
 from crossdock.core.pipeline import replay
 from crossdock.core.poller import poll
-from crossdock.core.schema import deliveries
-from crossdock.core.store import Store
+from crossdock.core.storage.schema import deliveries
+from crossdock.core.storage.store import Store
 from crossdock.scheduler import Worker
 from tests.hub.conftest import base_config, write_config
 from tests.hub.edi import interchange, order

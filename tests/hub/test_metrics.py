@@ -20,7 +20,7 @@ from crossdock.core.errors import ConfigError, PermanentError, TransientError
 from crossdock.core.hub import Hub
 from crossdock.core.metrics_counts import REGISTRY
 from crossdock.core.pipeline import process_received
-from crossdock.core.schema import documents
+from crossdock.core.storage.schema import documents
 from crossdock.metrics import StoreCollector
 from crossdock.scheduler import Worker
 from crossdock.server import make_server, serve_in_background

@@ -12,10 +12,10 @@ from typing import Any
 import pytest
 from sqlalchemy import select, update
 
-from crossdock.core.engine import utcnow
 from crossdock.core.hub import Hub
-from crossdock.core.queries import Queries
-from crossdock.core.schema import deliveries
+from crossdock.core.storage.engine import utcnow
+from crossdock.core.storage.queries import Queries
+from crossdock.core.storage.schema import deliveries
 from tests.connectors.test_odoo import KEY, FakeOdoo, Fault, seeded
 from tests.fakeapi import FakeApi, Request, Response, fake_api
 from tests.hub.conftest import base_config, only_delivery, receive, write_config

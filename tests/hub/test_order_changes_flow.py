@@ -15,7 +15,7 @@ from sqlalchemy import select
 from crossdock.core.hub import Hub
 from crossdock.core.pipeline import replay
 from crossdock.core.poller import poll
-from crossdock.core.schema import deliveries, documents, events, orders
+from crossdock.core.storage.schema import deliveries, documents, events, orders
 from crossdock.mappings.x12.poack855 import ack_from_855
 from crossdock.mappings.x12.poca865 import change_ack_from_865
 from crossdock.mappings.x12.reader import read_transactions

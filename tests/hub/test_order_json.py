@@ -11,11 +11,11 @@ from alembic import command
 from sqlalchemy import MetaData, func, insert, select
 
 from crossdock.core.hub import Hub
-from crossdock.core.migrate import _config, current, head
-from crossdock.core.order_json import ORDER, document_bytes
-from crossdock.core.queries import Queries
-from crossdock.core.schema import deliveries, documents, orders
-from crossdock.core.store import Store, sha256
+from crossdock.core.storage.migrate import _config, current, head
+from crossdock.core.storage.order_json import ORDER, document_bytes
+from crossdock.core.storage.queries import Queries
+from crossdock.core.storage.schema import deliveries, documents, orders
+from crossdock.core.storage.store import Store, sha256
 from tests.hub.conftest import receive
 from tests.hub.edi import interchange, order
 

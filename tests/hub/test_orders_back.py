@@ -13,9 +13,9 @@ import pytest
 import yaml
 from sqlalchemy import select
 
-from crossdock.core import cancel_back
 from crossdock.core.hub import Hub
-from crossdock.core.schema import deliveries
+from crossdock.core.lifecycle import cancel_back
+from crossdock.core.storage.schema import deliveries
 from crossdock.mappings.x12.poack855 import ack_from_855
 from tests.golden import assert_golden
 from tests.hub.conftest import base_config, run, write_config
@@ -65,7 +65,7 @@ def drained(path: Path) -> None:
 
 
 def order_row(path: Path, po: str) -> Any:
-    from crossdock.core.queries import Queries
+    from crossdock.core.storage.queries import Queries
 
     hub = hub_of(path)
     try:

@@ -7,14 +7,14 @@ from collections.abc import Iterator
 
 import pytest
 
-from crossdock.core.config import RetryConfig
-from crossdock.core.engine import utcnow
+from crossdock.core.configuration.config import RetryConfig
 from crossdock.core.errors import PermanentError, TransientError
 from crossdock.core.outbox import Dispatcher
 from crossdock.core.ports import Outbound
-from crossdock.core.queries import Queries
 from crossdock.core.retry import RetryPolicy
-from crossdock.core.store import Store
+from crossdock.core.storage.engine import utcnow
+from crossdock.core.storage.queries import Queries
+from crossdock.core.storage.store import Store
 
 
 class ScriptedSink:

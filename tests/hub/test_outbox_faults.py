@@ -19,15 +19,15 @@ import pytest
 import respx
 from sqlalchemy import select, update
 
-from crossdock.core.config import RetryConfig
-from crossdock.core.engine import utcnow
+from crossdock.core.configuration.config import RetryConfig
 from crossdock.core.errors import TransientError
 from crossdock.core.hub import Hub
 from crossdock.core.outbox import Dispatcher
 from crossdock.core.ports import Outbound
 from crossdock.core.retry import RetryPolicy
-from crossdock.core.schema import deliveries, documents, events
-from crossdock.core.store import Store
+from crossdock.core.storage.engine import utcnow
+from crossdock.core.storage.schema import deliveries, documents, events
+from crossdock.core.storage.store import Store
 from tests.hub.conftest import base_config, run, write_config
 from tests.hub.test_outbox import ScriptedSink, delivery, queue_one
 
@@ -228,7 +228,7 @@ def test_a_crashed_worker_on_another_machine_is_taken_over_once_its_short_lease_
 
 
 def test_the_default_lease_lets_other_workers_take_over_within_seconds() -> None:
-    from crossdock.core.config import OutboxConfig
+    from crossdock.core.configuration.config import OutboxConfig
 
     assert OutboxConfig().lease <= 15
 

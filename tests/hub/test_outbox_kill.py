@@ -15,8 +15,8 @@ import pytest
 import yaml
 from sqlalchemy import select
 
-from crossdock.core.schema import deliveries
-from crossdock.core.store import Store
+from crossdock.core.storage.schema import deliveries
+from crossdock.core.storage.store import Store
 from tests.hub.conftest import base_config, start_run
 from tests.hub.edi import interchange, order
 

@@ -12,8 +12,8 @@ import pytest
 from sqlalchemy import select, update
 
 from crossdock.core.hub import Hub
-from crossdock.core.operator_orders import cancel_order
-from crossdock.core.schema import deliveries, documents
+from crossdock.core.lifecycle.operator_orders import cancel_order
+from crossdock.core.storage.schema import deliveries, documents
 from tests.hub.conftest import base_config, receive, write_config
 from tests.hub.edi import change, interchange, order, ship_advice
 from tests.hub.test_destination_changes import PO_1, config, rows, sets, values

@@ -13,8 +13,8 @@ from crossdock.core.hub import Hub
 from crossdock.core.pipeline import ingest, process, process_pending, replay
 from crossdock.core.poller import poll
 from crossdock.core.ports import Inbound
-from crossdock.core.queries import Queries
-from crossdock.core.schema import deliveries, documents, orders
+from crossdock.core.storage.queries import Queries
+from crossdock.core.storage.schema import deliveries, documents, orders
 from crossdock.mappings.x12.reader import parse
 from tests.hub.conftest import base_config, write_config
 from tests.hub.edi import interchange, order

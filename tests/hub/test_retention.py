@@ -13,15 +13,15 @@ import pytest
 import yaml
 from sqlalchemy import func, select, update
 
-from crossdock.core.engine import utcnow
+from crossdock.core.configuration.house import RetentionConfig
 from crossdock.core.errors import CrossdockError
-from crossdock.core.house_config import RetentionConfig
 from crossdock.core.hub import Hub
-from crossdock.core.order_json import document_bytes
 from crossdock.core.pipeline import replay
-from crossdock.core.retention import purge
-from crossdock.core.schema import deliveries, documents, events, orders
-from crossdock.core.store import Store
+from crossdock.core.storage.engine import utcnow
+from crossdock.core.storage.order_json import document_bytes
+from crossdock.core.storage.retention import purge
+from crossdock.core.storage.schema import deliveries, documents, events, orders
+from crossdock.core.storage.store import Store
 from tests.hub.conftest import base_config, receive, run, write_config
 from tests.hub.edi import interchange, order
 
@@ -189,7 +189,7 @@ def test_retention_ages_take_durations_and_refuse_others(tmp_path: Path) -> None
     assert code == 1 and "retention.orders" in err and "'2y' is not a duration" in err
     data["retention"] = {"raw": "30d"}
     path.write_text(yaml.safe_dump(data))
-    from crossdock.core.config import load_config
+    from crossdock.core.configuration.config import load_config
 
     config = load_config(path)
     assert config.retention.raw == 30 * 86400 and config.retention.orders == 400 * 86400
@@ -235,7 +235,7 @@ def test_sqlite_gives_the_space_back_and_converts_an_old_store_once(tmp_path: Pa
 
 
 def test_a_busy_store_skips_the_one_time_vacuum_and_says_so(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from crossdock.core import retention
+    from crossdock.core.storage import retention
 
     db = tmp_path / "old.db"
     Store.open(f"sqlite:///{db}").close()

@@ -14,8 +14,8 @@ from sqlalchemy import select
 from crossdock.cli import main
 from crossdock.core.hub import Hub
 from crossdock.core.poller import poll
-from crossdock.core.schema import deliveries, events, returns
-from crossdock.core.stock_ledger import on_hand
+from crossdock.core.stock.ledger import on_hand
+from crossdock.core.storage.schema import deliveries, events, returns
 from tests.conftest import CASES
 from tests.golden import assert_golden
 from tests.hub.conftest import base_config, receive, write_config

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from crossdock.core.config import RoutingConfig
+from crossdock.core.configuration.config import RoutingConfig
 from crossdock.core.routing import Unroutable, route
 from tests.hub.edi import order
 

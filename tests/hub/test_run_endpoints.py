@@ -15,7 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from crossdock.core.config import Config
+from crossdock.core.configuration.config import Config
 from crossdock.core.errors import ConfigError
 from crossdock.scheduler import Worker
 from crossdock.server import declared_paths

@@ -9,8 +9,8 @@ import yaml
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from crossdock.core.config import load_config
-from crossdock.core.connector_config import Schedule
+from crossdock.core.configuration.config import load_config
+from crossdock.core.configuration.connectors import Schedule
 from crossdock.scheduler import Worker, _trigger
 from tests.hub.conftest import base_config
 from tests.hub.edi import interchange, order

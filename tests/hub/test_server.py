@@ -19,7 +19,7 @@ import pytest
 from crossdock.core.errors import ConfigError
 from crossdock.core.hub import Hub
 from crossdock.core.poller import poll
-from crossdock.core.queries import Queries
+from crossdock.core.storage.queries import Queries
 from crossdock.server import make_server, serve_in_background
 from tests.hub.conftest import write_config
 from tests.hub.edi import interchange, order

@@ -26,7 +26,7 @@ import pytest
 
 from crossdock import http_app
 from crossdock.core.hub import Hub
-from crossdock.core.queries import Queries
+from crossdock.core.storage.queries import Queries
 from tests.hub.edi import interchange, order
 from tests.hub.test_server import SHIPMENT, TOKEN, exchange, serve_config, serving
 from tests.hub.test_ship_flow import cycle

@@ -18,7 +18,7 @@ from crossdock.core import x12_inbound
 from crossdock.core.hub import Hub
 from crossdock.core.pipeline import ingest, ingest_many, process, process_received
 from crossdock.core.ports import Inbound
-from crossdock.core.schema import deliveries, documents, events, orders
+from crossdock.core.storage.schema import deliveries, documents, events, orders
 from crossdock.scheduler import Worker
 from tests.hub.conftest import _pg_schema_url, base_config, write_config
 from tests.hub.edi import interchange, order

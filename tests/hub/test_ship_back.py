@@ -17,13 +17,13 @@ from sqlalchemy import select
 
 from crossdock.connectors.woocommerce import _inbound
 from crossdock.core.errors import CrossdockError
+from crossdock.core.fulfilment.ship_by import alert_late_orders
 from crossdock.core.hub import Hub
 from crossdock.core.models import DateRef
 from crossdock.core.poller import poll
 from crossdock.core.ports import Inbound
-from crossdock.core.queries import Queries
-from crossdock.core.schema import deliveries, orders, shipments
-from crossdock.core.ship_by import alert_late_orders
+from crossdock.core.storage.queries import Queries
+from crossdock.core.storage.schema import deliveries, orders, shipments
 from crossdock.mappings.x12.poack855 import ack_from_855
 from tests.golden import assert_golden
 from tests.hub.conftest import base_config, write_config
@@ -230,7 +230,7 @@ def test_a_shipment_naming_the_reference_crossdock_gave_the_warehouse_finds_that
 def test_an_operator_cancel_of_a_channel_order_goes_back_to_its_store_and_an_old_page_does_not_undo_it(
     two_stores: Hub, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from crossdock.core.operator_orders import cancel_order
+    from crossdock.core.lifecycle.operator_orders import cancel_order
 
     done = cancel_order(two_stores, "1001", source="shop-b", lines=None, reason="buyer_request")
     assert "order 1001 cancelled" in done and "back-shop-b" in done
@@ -250,7 +250,7 @@ def test_an_operator_cancel_of_a_channel_order_goes_back_to_its_store_and_an_old
 def test_an_operator_cancels_the_rest_of_a_partly_shipped_order_and_it_counts_as_shipped(
     buyer_hub: Hub, tmp_path: Path
 ) -> None:
-    from crossdock.core.operator_orders import cancel_order
+    from crossdock.core.lifecycle.operator_orders import cancel_order
 
     cycle(buyer_hub, "po.edi", interchange([order("PO-7", skus=("MUG-BLU", "KTL-STL"), qty=4)]))
     cycle(buyer_hub, "945.edi", ship_advice("PO-7", "SHIP-7", [("0001", 4, 4, "MUG-BLU"), ("0002", 4, 1, "KTL-STL")]))

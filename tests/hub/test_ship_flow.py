@@ -12,7 +12,7 @@ import pytest
 from crossdock.core.hub import Hub
 from crossdock.core.plan import warehouse_order_number
 from crossdock.core.poller import poll
-from crossdock.core.queries import Queries
+from crossdock.core.storage.queries import Queries
 from crossdock.mappings.x12.asn856 import shipment_from_856
 from crossdock.mappings.x12.invoice810 import invoice_from_810
 from crossdock.mappings.x12.reader import parse
@@ -294,7 +294,7 @@ def test_a_997_rejecting_a_document_raises_one_alert(tmp_path: Path, store_url: 
 def test_a_late_997_makes_the_document_overdue_with_one_alert_and_resend_starts_again(
     tmp_path: Path, store_url: str
 ) -> None:
-    from crossdock.core.reconcile import mark_overdue, resend
+    from crossdock.core.acknowledgments.reconcile import mark_overdue, resend
 
     cfg = config(tmp_path, store_url, ack_windows={"856": 0, "810": 3600})
     cfg["sinks"]["people"] = {"type": "folder", "path": str(tmp_path / "alerts")}
@@ -403,7 +403,7 @@ def test_a_shipment_whose_856_cannot_be_written_is_held_and_returns_its_numbers(
 
 
 def test_daily_invoicing_sends_the_days_810s_in_one_interchange_once(tmp_path: Path, store_url: str) -> None:
-    from crossdock.core.invoicing import invoice_day
+    from crossdock.core.fulfilment.invoicing import invoice_day
 
     hub = Hub(write_config(tmp_path, config(tmp_path, store_url, invoice="daily")))
     try:
@@ -439,8 +439,9 @@ def test_golden_documents_for_each_pack_profile(
     """The 940, 856 and 810 the hub writes, byte for byte, for pick-and-pack and for the pallet profile."""
     import datetime as dt
 
-    from crossdock.core import answers, render, shipping
     from crossdock.core import orders as orders_module
+    from crossdock.core import render
+    from crossdock.core.fulfilment import answers, shipping
     from tests.golden import assert_golden
 
     fixed = dt.datetime(2026, 11, 21, 14, 30)

@@ -12,8 +12,8 @@ from sqlalchemy import select
 
 from crossdock.core.hub import Hub
 from crossdock.core.models import Address, Party
-from crossdock.core.queries import Queries
-from crossdock.core.schema import documents
+from crossdock.core.storage.queries import Queries
+from crossdock.core.storage.schema import documents
 from crossdock.mappings.x12.reader import parse
 from tests.hub.conftest import write_config
 from tests.hub.edi import interchange, order, ship_advice

@@ -14,11 +14,11 @@ from typing import Any
 import pytest
 from sqlalchemy import select, update
 
-from crossdock.core.engine import utcnow
 from crossdock.core.hub import Hub
 from crossdock.core.poller import poll
-from crossdock.core.queries import Queries
-from crossdock.core.schema import deliveries, documents, events, shipments
+from crossdock.core.storage.engine import utcnow
+from crossdock.core.storage.queries import Queries
+from crossdock.core.storage.schema import deliveries, documents, events, shipments
 from crossdock.mappings.x12.asn856 import shipment_from_856
 from crossdock.mappings.x12.reader import parse
 from crossdock.mappings.x12.validator import status, validate
@@ -479,7 +479,7 @@ def _answers(tmp_path: Path, kind: str) -> list[bytes]:
 def test_an_860_cancel_too_late_at_shipbob_is_answered_with_an_865_refusing_it(
     tmp_path: Path, store_url: str, shipbob: FakeShipBob, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from crossdock.core import too_late
+    from crossdock.core.lifecycle import too_late
     from crossdock.mappings.x12.poca865 import change_ack_from_865
     from crossdock.mappings.x12.reader import read_transactions
     from tests.golden import assert_golden
@@ -541,7 +541,7 @@ def test_an_860_change_too_late_at_shipbob_is_answered_with_an_855_change_refusi
 def test_an_operator_cancel_too_late_at_shipbob_alerts_once_naming_the_order_and_destination(
     tmp_path: Path, store_url: str, shipbob: FakeShipBob, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from crossdock.core.operator_orders import cancel_order
+    from crossdock.core.lifecycle.operator_orders import cancel_order
 
     monkeypatch.setenv("SHIPBOB_TEST_TOKEN", TOKEN)
     hub = _too_late_hub(tmp_path, store_url, shipbob, send_865=True)

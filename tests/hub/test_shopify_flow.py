@@ -30,7 +30,7 @@ import crossdock.connectors.shopify as connector
 from crossdock.core.hub import Hub
 from crossdock.core.poller import poll
 from crossdock.core.ports import Outbound
-from crossdock.core.schema import deliveries, documents
+from crossdock.core.storage.schema import deliveries, documents
 from tests.fakeapi import FakeApi, Request, Response
 from tests.hub.channels import (
     assert_repoll_quiet_and_cancel_sent,

@@ -15,11 +15,11 @@ import pytest
 from sqlalchemy import select
 
 import crossdock.connectors.shopify as connector
-from crossdock.core.cancellations import CANCELLATION, Cancellation
 from crossdock.core.hub import Hub
+from crossdock.core.lifecycle.cancellations import CANCELLATION, Cancellation
 from crossdock.core.poller import poll
 from crossdock.core.ports import Outbound
-from crossdock.core.schema import orders
+from crossdock.core.storage.schema import orders
 from tests.fakeapi import FakeApi, fake_api
 from tests.hub.channels import channel_hub, drain, order_rows, warehouse_files
 from tests.hub.test_shopify_flow import CHANNEL, ENVIRONMENT, FakeShop, config, example

@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
+from crossdock.core.fulfilment.sscc_serials import Gs1Block, SerialsExhausted, allocate, block_for
 from crossdock.core.hub import Hub
-from crossdock.core.sscc_serials import Gs1Block, SerialsExhausted, allocate, block_for
-from crossdock.core.store import Store
+from crossdock.core.storage.store import Store
 from crossdock.mappings.x12.asn856 import shipment_from_856
 from crossdock.mappings.x12.sscc import is_valid_sscc
 from tests.hub.conftest import write_config

@@ -20,11 +20,11 @@ from crossdock.connectors import folder
 from crossdock.connectors.archives import prune_archives
 from crossdock.connectors.folder_config import FolderSourceConfig
 from crossdock.connectors.readiness import STALL_LOOKS, Looks, lacks_trailer
-from crossdock.core.config import load_config
+from crossdock.core.configuration.config import load_config
 from crossdock.core.hub import Hub
 from crossdock.core.poller import poll
-from crossdock.core.queries import Queries
-from crossdock.core.store import events
+from crossdock.core.storage.queries import Queries
+from crossdock.core.storage.store import events
 from tests.hub.conftest import base_config, write_config
 from tests.hub.edi import interchange, order
 from tests.peers import SftpPeer, sftp_block

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from crossdock.core.config_check import check_config
-from crossdock.core.stock_catalogue import load
+from crossdock.core.configuration.check import check_config
+from crossdock.core.stock.catalogue import load
 from tests.hub.conftest import base_config, write_config
 
 

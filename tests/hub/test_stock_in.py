@@ -12,9 +12,9 @@ from sqlalchemy import select
 from crossdock.core.errors import CrossdockError
 from crossdock.core.hub import Hub
 from crossdock.core.models import InventoryItem, InventorySnapshot
-from crossdock.core.schema import documents
-from crossdock.core.stock_in import pull
-from crossdock.core.stock_ledger import figures, on_hand
+from crossdock.core.stock.incoming import pull
+from crossdock.core.stock.ledger import figures, on_hand
+from crossdock.core.storage.schema import documents
 from crossdock.mappings.x12.hub import Outgoing, write_846
 from tests.hub.conftest import base_config, receive, write_config
 

@@ -7,8 +7,8 @@ import datetime as dt
 import pytest
 
 from crossdock.core.errors import CrossdockError
-from crossdock.core.stock_ledger import Figure, figures, on_hand, record_figures, record_movement
-from crossdock.core.store import Store
+from crossdock.core.stock.ledger import Figure, figures, on_hand, record_figures, record_movement
+from crossdock.core.storage.store import Store
 
 T0 = dt.datetime(2026, 12, 1, 12, 0, tzinfo=dt.UTC)
 
@@ -70,7 +70,7 @@ def test_a_bad_movement_is_refused_with_its_sku(store: Store, sku: str, location
 
 
 def test_the_whole_table_read_by_location_agrees_with_on_hand(store: Store) -> None:
-    from crossdock.core.stock_ledger import on_hand_by_location
+    from crossdock.core.stock.ledger import on_hand_by_location
 
     with store.transaction() as conn:
         record_figures(conn, [Figure("A", "main", 3, _at(1), "x"), Figure("A", "east", 4, _at(1), "x")])

@@ -14,9 +14,9 @@ import yaml
 from sqlalchemy import select, update
 
 from crossdock.core.hub import Hub
-from crossdock.core.schema import deliveries, documents, orders
-from crossdock.core.stock_ledger import Figure, record_figures
-from crossdock.core.stock_push import push
+from crossdock.core.stock.ledger import Figure, record_figures
+from crossdock.core.stock.push import push
+from crossdock.core.storage.schema import deliveries, documents, orders
 from tests.hub.conftest import base_config, receive, write_config
 from tests.hub.edi import interchange, order
 
@@ -196,9 +196,9 @@ def test_the_stock_commands_push_and_show(
 
 
 def test_units_shipped_after_the_latest_figure_stay_held_until_a_newer_figure(shop: Hub) -> None:
-    from crossdock.core.engine import utcnow
-    from crossdock.core.schema import shipments
-    from crossdock.core.shipment_models import Shipment, ShipmentLine, ShipmentOrder
+    from crossdock.core.fulfilment.models import Shipment, ShipmentLine, ShipmentOrder
+    from crossdock.core.storage.engine import utcnow
+    from crossdock.core.storage.schema import shipments
 
     _figures(shop, Figure("MUG-BLU", "main", 10, T0, "t"))
     receive(shop, interchange([order("PO-9", skus=("MUG-BLU",), qty=3)]))
@@ -246,7 +246,7 @@ def test_a_push_reaches_shopify_through_the_outbox_and_the_next_compares_with_wh
 def test_an_unreadable_catalogue_never_stops_an_order_being_recorded(
     tmp_path: Path, store_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from crossdock.core.schema import stock_reserved
+    from crossdock.core.storage.schema import stock_reserved
 
     monkeypatch.setenv("SHOPIFY_TOKEN", "shpat_" + "x" * 32)
     data = stock_config(tmp_path, store_url)

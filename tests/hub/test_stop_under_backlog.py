@@ -10,8 +10,8 @@ from pathlib import Path
 import yaml
 from sqlalchemy import func, select
 
-from crossdock.core.schema import deliveries, documents, orders
-from crossdock.core.store import Store
+from crossdock.core.storage.schema import deliveries, documents, orders
+from crossdock.core.storage.store import Store
 from tests.hub.conftest import base_config, start_run
 from tests.hub.edi import interchange, order
 

@@ -10,9 +10,9 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import select
 
-from crossdock.core.migrate import current, head
-from crossdock.core.schema import metadata, sequences
-from crossdock.core.store import Store
+from crossdock.core.storage.migrate import current, head
+from crossdock.core.storage.schema import metadata, sequences
+from crossdock.core.storage.store import Store
 
 
 def test_migrations_build_exactly_the_schema_the_code_uses(store: Store) -> None:
@@ -162,8 +162,8 @@ def _order_row(external_id: str) -> dict[str, object]:
 
 
 def test_orders_inserted_together_get_their_ids_in_order_and_a_repeated_key_is_a_race(store: Store) -> None:
-    from crossdock.core.schema import orders
-    from crossdock.core.store import OrderRace
+    from crossdock.core.storage.schema import orders
+    from crossdock.core.storage.store import OrderRace
 
     with store.transaction() as conn:
         ids = store.insert_orders(conn, [_order_row("PO-1"), _order_row("PO-2"), _order_row("PO-3")])
@@ -182,7 +182,7 @@ def test_a_postgresql_connection_is_checked_only_after_sitting_idle_and_a_dead_o
 ) -> None:
     from sqlalchemy import text
 
-    from crossdock.core import engine as engines
+    from crossdock.core.storage import engine as engines
 
     pings: list[int] = []
     ping = pg_store.engine.dialect.do_ping

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from crossdock.core.store import Store
+from crossdock.core.storage.store import Store
 
 
 @pytest.fixture

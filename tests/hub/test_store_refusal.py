@@ -10,13 +10,13 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.exc import DataError
 
-from crossdock.core import bounds
 from crossdock.core.errors import PermanentError
 from crossdock.core.hub import Hub
 from crossdock.core.pipeline import ingest, ingest_many, process_many
 from crossdock.core.poller import poll
 from crossdock.core.ports import Inbound
-from crossdock.core.schema import deliveries, documents, events
+from crossdock.core.storage import bounds
+from crossdock.core.storage.schema import deliveries, documents, events
 from tests.hub.conftest import base_config, write_config
 from tests.hub.edi import interchange, order
 

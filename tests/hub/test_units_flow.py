@@ -8,7 +8,7 @@ from typing import Any
 
 from crossdock.core.hub import Hub
 from crossdock.core.models import Order
-from crossdock.core.queries import Queries
+from crossdock.core.storage.queries import Queries
 from crossdock.mappings.x12.asn856 import shipment_from_856
 from crossdock.mappings.x12.invoice810 import invoice_from_810
 from tests.hub.conftest import write_config

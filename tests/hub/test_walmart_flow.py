@@ -20,9 +20,9 @@ from sqlalchemy import select
 
 from crossdock.connectors import throttle
 from crossdock.core.hub import Hub
-from crossdock.core.operator_orders import cancel_order
+from crossdock.core.lifecycle.operator_orders import cancel_order
 from crossdock.core.poller import poll
-from crossdock.core.schema import orders
+from crossdock.core.storage.schema import orders
 from tests.conftest import CASES
 from tests.fakeapi import FakeApi, Request, Response
 from tests.hub.channels import (

@@ -25,8 +25,8 @@ from crossdock.connectors.channel import Expiring, order_inbound
 from crossdock.core.hub import Hub
 from crossdock.core.intake import Intake, Recorded, record_group
 from crossdock.core.ports import Inbound
-from crossdock.core.schema import deliveries, documents
-from crossdock.core.store import Store
+from crossdock.core.storage.schema import deliveries, documents
+from crossdock.core.storage.store import Store
 from tests.fakeapi import FakeApi
 from tests.hub.channels import channel_hub, order_rows, served, webhook_url
 from tests.hub.test_shopify_flow import CHANNEL, CLIENT_SECRET, ENVIRONMENT, FakeShop, config, example

@@ -12,8 +12,8 @@ import pytest
 import yaml
 from sqlalchemy import select
 
-from crossdock.core.schema import deliveries, documents, events, orders
-from crossdock.core.store import Store
+from crossdock.core.storage.schema import deliveries, documents, events, orders
+from crossdock.core.storage.store import Store
 from tests.hub.conftest import _pg_schema_url, base_config, start_run
 from tests.hub.edi import interchange, order
 

@@ -13,8 +13,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from crossdock.core.fulfilment.models import Package, Pallet, Shipment, ShipmentLine, ShipmentOrder
 from crossdock.core.models import Reference
-from crossdock.core.shipment_models import Package, Pallet, Shipment, ShipmentLine, ShipmentOrder
 from crossdock.mappings.x12 import errors as E
 from crossdock.mappings.x12.asn856 import build_856, shipment_from_856
 from crossdock.mappings.x12.delimiters import Delimiters

@@ -13,8 +13,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from crossdock.core.fulfilment.models import Invoice, InvoiceLine
 from crossdock.core.models import Charge, Reference, Terms
-from crossdock.core.shipment_models import Invoice, InvoiceLine
 from crossdock.mappings.x12 import errors as E
 from crossdock.mappings.x12.delimiters import Delimiters
 from crossdock.mappings.x12.invoice810 import build_810, invoice_from_810, invoice_total

@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from crossdock.core.errors import DecodeError
-from crossdock.core.return_models import Return, ReturnLine
+from crossdock.core.returns.models import Return, ReturnLine
 from crossdock.mappings.x12.delimiters import Delimiters
 from crossdock.mappings.x12.envelope import TransactionSet as ReadSet
 from crossdock.mappings.x12.reader import parse

@@ -83,7 +83,7 @@ def test_digits_of_other_scripts_are_not_x12_numbers() -> None:
 
 
 def test_counts_and_control_numbers_in_superscript_are_not_numbers() -> None:
-    from crossdock.core.reconcile import _number
+    from crossdock.core.acknowledgments.reconcile import _number
     from crossdock.mappings.x12.fa997 import _count
     from crossdock.mappings.x12.values import integer, x12_date
 

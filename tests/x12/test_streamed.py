@@ -13,8 +13,8 @@ from hypothesis import strategies as st
 
 from crossdock.core.errors import NotX12Error
 from crossdock.core.models import Order
-from crossdock.core.order_json import OrderText
-from crossdock.core.store import to_json
+from crossdock.core.storage.order_json import OrderText
+from crossdock.core.storage.store import to_json
 from crossdock.mappings.x12 import reader
 from crossdock.mappings.x12.hub import InboundFile, order_dict, read
 from crossdock.mappings.x12.patterns import segment_regex, set_matcher, structure_matcher

@@ -11,8 +11,8 @@ from decimal import Decimal
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from crossdock.core.fulfilment.models import Invoice, InvoiceLine, Package, Shipment, ShipmentLine, ShipmentOrder
 from crossdock.core.models import Address, Order, OrderLine, Party
-from crossdock.core.shipment_models import Invoice, InvoiceLine, Package, Shipment, ShipmentLine, ShipmentOrder
 from crossdock.mappings.x12.hub import Outgoing, write_810, write_855, write_856, write_940
 from crossdock.mappings.x12.text import Charset, limited
 from crossdock.mappings.x12.writer import X12WriteError

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from crossdock.core.errors import DecodeError
-from crossdock.core.shipment_models import Shipment
+from crossdock.core.fulfilment.models import Shipment
 from crossdock.mappings.x12.reader import read_transactions
 from crossdock.mappings.x12.validator import status, validate
 from crossdock.mappings.x12.whship945 import shipment_from_945

@@ -3,7 +3,7 @@ wrote about (MIT), with the reasons (TED with its NTE/RED) or the text (MSG)."""
 
 from __future__ import annotations
 
-from crossdock.core.advices import AdviceNote, AdvisedDocument, ApplicationAdvice
+from crossdock.core.acknowledgments.advices import AdviceNote, AdvisedDocument, ApplicationAdvice
 from crossdock.core.errors import DecodeError
 from crossdock.mappings.x12.envelope import TransactionSet
 from crossdock.mappings.x12.values import integer, padded, text, x12_date

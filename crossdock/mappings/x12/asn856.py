@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from crossdock.core.shipment_models import Package, Pallet, Shipment, ShipmentLine, ShipmentOrder
+from crossdock.core.fulfilment.models import Package, Pallet, Shipment, ShipmentLine, ShipmentOrder
 from crossdock.mappings.x12 import errors as E
 from crossdock.mappings.x12 import writer
 from crossdock.mappings.x12.asn856_read import hl_nodes as hl_nodes

@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from crossdock.core.errors import DecodeError
+from crossdock.core.fulfilment.models import Package, Pallet, Shipment, ShipmentLine, ShipmentOrder
 from crossdock.core.models import Reference
-from crossdock.core.shipment_models import Package, Pallet, Shipment, ShipmentLine, ShipmentOrder
 from crossdock.mappings.x12.envelope import Segment
 from crossdock.mappings.x12.envelope import TransactionSet as ReadSet
 from crossdock.mappings.x12.fragments import body, read_party

@@ -14,6 +14,7 @@ from decimal import Decimal
 from typing import Any
 
 from crossdock.core.errors import CrossdockError, DecodeError
+from crossdock.core.fulfilment.models import Invoice, Shipment
 from crossdock.core.models import (
     ChangeAcknowledgment,
     InterchangeAcknowledgment,
@@ -24,9 +25,8 @@ from crossdock.core.models import (
     OrderAcknowledgment,
     Party,
 )
-from crossdock.core.return_models import Return
-from crossdock.core.shipment_models import Invoice, Shipment
-from crossdock.core.spool import SpooledLines
+from crossdock.core.returns.models import Return
+from crossdock.core.storage.spool import SpooledLines
 from crossdock.mappings.x12 import writer
 from crossdock.mappings.x12.ack import AckControls, AckKind, acknowledge
 from crossdock.mappings.x12.asn856 import build_856

@@ -18,8 +18,8 @@ from collections.abc import Iterable, Sequence
 from decimal import ROUND_HALF_UP, Decimal
 
 from crossdock.core.errors import DecodeError
+from crossdock.core.fulfilment.models import Invoice, InvoiceLine
 from crossdock.core.models import Charge, Reference, Terms
-from crossdock.core.shipment_models import Invoice, InvoiceLine
 from crossdock.mappings.x12 import errors as E
 from crossdock.mappings.x12 import writer
 from crossdock.mappings.x12.envelope import Segment

@@ -16,7 +16,7 @@ from datetime import date, datetime, time
 from decimal import Decimal
 
 from crossdock.core.errors import DecodeError
-from crossdock.core.return_models import Condition, ReceivedLine, ReturnReceipt
+from crossdock.core.returns.models import Condition, ReceivedLine, ReturnReceipt
 from crossdock.mappings.x12.envelope import Segment, TransactionSet
 from crossdock.mappings.x12.values import decimal, elem, id_pairs, x12_date
 

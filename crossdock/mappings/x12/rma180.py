@@ -21,7 +21,7 @@ from decimal import Decimal
 from typing import get_args
 
 from crossdock.core.errors import DecodeError
-from crossdock.core.return_models import Reason, Return, ReturnLine
+from crossdock.core.returns.models import Reason, Return, ReturnLine
 from crossdock.mappings.x12 import writer
 from crossdock.mappings.x12.envelope import Segment, TransactionSet
 from crossdock.mappings.x12.values import decimal, elem, id_pairs

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from crossdock.core.errors import CrossdockError
 from crossdock.core.models import Order
-from crossdock.core.spool import SpooledLines
+from crossdock.core.storage.spool import SpooledLines
 from crossdock.mappings.x12.envelope import TransactionSet
 from crossdock.mappings.x12.po850 import OrderBuilder
 from crossdock.mappings.x12.reader import Streaming

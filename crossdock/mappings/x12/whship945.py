@@ -26,8 +26,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from crossdock.core.errors import DecodeError
+from crossdock.core.fulfilment.models import Package, Shipment, ShipmentLine, ShipmentOrder
 from crossdock.core.models import Reference
-from crossdock.core.shipment_models import Package, Shipment, ShipmentLine, ShipmentOrder
 from crossdock.mappings.x12.envelope import Segment, TransactionSet
 from crossdock.mappings.x12.values import HeaderReader, decimal, elem, id_pairs, reference, x12_date
 

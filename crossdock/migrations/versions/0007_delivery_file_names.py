@@ -5,7 +5,7 @@ Revises: 0006
 Create Date: 2026-12-07
 
 ``file_name``: the name a delivery is written under, chosen when it is first claimed and kept for every later
-attempt (``core/delivery_names.py``); the unique index on (sink, file_name) keeps two deliveries to one sink
+attempt (``core/storage/delivery_names.py``); the unique index on (sink, file_name) keeps two deliveries to one sink
 from sharing a name. Existing deliveries hold their document's name where no earlier delivery to the same sink
 does (the first of each name keeps it); the others get theirs when next claimed, if they are still to be sent.
 """

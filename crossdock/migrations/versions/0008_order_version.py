@@ -6,7 +6,7 @@ Create Date: 2026-12-07
 
 ``version``: what made the stored version of an X12 order (BEG01/BCH01 purpose, the highest 860 change sequence
 applied, when its interchange was made), so that an older or conflicting document is recognised
-(``core/order_versions.py``). Empty for orders stored before, and for channels' orders (ordered by their
+(``core/lifecycle/order_versions.py``). Empty for orders stored before, and for channels' orders (ordered by their
 ``updated_at``).
 """
 

@@ -1,0 +1,1 @@
+"""The configuration: its model, loading, checks, and the blocks every part of it is made of."""

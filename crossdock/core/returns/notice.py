@@ -1,0 +1,110 @@
+"""The warehouse told to expect a return (purpose ``return``): each destination its own way.
+
+A JSON destination gets the Return as JSON, a CSV one a row per returned line, a 3PL that takes 940s an X12 180
+(return merchandise authorization) numbered from its control numbers. The notice carries the RMA number the
+parcel is matched by (the channel's, else crossdock's: the return id) and the warehouse order number the 940 gave
+the order. A destination crossdock cannot tell (an ERP's or 3PL's API without a returns call in crossdock) is
+named in an event: the person who runs it tells the warehouse.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+from sqlalchemy import Connection
+
+from crossdock.core import registry
+from crossdock.core.configuration.connectors import OrderFormat
+from crossdock.core.hub import Hub
+from crossdock.core.models import Order
+from crossdock.core.partners import created_now, reserve
+from crossdock.core.plan import Plan, delivery_key, outbound, safe_name, warehouse_order_number
+from crossdock.core.returns.models import RETURN_NOTICE, Return
+from crossdock.core.storage.store import to_json
+
+CSV_HEADER = ("rma_number", "return_id", "po_number", "order_number", "line_number", "sku", "quantity", "uom", "reason")
+
+
+def rma_of(ret: Return) -> str:
+    """What the warehouse matches the parcel by: the channel's RMA number, else the return's own id."""
+    return ret.rma_number or ret.return_id
+
+
+def plan_notice(
+    hub: Hub,
+    conn: Connection,
+    plan: Plan,
+    document_id: int,
+    order_id: int,
+    order: Order,
+    who: str,
+    ret: Return,
+    sink_name: str,
+) -> str | None:
+    """Plan the notice of ``ret`` to ``sink_name``; None, or why it cannot be sent (also an event). ``who`` is the
+    order's source or partner, as its 940 numbered it (``warehouse_order_number``)."""
+    sink = hub.config.sinks.get(sink_name)
+    lines = ",".join(f"{line.line_number}:{line.sku}:{line.quantity}" for line in ret.lines)
+    digest = hashlib.sha256(lines.encode("utf-8")).hexdigest()[:12]
+    key = delivery_key(RETURN_NOTICE, sink_name, ret.channel, ret.return_id, digest)
+    base = f"return-{safe_name(order.po_number)}-{safe_name(ret.return_id)}-{digest[:6]}"
+    number = warehouse_order_number(order.channel, who, order.external_id or order.po_number, order.po_number)
+    fmt = sink.format if isinstance(sink, OrderFormat) else None
+    if fmt == "x12-940":
+        assert isinstance(sink, OrderFormat) and sink.partner is not None
+        recipient = hub.partners[sink.partner]
+        x12 = registry.mapping("x12")
+        controls = reserve(hub.store, conn, recipient.name)
+        out = x12.Outgoing(**recipient.envelope(controls, created_now()))
+        try:
+            data = x12.write_180(ret, out, rma=rma_of(ret), order_number=number, depositor=sink.depositor)
+        except ValueError as exc:
+            hub.store.return_numbers(conn, recipient.name, {"isa": 1, "gs": 1, "st": 1})
+            reason = f"no 180 for return {ret.return_id} of order {order.po_number} to {sink_name}: {exc}"
+            plan.event("return", reason, order=order_id, document=document_id)
+            return reason
+        name = f"{safe_name(recipient.name)}-180-{safe_name(rma_of(ret))}-{controls.interchange:09d}.edi"
+        outbound(plan, recipient, data, name, RETURN_NOTICE, key, document_id, order_id, controls, sink=sink_name)
+    elif fmt == "csv":
+        data = notice_csv(ret, number)
+        outbound(plan, sink_name, data, f"{base}.csv", RETURN_NOTICE, key, document_id, order_id, sink=sink_name)
+    elif fmt in ("json", "mapped"):
+        body = {"rma_number": rma_of(ret), "order_number": number, **ret.model_dump(mode="json")}
+        data = to_json(body).encode("utf-8") + b"\n"
+        outbound(plan, sink_name, data, f"{base}.json", RETURN_NOTICE, key, document_id, order_id, sink=sink_name)
+    else:
+        reason = (
+            f"return {ret.return_id} of order {order.po_number}: {sink_name} ({getattr(sink, 'type', 'not a sink')}) "
+            "cannot be told of returns by crossdock: tell the warehouse to expect RMA " + rma_of(ret)
+        )
+        plan.event("return", reason, order=order_id, document=document_id)
+        return reason
+    plan.event("return", f"return {ret.return_id} (RMA {rma_of(ret)}) told to {sink_name}", order=order_id)
+    return None
+
+
+def notice_csv(ret: Return, order_number: str) -> bytes:
+    """One row per returned line under a fixed header; a value a spreadsheet would run is written with a '."""
+    rows: list[tuple[str, ...]] = [CSV_HEADER]
+    for line in ret.lines:
+        values = (
+            rma_of(ret),
+            ret.return_id,
+            ret.po_number,
+            order_number,
+            line.line_number or "",
+            line.sku or "",
+            str(line.quantity),
+            line.uom,
+            line.reason,
+        )
+        rows.append(tuple(_cell(v) for v in values))
+    return "".join(",".join(row) + "\r\n" for row in rows).encode("utf-8")
+
+
+def _cell(value: str) -> str:
+    if value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        value = "'" + value
+    if any(c in value for c in ',"\r\n'):
+        value = '"' + value.replace('"', '""') + '"'
+    return value

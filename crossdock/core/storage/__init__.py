@@ -1,0 +1,1 @@
+"""The store: tables, queries, engines, migrations, and the records workers share."""
