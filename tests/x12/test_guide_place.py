@@ -11,10 +11,10 @@ from hypothesis import strategies as st
 from crossdock.core.guides import load_guide
 from crossdock.mappings.x12 import guide_place
 from crossdock.mappings.x12.guide import Guide, guide_from_dict
-from crossdock.mappings.x12.guide_check import check_set
+from crossdock.mappings.x12.guide_check import check_interchanges, check_set
 from crossdock.mappings.x12.guide_table import table_for
 from tests.x12.test_guide_table import GUIDES
-from tests.x12.test_guides import ASN_4010
+from tests.x12.test_guides import ASN_4010, wrap
 
 ASN = ["ST*856*0001", *ASN_4010, "SE*19*0001"]
 
@@ -83,3 +83,15 @@ def test_memory_never_changes_a_finding(qualifiers: list[str], dropped: set[int]
         body.append(text)
     segments = ["ST*856*0001", *body, f"SE*{len(body) + 2}*0001"]
     assert check_set(SHARED, "856", "004010", segments) == check_set(fresh(), "856", "004010", segments)
+
+
+@pytest.mark.parametrize("newline", ["\n", "", "\r\n", "\n\n"])
+def test_the_sets_of_an_interchange_are_found_and_one_without_its_se_left_out(newline: str) -> None:
+    good = wrap("856", [s for s in ASN_4010 if not s.startswith("REF*BM")]).decode()
+    head, _, rest = good.partition("ST*856*0001")
+    body, _, tail = rest.partition("SE*")
+    cut = "ST*856*0002~\nBSN*00*CUT*20261121*0930*0001~\n"  # a set that never ends
+    text = (head + cut + "ST*856*0001" + body + "SE*" + tail).replace("~\n", "~" + newline)
+    (only,) = check_interchanges(load_guide("bigbox-4010"), text.encode())
+    assert (only.code, only.control) == ("856", "0001")
+    assert [e.message.split(":")[1] for e in only.errors] == [" REF*BM is required in HL[S] and missing"]

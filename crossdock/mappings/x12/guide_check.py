@@ -156,21 +156,25 @@ def _sets(guide: Guide, segments: list[str], sids: list[str], element: str) -> l
             fields = segments[gs].split(element)
             version, group = (fields[8] if len(fields) > 8 else ""), (fields[6] if len(fields) > 6 else "")
             gs = _find(sids, "GS", gs + 1)
-        end = min(_find(sids, "SE", at + 1), _find(sids, "ST", at + 1))
-        st = segments[at].split(element)
-        if end < len(sids) and sids[end] == "SE":
+        end = _find(sids, "SE", at + 1)
+        following = _find(sids, "ST", at + 1, end)  # an ST before that SE: this set has none
+        if following == end < len(sids):
+            st = segments[at].split(element)
             current = SetFindings(st[1] if len(st) > 1 else "", st[2] if len(st) > 2 else "", group)
             if guide.rules(current.code):
                 current.errors = _check(
                     guide, current.code, version, segments[at : end + 1], sids[at : end + 1], element
                 )
             out.append(current)
-        at = _find(sids, "ST", at + 1)
+            following = _find(sids, "ST", end + 1)
+        at = following
     return out
 
 
-def _find(sids: list[str], sid: str, start: int) -> int:
+def _find(sids: list[str], sid: str, start: int, stop: int | None = None) -> int:
+    """The index of the first ``sid`` from ``start`` (before ``stop``), else ``stop`` (the end of ``sids``)."""
+    stop = len(sids) if stop is None else stop
     try:
-        return sids.index(sid, start)
+        return sids.index(sid, start, stop)
     except ValueError:
-        return len(sids)
+        return stop

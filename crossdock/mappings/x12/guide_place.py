@@ -28,7 +28,7 @@ class Placed(NamedTuple):
 
 def place(table: Table, segments: list[str], sids: list[str], element: str) -> Placed:
     """A set's placing, remembered by its shape while the table has room."""
-    key = tuple(sids)
+    key = element.join(sids)  # no id holds the separator: one string, hashed once
     shape = table.shapes.get(key)
     if shape is not None:
         openers, by_texts = shape
@@ -36,13 +36,13 @@ def place(table: Table, segments: list[str], sids: list[str], element: str) -> P
         found = by_texts.get(texts)
         if found is None:
             found = _place(table, segments, sids, element)[1]
-            if table.shaped + len(key) <= MEMO_SHAPES:
-                table.shaped += len(key)
+            if table.shaped + len(sids) <= MEMO_SHAPES:
+                table.shaped += len(sids)
                 by_texts[texts] = found
         return found
     openers, found = _place(table, segments, sids, element)
-    if table.shaped + len(key) <= MEMO_SHAPES:
-        table.shaped += len(key)
+    if table.shaped + len(sids) <= MEMO_SHAPES:
+        table.shaped += len(sids)
         table.shapes[key] = (openers, {tuple(segments[i] for i in openers): found})
     return found
 

@@ -144,9 +144,9 @@ class Table:
         self.findings: dict[tuple[int, str, str, int, int, str], X12Error] = {}
         self.remembered = 0  # entries in the rows and in the events' by_qualifier
         self.loops = [rule.where.removeprefix("in ") for rule in self.rules]  # how a finding names the loop
-        # sets placed, by their segment ids: the indexes of the texts that are part of the shape, and the placing
-        # by those texts (``guide_place``); ``shaped`` counts the segment ids remembered
-        self.shapes: dict[tuple[str, ...], tuple[tuple[int, ...], dict[tuple[str, ...], Placed]]] = {}
+        # sets placed (``guide_place``), by their segment ids joined by the separator: the indexes of the texts
+        # that are part of the shape, and the placing by those texts; ``shaped`` counts the segment ids remembered
+        self.shapes: dict[str, tuple[tuple[int, ...], dict[tuple[str, ...], Placed]]] = {}
         self.shaped = 0
 
     def _held(self, path: tuple[Step, ...]) -> tuple[int, ...]:
