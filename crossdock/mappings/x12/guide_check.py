@@ -146,19 +146,22 @@ def check_interchanges(guide: Guide, data: bytes) -> list[SetFindings]:
 
 
 def _sets(guide: Guide, segments: list[str], sids: list[str], element: str) -> list[SetFindings]:
-    """The sets of one interchange's segments, each checked; a set without its SE is left out."""
+    """The sets of one interchange's segments, each checked; a set without its SE is left out. The ids are
+    searched with one of each id looked for after the last (``list.index`` never fails: past the end is none)."""
     out: list[SetFindings] = []
     version = group = ""
-    gs = _find(sids, "GS", 0)
-    at = _find(sids, "ST", 0)
-    while at < len(sids):
+    n = len(sids)
+    sids = [*sids, "GS", "ST", "SE"]
+    gs = sids.index("GS")
+    at = sids.index("ST")
+    while at < n:
         while gs < at:  # the last GS before this set is its group's
             fields = segments[gs].split(element)
             version, group = (fields[8] if len(fields) > 8 else ""), (fields[6] if len(fields) > 6 else "")
-            gs = _find(sids, "GS", gs + 1)
-        end = _find(sids, "SE", at + 1)
-        following = _find(sids, "ST", at + 1, end)  # an ST before that SE: this set has none
-        if following == end < len(sids):
+            gs = sids.index("GS", gs + 1)
+        end = sids.index("SE", at + 1)
+        following = sids.index("ST", at + 1)  # the next set's ST; before that SE, this set has none
+        if end < following and end < n:
             st = segments[at].split(element)
             current = SetFindings(st[1] if len(st) > 1 else "", st[2] if len(st) > 2 else "", group)
             if guide.rules(current.code):
@@ -166,15 +169,5 @@ def _sets(guide: Guide, segments: list[str], sids: list[str], element: str) -> l
                     guide, current.code, version, segments[at : end + 1], sids[at : end + 1], element
                 )
             out.append(current)
-            following = _find(sids, "ST", end + 1)
         at = following
     return out
-
-
-def _find(sids: list[str], sid: str, start: int, stop: int | None = None) -> int:
-    """The index of the first ``sid`` from ``start`` (before ``stop``), else ``stop`` (the end of ``sids``)."""
-    stop = len(sids) if stop is None else stop
-    try:
-        return sids.index(sid, start, stop)
-    except ValueError:
-        return stop
