@@ -94,8 +94,9 @@ def _check(guide: Guide, code: str, version: str, segments: list[str], sids: lis
                     found.append(table.finding(i, over[0], sids[index], index + 1, 0, over[1]))
             if passes is not None and passes(text) is None:
                 found.extend(_elements(table, i, rule, elements or text.split(element), index + 1))
-    for i, start in placed.needs:  # rule by rule, in the order of the guide
-        if (i, start) not in counts:
+    for need in placed.needs:  # rule by rule, in the order of the guide
+        if need not in counts:
+            i, start = need
             found.append(table.finding(i, "missing", sids[start], start + 1))
     return found
 
