@@ -13,7 +13,6 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import lru_cache
 
 from crossdock.mappings.x12.errors import Level, X12Error
 from crossdock.mappings.x12.guide import Guide, SegmentRule
@@ -117,11 +116,15 @@ def _segments(text: str, terminator: str) -> list[str]:
     return parts if all(parts) else [part for part in parts if part]
 
 
-@lru_cache(maxsize=64)
-def _any_set(codes: frozenset[str], element: str) -> Callable[[str], object]:
-    """``search`` for the ST of a set of one of the codes: one scan that stops at the first."""
-    sep = re.escape(element)
-    return re.compile(f"ST{sep}(?:{'|'.join(map(re.escape, sorted(codes)))}){sep}").search
+def _any_set(guide: Guide, element: str) -> Callable[[str], object]:
+    """``search`` for the ST of a set the guide has rules for: one scan that stops at the first. Kept with the
+    guide's tables (under an empty set code and version)."""
+    key = ("", "", element)
+    found = guide.compiled.get(key)
+    if found is None:
+        sep = re.escape(element)
+        found = guide.compiled[key] = re.compile(f"ST{sep}(?:{'|'.join(map(re.escape, sorted(guide.sets)))}){sep}")
+    return found.search  # type: ignore[attr-defined, no-any-return]
 
 
 def check_interchanges(guide: Guide, data: bytes) -> list[SetFindings]:
@@ -135,7 +138,7 @@ def check_interchanges(guide: Guide, data: bytes) -> list[SetFindings]:
     start = text.find("ISA")
     while start != -1 and len(text) >= start + 106:
         element, terminator = text[start + 3], text[start + 105]
-        if not guide.sets or _any_set(frozenset(guide.sets), element)(text) is None:
+        if not guide.sets or _any_set(guide, element)(text) is None:
             break  # no set the guide has rules for: nothing to split
         end = text.find("IEA" + element, start)
         end = len(text) if end == -1 else end
