@@ -6,7 +6,7 @@ import pytest
 
 from crossdock.mappings.x12.spec import SpecSyntaxError, parse_structure
 from crossdock.mappings.x12.specs import ts850, ts855, ts860
-from crossdock.mappings.x12.specs.loops import LOOPS
+from crossdock.mappings.x12.specs.loops import GROUPS, LOOPS
 from crossdock.mappings.x12.specs.template import structure
 
 LOCAL = {"X": "N1 M 1\nN2 O 2\nN3 O 2  @005010\nUSE LM O >1\n"}
@@ -54,6 +54,10 @@ def test_the_sets_differences_from_a_shared_loop(diffs: str, version: str, child
         ("USE X O", "USE NAME USAGE MAX"),
         ("ST M 1 @003040", "unknown version tag"),
         ("USE X O 1\n  N9 M 1", "no lines of its own"),
+        ("WITH NOPE", "no shared group named 'NOPE'"),
+        ("WITH PO_HEADER O 1", "WITH NAME"),
+        ("WITH PO_HEADER | -NOPE", "no child 'NOPE'"),
+        ("WITH SAC", "no shared group named 'SAC'"),  # a shared loop is no group
     ],
 )
 def test_a_mistaken_template_is_refused_at_import(template: str, expected: str) -> None:
@@ -67,6 +71,19 @@ def test_every_shared_loop_parses_and_starts_with_its_trigger(name: str, version
     root = parse_structure(structure(f"USE {name} O 1", version))
     (loop,) = root.children
     assert loop.id == name.split("_")[0] == loop.trigger
+
+
+def test_with_puts_a_shared_groups_lines_in_its_place_at_its_depth() -> None:
+    groups = {**LOCAL, "G": "REF O 1\nDTM O 2  @005010\nUSE X O 5\n"}
+    built = structure("ST M 1\nLOOP A O 1\n  A M 1\n  WITH G | REF O 9; +PER O 1 after REF\nSE M 1\n", "004010", groups)
+    assert built.splitlines()[:6] == ["ST M 1", "LOOP A O 1", "  A M 1", "  REF O 9", "  PER O 1", "  LOOP N1 O 5"]
+    assert "\nDTM O 2\n" in structure("WITH G", "005010", groups) and "DTM" not in structure("WITH G", "004010", groups)
+
+
+@pytest.mark.parametrize("name", sorted(GROUPS))
+def test_every_shared_group_expands_in_both_versions(name: str) -> None:
+    for version in ("004010", "005010"):
+        assert parse_structure(structure(f"ST M 1\nWITH {name}\nSE M 1\n", version)).children
 
 
 def test_a_use_lines_own_tag_stands_before_its_differences() -> None:

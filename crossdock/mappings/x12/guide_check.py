@@ -4,15 +4,19 @@ Each segment is placed in the base spec's loop tree (a light walk: crossdock's o
 the base spec, so placing is all it needs), the guide's rules that hold there are tried on it, and what a rule
 requires is counted per loop instance. A finding is an ``X12Error`` with the rule, its source and its place
 (segment id and position, element), code ``GUIDE``. The guide is compiled for the set first (``guide_table``):
-a segment that neither opens a loop nor has a rule costs one dict lookup.
+a segment that neither opens a loop nor has a rule costs one dict lookup, and a set of a shape placed before
+costs none (``guide_place``).
 """
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from crossdock.mappings.x12.errors import Level, X12Error
 from crossdock.mappings.x12.guide import Guide, SegmentRule
+from crossdock.mappings.x12.guide_place import place
 from crossdock.mappings.x12.guide_table import GUIDE_RULE, Table, table_for
 from crossdock.mappings.x12.spec import UNBOUNDED
 
@@ -57,40 +61,19 @@ def check_set(guide: Guide, code: str, version: str, segments: list[str], elemen
 
 
 def _check(guide: Guide, code: str, version: str, segments: list[str], sids: list[str], element: str) -> list[X12Error]:
-    """One pass: each segment id is looked up in its state's row; only an event (a loop opens, rules are
-    tried) does more. Only a segment a rule is about, or that opens a loop a rule asks the qualifier of, is
-    split into its elements."""
+    """The set placed (``guide_place``: once per shape of set), then the rules tried on the segments they are
+    about and counted per loop instance. Only a segment whose rule asks about its elements, or names a
+    qualifier that does not stand first, is split into its elements."""
     table = table_for(guide, code, version, element)
     if table.refused:
         why = f"guide {guide.name} is written for {', '.join(sorted(guide.versions))}, this {code} is {version}"
         return [X12Error(Level.TRANSACTION, GUIDE_RULE, why, segment_id="ST", segment_position=1)]
-    rows, required = table.rows, table.required
-    counts: dict[tuple[int, int], int] = {}
-    instances = [(0, 0)] if required[0] else []  # (start, state) of each loop instance a required rule holds in
+    placed = place(table, segments, sids, element)
+    counts = dict.fromkeys(placed.marked, 1)
     found: list[X12Error] = []
-    state, open_ = 0, [0]  # the table's state; the start of each loop open (the set's: 0), outermost first
-    for index, sid in enumerate(sids):
-        event = rows[state].get(sid)
-        if event is None:
-            event = table.event(state, sid)
-        if event.__class__ is int:
-            state = event
-            continue
-        keep, nxt, opens, tries, by_qualifier = event  # type: ignore[misc]
+    for index, scope, tries in placed.tried:
         text = segments[index]
         elements: list[str] | None = None
-        scope = open_[keep - 1]
-        if opens:
-            if nxt < 0:
-                elements = text.split(element)
-                q = elements[-nxt] if -nxt < len(elements) else ""
-                nxt = by_qualifier.get(q)
-                if nxt is None:
-                    nxt = table.opened(state, sid, q, by_qualifier)
-            open_[keep:] = (index,)
-            if required[nxt]:
-                instances.append((index, nxt))
-        state = nxt
         for i, rule, prefix, exact, at, limit, passes in tries:
             if prefix is not None:
                 if not (text == exact or text.startswith(prefix)):
@@ -107,28 +90,41 @@ def _check(guide: Guide, code: str, version: str, segments: list[str], sids: lis
                 n = counts[key] = counts.get(key, 0) + 1
                 if n > limit:
                     over = ("over", str(n)) if limit else ("forbidden", "")
-                    found.append(table.finding(i, over[0], sid, index + 1, 0, over[1]))
+                    found.append(table.finding(i, over[0], sids[index], index + 1, 0, over[1]))
             if passes is not None and passes(text) is None:
                 found.extend(_elements(table, i, rule, elements or text.split(element), index + 1))
-    if instances:
-        missing = [(i, start) for start, at in instances for i in required[at] if (i, start) not in counts]
-        for i, start in sorted(missing):  # rule by rule, in the order of the guide
+    for need in placed.needs:  # rule by rule, in the order of the guide
+        if need not in counts:
+            i, start = need
             found.append(table.finding(i, "missing", sids[start], start + 1))
     return found
 
 
 def _segments(text: str, terminator: str) -> list[str]:
     """The segments' texts; a line break after a terminator is not part of a segment. When every terminator
-    has exactly one newline after it (as crossdock writes), one split does it all."""
+    has exactly one newline after it and there are no other line breaks (as crossdock writes), one split does
+    it all; two counts tell."""
     if "\n" not in text[:120]:
         parts = text.split(terminator)
-    elif "\r" not in text and "\n\n" not in text and text.count(terminator) == text.count(terminator + "\n"):
-        parts = text.split(terminator + "\n")
     else:
-        parts = [part.strip("\r\n") for part in text.split(terminator)]
+        parts = text.split(terminator + "\n")
+        ends = len(parts) - 1
+        if "\r" in text or text.count("\n") != ends or text.count(terminator) != ends:
+            parts = [part.strip("\r\n") for part in text.split(terminator)]
     if parts and not parts[-1]:
         parts.pop()
     return parts if all(parts) else [part for part in parts if part]
+
+
+def _any_set(guide: Guide, element: str) -> Callable[[str], object]:
+    """``search`` for the ST of a set the guide has rules for: one scan that stops at the first. Kept with the
+    guide's tables (under an empty set code and version)."""
+    key = ("", "", element)
+    found = guide.compiled.get(key)
+    if found is None:
+        sep = re.escape(element)
+        found = guide.compiled[key] = re.compile(f"ST{sep}(?:{'|'.join(map(re.escape, sorted(guide.sets)))}){sep}")
+    return found.search  # type: ignore[attr-defined, no-any-return]
 
 
 def check_interchanges(guide: Guide, data: bytes) -> list[SetFindings]:
@@ -142,7 +138,7 @@ def check_interchanges(guide: Guide, data: bytes) -> list[SetFindings]:
     start = text.find("ISA")
     while start != -1 and len(text) >= start + 106:
         element, terminator = text[start + 3], text[start + 105]
-        if not any(f"ST{element}{code}{element}" in text for code in guide.sets):
+        if not guide.sets or _any_set(guide, element)(text) is None:
             break  # no set the guide has rules for: nothing to split
         end = text.find("IEA" + element, start)
         end = len(text) if end == -1 else end
@@ -154,31 +150,28 @@ def check_interchanges(guide: Guide, data: bytes) -> list[SetFindings]:
 
 
 def _sets(guide: Guide, segments: list[str], sids: list[str], element: str) -> list[SetFindings]:
-    """The sets of one interchange's segments, each checked; a set without its SE is left out."""
+    """The sets of one interchange's segments, each checked; a set without its SE is left out. The ids are
+    searched with one of each id looked for after the last (``list.index`` never fails: past the end is none)."""
     out: list[SetFindings] = []
     version = group = ""
-    gs = _find(sids, "GS", 0)
-    at = _find(sids, "ST", 0)
-    while at < len(sids):
+    n = len(sids)
+    sids = [*sids, "GS", "ST", "SE"]
+    gs = sids.index("GS")
+    at = sids.index("ST")
+    while at < n:
         while gs < at:  # the last GS before this set is its group's
             fields = segments[gs].split(element)
             version, group = (fields[8] if len(fields) > 8 else ""), (fields[6] if len(fields) > 6 else "")
-            gs = _find(sids, "GS", gs + 1)
-        end = min(_find(sids, "SE", at + 1), _find(sids, "ST", at + 1))
-        st = segments[at].split(element)
-        if end < len(sids) and sids[end] == "SE":
+            gs = sids.index("GS", gs + 1)
+        end = sids.index("SE", at + 1)
+        following = sids.index("ST", at + 1)  # the next set's ST; before that SE, this set has none
+        if end < following and end < n:
+            st = segments[at].split(element)
             current = SetFindings(st[1] if len(st) > 1 else "", st[2] if len(st) > 2 else "", group)
             if guide.rules(current.code):
                 current.errors = _check(
                     guide, current.code, version, segments[at : end + 1], sids[at : end + 1], element
                 )
             out.append(current)
-        at = _find(sids, "ST", at + 1)
+        at = following
     return out
-
-
-def _find(sids: list[str], sid: str, start: int) -> int:
-    try:
-        return sids.index(sid, start)
-    except ValueError:
-        return len(sids)

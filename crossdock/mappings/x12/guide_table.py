@@ -16,6 +16,7 @@ from typing import NamedTuple
 
 from crossdock.mappings.x12.errors import Level, X12Error
 from crossdock.mappings.x12.guide import QUALIFIER_ELEMENT, ElementRule, Guide, SegmentRule, Step
+from crossdock.mappings.x12.guide_place import Placed
 from crossdock.mappings.x12.spec import UNBOUNDED, LoopNode, TransactionSetSpec
 from crossdock.mappings.x12.specs import base_version, get_spec
 
@@ -23,9 +24,10 @@ GUIDE_RULE = "GUIDE"  # the code of a guide finding: no X12 code list has one
 MEMO_FINDINGS = 4_096  # findings a table remembers (a bad value is part of some: not bounded)
 MEMO_TABLES = 64  # tables a guide keeps (one per set code, GS08 version and separator met)
 MEMO_MOVES = 100_000  # what a table or machine remembers of segment ids and qualifiers met (input: not bounded)
+MEMO_TEXTS = 1_024  # texts of loop-opening segments an event remembers the state next of (HL*3*2*P*1 ...)
 
 _BUILDING = threading.Lock()  # tables and machines grow under it (the hub checks on more than one thread)
-_NONE: dict[str, int] = {}  # the by_qualifier of an event that opens no loop a rule asks the qualifier of
+_NONE: dict[str, int] = {}  # by_qualifier and by_text of an event that opens no loop a rule asks the qualifier of
 Frames = tuple[tuple[LoopNode, int], ...]  # the loops open, outermost first, each with the child last matched
 Move = tuple[int, int, str | None]  # the state next, how many open loops stay, the loop a segment opens
 
@@ -96,13 +98,17 @@ class _Try(NamedTuple):
 class _Event(NamedTuple):
     """What happens at a segment id in a state: ``keep`` loops stay open, the state next (negative: it depends
     on the qualifier of the loop the segment opens, the element at minus that, and ``by_qualifier`` keeps the
-    states next found so far), whether it opens one, and the rules to try."""
+    states next found so far, ``by_text`` the same by the segment's whole text, which spares splitting it: an
+    HL's text repeats from set to set), whether it opens one, the rules it only needs to be there for (``marks``:
+    counted, nothing tried) and the rules to try."""
 
     keep: int
     next: int
     opens: bool
+    marks: tuple[int, ...]
     tries: tuple[_Try, ...]
     by_qualifier: dict[str, int]
+    by_text: dict[str, int]
 
 
 def _holds(path: tuple[Step, ...], wanted: tuple[Step, ...], anywhere: bool) -> bool:
@@ -138,6 +144,10 @@ class Table:
         self.findings: dict[tuple[int, str, str, int, int, str], X12Error] = {}
         self.remembered = 0  # entries in the rows and in the events' by_qualifier
         self.loops = [rule.where.removeprefix("in ") for rule in self.rules]  # how a finding names the loop
+        # sets placed (``guide_place``), by their segment ids joined by the separator: the indexes of the texts
+        # that are part of the shape, and the placing by those texts; ``shaped`` counts the segment ids remembered
+        self.shapes: dict[str, tuple[tuple[int, ...], dict[tuple[str, ...], Placed]]] = {}
+        self.shaped = 0
 
     def _held(self, path: tuple[Step, ...]) -> tuple[int, ...]:
         return tuple(i for i, r in enumerate(self.rules) if _holds(path, r.path, r.anywhere))
@@ -165,15 +175,17 @@ class Table:
         nxt, keep, opened = self.machine.move(machine_state, sid)
         scope = path[: keep - 1]
         held = set(self._held(scope))
-        tries = tuple(self._try(i, rule, sid) for i, rule in self.by_segment.get(sid, ()) if i in held)
+        every = [self._try(i, rule, sid) for i, rule in self.by_segment.get(sid, ()) if i in held]
+        marks = tuple(t.i for t in every if _marks(t))
+        tries = tuple(t for t in every if not _marks(t))
         found: int | _Event
         if opened is None:
             after = self._state(nxt, scope)
-            found = _Event(keep, after, False, tries, _NONE) if tries else after
+            found = _Event(keep, after, False, marks, tries, _NONE, _NONE) if every else after
         elif opened in self.asked:
-            found = _Event(keep, -QUALIFIER_ELEMENT.get(sid, 1), True, tries, {})
+            found = _Event(keep, -QUALIFIER_ELEMENT.get(sid, 1), True, marks, tries, {}, {})
         else:
-            found = _Event(keep, self._state(nxt, (*scope, (opened, None))), True, tries, _NONE)
+            found = _Event(keep, self._state(nxt, (*scope, (opened, None))), True, marks, tries, _NONE, _NONE)
         if self.remembered < MEMO_MOVES:
             self.remembered += 1
             self.rows[state][sid] = found
@@ -195,6 +207,11 @@ class Table:
             self.remembered += 1
             by_qualifier[qualifier] = found
         return found
+
+    def remember_text(self, by_text: dict[str, int], text: str, state: int) -> None:
+        """Remember the state a loop-opening segment's text leads to, in its event, while there is room."""
+        if len(by_text) < MEMO_TEXTS and self.remembered < MEMO_MOVES:
+            by_text[text] = state
 
     def _try(self, i: int, rule: SegmentRule, sid: str) -> _Try:
         limit = -1 if rule.use is None and rule.max is None else UNBOUNDED
@@ -219,6 +236,12 @@ class Table:
             if len(self.findings) < MEMO_FINDINGS:
                 self.findings[key] = found
         return found
+
+
+def _marks(t: _Try) -> bool:
+    """Whether a rule is met by the segment being there: required, with no qualifier, no maximum, no element
+    conditions (its count is all the check keeps)."""
+    return t.prefix is None and not t.qualifier_at and t.limit == UNBOUNDED and t.passes is None
 
 
 def _why(guide: Guide, rule: SegmentRule, position: int, kind: str, value: str) -> str:

@@ -7,11 +7,14 @@ version before it is parsed::
     USE N9 O 1000 | +MEA O 40 after DTM
     USE N1_PARTY O 200 | N4 O 1; PKG O 25; -LDT; +USE ACK O 104 before QTY
     USE LDT_PARTY O >1 @005010 | REF O 3   # a USE line's own tag comes before its differences
+    WITH PO_HEADER | CSH O 1; PKG O 25
 
 ``USE NAME USAGE MAX`` is a loop whose children are the shared loop ``NAME`` (its loop id is the id of its
-first child). After ``|`` come the set's differences from it, ``;``-separated, each with an optional
-``@version``: ``ID USAGE MAX`` changes a child's usage and maximum use, ``-ID`` drops it, and
-``+ID USAGE MAX`` or ``+USE NAME USAGE MAX`` adds one, at the end or ``before``/``after`` a child ``ID``.
+first child). ``WITH NAME`` puts the lines of the shared group ``NAME`` (a run of segments and loops that sets
+have in common, not a loop of its own) in its place. After ``|`` come the set's differences from either,
+``;``-separated, each with an optional ``@version``: ``ID USAGE MAX`` changes a child's usage and maximum use,
+``-ID`` drops it, and ``+ID USAGE MAX`` or ``+USE NAME USAGE MAX`` adds one, at the end or ``before``/``after``
+a child ``ID``.
 A child is named by its segment id, or by its loop's id. Any mistake is a ``SpecSyntaxError`` at import.
 """
 
@@ -20,7 +23,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from crossdock.mappings.x12.spec import SpecSyntaxError
-from crossdock.mappings.x12.specs.loops import LOOPS
+from crossdock.mappings.x12.specs.loops import GROUPS, LOOPS
 
 VERSIONS = ("004010", "005010")
 Block = list[tuple[int, str]]  # (indent, text) lines: a child line and what is nested under it
@@ -74,10 +77,10 @@ def _children(lines: Block) -> list[Block]:
     return blocks
 
 
-def _body(name: str, version: str, local: Mapping[str, str]) -> list[Block]:
-    text = local.get(name, LOOPS.get(name))
+def _body(name: str, version: str, local: Mapping[str, str], shared: Mapping[str, str] = LOOPS) -> list[Block]:
+    text = local.get(name, shared.get(name))
     if text is None:
-        raise SpecSyntaxError(f"no shared loop named {name!r}")
+        raise SpecSyntaxError(f"no shared {'loop' if shared is LOOPS else 'group'} named {name!r}")
     return _children(_lines(text, version))
 
 
@@ -122,6 +125,20 @@ def _overlay(blocks: list[Block], item: str, version: str, local: Mapping[str, s
         block[0] = (0, " ".join([*keep, *words[1:]]))
 
 
+def _taken(
+    name: str, diffs: str, version: str, local: Mapping[str, str], shared: Mapping[str, str], where: str
+) -> list[Block]:
+    """The children of a shared loop or group with the set's differences (those of this version) applied."""
+    blocks = _body(name, version, local, shared)
+    for raw in filter(str.strip, diffs.split(";")):
+        item, tag = _strip(raw.strip())
+        if tag is None or tag == version:
+            _overlay(blocks, item, version, local, where)
+    if not blocks:
+        raise SpecSyntaxError(f"{where}: nothing left of it")
+    return blocks
+
+
 def _use(line: str, version: str, local: Mapping[str, str], depth: int) -> list[str]:
     """A ``USE`` line expanded into its loop: the loop line, then the shared body with the differences."""
     head, _, diffs = line.partition("|")
@@ -129,26 +146,30 @@ def _use(line: str, version: str, local: Mapping[str, str], depth: int) -> list[
     if len(words) != 4:
         raise SpecSyntaxError(f"cannot read {line!r}: USE NAME USAGE MAX")
     name, usage, most = words[1:]
-    blocks = _body(name, version, local)
-    for raw in filter(str.strip, diffs.split(";")):
-        item, tag = _strip(raw.strip())
-        if tag is None or tag == version:
-            _overlay(blocks, item, version, local, f"USE {name}")
-    if not blocks:
-        raise SpecSyntaxError(f"USE {name}: nothing left of the loop")
+    blocks = _taken(name, diffs, version, local, LOOPS, f"USE {name}")
     loop_id = _child_id(blocks[0], version, local)
     body = [line for block in blocks for line in block]
     return [f"{'  ' * depth}LOOP {loop_id} {usage} {most}", *_expand(body, version, local, depth + 1)]
+
+
+def _with(line: str, version: str, local: Mapping[str, str], depth: int) -> list[str]:
+    """A ``WITH`` line expanded into the shared group's lines, with the differences, where it stands."""
+    head, _, diffs = line.partition("|")
+    words = head.split()
+    if len(words) != 2:
+        raise SpecSyntaxError(f"cannot read {line!r}: WITH NAME")
+    blocks = _taken(words[1], diffs, version, local, GROUPS, f"WITH {words[1]}")
+    return _expand([line for block in blocks for line in block], version, local, depth)
 
 
 def _expand(lines: Block, version: str, local: Mapping[str, str], depth: int) -> list[str]:
     out: list[str] = []
     for block in _children(lines):
         text = block[0][1]
-        if text.startswith("USE "):
+        if text.startswith(("USE ", "WITH ")):
             if len(block) > 1:
-                raise SpecSyntaxError(f"{text!r}: a USE line has no lines of its own under it")
-            out.extend(_use(text, version, local, depth))
+                raise SpecSyntaxError(f"{text!r}: a {text.split()[0]} line has no lines of its own under it")
+            out.extend((_use if text.startswith("USE ") else _with)(text, version, local, depth))
         elif text.startswith("LOOP "):
             out.append("  " * depth + text)
             out.extend(_expand(block[1:], version, local, depth + 1))

@@ -13,13 +13,7 @@ FUNCTIONAL_ID = "AG"
 TEMPLATE = """
 ST   M 1
 BGN  M 1
-LOOP N1 O >1
-  N1   M 1
-  N2   O 2
-  N3   O 2
-  N4   O 1
-  REF  O 12
-  PER  O 3
+USE N1 O >1
 LOOP OTI O >1
   OTI  M 1
   REF  O 12

@@ -1,12 +1,14 @@
 """846 Inventory Inquiry/Advice (functional group IB): the full ASC X12 standard structure.
 
 The structure is the same in 004010 and 005010: header, the LIN detail loop (with its QTY loop and the
-LS/LE-bounded REF loop), and CTT.
+LS/LE-bounded REF loop), and CTT, over the shared loops of ``loops``.
 """
+
+from crossdock.mappings.x12.specs.template import structure
 
 FUNCTIONAL_ID = "IB"
 
-STRUCTURE_004010 = """
+TEMPLATE = """
 ST   M 1
 BIA  M 1
 CUR  O 1
@@ -14,16 +16,8 @@ DTM  O 10
 REF  O 12
 PER  O 3
 MEA  O 20
-LOOP N1 O 5
-  N1   M 1
-  N2   O 2
-  N3   O 2
-  N4   O 1
-  REF  O 12
-  PER  O 3
-LOOP LM O 10
-  LM   M 1
-  LQ   M 100
+USE N1 O 5
+USE LM_100 O 10
 LOOP LIN M 10000
   LIN  M 1
   PID  O 200
@@ -43,9 +37,7 @@ LOOP LIN M 10000
   G53  O 1
   PCT  O >1
   LDT  O 12
-  LOOP LM O 10
-    LM   M 1
-    LQ   M 100
+  USE LM_100 O 10
   LOOP SLN O 1000
     SLN  M 1
     PID  O 200
@@ -63,28 +55,19 @@ LOOP LIN M 10000
     LOOP SCH O 25
       SCH  M 1
       MEA  O 25
-    LOOP LM O >1
-      LM   M 1
-      LQ   M 100
+    USE LM_100 O >1
     LOOP LS O 1
       LS   M 1
       LOOP REF M >1
         REF  M 1
         DTM  O >1
         N1   O 1
-        LOOP LM O 10
-          LM   M 1
-          LQ   M 100
+        USE LM_100 O 10
       LE   M 1
-  LOOP N1 O 200
-    N1   M 1
-    N2   O 2
-    N3   O 2
-    N4   O 1
-    REF  O 12
-    PER  O 3
+  USE N1 O 200
 CTT  O 1
 SE   M 1
 """
 
+STRUCTURE_004010 = structure(TEMPLATE, "004010")
 STRUCTURE_005010 = STRUCTURE_004010

@@ -1,8 +1,8 @@
 """850 Purchase Order (functional group PO): the full ASC X12 standard structure, 004010 and 005010.
 
-Header, detail and summary tables are flattened into one list in standard order, over the shared loops of
-``loops``. 005010 replaces MSG with MTX, turns the header LDT into a loop, lets the header TD5 repeat, and adds
-IN2 to the N1 loops, PWK/EFI to the N9 loops and MEA to the SLN loop.
+Header, detail and summary tables are flattened into one list in standard order, over the shared loops and groups
+of ``loops`` (the header's are the 855's and 860's). 005010 replaces MSG with MTX, turns the header LDT into a
+loop, lets the header TD5 repeat, and adds IN2 to the N1 loops, PWK/EFI to the N9 loops and MEA to the SLN loop.
 """
 
 from crossdock.mappings.x12.specs.template import structure
@@ -12,43 +12,12 @@ FUNCTIONAL_ID = "PO"
 TEMPLATE = """
 ST   M 1
 BEG  M 1
-CUR  O 1
-REF  O >1
-PER  O 3
-TAX  O >1
-FOB  O >1
-CTP  O >1
-PAM  O 10
-CSH  O 5
-TC2  O >1
-USE SAC O 25
-ITD  O >1
-DIS  O 20
-INC  O 1
-DTM  O 10
-LDT  O 12  @004010
-LIN  O 5
-SI   O >1
-PID  O 200
-MEA  O 40
-PWK  O 25
-PKG  O 200
-TD1  O 2
-TD5  O 12  @004010
-TD5  O >1  @005010
-TD3  O 12
-TD4  O 5
+WITH PO_HEADER | +TC2 O >1 before SAC; ITD O >1; -LDT @005010; TD5 O >1 @005010
 MAN  O 10
 PCT  O >1
 CTB  O 5
 TXI  O >1
-USE LDT_PARTY O >1  @005010
-USE AMT_PARTY O >1
-USE N9 O 1000
-USE N1_PARTY O 200
-USE LM O >1
-USE SPI O >1
-USE ADV O >1
+WITH PO_PARTIES
 LOOP PO1 O 100000  # the standard says M; an 850 without lines is accepted and warned about
   PO1  M 1
   LIN  O >1

@@ -1,10 +1,10 @@
 """855 Purchase Order Acknowledgment (functional group PR): the full ASC X12 standard structure.
 
-Header, detail and summary tables are flattened into one list in standard order, over the shared loops of
-``loops``. 005010 replaces MSG with MTX, adds IN2 to the N1 loops, PWK/EFI to the N9 loops and MEA to the SLN
-loop. Unlike the 850 and 860, whose 005010 header turns LDT into a loop (LDT, QTY, MTX, REF), the 855 keeps
-the header LDT a plain segment (O 12) in both versions, as the 005010 855 table has it (checked against two
-independent 005010 855 definitions).
+Header, detail and summary tables are flattened into one list in standard order, over the shared loops and groups
+of ``loops``. 005010 replaces MSG with MTX, adds IN2 to the N1 loops, PWK/EFI to the N9 loops and MEA to the SLN
+loop. Unlike the 850 and 860, whose 005010 header turns LDT into a loop (LDT, QTY, MTX, REF), the 855 keeps the
+header LDT a plain segment (O 12) in both versions, as the 005010 855 table has it (checked against two independent
+005010 855 definitions).
 """
 
 from crossdock.mappings.x12.specs.template import structure
@@ -14,30 +14,7 @@ FUNCTIONAL_ID = "PR"
 TEMPLATE = """
 ST   M 1
 BAK  M 1
-CUR  O 1
-REF  O >1
-PER  O 3
-TAX  O >1
-FOB  O >1
-CTP  O >1
-PAM  O 10
-CSH  O 1
-USE SAC O 25
-ITD  O 5
-DIS  O 20
-INC  O 1
-DTM  O 10
-LDT  O 12
-LIN  O 5
-SI   O >1
-PID  O 200
-MEA  O 40
-PWK  O 25
-PKG  O 25
-TD1  O 2
-TD5  O 12
-TD3  O 12
-TD4  O 5
+WITH PO_HEADER | CSH O 1; PKG O 25
 MAN  O 10
 TXI  O >1
 CTB  O >1

@@ -1,8 +1,8 @@
 """860 Purchase Order Change Request - Buyer Initiated (functional group PC): full ASC X12 standard structure.
 
-Header, detail (POC loop) and summary (CTT loop) flattened into one list in standard order, over the shared
-loops of ``loops``. 005010 replaces MSG with MTX, turns the header LDT into a loop, adds IN2, PWK/EFI under N9,
-MEA under SLN and REF under SCH. ``HEADER`` (what follows BCH) and the ``POC`` loop are the 865's too.
+Header, detail (POC loop) and summary (CTT loop) flattened into one list in standard order, over the shared loops
+and groups of ``loops``. 005010 replaces MSG with MTX, turns the header LDT into a loop, adds IN2, PWK/EFI under
+N9, MEA under SLN and REF under SCH. ``HEADER`` (what follows BCH) and the ``POC`` loop are the 865's too.
 """
 
 from crossdock.mappings.x12.specs.template import structure
@@ -10,42 +10,13 @@ from crossdock.mappings.x12.specs.template import structure
 FUNCTIONAL_ID = "PC"
 
 HEADER = """
-CUR  O 1
-REF  O >1
-PER  O 3
-TAX  O >1
-FOB  O >1
-CTP  O >1
-PAM  O 10
-CSH  O 5
-USE SAC O 25
-ITD  O 5
-DIS  O 20
-INC  O 1
-DTM  O 10
-LDT  O 12  @004010
-LIN  O 5
-SI   O >1
-PID  O 200
-MEA  O 40
-PWK  O 25
-PKG  O 200
-TD1  O 2
-TD5  O 12
-TD3  O 12
-TD4  O 5
+WITH PO_HEADER | -LDT @005010
 CTB  O >1
 MAN  O 10
 G53  O >1
 TXI  O >1
 PCT  O >1
-USE LDT_PARTY O >1  @005010
-USE AMT_PARTY O >1
-USE N9 O 1000
-USE N1_PARTY O 200
-USE LM O >1
-USE SPI O >1
-USE ADV O >1
+WITH PO_PARTIES
 """
 
 POC = """

@@ -4,17 +4,14 @@ Header (W17, the mandatory N1 loop, references, dates, receipt carrier), the W07
 (the W13 loop: units received in a condition other than good), and the W14 total. Only 004010 is given.
 """
 
+from crossdock.mappings.x12.specs.template import structure
+
 FUNCTIONAL_ID = "RE"
 
-STRUCTURE_004010 = """
+TEMPLATE = """
 ST   M 1
 W17  M 1
-LOOP N1 M 10
-  N1   M 1
-  N2   O 1
-  N3   O 2
-  N4   O 1
-  PER  O 5
+USE N1_WH M 10 | N2 O 1
 N9   O 10
 G61  O 3
 G62  O 5
@@ -33,3 +30,5 @@ LOOP W07 M 9999
 W14  M 1
 SE   M 1
 """
+
+STRUCTURE_004010 = structure(TEMPLATE, "004010")

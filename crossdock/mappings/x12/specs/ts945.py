@@ -12,12 +12,7 @@ FUNCTIONAL_ID = "SW"
 TEMPLATE = """
 ST   M 1
 W06  M 1
-LOOP N1 M 10
-  N1   M 1
-  N2   O 1
-  N3   O 2
-  N4   O 1
-  PER  O 5
+USE N1_WH M 10 | N2 O 1
 N9   O 10
 G61  O 3
 G62  O 5
@@ -28,7 +23,7 @@ W28  O 1
 W10  O 10
 G72  O 5
 TD1  O 5  @005010
-USE LM O 10 | LQ M 100
+USE LM_100 O 10
 LOOP LX M >1
   LX   M 1
   MAN  O >1
@@ -45,22 +40,12 @@ LOOP LX M >1
     R4   O 5
     W27  O 1
     N1   O 5  @004010
-    LOOP N1 O >1  @005010
-      N1   M 1
-      N2   O 1
-      N3   O 1
-      N4   O 1
-      PER  O 1
+    USE N1_WH O >1 @005010 | N2 O 1; N3 O 1; PER O 1
     G72  O 5
-    USE LM O 10 | LQ M 100
+    USE LM_100 O 10
     LOOP LS O 1
       LS   M 1
-      LOOP LX M >1
-        LX   M 1
-        N9   O >1
-        G62  O 10
-        N1   O 1
-        USE LM O 10 | LQ M 100
+      USE LX_WH M >1
       LE   M 1
     USE FA1 O >1
 W03  O 1

@@ -4,9 +4,11 @@ AK1 names the group acknowledged, one AK2 loop per set (AK3/AK4 segment and elem
 response), AK9 the group response. Unchanged between 004010 and 005010.
 """
 
+from crossdock.mappings.x12.specs.template import structure
+
 FUNCTIONAL_ID = "FA"
 
-STRUCTURE_004010 = """
+TEMPLATE = """
 ST   M 1
 AK1  M 1
 LOOP AK2 O >1
@@ -19,4 +21,5 @@ AK9  M 1
 SE   M 1
 """
 
+STRUCTURE_004010 = structure(TEMPLATE, "004010")
 STRUCTURE_005010 = STRUCTURE_004010
