@@ -30,11 +30,17 @@ customer, found by name or created (a retry finds the one it created).
 A cancel (a delivery of purpose ``cancel``) finds the sale.order by the marker of the delivery that created it
 and calls ``action_cancel`` with ``disable_cancel_warning`` in the context (without it, Odoo answers a
 confirmed order with the "send the customer a cancel mail" wizard and cancels nothing: sale/models/
-sale_order.py, ``_show_cancel_wizard``). An order already cancelled counts as done. One with a delivery
-(``stock.picking`` of that ``sale_id``) in state ``done`` has shipped: ``TooLate``, nothing is cancelled; this
-check needs the Inventory app (sale_stock), as any Odoo that ships does. A new revision (``replaces`` set) is
-created only after the sale.order it replaces is cancelled: Odoo would change a confirmed order's lines, but
-not those of its deliveries already in the warehouse's hands, so crossdock cancels and creates instead.
+sale_order.py, ``_show_cancel_wizard``). An order already cancelled counts as done. Odoo reports no shipments
+crossdock records, so what it delivered is read first, one ``search_read`` of ``sale.order.line``
+(``qty_delivered``, a field of the Sales app itself, counted from done deliveries with the Inventory app): a
+sale.order whose every line is delivered has shipped, ``TooLate``, nothing is cancelled; one delivered in part
+has the rest cancelled (Odoo cancels the deliveries not done and keeps the done ones), then ``TooLate`` naming what
+went, so the source hears it. A new revision (``replaces`` set) is created only after the sale.order it replaces
+is cancelled: Odoo would change a confirmed order's lines, but not those of its deliveries already in the
+warehouse's hands, so crossdock cancels and creates instead. It brings what is left: each line less what Odoo
+delivered of its product under every sale.order made for the order before (``earlier``, read in the same one
+call); a line delivered in full is left out, and when nothing is left the revision is ``TooLate`` and the
+sale.order it replaces is left as it is.
 
 Outcomes: 408, 425, 429, 5xx, timeouts, dropped connections and unrecognised Odoo errors are transient
 (Retry-After passed on); bad credentials, an unknown customer or product, and Odoo's validation and user
