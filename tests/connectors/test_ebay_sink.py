@@ -22,6 +22,7 @@ from crossdock.core.channel_config.ebay import EbaySourceConfig
 from crossdock.core.errors import PermanentError
 from tests.conftest import CASES
 from tests.connectors.test_ebay import API, ORDERS, TOKEN, config, fresh_caches, token_answer
+from tests.golden import assert_golden
 
 __all__ = ["config", "fresh_caches"]  # the fixtures, shared with test_ebay
 
@@ -130,6 +131,7 @@ def test_a_cut_line_is_refunded_by_line_item_and_a_resend_refunds_nothing_twice(
     assert refund.call_count == 1 and post_order.call_count == 0
     request = refund.calls[0].request
     assert request.headers["Authorization"] == "Bearer user-token-1"
+    assert_golden(CASES / "channels" / "ebay" / "cancel_refund.request.json", request.content + b"\n")
     assert json.loads(request.content) == {
         "reasonForRefund": "SELLER_CANCEL",
         "comment": "Out of stock",

@@ -24,6 +24,8 @@ from crossdock.core.api_config import OdooSinkConfig
 from crossdock.core.errors import PermanentError, TooLate, TransientError
 from crossdock.core.models import Address, Order, OrderLine, Party
 from crossdock.mappings.odoo import cancel_request, order_request
+from tests.conftest import CASES
+from tests.golden import assert_golden
 
 URL = "https://erp.example.test"
 KEY = "s3cret-api-key"
@@ -518,6 +520,7 @@ def test_a_revision_of_a_sale_order_delivered_in_part_brings_only_what_is_left(o
     odoo.deliver(first, "KTL-STL", 2)
     revised = order({"VN": "MUG-BLU"}, {"VN": "KTL-STL"})
     data = order_request(revised, config(), replaces="key-1", earlier=["key-1"])
+    assert_golden(CASES / "channels" / "odoo" / "change.request.json", data + b"\n")
     done = OdooSink("erp", config()).send(Outbound("northwind-PO-1-r2.json", data, "key-2", purpose="order"))
     (second,) = [o for o in odoo.all("sale.order") if o["id"] != first]
     ktl = next(p["id"] for p in odoo.all("product.product") if p["default_code"] == "KTL-STL")
