@@ -327,7 +327,8 @@ def _quantity(value: Any) -> Decimal:
     """An Odoo quantity (a float in JSON-RPC) as a Decimal; anything else counts as none."""
     if isinstance(value, bool) or not isinstance(value, int | float):
         return Decimal(0)
-    return Decimal(str(value))
+    number = Decimal(str(value))
+    return number if number.is_finite() else Decimal(0)
 
 
 def _record_id(value: Any) -> int | None:
@@ -337,7 +338,9 @@ def _record_id(value: Any) -> int | None:
 
 
 def _said(lines: list[dict[str, Any]]) -> str:
-    return ", ".join(f"{str(x.get('name') or '?')[:60]}: {_quantity(x.get('qty_delivered'))} delivered" for x in lines)
+    """The delivered lines in words, for the too-late alert: ten at most, each name cut short."""
+    said = [f"{str(x.get('name') or '?')[:60]}: {_quantity(x.get('qty_delivered'))} delivered" for x in lines[:10]]
+    return ", ".join(said) + (f" and {len(lines) - 10} more" if len(lines) > 10 else "")
 
 
 def _line_values(line: Line, product_id: int) -> dict[str, Any]:

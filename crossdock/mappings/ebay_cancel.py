@@ -31,6 +31,7 @@ from crossdock.core.errors import PermanentError
 
 CENT = Decimal("0.01")
 LONGEST_COMMENT = 100  # IssueRefundRequest.comment
+LARGEST = Decimal("1e12")  # an amount eBay shows at or above this is taken for no amount
 # Cancellation reason -> ReasonForRefundEnum: the buyer's own cancel, else the seller's
 REFUND_REASONS: dict[Reason, str] = {
     "buyer_request": "BUYER_CANCEL",
@@ -115,4 +116,5 @@ def _money(value: Any) -> tuple[Decimal, str] | None:
         amount = Decimal(str(value["value"]))
     except InvalidOperation:
         return None
-    return (amount, str(value.get("currency") or "")) if amount.is_finite() else None
+    sane = amount.is_finite() and abs(amount) < LARGEST  # past it is no price: rounding would fail, not refund
+    return (amount, str(value.get("currency") or "")[:3]) if sane else None
