@@ -1,5 +1,5 @@
-"""eBay: what crossdock sends back to a seller account: shipping fulfilments (Sell Fulfillment API) and order
-cancellations (Post-Order API).
+"""eBay: what crossdock sends back to a seller account: shipping fulfilments (Sell Fulfillment API), order
+cancellations (Post-Order API) and refunds of cancelled lines (Sell Fulfillment API).
 
 - ``POST /sell/fulfillment/v1/order/{orderId}/shipping_fulfillment`` (201, ``Location`` ending in the fulfilment
   id, which is the tracking number when one was sent), one per package with that package's lines. No idempotency
@@ -9,9 +9,12 @@ cancellations (Post-Order API).
   request waiting for the seller is approved (``POST /post-order/v2/cancellation/{cancelId}/approve``); otherwise
   ``POST /post-order/v2/cancellation`` with ``legacyOrderId``, ``cancelReason``, ``buyerPaid`` and
   ``buyerPaidDate`` [docs post-order_v2_cancellation__post]. eBay cancels whole orders only [docs
-  post-order cancellation check_eligibility]: a cancellation of some lines is refused, naming them (refund those on
-  eBay), and so is an order with a shipment. A cancellation made by this sink (its ``cancellation_id``) is not
-  made again while the process runs; once made eBay shows it under way, so a later send finds it done.
+  post-order cancellation check_eligibility]: a cancellation of some lines refunds them instead (``POST
+  /sell/fulfillment/v1/order/{orderId}/issue_refund`` with line-item amounts, ``mappings/ebay_cancel.py``), only
+  what the order just read does not show refunded already, so a resend refunds nothing twice; a refund eBay
+  refuses is permanent, with eBay's words. A whole-order cancellation of an order with a shipment is refused. A
+  cancellation made by this sink (its ``cancellation_id``) is not made again while the process runs; once made
+  eBay shows it under way, so a later send finds it done.
 
 The Post-Order API takes the OAuth user token as ``Authorization: IAF <token>`` and the marketplace in
 ``X-EBAY-C-MARKETPLACE-ID`` [unverified: the header scheme, and the seller cancel reasons below, are from eBay's
@@ -38,6 +41,7 @@ from crossdock.core.lifecycle.cancellations import Cancellation, Reason
 from crossdock.core.returns.models import Refund
 from crossdock.core.stock.models import StockPush
 from crossdock.mappings import ebay as mapping
+from crossdock.mappings import ebay_cancel as cancel_mapping
 
 CANCELLATION = "/post-order/v2/cancellation"
 # Cancellation reason -> Post-Order CancelReasonEnum, the seller's values [unverified]
@@ -53,7 +57,8 @@ PAID = frozenset({"PAID", "PARTIALLY_REFUNDED"})
 
 
 class EbaySink(ChannelSink[EbaySourceConfig, _Api]):
-    """Fulfilments (one shipping fulfilment per package, each sent once) and whole-order cancellations."""
+    """Fulfilments (one shipping fulfilment per package, each sent once), whole-order cancellations, and refunds of
+    cancelled lines."""
 
     channel = "ebay"
 
@@ -107,13 +112,7 @@ class EbaySink(ChannelSink[EbaySourceConfig, _Api]):
         if state == "IN_PROGRESS" and not waiting:
             return f"ebay order {order_id}: a cancellation is already under way"
         if not _whole(cancellation, body):
-            lines = ", ".join(
-                f"{line.line_number or line.product_ids.get('SK', '?')} x{line.quantity}" for line in cancellation.lines
-            )
-            raise PermanentError(
-                f"{where}: order {order_id}: eBay cancels whole orders only; lines {lines} will not ship: ship the "
-                "rest and refund those units on eBay (Seller Hub, the order's refund), or cancel the whole order there"
-            )
+            return self._refund_lines(order_id, body, cancellation)
         if body.get("orderFulfillmentStatus") in ("IN_PROGRESS", "FULFILLED"):
             raise PermanentError(f"{where}: order {order_id} has a shipment: eBay takes no cancellation now")
         headers = {"X-EBAY-C-MARKETPLACE-ID": self.config.marketplace_id}
@@ -136,6 +135,21 @@ class EbaySink(ChannelSink[EbaySourceConfig, _Api]):
 
     def _refund(self, refund: Refund) -> str:
         return ebay_returns.send_refund(self._api, self.name, self.config.marketplace_id, refund)
+
+    def _refund_lines(self, order_id: str, order: Mapping[str, Any], cancellation: Cancellation) -> str:
+        """Lines that will not ship, refunded (eBay cancels whole orders only): what the order (just read) shows
+        refunded of them is not refunded again (``mappings/ebay_cancel.py``), then one ``issue_refund``."""
+        where = f"ebay {self.name}: order {order_id}: cancellation {cancellation.cancellation_id}"
+        body = cancel_mapping.refund_request(order, cancellation, where)
+        if body is None:
+            return f"ebay order {order_id}: the cancelled lines are refunded already"
+        path = f"{FULFILLMENT}/order/{urllib.parse.quote(order_id, safe='')}/issue_refund"
+        made, _ = self._api.call("POST", path, json=body)
+        status = made.get("refundStatus") if isinstance(made, dict) else None
+        if status == "FAILED" or not isinstance(made, dict) or not made.get("refundId"):
+            raise PermanentError(f"{where}: eBay refused the refund ({str(made)[:300]}): refund the lines on eBay")
+        said = ", ".join(f"{i['lineItemId']} {i['refundAmount']['value']}" for i in body["refundItems"])
+        return f"ebay order {order_id}: refund {made['refundId']} {str(status or 'issued').lower()} ({said})"
 
 
 def _whole(cancellation: Cancellation, order: Mapping[str, Any]) -> bool:

@@ -30,11 +30,17 @@ customer, found by name or created (a retry finds the one it created).
 A cancel (a delivery of purpose ``cancel``) finds the sale.order by the marker of the delivery that created it
 and calls ``action_cancel`` with ``disable_cancel_warning`` in the context (without it, Odoo answers a
 confirmed order with the "send the customer a cancel mail" wizard and cancels nothing: sale/models/
-sale_order.py, ``_show_cancel_wizard``). An order already cancelled counts as done. One with a delivery
-(``stock.picking`` of that ``sale_id``) in state ``done`` has shipped: ``TooLate``, nothing is cancelled; this
-check needs the Inventory app (sale_stock), as any Odoo that ships does. A new revision (``replaces`` set) is
-created only after the sale.order it replaces is cancelled: Odoo would change a confirmed order's lines, but
-not those of its deliveries already in the warehouse's hands, so crossdock cancels and creates instead.
+sale_order.py, ``_show_cancel_wizard``). An order already cancelled counts as done. Odoo reports no shipments
+crossdock records, so what it delivered is read first, one ``search_read`` of ``sale.order.line``
+(``qty_delivered``, a field of the Sales app itself, counted from done deliveries with the Inventory app): a
+sale.order whose every line is delivered has shipped, ``TooLate``, nothing is cancelled; one delivered in part
+has the rest cancelled (Odoo cancels the deliveries not done and keeps the done ones), then ``TooLate`` naming what
+went, so the source hears it. A new revision (``replaces`` set) is created only after the sale.order it replaces
+is cancelled: Odoo would change a confirmed order's lines, but not those of its deliveries already in the
+warehouse's hands, so crossdock cancels and creates instead. It brings what is left: each line less what Odoo
+delivered of its product under every sale.order made for the order before (``earlier``, read in the same one
+call); a line delivered in full is left out, and when nothing is left the revision is ``TooLate`` and the
+sale.order it replaces is left as it is.
 
 Outcomes: 408, 425, 429, 5xx, timeouts, dropped connections and unrecognised Odoo errors are transient
 (Retry-After passed on); bad credentials, an unknown customer or product, and Odoo's validation and user
@@ -45,6 +51,7 @@ from __future__ import annotations
 
 import itertools
 import json
+from decimal import Decimal
 from typing import Any
 
 import httpx
@@ -55,7 +62,7 @@ from crossdock.connectors.odoo_config import OdooSinkConfig
 from crossdock.core.configuration.types import resolve_secret
 from crossdock.core.errors import CrossdockError, PermanentError, TooLate, TransientError
 from crossdock.core.ports import Outbound
-from crossdock.mappings.odoo import Line, OdooCancel, OdooOrder, ShipTo
+from crossdock.mappings.odoo import Line, OdooCancel, OdooOrder, ShipTo, left_to_deliver
 
 MARKER = "crossdock:"
 CANCEL = "cancel"  # the delivery purpose of a cancel (core/lifecycle/destination_changes.py)
@@ -93,9 +100,12 @@ class OdooSink:
         found = self._search_read("sale.order", [["origin", "=", marker]], ["name", "state"], limit=1)
         if found:
             return self._finish(found[0]["id"], found[0]["name"], found[0]["state"])
-        cancelled = "" if request.replaces is None else f"; {self._cancel(request.replaces, request.po_number)}"
-        customer = self._customer(request)
         products = self._products(request)
+        cancelled = ""
+        if request.replaces is not None:
+            request, left_out = self._left(request, products)
+            cancelled = f"; {self._cancel(request.replaces or '', request.po_number, replaced=True)}{left_out}"
+        customer = self._customer(request)
         values: dict[str, Any] = {
             "partner_id": customer,
             "client_order_ref": request.po_number,
@@ -115,20 +125,51 @@ class OdooSink:
     def close(self) -> None:
         self._client.close()
 
-    def _cancel(self, reference: str, po_number: str) -> str:
-        """Cancel the sale.order created under ``reference``; ``TooLate`` when a delivery of it is done."""
+    def _cancel(self, reference: str, po_number: str, *, replaced: bool = False) -> str:
+        """Cancel the sale.order created under ``reference`` (what it has not delivered: Odoo keeps its done
+        deliveries). A cancel of the order reads its lines first: ``TooLate`` when they are all delivered, and,
+        once the rest is cancelled, when some were (the source must hear they went); a revision that replaces
+        it (``replaced``) was cut to what is left by ``_left``."""
         found = self._search_read("sale.order", [["origin", "=", MARKER + reference]], ["name", "state"], limit=1)
         if not found:
             raise PermanentError(f"{self._where()}: order {po_number}: no sale.order with origin {MARKER}{reference}")
         order_id, name = int(found[0]["id"]), found[0]["name"]
+        what = f"{self._where()}: sale.order {order_id} ({name}) of order {po_number}"
+        lines = [] if replaced else self._lines([["order_id", "=", order_id]])
+        went = [line for line in lines if _quantity(line.get("qty_delivered")) > 0]
+        if went and all(_quantity(x.get("qty_delivered")) >= _quantity(x.get("product_uom_qty")) for x in lines):
+            raise TooLate(f"{what} has shipped: every line delivered ({_said(went)})")
+        if found[0]["state"] != "cancel":
+            self._execute("sale.order", "action_cancel", [[order_id]], {"context": {"disable_cancel_warning": True}})
+        if went:
+            raise TooLate(f"{what} has shipped in part ({_said(went)}): the rest of it is cancelled in Odoo")
         if found[0]["state"] == "cancel":
             return f"sale.order {order_id} ({name}) cancelled (by an earlier attempt)"
-        done = self._search_read("stock.picking", [["sale_id", "=", order_id], ["state", "=", "done"]], ["name"])
-        if done:
-            names = ", ".join(str(p["name"]) for p in done)
-            raise TooLate(f"{self._where()}: sale.order {order_id} ({name}) of order {po_number} has shipped ({names})")
-        self._execute("sale.order", "action_cancel", [[order_id]], {"context": {"disable_cancel_warning": True}})
         return f"sale.order {order_id} ({name}) cancelled"
+
+    def _left(self, request: OdooOrder, products: dict[str, int]) -> tuple[OdooOrder, str]:
+        """A revision cut to what Odoo has not delivered under the sale.orders made for the order before (one read
+        of their lines' ``qty_delivered``; Odoo reports no shipments crossdock records). ``TooLate`` when nothing
+        is left: the order went out as it was."""
+        markers = [MARKER + key for key in dict.fromkeys([*(request.earlier or []), request.replaces or ""])]
+        codes = {product_id: code for code, product_id in products.items()}
+        delivered: dict[str, Decimal] = {}
+        for line in self._lines([["order_id.origin", "in", markers]]):
+            code = codes.get(_record_id(line.get("product_id")) or 0)
+            if code is not None:
+                delivered[code] = delivered.get(code, Decimal(0)) + _quantity(line.get("qty_delivered"))
+        if not any(delivered.values()):
+            return request, ""
+        left = left_to_deliver(request.lines, delivered)
+        if not left:
+            raise TooLate(f"{self._where()}: order {request.po_number} was delivered in full by Odoo already")
+        gone = len(request.lines) - len(left)
+        said = "; what Odoo delivered is left out" + (f" ({gone} line(s) in full)" if gone else "")
+        return request.model_copy(update={"lines": left}), said
+
+    def _lines(self, domain: list[list[Any]]) -> list[dict[str, Any]]:
+        """sale.order.line records: each one's product, quantity ordered and quantity delivered."""
+        return self._search_read("sale.order.line", domain, ["name", "product_id", "product_uom_qty", "qty_delivered"])
 
     # --- the steps of a send ---------------------------------------------------------------------------
 
@@ -280,6 +321,26 @@ class OdooSink:
 
     def _clean(self, message: str) -> str:
         return message.replace(self._key, "***") if self._key else message
+
+
+def _quantity(value: Any) -> Decimal:
+    """An Odoo quantity (a float in JSON-RPC) as a Decimal; anything else counts as none."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return Decimal(0)
+    number = Decimal(str(value))
+    return number if number.is_finite() else Decimal(0)
+
+
+def _record_id(value: Any) -> int | None:
+    """A many2one as JSON-RPC reads it (``[id, "name"]``), or a bare id."""
+    found = value[0] if isinstance(value, list) and value else value
+    return found if isinstance(found, int) and not isinstance(found, bool) else None
+
+
+def _said(lines: list[dict[str, Any]]) -> str:
+    """The delivered lines in words, for the too-late alert: ten at most, each name cut short."""
+    said = [f"{str(x.get('name') or '?')[:60]}: {_quantity(x.get('qty_delivered'))} delivered" for x in lines[:10]]
+    return ", ".join(said) + (f" and {len(lines) - 10} more" if len(lines) > 10 else "")
 
 
 def _line_values(line: Line, product_id: int) -> dict[str, Any]:

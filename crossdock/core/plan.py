@@ -240,6 +240,18 @@ def queued(conn: Connection, key: str) -> bool:
     return conn.execute(select(deliveries.c.id).where(deliveries.c.key == key)).first() is not None
 
 
+def sent_keys(conn: Connection, order_id: int, sink: str) -> list[str]:
+    """The keys of the order's order deliveries sent to ``sink``, oldest first: what an ERP that reports no
+    shipments (Odoo) holds the order under, revision after revision, so what it delivered under any is counted."""
+    query = select(deliveries.c.key).where(
+        deliveries.c.order_id == order_id,
+        deliveries.c.sink == sink,
+        deliveries.c.purpose == "order",
+        deliveries.c.state == "sent",
+    )
+    return [str(key) for key in conn.execute(query.order_by(deliveries.c.id)).scalars()]
+
+
 def _expected_ack(
     partner: Partner, purpose: str, controls: Controls | None, not_before: datetime | None
 ) -> dict[str, Any]:

@@ -10,6 +10,7 @@ into Odoo's floats at the last moment. No I/O.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
@@ -64,6 +65,7 @@ class OdooOrder(_Doc):
     product_field: str
     lines: list[Line]
     replaces: str | None = None  # a new revision: the key of the sale.order to cancel first (its origin marker)
+    earlier: list[str] | None = None  # with replaces: every key the order was created under there, oldest first
 
 
 class OdooCancel(_Doc):
@@ -78,9 +80,12 @@ def cancel_request(po_number: str, reference: str) -> bytes:
     return OdooCancel(po_number=po_number, reference=reference).model_dump_json().encode("utf-8")
 
 
-def order_request(order: Order, config: OdooSinkConfig, replaces: str | None = None) -> bytes:
+def order_request(
+    order: Order, config: OdooSinkConfig, replaces: str | None = None, earlier: list[str] | None = None
+) -> bytes:
     """The JSON request for one delivery of ``order`` (already cut to the lines routed here); ``replaces`` is
-    the key of the sale.order this revision replaces, which the sink cancels before it creates this one.
+    the key of the sale.order this revision replaces, which the sink cancels before it creates this one, and
+    ``earlier`` the keys of every sale.order made for the order before: what those delivered is left out.
 
     A missing customer value or a line without any of the configured product ids is a ``PermanentError``
     naming the order and line: Odoo could not be asked, and sending later cannot help.
@@ -99,8 +104,22 @@ def order_request(order: Order, config: OdooSinkConfig, replaces: str | None = N
         product_field=config.product_field,
         lines=[_line(order.po_number, line, config.product_ids) for line in order.lines],
         replaces=replaces,
+        earlier=earlier or None,
     )
     return request.model_dump_json(exclude_none=True).encode("utf-8")
+
+
+def left_to_deliver(lines: list[Line], delivered: Mapping[str, Decimal]) -> list[Line]:
+    """``lines`` less what Odoo delivered of each product (by product code) under the sale.orders a revision
+    replaces, the first lines of a product taking it first; a line with nothing left goes."""
+    rest = dict(delivered)
+    left: list[Line] = []
+    for line in lines:
+        taken = min(rest.get(line.product, Decimal(0)), line.quantity)
+        rest[line.product] = rest.get(line.product, Decimal(0)) - taken
+        if line.quantity > taken:
+            left.append(line.model_copy(update={"quantity": line.quantity - taken}) if taken else line)
+    return left
 
 
 def _lookup_view(order: Order) -> dict[str, Any]:

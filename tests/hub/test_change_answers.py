@@ -74,6 +74,7 @@ def test_a_refused_change_is_recorded_on_the_order_and_alerted_once(hub: Hub, tm
     (alert,) = [a for a in _alerts(tmp_path) if "865" in a]
     assert "northwind refused a change of order PO-1" in alert and "- line 0001 QD refused" in alert
     assert "0002" not in alert.split("Refused:")[1], "only the refused lines are listed"
+    assert "`crossdock orders cancel PO-1 --lines LINE:QTY`" in alert, "the alert says what a person can do"
 
 
 def test_an_accepted_change_is_recorded_without_an_alert(hub: Hub, tmp_path: Path) -> None:

@@ -19,13 +19,14 @@ import httpx
 import pytest
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from crossdock.connectors import ebay as connector
 from crossdock.core.hub import Hub
 from crossdock.core.lifecycle.operator_orders import cancel_order
 from crossdock.core.poller import poll
-from crossdock.core.storage.schema import documents, events, orders
+from crossdock.core.storage.engine import utcnow
+from crossdock.core.storage.schema import deliveries, documents, events, orders
 from tests.fakeapi import FakeApi, Request, Response
 from tests.hub.channels import channel_hub, drain, order_rows, served, warehouse_files, webhook_url
 from tests.hub.test_ebay_flow import CHANNEL, ENVIRONMENT, VECTORS, FakeEbay, config, example, own_key, stamp
@@ -216,3 +217,38 @@ def test_an_operator_cancel_goes_back_to_ebay_as_a_post_order_cancellation(
         "buyerPaid": True,
     }
     assert order_rows(hub, CHANNEL)[order["orderId"]].status == "cancelled"
+
+
+def test_an_operator_line_cut_goes_back_to_ebay_as_a_refund_of_those_units_once(
+    hub: Hub, ebay: tuple[FakeEbay, FakeApi]
+) -> None:
+    fake, api = ebay
+    order = example(9, stamp(1))
+    fake.orders[order["orderId"]] = order
+    mug = order["lineItems"][0]  # 2 mugs, 25.00 after the discount
+    issued: list[Request] = []
+
+    def issue_refund(request: Request) -> Response:
+        issued.append(request)
+        for item in request.json()["refundItems"]:  # eBay lists the pending refund on the line item
+            line = next(i for i in order["lineItems"] if i["lineItemId"] == item["lineItemId"])
+            line.setdefault("refunds", []).append({"refundId": "R-1", "amount": item["refundAmount"]})
+        return Response(200, {"refundId": "R-1", "refundStatus": "PENDING"})
+
+    api.route("POST", f"/sell/fulfillment/v1/order/{order['orderId']}/issue_refund", issue_refund)
+    assert poll(hub, "ebay", "me").received == 1
+    drain(hub)
+    cancel_order(hub, order["orderId"], source=None, lines=f"{mug['lineItemId']}:1", reason="out_of_stock")
+    drain(hub)
+    (request,) = issued
+    assert request.json()["refundItems"] == [
+        {"lineItemId": mug["lineItemId"], "refundAmount": {"value": "12.50", "currency": "USD"}}
+    ]
+    assert api.calls("POST", "/post-order/") == [], "no cancellation of the whole order"
+    told = deliveries.c.purpose == "cancellation"
+    with hub.store.transaction() as conn:  # as if the process died before the outcome was recorded
+        conn.execute(update(deliveries).where(told).values(state="pending", next_attempt_at=utcnow()))
+    drain(hub)
+    with hub.store.transaction() as conn:
+        (again,) = conn.execute(select(deliveries.c.state, deliveries.c.remote_ref).where(told)).all()
+    assert len(issued) == 1 and again.state == "sent" and "refunded already" in str(again.remote_ref)

@@ -174,11 +174,33 @@ def test_a_cancel_after_odoo_delivered_comes_too_late_and_the_order_is_marked_sh
     receive(hub, interchange([order("PO-1")]))
     hub.dispatcher("test").drain()
     (created,) = odoo.all("sale.order")
-    odoo.add("stock.picking", name="WH/OUT/00001", sale_id=created["id"], state="done")
+    odoo.deliver(created["id"], "MUG-BLU", 5)
     receive(hub, interchange([order("PO-1", purpose="01")], control=2), "b.edi")
     hub.dispatcher("test").drain()
     assert created["state"] == "draft"
     with hub.store.transaction() as conn:
         (cancel,) = conn.execute(select(deliveries).where(deliveries.c.purpose == "cancel")).all()
         status = Queries(hub.store).order(conn, "PO-1")["status"]  # type: ignore[index]
-    assert status == "shipped" and cancel.state == "cancelled" and "WH/OUT/00001" in cancel.last_error
+    assert status == "shipped" and cancel.state == "cancelled" and "every line delivered" in cancel.last_error
+
+
+def test_a_change_to_an_order_odoo_delivered_in_part_sends_only_what_is_left(hub: Hub, odoo: FakeOdoo) -> None:
+    receive(hub, interchange([order("PO-1", skus=("MUG-BLU", "KTL-STL"), qty=5)]))
+    hub.dispatcher("test").drain()
+    (first,) = odoo.all("sale.order")
+    odoo.deliver(first["id"], "MUG-BLU", 5)
+    odoo.deliver(first["id"], "KTL-STL", 2)
+    receive(hub, interchange([order("PO-1", skus=("MUG-BLU", "KTL-STL"), qty=7, purpose="05")], control=2), "b.edi")
+    assert hub.dispatcher("test").drain().dead == 0
+    _, second = odoo.all("sale.order")
+    assert first["state"] == "cancel", "what it had not delivered is cancelled there"
+    assert [line["product_uom_qty"] for line in second["order_line"]] == [2.0, 5.0], "7 less 5, 7 less 2"
+    odoo.deliver(second["id"], "MUG-BLU", 2)
+    odoo.deliver(second["id"], "KTL-STL", 5)
+    receive(hub, interchange([order("PO-1", skus=("MUG-BLU", "KTL-STL"), qty=7, purpose="01")], control=3), "c.edi")
+    hub.dispatcher("test").drain()
+    with hub.store.transaction() as conn:
+        (cancel,) = conn.execute(select(deliveries).where(deliveries.c.purpose == "cancel")).all()
+        status = Queries(hub.store).order(conn, "PO-1")["status"]  # type: ignore[index]
+    assert cancel.state == "cancelled" and "every line delivered" in cancel.last_error and status == "shipped"
+    assert second["state"] == "draft", "all of it went: nothing to cancel"

@@ -61,5 +61,8 @@ else:
 ORDER_APIS = ("odoo", "shipbob")
 # Order APIs crossdock reads shipments from: a revision of a partly shipped order names the shipments it counted.
 SHIPMENT_APIS = ("shipbob",)
+# Order APIs that report no shipments to crossdock but say what they delivered: a revision names every key the
+# order was created under there, so what any of those delivered is not asked for again (Odoo's qty_delivered).
+DELIVERED_APIS = ("odoo",)
 # Sources that are a sales channel: each is also where its orders' fulfilments go, under the source's name.
 CHANNELS = ("shopify", "woocommerce", "bigcommerce", "amazon", "ebay", "walmart")

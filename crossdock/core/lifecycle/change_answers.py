@@ -8,6 +8,11 @@ is recorded on the order as an event of kind ``865``, each answered change in wo
 IR, or BCA02 RJ) raises one alert naming the lines. An 865 for a PO crossdock does not have changes nothing and
 is the document's problem (kept; ``crossdock replay`` once the order is in). What the partner wrote is bounded
 and cleaned of control characters before it reaches an event or an alert.
+
+A refused change does not change the order, on purpose: crossdock writes no 860, so the change an 865 answers was
+not made through crossdock, and the 865 names what was asked and refused, not the version the partner keeps (a
+refused price, a line it will not delete), so there is no revision crossdock could send the destinations that
+both sides agreed on. The alert says what a person can do with crossdock's own commands.
 """
 
 from __future__ import annotations
@@ -30,6 +35,11 @@ VERDICTS = {"AD": "accepted", "AC": "accepted with changes", "RJ": "rejected", "
 ANSWERS = {"IA": "accepted", "IQ": "accepted, quantity", "IR": "refused", "IP": "accepted, price", "ID": "deleted"}
 LONGEST = 80  # characters of one value the partner sent, as shown
 MAX_LINES = 50  # answered changes named in one event or alert
+_WHAT_TO_DO = (
+    "To hold to what the partner keeps: `crossdock orders hold {po}` stops what has not left meanwhile; `crossdock "
+    "orders cancel {po} --lines LINE:QTY` cuts a quantity the partner will not take; any other refused change (a "
+    "price, a line added or deleted) needs the partner's corrected 860 or 850, applied as any other."
+)
 
 
 def apply_change_answer(
@@ -56,7 +66,8 @@ def apply_change_answer(
             f"865:{partner.name}:{po}:{_clean(answer.change_sequence or '')}:{document_id}",
             f"crossdock: {partner.name} refused a change of order {po}"[:200],
             f"{text[:400]}\n\nRefused:\n{lines}\n\nThe 865 is inbound document {document_id}; order {po} is as "
-            "crossdock holds it: settle the refused changes with the partner.",
+            f"crossdock holds it, changed, and its destinations have it so: settle the refused changes with the "
+            f"partner. {_WHAT_TO_DO.format(po=po)}",
         )
     return None
 

@@ -38,7 +38,7 @@ from sqlalchemy import Connection, select, update
 
 from crossdock.core import registry
 from crossdock.core.alerts import raise_alert
-from crossdock.core.configuration.blocks import ORDER_APIS, SHIPMENT_APIS
+from crossdock.core.configuration.blocks import DELIVERED_APIS, ORDER_APIS, SHIPMENT_APIS
 from crossdock.core.configuration.connectors import OrderFormat
 from crossdock.core.errors import CrossdockError
 from crossdock.core.fulfilment.carton_labels import labels_for, sscc_of
@@ -53,7 +53,7 @@ from crossdock.core.lifecycle.left_to_ship import (
 )
 from crossdock.core.models import Order
 from crossdock.core.partners import Partner, created_now, reserve
-from crossdock.core.plan import Plan, delivery_key, outbound, safe_name, warehouse_order_number
+from crossdock.core.plan import Plan, delivery_key, outbound, safe_name, sent_keys, warehouse_order_number
 from crossdock.core.routing import Assignment, Unroutable, route
 from crossdock.core.storage.schema import deliveries
 from crossdock.core.storage.store import to_json
@@ -207,7 +207,9 @@ def _change(told: _Told, sink_name: str, holder: Held | None, picked: Order, key
     labelled = isinstance(sink, OrderFormat) and sink.labels == "sscc"
     labels = labels_for(hub, told.conn, sink_name, picked, told.recipient) if labelled else []
     if means in ORDER_APIS:
-        counted = {"shipped": told.shipped.shipments} if means in SHIPMENT_APIS and holder else {}
+        counted: dict[str, Any] = {"shipped": told.shipped.shipments} if means in SHIPMENT_APIS and holder else {}
+        if means in DELIVERED_APIS and holder:
+            counted = {"earlier": sent_keys(told.conn, told.ref, sink_name)}
         data = registry.mapping(means).order_request(picked, sink, replaces=holder.key if holder else None, **counted)
         outbound(
             told.plan, told.recipient, data, f"{base}.json", ORDER, key, told.document_id, told.ref, sink=sink_name

@@ -28,6 +28,7 @@ from crossdock.core.fulfilment.shipping import shipped_so_far
 from crossdock.core.hub import Hub
 from crossdock.core.lifecycle.cancel_back import cancellation_for, plan_cancellation
 from crossdock.core.lifecycle.cancellations import Reason
+from crossdock.core.lifecycle.order_changes import CHANGE
 from crossdock.core.lifecycle.order_holds import operator_hold
 from crossdock.core.models import Order
 from crossdock.core.orders import upsert_orders
@@ -167,12 +168,15 @@ def cancel_order(hub: Hub, po: str, *, source: str | None, lines: str | None, re
 
 def _revised(order: Order, cut: dict[int, Decimal], whole: bool) -> Order:
     """The order's next revision: cancelled whole (purpose 01), or its lines reduced by ``cut`` (a line cut
-    whole stays, at quantity 0, so its shipments and answers still find it). A channel's order is stamped now,
-    so a page of the channel that still shows the old version is older than it and changes nothing."""
+    whole stays, at quantity 0, so its shipments and answers still find it) as a change (purpose 04, as an 860
+    change is: a destination that reads the order's JSON sees a change, not the order again). A channel's order
+    is stamped now, so a page of the channel that still shows the old version is older than it and changes
+    nothing."""
     revised = order.model_copy(deep=True)
     if whole:
         revised.purpose = "01"
     else:
+        revised.purpose = CHANGE
         for line in revised.lines:
             line.quantity -= cut.get(line.position, Decimal(0))
     if revised.updated_at is not None:
