@@ -113,6 +113,9 @@ def _show_sku(args: argparse.Namespace) -> int:
                     "told": told[name].told if name in told else None,
                     "told_at": told[name].told_at if name in told else None,
                     "queued": told[name].queued if name in told else None,
+                    "refused": told[name].refused if name in told else None,
+                    "refused_said": told[name].refused_said if name in told else None,
+                    "refused_at": told[name].refused_at if name in told else None,
                 }
                 for name in sorted(channels)
             ],
@@ -143,4 +146,10 @@ def _sku_lines(d: dict[str, Any]) -> list[str]:
         told = f"told {c['told']}{when}" if c["told"] is not None else "never told"
         queued = f", {c['queued']} queued" if c["queued"] is not None else ""
         lines.append(f"  {c['channel']}: available {c['available']}; {told}{queued}")
+        if c["refused"] is not None:
+            since = f"{c['refused_at']:%Y-%m-%d %H:%M:%S}" if c["refused_at"] else "?"
+            lines.append(
+                f"    refused {c['refused']} (refused since {since}; tried again when the figure changes): "
+                f"{c['refused_said'] or ''}"
+            )
     return lines

@@ -11,11 +11,13 @@ from typing import Any
 
 from sqlalchemy import Connection, select, update
 
+from crossdock.core import stock_results
 from crossdock.core.alerts import raise_alert
 from crossdock.core.config import Config
 from crossdock.core.engine import utcnow
 from crossdock.core.outbox_records import Claimed
 from crossdock.core.schema import deliveries, orders
+from crossdock.core.stock_models import StockSent
 from crossdock.core.store import Store
 from crossdock.core.too_late import too_late
 
@@ -83,6 +85,8 @@ def write_outcomes(
                 delivered.add(item.order_id)
             if item.purpose == "alert":
                 told.append((o, now))
+            if isinstance(o.detail, StockSent) and config is not None:  # refused SKUs, feeds to read back
+                stock_results.record(store, conn, config, item, o.detail)
             report.sent += 1
         elif o.kind == "retry":
             row.update(last_error=o.detail, next_attempt_at=now + dt.timedelta(seconds=o.delay))

@@ -6,7 +6,8 @@ cancelled and its SKUs go into the new push with today's figures, so an older fi
 newer one, not even by a retry. A waiting push that a worker is sending at that moment is not touched: the new
 one waits for the next run (``in flight``). What a channel was told moves from queued to told once its
 delivery is sent. A push that failed for good (dead) is cancelled by the next push, which carries its SKUs with
-today's figures: ``crossdock retry`` can never send its older figures after newer ones.
+today's figures: ``crossdock retry`` can never send its older figures after newer ones. A SKU the channel refused
+(``stock_results``) is pushed again only when its figure changes.
 """
 
 from __future__ import annotations
@@ -54,6 +55,7 @@ def settle(conn: Connection, channel: str) -> None:
             values: dict[str, Any] = {"queued": None, "queued_key": None, "queued_at": None}
         elif found.state == "sent":
             values = {"told": stock_told.c.queued, "told_at": found.sent_at, "queued": None, "queued_key": None}
+            values.update(refused=None, refused_said=None, refused_at=None)  # taken: no longer refused
         else:
             continue  # pending: still on its way; dead: its figure stays the base until it changes
         conn.execute(
@@ -112,11 +114,14 @@ def _told(conn: Connection, channel: str, skus: Sequence[str] | None) -> dict[st
 
 
 def _changed(figures: Mapping[str, int], told: Mapping[str, Any], only_zero: bool) -> list[str]:
-    """The SKUs whose figure differs from what the channel was told (or has queued to it)."""
+    """The SKUs whose figure differs from what the channel was told (or has queued to it), and from the figure it
+    refused for the SKU: a refused SKU is tried again only with a different figure."""
     changed = []
     for sku, qty in figures.items():
         row = told.get(sku)
         base = None if row is None else row.queued if row.queued is not None else row.told
+        if row is not None and row.queued is None and row.refused == qty:
+            continue
         if base != qty and (not only_zero or qty == 0):
             changed.append(sku)
     return changed
