@@ -77,7 +77,14 @@ def _show_sku(args: argparse.Namespace) -> int:
     sku = args.sku
     with _hub(args, existing=True) as hub, hub.store.engine.connect() as conn:
         held = conn.execute(
-            select(orders.c.po_number, orders.c.channel, orders.c.partner, orders.c.status, stock_reserved.c.quantity)
+            select(
+                orders.c.po_number,
+                orders.c.channel,
+                orders.c.partner,
+                orders.c.status,
+                stock_reserved.c.location,
+                stock_reserved.c.quantity,
+            )
             .join(orders, orders.c.id == stock_reserved.c.order_id)
             .where(stock_reserved.c.sku == sku, orders.c.status.in_(OPEN))
             .order_by(orders.c.id)
@@ -101,6 +108,7 @@ def _show_sku(args: argparse.Namespace) -> int:
                     "channel": r.channel,
                     "from": r.partner,
                     "status": r.status,
+                    "location": r.location or None,
                     "quantity": r.quantity,
                 }
                 for r in held
@@ -135,7 +143,9 @@ def _sku_lines(d: dict[str, Any]) -> list[str]:
     total = sum(r["quantity"] for r in d["reserved"])
     lines.append(f"reserved by open orders: {total}")
     lines.extend(
-        f"  {r['po_number']} ({r['channel']} {r['from']}, {r['status']}): {r['quantity']}" for r in d["reserved"]
+        f"  {r['po_number']} ({r['channel']} {r['from']}, {r['status']}): {r['quantity']}"
+        + (f" at {r['location']}" if r["location"] else "")
+        for r in d["reserved"]
     )
     lines.append("channels:" if d["channels"] else "channels: none has a stock: block")
     for c in d["channels"]:

@@ -218,7 +218,7 @@ def push(hub: Any, *, channels: Sequence[str] | None = None, dry_run: bool = Fal
     catalogue = load(config).by_channel()
     out = []
     with hub.store.transaction() as conn:
-        reserve_unread(conn, catalogue)
+        reserve_unread(conn, config, catalogue)
         figures = availability(conn, targets, catalogue, None)
         for name in targets:
             out.append(queue_channel(hub, conn, name, figures[name], catalogue.get(name, {}), dry_run=dry_run))
