@@ -48,11 +48,19 @@ class StockSent(str):
 
     refused: dict[str, str]
     feeds: list[str]
+    retry: list[str]  # SKUs the channel did not set for reasons of its own: the next push sends them again
 
-    def __new__(cls, summary: str, refused: dict[str, str] | None = None, feeds: list[str] | None = None) -> StockSent:
+    def __new__(
+        cls,
+        summary: str,
+        refused: dict[str, str] | None = None,
+        feeds: list[str] | None = None,
+        retry: list[str] | None = None,
+    ) -> StockSent:
         made = super().__new__(cls, summary[:1000])  # the outbox's remote reference: each SKU's words are kept apart
         made.refused = dict(refused or {})
         made.feeds = list(feeds or [])
+        made.retry = list(retry or [])
         return made
 
 

@@ -39,6 +39,7 @@ def record(store: Any, conn: Connection, config: Any, item: Any, sent: StockSent
     elif item.purpose == STOCK_CHECK:
         check = FeedCheck.model_validate_json(item.data)
         _refused(store, conn, config, item.sink, sent.refused, check.levels, queued_key=check.push_id, told=True)
+        _untold(conn, item.sink, sent.retry, check.levels, check.push_id)
         if sent.feeds:  # still processing: look again later, or give up and say so
             if check.round >= CHECK_ROUNDS:
                 raise_alert(
@@ -118,6 +119,19 @@ def _refused(
         if row.refused_at is None:
             started.append(sku)
     _alert(store, conn, config, channel, started, refused, now)
+
+
+def _untold(conn: Connection, channel: str, skus: list[str], figures: Mapping[str, int], push_key: str) -> None:
+    """SKUs a feed did not set for the channel's own reasons: no longer told (or queued) that figure, so the next
+    push sends them again (a SKU told or queued another figure since is left alone)."""
+    for sku in skus:
+        if sku not in figures:
+            continue
+        mine = (stock_told.c.channel == channel) & (stock_told.c.sku == sku)
+        settled = mine & stock_told.c.queued_key.is_(None) & (stock_told.c.told == figures[sku])
+        conn.execute(update(stock_told).where(settled).values(told=None))
+        waiting = mine & (stock_told.c.queued_key == push_key)
+        conn.execute(update(stock_told).where(waiting).values(queued=None, queued_key=None, queued_at=None))
 
 
 def _alert(

@@ -177,6 +177,7 @@ def test_many_skus_go_as_one_listings_feed(config: AmazonSourceConfig, clock: li
     ]
     assert json.loads(created.calls[0].request.content)["feedType"] == "JSON_LISTINGS_FEED"
     assert "feed feed-42" in said and "3 of 3 levels submitted" in said
+    assert isinstance(said, StockSent) and said.feeds == ["feed-42"]  # core reads its report later
 
 
 def test_no_seller_id_is_a_permanent_error(config: AmazonSourceConfig) -> None:

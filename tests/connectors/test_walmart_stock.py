@@ -76,6 +76,7 @@ def test_many_skus_go_as_one_inventory_feed(config: WalmartSourceConfig) -> None
         "Inventory": [{"sku": f"SKU-000{n}", "quantity": {"unit": "EACH", "amount": n}} for n in (1, 2, 3)],
     }
     assert "feed F-123" in said and "3 of 3 levels submitted" in said
+    assert isinstance(said, StockSent) and said.feeds == ["F-123"]  # core reads its item statuses later
 
 
 def test_a_429_mid_push_waits_and_goes_on(config: WalmartSourceConfig, monkeypatch: pytest.MonkeyPatch) -> None:

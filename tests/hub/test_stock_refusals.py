@@ -129,3 +129,59 @@ def test_stock_show_names_the_refusal(
     assert code == 0
     assert "shop: available 3; never told" in out
     assert "refused 3 (refused since" in out and "8541: the SKU is not listed" in out
+
+
+class Feeding:
+    """A channel that takes pushes as feeds processed later: each look at a feed answers the next of ``looks``."""
+
+    def __init__(self, looks: list[StockSent]) -> None:
+        self.looks = looks
+        self.checked: list[dict[str, Any]] = []
+
+    def send(self, document: Any) -> str:
+        if document.purpose == "stock":
+            return StockSent("submitted", feeds=["F-1"])
+        self.checked.append(json.loads(document.data))
+        return self.looks.pop(0)
+
+    def close(self) -> None:
+        pass
+
+
+def _due(hub: Hub) -> None:
+    from sqlalchemy import update
+
+    with hub.store.transaction() as conn:
+        conn.execute(update(deliveries).where(deliveries.c.state == "pending").values(next_attempt_at=T0))
+
+
+def test_a_feed_is_looked_at_later_until_its_report_refuses_a_sku(shop: Hub) -> None:
+    channel = Feeding([StockSent("IN_PROGRESS", feeds=["F-1"]), StockSent("DONE", refused={"MUG-RED": "not listed"})])
+    shop._sinks["shop"] = channel  # type: ignore[assignment]
+    _figures(shop, 0, **{"MUG-BLU": 10, "MUG-RED": 5})
+    push(shop)
+    shop.dispatcher().drain()
+    assert _states(shop, "stock-check") == ["pending"] and channel.checked == []  # not due for five minutes
+    _due(shop)
+    shop.dispatcher().drain()
+    assert _states(shop, "stock-check") == ["sent", "pending"]  # still processing: looked at again later
+    _due(shop)
+    shop.dispatcher().drain()
+    assert [c["feed_id"] for c in channel.checked] == ["F-1", "F-1"]
+    assert channel.checked[0]["levels"] == {"MUG-BLU": 8, "MUG-RED": 3}
+    push(shop)
+    told = _told(shop)
+    assert told["MUG-RED"][2:] == (3, "not listed") and told["MUG-BLU"] == (8, None, None, None)
+    assert len(_states(shop, "alert")) == 1
+
+
+def test_skus_a_feed_did_not_set_for_the_channel_s_own_reasons_are_pushed_again(shop: Hub) -> None:
+    channel = Feeding([StockSent("CANCELLED", retry=["MUG-BLU"])])
+    shop._sinks["shop"] = channel  # type: ignore[assignment]
+    _figures(shop, 0, **{"MUG-BLU": 10, "MUG-RED": 5})
+    push(shop)
+    shop.dispatcher().drain()
+    _due(shop)
+    shop.dispatcher().drain()
+    (again,) = push(shop)
+    assert [(lv.sku, lv.available) for lv in again.levels] == [("MUG-BLU", 8)]
