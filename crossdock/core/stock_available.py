@@ -196,7 +196,7 @@ def availability(
     """channel -> SKU -> available, for the catalogued SKUs of each channel (only ``skus`` when given)."""
     by_location = on_hand_by_location(conn, skus)
     held_at = reserved(conn, skus)
-    known = {sku for sold in catalogue.values() for sku in sold}
+    known: set[str] = set().union(*catalogue.values())
     everywhere = held_at.setdefault(NOWHERE, {})
     for sku, qty in shipped_since_figures(conn, known).items():
         everywhere[sku] = everywhere.get(sku, 0) + qty
