@@ -27,7 +27,7 @@ def _push(args: argparse.Namespace) -> int:
         unknown = [c for c in args.channel or [] if c not in pushing(hub.config)]
         if unknown:
             raise CrossdockError(f"no channel with stock push on named {', '.join(unknown)}")
-        pushed = push(hub, channels=args.channel, dry_run=args.dry_run)
+        pushed = push(hub, channels=args.channel, dry_run=args.dry_run, retry_refused=args.retry_refused)
         sent = None if args.dry_run else hub.dispatcher().drain()
     data = [
         {

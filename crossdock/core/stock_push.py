@@ -113,16 +113,17 @@ def _told(conn: Connection, channel: str, skus: Sequence[str] | None) -> dict[st
     return rows
 
 
-def _changed(figures: Mapping[str, int], told: Mapping[str, Any], only_zero: bool) -> list[str]:
+def _changed(figures: Mapping[str, int], told: Mapping[str, Any], only_zero: bool, again: bool = False) -> list[str]:
     """The SKUs whose figure differs from what the channel was told (or has queued to it), and from the figure it
-    refused for the SKU: a refused SKU is tried again only with a different figure."""
+    refused for the SKU: a refused SKU is tried again only with a different figure, or ``again``."""
     changed = []
     for sku, qty in figures.items():
         row = told.get(sku)
         base = None if row is None else row.queued if row.queued is not None else row.told
-        if row is not None and row.queued is None and row.refused == qty:
+        refused = row is not None and row.queued is None and row.refused == qty
+        if refused and not again:
             continue
-        if base != qty and (not only_zero or qty == 0):
+        if (base != qty or refused) and (not only_zero or qty == 0):
             changed.append(sku)
     return changed
 
@@ -136,20 +137,21 @@ def queue_channel(
     *,
     dry_run: bool = False,
     only_zero: bool = False,
+    again: bool = False,
 ) -> Pushed:
     """Queue one push of what changed of ``figures`` (SKU -> available) for ``channel``; with ``only_zero``
-    (the oversell guard) only the SKUs that reached zero."""
+    (the oversell guard) only the SKUs that reached zero; ``again``: with the SKUs it refused, figure unchanged."""
     store = hub.store
     settle(conn, channel)
     told = _told(conn, channel, list(figures))
-    changed = _changed(figures, told, only_zero)
+    changed = _changed(figures, told, only_zero, again)
     result = Pushed(channel)
     if not changed:
         return result
     if not dry_run and _serialise(conn, channel):  # another worker may have queued for it meanwhile: read again
         settle(conn, channel)
         told = _told(conn, channel, list(figures))
-        changed = _changed(figures, told, only_zero)
+        changed = _changed(figures, told, only_zero, again)
         if not changed:
             return result
     if dry_run:
@@ -209,8 +211,11 @@ def _mark_queued(conn: Connection, store: Any, channel: str, levels: Mapping[str
         )
 
 
-def push(hub: Any, *, channels: Sequence[str] | None = None, dry_run: bool = False) -> list[Pushed]:
-    """Work out every pushing channel's figures now and queue what changed (``crossdock stock push``)."""
+def push(
+    hub: Any, *, channels: Sequence[str] | None = None, dry_run: bool = False, retry_refused: bool = False
+) -> list[Pushed]:
+    """Work out every pushing channel's figures now and queue what changed (``crossdock stock push``); with
+    ``retry_refused``, also the SKUs the channels refused, whose figure has not changed (after a fix)."""
     config = hub.config
     targets = pushing(config)
     if channels:
@@ -221,5 +226,6 @@ def push(hub: Any, *, channels: Sequence[str] | None = None, dry_run: bool = Fal
         reserve_unread(conn, config, catalogue)
         figures = availability(conn, targets, catalogue, None)
         for name in targets:
-            out.append(queue_channel(hub, conn, name, figures[name], catalogue.get(name, {}), dry_run=dry_run))
+            ids = catalogue.get(name, {})
+            out.append(queue_channel(hub, conn, name, figures[name], ids, dry_run=dry_run, again=retry_refused))
     return out

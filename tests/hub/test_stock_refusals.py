@@ -185,3 +185,20 @@ def test_skus_a_feed_did_not_set_for_the_channel_s_own_reasons_are_pushed_again(
     shop.dispatcher().drain()
     (again,) = push(shop)
     assert [(lv.sku, lv.available) for lv in again.levels] == [("MUG-BLU", 8)]
+
+
+def test_retry_refused_pushes_a_refused_sku_again_with_its_figure_unchanged(shop: Hub) -> None:
+    channel = Refusing({"MUG-RED"})
+    shop._sinks["shop"] = channel  # type: ignore[assignment]
+    _figures(shop, 0, **{"MUG-BLU": 10, "MUG-RED": 5})
+    push(shop)
+    shop.dispatcher().drain()
+    assert push(shop)[0].levels == []  # nothing changed, and MUG-RED stays refused
+    channel.bad.clear()  # the catalogue or the listing was fixed
+    (dry,) = push(shop, dry_run=True, retry_refused=True)
+    assert [(lv.sku, lv.available) for lv in dry.levels] == [("MUG-RED", 3)]
+    push(shop, retry_refused=True)
+    shop.dispatcher().drain()
+    assert channel.pushes[-1] == {"MUG-RED": 3}
+    push(shop)
+    assert _told(shop)["MUG-RED"] == (3, None, None, None)
