@@ -72,4 +72,3 @@ class FeedCheck(Model):
     push_id: str  # the push that submitted it
     feed_id: str
     levels: dict[str, int] = field(default_factory=dict)  # sku -> the figure the feed carried
-    round: int = 0  # looks taken so far

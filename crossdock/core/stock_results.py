@@ -5,7 +5,8 @@ A refused SKU keeps its refused figure and the channel's words on its ``stock_to
 until its figure changes (a later, different figure retries it), so one bad SKU never fails the channel's other
 pushes. A person hears of it once, when the SKU starts being refused, not once a push. A feed a channel processes
 later (Amazon's listings feed, Walmart's inventory feed) is checked again every ``CHECK_EVERY`` until its report is
-read; its per-SKU errors become refusals like any other.
+read, each look a delivery of the feed's one check document (the levels it carried are stored once); its per-SKU
+errors become refusals like any other.
 """
 
 from __future__ import annotations
@@ -15,12 +16,12 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import Connection, select, update
+from sqlalchemy import Connection, func, select, update
 
 from crossdock.core.alerts import raise_alert
 from crossdock.core.engine import utcnow
 from crossdock.core.plan import delivery_key
-from crossdock.core.schema import stock_told
+from crossdock.core.schema import deliveries, stock_told
 from crossdock.core.stock_models import STOCK, STOCK_CHECK, FeedCheck, StockPush, StockSent
 
 CHECK_EVERY = dt.timedelta(minutes=5)  # between looks at a feed still processing
@@ -40,8 +41,9 @@ def record(store: Any, conn: Connection, config: Any, item: Any, sent: StockSent
         check = FeedCheck.model_validate_json(item.data)
         _refused(store, conn, config, item.sink, sent.refused, check.levels, queued_key=check.push_id, told=True)
         _untold(conn, item.sink, sent.retry, check.levels, check.push_id)
-        if sent.feeds:  # still processing: look again later, or give up and say so
-            if check.round >= CHECK_ROUNDS:
+        if sent.feeds:  # still processing: look again later (with the same document), or give up and say so
+            looks = _looks(conn, item.document_id)
+            if looks >= CHECK_ROUNDS:
                 raise_alert(
                     store,
                     conn,
@@ -49,34 +51,44 @@ def record(store: Any, conn: Connection, config: Any, item: Any, sent: StockSent
                     f"stock-feed:{item.sink}:{check.feed_id}",
                     f"crossdock: {item.sink} has not processed stock feed {check.feed_id}",
                     f"{item.sink} still reports feed {check.feed_id} (stock push {check.push_id}) as processing after "
-                    f"{check.round} looks; its refusals, if any, will not be read. {str(sent)[:500]}",
+                    f"{looks} looks; its refusals, if any, will not be read. {str(sent)[:500]}",
                 )
             else:
-                check.round += 1
-                _check_later(store, conn, check)
+                _look_again(store, conn, check, looks, item.document_id)
+
+
+def _looks(conn: Connection, document_id: int) -> int:
+    """How many looks at a feed were queued: each is a delivery of the feed's one check document."""
+    query = select(func.count()).select_from(deliveries).where(deliveries.c.document_id == document_id)
+    return int(conn.execute(query).scalar() or 0)
 
 
 def _check_later(store: Any, conn: Connection, check: FeedCheck) -> None:
-    """Queue the next look at a feed, ``CHECK_EVERY`` from now."""
-    key = delivery_key("stock-check", check.channel, check.feed_id, str(check.round))
+    """Queue the first look at a feed, ``CHECK_EVERY`` from now, with the document every look reads."""
     data = json.dumps(check.model_dump(mode="json"), separators=(",", ":")).encode()
+    key = delivery_key("stock-check", check.channel, check.feed_id, "0")
     doc = store.add_document(
         conn,
         direction="out",
         data=data,
         state="queued",
         endpoint=check.channel,
-        remote_name=f"stock-check-{check.channel}-{key[:8]}-{check.round}.json",
+        remote_name=f"stock-check-{check.channel}-{key[:8]}.json",
         kind=STOCK_CHECK,
         partner=check.channel,
     )
-    if (
-        store.enqueue(
-            conn, key=key, sink=check.channel, purpose=STOCK_CHECK, document_id=doc, not_before=utcnow() + CHECK_EVERY
-        )
-        is None
-    ):
+    if not _look_again(store, conn, check, 0, doc):
         store.delete_document(conn, doc)
+
+
+def _look_again(store: Any, conn: Connection, check: FeedCheck, looks: int, document_id: int) -> bool:
+    """Queue look number ``looks`` (from 0) at a feed, ``CHECK_EVERY`` from now; False when it was queued before."""
+    key = delivery_key("stock-check", check.channel, check.feed_id, str(looks))
+    later = utcnow() + CHECK_EVERY
+    queued = store.enqueue(
+        conn, key=key, sink=check.channel, purpose=STOCK_CHECK, document_id=document_id, not_before=later
+    )
+    return queued is not None
 
 
 def _refused(
