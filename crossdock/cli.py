@@ -305,6 +305,11 @@ def build_parser() -> argparse.ArgumentParser:
     _json_option(p)
     p.add_argument("--channel", action="append", metavar="NAME", help="only this channel (again for more)")
     p.add_argument("--dry-run", action="store_true", help="show what would be pushed; queue nothing")
+    p.add_argument(
+        "--retry-refused",
+        action="store_true",
+        help="push again the SKUs a channel refused (after fixing the catalogue or the listing), figure unchanged",
+    )
     p.set_defaults(func=commands_stock.stock)
     p = stock_sub.add_parser("pull", help="read the stock sources now (on-hand figures in)")
     _config_option(p)

@@ -27,7 +27,7 @@ def _push(args: argparse.Namespace) -> int:
         unknown = [c for c in args.channel or [] if c not in pushing(hub.config)]
         if unknown:
             raise CrossdockError(f"no channel with stock push on named {', '.join(unknown)}")
-        pushed = push(hub, channels=args.channel, dry_run=args.dry_run)
+        pushed = push(hub, channels=args.channel, dry_run=args.dry_run, retry_refused=args.retry_refused)
         sent = None if args.dry_run else hub.dispatcher().drain()
     data = [
         {
@@ -77,7 +77,14 @@ def _show_sku(args: argparse.Namespace) -> int:
     sku = args.sku
     with _hub(args, existing=True) as hub, hub.store.engine.connect() as conn:
         held = conn.execute(
-            select(orders.c.po_number, orders.c.channel, orders.c.partner, orders.c.status, stock_reserved.c.quantity)
+            select(
+                orders.c.po_number,
+                orders.c.channel,
+                orders.c.partner,
+                orders.c.status,
+                stock_reserved.c.location,
+                stock_reserved.c.quantity,
+            )
             .join(orders, orders.c.id == stock_reserved.c.order_id)
             .where(stock_reserved.c.sku == sku, orders.c.status.in_(OPEN))
             .order_by(orders.c.id)
@@ -101,6 +108,7 @@ def _show_sku(args: argparse.Namespace) -> int:
                     "channel": r.channel,
                     "from": r.partner,
                     "status": r.status,
+                    "location": r.location or None,
                     "quantity": r.quantity,
                 }
                 for r in held
@@ -113,6 +121,9 @@ def _show_sku(args: argparse.Namespace) -> int:
                     "told": told[name].told if name in told else None,
                     "told_at": told[name].told_at if name in told else None,
                     "queued": told[name].queued if name in told else None,
+                    "refused": told[name].refused if name in told else None,
+                    "refused_said": told[name].refused_said if name in told else None,
+                    "refused_at": told[name].refused_at if name in told else None,
                 }
                 for name in sorted(channels)
             ],
@@ -132,7 +143,9 @@ def _sku_lines(d: dict[str, Any]) -> list[str]:
     total = sum(r["quantity"] for r in d["reserved"])
     lines.append(f"reserved by open orders: {total}")
     lines.extend(
-        f"  {r['po_number']} ({r['channel']} {r['from']}, {r['status']}): {r['quantity']}" for r in d["reserved"]
+        f"  {r['po_number']} ({r['channel']} {r['from']}, {r['status']}): {r['quantity']}"
+        + (f" at {r['location']}" if r["location"] else "")
+        for r in d["reserved"]
     )
     lines.append("channels:" if d["channels"] else "channels: none has a stock: block")
     for c in d["channels"]:
@@ -143,4 +156,10 @@ def _sku_lines(d: dict[str, Any]) -> list[str]:
         told = f"told {c['told']}{when}" if c["told"] is not None else "never told"
         queued = f", {c['queued']} queued" if c["queued"] is not None else ""
         lines.append(f"  {c['channel']}: available {c['available']}; {told}{queued}")
+        if c["refused"] is not None:
+            since = f"{c['refused_at']:%Y-%m-%d %H:%M:%S}" if c["refused_at"] else "?"
+            lines.append(
+                f"    refused {c['refused']} (refused since {since}; tried again when the figure changes): "
+                f"{c['refused_said'] or ''}"
+            )
     return lines

@@ -64,6 +64,8 @@ USAGE_PLANS = {
     "confirmShipment": (2.0, 10),
     "createFeedDocument": (0.5, 15),
     "createFeed": (0.0083, 15),
+    "getFeed": (2.0, 15),  # [spec feeds_2021-06-30.json]
+    "getFeedDocument": (0.0222, 10),  # [spec feeds_2021-06-30.json]
     "patchListingsItem": (5.0, 5),  # [spec listingsItems_2021-08-01.json]
     # The Reports API's (returns: amazon_returns) [unverified: reports_2021-06-30.json as recalled, not in the facts]
     "getReports": (0.0222, 10),

@@ -32,7 +32,7 @@ from crossdock.core.errors import PermanentError, TransientError
 from crossdock.core.fulfilment.models import Fulfilment
 from crossdock.core.lifecycle.cancellations import Cancellation
 from crossdock.core.returns.models import Refund
-from crossdock.core.stock.models import StockPush
+from crossdock.core.stock.models import FeedCheck, StockPush
 from crossdock.mappings import amazon_requests as requests
 
 CONFIRM = "/orders/v0/orders/{order_id}/shipmentConfirmation"
@@ -64,6 +64,9 @@ class AmazonSink(ChannelSink[AmazonSourceConfig, _Api]):
 
     def _stock(self, push: StockPush) -> str:
         return amazon_stock.push(self._api, self.name, self.config, push)
+
+    def _stock_check(self, check: FeedCheck) -> str:
+        return amazon_stock.check(self._api, self.name, self.config, check)
 
     def _cancel(self, cancellation: Cancellation) -> str:
         where = f"amazon {self.name}"

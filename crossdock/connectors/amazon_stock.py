@@ -5,30 +5,37 @@
   answers each at once: a 400 or an ``INVALID`` submission refuses that SKU, named, and the push goes on.
 - More: the feed (``createFeedDocument``, the JSON uploaded to its pre-signed URL, ``createFeed``), at most
   25,000 messages a feed, so a push costs three calls instead of one per SKU at 5 a second. Amazon processes a
-  feed later; its processing report (per-SKU refusals) is not read back here: the push is done once the feed is
-  created, and the feed id is in the outbox's record.
+  feed later: the push is done once the feed is created, and core queues a ``stock-check`` for it (``check``):
+  ``getFeed`` until it is ``DONE``, then its ``resultFeedDocumentId``'s processing report, whose per-SKU errors
+  become the SKUs' refusals. A feed ``FATAL`` refuses every SKU it carried, with the report's words; one
+  ``CANCELLED`` has its SKUs pushed again.
 - A 429 empties the operation's bucket and waits one token's time, three tries in all (``amazon._Api``); past that
   the push raises ``TransientError`` and the outbox sends it again (the quantities are absolute).
 """
 
 from __future__ import annotations
 
+import json
 import urllib.parse
+from collections.abc import Collection
 from functools import partial
 
 from crossdock.connectors.amazon import _Api
 from crossdock.connectors.amazon_config import AmazonSourceConfig
+from crossdock.connectors.amazon_returns import _gunzip as gunzip
+from crossdock.connectors.http import request
 from crossdock.connectors.stock_push import Outcome, chunks
 from crossdock.core.errors import PermanentError, TransientError
-from crossdock.core.stock.models import StockLevel, StockPush
+from crossdock.core.stock.models import FeedCheck, StockLevel, StockPush, StockSent
 from crossdock.mappings import amazon_stock as mapping
 
 LISTINGS = "/listings/2021-08-01/items/{seller}/{sku}"
 FEED_DOCUMENTS = "/feeds/2021-06-30/documents"
 FEEDS = "/feeds/2021-06-30/feeds"
+WAITING = ("IN_QUEUE", "IN_PROGRESS")  # a feed's processingStatus before it is DONE, FATAL or CANCELLED [spec]
 
 
-def push(api: _Api, name: str, config: AmazonSourceConfig, stock: StockPush) -> str:
+def push(api: _Api, name: str, config: AmazonSourceConfig, stock: StockPush) -> StockSent:
     """Every level of ``stock`` sent to the seller account, or the error naming what was refused."""
     outcome = Outcome(f"amazon {name}", stock)
     seller = config.merchant_id
@@ -37,8 +44,8 @@ def push(api: _Api, name: str, config: AmazonSourceConfig, stock: StockPush) -> 
     if len(stock.levels) > config.stock_feed_threshold:
         feeds = [_feed(api, outcome, config, batch) for batch in chunks(stock.levels, mapping.MAX_MESSAGES)]
         outcome.sent = len(stock.levels)
-        how = f"by {mapping.FEED_TYPE} (feed {', '.join(feeds)}; refusals in its processing report)"
-        return outcome.result(how, done_as="submitted")
+        how = f"by {mapping.FEED_TYPE} (feed {', '.join(feeds)}; its processing report is read later)"
+        return outcome.result(how, done_as="submitted", feeds=feeds)
     for level in stock.levels:
         path = LISTINGS.format(seller=_quoted(seller), sku=_quoted(level.sku))
         params = {"marketplaceIds": ",".join(config.marketplace_ids), "issueLocale": "en_US"}
@@ -72,6 +79,52 @@ def _feed(api: _Api, outcome: Outcome, config: AmazonSourceConfig, levels: list[
     if not isinstance(feed, str) or not feed:
         raise TransientError(f"{outcome.where}: createFeed answered no feedId")
     return feed
+
+
+def check(api: _Api, name: str, config: AmazonSourceConfig, feed: FeedCheck) -> StockSent:
+    """A submitted listings feed looked at: still processing (to be looked at again), or its report's refusals."""
+    where = f"amazon {name}: stock feed {feed.feed_id}"
+    _, found = api.call("getFeed", "GET", f"{FEEDS}/{_quoted(feed.feed_id)}")
+    status = found.get("processingStatus") if isinstance(found, dict) else None
+    if status in WAITING:
+        return StockSent(f"{where}: {status}, looked at again later", feeds=[feed.feed_id])
+    if status not in ("DONE", "FATAL", "CANCELLED"):
+        raise TransientError(f"{where}: getFeed answered no processingStatus")
+    document = found.get("resultFeedDocumentId")
+    refused: dict[str, str] = {}
+    general: list[str] = []
+    if isinstance(document, str) and document:
+        refused, general = _report(api, config, where, document, feed.levels)
+    elif status == "DONE":
+        raise TransientError(f"{where}: DONE without a resultFeedDocumentId")
+    told = f"{where}: {status}"
+    if status == "CANCELLED":  # someone cancelled it on Amazon before it ran: its SKUs go again with the next push
+        return StockSent(f"{told}: its {len(feed.levels)} SKUs are pushed again", retry=list(feed.levels))
+    if status == "FATAL":  # nothing of the feed was applied: every SKU it carried is refused, with Amazon's words
+        said = "the feed was FATAL" + (f": {'; '.join(general)}"[:280] if general else "")
+        refused = {sku: refused.get(sku, said) for sku in feed.levels}
+    told += f", {len(refused)} of {len(feed.levels)} SKUs refused"
+    return StockSent(told + (f"; the feed's own errors: {'; '.join(general)}" if general else ""), refused=refused)
+
+
+def _report(
+    api: _Api, config: AmazonSourceConfig, where: str, document_id: str, skus: Collection[str]
+) -> tuple[dict[str, str], list[str]]:
+    """The processing report, fetched (``getFeedDocument``, then its pre-signed URL), unpacked and read."""
+    _, document = api.call("getFeedDocument", "GET", f"{FEED_DOCUMENTS}/{_quoted(document_id)}")
+    url = document.get("url") if isinstance(document, dict) else None
+    if not isinstance(url, str) or not _safe_upload(url):
+        raise TransientError(f"{where}: getFeedDocument answered no https url")
+    response = request(api.client, "GET", url, f"{where}: processing report download")
+    if response.is_error:
+        raise TransientError(f"{where}: processing report download: {response.status_code}")
+    content = response.content
+    if str(document.get("compressionAlgorithm") or "").upper() == "GZIP":
+        content = gunzip(content, config.max_answer, where)
+    try:
+        return mapping.report_refusals(json.loads(content), skus)
+    except ValueError as exc:
+        raise PermanentError(f"{where}: the processing report does not read: {exc}") from None
 
 
 def _quoted(text: str) -> str:

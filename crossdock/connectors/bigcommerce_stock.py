@@ -2,7 +2,7 @@
 
 - ``PUT /v3/inventory/adjustments/absolute`` ``{reason, items: [{location_id, variant_id|product_id|sku,
   quantity}]}``; BigCommerce applies a call whole or not at all (a 422 names what it refused [docs
-  inventory.v3.yml]): a refused call names its SKUs and the push goes on with the next call.
+  inventory.v3.yml]): a refused call is sent again in halves, down to the SKU it refuses, and the push goes on.
 - Pace: the store's own quota (150 requests in 30 s on Standard and Plus, 450 on Pro, shared by every app), read
   from ``X-Rate-Limit-Requests-Left`` and ``-Time-Reset-Ms`` on each answer: with ``quota_reserve`` left the next
   call waits for the window (``bigcommerce._Store``). A 429 waits for the window within ``stock_throttle_wait``
@@ -12,7 +12,7 @@
 from __future__ import annotations
 
 from functools import partial
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from crossdock.connectors.bigcommerce_config import BigCommerceSourceConfig
 from crossdock.connectors.stock_push import Outcome, chunks, patience
@@ -36,9 +36,12 @@ def push(api: _Store, name: str, config: BigCommerceSourceConfig, stock: StockPu
         else:
             items.append((level.sku, found))
     waiting = patience(config.stock_throttle_wait)
+
+    def send(part: list[tuple[str, dict[str, Any]]]) -> object:
+        body = mapping.adjustment([item for _, item in part], stock.push_id)
+        return waiting.call(partial(api.call, "PUT", ABSOLUTE, json=body))
+
     for batch in chunks(items, config.stock_batch_size):
-        body = mapping.adjustment([item for _, item in batch], stock.push_id)
-        skus = [sku for sku, _ in batch]
-        if outcome.call(partial(waiting.call, partial(api.call, "PUT", ABSOLUTE, json=body)), skus) is not None:
-            outcome.sent += len(batch)
+        for part, _ in outcome.call_split(send, batch, lambda item: item[0]):
+            outcome.sent += len(part)
     return outcome.result("(absolute adjustments)")

@@ -25,7 +25,7 @@ from crossdock.core.lifecycle.cancellations import CANCELLATION, Cancellation
 from crossdock.core.models_base import Model
 from crossdock.core.ports import Inbound, Outbound, Syncing
 from crossdock.core.returns.models import REFUND, Refund
-from crossdock.core.stock.models import STOCK, StockPush
+from crossdock.core.stock.models import STOCK, STOCK_CHECK, FeedCheck, StockPush
 
 
 class Client(Protocol):
@@ -147,7 +147,8 @@ class ChannelSink(Generic[ConfigT, ClientT]):
     Cancellation naming the channel's order (what is not cannot be fixed by sending again: permanent).
 
     ``send`` tells them apart by the delivery's purpose: a subclass writes ``_fulfil``, ``_cancel``,
-    ``_stock`` (a StockPush) and ``_refund`` (a Refund).
+    ``_stock`` (a StockPush), ``_stock_check`` (a FeedCheck: a stock feed's report read back) and ``_refund``
+    (a Refund).
     """
 
     channel: ClassVar[str]
@@ -165,6 +166,8 @@ class ChannelSink(Generic[ConfigT, ClientT]):
             return self._cancel(self._cancellation(document))
         if document.purpose == STOCK:
             return self._stock(self._parsed(StockPush, document))
+        if document.purpose == STOCK_CHECK:
+            return self._stock_check(self._parsed(FeedCheck, document))
         if document.purpose == REFUND:
             return self._refund(self._parsed(Refund, document))
         return self._fulfil(self._fulfilment(document))
@@ -180,6 +183,9 @@ class ChannelSink(Generic[ConfigT, ClientT]):
 
     def _stock(self, push: StockPush) -> str:
         raise PermanentError(f"{self.channel} {self.name}: crossdock cannot push stock to {self.channel} yet")
+
+    def _stock_check(self, check: FeedCheck) -> str:
+        raise PermanentError(f"{self.channel} {self.name}: crossdock reads no stock feed reports from {self.channel}")
 
     def _refund(self, refund: Refund) -> str:
         raise PermanentError(

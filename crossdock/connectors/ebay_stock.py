@@ -16,6 +16,7 @@
 from __future__ import annotations
 
 from functools import partial
+from typing import Any
 
 from crossdock.connectors.ebay import _Api
 from crossdock.connectors.ebay_config import EbaySourceConfig
@@ -37,20 +38,29 @@ def push(api: _Api, name: str, config: EbaySourceConfig, stock: StockPush) -> st
     outcome = Outcome(f"ebay {name}", stock)
     inventory = [level for level in stock.levels if not mapping.by_trading(level)]
     trading = [level for level in stock.levels if mapping.by_trading(level)]
+    headers = {"Content-Language": "en-US"}
+
+    def bulk(part: list[StockLevel]) -> Any:
+        return api.call("POST", BULK, json=mapping.bulk_body(part), headers=headers)
+
     for batch in chunks(inventory, mapping.MAX_BULK):
-        headers = {"Content-Language": "en-US"}
-        call = partial(api.call, "POST", BULK, json=mapping.bulk_body(batch), headers=headers)
-        found = outcome.call(call, [level.sku for level in batch])
-        if found is not None:
-            _tally(outcome, batch, mapping.bulk_refusals(found[0], batch))
+        for part, found in outcome.call_split(bulk, batch, _sku):
+            _tally(outcome, part, mapping.bulk_refusals(found[0], part))
     pace = Pace(*TRADING_RATE)
     waiting = patience(config.stock_throttle_wait)
-    for batch in chunks(trading, mapping.MAX_REVISE):
+
+    def revise(part: list[StockLevel]) -> mapping.Revised:
         pace.wait()
-        revised = outcome.call(partial(waiting.call, partial(_revise, api, config, batch)), [x.sku for x in batch])
-        if revised is not None:
-            _tally(outcome, batch, revised.refused)
+        return waiting.call(partial(_revise, api, config, part))
+
+    for batch in chunks(trading, mapping.MAX_REVISE):
+        for part, revised in outcome.call_split(revise, batch, _sku):
+            _tally(outcome, part, revised.refused)
     return outcome.result("(bulk_update_price_quantity, ReviseInventoryStatus)")
+
+
+def _sku(level: StockLevel) -> str:
+    return level.sku
 
 
 def _tally(outcome: Outcome, batch: list[StockLevel], refused: dict[str, tuple[str, bool]]) -> None:

@@ -37,7 +37,7 @@ from crossdock.core.errors import DecodeError, PermanentError, TransientError
 from crossdock.core.fulfilment.models import Fulfilment, FulfilmentLine
 from crossdock.core.lifecycle.cancellations import Cancellation
 from crossdock.core.returns.models import Refund
-from crossdock.core.stock.models import StockPush
+from crossdock.core.stock.models import FeedCheck, StockPush
 from crossdock.mappings import walmart as mapping
 from crossdock.mappings import walmart_requests as requests
 from crossdock.mappings.packages import per_package
@@ -58,6 +58,9 @@ class WalmartSink(ChannelSink[WalmartSourceConfig, _Api]):
 
     def _stock(self, push: StockPush) -> str:
         return walmart_stock.push(self._api, self.name, self.config, push)
+
+    def _stock_check(self, check: FeedCheck) -> str:
+        return walmart_stock.check(self._api, self.name, check)
 
     def _read(self, po: str) -> tuple[dict[str, Any], dict[str, mapping.LineState]]:
         where = f"walmart {self.name}"

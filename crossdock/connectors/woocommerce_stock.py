@@ -7,13 +7,14 @@
 - WooCommerce core publishes no request rate [unverified: the host is the ceiling], so calls are not paced; a 429
   (a host's or a plugin's) waits its Retry-After within ``stock_throttle_wait`` seconds a push, then the push
   raises ``TransientError`` and the outbox sends it again (the levels are absolute: a repeat sets the same).
-- A batch answers 200 with an ``error`` per refused item: those SKUs are named (``stock_push.Outcome``).
+- A batch answers 200 with an ``error`` per refused item: those SKUs are named (``stock_push.Outcome``); a batch
+  refused whole (a 4xx) is sent again in halves, down to the SKU it refuses.
 """
 
 from __future__ import annotations
 
 from functools import partial
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from crossdock.connectors.stock_push import Outcome, chunks, patience
 from crossdock.connectors.woocommerce_config import WooCommerceSourceConfig
@@ -38,12 +39,14 @@ def push(api: _Store, name: str, config: WooCommerceSourceConfig, stock: StockPu
     for parent, items in planned.variations.items():
         jobs += [(f"{API}products/{parent}/variations/batch", batch) for batch in chunks(items, size)]
     for path, batch in jobs:
-        body = mapping.batch_body(batch, planned.quantities)
-        found = outcome.call(partial(waiting.call, partial(api.call, "POST", path, json=body)), [s for s, _ in batch])
-        if found is None:
-            continue
-        refused = mapping.refusals(found[0], batch)
-        for sku, (said, permanent) in refused.items():
-            outcome.refuse(sku, said, permanent=permanent)
-        outcome.sent += len(batch) - len(refused)
+
+        def send(part: list[Any], path: str = path) -> Any:
+            body = mapping.batch_body(part, planned.quantities)
+            return waiting.call(partial(api.call, "POST", path, json=body))
+
+        for part, found in outcome.call_split(send, batch, lambda item: str(item[0])):
+            refused = mapping.refusals(found[0], part)
+            for sku, (said, permanent) in refused.items():
+                outcome.refuse(sku, said, permanent=permanent)
+            outcome.sent += len(part) - len(refused)
     return outcome.result("(stock_quantity)")

@@ -14,6 +14,8 @@ from sqlalchemy import Connection, select, update
 from crossdock.core.alerts import raise_alert
 from crossdock.core.configuration.config import Config
 from crossdock.core.lifecycle.too_late import too_late
+from crossdock.core.stock import results as stock_results
+from crossdock.core.stock.models import StockSent
 from crossdock.core.storage.engine import utcnow
 from crossdock.core.storage.outbox_records import Claimed
 from crossdock.core.storage.schema import deliveries, orders
@@ -83,6 +85,8 @@ def write_outcomes(
                 delivered.add(item.order_id)
             if item.purpose == "alert":
                 told.append((o, now))
+            if isinstance(o.detail, StockSent) and config is not None:  # refused SKUs, feeds to read back
+                stock_results.record(store, conn, config, item, o.detail)
             report.sent += 1
         elif o.kind == "retry":
             row.update(last_error=o.detail, next_attempt_at=now + dt.timedelta(seconds=o.delay))

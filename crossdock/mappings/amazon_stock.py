@@ -9,6 +9,7 @@ listing's product type: the catalogue's ``product_type`` for the SKU, else the s
 from __future__ import annotations
 
 import json
+from collections.abc import Collection
 from typing import Any
 
 from crossdock.core.stock.models import StockLevel
@@ -63,3 +64,23 @@ def refusal(status: int, answer: Any) -> str | None:
         said = "; ".join(f"{i.get('code', '')}: {i.get('message', '')}" for i in issues)
         return f"submission {answer.get('status')}" + (f": {said}" if said else "")
     return None
+
+
+def report_refusals(report: Any, skus: Collection[str]) -> tuple[dict[str, str], list[str]]:
+    """A listings feed's processing report (v2) [spec listings-feed-processing-report-schema-v2.json]: the SKUs
+    of ``skus`` with an issue of severity ``ERROR`` (sku -> every such issue's code and message), and the errors
+    that name no SKU (the feed's own: its format, its header)."""
+    if not isinstance(report, dict) or not isinstance(report.get("issues"), list):
+        raise ValueError("the processing report has no issues list")
+    refused: dict[str, str] = {}
+    general: list[str] = []
+    for issue in report["issues"]:
+        if not isinstance(issue, dict) or issue.get("severity") != "ERROR":
+            continue
+        said = f"{issue.get('code', '')}: {issue.get('message', '')}".strip(": ")[:300]
+        sku = issue.get("sku")
+        if isinstance(sku, str) and sku in skus:
+            refused[sku] = f"{refused[sku]}; {said}" if sku in refused else said
+        elif not isinstance(sku, str):
+            general.append(said)
+    return refused, general

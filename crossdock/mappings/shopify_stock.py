@@ -69,11 +69,18 @@ def quantity_input(level: StockLevel, api_version: str, change_from: int | None)
     return out
 
 
-def batches(push: StockPush, api_version: str) -> list[list[StockLevel]]:
-    """The push's levels in batches of ``BATCH``; every level checked for its ids first (ValueError)."""
+def batches(push: StockPush, api_version: str) -> tuple[list[list[StockLevel]], dict[str, str]]:
+    """The push's levels in batches of ``BATCH``, and the SKUs left out for want of their ids (sku -> why)."""
+    ready: list[StockLevel] = []
+    missing: dict[str, str] = {}
     for level in push.levels:
-        quantity_input(level, api_version, None)
-    return [push.levels[i : i + BATCH] for i in range(0, len(push.levels), BATCH)]
+        try:
+            quantity_input(level, api_version, None)
+        except ValueError as exc:
+            missing[level.sku] = str(exc)
+        else:
+            ready.append(level)
+    return [ready[i : i + BATCH] for i in range(0, len(ready), BATCH)], missing
 
 
 def set_variables(
@@ -115,6 +122,22 @@ def stale_positions(errors: Sequence[dict[str, Any]]) -> set[int] | None:
             return None
         positions.add(index)
     return positions
+
+
+def refused_positions(errors: Sequence[dict[str, Any]]) -> dict[int, str] | None:
+    """The positions in the batch that errors other than stale ones name (position -> the words); None when such
+    an error names no position (then which quantity it refuses is not known)."""
+    found: dict[int, str] = {}
+    for e in errors:
+        if e.get("code") in STALE:
+            continue
+        field = [str(f) for f in e.get("field") or []]
+        index = next((int(f) for f in field if f.isdecimal()), None)
+        if index is None:
+            return None
+        words = f"{e.get('code') or ''} {e.get('message') or ''}".strip()
+        found[index] = f"{found[index]}; {words}" if index in found else words
+    return found
 
 
 def available_now(answer: dict[str, Any]) -> dict[str, int]:

@@ -55,3 +55,32 @@ def _same(amount: Any, sent: int) -> bool:
 def feed_id(answer: Any) -> str | None:
     found = answer.get("feedId") if isinstance(answer, dict) else None
     return found if isinstance(found, str) and found else None
+
+
+FEED_PAGE = 1000  # item statuses a page of a feed's status (Walmart's most) [unverified: third-party SDK docs]
+DONE = {"PROCESSED", "ERROR"}  # feed statuses after which no item changes: RECEIVED and INPROGRESS come before
+
+
+def feed_status(answer: Any) -> tuple[str, int, dict[str, tuple[str, bool]]]:
+    """A feed's status with its item details (``GET /v3/feeds/{feedId}?includeDetails=true``): the feed's status,
+    how many items it received, and the items not ingested on this page (sku -> (Walmart's words, whether it is
+    the data's fault: ``DATA_ERROR``; a ``SYSTEM_ERROR`` or ``TIMEOUT_ERROR`` may pass when sent again))."""
+    if not isinstance(answer, dict) or not isinstance(answer.get("feedStatus"), str):
+        raise ValueError("the answer has no feedStatus")
+    details = answer.get("itemDetails")
+    items = details.get("itemIngestionStatus") if isinstance(details, dict) else None
+    refused: dict[str, tuple[str, bool]] = {}
+    for item in items if isinstance(items, list) else []:
+        if not isinstance(item, dict) or item.get("ingestionStatus") in ("SUCCESS", "INPROGRESS", None):
+            continue
+        sku = item.get("sku")
+        if not isinstance(sku, str):
+            continue
+        errors = item.get("ingestionErrors")
+        listed = errors.get("ingestionError") if isinstance(errors, dict) else None
+        listed = listed if isinstance(listed, list) else []
+        words = [f"{e.get('code', '')}: {e.get('description', '')}".strip(": ") for e in listed if isinstance(e, dict)]
+        status = str(item.get("ingestionStatus"))
+        refused[sku] = (f"{status}: {'; '.join(words)}"[:300] if words else status, status == "DATA_ERROR")
+    received = answer.get("itemsReceived")
+    return answer["feedStatus"], received if isinstance(received, int) else 0, refused

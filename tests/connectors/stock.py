@@ -10,7 +10,7 @@ import pytest
 
 from crossdock.connectors import stock_push, throttle
 from crossdock.core.ports import Outbound
-from crossdock.core.stock.models import STOCK, StockLevel, StockPush
+from crossdock.core.stock.models import STOCK, STOCK_CHECK, FeedCheck, StockLevel, StockPush
 
 
 def levels(count: int, **ids: str) -> list[StockLevel]:
@@ -41,3 +41,10 @@ class Clock:
     def sleep(self, seconds: float) -> None:
         self.slept.append(seconds)
         self.now += seconds
+
+
+def as_check(channel: str, feed_id: str, figures: dict[str, int]) -> Outbound:
+    """A look at a submitted stock feed, as the outbox hands it to the channel's sink."""
+    check = FeedCheck(channel=channel, push_id="P-1", feed_id=feed_id, levels=figures)
+    data = json.dumps(check.model_dump(mode="json")).encode()
+    return Outbound(name=f"stock-check-{feed_id}.json", data=data, idempotency_key="c" * 20, purpose=STOCK_CHECK)

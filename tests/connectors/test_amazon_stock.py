@@ -20,7 +20,7 @@ from crossdock.connectors import amazon
 from crossdock.connectors.amazon_config import AmazonSourceConfig
 from crossdock.connectors.amazon_sink import AmazonSink
 from crossdock.core.errors import PermanentError, TransientError
-from crossdock.core.stock.models import StockLevel
+from crossdock.core.stock.models import StockLevel, StockSent
 from tests.connectors.stock import as_push, levels
 from tests.connectors.test_amazon import HOST, LWA, token_answer
 from tests.openapi import AMAZON, Spec
@@ -147,9 +147,8 @@ def test_a_sku_amazon_refuses_is_named_and_the_rest_are_set(config: AmazonSource
             lambda r: checked("listingsItems_2021-08-01.json", r, 400, bad),
             patched,
         ]
-        with pytest.raises(PermanentError) as caught:
-            AmazonSink("amz", config).send(as_push("amz", levels(3)))
-    said = str(caught.value)
+        said = AmazonSink("amz", config).send(as_push("amz", levels(3)))
+    assert isinstance(said, StockSent) and sorted(said.refused) == ["SKU-0001", "SKU-0002"]  # done: core records them
     assert "1 of 3 levels set" in said
     assert "SKU-0001: submission INVALID: 90220: 'fulfillment_availability' is not valid" in said
     assert "SKU-0002: BAD_REQUEST: Invalid input" in said
@@ -178,6 +177,7 @@ def test_many_skus_go_as_one_listings_feed(config: AmazonSourceConfig, clock: li
     ]
     assert json.loads(created.calls[0].request.content)["feedType"] == "JSON_LISTINGS_FEED"
     assert "feed feed-42" in said and "3 of 3 levels submitted" in said
+    assert isinstance(said, StockSent) and said.feeds == ["feed-42"]  # core reads its report later
 
 
 def test_no_seller_id_is_a_permanent_error(config: AmazonSourceConfig) -> None:

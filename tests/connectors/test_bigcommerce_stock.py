@@ -15,8 +15,7 @@ import respx
 from crossdock.connectors import bigcommerce
 from crossdock.connectors.bigcommerce import BigCommerceSink
 from crossdock.connectors.bigcommerce_config import BigCommerceSourceConfig
-from crossdock.core.errors import PermanentError
-from crossdock.core.stock.models import StockLevel
+from crossdock.core.stock.models import StockLevel, StockSent
 from tests.connectors.stock import Clock, as_push, levels
 
 ABSOLUTE = "https://api.bigcommerce.test/stores/abc123/v3/inventory/adjustments/absolute"
@@ -84,16 +83,21 @@ def test_a_429_mid_push_waits_for_the_window_and_goes_on(
     assert route.call_count == 4 and "6 of 6 levels set" in said
 
 
-def test_a_refused_call_names_its_skus_and_the_others_still_go(config: BigCommerceSourceConfig) -> None:
+def test_a_call_refused_for_one_sku_is_sent_again_in_halves_so_only_that_sku_is_refused(
+    config: BigCommerceSourceConfig,
+) -> None:
     refused = httpx.Response(
         422, json={"status": 422, "title": "Inventory is tracked by product, but a variant was given"}
     )
+
+    def store(request: httpx.Request) -> httpx.Response:
+        variants = [item["variant_id"] for item in json.loads(request.content)["items"]]
+        return refused if 4 in variants else DONE
+
     with respx.mock() as mock:
-        route = mock.put(ABSOLUTE)
-        route.side_effect = [DONE, refused, DONE]
-        with pytest.raises(PermanentError) as caught:
-            BigCommerceSink("store", config).send(as_push("store", levels(6, variant_id="{n}")))
-    said = str(caught.value)
-    assert route.call_count == 3
-    assert "4 of 6 levels set" in said and "2 refused" in said
-    assert "SKU-0003:" in said and "SKU-0004:" in said and "tracked by product" in said
+        route = mock.put(ABSOLUTE).mock(side_effect=store)
+        said = BigCommerceSink("store", config).send(as_push("store", levels(6, variant_id="{n}")))
+    assert isinstance(said, StockSent) and list(said.refused) == ["SKU-0004"]  # the push is done, SKU-0004 refused
+    assert "tracked by product" in said.refused["SKU-0004"]
+    assert route.call_count == 5  # three batches, the refused one again as two halves
+    assert "5 of 6 levels set" in said and "1 refused" in said

@@ -17,8 +17,7 @@ import respx
 from crossdock.connectors import ebay_stock
 from crossdock.connectors.ebay_config import EbaySourceConfig
 from crossdock.connectors.ebay_sink import EbaySink
-from crossdock.core.errors import PermanentError
-from crossdock.core.stock.models import StockLevel
+from crossdock.core.stock.models import StockLevel, StockSent
 from tests.connectors.stock import Clock, as_push, levels
 from tests.connectors.test_ebay import API, TOKEN, config, fresh_caches, token_answer
 
@@ -140,9 +139,8 @@ def test_skus_refused_inside_a_2xx_answer_are_named(config: EbaySourceConfig) ->
         mock.post(TOKEN).mock(side_effect=token_answer)
         mock.post(BULK).mock(side_effect=lambda r: bulk_answer(r, refuse=frozenset({"SKU-0002"})))
         mock.post(TRADING).mock(side_effect=lambda r: revised(r, fail=frozenset({"110002"})))
-        with pytest.raises(PermanentError) as caught:
-            EbaySink("ebay", config).send(as_push("ebay", [*levels(3), *trading_levels(3)]))
-    said = str(caught.value)
+        said = EbaySink("ebay", config).send(as_push("ebay", [*levels(3), *trading_levels(3)]))
+    assert isinstance(said, StockSent) and sorted(said.refused) == ["OLD-2", "SKU-0002"]
     assert "4 of 6 levels set" in said and "2 refused" in said
     assert "SKU-0002: 400: 25001 Invalid SKU" in said
     assert "OLD-2: Ack PartialFailure: 21916 Item 110002 is not yours" in said

@@ -22,7 +22,7 @@ from crossdock.connectors.shopify import ShopifySink
 from crossdock.connectors.shopify_config import ShopifySourceConfig
 from crossdock.core.errors import PermanentError, TransientError
 from crossdock.core.ports import Outbound
-from crossdock.core.stock.models import StockLevel, StockPush
+from crossdock.core.stock.models import StockLevel, StockPush, StockSent
 from crossdock.mappings import shopify_stock
 
 SHOP = "https://example.myshopify.test"
@@ -58,6 +58,8 @@ class FakeShop:
         self.throttle: set[int] = set()  # which calls (1, 2, ...) answer THROTTLED
         self.calls = 0
         self.errors: list[dict[str, Any]] = []
+        self.unknown: set[str] = set()  # items the store does not have: refused by their position in the batch
+        self.vague = False  # with unknown items: the error names no position (``field: ["input"]``)
 
     def __call__(self, request: httpx.Request) -> httpx.Response:
         self.calls += 1
@@ -82,7 +84,14 @@ class FakeShop:
             if self.keys[key][0] != json.dumps(variables["input"], sort_keys=True):
                 return self._answer([{"code": "IDEMPOTENCY_KEY_PARAMETER_MISMATCH", "field": [], "message": "x"}])
             return self._answer(self.keys[key][1])
+        quantities = variables["input"]["quantities"]
+        missing = [i for i, q in enumerate(quantities) if q["inventoryItemId"] in self.unknown]
+        where = (lambda i: ["input"]) if self.vague else (lambda i: ["input", "quantities", str(i), "inventoryItemId"])
         errors = list(self.errors) or [
+            {"code": "INVALID_INVENTORY_ITEM", "field": where(i), "message": "The inventory item could not be found."}
+            for i in missing
+        ]
+        errors = errors or [
             {
                 "code": "CHANGE_FROM_QUANTITY_STALE",
                 "field": ["input", "quantities", str(i), "changeFromQuantity"],
@@ -188,8 +197,9 @@ def test_a_stale_quantity_is_read_back_and_set_from_what_the_store_holds(sink: S
     assert "2 changed on Shopify since last told" in said
 
 
-def test_missing_ids_and_refusals_are_permanent(sink: ShopifySink) -> None:
-    shop = FakeShop({item(1): 5})
+def test_missing_ids_and_skus_the_store_refuses_are_refused_and_the_rest_set(sink: ShopifySink) -> None:
+    shop = FakeShop({item(n): 5 for n in range(1, 4)})
+    shop.unknown = {item(2)}
     bare = StockPush(channel="shop", push_id="q" * 40, as_of=dt.datetime(2026, 12, 7, tzinfo=dt.UTC))
     bare.levels = [StockLevel(sku="NO-IDS", available=1)]
     document = Outbound(
@@ -197,9 +207,29 @@ def test_missing_ids_and_refusals_are_permanent(sink: ShopifySink) -> None:
     )
     with respx.mock:
         route = respx.post(GRAPHQL).mock(side_effect=shop)
-        with pytest.raises(PermanentError, match="NO-IDS: no Shopify inventory_item_id and location_id"):
-            sink.send(document)
+        said = sink.send(document)
         assert not route.called
-        shop.errors = [{"code": "INVALID_INVENTORY_ITEM", "field": ["input"], "message": "not found"}]
-        with pytest.raises(PermanentError, match="INVALID_INVENTORY_ITEM"):
-            sink.send(stock_push({1: (2, 5)}))
+        assert isinstance(said, StockSent) and "no Shopify inventory_item_id and location_id" in said.refused["NO-IDS"]
+        said = sink.send(stock_push({1: (1, 5), 2: (2, 5), 3: (3, 5)}))
+    assert isinstance(said, StockSent) and list(said.refused) == ["SKU-2"]
+    assert said.refused["SKU-2"] == "INVALID_INVENTORY_ITEM The inventory item could not be found."
+    assert shop.held == {item(1): 1, item(2): 5, item(3): 3}  # the batch sent again without SKU-2
+
+
+def test_an_error_that_names_no_quantity_sends_the_batch_again_in_halves(sink: ShopifySink) -> None:
+    shop = FakeShop({item(n): 5 for n in range(1, 3)})
+    shop.unknown, shop.vague = {item(2)}, True
+    with respx.mock:
+        respx.post(GRAPHQL).mock(side_effect=shop)
+        said = sink.send(stock_push({1: (1, 5), 2: (2, 5)}))
+    assert isinstance(said, StockSent) and list(said.refused) == ["SKU-2"]
+    assert shop.held[item(1)] == 1 and shop.calls == 3
+
+
+def test_skus_refused_in_a_row_with_no_quantity_named_stop_the_push(sink: ShopifySink) -> None:
+    shop = FakeShop({item(n): 5 for n in range(1, 9)})
+    shop.errors = [{"code": "INVALID_INVENTORY_ITEM", "field": ["input"], "message": "not found"}]
+    with respx.mock:
+        respx.post(GRAPHQL).mock(side_effect=shop)
+        with pytest.raises(PermanentError, match="5 SKUs refused in a row"):
+            sink.send(stock_push({n: (n, 5) for n in range(1, 9)}))

@@ -15,6 +15,7 @@ import respx
 from crossdock.connectors.walmart_config import WalmartSourceConfig
 from crossdock.connectors.walmart_sink import WalmartSink
 from crossdock.core.errors import PermanentError, TransientError
+from crossdock.core.stock.models import StockSent
 from tests.connectors.stock import Clock, as_push, levels
 
 API = "https://marketplace.example.test"
@@ -75,6 +76,7 @@ def test_many_skus_go_as_one_inventory_feed(config: WalmartSourceConfig) -> None
         "Inventory": [{"sku": f"SKU-000{n}", "quantity": {"unit": "EACH", "amount": n}} for n in (1, 2, 3)],
     }
     assert "feed F-123" in said and "3 of 3 levels submitted" in said
+    assert isinstance(said, StockSent) and said.feeds == ["F-123"]  # core reads its item statuses later
 
 
 def test_a_429_mid_push_waits_and_goes_on(config: WalmartSourceConfig, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -113,9 +115,8 @@ def test_refused_skus_are_named_and_the_rest_are_set(
     with respx.mock() as mock:
         token(mock)
         mock.put(f"{API}/v3/inventory").side_effect = [echoed, refused, echoed]
-        with pytest.raises(PermanentError) as caught:
-            WalmartSink("wm", config).send(as_push("wm", levels(3)))
-    said = str(caught.value)
+        said = WalmartSink("wm", config).send(as_push("wm", levels(3)))
+    assert isinstance(said, StockSent) and list(said.refused) == ["SKU-0002"]
     assert "2 of 3 levels set" in said and "SKU-0002:" in said and "Invalid SKU" in said
 
 

@@ -15,8 +15,8 @@ import respx
 
 from crossdock.connectors.woocommerce import WooCommerceSink
 from crossdock.connectors.woocommerce_config import WooCommerceSourceConfig
-from crossdock.core.errors import PermanentError, TransientError
-from crossdock.core.stock.models import StockLevel
+from crossdock.core.errors import TransientError
+from crossdock.core.stock.models import StockLevel, StockSent
 from tests.connectors.stock import Clock, as_push, levels
 
 SITE = "https://shop.example.test"
@@ -96,9 +96,8 @@ def test_an_item_refused_in_a_200_batch_is_named_and_the_rest_are_set(config: Wo
     found = [*levels(4, product_id="{n}"), StockLevel(sku="LOST", available=2)]
     with respx.mock() as mock:
         route = mock.post(PRODUCTS).mock(side_effect=lambda r: updated(r, refuse=frozenset({2})))
-        with pytest.raises(PermanentError) as caught:
-            WooCommerceSink("shop", config).send(as_push("shop", found))
-    said = str(caught.value)
+        said = WooCommerceSink("shop", config).send(as_push("shop", found))
+    assert isinstance(said, StockSent) and sorted(said.refused) == ["LOST", "SKU-0002"]
     assert "3 of 5 levels set" in said
     assert "SKU-0002: id 2: woocommerce_rest_product_invalid_id Invalid ID." in said
     assert "LOST: the catalogue gives no WooCommerce product_id" in said
@@ -110,3 +109,18 @@ def test_an_item_the_answer_leaves_out_is_a_transient_refusal(config: WooCommerc
         mock.post(PRODUCTS).mock(return_value=httpx.Response(200, json={"update": [{"id": 1, "stock_quantity": 1}]}))
         with pytest.raises(TransientError, match="SKU-0002: id 2 is not in the answer"):
             WooCommerceSink("shop", config).send(as_push("shop", levels(2, product_id="{n}")))
+
+
+def test_a_batch_refused_whole_for_one_item_is_sent_again_in_halves(config: WooCommerceSourceConfig) -> None:
+    def store(request: httpx.Request) -> httpx.Response:
+        ids = [item["id"] for item in json.loads(request.content)["update"]]
+        if 2 in ids:  # a plugin's validation refusing the whole request for one product
+            return httpx.Response(400, json={"code": "rest_invalid_param", "message": "Invalid parameter(s): update"})
+        return updated(request)
+
+    with respx.mock() as mock:
+        route = mock.post(PRODUCTS).mock(side_effect=store)
+        said = WooCommerceSink("shop", config).send(as_push("shop", levels(3, product_id="{n}")))
+    assert isinstance(said, StockSent) and list(said.refused) == ["SKU-0002"]
+    assert "rest_invalid_param" in said.refused["SKU-0002"]
+    assert "2 of 3 levels set" in said and route.call_count == 5  # [1,2,3], [1], [2,3], [2], [3]

@@ -65,3 +65,9 @@ class StockConfig(Strict):
     sources: dict[Name, StockSourceConfig] = Field(
         default_factory=dict, description="stock files and endpoints read on their schedules (on hand in)"
     )
+    ships_from: dict[Name, Annotated[str, Field(min_length=1, max_length=64)]] = Field(
+        default_factory=dict,
+        description="destination (sink) -> the stock location it ships from: an open order's units are held at "
+        "the location of the destination its lines are routed to, so they lower only the channels selling from "
+        "there; a destination not named holds them at every location",
+    )

@@ -3,8 +3,10 @@ less what open orders not yet shipped hold of it, less the channel's buffer, nev
 
 What an order holds is written with the order (``reserve``, in the transaction that records it) as eaches per
 SKU, less what its shipments shipped; it counts only while the order is open (not shipped, invoiced or
-cancelled), so a shipment or a cancel that closes the order frees its units without another write. An order
-holds no location: its units come off the total of every location the channel sells from.
+cancelled), so a shipment or a cancel that closes the order frees its units without another write. Each line's
+units are held at the stock location its destination ships from (``stock_where``, ``stock.ships_from``): they
+come off only the channels that sell from that location. Units held at no known location ("") come off every
+channel, as do units shipped since the latest figure.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from sqlalchemy import Connection, delete, func, insert, select
 from crossdock.core import registry
 from crossdock.core.models import Order, OrderLine
 from crossdock.core.stock.ledger import on_hand_by_location
+from crossdock.core.stock_where import NOWHERE, line_locations
 from crossdock.core.storage.schema import orders, shipments, stock_levels, stock_reserved
 from crossdock.core.units import Packing, UnitError, convert, line_packing
 
@@ -49,41 +52,52 @@ def _whole(quantity: Decimal) -> int:
     return max(0, int(quantity.to_integral_value(rounding="ROUND_CEILING")))
 
 
-def holds(order: Order, shipped: Mapping[int, Decimal], known: Collection[str] | None) -> dict[str, int]:
-    """SKU -> eaches the order still holds: each line less what shipped of it."""
-    held: dict[str, int] = {}
+Held = dict[tuple[str, str], int]  # (SKU, stock location or "") -> eaches
+
+
+def holds(
+    order: Order, shipped: Mapping[int, Decimal], known: Collection[str] | None, where: Mapping[int, str] | None = None
+) -> Held:
+    """(SKU, location) -> eaches the order still holds: each line less what shipped of it, at the location its
+    destination ships from (``where``, by line position; "" when unknown)."""
+    held: Held = {}
     if order.purpose == "01" or order.already_shipped:
         return held
     for line in order.lines:
         sku = line_sku(line, known)
         if sku:
             left = line.quantity - shipped.get(line.position, Decimal(0))
-            held[sku] = held.get(sku, 0) + _eaches(line, left)
-    return {sku: qty for sku, qty in held.items() if qty > 0}
+            key = (sku, (where or {}).get(line.position, NOWHERE))
+            held[key] = held.get(key, 0) + _eaches(line, left)
+    return {key: qty for key, qty in held.items() if qty > 0}
 
 
-def reserve(conn: Connection, order_id: int, held: Mapping[str, int]) -> None:
+def reserve(conn: Connection, order_id: int, held: Held) -> None:
     """Replace what the order holds (an empty ``held`` still marks it read)."""
     conn.execute(delete(stock_reserved).where(stock_reserved.c.order_id == order_id))
-    rows = [{"order_id": order_id, "sku": sku[:128], "quantity": qty} for sku, qty in held.items()]
-    conn.execute(insert(stock_reserved), rows or [{"order_id": order_id, "sku": "", "quantity": 0}])
+    rows = [
+        {"order_id": order_id, "sku": sku[:128], "location": loc[:64], "quantity": qty}
+        for (sku, loc), qty in held.items()
+    ]
+    conn.execute(insert(stock_reserved), rows or [{"order_id": order_id, "sku": "", "location": "", "quantity": 0}])
 
 
-def reserved(conn: Connection, skus: Sequence[str] | None = None) -> dict[str, int]:
-    """SKU -> eaches held by open orders."""
+def reserved(conn: Connection, skus: Sequence[str] | None = None) -> dict[str, dict[str, int]]:
+    """Location ("" for none known) -> SKU -> eaches held by open orders."""
     query = (
-        select(stock_reserved.c.sku, func.sum(stock_reserved.c.quantity))
+        select(stock_reserved.c.location, stock_reserved.c.sku, func.sum(stock_reserved.c.quantity))
         .join(orders, orders.c.id == stock_reserved.c.order_id)
         .where(orders.c.status.in_(OPEN), stock_reserved.c.sku != "")
-        .group_by(stock_reserved.c.sku)
+        .group_by(stock_reserved.c.location, stock_reserved.c.sku)
     )
-    found: dict[str, int] = {}
+    found: dict[str, dict[str, int]] = {}
     parts: list[Sequence[str] | None] = (
         [None] if skus is None else [skus[i : i + 500] for i in range(0, len(skus), 500)]
     )
     for part in parts:
         q = query if part is None else query.where(stock_reserved.c.sku.in_(part))
-        found.update((str(sku), int(qty)) for sku, qty in conn.execute(q))
+        for loc, sku, qty in conn.execute(q):
+            found.setdefault(str(loc), {})[str(sku)] = int(qty)
     return found
 
 
@@ -181,35 +195,52 @@ def availability(
 ) -> dict[str, dict[str, int]]:
     """channel -> SKU -> available, for the catalogued SKUs of each channel (only ``skus`` when given)."""
     by_location = on_hand_by_location(conn, skus)
-    held = reserved(conn, skus)
-    known = {sku for sold in catalogue.values() for sku in sold}
+    held_at = reserved(conn, skus)
+    known: set[str] = set().union(*catalogue.values())
+    everywhere = held_at.setdefault(NOWHERE, {})
     for sku, qty in shipped_since_figures(conn, known).items():
-        held[sku] = held.get(sku, 0) + qty
+        everywhere[sku] = everywhere.get(sku, 0) + qty
     sums: dict[tuple[str, ...], Mapping[str, int]] = {}  # channels that sell from the same locations share them
+    helds: dict[tuple[str, ...], Mapping[str, int]] = {}
     out: dict[str, dict[str, int]] = {}
     for name, source in channels.items():
         key = tuple(sorted(source.stock.locations))
         if key not in sums:
             sums[key] = _totals(by_location, key)
+            helds[key] = _held(held_at, key)
         sold = catalogue.get(name, {})
         wanted = [s for s in skus if s in sold] if skus is not None else sold
-        out[name] = available(sums[key], held, wanted, source.stock)
+        out[name] = available(sums[key], helds[key], wanted, source.stock)
     return out
 
 
-def order_holds(conn: Connection, order_id: int, data: str, known: Collection[str] | None) -> dict[str, int]:
-    """What a stored order holds now: its lines less what its recorded shipments shipped."""
+def _held(held_at: Mapping[str, Mapping[str, int]], locations: Sequence[str]) -> Mapping[str, int]:
+    """SKU -> eaches held against a channel selling from ``locations`` (every location when empty): those held
+    there and those held at no known location."""
+    chosen = [held_at[loc] for loc in held_at if not locations or loc == NOWHERE or loc in locations]
+    if len(chosen) == 1:
+        return chosen[0]
+    totals: dict[str, int] = {}
+    for figures in chosen:
+        get = totals.get
+        for sku, qty in figures.items():
+            totals[sku] = get(sku, 0) + qty
+    return totals
+
+
+def order_holds(conn: Connection, config: Any, order_id: int, data: str, known: Collection[str] | None) -> Held:
+    """What a stored order holds now, and where: its lines less what its recorded shipments shipped."""
     from crossdock.core.fulfilment.shipping import shipped_so_far  # shipping imports much of core: only when needed
 
     order: Order = registry.mapping("x12").order_from_dict(json.loads(data))
     status = conn.execute(select(orders.c.status).where(orders.c.id == order_id)).scalar()
     shipped = shipped_so_far(conn, order_id, order) if status == "partially shipped" else {}
-    return holds(order, shipped, known)
+    return holds(order, shipped, known, line_locations(conn, config, order_id, order))
 
 
-def reserve_unread(conn: Connection, catalogue: Mapping[str, Mapping[str, Any]]) -> None:
+def reserve_unread(conn: Connection, config: Any, catalogue: Mapping[str, Mapping[str, Any]]) -> None:
     """Reserve for the open orders recorded before reservations were kept (or before a catalogue change)."""
     known = {sku for skus in catalogue.values() for sku in skus}
     while batch := unread_open_orders(conn):
         for order_id, data in batch:
-            reserve(conn, order_id, order_holds(conn, order_id, data, known))
+            reserve(conn, order_id, order_holds(conn, config, order_id, data, known))

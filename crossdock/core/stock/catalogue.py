@@ -150,6 +150,9 @@ def problems(config: Any) -> list[tuple[tuple[str | int, ...], str]]:
             api = config.sinks.get(named) or config.sources.get(named) if named else None
             if named and getattr(api, "type", None) != kind:
                 found.append((("stock", "sources", name, kind), f"no {kind} sink or source named {named!r}"))
+    for sink in config.stock.ships_from:
+        if sink not in config.sinks and sink not in config.sources:
+            found.append((("stock", "ships_from", sink), f"no destination (sink) named {sink!r}"))
     channels = {name for name, s in config.sources.items() if s.type in CHANNELS}
     push = pushing(config)
     seen: dict[tuple[str, str, str], str] = {}

@@ -47,9 +47,9 @@ def guard(hub: Any, conn: Connection, order_ids: Sequence[int]) -> None:
     known = {sku for skus in catalogue.values() for sku in skus} or None
     touched: set[str] = set()
     for order_id, data in conn.execute(select(orders.c.id, orders.c.data).where(orders.c.id.in_(order_ids))):
-        held = order_holds(conn, int(order_id), str(data), known)
+        held = order_holds(conn, config, int(order_id), str(data), known)
         reserve(conn, int(order_id), held)
-        touched.update(held)
+        touched.update(sku for sku, _ in held)
     if not touched or not channels:
         return
     figures = availability(conn, channels, catalogue, sorted(touched))

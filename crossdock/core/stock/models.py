@@ -35,3 +35,40 @@ class StockPush(Model):
     push_id: str  # stable: the same push retried keeps it
     as_of: dt.datetime  # when the figures were worked out (UTC)
     levels: list[StockLevel] = field(default_factory=list)
+
+
+STOCK_CHECK = "stock-check"  # the purpose of a later look at a submitted feed's processing report
+
+
+class StockSent(str):
+    """What a stock sink returns: the push's summary (the outbox keeps it as the remote reference) carrying, for
+    core, the SKUs the channel refused for good (sku -> its words) and the feeds it accepted for processing later.
+    A push with refusals still counts as sent: the other SKUs were set, and the refused ones are recorded per SKU
+    (``stock_results``) instead of failing the push, so that one bad SKU never stops a channel's pushes."""
+
+    refused: dict[str, str]
+    feeds: list[str]
+    retry: list[str]  # SKUs the channel did not set for reasons of its own: the next push sends them again
+
+    def __new__(
+        cls,
+        summary: str,
+        refused: dict[str, str] | None = None,
+        feeds: list[str] | None = None,
+        retry: list[str] | None = None,
+    ) -> StockSent:
+        made = super().__new__(cls, summary[:1000])  # the outbox's remote reference: each SKU's words are kept apart
+        made.refused = dict(refused or {})
+        made.feeds = list(feeds or [])
+        made.retry = list(retry or [])
+        return made
+
+
+@dataclass(slots=True, kw_only=True)
+class FeedCheck(Model):
+    """A feed a channel took for processing later, to be read back: its id and the levels it carried."""
+
+    channel: str
+    push_id: str  # the push that submitted it
+    feed_id: str
+    levels: dict[str, int] = field(default_factory=dict)  # sku -> the figure the feed carried

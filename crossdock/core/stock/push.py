@@ -6,7 +6,8 @@ cancelled and its SKUs go into the new push with today's figures, so an older fi
 newer one, not even by a retry. A waiting push that a worker is sending at that moment is not touched: the new
 one waits for the next run (``in flight``). What a channel was told moves from queued to told once its
 delivery is sent. A push that failed for good (dead) is cancelled by the next push, which carries its SKUs with
-today's figures: ``crossdock retry`` can never send its older figures after newer ones.
+today's figures: ``crossdock retry`` can never send its older figures after newer ones. A SKU the channel refused
+(``stock_results``) is pushed again only when its figure changes.
 """
 
 from __future__ import annotations
@@ -54,6 +55,7 @@ def settle(conn: Connection, channel: str) -> None:
             values: dict[str, Any] = {"queued": None, "queued_key": None, "queued_at": None}
         elif found.state == "sent":
             values = {"told": stock_told.c.queued, "told_at": found.sent_at, "queued": None, "queued_key": None}
+            values.update(refused=None, refused_said=None, refused_at=None)  # taken: no longer refused
         else:
             continue  # pending: still on its way; dead: its figure stays the base until it changes
         conn.execute(
@@ -111,13 +113,17 @@ def _told(conn: Connection, channel: str, skus: Sequence[str] | None) -> dict[st
     return rows
 
 
-def _changed(figures: Mapping[str, int], told: Mapping[str, Any], only_zero: bool) -> list[str]:
-    """The SKUs whose figure differs from what the channel was told (or has queued to it)."""
+def _changed(figures: Mapping[str, int], told: Mapping[str, Any], only_zero: bool, again: bool = False) -> list[str]:
+    """The SKUs whose figure differs from what the channel was told (or has queued to it), and from the figure it
+    refused for the SKU: a refused SKU is tried again only with a different figure, or ``again``."""
     changed = []
     for sku, qty in figures.items():
         row = told.get(sku)
         base = None if row is None else row.queued if row.queued is not None else row.told
-        if base != qty and (not only_zero or qty == 0):
+        refused = row is not None and row.queued is None and row.refused == qty
+        if refused and not again:
+            continue
+        if (base != qty or refused) and (not only_zero or qty == 0):
             changed.append(sku)
     return changed
 
@@ -131,20 +137,21 @@ def queue_channel(
     *,
     dry_run: bool = False,
     only_zero: bool = False,
+    again: bool = False,
 ) -> Pushed:
     """Queue one push of what changed of ``figures`` (SKU -> available) for ``channel``; with ``only_zero``
-    (the oversell guard) only the SKUs that reached zero."""
+    (the oversell guard) only the SKUs that reached zero; ``again``: with the SKUs it refused, figure unchanged."""
     store = hub.store
     settle(conn, channel)
     told = _told(conn, channel, list(figures))
-    changed = _changed(figures, told, only_zero)
+    changed = _changed(figures, told, only_zero, again)
     result = Pushed(channel)
     if not changed:
         return result
     if not dry_run and _serialise(conn, channel):  # another worker may have queued for it meanwhile: read again
         settle(conn, channel)
         told = _told(conn, channel, list(figures))
-        changed = _changed(figures, told, only_zero)
+        changed = _changed(figures, told, only_zero, again)
         if not changed:
             return result
     if dry_run:
@@ -204,8 +211,11 @@ def _mark_queued(conn: Connection, store: Any, channel: str, levels: Mapping[str
         )
 
 
-def push(hub: Any, *, channels: Sequence[str] | None = None, dry_run: bool = False) -> list[Pushed]:
-    """Work out every pushing channel's figures now and queue what changed (``crossdock stock push``)."""
+def push(
+    hub: Any, *, channels: Sequence[str] | None = None, dry_run: bool = False, retry_refused: bool = False
+) -> list[Pushed]:
+    """Work out every pushing channel's figures now and queue what changed (``crossdock stock push``); with
+    ``retry_refused``, also the SKUs the channels refused, whose figure has not changed (after a fix)."""
     config = hub.config
     targets = pushing(config)
     if channels:
@@ -213,8 +223,9 @@ def push(hub: Any, *, channels: Sequence[str] | None = None, dry_run: bool = Fal
     catalogue = load(config).by_channel()
     out = []
     with hub.store.transaction() as conn:
-        reserve_unread(conn, catalogue)
+        reserve_unread(conn, config, catalogue)
         figures = availability(conn, targets, catalogue, None)
         for name in targets:
-            out.append(queue_channel(hub, conn, name, figures[name], catalogue.get(name, {}), dry_run=dry_run))
+            ids = catalogue.get(name, {})
+            out.append(queue_channel(hub, conn, name, figures[name], ids, dry_run=dry_run, again=retry_refused))
     return out

@@ -243,6 +243,8 @@ stock_reserved = Table(  # what an open order holds of each SKU, written with th
     metadata,
     Column("order_id", Id, ForeignKey("orders.id"), primary_key=True),
     Column("sku", String(128), primary_key=True),  # "" marks an order read that holds no catalogued SKU
+    # the stock location of the destination shipping it (stock.ships_from); "": unknown, held at every location
+    Column("location", String(64), primary_key=True, server_default=""),
     Column("quantity", Integer, nullable=False),  # in eaches, less what its shipments shipped
 )
 
@@ -256,6 +258,9 @@ stock_told = Table(  # per channel and SKU: what it was last told (sent) and wha
     Column("queued", Integer),
     Column("queued_key", String(64)),  # the delivery carrying it
     Column("queued_at", DateTime),
+    Column("refused", Integer),  # the figure the channel refused for this SKU (not retried until it changes)
+    Column("refused_said", String(300)),  # the channel's words
+    Column("refused_at", DateTime),  # since when it refuses the SKU (one alert from then on)
     Index("ix_stock_told_queued", "queued_key"),
 )
 
