@@ -11,8 +11,9 @@ The documents and writers are ``x12_bench``'s (its ``make_order`` and ``WRITERS`
 ``check_interchanges`` of each interchange against a guide with rules for that set: the shipped
 ``bigbox-4010`` (whose findings are built too, since today's writers miss some of what it requires) and a
 guide of the same size whose rules all pass. ``--compare REV`` adds both guides checked by ``guide.py``,
-``guide_check.py`` (and ``guide_table.py``, where it exists) as they were at that revision, taking turns with
-today's in the same runs: before and after under the same load. See bench/README.md for the last results.
+``guide_check.py`` (and ``guide_table.py`` and ``guide_place.py``, where they exist) as they were at that
+revision, taking turns with today's in the same runs: before and after under the same load. See bench/README.md
+for the last results.
 """
 
 from __future__ import annotations
@@ -71,10 +72,10 @@ def at_revision(rev: str) -> tuple[Callable[[object, str], object], Callable[[ob
     """``guide_from_dict`` and ``check_interchanges`` as they were at a git revision, loaded under other names
     so today's modules stay as they are."""
     loaded: dict[str, types.ModuleType] = {}
-    for name in ("guide", "guide_table", "guide_check"):
+    for name in ("guide", "guide_place", "guide_table", "guide_check"):
         shown = subprocess.run(["git", "show", f"{rev}:{X12}/{name}.py"], cwd=ROOT, capture_output=True, text=True)
         if shown.returncode != 0:
-            continue  # guide_table.py is newer than some revisions
+            continue  # guide_table.py and guide_place.py are newer than some revisions
         source = shown.stdout
         for other in loaded:
             source = source.replace(f"crossdock.mappings.x12.{other} ", f"bench_{other} ")
