@@ -61,6 +61,7 @@ import httpx
 
 from crossdock.connectors.base import Inbound, Outbound
 from crossdock.connectors.http import request, retry_after
+from crossdock.connectors.shipbob_returns import completed_returns, send_return
 from crossdock.core.api_config import ShipBobSinkConfig, ShipBobSourceConfig
 from crossdock.core.config_types import resolve_secret
 from crossdock.core.errors import CrossdockError, PermanentError, TooLate, TransientError
@@ -68,6 +69,7 @@ from crossdock.mappings.shipbob import KNOWN_SHIPMENTS, REPLACES, SHIPPED
 from crossdock.mappings.shipbob_cancel import cancel_refusals, left_shipments, read_cancel, shipped_already
 
 CANCEL = "cancel"  # the delivery purpose of a cancel (core/destination_changes.py)
+RETURNS = ("return", "return-cancel")  # a return told to the warehouse, or its cancel (core/return_notice.py)
 
 RETRYABLE = frozenset({408, 425, 429})
 DUPLICATE = frozenset({409, 422})
@@ -156,6 +158,11 @@ class ShipBobSink:
         if document.purpose == CANCEL:
             cancel = read_cancel(document.data, f"shipbob {self.name}: {document.name}")
             return self._cancel(cancel.reference_id, frozenset(cancel.shipped))
+        if document.purpose in RETURNS:
+            config = self.config
+            return send_return(
+                self._api, document.name, document.data, self._lookup, config.return_center, config.channel_id
+            )
         try:
             body = json.loads(document.data)
         except ValueError:
@@ -295,9 +302,14 @@ class ShipBobSource:
     def receive(self) -> Iterator[Iterator[Inbound]]:
         api = _Api(f"source {self.name}", self.config, self.config.channel_id, self._transport)
         try:
-            yield self._shipments(api)
+            yield self._all(api)
         finally:
             api.close()
+
+    def _all(self, api: _Api) -> Iterator[Inbound]:
+        yield from self._shipments(api)
+        if self.config.read_returns:
+            yield from completed_returns(api, self.config.channel_id, partial(_next_path, api=api))
 
     def _orders(self, api: _Api) -> Iterator[dict[str, Any]]:
         since = self._now().astimezone(dt.UTC) - dt.timedelta(seconds=self.config.lookback)

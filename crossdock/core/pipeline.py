@@ -37,7 +37,7 @@ from crossdock.core.hub import Hub
 from crossdock.core.invoicing import held_day, invoice_day, is_held_day
 from crossdock.core.plan import Processed
 from crossdock.core.retention import purged_note
-from crossdock.core.return_receipts import receipt_file
+from crossdock.core.return_receipts import SHIPBOB_RETURN, receipt_file
 from crossdock.core.returns import KIND as RETURN
 from crossdock.core.returns import return_documents
 from crossdock.core.ship_files import ship_file
@@ -228,8 +228,8 @@ def _ship_file(hub: Hub, document_id: int, source_cfg: Any) -> Processed:
     if row.state not in PROCESSABLE:
         return Processed(document_id, str(row.state))
     name = row.remote_name or f"document {document_id} (unnamed)"
-    if source_cfg.format in RECEIPT_FORMATS:
-        return receipt_file(hub, document_id, bytes(row.data), name, str(row.endpoint), source_cfg)
+    if source_cfg.format in RECEIPT_FORMATS or row.kind == SHIPBOB_RETURN:
+        return receipt_file(hub, document_id, bytes(row.data), name, str(row.endpoint), source_cfg, row.kind)
     return ship_file(hub, document_id, bytes(row.data), name, str(row.endpoint), source_cfg)
 
 
