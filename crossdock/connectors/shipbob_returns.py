@@ -5,7 +5,8 @@ The API's facts are in ``mappings/shipbob_returns.py``. A return is created unde
 one ShipBob holds already counts as done. A cancel of a return ShipBob holds no more (or never held) is done; one
 ShipBob has begun to process cannot be cancelled: a permanent error with ShipBob's status (not ``TooLate``, which
 is about orders that shipped). The source side lists
-ShipBob's completed returns of the configured channel, one document each, under ``shipbob:return:<id>``.
+ShipBob's returns of the configured channel completed within the source's ``lookback``, one document each, under
+``shipbob:return:<id>``.
 """
 
 from __future__ import annotations
@@ -125,9 +126,10 @@ def _id(response: httpx.Response) -> str:
     return str(body.get("id")) if isinstance(body, dict) and body.get("id") is not None else "(no id given)"
 
 
-def completed_returns(api: Api, channel: str | None, next_path: Callable[[str], str]) -> Iterator[Inbound]:
-    """Each completed return of ``channel`` (every channel's when None), all pages, one document each."""
-    path, query = "/return", {"Status": "Completed"}
+def completed_returns(api: Api, channel: str | None, since: str, next_path: Callable[[str], str]) -> Iterator[Inbound]:
+    """Each return of ``channel`` (every channel's when None) completed since ``since`` (ISO 8601), all pages, one
+    document each; one read again is the same identity, stored once."""
+    path, query = "/return", {"Status": "Completed", "CompletedStartDate": since}
     for _ in range(MAX_PAGES):
         response = api.call("GET", path, query=query)
         if not response.is_success:

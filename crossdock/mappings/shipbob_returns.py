@@ -8,14 +8,15 @@ owner-published payloads were found, so the shapes below are from the reference 
   ``inventory`` [{id, quantity, requested_action}] (required; each inventory id once only), optional
   ``original_shipment_id`` and ``tracking_number``. ``requested_action`` ``Default`` lets the merchant's settings
   decide what happens to the goods.
-- ``GET /<version>/return`` filters by ``ReferenceIds`` and ``Status`` (AwaitingArrival, Arrived, Processing,
-  Completed, Cancelled) and pages (``items`` and a ``next`` link). A return has ``id``, ``reference_id``,
-  ``status``, ``channel`` {id}, ``fulfillment_center`` {id, name}, ``completed_date`` and ``inventory`` [{id, sku,
-  name, quantity, ``action_taken`` [{action, quantity_processed}]}].
+- ``GET /<version>/return`` filters by ``ReferenceIds``, ``Status`` (AwaitingArrival, Arrived, Processing,
+  Completed, Cancelled) and ``CompletedStartDate``, and pages (``items`` and a ``next`` link). Its
+  ``ReturnActions`` filter names the actions ``Restock``, ``Quarantine`` and ``Dispose``. A return has ``id``,
+  ``reference_id``, ``status``, ``channel`` {id}, ``fulfillment_center`` {id, name}, ``completed_date`` and
+  ``inventory`` [{id, sku, name, quantity, ``action_taken`` [{action, quantity_processed}]}].
 - ``POST /<version>/return/{id}:cancel`` cancels a return; only one still ``AwaitingArrival`` can be cancelled.
-- [unverified] the ``action_taken`` action names: ``Restock`` is taken as goods back on the shelf (sellable),
-  any other action (quarantine, dispose ...) as not sellable; whether a shipment's inventory items always carry
-  their ``id`` and the shipment its ``location`` {id} (the fulfilment centre it left from).
+- [unverified] that ``action_taken`` uses those same names: ``Restock`` is taken as goods back on the shelf
+  (sellable), any other action (quarantine, dispose ...) as not sellable; whether a shipment's inventory items
+  always carry their ``id`` and the shipment its ``location`` {id} (the fulfilment centre it left from).
 
 Going out, crossdock stores a small request (the RMA, the ShipBob order's reference and the returned SKUs); the
 sink turns it into ShipBob's body once it has read that order's shipments (``return_body``), because the

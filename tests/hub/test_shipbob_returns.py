@@ -5,6 +5,7 @@ told is cancelled there, and one ShipBob has begun to process is refused with it
 
 from __future__ import annotations
 
+import datetime as dt
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -79,6 +80,9 @@ class FakeShipBobReturns(FakeShipBob):
             found = [r for r in found if r["reference_id"] in q["ReferenceIds"].split(",")]
         if "Status" in q:
             found = [r for r in found if r["status"] in q["Status"].split(",")]
+        if "CompletedStartDate" in q:
+            since = q["CompletedStartDate"].replace("Z", "+00:00")
+            found = [r for r in found if r.get("completed_date") and r["completed_date"] >= since]
         page = int(q.get("Page", "1"))
         chunk = found[(page - 1) * 2 : page * 2]
         more = page * 2 < len(found)
@@ -101,7 +105,7 @@ class FakeShipBobReturns(FakeShipBob):
             {"action": "Restock", "quantity_processed": restocked},
             {"action": "Dispose", "action_reason": "Damaged", "quantity_processed": disposed},
         ]
-        found.update(status="Completed", completed_date="2026-11-28T10:00:00+00:00")
+        found.update(status="Completed", completed_date=dt.datetime.now(dt.UTC).isoformat())
 
     def add_foreign_return(self) -> None:
         """A return the merchant keyed in on another channel: never read as crossdock's."""
@@ -112,6 +116,7 @@ class FakeShipBobReturns(FakeShipBob):
                 "status": "Completed",
                 "channel": {"id": 1, "name": "web"},
                 "inventory": [{"id": 1, "sku": "MUG-BLU", "quantity": 5, "action_taken": []}],
+                "completed_date": dt.datetime.now(dt.UTC).isoformat(),
             }
         )
 
