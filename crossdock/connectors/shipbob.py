@@ -43,7 +43,8 @@ first and is created only once it is cancelled. An order ShipBob has shipped, or
 raises ``TooLate`` and creates nothing.
 
 The source has no store: each poll reads the orders updated within ``lookback`` and yields every shipped
-shipment under the identity ``shipbob:shipment:<id>``, which the store recognises when it is read again.
+shipment under the identity ``shipbob:shipment:<id>``, which the store recognises when it is read again; with
+``read_returns``, then each completed return (``shipbob_returns.py``, where returns are also told to ShipBob).
 The token travels only in the Authorization header and never appears in an error.
 """
 
@@ -54,6 +55,7 @@ import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import partial
+from itertools import chain
 from typing import Any
 from urllib.parse import quote, urlencode
 
@@ -61,6 +63,7 @@ import httpx
 
 from crossdock.connectors.http import request, retry_after
 from crossdock.connectors.shipbob_config import ShipBobSinkConfig, ShipBobSourceConfig
+from crossdock.connectors.shipbob_returns import completed_returns, send_return
 from crossdock.core.configuration.types import resolve_secret
 from crossdock.core.errors import CrossdockError, PermanentError, TooLate, TransientError
 from crossdock.core.ports import Inbound, Outbound
@@ -68,10 +71,12 @@ from crossdock.mappings.shipbob import KNOWN_SHIPMENTS, REPLACES, SHIPPED
 from crossdock.mappings.shipbob_cancel import cancel_refusals, left_shipments, read_cancel, shipped_already
 
 CANCEL = "cancel"  # the delivery purpose of a cancel (core/lifecycle/destination_changes.py)
+RETURNS = ("return", "return-cancel")  # a return told to the warehouse, or its cancel (core/returns/notice.py)
 
 RETRYABLE = frozenset({408, 425, 429})
 DUPLICATE = frozenset({409, 422})
 MAX_PAGES = 400
+STAMP = "%Y-%m-%dT%H:%M:%SZ"  # how a date goes in ShipBob's query
 ORDER_FIELDS = ("id", "reference_id", "order_number", "status", "channel", "products", "tags")
 
 
@@ -156,6 +161,11 @@ class ShipBobSink:
         if document.purpose == CANCEL:
             cancel = read_cancel(document.data, f"shipbob {self.name}: {document.name}")
             return self._cancel(cancel.reference_id, frozenset(cancel.shipped))
+        if document.purpose in RETURNS:
+            config = self.config
+            return send_return(
+                self._api, document.name, document.data, self._lookup, config.return_center, config.channel_id
+            )
         try:
             body = json.loads(document.data)
         except ValueError:
@@ -294,14 +304,16 @@ class ShipBobSource:
     @contextmanager
     def receive(self) -> Iterator[Iterator[Inbound]]:
         api = _Api(f"source {self.name}", self.config, self.config.channel_id, self._transport)
+        since = (self._now().astimezone(dt.UTC) - dt.timedelta(seconds=self.config.lookback)).strftime(STAMP)
+        returned = completed_returns(api, self.config.channel_id, since, partial(_next_path, api=api))
         try:
-            yield self._shipments(api)
+            yield chain(self._shipments(api), returned if self.config.read_returns else ())
         finally:
             api.close()
 
     def _orders(self, api: _Api) -> Iterator[dict[str, Any]]:
         since = self._now().astimezone(dt.UTC) - dt.timedelta(seconds=self.config.lookback)
-        query = {"LastUpdateStartDate": since.strftime("%Y-%m-%dT%H:%M:%SZ"), "Limit": str(self.config.page_size)}
+        query = {"LastUpdateStartDate": since.strftime(STAMP), "Limit": str(self.config.page_size)}
         if self.config.mark_uploaded:
             query["IsTrackingUploaded"] = "false"
         for page in range(1, MAX_PAGES + 1):

@@ -42,6 +42,11 @@ class ShipBobSinkConfig(_ShipBobApi):
         pattern=r"^[A-Z]{2}$",
         description="ISO country for a ship-to without one (N404 is often left out)",
     )
+    return_center: int | None = Field(
+        default=None,
+        description="the ShipBob fulfillment center id a return is sent to when the order's shipments name none "
+        "(else the centre the goods left from)",
+    )
 
 
 class ShipBobSourceConfig(_ShipBobApi, _SourceBase):
@@ -62,4 +67,9 @@ class ShipBobSourceConfig(_ShipBobApi, _SourceBase):
         default=False,
         description="read only shipments not yet marked is_tracking_uploaded, and mark each once it is stored, so "
         "a poll does not read the lookback's shipments again",
+    )
+    read_returns: bool = Field(
+        default=False,
+        description="also read ShipBob's completed returns of the channel, each as the receipt of its RMA "
+        "(restocked units sellable), matched to crossdock's return",
     )

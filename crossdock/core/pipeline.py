@@ -38,7 +38,7 @@ from crossdock.core.plan import Processed
 from crossdock.core.ports import Inbound
 from crossdock.core.returns.intake import KIND as RETURN
 from crossdock.core.returns.intake import return_documents
-from crossdock.core.returns.receipts import receipt_file
+from crossdock.core.returns.receipts import SHIPBOB_RETURN, receipt_file
 from crossdock.core.storage import bounds
 from crossdock.core.storage.retention import purged_note
 from crossdock.core.storage.store import Store, sha256
@@ -228,8 +228,8 @@ def _ship_file(hub: Hub, document_id: int, source_cfg: Any) -> Processed:
     if row.state not in PROCESSABLE:
         return Processed(document_id, str(row.state))
     name = row.remote_name or f"document {document_id} (unnamed)"
-    if source_cfg.format in RECEIPT_FORMATS:
-        return receipt_file(hub, document_id, bytes(row.data), name, str(row.endpoint), source_cfg)
+    if source_cfg.format in RECEIPT_FORMATS or row.kind == SHIPBOB_RETURN:
+        return receipt_file(hub, document_id, bytes(row.data), name, str(row.endpoint), source_cfg, row.kind)
     return ship_file(hub, document_id, bytes(row.data), name, str(row.endpoint), source_cfg)
 
 

@@ -117,6 +117,7 @@ MAPPINGS = {
     "shipjson": "crossdock.mappings.shipjson",
     "odoo": "crossdock.mappings.odoo",
     "shipbob": "crossdock.mappings.shipbob",
+    "shipbob_returns": "crossdock.mappings.shipbob_returns",
     "returnfiles": "crossdock.mappings.returnfiles",
     "shopify_returns": "crossdock.mappings.shopify_returns",
 }

@@ -32,6 +32,15 @@ def _date(value: str, where: str) -> dt.date:
     raise DecodeError(f"{where}: {value!r} is not a date (write 2026-11-21)")
 
 
+def _moment(value: str, where: str) -> dt.datetime:
+    """A delivery's time: ISO 8601 (2026-11-23T14:05:00Z), or a date alone (its midnight, UTC)."""
+    try:
+        found = dt.datetime.fromisoformat(value)
+    except ValueError:
+        found = dt.datetime.combine(_date(value, where), dt.time())
+    return found if found.tzinfo else found.replace(tzinfo=dt.UTC)
+
+
 def _decimal(value: str, where: str) -> Decimal:
     try:
         number = Decimal(value.replace(",", ""))
@@ -71,6 +80,8 @@ def shipments_from_csv(
             shipment = Shipment(shipment_id=shipment_id)
             if value := cell("ship_date"):
                 shipment.ship_date = _date(value, f"{where} column {columns['ship_date']!r}")
+            if value := cell("delivered_at"):
+                shipment.delivered_at = _moment(value, f"{where} column {columns['delivered_at']!r}")
             shipment.carrier_scac = cell("carrier_scac") or None
             shipment.carrier_service = cell("carrier_service") or None
             order = ShipmentOrder(po_number=po, source=cell("source") or None, external_id=cell("external_id") or None)

@@ -57,7 +57,7 @@ def the_set(data: bytes) -> ReadSet:
     return ts
 
 
-def write(ret: Return, **options: str) -> bytes:
+def write(ret: Return, **options: str | bool) -> bytes:
     ts = build_180(ret, "0001", CREATED, rma=ret.rma_number or ret.return_id, **options)
     return write_interchange(ENVELOPE, [ts], DELIMITERS, newline=True)
 
@@ -175,3 +175,13 @@ def test_to_json_shows_returns_and_receipts_only_in_files_that_have_them() -> No
         assert streamed == json.loads(json.dumps(collected, default=str))
         assert len(streamed[key]) == 1
         assert ("returns" in streamed) == (key == "returns"), "an empty list of returns is left out"
+
+
+def test_a_cancelled_returns_180_says_so_in_bgn01_matches_its_golden_file_and_reads_back_cancelled() -> None:
+    data = write(a_return(), order_number="#901-1A2B3C4D", cancel=True)
+    assert_golden(GOLDEN / "3pl-cancel" / "expected.edi", data)
+    ts = the_set(data)
+    assert [str(e) for e in validate(ts) if e.is_error] == []
+    back = return_from_180(ts)
+    assert (back.return_id, back.status, len(back.lines)) == ("#901-R1", "cancelled", 2)
+    assert return_from_180(the_set(write(a_return()))).status == "open"

@@ -33,6 +33,7 @@ SHIPMENT_FIELDS = (
     "shipment_id",
     "po_number",
     "ship_date",
+    "delivered_at",
     "carrier_scac",
     "carrier_service",
     "tracking_number",

@@ -7,16 +7,20 @@ from pathlib import Path
 from pydantic import Field, field_validator
 
 from crossdock.core.configuration.types import Name, Strict
-from crossdock.core.notices.models import EVENTS, Event
+from crossdock.core.notices.models import DEFAULT_EVENTS, Event
 
 LANGUAGES = ("en", "de", "fr", "es")  # the languages crossdock ships templates in
 
 
 class CustomerNotices(Strict):
-    """Mail the buyer when an order from this source is received, shipped, cancelled or refunded."""
+    """Mail the buyer when an order from this source is received, shipped, delivered, cancelled or refunded."""
 
     sink: Name = Field(description="an smtp sink with customers: true")
-    events: list[Event] = Field(default_factory=lambda: list(EVENTS), min_length=1, description="which events mail")
+    events: list[Event] = Field(
+        default_factory=lambda: list(DEFAULT_EVENTS),
+        min_length=1,
+        description="which events mail: received, shipped, cancelled, refunded (the default), and delivered",
+    )
     language: str = Field(default="en", description=f"the shipped templates' language: {', '.join(LANGUAGES)}")
     templates: Path | None = Field(
         default=None,

@@ -9,7 +9,9 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Literal
+from typing import Annotated, Literal
+
+from pydantic import Field
 
 from crossdock.core.models import (
     Charge,
@@ -117,6 +119,9 @@ class Shipment(Model):
     parties: list[Party] = field(default_factory=list)
     references: list[Reference] = field(default_factory=list)
     orders: list[ShipmentOrder] = field(default_factory=list)
+    # the carrier or warehouse says it reached the buyer then (Shipment JSON, a ship file's column); read, never
+    # written: what crossdock prints of a shipment (x12 to-json, stored shipments) stays as it was
+    delivered_at: Annotated[dt.datetime | None, Field(exclude=True)] = None
 
 
 @dataclass(slots=True, kw_only=True)

@@ -8,7 +8,8 @@ the delivery's key; a 940's depositor order number, echoed in the 945's W0602), 
 the source, when given), and only then the PO number, narrowed by the source when given; two stores that both
 have an order #1001 are told apart, and a shipment is held only when what it carries still names more than one
 order. A line the warehouse closes short (``closed``: a 945's W1201 CP, CU or IC) has its rest sent back to the
-order's source as a Cancellation (``cancel_back``).
+order's source as a Cancellation (``cancel_back``). A shipment said to be delivered (``delivered_at``), on its
+first reading or read again, is recorded as delivered once and its buyer told (``delivered``).
 
 A shipment that fails is kept as ``held`` with the reason, and nothing leaves for it. Packages without an SSCC
 get one from the company-wide serial sequence of the buyer's GS1 prefix (``sscc_serials``), allocated like
@@ -19,6 +20,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from contextlib import suppress
 from decimal import Decimal
 from typing import Any
 
@@ -28,6 +30,7 @@ from crossdock.core import registry
 from crossdock.core.errors import Held
 from crossdock.core.fulfilment import asn_plan
 from crossdock.core.fulfilment.answers import Answer, answer, match_line
+from crossdock.core.fulfilment.delivered import record_delivered
 from crossdock.core.fulfilment.invoicing import invoice_for
 from crossdock.core.fulfilment.models import Package, Shipment, ShipmentLine, ShipmentOrder
 from crossdock.core.fulfilment.sscc_serials import Gs1Block, allocate, block_for
@@ -75,6 +78,10 @@ def record_shipments(
         key = (shipper, shipment.shipment_id, shipped.po_number)
         existing = ctx.existing.get(key)
         if existing is not None and existing.state == "recorded":
+            if one.delivered_at is not None:
+                with suppress(Held):  # an order cancelled since: nobody is told it arrived
+                    record_delivered(hub, conn, plan, ctx.order(shipped), shipper, one, document_id)
+                continue
             plan.event("shipment", f"shipment {key[1]} for PO {key[2]} read again, unchanged", document=document_id)
             continue
         try:
@@ -130,6 +137,7 @@ def record_shipments(
             plan.event("shipment", f"shipment {key[1]} ships nothing of order {order.po_number}", order=order_id)
             continue
         customer_notices.shipped(hub, conn, plan, order, order_id, origin, one, f"{shipper}:{key[1]}", document_id)
+        record_delivered(hub, conn, plan, (order_id, order, origin), shipper, one, document_id)
         if units and block is not None:
             labels.setdefault(block, []).extend(units)
         answers.append(

@@ -158,14 +158,37 @@ def shipped(
     doc: int,
 ) -> None:
     """The buyer's "shipped" notice for one recorded shipment of ``order``: what shipped, carrier and tracking."""
-    items = [
+    items = _shipped_items(one)
+    notify(
+        hub, conn, plan, source=source, event="shipped", order=order, ref=ref, document_id=doc, about=about,
+        items=items, shipment=one,
+    )  # fmt: skip
+
+
+def _shipped_items(one: Shipment) -> list[tuple[Decimal, str | None, str | None]]:
+    return [
         (line.quantity, _sku(line.product_ids), line.description)
         for shipped_order in one.orders
         for line in shipped_order.all_lines()
         if line.quantity
     ]
+
+
+def delivered(
+    hub: Hub,
+    conn: Connection,
+    plan: Plan,
+    order: Order,
+    ref: Id,
+    source: str | None,
+    one: Shipment,
+    about: str,
+    doc: int,
+) -> None:
+    """The buyer's "delivered" notice for one shipment of ``order`` the carrier or warehouse says arrived."""
+    items = _shipped_items(one)
     notify(
-        hub, conn, plan, source=source, event="shipped", order=order, ref=ref, document_id=doc, about=about,
+        hub, conn, plan, source=source, event="delivered", order=order, ref=ref, document_id=doc, about=about,
         items=items, shipment=one,
     )  # fmt: skip
 

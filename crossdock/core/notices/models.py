@@ -1,7 +1,7 @@
 """A mail to an order's buyer: rendered by crossdock, sent by an SMTP sink that takes customer notices.
 
 Sources whose channel does not tell the buyer (an EDI drop-ship, a custom web hook, a store set so) name a
-notice block; each event of an order (received, shipped, cancelled, refunded) becomes one ``Notice`` queued
+notice block; each event of an order (received, shipped, delivered, cancelled, refunded) becomes one ``Notice`` queued
 as a delivery of purpose ``NOTICE``, keyed by the order and the event, so it is sent once.
 """
 
@@ -14,8 +14,11 @@ from crossdock.core.models_base import Model
 
 NOTICE = "notice"  # the delivery purpose, seen by the SMTP sink as ``Outbound.purpose``
 
-Event = Literal["received", "shipped", "cancelled", "refunded"]
-EVENTS: tuple[Event, ...] = ("received", "shipped", "cancelled", "refunded")
+Event = Literal["received", "shipped", "delivered", "cancelled", "refunded"]
+EVENTS: tuple[Event, ...] = ("received", "shipped", "delivered", "cancelled", "refunded")
+# what ``notify`` mails when ``events`` is not given: ``delivered`` is asked for by name, so a templates folder
+# made before it existed (without delivered.txt) keeps working
+DEFAULT_EVENTS: tuple[Event, ...] = ("received", "shipped", "cancelled", "refunded")
 
 
 @dataclass(slots=True, kw_only=True)

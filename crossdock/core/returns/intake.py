@@ -4,7 +4,9 @@ A return is stored by its natural key (the source's name and the channel's retur
 (a re-poll, its next status) updates the row, never adds one. It is tied to its stored order by the channel's
 order id (external id) from the same source, else by PO number. A return whose order crossdock does not hold is
 kept ``held`` with the reason, and applies when its document is replayed once the order is in. The warehouse that
-was sent the order is told to expect the goods (``return_notice``), once for each version of what comes back.
+was sent the order (each one that holds part of a split order, its lines only: ``return_split``) is told to expect
+the goods (``return_notice``), once for each version of what comes back, and told again when the return is
+cancelled while it is still expected.
 """
 
 from __future__ import annotations
@@ -21,8 +23,9 @@ from crossdock.core.models import Order
 from crossdock.core.plan import Plan, Processed
 from crossdock.core.returns.models import Return
 from crossdock.core.returns.notice import plan_notice
+from crossdock.core.returns.split import destinations
 from crossdock.core.storage.engine import utcnow
-from crossdock.core.storage.schema import deliveries, orders, returns
+from crossdock.core.storage.schema import orders, returns
 from crossdock.core.storage.store import to_json
 
 KIND = "return"  # Inbound.kind and documents.kind of a channel's return
@@ -99,15 +102,33 @@ def record_return(hub: Hub, conn: Connection, plan: Plan, document_id: int, ret:
     if ret.status == "cancelled" and state == "open":
         state = "cancelled"  # the buyer's or the channel's: nothing more is expected
     values.update(state=state, reason=None)
-    warehouse = (existing.warehouse if existing is not None else None) or shipped_by(conn, order_id)
-    values["warehouse"] = warehouse
+    parts = destinations(hub, conn, order_id, order, ret) if order is not None else []
+    told = (existing.warehouse if existing is not None else None) or ""
+    values["warehouse"] = ",".join(sink for sink, _ in parts)[:64] or told or None
     _save(conn, existing, ret, values, now)
     plan.event("return", f"{what}: {state}, {len(ret.lines)} line(s)", order=order_id, document=document_id)
-    if state == "open" and warehouse is not None and order is not None:
-        return plan_notice(hub, conn, plan, document_id, order_id, order, who, ret, warehouse)
-    if state == "open" and warehouse is None:
+    if state == "cancelled" and existing is not None and existing.state == "open" and order is not None and told:
+        return _tell_cancelled(hub, conn, plan, document_id, (order_id, order, who), return_of(existing), told)
+    if state != "open" or order is None:
+        return None
+    if not parts:
         plan.event("return", f"{what}: no destination was sent the order, so none is told", order=order_id)
-    return None
+    problems = [plan_notice(hub, conn, plan, document_id, order_id, order, who, part, sink) for sink, part in parts]
+    return "; ".join(p for p in problems if p) or None
+
+
+def _tell_cancelled(
+    hub: Hub, conn: Connection, plan: Plan, document_id: int, found: tuple[int, Order, str], was: Return, told: str
+) -> str | None:
+    """Each destination told of the return, told of its part again as cancelled (the lines it was told of)."""
+    order_id, order, who = found
+    was = was.model_copy(update={"status": "cancelled"})
+    problems = [
+        plan_notice(hub, conn, plan, document_id, order_id, order, who, part, sink, cancel=True)
+        for sink, part in destinations(hub, conn, order_id, order, was)
+        if sink in told.split(",")
+    ]
+    return "; ".join(p for p in problems if p) or None
 
 
 def _save(conn: Connection, existing: Any, ret: Return, values: dict[str, Any], now: Any) -> None:
@@ -136,16 +157,6 @@ def stored_order(data: str) -> Order:
     """An order back from the JSON the store keeps."""
     found: Order = registry.mapping("x12").order_from_dict(json.loads(data))
     return found
-
-
-def shipped_by(conn: Connection, order_id: int) -> str | None:
-    """The destination that was sent the order last (its latest order delivery)."""
-    found = conn.execute(
-        select(deliveries.c.sink)
-        .where(deliveries.c.order_id == order_id, deliveries.c.purpose == "order")
-        .order_by(deliveries.c.id.desc())
-    ).first()
-    return str(found.sink) if found is not None else None
 
 
 def return_of(row: Any) -> Return:

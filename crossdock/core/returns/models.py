@@ -22,6 +22,7 @@ from typing import Literal
 from crossdock.core.models_base import Model
 
 RETURN_NOTICE = "return"  # delivery purpose: the expected receipt (RMA) sent to the warehouse
+RETURN_CANCEL = "return-cancel"  # delivery purpose: the warehouse told a return it expects is cancelled
 REFUND = "refund"  # delivery purpose: the channel hears the return was received (refunded or closed)
 
 Reason = Literal["damaged", "defective", "wrong_item", "not_as_described", "unwanted", "size_or_fit", "late", "other"]

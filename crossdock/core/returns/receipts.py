@@ -30,15 +30,22 @@ from crossdock.core.storage.engine import utcnow
 from crossdock.core.storage.schema import return_receipts, returns
 from crossdock.core.storage.store import to_json
 
+SHIPBOB_RETURN = "shipbob-return"  # documents.kind of ShipBob's completed return (connectors/shipbob_returns.py)
 OPEN = ("open", "received", "approval", "refunded", "closed")  # a receipt may apply to: neither held nor cancelled
 
 
-def receipt_file(hub: Hub, document_id: int, data: bytes, name: str, source_name: str, source: Any) -> Processed:
-    """A warehouse's receipt file (JSON or CSV): its receipts matched and applied in one transaction."""
+def receipt_file(
+    hub: Hub, document_id: int, data: bytes, name: str, source_name: str, source: Any, kind: str | None = None
+) -> Processed:
+    """A warehouse's receipt file (JSON or CSV) or ShipBob's completed return (``kind`` ``shipbob-return``): its
+    receipts matched and applied in one transaction."""
     warehouse = source.partner or source_name
+    kind = kind or source.format
     try:
         mapping = registry.mapping("returnfiles")
-        if source.format == "return-receipt-csv":
+        if kind == SHIPBOB_RETURN:
+            found = registry.mapping("shipbob_returns").receipts_from_shipbob(data, name=name, warehouse=warehouse)
+        elif source.format == "return-receipt-csv":
             found = mapping.receipts_from_csv(data, name=name, warehouse=warehouse)
         else:
             found = mapping.receipts_from_json(data, name=name, warehouse=warehouse)
@@ -52,9 +59,7 @@ def receipt_file(hub: Hub, document_id: int, data: bytes, name: str, source_name
         problems = apply_receipts(hub, conn, plan, document_id, found)
         plan.write(hub.store, conn)
         error = "; ".join(problems)[:4000] or None
-        hub.store.update_document(
-            conn, document_id, state="processed", error=error, partner=warehouse, kind=source.format
-        )
+        hub.store.update_document(conn, document_id, state="processed", error=error, partner=warehouse, kind=kind)
     return Processed(document_id, "processed", error)
 
 

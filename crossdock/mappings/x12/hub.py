@@ -408,12 +408,18 @@ def count_940s(orders: list[Order], ship_to_per_line: bool = False) -> int:
 
 
 def write_180(
-    ret: Return, out: Outgoing, *, rma: str, order_number: str | None = None, depositor: str | None = None
+    ret: Return,
+    out: Outgoing,
+    *,
+    rma: str,
+    order_number: str | None = None,
+    depositor: str | None = None,
+    cancel: bool = False,
 ) -> bytes:
-    """One interchange carrying the 180 that tells a 3PL to expect return ``ret`` under ``rma``."""
-    built = build_180(
-        ret, f"{out.transaction:04d}", out.created, rma=rma, order_number=order_number, depositor=depositor
-    )
+    """One interchange carrying the 180 that tells a 3PL to expect return ``ret`` under ``rma`` (with ``cancel``:
+    no longer to expect it, BGN01 ``01``)."""
+    control = f"{out.transaction:04d}"
+    built = build_180(ret, control, out.created, rma=rma, order_number=order_number, depositor=depositor, cancel=cancel)
     return _interchange(out, "AN", [built])
 
 

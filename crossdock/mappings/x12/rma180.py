@@ -2,16 +2,18 @@
 
 What crossdock writes (and reads back the same way):
 
-- ``BGN*00*<RMA>*<date>``: BGN02 is the RMA number the parcel is matched by; it is also the return's id.
+- ``BGN*00*<RMA>*<date>``: BGN02 is the RMA number the parcel is matched by; it is also the return's id. A return
+  cancelled after the 3PL was told goes again with BGN01 ``01`` (cancellation), the same RMA and lines.
 - ``PRF*<PO>``: the order's PO number; ``N9*RZ`` the RMA again (returned goods authorization), ``N9*DO`` the
   warehouse order number the 940 gave the order (W0502), ``N9*CO`` the channel's order id.
 - ``N1*DE``: the depositor (our code at the 3PL), when configured.
 - One ``BLI`` loop per returned line: ``BLI*SK*<sku>*<quantity>*<unit>`` (``BLI*LI*<line>`` when the line has
   no SKU), ``N9*LI`` its order line number, ``NTE*GEN*<reason>: <the buyer's words>``.
 
-From a buyer, BGN02 is the return's id, ``N9*RZ`` its RMA number when sent; the PO number is PRF01 of the header,
-else of the first BLI loop; a line's product is the first of its BLI qualifier/id pairs with SK, VN, BP, UP or
-IN; the reason is the part of a line NTE before ``:`` when it is one crossdock knows, else ``other``.
+From a buyer, BGN02 is the return's id (BGN01 ``01`` cancels it), ``N9*RZ`` its RMA number when sent; the PO
+number is PRF01 of the header, else of the first BLI loop; a line's product is the first of its BLI qualifier/id
+pairs with SK, VN, BP, UP or IN; the reason is the part of a line NTE before ``:`` when it is one crossdock knows,
+else ``other``.
 """
 
 from __future__ import annotations
@@ -38,6 +40,8 @@ def return_from_180(ts: TransactionSet) -> Return:
         sid = seg.id
         if sid == "BGN":
             ret.return_id = seg.get(2).strip()
+            if seg.get(1).strip() == "01":  # cancellation: the buyer withdraws the return it sent
+                ret.status = "cancelled"
         elif sid == "PRF" and not ret.po_number:
             ret.po_number = seg.get(1).strip()
         elif sid == "BLI":
@@ -87,12 +91,14 @@ def build_180(
     rma: str,
     order_number: str | None = None,
     depositor: str | None = None,
+    cancel: bool = False,
 ) -> writer.TransactionSet:
-    """The 180 telling a 3PL to expect ``ret``: see the module doc."""
+    """The 180 telling a 3PL to expect ``ret`` (``cancel``: the same 180 with BGN01 ``01``, cancellation, for a
+    return the buyer or channel cancelled after the 3PL was told): see the module doc."""
     if not ret.lines:
         raise writer.X12WriteError(f"return {ret.return_id}: a 180 needs at least one line")
     ts = writer.TransactionSet("180", control)
-    ts.add("BGN", "00", rma, created.strftime("%Y%m%d"))
+    ts.add("BGN", "01" if cancel else "00", rma, created.strftime("%Y%m%d"))
     ts.add("PRF", ret.po_number)
     ts.add("N9", "RZ", rma)
     if order_number:
