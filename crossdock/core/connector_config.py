@@ -35,6 +35,7 @@ SHIPMENT_FIELDS = (
     "shipment_id",
     "po_number",
     "ship_date",
+    "delivery_date",
     "carrier_scac",
     "carrier_service",
     "tracking_number",
