@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from crossdock.core.as2_config import As2SinkConfig, As2SourceConfig
 from crossdock.core.channel_config.amazon import AmazonSourceConfig
@@ -112,6 +112,20 @@ class ShipBobSourceConfig(_ShipBobApi, _SourceBase):
         description="read only shipments not yet marked is_tracking_uploaded, and mark each once it is stored, so "
         "a poll does not read the lookback's shipments again",
     )
+    estimated_delivery: bool = Field(
+        default=False,
+        description="ask ShipBob's tracking API for each shipment's estimated delivery (edd), the 856's DTM*017: one "
+        "request a shipment read, so it needs mark_uploaded",
+    )
+
+    @model_validator(mode="after")
+    def _estimates_once(self) -> ShipBobSourceConfig:
+        if self.estimated_delivery and not self.mark_uploaded:
+            raise ValueError(
+                "estimated_delivery needs mark_uploaded: true (else every poll asks again for every shipment of the "
+                "lookback)"
+            )
+        return self
 
 
 SourceConfig = Annotated[
