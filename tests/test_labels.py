@@ -239,3 +239,29 @@ def test_the_pdf_zip_code_and_store_barcodes_are_gs1_128() -> None:
     assert symbol.encoded == _code128_c("42094607")
     data = labels.pdf([_label()]).replace(b"\\(", b"(").replace(b"\\)", b")")
     assert b"((420) 94607)" in data and b"((91) 1234)" in data and b"(STORE 1234)" in data
+
+
+@pytest.mark.parametrize(
+    ("country", "numeric"),
+    [
+        ("CA", "124"),
+        ("can", "124"),
+        (" 124 ", "124"),
+        ("DE", "276"),
+        ("GB", "826"),
+        ("UK", "826"),
+        ("US", "840"),
+        ("AX", "248"),
+    ],
+)
+def test_a_country_code_is_its_iso_3166_numeric_code(country: str, numeric: str) -> None:
+    from crossdock.mappings.countries import numeric_code
+
+    assert numeric_code(country) == numeric
+
+
+@pytest.mark.parametrize("country", [None, "", "XX", "CANADA", "1240", "EU", "C A"])
+def test_what_is_no_country_code_has_no_numeric_code(country: str | None) -> None:
+    from crossdock.mappings.countries import numeric_code
+
+    assert numeric_code(country) is None

@@ -13,6 +13,8 @@ import io
 from importlib import resources
 
 MAX_CODE = 3  # longest code the table holds: a longer "country" is a name, not a code
+# ISO 3166's exceptionally reserved alpha-2 codes that addresses use for a country of the table
+RESERVED = {"UK": "826"}  # the United Kingdom (GB)
 
 
 @functools.cache
@@ -30,4 +32,4 @@ def numeric_code(country: str | None) -> str | None:
     code = (country or "").strip().upper()
     if not code or len(code) > MAX_CODE:
         return None
-    return _numeric_codes().get(code)
+    return _numeric_codes().get(code) or RESERVED.get(code)
