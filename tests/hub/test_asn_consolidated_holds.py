@@ -93,3 +93,28 @@ def test_a_po_held_by_its_810_does_not_join_the_waiting_856_until_its_replay(tmp
     (asn,) = [shipment_from_856(checked(d)) for d in files(inbox, "856")]
     assert [o.po_number for o in asn.orders] == ["PO-1", "PO-2"], "replayed within the window: it joins, once"
     assert _invoiced(inbox) == ["PO-1", "PO-2"]
+
+
+def test_a_short_po_whose_855_change_the_guide_holds_is_left_out_too(tmp_path: Path, store_url: str) -> None:
+    import re
+
+    from tests.hub.edi import ship_advice
+
+    ack = {"segment": "REF*IA", "use": "required", "source": "northwind 855 guide p. 4"}
+    (tmp_path / "ack.yaml").write_text(yaml.safe_dump({"name": "northwind-ack", "sets": {"855": [ack]}}))
+    settings = {"asn_consolidate": True, "guide": "ack.yaml", "backorder_855": True}
+    hub = Hub(write_config(tmp_path, config(tmp_path, store_url, **settings)))
+    short = ship_advice("PO-2", "SHIP-PO-2", [("0001", 5, 3, "MUG-BLU")], control=51).decode()
+    short = short.replace("N1*ST*DC 42*92*0042~\n", "N1*ST*DC 42*92*0042~\nN9*BM*BOL-77~\n")
+    short = re.sub(r"SE\*(\d+)\*", lambda m: f"SE*{int(m.group(1)) + 1}*", short)
+    try:
+        cycle(hub, "po.edi", interchange([_order("PO-1", None), _order("PO-2", None)]))
+        cycle(hub, "945.edi", _bol_advice("PO-1", 50) + short.encode())
+        (held,) = _held(hub)
+        assert "PO-2" in held["error"] and "REF*IA is required" in held["error"], held
+    finally:
+        hub.close()
+    inbox = tmp_path / "partner-inbox"
+    (asn,) = [shipment_from_856(checked(d)) for d in files(inbox, "856")]
+    assert [o.po_number for o in asn.orders] == ["PO-1"]
+    assert _invoiced(inbox) == ["PO-1"] and files(inbox, "855") == []
