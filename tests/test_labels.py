@@ -7,6 +7,8 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from crossdock.core.fulfilment.models import CartonLabel
 from crossdock.core.models import Address, Party
@@ -115,13 +117,110 @@ def test_zone_c_is_the_ship_to_zip_code_as_ai_420_and_zone_g_the_store_as_ai_91(
     assert labels.postal_barcode_data(plus4) == "420946071234"
 
 
-@pytest.mark.parametrize("postal, country", [("M5V 2T6", "CA"), ("9460", "US"), ("94607", "MX"), (None, "US")])
-def test_a_postal_code_that_is_no_us_zip_gets_no_420_barcode(postal: str | None, country: str) -> None:
+@pytest.mark.parametrize("postal, country", [("9460", "US"), ("94607-12", "USA"), ("9460A", None), (None, "US")])
+def test_a_postal_code_that_is_no_us_zip_gets_no_420_barcode(postal: str | None, country: str | None) -> None:
     label = _label()
     assert label.ship_to is not None and label.ship_to.address is not None
     label.ship_to.address.postal_code, label.ship_to.address.country = postal, country
     assert labels.postal_barcode_data(label) is None
     assert "^BY3" not in labels.zpl([label]).decode()
+
+
+def _abroad(postal: str | None, country: str | None) -> CartonLabel:
+    label = _label()
+    assert label.ship_to is not None and label.ship_to.address is not None
+    label.ship_to.address.postal_code, label.ship_to.address.country = postal, country
+    return label
+
+
+@pytest.mark.parametrize(
+    "postal, country, data",
+    [
+        ("M5V 2T6", "CA", "421124M5V2T6"),
+        ("m5v 2t6", "CAN", "421124M5V2T6"),
+        ("10115", "de", "42127610115"),
+        ("1012 AB", "528", "4215281012AB"),
+        ("01310-100", "BR", "42107601310-100"),
+        ("06600", "MX", "42148406600"),
+    ],
+)
+def test_a_postal_code_abroad_is_ai_421_with_the_countrys_numeric_code(postal: str, country: str, data: str) -> None:
+    assert labels.postal_barcode_data(_abroad(postal, country)) == data
+
+
+def test_zone_c_abroad_is_ai_421_in_zpl_subset_c_then_b_with_its_readable_line() -> None:
+    label = _abroad("M5V 2T6", "CA")
+    assert label.ship_to is not None and label.ship_to.address is not None
+    label.ship_to.address.city, label.ship_to.address.state = "TORONTO", "ON"
+    text = labels.zpl([label]).decode()
+    assert "^FO40,330^BY2^BCN,110,N,N,N^FD>;>8" + "421124" + ">6M5V2T6^FS" in text
+    assert "^FD(421) 124 M5V2T6^FS" in text and "420" + "94607" not in text
+    assert_golden(CASES / "canada.zpl", text.encode())
+    even = labels.zpl([_abroad("1234", "DK")]).decode()
+    assert re.findall(r"\^BY3\^BCN,\d+,N,N,N\^FD(.*?)\^FS", even) == [">;>8" + "4212081234"]
+
+
+def test_a_postal_codes_leading_digits_stay_in_subset_c() -> None:
+    from crossdock.mappings.labels_zpl import postal_field
+
+    assert postal_field("42107601310-100") == (">;>84210760131>6" + "0-100", 11 * (2 + 5) + 24 + 11 * 6)
+    assert postal_field("42127610115") == (">;>84212761011>65", 11 * (2 + 5) + 24 + 11 * 2)
+    assert postal_field("42094607") == (">;>842094607", 11 * (2 + 4) + 24)
+
+
+def test_a_long_ai_421_code_narrows_its_bars_or_is_its_line_alone() -> None:
+    from crossdock.mappings.labels_zpl import BARCODE_X, ZONE_C_END, postal_field
+
+    _, modules = postal_field("421076" + "01310-100")
+    assert BARCODE_X + 3 * modules > ZONE_C_END >= BARCODE_X + 2 * modules
+    text = labels.zpl([_abroad("01310-100", "BR")]).decode()
+    assert "^BY2^BCN,110,N,N,N^FD>;>84210760131>60-100^FS" in text and "^FD(421) 076 01310-100^FS" in text
+    letters = labels.zpl([_abroad("ABCD EFGH9", "GB")]).decode()
+    assert "^BY2^BCN,110" not in letters and "^BY3^BCN,110" not in letters
+    assert "^FD(421) 826 ABCDEFGH9^FS" in letters
+
+
+@pytest.mark.parametrize(
+    "postal, country",
+    [
+        ("M5V 2T6", "XX"),  # no such country
+        ("M5V 2T6", "CANADA"),  # a name, not a code
+        ("M5V 2T6", "US"),  # not a US ZIP code: no AI 421 for a US address either
+        ("1234567890", "DE"),  # longer than AI 421's 9 characters
+        ("M5V^FS~JR", "CA"),  # characters that are no GS1 postal code's
+        ("K1A 0B1" + " " * 30, "CA"),  # more input than a postal code
+        ("CAFÉ1", "FR"),
+        ("", "CA"),
+    ],
+)
+def test_a_postal_code_421_cannot_carry_is_text_only(postal: str, country: str) -> None:
+    label = _abroad(postal, country)
+    assert labels.postal_barcode_data(label) is None
+    assert "^FO40,330" not in labels.zpl([label]).decode()
+
+
+@settings(max_examples=200)
+@given(postal=st.text(max_size=30), country=st.sampled_from(["CA", "GB", "DE", "NLD", "036", "ZZ", "", "US"]))
+def test_any_postal_code_gives_a_clean_ai_420_or_421_or_none(postal: str, country: str) -> None:
+    data = labels.postal_barcode_data(_abroad(postal, country))
+    assert data is None or re.fullmatch(r"420\d{5}(\d{4})?|421\d{3}[A-Z0-9-]{1,9}", data)
+    text = labels.zpl([_abroad(postal, country)]).decode()
+    assert text.count("^XA") == 1 and text.count("^XZ") == 1 and text.isascii()
+
+
+def test_the_pdf_zone_c_abroad_is_the_gs1_128_symbol_of_ai_421() -> None:
+    from crossdock.mappings.labels_pdf import FNC1, _postal_symbol
+
+    wide, narrow = _postal_symbol("4212081234"), _postal_symbol("421124M5V2T6")
+    assert wide is not None and narrow is not None
+    wide[0].validate()
+    wide[0].encode()
+    assert wide[0].encoded == _code128_c("4212081234"), "AI 421, Denmark, 1234: subset C throughout"
+    assert narrow[0].value == FNC1 + "421124M5V2T6"
+    assert narrow[0].barWidth < wide[0].barWidth and narrow[1] >= 10 * narrow[0].barWidth
+    assert _postal_symbol("421826ABCDEFGH9") is None
+    data = labels.pdf([_abroad("M5V 2T6", "CA")]).replace(b"\\(", b"(").replace(b"\\)", b")")
+    assert b"((421) 124 M5V2T6)" in data
 
 
 def test_a_label_without_a_store_has_no_zone_g() -> None:
@@ -140,3 +239,29 @@ def test_the_pdf_zip_code_and_store_barcodes_are_gs1_128() -> None:
     assert symbol.encoded == _code128_c("42094607")
     data = labels.pdf([_label()]).replace(b"\\(", b"(").replace(b"\\)", b")")
     assert b"((420) 94607)" in data and b"((91) 1234)" in data and b"(STORE 1234)" in data
+
+
+@pytest.mark.parametrize(
+    ("country", "numeric"),
+    [
+        ("CA", "124"),
+        ("can", "124"),
+        (" 124 ", "124"),
+        ("DE", "276"),
+        ("GB", "826"),
+        ("UK", "826"),
+        ("US", "840"),
+        ("AX", "248"),
+    ],
+)
+def test_a_country_code_is_its_iso_3166_numeric_code(country: str, numeric: str) -> None:
+    from crossdock.mappings.countries import numeric_code
+
+    assert numeric_code(country) == numeric
+
+
+@pytest.mark.parametrize("country", [None, "", "XX", "CANADA", "1240", "EU", "C A"])
+def test_what_is_no_country_code_has_no_numeric_code(country: str | None) -> None:
+    from crossdock.mappings.countries import numeric_code
+
+    assert numeric_code(country) is None

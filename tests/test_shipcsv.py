@@ -103,3 +103,35 @@ def test_a_weight_takes_the_rows_unit_column_else_the_sources_unit() -> None:
         shipments_from_csv(data, columns)
     with pytest.raises(DecodeError, match=r"row 2 column 'Unit': 'stone' is not a weight unit"):
         shipments_from_csv(data.replace(b"lbs", b"stone"), columns, weight_unit="KG")
+
+
+def test_an_optional_delivery_date_column_is_the_warehouses_estimate() -> None:
+    columns = {**COLUMNS, "delivery_date": "ETA"}
+    header = HEADER.replace("\r\n", ",ETA\r\n")
+    data = (
+        header
+        + "S1,PO-1,2026-11-21,UPSN,1Z1,0001,MUG-BLU,4,2.5,11/24/2026\r\n"
+        + "S2,PO-2,2026-11-21,UPSN,1Z2,0001,MUG-BLU,4,2.5,\r\n"
+    ).encode()
+    first, second = shipments_from_csv(data, columns, weight_unit="KG")
+    assert (first.delivery_date, second.delivery_date) == (dt.date(2026, 11, 24), None)
+    (without,) = shipments_from_csv(
+        (HEADER + "S1,PO-1,2026-11-21,UPSN,1Z1,0001,MUG,4,2.5\r\n").encode(), COLUMNS, weight_unit="KG"
+    )
+    assert without.delivery_date is None
+
+
+@pytest.mark.parametrize(
+    ("eta", "message"),
+    [
+        ("next week", "ship.csv row 2 column 'ETA': 'next week' is not a date (write 2026-11-21)"),
+        ("2026-13-01", "ship.csv row 2 column 'ETA': '2026-13-01' is not a date"),
+        ("2026-11-20", "ship.csv row 2 column 'ETA': '2026-11-20' is before the ship date 2026-11-21"),
+    ],
+)
+def test_a_bad_delivery_date_is_refused_with_file_row_and_column(eta: str, message: str) -> None:
+    columns = {**COLUMNS, "delivery_date": "ETA"}
+    data = (HEADER.replace("\r\n", ",ETA\r\n") + f"S1,PO-1,2026-11-21,UPSN,1Z1,0001,MUG-BLU,4,2.5,{eta}\r\n").encode()
+    with pytest.raises(DecodeError) as caught:
+        shipments_from_csv(data, columns, name="ship.csv", weight_unit="KG")
+    assert message in str(caught.value)

@@ -24,6 +24,8 @@ relied on, and where they come from:
   carry no ``external_line_id``. [status-reference; OpenAPI ShipmentViewModel]
 - ``POST /2026-01/shipment:batchUpdateTrackingUpload`` {shipment_ids, is_tracking_uploaded} marks shipments
   as synced, so ``IsTrackingUploaded=false`` no longer returns them. [api/orders/mark-tracking-uploaded]
+- With ``estimated_delivery``, each new shipment's delivery estimate is asked of the tracking API
+  (``shipbob_tracking``) and goes in its document as ``tracking``.
 - 150 requests a minute (sliding window); over it, 429 with ``x-retry-after`` seconds. [rate-limit]
 - [unverified] the exact wording of the duplicate answer (any 409 or 422 is checked by looking the reference
   up); whether ``GET /order`` keeps to the header's channel (the source filters on ``channel.id`` itself);
@@ -64,6 +66,7 @@ import httpx
 from crossdock.connectors.http import request, retry_after
 from crossdock.connectors.shipbob_config import ShipBobSinkConfig, ShipBobSourceConfig
 from crossdock.connectors.shipbob_returns import completed_returns, send_return
+from crossdock.connectors.shipbob_tracking import estimate
 from crossdock.core.configuration.types import resolve_secret
 from crossdock.core.errors import CrossdockError, PermanentError, TooLate, TransientError
 from crossdock.core.ports import Inbound, Outbound
@@ -338,6 +341,8 @@ class ShipBobSource:
                     continue
                 shipment_id = str(shipment["id"])
                 data = {"order": {k: order.get(k) for k in ORDER_FIELDS}, "shipment": shipment}
+                if self.config.estimated_delivery and (edd := estimate(api.call, api.who, shipment)) is not None:
+                    data["tracking"] = edd
                 yield Inbound(
                     name=f"shipbob-shipment-{shipment_id}.json",
                     data=json.dumps(data, sort_keys=True).encode("utf-8") + b"\n",

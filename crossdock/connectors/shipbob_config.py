@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from crossdock.core.configuration.connectors import _SourceBase
 from crossdock.core.configuration.types import Duration, SecretRef, Strict, Timeout
@@ -68,8 +68,22 @@ class ShipBobSourceConfig(_ShipBobApi, _SourceBase):
         description="read only shipments not yet marked is_tracking_uploaded, and mark each once it is stored, so "
         "a poll does not read the lookback's shipments again",
     )
+    estimated_delivery: bool = Field(
+        default=False,
+        description="ask ShipBob's tracking API for each shipment's estimated delivery (edd), the 856's DTM*017: one "
+        "request a shipment read, so it needs mark_uploaded",
+    )
     read_returns: bool = Field(
         default=False,
         description="also read ShipBob's completed returns of the channel, each as the receipt of its RMA "
         "(restocked units sellable), matched to crossdock's return",
     )
+
+    @model_validator(mode="after")
+    def _estimates_once(self) -> ShipBobSourceConfig:
+        if self.estimated_delivery and not self.mark_uploaded:
+            raise ValueError(
+                "estimated_delivery needs mark_uploaded: true (else every poll asks again for every shipment of the "
+                "lookback)"
+            )
+        return self

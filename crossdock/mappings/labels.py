@@ -1,14 +1,14 @@
 """GS1-128 carton labels: what each zone of a label says, shared by the ZPL and the PDF writers.
 
-A label follows the GS1 logistic label zones: ship-from (A) and ship-to (B) at the top; the ship-to postal code
-as a GS1-128 barcode (C: AI 420, a US ZIP code of 5 or 9 digits; another country's code would need AI 421 and
-its country, so it is printed as text only) beside the carrier (D); the PO (E) beside the carton's "x of y" and
-its contents (F); the store the carton is for (G: the order's mark-for party, Z7, else its buying party, BY,
-with its number as a GS1-128 barcode, AI 91, a company's internal code, as retailers' label guides use it); and
-at the bottom (I) the SSCC-18 as a GS1-128 barcode (FNC1, AI 00, 18 digits) with its human-readable line.
-Every text on a label comes from partners and shoppers: it is cut to what the zone holds and the writers escape
-it where it lands. ``zpl`` and ``pdf`` turn a list of labels into one document (one label a page); neither does
-I/O.
+A label follows the GS1 logistic label zones: ship-from (A) and ship-to (B) at the top; the ship-to postal code as a
+GS1-128 barcode (C: AI 420 for a US ZIP code of 5 or 9 digits; AI 421 for another country's code, after the
+country's ISO 3166-1 numeric code; a code neither can carry is printed as text only) beside the carrier (D); the PO
+(E) beside the carton's "x of y" and its contents (F); the store the carton is for (G: the order's mark-for party,
+Z7, else its buying party, BY, with its number as a GS1-128 barcode, AI 91, a company's internal code, as retailers'
+label guides use it); and at the bottom (I) the SSCC-18 as a GS1-128 barcode (FNC1, AI 00, 18 digits) with its
+human-readable line. Every text on a label comes from partners and shoppers: it is cut to what the zone holds and
+the writers escape it where it lands. ``zpl`` and ``pdf`` turn a list of labels into one document (one label a
+page); neither does I/O.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ import unicodedata
 
 from crossdock.core.fulfilment.models import CartonLabel
 from crossdock.core.models import Party
+from crossdock.mappings.countries import numeric_code
 from crossdock.mappings.x12.sscc import is_valid_sscc
 
 ZONE_WIDTH = 30  # characters a text line of a half-width zone holds at the label's type size
@@ -57,18 +58,36 @@ def human_readable(label: CartonLabel) -> str:
     return f"(00) {sscc[0]} {sscc[1:17]} {sscc[17]}"
 
 
+US_COUNTRIES = ("US", "USA", "840")
+POSTAL_LENGTH = 9  # AI 421's postal code: up to 9 characters after the 3-digit country code
+POSTAL_INPUT = 20  # characters of a postal code looked at at all (spaces included): longer is no postal code
+POSTAL_CHARACTERS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-")  # GS1 AI characters a postal code uses
+
+
 def postal_barcode_data(label: CartonLabel) -> str | None:
-    """Zone C's element string, AI 420 and the ship-to's US ZIP code (5 or 9 digits), or None when there is none."""
+    """Zone C's element string, or None when there is none: AI 420 and a US ZIP code (5 or 9 digits), else AI 421,
+    the ship-to country's ISO 3166-1 numeric code and its postal code (spaces dropped, letters upper case, at most
+    9 of A-Z, 0-9 and ``-``: GS1's AI 420 and 421 must not both be on one unit, so a US address never gets 421)."""
     address = label.ship_to.address if label.ship_to is not None else None
-    if address is None or not address.postal_code or (address.country or "US").upper() not in ("US", "USA"):
+    if address is None or not address.postal_code or len(address.postal_code) > POSTAL_INPUT:
         return None
-    digits = address.postal_code.replace("-", "").replace(" ", "")
-    if not digits.isascii() or not digits.isdigit() or len(digits) not in (5, 9):
+    country = (address.country or "US").strip().upper()
+    if country in US_COUNTRIES:
+        digits = address.postal_code.replace("-", "").replace(" ", "")
+        if not digits.isascii() or not digits.isdigit() or len(digits) not in (5, 9):
+            return None
+        return "420" + digits
+    numeric = numeric_code(country)
+    postal = "".join(address.postal_code.split()).upper()
+    if numeric is None or not 0 < len(postal) <= POSTAL_LENGTH or not set(postal) <= POSTAL_CHARACTERS:
         return None
-    return "420" + digits
+    return "421" + numeric + postal
 
 
 def postal_readable(data: str) -> str:
+    """The line under zone C's barcode: ``(420) 90210`` or ``(421) 124 K1A0B1``."""
+    if data.startswith("421"):
+        return f"(421) {data[3:6]} {data[6:]}"
     return f"(420) {data[3:]}"
 
 

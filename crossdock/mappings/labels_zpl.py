@@ -3,8 +3,9 @@
 The SSCC barcode is Code 128 in subset C started with FNC1 (``>;>8`` in ``^BC`` field data, mode N), so the
 printer needs no UCC/EAN mode (``D``, newer firmware only) and the data is exactly AI 00 and 18 digits. The bars
 are 4 dots (0.5 mm, within GS1's logistic range) and 264 dots (33 mm) tall; the human-readable line is printed
-by us, in the GS1 form ``(00) 0 0614141000000001 2``. The ship-to ZIP code (AI 420, zone C) is subset C too,
-3 dots a module; the store number (AI 91, zone G) is subset B (``>:>8``), 2 dots a module.
+by us, in the GS1 form ``(00) 0 0614141000000001 2``. The ship-to postal code (zone C: AI 420, or 421 with the
+country) is subset C too, letters in subset B, 3 dots a module (2 when a long code would not fit the zone); the
+store number (AI 91, zone G) is subset B (``>:>8``), 2 dots a module.
 
 Every text field is written with ``^FH`` and hex escapes for ``^``, ``~``, ``_``, ``\\`` and anything beyond
 printable ASCII (as UTF-8 bytes, the printer decoding UTF-8 under ``^CI28``): a name a partner sent cannot end
@@ -44,12 +45,35 @@ def _zone(x: int, y: int, title: str, lines: list[str], size: int = 28) -> list[
     return out
 
 
+ZONE_C_END = 395  # the dot where zone C ends (its divider at 400): the postal barcode stays left of it
+BARCODE_X = 40  # where it starts: past its quiet zone (10 modules)
+
+
+def postal_field(data: str) -> tuple[str, int]:
+    """Zone C's ``^BC`` field data and its width in modules: subset C from FNC1 on (AI 420 or 421 and the
+    country are digits, and so are a postal code's leading digit pairs), then subset B (``>6``) for the rest."""
+    head, rest = (data[:6], data[6:]) if data.startswith("421") else (data, "")
+    digits = len(rest) - len(rest.lstrip("0123456789"))
+    pairs = digits - digits % 2
+    head, rest = head + rest[:pairs], rest[pairs:]
+    modules = 11 * (2 + len(head) // 2) + 11 + 13  # start, FNC1, digit pairs, check character, stop
+    if rest:
+        return f">;>8{head}>6{rest}", modules + 11 * (1 + len(rest))
+    return f">;>8{head}", modules
+
+
 def _postal(label: CartonLabel) -> list[str]:
-    """Zone C: the ship-to ZIP code as GS1-128 (subset C, FNC1, AI 420), with its human-readable line."""
+    """Zone C: the ship-to postal code as GS1-128 (FNC1, AI 420 or 421), with its human-readable line; 3-dot
+    modules, or 2 when a long AI 421 code would cross into zone D (one longer still is its line alone)."""
     data = postal_barcode_data(label)
     if data is None:
         return []
-    return [f"^FO40,330^BY3^BCN,110,N,N,N^FD>;>8{data}^FS", _text(40, 448, 24, postal_readable(data))]
+    field, modules = postal_field(data)
+    readable = _text(40, 448, 24, postal_readable(data))
+    dots = next((d for d in (3, 2) if BARCODE_X + d * modules <= ZONE_C_END), None)
+    if dots is None:
+        return [readable]
+    return [f"^FO{BARCODE_X},330^BY{dots}^BCN,110,N,N,N^FD{field}^FS", readable]
 
 
 def _store(label: CartonLabel) -> list[str]:

@@ -8,8 +8,11 @@ products, and a shipped product is traced to the partner's own line number and t
 sent under. ``reference_id`` of the order is left to the sink, which sets it from the delivery's key.
 
 Coming back, the source hands one document per shipment: ``{"order": {...}, "shipment": {...}}`` with
-ShipBob's own field values. A shipped product's quantity is its inventory items' quantity (ShipBob creates
-one inventory item per product). No I/O here.
+ShipBob's own field values, and ``"tracking": {"edd": ...}`` when it asked ShipBob's tracking API for the
+delivery estimate (``estimated_delivery``). A shipped product's quantity is its inventory items' quantity
+(ShipBob creates one inventory item per product). The shipment's ``delivery_date`` (the 856's DTM*017) is that
+estimate, else the shipment's own ``delivery_date`` (ShipBob's "delivered to customer", when the shipment is
+read after it); one before the ship date is no estimate and is left out. No I/O here.
 """
 
 from __future__ import annotations
@@ -217,6 +220,7 @@ class InShipment(_In):
     id: str
     status: str | None = None
     actual_fulfillment_date: str | None = None
+    delivery_date: str | None = None
     tracking: InTracking | None = None
     measurements: InMeasurements | None = None
     products: list[InShipmentProduct] | None = None
@@ -240,9 +244,14 @@ class InOrder(_In):
     tags: list[InTag] | None = None
 
 
+class InEstimate(_In):
+    edd: str | None = None  # ShipBob's estimated delivery date and time (its tracking API)
+
+
 class InDocument(_In):
     order: InOrder
     shipment: InShipment
+    tracking: InEstimate | None = None
 
 
 def shipments_from_shipbob(data: bytes, *, name: str = "shipbob shipment") -> list[Shipment]:
@@ -274,6 +283,10 @@ def shipments_from_shipbob(data: bytes, *, name: str = "shipbob shipment") -> li
         weight_uom="OZ" if weight is not None else None,
         references=[Reference(qualifier="CN", value=tracking.pro_number)] if tracking.pro_number else [],
     )
+    estimate = _date(doc.tracking.edd, name, "tracking.edd") if doc.tracking else None
+    delivered = estimate or _date(shipped.delivery_date, name, "shipment.delivery_date")
+    if delivered is not None and (shipment.ship_date is None or delivered >= shipment.ship_date):
+        shipment.delivery_date = delivered
     shipment_order = ShipmentOrder(po_number=order.order_number, reference=order.reference_id)
     if tracking.tracking_number or weight is not None:
         package = Package(tracking_number=tracking.tracking_number, weight=weight, weight_uom=shipment.weight_uom)
@@ -285,13 +298,13 @@ def shipments_from_shipbob(data: bytes, *, name: str = "shipbob shipment") -> li
     return [shipment]
 
 
-def _date(value: str | None, name: str) -> dt.date | None:
+def _date(value: str | None, name: str, field: str = "shipment date") -> dt.date | None:
     if not value:
         return None
     try:
         return dt.date.fromisoformat(value[:10])
     except ValueError:
-        raise DecodeError(f"shipment date {value!r} is not an ISO date", source=name) from None
+        raise DecodeError(f"{field} {value[:40]!r} is not an ISO date", source=name) from None
 
 
 def _lines(order: InOrder, shipped: InShipment, name: str) -> list[ShipmentLine]:

@@ -2,8 +2,10 @@
 
 Rows with the same shipment id and PO number (and source and channel order id, when the file has those columns:
 two stores may both have an order #1001) make one ``Shipment``; a tracking number or SSCC on a row puts
-that row's line in that package. A bad row is refused with the file's row number and column, so the warehouse
-can be told exactly what to fix: nothing of a file with a bad row is used.
+that row's line in that package. The shipment's dates (``ship_date``, and ``delivery_date``, the warehouse's
+estimate of delivery) are read from its first row, in any of ``DATE_FORMATS``. A bad row is refused with the
+file's row number and column, so the warehouse can be told exactly what to fix: nothing of a file with a bad
+row is used.
 """
 
 from __future__ import annotations
@@ -82,6 +84,11 @@ def shipments_from_csv(
                 shipment.ship_date = _date(value, f"{where} column {columns['ship_date']!r}")
             if value := cell("delivered_at"):
                 shipment.delivered_at = _moment(value, f"{where} column {columns['delivered_at']!r}")
+            if value := cell("delivery_date"):  # the warehouse's delivery estimate: the 856's DTM*017
+                place = f"{where} column {columns['delivery_date']!r}"
+                shipment.delivery_date = _date(value, place)
+                if shipment.ship_date is not None and shipment.delivery_date < shipment.ship_date:
+                    raise DecodeError(f"{place}: {value!r} is before the ship date {shipment.ship_date}")
             shipment.carrier_scac = cell("carrier_scac") or None
             shipment.carrier_service = cell("carrier_service") or None
             order = ShipmentOrder(po_number=po, source=cell("source") or None, external_id=cell("external_id") or None)

@@ -297,3 +297,35 @@ def test_a_po_after_the_window_gets_its_own_856(tmp_path: Path, store_url: str) 
         hub.close()
     asns = [shipment_from_856(checked(d)) for d in files(tmp_path / "partner-inbox", "856")]
     assert sorted(o.po_number for s in asns for o in s.orders) == ["PO-1", "PO-2"] and len(asns) == 2
+
+
+def test_a_csv_ship_files_delivery_date_is_the_856s_estimated_delivery(
+    tmp_path: Path, store_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from crossdock.core import orders as orders_module
+    from crossdock.core import render
+    from crossdock.core.fulfilment import answers, shipping
+
+    fixed = dt.datetime(2026, 11, 21, 14, 30)
+    for module in (orders_module, render, shipping, answers):
+        monkeypatch.setattr(module, "created_now", lambda: fixed)
+    cfg = config(tmp_path, store_url, guide="marketplace-vendor")
+    source = csv_source(tmp_path, weight_unit="KG")
+    source["shipment_columns"]["delivery_date"] = "ETA"
+    cfg["sources"]["shipfile"] = source
+    (tmp_path / "shipfiles").mkdir()
+    hub = Hub(write_config(tmp_path, cfg))
+    try:
+        cycle(hub, "po.edi", interchange([order("PO-1", qty=5)]))
+        (tmp_path / "shipfiles" / "ship.csv").write_text(
+            "Shipment,PO,Date,Line,Qty,Tracking,Weight,ETA\nS7,PO-1,2026-11-21,0001,5,1Z9,4.5,11/24/2026\n"
+        )
+        report = poll(hub, "shipfile", "me")
+        hub.dispatcher("test").drain()
+    finally:
+        hub.close()
+    assert report.processed[0].error is None
+    (asn,) = files(tmp_path / "partner-inbox", "856")
+    assert "DTM*011*20261121~\nDTM*017*20261124~" in asn.decode(), "the guide requires DTM*017: it passed"
+    assert shipment_from_856(checked(asn)).delivery_date == dt.date(2026, 11, 24)
+    assert_golden(CASES / "856-csv-delivery-date.edi", asn)

@@ -11,7 +11,7 @@ import pytest
 from crossdock.core.models import Order
 from crossdock.core.order_details import Characteristic, Packing
 from crossdock.mappings.x12.whse940 import build_940
-from crossdock.mappings.x12.whse940_detail import g69_texts, w20_segments
+from crossdock.mappings.x12.whse940_detail import g69_texts, inner_pack_note, w20_segments
 from crossdock.mappings.x12.writer import write_interchange
 from tests.conftest import CASES
 from tests.golden import assert_golden
@@ -40,6 +40,26 @@ def test_pack_characteristics_and_requirements_are_written_where_the_940_has_the
     notes = [v[1] for v in seg_values(ts, "NTE")]
     assert notes[:2] == ["SHIP COMPLETE (CSH SC)", "NO BACKORDER (CSH N)"]
     assert "SHIP PARTIAL, BALANCE CANCEL BY 20261220 (CSH P2)" in notes and "COLOR: RED" in notes
+    assert notes.count("INNER PACK 4 EACHES (PO414)") == 1, "PO414 has no W20 element: it goes as a note"
+    assert all(len(v) <= 9 for v in seg_values(ts, "W20")), "W20 stays within its ten standard elements"
+
+
+def test_the_inner_pack_is_a_warehouse_instruction_only_when_the_po_gave_one() -> None:
+    order = Order.model_validate_json((CASE / "input.json").read_text())
+    assert inner_pack_note(order.lines[0]) == "INNER PACK 4 EACHES (PO414)"
+    assert inner_pack_note(order.lines[0].model_copy(update={"inner_pack": None})) is None
+    ts = read_back(
+        write_interchange(
+            ENVELOPE,
+            [
+                build_940(
+                    order.model_copy(update={"lines": [order.lines[0].model_copy(update={"inner_pack": None})]}), "0001"
+                )
+            ],
+            DELIMITERS,
+        )
+    )
+    assert not any("PO414" in v[1] for v in seg_values(ts, "NTE"))
 
 
 def test_a_line_without_pack_details_has_no_w20() -> None:

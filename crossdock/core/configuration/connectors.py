@@ -34,6 +34,7 @@ SHIPMENT_FIELDS = (
     "po_number",
     "ship_date",
     "delivered_at",
+    "delivery_date",
     "carrier_scac",
     "carrier_service",
     "tracking_number",

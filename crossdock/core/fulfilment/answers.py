@@ -195,6 +195,11 @@ def _edi(hub: Hub, conn: Connection, plan: Plan, document_id: int, group: list[A
     buyer = group[0].buyer
     assert buyer is not None
     invoices = buyer.config.invoice == "on_shipment"
+    if buyer.config.asn_consolidate:
+        _hold_refused_alone(hub, x12, buyer, group, invoices)
+        group = [a for a in group if not a.held]
+        if not group:
+            return
     asns = _join_waiting(x12, conn, buyer, document_id, _asn_groups(buyer, group))
     kinds = [["856"] * (id(a) in asns) + ["810"] * invoices + ["855"] * _backorder(buyer, a) for a in group]
     leader_of = {id(m): a for a in group for m in asns.get(id(a), [])}
@@ -251,6 +256,21 @@ def _edi(hub: Hub, conn: Connection, plan: Plan, document_id: int, group: list[A
     hub.store.return_numbers(conn, buyer.name, returned)
     if invoices and len(group) - invoiced:
         hub.store.return_numbers(conn, COMPANY_SEQUENCE, {"invoice": len(group) - invoiced})
+
+
+def _hold_refused_alone(hub: Hub, x12: ModuleType, buyer: Partner, group: list[Answer], invoices: bool) -> None:
+    """Hold each PO whose own 810 or 855 change the buyer's guide refuses, before the 856 it would share with other
+    POs (of this file, or one waiting, ``asn_window``) is written: that 856 then leaves it out. A held shipment
+    sends nothing, so a consolidated 856 must not announce a PO the buyer gets no invoice for; the replay after
+    the fix answers it in full, joining a still waiting 856 or with an 856 of its own, never a second time. The
+    documents are written here with stand-in numbers to be checked only; the real ones follow."""
+    stand_in = Controls(1, 1, 1)
+    for a in group:
+        try:
+            for kind in ["810"] * invoices + ["855"] * _backorder(buyer, a):
+                guide_check(buyer, _write(x12, kind, buyer, a, stand_in, invoice_number(hub, 1), [])[0])
+        except (ValueError, Held) as exc:
+            a.held = f"shipment {a.shipment.shipment_id} for PO {a.order.po_number} held: {exc}"
 
 
 def _asn_groups(buyer: Partner, group: list[Answer]) -> dict[int, list[Answer]]:

@@ -31,7 +31,7 @@ from decimal import Decimal
 
 from crossdock.core.models import DateRef, Order, OrderLine, Party
 from crossdock.mappings.x12.sscc import with_ai
-from crossdock.mappings.x12.whse940_detail import g69_texts, requirement_notes, w20_segments
+from crossdock.mappings.x12.whse940_detail import g69_texts, inner_pack_note, requirement_notes, w20_segments
 from crossdock.mappings.x12.writer import Element, TransactionSet, X12WriteError
 
 ID_PRIORITY = ("VN", "SK", "BP", "IN", "UK", "EN", "UP")
@@ -214,7 +214,8 @@ def build_940(
             ts.add("N9", "LI", line.line_number)
         for ref in line.references:
             ts.add("N9", ref.qualifier, ref.value, ref.description)
-        for note in [*line.notes, *spilled, *requirement_notes(line.requirements)]:
+        inner = inner_pack_note(line)
+        for note in [*line.notes, *spilled, *requirement_notes(line.requirements), *([inner] if inner else [])]:
             for chunk in textwrap.wrap(note, 80):
                 ts.add("NTE", "WHI", chunk)
         add_segments(ts, w20_segments(line))

@@ -5,7 +5,12 @@ The 940 has no PO4, PID or CSH; each has a place of its own there:
 * PO4 (pack) -> W20 in the W01 loop: W2001 the pack (PO401, eaches or inner packs per outer pack), W2002/03 the
   size of one unit and its unit (PO402/03), W2004-06 the pack's weight, qualifier and unit (PO406, PO405, PO407:
   element 188 takes L for pounds and K for kilograms, so another unit leaves the weight out), W2008/09 its
-  volume (PO408/09). The inner pack (PO414) has no element in W20: the 3PL's item master holds it.
+  volume (PO408/09).
+* PO414 (inner pack, eaches per inner container) -> an NTE*WHI line note, ``INNER PACK 6 EACHES (PO414)``.
+  W20 has no inner pack element in any X12 release (its ten are pack, size and unit, weight with qualifier
+  and unit, unit weight, volume and unit, colour); a second W20 would say it only by position, which no 3PL
+  reads the same way, and QTY has no qualifier for it. A warehouse instruction is what a picker reads, the
+  same place the CSH sales requirements go.
 * PID characteristics (colour, size ...) -> G69 lines (45 characters each) after the description, at most five
   G69 in all; the description comes first, and a characteristic that does not fit goes as an NTE instead.
 * CSH (ship complete, no backorder ...) -> an NTE*WHI warehouse instruction in words, header or line.
@@ -64,6 +69,11 @@ def requirement_notes(requirements: Sequence[SalesRequirement]) -> list[str]:
         ]
         out.append(" ".join([words, *(e for e in extra if e), f"(CSH {r.code})"]))
     return out
+
+
+def inner_pack_note(line: OrderLine) -> str | None:
+    """The line's inner pack (PO414) as a warehouse instruction, or None when the PO gave none."""
+    return f"INNER PACK {line.inner_pack} EACHES (PO414)" if line.inner_pack else None
 
 
 def w20_segments(line: OrderLine) -> list[list[Element]]:
