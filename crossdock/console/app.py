@@ -23,7 +23,7 @@ from starlette.routing import Route
 
 from crossdock.console import actions, queries
 from crossdock.console.segments import show
-from crossdock.console.sessions import COOKIE, Session, Sessions, csrf_ok
+from crossdock.console.sessions import COOKIE, SIGN_IN_COOKIE, SIGN_IN_SECONDS, Session, Sessions, csrf_ok
 from crossdock.console.settings import partners_view
 from crossdock.console.throttle import Throttle
 from crossdock.core.config_types import resolve_secret
@@ -52,7 +52,7 @@ class Console:
         self.hub = hub
         self.config = config
         self.sessions = Sessions(config)
-        self.throttle = Throttle()
+        self.throttle = Throttle(hub.store)
         self.env = Environment(
             loader=PackageLoader("crossdock.console", "templates"), autoescape=select_autoescape(default=True)
         )
@@ -92,24 +92,43 @@ class Console:
     async def login(self, request: Request) -> Response:
         target = _local(request.query_params.get("next"))
         if request.method == "GET":
-            return self.page("login.html", None, target=target)
+            return self._sign_in_page(target, 200)
         form = await _form(request) or {}
+        target = _local(form.get("next")) or target
+        if not self.sessions.sign_in_ok(request.cookies.get(SIGN_IN_COOKIE), form.get("csrf")):
+            return self._sign_in_page(target, 403, refused=True)
         user = str(form.get("user", ""))[:128]
         password = str(form.get("password", ""))
         found = self.config.users.get(user)
-        if self.throttle.blocked(user):
-            return self.page("login.html", None, 429, target=target, failed=True)
+        if await run_in_threadpool(self.throttle.blocked, user):
+            return self._sign_in_page(target, 429, failed=True)
         ok = await run_in_threadpool(_verify, password, _stored_hash(found))
         if not ok or found is None or not _same_origin(request):
-            self.throttle.failed(user)
-            return self.page("login.html", None, 401, target=target, failed=True)
-        self.throttle.succeeded(user)
-        response = RedirectResponse(_local(form.get("next")) or f"{PREFIX}/now", status_code=303, headers=HEADERS)
+            await run_in_threadpool(self.throttle.failed, user)
+            return self._sign_in_page(target, 401, failed=True)
+        await run_in_threadpool(self.throttle.succeeded, user)
+        response = RedirectResponse(target or f"{PREFIX}/now", status_code=303, headers=HEADERS)
+        response.delete_cookie(SIGN_IN_COOKIE, path=f"{PREFIX}/login")
         response.set_cookie(
             COOKIE,
             self.sessions.issue(user),
             max_age=int(self.config.session_hours * 3600),
             path=PREFIX,
+            secure=self.config.secure_cookie,
+            httponly=True,
+            samesite="strict",
+        )
+        return response
+
+    def _sign_in_page(self, target: str, status: int, **values: Any) -> Response:
+        """The sign-in form with a fresh token of its own, its cookie beside it."""
+        cookie, token = self.sessions.sign_in_token()
+        response = self.page("login.html", None, status, target=target, token=token, **values)
+        response.set_cookie(
+            SIGN_IN_COOKIE,
+            cookie,
+            max_age=SIGN_IN_SECONDS,
+            path=f"{PREFIX}/login",
             secure=self.config.secure_cookie,
             httponly=True,
             samesite="strict",

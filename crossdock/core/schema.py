@@ -152,6 +152,16 @@ leases = Table(
     Column("until", DateTime, nullable=False),
 )
 
+signin_failures = Table(  # the console's wrong passwords, per user name, for every worker's throttle
+    "signin_failures",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("name", String(128), nullable=False),
+    Column("at", DateTime, nullable=False),
+    Index("ix_signin_failures_name_at", "name", "at"),
+    Index("ix_signin_failures_at", "at"),
+)
+
 events = Table(
     "events",
     metadata,

@@ -10,12 +10,11 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import select, update
-from starlette.testclient import TestClient
 
 from crossdock.console import queries
 from crossdock.core.hub import Hub
 from crossdock.core.schema import deliveries, documents, events, orders
-from tests.console.conftest import HOSTILE, console_hub, csrf, sign_in
+from tests.console.conftest import HOSTILE, Client, console_hub, csrf, sign_in
 from tests.hub.conftest import _pg_schema_url
 
 
@@ -41,7 +40,7 @@ def _ids(hub: Hub, table: object, where: object) -> list[int]:
         return [int(i) for i in conn.execute(select(table.c.id).where(where).order_by(table.c.id)).scalars()]  # type: ignore[attr-defined]
 
 
-def test_search_finds_a_po_and_its_documents(hub: Hub, client: TestClient) -> None:
+def test_search_finds_a_po_and_its_documents(hub: Hub, client: Client) -> None:
     sign_in(client, "victor")
     (order_id,) = _ids(hub, orders, orders.c.po_number == "PO-1")
     found = client.get("/console/search", params={"kind": "orders", "q": "PO-1"}).text
@@ -65,7 +64,7 @@ def test_search_pages_by_keyset(hub: Hub, monkeypatch: object) -> None:
     assert [d["id"] for d in after] == [i for i in everything[::-1] if i < first[1]["id"]][: queries.PAGE]
 
 
-def test_a_hostile_value_is_shown_as_text(hub: Hub, client: TestClient) -> None:
+def test_a_hostile_value_is_shown_as_text(hub: Hub, client: Client) -> None:
     sign_in(client, "alice")
     page = client.get("/console/search", params={"kind": "orders"}).text
     assert HOSTILE not in page and html.escape(HOSTILE) in page
@@ -76,7 +75,7 @@ def test_a_hostile_value_is_shown_as_text(hub: Hub, client: TestClient) -> None:
     assert "refused <b>" not in now and "refused &lt;b&gt;" in now
 
 
-def test_a_document_shows_raw_parsed_and_its_thread(hub: Hub, client: TestClient) -> None:
+def test_a_document_shows_raw_parsed_and_its_thread(hub: Hub, client: Client) -> None:
     sign_in(client, "victor")
     (inbound,) = _ids(hub, documents, documents.c.remote_name == "po1.edi")
     thread = _ids(hub, documents, documents.c.parent_id == inbound)
@@ -90,7 +89,7 @@ def test_a_document_shows_raw_parsed_and_its_thread(hub: Hub, client: TestClient
     assert client.get("/console/documents/999999").status_code == 404
 
 
-def test_a_segment_an_error_names_is_marked(hub: Hub, client: TestClient) -> None:
+def test_a_segment_an_error_names_is_marked(hub: Hub, client: Client) -> None:
     (inbound,) = _ids(hub, documents, documents.c.remote_name == "po1.edi")
     with hub.store.transaction() as conn:
         raw = conn.execute(select(documents.c.data).where(documents.c.id == inbound)).scalar_one()
@@ -104,7 +103,7 @@ def test_a_segment_an_error_names_is_marked(hub: Hub, client: TestClient) -> Non
     assert 'Failed documents</th><td class="num bad">' in client.get("/console/now").text
 
 
-def test_an_order_shows_its_deliveries_and_history(hub: Hub, client: TestClient) -> None:
+def test_an_order_shows_its_deliveries_and_history(hub: Hub, client: Client) -> None:
     sign_in(client, "victor")
     (order_id,) = _ids(hub, orders, orders.c.po_number == "PO-1")
     page = client.get(f"/console/orders/{order_id}").text
@@ -112,20 +111,20 @@ def test_an_order_shows_its_deliveries_and_history(hub: Hub, client: TestClient)
     assert 'id="hold"' not in page, "a viewer is offered no action"
 
 
-def test_now_counts_what_is_broken(client: TestClient) -> None:
+def test_now_counts_what_is_broken(client: Client) -> None:
     sign_in(client, "victor")
     page = client.get("/console/now").text
     assert 'Dead letters</th><td class="num bad">1</td>' in page
     assert "<td>northwind</td><td>drop</td>" in page
 
 
-def test_partners_page_never_shows_a_secret(hub: Hub, client: TestClient) -> None:
+def test_partners_page_never_shows_a_secret(hub: Hub, client: Client) -> None:
     sign_in(client, "victor")
     page = client.get("/console/partners").text
     assert "northwind" in page and "NORTHWIND" in page and "s" * 40 not in page
 
 
-def test_retrying_a_dead_letter_asks_then_acts_and_records_who(hub: Hub, client: TestClient) -> None:
+def test_retrying_a_dead_letter_asks_then_acts_and_records_who(hub: Hub, client: Client) -> None:
     (dead,) = _ids(hub, deliveries, deliveries.c.state == "dead")
     sign_in(client, "alice")
     token = csrf(client)
@@ -141,7 +140,7 @@ def test_retrying_a_dead_letter_asks_then_acts_and_records_who(hub: Hub, client:
     assert said == [f"delivery {dead} retried by alice"]
 
 
-def test_hold_and_release_an_order(hub: Hub, client: TestClient) -> None:
+def test_hold_and_release_an_order(hub: Hub, client: Client) -> None:
     (order_id,) = _ids(hub, orders, orders.c.po_number == "PO-1")
     sign_in(client, "alice")
     token = csrf(client)
@@ -158,7 +157,7 @@ def test_hold_and_release_an_order(hub: Hub, client: TestClient) -> None:
     assert said == ["order PO-1 held (by alice in the console)", "order PO-1 released (by alice in the console)"]
 
 
-def test_replay_a_document(hub: Hub, client: TestClient) -> None:
+def test_replay_a_document(hub: Hub, client: Client) -> None:
     (inbound,) = _ids(hub, documents, documents.c.remote_name == "po1.edi")
     sign_in(client, "alice")
     done = client.post("/console/act/replay", data={"csrf": csrf(client), "id": str(inbound), "confirm": "yes"})
@@ -166,7 +165,7 @@ def test_replay_a_document(hub: Hub, client: TestClient) -> None:
     assert len(_ids(hub, orders, orders.c.po_number == "PO-1")) == 1, "a replay never doubles the order"
 
 
-def test_an_order_shows_its_revisions_and_what_changed(hub: Hub, client: TestClient) -> None:
+def test_an_order_shows_its_revisions_and_what_changed(hub: Hub, client: Client) -> None:
     from tests.hub.conftest import receive
     from tests.hub.edi import interchange, order
 
@@ -193,7 +192,7 @@ def test_search_by_dates(hub: Hub) -> None:
     assert [d["id"] for d in found] == everything[::-1] and before == [] and len(orders_today) == 2
 
 
-def test_an_alert_is_listed_until_acknowledged(hub: Hub, client: TestClient) -> None:
+def test_an_alert_is_listed_until_acknowledged(hub: Hub, client: Client) -> None:
     from crossdock.core.alerts import raise_alert
     from crossdock.core.config import AlertsConfig
 
