@@ -22,7 +22,8 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from crossdock.console import actions, queries
-from crossdock.console.segments import show
+from crossdock.console.places import findings
+from crossdock.console.segments import Shown, show
 from crossdock.console.sessions import COOKIE, SIGN_IN_COOKIE, SIGN_IN_SECONDS, Session, Sessions, csrf_ok
 from crossdock.console.settings import partners_view
 from crossdock.console.throttle import Throttle
@@ -162,19 +163,22 @@ class Console:
 
     async def document(self, request: Request, session: Session) -> Response:
         document_id = int(request.path_params["id"])
+        at = _int(request.query_params.get("at")) or 0
 
-        def read() -> tuple[Any, Any, Any]:
+        def read() -> dict[str, Any] | None:
             with self.hub.store.transaction() as conn:
                 found = queries.document(conn, document_id)
                 if found is None:
-                    return None, None, None
+                    return None
                 data = document_bytes(conn, document_id) or b""
-                return found, queries.thread(conn, document_id), show(data, found.get("error"))
+                thread = queries.thread(conn, document_id)
+                calls = queries.channel_calls(conn, [int(t["id"]) for t in thread])
+            return {"d": found, "thread": thread, "calls": calls, "shown": _shown(data, found, at)}
 
-        found, thread, shown = await run_in_threadpool(read)
-        if found is None:
+        values = await run_in_threadpool(read)
+        if values is None:
             return self.page("message.html", session, 404, title="Not found", lines=[f"no document {document_id}"])
-        return self.page("document.html", session, d=found, thread=thread, shown=shown)
+        return self.page("document.html", session, **values)
 
     async def order(self, request: Request, session: Session) -> Response:
         order_id = int(request.path_params["id"])
@@ -221,6 +225,14 @@ class Console:
     def _read(self, read: Callable[..., Any], *args: Any) -> Any:
         with self.hub.store.transaction() as conn:
             return read(conn, *args)
+
+
+def _shown(data: bytes, found: dict[str, Any], at: int) -> Shown:
+    """The page of the document from byte ``at``; a document with an error is validated again for its places."""
+    shown = show(data, found.get("error"), at=at)
+    if found.get("error") and shown.segments:
+        shown = show(data, found.get("error"), findings(data, shown.terminator), at)
+    return shown
 
 
 def _describe(what: str, ids: list[int], reason: str) -> str | None:

@@ -18,6 +18,8 @@ from crossdock.core.schema import cursors, deliveries, documents, events, order_
 PAGE = 50
 LONGEST_TERM = 128
 THREAD_MOST = 200  # documents shown in one thread
+# what the thread's orders asked of a channel or a warehouse besides the order itself, each its own step
+CHANNEL_CALLS = ("fulfilment", "cancel", "refund", "return", "stock")
 ALERT_DAYS = 7
 SLACK = dt.timedelta(minutes=10)
 MOST_MATCHES = 5000  # documents one search term finds (the newest)
@@ -164,6 +166,37 @@ def thread(conn: Connection, document_id: int) -> list[dict[str, Any]]:
             linked |= {int(i) for i in conn.execute(shipped).scalars() if i is not None}
         todo = sorted(linked - seen)
     query = select(*DOC_COLUMNS).where(documents.c.id.in_(seen)).order_by(documents.c.id)
+    return [row(r) for r in conn.execute(query)]
+
+
+def channel_calls(conn: Connection, document_ids: list[int]) -> list[dict[str, Any]]:
+    """The channel calls of the orders a thread's documents carry (fulfilment with tracking, cancel, refund, a
+    return notice, a stock push), oldest first, each with its state and attempts: a call to a channel's API
+    leaves no X12 behind, so the documents alone do not show it."""
+    if not document_ids:
+        return []
+    carried = select(orders.c.id).where(orders.c.document_id.in_(document_ids))
+    sent = select(deliveries.c.order_id).where(deliveries.c.document_id.in_(document_ids))
+    order_ids = {int(i) for q in (carried, sent) for i in conn.execute(q).scalars() if i is not None}
+    if not order_ids:
+        return []
+    query = (
+        select(
+            deliveries.c.id,
+            deliveries.c.order_id,
+            deliveries.c.document_id,
+            deliveries.c.sink,
+            deliveries.c.purpose,
+            deliveries.c.state,
+            deliveries.c.attempts,
+            deliveries.c.last_error,
+            deliveries.c.created_at,
+            deliveries.c.sent_at,
+        )
+        .where(deliveries.c.order_id.in_(sorted(order_ids)), deliveries.c.purpose.in_(CHANNEL_CALLS))
+        .order_by(deliveries.c.id)
+        .limit(THREAD_MOST)
+    )
     return [row(r) for r in conn.execute(query)]
 
 

@@ -89,18 +89,92 @@ def test_a_document_shows_raw_parsed_and_its_thread(hub: Hub, client: Client) ->
     assert client.get("/console/documents/999999").status_code == 404
 
 
-def test_a_segment_an_error_names_is_marked(hub: Hub, client: Client) -> None:
+def test_the_thread_shows_its_orders_channel_calls(hub: Hub, client: Client) -> None:
+    """A fulfilment and a refund told to a channel are steps of the thread, with their state and attempts."""
     (inbound,) = _ids(hub, documents, documents.c.remote_name == "po1.edi")
+    (order_id,) = _ids(hub, orders, orders.c.po_number == "PO-1")
     with hub.store.transaction() as conn:
-        raw = conn.execute(select(documents.c.data).where(documents.c.id == inbound)).scalar_one()
-        at = bytes(raw).index(b"BEG*")
-        error = f"error segment 1 (BEG, segment 2, element 03, byte {at + 6}): bad PO"
-        conn.execute(update(documents).where(documents.c.id == inbound).values(state="failed", error=error))
+        sent = []
+        for purpose in ("fulfilment", "refund"):
+            doc = hub.store.add_document(
+                conn, direction="out", data=b"{}", state="queued", kind=purpose, endpoint="shop"
+            )
+            sent.append(
+                hub.store.enqueue(
+                    conn, key=f"t-{purpose}", sink="shop", purpose=purpose, document_id=doc, order_id=order_id
+                )
+            )
+        conn.execute(
+            update(deliveries)
+            .where(deliveries.c.id == sent[1])
+            .values(state="dead", attempts=4, last_error="refund <refused>")
+        )
     sign_in(client, "victor")
     page = client.get(f"/console/documents/{inbound}").text
-    assert '<tr class="marked"><td class="num">4</td><td>BEG</td>' in page
-    assert 'class="marked">03=PO-1</span>' in page and "bad PO" in page
+    calls = page[page.index('id="calls"') : page.index("</table>", page.index('id="calls"'))]
+    rows = calls.split("<tr>")[2:]
+    assert len(rows) == 2 and rows[0].startswith("<td>fulfilment</td><td>shop</td>")
+    assert f'href="/console/orders/{order_id}"' in rows[0] and '<td class="">pending</td>' in rows[0]
+    assert rows[1].startswith("<td>refund</td>") and '<td class="bad">dead</td><td class="num">4</td>' in rows[1]
+    assert "refund &lt;refused&gt;" in rows[1]
+    assert "<td>order</td>" not in calls, "the order sent on is a document of the thread, not a channel call"
+
+
+def test_every_finding_is_marked_at_its_segment_and_element(hub: Hub, client: Client) -> None:
+    """The places come from the validator, not from the error's words: this error text names no place at all."""
+    (inbound,) = _ids(hub, documents, documents.c.remote_name == "po1.edi")
+    with hub.store.transaction() as conn:
+        raw = bytes(conn.execute(select(documents.c.data).where(documents.c.id == inbound)).scalar_one())
+        bad = raw.replace(b"PO1*0001*5*EA", b"PO1*0001*X*EA").replace(b"N1*ST", b"N9*ST")
+        conn.execute(update(documents).where(documents.c.id == inbound).values(data=bad, state="rejected", error="no"))
+    sign_in(client, "victor")
+    page = client.get(f"/console/documents/{inbound}").text
+    segments = page[page.index('id="segments"') :]
+    po1_at, n9_at = bad.index(b"PO1*"), bad.index(b"N9*")
+    number, n9_number = bad[:po1_at].count(b"~") + 1, bad[:n9_at].count(b"~") + 1
+    po1 = segments[segments.index(f'<tr id="segment-{number}"') :].split("</tr>")[0]
+    assert 'class="marked"' in po1 and "<td>PO1</td>" in po1 and 'class="marked">02=X</span>' in po1
+    assert 'class="">01=0001</span>' in po1, "only the element the finding names is marked"
+    assert "is not a decimal number" in po1
+    n9 = segments[segments.index(f'<tr id="segment-{n9_number}"') :].split("</tr>")[0]
+    assert 'class="marked">04=0042</span>' in n9 and "N904" in n9
+    findings = page[page.index('id="findings"') : page.index('id="segments"')]
+    assert f'href="/console/documents/{inbound}?at={po1_at}#segment-{number}">PO1 {number}</a>' in findings
+    clean = page[page.index('<tr id="segment-2"') :].split("</tr>")[0]
+    assert 'class="marked"' not in clean.split(">")[0], "a segment without a finding is not marked"
     assert 'Failed documents</th><td class="num bad">' in client.get("/console/now").text
+
+
+def test_a_large_document_is_shown_a_page_of_segments_at_a_time(
+    hub: Hub, client: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from crossdock.console import segments
+    from tests.hub.conftest import receive
+    from tests.hub.edi import interchange, large_order
+
+    monkeypatch.setattr(segments, "SHOWN", 8 * 1024)  # pages of 8 KiB: a 60 KiB order is several
+    receive(hub, interchange([large_order("PO-BIG", 100)], control=7), "big.edi")
+    (big,) = _ids(hub, documents, documents.c.remote_name == "big.edi")
+    with hub.store.transaction() as conn:
+        raw = bytes(conn.execute(select(documents.c.data).where(documents.c.id == big)).scalar_one())
+    assert len(raw) > segments.SHOWN, "the document is larger than a page"
+    sign_in(client, "victor")
+    first = client.get(f"/console/documents/{big}").text
+    assert 'id="previous"' not in first and '<tr id="segment-1" class=""><td class="num">1</td><td>ISA</td>' in first
+    later = first[first.index('id="next" href="') + len('id="next" href="') :].split('"')[0]
+    at = int(later.rsplit("=", 1)[1])
+    assert raw[at - 1 : at] == b"~", "a page ends after a whole segment"
+    second = client.get(later).text
+    number = raw[:at].count(b"~") + 1
+    assert f'<tr id="segment-{number}" class=""><td class="num">{number}</td>' in second
+    assert f'<tr id="segment-{number - 1}"' not in second and 'id="previous"' in second
+    assert raw[at : at + 40].decode() in second
+    pages, url = 1, later
+    while 'id="next"' in (text := client.get(url).text):
+        url = text[text.index('id="next" href="') + len('id="next" href="') :].split('"')[0]
+        pages += 1
+        assert pages < 100
+    assert "IEA*1*000000007" in text and pages >= len(raw) // segments.SHOWN
 
 
 def test_an_order_shows_its_deliveries_and_history(hub: Hub, client: Client) -> None:
