@@ -22,7 +22,6 @@ THREAD_MOST = 200  # documents shown in one thread
 CHANNEL_CALLS = ("fulfilment", "cancel", "refund", "return", "stock")
 ALERT_DAYS = 7
 SLACK = dt.timedelta(minutes=10)
-MOST_MATCHES = 5000  # documents one search term finds (the newest)
 
 DOC_COLUMNS = [c for c in documents.c if c.name not in ("data", "insert_sentinel", "identity")]
 ORDER_COLUMNS = [c for c in orders.c if c.name not in ("data", "insert_sentinel")]
@@ -79,20 +78,16 @@ def _dates(conn: Connection, table: Any, f: Filters) -> list[Any]:
     return where
 
 
-def _matching(conn: Connection, term: str) -> list[int]:
-    """The documents a term names, at most ``MOST_MATCHES``: each way of naming one looked up by its own index
-    (one OR across them leads PostgreSQL to walk the whole table newest first)."""
-    ways = [
+def _ways(term: str) -> list[Any]:
+    """Each way a term names documents, a query of ids on its own index: ISA13, GS06, ST02, or the PO number of an
+    order a document carries (one OR across them leads PostgreSQL to walk the whole table newest first)."""
+    carried = orders.join(documents, documents.c.id == orders.c.document_id)
+    return [
         select(documents.c.id).where(documents.c.interchange_control == term),
         select(documents.c.id).where(documents.c.group_control == term),
         select(documents.c.id).where(documents.c.transaction_controls == term),
-        select(orders.c.document_id.label("id")).where(orders.c.po_number == term, orders.c.document_id.is_not(None)),
+        select(documents.c.id).distinct().select_from(carried).where(orders.c.po_number == term),
     ]
-    found: set[int] = set()
-    for way in ways:
-        newest = way.order_by(way.selected_columns[0].desc()).limit(MOST_MATCHES)
-        found.update(int(i) for i in conn.execute(newest).scalars())
-    return sorted(found)[-MOST_MATCHES:]
 
 
 def search_orders(conn: Connection, f: Filters, before: int | None) -> list[dict[str, Any]]:
@@ -114,11 +109,10 @@ def search_orders(conn: Connection, f: Filters, before: int | None) -> list[dict
 
 def search_documents(conn: Connection, f: Filters, before: int | None) -> list[dict[str, Any]]:
     """Documents matching ``f``, newest first: the term is a control number (ISA13, GS06, ST02) or the PO number
-    of an order the document carries (the newest ``MOST_MATCHES`` of them); ``channel`` is the source or sink
-    it came from or went to."""
+    of an order the document carries; ``channel`` is the source or sink it came from or went to. With a term,
+    each way of naming a document gives its own newest page below ``before`` and the newest of them make the
+    page, so paging goes through every match however many there are."""
     where = _dates(conn, documents, f)
-    if f.term:
-        where.append(documents.c.id.in_(_matching(conn, f.term)))
     if f.partner:
         where.append(documents.c.partner == f.partner)
     if f.channel:
@@ -127,7 +121,15 @@ def search_documents(conn: Connection, f: Filters, before: int | None) -> list[d
         where.append(documents.c.state == f.state)
     if before:
         where.append(documents.c.id < before)
-    query = select(*DOC_COLUMNS).where(*where).order_by(documents.c.id.desc()).limit(PAGE)
+    if not f.term:
+        query = select(*DOC_COLUMNS).where(*where).order_by(documents.c.id.desc()).limit(PAGE)
+        return [row(r) for r in conn.execute(query)]
+    found: set[int] = set()
+    for way in _ways(f.term):
+        newest = way.where(*where).order_by(documents.c.id.desc()).limit(PAGE)
+        found.update(int(i) for i in conn.execute(newest).scalars())
+    page = sorted(found, reverse=True)[:PAGE]
+    query = select(*DOC_COLUMNS).where(documents.c.id.in_(page)).order_by(documents.c.id.desc())
     return [row(r) for r in conn.execute(query)]
 
 

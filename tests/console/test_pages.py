@@ -64,6 +64,32 @@ def test_search_pages_by_keyset(hub: Hub, monkeypatch: object) -> None:
     assert [d["id"] for d in after] == [i for i in everything[::-1] if i < first[1]["id"]][: queries.PAGE]
 
 
+def test_search_by_a_term_pages_through_every_match(hub: Hub, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No cap on the matches: a page at a time (here of 2) down to the oldest, each way of naming merged."""
+    from tests.hub.conftest import receive
+    from tests.hub.edi import interchange, order
+
+    monkeypatch.setattr(queries, "PAGE", 2)
+    for control in range(3, 8):
+        receive(hub, interchange([order(f"PO-{control}")], control=control), f"more-{control}.edi")
+    with hub.store.transaction() as conn:
+        named = set(conn.execute(select(orders.c.document_id).where(orders.c.po_number == "PO-1")).scalars())
+        by = {"more-3.edi": "group_control", "more-5.edi": "interchange_control", "more-6.edi": "group_control"}
+        for name, column in by.items():  # the same text as another document's ISA13 or GS06
+            conn.execute(update(documents).where(documents.c.remote_name == name).values({column: "PO-1"}))
+    expected = sorted(named | set(_ids(hub, documents, documents.c.remote_name.in_(list(by)))), reverse=True)
+    seen: list[int] = []
+    before = None
+    with hub.store.transaction() as conn:
+        while page := queries.search_documents(conn, queries.Filters(term="PO-1"), before):
+            seen.extend(d["id"] for d in page)
+            before = page[-1]["id"]
+            assert len(seen) < 20
+        narrowed = queries.search_documents(conn, queries.Filters(term="PO-1", state="rejected"), None)
+    assert seen == expected and len(seen) == 4, "every document naming PO-1, newest first, none twice"
+    assert narrowed == []
+
+
 def test_a_hostile_value_is_shown_as_text(hub: Hub, client: Client) -> None:
     sign_in(client, "alice")
     page = client.get("/console/search", params={"kind": "orders"}).text
