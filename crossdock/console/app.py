@@ -188,7 +188,8 @@ class Console:
         return self.page("order.html", session, o=found)
 
     async def partners(self, request: Request, session: Session) -> Response:
-        view = await run_in_threadpool(partners_view, self.hub)
+        days = _int(request.query_params.get("days")) or 30
+        view = await run_in_threadpool(partners_view, self.hub, days)
         return self.page("partners.html", session, view=view)
 
     # --- actions ---------------------------------------------------------------------------------------------

@@ -73,8 +73,9 @@ def _dates(conn: Connection, table: Any, f: Filters) -> list[Any]:
     if f.until:
         end = dt.datetime.combine(f.until + dt.timedelta(days=1), dt.time())
         where.append(table.c.created_at < end)
-        last = select(table.c.id).where(table.c.created_at < end + SLACK).order_by(table.c.created_at.desc()).limit(1)
-        where.append(table.c.id <= (conn.execute(last).scalar() or 0))
+        if end + SLACK < utcnow():  # else no row is past the window: the newest by time need not be the last id
+            last = select(table.c.id).where(table.c.created_at < end + SLACK).order_by(table.c.created_at.desc())
+            where.append(table.c.id <= (conn.execute(last.limit(1)).scalar() or 0))
     return where
 
 

@@ -1,5 +1,6 @@
 """The Partners page: each partner's, source's and sink's settings as configured (every secret masked), each
-source's last poll, and each partner's acknowledgment figures for the last 30 days."""
+source's last poll, each partner's acknowledgment states, and the compliance figures of each partner and
+channel (``core/compliance.py``) over a chosen period (30 days unless the page asks for another)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from typing import Any
 from pydantic import BaseModel
 from sqlalchemy import func, select
 
+from crossdock.core.compliance import DEFAULT_ASN_DUE, DEFAULT_FULFILMENT_DUE, PartnerFigures, compliance
 from crossdock.core.engine import utcnow
 from crossdock.core.hub import Hub
 from crossdock.core.masking import masked
@@ -17,6 +19,7 @@ from crossdock.core.queries import utc_text
 from crossdock.core.schema import cursors, documents
 
 WINDOW_DAYS = 30
+PERIODS = (1, 7, 30, 90, 365)  # the periods the page offers
 
 
 def _settings(model: BaseModel) -> str:
@@ -24,9 +27,10 @@ def _settings(model: BaseModel) -> str:
     return masked(json.dumps(model.model_dump(mode="json", exclude_none=True), indent=2, default=str), model)
 
 
-def partners_view(hub: Hub) -> dict[str, Any]:
+def partners_view(hub: Hub, days: int = WINDOW_DAYS) -> dict[str, Any]:
     config = hub.config
-    since = utcnow() - dt.timedelta(days=WINDOW_DAYS)
+    days = days if days in PERIODS else WINDOW_DAYS
+    since = utcnow() - dt.timedelta(days=days)
     acks: dict[str, dict[str, int]] = {}
     with hub.store.transaction() as conn:
         counted = (
@@ -36,14 +40,23 @@ def partners_view(hub: Hub) -> dict[str, Any]:
         )
         for partner, state, count in conn.execute(counted):
             acks.setdefault(str(partner), {})[str(state)] = int(count)
+        figures = compliance(conn, config, days)
         polls = {
             r.name.removeprefix("poll:"): json.loads(r.value)
             for r in conn.execute(select(cursors).where(cursors.c.name.like("poll:%")).limit(1000))
         }
     return {
         "partners": [
-            {"name": name, "settings": _settings(p), "acks": acks.get(name, {})} for name, p in config.partners.items()
+            {
+                "name": name,
+                "settings": _settings(p),
+                "acks": acks.get(name, {}),
+                "compliance": figures.partners.get(name, PartnerFigures()),
+                "asn_due": p.asn_due_within or DEFAULT_ASN_DUE,
+            }
+            for name, p in config.partners.items()
         ],
+        "channels": sorted(figures.channels.items()),
         "sources": [
             {
                 "name": name,
@@ -54,5 +67,7 @@ def partners_view(hub: Hub) -> dict[str, Any]:
             for name, s in config.sources.items()
         ],
         "sinks": [{"name": name, "settings": _settings(s)} for name, s in config.sinks.items()],
-        "window": WINDOW_DAYS,
+        "window": days,
+        "periods": PERIODS,
+        "fulfilment_due": DEFAULT_FULFILMENT_DUE,
     }

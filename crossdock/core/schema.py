@@ -78,6 +78,7 @@ documents = Table(
     Index("ix_documents_created", "created_at"),  # today's figures, searches by date
     Index("ix_documents_parent", "parent_id"),  # a document's thread
     Index("ix_documents_kind_id", "kind", "id"),  # the newest of a kind (the console's alerts)
+    Index("ix_documents_created_acked", "created_at", "ack_state", "partner"),  # compliance: sent in a period
 )
 
 orders = Table(
@@ -126,6 +127,7 @@ deliveries = Table(
     Index("ix_deliveries_order", "order_id"),
     Index("ix_deliveries_document", "document_id"),
     Index("ux_deliveries_file_name", "sink", "file_name", unique=True),
+    Index("ix_deliveries_purpose_created", "purpose", "created_at"),  # 856s and channel calls of a period
 )
 
 sequences = Table(
@@ -174,6 +176,7 @@ events = Table(
     Column("delivery_id", Id),
     Index("ix_events_order", "order_id"),
     Index("ix_events_document", "document_id"),
+    Index("ix_events_kind_at", "kind", "at"),  # acknowledgments gone overdue in a period (core/compliance.py)
 )
 
 shipments = Table(

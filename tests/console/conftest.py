@@ -6,6 +6,7 @@ plain functions: Starlette's TestClient warns that its use of httpx is deprecate
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import partial
@@ -22,7 +23,7 @@ from crossdock.core.hub import Hub
 from crossdock.core.schema import deliveries
 from crossdock.http_app import build_app
 from crossdock.webhooks import Webhooks
-from tests.hub.conftest import base_config, receive, write_config
+from tests.hub.conftest import _pg_schema_url, base_config, receive, write_config
 from tests.hub.edi import interchange, order
 
 SECRET = "s" * 40
@@ -55,6 +56,22 @@ def console_hub(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, url: str | None
         dead = int(first.scalars().first() or 0)
         conn.execute(update(deliveries).where(deliveries.c.id == dead).values(state="dead", last_error="refused <b>"))
     return hub
+
+
+def both_engines(engine: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Hub]:
+    """The console hub on SQLite, or on a fresh schema of the PostgreSQL peer (skipped without one)."""
+    if engine == "sqlite":
+        h = console_hub(tmp_path, monkeypatch)
+        yield h
+        h.close()
+        return
+    base = os.environ.get("CROSSDOCK_PG_URL")
+    if not base:
+        pytest.skip("no PostgreSQL peer: run scripts/peers up (CROSSDOCK_PG_URL unset)")
+    for url in _pg_schema_url(base):
+        h = console_hub(tmp_path, monkeypatch, url)
+        yield h
+        h.close()
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ as markup; the actions do what the command line does and record who did it."""
 from __future__ import annotations
 
 import html
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,25 +13,13 @@ from sqlalchemy import select, update
 from crossdock.console import queries
 from crossdock.core.hub import Hub
 from crossdock.core.schema import deliveries, documents, events, orders
-from tests.console.conftest import HOSTILE, Client, console_hub, csrf, sign_in
-from tests.hub.conftest import _pg_schema_url
+from tests.console.conftest import HOSTILE, Client, both_engines, csrf, sign_in
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.peers)])
 def hub(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Hub]:
     """The pages read the same on both engines."""
-    if request.param == "sqlite":
-        h = console_hub(tmp_path, monkeypatch)
-        yield h
-        h.close()
-        return
-    base = os.environ.get("CROSSDOCK_PG_URL")
-    if not base:
-        pytest.skip("no PostgreSQL peer: run scripts/peers up (CROSSDOCK_PG_URL unset)")
-    for url in _pg_schema_url(base):
-        h = console_hub(tmp_path, monkeypatch, url)
-        yield h
-        h.close()
+    yield from both_engines(request.param, tmp_path, monkeypatch)
 
 
 def _ids(hub: Hub, table: object, where: object) -> list[int]:
