@@ -127,7 +127,9 @@ deliveries = Table(
     Index("ix_deliveries_order", "order_id"),
     Index("ix_deliveries_document", "document_id"),
     Index("ux_deliveries_file_name", "sink", "file_name", unique=True),
-    Index("ix_deliveries_purpose_created", "purpose", "created_at"),  # 856s and channel calls of a period
+    Index(  # 856s and channel calls of a period, counted from the index alone
+        "ix_deliveries_purpose_created", "purpose", "created_at", "sink", "state", "sent_at", "document_id"
+    ),
 )
 
 sequences = Table(

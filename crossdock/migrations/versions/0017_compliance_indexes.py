@@ -17,7 +17,10 @@ depends_on = None
 INDEXES = {
     "ix_documents_created_acked": ("documents", ["created_at", "ack_state", "partner"]),
     "ix_events_kind_at": ("events", ["kind", "at"]),
-    "ix_deliveries_purpose_created": ("deliveries", ["purpose", "created_at"]),
+    "ix_deliveries_purpose_created": (
+        "deliveries",
+        ["purpose", "created_at", "sink", "state", "sent_at", "document_id"],
+    ),
 }
 
 
