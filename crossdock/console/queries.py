@@ -175,7 +175,8 @@ def thread(conn: Connection, document_id: int) -> list[dict[str, Any]]:
 def channel_calls(conn: Connection, document_ids: list[int]) -> list[dict[str, Any]]:
     """The channel calls of the orders a thread's documents carry (fulfilment with tracking, cancel, refund, a
     return notice, a stock push), oldest first, each with its state and attempts: a call to a channel's API
-    leaves no X12 behind, so the documents alone do not show it."""
+    leaves no X12 behind, so the documents alone do not show it. Found by order (``purpose || ''``: SQLite would
+    otherwise walk the purposes' index, every channel call of the store)."""
     if not document_ids:
         return []
     carried = select(orders.c.id).where(orders.c.document_id.in_(document_ids))
@@ -196,7 +197,7 @@ def channel_calls(conn: Connection, document_ids: list[int]) -> list[dict[str, A
             deliveries.c.created_at,
             deliveries.c.sent_at,
         )
-        .where(deliveries.c.order_id.in_(sorted(order_ids)), deliveries.c.purpose.in_(CHANNEL_CALLS))
+        .where(deliveries.c.order_id.in_(sorted(order_ids)), (deliveries.c.purpose + "").in_(CHANNEL_CALLS))
         .order_by(deliveries.c.id)
         .limit(THREAD_MOST)
     )

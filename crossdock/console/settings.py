@@ -4,19 +4,17 @@ channel (``core/compliance.py``) over a chosen period (30 days unless the page a
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from crossdock.core.compliance import DEFAULT_ASN_DUE, DEFAULT_FULFILMENT_DUE, PartnerFigures, compliance
-from crossdock.core.engine import utcnow
 from crossdock.core.hub import Hub
 from crossdock.core.masking import masked
 from crossdock.core.queries import utc_text
-from crossdock.core.schema import cursors, documents
+from crossdock.core.schema import cursors
 
 WINDOW_DAYS = 30
 PERIODS = (1, 7, 30, 90, 365)  # the periods the page offers
@@ -30,16 +28,7 @@ def _settings(model: BaseModel) -> str:
 def partners_view(hub: Hub, days: int = WINDOW_DAYS) -> dict[str, Any]:
     config = hub.config
     days = days if days in PERIODS else WINDOW_DAYS
-    since = utcnow() - dt.timedelta(days=days)
-    acks: dict[str, dict[str, int]] = {}
     with hub.store.transaction() as conn:
-        counted = (
-            select(documents.c.partner, documents.c.ack_state, func.count())
-            .where(documents.c.direction == "out", documents.c.ack_state.is_not(None), documents.c.created_at >= since)
-            .group_by(documents.c.partner, documents.c.ack_state)
-        )
-        for partner, state, count in conn.execute(counted):
-            acks.setdefault(str(partner), {})[str(state)] = int(count)
         figures = compliance(conn, config, days)
         polls = {
             r.name.removeprefix("poll:"): json.loads(r.value)
@@ -50,7 +39,7 @@ def partners_view(hub: Hub, days: int = WINDOW_DAYS) -> dict[str, Any]:
             {
                 "name": name,
                 "settings": _settings(p),
-                "acks": acks.get(name, {}),
+                "acks": figures.partners.get(name, PartnerFigures()).states,
                 "compliance": figures.partners.get(name, PartnerFigures()),
                 "asn_due": p.asn_due_within or DEFAULT_ASN_DUE,
             }

@@ -36,8 +36,9 @@ class PartnerFigures:
     rejected_by_ack: int = 0
     rejected_by_advice: int = 0  # an 824/864 rejected the transaction (TR)
     late_acks: int = 0  # went overdue: no 997/999 within the partner's ack window
-    asns: int = 0
+    asns: int = 0  # 856 documents written in the period
     late_asns: int = 0
+    states: dict[str, int] = field(default_factory=dict)  # the documents sent, by acknowledgment state
 
     @property
     def rejected(self) -> int:
@@ -79,12 +80,13 @@ def compliance(conn: Connection, config: Config, days: int, now: dt.datetime | N
 
     who = func.coalesce(documents.c.partner, "")  # grouped by this, not the column: see the module's docstring
     sent = (
-        select(who, func.count())
+        select(who, documents.c.ack_state, func.count())
         .where(documents.c.created_at >= since, documents.c.ack_state.is_not(None))
-        .group_by(who)
+        .group_by(who, documents.c.ack_state)
     )
-    for name, count in conn.execute(sent):
+    for name, state, count in conn.execute(sent):
         partner(name).sent += int(count)
+        partner(name).states[str(state)] = int(count)
     advised = or_(*(documents.c.ack_detail.like(p) for p in ADVICE_PREFIXES))
     by_what = case((advised, literal("advice")), else_=literal("ack"))  # one object: the same parameters twice
     rejected = (
@@ -105,9 +107,15 @@ def compliance(conn: Connection, config: Config, days: int, now: dt.datetime | N
     )
     for name, count in conn.execute(went_overdue):
         partner(name).late_acks += int(count)
-    for name, count, late in conn.execute(_asns(conn, config, since, until)):
-        figures = partner(name)
-        figures.asns, figures.late_asns = int(count), int(late or 0)
+    queued = (
+        select(who, func.count())
+        .where(documents.c.kind == "856", documents.c.created_at >= since)  # only crossdock writes them
+        .group_by(who)
+    )
+    for name, count in conn.execute(queued):
+        partner(name).asns = int(count)
+    for name, count in conn.execute(_late_asns(conn, config, since, until)):
+        partner(name).late_asns = int(count)
     for sink, purpose, state, count, late in conn.execute(_calls(conn, since, until)):
         channel = out.channels.setdefault(str(sink), ChannelFigures())
         channel.calls += int(count)
@@ -126,19 +134,22 @@ def _elapsed(conn: Connection, later: Any, earlier: Any) -> Any:
     return (func.julianday(later) - func.julianday(earlier)) * 86400.0
 
 
-def _asns(conn: Connection, config: Config, since: dt.datetime, until: dt.datetime) -> Any:
-    """Per partner: 856s queued in the period, and how many were sent (or are still unsent) past its window."""
+def _late_asns(conn: Connection, config: Config, since: dt.datetime, until: dt.datetime) -> Any:
+    """Per partner: the 856s queued in the period and sent (or still unsent) past its window. The index holds
+    every 856 of the period; only those past the shortest window are looked up for their partner."""
     windows = {name: p.asn_due_within for name, p in config.partners.items() if p.asn_due_within}
     due = (
         case(*((documents.c.partner == name, literal(float(w))) for name, w in windows.items()), else_=DEFAULT_ASN_DUE)
         if windows
         else literal(DEFAULT_ASN_DUE)
     )
+    shortest = min([DEFAULT_ASN_DUE, *(float(w) for w in windows.values())])
     took = _elapsed(conn, func.coalesce(deliveries.c.sent_at, until), deliveries.c.created_at)
+    in_period = and_(deliveries.c.purpose == "856", deliveries.c.created_at >= since)
     return (
-        select(documents.c.partner, func.count(), func.sum(case((took > due, 1), else_=0)))
+        select(documents.c.partner, func.count())
         .select_from(deliveries.join(documents, documents.c.id == deliveries.c.document_id))
-        .where(deliveries.c.purpose == "856", deliveries.c.created_at >= since)
+        .where(in_period, took > shortest, took > due)
         .group_by(documents.c.partner)
     )
 

@@ -79,6 +79,7 @@ documents = Table(
     Index("ix_documents_parent", "parent_id"),  # a document's thread
     Index("ix_documents_kind_id", "kind", "id"),  # the newest of a kind (the console's alerts)
     Index("ix_documents_created_acked", "created_at", "ack_state", "partner"),  # compliance: sent in a period
+    Index("ix_documents_kind_created", "kind", "created_at", "partner"),  # compliance: 856s written in a period
 )
 
 orders = Table(

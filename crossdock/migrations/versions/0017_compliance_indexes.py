@@ -16,6 +16,7 @@ depends_on = None
 
 INDEXES = {
     "ix_documents_created_acked": ("documents", ["created_at", "ack_state", "partner"]),
+    "ix_documents_kind_created": ("documents", ["kind", "created_at", "partner"]),
     "ix_events_kind_at": ("events", ["kind", "at"]),
     "ix_deliveries_purpose_created": (
         "deliveries",
