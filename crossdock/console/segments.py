@@ -54,7 +54,7 @@ class Shown:
 def show(data: bytes, error: str | None = None, places: list[Place] | None = None, at: int = 0) -> Shown:
     """The page of ``data`` from byte ``at`` (moved back to the start of its segment): its text (latin-1 keeps
     every byte a character) and, for X12, its segments with ``places`` (and a byte ``error`` names) marked."""
-    head = data[:SHOWN].decode("latin-1")
+    head = data[:1024].decode("latin-1")  # the ISA, whatever the page size
     delimiters = _delimiters(head)
     if delimiters is None:
         at = max(0, min(at, len(data)))
