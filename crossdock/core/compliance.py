@@ -158,8 +158,9 @@ def _calls(conn: Connection, since: dt.datetime, until: dt.datetime) -> Any:
     """Per channel (sink), purpose and state: the channel calls queued in the period, and the late among them."""
     took = _elapsed(conn, func.coalesce(deliveries.c.sent_at, until), deliveries.c.created_at)
     late = case((and_(deliveries.c.state != "cancelled", took > DEFAULT_FULFILMENT_DUE), 1), else_=0)
+    sink = deliveries.c.sink + ""  # one object, grouped by as selected; an expression, as ``who`` is
     return (
-        select(deliveries.c.sink + "", deliveries.c.purpose, deliveries.c.state, func.count(), func.sum(late))
+        select(sink, deliveries.c.purpose, deliveries.c.state, func.count(), func.sum(late))
         .where(deliveries.c.purpose.in_(CHANNEL_CALLS), deliveries.c.created_at >= since)
-        .group_by(deliveries.c.sink + "", deliveries.c.purpose, deliveries.c.state)
+        .group_by(sink, deliveries.c.purpose, deliveries.c.state)
     )
