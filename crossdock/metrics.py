@@ -29,6 +29,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from crossdock.core.acknowledgments.compliance import Compliance, compliance
+from crossdock.core.configuration.config import Config
 from crossdock.core.configuration.trust import SHORTEST_TOKEN
 from crossdock.core.configuration.types import resolve_secret
 from crossdock.core.errors import ConfigError
@@ -45,6 +47,7 @@ WAITING = ("pending", "held", "dead")  # the outbox's states that are not done: 
 # The classic text format, which every Prometheus reads; crossdock's names and labels need nothing newer.
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 MOST_SAID = 200  # characters of a failed check's reason in /readyz
+COMPLIANCE_DAYS = 30  # the period of the compliance figures /metrics says
 
 
 def _one_line(exc: BaseException) -> str:
@@ -53,16 +56,21 @@ def _one_line(exc: BaseException) -> str:
 
 
 class StoreCollector(Collector):
-    """The store's figures, read at each scrape; a store that does not answer gives ``crossdock_store_up 0``."""
+    """The store's figures, read at each scrape; a store that does not answer gives ``crossdock_store_up 0``.
+    With the configuration, also each partner's and channel's compliance figures of the last
+    ``COMPLIANCE_DAYS`` days (``core/acknowledgments/compliance.py``)."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, config: Config | None = None) -> None:
         self.store = store
+        self.config = config
 
     def collect(self) -> Iterator[Metric]:
         up = GaugeMetricFamily("crossdock_store_up", "1 when the store answered this scrape's queries")
         try:
             with self.store.engine.connect() as conn:
                 figures = list(_store_figures(conn))
+                if self.config is not None:
+                    figures.extend(_compliance_figures(compliance(conn, self.config, COMPLIANCE_DAYS)))
         except Exception:  # said by /readyz and the jobs' log; a scrape still serves this process's figures
             up.add_metric([], 0)
             yield up
@@ -127,6 +135,51 @@ def _store_figures(conn: Connection) -> Iterator[Metric]:
     yield numbers
 
 
+def _compliance_figures(c: Compliance) -> Iterator[Metric]:
+    window = f"in the last {COMPLIANCE_DAYS} days"
+    per_partner = {
+        "crossdock_partner_documents_sent": (f"X12 documents sent that wait for or got a 997/999, {window}", "sent"),
+        "crossdock_partner_rejection_ratio": (
+            f"Rejected (by a 997/999 or an 824/864) over sent, {window}",
+            "rejection_rate",
+        ),
+        "crossdock_partner_acks_late": (f"Documents whose 997/999 went overdue, {window}", "late_acks"),
+        "crossdock_partner_asns": (f"856s queued, {window}", "asns"),
+        "crossdock_partner_asns_late": (f"856s sent (or unsent) past the partner's window, {window}", "late_asns"),
+    }
+    for name, (about, attribute) in per_partner.items():
+        family = GaugeMetricFamily(name, about, labels=["partner"])
+        for partner, figures in sorted(c.partners.items()):
+            family.add_metric([partner], getattr(figures, attribute))
+        yield family
+    rejections = GaugeMetricFamily(
+        "crossdock_partner_rejections",
+        f"Documents sent that were rejected, by what rejected them, {window}",
+        labels=["partner", "by"],
+    )
+    for partner, figures in sorted(c.partners.items()):
+        rejections.add_metric([partner, "ack"], figures.rejected_by_ack)
+        rejections.add_metric([partner, "advice"], figures.rejected_by_advice)
+    yield rejections
+    per_channel = {
+        "crossdock_channel_calls": (
+            f"Calls to a channel (fulfilment, cancel, refund, return, stock), {window}",
+            "calls",
+        ),
+        "crossdock_channel_calls_refused": (f"Channel calls dead-lettered, {window}", "refused"),
+        "crossdock_channel_refusal_ratio": (f"Channel calls refused over made, {window}", "rejection_rate"),
+        "crossdock_channel_fulfilments_late": (
+            f"Fulfilments told a channel over a day late, {window}",
+            "late_fulfilments",
+        ),
+    }
+    for name, (about, attribute) in per_channel.items():
+        family = GaugeMetricFamily(name, about, labels=["channel"])
+        for channel, calls in sorted(c.channels.items()):
+            family.add_metric([channel], getattr(calls, attribute))
+        yield family
+
+
 @functools.cache
 def _head() -> str | None:
     return migrate.head()
@@ -171,7 +224,7 @@ def routes(hub: Hub, scheduler: Callable[[], bool] | None) -> list[Route]:
     """``/metrics`` and ``/readyz`` for ``hub``'s store; ``scheduler`` says whether ``run``'s jobs run (None: serve)."""
     expected = _expected(hub)
     stored = CollectorRegistry(auto_describe=False)  # so registering does not run the queries once more
-    stored.register(StoreCollector(hub.store))
+    stored.register(StoreCollector(hub.store, hub.config))
 
     def scrape() -> bytes:
         return generate_latest(REGISTRY) + generate_latest(stored)

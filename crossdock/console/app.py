@@ -22,8 +22,9 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from crossdock.console import actions, queries
-from crossdock.console.segments import show
-from crossdock.console.sessions import COOKIE, Session, Sessions, csrf_ok
+from crossdock.console.places import findings
+from crossdock.console.segments import Shown, show
+from crossdock.console.sessions import COOKIE, SIGN_IN_COOKIE, SIGN_IN_SECONDS, Session, Sessions, csrf_ok
 from crossdock.console.settings import partners_view
 from crossdock.console.throttle import Throttle
 from crossdock.core.configuration.console import ConsoleConfig, ConsoleUser
@@ -52,7 +53,7 @@ class Console:
         self.hub = hub
         self.config = config
         self.sessions = Sessions(config)
-        self.throttle = Throttle()
+        self.throttle = Throttle(hub.store)
         self.env = Environment(
             loader=PackageLoader("crossdock.console", "templates"), autoescape=select_autoescape(default=True)
         )
@@ -92,24 +93,43 @@ class Console:
     async def login(self, request: Request) -> Response:
         target = _local(request.query_params.get("next"))
         if request.method == "GET":
-            return self.page("login.html", None, target=target)
+            return self._sign_in_page(target, 200)
         form = await _form(request) or {}
+        target = _local(form.get("next")) or target
+        if not self.sessions.sign_in_ok(request.cookies.get(SIGN_IN_COOKIE), form.get("csrf")):
+            return self._sign_in_page(target, 403, refused=True)
         user = str(form.get("user", ""))[:128]
         password = str(form.get("password", ""))
         found = self.config.users.get(user)
-        if self.throttle.blocked(user):
-            return self.page("login.html", None, 429, target=target, failed=True)
+        if await run_in_threadpool(self.throttle.blocked, user):
+            return self._sign_in_page(target, 429, failed=True)
         ok = await run_in_threadpool(_verify, password, _stored_hash(found))
         if not ok or found is None or not _same_origin(request):
-            self.throttle.failed(user)
-            return self.page("login.html", None, 401, target=target, failed=True)
-        self.throttle.succeeded(user)
-        response = RedirectResponse(_local(form.get("next")) or f"{PREFIX}/now", status_code=303, headers=HEADERS)
+            await run_in_threadpool(self.throttle.failed, user)
+            return self._sign_in_page(target, 401, failed=True)
+        await run_in_threadpool(self.throttle.succeeded, user)
+        response = RedirectResponse(target or f"{PREFIX}/now", status_code=303, headers=HEADERS)
+        response.delete_cookie(SIGN_IN_COOKIE, path=f"{PREFIX}/login")
         response.set_cookie(
             COOKIE,
             self.sessions.issue(user),
             max_age=int(self.config.session_hours * 3600),
             path=PREFIX,
+            secure=self.config.secure_cookie,
+            httponly=True,
+            samesite="strict",
+        )
+        return response
+
+    def _sign_in_page(self, target: str, status: int, **values: Any) -> Response:
+        """The sign-in form with a fresh token of its own, its cookie beside it."""
+        cookie, token = self.sessions.sign_in_token()
+        response = self.page("login.html", None, status, target=target, token=token, **values)
+        response.set_cookie(
+            SIGN_IN_COOKIE,
+            cookie,
+            max_age=SIGN_IN_SECONDS,
+            path=f"{PREFIX}/login",
             secure=self.config.secure_cookie,
             httponly=True,
             samesite="strict",
@@ -143,19 +163,22 @@ class Console:
 
     async def document(self, request: Request, session: Session) -> Response:
         document_id = int(request.path_params["id"])
+        at = _int(request.query_params.get("at")) or 0
 
-        def read() -> tuple[Any, Any, Any]:
+        def read() -> dict[str, Any] | None:
             with self.hub.store.transaction() as conn:
                 found = queries.document(conn, document_id)
                 if found is None:
-                    return None, None, None
+                    return None
                 data = document_bytes(conn, document_id) or b""
-                return found, queries.thread(conn, document_id), show(data, found.get("error"))
+                thread = queries.thread(conn, document_id)
+                calls = queries.channel_calls(conn, [int(t["id"]) for t in thread])
+            return {"d": found, "thread": thread, "calls": calls, "shown": _shown(data, found, at)}
 
-        found, thread, shown = await run_in_threadpool(read)
-        if found is None:
+        values = await run_in_threadpool(read)
+        if values is None:
             return self.page("message.html", session, 404, title="Not found", lines=[f"no document {document_id}"])
-        return self.page("document.html", session, d=found, thread=thread, shown=shown)
+        return self.page("document.html", session, **values)
 
     async def order(self, request: Request, session: Session) -> Response:
         order_id = int(request.path_params["id"])
@@ -165,7 +188,8 @@ class Console:
         return self.page("order.html", session, o=found)
 
     async def partners(self, request: Request, session: Session) -> Response:
-        view = await run_in_threadpool(partners_view, self.hub)
+        days = _int(request.query_params.get("days")) or 30
+        view = await run_in_threadpool(partners_view, self.hub, days)
         return self.page("partners.html", session, view=view)
 
     # --- actions ---------------------------------------------------------------------------------------------
@@ -202,6 +226,14 @@ class Console:
     def _read(self, read: Callable[..., Any], *args: Any) -> Any:
         with self.hub.store.transaction() as conn:
             return read(conn, *args)
+
+
+def _shown(data: bytes, found: dict[str, Any], at: int) -> Shown:
+    """The page of the document from byte ``at``; a document with an error is validated again for its places."""
+    shown = show(data, found.get("error"), at=at)
+    if found.get("error") and shown.segments:
+        shown = show(data, found.get("error"), findings(data, shown.terminator), at)
+    return shown
 
 
 def _describe(what: str, ids: list[int], reason: str) -> str | None:

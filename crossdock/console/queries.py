@@ -18,9 +18,10 @@ from crossdock.core.storage.schema import cursors, deliveries, documents, events
 PAGE = 50
 LONGEST_TERM = 128
 THREAD_MOST = 200  # documents shown in one thread
+# what the thread's orders asked of a channel or a warehouse besides the order itself, each its own step
+CHANNEL_CALLS = ("fulfilment", "cancel", "refund", "return", "stock")
 ALERT_DAYS = 7
 SLACK = dt.timedelta(minutes=10)
-MOST_MATCHES = 5000  # documents one search term finds (the newest)
 
 DOC_COLUMNS = [c for c in documents.c if c.name not in ("data", "insert_sentinel", "identity")]
 ORDER_COLUMNS = [c for c in orders.c if c.name not in ("data", "insert_sentinel")]
@@ -72,25 +73,22 @@ def _dates(conn: Connection, table: Any, f: Filters) -> list[Any]:
     if f.until:
         end = dt.datetime.combine(f.until + dt.timedelta(days=1), dt.time())
         where.append(table.c.created_at < end)
-        last = select(table.c.id).where(table.c.created_at < end + SLACK).order_by(table.c.created_at.desc()).limit(1)
-        where.append(table.c.id <= (conn.execute(last).scalar() or 0))
+        if end + SLACK < utcnow():  # else no row is past the window: the newest by time need not be the last id
+            last = select(table.c.id).where(table.c.created_at < end + SLACK).order_by(table.c.created_at.desc())
+            where.append(table.c.id <= (conn.execute(last.limit(1)).scalar() or 0))
     return where
 
 
-def _matching(conn: Connection, term: str) -> list[int]:
-    """The documents a term names, at most ``MOST_MATCHES``: each way of naming one looked up by its own index
-    (one OR across them leads PostgreSQL to walk the whole table newest first)."""
-    ways = [
+def _ways(term: str) -> list[Any]:
+    """Each way a term names documents, a query of ids on its own index: ISA13, GS06, ST02, or the PO number of an
+    order a document carries (one OR across them leads PostgreSQL to walk the whole table newest first)."""
+    carried = orders.join(documents, documents.c.id == orders.c.document_id)
+    return [
         select(documents.c.id).where(documents.c.interchange_control == term),
         select(documents.c.id).where(documents.c.group_control == term),
         select(documents.c.id).where(documents.c.transaction_controls == term),
-        select(orders.c.document_id.label("id")).where(orders.c.po_number == term, orders.c.document_id.is_not(None)),
+        select(documents.c.id).distinct().select_from(carried).where(orders.c.po_number == term),
     ]
-    found: set[int] = set()
-    for way in ways:
-        newest = way.order_by(way.selected_columns[0].desc()).limit(MOST_MATCHES)
-        found.update(int(i) for i in conn.execute(newest).scalars())
-    return sorted(found)[-MOST_MATCHES:]
 
 
 def search_orders(conn: Connection, f: Filters, before: int | None) -> list[dict[str, Any]]:
@@ -112,11 +110,10 @@ def search_orders(conn: Connection, f: Filters, before: int | None) -> list[dict
 
 def search_documents(conn: Connection, f: Filters, before: int | None) -> list[dict[str, Any]]:
     """Documents matching ``f``, newest first: the term is a control number (ISA13, GS06, ST02) or the PO number
-    of an order the document carries (the newest ``MOST_MATCHES`` of them); ``channel`` is the source or sink
-    it came from or went to."""
+    of an order the document carries; ``channel`` is the source or sink it came from or went to. With a term,
+    each way of naming a document gives its own newest page below ``before`` and the newest of them make the
+    page, so paging goes through every match however many there are."""
     where = _dates(conn, documents, f)
-    if f.term:
-        where.append(documents.c.id.in_(_matching(conn, f.term)))
     if f.partner:
         where.append(documents.c.partner == f.partner)
     if f.channel:
@@ -125,7 +122,15 @@ def search_documents(conn: Connection, f: Filters, before: int | None) -> list[d
         where.append(documents.c.state == f.state)
     if before:
         where.append(documents.c.id < before)
-    query = select(*DOC_COLUMNS).where(*where).order_by(documents.c.id.desc()).limit(PAGE)
+    if not f.term:
+        query = select(*DOC_COLUMNS).where(*where).order_by(documents.c.id.desc()).limit(PAGE)
+        return [row(r) for r in conn.execute(query)]
+    found: set[int] = set()
+    for way in _ways(f.term):
+        newest = way.where(*where).order_by(documents.c.id.desc()).limit(PAGE)
+        found.update(int(i) for i in conn.execute(newest).scalars())
+    page = sorted(found, reverse=True)[:PAGE]
+    query = select(*DOC_COLUMNS).where(documents.c.id.in_(page)).order_by(documents.c.id.desc())
     return [row(r) for r in conn.execute(query)]
 
 
@@ -164,6 +169,38 @@ def thread(conn: Connection, document_id: int) -> list[dict[str, Any]]:
             linked |= {int(i) for i in conn.execute(shipped).scalars() if i is not None}
         todo = sorted(linked - seen)
     query = select(*DOC_COLUMNS).where(documents.c.id.in_(seen)).order_by(documents.c.id)
+    return [row(r) for r in conn.execute(query)]
+
+
+def channel_calls(conn: Connection, document_ids: list[int]) -> list[dict[str, Any]]:
+    """The channel calls of the orders a thread's documents carry (fulfilment with tracking, cancel, refund, a
+    return notice, a stock push), oldest first, each with its state and attempts: a call to a channel's API
+    leaves no X12 behind, so the documents alone do not show it. Found by order (``purpose || ''``: SQLite would
+    otherwise walk the purposes' index, every channel call of the store)."""
+    if not document_ids:
+        return []
+    carried = select(orders.c.id).where(orders.c.document_id.in_(document_ids))
+    sent = select(deliveries.c.order_id).where(deliveries.c.document_id.in_(document_ids))
+    order_ids = {int(i) for q in (carried, sent) for i in conn.execute(q).scalars() if i is not None}
+    if not order_ids:
+        return []
+    query = (
+        select(
+            deliveries.c.id,
+            deliveries.c.order_id,
+            deliveries.c.document_id,
+            deliveries.c.sink,
+            deliveries.c.purpose,
+            deliveries.c.state,
+            deliveries.c.attempts,
+            deliveries.c.last_error,
+            deliveries.c.created_at,
+            deliveries.c.sent_at,
+        )
+        .where(deliveries.c.order_id.in_(sorted(order_ids)), (deliveries.c.purpose + "").in_(CHANNEL_CALLS))
+        .order_by(deliveries.c.id)
+        .limit(THREAD_MOST)
+    )
     return [row(r) for r in conn.execute(query)]
 
 

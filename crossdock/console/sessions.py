@@ -2,7 +2,9 @@
 
 The cookie holds the user's name, when the session ends and a random CSRF token, signed with HMAC-SHA256; the
 user's role is read from the configuration on every request, so a role taken away takes effect at once. Every
-form that acts carries the token and is refused without it.
+form that acts carries the token and is refused without it. The sign-in form has a token of its own, before
+there is a session: a short-lived random cookie, and in the form its signature (another site can neither read
+the cookie nor make the signature, so it cannot sign a victim in under its own account).
 """
 
 from __future__ import annotations
@@ -20,6 +22,8 @@ from crossdock.core.configuration.types import resolve_secret
 from crossdock.core.errors import ConfigError
 
 COOKIE = "crossdock_console"
+SIGN_IN_COOKIE = "crossdock_console_sign_in"
+SIGN_IN_SECONDS = 3600  # how long a sign-in form may wait before it is sent
 SHORTEST_SECRET = 32
 
 
@@ -76,6 +80,20 @@ class Sessions:
         if found is None:
             return None
         return Session(header, found.role, self._sign(f"proxy:{header}"), by_proxy=True)
+
+    def sign_in_token(self, now: float | None = None) -> tuple[str, str]:
+        """A fresh (cookie, form token) pair for the sign-in form."""
+        cookie = f"{int(now or time.time())}.{secrets.token_urlsafe(24)}"
+        return cookie, self._sign(f"sign-in:{cookie}")
+
+    def sign_in_ok(self, cookie: str | None, given: str | None, now: float | None = None) -> bool:
+        """The form's token is the signature of the browser's own sign-in cookie, and the form is recent."""
+        if not cookie or not given or len(cookie) > 128 or "." not in cookie:
+            return False
+        made = cookie.split(".", 1)[0]
+        if not made.isdecimal() or not 0 <= (now or time.time()) - int(made) <= SIGN_IN_SECONDS:
+            return False
+        return hmac.compare_digest(str(given), self._sign(f"sign-in:{cookie}"))
 
     def _sign(self, body: str) -> str:
         return _b64(hmac.new(self._key, body.encode(), hashlib.sha256).digest())

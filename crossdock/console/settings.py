@@ -1,22 +1,28 @@
 """The Partners page: each partner's, source's and sink's settings as configured (every secret masked), each
-source's last poll, and each partner's acknowledgment figures for the last 30 days."""
+source's last poll, each partner's acknowledgment states, and the compliance figures of each partner and
+channel (``core/acknowledgments/compliance.py``) over a chosen period (30 days unless the page asks for another)."""
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import func, select
+from sqlalchemy import select
 
+from crossdock.core.acknowledgments.compliance import (
+    DEFAULT_ASN_DUE,
+    DEFAULT_FULFILMENT_DUE,
+    PartnerFigures,
+    compliance,
+)
 from crossdock.core.hub import Hub
 from crossdock.core.masking import masked
-from crossdock.core.storage.engine import utcnow
 from crossdock.core.storage.queries import utc_text
-from crossdock.core.storage.schema import cursors, documents
+from crossdock.core.storage.schema import cursors
 
 WINDOW_DAYS = 30
+PERIODS = (1, 7, 30, 90, 365)  # the periods the page offers
 
 
 def _settings(model: BaseModel) -> str:
@@ -24,26 +30,27 @@ def _settings(model: BaseModel) -> str:
     return masked(json.dumps(model.model_dump(mode="json", exclude_none=True), indent=2, default=str), model)
 
 
-def partners_view(hub: Hub) -> dict[str, Any]:
+def partners_view(hub: Hub, days: int = WINDOW_DAYS) -> dict[str, Any]:
     config = hub.config
-    since = utcnow() - dt.timedelta(days=WINDOW_DAYS)
-    acks: dict[str, dict[str, int]] = {}
+    days = days if days in PERIODS else WINDOW_DAYS
     with hub.store.transaction() as conn:
-        counted = (
-            select(documents.c.partner, documents.c.ack_state, func.count())
-            .where(documents.c.direction == "out", documents.c.ack_state.is_not(None), documents.c.created_at >= since)
-            .group_by(documents.c.partner, documents.c.ack_state)
-        )
-        for partner, state, count in conn.execute(counted):
-            acks.setdefault(str(partner), {})[str(state)] = int(count)
+        figures = compliance(conn, config, days)
         polls = {
             r.name.removeprefix("poll:"): json.loads(r.value)
             for r in conn.execute(select(cursors).where(cursors.c.name.like("poll:%")).limit(1000))
         }
     return {
         "partners": [
-            {"name": name, "settings": _settings(p), "acks": acks.get(name, {})} for name, p in config.partners.items()
+            {
+                "name": name,
+                "settings": _settings(p),
+                "acks": figures.partners.get(name, PartnerFigures()).states,
+                "compliance": figures.partners.get(name, PartnerFigures()),
+                "asn_due": p.asn_due_within or DEFAULT_ASN_DUE,
+            }
+            for name, p in config.partners.items()
         ],
+        "channels": sorted(figures.channels.items()),
         "sources": [
             {
                 "name": name,
@@ -54,5 +61,7 @@ def partners_view(hub: Hub) -> dict[str, Any]:
             for name, s in config.sources.items()
         ],
         "sinks": [{"name": name, "settings": _settings(s)} for name, s in config.sinks.items()],
-        "window": WINDOW_DAYS,
+        "window": days,
+        "periods": PERIODS,
+        "fulfilment_due": DEFAULT_FULFILMENT_DUE,
     }

@@ -1,45 +1,43 @@
 """Sign-in attempts bounded per user name: after ``MOST`` wrong passwords within ``WINDOW`` seconds the name is
-refused until the oldest of them ages out, so a password cannot be guessed at the server's speed. In memory,
-per process; the table is bounded (the names tried come from whoever connects)."""
+refused until the oldest of them ages out, so a password cannot be guessed at the server's speed. The failures
+are rows in the store (``signin_failures``), so every worker of one store counts the same ones; each failure
+also deletes the rows older than the window, so the table holds at most a window's worth of them."""
 
 from __future__ import annotations
 
-import threading
-import time
-from collections import deque
+import datetime as dt
+
+from sqlalchemy import delete, func, insert, select
+
+from crossdock.core.storage.engine import utcnow
+from crossdock.core.storage.schema import signin_failures
+from crossdock.core.storage.store import Store
 
 MOST = 5
 WINDOW = 300.0
-NAMES = 10_000
+LONGEST_NAME = 128
 
 
 class Throttle:
-    def __init__(self, most: int = MOST, window: float = WINDOW) -> None:
+    def __init__(self, store: Store, most: int = MOST, window: float = WINDOW) -> None:
+        self.store = store
         self.most = most
-        self.window = window
-        self._failures: dict[str, deque[float]] = {}
-        self._lock = threading.Lock()
+        self.window = dt.timedelta(seconds=window)
 
-    def blocked(self, name: str, now: float | None = None) -> bool:
-        with self._lock:
-            recent = self._recent(name, now or time.monotonic())
-            return recent is not None and len(recent) >= self.most
+    def blocked(self, name: str, now: dt.datetime | None = None) -> bool:
+        since = (now or utcnow()) - self.window
+        counted = select(func.count()).where(
+            signin_failures.c.name == name[:LONGEST_NAME], signin_failures.c.at > since
+        )
+        with self.store.transaction() as conn:
+            return int(conn.execute(counted).scalar_one()) >= self.most
 
-    def failed(self, name: str, now: float | None = None) -> None:
-        at = now or time.monotonic()
-        with self._lock:
-            if len(self._failures) >= NAMES and name not in self._failures:
-                self._failures.clear()  # a flood of made-up names: start over rather than grow
-            recent = self._recent(name, at) or deque()
-            recent.append(at)
-            self._failures[name] = recent
+    def failed(self, name: str, now: dt.datetime | None = None) -> None:
+        at = now or utcnow()
+        with self.store.transaction() as conn:
+            conn.execute(delete(signin_failures).where(signin_failures.c.at <= at - self.window))
+            conn.execute(insert(signin_failures).values(name=name[:LONGEST_NAME], at=at))
 
     def succeeded(self, name: str) -> None:
-        with self._lock:
-            self._failures.pop(name, None)
-
-    def _recent(self, name: str, now: float) -> deque[float] | None:
-        recent = self._failures.get(name)
-        while recent and recent[0] <= now - self.window:
-            recent.popleft()
-        return recent
+        with self.store.transaction() as conn:
+            conn.execute(delete(signin_failures).where(signin_failures.c.name == name[:LONGEST_NAME]))

@@ -1,22 +1,29 @@
 """The console's fixtures: a folder hub on SQLite with a console block (an operator and a viewer), two orders
-received, one dead letter, and a client signed in as either user."""
+received, one dead letter, and a client signed in as either user.
+
+The client is ``httpx.AsyncClient`` over ``httpx.ASGITransport`` driven from a blocking portal, so the tests stay
+plain functions: Starlette's TestClient warns that its use of httpx is deprecated."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import partial
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
+from anyio.from_thread import BlockingPortal, start_blocking_portal
 from sqlalchemy import select, update
-from starlette.testclient import TestClient
 
 from crossdock.console.passwords import hash_password
 from crossdock.core.hub import Hub
 from crossdock.core.storage.schema import deliveries
 from crossdock.http_app import build_app
 from crossdock.webhooks import Webhooks
-from tests.hub.conftest import base_config, receive, write_config
+from tests.hub.conftest import _pg_schema_url, base_config, receive, write_config
 from tests.hub.edi import interchange, order
 
 SECRET = "s" * 40
@@ -51,6 +58,22 @@ def console_hub(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, url: str | None
     return hub
 
 
+def both_engines(engine: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Hub]:
+    """The console hub on SQLite, or on a fresh schema of the PostgreSQL peer (skipped without one)."""
+    if engine == "sqlite":
+        h = console_hub(tmp_path, monkeypatch)
+        yield h
+        h.close()
+        return
+    base = os.environ.get("CROSSDOCK_PG_URL")
+    if not base:
+        pytest.skip("no PostgreSQL peer: run scripts/peers up (CROSSDOCK_PG_URL unset)")
+    for url in _pg_schema_url(base):
+        h = console_hub(tmp_path, monkeypatch, url)
+        yield h
+        h.close()
+
+
 @pytest.fixture
 def hub(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Hub]:
     h = console_hub(tmp_path, monkeypatch)
@@ -58,19 +81,68 @@ def hub(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Hub]:
     h.close()
 
 
+class Client:
+    """The requests a test makes, answered by the app in-process; cookies are kept between them."""
+
+    def __init__(self, portal: BlockingPortal, app: Any) -> None:
+        self._portal = portal
+        self.http = httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://testserver")
+
+    @property
+    def cookies(self) -> httpx.Cookies:
+        return self.http.cookies
+
+    def request(self, method: str, url: str, **options: Any) -> httpx.Response:
+        return self._portal.call(partial(self.http.request, method, url, **options))
+
+    def get(self, url: str, **options: Any) -> httpx.Response:
+        return self.request("GET", url, **options)
+
+    def post(self, url: str, **options: Any) -> httpx.Response:
+        return self.request("POST", url, **options)
+
+    def close(self) -> None:
+        self._portal.call(self.http.aclose)
+
+
+@contextmanager
+def client_of(hub: Hub) -> Iterator[Client]:
+    with start_blocking_portal() as portal:
+        c = Client(portal, build_app(hub, Webhooks(hub), lambda: None))
+        try:
+            yield c
+        finally:
+            c.close()
+
+
 @pytest.fixture
-def client(hub: Hub) -> Iterator[TestClient]:
-    with TestClient(build_app(hub, Webhooks(hub), lambda: None), follow_redirects=False) as c:
+def client(hub: Hub) -> Iterator[Client]:
+    with client_of(hub) as c:
         yield c
 
 
-def sign_in(client: TestClient, user: str) -> None:
-    answer = client.post("/console/login", data={"user": user, "password": PASSWORDS[user]})
+def _hidden(page: str, name: str) -> str:
+    marker = f'name="{name}" value="'
+    start = page.index(marker) + len(marker)
+    return page[start : page.index('"', start)]
+
+
+def sign_in_token(client: Client) -> str:
+    """The sign-in form's own token (its cookie is kept by the client)."""
+    return _hidden(client.get("/console/login").text, "csrf")
+
+
+def log_in(client: Client, user: str, password: str, **form: str) -> httpx.Response:
+    """Post the sign-in form as a browser would: with the token of a sign-in page read first."""
+    data = {"csrf": sign_in_token(client), "user": user, "password": password, **form}
+    return client.post("/console/login", data=data)
+
+
+def sign_in(client: Client, user: str) -> None:
+    answer = log_in(client, user, PASSWORDS[user])
     assert answer.status_code == 303, answer.text
 
 
-def csrf(client: TestClient) -> str:
+def csrf(client: Client) -> str:
     """The session's CSRF token, as the forms of a page carry it."""
-    page = client.get("/console/now").text
-    start = page.index('name="csrf" value="') + len('name="csrf" value="')
-    return page[start : page.index('"', start)]
+    return _hidden(client.get("/console/now").text, "csrf")

@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import select
-from starlette.testclient import TestClient
 
 from crossdock.cli import main
 from crossdock.console.passwords import hash_password, verify_password
@@ -17,9 +16,7 @@ from crossdock.core.configuration.console import ConsoleConfig
 from crossdock.core.errors import ConfigError
 from crossdock.core.hub import Hub
 from crossdock.core.storage.schema import deliveries
-from crossdock.http_app import build_app
-from crossdock.webhooks import Webhooks
-from tests.console.conftest import SECRET, console_hub, csrf, sign_in
+from tests.console.conftest import SECRET, Client, client_of, console_hub, csrf, log_in, sign_in, sign_in_token
 
 PAGES = ["/console/now", "/console/search", "/console/documents/1", "/console/orders/1", "/console/partners"]
 
@@ -33,16 +30,16 @@ def test_passwords_hash_with_salt_and_verify() -> None:
 
 
 @pytest.mark.parametrize("path", PAGES)
-def test_nothing_is_readable_without_signing_in(client: TestClient, path: str) -> None:
+def test_nothing_is_readable_without_signing_in(client: Client, path: str) -> None:
     answer = client.get(path)
     assert answer.status_code == 303 and answer.headers["location"].startswith("/console/login?next=")
     assert "PO-1" not in answer.text
 
 
-def test_sign_in_sets_a_strict_http_only_cookie(client: TestClient) -> None:
-    assert client.post("/console/login", data={"user": "alice", "password": "nope"}).status_code == 401
-    assert client.post("/console/login", data={"user": "mallory", "password": "nope"}).status_code == 401
-    answer = client.post("/console/login", data={"user": "alice", "password": "alice-password-1"})
+def test_sign_in_sets_a_strict_http_only_cookie(client: Client) -> None:
+    assert log_in(client, "alice", "nope").status_code == 401
+    assert log_in(client, "mallory", "nope").status_code == 401
+    answer = log_in(client, "alice", "alice-password-1")
     assert answer.status_code == 303 and answer.headers["location"] == "/console/now"
     cookie = answer.headers["set-cookie"]
     assert "HttpOnly" in cookie and "SameSite=strict" in cookie and "Path=/console" in cookie
@@ -51,16 +48,29 @@ def test_sign_in_sets_a_strict_http_only_cookie(client: TestClient) -> None:
     assert page.headers["content-security-policy"].startswith("default-src 'self'")
 
 
-def test_sign_in_goes_back_only_inside_the_console(client: TestClient) -> None:
-    login = {"user": "alice", "password": "alice-password-1"}
-    assert client.post("/console/login", data={**login, "next": "/console/search"}).headers["location"] == (
-        "/console/search"
-    )
+def test_sign_in_goes_back_only_inside_the_console(client: Client) -> None:
+    assert log_in(client, "alice", "alice-password-1", next="/console/search").headers["location"] == "/console/search"
     for elsewhere in ("https://evil.example/", "//evil.example/console/", "/healthz"):
-        assert client.post("/console/login", data={**login, "next": elsewhere}).headers["location"] == "/console/now"
+        assert log_in(client, "alice", "alice-password-1", next=elsewhere).headers["location"] == "/console/now"
 
 
-def test_forged_and_ended_sessions_are_refused(hub: Hub, client: TestClient) -> None:
+def test_the_sign_in_form_needs_its_own_token(hub: Hub, client: Client) -> None:
+    login = {"user": "alice", "password": "alice-password-1"}
+    refused = client.post("/console/login", data=login)
+    assert refused.status_code == 403 and 'id="refused"' in refused.text, "no token: another site's form"
+    token = sign_in_token(client)
+    assert client.post("/console/login", data={**login, "csrf": token + "x"}).status_code == 403
+    token = sign_in_token(client)  # a refused form comes back with a token (and cookie) of its own
+    with client_of(hub) as elsewhere:  # a token read by another browser is no good without that browser's cookie
+        assert elsewhere.post("/console/login", data={**login, "csrf": token}).status_code == 403
+    assert client.post("/console/login", data={**login, "csrf": token}).status_code == 303
+    assert hub.config.console is not None
+    sessions = Sessions(hub.config.console)
+    cookie, signed = sessions.sign_in_token(now=1000)
+    assert sessions.sign_in_ok(cookie, signed, now=1000 + 60) and not sessions.sign_in_ok(cookie, signed, now=10**6)
+
+
+def test_forged_and_ended_sessions_are_refused(hub: Hub, client: Client) -> None:
     assert hub.config.console is not None
     sessions = Sessions(hub.config.console)
     good = sessions.issue("alice")
@@ -79,7 +89,7 @@ def test_a_short_session_secret_is_refused(monkeypatch: pytest.MonkeyPatch) -> N
         Sessions(ConsoleConfig(session_secret="${SHORT_SECRET}"))
 
 
-def test_every_action_needs_the_csrf_token_and_this_origin(hub: Hub, client: TestClient) -> None:
+def test_every_action_needs_the_csrf_token_and_this_origin(hub: Hub, client: Client) -> None:
     sign_in(client, "alice")
     token = csrf(client)
     form = {"id": "1", "confirm": "yes"}
@@ -93,7 +103,7 @@ def test_every_action_needs_the_csrf_token_and_this_origin(hub: Hub, client: Tes
         assert "dead" in set(conn.execute(select(deliveries.c.state)).scalars()), "nothing was retried"
 
 
-def test_a_viewer_reads_but_cannot_act(hub: Hub, client: TestClient) -> None:
+def test_a_viewer_reads_but_cannot_act(hub: Hub, client: Client) -> None:
     sign_in(client, "victor")
     page = client.get("/console/now")
     assert page.status_code == 200 and "victor (viewer)" in page.text and 'id="retry"' not in page.text
@@ -105,7 +115,7 @@ def test_a_viewer_reads_but_cannot_act(hub: Hub, client: TestClient) -> None:
 
 def test_a_proxy_header_signs_in_a_configured_user(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     hub = console_hub(tmp_path, monkeypatch, proxy_header="X-Remote-User")
-    with TestClient(build_app(hub, Webhooks(hub), lambda: None), follow_redirects=False) as client:
+    with client_of(hub) as client:
         assert "victor (viewer)" in client.get("/console/now", headers={"x-remote-user": "victor"}).text
         assert client.get("/console/now", headers={"x-remote-user": "mallory"}).status_code == 303
         assert client.get("/console/now", headers={"x-other": "alice"}).status_code == 303
@@ -133,26 +143,37 @@ def test_run_opens_its_port_for_the_console(hub: Hub) -> None:
 def test_a_password_hash_can_come_from_the_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("OLGA_HASH", hash_password("olga-password-1"))
     hub = console_hub(tmp_path, monkeypatch, users={"olga": {"role": "operator", "password_hash": "${OLGA_HASH}"}})
-    with TestClient(build_app(hub, Webhooks(hub), lambda: None), follow_redirects=False) as client:
-        assert client.post("/console/login", data={"user": "olga", "password": "wrong"}).status_code == 401
-        assert client.post("/console/login", data={"user": "olga", "password": "olga-password-1"}).status_code == 303
+    with client_of(hub) as client:
+        assert log_in(client, "olga", "wrong").status_code == 401
+        assert log_in(client, "olga", "olga-password-1").status_code == 303
         assert "olga (operator)" in client.get("/console/now").text
     hub.close()
 
 
-def test_wrong_passwords_are_bounded_per_user(client: TestClient) -> None:
+def test_wrong_passwords_are_bounded_per_user(hub: Hub, client: Client) -> None:
     for _ in range(5):
-        assert client.post("/console/login", data={"user": "alice", "password": "guess"}).status_code == 401
-    refused = client.post("/console/login", data={"user": "alice", "password": "alice-password-1"})
-    assert refused.status_code == 429 and COOKIE not in refused.headers.get("set-cookie", "")
-    assert client.post("/console/login", data={"user": "victor", "password": "victor-password-1"}).status_code == 303
+        assert log_in(client, "alice", "guess").status_code == 401
+    refused = log_in(client, "alice", "alice-password-1")
+    assert refused.status_code == 429 and f"{COOKIE}=" not in refused.headers.get("set-cookie", "")
+    with client_of(hub) as other_worker:  # the failures are in the store: another worker's process refuses too
+        assert log_in(other_worker, "alice", "alice-password-1").status_code == 429
+    assert log_in(client, "victor", "victor-password-1").status_code == 303
 
 
-def test_the_throttle_forgets_after_its_window() -> None:
+def test_the_throttle_forgets_after_its_window(hub: Hub) -> None:
+    import datetime as dt
+
     from crossdock.console.throttle import Throttle
+    from crossdock.core.storage.schema import signin_failures
 
-    throttle = Throttle(most=2, window=10)
-    throttle.failed("a", now=100)
-    throttle.failed("a", now=101)
-    assert throttle.blocked("a", now=105) and not throttle.blocked("b", now=105)
-    assert not throttle.blocked("a", now=111), "the failures aged out"
+    at = dt.datetime(2026, 12, 7, 12, 0, 0)
+    throttle = Throttle(hub.store, most=2, window=10)
+    throttle.failed("a", now=at)
+    throttle.failed("a", now=at + dt.timedelta(seconds=1))
+    assert throttle.blocked("a", now=at + dt.timedelta(seconds=5))
+    assert not throttle.blocked("b", now=at + dt.timedelta(seconds=5))
+    assert not throttle.blocked("a", now=at + dt.timedelta(seconds=11)), "the failures aged out"
+    throttle.failed("b", now=at + dt.timedelta(seconds=30))
+    with hub.store.transaction() as conn:
+        names = list(conn.execute(select(signin_failures.c.name)).scalars())
+    assert names == ["b"], "a failure clears the rows older than the window"

@@ -13,10 +13,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from crossdock.core.hub import Hub
-from crossdock.core.storage.schema import deliveries, documents
+from crossdock.core.storage.schema import deliveries, documents, orders
 from crossdock.server import make_server
 from tests.console.conftest import PASSWORDS, console_hub
 
@@ -87,11 +87,27 @@ def test_an_operator_finds_a_po_follows_its_thread_and_retries_a_dead_letter(
     with hub.store.transaction() as conn:
         inbound = conn.execute(select(documents.c.id).where(documents.c.remote_name == "po1.edi")).scalar_one()
         replies = list(conn.execute(select(documents.c.id).where(documents.c.parent_id == inbound)).scalars())
+        order_id = conn.execute(select(orders.c.id).where(orders.c.document_id == inbound)).scalar_one()
+        told = hub.store.add_document(conn, direction="out", data=b"{}", state="sent", kind="fulfilment")
+        hub.store.enqueue(conn, key="shot", sink="shop", purpose="fulfilment", document_id=told, order_id=order_id)
+        other = conn.execute(select(documents.c.id, documents.c.data).where(documents.c.remote_name == "po2.edi")).one()
+        bad = bytes(other.data).replace(b"PO1*0001*5*EA", b"PO1*0001*X*EA")
+        conn.execute(
+            update(documents)
+            .where(documents.c.id == other.id)
+            .values(data=bad, state="rejected", error="850 0001 rejected")
+        )
     page.click(f"#results a[href='/console/documents/{inbound}']")
     page.wait_for_url(f"{base}/documents/{inbound}")
     thread = page.inner_text("#thread")
     assert all(str(r) in thread for r in replies) and "BEG" in page.inner_text("#segments")
+    assert "fulfilment" in page.inner_text("#calls"), "the order's channel call is a step of the thread"
     page.screenshot(path=str(SHOTS / "console-document.png"), full_page=True)
+    page.goto(f"{base}/documents/{other.id}")
+    assert "is not a decimal number" in page.inner_text("#findings")
+    assert page.inner_text("#segments tr.marked span.marked") == "02=X"
+    page.screenshot(path=str(SHOTS / "console-findings.png"), full_page=True)
+    page.goto(f"{base}/documents/{inbound}")
     page.click(f"#thread a[href='/console/documents/{replies[0]}']")
     assert f"/console/documents/{inbound}" in page.content(), "the reply's thread leads back to the 850"
 

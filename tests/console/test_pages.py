@@ -4,36 +4,22 @@ as markup; the actions do what the command line does and record who did it."""
 from __future__ import annotations
 
 import html
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select, update
-from starlette.testclient import TestClient
 
 from crossdock.console import queries
 from crossdock.core.hub import Hub
 from crossdock.core.storage.schema import deliveries, documents, events, orders
-from tests.console.conftest import HOSTILE, console_hub, csrf, sign_in
-from tests.hub.conftest import _pg_schema_url
+from tests.console.conftest import HOSTILE, Client, both_engines, csrf, sign_in
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.peers)])
 def hub(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Hub]:
     """The pages read the same on both engines."""
-    if request.param == "sqlite":
-        h = console_hub(tmp_path, monkeypatch)
-        yield h
-        h.close()
-        return
-    base = os.environ.get("CROSSDOCK_PG_URL")
-    if not base:
-        pytest.skip("no PostgreSQL peer: run scripts/peers up (CROSSDOCK_PG_URL unset)")
-    for url in _pg_schema_url(base):
-        h = console_hub(tmp_path, monkeypatch, url)
-        yield h
-        h.close()
+    yield from both_engines(request.param, tmp_path, monkeypatch)
 
 
 def _ids(hub: Hub, table: object, where: object) -> list[int]:
@@ -41,7 +27,7 @@ def _ids(hub: Hub, table: object, where: object) -> list[int]:
         return [int(i) for i in conn.execute(select(table.c.id).where(where).order_by(table.c.id)).scalars()]  # type: ignore[attr-defined]
 
 
-def test_search_finds_a_po_and_its_documents(hub: Hub, client: TestClient) -> None:
+def test_search_finds_a_po_and_its_documents(hub: Hub, client: Client) -> None:
     sign_in(client, "victor")
     (order_id,) = _ids(hub, orders, orders.c.po_number == "PO-1")
     found = client.get("/console/search", params={"kind": "orders", "q": "PO-1"}).text
@@ -65,7 +51,33 @@ def test_search_pages_by_keyset(hub: Hub, monkeypatch: object) -> None:
     assert [d["id"] for d in after] == [i for i in everything[::-1] if i < first[1]["id"]][: queries.PAGE]
 
 
-def test_a_hostile_value_is_shown_as_text(hub: Hub, client: TestClient) -> None:
+def test_search_by_a_term_pages_through_every_match(hub: Hub, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No cap on the matches: a page at a time (here of 2) down to the oldest, each way of naming merged."""
+    from tests.hub.conftest import receive
+    from tests.hub.edi import interchange, order
+
+    monkeypatch.setattr(queries, "PAGE", 2)
+    for control in range(3, 8):
+        receive(hub, interchange([order(f"PO-{control}")], control=control), f"more-{control}.edi")
+    with hub.store.transaction() as conn:
+        named = set(conn.execute(select(orders.c.document_id).where(orders.c.po_number == "PO-1")).scalars())
+        by = {"more-3.edi": "group_control", "more-5.edi": "interchange_control", "more-6.edi": "group_control"}
+        for name, column in by.items():  # the same text as another document's ISA13 or GS06
+            conn.execute(update(documents).where(documents.c.remote_name == name).values({column: "PO-1"}))
+    expected = sorted(named | set(_ids(hub, documents, documents.c.remote_name.in_(list(by)))), reverse=True)
+    seen: list[int] = []
+    before = None
+    with hub.store.transaction() as conn:
+        while page := queries.search_documents(conn, queries.Filters(term="PO-1"), before):
+            seen.extend(d["id"] for d in page)
+            before = page[-1]["id"]
+            assert len(seen) < 20
+        narrowed = queries.search_documents(conn, queries.Filters(term="PO-1", state="rejected"), None)
+    assert seen == expected and len(seen) == 4, "every document naming PO-1, newest first, none twice"
+    assert narrowed == []
+
+
+def test_a_hostile_value_is_shown_as_text(hub: Hub, client: Client) -> None:
     sign_in(client, "alice")
     page = client.get("/console/search", params={"kind": "orders"}).text
     assert HOSTILE not in page and html.escape(HOSTILE) in page
@@ -76,7 +88,7 @@ def test_a_hostile_value_is_shown_as_text(hub: Hub, client: TestClient) -> None:
     assert "refused <b>" not in now and "refused &lt;b&gt;" in now
 
 
-def test_a_document_shows_raw_parsed_and_its_thread(hub: Hub, client: TestClient) -> None:
+def test_a_document_shows_raw_parsed_and_its_thread(hub: Hub, client: Client) -> None:
     sign_in(client, "victor")
     (inbound,) = _ids(hub, documents, documents.c.remote_name == "po1.edi")
     thread = _ids(hub, documents, documents.c.parent_id == inbound)
@@ -90,21 +102,95 @@ def test_a_document_shows_raw_parsed_and_its_thread(hub: Hub, client: TestClient
     assert client.get("/console/documents/999999").status_code == 404
 
 
-def test_a_segment_an_error_names_is_marked(hub: Hub, client: TestClient) -> None:
+def test_the_thread_shows_its_orders_channel_calls(hub: Hub, client: Client) -> None:
+    """A fulfilment and a refund told to a channel are steps of the thread, with their state and attempts."""
     (inbound,) = _ids(hub, documents, documents.c.remote_name == "po1.edi")
+    (order_id,) = _ids(hub, orders, orders.c.po_number == "PO-1")
     with hub.store.transaction() as conn:
-        raw = conn.execute(select(documents.c.data).where(documents.c.id == inbound)).scalar_one()
-        at = bytes(raw).index(b"BEG*")
-        error = f"error segment 1 (BEG, segment 2, element 03, byte {at + 6}): bad PO"
-        conn.execute(update(documents).where(documents.c.id == inbound).values(state="failed", error=error))
+        sent = []
+        for purpose in ("fulfilment", "refund"):
+            doc = hub.store.add_document(
+                conn, direction="out", data=b"{}", state="queued", kind=purpose, endpoint="shop"
+            )
+            sent.append(
+                hub.store.enqueue(
+                    conn, key=f"t-{purpose}", sink="shop", purpose=purpose, document_id=doc, order_id=order_id
+                )
+            )
+        conn.execute(
+            update(deliveries)
+            .where(deliveries.c.id == sent[1])
+            .values(state="dead", attempts=4, last_error="refund <refused>")
+        )
     sign_in(client, "victor")
     page = client.get(f"/console/documents/{inbound}").text
-    assert '<tr class="marked"><td class="num">4</td><td>BEG</td>' in page
-    assert 'class="marked">03=PO-1</span>' in page and "bad PO" in page
+    calls = page[page.index('id="calls"') : page.index("</table>", page.index('id="calls"'))]
+    rows = calls.split("<tr>")[2:]
+    assert len(rows) == 2 and rows[0].startswith("<td>fulfilment</td><td>shop</td>")
+    assert f'href="/console/orders/{order_id}"' in rows[0] and '<td class="">pending</td>' in rows[0]
+    assert rows[1].startswith("<td>refund</td>") and '<td class="bad">dead</td><td class="num">4</td>' in rows[1]
+    assert "refund &lt;refused&gt;" in rows[1]
+    assert "<td>order</td>" not in calls, "the order sent on is a document of the thread, not a channel call"
+
+
+def test_every_finding_is_marked_at_its_segment_and_element(hub: Hub, client: Client) -> None:
+    """The places come from the validator, not from the error's words: this error text names no place at all."""
+    (inbound,) = _ids(hub, documents, documents.c.remote_name == "po1.edi")
+    with hub.store.transaction() as conn:
+        raw = bytes(conn.execute(select(documents.c.data).where(documents.c.id == inbound)).scalar_one())
+        bad = raw.replace(b"PO1*0001*5*EA", b"PO1*0001*X*EA").replace(b"N1*ST", b"N9*ST")
+        conn.execute(update(documents).where(documents.c.id == inbound).values(data=bad, state="rejected", error="no"))
+    sign_in(client, "victor")
+    page = client.get(f"/console/documents/{inbound}").text
+    segments = page[page.index('id="segments"') :]
+    po1_at, n9_at = bad.index(b"PO1*"), bad.index(b"N9*")
+    number, n9_number = bad[:po1_at].count(b"~") + 1, bad[:n9_at].count(b"~") + 1
+    po1 = segments[segments.index(f'<tr id="segment-{number}"') :].split("</tr>")[0]
+    assert 'class="marked"' in po1 and "<td>PO1</td>" in po1 and 'class="marked">02=X</span>' in po1
+    assert 'class="">01=0001</span>' in po1, "only the element the finding names is marked"
+    assert "is not a decimal number" in po1
+    n9 = segments[segments.index(f'<tr id="segment-{n9_number}"') :].split("</tr>")[0]
+    assert 'class="marked">04=0042</span>' in n9 and "N904" in n9
+    findings = page[page.index('id="findings"') : page.index('id="segments"')]
+    assert f'href="/console/documents/{inbound}?at={po1_at}#segment-{number}">PO1 {number}</a>' in findings
+    clean = page[page.index('<tr id="segment-2"') :].split("</tr>")[0]
+    assert 'class="marked"' not in clean.split(">")[0], "a segment without a finding is not marked"
     assert 'Failed documents</th><td class="num bad">' in client.get("/console/now").text
 
 
-def test_an_order_shows_its_deliveries_and_history(hub: Hub, client: TestClient) -> None:
+def test_a_large_document_is_shown_a_page_of_segments_at_a_time(
+    hub: Hub, client: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from crossdock.console import segments
+    from tests.hub.conftest import receive
+    from tests.hub.edi import interchange, large_order
+
+    monkeypatch.setattr(segments, "SHOWN", 8 * 1024)  # pages of 8 KiB: a 60 KiB order is several
+    receive(hub, interchange([large_order("PO-BIG", 100)], control=7), "big.edi")
+    (big,) = _ids(hub, documents, documents.c.remote_name == "big.edi")
+    with hub.store.transaction() as conn:
+        raw = bytes(conn.execute(select(documents.c.data).where(documents.c.id == big)).scalar_one())
+    assert len(raw) > segments.SHOWN, "the document is larger than a page"
+    sign_in(client, "victor")
+    first = client.get(f"/console/documents/{big}").text
+    assert 'id="previous"' not in first and '<tr id="segment-1" class=""><td class="num">1</td><td>ISA</td>' in first
+    later = first[first.index('id="next" href="') + len('id="next" href="') :].split('"')[0]
+    at = int(later.rsplit("=", 1)[1])
+    assert raw[at - 1 : at] == b"~", "a page ends after a whole segment"
+    second = client.get(later).text
+    number = raw[:at].count(b"~") + 1
+    assert f'<tr id="segment-{number}" class=""><td class="num">{number}</td>' in second
+    assert f'<tr id="segment-{number - 1}"' not in second and 'id="previous"' in second
+    assert raw[at : at + 40].decode() in second
+    pages, url = 1, later
+    while 'id="next"' in (text := client.get(url).text):
+        url = text[text.index('id="next" href="') + len('id="next" href="') :].split('"')[0]
+        pages += 1
+        assert pages < 100
+    assert "IEA*1*000000007" in text and pages >= len(raw) // segments.SHOWN
+
+
+def test_an_order_shows_its_deliveries_and_history(hub: Hub, client: Client) -> None:
     sign_in(client, "victor")
     (order_id,) = _ids(hub, orders, orders.c.po_number == "PO-1")
     page = client.get(f"/console/orders/{order_id}").text
@@ -112,20 +198,20 @@ def test_an_order_shows_its_deliveries_and_history(hub: Hub, client: TestClient)
     assert 'id="hold"' not in page, "a viewer is offered no action"
 
 
-def test_now_counts_what_is_broken(client: TestClient) -> None:
+def test_now_counts_what_is_broken(client: Client) -> None:
     sign_in(client, "victor")
     page = client.get("/console/now").text
     assert 'Dead letters</th><td class="num bad">1</td>' in page
     assert "<td>northwind</td><td>drop</td>" in page
 
 
-def test_partners_page_never_shows_a_secret(hub: Hub, client: TestClient) -> None:
+def test_partners_page_never_shows_a_secret(hub: Hub, client: Client) -> None:
     sign_in(client, "victor")
     page = client.get("/console/partners").text
     assert "northwind" in page and "NORTHWIND" in page and "s" * 40 not in page
 
 
-def test_retrying_a_dead_letter_asks_then_acts_and_records_who(hub: Hub, client: TestClient) -> None:
+def test_retrying_a_dead_letter_asks_then_acts_and_records_who(hub: Hub, client: Client) -> None:
     (dead,) = _ids(hub, deliveries, deliveries.c.state == "dead")
     sign_in(client, "alice")
     token = csrf(client)
@@ -141,7 +227,7 @@ def test_retrying_a_dead_letter_asks_then_acts_and_records_who(hub: Hub, client:
     assert said == [f"delivery {dead} retried by alice"]
 
 
-def test_hold_and_release_an_order(hub: Hub, client: TestClient) -> None:
+def test_hold_and_release_an_order(hub: Hub, client: Client) -> None:
     (order_id,) = _ids(hub, orders, orders.c.po_number == "PO-1")
     sign_in(client, "alice")
     token = csrf(client)
@@ -158,7 +244,7 @@ def test_hold_and_release_an_order(hub: Hub, client: TestClient) -> None:
     assert said == ["order PO-1 held (by alice in the console)", "order PO-1 released (by alice in the console)"]
 
 
-def test_replay_a_document(hub: Hub, client: TestClient) -> None:
+def test_replay_a_document(hub: Hub, client: Client) -> None:
     (inbound,) = _ids(hub, documents, documents.c.remote_name == "po1.edi")
     sign_in(client, "alice")
     done = client.post("/console/act/replay", data={"csrf": csrf(client), "id": str(inbound), "confirm": "yes"})
@@ -166,7 +252,7 @@ def test_replay_a_document(hub: Hub, client: TestClient) -> None:
     assert len(_ids(hub, orders, orders.c.po_number == "PO-1")) == 1, "a replay never doubles the order"
 
 
-def test_an_order_shows_its_revisions_and_what_changed(hub: Hub, client: TestClient) -> None:
+def test_an_order_shows_its_revisions_and_what_changed(hub: Hub, client: Client) -> None:
     from tests.hub.conftest import receive
     from tests.hub.edi import interchange, order
 
@@ -193,7 +279,7 @@ def test_search_by_dates(hub: Hub) -> None:
     assert [d["id"] for d in found] == everything[::-1] and before == [] and len(orders_today) == 2
 
 
-def test_an_alert_is_listed_until_acknowledged(hub: Hub, client: TestClient) -> None:
+def test_an_alert_is_listed_until_acknowledged(hub: Hub, client: Client) -> None:
     from crossdock.core.alerts import raise_alert
     from crossdock.core.configuration.config import AlertsConfig
 

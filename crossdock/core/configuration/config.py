@@ -189,6 +189,13 @@ class PartnerConfig(Strict):
         default_factory=lambda: dict(DEFAULT_ACK_WINDOWS),
         description="how long the partner has to send its 997/999 for each document type we send it",
     )
+    asn_due_within: Duration | None = Field(
+        default=None,
+        gt=0,
+        description="how soon after a shipment is recorded its 856 must be sent (the partner's compliance window, "
+        "e.g. 2h); only counted: a later 856 is late in the console's and /metrics' compliance figures; "
+        "default none: 24 hours",
+    )
     guide: str | None = Field(
         default=None,
         description="the partner's implementation guide: a guide crossdock ships (bigbox-4010, bigbox-5010, "

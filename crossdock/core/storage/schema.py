@@ -78,6 +78,8 @@ documents = Table(
     Index("ix_documents_created", "created_at"),  # today's figures, searches by date
     Index("ix_documents_parent", "parent_id"),  # a document's thread
     Index("ix_documents_kind_id", "kind", "id"),  # the newest of a kind (the console's alerts)
+    Index("ix_documents_created_acked", "created_at", "ack_state", "partner"),  # compliance: sent in a period
+    Index("ix_documents_kind_created", "kind", "created_at", "partner"),  # compliance: 856s written in a period
 )
 
 orders = Table(
@@ -126,6 +128,9 @@ deliveries = Table(
     Index("ix_deliveries_order", "order_id"),
     Index("ix_deliveries_document", "document_id"),
     Index("ux_deliveries_file_name", "sink", "file_name", unique=True),
+    Index(  # 856s and channel calls of a period, counted from the index alone
+        "ix_deliveries_purpose_created", "purpose", "created_at", "sink", "state", "sent_at", "document_id"
+    ),
 )
 
 sequences = Table(
@@ -152,6 +157,16 @@ leases = Table(
     Column("until", DateTime, nullable=False),
 )
 
+signin_failures = Table(  # the console's wrong passwords, per user name, for every worker's throttle
+    "signin_failures",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("name", String(128), nullable=False),
+    Column("at", DateTime, nullable=False),
+    Index("ix_signin_failures_name_at", "name", "at"),
+    Index("ix_signin_failures_at", "at"),
+)
+
 events = Table(
     "events",
     metadata,
@@ -164,6 +179,9 @@ events = Table(
     Column("delivery_id", Id),
     Index("ix_events_order", "order_id"),
     Index("ix_events_document", "document_id"),
+    Index(
+        "ix_events_kind_at", "kind", "at"
+    ),  # acknowledgments gone overdue in a period (core/acknowledgments/compliance.py)
 )
 
 shipments = Table(
