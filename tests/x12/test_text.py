@@ -106,3 +106,12 @@ def test_a_value_that_becomes_a_delimiter_is_refused_not_written() -> None:
     except X12WriteError:
         return
     raise AssertionError("a value holding the element separator was written")
+
+
+def test_no_character_is_transliterated_into_a_delimiter() -> None:
+    """A bullet once became ``*``: the common delimiters never come out of a character that is none."""
+    from crossdock.mappings.x12.text import _LIKE
+
+    made = {chr(k): v for k, v in _LIKE.items() if isinstance(v, str) and set(v) & set(DELIMITERS)}
+    assert made == {}
+    assert limited("a • b", "extended") == "a - b"

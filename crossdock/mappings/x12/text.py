@@ -47,7 +47,7 @@ _LIKE = str.maketrans(
         "―": "-",
         "−": "-",
         "…": "...",
-        "•": "*",
+        "•": "-",  # not "*": an element separator would refuse the whole document
         "·": ".",
         "\u00a0": " ",
         "\u2007": " ",
