@@ -7,9 +7,9 @@ import os
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
-from crossdock.core.config_types import Strict, Timeout
+from crossdock.core.config_types import Duration, Strict, Timeout
 from crossdock.core.connector_config import OrderFormat, _SourceBase
 from crossdock.core.errors import ConfigError
 
@@ -34,6 +34,12 @@ class As2SourceConfig(_As2Party, _SourceBase):
     max_bytes: int = Field(default=20_000_000, ge=1, description="a larger message is refused (413)")
     require_encryption: bool = Field(default=True, description="refuse a message that is not encrypted")
     require_signature: bool = Field(default=True, description="refuse a message that is not signed")
+    partner_mdn_url: str | None = Field(
+        default=None,
+        pattern=r"^https?://",
+        description="where the partner takes asynchronous MDNs: a message asking for one at another origin is "
+        "answered none (never a relay to a URL a sender chose)",
+    )
 
 
 class As2SinkConfig(_As2Party, OrderFormat):
@@ -48,7 +54,29 @@ class As2SinkConfig(_As2Party, OrderFormat):
     )
     encryption: Literal["aes128", "aes256"] = Field(default="aes256", description="the content cipher")
     signed_mdn: bool = Field(default=True, description="ask for a signed MDN, and refuse one that is not")
+    compression: Literal["none", "before-signing", "after-signing"] = Field(
+        default="none",
+        description="compress each message (RFC 5402, zlib) before or after signing it; none: as the partner asks",
+    )
     timeout: Timeout = 60.0
+    mdn: Literal["sync", "async"] = Field(
+        default="sync", description="sync: the MDN is the answer to the post; async: the partner posts it to mdn_url"
+    )
+    mdn_url: str | None = Field(
+        default=None,
+        pattern=r"^https?://",
+        description="with mdn: async, our URL the partner posts its MDN to: this crossdock's /as2/<source> for "
+        "that partner",
+    )
+    mdn_window: Duration = Field(
+        default=4 * 3600.0, description="with mdn: async, how long an MDN may take before one alert says it is missing"
+    )
+
+    @model_validator(mode="after")
+    def _async_needs_url(self) -> As2SinkConfig:
+        if self.mdn == "async" and not self.mdn_url:
+            raise ValueError("mdn: async needs mdn_url (our /as2/<source> URL the partner posts its MDN to)")
+        return self
 
 
 def read_pem(ref: str, where: str) -> bytes:
