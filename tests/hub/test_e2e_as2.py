@@ -67,13 +67,15 @@ def _instance(folder: Path, store_url: str, data: dict[str, Any], port: int) -> 
 
 def _side(me: str, them: str, keys: dict[str, Party], own: str, other: str, tmp: Path, mdn: str) -> dict[str, Any]:
     """One instance's configuration: an AS2 source for the other, an AS2 sink to it, orders to a warehouse folder and
-    alerts to a folder; with ``mdn: async``, each asks for its MDN at its own endpoint and answers at the other's."""
+    alerts to a folder; with ``mdn: async``, each asks for its MDN at its own endpoint and answers at the other's,
+    and compresses what it sends."""
     their_id, my_id = f"{them.upper()}-AS2", f"{me.upper()}-AS2"
     mine, theirs = keys[me], keys[them]
     source_extra: dict[str, Any] = {"max_bytes": 200_000, "partner_mdn_url": f"{other}/as2/{me}"}
     sink_extra: dict[str, Any] = {"url": f"{other}/as2/{me}"}
-    if mdn == "async":
-        sink_extra |= {"mdn": "async", "mdn_url": f"{own}/as2/{them}"}
+    if mdn == "async":  # and compressed (RFC 5402), one side before signing, the other after
+        compression = "before-signing" if me == "crossdock" else "after-signing"
+        sink_extra |= {"mdn": "async", "mdn_url": f"{own}/as2/{them}", "compression": compression}
     return {
         "company": {"isa_id": me.upper()},
         "partners": {them: {"isa_qualifier": "ZZ", "isa_id": them.upper(), "reply_to": them}},
