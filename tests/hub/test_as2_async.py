@@ -19,6 +19,7 @@ from crossdock.connectors.as2 import As2Sink
 from crossdock.connectors.as2_mdn import As2MdnSink, mdn_request, mdn_url_allowed
 from crossdock.connectors.as2_mime import build, build_mdn
 from crossdock.connectors.base import Outbound
+from crossdock.core.as2_check import _mdn_findings
 from crossdock.core.as2_config import As2SinkConfig
 from crossdock.core.as2_receipts import MdnRecords, overdue
 from crossdock.core.config import load_config
@@ -290,3 +291,12 @@ def test_the_url_rule_and_the_async_config() -> None:
     with pytest.raises(ValidationError, match="mdn_url"):
         As2SinkConfig(**base, mdn="async")
     assert As2SinkConfig(**base, mdn="async", mdn_url=OURS_URL).mdn_window == 4 * 3600
+
+
+def test_check_says_when_mdn_url_is_not_an_as2_source_for_the_partner(hub: Hub) -> None:
+    assert _mdn_findings(hub.config) == []
+    sink = hub.config.sinks["northwind"]
+    assert isinstance(sink, As2SinkConfig)
+    hub.config.sinks["northwind"] = sink.model_copy(update={"mdn_url": "http://127.0.0.1:8711/as2/nobody"})
+    (finding,) = _mdn_findings(hub.config)
+    assert finding.refused and finding.loc == ("sinks", "northwind", "mdn_url") and "/as2/nobody" in finding.message
