@@ -8,6 +8,10 @@ A Message-ID stored already is answered ``processed/warning: duplicate-document`
 that fails is answered 503 without an MDN: the partner sends the message again. A message for or from another AS2
 name than the source's is answered unknown-trading-partner and not stored (it is logged): it is nobody's, and
 storing it would let anyone fill the store.
+
+A sender that asks for an asynchronous MDN is answered 200 at once and its MDN queued in the outbox, only for a URL
+on the partner's origin (``connectors.as2_mdn``). An MDN posted here (an answer to one of our sinks' messages) is
+verified with that sink's keys and applied by ``core.as2_receipts``. Every MDN sent or received is kept as bytes.
 """
 
 from __future__ import annotations

@@ -43,7 +43,8 @@ class As2SourceConfig(_As2Party, _SourceBase):
 
 
 class As2SinkConfig(_As2Party, OrderFormat):
-    """A partner's AS2 endpoint: each document is signed, encrypted and posted, and its MDN checked."""
+    """A partner's AS2 endpoint: each document is signed, encrypted (compressed if asked) and posted, and its MDN
+    checked: the answer to the post, or (``mdn: async``) posted to us later at ``mdn_url``."""
 
     type: Literal["as2"]
     url: str = Field(pattern=r"^https?://", description="the partner's AS2 URL")
