@@ -14,7 +14,7 @@ import datetime as dt
 import logging
 from typing import Any
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, insert, or_, select, update
 
 from crossdock.core.alerts import raise_alert
 from crossdock.core.config import Config
@@ -150,15 +150,16 @@ def overdue(store: Store, config: Config) -> int:
     now = utcnow()
     count = 0
     with store.transaction() as conn:
-        late = conn.execute(
+        late = conn.execute(  # posted and recorded sent (or sent by hand, without a delivery): others wait
             select(as2_mdns)
+            .outerjoin(deliveries, deliveries.c.key == as2_mdns.c.delivery_key)
             .where(as2_mdns.c.direction == "out", as2_mdns.c.state == "awaiting", as2_mdns.c.due_at < now)
+            .where(or_(deliveries.c.state == "sent", deliveries.c.id.is_(None)))
+            .order_by(as2_mdns.c.due_at)
             .limit(500)
         ).all()
         for row in late:
             delivery = _delivery(conn, row.delivery_key) if row.delivery_key else None
-            if delivery is not None and delivery.state != "sent":
-                continue  # not posted yet (retrying), or dead already: the outbox tells that
             put(conn, "out", row.endpoint, row.message_id, state="overdue")
             store.log(conn, "as2-mdn", f"{NO_MDN}: {row.message_id}", document_id=row.document_id)
             _refuse(store, conn, config, row.endpoint, row, delivery, f"{NO_MDN} (due {row.due_at:%Y-%m-%d %H:%M} UTC)")

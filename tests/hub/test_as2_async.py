@@ -164,6 +164,10 @@ def test_no_mdn_within_the_window_raises_one_alert_and_a_late_positive_one_still
     assert overdue(hub.store, hub.config) == 0, "not due yet"
     with hub.store.transaction() as conn:
         conn.execute(update(as2_mdns).values(due_at=dt.datetime(2026, 1, 1)))
+        conn.execute(update(deliveries).values(state="pending"))
+    assert overdue(hub.store, hub.config) == 0, "sent again, not yet recorded: its outcome decides first"
+    with hub.store.transaction() as conn:
+        conn.execute(update(deliveries).values(state="sent"))
     assert overdue(hub.store, hub.config) == 1
     assert overdue(hub.store, hub.config) == 0
     assert _state(hub, delivery) == ("dead", "overdue") and len(_alerts(hub)) == 1
