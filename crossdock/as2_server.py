@@ -88,6 +88,7 @@ def received(hub: Hub, endpoint: As2Endpoint, headers: Mapping[str, str], body: 
                     endpoint,
                     got.message_id + "\n" + got.disposition,
                     mdn_request(asked, reply.headers, reply.body),
+                    document_id,
                 )
         hub.store.log(conn, "as2-mdn", said, document_id=document_id)
         if stored.new:  # a duplicate's answer is told above; the first answer stays the one kept
@@ -111,12 +112,20 @@ def received(hub: Hub, endpoint: As2Endpoint, headers: Mapping[str, str], body: 
     return reply, stored.document_id if fresh else None
 
 
-def _queue_mdn(hub: Hub, conn: Connection, endpoint: As2Endpoint, cause: str, data: bytes) -> None:
-    """An asynchronous MDN into the outbox (retried, dead-lettered), once per message and disposition."""
+def _queue_mdn(hub: Hub, conn: Connection, endpoint: As2Endpoint, cause: str, data: bytes, parent: int | None) -> None:
+    """An asynchronous MDN into the outbox (retried, dead-lettered), once per message and disposition: a document
+    caused by the message's, so its delivery shows under it."""
     key = "as2-mdn-" + hashlib.sha256(f"{endpoint.name}\n{cause}".encode()).hexdigest()[:40]
     sink = MDN_SINK + endpoint.name
     doc = hub.store.add_document(
-        conn, direction="out", data=data, state="queued", endpoint=sink, remote_name=f"{key}.mdn", kind="mdn"
+        conn,
+        direction="out",
+        data=data,
+        state="queued",
+        endpoint=sink,
+        remote_name=f"{key}.mdn",
+        kind="mdn",
+        parent_id=parent,
     )
     if hub.store.enqueue(conn, key=key, sink=sink, purpose="mdn", document_id=doc) is None:
         hub.store.delete_document(conn, doc)
