@@ -18,8 +18,11 @@ import yaml
 from sqlalchemy import select
 
 from crossdock.cli import main
+from crossdock.connectors.as2 import As2Sink
 from crossdock.connectors.as2_mime import Entity, build, parse_mdn
 from crossdock.connectors.base import Outbound
+from crossdock.core.as2_config import As2SinkConfig
+from crossdock.core.as2_receipts import MdnRecords
 from crossdock.core.config import load_config
 from crossdock.core.hub import Hub
 from crossdock.core.outbox import Dispatcher
@@ -275,3 +278,33 @@ def test_an_oversized_message_is_refused_before_it_is_read(pair: tuple[Hub, Hub,
     answer = _post(url, Entity("application/pkcs7-mime; smime-type=enveloped-data", bytes(300_000)))
     assert answer.status_code == 413
     assert _documents(ours, direction="in") == []
+
+
+@pytest.mark.parametrize(
+    ("case", "disposition"), [("wrongly signed", "authentication-failed"), ("wrongly encrypted", "decryption-failed")]
+)
+def test_a_refused_message_gets_its_negative_mdn_asynchronously_and_one_alert(
+    tmp_path: Path, store_url: str, case: str, disposition: str
+) -> None:
+    with _pair(tmp_path, store_url, "async") as (ours, theirs, _, keys):
+        cfg = theirs.config.sinks["crossdock"]
+        assert isinstance(cfg, As2SinkConfig)
+        wrong = keys["stranger"]
+        if case == "wrongly signed":
+            cfg = cfg.model_copy(update={"certificate": str(wrong.cert_path), "private_key": str(wrong.key_path)})
+        else:
+            cfg = cfg.model_copy(update={"partner_certificate": str(wrong.cert_path)})
+        sink = As2Sink("crossdock", cfg)
+        sink.records = MdnRecords(theirs.store)
+        said = sink.send(Outbound("po-9.edi", interchange([order("PO-9")], control=9), "northwind-850-9"))
+        assert "awaiting an asynchronous MDN" in said
+        sink.close()
+        (kept,) = _documents(ours, direction="in")
+        assert kept["state"] == "quarantined" and disposition in kept["error"]
+        sent = ours.dispatcher("w1").drain()  # the negative MDN, to the partner's MDN URL
+        assert sent.sent == 1 and sent.dead == 0, sent.errors
+        (row,) = [r for r in _receipts(theirs) if r["direction"] == "out"]
+        assert row["state"] == "negative" and row["disposition"].endswith(f"processed/error: {disposition}")
+        theirs.dispatcher("w1").drain()  # its alert
+        (alert,) = (tmp_path / "northwind" / "alerts").iterdir()
+        assert "AS2 MDN from crossdock" in alert.read_text() and disposition in alert.read_text()
