@@ -80,7 +80,7 @@ def received(hub: Hub, endpoint: As2Endpoint, headers: Mapping[str, str], body: 
         if asked:
             why = mdn_url_allowed(asked, endpoint.config.partner_mdn_url)
             state = "refused" if why else "queued"
-            said = f"asynchronous {said}: " + (f"not sent: {why}" if why else f"queued for {asked}")
+            said = f"asynchronous {said}: " + (f"not sent: {why}" if why else f"queued for {asked[:300]}")
             if why is None:
                 _queue_mdn(
                     hub,
