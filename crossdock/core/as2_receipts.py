@@ -19,7 +19,7 @@ from sqlalchemy import Connection, insert, or_, select, update
 from crossdock.core.alerts import raise_alert
 from crossdock.core.config import Config
 from crossdock.core.engine import utcnow
-from crossdock.core.schema import as2_mdns, deliveries, documents
+from crossdock.core.schema import as2_mdns, deliveries, documents, orders
 from crossdock.core.store import Store
 
 log = logging.getLogger("crossdock.as2")
@@ -37,9 +37,13 @@ def put(conn: Connection, direction: str, endpoint: str, message_id: str, **valu
 
 
 def _mark(conn: Connection, delivery_id: int, document_id: int, state: str, why: str | None) -> None:
-    """A delivery and its document dead-lettered (``why``) or, its MDN come after all, sent."""
+    """A delivery and its document dead-lettered (``why``) or, its MDN come after all, sent. An order the outbox
+    counted delivered on the send is routed again while its delivery is dead."""
     conn.execute(update(deliveries).where(deliveries.c.id == delivery_id).values(state=state, last_error=why))
     conn.execute(update(documents).where(documents.c.id == document_id).values(state=state, error=why))
+    if state == "dead":
+        order = select(deliveries.c.order_id).where(deliveries.c.id == delivery_id).scalar_subquery()
+        conn.execute(update(orders).where(orders.c.id == order, orders.c.status == "delivered").values(status="routed"))
 
 
 def _delivery(conn: Connection, key: str) -> Any:

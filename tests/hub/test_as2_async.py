@@ -12,7 +12,7 @@ import httpx
 import pytest
 import yaml
 from pydantic import ValidationError
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 
 from crossdock.as2_server import as2_endpoints, received
 from crossdock.connectors.as2 import As2Sink
@@ -25,7 +25,7 @@ from crossdock.core.as2_receipts import MdnRecords, overdue
 from crossdock.core.config import load_config
 from crossdock.core.errors import PermanentError
 from crossdock.core.hub import Hub
-from crossdock.core.schema import as2_mdns, deliveries, documents, events
+from crossdock.core.schema import as2_mdns, deliveries, documents, events, orders
 from tests.as2_keys import Party, make_party
 
 OURS_URL = "http://127.0.0.1:8711/as2/northwind"
@@ -83,12 +83,30 @@ def _sent(hub: Hub) -> tuple[str, str, int]:
     sink = As2Sink("northwind", hub.config.sinks["northwind"], transport=httpx.MockTransport(partner))  # type: ignore[arg-type]
     sink.records = MdnRecords(hub.store)
     hub._sinks["northwind"] = sink
+    now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     with hub.store.transaction() as conn:
         doc = hub.store.add_document(conn, direction="out", data=b"ISA*00~", state="queued", endpoint="northwind")
-        delivery = hub.store.enqueue(conn, key="k-997-1", sink="northwind", purpose="997", document_id=doc)
+        order = conn.execute(
+            insert(orders).values(
+                channel="edi",
+                partner="northwind",
+                external_id="PO-1",
+                po_number="PO-1",
+                status="routed",
+                revision=1,
+                data="{}",
+                created_at=now,
+                updated_at=now,
+            )
+        ).inserted_primary_key[0]
+        delivery = hub.store.enqueue(
+            conn, key="k-940-1", sink="northwind", purpose="order", document_id=doc, order_id=order
+        )
     assert delivery is not None
     report = hub.dispatcher("w1").drain()
     assert report.sent == 1, report.errors
+    with hub.store.transaction() as conn:
+        assert conn.execute(select(orders.c.status)).scalar() == "delivered"  # sent: the outbox counts it so
     (request,) = posted
     assert request.headers["receipt-delivery-option"] == OURS_URL
     with hub.store.transaction() as conn:
@@ -149,6 +167,8 @@ def test_a_negative_mdn_or_a_wrong_mic_raises_one_alert_and_dead_letters(
     reply, _ = received(hub, _endpoint(hub), headers, body)
     assert reply.status == 200 and b"negative" in reply.body
     assert _state(hub, delivery) == ("dead", "negative")
+    with hub.store.transaction() as conn:
+        assert conn.execute(select(orders.c.status)).scalar() == "routed", "not delivered: its MDN refused it"
     received(hub, _endpoint(hub), headers, body)  # the same MDN again
     overdue(hub.store, hub.config)
     assert len(_alerts(hub)) == 1
