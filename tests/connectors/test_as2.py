@@ -11,11 +11,13 @@ import pytest
 
 from crossdock.connectors.as2 import As2Endpoint, As2Sink
 from crossdock.connectors.as2_cms import encrypt
+from crossdock.connectors.as2_mdn import mdn_request
 from crossdock.connectors.as2_mime import As2Refused, Entity, build, build_mdn, open_message, parse_mdn, same_mic
 from crossdock.connectors.base import Outbound
 from crossdock.core.as2_config import As2SinkConfig, As2SourceConfig
 from crossdock.core.errors import ConfigError, PermanentError, TransientError
 from tests.as2_keys import Party, make_party
+from tests.golden import assert_golden
 
 EDI = b"ISA*00*          *00*          *ZZ*SENDER         *ZZ*RECEIVER       *261207*1200*U*00401*000000001*0*P*>~\n"
 EDI += bytes(range(256))  # every byte value goes through unchanged
@@ -336,3 +338,12 @@ def test_an_async_sink_records_the_message_as_awaiting_before_it_posts(parties: 
     assert "processed MIC" in answering.send(Outbound("po.edi", EDI, "delivery-2"))
     assert records.calls[-1][0] == "received" and records.calls[-1][3] == "True"
     assert "Original-Message-ID: <crossdock-" in records.calls[-1][4]
+
+
+def test_an_unsigned_mdn_as_stored_for_the_outbox_matches_its_golden_file() -> None:
+    """The MDN report and the request it is stored as (``as2_mdn.mdn_request``), the random boundary named."""
+    entity = build_mdn(None, "THEM", "<m1@us>", "processed/error: decryption-failed", "cannot decrypt", None, "sha256")
+    boundary = entity.content_type.split('boundary="', 1)[1].rstrip('"')
+    headers = {"AS2-Version": "1.2", "AS2-From": "THEM", "Content-Type": entity.content_type.replace(boundary, "B")}
+    stored = mdn_request("https://partner.example/mdn", headers, entity.body.replace(boundary.encode(), b"B"))
+    assert_golden(Path(__file__).parent.parent / "data" / "as2" / "async-mdn.request", stored)
