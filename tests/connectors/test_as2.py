@@ -346,4 +346,4 @@ def test_an_unsigned_mdn_as_stored_for_the_outbox_matches_its_golden_file() -> N
     boundary = entity.content_type.split('boundary="', 1)[1].rstrip('"')
     headers = {"AS2-Version": "1.2", "AS2-From": "THEM", "Content-Type": entity.content_type.replace(boundary, "B")}
     stored = mdn_request("https://partner.example/mdn", headers, entity.body.replace(boundary.encode(), b"B"))
-    assert_golden(Path(__file__).parent.parent / "data" / "as2" / "async-mdn.request", stored)
+    assert_golden(Path(__file__).parent.parent / "cases" / "as2" / "async-mdn.request", stored)
