@@ -29,6 +29,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy.exc import InterfaceError, OperationalError
 
 from crossdock.connectors.archives import prune_archives
+from crossdock.core.acknowledgments.as2_receipts import overdue as as2_overdue
 from crossdock.core.acknowledgments.reconcile import mark_overdue
 from crossdock.core.configuration.config import Config
 from crossdock.core.configuration.connectors import Schedule
@@ -155,6 +156,7 @@ class Worker:
     def _housekeeping(self) -> None:
         mark_overdue(self.hub)
         alert_late_orders(self.hub)
+        as2_overdue(self.hub.store, self.config)
 
     def start(self) -> None:
         for name, source in self.config.sources.items():

@@ -121,6 +121,12 @@ def document_lines(found: dict[str, Any]) -> list[str]:
         for d in found["deliveries"]
     )
     out.extend(f"caused document {c['id']}: {c['kind']} {c['remote_name']} ({c['state']})" for c in found["children"])
+    for m in found.get("mdns", []):
+        said = f"MDN {m['direction']} for {m['message_id']} ({m['endpoint']}): {m['state']}"
+        said += "".join(f"; {k} {m[k]}" for k in ("disposition", "mic") if m.get(k))
+        said += f"; due {m['due_at']}" if m["state"] == "awaiting" and m.get("due_at") else ""
+        out.append(said)
+        out.extend(f"  | {line}" for line in (m.get("mdn") or "").splitlines())
     out.extend(f"{e['at']}  {e['kind']:<9} {e['message']}" for e in found["events"])
     return out
 

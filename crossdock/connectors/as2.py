@@ -1,5 +1,7 @@
-"""AS2 (RFC 4130): the sink that signs, encrypts and posts a document and checks the partner's synchronous MDN, and
-the endpoint (``/as2/<source>``, carried by ``http_app``) that opens a partner's message and answers its MDN.
+"""AS2 (RFC 4130): the sink that signs, encrypts (and compresses, if asked) and posts a document and checks the
+partner's synchronous MDN or records that an asynchronous one is awaited (``core.acknowledgments.as2_receipts`` takes it when it
+comes), and the endpoint (``/as2/<source>``, carried by ``http_app``) that opens a partner's message and writes
+its MDN.
 
 The sink's Message-ID is made from the delivery's stable key, so the outbox's retry of a message whose MDN was lost
 is the same message again: the partner answers it as a duplicate, which counts as delivered. A delivery is done only
@@ -17,6 +19,7 @@ import hashlib
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Protocol
 
 import httpx
 from cryptography import x509
@@ -27,8 +30,10 @@ from crossdock.connectors.as2_mime import (
     MDN_LIMIT,
     As2Refused,
     Entity,
+    Receipt,
     build,
     build_mdn,
+    is_mdn,
     open_message,
     parse_mdn,
     same_mic,
@@ -61,7 +66,31 @@ def stable_message_id(key: str, as2_id: str) -> str:
     return f"<crossdock-{hashlib.sha256(key.encode()).hexdigest()[:32]}@{host}>"
 
 
+class MdnRecorder(Protocol):
+    """Where a sink records its messages' receipts (``core.acknowledgments.as2_receipts.MdnRecords``, bound by the hub)."""
+
+    def awaiting(self, sink: str, message_id: str, key: str, mic: str, window: float) -> None: ...
+
+    def received(
+        self, sink: str, message_id: str, key: str, mic: str, mdn: bytes, disposition: str, good: bool
+    ) -> None: ...
+
+
+def judge(receipt: Receipt, sent_mic: str, *, signed: bool) -> str | None:
+    """What is wrong with an MDN to a message we sent, or None when it completes it. A duplicate-document warning
+    answers a message sent again after its MDN was lost: delivered already."""
+    said = receipt.disposition.lower()
+    duplicate = "duplicate-document" in said and "error" not in said
+    if not receipt.positive and not duplicate:
+        return f"negative MDN: {receipt.disposition}"
+    if signed and not duplicate and not same_mic(receipt.mic, sent_mic):
+        return f"the MDN's MIC {receipt.mic!r} is not the one sent ({sent_mic})"
+    return None
+
+
 class As2Sink:
+    records: MdnRecorder | None = None
+
     def __init__(self, name: str, config: As2SinkConfig, transport: httpx.BaseTransport | None = None) -> None:
         self.name = name
         self.config = config
@@ -79,6 +108,7 @@ class As2Sink:
             encrypt_it=cfg.encrypt,
             digest=cfg.digest,
             cipher=cfg.encryption,
+            compression=cfg.compression,
         )
         mid = stable_message_id(document.idempotency_key, cfg.as2_id)
         headers = {
@@ -95,21 +125,29 @@ class As2Sink:
             headers["Disposition-Notification-Options"] = (
                 f"signed-receipt-protocol=optional, pkcs7-signature; signed-receipt-micalg=optional, {cfg.digest}"
             )
+        if cfg.mdn == "async":
+            if self.records is None:
+                raise ConfigError(f"sinks.{self.name}: mdn: async needs the store to record what awaits its MDN")
+            headers["Receipt-Delivery-Option"] = cfg.mdn_url or ""
+            self.records.awaiting(self.name, mid, document.idempotency_key, sent_mic, cfg.mdn_window)
         where = f"as2 {self.name}: POST {cfg.url} {mid}"
         response = request(self._client, "POST", cfg.url, where, content=entity.body, headers=headers, limit=MDN_LIMIT)
         check(response, where)
+        mdn = Entity(response.headers.get("content-type", "text/plain"), response.content)
+        if cfg.mdn == "async" and not is_mdn(mdn):
+            return f"{mid} awaiting an asynchronous MDN (MIC {sent_mic})"
         try:
-            mdn = Entity(response.headers.get("content-type", "text/plain"), response.content)
             receipt = parse_mdn(mdn, self.theirs, need_signature=cfg.signed_mdn)
         except As2Refused as exc:
             raise PermanentError(f"{where}: the MDN is refused: {exc.text}") from None
         if receipt.original_message_id != mid:
             raise PermanentError(f"{where}: the MDN answers {receipt.original_message_id!r}, not this message")
-        duplicate = "duplicate-document" in receipt.disposition.lower() and "error" not in receipt.disposition.lower()
-        if not receipt.positive and not duplicate:
-            raise PermanentError(f"{where}: negative MDN: {receipt.disposition}")
-        if cfg.sign and not duplicate and not same_mic(receipt.mic, sent_mic):
-            raise PermanentError(f"{where}: the MDN's MIC {receipt.mic!r} is not the one sent ({sent_mic})")
+        problem = judge(receipt, sent_mic, signed=cfg.sign)
+        if self.records is not None:  # kept as received, before what it says is acted on
+            key = document.idempotency_key
+            self.records.received(self.name, mid, key, sent_mic, mdn.whole(), receipt.disposition, problem is None)
+        if problem is not None:
+            raise PermanentError(f"{where}: {problem}")
         return f"{mid} MDN {receipt.disposition} MIC {receipt.mic}"
 
     def close(self) -> None:

@@ -1,11 +1,13 @@
 """What ``crossdock check`` says of AS2 certificates and keys: unreadable or expired is a problem, expiring within
-30 days a warning (a partner needs time to install the next one), a key that is not the certificate's a problem."""
+30 days a warning (a partner needs time to install the next one), a key that is not the certificate's a problem;
+and of an async sink's ``mdn_url``: it must be the endpoint of an AS2 source for the same partner."""
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
@@ -58,6 +60,23 @@ def certificate_findings(config: Config, *, secrets: bool = True, now: dt.dateti
                 out.extend(_expiry(loc, certs[key], now))
             if "certificate" in certs and (secrets or not block.private_key.startswith("${")):
                 out.extend(_key_matches((section, name, "private_key"), block.private_key, certs["certificate"]))
+    return out + _mdn_findings(config)
+
+
+def _mdn_findings(config: Config) -> list[Finding]:
+    """An async sink's ``mdn_url`` must end at an AS2 source for the same partner: only there is its MDN taken."""
+    out: list[Finding] = []
+    for name, sink in config.sinks.items():
+        if not isinstance(sink, As2SinkConfig) or sink.mdn != "async":
+            continue
+        path = urlsplit(sink.mdn_url or "").path.rstrip("/")
+        source = config.sources.get(path.rsplit("/", 1)[-1]) if path.startswith("/as2/") else None
+        if not isinstance(source, As2SourceConfig) or (source.as2_id, source.partner_as2_id) != (
+            sink.as2_id,
+            sink.partner_as2_id,
+        ):
+            why = "is not /as2/<source> of an AS2 source for the same partner: its MDNs would be refused"
+            out.append(Finding(("sinks", name, "mdn_url"), f"{sink.mdn_url} {why}", True))
     return out
 
 

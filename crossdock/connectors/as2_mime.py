@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from cryptography import x509
 
 from crossdock.connectors.as2_cms import MICALG, CmsError, Keys, decrypt, encrypt, mic, sign, verify
+from crossdock.connectors.as2_zlib import COMPRESSED, compress, decompress
 
 _DIGEST_BY_MICALG = {v: k for k, v in MICALG.items()} | {"sha256": "sha256", "sha384": "sha384", "sha512": "sha512"}
 MDN_LIMIT = 200_000  # an MDN larger than this is not an MDN
@@ -80,11 +81,19 @@ def build(
     encrypt_it: bool,
     digest: str,
     cipher: str,
+    compression: str = "none",
 ) -> tuple[Entity, str]:
-    """The entity to post (its Content-Type goes in the HTTP headers) and the MIC the MDN must return."""
-    part = Entity(content_type, payload).whole()
+    """The entity to post (its Content-Type goes in the HTTP headers) and the MIC the MDN must return.
+    ``compression`` is ``none``, ``before-signing`` (the signed part is the compressed entity) or ``after-signing``
+    (the signed entity is compressed): RFC 5402 allows both, and the MIC is over what is signed either way."""
+    inner = Entity(content_type, payload)
+    if compression == "before-signing":
+        inner = Entity(COMPRESSED, compress(inner.whole()))
+    part = inner.whole()
     sent_mic = mic(part, digest)
-    entity = _signed(part, ours, digest) if sign_it else Entity(content_type, payload)
+    entity = _signed(part, ours, digest) if sign_it else inner
+    if compression == "after-signing":
+        entity = Entity(COMPRESSED, compress(entity.whole()))
     if encrypt_it:
         envelope = encrypt(entity.whole(), theirs, cipher)
         entity = Entity('application/pkcs7-mime; smime-type=enveloped-data; name="smime.p7m"', envelope)
@@ -170,15 +179,15 @@ def open_message(
 ) -> Opened:
     """Decrypt and verify a received message: its payload, or As2Refused with the disposition it earns."""
     kind, params = _params(entity.content_type)
-    encrypted = kind in ("application/pkcs7-mime", "application/x-pkcs7-mime")
+    encrypted = kind in ("application/pkcs7-mime", "application/x-pkcs7-mime") and not _compressed(entity)
     if encrypted:
         if params.get("smime-type", "enveloped-data") != "enveloped-data":
-            raise As2Refused("decompression-failed", f"smime-type {params.get('smime-type')} is not read here")
+            raise As2Refused("unexpected-processing-error", f"smime-type {params.get('smime-type')} is not read here")
         try:
             headers, body = split_entity(decrypt(entity.body, ours))
         except CmsError as exc:
             raise As2Refused("decryption-failed", str(exc)) from None
-        entity = Entity(headers.get("content-type", "text/plain"), body)
+        entity = Entity(headers.get("content-type", "text/plain"), _decoded(headers, body))
         try:
             return _open_plain(entity, theirs, need_signature=need_signature, encrypted=True)
         except As2Refused as refused:
@@ -191,12 +200,36 @@ def open_message(
     return _open_plain(entity, theirs, need_signature=need_signature, encrypted=False)
 
 
+def _compressed(entity: Entity) -> bool:
+    kind, params = _params(entity.content_type)
+    return (
+        kind in ("application/pkcs7-mime", "application/x-pkcs7-mime") and params.get("smime-type") == "compressed-data"
+    )
+
+
+def _inflated(entity: Entity) -> Entity:
+    """The entity inside a compressed-data entity (RFC 5402), or As2Refused decompression-failed."""
+    try:
+        headers, body = split_entity(decompress(entity.body))
+    except CmsError as exc:
+        raise As2Refused("decompression-failed", str(exc)) from None
+    inner = Entity(headers.get("content-type", "text/plain"), _decoded(headers, body))
+    if _compressed(inner):
+        raise As2Refused("decompression-failed", "compressed twice")
+    return inner
+
+
 def _open_plain(entity: Entity, theirs: x509.Certificate, *, need_signature: bool, encrypted: bool) -> Opened:
+    if _compressed(entity):  # compressed after signing (or not signed)
+        entity = _inflated(entity)
     kind, _ = _params(entity.content_type)
     if kind == "multipart/signed":
         part, got_mic = unsign(entity, theirs)
         headers, body = split_entity(part)
-        return Opened(_decoded(headers, body), got_mic, True, encrypted)
+        inner = Entity(headers.get("content-type", "text/plain"), _decoded(headers, body))
+        if _compressed(inner):  # compressed before signing: the MIC is over the compressed part, as signed
+            return Opened(_inflated(inner).body, got_mic, True, encrypted)
+        return Opened(inner.body, got_mic, True, encrypted)
     if need_signature:
         raise As2Refused("insufficient-message-security", "the message is not signed")
     return Opened(entity.body, mic(entity.whole(), "sha256"), False, encrypted)
@@ -261,6 +294,20 @@ def parse_mdn(entity: Entity, signer: x509.Certificate, *, need_signature: bool)
     return Receipt(
         fields.get("original-message-id", ""), fields["disposition"], fields.get("received-content-mic", ""), signed
     )
+
+
+def is_mdn(entity: Entity) -> bool:
+    """Whether a posted entity is an MDN (a report, signed or not) rather than a message: encrypted ones never are."""
+    kind, params = _params(entity.content_type)
+    if kind == "multipart/report":
+        return True
+    if kind != "multipart/signed":
+        return False
+    try:
+        first = _parts(entity.body, params.get("boundary", ""))[0]
+    except (As2Refused, IndexError):
+        return False
+    return _params(split_entity(first)[0].get("content-type", ""))[0] == "multipart/report"
 
 
 def same_mic(got: str, sent: str) -> bool:

@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import Connection, func, or_, select
 
 from crossdock.console.revisions import revisions
+from crossdock.core.acknowledgments.as2_receipts import receipts
 from crossdock.core.storage.engine import utcnow
 from crossdock.core.storage.queries import NEEDS_A_PERSON, utc_text
 from crossdock.core.storage.schema import cursors, deliveries, documents, events, order_holds, orders, shipments
@@ -142,6 +143,7 @@ def document(conn: Connection, document_id: int) -> dict[str, Any] | None:
     sends = select(deliveries).where(deliveries.c.document_id == document_id).order_by(deliveries.c.id)
     out["deliveries"] = [row(r) for r in conn.execute(sends)]
     out["events"] = _events(conn, events.c.document_id == document_id)
+    out["mdns"] = receipts(conn, document_id)  # the AS2 panel (as2 helper)
     return out
 
 

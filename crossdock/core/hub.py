@@ -33,6 +33,14 @@ class Hub:
             cfg = self.config.sinks.get(name)
             if cfg is not None:
                 found = registry.build_sink(name, cfg)
+                if cfg.type == "as2":  # its receipts are recorded in the store (core.acknowledgments.as2_receipts)
+                    from crossdock.core.acknowledgments.as2_receipts import MdnRecords
+
+                    found.records = MdnRecords(self.store)  # type: ignore[attr-defined]
+            elif name.startswith("as2-mdn:") and getattr(self.config.sources.get(name[8:]), "type", None) == "as2":
+                from crossdock.connectors.as2_mdn import As2MdnSink
+
+                found = As2MdnSink(name, self.config.sources[name[8:]])  # type: ignore[arg-type]
             elif (channel := self.config.sources.get(name)) is not None and channel.type in CHANNELS:
                 found = registry.build_channel_sink(name, channel)
             else:

@@ -12,10 +12,12 @@ import pytest
 from crossdock.connectors.as2 import As2Endpoint, As2Sink
 from crossdock.connectors.as2_cms import encrypt
 from crossdock.connectors.as2_config import As2SinkConfig, As2SourceConfig
+from crossdock.connectors.as2_mdn import mdn_request
 from crossdock.connectors.as2_mime import As2Refused, Entity, build, build_mdn, open_message, parse_mdn, same_mic
-from crossdock.core.errors import PermanentError, TransientError
+from crossdock.core.errors import ConfigError, PermanentError, TransientError
 from crossdock.core.ports import Outbound
 from tests.as2_keys import Party, make_party
+from tests.golden import assert_golden
 
 EDI = b"ISA*00*          *00*          *ZZ*SENDER         *ZZ*RECEIVER       *261207*1200*U*00401*000000001*0*P*>~\n"
 EDI += bytes(range(256))  # every byte value goes through unchanged
@@ -296,3 +298,52 @@ def test_a_wrong_partner_is_answered_unknown_trading_partner(parties: dict[str, 
         entity.body,
     )
     assert got.payload is None and got.disposition == "processed/error: unknown-trading-partner"
+
+
+class _Records:
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, ...]] = []
+
+    def awaiting(self, sink: str, message_id: str, key: str, mic: str, window: float) -> None:
+        self.calls.append(("awaiting", message_id, key, mic, str(window)))
+
+    def received(
+        self, sink: str, message_id: str, key: str, mic: str, mdn: bytes, disposition: str, good: bool
+    ) -> None:
+        self.calls.append(("received", message_id, disposition, str(good), mdn.decode("latin-1")))
+
+
+def test_an_async_sink_records_the_message_as_awaiting_before_it_posts(parties: dict[str, Party]) -> None:
+    config, endpoint = _sink_and_endpoint(parties)
+    config = config.model_copy(update={"mdn": "async", "mdn_url": "http://127.0.0.1:9/as2/them"})
+    records = _Records()
+    seen: list[int] = []
+
+    def partner(request: httpx.Request) -> httpx.Response:
+        seen.append(len(records.calls))
+        assert request.headers["receipt-delivery-option"] == "http://127.0.0.1:9/as2/them"
+        return httpx.Response(200, text="ok")
+
+    sink = As2Sink("them", config, transport=httpx.MockTransport(partner))
+    with pytest.raises(ConfigError, match="mdn: async"):
+        sink.send(Outbound("po.edi", EDI, "delivery-1"))  # no store bound: nowhere to record what awaits
+    sink.records = records
+    said = sink.send(Outbound("po.edi", EDI, "delivery-1"))
+    assert "awaiting an asynchronous MDN" in said and seen == [1]
+    (call,) = records.calls
+    assert call[0] == "awaiting" and call[2] == "delivery-1" and call[4] == str(4 * 3600.0)
+    # a partner that answers an MDN at once anyway: read as a synchronous one, and kept
+    answering = As2Sink("them", config, transport=_answering(endpoint))
+    answering.records = records
+    assert "processed MIC" in answering.send(Outbound("po.edi", EDI, "delivery-2"))
+    assert records.calls[-1][0] == "received" and records.calls[-1][3] == "True"
+    assert "Original-Message-ID: <crossdock-" in records.calls[-1][4]
+
+
+def test_an_unsigned_mdn_as_stored_for_the_outbox_matches_its_golden_file() -> None:
+    """The MDN report and the request it is stored as (``as2_mdn.mdn_request``), the random boundary named."""
+    entity = build_mdn(None, "THEM", "<m1@us>", "processed/error: decryption-failed", "cannot decrypt", None, "sha256")
+    boundary = entity.content_type.split('boundary="', 1)[1].rstrip('"')
+    headers = {"AS2-Version": "1.2", "AS2-From": "THEM", "Content-Type": entity.content_type.replace(boundary, "B")}
+    stored = mdn_request("https://partner.example/mdn", headers, entity.body.replace(boundary.encode(), b"B"))
+    assert_golden(Path(__file__).parent.parent / "cases" / "as2" / "async-mdn.request", stored)

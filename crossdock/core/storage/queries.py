@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy import Connection, and_, func, or_, select, update
 
+from crossdock.core.acknowledgments.as2_receipts import receipts
 from crossdock.core.storage.engine import utcnow
 from crossdock.core.storage.order_json import document_bytes
 from crossdock.core.storage.schema import cursors, deliveries, documents, events, orders, shipments
@@ -154,6 +155,7 @@ class Queries:
         children = select(*_DOC_COLUMNS).where(documents.c.parent_id == document_id).order_by(documents.c.id)
         out["children"] = [_row(r) for r in conn.execute(children)]
         out["events"] = self._events(conn, events.c.document_id == document_id)
+        out["mdns"] = receipts(conn, document_id)  # an AS2 message's receipt, as sent or received
         return out
 
     def data(self, conn: Connection, document_id: int) -> bytes | None:

@@ -320,3 +320,25 @@ return_receipts = Table(  # what a warehouse said it received for a return (a 94
     Column("document_id", Id, ForeignKey("documents.id")),
     Column("created_at", DateTime, nullable=False),
 )
+
+as2_mdns = Table(  # AS2 receipts (as2_receipts.py): each MDN sent or received, kept as its bytes, beside its document
+    "as2_mdns",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("direction", String(3), nullable=False),  # out: a message a sink sent; in: one a source received
+    Column("endpoint", String(64), nullable=False),  # the sink's or source's name
+    Column("message_id", String(255), nullable=False),  # the AS2 message's Message-ID (the MDN's Original-Message-ID)
+    Column("document_id", Id, ForeignKey("documents.id")),
+    Column("delivery_key", String(64)),  # out: the delivery that sent it; in: the async MDN's own delivery
+    Column("state", String(16), nullable=False),  # out: awaiting, positive, negative, overdue; in: answered, queued,
+    # refused (an asynchronous MDN not sent: its URL is not the partner's)
+    Column("mic", String(160)),  # out: the MIC the MDN must return; in: the MIC we computed
+    Column("disposition", Text),
+    Column("due_at", DateTime),  # out, awaiting: when the partner's window closes
+    Column("mdn", LargeBinary),  # the MDN as sent or received: its Content-Type line, a blank line, its body
+    Column("created_at", DateTime, nullable=False),
+    Column("updated_at", DateTime, nullable=False),
+    UniqueConstraint("direction", "endpoint", "message_id", name="uq_as2_mdns_message"),
+    Index("ix_as2_mdns_due", "state", "due_at"),
+    Index("ix_as2_mdns_document", "document_id"),
+)
