@@ -11,7 +11,8 @@ storing it would let anyone fill the store.
 
 A sender that asks for an asynchronous MDN is answered 200 at once and its MDN queued in the outbox, only for a URL
 on the partner's origin (``connectors.as2_mdn``). An MDN posted here (an answer to one of our sinks' messages) is
-verified with that sink's keys and applied by ``core.acknowledgments.as2_receipts``. Every MDN sent or received is kept as bytes.
+verified with that sink's keys and applied by ``core.acknowledgments.as2_receipts``. Every MDN sent or
+received is kept as bytes.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """AS2 (RFC 4130): the sink that signs, encrypts (and compresses, if asked) and posts a document and checks the
-partner's synchronous MDN or records that an asynchronous one is awaited (``core.acknowledgments.as2_receipts`` takes it when it
-comes), and the endpoint (``/as2/<source>``, carried by ``http_app``) that opens a partner's message and writes
-its MDN.
+partner's synchronous MDN or records that an asynchronous one is awaited (``core.acknowledgments.as2_receipts``
+takes it when it comes), and the endpoint (``/as2/<source>``, carried by ``http_app``) that opens a partner's
+message and writes its MDN.
 
 The sink's Message-ID is made from the delivery's stable key, so the outbox's retry of a message whose MDN was lost
 is the same message again: the partner answers it as a duplicate, which counts as delivered. A delivery is done only
@@ -67,7 +67,8 @@ def stable_message_id(key: str, as2_id: str) -> str:
 
 
 class MdnRecorder(Protocol):
-    """Where a sink records its messages' receipts (``core.acknowledgments.as2_receipts.MdnRecords``, bound by the hub)."""
+    """Where a sink records its messages' receipts (``core.acknowledgments.as2_receipts.MdnRecords``, bound by
+    the hub)."""
 
     def awaiting(self, sink: str, message_id: str, key: str, mic: str, window: float) -> None: ...
 

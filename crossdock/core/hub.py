@@ -37,10 +37,8 @@ class Hub:
                     from crossdock.core.acknowledgments.as2_receipts import MdnRecords
 
                     found.records = MdnRecords(self.store)  # type: ignore[attr-defined]
-            elif name.startswith("as2-mdn:") and getattr(self.config.sources.get(name[8:]), "type", None) == "as2":
-                from crossdock.connectors.as2_mdn import As2MdnSink
-
-                found = As2MdnSink(name, self.config.sources[name[8:]])  # type: ignore[arg-type]
+            elif (answer := registry.build_answer_sink(name, self.config.sources)) is not None:
+                found = answer
             elif (channel := self.config.sources.get(name)) is not None and channel.type in CHANNELS:
                 found = registry.build_channel_sink(name, channel)
             else:

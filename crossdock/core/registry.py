@@ -7,7 +7,7 @@ this module imports neither, so a configuration that uses only folders never loa
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
@@ -34,6 +34,8 @@ CHANNEL_SINKS = {
     "ebay": "crossdock.connectors.ebay_sink:EbaySink",
     "walmart": "crossdock.connectors.walmart_sink:WalmartSink",
 }
+# Sinks a source answers its partner through, named ``<prefix>:<source>``: prefix -> (source type, sink class).
+ANSWER_SINKS = {"as2-mdn": ("as2", "crossdock.connectors.as2_mdn:As2MdnSink")}
 SINKS = {
     "folder": "crossdock.connectors.folder:FolderSink",
     "sftp": "crossdock.connectors.sftp:SftpSink",
@@ -135,6 +137,17 @@ def build_source(name: str, config: Any) -> Source:
 
 def build_sink(name: str, config: Any) -> Sink:
     sink: Sink = _load(SINKS[config.type])(name, config)
+    return sink
+
+
+def build_answer_sink(name: str, sources: Mapping[str, Any]) -> Sink | None:
+    """The sink named ``<prefix>:<source>`` that source answers through (an AS2 source's async MDNs), else None."""
+    prefix, _, source = name.partition(":")
+    kind, target = ANSWER_SINKS.get(prefix, ("", ""))
+    config = sources.get(source)
+    if not target or getattr(config, "type", None) != kind:
+        return None
+    sink: Sink = _load(target)(name, config)
     return sink
 
 
