@@ -31,6 +31,7 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 from crossdock.connectors.archives import prune_archives
 from crossdock.core.config import Config
 from crossdock.core.connector_config import Schedule
+from crossdock.core.dispatch_process import DispatchProcess
 from crossdock.core.hub import Hub
 from crossdock.core.inventory import publish
 from crossdock.core.invoicing import invoice_day
@@ -104,6 +105,7 @@ class Worker:
         self.hub = hub or Hub(config)
         self.owner = worker_id()
         self.dispatcher = self.hub.dispatcher(self.owner)
+        self.dispatching = DispatchProcess(config) if config.outbox.process else None  # else the dispatch job
         self.scheduler = BackgroundScheduler(
             executors={"default": ThreadPoolExecutor(max_workers=max(4, len(config.sources) + 2))},
             job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 60},
@@ -150,7 +152,8 @@ class Worker:
 
     def _running(self) -> bool:
         """For /readyz: the jobs are scheduled and the processing thread goes on."""
-        return bool(self.scheduler.running) and self.processing.is_alive() and not self.stopping.is_set()
+        child = self.dispatching is None or self.dispatching.alive()
+        return bool(self.scheduler.running) and self.processing.is_alive() and child and not self.stopping.is_set()
 
     def _housekeeping(self) -> None:
         mark_overdue(self.hub)
@@ -197,12 +200,13 @@ class Worker:
                 name=f"stock {name}",
                 next_run_time=_now(),
             )
-        self.scheduler.add_job(
-            _guarded("dispatch", self._dispatch),
-            IntervalTrigger(seconds=self.config.outbox.every),
-            id="dispatch",
-            next_run_time=_now(),
-        )
+        if self.dispatching is None:
+            self.scheduler.add_job(
+                _guarded("dispatch", self._dispatch),
+                IntervalTrigger(seconds=self.config.outbox.every),
+                id="dispatch",
+                next_run_time=_now(),
+            )
         self.scheduler.add_job(
             _guarded("housekeeping", self._housekeeping),
             IntervalTrigger(seconds=self.config.housekeeping_every),
@@ -222,6 +226,8 @@ class Worker:
         paths = declared_paths(self.config)
         if paths or self.config.server.metrics:  # whatever serve would answer, answered here too
             self.server = make_server(self.hub, scheduler=self._running)  # bound first: a port in use stops run
+        if self.dispatching is not None:
+            self.dispatching.start()
         self.scheduler.start()
         self.processing.start()
         if self.server is not None:
@@ -238,6 +244,8 @@ class Worker:
     def stop(self) -> None:
         self.stopping.set()
         self.received.set()
+        if self.dispatching is not None:
+            self.dispatching.stop(wait=False)  # the child ends its batch while the jobs end theirs
         if self.server is not None:
             self.server.shutdown()
             self.server.server_close()
@@ -245,6 +253,8 @@ class Worker:
             self.scheduler.shutdown(wait=True)
         if self.processing.is_alive():
             self.processing.join()
+        if self.dispatching is not None:
+            self.dispatching.stop()
         self.hub.close()
         self.stopped.set()
 
