@@ -131,7 +131,7 @@ def _worker(config_path: str, worker: int, ready: Any, start: Any, results: Any,
     child = DispatchProcess(hub.config) if mode == "process" else None
     if child is not None:
         child.start()  # as `crossdock run` starts it, before it polls
-        assert child.ready.wait(300), "the dispatcher's process did not start"
+        assert child.wait_ready(300), "the dispatcher's process did not start"
     started_cpu = _cpu_of(child.pid) if child is not None and child.pid is not None else 0.0  # its start-up
     heap.settle()  # as `crossdock run` does once its hub is open
     owner = f"bench-{worker}"

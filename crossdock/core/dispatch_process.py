@@ -8,9 +8,9 @@ dispatcher thread killed mid-batch: its claims lapse and are sent again under th
 
 The parent watches the child: a child that exits while the worker runs is logged with its exit code and started
 again after a pause that doubles up to a minute (a child that cannot even start does not spin). On stop the parent
-asks the child to stop after the batch in hand and waits for it, as the scheduler waits for the dispatcher thread.
+tells the child to stop after the batch in hand and waits for it, as the scheduler waits for the dispatcher thread.
 The child stops by itself when its parent is gone, and leaves SIGINT to the parent (a Ctrl-C reaches the whole
-process group); SIGTERM sent to the child alone also stops it after its batch.
+process group). The parent stops the child with SIGTERM, as an operator may: the child ends its batch in hand.
 """
 
 from __future__ import annotations
@@ -19,27 +19,31 @@ import logging
 import multiprocessing as mp
 import signal
 import threading
+import time
+from multiprocessing.connection import Connection, wait
 from multiprocessing.process import BaseProcess
-from typing import Any
 
 from crossdock.core.config import Config
 
 log = logging.getLogger("crossdock.dispatch")
 WAIT = 0.25  # seconds between looks at a SIGTERM while the child waits for its next round
-ROUNDS = 20  # batches sent back to back before the child looks at its stop event and its parent again
+ROUNDS = 20  # batches sent back to back before the child looks again for a SIGTERM and its parent
 FIRST_PAUSE = 1.0  # seconds before a child that died is started again; doubled each time, up to LONGEST_PAUSE
 LONGEST_PAUSE = 60.0
 STEADY = 60.0  # a child that ran this long before dying is started again after FIRST_PAUSE
 
 
-def _child(config: Config, stop: Any, ready: Any) -> None:
-    """The child's life: dispatch until told to stop (by the parent's event or a SIGTERM) or orphaned."""
+def _child(config: Config, ready: Connection) -> None:
+    """The child's life: dispatch until a SIGTERM (the parent's stop) or until orphaned.
+
+    Nothing is shared with the parent but a pipe to say it is ready: a lock shared across processes (an
+    ``Event``'s) stays taken forever when a child is killed holding it, and would hang the parent's stop."""
     from crossdock.core import heap
     from crossdock.core.hub import Hub
     from crossdock.core.workers import worker_id
     from crossdock.logs import for_service
 
-    termed: list[int] = []  # a signal handler only notes the signal: taking the event's lock there could deadlock
+    termed: list[int] = []  # the signal handler only notes the signal, taking no lock
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent hears Ctrl-C and tells this child to stop
     signal.signal(signal.SIGTERM, lambda signum, _frame: termed.append(signum))
     for_service(config.logging)
@@ -47,10 +51,11 @@ def _child(config: Config, stop: Any, ready: Any) -> None:
     heap.settle()
     dispatcher = hub.dispatcher(worker_id())
     parent = mp.parent_process()
-    ready.set()
+    ready.send_bytes(b"ready")
+    ready.close()
 
     def going() -> bool:
-        return not termed and not stop.is_set() and (parent is None or parent.is_alive())
+        return not termed and (parent is None or parent.is_alive())
 
     try:
         while going():
@@ -61,10 +66,9 @@ def _child(config: Config, stop: Any, ready: Any) -> None:
                         break
             except Exception:
                 log.exception("dispatching failed; trying again in %s s", config.outbox.every)
-            waited = 0.0 if not busy else config.outbox.every  # after ROUNDS full batches: on at once
-            while waited < config.outbox.every and going():  # short waits: a SIGTERM is seen within one
-                stop.wait(min(WAIT, config.outbox.every - waited))
-                waited += WAIT
+            until = time.monotonic() + (0.0 if busy else config.outbox.every)  # after ROUNDS full batches: on
+            while going() and (left := until - time.monotonic()) > 0:  # short waits: a SIGTERM is seen within one
+                wait([parent.sentinel] if parent is not None else [], min(WAIT, left))
     finally:
         hub.close()
 
@@ -75,15 +79,16 @@ class DispatchProcess:
     def __init__(self, config: Config) -> None:
         self.config = config
         self._context = mp.get_context("spawn")  # a fresh interpreter: no store connection or thread is inherited
-        self._stop = self._context.Event()
-        self.ready = self._context.Event()  # set by each child once its store is open (tests and the bench wait on it)
+        self._lock = threading.Lock()  # a child is started, or told to stop, by one thread at a time
         self._stopping = threading.Event()
         self._child: BaseProcess | None = None
+        self._ready: Connection | None = None
         self._watcher = threading.Thread(target=self._watch, name="crossdock-dispatch-watch", daemon=True)
         self.restarts = 0
 
     def start(self) -> None:
-        self._child = self._spawn()
+        with self._lock:
+            self._child = self._spawn()
         self._watcher.start()
 
     @property
@@ -95,10 +100,17 @@ class DispatchProcess:
         """For /readyz: the child runs (a restart pending is not ready)."""
         return self._child is not None and self._child.is_alive()
 
+    def wait_ready(self, timeout: float) -> bool:
+        """Whether the running child opened its store within ``timeout`` seconds (for tests and the bench)."""
+        ready = self._ready
+        return ready is not None and ready.poll(timeout)
+
     def stop(self, *, wait: bool = True) -> None:
-        """Ask the child to stop after its batch in hand and (``wait``) wait for it."""
-        self._stopping.set()
-        self._stop.set()
+        """Tell the child to stop after its batch in hand (SIGTERM) and, with ``wait``, wait for it."""
+        with self._lock:
+            self._stopping.set()
+            if self._child is not None and self._child.is_alive():
+                self._child.terminate()
         if not wait:
             return
         if self._watcher.is_alive():
@@ -107,17 +119,16 @@ class DispatchProcess:
             self._child.join()
 
     def _spawn(self) -> BaseProcess:
-        self.ready.clear()
-        child = self._context.Process(
-            target=_child, args=(self.config, self._stop, self.ready), name="crossdock-dispatch"
-        )
+        if self._ready is not None:
+            self._ready.close()
+        self._ready, ready = self._context.Pipe(duplex=False)
+        child = self._context.Process(target=_child, args=(self.config, ready), name="crossdock-dispatch")
         child.start()
+        ready.close()  # the child holds its end
         log.info("outbox dispatcher running in process %s", child.pid)
         return child
 
     def _watch(self) -> None:
-        import time
-
         pause = FIRST_PAUSE
         while True:
             child = self._child
@@ -137,5 +148,8 @@ class DispatchProcess:
             if self._stopping.wait(pause):
                 return
             pause = min(pause * 2, LONGEST_PAUSE)
-            self.restarts += 1
-            self._child = self._spawn()
+            with self._lock:
+                if self._stopping.is_set():
+                    return
+                self.restarts += 1
+                self._child = self._spawn()
