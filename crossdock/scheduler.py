@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import functools
 import logging
-import signal
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -46,6 +45,7 @@ from crossdock.core.stock_in import pull
 from crossdock.core.stock_push import push
 from crossdock.core.workers import worker_id
 from crossdock.server import Server, declared_paths, make_server, serve_in_background
+from crossdock.signals import Signals
 
 log = logging.getLogger("crossdock.scheduler")
 PROCESS_CHUNK = 100  # stored documents claimed and recorded per transaction by the processing thread
@@ -268,17 +268,10 @@ def _now() -> Any:
 def run_forever(config: Config, hub: Hub | None = None) -> int:
     """Run until SIGTERM or SIGINT, then stop gracefully; returns the exit code."""
     worker = Worker(config, hub)
-    stop = threading.Event()
-
-    def _signal(signum: int, _frame: object) -> None:
-        log.info("received %s, stopping after the running jobs", signal.Signals(signum).name)
-        stop.set()
-
-    signal.signal(signal.SIGTERM, _signal)
-    signal.signal(signal.SIGINT, _signal)
+    signals = Signals()
     worker.start()
     try:
-        stop.wait()
+        log.info("received %s, stopping after the running jobs", signals.wait().name)
     finally:
         worker.stop()
     return 0
