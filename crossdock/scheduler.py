@@ -48,6 +48,7 @@ from crossdock.server import Server, declared_paths, make_server, serve_in_backg
 from crossdock.signals import Signals
 
 log = logging.getLogger("crossdock.scheduler")
+STARTING = 60.0  # seconds the polls wait at most for the dispatcher's own process to open the store
 PROCESS_CHUNK = 100  # stored documents claimed and recorded per transaction by the processing thread
 
 
@@ -226,8 +227,9 @@ class Worker:
         paths = declared_paths(self.config)
         if paths or self.config.server.metrics:  # whatever serve would answer, answered here too
             self.server = make_server(self.hub, scheduler=self._running)  # bound first: a port in use stops run
-        if self.dispatching is not None:
+        if self.dispatching is not None:  # sending from the first poll on; a child that fails is restarted
             self.dispatching.start()
+            self.dispatching.wait_ready(STARTING)
         self.scheduler.start()
         self.processing.start()
         if self.server is not None:

@@ -101,7 +101,7 @@ class DispatchProcess:
         return self._child is not None and self._child.is_alive()
 
     def wait_ready(self, timeout: float) -> bool:
-        """Whether the running child opened its store within ``timeout`` seconds (for tests and the bench)."""
+        """Whether the running child opened its store within ``timeout`` seconds (true at once when it died)."""
         ready = self._ready
         return ready is not None and ready.poll(timeout)
 

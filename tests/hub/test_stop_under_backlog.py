@@ -1,5 +1,6 @@
 """SIGTERM during a long poll: ``crossdock run`` stops after the chunk in hand, leaves what it did not read where it
-is, loses nothing, and the outbox kept sending while the poll went on."""
+is, loses nothing, and the outbox kept sending while the poll went on (from its thread, or from its own process
+with ``outbox.process``)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import signal
 import time
 from pathlib import Path
 
+import pytest
 import yaml
 from sqlalchemy import func, select
 
@@ -20,9 +22,10 @@ from tests.hub.edi import interchange, order
 FILES = 3000
 
 
-def test_sigterm_under_a_backlog_stops_after_the_chunk_in_hand_and_loses_nothing(tmp_path: Path) -> None:
+@pytest.mark.parametrize("process", [False, True], ids=["dispatcher-thread", "dispatcher-process"])
+def test_sigterm_under_a_backlog_stops_after_the_chunk_in_hand_and_loses_nothing(tmp_path: Path, process: bool) -> None:
     url = f"sqlite:///{tmp_path}/crossdock.db"
-    data = base_config(tmp_path, url, outbox={"every": 0.1})
+    data = base_config(tmp_path, url, outbox={"every": 0.1, "process": process})
     data["partners"]["northwind"]["send_855"] = False
     config = tmp_path / "crossdock.yaml"
     config.write_text(yaml.safe_dump(data))
