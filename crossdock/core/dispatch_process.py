@@ -24,6 +24,7 @@ from multiprocessing.connection import Connection, wait
 from multiprocessing.process import BaseProcess
 
 from crossdock.core.config import Config
+from crossdock.logs import JsonFormatter
 
 log = logging.getLogger("crossdock.dispatch")
 WAIT = 0.25  # seconds between looks at a SIGTERM while the child waits for its next round
@@ -33,21 +34,24 @@ LONGEST_PAUSE = 60.0
 STEADY = 60.0  # a child that ran this long before dying is started again after FIRST_PAUSE
 
 
-def _child(config: Config, ready: Connection) -> None:
+def _child(config: Config, ready: Connection, level: str, form: str) -> None:
     """The child's life: dispatch until a SIGTERM (the parent's stop) or until orphaned.
 
     Nothing is shared with the parent but a pipe to say it is ready: a lock shared across processes (an
     ``Event``'s) stays taken forever when a child is killed holding it, and would hang the parent's stop."""
     from crossdock.core import heap
     from crossdock.core.hub import Hub
+    from crossdock.core.store import Store
     from crossdock.core.workers import worker_id
-    from crossdock.logs import for_service
+    from crossdock.logs import for_service, setup, watch
 
     termed: list[int] = []  # the signal handler only notes the signal, taking no lock
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent hears Ctrl-C and tells this child to stop
     signal.signal(signal.SIGTERM, lambda signum, _frame: termed.append(signum))
+    setup(level, form)  # the parent's level and format, and its secrets kept out of the log
+    watch(config)
     for_service(config.logging)
-    hub = Hub(config)
+    hub = Hub(config, Store.open(config.store_url, migrate=False))  # the parent migrated it
     heap.settle()
     dispatcher = hub.dispatcher(worker_id())
     parent = mp.parent_process()
@@ -122,7 +126,10 @@ class DispatchProcess:
         if self._ready is not None:
             self._ready.close()
         self._ready, ready = self._context.Pipe(duplex=False)
-        child = self._context.Process(target=_child, args=(self.config, ready), name="crossdock-dispatch")
+        root = logging.getLogger()
+        form = "json" if any(isinstance(h.formatter, JsonFormatter) for h in root.handlers) else "text"
+        level = logging.getLevelName(root.getEffectiveLevel())
+        child = self._context.Process(target=_child, args=(self.config, ready, level, form), name="crossdock-dispatch")
         child.start()
         ready.close()  # the child holds its end
         log.info("outbox dispatcher running in process %s", child.pid)
