@@ -44,6 +44,7 @@ def _child(config: Config, ready: Connection, level: str, form: str) -> None:
     from crossdock.core.store import Store
     from crossdock.core.workers import worker_id
     from crossdock.logs import for_service, setup, watch
+    from crossdock.scheduler import _Outage
 
     termed: list[int] = []  # the signal handler only notes the signal, taking no lock
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent hears Ctrl-C and tells this child to stop
@@ -58,6 +59,8 @@ def _child(config: Config, ready: Connection, level: str, form: str) -> None:
     ready.send_bytes(b"ready")
     ready.close()
 
+    outage = _Outage("dispatching in its own process")  # a store outage is said once, not every round
+
     def going() -> bool:
         return not termed and (parent is None or parent.is_alive())
 
@@ -68,8 +71,10 @@ def _child(config: Config, ready: Connection, level: str, form: str) -> None:
                 for _ in range(ROUNDS):
                     if not going() or not (busy := dispatcher.run_once().claimed > 0):
                         break
-            except Exception:
-                log.exception("dispatching failed; trying again in %s s", config.outbox.every)
+            except Exception as exc:
+                outage.failed(exc, f"trying again in {config.outbox.every} s")
+            else:
+                outage.worked()
             until = time.monotonic() + (0.0 if busy else config.outbox.every)  # after ROUNDS full batches: on
             while going() and (left := until - time.monotonic()) > 0:  # short waits: a SIGTERM is seen within one
                 wait([parent.sentinel] if parent is not None else [], min(WAIT, left))
