@@ -18,6 +18,8 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import multiprocessing as mp
+import os
+import resource
 import shutil
 import sys
 import tempfile
@@ -36,6 +38,7 @@ sys.path.insert(0, str(ROOT))
 
 from crossdock.core import heap  # noqa: E402
 from crossdock.core.configuration.config import load_config  # noqa: E402
+from crossdock.core.dispatch_process import DispatchProcess  # noqa: E402
 from crossdock.core.hub import Hub  # noqa: E402
 from crossdock.core.models import Address, Order, OrderLine, Party  # noqa: E402
 from crossdock.core.outbox import Dispatcher  # noqa: E402
@@ -112,11 +115,24 @@ def _config(base: Path, url: str, sources: int) -> Path:
     return path
 
 
-def _worker(config_path: str, worker: int, start: Any, results: Any, serial: bool) -> None:
-    """One ``crossdock run``: the poll on this thread, the dispatcher on its own (as ``run``'s scheduler runs them,
-    or after each poll on this thread with ``serial``) and, on PostgreSQL, a thread recording stored documents,
-    as the worker's processing thread does: there the poll only stores."""
+def _cpu_of(pid: int) -> float:
+    """CPU seconds a live process of this machine used so far (``/proc``)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _worker(config_path: str, worker: int, ready: Any, start: Any, results: Any, mode: str) -> None:
+    """One ``crossdock run``: the poll on this thread, the dispatcher on its own (as ``run``'s scheduler runs them),
+    in its own child process (``mode`` "process": ``outbox.process: true``), or after each poll on this thread
+    ("serial") and, on PostgreSQL, a thread recording stored documents, as the worker's processing thread does:
+    there the poll only stores."""
     hub = Hub(load_config(config_path))
+    serial = mode == "serial"
+    child = DispatchProcess(hub.config) if mode == "process" else None
+    if child is not None:
+        child.start()  # as `crossdock run` starts it, before it polls
+        assert child.wait_ready(300), "the dispatcher's process did not start"
+    started_cpu = _cpu_of(child.pid) if child is not None and child.pid is not None else 0.0  # its start-up
     heap.settle()  # as `crossdock run` does once its hub is open
     owner = f"bench-{worker}"
     dispatcher = Dispatcher(hub.store, hub.sink, RetryPolicy(hub.config.retry), owner=owner, batch=500)
@@ -153,9 +169,12 @@ def _worker(config_path: str, worker: int, start: Any, results: Any, serial: boo
             stop.wait(max(0.0, every - (time.perf_counter() - t)))
 
     threads = [threading.Thread(target=process)] if shared is not None else []
-    threads += [] if serial else [threading.Thread(target=dispatching)]
+    threads += [] if serial or child is not None else [threading.Thread(target=dispatching)]
+    ready.put(worker)
     start.wait()
     t0, c0 = time.perf_counter(), time.process_time()
+    used = resource.getrusage(resource.RUSAGE_CHILDREN)  # the dispatcher's child is counted once waited for
+    children_cpu = used.ru_utime + used.ru_stime
     for thread in threads:
         thread.start()
     while True:
@@ -181,6 +200,11 @@ def _worker(config_path: str, worker: int, start: Any, results: Any, serial: boo
         shared.set()
     for thread in threads:
         thread.join()
+    if child is not None:
+        child.stop()  # then its CPU is counted among this process's waited-for children
+        used = resource.getrusage(resource.RUSAGE_CHILDREN)
+        dispatch_cpu = used.ru_utime + used.ru_stime - children_cpu - started_cpu
+        dispatch_s = time.perf_counter() - t0
     orders = sum(p.orders_new for p in recorded)
     results.put(
         (
@@ -190,7 +214,7 @@ def _worker(config_path: str, worker: int, start: Any, results: Any, serial: boo
             stored_s,
             dispatch_s,
             time.perf_counter() - t0,
-            time.process_time() - c0,
+            time.process_time() - c0 + (dispatch_cpu if child is not None else 0.0),
             poll_cpu,
             dispatch_cpu,
         )
@@ -206,7 +230,7 @@ def _finished(hub: Hub) -> bool:
     return waiting is None and pending is None
 
 
-def run(url: str, workers: int, orders: int, per_file: int, serial: bool = False) -> dict[str, float]:
+def run(url: str, workers: int, orders: int, per_file: int, mode: str = "thread") -> dict[str, float]:
     base = Path(tempfile.mkdtemp(prefix="crossdock-bench-"))
     try:
         (base / "drop0").mkdir()
@@ -214,10 +238,14 @@ def run(url: str, workers: int, orders: int, per_file: int, serial: bool = False
         config = _config(base, url, 1)
         Hub(load_config(config)).close()  # migrate before the clock starts
         ctx = mp.get_context("fork")
-        start, results = ctx.Event(), ctx.Queue()
-        procs = [ctx.Process(target=_worker, args=(str(config), i, start, results, serial)) for i in range(workers)]
+        ready, start, results = ctx.Queue(), ctx.Event(), ctx.Queue()
+        procs = [
+            ctx.Process(target=_worker, args=(str(config), i, ready, start, results, mode)) for i in range(workers)
+        ]
         for p in procs:
             p.start()
+        for _ in procs:  # each worker's store open (and its dispatcher's process started) before the clock
+            ready.get()
         time.sleep(0.5)
         t0 = time.perf_counter()
         start.set()
@@ -263,51 +291,60 @@ def main() -> None:
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--no-sqlite", action="store_true", help="with --pg, run PostgreSQL only")
     parser.add_argument(
-        "--serial",
-        action="store_true",
-        help="dispatch after each poll on the poll's thread (the bench before 2026-12-07)",
+        "--dispatch",
+        nargs="+",
+        choices=["thread", "process", "serial"],
+        default=["thread", "process"],
+        help="where the dispatcher runs, one run each: its thread (crossdock run's default), its own process "
+        "(outbox.process: true), or after each poll on the poll's thread (the bench before 2026-12-07)",
     )
+    parser.add_argument("--serial", action="store_true", help="the same as --dispatch serial")
     args = parser.parse_args()
+    modes = ["serial"] if args.serial else args.dispatch
     rows = []
-    for per_file in args.per_file:
-        if not (args.no_sqlite and args.pg):
-            with tempfile.TemporaryDirectory() as tmp:
-                rows.append(
-                    ("SQLite", per_file, 1, run(f"sqlite:///{tmp}/bench.db", 1, args.orders, per_file, args.serial))
-                )
-        if args.pg:
-            for n in args.workers:
-                rows.append(
-                    ("PostgreSQL", per_file, n, run(_pg_schema(args.pg), n, args.orders, per_file, args.serial))
-                )
+    for mode in modes:
+        for per_file in args.per_file:
+            if not (args.no_sqlite and args.pg):
+                with tempfile.TemporaryDirectory() as tmp:
+                    url = f"sqlite:///{tmp}/bench.db"
+                    rows.append(("SQLite", mode, per_file, 1, run(url, 1, args.orders, per_file, mode)))
+            if args.pg:
+                for n in args.workers:
+                    rows.append(
+                        ("PostgreSQL", mode, per_file, n, run(_pg_schema(args.pg), n, args.orders, per_file, mode))
+                    )
     print(f"{args.orders} orders of 3 lines; one 997 per file; every delivery written to a folder")
     print(
-        f"{'store':<11} {'POs/file':>8} {'workers':>7} {'orders/s':>9} {'wall s':>7} {'ingest s':>9} "
+        f"{'store':<11} {'dispatch':<8} {'POs/file':>8} {'workers':>7} {'orders/s':>9} {'wall s':>7} {'ingest s':>9} "
         f"{'dispatch s':>11} {'cpu s':>6} {'poll cpu':>8} {'send cpu':>8}  orders recorded by each worker"
     )
-    for name, per_file, n, r in rows:
+    for name, mode, per_file, n, r in rows:
         print(
-            f"{name:<11} {per_file:>8} {n:>7} {r['orders_per_s']:>9.0f} {r['wall_s']:>7.2f} {r['ingest_s']:>9.2f} "
-            f"{r['dispatch_s']:>11.2f} {r['cpu_s']:>6.2f} {r['poll_cpu_s']:>8.2f} {r['dispatch_cpu_s']:>8.2f}  "
-            f"{r['shares']}"
+            f"{name:<11} {mode:<8} {per_file:>8} {n:>7} {r['orders_per_s']:>9.0f} {r['wall_s']:>7.2f} "
+            f"{r['ingest_s']:>9.2f} {r['dispatch_s']:>11.2f} {r['cpu_s']:>6.2f} {r['poll_cpu_s']:>8.2f} "
+            f"{r['dispatch_cpu_s']:>8.2f}  {r['shares']}"
         )
-    rate = {(name, per_file, n): r["orders_per_s"] for name, per_file, n, r in rows}
-    cpu = {(name, per_file, n): r["cpu_s"] for name, per_file, n, r in rows}
+    rate = {(name, mode, per_file, n): r["orders_per_s"] for name, mode, per_file, n, r in rows}
+    cpu = {(name, mode, per_file, n): r["cpu_s"] for name, mode, per_file, n, r in rows}
     most = max(args.per_file)
     for name in ("SQLite", "PostgreSQL"):
-        for per_file in args.per_file:
-            if per_file != most and (name, most, 1) in rate and (name, per_file, 1) in rate:
-                ratio = rate[(name, per_file, 1)] / rate[(name, most, 1)]
-                by_cpu = cpu[(name, most, 1)] / cpu[(name, per_file, 1)]
-                print(
-                    f"ratio {name}: {per_file} PO(s) per file / {most} per file = {ratio:.2f} "
-                    f"(orders per CPU second: {by_cpu:.2f})"
-                )
-        for per_file in args.per_file:
-            for n in args.workers:
-                if n != 1 and (name, per_file, n) in rate and (name, per_file, 1) in rate:
-                    ratio = rate[(name, per_file, n)] / rate[(name, per_file, 1)]
-                    print(f"ratio {name}, {per_file} PO(s) per file: {n} workers / 1 worker = {ratio:.2f}")
+        for mode in modes:
+            for per_file in args.per_file:
+                if per_file != most and (name, mode, most, 1) in rate and (name, mode, per_file, 1) in rate:
+                    ratio = rate[(name, mode, per_file, 1)] / rate[(name, mode, most, 1)]
+                    by_cpu = cpu[(name, mode, most, 1)] / cpu[(name, mode, per_file, 1)]
+                    print(
+                        f"ratio {name}, dispatcher {mode}: {per_file} PO(s) per file / {most} per file = {ratio:.2f} "
+                        f"(orders per CPU second: {by_cpu:.2f})"
+                    )
+            for per_file in args.per_file:
+                for n in args.workers:
+                    if n != 1 and (name, mode, per_file, n) in rate and (name, mode, per_file, 1) in rate:
+                        ratio = rate[(name, mode, per_file, n)] / rate[(name, mode, per_file, 1)]
+                        print(
+                            f"ratio {name}, dispatcher {mode}, {per_file} PO(s) per file: "
+                            f"{n} workers / 1 worker = {ratio:.2f}"
+                        )
 
 
 if __name__ == "__main__":

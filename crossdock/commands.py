@@ -146,25 +146,22 @@ def run(args: argparse.Namespace) -> int:
 
 
 def serve(args: argparse.Namespace) -> int:
-    import signal
-    import threading
 
     from crossdock.core.configuration.trust import refuse_weak_tokens
     from crossdock.logs import for_service
     from crossdock.server import make_server, serve_in_background
+    from crossdock.signals import Signals
 
     config = _load(args)
     refuse_weak_tokens(config)
     with _hub(args, config=config) as hub:
         for_service(hub.config.logging)
         server = make_server(hub, args.host, args.port)
-        stop = threading.Event()
-        signal.signal(signal.SIGTERM, lambda *_: stop.set())
-        signal.signal(signal.SIGINT, lambda *_: stop.set())
+        signals = Signals()
         serve_in_background(server)
         host, port = server.server_address[:2]
         print(f"crossdock serving on http://{host!s}:{port}", flush=True)
-        stop.wait()
+        signals.wait()
         server.shutdown()
         server.server_close()
     return 0

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import functools
 import logging
-import signal
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -33,6 +32,7 @@ from crossdock.core.acknowledgments.as2_receipts import overdue as as2_overdue
 from crossdock.core.acknowledgments.reconcile import mark_overdue
 from crossdock.core.configuration.config import Config
 from crossdock.core.configuration.connectors import Schedule
+from crossdock.core.dispatch_process import DispatchProcess
 from crossdock.core.fulfilment.invoicing import invoice_day
 from crossdock.core.fulfilment.ship_by import alert_late_orders
 from crossdock.core.hub import Hub
@@ -46,8 +46,10 @@ from crossdock.core.stock.push import push
 from crossdock.core.storage.retention import purge
 from crossdock.core.storage.workers import worker_id
 from crossdock.server import Server, declared_paths, make_server, serve_in_background
+from crossdock.signals import Signals
 
 log = logging.getLogger("crossdock.scheduler")
+STARTING = 60.0  # seconds the polls wait at most for the dispatcher's own process to open the store
 PROCESS_CHUNK = 100  # stored documents claimed and recorded per transaction by the processing thread
 
 
@@ -105,6 +107,7 @@ class Worker:
         self.hub = hub or Hub(config)
         self.owner = worker_id()
         self.dispatcher = self.hub.dispatcher(self.owner)
+        self.dispatching = DispatchProcess(config) if config.outbox.process else None  # else the dispatch job
         self.scheduler = BackgroundScheduler(
             executors={"default": ThreadPoolExecutor(max_workers=max(4, len(config.sources) + 2))},
             job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 60},
@@ -151,7 +154,8 @@ class Worker:
 
     def _running(self) -> bool:
         """For /readyz: the jobs are scheduled and the processing thread goes on."""
-        return bool(self.scheduler.running) and self.processing.is_alive() and not self.stopping.is_set()
+        child = self.dispatching is None or self.dispatching.alive()
+        return bool(self.scheduler.running) and self.processing.is_alive() and child and not self.stopping.is_set()
 
     def _housekeeping(self) -> None:
         mark_overdue(self.hub)
@@ -199,12 +203,13 @@ class Worker:
                 name=f"stock {name}",
                 next_run_time=_now(),
             )
-        self.scheduler.add_job(
-            _guarded("dispatch", self._dispatch),
-            IntervalTrigger(seconds=self.config.outbox.every),
-            id="dispatch",
-            next_run_time=_now(),
-        )
+        if self.dispatching is None:
+            self.scheduler.add_job(
+                _guarded("dispatch", self._dispatch),
+                IntervalTrigger(seconds=self.config.outbox.every),
+                id="dispatch",
+                next_run_time=_now(),
+            )
         self.scheduler.add_job(
             _guarded("housekeeping", self._housekeeping),
             IntervalTrigger(seconds=self.config.housekeeping_every),
@@ -224,6 +229,9 @@ class Worker:
         paths = declared_paths(self.config)
         if paths or self.config.server.metrics:  # whatever serve would answer, answered here too
             self.server = make_server(self.hub, scheduler=self._running)  # bound first: a port in use stops run
+        if self.dispatching is not None:  # sending from the first poll on; a child that fails is restarted
+            self.dispatching.start()
+            self.dispatching.wait_ready(STARTING)
         self.scheduler.start()
         self.processing.start()
         if self.server is not None:
@@ -240,6 +248,8 @@ class Worker:
     def stop(self) -> None:
         self.stopping.set()
         self.received.set()
+        if self.dispatching is not None:
+            self.dispatching.stop(wait=False)  # the child ends its batch while the jobs end theirs
         if self.server is not None:
             self.server.shutdown()
             self.server.server_close()
@@ -247,6 +257,8 @@ class Worker:
             self.scheduler.shutdown(wait=True)
         if self.processing.is_alive():
             self.processing.join()
+        if self.dispatching is not None:
+            self.dispatching.stop()
         self.hub.close()
         self.stopped.set()
 
@@ -260,17 +272,10 @@ def _now() -> Any:
 def run_forever(config: Config, hub: Hub | None = None) -> int:
     """Run until SIGTERM or SIGINT, then stop gracefully; returns the exit code."""
     worker = Worker(config, hub)
-    stop = threading.Event()
-
-    def _signal(signum: int, _frame: object) -> None:
-        log.info("received %s, stopping after the running jobs", signal.Signals(signum).name)
-        stop.set()
-
-    signal.signal(signal.SIGTERM, _signal)
-    signal.signal(signal.SIGINT, _signal)
+    signals = Signals()
     worker.start()
     try:
-        stop.wait()
+        log.info("received %s, stopping after the running jobs", signals.wait().name)
     finally:
         worker.stop()
     return 0

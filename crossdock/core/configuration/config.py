@@ -295,6 +295,11 @@ class OutboxConfig(Strict):
     lease: Duration = Field(
         default=15.0, gt=0, description="a claimed delivery returns to the pool this long after its worker stopped"
     )
+    process: bool = Field(
+        default=False,
+        description="crossdock run sends from a child process of its own, on a second CPU core beside the polls "
+        "(restarted if it dies); off, it sends from a thread of the worker's process",
+    )
 
 
 class AlertsConfig(Strict):
