@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal
+from functools import partial
 
 from sqlalchemy import Connection
 
@@ -146,7 +147,8 @@ def _sku(product_ids: dict[str, str]) -> str | None:
     return next(iter(product_ids.values()), None)
 
 
-def shipped(
+def _shipment_notice(
+    event: Event,
     hub: Hub,
     conn: Connection,
     plan: Plan,
@@ -157,40 +159,22 @@ def shipped(
     about: str,
     doc: int,
 ) -> None:
-    """The buyer's "shipped" notice for one recorded shipment of ``order``: what shipped, carrier and tracking."""
-    items = _shipped_items(one)
-    notify(
-        hub, conn, plan, source=source, event="shipped", order=order, ref=ref, document_id=doc, about=about,
-        items=items, shipment=one,
-    )  # fmt: skip
-
-
-def _shipped_items(one: Shipment) -> list[tuple[Decimal, str | None, str | None]]:
-    return [
+    items = [
         (line.quantity, _sku(line.product_ids), line.description)
         for shipped_order in one.orders
         for line in shipped_order.all_lines()
         if line.quantity
     ]
-
-
-def delivered(
-    hub: Hub,
-    conn: Connection,
-    plan: Plan,
-    order: Order,
-    ref: Id,
-    source: str | None,
-    one: Shipment,
-    about: str,
-    doc: int,
-) -> None:
-    """The buyer's "delivered" notice for one shipment of ``order`` the carrier or warehouse says arrived."""
-    items = _shipped_items(one)
     notify(
-        hub, conn, plan, source=source, event="delivered", order=order, ref=ref, document_id=doc, about=about,
+        hub, conn, plan, source=source, event=event, order=order, ref=ref, document_id=doc, about=about,
         items=items, shipment=one,
     )  # fmt: skip
+
+
+# The buyer's notice for one recorded shipment of an order (what shipped, carrier and tracking): when it is
+# recorded, and when the warehouse or carrier says it arrived.
+shipped = partial(_shipment_notice, "shipped")
+delivered = partial(_shipment_notice, "delivered")
 
 
 def cancelled(
