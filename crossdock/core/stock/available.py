@@ -161,7 +161,11 @@ def unread_open_orders(conn: Connection, limit: int = 1000) -> list[tuple[int, s
 
 def _totals(by_location: Mapping[str, Mapping[str, int]], locations: Sequence[str]) -> Mapping[str, int]:
     """SKU -> on hand summed over ``locations`` (every location when empty)."""
-    chosen = [by_location[loc] for loc in (locations or sorted(by_location)) if loc in by_location]
+    return _summed([by_location[loc] for loc in (locations or sorted(by_location)) if loc in by_location])
+
+
+def _summed(chosen: Sequence[Mapping[str, int]]) -> Mapping[str, int]:
+    """SKU -> the sum of its figures in ``chosen`` (the one mapping itself when there is one)."""
     if len(chosen) == 1:
         return chosen[0]
     totals: dict[str, int] = {}
@@ -217,15 +221,7 @@ def availability(
 def _held(held_at: Mapping[str, Mapping[str, int]], locations: Sequence[str]) -> Mapping[str, int]:
     """SKU -> eaches held against a channel selling from ``locations`` (every location when empty): those held
     there and those held at no known location."""
-    chosen = [held_at[loc] for loc in held_at if not locations or loc == NOWHERE or loc in locations]
-    if len(chosen) == 1:
-        return chosen[0]
-    totals: dict[str, int] = {}
-    for figures in chosen:
-        get = totals.get
-        for sku, qty in figures.items():
-            totals[sku] = get(sku, 0) + qty
-    return totals
+    return _summed([held_at[loc] for loc in held_at if not locations or loc == NOWHERE or loc in locations])
 
 
 def order_holds(conn: Connection, config: Any, order_id: int, data: str, known: Collection[str] | None) -> Held:
