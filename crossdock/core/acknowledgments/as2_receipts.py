@@ -3,9 +3,11 @@ messages our sinks sent that await an asynchronous MDN, reconciled like a 997.
 
 A sink asking for an asynchronous MDN records its message as awaiting before it posts it (so an MDN that comes back
 before the outbox has recorded the send still finds it). A positive MDN whose MIC is the one sent completes it; a
-negative one, or a MIC that is not the one sent, raises one alert and dead-letters the delivery (``crossdock
-retry`` sends it again, under the same Message-ID); none within the sink's ``mdn_window`` does the same, from
-housekeeping. A delivery whose MDN is still awaited is sent but not done: ``documents show`` says which.
+negative one, or a MIC that is not the one sent, raises one alert per attempt and dead-letters the delivery
+(``crossdock retry`` sends it again, under the same Message-ID: a new attempt, alerted again if refused); none
+within the sink's ``mdn_window`` does the same, from housekeeping. A delivery whose MDN is still awaited is sent
+but not done: ``documents show`` says which. An asynchronous MDN we send is queued, then sent or dead as the outbox
+made it (recorded by housekeeping, shown at once).
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from crossdock.core.storage.store import Store
 
 log = logging.getLogger("crossdock.as2")
 NO_MDN = "no MDN within the partner's window"
+_OUTCOME = ("queued", "sent", "dead")  # an asynchronous MDN we send: queued, then what the outbox made of it
 
 
 def put(conn: Connection, direction: str, endpoint: str, message_id: str, **values: Any) -> None:
@@ -64,11 +67,11 @@ class MdnRecords:
         """The message is about to be posted and its MDN will come later: awaited until ``window`` seconds on."""
         with self.store.transaction() as conn:
             found = conn.execute(
-                select(as2_mdns.c.state).where(
+                select(as2_mdns.c.state, as2_mdns.c.attempt).where(
                     as2_mdns.c.direction == "out", as2_mdns.c.endpoint == sink, as2_mdns.c.message_id == message_id
                 )
-            ).scalar()
-            if found == "positive":
+            ).first()
+            if found is not None and found.state == "positive":
                 return  # sent again (`crossdock retry`) after its MDN came: nothing more to await
             delivery = _delivery(conn, key)
             put(
@@ -82,6 +85,7 @@ class MdnRecords:
                 mic=mic,
                 disposition=None,
                 due_at=utcnow() + dt.timedelta(seconds=window),
+                attempt=found.attempt + 1 if found is not None else 1,  # each post its own alert if refused
             )
 
     def received(
@@ -139,13 +143,15 @@ def settle(
 
 
 def _refuse(store: Store, conn: Connection, config: Config, sink: str, row: Any, delivery: Any, why: str) -> None:
-    """One alert for the message, and its delivery dead-lettered if the outbox has recorded it sent."""
+    """One alert for the message's attempt (sent again, refused again: another), and its delivery dead-lettered if
+    the outbox has recorded it sent."""
     text = f"AS2 message {row.message_id} to {sink}: {why}"
     if delivery is not None:
         text += f"\n\nDelivery {delivery.id}. After fixing the cause: crossdock retry {delivery.id}"
         if delivery.state == "sent":
             _mark(conn, delivery.id, delivery.document_id, "dead", why)
-    raise_alert(store, conn, config, f"as2-mdn:{sink}:{row.message_id}", f"crossdock: AS2 MDN from {sink}: {why}", text)
+    cause = f"as2-mdn:{sink}:{row.message_id}" + (f":{row.attempt}" if row.attempt > 1 else "")  # per attempt
+    raise_alert(store, conn, config, cause, f"crossdock: AS2 MDN from {sink}: {why}", text)
 
 
 def overdue(store: Store, config: Config) -> int:
@@ -176,20 +182,38 @@ def overdue(store: Store, config: Config) -> int:
         for d in refused:
             why = f"negative MDN: {d.disposition}"
             _mark(conn, d.id, d.document_id, "dead", why)
+        _answered(conn)
     return count
 
 
+def _answered(conn: Connection) -> None:
+    """The asynchronous MDNs we queued whose delivery has ended (sent, or dead: the partner refused it) say so."""
+    ended = conn.execute(
+        select(as2_mdns.c.id, deliveries.c.state)
+        .join(deliveries, deliveries.c.key == as2_mdns.c.delivery_key)
+        .where(as2_mdns.c.direction == "in", as2_mdns.c.state.in_(_OUTCOME))
+        .where(deliveries.c.state.in_(("sent", "dead")), deliveries.c.state != as2_mdns.c.state)
+        .limit(500)
+    ).all()
+    for row in ended:
+        conn.execute(update(as2_mdns).where(as2_mdns.c.id == row.id).values(state=row.state, updated_at=utcnow()))
+
+
 def receipts(conn: Connection, document_id: int) -> list[dict[str, Any]]:
-    """The MDNs beside a document, for ``documents show`` and the console: each with its bytes as text."""
+    """The MDNs beside a document, for ``documents show`` and the console: each with its bytes as text, and an
+    asynchronous one we send with its delivery's outcome (sent, dead) even before housekeeping has recorded it."""
     rows = conn.execute(
-        select(as2_mdns).where(as2_mdns.c.document_id == document_id).order_by(as2_mdns.c.id)
+        select(as2_mdns, deliveries.c.state.label("delivered"), deliveries.c.last_error)
+        .outerjoin(deliveries, (deliveries.c.key == as2_mdns.c.delivery_key) & (as2_mdns.c.direction == "in"))
+        .where(as2_mdns.c.document_id == document_id)
+        .order_by(as2_mdns.c.id)
     ).mappings()
     return [
         {
             "direction": "received" if r["direction"] == "out" else "sent",
             "endpoint": r["endpoint"],
             "message_id": r["message_id"],
-            "state": r["state"],
+            "state": r["delivered"] if r["state"] in _OUTCOME and r["delivered"] in ("sent", "dead") else r["state"],
             "disposition": r["disposition"],
             "mic": r["mic"],
             "due_at": r["due_at"].isoformat(timespec="seconds") if r["due_at"] else None,
