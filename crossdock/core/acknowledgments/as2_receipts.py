@@ -16,7 +16,8 @@ import datetime as dt
 import logging
 from typing import Any
 
-from sqlalchemy import Connection, insert, or_, select, update
+from sqlalchemy import Connection, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 
 from crossdock.core.alerts import raise_alert
 from crossdock.core.configuration.config import Config
@@ -26,17 +27,18 @@ from crossdock.core.storage.store import Store
 
 log = logging.getLogger("crossdock.as2")
 NO_MDN = "no MDN within the partner's window"
+_KEY = ["direction", "endpoint", "message_id"]  # uq_as2_mdns_message
 _OUTCOME = ("queued", "sent", "dead")  # an asynchronous MDN we send: queued, then what the outbox made of it
 
 
 def put(conn: Connection, direction: str, endpoint: str, message_id: str, **values: Any) -> None:
-    """Record (or update) the receipt of one AS2 message, by direction, endpoint and Message-ID."""
+    """Record (or update) the receipt of one AS2 message, by direction, endpoint and Message-ID: one statement (an
+    upsert), since the AS2 endpoint records one for every message it receives."""
     now = utcnow()
-    where = (as2_mdns.c.direction == direction, as2_mdns.c.endpoint == endpoint, as2_mdns.c.message_id == message_id)
-    done = conn.execute(update(as2_mdns).where(*where).values(updated_at=now, **values))
-    if not done.rowcount:
-        row = {"direction": direction, "endpoint": endpoint, "message_id": message_id, **values}
-        conn.execute(insert(as2_mdns).values(created_at=now, updated_at=now, **row))
+    row = {"direction": direction, "endpoint": endpoint, "message_id": message_id, **values}
+    ins = postgresql.insert(as2_mdns) if conn.dialect.name == "postgresql" else sqlite.insert(as2_mdns)
+    stmt = ins.values(created_at=now, updated_at=now, **row)
+    conn.execute(stmt.on_conflict_do_update(index_elements=_KEY, set_={"updated_at": now, **values}))
 
 
 def _mark(conn: Connection, delivery_id: int, document_id: int, state: str, why: str | None) -> None:
