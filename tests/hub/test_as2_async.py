@@ -310,6 +310,16 @@ def test_an_asynchronous_mdn_we_send_records_what_became_of_it(
     overdue(hub.store, hub.config)
     with hub.store.transaction() as conn:
         assert conn.execute(select(as2_mdns.c.state)).scalar() == final
+    if final == "dead":  # sent again by hand, and taken this time
+        with hub.store.transaction() as conn:
+            assert Queries(hub.store).retry(conn, conn.execute(select(deliveries.c.id)).scalar()).queued
+            assert receipts(conn, then)[0]["state"] == "queued"
+        taken = httpx.MockTransport(lambda _: httpx.Response(200))
+        hub._sinks["as2-mdn:northwind"] = As2MdnSink("as2-mdn:northwind", source, transport=taken)  # type: ignore[arg-type]
+        assert hub.dispatcher("w1").drain().sent == 1
+        overdue(hub.store, hub.config)
+        with hub.store.transaction() as conn:
+            assert conn.execute(select(as2_mdns.c.state)).scalar() == "sent"
 
 
 def test_the_mdn_sink_posts_what_was_stored_and_refuses_another_origin(hub: Hub) -> None:

@@ -28,7 +28,8 @@ from crossdock.core.storage.store import Store
 log = logging.getLogger("crossdock.as2")
 NO_MDN = "no MDN within the partner's window"
 _KEY = ["direction", "endpoint", "message_id"]  # uq_as2_mdns_message
-_OUTCOME = ("queued", "sent", "dead")  # an asynchronous MDN we send: queued, then what the outbox made of it
+# An asynchronous MDN we send: queued, then what the outbox made of its delivery (sent again after a retry)
+_OUTCOME = {"pending": "queued", "sent": "sent", "dead": "dead"}
 
 
 def put(conn: Connection, direction: str, endpoint: str, message_id: str, **values: Any) -> None:
@@ -189,16 +190,18 @@ def overdue(store: Store, config: Config) -> int:
 
 
 def _answered(conn: Connection) -> None:
-    """The asynchronous MDNs we queued whose delivery has ended (sent, or dead: the partner refused it) say so."""
-    ended = conn.execute(
-        select(as2_mdns.c.id, deliveries.c.state)
+    """The asynchronous MDNs we queued say what became of their delivery: sent, or dead (the partner refused it,
+    or the retries ran out), and queued again when `crossdock retry` sends a dead one again. Sent is final, so
+    only queued and dead rows are looked at: few, however long the history."""
+    rows = conn.execute(
+        select(as2_mdns.c.id, as2_mdns.c.state, deliveries.c.state.label("delivered"))
         .join(deliveries, deliveries.c.key == as2_mdns.c.delivery_key)
-        .where(as2_mdns.c.direction == "in", as2_mdns.c.state.in_(_OUTCOME))
-        .where(deliveries.c.state.in_(("sent", "dead")), deliveries.c.state != as2_mdns.c.state)
-        .limit(500)
+        .where(as2_mdns.c.direction == "in", as2_mdns.c.state.in_(("queued", "dead")))
     ).all()
-    for row in ended:
-        conn.execute(update(as2_mdns).where(as2_mdns.c.id == row.id).values(state=row.state, updated_at=utcnow()))
+    for row in rows:
+        state = _OUTCOME.get(row.delivered, row.state)
+        if state != row.state:
+            conn.execute(update(as2_mdns).where(as2_mdns.c.id == row.id).values(state=state, updated_at=utcnow()))
 
 
 def receipts(conn: Connection, document_id: int) -> list[dict[str, Any]]:
@@ -215,7 +218,7 @@ def receipts(conn: Connection, document_id: int) -> list[dict[str, Any]]:
             "direction": "received" if r["direction"] == "out" else "sent",
             "endpoint": r["endpoint"],
             "message_id": r["message_id"],
-            "state": r["delivered"] if r["state"] in _OUTCOME and r["delivered"] in ("sent", "dead") else r["state"],
+            "state": _OUTCOME.get(r["delivered"], r["state"]) if r["state"] in _OUTCOME.values() else r["state"],
             "disposition": r["disposition"],
             "mic": r["mic"],
             "due_at": r["due_at"].isoformat(timespec="seconds") if r["due_at"] else None,
