@@ -77,13 +77,13 @@ def received(hub: Hub, endpoint: As2Endpoint, headers: Mapping[str, str], body: 
     asked = headers.get("receipt-delivery-option", "").strip()
     document_id = stored.document_id or None
     with hub.store.transaction() as conn:  # beside the document: `crossdock documents show` tells it
-        state = "answered"
+        state, key = "answered", None
         if asked:
             why = mdn_url_allowed(asked, endpoint.config.partner_mdn_url)
             state = "refused" if why else "queued"
             said = f"asynchronous {said}: " + (f"not sent: {why}" if why else f"queued for {asked[:300]}")
             if why is None:
-                _queue_mdn(
+                key = _queue_mdn(
                     hub,
                     conn,
                     endpoint,
@@ -101,6 +101,7 @@ def received(hub: Hub, endpoint: As2Endpoint, headers: Mapping[str, str], body: 
                 got.message_id,
                 document_id=document_id,
                 state=state,
+                delivery_key=key,  # queued: its delivery's outcome (sent, dead) is recorded here by housekeeping
                 mic=got.mic,
                 disposition=got.disposition,
                 mdn=mdn,
@@ -113,9 +114,9 @@ def received(hub: Hub, endpoint: As2Endpoint, headers: Mapping[str, str], body: 
     return reply, stored.document_id if fresh else None
 
 
-def _queue_mdn(hub: Hub, conn: Connection, endpoint: As2Endpoint, cause: str, data: bytes, parent: int | None) -> None:
+def _queue_mdn(hub: Hub, conn: Connection, endpoint: As2Endpoint, cause: str, data: bytes, parent: int | None) -> str:
     """An asynchronous MDN into the outbox (retried, dead-lettered), once per message and disposition: a document
-    caused by the message's, so its delivery shows under it."""
+    caused by the message's, so its delivery shows under it. Its delivery's key."""
     key = "as2-mdn-" + hashlib.sha256(f"{endpoint.name}\n{cause}".encode()).hexdigest()[:40]
     sink = MDN_SINK + endpoint.name
     doc = hub.store.add_document(
@@ -130,6 +131,7 @@ def _queue_mdn(hub: Hub, conn: Connection, endpoint: As2Endpoint, cause: str, da
     )
     if hub.store.enqueue(conn, key=key, sink=sink, purpose="mdn", document_id=doc) is None:
         hub.store.delete_document(conn, doc)
+    return key
 
 
 def take_mdn(hub: Hub, endpoint: As2Endpoint, headers: Mapping[str, str], body: bytes) -> Reply:

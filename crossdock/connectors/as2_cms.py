@@ -1,9 +1,10 @@
 """S/MIME as AS2 uses it (RFC 4130 over RFC 5751): sign, encrypt, decrypt, verify and the MIC, with ``cryptography``.
 
 ``cryptography`` builds and opens CMS envelopes and builds signatures, but does not verify a CMS signature: that is
-done here, by reading the SignedData's DER (a small reader, bounded by the message) and checking its signer's
-signature over the signed attributes with the partner's public key, and the message digest among those attributes
-against the content. pyas2lib was tried first: its oscrypto fails to load against this OpenSSL 3 (README: AS2).
+done here, by reading the SignedData's DER or BER (a small reader, bounded by the message and in nesting) and
+checking its signer's signature over the signed attributes with the partner's public key, and the message digest
+among those attributes against the content. pyas2lib was tried first: its oscrypto fails to load against this
+OpenSSL 3 (README: AS2).
 """
 
 from __future__ import annotations
@@ -93,15 +94,23 @@ class _Node:
     value: bytes
 
 
-def _read(data: bytes, pos: int = 0) -> tuple[_Node, int]:
+MAX_DEPTH = 32  # how deep indefinite-length (BER) encodings may nest: CMS needs about a dozen
+
+
+def _read(data: bytes, pos: int = 0, depth: int = 0) -> tuple[_Node, int]:
+    """One encoding at ``pos``: DER's definite lengths, or BER's indefinite one (a constructed value ended by two
+    zero bytes, as streaming AS2 products write), whose contents are read to find the end, at most ``MAX_DEPTH``
+    deep. Every length is checked against the bytes there: nothing is read past them."""
     if pos + 2 > len(data):
         raise CmsError("signature: truncated")
     tag, first = data[pos], data[pos + 1]
     at = pos + 2
+    if first == 0x80:
+        return _indefinite(data, pos, depth)
     if first & 0x80:
         count = first & 0x7F
-        if count == 0 or count > 4 or at + count > len(data):
-            raise CmsError("signature: an indefinite or unreadable length (not DER)")
+        if count > 4 or at + count > len(data):
+            raise CmsError("signature: an unreadable length")
         length = int.from_bytes(data[at : at + count], "big")
         at += count
     else:
@@ -110,6 +119,19 @@ def _read(data: bytes, pos: int = 0) -> tuple[_Node, int]:
     if end > len(data):
         raise CmsError("signature: truncated")
     return _Node(tag, data[pos:end], data[at:end]), end
+
+
+def _indefinite(data: bytes, pos: int, depth: int) -> tuple[_Node, int]:
+    if not data[pos] & 0x20:
+        raise CmsError("signature: an indefinite length on a primitive value")
+    if depth >= MAX_DEPTH:
+        raise CmsError(f"signature: nested more than {MAX_DEPTH} deep")
+    at = start = pos + 2
+    while data[at : at + 2] != b"\x00\x00":
+        if at >= len(data):
+            raise CmsError("signature: truncated (no end of contents)")
+        _, at = _read(data, at, depth + 1)
+    return _Node(data[pos], data[pos : at + 2], data[start:at]), at + 2
 
 
 def _children(node: _Node) -> list[_Node]:

@@ -1,12 +1,13 @@
 """CMS compressed-data (RFC 3274) with zlib, as AS2 uses it (RFC 5402): written and read here, since ``cryptography``
-has no CMS compression. The reader takes definite-length DER and BER's constructed OCTET STRING (what other AS2
-products write), and inflates at most ``LIMIT`` bytes: a small message cannot expand into a large one."""
+has no CMS compression. The reader takes definite-length DER and BER's indefinite lengths and constructed OCTET
+STRING (what other AS2 products write), and inflates at most ``LIMIT`` bytes: a small message cannot expand into a
+large one."""
 
 from __future__ import annotations
 
 import zlib
 
-from crossdock.connectors.as2_cms import CmsError, _children, _Node, _oid, _read
+from crossdock.connectors.as2_cms import MAX_DEPTH, CmsError, _children, _Node, _oid, _read
 
 LIMIT = 100_000_000  # what a compressed message may inflate to
 COMPRESSED = 'application/pkcs7-mime; smime-type=compressed-data; name="smime.p7z"'
@@ -44,11 +45,11 @@ def compress(data: bytes) -> bytes:
     return _der(0x30, _oid_der(_COMPRESSED_DATA) + _der(0xA0, compressed))
 
 
-def _octets(node: _Node) -> bytes:
+def _octets(node: _Node, depth: int = 0) -> bytes:
     if node.tag == 0x04:
         return node.value
-    if node.tag == 0x24:  # constructed (BER): the pieces in order
-        return b"".join(_octets(child) for child in _children(node))
+    if node.tag == 0x24 and depth < MAX_DEPTH:  # constructed (BER): the pieces in order
+        return b"".join(_octets(child, depth + 1) for child in _children(node))
     raise CmsError("compressed-data: the content is not an OCTET STRING")
 
 

@@ -20,11 +20,12 @@ from crossdock.connectors.as2_check import _mdn_findings
 from crossdock.connectors.as2_config import As2SinkConfig
 from crossdock.connectors.as2_mdn import As2MdnSink, mdn_request, mdn_url_allowed
 from crossdock.connectors.as2_mime import build, build_mdn
-from crossdock.core.acknowledgments.as2_receipts import MdnRecords, overdue
+from crossdock.core.acknowledgments.as2_receipts import MdnRecords, overdue, receipts
 from crossdock.core.configuration.config import load_config
 from crossdock.core.errors import PermanentError
 from crossdock.core.hub import Hub
 from crossdock.core.ports import Outbound
+from crossdock.core.storage.queries import Queries
 from crossdock.core.storage.schema import as2_mdns, deliveries, documents, events, orders
 from tests.as2_keys import Party, make_party
 
@@ -177,6 +178,22 @@ def test_a_negative_mdn_or_a_wrong_mic_raises_one_alert_and_dead_letters(
     assert why in (error or "")
 
 
+def test_each_attempt_refused_again_after_a_retry_raises_its_own_alert(hub: Hub, keys: dict[str, Party]) -> None:
+    mid, mic, delivery = _sent(hub)
+    headers, body = _mdn(keys, mid, "processed/error: decryption-failed", mic)
+    received(hub, _endpoint(hub), headers, body)
+    assert _state(hub, delivery) == ("dead", "negative") and len(_alerts(hub)) == 1
+    with hub.store.transaction() as conn:
+        assert Queries(hub.store).retry(conn, delivery).queued
+    assert hub.dispatcher("w1").drain().sent == 2  # the alert, and the message posted again (same Message-ID)
+    assert _state(hub, delivery) == ("sent", "awaiting")
+    received(hub, _endpoint(hub), headers, body)  # the partner refuses the new attempt too
+    received(hub, _endpoint(hub), headers, body)  # and says so twice
+    overdue(hub.store, hub.config)
+    assert _state(hub, delivery) == ("dead", "negative")
+    assert len(_alerts(hub)) == 2, "one alert per attempt refused"
+
+
 def test_no_mdn_within_the_window_raises_one_alert_and_a_late_positive_one_still_counts(
     hub: Hub, keys: dict[str, Party]
 ) -> None:
@@ -272,6 +289,37 @@ def test_an_asynchronous_mdn_goes_through_the_outbox_only_to_the_partners_origin
     assert sends == ([("as2-mdn:northwind", "mdn")] if queued else [])
     if not queued:
         assert any("not sent" in m and "not on the partner's origin" in m for m in said)
+
+
+@pytest.mark.parametrize(("answer", "final"), [(200, "sent"), (403, "dead")])
+def test_an_asynchronous_mdn_we_send_records_what_became_of_it(
+    hub: Hub, keys: dict[str, Party], answer: int, final: str
+) -> None:
+    headers, body = _message(keys, THEIR_MDN_URL)
+    _, then = received(hub, _endpoint(hub), headers, body)
+    assert then is not None
+    source = hub.config.sources["northwind"]
+    transport = httpx.MockTransport(lambda _: httpx.Response(answer, text="no"))
+    hub._sinks["as2-mdn:northwind"] = As2MdnSink("as2-mdn:northwind", source, transport=transport)  # type: ignore[arg-type]
+    hub.dispatcher("w1").drain()
+    with hub.store.transaction() as conn:
+        assert conn.execute(select(deliveries.c.state)).scalar() == final
+        (shown,) = receipts(conn, then)
+        assert conn.execute(select(as2_mdns.c.state)).scalar() == "queued", "housekeeping records it"
+    assert shown["state"] == final, "documents show and the console tell the outcome at once"
+    overdue(hub.store, hub.config)
+    with hub.store.transaction() as conn:
+        assert conn.execute(select(as2_mdns.c.state)).scalar() == final
+    if final == "dead":  # sent again by hand, and taken this time
+        with hub.store.transaction() as conn:
+            assert Queries(hub.store).retry(conn, conn.execute(select(deliveries.c.id)).scalar()).queued
+            assert receipts(conn, then)[0]["state"] == "queued"
+        taken = httpx.MockTransport(lambda _: httpx.Response(200))
+        hub._sinks["as2-mdn:northwind"] = As2MdnSink("as2-mdn:northwind", source, transport=taken)  # type: ignore[arg-type]
+        assert hub.dispatcher("w1").drain().sent == 1
+        overdue(hub.store, hub.config)
+        with hub.store.transaction() as conn:
+            assert conn.execute(select(as2_mdns.c.state)).scalar() == "sent"
 
 
 def test_the_mdn_sink_posts_what_was_stored_and_refuses_another_origin(hub: Hub) -> None:

@@ -3,9 +3,11 @@ messages our sinks sent that await an asynchronous MDN, reconciled like a 997.
 
 A sink asking for an asynchronous MDN records its message as awaiting before it posts it (so an MDN that comes back
 before the outbox has recorded the send still finds it). A positive MDN whose MIC is the one sent completes it; a
-negative one, or a MIC that is not the one sent, raises one alert and dead-letters the delivery (``crossdock
-retry`` sends it again, under the same Message-ID); none within the sink's ``mdn_window`` does the same, from
-housekeeping. A delivery whose MDN is still awaited is sent but not done: ``documents show`` says which.
+negative one, or a MIC that is not the one sent, raises one alert per attempt and dead-letters the delivery
+(``crossdock retry`` sends it again, under the same Message-ID: a new attempt, alerted again if refused); none
+within the sink's ``mdn_window`` does the same, from housekeeping. A delivery whose MDN is still awaited is sent
+but not done: ``documents show`` says which. An asynchronous MDN we send is queued, then sent or dead as the outbox
+made it (recorded by housekeeping, shown at once).
 """
 
 from __future__ import annotations
@@ -14,7 +16,8 @@ import datetime as dt
 import logging
 from typing import Any
 
-from sqlalchemy import Connection, insert, or_, select, update
+from sqlalchemy import Connection, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 
 from crossdock.core.alerts import raise_alert
 from crossdock.core.configuration.config import Config
@@ -24,16 +27,19 @@ from crossdock.core.storage.store import Store
 
 log = logging.getLogger("crossdock.as2")
 NO_MDN = "no MDN within the partner's window"
+_KEY = ["direction", "endpoint", "message_id"]  # uq_as2_mdns_message
+# An asynchronous MDN we send: queued, then what the outbox made of its delivery (sent again after a retry)
+_OUTCOME = {"pending": "queued", "sent": "sent", "dead": "dead"}
 
 
 def put(conn: Connection, direction: str, endpoint: str, message_id: str, **values: Any) -> None:
-    """Record (or update) the receipt of one AS2 message, by direction, endpoint and Message-ID."""
+    """Record (or update) the receipt of one AS2 message, by direction, endpoint and Message-ID: one statement (an
+    upsert), since the AS2 endpoint records one for every message it receives."""
     now = utcnow()
-    where = (as2_mdns.c.direction == direction, as2_mdns.c.endpoint == endpoint, as2_mdns.c.message_id == message_id)
-    done = conn.execute(update(as2_mdns).where(*where).values(updated_at=now, **values))
-    if not done.rowcount:
-        row = {"direction": direction, "endpoint": endpoint, "message_id": message_id, **values}
-        conn.execute(insert(as2_mdns).values(created_at=now, updated_at=now, **row))
+    row = {"direction": direction, "endpoint": endpoint, "message_id": message_id, **values}
+    ins = postgresql.insert(as2_mdns) if conn.dialect.name == "postgresql" else sqlite.insert(as2_mdns)
+    stmt = ins.values(created_at=now, updated_at=now, **row)
+    conn.execute(stmt.on_conflict_do_update(index_elements=_KEY, set_={"updated_at": now, **values}))
 
 
 def _mark(conn: Connection, delivery_id: int, document_id: int, state: str, why: str | None) -> None:
@@ -64,11 +70,11 @@ class MdnRecords:
         """The message is about to be posted and its MDN will come later: awaited until ``window`` seconds on."""
         with self.store.transaction() as conn:
             found = conn.execute(
-                select(as2_mdns.c.state).where(
+                select(as2_mdns.c.state, as2_mdns.c.attempt).where(
                     as2_mdns.c.direction == "out", as2_mdns.c.endpoint == sink, as2_mdns.c.message_id == message_id
                 )
-            ).scalar()
-            if found == "positive":
+            ).first()
+            if found is not None and found.state == "positive":
                 return  # sent again (`crossdock retry`) after its MDN came: nothing more to await
             delivery = _delivery(conn, key)
             put(
@@ -82,6 +88,7 @@ class MdnRecords:
                 mic=mic,
                 disposition=None,
                 due_at=utcnow() + dt.timedelta(seconds=window),
+                attempt=found.attempt + 1 if found is not None else 1,  # each post its own alert if refused
             )
 
     def received(
@@ -139,13 +146,15 @@ def settle(
 
 
 def _refuse(store: Store, conn: Connection, config: Config, sink: str, row: Any, delivery: Any, why: str) -> None:
-    """One alert for the message, and its delivery dead-lettered if the outbox has recorded it sent."""
+    """One alert for the message's attempt (sent again, refused again: another), and its delivery dead-lettered if
+    the outbox has recorded it sent."""
     text = f"AS2 message {row.message_id} to {sink}: {why}"
     if delivery is not None:
         text += f"\n\nDelivery {delivery.id}. After fixing the cause: crossdock retry {delivery.id}"
         if delivery.state == "sent":
             _mark(conn, delivery.id, delivery.document_id, "dead", why)
-    raise_alert(store, conn, config, f"as2-mdn:{sink}:{row.message_id}", f"crossdock: AS2 MDN from {sink}: {why}", text)
+    cause = f"as2-mdn:{sink}:{row.message_id}" + (f":{row.attempt}" if row.attempt > 1 else "")  # per attempt
+    raise_alert(store, conn, config, cause, f"crossdock: AS2 MDN from {sink}: {why}", text)
 
 
 def overdue(store: Store, config: Config) -> int:
@@ -176,20 +185,40 @@ def overdue(store: Store, config: Config) -> int:
         for d in refused:
             why = f"negative MDN: {d.disposition}"
             _mark(conn, d.id, d.document_id, "dead", why)
+        _answered(conn)
     return count
 
 
-def receipts(conn: Connection, document_id: int) -> list[dict[str, Any]]:
-    """The MDNs beside a document, for ``documents show`` and the console: each with its bytes as text."""
+def _answered(conn: Connection) -> None:
+    """The asynchronous MDNs we queued say what became of their delivery: sent, or dead (the partner refused it,
+    or the retries ran out), and queued again when `crossdock retry` sends a dead one again. Sent is final, so
+    only queued and dead rows are looked at: few, however long the history."""
     rows = conn.execute(
-        select(as2_mdns).where(as2_mdns.c.document_id == document_id).order_by(as2_mdns.c.id)
+        select(as2_mdns.c.id, as2_mdns.c.state, deliveries.c.state.label("delivered"))
+        .join(deliveries, deliveries.c.key == as2_mdns.c.delivery_key)
+        .where(as2_mdns.c.direction == "in", as2_mdns.c.state.in_(("queued", "dead")))
+    ).all()
+    for row in rows:
+        state = _OUTCOME.get(row.delivered, row.state)
+        if state != row.state:
+            conn.execute(update(as2_mdns).where(as2_mdns.c.id == row.id).values(state=state, updated_at=utcnow()))
+
+
+def receipts(conn: Connection, document_id: int) -> list[dict[str, Any]]:
+    """The MDNs beside a document, for ``documents show`` and the console: each with its bytes as text, and an
+    asynchronous one we send with its delivery's outcome (sent, dead) even before housekeeping has recorded it."""
+    rows = conn.execute(
+        select(as2_mdns, deliveries.c.state.label("delivered"), deliveries.c.last_error)
+        .outerjoin(deliveries, (deliveries.c.key == as2_mdns.c.delivery_key) & (as2_mdns.c.direction == "in"))
+        .where(as2_mdns.c.document_id == document_id)
+        .order_by(as2_mdns.c.id)
     ).mappings()
     return [
         {
             "direction": "received" if r["direction"] == "out" else "sent",
             "endpoint": r["endpoint"],
             "message_id": r["message_id"],
-            "state": r["state"],
+            "state": _OUTCOME.get(r["delivered"], r["state"]) if r["state"] in _OUTCOME.values() else r["state"],
             "disposition": r["disposition"],
             "mic": r["mic"],
             "due_at": r["due_at"].isoformat(timespec="seconds") if r["due_at"] else None,

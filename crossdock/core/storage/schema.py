@@ -331,10 +331,11 @@ as2_mdns = Table(  # AS2 receipts (as2_receipts.py): each MDN sent or received, 
     Column("document_id", Id, ForeignKey("documents.id")),
     Column("delivery_key", String(64)),  # out: the delivery that sent it; in: the async MDN's own delivery
     Column("state", String(16), nullable=False),  # out: awaiting, positive, negative, overdue; in: answered, queued,
-    # refused (an asynchronous MDN not sent: its URL is not the partner's)
+    # refused (an asynchronous MDN not sent: its URL is not the partner's), then sent or dead (the outbox's outcome)
     Column("mic", String(160)),  # out: the MIC the MDN must return; in: the MIC we computed
     Column("disposition", Text),
     Column("due_at", DateTime),  # out, awaiting: when the partner's window closes
+    Column("attempt", Integer, nullable=False, server_default="1"),  # out: which post of the message (retried: 2, ...)
     Column("mdn", LargeBinary),  # the MDN as sent or received: its Content-Type line, a blank line, its body
     Column("created_at", DateTime, nullable=False),
     Column("updated_at", DateTime, nullable=False),
