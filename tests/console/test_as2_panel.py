@@ -4,15 +4,14 @@ escaped (a partner chose them)."""
 from __future__ import annotations
 
 from sqlalchemy import select
-from starlette.testclient import TestClient
 
 from crossdock.core.acknowledgments.as2_receipts import put
 from crossdock.core.hub import Hub
 from crossdock.core.storage.schema import documents
-from tests.console.conftest import HOSTILE, sign_in
+from tests.console.conftest import HOSTILE, Client, sign_in
 
 
-def test_a_document_page_shows_its_mdn(hub: Hub, client: TestClient) -> None:
+def test_a_document_page_shows_its_mdn(hub: Hub, client: Client) -> None:
     with hub.store.transaction() as conn:
         inbound = conn.execute(select(documents.c.id).where(documents.c.remote_name == "po1.edi")).scalar_one()
         mdn = f"Content-Type: multipart/report\r\n\r\nDisposition: automatic-action/MDN-sent-automatically; {HOSTILE}"
