@@ -304,8 +304,8 @@ def _send_940(
     hub, conn = told.hub, told.conn
     assert sink.partner is not None
     recipient = hub.partners[sink.partner]
-    x12 = registry.mapping("x12")
-    count = x12.count_940s([order for order, _ in sets], sink.ship_to_per_line)  # a set per ship-to
+    x12, warehouse = registry.mapping("x12"), registry.mapping("x12_warehouse")
+    count = warehouse.count_940s([order for order, _ in sets], sink.ship_to_per_line)  # a set per ship-to
     controls = reserve(hub.store, conn, recipient.name, sets=count)
     out = x12.Outgoing(**recipient.envelope(controls, created_now()))
     try:
@@ -313,7 +313,7 @@ def _send_940(
         number = warehouse_order_number(order.channel, told.who, order.external_id or order.po_number, order.po_number)
         known = known_numbers(conn, holder.sink, holder.key) if holder is not None else []
         per_line = sink.ship_to_per_line
-        data = x12.write_940s(
+        data = warehouse.write_940s(
             sets, out, sink.depositor, cartons, ship_to_per_line=per_line, order_number=number, known=known
         )
     except ValueError:

@@ -112,7 +112,7 @@ def known_numbers(conn: Connection, sink: str, key: str) -> list[str]:
         return []
     data = b"".join(read_pieces(conn, documents, "data", int(document_id)))
     try:
-        numbers: list[str] = registry.mapping("x12").depositor_orders(data)
+        numbers: list[str] = registry.mapping("x12_warehouse").depositor_orders(data)
     except (CrossdockError, ValueError):
         return []
     return numbers
