@@ -13,7 +13,7 @@ from sqlalchemy import Connection, select, update
 from crossdock.core import registry
 from crossdock.core.alerts import raise_alert
 from crossdock.core.errors import CrossdockError
-from crossdock.core.fulfilment.shipping import shipped_so_far
+from crossdock.core.fulfilment.shipment_checks import shipped_so_far
 from crossdock.core.hub import Hub
 from crossdock.core.large_orders import streams
 from crossdock.core.lifecycle import destination_changes
