@@ -132,7 +132,7 @@ def tell_changed(
 ) -> list[Assignment]:
     """Plan the change for each destination that holds an earlier revision and needs more than the new one
     (a 940, CSV, ShipBob, Odoo), and a cancel where the new revision is no longer routed; returns the
-    assignments left to deliver as a new order is (``orders._plan_deliveries``)."""
+    assignments left to deliver as a new order is (``order_deliveries.plan_deliveries``)."""
     _drop_pending_cancels(conn, ref)
     holders = held(conn, ref)
     shipped = progress(conn, ref, order)
