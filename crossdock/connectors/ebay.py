@@ -9,6 +9,7 @@ What this relies on (``../shared/docs/channel-apis.md`` §2, from eBay's specs, 
   before ``expires_in`` runs out and renewed once when the API answers 401. The token endpoint has daily limits
   (client_credentials only 1,000 a day) and the hub builds a new source for every poll and every webhook, so the
   tokens and keys live in a process-wide cache, keyed by a hash of the credentials (never the secrets themselves).
+  The token and the calls are ``ebay_client.py``'s.
 - ``GET /sell/fulfillment/v1/order?filter=lastmodifieddate:[a..b]&limit=…&offset=…``: the filter goes through
   ``params=`` so its brackets are percent-encoded; it reaches back 90 days at most, so an older checkpoint is cut
   to that (with a warning: what changed before then can no longer be listed). Pages are followed by ``next``
@@ -35,11 +36,9 @@ import json
 import logging
 import urllib.parse
 from collections.abc import Generator, Iterator, Mapping
-from decimal import Decimal
 from itertools import chain
-from typing import Any, Literal
+from typing import Any
 
-import httpx
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -47,10 +46,9 @@ from cryptography.hazmat.primitives.serialization import load_der_public_key
 
 from crossdock.connectors import ebay_returns
 from crossdock.connectors.channel import ChannelSource, Expiring, order_inbound
+from crossdock.connectors.ebay_client import Api, NotFound
 from crossdock.connectors.ebay_config import MAX_WINDOW, EbaySourceConfig
-from crossdock.connectors.http import check, excerpt, read_json, request, retry_after
 from crossdock.connectors.standard_webhooks import TOLERANCE
-from crossdock.connectors.throttle import Patience
 from crossdock.core.configuration.types import resolve_secret
 from crossdock.core.erasure import Erasure
 from crossdock.core.errors import PermanentError, TransientError
@@ -61,8 +59,6 @@ log = logging.getLogger("crossdock.connectors.ebay")
 
 FULFILLMENT = "/sell/fulfillment/v1"
 PUBLIC_KEY = "/commerce/notification/v1/public_key/"
-APP_SCOPE = "https://api.ebay.com/oauth/api_scope"
-TOKEN_MARGIN = 60.0  # a token is renewed this long before eBay says it expires
 KEY_TTL = 3600.0  # a notification public key is kept an hour, as eBay's SDK does
 UNKNOWN_KEY_TTL = 300.0  # a key id eBay does not know is not asked again for five minutes
 WINDOW_MARGIN = 3600.0  # the oldest window start asked for: 90 days less an hour, so eBay never refuses it
@@ -77,10 +73,8 @@ _DIGESTS: dict[str, type[hashes.HashAlgorithm]] = {
 }
 
 
-TOKENS: Expiring[str] = Expiring()
 KEYS: Expiring[ec.EllipticCurvePublicKey] = Expiring()
 UNKNOWN_KEYS: Expiring[bool] = Expiring(limit=1_000)  # a forger picks these ids: as many as it likes, so bounded
-Grant = Literal["user", "app"]
 
 
 def _stamp(moment: dt.datetime) -> str:
@@ -96,113 +90,12 @@ def _parse_stamp(value: str) -> dt.datetime | None:
     return stamp.replace(tzinfo=dt.UTC) if stamp.tzinfo is None else stamp.astimezone(dt.UTC)
 
 
-class _Api:
-    """One seller's REST API: a cached bearer token on every call (renewed once on 401), answers classified,
-    JSON read without float."""
-
-    def __init__(self, who: str, config: EbaySourceConfig, transport: httpx.BaseTransport | None) -> None:
-        self.who = who
-        self.config = config
-        self.client = httpx.Client(base_url=config.url.rstrip("/"), timeout=config.timeout, transport=transport)
-        self._client_id = resolve_secret(config.client_id) or ""
-        self._basic = base64.b64encode(f"{self._client_id}:{resolve_secret(config.client_secret)}".encode()).decode()
-        self._refresh = resolve_secret(config.refresh_token) or ""
-
-    def _grant(self, grant: Grant) -> tuple[str, dict[str, str]]:
-        if grant == "user":
-            scope = " ".join(self.config.scopes)
-            form = {"grant_type": "refresh_token", "refresh_token": self._refresh, "scope": scope}
-        else:
-            form = {"grant_type": "client_credentials", "scope": APP_SCOPE}
-        parts = (self.config.token_url, self._client_id, grant, self._refresh if grant == "user" else "", form["scope"])
-        return hashlib.sha256("\n".join(parts).encode()).hexdigest(), form
-
-    def token(self, grant: Grant) -> str:
-        key, form = self._grant(grant)
-        cached = TOKENS.get(key)
-        if cached:
-            return cached
-        where = f"ebay {self.who}: {grant} token from {self.config.token_url}"
-        headers = {"Authorization": f"Basic {self._basic}"}
-        body, _ = self._send("POST", self.config.token_url, where, data=form, headers=headers)
-        token = body.get("access_token") if isinstance(body, dict) else None
-        expires = body.get("expires_in") if isinstance(body, dict) else None
-        if not isinstance(token, str) or not token or not isinstance(expires, int | Decimal):
-            raise TransientError(f"{where}: the answer has no access_token and expires_in")
-        TOKENS.put(key, token, max(0.0, float(expires) - TOKEN_MARGIN))
-        return token
-
-    def call(
-        self,
-        method: str,
-        path: str,
-        *,
-        grant: Grant = "user",
-        scheme: str = "Bearer",
-        headers: Mapping[str, str] | None = None,
-        **kwargs: Any,
-    ) -> tuple[Any, httpx.Headers]:
-        """One call with the grant's token under ``scheme`` (the Post-Order API's is ``IAF``), renewed once on 401."""
-        where = f"ebay {self.who}: {method} {path}"
-        extra = dict(headers or {})
-        for attempt in (1, 2):
-            sent = {"Authorization": f"{scheme} {self.token(grant)}", "Accept": "application/json", **extra}
-            try:
-                return self._send(method, path, where, headers=sent, **kwargs)
-            except _Unauthorized as exc:
-                TOKENS.drop(self._grant(grant)[0])
-                if attempt == 2:
-                    raise PermanentError(str(exc)) from None
-        raise AssertionError("unreachable")
-
-    def _send(self, method: str, url: str, where: str, **kwargs: Any) -> tuple[Any, httpx.Headers]:
-        patience = Patience()  # a 429 waits as long as eBay says (if it says), within the budget, and again
-        response = request(self.client, method, url, where, **kwargs)
-        while response.status_code == 429 and patience.wait(retry_after(response.headers.get("Retry-After"))):
-            response = request(self.client, method, url, where, **kwargs)
-        body = read_json(response, where)
-        said = _error_text(body)
-        if response.status_code == 401 and url != self.config.token_url:
-            raise _Unauthorized(f"{where}: 401 Unauthorized: {excerpt(response, said)}")
-        if response.status_code == 404:
-            raise _NotFound(f"{where}: 404 Not Found: {excerpt(response, said)}")
-        check(response, where, said)
-        return body, response.headers
-
-    def close(self) -> None:
-        self.client.close()
-
-
-class _Unauthorized(Exception):
-    """A 401 from the API (not the token endpoint): the token is renewed once and the call made again."""
-
-
-class _NotFound(PermanentError):
-    """A 404: no such order, or no such notification key (a forged signature header)."""
-
-
-def _error_text(body: Any) -> str:
-    """eBay's own words from an error body, REST (``errors[]``) or OAuth (``error``, ``error_description``)."""
-    if not isinstance(body, dict):
-        return ""
-    if isinstance(body.get("errors"), list):
-        parts = [
-            f"{e.get('errorId', '')} {e.get('longMessage') or e.get('message') or ''}".strip()
-            for e in body["errors"]
-            if isinstance(e, dict)
-        ]
-        return "; ".join(p for p in parts if p)
-    if body.get("error"):
-        return f"{body['error']} {body.get('error_description') or ''}".strip()
-    return ""
-
-
-class EbaySource(ChannelSource[EbaySourceConfig, _Api]):
+class EbaySource(ChannelSource[EbaySourceConfig, Api]):
     """Every order changed since the last checkpoint (less the overlap), one document per order version; and the
     seller's notification endpoint: its challenge, its signatures, the order a notification is about."""
 
-    def _connect(self) -> _Api:
-        return _Api(self.name, self.config, self._transport)
+    def _connect(self) -> Api:
+        return Api(self.name, self.config, self._transport)
 
     def order(self, order_id: str) -> Inbound:
         """One order read by id: what a notification's hint turns into."""
@@ -250,7 +143,7 @@ class EbaySource(ChannelSource[EbaySourceConfig, _Api]):
             personal=mapping.buyer_texts,
         )
 
-    def _orders(self, api: _Api) -> Iterator[Inbound]:
+    def _orders(self, api: Api) -> Iterator[Inbound]:
         """With ``returns: {read: true}``, the open returns first (``ebay_returns``); the orders' last carries the
         checkpoint."""
         returns = (
@@ -258,7 +151,7 @@ class EbaySource(ChannelSource[EbaySourceConfig, _Api]):
         )
         return chain(returns, super()._orders(api))
 
-    def _read(self, api: _Api) -> Generator[Inbound, None, str | None]:
+    def _read(self, api: Api) -> Generator[Inbound, None, str | None]:
         now = dt.datetime.now(dt.UTC)
         high = _parse_stamp(self.since) if self.since else None
         start = self._window_start(high, now)
@@ -324,7 +217,7 @@ def _signature(header: str | None) -> tuple[str, bytes, type[hashes.HashAlgorith
     return kid, signature, digest
 
 
-def _public_key(api: _Api, kid: str) -> ec.EllipticCurvePublicKey | None:
+def _public_key(api: Api, kid: str) -> ec.EllipticCurvePublicKey | None:
     """eBay's key for ``kid`` (cached an hour); None when eBay knows no such key (a forged header, remembered)."""
     cache_key = f"{api.config.url}\n{kid}"
     cached = KEYS.get(cache_key)
@@ -332,7 +225,7 @@ def _public_key(api: _Api, kid: str) -> ec.EllipticCurvePublicKey | None:
         return cached
     try:
         body, _ = api.call("GET", f"{PUBLIC_KEY}{urllib.parse.quote(kid, safe='')}", grant="app")
-    except _NotFound:
+    except NotFound:
         UNKNOWN_KEYS.put(cache_key, True, UNKNOWN_KEY_TTL)
         return None
     except PermanentError as exc:

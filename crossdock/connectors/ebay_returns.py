@@ -26,14 +26,14 @@ from crossdock.core.returns.models import Refund
 from crossdock.mappings import ebay_returns as mapping
 
 if TYPE_CHECKING:
-    from crossdock.connectors.ebay import _Api
+    from crossdock.connectors.ebay_client import Api
 
 RETURN = "/post-order/v2/return"
 PAGE = 200  # returns per page [unverified: the search's largest limit]
 MAX_PAGES = 500  # a seller with more open returns than this is read no further in one poll, and says so
 
 
-def read_returns(api: _Api, who: str, marketplace: str) -> Iterator[Inbound]:
+def read_returns(api: Api, who: str, marketplace: str) -> Iterator[Inbound]:
     """Every open return of the seller, one document per state."""
     headers = {"X-EBAY-C-MARKETPLACE-ID": marketplace}
     page = 1
@@ -67,7 +67,7 @@ def _inbound(who: str, member: Any) -> Inbound:
     )
 
 
-def send_refund(api: _Api, who: str, marketplace: str, refund: Refund) -> str:
+def send_refund(api: Api, who: str, marketplace: str, refund: Refund) -> str:
     """The refund issued (or, for ``close``, the item marked received) once; what was done."""
     where = f"ebay {who}: refund {refund.refund_id}"
     return_id = refund.return_id.strip()

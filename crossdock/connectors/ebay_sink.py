@@ -33,7 +33,8 @@ import httpx
 
 from crossdock.connectors import ebay_returns, ebay_stock
 from crossdock.connectors.channel import ChannelSink
-from crossdock.connectors.ebay import FULFILLMENT, _Api
+from crossdock.connectors.ebay import FULFILLMENT
+from crossdock.connectors.ebay_client import Api
 from crossdock.connectors.ebay_config import EbaySourceConfig
 from crossdock.core.errors import PermanentError, TransientError
 from crossdock.core.fulfilment.models import Fulfilment
@@ -56,7 +57,7 @@ CANCEL_REASONS: dict[Reason, str] = {
 PAID = frozenset({"PAID", "PARTIALLY_REFUNDED"})
 
 
-class EbaySink(ChannelSink[EbaySourceConfig, _Api]):
+class EbaySink(ChannelSink[EbaySourceConfig, Api]):
     """Fulfilments (one shipping fulfilment per package, each sent once), whole-order cancellations, and refunds of
     cancelled lines."""
 
@@ -67,8 +68,8 @@ class EbaySink(ChannelSink[EbaySourceConfig, _Api]):
         self._made: dict[str, str] = {}  # cancellation id -> eBay's cancelId, while this process runs
         self._lock = threading.Lock()
 
-    def _connect(self, transport: httpx.BaseTransport | None) -> _Api:
-        return _Api(self.name, self.config, transport)
+    def _connect(self, transport: httpx.BaseTransport | None) -> Api:
+        return Api(self.name, self.config, transport)
 
     def _stock(self, push: StockPush) -> str:
         return ebay_stock.push(self._api, self.name, self.config, push)

@@ -4,7 +4,7 @@
 - ``POST /sell/inventory/v1/bulk_update_price_quantity``: at most 25 SKUs a call; 200 or 207 with a
   ``statusCode`` per SKU, and each SKU not at 200 is named. The Inventory API publishes daily call quotas, not a
   rate per second [unverified per-API figures]: calls are not paced; a 429 waits its Retry-After within the API
-  client's budget (``ebay._Api``). The seller's refresh token must carry the ``sell.inventory`` scope
+  client's budget (``ebay_client.Api``). The seller's refresh token must carry the ``sell.inventory`` scope
   (``scopes``).
 - ``POST /ws/api.dll`` with ``X-EBAY-API-CALL-NAME: ReviseInventoryStatus``, the OAuth user token in
   ``X-EBAY-API-IAF-TOKEN`` and the listings' site in ``X-EBAY-API-SITEID`` (``stock_site_id``): at most 4 listings
@@ -18,7 +18,7 @@ from __future__ import annotations
 from functools import partial
 from typing import Any
 
-from crossdock.connectors.ebay import _Api
+from crossdock.connectors.ebay_client import Api
 from crossdock.connectors.ebay_config import EbaySourceConfig
 from crossdock.connectors.http import check, request
 from crossdock.connectors.stock_push import Outcome, Pace, chunks, patience
@@ -33,7 +33,7 @@ TRADING_RATE = (400.0, 6000)  # 6,000 calls in 15 s a seller [docs ReviseInvento
 THROTTLED_WAIT = 15.0  # eBay's 518 says no wait: the burst window's length
 
 
-def push(api: _Api, name: str, config: EbaySourceConfig, stock: StockPush) -> str:
+def push(api: Api, name: str, config: EbaySourceConfig, stock: StockPush) -> str:
     """Every level of ``stock`` set on eBay, or the error naming what was refused."""
     outcome = Outcome(f"ebay {name}", stock)
     inventory = [level for level in stock.levels if not mapping.by_trading(level)]
@@ -69,7 +69,7 @@ def _tally(outcome: Outcome, batch: list[StockLevel], refused: dict[str, tuple[s
     outcome.sent += len(batch) - len(refused)
 
 
-def _revise(api: _Api, config: EbaySourceConfig, batch: list[StockLevel]) -> mapping.Revised:
+def _revise(api: Api, config: EbaySourceConfig, batch: list[StockLevel]) -> mapping.Revised:
     """One ``ReviseInventoryStatus`` call; eBay's throttling answer raised as ``Throttled``."""
     where = f"ebay {api.who}: ReviseInventoryStatus"
     headers = {

@@ -59,15 +59,13 @@ from contextlib import contextmanager
 from functools import partial
 from itertools import chain
 from typing import Any
-from urllib.parse import quote, urlencode
 
 import httpx
 
-from crossdock.connectors.http import request, retry_after
+from crossdock.connectors.shipbob_client import Api, next_path
 from crossdock.connectors.shipbob_config import ShipBobSinkConfig, ShipBobSourceConfig
 from crossdock.connectors.shipbob_returns import completed_returns, send_return
 from crossdock.connectors.shipbob_tracking import estimate
-from crossdock.core.configuration.types import resolve_secret
 from crossdock.core.errors import CrossdockError, PermanentError, TooLate, TransientError
 from crossdock.core.ports import Inbound, Outbound
 from crossdock.mappings.shipbob import KNOWN_SHIPMENTS, REPLACES, SHIPPED
@@ -76,72 +74,10 @@ from crossdock.mappings.shipbob_cancel import cancel_refusals, left_shipments, r
 CANCEL = "cancel"  # the delivery purpose of a cancel (core/lifecycle/destination_changes.py)
 RETURNS = ("return", "return-cancel")  # a return told to the warehouse, or its cancel (core/returns/notice.py)
 
-RETRYABLE = frozenset({408, 425, 429})
 DUPLICATE = frozenset({409, 422})
 MAX_PAGES = 400
 STAMP = "%Y-%m-%dT%H:%M:%SZ"  # how a date goes in ShipBob's query
 ORDER_FIELDS = ("id", "reference_id", "order_number", "status", "channel", "products", "tags")
-
-
-class _Api:
-    """ShipBob over HTTP: the token and channel headers on every call, retryable answers as TransientError."""
-
-    def __init__(
-        self,
-        who: str,
-        config: ShipBobSinkConfig | ShipBobSourceConfig,
-        channel_id: str | None,
-        transport: httpx.BaseTransport | None,
-    ) -> None:
-        headers = {"Authorization": f"Bearer {resolve_secret(config.token)}", "Accept": "application/json"}
-        if channel_id:
-            headers["shipbob_channel_id"] = channel_id
-        self.who = who
-        self.base = f"{config.url.rstrip('/')}/{config.api_version}"
-        self.client = httpx.Client(timeout=config.timeout, headers=headers, transport=transport)
-
-    def call(self, method: str, path: str, *, query: dict[str, str] | None = None, body: Any = None) -> httpx.Response:
-        """One request; 2xx and 4xx answers are returned, a timeout, 408, 425, 429 or 5xx raises TransientError."""
-        url = self.base + path + ("?" + urlencode(query, safe=":,", quote_via=quote) if query else "")
-        where = f"{self.who}: {method} {self.base}{path}"
-        try:
-            response = request(self.client, method, url, where, json=body)  # bounded: http.MAX_ANSWER
-        except httpx.HTTPError as exc:  # a refused or dropped connection, a body that would not decode
-            raise TransientError(f"{where}: {type(exc).__name__}: {exc}") from None
-        code = response.status_code
-        if code in RETRYABLE or code >= 500:
-            wait = retry_after(response.headers.get("Retry-After"))
-            if wait is None:
-                wait = retry_after(response.headers.get("x-retry-after"))  # ShipBob's own rate-limit header
-            raise TransientError(self.refused(response), retry_after=wait)
-        return response
-
-    def refused(self, response: httpx.Response) -> str:
-        """What went wrong, in ShipBob's words: its validation messages rather than the raw body."""
-        request, said = response.request, _said(response)
-        return (
-            f"{self.who}: {request.method} {request.url.copy_with(query=None)}: "
-            f"{response.status_code} {response.reason_phrase}" + (f": {said}" if said else "")
-        )
-
-    def close(self) -> None:
-        self.client.close()
-
-
-def _said(response: httpx.Response) -> str:
-    """ShipBob's error body: ``{field: [messages]}``, a ProblemDetails ``errors`` map, or a ``message``."""
-    try:
-        body = response.json()
-    except ValueError:
-        return response.text[:300].strip().replace("\n", " ")
-    if isinstance(body, dict) and isinstance(body.get("errors"), dict):
-        body = body["errors"]
-    if isinstance(body, dict) and isinstance(body.get("message"), str):
-        return str(body["message"])[:500]
-    if isinstance(body, dict):
-        parts = [f"{k}: {'; '.join(map(str, v)) if isinstance(v, list) else v}" for k, v in body.items()]
-        return " | ".join(parts)[:500]
-    return json.dumps(body)[:300]
 
 
 def _order_id(response: httpx.Response) -> str | None:
@@ -158,7 +94,7 @@ class ShipBobSink:
     def __init__(self, name: str, config: ShipBobSinkConfig, transport: httpx.BaseTransport | None = None) -> None:
         self.name = name
         self.config = config
-        self._api = _Api(f"shipbob {name}", config, config.channel_id, transport)
+        self._api = Api(f"shipbob {name}", config, config.channel_id, transport)
 
     def send(self, document: Outbound) -> str:
         if document.purpose == CANCEL:
@@ -269,7 +205,7 @@ class ShipBobSink:
         self._api.close()
 
 
-def _list(response: httpx.Response, api: _Api) -> list[Any]:
+def _list(response: httpx.Response, api: Api) -> list[Any]:
     try:
         body = response.json()
     except ValueError:
@@ -306,15 +242,15 @@ class ShipBobSource:
 
     @contextmanager
     def receive(self) -> Iterator[Iterator[Inbound]]:
-        api = _Api(f"source {self.name}", self.config, self.config.channel_id, self._transport)
+        api = Api(f"source {self.name}", self.config, self.config.channel_id, self._transport)
         since = (self._now().astimezone(dt.UTC) - dt.timedelta(seconds=self.config.lookback)).strftime(STAMP)
-        returned = completed_returns(api, self.config.channel_id, since, partial(_next_path, api=api))
+        returned = completed_returns(api, self.config.channel_id, since, partial(next_path, api=api))
         try:
             yield chain(self._shipments(api), returned if self.config.read_returns else ())
         finally:
             api.close()
 
-    def _orders(self, api: _Api) -> Iterator[dict[str, Any]]:
+    def _orders(self, api: Api) -> Iterator[dict[str, Any]]:
         since = self._now().astimezone(dt.UTC) - dt.timedelta(seconds=self.config.lookback)
         query = {"LastUpdateStartDate": since.strftime(STAMP), "Limit": str(self.config.page_size)}
         if self.config.mark_uploaded:
@@ -329,7 +265,7 @@ class ShipBobSource:
                 return
         raise CrossdockError(f"{api.who}: more than {MAX_PAGES} pages of orders; shorten lookback")
 
-    def _shipments(self, api: _Api) -> Iterator[Inbound]:
+    def _shipments(self, api: Api) -> Iterator[Inbound]:
         channel = self.config.channel_id
         for order in self._orders(api):
             if channel is not None and str((order.get("channel") or {}).get("id")) != channel:
@@ -350,7 +286,7 @@ class ShipBobSource:
                     settle=partial(self._mark, api, shipment_id) if self.config.mark_uploaded else _nothing,
                 )
 
-    def _mark(self, api: _Api, shipment_id: str) -> None:
+    def _mark(self, api: Api, shipment_id: str) -> None:
         """With ``mark_uploaded``: flag the stored shipment so the next poll's query leaves it out."""
         body = {
             "shipment_ids": [int(shipment_id) if shipment_id.isdecimal() else shipment_id],
@@ -374,7 +310,7 @@ def inventory_levels(who: str, config: ShipBobSinkConfig | ShipBobSourceConfig, 
     ``name``, ``on_hand_quantity``, ``fulfillable_quantity`` ...}]. [unverified] the envelope of a page (a list,
     or an object with ``items`` and a ``next`` link) and how a next page is named: both are followed, on
     ShipBob's own host only."""
-    api = _Api(f"stock {who}", config, getattr(config, "channel_id", None), transport)
+    api = Api(f"stock {who}", config, getattr(config, "channel_id", None), transport)
     pages: list[Any] = []
     try:
         path, query = "/inventory-level/locations", {"PageSize": "250"}
@@ -387,24 +323,14 @@ def inventory_levels(who: str, config: ShipBobSinkConfig | ShipBobSourceConfig, 
             link = body.get("next") if isinstance(body, dict) else response.headers.get("next-page")
             if not isinstance(link, str) or not link:
                 return json.dumps(pages, separators=(",", ":")).encode()
-            path, query = _next_path(link, api), {}
+            path, query = next_path(link, api), {}
     finally:
         api.close()
     raise CrossdockError(f"{api.who}: more than {MAX_PAGES} pages of inventory levels")
 
 
-def _body(response: httpx.Response, api: _Api) -> Any:
+def _body(response: httpx.Response, api: Api) -> Any:
     try:
         return response.json()
     except ValueError:
         raise TransientError(f"{api.who}: inventory levels: not JSON") from None
-
-
-def _next_path(link: str, api: _Api) -> str:
-    """A next-page link as a path under the API's version: never another host."""
-    if link.startswith(("http://", "https://")):
-        if not link.startswith(api.base.rsplit("/", 1)[0] + "/"):
-            raise PermanentError(f"{api.who}: a next page on another host refused: {link[:200]}")
-        link = link[len(api.base.rsplit("/", 1)[0]) :]
-    version = "/" + api.base.rsplit("/", 1)[1]
-    return link[len(version) :] if link.startswith(version + "/") else link

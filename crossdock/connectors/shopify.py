@@ -8,7 +8,8 @@ What this relies on (``../shared/docs/channel-apis.md`` §4, from Shopify's docs
 - Rate limits are a leaky bucket of query cost: every answer's ``extensions.cost.throttleStatus`` says what is
   left (``currentlyAvailable``) and how fast it comes back (``restoreRate``). The next query waits until the bucket
   holds what the last one of its kind asked for, so a poll slows down instead of running dry. A throttled query
-  (``errors[].extensions.code == "THROTTLED"``, HTTP 200 or 429) is transient, with the wait the bucket implies.
+  (``errors[].extensions.code == "THROTTLED"``, HTTP 200 or 429) is transient, with the wait the bucket implies
+  (both in ``shopify_client.py``).
 - Expiring offline tokens last an hour and come with a refresh token that rotates on every refresh
   (``shopify_tokens.py``); a 401 refreshes once and the call is made again.
 - Webhooks carry ``X-Shopify-Hmac-Sha256`` = base64(HMAC-SHA256(client secret, raw body)) and the topic in
@@ -32,14 +33,10 @@ from __future__ import annotations
 
 import base64
 import binascii
-import contextlib
 import datetime as dt
 import hashlib
 import hmac
 import json
-import math
-import threading
-import time
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -47,11 +44,9 @@ import httpx
 
 from crossdock.connectors import shopify_returns
 from crossdock.connectors.channel import ChannelSink, ChannelSource, order_inbound
-from crossdock.connectors.http import check, read_json, request, retry_after
+from crossdock.connectors.shopify_client import Shop
 from crossdock.connectors.shopify_config import ShopifySourceConfig
 from crossdock.connectors.shopify_stock import push_stock
-from crossdock.connectors.shopify_tokens import Tokens
-from crossdock.connectors.throttle import Patience, Throttled
 from crossdock.core.configuration.types import resolve_secret
 from crossdock.core.errors import DecodeError, PermanentError, TransientError
 from crossdock.core.fulfilment.models import Fulfilment
@@ -64,135 +59,15 @@ from crossdock.mappings import shopify_cancel as cancelling
 from crossdock.mappings import shopify_fulfilment as fulfilling
 from crossdock.mappings import shopify_graphql as graphql
 
-FIRST_COST = 50.0  # what a query not seen yet is taken to cost: more than the small reads and a mutation's 10
 # the webhook topics that name an order, and the key of their body that holds its id
 ORDER_TOPICS = {"orders/create": "id", "orders/updated": "id", "orders/cancelled": "id", "refunds/create": "order_id"}
-_BUCKETS: dict[str, _Bucket] = {}  # a shop's cost bucket, by its url
-_LOCKS_GUARD = threading.Lock()
 
 
-def sleep(seconds: float) -> None:
-    """Wait for the cost bucket (a module function, so tests can count the waits instead of sleeping)."""
-    time.sleep(seconds)
-
-
-class _Bucket:
-    """A shop's query-cost bucket as Shopify last reported it, shared by the shop's source and sink in this
-    process (the limit is per app and store), and what each query asked for last time."""
-
-    def __init__(self) -> None:
-        self.lock = threading.Lock()
-        self.available: float | None = None
-        self.restore = 0.0
-        self.seen = 0.0
-        self.costs: dict[str, float] = {}
-
-    def account(self, operation: str, cost: dict[str, Any]) -> None:
-        status = cost.get("throttleStatus") or {}
-        with self.lock:
-            with contextlib.suppress(TypeError, ValueError, KeyError):
-                self.available = float(status["currentlyAvailable"])
-                self.restore = float(status["restoreRate"])
-                self.seen = time.monotonic()
-            with contextlib.suppress(TypeError, ValueError, KeyError):
-                self.costs[operation] = float(cost["requestedQueryCost"])
-
-    def wait(self, wanted: float) -> float | None:
-        """Seconds until the bucket, refilling since it was last reported, holds ``wanted``; None when unknown."""
-        with self.lock:
-            if self.available is None or self.restore <= 0:
-                return None
-            now = self.available + (time.monotonic() - self.seen) * self.restore
-            return max(0.0, math.ceil((wanted - now) / self.restore * 10) / 10)  # in tenths, rounded up
-
-
-class _Shop:
-    """One shop's GraphQL endpoint: the token on every call, the cost bucket respected, answers classified."""
-
-    def __init__(
-        self, who: str, config: ShopifySourceConfig, transport: httpx.BaseTransport | None, patience: float = 0.0
-    ) -> None:
-        self.who = who
-        self.patience = Patience(patience, lambda seconds: sleep(seconds))
-        self.client = httpx.Client(base_url=config.url.rstrip("/"), timeout=config.timeout, transport=transport)
-        self.endpoint = f"/admin/api/{config.api_version}/graphql.json"
-        self.tokens = Tokens(who, config, self.client)
-        with _LOCKS_GUARD:
-            self.bucket = _BUCKETS.setdefault(config.url.rstrip("/").lower(), _Bucket())
-
-    def query(self, operation: str, text: str, variables: dict[str, Any]) -> dict[str, Any]:
-        """The ``data`` of one GraphQL call; errors raised as Transient or Permanent with Shopify's words. A
-        throttled call waits and is made again while the client's patience lasts (a poll's; a sink has none:
-        the outbox retries)."""
-        return self.patience.call(lambda: self._query(operation, text, variables))
-
-    def _query(self, operation: str, text: str, variables: dict[str, Any]) -> dict[str, Any]:
-        where = f"shopify {self.who}: {operation}"
-        self._pace(operation)
-        token = self.tokens.current()
-        response = self._post(where, token, text, variables)
-        if response.status_code == 401 and self.tokens.refreshes:
-            response = self._post(where, self.tokens.refresh(stale=token), text, variables)
-        body = read_json(response, where, not_json="not a JSON object")
-        if not isinstance(body, dict):
-            check(response, where)
-            raise TransientError(f"{where}: {response.status_code}, not a JSON object")
-        cost = self._account(operation, body)
-        errors = [e for e in body.get("errors") or [] if isinstance(e, dict)]
-        if isinstance(body.get("errors"), str):  # REST-style {"errors": "..."} on a 401 or 402
-            errors = [{"message": body["errors"]}]
-        codes = {str((e.get("extensions") or {}).get("code", "")) for e in errors}
-        said = "; ".join(str(e.get("message", "")).strip() for e in errors)[:300]
-        if "THROTTLED" in codes or response.status_code == 429:
-            wait = retry_after(response.headers.get("Retry-After")) or self._wait(cost)
-            raise Throttled(f"{where}: throttled: {said or 'Too Many Requests'}", retry_after=wait)
-        check(response, where, said)
-        if errors:
-            if codes & {"INTERNAL_SERVER_ERROR", "TIMEOUT"}:
-                raise TransientError(f"{where}: {said}")
-            named = f" ({', '.join(sorted(codes - {''}))})" if codes - {""} else ""
-            hint = ": lower page_size" if "MAX_COST_EXCEEDED" in codes else ""
-            raise PermanentError(f"{where}: {said}{named}{hint}")
-        data = body.get("data")
-        if not isinstance(data, dict):
-            raise TransientError(f"{where}: the answer has no data")
-        return data
-
-    def _post(self, where: str, token: str, text: str, variables: dict[str, Any]) -> httpx.Response:
-        body = {"query": text, "variables": variables}
-        return request(self.client, "POST", self.endpoint, where, json=body, headers={"X-Shopify-Access-Token": token})
-
-    def _account(self, operation: str, body: dict[str, Any]) -> dict[str, Any]:
-        cost = (body.get("extensions") or {}).get("cost")
-        if not isinstance(cost, dict):
-            return {}
-        self.bucket.account(operation, cost)
-        return cost
-
-    def _wait(self, cost: dict[str, Any]) -> float | None:
-        """Seconds until the bucket holds what a throttled query asked for."""
-        try:
-            wanted = float(cost["requestedQueryCost"])
-        except (TypeError, ValueError, KeyError):
-            return None
-        return self.bucket.wait(wanted)
-
-    def _pace(self, operation: str) -> None:
-        """Wait until the bucket holds what this query asked for last time (``FIRST_COST`` the first time), so
-        it is not throttled."""
-        wait = self.bucket.wait(self.bucket.costs.get(operation, FIRST_COST))
-        if wait:
-            sleep(wait)
-
-    def close(self) -> None:
-        self.client.close()
-
-
-class ShopifySource(ChannelSource[ShopifySourceConfig, _Shop]):
+class ShopifySource(ChannelSource[ShopifySourceConfig, Shop]):
     """Every order updated since the last checkpoint (less the overlap), one document per order version."""
 
-    def _connect(self) -> _Shop:
-        return _Shop(self.name, self.config, self._transport, patience=self.config.throttle_wait)
+    def _connect(self) -> Shop:
+        return Shop(self.name, self.config, self._transport, patience=self.config.throttle_wait)
 
     def order(self, order_id: str) -> Inbound:
         """One order read by id (numeric or GID): what a webhook's hint turns into."""
@@ -212,7 +87,7 @@ class ShopifySource(ChannelSource[ShopifySourceConfig, _Shop]):
     def webhook_order_id(self, body: bytes, headers: Mapping[str, str]) -> str | None:
         return webhook_order_id(body, headers)
 
-    def _orders(self, shop: _Shop) -> Iterator[Inbound]:
+    def _orders(self, shop: Shop) -> Iterator[Inbound]:
         high = _instant(self.since) if self.since else None
         start = self._window_start(high, dt.datetime.now(dt.UTC))
         after: str | None = None
@@ -249,14 +124,14 @@ def _instant(stamp: str) -> dt.datetime:
     return when.replace(tzinfo=dt.UTC) if when.tzinfo is None else when.astimezone(dt.UTC)
 
 
-def _complete(shop: _Shop, order: dict[str, Any]) -> dict[str, Any]:
+def _complete(shop: Shop, order: dict[str, Any]) -> dict[str, Any]:
     """The order with every page of its lineItems and shippingLines, so the mapping sees all of them."""
     for key, text in graphql.NESTED_QUERIES.items():
         _all_pages(shop, order, key, "order", text)
     return order
 
 
-def _all_pages(shop: _Shop, owner: dict[str, Any], key: str, root: str, text: str) -> None:
+def _all_pages(shop: Shop, owner: dict[str, Any], key: str, root: str, text: str) -> None:
     """Replace the connection ``owner[key]`` by one page holding the nodes of all its pages, so a mapping that
     refuses a next page sees them all. ``text`` reads the page after a cursor (variables ``id``: the owner's,
     ``after``) as ``<root>(id:) { <key>(after:) }``."""
@@ -326,14 +201,14 @@ def webhook_order_id(body: bytes, headers: Mapping[str, str]) -> str | None:
     return str(found).strip()
 
 
-class ShopifySink(ChannelSink[ShopifySourceConfig, _Shop]):
+class ShopifySink(ChannelSink[ShopifySourceConfig, Shop]):
     """A Fulfilment back to the shop: ``fulfillmentCreate`` on the order's open fulfillment orders, with tracking,
     never twice (what already shipped under the shipment's tracking is left out)."""
 
     channel = "shopify"
 
-    def _connect(self, transport: httpx.BaseTransport | None) -> _Shop:
-        return _Shop(self.name, self.config, transport)
+    def _connect(self, transport: httpx.BaseTransport | None) -> Shop:
+        return Shop(self.name, self.config, transport)
 
     def _fulfil(self, fulfilment: Fulfilment) -> str:
         where = f"shopify {self.name}: order {fulfilment.external_id} ({fulfilment.po_number})"

@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from crossdock.connectors import shopify_client
 from crossdock.connectors.stock_push import STREAK
 from crossdock.connectors.throttle import Patience
 from crossdock.core.errors import PermanentError, TransientError
@@ -27,11 +28,9 @@ ROUNDS = 3  # a batch sent once, then again at most twice after stale answers
 
 def push_stock(shop: Any, who: str, config: Any, push: StockPush) -> StockSent:
     """Set every level of the push, or refuse the SKUs Shopify refuses (the rest set), or raise."""
-    from crossdock.connectors import shopify  # the module's sleep, which tests count instead of waiting
-
     where = f"shopify {who}: stock push {push.push_id[:12]}"
     groups, refused = mapping.batches(push, config.api_version)
-    patience = Patience(config.throttle_wait, lambda seconds: shopify.sleep(seconds))
+    patience = Patience(config.throttle_wait, lambda seconds: shopify_client.sleep(seconds))  # tests count its waits
     setter = _Setter(shop, where, push, config.api_version, patience, refused)
     reset = sum(setter.batch(levels) for levels in groups)
     note = f"; {reset} changed on Shopify since last told, set from what it held" if reset else ""

@@ -15,7 +15,8 @@ from typing import Any
 
 from sqlalchemy import Connection
 
-from crossdock.core.configuration.config import Config, Identity, PartnerConfig
+from crossdock.core.configuration.config import Config
+from crossdock.core.configuration.partners import Identity, PartnerConfig
 from crossdock.core.storage.store import Store
 
 

@@ -97,6 +97,7 @@ SINK_PROBES = {
 
 MAPPINGS = {
     "x12": "crossdock.mappings.x12.hub",
+    "x12_warehouse": "crossdock.mappings.x12.warehouse",
     "labels": "crossdock.mappings.labels",
     "csv": "crossdock.mappings.csv",
     "json": "crossdock.mappings.jsonmap",

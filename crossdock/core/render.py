@@ -54,15 +54,17 @@ def render(
     if fmt == "x12-940":
         assert isinstance(sink, OrderFormat) and sink.partner is not None
         recipient = hub.partners[sink.partner]
-        x12 = registry.mapping("x12")
+        x12, warehouse = registry.mapping("x12"), registry.mapping("x12_warehouse")
         picked, per_line = _picked(order, positions), sink.ship_to_per_line
-        sets = x12.count_940s([picked], per_line)  # one per ship-to for a 3PL that takes one an order
+        sets = warehouse.count_940s([picked], per_line)  # one per ship-to for a 3PL that takes one an order
         controls = reserve(hub.store, conn, recipient.name, sets=sets)
         out = x12.Outgoing(**recipient.envelope(controls, created_now()))
         try:
             number = warehouse_order_number(order.channel, who, order.external_id or order.po_number, order.po_number)
             cartons = sscc_of(labels or [])
-            data = x12.write_940(picked, out, sink.depositor, cartons, ship_to_per_line=per_line, order_number=number)
+            data = warehouse.write_940(
+                picked, out, sink.depositor, cartons, ship_to_per_line=per_line, order_number=number
+            )
         except ValueError:
             hub.store.return_numbers(conn, recipient.name, {"isa": 1, "gs": 1, "st": sets})
             raise

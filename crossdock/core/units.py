@@ -2,7 +2,8 @@
 
 A warehouse may confirm in eaches what the buyer ordered in cases. Comparing the numbers as they stand calls 12
 eaches an overshipment of a 1-case line; writing them under the PO's unit tells the buyer 12 cases shipped. So
-every shipped quantity is put in the order line's unit before it is compared or written (``shipping._check``).
+every shipped quantity is put in the order line's unit before it is compared or written
+(``shipment_checks.check_shipped``).
 
 How many eaches a unit holds:
 

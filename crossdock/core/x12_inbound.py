@@ -19,58 +19,27 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
-from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import Connection
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from crossdock.core import registry
-from crossdock.core.acknowledgments.advice_inbound import apply_advice
 from crossdock.core.acknowledgments.advices import ApplicationAdvice
-from crossdock.core.acknowledgments.reconcile import reconcile, reconcile_interchange
 from crossdock.core.configuration.connectors import MAX_INTERCHANGES
 from crossdock.core.errors import DecodeError
 from crossdock.core.failures import PROCESSABLE, fail_document, mark_failed, reason_of, report_problems, say_failed
 from crossdock.core.fulfilment.models import Shipment
-from crossdock.core.fulfilment.shipping import record_shipments
 from crossdock.core.hub import Hub
-from crossdock.core.lifecycle.change_answers import apply_change_answer
-from crossdock.core.lifecycle.order_versions import Version, made_at
-from crossdock.core.lifecycle.x12_changes import apply_changes, forced, order_version
-from crossdock.core.models import Acknowledgment, ChangeAcknowledgment, InventorySnapshot, Order, OrderChange
-from crossdock.core.orders import upsert_orders
-from crossdock.core.partners import Controls, Partner, created_now
-from crossdock.core.plan import Numbered, Plan, Processed, delivery_key, safe_name
-from crossdock.core.returns.models import Return, ReturnReceipt
-from crossdock.core.returns.x12 import x12_return
-from crossdock.core.stock.incoming import record_846
-from crossdock.core.storage.spool import SpooledLines
+from crossdock.core.models import Acknowledgment, Order, OrderChange
+from crossdock.core.partners import Partner
+from crossdock.core.plan import Plan, Processed, delivery_key
 from crossdock.core.storage.store import OrderRace
+from crossdock.core.x12_document import Read, Seen, record_document
 
 log = logging.getLogger("crossdock.pipeline")
 
 _CONTENDED = ("40P01", "40001")  # PostgreSQL: deadlock detected, serialization failure
-
-
-@dataclass(slots=True)
-class _Read:
-    """A document decoded and its partner found, before anything is recorded."""
-
-    row: Any
-    name: str
-    inbound: Any
-    partner: Partner
-    keys: set[tuple[str, str, str]] = field(default_factory=set)  # its orders' (channel, partner, external id)
-    alone: bool = False  # carries more than orders: a run of its own
-
-
-@dataclass(slots=True)
-class _Seen:
-    """What the chunk's documents look up, read once for the chunk and kept up to date as they are recorded."""
-
-    interchanges: dict[tuple[str, str], list[int]]  # (partner, ISA13) -> the inbound documents that carried it
-    acked: set[str]  # delivery keys of the 997/999s already queued (a replayed document)
 
 
 def process_x12(
@@ -134,7 +103,7 @@ def _record_all(hub: Hub, conn: Connection, rows: list[Any], guarded: bool) -> l
     """Each row's result, and the row when this call decided it (to be logged after the commit). Unless
     ``guarded``, a document that raises rolls the whole chunk back (``_Redo``) instead of failing alone."""
     results: dict[int, tuple[Processed, Any]] = {}
-    reads: list[_Read] = []
+    reads: list[Read] = []
     for row in rows:
         if row.state not in PROCESSABLE:  # another worker recorded it meanwhile
             results[int(row.id)] = (Processed(int(row.id), str(row.state)), None)
@@ -145,7 +114,7 @@ def _record_all(hub: Hub, conn: Connection, rows: list[Any], guarded: bool) -> l
         else:
             reads.append(read)
     store = hub.store
-    seen = _Seen(
+    seen = Seen(
         store.interchanges_seen(conn, [(r.partner.name, r.inbound.interchanges[0].control) for r in reads]),
         store.queued_keys(conn, [delivery_key("ack", int(r.row.id)) for r in reads]),
     )
@@ -159,7 +128,7 @@ def _record_all(hub: Hub, conn: Connection, rows: list[Any], guarded: bool) -> l
             mark = plan.mark()
             try:
                 with _savepoint(conn) if guarded else nullcontext():
-                    result, outcome = _record(hub, conn, plan, read, seen, existing)
+                    result, outcome = record_document(hub, conn, plan, read, seen, existing)
             except SQLAlchemyError:
                 raise
             except Exception as exc:  # rolled back to the savepoint: the document fails alone
@@ -197,7 +166,7 @@ def _savepoint(conn: Connection) -> Iterator[None]:
         cursor.close()
 
 
-def _read(hub: Hub, conn: Connection, row: Any) -> _Read | Processed:
+def _read(hub: Hub, conn: Connection, row: Any) -> Read | Processed:
     """Decode the document and find its partner; one that cannot be read is marked failed here."""
     document_id = int(row.id)
     name = f"document {document_id} ({row.remote_name or 'unnamed'})"
@@ -226,7 +195,7 @@ def _read(hub: Hub, conn: Connection, row: Any) -> _Read | Processed:
             )
     except Exception as exc:
         return mark_failed(hub, conn, document_id, reason_of(exc, name), partner.name if partner else None)
-    read = _Read(row, name, inbound, partner)
+    read = Read(row, name, inbound, partner)
     for ic in inbound.interchanges:
         read.alone = read.alone or bool(ic.acknowledgments)
         for group in ic.groups:
@@ -241,9 +210,9 @@ def _read(hub: Hub, conn: Connection, row: Any) -> _Read | Processed:
     return read
 
 
-def _runs(reads: list[_Read]) -> list[list[_Read]]:
+def _runs(reads: list[Read]) -> list[list[Read]]:
     """The chunk's documents in runs whose plans are written at once (see the module's docstring)."""
-    runs: list[list[_Read]] = []
+    runs: list[list[Read]] = []
     keys: set[tuple[str, str, str]] = set()
     for read in reads:
         if not runs or read.alone or runs[-1][0].alone or read.keys & keys:
@@ -254,7 +223,7 @@ def _runs(reads: list[_Read]) -> list[list[_Read]]:
     return runs
 
 
-def _existing(hub: Hub, conn: Connection, run: list[_Read]) -> dict[tuple[str, str], dict[str, Any]]:
+def _existing(hub: Hub, conn: Connection, run: list[Read]) -> dict[tuple[str, str], dict[str, Any]]:
     """The stored orders a run's documents carry, by (channel, partner) and external id: one lookup each."""
     wanted: dict[tuple[str, str], list[str]] = {}
     for read in run:
@@ -281,128 +250,3 @@ def _partner_of(hub: Hub, inbound: Any, name: str) -> Partner:
     if found is None:
         raise DecodeError("no interchange in the file", source=name)
     return found
-
-
-def _record(
-    hub: Hub,
-    conn: Connection,
-    plan: Plan,
-    read: _Read,
-    seen: _Seen,
-    existing: dict[tuple[str, str], dict[str, Any]],
-) -> tuple[Processed, tuple[Any, ...]]:
-    """Plan everything one document causes; returns its result and its row's outcome for ``set_outcomes``."""
-    document_id, source, inbound, partner = int(read.row.id), read.row.endpoint, read.inbound, read.partner
-    result = Processed(document_id, "processed")
-    first = inbound.interchanges[0]
-    dup = min((i for i in seen.interchanges.get((partner.name, first.control), []) if i != document_id), default=None)
-    if dup is not None:
-        plan.event(
-            "duplicate",
-            f"interchange {first.control} from {partner.name} was already received in document {dup}",
-            document=document_id,
-        )
-    result.acks = _acknowledge(plan, document_id, inbound, partner, seen.acked)
-    problems: list[str] = []
-    found: list[Order] = []
-    spooled: dict[int, SpooledLines] = {}  # a large order's lines, by id(order)
-    shipped: list[Shipment] = []
-    versions: dict[int, Version] = {}  # each order's version, by id(order)
-    changes: list[tuple[OrderChange, str | None]] = []  # each 860, with when its group was made
-    total = 0
-    for ic in inbound.interchanges:
-        if not ic.ok and ic.errors:
-            problems.append(f"interchange {ic.control}: {'; '.join(ic.errors[:3])}")
-        for ta1 in ic.acknowledgments:
-            if problem := reconcile_interchange(hub, conn, plan, document_id, ta1, partner):
-                problems.append(problem)
-        for group in ic.groups:
-            for ts in group.sets:
-                total += 1
-                if ts.status == "rejected":
-                    problems.append(f"{ts.code} {ts.control} rejected: {'; '.join(ts.errors[:3])}")
-                elif ts.decode_error:
-                    problems.append(f"{ts.code} {ts.control}: {ts.decode_error}")
-                elif isinstance(ts.document, Order):
-                    ts.document.partner = partner.name
-                    found.append(ts.document)
-                    versions[id(ts.document)] = order_version(ts.document, group)
-                    if ts.lines is not None:
-                        spooled[id(ts.document)] = ts.lines
-                elif isinstance(ts.document, Acknowledgment):
-                    if problem := reconcile(hub, conn, plan, document_id, ts.document, partner):
-                        problems.append(problem)
-                elif isinstance(ts.document, Shipment):
-                    shipped.append(ts.document)
-                elif isinstance(ts.document, OrderChange):
-                    changes.append((ts.document, made_at(group.date, group.time)))
-                elif isinstance(ts.document, Return | ReturnReceipt):  # a 180 or a 944: core/returns/x12.py
-                    problems.extend(x12_return(hub, conn, plan, document_id, ts.document, partner.name))
-                elif isinstance(
-                    ts.document, ApplicationAdvice
-                ):  # an 824 or 864: core/acknowledgments/advice_inbound.py
-                    if problem := apply_advice(hub, conn, plan, document_id, ts.document, partner):
-                        problems.append(problem)
-                elif isinstance(ts.document, InventorySnapshot):  # an 846: on-hand figures (core/stock/incoming.py)
-                    said = record_846(conn, ts.document, partner.name, document_id, made_at(group.date, group.time))
-                    plan.event("stock", said, document=document_id)
-                elif isinstance(ts.document, ChangeAcknowledgment):  # an 865: core/lifecycle/change_answers.py
-                    if problem := apply_change_answer(hub, conn, plan, document_id, ts.document, partner):
-                        problems.append(problem)
-                elif ts.document is None:
-                    problems.append(f"{ts.code} {ts.control}: crossdock has no inbound flow for this set yet")
-    if shipped:
-        problems.extend(record_shipments(hub, conn, plan, document_id, shipped, partner.name, result))
-    if found:
-        stored = existing.get((found[0].channel, partner.name), {})
-        problems.extend(
-            upsert_orders(
-                hub,
-                conn,
-                plan,
-                document_id,
-                source,
-                found,
-                partner,
-                result,
-                stored,
-                spooled,
-                versions,
-                forced(read.row),
-            )
-        )
-    if changes:
-        problems.extend(apply_changes(hub, conn, plan, document_id, source, changes, partner, result, forced(read.row)))
-    if problems:
-        rejected = sum(1 for p in problems if " rejected" in p)
-        result.state = "rejected" if total and rejected == total else "processed"
-        result.error = "; ".join(problems)[:4000]
-    groups = ",".join(g.control for g in first.groups)[:16] or None
-    flags = "duplicate-interchange" if dup is not None else None
-    return result, (result.state, result.error, partner.name, "x12", first.control, groups, flags, document_id)
-
-
-def _acknowledge(plan: Plan, document_id: int, inbound: Any, partner: Partner, acked: set[str]) -> int:
-    """Plan the 997/999, numbered when the chunk is written."""
-    kind = partner.config.ack
-    key = delivery_key("ack", document_id)
-    if kind == "none" or key in acked:
-        return 0
-    interchanges, groups = inbound.ack_counts()
-    if not interchanges:
-        return 0
-
-    def render(controls: Controls) -> tuple[bytes, str] | None:
-        data = inbound.ack(
-            kind,
-            interchange=controls.interchange,
-            group=controls.group,
-            transaction=controls.transaction,
-            usage=partner.usage,
-            created=created_now(),
-        )
-        return None if data is None else (data, f"{safe_name(partner.name)}-{kind}-{controls.interchange:09d}.edi")
-
-    refused = f"no {kind} for document {document_id}"
-    plan.numbered(Numbered(partner, (interchanges, groups, groups), render, kind, key, document_id, None, refused))
-    return 1

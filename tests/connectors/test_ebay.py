@@ -18,7 +18,7 @@ import pytest
 import respx
 
 from crossdock.connectors import ebay as connector
-from crossdock.connectors import throttle
+from crossdock.connectors import ebay_client, throttle
 from crossdock.connectors.channel import Expiring
 from crossdock.connectors.ebay import EbaySource, challenge_response, webhook_order_id
 from crossdock.connectors.ebay_config import EbaySourceConfig
@@ -47,10 +47,10 @@ def throttle_waits(monkeypatch: pytest.MonkeyPatch) -> list[float]:
 
 @pytest.fixture(autouse=True)
 def fresh_caches() -> Iterator[None]:
-    for cache in (connector.TOKENS, connector.KEYS, connector.UNKNOWN_KEYS):
+    for cache in (ebay_client.TOKENS, connector.KEYS, connector.UNKNOWN_KEYS):
         cache.clear()
     yield
-    for cache in (connector.TOKENS, connector.KEYS, connector.UNKNOWN_KEYS):
+    for cache in (ebay_client.TOKENS, connector.KEYS, connector.UNKNOWN_KEYS):
         cache.clear()
 
 
@@ -133,7 +133,7 @@ def test_the_first_poll_reads_back_first_sync_and_an_old_checkpoint_is_cut_to_ni
     config: EbaySourceConfig,
 ) -> None:
     def start(source: EbaySource) -> dt.datetime:
-        connector.TOKENS.clear()
+        ebay_client.TOKENS.clear()
         with respx.mock(assert_all_called=True) as mock:
             mock.post(TOKEN).mock(side_effect=token_answer)
             route = mock.get(ORDERS).mock(return_value=httpx.Response(200, json={"total": 0, "orders": []}))

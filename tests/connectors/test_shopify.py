@@ -25,7 +25,7 @@ import httpx
 import pytest
 import respx
 
-import crossdock.connectors.shopify as connector
+import crossdock.connectors.shopify_client as client
 from crossdock.connectors.shopify import ShopifySink, ShopifySource, verify_webhook, webhook_order_id
 from crossdock.connectors.shopify_config import ShopifySourceConfig
 from crossdock.core.errors import ConfigError, PermanentError, TransientError
@@ -72,8 +72,8 @@ def operation(request: httpx.Request) -> tuple[str, dict[str, Any]]:
 def no_sleep(monkeypatch: pytest.MonkeyPatch) -> list[float]:
     """Waits recorded, not slept; and each test starts with a shop whose cost bucket is not known yet."""
     waits: list[float] = []
-    monkeypatch.setattr(connector, "sleep", waits.append)
-    monkeypatch.setattr(connector, "_BUCKETS", {})
+    monkeypatch.setattr(client, "sleep", waits.append)
+    monkeypatch.setattr(client, "_BUCKETS", {})
     return waits
 
 

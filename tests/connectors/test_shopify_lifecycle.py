@@ -13,7 +13,7 @@ import httpx
 import pytest
 import respx
 
-import crossdock.connectors.shopify as connector
+import crossdock.connectors.shopify_client as client
 from crossdock.connectors.shopify import ShopifySink, ShopifySource
 from crossdock.connectors.shopify_config import ShopifySourceConfig
 from crossdock.core.errors import PermanentError, TransientError
@@ -28,8 +28,8 @@ from tests.test_shopify_mapping import FULFILLMENT_ORDER
 @pytest.fixture(autouse=True)
 def no_sleep(monkeypatch: pytest.MonkeyPatch) -> list[float]:
     waits: list[float] = []
-    monkeypatch.setattr(connector, "sleep", waits.append)
-    monkeypatch.setattr(connector, "_BUCKETS", {})
+    monkeypatch.setattr(client, "sleep", waits.append)
+    monkeypatch.setattr(client, "_BUCKETS", {})
     return waits
 
 

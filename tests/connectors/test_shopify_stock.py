@@ -17,7 +17,7 @@ import httpx
 import pytest
 import respx
 
-import crossdock.connectors.shopify as connector
+import crossdock.connectors.shopify_client as client
 from crossdock.connectors.shopify import ShopifySink
 from crossdock.connectors.shopify_config import ShopifySourceConfig
 from crossdock.core.errors import PermanentError, TransientError
@@ -116,8 +116,8 @@ class FakeShop:
 @pytest.fixture(autouse=True)
 def no_sleep(monkeypatch: pytest.MonkeyPatch) -> list[float]:
     waits: list[float] = []
-    monkeypatch.setattr(connector, "sleep", waits.append)
-    monkeypatch.setattr(connector, "_BUCKETS", {})
+    monkeypatch.setattr(client, "sleep", waits.append)
+    monkeypatch.setattr(client, "_BUCKETS", {})
     monkeypatch.setattr(shopify_stock, "BATCH", 2)
     return waits
 

@@ -7,6 +7,7 @@ import subprocess
 import sys
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -129,6 +130,28 @@ def start_run(config: Path) -> subprocess.Popen[bytes]:
         stderr=subprocess.PIPE,
         env={**os.environ, "CROSSDOCK_LOG_LEVEL": "WARNING"},
     )
+
+
+@contextmanager
+def running(config: Path) -> Iterator[subprocess.Popen[bytes]]:
+    """``start_run``, killed on the way out if the test failed before the process ended (no orphaned run)."""
+    proc = start_run(config)
+    try:
+        yield proc
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
+def ended_cleanly(proc: subprocess.Popen[bytes], timeout: float = 120) -> str:
+    """Waits for a run told to stop and asserts it stopped as an operator expects (exit 0, no traceback); its
+    stderr, for what the caller checks next."""
+    proc.wait(timeout=timeout)
+    errors = proc.stderr.read().decode() if proc.stderr else ""
+    assert proc.returncode == 0, errors
+    assert "Traceback" not in errors, errors
+    return errors
 
 
 def receive(hub: Hub, data: bytes, name: str = "po.edi") -> None:

@@ -105,11 +105,10 @@ def test_a_shipment_nothing_could_answer_is_held_with_the_reason(tmp_path: Path,
 
 
 def fixed_clock(monkeypatch: pytest.MonkeyPatch) -> None:
-    from crossdock.core import orders as orders_module
-    from crossdock.core import render
+    from crossdock.core import order_deliveries, render
     from crossdock.core.fulfilment import answers, shipping
 
-    for module in (orders_module, render, shipping, answers):
+    for module in (order_deliveries, render, shipping, answers):
         monkeypatch.setattr(module, "created_now", lambda: dt.datetime(2026, 11, 21, 14, 30))
 
 

@@ -46,12 +46,11 @@ def asn_config(tmp_path: Path, store_url: str, **buyer: Any) -> dict[str, Any]:
 def test_the_856_names_ship_from_ship_to_references_packs_and_lading(
     tmp_path: Path, store_url: str, version: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from crossdock.core import orders as orders_module
-    from crossdock.core import render
+    from crossdock.core import order_deliveries, render
     from crossdock.core.fulfilment import answers, shipping
 
     fixed = dt.datetime(2026, 11, 21, 14, 30)
-    for module in (orders_module, render, shipping, answers):
+    for module in (order_deliveries, render, shipping, answers):
         monkeypatch.setattr(module, "created_now", lambda: fixed)
     po = order("PO-5", skus=("MUG-BLU", "KTL-STL"), qty=24)
     po.references = [Reference(qualifier="IA", value="VEND-0042"), Reference(qualifier="DP", value="0093")]
@@ -302,12 +301,11 @@ def test_a_po_after_the_window_gets_its_own_856(tmp_path: Path, store_url: str) 
 def test_a_csv_ship_files_delivery_date_is_the_856s_estimated_delivery(
     tmp_path: Path, store_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from crossdock.core import orders as orders_module
-    from crossdock.core import render
+    from crossdock.core import order_deliveries, render
     from crossdock.core.fulfilment import answers, shipping
 
     fixed = dt.datetime(2026, 11, 21, 14, 30)
-    for module in (orders_module, render, shipping, answers):
+    for module in (order_deliveries, render, shipping, answers):
         monkeypatch.setattr(module, "created_now", lambda: fixed)
     cfg = config(tmp_path, store_url, guide="marketplace-vendor")
     source = csv_source(tmp_path, weight_unit="KG")

@@ -15,6 +15,7 @@ import pytest
 from sqlalchemy import select
 
 import crossdock.connectors.shopify as connector
+import crossdock.connectors.shopify_client as client
 from crossdock.core.hub import Hub
 from crossdock.core.pipeline import replay
 from crossdock.core.poller import poll
@@ -121,7 +122,7 @@ def shop(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[ReturningShop, FakeA
     def wait(seconds: float) -> None:
         fake.skipped += seconds
 
-    monkeypatch.setattr(connector, "sleep", wait)
+    monkeypatch.setattr(client, "sleep", wait)
     with fake_api() as api:
         fake.serve(api)
         yield fake, api

@@ -24,7 +24,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from crossdock.connectors import ebay as connector
-from crossdock.connectors import throttle
+from crossdock.connectors import ebay_client, throttle
 from crossdock.core.hub import Hub
 from crossdock.core.poller import poll
 from tests.conftest import CASES, FIXTURES
@@ -177,10 +177,10 @@ class FakeEbay:
 
 @pytest.fixture
 def ebay() -> Iterator[tuple[FakeEbay, FakeApi]]:
-    for cache in (connector.TOKENS, connector.KEYS, connector.UNKNOWN_KEYS):
+    for cache in (ebay_client.TOKENS, connector.KEYS, connector.UNKNOWN_KEYS):
         cache.clear()
     yield from served(FakeEbay())
-    for cache in (connector.TOKENS, connector.KEYS, connector.UNKNOWN_KEYS):
+    for cache in (ebay_client.TOKENS, connector.KEYS, connector.UNKNOWN_KEYS):
         cache.clear()
 
 

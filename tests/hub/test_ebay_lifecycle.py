@@ -22,6 +22,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from sqlalchemy import select, update
 
 from crossdock.connectors import ebay as connector
+from crossdock.connectors import ebay_client
 from crossdock.core.hub import Hub
 from crossdock.core.lifecycle.operator_orders import cancel_order
 from crossdock.core.poller import poll
@@ -34,10 +35,10 @@ from tests.hub.test_ebay_flow import CHANNEL, ENVIRONMENT, VECTORS, FakeEbay, co
 
 @pytest.fixture
 def ebay() -> Iterator[tuple[FakeEbay, FakeApi]]:
-    for cache in (connector.TOKENS, connector.KEYS, connector.UNKNOWN_KEYS):
+    for cache in (ebay_client.TOKENS, connector.KEYS, connector.UNKNOWN_KEYS):
         cache.clear()
     yield from served(FakeEbay())
-    for cache in (connector.TOKENS, connector.KEYS, connector.UNKNOWN_KEYS):
+    for cache in (ebay_client.TOKENS, connector.KEYS, connector.UNKNOWN_KEYS):
         cache.clear()
 
 

@@ -60,12 +60,11 @@ def buyer_config(tmp_path: Path, store_url: str, **buyer: Any) -> dict[str, Any]
 def test_the_810_nets_the_pos_allowances_and_carries_its_references_parties_and_terms(
     tmp_path: Path, store_url: str, version: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from crossdock.core import orders as orders_module
-    from crossdock.core import render
+    from crossdock.core import order_deliveries, render
     from crossdock.core.fulfilment import answers, shipping
 
     fixed = dt.datetime(2026, 11, 21, 14, 30)
-    for module in (orders_module, render, shipping, answers):
+    for module in (order_deliveries, render, shipping, answers):
         monkeypatch.setattr(module, "created_now", lambda: fixed)
     hub = Hub(write_config(tmp_path, buyer_config(tmp_path, store_url, version=version)))
     try:

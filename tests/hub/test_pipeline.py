@@ -222,7 +222,7 @@ def test_a_file_that_trips_a_bug_fails_alone_and_the_poll_goes_on(
 def test_a_bug_while_recording_rolls_the_document_back_and_fails_it(
     hub: Hub, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import crossdock.core.x12_inbound as pipeline
+    import crossdock.core.x12_document as pipeline
 
     def broken(*args, **kwargs):  # type: ignore[no-untyped-def]
         raise KeyError("routing")

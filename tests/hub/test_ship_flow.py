@@ -439,13 +439,12 @@ def test_golden_documents_for_each_pack_profile(
     """The 940, 856 and 810 the hub writes, byte for byte, for pick-and-pack and for the pallet profile."""
     import datetime as dt
 
-    from crossdock.core import orders as orders_module
-    from crossdock.core import render
+    from crossdock.core import order_deliveries, render
     from crossdock.core.fulfilment import answers, shipping
     from tests.golden import assert_golden
 
     fixed = dt.datetime(2026, 11, 21, 14, 30)
-    for module in (orders_module, render, shipping, answers):
+    for module in (order_deliveries, render, shipping, answers):
         monkeypatch.setattr(module, "created_now", lambda: fixed)
     hub = Hub(write_config(tmp_path, config(tmp_path, store_url, asn_profile=profile)))
     try:

@@ -26,7 +26,7 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-import crossdock.connectors.shopify as connector
+import crossdock.connectors.shopify_client as client
 from crossdock.core.hub import Hub
 from crossdock.core.poller import poll
 from crossdock.core.ports import Outbound
@@ -244,7 +244,7 @@ def shop(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[FakeShop, FakeApi]]:
     def wait(seconds: float) -> None:
         fake.skipped += seconds
 
-    monkeypatch.setattr(connector, "sleep", wait)
+    monkeypatch.setattr(client, "sleep", wait)
     yield from served(fake)
 
 

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-import crossdock.connectors.shopify as connector
+import crossdock.connectors.shopify_client as client
 from crossdock.core.hub import Hub
 from crossdock.core.lifecycle.cancellations import CANCELLATION, Cancellation
 from crossdock.core.poller import poll
@@ -52,7 +52,7 @@ def shop(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[CancellingShop, Fake
     def wait(seconds: float) -> None:  # the shop's bucket refills on its clock, moved by the connector's waits
         fake.skipped += seconds
 
-    monkeypatch.setattr(connector, "sleep", wait)
+    monkeypatch.setattr(client, "sleep", wait)
     with fake_api() as api:
         fake.serve(api)
         yield fake, api

@@ -225,11 +225,11 @@ def test_a_push_reaches_shopify_through_the_outbox_and_the_next_compares_with_wh
 ) -> None:
     import respx
 
-    import crossdock.connectors.shopify as connector
+    import crossdock.connectors.shopify_client as client
     from tests.connectors.test_shopify_stock import FakeShop
 
-    monkeypatch.setattr(connector, "sleep", lambda _s: None)
-    monkeypatch.setattr(connector, "_BUCKETS", {})
+    monkeypatch.setattr(client, "sleep", lambda _s: None)
+    monkeypatch.setattr(client, "_BUCKETS", {})
     fake = FakeShop({"gid://shopify/InventoryItem/11": 0, "gid://shopify/InventoryItem/12": 0})
     _figures(shop, Figure("MUG-BLU", "main", 10, T0, "t"), Figure("MUG-RED", "main", 6, T0, "t"))
     with respx.mock:

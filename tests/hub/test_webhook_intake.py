@@ -19,7 +19,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.exc import OperationalError
 
-import crossdock.connectors.shopify as connector
+import crossdock.connectors.shopify_client as client
 from crossdock import webhooks
 from crossdock.connectors.channel import Expiring, order_inbound
 from crossdock.core.hub import Hub
@@ -41,7 +41,7 @@ def fake_shop(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[FakeShop, FakeA
     def wait(seconds: float) -> None:
         fake.skipped += seconds
 
-    monkeypatch.setattr(connector, "sleep", wait)
+    monkeypatch.setattr(client, "sleep", wait)
     yield from served(fake)
 
 
@@ -272,13 +272,13 @@ def test_the_webhooks_of_a_server_read_their_orders_through_one_api_client(
 ) -> None:
     fake, _ = fake_shop
     made: list[object] = []
-    real = connector._Shop.__init__
+    real = client.Shop.__init__
 
     def counted(self: Any, *args: Any, **kwargs: Any) -> None:
         made.append(self)
         real(self, *args, **kwargs)
 
-    monkeypatch.setattr(connector._Shop, "__init__", counted)
+    monkeypatch.setattr(client.Shop, "__init__", counted)
     for order_id in range(961, 966):
         fake.add(example(order_id, WHEN))
     with webhook_url(hub, "shop") as url:

@@ -13,8 +13,9 @@ from hypothesis import strategies as st
 
 from crossdock.core.fulfilment.models import Invoice, InvoiceLine, Package, Shipment, ShipmentLine, ShipmentOrder
 from crossdock.core.models import Address, Order, OrderLine, Party
-from crossdock.mappings.x12.hub import Outgoing, write_810, write_855, write_856, write_940
+from crossdock.mappings.x12.hub import Outgoing, write_810, write_855, write_856
 from crossdock.mappings.x12.text import Charset, limited
+from crossdock.mappings.x12.warehouse import write_940
 from crossdock.mappings.x12.writer import X12WriteError
 
 DELIMITERS = "*~>^"

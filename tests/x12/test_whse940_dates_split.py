@@ -12,9 +12,10 @@ import pytest
 
 from crossdock.core.models import DateRef, Party
 from crossdock.mappings.x12.envelope import TransactionSet as ReadSet
-from crossdock.mappings.x12.hub import Outgoing, count_940s, write_940, write_940s
+from crossdock.mappings.x12.hub import Outgoing
 from crossdock.mappings.x12.reader import parse
 from crossdock.mappings.x12.validator import status
+from crossdock.mappings.x12.warehouse import count_940s, write_940, write_940s
 from crossdock.mappings.x12.whse940 import CANCEL, ORIGINAL, build_940, g62_segments, split_by_ship_to
 from crossdock.mappings.x12.writer import X12WriteError
 from tests.conftest import CASES

@@ -17,7 +17,8 @@ from dataclasses import dataclass
 from sqlalchemy import Connection
 
 from crossdock.core import registry
-from crossdock.core.configuration.config import Config, PartnerConfig
+from crossdock.core.configuration.config import Config
+from crossdock.core.configuration.partners import PartnerConfig
 from crossdock.core.errors import PermanentError
 from crossdock.core.storage.store import Store
 

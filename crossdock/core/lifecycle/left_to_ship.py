@@ -22,7 +22,7 @@ from crossdock.core import registry
 from crossdock.core.errors import CrossdockError
 from crossdock.core.fulfilment.answers import match_line
 from crossdock.core.fulfilment.models import Shipment
-from crossdock.core.fulfilment.shipping import shipped_totals
+from crossdock.core.fulfilment.shipment_checks import shipped_totals
 from crossdock.core.models import Order
 from crossdock.core.storage.blobs import read_pieces
 from crossdock.core.storage.schema import deliveries, documents, shipments
@@ -112,7 +112,7 @@ def known_numbers(conn: Connection, sink: str, key: str) -> list[str]:
         return []
     data = b"".join(read_pieces(conn, documents, "data", int(document_id)))
     try:
-        numbers: list[str] = registry.mapping("x12").depositor_orders(data)
+        numbers: list[str] = registry.mapping("x12_warehouse").depositor_orders(data)
     except (CrossdockError, ValueError):
         return []
     return numbers

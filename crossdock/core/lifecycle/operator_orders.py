@@ -24,7 +24,7 @@ from sqlalchemy import Connection, delete, insert, or_, select, update
 from crossdock.core import registry
 from crossdock.core.alerts import raise_alert
 from crossdock.core.errors import CrossdockError
-from crossdock.core.fulfilment.shipping import shipped_so_far
+from crossdock.core.fulfilment.shipment_checks import shipped_so_far
 from crossdock.core.hub import Hub
 from crossdock.core.lifecycle.cancel_back import cancellation_for, plan_cancellation
 from crossdock.core.lifecycle.cancellations import Reason

@@ -60,11 +60,11 @@ def plan_notice(
     if fmt == "x12-940":
         assert isinstance(sink, OrderFormat) and sink.partner is not None
         recipient = hub.partners[sink.partner]
-        x12 = registry.mapping("x12")
+        x12, warehouse = registry.mapping("x12"), registry.mapping("x12_warehouse")
         controls = reserve(hub.store, conn, recipient.name)
         out = x12.Outgoing(**recipient.envelope(controls, created_now()))
         try:
-            data = x12.write_180(
+            data = warehouse.write_180(
                 ret, out, rma=rma_of(ret), order_number=number, depositor=sink.depositor, cancel=cancel
             )
         except ValueError as exc:

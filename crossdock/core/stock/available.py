@@ -226,7 +226,7 @@ def _held(held_at: Mapping[str, Mapping[str, int]], locations: Sequence[str]) ->
 
 def order_holds(conn: Connection, config: Any, order_id: int, data: str, known: Collection[str] | None) -> Held:
     """What a stored order holds now, and where: its lines less what its recorded shipments shipped."""
-    from crossdock.core.fulfilment.shipping import shipped_so_far  # shipping imports much of core: only when needed
+    from crossdock.core.fulfilment.shipment_checks import shipped_so_far
 
     order: Order = registry.mapping("x12").order_from_dict(json.loads(data))
     status = conn.execute(select(orders.c.status).where(orders.c.id == order_id)).scalar()

@@ -7,9 +7,9 @@ acknowledgments are never acknowledged (a 997 for a 997 starts a loop with some 
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -19,13 +19,10 @@ from crossdock.core.models import (
     ChangeAcknowledgment,
     InterchangeAcknowledgment,
     InventorySnapshot,
-    LineAcknowledgment,
     Model,
     Order,
     OrderAcknowledgment,
-    Party,
 )
-from crossdock.core.returns.models import Return
 from crossdock.core.storage.spool import SpooledLines
 from crossdock.mappings.x12 import writer
 from crossdock.mappings.x12.ack import AckControls, AckKind, acknowledge
@@ -35,19 +32,21 @@ from crossdock.mappings.x12.documents import decoder_for, document_json
 from crossdock.mappings.x12.envelope import FunctionalGroup, Interchange, TransactionSet
 from crossdock.mappings.x12.inventory846 import build_846
 from crossdock.mappings.x12.invoice810 import build_810
-from crossdock.mappings.x12.poack855 import DEFAULT_DATE_QUALIFIER as SCHEDULED_SHIP
+from crossdock.mappings.x12.order_answers import (
+    backorder_acknowledgment,
+    cancellation_acknowledgment,
+    po_acknowledgment,
+)
 from crossdock.mappings.x12.poack855 import build_855, scheduled_ship
 from crossdock.mappings.x12.poca865 import build_865
-from crossdock.mappings.x12.reader import Source, iter_events, read_transactions
+from crossdock.mappings.x12.reader import Source, iter_events
 from crossdock.mappings.x12.report import FileResult, GroupResult, InterchangeResult, SetResult
-from crossdock.mappings.x12.rma180 import build_180
 from crossdock.mappings.x12.sscc import sscc18
 from crossdock.mappings.x12.streamed import BATCH, StreamedSet, streaming
 from crossdock.mappings.x12.ta1 import interchange_acknowledgments
 from crossdock.mappings.x12.text import AUTO as AUTO
 from crossdock.mappings.x12.text import Charset
 from crossdock.mappings.x12.validator import status, validate
-from crossdock.mappings.x12.whse940 import ORIGINAL, build_940, orders_940
 
 NOT_ACKNOWLEDGED = frozenset({"FA"})
 
@@ -238,37 +237,6 @@ class Outgoing:
     charset: Charset = "extended"  # the X12 character set the partner takes: its text is limited to it
 
 
-def po_acknowledgment(
-    order: Order, today: datetime, *, ship_date: date | None = None, price_basis: bool = False
-) -> OrderAcknowledgment:
-    """The 855 for an order accepted as sent: every line IA with its quantity, the parties echoed; each line with
-    ``ship_date`` as its scheduled ship date (ACK04 068) and the PO's PO105 when ``price_basis``."""
-    lines = [
-        LineAcknowledgment(
-            position=line.position,
-            line_number=line.line_number,
-            status="IA",
-            quantity=line.quantity,
-            uom=line.uom,
-            date=ship_date,
-            date_qualifier=SCHEDULED_SHIP if ship_date else None,
-            ordered_quantity=line.quantity,
-            unit_price=line.unit_price,
-            product_ids=dict(line.product_ids),
-            price_basis=line.price_basis if price_basis else None,
-        )
-        for line in order.lines
-    ]
-    parties = [Party(role=p.role, name=p.name, id_qualifier=p.id_qualifier, id=p.id) for p in order.parties]
-    return OrderAcknowledgment(
-        po_number=order.po_number,
-        po_date=order.order_date or today.date(),
-        ack_date=today.date(),
-        parties=parties,
-        lines=lines,
-    )
-
-
 def write_855(
     order: Order, out: Outgoing, *, lead_days: int | None = None, ship_dates: bool = False, price_basis: bool = False
 ) -> bytes:
@@ -276,29 +244,7 @@ def write_855(
     ship (``poack855.scheduled_ship``: the order's requested ship date, else today plus ``lead_days``)."""
     ship_date = scheduled_ship(order, out.created.date(), lead_days) if ship_dates else None
     ack = po_acknowledgment(order, out.created, ship_date=ship_date, price_basis=price_basis)
-    return _interchange(out, "PR", [build_855(ack, f"{out.transaction:04d}")])
-
-
-def backorder_acknowledgment(
-    order: Order, shipped: Mapping[int, Decimal], today: datetime, closed: Collection[int] = ()
-) -> OrderAcknowledgment:
-    """The 855 change (BAK01 04) after a short shipment: each line shipped in full is accepted (IA), the rest of a
-    line still open is backordered (IB, ACK02 the quantity still to come); ``shipped`` counts per line position.
-    A line the warehouse closed short (``closed``) is not backordered: it comes to what shipped (IQ, ACK02 that
-    quantity), or, when none of it shipped, is rejected (IR, ACK02 the quantity ordered)."""
-    ack = po_acknowledgment(order, today)
-    ack.purpose = "04"
-    for line, ordered in zip(ack.lines, order.lines, strict=True):
-        done = shipped.get(ordered.position, Decimal(0))
-        if done >= ordered.quantity:
-            continue
-        if ordered.position not in closed:
-            line.status, line.quantity = "IB", ordered.quantity - done
-        elif done > 0:
-            line.status, line.quantity = "IQ", done
-        else:
-            line.status, line.quantity = "IR", ordered.quantity
-    return ack
+    return interchange(out, "PR", [build_855(ack, f"{out.transaction:04d}")])
 
 
 def write_855_change(
@@ -307,130 +253,30 @@ def write_855_change(
     """One interchange carrying the 855 change that reports the backordered rest of ``order`` (and the lines the
     warehouse closed short, as what they came to)."""
     ts = build_855(backorder_acknowledgment(order, shipped, out.created, closed), f"{out.transaction:04d}")
-    return _interchange(out, "PR", [ts])
-
-
-def cancellation_acknowledgment(order: Order, cut: Mapping[int, Decimal], today: datetime) -> OrderAcknowledgment:
-    """The 855 change (BAK01 04) telling the buyer lines will not ship: a line cut whole is rejected (IR, ACK02 the
-    quantity cut), a line cut in part has its quantity changed (IQ, ACK02 what it comes to); the rest stay IA.
-    ``cut`` is the quantity that will not ship, per line position."""
-    ack = po_acknowledgment(order, today)
-    ack.purpose = "04"
-    for line, ordered in zip(ack.lines, order.lines, strict=True):
-        gone = min(cut.get(ordered.position, Decimal(0)), ordered.quantity)
-        if gone <= 0:
-            continue
-        left = ordered.quantity - gone
-        line.status, line.quantity = ("IR", gone) if left <= 0 else ("IQ", left)
-    return ack
+    return interchange(out, "PR", [ts])
 
 
 def write_855_cancellation(order: Order, cut: Mapping[int, Decimal], out: Outgoing) -> bytes:
     """One interchange carrying the 855 change for lines of ``order`` that will not ship."""
     ts = build_855(cancellation_acknowledgment(order, cut, out.created), f"{out.transaction:04d}")
-    return _interchange(out, "PR", [ts])
+    return interchange(out, "PR", [ts])
 
 
 def write_change_answer(answer: ChangeAcknowledgment | OrderAcknowledgment, out: Outgoing) -> bytes:
     """One interchange answering a buyer's 860: an 865 change by change, or an 855 change (BAK01 04)."""
     if isinstance(answer, ChangeAcknowledgment):
-        return _interchange(out, "CA", [build_865(answer, f"{out.transaction:04d}")])
-    return _interchange(out, "PR", [build_855(answer, f"{out.transaction:04d}")])
-
-
-def write_940(
-    order: Order,
-    out: Outgoing,
-    depositor: str | None = None,
-    cartons: dict[int, list[str]] | None = None,
-    *,
-    ship_to_per_line: bool = False,
-    order_number: str | None = None,
-) -> bytes:
-    """One interchange carrying the 940 warehouse shipping order for ``order`` (or the lines routed here): one set
-    per ship-to unless the 3PL takes a ship-to per line (``whse940.orders_940``); ``count_940s`` says how many.
-    ``cartons`` (line position -> SSCC-18s) go with it when crossdock labels the cartons."""
-    return write_940s(
-        [(order, ORIGINAL)], out, depositor, cartons, ship_to_per_line=ship_to_per_line, order_number=order_number
-    )
-
-
-def write_940s(
-    orders: list[tuple[Order, str]],
-    out: Outgoing,
-    depositor: str | None = None,
-    cartons: dict[int, list[str]] | None = None,
-    *,
-    ship_to_per_line: bool = False,
-    order_number: str | None = None,
-    known: Sequence[str] = (),
-) -> bytes:
-    """One interchange carrying a 940 per (order, W0501 purpose), numbered up from ``out.transaction`` in that
-    order: a cancel (F) then the order again (N) reach the 3PL as one file, the cancel read first. ``cartons``
-    (the SSCCs of the order's cartons) go with the order, not with its cancel. ``order_number`` is W0502, the
-    PO number when None (a part of an order split by ship-to adds ``-1``, ``-2``...). ``known`` is what the 3PL
-    holds the order under (``depositor_orders``): a cancel or change (F, R) names those, part by part, when
-    there are as many of them as its parts."""
-    parts: list[tuple[Order, str, str]] = []
-    for order, purpose in orders:
-        split = orders_940(order, ship_to_per_line, order_number)
-        if purpose != ORIGINAL and len(known) == len(split):
-            split = [(part, number) for (part, _), number in zip(split, known, strict=True)]
-        parts.extend((part, number, purpose) for part, number in split)
-    sets = [
-        build_940(
-            part,
-            f"{out.transaction + i:04d}",
-            depositor=depositor,
-            purpose=purpose,
-            depositor_order=number,
-            cartons=None if purpose == "F" else cartons,
-        )
-        for i, (part, number, purpose) in enumerate(parts)
-    ]
-    return _interchange(out, "OW", sets)
-
-
-def depositor_orders(data: bytes) -> list[str]:
-    """The depositor order numbers (W0502) of the new or changed orders (W0501 N, R) in a 940 crossdock sent, in
-    order: what the 3PL holds the order under, whichever rule numbered it then."""
-    numbers: list[str] = []
-    for ts in read_transactions(data):
-        for elements in ts.element_lists():
-            if elements[0] == "W05" and len(elements) > 2 and elements[1] in (ORIGINAL, "R") and elements[2]:
-                numbers.append(elements[2])
-    return numbers
-
-
-def count_940s(orders: list[Order], ship_to_per_line: bool = False) -> int:
-    """How many 940 sets ``write_940s`` writes for these orders: the ST numbers to reserve."""
-    return sum(len(orders_940(order, ship_to_per_line)) for order in orders)
-
-
-def write_180(
-    ret: Return,
-    out: Outgoing,
-    *,
-    rma: str,
-    order_number: str | None = None,
-    depositor: str | None = None,
-    cancel: bool = False,
-) -> bytes:
-    """One interchange carrying the 180 that tells a 3PL to expect return ``ret`` under ``rma`` (with ``cancel``:
-    no longer to expect it, BGN01 ``01``)."""
-    control = f"{out.transaction:04d}"
-    built = build_180(ret, control, out.created, rma=rma, order_number=order_number, depositor=depositor, cancel=cancel)
-    return _interchange(out, "AN", [built])
+        return interchange(out, "CA", [build_865(answer, f"{out.transaction:04d}")])
+    return interchange(out, "PR", [build_855(answer, f"{out.transaction:04d}")])
 
 
 def write_856(shipment: Shipment, out: Outgoing, profile: str, bill_of_lading_at: str = "shipment") -> bytes:
     """One interchange carrying the 856 ship notice for ``shipment`` in the partner's HL profile."""
-    return _interchange(out, "SH", [build_856(shipment, f"{out.transaction:04d}", profile, bill_of_lading_at)])
+    return interchange(out, "SH", [build_856(shipment, f"{out.transaction:04d}", profile, bill_of_lading_at)])
 
 
 def write_810(invoice: Invoice, out: Outgoing) -> bytes:
     """One interchange carrying the 810 invoice."""
-    return _interchange(out, "IN", [build_810(invoice, f"{out.transaction:04d}", out.version)])
+    return interchange(out, "IN", [build_810(invoice, f"{out.transaction:04d}", out.version)])
 
 
 def set_count(data: bytes) -> int:
@@ -472,12 +318,12 @@ def renumber(data: bytes, interchange: int, group: int, transaction: int) -> byt
 def write_810s(invoices: list[Invoice], out: Outgoing) -> bytes:
     """One interchange carrying several 810s (a day's invoices), numbered from ``out.transaction`` up."""
     sets = [build_810(invoice, f"{out.transaction + i:04d}", out.version) for i, invoice in enumerate(invoices)]
-    return _interchange(out, "IN", sets)
+    return interchange(out, "IN", sets)
 
 
 def write_846(snapshot: InventorySnapshot, out: Outgoing) -> bytes:
     """One interchange carrying the 846 inventory advice."""
-    return _interchange(out, "IB", [build_846(snapshot, f"{out.transaction:04d}")])
+    return interchange(out, "IB", [build_846(snapshot, f"{out.transaction:04d}")])
 
 
 def package_label(gs1_prefix: str, serial: int, extension: str = "0") -> str:
@@ -491,7 +337,8 @@ def order_from_dict(data: dict[str, Any]) -> Order:
     return Order.model_validate(data)
 
 
-def _interchange(out: Outgoing, functional_id: str, sets: list[writer.TransactionSet]) -> bytes:
+def interchange(out: Outgoing, functional_id: str, sets: list[writer.TransactionSet]) -> bytes:
+    """One interchange of ``sets`` in the envelope ``out`` describes: every writer here and in ``warehouse`` ends so."""
     five = out.version.startswith("005")
     d = Delimiters(out.element, out.component, out.segment, out.repetition if five else None)
     env = writer.Envelope(
