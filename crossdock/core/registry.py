@@ -172,8 +172,15 @@ def connector(module: str, name: str) -> Any:
     return _load(f"crossdock.connectors.{module}:{name}")
 
 
+_MAPPED: dict[str, ModuleType] = {}
+
+
 def mapping(kind: str) -> ModuleType:
-    return importlib.import_module(MAPPINGS[kind])
+    """A format's mapping module, imported when first needed; looked up for every document, so kept once found."""
+    found = _MAPPED.get(kind)
+    if found is None:
+        found = _MAPPED[kind] = importlib.import_module(MAPPINGS[kind])
+    return found
 
 
 def config_models(side: str) -> tuple[type, ...]:

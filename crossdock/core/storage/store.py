@@ -381,6 +381,9 @@ class OrderRace(Exception):
         super().__init__(f"order {channel}/{partner}/{external_id} was inserted concurrently")
 
 
+_COMPACT = json.JSONEncoder(separators=(",", ":"), default=str)  # what json.dumps would build for every call
+
+
 def to_json(data: Any) -> str:
     """Compact JSON in the data's own key order (the models' field order, so equal data gives equal text)."""
-    return json.dumps(data, separators=(",", ":"), default=str)
+    return _COMPACT.encode(data)

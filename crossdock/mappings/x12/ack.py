@@ -156,6 +156,34 @@ def _group_ack(gr: GroupResult, kind: AckKind, control: str, d: Delimiters, vers
     return ts
 
 
+def _accepted_997(gr: GroupResult, control: str, d: Delimiters, version: str, end: str) -> str | None:
+    """The 997 set of a group accepted whole (no group error, every set accepted without a finding to echo), as
+    ``_group_ack`` renders it, joined at once: the answer to nearly every file. None for any other group, and
+    when an echoed value is empty, not ASCII or holds a delimiter (the general path's cleaning decides those)."""
+    group = gr.group
+    if any(e.is_error and e.code.isdigit() for e in group.errors):
+        return None
+    echoed = [group.functional_id, group.control]
+    if version.startswith("005"):
+        echoed.append(group.version)
+    for s in gr.sets:
+        if s.status != "accepted" or any(_is_syntax(err) for err in s.errors):
+            return None
+        echoed += (s.code, s.control)
+    if not all(echoed):
+        return None
+    text = "".join(echoed)
+    if not text.isascii() or any(ch in text for ch in _unsafe(d)):
+        return None
+    e = d.element
+    n = str(len(gr.sets))
+    out = [f"ST{e}997{e}{control}{end}AK1{e}{e.join(echoed[: 3 if version.startswith('005') else 2])}{end}"]
+    for s in gr.sets:
+        out.append(f"AK2{e}{s.code}{e}{s.control}{end}AK5{e}A{end}")
+    out.append(f"AK9{e}A{e}{n}{e}{n}{e}{n}{end}SE{e}{4 + 2 * len(gr.sets)}{e}{control}{end}")
+    return "".join(out)
+
+
 def _ack_version(inbound: str, kind: AckKind) -> str:
     if kind == "999":
         return IMPLEMENTATION_999
@@ -235,9 +263,13 @@ def _interchange(
             version,
         ]
         lines.append(render_segment(_clean(gs, d), d) + end)
-        ts = _group_ack(gr, kind, f"{controls.transaction:04d}", d, version)
+        control = f"{controls.transaction:04d}"
         controls.transaction += 1
-        lines.extend(render_segment(_clean(seg, d), d) + end for seg in ts.finish())
+        body = _accepted_997(gr, control, d, version, end) if kind == "997" else None
+        if body is None:
+            ts = _group_ack(gr, kind, control, d, version)
+            body = "".join([render_segment(_clean(seg, d), d) + end for seg in ts.finish()])
+        lines.append(body)
         lines.append(render_segment(["GE", "1", str(group_control)], d) + end)
     lines.append(render_segment(["IEA", str(len(ir.groups)), f"{env.interchange_control:09d}"], d) + end)
     return "".join(lines)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from importlib import import_module
+from types import ModuleType
 from typing import Any
 
 from crossdock.core.errors import CrossdockError
@@ -52,21 +53,39 @@ EXTRA_KEYS = ("change_acknowledgments", "skipped", "rejected")  # present only w
 Entry = tuple[str, Model | dict[str, Any]]  # (output key, one item of its list: a document, or a plain dict)
 
 
+_DECODER_MODULES: dict[str, ModuleType] = {}
+
+
 def decoder_for(code: str) -> tuple[str, Callable[[TransactionSet], Model]] | None:
+    """The output key and mapping function for a set's code; the module is imported when first needed and kept
+    (every set asks), the function looked up on it each time."""
     entry = DECODERS.get(code)
     if entry is None:
         return None
     key, target = entry
     module, _, func = target.partition(":")
-    return key, getattr(import_module(f"crossdock.mappings.x12.{module}"), func)
+    found = _DECODER_MODULES.get(module)
+    if found is None:
+        found = _DECODER_MODULES[module] = import_module(f"crossdock.mappings.x12.{module}")
+    return key, getattr(found, func)
 
 
 def document_json(model: Model) -> dict[str, Any]:
     """A model as JSON; an order also carries its ship-to party, which the ``to-json`` contract names."""
     data = model.model_dump(mode="json")
-    if isinstance(model, Order):
-        data["ship_to"] = model.ship_to.model_dump(mode="json") if model.ship_to else None
+    if isinstance(model, Order):  # the ship-to is one of the parties just dumped: copied, not dumped again
+        at = next((i for i, p in enumerate(model.parties) if p.role == "ST"), None)
+        data["ship_to"] = None if at is None else _copied(data["parties"][at])
     return data
+
+
+def _copied(value: Any) -> Any:
+    """A copy of dumped JSON data (dicts, lists, scalars), so the two places never share a mutable part."""
+    if isinstance(value, dict):
+        return {k: _copied(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_copied(v) for v in value]
+    return value
 
 
 def iter_entries(source: Source, *, encoding: str = "auto", name: str | None = None) -> Iterator[Entry]:

@@ -19,6 +19,9 @@ from crossdock.mappings.x12.ta1 import ta1_errors
 from crossdock.mappings.x12.values import is_digits
 
 _DIGITS = re.compile(r"\d+", re.ASCII)
+_GS_DATE = re.compile(r"(\d\d)?\d\d(0[1-9]|1[0-2])(0[1-9]|[12]\d|3[01])", re.ASCII)
+_GS_TIME = re.compile(r"([01]\d|2[0-3])[0-5]\d(\d{2,4})?", re.ASCII)
+_GS_CONTROL = re.compile(r"\d{1,9}", re.ASCII)
 
 
 def _err(
@@ -108,15 +111,15 @@ class EnvelopeTracker:
         if n != 8:
             self._content_error(seg, f"GS has {n} elements, not 8: GS08 may not be the version")
         date, time, control = seg.get(4), seg.get(5), seg.get(6)
-        if not re.fullmatch(r"(\d\d)?\d\d(0[1-9]|1[0-2])(0[1-9]|[12]\d|3[01])", date, re.ASCII):
+        if not _GS_DATE.fullmatch(date):
             self._content_error(seg, f"GS04 date {date!r} is not CCYYMMDD")
         elif len(date) == 6:
             group.errors.append(
                 _err(Level.GROUP, E.FG_NOT_SUPPORTED, f"GS04 date {date!r} has 6 digits", seg, 4, Severity.WARNING)
             )
-        if not re.fullmatch(r"([01]\d|2[0-3])[0-5]\d(\d{2,4})?", time, re.ASCII):
+        if not _GS_TIME.fullmatch(time):
             self._content_error(seg, f"GS05 time {time!r} is not HHMM[SS[dd]]")
-        if not re.fullmatch(r"\d{1,9}", control.strip(), re.ASCII):
+        if not _GS_CONTROL.fullmatch(control.strip()):
             group.errors.append(
                 _err(Level.GROUP, E.FG_CONTROL_SYNTAX, f"GS06 control number {control!r} is not 1-9 digits", seg, 6)
             )
