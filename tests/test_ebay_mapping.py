@@ -1,9 +1,9 @@
 """eBay Sell Fulfillment orders into the canonical Order, and fulfilments back out as shipping_fulfillment bodies.
 
 eBay publishes no order example under an open licence (see tests/data/fixtures/SOURCES.md), so the order payload,
-tests/cases/channels/ebay/order.json, is our own, written from the fields documented in
-../shared/docs/channel-apis.md §2 (lineItems, pricingSummary, taxes and ebayCollectAndRemitTaxes, the shipping
-step's shipTo, buyer, the three statuses). The expected Order beside it is a golden file."""
+tests/cases/channels/ebay/order.json, is our own, written from the fields eBay documents for getOrder (lineItems,
+pricingSummary, taxes and ebayCollectAndRemitTaxes, the shipping step's shipTo, buyer, the three statuses).
+The expected Order beside it is a golden file."""
 
 from __future__ import annotations
 
