@@ -161,13 +161,18 @@ def _worker(config_path: str, worker: int, ready: Any, start: Any, results: Any,
         sent += drained
         return drained
 
-    def dispatching() -> None:
-        every = hub.config.outbox.every
-        while not stop.is_set():
-            t = time.perf_counter()
-            dispatch()
-            stop.wait(max(0.0, every - (time.perf_counter() - t)))
+    queued = threading.Event()  # as crossdock run's sending thread, woken by what the poll queues
 
+    def dispatching() -> None:
+        while not stop.is_set():
+            queued.clear()
+            if not dispatch():
+                queued.wait(hub.config.outbox.every)
+
+    if child is not None:
+        hub.on_queued = child.wake
+    elif not serial:
+        hub.on_queued = queued.set
     threads = [threading.Thread(target=process)] if shared is not None else []
     threads += [] if serial or child is not None else [threading.Thread(target=dispatching)]
     ready.put(worker)
@@ -196,6 +201,7 @@ def _worker(config_path: str, worker: int, ready: Any, start: Any, results: Any,
         # again only on its schedule (a minute by default), so neither does this loop
         time.sleep(0.05)
     stop.set()
+    queued.set()
     if shared is not None:
         shared.set()
     for thread in threads:

@@ -1,4 +1,5 @@
-"""``crossdock run``: APScheduler polls each source on its schedule, dispatches the outbox, and keeps house; and
+"""``crossdock run``: APScheduler polls each source on its schedule and keeps house, a thread of its own (or a child
+process, ``outbox.process``) dispatches the outbox, woken as soon as this worker queues deliveries; and
 when the configuration declares HTTP endpoints (http sources, channel webhooks), they are answered here too,
 exactly as ``crossdock serve`` answers them.
 
@@ -32,6 +33,7 @@ from crossdock.core.acknowledgments.as2_receipts import overdue as as2_overdue
 from crossdock.core.acknowledgments.reconcile import mark_overdue
 from crossdock.core.configuration.config import Config
 from crossdock.core.configuration.connectors import Schedule
+from crossdock.core.dispatch_loop import dispatch_rounds
 from crossdock.core.dispatch_process import DispatchProcess
 from crossdock.core.fulfilment.invoicing import invoice_day
 from crossdock.core.fulfilment.ship_by import alert_late_orders
@@ -107,7 +109,7 @@ class Worker:
         self.hub = hub or Hub(config)
         self.owner = worker_id()
         self.dispatcher = self.hub.dispatcher(self.owner)
-        self.dispatching = DispatchProcess(config) if config.outbox.process else None  # else the dispatch job
+        self.dispatching = DispatchProcess(config) if config.outbox.process else None  # else the sending thread
         self.scheduler = BackgroundScheduler(
             executors={"default": ThreadPoolExecutor(max_workers=max(4, len(config.sources) + 2))},
             job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 60},
@@ -117,6 +119,9 @@ class Worker:
         self.stopping = threading.Event()  # set first by stop(): running jobs end after the batch in hand
         self.received = threading.Event()  # a poll stored documents: the processing thread looks at once
         self.processing = threading.Thread(target=self._process, name="crossdock-process", daemon=True)
+        self.queued = threading.Event()  # deliveries were queued here: the sending thread looks at once
+        self.sending = threading.Thread(target=self._send, name="crossdock-dispatch", daemon=True)
+        self.hub.on_queued = self.dispatching.wake if self.dispatching is not None else self.queued.set
         self.server: Server | None = None
 
     def _poll(self, name: str) -> None:
@@ -129,10 +134,25 @@ class Worker:
             said = "%s: %d new document(s), %d already stored"
             log.info(said, name, report.received, report.already, extra={"source": name})
 
-    def _dispatch(self) -> None:
-        for _ in range(20):
-            if self.stopping.is_set() or self.dispatcher.run_once().claimed == 0:
-                return
+    def _send(self) -> None:
+        """Dispatch the outbox until the worker stops: batches back to back while there is work, then a wait of
+        ``outbox.every`` that a delivery queued by this worker cuts short (``core.dispatch_loop``)."""
+        outage = _Outage("job dispatch")
+
+        def going() -> bool:
+            return not self.stopping.is_set()
+
+        while going():
+            self.queued.clear()
+            busy = False
+            try:
+                busy = dispatch_rounds(self.dispatcher, going)
+            except Exception as exc:
+                outage.failed(exc, f"trying again in {self.config.outbox.every} s")
+            else:
+                outage.worked()
+            if not busy:
+                self.queued.wait(self.config.outbox.every)
 
     def _process(self) -> None:
         """Claim and record stored documents nobody holds, a chunk at a time, until the worker stops: on
@@ -154,7 +174,7 @@ class Worker:
 
     def _running(self) -> bool:
         """For /readyz: the jobs are scheduled and the processing thread goes on."""
-        child = self.dispatching is None or self.dispatching.alive()
+        child = self.sending.is_alive() if self.dispatching is None else self.dispatching.alive()
         return bool(self.scheduler.running) and self.processing.is_alive() and child and not self.stopping.is_set()
 
     def _housekeeping(self) -> None:
@@ -203,13 +223,6 @@ class Worker:
                 name=f"stock {name}",
                 next_run_time=_now(),
             )
-        if self.dispatching is None:
-            self.scheduler.add_job(
-                _guarded("dispatch", self._dispatch),
-                IntervalTrigger(seconds=self.config.outbox.every),
-                id="dispatch",
-                next_run_time=_now(),
-            )
         self.scheduler.add_job(
             _guarded("housekeeping", self._housekeeping),
             IntervalTrigger(seconds=self.config.housekeeping_every),
@@ -234,6 +247,8 @@ class Worker:
             self.dispatching.wait_ready(STARTING)
         self.scheduler.start()
         self.processing.start()
+        if self.dispatching is None:
+            self.sending.start()
         if self.server is not None:
             serve_in_background(self.server)
             host, port = self.server.server_address[:2]
@@ -248,6 +263,7 @@ class Worker:
     def stop(self) -> None:
         self.stopping.set()
         self.received.set()
+        self.queued.set()
         if self.dispatching is not None:
             self.dispatching.stop(wait=False)  # the child ends its batch while the jobs end theirs
         if self.server is not None:
@@ -257,6 +273,8 @@ class Worker:
             self.scheduler.shutdown(wait=True)
         if self.processing.is_alive():
             self.processing.join()
+        if self.sending.is_alive():
+            self.sending.join()  # the batch in hand is finished and recorded
         if self.dispatching is not None:
             self.dispatching.stop()
         self.hub.close()

@@ -15,8 +15,10 @@ process group). The parent stops the child with SIGTERM, as an operator may: the
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import multiprocessing as mp
+import os
 import signal
 import threading
 import time
@@ -24,21 +26,22 @@ from multiprocessing.connection import Connection, wait
 from multiprocessing.process import BaseProcess
 
 from crossdock.core.configuration.config import Config
+from crossdock.core.dispatch_loop import dispatch_rounds
 from crossdock.logs import JsonFormatter
 
 log = logging.getLogger("crossdock.dispatch")
 WAIT = 0.25  # seconds between looks at a SIGTERM while the child waits for its next round
-ROUNDS = 20  # batches sent back to back before the child looks again for a SIGTERM and its parent
 FIRST_PAUSE = 1.0  # seconds before a child that died is started again; doubled each time, up to LONGEST_PAUSE
 LONGEST_PAUSE = 60.0
 STEADY = 60.0  # a child that ran this long before dying is started again after FIRST_PAUSE
 
 
-def _child(config: Config, ready: Connection, level: str, form: str) -> None:
+def _child(config: Config, ready: Connection, woken: Connection, level: str, form: str) -> None:
     """The child's life: dispatch until a SIGTERM (the parent's stop) or until orphaned.
 
-    Nothing is shared with the parent but a pipe to say it is ready: a lock shared across processes (an
-    ``Event``'s) stays taken forever when a child is killed holding it, and would hang the parent's stop."""
+    Nothing is shared with the parent but two pipes, one to say it is ready and one the parent writes a byte to
+    when it queued deliveries (``DispatchProcess.wake``): a lock shared across processes (an ``Event``'s) stays
+    taken forever when a child is killed holding it, and would hang the parent's stop."""
     from crossdock.core import heap
     from crossdock.core.hub import Hub
     from crossdock.core.storage.store import Store
@@ -64,22 +67,31 @@ def _child(config: Config, ready: Connection, level: str, form: str) -> None:
     def going() -> bool:
         return not termed and (parent is None or parent.is_alive())
 
+    os.set_blocking(woken.fileno(), False)
     try:
         while going():
             busy = False
             try:
-                for _ in range(ROUNDS):
-                    if not going() or not (busy := dispatcher.run_once().claimed > 0):
-                        break
+                busy = dispatch_rounds(dispatcher, going)
             except Exception as exc:
                 outage.failed(exc, f"trying again in {config.outbox.every} s")
             else:
                 outage.worked()
             until = time.monotonic() + (0.0 if busy else config.outbox.every)  # after ROUNDS full batches: on
             while going() and (left := until - time.monotonic()) > 0:  # short waits: a SIGTERM is seen within one
-                wait([parent.sentinel] if parent is not None else [], min(WAIT, left))
+                watched: list[Connection | int] = [woken] if parent is None else [woken, parent.sentinel]
+                if woken in wait(watched, min(WAIT, left)):
+                    _drain(woken)
+                    break
     finally:
         hub.close()
+
+
+def _drain(woken: Connection) -> None:
+    """Empty the wake-up pipe: any number of wake-ups since the last look ask for one round."""
+    with contextlib.suppress(BlockingIOError):
+        while os.read(woken.fileno(), 4096):
+            pass
 
 
 class DispatchProcess:
@@ -92,6 +104,7 @@ class DispatchProcess:
         self._stopping = threading.Event()
         self._child: BaseProcess | None = None
         self._ready: Connection | None = None
+        self._wake: Connection | None = None  # the parent's end of the running child's wake-up pipe
         self._watcher = threading.Thread(target=self._watch, name="crossdock-dispatch-watch", daemon=True)
         self.restarts = 0
 
@@ -114,6 +127,13 @@ class DispatchProcess:
         ready = self._ready
         return ready is not None and ready.poll(timeout)
 
+    def wake(self) -> None:
+        """Tell the child deliveries were queued, so it sends now rather than at its next look. Never blocks: a
+        full pipe already holds a wake-up, and a child that is gone is started again by the watcher."""
+        with self._lock, contextlib.suppress(OSError):  # the lock: a restart closes the old end (_spawn)
+            if self._wake is not None:  # full (BlockingIOError), or the child gone (BrokenPipeError): no matter
+                os.write(self._wake.fileno(), b"\0")
+
     def stop(self, *, wait: bool = True) -> None:
         """Tell the child to stop after its batch in hand (SIGTERM) and, with ``wait``, wait for it."""
         with self._lock:
@@ -128,15 +148,21 @@ class DispatchProcess:
             self._child.join()
 
     def _spawn(self) -> BaseProcess:
-        if self._ready is not None:
-            self._ready.close()
+        for end in (self._ready, self._wake):
+            if end is not None:
+                end.close()
         self._ready, ready = self._context.Pipe(duplex=False)
+        woken, self._wake = self._context.Pipe(duplex=False)
+        os.set_blocking(self._wake.fileno(), False)
         root = logging.getLogger()
         form = "json" if any(isinstance(h.formatter, JsonFormatter) for h in root.handlers) else "text"
         level = logging.getLevelName(root.getEffectiveLevel())
-        child = self._context.Process(target=_child, args=(self.config, ready, level, form), name="crossdock-dispatch")
+        child = self._context.Process(
+            target=_child, args=(self.config, ready, woken, level, form), name="crossdock-dispatch"
+        )
         child.start()
-        ready.close()  # the child holds its end
+        ready.close()  # the child holds its ends
+        woken.close()
         log.info("outbox dispatcher running in process %s", child.pid)
         return child
 

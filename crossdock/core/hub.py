@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 from crossdock.core import registry
 from crossdock.core.configuration.blocks import CHANNELS
@@ -17,6 +18,10 @@ from crossdock.core.storage.store import Store
 log = logging.getLogger("crossdock.hub")
 
 
+def _unheard() -> None:
+    """Deliveries queued where no dispatcher runs beside (a command): the next dispatch finds them."""
+
+
 class Hub:
     """One process's view of crossdock: configuration, store, partners, and connectors built on first use."""
 
@@ -25,6 +30,7 @@ class Hub:
         self.store = store or Store.open(config.store_url)
         self.partners = Directory(config)
         self._sinks: dict[str, Sink] = {}
+        self.on_queued: Callable[[], None] = _unheard  # crossdock run: wake its dispatcher (scheduler.Worker)
 
     def sink(self, name: str) -> Sink:
         """The sink of that name; a sales channel's source is also the sink its fulfilments go to."""

@@ -194,7 +194,16 @@ def process_many(
     """Process stored inbound documents from one source, ``checkpoint`` saved with the last. A sales channel's
     orders are recorded in one transaction (a page of an API's orders), and so are X12 documents (each in its
     own savepoint); a ship file in its own. With ``skip_locked`` the documents another worker is recording are
-    left to it, and out of the result."""
+    left to it, and out of the result. What they queued wakes this worker's dispatcher (``Hub.on_queued``)."""
+    results = _process_many(hub, document_ids, checkpoint, skip_locked)
+    if any(r.deliveries or r.acks for r in results):
+        hub.on_queued()
+    return results
+
+
+def _process_many(
+    hub: Hub, document_ids: list[int], checkpoint: tuple[str, str] | None, skip_locked: bool
+) -> list[Processed]:
     store = hub.store
     with store.transaction() as conn:
         heads = store.document_heads(conn, document_ids)
@@ -247,6 +256,8 @@ def process_received(hub: Hub, limit: int = 100) -> list[Processed]:
                 by_source.setdefault(endpoint, []).append(document_id)
             for ids in by_source.values():
                 done.extend(process_many(hub, ids))
+    if any(r.deliveries or r.acks for r in done):
+        hub.on_queued()
     return done
 
 

@@ -35,9 +35,9 @@ def test_a_worker_polls_dispatches_and_stops(tmp_path: Path, store_url: str) -> 
     assert {job.id for job in worker.scheduler.get_jobs()} == set()
     worker.start()
     try:
+        assert worker.sending.is_alive()  # the dispatcher's own thread
         assert {job.id for job in worker.scheduler.get_jobs()} == {
             "poll:drop",
-            "dispatch",
             "housekeeping",
             "prune-archives",
             "retention",
@@ -53,3 +53,4 @@ def test_a_worker_polls_dispatches_and_stops(tmp_path: Path, store_url: str) -> 
     finally:
         worker.stop()
     assert not worker.scheduler.running and worker.stopped.is_set()
+    assert not worker.sending.is_alive()
