@@ -21,6 +21,7 @@ from crossdock.core.masking import masked
 from crossdock.core.pipeline import ingest_many, process_many
 from crossdock.core.plan import Processed
 from crossdock.core.ports import Inbound, Refusing, Syncing, Watching
+from crossdock.core.storage.among import among
 from crossdock.core.storage.engine import utcnow
 from crossdock.core.storage.schema import orders
 from crossdock.core.storage.store import to_json
@@ -273,7 +274,9 @@ def _imported(hub: Hub, source_name: str, batch: list[Inbound], states: list[str
 
 def _held(hub: Hub, document_ids: list[int]) -> set[int]:
     """Which of the documents made or last changed an order that is held."""
-    query = select(orders.c.document_id).where(orders.c.document_id.in_(document_ids), orders.c.status == "held")
+    query = select(orders.c.document_id).where(
+        among(orders.c.document_id, document_ids, postgres=hub.store.is_postgres), orders.c.status == "held"
+    )
     with hub.store.transaction() as conn:
         return set(conn.execute(query).scalars())
 

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Connection, Row, and_, bindparam, case, not_, null, or_, select
 
 from crossdock.core.storage import blobs
+from crossdock.core.storage.among import among
 from crossdock.core.storage.engine import utcnow
 from crossdock.core.storage.schema import deliveries, documents
 
@@ -52,7 +53,7 @@ class InboundRecords:
         ``skip_locked``, the ones another worker holds are left out (it is recording them)."""
         found: list[Row[Any]] = []
         for piece in _pieces(sorted(set(document_ids))):
-            query = UNLESS_LARGE.where(documents.c.id.in_(piece)).order_by(documents.c.id)
+            query = UNLESS_LARGE.where(among(documents.c.id, piece, postgres=self.is_postgres)).order_by(documents.c.id)
             if self.is_postgres:
                 query = query.with_for_update(skip_locked=skip_locked)
             found.extend(conn.execute(query, _LARGE_AT))
@@ -83,7 +84,7 @@ class InboundRecords:
                 query = (
                     select(documents.c.interchange_control, documents.c.id)
                     .where(and_(documents.c.partner == partner, documents.c.direction == "in"))
-                    .where(documents.c.interchange_control.in_(piece))
+                    .where(among(documents.c.interchange_control, piece, postgres=self.is_postgres))
                     .order_by(documents.c.id)
                 )
                 for control, document_id in conn.execute(query):
@@ -94,7 +95,7 @@ class InboundRecords:
         """Which of these delivery keys are queued already."""
         found: set[str] = set()
         for piece in _pieces(sorted(set(keys))):
-            query = select(deliveries.c.key).where(deliveries.c.key.in_(piece))
+            query = select(deliveries.c.key).where(among(deliveries.c.key, piece, postgres=self.is_postgres))
             found.update(str(k) for k in conn.execute(query).scalars())
         return found
 
@@ -107,7 +108,9 @@ class InboundRecords:
         """Each stored document's source (or sink) and state, by id, without its bytes."""
         found: dict[int, tuple[str | None, str]] = {}
         for piece in _pieces(sorted(set(document_ids))):
-            query = select(documents.c.id, documents.c.endpoint, documents.c.state).where(documents.c.id.in_(piece))
+            query = select(documents.c.id, documents.c.endpoint, documents.c.state).where(
+                among(documents.c.id, piece, postgres=self.is_postgres)
+            )
             found.update((int(i), (endpoint, str(state))) for i, endpoint, state in conn.execute(query))
         return found
 

@@ -23,6 +23,7 @@ from sqlalchemy import Connection, Engine, Row, bindparam, insert, select, updat
 from sqlalchemy.exc import IntegrityError
 
 from crossdock.core.storage import blobs
+from crossdock.core.storage.among import among
 from crossdock.core.storage.blobs import chunked, reading, write_pieces
 from crossdock.core.storage.coordination_records import CoordinationRecords
 from crossdock.core.storage.engine import make_engine, utcnow
@@ -236,11 +237,15 @@ class Store(OutboxRecords, InboundRecords, CoordinationRecords):
         ).where(documents.c.direction == "in", documents.c.endpoint == endpoint)
         by_identity: dict[str, Any] = {}
         for chunk in _chunks(sorted({identity for identity, _ in wanted})):
-            for row in conn.execute(cols.where(documents.c.identity.in_(chunk)).order_by(documents.c.id)):
+            for row in conn.execute(
+                cols.where(among(documents.c.identity, chunk, postgres=self.is_postgres)).order_by(documents.c.id)
+            ):
                 by_identity.setdefault(row.identity, row)
         by_digest: dict[str, Any] = {}
         for chunk in _chunks(sorted({digest for identity, digest in wanted if identity not in by_identity})):
-            for row in conn.execute(cols.where(documents.c.sha256.in_(chunk)).order_by(documents.c.id)):
+            for row in conn.execute(
+                cols.where(among(documents.c.sha256, chunk, postgres=self.is_postgres)).order_by(documents.c.id)
+            ):
                 by_digest.setdefault(row.sha256, row)
         return by_identity, by_digest
 
@@ -249,7 +254,7 @@ class Store(OutboxRecords, InboundRecords, CoordinationRecords):
         found: dict[int, Row[Any]] = {}
         for chunk in _chunks(document_ids):
             if large:
-                rows = conn.execute(select(documents).where(documents.c.id.in_(chunk)))
+                rows = conn.execute(select(documents).where(among(documents.c.id, chunk, postgres=self.is_postgres)))
             else:
                 rows = conn.execute(_DOCUMENTS_UNLESS_LARGE, {"ids": chunk, "large_at": blobs.PIECES_AT})
             for row in rows:
@@ -265,7 +270,9 @@ class Store(OutboxRecords, InboundRecords, CoordinationRecords):
             chunk = external_ids[start : start + 500]
             columns = (orders.c.id, orders.c.external_id, orders.c.revision, orders.c.status, orders.c.data)
             query = select(*columns, orders.c.document_id, orders.c.version).where(
-                orders.c.channel == channel, orders.c.partner == partner, orders.c.external_id.in_(chunk)
+                orders.c.channel == channel,
+                orders.c.partner == partner,
+                among(orders.c.external_id, chunk, postgres=self.is_postgres),
             )
             if self.is_postgres:
                 query = query.with_for_update()
