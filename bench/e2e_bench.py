@@ -1,6 +1,6 @@
 """End-to-end throughput: 850 orders through folder source -> store -> routing -> folder sink, with 997s.
 
-    python bench/e2e_bench.py [--orders 10000] [--per-file 100 1] [--pg URL] [--workers 1 2]
+    python bench/e2e_bench.py [--orders 10000] [--per-file 100 1] [--pg URL] [--workers 1 2] [--dir FOLDER]
 
 Generates the partner files for each shape (POs per file), then times every worker process doing what
 ``crossdock run`` does, back to back until everything is sent: ``poll`` the one source (store raw, validate,
@@ -236,8 +236,10 @@ def _finished(hub: Hub) -> bool:
     return waiting is None and pending is None
 
 
-def run(url: str, workers: int, orders: int, per_file: int, mode: str = "thread") -> dict[str, float]:
-    base = Path(tempfile.mkdtemp(prefix="crossdock-bench-"))
+def run(
+    url: str, workers: int, orders: int, per_file: int, mode: str = "thread", where: str | None = None
+) -> dict[str, float]:
+    base = Path(tempfile.mkdtemp(prefix="crossdock-bench-", dir=where))
     try:
         (base / "drop0").mkdir()
         generate([base / "drop0"], orders, per_file)
@@ -278,6 +280,19 @@ def run(url: str, workers: int, orders: int, per_file: int, mode: str = "thread"
         shutil.rmtree(base, ignore_errors=True)
 
 
+def _file_cost(where: str | None, files: int = 1000) -> float:
+    """Seconds to create, write and close one small file under ``where`` (a sink writes one per delivery, and
+    one-PO files mean one order, one 997 and one archived file each): on this VM it differs twentyfold between
+    folders of one disk (bench/README.md)."""
+    with tempfile.TemporaryDirectory(dir=where) as tmp:
+        began = time.perf_counter()
+        for n in range(files):
+            fd = os.open(os.path.join(tmp, f"{n}.part"), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o666)
+            os.write(fd, b"x" * 600)
+            os.close(fd)
+        return (time.perf_counter() - began) / files
+
+
 def _pg_schema(url: str) -> str:
     from sqlalchemy import create_engine, text
 
@@ -305,19 +320,31 @@ def main() -> None:
         "(outbox.process: true), or after each poll on the poll's thread (the bench before 2026-12-07)",
     )
     parser.add_argument("--serial", action="store_true", help="the same as --dispatch serial")
+    parser.add_argument(
+        "--dir",
+        help="the folder the partner files, the sinks' folders and the SQLite store go under (default: the system's "
+        "temporary folder); the cost of making a file there is measured and printed first",
+    )
     args = parser.parse_args()
+    print(f"under {args.dir or tempfile.gettempdir()}: making a file costs {_file_cost(args.dir) * 1000:.3f} ms")
     modes = ["serial"] if args.serial else args.dispatch
     rows = []
     for mode in modes:
         for per_file in args.per_file:
             if not (args.no_sqlite and args.pg):
-                with tempfile.TemporaryDirectory() as tmp:
+                with tempfile.TemporaryDirectory(dir=args.dir) as tmp:
                     url = f"sqlite:///{tmp}/bench.db"
-                    rows.append(("SQLite", mode, per_file, 1, run(url, 1, args.orders, per_file, mode)))
+                    rows.append(("SQLite", mode, per_file, 1, run(url, 1, args.orders, per_file, mode, args.dir)))
             if args.pg:
                 for n in args.workers:
                     rows.append(
-                        ("PostgreSQL", mode, per_file, n, run(_pg_schema(args.pg), n, args.orders, per_file, mode))
+                        (
+                            "PostgreSQL",
+                            mode,
+                            per_file,
+                            n,
+                            run(_pg_schema(args.pg), n, args.orders, per_file, mode, args.dir),
+                        )
                     )
     print(f"{args.orders} orders of 3 lines; one 997 per file; every delivery written to a folder")
     print(
