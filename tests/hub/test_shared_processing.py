@@ -82,11 +82,11 @@ def test_two_workers_share_the_processing_of_one_source(
     lock = threading.Lock()
     real = x12_inbound._record_all
 
-    def record_all(hub: Hub, conn: Any, rows: list[Any], guarded: bool) -> Any:
+    def record_all(hub: Hub, conn: Any, rows: list[Any], guarded: bool, ahead: Any) -> Any:
         with lock:
             recorded.setdefault(id(hub), []).extend(int(row.id) for row in rows if row.state == "received")
         time.sleep(0.05)  # a chunk takes a while, as a real one does, so the other worker's turn comes
-        return real(hub, conn, rows, guarded)
+        return real(hub, conn, rows, guarded, ahead)
 
     monkeypatch.setattr(x12_inbound, "_record_all", record_all)
     workers = [Worker(config) for _ in range(2)]

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, Row, and_, bindparam, case, not_, null, or_, select
+from sqlalchemy import Connection, Engine, Row, and_, bindparam, case, not_, null, or_, select
 
 from crossdock.core.storage import blobs
 from crossdock.core.storage.among import among
@@ -43,6 +43,7 @@ def _pieces(values: list[Any], size: int = 500) -> list[list[Any]]:
 
 class InboundRecords:
     is_postgres: bool
+    engine: Engine
 
     if TYPE_CHECKING:  # OutboxRecords has it
 
@@ -57,6 +58,16 @@ class InboundRecords:
             if self.is_postgres:
                 query = query.with_for_update(skip_locked=skip_locked)
             found.extend(conn.execute(query, _LARGE_AT))
+        return found
+
+    def peek_documents(self, document_ids: list[int]) -> list[Row[Any]]:
+        """The documents' rows as they stand, read in a snapshot of their own that locks nothing: no writer waits
+        for it (``lock_documents`` takes them for recording)."""
+        found: list[Row[Any]] = []
+        with blobs.snapshot(self.engine) as conn:
+            for piece in _pieces(sorted(set(document_ids))):
+                query = UNLESS_LARGE.where(among(documents.c.id, piece, postgres=self.is_postgres))
+                found.extend(conn.execute(query, _LARGE_AT))
         return found
 
     def claim_received(self, conn: Connection, limit: int, *, leave: Collection[str] = ()) -> list[Row[Any]]:
