@@ -14,14 +14,12 @@ delivery estimate (``estimated_delivery``). A shipped product's quantity is its 
 estimate, else the shipment's own ``delivery_date`` (ShipBob's "delivered to customer", when the shipment is
 read after it); one before the ship date is no estimate and is left out.
 
-A shipment stays ``Completed`` once it has left ShipBob; what the carrier did since is in its ``status_details``
-[{id, name, description}]: ``InTransit`` (201), ``OutForDelivery`` (202), ``Delivered`` (203, "Shipment
-Delivered"), ``DeliveryException`` (204) [source: https://developer.shipbob.com/status-reference; the shipment's
-``status_details`` and ``delivery_date`` ("delivered to customer") fields:
-https://developer.shipbob.com/2026-01/api/orders/get-all-shipments-for-order, and ShipBob's OpenAPI schema
-``InternalShipment`` as a public client copies it, github.com/stryd/shipbob-go shipbob_open_api.json]. A ``Delivered`` shipment is read
-as delivered (``Shipment.delivered_at``) at its ``delivery_date``, else its ``last_tracking_update_at``; one that
-names neither time is not taken as delivered, as crossdock could not say when. No I/O here.
+A shipment stays ``Completed`` once it has left ShipBob; the carrier's progress is in its ``status_details``
+(``InTransit`` 201, ``OutForDelivery`` 202, ``Delivered`` 203, ``DeliveryException`` 204). A ``Delivered`` one
+is delivered (``Shipment.delivered_at``) at its ``delivery_date``, else its ``last_tracking_update_at``; naming
+neither time, it is not taken as delivered. [source: https://developer.shipbob.com/status-reference;
+https://developer.shipbob.com/2026-01/api/orders/get-all-shipments-for-order; ShipBob's OpenAPI
+``InternalShipment`` as copied in github.com/stryd/shipbob-go shipbob_open_api.json] No I/O here.
 """
 
 from __future__ import annotations
