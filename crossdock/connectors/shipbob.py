@@ -45,8 +45,11 @@ first and is created only once it is cancelled. An order ShipBob has shipped, or
 raises ``TooLate`` and creates nothing.
 
 The source has no store: each poll reads the orders updated within ``lookback`` and yields every shipped
-shipment under the identity ``shipbob:shipment:<id>``, which the store recognises when it is read again; with
-``read_returns``, then each completed return (``shipbob_returns.py``, where returns are also told to ShipBob).
+shipment under the identity ``shipbob:shipment:<id>``, which the store recognises when it is read again; one
+whose status details say the carrier delivered it (``mappings/shipbob.py``) under ``shipbob:shipment:<id>:delivered``,
+so that reading is stored once more, once, and records the delivery. With ``mark_uploaded`` a shipment is not
+read after it is marked, so its delivery is seen only when it was delivered before the poll that first read it.
+With ``read_returns``, then each completed return (``shipbob_returns.py``, where returns are also told to ShipBob).
 The token travels only in the Authorization header and never appears in an error.
 """
 
@@ -68,7 +71,7 @@ from crossdock.connectors.shipbob_returns import completed_returns, send_return
 from crossdock.connectors.shipbob_tracking import estimate
 from crossdock.core.errors import CrossdockError, PermanentError, TooLate, TransientError
 from crossdock.core.ports import Inbound, Outbound
-from crossdock.mappings.shipbob import KNOWN_SHIPMENTS, REPLACES, SHIPPED
+from crossdock.mappings.shipbob import KNOWN_SHIPMENTS, REPLACES, SHIPPED, delivered
 from crossdock.mappings.shipbob_cancel import cancel_refusals, left_shipments, read_cancel, shipped_already
 
 CANCEL = "cancel"  # the delivery purpose of a cancel (core/lifecycle/destination_changes.py)
@@ -279,10 +282,11 @@ class ShipBobSource:
                 data = {"order": {k: order.get(k) for k in ORDER_FIELDS}, "shipment": shipment}
                 if self.config.estimated_delivery and (edd := estimate(api.call, api.who, shipment)) is not None:
                     data["tracking"] = edd
+                arrived = delivered(shipment)  # a new remote object: the shipment read again, now delivered
                 yield Inbound(
-                    name=f"shipbob-shipment-{shipment_id}.json",
+                    name=f"shipbob-shipment-{shipment_id}{'-delivered' if arrived else ''}.json",
                     data=json.dumps(data, sort_keys=True).encode("utf-8") + b"\n",
-                    identity=f"shipbob:shipment:{shipment_id}",
+                    identity=f"shipbob:shipment:{shipment_id}{':delivered' if arrived else ''}",
                     settle=partial(self._mark, api, shipment_id) if self.config.mark_uploaded else _nothing,
                 )
 

@@ -12,7 +12,14 @@ ShipBob's own field values, and ``"tracking": {"edd": ...}`` when it asked ShipB
 delivery estimate (``estimated_delivery``). A shipped product's quantity is its inventory items' quantity
 (ShipBob creates one inventory item per product). The shipment's ``delivery_date`` (the 856's DTM*017) is that
 estimate, else the shipment's own ``delivery_date`` (ShipBob's "delivered to customer", when the shipment is
-read after it); one before the ship date is no estimate and is left out. No I/O here.
+read after it); one before the ship date is no estimate and is left out.
+
+A shipment stays ``Completed`` once it has left ShipBob; the carrier's progress is in its ``status_details``
+(``InTransit`` 201, ``OutForDelivery`` 202, ``Delivered`` 203, ``DeliveryException`` 204). A ``Delivered`` one
+is delivered (``Shipment.delivered_at``) at its ``delivery_date``, else its ``last_tracking_update_at``; naming
+neither time, it is not taken as delivered. [source: https://developer.shipbob.com/status-reference;
+https://developer.shipbob.com/2026-01/api/orders/get-all-shipments-for-order; ShipBob's OpenAPI
+``InternalShipment`` as copied in github.com/stryd/shipbob-go shipbob_open_api.json] No I/O here.
 """
 
 from __future__ import annotations
@@ -31,6 +38,7 @@ from crossdock.core.models import Order, OrderLine, Reference
 from crossdock.mappings.shipbob_cancel import cancel_request as cancel_request  # the registry's name for it
 
 SHIPPED = frozenset({"Completed"})  # the shipment has left ShipBob (status reference); LabeledCreated has not
+DELIVERED = "Delivered"  # the status detail of a Completed shipment the carrier delivered (id 203)
 # shipments past the point of cancelling: ShipBob cancels one only before it is picked, packed or shipped
 REPLACES = "crossdock_replaces"  # in a create body crossdock stores: the reference of the order to cancel first
 KNOWN_SHIPMENTS = "crossdock_shipped"  # beside it: the shipments of that order crossdock counted as shipped
@@ -216,11 +224,17 @@ class InMeasurements(_In):
     total_weight_oz: Decimal | None = None
 
 
+class InStatusDetail(_In):
+    name: str | None = None
+
+
 class InShipment(_In):
     id: str
     status: str | None = None
+    status_details: list[InStatusDetail] | None = None
     actual_fulfillment_date: str | None = None
     delivery_date: str | None = None
+    last_tracking_update_at: str | None = None
     tracking: InTracking | None = None
     measurements: InMeasurements | None = None
     products: list[InShipmentProduct] | None = None
@@ -284,9 +298,11 @@ def shipments_from_shipbob(data: bytes, *, name: str = "shipbob shipment") -> li
         references=[Reference(qualifier="CN", value=tracking.pro_number)] if tracking.pro_number else [],
     )
     estimate = _date(doc.tracking.edd, name, "tracking.edd") if doc.tracking else None
-    delivered = estimate or _date(shipped.delivery_date, name, "shipment.delivery_date")
-    if delivered is not None and (shipment.ship_date is None or delivered >= shipment.ship_date):
-        shipment.delivery_date = delivered
+    arrives = estimate or _date(shipped.delivery_date, name, "shipment.delivery_date")
+    if arrives is not None and (shipment.ship_date is None or arrives >= shipment.ship_date):
+        shipment.delivery_date = arrives
+    if any(d.name == DELIVERED for d in shipped.status_details or []):
+        shipment.delivered_at = _moment(shipped.delivery_date or shipped.last_tracking_update_at, name)
     shipment_order = ShipmentOrder(po_number=order.order_number, reference=order.reference_id)
     if tracking.tracking_number or weight is not None:
         package = Package(tracking_number=tracking.tracking_number, weight=weight, weight_uom=shipment.weight_uom)
@@ -296,6 +312,28 @@ def shipments_from_shipbob(data: bytes, *, name: str = "shipbob shipment") -> li
         shipment_order.lines = lines
     shipment.orders.append(shipment_order)
     return [shipment]
+
+
+def delivered(shipment: dict[str, object]) -> bool:
+    """Whether ShipBob says the carrier delivered this shipment (as it lists it): read again under its own name."""
+    details = shipment.get("status_details")
+    named = {d.get("name") for d in details if isinstance(d, dict)} if isinstance(details, list) else set()
+    return (
+        shipment.get("status") in SHIPPED
+        and DELIVERED in named
+        and bool(shipment.get("delivery_date") or shipment.get("last_tracking_update_at"))
+    )
+
+
+def _moment(value: str | None, name: str) -> dt.datetime | None:
+    """When ShipBob says the shipment was delivered: an ISO time (UTC when it names no zone)."""
+    if not value:
+        return None
+    try:
+        found = dt.datetime.fromisoformat(value[:40])
+    except ValueError:
+        raise DecodeError(f"shipment.delivery_date {value[:40]!r} is not an ISO time", source=name) from None
+    return found if found.tzinfo else found.replace(tzinfo=dt.UTC)
 
 
 def _date(value: str | None, name: str, field: str = "shipment date") -> dt.date | None:

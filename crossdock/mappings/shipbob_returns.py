@@ -14,9 +14,16 @@ owner-published payloads were found, so the shapes below are from the reference 
   ``reference_id``, ``status``, ``channel`` {id}, ``fulfillment_center`` {id, name}, ``completed_date`` and
   ``inventory`` [{id, sku, name, quantity, ``action_taken`` [{action, quantity_processed}]}].
 - ``POST /<version>/return/{id}:cancel`` cancels a return; only one still ``AwaitingArrival`` can be cancelled.
-- [unverified] that ``action_taken`` uses those same names: ``Restock`` is taken as goods back on the shelf
-  (sellable), any other action (quarantine, dispose ...) as not sellable; whether a shipment's inventory items
-  always carry their ``id`` and the shipment its ``location`` {id} (the fulfilment centre it left from).
+- ``action_taken`` [{action, action_reason, quantity_processed}] names its action from the same enum as
+  ``requested_action`` (``ReturnAction``: Default, Restock, Quarantine, Dispose): ``Restock`` is goods back on
+  the shelf (sellable), any other action not sellable. A shipment's ``location`` {id, name} is the fulfilment
+  centre it left from, and each of its products' ``inventory_items`` has an ``id``. [source: ShipBob's OpenAPI
+  schemas ``ReturnActionTaken``, ``ReturnAction``, ``InternalShipment`` and ``OrderInventory`` as a public client
+  copies them, github.com/stryd/shipbob-go ``shipbob_open_api.json``; the same fields in
+  https://developer.shipbob.com/2026-01/api/orders/get-all-shipments-for-order and
+  https://developer.shipbob.com/api-reference/2025-07/returns/create-a-return] [unverified] that they are always
+  present: the schema marks none of them required, so a shipment without them is refused (the SKU named) or sent
+  to ``return_center``.
 
 Going out, crossdock stores a small request (the RMA, the ShipBob order's reference and the returned SKUs); the
 sink turns it into ShipBob's body once it has read that order's shipments (``return_body``), because the
@@ -36,7 +43,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from crossdock.core.errors import DecodeError, PermanentError
 from crossdock.core.returns.models import Condition, ReceivedLine, Return, ReturnReceipt
 
-SELLABLE_ACTIONS = frozenset({"Restock"})  # [unverified] names: see the module doc
+SELLABLE_ACTIONS = frozenset({"Restock"})  # ShipBob's ReturnAction back on the shelf: see the module doc
 REFERENCE_LIMIT = 50  # ShipBob's reference_id is 1 to 50 characters
 
 

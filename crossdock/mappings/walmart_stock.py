@@ -57,7 +57,11 @@ def feed_id(answer: Any) -> str | None:
     return found if isinstance(found, str) and found else None
 
 
-FEED_PAGE = 1000  # item statuses a page of a feed's status (Walmart's most) [unverified: third-party SDK docs]
+# A feed's status pages its item statuses by offset and limit, at most 1000 a page; feed statuses RECEIVED,
+# INPROGRESS, PROCESSED, ERROR; item statuses INPROGRESS, SUCCESS, DATA_ERROR, SYSTEM_ERROR, TIMEOUT_ERROR
+# [source: Walmart's SDK, github.com/walmartlabs/partnerapi_sdk_dotnet V3/Payload/Feed/PartnerFeedResponse.xsd,
+# FeedStatus.cs, ItemStatus.cs, V3/Api/FeedEndpoint.cs]
+FEED_PAGE = 1000
 DONE = {"PROCESSED", "ERROR"}  # feed statuses after which no item changes: RECEIVED and INPROGRESS come before
 
 

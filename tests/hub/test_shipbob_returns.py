@@ -6,6 +6,7 @@ told is cancelled there, and one ShipBob has begun to process is refused with it
 from __future__ import annotations
 
 import datetime as dt
+import json
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,7 +20,7 @@ from crossdock.core.poller import poll
 from crossdock.core.stock.ledger import on_hand
 from crossdock.core.storage.schema import deliveries, return_receipts, returns
 from tests.fakeapi import FakeApi, Request, Response, fake_api
-from tests.hub.conftest import receive, write_config
+from tests.hub.conftest import receive, run, write_config
 from tests.hub.edi import interchange, order
 from tests.hub.test_shipbob_flow import CHANNEL, TOKEN, FakeShipBob, V, config
 
@@ -180,6 +181,42 @@ def test_shipbobs_completed_return_is_received_once_restocking_what_shipbob_rest
         (row,) = conn.execute(select(returns))
         (receipt,) = conn.execute(select(return_receipts))
     assert row.state == "received" and receipt.state == "applied"
+
+
+def test_units_shipbob_restocks_go_back_where_the_stock_configuration_counts_shipbob(
+    tmp_path: Path,
+    store_url: str,
+    shipbob: FakeShipBobReturns,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """``stock.sources.X.shipbob`` names the ShipBob sink (the same account as the source that reads the returns)
+    with ``location: shipbob-fc``: the restocked unit is on hand there, and a channel selling from there sees it."""
+    monkeypatch.setenv("SHIPBOB_TEST_TOKEN", TOKEN)
+    monkeypatch.setenv("SHOPIFY_TOKEN", "shpat_" + "x" * 32)
+    cfg = config(tmp_path, store_url, shipbob.api.url, read_returns=True)
+    cfg["partners"]["northwind"]["invoice"] = "none"
+    cfg["sources"]["shop"] = {
+        "type": "shopify", "url": "https://example.myshopify.com", "access_token": "${SHOPIFY_TOKEN}",
+        "stock": {"locations": ["shipbob-fc"], "push": False},
+    }  # fmt: skip
+    cfg["stock"] = {
+        "items": {"MUG-BLU": {"shop": {"inventory_item_id": "gid://shopify/InventoryItem/11"}}},
+        "sources": {"sb": {"shipbob": "shipbob", "location": "shipbob-fc", "schedule": {"every": "1d"}}},
+    }
+    hub = Hub(write_config(tmp_path, cfg))
+    try:
+        shipped_and_returned(hub, shipbob)
+        shipbob.complete("RA-1", restocked=1, disposed=1)
+        assert poll(hub, "shipbob-shipments", "me").error is None
+        with hub.store.transaction() as conn:
+            assert on_hand(conn, ["MUG-BLU"]) == {("MUG-BLU", "shipbob-fc"): 1}
+    finally:
+        hub.close()
+    code, out, _ = run(capsys, "stock", "show", "-c", str(tmp_path / "crossdock.yaml"), "MUG-BLU", "--json")
+    assert code == 0
+    shown = json.loads(out)
+    assert [(c["channel"], c["available"]) for c in shown["channels"]] == [("shop", 1)]
 
 
 def test_a_return_cancelled_after_shipbob_was_told_is_cancelled_there(hub: Hub, shipbob: FakeShipBobReturns) -> None:

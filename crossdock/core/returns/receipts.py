@@ -45,6 +45,8 @@ def receipt_file(
         mapping = registry.mapping("returnfiles")
         if kind == SHIPBOB_RETURN:
             found = registry.mapping("shipbob_returns").receipts_from_shipbob(data, name=name, warehouse=warehouse)
+            for receipt in found:
+                receipt.location = receipt.location or shipbob_location(hub, source_name)
         elif source.format == "return-receipt-csv":
             found = mapping.receipts_from_csv(data, name=name, warehouse=warehouse)
         else:
@@ -61,6 +63,26 @@ def receipt_file(
         error = "; ".join(problems)[:4000] or None
         hub.store.update_document(conn, document_id, state="processed", error=error, partner=warehouse, kind=kind)
     return Processed(document_id, "processed", error)
+
+
+def shipbob_location(hub: Hub, source_name: str) -> str | None:
+    """The stock location ShipBob's inventory is counted at, when the stock configuration reads it through this
+    ShipBob source, or through a ShipBob sink or source of the same account (url and token): units ShipBob
+    restocks then go back where its on-hand figures are. None: the source's ``partner``, else its name."""
+    mine = _account(hub.config.sources.get(source_name))
+    for stock in hub.config.stock.sources.values():
+        if stock.shipbob is None:
+            continue
+        named = hub.config.sinks.get(stock.shipbob) or hub.config.sources.get(stock.shipbob)
+        if stock.shipbob == source_name or (mine is not None and _account(named) == mine):
+            return stock.location
+    return None
+
+
+def _account(config: Any) -> tuple[str, str] | None:
+    if getattr(config, "type", None) != "shipbob":
+        return None
+    return str(config.url).rstrip("/"), str(config.token)
 
 
 def apply_receipts(hub: Hub, conn: Connection, plan: Plan, document_id: int, found: list[ReturnReceipt]) -> list[str]:

@@ -28,6 +28,7 @@ from crossdock.core.storage.schema import orders, shipments, stock_levels, stock
 from crossdock.core.units import Packing, UnitError, convert, line_packing
 
 OPEN = ("waiting", "held", "routed", "delivered", "partially shipped")
+RELOCATE = "~relocate"  # the location of the mark migration 0021 gives an order whose units were held at none
 SKU_IDS = ("SK", "VN", "BP", "IN")  # where an order line carries the merchant's SKU, in this order
 
 
@@ -149,11 +150,14 @@ def shipped_since_figures(conn: Connection, known: Collection[str] | None) -> di
 
 
 def unread_open_orders(conn: Connection, limit: int = 1000) -> list[tuple[int, str]]:
-    """Open orders recorded before reservations were kept (no row yet): (id, JSON), to ``reserve`` now."""
+    """Open orders recorded before reservations were kept (no row yet), or whose rows are marked ``RELOCATE`` (held
+    at no location before reservations had one): (id, JSON), to ``reserve`` now."""
+    rows = select(stock_reserved.c.order_id).where(stock_reserved.c.order_id == orders.c.id)
+    marked = rows.where(stock_reserved.c.sku == "", stock_reserved.c.location == RELOCATE)
     query = (
         select(orders.c.id, orders.c.data)
         .where(orders.c.status.in_(OPEN))
-        .where(~select(stock_reserved.c.order_id).where(stock_reserved.c.order_id == orders.c.id).exists())
+        .where(~rows.exists() | marked.exists())
         .limit(limit)
     )
     return [(int(i), str(data)) for i, data in conn.execute(query)]
