@@ -138,6 +138,9 @@ def test_what_the_943_cannot_hold_is_refused_by_name() -> None:
     nameless = a_return([ReturnLine(line_number="77", quantity=Decimal(1))])
     with pytest.raises(X12WriteError, match="return 9011: line 77 has no product id for W04"):
         write(nameless, an_order())
+    channel_ids_only = a_return([ReturnLine(product_ids={"VARIANT": "39072856"}, quantity=Decimal(1))])
+    with pytest.raises(X12WriteError, match="no product id for W04"):
+        write(channel_ids_only, an_order())
     cut = a_return([ReturnLine(sku="MUG\x1eBLUE", quantity=Decimal(1))])
     with pytest.raises(X12WriteError, match="return 9011: W0405 \\(segment 11\\) 'MUG\\\\x1eBLUE' holds a control"):
         write(cut, an_order())

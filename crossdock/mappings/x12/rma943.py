@@ -22,7 +22,8 @@ A 943 tells a warehouse what is on its way to it; for a return, what the custome
 - One W04 loop per returned line: ``W04*<qty>*<unit>*<UPC>*SK*<sku>*<q>*<id>``, the 12-digit UPC in W0403 and up
   to two qualifier/value pairs, the SKU first, then the others in the 940's order (VN, BP, IN, ...): the
   returned line's ids over those of the order line it is (by line number, else SKU), so a line the return names
-  by its number alone still names its product. ``N9*LI`` its order line number, which the 944 may echo.
+  by its number alone still names its product. An id whose qualifier is no X12 one (element 235 is two
+  characters: a channel's ``VARIANT`` id) is left out. ``N9*LI`` its order line number, which the 944 may echo.
 - ``W03*<units>``: the total of the W0401 quantities.
 
 Values are written as the X12 writer writes every value: limited to the partner's character set, and refused
@@ -144,7 +145,7 @@ def _ids(line: ReturnLine, order: Order) -> dict[str, str]:
 def _w04(line: ReturnLine, order: Order, where: str) -> list[Element]:
     ids = _ids(line, order)
     upc = ids.get("UP") if len(ids.get("UP", "")) == 12 else None
-    rest = {q: v for q, v in ids.items() if not (q == "UP" and upc is not None)}
+    rest = {q: v for q, v in ids.items() if len(q) == 2 and not (q == "UP" and upc is not None)}
     priority = ("SK", *(q for q in ID_PRIORITY if q != "SK"))
     ordered = [q for q in priority if q in rest] + [q for q in rest if q not in priority]
     if upc is None and not ordered:
