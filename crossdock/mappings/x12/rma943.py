@@ -6,9 +6,9 @@ A 943 tells a warehouse what is on its way to it; for a return, what the custome
 
 - ``W06*C*<RMA>*<date>*<return id>**<PO>``: W0601 ``C`` (element 514: customer return, full detail), W0602 the
   depositor order number, which is the RMA the parcel is matched by (at most 22 characters, else refused), W0603
-  the day the 3PL is told, W0604 the return's id as the shipment id, W0606 the order's PO number (left out when
-  longer than W0606's 22; ``N9*PO`` still carries it). The 3PL's 944 echoes W0602 in W1704: that is how its
-  receipt finds the return (``receipt944``).
+  the day the 3PL is told, W0604 the return's id as the shipment id (left out when longer than its 30), W0606 the
+  order's PO number (left out when longer than its 22; ``N9*PO`` still carries it). The 3PL's 944 echoes W0602
+  in W1704: that is how its receipt finds the return (``receipt944``).
 - Cancelling: W06 has no transaction purpose (element 353 is not in it); its action code W0612 (element 306)
   takes ``G``, cancel entire order/item. A cancel repeats the same W06 and lines with W0612 ``G``.
 - N1 loops, as the 940 names its parties: ``N1*SF`` the customer sending the goods back (the order's ship-to, with
@@ -27,27 +27,31 @@ A 943 tells a warehouse what is on its way to it; for a return, what the custome
 - ``W03*<units>``: the total of the W0401 quantities.
 
 Values are written as the X12 writer writes every value: limited to the partner's character set, and refused
-(``X12WriteError``) when one holds a delimiter; a value holding a control character is refused here, naming its
-segment and element. Either way the 943 is never split into a broken interchange.
+(``X12WriteError``) when one holds a delimiter. Here, a value holding a control character, or longer than its
+element takes once transliterated, is refused naming its segment and element (an optional reference that does not
+fit is left out instead). Either way the 943 is never a broken interchange.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from datetime import datetime
 from decimal import Decimal
 
 from crossdock.core.models import Carrier, Order, Party
 from crossdock.core.returns.models import Return, ReturnLine
+from crossdock.mappings.x12.spec import SegmentSpec
+from crossdock.mappings.x12.specs import base_version, segment_dictionary
+from crossdock.mappings.x12.text import limited
 from crossdock.mappings.x12.whse940 import ID_PRIORITY, add_segments, party_segments
 from crossdock.mappings.x12.writer import Element, TransactionSet, X12WriteError
 
 CUSTOMER_RETURN = "C"  # W0601, element 514: customer return, full detail
 CANCEL_ENTIRE = "G"  # W0612, element 306: cancel entire order/item
 UNKNOWN_METHOD = "ZZ"  # W2701, element 91: mutually defined
-MAX_DEPOSITOR_ORDER = 22  # W0602
+MAX_SHIPMENT_ID = 30  # W0604
 MAX_PO = 22  # W0606
-MAX_REFERENCE = 30  # N902 in 004010
 W04_PAIRS = 2
 CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
@@ -63,48 +67,58 @@ def build_943(
     order_number: str | None = None,
     depositor: str | None = None,
     cancel: bool = False,
+    version: str = "004010",
 ) -> TransactionSet:
     """The 943 telling a 3PL (``warehouse``, written as N1*ST) to expect ``ret`` of ``order`` under ``rma``;
-    ``cancel``: no longer to expect it (W0612 ``G``). See the module doc."""
+    ``cancel``: no longer to expect it (W0612 ``G``). ``version`` (the GS08 it goes under) sets how long each value
+    may be. See the module doc."""
     where = f"return {ret.return_id}"
     if not ret.lines:
         raise X12WriteError(f"{where}: a 943 needs at least one line")
-    if len(rma) > MAX_DEPOSITOR_ORDER:
-        raise X12WriteError(f"{where}: RMA {rma!r} exceeds W0602's {MAX_DEPOSITOR_ORDER} characters")
-    if len(ret.po_number) > MAX_REFERENCE:
-        raise X12WriteError(f"{where}: PO number {ret.po_number!r} exceeds N902's {MAX_REFERENCE} characters")
+    dictionary = segment_dictionary(base_version(version) or "004010")
+    reference = dictionary["N9"].elements[1].max_len
     ts = TransactionSet("943", control)
-    w06: list[Element] = [CUSTOMER_RETURN, rma, created.strftime("%Y%m%d"), ret.return_id[:MAX_REFERENCE], None]
-    w06.append(ret.po_number if len(ret.po_number) <= MAX_PO else None)
+    w06: list[Element] = [CUSTOMER_RETURN, rma, created.strftime("%Y%m%d"), _fitting(ret.return_id, MAX_SHIPMENT_ID)]
+    w06.extend([None, _fitting(ret.po_number, MAX_PO)])
     if cancel:
         w06.extend([None] * 5 + [CANCEL_ENTIRE])
     ts.add("W06", *w06)
     add_segments(ts, _parties(order, warehouse, depositor, where))
     ts.add("N9", "RZ", rma)
     ts.add("N9", "PO", ret.po_number)
-    if order_number:
-        ts.add("N9", "DO", order_number[:MAX_REFERENCE])
-    if ret.external_id:
-        ts.add("N9", "CO", ret.external_id[:MAX_REFERENCE])
+    for qualifier, value in (("DO", order_number), ("CO", ret.external_id)):
+        if value and (fitting := _fitting(value, reference)):
+            ts.add("N9", qualifier, fitting)
     ts.add("W27", *_carrier(order.carriers[0] if order.carriers else None))
     for line in ret.lines:
         ts.add("W04", *_w04(line, order, where))
         if line.line_number and line.line_number.strip():
-            ts.add("N9", "LI", line.line_number[:MAX_REFERENCE])
+            ts.add("N9", "LI", line.line_number)
     ts.add("W03", sum((line.quantity for line in ret.lines), start=Decimal(0)))
-    _refuse_controls(ts, where)
+    _check_values(ts, dictionary, where)
     return ts
 
 
-def _refuse_controls(ts: TransactionSet, where: str) -> None:
-    """Refuse a value holding a control character: the writer passes ASCII through as it is, and a partner may
-    use such a character as its segment terminator, so one inside a value would cut the 943 short."""
+def _fitting(value: str, most: int) -> str | None:
+    """An optional value, or None when it is longer than its element takes (as written: transliterated)."""
+    return value if len(limited(value, "extended")) <= most else None
+
+
+def _check_values(ts: TransactionSet, dictionary: Mapping[str, SegmentSpec], where: str) -> None:
+    """Refuse, by segment and element, a text value longer than its element takes as it will be written (``£``
+    becomes ``GBP``), or holding a control character: the writer passes ASCII as it is, and a partner may use such
+    a character as its segment terminator, so one inside a value would cut the 943 short."""
     for position, segment in enumerate(ts.segments, 1):
+        spec = dictionary.get(str(segment[0]))
         for k, value in enumerate(segment[1:], 1):
-            if isinstance(value, str) and CONTROL.search(value):
-                raise X12WriteError(
-                    f"{where}: {segment[0]}{k:02d} (segment {position}) {value!r} holds a control character"
-                )
+            if not isinstance(value, str):
+                continue
+            place = f"{where}: {segment[0]}{k:02d} (segment {position}) {value!r}"
+            if CONTROL.search(value):
+                raise X12WriteError(f"{place} holds a control character")
+            most = spec.elements[k - 1].max_len if spec is not None and k <= len(spec.elements) else None
+            if most is not None and len(limited(value, "extended")) > most:
+                raise X12WriteError(f"{place} is longer than the {most} characters the element takes")
 
 
 def _parties(order: Order, warehouse: Party, depositor: str | None, where: str) -> list[list[Element]]:

@@ -125,5 +125,6 @@ def write_943(
         order_number=order_number,
         depositor=depositor,
         cancel=cancel,
+        version=out.version,
     )
     return interchange(out, "AR", [built])
