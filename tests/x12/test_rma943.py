@@ -15,6 +15,8 @@ from crossdock.core.models import Address, Carrier, Order, OrderLine, Party
 from crossdock.core.returns.models import Return, ReturnLine
 from crossdock.mappings.x12.delimiters import Delimiters
 from crossdock.mappings.x12.envelope import TransactionSet as ReadSet
+from crossdock.mappings.x12.guide import guide_from_dict
+from crossdock.mappings.x12.guide_check import check_interchanges
 from crossdock.mappings.x12.reader import parse
 from crossdock.mappings.x12.receipt944 import receipt_from_944
 from crossdock.mappings.x12.rma943 import build_943
@@ -191,3 +193,26 @@ def test_the_944_that_answers_a_943_finds_the_return_by_the_echoed_depositor_ord
         ("IPOD2008GREEN", "9010", Decimal(1), "sellable"),
         ("IPOD2008GREEN", "9010", Decimal(1), "damaged"),
     ]
+
+
+def test_a_3pls_guide_checks_the_943_naming_what_it_misses() -> None:
+    guide = guide_from_dict(
+        {
+            "name": "acme-3pl-943",
+            "versions": ["004010"],
+            "sets": {
+                "943": [
+                    {"segment": "N9*RZ", "use": "required", "max": 1, "source": "acme guide: the RMA"},
+                    {"segment": "G62", "use": "required", "source": "acme guide: an expected date"},
+                    {"segment": "W04", "elements": {"5": {"max_length": 10}}, "source": "acme: SKU"},
+                ]
+            },
+        },
+        "test",
+    )
+    (found,) = check_interchanges(guide, write(a_return(), an_order()))
+    assert found.code == "943"
+    assert sorted(e.message.removeprefix("guide acme-3pl-943: ") for e in found.errors if e.is_error) == [
+        "G62 is required in the set and missing (acme guide: an expected date)",
+        "W0405 is 13 characters, more than 10 (acme: SKU)",
+    ], "N9*RZ is there once, as the guide demands"
