@@ -65,18 +65,14 @@ def plan_notice(
         controls = reserve(hub.store, conn, recipient.name)
         out = x12.Outgoing(**recipient.envelope(controls, created_now()))
         code = sink.returns_as
+        notice = {"rma": rma_of(ret), "order_number": number, "depositor": sink.depositor, "cancel": cancel}
         try:
-            if code == "943":
+            if code == "943":  # the 3PL, named as its partner block names it (N1*ST, its ISA id under ZZ)
                 pc = recipient.config
-                here = Party(role="ST", name=pc.name or recipient.name, id_qualifier="ZZ", id=pc.isa_id)
-                data = warehouse.write_943(
-                    ret, order, out, rma=rma_of(ret), warehouse=here, order_number=number, depositor=sink.depositor,
-                    cancel=cancel,
-                )  # fmt: skip
+                receiving = Party(role="ST", name=pc.name or recipient.name, id_qualifier="ZZ", id=pc.isa_id)
+                data = warehouse.write_943(ret, order, out, warehouse=receiving, **notice)
             else:
-                data = warehouse.write_180(
-                    ret, out, rma=rma_of(ret), order_number=number, depositor=sink.depositor, cancel=cancel
-                )
+                data = warehouse.write_180(ret, out, **notice)
         except ValueError as exc:
             hub.store.return_numbers(conn, recipient.name, {"isa": 1, "gs": 1, "st": 1})
             reason = f"no {code} for {what} to {sink_name}: {exc}"
