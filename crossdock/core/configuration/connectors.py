@@ -199,6 +199,12 @@ class OrderFormat(Strict):
         description="with format x12-940: the 3PL takes a ship-to per line (N1 in the LX loop), so an order whose "
         "lines go to several ship-tos is one 940; by default it is one 940 per ship-to, W0502 the PO number -1, -2...",
     )
+    returns_as: Literal["180", "943"] = Field(
+        default="180",
+        description="with format x12-940: how the 3PL is told to expect a return (and that one is cancelled): an X12 "
+        "180 return authorization, or a 943 warehouse stock transfer shipment advice for a 3PL that takes one instead; "
+        "its 944 receipt is matched either way",
+    )
 
     labels: Literal["none", "sscc"] = Field(
         default="none",
@@ -227,6 +233,8 @@ class OrderFormat(Strict):
             raise ValueError("changes is a setting of format x12-940")
         if self.ship_to_per_line and self.format != "x12-940":
             raise ValueError("ship_to_per_line is a setting of format x12-940")
+        if self.returns_as != "180" and self.format != "x12-940":
+            raise ValueError("returns_as is a setting of format x12-940")
         if self.labels != "none" and self.format not in ("json", "x12-940"):
             raise ValueError("labels travel with format json or x12-940 only")
         if self.labels_to is not None and self.labels != "sscc":

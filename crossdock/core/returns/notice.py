@@ -1,7 +1,8 @@
 """The warehouse told to expect a return (purpose ``return``): each destination its own way.
 
 A JSON destination gets the Return as JSON, a CSV one a row per returned line, a 3PL that takes 940s an X12 180
-(return merchandise authorization) numbered from its control numbers. The notice carries the RMA number the
+(return merchandise authorization), or a 943 (warehouse stock transfer shipment advice) when its destination says
+``returns_as: "943"``, numbered from its control numbers. The notice carries the RMA number the
 parcel is matched by (the channel's, else crossdock's: the return id) and the warehouse order number the 940 gave
 the order. ShipBob gets a request its sink turns into a ShipBob return order under the RMA. A destination
 crossdock cannot tell (an ERP's API without a returns call in crossdock) is named in an event: the person who
@@ -18,7 +19,7 @@ from crossdock.core import registry
 from crossdock.core.alerts import raise_alert
 from crossdock.core.configuration.connectors import OrderFormat
 from crossdock.core.hub import Hub
-from crossdock.core.models import Order
+from crossdock.core.models import Order, Party
 from crossdock.core.partners import created_now, reserve
 from crossdock.core.plan import Plan, delivery_key, outbound, safe_name, warehouse_order_number
 from crossdock.core.returns.models import RETURN_CANCEL, RETURN_NOTICE, Return
@@ -63,16 +64,21 @@ def plan_notice(
         x12, warehouse = registry.mapping("x12"), registry.mapping("x12_warehouse")
         controls = reserve(hub.store, conn, recipient.name)
         out = x12.Outgoing(**recipient.envelope(controls, created_now()))
+        code = sink.returns_as
+        notice = {"rma": rma_of(ret), "order_number": number, "depositor": sink.depositor, "cancel": cancel}
         try:
-            data = warehouse.write_180(
-                ret, out, rma=rma_of(ret), order_number=number, depositor=sink.depositor, cancel=cancel
-            )
+            if code == "943":  # the 3PL, named as its partner block names it (N1*ST, its ISA id under ZZ)
+                pc = recipient.config
+                receiving = Party(role="ST", name=pc.name or recipient.name, id_qualifier="ZZ", id=pc.isa_id)
+                data = warehouse.write_943(ret, order, out, warehouse=receiving, **notice)
+            else:
+                data = warehouse.write_180(ret, out, **notice)
         except ValueError as exc:
             hub.store.return_numbers(conn, recipient.name, {"isa": 1, "gs": 1, "st": 1})
-            reason = f"no 180 for {what} to {sink_name}: {exc}"
+            reason = f"no {code} for {what} to {sink_name}: {exc}"
             plan.event("return", reason, order=order_id, document=document_id)
             return reason
-        name = f"{safe_name(recipient.name)}-180-{safe_name(rma_of(ret))}-{controls.interchange:09d}.edi"
+        name = f"{safe_name(recipient.name)}-{code}-{safe_name(rma_of(ret))}-{controls.interchange:09d}.edi"
         outbound(plan, recipient, data, name, purpose, key, document_id, order_id, controls, sink=sink_name)
     elif fmt == "csv":
         data = notice_csv(ret, number, cancel)

@@ -1,7 +1,8 @@
 """Reading a 3PL's 944 (warehouse stock transfer receipt advice) for returned goods into a ``ReturnReceipt``.
 
 - The RMA is ``N9*RZ`` when sent, else W1704 (the depositor's number for what came in: the RMA crossdock's 180
-  gave in BGN02); ``N9*PO`` is the PO number, W1702 the day received.
+  gave in BGN02, or its 943 in W0602, which a 3PL answering a 943 echoes here); ``N9*PO`` is the PO number, W1702
+  the day received.
 - Each W07 is a line: W0701 units received in all, W0702 the unit, the product from the W0704..W0707 and
   W0710/11 pairs (SK, VN, BP, UP, IN; W0703 as UP), ``N9*LI`` in its loop the order line number.
 - Each W13 under it takes W1301 of those units out of the good ones in the condition W1303 says: 01 damaged,

@@ -1,16 +1,18 @@
-"""The X12 crossdock sends a 3PL warehouse: 940 shipping orders (and their cancels and changes) and 180 return
-notices, apart from the buyer-facing writers in ``hub`` because the warehouse side has its own numbering rules
-(a set per ship-to, the 3PL's depositor order numbers read back from what was sent)."""
+"""The X12 crossdock sends a 3PL warehouse: 940 shipping orders (and their cancels and changes) and return notices
+(a 180, or a 943 for a 3PL that takes one), apart from the buyer-facing writers in ``hub`` because the warehouse
+side has its own numbering rules (a set per ship-to, the 3PL's depositor order numbers read back from what was
+sent)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-from crossdock.core.models import Order
+from crossdock.core.models import Order, Party
 from crossdock.core.returns.models import Return
 from crossdock.mappings.x12.hub import Outgoing, interchange
 from crossdock.mappings.x12.reader import read_transactions
 from crossdock.mappings.x12.rma180 import build_180
+from crossdock.mappings.x12.rma943 import build_943
 from crossdock.mappings.x12.whse940 import ORIGINAL, build_940, orders_940
 
 
@@ -97,3 +99,32 @@ def write_180(
     control = f"{out.transaction:04d}"
     built = build_180(ret, control, out.created, rma=rma, order_number=order_number, depositor=depositor, cancel=cancel)
     return interchange(out, "AN", [built])
+
+
+def write_943(
+    ret: Return,
+    order: Order,
+    out: Outgoing,
+    *,
+    rma: str,
+    warehouse: Party,
+    order_number: str | None = None,
+    depositor: str | None = None,
+    cancel: bool = False,
+) -> bytes:
+    """One interchange carrying the 943 that tells a 3PL (``warehouse``) to expect return ``ret`` of ``order`` under
+    ``rma`` (with ``cancel``: no longer to expect it, W0612 ``G``)."""
+    control = f"{out.transaction:04d}"
+    built = build_943(
+        ret,
+        order,
+        control,
+        out.created,
+        rma=rma,
+        warehouse=warehouse,
+        order_number=order_number,
+        depositor=depositor,
+        cancel=cancel,
+        version=out.version,
+    )
+    return interchange(out, "AR", [built])

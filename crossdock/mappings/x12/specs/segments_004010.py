@@ -273,6 +273,10 @@ W12 M368 ID 2/2; X330 R 1/15; X382 R 1/10; X383 R 1/9; X355 ID 2/2; X438 AN 12/1
     X234 AN 1/48; O461 AN 1/12; X81 R 1/10; X187 ID 1/2; X188 ID 1/1; X81 R 1/10; X187 ID 1/2; X188 ID 1/1;
     X438 AN 12/12; X235 ID 2/2; X234 AN 1/48; O451 ID 2/2; O1073 ID 1/1; X235 ID 2/2; X234 AN 1/48
     | P0708 P2122
+# W04 (943 item detail): its first eleven elements as published [source: https://stedi.com/edi/x12/segment/W04];
+# crossdock writes W0401..W0407 only, so the later ones are not given (a partner's W04 is never read)
+W04 M382 R 1/10; M355 ID 2/2; X438 AN 12/12; X235 ID 2/2; X234 AN 1/48; X235 ID 2/2; X234 AN 1/48; O59 AN 2/5;
+    O122 ID 1/3; X23 ID 1/1; X22 AN 1/30 | R0304 P0405 P0607 P1011
 W03 M382 R 1/10; X81 R 1/10; X355 ID 2/2; X183 R 1/8; X355 ID 2/2; X80 N0 1/7; X355 ID 2/2
     | P0203 P0405 P0607
 LS  M447 AN 1/4
