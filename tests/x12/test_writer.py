@@ -175,7 +175,8 @@ _SEGMENTS = st.lists(st.lists(_VALUES, min_size=0, max_size=5).map(lambda vs: ["
 @settings(max_examples=300, deadline=None)
 @given(segments=_SEGMENTS, newline=st.booleans())
 def test_joining_a_text_set_whole_writes_what_the_segment_path_writes(segments: list[list[str]], newline: bool) -> None:
-    """The whole-set join and the segment-by-segment path agree on every text set: same text, or both refuse."""
+    """The whole-set join and the segment-by-segment path agree on every text set: same text, or both refuse
+    (the join writes a line break inside a value as a space)."""
     end = "~\n" if newline else "~"
 
     def outcome(render: Callable[..., str]) -> str:
@@ -184,4 +185,24 @@ def test_joining_a_text_set_whole_writes_what_the_segment_path_writes(segments: 
         except X12WriteError:
             return "refused"
 
-    assert outcome(render_set) == outcome(_render_each)
+    def spaced(segments: list[list[str]], d: Delimiters, end: str) -> str:  # a line break in a value is a space
+        return _render_each([[v.replace("\n", " ") for v in segment] for segment in segments], d, end)
+
+    assert outcome(render_set) == outcome(spaced)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    value=st.text(st.characters(codec="ascii", exclude_characters="*~>^"), max_size=20),
+    newline=st.booleans(),
+)
+def test_no_control_character_of_a_value_is_written(value: str, newline: bool) -> None:
+    """A line break in a shopper's address or a bell in a name never reaches the partner: in the extended set too,
+    a control character is not X12 text (a line break becomes a space, anything else ``?``)."""
+    d = Delimiters("*", ">", "~")
+    end = "~\n" if newline else "~"
+    body = render_set([["N1", "ST", value], ["N3", "1 MAIN ST"]], d, end)
+    assert not any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in body.replace(end, "")), body
+    assert body.count(end) == 2
+    expected = "".join(" " if ch in "\t\r\n" else "?" if ord(ch) < 0x20 or ord(ch) == 0x7F else ch for ch in value)
+    assert body.split(end)[0] == f"N1*ST*{expected}".rstrip("*")

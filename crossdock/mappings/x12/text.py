@@ -8,7 +8,8 @@ is valid UTF-8 (a Windows-1252 text almost never is) and as Windows-1252 otherwi
 Out, the X12 character sets are ASCII subsets: the basic set is upper-case letters, digits, space and
 ``! " & ' ( ) * + , - . / : ; ? =``; the extended set adds lower case and the rest of printable ASCII.
 ``limited`` transliterates a value into the partner's set (é -> e, ’ -> ', ß -> ss, lower case to upper
-case for a basic partner), and a character with no likeness becomes ``?``: nothing above 0x7F is written.
+case for a basic partner, a tab or line break to a space), and a character with no likeness becomes ``?``:
+nothing above 0x7E is written, and no control character but the partner's delimiters.
 """
 
 from __future__ import annotations
@@ -53,6 +54,8 @@ _LIKE = str.maketrans(
         "\u2007": " ",
         "\u202f": " ",
         "\t": " ",
+        "\n": " ",  # a line break in an address or a note: a space, not the "?" other control characters get
+        "\r": " ",
         "ß": "ss",
         "Æ": "AE",
         "æ": "ae",

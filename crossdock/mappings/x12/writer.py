@@ -11,6 +11,7 @@ is written.
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -180,11 +181,15 @@ def render_set(segments: Sequence[Sequence[Element]], d: Delimiters, end: str, c
     return body
 
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
 def _outside(body: str, d: Delimiters, end: str, charset: Charset) -> bool:
-    """Whether a rendered text holds a character outside ``charset`` (the delimiters and ``end`` aside)."""
+    """Whether a rendered text holds a character outside ``charset`` (the delimiters and ``end`` aside): a control
+    character (a line break in a shopper's address, a bell) is in neither set, though ASCII."""
     if not body.isascii():
         return True
-    if charset == "extended":
+    if charset == "extended" and _CONTROL.search(body) is None:  # no control character at all: no need to look closer
         return False
     marks = {d.element, d.segment, d.component, d.repetition or "", end}
     for mark in sorted(marks, key=len, reverse=True):
