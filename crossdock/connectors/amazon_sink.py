@@ -1,5 +1,5 @@
-"""Amazon Selling Partner API: what crossdock sends back to a seller account: shipments (v0 ``confirmShipment``)
-and cancellations (the order acknowledgement feed).
+"""Amazon Selling Partner API: what crossdock sends back to a seller account: shipments (v0 ``confirmShipment``),
+cancellations (the order acknowledgement feed) and refunds (the order adjustment feed, ``amazon_feeds``).
 
 - ``POST /orders/v0/orders/{orderId}/shipmentConfirmation`` (2026-01-01 has none), 204 and no body, one call per
   package with that package's lines. Sending the same ``packageReferenceId`` again edits that package [docs
@@ -19,11 +19,11 @@ and cancellations (the order acknowledgement feed).
 from __future__ import annotations
 
 import threading
-import urllib.parse
 from typing import Any
 
 import httpx
 
+from crossdock.connectors import amazon_feeds as feeds
 from crossdock.connectors import amazon_stock
 from crossdock.connectors.amazon import ORDERS, _Api, _errors
 from crossdock.connectors.amazon_config import AmazonSourceConfig
@@ -31,17 +31,16 @@ from crossdock.connectors.channel import ChannelSink
 from crossdock.core.errors import PermanentError, TransientError
 from crossdock.core.fulfilment.models import Fulfilment
 from crossdock.core.lifecycle.cancellations import Cancellation
-from crossdock.core.returns.models import Refund
+from crossdock.core.returns.models import Refund, RefundCheck
 from crossdock.core.stock.models import FeedCheck, StockPush
 from crossdock.mappings import amazon_requests as requests
 
 CONFIRM = "/orders/v0/orders/{order_id}/shipmentConfirmation"
-FEED_DOCUMENTS = "/feeds/2021-06-30/documents"
-FEEDS = "/feeds/2021-06-30/feeds"
 
 
 class AmazonSink(ChannelSink[AmazonSourceConfig, _Api]):
-    """A Fulfilment back to Amazon: one ``confirmShipment`` per package; a Cancellation: one acknowledgement feed."""
+    """A Fulfilment back to Amazon: one ``confirmShipment`` per package; a Cancellation: one acknowledgement feed; a
+    Refund: one order adjustment feed, read back by its ``refund-check``."""
 
     channel = "amazon"
 
@@ -127,41 +126,32 @@ class AmazonSink(ChannelSink[AmazonSourceConfig, _Api]):
         return f"amazon order {order_id}: {said}"
 
     def _refund(self, refund: Refund) -> str:
-        """No call refunds a seller-fulfilled return: the payment adjustment feed exists, crossdock does not send it.
-        A close has nothing to do at Amazon: a return closes there once refunded."""
+        """A refund: one ``POST_PAYMENT_ADJUSTMENT_DATA`` feed (``amazon_feeds``), its report read back later by a
+        ``refund-check``. Once the outbox records it, the feed id is on the delivery (its remote reference) and
+        the delivery is not sent again; sent again after a crash before that, the feed carries the same
+        ``MerchantAdjustmentItemID``s. A close has nothing to do at Amazon: a return closes there once refunded."""
+        order_id = refund.external_id or refund.po_number
         if refund.action == "close":
-            return f"amazon order {refund.external_id or refund.po_number}: return {refund.return_id}: nothing to close"
-        raise PermanentError(
-            f"amazon {self.name}: crossdock does not refund on Amazon (the SP-API refunds a merchant-fulfilled return "
-            f"only by the POST_PAYMENT_ADJUSTMENT_DATA feed, not sent by crossdock): issue the refund for return "
-            f"{refund.return_id} of order {refund.external_id or refund.po_number} in Seller Central (Manage Returns)"
-        )
+            return f"amazon order {order_id}: return {refund.return_id}: nothing to close"
+        content = feeds.refund_content(self.name, self.config, refund)
+        return feeds.refund(self._api, self.name, content, refund, self._marketplace(order_id))
+
+    def _refund_check(self, check: RefundCheck) -> str:
+        order_id = check.refund.external_id or check.refund.po_number
+        return feeds.check(self._api, self.name, self.config, check, lambda: self._marketplace(order_id))
 
     def _submit(self, order_id: str, items: list[str], cancellation: Cancellation) -> str:
         """The acknowledgement feed: a document made, its XML uploaded, the feed created; its id."""
-        where = f"amazon {self.name}: order {order_id}"
-        merchant = self.config.merchant_id or ""
         try:
-            content = requests.cancel_feed(order_id, items, cancellation.reason, merchant_id=merchant)
+            content = requests.cancel_feed(
+                order_id, items, cancellation.reason, merchant_id=self.config.merchant_id or ""
+            )
         except ValueError as exc:
             raise PermanentError(f"amazon {self.name}: {exc}") from None
-        kind = requests.FEED_CONTENT_TYPE
-        _, document = self._api.call("createFeedDocument", "POST", FEED_DOCUMENTS, json={"contentType": kind})
-        document_id = document.get("feedDocumentId") if isinstance(document, dict) else None
-        url = document.get("url") if isinstance(document, dict) else None
-        if not isinstance(document_id, str) or not isinstance(url, str) or not _safe_upload(url):
-            raise TransientError(f"{where}: createFeedDocument answered no feedDocumentId and https url")
-        self._api.upload(url, content, kind)
-        body = {
-            "feedType": requests.ACKNOWLEDGEMENT_FEED,
-            "marketplaceIds": [self._marketplace(order_id)],
-            "inputFeedDocumentId": document_id,
-        }
-        _, created = self._api.call("createFeed", "POST", FEEDS, json=body)
-        feed = created.get("feedId") if isinstance(created, dict) else None
-        if not isinstance(feed, str) or not feed:
-            raise TransientError(f"{where}: createFeed answered no feedId")
-        return feed
+        where = f"amazon {self.name}: order {order_id}"
+        marketplace = self._marketplace(order_id)
+        return feeds.submit(self._api, where, requests.ACKNOWLEDGEMENT_FEED, content, requests.FEED_CONTENT_TYPE,
+                            marketplace)  # fmt: skip
 
     def _confirm(self, order_id: str, body: dict[str, Any]) -> str:
         """One package confirmed; sent again, Amazon edits the same package (its reference is stable)."""
@@ -203,12 +193,6 @@ class AmazonSink(ChannelSink[AmazonSourceConfig, _Api]):
         if not isinstance(order, dict):
             raise TransientError(f"amazon {self.name}: getOrder {order_id}: the answer has no order")
         return order
-
-
-def _safe_upload(url: str) -> bool:
-    """Where a feed document may go: https, or plain http only to this machine (a test double)."""
-    parsed = urllib.parse.urlsplit(url)
-    return parsed.scheme == "https" or (parsed.scheme == "http" and parsed.hostname in ("127.0.0.1", "localhost"))
 
 
 def _by_sku(items: dict[str, dict[str, Any]], sku: str | None) -> str:
