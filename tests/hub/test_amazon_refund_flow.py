@@ -24,6 +24,7 @@ from crossdock.core.poller import poll
 from crossdock.core.ports import Inbound
 from crossdock.core.returns.intake import stored_order
 from crossdock.core.returns.models import REFUND, REFUND_CHECK
+from crossdock.core.returns.refunds import approve
 from crossdock.core.storage.queries import Queries
 from crossdock.core.storage.schema import deliveries, events, orders, returns
 from tests.fakeapi import FakeApi, Request, Response
@@ -190,3 +191,33 @@ def test_a_refund_amazon_refuses_ends_dead_with_its_words_and_one_alert_and_a_re
     look_at_feeds(hub)
     assert refund_row(hub).state == "sent"
     assert any("refunded on amz (feed 50002 processed)" in m for m in said(hub))
+
+
+def test_a_fatal_feed_is_sent_once_more_and_the_new_feed_is_looked_at(
+    hub: Hub, fake: FakeAmazonRefunds, tmp_path: Path
+) -> None:
+    returned_and_received(hub, fake, tmp_path)
+    fake.status["50001"] = "FATAL"
+    look_at_feeds(hub)
+    assert len(fake.feeds) == 2 and fake.uploaded[0] == fake.uploaded[1], "the same adjustment, as a new feed"
+    assert any("feed 50001 failed on amz, sent again as 50002" in m for m in said(hub))
+    look_at_feeds(hub)
+    assert any("refunded on amz (feed 50002 processed)" in m for m in said(hub))
+    assert refund_row(hub).state == "sent" and len(fake.feeds) == 2
+
+
+def test_a_refund_that_waits_for_approval_goes_to_amazon_once_approved(
+    tmp_path: Path, store_url: str, fake: FakeAmazonRefunds, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cfg = config(tmp_path, store_url, fake.url)
+    cfg["sources"]["amz"] |= {"merchant_id": "A2MERCHANT7", "returns": {"refund": "approve"}}
+    cfg["sources"]["receipts"] = {"type": "folder", "path": str(tmp_path / "receipts"), "min_age": 0,
+                                  "format": "return-receipt-json", "partner": "acme-wh"}  # fmt: skip
+    (tmp_path / "receipts").mkdir()
+    with channel_hub(tmp_path, cfg, monkeypatch, ENVIRONMENT) as approving:
+        returned_and_received(approving, fake, tmp_path)
+        assert fake.feeds == [], "the refund waits for a person"
+        assert "queued" in approve(approving, RMA)
+        drain(approving)
+    (feed,) = fake.feeds
+    assert feed["feedType"] == "POST_PAYMENT_ADJUSTMENT_DATA"
