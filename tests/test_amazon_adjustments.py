@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from crossdock.core.returns.models import Refund, RefundLine
-from crossdock.mappings.amazon_adjustments import adjustment_item_id, refund_feed, report_errors
+from crossdock.mappings.amazon_adjustments import adjustment_item_id, cancel_feed, refund_feed, report_errors
 from tests.conftest import CASES
 from tests.golden import assert_golden
 
@@ -150,3 +151,39 @@ def test_the_report_s_errors_for_the_message_are_read_and_warnings_are_not() -> 
 def test_what_is_no_processing_report_does_not_read(content: bytes) -> None:
     with pytest.raises(ValueError, match="processing report"):
         report_errors(content)
+
+
+def test_units_not_shipped_are_cancelled_with_their_quantity_and_price() -> None:
+    made = cancel_feed(
+        "113-0000001-0000001",
+        {"11111": (2, Decimal("59.98"), Decimal(0))},
+        "out_of_stock",
+        cancellation_id="C-9",
+        currency="GBP",
+        merchant_id="A2MERCHANT7",
+    )
+    assert_golden(CASES / "channels" / "amazon" / "cancel_adjustment_feed.xml", made)
+    (item,) = ET.fromstring(made).iter("AdjustedItem")
+    assert [(e.tag, e.text) for e in item if e.tag != "ItemPriceAdjustments"] == [
+        ("AmazonOrderItemCode", "11111"),
+        ("MerchantAdjustmentItemID", adjustment_item_id("C-9", "11111")),
+        ("AdjustmentReason", "NoInventory"),
+        ("QuantityCancelled", "2"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("units", "reason", "said"),
+    [
+        ({"11111": (1, Decimal("5.00"), Decimal(0))}, "merchant", "only for a stock-out or the buyer's request"),
+        ({"11111": (0, Decimal("5.00"), Decimal(0))}, "buyer_request", "no units to cancel"),
+        ({"11111": (1, Decimal("0.00"), Decimal(0))}, "buyer_request", "a unit without a price"),
+        ({}, "buyer_request", "no units to cancel"),
+    ],
+)
+def test_a_part_cancel_the_feed_cannot_carry_is_refused(
+    units: dict[str, tuple[int, Decimal, Decimal]], reason: Any, said: str
+) -> None:
+    with pytest.raises(ValueError, match="cancellation C-9 of order 113") as caught:
+        cancel_feed("113", units, reason, cancellation_id="C-9", currency="USD", merchant_id="A2MERCHANT7")
+    assert said in str(caught.value)

@@ -12,13 +12,17 @@ cancellations (the order acknowledgement feed) and refunds (the order adjustment
   /feeds/2021-06-30/feeds`` submits it (processed later, asynchronously). The order is read first: an order
   Amazon shows cancelled, or items it shows cancelled, are not sent again; nothing is cancelled once any item of
   the order shipped (never send Failure after a shipment [unverified]: it is refused, naming the items); the feed
-  cancels whole items, so a part of an item is refused, naming it. A cancellation this sink submitted (its
-  ``cancellation_id``) is not submitted again while the process runs.
+  cancels whole items. Part of an item, or units not shipped of an order partly shipped, are cancelled by the
+  order adjustment feed instead (``POST_PAYMENT_ADJUSTMENT_DATA``, ``QuantityCancelled``), which takes only a
+  stock-out (``NoInventory``) or the buyer's request (``BuyerCanceled``) [third-party descriptions, unverified];
+  any other reason is refused, naming the item. A cancellation this sink submitted (its ``cancellation_id``) is
+  not submitted again while the process runs; neither feed's processing report is read back.
 """
 
 from __future__ import annotations
 
 import threading
+from decimal import Decimal
 from typing import Any
 
 import httpx
@@ -33,6 +37,7 @@ from crossdock.core.fulfilment.models import Fulfilment
 from crossdock.core.lifecycle.cancellations import Cancellation
 from crossdock.core.returns.models import Refund, RefundCheck
 from crossdock.core.stock.models import FeedCheck, StockPush
+from crossdock.mappings import amazon_adjustments as adjustments
 from crossdock.mappings import amazon_requests as requests
 
 CONFIRM = "/orders/v0/orders/{order_id}/shipmentConfirmation"
@@ -93,37 +98,85 @@ class AmazonSink(ChannelSink[AmazonSourceConfig, _Api]):
                     problems.append(f"{line.line_number or line.product_ids.get('SK') or 'a line'} is not an item")
                     continue
                 asked[item_id] = int(line.quantity)
-        wanted = []
+        wanted: list[str] = []
+        part: dict[str, int] = {}  # item -> units not shipped to cancel by the order adjustment feed
         shipped = [i for i, item in items.items() if _count(item.get("fulfillment"), "quantityFulfilled")]
-        if shipped or state in ("PARTIALLY_SHIPPED", "SHIPPED"):
-            problems.append(
-                f"item(s) {', '.join(shipped) or 'of it'} shipped: Amazon takes no cancel of an order once an "
-                "item shipped; refund the rest on Amazon"
-            )
-            asked = {}
+        after = bool(shipped) or state in ("PARTIALLY_SHIPPED", "SHIPPED")
+        parts = cancellation.reason in adjustments.CANCEL_REASONS
         for item_id, quantity in asked.items():
             item = items[item_id]
             if _cancelled(item):
                 continue
             ordered = _count(item, "quantityOrdered")
-            if quantity is not None and quantity < ordered:
+            left = ordered - _count(item.get("fulfillment"), "quantityFulfilled")
+            if (quantity is None or quantity >= ordered) and not after:
+                wanted.append(item_id)
+            elif parts and quantity is not None and 0 < quantity <= left:
+                part[item_id] = quantity
+            elif quantity is None or quantity >= ordered:
                 problems.append(
-                    f"item {item_id}: {quantity} of {ordered} units: Amazon cancels whole items only; ship the "
-                    f"rest of the item and refund those {quantity} on Amazon, or cancel the whole item there"
+                    f"item {item_id}: Amazon takes no cancel of a whole item once an item of the order shipped; "
+                    "cancel its units not shipped (for a stock-out or the buyer's request) or refund on Amazon"
                 )
             else:
-                wanted.append(item_id)
-        said = "nothing left to cancel"
-        if wanted and not problems:
-            feed = self._submit(order_id, wanted, cancellation)
-            with self._lock:
-                self._made[cancellation.cancellation_id] = feed
-            said = f"feed {feed} cancels item(s) {', '.join(wanted)}"
+                problems.append(
+                    f"item {item_id}: {quantity} of {ordered} units ({left} not shipped): Amazon cancels part of an "
+                    "item only for a stock-out or the buyer's request, and only units not shipped; ship the rest "
+                    f"and refund those {quantity} on Amazon, or cancel the whole item there"
+                )
+        if after and cancellation.whole_order:
+            problems = [
+                f"item(s) {', '.join(shipped) or 'of it'} shipped: Amazon takes no cancel of an order once an "
+                "item shipped; refund the rest on Amazon"
+            ]
         if problems:
             raise PermanentError(
                 f"{where}: order {order_id}, cancellation {cancellation.cancellation_id}: " + "; ".join(problems)
             )
-        return f"amazon order {order_id}: {said}"
+        said: list[str] = []
+        feeds_made: list[str] = []
+        if wanted:
+            feeds_made.append(self._submit(order_id, wanted, cancellation))
+            said.append(f"feed {feeds_made[-1]} cancels item(s) {', '.join(wanted)}")
+        if part:
+            feeds_made.append(self._part(order_id, {i: (q, items[i]) for i, q in part.items()}, cancellation))
+            units = ", ".join(f"{q} unit(s) of item {i}" for i, q in part.items())
+            said.append(f"feed {feeds_made[-1]} cancels {units}")
+        if feeds_made:
+            with self._lock:
+                self._made[cancellation.cancellation_id] = ", ".join(feeds_made)
+        return f"amazon order {order_id}: {'; '.join(said) or 'nothing left to cancel'}"
+
+    def _part(self, order_id: str, units: dict[str, tuple[int, dict[str, Any]]], cancellation: Cancellation) -> str:
+        """The order adjustment feed cancelling units not shipped: ``QuantityCancelled`` per item, with the price of
+        those units (``product.price.unitPrice``) as its ``Principal``."""
+        priced: dict[str, tuple[int, Decimal, Decimal]] = {}
+        currencies = set()
+        for item_id, (quantity, item) in units.items():
+            product = item.get("product")
+            price = product.get("price") if isinstance(product, dict) else None
+            unit = price.get("unitPrice") if isinstance(price, dict) else None
+            amount = unit.get("amount") if isinstance(unit, dict) else None
+            try:
+                each = Decimal(str(amount))
+                if not each.is_finite() or each <= 0:
+                    raise ArithmeticError
+            except ArithmeticError:
+                raise PermanentError(
+                    f"amazon {self.name}: order {order_id}, item {item_id}: no unit price to cancel part of it by"
+                ) from None
+            currencies.add(str(unit.get("currencyCode") or "") if isinstance(unit, dict) else "")
+            priced[item_id] = (quantity, (each * quantity).quantize(Decimal("0.01")), Decimal(0))
+        try:
+            content = adjustments.cancel_feed(
+                order_id, priced, cancellation.reason, cancellation_id=cancellation.cancellation_id,
+                currency=currencies.pop() if len(currencies) == 1 else "", merchant_id=self.config.merchant_id or "",
+            )  # fmt: skip
+        except ValueError as exc:
+            raise PermanentError(f"amazon {self.name}: {exc}") from None
+        where = f"amazon {self.name}: order {order_id}"
+        return feeds.submit(self._api, where, adjustments.ADJUSTMENT_FEED, content, adjustments.FEED_CONTENT_TYPE,
+                            self._marketplace(order_id))  # fmt: skip
 
     def _refund(self, refund: Refund) -> str:
         """A refund: one ``POST_PAYMENT_ADJUSTMENT_DATA`` feed (``amazon_feeds``), its report read back later by a

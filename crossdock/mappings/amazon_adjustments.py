@@ -1,5 +1,6 @@
-"""Amazon refunds: a canonical Refund as an ``OrderAdjustment`` message of the ``POST_PAYMENT_ADJUSTMENT_DATA`` feed,
-and what the feed's XML processing report says of it. Pure: no I/O.
+"""Amazon refunds and part-item cancels: a canonical Refund, or units of items not shipped that a Cancellation takes
+off, as an ``OrderAdjustment`` message of the ``POST_PAYMENT_ADJUSTMENT_DATA`` feed, and what the feed's XML
+processing report says of it. Pure: no I/O.
 
 The SP-API has no refund call for a merchant-fulfilled order; a refund is this feed (channel-lifecycle.md §4). The
 message's shape is taken from third-party descriptions of Amazon's ``OrderAdjustment.xsd``, not from the XSD itself
@@ -24,9 +25,12 @@ import xml.etree.ElementTree as ET
 from collections.abc import Mapping
 from decimal import Decimal
 
+from crossdock.core.lifecycle.cancellations import Reason
 from crossdock.core.returns.models import Refund
 
 ADJUSTMENT_FEED = "POST_PAYMENT_ADJUSTMENT_DATA"
+# Cancellation reason -> AdjustmentReason, for part of an item not shipped [third-party descriptions, unverified]
+CANCEL_REASONS: dict[Reason, str] = {"out_of_stock": "NoInventory", "buyer_request": "BuyerCanceled"}
 FEED_CONTENT_TYPE = "text/xml; charset=UTF-8"
 _CENTS = Decimal("0.01")
 _MAX_TEXT = 200  # an id or a code longer than this is no Amazon id: refused, never cut
@@ -70,8 +74,43 @@ def refund_feed(refund: Refund, *, merchant_id: str) -> bytes:
     ])  # fmt: skip
 
 
+def cancel_feed(
+    order_id: str,
+    units: Mapping[str, tuple[int, Decimal, Decimal]],
+    reason: Reason,
+    *,
+    cancellation_id: str,
+    currency: str,
+    merchant_id: str,
+) -> bytes:
+    """The feed document cancelling part of items not shipped: per order item (``units``: item code -> units
+    cancelled, their price and their tax), ``QuantityCancelled`` with the reason (``NoInventory`` or
+    ``BuyerCanceled``, the only two the feed takes for this [unverified]) and the units' ``Principal`` and
+    ``Tax``. Another reason, no units, a price not above zero or a currency not three letters: ``ValueError``."""
+    where = f"amazon cancellation {cancellation_id} of order {order_id}"
+    code = CANCEL_REASONS.get(reason)
+    if code is None:
+        raise ValueError(f"{where}: the order adjustment feed cancels part of an item only for a stock-out or the "
+                         f"buyer's request, not {reason}")  # fmt: skip
+    if not re.fullmatch("[A-Z]{3}", currency):
+        raise ValueError(f"{where}: currency {currency!r} is not an ISO code")
+    if not units or any(q <= 0 or p <= 0 or t < 0 for q, p, t in units.values()):
+        raise ValueError(f"{where}: no units to cancel, or a unit without a price")
+    return _envelope(merchant_id, order_id, where, [
+        _adjusted(item, adjustment_item_id(cancellation_id, item), code, {"Principal": price, "Tax": tax},
+                  currency, where, cancelled=quantity)
+        for item, (quantity, price, tax) in units.items()
+    ])  # fmt: skip
+
+
 def _adjusted(
-    code: str, merchant_item: str, reason: str, components: Mapping[str, Decimal], currency: str, where: str
+    code: str,
+    merchant_item: str,
+    reason: str,
+    components: Mapping[str, Decimal],
+    currency: str,
+    where: str,
+    cancelled: int | None = None,
 ) -> str:
     parts = "".join(
         f'<Component><Type>{kind}</Type><Amount currency="{currency}">{amount.quantize(_CENTS)}</Amount></Component>'
@@ -82,7 +121,8 @@ def _adjusted(
         f"<AdjustedItem><AmazonOrderItemCode>{_text(code, where)}</AmazonOrderItemCode>"
         f"<MerchantAdjustmentItemID>{merchant_item}</MerchantAdjustmentItemID>"
         f"<AdjustmentReason>{reason}</AdjustmentReason><ItemPriceAdjustments>{parts}</ItemPriceAdjustments>"
-        "</AdjustedItem>"
+        + ("" if cancelled is None else f"<QuantityCancelled>{cancelled}</QuantityCancelled>")
+        + "</AdjustedItem>"
     )
 
 
