@@ -182,6 +182,9 @@ def test_a_refund_amazon_refuses_ends_dead_with_its_words_and_one_alert_and_a_re
     assert len(alerts) == 1
     (mail,) = (tmp_path / "alerts").iterdir()
     assert "refused refund" in mail.read_text() and f"crossdock retry {row.id}" in mail.read_text()
+    with hub.store.transaction() as conn:
+        (state, reason) = conn.execute(select(returns.c.state, returns.c.reason)).one()
+    assert state == "refunded" and reason.startswith(f"refund refused by amz (feed 50001, delivery {row.id}): Amazon")
 
     with hub.store.transaction() as conn:
         assert Queries(hub.store).retry(conn, row.id).queued
@@ -191,6 +194,8 @@ def test_a_refund_amazon_refuses_ends_dead_with_its_words_and_one_alert_and_a_re
     look_at_feeds(hub)
     assert refund_row(hub).state == "sent"
     assert any("refunded on amz (feed 50002 processed)" in m for m in said(hub))
+    with hub.store.transaction() as conn:
+        assert conn.execute(select(returns.c.reason)).scalar() is None, "the refusal is history"
 
 
 def test_a_fatal_feed_is_sent_once_more_and_the_new_feed_is_looked_at(

@@ -3,9 +3,9 @@ when the outbox records the send, each feed looked at every ``CHECK_EVERY`` by a
 check document, until its report is read.
 
 What the report says lands on the refund's own delivery: refused, that delivery ends dead with the channel's
-words and one alert (``crossdock retry`` sends the refund again, as a new feed); processed, the return's events
-say it is refunded. A feed the channel cancelled or failed whole is sent once more by the sink: its new feed is
-looked at like the first.
+words and one alert (``crossdock retry`` sends the refund again, as a new feed), and the return's reason says so
+until a later feed is processed; processed, the return's events say it is refunded. A feed the channel cancelled
+or failed whole is sent once more by the sink: its new feed is looked at like the first.
 """
 
 from __future__ import annotations
@@ -20,7 +20,9 @@ from crossdock.core.plan import delivery_key
 from crossdock.core.returns.models import REFUND, REFUND_CHECK, Refund, RefundCheck, RefundSent
 from crossdock.core.stock.results import CHECK_EVERY, CHECK_ROUNDS
 from crossdock.core.storage.engine import utcnow
-from crossdock.core.storage.schema import deliveries
+from crossdock.core.storage.schema import deliveries, returns
+
+REFUSED = "refund refused by"  # how a return's reason begins while the channel refuses its refund
 
 
 def record(store: Any, conn: Connection, config: Any, item: Any, sent: RefundSent) -> None:
@@ -41,6 +43,8 @@ def record(store: Any, conn: Connection, config: Any, item: Any, sent: RefundSen
     elif sent.done:
         store.log(conn, REFUND, f"{about}: refunded on {item.sink} (feed {check.feed_id} processed)",
                   order_id=item.order_id, delivery_id=check.delivery_id)  # fmt: skip
+        mine = _return(refund) & returns.c.reason.like(f"{REFUSED}%")
+        conn.execute(update(returns).where(mine).values(reason=None, updated_at=utcnow()))
     elif sent.feeds and sent.feeds[0] != check.feed_id:  # the feed failed whole: the sink sent it once more
         store.log(conn, REFUND, f"{about}: feed {check.feed_id} failed on {item.sink}, sent again as {sent.feeds[0]}",
                   order_id=item.order_id, delivery_id=check.delivery_id)  # fmt: skip
@@ -76,6 +80,8 @@ def _refused(store: Any, conn: Connection, config: Any, item: Any, check: Refund
     )
     if found is not None:
         store.update_documents(conn, [{"_id": int(found.document_id), "state": "dead", "error": words}])
+    told = f"{REFUSED} {item.sink} (feed {check.feed_id}, delivery {check.delivery_id}): {words}"
+    conn.execute(update(returns).where(_return(refund)).values(reason=told, updated_at=utcnow()))
     store.log(
         conn,
         "dead",
@@ -93,6 +99,10 @@ def _refused(store: Any, conn: Connection, config: Any, item: Any, check: Refund
         f" feed {check.feed_id}: {words}\n\nThe buyer was not refunded by crossdock. After fixing the cause: "
         f"crossdock retry {check.delivery_id} (a new feed), or refund in the channel's own console.",
     )
+
+
+def _return(refund: Refund) -> Any:
+    return (returns.c.channel == refund.channel) & (returns.c.return_id == refund.return_id)
 
 
 def _looks(conn: Connection, document_id: int) -> int:
