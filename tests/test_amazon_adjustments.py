@@ -12,7 +12,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from crossdock.core.returns.models import Refund, RefundLine
+from crossdock.core.configuration.returns import ReturnsPolicy
+from crossdock.core.models import Discount, Order, OrderLine, TaxLine
+from crossdock.core.returns.models import ReceivedLine, Refund, RefundLine, Return, ReturnLine, ReturnReceipt
+from crossdock.core.returns.refunds import refund_for
 from crossdock.mappings.amazon_adjustments import adjustment_item_id, cancel_feed, refund_feed, report_errors
 from tests.conftest import CASES
 from tests.golden import assert_golden
@@ -187,3 +190,36 @@ def test_a_part_cancel_the_feed_cannot_carry_is_refused(
     with pytest.raises(ValueError, match="cancellation C-9 of order 113") as caught:
         cancel_feed("113", units, reason, cancellation_id="C-9", currency="USD", merchant_id="A2MERCHANT7")
     assert said in str(caught.value)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    ordered=st.integers(min_value=1, max_value=20),
+    price=money,
+    tax=money,
+    off=money,
+    returned=st.integers(min_value=1, max_value=25),
+    received=st.integers(min_value=1, max_value=30),
+)
+def test_a_return_s_feed_never_credits_more_than_was_paid_for_the_units_received(
+    ordered: int, price: Decimal, tax: Decimal, off: Decimal, returned: int, received: int
+) -> None:
+    line = OrderLine(
+        position=1, line_number="11111", quantity=Decimal(ordered), uom="EA", unit_price=price,
+        product_ids={"SK": "MUG"}, taxes=[TaxLine(amount=tax)], discounts=[Discount(amount=off)],
+    )  # fmt: skip
+    order = Order(po_number="113", currency="USD", lines=[line])
+    back = [ReturnLine(sku="MUG", quantity=Decimal(returned))]
+    ret = Return(channel="amz", return_id="R", po_number="113", lines=back)
+    got = ReturnReceipt(warehouse="wh", rma_number="R", lines=[ReceivedLine(sku="MUG", quantity=Decimal(received))])
+    made = refund_for(ret, got, order, "k" * 40, ReturnsPolicy())
+    units = min(returned, received)
+    assert [x.quantity for x in made.lines] == [Decimal(units)], "never more units than returned and received"
+    try:
+        feed = refund_feed(made, merchant_id="A2MERCHANT7")
+    except ValueError as exc:
+        assert "nothing to credit" in str(exc)
+        return
+    credited = sum((Decimal(a.text or "") for a in ET.fromstring(feed).iter("Amount")), Decimal(0))
+    paid = max(price * ordered + tax - off, Decimal(0)) * units / ordered
+    assert credited <= paid + Decimal("0.005"), "no more than was paid for those units (to the cent)"
