@@ -75,7 +75,7 @@ def _refused(store: Any, conn: Connection, config: Any, item: Any, check: Refund
     found = conn.execute(select(deliveries.c.document_id).where(deliveries.c.id == check.delivery_id)).first()
     conn.execute(
         update(deliveries)
-        .where(deliveries.c.id == check.delivery_id)
+        .where(deliveries.c.id == check.delivery_id, deliveries.c.state == "sent")
         .values(state="dead", last_error=f"feed {check.feed_id}: {words}")
     )
     if found is not None:
