@@ -73,3 +73,23 @@ def test_a_refund_gives_back_the_sellers_tax_and_keeps_the_discount_per_unit() -
     assert line.amount == Decimal("19.60"), (
         "2 x (10.00 - 1.00 discount + 0.80 seller's tax); the marketplace's is its own"
     )
+    assert line.tax == Decimal("1.60") and line.order_line == "1", "the seller's tax apart, and the line it came from"
+
+
+def test_a_refund_line_named_by_sku_only_finds_its_order_line_and_an_unknown_sku_none() -> None:
+    ordered = OrderLine(
+        position=1, line_number="ITEM-7", quantity=Decimal(1), uom="EA", unit_price=Decimal("5.00"),
+        product_ids={"SK": "A"},
+    )  # fmt: skip
+    returned = Return(
+        channel="amz",
+        return_id="R",
+        po_number="P",
+        lines=[ReturnLine(sku="A", quantity=Decimal(1)), ReturnLine(sku="Z", quantity=Decimal(1))],
+    )
+    got = receipt(ReceivedLine(sku="A", quantity=Decimal(1)), ReceivedLine(sku="Z", quantity=Decimal(1)))
+    made = refund_for(returned, got, Order(po_number="P", lines=[ordered]), "k" * 40, ReturnsPolicy())
+    assert [(x.sku, x.order_line, x.amount, x.tax) for x in made.lines] == [
+        ("A", "ITEM-7", Decimal("5.00"), Decimal("0.00")),
+        ("Z", None, None, None),
+    ]

@@ -57,8 +57,8 @@ class AmazonSourceConfig(ChannelSourceBase):
         max_length=64,
         pattern=r"^[A-Za-z0-9]+$",
         description="the seller's merchant token (Seller Central: Account Info, Merchant Token): the "
-        "MerchantIdentifier of the order acknowledgement feed that cancels orders; without it crossdock cannot "
-        "cancel on Amazon",
+        "MerchantIdentifier of the feeds that cancel orders (acknowledgement) and refund returns (order "
+        "adjustment); without it crossdock cannot cancel or refund on Amazon",
     )
     stock_feed_threshold: int = Field(
         default=100,

@@ -1,5 +1,5 @@
-"""Amazon Selling Partner API: what crossdock sends back to a seller account: shipments (v0 ``confirmShipment``)
-and cancellations (the order acknowledgement feed).
+"""Amazon Selling Partner API: what crossdock sends back to a seller account: shipments (v0 ``confirmShipment``),
+cancellations (the order acknowledgement feed) and refunds (the order adjustment feed, ``amazon_feeds``).
 
 - ``POST /orders/v0/orders/{orderId}/shipmentConfirmation`` (2026-01-01 has none), 204 and no body, one call per
   package with that package's lines. Sending the same ``packageReferenceId`` again edits that package [docs
@@ -12,18 +12,22 @@ and cancellations (the order acknowledgement feed).
   /feeds/2021-06-30/feeds`` submits it (processed later, asynchronously). The order is read first: an order
   Amazon shows cancelled, or items it shows cancelled, are not sent again; nothing is cancelled once any item of
   the order shipped (never send Failure after a shipment [unverified]: it is refused, naming the items); the feed
-  cancels whole items, so a part of an item is refused, naming it. A cancellation this sink submitted (its
-  ``cancellation_id``) is not submitted again while the process runs.
+  cancels whole items. Part of an item, or units not shipped of an order partly shipped, are cancelled by the
+  order adjustment feed instead (``POST_PAYMENT_ADJUSTMENT_DATA``, ``QuantityCancelled``), which takes only a
+  stock-out (``NoInventory``) or the buyer's request (``BuyerCanceled``) [third-party descriptions, unverified];
+  any other reason is refused, naming the item. A cancellation this sink submitted (its ``cancellation_id``) is
+  not submitted again while the process runs; neither feed's processing report is read back.
 """
 
 from __future__ import annotations
 
 import threading
-import urllib.parse
+from decimal import Decimal
 from typing import Any
 
 import httpx
 
+from crossdock.connectors import amazon_feeds as feeds
 from crossdock.connectors import amazon_stock
 from crossdock.connectors.amazon import ORDERS, _Api, _errors
 from crossdock.connectors.amazon_config import AmazonSourceConfig
@@ -31,17 +35,17 @@ from crossdock.connectors.channel import ChannelSink
 from crossdock.core.errors import PermanentError, TransientError
 from crossdock.core.fulfilment.models import Fulfilment
 from crossdock.core.lifecycle.cancellations import Cancellation
-from crossdock.core.returns.models import Refund
+from crossdock.core.returns.models import Refund, RefundCheck
 from crossdock.core.stock.models import FeedCheck, StockPush
+from crossdock.mappings import amazon_adjustments as adjustments
 from crossdock.mappings import amazon_requests as requests
 
 CONFIRM = "/orders/v0/orders/{order_id}/shipmentConfirmation"
-FEED_DOCUMENTS = "/feeds/2021-06-30/documents"
-FEEDS = "/feeds/2021-06-30/feeds"
 
 
 class AmazonSink(ChannelSink[AmazonSourceConfig, _Api]):
-    """A Fulfilment back to Amazon: one ``confirmShipment`` per package; a Cancellation: one acknowledgement feed."""
+    """A Fulfilment back to Amazon: one ``confirmShipment`` per package; a Cancellation: one acknowledgement feed; a
+    Refund: one order adjustment feed, read back by its ``refund-check``."""
 
     channel = "amazon"
 
@@ -94,74 +98,113 @@ class AmazonSink(ChannelSink[AmazonSourceConfig, _Api]):
                     problems.append(f"{line.line_number or line.product_ids.get('SK') or 'a line'} is not an item")
                     continue
                 asked[item_id] = int(line.quantity)
-        wanted = []
+        wanted: list[str] = []
+        part: dict[str, int] = {}  # item -> units not shipped to cancel by the order adjustment feed
         shipped = [i for i, item in items.items() if _count(item.get("fulfillment"), "quantityFulfilled")]
-        if shipped or state in ("PARTIALLY_SHIPPED", "SHIPPED"):
-            problems.append(
-                f"item(s) {', '.join(shipped) or 'of it'} shipped: Amazon takes no cancel of an order once an "
-                "item shipped; refund the rest on Amazon"
-            )
-            asked = {}
+        after = bool(shipped) or state in ("PARTIALLY_SHIPPED", "SHIPPED")
+        parts = cancellation.reason in adjustments.CANCEL_REASONS
         for item_id, quantity in asked.items():
             item = items[item_id]
             if _cancelled(item):
                 continue
             ordered = _count(item, "quantityOrdered")
-            if quantity is not None and quantity < ordered:
+            left = ordered - _count(item.get("fulfillment"), "quantityFulfilled")
+            if (quantity is None or quantity >= ordered) and not after:
+                wanted.append(item_id)
+            elif parts and quantity is not None and 0 < quantity <= left:
+                part[item_id] = quantity
+            elif quantity is None or quantity >= ordered:
                 problems.append(
-                    f"item {item_id}: {quantity} of {ordered} units: Amazon cancels whole items only; ship the "
-                    f"rest of the item and refund those {quantity} on Amazon, or cancel the whole item there"
+                    f"item {item_id}: Amazon takes no cancel of a whole item once an item of the order shipped; "
+                    "cancel its units not shipped (for a stock-out or the buyer's request) or refund on Amazon"
                 )
             else:
-                wanted.append(item_id)
-        said = "nothing left to cancel"
-        if wanted and not problems:
-            feed = self._submit(order_id, wanted, cancellation)
-            with self._lock:
-                self._made[cancellation.cancellation_id] = feed
-            said = f"feed {feed} cancels item(s) {', '.join(wanted)}"
+                problems.append(
+                    f"item {item_id}: {quantity} of {ordered} units ({left} not shipped): Amazon cancels part of an "
+                    "item only for a stock-out or the buyer's request, and only units not shipped; ship the rest "
+                    f"and refund those {quantity} on Amazon, or cancel the whole item there"
+                )
+        if after and cancellation.whole_order:
+            problems = [
+                f"item(s) {', '.join(shipped) or 'of it'} shipped: Amazon takes no cancel of an order once an "
+                "item shipped; refund the rest on Amazon"
+            ]
         if problems:
             raise PermanentError(
                 f"{where}: order {order_id}, cancellation {cancellation.cancellation_id}: " + "; ".join(problems)
             )
-        return f"amazon order {order_id}: {said}"
+        said: list[str] = []
+        feeds_made: list[str] = []
+        if wanted:
+            feeds_made.append(self._submit(order_id, wanted, cancellation))
+            said.append(f"feed {feeds_made[-1]} cancels item(s) {', '.join(wanted)}")
+        if part:
+            feeds_made.append(self._part(order_id, {i: (q, items[i]) for i, q in part.items()}, cancellation))
+            units = ", ".join(f"{q} unit(s) of item {i}" for i, q in part.items())
+            said.append(f"feed {feeds_made[-1]} cancels {units}")
+        if feeds_made:
+            with self._lock:
+                self._made[cancellation.cancellation_id] = ", ".join(feeds_made)
+        return f"amazon order {order_id}: {'; '.join(said) or 'nothing left to cancel'}"
+
+    def _part(self, order_id: str, units: dict[str, tuple[int, dict[str, Any]]], cancellation: Cancellation) -> str:
+        """The order adjustment feed cancelling units not shipped: ``QuantityCancelled`` per item, with the price of
+        those units (``product.price.unitPrice``) as its ``Principal``."""
+        priced: dict[str, tuple[int, Decimal, Decimal]] = {}
+        currencies = set()
+        for item_id, (quantity, item) in units.items():
+            product = item.get("product")
+            price = product.get("price") if isinstance(product, dict) else None
+            unit = price.get("unitPrice") if isinstance(price, dict) else None
+            amount = unit.get("amount") if isinstance(unit, dict) else None
+            try:
+                each = Decimal(str(amount))
+                if not each.is_finite() or each <= 0:
+                    raise ArithmeticError
+            except ArithmeticError:
+                raise PermanentError(
+                    f"amazon {self.name}: order {order_id}, item {item_id}: no unit price to cancel part of it by"
+                ) from None
+            currencies.add(str(unit.get("currencyCode") or "") if isinstance(unit, dict) else "")
+            priced[item_id] = (quantity, (each * quantity).quantize(Decimal("0.01")), Decimal(0))
+        try:
+            content = adjustments.cancel_feed(
+                order_id, priced, cancellation.reason, cancellation_id=cancellation.cancellation_id,
+                currency=currencies.pop() if len(currencies) == 1 else "", merchant_id=self.config.merchant_id or "",
+            )  # fmt: skip
+        except ValueError as exc:
+            raise PermanentError(f"amazon {self.name}: {exc}") from None
+        where = f"amazon {self.name}: order {order_id}"
+        return feeds.submit(self._api, where, adjustments.ADJUSTMENT_FEED, content, adjustments.FEED_CONTENT_TYPE,
+                            self._marketplace(order_id))  # fmt: skip
 
     def _refund(self, refund: Refund) -> str:
-        """No call refunds a seller-fulfilled return: the payment adjustment feed exists, crossdock does not send it.
-        A close has nothing to do at Amazon: a return closes there once refunded."""
+        """A refund: one ``POST_PAYMENT_ADJUSTMENT_DATA`` feed (``amazon_feeds``), its report read back later by a
+        ``refund-check``. Once the outbox records it, the feed id is on the delivery (its remote reference) and
+        the delivery is not sent again; sent again after a crash before that, the feed carries the same
+        ``MerchantAdjustmentItemID``s. A close has nothing to do at Amazon: a return closes there once refunded."""
+        order_id = refund.external_id or refund.po_number
         if refund.action == "close":
-            return f"amazon order {refund.external_id or refund.po_number}: return {refund.return_id}: nothing to close"
-        raise PermanentError(
-            f"amazon {self.name}: crossdock does not refund on Amazon (the SP-API refunds a merchant-fulfilled return "
-            f"only by the POST_PAYMENT_ADJUSTMENT_DATA feed, not sent by crossdock): issue the refund for return "
-            f"{refund.return_id} of order {refund.external_id or refund.po_number} in Seller Central (Manage Returns)"
-        )
+            return f"amazon order {order_id}: return {refund.return_id}: nothing to close"
+        content = feeds.refund_content(self.name, self.config, refund)
+        return feeds.refund(self._api, self.name, content, refund, self._marketplace(order_id))
+
+    def _refund_check(self, check: RefundCheck) -> str:
+        order_id = check.refund.external_id or check.refund.po_number
+        return feeds.check(self._api, self.name, self.config, check, lambda: self._marketplace(order_id))
 
     def _submit(self, order_id: str, items: list[str], cancellation: Cancellation) -> str:
         """The acknowledgement feed: a document made, its XML uploaded, the feed created; its id."""
-        where = f"amazon {self.name}: order {order_id}"
-        merchant = self.config.merchant_id or ""
         try:
-            content = requests.cancel_feed(order_id, items, cancellation.reason, merchant_id=merchant)
+            content = requests.cancel_feed(
+                order_id, items, cancellation.reason, merchant_id=self.config.merchant_id or ""
+            )
         except ValueError as exc:
             raise PermanentError(f"amazon {self.name}: {exc}") from None
-        kind = requests.FEED_CONTENT_TYPE
-        _, document = self._api.call("createFeedDocument", "POST", FEED_DOCUMENTS, json={"contentType": kind})
-        document_id = document.get("feedDocumentId") if isinstance(document, dict) else None
-        url = document.get("url") if isinstance(document, dict) else None
-        if not isinstance(document_id, str) or not isinstance(url, str) or not _safe_upload(url):
-            raise TransientError(f"{where}: createFeedDocument answered no feedDocumentId and https url")
-        self._api.upload(url, content, kind)
-        body = {
-            "feedType": requests.ACKNOWLEDGEMENT_FEED,
-            "marketplaceIds": [self._marketplace(order_id)],
-            "inputFeedDocumentId": document_id,
-        }
-        _, created = self._api.call("createFeed", "POST", FEEDS, json=body)
-        feed = created.get("feedId") if isinstance(created, dict) else None
-        if not isinstance(feed, str) or not feed:
-            raise TransientError(f"{where}: createFeed answered no feedId")
-        return feed
+        where = f"amazon {self.name}: order {order_id}"
+        marketplace = self._marketplace(order_id)
+        return feeds.submit(self._api, where, requests.ACKNOWLEDGEMENT_FEED, content, requests.FEED_CONTENT_TYPE,
+                            marketplace)  # fmt: skip
 
     def _confirm(self, order_id: str, body: dict[str, Any]) -> str:
         """One package confirmed; sent again, Amazon edits the same package (its reference is stable)."""
@@ -203,12 +246,6 @@ class AmazonSink(ChannelSink[AmazonSourceConfig, _Api]):
         if not isinstance(order, dict):
             raise TransientError(f"amazon {self.name}: getOrder {order_id}: the answer has no order")
         return order
-
-
-def _safe_upload(url: str) -> bool:
-    """Where a feed document may go: https, or plain http only to this machine (a test double)."""
-    parsed = urllib.parse.urlsplit(url)
-    return parsed.scheme == "https" or (parsed.scheme == "http" and parsed.hostname in ("127.0.0.1", "localhost"))
 
 
 def _by_sku(items: dict[str, dict[str, Any]], sku: str | None) -> str:

@@ -24,7 +24,7 @@ from crossdock.core.fulfilment.models import Fulfilment
 from crossdock.core.lifecycle.cancellations import CANCELLATION, Cancellation
 from crossdock.core.models_base import Model
 from crossdock.core.ports import Inbound, Outbound, Syncing
-from crossdock.core.returns.models import REFUND, Refund
+from crossdock.core.returns.models import REFUND, REFUND_CHECK, Refund, RefundCheck
 from crossdock.core.stock.models import STOCK, STOCK_CHECK, FeedCheck, StockPush
 
 
@@ -147,8 +147,8 @@ class ChannelSink(Generic[ConfigT, ClientT]):
     Cancellation naming the channel's order (what is not cannot be fixed by sending again: permanent).
 
     ``send`` tells them apart by the delivery's purpose: a subclass writes ``_fulfil``, ``_cancel``,
-    ``_stock`` (a StockPush), ``_stock_check`` (a FeedCheck: a stock feed's report read back) and ``_refund``
-    (a Refund).
+    ``_stock`` (a StockPush), ``_stock_check`` (a FeedCheck: a stock feed's report read back), ``_refund``
+    (a Refund) and ``_refund_check`` (a RefundCheck: a refund feed's report read back).
     """
 
     channel: ClassVar[str]
@@ -170,6 +170,8 @@ class ChannelSink(Generic[ConfigT, ClientT]):
             return self._stock_check(self._parsed(FeedCheck, document))
         if document.purpose == REFUND:
             return self._refund(self._parsed(Refund, document))
+        if document.purpose == REFUND_CHECK:
+            return self._refund_check(self._parsed(RefundCheck, document))
         return self._fulfil(self._fulfilment(document))
 
     def _fulfil(self, fulfilment: Fulfilment) -> str:
@@ -192,6 +194,9 @@ class ChannelSink(Generic[ConfigT, ClientT]):
             f"{self.channel} {self.name}: crossdock cannot refund on {self.channel} yet; refund return "
             f"{refund.return_id} of order {refund.external_id or refund.po_number} there by hand"
         )
+
+    def _refund_check(self, check: RefundCheck) -> str:
+        raise PermanentError(f"{self.channel} {self.name}: crossdock reads no refund feed reports from {self.channel}")
 
     def _parsed(self, model: type[ModelT], document: Outbound) -> ModelT:
         try:

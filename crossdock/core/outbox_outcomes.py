@@ -14,6 +14,8 @@ from sqlalchemy import Connection, select, update
 from crossdock.core.alerts import raise_alert
 from crossdock.core.configuration.config import Config
 from crossdock.core.lifecycle.too_late import too_late
+from crossdock.core.returns import refund_checks
+from crossdock.core.returns.models import RefundSent
 from crossdock.core.stock import results as stock_results
 from crossdock.core.stock.models import StockSent
 from crossdock.core.storage.engine import utcnow
@@ -87,6 +89,8 @@ def write_outcomes(
                 told.append((o, now))
             if isinstance(o.detail, StockSent) and config is not None:  # refused SKUs, feeds to read back
                 stock_results.record(store, conn, config, item, o.detail)
+            if isinstance(o.detail, RefundSent) and config is not None:  # a refund's feed to read back, its answer
+                refund_checks.record(store, conn, config, item, o.detail)
             report.sent += 1
         elif o.kind == "retry":
             row.update(last_error=o.detail, next_attempt_at=now + dt.timedelta(seconds=o.delay))

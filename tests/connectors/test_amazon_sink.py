@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import json
+import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
@@ -140,10 +141,56 @@ def test_a_shipped_item_or_a_part_of_an_item_is_refused_naming_it(config: Amazon
         )
         with pytest.raises(
             PermanentError,
-            match="1 of 3 units: Amazon cancels whole items only; ship the rest of the item and refund those 1",
+            match=r"1 of 3 units \(3 not shipped\): Amazon cancels part of an item only for a stock-out or the "
+            "buyer's request, and only units not shipped; ship the rest and refund those 1",
         ):
-            AmazonSink("amz", config).send(cancel(whole_order=False, lines=part))
+            AmazonSink("amz", config).send(cancel(whole_order=False, lines=part, reason="merchant"))
     assert feeds.feed.call_count == 0
+
+
+@pytest.mark.parametrize(("reason", "code"), [("out_of_stock", "NoInventory"), ("buyer_request", "BuyerCanceled")])
+def test_part_of_an_item_is_cancelled_by_the_order_adjustment_feed(
+    config: AmazonSourceConfig, reason: str, code: str
+) -> None:
+    order = unshipped()
+    (item,) = order["order"]["orderItems"]
+    part = [CancelledLine(line_number=item["orderItemId"], quantity=Decimal(2))]
+    with respx.mock(assert_all_called=True) as mock:
+        feeds = Feeds(mock, order)
+        said = AmazonSink("amz", config).send(cancel(whole_order=False, lines=part, reason=reason))
+    assert said == f"amazon order {ORDER_ID}: feed 50001019 cancels 2 unit(s) of item {item['orderItemId']}"
+    assert json.loads(feeds.feed.calls[0].request.content)["feedType"] == "POST_PAYMENT_ADJUSTMENT_DATA"
+    adjusted = ET.fromstring(feeds.upload.calls[0].request.content).find("Message/OrderAdjustment/AdjustedItem")
+    assert adjusted is not None
+    assert (adjusted.findtext("AmazonOrderItemCode"), adjusted.findtext("AdjustmentReason")) == (
+        item["orderItemId"],
+        code,
+    )
+    assert adjusted.findtext("QuantityCancelled") == "2"
+    price = item["product"]["price"]["unitPrice"]
+    (component,) = adjusted.iter("Component")
+    assert component.findtext("Type") == "Principal"
+    amount = component.find("Amount")
+    assert amount is not None and amount.get("currency") == price["currencyCode"]
+    assert Decimal(amount.text or "") == Decimal(price["amount"]) * 2
+
+
+def test_units_not_shipped_of_a_partly_shipped_item_are_cancelled_and_more_is_refused(
+    config: AmazonSourceConfig,
+) -> None:
+    order = unshipped()
+    (item,) = order["order"]["orderItems"]
+    item["fulfillment"].update(quantityFulfilled=1, quantityUnfulfilled=item["quantityOrdered"] - 1)
+    order["order"]["fulfillment"]["fulfillmentStatus"] = "PARTIALLY_SHIPPED"
+    with respx.mock(assert_all_called=False) as mock:
+        feeds = Feeds(mock, order)
+        two = [CancelledLine(line_number=item["orderItemId"], quantity=Decimal(2))]
+        said = AmazonSink("amz", config).send(cancel(whole_order=False, lines=two, cancellation_id="C-10"))
+        assert said.endswith(f"cancels 2 unit(s) of item {item['orderItemId']}")
+        three = [CancelledLine(line_number=item["orderItemId"], quantity=Decimal(3))]
+        with pytest.raises(PermanentError, match="no cancel of a whole item once an item of the order shipped"):
+            AmazonSink("amz", config).send(cancel(whole_order=False, lines=three, cancellation_id="C-11"))
+    assert feeds.feed.call_count == 1
 
 
 def test_without_a_merchant_id_a_person_cancels(config: AmazonSourceConfig) -> None:

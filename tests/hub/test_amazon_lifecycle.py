@@ -156,3 +156,25 @@ def test_an_operator_cancel_goes_back_to_amazon_as_an_acknowledgement_feed(
     for item in order["orderItems"]:
         assert f"<AmazonOrderItemCode>{item['orderItemId']}</AmazonOrderItemCode>".encode() in xml
     assert b"<StatusCode>Failure</StatusCode>" in xml and b"<CancelReason>NoInventory</CancelReason>" in xml
+
+
+def test_an_operator_cancel_of_part_of_an_item_goes_back_as_an_order_adjustment_feed(
+    tmp_path: Path, store_url: str, fake: FakeAmazonFeeds, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cfg = config(tmp_path, store_url, fake.url)
+    cfg["sources"]["amz"]["merchant_id"] = "A2MERCHANT7"
+    order = example("111-0000000-0000802", "2026-11-20T08:00:00Z")
+    first = order["orderItems"][0]
+    assert first["quantityOrdered"] == 2
+    fake.orders[order["orderId"]] = order
+    with channel_hub(tmp_path, cfg, monkeypatch, ENVIRONMENT) as hub:
+        assert poll(hub, "amz", "me").received == 1
+        drain(hub)
+        cancel_order(hub, order["orderId"], source=None, lines=f"{first['orderItemId']}:1", reason="out_of_stock")
+        drain(hub)
+    (feed,) = fake.feeds
+    assert feed["feedType"] == "POST_PAYMENT_ADJUSTMENT_DATA"
+    (xml,) = fake.uploaded
+    assert f"<AmazonOrderItemCode>{first['orderItemId']}</AmazonOrderItemCode>".encode() in xml
+    assert b"<AdjustmentReason>NoInventory</AdjustmentReason>" in xml
+    assert b"<QuantityCancelled>1</QuantityCancelled>" in xml

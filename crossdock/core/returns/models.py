@@ -24,6 +24,7 @@ from crossdock.core.models_base import Model
 RETURN_NOTICE = "return"  # delivery purpose: the expected receipt (RMA) sent to the warehouse
 RETURN_CANCEL = "return-cancel"  # delivery purpose: the warehouse told a return it expects is cancelled
 REFUND = "refund"  # delivery purpose: the channel hears the return was received (refunded or closed)
+REFUND_CHECK = "refund-check"  # delivery purpose: a refund the channel processes later (a feed), looked at again
 
 Reason = Literal["damaged", "defective", "wrong_item", "not_as_described", "unwanted", "size_or_fit", "late", "other"]
 Condition = Literal["sellable", "damaged", "defective", "missing", "other"]
@@ -88,6 +89,8 @@ class RefundLine(Model):
     quantity: Decimal
     amount: Decimal | None = None  # refunded for this line, tax included as the channel counts it
     restock: bool = False  # whether the channel itself should put the units back into its stock
+    tax: Decimal | None = None  # of ``amount``, the tax the seller collected (a channel that refunds it apart)
+    order_line: str | None = None  # the stored order's line number (the channel's item id), matched by SKU if need be
 
 
 @dataclass(slots=True, kw_only=True)
@@ -103,3 +106,35 @@ class Refund(Model):
     currency: str | None = None
     lines: list[RefundLine] = field(default_factory=list)
     note: str | None = None
+
+
+@dataclass(slots=True, kw_only=True)
+class RefundCheck(Model):
+    """A refund a channel took as a feed to process later, to be read back: the feed, the refund delivery it answers
+    (which ends dead with the channel's words if the feed refuses it) and the refund itself, for one new feed when
+    the first is cancelled or fails whole (``again``: this is that second feed)."""
+
+    channel: str
+    feed_id: str
+    delivery_id: int  # the refund's delivery
+    refund: Refund
+    again: bool = False
+
+
+class RefundSent(str):
+    """What a sink that refunds by feed returns: its summary (the outbox keeps it as the remote reference) carrying,
+    for core, the feed to look at later (``feeds``: still processing, or a new feed sent in place of a failed one),
+    the channel's words when it refused the refund (``refused``), or ``done`` once the refund is processed."""
+
+    feeds: list[str]
+    refused: str | None
+    done: bool
+
+    def __new__(
+        cls, summary: str, *, feeds: list[str] | None = None, refused: str | None = None, done: bool = False
+    ) -> RefundSent:
+        made = super().__new__(cls, summary[:1000])
+        made.feeds = list(feeds or [])
+        made.refused = None if refused is None else refused[:1000]
+        made.done = done
+        return made

@@ -132,7 +132,8 @@ def _order(conn: Connection, order_id: int | None) -> Order | None:
 def refund_for(ret: Return, receipt: ReturnReceipt, order: Order | None, key: str, policy: ReturnsPolicy) -> Refund:
     """The refund of what ``receipt`` received, line by line of the return, bounded by the return's units and by
     what was paid for them: the unit price (the return line's, else the order line's) less the line's discounts
-    and with the tax the seller collected on it, shared per unit, as the contract counts a refund's amount."""
+    and with the tax the seller collected on it, shared per unit, as the contract counts a refund's amount (that tax
+    also apart, ``tax``, and the order line matched, ``order_line``, for a channel that refunds by its own item)."""
     got: dict[str, Decimal] = defaultdict(Decimal)
     for received in receipt.lines:
         got[received.sku or f"#{received.line_number}"] += received.quantity
@@ -143,15 +144,19 @@ def refund_for(ret: Return, receipt: ReturnReceipt, order: Order | None, key: st
         if quantity <= 0:
             continue
         got[wanted] -= quantity
-        price = _paid(line, _order_line(order, line))
+        ordered = _order_line(order, line)
+        price = _paid(line, ordered)
+        amount = None if price is None else (price * quantity).quantize(Decimal("0.01"))
         lines.append(
             RefundLine(
                 line_number=line.line_number,
                 channel_line_id=line.channel_line_id,
                 sku=line.sku,
                 quantity=quantity,
-                amount=None if price is None else (price * quantity).quantize(Decimal("0.01")),
+                amount=amount,
                 restock=policy.restock,
+                tax=None if amount is None else min(amount, (_tax(ordered) * quantity).quantize(Decimal("0.01"))),
+                order_line=ordered.line_number if ordered is not None else None,
             )
         )
     return Refund(
@@ -175,6 +180,14 @@ def _paid(line: ReturnLine, ordered: OrderLine | None) -> Decimal | None:
     off = sum((d.amount for d in ordered.discounts), Decimal(0))
     tax = sum((t.amount for t in ordered.taxes if t.collected_by == "seller"), Decimal(0))
     return max(price + (tax - off) / ordered.quantity, Decimal(0))
+
+
+def _tax(ordered: OrderLine | None) -> Decimal:
+    """The tax the seller collected on one unit of the order line (the part of ``_paid`` a channel may want apart)."""
+    if ordered is None or not ordered.quantity:
+        return Decimal(0)
+    tax = sum((t.amount for t in ordered.taxes if t.collected_by == "seller"), Decimal(0))
+    return max(tax / ordered.quantity, Decimal(0))
 
 
 def _order_line(order: Order | None, line: ReturnLine) -> OrderLine | None:
