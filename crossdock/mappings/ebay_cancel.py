@@ -8,12 +8,13 @@ ReasonForRefundEnum]. The call takes no idempotency key and is processed asynchr
 already is read from the order first: each line item's ``refunds[].amount`` (eBay lists a refund there, with its
 ``refundId``, from when it is pending), less those ``paymentSummary.refunds[]`` shows ``refundStatus`` FAILED.
 
-A line counts as many units refunded as its refunds pay for in full, in what the buyer paid for one unit
-(``discountedLineItemCost``, else ``lineItemCost``, over ``quantity``): the same rule the eBay order mapping takes
-refunded units out by. The Cancellation says how many units of each line are still wanted once it is made
-(``left``), so each line is refunded up to ``quantity - left`` units and no further: a cancellation sent again,
-after a crash or a lost answer, finds its refund and refunds nothing twice. An amount is rounded up to the cent
-(never past what the line's refunds leave), so the units it pays for count in full when read back.
+The Cancellation says how many units of each line are still wanted once it is made (``left``), so a line is owed
+what the buyer paid for ``quantity - left`` units (``discountedLineItemCost``, else ``lineItemCost``, times those
+units over ``quantity``), rounded up to the cent and never past what was paid; it is refunded what its refunds so
+far fall short of that. A cancellation sent again, after a crash or a lost answer, finds its refund and refunds
+nothing twice; cancellations sent out of order, or an earlier refund rounded down elsewhere, still end with the
+line refunded for every unit not left, and the eBay order mapping, which takes out the units a line's refunds
+pay for in full, reads them all back.
 
 [unverified] The line refunds eBay shows are the seller's net: eBay-collected sales tax is refunded by eBay on its
 own account and never shown there; that a pending refund is listed at once under the line item is from eBay's
@@ -23,7 +24,7 @@ own account and never shown there; that a pending refund is listed at once under
 from __future__ import annotations
 
 from collections.abc import Mapping
-from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal, InvalidOperation
+from decimal import ROUND_CEILING, Decimal, InvalidOperation
 from typing import Any
 
 from crossdock.core.errors import PermanentError
@@ -86,13 +87,10 @@ def _due(item: Mapping[str, Any], line: CancelledLine, failed: set[str], where: 
         if isinstance(refund, Mapping) and str(refund.get("refundId") or "") not in failed:
             money = _money(refund.get("amount"))
             refunded += money[0] if money else Decimal(0)
-    done = min(quantity, int((refunded * quantity / paid).to_integral_value(rounding=ROUND_FLOOR)))
-    wanted = max(0, quantity - int(line.left))  # units refunded once this cancellation is
-    units = min(int(line.quantity), wanted - done)
-    if units <= 0:
-        return None
-    amount = min((paid * units / quantity).quantize(CENT, rounding=ROUND_CEILING), paid - refunded)
-    if amount <= 0:
+    wanted = min(quantity, max(0, quantity - int(line.left)))  # units refunded once this cancellation is
+    owed = min(paid, (paid * wanted / quantity).quantize(CENT, rounding=ROUND_CEILING))
+    amount = owed - refunded
+    if wanted == 0 or amount <= 0:
         return None
     return {"value": format(amount, "f"), "currency": currency}
 
