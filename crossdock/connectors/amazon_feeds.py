@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import urllib.parse
 from collections.abc import Callable
+from functools import partial
+from typing import Any
 
 from crossdock.connectors.amazon import _Api
 from crossdock.connectors.amazon_config import AmazonSourceConfig
@@ -29,17 +31,32 @@ FEEDS = "/feeds/2021-06-30/feeds"
 WAITING = ("IN_QUEUE", "IN_PROGRESS")  # a feed's processingStatus before it is DONE, FATAL or CANCELLED [spec]
 
 
-def submit(api: _Api, where: str, feed_type: str, content: bytes, content_type: str, marketplace: str) -> str:
-    """One feed: a document made, ``content`` uploaded to it, the feed created; its id."""
-    _, document = api.call("createFeedDocument", "POST", FEED_DOCUMENTS, json={"contentType": content_type})
+def _at_once(call: Callable[[], Any]) -> Any:
+    return call()
+
+
+def submit(
+    api: _Api,
+    where: str,
+    feed_type: str,
+    content: bytes,
+    content_type: str,
+    marketplace: str | list[str],
+    call: Callable[[Callable[[], Any]], Any] = _at_once,
+) -> str:
+    """One feed: a document made, ``content`` uploaded to it, the feed created; its id. ``call`` makes each request
+    (a stock push passes its ``Outcome.call``, which waits out throttles and counts what failed)."""
+    made = call(partial(api.call, "createFeedDocument", "POST", FEED_DOCUMENTS, json={"contentType": content_type}))
+    document = made[1] if made is not None else None
     document_id = document.get("feedDocumentId") if isinstance(document, dict) else None
     url = document.get("url") if isinstance(document, dict) else None
     if not isinstance(document_id, str) or not isinstance(url, str) or not safe_url(url):
         raise TransientError(f"{where}: createFeedDocument answered no feedDocumentId and https url")
-    api.upload(url, content, content_type)
-    body = {"feedType": feed_type, "marketplaceIds": [marketplace], "inputFeedDocumentId": document_id}
-    _, created = api.call("createFeed", "POST", FEEDS, json=body)
-    feed = created.get("feedId") if isinstance(created, dict) else None
+    call(partial(api.upload, url, content, content_type))
+    marketplaces = [marketplace] if isinstance(marketplace, str) else marketplace
+    body = {"feedType": feed_type, "marketplaceIds": marketplaces, "inputFeedDocumentId": document_id}
+    created = call(partial(api.call, "createFeed", "POST", FEEDS, json=body))
+    feed = created[1].get("feedId") if created is not None and isinstance(created[1], dict) else None
     if not isinstance(feed, str) or not feed:
         raise TransientError(f"{where}: createFeed answered no feedId")
     return feed
@@ -76,7 +93,7 @@ def check(
     """A refund's feed looked at: still processing, refused (Amazon's words), done, or sent once more."""
     order_id = looked.refund.external_id or looked.refund.po_number
     where = f"amazon {name}: refund {looked.refund.refund_id} of order {order_id}, feed {looked.feed_id}"
-    _, found = api.call("getFeed", "GET", f"{FEEDS}/{_quoted(looked.feed_id)}")
+    _, found = api.call("getFeed", "GET", f"{FEEDS}/{quoted(looked.feed_id)}")
     status = found.get("processingStatus") if isinstance(found, dict) else None
     if status in WAITING:
         return RefundSent(f"{where}: {status}, looked at again later", feeds=[looked.feed_id])
@@ -87,7 +104,7 @@ def check(
     counted = 0
     if isinstance(document, str) and document:
         try:
-            errors, counted = adjustments.report_errors(_report(api, config, where, document))
+            errors, counted = adjustments.report_errors(processing_report(api, config, where, document))
         except ValueError as exc:
             raise PermanentError(f"{where}: the processing report does not read: {exc}") from None
     elif status == "DONE":
@@ -104,9 +121,9 @@ def check(
     return RefundSent(f"{where}: {status}; {again}", feeds=again.feeds)
 
 
-def _report(api: _Api, config: AmazonSourceConfig, where: str, document_id: str) -> bytes:
+def processing_report(api: _Api, config: AmazonSourceConfig, where: str, document_id: str) -> bytes:
     """The processing report, fetched (``getFeedDocument``, then its pre-signed URL) and unpacked, bounded."""
-    _, document = api.call("getFeedDocument", "GET", f"{FEED_DOCUMENTS}/{_quoted(document_id)}")
+    _, document = api.call("getFeedDocument", "GET", f"{FEED_DOCUMENTS}/{quoted(document_id)}")
     url = document.get("url") if isinstance(document, dict) else None
     if not isinstance(url, str) or not safe_url(url):
         raise TransientError(f"{where}: getFeedDocument answered no https url")
@@ -125,5 +142,5 @@ def safe_url(url: str) -> bool:
     return parsed.scheme == "https" or (parsed.scheme == "http" and parsed.hostname in ("127.0.0.1", "localhost"))
 
 
-def _quoted(text: str) -> str:
+def quoted(text: str) -> str:
     return urllib.parse.quote(text, safe="")

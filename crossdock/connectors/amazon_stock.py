@@ -16,21 +16,18 @@
 from __future__ import annotations
 
 import json
-import urllib.parse
 from collections.abc import Collection
 from functools import partial
 
 from crossdock.connectors.amazon import _Api
 from crossdock.connectors.amazon_config import AmazonSourceConfig
-from crossdock.connectors.amazon_returns import _gunzip as gunzip
-from crossdock.connectors.http import request
+from crossdock.connectors.amazon_feeds import processing_report, quoted, submit
 from crossdock.connectors.stock_push import Outcome, chunks
 from crossdock.core.errors import PermanentError, TransientError
 from crossdock.core.stock.models import FeedCheck, StockLevel, StockPush, StockSent
 from crossdock.mappings import amazon_stock as mapping
 
 LISTINGS = "/listings/2021-08-01/items/{seller}/{sku}"
-FEED_DOCUMENTS = "/feeds/2021-06-30/documents"
 FEEDS = "/feeds/2021-06-30/feeds"
 WAITING = ("IN_QUEUE", "IN_PROGRESS")  # a feed's processingStatus before it is DONE, FATAL or CANCELLED [spec]
 
@@ -47,7 +44,7 @@ def push(api: _Api, name: str, config: AmazonSourceConfig, stock: StockPush) -> 
         how = f"by {mapping.FEED_TYPE} (feed {', '.join(feeds)}; its processing report is read later)"
         return outcome.result(how, done_as="submitted", feeds=feeds)
     for level in stock.levels:
-        path = LISTINGS.format(seller=_quoted(seller), sku=_quoted(level.sku))
+        path = LISTINGS.format(seller=quoted(seller), sku=quoted(level.sku))
         params = {"marketplaceIds": ",".join(config.marketplace_ids), "issueLocale": "en_US"}
         body = mapping.patch_body(level, config.stock_product_type)
         call = partial(api.call, "patchListingsItem", "PATCH", path, params=params, json=body, accept=(400,))
@@ -66,25 +63,13 @@ def _feed(api: _Api, outcome: Outcome, config: AmazonSourceConfig, levels: list[
     """One listings feed: a document made, its JSON uploaded, the feed created; its id."""
     content = mapping.feed(levels, config.merchant_id or "", config.stock_product_type)
     kind = mapping.FEED_CONTENT_TYPE
-    made = outcome.call(partial(api.call, "createFeedDocument", "POST", FEED_DOCUMENTS, json={"contentType": kind}))
-    document = made[1] if made is not None else None
-    document_id = document.get("feedDocumentId") if isinstance(document, dict) else None
-    url = document.get("url") if isinstance(document, dict) else None
-    if not isinstance(document_id, str) or not isinstance(url, str) or not _safe_upload(url):
-        raise TransientError(f"{outcome.where}: createFeedDocument answered no feedDocumentId and https url")
-    outcome.call(partial(api.upload, url, content, kind))
-    body = {"feedType": mapping.FEED_TYPE, "marketplaceIds": config.marketplace_ids, "inputFeedDocumentId": document_id}
-    created = outcome.call(partial(api.call, "createFeed", "POST", FEEDS, json=body))
-    feed = created[1].get("feedId") if created is not None and isinstance(created[1], dict) else None
-    if not isinstance(feed, str) or not feed:
-        raise TransientError(f"{outcome.where}: createFeed answered no feedId")
-    return feed
+    return submit(api, outcome.where, mapping.FEED_TYPE, content, kind, config.marketplace_ids, outcome.call)
 
 
 def check(api: _Api, name: str, config: AmazonSourceConfig, feed: FeedCheck) -> StockSent:
     """A submitted listings feed looked at: still processing (to be looked at again), or its report's refusals."""
     where = f"amazon {name}: stock feed {feed.feed_id}"
-    _, found = api.call("getFeed", "GET", f"{FEEDS}/{_quoted(feed.feed_id)}")
+    _, found = api.call("getFeed", "GET", f"{FEEDS}/{quoted(feed.feed_id)}")
     status = found.get("processingStatus") if isinstance(found, dict) else None
     if status in WAITING:
         return StockSent(f"{where}: {status}, looked at again later", feeds=[feed.feed_id])
@@ -110,28 +95,9 @@ def check(api: _Api, name: str, config: AmazonSourceConfig, feed: FeedCheck) -> 
 def _report(
     api: _Api, config: AmazonSourceConfig, where: str, document_id: str, skus: Collection[str]
 ) -> tuple[dict[str, str], list[str]]:
-    """The processing report, fetched (``getFeedDocument``, then its pre-signed URL), unpacked and read."""
-    _, document = api.call("getFeedDocument", "GET", f"{FEED_DOCUMENTS}/{_quoted(document_id)}")
-    url = document.get("url") if isinstance(document, dict) else None
-    if not isinstance(url, str) or not _safe_upload(url):
-        raise TransientError(f"{where}: getFeedDocument answered no https url")
-    response = request(api.client, "GET", url, f"{where}: processing report download")
-    if response.is_error:
-        raise TransientError(f"{where}: processing report download: {response.status_code}")
-    content = response.content
-    if str(document.get("compressionAlgorithm") or "").upper() == "GZIP":
-        content = gunzip(content, config.max_answer, where)
+    """The processing report, fetched and read: the SKUs it refuses and the feed's own errors."""
+    content = processing_report(api, config, where, document_id)
     try:
         return mapping.report_refusals(json.loads(content), skus)
     except ValueError as exc:
         raise PermanentError(f"{where}: the processing report does not read: {exc}") from None
-
-
-def _quoted(text: str) -> str:
-    return urllib.parse.quote(text, safe="")
-
-
-def _safe_upload(url: str) -> bool:
-    """Where a feed document may go: https, or plain http only to this machine (a test double)."""
-    parsed = urllib.parse.urlsplit(url)
-    return parsed.scheme == "https" or (parsed.scheme == "http" and parsed.hostname in ("127.0.0.1", "localhost"))

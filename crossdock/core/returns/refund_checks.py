@@ -1,6 +1,6 @@
 """Refunds a channel processes later (Amazon's order adjustment feed), read back the way stock feeds are: recorded
-when the outbox records the send, each feed looked at every ``CHECK_EVERY`` by a ``refund-check`` delivery of one
-check document, until its report is read.
+when the outbox records the send, each feed looked at every five minutes (``core/feed_looks.py``) by a
+``refund-check`` delivery of one check document, until its report is read.
 
 What the report says lands on the refund's own delivery: refused, that delivery ends dead with the channel's
 words and one alert (``crossdock retry`` sends the refund again, as a new feed), and the return's reason says so
@@ -10,15 +10,14 @@ or failed whole is sent once more by the sink: its new feed is looked at like th
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
-from sqlalchemy import Connection, func, select, update
+from sqlalchemy import Connection, select, update
 
+from crossdock.core import feed_looks
 from crossdock.core.alerts import raise_alert
-from crossdock.core.plan import delivery_key
+from crossdock.core.feed_looks import CHECK_ROUNDS, check_later, look_again
 from crossdock.core.returns.models import REFUND, REFUND_CHECK, Refund, RefundCheck, RefundSent
-from crossdock.core.stock.results import CHECK_EVERY, CHECK_ROUNDS
 from crossdock.core.storage.engine import utcnow
 from crossdock.core.storage.schema import deliveries, returns
 
@@ -31,7 +30,7 @@ def record(store: Any, conn: Connection, config: Any, item: Any, sent: RefundSen
         refund = Refund.model_validate_json(item.data)
         for feed in sent.feeds[:1]:
             check = RefundCheck(channel=item.sink, feed_id=feed, delivery_id=item.id, refund=refund)
-            _check_later(store, conn, check, item.order_id)
+            check_later(store, conn, check, REFUND_CHECK, item.order_id)
         return
     if item.purpose != REFUND_CHECK:
         return
@@ -51,9 +50,9 @@ def record(store: Any, conn: Connection, config: Any, item: Any, sent: RefundSen
         again = RefundCheck(
             channel=check.channel, feed_id=sent.feeds[0], delivery_id=check.delivery_id, refund=refund, again=True
         )
-        _check_later(store, conn, again, item.order_id)
+        check_later(store, conn, again, REFUND_CHECK, item.order_id)
     elif sent.feeds:  # still processing: look again later, or give up looking and say so
-        looks = _looks(conn, item.document_id)
+        looks = feed_looks.looks(conn, item.document_id)
         if looks >= CHECK_ROUNDS:
             raise_alert(
                 store,
@@ -65,7 +64,7 @@ def record(store: Any, conn: Connection, config: Any, item: Any, sent: RefundSen
                 f"whether the buyer was refunded is to be seen on {item.sink}. {str(sent)[:500]}",
             )
         else:
-            _look_again(store, conn, check, looks, item.document_id, item.order_id)
+            look_again(store, conn, check, REFUND_CHECK, looks, item.document_id, item.order_id)
 
 
 def _refused(store: Any, conn: Connection, config: Any, item: Any, check: RefundCheck, said: str) -> None:
@@ -103,44 +102,3 @@ def _refused(store: Any, conn: Connection, config: Any, item: Any, check: Refund
 
 def _return(refund: Refund) -> Any:
     return (returns.c.channel == refund.channel) & (returns.c.return_id == refund.return_id)
-
-
-def _looks(conn: Connection, document_id: int) -> int:
-    """How many looks at a feed were queued: each is a delivery of the feed's one check document."""
-    query = select(func.count()).select_from(deliveries).where(deliveries.c.document_id == document_id)
-    return int(conn.execute(query).scalar() or 0)
-
-
-def _check_later(store: Any, conn: Connection, check: RefundCheck, order_id: int | None) -> None:
-    """Queue the first look at a refund's feed, ``CHECK_EVERY`` from now, with the document every look reads."""
-    data = json.dumps(check.model_dump(mode="json"), separators=(",", ":")).encode()
-    key = delivery_key(REFUND_CHECK, check.channel, check.feed_id, "0")
-    doc = store.add_document(
-        conn,
-        direction="out",
-        data=data,
-        state="queued",
-        endpoint=check.channel,
-        remote_name=f"refund-check-{check.channel}-{key[:8]}.json",
-        kind=REFUND_CHECK,
-        partner=check.channel,
-    )
-    if not _look_again(store, conn, check, 0, doc, order_id):
-        store.delete_document(conn, doc)
-
-
-def _look_again(
-    store: Any, conn: Connection, check: RefundCheck, looks: int, document_id: int, order_id: int | None
-) -> bool:
-    """Queue look number ``looks`` (from 0) at a feed; False when it was queued before."""
-    key = delivery_key(REFUND_CHECK, check.channel, check.feed_id, str(looks))
-    queued = store.enqueue(
-        conn,
-        key=key,
-        sink=check.channel,
-        purpose=REFUND_CHECK,
-        document_id=document_id,
-        order_id=order_id,
-        not_before=utcnow() + CHECK_EVERY,
-    )
-    return queued is not None

@@ -4,28 +4,26 @@ per SKU, and the feeds it took to process later, each read back by a ``stock-che
 A refused SKU keeps its refused figure and the channel's words on its ``stock_told`` row and is not pushed again
 until its figure changes (a later, different figure retries it), so one bad SKU never fails the channel's other
 pushes. A person hears of it once, when the SKU starts being refused, not once a push. A feed a channel processes
-later (Amazon's listings feed, Walmart's inventory feed) is checked again every ``CHECK_EVERY`` until its report is
-read, each look a delivery of the feed's one check document (the levels it carried are stored once); its per-SKU
-errors become refusals like any other.
+later (Amazon's listings feed, Walmart's inventory feed) is checked again every five minutes
+(``core/feed_looks.py``) until its report is read, each look a delivery of the feed's one check document (the
+levels it carried are stored once); its per-SKU errors become refusals like any other.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import Connection, func, select, update
+from sqlalchemy import Connection, select, update
 
+from crossdock.core import feed_looks
 from crossdock.core.alerts import raise_alert
-from crossdock.core.plan import delivery_key
+from crossdock.core.feed_looks import CHECK_ROUNDS, check_later, look_again
 from crossdock.core.stock.models import STOCK, STOCK_CHECK, FeedCheck, StockPush, StockSent
 from crossdock.core.storage.engine import utcnow
-from crossdock.core.storage.schema import deliveries, stock_told
+from crossdock.core.storage.schema import stock_told
 
-CHECK_EVERY = dt.timedelta(minutes=5)  # between looks at a feed still processing
-CHECK_ROUNDS = 288  # a day of looks: then the feed is given up on, and a person told
 ALERTED = 20  # refused SKUs alerted one by one per send: the rest in one alert
 
 
@@ -36,13 +34,15 @@ def record(store: Any, conn: Connection, config: Any, item: Any, sent: StockSent
         figures = {level.sku: level.available for level in push.levels}
         _refused(store, conn, config, item.sink, sent.refused, figures, queued_key=item.key)
         for feed in sent.feeds:
-            _check_later(store, conn, FeedCheck(channel=item.sink, push_id=item.key, feed_id=feed, levels=figures))
+            check_later(
+                store, conn, FeedCheck(channel=item.sink, push_id=item.key, feed_id=feed, levels=figures), STOCK_CHECK
+            )
     elif item.purpose == STOCK_CHECK:
         check = FeedCheck.model_validate_json(item.data)
         _refused(store, conn, config, item.sink, sent.refused, check.levels, queued_key=check.push_id, told=True)
         _untold(conn, item.sink, sent.retry, check.levels, check.push_id)
         if sent.feeds:  # still processing: look again later (with the same document), or give up and say so
-            looks = _looks(conn, item.document_id)
+            looks = feed_looks.looks(conn, item.document_id)
             if looks >= CHECK_ROUNDS:
                 raise_alert(
                     store,
@@ -54,41 +54,7 @@ def record(store: Any, conn: Connection, config: Any, item: Any, sent: StockSent
                     f"{looks} looks; its refusals, if any, will not be read. {str(sent)[:500]}",
                 )
             else:
-                _look_again(store, conn, check, looks, item.document_id)
-
-
-def _looks(conn: Connection, document_id: int) -> int:
-    """How many looks at a feed were queued: each is a delivery of the feed's one check document."""
-    query = select(func.count()).select_from(deliveries).where(deliveries.c.document_id == document_id)
-    return int(conn.execute(query).scalar() or 0)
-
-
-def _check_later(store: Any, conn: Connection, check: FeedCheck) -> None:
-    """Queue the first look at a feed, ``CHECK_EVERY`` from now, with the document every look reads."""
-    data = json.dumps(check.model_dump(mode="json"), separators=(",", ":")).encode()
-    key = delivery_key("stock-check", check.channel, check.feed_id, "0")
-    doc = store.add_document(
-        conn,
-        direction="out",
-        data=data,
-        state="queued",
-        endpoint=check.channel,
-        remote_name=f"stock-check-{check.channel}-{key[:8]}.json",
-        kind=STOCK_CHECK,
-        partner=check.channel,
-    )
-    if not _look_again(store, conn, check, 0, doc):
-        store.delete_document(conn, doc)
-
-
-def _look_again(store: Any, conn: Connection, check: FeedCheck, looks: int, document_id: int) -> bool:
-    """Queue look number ``looks`` (from 0) at a feed, ``CHECK_EVERY`` from now; False when it was queued before."""
-    key = delivery_key("stock-check", check.channel, check.feed_id, str(looks))
-    later = utcnow() + CHECK_EVERY
-    queued = store.enqueue(
-        conn, key=key, sink=check.channel, purpose=STOCK_CHECK, document_id=document_id, not_before=later
-    )
-    return queued is not None
+                look_again(store, conn, check, STOCK_CHECK, looks, item.document_id)
 
 
 def _refused(
