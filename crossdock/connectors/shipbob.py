@@ -47,8 +47,9 @@ raises ``TooLate`` and creates nothing.
 The source has no store: each poll reads the orders updated within ``lookback`` and yields every shipped
 shipment under the identity ``shipbob:shipment:<id>``, which the store recognises when it is read again; one
 whose status details say the carrier delivered it (``mappings/shipbob.py``) under ``shipbob:shipment:<id>:delivered``,
-so that reading is stored once more, once, and records the delivery. With ``mark_uploaded`` a shipment is not
-read after it is marked, so its delivery is seen only when it was delivered before the poll that first read it.
+so that reading is stored once more, once, and records the delivery. With ``mark_uploaded`` the shipments not yet
+flagged are read as above, and flagged once stored; a second query (``IsTrackingUploaded=true``) reads the flagged
+ones again within ``lookback`` for their deliveries only.
 With ``read_returns``, then each completed return (``shipbob_returns.py``, where returns are also told to ShipBob).
 The token travels only in the Authorization header and never appears in an error.
 """
@@ -253,11 +254,11 @@ class ShipBobSource:
         finally:
             api.close()
 
-    def _orders(self, api: Api) -> Iterator[dict[str, Any]]:
+    def _orders(self, api: Api, uploaded: bool | None = None) -> Iterator[dict[str, Any]]:
         since = self._now().astimezone(dt.UTC) - dt.timedelta(seconds=self.config.lookback)
         query = {"LastUpdateStartDate": since.strftime(STAMP), "Limit": str(self.config.page_size)}
-        if self.config.mark_uploaded:
-            query["IsTrackingUploaded"] = "false"
+        if uploaded is not None:
+            query["IsTrackingUploaded"] = "true" if uploaded else "false"
         for page in range(1, MAX_PAGES + 1):
             response = api.call("GET", "/order", query={**query, "Page": str(page)})
             if not response.is_success:
@@ -269,16 +270,25 @@ class ShipBobSource:
         raise CrossdockError(f"{api.who}: more than {MAX_PAGES} pages of orders; shorten lookback")
 
     def _shipments(self, api: Api) -> Iterator[Inbound]:
+        marking = self.config.mark_uploaded
+        yield from self._read(api, self._orders(api, False if marking else None), marked=False)
+        if marking:  # shipments flagged earlier are left out above: their deliveries are read here
+            yield from self._read(api, self._orders(api, True), marked=True)
+
+    def _read(self, api: Api, orders: Iterator[dict[str, Any]], *, marked: bool) -> Iterator[Inbound]:
+        """The shipped shipments of ``orders``; with ``marked``, only the delivered ones ShipBob has flagged."""
         channel = self.config.channel_id
-        for order in self._orders(api):
+        for order in orders:
             if channel is not None and str((order.get("channel") or {}).get("id")) != channel:
                 continue  # another channel's order (the merchant's web shop): not one crossdock created
             for shipment in order.get("shipments") or []:
                 if not isinstance(shipment, dict) or shipment.get("status") not in SHIPPED:
                     continue
-                if shipment.get("id") is None or (self.config.mark_uploaded and shipment.get("is_tracking_uploaded")):
+                flagged = bool(self.config.mark_uploaded and shipment.get("is_tracking_uploaded"))
+                if shipment.get("id") is None or flagged != marked or (marked and not delivered(shipment)):
                     continue
                 shipment_id = str(shipment["id"])
+                marking = self.config.mark_uploaded and not marked  # flagged once stored
                 data = {"order": {k: order.get(k) for k in ORDER_FIELDS}, "shipment": shipment}
                 if self.config.estimated_delivery and (edd := estimate(api.call, api.who, shipment)) is not None:
                     data["tracking"] = edd
@@ -287,7 +297,7 @@ class ShipBobSource:
                     name=f"shipbob-shipment-{shipment_id}{'-delivered' if arrived else ''}.json",
                     data=json.dumps(data, sort_keys=True).encode("utf-8") + b"\n",
                     identity=f"shipbob:shipment:{shipment_id}{':delivered' if arrived else ''}",
-                    settle=partial(self._mark, api, shipment_id) if self.config.mark_uploaded else _nothing,
+                    settle=partial(self._mark, api, shipment_id) if marking else _nothing,
                 )
 
     def _mark(self, api: Api, shipment_id: str) -> None:

@@ -390,7 +390,7 @@ def test_mark_uploaded_reads_unflagged_shipments_and_flags_each_once_stored() ->
         (item,) = list(items)
         assert mark.call_count == 0
         item.settle()
-    assert route.calls.last.request.url.params["IsTrackingUploaded"] == "false"
+    assert route.calls[0].request.url.params["IsTrackingUploaded"] == "false"
     assert json.loads(mark.calls.last.request.content) == {"shipment_ids": [9001], "is_tracking_uploaded": True}
 
     mark.mock(return_value=httpx.Response(404))

@@ -69,3 +69,27 @@ def test_a_delivery_time_that_is_not_one_fails_naming_the_file_and_field() -> No
     data = document(shipbob_order(status_details=DELIVERED, last_tracking_update_at="soon"))
     with pytest.raises(DecodeError, match=r"s\.json.*shipment\.delivery_date 'soon' is not an ISO time"):
         shipments_from_shipbob(data, name="s.json")
+
+
+@respx.mock
+def test_with_mark_uploaded_a_flagged_shipment_is_read_again_for_its_delivery_only() -> None:
+    """Flagged shipments leave the first query; a second (``IsTrackingUploaded=true``) yields the delivered ones,
+    under the delivered identity and without flagging them again."""
+    unflagged = respx.get(f"{BASE}/order", params={"IsTrackingUploaded": "false"}).mock(
+        return_value=listed({"id": 9001, "status_details": IN_TRANSIT})
+    )
+    flagged = respx.get(f"{BASE}/order", params={"IsTrackingUploaded": "true"}).mock(
+        return_value=listed(
+            {"id": 9002, "is_tracking_uploaded": True, "status_details": IN_TRANSIT},
+            {"id": 9003, "is_tracking_uploaded": True, "status_details": DELIVERED, "delivery_date": "2026-11-23"},
+        )
+    )
+    mark = respx.post(f"{BASE}/shipment:batchUpdateTrackingUpload").mock(return_value=httpx.Response(200, json={}))
+    src = source(mark_uploaded=True)
+    with src.receive() as items:
+        got = list(items)
+        for item in got:
+            item.settle()
+    assert unflagged.called and flagged.called
+    assert [i.identity for i in got] == ["shipbob:shipment:9001", "shipbob:shipment:9003:delivered"]
+    assert mark.call_count == 1  # 9001 only: 9003 was flagged already
