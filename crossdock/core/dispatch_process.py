@@ -25,6 +25,7 @@ import time
 from multiprocessing.connection import Connection, wait
 from multiprocessing.process import BaseProcess
 
+from crossdock.core import metrics_counts
 from crossdock.core.configuration.config import Config
 from crossdock.core.dispatch_loop import dispatch_rounds
 from crossdock.logs import JsonFormatter
@@ -36,12 +37,13 @@ LONGEST_PAUSE = 60.0
 STEADY = 60.0  # a child that ran this long before dying is started again after FIRST_PAUSE
 
 
-def _child(config: Config, ready: Connection, woken: Connection, level: str, form: str) -> None:
+def _child(config: Config, ready: Connection, woken: Connection, figures: Connection, level: str, form: str) -> None:
     """The child's life: dispatch until a SIGTERM (the parent's stop) or until orphaned.
 
-    Nothing is shared with the parent but two pipes, one to say it is ready and one the parent writes a byte to
-    when it queued deliveries (``DispatchProcess.wake``): a lock shared across processes (an ``Event``'s) stays
-    taken forever when a child is killed holding it, and would hang the parent's stop."""
+    Nothing is shared with the parent but pipes: one to say it is ready, one the parent writes a byte to when it
+    queued deliveries (``DispatchProcess.wake``), and one for what the child counted for /metrics, handed over
+    after each round. A lock shared across processes (an ``Event``'s) stays taken forever when a child is killed
+    holding it, and would hang the parent's stop."""
     from crossdock.core import heap
     from crossdock.core.hub import Hub
     from crossdock.core.storage.store import Store
@@ -68,6 +70,7 @@ def _child(config: Config, ready: Connection, woken: Connection, level: str, for
         return not termed and (parent is None or parent.is_alive())
 
     os.set_blocking(woken.fileno(), False)
+    metrics_counts.tap()
     try:
         while going():
             busy = False
@@ -77,6 +80,7 @@ def _child(config: Config, ready: Connection, woken: Connection, level: str, for
                 outage.failed(exc, f"trying again in {config.outbox.every} s")
             else:
                 outage.worked()
+            _hand_over(figures, metrics_counts.taken())
             until = time.monotonic() + (0.0 if busy else config.outbox.every)  # after ROUNDS full batches: on
             while going() and (left := until - time.monotonic()) > 0:  # short waits: a SIGTERM is seen within one
                 watched: list[Connection | int] = [woken] if parent is None else [woken, parent.sentinel]
@@ -84,7 +88,15 @@ def _child(config: Config, ready: Connection, woken: Connection, level: str, for
                     _drain(woken)
                     break
     finally:
+        _hand_over(figures, metrics_counts.taken())
         hub.close()
+
+
+def _hand_over(figures: Connection, counted: list[metrics_counts.Counted]) -> None:
+    """Send the parent what was counted (a parent that is gone hears nothing)."""
+    if counted:
+        with contextlib.suppress(OSError):
+            figures.send(counted)
 
 
 def _drain(woken: Connection) -> None:
@@ -154,15 +166,17 @@ class DispatchProcess:
         self._ready, ready = self._context.Pipe(duplex=False)
         woken, self._wake = self._context.Pipe(duplex=False)
         os.set_blocking(self._wake.fileno(), False)
+        counted, figures = self._context.Pipe(duplex=False)
         root = logging.getLogger()
         form = "json" if any(isinstance(h.formatter, JsonFormatter) for h in root.handlers) else "text"
         level = logging.getLevelName(root.getEffectiveLevel())
         child = self._context.Process(
-            target=_child, args=(self.config, ready, woken, level, form), name="crossdock-dispatch"
+            target=_child, args=(self.config, ready, woken, figures, level, form), name="crossdock-dispatch"
         )
         child.start()
-        ready.close()  # the child holds its ends
-        woken.close()
+        for end in (ready, woken, figures):  # the child holds these ends
+            end.close()
+        threading.Thread(target=_count, args=(counted,), name="crossdock-dispatch-figures", daemon=True).start()
         log.info("outbox dispatcher running in process %s", child.pid)
         return child
 
@@ -191,3 +205,14 @@ class DispatchProcess:
                     return
                 self.restarts += 1
                 self._child = self._spawn()
+
+
+def _count(counted: Connection) -> None:
+    """Count in this process what the child counted, until the child is gone (its pipe ends)."""
+    try:
+        while True:
+            metrics_counts.replay(counted.recv())
+    except (EOFError, OSError):
+        pass
+    finally:
+        counted.close()

@@ -2,7 +2,9 @@
 sink latency. Each worker counts its own; ``crossdock/metrics.py`` serves them beside the store's figures.
 
 They live in one registry of their own (not prometheus-client's global one), so /metrics says only crossdock's
-figures, and a library that registers metrics of its own never collides with them.
+figures, and a library that registers metrics of its own never collides with them. The dispatcher's own process
+(``outbox.process``) counts its sends too, and hands what it counted to its parent after each round (``tap``,
+``taken``, ``replay``), so the worker's /metrics shows them as the thread's would.
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ from contextlib import contextmanager
 from prometheus_client import CollectorRegistry, Counter, Histogram
 
 REGISTRY = CollectorRegistry(auto_describe=True)
+Counted = tuple[str, str, str, str | float]  # ("send", sink, "", seconds) or ("outcome", sink, purpose, kind)
+_tapped: list[Counted] | None = None  # in the dispatcher's own process: what it counted since its last hand-over
 OUTCOMES = {"sent": "sent", "retry": "retried", "dead": "dead", "late": "too_late"}  # outbox kind -> label
 
 POLL_SECONDS = Histogram(
@@ -67,10 +71,39 @@ def sending(sink: str) -> Iterator[None]:
     try:
         yield
     finally:
-        SINK_SECONDS.labels(sink).observe(time.monotonic() - began)
+        took = time.monotonic() - began
+        SINK_SECONDS.labels(sink).observe(took)
+        if _tapped is not None:
+            _tapped.append(("send", sink, "", took))
 
 
 def recorded(outcomes: Iterable[tuple[str, str, str]]) -> None:
     """Count sends once their outcomes are committed: (sink, purpose, outbox kind) each."""
     for sink, purpose, kind in outcomes:
         DELIVERIES.labels(sink, purpose, OUTCOMES.get(kind, kind)).inc()
+        if _tapped is not None:
+            _tapped.append(("outcome", sink, purpose, kind))
+
+
+def tap() -> None:
+    """Keep what this process counts for ``taken`` (the dispatcher's own process, for its parent)."""
+    global _tapped
+    _tapped = []
+
+
+def taken() -> list[Counted]:
+    """What was counted since the last call, handed over once."""
+    global _tapped
+    if not _tapped:
+        return []
+    got, _tapped = _tapped, []
+    return got
+
+
+def replay(counted: Iterable[Counted]) -> None:
+    """Count here what another process counted (the parent of the dispatcher's own process)."""
+    for what, sink, purpose, value in counted:
+        if what == "send" and isinstance(value, float):
+            SINK_SECONDS.labels(sink).observe(value)
+        elif what == "outcome" and isinstance(value, str):
+            DELIVERIES.labels(sink, purpose, OUTCOMES.get(value, value)).inc()

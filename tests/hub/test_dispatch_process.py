@@ -10,6 +10,11 @@ from pathlib import Path
 
 import yaml
 
+from crossdock.core.configuration.config import load_config
+from crossdock.core.dispatch_process import DispatchProcess
+from crossdock.core.hub import Hub
+from crossdock.core.metrics_counts import REGISTRY
+from crossdock.core.poller import poll
 from tests.hub.conftest import base_config, ended_cleanly, running
 from tests.hub.edi import interchange, order
 
@@ -68,3 +73,35 @@ def test_the_outbox_sends_from_its_own_process_and_a_dead_one_is_started_again(t
     said = (tmp_path / "run.log").read_text()
     assert f"process {first} exited with code -9; starting it again in 1 s" in said, said
     assert not Path(f"/proc/{second}").exists(), "the dispatcher's process ended with crossdock run"
+
+
+def test_what_the_child_sends_is_counted_in_the_workers_metrics(tmp_path: Path, store_url: str) -> None:
+    """The child hands its counts (sends by outcome, sink latency) to the worker after each round, so the worker's
+    /metrics shows them as the dispatcher's thread would."""
+
+    def counted(name: str, **labels: str) -> float:
+        return REGISTRY.get_sample_value(name, labels) or 0.0
+
+    data = base_config(tmp_path, store_url, outbox={"every": 0.1, "process": True})
+    config = tmp_path / "crossdock.yaml"
+    config.write_text(yaml.safe_dump(data))
+    (tmp_path / "drop").mkdir()
+    (tmp_path / "drop" / "a.edi").write_bytes(interchange([order("PO-1")], control=1))
+    before = counted("crossdock_deliveries_total", sink="west", purpose="order", outcome="sent")
+    timed = counted("crossdock_sink_send_seconds_count", sink="west")
+    hub = Hub(load_config(config))
+    child = DispatchProcess(hub.config)
+    child.start()
+    try:
+        assert child.wait_ready(120)
+        assert poll(hub, "drop", "test").error is None
+        child.wake()
+        _wait(
+            lambda: counted("crossdock_deliveries_total", sink="west", purpose="order", outcome="sent") > before,
+            "the child's send was not counted in the worker",
+        )
+        assert counted("crossdock_sink_send_seconds_count", sink="west") == timed + 1
+        assert (tmp_path / "west" / "northwind-PO-1-r1.json").exists()
+    finally:
+        child.stop()
+        hub.close()
