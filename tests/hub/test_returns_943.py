@@ -58,6 +58,11 @@ def test_a_3pl_that_takes_943s_gets_one_and_its_944_echoing_the_rma_restocks_and
         fake.add(placed)
         poll(hub, "shop", "me")
         drain(hub)
+        (sent,) = (tmp_path / "3pl").glob("*940*.edi")
+        order_940 = the_set(sent.read_bytes())  # Shopify's own VARIANT id is no X12 qualifier: left out of W01
+        w01s = elements(order_940, "W01")
+        assert ["SK", SKU] in [e[3:5] for e in w01s]
+        assert all(e[3] == "SK" and len(e) <= 5 for e in w01s), w01s
         fake.returns[903] = [shopify_return(903, 9030, 2)]
         fake.orders[903].update(returnStatus="IN_PROGRESS", updatedAt="2026-11-25T08:00:00Z")
         poll(hub, "shop", "me")

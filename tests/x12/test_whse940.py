@@ -116,6 +116,9 @@ def test_w01_id_slots() -> None:
     upc, pairs = w01_ids({"EN": "4006381333931", "IN": "I", "BP": "B", "SK": "S", "VN": "V", "ZZ": "Z"})
     assert upc is None and pairs == [("VN", "V"), ("SK", "S"), ("BP", "B")]
     assert w01_ids({"ZZ": "Z", "XY": "Q"}) == (None, [("ZZ", "Z"), ("XY", "Q")])
+    # a channel's own ids are no X12 qualifiers: a Shopify line's VARIANT never reaches the 3PL
+    assert w01_ids({"VARIANT": "4455", "SK": "MUG-BLU", "PRODUCT": "12"}) == (None, [("SK", "MUG-BLU")])
+    assert w01_ids({"VARIANT": "4455"}) == (None, [])
 
 
 def _order(**changes: object) -> Order:

@@ -25,6 +25,7 @@ holds it, so a 3PL that checks the lines it cancels finds them.
 
 from __future__ import annotations
 
+import re
 import textwrap
 from collections.abc import Sequence
 from decimal import Decimal
@@ -35,6 +36,7 @@ from crossdock.mappings.x12.whse940_detail import g69_texts, inner_pack_note, re
 from crossdock.mappings.x12.writer import Element, TransactionSet, X12WriteError
 
 ID_PRIORITY = ("VN", "SK", "BP", "IN", "UK", "EN", "UP")
+X12_QUALIFIER = re.compile(r"[A-Z0-9]{2}")  # a product id qualifier (element 235)
 # each G62 qualifier (element 432) the 940 writes, in this order, from the order's date qualifiers (DTM 374), best
 # first: a ship window stays a ship window (37/38) and a delivery window a delivery window (53/54)
 G62_DATES = (
@@ -94,7 +96,9 @@ def w01_ids(ids: dict[str, str]) -> tuple[str | None, list[tuple[str, str]]]:
     upc = ids.get("UP")
     if upc is not None and len(upc) != 12:
         upc = None
-    rest = {q: v for q, v in ids.items() if not (q == "UP" and upc is not None)}
+    # a channel's own ids (Shopify's VARIANT, BigCommerce's PRODUCT) have no X12 qualifier: element 235 is two
+    # letters or digits, and a 3PL's translator refuses any other
+    rest = {q: v for q, v in ids.items() if X12_QUALIFIER.fullmatch(q) and not (q == "UP" and upc is not None)}
     ordered = [q for q in ID_PRIORITY if q in rest] + [q for q in rest if q not in ID_PRIORITY]
     return upc, [(q, rest[q]) for q in ordered[:3]]
 
