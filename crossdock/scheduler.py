@@ -144,14 +144,7 @@ class Worker:
 
         while going():
             self.queued.clear()
-            busy = False
-            try:
-                busy = dispatch_rounds(self.dispatcher, going)
-            except Exception as exc:
-                outage.failed(exc, f"trying again in {self.config.outbox.every} s")
-            else:
-                outage.worked()
-            if not busy:
+            if not dispatch_rounds(self.dispatcher, going, outage, self.config.outbox.every):
                 self.queued.wait(self.config.outbox.every)
 
     def _process(self) -> None:

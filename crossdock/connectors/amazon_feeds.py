@@ -93,22 +93,16 @@ def check(
     """A refund's feed looked at: still processing, refused (Amazon's words), done, or sent once more."""
     order_id = looked.refund.external_id or looked.refund.po_number
     where = f"amazon {name}: refund {looked.refund.refund_id} of order {order_id}, feed {looked.feed_id}"
-    _, found = api.call("getFeed", "GET", f"{FEEDS}/{quoted(looked.feed_id)}")
-    status = found.get("processingStatus") if isinstance(found, dict) else None
+    status, document = feed_state(api, where, looked.feed_id)
     if status in WAITING:
         return RefundSent(f"{where}: {status}, looked at again later", feeds=[looked.feed_id])
-    if status not in ("DONE", "FATAL", "CANCELLED"):
-        raise TransientError(f"{where}: getFeed answered no processingStatus")
-    document = found.get("resultFeedDocumentId")
     errors: list[str] = []
     counted = 0
-    if isinstance(document, str) and document:
+    if document is not None:
         try:
             errors, counted = adjustments.report_errors(processing_report(api, config, where, document))
         except ValueError as exc:
             raise PermanentError(f"{where}: the processing report does not read: {exc}") from None
-    elif status == "DONE":
-        raise TransientError(f"{where}: DONE without a resultFeedDocumentId")
     said = api.scrub("; ".join(errors))[:600]
     if status == "DONE":
         if errors or counted:
@@ -119,6 +113,23 @@ def check(
     content = refund_content(name, config, looked.refund)
     again = refund(api, name, content, looked.refund, marketplace())
     return RefundSent(f"{where}: {status}; {again}", feeds=again.feeds)
+
+
+def feed_state(api: _Api, where: str, feed_id: str) -> tuple[str, str | None]:
+    """A feed's ``processingStatus`` (one of ``WAITING``, or DONE, FATAL, CANCELLED) and, once it is processed, the
+    document of its report (None when it made none: a DONE feed always makes one)."""
+    _, found = api.call("getFeed", "GET", f"{FEEDS}/{quoted(feed_id)}")
+    status = found.get("processingStatus") if isinstance(found, dict) else None
+    if status in WAITING:
+        return str(status), None
+    if status not in ("DONE", "FATAL", "CANCELLED"):
+        raise TransientError(f"{where}: getFeed answered no processingStatus")
+    document = found.get("resultFeedDocumentId")
+    if isinstance(document, str) and document:
+        return str(status), document
+    if status == "DONE":
+        raise TransientError(f"{where}: DONE without a resultFeedDocumentId")
+    return str(status), None
 
 
 def processing_report(api: _Api, config: AmazonSourceConfig, where: str, document_id: str) -> bytes:

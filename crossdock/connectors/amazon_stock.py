@@ -21,15 +21,13 @@ from functools import partial
 
 from crossdock.connectors.amazon import _Api
 from crossdock.connectors.amazon_config import AmazonSourceConfig
-from crossdock.connectors.amazon_feeds import processing_report, quoted, submit
+from crossdock.connectors.amazon_feeds import WAITING, feed_state, processing_report, quoted, submit
 from crossdock.connectors.stock_push import Outcome, chunks
-from crossdock.core.errors import PermanentError, TransientError
+from crossdock.core.errors import PermanentError
 from crossdock.core.stock.models import FeedCheck, StockLevel, StockPush, StockSent
 from crossdock.mappings import amazon_stock as mapping
 
 LISTINGS = "/listings/2021-08-01/items/{seller}/{sku}"
-FEEDS = "/feeds/2021-06-30/feeds"
-WAITING = ("IN_QUEUE", "IN_PROGRESS")  # a feed's processingStatus before it is DONE, FATAL or CANCELLED [spec]
 
 
 def push(api: _Api, name: str, config: AmazonSourceConfig, stock: StockPush) -> StockSent:
@@ -69,19 +67,13 @@ def _feed(api: _Api, outcome: Outcome, config: AmazonSourceConfig, levels: list[
 def check(api: _Api, name: str, config: AmazonSourceConfig, feed: FeedCheck) -> StockSent:
     """A submitted listings feed looked at: still processing (to be looked at again), or its report's refusals."""
     where = f"amazon {name}: stock feed {feed.feed_id}"
-    _, found = api.call("getFeed", "GET", f"{FEEDS}/{quoted(feed.feed_id)}")
-    status = found.get("processingStatus") if isinstance(found, dict) else None
+    status, document = feed_state(api, where, feed.feed_id)
     if status in WAITING:
         return StockSent(f"{where}: {status}, looked at again later", feeds=[feed.feed_id])
-    if status not in ("DONE", "FATAL", "CANCELLED"):
-        raise TransientError(f"{where}: getFeed answered no processingStatus")
-    document = found.get("resultFeedDocumentId")
     refused: dict[str, str] = {}
     general: list[str] = []
-    if isinstance(document, str) and document:
+    if document is not None:
         refused, general = _report(api, config, where, document, feed.levels)
-    elif status == "DONE":
-        raise TransientError(f"{where}: DONE without a resultFeedDocumentId")
     told = f"{where}: {status}"
     if status == "CANCELLED":  # someone cancelled it on Amazon before it ran: its SKUs go again with the next push
         return StockSent(f"{told}: its {len(feed.levels)} SKUs are pushed again", retry=list(feed.levels))

@@ -10,20 +10,31 @@ command are found at the next look, as before.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Protocol
 
 from crossdock.core.outbox import Dispatcher
 
 ROUNDS = 20  # batches sent back to back before the loop looks again for a stop and its parent
 
 
-def dispatch_rounds(dispatcher: Dispatcher, going: Callable[[], bool]) -> bool:
+class Outage(Protocol):
+    """How a failed round is said (``scheduler._Outage``: a store outage once, anything else with its traceback)."""
+
+    def failed(self, exc: Exception, then: str) -> None: ...
+
+    def worked(self) -> None: ...
+
+
+def dispatch_rounds(dispatcher: Dispatcher, going: Callable[[], bool], outage: Outage, every: float) -> bool:
     """Send batches back to back, up to ``ROUNDS``, while each claims something; True when the last one did
-    (more may be due: look again at once)."""
-    busy = False
-    for _ in range(ROUNDS):
-        if not going():
-            return False
-        busy = dispatcher.run_once().claimed > 0
-        if not busy:
-            return False
-    return busy
+    (more may be due: look again at once). A round that fails is said through ``outage`` and waits ``every``."""
+    try:
+        for _ in range(ROUNDS):
+            if not going() or dispatcher.run_once().claimed == 0:
+                outage.worked()
+                return False
+    except Exception as exc:
+        outage.failed(exc, f"trying again in {every} s")
+        return False
+    outage.worked()
+    return True

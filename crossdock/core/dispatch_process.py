@@ -73,13 +73,7 @@ def _child(config: Config, ready: Connection, woken: Connection, figures: Connec
     metrics_counts.tap()
     try:
         while going():
-            busy = False
-            try:
-                busy = dispatch_rounds(dispatcher, going)
-            except Exception as exc:
-                outage.failed(exc, f"trying again in {config.outbox.every} s")
-            else:
-                outage.worked()
+            busy = dispatch_rounds(dispatcher, going, outage, config.outbox.every)
             _hand_over(figures, metrics_counts.taken())
             until = time.monotonic() + (0.0 if busy else config.outbox.every)  # after ROUNDS full batches: on
             while going() and (left := until - time.monotonic()) > 0:  # short waits: a SIGTERM is seen within one

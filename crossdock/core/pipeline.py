@@ -246,6 +246,8 @@ def process_received(hub: Hub, limit: int = 100) -> list[Processed]:
     """Process up to ``limit`` stored documents waiting in ``received`` that no other worker holds: what a
     crash interrupted, and on PostgreSQL what another worker's poll stored (every worker shares processing)."""
     done = process_x12(hub, limit=limit)
+    if any(r.deliveries or r.acks for r in done):  # process_many below wakes it for its own
+        hub.on_queued()
     if len(done) < limit:
         others = [name for name, source in hub.config.sources.items() if source.format != "x12"]
         if others:
@@ -256,8 +258,6 @@ def process_received(hub: Hub, limit: int = 100) -> list[Processed]:
                 by_source.setdefault(endpoint, []).append(document_id)
             for ids in by_source.values():
                 done.extend(process_many(hub, ids))
-    if any(r.deliveries or r.acks for r in done):
-        hub.on_queued()
     return done
 
 

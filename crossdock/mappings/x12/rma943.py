@@ -44,7 +44,7 @@ from crossdock.core.returns.models import Return, ReturnLine
 from crossdock.mappings.x12.spec import SegmentSpec
 from crossdock.mappings.x12.specs import base_version, segment_dictionary
 from crossdock.mappings.x12.text import limited
-from crossdock.mappings.x12.whse940 import ID_PRIORITY, add_segments, party_segments
+from crossdock.mappings.x12.whse940 import ID_PRIORITY, add_segments, party_segments, w01_ids
 from crossdock.mappings.x12.writer import Element, TransactionSet, X12WriteError
 
 CUSTOMER_RETURN = "C"  # W0601, element 514: customer return, full detail
@@ -53,6 +53,7 @@ UNKNOWN_METHOD = "ZZ"  # W2701, element 91: mutually defined
 MAX_SHIPMENT_ID = 30  # W0604
 MAX_PO = 22  # W0606
 W04_PAIRS = 2
+SKU_FIRST = ("SK", *(q for q in ID_PRIORITY if q != "SK"))  # the SKU first, then the 940's order
 CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
@@ -157,14 +158,10 @@ def _ids(line: ReturnLine, order: Order) -> dict[str, str]:
 
 
 def _w04(line: ReturnLine, order: Order, where: str) -> list[Element]:
-    ids = _ids(line, order)
-    upc = ids.get("UP") if len(ids.get("UP", "")) == 12 else None
-    rest = {q: v for q, v in ids.items() if len(q) == 2 and not (q == "UP" and upc is not None)}
-    priority = ("SK", *(q for q in ID_PRIORITY if q != "SK"))
-    ordered = [q for q in priority if q in rest] + [q for q in rest if q not in priority]
-    if upc is None and not ordered:
+    upc, pairs = w01_ids(_ids(line, order), SKU_FIRST, W04_PAIRS)
+    if upc is None and not pairs:
         raise X12WriteError(f"{where}: line {line.line_number or '?'} has no product id for W04")
     elements: list[Element] = [line.quantity, line.uom, upc]
-    for qualifier in ordered[:W04_PAIRS]:
-        elements.extend((qualifier, rest[qualifier]))
+    for pair in pairs:
+        elements.extend(pair)
     return elements

@@ -91,16 +91,19 @@ def add_segments(ts: TransactionSet, segments: Sequence[Sequence[Element]]) -> N
         ts.add(str(seg[0]), *seg[1:])
 
 
-def w01_ids(ids: dict[str, str]) -> tuple[str | None, list[tuple[str, str]]]:
-    """Split product ids into the W0103 UPC and at most three qualifier/value pairs (see the module doc)."""
+def w01_ids(
+    ids: dict[str, str], priority: tuple[str, ...] = ID_PRIORITY, pairs: int = 3
+) -> tuple[str | None, list[tuple[str, str]]]:
+    """Split product ids into the W0103 UPC and at most ``pairs`` qualifier/value pairs, ``priority`` first (see the
+    module doc); the 943's W04 takes its ids the same way."""
     upc = ids.get("UP")
     if upc is not None and len(upc) != 12:
         upc = None
     # a channel's own ids (Shopify's VARIANT, BigCommerce's PRODUCT) have no X12 qualifier: element 235 is two
     # letters or digits, and a 3PL's translator refuses any other
     rest = {q: v for q, v in ids.items() if X12_QUALIFIER.fullmatch(q) and not (q == "UP" and upc is not None)}
-    ordered = [q for q in ID_PRIORITY if q in rest] + [q for q in rest if q not in ID_PRIORITY]
-    return upc, [(q, rest[q]) for q in ordered[:3]]
+    ordered = [q for q in priority if q in rest] + [q for q in rest if q not in priority]
+    return upc, [(q, rest[q]) for q in ordered[:pairs]]
 
 
 def _w01(line: OrderLine) -> list[Element]:
